@@ -1,0 +1,64 @@
+# drtiers: every target sets itself up first (idempotent; a no-op when nothing changed).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# The pinned CDK CLI and Node.js 22 from node_modules come first, for the CLI and for jsii.
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+TIER ?=
+TIER_CONTEXT := $(if $(TIER),--context tier=$(TIER))
+# Region pairs cfn-lint checks every tier in.
+LINT_PAIRS := us-east-1:us-west-2 eu-west-1:eu-central-1
+LINT_OUT := cdk.out.lint
+
+.PHONY: help setup synth test lint typecheck pytest bench clean
+
+help:
+	@echo "make synth [TIER=warm-standby]  synthesize one tier (or all four) into cdk.out/"
+	@echo "make test                       cfn-lint, ruff, mypy and pytest"
+	@echo "make lint                       cfn-lint over every tier in $(LINT_PAIRS)"
+	@echo "make bench                      time cdk synth against an empty CDK app"
+	@echo "make setup                      .venv and node_modules from the pinned versions"
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "drtiers needs Python 3.11+"'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+synth: setup
+	cdk synth $(TIER_CONTEXT)
+
+lint: setup
+	rm -rf $(LINT_OUT)
+	for pair in $(LINT_PAIRS); do \
+	  cdk synth --quiet $(TIER_CONTEXT) --output $(LINT_OUT)/$${pair/:/_} \
+	    --context primary_region=$${pair%%:*} --context recovery_region=$${pair##*:}; \
+	done
+	cfn-lint --format parseable -- $(LINT_OUT)/*/*.template.json
+	@echo "cfn-lint: no findings in $$(ls $(LINT_OUT)/*/*.template.json | wc -l) templates"
+
+typecheck: setup
+	ruff check drtiers tests app.py scripts
+	ruff format --check drtiers tests app.py scripts
+	mypy
+
+pytest: setup
+	pytest
+
+test: lint typecheck pytest
+
+bench: setup
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf cdk.out $(LINT_OUT) .pytest_cache .mypy_cache .ruff_cache

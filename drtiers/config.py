@@ -1,0 +1,251 @@
+"""Typed, frozen configuration built from CDK context: the only reader of context.
+
+Every value is validated here, before a single construct exists, so bad input fails fast with one
+line that names the key, the value received and what is allowed, and nothing is synthesized.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from drtiers.tiers import TIER_NAMES, TIERS, TierSpec
+
+# Route 53's control plane and its health-check metrics live in us-east-1, so the edge stack (hosted
+# zone, health checks and their alarms, the accelerator) is deployed there whatever P and R are.
+EDGE_REGION = "us-east-1"
+
+_ACCOUNT = re.compile(r"^\d{12}$")
+_APP_NAME = re.compile(r"^[a-z][a-z0-9-]{1,14}[a-z0-9]$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+_PATH = re.compile(r"^/[A-Za-z0-9._~/-]{0,254}$")
+
+
+class ConfigError(ValueError):
+    """A context value that drtiers cannot use. The message is one line, ready for the user."""
+
+
+@dataclass(frozen=True)
+class RegionFacts:
+    commercial: frozenset[str]
+    dax: frozenset[str]
+
+
+@cache
+def region_facts() -> RegionFacts:
+    """Region lists from drtiers/data/regions.json (each with its source and date)."""
+    data = json.loads(resources.files("drtiers.data").joinpath("regions.json").read_text())
+    return RegionFacts(
+        commercial=frozenset(data["commercial_regions"]["regions"]),
+        dax=frozenset(data["dax_regions"]["regions"]),
+    )
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Instance sizes. Aurora global databases need memory-optimized (db.r*) classes."""
+
+    rds_instance: str  # EC2-style name for the L2 (m7g.large = db.m7g.large)
+    rds_replica: str
+    aurora_primary: str
+    aurora_secondary_small: str
+    dax_node: str
+    dax_primary_nodes: int
+    dax_recovery_nodes: int
+
+
+PRODUCTION_SIZES = Sizes(
+    rds_instance="m7g.large",
+    rds_replica="db.m7g.large",
+    aurora_primary="r7g.xlarge",
+    aurora_secondary_small="db.r7g.large",
+    dax_node="dax.r5.large",
+    dax_primary_nodes=3,
+    dax_recovery_nodes=2,
+)
+SANDBOX_SIZES = Sizes(
+    rds_instance="t4g.medium",
+    rds_replica="db.t4g.medium",
+    aurora_primary="r7g.large",
+    aurora_secondary_small="db.r7g.large",
+    dax_node="dax.t3.small",
+    dax_primary_nodes=1,
+    dax_recovery_nodes=1,
+)
+
+
+@dataclass(frozen=True)
+class DrConfig:
+    """Everything the stacks need, already validated. Built by :func:`from_context`."""
+
+    tiers: tuple[TierSpec, ...]
+    primary_region: str
+    recovery_region: str
+    account: str
+    app_name: str
+    domain_name: str
+    hosted_zone_id: str | None
+    availability_zones: Mapping[str, tuple[str, ...]]
+    container_image: str
+    health_check_path: str
+    full_task_count: int
+    reduced_task_count: int
+    sandbox: bool
+
+    @property
+    def sizes(self) -> Sizes:
+        return SANDBOX_SIZES if self.sandbox else PRODUCTION_SIZES
+
+
+def _fail(key: str, value: object, allowed: str) -> ConfigError:
+    shown = json.dumps(value) if not isinstance(value, str) else f"'{value}'"
+    return ConfigError(f"context key '{key}': {shown} is not valid; allowed: {allowed}")
+
+
+def _string(get: Callable[[str], Any], key: str, pattern: re.Pattern[str], allowed: str) -> str:
+    value = get(key)
+    if not isinstance(value, str) or not pattern.match(value):
+        raise _fail(key, value, allowed)
+    return value
+
+
+def _boolean(get: Callable[[str], Any], key: str) -> bool:
+    value = get(key)
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise _fail(key, value, "true or false")
+
+
+def _count(get: Callable[[str], Any], key: str, minimum: int) -> int:
+    value = get(key)
+    if isinstance(value, str) and re.fullmatch(r"\d+", value.strip()):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= minimum <= value <= 100:
+        raise _fail(key, value, f"a whole number from {minimum} to 100")
+    return value
+
+
+def _region(get: Callable[[str], Any], key: str) -> str:
+    value = get(key)
+    commercial = region_facts().commercial
+    if not isinstance(value, str) or value not in commercial:
+        raise _fail(key, value, "an AWS commercial region such as us-east-1 or eu-west-1")
+    return value
+
+
+def _tiers(get: Callable[[str], Any]) -> tuple[TierSpec, ...]:
+    value = get("tier")
+    if value in (None, "", "all"):
+        return tuple(TIERS.values())
+    if not isinstance(value, str) or value not in TIERS:
+        raise _fail("tier", value, ", ".join(TIER_NAMES) + " (or none for all four)")
+    return (TIERS[value],)
+
+
+def _availability_zones(
+    get: Callable[[str], Any], regions: tuple[str, ...]
+) -> dict[str, tuple[str, ...]]:
+    raw = get("availability_zones")
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            raise _fail(
+                "availability_zones",
+                raw,
+                'a JSON object such as {"us-east-1": ["us-east-1a", "us-east-1b"]}',
+            ) from None
+    if not isinstance(raw, dict):
+        raise _fail("availability_zones", raw, "an object of region to a list of zone names")
+    result: dict[str, tuple[str, ...]] = {}
+    for region in regions:
+        zones = raw.get(region)
+        allowed = f"two or more distinct zone names of {region}, such as {region}a, {region}b"
+        if zones is None:
+            raise ConfigError(
+                f"context key 'availability_zones': no entry for region '{region}'; "
+                f"allowed: {allowed}"
+            )
+        if (
+            not isinstance(zones, list)
+            or len(zones) < 2
+            or len(set(zones)) != len(zones)
+            or not all(isinstance(z, str) and re.fullmatch(rf"{region}[a-z]", z) for z in zones)
+        ):
+            raise _fail(f"availability_zones.{region}", zones, allowed)
+        result[region] = tuple(zones)
+    return result
+
+
+def from_context(get: Callable[[str], Any]) -> DrConfig:
+    """Build the configuration from a context getter (``app.node.try_get_context``)."""
+    tiers = _tiers(get)
+    primary = _region(get, "primary_region")
+    recovery = _region(get, "recovery_region")
+    if primary == recovery:
+        raise ConfigError(
+            f"context key 'recovery_region': '{recovery}' is the primary region too; "
+            "allowed: any other AWS commercial region"
+        )
+    dax = region_facts().dax
+    if primary not in dax:
+        raise _fail(
+            "primary_region",
+            primary,
+            "a region with DynamoDB Accelerator (DAX): " + ", ".join(sorted(dax)),
+        )
+    if any(t.dax_in_recovery for t in tiers) and recovery not in dax:
+        raise _fail(
+            "recovery_region",
+            recovery,
+            "a region with DynamoDB Accelerator (DAX): " + ", ".join(sorted(dax)),
+        )
+    full = _count(get, "full_task_count", 1)
+    reduced = _count(get, "reduced_task_count", 1)
+    if reduced >= full:
+        raise ConfigError(
+            f"context key 'reduced_task_count': {reduced} is not below full_task_count {full}; "
+            f"allowed: a whole number from 1 to {full - 1}"
+        )
+    zone_id = get("hosted_zone_id")
+    if zone_id in (None, ""):
+        zone_id = None
+    elif not isinstance(zone_id, str) or not _ZONE_ID.match(zone_id):
+        raise _fail("hosted_zone_id", zone_id, "a Route 53 hosted zone id such as Z0123456789ABC")
+    image = get("container_image")
+    if not isinstance(image, str) or not image or any(c.isspace() for c in image):
+        raise _fail("container_image", image, "a container image reference without spaces")
+    return DrConfig(
+        tiers=tiers,
+        primary_region=primary,
+        recovery_region=recovery,
+        account=_string(get, "account", _ACCOUNT, "a 12-digit AWS account id"),
+        app_name=_string(
+            get,
+            "app_name",
+            _APP_NAME,
+            "3-16 lowercase letters, digits or hyphens, starting with a letter",
+        ),
+        domain_name=_string(
+            get, "domain_name", _DOMAIN, "a lowercase DNS name such as example.com"
+        ),
+        hosted_zone_id=zone_id,
+        availability_zones=_availability_zones(get, (primary, recovery)),
+        container_image=image,
+        health_check_path=_string(
+            get, "health_check_path", _PATH, "an absolute URL path such as /health"
+        ),
+        full_task_count=full,
+        reduced_task_count=reduced,
+        sandbox=_boolean(get, "sandbox"),
+    )

@@ -1,0 +1,152 @@
+"""Alarms: an encrypted SNS topic and the CloudWatch alarms that tell people in time."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+ONE_MINUTE = Duration.minutes(1)
+
+
+class Alarms(Construct):
+    """A topic for operators and one method per alarm; every alarm notifies the topic on ALARM
+    and on OK. ``self.alarms`` lists what was created.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, key: kms.IKey) -> None:
+        super().__init__(scope, id_)
+        self.topic = sns.Topic(self, "Topic", master_key=key, enforce_ssl=True)
+        self.alarms: list[cloudwatch.Alarm] = []
+
+    def _add(
+        self,
+        id_: str,
+        description: str,
+        metric: cloudwatch.IMetric,
+        threshold: float,
+        evaluation_periods: int = 1,
+        comparison: cloudwatch.ComparisonOperator = (
+            cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
+        ),
+    ) -> cloudwatch.Alarm:
+        alarm = cloudwatch.Alarm(
+            self,
+            id_,
+            alarm_description=description,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=evaluation_periods,
+            comparison_operator=comparison,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(actions.SnsAction(self.topic))
+        alarm.add_ok_action(actions.SnsAction(self.topic))
+        self.alarms.append(alarm)
+        return alarm
+
+    def dead_letters(self, dlq: sqs.IQueue) -> cloudwatch.Alarm:
+        return self._add(
+            "DeadLetters",
+            "Messages are landing in the dead-letter queue",
+            dlq.metric_approximate_number_of_messages_visible(
+                period=ONE_MINUTE, statistic="Maximum"
+            ),
+            0,
+        )
+
+    def load_balancer_5xx(self, load_balancer: elbv2.ApplicationLoadBalancer) -> cloudwatch.Alarm:
+        return self._add(
+            "LoadBalancer5xx",
+            "The load balancer is returning 5xx errors",
+            load_balancer.metrics.http_code_elb(
+                elbv2.HttpCodeElb.ELB_5XX_COUNT, period=ONE_MINUTE, statistic="Sum"
+            ),
+            10,
+            evaluation_periods=3,
+        )
+
+    def database_cpu(self, dimension: str, identifier: str) -> cloudwatch.Alarm:
+        """``dimension`` is DBInstanceIdentifier or DBClusterIdentifier."""
+        return self._add(
+            "DatabaseCpu",
+            "Database CPU above 80 % for 15 minutes",
+            cloudwatch.Metric(
+                namespace="AWS/RDS",
+                metric_name="CPUUtilization",
+                dimensions_map={dimension: identifier},
+                period=Duration.minutes(5),
+            ),
+            80,
+            evaluation_periods=3,
+        )
+
+    def replica_lag(self, instance_identifier: str, seconds: int = 300) -> cloudwatch.Alarm:
+        return self._add(
+            "ReplicaLag",
+            f"Cross-region read replica more than {seconds} s behind",
+            cloudwatch.Metric(
+                namespace="AWS/RDS",
+                metric_name="ReplicaLag",
+                dimensions_map={"DBInstanceIdentifier": instance_identifier},
+                period=ONE_MINUTE,
+                statistic="Maximum",
+            ),
+            seconds,
+            evaluation_periods=5,
+        )
+
+    def global_database_lag(
+        self, cluster_identifier: str, milliseconds: int = 5000
+    ) -> cloudwatch.Alarm:
+        return self._add(
+            "GlobalDatabaseLag",
+            f"Aurora global database replication more than {milliseconds} ms behind",
+            cloudwatch.Metric(
+                namespace="AWS/RDS",
+                metric_name="AuroraGlobalDBReplicationLag",
+                dimensions_map={"DBClusterIdentifier": cluster_identifier},
+                period=ONE_MINUTE,
+                statistic="Maximum",
+            ),
+            milliseconds,
+            evaluation_periods=3,
+        )
+
+    def table_replication_latency(
+        self, table_name: str, receiving_region: str, milliseconds: int = 60000
+    ) -> cloudwatch.Alarm:
+        return self._add(
+            "TableReplicationLatency",
+            f"Global table replication to {receiving_region} above {milliseconds} ms",
+            cloudwatch.Metric(
+                namespace="AWS/DynamoDB",
+                metric_name="ReplicationLatency",
+                dimensions_map={"TableName": table_name, "ReceivingRegion": receiving_region},
+                period=ONE_MINUTE,
+                statistic="Average",
+            ),
+            milliseconds,
+            evaluation_periods=5,
+        )
+
+    def health_check(self, health_check_id: str) -> cloudwatch.Alarm:
+        """Route 53 publishes health-check metrics in us-east-1 only: use in a stack there."""
+        return self._add(
+            "PrimaryHealthCheck",
+            "Route 53 sees the primary endpoint as unhealthy: traffic is failing over",
+            cloudwatch.Metric(
+                namespace="AWS/Route53",
+                metric_name="HealthCheckStatus",
+                dimensions_map={"HealthCheckId": health_check_id},
+                period=ONE_MINUTE,
+                statistic="Minimum",
+            ),
+            1,
+            comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        )

@@ -1,0 +1,90 @@
+"""Backup: AWS Backup vaults and a plan that copies every recovery point out of the region.
+
+A backup that stays in the region it protects is not a disaster-recovery plan: every rule of the
+plan carries a copy action to the recovery region's vault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_backup as backup
+from aws_cdk import aws_events as events
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+
+class BackupVault(Construct):
+    """A KMS-encrypted backup vault, kept on delete.
+
+    :param vault_name: fixed, so a plan in another region can name it as a copy destination.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        vault_name: str,
+        key: kms.IKey,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.vault = backup.BackupVault(
+            self,
+            "Vault",
+            backup_vault_name=vault_name,
+            encryption_key=key,
+            removal_policy=removal_policy,
+        )
+
+
+class CrossRegionBackupPlan(Construct):
+    """A daily backup of the given resources into a local vault, each recovery point copied to
+    a vault in the recovery region.
+
+    :param copy_vault_arn: the recovery region's vault.
+    :param resource_arns: what to back up (database instance or cluster, table).
+    :param retention_days: how long local and copied recovery points are kept. Default 35.
+    :param schedule: default every day at 05:00 UTC.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        vault: backup.IBackupVault,
+        copy_vault_arn: str,
+        resource_arns: Sequence[str],
+        retention_days: int = 35,
+        schedule: events.Schedule | None = None,
+    ) -> None:
+        super().__init__(scope, id_)
+        if not resource_arns:
+            raise ValueError("CrossRegionBackupPlan: resource_arns is empty; nothing to back up")
+        if retention_days < 1:
+            raise ValueError(f"CrossRegionBackupPlan: retention_days {retention_days} is below 1")
+        self.copy_vault = backup.BackupVault.from_backup_vault_arn(
+            self, "CopyVault", copy_vault_arn
+        )
+        self.plan = backup.BackupPlan(self, "Plan", backup_vault=vault)
+        self.plan.add_rule(
+            backup.BackupPlanRule(
+                rule_name="DailyWithCrossRegionCopy",
+                schedule_expression=schedule or events.Schedule.cron(hour="5", minute="0"),
+                delete_after=Duration.days(retention_days),
+                copy_actions=[
+                    backup.BackupPlanCopyActionProps(
+                        destination_backup_vault=self.copy_vault,
+                        delete_after=Duration.days(retention_days),
+                    )
+                ],
+            )
+        )
+        self.plan.add_selection(
+            "Data",
+            resources=[backup.BackupResource.from_arn(arn) for arn in resource_arns],
+            allow_restores=True,
+        )

@@ -1,0 +1,122 @@
+"""DNS failover: Route 53 health check and PRIMARY / SECONDARY failover alias records.
+
+Failing over is Route 53's data plane acting on a health check: no API call, no record change,
+nothing that depends on a control plane during the outage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import aws_route53 as route53
+from constructs import Construct
+
+
+@dataclass(frozen=True)
+class AliasTarget:
+    """Where an alias record points: a load balancer's DNS name and its canonical zone id."""
+
+    dns_name: str
+    hosted_zone_id: str
+
+
+def _alias(target: AliasTarget) -> route53.CfnRecordSet.AliasTargetProperty:
+    return route53.CfnRecordSet.AliasTargetProperty(
+        dns_name=target.dns_name,
+        hosted_zone_id=target.hosted_zone_id,
+        evaluate_target_health=True,
+    )
+
+
+class AliasRecord(Construct):
+    """One alias A record to a single target (backup-restore: repointed after a restore)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        zone: route53.IHostedZone,
+        record_name: str,
+        target: AliasTarget,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.record = route53.CfnRecordSet(
+            self,
+            "Record",
+            hosted_zone_id=zone.hosted_zone_id,
+            name=record_name,
+            type="A",
+            alias_target=_alias(target),
+        )
+
+
+class FailoverRecords(Construct):
+    """A health check on the primary endpoint, a PRIMARY record that uses it and a SECONDARY
+    record that Route 53 answers with while the primary is unhealthy.
+
+    Detection takes about ``request_interval_seconds`` x ``failure_threshold``.
+
+    :param request_interval_seconds: 10 or 30. Default 30 (10 costs extra).
+    :param failure_threshold: 1..10. Default 3.
+    :param health_check_path: path probed on the primary load balancer. Default ``/``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        zone: route53.IHostedZone,
+        record_name: str,
+        primary: AliasTarget,
+        secondary: AliasTarget,
+        health_check_path: str = "/",
+        request_interval_seconds: int = 30,
+        failure_threshold: int = 3,
+    ) -> None:
+        super().__init__(scope, id_)
+        if request_interval_seconds not in (10, 30):
+            raise ValueError(
+                f"FailoverRecords: request_interval_seconds {request_interval_seconds} is not "
+                "10 or 30 (the values Route 53 accepts)"
+            )
+        if not 1 <= failure_threshold <= 10:
+            raise ValueError(
+                f"FailoverRecords: failure_threshold {failure_threshold} is outside 1..10"
+            )
+        self.request_interval_seconds = request_interval_seconds
+        self.failure_threshold = failure_threshold
+        self.health_check = route53.CfnHealthCheck(
+            self,
+            "PrimaryHealth",
+            health_check_config=route53.CfnHealthCheck.HealthCheckConfigProperty(
+                type="HTTP",
+                fully_qualified_domain_name=primary.dns_name,
+                port=80,
+                resource_path=health_check_path,
+                request_interval=request_interval_seconds,
+                failure_threshold=failure_threshold,
+            ),
+        )
+        self.primary_record = route53.CfnRecordSet(
+            self,
+            "Primary",
+            hosted_zone_id=zone.hosted_zone_id,
+            name=record_name,
+            type="A",
+            set_identifier="primary",
+            failover="PRIMARY",
+            health_check_id=self.health_check.attr_health_check_id,
+            alias_target=_alias(primary),
+        )
+        self.secondary_record = route53.CfnRecordSet(
+            self,
+            "Secondary",
+            hosted_zone_id=zone.hosted_zone_id,
+            name=record_name,
+            type="A",
+            set_identifier="secondary",
+            failover="SECONDARY",
+            alias_target=_alias(secondary),
+        )

@@ -1,0 +1,154 @@
+"""Dynamo: a DynamoDB global table (TableV2) and DynamoDB Accelerator (DAX) clusters.
+
+DAX has no L2 construct, so the cluster is built from L1 resources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dax as dax
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+DAX_PORT_TLS = 9111
+
+
+class GlobalTable(Construct):
+    """An on-demand DynamoDB global table keyed ``pk``/``sk``, with point-in-time recovery and
+    deletion protection on every replica and a customer-managed key in every region.
+
+    :param replica_keys: recovery region -> KMS key ARN (or alias ARN) in that region, one per
+        replica beyond this stack's region. Default: none (a single-region table).
+    :param pitr_days: point-in-time recovery window, 1..35. Default 35.
+    :param removal_policy: default RETAIN.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        key: kms.IKey,
+        replica_keys: Mapping[str, str] | None = None,
+        pitr_days: int = 35,
+        deletion_protection: bool = True,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        super().__init__(scope, id_)
+        if not 1 <= pitr_days <= 35:
+            raise ValueError(f"GlobalTable: pitr_days {pitr_days} is outside 1..35")
+        replica_keys = dict(replica_keys or {})
+        pitr = dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True, recovery_period_in_days=pitr_days
+        )
+        self.table = dynamodb.TableV2(
+            self,
+            "Table",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+            billing=dynamodb.Billing.on_demand(),
+            encryption=dynamodb.TableEncryptionV2.customer_managed_key(
+                key, replica_key_arns=replica_keys or None
+            ),
+            point_in_time_recovery_specification=pitr,
+            deletion_protection=deletion_protection,
+            dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES if replica_keys else None,
+            replicas=[
+                dynamodb.ReplicaTableProps(
+                    region=region,
+                    point_in_time_recovery_specification=pitr,
+                    deletion_protection=deletion_protection,
+                )
+                for region in sorted(replica_keys)
+            ],
+            removal_policy=removal_policy,
+        )
+        self.replica_regions: tuple[str, ...] = tuple(sorted(replica_keys))
+
+
+class DaxCluster(Construct):
+    """A DAX cluster for one table in this region: encrypted at rest, TLS endpoint, nodes spread
+    over the data subnets, and a role that can use that table (and its indexes) only.
+
+    :param table_arn: the table (or this region's replica) ARN.
+    :param node_type: default dax.r5.large.
+    :param replication_factor: nodes, 1..10. Default 3 (one per zone, as AWS recommends for
+        production).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        table_arn: str,
+        node_type: str = "dax.r5.large",
+        replication_factor: int = 3,
+        client_security_groups: Sequence[ec2.ISecurityGroup] = (),
+    ) -> None:
+        super().__init__(scope, id_)
+        if not 1 <= replication_factor <= 10:
+            raise ValueError(
+                f"DaxCluster: replication_factor {replication_factor} is outside 1..10"
+            )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("dax.amazonaws.com"),
+            description="DAX: read and write the one table it caches",
+            inline_policies={
+                "Table": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(
+                            actions=[
+                                "dynamodb:DescribeTable",
+                                "dynamodb:GetItem",
+                                "dynamodb:BatchGetItem",
+                                "dynamodb:Query",
+                                "dynamodb:Scan",
+                                "dynamodb:PutItem",
+                                "dynamodb:UpdateItem",
+                                "dynamodb:DeleteItem",
+                                "dynamodb:BatchWriteItem",
+                                "dynamodb:ConditionCheckItem",
+                            ],
+                            resources=[table_arn, f"{table_arn}/index/*"],
+                        )
+                    ]
+                )
+            },
+        )
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description="DAX: TLS clients from the application tier",
+            allow_all_outbound=False,
+        )
+        for client in client_security_groups:
+            self.security_group.add_ingress_rule(client, ec2.Port.tcp(DAX_PORT_TLS), "DAX TLS")
+        subnet_group = dax.CfnSubnetGroup(
+            self,
+            "Subnets",
+            description="Isolated subnets for DAX",
+            subnet_ids=vpc.select_subnets(subnet_group_name=subnets.subnet_group_name).subnet_ids,
+        )
+        self.cluster = dax.CfnCluster(
+            self,
+            "Cluster",
+            iam_role_arn=self.role.role_arn,
+            node_type=node_type,
+            replication_factor=replication_factor,
+            subnet_group_name=subnet_group.ref,
+            security_group_ids=[self.security_group.security_group_id],
+            sse_specification=dax.CfnCluster.SSESpecificationProperty(sse_enabled=True),
+            cluster_endpoint_encryption_type="TLS",
+            description="DAX read-through cache for the global table",
+        )

@@ -1,0 +1,138 @@
+"""Proxy: RDS Proxy in front of a PostgreSQL instance or an Aurora cluster.
+
+RDS Proxy pools connections so that bursts from containers and functions (and the reconnect storm
+after a failover) do not exhaust the database's connections, and it shortens failover for clients.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_rds as rds
+from constructs import Construct
+
+from drtiers.constructs.relational import POSTGRES_PORT
+
+_PROXY_NAME = re.compile(r"[a-zA-Z](-?[a-zA-Z0-9]){0,55}")
+
+
+class DatabaseProxy(Construct):
+    """An RDS Proxy with TLS required and IAM authentication required, reading the database
+    credentials from Secrets Manager through a role that can read only that secret.
+
+    Give exactly one of ``instance_identifiers`` or ``cluster_identifiers``.
+
+    :param proxy_name: CloudFormation requires a name: letters, digits and single hyphens.
+
+    :param secret_arn: the credentials secret (in this region: a replica ARN is fine).
+    :param secret_key: the KMS key that encrypts that secret in this region (ARN or alias ARN).
+    :param database_security_group: the database's group; the proxy is let in on 5432.
+    :param read_only_endpoint: add a READ_ONLY endpoint (for an Aurora secondary cluster, which
+        has no writer until it is promoted).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        proxy_name: str,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        secret_arn: str,
+        secret_key: kms.IKey | str,
+        database_security_group: ec2.ISecurityGroup,
+        instance_identifiers: Sequence[str] = (),
+        cluster_identifiers: Sequence[str] = (),
+        read_only_endpoint: bool = False,
+    ) -> None:
+        super().__init__(scope, id_)
+        if not _PROXY_NAME.fullmatch(proxy_name):
+            raise ValueError(
+                f"DatabaseProxy: proxy_name '{proxy_name}' must be 1-56 letters, digits and "
+                "single hyphens, starting with a letter"
+            )
+        if bool(instance_identifiers) == bool(cluster_identifiers):
+            raise ValueError(
+                "DatabaseProxy: give exactly one of instance_identifiers or cluster_identifiers"
+            )
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description="RDS Proxy: PostgreSQL from the application tier",
+            allow_all_outbound=False,
+        )
+        self.security_group.add_egress_rule(
+            database_security_group, ec2.Port.tcp(POSTGRES_PORT), "Proxy to database"
+        )
+        database_security_group.add_ingress_rule(
+            self.security_group, ec2.Port.tcp(POSTGRES_PORT), "From the RDS Proxy"
+        )
+        key_arn = secret_key if isinstance(secret_key, str) else secret_key.key_arn
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("rds.amazonaws.com"),
+            description="RDS Proxy: read the one database secret",
+            inline_policies={
+                "ReadSecret": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(
+                            actions=["secretsmanager:GetSecretValue"],
+                            resources=[secret_arn],
+                        ),
+                        iam.PolicyStatement(
+                            actions=["kms:Decrypt"],
+                            resources=[key_arn],
+                            conditions={
+                                "StringEquals": {
+                                    "kms:ViaService": f"secretsmanager.{vpc.stack.region}"
+                                    ".amazonaws.com"
+                                }
+                            },
+                        ),
+                    ]
+                )
+            },
+        )
+        subnet_ids = vpc.select_subnets(subnet_group_name=subnets.subnet_group_name).subnet_ids
+        self.proxy = rds.CfnDBProxy(
+            self,
+            "Proxy",
+            db_proxy_name=proxy_name,
+            engine_family="POSTGRESQL",
+            role_arn=self.role.role_arn,
+            vpc_subnet_ids=subnet_ids,
+            vpc_security_group_ids=[self.security_group.security_group_id],
+            require_tls=True,
+            auth=[
+                rds.CfnDBProxy.AuthFormatProperty(
+                    auth_scheme="SECRETS", secret_arn=secret_arn, iam_auth="REQUIRED"
+                )
+            ],
+        )
+        self.target_group = rds.CfnDBProxyTargetGroup(
+            self,
+            "Targets",
+            db_proxy_name=self.proxy.ref,
+            target_group_name="default",
+            db_instance_identifiers=list(instance_identifiers) or None,
+            db_cluster_identifiers=list(cluster_identifiers) or None,
+        )
+        self.endpoint = self.proxy.attr_endpoint
+        if read_only_endpoint:
+            read_only = rds.CfnDBProxyEndpoint(
+                self,
+                "ReadOnly",
+                db_proxy_endpoint_name=f"{proxy_name}-ro",
+                db_proxy_name=self.proxy.ref,
+                vpc_subnet_ids=subnet_ids,
+                vpc_security_group_ids=[self.security_group.security_group_id],
+                target_role="READ_ONLY",
+            )
+            self.endpoint = read_only.attr_endpoint

@@ -1,0 +1,346 @@
+"""Relational: Multi-AZ RDS for PostgreSQL, its cross-region read replica, and an Aurora
+PostgreSQL global database (writer cluster in P, secondary cluster in R).
+
+Engine versions are ones cfn-lint does not flag as deprecated (W3691/W3690). Every database is
+encrypted with a customer-managed key, never publicly accessible, TLS-only (``rds.force_ssl``),
+deletion-protected and kept (snapshot or retain) on delete unless the caller opts out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_rds as rds
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from drtiers.constructs.retention import kept
+
+POSTGRES_VERSION = rds.PostgresEngineVersion.VER_17_9
+POSTGRES_FAMILY = "postgres17"
+AURORA_VERSION = rds.AuroraPostgresEngineVersion.VER_17_9
+AURORA_ENGINE = "aurora-postgresql"
+AURORA_FAMILY = "aurora-postgresql17"
+POSTGRES_PORT = 5432
+ADMIN_USER = "dbadmin"
+TLS_ONLY = {"rds.force_ssl": "1"}
+
+
+def _database_security_group(scope: Construct, vpc: ec2.IVpc, what: str) -> ec2.SecurityGroup:
+    return ec2.SecurityGroup(
+        scope,
+        "SecurityGroup",
+        vpc=vpc,
+        description=f"{what}: PostgreSQL from the RDS Proxy only",
+        allow_all_outbound=False,
+    )
+
+
+def _replicate_secret(secret: rds.DatabaseSecret, replicas: Mapping[str, str] | None) -> None:
+    """Replicate a secret, each replica under a customer-managed key of its own region. Set on
+    the L1 because the L2 takes an IKey, and the other region's key can only be named by ARN."""
+    if replicas:
+        cfn = secret.node.default_child
+        assert isinstance(cfn, secretsmanager.CfnSecret)
+        cfn.replica_regions = [
+            secretsmanager.CfnSecret.ReplicaRegionProperty(region=region, kms_key_id=key)
+            for region, key in sorted(replicas.items())
+        ]
+
+
+def _check_retention(owner: str, days: int) -> None:
+    if not 1 <= days <= 35:
+        raise ValueError(f"{owner}: backup_retention_days {days} is outside 1..35 (RDS limits)")
+
+
+class MultiAzPostgres(Construct):
+    """A Multi-AZ RDS for PostgreSQL instance with its credentials in Secrets Manager.
+
+    :param instance_identifier: fixed name, so the recovery region can address the instance by
+        ARN without a deploy-time reference (see docs/decisions.md). Changing it replaces the DB.
+    :param instance_type: default db.m7g.large.
+    :param backup_retention_days: automated backups and PITR window, 1..35. Default 14.
+    :param secret_replicas: region -> KMS key (ARN or alias ARN) there, for replicas of the
+        credentials secret. Default: none.
+    :param removal_policy: default SNAPSHOT; the secret is always retained with it.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        key: kms.IKey,
+        instance_identifier: str,
+        instance_type: ec2.InstanceType | None = None,
+        allocated_storage_gib: int = 100,
+        backup_retention_days: int = 14,
+        secret_replicas: Mapping[str, str] | None = None,
+        deletion_protection: bool = True,
+        removal_policy: RemovalPolicy = RemovalPolicy.SNAPSHOT,
+    ) -> None:
+        super().__init__(scope, id_)
+        _check_retention("MultiAzPostgres", backup_retention_days)
+        self.security_group = _database_security_group(self, vpc, "Multi-AZ PostgreSQL")
+        self.secret = rds.DatabaseSecret(
+            self,
+            "Secret",
+            username=ADMIN_USER,
+            encryption_key=key,
+        )
+        _replicate_secret(self.secret, secret_replicas)
+        self.secret.apply_removal_policy(kept(removal_policy))
+        engine = rds.DatabaseInstanceEngine.postgres(version=POSTGRES_VERSION)
+        self.instance = rds.DatabaseInstance(
+            self,
+            "Instance",
+            engine=engine,
+            instance_identifier=instance_identifier,
+            instance_type=instance_type
+            or ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE),
+            vpc=vpc,
+            vpc_subnets=subnets,
+            security_groups=[self.security_group],
+            multi_az=True,
+            credentials=rds.Credentials.from_secret(self.secret),
+            storage_encrypted=True,
+            storage_encryption_key=key,
+            storage_type=rds.StorageType.GP3,
+            allocated_storage=allocated_storage_gib,
+            parameter_group=rds.ParameterGroup(
+                self, "Parameters", engine=engine, parameters=TLS_ONLY
+            ),
+            backup_retention=Duration.days(backup_retention_days),
+            deletion_protection=deletion_protection,
+            removal_policy=removal_policy,
+            publicly_accessible=False,
+            iam_authentication=True,
+            auto_minor_version_upgrade=True,
+            copy_tags_to_snapshot=True,
+            cloudwatch_logs_exports=["postgresql"],
+        )
+
+
+class PostgresCrossRegionReplica(Construct):
+    """A cross-region read replica of a PostgreSQL instance, encrypted with a key in its own
+    region. Data stays live; it is promoted (a reboot, "several minutes or longer") on failover.
+
+    :param source_instance_arn: ARN of the source instance in the other region.
+    :param instance_class: default db.m7g.large.
+    :param removal_policy: default RETAIN (RDS cannot snapshot on delete a replica's way).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        key: kms.IKey,
+        source_instance_arn: str,
+        source_region: str,
+        instance_class: str = "db.m7g.large",
+        deletion_protection: bool = True,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        super().__init__(scope, id_)
+        if source_region == Stack.of(self).region:
+            raise ValueError(
+                f"PostgresCrossRegionReplica: source_region {source_region} is this stack's "
+                "region; a cross-region replica needs the other region"
+            )
+        self.security_group = _database_security_group(self, vpc, "PostgreSQL read replica")
+        subnet_group = rds.SubnetGroup(
+            self,
+            "Subnets",
+            vpc=vpc,
+            vpc_subnets=subnets,
+            description="Isolated subnets for the cross-region read replica",
+        )
+        parameters = rds.CfnDBParameterGroup(
+            self,
+            "Parameters",
+            family=POSTGRES_FAMILY,
+            description="TLS-only PostgreSQL",
+            parameters=TLS_ONLY,
+        )
+        self.instance = rds.CfnDBInstance(
+            self,
+            "Instance",
+            source_db_instance_identifier=source_instance_arn,
+            source_region=source_region,
+            db_instance_class=instance_class,
+            kms_key_id=key.key_arn,  # encrypted by this region's key (implies StorageEncrypted)
+            db_subnet_group_name=subnet_group.subnet_group_name,
+            vpc_security_groups=[self.security_group.security_group_id],
+            db_parameter_group_name=parameters.ref,
+            publicly_accessible=False,
+            deletion_protection=deletion_protection,
+            auto_minor_version_upgrade=True,
+            copy_tags_to_snapshot=True,
+            enable_iam_database_authentication=True,
+        )
+        self.instance.apply_removal_policy(removal_policy)
+
+
+class AuroraGlobalPrimary(Construct):
+    """The primary cluster of an Aurora PostgreSQL global database: a writer and a reader in
+    different zones, and the global cluster built from it.
+
+    :param global_cluster_identifier: fixed name the secondary region joins by.
+    :param instance_type: default db.r7g.large (global databases need memory-optimized classes).
+    :param backup_retention_days: 1..35, default 14.
+    :param secret_replicas: region -> KMS key (ARN or alias ARN) there, for replicas of the
+        credentials secret, so a proxy there can use it. Default: none.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        key: kms.IKey,
+        global_cluster_identifier: str,
+        instance_type: ec2.InstanceType | None = None,
+        backup_retention_days: int = 14,
+        secret_replicas: Mapping[str, str] | None = None,
+        deletion_protection: bool = True,
+        removal_policy: RemovalPolicy = RemovalPolicy.SNAPSHOT,
+    ) -> None:
+        super().__init__(scope, id_)
+        _check_retention("AuroraGlobalPrimary", backup_retention_days)
+        size = instance_type or ec2.InstanceType.of(ec2.InstanceClass.R7G, ec2.InstanceSize.LARGE)
+        self.security_group = _database_security_group(self, vpc, "Aurora primary cluster")
+        self.secret = rds.DatabaseSecret(
+            self,
+            "Secret",
+            username=ADMIN_USER,
+            encryption_key=key,
+        )
+        _replicate_secret(self.secret, secret_replicas)
+        self.secret.apply_removal_policy(kept(removal_policy))
+        engine = rds.DatabaseClusterEngine.aurora_postgres(version=AURORA_VERSION)
+        self.cluster = rds.DatabaseCluster(
+            self,
+            "Cluster",
+            engine=engine,
+            credentials=rds.Credentials.from_secret(self.secret),
+            writer=rds.ClusterInstance.provisioned(
+                "Writer", instance_type=size, publicly_accessible=False
+            ),
+            readers=[
+                rds.ClusterInstance.provisioned(
+                    "Reader", instance_type=size, publicly_accessible=False
+                )
+            ],
+            vpc=vpc,
+            vpc_subnets=subnets,
+            security_groups=[self.security_group],
+            storage_encrypted=True,
+            storage_encryption_key=key,
+            parameter_group=rds.ParameterGroup(
+                self, "Parameters", engine=engine, parameters=TLS_ONLY
+            ),
+            backup=rds.BackupProps(retention=Duration.days(backup_retention_days)),
+            deletion_protection=deletion_protection,
+            removal_policy=removal_policy,
+            iam_authentication=True,
+            copy_tags_to_snapshot=True,
+            cloudwatch_logs_exports=["postgresql"],
+        )
+        self.global_cluster = rds.CfnGlobalCluster(
+            self,
+            "Global",
+            global_cluster_identifier=global_cluster_identifier,
+            source_db_cluster_identifier=self.cluster.cluster_arn,
+            deletion_protection=deletion_protection,
+        )
+        self.global_cluster.apply_removal_policy(kept(removal_policy))
+
+
+class AuroraGlobalSecondary(Construct):
+    """A secondary cluster of an Aurora PostgreSQL global database, in the recovery region.
+    It has no credentials of its own: users and passwords replicate from the primary.
+
+    :param reader_count: instances in the secondary (all readers until a failover).
+    :param instance_class: default db.r7g.large.
+    :param write_forwarding: forward writes to the primary (multi-site).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        key: kms.IKey,
+        global_cluster_identifier: str,
+        reader_count: int = 1,
+        instance_class: str = "db.r7g.large",
+        write_forwarding: bool = False,
+        backup_retention_days: int = 14,
+        deletion_protection: bool = True,
+        removal_policy: RemovalPolicy = RemovalPolicy.SNAPSHOT,
+    ) -> None:
+        super().__init__(scope, id_)
+        _check_retention("AuroraGlobalSecondary", backup_retention_days)
+        if not 1 <= reader_count <= 15:
+            raise ValueError(f"AuroraGlobalSecondary: reader_count {reader_count} is outside 1..15")
+        self.security_group = _database_security_group(self, vpc, "Aurora secondary cluster")
+        subnet_group = rds.SubnetGroup(
+            self,
+            "Subnets",
+            vpc=vpc,
+            vpc_subnets=subnets,
+            description="Isolated subnets for the Aurora secondary cluster",
+        )
+        parameters = rds.CfnDBClusterParameterGroup(
+            self,
+            "Parameters",
+            family=AURORA_FAMILY,
+            description="TLS-only Aurora PostgreSQL",
+            parameters=TLS_ONLY,
+        )
+        self.cluster = rds.CfnDBCluster(
+            self,
+            "Cluster",
+            engine=AURORA_ENGINE,
+            engine_version=AURORA_VERSION.aurora_postgres_full_version,
+            global_cluster_identifier=global_cluster_identifier,
+            kms_key_id=key.key_arn,
+            storage_encrypted=True,
+            db_subnet_group_name=subnet_group.subnet_group_name,
+            vpc_security_group_ids=[self.security_group.security_group_id],
+            db_cluster_parameter_group_name=parameters.ref,
+            enable_global_write_forwarding=write_forwarding or None,
+            enable_iam_database_authentication=True,
+            backup_retention_period=backup_retention_days,
+            deletion_protection=deletion_protection,
+            copy_tags_to_snapshot=True,
+            enable_cloudwatch_logs_exports=["postgresql"],
+        )
+        self.cluster.apply_removal_policy(removal_policy)
+        # Cluster members hold no data of their own (it is in the cluster volume): like the L2's
+        # instances, they are deleted with the stack while the cluster is kept.
+        self.instances = []
+        for index in range(reader_count):
+            instance = rds.CfnDBInstance(
+                self,
+                f"Reader{index + 1}",
+                db_cluster_identifier=self.cluster.ref,
+                engine=AURORA_ENGINE,
+                db_instance_class=instance_class,
+                publicly_accessible=False,
+                auto_minor_version_upgrade=True,
+            )
+            self.instances.append(instance)
+        self.cluster_identifier = self.cluster.ref

@@ -1,0 +1,99 @@
+"""What every drtiers stack shares: naming, region, tags, protection, and cross-region values.
+
+Cross-region values (see docs/decisions.md):
+- identities a *stateful* resource depends on (the replica's source database, the global
+  cluster, the backup copy vault, the replica keys) are fixed names from configuration, turned
+  into ARNs at synth time: no deploy-time reference, nothing to lock or to re-resolve;
+- everything else (load balancer names for DNS and the accelerator, the table name for IAM
+  policies) is a plain stack output read with ``Fn::GetStackOutput``: a weak reference that
+  survives replacing the producer and never blocks its update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Aws, CfnOutput, Fn, RemovalPolicy, Stack, Tags
+from constructs import Construct
+
+from drtiers.config import DrConfig
+from drtiers.tiers import TierSpec
+
+TIER_TAG = "drtiers:tier"
+ROLE_TAG = "drtiers:role"
+# CDK marks these taggable, but their CloudFormation schema has no Tags (cfn-lint F3002).
+UNTAGGABLE = ["AWS::RDS::DBProxyTargetGroup"]
+
+
+class TierStack(Stack):
+    """A stack of one tier in one role (``primary``, ``recovery``, ``recovery-base``, ``edge``)
+    and one concrete region, named ``<app>-<tier>-<role>``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        config: DrConfig,
+        tier: TierSpec,
+        role: str,
+        region: str,
+        description: str,
+    ) -> None:
+        name = f"{config.app_name}-{tier.name}-{role}"
+        super().__init__(
+            scope,
+            name,
+            stack_name=name,
+            description=f"drtiers {tier.name} ({tier.rpo_rto}): {description}",
+            env={"account": config.account, "region": region},
+            termination_protection=not config.sandbox,
+            analytics_reporting=False,
+        )
+        self.config = config
+        self.tier = tier
+        self.role = role
+        self._zones = list(config.availability_zones.get(region, ()))
+        for key, value in ((TIER_TAG, tier.name), (ROLE_TAG, role)):
+            Tags.of(self).add(key, value, exclude_resource_types=UNTAGGABLE)
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """From configuration: a concrete-environment stack would otherwise look them up."""
+        return self._zones
+
+    # Data-keeping defaults; sandbox mode is the only way to loosen them.
+    @property
+    def snapshot_policy(self) -> RemovalPolicy:
+        return RemovalPolicy.DESTROY if self.config.sandbox else RemovalPolicy.SNAPSHOT
+
+    @property
+    def retain_policy(self) -> RemovalPolicy:
+        return RemovalPolicy.DESTROY if self.config.sandbox else RemovalPolicy.RETAIN
+
+    @property
+    def deletion_protection(self) -> bool:
+        return not self.config.sandbox
+
+    def resource_name(self, suffix: str) -> str:
+        """A fixed physical name, for the few resources another region must name."""
+        return f"{self.config.app_name}-{self.tier.name}-{suffix}"
+
+    def publish(self, name: str, value: str, description: str) -> None:
+        """A plain output (never an export) that other stacks read with Fn::GetStackOutput."""
+        output = CfnOutput(self, name, value=value, description=description)
+        output.override_logical_id(name)
+
+    def read(self, producer: TierStack, name: str) -> str:
+        """Read ``producer``'s output ``name`` at deploy time and deploy after it."""
+        self.add_stack_dependency(producer, f"reads its output {name}")
+        region = None if producer.region == self.region else producer.region
+        return Fn.get_stack_output(producer.stack_name, name, region)
+
+    def arn(self, service: str, region: str, resource: str) -> str:
+        return f"arn:{Aws.PARTITION}:{service}:{region}:{self.config.account}:{resource}"
+
+
+def in_region(arn: str, region: str) -> str:
+    """The same ARN in another region (a Secrets Manager replica keeps the name and suffix)."""
+    parts: Sequence[str] = Fn.split(":", arn, 7)
+    return Fn.join(":", [parts[0], parts[1], parts[2], region, parts[4], parts[5], parts[6]])

@@ -1,0 +1,61 @@
+"""One composition per tier: which stacks exist, in which order, with which entry point."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs import Construct
+
+from drtiers.config import DrConfig
+from drtiers.stacks.base import TierStack
+from drtiers.stacks.edge import EdgeStack
+from drtiers.stacks.regional import PrimaryStack, RecoveryBaseStack, RecoveryStack
+from drtiers.tiers import EntryPoint, TierSpec
+
+
+@dataclass(frozen=True)
+class TierStacks:
+    base: RecoveryBaseStack
+    primary: PrimaryStack
+    recovery: RecoveryStack | None
+    edge: EdgeStack
+
+    @property
+    def all(self) -> tuple[TierStack, ...]:
+        stacks: list[TierStack] = [self.base, self.primary, self.edge]
+        if self.recovery is not None:
+            stacks.insert(2, self.recovery)
+        return tuple(stacks)
+
+
+def compose_tier(scope: Construct, config: DrConfig, tier: TierSpec) -> TierStacks:
+    """Build a tier's stacks. The accelerator's listener is made first so that the endpoint
+    groups in P and R can read it; DNS records are made last so they can read P and R."""
+    edge = EdgeStack(scope, config=config, tier=tier)
+    accelerated = tier.entry_point is EntryPoint.ACCELERATOR
+    if accelerated:
+        edge.accelerate()
+    base = RecoveryBaseStack(scope, config=config, tier=tier)
+    primary = PrimaryStack(
+        scope, config=config, tier=tier, base=base, edge=edge if accelerated else None
+    )
+    recovery = None
+    if tier.has_recovery_stack:
+        recovery = RecoveryStack(
+            scope,
+            config=config,
+            tier=tier,
+            primary=primary,
+            base=base,
+            edge=edge if accelerated else None,
+        )
+    if tier.entry_point is EntryPoint.DNS_PRIMARY:
+        edge.point_at(primary)
+    elif tier.entry_point is EntryPoint.DNS_FAILOVER:
+        assert recovery is not None, f"{tier.name}: DNS failover needs a recovery stack"
+        edge.fail_over(primary, recovery)
+    return TierStacks(base=base, primary=primary, recovery=recovery, edge=edge)
+
+
+def compose(scope: Construct, config: DrConfig) -> list[TierStacks]:
+    return [compose_tier(scope, config, tier) for tier in config.tiers]

@@ -1,0 +1,86 @@
+"""The edge stack: the tier's entry point (Route 53 records, health check, accelerator).
+
+It lives in us-east-1, home of Route 53's control plane and of its health-check metrics (so the
+health-check alarm can exist at all). Failover never needs this stack to change: Route 53 and
+the accelerator act on health checks in their data planes.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import aws_route53 as route53
+from constructs import Construct
+
+from drtiers.config import EDGE_REGION, DrConfig
+from drtiers.constructs.accelerator import Accelerator
+from drtiers.constructs.alarms import Alarms
+from drtiers.constructs.dns_failover import AliasRecord, AliasTarget, FailoverRecords
+from drtiers.constructs.keys import DataKey
+from drtiers.stacks.base import TierStack
+from drtiers.stacks.regional import LB_DNS, LB_ZONE, LISTENER_ARN
+from drtiers.tiers import TierSpec
+
+
+class EdgeStack(TierStack):
+    """Hosted zone (given or created), then the entry point the tier record names."""
+
+    def __init__(self, scope: Construct, *, config: DrConfig, tier: TierSpec) -> None:
+        super().__init__(
+            scope,
+            config=config,
+            tier=tier,
+            role="edge",
+            region=EDGE_REGION,
+            description="entry point: " + tier.entry_point.value,
+        )
+        if config.hosted_zone_id is not None:
+            self.zone: route53.IHostedZone = route53.HostedZone.from_hosted_zone_attributes(
+                self, "Zone", hosted_zone_id=config.hosted_zone_id, zone_name=config.domain_name
+            )
+        else:
+            zone = route53.PublicHostedZone(self, "Zone", zone_name=config.domain_name)
+            zone.apply_removal_policy(self.retain_policy)
+            self.zone = zone
+        self.record_name = f"{config.app_name}-{tier.name}.{config.domain_name}"
+
+    def _target(self, stack: TierStack) -> AliasTarget:
+        return AliasTarget(
+            dns_name=self.read(stack, LB_DNS), hosted_zone_id=self.read(stack, LB_ZONE)
+        )
+
+    def point_at(self, primary: TierStack) -> AliasRecord:
+        """backup-restore: one record to P, repointed once R has been rebuilt."""
+        return AliasRecord(
+            self,
+            "Entry",
+            zone=self.zone,
+            record_name=self.record_name,
+            target=self._target(primary),
+        )
+
+    def fail_over(self, primary: TierStack, recovery: TierStack) -> FailoverRecords:
+        """pilot-light, warm-standby: health-checked PRIMARY, SECONDARY to R."""
+        records = FailoverRecords(
+            self,
+            "Entry",
+            zone=self.zone,
+            record_name=self.record_name,
+            primary=self._target(primary),
+            secondary=self._target(recovery),
+            health_check_path=self.config.health_check_path,
+        )
+        alarms = Alarms(
+            self,
+            "Alarms",
+            key=DataKey(
+                self, "DataKey", description="Edge alarm topic", removal_policy=self.retain_policy
+            ).key,
+        )
+        alarms.health_check(records.health_check.attr_health_check_id)
+        return records
+
+    def accelerate(self) -> Accelerator:
+        """multi-site: the accelerator and its listener; endpoint groups live in P and R."""
+        accelerator = Accelerator(self, "Entry", name=self.resource_name("entry"))
+        accelerator.alias_record(self.zone, self.record_name)
+        self.publish(LISTENER_ARN, accelerator.listener.listener_arn, "Accelerator listener ARN")
+        return accelerator

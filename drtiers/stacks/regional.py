@@ -1,0 +1,416 @@
+"""The regional stacks of a tier: recovery-base (R), primary (P) and recovery (R).
+
+Each wires building blocks together as the tier record says; none of them branches on a tier's
+name. Deploy order: recovery-base -> primary -> recovery (the edge stack is placed by compose).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Fn
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from drtiers.config import DrConfig
+from drtiers.constructs.accelerator import AcceleratorEndpointGroup
+from drtiers.constructs.alarms import Alarms
+from drtiers.constructs.app import AppService
+from drtiers.constructs.backup import BackupVault, CrossRegionBackupPlan
+from drtiers.constructs.dynamo import DaxCluster, GlobalTable
+from drtiers.constructs.keys import DataKey
+from drtiers.constructs.network import Network
+from drtiers.constructs.proxy import DatabaseProxy
+from drtiers.constructs.queues import WorkQueue
+from drtiers.constructs.relational import (
+    AuroraGlobalPrimary,
+    AuroraGlobalSecondary,
+    MultiAzPostgres,
+    PostgresCrossRegionReplica,
+)
+from drtiers.stacks.base import TierStack, in_region
+from drtiers.tiers import EntryPoint, RecoveryCompute, Relational, TierSpec
+
+# Output names other stacks read with Fn::GetStackOutput.
+LB_DNS = "LoadBalancerDnsName"
+LB_ZONE = "LoadBalancerZoneId"
+LB_ARN = "LoadBalancerArn"
+TABLE_NAME = "TableName"
+SECRET_REPLICA_ARN = "DatabaseSecretReplicaArn"
+LISTENER_ARN = "AcceleratorListenerArn"
+APP_DB_USER = "app"  # created by the application's schema migration, granted rds_iam
+
+
+class RecoveryBaseStack(TierStack):
+    """What must exist in R before the primary deploys: the key the table replica and the secret
+    replica use there, and the vault that receives backup copies. Addressed by fixed names."""
+
+    def __init__(self, scope: Construct, *, config: DrConfig, tier: TierSpec) -> None:
+        super().__init__(
+            scope,
+            config=config,
+            tier=tier,
+            role="recovery-base",
+            region=config.recovery_region,
+            description="recovery-region keys and backup copy vault",
+        )
+        self.replica_key_alias = self.resource_name("replicas")
+        DataKey(
+            self,
+            "ReplicaKey",
+            description="Table and secret replicas in the recovery region",
+            alias=self.replica_key_alias,
+            removal_policy=self.retain_policy,
+        )
+        vault_key = DataKey(
+            self,
+            "VaultKey",
+            description="Backup copies in the recovery region",
+            removal_policy=self.retain_policy,
+        )
+        self.vault_name = self.resource_name("copies")
+        BackupVault(
+            self,
+            "CopyVault",
+            vault_name=self.vault_name,
+            key=vault_key.key,
+            removal_policy=self.retain_policy,
+        )
+
+    @property
+    def replica_key_arn(self) -> str:
+        return self.arn("kms", self.region, f"alias/{self.replica_key_alias}")
+
+    @property
+    def vault_arn(self) -> str:
+        return self.arn("backup", self.region, f"backup-vault:{self.vault_name}")
+
+
+class _RegionalStack(TierStack):
+    """Shared shape of the primary and recovery stacks: key, network, queue, app, alarms."""
+
+    def _foundation(self) -> None:
+        self.data_key = DataKey(
+            self,
+            "DataKey",
+            description=f"{self.role} data at rest",
+            removal_policy=self.retain_policy,
+        ).key
+        self.network = Network(
+            self,
+            "Network",
+            availability_zones=self.availability_zones,
+            log_key=self.data_key,
+            nat_gateways=1 if self.config.sandbox else None,
+            log_removal_policy=self.retain_policy,
+        )
+        self.alarms = Alarms(self, "Alarms", key=self.data_key)
+
+    def _app(self, desired_count: int, max_count: int) -> AppService:
+        app = AppService(
+            self,
+            "App",
+            vpc=self.network.vpc,
+            app_subnets=self.network.app_subnets,
+            public_subnets=self.network.public_subnets,
+            container_image=self.config.container_image,
+            desired_count=desired_count,
+            max_count=max_count,
+            log_key=self.data_key,
+            health_check_path=self.config.health_check_path,
+            deletion_protection=self.deletion_protection,
+            log_removal_policy=self.retain_policy,
+        )
+        self.alarms.load_balancer_5xx(app.load_balancer)
+        self.publish(LB_DNS, app.load_balancer.load_balancer_dns_name, "Load balancer DNS name")
+        self.publish(
+            LB_ZONE,
+            app.load_balancer.load_balancer_canonical_hosted_zone_id,
+            "Load balancer canonical hosted zone id",
+        )
+        self.publish(LB_ARN, app.load_balancer.load_balancer_arn, "Load balancer ARN")
+        return app
+
+    def _queue(self) -> WorkQueue:
+        queue = WorkQueue(self, "Work", key=self.data_key, removal_policy=self.retain_policy)
+        self.alarms.dead_letters(queue.dead_letter_queue)
+        return queue
+
+    def _endpoint_group(self, edge: TierStack, app: AppService) -> None:
+        AcceleratorEndpointGroup(
+            self,
+            "EndpointGroup",
+            listener_arn=self.read(edge, LISTENER_ARN),
+            load_balancer_arn=app.load_balancer.load_balancer_arn,
+            health_check_path=self.config.health_check_path,
+        )
+
+    def _allow_app(self, app: AppService, proxy: DatabaseProxy) -> None:
+        proxy.security_group.add_ingress_rule(
+            app.security_group, ec2.Port.tcp(5432), "From the application tier"
+        )
+        # IAM database auth through this proxy only, as the application's database user.
+        proxy_id = Fn.select(6, Fn.split(":", proxy.proxy.attr_db_proxy_arn))
+        app.task_definition.task_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["rds-db:connect"],
+                resources=[self.arn("rds-db", self.region, f"dbuser:{proxy_id}/{APP_DB_USER}")],
+            )
+        )
+
+
+class PrimaryStack(_RegionalStack):
+    """Region P: everything at full capacity, and the backup plan that copies to R."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        config: DrConfig,
+        tier: TierSpec,
+        base: RecoveryBaseStack,
+        edge: TierStack | None,
+    ) -> None:
+        super().__init__(
+            scope,
+            config=config,
+            tier=tier,
+            role="primary",
+            region=config.primary_region,
+            description="primary region at full capacity",
+        )
+        self.add_stack_dependency(base, "table replica key and backup copy vault live there")
+        self._foundation()
+        sizes = config.sizes
+        recovery = config.recovery_region
+        replicated = tier.has_recovery_stack
+        secret_replicas = {recovery: base.replica_key_arn} if replicated else None
+        data = self.network.data_subnets
+        vpc = self.network.vpc
+
+        if tier.relational is Relational.RDS_INSTANCE:
+            self.db_identifier = self.resource_name("db")
+            database = MultiAzPostgres(
+                self,
+                "Database",
+                vpc=vpc,
+                subnets=data,
+                key=self.data_key,
+                instance_identifier=self.db_identifier,
+                instance_type=ec2.InstanceType(sizes.rds_instance),
+                secret_replicas=secret_replicas,
+                deletion_protection=self.deletion_protection,
+                removal_policy=self.snapshot_policy,
+            )
+            secret, db_group = database.secret, database.security_group
+            self.database_arn = database.instance.instance_arn
+            instances, clusters = [database.instance.instance_identifier], []
+            self.alarms.database_cpu("DBInstanceIdentifier", database.instance.instance_identifier)
+        else:
+            self.global_cluster_identifier = self.resource_name("global")
+            aurora = AuroraGlobalPrimary(
+                self,
+                "Database",
+                vpc=vpc,
+                subnets=data,
+                key=self.data_key,
+                global_cluster_identifier=self.global_cluster_identifier,
+                instance_type=ec2.InstanceType(sizes.aurora_primary),
+                secret_replicas=secret_replicas,
+                deletion_protection=self.deletion_protection,
+                removal_policy=self.snapshot_policy,
+            )
+            secret, db_group = aurora.secret, aurora.security_group
+            self.database_arn = aurora.cluster.cluster_arn
+            instances, clusters = [], [aurora.cluster.cluster_identifier]
+            self.alarms.database_cpu("DBClusterIdentifier", aurora.cluster.cluster_identifier)
+        if replicated:
+            self.publish(
+                SECRET_REPLICA_ARN,
+                in_region(secret.secret_arn, recovery),
+                "Database credentials secret: its replica in the recovery region",
+            )
+
+        proxy = DatabaseProxy(
+            self,
+            "Proxy",
+            proxy_name=self.resource_name("proxy"),
+            vpc=vpc,
+            subnets=data,
+            secret_arn=secret.secret_arn,
+            secret_key=self.data_key,
+            database_security_group=db_group,
+            instance_identifiers=instances,
+            cluster_identifiers=clusters,
+        )
+
+        table = GlobalTable(
+            self,
+            "Table",
+            key=self.data_key,
+            replica_keys={recovery: base.replica_key_arn}
+            if tier.table_replica_in_recovery
+            else None,
+            deletion_protection=self.deletion_protection,
+            removal_policy=self.retain_policy,
+        )
+        self.publish(TABLE_NAME, table.table.table_name, "Global table name")
+        if tier.table_replica_in_recovery:
+            self.alarms.table_replication_latency(table.table.table_name, recovery)
+
+        queue = self._queue()
+        app = self._app(config.full_task_count, 2 * config.full_task_count)
+        self._allow_app(app, proxy)
+        table.table.grant_read_write_data(app.task_definition.task_role)
+        queue.queue.grant_send_messages(app.task_definition.task_role)
+        queue.queue.grant_consume_messages(app.task_definition.task_role)
+        DaxCluster(
+            self,
+            "Dax",
+            vpc=vpc,
+            subnets=data,
+            table_arn=table.table.table_arn,
+            node_type=sizes.dax_node,
+            replication_factor=sizes.dax_primary_nodes,
+            client_security_groups=[app.security_group],
+        )
+
+        vault_key = DataKey(
+            self,
+            "VaultKey",
+            description="Backups in the primary region",
+            removal_policy=self.retain_policy,
+        )
+        vault = BackupVault(
+            self,
+            "Vault",
+            vault_name=self.resource_name("backups"),
+            key=vault_key.key,
+            removal_policy=self.retain_policy,
+        )
+        CrossRegionBackupPlan(
+            self,
+            "Backup",
+            vault=vault.vault,
+            copy_vault_arn=base.vault_arn,
+            resource_arns=[self.database_arn, table.table.table_arn],
+        )
+        if edge is not None and tier.entry_point is EntryPoint.ACCELERATOR:
+            self._endpoint_group(edge, app)
+
+
+class RecoveryStack(_RegionalStack):
+    """Region R: live data (replica or Aurora secondary) and the app at the tier's capacity."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        config: DrConfig,
+        tier: TierSpec,
+        primary: PrimaryStack,
+        base: RecoveryBaseStack,
+        edge: TierStack | None,
+    ) -> None:
+        super().__init__(
+            scope,
+            config=config,
+            tier=tier,
+            role="recovery",
+            region=config.recovery_region,
+            description="recovery region: " + tier.summary,
+        )
+        self._foundation()
+        sizes = config.sizes
+        data = self.network.data_subnets
+        vpc = self.network.vpc
+        self.add_stack_dependency(primary, "replicates the primary's data")
+        proxy = None
+        if tier.relational is Relational.RDS_INSTANCE:
+            replica = PostgresCrossRegionReplica(
+                self,
+                "Database",
+                vpc=vpc,
+                subnets=data,
+                key=self.data_key,
+                source_instance_arn=self.arn("rds", primary.region, f"db:{primary.db_identifier}"),
+                source_region=primary.region,
+                instance_class=sizes.rds_replica,
+                deletion_protection=self.deletion_protection,
+                removal_policy=self.retain_policy,
+            )
+            self.alarms.replica_lag(replica.instance.ref)
+        else:
+            secondary = AuroraGlobalSecondary(
+                self,
+                "Database",
+                vpc=vpc,
+                subnets=data,
+                key=self.data_key,
+                global_cluster_identifier=primary.global_cluster_identifier,
+                reader_count=2 if tier.recovery_database_full_size else 1,
+                instance_class=(
+                    "db." + sizes.aurora_primary
+                    if tier.recovery_database_full_size
+                    else sizes.aurora_secondary_small
+                ),
+                write_forwarding=tier.aurora_write_forwarding,
+                deletion_protection=self.deletion_protection,
+                removal_policy=self.snapshot_policy,
+            )
+            proxy = DatabaseProxy(
+                self,
+                "Proxy",
+                proxy_name=self.resource_name("proxy"),
+                vpc=vpc,
+                subnets=data,
+                secret_arn=self.read(primary, SECRET_REPLICA_ARN),
+                secret_key=base.replica_key_arn,
+                database_security_group=secondary.security_group,
+                cluster_identifiers=[secondary.cluster_identifier],
+                read_only_endpoint=True,
+            )
+            self.alarms.global_database_lag(secondary.cluster_identifier)
+
+        table_name = self.read(primary, TABLE_NAME)
+        table_arn = self.arn("dynamodb", self.region, f"table/{table_name}")
+        if tier.queues_in_recovery:
+            self._queue()
+        full = config.full_task_count
+        desired = {
+            RecoveryCompute.ZERO: 0,
+            RecoveryCompute.REDUCED: config.reduced_task_count,
+            RecoveryCompute.FULL: full,
+        }[tier.recovery_compute]
+        app = self._app(
+            desired, full if tier.recovery_compute is not RecoveryCompute.FULL else 2 * full
+        )
+        app.task_definition.task_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "dynamodb:GetItem",
+                    "dynamodb:BatchGetItem",
+                    "dynamodb:Query",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:BatchWriteItem",
+                    "dynamodb:ConditionCheckItem",
+                ],
+                resources=[table_arn, f"{table_arn}/index/*"],
+            )
+        )
+        if proxy is not None:
+            self._allow_app(app, proxy)
+        if tier.dax_in_recovery:
+            DaxCluster(
+                self,
+                "Dax",
+                vpc=vpc,
+                subnets=data,
+                table_arn=table_arn,
+                node_type=sizes.dax_node,
+                replication_factor=sizes.dax_recovery_nodes,
+                client_security_groups=[app.security_group],
+            )
+        if edge is not None and tier.entry_point is EntryPoint.ACCELERATOR:
+            self._endpoint_group(edge, app)

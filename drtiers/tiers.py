@@ -1,0 +1,125 @@
+"""The tier catalogue: what each DR tier runs in each region, as data.
+
+The stacks read these records and never branch on a tier's name, so adding a tier or changing a
+capacity is a change here only. The matrix follows ../shared/DESIGN.md ("The tiers").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Relational(Enum):
+    """Which relational layout a tier uses."""
+
+    RDS_INSTANCE = "rds-instance"  # Multi-AZ RDS for PostgreSQL + RDS Proxy in P
+    AURORA_GLOBAL = "aurora-global"  # Aurora PostgreSQL global database
+
+
+class RecoveryDatabase(Enum):
+    """What the recovery region holds of the relational data."""
+
+    SNAPSHOT_COPIES = "snapshot-copies"  # AWS Backup copies only
+    READ_REPLICA = "read-replica"  # cross-region RDS read replica, promoted on failover
+    AURORA_SECONDARY = "aurora-secondary"  # Aurora global secondary cluster
+
+
+class RecoveryCompute(Enum):
+    """How the recovery region's application tier runs."""
+
+    ABSENT = "absent"  # redeployed from this code after the event
+    ZERO = "zero"  # defined, 0 tasks (pilot light)
+    REDUCED = "reduced"  # running smaller, auto-scales to full (warm standby)
+    FULL = "full"  # full capacity, serving (multi-site)
+
+
+class EntryPoint(Enum):
+    """How clients reach the application."""
+
+    DNS_PRIMARY = "dns-primary"  # one alias record to P; repointed after a restore
+    DNS_FAILOVER = "dns-failover"  # Route 53 failover: PRIMARY (health-checked) / SECONDARY
+    ACCELERATOR = "accelerator"  # Global Accelerator, both endpoint groups serving
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    """One DR tier. Every field is a decision the stacks read."""
+
+    name: str
+    summary: str
+    rpo_rto: str
+    relational: Relational
+    recovery_database: RecoveryDatabase
+    recovery_compute: RecoveryCompute
+    entry_point: EntryPoint
+    table_replica_in_recovery: bool
+    dax_in_recovery: bool
+    queues_in_recovery: bool
+    # Aurora secondary: full-size (multi-site) or one smaller reader (warm standby).
+    recovery_database_full_size: bool = False
+    aurora_write_forwarding: bool = False
+
+    @property
+    def has_recovery_stack(self) -> bool:
+        """Whether anything beyond backup copies runs in the recovery region."""
+        return self.recovery_database is not RecoveryDatabase.SNAPSHOT_COPIES
+
+
+TIERS: dict[str, TierSpec] = {
+    spec.name: spec
+    for spec in (
+        TierSpec(
+            name="backup-restore",
+            summary="backup copies only in the recovery region; the rest is redeployed",
+            rpo_rto="RPO hours / RTO 24 h or less",
+            relational=Relational.RDS_INSTANCE,
+            recovery_database=RecoveryDatabase.SNAPSHOT_COPIES,
+            recovery_compute=RecoveryCompute.ABSENT,
+            entry_point=EntryPoint.DNS_PRIMARY,
+            table_replica_in_recovery=False,
+            dax_in_recovery=False,
+            queues_in_recovery=False,
+        ),
+        TierSpec(
+            name="pilot-light",
+            summary="data live and replicated; compute defined at zero tasks",
+            rpo_rto="RPO minutes / RTO tens of minutes",
+            relational=Relational.RDS_INSTANCE,
+            recovery_database=RecoveryDatabase.READ_REPLICA,
+            recovery_compute=RecoveryCompute.ZERO,
+            entry_point=EntryPoint.DNS_FAILOVER,
+            table_replica_in_recovery=True,
+            dax_in_recovery=False,
+            queues_in_recovery=True,
+        ),
+        TierSpec(
+            name="warm-standby",
+            summary="smaller, always-running full copy; scaled up on failover",
+            rpo_rto="RPO seconds / RTO minutes",
+            relational=Relational.AURORA_GLOBAL,
+            recovery_database=RecoveryDatabase.AURORA_SECONDARY,
+            recovery_compute=RecoveryCompute.REDUCED,
+            entry_point=EntryPoint.DNS_FAILOVER,
+            table_replica_in_recovery=True,
+            dax_in_recovery=True,
+            queues_in_recovery=True,
+        ),
+        TierSpec(
+            name="multi-site",
+            summary="full active copy serving traffic in both regions",
+            rpo_rto="RPO near zero / RTO near zero",
+            relational=Relational.AURORA_GLOBAL,
+            recovery_database=RecoveryDatabase.AURORA_SECONDARY,
+            recovery_compute=RecoveryCompute.FULL,
+            entry_point=EntryPoint.ACCELERATOR,
+            table_replica_in_recovery=True,
+            dax_in_recovery=True,
+            queues_in_recovery=True,
+            recovery_database_full_size=True,
+            aurora_write_forwarding=True,
+        ),
+    )
+}
+
+TIER_NAMES: tuple[str, ...] = tuple(TIERS)

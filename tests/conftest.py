@@ -1,0 +1,81 @@
+"""Shared fixtures: the default configuration, and every tier synthesized once per session."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# Run jsii on the project's pinned Node.js 22 (node_modules), as the CDK CLI does.
+_NODE = ROOT / "node_modules" / ".bin" / "node"
+if _NODE.exists():
+    os.environ.setdefault("JSII_NODE", str(_NODE))
+
+import aws_cdk as cdk  # noqa: E402
+from aws_cdk.assertions import Template  # noqa: E402
+
+from drtiers.config import DrConfig, from_context  # noqa: E402
+from drtiers.stacks.compose import TierStacks, compose  # noqa: E402
+
+DEFAULT_CONTEXT: dict[str, Any] = {
+    key: value
+    for key, value in json.loads((ROOT / "cdk.json").read_text())["context"].items()
+    if not key.startswith("@")
+}
+
+
+def context(**overrides: Any) -> dict[str, Any]:
+    return {**DEFAULT_CONTEXT, **overrides}
+
+
+def config(**overrides: Any) -> DrConfig:
+    merged = context(**overrides)
+    return from_context(merged.get)
+
+
+@pytest.fixture(scope="session")
+def make_config() -> Callable[..., DrConfig]:
+    return config
+
+
+class Synthesized:
+    """An app with its tiers composed and synthesized, and templates by stack name."""
+
+    def __init__(self, **overrides: Any) -> None:
+        self.app = cdk.App(context=context(**overrides))
+        self.config = from_context(self.app.node.try_get_context)
+        self.tiers: dict[str, TierStacks] = {
+            stacks.primary.tier.name: stacks for stacks in compose(self.app, self.config)
+        }
+        self.assembly = self.app.synth()
+        self._templates: dict[str, Template] = {}
+
+    def template(self, stack_name: str) -> Template:
+        if stack_name not in self._templates:
+            stack = next(
+                s for t in self.tiers.values() for s in t.all if s.stack_name == stack_name
+            )
+            self._templates[stack_name] = Template.from_stack(stack)
+        return self._templates[stack_name]
+
+    def json(self, stack_name: str) -> dict[str, Any]:
+        return self.template(stack_name).to_json()  # type: ignore[no-any-return]
+
+    def manifest(self) -> dict[str, Any]:
+        return json.loads(Path(self.assembly.directory, "manifest.json").read_text())  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def synthesized() -> Synthesized:
+    """All four tiers with the defaults of cdk.json, synthesized once."""
+    return Synthesized()
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Synthesized:
+    return Synthesized(sandbox="true")

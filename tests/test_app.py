@@ -1,0 +1,98 @@
+"""The app as a user runs it: through the pinned CDK CLI, and app.py on its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEFAULT_CONTEXT, ROOT, Synthesized
+
+CDK = ROOT / "node_modules" / ".bin" / "cdk"
+
+
+def run_app(tmp_path: Path, **context: object) -> subprocess.CompletedProcess[str]:
+    """Run app.py the way the CDK CLI does: context in CDK_CONTEXT_JSON, output in CDK_OUTDIR."""
+    env = {
+        **os.environ,
+        "CDK_CONTEXT_JSON": json.dumps({**DEFAULT_CONTEXT, **context}),
+        "CDK_OUTDIR": str(tmp_path / "out"),
+    }
+    (tmp_path / "out").mkdir()
+    return subprocess.run(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def test_bad_input_exits_non_zero_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    result = run_app(tmp_path, tier="hot-standby")
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip() and "!!" not in line]
+    assert lines == [
+        "drtiers: error: context key 'tier': 'hot-standby' is not valid; allowed: "
+        "backup-restore, pilot-light, warm-standby, multi-site (or none for all four)"
+    ]
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_sandbox_prints_a_warning(tmp_path: Path) -> None:
+    result = run_app(tmp_path, tier="backup-restore", sandbox="true")
+    assert result.returncode == 0, result.stderr
+    assert "drtiers: WARNING: sandbox=true" in result.stderr
+    assert (tmp_path / "out" / "drtiers-backup-restore-primary.template.json").exists()
+
+
+@pytest.mark.skipif(not CDK.exists(), reason="run `make setup` for the pinned CDK CLI")
+def test_cdk_cli_synthesizes_one_tier_and_rejects_a_bad_one(tmp_path: Path) -> None:
+    env = {**os.environ, "PATH": f"{CDK.parent}{os.pathsep}{os.environ['PATH']}"}
+    out = tmp_path / "cdk.out"
+    good = subprocess.run(
+        [str(CDK), "synth", "--quiet", "--context", "tier=pilot-light", "--output", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert good.returncode == 0, good.stderr
+    assert sorted(p.name for p in out.glob("*.template.json")) == [
+        "drtiers-pilot-light-edge.template.json",
+        "drtiers-pilot-light-primary.template.json",
+        "drtiers-pilot-light-recovery-base.template.json",
+        "drtiers-pilot-light-recovery.template.json",
+    ]
+    assert "Node 20 is end-of-life" not in good.stderr + good.stdout
+    shutil.rmtree(out)
+    bad = subprocess.run(
+        [str(CDK), "synth", "--context", "recovery_region=us-east-1", "--output", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode != 0
+    assert (
+        "drtiers: error: context key 'recovery_region': 'us-east-1' is the primary region too"
+    ) in bad.stderr
+    assert list(out.glob("*")) == []
+
+
+def test_sandbox_makes_everything_destroyable_and_small(sandbox: Synthesized) -> None:
+    for stacks in sandbox.tiers.values():
+        for stack in stacks.all:
+            assert stack.termination_protection is False
+            for logical_id, resource in sandbox.json(stack.stack_name)["Resources"].items():
+                assert resource.get("DeletionPolicy", "Delete") == "Delete", logical_id
+                assert resource.get("Properties", {}).get("DeletionProtection") in (None, False)
+    primary = sandbox.json("drtiers-pilot-light-primary")["Resources"]
+    assert [r["Type"] for r in primary.values()].count("AWS::EC2::NatGateway") == 1
+    table = next(r for r in primary.values() if r["Type"] == "AWS::DynamoDB::GlobalTable")
+    assert all(r["DeletionProtectionEnabled"] is False for r in table["Properties"]["Replicas"])
+    db = next(r for r in primary.values() if r["Type"] == "AWS::RDS::DBInstance")
+    assert db["Properties"]["DBInstanceClass"] == "db.t4g.medium"

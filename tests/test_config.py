@@ -1,0 +1,168 @@
+"""Configuration: every bad value fails with one line naming the key, the value and the fix."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from drtiers.config import EDGE_REGION, ConfigError, DrConfig
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"tier": "hot-standby"},
+            "context key 'tier': 'hot-standby' is not valid; allowed: backup-restore, pilot-light, "
+            "warm-standby, multi-site (or none for all four)",
+        ),
+        (
+            {"recovery_region": "us-east-1"},
+            "context key 'recovery_region': 'us-east-1' is the primary region too; allowed: any "
+            "other AWS commercial region",
+        ),
+        (
+            {"primary_region": "us-east-9"},
+            "context key 'primary_region': 'us-east-9' is not valid; allowed: an AWS commercial "
+            "region such as us-east-1 or eu-west-1",
+        ),
+        (
+            {"recovery_region": "cn-north-1"},
+            "context key 'recovery_region': 'cn-north-1' is not valid; allowed: an AWS commercial "
+            "region such as us-east-1 or eu-west-1",
+        ),
+        (
+            {"primary_region": "af-south-1"},
+            "context key 'primary_region': 'af-south-1' is not valid; allowed: a region with "
+            "DynamoDB Accelerator (DAX): ",
+        ),
+        (
+            {"recovery_region": "ca-central-1", "tier": "warm-standby"},
+            "context key 'recovery_region': 'ca-central-1' is not valid; allowed: a region with "
+            "DynamoDB Accelerator (DAX): ",
+        ),
+        (
+            {"account": "12345"},
+            "context key 'account': '12345' is not valid; allowed: a 12-digit AWS account id",
+        ),
+        (
+            {"account": 123456789012},
+            "context key 'account': 123456789012 is not valid; allowed: a 12-digit AWS account id",
+        ),
+        (
+            {"full_task_count": "-2"},
+            "context key 'full_task_count': '-2' is not valid; allowed: a whole number from 1 to "
+            "100",
+        ),
+        (
+            {"full_task_count": "2.5"},
+            "context key 'full_task_count': '2.5' is not valid; allowed: a whole number from 1 to "
+            "100",
+        ),
+        (
+            {"reduced_task_count": 0},
+            "context key 'reduced_task_count': 0 is not valid; allowed: a whole number from 1 to "
+            "100",
+        ),
+        (
+            {"reduced_task_count": 2, "full_task_count": 2},
+            "context key 'reduced_task_count': 2 is not below full_task_count 2; allowed: a whole "
+            "number from 1 to 1",
+        ),
+        ({"sandbox": "yes"}, "context key 'sandbox': 'yes' is not valid; allowed: true or false"),
+        (
+            {"app_name": "My_App"},
+            "context key 'app_name': 'My_App' is not valid; allowed: 3-16 lowercase letters, "
+            "digits or hyphens, starting with a letter",
+        ),
+        (
+            {"domain_name": "not a domain"},
+            "context key 'domain_name': 'not a domain' is not valid; allowed: a lowercase DNS name "
+            "such as example.com",
+        ),
+        (
+            {"hosted_zone_id": "zone-1"},
+            "context key 'hosted_zone_id': 'zone-1' is not valid; allowed: a Route 53 hosted zone "
+            "id such as Z0123456789ABC",
+        ),
+        (
+            {"container_image": "nginx latest"},
+            "context key 'container_image': 'nginx latest' is not valid; allowed: a container "
+            "image reference without spaces",
+        ),
+        (
+            {"health_check_path": "health"},
+            "context key 'health_check_path': 'health' is not valid; allowed: an absolute URL path "
+            "such as /health",
+        ),
+        (
+            {"primary_region": "eu-north-1"},
+            "context key 'availability_zones': no entry for region 'eu-north-1'; allowed: two or "
+            "more distinct zone names of eu-north-1, such as eu-north-1a, eu-north-1b",
+        ),
+        (
+            {
+                "availability_zones": '{"us-east-1": ["us-east-1a"], "us-west-2": ["us-west-2a", '
+                '"us-west-2b"]}'
+            },
+            "context key 'availability_zones.us-east-1': [\"us-east-1a\"] is not valid; allowed: "
+            "two or more distinct zone names of us-east-1, such as us-east-1a, us-east-1b",
+        ),
+        (
+            {"availability_zones": "{not json"},
+            "context key 'availability_zones': '{not json' is not valid; allowed: a JSON object "
+            "such as",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_naming_key_value_and_allowed(
+    make_config: Callable[..., DrConfig], overrides: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        make_config(**overrides)
+    text = str(raised.value)
+    assert text.startswith(message)
+    assert "\n" not in text
+
+
+def test_defaults_build_all_four_tiers(make_config: Callable[..., DrConfig]) -> None:
+    config = make_config()
+    assert [t.name for t in config.tiers] == [
+        "backup-restore",
+        "pilot-light",
+        "warm-standby",
+        "multi-site",
+    ]
+    assert (config.primary_region, config.recovery_region) == ("us-east-1", "us-west-2")
+    assert config.sandbox is False
+    assert config.hosted_zone_id is None
+    assert config.availability_zones["us-west-2"] == ("us-west-2a", "us-west-2b", "us-west-2c")
+
+
+def test_command_line_strings_are_parsed(make_config: Callable[..., DrConfig]) -> None:
+    config = make_config(
+        tier="pilot-light",
+        sandbox="TRUE",
+        full_task_count="6",
+        reduced_task_count="3",
+        hosted_zone_id="Z0123456789ABC",
+    )
+    assert [t.name for t in config.tiers] == ["pilot-light"]
+    assert (config.sandbox, config.full_task_count, config.reduced_task_count) == (True, 6, 3)
+    assert config.hosted_zone_id == "Z0123456789ABC"
+
+
+def test_pilot_light_needs_no_dax_in_recovery(make_config: Callable[..., DrConfig]) -> None:
+    config = make_config(
+        tier="pilot-light",
+        recovery_region="ca-central-1",
+        availability_zones='{"us-east-1": ["us-east-1a", "us-east-1b"], '
+        '"ca-central-1": ["ca-central-1a", "ca-central-1b"]}',
+    )
+    assert config.recovery_region == "ca-central-1"
+
+
+def test_edge_region_is_route53_home() -> None:
+    assert EDGE_REGION == "us-east-1"

@@ -1,0 +1,490 @@
+"""The tier matrix of DESIGN.md, asserted on the synthesized templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+
+from tests.conftest import Synthesized
+
+APP = "drtiers"
+P, R, EDGE = "us-east-1", "us-west-2", "us-east-1"
+TIERS = ("backup-restore", "pilot-light", "warm-standby", "multi-site")
+
+
+def name(tier: str, role: str) -> str:
+    return f"{APP}-{tier}-{role}"
+
+
+def resources(s: Synthesized, stack: str, type_: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in s.json(stack)["Resources"].items() if v["Type"] == type_}
+
+
+def props(s: Synthesized, stack: str, type_: str) -> list[dict[str, Any]]:
+    return [r.get("Properties", {}) for r in resources(s, stack, type_).values()]
+
+
+def one(s: Synthesized, stack: str, type_: str) -> dict[str, Any]:
+    found = props(s, stack, type_)
+    assert len(found) == 1, f"{stack}: {len(found)} {type_}, expected 1"
+    return found[0]
+
+
+# --- stacks, regions, names, tags -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_stacks_are_named_by_tier_and_role_with_concrete_regions(
+    synthesized: Synthesized, tier: str
+) -> None:
+    stacks = synthesized.tiers[tier]
+    expected = {name(tier, "recovery-base"): R, name(tier, "primary"): P, name(tier, "edge"): EDGE}
+    if tier != "backup-restore":
+        expected[name(tier, "recovery")] = R
+    assert {s.stack_name: s.region for s in stacks.all} == expected
+    for stack in stacks.all:
+        assert stack.account == "123456789012"
+        assert stack.termination_protection is True
+        synthesized.template(stack.stack_name).has_resource_properties(
+            "AWS::EC2::VPC"
+            if stack.role in ("primary", "recovery")
+            else "AWS::KMS::Key"
+            if stack.role == "recovery-base"
+            else "AWS::Route53::RecordSet",
+            Match.any_value(),
+        )
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_every_taggable_resource_carries_the_tier_tag(synthesized: Synthesized, tier: str) -> None:
+    for stack in synthesized.tiers[tier].all:
+        for vpc in props(synthesized, stack.stack_name, "AWS::EC2::VPC"):
+            assert {"Key": "drtiers:tier", "Value": tier} in vpc["Tags"]
+        for key in props(synthesized, stack.stack_name, "AWS::KMS::Key"):
+            assert {"Key": "drtiers:tier", "Value": tier} in key["Tags"]
+
+
+def test_no_context_lookup_is_missing(synthesized: Synthesized) -> None:
+    assert "missing" not in synthesized.manifest()
+
+
+def test_deploy_order_follows_the_data(synthesized: Synthesized) -> None:
+    artifacts = synthesized.manifest()["artifacts"]
+
+    def deps(stack: str) -> set[str]:
+        return {d for d in artifacts[stack].get("dependencies", []) if not d.endswith(".assets")}
+
+    # DNS tiers: base -> primary -> recovery -> edge (the edge reads both load balancers).
+    assert deps(name("warm-standby", "primary")) == {name("warm-standby", "recovery-base")}
+    assert name("warm-standby", "primary") in deps(name("warm-standby", "recovery"))
+    assert {name("warm-standby", "primary"), name("warm-standby", "recovery")} <= deps(
+        name("warm-standby", "edge")
+    )
+    # Multi-site: the edge holds the listener, so it comes first.
+    assert deps(name("multi-site", "edge")) == set()
+    assert name("multi-site", "edge") in deps(name("multi-site", "primary"))
+    assert name("multi-site", "edge") in deps(name("multi-site", "recovery"))
+
+
+def test_cross_region_values_use_no_exports(synthesized: Synthesized) -> None:
+    """Exports lock the producer (aws/aws-cdk #22842, #30771, #34813); we never emit them."""
+    for stacks in synthesized.tiers.values():
+        for stack in stacks.all:
+            text = str(synthesized.json(stack.stack_name))
+            assert "Fn::ImportValue" not in text
+            assert "Export" not in str(synthesized.json(stack.stack_name).get("Outputs", {}))
+            assert "Custom::CrossRegion" not in text
+
+
+# --- relational -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tier", ["backup-restore", "pilot-light"])
+def test_rds_tiers_run_multi_az_postgres_behind_a_tls_proxy(
+    synthesized: Synthesized, tier: str
+) -> None:
+    primary = name(tier, "primary")
+    db = one(synthesized, primary, "AWS::RDS::DBInstance")
+    assert db["MultiAZ"] is True
+    assert db["Engine"] == "postgres"
+    assert db["StorageEncrypted"] is True
+    assert "KmsKeyId" in db
+    assert db["DeletionProtection"] is True
+    assert db["PubliclyAccessible"] is False
+    assert db["BackupRetentionPeriod"] == 14
+    assert db["DBInstanceIdentifier"] == f"{APP}-{tier}-db"
+    proxy = one(synthesized, primary, "AWS::RDS::DBProxy")
+    assert proxy["RequireTLS"] is True
+    assert proxy["Auth"][0]["IAMAuth"] == "REQUIRED"
+    assert one(synthesized, primary, "AWS::RDS::DBParameterGroup")["Parameters"] == {
+        "rds.force_ssl": "1"
+    }
+    synthesized.template(primary).has_resource(
+        "AWS::RDS::DBInstance", {"DeletionPolicy": "Snapshot", "UpdateReplacePolicy": "Snapshot"}
+    )
+
+
+def test_backup_restore_has_no_relational_copy_running_in_recovery(
+    synthesized: Synthesized,
+) -> None:
+    stacks = synthesized.tiers["backup-restore"]
+    assert stacks.recovery is None
+    base = synthesized.json(name("backup-restore", "recovery-base"))
+    assert {r["Type"] for r in base["Resources"].values()} == {
+        "AWS::KMS::Key",
+        "AWS::KMS::Alias",
+        "AWS::Backup::BackupVault",
+    }
+
+
+def test_pilot_light_replicates_the_instance_across_regions(synthesized: Synthesized) -> None:
+    replica = one(synthesized, name("pilot-light", "recovery"), "AWS::RDS::DBInstance")
+    assert replica["SourceDBInstanceIdentifier"] == {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":rds:us-east-1:123456789012:db:drtiers-pilot-light-db",
+            ],
+        ]
+    }
+    assert replica["SourceRegion"] == P
+    assert "KmsKeyId" in replica  # encrypted with a key of the recovery region
+    assert replica["PubliclyAccessible"] is False
+    # No proxy in R until the replica is promoted.
+    assert props(synthesized, name("pilot-light", "recovery"), "AWS::RDS::DBProxy") == []
+
+
+@pytest.mark.parametrize("tier", ["warm-standby", "multi-site"])
+def test_aurora_tiers_run_a_global_database(synthesized: Synthesized, tier: str) -> None:
+    primary, recovery = name(tier, "primary"), name(tier, "recovery")
+    cluster = one(synthesized, primary, "AWS::RDS::DBCluster")
+    assert cluster["Engine"] == "aurora-postgresql"
+    assert cluster["StorageEncrypted"] is True
+    assert cluster["DeletionProtection"] is True
+    assert len(props(synthesized, primary, "AWS::RDS::DBInstance")) == 2  # writer + reader
+    global_cluster = one(synthesized, primary, "AWS::RDS::GlobalCluster")
+    assert global_cluster["GlobalClusterIdentifier"] == f"{APP}-{tier}-global"
+    secondary = one(synthesized, recovery, "AWS::RDS::DBCluster")
+    assert secondary["GlobalClusterIdentifier"] == f"{APP}-{tier}-global"
+    assert "MasterUsername" not in secondary and "MasterUserPassword" not in secondary
+    assert secondary["StorageEncrypted"] is True and "KmsKeyId" in secondary
+    proxy_endpoint = one(synthesized, recovery, "AWS::RDS::DBProxyEndpoint")
+    assert proxy_endpoint["TargetRole"] == "READ_ONLY"
+    assert one(synthesized, recovery, "AWS::RDS::DBProxy")["RequireTLS"] is True
+
+
+def test_warm_standby_secondary_is_one_smaller_reader(synthesized: Synthesized) -> None:
+    readers = props(synthesized, name("warm-standby", "recovery"), "AWS::RDS::DBInstance")
+    writers = props(synthesized, name("warm-standby", "primary"), "AWS::RDS::DBInstance")
+    assert len(readers) == 1
+    assert readers[0]["DBInstanceClass"] == "db.r7g.large"
+    assert writers[0]["DBInstanceClass"] == "db.r7g.xlarge"
+    secondary = one(synthesized, name("warm-standby", "recovery"), "AWS::RDS::DBCluster")
+    assert "EnableGlobalWriteForwarding" not in secondary
+
+
+def test_multi_site_secondary_is_full_size_with_write_forwarding(
+    synthesized: Synthesized,
+) -> None:
+    recovery = name("multi-site", "recovery")
+    readers = props(synthesized, recovery, "AWS::RDS::DBInstance")
+    assert [r["DBInstanceClass"] for r in readers] == ["db.r7g.xlarge"] * 2
+    assert one(synthesized, recovery, "AWS::RDS::DBCluster")["EnableGlobalWriteForwarding"]
+
+
+# --- DynamoDB and DAX -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_global_table_replicas_keep_their_data(synthesized: Synthesized, tier: str) -> None:
+    table = one(synthesized, name(tier, "primary"), "AWS::DynamoDB::GlobalTable")
+    regions = sorted(r["Region"] for r in table["Replicas"])
+    assert regions == ([P] if tier == "backup-restore" else [P, R])
+    for replica in table["Replicas"]:
+        assert replica["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+        assert replica["DeletionProtectionEnabled"] is True
+        assert "KMSMasterKeyId" in replica["SSESpecification"]
+    assert table["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS"}
+    synthesized.template(name(tier, "primary")).has_resource(
+        "AWS::DynamoDB::GlobalTable", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("tier", "dax_in_recovery"),
+    [
+        ("backup-restore", None),
+        ("pilot-light", False),
+        ("warm-standby", True),
+        ("multi-site", True),
+    ],
+)
+def test_dax_runs_where_the_tier_says(
+    synthesized: Synthesized, tier: str, dax_in_recovery: bool | None
+) -> None:
+    dax = one(synthesized, name(tier, "primary"), "AWS::DAX::Cluster")
+    assert dax["ReplicationFactor"] == 3
+    assert dax["SSESpecification"] == {"SSEEnabled": True}
+    assert dax["ClusterEndpointEncryptionType"] == "TLS"
+    if dax_in_recovery is not None:
+        in_r = props(synthesized, name(tier, "recovery"), "AWS::DAX::Cluster")
+        assert len(in_r) == int(dax_in_recovery)
+        if in_r:
+            assert in_r[0]["ReplicationFactor"] < 3  # smaller in R
+
+
+# --- queues -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_queues_have_longer_lived_encrypted_dead_letter_queues(
+    synthesized: Synthesized, tier: str
+) -> None:
+    stacks = [name(tier, "primary")] + (
+        [] if tier == "backup-restore" else [name(tier, "recovery")]
+    )
+    for stack in stacks:
+        queues = resources(synthesized, stack, "AWS::SQS::Queue")
+        assert len(queues) == 2
+        sources = [q["Properties"] for q in queues.values() if "RedrivePolicy" in q["Properties"]]
+        assert len(sources) == 1
+        source = sources[0]
+        dlq_id = source["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        dlq = queues[dlq_id]["Properties"]
+        assert dlq["MessageRetentionPeriod"] > source["MessageRetentionPeriod"]
+        for queue in queues.values():
+            assert "KmsMasterKeyId" in queue["Properties"]
+            assert queue["DeletionPolicy"] == "Retain"
+
+
+# --- application tier -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tier", "recovery_tasks", "recovery_max"),
+    [("pilot-light", 0, 2), ("warm-standby", 1, 2), ("multi-site", 2, 4)],
+)
+def test_recovery_capacity_matches_the_tier(
+    synthesized: Synthesized, tier: str, recovery_tasks: int, recovery_max: int
+) -> None:
+    assert one(synthesized, name(tier, "primary"), "AWS::ECS::Service")["DesiredCount"] == 2
+    service = one(synthesized, name(tier, "recovery"), "AWS::ECS::Service")
+    assert service["DesiredCount"] == recovery_tasks
+    target = one(synthesized, name(tier, "recovery"), "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (recovery_tasks, recovery_max)
+
+
+def test_backup_restore_runs_no_compute_in_recovery(synthesized: Synthesized) -> None:
+    assert synthesized.tiers["backup-restore"].recovery is None
+    assert (
+        one(synthesized, name("backup-restore", "primary"), "AWS::ECS::Service")["DesiredCount"]
+        == 2
+    )
+
+
+# --- entry point ------------------------------------------------------------------------------
+
+
+def test_backup_restore_points_one_record_at_the_primary(synthesized: Synthesized) -> None:
+    record = one(synthesized, name("backup-restore", "edge"), "AWS::Route53::RecordSet")
+    assert "Failover" not in record
+    assert record["AliasTarget"]["DNSName"] == {
+        "Fn::GetStackOutput": {
+            "StackName": name("backup-restore", "primary"),
+            "OutputName": "LoadBalancerDnsName",
+        }
+    }
+
+
+@pytest.mark.parametrize("tier", ["pilot-light", "warm-standby"])
+def test_dns_tiers_fail_over_on_a_health_check(synthesized: Synthesized, tier: str) -> None:
+    edge = name(tier, "edge")
+    records = {r["Failover"]: r for r in props(synthesized, edge, "AWS::Route53::RecordSet")}
+    assert set(records) == {"PRIMARY", "SECONDARY"}
+    health_checks = resources(synthesized, edge, "AWS::Route53::HealthCheck")
+    assert len(health_checks) == 1
+    assert records["PRIMARY"]["HealthCheckId"] == {
+        "Fn::GetAtt": [next(iter(health_checks)), "HealthCheckId"]
+    }
+    assert records["SECONDARY"]["AliasTarget"]["DNSName"] == {
+        "Fn::GetStackOutput": {
+            "StackName": name(tier, "recovery"),
+            "Region": R,
+            "OutputName": "LoadBalancerDnsName",
+        }
+    }
+    config = next(iter(health_checks.values()))["Properties"]["HealthCheckConfig"]
+    assert (config["RequestInterval"], config["FailureThreshold"]) == (30, 3)
+    alarm = one(synthesized, edge, "AWS::CloudWatch::Alarm")
+    assert alarm["MetricName"] == "HealthCheckStatus"
+
+
+def test_multi_site_serves_from_both_regions_through_the_accelerator(
+    synthesized: Synthesized,
+) -> None:
+    edge = name("multi-site", "edge")
+    one(synthesized, edge, "AWS::GlobalAccelerator::Accelerator")
+    one(synthesized, edge, "AWS::GlobalAccelerator::Listener")
+    record = one(synthesized, edge, "AWS::Route53::RecordSet")
+    assert record["AliasTarget"]["HostedZoneId"] == "Z2BJ6XQ5FK7U4H"
+    assert props(synthesized, edge, "AWS::Route53::HealthCheck") == []
+    for role, region in (("primary", P), ("recovery", R)):
+        group = one(synthesized, name("multi-site", role), "AWS::GlobalAccelerator::EndpointGroup")
+        assert group["EndpointGroupRegion"] == region
+        assert group["TrafficDialPercentage"] == 100
+        assert group["HealthCheckPath"] == "/"
+        assert group["ListenerArn"] == {
+            "Fn::GetStackOutput": {"StackName": edge, "OutputName": "AcceleratorListenerArn"}
+            | ({"Region": EDGE} if region != EDGE else {})
+        }
+
+
+# --- backup -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_backups_are_copied_to_the_recovery_region(synthesized: Synthesized, tier: str) -> None:
+    plan = one(synthesized, name(tier, "primary"), "AWS::Backup::BackupPlan")
+    rules = plan["BackupPlan"]["BackupPlanRule"]
+    assert rules, "a plan with no rules backs nothing up"
+    for rule in rules:
+        (copy,) = rule["CopyActions"]
+        assert copy["DestinationBackupVaultArn"] == {
+            "Fn::Join": [
+                "",
+                [
+                    "arn:",
+                    {"Ref": "AWS::Partition"},
+                    f":backup:{R}:123456789012:backup-vault:{APP}-{tier}-copies",
+                ],
+            ]
+        }
+    vault = one(synthesized, name(tier, "recovery-base"), "AWS::Backup::BackupVault")
+    assert vault["BackupVaultName"] == f"{APP}-{tier}-copies"
+    assert "EncryptionKeyArn" in vault
+    selection = one(synthesized, name(tier, "primary"), "AWS::Backup::BackupSelection")
+    assert len(selection["BackupSelection"]["Resources"]) == 2  # database and table
+
+
+# --- alarms -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tier", "role", "metrics"),
+    [
+        (
+            "backup-restore",
+            "primary",
+            {"ApproximateNumberOfMessagesVisible", "HTTPCode_ELB_5XX_Count", "CPUUtilization"},
+        ),
+        (
+            "pilot-light",
+            "recovery",
+            {"ApproximateNumberOfMessagesVisible", "HTTPCode_ELB_5XX_Count", "ReplicaLag"},
+        ),
+        (
+            "warm-standby",
+            "primary",
+            {
+                "ApproximateNumberOfMessagesVisible",
+                "HTTPCode_ELB_5XX_Count",
+                "CPUUtilization",
+                "ReplicationLatency",
+            },
+        ),
+        (
+            "multi-site",
+            "recovery",
+            {
+                "ApproximateNumberOfMessagesVisible",
+                "HTTPCode_ELB_5XX_Count",
+                "AuroraGlobalDBReplicationLag",
+            },
+        ),
+    ],
+)
+def test_alarms_notify_an_encrypted_topic(
+    synthesized: Synthesized, tier: str, role: str, metrics: set[str]
+) -> None:
+    stack = name(tier, role)
+    alarms = props(synthesized, stack, "AWS::CloudWatch::Alarm")
+    assert {a["MetricName"] for a in alarms} == metrics
+    topic_id = next(iter(resources(synthesized, stack, "AWS::SNS::Topic")))
+    for alarm in alarms:
+        assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+    assert "KmsMasterKeyId" in one(synthesized, stack, "AWS::SNS::Topic")
+
+
+# --- data is kept -----------------------------------------------------------------------------
+
+STATEFUL = {
+    "AWS::RDS::DBInstance",
+    "AWS::RDS::DBCluster",
+    "AWS::RDS::GlobalCluster",
+    "AWS::DynamoDB::GlobalTable",
+    "AWS::SQS::Queue",
+    "AWS::KMS::Key",
+    "AWS::Backup::BackupVault",
+    "AWS::SecretsManager::Secret",
+    "AWS::Logs::LogGroup",
+    "AWS::Route53::HostedZone",
+}
+
+
+def is_cluster_member(resource: dict[str, Any]) -> bool:
+    """Aurora instances hold no data of their own; the cluster they belong to does."""
+    return "DBClusterIdentifier" in resource.get("Properties", {})
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_stateful_resources_keep_their_data(synthesized: Synthesized, tier: str) -> None:
+    for stack in synthesized.tiers[tier].all:
+        for logical_id, resource in synthesized.json(stack.stack_name)["Resources"].items():
+            if resource["Type"] in STATEFUL and not is_cluster_member(resource):
+                assert resource.get("DeletionPolicy") in ("Retain", "Snapshot"), logical_id
+                assert resource.get("UpdateReplacePolicy") in ("Retain", "Snapshot"), logical_id
+
+
+def test_stateful_logical_ids_stay_fixed(synthesized: Synthesized) -> None:
+    """Renaming a construct id of a database, table, queue, key or vault replaces it: these ids
+    are part of the contract. Change this list only with a migration note."""
+
+    def ids(tier: str, role: str) -> set[str]:
+        return {
+            k
+            for k, v in synthesized.json(name(tier, role))["Resources"].items()
+            if v["Type"] in STATEFUL
+            and not is_cluster_member(v)
+            and v["Type"] != "AWS::Logs::LogGroup"
+        }
+
+    regional = {"DataKey2A0DE9E6", "WorkDeadLetters7D6F983C", "WorkQueue1CAC4D2F"}
+    primary = regional | {
+        "DatabaseSecret3B817195",
+        "Table710B521B",
+        "Vault645BC77C",
+        "VaultKey15E6834C",
+    }
+    for tier in ("backup-restore", "pilot-light"):
+        assert ids(tier, "primary") == primary | {"DatabaseInstanceAA8A5FDE"}
+    for tier in ("warm-standby", "multi-site"):
+        assert ids(tier, "primary") == primary | {
+            "DatabaseCluster5B53A178",
+            "DatabaseGlobal9DB5D85B",
+        }
+        assert ids(tier, "recovery") == regional | {"DatabaseClusterC6094C50"}
+    assert ids("pilot-light", "recovery") == regional | {"DatabaseInstance02E622FB"}
+    for tier in TIERS:
+        assert ids(tier, "recovery-base") == {
+            "CopyVault87F9E5EC",
+            "ReplicaKey2E487A43",
+            "VaultKey15E6834C",
+        }
+        edge = {"ZoneA5DE4B68"} | (
+            {"DataKey2A0DE9E6"} if tier in ("pilot-light", "warm-standby") else set()
+        )
+        assert ids(tier, "edge") == edge
