@@ -12,7 +12,9 @@ from drtiers.stacks.compose import compose
 
 
 def main() -> int:
-    app = cdk.App()
+    # The pinned cfn-lint (make lint, CI) checks every template; the CDK's built-in WASM copy of
+    # it would add ~1.5 s to every synth, so it is off here and on in the tests.
+    app = cdk.App(builtin_cloud_formation_validation=False)
     try:
         config = from_context(app.node.try_get_context)
     except ConfigError as error:

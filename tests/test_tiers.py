@@ -175,6 +175,21 @@ def test_aurora_tiers_run_a_global_database(synthesized: Synthesized, tier: str)
     proxy_endpoint = one(synthesized, recovery, "AWS::RDS::DBProxyEndpoint")
     assert proxy_endpoint["TargetRole"] == "READ_ONLY"
     assert one(synthesized, recovery, "AWS::RDS::DBProxy")["RequireTLS"] is True
+    share = 90 if tier == "multi-site" else 100  # write forwarding keeps 10 % of connections
+    for stack in (primary, recovery):
+        targets = one(synthesized, stack, "AWS::RDS::DBProxyTargetGroup")
+        assert targets["ConnectionPoolConfigurationInfo"]["MaxConnectionsPercent"] == share
+    # The replica secret's key lives in recovery-base: the proxy may decrypt by its alias only.
+    role = next(
+        r
+        for r in props(synthesized, recovery, "AWS::IAM::Role")
+        if r["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+        == {"Service": "rds.amazonaws.com"}
+    )
+    decrypt = role["Policies"][0]["PolicyDocument"]["Statement"][1]
+    assert decrypt["Condition"]["ForAnyValue:StringEquals"] == {
+        "kms:ResourceAliases": f"alias/{APP}-{tier}-replicas"
+    }
 
 
 def test_warm_standby_secondary_is_one_smaller_reader(synthesized: Synthesized) -> None:
@@ -276,6 +291,33 @@ def test_recovery_capacity_matches_the_tier(
     assert service["DesiredCount"] == recovery_tasks
     target = one(synthesized, name(tier, "recovery"), "AWS::ApplicationAutoScaling::ScalableTarget")
     assert (target["MinCapacity"], target["MaxCapacity"]) == (recovery_tasks, recovery_max)
+
+
+def container_environment(s: Synthesized, stack: str) -> dict[str, Any]:
+    (container,) = one(s, stack, "AWS::ECS::TaskDefinition")["ContainerDefinitions"]
+    return {v["Name"]: v["Value"] for v in container["Environment"]}
+
+
+def test_the_app_is_told_where_its_data_lives(synthesized: Synthesized) -> None:
+    primary = container_environment(synthesized, name("warm-standby", "primary"))
+    assert set(primary) == {
+        "TABLE_NAME",
+        "DATABASE_ENDPOINT",
+        "DATABASE_USER",
+        "QUEUE_URL",
+        "DAX_ENDPOINT",
+    }
+    assert primary["DATABASE_ENDPOINT"]["Fn::GetAtt"][1] == "Endpoint"  # the RDS Proxy
+    pilot = container_environment(synthesized, name("pilot-light", "recovery"))
+    assert "DAX_ENDPOINT" not in pilot
+    assert pilot["DATABASE_ENDPOINT"]["Fn::GetAtt"][1] == "Endpoint.Address"  # the replica
+    assert pilot["TABLE_NAME"] == {
+        "Fn::GetStackOutput": {
+            "StackName": name("pilot-light", "primary"),
+            "Region": P,
+            "OutputName": "TableName",
+        }
+    }
 
 
 def test_backup_restore_runs_no_compute_in_recovery(synthesized: Synthesized) -> None:

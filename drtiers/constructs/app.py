@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
@@ -64,7 +66,7 @@ class AppService(Construct):
             retention=logs.RetentionDays.ONE_YEAR,
             removal_policy=log_removal_policy,
         )
-        self.task_definition.add_container(
+        self.container = self.task_definition.add_container(
             "Web",
             image=ecs.ContainerImage.from_registry(container_image),
             port_mappings=[ecs.PortMapping(container_port=CONTAINER_PORT)],
@@ -110,6 +112,11 @@ class AppService(Construct):
         )
         scaling.scale_on_cpu_utilization("Cpu", target_utilization_percent=60)
         self.security_group = self.service.connections.security_groups[0]
+
+    def set_environment(self, variables: Mapping[str, str]) -> None:
+        """Tell the application where its data lives (endpoints, names), never secrets."""
+        for name, value in sorted(variables.items()):
+            self.container.add_environment(name, value)
         acknowledge(
             self.service.node.default_child,
             "W3005",

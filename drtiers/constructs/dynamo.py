@@ -16,6 +16,17 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 DAX_PORT_TLS = 9111
+# What an application (or DAX on its behalf) does with items: no table management.
+TABLE_DATA_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+)
 
 
 class GlobalTable(Construct):
@@ -109,15 +120,8 @@ class DaxCluster(Construct):
                         iam.PolicyStatement(
                             actions=[
                                 "dynamodb:DescribeTable",
-                                "dynamodb:GetItem",
-                                "dynamodb:BatchGetItem",
-                                "dynamodb:Query",
                                 "dynamodb:Scan",
-                                "dynamodb:PutItem",
-                                "dynamodb:UpdateItem",
-                                "dynamodb:DeleteItem",
-                                "dynamodb:BatchWriteItem",
-                                "dynamodb:ConditionCheckItem",
+                                *TABLE_DATA_ACTIONS,
                             ],
                             resources=[table_arn, f"{table_arn}/index/*"],
                         )

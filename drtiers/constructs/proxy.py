@@ -29,8 +29,11 @@ class DatabaseProxy(Construct):
     :param proxy_name: CloudFormation requires a name: letters, digits and single hyphens.
 
     :param secret_arn: the credentials secret (in this region: a replica ARN is fine).
-    :param secret_key: the KMS key that encrypts that secret in this region (ARN or alias ARN).
+    :param secret_key: the KMS key that encrypts that secret in this region, or the name
+        of its alias (without ``alias/``) when the key lives in another stack.
     :param database_security_group: the database's group; the proxy is let in on 5432.
+    :param max_connections_percent: of the database's max_connections the proxy may use,
+        1..100. Default 100; lower it by the write-forwarding quota where that is on.
     :param read_only_endpoint: add a READ_ONLY endpoint (for an Aurora secondary cluster, which
         has no writer until it is promoted).
     """
@@ -49,12 +52,18 @@ class DatabaseProxy(Construct):
         instance_identifiers: Sequence[str] = (),
         cluster_identifiers: Sequence[str] = (),
         read_only_endpoint: bool = False,
+        max_connections_percent: int = 100,
     ) -> None:
         super().__init__(scope, id_)
         if not _PROXY_NAME.fullmatch(proxy_name):
             raise ValueError(
                 f"DatabaseProxy: proxy_name '{proxy_name}' must be 1-56 letters, digits and "
                 "single hyphens, starting with a letter"
+            )
+        if not 1 <= max_connections_percent <= 100:
+            raise ValueError(
+                f"DatabaseProxy: max_connections_percent {max_connections_percent} is outside "
+                "1..100"
             )
         if bool(instance_identifiers) == bool(cluster_identifiers):
             raise ValueError(
@@ -73,7 +82,23 @@ class DatabaseProxy(Construct):
         database_security_group.add_ingress_rule(
             self.security_group, ec2.Port.tcp(POSTGRES_PORT), "From the RDS Proxy"
         )
-        key_arn = secret_key if isinstance(secret_key, str) else secret_key.key_arn
+        via_secrets_manager = {"kms:ViaService": f"secretsmanager.{vpc.stack.region}.amazonaws.com"}
+        if isinstance(secret_key, str):
+            # IAM matches a key's ARN, never its alias: name the alias in a condition instead.
+            decrypt = iam.PolicyStatement(
+                actions=["kms:Decrypt"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": via_secrets_manager,
+                    "ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{secret_key}"},
+                },
+            )
+        else:
+            decrypt = iam.PolicyStatement(
+                actions=["kms:Decrypt"],
+                resources=[secret_key.key_arn],
+                conditions={"StringEquals": via_secrets_manager},
+            )
         self.role = iam.Role(
             self,
             "Role",
@@ -86,16 +111,7 @@ class DatabaseProxy(Construct):
                             actions=["secretsmanager:GetSecretValue"],
                             resources=[secret_arn],
                         ),
-                        iam.PolicyStatement(
-                            actions=["kms:Decrypt"],
-                            resources=[key_arn],
-                            conditions={
-                                "StringEquals": {
-                                    "kms:ViaService": f"secretsmanager.{vpc.stack.region}"
-                                    ".amazonaws.com"
-                                }
-                            },
-                        ),
+                        decrypt,
                     ]
                 )
             },
@@ -123,6 +139,9 @@ class DatabaseProxy(Construct):
             target_group_name="default",
             db_instance_identifiers=list(instance_identifiers) or None,
             db_cluster_identifiers=list(cluster_identifiers) or None,
+            connection_pool_configuration_info=rds.CfnDBProxyTargetGroup.ConnectionPoolConfigurationInfoFormatProperty(
+                max_connections_percent=max_connections_percent
+            ),
         )
         self.endpoint = self.proxy.attr_endpoint
         if read_only_endpoint:

@@ -27,6 +27,10 @@ AURORA_FAMILY = "aurora-postgresql17"
 POSTGRES_PORT = 5432
 ADMIN_USER = "dbadmin"
 TLS_ONLY = {"rds.force_ssl": "1"}
+# Share of the writer's connections Aurora reserves for forwarded writes (the default of
+# aurora_fwd_writer_max_connections_pct); RDS Proxy must leave it free. Source:
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-proxy-gdb.html (2026-11-27)
+WRITE_FORWARDING_RESERVED_PERCENT = 10
 
 
 def _database_security_group(scope: Construct, vpc: ec2.IVpc, what: str) -> ec2.SecurityGroup:
@@ -34,7 +38,7 @@ def _database_security_group(scope: Construct, vpc: ec2.IVpc, what: str) -> ec2.
         scope,
         "SecurityGroup",
         vpc=vpc,
-        description=f"{what}: PostgreSQL from the RDS Proxy only",
+        description=f"{what}: PostgreSQL from its clients only",
         allow_all_outbound=False,
     )
 

@@ -16,12 +16,13 @@ from drtiers.constructs.accelerator import AcceleratorEndpointGroup
 from drtiers.constructs.alarms import Alarms
 from drtiers.constructs.app import AppService
 from drtiers.constructs.backup import BackupVault, CrossRegionBackupPlan
-from drtiers.constructs.dynamo import DaxCluster, GlobalTable
+from drtiers.constructs.dynamo import TABLE_DATA_ACTIONS, DaxCluster, GlobalTable
 from drtiers.constructs.keys import DataKey
 from drtiers.constructs.network import Network
 from drtiers.constructs.proxy import DatabaseProxy
 from drtiers.constructs.queues import WorkQueue
 from drtiers.constructs.relational import (
+    WRITE_FORWARDING_RESERVED_PERCENT,
     AuroraGlobalPrimary,
     AuroraGlobalSecondary,
     MultiAzPostgres,
@@ -38,6 +39,12 @@ TABLE_NAME = "TableName"
 SECRET_REPLICA_ARN = "DatabaseSecretReplicaArn"
 LISTENER_ARN = "AcceleratorListenerArn"
 APP_DB_USER = "app"  # created by the application's schema migration, granted rds_iam
+
+
+def proxy_share(tier: TierSpec) -> int:
+    """RDS Proxy's share of database connections: all of them, less the write-forwarding quota
+    when the global database forwards writes."""
+    return 100 - WRITE_FORWARDING_RESERVED_PERCENT if tier.aurora_write_forwarding else 100
 
 
 class RecoveryBaseStack(TierStack):
@@ -134,6 +141,28 @@ class _RegionalStack(TierStack):
         queue = WorkQueue(self, "Work", key=self.data_key, removal_policy=self.retain_policy)
         self.alarms.dead_letters(queue.dead_letter_queue)
         return queue
+
+    def _connect(
+        self,
+        app: AppService,
+        queue: WorkQueue | None,
+        table_name: str,
+        database_endpoint: str,
+        dax: DaxCluster | None,
+    ) -> None:
+        """Grant the app its queue and tell it where its data is."""
+        variables = {
+            "TABLE_NAME": table_name,
+            "DATABASE_ENDPOINT": database_endpoint,
+            "DATABASE_USER": APP_DB_USER,
+        }
+        if queue is not None:
+            queue.queue.grant_send_messages(app.task_definition.task_role)
+            queue.queue.grant_consume_messages(app.task_definition.task_role)
+            variables["QUEUE_URL"] = queue.queue.queue_url
+        if dax is not None:
+            variables["DAX_ENDPOINT"] = dax.cluster.attr_cluster_discovery_endpoint_url
+        app.set_environment(variables)
 
     def _endpoint_group(self, edge: TierStack, app: AppService) -> None:
         AcceleratorEndpointGroup(
@@ -241,6 +270,7 @@ class PrimaryStack(_RegionalStack):
             database_security_group=db_group,
             instance_identifiers=instances,
             cluster_identifiers=clusters,
+            max_connections_percent=proxy_share(tier),
         )
 
         table = GlobalTable(
@@ -261,9 +291,7 @@ class PrimaryStack(_RegionalStack):
         app = self._app(config.full_task_count, 2 * config.full_task_count)
         self._allow_app(app, proxy)
         table.table.grant_read_write_data(app.task_definition.task_role)
-        queue.queue.grant_send_messages(app.task_definition.task_role)
-        queue.queue.grant_consume_messages(app.task_definition.task_role)
-        DaxCluster(
+        dax = DaxCluster(
             self,
             "Dax",
             vpc=vpc,
@@ -273,6 +301,7 @@ class PrimaryStack(_RegionalStack):
             replication_factor=sizes.dax_primary_nodes,
             client_security_groups=[app.security_group],
         )
+        self._connect(app, queue, table.table.table_name, proxy.endpoint, dax)
 
         vault_key = DataKey(
             self,
@@ -339,6 +368,9 @@ class RecoveryStack(_RegionalStack):
                 removal_policy=self.retain_policy,
             )
             self.alarms.replica_lag(replica.instance.ref)
+            # Read-only until promoted; the same endpoint takes writes afterwards.
+            database_endpoint = replica.instance.attr_endpoint_address
+            database_group = replica.security_group
         else:
             secondary = AuroraGlobalSecondary(
                 self,
@@ -364,17 +396,18 @@ class RecoveryStack(_RegionalStack):
                 vpc=vpc,
                 subnets=data,
                 secret_arn=self.read(primary, SECRET_REPLICA_ARN),
-                secret_key=base.replica_key_arn,
+                secret_key=base.replica_key_alias,
                 database_security_group=secondary.security_group,
                 cluster_identifiers=[secondary.cluster_identifier],
                 read_only_endpoint=True,
+                max_connections_percent=proxy_share(tier),
             )
             self.alarms.global_database_lag(secondary.cluster_identifier)
+            database_endpoint = proxy.endpoint
 
         table_name = self.read(primary, TABLE_NAME)
         table_arn = self.arn("dynamodb", self.region, f"table/{table_name}")
-        if tier.queues_in_recovery:
-            self._queue()
+        queue = self._queue() if tier.queues_in_recovery else None
         full = config.full_task_count
         desired = {
             RecoveryCompute.ZERO: 0,
@@ -384,25 +417,22 @@ class RecoveryStack(_RegionalStack):
         app = self._app(
             desired, full if tier.recovery_compute is not RecoveryCompute.FULL else 2 * full
         )
+        # This region's replica of the table, by name: the table itself lives in P's stack.
         app.task_definition.task_role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=[
-                    "dynamodb:GetItem",
-                    "dynamodb:BatchGetItem",
-                    "dynamodb:Query",
-                    "dynamodb:PutItem",
-                    "dynamodb:UpdateItem",
-                    "dynamodb:DeleteItem",
-                    "dynamodb:BatchWriteItem",
-                    "dynamodb:ConditionCheckItem",
-                ],
+                actions=list(TABLE_DATA_ACTIONS),
                 resources=[table_arn, f"{table_arn}/index/*"],
             )
         )
         if proxy is not None:
             self._allow_app(app, proxy)
+        else:  # pilot light: no proxy until promotion; the app reaches the replica directly
+            database_group.add_ingress_rule(
+                app.security_group, ec2.Port.tcp(5432), "From the application tier"
+            )
+        dax = None
         if tier.dax_in_recovery:
-            DaxCluster(
+            dax = DaxCluster(
                 self,
                 "Dax",
                 vpc=vpc,
@@ -412,5 +442,6 @@ class RecoveryStack(_RegionalStack):
                 replication_factor=sizes.dax_recovery_nodes,
                 client_security_groups=[app.security_group],
             )
+        self._connect(app, queue, table_name, database_endpoint, dax)
         if edge is not None and tier.entry_point is EntryPoint.ACCELERATOR:
             self._endpoint_group(edge, app)
