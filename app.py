@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
+from pathlib import Path
 
 import aws_cdk as cdk
 
+from drtiers.assess.targets import missed_targets
 from drtiers.config import ConfigError, from_context
 from drtiers.stacks.compose import compose
 
@@ -27,7 +30,17 @@ def main() -> int:
             file=sys.stderr,
         )
     compose(app, config)
-    app.synth()
+    assembly = app.synth()
+    missed = missed_targets(config, Path(assembly.directory), app.node.get_all_context())
+    if missed:
+        # Leave nothing behind that looks like a usable synth of the rejected tier.
+        for entry in Path(assembly.directory).iterdir():
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        print(f"drtiers: error: {missed}", file=sys.stderr)
+        return 2
     return 0
 
 

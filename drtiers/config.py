@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from drtiers.assess.durations import parse_duration
+from drtiers.assess.facts import ParameterError, with_overrides
 from drtiers.tiers import TIER_NAMES, TIERS, TierSpec
 
 # Route 53's control plane and its health-check metrics live in us-east-1, so the edge stack (hosted
@@ -97,6 +99,9 @@ class DrConfig:
     full_task_count: int
     reduced_task_count: int
     sandbox: bool
+    rto_target_seconds: float | None = None
+    rpo_target_seconds: float | None = None
+    assumptions: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def sizes(self) -> Sizes:
@@ -187,6 +192,38 @@ def _availability_zones(
     return result
 
 
+def _target(get: Callable[[str], Any], key: str) -> float | None:
+    value = get(key)
+    if value in (None, ""):
+        return None
+    try:
+        return parse_duration(value, f"context key '{key}'")
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
+def _assumptions(get: Callable[[str], Any]) -> dict[str, float]:
+    raw = get("assumptions")
+    if raw in (None, ""):
+        return {}
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            raw = None
+    if not isinstance(raw, dict):
+        raise _fail(
+            "assumptions",
+            get("assumptions"),
+            'a JSON object of assumption name to number, such as {"database_size_gb": 500}',
+        )
+    try:
+        with_overrides(raw)
+    except ParameterError as error:
+        raise ConfigError(f"context key 'assumptions': {error}") from None
+    return {name: float(value) for name, value in raw.items()}
+
+
 def from_context(get: Callable[[str], Any]) -> DrConfig:
     """Build the configuration from a context getter (``app.node.try_get_context``)."""
     tiers = _tiers(get)
@@ -248,4 +285,7 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
         full_task_count=full,
         reduced_task_count=reduced,
         sandbox=_boolean(get, "sandbox"),
+        rto_target_seconds=_target(get, "rto_target"),
+        rpo_target_seconds=_target(get, "rpo_target"),
+        assumptions=_assumptions(get),
     )

@@ -166,3 +166,37 @@ def test_pilot_light_needs_no_dax_in_recovery(make_config: Callable[..., DrConfi
 
 def test_edge_region_is_route53_home() -> None:
     assert EDGE_REGION == "us-east-1"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"rto_target": "fast"},
+            "context key 'rto_target': 'fast' is not a duration; allowed: a number with s, m, h or "
+            "d, such as 90s, 15m, 4h, 1d",
+        ),
+        (
+            {"assumptions": '{"restore_rate_gb_per_hour": -1}'},
+            "context key 'assumptions': assumption 'restore_rate_gb_per_hour': -1 is negative; "
+            "allowed: a number >= 0",
+        ),
+        (
+            {"assumptions": "[1]"},
+            "context key 'assumptions': '[1]' is not valid; allowed: a JSON object of assumption "
+            "name to number",
+        ),
+    ],
+)
+def test_bad_targets_and_assumptions(
+    make_config: Callable[..., DrConfig], overrides: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        make_config(**overrides)
+    assert str(raised.value).startswith(message)
+
+
+def test_targets_parse(make_config: Callable[..., DrConfig]) -> None:
+    config = make_config(rto_target="15m", rpo_target="90s", assumptions={"database_size_gb": 500})
+    assert (config.rto_target_seconds, config.rpo_target_seconds) == (900, 90)
+    assert config.assumptions == {"database_size_gb": 500.0}

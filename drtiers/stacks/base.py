@@ -48,6 +48,9 @@ class TierStack(Stack):
             env={"account": config.account, "region": region},
             termination_protection=not config.sandbox,
             analytics_reporting=False,
+            # Stack tags: CloudFormation puts them on the stack, and the cloud assembly's
+            # manifest records them, which is how drtiers.assess groups a tier's stacks.
+            tags={TIER_TAG: tier.name, ROLE_TAG: role},
         )
         self.config = config
         self.tier = tier

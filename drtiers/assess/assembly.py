@@ -1,0 +1,116 @@
+"""Reading a synthesized cloud assembly: a tier's stacks, their regions and their resources.
+
+The model looks only at what was synthesized. The ``drtiers:tier`` stack tag groups stacks and
+labels the result; no decision is taken on its value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TIER_TAG = "drtiers:tier"
+ROLE_TAG = "drtiers:role"
+
+
+class AssemblyError(ValueError):
+    """The directory is not a drtiers cloud assembly."""
+
+
+@dataclass(frozen=True)
+class Resource:
+    stack: str
+    region: str
+    role: str
+    logical_id: str
+    type: str
+    properties: dict[str, Any]
+
+    def prop(self, *path: str, default: Any = None) -> Any:
+        value: Any = self.properties
+        for key in path:
+            if not isinstance(value, dict) or key not in value:
+                return default
+            value = value[key]
+        return value
+
+
+@dataclass
+class TierAssembly:
+    """All stacks of one tier, as synthesized."""
+
+    tier: str
+    stacks: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (role, region)
+    resources: list[Resource] = field(default_factory=list)
+
+    def region_of(self, role: str) -> str | None:
+        return next((region for r, region in self.stacks.values() if r == role), None)
+
+    @property
+    def primary_region(self) -> str:
+        region = self.region_of("primary")
+        if region is None:
+            raise AssemblyError(f"tier {self.tier}: no primary stack in the assembly")
+        return region
+
+    @property
+    def recovery_region(self) -> str:
+        """The other region of the tier: where its recovery-base stack lives."""
+        region = self.region_of("recovery-base") or self.region_of("recovery")
+        if region is None:
+            raise AssemblyError(f"tier {self.tier}: no recovery-region stack in the assembly")
+        return region
+
+    def of_type(self, type_: str, role: str | None = None) -> list[Resource]:
+        return [r for r in self.resources if r.type == type_ and (role is None or r.role == role)]
+
+    def by_id(self, stack: str, logical_id: str) -> Resource | None:
+        return next(
+            (r for r in self.resources if r.stack == stack and r.logical_id == logical_id), None
+        )
+
+    def resource_keys(self) -> set[tuple[str, str, str]]:
+        """(region, type, logical id) of every resource: what ``diff`` compares."""
+        return {(r.region, r.type, r.logical_id) for r in self.resources}
+
+
+def _stacks(manifest: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, artifact in manifest.get("artifacts", {}).items():
+        if artifact.get("type") == "aws:cloudformation:stack":
+            yield name, artifact
+
+
+def read_assembly(directory: Path) -> dict[str, TierAssembly]:
+    """Every drtiers tier in a cloud assembly directory (``cdk.out``), by tier label."""
+    manifest_file = directory / "manifest.json"
+    if not manifest_file.is_file():
+        raise AssemblyError(f"{directory}: no manifest.json; run `cdk synth` first")
+    manifest = json.loads(manifest_file.read_text())
+    tiers: dict[str, TierAssembly] = {}
+    for name, artifact in _stacks(manifest):
+        props = artifact.get("properties", {})
+        tags = props.get("tags", {})
+        if TIER_TAG not in tags:
+            continue
+        region = artifact["environment"].rsplit("/", 1)[-1]
+        role = tags.get(ROLE_TAG, "")
+        tier = tiers.setdefault(tags[TIER_TAG], TierAssembly(tier=tags[TIER_TAG]))
+        tier.stacks[name] = (role, region)
+        template = json.loads((directory / props["templateFile"]).read_text())
+        for logical_id, resource in template.get("Resources", {}).items():
+            tier.resources.append(
+                Resource(
+                    stack=name,
+                    region=region,
+                    role=role,
+                    logical_id=logical_id,
+                    type=resource["Type"],
+                    properties=resource.get("Properties", {}),
+                )
+            )
+    if not tiers:
+        raise AssemblyError(f"{directory}: no drtiers stacks (none tagged {TIER_TAG})")
+    return tiers

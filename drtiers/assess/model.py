@@ -1,0 +1,528 @@
+"""RTO, RPO and monthly cost of a tier, derived from its synthesized resources.
+
+RPO: per data store, for the loss of the primary region; the tier's RPO is the worst of them.
+RTO: phases run one after another; the steps inside a phase run at the same time. With a
+health-checked entry point: detection, then traffic shift, database promotion and compute
+scale-out together. Without one: a decision, redeploy, restore, then repointing DNS.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from drtiers.assess.assembly import AssemblyError, Resource, TierAssembly
+from drtiers.assess.facts import Figure, Price, price, price_data
+
+DAY = 86400
+AddLine = Callable[[str, str, float, Price], None]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    seconds: float
+    how: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StoreRpo:
+    store: str
+    seconds: float | None  # None: not lost, only delayed
+    how: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CostLine:
+    item: str
+    region: str
+    quantity: float
+    unit_price: Price
+    monthly_usd: float
+
+
+@dataclass
+class Estimate:
+    tier: str
+    primary_region: str
+    recovery_region: str
+    recovery_holds: str
+    rpo: list[StoreRpo] = field(default_factory=list)
+    rto_phases: list[list[Step]] = field(default_factory=list)
+    cost: list[CostLine] = field(default_factory=list)
+    resource_keys: frozenset[tuple[str, str, str]] = frozenset()  # (region, type, logical id)
+
+    @property
+    def rpo_seconds(self) -> float:
+        return max(s.seconds for s in self.rpo if s.seconds is not None)
+
+    @property
+    def rto_seconds(self) -> float:
+        return sum(max(step.seconds for step in phase) for phase in self.rto_phases)
+
+    @property
+    def monthly_cost_usd(self) -> float:
+        return round(sum(line.monthly_usd for line in self.cost), 2)
+
+    @property
+    def unverified_prices(self) -> bool:
+        return any(line.unit_price.status == "unverified" for line in self.cost)
+
+
+def _schedule_seconds(expression: str) -> float:
+    """Interval of an AWS Backup schedule: ``rate(N unit)`` or a daily/hourly ``cron(...)``."""
+    rate = re.fullmatch(r"rate\((\d+) (minute|hour|day)s?\)", expression)
+    if rate:
+        return int(rate[1]) * {"minute": 60, "hour": 3600, "day": DAY}[rate[2]]
+    cron = re.fullmatch(r"cron\((\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\)", expression)
+    if cron and cron[3] in ("*", "?") and cron[4] == "*" and cron[5] in ("*", "?"):
+        if re.fullmatch(r"\d+", cron[2]):
+            return DAY
+        if cron[2] == "*":
+            return 3600
+    raise AssemblyError(f"backup schedule '{expression}' is not one drtiers can time")
+
+
+def _db_instances(tier: TierAssembly, region: str) -> list[Resource]:
+    return [r for r in tier.of_type("AWS::RDS::DBInstance") if r.region == region]
+
+
+class _Model:
+    def __init__(
+        self, tier: TierAssembly, figures: Mapping[str, Figure], workload: Mapping[str, float]
+    ) -> None:
+        self.tier = tier
+        self.f = figures
+        self.w = workload
+        self.p = tier.primary_region
+        self.r = tier.recovery_region
+
+    def figure(self, name: str) -> tuple[float, str]:
+        figure = self.f[name]
+        return figure.value, figure.label
+
+    # --- what the recovery region holds -----------------------------------------------------
+    def aurora_secondary(self) -> bool:
+        return any(
+            c.prop("GlobalClusterIdentifier")
+            for c in self.tier.of_type("AWS::RDS::DBCluster")
+            if c.region == self.r
+        )
+
+    def read_replica(self) -> bool:
+        return any(i.prop("SourceDBInstanceIdentifier") for i in _db_instances(self.tier, self.r))
+
+    def table_replicated(self) -> bool:
+        return any(
+            replica.get("Region") == self.r
+            for table in self.tier.of_type("AWS::DynamoDB::GlobalTable")
+            for replica in table.prop("Replicas", default=[])
+        )
+
+    def backup_copy_seconds(self) -> tuple[float, tuple[str, ...]] | None:
+        """Backup interval + copy time, if a plan copies to a vault in the recovery region."""
+        for plan in self.tier.of_type("AWS::Backup::BackupPlan"):
+            for rule in plan.prop("BackupPlan", "BackupPlanRule", default=[]):
+                if any(
+                    f":backup:{self.r}:" in str(c.get("DestinationBackupVaultArn"))
+                    for c in rule.get("CopyActions", [])
+                ):
+                    copy, copy_source = self.figure("backup_copy_seconds")
+                    interval = _schedule_seconds(rule["ScheduleExpression"])
+                    return interval + copy, (
+                        f"backup schedule {rule['ScheduleExpression']} in the template",
+                        copy_source,
+                    )
+        return None
+
+    def service_counts(self) -> tuple[int, int | None]:
+        """Desired tasks in P and in R (None: no service in R)."""
+        counts = {
+            s.region: int(s.prop("DesiredCount", default=1))
+            for s in self.tier.of_type("AWS::ECS::Service")
+        }
+        return counts.get(self.p, 0), counts.get(self.r)
+
+    # --- RPO ------------------------------------------------------------------------------------
+    def rpo(self) -> list[StoreRpo]:
+        stores = []
+        backup = self.backup_copy_seconds()
+        if self.aurora_secondary():
+            seconds, source = self.figure("aurora_global_replication_lag_seconds")
+            stores.append(
+                StoreRpo(
+                    "relational database",
+                    seconds,
+                    "Aurora global database replication lag",
+                    (source,),
+                )
+            )
+        elif self.read_replica():
+            seconds, source = self.figure("rds_replica_lag_seconds")
+            stores.append(
+                StoreRpo("relational database", seconds, "cross-region read replica lag", (source,))
+            )
+        elif backup:
+            stores.append(
+                StoreRpo(
+                    "relational database",
+                    backup[0],
+                    "last backup copied to the recovery region",
+                    backup[1],
+                )
+            )
+        if self.table_replicated():
+            seconds, source = self.figure("dynamodb_replication_seconds")
+            stores.append(
+                StoreRpo("DynamoDB table", seconds, "global table replication", (source,))
+            )
+        elif backup:
+            stores.append(
+                StoreRpo(
+                    "DynamoDB table",
+                    backup[0],
+                    "last backup copied to the recovery region",
+                    backup[1],
+                )
+            )
+        if self.tier.of_type("AWS::SQS::Queue"):
+            stores.append(
+                StoreRpo(
+                    "SQS messages in flight in P",
+                    None,
+                    "delayed, not lost: SQS keeps them in P (it does not replicate) until P returns"
+                    + (
+                        "; new messages go to R's queue"
+                        if any(q.region == self.r for q in self.tier.of_type("AWS::SQS::Queue"))
+                        else ""
+                    ),
+                    (
+                        "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/"
+                        "sqs-basic-architecture.html",
+                    ),
+                )
+            )
+        if not any(s.seconds is not None for s in stores):
+            raise AssemblyError(
+                f"tier {self.tier.tier}: no data store is protected in "
+                f"{self.r}; nothing to estimate an RPO from"
+            )
+        return stores
+
+    # --- RTO ------------------------------------------------------------------------------------
+    def detection(self) -> Step | None:
+        for check in self.tier.of_type("AWS::Route53::HealthCheck"):
+            interval = check.prop("HealthCheckConfig", "RequestInterval", default=30)
+            threshold = check.prop("HealthCheckConfig", "FailureThreshold", default=3)
+            return Step(
+                "detection",
+                interval * threshold,
+                f"Route 53 health check: {interval} s interval x {threshold} failures",
+                (
+                    "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/"
+                    "dns-failover-determining-health-of-endpoints.html",
+                ),
+            )
+        groups = self.tier.of_type("AWS::GlobalAccelerator::EndpointGroup")
+        if groups:
+            worst = max(
+                g.prop("HealthCheckIntervalSeconds", default=30)
+                * g.prop("ThresholdCount", default=3)
+                for g in groups
+            )
+            return Step(
+                "detection",
+                worst,
+                "accelerator endpoint health checks: interval x threshold count",
+                (
+                    "https://docs.aws.amazon.com/global-accelerator/latest/api/"
+                    "API_UpdateEndpointGroup.html",
+                ),
+            )
+        return None
+
+    def rto(self) -> list[list[Step]]:
+        detection = self.detection()
+        if detection is None:
+            return self.rebuild()
+        accelerated = bool(self.tier.of_type("AWS::GlobalAccelerator::EndpointGroup"))
+        name = "accelerator_shift_seconds" if accelerated else "dns_alias_ttl_seconds"
+        seconds, source = self.figure(name)
+        parallel = [Step("traffic shift", seconds, self.f[name].what, (source,))]
+        if self.aurora_secondary():
+            seconds, source = self.figure("aurora_global_promotion_seconds")
+            parallel.append(
+                Step("database promotion", seconds, "Aurora global database failover", (source,))
+            )
+        elif self.read_replica():
+            seconds, source = self.figure("rds_replica_promotion_seconds")
+            parallel.append(
+                Step("database promotion", seconds, "promote the read replica", (source,))
+            )
+        full, standby = self.service_counts()
+        if standby is not None and standby < full:
+            name = "task_start_seconds" if standby == 0 else "scale_out_seconds"
+            seconds, source = self.figure(name)
+            parallel.append(
+                Step(
+                    "compute", seconds, f"{standby} -> {full} tasks: {self.f[name].what}", (source,)
+                )
+            )
+        return [[detection], parallel]
+
+    def rebuild(self) -> list[list[Step]]:
+        decision, decision_source = self.figure("outage_decision_seconds")
+        redeploy, redeploy_source = self.figure("redeploy_seconds")
+        size = self.w["database_size_gb"] + self.w["table_size_gb"]
+        rate, rate_source = self.figure("restore_rate_gb_per_hour")
+        ttl, ttl_source = self.figure("dns_alias_ttl_seconds")
+        restore_sources = ("workload assumptions database_size_gb + table_size_gb", rate_source)
+        return [
+            [
+                Step(
+                    "decision", decision, self.f["outage_decision_seconds"].what, (decision_source,)
+                )
+            ],
+            [Step("redeploy", redeploy, self.f["redeploy_seconds"].what, (redeploy_source,))],
+            [
+                Step(
+                    "restore",
+                    3600 * size / rate,
+                    f"{size:g} GB at {rate:g} GB/h (assumptions: AWS publishes no restore times)",
+                    restore_sources,
+                )
+            ],
+            [
+                Step(
+                    "traffic shift",
+                    ttl,
+                    "repoint the record to R; " + self.f["dns_alias_ttl_seconds"].what,
+                    (ttl_source,),
+                )
+            ],
+        ]
+
+    # --- cost -----------------------------------------------------------------------------------
+    def cost(self) -> list[CostLine]:
+        hours = float(price_data()["hours_per_month"])
+        lines: list[CostLine] = []
+
+        def add(item: str, region: str, quantity: float, unit: Price) -> None:
+            if quantity:
+                lines.append(
+                    CostLine(item, region, quantity, unit, round(quantity * unit.value, 2))
+                )
+
+        vcpus: dict[tuple[str, str], float] = {}  # (stack, target logical id) -> vCPUs
+        for db in self.tier.of_type("AWS::RDS::DBInstance"):
+            cls = db.prop("DBInstanceClass")
+            cluster = db.prop("DBClusterIdentifier")
+            if cluster:
+                add(f"Aurora instance {cls}", db.region, hours, price("aurora_instance_hour", cls))
+                key = (db.stack, cluster.get("Ref", "") if isinstance(cluster, dict) else cluster)
+            else:
+                copies = 2 if db.prop("MultiAZ") else 1
+                what = (
+                    "Multi-AZ"
+                    if copies == 2
+                    else "replica"
+                    if db.prop("SourceDBInstanceIdentifier")
+                    else "single-AZ"
+                )
+                add(f"RDS {what} {cls}", db.region, hours * copies, price("rds_instance_hour", cls))
+                storage = float(db.prop("AllocatedStorage", default=self.w["database_size_gb"]))
+                add(
+                    "RDS gp3 storage (GB-month)",
+                    db.region,
+                    storage * copies,
+                    price("rds_gp3_gb_month"),
+                )
+                key = (db.stack, db.logical_id)
+            vcpus[key] = vcpus.get(key, 0) + price("instance_vcpus", cls).value
+        for cluster in self.tier.of_type("AWS::RDS::DBCluster"):
+            add(
+                "Aurora storage (GB-month)",
+                cluster.region,
+                self.w["database_size_gb"],
+                price("aurora_storage_gb_month"),
+            )
+            if cluster.prop("GlobalClusterIdentifier"):
+                add(
+                    "Aurora replicated write I/O (million)",
+                    cluster.region,
+                    self.w["aurora_write_io_million_per_month"],
+                    price("aurora_replicated_write_io_million"),
+                )
+            else:
+                add(
+                    "Aurora I/O (million)",
+                    cluster.region,
+                    self.w["aurora_io_million_per_month"],
+                    price("aurora_io_million"),
+                )
+        for group in self.tier.of_type("AWS::RDS::DBProxyTargetGroup"):
+            targets = group.prop("DBInstanceIdentifiers", default=[]) + group.prop(
+                "DBClusterIdentifiers", default=[]
+            )
+            cpus = sum(vcpus.get((group.stack, t.get("Ref", "")), 0) for t in targets)
+            add(
+                "RDS Proxy (target vCPU-hours)",
+                group.region,
+                cpus * hours,
+                price("rds_proxy_vcpu_hour"),
+            )
+        for dax in self.tier.of_type("AWS::DAX::Cluster"):
+            node = dax.prop("NodeType")
+            add(
+                f"DAX nodes {node}",
+                dax.region,
+                hours * dax.prop("ReplicationFactor"),
+                price("dax_node_hour", node),
+            )
+        for table in self.tier.of_type("AWS::DynamoDB::GlobalTable"):
+            replicas = len(table.prop("Replicas", default=[]))
+            add(
+                "DynamoDB writes incl. replicated (million)",
+                table.region,
+                self.w["table_writes_million_per_month"] * replicas,
+                price("dynamodb_write_million"),
+            )
+            add(
+                "DynamoDB reads (million)",
+                table.region,
+                self.w["table_reads_million_per_month"],
+                price("dynamodb_read_million"),
+            )
+            add(
+                "DynamoDB storage, all replicas (GB-month)",
+                table.region,
+                self.w["table_size_gb"] * replicas,
+                price("dynamodb_storage_gb_month"),
+            )
+        for queue in self.tier.of_type("AWS::SQS::Queue"):
+            if queue.prop("RedrivePolicy"):
+                add(
+                    "SQS requests (million)",
+                    queue.region,
+                    self.w["queue_requests_million_per_month"],
+                    price("sqs_million"),
+                )
+        for region in sorted({r.region for r in self.tier.resources}):
+            nats = [n for n in self.tier.of_type("AWS::EC2::NatGateway") if n.region == region]
+            add("NAT gateway hours", region, hours * len(nats), price("nat_hour"))
+            if nats:
+                add("NAT data processed (GB)", region, self.w["nat_gb_per_month"], price("nat_gb"))
+        for lb in self.tier.of_type("AWS::ElasticLoadBalancingV2::LoadBalancer"):
+            add("ALB hours", lb.region, hours, price("alb_hour"))
+            add("ALB LCU-hours", lb.region, hours * self.w["alb_lcu"], price("alb_lcu_hour"))
+        self._fargate(add, hours)
+        for item, type_, unit in (
+            ("Global Accelerator hours", "AWS::GlobalAccelerator::Accelerator", "accelerator_hour"),
+        ):
+            for r in self.tier.of_type(type_):
+                add(item, r.region, hours, price(unit))
+        for item, type_, unit in (
+            ("Route 53 health checks", "AWS::Route53::HealthCheck", "health_check_month"),
+            ("Route 53 hosted zones", "AWS::Route53::HostedZone", "hosted_zone_month"),
+            ("KMS keys", "AWS::KMS::Key", "kms_key_month"),
+            ("CloudWatch alarms", "AWS::CloudWatch::Alarm", "alarm_month"),
+        ):
+            for region in sorted({r.region for r in self.tier.of_type(type_)}):
+                count = len([r for r in self.tier.of_type(type_) if r.region == region])
+                add(item, region, count, price(unit))
+        for secret in self.tier.of_type("AWS::SecretsManager::Secret"):
+            add(
+                "Secrets, incl. replicas",
+                secret.region,
+                1 + len(secret.prop("ReplicaRegions", default=[])),
+                price("secret_month"),
+            )
+        self._backups(add)
+        return lines
+
+    def _fargate(self, add: AddLine, hours: float) -> None:
+        for service in self.tier.of_type("AWS::ECS::Service"):
+            ref = service.prop("TaskDefinition", default={}).get("Ref")
+            task = self.tier.by_id(service.stack, ref) if ref else None
+            if task is None:
+                continue
+            tasks = int(service.prop("DesiredCount", default=1))
+            cpu = int(task.prop("Cpu", default="256")) / 1024
+            memory = int(task.prop("Memory", default="512")) / 1024
+            add(
+                "Fargate vCPU-hours",
+                service.region,
+                tasks * cpu * hours,
+                price("fargate_vcpu_hour"),
+            )
+            add(
+                "Fargate GB-hours", service.region, tasks * memory * hours, price("fargate_gb_hour")
+            )
+
+    def _backups(self, add: AddLine) -> None:
+        data = self.w["database_size_gb"] + self.w["table_size_gb"]
+        change = self.w["daily_change_fraction"]
+        for plan in self.tier.of_type("AWS::Backup::BackupPlan"):
+            for rule in plan.prop("BackupPlan", "BackupPlanRule", default=[]):
+                days = rule.get("Lifecycle", {}).get("DeleteAfterDays", 35)
+                stored = data * (1 + change * (days - 1))  # a full copy, then daily changes
+                add(
+                    "Backup storage, primary vault (GB-month)",
+                    plan.region,
+                    stored,
+                    price("backup_storage_gb_month"),
+                )
+                for copy in rule.get("CopyActions", []):
+                    region = (
+                        self.r
+                        if f":backup:{self.r}:" in str(copy.get("DestinationBackupVaultArn"))
+                        else plan.region
+                    )
+                    add(
+                        "Backup storage, copy vault (GB-month)",
+                        region,
+                        stored,
+                        price("backup_storage_gb_month"),
+                    )
+                    add(
+                        "Backup copy transfer (GB)",
+                        plan.region,
+                        data * change * 30,
+                        price("cross_region_gb"),
+                    )
+
+    def recovery_holds(self) -> str:
+        parts = []
+        if self.aurora_secondary():
+            parts.append("Aurora secondary")
+        elif self.read_replica():
+            parts.append("read replica")
+        if self.table_replicated():
+            parts.append("table replica")
+        _, standby = self.service_counts()
+        if standby is not None:
+            parts.append(f"{standby} task{'s' if standby != 1 else ''}")
+        if any(d.region == self.r for d in self.tier.of_type("AWS::DAX::Cluster")):
+            parts.append("DAX")
+        if any(v.region == self.r for v in self.tier.of_type("AWS::Backup::BackupVault")):
+            parts.append("backup copies")
+        return ", ".join(parts)
+
+
+def estimate(
+    tier: TierAssembly, figures: Mapping[str, Figure], workload: Mapping[str, float]
+) -> Estimate:
+    model = _Model(tier, figures, workload)
+    return Estimate(
+        tier=tier.tier,
+        primary_region=model.p,
+        recovery_region=model.r,
+        recovery_holds=model.recovery_holds(),
+        rpo=model.rpo(),
+        rto_phases=model.rto(),
+        cost=model.cost(),
+        resource_keys=frozenset(tier.resource_keys()),
+    )
