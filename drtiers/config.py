@@ -26,6 +26,7 @@ _ACCOUNT = re.compile(r"^\d{12}$")
 _APP_NAME = re.compile(r"^[a-z][a-z0-9-]{1,14}[a-z0-9]$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+_USER = re.compile(r"^(?!0$|root$)[a-z_][a-z0-9_-]{0,31}$|^(?!0$)[0-9]{1,10}$")
 _PATH = re.compile(r"^/[A-Za-z0-9._~/-]{0,254}$")
 
 
@@ -58,8 +59,8 @@ class Sizes:
     aurora_primary: str
     aurora_secondary_small: str
     dax_node: str
-    dax_primary_nodes: int
-    dax_recovery_nodes: int
+    dax_recovery_node: str  # smaller node type for a warm standby's cache
+    dax_nodes: int
 
 
 PRODUCTION_SIZES = Sizes(
@@ -68,8 +69,8 @@ PRODUCTION_SIZES = Sizes(
     aurora_primary="r7g.xlarge",
     aurora_secondary_small="db.r7g.large",
     dax_node="dax.r5.large",
-    dax_primary_nodes=3,
-    dax_recovery_nodes=2,
+    dax_recovery_node="dax.t3.medium",
+    dax_nodes=3,  # one per zone: Control Tower CT.DAX.PR.2
 )
 SANDBOX_SIZES = Sizes(
     rds_instance="t4g.medium",
@@ -77,8 +78,8 @@ SANDBOX_SIZES = Sizes(
     aurora_primary="r7g.large",
     aurora_secondary_small="db.r7g.large",
     dax_node="dax.t3.small",
-    dax_primary_nodes=1,
-    dax_recovery_nodes=1,
+    dax_recovery_node="dax.t3.small",
+    dax_nodes=1,
 )
 
 
@@ -95,6 +96,8 @@ class DrConfig:
     hosted_zone_id: str | None
     availability_zones: Mapping[str, tuple[str, ...]]
     container_image: str
+    container_port: int
+    container_user: str
     health_check_path: str
     full_task_count: int
     reduced_task_count: int
@@ -137,6 +140,15 @@ def _count(get: Callable[[str], Any], key: str, minimum: int) -> int:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= minimum <= value <= 100:
         raise _fail(key, value, f"a whole number from {minimum} to 100")
+    return value
+
+
+def _port(get: Callable[[str], Any], key: str) -> int:
+    value = get(key)
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise _fail(key, value, "a port number from 1 to 65535")
     return value
 
 
@@ -279,6 +291,10 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
         hosted_zone_id=zone_id,
         availability_zones=_availability_zones(get, (primary, recovery)),
         container_image=image,
+        container_port=_port(get, "container_port"),
+        container_user=_string(
+            get, "container_user", _USER, "a non-root user name or uid, such as 101 or app"
+        ),
         health_check_path=_string(
             get, "health_check_path", _PATH, "an absolute URL path such as /health"
         ),

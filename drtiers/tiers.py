@@ -56,8 +56,8 @@ class TierSpec:
     table_replica_in_recovery: bool
     dax_in_recovery: bool
     queues_in_recovery: bool
-    # Aurora secondary: full-size (multi-site) or one smaller reader (warm standby).
-    recovery_database_full_size: bool = False
+    # Recovery copies at full size (multi-site) or smaller (warm standby): Aurora secondary, DAX.
+    recovery_full_size: bool = False
     aurora_write_forwarding: bool = False
 
     @property
@@ -116,7 +116,7 @@ TIERS: dict[str, TierSpec] = {
             table_replica_in_recovery=True,
             dax_in_recovery=True,
             queues_in_recovery=True,
-            recovery_database_full_size=True,
+            recovery_full_size=True,
             aurora_write_forwarding=True,
         ),
     )

@@ -249,7 +249,11 @@ def test_dax_runs_where_the_tier_says(
         in_r = props(synthesized, name(tier, "recovery"), "AWS::DAX::Cluster")
         assert len(in_r) == int(dax_in_recovery)
         if in_r:
-            assert in_r[0]["ReplicationFactor"] < 3  # smaller in R
+            assert in_r[0]["ReplicationFactor"] == 3  # one node per zone
+            assert in_r[0]["AvailabilityZones"] == ["us-west-2a", "us-west-2b", "us-west-2c"]
+            # warm standby: smaller nodes in R; multi-site: the same as P
+            expected = "dax.r5.large" if tier == "multi-site" else "dax.t3.medium"
+            assert in_r[0]["NodeType"] == expected
 
 
 # --- queues -----------------------------------------------------------------------------------

@@ -8,24 +8,36 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from drtiers.constructs.lint import acknowledge
+from drtiers.constructs.lint import Checker, acknowledge
 
-CONTAINER_PORT = 80
+LISTENER_PORT = 80
+_LOG_BUCKET_LOGGING = (
+    "This bucket holds the load balancer's access logs; logging access to it in turn would "
+    "need another bucket, and so on."
+)
+SCRATCH_VOLUME = "scratch"
 
 
 class AppService(Construct):
-    """The application tier of one region.
+    """The application tier of one region: a container running as a non-root user on a
+    read-only root file system (only ``/tmp`` is writable), behind a load balancer that logs
+    every request to an encrypted, TLS-only bucket.
 
     :param desired_count: tasks running now: the tier's capacity in this region (0 for a pilot
         light, which is defined but switched off).
     :param max_count: CPU auto scaling ceiling, at least ``desired_count`` and 1.
     :param container_image: image reference, from configuration.
+    :param container_port: the port the container listens on. Default 8080.
+    :param container_user: the user (name or uid) the container runs as; never root.
     :param health_check_path: path the load balancer (and Route 53 / the accelerator) probe.
     :param deletion_protection: load balancer deletion protection. Default True.
+    :param removal_policy: for the logs (container logs, access-log bucket). Default RETAIN.
     """
 
     def __init__(
@@ -40,17 +52,24 @@ class AppService(Construct):
         desired_count: int,
         max_count: int,
         log_key: kms.IKey,
+        container_port: int = 8080,
+        container_user: str = "101",
         health_check_path: str = "/",
         cpu: int = 512,
         memory_mib: int = 1024,
         deletion_protection: bool = True,
-        log_removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, id_)
         if desired_count < 0 or max_count < max(desired_count, 1):
             raise ValueError(
                 f"AppService: desired_count {desired_count} / max_count {max_count}: need "
                 "0 <= desired_count <= max_count and max_count >= 1"
+            )
+        if container_user.strip() in ("", "0", "root"):
+            raise ValueError(
+                f"AppService: container_user '{container_user}' is root; give a "
+                "non-root user name or uid"
             )
         self.desired_count = desired_count
         self.cluster = ecs.Cluster(
@@ -59,20 +78,68 @@ class AppService(Construct):
         self.task_definition = ecs.FargateTaskDefinition(
             self, "Task", cpu=cpu, memory_limit_mib=memory_mib
         )
+        self.task_definition.add_volume(name=SCRATCH_VOLUME)
         log_group = logs.LogGroup(
             self,
             "Logs",
             encryption_key=log_key,
             retention=logs.RetentionDays.ONE_YEAR,
-            removal_policy=log_removal_policy,
+            removal_policy=removal_policy,
         )
         self.container = self.task_definition.add_container(
             "Web",
             image=ecs.ContainerImage.from_registry(container_image),
-            port_mappings=[ecs.PortMapping(container_port=CONTAINER_PORT)],
+            port_mappings=[ecs.PortMapping(container_port=container_port)],
             logging=ecs.LogDrivers.aws_logs(stream_prefix="web", log_group=log_group),
-            readonly_root_filesystem=False,
+            readonly_root_filesystem=True,
+            user=container_user,
+            memory_limit_mib=memory_mib,
         )
+        self.container.add_mount_points(
+            ecs.MountPoint(container_path="/tmp", source_volume=SCRATCH_VOLUME, read_only=False)
+        )
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            # Load balancer access logs support SSE-S3 only, not KMS keys.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            versioned=True,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    expiration=Duration.days(365), noncurrent_version_expiration=Duration.days(30)
+                )
+            ],
+            removal_policy=removal_policy,
+            # Sandbox mode (DESTROY): empty the bucket on delete, or CloudFormation cannot.
+            auto_delete_objects=removal_policy == RemovalPolicy.DESTROY,
+        )
+        bucket = self.access_logs.node.default_child
+        findings: tuple[tuple[Checker, str, str], ...] = (
+            ("cdk-nag", "AwsSolutions-S1", _LOG_BUCKET_LOGGING),
+            ("guard", "s3_bucket_logging_enabled_check", _LOG_BUCKET_LOGGING),
+            (
+                "guard",
+                "s3_bucket_default_encryption_kms_check",
+                "Load balancer access logs can only be written to SSE-S3 buckets, not SSE-KMS.",
+            ),
+            (
+                "guard",
+                "s3_bucket_object_lock_enabled_check",
+                "Diagnostic logs, versioned and expired after a year; write-once retention is a "
+                "compliance choice for the adopting team, and would keep sandbox stacks from being "
+                "destroyed.",
+            ),
+            (
+                "guard",
+                "s3_event_notifications_enabled_check",
+                "Nothing consumes events of new log objects; operators query the logs.",
+            ),
+        )
+        for checker, rule, reason in findings:
+            acknowledge(bucket, rule, reason, checker=checker)
         self.load_balancer = elbv2.ApplicationLoadBalancer(
             self,
             "LoadBalancer",
@@ -82,6 +149,7 @@ class AppService(Construct):
             deletion_protection=deletion_protection,
             drop_invalid_header_fields=True,
         )
+        self.load_balancer.log_access_logs(self.access_logs)
         self.service = ecs.FargateService(
             self,
             "Service",
@@ -93,10 +161,10 @@ class AppService(Construct):
             min_healthy_percent=100,
             circuit_breaker=ecs.DeploymentCircuitBreaker(rollback=True),
         )
-        listener = self.load_balancer.add_listener("Http", port=80, open=True)
+        listener = self.load_balancer.add_listener("Http", port=LISTENER_PORT, open=True)
         listener.add_targets(
             "Web",
-            port=CONTAINER_PORT,
+            port=container_port,
             protocol=elbv2.ApplicationProtocol.HTTP,
             targets=[self.service],
             health_check=elbv2.HealthCheck(
@@ -107,19 +175,44 @@ class AppService(Construct):
             ),
             deregistration_delay=Duration.seconds(30),
         )
+        acknowledge(
+            listener.node.default_child,
+            "alb_http_to_https_redirection_check",
+            "HTTP until a certificate is given: DNS validation needs a zone the user owns "
+            "(docs/decisions.md, known gaps).",
+            checker="guard",
+        )
+        acknowledge(
+            self.load_balancer.connections.security_groups[0].node.default_child,
+            "AwsSolutions-EC23",
+            "The internet-facing load balancer is the public entry point; the app tasks "
+            "accept traffic from this group only.",
+            checker="cdk-nag",
+        )
         scaling = self.service.auto_scale_task_count(
             min_capacity=desired_count, max_capacity=max_count
         )
         scaling.scale_on_cpu_utilization("Cpu", target_utilization_percent=60)
         self.security_group = self.service.connections.security_groups[0]
+        acknowledge(
+            self.service.node.default_child,
+            "W3005",
+            "CDK-generated: the service's DependsOn on the listener rule repeats the target "
+            "group Ref so tasks register only once the listener exists; harmless.",
+        )
+
+    @property
+    def task_role(self) -> iam.IRole:
+        return self.task_definition.task_role
 
     def set_environment(self, variables: Mapping[str, str]) -> None:
         """Tell the application where its data lives (endpoints, names), never secrets."""
         for name, value in sorted(variables.items()):
             self.container.add_environment(name, value)
         acknowledge(
-            self.service.node.default_child,
-            "W3005",
-            "CDK-generated: the service's DependsOn on the listener rule repeats the target "
-            "group Ref so tasks register only once the listener exists; harmless.",
+            self.task_definition.node.default_child,
+            "AwsSolutions-ECS2",
+            "The environment holds endpoints and names only (table, queue, proxy, DAX), no "
+            "secrets: the database is reached with IAM authentication.",
+            checker="cdk-nag",
         )

@@ -14,6 +14,8 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from drtiers.constructs.lint import acknowledge
+
 
 class BackupVault(Construct):
     """A KMS-encrypted backup vault, kept on delete.
@@ -83,8 +85,21 @@ class CrossRegionBackupPlan(Construct):
                 ],
             )
         )
-        self.plan.add_selection(
+        selection = self.plan.add_selection(
             "Data",
             resources=[backup.BackupResource.from_arn(arn) for arn in resource_arns],
             allow_restores=True,
         )
+        role = selection.node.find_child("Role").node.default_child
+        for policy in (
+            "AWSBackupServiceRolePolicyForBackup",
+            "AWSBackupServiceRolePolicyForRestores",
+        ):
+            acknowledge(
+                role,
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+                f"service-role/{policy}]",
+                "AWS Backup's own service-role policy, the documented way to let it back up and "
+                "restore RDS and DynamoDB; AWS keeps it current as services change.",
+                checker="cdk-nag",
+            )

@@ -53,6 +53,23 @@ class DataKey(Construct):
                 conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
             )
         )
+        # Grants only for AWS services acting for a resource (RDS, DynamoDB, Secrets Manager):
+        # no principal can hand this key on by itself (Control Tower CT.KMS.PR.3).
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="GrantsOnlyForAwsServices",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["kms:CreateGrant"],
+                resources=["*"],
+                conditions={
+                    "BoolIfExists": {
+                        "kms:GrantIsForAWSResource": "false",
+                        "aws:PrincipalIsAWSService": "false",
+                    }
+                },
+            )
+        )
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="CloudWatchAlarmsToEncryptedTopics",

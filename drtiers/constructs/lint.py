@@ -1,31 +1,47 @@
-"""Acknowledging a template check on one resource, with the reason a reviewer reads.
+"""Acknowledging a check's finding on one resource, with the reason a reviewer reads.
 
-The same rule id is acknowledged for both checkers that read the templates: cfn-lint (through
-the resource's ``Metadata.cfn-lint`` ignore list) and CDK's built-in CloudFormation validation
-(through ``Validations.acknowledge``, recorded in the construct's metadata).
+Every acknowledgment is per resource and per rule, never for a stack or the app, and is recorded
+in the resource's template ``Metadata`` under ``drtiers:acknowledged`` (checker -> rule -> reason)
+so that reviewers and ``make check`` can list them.
+
+- ``cfn-lint``: the rule goes into ``Metadata.cfn-lint.config.ignore_checks`` (read by the pinned
+  cfn-lint) and is acknowledged for CDK's built-in CloudFormation validation too.
+- ``cdk-nag``, ``guard``: acknowledged through ``Validations.of(resource).acknowledge``, which
+  cdk-nag 3 and the policy-validation framework honour.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 from aws_cdk import Acknowledgment, CfnResource, Validations
 from constructs import IConstruct
 
+Checker = Literal["cfn-lint", "cdk-nag", "guard"]
+_VALIDATION_PREFIX = {
+    "cfn-lint": "CloudFormation-Validate::",
+    "cdk-nag": "",
+    "guard": "cdk-validator-cfnguard::",
+}
+ACKNOWLEDGED = "drtiers:acknowledged"
 
-def acknowledge(resource: IConstruct | None, rule: str, reason: str) -> None:
-    """Ignore cfn-lint ``rule`` (e.g. ``W3010``) on this one L1 resource, for ``reason``."""
+
+def acknowledge(
+    resource: IConstruct | None, rule: str, reason: str, checker: Checker = "cfn-lint"
+) -> None:
+    """Acknowledge ``checker``'s ``rule`` on this one L1 resource, for ``reason``."""
     if not isinstance(resource, CfnResource):
         raise TypeError(f"acknowledge {rule}: {resource!r} is not a CloudFormation resource")
     if not reason.strip():
         raise ValueError(f"acknowledge {rule}: a reason is required")
-    metadata = resource.get_metadata("cfn-lint") or {"config": {"ignore_checks": []}}
-    checks = metadata["config"]["ignore_checks"]
-    if rule not in checks:
-        checks.append(rule)
-    resource.add_metadata("cfn-lint", metadata)
-    resource.add_metadata(
-        "drtiers:acknowledged",
-        {**(resource.get_metadata("drtiers:acknowledged") or {}), rule: reason},
-    )
+    if checker == "cfn-lint":
+        metadata = resource.get_metadata("cfn-lint") or {"config": {"ignore_checks": []}}
+        if rule not in metadata["config"]["ignore_checks"]:
+            metadata["config"]["ignore_checks"].append(rule)
+        resource.add_metadata("cfn-lint", metadata)
+    recorded = resource.get_metadata(ACKNOWLEDGED) or {}
+    recorded.setdefault(checker, {})[rule] = reason
+    resource.add_metadata(ACKNOWLEDGED, recorded)
     Validations.of(resource).acknowledge(
-        Acknowledgment(id=f"CloudFormation-Validate::{rule}", reason=reason)
+        Acknowledgment(id=f"{_VALIDATION_PREFIX[checker]}{rule}", reason=reason)
     )

@@ -7,6 +7,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from drtiers.constructs.lint import acknowledge
+
 MAX_RETENTION_DAYS = 14  # SQS maximum
 
 
@@ -50,6 +52,12 @@ class WorkQueue(Construct):
             enforce_ssl=True,
             retention_period=Duration.days(dlq_retention_days),
             removal_policy=removal_policy,
+        )
+        acknowledge(
+            self.dead_letter_queue.node.default_child,
+            "sqs_dlq_check",
+            "This is the dead-letter queue; a DLQ of its own would only move the problem.",
+            checker="guard",
         )
         self.queue = sqs.Queue(
             self,

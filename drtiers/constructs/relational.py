@@ -12,11 +12,13 @@ from collections.abc import Mapping
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from drtiers.constructs.lint import acknowledge
 from drtiers.constructs.retention import kept
 
 POSTGRES_VERSION = rds.PostgresEngineVersion.VER_17_9
@@ -24,7 +26,13 @@ POSTGRES_FAMILY = "postgres17"
 AURORA_VERSION = rds.AuroraPostgresEngineVersion.VER_17_9
 AURORA_ENGINE = "aurora-postgresql"
 AURORA_FAMILY = "aurora-postgresql17"
-POSTGRES_PORT = 5432
+# Not the engine default (Control Tower CT.RDS.PR.20, cdk-nag RDS11). RDS Proxy itself always
+# listens on 5432 for PostgreSQL and connects to its targets on this port.
+DATABASE_PORT = 5438
+PROXY_PORT = 5432
+POSTGRES_LOGS = ("postgresql", "upgrade")  # every log RDS for PostgreSQL exports
+MONITORING_INTERVAL_SECONDS = 60
+ENHANCED_MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
 ADMIN_USER = "dbadmin"
 TLS_ONLY = {"rds.force_ssl": "1"}
 # Share of the writer's connections Aurora reserves for forwarded writes (the default of
@@ -55,6 +63,52 @@ def _replicate_secret(secret: rds.DatabaseSecret, replicas: Mapping[str, str] | 
         ]
 
 
+def _monitoring_role(scope: Construct) -> iam.Role:
+    """The role RDS enhanced monitoring publishes OS metrics with."""
+    role = iam.Role(
+        scope,
+        "MonitoringRole",
+        assumed_by=iam.ServicePrincipal("monitoring.rds.amazonaws.com"),
+        managed_policies=[
+            iam.ManagedPolicy.from_aws_managed_policy_name(ENHANCED_MONITORING_POLICY)
+        ],
+    )
+    acknowledge(
+        role.node.default_child,
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+        f"{ENHANCED_MONITORING_POLICY}]",
+        "AWS's own policy for enhanced monitoring: it only lets RDS write OS metrics to the "
+        "RDSOSMetrics log group, and AWS keeps it current.",
+        checker="cdk-nag",
+    )
+    return role
+
+
+def _rotate(
+    scope: Construct,
+    secret: rds.DatabaseSecret,
+    vpc: ec2.IVpc,
+    subnets: ec2.SubnetSelection,
+    database_group: ec2.SecurityGroup,
+) -> None:
+    """Rotate the admin password every 30 days with Secrets Manager's hosted rotation, from
+    subnets that reach the Secrets Manager endpoint."""
+    group = ec2.SecurityGroup(
+        scope,
+        "RotationSecurityGroup",
+        vpc=vpc,
+        description="Secret rotation: to the database and Secrets Manager",
+    )
+    database_group.add_ingress_rule(group, ec2.Port.tcp(DATABASE_PORT), "From secret rotation")
+    secret.add_rotation_schedule(
+        "Rotation",
+        automatically_after=Duration.days(30),
+        hosted_rotation=secretsmanager.HostedRotation.postgre_sql_single_user(
+            vpc=vpc, vpc_subnets=subnets, security_groups=[group]
+        ),
+    )
+
+
 def _check_retention(owner: str, days: int) -> None:
     if not 1 <= days <= 35:
         raise ValueError(f"{owner}: backup_retention_days {days} is outside 1..35 (RDS limits)")
@@ -65,6 +119,7 @@ class MultiAzPostgres(Construct):
 
     :param instance_identifier: fixed name, so the recovery region can address the instance by
         ARN without a deploy-time reference (see docs/decisions.md). Changing it replaces the DB.
+    :param rotation_subnets: subnets with a route to Secrets Manager, for password rotation.
     :param instance_type: default db.m7g.large.
     :param backup_retention_days: automated backups and PITR window, 1..35. Default 14.
     :param secret_replicas: region -> KMS key (ARN or alias ARN) there, for replicas of the
@@ -81,6 +136,7 @@ class MultiAzPostgres(Construct):
         subnets: ec2.SubnetSelection,
         key: kms.IKey,
         instance_identifier: str,
+        rotation_subnets: ec2.SubnetSelection,
         instance_type: ec2.InstanceType | None = None,
         allocated_storage_gib: int = 100,
         backup_retention_days: int = 14,
@@ -126,8 +182,12 @@ class MultiAzPostgres(Construct):
             iam_authentication=True,
             auto_minor_version_upgrade=True,
             copy_tags_to_snapshot=True,
-            cloudwatch_logs_exports=["postgresql"],
+            cloudwatch_logs_exports=list(POSTGRES_LOGS),
+            port=DATABASE_PORT,
+            monitoring_interval=Duration.seconds(MONITORING_INTERVAL_SECONDS),
+            monitoring_role=_monitoring_role(self),
         )
+        _rotate(self, self.secret, vpc, rotation_subnets, self.security_group)
 
 
 class PostgresCrossRegionReplica(Construct):
@@ -189,8 +249,33 @@ class PostgresCrossRegionReplica(Construct):
             auto_minor_version_upgrade=True,
             copy_tags_to_snapshot=True,
             enable_iam_database_authentication=True,
+            enable_cloudwatch_logs_exports=list(POSTGRES_LOGS),
+            port=str(DATABASE_PORT),  # the source's port, said explicitly
+            monitoring_interval=MONITORING_INTERVAL_SECONDS,
+            monitoring_role_arn=_monitoring_role(self).role_arn,
         )
         self.instance.apply_removal_policy(removal_policy)
+        acknowledge(
+            self.instance,
+            "AwsSolutions-RDS2",
+            "Encrypted with this region's key (KmsKeyId); CloudFormation rejects "
+            "StorageEncrypted beside SourceDBInstanceIdentifier (cfn-lint F3020).",
+            checker="cdk-nag",
+        )
+        acknowledge(
+            self.instance,
+            "AwsSolutions-RDS11",
+            f"The port is {DATABASE_PORT}, not the default; the rule also wants Engine, which a "
+            "replica takes from its source.",
+            checker="cdk-nag",
+        )
+        acknowledge(
+            self.instance,
+            "AwsSolutions-RDS3",
+            "A pilot-light standby: the recovery region is the redundancy; make it Multi-AZ "
+            "after promotion (runbook).",
+            checker="cdk-nag",
+        )
 
 
 class AuroraGlobalPrimary(Construct):
@@ -213,6 +298,7 @@ class AuroraGlobalPrimary(Construct):
         subnets: ec2.SubnetSelection,
         key: kms.IKey,
         global_cluster_identifier: str,
+        rotation_subnets: ec2.SubnetSelection,
         instance_type: ec2.InstanceType | None = None,
         backup_retention_days: int = 14,
         secret_replicas: Mapping[str, str] | None = None,
@@ -259,7 +345,11 @@ class AuroraGlobalPrimary(Construct):
             iam_authentication=True,
             copy_tags_to_snapshot=True,
             cloudwatch_logs_exports=["postgresql"],
+            port=DATABASE_PORT,
+            monitoring_interval=Duration.seconds(MONITORING_INTERVAL_SECONDS),
+            monitoring_role=_monitoring_role(self),
         )
+        _rotate(self, self.secret, vpc, rotation_subnets, self.security_group)
         self.global_cluster = rds.CfnGlobalCluster(
             self,
             "Global",
@@ -331,8 +421,10 @@ class AuroraGlobalSecondary(Construct):
             deletion_protection=deletion_protection,
             copy_tags_to_snapshot=True,
             enable_cloudwatch_logs_exports=["postgresql"],
+            port=DATABASE_PORT,
         )
         self.cluster.apply_removal_policy(removal_policy)
+        monitoring = _monitoring_role(self)
         # Cluster members hold no data of their own (it is in the cluster volume): like the L2's
         # instances, they are deleted with the stack while the cluster is kept.
         self.instances = []
@@ -345,6 +437,8 @@ class AuroraGlobalSecondary(Construct):
                 db_instance_class=instance_class,
                 publicly_accessible=False,
                 auto_minor_version_upgrade=True,
+                monitoring_interval=MONITORING_INTERVAL_SECONDS,
+                monitoring_role_arn=monitoring.role_arn,
             )
             self.instances.append(instance)
         self.cluster_identifier = self.cluster.ref

@@ -9,6 +9,7 @@ from __future__ import annotations
 from aws_cdk import Fn
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from drtiers.config import DrConfig
@@ -18,10 +19,13 @@ from drtiers.constructs.app import AppService
 from drtiers.constructs.backup import BackupVault, CrossRegionBackupPlan
 from drtiers.constructs.dynamo import TABLE_DATA_ACTIONS, DaxCluster, GlobalTable
 from drtiers.constructs.keys import DataKey
+from drtiers.constructs.lint import acknowledge
 from drtiers.constructs.network import Network
 from drtiers.constructs.proxy import DatabaseProxy
 from drtiers.constructs.queues import WorkQueue
 from drtiers.constructs.relational import (
+    DATABASE_PORT,
+    PROXY_PORT,
     WRITE_FORWARDING_RESERVED_PERCENT,
     AuroraGlobalPrimary,
     AuroraGlobalSecondary,
@@ -38,6 +42,14 @@ LB_ARN = "LoadBalancerArn"
 TABLE_NAME = "TableName"
 SECRET_REPLICA_ARN = "DatabaseSecretReplicaArn"
 LISTENER_ARN = "AcceleratorListenerArn"
+QUEUE_WORKER_ACTIONS = (
+    "sqs:SendMessage",
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+)
 APP_DB_USER = "app"  # created by the application's schema migration, granted rds_iam
 
 
@@ -120,12 +132,14 @@ class _RegionalStack(TierStack):
             app_subnets=self.network.app_subnets,
             public_subnets=self.network.public_subnets,
             container_image=self.config.container_image,
+            container_port=self.config.container_port,
+            container_user=self.config.container_user,
             desired_count=desired_count,
             max_count=max_count,
             log_key=self.data_key,
             health_check_path=self.config.health_check_path,
             deletion_protection=self.deletion_protection,
-            log_removal_policy=self.retain_policy,
+            removal_policy=self.retain_policy,
         )
         self.alarms.load_balancer_5xx(app.load_balancer)
         self.publish(LB_DNS, app.load_balancer.load_balancer_dns_name, "Load balancer DNS name")
@@ -147,19 +161,52 @@ class _RegionalStack(TierStack):
         app: AppService,
         queue: WorkQueue | None,
         table_name: str,
+        table_arn: str,
+        table_key: kms.IKey | str,
         database_endpoint: str,
         dax: DaxCluster | None,
     ) -> None:
-        """Grant the app its queue and tell it where its data is."""
+        """Let the app use its table and queue, with exactly the actions it needs, and tell it
+        where they are. ``table_key`` is a key, or the alias name of a key in another stack."""
+        role = app.task_role
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=list(TABLE_DATA_ACTIONS), resources=[table_arn])
+        )
+        envelope = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+        if isinstance(table_key, str):
+            # IAM matches a key's ARN, never its alias: name the alias in a condition.
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=envelope,
+                    resources=["*"],
+                    conditions={
+                        "ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{table_key}"}
+                    },
+                )
+            )
+            acknowledge(
+                role.node.find_child("DefaultPolicy").node.default_child,
+                "AwsSolutions-IAM5[Resource::*]",
+                "Limited to the one key whose alias the condition names: the table replica's "
+                "key lives in the recovery-base stack and IAM cannot match it by alias ARN.",
+                checker="cdk-nag",
+            )
         variables = {
             "TABLE_NAME": table_name,
             "DATABASE_ENDPOINT": database_endpoint,
             "DATABASE_USER": APP_DB_USER,
         }
         if queue is not None:
-            queue.queue.grant_send_messages(app.task_definition.task_role)
-            queue.queue.grant_consume_messages(app.task_definition.task_role)
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=list(QUEUE_WORKER_ACTIONS), resources=[queue.queue.queue_arn]
+                )
+            )
             variables["QUEUE_URL"] = queue.queue.queue_url
+        key_arns = [self.data_key.key_arn]
+        if not isinstance(table_key, str) and table_key is not self.data_key:
+            key_arns.append(table_key.key_arn)
+        role.add_to_principal_policy(iam.PolicyStatement(actions=envelope, resources=key_arns))
         if dax is not None:
             variables["DAX_ENDPOINT"] = dax.cluster.attr_cluster_discovery_endpoint_url
         app.set_environment(variables)
@@ -175,7 +222,7 @@ class _RegionalStack(TierStack):
 
     def _allow_app(self, app: AppService, proxy: DatabaseProxy) -> None:
         proxy.security_group.add_ingress_rule(
-            app.security_group, ec2.Port.tcp(5432), "From the application tier"
+            app.security_group, ec2.Port.tcp(PROXY_PORT), "From the application tier"
         )
         # IAM database auth through this proxy only, as the application's database user.
         proxy_id = Fn.select(6, Fn.split(":", proxy.proxy.attr_db_proxy_arn))
@@ -225,6 +272,7 @@ class PrimaryStack(_RegionalStack):
                 subnets=data,
                 key=self.data_key,
                 instance_identifier=self.db_identifier,
+                rotation_subnets=self.network.app_subnets,
                 instance_type=ec2.InstanceType(sizes.rds_instance),
                 secret_replicas=secret_replicas,
                 deletion_protection=self.deletion_protection,
@@ -243,6 +291,7 @@ class PrimaryStack(_RegionalStack):
                 subnets=data,
                 key=self.data_key,
                 global_cluster_identifier=self.global_cluster_identifier,
+                rotation_subnets=self.network.app_subnets,
                 instance_type=ec2.InstanceType(sizes.aurora_primary),
                 secret_replicas=secret_replicas,
                 deletion_protection=self.deletion_protection,
@@ -290,7 +339,6 @@ class PrimaryStack(_RegionalStack):
         queue = self._queue()
         app = self._app(config.full_task_count, 2 * config.full_task_count)
         self._allow_app(app, proxy)
-        table.table.grant_read_write_data(app.task_definition.task_role)
         dax = DaxCluster(
             self,
             "Dax",
@@ -298,10 +346,19 @@ class PrimaryStack(_RegionalStack):
             subnets=data,
             table_arn=table.table.table_arn,
             node_type=sizes.dax_node,
-            replication_factor=sizes.dax_primary_nodes,
+            replication_factor=sizes.dax_nodes,
+            availability_zones=self.availability_zones,
             client_security_groups=[app.security_group],
         )
-        self._connect(app, queue, table.table.table_name, proxy.endpoint, dax)
+        self._connect(
+            app,
+            queue,
+            table.table.table_name,
+            table.table.table_arn,
+            self.data_key,
+            proxy.endpoint,
+            dax,
+        )
 
         vault_key = DataKey(
             self,
@@ -379,10 +436,10 @@ class RecoveryStack(_RegionalStack):
                 subnets=data,
                 key=self.data_key,
                 global_cluster_identifier=primary.global_cluster_identifier,
-                reader_count=2 if tier.recovery_database_full_size else 1,
+                reader_count=2 if tier.recovery_full_size else 1,
                 instance_class=(
                     "db." + sizes.aurora_primary
-                    if tier.recovery_database_full_size
+                    if tier.recovery_full_size
                     else sizes.aurora_secondary_small
                 ),
                 write_forwarding=tier.aurora_write_forwarding,
@@ -417,18 +474,11 @@ class RecoveryStack(_RegionalStack):
         app = self._app(
             desired, full if tier.recovery_compute is not RecoveryCompute.FULL else 2 * full
         )
-        # This region's replica of the table, by name: the table itself lives in P's stack.
-        app.task_definition.task_role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=list(TABLE_DATA_ACTIONS),
-                resources=[table_arn, f"{table_arn}/index/*"],
-            )
-        )
         if proxy is not None:
             self._allow_app(app, proxy)
         else:  # pilot light: no proxy until promotion; the app reaches the replica directly
             database_group.add_ingress_rule(
-                app.security_group, ec2.Port.tcp(5432), "From the application tier"
+                app.security_group, ec2.Port.tcp(DATABASE_PORT), "From the application tier"
             )
         dax = None
         if tier.dax_in_recovery:
@@ -438,10 +488,13 @@ class RecoveryStack(_RegionalStack):
                 vpc=vpc,
                 subnets=data,
                 table_arn=table_arn,
-                node_type=sizes.dax_node,
-                replication_factor=sizes.dax_recovery_nodes,
+                node_type=sizes.dax_node if tier.recovery_full_size else sizes.dax_recovery_node,
+                replication_factor=sizes.dax_nodes,
+                availability_zones=self.availability_zones,
                 client_security_groups=[app.security_group],
             )
-        self._connect(app, queue, table_name, database_endpoint, dax)
+        self._connect(
+            app, queue, table_name, table_arn, base.replica_key_alias, database_endpoint, dax
+        )
         if edge is not None and tier.entry_point is EntryPoint.ACCELERATOR:
             self._endpoint_group(edge, app)
