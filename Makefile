@@ -14,12 +14,13 @@ TIER_CONTEXT := $(if $(TIER),--context tier=$(TIER))
 LINT_PAIRS := us-east-1:us-west-2 eu-west-1:eu-central-1
 LINT_OUT := cdk.out.lint
 
-.PHONY: help setup synth test lint typecheck pytest bench clean
+.PHONY: help setup synth test lint check typecheck pytest bench clean
 
 help:
 	@echo "make synth [TIER=warm-standby]  synthesize one tier (or all four) into cdk.out/"
 	@echo "make test                       cfn-lint, ruff, mypy and pytest"
 	@echo "make lint                       cfn-lint over every tier in $(LINT_PAIRS)"
+	@echo "make check                      cfn-lint, cdk-nag, Guard and drtiers-dr: one table"
 	@echo "make bench                      time cdk synth against an empty CDK app"
 	@echo "make setup                      .venv and node_modules from the pinned versions"
 
@@ -47,6 +48,9 @@ lint: setup
 	cfn-lint --format parseable -- $(LINT_OUT)/*/*.template.json
 	@echo "cfn-lint: no findings in $$(ls $(LINT_OUT)/*/*.template.json | wc -l) templates"
 
+check: setup
+	$(PY) -m drtiers.checks.gates $(ARGS)
+
 typecheck: setup
 	ruff check drtiers tests app.py scripts
 	ruff format --check drtiers tests app.py scripts
@@ -55,7 +59,7 @@ typecheck: setup
 pytest: setup
 	pytest
 
-test: lint typecheck pytest
+test: lint typecheck pytest check
 
 bench: setup
 	$(PY) scripts/bench.py

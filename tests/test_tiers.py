@@ -308,13 +308,16 @@ def test_the_app_is_told_where_its_data_lives(synthesized: Synthesized) -> None:
         "TABLE_NAME",
         "DATABASE_ENDPOINT",
         "DATABASE_USER",
+        "DATABASE_PORT",
         "QUEUE_URL",
         "DAX_ENDPOINT",
     }
     assert primary["DATABASE_ENDPOINT"]["Fn::GetAtt"][1] == "Endpoint"  # the RDS Proxy
+    assert primary["DATABASE_PORT"] == "5432"
     pilot = container_environment(synthesized, name("pilot-light", "recovery"))
     assert "DAX_ENDPOINT" not in pilot
     assert pilot["DATABASE_ENDPOINT"]["Fn::GetAtt"][1] == "Endpoint.Address"  # the replica
+    assert pilot["DATABASE_PORT"] == "5438"  # not the engine default
     assert pilot["TABLE_NAME"] == {
         "Fn::GetStackOutput": {
             "StackName": name("pilot-light", "primary"),

@@ -28,6 +28,8 @@ class Resource:
     logical_id: str
     type: str
     properties: dict[str, Any]
+    deletion_policy: str | None = None
+    update_replace_policy: str | None = None
 
     def prop(self, *path: str, default: Any = None) -> Any:
         value: Any = self.properties
@@ -45,6 +47,12 @@ class TierAssembly:
     tier: str
     stacks: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (role, region)
     resources: list[Resource] = field(default_factory=list)
+    # Sandbox mode leaves termination protection off: the one thing every stack shows.
+    termination_protected: bool = True
+
+    @property
+    def sandbox(self) -> bool:
+        return not self.termination_protected
 
     def region_of(self, role: str) -> str | None:
         return next((region for r, region in self.stacks.values() if r == role), None)
@@ -99,6 +107,7 @@ def read_assembly(directory: Path) -> dict[str, TierAssembly]:
         role = tags.get(ROLE_TAG, "")
         tier = tiers.setdefault(tags[TIER_TAG], TierAssembly(tier=tags[TIER_TAG]))
         tier.stacks[name] = (role, region)
+        tier.termination_protected &= bool(props.get("terminationProtection", False))
         template = json.loads((directory / props["templateFile"]).read_text())
         for logical_id, resource in template.get("Resources", {}).items():
             tier.resources.append(
@@ -109,6 +118,8 @@ def read_assembly(directory: Path) -> dict[str, TierAssembly]:
                     logical_id=logical_id,
                     type=resource["Type"],
                     properties=resource.get("Properties", {}),
+                    deletion_policy=resource.get("DeletionPolicy"),
+                    update_replace_policy=resource.get("UpdateReplacePolicy"),
                 )
             )
     if not tiers:

@@ -163,7 +163,7 @@ class _RegionalStack(TierStack):
         table_name: str,
         table_arn: str,
         table_key: kms.IKey | str,
-        database_endpoint: str,
+        database: tuple[str, int],
         dax: DaxCluster | None,
     ) -> None:
         """Let the app use its table and queue, with exactly the actions it needs, and tell it
@@ -193,7 +193,8 @@ class _RegionalStack(TierStack):
             )
         variables = {
             "TABLE_NAME": table_name,
-            "DATABASE_ENDPOINT": database_endpoint,
+            "DATABASE_ENDPOINT": database[0],
+            "DATABASE_PORT": str(database[1]),
             "DATABASE_USER": APP_DB_USER,
         }
         if queue is not None:
@@ -356,7 +357,7 @@ class PrimaryStack(_RegionalStack):
             table.table.table_name,
             table.table.table_arn,
             self.data_key,
-            proxy.endpoint,
+            (proxy.endpoint, PROXY_PORT),
             dax,
         )
 
@@ -426,7 +427,7 @@ class RecoveryStack(_RegionalStack):
             )
             self.alarms.replica_lag(replica.instance.ref)
             # Read-only until promoted; the same endpoint takes writes afterwards.
-            database_endpoint = replica.instance.attr_endpoint_address
+            database = (replica.instance.attr_endpoint_address, DATABASE_PORT)
             database_group = replica.security_group
         else:
             secondary = AuroraGlobalSecondary(
@@ -460,7 +461,7 @@ class RecoveryStack(_RegionalStack):
                 max_connections_percent=proxy_share(tier),
             )
             self.alarms.global_database_lag(secondary.cluster_identifier)
-            database_endpoint = proxy.endpoint
+            database = (proxy.endpoint, PROXY_PORT)
 
         table_name = self.read(primary, TABLE_NAME)
         table_arn = self.arn("dynamodb", self.region, f"table/{table_name}")
@@ -493,8 +494,6 @@ class RecoveryStack(_RegionalStack):
                 availability_zones=self.availability_zones,
                 client_security_groups=[app.security_group],
             )
-        self._connect(
-            app, queue, table_name, table_arn, base.replica_key_alias, database_endpoint, dax
-        )
+        self._connect(app, queue, table_name, table_arn, base.replica_key_alias, database, dax)
         if edge is not None and tier.entry_point is EntryPoint.ACCELERATOR:
             self._endpoint_group(edge, app)

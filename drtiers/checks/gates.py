@@ -1,0 +1,168 @@
+"""`make check`: every policy gate over every tier, in one table.
+
+Synthesizes the tiers once (in-process, with the Control Tower rules of CloudFormation Guard
+plugged in), then runs cfn-lint, cdk-nag AwsSolutions, Guard and drtiers-dr, and prints
+tier x checker: pass, or the number of unacknowledged findings, followed by the findings.
+Exit status 1 on any finding. ``--acknowledgments`` lists every acknowledgment with its reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+CHECKERS = ("cfn-lint", "cdk-nag", "guard", "drtiers-dr")
+
+
+def _tier_of(path: str) -> str:
+    """``drtiers-warm-standby-primary/...`` or a template path -> its stack name."""
+    return Path(path.split("/")[0]).name.removesuffix(".template.json")
+
+
+def _stacks(directory: Path) -> dict[str, str]:
+    """Stack name -> tier label, from the manifest's stack tags."""
+    manifest = json.loads((directory / "manifest.json").read_text())
+    return {
+        name: artifact["properties"]["tags"]["drtiers:tier"]
+        for name, artifact in manifest["artifacts"].items()
+        if artifact.get("type") == "aws:cloudformation:stack"
+    }
+
+
+def synthesize(outdir: Path, context: dict[str, Any]) -> tuple[Any, list[str]]:
+    """All tiers with Guard plugged in; returns the app and Guard's findings."""
+    import aws_cdk as cdk
+    from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
+
+    from drtiers.config import from_context
+    from drtiers.stacks.compose import compose
+
+    app = cdk.App(
+        outdir=str(outdir),
+        context=context,
+        builtin_cloud_formation_validation=False,
+        policy_validation_beta1=[CfnGuardValidator()],
+    )
+    compose(app, from_context(app.node.try_get_context))
+    try:
+        app.synth()
+    except Exception as error:
+        if "ValidationFailed" not in str(error):
+            raise
+    report = json.loads((outdir / "validation-report.json").read_text())
+    guard = [
+        f"{c['constructPath'] or '?'}: {v['ruleName']}: {v['description'].splitlines()[0]}"
+        for plugin in report["pluginReports"]
+        for v in plugin["violations"]
+        for c in v["violatingConstructs"]
+    ]
+    return app, guard
+
+
+def cdk_nag(app: Any) -> list[str]:
+    from cdk_nag import AwsSolutionsChecks
+
+    report = AwsSolutionsChecks().validate_scope(app)
+    return [
+        f"{r.construct_path}: {v.rule_name}: {v.description.splitlines()[0]}"
+        for v in report.violations
+        for r in v.violating_resources
+    ]
+
+
+def cfn_lint(directory: Path) -> list[str]:
+    templates = sorted(str(p) for p in directory.glob("*.template.json"))
+    result = subprocess.run(
+        [sys.executable, "-m", "cfnlint", "--format", "parseable", "--", *templates],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return [line for line in result.stdout.splitlines() if line.strip()]
+
+
+def drtiers_dr(directory: Path) -> list[str]:
+    from drtiers.checks.dr import dr_findings
+
+    return [f"{f.where}: {f}" for f in dr_findings(directory)]
+
+
+def acknowledgments(directory: Path) -> Iterator[tuple[str, str, str, str, str]]:
+    """(stack, logical id, checker, rule, reason) of every acknowledgment in the templates."""
+    for template in sorted(directory.glob("*.template.json")):
+        resources = json.loads(template.read_text()).get("Resources", {})
+        for logical_id, resource in resources.items():
+            recorded = resource.get("Metadata", {}).get("drtiers:acknowledged", {})
+            for checker, rules in recorded.items():
+                for rule, reason in rules.items():
+                    yield (
+                        template.name.removesuffix(".template.json"),
+                        logical_id,
+                        checker,
+                        rule,
+                        reason,
+                    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--acknowledgments",
+        action="store_true",
+        help="list every acknowledgment with its reason, then check",
+    )
+    args = parser.parse_args(argv)
+    context = json.loads(Path("cdk.json").read_text())["context"]
+    context.pop("tier", None)
+    with tempfile.TemporaryDirectory(prefix="drtiers-check-") as out:
+        directory = Path(out)
+        app, guard = synthesize(directory, context)
+        findings = {
+            "cfn-lint": cfn_lint(directory),
+            "cdk-nag": cdk_nag(app),
+            "guard": guard,
+            "drtiers-dr": drtiers_dr(directory),
+        }
+        tiers = _stacks(directory)
+        acked = list(acknowledgments(directory))
+    table: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for checker, lines in findings.items():
+        for line in lines:
+            table[tiers.get(_tier_of(line), "?")][checker].append(line)
+    names = sorted(
+        set(tiers.values()),
+        key=["backup-restore", "pilot-light", "warm-standby", "multi-site"].index,
+    )
+    print(f"{'tier':<16}" + "".join(f"{c:>13}" for c in CHECKERS))
+    for tier in names:
+        cells = [len(table[tier][c]) for c in CHECKERS]
+        print(
+            f"{tier:<16}" + "".join(f"{'pass' if n == 0 else f'{n} findings':>13}" for n in cells)
+        )
+    stray = table.get("?", {})
+    total = sum(len(v) for row in table.values() for v in row.values())
+    for tier, row in table.items():
+        for checker, lines in row.items():
+            for line in lines:
+                print(f"  [{checker}] {tier}: {line}")
+    print(
+        f"{len(acked)} acknowledgments, each per resource with a reason "
+        "(make check ARGS=--acknowledgments lists them)"
+    )
+    if args.acknowledgments:
+        for stack, logical_id, checker, rule, reason in acked:
+            print(f"  {checker:<9} {rule:<45} {stack}/{logical_id}: {reason}")
+    if stray:
+        print("findings outside any drtiers stack:", dict(stray))
+    return 1 if total else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
