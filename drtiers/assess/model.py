@@ -419,11 +419,8 @@ class _Model:
             add("ALB hours", lb.region, hours, price("alb_hour"))
             add("ALB LCU-hours", lb.region, hours * self.w["alb_lcu"], price("alb_lcu_hour"))
         self._fargate(add, hours)
-        for item, type_, unit in (
-            ("Global Accelerator hours", "AWS::GlobalAccelerator::Accelerator", "accelerator_hour"),
-        ):
-            for r in self.tier.of_type(type_):
-                add(item, r.region, hours, price(unit))
+        for accelerator in self.tier.of_type("AWS::GlobalAccelerator::Accelerator"):
+            add("Global Accelerator hours", accelerator.region, hours, price("accelerator_hour"))
         for item, type_, unit in (
             ("Route 53 health checks", "AWS::Route53::HealthCheck", "health_check_month"),
             ("Route 53 hosted zones", "AWS::Route53::HostedZone", "hosted_zone_month"),

@@ -51,16 +51,25 @@ def _database_security_group(scope: Construct, vpc: ec2.IVpc, what: str) -> ec2.
     )
 
 
-def _replicate_secret(secret: rds.DatabaseSecret, replicas: Mapping[str, str] | None) -> None:
-    """Replicate a secret, each replica under a customer-managed key of its own region. Set on
-    the L1 because the L2 takes an IKey, and the other region's key can only be named by ARN."""
+def _admin_secret(
+    scope: Construct,
+    key: kms.IKey,
+    replicas: Mapping[str, str] | None,
+    removal_policy: RemovalPolicy,
+) -> rds.DatabaseSecret:
+    """The admin credentials, kept with the database and replicated where asked: each replica
+    under a customer-managed key of its own region. Replicas are set on the L1 because the L2
+    takes an IKey, and another region's key can only be named by ARN."""
+    secret = rds.DatabaseSecret(scope, "Secret", username=ADMIN_USER, encryption_key=key)
     if replicas:
         cfn = secret.node.default_child
         assert isinstance(cfn, secretsmanager.CfnSecret)
         cfn.replica_regions = [
-            secretsmanager.CfnSecret.ReplicaRegionProperty(region=region, kms_key_id=key)
-            for region, key in sorted(replicas.items())
+            secretsmanager.CfnSecret.ReplicaRegionProperty(region=region, kms_key_id=key_arn)
+            for region, key_arn in sorted(replicas.items())
         ]
+    secret.apply_removal_policy(kept(removal_policy))
+    return secret
 
 
 def _monitoring_role(scope: Construct) -> iam.Role:
@@ -147,14 +156,7 @@ class MultiAzPostgres(Construct):
         super().__init__(scope, id_)
         _check_retention("MultiAzPostgres", backup_retention_days)
         self.security_group = _database_security_group(self, vpc, "Multi-AZ PostgreSQL")
-        self.secret = rds.DatabaseSecret(
-            self,
-            "Secret",
-            username=ADMIN_USER,
-            encryption_key=key,
-        )
-        _replicate_secret(self.secret, secret_replicas)
-        self.secret.apply_removal_policy(kept(removal_policy))
+        self.secret = _admin_secret(self, key, secret_replicas, removal_policy)
         engine = rds.DatabaseInstanceEngine.postgres(version=POSTGRES_VERSION)
         self.instance = rds.DatabaseInstance(
             self,
@@ -309,14 +311,7 @@ class AuroraGlobalPrimary(Construct):
         _check_retention("AuroraGlobalPrimary", backup_retention_days)
         size = instance_type or ec2.InstanceType.of(ec2.InstanceClass.R7G, ec2.InstanceSize.LARGE)
         self.security_group = _database_security_group(self, vpc, "Aurora primary cluster")
-        self.secret = rds.DatabaseSecret(
-            self,
-            "Secret",
-            username=ADMIN_USER,
-            encryption_key=key,
-        )
-        _replicate_secret(self.secret, secret_replicas)
-        self.secret.apply_removal_policy(kept(removal_policy))
+        self.secret = _admin_secret(self, key, secret_replicas, removal_policy)
         engine = rds.DatabaseClusterEngine.aurora_postgres(version=AURORA_VERSION)
         self.cluster = rds.DatabaseCluster(
             self,
