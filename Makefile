@@ -14,13 +14,14 @@ TIER_CONTEXT := $(if $(TIER),--context tier=$(TIER))
 LINT_PAIRS := us-east-1:us-west-2 eu-west-1:eu-central-1
 LINT_OUT := cdk.out.lint
 
-.PHONY: help setup synth test lint check typecheck pytest bench clean
+.PHONY: help setup synth test lint check report typecheck pytest bench clean
 
 help:
 	@echo "make synth [TIER=warm-standby]  synthesize one tier (or all four) into cdk.out/"
 	@echo "make test                       cfn-lint, ruff, mypy and pytest"
 	@echo "make lint                       cfn-lint over every tier in $(LINT_PAIRS)"
 	@echo "make check                      cfn-lint, cdk-nag, Guard and drtiers-dr: one table"
+	@echo "make report [TIER=pilot-light]  write the review reports into reports/"
 	@echo "make bench                      time cdk synth against an empty CDK app"
 	@echo "make setup                      .venv and node_modules from the pinned versions"
 
@@ -51,6 +52,9 @@ lint: setup
 check: setup
 	$(PY) -m drtiers.checks.gates $(ARGS)
 
+report: setup
+	$(VENV)/bin/drtiers report $(if $(TIER),--tier $(TIER))
+
 typecheck: setup
 	ruff check drtiers tests app.py scripts
 	ruff format --check drtiers tests app.py scripts
@@ -65,4 +69,4 @@ bench: setup
 	$(PY) scripts/bench.py
 
 clean:
-	rm -rf cdk.out $(LINT_OUT) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out $(LINT_OUT) reports .pytest_cache .mypy_cache .ruff_cache

@@ -48,15 +48,20 @@ def _estimates(args: argparse.Namespace) -> list[Estimate]:
     overrides = _pairs(args.set, "--set")
     if args.assembly:
         return assess_assembly(Path(args.assembly), overrides)
+    return synthesize_and_assess(_cdk_json_context(args), overrides)
+
+
+def _cdk_json_context(args: argparse.Namespace) -> dict[str, Any]:
+    """cdk.json's context with --context overrides, for all four tiers."""
     cdk_json = Path("cdk.json")
     if not cdk_json.is_file():
         raise UsageError(
             "no cdk.json here: run drtiers from the repository root, or give --assembly DIR"
         )
-    context = json.loads(cdk_json.read_text()).get("context", {})
+    context: dict[str, Any] = json.loads(cdk_json.read_text()).get("context", {})
     context.update(_pairs(args.context, "--context"))
-    context.pop("tier", None)  # always all four: list, recommend and diff compare tiers
-    return synthesize_and_assess(context, overrides)
+    context["tier"] = ""  # always all four: the commands compare tiers
+    return context
 
 
 def _find(estimates: list[Estimate], tier: str) -> Estimate:
@@ -279,6 +284,40 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
+def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    """Synthesize (or read) all four tiers, then write the review reports."""
+    import tempfile
+
+    from drtiers.report.build import write_reports
+
+    if args.tier:
+        _check_tier(args.tier)
+    out = Path(args.out)
+    if args.assembly:
+        written = write_reports(Path(args.assembly), out, args.tier)
+    else:
+        with tempfile.TemporaryDirectory(prefix="drtiers-report-") as directory:
+            _synthesize_into(Path(directory), args)
+            written = write_reports(Path(directory), out, args.tier)
+    for path in written:
+        console.print(f"wrote {path}")
+    return 0
+
+
+def _synthesize_into(directory: Path, args: argparse.Namespace) -> None:
+    import aws_cdk as cdk
+
+    from drtiers.config import from_context
+    from drtiers.stacks.compose import compose
+
+    context = _cdk_json_context(args)
+    app = cdk.App(
+        outdir=str(directory), post_cli_context=context, builtin_cloud_formation_validation=False
+    )
+    compose(app, from_context(app.node.try_get_context))
+    app.synth()
+
+
 def parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", help="machine-readable output")
@@ -317,6 +356,12 @@ def parser() -> argparse.ArgumentParser:
     diff.add_argument("old", help="a tier")
     diff.add_argument("new", help="another tier")
     diff.set_defaults(run=cmd_diff)
+    report = sub.add_parser(
+        "report", parents=[common], help="write reports/<tier>.md, .html and index.html"
+    )
+    report.add_argument("--tier", help="one tier only (index.html always covers all four)")
+    report.add_argument("--out", default="reports", help="output folder (default reports)")
+    report.set_defaults(run=cmd_report)
     return root
 
 

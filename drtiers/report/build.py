@@ -1,0 +1,108 @@
+"""Write reports/<tier>.md, reports/<tier>.html and reports/index.html from a cloud assembly.
+
+Documents only: Jinja2 renders text about the templates, never the templates themselves. The
+output depends on the assembly and the data files alone (no dates, no paths of this machine), so
+two runs on the same commit write identical files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from drtiers.assess import assess_assembly
+from drtiers.assess.assembly import read_assembly
+from drtiers.assess.durations import format_duration
+from drtiers.assess.model import Estimate
+from drtiers.checks.dr import RULES, check_tier
+from drtiers.checks.gates import acknowledgments
+from drtiers.report.content import (
+    InventoryRow,
+    RunbookStep,
+    failback_runbook,
+    failover_runbook,
+    inventory,
+    mermaid,
+)
+from drtiers.tiers import TIERS
+
+ORDER = list(TIERS)
+
+
+@dataclass(frozen=True)
+class TierReport:
+    tier: str
+    summary: str
+    promise: str
+    estimate: Estimate
+    inventory: list[InventoryRow]
+    diagram: str
+    dr_rules: list[tuple[str, str, list[str]]]  # rule id, description, findings
+    acknowledgments: list[tuple[str, str, str, str, str]]
+    failover: list[RunbookStep]
+    failback: list[RunbookStep]
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("drtiers", "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["duration"] = format_duration
+    return env
+
+
+def tier_reports(directory: Path) -> list[TierReport]:
+    estimates = {e.tier: e for e in assess_assembly(directory)}
+    acked = list(acknowledgments(directory))
+    reports = []
+    for name, tier in read_assembly(directory).items():
+        spec = TIERS[name]
+        findings = check_tier(tier)
+        reports.append(
+            TierReport(
+                tier=name,
+                summary=spec.summary,
+                promise=spec.rpo_rto,
+                estimate=estimates[name],
+                inventory=inventory(tier),
+                diagram=mermaid(tier, estimates[name]),
+                dr_rules=[
+                    (
+                        rule.id,
+                        rule.description,
+                        [f.detail for f in findings if f.rule.id == rule.id],
+                    )
+                    for rule in RULES
+                ],
+                acknowledgments=[a for a in acked if a[0] in tier.stacks],
+                failover=failover_runbook(tier, estimates[name]),
+                failback=failback_runbook(tier),
+            )
+        )
+    return sorted(reports, key=lambda r: ORDER.index(r.tier))
+
+
+def write_reports(directory: Path, out: Path, only: str | None = None) -> list[Path]:
+    """Render every tier in the assembly (or ``only``) and the comparison page."""
+    env = _environment()
+    reports = tier_reports(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for report in reports:
+        if only and report.tier != only:
+            continue
+        for suffix in ("md", "html"):
+            path = out / f"{report.tier}.{suffix}"
+            path.write_text(env.get_template(f"tier.{suffix}.j2").render(r=report))
+            written.append(path)
+    index = out / "index.html"
+    index.write_text(env.get_template("index.html.j2").render(reports=reports))
+    written.append(index)
+    return written

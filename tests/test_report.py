@@ -1,0 +1,105 @@
+"""Review reports: written from the assembly, complete, self-contained and reproducible."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from drtiers.report.build import write_reports
+from tests.conftest import ROOT, Synthesized
+
+TIERS = ("backup-restore", "pilot-light", "warm-standby", "multi-site")
+
+
+@pytest.fixture(scope="session")
+def reports(synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("reports")
+    write_reports(Path(synthesized.assembly.directory), out)
+    return out
+
+
+def test_five_html_and_four_markdown_files(reports: Path) -> None:
+    assert sorted(p.name for p in reports.iterdir()) == sorted(
+        [f"{t}.{s}" for t in TIERS for s in ("md", "html")] + ["index.html"]
+    )
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_each_report_has_every_section(reports: Path, tier: str) -> None:
+    text = (reports / f"{tier}.md").read_text()
+    for heading in (
+        "## Architecture",
+        "## Estimated RPO and RTO",
+        "## Monthly cost",
+        "## Inventory",
+        "## Policy gates",
+        "## Failover runbook",
+        "## Failback runbook",
+    ):
+        assert heading in text
+    assert "```mermaid\nflowchart LR" in text
+    assert "https://docs.aws.amazon.com/" in text  # figures carry their sources
+    assert "DR-DataPlaneFailover" in text
+
+
+def test_runbooks_name_the_exact_resources(reports: Path) -> None:
+    pilot = (reports / "pilot-light.md").read_text()
+    assert (
+        "aws rds promote-read-replica --region us-west-2 --db-instance-identifier "
+        "$(aws cloudformation describe-stack-resource --region us-west-2 --stack-name "
+        "drtiers-pilot-light-recovery --logical-resource-id DatabaseInstance02E622FB"
+    ) in pilot
+    assert "--desired-count 2" in pilot
+    warm = (reports / "warm-standby.md").read_text()
+    assert (
+        "aws rds failover-global-cluster --region us-west-2 --global-cluster-identifier "
+        "drtiers-warm-standby-global"
+    ) in warm
+    assert "aws rds switchover-global-cluster" in warm
+    multi = (reports / "multi-site.md").read_text()
+    assert "leave the traffic dials alone" in multi
+    backup = (reports / "backup-restore.md").read_text()
+    assert "--backup-vault-name drtiers-backup-restore-copies" in backup
+    # Data-plane steps come first.
+    for text in (pilot, warm, multi):
+        steps = re.findall(
+            r"^\d+\. .*\((data plane|control plane)",
+            text.split("## Failover runbook")[1].split("## Failback")[0],
+            re.M,
+        )
+        assert steps[0] == "data plane"
+
+
+class _Loads(HTMLParser):
+    """Everything an HTML page would fetch by itself when opened."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fetches: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag in ("script", "img", "iframe") and values.get("src"):
+            self.fetches.append(str(values["src"]))
+        if tag == "link":
+            self.fetches.append(str(values.get("href")))
+
+
+@pytest.mark.parametrize("name", [*(f"{t}.html" for t in TIERS), "index.html"])
+def test_html_is_self_contained(reports: Path, name: str) -> None:
+    parser = _Loads()
+    parser.feed((reports / name).read_text())
+    assert parser.fetches == []
+
+
+def test_reports_are_reproducible_and_carry_no_local_paths(
+    synthesized: Synthesized, reports: Path, tmp_path: Path
+) -> None:
+    write_reports(Path(synthesized.assembly.directory), tmp_path)
+    for path in reports.iterdir():
+        text = path.read_text()
+        assert text == (tmp_path / path.name).read_text(), path.name
+        assert str(ROOT) not in text and "/tmp/" not in text
