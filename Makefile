@@ -26,6 +26,7 @@ help:
 	@echo "make setup                      .venv and node_modules from the pinned versions"
 
 setup: $(VENV)/.installed node_modules/.installed
+	@scripts/system-deps.sh
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "drtiers needs Python 3.11+"'

@@ -7,6 +7,7 @@ two runs on the same commit write identical files.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,9 @@ from drtiers.report.content import (
     failover_runbook,
     inventory,
     mermaid,
+    topology,
 )
+from drtiers.report.diagram import render_png
 from drtiers.tiers import TIERS
 
 ORDER = list(TIERS)
@@ -38,7 +41,8 @@ class TierReport:
     promise: str
     estimate: Estimate
     inventory: list[InventoryRow]
-    diagram: str
+    diagram: str  # Mermaid source
+    picture: str  # PNG as a data: URI, for the self-contained HTML
     dr_rules: list[tuple[str, str, list[str]]]  # rule id, description, findings
     acknowledgments: list[tuple[str, str, str, str, str]]
     failover: list[RunbookStep]
@@ -64,6 +68,7 @@ def tier_reports(directory: Path) -> list[TierReport]:
     reports = []
     for name, tier in read_assembly(directory).items():
         spec = TIERS[name]
+        shape = topology(tier)
         findings = check_tier(tier)
         reports.append(
             TierReport(
@@ -72,7 +77,9 @@ def tier_reports(directory: Path) -> list[TierReport]:
                 promise=spec.rpo_rto,
                 estimate=estimates[name],
                 inventory=inventory(tier),
-                diagram=mermaid(tier, estimates[name]),
+                diagram=mermaid(shape),
+                picture="data:image/png;base64,"
+                + base64.b64encode(render_png(shape, f"drtiers {name}")).decode(),
                 dr_rules=[
                     (
                         rule.id,

@@ -348,52 +348,80 @@ def failback_runbook(tier: TierAssembly) -> list[RunbookStep]:
     return steps
 
 
-def mermaid(tier: TierAssembly, estimate: Estimate) -> str:
-    """A Mermaid flowchart of the tier: entry point, both regions, replication, backup copy."""
+@dataclass(frozen=True)
+class Topology:
+    """What the diagrams show, read from the assembly once for both renderings."""
+
+    primary_region: str
+    recovery_region: str
+    entry: str
+    accelerated: bool
+    primary_tasks: str
+    recovery_tasks: str | None  # None: nothing runs in the recovery region
+    primary_database: str
+    recovery_database: str | None
+    dax_in_recovery: bool
+
+
+def topology(tier: TierAssembly) -> Topology:
     p, r = tier.primary_region, tier.recovery_region
 
-    def count(region: str) -> str:
-        s = _one(tier, "AWS::ECS::Service", region)
-        return "none" if s is None else str(s.prop("DesiredCount", default=1))
+    def tasks(region: str) -> str | None:
+        service = _one(tier, "AWS::ECS::Service", region)
+        return None if service is None else str(service.prop("DesiredCount", default=1))
 
     accelerated = bool(tier.of_type("AWS::GlobalAccelerator::EndpointGroup"))
     failover = bool(tier.of_type("AWS::Route53::HealthCheck"))
-    entry = (
-        "Global Accelerator (both groups at 100 %)"
-        if accelerated
-        else "Route 53 failover + health check"
-        if failover
-        else "Route 53 record to P"
-    )
     aurora = bool(tier.of_type("AWS::RDS::GlobalCluster"))
-    db_p = "Aurora writer cluster" if aurora else "Multi-AZ RDS PostgreSQL"
+    running = tier.region_of("recovery") is not None
+    return Topology(
+        primary_region=p,
+        recovery_region=r,
+        entry=(
+            "Global Accelerator (both groups at 100 %)"
+            if accelerated
+            else "Route 53 failover + health check"
+            if failover
+            else "Route 53 record to P"
+        ),
+        accelerated=accelerated,
+        primary_tasks=tasks(p) or "0",
+        recovery_tasks=tasks(r) if running else None,
+        primary_database="Aurora writer cluster" if aurora else "Multi-AZ RDS PostgreSQL",
+        recovery_database=("Aurora secondary" if aurora else "read replica") if running else None,
+        dax_in_recovery=_one(tier, "AWS::DAX::Cluster", r) is not None,
+    )
+
+
+def mermaid(t: Topology) -> str:
+    """A Mermaid flowchart of the tier: entry point, both regions, replication, backup copy."""
     lines = [
         "flowchart LR",
-        f'  users((clients)) --> entry["{entry}"]',
-        f'  subgraph P["{p} (primary)"]',
-        f'    albP["ALB -> Fargate ({count(p)} tasks)"] --> proxyP["RDS Proxy"] --> '
-        f'dbP[("{db_p}")]',
+        f'  users((clients)) --> entry["{t.entry}"]',
+        f'  subgraph P["{t.primary_region} (primary)"]',
+        f'    albP["ALB -> Fargate ({t.primary_tasks} tasks)"] --> proxyP["RDS Proxy"] --> '
+        f'dbP[("{t.primary_database}")]',
         '    albP --> tableP[("DynamoDB + DAX")]',
         '    albP --> qP["SQS + DLQ"]',
         "  end",
-        f'  subgraph R["{r} (recovery)"]',
+        f'  subgraph R["{t.recovery_region} (recovery)"]',
     ]
-    if tier.region_of("recovery"):
-        db_r = "Aurora secondary" if aurora else "read replica"
-        dax = " + DAX" if _one(tier, "AWS::DAX::Cluster", r) else ""
+    if t.recovery_database is not None:
+        dax = " + DAX" if t.dax_in_recovery else ""
         lines += [
-            f'    albR["ALB -> Fargate ({count(r)} tasks)"] --> dbR[("{db_r}")]',
+            f'    albR["ALB -> Fargate ({t.recovery_tasks} tasks)"] --> '
+            f'dbR[("{t.recovery_database}")]',
             f'    albR --> tableR[("table replica{dax}")]',
             "  end",
             "  dbP -. replication .-> dbR",
             "  tableP <-. replication .-> tableR",
             "  entry --> albP",
-            "  entry -. on failure .-> albR" if not accelerated else "  entry --> albR",
+            "  entry --> albR" if t.accelerated else "  entry -. on failure .-> albR",
         ]
     else:
         lines += ["  end", "  entry --> albP"]
     lines += [
-        f'  vault[("backup vault in {r}")]',
+        f'  vault[("backup vault in {t.recovery_region}")]',
         "  dbP -. daily copy .-> vault",
         "  tableP -. daily copy .-> vault",
     ]
