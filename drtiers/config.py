@@ -102,6 +102,7 @@ class DrConfig:
     full_task_count: int
     reduced_task_count: int
     sandbox: bool
+    drills: bool = False
     rto_target_seconds: float | None = None
     rpo_target_seconds: float | None = None
     assumptions: Mapping[str, float] = field(default_factory=dict)
@@ -301,6 +302,7 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
         full_task_count=full,
         reduced_task_count=reduced,
         sandbox=_boolean(get, "sandbox"),
+        drills=_boolean(get, "drills"),
         rto_target_seconds=_target(get, "rto_target"),
         rpo_target_seconds=_target(get, "rpo_target"),
         assumptions=_assumptions(get),

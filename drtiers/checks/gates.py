@@ -1,9 +1,10 @@
 """`make check`: every policy gate over every tier, in one table.
 
-Synthesizes the tiers once (in-process, with the Control Tower rules of CloudFormation Guard
-plugged in), then runs cfn-lint, cdk-nag AwsSolutions, Guard and drtiers-dr, and prints
-tier x checker: pass, or the number of unacknowledged findings, followed by the findings.
-Exit status 1 on any finding. ``--acknowledgments`` lists every acknowledgment with its reason.
+Synthesizes the tiers once, drill stacks included (in-process, with the Control Tower rules
+of CloudFormation Guard plugged in), then runs cfn-lint, cdk-nag AwsSolutions, Guard and
+drtiers-dr, and prints tier x checker: pass, or the number of unacknowledged findings,
+followed by the findings. Exit status 1 on any finding. ``--acknowledgments`` lists every
+acknowledgment with its reason.
 """
 
 from __future__ import annotations
@@ -121,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     context = json.loads(Path("cdk.json").read_text())["context"]
     context.pop("tier", None)
+    context["drills"] = True  # the opt-in drill stacks must pass the gates too
     with tempfile.TemporaryDirectory(prefix="drtiers-check-") as out:
         directory = Path(out)
         app, guard = synthesize(directory, context)

@@ -12,15 +12,25 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 ONE_MINUTE = Duration.minutes(1)
+DEAD_LETTERS = "DeadLetters"
+DATABASE_CPU = "DatabaseCpu"
+
+
+def alarm_name(prefix: str, what: str) -> str:
+    return f"{prefix}-{what}"
 
 
 class Alarms(Construct):
     """A topic for operators and one method per alarm; every alarm notifies the topic on ALARM
     and on OK. ``self.alarms`` lists what was created.
+
+    :param name_prefix: alarms are named ``<prefix>-<what>``, so that fault-injection
+        experiments can name them as stop conditions (alarms hold no data: renaming is safe).
     """
 
-    def __init__(self, scope: Construct, id_: str, *, key: kms.IKey) -> None:
+    def __init__(self, scope: Construct, id_: str, *, key: kms.IKey, name_prefix: str) -> None:
         super().__init__(scope, id_)
+        self.name_prefix = name_prefix
         self.topic = sns.Topic(self, "Topic", master_key=key, enforce_ssl=True)
         self.alarms: list[cloudwatch.Alarm] = []
 
@@ -38,6 +48,7 @@ class Alarms(Construct):
         alarm = cloudwatch.Alarm(
             self,
             id_,
+            alarm_name=alarm_name(self.name_prefix, id_),
             alarm_description=description,
             metric=metric,
             threshold=threshold,
@@ -52,7 +63,7 @@ class Alarms(Construct):
 
     def dead_letters(self, dlq: sqs.IQueue) -> cloudwatch.Alarm:
         return self._add(
-            "DeadLetters",
+            DEAD_LETTERS,
             "Messages are landing in the dead-letter queue",
             dlq.metric_approximate_number_of_messages_visible(
                 period=ONE_MINUTE, statistic="Maximum"
@@ -74,7 +85,7 @@ class Alarms(Construct):
     def database_cpu(self, dimension: str, identifier: str) -> cloudwatch.Alarm:
         """``dimension`` is DBInstanceIdentifier or DBClusterIdentifier."""
         return self._add(
-            "DatabaseCpu",
+            DATABASE_CPU,
             "Database CPU above 80 % for 15 minutes",
             cloudwatch.Metric(
                 namespace="AWS/RDS",

@@ -160,6 +160,9 @@ class AppService(Construct):
             assign_public_ip=False,
             min_healthy_percent=100,
             circuit_breaker=ecs.DeploymentCircuitBreaker(rollback=True),
+            # Tasks carry the service's tags, so fault-injection drills can find them by tag.
+            propagate_tags=ecs.PropagatedTagSource.SERVICE,
+            enable_ecs_managed_tags=True,
         )
         listener = self.load_balancer.add_listener("Http", port=LISTENER_PORT, open=True)
         listener.add_targets(

@@ -47,6 +47,7 @@ class TierReport:
     acknowledgments: list[tuple[str, str, str, str, str]]
     failover: list[RunbookStep]
     failback: list[RunbookStep]
+    drills_hint: bool  # drills would apply, but were not synthesized
 
 
 def _environment() -> Environment:
@@ -91,6 +92,8 @@ def tier_reports(directory: Path) -> list[TierReport]:
                 acknowledgments=[a for a in acked if a[0] in tier.stacks],
                 failover=failover_runbook(tier, estimates[name]),
                 failback=failback_runbook(tier),
+                drills_hint=spec.has_recovery_stack
+                and not tier.of_type("AWS::FIS::ExperimentTemplate"),
             )
         )
     return sorted(reports, key=lambda r: ORDER.index(r.tier))

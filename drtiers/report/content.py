@@ -26,6 +26,28 @@ class RunbookStep:
     plane: str  # "data plane" or "control plane (<region>)"
     command: str
     expected: str
+    kind: str = ""  # the RTO step it is (detection, database promotion, compute, ...)
+    drills: str = ""  # the fault-injection experiments that rehearse it
+
+
+def _with_drills(tier: TierAssembly, steps: list[RunbookStep]) -> list[RunbookStep]:
+    """Name, on each step, the drills (drtiers:exercises tag) that rehearse it."""
+    exercised: dict[str, list[str]] = {}
+    for template in tier.of_type("AWS::FIS::ExperimentTemplate"):
+        tags = template.prop("Tags", default={})
+        for kind in tags.get("drtiers:exercises", "").split(","):
+            exercised.setdefault(kind.strip(), []).append(tags.get("Name", template.logical_id))
+    return [
+        RunbookStep(
+            s.title,
+            s.plane,
+            s.command,
+            s.expected,
+            s.kind,
+            ", ".join(sorted(exercised.get(s.kind, []))),
+        )
+        for s in steps
+    ]
 
 
 def _yes(value: object) -> str:
@@ -163,6 +185,7 @@ def failover_runbook(tier: TierAssembly, estimate: Estimate) -> list[RunbookStep
                 _step_seconds(estimate, "detection")
                 + " + DNS TTL "
                 + _step_seconds(estimate, "traffic shift"),
+                kind="detection",
             )
         )
     elif groups:
@@ -175,6 +198,7 @@ def failover_runbook(tier: TierAssembly, estimate: Estimate) -> list[RunbookStep
                 "aws globalaccelerator describe-endpoint-group --region us-west-2 "
                 "--endpoint-group-arn " + _physical(group.stack, group.region, group.logical_id),
                 _step_seconds(estimate, "detection"),
+                kind="detection",
             )
         )
     secondary = _one(tier, "AWS::RDS::DBCluster", r)
@@ -197,6 +221,7 @@ def failover_runbook(tier: TierAssembly, estimate: Estimate) -> list[RunbookStep
                 + _physical(secondary.stack, r, secondary.logical_id)
                 + " --allow-data-loss",
                 _step_seconds(estimate, "database promotion"),
+                kind="database promotion",
             )
         )
     elif replica is not None:
@@ -207,6 +232,7 @@ def failover_runbook(tier: TierAssembly, estimate: Estimate) -> list[RunbookStep
                 f"aws rds promote-read-replica --region {r} --db-instance-identifier "
                 + _physical(replica.stack, r, replica.logical_id),
                 _step_seconds(estimate, "database promotion"),
+                kind="database promotion",
             )
         )
     service = _one(tier, "AWS::ECS::Service", r)
@@ -227,11 +253,12 @@ def failover_runbook(tier: TierAssembly, estimate: Estimate) -> list[RunbookStep
                 + _physical(service.stack, r, service.logical_id)
                 + f" --desired-count {full.prop('DesiredCount')}",
                 _step_seconds(estimate, "compute"),
+                kind="compute",
             )
         )
     if not steps or service is None:
         steps += _rebuild_steps(tier, estimate)
-    return steps
+    return _with_drills(tier, steps)
 
 
 def _rebuild_steps(tier: TierAssembly, estimate: Estimate) -> list[RunbookStep]:

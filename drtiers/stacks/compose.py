@@ -8,6 +8,7 @@ from constructs import Construct
 
 from drtiers.config import DrConfig
 from drtiers.stacks.base import TierStack
+from drtiers.stacks.drills import DrillStack
 from drtiers.stacks.edge import EdgeStack
 from drtiers.stacks.regional import PrimaryStack, RecoveryBaseStack, RecoveryStack
 from drtiers.tiers import EntryPoint, TierSpec
@@ -19,12 +20,15 @@ class TierStacks:
     primary: PrimaryStack
     recovery: RecoveryStack | None
     edge: EdgeStack
+    drills: DrillStack | None = None
 
     @property
     def all(self) -> tuple[TierStack, ...]:
         stacks: list[TierStack] = [self.base, self.primary, self.edge]
         if self.recovery is not None:
             stacks.insert(2, self.recovery)
+        if self.drills is not None:
+            stacks.append(self.drills)
         return tuple(stacks)
 
 
@@ -54,7 +58,10 @@ def compose_tier(scope: Construct, config: DrConfig, tier: TierSpec) -> TierStac
     elif tier.entry_point is EntryPoint.DNS_FAILOVER:
         assert recovery is not None, f"{tier.name}: DNS failover needs a recovery stack"
         edge.fail_over(primary, recovery)
-    return TierStacks(base=base, primary=primary, recovery=recovery, edge=edge)
+    drills = None
+    if config.drills and tier.has_recovery_stack:
+        drills = DrillStack(scope, config=config, tier=tier, primary=primary)
+    return TierStacks(base=base, primary=primary, recovery=recovery, edge=edge, drills=drills)
 
 
 def compose(scope: Construct, config: DrConfig) -> list[TierStacks]:

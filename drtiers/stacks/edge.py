@@ -71,6 +71,7 @@ class EdgeStack(TierStack):
         alarms = Alarms(
             self,
             "Alarms",
+            name_prefix=self.resource_name("edge"),
             key=DataKey(
                 self, "DataKey", description="Edge alarm topic", removal_policy=self.retain_policy
             ).key,

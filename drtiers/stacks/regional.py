@@ -122,7 +122,9 @@ class _RegionalStack(TierStack):
             nat_gateways=1 if self.config.sandbox else None,
             log_removal_policy=self.retain_policy,
         )
-        self.alarms = Alarms(self, "Alarms", key=self.data_key)
+        self.alarms = Alarms(
+            self, "Alarms", key=self.data_key, name_prefix=self.resource_name(self.role)
+        )
 
     def _app(self, desired_count: int, max_count: int) -> AppService:
         app = AppService(

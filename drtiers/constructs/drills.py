@@ -1,0 +1,189 @@
+"""Drills: AWS Fault Injection Service experiment templates that rehearse a tier's failover.
+
+Every experiment finds its targets by the tier's tags (never by name or ARN), stops as soon as
+one of the tier's alarms fires, and runs as a role that may touch only resources carrying the
+tier's tag. There is no L2 for FIS, so the templates are L1 resources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Aws
+from aws_cdk import aws_fis as fis
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from drtiers.constructs.lint import acknowledge
+
+FIS_MANAGED_TAG = "managedByFIS"
+Target = (
+    fis.CfnExperimentTemplate.ExperimentTemplateTargetProperty
+)  # put on the network ACLs that disrupt-connectivity creates
+
+
+@dataclass(frozen=True)
+class Drill:
+    """One experiment: what it breaks and the runbook steps it exercises."""
+
+    name: str
+    description: str
+    action_id: str
+    resource_type: str
+    target_key: str  # the action's target name (Clusters, Instances, Tasks, Subnets)
+    target_tags: Mapping[str, str]
+    parameters: Mapping[str, str]
+    exercises: tuple[str, ...]  # runbook step names
+
+
+def _arn(service: str, resource: str) -> str:
+    return f"arn:{Aws.PARTITION}:{service}:{Aws.REGION}:{Aws.ACCOUNT_ID}:{resource}"
+
+
+class Drills(Construct):
+    """Experiment templates for ``drills``, with a least-privilege role and alarm stop
+    conditions.
+
+    :param tier_tag: the ``drtiers:tier`` tag value every target must carry.
+    :param stop_alarm_arns: alarms (in this region) that stop an experiment when they fire.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        drills: Sequence[Drill],
+        tier_tag: tuple[str, str],
+        stop_alarm_arns: Sequence[str],
+    ) -> None:
+        super().__init__(scope, id_)
+        if not drills:
+            raise ValueError("Drills: no drills given")
+        if not stop_alarm_arns:
+            raise ValueError("Drills: an experiment without a stop condition cannot be stopped")
+        tagged = {"StringEquals": {f"aws:ResourceTag/{tier_tag[0]}": tier_tag[1]}}
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal(
+                "fis.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            ),
+            description="Fault Injection Service: act only on this tier's tagged resources",
+        )
+        statements = [
+            # FIS resolves tag-based targets through the tagging API and describes them.
+            iam.PolicyStatement(
+                actions=[
+                    "tag:GetResources",
+                    "rds:DescribeDBClusters",
+                    "rds:DescribeDBInstances",
+                    "ecs:DescribeTasks",
+                    "ecs:ListTasks",
+                    "ec2:DescribeSubnets",
+                    "ec2:DescribeNetworkAcls",
+                    "ec2:DescribeVpcs",
+                    "ec2:DescribeManagedPrefixLists",
+                    "ec2:GetManagedPrefixListEntries",
+                ],
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                actions=["rds:FailoverDBCluster", "rds:RebootDBInstance"],
+                resources=[
+                    _arn("rds", "cluster:*"),
+                    _arn("rds", "db:*"),
+                ],
+                conditions=tagged,
+            ),
+            iam.PolicyStatement(
+                actions=["ecs:StopTask"],
+                resources=[_arn("ecs", "task/*")],
+                conditions=tagged,
+            ),
+            iam.PolicyStatement(
+                actions=["ec2:ReplaceNetworkAclAssociation"],
+                resources=[_arn("ec2", "subnet/*")],
+                conditions=tagged,
+            ),
+            # The ACLs FIS creates to cut the subnets off, and only those.
+            iam.PolicyStatement(
+                actions=["ec2:CreateNetworkAcl", "ec2:CreateTags"],
+                resources=[_arn("ec2", "network-acl/*")],
+                conditions={"StringEquals": {f"aws:RequestTag/{FIS_MANAGED_TAG}": "true"}},
+            ),
+            iam.PolicyStatement(
+                actions=[
+                    "ec2:CreateNetworkAclEntry",
+                    "ec2:DeleteNetworkAcl",
+                    "ec2:ReplaceNetworkAclAssociation",
+                ],
+                resources=[_arn("ec2", "network-acl/*")],
+                conditions={"StringEquals": {f"aws:ResourceTag/{FIS_MANAGED_TAG}": "true"}},
+            ),
+            iam.PolicyStatement(
+                actions=["ec2:CreateNetworkAcl"],
+                resources=[_arn("ec2", "vpc/*")],
+                conditions=tagged,
+            ),
+        ]
+        for statement in statements:
+            self.role.add_to_principal_policy(statement)
+        policy = self.role.node.find_child("DefaultPolicy").node.default_child
+        for finding, reason in _WILDCARDS:
+            acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason, checker="cdk-nag")
+        self.templates: dict[str, fis.CfnExperimentTemplate] = {}
+        for drill in drills:
+            self.templates[drill.name] = fis.CfnExperimentTemplate(
+                self,
+                drill.name,
+                description=drill.description,
+                role_arn=self.role.role_arn,
+                stop_conditions=[
+                    fis.CfnExperimentTemplate.ExperimentTemplateStopConditionProperty(
+                        source="aws:cloudwatch:alarm", value=alarm
+                    )
+                    for alarm in stop_alarm_arns
+                ],
+                targets={
+                    drill.target_key: fis.CfnExperimentTemplate.ExperimentTemplateTargetProperty(
+                        resource_type=drill.resource_type,
+                        selection_mode="ALL",
+                        resource_tags=dict(drill.target_tags),
+                    )
+                },
+                actions={
+                    drill.name: fis.CfnExperimentTemplate.ExperimentTemplateActionProperty(
+                        action_id=drill.action_id,
+                        description=drill.description,
+                        parameters=dict(drill.parameters) or None,
+                        targets={drill.target_key: drill.target_key},
+                    )
+                },
+                tags={"Name": drill.name, "drtiers:exercises": ",".join(drill.exercises)},
+            )
+
+
+_TAG_REASON = (
+    "Narrowed by a condition to resources tagged with this tier (or, for network "
+    "ACLs, created by FIS for the drill); the resource ids are not known before the "
+    "experiment runs."
+)
+_WILDCARDS = (
+    (
+        "Resource::*",
+        "Describe and tag look-up calls FIS makes to resolve tag-based targets; "
+        "they accept no narrower resource.",
+    ),
+    ("Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:cluster:*", _TAG_REASON),
+    ("Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:db:*", _TAG_REASON),
+    ("Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/*", _TAG_REASON),
+    ("Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:subnet/*", _TAG_REASON),
+    (
+        "Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-acl/*",
+        _TAG_REASON,
+    ),
+    ("Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:vpc/*", _TAG_REASON),
+)

@@ -1,0 +1,93 @@
+"""Fault-injection drills: opt-in, one stack per tier above backup-restore, least privilege."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import Synthesized
+
+TIERS_WITH_DRILLS = ("pilot-light", "warm-standby", "multi-site")
+
+
+@pytest.fixture(scope="module")
+def drilled() -> Synthesized:
+    return Synthesized(drills="true")
+
+
+def templates(s: Synthesized, tier: str) -> dict[str, dict[str, Any]]:
+    resources = s.json(f"drtiers-{tier}-drills")["Resources"]
+    return {
+        r["Properties"]["Tags"]["Name"]: r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::FIS::ExperimentTemplate"
+    }
+
+
+def test_drills_are_absent_by_default(synthesized: Synthesized) -> None:
+    for stacks in synthesized.tiers.values():
+        assert stacks.drills is None
+
+
+def test_three_tiers_get_a_drill_stack(drilled: Synthesized) -> None:
+    assert drilled.tiers["backup-restore"].drills is None
+    for tier in TIERS_WITH_DRILLS:
+        stack = drilled.tiers[tier].drills
+        assert stack is not None and stack.region == "us-east-1"
+        assert sorted(templates(drilled, tier)) == [
+            "DisruptPrimarySubnets",
+            "FailOverPrimaryDatabase",
+            "StopPrimaryTasks",
+        ]
+
+
+@pytest.mark.parametrize("tier", TIERS_WITH_DRILLS)
+def test_experiments_target_the_tier_by_tag_and_stop_on_its_alarms(
+    drilled: Synthesized, tier: str
+) -> None:
+    alarm_names = {
+        r["Properties"]["AlarmName"]
+        for r in drilled.json(f"drtiers-{tier}-primary")["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    for name, experiment in templates(drilled, tier).items():
+        (target,) = experiment["Targets"].values()
+        assert target["SelectionMode"] == "ALL"
+        assert target["ResourceTags"]["drtiers:tier"] == tier
+        assert target["ResourceTags"]["drtiers:role"] == "primary"
+        stops = experiment["StopConditions"]
+        assert {s["Source"] for s in stops} == {"aws:cloudwatch:alarm"}
+        for stop in stops:
+            arn = "".join(p if isinstance(p, str) else "" for p in stop["Value"]["Fn::Join"][1])
+            assert arn.split(":alarm:")[1] in alarm_names, (name, arn)
+    aurora = tier != "pilot-light"
+    database = templates(drilled, tier)["FailOverPrimaryDatabase"]
+    (action,) = database["Actions"].values()
+    assert action["ActionId"] == (
+        "aws:rds:failover-db-cluster" if aurora else "aws:rds:reboot-db-instances"
+    )
+
+
+def test_the_drill_role_acts_only_on_the_tiers_resources(drilled: Synthesized) -> None:
+    resources = drilled.json("drtiers-warm-standby-drills")["Resources"]
+    (policy,) = [r for r in resources.values() if r["Type"] == "AWS::IAM::Policy"]
+    for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+        mutating = [
+            a for a in actions if not a.split(":")[1].startswith(("Describe", "List", "Get"))
+        ]
+        if mutating:
+            assert "Condition" in statement, statement  # tag-scoped, never blanket
+    (role,) = [r for r in resources.values() if r["Type"] == "AWS::IAM::Role"]
+    trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert trust["Principal"] == {"Service": "fis.amazonaws.com"}
+    assert "aws:SourceAccount" in trust["Condition"]["StringEquals"]
+
+
+def test_tasks_carry_the_tags_the_drills_select_by(synthesized: Synthesized) -> None:
+    resources = synthesized.json("drtiers-pilot-light-primary")["Resources"]
+    (service,) = [r for r in resources.values() if r["Type"] == "AWS::ECS::Service"]
+    assert service["Properties"]["PropagateTags"] == "SERVICE"
