@@ -285,7 +285,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
-    """Synthesize (or read) all four tiers, then write the review reports."""
+    """Synthesize all four tiers and run every policy gate (or read --assembly, with the
+    rule pack only), then write the review reports."""
     import tempfile
 
     from drtiers.report.build import write_reports
@@ -296,26 +297,14 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     if args.assembly:
         written = write_reports(Path(args.assembly), out, args.tier)
     else:
+        from drtiers.checks.gates import run_gates
+
         with tempfile.TemporaryDirectory(prefix="drtiers-report-") as directory:
-            _synthesize_into(Path(directory), args)
-            written = write_reports(Path(directory), out, args.tier)
+            gates = run_gates(Path(directory), _cdk_json_context(args))
+            written = write_reports(Path(directory), out, args.tier, gates)
     for path in written:
         console.print(f"wrote {path}")
     return 0
-
-
-def _synthesize_into(directory: Path, args: argparse.Namespace) -> None:
-    import aws_cdk as cdk
-
-    from drtiers.config import from_context
-    from drtiers.stacks.compose import compose
-
-    context = _cdk_json_context(args)
-    app = cdk.App(
-        outdir=str(directory), post_cli_context=context, builtin_cloud_formation_validation=False
-    )
-    compose(app, from_context(app.node.try_get_context))
-    app.synth()
 
 
 def parser() -> argparse.ArgumentParser:

@@ -106,3 +106,16 @@ def test_reports_are_reproducible_and_carry_no_local_paths(
         text = path.read_text()
         assert text == (tmp_path / path.name).read_text(), path.name
         assert str(ROOT) not in text and "/tmp/" not in text
+
+
+def test_gate_results_are_shown_when_the_gates_ran(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    gates = {tier: {"cfn-lint": [], "cdk-nag": [], "guard": [], "drtiers-dr": []} for tier in TIERS}
+    gates["pilot-light"]["guard"] = ["drtiers-pilot-light-primary/Work: sqs_dlq_check: ..."]
+    write_reports(Path(synthesized.assembly.directory), tmp_path, "pilot-light", gates)
+    text = (tmp_path / "pilot-light.md").read_text()
+    assert "| guard | drtiers-pilot-light-primary/Work: sqs_dlq_check: ... |" in text
+    assert "| cdk-nag | pass |" in text
+    html = (tmp_path / "pilot-light.html").read_text()
+    assert '<td class="fail">drtiers-pilot-light-primary/Work: sqs_dlq_check: ...</td>' in html

@@ -14,7 +14,6 @@ import json
 import subprocess
 import sys
 import tempfile
-from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -112,6 +111,29 @@ def acknowledgments(directory: Path) -> Iterator[tuple[str, str, str, str, str]]
                     )
 
 
+GateResults = dict[str, dict[str, list[str]]]  # tier -> checker -> findings
+
+
+def run_gates(directory: Path, context: dict[str, Any]) -> GateResults:
+    """Synthesize every tier (drill stacks included) into ``directory`` and run all checkers.
+    Findings outside any drtiers stack are filed under the tier "?"."""
+    context = {**context, "tier": "", "drills": True}  # drill stacks must pass the gates too
+    app, guard = synthesize(directory, context)
+    findings = {
+        "cfn-lint": cfn_lint(directory),
+        "cdk-nag": cdk_nag(app),
+        "guard": guard,
+        "drtiers-dr": drtiers_dr(directory),
+    }
+    tiers = _stacks(directory)
+    results: GateResults = {tier: {c: [] for c in CHECKERS} for tier in set(tiers.values())}
+    for checker, lines in findings.items():
+        for line in lines:
+            tier = tiers.get(_tier_of(line), "?")
+            results.setdefault(tier, {c: [] for c in CHECKERS})[checker].append(line)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -121,36 +143,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     context = json.loads(Path("cdk.json").read_text())["context"]
-    context.pop("tier", None)
-    context["drills"] = True  # the opt-in drill stacks must pass the gates too
     with tempfile.TemporaryDirectory(prefix="drtiers-check-") as out:
-        directory = Path(out)
-        app, guard = synthesize(directory, context)
-        findings = {
-            "cfn-lint": cfn_lint(directory),
-            "cdk-nag": cdk_nag(app),
-            "guard": guard,
-            "drtiers-dr": drtiers_dr(directory),
-        }
-        tiers = _stacks(directory)
-        acked = list(acknowledgments(directory))
-    table: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for checker, lines in findings.items():
-        for line in lines:
-            table[tiers.get(_tier_of(line), "?")][checker].append(line)
-    names = sorted(
-        set(tiers.values()),
-        key=["backup-restore", "pilot-light", "warm-standby", "multi-site"].index,
-    )
+        results = run_gates(Path(out), context)
+        acked = list(acknowledgments(Path(out)))
+    order = ["backup-restore", "pilot-light", "warm-standby", "multi-site", "?"]
     print(f"{'tier':<16}" + "".join(f"{c:>13}" for c in CHECKERS))
-    for tier in names:
-        cells = [len(table[tier][c]) for c in CHECKERS]
+    for tier in sorted(results, key=order.index):
+        cells = [len(results[tier][c]) for c in CHECKERS]
         print(
             f"{tier:<16}" + "".join(f"{'pass' if n == 0 else f'{n} findings':>13}" for n in cells)
         )
-    stray = table.get("?", {})
-    total = sum(len(v) for row in table.values() for v in row.values())
-    for tier, row in table.items():
+    for tier, row in results.items():
         for checker, lines in row.items():
             for line in lines:
                 print(f"  [{checker}] {tier}: {line}")
@@ -161,8 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.acknowledgments:
         for stack, logical_id, checker, rule, reason in acked:
             print(f"  {checker:<9} {rule:<45} {stack}/{logical_id}: {reason}")
-    if stray:
-        print("findings outside any drtiers stack:", dict(stray))
+    total = sum(len(lines) for row in results.values() for lines in row.values())
     return 1 if total else 0
 
 

@@ -18,7 +18,7 @@ from drtiers.assess.assembly import read_assembly
 from drtiers.assess.durations import format_duration
 from drtiers.assess.model import Estimate
 from drtiers.checks.dr import RULES, check_tier
-from drtiers.checks.gates import acknowledgments
+from drtiers.checks.gates import GateResults, acknowledgments
 from drtiers.report.content import (
     InventoryRow,
     RunbookStep,
@@ -44,6 +44,7 @@ class TierReport:
     diagram: str  # Mermaid source
     picture: str  # PNG as a data: URI, for the self-contained HTML
     dr_rules: list[tuple[str, str, list[str]]]  # rule id, description, findings
+    gates: dict[str, list[str]] | None  # checker -> findings; None when not run
     acknowledgments: list[tuple[str, str, str, str, str]]
     failover: list[RunbookStep]
     failback: list[RunbookStep]
@@ -63,7 +64,7 @@ def _environment() -> Environment:
     return env
 
 
-def tier_reports(directory: Path) -> list[TierReport]:
+def tier_reports(directory: Path, gates: GateResults | None = None) -> list[TierReport]:
     estimates = {e.tier: e for e in assess_assembly(directory)}
     acked = list(acknowledgments(directory))
     reports = []
@@ -89,6 +90,7 @@ def tier_reports(directory: Path) -> list[TierReport]:
                     )
                     for rule in RULES
                 ],
+                gates=gates.get(name) if gates is not None else None,
                 acknowledgments=[a for a in acked if a[0] in tier.stacks],
                 failover=failover_runbook(tier, estimates[name]),
                 failback=failback_runbook(tier),
@@ -99,10 +101,13 @@ def tier_reports(directory: Path) -> list[TierReport]:
     return sorted(reports, key=lambda r: ORDER.index(r.tier))
 
 
-def write_reports(directory: Path, out: Path, only: str | None = None) -> list[Path]:
-    """Render every tier in the assembly (or ``only``) and the comparison page."""
+def write_reports(
+    directory: Path, out: Path, only: str | None = None, gates: GateResults | None = None
+) -> list[Path]:
+    """Render every tier in the assembly (or ``only``) and the comparison page, with the
+    results of every policy gate when ``gates`` is given."""
     env = _environment()
-    reports = tier_reports(directory)
+    reports = tier_reports(directory, gates)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for report in reports:
