@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -91,3 +92,14 @@ def test_tasks_carry_the_tags_the_drills_select_by(synthesized: Synthesized) -> 
     resources = synthesized.json("drtiers-pilot-light-primary")["Resources"]
     (service,) = [r for r in resources.values() if r["Type"] == "AWS::ECS::Service"]
     assert service["Properties"]["PropagateTags"] == "SERVICE"
+
+
+def test_the_runbook_names_the_drill_for_each_step(drilled: Synthesized, tmp_path: Path) -> None:
+    from drtiers.report.build import write_reports
+
+    write_reports(Path(drilled.assembly.directory), tmp_path, "pilot-light")
+    text = (tmp_path / "pilot-light.md").read_text()
+    failover = text.split("## Failover runbook")[1].split("## Failback")[0]
+    assert "drills: DisruptPrimarySubnets, StopPrimaryTasks" in failover  # detection
+    assert "drills: none (FIS has no cross-region promotion" in failover  # promotion
+    assert "expected 2.0 min; drills: StopPrimaryTasks" in failover  # scale-out

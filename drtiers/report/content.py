@@ -37,6 +37,13 @@ def _with_drills(tier: TierAssembly, steps: list[RunbookStep]) -> list[RunbookSt
         tags = template.prop("Tags", default={})
         for kind in tags.get("drtiers:exercises", "").split(","):
             exercised.setdefault(kind.strip(), []).append(tags.get("Name", template.logical_id))
+    if exercised:
+        exercised.setdefault(
+            "database promotion",
+            [
+                "none (FIS has no cross-region promotion: rehearse it on a copy, or with an Aurora planned switchover)"
+            ],
+        )
     return [
         RunbookStep(
             s.title,
