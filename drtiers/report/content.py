@@ -30,6 +30,12 @@ class RunbookStep:
     drills: str = ""  # the fault-injection experiments that rehearse it
 
 
+NO_PROMOTION_DRILL = (
+    "none (FIS has no cross-region promotion: rehearse it on a copy, or with an Aurora planned "
+    "switchover)"
+)
+
+
 def _with_drills(tier: TierAssembly, steps: list[RunbookStep]) -> list[RunbookStep]:
     """Name, on each step, the drills (drtiers:exercises tag) that rehearse it."""
     exercised: dict[str, list[str]] = {}
@@ -38,12 +44,7 @@ def _with_drills(tier: TierAssembly, steps: list[RunbookStep]) -> list[RunbookSt
         for kind in tags.get("drtiers:exercises", "").split(","):
             exercised.setdefault(kind.strip(), []).append(tags.get("Name", template.logical_id))
     if exercised:
-        exercised.setdefault(
-            "database promotion",
-            [
-                "none (FIS has no cross-region promotion: rehearse it on a copy, or with an Aurora planned switchover)"
-            ],
-        )
+        exercised.setdefault("database promotion", [NO_PROMOTION_DRILL])
     return [
         RunbookStep(
             s.title,
