@@ -122,8 +122,9 @@ class _Model:
             for replica in table.prop("Replicas", default=[])
         )
 
-    def backup_copy_seconds(self) -> tuple[float, tuple[str, ...]] | None:
-        """Backup interval + copy time, if a plan copies to a vault in the recovery region."""
+    def backup_copy_seconds(self) -> tuple[float, str, tuple[str, ...]] | None:
+        """Backup interval + copy time, how, and sources, if a plan copies to a vault in the
+        recovery region."""
         for plan in self.tier.of_type("AWS::Backup::BackupPlan"):
             for rule in plan.prop("BackupPlan", "BackupPlanRule", default=[]):
                 if any(
@@ -132,9 +133,13 @@ class _Model:
                 ):
                     copy, copy_source = self.figure("backup_copy_seconds")
                     interval = _schedule_seconds(rule["ScheduleExpression"])
-                    return interval + copy, (
-                        f"backup schedule {rule['ScheduleExpression']} in the template",
-                        copy_source,
+                    return (
+                        interval + copy,
+                        "last backup copied to the recovery region",
+                        (
+                            f"backup schedule {rule['ScheduleExpression']} in the template",
+                            copy_source,
+                        ),
                     )
         return None
 
@@ -166,28 +171,14 @@ class _Model:
                 StoreRpo("relational database", seconds, "cross-region read replica lag", (source,))
             )
         elif backup:
-            stores.append(
-                StoreRpo(
-                    "relational database",
-                    backup[0],
-                    "last backup copied to the recovery region",
-                    backup[1],
-                )
-            )
+            stores.append(StoreRpo("relational database", *backup))
         if self.table_replicated():
             seconds, source = self.figure("dynamodb_replication_seconds")
             stores.append(
                 StoreRpo("DynamoDB table", seconds, "global table replication", (source,))
             )
         elif backup:
-            stores.append(
-                StoreRpo(
-                    "DynamoDB table",
-                    backup[0],
-                    "last backup copied to the recovery region",
-                    backup[1],
-                )
-            )
+            stores.append(StoreRpo("DynamoDB table", *backup))
         if self.tier.of_type("AWS::SQS::Queue"):
             stores.append(
                 StoreRpo(
