@@ -76,3 +76,53 @@ def test_every_acknowledgment_is_per_resource_with_a_reason(
         assert len(reason) > 30, (rule, reason)
     # No acknowledgment names a whole rule family (cdk-nag v3 has no prefix matching anyway).
     assert not any(rule in ("AwsSolutions-IAM4", "AwsSolutions-IAM5") for *_, rule, _ in found)
+
+
+def test_a_cfn_lint_finding_is_filed_under_its_stack(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    """cfn-lint names the template by its absolute path; the table must still find the tier."""
+    import json
+    import shutil
+
+    from drtiers.checks.gates import _stacks, _tier_of, cfn_lint
+
+    directory = tmp_path / "asm"
+    shutil.copytree(
+        synthesized.assembly.directory, directory, ignore=shutil.ignore_patterns("asset.*")
+    )
+    template = directory / "drtiers-pilot-light-edge.template.json"
+    body = json.loads(template.read_text())
+    body["Resources"]["Bogus"] = {"Type": "AWS::SQS::Queue", "Properties": {"NoSuch": 1}}
+    template.write_text(json.dumps(body))
+    findings = cfn_lint(directory)
+    assert findings
+    assert {_stacks(directory).get(_tier_of(line)) for line in findings} == {"pilot-light"}
+
+
+def test_a_missing_resource_finding_is_filed_under_its_tier(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    """drtiers-dr findings about something absent name no stack, only the tier."""
+    import json
+    import shutil
+
+    from drtiers.checks.gates import _stacks, _tier_of, drtiers_dr
+
+    directory = tmp_path / "asm"
+    shutil.copytree(
+        synthesized.assembly.directory, directory, ignore=shutil.ignore_patterns("asset.*")
+    )
+    template = directory / "drtiers-warm-standby-primary.template.json"
+    body = json.loads(template.read_text())
+    body["Resources"] = {
+        k: v for k, v in body["Resources"].items() if v["Type"] != "AWS::Backup::BackupPlan"
+    }
+    template.write_text(json.dumps(body))
+    findings = drtiers_dr(directory)
+    assert findings == [
+        "warm-standby: drtiers-dr: DR-BackupCopiedOut on tier warm-standby: no "
+        "AWS Backup plan. Fix: add a copy action to the recovery region's vault "
+        "to every backup plan rule"
+    ]
+    assert _tier_of(findings[0]) in _stacks(directory).values()

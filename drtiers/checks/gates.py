@@ -21,9 +21,9 @@ from typing import Any
 CHECKERS = ("cfn-lint", "cdk-nag", "guard", "drtiers-dr")
 
 
-def _tier_of(path: str) -> str:
-    """``drtiers-warm-standby-primary/...`` or a template path -> its stack name."""
-    return Path(path.split("/")[0]).name.removesuffix(".template.json")
+def _tier_of(finding: str) -> str:
+    """The stack a finding names first: ``drtiers-warm-standby-primary/...`` or ``...: ...``."""
+    return finding.split("/")[0].split(":")[0]
 
 
 def _stacks(directory: Path) -> dict[str, str]:
@@ -78,20 +78,34 @@ def cdk_nag(app: Any) -> list[str]:
 
 
 def cfn_lint(directory: Path) -> list[str]:
-    templates = sorted(str(p) for p in directory.glob("*.template.json"))
+    """cfn-lint's findings, each as ``<stack>: <finding>`` so the table can file it by tier."""
+    templates = sorted(directory.glob("*.template.json"))
     result = subprocess.run(
-        [sys.executable, "-m", "cfnlint", "--format", "parseable", "--", *templates],
+        [
+            str(Path(sys.executable).with_name("cfn-lint")),
+            "--format",
+            "parseable",
+            "--",
+            *map(str, templates),
+        ],
         capture_output=True,
         text=True,
         check=False,
     )
-    return [line for line in result.stdout.splitlines() if line.strip()]
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    if result.returncode and not lines:  # cfn-lint itself failed: never report that as a pass
+        raise RuntimeError(f"cfn-lint failed (exit {result.returncode}): {result.stderr.strip()}")
+    findings = []
+    for line in lines:
+        path, _, rest = line.partition(":")
+        findings.append(f"{Path(path).name.removesuffix('.template.json')}: {rest}")
+    return findings
 
 
 def drtiers_dr(directory: Path) -> list[str]:
     from drtiers.checks.dr import dr_findings
 
-    return [f"{f.where}: {f}" for f in dr_findings(directory)]
+    return [f"{f.tier}: {f}" for f in dr_findings(directory)]  # str(f) names the resource
 
 
 def acknowledgments(directory: Path) -> Iterator[tuple[str, str, str, str, str]]:
@@ -129,7 +143,8 @@ def run_gates(directory: Path, context: dict[str, Any]) -> GateResults:
     results: GateResults = {tier: {c: [] for c in CHECKERS} for tier in set(tiers.values())}
     for checker, lines in findings.items():
         for line in lines:
-            tier = tiers.get(_tier_of(line), "?")
+            named = _tier_of(line)  # a stack, or (drtiers-dr) the tier itself
+            tier = tiers.get(named) or (named if named in tiers.values() else "?")
             results.setdefault(tier, {c: [] for c in CHECKERS})[checker].append(line)
     return results
 
