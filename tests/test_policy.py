@@ -44,7 +44,7 @@ def test_cdk_nag_is_not_vacuous() -> None:
 @pytest.fixture(scope="session")
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     out = tmp_path_factory.mktemp("guarded")
-    _, guard = synthesize(out, {k: v for k, v in DEFAULT_CONTEXT.items() if k != "tier"})
+    _, guard = synthesize(out, {**DEFAULT_CONTEXT, "tier": "", "drills": True})
     return out, guard
 
 
@@ -52,7 +52,9 @@ def test_guard_control_tower_rules_pass_every_tier(guarded: tuple[Path, list[str
     out, guard = guarded
     assert guard == []
     stacks = {p.name.removesuffix(".template.json") for p in out.glob("*.template.json")}
-    assert len(stacks) == 15  # all four tiers were checked
+    assert len(stacks) == 18  # all four tiers, and three drill stacks, were checked
+    report = (out / "validation-report.json").read_text()
+    assert '"pluginName": "cdk-validator-cfnguard"' in report  # Guard really ran
 
 
 def test_guard_is_not_vacuous(tmp_path: Path) -> None:

@@ -25,20 +25,10 @@ def synthesize_and_assess(
     context: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
 ) -> list[Estimate]:
     """Synthesize the tiers ``context`` selects into a temporary directory and assess them."""
-    import aws_cdk as cdk
-
-    from drtiers.config import from_context
-    from drtiers.stacks.compose import compose
+    from drtiers.stacks.compose import build_app  # aws_cdk: only when synthesizing
 
     with tempfile.TemporaryDirectory(prefix="drtiers-") as outdir:
-        # post_cli_context: these values win over a CDK_CONTEXT_JSON inherited from the CLI.
-        app = cdk.App(
-            outdir=outdir,
-            post_cli_context=dict(context),
-            builtin_cloud_formation_validation=False,
-        )
-        compose(app, from_context(app.node.try_get_context))
-        app.synth()
+        build_app(Path(outdir), context).synth()
         return assess_assembly(Path(outdir), overrides)
 
 

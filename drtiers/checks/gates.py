@@ -38,22 +38,14 @@ def _stacks(directory: Path) -> dict[str, str]:
 
 def synthesize(outdir: Path, context: dict[str, Any]) -> tuple[Any, list[str]]:
     """All tiers with Guard plugged in; returns the app and Guard's findings."""
-    import aws_cdk as cdk
     from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 
-    from drtiers.config import from_context
-    from drtiers.stacks.compose import compose
+    from drtiers.stacks.compose import build_app
 
-    app = cdk.App(
-        outdir=str(outdir),
-        context=context,
-        builtin_cloud_formation_validation=False,
-        policy_validation_beta1=[CfnGuardValidator()],
-    )
-    compose(app, from_context(app.node.try_get_context))
+    app = build_app(outdir, context, [CfnGuardValidator()])
     try:
         app.synth()
-    except Exception as error:
+    except Exception as error:  # Guard fails the synth; its report says why
         if "ValidationFailed" not in str(error):
             raise
     report = json.loads((outdir / "validation-report.json").read_text())

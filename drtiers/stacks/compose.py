@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
 
+import aws_cdk as cdk
 from constructs import Construct
 
-from drtiers.config import DrConfig
+from drtiers.config import DrConfig, from_context
 from drtiers.stacks.base import TierStack
 from drtiers.stacks.drills import DrillStack
 from drtiers.stacks.edge import EdgeStack
@@ -66,3 +70,21 @@ def compose_tier(scope: Construct, config: DrConfig, tier: TierSpec) -> TierStac
 
 def compose(scope: Construct, config: DrConfig) -> list[TierStacks]:
     return [compose_tier(scope, config, tier) for tier in config.tiers]
+
+
+def build_app(
+    outdir: Path,
+    context: Mapping[str, Any],
+    plugins: Sequence[cdk.IPolicyValidationPlugin | cdk.IPolicyValidationPluginBeta1] = (),
+) -> cdk.App:
+    """An app with the tiers ``context`` selects, ready to synthesize into ``outdir`` in-process
+    (for the estimate, the gates and the reports). ``context`` wins over a CDK_CONTEXT_JSON
+    inherited from the CLI. A plugin's findings fail ``synth()``; its report is in ``outdir``."""
+    app = cdk.App(
+        outdir=str(outdir), post_cli_context=dict(context), builtin_cloud_formation_validation=False
+    )
+    if plugins:
+        # Validations accepts Beta1 plugins (cdk-validator-cfnguard) at run time too.
+        cdk.Validations.of(app).add_plugins(*cast(Sequence[cdk.IPolicyValidationPlugin], plugins))
+    compose(app, from_context(app.node.try_get_context))
+    return app
