@@ -9,6 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+# Every stack carries these tags; the manifest records them, which is how a synthesized
+# assembly is read back tier by tier (drtiers.assess) and how drills select their targets.
+TIER_TAG = "drtiers:tier"
+ROLE_TAG = "drtiers:role"
+
 
 class Relational(Enum):
     """Which relational layout a tier uses."""

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-TIER_TAG = "drtiers:tier"
-ROLE_TAG = "drtiers:role"
+from drtiers.tiers import ROLE_TAG, TIER_TAG
 
 
 class AssemblyError(ValueError):

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from drtiers.tiers import TIER_TAG
+
 CHECKERS = ("cfn-lint", "cdk-nag", "guard", "drtiers-dr")
 
 
@@ -30,7 +32,7 @@ def _stacks(directory: Path) -> dict[str, str]:
     """Stack name -> tier label, from the manifest's stack tags."""
     manifest = json.loads((directory / "manifest.json").read_text())
     return {
-        name: artifact["properties"]["tags"]["drtiers:tier"]
+        name: artifact["properties"]["tags"][TIER_TAG]
         for name, artifact in manifest["artifacts"].items()
         if artifact.get("type") == "aws:cloudformation:stack"
     }

@@ -17,10 +17,8 @@ from aws_cdk import Aws, CfnOutput, Fn, RemovalPolicy, Stack, Tags
 from constructs import Construct
 
 from drtiers.config import DrConfig
-from drtiers.tiers import TierSpec
+from drtiers.tiers import ROLE_TAG, TIER_TAG, TierSpec
 
-TIER_TAG = "drtiers:tier"
-ROLE_TAG = "drtiers:role"
 # CDK marks these taggable, but their CloudFormation schema has no Tags (cfn-lint F3002).
 UNTAGGABLE = ["AWS::RDS::DBProxyTargetGroup"]
 

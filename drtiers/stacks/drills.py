@@ -9,9 +9,9 @@ from drtiers.config import DrConfig
 from drtiers.constructs.alarms import DATABASE_CPU, DEAD_LETTERS, alarm_name
 from drtiers.constructs.drills import Drill, Drills
 from drtiers.constructs.network import APP
-from drtiers.stacks.base import ROLE_TAG, TIER_TAG, TierStack
+from drtiers.stacks.base import TierStack
 from drtiers.stacks.regional import PrimaryStack
-from drtiers.tiers import Relational, TierSpec
+from drtiers.tiers import ROLE_TAG, TIER_TAG, Relational, TierSpec
 
 
 def tier_drills(spec: TierSpec) -> list[Drill]:
