@@ -65,10 +65,11 @@ def _cdk_json_context(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _find(estimates: list[Estimate], tier: str) -> Estimate:
+    _check_tier(tier)
     for candidate in estimates:
         if candidate.tier == tier:
             return candidate
-    raise UsageError(f"tier '{tier}' is not known; allowed: {', '.join(TIER_NAMES)}")
+    raise UsageError(f"tier '{tier}' is not in this assembly; synthesize it first")
 
 
 def _summary(e: Estimate) -> dict[str, Any]:

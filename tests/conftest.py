@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,17 @@ from aws_cdk.assertions import Template  # noqa: E402
 
 from drtiers.config import DrConfig, from_context  # noqa: E402
 from drtiers.stacks.compose import TierStacks, compose  # noqa: E402
+
+CDK = ROOT / "node_modules" / ".bin" / "cdk"
+
+
+def run_cdk_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The pinned CDK CLI, from the repository root, on the pinned Node.js (as `npx cdk`)."""
+    env = {**os.environ, "PATH": f"{CDK.parent}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run(
+        [str(CDK), *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+
 
 DEFAULT_CONTEXT: dict[str, Any] = {
     key: value

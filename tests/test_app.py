@@ -11,9 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEFAULT_CONTEXT, ROOT, Synthesized
-
-CDK = ROOT / "node_modules" / ".bin" / "cdk"
+from tests.conftest import CDK, DEFAULT_CONTEXT, ROOT, Synthesized, run_cdk_cli
 
 
 def run_app(tmp_path: Path, **context: object) -> subprocess.CompletedProcess[str]:
@@ -49,16 +47,8 @@ def test_sandbox_prints_a_warning(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not CDK.exists(), reason="run `make setup` for the pinned CDK CLI")
 def test_cdk_cli_synthesizes_one_tier_and_rejects_a_bad_one(tmp_path: Path) -> None:
-    env = {**os.environ, "PATH": f"{CDK.parent}{os.pathsep}{os.environ['PATH']}"}
     out = tmp_path / "cdk.out"
-    good = subprocess.run(
-        [str(CDK), "synth", "--quiet", "--context", "tier=pilot-light", "--output", str(out)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    good = run_cdk_cli("synth", "--quiet", "--context", "tier=pilot-light", "--output", str(out))
     assert good.returncode == 0, good.stderr
     assert sorted(p.name for p in out.glob("*.template.json")) == [
         "drtiers-pilot-light-edge.template.json",
@@ -68,14 +58,7 @@ def test_cdk_cli_synthesizes_one_tier_and_rejects_a_bad_one(tmp_path: Path) -> N
     ]
     assert "Node 20 is end-of-life" not in good.stderr + good.stdout
     shutil.rmtree(out)
-    bad = subprocess.run(
-        [str(CDK), "synth", "--context", "recovery_region=us-east-1", "--output", str(out)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    bad = run_cdk_cli("synth", "--context", "recovery_region=us-east-1", "--output", str(out))
     assert bad.returncode != 0
     assert (
         "drtiers: error: context key 'recovery_region': 'us-east-1' is the primary region too"

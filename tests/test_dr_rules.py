@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
@@ -18,9 +16,8 @@ from drtiers.assess.assembly import read_assembly
 from drtiers.checks.dr import RULES, Rule, check_tier
 from drtiers.config import from_context
 from drtiers.stacks.compose import TierStacks, compose
-from tests.conftest import ROOT, Synthesized, context
+from tests.conftest import CDK, ROOT, Synthesized, context, run_cdk_cli
 
-CDK = ROOT / "node_modules" / ".bin" / "cdk"
 RULE = {rule.id: rule for rule in RULES}
 
 
@@ -263,24 +260,15 @@ def test_cdk_synth_of_a_broken_tier_fails_with_the_rule(
         textwrap.dedent(BREAK_APP.format(root=str(ROOT), stack=stack, path=path, action=action))
     )
     out = tmp_path / "out"
-    env = {**os.environ, "PATH": f"{CDK.parent}{os.pathsep}{os.environ['PATH']}"}
-    result = subprocess.run(
-        [
-            str(CDK),
-            "synth",
-            "--quiet",
-            "--app",
-            f"{sys.executable} {app_file}",
-            "--context",
-            f"tier={tier}",
-            "--output",
-            str(out),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    result = run_cdk_cli(
+        "synth",
+        "--quiet",
+        "--app",
+        f"{sys.executable} {app_file}",
+        "--context",
+        f"tier={tier}",
+        "--output",
+        str(out),
     )
     assert result.returncode != 0
     assert message in result.stderr
