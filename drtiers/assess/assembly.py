@@ -45,6 +45,7 @@ class TierAssembly:
 
     tier: str
     stacks: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (role, region)
+    dependencies: dict[str, list[str]] = field(default_factory=dict)  # stack -> stacks first
     resources: list[Resource] = field(default_factory=list)
     # Sandbox mode leaves termination protection off: the one thing every stack shows.
     termination_protected: bool = True
@@ -106,6 +107,10 @@ def read_assembly(directory: Path) -> dict[str, TierAssembly]:
         role = tags.get(ROLE_TAG, "")
         tier = tiers.setdefault(tags[TIER_TAG], TierAssembly(tier=tags[TIER_TAG]))
         tier.stacks[name] = (role, region)
+        tier.dependencies[name] = [
+            d for d in artifact.get("dependencies", []) if d in manifest["artifacts"]
+            and manifest["artifacts"][d].get("type") == "aws:cloudformation:stack"
+        ]
         tier.termination_protected &= bool(props.get("terminationProtection", False))
         template = json.loads((directory / props["templateFile"]).read_text())
         for logical_id, resource in template.get("Resources", {}).items():

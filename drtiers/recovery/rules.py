@@ -1,0 +1,177 @@
+"""The AWS behaviours the recovery simulator relies on: one small function each, with the AWS page
+it was read from and when. Each is tested on its own (tests/test_recovery_rules.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+READ = "2026-11-28"
+
+
+@dataclass(frozen=True)
+class Source:
+    url: str
+    read: str = READ
+
+
+PROXY_GDB = Source("https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-proxy-gdb.html")
+PROXY_ENDPOINTS = Source(
+    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-proxy-endpoints.html"
+)
+PROXY_IAM = Source(
+    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy-iam-migration.html"
+)
+WRITE_FORWARDING = Source(
+    "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBCluster.html"
+    " (EnableGlobalWriteForwarding)"
+)
+GA_ENDPOINT_GROUPS = Source(
+    "https://docs.aws.amazon.com/global-accelerator/latest/dg/about-endpoint-groups.html"
+)
+GA_API_REGION = Source(
+    "https://docs.aws.amazon.com/global-accelerator/latest/dg/preserve-client-ip-address.regions.html"
+)
+GET_STACK_OUTPUT = Source(
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/"
+    "intrinsic-function-reference-getstackoutput.html"
+)
+ROUTE53_CHOOSES = Source(
+    "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/"
+    "dns-failover-complex-configs.html"
+)
+ROUTE53_CONTROL_PLANE = Source(
+    "https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/global-services.html"
+)
+REPLICA_PROMOTE = Source(
+    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Promote.html"
+)
+AURORA_DR = Source(
+    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/"
+    "aurora-global-database-disaster-recovery.html"
+)
+AURORA_ROLE_METRICS = Source(
+    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/creating_alarms.html"
+)
+RDS_METRICS = Source(
+    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-metrics.html"
+)
+SCALING_MIN = Source(
+    "https://docs.aws.amazon.com/autoscaling/application/userguide/"
+    "application-auto-scaling-target-tracking.html"
+)
+CDK_DEPLOY = Source("https://docs.aws.amazon.com/cdk/v2/guide/ref-cli-cmd-deploy.html")
+
+# The Global Accelerator API (create, update, dial changes) is served from us-west-2 only.
+ACCELERATOR_API_REGION = "us-west-2"
+# Route 53's control plane (record and health-check changes) is served from us-east-1.
+ROUTE53_CONTROL_REGION = "us-east-1"
+
+
+# --- databases and RDS Proxy ------------------------------------------------------------------
+
+
+def proxy_read_write_serves(has_writer: bool) -> bool:
+    """A proxy's read/write endpoint sends every request to the cluster's writer; on a secondary
+    cluster (no writer) it fails: "The target group doesn't have any associated read/write
+    instances". After a failover, the proxy of the new primary takes writes. (PROXY_GDB)"""
+    return has_writer
+
+
+def proxy_read_only_serves(readers: int, target_is_cluster: bool) -> bool:
+    """A read-only proxy endpoint needs one or more reader instances in an Aurora cluster;
+    with none, or with an RDS instance as target, requests fail. (PROXY_ENDPOINTS)"""
+    return target_is_cluster and readers > 0
+
+
+def forwards_writes(is_secondary: bool, write_forwarding: bool, readers: int) -> bool:
+    """Write forwarding applies while a cluster is a secondary of a global database (set on a
+    primary it does nothing until the primary is demoted); it runs on reader instances, so
+    writes sent to a read-only endpoint reach the writer in the other region. (WRITE_FORWARDING)"""
+    return is_secondary and write_forwarding and readers > 0
+
+
+def proxy_authenticates(
+    end_to_end_iam: bool, user: str, proxy_role_users: Iterable[str], secret_users: Iterable[str]
+) -> bool:
+    """How the proxy logs in to the database as the client's user: with end-to-end IAM
+    authentication (DefaultAuthScheme IAM_AUTH) its role needs rds-db:connect for that user;
+    otherwise it needs a Secrets Manager secret for that user. (PROXY_IAM)"""
+    if end_to_end_iam:
+        return user in set(proxy_role_users)
+    return user in set(secret_users)
+
+
+def promoted_replica_is_standalone() -> bool:
+    """Promoting a cross-region read replica makes it a standalone writable instance; its old
+    source, if it comes back, is a second, diverged writer. Nothing joins them again.
+    (REPLICA_PROMOTE)"""
+    return True
+
+
+def old_aurora_primary_rejoins_as_secondary() -> bool:
+    """After a global database failover, the old primary cluster, once its region recovers,
+    is brought back into the global database as a secondary (read-only) cluster; it becomes the
+    writer again only by a switchover. (AURORA_DR)"""
+    return True
+
+
+def writer_role_metric_emitted(cluster_has_writer: bool) -> bool:
+    """Aurora publishes cluster metrics per role (WRITER / READER): a cluster with no writer
+    instance, such as a global secondary, emits no WRITER-role data. (AURORA_ROLE_METRICS)"""
+    return cluster_has_writer
+
+
+def replica_lag_emitted(is_replica: bool) -> bool:
+    """RDS emits ReplicaLag for read replicas only; a promoted instance stops emitting it.
+    (RDS_METRICS)"""
+    return is_replica
+
+
+# --- traffic ----------------------------------------------------------------------------------
+
+
+def route53_failover_answer(primary_healthy: bool, secondary_healthy: bool) -> str:
+    """Failover records: the primary while it is healthy, else the secondary while it is
+    healthy; when both are unhealthy Route 53 answers with the primary. (ROUTE53_CHOOSES)"""
+    if primary_healthy:
+        return "PRIMARY"
+    return "SECONDARY" if secondary_healthy else "PRIMARY"
+
+
+def accelerator_group_healthy(load_balancer_has_healthy_targets: bool) -> bool:
+    """For load-balancer endpoints the accelerator follows the load balancer's target-group
+    health checks; the endpoint group's own interval and threshold apply only to EC2 and
+    Elastic IP endpoints. (GA_ENDPOINT_GROUPS)"""
+    return load_balancer_has_healthy_targets
+
+
+def accelerator_routes(groups: Mapping[str, tuple[int, bool]]) -> set[str]:
+    """Regions that get new connections: healthy groups with a dial above 0; with no healthy
+    group, the accelerator sends traffic to all of them (fail open). (GA_ENDPOINT_GROUPS)"""
+    dialled = {region for region, (dial, _) in groups.items() if dial > 0}
+    healthy = {region for region in dialled if groups[region][1]}
+    return healthy or dialled
+
+
+# --- control planes and deployments -----------------------------------------------------------
+
+
+def stack_update_needs(
+    stack_region: str, output_producer_regions: Iterable[str], exclusively: bool,
+    dependency_regions: Iterable[str],
+) -> set[str]:
+    """Regions a stack update cannot do without: the stack's own; every region whose stack
+    outputs it reads with Fn::GetStackOutput, resolved at every create and update
+    (GET_STACK_OUTPUT); and, unless `cdk deploy --exclusively`, the regions of the stacks it
+    depends on, which `cdk deploy` deploys first (CDK_DEPLOY)."""
+    needed = {stack_region, *output_producer_regions}
+    if not exclusively:
+        needed |= set(dependency_regions)
+    return needed
+
+
+def scaling_floor(min_capacity: int) -> int:
+    """Target tracking scales in as far as the scalable target's minimum, never below it: a
+    desired count above the minimum does not stay. (SCALING_MIN)"""
+    return min_capacity

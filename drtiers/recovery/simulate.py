@@ -1,0 +1,490 @@
+"""Region loss and failback, executed on a model of the deployed tier.
+
+The primary region P is removed (its resources, APIs, stacks and outputs, and the control planes
+that live there), the tier's failover steps run one by one in the order of their timeline, and
+after each step and at the end the invariants are checked:
+
+- I1 every task in R can read and write every data store through what its task definition and
+  role give it;
+- I2 no step needs anything in the lost region (resource, API, control plane, a stack update that
+  reads a P output or deploys a stack that depends on P);
+- I3 R reaches full capacity and nothing can scale it below that during the event;
+- I4 traffic moves to R only once R can serve it;
+- I5 failback: traffic does not return to P by itself; P's tasks take traffic only while they can
+  write to the one writer, and at no step do two writers take writes;
+- I6 the simulated recovery time equals the estimate's RTO.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from drtiers.assess.assembly import TierAssembly
+from drtiers.assess.facts import Figure
+from drtiers.recovery import rules
+from drtiers.recovery import steps as s
+from drtiers.recovery.world import Service, World, read_world
+
+INVARIANTS = {
+    "I1": "every task in R can read and write every data store",
+    "I2": "no step needs anything in the lost region",
+    "I3": "R reaches full capacity and cannot be scaled below it",
+    "I4": "traffic moves to R only once R can serve it",
+    "I5": "failback is deliberate: P takes traffic only as the one writer's region",
+    "I6": "the simulated recovery time equals the estimate's RTO",
+}
+FIXES = {
+    "I1": "give R's tasks an endpoint that takes writes after promotion, credentials the proxy "
+    "can log in with, and grants for the store in R",
+    "I2": "keep the step off the lost region: fixed names instead of Fn::GetStackOutput of a P "
+    "stack, `cdk deploy --exclusively`, APIs served from R",
+    "I3": "raise R's desired count and its scaling minimum to full capacity",
+    "I4": "make R's entry record healthy only once R's database takes writes",
+    "I5": "gate P's record (or dial) on the recovery database no longer being the writer",
+    "I6": "derive the estimate from the same step list, and let every step it counts matter",
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    invariant: str
+    step: str
+    resource: str
+    detail: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.invariant} ({INVARIANTS[self.invariant]}) broken at step '{self.step}' on "
+            f"{self.resource}: {self.detail}. Fix: {FIXES[self.invariant]}"
+        )
+
+
+@dataclass(frozen=True)
+class Event:
+    step: str
+    start: float
+    end: float
+    changed: str
+    traffic: tuple[str, ...]
+
+
+@dataclass
+class Simulation:
+    tier: str
+    event: str  # region-loss | failback
+    primary: str
+    recovery: str
+    timeline: list[Event] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)
+    recovered_at: float | None = None
+    estimate_rto: float | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.violations
+
+    def verdicts(self) -> dict[str, str]:
+        checked = INVARIANTS if self.event == "region-loss" else {"I2": "", "I5": ""}
+        broken = {v.invariant for v in self.violations}
+        return {i: ("fail" if i in broken else "pass") for i in checked}
+
+
+# --- what the world gives -----------------------------------------------------------------------
+
+
+def alarm_firing(w: World, name: str) -> bool | None:
+    """True in ALARM, False OK, None without data (its region is down or it is unknown)."""
+    alarm = w.alarms.get(name)
+    if alarm is None or alarm.region not in w.up:
+        return None
+    database = w.databases.get(alarm.database or "")
+    live = database is not None and database.region in w.up and database.role != "retired"
+    if alarm.signal == "writer-role":
+        present = live and rules.writer_role_metric_emitted(database.role == "writer")  # type: ignore[union-attr]
+    elif alarm.signal == "replica-lag":
+        present = live and rules.replica_lag_emitted(database.role == "replica")  # type: ignore[union-attr]
+    else:
+        return False
+    return alarm.breaching_when_present if present else alarm.missing_breaching
+
+
+def _tasks(w: World, region: str | None) -> int:
+    service = w.service_in(region) if region else None
+    return service.desired if service is not None and region in w.up else 0
+
+
+def targets_healthy(w: World, region: str | None) -> bool:
+    """A load balancer with healthy targets (seen as before while its loss is not detected)."""
+    if region in w.stale_http:
+        return True
+    return _tasks(w, region) > 0
+
+
+def check_healthy(w: World, key: str, alarms: Mapping[str, bool | None]) -> bool:
+    check = w.health_checks[key]
+    if check.kind == "HTTP":
+        healthy = targets_healthy(w, check.region)
+    elif check.kind == "CLOUDWATCH_METRIC":
+        healthy = alarms.get(check.alarm or "") is not True  # no data counts as healthy
+    else:
+        healthy = sum(check_healthy(w, c, alarms) for c in check.children) >= check.threshold
+    return healthy != check.inverted
+
+
+def traffic(w: World, alarms: Mapping[str, bool | None]) -> set[str]:
+    """The regions that Route 53 or the accelerator sends clients to now."""
+    if w.groups:
+        return rules.accelerator_routes(
+            {
+                region: (dial, rules.accelerator_group_healthy(targets_healthy(w, region)))
+                for region, dial in w.groups.items()
+            }
+        )
+    failover = {r.failover: r for r in w.records if r.failover in ("PRIMARY", "SECONDARY")}
+    if failover:
+
+        def healthy(failover_kind: str) -> bool:
+            record = failover.get(failover_kind)
+            if record is None:
+                return False
+            if record.health_check and not check_healthy(w, record.health_check, alarms):
+                return False
+            return not record.evaluate_target_health or targets_healthy(w, record.region)
+
+        answer = rules.route53_failover_answer(healthy("PRIMARY"), healthy("SECONDARY"))
+        region = failover[answer].region
+        return {region} if region else set()
+    return {r.region for r in w.records if r.region}
+
+
+def problems(w: World, service: Service) -> list[str]:
+    """Why the tasks of ``service`` cannot read and write every store (empty: they can)."""
+    found = []
+    if service.region not in w.up:
+        return [f"{service.region} is down"]
+    if service.desired == 0:
+        found.append("no task runs")
+    if w.databases:
+        can_read, can_write, why = _relational(w, service)
+        if not can_read:
+            found.append("cannot read the database: " + "; ".join(why))
+        elif not can_write:
+            found.append("cannot write the database: " + "; ".join(why))
+    if w.table_regions:
+        if service.region not in w.table_regions:
+            found.append(f"no table replica in {service.region}")
+        elif service.region not in service.table_regions:
+            found.append(f"the task role grants no access to the table in {service.region}")
+    if w.queues and service.queue is None:
+        found.append("no queue in its settings")
+    elif service.queue is not None and not service.queue_granted:
+        found.append("the task role grants no access to its queue")
+    return found
+
+
+def _relational(w: World, service: Service) -> tuple[bool, bool, list[str]]:
+    read = write = False
+    why = []
+    if not service.endpoints:
+        return False, False, ["no database endpoint in its settings"]
+    for kind, key in service.endpoints:
+        if kind == "instance":
+            database = w.databases[key]
+            if key not in service.connect:
+                why.append(f"no rds-db:connect to {key} as {service.user}")
+                continue
+            if database.region not in w.up or database.role == "retired":
+                why.append(f"{key} is gone")
+                continue
+            read = True
+            if database.role == "writer":
+                write = True
+            else:
+                why.append(f"{key} is a read replica")
+            continue
+        proxy = w.proxies[key]
+        # Credentials and roles are judged separately, so every reason is reported.
+        authorised = key in service.connect and rules.proxy_authenticates(
+            proxy.end_to_end_iam, service.user or "", proxy.role_users, proxy.secret_users
+        )
+        if key not in service.connect:
+            why.append(f"no rds-db:connect to proxy {key} as {service.user}")
+        elif not authorised:
+            why.append(f"proxy {key} has no credentials for user {service.user}")
+        database = w.databases.get(proxy.target)
+        if database is None or database.region not in w.up or database.role == "retired":
+            why.append(f"the database behind {key} is gone")
+            continue
+        if kind == "proxy-rw":
+            serves = rules.proxy_read_write_serves(database.role == "writer")
+            if not serves:
+                why.append(f"{key}'s read/write endpoint: its cluster has no writer")
+            read, write = read or (serves and authorised), write or (serves and authorised)
+            continue
+        if not rules.proxy_read_only_serves(database.readers, database.cluster):
+            why.append(f"{key}'s read-only endpoint: its database has no reader")
+            continue
+        read = read or authorised
+        if rules.forwards_writes(
+            database.role == "secondary", database.write_forwarding, database.readers
+        ):
+            write = write or authorised
+        else:
+            why.append(f"{key}'s read-only endpoint does not take writes")
+    return read, write, why
+
+
+def writers_in_use(w: World) -> list[str]:
+    """Databases that take writes from running tasks."""
+    used = set()
+    for service in w.services.values():
+        if service.region not in w.up or service.desired == 0:
+            continue
+        for kind, key in service.endpoints:
+            target = w.proxies[key].target if kind != "instance" else key
+            database = w.databases.get(target)
+            if database and database.role == "writer" and database.region in w.up:
+                used.add(target)
+    return sorted(used)
+
+
+# --- executing steps ----------------------------------------------------------------------------
+
+
+def _needs(w: World, step: s.Step) -> set[str]:
+    needed = {step.api_region} if step.api_region else set()
+    for name in step.stack_update:
+        stack = w.stacks[name]
+        needed |= rules.stack_update_needs(
+            stack.region,
+            stack.output_regions,
+            exclusively=True,
+            dependency_regions=(w.stacks[d].region for d in stack.dependencies),
+        )
+    return needed
+
+
+def _apply(w: World, standby: World, step: s.Step, alarms: dict[str, bool | None]) -> str:
+    """Change the world as the step does; returns what changed, in words."""
+    effect, target = step.effect, step.target
+    if effect == s.OBSERVE_LOSS:
+        w.stale_http.discard(target)
+        return f"health checks see {target} down"
+    if effect == s.SETTLE_ALARMS:
+        alarms.update({name: alarm_firing(w, name) for name in w.alarms})
+        firing = sorted(name for name, state in alarms.items() if state)
+        return "alarms in ALARM: " + (", ".join(firing) or "none")
+    if effect == s.PROMOTE:
+        w.databases[target].role = "writer"
+        if w.databases[target].cluster:
+            w.databases[target].readers = max(w.databases[target].readers - 1, 0)
+        return f"{target} is the writer"
+    if effect == s.PROMOTE_SECRET:
+        w.promoted_secrets.add(target)
+        return f"the admin secret is writable in {target}"
+    if effect in (s.RECOVERY_FULL, s.RECOVERY_STANDBY):
+        service = w.service_in(target)
+        if service is None:
+            return "no service"
+        if effect == s.RECOVERY_FULL:
+            service.desired = service.minimum = max(service.maximum and w.full, w.full)
+        else:
+            original = standby.service_in(target)
+            assert original is not None
+            service.desired, service.minimum = original.desired, original.minimum
+        return f"{target}: {service.desired} tasks, minimum {service.minimum}"
+    if effect == s.SCALE:
+        region, count = target.split("=")
+        service = w.service_in(region)
+        if service is not None:
+            service.desired = int(count)
+            service.minimum = min(service.minimum, int(count))
+        return f"{region}: {count} tasks"
+    if effect == s.DIAL:
+        region, dial = target.split("=")
+        w.groups[region] = int(dial)
+        return f"{region} endpoint group dial {dial} %"
+    if effect == s.SWITCHOVER:
+        for database in w.databases.values():
+            if database.cluster:
+                to_writer = database.region == w.primary
+                if to_writer and database.role != "writer":
+                    database.role, database.readers = "writer", max(database.readers - 1, 0)
+                elif not to_writer and database.role == "writer":
+                    database.role, database.readers = "secondary", database.readers + 1
+        return f"the writer is in {w.primary} again"
+    if effect == s.REPLICATE_BACK:
+        stale = w.database_in(w.primary)
+        if stale is not None:
+            stale.role = "replica"  # renamed away; its identifier now names the new replica
+        return f"{w.primary} holds a replica of the recovery region's writer"
+    if effect == s.PROMOTE_BACK:
+        database = w.database_in(w.primary)
+        if database is not None:
+            database.role = "writer"
+        return f"{w.primary}'s replica is promoted: the writer is in {w.primary} again"
+    if effect == s.REPROTECT:
+        database = w.database_in(w.recovery)
+        if database is not None:
+            database.role = "replica"
+        return f"{w.recovery} holds a fresh replica of {w.primary}"
+    if effect == s.CLIENTS_FOLLOW:
+        w.clients_follow = True
+        return "clients follow the new answer"
+    return ""
+
+
+def _recovered(w: World, alarms: Mapping[str, bool | None]) -> bool:
+    service = w.service_in(w.recovery)
+    return (
+        service is not None
+        and traffic(w, alarms) == {w.recovery}
+        and (w.clients_follow or not any(r.failover != "SIMPLE" for r in w.records))
+        and not problems(w, service)
+        and service.desired >= w.full
+        and rules.scaling_floor(service.minimum) >= w.full
+    )
+
+
+def _region_lost(standby: World) -> World:
+    w = copy.deepcopy(standby)
+    w.up.discard(standby.primary)
+    w.stale_http = {standby.primary}
+    return w
+
+
+def simulate_region_loss(
+    world: World, figures: Mapping[str, Figure]
+) -> tuple[Simulation, World, dict[str, bool | None]]:
+    """Lose P, run the failover steps, check I1-I6. Returns the world as failover left it."""
+    steps = s.failover_steps(world, figures)
+    result = Simulation(world.tier, "region-loss", world.primary, world.recovery)
+    result.estimate_rto = s.recovery_seconds(steps)
+    w = _region_lost(world)
+    alarms = {name: alarm_firing(world, name) for name in world.alarms}
+    broken_i4 = False
+    for timed in s.schedule(steps):
+        step = timed.step
+        lost = _needs(w, step) - w.up
+        if lost:
+            result.violations.append(
+                Violation(
+                    "I2",
+                    step.name,
+                    ", ".join(step.stack_update) or step.command.split(" --")[0],
+                    f"needs {', '.join(sorted(lost))}, which is lost",
+                )
+            )
+            changed = "could not run"
+        else:
+            changed = _apply(w, world, step, alarms)
+        routed = traffic(w, alarms)
+        result.timeline.append(Event(step.name, timed.start, timed.end, changed, tuple(sorted(routed))))
+        service = w.service_in(w.recovery)
+        if w.recovery in routed and service is not None and not broken_i4:
+            why = problems(w, service)
+            if why:
+                broken_i4 = True
+                result.violations.append(
+                    Violation("I4", step.name, service.key, "traffic reaches R while " + "; ".join(why))
+                )
+        if result.recovered_at is None and _recovered(w, alarms):
+            result.recovered_at = timed.end
+    service = w.service_in(w.recovery)
+    last = result.timeline[-1].step if result.timeline else "-"
+    if service is None:
+        result.violations.append(Violation("I1", last, w.recovery, "no task runs in R"))
+    else:
+        for why in problems(w, service):
+            result.violations.append(Violation("I1", last, service.key, why))
+        if service.desired < w.full or rules.scaling_floor(service.minimum) < w.full:
+            result.violations.append(
+                Violation(
+                    "I3",
+                    last,
+                    service.key,
+                    f"{service.desired} tasks, scaling minimum {service.minimum}; full capacity "
+                    f"is {w.full}",
+                )
+            )
+    if result.recovered_at != result.estimate_rto:
+        result.violations.append(
+            Violation(
+                "I6",
+                last,
+                w.tier,
+                f"recovered at {result.recovered_at if result.recovered_at is not None else 'never'}"
+                f" s in the simulation, estimated {result.estimate_rto:g} s",
+            )
+        )
+    return result, w, alarms
+
+
+def _primary_returns(w: World, standby: World) -> None:
+    """P is back as it was left: its tasks restart, its old database returns (an Aurora primary
+    rejoins as a secondary; an RDS instance comes back writable)."""
+    w.up.add(w.primary)
+    w.stale_http.clear()
+    for key, database in w.databases.items():
+        if database.region == w.primary:
+            if database.cluster and rules.old_aurora_primary_rejoins_as_secondary():
+                database.role = "secondary"
+                database.readers = standby.databases[key].readers + 1
+            elif database.role == "writer" and rules.promoted_replica_is_standalone():
+                database.role = "writer"
+
+
+def simulate_failback(
+    world: World, figures: Mapping[str, Figure], after: World, alarms: dict[str, bool | None]
+) -> Simulation:
+    """P returns after a failover; run the failback steps and check I2 and I5."""
+    result = Simulation(world.tier, "failback", world.primary, world.recovery)
+    w = copy.deepcopy(after)
+    _primary_returns(w, world)
+    alarms.update({name: alarm_firing(w, name) for name in w.alarms})
+    routed = traffic(w, alarms)
+    result.timeline.append(Event("primary-returns", 0, 0, f"{w.primary} is back", tuple(sorted(routed))))
+    if w.primary in routed and _tasks(w, w.primary) > 0:
+        result.violations.append(
+            Violation("I5", "primary-returns", w.primary, "traffic returns to P by itself")
+        )
+    for timed in s.schedule(s.failback_steps(world, figures)):
+        step = timed.step
+        lost = _needs(w, step) - w.up
+        changed = "could not run" if lost else _apply(w, world, step, alarms)
+        if lost:
+            result.violations.append(
+                Violation("I2", step.name, step.command, f"needs {', '.join(sorted(lost))}")
+            )
+        routed = traffic(w, alarms)
+        result.timeline.append(Event(step.name, timed.start, timed.end, changed, tuple(sorted(routed))))
+        writers = writers_in_use(w)
+        if len(writers) > 1:
+            result.violations.append(
+                Violation("I5", step.name, ", ".join(writers), "two writers take writes")
+            )
+        service = w.service_in(w.primary)
+        if service is not None and w.primary in routed and service.desired > 0:
+            _, can_write, why = _relational(w, service)
+            if w.databases and not can_write:
+                result.violations.append(
+                    Violation(
+                        "I5", step.name, service.key, "P takes traffic but " + "; ".join(why)
+                    )
+                )
+    if traffic(w, alarms) != {w.primary} and not w.groups:
+        result.violations.append(
+            Violation("I5", "end", w.tier, f"traffic ends at {sorted(traffic(w, alarms))}, not P")
+        )
+    return result
+
+
+def simulate(
+    tier: TierAssembly, figures: Mapping[str, Figure]
+) -> tuple[Simulation, Simulation]:
+    """Region loss, then failback, for one synthesized tier."""
+    world = read_world(tier)
+    loss, after, alarms = simulate_region_loss(world, figures)
+    return loss, simulate_failback(world, figures, after, alarms)

@@ -1,0 +1,466 @@
+"""A model of a deployed tier, read from its synthesized assembly: which database each task
+reaches, through which proxy endpoint and with which credentials, what its role grants, how many
+tasks run and how far they may scale, where traffic goes and why, and which region every stack,
+alarm and API lives in. The simulator (drtiers.recovery.simulate) changes it step by step."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from drtiers.assess.assembly import Resource, TierAssembly
+from drtiers.recovery import rules
+
+
+def refs(value: Any) -> set[str]:
+    """Logical ids a CloudFormation value refers to (Ref, Fn::GetAtt)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str) and not inner.startswith("AWS::"):
+                found.add(inner)
+            elif key == "Fn::GetAtt" and isinstance(inner, list):
+                found.add(str(inner[0]))
+            else:
+                found |= refs(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= refs(inner)
+    return found
+
+
+def output_reads(value: Any, own_region: str) -> Iterator[tuple[str, str]]:
+    """(producer stack, its region) of every Fn::GetStackOutput inside a value."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Fn::GetStackOutput" and isinstance(inner, dict):
+                yield str(inner["StackName"]), str(inner.get("Region", own_region))
+            else:
+                yield from output_reads(inner, own_region)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from output_reads(inner, own_region)
+
+
+def _statements(tier: TierAssembly, stack: str, role_id: str) -> list[dict[str, Any]]:
+    """Every statement of the inline and attached policies of one role."""
+    statements: list[dict[str, Any]] = []
+    role = tier.by_id(stack, role_id)
+    if role is not None:
+        for policy in role.prop("Policies", default=[]):
+            statements += policy.get("PolicyDocument", {}).get("Statement", [])
+    for policy in tier.of_type("AWS::IAM::Policy"):
+        if policy.stack == stack and any(role_id in refs(r) for r in policy.prop("Roles") or []):
+            statements += policy.prop("PolicyDocument", "Statement", default=[])
+    return statements
+
+
+def _actions(statement: dict[str, Any]) -> set[str]:
+    actions = statement.get("Action", [])
+    return {actions} if isinstance(actions, str) else set(actions)
+
+
+def _connect_grants(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(logical id of the proxy or database, database user) of every rds-db:connect grant."""
+    grants = set()
+    for statement in statements:
+        if "rds-db:connect" not in _actions(statement):
+            continue
+        resources = statement.get("Resource", [])
+        for resource in resources if isinstance(resources, list) else [resources]:
+            text = json.dumps(resource)
+            user = re.search(r'/([A-Za-z0-9_]+)"\]\]', text)
+            for target in refs(resource):
+                grants.add((target, user[1] if user else "*"))
+    return grants
+
+
+@dataclass
+class Database:
+    key: str
+    region: str
+    cluster: bool
+    role: str  # writer | replica | secondary | retired
+    readers: int = 0
+    write_forwarding: bool = False
+
+
+@dataclass
+class Proxy:
+    key: str
+    region: str
+    target: str  # database key
+    end_to_end_iam: bool
+    secret_users: set[str]
+    role_users: set[str]  # users the proxy's role may rds-db:connect as
+
+
+@dataclass
+class Service:
+    key: str
+    stack: str
+    region: str
+    desired: int
+    minimum: int
+    maximum: int
+    endpoints: list[tuple[str, str]]  # (proxy-rw | proxy-ro | instance, proxy or database key)
+    user: str | None
+    connect: set[str]  # keys of proxies or databases the task role may connect to as user
+    table_regions: set[str]
+    queue: str | None
+    queue_granted: bool
+    health_interval_seconds: int = 30
+    unhealthy_threshold: int = 3
+
+
+@dataclass
+class Alarm:
+    name: str
+    region: str
+    signal: str  # writer-role | replica-lag | other
+    database: str | None
+    missing_breaching: bool
+    seconds: int  # period x evaluation periods
+    breaching_when_present: bool
+
+
+@dataclass
+class HealthCheck:
+    key: str
+    kind: str  # HTTP | CLOUDWATCH_METRIC | CALCULATED
+    region: str | None = None  # HTTP: the region of the load balancer it probes
+    alarm: str | None = None
+    children: list[str] = field(default_factory=list)
+    threshold: int = 1
+    inverted: bool = False
+    seconds: int = 90  # interval x failure threshold
+
+
+@dataclass
+class Record:
+    failover: str  # PRIMARY | SECONDARY | SIMPLE
+    region: str | None  # region of the load balancer it points at (None: the accelerator)
+    health_check: str | None
+    evaluate_target_health: bool
+
+
+@dataclass
+class Stack:
+    name: str
+    region: str
+    role: str
+    output_regions: set[str]  # regions of the stacks whose outputs it reads
+    dependencies: list[str]
+
+
+@dataclass
+class World:
+    tier: str
+    primary: str
+    recovery: str
+    up: set[str]
+    databases: dict[str, Database]
+    proxies: dict[str, Proxy]
+    services: dict[str, Service]
+    table_regions: set[str]
+    queues: dict[str, str]  # key -> region
+    alarms: dict[str, Alarm]
+    health_checks: dict[str, HealthCheck]
+    records: list[Record]
+    groups: dict[str, int]  # accelerator endpoint group region -> traffic dial
+    stacks: dict[str, Stack]
+    secret_replicas: set[str]  # regions holding a read-only replica of the admin secret
+    promoted_secrets: set[str] = field(default_factory=set)
+    stale_http: set[str] = field(default_factory=set)  # health not yet seen down
+    clients_follow: bool = False  # resolvers have dropped the answer cached before the change
+
+    # --- queries --------------------------------------------------------------------------
+    def service_in(self, region: str) -> Service | None:
+        return next((s for s in self.services.values() if s.region == region), None)
+
+    def database_in(self, region: str) -> Database | None:
+        return next(
+            (d for d in self.databases.values() if d.region == region and d.role != "retired"),
+            None,
+        )
+
+    @property
+    def full(self) -> int:
+        service = self.service_in(self.primary)
+        return service.desired if service else 0
+
+
+def _secret_users(tier: TierAssembly) -> set[str]:
+    users = set()
+    for secret in tier.of_type("AWS::SecretsManager::Secret"):
+        template = secret.prop("GenerateSecretString", "SecretStringTemplate")
+        if isinstance(template, str) and "username" in template:
+            users.add(json.loads(template)["username"])
+    return users
+
+
+def _databases(tier: TierAssembly) -> dict[str, Database]:
+    databases: dict[str, Database] = {}
+    members: dict[str, int] = {}
+    for instance in tier.of_type("AWS::RDS::DBInstance"):
+        cluster = refs(instance.prop("DBClusterIdentifier"))
+        if cluster:
+            key = f"{instance.stack}/{next(iter(cluster))}"
+            members[key] = members.get(key, 0) + 1
+            continue
+        role = "replica" if instance.prop("SourceDBInstanceIdentifier") else "writer"
+        databases[_key(instance)] = Database(_key(instance), instance.region, False, role)
+    for cluster in tier.of_type("AWS::RDS::DBCluster"):
+        secondary = bool(cluster.prop("GlobalClusterIdentifier")) and not cluster.prop(
+            "MasterUsername"
+        )
+        count = members.get(_key(cluster), 0)
+        databases[_key(cluster)] = Database(
+            _key(cluster),
+            cluster.region,
+            True,
+            "secondary" if secondary else "writer",
+            readers=count if secondary else max(count - 1, 0),
+            write_forwarding=cluster.prop("EnableGlobalWriteForwarding") is True,
+        )
+    return databases
+
+
+def _key(resource: Resource) -> str:
+    return f"{resource.stack}/{resource.logical_id}"
+
+
+def _proxies(tier: TierAssembly, admin_users: set[str]) -> dict[str, Proxy]:
+    proxies = {}
+    for proxy in tier.of_type("AWS::RDS::DBProxy"):
+        group = next(
+            (
+                g
+                for g in tier.of_type("AWS::RDS::DBProxyTargetGroup")
+                if g.stack == proxy.stack and proxy.logical_id in refs(g.prop("DBProxyName"))
+            ),
+            None,
+        )
+        targets = refs(group.properties) - {proxy.logical_id} if group else set()
+        role_id = next(iter(refs(proxy.prop("RoleArn"))), "")
+        grants = _connect_grants(_statements(tier, proxy.stack, role_id))
+        auth = proxy.prop("Auth", default=[])
+        proxies[_key(proxy)] = Proxy(
+            key=_key(proxy),
+            region=proxy.region,
+            target=f"{proxy.stack}/{next(iter(targets), '')}",
+            end_to_end_iam=proxy.prop("DefaultAuthScheme") == "IAM_AUTH",
+            secret_users=admin_users if any(a.get("SecretArn") for a in auth) else set(),
+            role_users={user for target, user in grants if target in targets},
+        )
+    return proxies
+
+
+def _services(tier: TierAssembly) -> dict[str, Service]:
+    services = {}
+    for service in tier.of_type("AWS::ECS::Service"):
+        stack = service.stack
+        task = tier.by_id(stack, next(iter(refs(service.prop("TaskDefinition")))))
+        assert task is not None
+        environment = {
+            v["Name"]: v["Value"]
+            for c in task.prop("ContainerDefinitions", default=[])
+            for v in c.get("Environment", [])
+        }
+        endpoints = []
+        for name in ("DATABASE_ENDPOINT", "DATABASE_READER_ENDPOINT"):
+            for target in refs(environment.get(name)):
+                resource = tier.by_id(stack, target)
+                if resource is None:
+                    continue
+                if resource.type == "AWS::RDS::DBProxy":
+                    endpoints.append(("proxy-rw", _key(resource)))
+                elif resource.type == "AWS::RDS::DBProxyEndpoint":
+                    proxy = next(iter(refs(resource.prop("DBProxyName"))))
+                    kind = "proxy-ro" if resource.prop("TargetRole") == "READ_ONLY" else "proxy-rw"
+                    endpoints.append((kind, f"{stack}/{proxy}"))
+                elif resource.type == "AWS::RDS::DBInstance":
+                    endpoints.append(("instance", _key(resource)))
+        statements = _statements(tier, stack, next(iter(refs(task.prop("TaskRoleArn"))), ""))
+        user = environment.get("DATABASE_USER")
+        connect = {
+            f"{stack}/{target}"
+            for target, granted in _connect_grants(statements)
+            if granted in (user, "*")
+        }
+        table_regions = set()
+        queue_granted = False
+        queue = next(iter(refs(environment.get("QUEUE_URL"))), None)
+        for statement in statements:
+            actions = _actions(statement)
+            text = json.dumps(statement.get("Resource"))
+            if {"dynamodb:GetItem", "dynamodb:PutItem"} <= actions:
+                table_regions |= set(re.findall(r":dynamodb:([a-z0-9-]+):", text))
+                if refs(statement.get("Resource")):
+                    table_regions.add(service.region)
+            if queue and {"sqs:SendMessage", "sqs:ReceiveMessage"} <= actions:
+                queue_granted |= queue in refs(statement.get("Resource"))
+        scaling = next(
+            (
+                t
+                for t in tier.of_type("AWS::ApplicationAutoScaling::ScalableTarget")
+                if t.stack == stack and service.logical_id in refs(t.prop("ResourceId"))
+            ),
+            None,
+        )
+        desired = int(service.prop("DesiredCount", default=1))
+        group = _target_group(tier, service)
+        services[_key(service)] = Service(
+            key=_key(service),
+            stack=stack,
+            region=service.region,
+            desired=desired,
+            minimum=int(scaling.prop("MinCapacity")) if scaling else desired,
+            maximum=int(scaling.prop("MaxCapacity")) if scaling else desired,
+            endpoints=endpoints,
+            user=str(user) if user is not None else None,
+            connect=connect,
+            table_regions=table_regions,
+            queue=f"{stack}/{queue}" if queue else None,
+            queue_granted=queue_granted,
+            health_interval_seconds=int(group.prop("HealthCheckIntervalSeconds", default=30))
+            if group
+            else 30,
+            unhealthy_threshold=int(group.prop("UnhealthyThresholdCount", default=2))
+            if group
+            else 2,
+        )
+    return services
+
+
+def _target_group(tier: TierAssembly, service: Resource) -> Resource | None:
+    for balancer in service.prop("LoadBalancers", default=[]):
+        for target in refs(balancer.get("TargetGroupArn")):
+            return tier.by_id(service.stack, target)
+    return None
+
+
+def _alarms(tier: TierAssembly) -> dict[str, Alarm]:
+    alarms = {}
+    for alarm in tier.of_type("AWS::CloudWatch::Alarm"):
+        name = alarm.prop("AlarmName")
+        if not isinstance(name, str):
+            continue
+        dimensions = {d["Name"]: d["Value"] for d in alarm.prop("Dimensions", default=[])}
+        metric = alarm.prop("MetricName")
+        signal, database = "other", None
+        if metric == "ReplicaLag" and "DBInstanceIdentifier" in dimensions:
+            signal = "replica-lag"
+            database = f"{alarm.stack}/{next(iter(refs(dimensions['DBInstanceIdentifier'])), '')}"
+        elif dimensions.get("Role") == "WRITER" and "DBClusterIdentifier" in dimensions:
+            signal = "writer-role"
+            database = f"{alarm.stack}/{next(iter(refs(dimensions['DBClusterIdentifier'])), '')}"
+        # The value a present signal reports: a writer's sample count, a replica's lag.
+        value = 1.0 if signal == "writer-role" else 0.0
+        threshold = float(alarm.prop("Threshold", default=0))
+        operator = alarm.prop("ComparisonOperator", default="GreaterThanThreshold")
+        breaching = {
+            "GreaterThanThreshold": value > threshold,
+            "GreaterThanOrEqualToThreshold": value >= threshold,
+            "LessThanThreshold": value < threshold,
+            "LessThanOrEqualToThreshold": value <= threshold,
+        }.get(operator, False)
+        alarms[name] = Alarm(
+            name=name,
+            region=alarm.region,
+            signal=signal,
+            database=database,
+            missing_breaching=alarm.prop("TreatMissingData") == "breaching",
+            seconds=int(alarm.prop("Period", default=60))
+            * int(alarm.prop("EvaluationPeriods", default=1)),
+            breaching_when_present=breaching,
+        )
+    return alarms
+
+
+def _producer_region(tier: TierAssembly, value: Any, own_region: str) -> str | None:
+    for stack, region in output_reads(value, own_region):
+        return tier.stacks.get(stack, ("", region))[1]
+    return None
+
+
+def _entry(tier: TierAssembly) -> tuple[dict[str, HealthCheck], list[Record], dict[str, int]]:
+    checks = {}
+    for check in tier.of_type("AWS::Route53::HealthCheck"):
+        config = check.prop("HealthCheckConfig", default={})
+        alarm = config.get("AlarmIdentifier", {})
+        checks[check.logical_id] = HealthCheck(
+            key=check.logical_id,
+            kind=config.get("Type", "HTTP"),
+            region=_producer_region(tier, config.get("FullyQualifiedDomainName"), check.region),
+            alarm=alarm.get("Name"),
+            children=[next(iter(refs(c))) for c in config.get("ChildHealthChecks", [])],
+            threshold=int(config.get("HealthThreshold", 1)),
+            inverted=config.get("Inverted") is True,
+            seconds=int(config.get("RequestInterval", 30)) * int(config.get("FailureThreshold", 3)),
+        )
+    records = []
+    for record in tier.of_type("AWS::Route53::RecordSet"):
+        alias = record.prop("AliasTarget", default={})
+        records.append(
+            Record(
+                failover=record.prop("Failover", default="SIMPLE"),
+                region=_producer_region(tier, alias.get("DNSName"), record.region),
+                health_check=next(iter(refs(record.prop("HealthCheckId"))), None),
+                evaluate_target_health=alias.get("EvaluateTargetHealth") is True,
+            )
+        )
+    groups = {
+        g.prop("EndpointGroupRegion", default=g.region): int(
+            g.prop("TrafficDialPercentage", default=100)
+        )
+        for g in tier.of_type("AWS::GlobalAccelerator::EndpointGroup")
+    }
+    return checks, records, groups
+
+
+def _stacks(tier: TierAssembly) -> dict[str, Stack]:
+    stacks = {}
+    for name, (role, region) in tier.stacks.items():
+        resources = [r.properties for r in tier.resources if r.stack == name]
+        producers = {
+            tier.stacks.get(stack, ("", producer_region))[1]
+            for stack, producer_region in output_reads(resources, region)
+        }
+        stacks[name] = Stack(name, region, role, producers, tier.dependencies.get(name, []))
+    return stacks
+
+
+def read_world(tier: TierAssembly) -> World:
+    """The deployed tier, everything up and as synthesized."""
+    checks, records, groups = _entry(tier)
+    secret_replicas = {
+        replica["Region"]
+        for secret in tier.of_type("AWS::SecretsManager::Secret")
+        for replica in secret.prop("ReplicaRegions", default=[])
+    }
+    regions = {region for _, region in tier.stacks.values()}
+    return World(
+        tier=tier.tier,
+        primary=tier.primary_region,
+        recovery=tier.recovery_region,
+        up=regions | {rules.ACCELERATOR_API_REGION, rules.ROUTE53_CONTROL_REGION},
+        databases=_databases(tier),
+        proxies=_proxies(tier, _secret_users(tier)),
+        services=_services(tier),
+        table_regions={
+            replica["Region"]
+            for table in tier.of_type("AWS::DynamoDB::GlobalTable")
+            for replica in table.prop("Replicas", default=[])
+        },
+        queues={_key(q): q.region for q in tier.of_type("AWS::SQS::Queue")},
+        alarms=_alarms(tier),
+        health_checks=checks,
+        records=records,
+        groups=groups,
+        stacks=_stacks(tier),
+        secret_replicas=secret_replicas,
+    )
