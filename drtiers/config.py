@@ -103,6 +103,8 @@ class DrConfig:
     reduced_task_count: int
     sandbox: bool
     drills: bool = False
+    # Set while an event lasts: the recovery stack deploys at full capacity (failover step).
+    failed_over: bool = False
     rto_target_seconds: float | None = None
     rpo_target_seconds: float | None = None
     assumptions: Mapping[str, float] = field(default_factory=dict)
@@ -303,6 +305,7 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
         reduced_task_count=reduced,
         sandbox=_boolean(get, "sandbox"),
         drills=_boolean(get, "drills"),
+        failed_over=_boolean(get, "failed_over"),
         rto_target_seconds=_target(get, "rto_target"),
         rpo_target_seconds=_target(get, "rpo_target"),
         assumptions=_assumptions(get),

@@ -13,6 +13,8 @@ from enum import Enum
 # assembly is read back tier by tier (drtiers.assess) and how drills select their targets.
 TIER_TAG = "drtiers:tier"
 ROLE_TAG = "drtiers:role"
+# On the recovery stack while it is deployed failed over (context failed_over=true).
+FAILED_OVER_TAG = "drtiers:failed-over"
 
 
 class Relational(Enum):

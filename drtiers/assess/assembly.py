@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from drtiers.tiers import ROLE_TAG, TIER_TAG
+from drtiers.tiers import FAILED_OVER_TAG, ROLE_TAG, TIER_TAG
 
 
 class AssemblyError(ValueError):
@@ -49,6 +49,7 @@ class TierAssembly:
     resources: list[Resource] = field(default_factory=list)
     # Sandbox mode leaves termination protection off: the one thing every stack shows.
     termination_protected: bool = True
+    failed_over: bool = False  # the recovery stack was synthesized for an event in progress
 
     @property
     def sandbox(self) -> bool:
@@ -112,6 +113,7 @@ def read_assembly(directory: Path) -> dict[str, TierAssembly]:
             and manifest["artifacts"][d].get("type") == "aws:cloudformation:stack"
         ]
         tier.termination_protected &= bool(props.get("terminationProtection", False))
+        tier.failed_over |= tags.get(FAILED_OVER_TAG) == "true"
         template = json.loads((directory / props["templateFile"]).read_text())
         for logical_id, resource in template.get("Resources", {}).items():
             tier.resources.append(

@@ -194,6 +194,8 @@ def recovery_capacity(tier: TierAssembly, spec: TierSpec) -> list[Violation] | N
         return [Violation(None, "no service in the primary or the recovery region")]
     full = int(primary.prop("DesiredCount", default=1))
     count = int(recovery.prop("DesiredCount", default=1))
+    if tier.failed_over:  # deployed during an event: full capacity whatever the tier
+        return [] if count == full else [Violation(recovery, f"{count} tasks failed over")]
     expected = {
         RecoveryCompute.ZERO: (count == 0, "0"),
         RecoveryCompute.REDUCED: (0 < count < full, f"above 0 and below the primary's {full}"),

@@ -16,6 +16,9 @@ DEAD_LETTERS = "DeadLetters"
 DATABASE_CPU = "DatabaseCpu"
 
 
+DATABASE_WRITABLE = "DatabaseWritable"
+
+
 def alarm_name(prefix: str, what: str) -> str:
     return f"{prefix}-{what}"
 
@@ -44,6 +47,7 @@ class Alarms(Construct):
         comparison: cloudwatch.ComparisonOperator = (
             cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
         ),
+        missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
     ) -> cloudwatch.Alarm:
         alarm = cloudwatch.Alarm(
             self,
@@ -54,7 +58,7 @@ class Alarms(Construct):
             threshold=threshold,
             evaluation_periods=evaluation_periods,
             comparison_operator=comparison,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            treat_missing_data=missing,
         )
         alarm.add_alarm_action(actions.SnsAction(self.topic))
         alarm.add_ok_action(actions.SnsAction(self.topic))
@@ -110,6 +114,52 @@ class Alarms(Construct):
             ),
             seconds,
             evaluation_periods=5,
+        )
+
+    def database_writable(
+        self, *, cluster_identifier: str | None = None, instance_identifier: str | None = None
+    ) -> cloudwatch.Alarm:
+        """In ALARM while this region's database takes writes: the signal that keeps traffic off
+        the other region until failback. An Aurora cluster: data from its WRITER role, which a
+        global secondary has none of (positive evidence: an outage of this region leaves it OK).
+        A read replica: its ReplicaLag stops once it is promoted (missing data counts, over
+        three minutes so a late data point is not taken for a promotion).
+        Sources: https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/creating_alarms.html
+        and https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-metrics.html (2026-11-28).
+        """
+        if (cluster_identifier is None) == (instance_identifier is None):
+            raise ValueError(
+                "Alarms.database_writable: give exactly one of cluster_identifier or "
+                "instance_identifier"
+            )
+        if cluster_identifier is not None:
+            return self._add(
+                DATABASE_WRITABLE,
+                "The recovery region's Aurora cluster has a writer (it was promoted)",
+                cloudwatch.Metric(
+                    namespace="AWS/RDS",
+                    metric_name="CPUUtilization",
+                    dimensions_map={"DBClusterIdentifier": cluster_identifier, "Role": "WRITER"},
+                    period=ONE_MINUTE,
+                    statistic="SampleCount",
+                ),
+                1,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            )
+        return self._add(
+            DATABASE_WRITABLE,
+            "The recovery region's read replica stopped replicating (it was promoted)",
+            cloudwatch.Metric(
+                namespace="AWS/RDS",
+                metric_name="ReplicaLag",
+                dimensions_map={"DBInstanceIdentifier": str(instance_identifier)},
+                period=ONE_MINUTE,
+                statistic="Maximum",
+            ),
+            0,
+            evaluation_periods=3,
+            comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            missing=cloudwatch.TreatMissingData.BREACHING,
         )
 
     def global_database_lag(

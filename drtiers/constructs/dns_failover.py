@@ -51,11 +51,26 @@ class AliasRecord(Construct):
         )
 
 
+@dataclass(frozen=True)
+class AlarmRef:
+    """A CloudWatch alarm named across regions (a fixed name, so no stack reference)."""
+
+    region: str
+    name: str
+
+
 class FailoverRecords(Construct):
     """A health check on the primary endpoint, a PRIMARY record that uses it and a SECONDARY
     record that Route 53 answers with while the primary is unhealthy.
 
     Detection takes about ``request_interval_seconds`` x ``failure_threshold``.
+
+    With ``recovery_writable``, failover and failback both follow the database: the PRIMARY is
+    healthy only while its endpoint answers *and* that alarm (the recovery region's database
+    takes writes) is not in ALARM, and the SECONDARY only while it is. So traffic moves to the
+    recovery region once its database is promoted, and returns only after a deliberate
+    switchover back; a returning primary region gets no traffic by itself. All of it is
+    Route 53's data plane reading health checks: nothing to call during the outage.
 
     :param request_interval_seconds: 10 or 30. Default 30 (10 costs extra).
     :param failure_threshold: 1..10. Default 3.
@@ -74,6 +89,7 @@ class FailoverRecords(Construct):
         health_check_path: str = "/",
         request_interval_seconds: int = 30,
         failure_threshold: int = 3,
+        recovery_writable: AlarmRef | None = None,
     ) -> None:
         super().__init__(scope, id_)
         if request_interval_seconds not in (10, 30):
@@ -99,6 +115,42 @@ class FailoverRecords(Construct):
                 failure_threshold=failure_threshold,
             ),
         )
+        primary_check, secondary_check = self.health_check.attr_health_check_id, None
+        if recovery_writable is not None:
+            # Healthy while the alarm is OK; no data (a new deployment) counts as OK.
+            not_promoted = route53.CfnHealthCheck(
+                self,
+                "RecoveryNotWritable",
+                health_check_config=route53.CfnHealthCheck.HealthCheckConfigProperty(
+                    type="CLOUDWATCH_METRIC",
+                    alarm_identifier=route53.CfnHealthCheck.AlarmIdentifierProperty(
+                        region=recovery_writable.region, name=recovery_writable.name
+                    ),
+                    insufficient_data_health_status="Healthy",
+                ),
+            )
+            primary_check = route53.CfnHealthCheck(
+                self,
+                "PrimaryServes",
+                health_check_config=route53.CfnHealthCheck.HealthCheckConfigProperty(
+                    type="CALCULATED",
+                    child_health_checks=[
+                        self.health_check.attr_health_check_id,
+                        not_promoted.attr_health_check_id,
+                    ],
+                    health_threshold=2,
+                ),
+            ).attr_health_check_id
+            secondary_check = route53.CfnHealthCheck(
+                self,
+                "RecoveryWritable",
+                health_check_config=route53.CfnHealthCheck.HealthCheckConfigProperty(
+                    type="CALCULATED",
+                    child_health_checks=[not_promoted.attr_health_check_id],
+                    health_threshold=1,
+                    inverted=True,
+                ),
+            ).attr_health_check_id
         self.primary_record = route53.CfnRecordSet(
             self,
             "Primary",
@@ -107,7 +159,7 @@ class FailoverRecords(Construct):
             type="A",
             set_identifier="primary",
             failover="PRIMARY",
-            health_check_id=self.health_check.attr_health_check_id,
+            health_check_id=primary_check,
             alias_target=_alias(primary),
         )
         self.secondary_record = route53.CfnRecordSet(
@@ -118,5 +170,6 @@ class FailoverRecords(Construct):
             type="A",
             set_identifier="secondary",
             failover="SECONDARY",
+            health_check_id=secondary_check,
             alias_target=_alias(secondary),
         )

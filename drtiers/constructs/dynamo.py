@@ -35,6 +35,8 @@ class GlobalTable(Construct):
     """An on-demand DynamoDB global table keyed ``pk``/``sk``, with point-in-time recovery and
     deletion protection on every replica and a customer-managed key in every region.
 
+    :param table_name: a fixed name, so that the other region's stack can name the table without
+        reading this stack's outputs (it must deploy while this region is lost). Default: generated.
     :param replica_keys: recovery region -> KMS key ARN (or alias ARN) in that region, one per
         replica beyond this stack's region. Default: none (a single-region table).
     :param pitr_days: point-in-time recovery window, 1..35. Default 35.
@@ -47,6 +49,7 @@ class GlobalTable(Construct):
         id_: str,
         *,
         key: kms.IKey,
+        table_name: str | None = None,
         replica_keys: Mapping[str, str] | None = None,
         pitr_days: int = 35,
         deletion_protection: bool = True,
@@ -62,6 +65,7 @@ class GlobalTable(Construct):
         self.table = dynamodb.TableV2(
             self,
             "Table",
+            table_name=table_name,
             partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
             billing=dynamodb.Billing.on_demand(),

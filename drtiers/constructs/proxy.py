@@ -9,34 +9,34 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from aws_cdk import Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rds as rds
 from constructs import Construct
 
-from drtiers.constructs.lint import acknowledge
 from drtiers.constructs.relational import DATABASE_PORT
 
 _PROXY_NAME = re.compile(r"[a-zA-Z](-?[a-zA-Z0-9]){0,55}")
 
 
 class DatabaseProxy(Construct):
-    """An RDS Proxy with TLS required and IAM authentication required, reading the database
-    credentials from Secrets Manager through a role that can read only that secret.
+    """An RDS Proxy with TLS required and end-to-end IAM authentication: clients connect with an
+    IAM token, and the proxy logs in to the database with IAM as the same user, so it holds no
+    password and needs no secret in any region (the recovery region's proxy works with nothing
+    from the primary). Source: https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/
+    rds-proxy-iam-migration.html (read 2026-11-28).
 
     Give exactly one of ``instance_identifiers`` or ``cluster_identifiers``.
 
     :param proxy_name: CloudFormation requires a name: letters, digits and single hyphens.
-
-    :param secret_arn: the credentials secret (in this region: a replica ARN is fine).
-    :param secret_key: the KMS key that encrypts that secret in this region, or the name
-        of its alias (without ``alias/``) when the key lives in another stack.
+    :param database_resource_id: the target's resource id (``DbiResourceId`` of an instance,
+        ``DBClusterResourceId`` of a cluster): IAM names database users by it.
+    :param database_user: the user the proxy may log in as (it must have the rds_iam role).
     :param database_security_group: the database's group; the proxy is let in on its port.
     :param max_connections_percent: of the database's max_connections the proxy may use,
         1..100. Default 100; lower it by the write-forwarding quota where that is on.
-    :param read_only_endpoint: add a READ_ONLY endpoint (for an Aurora secondary cluster, which
-        has no writer until it is promoted).
+    :param read_only_endpoint: add a READ_ONLY endpoint (for an Aurora cluster with readers).
     """
 
     def __init__(
@@ -47,8 +47,8 @@ class DatabaseProxy(Construct):
         proxy_name: str,
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
-        secret_arn: str,
-        secret_key: kms.IKey | str,
+        database_resource_id: str,
+        database_user: str,
         database_security_group: ec2.ISecurityGroup,
         instance_identifiers: Sequence[str] = (),
         cluster_identifiers: Sequence[str] = (),
@@ -83,50 +83,26 @@ class DatabaseProxy(Construct):
         database_security_group.add_ingress_rule(
             self.security_group, ec2.Port.tcp(DATABASE_PORT), "From the RDS Proxy"
         )
-        via_secrets_manager = {"kms:ViaService": f"secretsmanager.{vpc.stack.region}.amazonaws.com"}
-        if isinstance(secret_key, str):
-            # IAM matches a key's ARN, never its alias: name the alias in a condition instead.
-            decrypt = iam.PolicyStatement(
-                actions=["kms:Decrypt"],
-                resources=["*"],
-                conditions={
-                    "StringEquals": via_secrets_manager,
-                    "ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{secret_key}"},
-                },
-            )
-            acknowledge_alias_wildcard = True
-        else:
-            acknowledge_alias_wildcard = False
-            decrypt = iam.PolicyStatement(
-                actions=["kms:Decrypt"],
-                resources=[secret_key.key_arn],
-                conditions={"StringEquals": via_secrets_manager},
-            )
+        stack = Stack.of(self)
         self.role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("rds.amazonaws.com"),
-            description="RDS Proxy: read the one database secret",
+            description="RDS Proxy: log in to its database as the application user, with IAM",
             inline_policies={
-                "ReadSecret": iam.PolicyDocument(
+                "Connect": iam.PolicyDocument(
                     statements=[
                         iam.PolicyStatement(
-                            actions=["secretsmanager:GetSecretValue"],
-                            resources=[secret_arn],
-                        ),
-                        decrypt,
+                            actions=["rds-db:connect"],
+                            resources=[
+                                f"arn:{stack.partition}:rds-db:{stack.region}:{stack.account}:"
+                                f"dbuser:{database_resource_id}/{database_user}"
+                            ],
+                        )
                     ]
                 )
             },
         )
-        if acknowledge_alias_wildcard:
-            acknowledge(
-                self.role.node.default_child,
-                "AwsSolutions-IAM5[Resource::*]",
-                "Limited to the one key whose alias the condition names: the secret replica's "
-                "key lives in the recovery-base stack and IAM cannot match it by alias ARN.",
-                checker="cdk-nag",
-            )
         subnet_ids = vpc.select_subnets(subnet_group_name=subnets.subnet_group_name).subnet_ids
         self.proxy = rds.CfnDBProxy(
             self,
@@ -137,11 +113,7 @@ class DatabaseProxy(Construct):
             vpc_subnet_ids=subnet_ids,
             vpc_security_group_ids=[self.security_group.security_group_id],
             require_tls=True,
-            auth=[
-                rds.CfnDBProxy.AuthFormatProperty(
-                    auth_scheme="SECRETS", secret_arn=secret_arn, iam_auth="REQUIRED"
-                )
-            ],
+            default_auth_scheme="IAM_AUTH",
         )
         self.target_group = rds.CfnDBProxyTargetGroup(
             self,
@@ -154,7 +126,10 @@ class DatabaseProxy(Construct):
                 max_connections_percent=max_connections_percent
             ),
         )
+        # The default endpoint is read/write: it sends everything to the writer, and on a
+        # secondary cluster it fails until that cluster is promoted.
         self.endpoint = self.proxy.attr_endpoint
+        self.read_only_endpoint: str | None = None
         if read_only_endpoint:
             read_only = rds.CfnDBProxyEndpoint(
                 self,
@@ -165,4 +140,4 @@ class DatabaseProxy(Construct):
                 vpc_security_group_ids=[self.security_group.security_group_id],
                 target_role="READ_ONLY",
             )
-            self.endpoint = read_only.attr_endpoint
+            self.read_only_endpoint = read_only.attr_endpoint

@@ -84,11 +84,14 @@ def proxy_read_only_serves(readers: int, target_is_cluster: bool) -> bool:
     return target_is_cluster and readers > 0
 
 
-def forwards_writes(is_secondary: bool, write_forwarding: bool, readers: int) -> bool:
+def forwards_writes(
+    is_secondary: bool, write_forwarding: bool, readers: int, writer_reachable: bool
+) -> bool:
     """Write forwarding applies while a cluster is a secondary of a global database (set on a
-    primary it does nothing until the primary is demoted); it runs on reader instances, so
-    writes sent to a read-only endpoint reach the writer in the other region. (WRITE_FORWARDING)"""
-    return is_secondary and write_forwarding and readers > 0
+    primary it does nothing until the primary is demoted); it runs on reader instances and
+    sends the writes to the primary's writer, so it works only while that writer is reachable.
+    (WRITE_FORWARDING)"""
+    return is_secondary and write_forwarding and readers > 0 and writer_reachable
 
 
 def proxy_authenticates(

@@ -227,8 +227,12 @@ def _relational(w: World, service: Service) -> tuple[bool, bool, list[str]]:
             why.append(f"{key}'s read-only endpoint: its database has no reader")
             continue
         read = read or authorised
+        writer_reachable = any(
+            d.cluster and d.role == "writer" and d.region in w.up for d in w.databases.values()
+        )
         if rules.forwards_writes(
-            database.role == "secondary", database.write_forwarding, database.readers
+            database.role == "secondary", database.write_forwarding, database.readers,
+            writer_reachable,
         ):
             write = write or authorised
         else:
@@ -364,7 +368,9 @@ def simulate_region_loss(
     result.estimate_rto = s.recovery_seconds(steps)
     w = _region_lost(world)
     alarms = {name: alarm_firing(world, name) for name in world.alarms}
-    broken_i4 = False
+    # I4 is about traffic that moves: in active/active R serves before the event, and its
+    # wait for the promoted writer is the RTO itself.
+    broken_i4 = world.recovery in traffic(world, alarms)
     for timed in s.schedule(steps):
         step = timed.step
         lost = _needs(w, step) - w.up

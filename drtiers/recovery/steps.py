@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from drtiers.assess.facts import Figure
 from drtiers.recovery import rules
-from drtiers.recovery.world import World
+from drtiers.recovery.world import Alarm, World
 
 # What a step changes in the world (interpreted by drtiers.recovery.simulate).
 OBSERVE_LOSS = "observe-loss"  # health checks see the lost region down
@@ -216,7 +216,8 @@ def failover_steps(world: World, figures: Mapping[str, Figure]) -> list[Step]:
         )
     traffic_after = [detect]
     writable_alarm = _writable_alarm(world)
-    if writable_alarm is not None and promote:
+    dns_failover = any(x.failover != "SIMPLE" for x in world.records)
+    if writable_alarm is not None and promote and dns_failover:
         b.add(
             Step(
                 "writable-alarm",
@@ -232,7 +233,7 @@ def failover_steps(world: World, figures: Mapping[str, Figure]) -> list[Step]:
             )
         )
         traffic_after.append("writable-alarm")
-    if world.records and any(x.failover != "SIMPLE" for x in world.records):
+    if dns_failover:
         seconds, how, sources = b.figure("dns_alias_ttl_seconds")
         b.add(
             Step(
@@ -294,16 +295,10 @@ def _http_seconds(world: World, check_key: str) -> float:
     return max((_http_seconds(world, c) for c in check.children), default=0.0)
 
 
-def _writable_alarm(world: World):  # type: ignore[no-untyped-def]
-    database = world.database_in(world.recovery)
-    return next(
-        (
-            a
-            for a in world.alarms.values()
-            if database is not None and a.database == database.key and a.signal != "other"
-        ),
-        None,
-    )
+def _writable_alarm(world: World) -> Alarm | None:
+    """The alarm that Route 53's health checks follow (the recovery database takes writes)."""
+    named = {c.alarm for c in world.health_checks.values() if c.kind == "CLOUDWATCH_METRIC"}
+    return next((a for a in world.alarms.values() if a.name in named), None)
 
 
 def failback_steps(world: World, figures: Mapping[str, Figure]) -> list[Step]:
@@ -468,7 +463,7 @@ def failback_steps(world: World, figures: Mapping[str, Figure]) -> list[Step]:
             )
         )
     alarm = _writable_alarm(world)
-    if alarm is not None and database_r is not None:
+    if alarm is not None and database_r is not None and not world.groups:
         last = b.add(
             Step(
                 "writable-alarm-clears",

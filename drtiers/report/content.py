@@ -141,7 +141,10 @@ def _settings(r: Resource) -> str | None:
                 f"{c.get('FailureThreshold')}"
             )
         if r.type == "AWS::RDS::DBProxy":
-            return f"TLS required {_yes(p('RequireTLS'))}, IAM auth {p('Auth')[0].get('IAMAuth')}"
+            return (
+                f"TLS required {_yes(p('RequireTLS'))}, authentication "
+                f"{p('DefaultAuthScheme', default='secrets')} (end to end)"
+            )
         return ""
     return None
 

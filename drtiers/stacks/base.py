@@ -17,7 +17,7 @@ from aws_cdk import Aws, CfnOutput, Fn, RemovalPolicy, Stack, Tags
 from constructs import Construct
 
 from drtiers.config import DrConfig
-from drtiers.tiers import ROLE_TAG, TIER_TAG, TierSpec
+from drtiers.tiers import FAILED_OVER_TAG, ROLE_TAG, TIER_TAG, TierSpec
 
 # CDK marks these taggable, but their CloudFormation schema has no Tags (cfn-lint F3002).
 UNTAGGABLE = ["AWS::RDS::DBProxyTargetGroup"]
@@ -48,7 +48,8 @@ class TierStack(Stack):
             analytics_reporting=False,
             # Stack tags: CloudFormation puts them on the stack, and the cloud assembly's
             # manifest records them, which is how drtiers.assess groups a tier's stacks.
-            tags={TIER_TAG: tier.name, ROLE_TAG: role},
+            tags={TIER_TAG: tier.name, ROLE_TAG: role}
+            | ({FAILED_OVER_TAG: "true"} if config.failed_over and role == "recovery" else {}),
         )
         self.config = config
         self.tier = tier

@@ -61,7 +61,7 @@ def compose_tier(scope: Construct, config: DrConfig, tier: TierSpec) -> TierStac
         edge.point_at(primary)
     elif tier.entry_point is EntryPoint.DNS_FAILOVER:
         assert recovery is not None, f"{tier.name}: DNS failover needs a recovery stack"
-        edge.fail_over(primary, recovery)
+        edge.fail_over(primary, recovery, recovery.writable_alarm)
     drills = None
     if config.drills and tier.has_recovery_stack:
         drills = DrillStack(scope, config=config, tier=tier, primary=primary)

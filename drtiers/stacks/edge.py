@@ -13,7 +13,7 @@ from constructs import Construct
 from drtiers.config import EDGE_REGION, DrConfig
 from drtiers.constructs.accelerator import Accelerator
 from drtiers.constructs.alarms import Alarms
-from drtiers.constructs.dns_failover import AliasRecord, AliasTarget, FailoverRecords
+from drtiers.constructs.dns_failover import AlarmRef, AliasRecord, AliasTarget, FailoverRecords
 from drtiers.constructs.keys import DataKey
 from drtiers.stacks.base import TierStack
 from drtiers.stacks.regional import LB_DNS, LB_ZONE, LISTENER_ARN
@@ -57,8 +57,11 @@ class EdgeStack(TierStack):
             target=self._target(primary),
         )
 
-    def fail_over(self, primary: TierStack, recovery: TierStack) -> FailoverRecords:
-        """pilot-light, warm-standby: health-checked PRIMARY, SECONDARY to R."""
+    def fail_over(
+        self, primary: TierStack, recovery: TierStack, recovery_writable: AlarmRef | None
+    ) -> FailoverRecords:
+        """pilot-light, warm-standby: health-checked PRIMARY, SECONDARY to R, both following
+        the recovery database's writable alarm where there is one."""
         records = FailoverRecords(
             self,
             "Entry",
@@ -67,6 +70,7 @@ class EdgeStack(TierStack):
             primary=self._target(primary),
             secondary=self._target(recovery),
             health_check_path=self.config.health_check_path,
+            recovery_writable=recovery_writable,
         )
         alarms = Alarms(
             self,

@@ -16,6 +16,7 @@ from drtiers.config import DrConfig
 from drtiers.constructs.accelerator import AcceleratorEndpointGroup
 from drtiers.constructs.alarms import Alarms
 from drtiers.constructs.app import AppService
+from drtiers.constructs.dns_failover import AlarmRef
 from drtiers.constructs.backup import BackupVault, CrossRegionBackupPlan
 from drtiers.constructs.dynamo import TABLE_DATA_ACTIONS, DaxCluster, GlobalTable
 from drtiers.constructs.keys import DataKey
@@ -32,15 +33,13 @@ from drtiers.constructs.relational import (
     MultiAzPostgres,
     PostgresCrossRegionReplica,
 )
-from drtiers.stacks.base import TierStack, in_region
+from drtiers.stacks.base import TierStack
 from drtiers.tiers import EntryPoint, RecoveryCompute, Relational, TierSpec
 
 # Output names other stacks read with Fn::GetStackOutput.
 LB_DNS = "LoadBalancerDnsName"
 LB_ZONE = "LoadBalancerZoneId"
 LB_ARN = "LoadBalancerArn"
-TABLE_NAME = "TableName"
-SECRET_REPLICA_ARN = "DatabaseSecretReplicaArn"
 LISTENER_ARN = "AcceleratorListenerArn"
 QUEUE_WORKER_ACTIONS = (
     "sqs:SendMessage",
@@ -167,9 +166,12 @@ class _RegionalStack(TierStack):
         table_key: kms.IKey | str,
         database: tuple[str, int],
         dax: DaxCluster | None,
+        database_reader: str | None = None,
     ) -> None:
         """Let the app use its table and queue, with exactly the actions it needs, and tell it
-        where they are. ``table_key`` is a key, or the alias name of a key in another stack."""
+        where they are. ``table_key`` is a key, or the alias name of a key in another stack.
+        The app writes through DATABASE_ENDPOINT (read/write: the writer, wherever it is after a
+        promotion) and may read through DATABASE_READER_ENDPOINT where there is one."""
         role = app.task_role
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=list(TABLE_DATA_ACTIONS), resources=[table_arn])
@@ -199,6 +201,8 @@ class _RegionalStack(TierStack):
             "DATABASE_PORT": str(database[1]),
             "DATABASE_USER": APP_DB_USER,
         }
+        if database_reader is not None:
+            variables["DATABASE_READER_ENDPOINT"] = database_reader
         if queue is not None:
             role.add_to_principal_policy(
                 iam.PolicyStatement(
@@ -263,6 +267,7 @@ class PrimaryStack(_RegionalStack):
         recovery = config.recovery_region
         replicated = tier.has_recovery_stack
         secret_replicas = {recovery: base.replica_key_arn} if replicated else None
+        self.table_name = self.resource_name("table")
         data = self.network.data_subnets
         vpc = self.network.vpc
 
@@ -281,7 +286,7 @@ class PrimaryStack(_RegionalStack):
                 deletion_protection=self.deletion_protection,
                 removal_policy=self.snapshot_policy,
             )
-            secret, db_group = database.secret, database.security_group
+            db_group, resource_id = database.security_group, database.instance.instance_resource_id
             self.database_arn = database.instance.instance_arn
             instances, clusters = [database.instance.instance_identifier], []
             self.alarms.database_cpu("DBInstanceIdentifier", database.instance.instance_identifier)
@@ -300,16 +305,10 @@ class PrimaryStack(_RegionalStack):
                 deletion_protection=self.deletion_protection,
                 removal_policy=self.snapshot_policy,
             )
-            secret, db_group = aurora.secret, aurora.security_group
+            db_group, resource_id = aurora.security_group, aurora.cluster.cluster_resource_identifier
             self.database_arn = aurora.cluster.cluster_arn
             instances, clusters = [], [aurora.cluster.cluster_identifier]
             self.alarms.database_cpu("DBClusterIdentifier", aurora.cluster.cluster_identifier)
-        if replicated:
-            self.publish(
-                SECRET_REPLICA_ARN,
-                in_region(secret.secret_arn, recovery),
-                "Database credentials secret: its replica in the recovery region",
-            )
 
         proxy = DatabaseProxy(
             self,
@@ -317,8 +316,8 @@ class PrimaryStack(_RegionalStack):
             proxy_name=self.resource_name("proxy"),
             vpc=vpc,
             subnets=data,
-            secret_arn=secret.secret_arn,
-            secret_key=self.data_key,
+            database_resource_id=resource_id,
+            database_user=APP_DB_USER,
             database_security_group=db_group,
             instance_identifiers=instances,
             cluster_identifiers=clusters,
@@ -329,13 +328,13 @@ class PrimaryStack(_RegionalStack):
             self,
             "Table",
             key=self.data_key,
+            table_name=self.table_name,
             replica_keys={recovery: base.replica_key_arn}
             if tier.table_replica_in_recovery
             else None,
             deletion_protection=self.deletion_protection,
             removal_policy=self.retain_policy,
         )
-        self.publish(TABLE_NAME, table.table.table_name, "Global table name")
         if tier.table_replica_in_recovery:
             self.alarms.table_replication_latency(table.table.table_name, recovery)
 
@@ -428,9 +427,12 @@ class RecoveryStack(_RegionalStack):
                 removal_policy=self.retain_policy,
             )
             self.alarms.replica_lag(replica.instance.ref)
+            writable = self.alarms.database_writable(instance_identifier=replica.instance.ref)
             # Read-only until promoted; the same endpoint takes writes afterwards.
             database = (replica.instance.attr_endpoint_address, DATABASE_PORT)
             database_group = replica.security_group
+            reader = None
+            replica_resource_id = replica.instance.attr_dbi_resource_id
         else:
             secondary = AuroraGlobalSecondary(
                 self,
@@ -455,17 +457,24 @@ class RecoveryStack(_RegionalStack):
                 proxy_name=self.resource_name("proxy"),
                 vpc=vpc,
                 subnets=data,
-                secret_arn=self.read(primary, SECRET_REPLICA_ARN),
-                secret_key=base.replica_key_alias,
+                database_resource_id=secondary.cluster.attr_db_cluster_resource_id,
+                database_user=APP_DB_USER,
                 database_security_group=secondary.security_group,
                 cluster_identifiers=[secondary.cluster_identifier],
                 read_only_endpoint=True,
                 max_connections_percent=proxy_share(tier),
             )
             self.alarms.global_database_lag(secondary.cluster_identifier)
+            writable = self.alarms.database_writable(
+                cluster_identifier=secondary.cluster_identifier
+            )
+            # Writes go to the read/write endpoint, which takes them once this cluster is
+            # promoted; reads may use the read-only one while there are readers.
             database = (proxy.endpoint, PROXY_PORT)
+            reader = proxy.read_only_endpoint
+        self.writable_alarm = AlarmRef(self.region, writable.alarm_name)
 
-        table_name = self.read(primary, TABLE_NAME)
+        table_name = primary.table_name
         table_arn = self.arn("dynamodb", self.region, f"table/{table_name}")
         queue = self._queue() if tier.queues_in_recovery else None
         full = config.full_task_count
@@ -474,14 +483,26 @@ class RecoveryStack(_RegionalStack):
             RecoveryCompute.REDUCED: config.reduced_task_count,
             RecoveryCompute.FULL: full,
         }[tier.recovery_compute]
+        if config.failed_over:  # deployed during an event: full capacity, minimum included
+            desired = full
         app = self._app(
             desired, full if tier.recovery_compute is not RecoveryCompute.FULL else 2 * full
         )
         if proxy is not None:
             self._allow_app(app, proxy)
-        else:  # pilot light: no proxy until promotion; the app reaches the replica directly
+        else:  # pilot light: no proxy; the app reaches the replica (then the writer) directly
             database_group.add_ingress_rule(
                 app.security_group, ec2.Port.tcp(DATABASE_PORT), "From the application tier"
+            )
+            app.task_role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["rds-db:connect"],
+                    resources=[
+                        self.arn(
+                            "rds-db", self.region, f"dbuser:{replica_resource_id}/{APP_DB_USER}"
+                        )
+                    ],
+                )
             )
         dax = None
         if tier.dax_in_recovery:
@@ -496,6 +517,8 @@ class RecoveryStack(_RegionalStack):
                 availability_zones=self.availability_zones,
                 client_security_groups=[app.security_group],
             )
-        self._connect(app, queue, table_name, table_arn, base.replica_key_alias, database, dax)
+        self._connect(
+            app, queue, table_name, table_arn, base.replica_key_alias, database, dax, reader
+        )
         if edge is not None and tier.entry_point is EntryPoint.ACCELERATOR:
             self._endpoint_group(edge, app)
