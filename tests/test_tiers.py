@@ -192,6 +192,33 @@ def test_aurora_tiers_run_a_global_database(synthesized: Synthesized, tier: str)
     }
 
 
+@pytest.mark.parametrize("tier", TIERS)
+def test_password_rotation_waits_for_the_database_in_the_secret(
+    synthesized: Synthesized, tier: str
+) -> None:
+    """A rotation that starts before the SecretTargetAttachment has written the engine and host
+    into the secret fails: every schedule must depend on its secret's attachment."""
+    for stack in synthesized.tiers[tier].all:
+        attachments = resources(
+            synthesized, stack.stack_name, "AWS::SecretsManager::SecretTargetAttachment"
+        )
+        by_secret = {
+            str(a["Properties"]["SecretId"]): attachment_id
+            for attachment_id, a in attachments.items()
+        }
+        schedules = resources(
+            synthesized, stack.stack_name, "AWS::SecretsManager::RotationSchedule"
+        )
+        assert len(schedules) == (1 if stack.role == "primary" else 0), stack.stack_name
+        for schedule_id, schedule in schedules.items():
+            secret = schedule["Properties"]["SecretId"]
+            attachment = (
+                secret["Ref"] if secret.get("Ref") in attachments else by_secret[str(secret)]
+            )
+            depends_on = schedule.get("DependsOn", [])
+            assert secret == {"Ref": attachment} or attachment in depends_on, schedule_id
+
+
 def test_warm_standby_secondary_is_one_smaller_reader(synthesized: Synthesized) -> None:
     readers = props(synthesized, name("warm-standby", "recovery"), "AWS::RDS::DBInstance")
     writers = props(synthesized, name("warm-standby", "primary"), "AWS::RDS::DBInstance")
