@@ -217,6 +217,8 @@ def test_password_rotation_waits_for_the_database_in_the_secret(
             )
             depends_on = schedule.get("DependsOn", [])
             assert secret == {"Ref": attachment} or attachment in depends_on, schedule_id
+            # Tested at deploy (testSecret), rotated on the schedule only: see relational._rotate.
+            assert schedule["Properties"]["RotateImmediatelyOnUpdate"] is False, schedule_id
 
 
 def test_warm_standby_secondary_is_one_smaller_reader(synthesized: Synthesized) -> None:
