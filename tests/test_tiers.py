@@ -192,6 +192,68 @@ def test_aurora_tiers_run_a_global_database(synthesized: Synthesized, tier: str)
     }
 
 
+@pytest.mark.parametrize("tier", TIERS)
+def test_password_rotation_waits_for_the_database_in_the_secret(
+    synthesized: Synthesized, tier: str
+) -> None:
+    """A rotation that starts before the SecretTargetAttachment has written the engine and host
+    into the secret fails: every schedule must depend on its secret's attachment."""
+    for stack in synthesized.tiers[tier].all:
+        attachments = resources(
+            synthesized, stack.stack_name, "AWS::SecretsManager::SecretTargetAttachment"
+        )
+        by_secret = {
+            str(a["Properties"]["SecretId"]): attachment_id
+            for attachment_id, a in attachments.items()
+        }
+        schedules = resources(
+            synthesized, stack.stack_name, "AWS::SecretsManager::RotationSchedule"
+        )
+        assert len(schedules) == (1 if stack.role == "primary" else 0), stack.stack_name
+        for schedule_id, schedule in schedules.items():
+            secret = schedule["Properties"]["SecretId"]
+            attachment = (
+                secret["Ref"] if secret.get("Ref") in attachments else by_secret[str(secret)]
+            )
+            depends_on = schedule.get("DependsOn", [])
+            assert secret == {"Ref": attachment} or attachment in depends_on, schedule_id
+            # Tested at deploy (testSecret), rotated on the schedule only: see relational._rotate.
+            assert schedule["Properties"]["RotateImmediatelyOnUpdate"] is False, schedule_id
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_rotated_passwords_can_be_replicated_under_the_recovery_key(
+    synthesized: Synthesized, tier: str
+) -> None:
+    """Secrets Manager encrypts each new version of a replica under the replica's key on behalf
+    of whoever wrote the version: after a rotation that is the hosted rotation function, whose
+    role the key policy must therefore admit, through Secrets Manager in R only."""
+    key = resources(synthesized, name(tier, "recovery-base"), "AWS::KMS::Key")["ReplicaKey2E487A43"]
+    via_secrets_manager = [
+        s
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if "kms:ViaService" in s.get("Condition", {}).get("StringEquals", {})
+    ]
+    if not synthesized.tiers[tier].primary.tier.has_recovery_stack:
+        assert via_secrets_manager == []  # no secret replica, nothing to admit
+        return
+    assert via_secrets_manager == [
+        {
+            "Sid": "SecretReplicaVersionsThroughSecretsManager",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {
+                    "kms:ViaService": f"secretsmanager.{R}.amazonaws.com",
+                    "kms:CallerAccount": "123456789012",
+                }
+            },
+        }
+    ]
+
+
 def test_warm_standby_secondary_is_one_smaller_reader(synthesized: Synthesized) -> None:
     readers = props(synthesized, name("warm-standby", "recovery"), "AWS::RDS::DBInstance")
     writers = props(synthesized, name("warm-standby", "primary"), "AWS::RDS::DBInstance")

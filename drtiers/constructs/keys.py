@@ -14,6 +14,9 @@ class DataKey(Construct):
 
     :param alias: alias name without the ``alias/`` prefix. Give one only when another region
         must name this key before it can be referenced (DynamoDB replica keys, backup vaults).
+    :param secret_replicas: this key encrypts replicas of secrets whose primary is in another
+        region: let Secrets Manager here encrypt each new version (a rotated password) for
+        whichever principal of the account wrote it. Default False.
     :param removal_policy: default RETAIN: data encrypted with a deleted key is lost.
     """
 
@@ -24,6 +27,7 @@ class DataKey(Construct):
         *,
         description: str,
         alias: str | None = None,
+        secret_replicas: bool = False,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, id_)
@@ -77,5 +81,38 @@ class DataKey(Construct):
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                 resources=["*"],
                 conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            )
+        )
+        if secret_replicas:
+            self._allow_secret_replica_versions()
+
+    def _allow_secret_replica_versions(self) -> None:
+        """Secrets Manager replicates a new version by re-encrypting it under the replica's key,
+        acting for the caller who wrote the version, who needs kms:GenerateDataKey and
+        kms:Encrypt on that key:
+        https://docs.aws.amazon.com/secretsmanager/latest/userguide/replicate-secrets_troubleshoot.html
+        https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
+        After a rotation that caller is the hosted rotation function. Its role is made by the
+        rotation transform, under a name not known at synth, from one key ARN (KmsKeyArn, the
+        primary's):
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-secretsmanager-rotationschedule-hostedrotationlambda.html
+        So the key policy admits the account's principals as the key replicas get by default,
+        aws/secretsmanager, does (security-encryption.html above;
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-secretsmanager-secret-replicaregion.html),
+        but narrower: through Secrets Manager in this region, from this account, and only the
+        two actions replication needs. (All read 2026-11-28.)"""
+        stack = Stack.of(self)
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="SecretReplicaVersionsThroughSecretsManager",
+                principals=[iam.AnyPrincipal()],
+                actions=["kms:Encrypt", "kms:GenerateDataKey"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {
+                        "kms:ViaService": f"secretsmanager.{stack.region}.amazonaws.com",
+                        "kms:CallerAccount": stack.account,
+                    }
+                },
             )
         )

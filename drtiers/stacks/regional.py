@@ -77,6 +77,8 @@ class RecoveryBaseStack(TierStack):
             "ReplicaKey",
             description="Table and secret replicas in the recovery region",
             alias=self.replica_key_alias,
+            # The primary replicates its secret here exactly when the tier has a recovery stack.
+            secret_replicas=tier.has_recovery_stack,
             removal_policy=self.retain_policy,
         )
         vault_key = DataKey(
