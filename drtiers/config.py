@@ -16,7 +16,7 @@ from typing import Any
 
 from drtiers.assess.durations import parse_duration
 from drtiers.assess.facts import ParameterError, with_overrides
-from drtiers.tiers import TIER_NAMES, TIERS, TierSpec
+from drtiers.tiers import TIER_NAMES, TIERS, EntryPoint, TierSpec
 
 # Route 53's control plane and its health-check metrics live in us-east-1, so the edge stack (hosted
 # zone, health checks and their alarms, the accelerator) is deployed there whatever P and R are.
@@ -28,6 +28,16 @@ _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z
 _ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 _USER = re.compile(r"^(?!0$|root$)[a-z_][a-z0-9_-]{0,31}$|^(?!0$)[0-9]{1,10}$")
 _PATH = re.compile(r"^/[A-Za-z0-9._~/-]{0,254}$")
+
+
+_SNAPSHOT_ARN = re.compile(r"^arn:aws[a-z-]*:rds:([a-z0-9-]+):(\d{12}):snapshot:[A-Za-z0-9:_-]{1,255}$")
+_LISTENER_ARN = re.compile(
+    r"^arn:aws[a-z-]*:globalaccelerator::\d{12}:accelerator/[a-z0-9-]+/listener/[a-z0-9]+$"
+)
+# The Global Accelerator API, which failover uses to hold a returning region off, is served
+# from us-west-2 only (https://docs.aws.amazon.com/global-accelerator/latest/dg/
+# preserve-client-ip-address.regions.html, read 2026-11-28).
+ACCELERATOR_API_REGION = "us-west-2"
 
 
 class ConfigError(ValueError):
@@ -84,6 +94,16 @@ SANDBOX_SIZES = Sizes(
 
 
 @dataclass(frozen=True)
+class RestoreFrom:
+    """What a rebuild of the primary stack in another region starts from (backup-restore's
+    failover): the database snapshot copied there, and the accelerator listener to join. The
+    table is restored beforehand under the tier's fixed table name."""
+
+    database_snapshot: str
+    listener_arn: str
+
+
+@dataclass(frozen=True)
 class DrConfig:
     """Everything the stacks need, already validated. Built by :func:`from_context`."""
 
@@ -105,6 +125,7 @@ class DrConfig:
     drills: bool = False
     # Set while an event lasts: the recovery stack deploys at full capacity (failover step).
     failed_over: bool = False
+    restore_from: RestoreFrom | None = None
     rto_target_seconds: float | None = None
     rpo_target_seconds: float | None = None
     assumptions: Mapping[str, float] = field(default_factory=dict)
@@ -239,6 +260,45 @@ def _assumptions(get: Callable[[str], Any]) -> dict[str, float]:
     return {name: float(value) for name, value in raw.items()}
 
 
+def _restore_from(
+    get: Callable[[str], Any], tiers: tuple[TierSpec, ...], region: str, account: str
+) -> RestoreFrom | None:
+    raw = get("restore_from")
+    if raw in (None, ""):
+        return None
+    allowed = (
+        'a JSON object {"database_snapshot": "<RDS snapshot ARN in primary_region>", '
+        '"listener_arn": "<Global Accelerator listener ARN>"}'
+    )
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            raise _fail("restore_from", raw, allowed) from None
+    if not isinstance(raw, dict) or set(raw) != {"database_snapshot", "listener_arn"}:
+        raise _fail("restore_from", raw, allowed)
+    rebuilds = [t.name for t in tiers if not t.has_recovery_stack]
+    if len(tiers) != 1 or not rebuilds:
+        raise ConfigError(
+            "context key 'restore_from': only a tier that is rebuilt after the event can be "
+            "restored; allowed: with tier=" + ", ".join(t for t in TIERS if not TIERS[t].has_recovery_stack)
+        )
+    snapshot = _SNAPSHOT_ARN.match(str(raw["database_snapshot"]))
+    if not snapshot or snapshot[1] != region or snapshot[2] != account:
+        raise _fail(
+            "restore_from.database_snapshot",
+            raw["database_snapshot"],
+            f"an RDS snapshot ARN in {region} of account {account}",
+        )
+    if not _LISTENER_ARN.match(str(raw["listener_arn"])):
+        raise _fail(
+            "restore_from.listener_arn",
+            raw["listener_arn"],
+            "arn:aws:globalaccelerator::<account>:accelerator/<id>/listener/<id>",
+        )
+    return RestoreFrom(str(raw["database_snapshot"]), str(raw["listener_arn"]))
+
+
 def from_context(get: Callable[[str], Any]) -> DrConfig:
     """Build the configuration from a context getter (``app.node.try_get_context``)."""
     tiers = _tiers(get)
@@ -248,6 +308,16 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
         raise ConfigError(
             f"context key 'recovery_region': '{recovery}' is the primary region too; "
             "allowed: any other AWS commercial region"
+        )
+    accelerated = [t.name for t in tiers if t.entry_point is EntryPoint.ACCELERATOR]
+    rebuilding = get("restore_from") not in (None, "")  # a rebuild during an event
+    if primary == ACCELERATOR_API_REGION and accelerated and not rebuilding:
+        raise _fail(
+            "primary_region",
+            primary,
+            f"a region other than {ACCELERATOR_API_REGION} for {', '.join(accelerated)}: their "
+            "failover holds the lost region off through the Global Accelerator API, served "
+            f"from {ACCELERATOR_API_REGION} only",
         )
     dax = region_facts().dax
     if primary not in dax:
@@ -277,11 +347,12 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
     image = get("container_image")
     if not isinstance(image, str) or not image or any(c.isspace() for c in image):
         raise _fail("container_image", image, "a container image reference without spaces")
+    account = _string(get, "account", _ACCOUNT, "a 12-digit AWS account id")
     return DrConfig(
         tiers=tiers,
         primary_region=primary,
         recovery_region=recovery,
-        account=_string(get, "account", _ACCOUNT, "a 12-digit AWS account id"),
+        account=account,
         app_name=_string(
             get,
             "app_name",
@@ -306,6 +377,7 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
         sandbox=_boolean(get, "sandbox"),
         drills=_boolean(get, "drills"),
         failed_over=_boolean(get, "failed_over"),
+        restore_from=_restore_from(get, tiers, primary, account),
         rto_target_seconds=_target(get, "rto_target"),
         rpo_target_seconds=_target(get, "rpo_target"),
         assumptions=_assumptions(get),

@@ -44,9 +44,10 @@ class RecoveryCompute(Enum):
 class EntryPoint(Enum):
     """How clients reach the application."""
 
-    DNS_PRIMARY = "dns-primary"  # one alias record to P; repointed after a restore
     DNS_FAILOVER = "dns-failover"  # Route 53 failover: PRIMARY (health-checked) / SECONDARY
-    ACCELERATOR = "accelerator"  # Global Accelerator, both endpoint groups serving
+    # Global Accelerator: every region with a stack serving (backup-restore: P, until the
+    # rebuild in R adds its group; no DNS change, and no Route 53 control plane, needed)
+    ACCELERATOR = "accelerator"
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ TIERS: dict[str, TierSpec] = {
             relational=Relational.RDS_INSTANCE,
             recovery_database=RecoveryDatabase.SNAPSHOT_COPIES,
             recovery_compute=RecoveryCompute.ABSENT,
-            entry_point=EntryPoint.DNS_PRIMARY,
+            entry_point=EntryPoint.ACCELERATOR,
             table_replica_in_recovery=False,
             dax_in_recovery=False,
             queues_in_recovery=False,

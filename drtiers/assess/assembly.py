@@ -50,6 +50,7 @@ class TierAssembly:
     # Sandbox mode leaves termination protection off: the one thing every stack shows.
     termination_protected: bool = True
     failed_over: bool = False  # the recovery stack was synthesized for an event in progress
+    account: str = ""
 
     @property
     def sandbox(self) -> bool:
@@ -105,9 +106,11 @@ def read_assembly(directory: Path) -> dict[str, TierAssembly]:
         if TIER_TAG not in tags:
             continue
         region = artifact["environment"].rsplit("/", 1)[-1]
+        account = artifact["environment"].split("/")[-2]
         role = tags.get(ROLE_TAG, "")
         tier = tiers.setdefault(tags[TIER_TAG], TierAssembly(tier=tags[TIER_TAG]))
         tier.stacks[name] = (role, region)
+        tier.account = account
         tier.dependencies[name] = [
             d for d in artifact.get("dependencies", []) if d in manifest["artifacts"]
             and manifest["artifacts"][d].get("type") == "aws:cloudformation:stack"

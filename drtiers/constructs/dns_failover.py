@@ -28,29 +28,6 @@ def _alias(target: AliasTarget) -> route53.CfnRecordSet.AliasTargetProperty:
     )
 
 
-class AliasRecord(Construct):
-    """One alias A record to a single target (backup-restore: repointed after a restore)."""
-
-    def __init__(
-        self,
-        scope: Construct,
-        id_: str,
-        *,
-        zone: route53.IHostedZone,
-        record_name: str,
-        target: AliasTarget,
-    ) -> None:
-        super().__init__(scope, id_)
-        self.record = route53.CfnRecordSet(
-            self,
-            "Record",
-            hosted_zone_id=zone.hosted_zone_id,
-            name=record_name,
-            type="A",
-            alias_target=_alias(target),
-        )
-
-
 @dataclass(frozen=True)
 class AlarmRef:
     """A CloudWatch alarm named across regions (a fixed name, so no stack reference)."""

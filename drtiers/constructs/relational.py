@@ -157,6 +157,9 @@ class MultiAzPostgres(Construct):
     :param backup_retention_days: automated backups and PITR window, 1..35. Default 14.
     :param secret_replicas: region -> KMS key (ARN or alias ARN) there, for replicas of the
         credentials secret. Default: none.
+    :param snapshot_identifier: restore from this snapshot (ARN), e.g. an AWS Backup recovery
+        point copied to this region, instead of starting empty. It keeps the snapshot's
+        encryption key and data; the admin password is set from the new secret.
     :param removal_policy: default SNAPSHOT; the secret is always retained with it.
     """
 
@@ -174,6 +177,7 @@ class MultiAzPostgres(Construct):
         allocated_storage_gib: int = 100,
         backup_retention_days: int = 14,
         secret_replicas: Mapping[str, str] | None = None,
+        snapshot_identifier: str | None = None,
         deletion_protection: bool = True,
         removal_policy: RemovalPolicy = RemovalPolicy.SNAPSHOT,
     ) -> None:
@@ -182,9 +186,7 @@ class MultiAzPostgres(Construct):
         self.security_group = _database_security_group(self, vpc, "Multi-AZ PostgreSQL")
         self.secret = _admin_secret(self, key, secret_replicas, removal_policy)
         engine = rds.DatabaseInstanceEngine.postgres(version=POSTGRES_VERSION)
-        self.instance = rds.DatabaseInstance(
-            self,
-            "Instance",
+        common = dict(
             engine=engine,
             instance_identifier=instance_identifier,
             instance_type=instance_type
@@ -193,9 +195,6 @@ class MultiAzPostgres(Construct):
             vpc_subnets=subnets,
             security_groups=[self.security_group],
             multi_az=True,
-            credentials=rds.Credentials.from_secret(self.secret),
-            storage_encrypted=True,
-            storage_encryption_key=key,
             storage_type=rds.StorageType.GP3,
             allocated_storage=allocated_storage_gib,
             parameter_group=rds.ParameterGroup(
@@ -213,6 +212,24 @@ class MultiAzPostgres(Construct):
             monitoring_interval=Duration.seconds(MONITORING_INTERVAL_SECONDS),
             monitoring_role=_monitoring_role(self),
         )
+        self.instance: rds.DatabaseInstanceBase
+        if snapshot_identifier is None:
+            self.instance = rds.DatabaseInstance(
+                self,
+                "Instance",
+                credentials=rds.Credentials.from_secret(self.secret),
+                storage_encrypted=True,
+                storage_encryption_key=key,
+                **common,  # type: ignore[arg-type]
+            )
+        else:
+            self.instance = rds.DatabaseInstanceFromSnapshot(
+                self,
+                "Instance",
+                snapshot_identifier=snapshot_identifier,
+                credentials=rds.SnapshotCredentials.from_secret(self.secret),
+                **common,  # type: ignore[arg-type]
+            )
         _rotate(
             self,
             secret=self.secret,

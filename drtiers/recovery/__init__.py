@@ -1,0 +1,51 @@
+"""The recovery path of each tier as data (steps), and its simulation on a model of the deployed
+tier (simulate): region loss, then failback, checked against invariants I1-I6."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from drtiers.assess.assembly import read_assembly
+from drtiers.assess.facts import with_overrides
+from drtiers.recovery.simulate import Simulation, simulate
+from drtiers.recovery.world import World, read_world
+
+__all__ = ["Simulation", "simulate_assembly"]
+
+
+def _deployer(context: Mapping[str, Any], tier: str) -> Any:
+    """Synthesize ``tier`` with a step's context overrides, once per distinct context: what the
+    stack a step deploys would run."""
+    cache: dict[tuple[tuple[str, str], ...], World] = {}
+
+    def deploy(overrides: Mapping[str, str]) -> World:
+        key = tuple(sorted(overrides.items()))
+        if key not in cache:
+            from drtiers.stacks.compose import build_app  # aws_cdk: only when deploying
+
+            with tempfile.TemporaryDirectory(prefix="drtiers-step-") as outdir:
+                build_app(Path(outdir), {**context, "tier": tier, **overrides}).synth()
+                cache[key] = read_world(read_assembly(Path(outdir))[tier])
+        return cache[key]
+
+    return deploy
+
+
+def simulate_assembly(
+    directory: Path,
+    context: Mapping[str, Any],
+    overrides: Mapping[str, Any] | None = None,
+    tier: str | None = None,
+) -> list[tuple[Simulation, Simulation]]:
+    """Region loss and failback for every tier in a cloud assembly (or one), in tier order.
+    ``context`` is what the assembly was synthesized with (steps that deploy a stack
+    synthesize it again with their own overrides on top)."""
+    figures, workload = with_overrides(overrides or {})
+    results = []
+    for name, assembly in read_assembly(directory).items():
+        if tier is None or name == tier:
+            results.append(simulate(assembly, figures, workload, _deployer(context, name)))
+    return results

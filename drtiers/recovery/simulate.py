@@ -18,14 +18,14 @@ after each step and at the end the invariants are checked:
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from drtiers.assess.assembly import TierAssembly
 from drtiers.assess.facts import Figure
 from drtiers.recovery import rules
 from drtiers.recovery import steps as s
-from drtiers.recovery.world import Service, World, read_world
+from drtiers.recovery.world import Service, World, read_world, stack_of
 
 INVARIANTS = {
     "I1": "every task in R can read and write every data store",
@@ -258,9 +258,12 @@ def writers_in_use(w: World) -> list[str]:
 
 
 def _needs(w: World, step: s.Step) -> set[str]:
-    needed = {step.api_region} if step.api_region else set()
+    needed = ({step.api_region} if step.api_region else set()) | set(step.also_needs)
     for name in step.stack_update:
-        stack = w.stacks[name]
+        stack = w.stacks.get(name)
+        if stack is None:  # a new stack: its own region
+            needed.add(name.split(":", 1)[0])
+            continue
         needed |= rules.stack_update_needs(
             stack.region,
             stack.output_regions,
@@ -270,7 +273,54 @@ def _needs(w: World, step: s.Step) -> set[str]:
     return needed
 
 
-def _apply(w: World, standby: World, step: s.Step, alarms: dict[str, bool | None]) -> str:
+Deploy = Callable[[Mapping[str, str]], World]
+
+
+def merge(w: World, source: World, stacks: set[str]) -> None:
+    """What ``stacks`` hold in ``source`` (as synthesized) now runs in ``w``. A database that
+    already runs keeps its role: deploying a stack does not undo a promotion."""
+    ours = lambda key: stack_of(key) in stacks  # noqa: E731
+    for key, service in source.services.items():
+        if ours(key):
+            w.services[key] = copy.deepcopy(service)
+    for key, proxy in source.proxies.items():
+        if ours(key):
+            w.proxies[key] = copy.deepcopy(proxy)
+    for key, database in source.databases.items():
+        if ours(key) and (key not in w.databases or w.databases[key].role == "retired"):
+            w.databases[key] = copy.deepcopy(database)
+    for key, region in source.queues.items():
+        if ours(key):
+            w.queues[key] = region
+    for name, alarm in source.alarms.items():
+        w.alarms.setdefault(name, alarm)
+    for key in stacks:
+        stack = source.stacks.get(key)
+        if stack is not None:
+            w.stacks[key] = copy.deepcopy(stack)
+            if stack.region in source.groups:
+                w.groups[stack.region] = source.groups[stack.region]
+
+
+def retire(w: World, stack: str) -> None:
+    """Delete a stack: its tasks, proxies and endpoint group go; its database is retired."""
+    for key in [k for k in w.services if stack_of(k) == stack]:
+        del w.services[key]
+    for key, database in w.databases.items():
+        if stack_of(key) == stack:
+            database.role = "retired"
+    removed = w.stacks.pop(stack, None)
+    if removed is not None:
+        w.groups.pop(removed.region, None)
+
+
+def _apply(
+    w: World,
+    standby: World,
+    step: s.Step,
+    alarms: dict[str, bool | None],
+    deploy: Deploy,
+) -> str:
     """Change the world as the step does; returns what changed, in words."""
     effect, target = step.effect, step.target
     if effect == s.OBSERVE_LOSS:
@@ -288,17 +338,25 @@ def _apply(w: World, standby: World, step: s.Step, alarms: dict[str, bool | None
     if effect == s.PROMOTE_SECRET:
         w.promoted_secrets.add(target)
         return f"the admin secret is writable in {target}"
-    if effect in (s.RECOVERY_FULL, s.RECOVERY_STANDBY):
-        service = w.service_in(target)
+    if effect in (s.DEPLOY, s.STANDBY):
+        source = deploy(dict(step.context)) if effect == s.DEPLOY else standby
+        merge(w, source, set(step.stack_update))
+        service = next(
+            (x for x in w.services.values() if stack_of(x.key) in step.stack_update), None
+        )
+        deployed = ", ".join(name.split(":", 1)[1] for name in step.stack_update)
         if service is None:
-            return "no service"
-        if effect == s.RECOVERY_FULL:
-            service.desired = service.minimum = max(service.maximum and w.full, w.full)
-        else:
-            original = standby.service_in(target)
-            assert original is not None
-            service.desired, service.minimum = original.desired, original.minimum
-        return f"{target}: {service.desired} tasks, minimum {service.minimum}"
+            return f"deployed {deployed}"
+        return (
+            f"deployed {deployed}: {service.region} runs {service.desired} tasks, minimum "
+            f"{service.minimum}"
+        )
+    if effect == s.RESTORE_TABLE:
+        w.table_regions.add(target)
+        return f"the table is restored in {target}"
+    if effect == s.RETIRE:
+        retire(w, target)
+        return f"{target} deleted"
     if effect == s.SCALE:
         region, count = target.split("=")
         service = w.service_in(region)
@@ -360,10 +418,10 @@ def _region_lost(standby: World) -> World:
 
 
 def simulate_region_loss(
-    world: World, figures: Mapping[str, Figure]
+    world: World, figures: Mapping[str, Figure], workload: Mapping[str, float], deploy: Deploy
 ) -> tuple[Simulation, World, dict[str, bool | None]]:
     """Lose P, run the failover steps, check I1-I6. Returns the world as failover left it."""
-    steps = s.failover_steps(world, figures)
+    steps = s.failover_steps(world, figures, workload)
     result = Simulation(world.tier, "region-loss", world.primary, world.recovery)
     result.estimate_rto = s.recovery_seconds(steps)
     w = _region_lost(world)
@@ -385,7 +443,7 @@ def simulate_region_loss(
             )
             changed = "could not run"
         else:
-            changed = _apply(w, world, step, alarms)
+            changed = _apply(w, world, step, alarms, deploy)
         routed = traffic(w, alarms)
         result.timeline.append(Event(step.name, timed.start, timed.end, changed, tuple(sorted(routed))))
         service = w.service_in(w.recovery)
@@ -443,7 +501,11 @@ def _primary_returns(w: World, standby: World) -> None:
 
 
 def simulate_failback(
-    world: World, figures: Mapping[str, Figure], after: World, alarms: dict[str, bool | None]
+    world: World,
+    figures: Mapping[str, Figure],
+    after: World,
+    alarms: dict[str, bool | None],
+    deploy: Deploy,
 ) -> Simulation:
     """P returns after a failover; run the failback steps and check I2 and I5."""
     result = Simulation(world.tier, "failback", world.primary, world.recovery)
@@ -456,10 +518,10 @@ def simulate_failback(
         result.violations.append(
             Violation("I5", "primary-returns", w.primary, "traffic returns to P by itself")
         )
-    for timed in s.schedule(s.failback_steps(world, figures)):
+    for timed in s.schedule(s.failback_steps(world, after, figures)):
         step = timed.step
         lost = _needs(w, step) - w.up
-        changed = "could not run" if lost else _apply(w, world, step, alarms)
+        changed = "could not run" if lost else _apply(w, world, step, alarms, deploy)
         if lost:
             result.violations.append(
                 Violation("I2", step.name, step.command, f"needs {', '.join(sorted(lost))}")
@@ -488,9 +550,13 @@ def simulate_failback(
 
 
 def simulate(
-    tier: TierAssembly, figures: Mapping[str, Figure]
+    tier: TierAssembly,
+    figures: Mapping[str, Figure],
+    workload: Mapping[str, float],
+    deploy: Deploy,
 ) -> tuple[Simulation, Simulation]:
-    """Region loss, then failback, for one synthesized tier."""
+    """Region loss, then failback, for one synthesized tier. ``deploy`` synthesizes the tier
+    with a step's context (a stack deployed during the event) and returns what it would run."""
     world = read_world(tier)
-    loss, after, alarms = simulate_region_loss(world, figures)
-    return loss, simulate_failback(world, figures, after, alarms)
+    loss, after, alarms = simulate_region_loss(world, figures, workload, deploy)
+    return loss, simulate_failback(world, figures, after, alarms, deploy)

@@ -20,8 +20,10 @@ OBSERVE_LOSS = "observe-loss"  # health checks see the lost region down
 SETTLE_ALARMS = "settle-alarms"  # alarms reach the state their metrics now give
 PROMOTE = "promote"  # the recovery region's database becomes the writer
 PROMOTE_SECRET = "promote-secret"
-RECOVERY_FULL = "recovery-full"  # the recovery stack deployed failed over: full, minimum full
-RECOVERY_STANDBY = "recovery-standby"
+DEPLOY = "deploy"  # the step's stacks, as synthesized with its context, replace what ran
+STANDBY = "standby"  # the step's stacks go back to what was synthesized for normal operation
+RESTORE_TABLE = "restore-table"  # the table restored from its backup copy in the target region
+RETIRE = "retire"  # the step's stacks are deleted (their data kept: snapshots, retained tables)
 DIAL = "dial"  # an accelerator endpoint group's traffic dial
 SCALE = "scale"  # a service's desired count (and minimum), by API
 SWITCHOVER = "switchover"  # planned: the primary region's database is the writer again
@@ -43,7 +45,9 @@ class Step:
     after: tuple[str, ...] = ()
     api_region: str | None = None  # where its API is served; None: data plane, nothing to call
     automatic: bool = False
-    stack_update: tuple[str, ...] = ()  # stacks deployed, each with `cdk deploy --exclusively`
+    stack_update: tuple[str, ...] = ()  # region:stack deployed with `cdk deploy --exclusively`
+    context: tuple[tuple[str, str], ...] = ()  # the context those stacks are synthesized with
+    also_needs: tuple[str, ...] = ()  # regions of other APIs it calls (a global service's)
     command: str = ""
     effect: str = NONE
     target: str = ""  # the region or resource the effect applies to
@@ -66,19 +70,23 @@ class _Builder:
 
 
 def _stack(world: World, role: str) -> str:
-    return next((s.name for s in world.stacks.values() if s.role == role), "")
+    return next((s.key for s in world.stacks.values() if s.role == role), "")
 
 
-def _deploy(world: World, stack: str, failed_over: bool) -> str:
-    region = world.stacks[stack].region
+def _deploy(world: World, stack: str, context: tuple[tuple[str, str], ...]) -> str:
+    """The command that deploys one stack alone (nothing it depends on, which may be lost)."""
+    options = "".join(f" --context {name}='{value}'" for name, value in context)
     return (
-        f"npx cdk deploy {stack} --exclusively --context tier={world.tier} "
-        f"--context failed_over={'true' if failed_over else 'false'}  # {region}"
+        f"npx cdk deploy {world.stacks[stack].name} --exclusively --context tier={world.tier}"
+        f"{options}"
     )
 
 
-def failover_steps(world: World, figures: Mapping[str, Figure]) -> list[Step]:
-    """Region P lost: detect, promote R's database, bring R to full capacity, move traffic."""
+def failover_steps(
+    world: World, figures: Mapping[str, Figure], workload: Mapping[str, float]
+) -> list[Step]:
+    """Region P lost: detect, promote R's database, bring R to full capacity, move traffic;
+    or, where R holds backup copies only, restore them and rebuild the tier in R."""
     b = _Builder(world, figures)
     p, r = world.primary, world.recovery
     primary_record = next((x for x in world.records if x.failover == "PRIMARY"), None)
@@ -197,6 +205,7 @@ def failover_steps(world: World, figures: Mapping[str, Figure]) -> list[Step]:
     ):
         name = "task_start_seconds" if service_r.desired == 0 else "scale_out_seconds"
         seconds, how, sources = b.figure(name)
+        context = (("failed_over", "true"),)
         b.add(
             Step(
                 "scale-out",
@@ -209,11 +218,13 @@ def failover_steps(world: World, figures: Mapping[str, Figure]) -> list[Step]:
                 after=(detect,),
                 api_region=r,
                 stack_update=(recovery_stack,),
-                command=_deploy(world, recovery_stack, True),
-                effect=RECOVERY_FULL,
-                target=r,
+                context=context,
+                command=_deploy(world, recovery_stack, context),
+                effect=DEPLOY,
             )
         )
+    if database is None and service_r is None and r in world.backup_copies:
+        _rebuild(b, world, workload, detect)
     traffic_after = [detect]
     writable_alarm = _writable_alarm(world)
     dns_failover = any(x.failover != "SIMPLE" for x in world.records)
@@ -287,6 +298,79 @@ def failover_steps(world: World, figures: Mapping[str, Figure]) -> list[Step]:
     return b.steps
 
 
+def _rebuild(b: _Builder, world: World, workload: Mapping[str, float], detect: str) -> None:
+    """backup-restore: people decide, restore the table from its copy in R, then deploy the
+    primary stack in R from the database's copy; the accelerator then serves R."""
+    p, r = world.primary, world.recovery
+    seconds, how, sources = b.figure("outage_decision_seconds")
+    decide = b.add(
+        Step(
+            "decide",
+            "People confirm the primary region is lost and decide to rebuild in the recovery "
+            "region.",
+            "approval",
+            seconds,
+            how,
+            sources,
+            after=(detect,),
+        )
+    )
+    rate, _, rate_sources = b.figure("restore_rate_gb_per_hour")
+    table_gb, database_gb = workload["table_size_gb"], workload["database_size_gb"]
+    vault = world.backup_copies[r]
+    table = b.add(
+        Step(
+            "restore-table",
+            f"Restore the table from its latest recovery point in the vault {vault} in {r}, "
+            f"under the tier's table name {world.table_name}.",
+            "restore",
+            3600 * table_gb / rate,
+            f"{table_gb:g} GB at {rate:g} GB/h (assumptions: AWS publishes no restore times)",
+            ("workload assumption table_size_gb", *rate_sources),
+            after=(decide,),
+            api_region=r,
+            command=f"aws backup start-restore-job --region {r} --recovery-point-arn "
+            f"<latest DynamoDB recovery point in {vault}> --iam-role-arn <AWS Backup restore "
+            f"role> --metadata TargetTableName={world.table_name}",
+            effect=RESTORE_TABLE,
+            target=r,
+        )
+    )
+    redeploy, _, redeploy_sources = b.figure("redeploy_seconds")
+    primary_stack = _stack(world, "primary")
+    name = world.stacks[primary_stack].name
+    snapshot = f"arn:aws:rds:{r}:{world.account}:snapshot:awsbackup:latest-copy"
+    listener = f"arn:aws:globalaccelerator::{world.account}:accelerator/entry/listener/entry"
+    context = (
+        ("primary_region", r),
+        ("recovery_region", p),
+        (
+            "restore_from",
+            f'{{"database_snapshot": "{snapshot}", "listener_arn": "{listener}"}}',
+        ),
+    )
+    b.add(
+        Step(
+            "rebuild",
+            f"Deploy the primary stack in {r} from the database's latest recovery point in "
+            f"{vault} (a snapshot) and the restored table; its endpoint group joins the "
+            "accelerator's listener (look both up in the recovery region and us-west-2).",
+            "rebuild",
+            redeploy + 3600 * database_gb / rate,
+            f"{b.f['redeploy_seconds'].what}; the database restores from its snapshot "
+            f"({database_gb:g} GB at {rate:g} GB/h) as the stack creates it",
+            (*redeploy_sources, "workload assumption database_size_gb", *rate_sources),
+            after=(table,),
+            api_region=r,
+            also_needs=(rules.ACCELERATOR_API_REGION,) if world.groups else (),
+            stack_update=(f"{r}:{name}",),
+            context=context,
+            command=_deploy(world, primary_stack, context),
+            effect=DEPLOY,
+        )
+    )
+
+
 def _http_seconds(world: World, check_key: str) -> float:
     """Detection time of a record's health check: the HTTP check inside it."""
     check = world.health_checks[check_key]
@@ -301,17 +385,20 @@ def _writable_alarm(world: World) -> Alarm | None:
     return next((a for a in world.alarms.values() if a.name in named), None)
 
 
-def failback_steps(world: World, figures: Mapping[str, Figure]) -> list[Step]:
-    """P is back. Failback is deliberate: a person approves it, the database returns first,
-    then traffic, then the recovery region goes back to standby."""
+def failback_steps(
+    world: World, after: World, figures: Mapping[str, Figure]
+) -> list[Step]:
+    """P is back (``world`` as synthesized, ``after`` as failover left it). Failback is
+    deliberate: a person approves it, the database returns first, then traffic, then the
+    recovery region goes back to what it was."""
     b = _Builder(world, figures)
     p, r = world.primary, world.recovery
-    database_r = world.database_in(r)
+    database_r = after.database_in(r)
     service_p = world.service_in(p)
-    steps_before_approval: list[str] = []
+    fence: tuple[str, ...] = ()
     if database_r is not None and not database_r.cluster and service_p is not None:
         # The old primary instance came back writable: keep the app off it at once.
-        steps_before_approval.append(
+        fence = (
             b.add(
                 Step(
                     "fence-primary",
@@ -327,9 +414,9 @@ def failback_steps(world: World, figures: Mapping[str, Figure]) -> list[Step]:
                     effect=SCALE,
                     target=f"{p}=0",
                 )
-            )
+            ),
         )
-    approve = b.add(
+    last = b.add(
         Step(
             "approve-failback",
             "A person decides to fail back, in a maintenance window.",
@@ -337,147 +424,13 @@ def failback_steps(world: World, figures: Mapping[str, Figure]) -> list[Step]:
             0,
             "a decision; failback is never automatic",
             (),
-            after=tuple(steps_before_approval),
+            after=fence,
         )
     )
-    last = approve
     if database_r is not None and database_r.cluster:
-        seconds, how, sources = b.figure("aurora_resync_seconds")
-        wait = b.add(
-            Step(
-                "wait-replication",
-                "The old primary cluster has rejoined as a secondary: wait until its "
-                "replication lag is under a second.",
-                "database",
-                seconds,
-                how,
-                sources,
-                after=(approve,),
-                api_region=p,
-                command=f"aws rds describe-global-clusters --region {p}",
-            )
-        )
-        seconds, how, sources = b.figure("aurora_global_promotion_seconds")
-        last = b.add(
-            Step(
-                "switchover",
-                "Switch the writer back to the primary region with no data loss (planned "
-                "switchover).",
-                "database",
-                seconds,
-                how,
-                sources,
-                after=(wait,),
-                api_region=p,
-                command=f"aws rds switchover-global-cluster --region {p} "
-                "--global-cluster-identifier <global cluster> --target-db-cluster-identifier "
-                "<primary cluster ARN>",
-                effect=SWITCHOVER,
-            )
-        )
+        last = _switch_back(b, world, last)
     elif database_r is not None:
-        seconds, how, sources = b.figure("rds_replica_rebuild_seconds")
-        back = b.add(
-            Step(
-                "replicate-back",
-                "Rename the stale primary instance out of the way and create a cross-region "
-                "read replica of the recovery region's writer in the primary region, under the "
-                "primary's fixed identifier.",
-                "database",
-                seconds,
-                how,
-                sources,
-                after=(approve,),
-                api_region=p,
-                command=f"aws rds create-db-instance-read-replica --region {p} "
-                "--db-instance-identifier <app>-<tier>-db --source-db-instance-identifier "
-                "<recovery instance ARN> --kms-key-id <primary data key>",
-                effect=REPLICATE_BACK,
-            )
-        )
-        quiesce = b.add(
-            Step(
-                "quiesce-recovery",
-                "Stop writes in the recovery region: scale its service to 0 (the maintenance "
-                "window begins).",
-                "fence",
-                0,
-                "an API call",
-                (),
-                after=(back,),
-                api_region=r,
-                command=f"aws ecs update-service --region {r} --cluster <cluster> --service "
-                "<service> --desired-count 0",
-                effect=SCALE,
-                target=f"{r}=0",
-            )
-        )
-        seconds, how, sources = b.figure("rds_replica_promotion_seconds")
-        promote = b.add(
-            Step(
-                "promote-back",
-                "Promote the primary region's new replica: it is the writer again.",
-                "database",
-                seconds,
-                how,
-                sources,
-                after=(quiesce,),
-                api_region=p,
-                command=f"aws rds promote-read-replica --region {p} --db-instance-identifier "
-                "<app>-<tier>-db",
-                effect=PROMOTE_BACK,
-            )
-        )
-        last = b.add(
-            Step(
-                "unfence-primary",
-                "Start the primary region's tasks again.",
-                "compute",
-                0,
-                "an API call",
-                (),
-                after=(promote,),
-                api_region=p,
-                command=f"aws ecs update-service --region {p} --cluster <cluster> --service "
-                f"<service> --desired-count {world.full}",
-                effect=SCALE,
-                target=f"{p}={world.full}",
-            )
-        )
-        seconds, how, sources = b.figure("rds_replica_rebuild_seconds")
-        b.add(
-            Step(
-                "reprotect",
-                "Re-protect: rename the promoted recovery instance out of the way and create a "
-                "new cross-region read replica of the primary under its identifier.",
-                "protect",
-                seconds,
-                how,
-                sources,
-                after=(last,),
-                api_region=r,
-                command=f"aws rds create-db-instance-read-replica --region {r} "
-                "--db-instance-identifier <recovery instance> --source-db-instance-identifier "
-                "<primary instance ARN> --kms-key-id <recovery data key>",
-                effect=REPROTECT,
-            )
-        )
-    alarm = _writable_alarm(world)
-    if alarm is not None and database_r is not None and not world.groups:
-        last = b.add(
-            Step(
-                "writable-alarm-clears",
-                f"The alarm {alarm.name} clears once the recovery database no longer takes "
-                "writes; the PRIMARY record is healthy again (automatic).",
-                "traffic",
-                alarm.seconds,
-                "alarm period x evaluation periods, from the template",
-                (rules.AURORA_ROLE_METRICS.url,),
-                after=(b.steps[-1].name,),
-                automatic=True,
-                effect=SETTLE_ALARMS,
-            )
-        )
+        last = _replicate_back(b, world, last)
     if p in world.groups:
         last = b.add(
             Step(
@@ -498,6 +451,7 @@ def failback_steps(world: World, figures: Mapping[str, Figure]) -> list[Step]:
         )
     recovery_stack = _stack(world, "recovery")
     if recovery_stack:
+        _reprotect(b, world, database_r is not None and not database_r.cluster, last)
         b.add(
             Step(
                 "standby",
@@ -506,15 +460,201 @@ def failback_steps(world: World, figures: Mapping[str, Figure]) -> list[Step]:
                 0,
                 "a stack update",
                 (),
-                after=(last,),
+                after=(b.steps[-1].name,),
                 api_region=r,
                 stack_update=(recovery_stack,),
-                command=_deploy(world, recovery_stack, False),
-                effect=RECOVERY_STANDBY,
-                target=r,
+                context=(("failed_over", "false"),),
+                command=_deploy(world, recovery_stack, (("failed_over", "false"),)),
+                effect=STANDBY,
+            )
+        )
+    elif database_r is not None:  # rebuilt in R: retire it; R holds backup copies again
+        name = world.stacks[_stack(world, "primary")].name
+        b.add(
+            Step(
+                "retire-rebuild",
+                f"Delete the stack rebuilt in {r} (its database snapshots on delete).",
+                "protect",
+                0,
+                "a stack deletion",
+                (),
+                after=(last,),
+                api_region=r,
+                command=f"aws cloudformation delete-stack --region {r} --stack-name {name}",
+                effect=RETIRE,
+                target=f"{r}:{name}",
             )
         )
     return b.steps
+
+
+def _switch_back(b: _Builder, world: World, approve: str) -> str:
+    """Aurora: the old primary cluster rejoined as a secondary; switch the writer back."""
+    p = world.primary
+    seconds, how, sources = b.figure("aurora_resync_seconds")
+    wait = b.add(
+        Step(
+            "wait-replication",
+            "The old primary cluster has rejoined as a secondary: wait until its replication "
+            "lag is under a second.",
+            "database",
+            seconds,
+            how,
+            sources,
+            after=(approve,),
+            api_region=p,
+            command=f"aws rds describe-global-clusters --region {p}",
+        )
+    )
+    seconds, how, sources = b.figure("aurora_global_promotion_seconds")
+    return b.add(
+        Step(
+            "switchover",
+            "Switch the writer back to the primary region with no data loss (planned "
+            "switchover).",
+            "database",
+            seconds,
+            how,
+            sources,
+            after=(wait,),
+            api_region=p,
+            command=f"aws rds switchover-global-cluster --region {p} --global-cluster-identifier "
+            "<global cluster> --target-db-cluster-identifier <primary cluster ARN>",
+            effect=SWITCHOVER,
+        )
+    )
+
+
+def _replicate_back(b: _Builder, world: World, approve: str) -> str:
+    """An RDS instance: replicate the recovery region's writer back into P, stop writes in R,
+    promote P's replica under the primary's fixed identifier, start P's tasks."""
+    p, r = world.primary, world.recovery
+    seconds, how, sources = b.figure("rds_replica_rebuild_seconds")
+    back = b.add(
+        Step(
+            "replicate-back",
+            "Rename the stale primary instance out of the way (keep it for what it alone "
+            "holds) and create a cross-region read replica of the recovery region's writer in "
+            "the primary region, under the primary's fixed identifier.",
+            "database",
+            seconds,
+            how,
+            sources,
+            after=(approve,),
+            api_region=p,
+            command=f"aws rds create-db-instance-read-replica --region {p} "
+            "--db-instance-identifier <app>-<tier>-db --source-db-instance-identifier "
+            "<recovery instance ARN> --kms-key-id <primary data key>",
+            effect=REPLICATE_BACK,
+        )
+    )
+    if world.table_regions <= {p}:  # the table has no replica in R: bring its data back too
+        seconds, how, sources = b.figure("backup_copy_seconds")
+        back = b.add(
+            Step(
+                "table-back",
+                f"Back up the recovery region's table, copy the backup to {p}, delete the "
+                "stale table there (after an on-demand backup of it) and restore the copy under "
+                "the tier's table name.",
+                "database",
+                seconds,
+                how,
+                sources,
+                after=(back,),
+                api_region=p,
+                command=f"aws backup start-restore-job --region {p} --recovery-point-arn "
+                f"<copied recovery point> --metadata TargetTableName={world.table_name}",
+            )
+        )
+    quiesce = b.add(
+        Step(
+            "quiesce-recovery",
+            "Stop writes in the recovery region: scale its service to 0 (the maintenance "
+            "window begins).",
+            "fence",
+            0,
+            "an API call",
+            (),
+            after=(back,),
+            api_region=r,
+            command=f"aws ecs update-service --region {r} --cluster <cluster> --service "
+            "<service> --desired-count 0",
+            effect=SCALE,
+            target=f"{r}=0",
+        )
+    )
+    seconds, how, sources = b.figure("rds_replica_promotion_seconds")
+    promote = b.add(
+        Step(
+            "promote-back",
+            "Promote the primary region's new replica: it is the writer again.",
+            "database",
+            seconds,
+            how,
+            sources,
+            after=(quiesce,),
+            api_region=p,
+            command=f"aws rds promote-read-replica --region {p} --db-instance-identifier "
+            "<app>-<tier>-db",
+            effect=PROMOTE_BACK,
+        )
+    )
+    return b.add(
+        Step(
+            "unfence-primary",
+            "Start the primary region's tasks again.",
+            "compute",
+            0,
+            "an API call",
+            (),
+            after=(promote,),
+            api_region=p,
+            command=f"aws ecs update-service --region {p} --cluster <cluster> --service "
+            f"<service> --desired-count {world.full}",
+            effect=SCALE,
+            target=f"{p}={world.full}",
+        )
+    )
+
+
+def _reprotect(b: _Builder, world: World, replica: bool, last: str) -> None:
+    """R protects P again: a fresh replica (pilot light); then the writable alarm clears."""
+    r = world.recovery
+    if replica:
+        seconds, how, sources = b.figure("rds_replica_rebuild_seconds")
+        last = b.add(
+            Step(
+                "reprotect",
+                "Re-protect: rename the promoted recovery instance out of the way and create a "
+                "new cross-region read replica of the primary under its identifier.",
+                "protect",
+                seconds,
+                how,
+                sources,
+                after=(last,),
+                api_region=r,
+                command=f"aws rds create-db-instance-read-replica --region {r} "
+                "--db-instance-identifier <recovery instance> --source-db-instance-identifier "
+                "<primary instance ARN> --kms-key-id <recovery data key>",
+                effect=REPROTECT,
+            )
+        )
+    alarm = _writable_alarm(world)
+    if alarm is not None:
+        b.add(
+            Step(
+                "writable-alarm-clears",
+                f"The alarm {alarm.name} clears once the recovery database no longer takes "
+                "writes; the PRIMARY record is healthy again (automatic).",
+                "traffic",
+                alarm.seconds,
+                "alarm period x evaluation periods, from the template",
+                (rules.AURORA_ROLE_METRICS.url,),
+                after=(last,),
+                automatic=True,
+                effect=SETTLE_ALARMS,
+            )
+        )
 
 
 @dataclass(frozen=True)

@@ -149,6 +149,7 @@ class Record:
 
 @dataclass
 class Stack:
+    key: str  # region:name
     name: str
     region: str
     role: str
@@ -173,6 +174,9 @@ class World:
     groups: dict[str, int]  # accelerator endpoint group region -> traffic dial
     stacks: dict[str, Stack]
     secret_replicas: set[str]  # regions holding a read-only replica of the admin secret
+    backup_copies: dict[str, str]  # region -> name of the vault backups are copied to there
+    table_name: str
+    account: str
     promoted_secrets: set[str] = field(default_factory=set)
     stale_http: set[str] = field(default_factory=set)  # health not yet seen down
     clients_follow: bool = False  # resolvers have dropped the answer cached before the change
@@ -208,7 +212,7 @@ def _databases(tier: TierAssembly) -> dict[str, Database]:
     for instance in tier.of_type("AWS::RDS::DBInstance"):
         cluster = refs(instance.prop("DBClusterIdentifier"))
         if cluster:
-            key = f"{instance.stack}/{next(iter(cluster))}"
+            key = key_of(instance.region, instance.stack, next(iter(cluster)))
             members[key] = members.get(key, 0) + 1
             continue
         role = "replica" if instance.prop("SourceDBInstanceIdentifier") else "writer"
@@ -230,7 +234,18 @@ def _databases(tier: TierAssembly) -> dict[str, Database]:
 
 
 def _key(resource: Resource) -> str:
-    return f"{resource.stack}/{resource.logical_id}"
+    return key_of(resource.region, resource.stack, resource.logical_id)
+
+
+def key_of(region: str, stack: str, logical_id: str) -> str:
+    """A resource's name in the model: a rebuild puts a stack of the same name in another
+    region, so the region is part of it."""
+    return f"{region}:{stack}/{logical_id}"
+
+
+def stack_of(key: str) -> str:
+    """``region:stack`` of a resource key."""
+    return key.split("/", 1)[0]
 
 
 def _proxies(tier: TierAssembly, admin_users: set[str]) -> dict[str, Proxy]:
@@ -251,7 +266,7 @@ def _proxies(tier: TierAssembly, admin_users: set[str]) -> dict[str, Proxy]:
         proxies[_key(proxy)] = Proxy(
             key=_key(proxy),
             region=proxy.region,
-            target=f"{proxy.stack}/{next(iter(targets), '')}",
+            target=key_of(proxy.region, proxy.stack, next(iter(targets), "")),
             end_to_end_iam=proxy.prop("DefaultAuthScheme") == "IAM_AUTH",
             secret_users=admin_users if any(a.get("SecretArn") for a in auth) else set(),
             role_users={user for target, user in grants if target in targets},
@@ -281,13 +296,13 @@ def _services(tier: TierAssembly) -> dict[str, Service]:
                 elif resource.type == "AWS::RDS::DBProxyEndpoint":
                     proxy = next(iter(refs(resource.prop("DBProxyName"))))
                     kind = "proxy-ro" if resource.prop("TargetRole") == "READ_ONLY" else "proxy-rw"
-                    endpoints.append((kind, f"{stack}/{proxy}"))
+                    endpoints.append((kind, key_of(service.region, stack, proxy)))
                 elif resource.type == "AWS::RDS::DBInstance":
                     endpoints.append(("instance", _key(resource)))
         statements = _statements(tier, stack, next(iter(refs(task.prop("TaskRoleArn"))), ""))
         user = environment.get("DATABASE_USER")
         connect = {
-            f"{stack}/{target}"
+            key_of(service.region, stack, target)
             for target, granted in _connect_grants(statements)
             if granted in (user, "*")
         }
@@ -324,7 +339,7 @@ def _services(tier: TierAssembly) -> dict[str, Service]:
             user=str(user) if user is not None else None,
             connect=connect,
             table_regions=table_regions,
-            queue=f"{stack}/{queue}" if queue else None,
+            queue=key_of(service.region, stack, queue) if queue else None,
             queue_granted=queue_granted,
             health_interval_seconds=int(group.prop("HealthCheckIntervalSeconds", default=30))
             if group
@@ -354,10 +369,14 @@ def _alarms(tier: TierAssembly) -> dict[str, Alarm]:
         signal, database = "other", None
         if metric == "ReplicaLag" and "DBInstanceIdentifier" in dimensions:
             signal = "replica-lag"
-            database = f"{alarm.stack}/{next(iter(refs(dimensions['DBInstanceIdentifier'])), '')}"
+            database = key_of(
+                alarm.region, alarm.stack, next(iter(refs(dimensions["DBInstanceIdentifier"])), "")
+            )
         elif dimensions.get("Role") == "WRITER" and "DBClusterIdentifier" in dimensions:
             signal = "writer-role"
-            database = f"{alarm.stack}/{next(iter(refs(dimensions['DBClusterIdentifier'])), '')}"
+            database = key_of(
+                alarm.region, alarm.stack, next(iter(refs(dimensions["DBClusterIdentifier"])), "")
+            )
         # The value a present signal reports: a writer's sample count, a replica's lag.
         value = 1.0 if signal == "writer-role" else 0.0
         threshold = float(alarm.prop("Threshold", default=0))
@@ -430,7 +449,15 @@ def _stacks(tier: TierAssembly) -> dict[str, Stack]:
             tier.stacks.get(stack, ("", producer_region))[1]
             for stack, producer_region in output_reads(resources, region)
         }
-        stacks[name] = Stack(name, region, role, producers, tier.dependencies.get(name, []))
+        key = f"{region}:{name}"
+        stacks[key] = Stack(
+            key,
+            name,
+            region,
+            role,
+            producers,
+            [f"{tier.stacks[d][1]}:{d}" for d in tier.dependencies.get(name, [])],
+        )
     return stacks
 
 
@@ -463,4 +490,16 @@ def read_world(tier: TierAssembly) -> World:
         groups=groups,
         stacks=_stacks(tier),
         secret_replicas=secret_replicas,
+        backup_copies={
+            m[1]: m[2]
+            for plan in tier.of_type("AWS::Backup::BackupPlan")
+            for m in re.finditer(
+                r":backup:([a-z0-9-]+):\d{12}:backup-vault:([A-Za-z0-9_.-]+)",
+                json.dumps(plan.properties),
+            )
+        },
+        table_name=next(
+            (str(t.prop("TableName")) for t in tier.of_type("AWS::DynamoDB::GlobalTable")), ""
+        ),
+        account=tier.account,
     )

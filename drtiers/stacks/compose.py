@@ -57,9 +57,7 @@ def compose_tier(scope: Construct, config: DrConfig, tier: TierSpec) -> TierStac
             base=base,
             edge=edge if accelerated else None,
         )
-    if tier.entry_point is EntryPoint.DNS_PRIMARY:
-        edge.point_at(primary)
-    elif tier.entry_point is EntryPoint.DNS_FAILOVER:
+    if tier.entry_point is EntryPoint.DNS_FAILOVER:
         assert recovery is not None, f"{tier.name}: DNS failover needs a recovery stack"
         edge.fail_over(primary, recovery, recovery.writable_alarm)
     drills = None

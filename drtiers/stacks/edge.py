@@ -13,7 +13,7 @@ from constructs import Construct
 from drtiers.config import EDGE_REGION, DrConfig
 from drtiers.constructs.accelerator import Accelerator
 from drtiers.constructs.alarms import Alarms
-from drtiers.constructs.dns_failover import AlarmRef, AliasRecord, AliasTarget, FailoverRecords
+from drtiers.constructs.dns_failover import AlarmRef, AliasTarget, FailoverRecords
 from drtiers.constructs.keys import DataKey
 from drtiers.stacks.base import TierStack
 from drtiers.stacks.regional import LB_DNS, LB_ZONE, LISTENER_ARN
@@ -45,16 +45,6 @@ class EdgeStack(TierStack):
     def _target(self, stack: TierStack) -> AliasTarget:
         return AliasTarget(
             dns_name=self.read(stack, LB_DNS), hosted_zone_id=self.read(stack, LB_ZONE)
-        )
-
-    def point_at(self, primary: TierStack) -> AliasRecord:
-        """backup-restore: one record to P, repointed once R has been rebuilt."""
-        return AliasRecord(
-            self,
-            "Entry",
-            zone=self.zone,
-            record_name=self.record_name,
-            target=self._target(primary),
         )
 
     def fail_over(

@@ -7,6 +7,7 @@ name. Deploy order: recovery-base -> primary -> recovery (the edge stack is plac
 from __future__ import annotations
 
 from aws_cdk import Fn
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -224,7 +225,10 @@ class _RegionalStack(TierStack):
         AcceleratorEndpointGroup(
             self,
             "EndpointGroup",
-            listener_arn=self.read(edge, LISTENER_ARN),
+            # A rebuild joins the listener it is given: the edge stack may be in the lost region.
+            listener_arn=self.config.restore_from.listener_arn
+            if self.config.restore_from
+            else self.read(edge, LISTENER_ARN),
             load_balancer_arn=app.load_balancer.load_balancer_arn,
             health_check_path=self.config.health_check_path,
         )
@@ -284,6 +288,9 @@ class PrimaryStack(_RegionalStack):
                 instance_identifier=self.db_identifier,
                 rotation_subnets=self.network.app_subnets,
                 instance_type=ec2.InstanceType(sizes.rds_instance),
+                snapshot_identifier=config.restore_from.database_snapshot
+                if config.restore_from
+                else None,
                 secret_replicas=secret_replicas,
                 deletion_protection=self.deletion_protection,
                 removal_policy=self.snapshot_policy,
@@ -326,19 +333,23 @@ class PrimaryStack(_RegionalStack):
             max_connections_percent=proxy_share(tier),
         )
 
-        table = GlobalTable(
-            self,
-            "Table",
-            key=self.data_key,
-            table_name=self.table_name,
-            replica_keys={recovery: base.replica_key_arn}
-            if tier.table_replica_in_recovery
-            else None,
-            deletion_protection=self.deletion_protection,
-            removal_policy=self.retain_policy,
-        )
+        table: dynamodb.ITableV2
+        if config.restore_from:  # restored from its backup copy before this stack deploys
+            table = dynamodb.TableV2.from_table_name(self, "Table", self.table_name)
+        else:
+            table = GlobalTable(
+                self,
+                "Table",
+                key=self.data_key,
+                table_name=self.table_name,
+                replica_keys={recovery: base.replica_key_arn}
+                if tier.table_replica_in_recovery
+                else None,
+                deletion_protection=self.deletion_protection,
+                removal_policy=self.retain_policy,
+            ).table
         if tier.table_replica_in_recovery:
-            self.alarms.table_replication_latency(table.table.table_name, recovery)
+            self.alarms.table_replication_latency(table.table_name, recovery)
 
         queue = self._queue()
         app = self._app(config.full_task_count, 2 * config.full_task_count)
@@ -348,7 +359,7 @@ class PrimaryStack(_RegionalStack):
             "Dax",
             vpc=vpc,
             subnets=data,
-            table_arn=table.table.table_arn,
+            table_arn=table.table_arn,
             node_type=sizes.dax_node,
             replication_factor=sizes.dax_nodes,
             availability_zones=self.availability_zones,
@@ -357,8 +368,8 @@ class PrimaryStack(_RegionalStack):
         self._connect(
             app,
             queue,
-            table.table.table_name,
-            table.table.table_arn,
+            table.table_name,
+            table.table_arn,
             self.data_key,
             (proxy.endpoint, PROXY_PORT),
             dax,
@@ -382,7 +393,7 @@ class PrimaryStack(_RegionalStack):
             "Backup",
             vault=vault.vault,
             copy_vault_arn=base.vault_arn,
-            resource_arns=[self.database_arn, table.table.table_arn],
+            resource_arns=[self.database_arn, table.table_arn],
         )
         if edge is not None and tier.entry_point is EntryPoint.ACCELERATOR:
             self._endpoint_group(edge, app)
