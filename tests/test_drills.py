@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk import App, Stack
 
+from drtiers.constructs.drills import Drills
+from drtiers.stacks.drills import tier_drills
+from drtiers.tiers import TIER_TAG, TIERS
 from tests.conftest import Synthesized
 
 TIERS_WITH_DRILLS = ("pilot-light", "warm-standby", "multi-site")
@@ -81,8 +86,9 @@ def test_the_drill_role_acts_only_on_the_tiers_resources(drilled: Synthesized) -
         mutating = [
             a for a in actions if not a.split(":")[1].startswith(("Describe", "List", "Get"))
         ]
+        named = "*" not in json.dumps(statement["Resource"])
         if mutating:
-            assert "Condition" in statement, statement  # tag-scoped, never blanket
+            assert "Condition" in statement or named, statement  # tag-scoped or named
     (role,) = [r for r in resources.values() if r["Type"] == "AWS::IAM::Role"]
     trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
     assert trust["Principal"] == {"Service": "fis.amazonaws.com"}
@@ -155,6 +161,17 @@ def test_the_network_drill_can_give_the_subnets_their_network_acl_back(
         assert _allows(statements, replace, *resource), resource[0]
     assert not _allows(statements, replace, *other_acl)
     assert not _allows(statements, replace, f"{arn}subnet/subnet-0other", {})
+
+
+def test_a_network_drill_needs_the_acls_to_restore() -> None:
+    with pytest.raises(ValueError, match="DisruptPrimarySubnets cut subnets off"):
+        Drills(
+            Stack(App(), "Test"),
+            "Drills",
+            drills=tier_drills(TIERS["pilot-light"]),
+            tier_tag=(TIER_TAG, "pilot-light"),
+            stop_alarm_arns=["arn:aws:cloudwatch:us-east-1:123456789012:alarm:a"],
+        )
 
 
 def test_tasks_carry_the_tags_the_drills_select_by(synthesized: Synthesized) -> None:
