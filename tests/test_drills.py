@@ -163,6 +163,26 @@ def test_the_network_drill_can_give_the_subnets_their_network_acl_back(
     assert not _allows(statements, replace, f"{arn}subnet/subnet-0other", {})
 
 
+@pytest.mark.parametrize("tier", TIERS_WITH_DRILLS)
+def test_the_drill_role_tags_network_acls_only_as_it_creates_them(
+    drilled: Synthesized, tier: str
+) -> None:
+    # Else it could mark any ACL (the default one, another VPC's) managedByFIS and then delete it.
+    resources = drilled.json(f"drtiers-{tier}-drills")["Resources"]
+    (policy,) = [r for r in resources.values() if r["Type"] == "AWS::IAM::Policy"]
+    tagging = [
+        s
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "ec2:CreateTags" in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    ]
+    assert tagging
+    for statement in tagging:
+        assert statement["Condition"]["StringEquals"] == {
+            "ec2:CreateAction": "CreateNetworkAcl",
+            "aws:RequestTag/managedByFIS": "true",
+        }
+
+
 def test_a_network_drill_needs_the_acls_to_restore() -> None:
     with pytest.raises(ValueError, match="DisruptPrimarySubnets cut subnets off"):
         Drills(
