@@ -120,11 +120,24 @@ class Drills(Construct):
                 resources=[_arn("ec2", "subnet/*")],
                 conditions=tagged,
             ),
-            # The ACLs FIS creates to cut the subnets off, and only those.
+            # The ACLs FIS creates to cut the subnets off, and only those: the tag that unlocks
+            # the statement below can be set only while creating one, as AWS's managed policy
+            # does. Read 2026-11-28:
+            # https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSFaultInjectionSimulatorNetworkAccess.html
             iam.PolicyStatement(
-                actions=["ec2:CreateNetworkAcl", "ec2:CreateTags"],
+                actions=["ec2:CreateNetworkAcl"],
                 resources=[_arn("ec2", "network-acl/*")],
                 conditions={"StringEquals": {f"aws:RequestTag/{FIS_MANAGED_TAG}": "true"}},
+            ),
+            iam.PolicyStatement(
+                actions=["ec2:CreateTags"],
+                resources=[_arn("ec2", "network-acl/*")],
+                conditions={
+                    "StringEquals": {
+                        "ec2:CreateAction": "CreateNetworkAcl",
+                        f"aws:RequestTag/{FIS_MANAGED_TAG}": "true",
+                    }
+                },
             ),
             iam.PolicyStatement(
                 actions=[
