@@ -25,6 +25,14 @@ EDGE_REGION = "us-east-1"
 _ACCOUNT = re.compile(r"^\d{12}$")
 _APP_NAME = re.compile(r"^[a-z][a-z0-9-]{1,14}[a-z0-9]$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+# Route 53 refuses hosted zones for the names RFC 2606 and RFC 6761 reserve (CreateHostedZone:
+# InvalidDomainName), and for a bare TLD. Read 2026-11-28:
+# https://github.com/aws-samples/sample-agentic-value-accelerator/pull/126 (example.com rejected)
+# https://github.com/boto/boto/pull/2098 (example.com: InvalidDomainName)
+# https://docs.aws.amazon.com/Route53/latest/APIReference/API_CreateHostedZone.html (no TLDs)
+# https://www.rfc-editor.org/rfc/rfc2606 and https://www.rfc-editor.org/rfc/rfc6761 (the names)
+_RESERVED_TLDS = frozenset({"test", "example", "invalid", "localhost"})
+_RESERVED_DOMAINS = frozenset({"example.com", "example.net", "example.org"})
 _ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 _USER = re.compile(r"^(?!0$|root$)[a-z_][a-z0-9_-]{0,31}$|^(?!0$)[0-9]{1,10}$")
 _PATH = re.compile(r"^/[A-Za-z0-9._~/-]{0,254}$")
@@ -112,7 +120,7 @@ class DrConfig:
     recovery_region: str
     account: str
     app_name: str
-    domain_name: str
+    domain_name: str  # given, or default_domain(app_name, account)
     hosted_zone_id: str | None
     availability_zones: Mapping[str, tuple[str, ...]]
     container_image: str
@@ -181,6 +189,41 @@ def _region(get: Callable[[str], Any], key: str) -> str:
     commercial = region_facts().commercial
     if not isinstance(value, str) or value not in commercial:
         raise _fail(key, value, "an AWS commercial region such as us-east-1 or eu-west-1")
+    return value
+
+
+def default_domain(app_name: str, account: str) -> str:
+    """The zone created when no ``domain_name`` is given: one per app and account, not reserved,
+    known without a look-up. Route 53 creates a zone whatever the owner of the name; its records
+    answer at the zone's name servers, and publicly once the name is delegated to them."""
+    return f"{app_name}-{account}.com"
+
+
+def _domain(get: Callable[[str], Any], app_name: str, account: str, zone_id: str | None) -> str:
+    value = get("domain_name")
+    if value in (None, ""):
+        if zone_id is not None:
+            # Records are named inside the given zone; finding its name would need a look-up.
+            raise _fail(
+                "domain_name",
+                "",
+                f"the name of hosted zone {zone_id} (records are named <app>-<tier>.<domain_name>)",
+            )
+        return default_domain(app_name, account)
+    if (
+        not isinstance(value, str)
+        or not _DOMAIN.match(value)
+        or value.rsplit(".", 1)[-1] in _RESERVED_TLDS
+        or ".".join(value.split(".")[-2:]) in _RESERVED_DOMAINS
+    ):
+        raise _fail(
+            "domain_name",
+            value,
+            "a lowercase DNS name of two or more labels that Route 53 hosts, such as "
+            "dr.your-company.com; not example.com, .net, .org or a name under .test, .example, "
+            ".invalid, .localhost (reserved by RFC 2606 and RFC 6761); or none, for a new zone "
+            f"named {default_domain(app_name, account)}",
+        )
     return value
 
 
@@ -348,20 +391,19 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
     if not isinstance(image, str) or not image or any(c.isspace() for c in image):
         raise _fail("container_image", image, "a container image reference without spaces")
     account = _string(get, "account", _ACCOUNT, "a 12-digit AWS account id")
+    app_name = _string(
+        get,
+        "app_name",
+        _APP_NAME,
+        "3-16 lowercase letters, digits or hyphens, starting with a letter",
+    )
     return DrConfig(
         tiers=tiers,
         primary_region=primary,
         recovery_region=recovery,
         account=account,
-        app_name=_string(
-            get,
-            "app_name",
-            _APP_NAME,
-            "3-16 lowercase letters, digits or hyphens, starting with a letter",
-        ),
-        domain_name=_string(
-            get, "domain_name", _DOMAIN, "a lowercase DNS name such as example.com"
-        ),
+        app_name=app_name,
+        domain_name=_domain(get, app_name, account, zone_id),
         hosted_zone_id=zone_id,
         availability_zones=_availability_zones(get, (primary, recovery)),
         container_image=image,

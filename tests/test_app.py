@@ -38,6 +38,31 @@ def test_bad_input_exits_non_zero_with_one_line_and_writes_nothing(tmp_path: Pat
     assert list((tmp_path / "out").iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "example.com",
+        "a.example.net",
+        "foo.test",
+        "x.invalid",
+        "localhost",
+        "example.org",
+        "bar.example",
+    ],
+)
+def test_a_reserved_domain_exits_2_with_one_line_and_writes_nothing(
+    tmp_path: Path, domain: str
+) -> None:
+    result = run_app(tmp_path, domain_name=domain)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip() and "!!" not in line]
+    assert len(lines) == 1
+    assert lines[0].startswith(
+        f"drtiers: error: context key 'domain_name': '{domain}' is not valid; allowed: "
+    )
+    assert list((tmp_path / "out").iterdir()) == []
+
+
 def test_sandbox_prints_a_warning(tmp_path: Path) -> None:
     result = run_app(tmp_path, tier="backup-restore", sandbox="true")
     assert result.returncode == 0, result.stderr
@@ -57,12 +82,21 @@ def test_cdk_cli_synthesizes_one_tier_and_rejects_a_bad_one(tmp_path: Path) -> N
         "drtiers-pilot-light-recovery.template.json",
     ]
     assert "Node 20 is end-of-life" not in good.stderr + good.stdout
+    edge = json.loads((out / "drtiers-pilot-light-edge.template.json").read_text())
+    (zone,) = [r for r in edge["Resources"].values() if r["Type"] == "AWS::Route53::HostedZone"]
+    assert zone["Properties"]["Name"] == "drtiers-123456789012.com."  # the default: deployable
     shutil.rmtree(out)
     bad = run_cdk_cli("synth", "--context", "recovery_region=us-east-1", "--output", str(out))
     assert bad.returncode != 0
     assert (
         "drtiers: error: context key 'recovery_region': 'us-east-1' is the primary region too"
     ) in bad.stderr
+    assert list(out.glob("*")) == []
+    reserved = run_cdk_cli("synth", "--context", "domain_name=example.com", "--output", str(out))
+    assert reserved.returncode != 0
+    assert (
+        "drtiers: error: context key 'domain_name': 'example.com' is not valid; allowed: "
+    ) in reserved.stderr
     assert list(out.glob("*")) == []
 
 

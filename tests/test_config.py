@@ -78,11 +78,6 @@ from drtiers.config import EDGE_REGION, ConfigError, DrConfig
             "digits or hyphens, starting with a letter",
         ),
         (
-            {"domain_name": "not a domain"},
-            "context key 'domain_name': 'not a domain' is not valid; allowed: a lowercase DNS name "
-            "such as example.com",
-        ),
-        (
             {"hosted_zone_id": "zone-1"},
             "context key 'hosted_zone_id': 'zone-1' is not valid; allowed: a Route 53 hosted zone "
             "id such as Z0123456789ABC",
@@ -147,11 +142,63 @@ def test_command_line_strings_are_parsed(make_config: Callable[..., DrConfig]) -
         sandbox="TRUE",
         full_task_count="6",
         reduced_task_count="3",
+        domain_name="dr.your-company.io",
         hosted_zone_id="Z0123456789ABC",
     )
     assert [t.name for t in config.tiers] == ["pilot-light"]
     assert (config.sandbox, config.full_task_count, config.reduced_task_count) == (True, 6, 3)
-    assert config.hosted_zone_id == "Z0123456789ABC"
+    assert (config.domain_name, config.hosted_zone_id) == ("dr.your-company.io", "Z0123456789ABC")
+
+
+# Route 53 rejects hosted zones for these (RFC 2606 and RFC 6761 names): InvalidDomainName.
+RESERVED_DOMAINS = (
+    "example.com",
+    "a.example.net",
+    "foo.test",
+    "x.invalid",
+    "localhost",
+    "example.org",
+    "bar.example",
+)
+MALFORMED_DOMAINS = ("not a domain", "Dr.Company.io", "io", "-dr.company.io", "dr.company.io.")
+
+
+@pytest.mark.parametrize("domain", [*RESERVED_DOMAINS, *MALFORMED_DOMAINS])
+def test_a_reserved_or_malformed_domain_is_one_line(
+    make_config: Callable[..., DrConfig], domain: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        make_config(domain_name=domain)
+    text = str(raised.value)
+    assert text.startswith(f"context key 'domain_name': '{domain}' is not valid; allowed: ")
+    assert "RFC 2606" in text
+    assert "\n" not in text
+
+
+def test_a_reserved_domain_is_refused_with_a_zone_id_too(
+    make_config: Callable[..., DrConfig],
+) -> None:
+    with pytest.raises(ConfigError, match=r"'domain_name': 'example\.com' is not valid"):
+        make_config(domain_name="example.com", hosted_zone_id="Z0123456789ABC")
+
+
+def test_without_a_domain_a_zone_is_named_after_app_and_account(
+    make_config: Callable[..., DrConfig],
+) -> None:
+    assert make_config().domain_name == "drtiers-123456789012.com"
+    assert make_config(domain_name=None).domain_name == "drtiers-123456789012.com"
+    config = make_config(app_name="shop", account="210987654321")
+    assert config.domain_name == "shop-210987654321.com"
+    assert config.hosted_zone_id is None
+
+
+def test_a_zone_id_needs_the_zones_name(make_config: Callable[..., DrConfig]) -> None:
+    with pytest.raises(ConfigError) as raised:
+        make_config(hosted_zone_id="Z0123456789ABC")
+    assert str(raised.value) == (
+        "context key 'domain_name': '' is not valid; allowed: the name of hosted zone "
+        "Z0123456789ABC (records are named <app>-<tier>.<domain_name>)"
+    )
 
 
 def test_pilot_light_needs_no_dax_in_recovery(make_config: Callable[..., DrConfig]) -> None:

@@ -400,6 +400,22 @@ def test_backup_restore_runs_no_compute_in_recovery(synthesized: Synthesized) ->
 # --- entry point ------------------------------------------------------------------------------
 
 
+# RFC 2606 / RFC 6761 names, for which Route 53 refuses to create a hosted zone.
+RESERVED_TLDS = ("test", "example", "invalid", "localhost")
+RESERVED_DOMAINS = ("example.com", "example.net", "example.org")
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_the_default_zone_can_be_created(synthesized: Synthesized, tier: str) -> None:
+    zone = one(synthesized, name(tier, "edge"), "AWS::Route53::HostedZone")
+    zone_name = zone["Name"].rstrip(".")
+    labels = zone_name.split(".")
+    assert len(labels) >= 2, zone_name  # Route 53 hosts no top-level domain
+    assert labels[-1] not in RESERVED_TLDS, zone_name
+    assert ".".join(labels[-2:]) not in RESERVED_DOMAINS, zone_name
+    assert zone_name == "drtiers-123456789012.com"  # from app_name and account: no look-up
+
+
 def test_backup_restore_points_one_record_at_the_primary(synthesized: Synthesized) -> None:
     record = one(synthesized, name("backup-restore", "edge"), "AWS::Route53::RecordSet")
     assert "Failover" not in record

@@ -2,7 +2,8 @@
 
 Every experiment finds its targets by the tier's tags (never by name or ARN), stops as soon as
 one of the tier's alarms fires, and runs as a role that may touch only resources carrying the
-tier's tag. There is no L2 for FIS, so the templates are L1 resources.
+tier's tag, the network ACLs FIS creates, and (named) the ACLs it gives the subnets back. There
+is no L2 for FIS, so the templates are L1 resources.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from constructs import Construct
 from drtiers.constructs.lint import acknowledge
 
 FIS_MANAGED_TAG = "managedByFIS"
+DISRUPT_CONNECTIVITY = "aws:network:disrupt-connectivity"
 Target = (
     fis.CfnExperimentTemplate.ExperimentTemplateTargetProperty
 )  # put on the network ACLs that disrupt-connectivity creates
@@ -47,6 +49,9 @@ class Drills(Construct):
 
     :param tier_tag: the ``drtiers:tier`` tag value every target must carry.
     :param stop_alarm_arns: alarms (in this region) that stop an experiment when they fire.
+    :param original_network_acl_ids: the network ACLs the subnets a disrupt-connectivity drill
+        targets are associated with before it (required for such a drill). FIS re-associates
+        the subnets with them at the end; these ACLs carry no tag the role could match on.
     """
 
     def __init__(
@@ -57,12 +62,19 @@ class Drills(Construct):
         drills: Sequence[Drill],
         tier_tag: tuple[str, str],
         stop_alarm_arns: Sequence[str],
+        original_network_acl_ids: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id_)
         if not drills:
             raise ValueError("Drills: no drills given")
         if not stop_alarm_arns:
             raise ValueError("Drills: an experiment without a stop condition cannot be stopped")
+        cutting = [d.name for d in drills if d.action_id == DISRUPT_CONNECTIVITY]
+        if cutting and not original_network_acl_ids:
+            raise ValueError(
+                f"Drills: {', '.join(cutting)} cut subnets off; without original_network_acl_ids "
+                "FIS could not give them their network ACL back and they would stay cut off"
+            )
         tagged = {"StringEquals": {f"aws:ResourceTag/{tier_tag[0]}": tier_tag[1]}}
         self.role = iam.Role(
             self,
@@ -108,11 +120,24 @@ class Drills(Construct):
                 resources=[_arn("ec2", "subnet/*")],
                 conditions=tagged,
             ),
-            # The ACLs FIS creates to cut the subnets off, and only those.
+            # The ACLs FIS creates to cut the subnets off, and only those: the tag that unlocks
+            # the statement below can be set only while creating one, as AWS's managed policy
+            # does. Read 2026-11-28:
+            # https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSFaultInjectionSimulatorNetworkAccess.html
             iam.PolicyStatement(
-                actions=["ec2:CreateNetworkAcl", "ec2:CreateTags"],
+                actions=["ec2:CreateNetworkAcl"],
                 resources=[_arn("ec2", "network-acl/*")],
                 conditions={"StringEquals": {f"aws:RequestTag/{FIS_MANAGED_TAG}": "true"}},
+            ),
+            iam.PolicyStatement(
+                actions=["ec2:CreateTags"],
+                resources=[_arn("ec2", "network-acl/*")],
+                conditions={
+                    "StringEquals": {
+                        "ec2:CreateAction": "CreateNetworkAcl",
+                        f"aws:RequestTag/{FIS_MANAGED_TAG}": "true",
+                    }
+                },
             ),
             iam.PolicyStatement(
                 actions=[
@@ -129,6 +154,20 @@ class Drills(Construct):
                 conditions=tagged,
             ),
         ]
+        if original_network_acl_ids:
+            # disrupt-connectivity ends by re-associating each subnet with its original ACL
+            # (ReplaceNetworkAclAssociation on the subnet and that ACL). That ACL carries neither
+            # tag above, so it is named: these ACLs and no other. Read 2026-11-28:
+            # https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#disrupt-connectivity
+            # https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSFaultInjectionSimulatorNetworkAccess.html
+            statements.append(
+                iam.PolicyStatement(
+                    actions=["ec2:ReplaceNetworkAclAssociation"],
+                    resources=[
+                        _arn("ec2", f"network-acl/{acl}") for acl in original_network_acl_ids
+                    ],
+                )
+            )
         for statement in statements:
             self.role.add_to_principal_policy(statement)
         policy = self.role.node.find_child("DefaultPolicy").node.default_child

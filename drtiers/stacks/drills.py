@@ -10,7 +10,7 @@ from drtiers.constructs.alarms import DATABASE_CPU, DEAD_LETTERS, alarm_name
 from drtiers.constructs.drills import Drill, Drills
 from drtiers.constructs.network import APP
 from drtiers.stacks.base import TierStack
-from drtiers.stacks.regional import PrimaryStack
+from drtiers.stacks.regional import APP_NETWORK_ACL, PrimaryStack
 from drtiers.tiers import ROLE_TAG, TIER_TAG, Relational, TierSpec
 
 
@@ -75,6 +75,7 @@ class DrillStack(TierStack):
             "Drills",
             drills=tier_drills(tier),
             tier_tag=(TIER_TAG, tier.name),
+            original_network_acl_ids=[self.read(primary, APP_NETWORK_ACL)],
             stop_alarm_arns=[
                 self.arn("cloudwatch", self.region, f"alarm:{alarm_name(prefix, what)}")
                 for what in (DEAD_LETTERS, DATABASE_CPU)

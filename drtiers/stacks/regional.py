@@ -42,6 +42,7 @@ LB_DNS = "LoadBalancerDnsName"
 LB_ZONE = "LoadBalancerZoneId"
 LB_ARN = "LoadBalancerArn"
 LISTENER_ARN = "AcceleratorListenerArn"
+APP_NETWORK_ACL = "AppNetworkAclId"
 QUEUE_WORKER_ACTIONS = (
     "sqs:SendMessage",
     "sqs:ReceiveMessage",
@@ -269,6 +270,12 @@ class PrimaryStack(_RegionalStack):
         )
         self.add_stack_dependency(base, "table replica key and backup copy vault live there")
         self._foundation()
+        # The app subnets keep their VPC's default ACL: what the network drill must restore.
+        self.publish(
+            APP_NETWORK_ACL,
+            self.network.vpc.vpc_default_network_acl,
+            "Network ACL of the app subnets (the VPC's default)",
+        )
         sizes = config.sizes
         recovery = config.recovery_region
         replicated = tier.has_recovery_stack
