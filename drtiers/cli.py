@@ -22,6 +22,7 @@ from drtiers.assess.durations import format_duration, parse_duration
 from drtiers.assess.facts import ParameterError
 from drtiers.assess.model import Estimate
 from drtiers.config import ConfigError
+from drtiers.recovery.simulate import FIXES, Simulation
 from drtiers.tiers import TIER_NAMES
 
 ESTIMATE_NOTE = (
@@ -92,12 +93,16 @@ def _detail(e: Estimate) -> dict[str, Any]:
             {"store": s.store, "seconds": s.seconds, "how": s.how, "sources": s.sources}
             for s in e.rpo
         ],
-        "rto_phases": [
-            [
-                {"step": s.name, "seconds": s.seconds, "how": s.how, "sources": s.sources}
-                for s in phase
-            ]
-            for phase in e.rto_phases
+        "rto_steps": [
+            {
+                "step": s.name,
+                "start": s.start,
+                "end": s.end,
+                "counts": s.counts,
+                "how": s.how,
+                "sources": s.sources,
+            }
+            for s in e.rto_steps
         ],
         "cost": [
             {
@@ -165,12 +170,12 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
             "\n".join(store.sources),
         )
     console.print(rpo)
-    rto = Table(title="RTO: phases one after another; steps in a phase at the same time")
-    for column in ("phase", "step", "seconds", "how", "source"):
+    rto = Table(title="RTO: the failover steps; each starts when the steps it waits for end")
+    for column in ("start s", "end s", "step", "how", "source"):
         rto.add_column(column)
-    for number, phase in enumerate(e.rto_phases, 1):
-        for s in phase:
-            rto.add_row(str(number), s.name, f"{s.seconds:g}", s.how, "\n".join(s.sources))
+    for s in e.rto_steps:
+        name = s.name if s.counts else f"{s.name} (not counted)"
+        rto.add_row(f"{s.start:g}", f"{s.end:g}", name, s.how, "\n".join(s.sources))
     console.print(rto)
     cost = Table(title="Monthly cost (USD)")
     for column in ("item", "region", "quantity", "unit price", "USD", "source"):
@@ -295,17 +300,107 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     if args.tier:
         _check_tier(args.tier)
     out = Path(args.out)
+    context = _cdk_json_context(args)
     if args.assembly:
-        written = write_reports(Path(args.assembly), out, args.tier)
+        written = write_reports(Path(args.assembly), out, context, args.tier)
     else:
         from drtiers.checks.gates import run_gates
 
         with tempfile.TemporaryDirectory(prefix="drtiers-report-") as directory:
-            gates = run_gates(Path(directory), _cdk_json_context(args))
-            written = write_reports(Path(directory), out, args.tier, gates)
+            gates = run_gates(Path(directory), context)
+            written = write_reports(Path(directory), out, context, args.tier, gates)
     for path in written:
         console.print(f"wrote {path}")
     return 0
+
+
+def _simulation_json(sim: Simulation) -> dict[str, Any]:
+    return {
+        "tier": sim.tier,
+        "event": sim.event,
+        "primary_region": sim.primary,
+        "recovery_region": sim.recovery,
+        "passed": sim.passed,
+        "verdicts": sim.verdicts(),
+        "recovered_at_seconds": sim.recovered_at,
+        "estimated_rto_seconds": sim.estimate_rto,
+        "timeline": [
+            {
+                "step": e.step,
+                "start": e.start,
+                "end": e.end,
+                "changed": e.changed,
+                "traffic": list(e.traffic),
+            }
+            for e in sim.timeline
+        ],
+        "violations": [
+            {
+                "invariant": v.invariant,
+                "step": v.step,
+                "resource": v.resource,
+                "detail": v.detail,
+                "fix": FIXES[v.invariant],
+            }
+            for v in sim.violations
+        ],
+    }
+
+
+def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
+    """Lose the primary region, run the failover steps (and with --failback bring it back and
+    run the failback steps), checking invariants I1-I6 after each step."""
+    import tempfile
+
+    from drtiers.recovery import simulate_assembly
+
+    if args.tier:
+        _check_tier(args.tier)
+    context = _cdk_json_context(args)
+    if args.assembly:
+        results = simulate_assembly(Path(args.assembly), context, tier=args.tier)
+    else:
+        from drtiers.stacks.compose import build_app
+
+        with tempfile.TemporaryDirectory(prefix="drtiers-simulate-") as directory:
+            build_app(Path(directory), {**context, "tier": args.tier or ""}).synth()
+            results = simulate_assembly(Path(directory), context, tier=args.tier)
+    if not results:
+        raise UsageError(f"tier '{args.tier}' is not in this assembly; synthesize it first")
+    simulations = [
+        sim for loss, back in results for sim in (loss, back if args.failback else None) if sim
+    ]
+    if args.json:
+        print(json.dumps([_simulation_json(sim) for sim in simulations], indent=2))
+    else:
+        for sim in simulations:
+            table = Table(
+                title=f"{sim.tier}: {sim.event} ({sim.primary} lost, recovering in {sim.recovery})"
+            )
+            for column in ("start s", "end s", "step", "what changed", "traffic goes to"):
+                table.add_column(column)
+            for e in sim.timeline:
+                table.add_row(
+                    f"{e.start:g}",
+                    f"{e.end:g}",
+                    e.step,
+                    e.changed,
+                    ", ".join(e.traffic) or "nowhere",
+                )
+            console.print(table)
+            console.print(
+                "  ".join(f"{i} {v}" for i, v in sim.verdicts().items())
+                + (
+                    f"; recovered at {format_duration(sim.recovered_at)} (estimated "
+                    f"{format_duration(sim.estimate_rto or 0)})"
+                    if sim.recovered_at is not None
+                    else ""
+                )
+            )
+        for sim in simulations:
+            for violation in sim.violations:
+                print(f"drtiers: {sim.tier}: {sim.event}: {violation}", file=sys.stderr)
+    return 0 if all(sim.passed for sim in simulations) else 1
 
 
 def parser() -> argparse.ArgumentParser:
@@ -346,6 +441,17 @@ def parser() -> argparse.ArgumentParser:
     diff.add_argument("old", help="a tier")
     diff.add_argument("new", help="another tier")
     diff.set_defaults(run=cmd_diff)
+    simulate = sub.add_parser(
+        "simulate", parents=[common], help="lose the primary region and run the recovery steps"
+    )
+    simulate.add_argument("--tier", help=", ".join(TIER_NAMES) + " (default: all four)")
+    simulate.add_argument(
+        "--event", choices=["region-loss"], default="region-loss", help="what to simulate"
+    )
+    simulate.add_argument(
+        "--failback", action="store_true", help="then bring the primary back and fail back"
+    )
+    simulate.set_defaults(run=cmd_simulate)
     report = sub.add_parser(
         "report", parents=[common], help="write reports/<tier>.md, .html and index.html"
     )

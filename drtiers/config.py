@@ -38,7 +38,9 @@ _USER = re.compile(r"^(?!0$|root$)[a-z_][a-z0-9_-]{0,31}$|^(?!0$)[0-9]{1,10}$")
 _PATH = re.compile(r"^/[A-Za-z0-9._~/-]{0,254}$")
 
 
-_SNAPSHOT_ARN = re.compile(r"^arn:aws[a-z-]*:rds:([a-z0-9-]+):(\d{12}):snapshot:[A-Za-z0-9:_-]{1,255}$")
+_SNAPSHOT_ARN = re.compile(
+    r"^arn:aws[a-z-]*:rds:([a-z0-9-]+):(\d{12}):snapshot:[A-Za-z0-9:_-]{1,255}$"
+)
 _LISTENER_ARN = re.compile(
     r"^arn:aws[a-z-]*:globalaccelerator::\d{12}:accelerator/[a-z0-9-]+/listener/[a-z0-9]+$"
 )
@@ -324,7 +326,8 @@ def _restore_from(
     if len(tiers) != 1 or not rebuilds:
         raise ConfigError(
             "context key 'restore_from': only a tier that is rebuilt after the event can be "
-            "restored; allowed: with tier=" + ", ".join(t for t in TIERS if not TIERS[t].has_recovery_stack)
+            "restored; allowed: with tier="
+            + ", ".join(t for t in TIERS if not TIERS[t].has_recovery_stack)
         )
     snapshot = _SNAPSHOT_ARN.match(str(raw["database_snapshot"]))
     if not snapshot or snapshot[1] != region or snapshot[2] != account:

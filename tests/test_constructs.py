@@ -94,7 +94,12 @@ def test_endpoint_group_rejects_a_bad_dial() -> None:
         ValueError, match=re.escape("traffic_dial_percentage 120 is outside 0..100")
     ):
         AcceleratorEndpointGroup(
-            stack(), "G", listener_arn="arn", load_balancer_arn="arn", traffic_dial_percentage=120
+            stack(),
+            "G",
+            listener_arn="arn",
+            load_balancer_arn="arn",
+            endpoint_group_region="us-east-1",
+            traffic_dial_percentage=120,
         )
 
 

@@ -13,7 +13,7 @@ from aws_cdk import App, Stack
 from drtiers.constructs.drills import Drills
 from drtiers.stacks.drills import tier_drills
 from drtiers.tiers import TIER_TAG, TIERS
-from tests.conftest import Synthesized
+from tests.conftest import Synthesized, context
 
 TIERS_WITH_DRILLS = ("pilot-light", "warm-standby", "multi-site")
 
@@ -203,7 +203,7 @@ def test_tasks_carry_the_tags_the_drills_select_by(synthesized: Synthesized) -> 
 def test_the_runbook_names_the_drill_for_each_step(drilled: Synthesized, tmp_path: Path) -> None:
     from drtiers.report.build import write_reports
 
-    write_reports(Path(drilled.assembly.directory), tmp_path, "pilot-light")
+    write_reports(Path(drilled.assembly.directory), tmp_path, context(drills="true"), "pilot-light")
     text = (tmp_path / "pilot-light.md").read_text()
     failover = text.split("## Failover runbook")[1].split("## Failback")[0]
     assert "drills: DisruptPrimarySubnets, StopPrimaryTasks" in failover  # detection

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from drtiers.report.build import write_reports
-from tests.conftest import ROOT, Synthesized
+from tests.conftest import ROOT, Synthesized, context
 
 TIERS = ("backup-restore", "pilot-light", "warm-standby", "multi-site")
 
@@ -17,7 +17,7 @@ TIERS = ("backup-restore", "pilot-light", "warm-standby", "multi-site")
 @pytest.fixture(scope="session")
 def reports(synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("reports")
-    write_reports(Path(synthesized.assembly.directory), out)
+    write_reports(Path(synthesized.assembly.directory), out, context())
     return out
 
 
@@ -60,7 +60,8 @@ def test_runbooks_name_the_exact_resources(reports: Path) -> None:
     ) in warm
     assert "aws rds switchover-global-cluster" in warm
     multi = (reports / "multi-site.md").read_text()
-    assert "leave the traffic dials alone" in multi
+    assert "both dials stay as they are" in multi
+    assert "--traffic-dial-percentage 0" in multi  # P is held off until failback
     backup = (reports / "backup-restore.md").read_text()
     assert "--backup-vault-name drtiers-backup-restore-copies" in backup
     # Data-plane steps come first.
@@ -101,7 +102,7 @@ def test_html_is_self_contained(reports: Path, name: str) -> None:
 def test_reports_are_reproducible_and_carry_no_local_paths(
     synthesized: Synthesized, reports: Path, tmp_path: Path
 ) -> None:
-    write_reports(Path(synthesized.assembly.directory), tmp_path)
+    write_reports(Path(synthesized.assembly.directory), tmp_path, context())
     for path in reports.iterdir():
         text = path.read_text()
         assert text == (tmp_path / path.name).read_text(), path.name
@@ -113,7 +114,7 @@ def test_gate_results_are_shown_when_the_gates_ran(
 ) -> None:
     gates = {tier: {"cfn-lint": [], "cdk-nag": [], "guard": [], "drtiers-dr": []} for tier in TIERS}
     gates["pilot-light"]["guard"] = ["drtiers-pilot-light-primary/Work: sqs_dlq_check: ..."]
-    write_reports(Path(synthesized.assembly.directory), tmp_path, "pilot-light", gates)
+    write_reports(Path(synthesized.assembly.directory), tmp_path, context(), "pilot-light", gates)
     text = (tmp_path / "pilot-light.md").read_text()
     assert "| guard | drtiers-pilot-light-primary/Work: sqs_dlq_check: ... |" in text
     assert "| cdk-nag | pass |" in text

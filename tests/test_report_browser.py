@@ -50,7 +50,8 @@ def test_index_and_a_tier_report_render_offline(reports: Path) -> None:
 @pytest.fixture(scope="module")
 def reports(synthesized: object, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from drtiers.report.build import write_reports
+    from tests.conftest import context
 
     out = tmp_path_factory.mktemp("browser-reports")
-    write_reports(Path(synthesized.assembly.directory), out)  # type: ignore[attr-defined]
+    write_reports(Path(synthesized.assembly.directory), out, context())  # type: ignore[attr-defined]
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -82,10 +83,12 @@ def test_deploy_order_follows_the_data(synthesized: Synthesized) -> None:
     assert {name("warm-standby", "primary"), name("warm-standby", "recovery")} <= deps(
         name("warm-standby", "edge")
     )
-    # Multi-site: the edge holds the listener, so it comes first.
-    assert deps(name("multi-site", "edge")) == set()
-    assert name("multi-site", "edge") in deps(name("multi-site", "primary"))
-    assert name("multi-site", "edge") in deps(name("multi-site", "recovery"))
+    # Accelerator tiers too: the edge holds the listener and the endpoint groups, and reads the
+    # load balancers; no regional stack reads the edge (it may be in the lost region).
+    for tier in ("multi-site", "backup-restore"):
+        assert name(tier, "primary") in deps(name(tier, "edge"))
+        assert name(tier, "edge") not in deps(name(tier, "primary"))
+    assert name("multi-site", "recovery") in deps(name("multi-site", "edge"))
 
 
 def test_cross_region_values_use_no_exports(synthesized: Synthesized) -> None:
@@ -117,13 +120,33 @@ def test_rds_tiers_run_multi_az_postgres_behind_a_tls_proxy(
     assert db["DBInstanceIdentifier"] == f"{APP}-{tier}-db"
     proxy = one(synthesized, primary, "AWS::RDS::DBProxy")
     assert proxy["RequireTLS"] is True
-    assert proxy["Auth"][0]["IAMAuth"] == "REQUIRED"
+    # End-to-end IAM: the proxy logs in as the app's user with its role, no secret.
+    assert proxy["DefaultAuthScheme"] == "IAM_AUTH" and "Auth" not in proxy
+    instance_id = next(iter(resources(synthesized, primary, "AWS::RDS::DBInstance")))
+    assert proxy_connects_as(synthesized, primary) == (
+        {"Fn::GetAtt": [instance_id, "DbiResourceId"]},
+        "/app",
+    )
     assert one(synthesized, primary, "AWS::RDS::DBParameterGroup")["Parameters"] == {
         "rds.force_ssl": "1"
     }
     synthesized.template(primary).has_resource(
         "AWS::RDS::DBInstance", {"DeletionPolicy": "Snapshot", "UpdateReplacePolicy": "Snapshot"}
     )
+
+
+def proxy_connects_as(synthesized: Synthesized, stack: str) -> tuple[Any, str]:
+    """(resource id, "/user") the stack's RDS Proxy role may rds-db:connect as."""
+    role = next(
+        r
+        for r in props(synthesized, stack, "AWS::IAM::Role")
+        if r["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+        == {"Service": "rds.amazonaws.com"}
+    )
+    (statement,) = role["Policies"][0]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "rds-db:connect"
+    parts = statement["Resource"]["Fn::Join"][1]
+    return parts[-2], parts[-1]
 
 
 def test_backup_restore_has_no_relational_copy_running_in_recovery(
@@ -179,17 +202,21 @@ def test_aurora_tiers_run_a_global_database(synthesized: Synthesized, tier: str)
     for stack in (primary, recovery):
         targets = one(synthesized, stack, "AWS::RDS::DBProxyTargetGroup")
         assert targets["ConnectionPoolConfigurationInfo"]["MaxConnectionsPercent"] == share
-    # The replica secret's key lives in recovery-base: the proxy may decrypt by its alias only.
-    role = next(
-        r
-        for r in props(synthesized, recovery, "AWS::IAM::Role")
-        if r["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
-        == {"Service": "rds.amazonaws.com"}
-    )
-    decrypt = role["Policies"][0]["PolicyDocument"]["Statement"][1]
-    assert decrypt["Condition"]["ForAnyValue:StringEquals"] == {
-        "kms:ResourceAliases": f"alias/{APP}-{tier}-replicas"
-    }
+    # Both proxies log in as the app's user with IAM: R's needs nothing from P.
+    for stack in (primary, recovery):
+        cluster_id = next(iter(resources(synthesized, stack, "AWS::RDS::DBCluster")))
+        assert proxy_connects_as(synthesized, stack) == (
+            {"Fn::GetAtt": [cluster_id, "DBClusterResourceId"]},
+            "/app",
+        )
+        assert "GetStackOutput" not in json.dumps(synthesized.json(recovery))
+    # R's tasks write through the read/write endpoint (the writer once promoted) and may read
+    # through the read-only one.
+    environment = container_environment(synthesized, recovery)
+    proxy_id = next(iter(resources(synthesized, recovery, "AWS::RDS::DBProxy")))
+    endpoint_id = next(iter(resources(synthesized, recovery, "AWS::RDS::DBProxyEndpoint")))
+    assert environment["DATABASE_ENDPOINT"] == {"Fn::GetAtt": [proxy_id, "Endpoint"]}
+    assert environment["DATABASE_READER_ENDPOINT"] == {"Fn::GetAtt": [endpoint_id, "Endpoint"]}
 
 
 @pytest.mark.parametrize("tier", TIERS)
@@ -380,13 +407,8 @@ def test_the_app_is_told_where_its_data_lives(synthesized: Synthesized) -> None:
     assert "DAX_ENDPOINT" not in pilot
     assert pilot["DATABASE_ENDPOINT"]["Fn::GetAtt"][1] == "Endpoint.Address"  # the replica
     assert pilot["DATABASE_PORT"] == "5438"  # not the engine default
-    assert pilot["TABLE_NAME"] == {
-        "Fn::GetStackOutput": {
-            "StackName": name("pilot-light", "primary"),
-            "Region": P,
-            "OutputName": "TableName",
-        }
-    }
+    # A fixed name: the recovery stack reads nothing from P, so it deploys while P is lost.
+    assert pilot["TABLE_NAME"] == f"{APP}-pilot-light-table"
 
 
 def test_backup_restore_runs_no_compute_in_recovery(synthesized: Synthesized) -> None:
@@ -416,15 +438,17 @@ def test_the_default_zone_can_be_created(synthesized: Synthesized, tier: str) ->
     assert zone_name == "drtiers-123456789012.com"  # from app_name and account: no look-up
 
 
-def test_backup_restore_points_one_record_at_the_primary(synthesized: Synthesized) -> None:
-    record = one(synthesized, name("backup-restore", "edge"), "AWS::Route53::RecordSet")
-    assert "Failover" not in record
-    assert record["AliasTarget"]["DNSName"] == {
-        "Fn::GetStackOutput": {
-            "StackName": name("backup-restore", "primary"),
-            "OutputName": "LoadBalancerDnsName",
-        }
-    }
+def test_backup_restore_enters_through_the_accelerator_with_one_group(
+    synthesized: Synthesized,
+) -> None:
+    """A static entry point: the rebuild in R adds its endpoint group; no DNS change, so no
+    Route 53 control plane (in us-east-1), is needed after the event."""
+    edge = name("backup-restore", "edge")
+    one(synthesized, edge, "AWS::GlobalAccelerator::Listener")
+    record = one(synthesized, edge, "AWS::Route53::RecordSet")
+    assert record["AliasTarget"]["HostedZoneId"] == "Z2BJ6XQ5FK7U4H"
+    (group,) = props(synthesized, edge, "AWS::GlobalAccelerator::EndpointGroup")
+    assert group["EndpointGroupRegion"] == P and group["TrafficDialPercentage"] == 100
 
 
 @pytest.mark.parametrize("tier", ["pilot-light", "warm-standby"])
@@ -432,11 +456,33 @@ def test_dns_tiers_fail_over_on_a_health_check(synthesized: Synthesized, tier: s
     edge = name(tier, "edge")
     records = {r["Failover"]: r for r in props(synthesized, edge, "AWS::Route53::RecordSet")}
     assert set(records) == {"PRIMARY", "SECONDARY"}
-    health_checks = resources(synthesized, edge, "AWS::Route53::HealthCheck")
-    assert len(health_checks) == 1
-    assert records["PRIMARY"]["HealthCheckId"] == {
-        "Fn::GetAtt": [next(iter(health_checks)), "HealthCheckId"]
+    checks = resources(synthesized, edge, "AWS::Route53::HealthCheck")
+    by_type: dict[str, list[str]] = {}
+    for check_id, check in checks.items():
+        by_type.setdefault(check["Properties"]["HealthCheckConfig"]["Type"], []).append(check_id)
+    assert {t: len(ids) for t, ids in by_type.items()} == {
+        "HTTP": 1,
+        "CLOUDWATCH_METRIC": 1,
+        "CALCULATED": 2,
     }
+    http, (gate,) = by_type["HTTP"][0], by_type["CLOUDWATCH_METRIC"]
+    # The gate follows R's "database takes writes" alarm, by its fixed name.
+    assert checks[gate]["Properties"]["HealthCheckConfig"]["AlarmIdentifier"] == {
+        "Region": R,
+        "Name": f"{APP}-{tier}-recovery-DatabaseWritable",
+    }
+    config_of = {c: checks[c]["Properties"]["HealthCheckConfig"] for c in by_type["CALCULATED"]}
+    primary_check = records["PRIMARY"]["HealthCheckId"]["Fn::GetAtt"][0]
+    secondary_check = records["SECONDARY"]["HealthCheckId"]["Fn::GetAtt"][0]
+    # PRIMARY: P answers AND R does not take writes; SECONDARY: R takes writes.
+    assert config_of[primary_check]["HealthThreshold"] == 2
+    assert [c["Fn::GetAtt"][0] for c in config_of[primary_check]["ChildHealthChecks"]] == [
+        http,
+        gate,
+    ]
+    assert config_of[secondary_check]["Inverted"] is True
+    assert [c["Fn::GetAtt"][0] for c in config_of[secondary_check]["ChildHealthChecks"]] == [gate]
+    health_checks = {http: checks[http]}
     assert records["SECONDARY"]["AliasTarget"]["DNSName"] == {
         "Fn::GetStackOutput": {
             "StackName": name(tier, "recovery"),
@@ -459,15 +505,32 @@ def test_multi_site_serves_from_both_regions_through_the_accelerator(
     record = one(synthesized, edge, "AWS::Route53::RecordSet")
     assert record["AliasTarget"]["HostedZoneId"] == "Z2BJ6XQ5FK7U4H"
     assert props(synthesized, edge, "AWS::Route53::HealthCheck") == []
+    groups = {
+        g["EndpointGroupRegion"]: g
+        for g in props(synthesized, edge, "AWS::GlobalAccelerator::EndpointGroup")
+    }
+    assert set(groups) == {P, R}
+    listener = next(iter(resources(synthesized, edge, "AWS::GlobalAccelerator::Listener")))
     for role, region in (("primary", P), ("recovery", R)):
-        group = one(synthesized, name("multi-site", role), "AWS::GlobalAccelerator::EndpointGroup")
-        assert group["EndpointGroupRegion"] == region
+        group = groups[region]
         assert group["TrafficDialPercentage"] == 100
-        assert group["HealthCheckPath"] == "/"
-        assert group["ListenerArn"] == {
-            "Fn::GetStackOutput": {"StackName": edge, "OutputName": "AcceleratorListenerArn"}
-            | ({"Region": EDGE} if region != EDGE else {})
+        assert group["ListenerArn"] == {"Fn::GetAtt": [listener, "ListenerArn"]}
+        (endpoint,) = group["EndpointConfigurations"]
+        assert endpoint["EndpointId"] == {
+            "Fn::GetStackOutput": {
+                "StackName": name("multi-site", role),
+                "OutputName": "LoadBalancerArn",
+            }
+            | ({"Region": region} if region != EDGE else {})
         }
+        # The accelerator judges a load balancer by its target group's health check.
+        target_group = one(
+            synthesized, name("multi-site", role), "AWS::ElasticLoadBalancingV2::TargetGroup"
+        )
+        assert (
+            target_group["HealthCheckIntervalSeconds"],
+            target_group["UnhealthyThresholdCount"],
+        ) == (10, 3)
 
 
 # --- backup -----------------------------------------------------------------------------------

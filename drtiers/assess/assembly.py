@@ -112,7 +112,9 @@ def read_assembly(directory: Path) -> dict[str, TierAssembly]:
         tier.stacks[name] = (role, region)
         tier.account = account
         tier.dependencies[name] = [
-            d for d in artifact.get("dependencies", []) if d in manifest["artifacts"]
+            d
+            for d in artifact.get("dependencies", [])
+            if d in manifest["artifacts"]
             and manifest["artifacts"][d].get("type") == "aws:cloudformation:stack"
         ]
         tier.termination_protected &= bool(props.get("terminationProtection", False))

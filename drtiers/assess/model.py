@@ -1,9 +1,9 @@
 """RTO, RPO and monthly cost of a tier, derived from its synthesized resources.
 
 RPO: per data store, for the loss of the primary region; the tier's RPO is the worst of them.
-RTO: phases run one after another; the steps inside a phase run at the same time. With a
-health-checked entry point: detection, then traffic shift, database promotion and compute
-scale-out together. Without one: a decision, redeploy, restore, then repointing DNS.
+RTO: the tier's failover step list (drtiers.recovery.steps), scheduled: each step starts when
+the steps it waits for end, and the RTO is when the last step recovery waits for ends. The
+simulator runs the same list, so the two cannot disagree.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from drtiers.assess.assembly import AssemblyError, Resource, TierAssembly
 from drtiers.assess.facts import Figure, Price, price, price_data
+from drtiers.recovery.steps import failover_steps, schedule
+from drtiers.recovery.world import read_world
 
 DAY = 86400
 AddLine = Callable[[str, str, float, Price], None]
@@ -25,6 +27,12 @@ class Step:
     seconds: float
     how: str
     sources: tuple[str, ...]
+    start: float = 0.0
+    counts: bool = True  # the RTO waits for it (housekeeping steps do not count)
+
+    @property
+    def end(self) -> float:
+        return self.start + self.seconds
 
 
 @dataclass(frozen=True)
@@ -51,7 +59,7 @@ class Estimate:
     recovery_region: str
     recovery_holds: str
     rpo: list[StoreRpo] = field(default_factory=list)
-    rto_phases: list[list[Step]] = field(default_factory=list)
+    rto_steps: list[Step] = field(default_factory=list)
     cost: list[CostLine] = field(default_factory=list)
     resource_keys: frozenset[tuple[str, str, str]] = frozenset()  # (region, type, logical id)
 
@@ -61,7 +69,7 @@ class Estimate:
 
     @property
     def rto_seconds(self) -> float:
-        return sum(max(step.seconds for step in phase) for phase in self.rto_phases)
+        return max((step.end for step in self.rto_steps if step.counts), default=0.0)
 
     @property
     def monthly_cost_usd(self) -> float:
@@ -204,96 +212,11 @@ class _Model:
         return stores
 
     # --- RTO ------------------------------------------------------------------------------------
-    def detection(self) -> Step | None:
-        for check in self.tier.of_type("AWS::Route53::HealthCheck"):
-            interval = check.prop("HealthCheckConfig", "RequestInterval", default=30)
-            threshold = check.prop("HealthCheckConfig", "FailureThreshold", default=3)
-            return Step(
-                "detection",
-                interval * threshold,
-                f"Route 53 health check: {interval} s interval x {threshold} failures",
-                (
-                    "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/"
-                    "dns-failover-determining-health-of-endpoints.html",
-                ),
-            )
-        groups = self.tier.of_type("AWS::GlobalAccelerator::EndpointGroup")
-        if groups:
-            worst = max(
-                g.prop("HealthCheckIntervalSeconds", default=30)
-                * g.prop("ThresholdCount", default=3)
-                for g in groups
-            )
-            return Step(
-                "detection",
-                worst,
-                "accelerator endpoint health checks: interval x threshold count",
-                (
-                    "https://docs.aws.amazon.com/global-accelerator/latest/api/"
-                    "API_UpdateEndpointGroup.html",
-                ),
-            )
-        return None
-
-    def rto(self) -> list[list[Step]]:
-        detection = self.detection()
-        if detection is None:
-            return self.rebuild()
-        accelerated = bool(self.tier.of_type("AWS::GlobalAccelerator::EndpointGroup"))
-        name = "accelerator_shift_seconds" if accelerated else "dns_alias_ttl_seconds"
-        seconds, source = self.figure(name)
-        parallel = [Step("traffic shift", seconds, self.f[name].what, (source,))]
-        if self.aurora_secondary():
-            seconds, source = self.figure("aurora_global_promotion_seconds")
-            parallel.append(
-                Step("database promotion", seconds, "Aurora global database failover", (source,))
-            )
-        elif self.read_replica():
-            seconds, source = self.figure("rds_replica_promotion_seconds")
-            parallel.append(
-                Step("database promotion", seconds, "promote the read replica", (source,))
-            )
-        full, standby = self.service_counts()
-        if standby is not None and standby < full:
-            name = "task_start_seconds" if standby == 0 else "scale_out_seconds"
-            seconds, source = self.figure(name)
-            parallel.append(
-                Step(
-                    "compute", seconds, f"{standby} -> {full} tasks: {self.f[name].what}", (source,)
-                )
-            )
-        return [[detection], parallel]
-
-    def rebuild(self) -> list[list[Step]]:
-        decision, decision_source = self.figure("outage_decision_seconds")
-        redeploy, redeploy_source = self.figure("redeploy_seconds")
-        size = self.w["database_size_gb"] + self.w["table_size_gb"]
-        rate, rate_source = self.figure("restore_rate_gb_per_hour")
-        ttl, ttl_source = self.figure("dns_alias_ttl_seconds")
-        restore_sources = ("workload assumptions database_size_gb + table_size_gb", rate_source)
+    def rto(self) -> list[Step]:
+        steps = failover_steps(read_world(self.tier), self.f, self.w)
         return [
-            [
-                Step(
-                    "decision", decision, self.f["outage_decision_seconds"].what, (decision_source,)
-                )
-            ],
-            [Step("redeploy", redeploy, self.f["redeploy_seconds"].what, (redeploy_source,))],
-            [
-                Step(
-                    "restore",
-                    3600 * size / rate,
-                    f"{size:g} GB at {rate:g} GB/h (assumptions: AWS publishes no restore times)",
-                    restore_sources,
-                )
-            ],
-            [
-                Step(
-                    "traffic shift",
-                    ttl,
-                    "repoint the record to R; " + self.f["dns_alias_ttl_seconds"].what,
-                    (ttl_source,),
-                )
-            ],
+            Step(t.step.name, t.step.seconds, t.step.how, t.step.sources, t.start, t.step.in_rto)
+            for t in schedule(steps)
         ]
 
     # --- cost -----------------------------------------------------------------------------------
@@ -510,7 +433,7 @@ def estimate(
         recovery_region=model.r,
         recovery_holds=model.recovery_holds(),
         rpo=model.rpo(),
-        rto_phases=model.rto(),
+        rto_steps=model.rto(),
         cost=model.cost(),
         resource_keys=frozenset(tier.resource_keys()),
     )

@@ -173,8 +173,10 @@ def accelerator_serves_both(tier: TierAssembly, spec: TierSpec) -> list[Violatio
     groups = tier.of_type("AWS::GlobalAccelerator::EndpointGroup")
     regions = {g.prop("EndpointGroupRegion") for g in groups}
     # A rebuilt tier (backup-restore) adds the recovery region's group when it is rebuilt.
-    serving = (tier.primary_region, tier.recovery_region) if spec.has_recovery_stack else (
-        tier.primary_region,
+    serving = (
+        (tier.primary_region, tier.recovery_region)
+        if spec.has_recovery_stack
+        else (tier.primary_region,)
     )
     found = [
         Violation(None, f"no endpoint group in {region}")

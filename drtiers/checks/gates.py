@@ -1,10 +1,10 @@
-"""`make check`: every policy gate over every tier, in one table.
+"""`make check`: every policy gate and the recovery simulation over every tier, in one table.
 
 Synthesizes the tiers once, drill stacks included (in-process, with the Control Tower rules
-of CloudFormation Guard plugged in), then runs cfn-lint, cdk-nag AwsSolutions, Guard and
-drtiers-dr, and prints tier x checker: pass, or the number of unacknowledged findings,
-followed by the findings. Exit status 1 on any finding. ``--acknowledgments`` lists every
-acknowledgment with its reason.
+of CloudFormation Guard plugged in), then runs cfn-lint, cdk-nag AwsSolutions, Guard,
+drtiers-dr and the recovery simulation (region loss and failback), and prints tier x checker:
+pass, or the number of unacknowledged findings, followed by the findings. Exit status 1 on any
+finding. ``--acknowledgments`` lists every acknowledgment with its reason.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 from drtiers.tiers import TIER_TAG
 
-CHECKERS = ("cfn-lint", "cdk-nag", "guard", "drtiers-dr")
+CHECKERS = ("cfn-lint", "cdk-nag", "guard", "drtiers-dr", "simulate")
 
 
 def _tier_of(finding: str) -> str:
@@ -102,6 +102,18 @@ def drtiers_dr(directory: Path) -> list[str]:
     return [f"{f.tier}: {f}" for f in dr_findings(directory)]  # str(f) names the resource
 
 
+def simulate(directory: Path, context: dict[str, Any]) -> list[str]:
+    """Region loss and failback of every tier: each broken invariant, filed under its tier."""
+    from drtiers.recovery import simulate_assembly
+
+    return [
+        f"{sim.tier}: {sim.event}: {violation}"
+        for loss, back in simulate_assembly(directory, context)
+        for sim in (loss, back)
+        for violation in sim.violations
+    ]
+
+
 def acknowledgments(directory: Path) -> Iterator[tuple[str, str, str, str, str]]:
     """(stack, logical id, checker, rule, reason) of every acknowledgment in the templates."""
     for template in sorted(directory.glob("*.template.json")):
@@ -132,6 +144,7 @@ def run_gates(directory: Path, context: dict[str, Any]) -> GateResults:
         "cdk-nag": cdk_nag(app),
         "guard": guard,
         "drtiers-dr": drtiers_dr(directory),
+        "simulate": simulate(directory, context),
     }
     tiers = _stacks(directory)
     results: GateResults = {tier: {c: [] for c in CHECKERS} for tier in set(tiers.values())}

@@ -1,14 +1,13 @@
 """Accelerator: AWS Global Accelerator with one endpoint group per region.
 
-CloudFormation accepts these resources in any region; the accelerator and its listener live in
-the edge stack and each endpoint group in the stack of its own region. The Global Accelerator
-API is served only from us-west-2, so changing a traffic dial is a control-plane call: failover
-relies on the endpoint groups' health checks instead, with both dials left at 100 %.
+CloudFormation accepts these resources in any region; the accelerator, its listener and the
+endpoint groups live in the edge stack (a rebuilt primary adds its own group). The Global
+Accelerator API is served only from us-west-2, so changing a traffic dial is a control-plane
+call: failover relies on the endpoint groups' health checks instead, with the dials at 100 %.
 """
 
 from __future__ import annotations
 
-from aws_cdk import Stack
 from aws_cdk import aws_globalaccelerator as ga
 from aws_cdk import aws_route53 as route53
 from constructs import Construct
@@ -51,7 +50,15 @@ class Accelerator(Construct):
 
 
 class AcceleratorEndpointGroup(Construct):
-    """This region's endpoint group: one load balancer, health-checked by the accelerator.
+    """One region's endpoint group: one load balancer. CloudFormation accepts it in any
+    region's stack; drtiers keeps it beside the listener in the edge stack, so that no regional
+    stack reads the edge's outputs (a stack that does cannot be updated while the edge's region
+    is lost). For a load balancer the accelerator follows its target-group health; the group's
+    own health-check settings apply to EC2 and Elastic IP endpoints only
+    (https://docs.aws.amazon.com/global-accelerator/latest/dg/about-endpoint-groups.html,
+    read 2026-11-28).
+
+    :param endpoint_group_region: the region of the load balancer.
 
     :param traffic_dial_percentage: 0..100. Default 100: every region serves, and an unhealthy
         one is drained by health checks, not by a dial change.
@@ -66,6 +73,7 @@ class AcceleratorEndpointGroup(Construct):
         *,
         listener_arn: str,
         load_balancer_arn: str,
+        endpoint_group_region: str,
         port: int = 80,
         health_check_path: str = "/",
         traffic_dial_percentage: int = 100,
@@ -91,7 +99,7 @@ class AcceleratorEndpointGroup(Construct):
             self,
             "Group",
             listener_arn=listener_arn,
-            endpoint_group_region=Stack.of(self).region,
+            endpoint_group_region=endpoint_group_region,
             endpoint_configurations=[
                 ga.CfnEndpointGroup.EndpointConfigurationProperty(
                     endpoint_id=load_balancer_arn,

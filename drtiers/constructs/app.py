@@ -170,9 +170,11 @@ class AppService(Construct):
             port=container_port,
             protocol=elbv2.ApplicationProtocol.HTTP,
             targets=[self.service],
+            # Global Accelerator judges a load balancer by this target-group check, so it sets
+            # multi-site's detection: 10 s x 3 = 30 s (about-endpoint-groups.html, 2026-11-28).
             health_check=elbv2.HealthCheck(
                 path=health_check_path,
-                interval=Duration.seconds(15),
+                interval=Duration.seconds(10),
                 healthy_threshold_count=2,
                 unhealthy_threshold_count=3,
             ),

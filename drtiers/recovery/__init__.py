@@ -47,5 +47,11 @@ def simulate_assembly(
     results = []
     for name, assembly in read_assembly(directory).items():
         if tier is None or name == tier:
-            results.append(simulate(assembly, figures, workload, _deployer(context, name)))
+            # A step's stacks are synthesized in the assembly's own regions.
+            own = {
+                **context,
+                "primary_region": assembly.primary_region,
+                "recovery_region": assembly.recovery_region,
+            }
+            results.append(simulate(assembly, figures, workload, _deployer(own, name)))
     return results

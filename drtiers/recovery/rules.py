@@ -15,7 +15,9 @@ class Source:
     read: str = READ
 
 
-PROXY_GDB = Source("https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-proxy-gdb.html")
+PROXY_GDB = Source(
+    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-proxy-gdb.html"
+)
 PROXY_ENDPOINTS = Source(
     "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-proxy-endpoints.html"
 )
@@ -37,8 +39,7 @@ GET_STACK_OUTPUT = Source(
     "intrinsic-function-reference-getstackoutput.html"
 )
 ROUTE53_CHOOSES = Source(
-    "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/"
-    "dns-failover-complex-configs.html"
+    "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-complex-configs.html"
 )
 ROUTE53_CONTROL_PLANE = Source(
     "https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/global-services.html"
@@ -53,9 +54,7 @@ AURORA_DR = Source(
 AURORA_ROLE_METRICS = Source(
     "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/creating_alarms.html"
 )
-RDS_METRICS = Source(
-    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-metrics.html"
-)
+RDS_METRICS = Source("https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-metrics.html")
 SCALING_MIN = Source(
     "https://docs.aws.amazon.com/autoscaling/application/userguide/"
     "application-auto-scaling-target-tracking.html"
@@ -161,7 +160,9 @@ def accelerator_routes(groups: Mapping[str, tuple[int, bool]]) -> set[str]:
 
 
 def stack_update_needs(
-    stack_region: str, output_producer_regions: Iterable[str], exclusively: bool,
+    stack_region: str,
+    output_producer_regions: Iterable[str],
+    exclusively: bool,
     dependency_regions: Iterable[str],
 ) -> set[str]:
     """Regions a stack update cannot do without: the stack's own; every region whose stack

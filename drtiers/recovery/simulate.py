@@ -80,6 +80,7 @@ class Simulation:
     violations: list[Violation] = field(default_factory=list)
     recovered_at: float | None = None
     estimate_rto: float | None = None
+    steps: list[s.Step] = field(default_factory=list)  # as executed: the runbook renders them
 
     @property
     def passed(self) -> bool:
@@ -213,10 +214,11 @@ def _relational(w: World, service: Service) -> tuple[bool, bool, list[str]]:
             why.append(f"no rds-db:connect to proxy {key} as {service.user}")
         elif not authorised:
             why.append(f"proxy {key} has no credentials for user {service.user}")
-        database = w.databases.get(proxy.target)
-        if database is None or database.region not in w.up or database.role == "retired":
+        target = w.databases.get(proxy.target)
+        if target is None or target.region not in w.up or target.role == "retired":
             why.append(f"the database behind {key} is gone")
             continue
+        database = target
         if kind == "proxy-rw":
             serves = rules.proxy_read_write_serves(database.role == "writer")
             if not serves:
@@ -231,7 +233,9 @@ def _relational(w: World, service: Service) -> tuple[bool, bool, list[str]]:
             d.cluster and d.role == "writer" and d.region in w.up for d in w.databases.values()
         )
         if rules.forwards_writes(
-            database.role == "secondary", database.write_forwarding, database.readers,
+            database.role == "secondary",
+            database.write_forwarding,
+            database.readers,
             writer_reachable,
         ):
             write = write or authorised
@@ -279,7 +283,10 @@ Deploy = Callable[[Mapping[str, str]], World]
 def merge(w: World, source: World, stacks: set[str]) -> None:
     """What ``stacks`` hold in ``source`` (as synthesized) now runs in ``w``. A database that
     already runs keeps its role: deploying a stack does not undo a promotion."""
-    ours = lambda key: stack_of(key) in stacks  # noqa: E731
+
+    def ours(key: str) -> bool:
+        return stack_of(key) in stacks
+
     for key, service in source.services.items():
         if ours(key):
             w.services[key] = copy.deepcopy(service)
@@ -383,14 +390,14 @@ def _apply(
             stale.role = "replica"  # renamed away; its identifier now names the new replica
         return f"{w.primary} holds a replica of the recovery region's writer"
     if effect == s.PROMOTE_BACK:
-        database = w.database_in(w.primary)
-        if database is not None:
-            database.role = "writer"
+        back = w.database_in(w.primary)
+        if back is not None:
+            back.role = "writer"
         return f"{w.primary}'s replica is promoted: the writer is in {w.primary} again"
     if effect == s.REPROTECT:
-        database = w.database_in(w.recovery)
-        if database is not None:
-            database.role = "replica"
+        fresh = w.database_in(w.recovery)
+        if fresh is not None:
+            fresh.role = "replica"
         return f"{w.recovery} holds a fresh replica of {w.primary}"
     if effect == s.CLIENTS_FOLLOW:
         w.clients_follow = True
@@ -422,7 +429,7 @@ def simulate_region_loss(
 ) -> tuple[Simulation, World, dict[str, bool | None]]:
     """Lose P, run the failover steps, check I1-I6. Returns the world as failover left it."""
     steps = s.failover_steps(world, figures, workload)
-    result = Simulation(world.tier, "region-loss", world.primary, world.recovery)
+    result = Simulation(world.tier, "region-loss", world.primary, world.recovery, steps=steps)
     result.estimate_rto = s.recovery_seconds(steps)
     w = _region_lost(world)
     alarms = {name: alarm_firing(world, name) for name in world.alarms}
@@ -445,24 +452,51 @@ def simulate_region_loss(
         else:
             changed = _apply(w, world, step, alarms, deploy)
         routed = traffic(w, alarms)
-        result.timeline.append(Event(step.name, timed.start, timed.end, changed, tuple(sorted(routed))))
+        result.timeline.append(
+            Event(step.name, timed.start, timed.end, changed, tuple(sorted(routed)))
+        )
         service = w.service_in(w.recovery)
         if w.recovery in routed and service is not None and not broken_i4:
             why = problems(w, service)
             if why:
                 broken_i4 = True
                 result.violations.append(
-                    Violation("I4", step.name, service.key, "traffic reaches R while " + "; ".join(why))
+                    Violation(
+                        "I4", step.name, service.key, "traffic reaches R while " + "; ".join(why)
+                    )
                 )
         if result.recovered_at is None and _recovered(w, alarms):
             result.recovered_at = timed.end
-    service = w.service_in(w.recovery)
     last = result.timeline[-1].step if result.timeline else "-"
+    # Whatever the steps were, R must stay deployable for the whole event (a fix, a scale
+    # change): no stack there may need the lost region to update.
+    for stack in w.stacks.values():
+        if stack.region == w.recovery:
+            lost = (
+                rules.stack_update_needs(
+                    stack.region,
+                    stack.output_regions,
+                    exclusively=True,
+                    dependency_regions=(),
+                )
+                - w.up
+            )
+            if lost:
+                result.violations.append(
+                    Violation(
+                        "I2",
+                        "R stays deployable",
+                        stack.name,
+                        f"an update resolves outputs of stacks in {', '.join(sorted(lost))}, "
+                        "which is lost",
+                    )
+                )
+    service = w.service_in(w.recovery)
     if service is None:
         result.violations.append(Violation("I1", last, w.recovery, "no task runs in R"))
     else:
-        for why in problems(w, service):
-            result.violations.append(Violation("I1", last, service.key, why))
+        for problem in problems(w, service):
+            result.violations.append(Violation("I1", last, service.key, problem))
         if service.desired < w.full or rules.scaling_floor(service.minimum) < w.full:
             result.violations.append(
                 Violation(
@@ -474,13 +508,13 @@ def simulate_region_loss(
                 )
             )
     if result.recovered_at != result.estimate_rto:
+        recovered = "never" if result.recovered_at is None else f"{result.recovered_at:g} s"
         result.violations.append(
             Violation(
                 "I6",
                 last,
                 w.tier,
-                f"recovered at {result.recovered_at if result.recovered_at is not None else 'never'}"
-                f" s in the simulation, estimated {result.estimate_rto:g} s",
+                f"recovered at {recovered} in the simulation, estimated {result.estimate_rto:g} s",
             )
         )
     return result, w, alarms
@@ -508,17 +542,20 @@ def simulate_failback(
     deploy: Deploy,
 ) -> Simulation:
     """P returns after a failover; run the failback steps and check I2 and I5."""
-    result = Simulation(world.tier, "failback", world.primary, world.recovery)
+    steps = s.failback_steps(world, after, figures)
+    result = Simulation(world.tier, "failback", world.primary, world.recovery, steps=steps)
     w = copy.deepcopy(after)
     _primary_returns(w, world)
     alarms.update({name: alarm_firing(w, name) for name in w.alarms})
     routed = traffic(w, alarms)
-    result.timeline.append(Event("primary-returns", 0, 0, f"{w.primary} is back", tuple(sorted(routed))))
+    result.timeline.append(
+        Event("primary-returns", 0, 0, f"{w.primary} is back", tuple(sorted(routed)))
+    )
     if w.primary in routed and _tasks(w, w.primary) > 0:
         result.violations.append(
             Violation("I5", "primary-returns", w.primary, "traffic returns to P by itself")
         )
-    for timed in s.schedule(s.failback_steps(world, after, figures)):
+    for timed in s.schedule(steps):
         step = timed.step
         lost = _needs(w, step) - w.up
         changed = "could not run" if lost else _apply(w, world, step, alarms, deploy)
@@ -527,7 +564,9 @@ def simulate_failback(
                 Violation("I2", step.name, step.command, f"needs {', '.join(sorted(lost))}")
             )
         routed = traffic(w, alarms)
-        result.timeline.append(Event(step.name, timed.start, timed.end, changed, tuple(sorted(routed))))
+        result.timeline.append(
+            Event(step.name, timed.start, timed.end, changed, tuple(sorted(routed)))
+        )
         writers = writers_in_use(w)
         if len(writers) > 1:
             result.violations.append(
@@ -538,9 +577,7 @@ def simulate_failback(
             _, can_write, why = _relational(w, service)
             if w.databases and not can_write:
                 result.violations.append(
-                    Violation(
-                        "I5", step.name, service.key, "P takes traffic but " + "; ".join(why)
-                    )
+                    Violation("I5", step.name, service.key, "P takes traffic but " + "; ".join(why))
                 )
     if traffic(w, alarms) != {w.primary} and not w.groups:
         result.violations.append(

@@ -54,6 +54,71 @@ class Step:
     in_rto: bool = True  # recovery waits for it (housekeeping steps do not count)
 
 
+def physical(key: str) -> str:
+    """A shell expression for a resource's physical id, looked up in its own region when the
+    step runs (so only ever for resources in a region that is up)."""
+    region, rest = key.split(":", 1)
+    stack, logical_id = rest.split("/", 1)
+    return (
+        f"$(aws cloudformation describe-stack-resource --region {region} --stack-name {stack} "
+        f"--logical-resource-id {logical_id} --query StackResourceDetail.PhysicalResourceId "
+        "--output text)"
+    )
+
+
+def _database_key(world: World, region: str) -> str:
+    database = world.database_in(region)
+    return database.key if database is not None else f"{region}:?/?"
+
+
+def _scale(world: World, region: str, count: int) -> str:
+    service = world.service_in(region)
+    if service is None:
+        return ""
+    return (
+        f"aws ecs update-service --region {region} --cluster {physical(service.cluster)} "
+        f"--service {physical(service.key)} --desired-count {count}"
+    )
+
+
+def _dial(world: World, region: str, percent: int) -> str:
+    """Find the group through the accelerator API (us-west-2), not through CloudFormation:
+    the edge stack's region may be the lost one."""
+    api = rules.ACCELERATOR_API_REGION
+    return (
+        f"aws globalaccelerator update-endpoint-group --region {api} --endpoint-group-arn "
+        f"{_group_lookup(world, region)} --traffic-dial-percentage {percent}"
+    )
+
+
+def _listener_lookup(world: World) -> str:
+    api = rules.ACCELERATOR_API_REGION
+    accelerator = (
+        f"$(aws globalaccelerator list-accelerators --region {api} --query "
+        f"\"Accelerators[?Name=='{world.accelerator_name}'].AcceleratorArn\" --output text)"
+    )
+    return (
+        f"$(aws globalaccelerator list-listeners --region {api} --accelerator-arn {accelerator} "
+        "--query 'Listeners[0].ListenerArn' --output text)"
+    )
+
+
+def _group_lookup(world: World, region: str) -> str:
+    return (
+        f"$(aws globalaccelerator list-endpoint-groups --region {rules.ACCELERATOR_API_REGION} "
+        f"--listener-arn {_listener_lookup(world)} --query "
+        f"\"EndpointGroups[?EndpointGroupRegion=='{region}'].EndpointGroupArn\" --output text)"
+    )
+
+
+def _latest_copy(region: str, vault: str, resource_type: str) -> str:
+    return (
+        f"$(aws backup list-recovery-points-by-backup-vault --region {region} "
+        f"--backup-vault-name {vault} --by-resource-type {resource_type} --query "
+        "'reverse(sort_by(RecoveryPoints,&CreationDate))[0].RecoveryPointArn' --output text)"
+    )
+
+
 class _Builder:
     def __init__(self, world: World, figures: Mapping[str, Figure]) -> None:
         self.w = world
@@ -155,8 +220,9 @@ def failover_steps(
                 after=(detect,),
                 api_region=r,
                 command=f"aws rds failover-global-cluster --region {r} "
-                f"--global-cluster-identifier <global cluster> --target-db-cluster-identifier "
-                f"<{database.key} ARN> --allow-data-loss",
+                f"--global-cluster-identifier {world.global_cluster} "
+                f"--target-db-cluster-identifier arn:aws:rds:{r}:{world.account}:cluster:"
+                f"{physical(database.key)} --allow-data-loss",
                 effect=PROMOTE,
                 target=database.key,
             )
@@ -174,7 +240,7 @@ def failover_steps(
                 after=(detect,),
                 api_region=r,
                 command=f"aws rds promote-read-replica --region {r} --db-instance-identifier "
-                f"<{database.key}>",
+                f"{physical(database.key)}",
                 effect=PROMOTE,
                 target=database.key,
             )
@@ -193,15 +259,19 @@ def failover_steps(
                 after=(promote,),
                 api_region=r,
                 command=f"aws secretsmanager stop-replication-to-replica --region {r} "
-                "--secret-id <admin secret replica ARN>",
+                "--secret-id $(aws secretsmanager list-secrets --region "
+                f"{r} --filters Key=tag-key,Values=drtiers:tier Key=tag-value,Values="
+                f"{world.tier} --query 'SecretList[0].ARN' --output text)",
                 effect=PROMOTE_SECRET,
                 target=r,
                 in_rto=False,
             )
         )
     recovery_stack = _stack(world, "recovery")
-    if service_r is not None and service_p is not None and (
-        service_r.desired < service_p.desired or service_r.minimum < service_p.desired
+    if (
+        service_r is not None
+        and service_p is not None
+        and (service_r.desired < service_p.desired or service_r.minimum < service_p.desired)
     ):
         name = "task_start_seconds" if service_r.desired == 0 else "scale_out_seconds"
         seconds, how, sources = b.figure(name)
@@ -249,8 +319,7 @@ def failover_steps(
         b.add(
             Step(
                 "dns-ttl",
-                "Clients follow Route 53's new answer once their cached one expires "
-                "(automatic).",
+                "Clients follow Route 53's new answer once their cached one expires (automatic).",
                 "traffic",
                 seconds,
                 how,
@@ -287,9 +356,7 @@ def failover_steps(
                     (rules.GA_API_REGION.url,),
                     after=(detect,),
                     api_region=rules.ACCELERATOR_API_REGION,
-                    command=f"aws globalaccelerator update-endpoint-group --region "
-                    f"{rules.ACCELERATOR_API_REGION} --endpoint-group-arn <{p} endpoint group> "
-                    "--traffic-dial-percentage 0",
+                    command=_dial(world, p, 0),
                     effect=DIAL,
                     target=f"{p}=0",
                     in_rto=False,
@@ -330,8 +397,9 @@ def _rebuild(b: _Builder, world: World, workload: Mapping[str, float], detect: s
             after=(decide,),
             api_region=r,
             command=f"aws backup start-restore-job --region {r} --recovery-point-arn "
-            f"<latest DynamoDB recovery point in {vault}> --iam-role-arn <AWS Backup restore "
-            f"role> --metadata TargetTableName={world.table_name}",
+            f"{_latest_copy(r, vault, 'DynamoDB')} --iam-role-arn arn:aws:iam::{world.account}"
+            ":role/service-role/AWSBackupDefaultServiceRole --metadata "
+            f"TargetTableName={world.table_name}",
             effect=RESTORE_TABLE,
             target=r,
         )
@@ -365,7 +433,11 @@ def _rebuild(b: _Builder, world: World, workload: Mapping[str, float], detect: s
             also_needs=(rules.ACCELERATOR_API_REGION,) if world.groups else (),
             stack_update=(f"{r}:{name}",),
             context=context,
-            command=_deploy(world, primary_stack, context),
+            command=f"SNAPSHOT={_latest_copy(r, vault, 'RDS')} && "
+            f"LISTENER={_listener_lookup(world)} && "
+            + _deploy(world, primary_stack, context[:2])
+            + ' --context restore_from="{\\"database_snapshot\\": \\"$SNAPSHOT\\", '
+            '\\"listener_arn\\": \\"$LISTENER\\"}"',
             effect=DEPLOY,
         )
     )
@@ -385,9 +457,7 @@ def _writable_alarm(world: World) -> Alarm | None:
     return next((a for a in world.alarms.values() if a.name in named), None)
 
 
-def failback_steps(
-    world: World, after: World, figures: Mapping[str, Figure]
-) -> list[Step]:
+def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) -> list[Step]:
     """P is back (``world`` as synthesized, ``after`` as failover left it). Failback is
     deliberate: a person approves it, the database returns first, then traffic, then the
     recovery region goes back to what it was."""
@@ -409,8 +479,7 @@ def failback_steps(
                     "an API call",
                     (rules.REPLICA_PROMOTE.url,),
                     api_region=p,
-                    command=f"aws ecs update-service --region {p} --cluster <cluster> "
-                    "--service <service> --desired-count 0",
+                    command=_scale(world, p, 0),
                     effect=SCALE,
                     target=f"{p}=0",
                 )
@@ -430,7 +499,7 @@ def failback_steps(
     if database_r is not None and database_r.cluster:
         last = _switch_back(b, world, last)
     elif database_r is not None:
-        last = _replicate_back(b, world, last)
+        last = _replicate_back(b, world, after, last)
     if p in world.groups:
         last = b.add(
             Step(
@@ -442,9 +511,7 @@ def failback_steps(
                 (rules.GA_API_REGION.url,),
                 after=(last,),
                 api_region=rules.ACCELERATOR_API_REGION,
-                command=f"aws globalaccelerator update-endpoint-group --region "
-                f"{rules.ACCELERATOR_API_REGION} --endpoint-group-arn <{p} endpoint group> "
-                "--traffic-dial-percentage 100",
+                command=_dial(world, p, 100),
                 effect=DIAL,
                 target=f"{p}=100",
             )
@@ -510,8 +577,7 @@ def _switch_back(b: _Builder, world: World, approve: str) -> str:
     return b.add(
         Step(
             "switchover",
-            "Switch the writer back to the primary region with no data loss (planned "
-            "switchover).",
+            "Switch the writer back to the primary region with no data loss (planned switchover).",
             "database",
             seconds,
             how,
@@ -519,13 +585,14 @@ def _switch_back(b: _Builder, world: World, approve: str) -> str:
             after=(wait,),
             api_region=p,
             command=f"aws rds switchover-global-cluster --region {p} --global-cluster-identifier "
-            "<global cluster> --target-db-cluster-identifier <primary cluster ARN>",
+            f"{world.global_cluster} --target-db-cluster-identifier arn:aws:rds:{p}:"
+            f"{world.account}:cluster:{physical(_database_key(world, p))}",
             effect=SWITCHOVER,
         )
     )
 
 
-def _replicate_back(b: _Builder, world: World, approve: str) -> str:
+def _replicate_back(b: _Builder, world: World, after: World, approve: str) -> str:
     """An RDS instance: replicate the recovery region's writer back into P, stop writes in R,
     promote P's replica under the primary's fixed identifier, start P's tasks."""
     p, r = world.primary, world.recovery
@@ -543,8 +610,10 @@ def _replicate_back(b: _Builder, world: World, approve: str) -> str:
             after=(approve,),
             api_region=p,
             command=f"aws rds create-db-instance-read-replica --region {p} "
-            "--db-instance-identifier <app>-<tier>-db --source-db-instance-identifier "
-            "<recovery instance ARN> --kms-key-id <primary data key>",
+            f"--db-instance-identifier {physical(_database_key(world, p))} "
+            f"--source-db-instance-identifier arn:aws:rds:{r}:{world.account}:db:"
+            f"{physical(_database_key(after, r))} --kms-key-id "
+            f"{physical(world.data_keys.get(p, ''))}",
             effect=REPLICATE_BACK,
         )
     )
@@ -563,7 +632,9 @@ def _replicate_back(b: _Builder, world: World, approve: str) -> str:
                 after=(back,),
                 api_region=p,
                 command=f"aws backup start-restore-job --region {p} --recovery-point-arn "
-                f"<copied recovery point> --metadata TargetTableName={world.table_name}",
+                "<the recovery region's table backup, copied to this region> --iam-role-arn "
+                f"arn:aws:iam::{world.account}:role/service-role/AWSBackupDefaultServiceRole "
+                f"--metadata TargetTableName={world.table_name}",
             )
         )
     quiesce = b.add(
@@ -577,8 +648,7 @@ def _replicate_back(b: _Builder, world: World, approve: str) -> str:
             (),
             after=(back,),
             api_region=r,
-            command=f"aws ecs update-service --region {r} --cluster <cluster> --service "
-            "<service> --desired-count 0",
+            command=_scale(after, r, 0),
             effect=SCALE,
             target=f"{r}=0",
         )
@@ -595,7 +665,7 @@ def _replicate_back(b: _Builder, world: World, approve: str) -> str:
             after=(quiesce,),
             api_region=p,
             command=f"aws rds promote-read-replica --region {p} --db-instance-identifier "
-            "<app>-<tier>-db",
+            f"{physical(_database_key(world, p))}",
             effect=PROMOTE_BACK,
         )
     )
@@ -609,8 +679,7 @@ def _replicate_back(b: _Builder, world: World, approve: str) -> str:
             (),
             after=(promote,),
             api_region=p,
-            command=f"aws ecs update-service --region {p} --cluster <cluster> --service "
-            f"<service> --desired-count {world.full}",
+            command=_scale(world, p, world.full),
             effect=SCALE,
             target=f"{p}={world.full}",
         )
@@ -634,8 +703,10 @@ def _reprotect(b: _Builder, world: World, replica: bool, last: str) -> None:
                 after=(last,),
                 api_region=r,
                 command=f"aws rds create-db-instance-read-replica --region {r} "
-                "--db-instance-identifier <recovery instance> --source-db-instance-identifier "
-                "<primary instance ARN> --kms-key-id <recovery data key>",
+                f"--db-instance-identifier {physical(_database_key(world, r))} "
+                f"--source-db-instance-identifier arn:aws:rds:{world.primary}:{world.account}:db:"
+                f"{physical(_database_key(world, world.primary))} --kms-key-id "
+                f"{physical(world.data_keys.get(r, ''))}",
                 effect=REPROTECT,
             )
         )

@@ -103,6 +103,7 @@ class Service:
     key: str
     stack: str
     region: str
+    cluster: str  # key of its ECS cluster
     desired: int
     minimum: int
     maximum: int
@@ -177,6 +178,9 @@ class World:
     backup_copies: dict[str, str]  # region -> name of the vault backups are copied to there
     table_name: str
     account: str
+    accelerator_name: str
+    global_cluster: str
+    data_keys: dict[str, str]  # region -> key of the regional stack's data key
     promoted_secrets: set[str] = field(default_factory=set)
     stale_http: set[str] = field(default_factory=set)  # health not yet seen down
     clients_follow: bool = False  # resolvers have dropped the answer cached before the change
@@ -210,9 +214,9 @@ def _databases(tier: TierAssembly) -> dict[str, Database]:
     databases: dict[str, Database] = {}
     members: dict[str, int] = {}
     for instance in tier.of_type("AWS::RDS::DBInstance"):
-        cluster = refs(instance.prop("DBClusterIdentifier"))
-        if cluster:
-            key = key_of(instance.region, instance.stack, next(iter(cluster)))
+        parent = refs(instance.prop("DBClusterIdentifier"))
+        if parent:
+            key = key_of(instance.region, instance.stack, next(iter(parent)))
             members[key] = members.get(key, 0) + 1
             continue
         role = "replica" if instance.prop("SourceDBInstanceIdentifier") else "writer"
@@ -332,6 +336,7 @@ def _services(tier: TierAssembly) -> dict[str, Service]:
             key=_key(service),
             stack=stack,
             region=service.region,
+            cluster=key_of(service.region, stack, next(iter(refs(service.prop("Cluster"))), "")),
             desired=desired,
             minimum=int(scaling.prop("MinCapacity")) if scaling else desired,
             maximum=int(scaling.prop("MaxCapacity")) if scaling else desired,
@@ -502,4 +507,19 @@ def read_world(tier: TierAssembly) -> World:
             (str(t.prop("TableName")) for t in tier.of_type("AWS::DynamoDB::GlobalTable")), ""
         ),
         account=tier.account,
+        accelerator_name=next(
+            (str(a.prop("Name")) for a in tier.of_type("AWS::GlobalAccelerator::Accelerator")), ""
+        ),
+        data_keys={
+            k.region: _key(k)
+            for k in tier.of_type("AWS::KMS::Key")
+            if k.logical_id.startswith("DataKey") and k.role in ("primary", "recovery")
+        },
+        global_cluster=next(
+            (
+                str(g.prop("GlobalClusterIdentifier"))
+                for g in tier.of_type("AWS::RDS::GlobalCluster")
+            ),
+            "",
+        ),
     )

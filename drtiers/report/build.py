@@ -8,8 +8,10 @@ two runs on the same commit write identical files.
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -19,13 +21,13 @@ from drtiers.assess.durations import format_duration
 from drtiers.assess.model import Estimate
 from drtiers.checks.dr import RULES, check_tier
 from drtiers.checks.gates import GateResults, acknowledgments
+from drtiers.recovery import Simulation, simulate_assembly
 from drtiers.report.content import (
     InventoryRow,
     RunbookStep,
-    failback_runbook,
-    failover_runbook,
     inventory,
     mermaid,
+    runbook,
     topology,
 )
 from drtiers.report.diagram import render_png
@@ -48,6 +50,7 @@ class TierReport:
     acknowledgments: list[tuple[str, str, str, str, str]]
     failover: list[RunbookStep]
     failback: list[RunbookStep]
+    simulations: tuple[Simulation, Simulation]  # region loss, failback
     drills_hint: bool  # drills would apply, but were not synthesized
 
 
@@ -64,8 +67,11 @@ def _environment() -> Environment:
     return env
 
 
-def tier_reports(directory: Path, gates: GateResults | None = None) -> list[TierReport]:
+def tier_reports(
+    directory: Path, context: Mapping[str, Any], gates: GateResults | None = None
+) -> list[TierReport]:
     estimates = {e.tier: e for e in assess_assembly(directory)}
+    simulations = {loss.tier: (loss, back) for loss, back in simulate_assembly(directory, context)}
     acked = list(acknowledgments(directory))
     reports = []
     for name, tier in read_assembly(directory).items():
@@ -92,8 +98,9 @@ def tier_reports(directory: Path, gates: GateResults | None = None) -> list[Tier
                 ],
                 gates=gates.get(name) if gates is not None else None,
                 acknowledgments=[a for a in acked if a[0] in tier.stacks],
-                failover=failover_runbook(tier, estimates[name]),
-                failback=failback_runbook(tier),
+                failover=runbook(tier, simulations[name][0].steps),
+                failback=runbook(tier, simulations[name][1].steps),
+                simulations=simulations[name],
                 drills_hint=spec.has_recovery_stack
                 and not tier.of_type("AWS::FIS::ExperimentTemplate"),
             )
@@ -102,12 +109,17 @@ def tier_reports(directory: Path, gates: GateResults | None = None) -> list[Tier
 
 
 def write_reports(
-    directory: Path, out: Path, only: str | None = None, gates: GateResults | None = None
+    directory: Path,
+    out: Path,
+    context: Mapping[str, Any],
+    only: str | None = None,
+    gates: GateResults | None = None,
 ) -> list[Path]:
     """Render every tier in the assembly (or ``only``) and the comparison page, with the
-    results of every policy gate when ``gates`` is given."""
+    results of every policy gate when ``gates`` is given. ``context`` is what the assembly was
+    synthesized with (the recovery simulation deploys steps' stacks with it)."""
     env = _environment()
-    reports = tier_reports(directory, gates)
+    reports = tier_reports(directory, context, gates)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for report in reports:

@@ -8,7 +8,7 @@ from typing import Any
 
 from drtiers.assess.assembly import Resource, TierAssembly
 from drtiers.assess.durations import format_duration
-from drtiers.assess.model import Estimate
+from drtiers.recovery.steps import Step, schedule
 
 
 @dataclass(frozen=True)
@@ -158,232 +158,41 @@ def inventory(tier: TierAssembly) -> list[InventoryRow]:
     return sorted(rows, key=lambda x: (x.region, x.stack, x.type, x.logical_id))
 
 
-def _physical(stack: str, region: str, logical_id: str) -> str:
-    """A shell expression for a resource's physical id, looked up when the runbook runs."""
-    return (
-        f"$(aws cloudformation describe-stack-resource --region {region} --stack-name "
-        f"{stack} --logical-resource-id {logical_id} --query "
-        "StackResourceDetail.PhysicalResourceId --output text)"
-    )
-
-
 def _one(tier: TierAssembly, type_: str, region: str | None = None) -> Resource | None:
     return next((r for r in tier.of_type(type_) if region is None or r.region == region), None)
 
 
-def _step_seconds(estimate: Estimate, name: str) -> str:
-    for phase in estimate.rto_phases:
-        for step in phase:
-            if step.name == name:
-                return format_duration(step.seconds)
-    return "-"
+# Which drills rehearse a step: its kind, as the drill stacks tag their experiments.
+_EXERCISED_AS = {
+    "detection": "detection",
+    "traffic": "traffic shift",
+    "compute": "compute",
+    "database": "database promotion",
+}
 
 
-def failover_runbook(tier: TierAssembly, estimate: Estimate) -> list[RunbookStep]:
-    """Data-plane steps first, then the recovery region's own control plane."""
-    p, r = tier.primary_region, tier.recovery_region
-    steps: list[RunbookStep] = []
-    check = _one(tier, "AWS::Route53::HealthCheck")
-    groups = tier.of_type("AWS::GlobalAccelerator::EndpointGroup")
-    if check is not None:
-        steps.append(
+def runbook(tier: TierAssembly, steps: list[Step]) -> list[RunbookStep]:
+    """The steps the simulator executed, in the order of their timeline, each with the AWS CLI
+    command that names its exact resource and the time it is expected to take."""
+    rows = []
+    for timed in schedule(steps):
+        step = timed.step
+        if step.automatic:
+            plane = "data plane, automatic"
+        elif step.api_region is None:
+            plane = "a decision"
+        else:
+            plane = f"control plane ({step.api_region})"
+        rows.append(
             RunbookStep(
-                "Route 53 sees the primary unhealthy and answers with the SECONDARY record "
-                "(automatic). Confirm:",
-                "data plane",
-                "aws route53 get-health-check-status --health-check-id "
-                + _physical(check.stack, check.region, check.logical_id),
-                _step_seconds(estimate, "detection")
-                + " + DNS TTL "
-                + _step_seconds(estimate, "traffic shift"),
-                kind="detection",
+                step.title,
+                plane,
+                step.command or "-",
+                format_duration(step.seconds),
+                _EXERCISED_AS.get(step.kind, step.kind),
             )
         )
-    elif groups:
-        group = next(g for g in groups if g.region == r)
-        steps.append(
-            RunbookStep(
-                "The accelerator stops sending new connections to the unhealthy endpoint group "
-                "(automatic; leave the traffic dials alone). Confirm:",
-                "data plane",
-                "aws globalaccelerator describe-endpoint-group --region us-west-2 "
-                "--endpoint-group-arn " + _physical(group.stack, group.region, group.logical_id),
-                _step_seconds(estimate, "detection"),
-                kind="detection",
-            )
-        )
-    secondary = _one(tier, "AWS::RDS::DBCluster", r)
-    replica = next(
-        (
-            i
-            for i in tier.of_type("AWS::RDS::DBInstance")
-            if i.region == r and i.prop("SourceDBInstanceIdentifier")
-        ),
-        None,
-    )
-    if secondary is not None and secondary.prop("GlobalClusterIdentifier"):
-        steps.append(
-            RunbookStep(
-                "Promote the Aurora secondary: fail the global database over to the recovery "
-                "region (unplanned; accepts the replication lag as data loss).",
-                f"control plane ({r})",
-                f"aws rds failover-global-cluster --region {r} --global-cluster-identifier "
-                f"{secondary.prop('GlobalClusterIdentifier')} --target-db-cluster-identifier "
-                + _physical(secondary.stack, r, secondary.logical_id)
-                + " --allow-data-loss",
-                _step_seconds(estimate, "database promotion"),
-                kind="database promotion",
-            )
-        )
-    elif replica is not None:
-        steps.append(
-            RunbookStep(
-                "Promote the cross-region read replica to a standalone writable instance.",
-                f"control plane ({r})",
-                f"aws rds promote-read-replica --region {r} --db-instance-identifier "
-                + _physical(replica.stack, r, replica.logical_id),
-                _step_seconds(estimate, "database promotion"),
-                kind="database promotion",
-            )
-        )
-    service = _one(tier, "AWS::ECS::Service", r)
-    full = _one(tier, "AWS::ECS::Service", p)
-    if (
-        service is not None
-        and full is not None
-        and (service.prop("DesiredCount") != full.prop("DesiredCount"))
-    ):
-        cluster = service.prop("Cluster", default={}).get("Ref", "")
-        steps.append(
-            RunbookStep(
-                f"Scale the recovery service to full capacity ({full.prop('DesiredCount')} tasks).",
-                f"control plane ({r})",
-                f"aws ecs update-service --region {r} --cluster "
-                + _physical(service.stack, r, cluster)
-                + " --service "
-                + _physical(service.stack, r, service.logical_id)
-                + f" --desired-count {full.prop('DesiredCount')}",
-                _step_seconds(estimate, "compute"),
-                kind="compute",
-            )
-        )
-    if not steps or service is None:
-        steps += _rebuild_steps(tier, estimate)
-    return _with_drills(tier, steps)
-
-
-def _rebuild_steps(tier: TierAssembly, estimate: Estimate) -> list[RunbookStep]:
-    r = tier.recovery_region
-    vault = _one(tier, "AWS::Backup::BackupVault", r)
-    record = _one(tier, "AWS::Route53::RecordSet")
-    name = vault.prop("BackupVaultName") if vault else "<vault>"
-    steps = [
-        RunbookStep(
-            "Find the latest recovery points copied to the recovery region.",
-            f"control plane ({r})",
-            f"aws backup list-recovery-points-by-backup-vault --region {r} "
-            f"--backup-vault-name {name}",
-            "-",
-        ),
-        RunbookStep(
-            "Redeploy the tier in the recovery region from this repository (swap the "
-            "regions in the context).",
-            f"control plane ({r})",
-            f"npx cdk deploy --all --context primary_region={r} --context "
-            f"recovery_region={tier.primary_region}",
-            _step_seconds(estimate, "redeploy"),
-        ),
-        RunbookStep(
-            "Restore the database and the table from those recovery points.",
-            f"control plane ({r})",
-            f"aws backup start-restore-job --region {r} --recovery-point-arn <arn> "
-            "--iam-role-arn <backup role> --metadata file://restore.json",
-            _step_seconds(estimate, "restore"),
-        ),
-    ]
-    if record is not None:
-        steps.append(
-            RunbookStep(
-                f"Repoint {record.prop('Name')} to the recovery region's load balancer.",
-                "control plane (Route 53, us-east-1)",
-                "aws route53 change-resource-record-sets --hosted-zone-id <zone> --change-batch "
-                "file://repoint.json",
-                _step_seconds(estimate, "traffic shift"),
-            )
-        )
-    return steps
-
-
-def failback_runbook(tier: TierAssembly) -> list[RunbookStep]:
-    """Back to the primary once it is healthy: rebuild replication first, then switch."""
-    p, r = tier.primary_region, tier.recovery_region
-    steps = []
-    secondary = _one(tier, "AWS::RDS::DBCluster", r)
-    if secondary is not None and secondary.prop("GlobalClusterIdentifier"):
-        gid = secondary.prop("GlobalClusterIdentifier")
-        steps.append(
-            RunbookStep(
-                "Once the old primary cluster is back, it rejoins the global database as a "
-                "secondary; wait until its replication lag is under a second.",
-                f"control plane ({p})",
-                f"aws rds describe-global-clusters --region {p} --global-cluster-identifier {gid}",
-                "minutes to hours (data size)",
-            )
-        )
-        steps.append(
-            RunbookStep(
-                "Switch the writer back to the primary region with no data loss (planned "
-                "switchover).",
-                f"control plane ({r})",
-                f"aws rds switchover-global-cluster --region {r} --global-cluster-identifier {gid} "
-                "--target-db-cluster-identifier <primary cluster ARN>",
-                "about a minute",
-            )
-        )
-    elif any(i.prop("SourceDBInstanceIdentifier") for i in tier.of_type("AWS::RDS::DBInstance")):
-        steps.append(
-            RunbookStep(
-                "Replicate the promoted instance back: create a read replica of it in the primary "
-                "region, promote it in a maintenance window, then redeploy the tier so the "
-                "recovery region holds a fresh replica (docs/decisions.md, decision 1).",
-                f"control plane ({p})",
-                f"aws rds create-db-instance-read-replica --region {p} --db-instance-identifier "
-                f"<name>-failback --source-db-instance-identifier <promoted instance ARN> "
-                "--kms-key-id <primary key>",
-                "hours (data size)",
-            )
-        )
-    else:
-        steps.append(
-            RunbookStep(
-                "Back up the recovery region and restore into the primary region, as in the "
-                "failover runbook with the regions swapped.",
-                f"control plane ({p})",
-                f"aws backup start-copy-job --region {r} ...",
-                "hours",
-            )
-        )
-    if tier.of_type("AWS::Route53::HealthCheck"):
-        steps.append(
-            RunbookStep(
-                "Traffic returns to the PRIMARY record by itself once its health check passes.",
-                "data plane",
-                "aws route53 get-health-check-status --health-check-id <id>",
-                "about 90 s",
-            )
-        )
-    service = _one(tier, "AWS::ECS::Service", r)
-    if service is not None:
-        steps.append(
-            RunbookStep(
-                f"Scale the recovery service back to {service.prop('DesiredCount')} tasks.",
-                f"control plane ({r})",
-                f"aws ecs update-service --region {r} --cluster <cluster> --service <service> "
-                f"--desired-count {service.prop('DesiredCount')}",
-                "minutes",
-            )
-        )
-    return steps
+    return _with_drills(tier, rows)
 
 
 @dataclass(frozen=True)

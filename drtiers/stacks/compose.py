@@ -37,16 +37,11 @@ class TierStacks:
 
 
 def compose_tier(scope: Construct, config: DrConfig, tier: TierSpec) -> TierStacks:
-    """Build a tier's stacks. The accelerator's listener is made first so that the endpoint
-    groups in P and R can read it; DNS records are made last so they can read P and R."""
+    """Build a tier's stacks. The entry point (records or the accelerator's endpoint groups)
+    is made last, in the edge stack, so that it reads P and R and neither reads it."""
     edge = EdgeStack(scope, config=config, tier=tier)
-    accelerated = tier.entry_point is EntryPoint.ACCELERATOR
-    if accelerated:
-        edge.accelerate()
     base = RecoveryBaseStack(scope, config=config, tier=tier)
-    primary = PrimaryStack(
-        scope, config=config, tier=tier, base=base, edge=edge if accelerated else None
-    )
+    primary = PrimaryStack(scope, config=config, tier=tier, base=base)
     recovery = None
     if tier.has_recovery_stack:
         recovery = RecoveryStack(
@@ -55,9 +50,12 @@ def compose_tier(scope: Construct, config: DrConfig, tier: TierSpec) -> TierStac
             tier=tier,
             primary=primary,
             base=base,
-            edge=edge if accelerated else None,
         )
-    if tier.entry_point is EntryPoint.DNS_FAILOVER:
+    if tier.entry_point is EntryPoint.ACCELERATOR:
+        # A rebuild (restore_from) deploys its primary stack alone, with its own group.
+        serving = [] if config.restore_from else [primary, *([recovery] if recovery else [])]
+        edge.accelerate(*serving)
+    elif tier.entry_point is EntryPoint.DNS_FAILOVER:
         assert recovery is not None, f"{tier.name}: DNS failover needs a recovery stack"
         edge.fail_over(primary, recovery, recovery.writable_alarm)
     drills = None

@@ -11,12 +11,12 @@ from aws_cdk import aws_route53 as route53
 from constructs import Construct
 
 from drtiers.config import EDGE_REGION, DrConfig
-from drtiers.constructs.accelerator import Accelerator
+from drtiers.constructs.accelerator import Accelerator, AcceleratorEndpointGroup
 from drtiers.constructs.alarms import Alarms
 from drtiers.constructs.dns_failover import AlarmRef, AliasTarget, FailoverRecords
 from drtiers.constructs.keys import DataKey
 from drtiers.stacks.base import TierStack
-from drtiers.stacks.regional import LB_DNS, LB_ZONE, LISTENER_ARN
+from drtiers.stacks.regional import LB_ARN, LB_DNS, LB_ZONE
 from drtiers.tiers import TierSpec
 
 
@@ -73,9 +73,18 @@ class EdgeStack(TierStack):
         alarms.health_check(records.health_check.attr_health_check_id)
         return records
 
-    def accelerate(self) -> Accelerator:
-        """multi-site: the accelerator and its listener; endpoint groups live in P and R."""
+    def accelerate(self, *serving: TierStack) -> Accelerator:
+        """backup-restore, multi-site: the accelerator, its listener and one endpoint group per
+        serving stack's load balancer, each dial at 100 % (failover follows health checks)."""
         accelerator = Accelerator(self, "Entry", name=self.resource_name("entry"))
         accelerator.alias_record(self.zone, self.record_name)
-        self.publish(LISTENER_ARN, accelerator.listener.listener_arn, "Accelerator listener ARN")
+        for stack in serving:
+            AcceleratorEndpointGroup(
+                self,
+                f"{stack.role.title()}Group",
+                listener_arn=accelerator.listener.listener_arn,
+                load_balancer_arn=self.read(stack, LB_ARN),
+                endpoint_group_region=stack.region,
+                health_check_path=self.config.health_check_path,
+            )
         return accelerator

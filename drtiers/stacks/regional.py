@@ -17,8 +17,8 @@ from drtiers.config import DrConfig
 from drtiers.constructs.accelerator import AcceleratorEndpointGroup
 from drtiers.constructs.alarms import Alarms
 from drtiers.constructs.app import AppService
-from drtiers.constructs.dns_failover import AlarmRef
 from drtiers.constructs.backup import BackupVault, CrossRegionBackupPlan
+from drtiers.constructs.dns_failover import AlarmRef
 from drtiers.constructs.dynamo import TABLE_DATA_ACTIONS, DaxCluster, GlobalTable
 from drtiers.constructs.keys import DataKey
 from drtiers.constructs.lint import acknowledge
@@ -41,7 +41,6 @@ from drtiers.tiers import EntryPoint, RecoveryCompute, Relational, TierSpec
 LB_DNS = "LoadBalancerDnsName"
 LB_ZONE = "LoadBalancerZoneId"
 LB_ARN = "LoadBalancerArn"
-LISTENER_ARN = "AcceleratorListenerArn"
 APP_NETWORK_ACL = "AppNetworkAclId"
 QUEUE_WORKER_ACTIONS = (
     "sqs:SendMessage",
@@ -222,15 +221,15 @@ class _RegionalStack(TierStack):
             variables["DAX_ENDPOINT"] = dax.cluster.attr_cluster_discovery_endpoint_url
         app.set_environment(variables)
 
-    def _endpoint_group(self, edge: TierStack, app: AppService) -> None:
+    def _join_accelerator(self, listener_arn: str, app: AppService) -> None:
+        """A rebuilt primary joins the accelerator's listener it is given (the edge stack may be
+        in the lost region, so it reads nothing from it)."""
         AcceleratorEndpointGroup(
             self,
             "EndpointGroup",
-            # A rebuild joins the listener it is given: the edge stack may be in the lost region.
-            listener_arn=self.config.restore_from.listener_arn
-            if self.config.restore_from
-            else self.read(edge, LISTENER_ARN),
+            listener_arn=listener_arn,
             load_balancer_arn=app.load_balancer.load_balancer_arn,
+            endpoint_group_region=self.region,
             health_check_path=self.config.health_check_path,
         )
 
@@ -258,7 +257,6 @@ class PrimaryStack(_RegionalStack):
         config: DrConfig,
         tier: TierSpec,
         base: RecoveryBaseStack,
-        edge: TierStack | None,
     ) -> None:
         super().__init__(
             scope,
@@ -302,7 +300,8 @@ class PrimaryStack(_RegionalStack):
                 deletion_protection=self.deletion_protection,
                 removal_policy=self.snapshot_policy,
             )
-            db_group, resource_id = database.security_group, database.instance.instance_resource_id
+            db_group = database.security_group
+            resource_id = str(database.instance.instance_resource_id)
             self.database_arn = database.instance.instance_arn
             instances, clusters = [database.instance.instance_identifier], []
             self.alarms.database_cpu("DBInstanceIdentifier", database.instance.instance_identifier)
@@ -321,7 +320,10 @@ class PrimaryStack(_RegionalStack):
                 deletion_protection=self.deletion_protection,
                 removal_policy=self.snapshot_policy,
             )
-            db_group, resource_id = aurora.security_group, aurora.cluster.cluster_resource_identifier
+            db_group, resource_id = (
+                aurora.security_group,
+                aurora.cluster.cluster_resource_identifier,
+            )
             self.database_arn = aurora.cluster.cluster_arn
             instances, clusters = [], [aurora.cluster.cluster_identifier]
             self.alarms.database_cpu("DBClusterIdentifier", aurora.cluster.cluster_identifier)
@@ -402,8 +404,8 @@ class PrimaryStack(_RegionalStack):
             copy_vault_arn=base.vault_arn,
             resource_arns=[self.database_arn, table.table_arn],
         )
-        if edge is not None and tier.entry_point is EntryPoint.ACCELERATOR:
-            self._endpoint_group(edge, app)
+        if config.restore_from is not None:
+            self._join_accelerator(config.restore_from.listener_arn, app)
 
 
 class RecoveryStack(_RegionalStack):
@@ -417,7 +419,6 @@ class RecoveryStack(_RegionalStack):
         tier: TierSpec,
         primary: PrimaryStack,
         base: RecoveryBaseStack,
-        edge: TierStack | None,
     ) -> None:
         super().__init__(
             scope,
@@ -447,7 +448,7 @@ class RecoveryStack(_RegionalStack):
                 removal_policy=self.retain_policy,
             )
             self.alarms.replica_lag(replica.instance.ref)
-            writable = self.alarms.database_writable(instance_identifier=replica.instance.ref)
+            writable = {"instance_identifier": replica.instance.ref}
             # Read-only until promoted; the same endpoint takes writes afterwards.
             database = (replica.instance.attr_endpoint_address, DATABASE_PORT)
             database_group = replica.security_group
@@ -485,14 +486,17 @@ class RecoveryStack(_RegionalStack):
                 max_connections_percent=proxy_share(tier),
             )
             self.alarms.global_database_lag(secondary.cluster_identifier)
-            writable = self.alarms.database_writable(
-                cluster_identifier=secondary.cluster_identifier
-            )
+            writable = {"cluster_identifier": secondary.cluster_identifier}
             # Writes go to the read/write endpoint, which takes them once this cluster is
             # promoted; reads may use the read-only one while there are readers.
             database = (proxy.endpoint, PROXY_PORT)
             reader = proxy.read_only_endpoint
-        self.writable_alarm = AlarmRef(self.region, writable.alarm_name)
+        # DNS failover follows it (traffic to R once it takes writes, and back only after it
+        # stops); the accelerator tier holds a returning P off with its dial instead.
+        self.writable_alarm = None
+        if tier.entry_point is EntryPoint.DNS_FAILOVER:
+            alarm = self.alarms.database_writable(**writable)
+            self.writable_alarm = AlarmRef(self.region, alarm.alarm_name)
 
         table_name = primary.table_name
         table_arn = self.arn("dynamodb", self.region, f"table/{table_name}")
@@ -540,5 +544,3 @@ class RecoveryStack(_RegionalStack):
         self._connect(
             app, queue, table_name, table_arn, base.replica_key_alias, database, dax, reader
         )
-        if edge is not None and tier.entry_point is EntryPoint.ACCELERATOR:
-            self._endpoint_group(edge, app)

@@ -1,0 +1,328 @@
+"""The recovery simulation: every tier recovers from region loss and fails back, in both region
+pairs; each invariant fails when a tier is broken on purpose; the CLI prints the verdict."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import CfnResource, Fn
+
+from drtiers.assess import assess_assembly
+from drtiers.assess.assembly import read_assembly
+from drtiers.assess.facts import with_overrides
+from drtiers.cli import main as cli
+from drtiers.config import from_context
+from drtiers.recovery import Simulation, simulate_assembly
+from drtiers.recovery import steps as s
+from drtiers.recovery.simulate import _needs, _region_lost
+from drtiers.recovery.world import read_world
+from drtiers.stacks import compose as composition
+from drtiers.stacks.compose import TierStacks, compose
+from tests.conftest import Synthesized, context
+from tests.test_dr_rules import child
+
+TIERS = ["backup-restore", "pilot-light", "warm-standby", "multi-site"]
+
+
+@pytest.fixture
+def broken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., tuple[Simulation, Simulation]]:
+    """Break a tier in code (``mutate`` runs on every composition, so the stacks that steps
+    deploy during the simulation are broken the same way), synthesize and simulate it."""
+
+    def run(tier: str, mutate: Callable[[TierStacks], None]) -> tuple[Simulation, Simulation]:
+        original = composition.compose_tier
+
+        def compose_broken(*args: Any) -> TierStacks:
+            stacks = original(*args)
+            mutate(stacks)
+            return stacks
+
+        monkeypatch.setattr(composition, "compose_tier", compose_broken)
+        app = cdk.App(
+            outdir=str(tmp_path),
+            context=context(tier=tier),
+            builtin_cloud_formation_validation=False,
+        )
+        composition.compose(app, from_context(app.node.try_get_context))
+        app.synth()
+        ((loss, back),) = simulate_assembly(tmp_path, context())
+        return loss, back
+
+    return run
+
+
+def invariants(*simulations: Simulation) -> set[str]:
+    return {v.invariant for sim in simulations for v in sim.violations}
+
+
+@pytest.fixture(scope="module")
+def simulations(synthesized: Synthesized) -> dict[str, tuple[Simulation, Simulation]]:
+    results = simulate_assembly(Path(synthesized.assembly.directory), context())
+    return {loss.tier: (loss, back) for loss, back in results}
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_every_tier_recovers_and_fails_back(
+    simulations: dict[str, tuple[Simulation, Simulation]], tier: str
+) -> None:
+    loss, back = simulations[tier]
+    assert loss.passed, [str(v) for v in loss.violations]
+    assert back.passed, [str(v) for v in back.violations]
+    assert set(loss.verdicts().values()) == {"pass"} and len(loss.verdicts()) == 6
+    # R ends up serving every client; after failback, P does again.
+    assert loss.timeline[-1].traffic == (loss.recovery,)
+    assert P_SERVES[tier] <= set(back.timeline[-1].traffic)
+
+
+P_SERVES = {t: {"us-east-1"} for t in TIERS}
+
+
+def test_the_estimate_is_the_simulated_recovery(
+    synthesized: Synthesized, simulations: dict[str, tuple[Simulation, Simulation]]
+) -> None:
+    """I6 on the real tiers: the estimate (drtiers explain) and the simulation agree."""
+    estimates = {e.tier: e for e in assess_assembly(Path(synthesized.assembly.directory))}
+    for tier, (loss, _) in simulations.items():
+        assert loss.recovered_at == estimates[tier].rto_seconds == loss.estimate_rto, tier
+    # Slower tiers recover later: backup-restore > pilot-light > warm-standby > multi-site.
+    order = [simulations[t][0].recovered_at or 0 for t in TIERS]
+    assert order == sorted(order, reverse=True)
+
+
+def test_the_eu_region_pair_recovers_too(tmp_path: Path) -> None:
+    pair = {"primary_region": "eu-west-1", "recovery_region": "eu-central-1"}
+    app = cdk.App(outdir=str(tmp_path), context=context(**pair))
+    compose(app, from_context(app.node.try_get_context))
+    app.synth()
+    results = simulate_assembly(tmp_path, context(**pair))
+    assert len(results) == 4
+    for loss, back in results:
+        assert loss.primary == "eu-west-1" and loss.recovery == "eu-central-1"
+        assert loss.passed and back.passed, [str(v) for v in loss.violations + back.violations]
+
+
+# --- each invariant, broken on purpose ---------------------------------------------------------
+
+
+def _environment(stacks: TierStacks, name: str, value: Any) -> None:
+    """Point one setting of the recovery service's container somewhere else."""
+    assert stacks.recovery is not None
+    task = child(stacks.recovery, "App", "Task")
+    resolved = stacks.recovery.resolve(task.container_definitions)  # type: ignore[attr-defined]
+    names = [v["name"] for v in resolved[0]["environment"]]
+    task.add_property_override(
+        f"ContainerDefinitions.0.Environment.{names.index(name)}.Value", value
+    )
+
+
+def test_i1_the_recovery_app_on_the_read_only_endpoint(broken: Callable[..., Any]) -> None:
+    def read_only(stacks: TierStacks) -> None:
+        endpoint = child(stacks.recovery, "Proxy", "ReadOnly")  # type: ignore[arg-type]
+        _environment(stacks, "DATABASE_ENDPOINT", endpoint.get_att("Endpoint"))
+
+    loss, _ = broken("warm-standby", read_only)
+    (i1,) = [v for v in loss.violations if v.invariant == "I1"]
+    assert "read-only endpoint: its database has no reader" in i1.detail  # the reader is promoted
+
+
+def test_i1_no_connect_grant_for_the_promoted_replica(broken: Callable[..., Any]) -> None:
+    def no_grant(stacks: TierStacks) -> None:
+        policy = child(stacks.recovery, "App", "Task", "TaskRole", "DefaultPolicy")  # type: ignore[arg-type]
+        policy.add_property_override("PolicyDocument.Statement.0.Action", "rds:DescribeDBInstances")
+
+    loss, _ = broken("pilot-light", no_grant)
+    assert any(v.invariant == "I1" and "no rds-db:connect" in v.detail for v in loss.violations)
+
+
+def test_i2_a_recovery_stack_that_reads_a_primary_output(broken: Callable[..., Any]) -> None:
+    def reads_primary(stacks: TierStacks) -> None:
+        assert stacks.recovery is not None
+        CfnResource(
+            stacks.recovery,
+            "ReadsPrimary",
+            type="AWS::SSM::Parameter",
+            properties={
+                "Type": "String",
+                "Value": Fn.get_stack_output(
+                    stacks.primary.stack_name, "LoadBalancerDnsName", stacks.primary.region
+                ),
+            },
+        )
+
+    loss, _ = broken("warm-standby", reads_primary)
+    steps = {v.step for v in loss.violations if v.invariant == "I2"}
+    assert steps == {"scale-out", "R stays deployable"}
+    assert invariants(loss) >= {"I2", "I3"}  # the scale-out never ran
+
+
+def test_i2_the_old_backup_restore_redeploy_needs_the_lost_region(
+    synthesized: Synthesized,
+) -> None:
+    """The runbook before the simulator: `cdk deploy --all` with the regions swapped deploys
+    recovery-base into the lost region and the edge stack in us-east-1, and repoints DNS
+    through Route 53's control plane there."""
+    world = read_world(read_assembly(Path(synthesized.assembly.directory))["backup-restore"])
+    lost = _region_lost(world)
+    old = s.Step(
+        "redeploy",
+        "cdk deploy --all with the regions swapped",
+        "rebuild",
+        3600,
+        "",
+        (),
+        api_region=world.recovery,
+        stack_update=tuple(world.stacks),
+    )
+    assert _needs(lost, old) - lost.up == {"us-east-1"}
+
+
+def test_i3_a_failed_over_minimum_below_full_capacity(
+    broken: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Failing over deploys the recovery stack at full capacity; if its scaling minimum stayed
+    at the standby's, target tracking could scale it back in."""
+    original = cdk.aws_ecs.FargateService.auto_scale_task_count
+
+    def low_minimum(self: Any, **kwargs: Any) -> Any:
+        return original(self, **{**kwargs, "min_capacity": 1})
+
+    monkeypatch.setattr(cdk.aws_ecs.FargateService, "auto_scale_task_count", low_minimum)
+    loss, _ = broken("warm-standby", lambda stacks: None)
+    (i3,) = [v for v in loss.violations if v.invariant == "I3"]
+    assert "scaling minimum 1" in i3.detail
+
+
+def test_i4_a_secondary_record_healthy_before_the_database_is_promoted(
+    broken: Callable[..., Any],
+) -> None:
+    def ungated(stacks: TierStacks) -> None:
+        child(stacks.edge, "Entry", "Secondary").add_property_deletion_override("HealthCheckId")
+
+    loss, _ = broken("warm-standby", ungated)
+    (i4,) = [v for v in loss.violations if v.invariant == "I4"]
+    assert i4.step == "detect" and "cannot write the database" in i4.detail
+
+
+def test_i5_a_primary_record_that_fails_back_by_itself(broken: Callable[..., Any]) -> None:
+    def automatic(stacks: TierStacks) -> None:
+        records = stacks.edge.node.find_child("Entry")
+        http = child(records, "PrimaryHealth")  # type: ignore[arg-type]
+        child(records, "Primary").add_property_override(  # type: ignore[arg-type]
+            "HealthCheckId", http.get_att("HealthCheckId")
+        )
+
+    _, back = broken("pilot-light", automatic)
+    assert any(
+        v.invariant == "I5" and v.step == "primary-returns" and "by itself" in v.detail
+        for v in back.violations
+    )
+
+
+def test_i5_two_writers_without_the_fence(
+    broken: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pilot light: the old primary instance comes back writable; without stopping P's tasks
+    first, they write to it while R's tasks write to the promoted replica."""
+    original = s.failback_steps
+
+    def unfenced(*args: Any) -> list[s.Step]:
+        return [
+            replace(step, after=tuple(a for a in step.after if a != "fence-primary"))
+            for step in original(*args)
+            if step.name != "fence-primary"
+        ]
+
+    monkeypatch.setattr(s, "failback_steps", unfenced)
+    _, back = broken("pilot-light", lambda stacks: None)
+    (first, *_) = [v for v in back.violations if v.invariant == "I5"]
+    assert first.step == "approve-failback" and first.detail == "two writers take writes"
+
+
+def test_i5_an_accelerator_primary_never_held_off(
+    broken: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the step that sets P's dial to 0, a returning P takes traffic by itself, while
+    its cluster is a secondary that cannot take writes."""
+    original = s.failover_steps
+    monkeypatch.setattr(
+        s,
+        "failover_steps",
+        lambda *args: [step for step in original(*args) if step.name != "hold-primary"],
+    )
+    _, back = broken("multi-site", lambda stacks: None)
+    assert any(v.invariant == "I5" and v.step == "primary-returns" for v in back.violations)
+
+
+def test_i6_an_entry_point_that_never_moves_traffic(broken: Callable[..., Any]) -> None:
+    """The gate names an alarm that does not exist: Route 53 then sees no data, the SECONDARY
+    stays unhealthy, and the tier never recovers while its estimate says minutes."""
+
+    def misnamed(stacks: TierStacks) -> None:
+        gate = child(stacks.edge, "Entry", "RecoveryNotWritable")
+        gate.add_property_override("HealthCheckConfig.AlarmIdentifier.Name", "no-such-alarm")
+
+    loss, _ = broken("warm-standby", misnamed)
+    (i6,) = [v for v in loss.violations if v.invariant == "I6"]
+    assert "recovered at never" in i6.detail and "estimated 270 s" in i6.detail
+
+
+# --- the command --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def assembly(synthesized: Synthesized) -> Iterator[Path]:
+    yield Path(synthesized.assembly.directory)
+
+
+def test_cli_simulate_json(assembly: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli(
+        ["simulate", "--tier", "pilot-light", "--failback", "--json", "--assembly", str(assembly)]
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert [(r["tier"], r["event"], r["passed"]) for r in out] == [
+        ("pilot-light", "region-loss", True),
+        ("pilot-light", "failback", True),
+    ]
+    assert out[0]["verdicts"] == {f"I{n}": "pass" for n in range(1, 7)}
+    assert out[0]["timeline"][0]["step"] == "detect"
+    assert out[0]["recovered_at_seconds"] == out[0]["estimated_rto_seconds"]
+
+
+def test_cli_simulate_fails_naming_the_invariant(
+    broken: Callable[..., Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def ungated(stacks: TierStacks) -> None:
+        child(stacks.edge, "Entry", "Secondary").add_property_deletion_override("HealthCheckId")
+
+    broken("warm-standby", ungated)
+    assert cli(["simulate", "--tier", "warm-standby", "--assembly", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "I4 (traffic moves to R only once R can serve it) broken at step 'detect'" in err
+    assert "Fix: " in err
+
+
+def test_cli_simulate_rejects_an_unknown_tier(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(["simulate", "--tier", "hot-standby"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("drtiers: error: tier 'hot-standby' is not known; allowed:")
+    assert len(err.splitlines()) == 1
+
+
+def test_figures_the_steps_use_carry_sources() -> None:
+    figures, _ = with_overrides({})
+    for name in (
+        "secret_promotion_seconds",
+        "aurora_resync_seconds",
+        "rds_replica_rebuild_seconds",
+    ):
+        assert figures[name].source.startswith("https://docs.aws.amazon.com/")
+        assert figures[name].kind == "assumption"
