@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from drtiers.config import EDGE_REGION, ConfigError, DrConfig
+
+SNAPSHOT = "arn:aws:rds:us-west-2:123456789012:snapshot:awsbackup:copyjob-1"
+LISTENER = "arn:aws:globalaccelerator::123456789012:accelerator/a1/listener/b2"
+
+
+def restore(snapshot: str, listener: str) -> str:
+    return json.dumps({"database_snapshot": snapshot, "listener_arn": listener})
 
 
 @pytest.mark.parametrize(
@@ -109,6 +117,52 @@ from drtiers.config import EDGE_REGION, ConfigError, DrConfig
             {"availability_zones": "{not json"},
             "context key 'availability_zones': '{not json' is not valid; allowed: a JSON object "
             "such as",
+        ),
+        (
+            {"failed_over": "yes"},
+            "context key 'failed_over': 'yes' is not valid; allowed: true or false",
+        ),
+        (
+            {"primary_region": "us-west-2", "recovery_region": "us-east-1"},
+            "context key 'primary_region': 'us-west-2' is not valid; allowed: a region other than "
+            "us-west-2 for backup-restore, multi-site: their failover holds the lost region off "
+            "through the Global Accelerator API, served from us-west-2 only",
+        ),
+        (
+            {"restore_from": "not json"},
+            "context key 'restore_from': 'not json' is not valid; allowed: a JSON object "
+            '{"database_snapshot": ',
+        ),
+        (
+            {"restore_from": restore(SNAPSHOT, LISTENER)},
+            "context key 'restore_from': only a tier that is rebuilt after the event can be "
+            "restored; allowed: with tier=backup-restore",
+        ),
+        (
+            {
+                "tier": "backup-restore",
+                "restore_from": restore(SNAPSHOT, LISTENER),
+            },
+            "context key 'restore_from.database_snapshot': "
+            "'arn:aws:rds:us-west-2:123456789012:snapshot:awsbackup:copyjob-1' is not valid; "
+            "allowed: an RDS snapshot ARN in us-east-1 of account 123456789012",
+        ),
+        (
+            {
+                "tier": "backup-restore",
+                "primary_region": "us-west-2",
+                "recovery_region": "us-east-1",
+                "restore_from": restore(SNAPSHOT, "x"),
+            },
+            "context key 'restore_from.listener_arn': 'x' is not valid; allowed: "
+            "arn:aws:globalaccelerator::",
+        ),
+        (
+            {
+                "tier": "backup-restore",
+                "restore_from": json.dumps({"database_snapshot": SNAPSHOT}),
+            },
+            "context key 'restore_from': ",
         ),
     ],
 )
@@ -247,3 +301,18 @@ def test_targets_parse(make_config: Callable[..., DrConfig]) -> None:
     config = make_config(rto_target="15m", rpo_target="90s", assumptions={"database_size_gb": 500})
     assert (config.rto_target_seconds, config.rpo_target_seconds) == (900, 90)
     assert config.assumptions == {"database_size_gb": 500.0}
+
+
+def test_a_rebuild_restores_from_the_copied_snapshot(make_config: Callable[..., DrConfig]) -> None:
+    """backup-restore's failover: the primary stack in the recovery region, from its copies."""
+    config = make_config(
+        tier="backup-restore",
+        primary_region="us-west-2",
+        recovery_region="us-east-1",
+        restore_from=restore(SNAPSHOT, LISTENER),
+    )
+    assert config.restore_from is not None
+    assert config.restore_from.database_snapshot.endswith(":snapshot:awsbackup:copyjob-1")
+    assert config.restore_from.listener_arn.endswith("/listener/b2")
+    assert make_config(failed_over="true").failed_over is True
+    assert make_config().failed_over is False and make_config().restore_from is None

@@ -4,8 +4,8 @@ pairs; each invariant fails when a tier is broken on purpose; the CLI prints the
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 

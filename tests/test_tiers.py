@@ -678,3 +678,41 @@ def test_stateful_logical_ids_stay_fixed(synthesized: Synthesized) -> None:
             {"DataKey2A0DE9E6"} if tier in ("pilot-light", "warm-standby") else set()
         )
         assert ids(tier, "edge") == edge
+
+
+# --- stacks deployed during an event ----------------------------------------------------------
+
+
+def test_failed_over_recovery_runs_at_full_capacity_and_stays_there() -> None:
+    """The failover step deploys the recovery stack with failed_over=true: full capacity, and a
+    scaling minimum of as many, so target tracking cannot scale it back in."""
+    failed_over = Synthesized(tier="warm-standby", failed_over="true")
+    recovery = name("warm-standby", "recovery")
+    assert one(failed_over, recovery, "AWS::ECS::Service")["DesiredCount"] == 2
+    scaling = one(failed_over, recovery, "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert (scaling["MinCapacity"], scaling["MaxCapacity"]) == (2, 2)
+    tags = failed_over.manifest()["artifacts"][recovery]["properties"]["tags"]
+    assert tags["drtiers:failed-over"] == "true"
+
+
+def test_a_rebuild_restores_into_the_recovery_region_reading_nothing_from_the_lost_one() -> None:
+    snapshot = "arn:aws:rds:us-west-2:123456789012:snapshot:awsbackup:copyjob-1"
+    listener = "arn:aws:globalaccelerator::123456789012:accelerator/a1/listener/b2"
+    rebuilt = Synthesized(
+        tier="backup-restore",
+        primary_region=R,
+        recovery_region=P,
+        restore_from=json.dumps({"database_snapshot": snapshot, "listener_arn": listener}),
+    )
+    primary = name("backup-restore", "primary")
+    template = rebuilt.json(primary)
+    assert "Fn::GetStackOutput" not in json.dumps(template)
+    assert rebuilt.manifest()["artifacts"][primary]["environment"].endswith(f"/{R}")
+    db = one(rebuilt, primary, "AWS::RDS::DBInstance")
+    assert db["DBSnapshotIdentifier"] == snapshot
+    assert db["DBInstanceIdentifier"] == f"{APP}-backup-restore-db"
+    # The table was restored under the tier's fixed name: the stack uses it, does not create it.
+    assert props(rebuilt, primary, "AWS::DynamoDB::GlobalTable") == []
+    assert container_environment(rebuilt, primary)["TABLE_NAME"] == f"{APP}-backup-restore-table"
+    group = one(rebuilt, primary, "AWS::GlobalAccelerator::EndpointGroup")
+    assert group["ListenerArn"] == listener and group["EndpointGroupRegion"] == R
