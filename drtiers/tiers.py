@@ -1,7 +1,7 @@
 """The tier catalogue: what each DR tier runs in each region, as data.
 
 The stacks read these records and never branch on a tier's name, so adding a tier or changing a
-capacity is a change here only. The matrix follows ../shared/DESIGN.md ("The tiers").
+capacity is a change here only. The README's tier table describes the same matrix.
 """
 
 from __future__ import annotations
