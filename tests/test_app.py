@@ -113,3 +113,18 @@ def test_sandbox_makes_everything_destroyable_and_small(sandbox: Synthesized) ->
     assert all(r["DeletionProtectionEnabled"] is False for r in table["Properties"]["Replicas"])
     db = next(r for r in primary.values() if r["Type"] == "AWS::RDS::DBInstance")
     assert db["Properties"]["DBInstanceClass"] == "db.t4g.medium"
+
+
+def test_no_tracked_file_cites_a_path_outside_the_repository() -> None:
+    """The repository stands on its own: users do not have the team's folder beside it."""
+    files = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    citing = [
+        name
+        for name in files
+        if (ROOT / name).is_file()
+        and "../shared" in (ROOT / name).read_text(errors="ignore")
+        and name != "tests/test_app.py"
+    ]
+    assert citing == []
