@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CDK, DEFAULT_CONTEXT, ROOT, Synthesized, run_cdk_cli
+from tests.test_config import RESERVED_DOMAINS
 
 
 def run_app(tmp_path: Path, **context: object) -> subprocess.CompletedProcess[str]:
@@ -38,18 +39,7 @@ def test_bad_input_exits_non_zero_with_one_line_and_writes_nothing(tmp_path: Pat
     assert list((tmp_path / "out").iterdir()) == []
 
 
-@pytest.mark.parametrize(
-    "domain",
-    [
-        "example.com",
-        "a.example.net",
-        "foo.test",
-        "x.invalid",
-        "localhost",
-        "example.org",
-        "bar.example",
-    ],
-)
+@pytest.mark.parametrize("domain", RESERVED_DOMAINS)
 def test_a_reserved_domain_exits_2_with_one_line_and_writes_nothing(
     tmp_path: Path, domain: str
 ) -> None:

@@ -346,20 +346,13 @@ def failover_steps(
         )
         if p in world.groups:
             b.add(
-                Step(
+                _dial_step(
+                    world,
                     "hold-primary",
                     "Set the primary endpoint group's traffic dial to 0 % so that the primary "
                     "region takes no traffic when it returns, until failback.",
-                    "protect",
                     0,
-                    "an API call; the dial does not move traffic while the group is unhealthy",
-                    (rules.GA_API_REGION.url,),
-                    after=(detect,),
-                    api_region=rules.ACCELERATOR_API_REGION,
-                    command=_dial(world, p, 0),
-                    effect=DIAL,
-                    target=f"{p}=0",
-                    in_rto=False,
+                    after=detect,
                 )
             )
     return b.steps
@@ -443,6 +436,25 @@ def _rebuild(b: _Builder, world: World, workload: Mapping[str, float], detect: s
     )
 
 
+def _dial_step(world: World, name: str, title: str, percent: int, *, after: str) -> Step:
+    """P's endpoint group dial: 0 holds a returning P off (it moves no traffic while the group
+    is unhealthy, so failover never waits for it); 100 gives P its traffic back at failback."""
+    return Step(
+        name,
+        title,
+        "protect" if percent == 0 else "traffic",
+        0,
+        "an API call",
+        (rules.GA_API_REGION.url,),
+        after=(after,),
+        api_region=rules.ACCELERATOR_API_REGION,
+        command=_dial(world, world.primary, percent),
+        effect=DIAL,
+        target=f"{world.primary}={percent}",
+        in_rto=percent != 0,
+    )
+
+
 def _http_seconds(world: World, check_key: str) -> float:
     """Detection time of a record's health check: the HTTP check inside it."""
     check = world.health_checks[check_key]
@@ -502,18 +514,12 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
         last = _replicate_back(b, world, after, last)
     if p in world.groups:
         last = b.add(
-            Step(
+            _dial_step(
+                world,
                 "release-primary",
                 "Set the primary endpoint group's traffic dial back to 100 %.",
-                "traffic",
-                0,
-                "an API call",
-                (rules.GA_API_REGION.url,),
-                after=(last,),
-                api_region=rules.ACCELERATOR_API_REGION,
-                command=_dial(world, p, 100),
-                effect=DIAL,
-                target=f"{p}=100",
+                100,
+                after=last,
             )
         )
     recovery_stack = _stack(world, "recovery")
