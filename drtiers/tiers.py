@@ -15,6 +15,10 @@ TIER_TAG = "drtiers:tier"
 ROLE_TAG = "drtiers:role"
 # On the recovery stack while it is deployed failed over (context failed_over=true).
 FAILED_OVER_TAG = "drtiers:failed-over"
+# The metric the failover and failback steps put to declare which region's database is the
+# writer; the DNS tiers' health checks follow it (stacks and the recovery model share it).
+DECLARED_NAMESPACE = "drtiers"
+RECOVERY_WRITABLE = "RecoveryWritable"
 
 
 class Relational(Enum):

@@ -11,6 +11,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from drtiers.tiers import DECLARED_NAMESPACE, RECOVERY_WRITABLE
+
 ONE_MINUTE = Duration.minutes(1)
 DEAD_LETTERS = "DeadLetters"
 DATABASE_CPU = "DatabaseCpu"
@@ -47,7 +49,6 @@ class Alarms(Construct):
         comparison: cloudwatch.ComparisonOperator = (
             cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
         ),
-        missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
     ) -> cloudwatch.Alarm:
         alarm = cloudwatch.Alarm(
             self,
@@ -58,7 +59,7 @@ class Alarms(Construct):
             threshold=threshold,
             evaluation_periods=evaluation_periods,
             comparison_operator=comparison,
-            treat_missing_data=missing,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         alarm.add_alarm_action(actions.SnsAction(self.topic))
         alarm.add_ok_action(actions.SnsAction(self.topic))
@@ -116,50 +117,28 @@ class Alarms(Construct):
             evaluation_periods=5,
         )
 
-    def database_writable(
-        self, *, cluster_identifier: str | None = None, instance_identifier: str | None = None
-    ) -> cloudwatch.Alarm:
-        """In ALARM while this region's database takes writes: the signal that keeps traffic off
-        the other region until failback. An Aurora cluster: data from its WRITER role, which a
-        global secondary has none of (positive evidence: an outage of this region leaves it OK).
-        A read replica: its ReplicaLag stops once it is promoted (missing data counts, over
-        three minutes so a late data point is not taken for a promotion).
-        Sources: https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/creating_alarms.html
-        and https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-metrics.html (2026-11-28).
+    def recovery_writable(self, tier: str) -> cloudwatch.Alarm:
+        """In ALARM once someone has declared this region's database the writer (the failover
+        step `declare-writer` puts RecoveryWritable=1, the failback step puts 0). A declared,
+        positive signal: Route 53 evaluates the metric's data itself (not the alarm's state or
+        its missing-data setting), and a health check on it keeps its last known status between
+        data points, so one data point holds until the next declaration.
+        Sources: https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/
+        dns-failover-determining-health-of-endpoints.html and https://docs.aws.amazon.com/
+        Route53/latest/APIReference/API_HealthCheckConfig.html (read 2026-11-28).
         """
-        if (cluster_identifier is None) == (instance_identifier is None):
-            raise ValueError(
-                "Alarms.database_writable: give exactly one of cluster_identifier or "
-                "instance_identifier"
-            )
-        if cluster_identifier is not None:
-            return self._add(
-                DATABASE_WRITABLE,
-                "The recovery region's Aurora cluster has a writer (it was promoted)",
-                cloudwatch.Metric(
-                    namespace="AWS/RDS",
-                    metric_name="CPUUtilization",
-                    dimensions_map={"DBClusterIdentifier": cluster_identifier, "Role": "WRITER"},
-                    period=ONE_MINUTE,
-                    statistic="SampleCount",
-                ),
-                1,
-                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            )
         return self._add(
             DATABASE_WRITABLE,
-            "The recovery region's read replica stopped replicating (it was promoted)",
+            "This region's database has been declared the writer (failed over)",
             cloudwatch.Metric(
-                namespace="AWS/RDS",
-                metric_name="ReplicaLag",
-                dimensions_map={"DBInstanceIdentifier": str(instance_identifier)},
+                namespace=DECLARED_NAMESPACE,
+                metric_name=RECOVERY_WRITABLE,
+                dimensions_map={"Tier": tier},
                 period=ONE_MINUTE,
                 statistic="Maximum",
             ),
-            0,
-            evaluation_periods=3,
-            comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-            missing=cloudwatch.TreatMissingData.BREACHING,
+            1,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         )
 
     def global_database_lag(

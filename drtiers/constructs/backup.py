@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -48,6 +49,9 @@ class CrossRegionBackupPlan(Construct):
 
     :param copy_vault_arn: the recovery region's vault.
     :param resource_arns: what to back up (database instance or cluster, table).
+    :param role_name: the fixed name of the role AWS Backup backs up and restores with.
+    :param existing_role: use the role of that name instead of creating it (a rebuild in
+        another region: IAM's control plane may be in the lost region).
     :param retention_days: how long local and copied recovery points are kept. Default 35.
     :param schedule: default every day at 05:00 UTC.
     """
@@ -60,6 +64,8 @@ class CrossRegionBackupPlan(Construct):
         vault: backup.IBackupVault,
         copy_vault_arn: str,
         resource_arns: Sequence[str],
+        role_name: str,
+        existing_role: bool = False,
         retention_days: int = 35,
         schedule: events.Schedule | None = None,
     ) -> None:
@@ -85,16 +91,36 @@ class CrossRegionBackupPlan(Construct):
                 ],
             )
         )
-        selection = self.plan.add_selection(
+        # IAM roles are global: a rebuild in another region uses the role that exists, and a
+        # fixed name lets a restore step name it without the lost region's stack.
+        self.role: iam.IRole
+        if existing_role:
+            self.role = iam.Role.from_role_name(self, "Role", role_name)
+        else:
+            policies = (
+                "AWSBackupServiceRolePolicyForBackup",
+                "AWSBackupServiceRolePolicyForRestores",
+            )
+            self.role = iam.Role(
+                self,
+                "Role",
+                role_name=role_name,
+                assumed_by=iam.ServicePrincipal("backup.amazonaws.com"),
+                managed_policies=[
+                    iam.ManagedPolicy.from_aws_managed_policy_name(f"service-role/{policy}")
+                    for policy in policies
+                ],
+            )
+            self._acknowledge(policies)
+        self.plan.add_selection(
             "Data",
             resources=[backup.BackupResource.from_arn(arn) for arn in resource_arns],
-            allow_restores=True,
+            role=self.role,
         )
-        role = selection.node.find_child("Role").node.default_child
-        for policy in (
-            "AWSBackupServiceRolePolicyForBackup",
-            "AWSBackupServiceRolePolicyForRestores",
-        ):
+
+    def _acknowledge(self, policies: Sequence[str]) -> None:
+        role = self.role.node.default_child
+        for policy in policies:
             acknowledge(
                 role,
                 "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"

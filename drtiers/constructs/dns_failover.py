@@ -44,10 +44,11 @@ class FailoverRecords(Construct):
 
     With ``recovery_writable``, failover and failback both follow the database: the PRIMARY is
     healthy only while its endpoint answers *and* that alarm (the recovery region's database
-    takes writes) is not in ALARM, and the SECONDARY only while it is. So traffic moves to the
-    recovery region once its database is promoted, and returns only after a deliberate
-    switchover back; a returning primary region gets no traffic by itself. All of it is
-    Route 53's data plane reading health checks: nothing to call during the outage.
+    has been declared the writer) is not in ALARM, and the SECONDARY only while it is. So
+    traffic moves to the recovery region once its database is promoted and declared, and
+    returns only after a deliberate failback declares the primary again; a returning primary
+    region gets no traffic by itself. Route 53 reads health checks and CloudWatch data in its
+    data plane; the declaration is a CloudWatch data-plane call in the recovery region.
 
     :param request_interval_seconds: 10 or 30. Default 30 (10 costs extra).
     :param failure_threshold: 1..10. Default 3.
@@ -94,7 +95,8 @@ class FailoverRecords(Construct):
         )
         primary_check, secondary_check = self.health_check.attr_health_check_id, None
         if recovery_writable is not None:
-            # Healthy while the alarm is OK; no data (a new deployment) counts as OK.
+            # Healthy while the declared metric is below 1. Between declarations there is no
+            # data, and the check keeps its last known status (healthy before the first).
             not_promoted = route53.CfnHealthCheck(
                 self,
                 "RecoveryNotWritable",
@@ -103,7 +105,7 @@ class FailoverRecords(Construct):
                     alarm_identifier=route53.CfnHealthCheck.AlarmIdentifierProperty(
                         region=recovery_writable.region, name=recovery_writable.name
                     ),
-                    insufficient_data_health_status="Healthy",
+                    insufficient_data_health_status="LastKnownStatus",
                 ),
             )
             primary_check = route53.CfnHealthCheck(

@@ -15,6 +15,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_rds as rds
 from constructs import Construct
 
+from drtiers.constructs.lint import acknowledge
 from drtiers.constructs.relational import DATABASE_PORT
 
 _PROXY_NAME = re.compile(r"[a-zA-Z](-?[a-zA-Z0-9]){0,55}")
@@ -30,8 +31,10 @@ class DatabaseProxy(Construct):
     Give exactly one of ``instance_identifiers`` or ``cluster_identifiers``.
 
     :param proxy_name: CloudFormation requires a name: letters, digits and single hyphens.
-    :param database_resource_id: the target's resource id (``DbiResourceId`` of an instance,
-        ``DBClusterResourceId`` of a cluster): IAM names database users by it.
+    :param database_resource_id: the target's resource id (``DBClusterResourceId`` of a
+        cluster), or ``db-*`` for any instance of the region: IAM names database users by it.
+    :param wildcard_reason: why, when ``database_resource_id`` is a wildcard (acknowledged for
+        cdk-nag on the proxy's role).
     :param database_user: the user the proxy may log in as (it must have the rds_iam role).
     :param database_security_group: the database's group; the proxy is let in on its port.
     :param max_connections_percent: of the database's max_connections the proxy may use,
@@ -49,6 +52,7 @@ class DatabaseProxy(Construct):
         subnets: ec2.SubnetSelection,
         database_resource_id: str,
         database_user: str,
+        wildcard_reason: str | None = None,
         database_security_group: ec2.ISecurityGroup,
         instance_identifiers: Sequence[str] = (),
         cluster_identifiers: Sequence[str] = (),
@@ -103,6 +107,19 @@ class DatabaseProxy(Construct):
                 )
             },
         )
+        if "*" in database_resource_id:
+            if not wildcard_reason:
+                raise ValueError(
+                    f"DatabaseProxy: database_resource_id '{database_resource_id}' is a "
+                    "wildcard; give wildcard_reason"
+                )
+            acknowledge(
+                self.role.node.default_child,
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds-db:<AWS::Region>:"
+                f"<AWS::AccountId>:dbuser:{database_resource_id}/{database_user}]",
+                wildcard_reason,
+                checker="cdk-nag",
+            )
         subnet_ids = vpc.select_subnets(subnet_group_name=subnets.subnet_group_name).subnet_ids
         self.proxy = rds.CfnDBProxy(
             self,

@@ -41,6 +41,9 @@ GET_STACK_OUTPUT = Source(
 ROUTE53_CHOOSES = Source(
     "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-complex-configs.html"
 )
+ROUTE53_METRIC_CHECKS = Source(
+    "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/health-checks-creating-values.html"
+)
 ROUTE53_CONTROL_PLANE = Source(
     "https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/global-services.html"
 )
@@ -139,6 +142,16 @@ def route53_failover_answer(primary_healthy: bool, secondary_healthy: bool) -> s
     if primary_healthy:
         return "PRIMARY"
     return "SECONDARY" if secondary_healthy else "PRIMARY"
+
+
+def metric_check_healthy(data_breaches: bool | None, insufficient: str, last_known: bool) -> bool:
+    """A CLOUDWATCH_METRIC health check: Route 53 judges the alarm's metric data itself (not the
+    alarm's state, nor its missing-data setting): healthy while the data does not breach; with
+    no data, as InsufficientDataHealthStatus says: Healthy, Unhealthy or LastKnownStatus (the
+    status it last had; healthy for a new check). (ROUTE53_METRIC_CHECKS)"""
+    if data_breaches is not None:
+        return not data_breaches
+    return {"Healthy": True, "Unhealthy": False}.get(insufficient, last_known)
 
 
 def accelerator_group_healthy(load_balancer_has_healthy_targets: bool) -> bool:

@@ -25,7 +25,7 @@ from drtiers.assess.assembly import TierAssembly
 from drtiers.assess.facts import Figure
 from drtiers.recovery import rules
 from drtiers.recovery import steps as s
-from drtiers.recovery.world import Service, World, read_world, stack_of
+from drtiers.recovery.world import ANY_INSTANCE, Database, Service, World, read_world, stack_of
 
 INVARIANTS = {
     "I1": "every task in R can read and write every data store",
@@ -95,20 +95,38 @@ class Simulation:
 # --- what the world gives -----------------------------------------------------------------------
 
 
-def alarm_firing(w: World, name: str) -> bool | None:
-    """True in ALARM, False OK, None without data (its region is down or it is unknown)."""
+def metric_data_breaches(w: World, name: str) -> bool | None:
+    """What Route 53 reads for a CLOUDWATCH_METRIC health check: whether the alarm's metric
+    data breaches its threshold now, or None without data (its region down, no such alarm, a
+    signal AWS does not emit in this state, or a declared metric with no fresh data point)."""
     alarm = w.alarms.get(name)
     if alarm is None or alarm.region not in w.up:
         return None
+    if alarm.signal == "declared":
+        return alarm.breaches(w.declared[name]) if name in w.fresh else None
     database = w.databases.get(alarm.database or "")
     live = database is not None and database.region in w.up and database.role != "retired"
     if alarm.signal == "writer-role":
         present = live and rules.writer_role_metric_emitted(database.role == "writer")  # type: ignore[union-attr]
-    elif alarm.signal == "replica-lag":
+        return alarm.breaches(1.0) if present else None
+    if alarm.signal == "replica-lag":
         present = live and rules.replica_lag_emitted(database.role == "replica")  # type: ignore[union-attr]
-    else:
-        return False
-    return alarm.breaching_when_present if present else alarm.missing_breaching
+        return alarm.breaches(0.0) if present else None
+    return None
+
+
+def settle(w: World) -> list[str]:
+    """Route 53 evaluates every CloudWatch health check on the data there is now (a declared
+    data point is then used up); returns the checks that are unhealthy."""
+    for key, check in w.health_checks.items():
+        if check.kind == "CLOUDWATCH_METRIC":
+            w.check_status[key] = rules.metric_check_healthy(
+                metric_data_breaches(w, check.alarm or ""),
+                check.insufficient,
+                w.check_status.get(key, True),
+            )
+    w.fresh.clear()
+    return sorted(k for k, healthy in w.check_status.items() if not healthy)
 
 
 def _tasks(w: World, region: str | None) -> int:
@@ -123,18 +141,18 @@ def targets_healthy(w: World, region: str | None) -> bool:
     return _tasks(w, region) > 0
 
 
-def check_healthy(w: World, key: str, alarms: Mapping[str, bool | None]) -> bool:
+def check_healthy(w: World, key: str) -> bool:
     check = w.health_checks[key]
     if check.kind == "HTTP":
         healthy = targets_healthy(w, check.region)
     elif check.kind == "CLOUDWATCH_METRIC":
-        healthy = alarms.get(check.alarm or "") is not True  # no data counts as healthy
+        healthy = w.check_status.get(key, True)
     else:
-        healthy = sum(check_healthy(w, c, alarms) for c in check.children) >= check.threshold
+        healthy = sum(check_healthy(w, c) for c in check.children) >= check.threshold
     return healthy != check.inverted
 
 
-def traffic(w: World, alarms: Mapping[str, bool | None]) -> set[str]:
+def traffic(w: World) -> set[str]:
     """The regions that Route 53 or the accelerator sends clients to now."""
     if w.groups:
         return rules.accelerator_routes(
@@ -150,7 +168,7 @@ def traffic(w: World, alarms: Mapping[str, bool | None]) -> set[str]:
             record = failover.get(failover_kind)
             if record is None:
                 return False
-            if record.health_check and not check_healthy(w, record.health_check, alarms):
+            if record.health_check and not check_healthy(w, record.health_check):
                 return False
             return not record.evaluate_target_health or targets_healthy(w, record.region)
 
@@ -193,7 +211,7 @@ def _relational(w: World, service: Service) -> tuple[bool, bool, list[str]]:
     for kind, key in service.endpoints:
         if kind == "instance":
             database = w.databases[key]
-            if key not in service.connect:
+            if not granted(service.connect, database):
                 why.append(f"no rds-db:connect to {key} as {service.user}")
                 continue
             if database.region not in w.up or database.role == "retired":
@@ -206,11 +224,17 @@ def _relational(w: World, service: Service) -> tuple[bool, bool, list[str]]:
                 why.append(f"{key} is a read replica")
             continue
         proxy = w.proxies[key]
+        behind = w.databases.get(proxy.target)
+        role_users = {
+            user
+            for covered, user in proxy.role_grants
+            if behind is not None and granted({covered}, behind)
+        }
         # Credentials and roles are judged separately, so every reason is reported.
-        authorised = key in service.connect and rules.proxy_authenticates(
-            proxy.end_to_end_iam, service.user or "", proxy.role_users, proxy.secret_users
+        authorised = f"{key}#0" in service.connect and rules.proxy_authenticates(
+            proxy.end_to_end_iam, service.user or "", role_users, proxy.secret_users
         )
-        if key not in service.connect:
+        if f"{key}#0" not in service.connect:
             why.append(f"no rds-db:connect to proxy {key} as {service.user}")
         elif not authorised:
             why.append(f"proxy {key} has no credentials for user {service.user}")
@@ -244,8 +268,19 @@ def _relational(w: World, service: Service) -> tuple[bool, bool, list[str]]:
     return read, write, why
 
 
+def granted(grants: set[str], database: Database) -> bool:
+    """Whether rds-db:connect grants cover this database as it is now: its own generation
+    (a grant names a resource id, which a replacement instance does not keep), or any
+    instance of its region."""
+    return f"{database.key}#{database.generation}" in grants or (
+        not database.cluster and f"{database.region}:{ANY_INSTANCE}" in grants
+    )
+
+
 def writers_in_use(w: World) -> list[str]:
-    """Databases that take writes from running tasks."""
+    """Databases that take writes from running tasks. Tasks write only to a database in the
+    declared writer's region (the writer-region item; the app's side of the fence)."""
+    allowed = w.writer_region or w.primary
     used = set()
     for service in w.services.values():
         if service.region not in w.up or service.desired == 0:
@@ -253,7 +288,12 @@ def writers_in_use(w: World) -> list[str]:
         for kind, key in service.endpoints:
             target = w.proxies[key].target if kind != "instance" else key
             database = w.databases.get(target)
-            if database and database.role == "writer" and database.region in w.up:
+            if (
+                database
+                and database.role == "writer"
+                and database.region in w.up
+                and database.region == allowed
+            ):
                 used.add(target)
     return sorted(used)
 
@@ -325,7 +365,6 @@ def _apply(
     w: World,
     standby: World,
     step: s.Step,
-    alarms: dict[str, bool | None],
     deploy: Deploy,
 ) -> str:
     """Change the world as the step does; returns what changed, in words."""
@@ -334,14 +373,31 @@ def _apply(
         w.stale_http.discard(target)
         return f"health checks see {target} down"
     if effect == s.SETTLE_ALARMS:
-        alarms.update({name: alarm_firing(w, name) for name in w.alarms})
-        firing = sorted(name for name, state in alarms.items() if state)
-        return "alarms in ALARM: " + (", ".join(firing) or "none")
+        unhealthy = settle(w)
+        return "unhealthy metric health checks: " + (", ".join(unhealthy) or "none")
+    if effect == s.DECLARE:
+        w.writer_region = target
+        for name, alarm in w.alarms.items():
+            if alarm.signal == "declared":
+                w.declared[name] = 1.0 if alarm.region == target else 0.0
+                w.fresh.add(name)
+        return f"{target} is declared the writer's region"
     if effect == s.PROMOTE:
         w.databases[target].role = "writer"
         if w.databases[target].cluster:
             w.databases[target].readers = max(w.databases[target].readers - 1, 0)
         return f"{target} is the writer"
+    if effect == s.ADD_READER:
+        w.databases[target].readers += 1
+        w.added_reader = True
+        return f"{target} has {w.databases[target].readers} reader(s)"
+    if effect == s.REMOVE_READER:
+        w.databases[target].readers = max(w.databases[target].readers - 1, 0)
+        w.added_reader = False
+        return f"{target} has {w.databases[target].readers} reader(s)"
+    if effect == s.RESTORE_SECRET_REPLICA:
+        w.promoted_secrets.discard(target)
+        return f"the admin secret replicates to {target} again"
     if effect == s.PROMOTE_SECRET:
         w.promoted_secrets.add(target)
         return f"the admin secret is writable in {target}"
@@ -386,8 +442,8 @@ def _apply(
         return f"the writer is in {w.primary} again"
     if effect == s.REPLICATE_BACK:
         stale = w.database_in(w.primary)
-        if stale is not None:
-            stale.role = "replica"  # renamed away; its identifier now names the new replica
+        if stale is not None:  # renamed away; its identifier now names a new replica
+            stale.role, stale.generation = "replica", stale.generation + 1
         return f"{w.primary} holds a replica of the recovery region's writer"
     if effect == s.PROMOTE_BACK:
         back = w.database_in(w.primary)
@@ -397,7 +453,7 @@ def _apply(
     if effect == s.REPROTECT:
         fresh = w.database_in(w.recovery)
         if fresh is not None:
-            fresh.role = "replica"
+            fresh.role, fresh.generation = "replica", fresh.generation + 1
         return f"{w.recovery} holds a fresh replica of {w.primary}"
     if effect == s.CLIENTS_FOLLOW:
         w.clients_follow = True
@@ -405,11 +461,11 @@ def _apply(
     return ""
 
 
-def _recovered(w: World, alarms: Mapping[str, bool | None]) -> bool:
+def _recovered(w: World) -> bool:
     service = w.service_in(w.recovery)
     return (
         service is not None
-        and traffic(w, alarms) == {w.recovery}
+        and traffic(w) == {w.recovery}
         and (w.clients_follow or not any(r.failover != "SIMPLE" for r in w.records))
         and not problems(w, service)
         and service.desired >= w.full
@@ -426,16 +482,16 @@ def _region_lost(standby: World) -> World:
 
 def simulate_region_loss(
     world: World, figures: Mapping[str, Figure], workload: Mapping[str, float], deploy: Deploy
-) -> tuple[Simulation, World, dict[str, bool | None]]:
+) -> tuple[Simulation, World]:
     """Lose P, run the failover steps, check I1-I6. Returns the world as failover left it."""
     steps = s.failover_steps(world, figures, workload)
     result = Simulation(world.tier, "region-loss", world.primary, world.recovery, steps=steps)
     result.estimate_rto = s.recovery_seconds(steps)
+    settle(world)  # the health checks as deployed
     w = _region_lost(world)
-    alarms = {name: alarm_firing(world, name) for name in world.alarms}
     # I4 is about traffic that moves: in active/active R serves before the event, and its
     # wait for the promoted writer is the RTO itself.
-    broken_i4 = world.recovery in traffic(world, alarms)
+    broken_i4 = world.recovery in traffic(world)
     for timed in s.schedule(steps):
         step = timed.step
         lost = _needs(w, step) - w.up
@@ -450,8 +506,8 @@ def simulate_region_loss(
             )
             changed = "could not run"
         else:
-            changed = _apply(w, world, step, alarms, deploy)
-        routed = traffic(w, alarms)
+            changed = _apply(w, world, step, deploy)
+        routed = traffic(w)
         result.timeline.append(
             Event(step.name, timed.start, timed.end, changed, tuple(sorted(routed)))
         )
@@ -465,7 +521,7 @@ def simulate_region_loss(
                         "I4", step.name, service.key, "traffic reaches R while " + "; ".join(why)
                     )
                 )
-        if result.recovered_at is None and _recovered(w, alarms):
+        if result.recovered_at is None and _recovered(w):
             result.recovered_at = timed.end
     last = result.timeline[-1].step if result.timeline else "-"
     # Whatever the steps were, R must stay deployable for the whole event (a fix, a scale
@@ -517,7 +573,7 @@ def simulate_region_loss(
                 f"recovered at {recovered} in the simulation, estimated {result.estimate_rto:g} s",
             )
         )
-    return result, w, alarms
+    return result, w
 
 
 def _primary_returns(w: World, standby: World) -> None:
@@ -538,7 +594,6 @@ def simulate_failback(
     world: World,
     figures: Mapping[str, Figure],
     after: World,
-    alarms: dict[str, bool | None],
     deploy: Deploy,
 ) -> Simulation:
     """P returns after a failover; run the failback steps and check I2 and I5."""
@@ -546,8 +601,8 @@ def simulate_failback(
     result = Simulation(world.tier, "failback", world.primary, world.recovery, steps=steps)
     w = copy.deepcopy(after)
     _primary_returns(w, world)
-    alarms.update({name: alarm_firing(w, name) for name in w.alarms})
-    routed = traffic(w, alarms)
+    settle(w)
+    routed = traffic(w)
     result.timeline.append(
         Event("primary-returns", 0, 0, f"{w.primary} is back", tuple(sorted(routed)))
     )
@@ -555,15 +610,21 @@ def simulate_failback(
         result.violations.append(
             Violation("I5", "primary-returns", w.primary, "traffic returns to P by itself")
         )
+    if len(writers_in_use(w)) > 1:
+        result.violations.append(
+            Violation(
+                "I5", "primary-returns", ", ".join(writers_in_use(w)), "two writers take writes"
+            )
+        )
     for timed in s.schedule(steps):
         step = timed.step
         lost = _needs(w, step) - w.up
-        changed = "could not run" if lost else _apply(w, world, step, alarms, deploy)
+        changed = "could not run" if lost else _apply(w, world, step, deploy)
         if lost:
             result.violations.append(
                 Violation("I2", step.name, step.command, f"needs {', '.join(sorted(lost))}")
             )
-        routed = traffic(w, alarms)
+        routed = traffic(w)
         result.timeline.append(
             Event(step.name, timed.start, timed.end, changed, tuple(sorted(routed)))
         )
@@ -579,9 +640,9 @@ def simulate_failback(
                 result.violations.append(
                     Violation("I5", step.name, service.key, "P takes traffic but " + "; ".join(why))
                 )
-    if traffic(w, alarms) != {w.primary} and not w.groups:
+    if traffic(w) != {w.primary} and not w.groups:
         result.violations.append(
-            Violation("I5", "end", w.tier, f"traffic ends at {sorted(traffic(w, alarms))}, not P")
+            Violation("I5", "end", w.tier, f"traffic ends at {sorted(traffic(w))}, not P")
         )
     return result
 
@@ -595,5 +656,5 @@ def simulate(
     """Region loss, then failback, for one synthesized tier. ``deploy`` synthesizes the tier
     with a step's context (a stack deployed during the event) and returns what it would run."""
     world = read_world(tier)
-    loss, after, alarms = simulate_region_loss(world, figures, workload, deploy)
-    return loss, simulate_failback(world, figures, after, alarms, deploy)
+    loss, after = simulate_region_loss(world, figures, workload, deploy)
+    return loss, simulate_failback(world, figures, after, deploy)

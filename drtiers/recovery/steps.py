@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from drtiers.assess.facts import Figure
 from drtiers.recovery import rules
 from drtiers.recovery.world import Alarm, World
+from drtiers.tiers import DECLARED_NAMESPACE, RECOVERY_WRITABLE
 
 # What a step changes in the world (interpreted by drtiers.recovery.simulate).
 OBSERVE_LOSS = "observe-loss"  # health checks see the lost region down
@@ -30,6 +31,10 @@ SWITCHOVER = "switchover"  # planned: the primary region's database is the write
 REPLICATE_BACK = "replicate-back"  # a replica of the recovery region's writer in P
 PROMOTE_BACK = "promote-back"  # promote that replica; the stale instance is retired
 REPROTECT = "reprotect"  # a fresh replica of P's writer in R
+DECLARE = "declare"  # the writer-region item and the declared metric name the target region
+ADD_READER = "add-reader"  # one more reader in the target cluster
+REMOVE_READER = "remove-reader"
+RESTORE_SECRET_REPLICA = "restore-secret-replica"
 CLIENTS_FOLLOW = "clients-follow"  # resolvers drop the cached answer
 NONE = "none"
 
@@ -71,13 +76,39 @@ def _database_key(world: World, region: str) -> str:
     return database.key if database is not None else f"{region}:?/?"
 
 
+def _replica_command(world: World, region: str, source_world: World, source: str) -> str:
+    """A cross-region read replica of ``source``'s writer, in ``region``, set up as the stack
+    set up the instance it replaces there (network, parameters, IAM authentication, deletion
+    protection, Multi-AZ), under that instance's identifier."""
+    target = world.database_in(region)
+    writer = source_world.database_in(source)
+    if target is None or writer is None:
+        return ""
+    groups = " ".join(physical(group) for group in target.security_groups)
+    return (
+        f"aws rds create-db-instance-read-replica --region {region} --source-region {source} "
+        f"--db-instance-identifier {physical(target.key)} --source-db-instance-identifier "
+        f"arn:aws:rds:{source}:{world.account}:db:{physical(writer.key)} --db-instance-class "
+        f"{target.instance_class} --kms-key-id {physical(world.data_keys.get(region, ''))} "
+        f"--db-subnet-group-name {physical(target.subnet_group)} --vpc-security-group-ids "
+        f"{groups} --db-parameter-group-name {physical(target.parameter_group)} --port "
+        f"{target.port} --enable-iam-database-authentication --deletion-protection"
+        + (" --multi-az" if target.multi_az else "")
+    )
+
+
 def _scale(world: World, region: str, count: int) -> str:
     service = world.service_in(region)
     if service is None:
         return ""
+    # The scaling minimum first, or target tracking would undo the new count.
+    cluster, name = physical(service.cluster), physical(service.key)
     return (
-        f"aws ecs update-service --region {region} --cluster {physical(service.cluster)} "
-        f"--service {physical(service.key)} --desired-count {count}"
+        f"aws application-autoscaling register-scalable-target --region {region} "
+        "--service-namespace ecs --scalable-dimension ecs:service:DesiredCount --resource-id "
+        f"service/{cluster}/$(basename {name}) --min-capacity {min(count, service.minimum)} && "
+        f"aws ecs update-service --region {region} --cluster {cluster} --service {name} "
+        f"--desired-count {count}"
     )
 
 
@@ -294,21 +325,46 @@ def failover_steps(
             )
         )
     if database is None and service_r is None and r in world.backup_copies:
-        _rebuild(b, world, workload, detect)
-    traffic_after = [detect]
+        promote = _rebuild(b, world, workload, detect)
     writable_alarm = _writable_alarm(world)
+    declared = ""
+    if promote:
+        declared = b.add(_declare(world, r, after=promote, counts=writable_alarm is not None))
+    if database is not None and database.cluster and database.readers <= 1 and promote:
+        b.add(
+            Step(
+                "add-reader",
+                "Add a reader to the promoted cluster: its only instance is now the writer, so "
+                "the proxy's read-only endpoint and an in-region failover need another.",
+                "protect",
+                0,
+                "an API call; the instance takes minutes to become available, recovery does "
+                "not wait for it",
+                (rules.PROXY_ENDPOINTS.url,),
+                after=(promote,),
+                api_region=r,
+                command=f"aws rds create-db-instance --region {r} --db-instance-identifier "
+                f"{world.tier}-failover-reader --db-cluster-identifier "
+                f"{physical(database.key)} --engine aurora-postgresql --db-instance-class "
+                f"{database.instance_class}",
+                effect=ADD_READER,
+                target=database.key,
+                in_rto=False,
+            )
+        )
+    traffic_after = [detect]
     dns_failover = any(x.failover != "SIMPLE" for x in world.records)
-    if writable_alarm is not None and promote and dns_failover:
+    if writable_alarm is not None and declared and dns_failover:
         b.add(
             Step(
                 "writable-alarm",
-                f"The alarm {writable_alarm.name} sees the recovery database take writes; the "
-                "SECONDARY record becomes healthy and the PRIMARY stays unhealthy (automatic).",
+                f"Route 53 reads the declaration ({writable_alarm.name}): the SECONDARY record "
+                "becomes healthy and the PRIMARY stays unhealthy (automatic).",
                 "traffic",
                 writable_alarm.seconds,
                 "alarm period x evaluation periods, from the template",
-                (rules.AURORA_ROLE_METRICS.url, rules.RDS_METRICS.url),
-                after=(promote,),
+                (rules.ROUTE53_METRIC_CHECKS.url,),
+                after=(declared,),
                 automatic=True,
                 effect=SETTLE_ALARMS,
             )
@@ -358,7 +414,7 @@ def failover_steps(
     return b.steps
 
 
-def _rebuild(b: _Builder, world: World, workload: Mapping[str, float], detect: str) -> None:
+def _rebuild(b: _Builder, world: World, workload: Mapping[str, float], detect: str) -> str:
     """backup-restore: people decide, restore the table from its copy in R, then deploy the
     primary stack in R from the database's copy; the accelerator then serves R."""
     p, r = world.primary, world.recovery
@@ -391,8 +447,7 @@ def _rebuild(b: _Builder, world: World, workload: Mapping[str, float], detect: s
             api_region=r,
             command=f"aws backup start-restore-job --region {r} --recovery-point-arn "
             f"{_latest_copy(r, vault, 'DynamoDB')} --iam-role-arn arn:aws:iam::{world.account}"
-            ":role/service-role/AWSBackupDefaultServiceRole --metadata "
-            f"TargetTableName={world.table_name}",
+            f":role/{world.backup_role} --metadata TargetTableName={world.table_name}",
             effect=RESTORE_TABLE,
             target=r,
         )
@@ -410,7 +465,7 @@ def _rebuild(b: _Builder, world: World, workload: Mapping[str, float], detect: s
             f'{{"database_snapshot": "{snapshot}", "listener_arn": "{listener}"}}',
         ),
     )
-    b.add(
+    return b.add(
         Step(
             "rebuild",
             f"Deploy the primary stack in {r} from the database's latest recovery point in "
@@ -433,6 +488,42 @@ def _rebuild(b: _Builder, world: World, workload: Mapping[str, float], detect: s
             '\\"listener_arn\\": \\"$LISTENER\\"}"',
             effect=DEPLOY,
         )
+    )
+
+
+def _declare(world: World, region: str, *, after: str, counts: bool) -> Step:
+    """Name ``region`` the writer's region: the writer-region item in the global table (the
+    application writes only to a database in that region, so a returning old primary is fenced
+    off) and, where Route 53 follows it, the declared metric in the recovery region. Both are
+    data-plane calls in regions that are up."""
+    item = (
+        '{"pk": {"S": "drtiers"}, "sk": {"S": "writer-region"}, "region": {"S": "' + region + '"}}'
+    )
+    command = (
+        f"aws dynamodb put-item --region {region} --table-name {world.table_name} --item '{item}'"
+    )
+    gate = _writable_alarm(world)
+    if gate is not None:
+        value = 1 if region == world.recovery else 0
+        command += (
+            f" && aws cloudwatch put-metric-data --region {world.recovery} --namespace "
+            f"{DECLARED_NAMESPACE} --metric-name {RECOVERY_WRITABLE} --dimensions "
+            f"Tier={world.tier} --value {value}"
+        )
+    return Step(
+        "declare-writer" if region == world.recovery else "declare-primary",
+        f"Declare {region} the writer's region: the application writes only there from now "
+        "on" + (", and Route 53 follows the declaration" if gate is not None else "") + ".",
+        "traffic" if counts else "fence",
+        0,
+        "data-plane calls (DynamoDB, CloudWatch) in regions that are up",
+        (rules.ROUTE53_METRIC_CHECKS.url,),
+        after=(after,),
+        api_region=region,
+        command=command,
+        effect=DECLARE,
+        target=region,
+        in_rto=counts,
     )
 
 
@@ -471,31 +562,29 @@ def _writable_alarm(world: World) -> Alarm | None:
 
 def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) -> list[Step]:
     """P is back (``world`` as synthesized, ``after`` as failover left it). Failback is
-    deliberate: a person approves it, the database returns first, then traffic, then the
-    recovery region goes back to what it was."""
+    deliberate: a person approves it, the database returns first, P is declared the writer's
+    region again, then traffic returns and the recovery region goes back to what it was."""
     b = _Builder(world, figures)
     p, r = world.primary, world.recovery
     database_r = after.database_in(r)
-    service_p = world.service_in(p)
-    fence: tuple[str, ...] = ()
-    if database_r is not None and not database_r.cluster and service_p is not None:
-        # The old primary instance came back writable: keep the app off it at once.
-        fence = (
-            b.add(
-                Step(
-                    "fence-primary",
-                    "Stop the primary region's tasks: its old database instance came back "
-                    "writable and is no longer the source of truth.",
-                    "fence",
-                    0,
-                    "an API call",
-                    (rules.REPLICA_PROMOTE.url,),
-                    api_region=p,
-                    command=_scale(world, p, 0),
-                    effect=SCALE,
-                    target=f"{p}=0",
-                )
-            ),
+    fenced = database_r is not None and not database_r.cluster
+    if fenced:
+        # The old primary instance came back writable; its tasks are fenced off by the
+        # writer-region item, and stopped here so that nothing keeps trying.
+        b.add(
+            Step(
+                "fence-primary",
+                "Stop the primary region's tasks: its old database instance came back "
+                "writable and is no longer the source of truth.",
+                "fence",
+                0,
+                "an API call",
+                (rules.REPLICA_PROMOTE.url,),
+                api_region=p,
+                command=_scale(world, p, 0),
+                effect=SCALE,
+                target=f"{p}=0",
+            )
         )
     last = b.add(
         Step(
@@ -505,13 +594,46 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
             0,
             "a decision; failback is never automatic",
             (),
-            after=fence,
+            after=("fence-primary",) if fenced else (),
         )
     )
     if database_r is not None and database_r.cluster:
         last = _switch_back(b, world, last)
     elif database_r is not None:
         last = _replicate_back(b, world, after, last)
+    declared = last = b.add(_declare(world, p, after=last, counts=True))
+    traffic_back = declared
+    if _writable_alarm(world) is not None:
+        traffic_back = b.add(
+            Step(
+                "writable-alarm-clears",
+                "Route 53 reads the declaration: the PRIMARY record is healthy again and the "
+                "SECONDARY is not (automatic).",
+                "traffic",
+                _writable_alarm(world).seconds,  # type: ignore[union-attr]
+                "alarm period x evaluation periods, from the template",
+                (rules.ROUTE53_METRIC_CHECKS.url,),
+                after=(declared,),
+                automatic=True,
+                effect=SETTLE_ALARMS,
+            )
+        )
+    if fenced:
+        last = b.add(
+            Step(
+                "unfence-primary",
+                "Start the primary region's tasks again.",
+                "compute",
+                0,
+                "an API call",
+                (),
+                after=(declared,),
+                api_region=p,
+                command=_scale(world, p, world.full),
+                effect=SCALE,
+                target=f"{p}={world.full}",
+            )
+        )
     if p in world.groups:
         last = b.add(
             _dial_step(
@@ -522,9 +644,48 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
                 after=last,
             )
         )
+    if r in after.promoted_secrets:
+        b.add(
+            Step(
+                "replicate-secret",
+                "Replicate the admin secret to the recovery region again (its copy there was "
+                "made standalone at failover), so the next rotation reaches it.",
+                "protect",
+                0,
+                "an API call",
+                (rules.REPLICA_PROMOTE.url,),
+                after=(declared,),
+                api_region=p,
+                command=f"aws secretsmanager replicate-secret-to-regions --region {p} "
+                f"--secret-id {physical(world.admin_secret)} --add-replica-regions "
+                f"Region={r},KmsKeyId={world.replica_key_alias} --force-overwrite-replica-secret",
+                effect=RESTORE_SECRET_REPLICA,
+                target=r,
+            )
+        )
+    if database_r is not None and after.added_reader:
+        b.add(
+            Step(
+                "remove-reader",
+                "Remove the reader added at failover: the cluster is a secondary again.",
+                "protect",
+                0,
+                "an API call",
+                (),
+                after=(last,),
+                api_region=r,
+                command=f"aws rds delete-db-instance --region {r} --db-instance-identifier "
+                f"{world.tier}-failover-reader",
+                effect=REMOVE_READER,
+                target=database_r.key,
+            )
+        )
+    # R steps down only once traffic has left it.
+    last = last if last != declared else traffic_back
     recovery_stack = _stack(world, "recovery")
     if recovery_stack:
-        _reprotect(b, world, database_r is not None and not database_r.cluster, last)
+        if fenced:
+            last = _reprotect(b, world, last)
         b.add(
             Step(
                 "standby",
@@ -533,7 +694,7 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
                 0,
                 "a stack update",
                 (),
-                after=(b.steps[-1].name,),
+                after=(last,),
                 api_region=r,
                 stack_update=(recovery_stack,),
                 context=(("failed_over", "false"),),
@@ -615,11 +776,7 @@ def _replicate_back(b: _Builder, world: World, after: World, approve: str) -> st
             sources,
             after=(approve,),
             api_region=p,
-            command=f"aws rds create-db-instance-read-replica --region {p} "
-            f"--db-instance-identifier {physical(_database_key(world, p))} "
-            f"--source-db-instance-identifier arn:aws:rds:{r}:{world.account}:db:"
-            f"{physical(_database_key(after, r))} --kms-key-id "
-            f"{physical(world.data_keys.get(p, ''))}",
+            command=_replica_command(world, p, after, r),
             effect=REPLICATE_BACK,
         )
     )
@@ -639,7 +796,7 @@ def _replicate_back(b: _Builder, world: World, after: World, approve: str) -> st
                 api_region=p,
                 command=f"aws backup start-restore-job --region {p} --recovery-point-arn "
                 "<the recovery region's table backup, copied to this region> --iam-role-arn "
-                f"arn:aws:iam::{world.account}:role/service-role/AWSBackupDefaultServiceRole "
+                f"arn:aws:iam::{world.account}:role/{world.backup_role} "
                 f"--metadata TargetTableName={world.table_name}",
             )
         )
@@ -675,63 +832,28 @@ def _replicate_back(b: _Builder, world: World, after: World, approve: str) -> st
             effect=PROMOTE_BACK,
         )
     )
+    return promote
+
+
+def _reprotect(b: _Builder, world: World, last: str) -> str:
+    """R protects P again with a fresh cross-region replica under its old identifier."""
+    r = world.recovery
+    seconds, how, sources = b.figure("rds_replica_rebuild_seconds")
     return b.add(
         Step(
-            "unfence-primary",
-            "Start the primary region's tasks again.",
-            "compute",
-            0,
-            "an API call",
-            (),
-            after=(promote,),
-            api_region=p,
-            command=_scale(world, p, world.full),
-            effect=SCALE,
-            target=f"{p}={world.full}",
+            "reprotect",
+            "Re-protect: rename the promoted recovery instance out of the way and create a new "
+            "cross-region read replica of the primary under its identifier.",
+            "protect",
+            seconds,
+            how,
+            sources,
+            after=(last,),
+            api_region=r,
+            command=_replica_command(world, r, world, world.primary),
+            effect=REPROTECT,
         )
     )
-
-
-def _reprotect(b: _Builder, world: World, replica: bool, last: str) -> None:
-    """R protects P again: a fresh replica (pilot light); then the writable alarm clears."""
-    r = world.recovery
-    if replica:
-        seconds, how, sources = b.figure("rds_replica_rebuild_seconds")
-        last = b.add(
-            Step(
-                "reprotect",
-                "Re-protect: rename the promoted recovery instance out of the way and create a "
-                "new cross-region read replica of the primary under its identifier.",
-                "protect",
-                seconds,
-                how,
-                sources,
-                after=(last,),
-                api_region=r,
-                command=f"aws rds create-db-instance-read-replica --region {r} "
-                f"--db-instance-identifier {physical(_database_key(world, r))} "
-                f"--source-db-instance-identifier arn:aws:rds:{world.primary}:{world.account}:db:"
-                f"{physical(_database_key(world, world.primary))} --kms-key-id "
-                f"{physical(world.data_keys.get(r, ''))}",
-                effect=REPROTECT,
-            )
-        )
-    alarm = _writable_alarm(world)
-    if alarm is not None:
-        b.add(
-            Step(
-                "writable-alarm-clears",
-                f"The alarm {alarm.name} clears once the recovery database no longer takes "
-                "writes; the PRIMARY record is healthy again (automatic).",
-                "traffic",
-                alarm.seconds,
-                "alarm period x evaluation periods, from the template",
-                (rules.AURORA_ROLE_METRICS.url,),
-                after=(last,),
-                automatic=True,
-                effect=SETTLE_ALARMS,
-            )
-        )
 
 
 @dataclass(frozen=True)

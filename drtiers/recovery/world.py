@@ -13,6 +13,7 @@ from typing import Any
 
 from drtiers.assess.assembly import Resource, TierAssembly
 from drtiers.recovery import rules
+from drtiers.tiers import DECLARED_NAMESPACE
 
 
 def refs(value: Any) -> set[str]:
@@ -63,8 +64,12 @@ def _actions(statement: dict[str, Any]) -> set[str]:
     return {actions} if isinstance(actions, str) else set(actions)
 
 
+ANY_INSTANCE = "*db"  # a grant on dbuser:db-*/<user>: every RDS instance of the region
+
+
 def _connect_grants(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
-    """(logical id of the proxy or database, database user) of every rds-db:connect grant."""
+    """(logical id of the proxy or database, or ANY_INSTANCE; database user) of every
+    rds-db:connect grant."""
     grants = set()
     for statement in statements:
         if "rds-db:connect" not in _actions(statement):
@@ -72,10 +77,25 @@ def _connect_grants(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
         resources = statement.get("Resource", [])
         for resource in resources if isinstance(resources, list) else [resources]:
             text = json.dumps(resource)
-            user = re.search(r'/([A-Za-z0-9_]+)"\]\]', text)
-            for target in refs(resource):
-                grants.add((target, user[1] if user else "*"))
+            user = re.search(r'/([A-Za-z0-9_]+)"\]\]|/([A-Za-z0-9_]+)"$', text)
+            name = (user[1] or user[2]) if user else "*"
+            targets = refs(resource) or ({ANY_INSTANCE} if "dbuser:db-*" in text else set())
+            for target in targets:
+                grants.add((target, name))
     return grants
+
+
+def _generation_key(key: str) -> str:
+    """A grant on a database names the generation synthesized (its resource id then)."""
+    return key if key.endswith(ANY_INSTANCE) else f"{key}#0"
+
+
+def grant_key(region: str, stack: str, target: str) -> str:
+    """How a grant names what it covers: a proxy, one generation of a database (a database's
+    resource id changes when it is replaced), or any instance of the region."""
+    if target == ANY_INSTANCE:
+        return f"{region}:{ANY_INSTANCE}"
+    return key_of(region, stack, target)
 
 
 @dataclass
@@ -86,6 +106,14 @@ class Database:
     role: str  # writer | replica | secondary | retired
     readers: int = 0
     write_forwarding: bool = False
+    generation: int = 0  # a new instance under the same identifier has a new resource id
+    # How it is set up, for steps that create its like (keys of the resources it uses).
+    instance_class: str = ""
+    multi_az: bool = False
+    port: int = 0
+    subnet_group: str = ""
+    security_groups: tuple[str, ...] = ()
+    parameter_group: str = ""
 
 
 @dataclass
@@ -95,7 +123,9 @@ class Proxy:
     target: str  # database key
     end_to_end_iam: bool
     secret_users: set[str]
-    role_users: set[str]  # users the proxy's role may rds-db:connect as
+    # (what the grant covers, user) of its role's rds-db:connect: a database key with the
+    # generation it named ("<key>#0"), or "<region>:*db"
+    role_grants: set[tuple[str, str]]
 
 
 @dataclass
@@ -121,11 +151,20 @@ class Service:
 class Alarm:
     name: str
     region: str
-    signal: str  # writer-role | replica-lag | other
+    signal: str  # declared | writer-role | replica-lag | other
     database: str | None
     missing_breaching: bool
     seconds: int  # period x evaluation periods
-    breaching_when_present: bool
+    threshold: float
+    operator: str
+
+    def breaches(self, value: float) -> bool:
+        return {
+            "GreaterThanThreshold": value > self.threshold,
+            "GreaterThanOrEqualToThreshold": value >= self.threshold,
+            "LessThanThreshold": value < self.threshold,
+            "LessThanOrEqualToThreshold": value <= self.threshold,
+        }.get(self.operator, False)
 
 
 @dataclass
@@ -138,6 +177,9 @@ class HealthCheck:
     threshold: int = 1
     inverted: bool = False
     seconds: int = 90  # interval x failure threshold
+    insufficient: str = (
+        "Healthy"  # CLOUDWATCH_METRIC without data: Healthy | Unhealthy | LastKnownStatus
+    )
 
 
 @dataclass
@@ -181,8 +223,18 @@ class World:
     accelerator_name: str
     global_cluster: str
     data_keys: dict[str, str]  # region -> key of the regional stack's data key
+    admin_secret: str  # key of the primary's admin secret
+    backup_role: str  # name of the role AWS Backup backs up and restores with
+    replica_key_alias: str  # alias/... of the key replicas use in the recovery region
     promoted_secrets: set[str] = field(default_factory=set)
+    added_reader: bool = False
     stale_http: set[str] = field(default_factory=set)  # health not yet seen down
+    declared: dict[str, float] = field(default_factory=dict)  # alarm -> last value put
+    fresh: set[str] = field(default_factory=set)  # alarms with a data point not yet evaluated
+    check_status: dict[str, bool] = field(default_factory=dict)  # CLOUDWATCH_METRIC checks
+    # The region whose database the app may write to (the writer-region item in the table);
+    # None: never declared, the primary's.
+    writer_region: str | None = None
     clients_follow: bool = False  # resolvers have dropped the answer cached before the change
 
     # --- queries --------------------------------------------------------------------------
@@ -213,14 +265,31 @@ def _secret_users(tier: TierAssembly) -> set[str]:
 def _databases(tier: TierAssembly) -> dict[str, Database]:
     databases: dict[str, Database] = {}
     members: dict[str, int] = {}
+    classes: dict[str, str] = {}
     for instance in tier.of_type("AWS::RDS::DBInstance"):
         parent = refs(instance.prop("DBClusterIdentifier"))
         if parent:
             key = key_of(instance.region, instance.stack, next(iter(parent)))
             members[key] = members.get(key, 0) + 1
+            classes[key] = str(instance.prop("DBInstanceClass", default=""))
             continue
         role = "replica" if instance.prop("SourceDBInstanceIdentifier") else "writer"
-        databases[_key(instance)] = Database(_key(instance), instance.region, False, role)
+
+        def keys(value: Any, at: Resource = instance) -> tuple[str, ...]:
+            return tuple(key_of(at.region, at.stack, ref) for ref in sorted(refs(value)))
+
+        databases[_key(instance)] = Database(
+            _key(instance),
+            instance.region,
+            False,
+            role,
+            instance_class=str(instance.prop("DBInstanceClass", default="")),
+            multi_az=instance.prop("MultiAZ") is True,
+            port=int(instance.prop("Port", default=0) or 0),
+            subnet_group=next(iter(keys(instance.prop("DBSubnetGroupName"))), ""),
+            security_groups=keys(instance.prop("VPCSecurityGroups")),
+            parameter_group=next(iter(keys(instance.prop("DBParameterGroupName"))), ""),
+        )
     for cluster in tier.of_type("AWS::RDS::DBCluster"):
         secondary = bool(cluster.prop("GlobalClusterIdentifier")) and not cluster.prop(
             "MasterUsername"
@@ -233,6 +302,7 @@ def _databases(tier: TierAssembly) -> dict[str, Database]:
             "secondary" if secondary else "writer",
             readers=count if secondary else max(count - 1, 0),
             write_forwarding=cluster.prop("EnableGlobalWriteForwarding") is True,
+            instance_class=classes.get(_key(cluster), ""),
         )
     return databases
 
@@ -265,7 +335,10 @@ def _proxies(tier: TierAssembly, admin_users: set[str]) -> dict[str, Proxy]:
         )
         targets = refs(group.properties) - {proxy.logical_id} if group else set()
         role_id = next(iter(refs(proxy.prop("RoleArn"))), "")
-        grants = _connect_grants(_statements(tier, proxy.stack, role_id))
+        grants = {
+            (_generation_key(grant_key(proxy.region, proxy.stack, target)), user)
+            for target, user in _connect_grants(_statements(tier, proxy.stack, role_id))
+        }
         auth = proxy.prop("Auth", default=[])
         proxies[_key(proxy)] = Proxy(
             key=_key(proxy),
@@ -273,7 +346,7 @@ def _proxies(tier: TierAssembly, admin_users: set[str]) -> dict[str, Proxy]:
             target=key_of(proxy.region, proxy.stack, next(iter(targets), "")),
             end_to_end_iam=proxy.prop("DefaultAuthScheme") == "IAM_AUTH",
             secret_users=admin_users if any(a.get("SecretArn") for a in auth) else set(),
-            role_users={user for target, user in grants if target in targets},
+            role_grants=grants,
         )
     return proxies
 
@@ -306,7 +379,7 @@ def _services(tier: TierAssembly) -> dict[str, Service]:
         statements = _statements(tier, stack, next(iter(refs(task.prop("TaskRoleArn"))), ""))
         user = environment.get("DATABASE_USER")
         connect = {
-            key_of(service.region, stack, target)
+            _generation_key(grant_key(service.region, stack, target))
             for target, granted in _connect_grants(statements)
             if granted in (user, "*")
         }
@@ -377,21 +450,13 @@ def _alarms(tier: TierAssembly) -> dict[str, Alarm]:
             database = key_of(
                 alarm.region, alarm.stack, next(iter(refs(dimensions["DBInstanceIdentifier"])), "")
             )
+        elif alarm.prop("Namespace") == DECLARED_NAMESPACE:
+            signal = "declared"  # put by the failover and failback steps, never by AWS
         elif dimensions.get("Role") == "WRITER" and "DBClusterIdentifier" in dimensions:
             signal = "writer-role"
             database = key_of(
                 alarm.region, alarm.stack, next(iter(refs(dimensions["DBClusterIdentifier"])), "")
             )
-        # The value a present signal reports: a writer's sample count, a replica's lag.
-        value = 1.0 if signal == "writer-role" else 0.0
-        threshold = float(alarm.prop("Threshold", default=0))
-        operator = alarm.prop("ComparisonOperator", default="GreaterThanThreshold")
-        breaching = {
-            "GreaterThanThreshold": value > threshold,
-            "GreaterThanOrEqualToThreshold": value >= threshold,
-            "LessThanThreshold": value < threshold,
-            "LessThanOrEqualToThreshold": value <= threshold,
-        }.get(operator, False)
         alarms[name] = Alarm(
             name=name,
             region=alarm.region,
@@ -400,7 +465,8 @@ def _alarms(tier: TierAssembly) -> dict[str, Alarm]:
             missing_breaching=alarm.prop("TreatMissingData") == "breaching",
             seconds=int(alarm.prop("Period", default=60))
             * int(alarm.prop("EvaluationPeriods", default=1)),
-            breaching_when_present=breaching,
+            threshold=float(alarm.prop("Threshold", default=0)),
+            operator=alarm.prop("ComparisonOperator", default="GreaterThanThreshold"),
         )
     return alarms
 
@@ -425,6 +491,7 @@ def _entry(tier: TierAssembly) -> tuple[dict[str, HealthCheck], list[Record], di
             threshold=int(config.get("HealthThreshold", 1)),
             inverted=config.get("Inverted") is True,
             seconds=int(config.get("RequestInterval", 30)) * int(config.get("FailureThreshold", 3)),
+            insufficient=config.get("InsufficientDataHealthStatus", "Healthy"),
         )
     records = []
     for record in tier.of_type("AWS::Route53::RecordSet"):
@@ -515,6 +582,27 @@ def read_world(tier: TierAssembly) -> World:
             for k in tier.of_type("AWS::KMS::Key")
             if k.logical_id.startswith("DataKey") and k.role in ("primary", "recovery")
         },
+        backup_role=next(
+            (
+                str(r.prop("RoleName"))
+                for r in tier.of_type("AWS::IAM::Role")
+                if "backup.amazonaws.com" in json.dumps(r.prop("AssumeRolePolicyDocument"))
+                and r.prop("RoleName")
+            ),
+            "",
+        ),
+        admin_secret=next(
+            (_key(x) for x in tier.of_type("AWS::SecretsManager::Secret") if x.role == "primary"),
+            "",
+        ),
+        replica_key_alias=next(
+            (
+                str(a.prop("AliasName"))
+                for a in tier.of_type("AWS::KMS::Alias")
+                if a.role == "recovery-base" and "replicas" in str(a.prop("AliasName"))
+            ),
+            "",
+        ),
         global_cluster=next(
             (
                 str(g.prop("GlobalClusterIdentifier"))

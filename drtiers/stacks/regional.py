@@ -51,6 +51,15 @@ QUEUE_WORKER_ACTIONS = (
     "sqs:GetQueueUrl",
 )
 APP_DB_USER = "app"  # created by the application's schema migration, granted rds_iam
+# IAM names an RDS instance's database users by its resource id, which an instance created to
+# replace it during failback (under the same identifier) does not keep: grant the one user on
+# any instance of the region instead. Clusters keep their resource id across a switchover.
+ANY_INSTANCE = "db-*"
+INSTANCE_GRANT_REASON = (
+    "Only the application's own database user, in this region and account: an instance "
+    "re-created during failback gets a new resource id, so a grant naming the old one would "
+    "lock the application out."
+)
 
 
 def proxy_share(tier: TierSpec) -> int:
@@ -301,7 +310,7 @@ class PrimaryStack(_RegionalStack):
                 removal_policy=self.snapshot_policy,
             )
             db_group = database.security_group
-            resource_id = str(database.instance.instance_resource_id)
+            resource_id = ANY_INSTANCE
             self.database_arn = database.instance.instance_arn
             instances, clusters = [database.instance.instance_identifier], []
             self.alarms.database_cpu("DBInstanceIdentifier", database.instance.instance_identifier)
@@ -336,6 +345,7 @@ class PrimaryStack(_RegionalStack):
             subnets=data,
             database_resource_id=resource_id,
             database_user=APP_DB_USER,
+            wildcard_reason=INSTANCE_GRANT_REASON,
             database_security_group=db_group,
             instance_identifiers=instances,
             cluster_identifiers=clusters,
@@ -403,6 +413,8 @@ class PrimaryStack(_RegionalStack):
             vault=vault.vault,
             copy_vault_arn=base.vault_arn,
             resource_arns=[self.database_arn, table.table_arn],
+            role_name=self.resource_name("backup"),
+            existing_role=config.restore_from is not None,
         )
         if config.restore_from is not None:
             self._join_accelerator(config.restore_from.listener_arn, app)
@@ -448,12 +460,10 @@ class RecoveryStack(_RegionalStack):
                 removal_policy=self.retain_policy,
             )
             self.alarms.replica_lag(replica.instance.ref)
-            writable = {"instance_identifier": replica.instance.ref}
             # Read-only until promoted; the same endpoint takes writes afterwards.
             database = (replica.instance.attr_endpoint_address, DATABASE_PORT)
             database_group = replica.security_group
             reader = None
-            replica_resource_id = replica.instance.attr_dbi_resource_id
         else:
             secondary = AuroraGlobalSecondary(
                 self,
@@ -486,7 +496,6 @@ class RecoveryStack(_RegionalStack):
                 max_connections_percent=proxy_share(tier),
             )
             self.alarms.global_database_lag(secondary.cluster_identifier)
-            writable = {"cluster_identifier": secondary.cluster_identifier}
             # Writes go to the read/write endpoint, which takes them once this cluster is
             # promoted; reads may use the read-only one while there are readers.
             database = (proxy.endpoint, PROXY_PORT)
@@ -495,7 +504,7 @@ class RecoveryStack(_RegionalStack):
         # stops); the accelerator tier holds a returning P off with its dial instead.
         self.writable_alarm = None
         if tier.entry_point is EntryPoint.DNS_FAILOVER:
-            alarm = self.alarms.database_writable(**writable)
+            alarm = self.alarms.recovery_writable(tier.name)
             self.writable_alarm = AlarmRef(self.region, alarm.alarm_name)
 
         table_name = primary.table_name
@@ -522,11 +531,16 @@ class RecoveryStack(_RegionalStack):
                 iam.PolicyStatement(
                     actions=["rds-db:connect"],
                     resources=[
-                        self.arn(
-                            "rds-db", self.region, f"dbuser:{replica_resource_id}/{APP_DB_USER}"
-                        )
+                        self.arn("rds-db", self.region, f"dbuser:{ANY_INSTANCE}/{APP_DB_USER}")
                     ],
                 )
+            )
+            acknowledge(
+                app.task_role.node.find_child("DefaultPolicy").node.default_child,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds-db:<AWS::Region>:"
+                f"<AWS::AccountId>:dbuser:{ANY_INSTANCE}/{APP_DB_USER}]",
+                INSTANCE_GRANT_REASON,
+                checker="cdk-nag",
             )
         dax = None
         if tier.dax_in_recovery:
