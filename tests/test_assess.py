@@ -243,6 +243,6 @@ def test_synth_fails_when_the_tier_misses_its_targets(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert (
         "drtiers: error: targets rto_target 5.0 min not met: pilot-light is estimated at "
-        "RTO 15.5 min, RPO 60 s; the cheapest tier that meets them is warm-standby"
+        "RTO 13.5 min, RPO 60 s; the cheapest tier that meets them is warm-standby"
     ) in result.stderr
     assert list(out.iterdir()) == []

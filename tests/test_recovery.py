@@ -19,6 +19,7 @@ from drtiers.assess.facts import with_overrides
 from drtiers.cli import main as cli
 from drtiers.config import from_context
 from drtiers.recovery import Simulation, simulate_assembly
+from drtiers.recovery import simulate as simulation
 from drtiers.recovery import steps as s
 from drtiers.recovery.simulate import _needs, _region_lost
 from drtiers.recovery.world import read_world
@@ -79,10 +80,7 @@ def test_every_tier_recovers_and_fails_back(
     assert set(loss.verdicts().values()) == {"pass"} and len(loss.verdicts()) == 6
     # R ends up serving every client; after failback, P does again.
     assert loss.timeline[-1].traffic == (loss.recovery,)
-    assert P_SERVES[tier] <= set(back.timeline[-1].traffic)
-
-
-P_SERVES = {t: {"us-east-1"} for t in TIERS}
+    assert loss.primary in back.timeline[-1].traffic
 
 
 def test_the_estimate_is_the_simulated_recovery(
@@ -130,7 +128,9 @@ def test_i1_the_recovery_app_on_the_read_only_endpoint(broken: Callable[..., Any
 
     loss, _ = broken("warm-standby", read_only)
     (i1,) = [v for v in loss.violations if v.invariant == "I1"]
-    assert "read-only endpoint: its database has no reader" in i1.detail  # the reader is promoted
+    # The promoted cluster is no secondary any more: nothing forwards writes.
+    assert "cannot write the database" in i1.detail
+    assert "read-only endpoint does not take writes" in i1.detail
 
 
 def test_i1_no_connect_grant_for_the_promoted_replica(broken: Callable[..., Any]) -> None:
@@ -226,24 +226,88 @@ def test_i5_a_primary_record_that_fails_back_by_itself(broken: Callable[..., Any
     )
 
 
-def test_i5_two_writers_without_the_fence(
+def test_i5_two_writers_when_the_app_ignores_the_writer_region_item(
     broken: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Pilot light: the old primary instance comes back writable; without stopping P's tasks
-    first, they write to it while R's tasks write to the promoted replica."""
-    original = s.failback_steps
+    """Pilot light: the old primary instance comes back writable and ECS restarts P's tasks
+    before anyone can stop them; only the writer-region item keeps them off it."""
 
-    def unfenced(*args: Any) -> list[s.Step]:
-        return [
-            replace(step, after=tuple(a for a in step.after if a != "fence-primary"))
-            for step in original(*args)
-            if step.name != "fence-primary"
-        ]
+    def unfenced(tier: Any) -> Any:
+        world = read_world(tier)
+        world.fenced = False
+        return world
 
-    monkeypatch.setattr(s, "failback_steps", unfenced)
+    monkeypatch.setattr(simulation, "read_world", unfenced)
     _, back = broken("pilot-light", lambda stacks: None)
     (first, *_) = [v for v in back.violations if v.invariant == "I5"]
-    assert first.step == "approve-failback" and first.detail == "two writers take writes"
+    assert first.step == "primary-returns" and first.detail == "two writers take writes"
+
+
+def test_i1_without_declaring_the_recovery_region_the_writer(
+    broken: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = s.failover_steps
+    monkeypatch.setattr(
+        s,
+        "failover_steps",
+        lambda *args: [
+            replace(
+                step,
+                after=tuple(a if a != "declare-writer" else "promote-database" for a in step.after),
+            )
+            for step in original(*args)
+            if step.name != "declare-writer"
+        ],
+    )
+    loss, _ = broken("warm-standby", lambda stacks: None)
+    assert any(
+        v.invariant == "I1" and "the writer-region item names us-east-1" in v.detail
+        for v in loss.violations
+    )
+    assert any(v.invariant == "I6" for v in loss.violations)  # Route 53 never moves either
+
+
+def test_i6_a_declaration_route53_forgets(broken: Callable[..., Any]) -> None:
+    """With InsufficientDataHealthStatus Healthy the one declared data point ages out and the
+    check turns healthy again: the SECONDARY never serves."""
+
+    def forgetful(stacks: TierStacks) -> None:
+        gate = child(stacks.edge, "Entry", "RecoveryNotWritable")
+        gate.add_property_override("HealthCheckConfig.InsufficientDataHealthStatus", "Healthy")
+
+    loss, _ = broken("pilot-light", forgetful)
+    (i6,) = [v for v in loss.violations if v.invariant == "I6"]
+    assert "recovered at never" in i6.detail
+
+
+def test_i5_a_grant_that_names_the_replaced_instance(broken: Callable[..., Any]) -> None:
+    """IAM names a database user by the instance's resource id; failback re-creates P's
+    instance under its identifier with a new one, and a grant naming the old id locks the
+    proxy out."""
+
+    def pinned(stacks: TierStacks) -> None:
+        instance = child(stacks.primary, "Database", "Instance")
+        role = child(stacks.primary, "Proxy", "Role")
+        role.add_property_override(
+            "Policies.0.PolicyDocument.Statement.0.Resource",
+            {
+                "Fn::Join": [
+                    "",
+                    [
+                        "arn:aws:rds-db:us-east-1:123456789012:dbuser:",
+                        instance.get_att("DbiResourceId"),
+                        "/app",
+                    ],
+                ]
+            },
+        )
+
+    loss, back = broken("pilot-light", pinned)
+    assert loss.passed
+    assert any(
+        v.invariant == "I5" and "has no credentials for user app" in v.detail
+        for v in back.violations
+    )
 
 
 def test_i5_an_accelerator_primary_never_held_off(
@@ -326,3 +390,25 @@ def test_figures_the_steps_use_carry_sources() -> None:
     ):
         assert figures[name].source.startswith("https://docs.aws.amazon.com/")
         assert figures[name].kind == "assumption"
+
+
+def test_what_failover_leaves_behind_is_protected(
+    simulations: dict[str, tuple[Simulation, Simulation]],
+) -> None:
+    """After the event the recovery region holds the only copy: the runbook protects it."""
+    steps = {
+        tier: {step.name: step for step in loss.steps} for tier, (loss, _) in simulations.items()
+    }
+    assert "--multi-az" in steps["pilot-light"]["multi-az"].command
+    assert "PointInTimeRecoveryEnabled=true" in steps["backup-restore"]["protect-table"].command
+    assert "--deletion-protection-enabled" in steps["backup-restore"]["protect-table"].command
+    assert "create-db-instance" in steps["warm-standby"]["add-reader"].command
+    # Housekeeping does not count towards the RTO.
+    assert not any(
+        steps[t][name].in_rto
+        for t, name in (
+            ("pilot-light", "multi-az"),
+            ("backup-restore", "protect-table"),
+            ("warm-standby", "add-reader"),
+        )
+    )

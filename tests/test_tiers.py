@@ -122,10 +122,18 @@ def test_rds_tiers_run_multi_az_postgres_behind_a_tls_proxy(
     assert proxy["RequireTLS"] is True
     # End-to-end IAM: the proxy logs in as the app's user with its role, no secret.
     assert proxy["DefaultAuthScheme"] == "IAM_AUTH" and "Auth" not in proxy
-    instance_id = next(iter(resources(synthesized, primary, "AWS::RDS::DBInstance")))
-    assert proxy_connects_as(synthesized, primary) == (
-        {"Fn::GetAtt": [instance_id, "DbiResourceId"]},
-        "/app",
+    # The app's user on any instance of the region: failback re-creates the instance under its
+    # identifier with a new resource id, which a grant naming the old one would lock out.
+    role = next(
+        r
+        for r in props(synthesized, primary, "AWS::IAM::Role")
+        if r["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+        == {"Service": "rds.amazonaws.com"}
+    )
+    (statement,) = role["Policies"][0]["PolicyDocument"]["Statement"]
+    parts = statement["Resource"]["Fn::Join"][1]
+    assert "".join(p if isinstance(p, str) else "<partition>" for p in parts) == (
+        "arn:<partition>:rds-db:us-east-1:123456789012:dbuser:db-*/app"
     )
     assert one(synthesized, primary, "AWS::RDS::DBParameterGroup")["Parameters"] == {
         "rds.force_ssl": "1"
@@ -467,10 +475,23 @@ def test_dns_tiers_fail_over_on_a_health_check(synthesized: Synthesized, tier: s
     }
     http, (gate,) = by_type["HTTP"][0], by_type["CLOUDWATCH_METRIC"]
     # The gate follows R's "database takes writes" alarm, by its fixed name.
-    assert checks[gate]["Properties"]["HealthCheckConfig"]["AlarmIdentifier"] == {
+    gate_config = checks[gate]["Properties"]["HealthCheckConfig"]
+    assert gate_config["AlarmIdentifier"] == {
         "Region": R,
         "Name": f"{APP}-{tier}-recovery-DatabaseWritable",
     }
+    # One declared data point holds until the next: Route 53 keeps the last known status.
+    assert gate_config["InsufficientDataHealthStatus"] == "LastKnownStatus"
+    alarm = next(
+        a
+        for a in props(synthesized, name(tier, "recovery"), "AWS::CloudWatch::Alarm")
+        if a["AlarmName"] == f"{APP}-{tier}-recovery-DatabaseWritable"
+    )
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Dimensions"]) == (
+        "drtiers",
+        "RecoveryWritable",
+        [{"Name": "Tier", "Value": tier}],
+    )
     config_of = {c: checks[c]["Properties"]["HealthCheckConfig"] for c in by_type["CALCULATED"]}
     primary_check = records["PRIMARY"]["HealthCheckId"]["Fn::GetAtt"][0]
     secondary_check = records["SECONDARY"]["HealthCheckId"]["Fn::GetAtt"][0]
@@ -574,7 +595,12 @@ def test_backups_are_copied_to_the_recovery_region(synthesized: Synthesized, tie
         (
             "pilot-light",
             "recovery",
-            {"ApproximateNumberOfMessagesVisible", "HTTPCode_ELB_5XX_Count", "ReplicaLag"},
+            {
+                "ApproximateNumberOfMessagesVisible",
+                "HTTPCode_ELB_5XX_Count",
+                "ReplicaLag",
+                "RecoveryWritable",  # the declared writer, which Route 53 follows
+            },
         ),
         (
             "warm-standby",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from aws_cdk import Stack
+from aws_cdk import Aws, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_rds as rds
@@ -88,6 +88,10 @@ class DatabaseProxy(Construct):
             self.security_group, ec2.Port.tcp(DATABASE_PORT), "From the RDS Proxy"
         )
         stack = Stack.of(self)
+        user_arn = (
+            f"arn:{Aws.PARTITION}:rds-db:{stack.region}:{stack.account}:"
+            f"dbuser:{database_resource_id}/{database_user}"
+        )
         self.role = iam.Role(
             self,
             "Role",
@@ -98,10 +102,7 @@ class DatabaseProxy(Construct):
                     statements=[
                         iam.PolicyStatement(
                             actions=["rds-db:connect"],
-                            resources=[
-                                f"arn:{stack.partition}:rds-db:{stack.region}:{stack.account}:"
-                                f"dbuser:{database_resource_id}/{database_user}"
-                            ],
+                            resources=[user_arn],
                         )
                     ]
                 )
@@ -115,8 +116,8 @@ class DatabaseProxy(Construct):
                 )
             acknowledge(
                 self.role.node.default_child,
-                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds-db:<AWS::Region>:"
-                f"<AWS::AccountId>:dbuser:{database_resource_id}/{database_user}]",
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds-db:{stack.region}:"
+                f"{stack.account}:dbuser:{database_resource_id}/{database_user}]",
                 wildcard_reason,
                 checker="cdk-nag",
             )

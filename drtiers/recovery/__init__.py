@@ -10,7 +10,8 @@ from typing import Any
 
 from drtiers.assess.assembly import read_assembly
 from drtiers.assess.facts import with_overrides
-from drtiers.recovery.simulate import Simulation, simulate
+from drtiers.recovery import simulate as _simulation
+from drtiers.recovery.simulate import Simulation
 from drtiers.recovery.world import World, read_world
 
 __all__ = ["Simulation", "simulate_assembly"]
@@ -53,5 +54,5 @@ def simulate_assembly(
                 "primary_region": assembly.primary_region,
                 "recovery_region": assembly.recovery_region,
             }
-            results.append(simulate(assembly, figures, workload, _deployer(own, name)))
+            results.append(_simulation.simulate(assembly, figures, workload, _deployer(own, name)))
     return results

@@ -120,11 +120,17 @@ def settle(w: World) -> list[str]:
     data point is then used up); returns the checks that are unhealthy."""
     for key, check in w.health_checks.items():
         if check.kind == "CLOUDWATCH_METRIC":
-            w.check_status[key] = rules.metric_check_healthy(
+            status = rules.metric_check_healthy(
                 metric_data_breaches(w, check.alarm or ""),
                 check.insufficient,
                 w.check_status.get(key, True),
             )
+            alarm = w.alarms.get(check.alarm or "")
+            if alarm is not None and alarm.signal == "declared":
+                # A declared point is one data point: once it ages out of the evaluation
+                # window only LastKnownStatus keeps what it said.
+                status = rules.metric_check_healthy(None, check.insufficient, status)
+            w.check_status[key] = status
     w.fresh.clear()
     return sorted(k for k, healthy in w.check_status.items() if not healthy)
 
@@ -186,11 +192,15 @@ def problems(w: World, service: Service) -> list[str]:
     if service.desired == 0:
         found.append("no task runs")
     if w.databases:
-        can_read, can_write, why = _relational(w, service)
+        can_read, writes_land_in, why = _relational(w, service)
+        declared = w.writer_region or w.primary
         if not can_read:
             found.append("cannot read the database: " + "; ".join(why))
-        elif not can_write:
+        elif not writes_land_in:
             found.append("cannot write the database: " + "; ".join(why))
+        elif w.fenced and declared not in writes_land_in:
+            # The app's fence: it writes only to the writer of the declared region.
+            found.append(f"the writer-region item names {declared}, so its tasks do not write")
     if w.table_regions:
         if service.region not in w.table_regions:
             found.append(f"no table replica in {service.region}")
@@ -203,11 +213,14 @@ def problems(w: World, service: Service) -> list[str]:
     return found
 
 
-def _relational(w: World, service: Service) -> tuple[bool, bool, list[str]]:
-    read = write = False
+def _relational(w: World, service: Service) -> tuple[bool, set[str], list[str]]:
+    """Whether the tasks can read, the regions of the writers their writes land in, and why
+    not where they cannot."""
+    read = False
+    write: set[str] = set()
     why = []
     if not service.endpoints:
-        return False, False, ["no database endpoint in its settings"]
+        return False, set(), ["no database endpoint in its settings"]
     for kind, key in service.endpoints:
         if kind == "instance":
             database = w.databases[key]
@@ -219,7 +232,7 @@ def _relational(w: World, service: Service) -> tuple[bool, bool, list[str]]:
                 continue
             read = True
             if database.role == "writer":
-                write = True
+                write.add(database.region)
             else:
                 why.append(f"{key} is a read replica")
             continue
@@ -247,22 +260,27 @@ def _relational(w: World, service: Service) -> tuple[bool, bool, list[str]]:
             serves = rules.proxy_read_write_serves(database.role == "writer")
             if not serves:
                 why.append(f"{key}'s read/write endpoint: its cluster has no writer")
-            read, write = read or (serves and authorised), write or (serves and authorised)
+            read = read or (serves and authorised)
+            if serves and authorised:
+                write.add(database.region)
             continue
         if not rules.proxy_read_only_serves(database.readers, database.cluster):
             why.append(f"{key}'s read-only endpoint: its database has no reader")
             continue
         read = read or authorised
-        writer_reachable = any(
-            d.cluster and d.role == "writer" and d.region in w.up for d in w.databases.values()
-        )
+        writers = {
+            d.region
+            for d in w.databases.values()
+            if d.cluster and d.role == "writer" and d.region in w.up
+        }
         if rules.forwards_writes(
             database.role == "secondary",
             database.write_forwarding,
             database.readers,
-            writer_reachable,
+            bool(writers),
         ):
-            write = write or authorised
+            if authorised:
+                write |= writers
         else:
             why.append(f"{key}'s read-only endpoint does not take writes")
     return read, write, why
@@ -282,6 +300,7 @@ def writers_in_use(w: World) -> list[str]:
     declared writer's region (the writer-region item; the app's side of the fence)."""
     allowed = w.writer_region or w.primary
     used = set()
+    fence = w.fenced
     for service in w.services.values():
         if service.region not in w.up or service.desired == 0:
             continue
@@ -292,7 +311,7 @@ def writers_in_use(w: World) -> list[str]:
                 database
                 and database.role == "writer"
                 and database.region in w.up
-                and database.region == allowed
+                and (database.region == allowed or not fence)
             ):
                 used.add(target)
     return sorted(used)
@@ -635,8 +654,8 @@ def simulate_failback(
             )
         service = w.service_in(w.primary)
         if service is not None and w.primary in routed and service.desired > 0:
-            _, can_write, why = _relational(w, service)
-            if w.databases and not can_write:
+            _, writes_land_in, why = _relational(w, service)
+            if w.databases and not writes_land_in:
                 result.violations.append(
                     Violation("I5", step.name, service.key, "P takes traffic but " + "; ".join(why))
                 )

@@ -324,12 +324,28 @@ def failover_steps(
                 effect=DEPLOY,
             )
         )
-    if database is None and service_r is None and r in world.backup_copies:
-        promote = _rebuild(b, world, workload, detect)
     writable_alarm = _writable_alarm(world)
     declared = ""
-    if promote:
+    if database is None and service_r is None and r in world.backup_copies:
+        promote, declared = _rebuild(b, world, workload, detect)
+    elif promote:
         declared = b.add(_declare(world, r, after=promote, counts=writable_alarm is not None))
+    if database is not None and not database.cluster and promote:
+        b.add(
+            Step(
+                "multi-az",
+                "Make the promoted instance Multi-AZ: it is the only copy of the data now.",
+                "protect",
+                0,
+                "an API call; the standby is built in the background, recovery does not wait",
+                (rules.REPLICA_PROMOTE.url,),
+                after=(promote,),
+                api_region=r,
+                command=f"aws rds modify-db-instance --region {r} --db-instance-identifier "
+                f"{physical(database.key)} --multi-az --apply-immediately",
+                in_rto=False,
+            )
+        )
     if database is not None and database.cluster and database.readers <= 1 and promote:
         b.add(
             Step(
@@ -414,9 +430,12 @@ def failover_steps(
     return b.steps
 
 
-def _rebuild(b: _Builder, world: World, workload: Mapping[str, float], detect: str) -> str:
-    """backup-restore: people decide, restore the table from its copy in R, then deploy the
-    primary stack in R from the database's copy; the accelerator then serves R."""
+def _rebuild(
+    b: _Builder, world: World, workload: Mapping[str, float], detect: str
+) -> tuple[str, str]:
+    """backup-restore: people decide, restore the table from its copy in R, declare R the
+    writer (before any task there starts), then deploy the primary stack in R from the
+    database's copy; the accelerator then serves R. Returns the rebuild and declare steps."""
     p, r = world.primary, world.recovery
     seconds, how, sources = b.figure("outage_decision_seconds")
     decide = b.add(
@@ -452,6 +471,7 @@ def _rebuild(b: _Builder, world: World, workload: Mapping[str, float], detect: s
             target=r,
         )
     )
+    declared = b.add(_declare(world, r, after=table, counts=True))
     redeploy, _, redeploy_sources = b.figure("redeploy_seconds")
     primary_stack = _stack(world, "primary")
     name = world.stacks[primary_stack].name
@@ -465,7 +485,7 @@ def _rebuild(b: _Builder, world: World, workload: Mapping[str, float], detect: s
             f'{{"database_snapshot": "{snapshot}", "listener_arn": "{listener}"}}',
         ),
     )
-    return b.add(
+    rebuild = b.add(
         Step(
             "rebuild",
             f"Deploy the primary stack in {r} from the database's latest recovery point in "
@@ -476,7 +496,7 @@ def _rebuild(b: _Builder, world: World, workload: Mapping[str, float], detect: s
             f"{b.f['redeploy_seconds'].what}; the database restores from its snapshot "
             f"({database_gb:g} GB at {rate:g} GB/h) as the stack creates it",
             (*redeploy_sources, "workload assumption database_size_gb", *rate_sources),
-            after=(table,),
+            after=(declared,),
             api_region=r,
             also_needs=(rules.ACCELERATOR_API_REGION,) if world.groups else (),
             stack_update=(f"{r}:{name}",),
@@ -489,6 +509,25 @@ def _rebuild(b: _Builder, world: World, workload: Mapping[str, float], detect: s
             effect=DEPLOY,
         )
     )
+    b.add(
+        Step(
+            "protect-table",
+            "Turn point-in-time recovery and deletion protection on for the restored table "
+            "(a restore does not carry them over).",
+            "protect",
+            0,
+            "API calls",
+            ("https://docs.aws.amazon.com/aws-backup/latest/devguide/restoring-dynamodb.html",),
+            after=(table,),
+            api_region=r,
+            command=f"aws dynamodb update-continuous-backups --region {r} --table-name "
+            f"{world.table_name} --point-in-time-recovery-specification "
+            f"PointInTimeRecoveryEnabled=true && aws dynamodb update-table --region {r} "
+            f"--table-name {world.table_name} --deletion-protection-enabled",
+            in_rto=False,
+        )
+    )
+    return rebuild, declared
 
 
 def _declare(world: World, region: str, *, after: str, counts: bool) -> Step:

@@ -235,6 +235,8 @@ class World:
     # The region whose database the app may write to (the writer-region item in the table);
     # None: never declared, the primary's.
     writer_region: str | None = None
+    # The application honours that item (README, "What the application must do").
+    fenced: bool = True
     clients_follow: bool = False  # resolvers have dropped the answer cached before the change
 
     # --- queries --------------------------------------------------------------------------

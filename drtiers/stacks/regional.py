@@ -537,8 +537,8 @@ class RecoveryStack(_RegionalStack):
             )
             acknowledge(
                 app.task_role.node.find_child("DefaultPolicy").node.default_child,
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds-db:<AWS::Region>:"
-                f"<AWS::AccountId>:dbuser:{ANY_INSTANCE}/{APP_DB_USER}]",
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds-db:{self.region}:"
+                f"{self.config.account}:dbuser:{ANY_INSTANCE}/{APP_DB_USER}]",
                 INSTANCE_GRANT_REASON,
                 checker="cdk-nag",
             )
