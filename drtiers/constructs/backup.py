@@ -116,6 +116,7 @@ class CrossRegionBackupPlan(Construct):
             "Data",
             resources=[backup.BackupResource.from_arn(arn) for arn in resource_arns],
             role=self.role,
+            disable_default_backup_policy=True,  # the role carries both policies itself
         )
 
     def _acknowledge(self, policies: Sequence[str]) -> None:
