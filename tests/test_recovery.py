@@ -4,7 +4,7 @@ pairs; each invariant fails when a tier is broken on purpose; the CLI prints the
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -181,7 +181,7 @@ def test_i2_the_old_backup_restore_redeploy_needs_the_lost_region(
         api_region=world.recovery,
         stack_update=tuple(world.stacks),
     )
-    assert _needs(lost, old) - lost.up == {"us-east-1"}
+    assert _needs(lost, old, lambda context: world, world) - lost.up == {"us-east-1"}
 
 
 def test_i3_a_failed_over_minimum_below_full_capacity(
@@ -341,15 +341,10 @@ def test_i6_an_entry_point_that_never_moves_traffic(broken: Callable[..., Any]) 
 # --- the command --------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def assembly(synthesized: Synthesized) -> Iterator[Path]:
-    yield Path(synthesized.assembly.directory)
-
-
-def test_cli_simulate_json(assembly: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli(
-        ["simulate", "--tier", "pilot-light", "--failback", "--json", "--assembly", str(assembly)]
-    )
+def test_cli_simulate_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """As a user runs it: the CLI synthesizes the tier with cdk.json's context (the same context
+    its steps deploy with; an assembly made with another context would not match them)."""
+    code = cli(["simulate", "--tier", "pilot-light", "--failback", "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0
     assert [(r["tier"], r["event"], r["passed"]) for r in out] == [
@@ -412,3 +407,16 @@ def test_what_failover_leaves_behind_is_protected(
             ("warm-standby", "add-reader"),
         )
     )
+
+
+def test_i2_a_rebuild_that_creates_iam_roles_needs_us_east_1(
+    broken: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """IAM's control plane is in us-east-1 (the default P): a rebuild that creates its own roles,
+    instead of using those made beforehand, cannot run while P is lost."""
+    from drtiers.stacks import regional
+
+    monkeypatch.setattr(regional, "imported", lambda *args: None)
+    loss, _ = broken("backup-restore", lambda stacks: None)
+    (i2,) = [v for v in loss.violations if v.invariant == "I2"]
+    assert i2.step == "rebuild" and "needs us-east-1" in i2.detail

@@ -167,6 +167,7 @@ def test_backup_restore_has_no_relational_copy_running_in_recovery(
         "AWS::KMS::Key",
         "AWS::KMS::Alias",
         "AWS::Backup::BackupVault",
+        "AWS::IAM::Role",  # the rebuild's roles, made beforehand (they hold no data)
     }
 
 
@@ -742,3 +743,20 @@ def test_a_rebuild_restores_into_the_recovery_region_reading_nothing_from_the_lo
     assert container_environment(rebuilt, primary)["TABLE_NAME"] == f"{APP}-backup-restore-table"
     group = one(rebuilt, primary, "AWS::GlobalAccelerator::EndpointGroup")
     assert group["ListenerArn"] == listener and group["EndpointGroupRegion"] == R
+    # IAM's control plane is in us-east-1: the rebuild makes no IAM entity, it uses the roles
+    # the recovery-base stack made beforehand, by name.
+    assert not [r for r in template["Resources"].values() if r["Type"].startswith("AWS::IAM::")]
+    assert "Transform" not in template  # no hosted rotation (it makes a function and a role)
+    task = one(rebuilt, primary, "AWS::ECS::TaskDefinition")
+    assert f":role/{APP}-backup-restore-rebuild-task" in json.dumps(task["TaskRoleArn"])
+
+
+def test_backup_restore_makes_its_rebuild_roles_beforehand(synthesized: Synthesized) -> None:
+    base = name("backup-restore", "recovery-base")
+    names = {r["RoleName"] for r in props(synthesized, base, "AWS::IAM::Role")}
+    assert names == {
+        f"{APP}-backup-restore-rebuild-{what}"
+        for what in ("task", "execution", "proxy", "dax", "flow-logs", "monitoring")
+    }
+    # Only backup-restore is rebuilt: the other tiers' recovery-base stacks make no role.
+    assert props(synthesized, name("pilot-light", "recovery-base"), "AWS::IAM::Role") == []

@@ -38,6 +38,10 @@ class AppService(Construct):
     :param health_check_path: path the load balancer (and Route 53 / the accelerator) probe.
     :param deletion_protection: load balancer deletion protection. Default True.
     :param removal_policy: for the logs (container logs, access-log bucket). Default RETAIN.
+    :param task_role: / :param execution_role: roles made beforehand (a rebuild, which must not
+        need IAM's control plane); their policies must already cover what the app uses, and
+        ``log_group_name`` must then fix the name the execution role may write to. Default:
+        created here.
     """
 
     def __init__(
@@ -59,6 +63,9 @@ class AppService(Construct):
         memory_mib: int = 1024,
         deletion_protection: bool = True,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        task_role: iam.IRole | None = None,
+        execution_role: iam.IRole | None = None,
+        log_group_name: str | None = None,
     ) -> None:
         super().__init__(scope, id_)
         if desired_count < 0 or max_count < max(desired_count, 1):
@@ -76,12 +83,18 @@ class AppService(Construct):
             self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED
         )
         self.task_definition = ecs.FargateTaskDefinition(
-            self, "Task", cpu=cpu, memory_limit_mib=memory_mib
+            self,
+            "Task",
+            cpu=cpu,
+            memory_limit_mib=memory_mib,
+            task_role=task_role,
+            execution_role=execution_role,
         )
         self.task_definition.add_volume(name=SCRATCH_VOLUME)
         log_group = logs.LogGroup(
             self,
             "Logs",
+            log_group_name=log_group_name,
             encryption_key=log_key,
             retention=logs.RetentionDays.ONE_YEAR,
             removal_policy=removal_policy,

@@ -112,13 +112,14 @@ class DaxCluster(Construct):
         replication_factor: int = 3,
         availability_zones: Sequence[str] = (),
         client_security_groups: Sequence[ec2.ISecurityGroup] = (),
+        role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, id_)
         if not 1 <= replication_factor <= 10:
             raise ValueError(
                 f"DaxCluster: replication_factor {replication_factor} is outside 1..10"
             )
-        self.role = iam.Role(
+        self.role = role or iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("dax.amazonaws.com"),

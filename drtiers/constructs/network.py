@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -40,6 +41,9 @@ class Network(Construct):
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         log_removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         cidr: str = "10.0.0.0/16",
+        flow_log_role: iam.IRole | None = None,
+        flow_log_group_name: str | None = None,
+        restrict_default_security_group: bool = True,
     ) -> None:
         super().__init__(scope, id_)
         if len(availability_zones) < 2:
@@ -55,6 +59,7 @@ class Network(Construct):
         self.flow_log_group = logs.LogGroup(
             self,
             "FlowLogs",
+            log_group_name=flow_log_group_name,
             encryption_key=log_key,
             retention=log_retention,
             removal_policy=log_removal_policy,
@@ -63,6 +68,7 @@ class Network(Construct):
             self,
             "Vpc",
             ip_addresses=ec2.IpAddresses.cidr(cidr),
+            restrict_default_security_group=restrict_default_security_group,
             availability_zones=list(availability_zones),
             nat_gateways=nat_count,
             subnet_configuration=[
@@ -83,7 +89,9 @@ class Network(Construct):
             ],
             flow_logs={
                 "All": ec2.FlowLogOptions(
-                    destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
+                    destination=ec2.FlowLogDestination.to_cloud_watch_logs(
+                        self.flow_log_group, flow_log_role
+                    ),
                     traffic_type=ec2.FlowLogTrafficType.ALL,
                     max_aggregation_interval=ec2.FlowLogMaxAggregationInterval.ONE_MINUTE,
                 )

@@ -35,6 +35,8 @@ class DatabaseProxy(Construct):
         cluster), or ``db-*`` for any instance of the region: IAM names database users by it.
     :param wildcard_reason: why, when ``database_resource_id`` is a wildcard (acknowledged for
         cdk-nag on the proxy's role).
+    :param role: a role made beforehand that already grants that login (a rebuild). Default:
+        one is created.
     :param database_user: the user the proxy may log in as (it must have the rds_iam role).
     :param database_security_group: the database's group; the proxy is let in on its port.
     :param max_connections_percent: of the database's max_connections the proxy may use,
@@ -53,6 +55,7 @@ class DatabaseProxy(Construct):
         database_resource_id: str,
         database_user: str,
         wildcard_reason: str | None = None,
+        role: iam.IRole | None = None,
         database_security_group: ec2.ISecurityGroup,
         instance_identifiers: Sequence[str] = (),
         cluster_identifiers: Sequence[str] = (),
@@ -92,7 +95,7 @@ class DatabaseProxy(Construct):
             f"arn:{Aws.PARTITION}:rds-db:{stack.region}:{stack.account}:"
             f"dbuser:{database_resource_id}/{database_user}"
         )
-        self.role = iam.Role(
+        self.role: iam.IRole = role or iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("rds.amazonaws.com"),
@@ -108,7 +111,7 @@ class DatabaseProxy(Construct):
                 )
             },
         )
-        if "*" in database_resource_id:
+        if role is None and "*" in database_resource_id:
             if not wildcard_reason:
                 raise ValueError(
                     f"DatabaseProxy: database_resource_id '{database_resource_id}' is a "

@@ -12,6 +12,17 @@ from drtiers.constructs.lint import acknowledge
 MAX_RETENTION_DAYS = 14  # SQS maximum
 
 
+# What a worker does with its queue: the task role's grant, and a rebuild role's.
+QUEUE_WORKER_ACTIONS = (
+    "sqs:SendMessage",
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+)
+
+
 class WorkQueue(Construct):
     """A work queue that moves a message to its dead-letter queue after ``max_receive_count``
     failed receives. The DLQ keeps messages longer than the source (SQS counts retention from
@@ -21,6 +32,8 @@ class WorkQueue(Construct):
     :param dlq_retention_days: DLQ retention, above ``retention_days`` and at most 14. Default 14.
     :param max_receive_count: default 5.
     :param visibility_timeout_seconds: default 60.
+    :param queue_name: a fixed name (and ``<name>-dlq``), for a role made before the queue.
+        Default: generated.
     :param removal_policy: default RETAIN: messages in flight are data.
     """
 
@@ -34,6 +47,7 @@ class WorkQueue(Construct):
         dlq_retention_days: int = MAX_RETENTION_DAYS,
         max_receive_count: int = 5,
         visibility_timeout_seconds: int = 60,
+        queue_name: str | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, id_)
@@ -47,6 +61,7 @@ class WorkQueue(Construct):
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetters",
+            queue_name=f"{queue_name}-dlq" if queue_name else None,
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=key,
             enforce_ssl=True,
@@ -62,6 +77,7 @@ class WorkQueue(Construct):
         self.queue = sqs.Queue(
             self,
             "Queue",
+            queue_name=queue_name,
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=key,
             enforce_ssl=True,

@@ -157,6 +157,9 @@ class MultiAzPostgres(Construct):
     :param backup_retention_days: automated backups and PITR window, 1..35. Default 14.
     :param secret_replicas: region -> KMS key (ARN or alias ARN) there, for replicas of the
         credentials secret. Default: none.
+    :param monitoring_role: the enhanced-monitoring role to use. Default: one is created.
+    :param rotate: rotate the admin password every 30 days (hosted rotation creates a function
+        and its role). Default True.
     :param snapshot_identifier: restore from this snapshot (ARN), e.g. an AWS Backup recovery
         point copied to this region, instead of starting empty. It keeps the snapshot's
         encryption key and data; the admin password is set from the new secret.
@@ -178,6 +181,8 @@ class MultiAzPostgres(Construct):
         backup_retention_days: int = 14,
         secret_replicas: Mapping[str, str] | None = None,
         snapshot_identifier: str | None = None,
+        monitoring_role: iam.IRole | None = None,
+        rotate: bool = True,
         deletion_protection: bool = True,
         removal_policy: RemovalPolicy = RemovalPolicy.SNAPSHOT,
     ) -> None:
@@ -210,7 +215,7 @@ class MultiAzPostgres(Construct):
             cloudwatch_logs_exports=list(POSTGRES_LOGS),
             port=DATABASE_PORT,
             monitoring_interval=Duration.seconds(MONITORING_INTERVAL_SECONDS),
-            monitoring_role=_monitoring_role(self),
+            monitoring_role=monitoring_role or _monitoring_role(self),
         )
         self.instance: rds.DatabaseInstanceBase
         if snapshot_identifier is None:
@@ -230,14 +235,15 @@ class MultiAzPostgres(Construct):
                 credentials=rds.SnapshotCredentials.from_secret(self.secret),
                 **common,  # type: ignore[arg-type]
             )
-        _rotate(
-            self,
-            secret=self.secret,
-            attachment=self.instance.secret,
-            vpc=vpc,
-            subnets=rotation_subnets,
-            database_group=self.security_group,
-        )
+        if rotate:
+            _rotate(
+                self,
+                secret=self.secret,
+                attachment=self.instance.secret,
+                vpc=vpc,
+                subnets=rotation_subnets,
+                database_group=self.security_group,
+            )
 
 
 class PostgresCrossRegionReplica(Construct):

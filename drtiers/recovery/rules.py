@@ -62,12 +62,17 @@ SCALING_MIN = Source(
     "https://docs.aws.amazon.com/autoscaling/application/userguide/"
     "application-auto-scaling-target-tracking.html"
 )
+IAM_CONTROL_PLANE = Source(
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/disaster-recovery-resiliency.html"
+)
 CDK_DEPLOY = Source("https://docs.aws.amazon.com/cdk/v2/guide/ref-cli-cmd-deploy.html")
 
 # The Global Accelerator API (create, update, dial changes) is served from us-west-2 only.
 ACCELERATOR_API_REGION = "us-west-2"
 # Route 53's control plane (record and health-check changes) is served from us-east-1.
 ROUTE53_CONTROL_REGION = "us-east-1"
+# IAM's control plane (creating or changing roles and policies) is served from us-east-1.
+IAM_CONTROL_REGION = "us-east-1"
 
 
 # --- databases and RDS Proxy ------------------------------------------------------------------
@@ -192,3 +197,15 @@ def scaling_floor(min_capacity: int) -> int:
     """Target tracking scales in as far as the scalable target's minimum, never below it: a
     desired count above the minimum does not stay. (SCALING_MIN)"""
     return min_capacity
+
+
+def changes_iam(resource_type: str, properties: Mapping[str, object]) -> bool:
+    """Whether creating or changing this resource creates or changes IAM entities, which only
+    IAM's control plane in us-east-1 can do (using them, through STS and authorization, is
+    regional): IAM resources, and hosted secret rotation, whose transform creates a function
+    and its role. (IAM_CONTROL_PLANE)"""
+    if resource_type.startswith("AWS::IAM::"):
+        return True
+    return resource_type == "AWS::SecretsManager::RotationSchedule" and (
+        "HostedRotationLambda" in properties
+    )

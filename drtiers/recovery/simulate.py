@@ -25,7 +25,15 @@ from drtiers.assess.assembly import TierAssembly
 from drtiers.assess.facts import Figure
 from drtiers.recovery import rules
 from drtiers.recovery import steps as s
-from drtiers.recovery.world import ANY_INSTANCE, Database, Service, World, read_world, stack_of
+from drtiers.recovery.world import (
+    ANY_INSTANCE,
+    ANY_PROXY,
+    Database,
+    Service,
+    World,
+    read_world,
+    stack_of,
+)
 
 INVARIANTS = {
     "I1": "every task in R can read and write every data store",
@@ -244,10 +252,11 @@ def _relational(w: World, service: Service) -> tuple[bool, set[str], list[str]]:
             if behind is not None and granted({covered}, behind)
         }
         # Credentials and roles are judged separately, so every reason is reported.
-        authorised = f"{key}#0" in service.connect and rules.proxy_authenticates(
+        may_connect = bool({f"{key}#0", f"{proxy.region}:{ANY_PROXY}"} & service.connect)
+        authorised = may_connect and rules.proxy_authenticates(
             proxy.end_to_end_iam, service.user or "", role_users, proxy.secret_users
         )
-        if f"{key}#0" not in service.connect:
+        if not may_connect:
             why.append(f"no rds-db:connect to proxy {key} as {service.user}")
         elif not authorised:
             why.append(f"proxy {key} has no credentials for user {service.user}")
@@ -320,8 +329,14 @@ def writers_in_use(w: World) -> list[str]:
 # --- executing steps ----------------------------------------------------------------------------
 
 
-def _needs(w: World, step: s.Step) -> set[str]:
+def _needs(w: World, step: s.Step, deploy: Deploy, standby: World) -> set[str]:
     needed = ({step.api_region} if step.api_region else set()) | set(step.also_needs)
+    if step.stack_update:
+        source = deploy(dict(step.context)) if step.effect == s.DEPLOY else standby
+        for name in step.stack_update:
+            now, then = w.stacks.get(name), source.stacks.get(name)
+            if then is not None and then.iam != (now.iam if now is not None else {}):
+                needed.add(rules.IAM_CONTROL_REGION)  # it creates or changes IAM entities
     for name in step.stack_update:
         stack = w.stacks.get(name)
         if stack is None:  # a new stack: its own region
@@ -513,7 +528,7 @@ def simulate_region_loss(
     broken_i4 = world.recovery in traffic(world)
     for timed in s.schedule(steps):
         step = timed.step
-        lost = _needs(w, step) - w.up
+        lost = _needs(w, step, deploy, world) - w.up
         if lost:
             result.violations.append(
                 Violation(
@@ -637,7 +652,7 @@ def simulate_failback(
         )
     for timed in s.schedule(steps):
         step = timed.step
-        lost = _needs(w, step) - w.up
+        lost = _needs(w, step, deploy, world) - w.up
         changed = "could not run" if lost else _apply(w, world, step, deploy)
         if lost:
             result.violations.append(

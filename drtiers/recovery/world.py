@@ -46,6 +46,18 @@ def output_reads(value: Any, own_region: str) -> Iterator[tuple[str, str]]:
             yield from output_reads(inner, own_region)
 
 
+def _role_statements(tier: TierAssembly, stack: str, role_arn: Any) -> list[dict[str, Any]]:
+    """The statements of the role a resource names: by reference, or by name when it uses a
+    role made beforehand (a rebuild names the recovery-base stack's roles by their names)."""
+    for role_id in refs(role_arn):
+        return _statements(tier, stack, role_id)
+    name = re.search(r":role/([A-Za-z0-9+=,.@_-]+)", json.dumps(role_arn))
+    for role in tier.of_type("AWS::IAM::Role"):
+        if name and role.prop("RoleName") == name[1]:
+            return _statements(tier, role.stack, role.logical_id)
+    return []
+
+
 def _statements(tier: TierAssembly, stack: str, role_id: str) -> list[dict[str, Any]]:
     """Every statement of the inline and attached policies of one role."""
     statements: list[dict[str, Any]] = []
@@ -65,6 +77,7 @@ def _actions(statement: dict[str, Any]) -> set[str]:
 
 
 ANY_INSTANCE = "*db"  # a grant on dbuser:db-*/<user>: every RDS instance of the region
+ANY_PROXY = "*prx"  # a grant on dbuser:prx-*/<user>: every RDS Proxy of the region
 
 
 def _connect_grants(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
@@ -79,7 +92,8 @@ def _connect_grants(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
             text = json.dumps(resource)
             user = re.search(r'/([A-Za-z0-9_]+)"\]\]|/([A-Za-z0-9_]+)"$', text)
             name = (user[1] or user[2]) if user else "*"
-            targets = refs(resource) or ({ANY_INSTANCE} if "dbuser:db-*" in text else set())
+            wildcards = {ANY_INSTANCE: "dbuser:db-*", ANY_PROXY: "dbuser:prx-*"}
+            targets = refs(resource) or {w for w, marker in wildcards.items() if marker in text}
             for target in targets:
                 grants.add((target, name))
     return grants
@@ -87,14 +101,14 @@ def _connect_grants(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
 
 def _generation_key(key: str) -> str:
     """A grant on a database names the generation synthesized (its resource id then)."""
-    return key if key.endswith(ANY_INSTANCE) else f"{key}#0"
+    return key if key.endswith((ANY_INSTANCE, ANY_PROXY)) else f"{key}#0"
 
 
 def grant_key(region: str, stack: str, target: str) -> str:
     """How a grant names what it covers: a proxy, one generation of a database (a database's
     resource id changes when it is replaced), or any instance of the region."""
-    if target == ANY_INSTANCE:
-        return f"{region}:{ANY_INSTANCE}"
+    if target in (ANY_INSTANCE, ANY_PROXY):
+        return f"{region}:{target}"
     return key_of(region, stack, target)
 
 
@@ -198,6 +212,7 @@ class Stack:
     role: str
     output_regions: set[str]  # regions of the stacks whose outputs it reads
     dependencies: list[str]
+    iam: dict[str, str]  # logical id -> properties of what creates or changes IAM entities
 
 
 @dataclass
@@ -336,10 +351,10 @@ def _proxies(tier: TierAssembly, admin_users: set[str]) -> dict[str, Proxy]:
             None,
         )
         targets = refs(group.properties) - {proxy.logical_id} if group else set()
-        role_id = next(iter(refs(proxy.prop("RoleArn"))), "")
+        statements = _role_statements(tier, proxy.stack, proxy.prop("RoleArn"))
         grants = {
             (_generation_key(grant_key(proxy.region, proxy.stack, target)), user)
-            for target, user in _connect_grants(_statements(tier, proxy.stack, role_id))
+            for target, user in _connect_grants(statements)
         }
         auth = proxy.prop("Auth", default=[])
         proxies[_key(proxy)] = Proxy(
@@ -378,7 +393,7 @@ def _services(tier: TierAssembly) -> dict[str, Service]:
                     endpoints.append((kind, key_of(service.region, stack, proxy)))
                 elif resource.type == "AWS::RDS::DBInstance":
                     endpoints.append(("instance", _key(resource)))
-        statements = _statements(tier, stack, next(iter(refs(task.prop("TaskRoleArn"))), ""))
+        statements = _role_statements(tier, stack, task.prop("TaskRoleArn"))
         user = environment.get("DATABASE_USER")
         connect = {
             _generation_key(grant_key(service.region, stack, target))
@@ -388,15 +403,20 @@ def _services(tier: TierAssembly) -> dict[str, Service]:
         table_regions = set()
         queue_granted = False
         queue = next(iter(refs(environment.get("QUEUE_URL"))), None)
+        queue_resource = tier.by_id(stack, queue) if queue else None
+        queue_name = queue_resource.prop("QueueName") if queue_resource else None
         for statement in statements:
             actions = _actions(statement)
             text = json.dumps(statement.get("Resource"))
             if {"dynamodb:GetItem", "dynamodb:PutItem"} <= actions:
-                table_regions |= set(re.findall(r":dynamodb:([a-z0-9-]+):", text))
+                regions = set(re.findall(r":dynamodb:([a-z0-9-]+|\*):", text))
+                table_regions |= {service.region if r == "*" else r for r in regions}
                 if refs(statement.get("Resource")):
                     table_regions.add(service.region)
             if queue and {"sqs:SendMessage", "sqs:ReceiveMessage"} <= actions:
-                queue_granted |= queue in refs(statement.get("Resource"))
+                queue_granted |= queue in refs(statement.get("Resource")) or bool(
+                    queue_name and f'{queue_name}"' in text
+                )
         scaling = next(
             (
                 t
@@ -531,6 +551,11 @@ def _stacks(tier: TierAssembly) -> dict[str, Stack]:
             role,
             producers,
             [f"{tier.stacks[d][1]}:{d}" for d in tier.dependencies.get(name, [])],
+            {
+                r.logical_id: json.dumps(r.properties, sort_keys=True)
+                for r in tier.resources
+                if r.stack == name and rules.changes_iam(r.type, r.properties)
+            },
         )
     return stacks
 

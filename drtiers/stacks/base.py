@@ -76,9 +76,14 @@ class TierStack(Stack):
     def deletion_protection(self) -> bool:
         return not self.config.sandbox
 
+    @property
+    def names(self) -> str:
+        """``<app>-<tier>``: the prefix of every fixed name."""
+        return f"{self.config.app_name}-{self.tier.name}"
+
     def resource_name(self, suffix: str) -> str:
         """A fixed physical name, for the few resources another region must name."""
-        return f"{self.config.app_name}-{self.tier.name}-{suffix}"
+        return f"{self.names}-{suffix}"
 
     def publish(self, name: str, value: str, description: str) -> None:
         """A plain output (never an export) that other stacks read with Fn::GetStackOutput."""

@@ -24,7 +24,8 @@ from drtiers.constructs.keys import DataKey
 from drtiers.constructs.lint import acknowledge
 from drtiers.constructs.network import Network
 from drtiers.constructs.proxy import DatabaseProxy
-from drtiers.constructs.queues import WorkQueue
+from drtiers.constructs.queues import QUEUE_WORKER_ACTIONS, WorkQueue
+from drtiers.constructs.rebuild_roles import RebuildRoles, imported
 from drtiers.constructs.relational import (
     DATABASE_PORT,
     PROXY_PORT,
@@ -42,15 +43,9 @@ LB_DNS = "LoadBalancerDnsName"
 LB_ZONE = "LoadBalancerZoneId"
 LB_ARN = "LoadBalancerArn"
 APP_NETWORK_ACL = "AppNetworkAclId"
-QUEUE_WORKER_ACTIONS = (
-    "sqs:SendMessage",
-    "sqs:ReceiveMessage",
-    "sqs:DeleteMessage",
-    "sqs:ChangeMessageVisibility",
-    "sqs:GetQueueAttributes",
-    "sqs:GetQueueUrl",
-)
 APP_DB_USER = "app"  # created by the application's schema migration, granted rds_iam
+# Suffixes of the fixed names a rebuilt primary gives what its roles (made beforehand) name.
+TABLE, QUEUE, APP_LOGS, FLOW_LOGS = "table", "work", "app", "flow-logs"
 # IAM names an RDS instance's database users by its resource id, which an instance created to
 # replace it during failback (under the same identifier) does not keep: grant the one user on
 # any instance of the region instead. Clusters keep their resource id across a switchover.
@@ -97,6 +92,18 @@ class RecoveryBaseStack(TierStack):
             description="Backup copies in the recovery region",
             removal_policy=self.retain_policy,
         )
+        if not tier.has_recovery_stack:  # a tier rebuilt here after the event
+            RebuildRoles(
+                self,
+                "RebuildRoles",
+                names=self.names,
+                table_name=self.resource_name(TABLE),
+                queue_name=self.resource_name(QUEUE),
+                app_log_group=self.resource_name(APP_LOGS),
+                flow_log_group=self.resource_name(FLOW_LOGS),
+                table_key_alias=f"alias/{self.replica_key_alias}",
+                database_user=APP_DB_USER,
+            )
         self.vault_name = self.resource_name("copies")
         BackupVault(
             self,
@@ -118,6 +125,19 @@ class RecoveryBaseStack(TierStack):
 class _RegionalStack(TierStack):
     """Shared shape of the primary and recovery stacks: key, network, queue, app, alarms."""
 
+    @property
+    def rebuilding(self) -> bool:
+        """A primary stack rebuilt in another region during an event (restore_from): it makes
+        no IAM entity (IAM's control plane may be in the lost region) and uses the roles the
+        recovery-base stack made beforehand, under fixed names."""
+        return self.config.restore_from is not None and self.role == "primary"
+
+    def _rebuild_role(self, what: str) -> iam.IRole | None:
+        return imported(self, self.names, what) if self.rebuilding else None
+
+    def _fixed(self, suffix: str) -> str | None:
+        return self.resource_name(suffix) if self.rebuilding else None
+
     def _foundation(self) -> None:
         self.data_key = DataKey(
             self,
@@ -132,6 +152,10 @@ class _RegionalStack(TierStack):
             log_key=self.data_key,
             nat_gateways=1 if self.config.sandbox else None,
             log_removal_policy=self.retain_policy,
+            flow_log_role=self._rebuild_role("flow-logs"),
+            flow_log_group_name=self._fixed(FLOW_LOGS),
+            # Locking the default group runs a custom resource with a role of its own.
+            restrict_default_security_group=not self.rebuilding,
         )
         self.alarms = Alarms(
             self, "Alarms", key=self.data_key, name_prefix=self.resource_name(self.role)
@@ -153,7 +177,12 @@ class _RegionalStack(TierStack):
             health_check_path=self.config.health_check_path,
             deletion_protection=self.deletion_protection,
             removal_policy=self.retain_policy,
+            task_role=self._rebuild_role("task"),
+            execution_role=self._rebuild_role("execution"),
+            log_group_name=self._fixed(APP_LOGS),
         )
+        if self.rebuilding:  # the queue's key trusts the role made beforehand
+            self.data_key.grant_encrypt_decrypt(app.task_role)
         self.alarms.load_balancer_5xx(app.load_balancer)
         self.publish(LB_DNS, app.load_balancer.load_balancer_dns_name, "Load balancer DNS name")
         self.publish(
@@ -165,7 +194,13 @@ class _RegionalStack(TierStack):
         return app
 
     def _queue(self) -> WorkQueue:
-        queue = WorkQueue(self, "Work", key=self.data_key, removal_policy=self.retain_policy)
+        queue = WorkQueue(
+            self,
+            "Work",
+            key=self.data_key,
+            queue_name=self._fixed(QUEUE),
+            removal_policy=self.retain_policy,
+        )
         self.alarms.dead_letters(queue.dead_letter_queue)
         return queue
 
@@ -287,7 +322,7 @@ class PrimaryStack(_RegionalStack):
         recovery = config.recovery_region
         replicated = tier.has_recovery_stack
         secret_replicas = {recovery: base.replica_key_arn} if replicated else None
-        self.table_name = self.resource_name("table")
+        self.table_name = self.resource_name(TABLE)
         data = self.network.data_subnets
         vpc = self.network.vpc
 
@@ -305,6 +340,8 @@ class PrimaryStack(_RegionalStack):
                 snapshot_identifier=config.restore_from.database_snapshot
                 if config.restore_from
                 else None,
+                monitoring_role=self._rebuild_role("monitoring"),
+                rotate=not self.rebuilding,
                 secret_replicas=secret_replicas,
                 deletion_protection=self.deletion_protection,
                 removal_policy=self.snapshot_policy,
@@ -346,6 +383,7 @@ class PrimaryStack(_RegionalStack):
             database_resource_id=resource_id,
             database_user=APP_DB_USER,
             wildcard_reason=INSTANCE_GRANT_REASON,
+            role=self._rebuild_role("proxy"),
             database_security_group=db_group,
             instance_identifiers=instances,
             cluster_identifiers=clusters,
@@ -383,6 +421,7 @@ class PrimaryStack(_RegionalStack):
             replication_factor=sizes.dax_nodes,
             availability_zones=self.availability_zones,
             client_security_groups=[app.security_group],
+            role=self._rebuild_role("dax"),
         )
         self._connect(
             app,
