@@ -91,3 +91,22 @@ def test_every_rule_names_its_source(rule: object) -> None:
     assert named, f"{rule} names none of {sorted(sources)}"
     for name in named:
         assert sources[name].startswith("https://")
+
+
+def test_route53_judges_metric_data_not_the_alarm_state() -> None:
+    assert rules.metric_check_healthy(True, "Healthy", last_known=True) is False  # breaching
+    assert rules.metric_check_healthy(False, "Unhealthy", last_known=False) is True
+    # No data: what InsufficientDataHealthStatus says, whatever the alarm's missing-data rule.
+    assert rules.metric_check_healthy(None, "Healthy", last_known=False) is True
+    assert rules.metric_check_healthy(None, "Unhealthy", last_known=True) is False
+    assert rules.metric_check_healthy(None, "LastKnownStatus", last_known=False) is False
+
+
+def test_what_needs_iams_control_plane() -> None:
+    assert rules.changes_iam("AWS::IAM::Role", {})
+    assert rules.changes_iam("AWS::SecretsManager::RotationSchedule", {"HostedRotationLambda": {}})
+    assert not rules.changes_iam(
+        "AWS::SecretsManager::RotationSchedule", {"RotationLambdaARN": "x"}
+    )
+    assert not rules.changes_iam("AWS::ECS::Service", {})
+    assert rules.IAM_CONTROL_REGION == "us-east-1"

@@ -62,6 +62,9 @@ SCALING_MIN = Source(
     "https://docs.aws.amazon.com/autoscaling/application/userguide/"
     "application-auto-scaling-target-tracking.html"
 )
+SECRET_REPLICATION = Source(
+    "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ReplicateSecretToRegions.html"
+)
 IAM_CONTROL_PLANE = Source(
     "https://docs.aws.amazon.com/IAM/latest/UserGuide/disaster-recovery-resiliency.html"
 )

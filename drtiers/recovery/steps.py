@@ -150,6 +150,37 @@ def _latest_copy(region: str, vault: str, resource_type: str) -> str:
     )
 
 
+def _call(
+    name: str,
+    title: str,
+    kind: str,
+    *,
+    region: str,
+    command: str,
+    after: tuple[str, ...] = (),
+    sources: tuple[str, ...] = (),
+    how: str = "an API call",
+    effect: str = "none",
+    target: str = "",
+    in_rto: bool = True,
+) -> Step:
+    """A step that is one API call (or a few), taking no time that recovery waits for."""
+    return Step(
+        name,
+        title,
+        kind,
+        0,
+        how,
+        sources,
+        after=after,
+        api_region=region,
+        command=command,
+        effect=effect,
+        target=target,
+        in_rto=in_rto,
+    )
+
+
 class _Builder:
     def __init__(self, world: World, figures: Mapping[str, Figure]) -> None:
         self.w = world
@@ -332,33 +363,28 @@ def failover_steps(
         declared = b.add(_declare(world, r, after=promote, counts=writable_alarm is not None))
     if database is not None and not database.cluster and promote:
         b.add(
-            Step(
+            _call(
                 "multi-az",
                 "Make the promoted instance Multi-AZ: it is the only copy of the data now.",
                 "protect",
-                0,
-                "an API call; the standby is built in the background, recovery does not wait",
-                (rules.REPLICA_PROMOTE.url,),
                 after=(promote,),
-                api_region=r,
+                region=r,
                 command=f"aws rds modify-db-instance --region {r} --db-instance-identifier "
                 f"{physical(database.key)} --multi-az --apply-immediately",
                 in_rto=False,
+                how="an API call; the standby is built in the background, recovery does not wait",
+                sources=(rules.REPLICA_PROMOTE.url,),
             )
         )
     if database is not None and database.cluster and database.readers <= 1 and promote:
         b.add(
-            Step(
+            _call(
                 "add-reader",
                 "Add a reader to the promoted cluster: its only instance is now the writer, so "
                 "the proxy's read-only endpoint and an in-region failover need another.",
                 "protect",
-                0,
-                "an API call; the instance takes minutes to become available, recovery does "
-                "not wait for it",
-                (rules.PROXY_ENDPOINTS.url,),
                 after=(promote,),
-                api_region=r,
+                region=r,
                 command=f"aws rds create-db-instance --region {r} --db-instance-identifier "
                 f"{world.tier}-failover-reader --db-cluster-identifier "
                 f"{physical(database.key)} --engine aurora-postgresql --db-instance-class "
@@ -366,6 +392,9 @@ def failover_steps(
                 effect=ADD_READER,
                 target=database.key,
                 in_rto=False,
+                how="an API call; the instance takes minutes to become available, recovery "
+                "does not wait for it",
+                sources=(rules.PROXY_ENDPOINTS.url,),
             )
         )
     traffic_after = [detect]
@@ -611,18 +640,16 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
         # The old primary instance came back writable; its tasks are fenced off by the
         # writer-region item, and stopped here so that nothing keeps trying.
         b.add(
-            Step(
+            _call(
                 "fence-primary",
                 "Stop the primary region's tasks: its old database instance came back "
                 "writable and is no longer the source of truth.",
                 "fence",
-                0,
-                "an API call",
-                (rules.REPLICA_PROMOTE.url,),
-                api_region=p,
+                region=p,
                 command=_scale(world, p, 0),
                 effect=SCALE,
                 target=f"{p}=0",
+                sources=(rules.REPLICA_PROMOTE.url,),
             )
         )
     last = b.add(
@@ -659,15 +686,12 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
         )
     if fenced:
         last = b.add(
-            Step(
+            _call(
                 "unfence-primary",
                 "Start the primary region's tasks again.",
                 "compute",
-                0,
-                "an API call",
-                (),
                 after=(declared,),
-                api_region=p,
+                region=p,
                 command=_scale(world, p, world.full),
                 effect=SCALE,
                 target=f"{p}={world.full}",
@@ -685,34 +709,29 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
         )
     if r in after.promoted_secrets:
         b.add(
-            Step(
+            _call(
                 "replicate-secret",
                 "Replicate the admin secret to the recovery region again (its copy there was "
                 "made standalone at failover), so the next rotation reaches it.",
                 "protect",
-                0,
-                "an API call",
-                (rules.REPLICA_PROMOTE.url,),
                 after=(declared,),
-                api_region=p,
+                region=p,
                 command=f"aws secretsmanager replicate-secret-to-regions --region {p} "
                 f"--secret-id {physical(world.admin_secret)} --add-replica-regions "
                 f"Region={r},KmsKeyId={world.replica_key_alias} --force-overwrite-replica-secret",
                 effect=RESTORE_SECRET_REPLICA,
                 target=r,
+                sources=(rules.SECRET_REPLICATION.url,),
             )
         )
     if database_r is not None and after.added_reader:
         b.add(
-            Step(
+            _call(
                 "remove-reader",
                 "Remove the reader added at failover: the cluster is a secondary again.",
                 "protect",
-                0,
-                "an API call",
-                (),
                 after=(last,),
-                api_region=r,
+                region=r,
                 command=f"aws rds delete-db-instance --region {r} --db-instance-identifier "
                 f"{world.tier}-failover-reader",
                 effect=REMOVE_READER,
@@ -744,18 +763,16 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
     elif database_r is not None:  # rebuilt in R: retire it; R holds backup copies again
         name = world.stacks[_stack(world, "primary")].name
         b.add(
-            Step(
+            _call(
                 "retire-rebuild",
                 f"Delete the stack rebuilt in {r} (its database snapshots on delete).",
                 "protect",
-                0,
-                "a stack deletion",
-                (),
                 after=(last,),
-                api_region=r,
+                region=r,
                 command=f"aws cloudformation delete-stack --region {r} --stack-name {name}",
                 effect=RETIRE,
                 target=f"{r}:{name}",
+                how="a stack deletion",
             )
         )
     return b.steps
@@ -840,16 +857,13 @@ def _replicate_back(b: _Builder, world: World, after: World, approve: str) -> st
             )
         )
     quiesce = b.add(
-        Step(
+        _call(
             "quiesce-recovery",
             "Stop writes in the recovery region: scale its service to 0 (the maintenance "
             "window begins).",
             "fence",
-            0,
-            "an API call",
-            (),
             after=(back,),
-            api_region=r,
+            region=r,
             command=_scale(after, r, 0),
             effect=SCALE,
             target=f"{r}=0",
