@@ -737,6 +737,12 @@ def test_a_rebuild_restores_into_the_recovery_region_reading_nothing_from_the_lo
     assert rebuilt.manifest()["artifacts"][primary]["environment"].endswith(f"/{R}")
     db = one(rebuilt, primary, "AWS::RDS::DBInstance")
     assert db["DBSnapshotIdentifier"] == snapshot
+    assert "EngineVersion" not in db  # the snapshot's own version: P may have upgraded since
+    plan = one(rebuilt, primary, "AWS::Backup::BackupPlan")
+    (copy,) = plan["BackupPlan"]["BackupPlanRule"][0]["CopyActions"]
+    assert f":backup:{P}:123456789012:backup-vault:{APP}-backup-restore-backups" in json.dumps(
+        copy["DestinationBackupVaultArn"]
+    )
     assert db["DBInstanceIdentifier"] == f"{APP}-backup-restore-db"
     # The table was restored under the tier's fixed name: the stack uses it, does not create it.
     assert props(rebuilt, primary, "AWS::DynamoDB::GlobalTable") == []

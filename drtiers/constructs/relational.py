@@ -235,6 +235,11 @@ class MultiAzPostgres(Construct):
                 credentials=rds.SnapshotCredentials.from_secret(self.secret),
                 **common,  # type: ignore[arg-type]
             )
+            # Restore at the snapshot's own version: the source may have taken automatic minor
+            # upgrades since, and RDS does not restore a snapshot to an older version.
+            cfn = self.instance.node.default_child
+            assert isinstance(cfn, rds.CfnDBInstance)
+            cfn.add_property_deletion_override("EngineVersion")
         if rotate:
             _rotate(
                 self,

@@ -450,7 +450,12 @@ class PrimaryStack(_RegionalStack):
             self,
             "Backup",
             vault=vault.vault,
-            copy_vault_arn=base.vault_arn,
+            # A rebuild copies to the old primary's vault, which exists (once that region is back).
+            copy_vault_arn=self.arn(
+                "backup", recovery, f"backup-vault:{self.resource_name('backups')}"
+            )
+            if self.rebuilding
+            else base.vault_arn,
             resource_arns=[self.database_arn, table.table_arn],
             role_name=self.resource_name("backup"),
             existing_role=config.restore_from is not None,
