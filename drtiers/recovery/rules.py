@@ -44,9 +44,6 @@ ROUTE53_CHOOSES = Source(
 ROUTE53_METRIC_CHECKS = Source(
     "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/health-checks-creating-values.html"
 )
-ROUTE53_CONTROL_PLANE = Source(
-    "https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/global-services.html"
-)
 REPLICA_PROMOTE = Source(
     "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Promote.html"
 )

@@ -167,7 +167,6 @@ class Alarm:
     region: str
     signal: str  # declared | writer-role | replica-lag | other
     database: str | None
-    missing_breaching: bool
     seconds: int  # period x evaluation periods
     threshold: float
     operator: str
@@ -484,7 +483,6 @@ def _alarms(tier: TierAssembly) -> dict[str, Alarm]:
             region=alarm.region,
             signal=signal,
             database=database,
-            missing_breaching=alarm.prop("TreatMissingData") == "breaching",
             seconds=int(alarm.prop("Period", default=60))
             * int(alarm.prop("EvaluationPeriods", default=1)),
             threshold=float(alarm.prop("Threshold", default=0)),

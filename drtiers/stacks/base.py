@@ -11,8 +11,6 @@ Cross-region values (see docs/decisions.md):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from aws_cdk import Aws, CfnOutput, Fn, RemovalPolicy, Stack, Tags
 from constructs import Construct
 
@@ -98,9 +96,3 @@ class TierStack(Stack):
 
     def arn(self, service: str, region: str, resource: str) -> str:
         return f"arn:{Aws.PARTITION}:{service}:{region}:{self.config.account}:{resource}"
-
-
-def in_region(arn: str, region: str) -> str:
-    """The same ARN in another region (a Secrets Manager replica keeps the name and suffix)."""
-    parts: Sequence[str] = Fn.split(":", arn, 7)
-    return Fn.join(":", [parts[0], parts[1], parts[2], region, parts[4], parts[5], parts[6]])
