@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from drtiers.assess.facts import Figure
 from drtiers.recovery import rules
@@ -195,6 +196,11 @@ class _Builder:
         self.steps.append(step)
         return step.name
 
+    def timed(self, figure: str, name: str, title: str, kind: str, **options: Any) -> Step:
+        """A step that takes as long as a figure says (its value, what and source)."""
+        seconds, how, sources = self.figure(figure)
+        return Step(name, title, kind, seconds, how, sources, **options)
+
 
 def _stack(world: World, role: str) -> str:
     return next((s.key for s in world.stacks.values() if s.role == role), "")
@@ -253,15 +259,12 @@ def failover_steps(
             )
         )
     else:
-        seconds, how, sources = b.figure("outage_decision_seconds")
         detect = b.add(
-            Step(
+            b.timed(
+                "outage_decision_seconds",
                 "detect",
                 "People confirm the primary region is lost and invoke the DR plan.",
                 "detection",
-                seconds,
-                how,
-                sources,
                 effect=OBSERVE_LOSS,
                 target=p,
             )
@@ -269,16 +272,13 @@ def failover_steps(
     database = world.database_in(r)
     promote = ""
     if database is not None and database.role == "secondary":
-        seconds, how, sources = b.figure("aurora_global_promotion_seconds")
         promote = b.add(
-            Step(
+            b.timed(
+                "aurora_global_promotion_seconds",
                 "promote-database",
                 "Fail the Aurora global database over to the recovery region (unplanned; "
                 "accepts the replication lag as data loss).",
                 "database",
-                seconds,
-                how,
-                sources,
                 after=(detect,),
                 api_region=r,
                 command=f"aws rds failover-global-cluster --region {r} "
@@ -290,15 +290,12 @@ def failover_steps(
             )
         )
     elif database is not None and database.role == "replica":
-        seconds, how, sources = b.figure("rds_replica_promotion_seconds")
         promote = b.add(
-            Step(
+            b.timed(
+                "rds_replica_promotion_seconds",
                 "promote-database",
                 "Promote the cross-region read replica to a standalone writable instance.",
                 "database",
-                seconds,
-                how,
-                sources,
                 after=(detect,),
                 api_region=r,
                 command=f"aws rds promote-read-replica --region {r} --db-instance-identifier "
@@ -308,16 +305,13 @@ def failover_steps(
             )
         )
     if promote and r in world.secret_replicas:
-        seconds, how, sources = b.figure("secret_promotion_seconds")
         b.add(
-            Step(
+            b.timed(
+                "secret_promotion_seconds",
                 "promote-secret",
                 "Promote the admin secret's replica in the recovery region to a standalone "
                 "secret, so it can be rotated against the new writer.",
                 "secrets",
-                seconds,
-                how,
-                sources,
                 after=(promote,),
                 api_region=r,
                 command=f"aws secretsmanager stop-replication-to-replica --region {r} "
@@ -335,18 +329,14 @@ def failover_steps(
         and service_p is not None
         and (service_r.desired < service_p.desired or service_r.minimum < service_p.desired)
     ):
-        name = "task_start_seconds" if service_r.desired == 0 else "scale_out_seconds"
-        seconds, how, sources = b.figure(name)
         context = (("failed_over", "true"),)
         b.add(
-            Step(
+            b.timed(
+                "task_start_seconds" if service_r.desired == 0 else "scale_out_seconds",
                 "scale-out",
                 f"Deploy the recovery stack failed over: {service_p.desired} tasks, and a "
                 "scaling minimum of as many, so nothing scales it back in.",
                 "compute",
-                seconds,
-                how,
-                sources,
                 after=(detect,),
                 api_region=r,
                 stack_update=(recovery_stack,),
@@ -416,31 +406,25 @@ def failover_steps(
         )
         traffic_after.append("writable-alarm")
     if dns_failover:
-        seconds, how, sources = b.figure("dns_alias_ttl_seconds")
         b.add(
-            Step(
+            b.timed(
+                "dns_alias_ttl_seconds",
                 "dns-ttl",
                 "Clients follow Route 53's new answer once their cached one expires (automatic).",
                 "traffic",
-                seconds,
-                how,
-                sources,
                 after=tuple(traffic_after),
                 automatic=True,
                 effect=CLIENTS_FOLLOW,
             )
         )
     if world.groups:
-        seconds, how, sources = b.figure("accelerator_shift_seconds")
         b.add(
-            Step(
+            b.timed(
+                "accelerator_shift_seconds",
                 "accelerator-shift",
                 "New connections go to the healthy endpoint group (automatic; both dials stay "
                 "as they are).",
                 "traffic",
-                seconds,
-                how,
-                sources,
                 after=(detect,),
                 automatic=True,
             )
@@ -466,16 +450,13 @@ def _rebuild(
     writer (before any task there starts), then deploy the primary stack in R from the
     database's copy; the accelerator then serves R. Returns the rebuild and declare steps."""
     p, r = world.primary, world.recovery
-    seconds, how, sources = b.figure("outage_decision_seconds")
     decide = b.add(
-        Step(
+        b.timed(
+            "outage_decision_seconds",
             "decide",
             "People confirm the primary region is lost and decide to rebuild in the recovery "
             "region.",
             "approval",
-            seconds,
-            how,
-            sources,
             after=(detect,),
         )
     )
@@ -781,30 +762,24 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
 def _switch_back(b: _Builder, world: World, approve: str) -> str:
     """Aurora: the old primary cluster rejoined as a secondary; switch the writer back."""
     p = world.primary
-    seconds, how, sources = b.figure("aurora_resync_seconds")
     wait = b.add(
-        Step(
+        b.timed(
+            "aurora_resync_seconds",
             "wait-replication",
             "The old primary cluster has rejoined as a secondary: wait until its replication "
             "lag is under a second.",
             "database",
-            seconds,
-            how,
-            sources,
             after=(approve,),
             api_region=p,
             command=f"aws rds describe-global-clusters --region {p}",
         )
     )
-    seconds, how, sources = b.figure("aurora_global_promotion_seconds")
     return b.add(
-        Step(
+        b.timed(
+            "aurora_global_promotion_seconds",
             "switchover",
             "Switch the writer back to the primary region with no data loss (planned switchover).",
             "database",
-            seconds,
-            how,
-            sources,
             after=(wait,),
             api_region=p,
             command=f"aws rds switchover-global-cluster --region {p} --global-cluster-identifier "
@@ -819,17 +794,14 @@ def _replicate_back(b: _Builder, world: World, after: World, approve: str) -> st
     """An RDS instance: replicate the recovery region's writer back into P, stop writes in R,
     promote P's replica under the primary's fixed identifier, start P's tasks."""
     p, r = world.primary, world.recovery
-    seconds, how, sources = b.figure("rds_replica_rebuild_seconds")
     back = b.add(
-        Step(
+        b.timed(
+            "rds_replica_rebuild_seconds",
             "replicate-back",
             "Rename the stale primary instance out of the way (keep it for what it alone "
             "holds) and create a cross-region read replica of the recovery region's writer in "
             "the primary region, under the primary's fixed identifier.",
             "database",
-            seconds,
-            how,
-            sources,
             after=(approve,),
             api_region=p,
             command=_replica_command(world, p, after, r),
@@ -837,17 +809,14 @@ def _replicate_back(b: _Builder, world: World, after: World, approve: str) -> st
         )
     )
     if world.table_regions <= {p}:  # the table has no replica in R: bring its data back too
-        seconds, how, sources = b.figure("backup_copy_seconds")
         back = b.add(
-            Step(
+            b.timed(
+                "backup_copy_seconds",
                 "table-back",
                 f"Back up the recovery region's table, copy the backup to {p}, delete the "
                 "stale table there (after an on-demand backup of it) and restore the copy under "
                 "the tier's table name.",
                 "database",
-                seconds,
-                how,
-                sources,
                 after=(back,),
                 api_region=p,
                 command=f"aws backup start-restore-job --region {p} --recovery-point-arn "
@@ -869,15 +838,12 @@ def _replicate_back(b: _Builder, world: World, after: World, approve: str) -> st
             target=f"{r}=0",
         )
     )
-    seconds, how, sources = b.figure("rds_replica_promotion_seconds")
     promote = b.add(
-        Step(
+        b.timed(
+            "rds_replica_promotion_seconds",
             "promote-back",
             "Promote the primary region's new replica: it is the writer again.",
             "database",
-            seconds,
-            how,
-            sources,
             after=(quiesce,),
             api_region=p,
             command=f"aws rds promote-read-replica --region {p} --db-instance-identifier "
@@ -891,16 +857,13 @@ def _replicate_back(b: _Builder, world: World, after: World, approve: str) -> st
 def _reprotect(b: _Builder, world: World, last: str) -> str:
     """R protects P again with a fresh cross-region replica under its old identifier."""
     r = world.recovery
-    seconds, how, sources = b.figure("rds_replica_rebuild_seconds")
     return b.add(
-        Step(
+        b.timed(
+            "rds_replica_rebuild_seconds",
             "reprotect",
             "Re-protect: rename the promoted recovery instance out of the way and create a new "
             "cross-region read replica of the primary under its identifier.",
             "protect",
-            seconds,
-            how,
-            sources,
             after=(last,),
             api_region=r,
             command=_replica_command(world, r, world, world.primary),
