@@ -307,8 +307,8 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         from drtiers.checks.gates import run_gates
 
         with tempfile.TemporaryDirectory(prefix="drtiers-report-") as directory:
-            gates = run_gates(Path(directory), context)
-            written = write_reports(Path(directory), out, context, args.tier, gates)
+            gates, simulated = run_gates(Path(directory), context)
+            written = write_reports(Path(directory), out, context, args.tier, gates, simulated)
     for path in written:
         console.print(f"wrote {path}")
     return 0

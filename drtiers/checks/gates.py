@@ -16,9 +16,12 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drtiers.tiers import TIER_TAG
+
+if TYPE_CHECKING:
+    from drtiers.recovery import Simulation
 
 CHECKERS = ("cfn-lint", "cdk-nag", "guard", "drtiers-dr", "simulate")
 
@@ -102,13 +105,11 @@ def drtiers_dr(directory: Path) -> list[str]:
     return [f"{f.tier}: {f}" for f in dr_findings(directory)]  # str(f) names the resource
 
 
-def simulate(directory: Path, context: dict[str, Any]) -> list[str]:
-    """Region loss and failback of every tier: each broken invariant, filed under its tier."""
-    from drtiers.recovery import simulate_assembly
-
+def simulate(simulations: Simulations) -> list[str]:
+    """Each broken invariant of every tier's region loss and failback, filed under its tier."""
     return [
         f"{sim.tier}: {sim.event}: {violation}"
-        for loss, back in simulate_assembly(directory, context)
+        for loss, back in simulations
         for sim in (loss, back)
         for violation in sim.violations
     ]
@@ -132,19 +133,24 @@ def acknowledgments(directory: Path) -> Iterator[tuple[str, str, str, str, str]]
 
 
 GateResults = dict[str, dict[str, list[str]]]  # tier -> checker -> findings
+Simulations = list[tuple["Simulation", "Simulation"]]  # region loss, failback per tier
 
 
-def run_gates(directory: Path, context: dict[str, Any]) -> GateResults:
-    """Synthesize every tier (drill stacks included) into ``directory`` and run all checkers.
+def run_gates(directory: Path, context: dict[str, Any]) -> tuple[GateResults, Simulations]:
+    """Synthesize every tier (drill stacks included) into ``directory`` and run all checkers;
+    returns the findings and the recovery simulations (for the report to show, not rerun).
     Findings outside any drtiers stack are filed under the tier "?"."""
+    from drtiers.recovery import simulate_assembly
+
     context = {**context, "tier": "", "drills": True}  # drill stacks must pass the gates too
     app, guard = synthesize(directory, context)
+    simulations = simulate_assembly(directory, context)
     findings = {
         "cfn-lint": cfn_lint(directory),
         "cdk-nag": cdk_nag(app),
         "guard": guard,
         "drtiers-dr": drtiers_dr(directory),
-        "simulate": simulate(directory, context),
+        "simulate": simulate(simulations),
     }
     tiers = _stacks(directory)
     results: GateResults = {tier: {c: [] for c in CHECKERS} for tier in set(tiers.values())}
@@ -153,7 +159,7 @@ def run_gates(directory: Path, context: dict[str, Any]) -> GateResults:
             named = _tier_of(line)  # a stack, or (drtiers-dr) the tier itself
             tier = tiers.get(named) or (named if named in tiers.values() else "?")
             results.setdefault(tier, {c: [] for c in CHECKERS})[checker].append(line)
-    return results
+    return results, simulations
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     context = json.loads(Path("cdk.json").read_text())["context"]
     with tempfile.TemporaryDirectory(prefix="drtiers-check-") as out:
-        results = run_gates(Path(out), context)
+        results, _ = run_gates(Path(out), context)
         acked = list(acknowledgments(Path(out)))
     order = ["backup-restore", "pilot-light", "warm-standby", "multi-site", "?"]
     print(f"{'tier':<16}" + "".join(f"{c:>13}" for c in CHECKERS))

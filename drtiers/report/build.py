@@ -20,7 +20,7 @@ from drtiers.assess.assembly import read_assembly
 from drtiers.assess.durations import format_duration
 from drtiers.assess.model import Estimate
 from drtiers.checks.dr import RULES, check_tier
-from drtiers.checks.gates import GateResults, acknowledgments
+from drtiers.checks.gates import GateResults, Simulations, acknowledgments
 from drtiers.recovery import Simulation, simulate_assembly
 from drtiers.report.content import (
     InventoryRow,
@@ -68,10 +68,16 @@ def _environment() -> Environment:
 
 
 def tier_reports(
-    directory: Path, context: Mapping[str, Any], gates: GateResults | None = None
+    directory: Path,
+    context: Mapping[str, Any],
+    gates: GateResults | None = None,
+    simulated: Simulations | None = None,
 ) -> list[TierReport]:
     estimates = {e.tier: e for e in assess_assembly(directory)}
-    simulations = {loss.tier: (loss, back) for loss, back in simulate_assembly(directory, context)}
+    simulations = {
+        loss.tier: (loss, back)
+        for loss, back in (simulated or simulate_assembly(directory, context))
+    }
     acked = list(acknowledgments(directory))
     reports = []
     for name, tier in read_assembly(directory).items():
@@ -114,12 +120,14 @@ def write_reports(
     context: Mapping[str, Any],
     only: str | None = None,
     gates: GateResults | None = None,
+    simulated: Simulations | None = None,
 ) -> list[Path]:
     """Render every tier in the assembly (or ``only``) and the comparison page, with the
     results of every policy gate when ``gates`` is given. ``context`` is what the assembly was
-    synthesized with (the recovery simulation deploys steps' stacks with it)."""
+    synthesized with (the recovery simulation deploys steps' stacks with it); ``simulated``,
+    the simulations already run over it, if any."""
     env = _environment()
-    reports = tier_reports(directory, context, gates)
+    reports = tier_reports(directory, context, gates, simulated)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for report in reports:
