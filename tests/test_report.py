@@ -53,6 +53,11 @@ def test_runbooks_name_the_exact_resources(reports: Path) -> None:
         "drtiers-pilot-light-recovery --logical-resource-id DatabaseInstance02E622FB"
     ) in pilot
     assert "--desired-count 2" in pilot
+    # Declaring the writer is a data-plane write in R, and no drill rehearses it.
+    assert (
+        "**Declare us-west-2 the writer's region: the application writes only there from now "
+        "on, and Route 53 follows the declaration.** (data plane (us-west-2); expected 0 s)"
+    ) in pilot
     warm = (reports / "warm-standby.md").read_text()
     assert (
         "aws rds failover-global-cluster --region us-west-2 --global-cluster-identifier "

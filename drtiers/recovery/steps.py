@@ -50,6 +50,7 @@ class Step:
     sources: tuple[str, ...]
     after: tuple[str, ...] = ()
     api_region: str | None = None  # where its API is served; None: data plane, nothing to call
+    data_plane: bool = False  # its calls are data-plane ones (reads and writes, not changes)
     automatic: bool = False
     stack_update: tuple[str, ...] = ()  # region:stack deployed with `cdk deploy --exclusively`
     context: tuple[tuple[str, str], ...] = ()  # the context those stacks are synthesized with
@@ -563,12 +564,13 @@ def _declare(world: World, region: str, *, after: str, counts: bool) -> Step:
         "declare-writer" if region == world.recovery else "declare-primary",
         f"Declare {region} the writer's region: the application writes only there from now "
         "on" + (", and Route 53 follows the declaration" if gate is not None else "") + ".",
-        "traffic" if counts else "fence",
+        "declaration",
         0,
         "data-plane calls (DynamoDB, CloudWatch) in regions that are up",
         (rules.ROUTE53_METRIC_CHECKS.url,),
         after=(after,),
         api_region=region,
+        data_plane=True,
         command=command,
         effect=DECLARE,
         target=region,

@@ -181,6 +181,8 @@ def runbook(tier: TierAssembly, steps: list[Step]) -> list[RunbookStep]:
             plane = "data plane, automatic"
         elif step.api_region is None:
             plane = "a decision"
+        elif step.data_plane:
+            plane = f"data plane ({step.api_region})"
         else:
             plane = f"control plane ({step.api_region})"
         rows.append(
