@@ -420,3 +420,37 @@ def test_i2_a_rebuild_that_creates_iam_roles_needs_us_east_1(
     loss, _ = broken("backup-restore", lambda stacks: None)
     (i2,) = [v for v in loss.violations if v.invariant == "I2"]
     assert i2.step == "rebuild" and "needs us-east-1" in i2.detail
+
+
+def test_i6_a_gate_on_a_metric_that_stops_never_fails_over(broken: Callable[..., Any]) -> None:
+    """The review's finding: a gate on the replica's ReplicaLag alarm would fail over when the
+    replica is promoted, if Route 53 read the alarm's state. It reads the metric's data, and a
+    promoted replica stops sending any: the check keeps its last status and never moves."""
+
+    def on_replica_lag(stacks: TierStacks) -> None:
+        gate = child(stacks.edge, "Entry", "RecoveryNotWritable")
+        gate.add_property_override(
+            "HealthCheckConfig.AlarmIdentifier.Name", "drtiers-pilot-light-recovery-ReplicaLag"
+        )
+
+    loss, _ = broken("pilot-light", on_replica_lag)
+    (i6,) = [v for v in loss.violations if v.invariant == "I6"]
+    assert "recovered at never" in i6.detail
+
+
+def test_a_gate_on_a_stopping_metric_fails_over_when_no_data_reads_unhealthy(
+    broken: Callable[..., Any],
+) -> None:
+    """The same gate with InsufficientDataHealthStatus Unhealthy: the replica's lag data keeps
+    it healthy until promotion stops the data, and then it fails over. The simulation gets
+    this only if it knows which AWS metrics a database emits in which role."""
+
+    def on_replica_lag(stacks: TierStacks) -> None:
+        gate = child(stacks.edge, "Entry", "RecoveryNotWritable")
+        gate.add_property_override(
+            "HealthCheckConfig.AlarmIdentifier.Name", "drtiers-pilot-light-recovery-ReplicaLag"
+        )
+        gate.add_property_override("HealthCheckConfig.InsufficientDataHealthStatus", "Unhealthy")
+
+    loss, _ = broken("pilot-light", on_replica_lag)
+    assert loss.passed, [str(v) for v in loss.violations]

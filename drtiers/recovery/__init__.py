@@ -11,13 +11,13 @@ from typing import Any
 from drtiers.assess.assembly import read_assembly
 from drtiers.assess.facts import with_overrides
 from drtiers.recovery import simulate as _simulation
-from drtiers.recovery.simulate import Simulation
+from drtiers.recovery.simulate import Deploy, Simulation
 from drtiers.recovery.world import World, read_world
 
 __all__ = ["Simulation", "simulate_assembly"]
 
 
-def _deployer(context: Mapping[str, Any], tier: str) -> Any:
+def _deployer(context: Mapping[str, Any], tier: str) -> Deploy:
     """Synthesize ``tier`` with a step's context overrides, once per distinct context: what the
     stack a step deploys would run."""
     cache: dict[tuple[tuple[str, str], ...], World] = {}
