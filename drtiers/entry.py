@@ -14,7 +14,7 @@ import aws_cdk as cdk
 from drtiers.assess.targets import missed_targets
 from drtiers.checks.dr import dr_findings
 from drtiers.config import ConfigError, from_context
-from drtiers.stacks.compose import compose
+from drtiers.stacks.compose import DrApp, compose
 
 
 def _empty(directory: Path) -> None:
@@ -31,7 +31,7 @@ def main(customize: Callable[[cdk.App], None] | None = None) -> int:
     on purpose, and for adopters who extend one."""
     # The pinned cfn-lint (make lint, CI) checks every template; the CDK's built-in WASM copy of
     # it would add ~1.5 s to every synth, so it is off here and on in the tests.
-    app = cdk.App(builtin_cloud_formation_validation=False)
+    app = DrApp(builtin_cloud_formation_validation=False)
     try:
         config = from_context(app.node.try_get_context)
     except ConfigError as error:

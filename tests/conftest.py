@@ -21,7 +21,7 @@ import aws_cdk as cdk  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
 
 from drtiers.config import DrConfig, from_context  # noqa: E402
-from drtiers.stacks.compose import TierStacks, compose  # noqa: E402
+from drtiers.stacks.compose import DrApp, TierStacks, compose  # noqa: E402
 
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 
@@ -59,7 +59,7 @@ class Synthesized:
     """An app with its tiers composed and synthesized, and templates by stack name."""
 
     def __init__(self, **overrides: Any) -> None:
-        self.app = cdk.App(context=context(**overrides))
+        self.app = DrApp(context=context(**overrides))
         self.config = from_context(self.app.node.try_get_context)
         self.tiers: dict[str, TierStacks] = {
             stacks.primary.tier.name: stacks for stacks in compose(self.app, self.config)

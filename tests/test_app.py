@@ -67,6 +67,7 @@ def test_cdk_cli_synthesizes_one_tier_and_rejects_a_bad_one(tmp_path: Path) -> N
     assert good.returncode == 0, good.stderr
     assert sorted(p.name for p in out.glob("*.template.json")) == [
         "drtiers-pilot-light-edge.template.json",
+        "drtiers-pilot-light-plan.template.json",
         "drtiers-pilot-light-primary.template.json",
         "drtiers-pilot-light-recovery-base.template.json",
         "drtiers-pilot-light-recovery.template.json",

@@ -654,7 +654,9 @@ STATEFUL = {
 
 def is_cluster_member(resource: dict[str, Any]) -> bool:
     """Aurora instances hold no data of their own; the cluster they belong to does."""
-    return "DBClusterIdentifier" in resource.get("Properties", {})
+    return resource["Type"] == "AWS::RDS::DBInstance" and "DBClusterIdentifier" in resource.get(
+        "Properties", {}
+    )
 
 
 @pytest.mark.parametrize("tier", TIERS)

@@ -42,6 +42,8 @@ class AppService(Construct):
         need IAM's control plane); their policies must already cover what the app uses, and
         ``log_group_name`` must then fix the name the execution role may write to. Default:
         created here.
+    :param cluster_name: / :param service_name: fixed names, so that a recovery plan can name
+        the service by ARN without a deploy-time reference. Default: generated.
     """
 
     def __init__(
@@ -66,6 +68,8 @@ class AppService(Construct):
         task_role: iam.IRole | None = None,
         execution_role: iam.IRole | None = None,
         log_group_name: str | None = None,
+        cluster_name: str | None = None,
+        service_name: str | None = None,
     ) -> None:
         super().__init__(scope, id_)
         if desired_count < 0 or max_count < max(desired_count, 1):
@@ -80,7 +84,11 @@ class AppService(Construct):
             )
         self.desired_count = desired_count
         self.cluster = ecs.Cluster(
-            self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED
+            self,
+            "Cluster",
+            vpc=vpc,
+            cluster_name=cluster_name,
+            container_insights_v2=ecs.ContainerInsights.ENABLED,
         )
         self.task_definition = ecs.FargateTaskDefinition(
             self,
@@ -167,6 +175,7 @@ class AppService(Construct):
             self,
             "Service",
             cluster=self.cluster,
+            service_name=service_name,
             task_definition=self.task_definition,
             desired_count=desired_count,
             vpc_subnets=app_subnets,

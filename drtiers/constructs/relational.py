@@ -256,6 +256,8 @@ class PostgresCrossRegionReplica(Construct):
     region. Data stays live; it is promoted (a reboot, "several minutes or longer") on failover.
 
     :param source_instance_arn: ARN of the source instance in the other region.
+    :param instance_identifier: a fixed name (a recovery plan promotes it by ARN). Default:
+        generated.
     :param instance_class: default db.m7g.large.
     :param removal_policy: default RETAIN (RDS cannot snapshot on delete a replica's way).
     """
@@ -270,6 +272,7 @@ class PostgresCrossRegionReplica(Construct):
         key: kms.IKey,
         source_instance_arn: str,
         source_region: str,
+        instance_identifier: str | None = None,
         instance_class: str = "db.m7g.large",
         deletion_protection: bool = True,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
@@ -300,6 +303,7 @@ class PostgresCrossRegionReplica(Construct):
             "Instance",
             source_db_instance_identifier=source_instance_arn,
             source_region=source_region,
+            db_instance_identifier=instance_identifier,
             db_instance_class=instance_class,
             kms_key_id=key.key_arn,  # encrypted by this region's key (implies StorageEncrypted)
             db_subnet_group_name=subnet_group.subnet_group_name,
@@ -344,6 +348,7 @@ class AuroraGlobalPrimary(Construct):
     different zones, and the global cluster built from it.
 
     :param global_cluster_identifier: fixed name the secondary region joins by.
+    :param cluster_identifier: a fixed name (a recovery plan names it by ARN). Default: generated.
     :param instance_type: default db.r7g.large (global databases need memory-optimized classes).
     :param backup_retention_days: 1..35, default 14.
     :param secret_replicas: region -> KMS key (ARN or alias ARN) there, for replicas of the
@@ -360,6 +365,7 @@ class AuroraGlobalPrimary(Construct):
         key: kms.IKey,
         global_cluster_identifier: str,
         rotation_subnets: ec2.SubnetSelection,
+        cluster_identifier: str | None = None,
         instance_type: ec2.InstanceType | None = None,
         backup_retention_days: int = 14,
         secret_replicas: Mapping[str, str] | None = None,
@@ -376,6 +382,7 @@ class AuroraGlobalPrimary(Construct):
             self,
             "Cluster",
             engine=engine,
+            cluster_identifier=cluster_identifier,
             credentials=rds.Credentials.from_secret(self.secret),
             writer=rds.ClusterInstance.provisioned(
                 "Writer", instance_type=size, publicly_accessible=False
@@ -425,6 +432,7 @@ class AuroraGlobalSecondary(Construct):
     """A secondary cluster of an Aurora PostgreSQL global database, in the recovery region.
     It has no credentials of its own: users and passwords replicate from the primary.
 
+    :param cluster_identifier: a fixed name (a recovery plan names it by ARN). Default: generated.
     :param reader_count: instances in the secondary (all readers until a failover).
     :param instance_class: default db.r7g.large.
     :param write_forwarding: forward writes to the primary (multi-site).
@@ -439,6 +447,7 @@ class AuroraGlobalSecondary(Construct):
         subnets: ec2.SubnetSelection,
         key: kms.IKey,
         global_cluster_identifier: str,
+        cluster_identifier: str | None = None,
         reader_count: int = 1,
         instance_class: str = "db.r7g.large",
         write_forwarding: bool = False,
@@ -468,6 +477,7 @@ class AuroraGlobalSecondary(Construct):
         self.cluster = rds.CfnDBCluster(
             self,
             "Cluster",
+            db_cluster_identifier=cluster_identifier,
             engine=AURORA_ENGINE,
             engine_version=AURORA_VERSION.aurora_postgres_full_version,
             global_cluster_identifier=global_cluster_identifier,

@@ -66,6 +66,24 @@ IAM_CONTROL_PLANE = Source(
     "https://docs.aws.amazon.com/IAM/latest/UserGuide/disaster-recovery-resiliency.html"
 )
 CDK_DEPLOY = Source("https://docs.aws.amazon.com/cdk/v2/guide/ref-cli-cmd-deploy.html")
+RS_REGIONAL = Source(
+    "https://aws.amazon.com/blogs/aws/introducing-amazon-application-recovery-controller-region-"
+    "switch-a-multi-region-application-recovery-service/"
+)
+RS_API = Source("https://docs.aws.amazon.com/r53recovery/latest/dg/actions.region-switch.html")
+RS_AURORA = Source(
+    "https://docs.aws.amazon.com/arc-region-switch/latest/api/API_GlobalAuroraConfiguration.html"
+)
+RS_ECS = Source("https://docs.aws.amazon.com/r53recovery/latest/dg/ecs-service-scaling-block.html")
+RS_ECS_POLICY = Source(
+    "https://docs.aws.amazon.com/r53recovery/latest/dg/security_iam_region_switch_ecs.html"
+)
+RS_RDS_PROMOTE = Source(
+    "https://docs.aws.amazon.com/r53recovery/latest/dg/rds-promote-read-replica-block.html"
+)
+RS_RDS_REPLICA = Source(
+    "https://docs.aws.amazon.com/r53recovery/latest/dg/rds-create-cross-region-replica-block.html"
+)
 
 # The Global Accelerator API (create, update, dial changes) is served from us-west-2 only.
 ACCELERATOR_API_REGION = "us-west-2"
@@ -130,6 +148,45 @@ def writer_role_metric_emitted(cluster_has_writer: bool) -> bool:
     """Aurora publishes cluster metrics per role (WRITER / READER): a cluster with no writer
     instance, such as a global secondary, emits no WRITER-role data. (AURORA_ROLE_METRICS)"""
     return cluster_has_writer
+
+
+# --- ARC Region switch ------------------------------------------------------------------------
+
+
+def plan_executes_in(activating_region: str) -> str:
+    """A Region switch plan runs on the data plane of the Region it activates: starting,
+    approving and watching an execution are data-plane calls there, so nothing of the region
+    being left is needed (RS_REGIONAL). Creating or changing a plan is a control-plane call,
+    not one to make during an event (RS_API)."""
+    return activating_region
+
+
+def aurora_block_promotes(graceful: bool, behavior: str, ungraceful: str | None) -> str:
+    """The Aurora global database block: a graceful execution switches over (no data loss) when
+    its behavior is switchoverOnly and fails over (AllowDataLoss) when it is failover; an
+    ungraceful execution uses the ungraceful behavior, failover. Returns ``switchover`` or
+    ``failover``. (RS_AURORA)"""
+    if graceful:
+        return "switchover" if behavior == "switchoverOnly" else "failover"
+    return "failover" if (ungraceful or behavior) == "failover" else "switchover"
+
+
+def ecs_block_capacity(source_desired: int, target_percent: float) -> int:
+    """The ECS service scaling block sets the activated Region's service to a percentage of the
+    running tasks it sampled beforehand in the Region it leaves (stored in every Region of the
+    plan, so the lost Region is not read). (RS_ECS) It also registers the service's scalable
+    target (its sample policy grants application-autoscaling:RegisterScalableTarget), which the
+    model reads as raising the scaling minimum to that count, so scale-in cannot undo it: an
+    inference from the policy, not a documented sentence. (RS_ECS_POLICY)"""
+    return -(-source_desired * int(target_percent) // 100)
+
+
+def rds_replica_block_renames_old() -> bool:
+    """The RDS create cross-Region replica block renames the old instance of the other Region
+    (tagged renamedByRegionSwitch, still running) and creates a read replica of the activated
+    Region's instance under the old identifier, with its parameter group, subnet group, key and
+    security groups. (RS_RDS_REPLICA)"""
+    return True
 
 
 def replica_lag_emitted(is_replica: bool) -> bool:

@@ -12,7 +12,12 @@ after each step and at the end the invariants are checked:
 - I4 traffic moves to R only once R can serve it;
 - I5 failback: traffic does not return to P by itself; P's tasks take traffic only while they can
   write to the one writer, and at no step do two writers take writes;
-- I6 the simulated recovery time equals the estimate's RTO.
+- I6 the simulated recovery time equals the estimate's RTO;
+- I7 a person approves before anything moves the writer or traffic back (every failback), and
+  before a failover that accepts data loss where the tier does not promise automatic failover.
+
+Where the tier has an ARC Region switch plan, its steps are the plan's as synthesized
+(drtiers.recovery.plan.executed), not the step list's.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from dataclasses import dataclass, field
 
 from drtiers.assess.assembly import TierAssembly
 from drtiers.assess.facts import Figure
-from drtiers.recovery import rules
+from drtiers.recovery import plan, rules
 from drtiers.recovery import steps as s
 from drtiers.recovery.world import (
     ANY_INSTANCE,
@@ -42,6 +47,7 @@ INVARIANTS = {
     "I4": "traffic moves to R only once R can serve it",
     "I5": "failback is deliberate: P takes traffic only as the one writer's region",
     "I6": "the simulated recovery time equals the estimate's RTO",
+    "I7": "a person approves before the writer or traffic moves where the tier says one must",
 }
 FIXES = {
     "I1": "give R's tasks an endpoint that takes writes after promotion, credentials the proxy "
@@ -52,6 +58,7 @@ FIXES = {
     "I4": "make R's entry record healthy only once R's database takes writes",
     "I5": "gate P's record (or dial) on the recovery database no longer being the writer",
     "I6": "derive the estimate from the same step list, and let every step it counts matter",
+    "I7": "put an approval step before the step that moves the writer or traffic",
 }
 
 
@@ -95,7 +102,7 @@ class Simulation:
         return not self.violations
 
     def verdicts(self) -> dict[str, str]:
-        checked = INVARIANTS if self.event == "region-loss" else {"I2": "", "I5": ""}
+        checked = INVARIANTS if self.event == "region-loss" else {"I2": "", "I5": "", "I7": ""}
         broken = {v.invariant for v in self.violations}
         return {i: ("fail" if i in broken else "pass") for i in checked}
 
@@ -461,6 +468,13 @@ def _apply(
             service.desired = int(count)
             service.minimum = min(service.minimum, int(count))
         return f"{region}: {count} tasks"
+    if effect == s.MATCH:
+        region, count = target.split("=")
+        service = w.service_in(region)
+        if service is not None:
+            service.desired = int(count)
+            service.minimum = max(service.minimum, int(count))
+        return f"{region}: {count} tasks, scaling minimum as many"
     if effect == s.DIAL:
         region, dial = target.split("=")
         w.groups[region] = int(dial)
@@ -518,9 +532,12 @@ def simulate_region_loss(
     world: World, figures: Mapping[str, Figure], workload: Mapping[str, float], deploy: Deploy
 ) -> tuple[Simulation, World]:
     """Lose P, run the failover steps, check I1-I6. Returns the world as failover left it."""
-    steps = s.failover_steps(world, figures, workload)
+    listed = s.failover_steps(world, figures, workload)
+    steps = plan.executed(world, listed, "region-loss")
     result = Simulation(world.tier, "region-loss", world.primary, world.recovery, steps=steps)
-    result.estimate_rto = s.recovery_seconds(steps)
+    result.estimate_rto = s.recovery_seconds(listed)
+    if s.has_plan(world) and not world.groups:  # DNS tiers: no automatic failover
+        _approved_before(result, steps, {s.PROMOTE})
     settle(world)  # the health checks as deployed
     w = _region_lost(world)
     # I4 is about traffic that moves: in active/active R serves before the event, and its
@@ -610,6 +627,29 @@ def simulate_region_loss(
     return result, w
 
 
+# What moves the writer or traffic (a fence, scaling P to 0, or a replica only prepares).
+MOVES_BACK = {s.SWITCHOVER, s.PROMOTE_BACK, s.DECLARE, s.DIAL, s.MATCH, s.PROMOTE}
+
+
+def _approved_before(result: Simulation, steps: list[s.Step], moving: set[str]) -> None:
+    """I7: every step that moves the writer or traffic waits, directly or not, for a person's
+    approval."""
+    by_name = {x.name: x for x in steps}
+
+    def approved(step: s.Step, seen: frozenset[str] = frozenset()) -> bool:
+        return any(
+            by_name[a].kind == "approval" or approved(by_name[a], seen | {a})
+            for a in step.after
+            if a in by_name and a not in seen
+        )
+
+    for step in steps:
+        if step.effect in moving and not approved(step):
+            result.violations.append(
+                Violation("I7", step.name, step.target or step.name, "no approval comes first")
+            )
+
+
 def _primary_returns(w: World, standby: World) -> None:
     """P is back as it was left: its tasks restart, its old database returns (an Aurora primary
     rejoins as a secondary; an RDS instance comes back writable)."""
@@ -631,8 +671,9 @@ def simulate_failback(
     deploy: Deploy,
 ) -> Simulation:
     """P returns after a failover; run the failback steps and check I2 and I5."""
-    steps = s.failback_steps(world, after, figures)
+    steps = plan.executed(world, s.failback_steps(world, after, figures), "failback")
     result = Simulation(world.tier, "failback", world.primary, world.recovery, steps=steps)
+    _approved_before(result, steps, MOVES_BACK)
     w = copy.deepcopy(after)
     _primary_returns(w, world)
     settle(w)

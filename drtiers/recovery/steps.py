@@ -9,7 +9,7 @@ Steps are derived from the synthesized tier (drtiers.recovery.world), never from
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from drtiers.assess.facts import Figure
@@ -28,6 +28,7 @@ RESTORE_TABLE = "restore-table"  # the table restored from its backup copy in th
 RETIRE = "retire"  # the step's stacks are deleted (their data kept: snapshots, retained tables)
 DIAL = "dial"  # an accelerator endpoint group's traffic dial
 SCALE = "scale"  # a service's desired count (and minimum), by API
+MATCH = "match"  # a service scaled to the capacity of the region it replaces (the plan's ECS block)
 SWITCHOVER = "switchover"  # planned: the primary region's database is the writer again
 REPLICATE_BACK = "replicate-back"  # a replica of the recovery region's writer in P
 PROMOTE_BACK = "promote-back"  # promote that replica; the stale instance is retired
@@ -99,16 +100,19 @@ def _replica_command(world: World, region: str, source_world: World, source: str
     )
 
 
-def _scale(world: World, region: str, count: int) -> str:
+def _scale(world: World, region: str, count: int, *, minimum: int | None = None) -> str:
+    """Set a service's desired count; its scaling minimum to ``minimum`` (default: no higher
+    than the new count)."""
     service = world.service_in(region)
     if service is None:
         return ""
     # The scaling minimum first, or target tracking would undo the new count.
     cluster, name = physical(service.cluster), physical(service.key)
+    floor = min(count, service.minimum) if minimum is None else minimum
     return (
         f"aws application-autoscaling register-scalable-target --region {region} "
         "--service-namespace ecs --scalable-dimension ecs:service:DesiredCount --resource-id "
-        f"service/{cluster}/$(basename {name}) --min-capacity {min(count, service.minimum)} && "
+        f"service/{cluster}/$(basename {name}) --min-capacity {floor} && "
         f"aws ecs update-service --region {region} --cluster {cluster} --service {name} "
         f"--desired-count {count}"
     )
@@ -271,6 +275,22 @@ def failover_steps(
             )
         )
     database = world.database_in(r)
+    planned = has_plan(world)
+    decided = detect  # what promoting the database waits for
+    if planned and database is not None and not world.groups:
+        # DNS tiers: the failover accepts the replication lag as data loss; a person decides.
+        # The accelerator tier (multi-site) promises automatic failover and has no approval.
+        decided = b.add(
+            b.timed(
+                "failover_approval_seconds",
+                "approve-failover",
+                "The on-call engineer approves the unplanned failover (the plan's approval "
+                "step): the recovery region's database will take writes, and what had not "
+                "replicated yet is lost.",
+                "approval",
+                after=(detect,),
+            )
+        )
     promote = ""
     if database is not None and database.role == "secondary":
         promote = b.add(
@@ -280,7 +300,7 @@ def failover_steps(
                 "Fail the Aurora global database over to the recovery region (unplanned; "
                 "accepts the replication lag as data loss).",
                 "database",
-                after=(detect,),
+                after=(decided,),
                 api_region=r,
                 command=f"aws rds failover-global-cluster --region {r} "
                 f"--global-cluster-identifier {world.global_cluster} "
@@ -297,7 +317,7 @@ def failover_steps(
                 "promote-database",
                 "Promote the cross-region read replica to a standalone writable instance.",
                 "database",
-                after=(detect,),
+                after=(decided,),
                 api_region=r,
                 command=f"aws rds promote-read-replica --region {r} --db-instance-identifier "
                 f"{physical(database.key)}",
@@ -330,22 +350,39 @@ def failover_steps(
         and service_p is not None
         and (service_r.desired < service_p.desired or service_r.minimum < service_p.desired)
     ):
-        context = (("failed_over", "true"),)
-        b.add(
-            b.timed(
-                "task_start_seconds" if service_r.desired == 0 else "scale_out_seconds",
-                "scale-out",
-                f"Deploy the recovery stack failed over: {service_p.desired} tasks, and a "
-                "scaling minimum of as many, so nothing scales it back in.",
-                "compute",
-                after=(detect,),
-                api_region=r,
-                stack_update=(recovery_stack,),
-                context=context,
-                command=_deploy(world, recovery_stack, context),
-                effect=DEPLOY,
+        figure = "task_start_seconds" if service_r.desired == 0 else "scale_out_seconds"
+        if planned:
+            b.add(
+                b.timed(
+                    figure,
+                    "scale-out",
+                    f"Scale the recovery region's service to the primary's {service_p.desired} "
+                    "tasks (the plan's ECS block), its scaling minimum with it.",
+                    "compute",
+                    after=(detect,),
+                    api_region=r,
+                    command=_scale(world, r, service_p.desired, minimum=service_p.desired),
+                    effect=MATCH,
+                    target=f"{r}={service_p.desired}",
+                )
             )
-        )
+        else:
+            context = (("failed_over", "true"),)
+            b.add(
+                b.timed(
+                    figure,
+                    "scale-out",
+                    f"Deploy the recovery stack failed over: {service_p.desired} tasks, and a "
+                    "scaling minimum of as many, so nothing scales it back in.",
+                    "compute",
+                    after=(detect,),
+                    api_region=r,
+                    stack_update=(recovery_stack,),
+                    context=context,
+                    command=_deploy(world, recovery_stack, context),
+                    effect=DEPLOY,
+                )
+            )
     writable_alarm = _writable_alarm(world)
     declared = ""
     if database is None and service_r is None and r in world.backup_copies:
@@ -441,7 +478,7 @@ def failover_steps(
                     after=detect,
                 )
             )
-    return b.steps
+    return stage(b.steps) if planned else b.steps
 
 
 def _rebuild(
@@ -635,6 +672,13 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
                 sources=(rules.REPLICA_PROMOTE.url,),
             )
         )
+    # Before the decision: what only prepares P (catching up, a fresh replica) and changes
+    # neither the writer nor where traffic goes.
+    ready = ("fence-primary",) if fenced else ()
+    if database_r is not None and database_r.cluster:
+        ready = (_wait_replication(b, world),)
+    elif database_r is not None:
+        ready = (_replicate_back(b, world, after, ready),)
     last = b.add(
         Step(
             "approve-failback",
@@ -643,13 +687,13 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
             0,
             "a decision; failback is never automatic",
             (),
-            after=("fence-primary",) if fenced else (),
+            after=ready,
         )
     )
     if database_r is not None and database_r.cluster:
         last = _switch_back(b, world, last)
     elif database_r is not None:
-        last = _replicate_back(b, world, after, last)
+        last = _promote_back(b, world, after, last)
     declared = last = b.add(_declare(world, p, after=last, counts=True))
     traffic_back = declared
     if _writable_alarm(world) is not None:
@@ -724,7 +768,25 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
     # R steps down only once traffic has left it.
     last = last if last != declared else traffic_back
     recovery_stack = _stack(world, "recovery")
-    if recovery_stack:
+    service_r = world.service_in(r)
+    if recovery_stack and has_plan(world) and service_r is not None:
+        if fenced:
+            last = _reprotect(b, world, last)
+        b.add(
+            _call(
+                "standby",
+                f"Scale the recovery region's service back to standby: {service_r.desired} "
+                f"tasks, scaling minimum {service_r.minimum} (what its stack says, which the "
+                "plan's scaling left behind).",
+                "compute",
+                after=(last,),
+                region=r,
+                command=_scale(world, r, service_r.desired, minimum=service_r.minimum),
+                effect=SCALE,
+                target=f"{r}={service_r.desired}",
+            )
+        )
+    elif recovery_stack:
         if fenced:
             last = _reprotect(b, world, last)
         b.add(
@@ -758,31 +820,35 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
                 how="a stack deletion",
             )
         )
-    return b.steps
+    return stage(b.steps) if has_plan(world) else b.steps
 
 
-def _switch_back(b: _Builder, world: World, approve: str) -> str:
-    """Aurora: the old primary cluster rejoined as a secondary; switch the writer back."""
+def _wait_replication(b: _Builder, world: World) -> str:
+    """Aurora: the old primary cluster rejoined as a secondary; it must catch up first."""
     p = world.primary
-    wait = b.add(
+    return b.add(
         b.timed(
             "aurora_resync_seconds",
             "wait-replication",
             "The old primary cluster has rejoined as a secondary: wait until its replication "
             "lag is under a second.",
             "database",
-            after=(approve,),
             api_region=p,
             command=f"aws rds describe-global-clusters --region {p}",
         )
     )
+
+
+def _switch_back(b: _Builder, world: World, approve: str) -> str:
+    """Aurora: switch the writer back to the primary region."""
+    p = world.primary
     return b.add(
         b.timed(
             "aurora_global_promotion_seconds",
             "switchover",
             "Switch the writer back to the primary region with no data loss (planned switchover).",
             "database",
-            after=(wait,),
+            after=(approve,),
             api_region=p,
             command=f"aws rds switchover-global-cluster --region {p} --global-cluster-identifier "
             f"{world.global_cluster} --target-db-cluster-identifier arn:aws:rds:{p}:"
@@ -792,10 +858,12 @@ def _switch_back(b: _Builder, world: World, approve: str) -> str:
     )
 
 
-def _replicate_back(b: _Builder, world: World, after: World, approve: str) -> str:
-    """An RDS instance: replicate the recovery region's writer back into P, stop writes in R,
-    promote P's replica under the primary's fixed identifier, start P's tasks."""
-    p, r = world.primary, world.recovery
+def _replicate_back(
+    b: _Builder, world: World, after: World, ready: tuple[str, ...]
+) -> str:
+    """An RDS instance: replicate the recovery region's writer back into P (its stale instance
+    renamed out of the way), and the table where R has no replica of it."""
+    p = world.primary
     back = b.add(
         b.timed(
             "rds_replica_rebuild_seconds",
@@ -804,9 +872,9 @@ def _replicate_back(b: _Builder, world: World, after: World, approve: str) -> st
             "holds) and create a cross-region read replica of the recovery region's writer in "
             "the primary region, under the primary's fixed identifier.",
             "database",
-            after=(approve,),
+            after=ready,
             api_region=p,
-            command=_replica_command(world, p, after, r),
+            command=_replica_command(world, p, after, world.recovery),
             effect=REPLICATE_BACK,
         )
     )
@@ -827,13 +895,20 @@ def _replicate_back(b: _Builder, world: World, after: World, approve: str) -> st
                 f"--metadata TargetTableName={world.table_name}",
             )
         )
+    return back
+
+
+def _promote_back(b: _Builder, world: World, after: World, approve: str) -> str:
+    """An RDS instance: stop writes in R, promote P's replica under the primary's fixed
+    identifier."""
+    p, r = world.primary, world.recovery
     quiesce = b.add(
         _call(
             "quiesce-recovery",
             "Stop writes in the recovery region: scale its service to 0 (the maintenance "
             "window begins).",
             "fence",
-            after=(back,),
+            after=(approve,),
             region=r,
             command=_scale(after, r, 0),
             effect=SCALE,
@@ -874,6 +949,112 @@ def _reprotect(b: _Builder, world: World, last: str) -> str:
     )
 
 
+# --- the part of a step list an ARC Region switch plan runs -----------------------------------
+
+# Effects a plan's execution blocks carry out (drtiers.recovery.plan renders them); a step with
+# another effect stays in the runbook around the plan.
+PLAN_EFFECTS = {
+    PROMOTE,
+    MATCH,
+    DECLARE,
+    SCALE,
+    DIAL,
+    SWITCHOVER,
+    REPLICATE_BACK,
+    PROMOTE_BACK,
+    REPROTECT,
+}
+
+
+def has_plan(world: World) -> bool:
+    """Tiers that keep a running copy in the recovery region recover by a Region switch plan;
+    backup-restore rebuilds from copies instead (a stack deployment, which a plan cannot do)."""
+    return world.service_in(world.recovery) is not None
+
+
+def in_plan(step: Step) -> bool:
+    return not step.automatic and (step.kind == "approval" or step.effect in PLAN_EFFECTS)
+
+
+def plan_names(steps: list[Step]) -> list[str]:
+    """The steps a plan runs: those it has a block for, except a step that must wait for
+    something outside the plan that itself follows the plan (e.g. Route 53 moving traffic):
+    a plan cannot wait for that, so such a step stays in the runbook after it."""
+    chosen = {x.name for x in steps if in_plan(x)}
+    follows: set[str] = set()  # outside steps after a plan step
+    for x in steps:
+        if x.name in chosen and any(a in follows for a in x.after):
+            chosen.discard(x.name)
+        if x.name not in chosen and any(a in chosen or a in follows for a in x.after):
+            follows.add(x.name)
+    return [x.name for x in steps if x.name in chosen]
+
+
+def plan_stages(steps: list[Step]) -> list[list[Step]]:
+    """The plan's steps in the stages it runs them (as ``stage`` laid them out): consecutive
+    plan steps that wait for the same steps run in parallel."""
+    stages: list[list[Step]] = []
+    names = set(plan_names(steps))
+    for step in (x for x in steps if x.name in names):
+        if stages and stages[-1][0].after == step.after:
+            stages[-1].append(step)
+        else:
+            stages.append([step])
+    return stages
+
+
+def stage(steps: list[Step]) -> list[Step]:
+    """Make the plan's order the step list's: a plan runs steps in sequence, several at once
+    only as one parallel stage that ends when its last step ends. Plan steps are laid out in
+    stages (as soon as their plan predecessors allow, or as late; whichever recovers sooner),
+    and each waits for the whole previous stage; the first stage waits for what plan steps
+    waited for outside the plan (the detection, a person's preparation)."""
+    names = plan_names(steps)
+    if not names:
+        return steps
+    by_name = {x.name: x for x in steps}
+    inside = {n: [a for a in by_name[n].after if a in names] for n in names}
+    asap: dict[str, int] = {}
+    for n in names:
+        asap[n] = 1 + max((asap[a] for a in inside[n]), default=-1)
+    height: dict[str, int] = {}
+    for n in reversed(names):
+        height[n] = 1 + max((height[x] for x in names if n in inside[x]), default=-1)
+    depth = max(asap.values())
+    alap = {n: depth - height[n] for n in names}
+    outside = tuple(dict.fromkeys(a for n in names for a in by_name[n].after if a not in names))
+
+    def laid_out(level: dict[str, int]) -> list[Step]:
+        order = sorted(names, key=lambda n: (level[n], names.index(n)))
+        rewritten = {
+            n: replace(
+                by_name[n],
+                after=tuple(x for x in order if level[x] == level[n] - 1) if level[n] else outside,
+            )
+            for n in names
+        }
+        return in_order([rewritten.get(x.name, x) for x in steps])
+
+    early, late = laid_out(asap), laid_out(alap)
+    return late if recovery_seconds(late) < recovery_seconds(early) else early
+
+
+def in_order(steps: list[Step]) -> list[Step]:
+    """The steps, each after everything it waits for (as listed where that allows)."""
+    names = {x.name for x in steps}
+    done: set[str] = set()
+    pending, ordered = list(steps), []
+    while pending:
+        ready = [x for x in pending if all(a in done or a not in names for a in x.after)]
+        if not ready:  # a cycle: leave the rest as listed, and the schedule will fail on it
+            return ordered + pending
+        for x in ready:
+            ordered.append(x)
+            done.add(x.name)
+            pending.remove(x)
+    return ordered
+
+
 @dataclass(frozen=True)
 class Timed:
     step: Step
@@ -889,7 +1070,9 @@ def schedule(steps: list[Step]) -> list[Timed]:
         start = max((ends[name] for name in step.after), default=0.0)
         ends[step.name] = start + step.seconds
         timed.append(Timed(step, start, start + step.seconds))
-    return sorted(timed, key=lambda t: (t.end, steps.index(t.step)))
+    # Of steps that end together, what happens by itself (an alarm, DNS) counts as first: the
+    # simulator assumes the worse order of a race.
+    return sorted(timed, key=lambda t: (t.end, not t.step.automatic, steps.index(t.step)))
 
 
 def recovery_seconds(steps: list[Step]) -> float:

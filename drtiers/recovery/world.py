@@ -121,6 +121,7 @@ class Database:
     readers: int = 0
     write_forwarding: bool = False
     generation: int = 0  # a new instance under the same identifier has a new resource id
+    identifier: str = ""  # its fixed name (DBInstanceIdentifier / DBClusterIdentifier), if any
     # How it is set up, for steps that create its like (keys of the resources it uses).
     instance_class: str = ""
     multi_az: bool = False
@@ -159,6 +160,8 @@ class Service:
     queue_granted: bool
     health_interval_seconds: int = 30
     unhealthy_threshold: int = 3
+    name: str = ""  # fixed ServiceName and ClusterName, if any
+    cluster_name: str = ""
 
 
 @dataclass
@@ -240,6 +243,10 @@ class World:
     admin_secret: str  # key of the primary's admin secret
     backup_role: str  # name of the role AWS Backup backs up and restores with
     replica_key_alias: str  # alias/... of the key replicas use in the recovery region
+    # The Region switch plan as synthesized (its CloudFormation properties), and the Lambda
+    # functions ("region:name") its custom actions may call.
+    plan: dict[str, Any] | None = None
+    functions: set[str] = field(default_factory=set)
     promoted_secrets: set[str] = field(default_factory=set)
     added_reader: bool = False
     stale_http: set[str] = field(default_factory=set)  # health not yet seen down
@@ -305,6 +312,7 @@ def _databases(tier: TierAssembly) -> dict[str, Database]:
             subnet_group=next(iter(keys(instance.prop("DBSubnetGroupName"))), ""),
             security_groups=keys(instance.prop("VPCSecurityGroups")),
             parameter_group=next(iter(keys(instance.prop("DBParameterGroupName"))), ""),
+            identifier=_name(instance.prop("DBInstanceIdentifier")),
         )
     for cluster in tier.of_type("AWS::RDS::DBCluster"):
         secondary = bool(cluster.prop("GlobalClusterIdentifier")) and not cluster.prop(
@@ -319,8 +327,14 @@ def _databases(tier: TierAssembly) -> dict[str, Database]:
             readers=count if secondary else max(count - 1, 0),
             write_forwarding=cluster.prop("EnableGlobalWriteForwarding") is True,
             instance_class=classes.get(_key(cluster), ""),
+            identifier=_name(cluster.prop("DBClusterIdentifier")),
         )
     return databases
+
+
+def _name(value: Any) -> str:
+    """A fixed physical name, or "" where CloudFormation generates one."""
+    return value if isinstance(value, str) else ""
 
 
 def _key(resource: Resource) -> str:
@@ -426,6 +440,7 @@ def _services(tier: TierAssembly) -> dict[str, Service]:
         )
         desired = int(service.prop("DesiredCount", default=1))
         group = _target_group(tier, service)
+        cluster = tier.by_id(stack, next(iter(refs(service.prop("Cluster"))), ""))
         services[_key(service)] = Service(
             key=_key(service),
             stack=stack,
@@ -446,6 +461,8 @@ def _services(tier: TierAssembly) -> dict[str, Service]:
             unhealthy_threshold=int(group.prop("UnhealthyThresholdCount", default=2))
             if group
             else 2,
+            name=_name(service.prop("ServiceName")),
+            cluster_name=_name(cluster.prop("ClusterName")) if cluster else "",
         )
     return services
 
@@ -635,4 +652,10 @@ def read_world(tier: TierAssembly) -> World:
             ),
             "",
         ),
+        plan=next((p.properties for p in tier.of_type("AWS::ARCRegionSwitch::Plan")), None),
+        functions={
+            f"{f.region}:{f.prop('FunctionName')}"
+            for f in tier.of_type("AWS::Lambda::Function")
+            if isinstance(f.prop("FunctionName"), str)
+        },
     )

@@ -25,6 +25,7 @@ from drtiers.constructs.lint import acknowledge
 from drtiers.constructs.network import Network
 from drtiers.constructs.proxy import DatabaseProxy
 from drtiers.constructs.queues import QUEUE_WORKER_ACTIONS, WorkQueue
+from drtiers.constructs.region_switch import PlanActions
 from drtiers.constructs.rebuild_roles import RebuildRoles, imported
 from drtiers.constructs.relational import (
     DATABASE_PORT,
@@ -36,7 +37,7 @@ from drtiers.constructs.relational import (
     PostgresCrossRegionReplica,
 )
 from drtiers.stacks.base import TierStack
-from drtiers.tiers import EntryPoint, RecoveryCompute, Relational, TierSpec
+from drtiers.tiers import DECLARED_NAMESPACE, EntryPoint, RecoveryCompute, Relational, TierSpec
 
 # Output names other stacks read with Fn::GetStackOutput.
 LB_DNS = "LoadBalancerDnsName"
@@ -46,6 +47,8 @@ APP_NETWORK_ACL = "AppNetworkAclId"
 APP_DB_USER = "app"  # created by the application's schema migration, granted rds_iam
 # Suffixes of the fixed names a rebuilt primary gives what its roles (made beforehand) name.
 TABLE, QUEUE, APP_LOGS, FLOW_LOGS = "table", "work", "app", "flow-logs"
+APP_SERVICE = "service"
+PLAN_ACTIONS = "plan-actions"
 # IAM names an RDS instance's database users by its resource id, which an instance created to
 # replace it during failback (under the same identifier) does not keep: grant the one user on
 # any instance of the region instead. Clusters keep their resource id across a switchover.
@@ -180,6 +183,8 @@ class _RegionalStack(TierStack):
             task_role=self._rebuild_role("task"),
             execution_role=self._rebuild_role("execution"),
             log_group_name=self._fixed(APP_LOGS),
+            cluster_name=self.resource_name(self.role),
+            service_name=self.resource_name(APP_SERVICE),
         )
         if self.rebuilding:  # the queue's key trusts the role made beforehand
             self.data_key.grant_encrypt_decrypt(app.task_role)
@@ -191,7 +196,28 @@ class _RegionalStack(TierStack):
             "Load balancer canonical hosted zone id",
         )
         self.publish(LB_ARN, app.load_balancer.load_balancer_arn, "Load balancer ARN")
+        if self.tier.has_recovery_stack:
+            self._plan_actions()
         return app
+
+    def _plan_actions(self) -> None:
+        """The function the tier's Region switch plan invokes here (same name in P and R)."""
+        regions = (self.config.primary_region, self.config.recovery_region)
+        PlanActions(
+            self,
+            "PlanActions",
+            function_name=self.resource_name(PLAN_ACTIONS),
+            account=self.config.account,
+            table_arns=[self.arn("dynamodb", r, f"table/{self.resource_name(TABLE)}") for r in regions],
+            services=[
+                (r, self.resource_name(role), self.resource_name(APP_SERVICE))
+                for r, role in zip(regions, ("primary", "recovery"), strict=True)
+            ],
+            declared_namespace=DECLARED_NAMESPACE,
+            accelerator=self.tier.entry_point is EntryPoint.ACCELERATOR,
+            log_key=self.data_key,
+            removal_policy=self.retain_policy,
+        )
 
     def _queue(self) -> WorkQueue:
         queue = WorkQueue(
@@ -360,6 +386,7 @@ class PrimaryStack(_RegionalStack):
                 subnets=data,
                 key=self.data_key,
                 global_cluster_identifier=self.global_cluster_identifier,
+                cluster_identifier=self.resource_name(self.role),
                 rotation_subnets=self.network.app_subnets,
                 instance_type=ec2.InstanceType(sizes.aurora_primary),
                 secret_replicas=secret_replicas,
@@ -499,6 +526,7 @@ class RecoveryStack(_RegionalStack):
                 key=self.data_key,
                 source_instance_arn=self.arn("rds", primary.region, f"db:{primary.db_identifier}"),
                 source_region=primary.region,
+                instance_identifier=primary.db_identifier,
                 instance_class=sizes.rds_replica,
                 deletion_protection=self.deletion_protection,
                 removal_policy=self.retain_policy,
@@ -516,6 +544,7 @@ class RecoveryStack(_RegionalStack):
                 subnets=data,
                 key=self.data_key,
                 global_cluster_identifier=primary.global_cluster_identifier,
+                cluster_identifier=self.resource_name(self.role),
                 reader_count=2 if tier.recovery_full_size else 1,
                 instance_class=(
                     "db." + sizes.aurora_primary

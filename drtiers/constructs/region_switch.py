@@ -1,0 +1,390 @@
+"""ARC Region switch: the plan (with its execution and approval roles) and the small function
+its custom-action steps invoke in each region.
+
+The plan's workflows come from drtiers.recovery.plan (rendered from the tier's step list);
+these constructs only give them a home, roles and permissions. There is no L2 for Region
+switch, so the plan is the L1 ``CfnPlan``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_arcregionswitch as arc
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from drtiers.constructs.lint import acknowledge
+
+# The plan-actions function: one handler, three actions, each the data-plane or API call that
+# no Region switch block makes (see drtiers.recovery.plan). Inline, so synth needs no bundling.
+_HANDLER = '''
+import json
+import boto3
+
+
+def handler(event, context):
+    # Region switch passes the step's payload; accept it bare or wrapped.
+    if isinstance(event, str):
+        event = json.loads(event)
+    event = json.loads(event["payload"]) if isinstance(event.get("payload"), str) else event
+    action = event["action"]
+    if action == "declare":
+        boto3.client("dynamodb", region_name=event["region"]).put_item(
+            TableName=event["table"],
+            Item={
+                "pk": {"S": "drtiers"},
+                "sk": {"S": "writer-region"},
+                "region": {"S": event["region"]},
+            },
+        )
+        metric = event.get("metric")
+        if metric:
+            boto3.client("cloudwatch", region_name=metric["region"]).put_metric_data(
+                Namespace=metric["namespace"],
+                MetricData=[
+                    {
+                        "MetricName": metric["name"],
+                        "Dimensions": [
+                            {"Name": k, "Value": v} for k, v in metric["dimensions"].items()
+                        ],
+                        "Value": float(metric["value"]),
+                    }
+                ],
+            )
+    elif action == "scale":
+        resource = "service/%s/%s" % (event["cluster"], event["service"])
+        scaling = boto3.client("application-autoscaling", region_name=event["region"])
+        found = scaling.describe_scalable_targets(
+            ServiceNamespace="ecs", ResourceIds=[resource]
+        )["ScalableTargets"]
+        if found:  # the minimum first, or target tracking would undo the new count
+            scaling.register_scalable_target(
+                ServiceNamespace="ecs",
+                ResourceId=resource,
+                ScalableDimension="ecs:service:DesiredCount",
+                MinCapacity=min(found[0]["MinCapacity"], event["count"]),
+            )
+        boto3.client("ecs", region_name=event["region"]).update_service(
+            cluster=event["cluster"], service=event["service"], desiredCount=event["count"]
+        )
+    elif action == "dial":
+        ga = boto3.client("globalaccelerator", region_name=event["api_region"])
+        for accelerator in ga.list_accelerators()["Accelerators"]:
+            if accelerator["Name"] != event["accelerator"]:
+                continue
+            for listener in ga.list_listeners(AcceleratorArn=accelerator["AcceleratorArn"])[
+                "Listeners"
+            ]:
+                for group in ga.list_endpoint_groups(ListenerArn=listener["ListenerArn"])[
+                    "EndpointGroups"
+                ]:
+                    if group["EndpointGroupRegion"] == event["region"]:
+                        ga.update_endpoint_group(
+                            EndpointGroupArn=group["EndpointGroupArn"],
+                            TrafficDialPercentage=float(event["percent"]),
+                        )
+    else:
+        raise ValueError("unknown action %r" % action)
+    return {"done": action}
+'''
+
+
+class PlanActions(Construct):
+    """The function a Region switch plan's custom-action steps invoke in this region.
+
+    :param function_name: fixed, so the plan (in another stack) names it by ARN.
+    :param table_arns: the tier's table in each region (declaring the writer's region).
+    :param services: ``(region, cluster name, service name)`` it may scale.
+    :param declared_namespace: the CloudWatch namespace it may put the declaration into.
+    :param accelerator: whether it may change the tier's accelerator dials.
+    :param log_key: encrypts its log group.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        function_name: str,
+        account: str,
+        table_arns: Sequence[str],
+        services: Sequence[tuple[str, str, str]],
+        declared_namespace: str,
+        accelerator: bool,
+        log_key: kms.IKey,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        super().__init__(scope, id_)
+        if not table_arns or not services:
+            raise ValueError("PlanActions: give the tier's tables and services")
+        log_group = logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=f"/aws/lambda/{function_name}",
+            encryption_key=log_key,
+            retention=logs.RetentionDays.ONE_YEAR,
+            removal_policy=removal_policy,
+        )
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Region switch plan actions: declare the writer, scale, dial",
+        )
+        log_group.grant_write(role)
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=list(table_arns))
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": declared_namespace}},
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["ecs:UpdateService"],
+                resources=[
+                    f"arn:aws:ecs:{region}:{account}:service/{cluster}/{service}"
+                    for region, cluster, service in services
+                ],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "application-autoscaling:DescribeScalableTargets",
+                    "application-autoscaling:RegisterScalableTarget",
+                ],
+                resources=["*"],
+            )
+        )
+        if accelerator:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=[
+                        "globalaccelerator:ListAccelerators",
+                        "globalaccelerator:ListListeners",
+                        "globalaccelerator:ListEndpointGroups",
+                        "globalaccelerator:UpdateEndpointGroup",
+                    ],
+                    resources=["*"],
+                )
+            )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            function_name=function_name,
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            handler="index.handler",
+            code=lambda_.Code.from_inline(_HANDLER),
+            role=role,
+            timeout=Duration.minutes(1),
+            log_group=log_group,
+            reserved_concurrent_executions=2,
+        )
+        policy = role.node.find_child("DefaultPolicy").node.default_child
+        for finding, reason in _WILDCARDS:
+            acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason, checker="cdk-nag")
+        cfn = self.function.node.default_child
+        for rule, reason in _FUNCTION_FINDINGS:
+            acknowledge(cfn, rule, reason, checker="guard")
+        acknowledge(
+            cfn,
+            "W3005",
+            "The L2 function depends on its role (and the role's policy) explicitly; harmless.",
+        )
+
+
+_WILDCARDS = (
+    (
+        "Resource::*",
+        "PutMetricData takes no resource (narrowed to the declared namespace by a condition); "
+        "Application Auto Scaling's describe and register calls and Global Accelerator's "
+        "list and update calls are made on targets looked up at run time.",
+    ),
+    (
+        "Action::logs:*",
+        "Written by LogGroup.grant_write on the function's own log group only.",
+    ),
+)
+_FUNCTION_FINDINGS = (
+    (
+        "lambda_inside_vpc_check",
+        "It calls only AWS APIs (DynamoDB, CloudWatch, ECS, Application Auto Scaling, Global "
+        "Accelerator); in a VPC it would need an endpoint for each, in both regions.",
+    ),
+)
+
+
+class RegionSwitchPlan(Construct):
+    """An ARC Region switch plan, active/passive between the tier's two regions.
+
+    :param name: the plan's name (1-32 letters, digits and hyphens).
+    :param workflows: CloudFormation ``Workflows`` (drtiers.recovery.plan.workflows).
+    :param rto_seconds: the tier's estimated RTO; the plan's objective is it in minutes,
+        rounded up.
+    :param alarms: name -> alarm ARN, associated as application-health alarms.
+    :param resources: what the execution role may act on, by block: ``rds`` (cluster, global
+        cluster and instance ARNs), ``ecs`` (service ARNs), ``lambda`` (function ARNs).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name: str,
+        primary_region: str,
+        recovery_region: str,
+        workflows: Sequence[Mapping[str, Any]],
+        rto_seconds: float,
+        alarms: Mapping[str, str],
+        resources: Mapping[str, Sequence[str]],
+        approval_role_name: str,
+    ) -> None:
+        super().__init__(scope, id_)
+        if not 1 <= len(name) <= 32:
+            raise ValueError(f"RegionSwitchPlan: name '{name}' must be 1-32 characters")
+        if rto_seconds <= 0:
+            raise ValueError(f"RegionSwitchPlan: rto_seconds {rto_seconds} must be positive")
+        self.rto_minutes = math.ceil(rto_seconds / 60)
+        principal = iam.ServicePrincipal("arc-region-switch.amazonaws.com")
+        self.execution_role = iam.Role(
+            self,
+            "ExecutionRole",
+            assumed_by=principal,
+            description=f"Executes the Region switch plan {name}",
+        )
+        plan_arn = f"arn:aws:arc-region-switch::*:plan/{name}:*"
+        self.approval_role = iam.Role(
+            self,
+            "ApprovalRole",
+            role_name=approval_role_name,
+            assumed_by=iam.AccountRootPrincipal(),
+            description=f"Approves or declines the manual steps of the Region switch plan {name}",
+        )
+        self.approval_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "arc-region-switch:ApprovePlanExecutionStep",
+                    "arc-region-switch:GetPlanExecution",
+                    "arc-region-switch:ListPlanExecutionEvents",
+                ],
+                resources=[plan_arn],
+            )
+        )
+        statements = [
+            iam.PolicyStatement(
+                actions=["cloudwatch:DescribeAlarms", "cloudwatch:GetMetricStatistics"],
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                actions=["arc-region-switch:GetPlan*", "arc-region-switch:ListPlanExecutions"],
+                resources=[plan_arn],
+            ),
+            iam.PolicyStatement(actions=["iam:PassRole"], resources=[self.approval_role.role_arn]),
+        ]
+        if resources.get("rds"):
+            statements += [
+                iam.PolicyStatement(
+                    actions=[
+                        "rds:DescribeGlobalClusters",
+                        "rds:DescribeDBClusters",
+                        "rds:DescribeDBInstances",
+                    ],
+                    resources=["*"],
+                ),
+                iam.PolicyStatement(
+                    actions=[
+                        "rds:FailoverGlobalCluster",
+                        "rds:SwitchoverGlobalCluster",
+                        "rds:PromoteReadReplica",
+                        "rds:CreateDBInstanceReadReplica",
+                        "rds:ModifyDBInstance",
+                        "rds:AddTagsToResource",
+                    ],
+                    resources=list(resources["rds"]),
+                ),
+            ]
+        if resources.get("ecs"):
+            statements += [
+                iam.PolicyStatement(
+                    actions=["ecs:DescribeServices", "ecs:UpdateService"],
+                    resources=list(resources["ecs"]),
+                ),
+                iam.PolicyStatement(
+                    actions=[
+                        "ecs:DescribeClusters",
+                        "ecs:ListServices",
+                        "application-autoscaling:DescribeScalableTargets",
+                        "application-autoscaling:RegisterScalableTarget",
+                    ],
+                    resources=["*"],
+                ),
+            ]
+        if resources.get("lambda"):
+            statements.append(
+                iam.PolicyStatement(
+                    actions=["lambda:GetFunction", "lambda:InvokeFunction"],
+                    resources=list(resources["lambda"]),
+                )
+            )
+        for statement in statements:
+            self.execution_role.add_to_principal_policy(statement)
+        plan_finding = (
+            f"Resource::{plan_arn}",
+            "The plan's ARN ends in an id Region switch assigns; the name fixes the plan.",
+        )
+        for role, reasons in (
+            (self.execution_role, (*_EXECUTION_WILDCARDS, plan_finding)),
+            (self.approval_role, (plan_finding,)),
+        ):
+            policy = role.node.find_child("DefaultPolicy").node.default_child
+            for finding, reason in reasons:
+                acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason, checker="cdk-nag")
+        self.plan = arc.CfnPlan(
+            self,
+            "Plan",
+            name=name,
+            execution_role=self.execution_role.role_arn,
+            recovery_approach="activePassive",
+            regions=[primary_region, recovery_region],
+            primary_region=primary_region,
+            recovery_time_objective_minutes=self.rto_minutes,
+            workflows=[arc.CfnPlan.WorkflowProperty(workflow_target_action="activate")],
+        )
+        # The workflows as rendered (CloudFormation's own property names), not via the L1's
+        # typed structs: one source of truth, and the simulator reads exactly this.
+        self.plan.add_property_override("Workflows", list(workflows))
+        if alarms:
+            self.plan.add_property_override(
+                "AssociatedAlarms",
+                {
+                    alarm: {"AlarmType": "applicationHealth", "ResourceIdentifier": arn}
+                    for alarm, arn in alarms.items()
+                },
+            )
+        # Region switch evaluates the plan's permissions when it is created.
+        self.plan.node.add_dependency(self.execution_role.node.find_child("DefaultPolicy"))
+
+
+_EXECUTION_WILDCARDS = (
+    (
+        "Resource::*",
+        "Describe and list calls Region switch makes to evaluate the plan and read alarms; they "
+        "accept no narrower resource.",
+    ),
+    (
+        "Action::arc-region-switch:GetPlan*",
+        "GetPlan and GetPlanInRegion on this plan only.",
+    ),
+)

@@ -1,0 +1,374 @@
+"""An ARC Region switch plan rendered from a tier's step list, and read back from the
+synthesized template for the simulator to execute (so a plan that breaks an invariant fails
+`make check`, whatever the step list says).
+
+Workflows (all steps named as in the step list):
+- ``activate`` the recovery region: the failover steps a plan can run;
+- ``postRecovery`` of the recovery region: what only prepares the primary region's return
+  (failback steps before the person's approval: fencing P, a fresh replica of R's writer in P);
+- ``activate`` the primary region: failback from the approval on.
+
+Blocks: ManualApproval, AuroraGlobalDatabase (switchover when graceful, failover when
+ungraceful), RdsPromoteReadReplica, RdsCreateCrossRegionReplica, ECSServiceScaling, and the
+tier's ``plan-actions`` Lambda function (CustomActionLambda) for the data-plane writes and API
+calls no block makes: declaring the writer's region, a service's count, an accelerator dial.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from drtiers.recovery import rules
+from drtiers.recovery import steps as s
+from drtiers.recovery.world import World
+from drtiers.tiers import DECLARED_NAMESPACE, RECOVERY_WRITABLE
+
+APPROVAL = "ManualApproval"
+AURORA = "AuroraGlobalDatabase"
+RDS_PROMOTE = "RdsPromoteReadReplica"
+RDS_REPLICA = "RdsCreateCrossRegionReplica"
+ECS = "ECSServiceScaling"
+LAMBDA = "CustomActionLambda"
+PARALLEL = "Parallel"
+ACTIVATE, POST_RECOVERY = "activate", "postRecovery"
+# What the plan-actions function does for a payload's "action" (drtiers.constructs.region_switch).
+DECLARE, SCALE, DIAL = "declare", "scale", "dial"
+
+
+@dataclass(frozen=True)
+class Names:
+    """What the plan names besides the world's resources."""
+
+    actions_function: str  # the plan-actions function's name (the same in both regions)
+    approval_role_arn: str
+
+
+def _arn(world: World, service: str, region: str, resource: str) -> str:
+    return f"arn:aws:{service}:{region}:{world.account}:{resource}"
+
+
+def _both(world: World) -> tuple[str, str]:
+    return world.primary, world.recovery
+
+
+def _block(world: World, step: s.Step, names: Names) -> tuple[str, dict[str, Any]]:
+    """The execution block that does what ``step`` does."""
+    if step.kind == "approval":
+        return APPROVAL, {
+            "ExecutionApprovalConfig": {"ApprovalRole": names.approval_role_arn, "TimeoutMinutes": 60}
+        }
+    if step.effect in (s.PROMOTE, s.SWITCHOVER, s.PROMOTE_BACK, s.REPLICATE_BACK, s.REPROTECT):
+        databases = {r: world.database_in(r) for r in _both(world)}
+        if all(d is not None and d.cluster for d in databases.values()):
+            return AURORA, {
+                "GlobalAuroraConfig": {
+                    "Behavior": "switchoverOnly",
+                    "Ungraceful": {"Ungraceful": "failover"},
+                    "GlobalClusterIdentifier": world.global_cluster,
+                    "DatabaseClusterArns": [
+                        _arn(world, "rds", r, f"cluster:{d.identifier}")
+                        for r, d in databases.items()
+                        if d is not None
+                    ],
+                }
+            }
+        arns = {
+            r: _arn(world, "rds", r, f"db:{d.identifier}")
+            for r, d in databases.items()
+            if d is not None
+        }
+        if step.effect in (s.REPLICATE_BACK, s.REPROTECT):
+            return RDS_REPLICA, {"RdsCreateCrossRegionReadReplicaConfig": {"DbInstanceArnMap": arns}}
+        return RDS_PROMOTE, {"RdsPromoteReadReplicaConfig": {"DbInstanceArnMap": arns}}
+    if step.effect == s.MATCH:
+        services = [world.service_in(r) for r in _both(world)]
+        return ECS, {
+            "EcsCapacityIncreaseConfig": {
+                "Services": [
+                    {
+                        "ClusterArn": _arn(world, "ecs", x.region, f"cluster/{x.cluster_name}"),
+                        "ServiceArn": _arn(
+                            world, "ecs", x.region, f"service/{x.cluster_name}/{x.name}"
+                        ),
+                    }
+                    for x in services
+                    if x is not None
+                ],
+                "TargetPercent": 100,
+                "CapacityMonitoringApproach": "sampledMaxInLast24Hours",
+            }
+        }
+    return LAMBDA, {
+        "CustomActionLambdaConfig": {
+            "Lambdas": [
+                {
+                    "Arn": _arn(world, "lambda", r, f"function:{names.actions_function}"),
+                    "Payload": json.dumps(_payload(world, step), sort_keys=True),
+                }
+                for r in _both(world)
+            ],
+            "RegionToRun": "activatingRegion",
+            "RetryIntervalMinutes": 1,
+            "TimeoutMinutes": 10,
+        }
+    }
+
+
+def _payload(world: World, step: s.Step) -> dict[str, Any]:
+    if step.effect == s.DECLARE:
+        payload: dict[str, Any] = {
+            "action": DECLARE,
+            "region": step.target,
+            "table": world.table_name,
+        }
+        if any(a.signal == "declared" for a in world.alarms.values()):
+            payload["metric"] = {
+                "region": world.recovery,
+                "namespace": DECLARED_NAMESPACE,
+                "name": RECOVERY_WRITABLE,
+                "dimensions": {"Tier": world.tier},
+                "value": 1 if step.target == world.recovery else 0,
+            }
+        return payload
+    region, value = step.target.split("=")
+    if step.effect == s.SCALE:
+        service = world.service_in(region)
+        assert service is not None, f"{step.name}: no service in {region}"
+        return {
+            "action": SCALE,
+            "region": region,
+            "cluster": service.cluster_name,
+            "service": service.name,
+            "count": int(value),
+        }
+    if step.effect == s.DIAL:
+        return {
+            "action": DIAL,
+            "accelerator": world.accelerator_name,
+            "region": region,
+            "percent": int(value),
+            "api_region": rules.ACCELERATOR_API_REGION,
+        }
+    raise ValueError(f"step {step.name}: no execution block does '{step.effect}'")
+
+
+def _steps(world: World, steps: list[s.Step], names: Names) -> list[dict[str, Any]]:
+    rendered = []
+    for index, stage in enumerate(s.plan_stages(steps)):
+        blocks = []
+        for step in stage:
+            kind, config = _block(world, step, names)
+            blocks.append(
+                {
+                    "Name": step.name,
+                    "Description": step.title[:200],
+                    "ExecutionBlockType": kind,
+                    "ExecutionBlockConfiguration": config,
+                }
+            )
+        if len(blocks) == 1:
+            rendered += blocks
+        else:
+            rendered.append(
+                {
+                    "Name": f"stage-{index + 1}",
+                    "Description": "in parallel: " + ", ".join(b["Name"] for b in blocks),
+                    "ExecutionBlockType": PARALLEL,
+                    "ExecutionBlockConfiguration": {"ParallelConfig": {"Steps": blocks}},
+                }
+            )
+    return rendered
+
+
+def workflows(
+    world: World, failover: list[s.Step], failback: list[s.Step], names: Names
+) -> list[dict[str, Any]]:
+    """The plan's workflows, as CloudFormation properties."""
+    plan = set(s.plan_names(failback))
+    approval = next((x.name for x in failback if x.name in plan and x.kind == "approval"), None)
+    cut = [x.name for x in failback].index(approval) if approval else 0
+    prepare = [x for x in failback[:cut] if x.name in plan]
+    result = [
+        {
+            "WorkflowTargetAction": ACTIVATE,
+            "WorkflowTargetRegion": world.recovery,
+            "WorkflowDescription": f"Fail over to {world.recovery}",
+            "Steps": _steps(world, failover, names),
+        }
+    ]
+    if prepare:
+        result.append(
+            {
+                "WorkflowTargetAction": POST_RECOVERY,
+                "WorkflowTargetRegion": world.recovery,
+                "WorkflowDescription": f"Once {world.primary} is back: prepare it for failback",
+                "Steps": _steps(world, prepare, names),
+            }
+        )
+    result.append(
+        {
+            "WorkflowTargetAction": ACTIVATE,
+            "WorkflowTargetRegion": world.primary,
+            "WorkflowDescription": f"Fail back to {world.primary}, after approval",
+            "Steps": _steps(world, [x for x in failback if x.name not in {p.name for p in prepare}], names),
+        }
+    )
+    return result
+
+
+# --- reading a synthesized plan back ---------------------------------------------------------
+
+
+def _workflow(plan: Mapping[str, Any], action: str, region: str) -> list[list[dict[str, Any]]]:
+    """A workflow's stages: each a list of blocks that run together."""
+    for workflow in plan.get("Workflows", []):
+        if workflow.get("WorkflowTargetAction") == action and (
+            workflow.get("WorkflowTargetRegion") == region
+        ):
+            stages = []
+            for step in workflow.get("Steps", []):
+                if step["ExecutionBlockType"] == PARALLEL:
+                    stages.append(list(step["ExecutionBlockConfiguration"]["ParallelConfig"]["Steps"]))
+                else:
+                    stages.append([step])
+            return stages
+    return []
+
+
+def _decoded(
+    world: World, block: Mapping[str, Any], activating: str, graceful: bool, workflow: str
+) -> tuple[str, str, str, tuple[str, ...]]:
+    """(kind, effect, target, also needed regions) of one block as Region switch runs it."""
+    kind, config = block["ExecutionBlockType"], block["ExecutionBlockConfiguration"]
+    if kind == APPROVAL:
+        return "approval", s.NONE, "", ()
+    if kind == AURORA:
+        aurora = config["GlobalAuroraConfig"]
+        how = rules.aurora_block_promotes(
+            graceful, aurora.get("Behavior", ""), aurora.get("Ungraceful", {}).get("Ungraceful")
+        )
+        database = _database(world, aurora["DatabaseClusterArns"], activating)
+        if how == "switchover":
+            return "database", s.SWITCHOVER if activating == world.primary else s.NONE, "", ()
+        return "database", s.PROMOTE, database, ()
+    if kind == RDS_PROMOTE:
+        arns = config["RdsPromoteReadReplicaConfig"]["DbInstanceArnMap"]
+        database = _database(world, [arns.get(activating, "")], activating)
+        effect = s.PROMOTE if activating == world.recovery else s.PROMOTE_BACK
+        return "database", effect, database, ()
+    if kind == RDS_REPLICA:
+        # A replica of the activated region's instance, in the other region.
+        effect = s.REPLICATE_BACK if activating == world.recovery else s.REPROTECT
+        other = world.primary if activating == world.recovery else world.recovery
+        return "protect", effect, "", (other,)
+    if kind == ECS:
+        ecs = config["EcsCapacityIncreaseConfig"]
+        leaving = world.primary if activating == world.recovery else world.recovery
+        source = next(
+            (x for x in world.services.values() if x.region == leaving and _named(x, ecs)), None
+        )
+        sampled = source.desired if source is not None else 0
+        count = rules.ecs_block_capacity(sampled, ecs.get("TargetPercent", 100))
+        return "compute", s.MATCH, f"{activating}={count}", ()
+    if kind == LAMBDA:
+        lambdas = config["CustomActionLambdaConfig"]["Lambdas"]
+        chosen = next((x for x in lambdas if f":lambda:{activating}:" in x["Arn"]), None)
+        if chosen is None or f"{activating}:{chosen['Arn'].rsplit(':', 1)[1]}" not in world.functions:
+            return "action", s.NONE, f"no plan-actions function in {activating}", ()
+        payload = json.loads(chosen["Payload"])
+        if payload["action"] == DECLARE:
+            return "declaration", s.DECLARE, payload["region"], (payload["region"],)
+        if payload["action"] == SCALE:
+            return "compute", s.SCALE, f"{payload['region']}={payload['count']}", (
+                payload["region"],
+            )
+        if payload["action"] == DIAL:
+            return "traffic", s.DIAL, f"{payload['region']}={payload['percent']}", (
+                payload["api_region"],
+            )
+    raise ValueError(f"plan step {block.get('Name')}: a {kind} block drtiers cannot read")
+
+
+def _named(service: Any, ecs: Mapping[str, Any]) -> bool:
+    return any(
+        x.get("ServiceArn", "").endswith(f"/{service.cluster_name}/{service.name}")
+        for x in ecs.get("Services", [])
+    )
+
+
+def _database(world: World, arns: list[str], region: str) -> str:
+    """The key of the database in ``region`` that one of ``arns`` names."""
+    for database in world.databases.values():
+        if database.region == region and database.identifier and any(
+            arn.startswith(f"arn:aws:rds:{region}:") and arn.rsplit(":", 1)[1] == database.identifier
+            for arn in arns
+        ):
+            return database.key
+    return ""
+
+
+def executed(world: World, listed: list[s.Step], event: str) -> list[s.Step]:
+    """The step list as the plan runs it: every step the synthesized plan holds replaces the
+    listed step of that name (or joins the list), doing what its block does, in the plan's
+    order; the listed steps the plan does not hold run around it as before."""
+    plan = world.plan
+    if plan is None:
+        return listed
+    p, r = world.primary, world.recovery
+    if event == "region-loss":
+        workflows = [(_workflow(plan, ACTIVATE, r), r, False, ACTIVATE)]
+    else:
+        workflows = [
+            (_workflow(plan, POST_RECOVERY, r), r, True, POST_RECOVERY),
+            (_workflow(plan, ACTIVATE, p), p, True, ACTIVATE),
+        ]
+    by_name = {x.name: x for x in listed}
+    held = {b["Name"] for stages, *_ in workflows for stage in stages for b in stage}
+    # The plan starts when what its listed steps waited for outside the plan has happened.
+    start = tuple(
+        dict.fromkeys(
+            a
+            for x in listed
+            if x.name in held
+            for a in x.after
+            if a not in held and a in by_name
+        )
+    )
+    plan_steps: list[s.Step] = []
+    previous = start
+    for stages, region, graceful, action in workflows:
+        for stage in stages:
+            names = []
+            for block in stage:
+                kind, effect, target, needs = _decoded(world, block, region, graceful, action)
+                base = by_name.get(block["Name"]) or s.Step(
+                    block["Name"], block.get("Description", ""), kind, 0, "a plan step", ()
+                )
+                plan_steps.append(
+                    replace(
+                        base,
+                        kind=kind,
+                        effect=effect,
+                        target=target,
+                        after=previous,
+                        api_region=rules.plan_executes_in(region),
+                        also_needs=tuple(n for n in needs if n != region),
+                        stack_update=(),
+                        context=(),
+                    )
+                )
+                names.append(block["Name"])
+            previous = tuple(names)
+    # Listed steps a plan could run but this one does not hold do not happen; the others run
+    # around the plan, as listed.
+    plannable = set(s.plan_names(listed))
+    around = {x.name for x in listed if x.name not in held and x.name not in plannable}
+    running = {x.name for x in plan_steps} | around
+    ordered = [
+        replace(x, after=tuple(a for a in x.after if a in running))
+        for x in [*plan_steps, *(x for x in listed if x.name in around)]
+    ]
+    return s.in_order(ordered)

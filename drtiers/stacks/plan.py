@@ -1,0 +1,82 @@
+"""The plan stack (``<app>-<tier>-plan``, in the recovery region): the tier's ARC Region switch
+plan, rendered from its step list once the tier's other stacks are synthesized.
+
+In R, so that neither updating it nor anything it holds needs the primary region; it names the
+primary's resources by their fixed names, never by a deploy-time reference. The plan executes
+on the data plane of the region it activates (docs/decisions.md).
+"""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from drtiers.config import DrConfig
+from drtiers.constructs.region_switch import RegionSwitchPlan
+from drtiers.recovery import plan as rendering
+from drtiers.recovery.steps import Step
+from drtiers.recovery.world import World
+from drtiers.stacks.base import TierStack
+from drtiers.stacks.regional import PLAN_ACTIONS
+from drtiers.tiers import TierSpec
+
+
+class PlanStack(TierStack):
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        config: DrConfig,
+        tier: TierSpec,
+        world: World,
+        failover: list[Step],
+        failback: list[Step],
+        rto_seconds: float,
+    ) -> None:
+        super().__init__(
+            scope,
+            config=config,
+            tier=tier,
+            role="plan",
+            region=config.recovery_region,
+            description="ARC Region switch plan: failover and failback, from the step list",
+        )
+        account = config.account
+        approver = self.resource_name("plan-approver")
+        names = rendering.Names(
+            actions_function=self.resource_name(PLAN_ACTIONS),
+            approval_role_arn=f"arn:aws:iam::{account}:role/{approver}",
+        )
+        regions = (world.primary, world.recovery)
+        rds = [f"arn:aws:rds::{account}:global-cluster:{world.global_cluster}"] * bool(
+            world.global_cluster
+        )
+        for database in world.databases.values():
+            if database.identifier:
+                kind = "cluster" if database.cluster else "db"
+                rds.append(f"arn:aws:rds:{database.region}:{account}:{kind}:{database.identifier}")
+        RegionSwitchPlan(
+            self,
+            "RegionSwitch",
+            name=self.names,
+            primary_region=world.primary,
+            recovery_region=world.recovery,
+            workflows=rendering.workflows(world, failover, failback, names),
+            rto_seconds=rto_seconds,
+            alarms={
+                alarm.name: f"arn:aws:cloudwatch:{alarm.region}:{account}:alarm:{alarm.name}"
+                for alarm in world.alarms.values()
+                if alarm.region in regions and alarm.signal != "declared"
+            },
+            resources={
+                "rds": rds,
+                "ecs": [
+                    f"arn:aws:ecs:{x.region}:{account}:service/{x.cluster_name}/{x.name}"
+                    for x in world.services.values()
+                ],
+                "lambda": [
+                    f"arn:aws:lambda:{r}:{account}:function:{names.actions_function}"
+                    for r in regions
+                ],
+            },
+            approval_role_name=approver,
+        )

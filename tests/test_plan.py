@@ -1,0 +1,220 @@
+"""The ARC Region switch plan: rendered from the step list, placed in the recovery region, its
+objective the estimate's RTO, and executed by the simulator as synthesized, so that a change to
+the step list shows in the plan and in the simulation."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drtiers.assess import assess_assembly
+from drtiers.recovery import Simulation, simulate_assembly
+from drtiers.recovery import steps as s
+from drtiers.stacks.compose import build_app
+from tests.conftest import context
+
+PLANNED = ("pilot-light", "warm-standby", "multi-site")
+Plan = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("plans")
+    build_app(out, context(tier="")).synth()
+    return out
+
+
+def plan_of(directory: Path, tier: str) -> Plan:
+    template = json.loads((directory / f"drtiers-{tier}-plan.template.json").read_text())
+    (plan,) = [
+        r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::ARCRegionSwitch::Plan"
+    ]
+    return plan
+
+
+def steps_of(plan: Plan, action: str, region: str) -> list[dict[str, Any]]:
+    """A workflow's steps, parallel ones flattened, in order."""
+    for workflow in plan["Workflows"]:
+        if (workflow["WorkflowTargetAction"], workflow["WorkflowTargetRegion"]) == (action, region):
+            flat = []
+            for step in workflow["Steps"]:
+                if step["ExecutionBlockType"] == "Parallel":
+                    flat += step["ExecutionBlockConfiguration"]["ParallelConfig"]["Steps"]
+                else:
+                    flat.append(step)
+            return flat
+    return []
+
+
+def test_backup_restore_has_no_plan(assembly: Path) -> None:
+    assert not (assembly / "drtiers-backup-restore-plan.template.json").exists()
+
+
+@pytest.mark.parametrize("tier", PLANNED)
+def test_the_plan_lives_in_the_recovery_region_and_reads_nothing_of_another(
+    assembly: Path, tier: str
+) -> None:
+    manifest = json.loads((assembly / "manifest.json").read_text())
+    environment = manifest["artifacts"][f"drtiers-{tier}-plan"]["environment"]
+    assert environment.endswith("/us-west-2")
+    text = (assembly / f"drtiers-{tier}-plan.template.json").read_text()
+    assert "Fn::GetStackOutput" not in text and "Fn::ImportValue" not in text
+    plan = plan_of(assembly, tier)
+    assert plan["Regions"] == ["us-east-1", "us-west-2"]
+    assert plan["PrimaryRegion"] == "us-east-1"
+
+
+@pytest.mark.parametrize("tier", PLANNED)
+def test_the_plans_objective_is_the_estimated_rto(assembly: Path, tier: str) -> None:
+    (estimate,) = [e for e in assess_assembly(assembly) if e.tier == tier]
+    assert plan_of(assembly, tier)["RecoveryTimeObjectiveMinutes"] == math.ceil(
+        estimate.rto_seconds / 60
+    )
+
+
+@pytest.mark.parametrize("tier", PLANNED)
+def test_failback_activates_the_primary_after_a_persons_approval(
+    assembly: Path, tier: str
+) -> None:
+    back = steps_of(plan_of(assembly, tier), "activate", "us-east-1")
+    assert back[0]["ExecutionBlockType"] == "ManualApproval"
+    kinds = [x["ExecutionBlockType"] for x in back]
+    database = kinds.index(
+        "AuroraGlobalDatabase" if tier != "pilot-light" else "RdsPromoteReadReplica"
+    )
+    declare = next(
+        i
+        for i, x in enumerate(back)
+        if x["ExecutionBlockType"] == "CustomActionLambda"
+        and json.loads(
+            x["ExecutionBlockConfiguration"]["CustomActionLambdaConfig"]["Lambdas"][0]["Payload"]
+        )["action"]
+        == "declare"
+    )  # traffic follows the declaration: only once the database is back
+    assert database < declare
+
+
+@pytest.mark.parametrize(
+    ("tier", "database", "approval"),
+    [
+        ("pilot-light", "RdsPromoteReadReplica", True),
+        ("warm-standby", "AuroraGlobalDatabase", True),
+        ("multi-site", "AuroraGlobalDatabase", False),  # it promises automatic failover
+    ],
+)
+def test_failover_activates_the_recovery_region(
+    assembly: Path, tier: str, database: str, approval: bool
+) -> None:
+    over = steps_of(plan_of(assembly, tier), "activate", "us-west-2")
+    kinds = [x["ExecutionBlockType"] for x in over]
+    assert database in kinds
+    assert ("ManualApproval" in kinds) is approval
+    if approval:
+        assert kinds.index("ManualApproval") < kinds.index(database)
+    if tier != "multi-site":
+        assert "ECSServiceScaling" in kinds
+    aurora = next(x for x in over if x["ExecutionBlockType"] == database)
+    if database == "AuroraGlobalDatabase":  # switchover in drills, failover in an outage
+        config = aurora["ExecutionBlockConfiguration"]["GlobalAuroraConfig"]
+        assert config["Behavior"] == "switchoverOnly"
+        assert config["Ungraceful"] == {"Ungraceful": "failover"}
+
+
+@pytest.mark.parametrize("tier", PLANNED)
+def test_every_plan_step_is_a_step_of_the_list(assembly: Path, tier: str) -> None:
+    ((loss, back),) = simulate_assembly(assembly, context(), tier=tier)
+    listed = {x.name for x in loss.steps} | {x.name for x in back.steps}
+    plan = plan_of(assembly, tier)
+    named = {
+        x["Name"] for w in plan["Workflows"] for a in [w] for x in steps_of(
+            plan, a["WorkflowTargetAction"], a["WorkflowTargetRegion"]
+        )
+    }
+    assert named and named <= listed
+
+
+@pytest.mark.parametrize("tier", PLANNED)
+def test_the_simulator_executes_the_plan_and_it_recovers(assembly: Path, tier: str) -> None:
+    ((loss, back),) = simulate_assembly(assembly, context(), tier=tier)
+    assert loss.passed, [str(v) for v in loss.violations]
+    assert back.passed, [str(v) for v in back.violations]
+    assert loss.recovered_at == loss.estimate_rto
+
+
+def test_a_plan_step_names_a_function_that_exists_in_each_region(assembly: Path) -> None:
+    plan = plan_of(assembly, "warm-standby")
+    arns = {
+        lam["Arn"]
+        for w in plan["Workflows"]
+        for x in steps_of(plan, w["WorkflowTargetAction"], w["WorkflowTargetRegion"])
+        if x["ExecutionBlockType"] == "CustomActionLambda"
+        for lam in x["ExecutionBlockConfiguration"]["CustomActionLambdaConfig"]["Lambdas"]
+    }
+    for region in ("us-east-1", "us-west-2"):
+        arn = f"arn:aws:lambda:{region}:123456789012:function:drtiers-warm-standby-plan-actions"
+        assert arn in arns
+    for role in ("primary", "recovery"):
+        text = (assembly / f"drtiers-warm-standby-{role}.template.json").read_text()
+        assert '"FunctionName": "drtiers-warm-standby-plan-actions"' in text
+
+
+# --- a changed step list changes the plan and the simulation ------------------------------------
+
+
+@pytest.fixture
+def changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str, Callable[[list[s.Step]], list[s.Step]]], tuple[Plan, Simulation]]:
+    """Synthesize ``tier`` with its failback step list changed by ``change``; returns the
+    synthesized plan and the failback simulation."""
+
+    def run(tier: str, change: Callable[[list[s.Step]], list[s.Step]]) -> tuple[Plan, Simulation]:
+        original = s.failback_steps
+        monkeypatch.setattr(s, "failback_steps", lambda *a: change(original(*a)))
+        build_app(tmp_path, context(tier=tier)).synth()
+        ((_, back),) = simulate_assembly(tmp_path, context(), tier=tier)
+        return plan_of(tmp_path, tier), back
+
+    return run
+
+
+def test_without_the_approval_the_plan_has_none_and_failback_fails(changed: Any) -> None:
+    def no_approval(steps: list[s.Step]) -> list[s.Step]:
+        return [
+            replace(x, after=tuple(a for a in x.after if a != "approve-failback"))
+            for x in steps
+            if x.name != "approve-failback"
+        ]
+
+    plan, back = changed("warm-standby", no_approval)
+    kinds = [x["ExecutionBlockType"] for x in steps_of(plan, "activate", "us-east-1")]
+    assert "ManualApproval" not in kinds
+    assert not back.passed
+    assert {v.invariant for v in back.violations} == {"I7"}
+
+
+def test_traffic_before_the_database_is_in_the_plan_and_fails_failback(changed: Any) -> None:
+    def traffic_first(steps: list[s.Step]) -> list[s.Step]:
+        # Declare P the writer's region right after the approval, and switch over after it.
+        moved = []
+        for x in steps:
+            if x.name == "declare-primary":
+                x = replace(x, after=("approve-failback",))
+            elif x.name == "switchover":
+                x = replace(x, after=("declare-primary",))
+            moved.append(x)
+        return s.stage(s.in_order(moved))
+
+    plan, back = changed("warm-standby", traffic_first)
+    names = [x["Name"] for x in steps_of(plan, "activate", "us-east-1")]
+    assert names.index("declare-primary") < names.index("switchover")
+    assert not back.passed
+    assert "I5" in {v.invariant for v in back.violations}
