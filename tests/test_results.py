@@ -414,6 +414,23 @@ def test_a_tier_that_does_not_fit_is_one_line(
     assert (code, out, err) == (2, "", f"drtiers: error: {message}\n")
 
 
+def test_an_experiment_that_names_no_tier_needs_tier(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+
+    def untag(data: Any) -> None:
+        for target in data["experiment"]["targets"].values():
+            del target["resourceTags"]["drtiers:tier"]
+
+    bare = _write(tmp_path, "bare.json", _edited(STOP_TASKS, untag))
+    code, out, err = run(capsys, str(bare))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"drtiers: error: {bare}: the experiment names no tier (drtiers:tier tag); give --tier\n"
+    )
+
+
 def test_an_execution_in_another_region_is_one_line(
     tmp_path: Path,
     assembly: Path,

@@ -36,6 +36,8 @@ FIS_TEMPLATE = "AWS::FIS::ExperimentTemplate"
 GRACE_SECONDS = 5.0
 GRACE_SHARE = 0.1
 NOT_RUN = ("notStarted", "skipped", "canceled")
+# Execution states in which every step has run (the last still watches application health).
+COMPLETED = ("completed", "completedWithExceptions", "completedMonitoringApplicationHealth")
 
 
 class ResultsError(ValueError):
@@ -444,7 +446,7 @@ def compare_plan(file: ResultsFile, tier: str, direction: str, steps: list[s.Ste
         rows.append(StepResult(name, verdict, status, None, took, None, None, m_start, m_end))
 
     measured_span = (end - start).total_seconds() if end is not None else None
-    if data["executionState"] not in ("completed", "completedWithExceptions"):
+    if data["executionState"] not in COMPLETED:
         verdict = f"not completed ({data['executionState']})"
     elif measured_span is None:
         verdict = "no end time"
