@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from drtiers.assess.durations import format_duration, parse_duration
 from drtiers.assess.facts import ParameterError
 from drtiers.assess.model import Estimate
 from drtiers.config import ConfigError
+from drtiers.recovery.results import DrillResult, PlanResult, duration_seconds
 from drtiers.recovery.simulate import FIXES, Simulation
 from drtiers.tiers import TIER_NAMES
 
@@ -403,6 +405,110 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
     return 0 if all(sim.passed for sim in simulations) else 1
 
 
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else format_duration(round(value, 1))
+
+
+def _window(start: float | None, end: float | None) -> str:
+    return "-" if start is None or end is None else f"{start:g} to {end:g}"
+
+
+def _print_plan(plan: PlanResult, console: Console) -> None:
+    table = Table(
+        title=f"{plan.tier}: {plan.direction} by plan {plan.plan}, execution "
+        f"{plan.execution_id} ({plan.state}, started {plan.start}); times from the plan's start"
+    )
+    table.add_column("step", no_wrap=True)
+    for column in ("estimated", "measured", "planned s", "ran s", "verdict"):
+        table.add_column(column)
+    for r in plan.steps:
+        table.add_row(
+            r.step,
+            _seconds(r.estimated_seconds),
+            _seconds(r.measured_seconds),
+            _window(r.planned_start, r.planned_end),
+            _window(r.measured_start, r.measured_end),
+            "automatic: not measured" if r.verdict == "automatic" else r.verdict,
+        )
+    table.add_section()
+    table.add_row(
+        "plan",
+        _seconds(plan.estimated_seconds),
+        _seconds(plan.measured_seconds),
+        _window(0, plan.estimated_seconds),
+        _window(0, plan.measured_seconds) if plan.measured_seconds is not None else "-",
+        plan.verdict,
+    )
+    console.print(table)
+    if plan.estimated_rto_seconds is None:
+        return
+    as_run = (
+        _seconds(plan.rto_with_measured_seconds)
+        if plan.rto_with_measured_seconds is not None
+        else "unknown (a step recovery waits for did not finish)"
+    )
+    reported = duration_seconds(plan.actual_recovery_time or "")
+    console.print(
+        f"RTO: estimated {_seconds(plan.estimated_rto_seconds)}, of which "
+        f"{_seconds(plan.before_plan_seconds)} of detection before the plan starts (not "
+        f"measured); with the plan's steps as they ran, {as_run}"
+        + (f"; Region switch reports {_seconds(reported)}." if reported is not None else ".")
+    )
+
+
+def _print_drills(drills: list[DrillResult], console: Console) -> None:
+    table = Table(title="Drills: fault-injection experiments")
+    table.add_column("drill", no_wrap=True)
+    for column in ("state", "ran", "rehearses"):
+        table.add_column(column)
+    for d in drills:
+        rehearses = ", ".join(d.rehearses) or "no step"
+        if d.not_steps:
+            rehearses += f"; not steps of {d.tier}: {', '.join(d.not_steps)}"
+        if not d.known:
+            rehearses += f"; no drill {d.drill} in {d.tier}'s drill stack"
+        ran = _seconds(d.ran_seconds)
+        if d.ran_long_enough is not None:
+            verdict = "as long as it must" if d.ran_long_enough else "stopped short"
+            ran += f" of {_seconds(d.required_seconds)}: {verdict}"
+        state = d.status + (", by an alarm" if d.stopped_by_alarm else "")
+        table.add_row(f"{d.drill}\n{d.experiment_id}\n{d.start or ''}", state, ran, rehearses)
+    console.print(table)
+
+
+def cmd_results(args: argparse.Namespace, console: Console) -> int:
+    """Compare saved Region switch plan executions (failover or failback) with the estimate,
+    step by step, and report saved fault-injection experiments against the steps they
+    rehearse. Exit 1 when a step or the plan was slower than estimated, failed or is missing,
+    a step is not in the step list, or a drill stopped before its duration."""
+    from drtiers.recovery.results import read_results  # botocore: only here
+
+    if args.tier:
+        _check_tier(args.tier)
+    results = read_results(
+        args.files,
+        _cdk_json_context(args),
+        tier=args.tier,
+        overrides=_pairs(args.set, "--set"),
+        assembly=Path(args.assembly) if args.assembly else None,
+    )
+    if args.json:
+        content = {
+            "plans": [asdict(p) for p in results.plans],
+            "drills": [asdict(d) for d in results.drills],
+            "findings": results.findings,
+        }
+        print(json.dumps(content, indent=2))
+        return 1 if results.findings else 0
+    for plan in results.plans:
+        _print_plan(plan, console)
+    if results.drills:
+        _print_drills(results.drills, console)
+    for finding in results.findings:
+        print(f"drtiers: results: {finding}", file=sys.stderr)
+    return 1 if results.findings else 0
+
+
 def parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", help="machine-readable output")
@@ -452,6 +558,19 @@ def parser() -> argparse.ArgumentParser:
         "--failback", action="store_true", help="then bring the primary back and fail back"
     )
     simulate.set_defaults(run=cmd_simulate)
+    results = sub.add_parser(
+        "results",
+        parents=[common],
+        help="compare a plan execution or drill, saved from the AWS CLI, with the estimate",
+    )
+    results.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="saved `aws arc-region-switch get-plan-execution` or `aws fis get-experiment` JSON",
+    )
+    results.add_argument("--tier", help="the tier, where a file does not name it")
+    results.set_defaults(run=cmd_results)
     report = sub.add_parser(
         "report", parents=[common], help="write reports/<tier>.md, .html and index.html"
     )

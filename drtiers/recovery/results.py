@@ -1,0 +1,670 @@
+"""Results that come back: a Region switch plan execution or a fault-injection experiment, as
+the AWS CLI saves them, compared with the tier's step list.
+
+Each file is checked against the output shape of the operation it is (botocore's service model,
+no client and no credentials): ``aws arc-region-switch get-plan-execution`` or ``aws fis
+get-experiment``. A plan execution is matched step by step to the tier's failover or failback
+steps (every plan step is named after the ``Step`` it runs); an experiment is matched to its
+drill by its action's key and to the steps it rehearses by the ``drtiers:exercises`` tag.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import botocore
+from botocore.loaders import Loader
+from botocore.model import Shape
+
+from drtiers.assess.assembly import read_assembly
+from drtiers.recovery import steps as s
+from drtiers.recovery.simulate import Simulation
+from drtiers.tiers import TIER_NAMES, TIER_TAG
+
+EXERCISES_TAG = "drtiers:exercises"
+FIS_TEMPLATE = "AWS::FIS::ExperimentTemplate"
+# A step is slower than its figure when it took more than this much longer: an API call
+# estimated at 0 s that took 2 s is not a finding.
+GRACE_SECONDS = 5.0
+GRACE_SHARE = 0.1
+NOT_RUN = ("notStarted", "skipped", "canceled")
+# Execution states in which every step has run (the last still watches application health).
+COMPLETED = ("completed", "completedWithExceptions", "completedMonitoringApplicationHealth")
+
+
+class ResultsError(ValueError):
+    """A results file drtiers cannot read: one line naming the file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Operation:
+    service: str
+    name: str
+    command: str
+    key: str  # the top-level member only its output has
+
+
+OPERATIONS = (
+    Operation(
+        "arc-region-switch",
+        "GetPlanExecution",
+        "aws arc-region-switch get-plan-execution",
+        "planArn",
+    ),
+    Operation("fis", "GetExperiment", "aws fis get-experiment", "experiment"),
+)
+PLAN_EXECUTION, EXPERIMENT = OPERATIONS
+
+
+@functools.cache
+def output_shape(operation: Operation) -> Shape:
+    """The operation's output shape from the service model botocore ships (and only that one:
+    no model from ~/.aws is read)."""
+    from botocore.model import ServiceModel
+
+    loader = Loader(
+        extra_search_paths=[Loader.BUILTIN_DATA_PATH], include_default_search_paths=False
+    )
+    model = ServiceModel(loader.load_service_model(operation.service, "service-2"))
+    return model.operation_model(operation.name).output_shape
+
+
+# --- validation against a botocore shape --------------------------------------------------------
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the string {json.dumps(value[:40])}"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def timestamp(value: Any) -> datetime | None:
+    """A timestamp as the AWS CLI prints it (ISO 8601) or as epoch seconds; None if neither."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+_EXPECTED: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "string": ("a string", lambda v: isinstance(v, str)),
+    "blob": ("a string", lambda v: isinstance(v, str)),
+    "boolean": ("true or false", lambda v: isinstance(v, bool)),
+    "integer": ("a whole number", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    "long": ("a whole number", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    "float": ("a number", lambda v: isinstance(v, int | float) and not isinstance(v, bool)),
+    "double": ("a number", lambda v: isinstance(v, int | float) and not isinstance(v, bool)),
+    "timestamp": (
+        "a timestamp (ISO 8601, or epoch seconds)",
+        lambda v: timestamp(v) is not None,
+    ),
+}
+
+
+def _present(value: Any) -> bool:
+    return value is not None
+
+
+def shape_error(value: Any, shape: Shape, path: str = "") -> str | None:
+    """The first place where ``value`` does not fit ``shape`` (its JSON path and what was
+    expected there), or None. Enum values are not checked: AWS adds them."""
+    where = path or "the top level"
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            return f"{where}: expected an object, got {_kind(value)}"
+        for name in shape.required_members:
+            if name not in value:
+                return f"{_join(path, name)}: missing (required in {shape.name})"
+        for name, member in value.items():
+            if name not in shape.members:
+                return f"{_join(path, name)}: not a member of {shape.name}"
+            found = shape_error(member, shape.members[name], _join(path, name))
+            if found:
+                return found
+        return None
+    if kind == "list":
+        if not isinstance(value, list):
+            return f"{where}: expected a list, got {_kind(value)}"
+        for index, item in enumerate(value):
+            found = shape_error(item, shape.member, f"{path}[{index}]")
+            if found:
+                return found
+        return None
+    if kind == "map":
+        if not isinstance(value, dict):
+            return f"{where}: expected an object, got {_kind(value)}"
+        for key, item in value.items():
+            found = shape_error(item, shape.value, _join(path, key))
+            if found:
+                return found
+        return None
+    expected, fits = _EXPECTED.get(kind, ("a value", _present))
+    if not fits(value):
+        return f"{where}: expected {expected}, got {_kind(value)}"
+    return None
+
+
+@dataclass(frozen=True)
+class ResultsFile:
+    path: str
+    operation: Operation
+    data: dict[str, Any]
+
+
+def read_file(path: str) -> ResultsFile:
+    """Read one saved CLI output and check it against its operation's output shape."""
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except OSError as error:
+        raise ResultsError(f"{path}: cannot read it: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise ResultsError(f"{path}: not JSON: not UTF-8 text") from None
+    if not text.strip():
+        raise ResultsError(f"{path}: not JSON: the file is empty")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ResultsError(
+            f"{path}: not JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
+    wanted = " or ".join(f"`{o.command}`" for o in OPERATIONS)
+    if not isinstance(data, dict):
+        raise ResultsError(f"{path}: expected a JSON object, the output of {wanted}")
+    operation = next((o for o in OPERATIONS if o.key in data), None)
+    if operation is None:
+        keys = ", ".join(sorted(data)[:5]) or "none"
+        raise ResultsError(
+            f"{path}: matches no operation drtiers reads (top-level keys: {keys}); expected "
+            f"the output of {wanted}"
+        )
+    found = shape_error(data, output_shape(operation))
+    if found:
+        raise ResultsError(
+            f"{path}: not the output of {operation.service} {operation.name}: {found} "
+            f"(botocore {botocore.__version__})"
+        )
+    if operation is EXPERIMENT and not data["experiment"].get("actions"):
+        raise ResultsError(f"{path}: experiment.actions: missing; it names the drill")
+    return ResultsFile(path, operation, data)
+
+
+# --- what the results say -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step: str
+    # ok, slower (+N s), failed, not run (status), unfinished (status), missing, automatic (no
+    # plan step: not measured), parallel block, not in the step list
+    verdict: str
+    status: str  # as the file says; "" when the step is not in it
+    estimated_seconds: float | None  # the step's figure
+    measured_seconds: float | None
+    planned_start: float | None  # seconds from the plan's start, from the schedule
+    planned_end: float | None
+    measured_start: float | None  # seconds from the execution's start
+    measured_end: float | None
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    file: str
+    tier: str
+    direction: str  # failover | failback
+    plan: str
+    execution_id: str
+    state: str
+    mode: str
+    region: str  # the region the execution activated
+    start: str
+    end: str | None
+    estimated_seconds: float  # the plan steps' span in the schedule: first start to last end
+    measured_seconds: float | None  # the execution's start to its end
+    verdict: str
+    before_plan_seconds: float  # when the plan starts in the estimate (detection before it)
+    estimated_rto_seconds: float | None  # failover: the estimate's RTO
+    rto_with_measured_seconds: float | None  # the same schedule, the plan's steps as they ran
+    actual_recovery_time: str | None  # Region switch's own figure, as it gives it
+    steps: list[StepResult] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[str]:
+        found = [f"{r.step}: {r.verdict}" for r in self.steps if r.verdict not in _FINE]
+        if self.verdict != "ok":
+            found.append(f"plan: {self.verdict}")
+        return found
+
+
+_FINE = ("ok", "automatic", "parallel block")
+
+
+@dataclass(frozen=True)
+class DrillResult:
+    file: str
+    tier: str
+    experiment_id: str
+    drill: str  # the action's key: the drill's name
+    action_id: str
+    known: bool  # a drill of the tier's drill stack has this name
+    status: str
+    reason: str
+    start: str | None
+    end: str | None
+    stopped_by_alarm: bool
+    rehearses: list[str]  # steps of the tier's failover or failback named by the drill
+    not_steps: list[str]  # names in its drtiers:exercises tag that are no step of the tier
+    exercises_from: str  # where the names came from: the experiment's tag, or the template's
+    required_seconds: float | None  # the action's duration parameter
+    ran_seconds: float | None
+    ran_long_enough: bool | None  # None where it cannot be told
+
+    @property
+    def findings(self) -> list[str]:
+        found = []
+        if self.ran_long_enough is False:
+            found.append(f"{self.drill}: stopped before its duration")
+        if self.status == "failed":
+            found.append(f"{self.drill}: failed")
+        return found
+
+
+@dataclass
+class Results:
+    plans: list[PlanResult] = field(default_factory=list)
+    drills: list[DrillResult] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[str]:
+        return [f for p in self.plans for f in p.findings] + [
+            f for d in self.drills for f in d.findings
+        ]
+
+
+def slower(measured: float, estimated: float) -> bool:
+    return measured > estimated + max(GRACE_SECONDS, GRACE_SHARE * estimated)
+
+
+def _verdict(measured: float, estimated: float) -> str:
+    if slower(measured, estimated):
+        return f"slower (+{measured - estimated:g} s)"
+    return "ok"
+
+
+_DURATION = re.compile(
+    r"P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?"
+)
+
+
+def duration_seconds(text: str) -> float | None:
+    """An ISO 8601 duration of days, hours, minutes and seconds (PT5M), in seconds."""
+    match = _DURATION.fullmatch(text)
+    if match is None or text in ("P", "PT"):
+        return None
+    d, h, m, sec = (float(match.group(g) or 0) for g in "dhms")
+    return d * 86400 + h * 3600 + m * 60 + sec
+
+
+def plan_name(data: Mapping[str, Any]) -> str:
+    plan = data.get("plan") or {}
+    if plan.get("name"):
+        return str(plan["name"])
+    match = re.search(r":plan/([^:]+)", data["planArn"])
+    return match.group(1) if match else data["planArn"]
+
+
+def tier_of_plan(name: str) -> str | None:
+    """``<app>-<tier>``: the tier its name ends with."""
+    return next((t for t in TIER_NAMES if name == t or name.endswith(f"-{t}")), None)
+
+
+def direction_of(file: ResultsFile, primary: str, recovery: str) -> str:
+    data = file.data
+    action, region = data["executionAction"], data["executionRegion"]
+    if action != "activate":
+        raise ResultsError(
+            f"{file.path}: executionAction is {action}; drtiers plans fail over and back by "
+            "activating a region"
+        )
+    plan_primary = (data.get("plan") or {}).get("primaryRegion")
+    if plan_primary and plan_primary != primary:
+        raise ResultsError(
+            f"{file.path}: the plan's primary region is {plan_primary}, the tier's is {primary}; "
+            "give --context primary_region=... --context recovery_region=... as deployed"
+        )
+    if region == recovery:
+        return "failover"
+    if region == primary:
+        return "failback"
+    raise ResultsError(
+        f"{file.path}: executionRegion {region} is neither the tier's primary region "
+        f"({primary}) nor its recovery region ({recovery}); give --context primary_region=... "
+        "--context recovery_region=... as deployed"
+    )
+
+
+def _parallel_blocks(data: Mapping[str, Any]) -> set[str]:
+    """Names of the plan's Parallel blocks: they hold steps, and are no step themselves."""
+    names: set[str] = set()
+
+    def walk(steps: Sequence[Mapping[str, Any]]) -> None:
+        for step in steps:
+            if step.get("executionBlockType") == "Parallel":
+                names.add(step["name"])
+            inner = step.get("executionBlockConfiguration", {}).get("parallelConfig", {})
+            walk(inner.get("steps", []))
+
+    for workflow in (data.get("plan") or {}).get("workflows", []):
+        walk(workflow.get("steps", []))
+    return names
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def compare_plan(file: ResultsFile, tier: str, direction: str, steps: list[s.Step]) -> PlanResult:
+    """A plan execution against the step list it ran: per step and in total."""
+    data = file.data
+    start = timestamp(data["startTime"])
+    assert start is not None  # validated
+    end = timestamp(data.get("endTime"))
+    timed = s.schedule(steps)
+    planned = {t.step.name: t for t in timed}
+    in_plan = [t for t in timed if not t.step.automatic]
+    plan_start = min((t.start for t in in_plan), default=0.0)
+    estimated_span = max((t.end for t in in_plan), default=plan_start) - plan_start
+
+    measured: dict[str, tuple[str, float | None, float | None]] = {}
+    order: list[str] = []
+    for state in data.get("stepStates", []):
+        name = state.get("name", "(unnamed)")
+        began, ended = timestamp(state.get("startTime")), timestamp(state.get("endTime"))
+        if name not in measured:
+            order.append(name)
+        measured[name] = (
+            state.get("status", ""),
+            (began - start).total_seconds() if began else None,
+            (ended - start).total_seconds() if ended else None,
+        )
+
+    rows = []
+    for t in timed:
+        name = t.step.name
+        p_start, p_end = t.start - plan_start, t.end - plan_start
+        if name not in measured:
+            verdict = "automatic" if t.step.automatic else "missing"
+            rows.append(
+                StepResult(name, verdict, "", t.step.seconds, None, p_start, p_end, None, None)
+            )
+            continue
+        status, m_start, m_end = measured[name]
+        took = m_end - m_start if m_start is not None and m_end is not None else None
+        if status == "failed":
+            verdict = "failed"
+        elif took is not None:
+            verdict = _verdict(took, t.step.seconds)
+        elif status in NOT_RUN:
+            verdict = f"not run ({status})"
+        else:
+            verdict = f"unfinished ({status or 'no end time'})"
+        rows.append(
+            StepResult(name, verdict, status, t.step.seconds, took, p_start, p_end, m_start, m_end)
+        )
+    blocks = _parallel_blocks(data)
+    for name in order:
+        if name in planned:
+            continue
+        status, m_start, m_end = measured[name]
+        took = m_end - m_start if m_start is not None and m_end is not None else None
+        verdict = "parallel block" if name in blocks else "not in the step list"
+        rows.append(StepResult(name, verdict, status, None, took, None, None, m_start, m_end))
+
+    measured_span = (end - start).total_seconds() if end is not None else None
+    if data["executionState"] not in COMPLETED:
+        verdict = f"not completed ({data['executionState']})"
+    elif measured_span is None:
+        verdict = "no end time"
+    else:
+        verdict = _verdict(measured_span, estimated_span)
+    rto = s.recovery_seconds(steps) if direction == "failover" else None
+    recovery = data.get("actualRecoveryTime")
+    return PlanResult(
+        file=file.path,
+        tier=tier,
+        direction=direction,
+        plan=plan_name(data),
+        execution_id=data["executionId"],
+        state=data["executionState"],
+        mode=data["mode"],
+        region=data["executionRegion"],
+        start=_iso(start) or "",
+        end=_iso(end),
+        estimated_seconds=estimated_span,
+        measured_seconds=measured_span,
+        verdict=verdict,
+        before_plan_seconds=plan_start,
+        estimated_rto_seconds=rto,
+        rto_with_measured_seconds=_rto_as_run(steps, measured, plan_start) if rto else None,
+        actual_recovery_time=recovery,
+        steps=rows,
+    )
+
+
+def _rto_as_run(
+    steps: list[s.Step],
+    measured: Mapping[str, tuple[str, float | None, float | None]],
+    plan_start: float,
+) -> float | None:
+    """The estimate's RTO with the plan's steps as they ran: detection as estimated, each plan
+    step where and as long as it ran (from the plan's start), the automatic steps after them as
+    estimated. None unless every plan step recovery waits for ran to its end."""
+    ends: dict[str, float] = {}
+    for step in steps:
+        _, m_start, m_end = measured.get(step.name, ("", None, None))
+        if m_start is not None and m_end is not None:
+            ends[step.name] = plan_start + m_end
+        elif step.automatic or not step.in_rto:
+            ends[step.name] = max((ends[a] for a in step.after), default=0.0) + step.seconds
+        else:
+            return None
+    return max((ends[step.name] for step in steps if step.in_rto), default=0.0)
+
+
+def _experiment_tier(data: Mapping[str, Any]) -> str | None:
+    experiment = data["experiment"]
+    tags = experiment.get("tags", {})
+    if tags.get(TIER_TAG) in TIER_NAMES:
+        return str(tags[TIER_TAG])
+    for target in experiment.get("targets", {}).values():
+        tier = target.get("resourceTags", {}).get(TIER_TAG)
+        if tier in TIER_NAMES:
+            return str(tier)
+    return None
+
+
+@dataclass(frozen=True)
+class DrillTemplate:
+    exercises: tuple[str, ...]
+    duration: str | None
+
+
+def drill_templates(directory: Path, tier: str) -> dict[str, DrillTemplate]:
+    """The tier's experiment templates as synthesized, by their action's key (the drill)."""
+    assembly = read_assembly(directory).get(tier)
+    found: dict[str, DrillTemplate] = {}
+    for resource in assembly.of_type(FIS_TEMPLATE) if assembly else []:
+        tag = resource.prop("Tags", EXERCISES_TAG, default="")
+        for key, action in resource.prop("Actions", default={}).items():
+            duration = (action.get("Parameters") or {}).get("duration")
+            found[key] = DrillTemplate(
+                tuple(n for n in str(tag).split(",") if n), duration if duration else None
+            )
+    return found
+
+
+def compare_drill(
+    file: ResultsFile,
+    tier: str,
+    step_names: Sequence[str],
+    templates: Mapping[str, DrillTemplate],
+) -> list[DrillResult]:
+    """One result per action of the experiment (a drtiers drill has one)."""
+    experiment = file.data["experiment"]
+    state = experiment.get("state", {})
+    status, reason = state.get("status", ""), state.get("reason", "")
+    # FIS says why in the reason text; it documents no code for a stop condition.
+    stopped_by_alarm = status == "stopped" and bool(
+        re.search(r"stop condition|alarm", reason, re.IGNORECASE)
+    )
+    tag = experiment.get("tags", {}).get(EXERCISES_TAG)
+    results = []
+    for key, action in experiment["actions"].items():
+        template = templates.get(key)
+        if tag is not None:
+            names, source = tuple(n for n in tag.split(",") if n), "experiment tag"
+        elif template is not None:
+            names, source = template.exercises, "drill template"
+        else:
+            names, source = (), ""
+        began = timestamp(action.get("startTime", experiment.get("startTime")))
+        ended = timestamp(action.get("endTime", experiment.get("endTime")))
+        ran = (ended - began).total_seconds() if began and ended else None
+        duration = (action.get("parameters") or {}).get("duration") or (
+            template.duration if template else None
+        )
+        required = duration_seconds(duration) if duration else None
+        results.append(
+            DrillResult(
+                file=file.path,
+                tier=tier,
+                experiment_id=experiment.get("id", ""),
+                drill=key,
+                action_id=action.get("actionId", ""),
+                known=template is not None,
+                status=status,
+                reason=reason,
+                start=_iso(began),
+                end=_iso(ended),
+                stopped_by_alarm=stopped_by_alarm,
+                rehearses=[n for n in names if n in step_names],
+                not_steps=[n for n in names if n not in step_names],
+                exercises_from=source,
+                required_seconds=required,
+                ran_seconds=ran,
+                ran_long_enough=None if required is None or ran is None else ran >= required,
+            )
+        )
+    return results
+
+
+# --- reading results against the synthesized tiers ---------------------------------------------
+
+
+def _tiers(files: Sequence[ResultsFile], tier: str | None) -> dict[str, str]:
+    """The tier of each file: a plan's from its name, an experiment's from its tags; --tier
+    where a file does not say (or the one tier of the plans given with it)."""
+    found: dict[str, str] = {}
+    for file in files:
+        if file.operation is PLAN_EXECUTION:
+            name = plan_name(file.data)
+            own = tier_of_plan(name)
+            if own is not None and tier is not None and own != tier:
+                raise ResultsError(f"{file.path}: the plan {name} is of {own}, not {tier} (--tier)")
+            chosen = own or tier
+            if chosen is None:
+                raise ResultsError(
+                    f"{file.path}: the plan name {name} names no tier (<app>-<tier>); give --tier"
+                )
+            found[file.path] = chosen
+    plan_tiers = set(found.values())
+    for file in files:
+        if file.operation is EXPERIMENT:
+            own = _experiment_tier(file.data)
+            if own is not None and tier is not None and own != tier:
+                raise ResultsError(
+                    f"{file.path}: the experiment targets {own}'s resources, not {tier} (--tier)"
+                )
+            own = own or tier or (next(iter(plan_tiers)) if len(plan_tiers) == 1 else None)
+            if own is None:
+                raise ResultsError(
+                    f"{file.path}: the experiment names no tier ({TIER_TAG} tag); give --tier"
+                )
+            found[file.path] = own
+    return found
+
+
+def read_results(
+    paths: Sequence[str],
+    context: Mapping[str, Any],
+    *,
+    tier: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    assembly: Path | None = None,
+) -> Results:
+    """Read every file (all are checked before anything is synthesized), synthesize each tier
+    they name in-process (or read ``assembly``) and compare."""
+    from drtiers.recovery import simulate_assembly
+
+    files = [read_file(path) for path in paths]
+    tiers = _tiers(files, tier)
+    drills = any(f.operation is EXPERIMENT for f in files)
+    simulated: dict[str, tuple[Simulation, Simulation, dict[str, DrillTemplate]]] = {}
+
+    def load(directory: Path, name: str) -> None:
+        found = simulate_assembly(directory, context, overrides, tier=name)
+        if not found:
+            raise ResultsError(f"tier '{name}' is not in this assembly; synthesize it first")
+        ((loss, back),) = found
+        simulated[name] = (loss, back, drill_templates(directory, name) if drills else {})
+
+    for name in sorted(set(tiers.values())):
+        if assembly is not None:
+            load(assembly, name)
+            continue
+        from drtiers.stacks.compose import build_app  # aws_cdk: only when synthesizing
+
+        own = {**context, "tier": name}
+        if drills:
+            own["drills"] = "true"  # the drill stack holds what each drill exercises
+        with tempfile.TemporaryDirectory(prefix="drtiers-results-") as directory:
+            build_app(Path(directory), own).synth()
+            load(Path(directory), name)
+
+    results = Results()
+    for file in files:
+        name = tiers[file.path]
+        loss, back, templates = simulated[name]
+        if file.operation is PLAN_EXECUTION:
+            direction = direction_of(file, loss.primary, loss.recovery)
+            steps = loss.steps if direction == "failover" else back.steps
+            results.plans.append(compare_plan(file, name, direction, steps))
+        else:
+            names = [step.name for step in [*loss.steps, *back.steps]]
+            results.drills.extend(compare_drill(file, name, names, templates))
+    return results

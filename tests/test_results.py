@@ -1,0 +1,459 @@
+"""drtiers results: saved plan executions and experiments, checked against botocore's output
+shapes and compared with the tier's step list.
+
+The fixtures in tests/fixtures/results are built to botocore's response shapes as the AWS CLI
+prints them (ISO 8601 timestamps). Their step names are the step list's (the Region switch plan
+names every plan step after its ``Step``); the FIS stop-condition reason text is made up (FIS
+documents none), so only the words "stop condition" are relied on.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from drtiers.cli import main as cli
+from drtiers.config import from_context
+from drtiers.recovery import simulate_assembly
+from drtiers.recovery import steps as s
+from drtiers.recovery.results import (
+    EXPERIMENT,
+    OPERATIONS,
+    PLAN_EXECUTION,
+    duration_seconds,
+    output_shape,
+    read_file,
+    shape_error,
+    slower,
+)
+from drtiers.stacks.compose import compose
+from drtiers.stacks.drills import tier_drills
+from drtiers.tiers import TIERS
+from tests.conftest import ROOT, context
+
+FIXTURES = ROOT / "tests" / "fixtures" / "results"
+FAILOVER = FIXTURES / "warm-standby-failover.json"
+FAILBACK = FIXTURES / "warm-standby-failback.json"
+UNKNOWN_STEP = FIXTURES / "pilot-light-unknown-step.json"
+STOP_TASKS = FIXTURES / "drill-stop-primary-tasks.json"
+DISRUPT = FIXTURES / "drill-disrupt-subnets-stopped.json"
+
+
+@pytest.fixture(scope="module")
+def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """All four tiers with the drill stack, synthesized once for this module (cfn-lint checks
+    the templates elsewhere)."""
+    outdir = tmp_path_factory.mktemp("results-assembly")
+    app = cdk.App(
+        outdir=str(outdir),
+        context=context(drills="true"),
+        builtin_cloud_formation_validation=False,
+    )
+    compose(app, from_context(app.node.try_get_context))
+    app.synth()
+    return outdir
+
+
+@pytest.fixture(scope="module")
+def step_lists(assembly: Path) -> dict[str, dict[str, list[s.Step]]]:
+    """The failover and failback steps of the tiers the fixtures name, as drtiers simulate
+    runs them."""
+    lists = {}
+    for tier in ("pilot-light", "warm-standby"):
+        ((loss, back),) = simulate_assembly(assembly, context(), tier=tier)
+        lists[tier] = {"failover": loss.steps, "failback": back.steps}
+    return lists
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli(["results", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def results_json(
+    capsys: pytest.CaptureFixture[str], assembly: Path, *files: Path
+) -> tuple[int, dict[str, Any]]:
+    code, out, err = run(capsys, *map(str, files), "--json", "--assembly", str(assembly))
+    assert not err, err
+    return code, json.loads(out)
+
+
+def by_step(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {row["step"]: row for row in plan["steps"]}
+
+
+@pytest.mark.parametrize("fixture", sorted(FIXTURES.glob("*.json")), ids=lambda p: p.name)
+def test_every_fixture_fits_botocores_output_shape(fixture: Path) -> None:
+    """The same validator the command uses, so no fixture can drift from the AWS shapes."""
+    data = json.loads(fixture.read_text())
+    operation = EXPERIMENT if fixture.name.startswith("drill-") else PLAN_EXECUTION
+    assert shape_error(data, output_shape(operation)) is None
+    assert read_file(str(fixture)).operation is operation
+
+
+def test_the_output_shapes_come_from_botocores_models() -> None:
+    plan = output_shape(PLAN_EXECUTION)
+    assert plan.name == "GetPlanExecutionResponse"
+    assert {"planArn", "executionId", "startTime", "executionAction"} <= set(plan.required_members)
+    assert plan.members["stepStates"].member.members["startTime"].type_name == "timestamp"
+    assert output_shape(EXPERIMENT).name == "GetExperimentResponse"
+    assert [o.command for o in OPERATIONS] == [
+        "aws arc-region-switch get-plan-execution",
+        "aws fis get-experiment",
+    ]
+
+
+def test_warm_standby_failover_step_by_step(
+    assembly: Path,
+    step_lists: dict[str, dict[str, list[s.Step]]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, content = results_json(capsys, assembly, FAILOVER)
+    (plan,) = content["plans"]
+    assert (plan["tier"], plan["direction"], plan["region"]) == (
+        "warm-standby",
+        "failover",
+        "us-west-2",
+    )
+    steps = step_lists["warm-standby"]["failover"]
+    timed = {t.step.name: t for t in s.schedule(steps)}
+    plan_start = timed["detect"].end  # the plan starts once detection ends
+    rows = by_step(plan)
+    # every step of the list is reported, in the schedule's order, then the file's others
+    assert [r["step"] for r in plan["steps"]] == [
+        *(t.step.name for t in s.schedule(steps)),
+        "recover",
+    ]
+    for name, (measured, start, end) in {
+        "promote-database": (64, 1, 65),
+        "declare-writer": (1, 66, 67),
+        "add-reader": (2, 67, 69),
+        "promote-secret": (24, 67, 91),
+        "scale-out": (244, 1, 245),
+    }.items():
+        row = rows[name]
+        assert row["estimated_seconds"] == timed[name].step.seconds
+        assert row["planned_start"] == timed[name].start - plan_start
+        assert row["planned_end"] == timed[name].end - plan_start
+        assert (row["measured_seconds"], row["measured_start"], row["measured_end"]) == (
+            measured,
+            start,
+            end,
+        )
+    assert rows["promote-database"]["verdict"] == "ok"  # 64 s against 60 s: within the grace
+    assert rows["detect"]["verdict"] == "automatic"
+    assert rows["recover"]["verdict"] == "parallel block"
+    # total: the execution's start to end against the plan steps' span in the schedule
+    span = max(t.end for t in timed.values() if not t.step.automatic) - plan_start
+    assert (plan["estimated_seconds"], plan["measured_seconds"]) == (span, 246)
+    assert plan["before_plan_seconds"] == plan_start
+    assert plan["estimated_rto_seconds"] == s.recovery_seconds(steps)
+    # detection as estimated, then the plan as it ran: scale-out ended 245 s into the plan
+    assert plan["rto_with_measured_seconds"] == plan_start + 245
+    assert plan["actual_recovery_time"] == "PT6M36S"
+    assert code == 1
+
+
+def test_a_step_slower_than_its_figure_is_flagged(
+    assembly: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, err = run(capsys, str(FAILOVER), "--assembly", str(assembly))
+    assert code == 1
+    scale_out = next(line for line in out.splitlines() if "│ scale-out " in line)
+    assert "slower (+64 s)" in scale_out
+    plan_row = next(line for line in out.splitlines() if "│ plan " in line)
+    assert "slower (+66 s)" in plan_row
+    assert "RTO: estimated 4.5 min, of which 90 s of detection before the plan starts" in out
+    assert "Region switch reports 6.6 min" in out
+    assert err.splitlines() == [
+        "drtiers: results: scale-out: slower (+64 s)",
+        "drtiers: results: plan: slower (+66 s)",
+    ]
+
+
+def test_warm_standby_failback_step_by_step(
+    assembly: Path,
+    step_lists: dict[str, dict[str, list[s.Step]]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, content = results_json(capsys, assembly, FAILBACK)
+    (plan,) = content["plans"]
+    assert (plan["direction"], plan["region"]) == ("failback", "us-east-1")
+    steps = step_lists["warm-standby"]["failback"]
+    timed = {t.step.name: t for t in s.schedule(steps)}
+    rows = by_step(plan)
+    assert set(rows) == set(timed)
+    assert rows["wait-replication"]["estimated_seconds"] == timed["wait-replication"].step.seconds
+    assert rows["wait-replication"]["measured_seconds"] == 3400
+    assert rows["switchover"]["measured_seconds"] == 55
+    assert rows["writable-alarm-clears"]["verdict"] == "automatic"
+    assert {r["verdict"] for n, r in rows.items() if n != "writable-alarm-clears"} == {"ok"}
+    assert plan["estimated_seconds"] == max(t.end for t in timed.values())
+    assert plan["measured_seconds"] == 3581 and plan["verdict"] == "ok"
+    assert plan["estimated_rto_seconds"] is None  # failback has no RTO
+    assert content["findings"] == [] and code == 0
+
+
+def test_unknown_and_missing_steps_are_reported(
+    assembly: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, content = results_json(capsys, assembly, UNKNOWN_STEP)
+    (plan,) = content["plans"]
+    assert plan["tier"] == "pilot-light"  # from the plan's name
+    rows = by_step(plan)
+    assert rows["notify-oncall"]["verdict"] == "not in the step list"
+    assert rows["notify-oncall"]["measured_seconds"] == 2
+    assert rows["multi-az"]["verdict"] == "missing"
+    assert content["findings"] == [
+        "multi-az: missing",
+        "notify-oncall: not in the step list",
+    ]
+    assert code == 1
+
+
+def _drill_tags(tier: str, drill: str) -> tuple[str, ...] | None:
+    found = [d for d in tier_drills(TIERS[tier]) if d.name == drill]
+    return found[0].exercises if found else None
+
+
+def test_experiments_report_the_drill_and_the_steps_it_rehearses(
+    assembly: Path,
+    step_lists: dict[str, dict[str, list[s.Step]]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, content = results_json(capsys, assembly, STOP_TASKS, DISRUPT)
+    stop, disrupt = content["drills"]
+    names = {step.name for steps in step_lists["warm-standby"].values() for step in steps}
+    # The experiment carries its exercises tag: the step names in it are matched to the list.
+    assert (stop["drill"], stop["tier"], stop["status"]) == (
+        "StopPrimaryTasks",
+        "warm-standby",
+        "completed",
+    )
+    assert stop["exercises_from"] == "experiment tag"
+    assert stop["rehearses"] == [n for n in ("detect", "scale-out") if n in names]
+    assert "rebalance-cache" in stop["not_steps"]
+    assert stop["stopped_by_alarm"] is False
+    assert stop["ran_seconds"] == 3 and stop["ran_long_enough"] is None  # no duration to check
+    assert stop["known"] is (_drill_tags("warm-standby", "StopPrimaryTasks") is not None)
+    # No tag on the experiment: the synthesized drill template says what it exercises.
+    assert disrupt["stopped_by_alarm"] is True
+    assert (disrupt["ran_seconds"], disrupt["required_seconds"]) == (120, 300)
+    assert disrupt["ran_long_enough"] is False
+    template = _drill_tags("warm-standby", "DisruptPrimarySubnets")
+    if template is not None:
+        assert disrupt["exercises_from"] == "drill template"
+        assert disrupt["rehearses"] + disrupt["not_steps"] == list(template)
+    assert content["findings"] == ["DisruptPrimarySubnets: stopped before its duration"]
+    assert code == 1
+
+
+def test_the_table_names_what_a_drill_did(
+    assembly: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, _ = run(capsys, str(DISRUPT), "--assembly", str(assembly))
+    assert code == 1
+    assert "Drills: fault-injection experiments" in out
+    row = next(line for line in out.splitlines() if "DisruptPrimarySubnets" in line)
+    assert "stopped, by an alarm" in row and "2.0 min of 5.0 min: stopped short" in row
+
+
+def test_results_synthesizes_the_tier_in_process(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --assembly the tier named by the plan is synthesized, as drtiers simulate does."""
+    monkeypatch.chdir(ROOT)
+    code, out, err = run(capsys, str(FAILBACK), "--json")
+    assert code == 0 and not err
+    (plan,) = json.loads(out)["plans"]
+    assert (plan["tier"], plan["direction"], plan["verdict"]) == ("warm-standby", "failback", "ok")
+
+
+def _write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    return path
+
+
+def _edited(source: Path, edit: Any) -> str:
+    data = json.loads(source.read_text())
+    edit(data)
+    return json.dumps(data)
+
+
+def _set(path: list[Any], value: Any) -> Any:
+    def edit(data: Any) -> None:
+        for key in path[:-1]:
+            data = data[key]
+        data[path[-1]] = value
+
+    return edit
+
+
+def _drop(path: list[Any]) -> Any:
+    def edit(data: Any) -> None:
+        for key in path[:-1]:
+            data = data[key]
+        del data[path[-1]]
+
+    return edit
+
+
+MALFORMED = [
+    ("empty.json", "", "{f}: not JSON: the file is empty"),
+    ("text.json", "failover went fine\n", "{f}: not JSON: Expecting value at line 1 column 1"),
+    ("binary.json", b"\xff\xfe\x00", "{f}: not JSON: not UTF-8 text"),
+    (
+        "list.json",
+        "[]",
+        "{f}: expected a JSON object, the output of `aws arc-region-switch "
+        "get-plan-execution` or `aws fis get-experiment`",
+    ),
+    (
+        "other-operation.json",
+        json.dumps({"plans": [], "nextToken": "x"}),
+        "{f}: matches no operation drtiers reads (top-level keys: nextToken, plans); expected "
+        "the output of `aws arc-region-switch get-plan-execution` or `aws fis get-experiment`",
+    ),
+    (
+        "wrong-type.json",
+        _edited(FAILOVER, _set(["stepStates", 1, "startTime"], "yesterday")),
+        "{f}: not the output of arc-region-switch GetPlanExecution: stepStates[1].startTime: "
+        'expected a timestamp (ISO 8601, or epoch seconds), got the string "yesterday"',
+    ),
+    (
+        "wrong-type-nested.json",
+        _edited(DISRUPT, _set(["experiment", "state"], "stopped")),
+        "{f}: not the output of fis GetExperiment: experiment.state: expected an object, got "
+        'the string "stopped"',
+    ),
+    (
+        "missing-member.json",
+        _edited(FAILBACK, _drop(["executionRegion"])),
+        "{f}: not the output of arc-region-switch GetPlanExecution: executionRegion: missing "
+        "(required in GetPlanExecutionResponse)",
+    ),
+    (
+        "unknown-member.json",
+        _edited(FAILBACK, _set(["stepStates", 0, "duration"], 3)),
+        "{f}: not the output of arc-region-switch GetPlanExecution: stepStates[0].duration: "
+        "not a member of StepState",
+    ),
+    (
+        "no-actions.json",
+        _edited(STOP_TASKS, _drop(["experiment", "actions"])),
+        "{f}: experiment.actions: missing; it names the drill",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "message"), MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_a_malformed_file_is_one_line_and_exit_2(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    content: str | bytes,
+    message: str,
+) -> None:
+    monkeypatch.chdir(ROOT)
+    bad = _write(tmp_path, name, content)
+    # A good file beside it changes nothing: every file is read before anything is synthesized.
+    code, out, err = run(capsys, str(FAILOVER), str(bad))
+    assert code == 2
+    assert out == ""
+    botocore_note = " (botocore " if "not the output of" in message else ""
+    line = f"drtiers: error: {message.format(f=bad)}"
+    assert err.startswith(line + botocore_note) and err.endswith("\n")
+    assert err.count("\n") == 1
+
+
+def test_an_unreadable_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    missing = tmp_path / "nowhere.json"
+    code, out, err = run(capsys, str(missing))
+    assert (code, out) == (2, "")
+    assert err == f"drtiers: error: {missing}: cannot read it: No such file or directory\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            [str(FAILOVER), "--tier", "pilot-light"],
+            f"{FAILOVER}: the plan drtiers-warm-standby is of warm-standby, not pilot-light "
+            "(--tier)",
+        ),
+        (
+            [str(FAILOVER), "--tier", "hot"],
+            "tier 'hot' is not known; allowed: backup-restore, pilot-light, warm-standby, "
+            "multi-site",
+        ),
+    ],
+)
+def test_a_tier_that_does_not_fit_is_one_line(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    message: str,
+) -> None:
+    monkeypatch.chdir(ROOT)
+    code, out, err = run(capsys, *argv)
+    assert (code, out, err) == (2, "", f"drtiers: error: {message}\n")
+
+
+def test_an_experiment_that_names_no_tier_needs_tier(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+
+    def untag(data: Any) -> None:
+        for target in data["experiment"]["targets"].values():
+            del target["resourceTags"]["drtiers:tier"]
+
+    bare = _write(tmp_path, "bare.json", _edited(STOP_TASKS, untag))
+    code, out, err = run(capsys, str(bare))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"drtiers: error: {bare}: the experiment names no tier (drtiers:tier tag); give --tier\n"
+    )
+
+
+def test_an_execution_in_another_region_is_one_line(
+    tmp_path: Path,
+    assembly: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    other = _write(
+        tmp_path,
+        "eu.json",
+        _edited(FAILBACK, _set(["executionRegion"], "eu-west-1")),
+    )
+    code, out, err = run(capsys, str(other), "--assembly", str(assembly))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"drtiers: error: {other}: executionRegion eu-west-1 is neither the tier's primary "
+        "region (us-east-1) nor its recovery region (us-west-2); give --context "
+        "primary_region=... --context recovery_region=... as deployed\n"
+    )
+
+
+def test_durations_and_the_grace() -> None:
+    assert duration_seconds("PT5M") == 300
+    assert duration_seconds("PT6M36S") == 396
+    assert duration_seconds("P1DT1H") == 90000
+    assert duration_seconds("PT") is None and duration_seconds("5 minutes") is None
+    assert not slower(4, 0) and slower(6, 0)  # an API call: 5 s of grace
+    assert not slower(660, 600) and slower(661, 600)  # a long step: 10 %
