@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,11 @@ from typing import Any
 import pytest
 from aws_cdk import App, Stack
 
+from drtiers.assess.assembly import read_assembly
+from drtiers.checks.dr import check_tier
+from drtiers.checks.drills import Claim, claim_problems, claims, tier_steps
 from drtiers.constructs.drills import Drills
+from drtiers.recovery.steps import Step, schedule
 from drtiers.stacks.drills import tier_drills
 from drtiers.tiers import TIER_TAG, TIERS
 from tests.conftest import Synthesized, context
@@ -45,6 +50,7 @@ def test_three_tiers_get_a_drill_stack(drilled: Synthesized) -> None:
         assert sorted(templates(drilled, tier)) == [
             "DisruptPrimarySubnets",
             "FailOverPrimaryDatabase",
+            "PausePrimaryTableReplication",
             "StopPrimaryTasks",
         ]
 
@@ -200,12 +206,246 @@ def test_tasks_carry_the_tags_the_drills_select_by(synthesized: Synthesized) -> 
     assert service["Properties"]["PropagateTags"] == "SERVICE"
 
 
-def test_the_runbook_names_the_drill_for_each_step(drilled: Synthesized, tmp_path: Path) -> None:
+def test_the_runbook_names_the_drills_that_rehearse_each_step(
+    drilled: Synthesized, tmp_path: Path
+) -> None:
     from drtiers.report.build import write_reports
 
-    write_reports(Path(drilled.assembly.directory), tmp_path, context(drills="true"), "pilot-light")
+    directory = Path(drilled.assembly.directory)
+    write_reports(directory, tmp_path, context(drills="true"), "pilot-light")
     text = (tmp_path / "pilot-light.md").read_text()
     failover = text.split("## Failover runbook")[1].split("## Failback")[0]
-    assert "drills: DisruptPrimarySubnets, StopPrimaryTasks" in failover  # detection
-    assert "drills: none (FIS has no cross-region promotion" in failover  # promotion
-    assert "expected 2.0 min; drills: StopPrimaryTasks" in failover  # scale-out
+    lines = [line for line in failover.splitlines() if line[:1].isdigit()]
+    detect = next(line for line in lines if "Route 53 health checks see" in line)
+    assert "drills: DisruptPrimarySubnets)" in detect
+    promote = next(line for line in lines if "Promote the cross-region read replica" in line)
+    assert "drills: none (FIS has no cross-region promotion: rehearse it by executing" in promote
+    # Stopping tasks once rehearses no step; nothing claims scale-out or the traffic steps.
+    assert "StopPrimaryTasks" not in failover
+    for line in lines:
+        if "Deploy the recovery stack failed over" in line or "Clients follow" in line:
+            assert "drills:" not in line, line
+
+
+def test_the_runbook_shows_no_drills_when_none_were_synthesized(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    from drtiers.report.build import write_reports
+
+    directory = Path(synthesized.assembly.directory)
+    write_reports(directory, tmp_path, context(), "multi-site")
+    text = (tmp_path / "multi-site.md").read_text()
+    assert "drills: " not in text
+    assert "Drills: synthesize with `--context drills=true`" in text
+
+
+def _claims(drilled: Synthesized, tier: str) -> dict[str, Claim]:
+    assembly = read_assembly(Path(drilled.assembly.directory))[tier]
+    return {c.drill: c for _, c in claims(assembly)}
+
+
+def _steps(drilled: Synthesized, tier: str) -> list[Step]:
+    return tier_steps(read_assembly(Path(drilled.assembly.directory))[tier])
+
+
+@pytest.mark.parametrize("tier", TIERS_WITH_DRILLS)
+def test_each_drill_claims_steps_of_its_tiers_own_list(drilled: Synthesized, tier: str) -> None:
+    found = _claims(drilled, tier)
+    accelerated = tier == "multi-site"
+    assert found["DisruptPrimarySubnets"].exercises == (
+        ("detect", "accelerator-shift") if accelerated else ("detect",)
+    )
+    assert found["DisruptPrimarySubnets"].seconds == 300
+    for name in ("StopPrimaryTasks", "FailOverPrimaryDatabase", "PausePrimaryTableReplication"):
+        assert found[name].exercises == (), name
+    steps = _steps(drilled, tier)
+    names = {s.name for s in steps}
+    for claim in found.values():
+        assert set(claim.exercises) <= names
+        assert claim_problems(claim, steps) == [], claim
+    # The gate that runs at every synth and in make check finds nothing either.
+    assembly = read_assembly(Path(drilled.assembly.directory))[tier]
+    assert [f for f in check_tier(assembly) if f.rule.id == "DR-DrillsRehearse"] == []
+
+
+@pytest.mark.parametrize(
+    ("tier", "detect_seconds"), [("pilot-light", 90), ("warm-standby", 90), ("multi-site", 30)]
+)
+def test_detection_is_read_from_the_template(
+    drilled: Synthesized, tier: str, detect_seconds: int
+) -> None:
+    # Route 53: RequestInterval x FailureThreshold; the accelerator: the target group's
+    # HealthCheckIntervalSeconds x UnhealthyThresholdCount.
+    (detect,) = [s for s in _steps(drilled, tier) if s.name == "detect"]
+    assert detect.seconds == detect_seconds
+    if tier == "multi-site":
+        group = drilled.template(f"drtiers-{tier}-primary").find_resources(
+            "AWS::ElasticLoadBalancingV2::TargetGroup"
+        )
+        (props,) = [g["Properties"] for g in group.values()]
+        assert props["HealthCheckIntervalSeconds"] * props["UnhealthyThresholdCount"] == 30
+    else:
+        checks = drilled.template(f"drtiers-{tier}-edge").find_resources(
+            "AWS::Route53::HealthCheck", {"Properties": {"HealthCheckConfig": {"Type": "HTTPS"}}}
+        ) or drilled.template(f"drtiers-{tier}-edge").find_resources(
+            "AWS::Route53::HealthCheck", {"Properties": {"HealthCheckConfig": {"Type": "HTTP"}}}
+        )
+        (config,) = [c["Properties"]["HealthCheckConfig"] for c in checks.values()]
+        assert config["RequestInterval"] * config["FailureThreshold"] == 90
+
+
+@pytest.mark.parametrize("tier", TIERS_WITH_DRILLS)
+def test_a_fault_shorter_than_detection_fails_the_check(drilled: Synthesized, tier: str) -> None:
+    steps = _steps(drilled, tier)
+    disrupt = _claims(drilled, tier)["DisruptPrimarySubnets"]
+    needed = 2 * max(t.end for t in schedule(steps) if t.step.name in disrupt.exercises)
+    too_short = replace(disrupt, seconds=needed - 1)
+    (problem,) = claim_problems(too_short, steps)
+    assert f"must last at least {needed:g} s" in problem
+    assert claim_problems(replace(disrupt, seconds=needed), steps) == []
+    # A fault that acts once (a task stop) cannot claim detection at all.
+    once = replace(_claims(drilled, tier)["StopPrimaryTasks"], exercises=("detect",))
+    (problem,) = claim_problems(once, steps)
+    assert "acts once and holds nothing" in problem
+
+
+@pytest.mark.parametrize("tier", TIERS_WITH_DRILLS)
+def test_a_drill_naming_a_step_the_tier_lacks_fails_the_check(
+    drilled: Synthesized, tier: str
+) -> None:
+    steps = _steps(drilled, tier)
+    stale = Claim("StopPrimaryTasks", ("detection", "traffic shift"), 300)
+    problems = claim_problems(stale, steps)
+    assert len(problems) == 2
+    assert all("which the tier's failover step list does not have" in p for p in problems)
+    # A step the fault does not bring about: Route 53 moves traffic only after people declare R
+    # the writer; the accelerator's dial is set by a person.
+    waits = "dns-ttl" if tier != "multi-site" else "hold-primary"
+    problems = claim_problems(Claim("DisruptPrimarySubnets", ("detect", waits), 3600), steps)
+    assert problems and all(waits in p for p in problems)
+
+
+def test_a_broken_drill_fails_the_synth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The rule runs where `cdk synth` runs it: entry.main, with its customize hook breaking
+    two synthesized experiments on purpose (a stale step name, a fault shorter than detection)."""
+    from aws_cdk import aws_fis as fis
+
+    from drtiers import entry
+
+    def customize(app: App) -> None:
+        for node in app.node.find_all():
+            if isinstance(node, fis.CfnExperimentTemplate) and node.stack.stack_name.endswith(
+                "pilot-light-drills"
+            ):
+                if node.node.id == "StopPrimaryTasks":
+                    node.add_property_override("Tags.drtiers:exercises", "detection")
+                if node.node.id == "DisruptPrimarySubnets":
+                    node.add_property_override(
+                        "Actions.DisruptPrimarySubnets.Parameters.duration", "PT1M"
+                    )
+
+    # As `cdk synth --context drills=true --context tier=pilot-light` would give it (the CLI
+    # passes context and the output directory through the environment of a new process).
+    given = context(drills="true", tier="pilot-light")
+    app = entry.cdk.App
+
+    def with_context(**options: Any) -> App:
+        return app(context=given, outdir=str(tmp_path), **options)
+
+    monkeypatch.setattr(entry.cdk, "App", with_context)
+    assert entry.main(customize) == 2
+    text = capsys.readouterr().err
+    assert "DR-DrillsRehearse on drtiers-pilot-light-drills/DrillsStopPrimaryTasks" in text
+    assert "names the step 'detection'" in text
+    assert "lasts 60 s" in text and "must last at least 180 s" in text
+    assert not list(tmp_path.glob("*.template.json"))  # a rejected tier leaves nothing behind
+
+
+@pytest.mark.parametrize(
+    ("exercises", "parameters", "message"),
+    [
+        (("traffic shift",), {}, "name steps of the step list"),
+        (("detect", "detect"), {}, "names a step twice"),
+        ((), {"duration": "5 minutes"}, "not an ISO 8601 duration"),
+    ],
+)
+def test_bad_drills_are_refused_at_construction(
+    exercises: tuple[str, ...], parameters: dict[str, str], message: str
+) -> None:
+    (drill, *_) = tier_drills(TIERS["multi-site"])
+    with pytest.raises(ValueError, match=message):
+        Drills(
+            Stack(App(), "Test"),
+            "Drills",
+            drills=[replace(drill, exercises=exercises, parameters=parameters)],
+            tier_tag=(TIER_TAG, "multi-site"),
+            stop_alarm_arns=["arn:aws:cloudwatch:us-east-1:123456789012:alarm:a"],
+        )
+
+
+@pytest.mark.parametrize("tier", TIERS_WITH_DRILLS)
+def test_each_experiment_leaves_the_system_as_it_found_it(drilled: Synthesized, tier: str) -> None:
+    experiments = templates(drilled, tier)
+    primary = drilled.json(f"drtiers-{tier}-primary")["Resources"]
+    resources = drilled.json(f"drtiers-{tier}-drills")["Resources"]
+    (policy,) = [r for r in resources.values() if r["Type"] == "AWS::IAM::Policy"]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    granted = {
+        a
+        for s in statements
+        for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    }
+    # Stopped tasks: the service replaces them at its desired count, which the role cannot touch.
+    (service,) = [r for r in primary.values() if r["Type"] == "AWS::ECS::Service"]
+    assert service["Properties"]["DesiredCount"] >= 1
+    assert not {
+        a for a in granted if a.startswith(("ecs:Update", "ecs:Delete", "application-autoscaling:"))
+    }
+    # Cut-off subnets: a duration, and the ACL FIS made is deletable (the way back is tested above).
+    (action,) = experiments["DisruptPrimarySubnets"]["Actions"].values()
+    assert action["Parameters"]["duration"] == "PT5M"
+    assert "ec2:DeleteNetworkAcl" in granted
+    # Failed-over database: still Multi-AZ afterwards (Aurora: another instance to fail to).
+    if tier == "pilot-light":
+        (instance,) = [
+            r
+            for r in primary.values()
+            if r["Type"] == "AWS::RDS::DBInstance"
+            and not r["Properties"].get("DBClusterIdentifier")
+        ]
+        assert instance["Properties"]["MultiAZ"] is True
+    else:
+        members = [
+            r
+            for r in primary.values()
+            if r["Type"] == "AWS::RDS::DBInstance" and r["Properties"].get("DBClusterIdentifier")
+        ]
+        assert len(members) >= 2
+    # Paused replication: FIS deletes its statement at the end; the table has no policy of ours
+    # that the pause could overwrite, and the role can only touch this tier's tagged replicas.
+    (action,) = experiments["PausePrimaryTableReplication"]["Actions"].values()
+    assert action["ActionId"] == "aws:dynamodb:global-table-pause-replication"
+    assert action["Parameters"] == {"duration": "PT10M"}
+    (target,) = experiments["PausePrimaryTableReplication"]["Targets"].values()
+    assert target["ResourceType"] == "aws:dynamodb:global-table"
+    (table,) = [r for r in primary.values() if r["Type"] == "AWS::DynamoDB::GlobalTable"]
+    replicas = table["Properties"]["Replicas"]
+    assert {r["Region"] for r in replicas} == {"us-east-1", "us-west-2"}
+    assert not any("ResourcePolicy" in r for r in replicas)
+    for replica in replicas:
+        tags = {t["Key"]: t["Value"] for t in replica["Tags"]}
+        assert tags["drtiers:tier"] == tier and tags["drtiers:role"] == "primary"
+    (dynamo,) = [s for s in statements if "dynamodb:DeleteResourcePolicy" in s["Action"]]
+    assert dynamo["Condition"] == {"StringEquals": {"aws:ResourceTag/drtiers:tier": tier}}
+
+
+def test_stop_conditions_are_alarms_in_the_experiments_region(drilled: Synthesized) -> None:
+    for tier in TIERS_WITH_DRILLS:
+        region = drilled.tiers[tier].drills.region  # type: ignore[union-attr]
+        for experiment in templates(drilled, tier).values():
+            for stop in experiment["StopConditions"]:
+                parts = stop["Value"]["Fn::Join"][1]
+                text = "".join(p if isinstance(p, str) else "" for p in parts)
+                assert f":cloudwatch:{region}:" in text

@@ -301,6 +301,14 @@ def failover_is_data_plane(tier: TierAssembly, spec: TierSpec) -> list[Violation
     return found
 
 
+def drills_rehearse_what_they_claim(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
+    from drtiers.checks.drills import drill_findings
+
+    if not tier.of_type("AWS::FIS::ExperimentTemplate"):
+        return None
+    return [Violation(template, problem) for template, problem in drill_findings(tier)]
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "DR-TablePitrProtection",
@@ -362,6 +370,13 @@ RULES: tuple[Rule, ...] = (
         "fail over with Route 53 health checks, ARC routing controls or accelerator endpoint "
         "health, with every traffic dial at 100 %",
         failover_is_data_plane,
+    ),
+    Rule(
+        "DR-DrillsRehearse",
+        "every drill rehearses the failover steps it names, for long enough",
+        "name only steps of the tier's failover list that the fault alone brings about, and "
+        "hold the fault at least twice as long as they take (drtiers/checks/drills.py)",
+        drills_rehearse_what_they_claim,
     ),
 )
 

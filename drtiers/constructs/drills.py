@@ -8,6 +8,7 @@ is no L2 for FIS, so the templates are L1 resources.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -16,10 +17,18 @@ from aws_cdk import aws_fis as fis
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from drtiers.checks.drills import EXERCISES_TAG, duration_seconds
 from drtiers.constructs.lint import acknowledge
 
 FIS_MANAGED_TAG = "managedByFIS"
 DISRUPT_CONNECTIVITY = "aws:network:disrupt-connectivity"
+# Pauses a global table's replication from the targeted replica for `duration` (required) by a
+# time-bound resource-policy statement that FIS removes at the end; target type
+# aws:dynamodb:global-table, permissions dynamodb:PutResourcePolicy, DeleteResourcePolicy,
+# GetResourcePolicy, DescribeTable and tag:GetResources. Read 2026-11-28:
+# https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#dynamodb-actions-reference
+PAUSE_TABLE_REPLICATION = "aws:dynamodb:global-table-pause-replication"
+_STEP_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 Target = (
     fis.CfnExperimentTemplate.ExperimentTemplateTargetProperty
 )  # put on the network ACLs that disrupt-connectivity creates
@@ -36,7 +45,31 @@ class Drill:
     target_key: str  # the action's target name (Clusters, Instances, Tasks, Subnets)
     target_tags: Mapping[str, str]
     parameters: Mapping[str, str]
-    exercises: tuple[str, ...]  # runbook step names
+    # Names of failover steps (drtiers.recovery.steps) the fault alone brings about, so that
+    # running it rehearses them; () when it rehearses none. drtiers-dr's DR-DrillsRehearse
+    # (drtiers/checks/drills.py) holds every claim against the tier's step list and the
+    # fault's duration.
+    exercises: tuple[str, ...]
+    restores: str = ""  # how the experiment leaves the system as it found it
+
+
+def _validate(drill: Drill) -> None:
+    if not re.match(r"^[A-Za-z][A-Za-z0-9]*$", drill.name):
+        raise ValueError(f"Drills: {drill.name!r} is not a name (letters and digits)")
+    bad = [e for e in drill.exercises if not _STEP_NAME.match(e)]
+    if bad:
+        raise ValueError(
+            f"Drills: {drill.name} exercises {bad}: name steps of the step list "
+            "(drtiers.recovery.steps, e.g. 'detect'), not descriptions"
+        )
+    if len(set(drill.exercises)) != len(drill.exercises):
+        raise ValueError(f"Drills: {drill.name} names a step twice")
+    try:
+        duration_seconds(drill.parameters.get("duration"))
+    except ValueError as error:
+        raise ValueError(f"Drills: {drill.name}: {error}") from None
+    if drill.action_id == PAUSE_TABLE_REPLICATION and "duration" not in drill.parameters:
+        raise ValueError(f"Drills: {drill.name}: {PAUSE_TABLE_REPLICATION} needs a duration")
 
 
 def _arn(service: str, resource: str) -> str:
@@ -69,6 +102,11 @@ class Drills(Construct):
             raise ValueError("Drills: no drills given")
         if not stop_alarm_arns:
             raise ValueError("Drills: an experiment without a stop condition cannot be stopped")
+        for drill in drills:
+            _validate(drill)
+        names = [d.name for d in drills]
+        if len(set(names)) != len(names):
+            raise ValueError(f"Drills: two drills share a name in {names}")
         cutting = [d.name for d in drills if d.action_id == DISRUPT_CONNECTIVITY]
         if cutting and not original_network_acl_ids:
             raise ValueError(
@@ -154,6 +192,22 @@ class Drills(Construct):
                 conditions=tagged,
             ),
         ]
+        if any(d.action_id == PAUSE_TABLE_REPLICATION for d in drills):
+            # The pause is a resource-policy statement on the tier's own replica (tagged), put
+            # at the start and deleted at the end. Read 2026-11-28:
+            # https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#dynamodb-actions-reference
+            statements.append(
+                iam.PolicyStatement(
+                    actions=[
+                        "dynamodb:DescribeTable",
+                        "dynamodb:GetResourcePolicy",
+                        "dynamodb:PutResourcePolicy",
+                        "dynamodb:DeleteResourcePolicy",
+                    ],
+                    resources=[_arn("dynamodb", "table/*")],
+                    conditions=tagged,
+                )
+            )
         if original_network_acl_ids:
             # disrupt-connectivity ends by re-associating each subnet with its original ACL
             # (ReplaceNetworkAclAssociation on the subnet and that ACL). That ACL carries neither
@@ -171,7 +225,12 @@ class Drills(Construct):
         for statement in statements:
             self.role.add_to_principal_policy(statement)
         policy = self.role.node.find_child("DefaultPolicy").node.default_child
-        for finding, reason in _WILDCARDS:
+        wildcards = list(_WILDCARDS)
+        if any(d.action_id == PAUSE_TABLE_REPLICATION for d in drills):
+            wildcards.append(
+                (f"Resource::{_ARN_TEXT}:dynamodb:{_REGION_ACCOUNT}:table/*", _TAG_REASON)
+            )
+        for finding, reason in wildcards:
             acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason, checker="cdk-nag")
         self.templates: dict[str, fis.CfnExperimentTemplate] = {}
         for drill in drills:
@@ -201,10 +260,13 @@ class Drills(Construct):
                         targets={drill.target_key: drill.target_key},
                     )
                 },
-                tags={"Name": drill.name, "drtiers:exercises": ",".join(drill.exercises)},
+                tags={"Name": drill.name}
+                | ({EXERCISES_TAG: " ".join(drill.exercises)} if drill.exercises else {}),
             )
 
 
+_ARN_TEXT = "arn:<AWS::Partition>"
+_REGION_ACCOUNT = "<AWS::Region>:<AWS::AccountId>"
 _TAG_REASON = (
     "Narrowed by a condition to resources tagged with this tier (or, for network "
     "ACLs, created by FIS for the drill); the resource ids are not known before the "

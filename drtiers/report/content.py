@@ -8,6 +8,7 @@ from typing import Any
 
 from drtiers.assess.assembly import Resource, TierAssembly
 from drtiers.assess.durations import format_duration
+from drtiers.checks.drills import EXERCISES_TAG
 from drtiers.recovery.steps import Step, schedule
 
 
@@ -31,31 +32,24 @@ class RunbookStep:
 
 
 NO_PROMOTION_DRILL = (
-    "none (FIS has no cross-region promotion: rehearse it on a copy, or with an Aurora planned "
-    "switchover)"
+    "none (FIS has no cross-region promotion: rehearse it by executing the tier's ARC Region "
+    "switch plan gracefully)"
 )
 
 
-def _with_drills(tier: TierAssembly, steps: list[RunbookStep]) -> list[RunbookStep]:
-    """Name, on each step, the drills (drtiers:exercises tag) that rehearse it."""
+def drills_by_step(tier: TierAssembly) -> dict[str, list[str]]:
+    """Step name -> the drills synthesized with the tier that claim to rehearse it (their
+    drtiers:exercises tag, held to their claims by drtiers-dr). Read from the assembly, so a
+    report names only experiments that exist; nothing when the drills were not synthesized
+    (the report then says how to add them)."""
     exercised: dict[str, list[str]] = {}
     for template in tier.of_type("AWS::FIS::ExperimentTemplate"):
         tags = template.prop("Tags", default={})
-        for kind in tags.get("drtiers:exercises", "").split(","):
-            exercised.setdefault(kind.strip(), []).append(tags.get("Name", template.logical_id))
-    if exercised:
-        exercised.setdefault("database promotion", [NO_PROMOTION_DRILL])
-    return [
-        RunbookStep(
-            s.title,
-            s.plane,
-            s.command,
-            s.expected,
-            s.kind,
-            ", ".join(sorted(exercised.get(s.kind, []))),
-        )
-        for s in steps
-    ]
+        for step in str(tags.get(EXERCISES_TAG, "")).split():
+            exercised.setdefault(step, []).append(str(tags.get("Name", template.logical_id)))
+    if tier.of_type("AWS::FIS::ExperimentTemplate"):
+        exercised.setdefault("promote-database", [NO_PROMOTION_DRILL])
+    return {step: sorted(names) for step, names in exercised.items()}
 
 
 def _yes(value: object) -> str:
@@ -162,19 +156,11 @@ def _one(tier: TierAssembly, type_: str, region: str | None = None) -> Resource 
     return next((r for r in tier.of_type(type_) if region is None or r.region == region), None)
 
 
-# Which drills rehearse a step: its kind, as the drill stacks tag their experiments.
-_EXERCISED_AS = {
-    "detection": "detection",
-    "traffic": "traffic shift",
-    "compute": "compute",
-    "database": "database promotion",
-}
-
-
 def runbook(tier: TierAssembly, steps: list[Step]) -> list[RunbookStep]:
     """The steps the simulator executed, in the order of their timeline, each with the AWS CLI
     command that names its exact resource and the time it is expected to take."""
     rows = []
+    drills = drills_by_step(tier)
     for timed in schedule(steps):
         step = timed.step
         if step.automatic:
@@ -191,10 +177,11 @@ def runbook(tier: TierAssembly, steps: list[Step]) -> list[RunbookStep]:
                 plane,
                 step.command or "-",
                 format_duration(step.seconds),
-                _EXERCISED_AS.get(step.kind, step.kind),
+                step.kind,
+                ", ".join(drills.get(step.name, [])),
             )
         )
-    return _with_drills(tier, rows)
+    return rows
 
 
 @dataclass(frozen=True)

@@ -7,51 +7,87 @@ from constructs import Construct
 
 from drtiers.config import DrConfig
 from drtiers.constructs.alarms import DATABASE_CPU, DEAD_LETTERS, alarm_name
-from drtiers.constructs.drills import Drill, Drills
+from drtiers.constructs.drills import (
+    DISRUPT_CONNECTIVITY,
+    PAUSE_TABLE_REPLICATION,
+    Drill,
+    Drills,
+)
 from drtiers.constructs.network import APP
 from drtiers.stacks.base import TierStack
 from drtiers.stacks.regional import APP_NETWORK_ACL, PrimaryStack
-from drtiers.tiers import ROLE_TAG, TIER_TAG, Relational, TierSpec
+from drtiers.tiers import ROLE_TAG, TIER_TAG, EntryPoint, Relational, TierSpec
 
 
 def tier_drills(spec: TierSpec) -> list[Drill]:
+    """The tier's experiments, each claiming only the failover steps its fault alone brings
+    about (drtiers-dr's DR-DrillsRehearse checks each claim against the synthesized tier)."""
     primary = {TIER_TAG: spec.name, ROLE_TAG: "primary"}
     aurora = spec.relational is Relational.AURORA_GLOBAL
-    return [
+    # What follows detection by itself: the accelerator moves new connections to the healthy
+    # group; Route 53 moves traffic only once R is declared the writer (a step people take).
+    after_detection = ("accelerator-shift",) if spec.entry_point is EntryPoint.ACCELERATOR else ()
+    drills = [
         Drill(
             name="StopPrimaryTasks",
-            description="Stop every application task in the primary region: the load balancer "
-            "and then the entry point's health checks must move traffic to R",
+            description="Stop every application task in the primary region once: the service "
+            "replaces them in the region. Rehearses no failover step: a single stop keeps the "
+            "tasks down for less than the detection window",
             action_id="aws:ecs:stop-task",
             resource_type="aws:ecs:task",
             target_key="Tasks",
             target_tags=primary,
             parameters={},
-            exercises=("detection", "traffic shift", "compute"),
+            exercises=(),
+            restores="the ECS service starts new tasks at its desired count (the role cannot "
+            "change the count)",
         ),
         Drill(
             name="DisruptPrimarySubnets",
-            description="Cut the primary region's application subnets off for 5 minutes",
-            action_id="aws:network:disrupt-connectivity",
+            description="Cut the primary region's application subnets off for 5 minutes: the "
+            "entry point's health checks must see the primary fail",
+            action_id=DISRUPT_CONNECTIVITY,
             resource_type="aws:ec2:subnet",
             target_key="Subnets",
             target_tags={**primary, "aws-cdk:subnet-name": APP},
             parameters={"duration": "PT5M", "scope": "all"},
-            exercises=("detection", "traffic shift"),
+            exercises=("detect", *after_detection),
+            restores="FIS re-associates each subnet with its original network ACL and deletes "
+            "the ACL it made",
         ),
         Drill(
             name="FailOverPrimaryDatabase",
             description="Fail the primary database over to its standby in another zone (RDS "
-            "Proxy keeps client connections); cross-region promotion has no FIS "
-            "action and is rehearsed with a planned switchover",
+            "Proxy keeps client connections). Rehearses no failover step: cross-region "
+            "promotion has no FIS action",
             action_id="aws:rds:failover-db-cluster" if aurora else "aws:rds:reboot-db-instances",
             resource_type="aws:rds:cluster" if aurora else "aws:rds:db",
             target_key="Clusters" if aurora else "DBInstances",
             target_tags=primary,
             parameters={} if aurora else {"forceFailover": "true"},
-            exercises=("database failover in the primary region",),  # not a runbook step
+            exercises=(),
+            restores="the writer stays in the other zone, still Multi-AZ; the proxy follows it "
+            "and nothing needs it back (a second run moves it again)",
         ),
     ]
+    if spec.table_replica_in_recovery:
+        drills.append(
+            Drill(
+                name="PausePrimaryTableReplication",
+                description="Pause the global table's replication from the primary region for "
+                "10 minutes: what R reads then is what a region loss leaves it (the table's "
+                "RPO). Rehearses no failover step",
+                action_id=PAUSE_TABLE_REPLICATION,
+                resource_type="aws:dynamodb:global-table",
+                target_key="Tables",
+                target_tags=primary,
+                parameters={"duration": "PT10M"},
+                exercises=(),
+                restores="FIS deletes its resource-policy statement at the end; replication "
+                "resumes and R catches up on the writes it missed",
+            )
+        )
+    return drills
 
 
 class DrillStack(TierStack):
