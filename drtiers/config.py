@@ -58,6 +58,7 @@ class ConfigError(ValueError):
 class RegionFacts:
     commercial: frozenset[str]
     dax: frozenset[str]
+    resilience_hub: frozenset[str]
 
 
 @cache
@@ -67,6 +68,7 @@ def region_facts() -> RegionFacts:
     return RegionFacts(
         commercial=frozenset(data["commercial_regions"]["regions"]),
         dax=frozenset(data["dax_regions"]["regions"]),
+        resilience_hub=frozenset(data["resilience_hub_regions"]["regions"]),
     )
 
 
@@ -133,6 +135,8 @@ class DrConfig:
     reduced_task_count: int
     sandbox: bool
     drills: bool = False
+    # A Resilience Hub policy and application per tier, in R (billed per application-month).
+    resilience_hub: bool = False
     # Set while an event lasts: the recovery stack deploys at full capacity (failover step).
     failed_over: bool = False
     restore_from: RestoreFrom | None = None
@@ -378,6 +382,14 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
             recovery,
             "a region with DynamoDB Accelerator (DAX): " + ", ".join(sorted(dax)),
         )
+    resilience_hub = _boolean(get, "resilience_hub")
+    if resilience_hub and recovery not in region_facts().resilience_hub:
+        raise _fail(
+            "recovery_region",
+            recovery,
+            "a region with AWS Resilience Hub for resilience_hub=true (its stack lives in the "
+            "recovery region): " + ", ".join(sorted(region_facts().resilience_hub)),
+        )
     full = _count(get, "full_task_count", 1)
     reduced = _count(get, "reduced_task_count", 1)
     if reduced >= full:
@@ -421,6 +433,7 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
         reduced_task_count=reduced,
         sandbox=_boolean(get, "sandbox"),
         drills=_boolean(get, "drills"),
+        resilience_hub=resilience_hub,
         failed_over=_boolean(get, "failed_over"),
         restore_from=_restore_from(get, tiers, primary, account),
         rto_target_seconds=_target(get, "rto_target"),

@@ -119,6 +119,15 @@ def restore(snapshot: str, listener: str) -> str:
             "such as",
         ),
         (
+            {"resilience_hub": "yes"},
+            "context key 'resilience_hub': 'yes' is not valid; allowed: true or false",
+        ),
+        (
+            {"resilience_hub": "true", "recovery_region": "eu-south-2"},
+            "context key 'recovery_region': 'eu-south-2' is not valid; allowed: a region with AWS "
+            "Resilience Hub for resilience_hub=true (its stack lives in the recovery region): ",
+        ),
+        (
             {"failed_over": "yes"},
             "context key 'failed_over': 'yes' is not valid; allowed: true or false",
         ),

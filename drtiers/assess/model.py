@@ -340,6 +340,7 @@ class _Model:
             ("Route 53 hosted zones", "AWS::Route53::HostedZone", "hosted_zone_month"),
             ("KMS keys", "AWS::KMS::Key", "kms_key_month"),
             ("CloudWatch alarms", "AWS::CloudWatch::Alarm", "alarm_month"),
+            ("Resilience Hub applications", "AWS::ResilienceHub::App", "resilience_hub_app_month"),
         ):
             for region in sorted({r.region for r in self.tier.of_type(type_)}):
                 count = len([r for r in self.tier.of_type(type_) if r.region == region])
