@@ -77,9 +77,26 @@ class DrApp(cdk.App):
 
     def synth(self, **options: Any) -> cx_api.CloudAssembly:
         first = super().synth(**options)
-        if _add_plans(self, Path(first.directory)):
+        if _second_phase(self, Path(first.directory)):
             return super().synth(**{**options, "force": True})
         return first
+
+
+def _second_phase(app: cdk.App, directory: Path) -> bool:
+    """A plan stack for every synthesized tier that recovers by a plan, and (resilience_hub)
+    a Resilience Hub stack with each tier's estimate; whether any stack was added."""
+    from drtiers.assess import assess_assembly
+    from drtiers.stacks.resilience import ResilienceStack, add_resilience
+
+    if any(isinstance(c, ResilienceStack) for c in app.node.children):
+        return False
+    added = _add_plans(app, directory)
+    config = from_context(app.node.try_get_context)
+    if config.resilience_hub and not config.restore_from:
+        tiers = {t.name: t for t in config.tiers}
+        for estimate in assess_assembly(directory, config.assumptions):
+            added |= add_resilience(app, config, tiers[estimate.tier], estimate) is not None
+    return added
 
 
 def _add_plans(app: cdk.App, directory: Path) -> bool:
