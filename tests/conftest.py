@@ -17,7 +17,6 @@ _NODE = ROOT / "node_modules" / ".bin" / "node"
 if _NODE.exists():
     os.environ.setdefault("JSII_NODE", str(_NODE))
 
-import aws_cdk as cdk  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
 
 from drtiers.config import DrConfig, from_context  # noqa: E402

@@ -81,9 +81,7 @@ def test_the_plans_objective_is_the_estimated_rto(assembly: Path, tier: str) -> 
 
 
 @pytest.mark.parametrize("tier", PLANNED)
-def test_failback_activates_the_primary_after_a_persons_approval(
-    assembly: Path, tier: str
-) -> None:
+def test_failback_activates_the_primary_after_a_persons_approval(assembly: Path, tier: str) -> None:
     back = steps_of(plan_of(assembly, tier), "activate", "us-east-1")
     assert back[0]["ExecutionBlockType"] == "ManualApproval"
     kinds = [x["ExecutionBlockType"] for x in back]
@@ -134,9 +132,10 @@ def test_every_plan_step_is_a_step_of_the_list(assembly: Path, tier: str) -> Non
     listed = {x.name for x in loss.steps} | {x.name for x in back.steps}
     plan = plan_of(assembly, tier)
     named = {
-        x["Name"] for w in plan["Workflows"] for a in [w] for x in steps_of(
-            plan, a["WorkflowTargetAction"], a["WorkflowTargetRegion"]
-        )
+        x["Name"]
+        for w in plan["Workflows"]
+        for a in [w]
+        for x in steps_of(plan, a["WorkflowTargetAction"], a["WorkflowTargetRegion"])
     }
     assert named and named <= listed
 

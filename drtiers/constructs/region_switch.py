@@ -24,7 +24,7 @@ from drtiers.constructs.lint import acknowledge
 
 # The plan-actions function: one handler, three actions, each the data-plane or API call that
 # no Region switch block makes (see drtiers.recovery.plan). Inline, so synth needs no bundling.
-_HANDLER = '''
+_HANDLER = """
 import json
 import boto3
 
@@ -93,7 +93,7 @@ def handler(event, context):
     else:
         raise ValueError("unknown action %r" % action)
     return {"done": action}
-'''
+"""
 
 
 class PlanActions(Construct):

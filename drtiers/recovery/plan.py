@@ -58,7 +58,10 @@ def _block(world: World, step: s.Step, names: Names) -> tuple[str, dict[str, Any
     """The execution block that does what ``step`` does."""
     if step.kind == "approval":
         return APPROVAL, {
-            "ExecutionApprovalConfig": {"ApprovalRole": names.approval_role_arn, "TimeoutMinutes": 60}
+            "ExecutionApprovalConfig": {
+                "ApprovalRole": names.approval_role_arn,
+                "TimeoutMinutes": 60,
+            }
         }
     if step.effect in (s.PROMOTE, s.SWITCHOVER, s.PROMOTE_BACK, s.REPLICATE_BACK, s.REPROTECT):
         databases = {r: world.database_in(r) for r in _both(world)}
@@ -81,7 +84,9 @@ def _block(world: World, step: s.Step, names: Names) -> tuple[str, dict[str, Any
             if d is not None
         }
         if step.effect in (s.REPLICATE_BACK, s.REPROTECT):
-            return RDS_REPLICA, {"RdsCreateCrossRegionReadReplicaConfig": {"DbInstanceArnMap": arns}}
+            return RDS_REPLICA, {
+                "RdsCreateCrossRegionReadReplicaConfig": {"DbInstanceArnMap": arns}
+            }
         return RDS_PROMOTE, {"RdsPromoteReadReplicaConfig": {"DbInstanceArnMap": arns}}
     if step.effect == s.MATCH:
         services = [world.service_in(r) for r in _both(world)]
@@ -158,7 +163,7 @@ def _payload(world: World, step: s.Step) -> dict[str, Any]:
 def _steps(world: World, steps: list[s.Step], names: Names) -> list[dict[str, Any]]:
     rendered = []
     for index, stage in enumerate(s.plan_stages(steps)):
-        blocks = []
+        blocks: list[dict[str, Any]] = []
         for step in stage:
             kind, config = _block(world, step, names)
             blocks.append(
@@ -175,7 +180,7 @@ def _steps(world: World, steps: list[s.Step], names: Names) -> list[dict[str, An
             rendered.append(
                 {
                     "Name": f"stage-{index + 1}",
-                    "Description": "in parallel: " + ", ".join(b["Name"] for b in blocks),
+                    "Description": "in parallel: " + ", ".join(str(b["Name"]) for b in blocks),
                     "ExecutionBlockType": PARALLEL,
                     "ExecutionBlockConfiguration": {"ParallelConfig": {"Steps": blocks}},
                 }
@@ -213,7 +218,9 @@ def workflows(
             "WorkflowTargetAction": ACTIVATE,
             "WorkflowTargetRegion": world.primary,
             "WorkflowDescription": f"Fail back to {world.primary}, after approval",
-            "Steps": _steps(world, [x for x in failback if x.name not in {p.name for p in prepare}], names),
+            "Steps": _steps(
+                world, [x for x in failback if x.name not in {p.name for p in prepare}], names
+            ),
         }
     )
     return result
@@ -231,7 +238,9 @@ def _workflow(plan: Mapping[str, Any], action: str, region: str) -> list[list[di
             stages = []
             for step in workflow.get("Steps", []):
                 if step["ExecutionBlockType"] == PARALLEL:
-                    stages.append(list(step["ExecutionBlockConfiguration"]["ParallelConfig"]["Steps"]))
+                    stages.append(
+                        list(step["ExecutionBlockConfiguration"]["ParallelConfig"]["Steps"])
+                    )
                 else:
                     stages.append([step])
             return stages
@@ -276,18 +285,27 @@ def _decoded(
     if kind == LAMBDA:
         lambdas = config["CustomActionLambdaConfig"]["Lambdas"]
         chosen = next((x for x in lambdas if f":lambda:{activating}:" in x["Arn"]), None)
-        if chosen is None or f"{activating}:{chosen['Arn'].rsplit(':', 1)[1]}" not in world.functions:
+        if (
+            chosen is None
+            or f"{activating}:{chosen['Arn'].rsplit(':', 1)[1]}" not in world.functions
+        ):
             return "action", s.NONE, f"no plan-actions function in {activating}", ()
         payload = json.loads(chosen["Payload"])
         if payload["action"] == DECLARE:
             return "declaration", s.DECLARE, payload["region"], (payload["region"],)
         if payload["action"] == SCALE:
-            return "compute", s.SCALE, f"{payload['region']}={payload['count']}", (
-                payload["region"],
+            return (
+                "compute",
+                s.SCALE,
+                f"{payload['region']}={payload['count']}",
+                (payload["region"],),
             )
         if payload["action"] == DIAL:
-            return "traffic", s.DIAL, f"{payload['region']}={payload['percent']}", (
-                payload["api_region"],
+            return (
+                "traffic",
+                s.DIAL,
+                f"{payload['region']}={payload['percent']}",
+                (payload["api_region"],),
             )
     raise ValueError(f"plan step {block.get('Name')}: a {kind} block drtiers cannot read")
 
@@ -302,9 +320,14 @@ def _named(service: Any, ecs: Mapping[str, Any]) -> bool:
 def _database(world: World, arns: list[str], region: str) -> str:
     """The key of the database in ``region`` that one of ``arns`` names."""
     for database in world.databases.values():
-        if database.region == region and database.identifier and any(
-            arn.startswith(f"arn:aws:rds:{region}:") and arn.rsplit(":", 1)[1] == database.identifier
-            for arn in arns
+        if (
+            database.region == region
+            and database.identifier
+            and any(
+                arn.startswith(f"arn:aws:rds:{region}:")
+                and arn.rsplit(":", 1)[1] == database.identifier
+                for arn in arns
+            )
         ):
             return database.key
     return ""
@@ -330,11 +353,7 @@ def executed(world: World, listed: list[s.Step], event: str) -> list[s.Step]:
     # The plan starts when what its listed steps waited for outside the plan has happened.
     start = tuple(
         dict.fromkeys(
-            a
-            for x in listed
-            if x.name in held
-            for a in x.after
-            if a not in held and a in by_name
+            a for x in listed if x.name in held for a in x.after if a not in held and a in by_name
         )
     )
     plan_steps: list[s.Step] = []

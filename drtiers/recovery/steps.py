@@ -858,9 +858,7 @@ def _switch_back(b: _Builder, world: World, approve: str) -> str:
     )
 
 
-def _replicate_back(
-    b: _Builder, world: World, after: World, ready: tuple[str, ...]
-) -> str:
+def _replicate_back(b: _Builder, world: World, after: World, ready: tuple[str, ...]) -> str:
     """An RDS instance: replicate the recovery region's writer back into P (its stale instance
     renamed out of the way), and the table where R has no replica of it."""
     p = world.primary
@@ -1043,7 +1041,7 @@ def in_order(steps: list[Step]) -> list[Step]:
     """The steps, each after everything it waits for (as listed where that allows)."""
     names = {x.name for x in steps}
     done: set[str] = set()
-    pending, ordered = list(steps), []
+    pending, ordered = list(steps), list[Step]()
     while pending:
         ready = [x for x in pending if all(a in done or a not in names for a in x.after)]
         if not ready:  # a cycle: leave the rest as listed, and the schedule will fail on it

@@ -25,8 +25,8 @@ from drtiers.constructs.lint import acknowledge
 from drtiers.constructs.network import Network
 from drtiers.constructs.proxy import DatabaseProxy
 from drtiers.constructs.queues import QUEUE_WORKER_ACTIONS, WorkQueue
-from drtiers.constructs.region_switch import PlanActions
 from drtiers.constructs.rebuild_roles import RebuildRoles, imported
+from drtiers.constructs.region_switch import PlanActions
 from drtiers.constructs.relational import (
     DATABASE_PORT,
     PROXY_PORT,
@@ -208,7 +208,9 @@ class _RegionalStack(TierStack):
             "PlanActions",
             function_name=self.resource_name(PLAN_ACTIONS),
             account=self.config.account,
-            table_arns=[self.arn("dynamodb", r, f"table/{self.resource_name(TABLE)}") for r in regions],
+            table_arns=[
+                self.arn("dynamodb", r, f"table/{self.resource_name(TABLE)}") for r in regions
+            ],
             services=[
                 (r, self.resource_name(role), self.resource_name(APP_SERVICE))
                 for r, role in zip(regions, ("primary", "recovery"), strict=True)
