@@ -229,6 +229,35 @@ def workflows(
 # --- reading a synthesized plan back ---------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Workflow:
+    """One workflow as synthesized: its action, region and (stage, step name, block) rows."""
+
+    action: str
+    region: str
+    description: str
+    steps: tuple[tuple[int, str, str], ...]
+
+
+def read_workflows(plan: Mapping[str, Any]) -> list[Workflow]:
+    """The plan's workflows as a reader sees them (the review report)."""
+    return [
+        Workflow(
+            w["WorkflowTargetAction"],
+            w.get("WorkflowTargetRegion", ""),
+            w.get("WorkflowDescription", ""),
+            tuple(
+                (index + 1, block["Name"], block["ExecutionBlockType"])
+                for index, stage in enumerate(
+                    _workflow(plan, w["WorkflowTargetAction"], w.get("WorkflowTargetRegion", ""))
+                )
+                for block in stage
+            ),
+        )
+        for w in plan.get("Workflows", [])
+    ]
+
+
 def _workflow(plan: Mapping[str, Any], action: str, region: str) -> list[list[dict[str, Any]]]:
     """A workflow's stages: each a list of blocks that run together."""
     for workflow in plan.get("Workflows", []):

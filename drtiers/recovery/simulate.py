@@ -14,7 +14,7 @@ after each step and at the end the invariants are checked:
   write to the one writer, and at no step do two writers take writes;
 - I6 the simulated recovery time equals the estimate's RTO;
 - I7 a person approves before anything moves the writer or traffic back (every failback), and
-  before a failover that accepts data loss where the tier does not promise automatic failover.
+  before a failover promotes R's database (it accepts the replication lag as data loss).
 
 Where the tier has an ARC Region switch plan, its steps are the plan's as synthesized
 (drtiers.recovery.plan.executed), not the step list's.
@@ -536,7 +536,7 @@ def simulate_region_loss(
     steps = plan.executed(world, listed, "region-loss")
     result = Simulation(world.tier, "region-loss", world.primary, world.recovery, steps=steps)
     result.estimate_rto = s.recovery_seconds(listed)
-    if s.has_plan(world) and not world.groups:  # DNS tiers: no automatic failover
+    if s.has_plan(world):  # no tier promotes R without a person's decision
         _approved_before(result, steps, {s.PROMOTE})
     settle(world)  # the health checks as deployed
     w = _region_lost(world)

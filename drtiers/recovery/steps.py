@@ -277,9 +277,9 @@ def failover_steps(
     database = world.database_in(r)
     planned = has_plan(world)
     decided = detect  # what promoting the database waits for
-    if planned and database is not None and not world.groups:
-        # DNS tiers: the failover accepts the replication lag as data loss; a person decides.
-        # The accelerator tier (multi-site) promises automatic failover and has no approval.
+    if planned and database is not None:
+        # Promoting R accepts the replication lag as data loss: a person decides. No tier
+        # triggers it (docs/decisions.md, 20): traffic fails over by health checks by itself.
         decided = b.add(
             b.timed(
                 "failover_approval_seconds",

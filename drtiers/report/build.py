@@ -27,9 +27,11 @@ from drtiers.report.content import (
     RunbookStep,
     inventory,
     mermaid,
+    region_switch_plan,
     runbook,
     topology,
 )
+from drtiers.recovery.plan import Workflow
 from drtiers.report.diagram import render_png
 from drtiers.tiers import TIERS
 
@@ -52,6 +54,7 @@ class TierReport:
     failback: list[RunbookStep]
     simulations: tuple[Simulation, Simulation]  # region loss, failback
     drills_hint: bool  # drills would apply, but were not synthesized
+    plan: list[Workflow]  # the Region switch plan's workflows (none: backup-restore)
 
 
 def _environment() -> Environment:
@@ -109,6 +112,7 @@ def tier_reports(
                 simulations=simulations[name],
                 drills_hint=spec.has_recovery_stack
                 and not tier.of_type("AWS::FIS::ExperimentTemplate"),
+                plan=region_switch_plan(tier),
             )
         )
     return sorted(reports, key=lambda r: ORDER.index(r.tier))

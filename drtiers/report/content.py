@@ -9,6 +9,7 @@ from typing import Any
 from drtiers.assess.assembly import Resource, TierAssembly
 from drtiers.assess.durations import format_duration
 from drtiers.checks.drills import EXERCISES_TAG
+from drtiers.recovery.plan import Workflow, read_workflows
 from drtiers.recovery.steps import Step, schedule
 
 
@@ -29,6 +30,7 @@ class RunbookStep:
     expected: str
     kind: str = ""  # the RTO step it is (detection, database promotion, compute, ...)
     drills: str = ""  # the fault-injection experiments that rehearse it
+    plan: str = ""  # the Region switch plan's block that runs it ("" : the runbook's own step)
 
 
 NO_PROMOTION_DRILL = (
@@ -161,6 +163,9 @@ def runbook(tier: TierAssembly, steps: list[Step]) -> list[RunbookStep]:
     command that names its exact resource and the time it is expected to take."""
     rows = []
     drills = drills_by_step(tier)
+    blocks = {
+        name: block for w in region_switch_plan(tier) for _, name, block in w.steps
+    }
     for timed in schedule(steps):
         step = timed.step
         if step.automatic:
@@ -179,9 +184,16 @@ def runbook(tier: TierAssembly, steps: list[Step]) -> list[RunbookStep]:
                 format_duration(step.seconds),
                 step.kind,
                 ", ".join(drills.get(step.name, [])),
+                blocks.get(step.name, ""),
             )
         )
     return rows
+
+
+def region_switch_plan(tier: TierAssembly) -> list[Workflow]:
+    """The tier's Region switch plan as synthesized (none for backup-restore)."""
+    plan = next((r.properties for r in tier.of_type("AWS::ARCRegionSwitch::Plan")), None)
+    return read_workflows(plan) if plan is not None else []
 
 
 @dataclass(frozen=True)
