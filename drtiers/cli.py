@@ -413,6 +413,13 @@ def _window(start: float | None, end: float | None) -> str:
     return "-" if start is None or end is None else f"{start:g} to {end:g}"
 
 
+_NOT_MEASURED = {
+    "automatic": "automatic: not measured",
+    "runbook": "runbook: not in the plan",
+    "other workflow": "in the other failback workflow",
+}
+
+
 def _print_plan(plan: PlanResult, console: Console) -> None:
     table = Table(
         title=f"{plan.tier}: {plan.direction} by plan {plan.plan}, execution "
@@ -428,7 +435,7 @@ def _print_plan(plan: PlanResult, console: Console) -> None:
             _seconds(r.measured_seconds),
             _window(r.planned_start, r.planned_end),
             _window(r.measured_start, r.measured_end),
-            "automatic: not measured" if r.verdict == "automatic" else r.verdict,
+            _NOT_MEASURED.get(r.verdict, r.verdict),
         )
     table.add_section()
     table.add_row(

@@ -122,19 +122,17 @@ def test_warm_standby_failover_step_by_step(
     )
     steps = step_lists["warm-standby"]["failover"]
     timed = {t.step.name: t for t in s.schedule(steps)}
-    plan_start = timed["detect"].end  # the plan starts once detection ends
+    plan_steps = s.plan_names(steps)
+    plan_start = min(timed[n].start for n in plan_steps)  # once detection ends
+    assert plan_start == timed["detect"].end
     rows = by_step(plan)
     # every step of the list is reported, in the schedule's order, then the file's others
-    assert [r["step"] for r in plan["steps"]] == [
-        *(t.step.name for t in s.schedule(steps)),
-        "recover",
-    ]
+    assert [r["step"] for r in plan["steps"]] == [*timed, "stage-1"]
     for name, (measured, start, end) in {
-        "promote-database": (64, 1, 65),
-        "declare-writer": (1, 66, 67),
-        "add-reader": (2, 67, 69),
-        "promote-secret": (24, 67, 91),
+        "approve-failover": (290, 0, 290),
         "scale-out": (244, 1, 245),
+        "promote-database": (64, 291, 355),
+        "declare-writer": (1, 356, 357),
     }.items():
         row = rows[name]
         assert row["estimated_seconds"] == timed[name].step.seconds
@@ -146,16 +144,22 @@ def test_warm_standby_failover_step_by_step(
             end,
         )
     assert rows["promote-database"]["verdict"] == "ok"  # 64 s against 60 s: within the grace
+    assert rows["scale-out"]["verdict"] == "slower (+64 s)"
     assert rows["detect"]["verdict"] == "automatic"
-    assert rows["recover"]["verdict"] == "parallel block"
+    assert {rows[n]["verdict"] for n in timed if n not in plan_steps} <= {"automatic", "runbook"}
+    assert rows["stage-1"]["verdict"] == "parallel block"
     # total: the execution's start to end against the plan steps' span in the schedule
-    span = max(t.end for t in timed.values() if not t.step.automatic) - plan_start
-    assert (plan["estimated_seconds"], plan["measured_seconds"]) == (span, 246)
+    span = max(timed[n].end for n in plan_steps) - plan_start
+    assert (plan["estimated_seconds"], plan["measured_seconds"]) == (span, 358)
+    assert plan["verdict"] == "ok"
     assert plan["before_plan_seconds"] == plan_start
     assert plan["estimated_rto_seconds"] == s.recovery_seconds(steps)
-    # detection as estimated, then the plan as it ran: scale-out ended 245 s into the plan
-    assert plan["rto_with_measured_seconds"] == plan_start + 245
-    assert plan["actual_recovery_time"] == "PT6M36S"
+    # detection as estimated, the plan as it ran (declare-writer ended 357 s in), then Route 53
+    # reads the declaration and DNS follows, as estimated
+    tail = timed["writable-alarm"].step.seconds + timed["dns-ttl"].step.seconds
+    assert plan["rto_with_measured_seconds"] == plan_start + 357 + tail
+    assert plan["actual_recovery_time"] == "PT9M36S"
+    assert content["findings"] == ["scale-out: slower (+64 s)"]
     assert code == 1
 
 
@@ -165,16 +169,26 @@ def test_a_step_slower_than_its_figure_is_flagged(
     monkeypatch.setenv("COLUMNS", "200")
     code, out, err = run(capsys, str(FAILOVER), "--assembly", str(assembly))
     assert code == 1
-    scale_out = next(line for line in out.splitlines() if "│ scale-out " in line)
-    assert "slower (+64 s)" in scale_out
-    plan_row = next(line for line in out.splitlines() if "│ plan " in line)
-    assert "slower (+66 s)" in plan_row
-    assert "RTO: estimated 4.5 min, of which 90 s of detection before the plan starts" in out
-    assert "Region switch reports 6.6 min" in out
-    assert err.splitlines() == [
-        "drtiers: results: scale-out: slower (+64 s)",
-        "drtiers: results: plan: slower (+66 s)",
-    ]
+    lines = out.splitlines()
+    assert "slower (+64 s)" in next(line for line in lines if "│ scale-out " in line)
+    assert "ok" in next(line for line in lines if "│ plan " in line)
+    assert "runbook: not in the plan" in next(line for line in lines if "│ add-reader " in line)
+    assert "of which 90 s of detection before the plan starts (not measured)" in out
+    assert "Region switch reports 9.6 min" in out
+    assert err.splitlines() == ["drtiers: results: scale-out: slower (+64 s)"]
+
+
+def test_a_plan_slower_than_its_steps_span_is_flagged(
+    tmp_path: Path, assembly: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    late = _write(
+        tmp_path, "late.json", _edited(FAILOVER, _set(["endTime"], "2026-11-28T10:07:00+00:00"))
+    )
+    code, content = results_json(capsys, assembly, late)
+    (plan,) = content["plans"]
+    assert plan["measured_seconds"] == 420
+    assert plan["verdict"] == f"slower (+{420 - plan['estimated_seconds']:g} s)"
+    assert "plan: " + plan["verdict"] in content["findings"] and code == 1
 
 
 def test_warm_standby_failback_step_by_step(
@@ -187,15 +201,16 @@ def test_warm_standby_failback_step_by_step(
     assert (plan["direction"], plan["region"]) == ("failback", "us-east-1")
     steps = step_lists["warm-standby"]["failback"]
     timed = {t.step.name: t for t in s.schedule(steps)}
+    plan_steps = s.plan_names(steps)
     rows = by_step(plan)
     assert set(rows) == set(timed)
-    assert rows["wait-replication"]["estimated_seconds"] == timed["wait-replication"].step.seconds
-    assert rows["wait-replication"]["measured_seconds"] == 3400
-    assert rows["switchover"]["measured_seconds"] == 55
+    for name, measured in {"approve-failback": 3, "switchover": 55, "declare-primary": 1}.items():
+        assert rows[name]["estimated_seconds"] == timed[name].step.seconds
+        assert (rows[name]["measured_seconds"], rows[name]["verdict"]) == (measured, "ok")
     assert rows["writable-alarm-clears"]["verdict"] == "automatic"
-    assert {r["verdict"] for n, r in rows.items() if n != "writable-alarm-clears"} == {"ok"}
-    assert plan["estimated_seconds"] == max(t.end for t in timed.values())
-    assert plan["measured_seconds"] == 3581 and plan["verdict"] == "ok"
+    plan_start = min(timed[n].start for n in plan_steps)
+    assert plan["estimated_seconds"] == max(timed[n].end for n in plan_steps) - plan_start
+    assert plan["measured_seconds"] == 61 and plan["verdict"] == "ok"
     assert plan["estimated_rto_seconds"] is None  # failback has no RTO
     assert content["findings"] == [] and code == 0
 
@@ -209,12 +224,56 @@ def test_unknown_and_missing_steps_are_reported(
     rows = by_step(plan)
     assert rows["notify-oncall"]["verdict"] == "not in the step list"
     assert rows["notify-oncall"]["measured_seconds"] == 2
-    assert rows["multi-az"]["verdict"] == "missing"
+    assert rows["declare-writer"]["verdict"] == "missing"
+    assert rows["stage-1"]["verdict"] == "parallel block"  # by its name: the file has no plan
+    assert plan["rto_with_measured_seconds"] is None  # declare-writer never ran
     assert content["findings"] == [
-        "multi-az: missing",
+        "declare-writer: missing",
         "notify-oncall: not in the step list",
+        "plan: not completed (pausedByFailedStep)",
     ]
     assert code == 1
+
+
+def test_the_failback_preparation_workflow(
+    tmp_path: Path,
+    assembly: Path,
+    step_lists: dict[str, dict[str, list[s.Step]]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """pilot-light prepares its failback in the postRecovery workflow (the plan steps before
+    the approval); the approval and what follows are the primary's activate workflow."""
+
+    def prepare(data: Any) -> None:
+        data.update(executionAction="postRecovery", executionState="completed")
+        data["endTime"] = "2026-11-29T12:53:21+00:00"
+        data["stepStates"] = [
+            {
+                "name": "fence-primary",
+                "status": "completed",
+                "startTime": "2026-11-29T09:00:00Z",
+                "endTime": "2026-11-29T09:00:04Z",
+            },
+            {
+                "name": "replicate-back",
+                "status": "completed",
+                "startTime": "2026-11-29T09:00:05Z",
+                "endTime": "2026-11-29T12:53:20Z",
+            },
+        ]
+
+    file = _write(tmp_path, "prepare.json", _edited(UNKNOWN_STEP, prepare))
+    code, content = results_json(capsys, assembly, file)
+    (plan,) = content["plans"]
+    assert plan["direction"] == "failback preparation"
+    rows = by_step(plan)
+    steps = step_lists["pilot-light"]["failback"]
+    assert rows["replicate-back"]["estimated_seconds"] == next(
+        x.seconds for x in steps if x.name == "replicate-back"
+    )
+    assert rows["replicate-back"]["verdict"] == "ok"
+    assert rows["approve-failback"]["verdict"] == "other workflow"
+    assert content["findings"] == [] and code == 0
 
 
 def _drill_tags(tier: str, drill: str) -> tuple[str, ...] | None:

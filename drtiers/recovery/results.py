@@ -220,8 +220,9 @@ def read_file(path: str) -> ResultsFile:
 @dataclass(frozen=True)
 class StepResult:
     step: str
-    # ok, slower (+N s), failed, not run (status), unfinished (status), missing, automatic (no
-    # plan step: not measured), parallel block, not in the step list
+    # ok, slower (+N s), failed, not run (status), unfinished (status), missing (a plan step of
+    # this workflow), not in the step list, parallel block; and, for steps of the list that no
+    # plan step measures: automatic, runbook (done by hand), other workflow
     verdict: str
     status: str  # as the file says; "" when the step is not in it
     estimated_seconds: float | None  # the step's figure
@@ -236,7 +237,7 @@ class StepResult:
 class PlanResult:
     file: str
     tier: str
-    direction: str  # failover | failback
+    direction: str  # failover | failback preparation | failback
     plan: str
     execution_id: str
     state: str
@@ -261,7 +262,7 @@ class PlanResult:
         return found
 
 
-_FINE = ("ok", "automatic", "parallel block")
+_FINE = ("ok", "automatic", "runbook", "other workflow", "parallel block")
 
 
 @dataclass(frozen=True)
@@ -343,29 +344,51 @@ def tier_of_plan(name: str) -> str | None:
     return next((t for t in TIER_NAMES if name == t or name.endswith(f"-{t}")), None)
 
 
+FAILOVER, PREPARE, FAILBACK = "failover", "failback preparation", "failback"
+
+
 def direction_of(file: ResultsFile, primary: str, recovery: str) -> str:
+    """Which workflow of the tier's plan ran: ``activate`` of the recovery region (failover),
+    ``postRecovery`` of it (preparing the primary's return) or ``activate`` of the primary
+    (failback, from the approval on)."""
     data = file.data
     action, region = data["executionAction"], data["executionRegion"]
-    if action != "activate":
-        raise ResultsError(
-            f"{file.path}: executionAction is {action}; drtiers plans fail over and back by "
-            "activating a region"
-        )
     plan_primary = (data.get("plan") or {}).get("primaryRegion")
+    hint = "give --context primary_region=... --context recovery_region=... as deployed"
     if plan_primary and plan_primary != primary:
         raise ResultsError(
             f"{file.path}: the plan's primary region is {plan_primary}, the tier's is {primary}; "
-            "give --context primary_region=... --context recovery_region=... as deployed"
+            + hint
         )
-    if region == recovery:
-        return "failover"
-    if region == primary:
-        return "failback"
+    if region not in (primary, recovery):
+        raise ResultsError(
+            f"{file.path}: executionRegion {region} is neither the tier's primary region "
+            f"({primary}) nor its recovery region ({recovery}); {hint}"
+        )
+    if action == "activate":
+        return FAILOVER if region == recovery else FAILBACK
+    if action == "postRecovery" and region == recovery:
+        return PREPARE
     raise ResultsError(
-        f"{file.path}: executionRegion {region} is neither the tier's primary region "
-        f"({primary}) nor its recovery region ({recovery}); give --context primary_region=... "
-        "--context recovery_region=... as deployed"
+        f"{file.path}: executionAction {action} of {region} is no workflow of drtiers' plans "
+        f"(activate {recovery} to fail over, postRecovery of {recovery} to prepare the "
+        f"failback, activate {primary} to fail back)"
     )
+
+
+def workflow_steps(
+    direction: str, failover: list[s.Step], failback: list[s.Step]
+) -> tuple[list[s.Step], list[str], list[str]]:
+    """The step list a workflow belongs to, the plan steps it runs and the plan steps of the
+    other failback workflow: failback is split at the person's approval, as the plan splits it
+    (the plan steps before it are the postRecovery workflow)."""
+    if direction == FAILOVER:
+        return failover, s.plan_names(failover), []
+    names = s.plan_names(failback)
+    kinds = {x.name: x.kind for x in failback}
+    cut = next((i for i, n in enumerate(names) if kinds[n] == "approval"), 0)
+    prepare, rest = names[:cut], names[cut:]
+    return (failback, prepare, rest) if direction == PREPARE else (failback, rest, prepare)
 
 
 def _parallel_blocks(data: Mapping[str, Any]) -> set[str]:
@@ -388,15 +411,23 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def compare_plan(file: ResultsFile, tier: str, direction: str, steps: list[s.Step]) -> PlanResult:
-    """A plan execution against the step list it ran: per step and in total."""
+def compare_plan(
+    file: ResultsFile,
+    tier: str,
+    direction: str,
+    steps: list[s.Step],
+    plan_steps: Sequence[str],
+    elsewhere: Sequence[str] = (),
+) -> PlanResult:
+    """A plan execution against the step list its workflow runs (``plan_steps`` of ``steps``;
+    ``elsewhere``: plan steps of another workflow), per step and in total."""
     data = file.data
     start = timestamp(data["startTime"])
     assert start is not None  # validated
     end = timestamp(data.get("endTime"))
     timed = s.schedule(steps)
     planned = {t.step.name: t for t in timed}
-    in_plan = [t for t in timed if not t.step.automatic]
+    in_plan = [t for t in timed if t.step.name in plan_steps]
     plan_start = min((t.start for t in in_plan), default=0.0)
     estimated_span = max((t.end for t in in_plan), default=plan_start) - plan_start
 
@@ -418,7 +449,14 @@ def compare_plan(file: ResultsFile, tier: str, direction: str, steps: list[s.Ste
         name = t.step.name
         p_start, p_end = t.start - plan_start, t.end - plan_start
         if name not in measured:
-            verdict = "automatic" if t.step.automatic else "missing"
+            if name in plan_steps:
+                verdict = "missing"
+            elif t.step.automatic:
+                verdict = "automatic"
+            elif name in elsewhere:
+                verdict = "other workflow"
+            else:
+                verdict = "runbook"
             rows.append(
                 StepResult(name, verdict, "", t.step.seconds, None, p_start, p_end, None, None)
             )
@@ -442,7 +480,8 @@ def compare_plan(file: ResultsFile, tier: str, direction: str, steps: list[s.Ste
             continue
         status, m_start, m_end = measured[name]
         took = m_end - m_start if m_start is not None and m_end is not None else None
-        verdict = "parallel block" if name in blocks else "not in the step list"
+        parallel = name in blocks or (not blocks and re.fullmatch(r"stage-\d+", name))
+        verdict = "parallel block" if parallel else "not in the step list"
         rows.append(StepResult(name, verdict, status, None, took, None, None, m_start, m_end))
 
     measured_span = (end - start).total_seconds() if end is not None else None
@@ -452,7 +491,7 @@ def compare_plan(file: ResultsFile, tier: str, direction: str, steps: list[s.Ste
         verdict = "no end time"
     else:
         verdict = _verdict(measured_span, estimated_span)
-    rto = s.recovery_seconds(steps) if direction == "failover" else None
+    rto = s.recovery_seconds(steps) if direction == FAILOVER else None
     recovery = data.get("actualRecoveryTime")
     return PlanResult(
         file=file.path,
@@ -470,7 +509,9 @@ def compare_plan(file: ResultsFile, tier: str, direction: str, steps: list[s.Ste
         verdict=verdict,
         before_plan_seconds=plan_start,
         estimated_rto_seconds=rto,
-        rto_with_measured_seconds=_rto_as_run(steps, measured, plan_start) if rto else None,
+        rto_with_measured_seconds=(
+            _rto_as_run(steps, plan_steps, measured, plan_start) if rto else None
+        ),
         actual_recovery_time=recovery,
         steps=rows,
     )
@@ -478,18 +519,20 @@ def compare_plan(file: ResultsFile, tier: str, direction: str, steps: list[s.Ste
 
 def _rto_as_run(
     steps: list[s.Step],
+    plan_steps: Sequence[str],
     measured: Mapping[str, tuple[str, float | None, float | None]],
     plan_start: float,
 ) -> float | None:
     """The estimate's RTO with the plan's steps as they ran: detection as estimated, each plan
-    step where and as long as it ran (from the plan's start), the automatic steps after them as
-    estimated. None unless every plan step recovery waits for ran to its end."""
+    step where and as long as it ran (from the plan's start), the steps outside the plan (the
+    automatic ones, the runbook's) as estimated. None unless every plan step recovery waits for
+    ran to its end."""
     ends: dict[str, float] = {}
     for step in steps:
         _, m_start, m_end = measured.get(step.name, ("", None, None))
         if m_start is not None and m_end is not None:
             ends[step.name] = plan_start + m_end
-        elif step.automatic or not step.in_rto:
+        elif step.name not in plan_steps or not step.in_rto:
             ends[step.name] = max((ends[a] for a in step.after), default=0.0) + step.seconds
         else:
             return None
@@ -662,8 +705,8 @@ def read_results(
         loss, back, templates = simulated[name]
         if file.operation is PLAN_EXECUTION:
             direction = direction_of(file, loss.primary, loss.recovery)
-            steps = loss.steps if direction == "failover" else back.steps
-            results.plans.append(compare_plan(file, name, direction, steps))
+            steps, plan_steps, elsewhere = workflow_steps(direction, loss.steps, back.steps)
+            results.plans.append(compare_plan(file, name, direction, steps, plan_steps, elsewhere))
         else:
             names = [step.name for step in [*loss.steps, *back.steps]]
             results.drills.extend(compare_drill(file, name, names, templates))
