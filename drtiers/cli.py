@@ -23,7 +23,7 @@ from drtiers.assess.durations import format_duration, parse_duration
 from drtiers.assess.facts import ParameterError
 from drtiers.assess.model import Estimate
 from drtiers.config import ConfigError
-from drtiers.recovery.results import DrillResult, PlanResult, duration_seconds
+from drtiers.recovery.results import DrillResult, PlanResult, Results, duration_seconds
 from drtiers.recovery.simulate import FIXES, Simulation
 from drtiers.tiers import TIER_NAMES
 
@@ -297,20 +297,38 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     rule pack only), then write the review reports."""
     import tempfile
 
+    from drtiers.recovery.results import read_file, read_results
     from drtiers.report.build import write_reports
 
     if args.tier:
         _check_tier(args.tier)
+    for path in args.results:  # a bad file fails before anything is synthesized or written
+        read_file(path)
     out = Path(args.out)
     context = _cdk_json_context(args)
+
+    def measured(directory: Path) -> Results | None:
+        if not args.results:
+            return None
+        return read_results(args.results, context, assembly=directory)
+
     if args.assembly:
-        written = write_reports(Path(args.assembly), out, context, args.tier)
+        assembly = Path(args.assembly)
+        written = write_reports(assembly, out, context, args.tier, results=measured(assembly))
     else:
         from drtiers.checks.gates import run_gates
 
         with tempfile.TemporaryDirectory(prefix="drtiers-report-") as directory:
             gates, simulated = run_gates(Path(directory), context)
-            written = write_reports(Path(directory), out, context, args.tier, gates, simulated)
+            written = write_reports(
+                Path(directory),
+                out,
+                context,
+                args.tier,
+                gates,
+                simulated,
+                measured(Path(directory)),
+            )
     for path in written:
         console.print(f"wrote {path}")
     return 0
@@ -583,6 +601,14 @@ def parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--tier", help="one tier only (index.html always covers all four)")
     report.add_argument("--out", default="reports", help="output folder (default reports)")
+    report.add_argument(
+        "--results",
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="saved plan executions and FIS experiments (as for drtiers results) to show "
+        "measured against estimated",
+    )
     report.set_defaults(run=cmd_report)
     return root
 

@@ -349,12 +349,12 @@ def test_a_broken_drill_fails_the_synth(
     # As `cdk synth --context drills=true --context tier=pilot-light` would give it (the CLI
     # passes context and the output directory through the environment of a new process).
     given = context(drills="true", tier="pilot-light")
-    app = entry.cdk.App
+    app = entry.DrApp
 
     def with_context(**options: Any) -> App:
         return app(context=given, outdir=str(tmp_path), **options)
 
-    monkeypatch.setattr(entry.cdk, "App", with_context)
+    monkeypatch.setattr(entry, "DrApp", with_context)
     assert entry.main(customize) == 2
     text = capsys.readouterr().err
     assert "DR-DrillsRehearse on drtiers-pilot-light-drills/DrillsStopPrimaryTasks" in text

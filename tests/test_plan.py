@@ -15,6 +15,7 @@ import pytest
 
 from drtiers.assess import assess_assembly
 from drtiers.recovery import Simulation, simulate_assembly
+from drtiers.recovery import plan as rendering
 from drtiers.recovery import steps as s
 from drtiers.stacks.compose import build_app
 from tests.conftest import context
@@ -120,10 +121,15 @@ def test_failover_activates_the_recovery_region(
     if tier != "multi-site":
         assert "ECSServiceScaling" in kinds
     aurora = next(x for x in over if x["ExecutionBlockType"] == database)
-    if database == "AuroraGlobalDatabase":  # switchover in drills, failover in an outage
+    if database == "AuroraGlobalDatabase":
+        # Run gracefully (function steps are skipped otherwise), so the block fails over itself.
         config = aurora["ExecutionBlockConfiguration"]["GlobalAuroraConfig"]
-        assert config["Behavior"] == "switchoverOnly"
-        assert config["Ungraceful"] == {"Ungraceful": "failover"}
+        assert config["Behavior"] == "failover" and "Ungraceful" not in config
+        back = steps_of(plan_of(assembly, tier), "activate", "us-east-1")
+        switch = next(x for x in back if x["ExecutionBlockType"] == database)
+        assert switch["ExecutionBlockConfiguration"]["GlobalAuroraConfig"]["Behavior"] == (
+            "switchoverOnly"
+        )
 
 
 @pytest.mark.parametrize("tier", PLANNED)
@@ -217,3 +223,50 @@ def test_traffic_before_the_database_is_in_the_plan_and_fails_failback(changed: 
     assert names.index("declare-primary") < names.index("switchover")
     assert not back.passed
     assert "I5" in {v.invariant for v in back.violations}
+
+
+def test_pilot_light_prepares_and_reprotects_in_post_recovery_workflows(assembly: Path) -> None:
+    plan = plan_of(assembly, "pilot-light")
+    prepare = steps_of(plan, "postRecovery", "us-west-2")
+    assert [x["Name"] for x in prepare] == ["fence-primary", "replicate-back"]
+    assert prepare[1]["ExecutionBlockType"] == "RdsCreateCrossRegionReplica"
+    fence = prepare[0]["ExecutionBlockConfiguration"]["CustomActionLambdaConfig"]
+    assert fence["RegionToRun"] == "activeRegion"  # the API's value for post-recovery
+    reprotect = steps_of(plan, "postRecovery", "us-east-1")
+    assert reprotect[0]["ExecutionBlockType"] == "RdsCreateCrossRegionReplica"
+
+
+@pytest.fixture
+def rendered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str, Callable[..., Any]], tuple[Simulation, Simulation]]:
+    """Synthesize ``tier`` with each rendered block passed through ``change``; simulate it."""
+
+    def run(tier: str, change: Callable[..., Any]) -> tuple[Simulation, Simulation]:
+        original = rendering._block
+        monkeypatch.setattr(rendering, "_block", lambda *a: change(*original(*a)))
+        build_app(tmp_path, context(tier=tier)).synth()
+        ((loss, back),) = simulate_assembly(tmp_path, context(), tier=tier)
+        return loss, back
+
+    return run
+
+
+def test_a_failover_that_only_switches_over_needs_the_lost_region(rendered: Any) -> None:
+    def switchover_only(kind: str, config: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        if kind == rendering.AURORA:
+            config["GlobalAuroraConfig"]["Behavior"] = "switchoverOnly"
+        return kind, config
+
+    loss, _ = rendered("warm-standby", switchover_only)
+    assert ("I2", "promote-database") in {(v.invariant, v.step) for v in loss.violations}
+
+
+def test_a_function_step_with_the_wrong_region_to_run_does_nothing(rendered: Any) -> None:
+    def activating(kind: str, config: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        if kind == rendering.LAMBDA:
+            config["CustomActionLambdaConfig"]["RegionToRun"] = "activatingRegion"
+        return kind, config
+
+    _, back = rendered("pilot-light", activating)  # fence-primary is a post-recovery step
+    assert not back.passed

@@ -52,7 +52,7 @@ def test_guard_control_tower_rules_pass_every_tier(guarded: tuple[Path, list[str
     out, guard = guarded
     assert guard == []
     stacks = {p.name.removesuffix(".template.json") for p in out.glob("*.template.json")}
-    assert len(stacks) == 18  # all four tiers, and three drill stacks, were checked
+    assert len(stacks) == 21  # all four tiers, their three drill stacks and three plans
     report = (out / "validation-report.json").read_text()
     assert '"pluginName": "cdk-validator-cfnguard"' in report  # Guard really ran
 

@@ -18,7 +18,6 @@ from drtiers.assess.facts import with_overrides
 from drtiers.cli import main as cli
 from drtiers.config import from_context
 from drtiers.recovery import Simulation, simulate_assembly
-from drtiers.recovery import plan as plan_rendering
 from drtiers.recovery import simulate as simulation
 from drtiers.recovery import steps as s
 from drtiers.recovery.simulate import _needs, _region_lost
@@ -184,22 +183,24 @@ def test_i2_the_old_backup_restore_redeploy_needs_the_lost_region(
     assert _needs(lost, old, lambda context: world, world) - lost.up == {"us-east-1"}
 
 
-def test_i3_a_plan_that_scales_r_to_half(
+def test_i3_a_plan_that_never_holds_r_at_full_capacity(
     broken: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The plan's ECS block matches only half of P's capacity: R never reaches full."""
-    original = plan_rendering._block
-
-    def half(*args: Any) -> Any:
-        kind, config = original(*args)
-        if kind == plan_rendering.ECS:
-            config["EcsCapacityIncreaseConfig"]["TargetPercent"] = 50
-        return kind, config
-
-    monkeypatch.setattr(plan_rendering, "_block", half)
+    """Without the step that raises R's scaling minimum, the ECS block's tasks could be scaled
+    back in by target tracking (AWS does not say the block raises the minimum)."""
+    original = s.failover_steps
+    monkeypatch.setattr(
+        s,
+        "failover_steps",
+        lambda *args: [
+            replace(step, after=tuple(a for a in step.after if a != "hold-capacity"))
+            for step in original(*args)
+            if step.name != "hold-capacity"
+        ],
+    )
     loss, _ = broken("warm-standby", lambda stacks: None)
     (i3,) = [v for v in loss.violations if v.invariant == "I3"]
-    assert "1 tasks" in i3.detail and "full capacity is 2" in i3.detail
+    assert "2 tasks, scaling minimum 1" in i3.detail
 
 
 def test_i4_a_secondary_record_healthy_before_the_database_is_promoted(
@@ -337,7 +338,7 @@ def test_i6_an_entry_point_that_never_moves_traffic(broken: Callable[..., Any]) 
 
     loss, _ = broken("warm-standby", misnamed)
     (i6,) = [v for v in loss.violations if v.invariant == "I6"]
-    assert "recovered at never" in i6.detail and "estimated 570 s" in i6.detail
+    assert "recovered at never" in i6.detail and "estimated 450 s" in i6.detail
 
 
 # --- the command --------------------------------------------------------------------------------

@@ -35,6 +35,20 @@ def test_the_proxy_logs_in_with_iam_or_a_secret_for_that_user() -> None:
     assert not rules.proxy_authenticates(False, "app", {"app"}, {"dbadmin"})  # no secret for it
 
 
+def test_region_switch_blocks() -> None:
+    assert rules.plan_executes_in("us-west-2") == "us-west-2"  # the activated region only
+    # Aurora: graceful follows the behavior; ungraceful fails over (with data loss).
+    assert rules.aurora_block_promotes(True, "switchoverOnly", "failover") == "switchover"
+    assert rules.aurora_block_promotes(True, "failover", None) == "failover"
+    assert rules.aurora_block_promotes(False, "switchoverOnly", "failover") == "failover"
+    assert rules.ecs_block_capacity(3, 50) == 2  # rounded up
+    assert rules.ecs_block_capacity(2, 100) == 2
+    assert rules.lambda_block_runs(graceful=True)
+    assert not rules.lambda_block_runs(graceful=False)  # skipped when ungraceful
+    assert rules.rds_replica_block_runs("postRecovery")
+    assert not rules.rds_replica_block_runs("activate")
+
+
 def test_route53_failover_answers() -> None:
     assert rules.route53_failover_answer(True, True) == "PRIMARY"
     assert rules.route53_failover_answer(False, True) == "SECONDARY"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from drtiers.cli import main as cli
 from drtiers.report.build import write_reports
 from tests.conftest import ROOT, Synthesized, context
 
@@ -38,6 +39,8 @@ def test_each_report_has_every_section(reports: Path, tier: str) -> None:
         "## Policy gates",
         "## Failover runbook",
         "## Failback runbook",
+        "## Region switch plan",
+        "## Measured against estimated",
     ):
         assert heading in text
     assert "```mermaid\nflowchart LR" in text
@@ -56,7 +59,8 @@ def test_runbooks_name_the_exact_resources(reports: Path) -> None:
     # Declaring the writer is a data-plane write in R, and no drill rehearses it.
     assert (
         "**Declare us-west-2 the writer's region: the application writes only there from now "
-        "on, and Route 53 follows the declaration.** (data plane (us-west-2); expected 0 s)"
+        "on, and Route 53 follows the declaration.** (data plane (us-west-2); expected 0 s; "
+        "plan: CustomActionLambda)"
     ) in pilot
     warm = (reports / "warm-standby.md").read_text()
     assert (
@@ -125,3 +129,52 @@ def test_gate_results_are_shown_when_the_gates_ran(
     assert "| cdk-nag | pass |" in text
     html = (tmp_path / "pilot-light.html").read_text()
     assert '<td class="fail">drtiers-pilot-light-primary/Work: sqs_dlq_check: ...</td>' in html
+
+
+def test_the_plan_section_shows_the_synthesized_workflows(reports: Path) -> None:
+    warm = (reports / "warm-standby.md").read_text()
+    plan = warm[warm.index("## Region switch plan") :]
+    assert "**activate us-west-2**" in plan and "**activate us-east-1**" in plan
+    assert "| 1 | approve-failback | ManualApproval |" in plan
+    assert "| 2 | switchover | AuroraGlobalDatabase |" in plan
+    rebuild = (reports / "backup-restore.md").read_text()
+    assert "None: this tier recovers by rebuilding from its backup copies" in rebuild
+
+
+def test_results_given_are_set_beside_the_estimate(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    fixtures = ROOT / "tests" / "fixtures" / "results"
+    code = cli(
+        [
+            "report",
+            "--tier",
+            "warm-standby",
+            "--assembly",
+            synthesized.assembly.directory,
+            "--out",
+            str(tmp_path),
+            "--results",
+            str(fixtures / "warm-standby-failover.json"),
+            str(fixtures / "drill-stop-primary-tasks.json"),
+        ]
+    )
+    assert code == 0
+    warm = (tmp_path / "warm-standby.md").read_text()
+    measured = warm[warm.index("## Measured against estimated") :]
+    assert "**failover**" in measured
+    assert "| scale-out | 3.0 min | 4.1 min | slower (+64 s) |" in measured
+    assert "Drill **StopPrimaryTasks**" in measured
+
+
+def test_a_malformed_results_file_writes_no_report(
+    synthesized: Synthesized, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"planArn": 3}')
+    out = tmp_path / "out"
+    argv = ["report", "--assembly", synthesized.assembly.directory, "--out", str(out)]
+    assert cli([*argv, "--results", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(bad) in err[0]
+    assert not out.exists()

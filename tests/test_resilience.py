@@ -202,17 +202,24 @@ def test_cfn_lint_finds_nothing(phase: Phase, tmp_path: Path) -> None:
     assert (lint.returncode, lint.stdout) == (0, ""), lint.stdout + lint.stderr
 
 
-def test_a_second_synthesis_keeps_the_estimate_and_adds_the_application_price(
-    phase: Phase, tmp_path: Path
+def test_the_second_synthesis_adds_the_stacks_keeping_the_estimate_adding_the_price(
+    tmp_path: Path,
 ) -> None:
-    app = build_app(tmp_path, phase.context)
-    config = from_context(app.node.try_get_context)
-    for tier in config.tiers:
-        add_resilience(app, config, tier, phase.estimates[tier.name])
-    app.synth()
-    for again in assess_assembly(tmp_path):
-        first = phase.estimates[again.tier]
+    """build_app's second phase (DrApp) adds one resilience stack per tier from its estimate:
+    RTO and RPO stay, the application's price is added."""
+    without = {e.tier: e for e in assess_assembly(_synth(tmp_path / "off", context()))}
+    on = _synth(tmp_path / "on", context(resilience_hub="true"))
+    assert sorted(p.name for p in on.glob("*-resilience.template.json")) == [
+        f"drtiers-{t}-resilience.template.json" for t in sorted(TIERS)
+    ]
+    for again in assess_assembly(on):
+        first = without[again.tier]
         assert (again.rto_seconds, again.rpo_seconds) == (first.rto_seconds, first.rpo_seconds)
         (line,) = [c for c in again.cost if c.item == "Resilience Hub applications"]
         assert (line.region, line.monthly_usd) == ("us-west-2", 15.0)
         assert again.monthly_cost_usd == pytest.approx(first.monthly_cost_usd + 15.0)
+
+
+def _synth(out: Path, given: dict[str, Any]) -> Path:
+    build_app(out, given).synth()
+    return out

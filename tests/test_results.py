@@ -127,11 +127,12 @@ def test_warm_standby_failover_step_by_step(
     assert plan_start == timed["detect"].end
     rows = by_step(plan)
     # every step of the list is reported, in the schedule's order, then the file's others
-    assert [r["step"] for r in plan["steps"]] == [*timed, "stage-1"]
+    assert [r["step"] for r in plan["steps"]] == [*timed, "stage-1", "stage-2"]
     for name, (measured, start, end) in {
         "approve-failover": (290, 0, 290),
         "scale-out": (244, 1, 245),
         "promote-database": (64, 291, 355),
+        "hold-capacity": (2, 291, 293),
         "declare-writer": (1, 356, 357),
     }.items():
         row = rows[name]

@@ -25,15 +25,12 @@ from drtiers.constructs.lint import acknowledge
 # The plan-actions function: one handler, three actions, each the data-plane or API call that
 # no Region switch block makes (see drtiers.recovery.plan). Inline, so synth needs no bundling.
 _HANDLER = """
-import json
 import boto3
 
 
 def handler(event, context):
-    # Region switch passes the step's payload; accept it bare or wrapped.
-    if isinstance(event, str):
-        event = json.loads(event)
-    event = json.loads(event["payload"]) if isinstance(event.get("payload"), str) else event
+    # Region switch merges the step's JSON payload into the event (beside InvokedBy, PlanArn,
+    # ExecutionId and StepName).
     action = event["action"]
     if action == "declare":
         boto3.client("dynamodb", region_name=event["region"]).put_item(
@@ -69,7 +66,8 @@ def handler(event, context):
                 ServiceNamespace="ecs",
                 ResourceId=resource,
                 ScalableDimension="ecs:service:DesiredCount",
-                MinCapacity=min(found[0]["MinCapacity"], event["count"]),
+                MinCapacity=event["count"],
+                MaxCapacity=max(found[0]["MaxCapacity"], event["count"]),
             )
         boto3.client("ecs", region_name=event["region"]).update_service(
             cluster=event["cluster"], service=event["service"], desiredCount=event["count"]
@@ -151,7 +149,8 @@ class PlanActions(Construct):
         )
         role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["ecs:UpdateService"],
+                # Application Auto Scaling describes the service when its target is registered.
+                actions=["ecs:UpdateService", "ecs:DescribeServices"],
                 resources=[
                     f"arn:aws:ecs:{region}:{account}:service/{cluster}/{service}"
                     for region, cluster, service in services
@@ -250,6 +249,7 @@ class RegionSwitchPlan(Construct):
         alarms: Mapping[str, str],
         resources: Mapping[str, Sequence[str]],
         approval_role_name: str,
+        account: str,
     ) -> None:
         super().__init__(scope, id_)
         if not 1 <= len(name) <= 32:
@@ -258,13 +258,15 @@ class RegionSwitchPlan(Construct):
             raise ValueError(f"RegionSwitchPlan: rto_seconds {rto_seconds} must be positive")
         self.rto_minutes = math.ceil(rto_seconds / 60)
         principal = iam.ServicePrincipal("arc-region-switch.amazonaws.com")
+        execution_role_name = f"{name}-plan-execution"
         self.execution_role = iam.Role(
             self,
             "ExecutionRole",
+            role_name=execution_role_name,
             assumed_by=principal,
             description=f"Executes the Region switch plan {name}",
         )
-        plan_arn = f"arn:aws:arc-region-switch::*:plan/{name}:*"
+        plan_arn = f"arn:aws:arc-region-switch::{account}:plan/{name}:*"
         self.approval_role = iam.Role(
             self,
             "ApprovalRole",
@@ -288,31 +290,50 @@ class RegionSwitchPlan(Construct):
                 resources=["*"],
             ),
             iam.PolicyStatement(
-                actions=["arc-region-switch:GetPlan*", "arc-region-switch:ListPlanExecutions"],
+                actions=[
+                    "arc-region-switch:GetPlan*",
+                    "arc-region-switch:GetPlanExecution",
+                    "arc-region-switch:ListPlanExecutions",
+                ],
                 resources=[plan_arn],
             ),
-            iam.PolicyStatement(actions=["iam:PassRole"], resources=[self.approval_role.role_arn]),
+            # Plan evaluation checks the role's own permissions (the complete sample policy).
+            iam.PolicyStatement(
+                actions=["iam:SimulatePrincipalPolicy"],
+                resources=[f"arn:aws:iam::{account}:role/{execution_role_name}"],
+            ),
         ]
         if resources.get("rds"):
             statements += [
                 iam.PolicyStatement(
+                    # As AWS's sample policy for the RDS blocks: creating a replica also
+                    # authorizes against the subnet, parameter and option groups it copies, and
+                    # the renamed instance gets an ARN of its own.
                     actions=[
                         "rds:DescribeGlobalClusters",
                         "rds:DescribeDBClusters",
                         "rds:DescribeDBInstances",
-                    ],
-                    resources=["*"],
-                ),
-                iam.PolicyStatement(
-                    actions=[
-                        "rds:FailoverGlobalCluster",
-                        "rds:SwitchoverGlobalCluster",
                         "rds:PromoteReadReplica",
                         "rds:CreateDBInstanceReadReplica",
                         "rds:ModifyDBInstance",
                         "rds:AddTagsToResource",
                     ],
+                    resources=["*"],
+                ),
+                iam.PolicyStatement(
+                    actions=["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"],
                     resources=list(resources["rds"]),
+                ),
+                iam.PolicyStatement(  # the encrypted replica: RDS uses the region's data key
+                    actions=["kms:CreateGrant", "kms:DescribeKey"],
+                    resources=["*"],
+                    conditions={
+                        "StringEquals": {
+                            "kms:ViaService": [
+                                f"rds.{r}.amazonaws.com" for r in (primary_region, recovery_region)
+                            ]
+                        }
+                    },
                 ),
             ]
         if resources.get("ecs"):
@@ -380,8 +401,10 @@ class RegionSwitchPlan(Construct):
 _EXECUTION_WILDCARDS = (
     (
         "Resource::*",
-        "Describe and list calls Region switch makes to evaluate the plan and read alarms; they "
-        "accept no narrower resource.",
+        "Describe and list calls Region switch makes to evaluate the plan and read alarms, which "
+        "accept no narrower resource; the RDS replica actions as AWS's sample policy for the "
+        "RDS blocks grants them (creating a replica authorizes against the groups it copies "
+        "and the renamed instance); KMS grants only through RDS in the tier's two regions.",
     ),
     (
         "Action::arc-region-switch:GetPlan*",

@@ -54,8 +54,8 @@ def _both(world: World) -> tuple[str, str]:
     return world.primary, world.recovery
 
 
-def _block(world: World, step: s.Step, names: Names) -> tuple[str, dict[str, Any]]:
-    """The execution block that does what ``step`` does."""
+def _block(world: World, step: s.Step, names: Names, action: str) -> tuple[str, dict[str, Any]]:
+    """The execution block that does what ``step`` does, in a workflow of ``action``."""
     if step.kind == "approval":
         return APPROVAL, {
             "ExecutionApprovalConfig": {
@@ -66,10 +66,12 @@ def _block(world: World, step: s.Step, names: Names) -> tuple[str, dict[str, Any
     if step.effect in (s.PROMOTE, s.SWITCHOVER, s.PROMOTE_BACK, s.REPLICATE_BACK, s.REPROTECT):
         databases = {r: world.database_in(r) for r in _both(world)}
         if all(d is not None and d.cluster for d in databases.values()):
+            # Failover runs gracefully (so that the function steps run, which an ungraceful
+            # execution skips) and fails over, accepting the lag; failback switches over.
+            behavior = "failover" if step.effect == s.PROMOTE else "switchoverOnly"
             return AURORA, {
                 "GlobalAuroraConfig": {
-                    "Behavior": "switchoverOnly",
-                    "Ungraceful": {"Ungraceful": "failover"},
+                    "Behavior": behavior,
                     "GlobalClusterIdentifier": world.global_cluster,
                     "DatabaseClusterArns": [
                         _arn(world, "rds", r, f"cluster:{d.identifier}")
@@ -104,6 +106,7 @@ def _block(world: World, step: s.Step, names: Names) -> tuple[str, dict[str, Any
                 ],
                 "TargetPercent": 100,
                 "CapacityMonitoringApproach": "sampledMaxInLast24Hours",
+                "WaitELBTargetGroupHealthy": "enabled",
             }
         }
     return LAMBDA, {
@@ -115,7 +118,8 @@ def _block(world: World, step: s.Step, names: Names) -> tuple[str, dict[str, Any
                 }
                 for r in _both(world)
             ],
-            "RegionToRun": "activatingRegion",
+            # Post-recovery workflows name the region with the traffic (API reference).
+            "RegionToRun": "activeRegion" if action == POST_RECOVERY else "activatingRegion",
             "RetryIntervalMinutes": 1,
             "TimeoutMinutes": 10,
         }
@@ -160,12 +164,12 @@ def _payload(world: World, step: s.Step) -> dict[str, Any]:
     raise ValueError(f"step {step.name}: no execution block does '{step.effect}'")
 
 
-def _steps(world: World, steps: list[s.Step], names: Names) -> list[dict[str, Any]]:
+def _steps(world: World, steps: list[s.Step], names: Names, action: str) -> list[dict[str, Any]]:
     rendered = []
     for index, stage in enumerate(s.plan_stages(steps)):
         blocks: list[dict[str, Any]] = []
         for step in stage:
-            kind, config = _block(world, step, names)
+            kind, config = _block(world, step, names, action)
             blocks.append(
                 {
                     "Name": step.name,
@@ -188,41 +192,45 @@ def _steps(world: World, steps: list[s.Step], names: Names) -> list[dict[str, An
     return rendered
 
 
+def split_failback(failback: list[s.Step]) -> tuple[list[str], list[str], list[str]]:
+    """The plan steps of failback by workflow: before the person's approval (post-recovery of
+    R: what only prepares P), from it (activating P), and re-protection once P serves again
+    (post-recovery of P: from the first step that re-protects R on)."""
+    names = s.plan_names(failback)
+    by_name = {x.name: x for x in failback}
+    start = next((i for i, n in enumerate(names) if by_name[n].kind == "approval"), 0)
+    end = next(
+        (i for i, n in enumerate(names) if i > start and by_name[n].effect == s.REPROTECT),
+        len(names),
+    )
+    return names[:start], names[start:end], names[end:]
+
+
 def workflows(
     world: World, failover: list[s.Step], failback: list[s.Step], names: Names
 ) -> list[dict[str, Any]]:
     """The plan's workflows, as CloudFormation properties."""
-    plan = set(s.plan_names(failback))
-    approval = next((x.name for x in failback if x.name in plan and x.kind == "approval"), None)
-    cut = [x.name for x in failback].index(approval) if approval else 0
-    prepare = [x for x in failback[:cut] if x.name in plan]
-    result = [
-        {
-            "WorkflowTargetAction": ACTIVATE,
-            "WorkflowTargetRegion": world.recovery,
-            "WorkflowDescription": f"Fail over to {world.recovery}",
-            "Steps": _steps(world, failover, names),
-        }
+    p, r = world.primary, world.recovery
+    prepare, back, reprotect = split_failback(failback)
+    parts = [
+        (ACTIVATE, r, f"Fail over to {r}", failover, None),
+        (POST_RECOVERY, r, f"Once {p} is back: prepare it for failback", failback, prepare),
+        (ACTIVATE, p, f"Fail back to {p}, after approval", failback, back),
+        (POST_RECOVERY, p, f"Re-protect: replicate {p} to {r} again", failback, reprotect),
     ]
-    if prepare:
+    result = []
+    for action, region, description, listed, chosen in parts:
+        steps = listed if chosen is None else [x for x in listed if x.name in chosen]
+        if chosen is not None and not chosen:
+            continue
         result.append(
             {
-                "WorkflowTargetAction": POST_RECOVERY,
-                "WorkflowTargetRegion": world.recovery,
-                "WorkflowDescription": f"Once {world.primary} is back: prepare it for failback",
-                "Steps": _steps(world, prepare, names),
+                "WorkflowTargetAction": action,
+                "WorkflowTargetRegion": region,
+                "WorkflowDescription": description,
+                "Steps": _steps(world, steps, names, action),
             }
         )
-    result.append(
-        {
-            "WorkflowTargetAction": ACTIVATE,
-            "WorkflowTargetRegion": world.primary,
-            "WorkflowDescription": f"Fail back to {world.primary}, after approval",
-            "Steps": _steps(
-                world, [x for x in failback if x.name not in {p.name for p in prepare}], names
-            ),
-        }
-    )
     return result
 
 
@@ -283,24 +291,31 @@ def _decoded(
     kind, config = block["ExecutionBlockType"], block["ExecutionBlockConfiguration"]
     if kind == APPROVAL:
         return "approval", s.NONE, "", ()
+    other = world.primary if activating == world.recovery else world.recovery
     if kind == AURORA:
         aurora = config["GlobalAuroraConfig"]
         how = rules.aurora_block_promotes(
             graceful, aurora.get("Behavior", ""), aurora.get("Ungraceful", {}).get("Ungraceful")
         )
-        database = _database(world, aurora["DatabaseClusterArns"], activating)
-        if how == "switchover":
-            return "database", s.SWITCHOVER if activating == world.primary else s.NONE, "", ()
-        return "database", s.PROMOTE, database, ()
+        if how == "switchover":  # both regions' clusters take part: the other must be up
+            effect = s.SWITCHOVER if activating == world.primary else s.NONE
+            return "database", effect, "", (other,)
+        return (
+            "database",
+            s.PROMOTE,
+            _database(world, aurora["DatabaseClusterArns"], activating),
+            (),
+        )
     if kind == RDS_PROMOTE:
         arns = config["RdsPromoteReadReplicaConfig"]["DbInstanceArnMap"]
         database = _database(world, [arns.get(activating, "")], activating)
         effect = s.PROMOTE if activating == world.recovery else s.PROMOTE_BACK
         return "database", effect, database, ()
     if kind == RDS_REPLICA:
-        # A replica of the activated region's instance, in the other region.
+        # A replica of the active region's instance in the other region: a post-recovery block.
+        if not rules.rds_replica_block_runs(workflow):
+            return "protect", s.NONE, "only runs in a post-recovery workflow", ()
         effect = s.REPLICATE_BACK if activating == world.recovery else s.REPROTECT
-        other = world.primary if activating == world.recovery else world.recovery
         return "protect", effect, "", (other,)
     if kind == ECS:
         ecs = config["EcsCapacityIncreaseConfig"]
@@ -312,30 +327,26 @@ def _decoded(
         count = rules.ecs_block_capacity(sampled, ecs.get("TargetPercent", 100))
         return "compute", s.MATCH, f"{activating}={count}", ()
     if kind == LAMBDA:
-        lambdas = config["CustomActionLambdaConfig"]["Lambdas"]
-        chosen = next((x for x in lambdas if f":lambda:{activating}:" in x["Arn"]), None)
+        action = config["CustomActionLambdaConfig"]
+        if not rules.lambda_block_runs(graceful):
+            return "action", s.NONE, "skipped: an ungraceful execution skips function steps", ()
+        expected = "activeRegion" if workflow == POST_RECOVERY else "activatingRegion"
+        if action.get("RegionToRun") != expected:
+            return "action", s.NONE, f"RegionToRun must be {expected} in this workflow", ()
+        chosen = next((x for x in action["Lambdas"] if f":lambda:{activating}:" in x["Arn"]), None)
         if (
             chosen is None
             or f"{activating}:{chosen['Arn'].rsplit(':', 1)[1]}" not in world.functions
         ):
             return "action", s.NONE, f"no plan-actions function in {activating}", ()
         payload = json.loads(chosen["Payload"])
+        region = payload["region"]
         if payload["action"] == DECLARE:
-            return "declaration", s.DECLARE, payload["region"], (payload["region"],)
+            return "declaration", s.DECLARE, region, (region,)
         if payload["action"] == SCALE:
-            return (
-                "compute",
-                s.SCALE,
-                f"{payload['region']}={payload['count']}",
-                (payload["region"],),
-            )
+            return "compute", s.SCALE, f"{region}={payload['count']}", (region,)
         if payload["action"] == DIAL:
-            return (
-                "traffic",
-                s.DIAL,
-                f"{payload['region']}={payload['percent']}",
-                (payload["api_region"],),
-            )
+            return "traffic", s.DIAL, f"{region}={payload['percent']}", (payload["api_region"],)
     raise ValueError(f"plan step {block.get('Name')}: a {kind} block drtiers cannot read")
 
 
@@ -370,12 +381,14 @@ def executed(world: World, listed: list[s.Step], event: str) -> list[s.Step]:
     if plan is None:
         return listed
     p, r = world.primary, world.recovery
+    # Failover runs gracefully (README): an ungraceful execution would skip the function steps.
     if event == "region-loss":
-        workflows = [(_workflow(plan, ACTIVATE, r), r, False, ACTIVATE)]
+        workflows = [(_workflow(plan, ACTIVATE, r), r, True, ACTIVATE)]
     else:
         workflows = [
             (_workflow(plan, POST_RECOVERY, r), r, True, POST_RECOVERY),
             (_workflow(plan, ACTIVATE, p), p, True, ACTIVATE),
+            (_workflow(plan, POST_RECOVERY, p), p, True, POST_RECOVERY),
         ]
     by_name = {x.name: x for x in listed}
     held = {b["Name"] for stages, *_ in workflows for stage in stages for b in stage}

@@ -26,6 +26,7 @@ from botocore.model import Shape
 
 from drtiers.assess.assembly import read_assembly
 from drtiers.recovery import steps as s
+from drtiers.recovery.plan import split_failback
 from drtiers.recovery.simulate import Simulation
 from drtiers.tiers import TIER_NAMES, TIER_TAG
 
@@ -344,7 +345,12 @@ def tier_of_plan(name: str) -> str | None:
     return next((t for t in TIER_NAMES if name == t or name.endswith(f"-{t}")), None)
 
 
-FAILOVER, PREPARE, FAILBACK = "failover", "failback preparation", "failback"
+FAILOVER, PREPARE, FAILBACK, REPROTECT = (
+    "failover",
+    "failback preparation",
+    "failback",
+    "re-protection",
+)
 
 
 def direction_of(file: ResultsFile, primary: str, recovery: str) -> str:
@@ -367,12 +373,12 @@ def direction_of(file: ResultsFile, primary: str, recovery: str) -> str:
         )
     if action == "activate":
         return FAILOVER if region == recovery else FAILBACK
-    if action == "postRecovery" and region == recovery:
-        return PREPARE
+    if action == "postRecovery":
+        return PREPARE if region == recovery else REPROTECT
     raise ResultsError(
         f"{file.path}: executionAction {action} of {region} is no workflow of drtiers' plans "
         f"(activate {recovery} to fail over, postRecovery of {recovery} to prepare the "
-        f"failback, activate {primary} to fail back)"
+        f"failback, activate {primary} to fail back, postRecovery of {primary} to re-protect)"
     )
 
 
@@ -380,15 +386,12 @@ def workflow_steps(
     direction: str, failover: list[s.Step], failback: list[s.Step]
 ) -> tuple[list[s.Step], list[str], list[str]]:
     """The step list a workflow belongs to, the plan steps it runs and the plan steps of the
-    other failback workflow: failback is split at the person's approval, as the plan splits it
-    (the plan steps before it are the postRecovery workflow)."""
+    other failback workflows, split as the plan splits them (drtiers.recovery.plan)."""
     if direction == FAILOVER:
         return failover, s.plan_names(failover), []
-    names = s.plan_names(failback)
-    kinds = {x.name: x.kind for x in failback}
-    cut = next((i for i, n in enumerate(names) if kinds[n] == "approval"), 0)
-    prepare, rest = names[:cut], names[cut:]
-    return (failback, prepare, rest) if direction == PREPARE else (failback, rest, prepare)
+    parts = dict(zip((PREPARE, FAILBACK, REPROTECT), split_failback(failback), strict=True))
+    others = [n for part, names in parts.items() if part != direction for n in names]
+    return failback, parts[direction], others
 
 
 def _parallel_blocks(data: Mapping[str, Any]) -> set[str]:

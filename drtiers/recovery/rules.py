@@ -75,11 +75,8 @@ RS_AURORA = Source(
     "https://docs.aws.amazon.com/arc-region-switch/latest/api/API_GlobalAuroraConfiguration.html"
 )
 RS_ECS = Source("https://docs.aws.amazon.com/r53recovery/latest/dg/ecs-service-scaling-block.html")
-RS_ECS_POLICY = Source(
-    "https://docs.aws.amazon.com/r53recovery/latest/dg/security_iam_region_switch_ecs.html"
-)
-RS_RDS_PROMOTE = Source(
-    "https://docs.aws.amazon.com/r53recovery/latest/dg/rds-promote-read-replica-block.html"
+RS_LAMBDA = Source(
+    "https://docs.aws.amazon.com/r53recovery/latest/dg/custom-action-lambda-block.html"
 )
 RS_RDS_REPLICA = Source(
     "https://docs.aws.amazon.com/r53recovery/latest/dg/rds-create-cross-region-replica-block.html"
@@ -174,19 +171,23 @@ def aurora_block_promotes(graceful: bool, behavior: str, ungraceful: str | None)
 def ecs_block_capacity(source_desired: int, target_percent: float) -> int:
     """The ECS service scaling block sets the activated Region's service to a percentage of the
     running tasks it sampled beforehand in the Region it leaves (stored in every Region of the
-    plan, so the lost Region is not read). (RS_ECS) It also registers the service's scalable
-    target (its sample policy grants application-autoscaling:RegisterScalableTarget), which the
-    model reads as raising the scaling minimum to that count, so scale-in cannot undo it: an
-    inference from the policy, not a documented sentence. (RS_ECS_POLICY)"""
+    plan, so the lost Region is not read). AWS does not say that it raises the scaling minimum,
+    so the model leaves the minimum as it was: a later step must set it. (RS_ECS)"""
     return -(-source_desired * int(target_percent) // 100)
 
 
-def rds_replica_block_renames_old() -> bool:
-    """The RDS create cross-Region replica block renames the old instance of the other Region
-    (tagged renamedByRegionSwitch, still running) and creates a read replica of the activated
-    Region's instance under the old identifier, with its parameter group, subnet group, key and
-    security groups. (RS_RDS_REPLICA)"""
-    return True
+def lambda_block_runs(graceful: bool) -> bool:
+    """A custom action Lambda block runs in a graceful execution; "in ungraceful execution
+    mode, Region switch skips the Lambda execution block step". (RS_LAMBDA)"""
+    return graceful
+
+
+def rds_replica_block_runs(workflow: str) -> bool:
+    """The RDS create cross-Region replica block belongs to post-recovery: it renames the old
+    instance of the other Region (tagged renamedByRegionSwitch, still running) and creates a
+    read replica of the active Region's instance under the old identifier, with its parameter
+    group, subnet group, key and security groups. (RS_RDS_REPLICA)"""
+    return workflow == "postRecovery"
 
 
 def replica_lag_emitted(is_replica: bool) -> bool:

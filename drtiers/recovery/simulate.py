@@ -464,17 +464,15 @@ def _apply(
     if effect == s.SCALE:
         region, count = target.split("=")
         service = w.service_in(region)
-        if service is not None:
-            service.desired = int(count)
-            service.minimum = min(service.minimum, int(count))
-        return f"{region}: {count} tasks"
+        if service is not None:  # the minimum first, then the count (drtiers.recovery.steps)
+            service.desired = service.minimum = int(count)
+        return f"{region}: {count} tasks, scaling minimum as many"
     if effect == s.MATCH:
         region, count = target.split("=")
         service = w.service_in(region)
-        if service is not None:
+        if service is not None:  # the count only (rules.ecs_block_capacity)
             service.desired = int(count)
-            service.minimum = max(service.minimum, int(count))
-        return f"{region}: {count} tasks, scaling minimum as many"
+        return f"{region}: {count} tasks"
     if effect == s.DIAL:
         region, dial = target.split("=")
         w.groups[region] = int(dial)

@@ -100,15 +100,14 @@ def _replica_command(world: World, region: str, source_world: World, source: str
     )
 
 
-def _scale(world: World, region: str, count: int, *, minimum: int | None = None) -> str:
-    """Set a service's desired count; its scaling minimum to ``minimum`` (default: no higher
-    than the new count)."""
+def _scale(world: World, region: str, count: int) -> str:
+    """Set a service's scaling minimum and desired count to ``count`` (the minimum first, or
+    target tracking would undo the new count)."""
     service = world.service_in(region)
     if service is None:
         return ""
-    # The scaling minimum first, or target tracking would undo the new count.
     cluster, name = physical(service.cluster), physical(service.key)
-    floor = min(count, service.minimum) if minimum is None else minimum
+    floor = count
     return (
         f"aws application-autoscaling register-scalable-target --region {region} "
         "--service-namespace ecs --scalable-dimension ecs:service:DesiredCount --resource-id "
@@ -357,13 +356,28 @@ def failover_steps(
                     figure,
                     "scale-out",
                     f"Scale the recovery region's service to the primary's {service_p.desired} "
-                    "tasks (the plan's ECS block), its scaling minimum with it.",
+                    "tasks (the plan's ECS block; it waits until the load balancer finds them "
+                    "healthy).",
                     "compute",
                     after=(detect,),
                     api_region=r,
-                    command=_scale(world, r, service_p.desired, minimum=service_p.desired),
+                    command=_scale(world, r, service_p.desired),
                     effect=MATCH,
                     target=f"{r}={service_p.desired}",
+                )
+            )
+            b.add(
+                _call(
+                    "hold-capacity",
+                    f"Hold the recovery region at full capacity: its scaling minimum to "
+                    f"{service_p.desired} tasks, so that target tracking cannot scale it back in.",
+                    "compute",
+                    after=("scale-out",),
+                    region=r,
+                    command=_scale(world, r, service_p.desired),
+                    effect=SCALE,
+                    target=f"{r}={service_p.desired}",
+                    sources=(rules.SCALING_MIN.url,),
                 )
             )
         else:
@@ -475,7 +489,9 @@ def failover_steps(
                     "Set the primary endpoint group's traffic dial to 0 % so that the primary "
                     "region takes no traffic when it returns, until failback.",
                     0,
-                    after=detect,
+                    # A control-plane call (us-west-2): after the declaration, so that its
+                    # failure cannot hold up recovery.
+                    after=declared if planned and declared else detect,
                 )
             )
     return stage(b.steps) if planned else b.steps
@@ -781,7 +797,7 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
                 "compute",
                 after=(last,),
                 region=r,
-                command=_scale(world, r, service_r.desired, minimum=service_r.minimum),
+                command=_scale(world, r, service_r.desired),
                 effect=SCALE,
                 target=f"{r}={service_r.desired}",
             )

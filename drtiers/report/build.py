@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,8 @@ from drtiers.assess.model import Estimate
 from drtiers.checks.dr import RULES, check_tier
 from drtiers.checks.gates import GateResults, Simulations, acknowledgments
 from drtiers.recovery import Simulation, simulate_assembly
+from drtiers.recovery.plan import Workflow
+from drtiers.recovery.results import DrillResult, PlanResult, Results
 from drtiers.report.content import (
     InventoryRow,
     RunbookStep,
@@ -31,7 +33,6 @@ from drtiers.report.content import (
     runbook,
     topology,
 )
-from drtiers.recovery.plan import Workflow
 from drtiers.report.diagram import render_png
 from drtiers.tiers import TIERS
 
@@ -55,6 +56,8 @@ class TierReport:
     simulations: tuple[Simulation, Simulation]  # region loss, failback
     drills_hint: bool  # drills would apply, but were not synthesized
     plan: list[Workflow]  # the Region switch plan's workflows (none: backup-restore)
+    measured: list[PlanResult] = field(default_factory=list)  # results given (drtiers results)
+    drill_results: list[DrillResult] = field(default_factory=list)
 
 
 def _environment() -> Environment:
@@ -75,6 +78,7 @@ def tier_reports(
     context: Mapping[str, Any],
     gates: GateResults | None = None,
     simulated: Simulations | None = None,
+    results: Results | None = None,
 ) -> list[TierReport]:
     estimates = {e.tier: e for e in assess_assembly(directory)}
     simulations = {
@@ -113,6 +117,8 @@ def tier_reports(
                 drills_hint=spec.has_recovery_stack
                 and not tier.of_type("AWS::FIS::ExperimentTemplate"),
                 plan=region_switch_plan(tier),
+                measured=[p for p in (results.plans if results else []) if p.tier == name],
+                drill_results=[d for d in (results.drills if results else []) if d.tier == name],
             )
         )
     return sorted(reports, key=lambda r: ORDER.index(r.tier))
@@ -125,13 +131,15 @@ def write_reports(
     only: str | None = None,
     gates: GateResults | None = None,
     simulated: Simulations | None = None,
+    results: Results | None = None,
 ) -> list[Path]:
     """Render every tier in the assembly (or ``only``) and the comparison page, with the
     results of every policy gate when ``gates`` is given. ``context`` is what the assembly was
     synthesized with (the recovery simulation deploys steps' stacks with it); ``simulated``,
-    the simulations already run over it, if any."""
+    the simulations already run over it, if any; ``results``, measured executions and drills
+    (drtiers results) to set beside the estimate."""
     env = _environment()
-    reports = tier_reports(directory, context, gates, simulated)
+    reports = tier_reports(directory, context, gates, simulated, results)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for report in reports:

@@ -163,9 +163,7 @@ def runbook(tier: TierAssembly, steps: list[Step]) -> list[RunbookStep]:
     command that names its exact resource and the time it is expected to take."""
     rows = []
     drills = drills_by_step(tier)
-    blocks = {
-        name: block for w in region_switch_plan(tier) for _, name, block in w.steps
-    }
+    blocks = {name: block for w in region_switch_plan(tier) for _, name, block in w.steps}
     for timed in schedule(steps):
         step = timed.step
         if step.automatic:

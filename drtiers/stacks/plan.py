@@ -79,4 +79,5 @@ class PlanStack(TierStack):
                 ],
             },
             approval_role_name=approver,
+            account=account,
         )

@@ -593,9 +593,9 @@ class RecoveryStack(_RegionalStack):
         }[tier.recovery_compute]
         if config.failed_over:  # deployed during an event: full capacity, minimum included
             desired = full
-        app = self._app(
-            desired, full if tier.recovery_compute is not RecoveryCompute.FULL else 2 * full
-        )
+        # The same ceiling as P's: failed over, R takes P's load, peaks included (the plan's
+        # ECS block matches the most tasks P ran in the last 24 hours).
+        app = self._app(desired, 2 * full)
         if proxy is not None:
             self._allow_app(app, proxy)
         else:  # pilot light: no proxy; the app reaches the replica (then the writer) directly
