@@ -19,6 +19,8 @@ FAILED_OVER_TAG = "drtiers:failed-over"
 # writer; the DNS tiers' health checks follow it (stacks and the recovery model share it).
 DECLARED_NAMESPACE = "drtiers"
 RECOVERY_WRITABLE = "RecoveryWritable"
+# What the recovery region's probe sees of the primary: its load balancer's healthy targets.
+PRIMARY_HEALTHY_TARGETS = "PrimaryHealthyTargets"
 
 
 class Relational(Enum):
@@ -71,6 +73,8 @@ class TierSpec:
     # Recovery copies at full size (multi-site) or smaller (warm standby): Aurora secondary, DAX.
     recovery_full_size: bool = False
     aurora_write_forwarding: bool = False
+    # Fail over without a person (the Region switch plan's trigger): near-zero RTO promises it.
+    automatic_failover: bool = False
 
     @property
     def has_recovery_stack(self) -> bool:
@@ -130,6 +134,7 @@ TIERS: dict[str, TierSpec] = {
             queues_in_recovery=True,
             recovery_full_size=True,
             aurora_write_forwarding=True,
+            automatic_failover=True,
         ),
     )
 }

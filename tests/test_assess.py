@@ -125,8 +125,8 @@ def test_assumptions_move_the_estimate(assembly: Path) -> None:
     [
         ("20m", "1m", "pilot-light"),
         ("20m", "5m", "pilot-light"),
-        ("7m", "1m", "multi-site"),  # every tier waits for a person's approval to promote
-        ("6m", "5s", None),
+        ("5m", "1m", "multi-site"),  # warm-standby waits for a person's approval
+        ("2m", "5s", "multi-site"),
         ("10m", "5s", "warm-standby"),
         ("1d", "2d", "backup-restore"),
         ("30s", None, None),
@@ -243,6 +243,6 @@ def test_synth_fails_when_the_tier_misses_its_targets(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert (
         "drtiers: error: targets rto_target 5.0 min not met: pilot-light is estimated at "
-        "RTO 18.5 min, RPO 60 s; no tier meets them"
+        "RTO 18.5 min, RPO 60 s; the cheapest tier that meets them is multi-site"
     ) in result.stderr
     assert list(out.iterdir()) == []

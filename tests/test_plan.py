@@ -106,7 +106,7 @@ def test_failback_activates_the_primary_after_a_persons_approval(assembly: Path,
     [
         ("pilot-light", "RdsPromoteReadReplica", True),
         ("warm-standby", "AuroraGlobalDatabase", True),
-        ("multi-site", "AuroraGlobalDatabase", True),  # reads go on; promoting loses data
+        ("multi-site", "AuroraGlobalDatabase", False),  # automatic: the plan's trigger
     ],
 )
 def test_failover_activates_the_recovery_region(
@@ -270,3 +270,28 @@ def test_a_function_step_with_the_wrong_region_to_run_does_nothing(rendered: Any
 
     _, back = rendered("pilot-light", activating)  # fence-primary is a post-recovery step
     assert not back.passed
+
+
+def test_only_the_tier_that_promises_automatic_failover_has_a_trigger(assembly: Path) -> None:
+    for tier in ("pilot-light", "warm-standby"):
+        assert "Triggers" not in plan_of(assembly, tier)
+    plan = plan_of(assembly, "multi-site")
+    ((condition,),) = [t["Conditions"] for t in plan["Triggers"]]
+    (trigger,) = plan["Triggers"]
+    assert (trigger["Action"], trigger["TargetRegion"]) == ("activate", "us-west-2")
+    alarm = plan["AssociatedAlarms"][condition["AssociatedAlarmName"]]
+    assert alarm["AlarmType"] == "trigger" and condition["Condition"] == "red"
+    assert alarm["ResourceIdentifier"].startswith("arn:aws:cloudwatch:us-west-2:")  # in R
+    # The alarm follows the recovery region's probe of the primary, every 10 s.
+    recovery = json.loads((assembly / "drtiers-multi-site-recovery.template.json").read_text())
+    (probe,) = [r for r in recovery["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    target = json.loads(probe["Properties"]["Targets"][0]["Input"])
+    assert (target["action"], target["region"], target["every"]) == ("probe", "us-east-1", 10)
+
+
+def test_a_plan_without_its_trigger_fails_automatic_failover(
+    rendered: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(rendering, "triggers", lambda *a: [])
+    loss, _ = rendered("multi-site", lambda kind, config: (kind, config))
+    assert ("I7", "promote-database") in {(v.invariant, v.step) for v in loss.violations}

@@ -383,7 +383,8 @@ def test_queues_have_longer_lived_encrypted_dead_letter_queues(
 
 @pytest.mark.parametrize(
     ("tier", "recovery_tasks", "recovery_max"),
-    [("pilot-light", 0, 2), ("warm-standby", 1, 2), ("multi-site", 2, 4)],
+    # The same ceiling as P's: failed over, R takes P's load, peaks included.
+    [("pilot-light", 0, 4), ("warm-standby", 1, 4), ("multi-site", 2, 4)],
 )
 def test_recovery_capacity_matches_the_tier(
     synthesized: Synthesized, tier: str, recovery_tasks: int, recovery_max: int
@@ -719,7 +720,7 @@ def test_failed_over_recovery_runs_at_full_capacity_and_stays_there() -> None:
     recovery = name("warm-standby", "recovery")
     assert one(failed_over, recovery, "AWS::ECS::Service")["DesiredCount"] == 2
     scaling = one(failed_over, recovery, "AWS::ApplicationAutoScaling::ScalableTarget")
-    assert (scaling["MinCapacity"], scaling["MaxCapacity"]) == (2, 2)
+    assert (scaling["MinCapacity"], scaling["MaxCapacity"]) == (2, 4)
     tags = failed_over.manifest()["artifacts"][recovery]["properties"]["tags"]
     assert tags["drtiers:failed-over"] == "true"
 

@@ -11,7 +11,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from drtiers.tiers import DECLARED_NAMESPACE, RECOVERY_WRITABLE
+from drtiers.tiers import DECLARED_NAMESPACE, PRIMARY_HEALTHY_TARGETS, RECOVERY_WRITABLE
 
 ONE_MINUTE = Duration.minutes(1)
 DEAD_LETTERS = "DeadLetters"
@@ -19,6 +19,8 @@ DATABASE_CPU = "DatabaseCpu"
 
 
 DATABASE_WRITABLE = "DatabaseWritable"
+PRIMARY_DOWN = "PrimaryDown"
+PROBE_SECONDS = 10  # how often the probe looks (a high-resolution metric)
 
 
 def alarm_name(prefix: str, what: str) -> str:
@@ -139,6 +141,29 @@ class Alarms(Construct):
             ),
             1,
             comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        )
+
+    def primary_down(self, tier: str, evaluations: int = 3) -> cloudwatch.Alarm:
+        """In ALARM once the probe in this (the recovery) region has seen no healthy target
+        behind the primary's load balancer for ``evaluations`` probes in a row, including when
+        it cannot reach the primary region's APIs at all (it puts 0 then). Missing data (the
+        probe itself not running) does not breach: it is no evidence against the primary.
+        The Region switch plan's trigger follows it. High-resolution metrics and 10 s alarm
+        periods: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/
+        publishingMetrics.html#high-resolution-metrics (read 2026-11-28)."""
+        return self._add(
+            PRIMARY_DOWN,
+            "The primary region's load balancer has no healthy target, seen from here",
+            cloudwatch.Metric(
+                namespace=DECLARED_NAMESPACE,
+                metric_name=PRIMARY_HEALTHY_TARGETS,
+                dimensions_map={"Tier": tier},
+                period=Duration.seconds(PROBE_SECONDS),
+                statistic="Maximum",
+            ),
+            1,
+            evaluation_periods=evaluations,
+            comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         )
 
     def global_database_lag(

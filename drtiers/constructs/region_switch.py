@@ -14,6 +14,8 @@ from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_arcregionswitch as arc
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -21,6 +23,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from drtiers.constructs.lint import acknowledge
+from drtiers.tiers import PRIMARY_HEALTHY_TARGETS
 
 # The plan-actions function: one handler, three actions, each the data-plane or API call that
 # no Region switch block makes (see drtiers.recovery.plan). Inline, so synth needs no bundling.
@@ -72,6 +75,22 @@ def handler(event, context):
         boto3.client("ecs", region_name=event["region"]).update_service(
             cluster=event["cluster"], service=event["service"], desiredCount=event["count"]
         )
+    elif action == "probe":  # every minute, from a schedule in the recovery region
+        cloudwatch = boto3.client("cloudwatch")
+        for probe in range(event["probes"]):
+            cloudwatch.put_metric_data(
+                Namespace=event["namespace"],
+                MetricData=[
+                    {
+                        "MetricName": event["metric"],
+                        "Dimensions": [{"Name": "Tier", "Value": event["tier"]}],
+                        "Value": float(healthy_targets(event)),
+                        "StorageResolution": 1,
+                    }
+                ],
+            )
+            if probe + 1 < event["probes"]:
+                time.sleep(event["every"])
     elif action == "dial":
         ga = boto3.client("globalaccelerator", region_name=event["api_region"])
         for accelerator in ga.list_accelerators()["Accelerators"]:
@@ -103,6 +122,9 @@ class PlanActions(Construct):
     :param declared_namespace: the CloudWatch namespace it may put the declaration into.
     :param accelerator: whether it may change the tier's accelerator dials.
     :param log_key: encrypts its log group.
+    :param probe: ``(region, cluster name, service name)`` of the primary's service: probe its
+        healthy targets every ``probe_seconds`` and put them into ``declared_namespace`` here
+        (the plan's trigger alarm follows them). Default: no probe.
     """
 
     def __init__(
@@ -118,8 +140,15 @@ class PlanActions(Construct):
         accelerator: bool,
         log_key: kms.IKey,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        probe: tuple[str, str, str] | None = None,
+        probe_seconds: int = 10,
+        tier: str = "",
     ) -> None:
         super().__init__(scope, id_)
+        if probe is not None and not (1 <= probe_seconds <= 20 and tier):
+            raise ValueError(
+                f"PlanActions: probe_seconds {probe_seconds} must be 1..20 and a tier given"
+            )
         if not table_arns or not services:
             raise ValueError("PlanActions: give the tier's tables and services")
         log_group = logs.LogGroup(
@@ -186,10 +215,42 @@ class PlanActions(Construct):
             handler="index.handler",
             code=lambda_.Code.from_inline(_HANDLER),
             role=role,
-            timeout=Duration.minutes(1),
+            timeout=Duration.seconds(90),  # a probe runs for about a minute
             log_group=log_group,
-            reserved_concurrent_executions=2,
+            reserved_concurrent_executions=4,
         )
+        if probe is not None:
+            region, cluster, service = probe
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["elasticloadbalancing:DescribeTargetHealth"], resources=["*"]
+                )
+            )
+            events.Rule(
+                self,
+                "Probe",
+                description="Probe the primary's healthy targets (the plan's trigger)",
+                schedule=events.Schedule.rate(Duration.minutes(1)),
+                targets=[
+                    targets.LambdaFunction(
+                        self.function,
+                        event=events.RuleTargetInput.from_object(
+                            {
+                                "action": "probe",
+                                "region": region,
+                                "cluster": cluster,
+                                "service": service,
+                                "namespace": declared_namespace,
+                                "metric": PRIMARY_HEALTHY_TARGETS,
+                                "tier": tier,
+                                "probes": 60 // probe_seconds,
+                                "every": probe_seconds,
+                            }
+                        ),
+                        retry_attempts=0,  # the next minute's probe follows anyway
+                    )
+                ],
+            )
         policy = role.node.find_child("DefaultPolicy").node.default_child
         for finding, reason in _WILDCARDS:
             acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason, checker="cdk-nag")
@@ -231,7 +292,8 @@ class RegionSwitchPlan(Construct):
     :param workflows: CloudFormation ``Workflows`` (drtiers.recovery.plan.workflows).
     :param rto_seconds: the tier's estimated RTO; the plan's objective is it in minutes,
         rounded up.
-    :param alarms: name -> alarm ARN, associated as application-health alarms.
+    :param alarms: CloudFormation ``AssociatedAlarms`` (name -> AlarmType, ResourceIdentifier).
+    :param triggers: CloudFormation ``Triggers``: each names trigger alarms of ``alarms``.
     :param resources: what the execution role may act on, by block: ``rds`` (cluster, global
         cluster and instance ARNs), ``ecs`` (service ARNs), ``lambda`` (function ARNs).
     """
@@ -246,7 +308,8 @@ class RegionSwitchPlan(Construct):
         recovery_region: str,
         workflows: Sequence[Mapping[str, Any]],
         rto_seconds: float,
-        alarms: Mapping[str, str],
+        alarms: Mapping[str, Mapping[str, str]],
+        triggers: Sequence[Mapping[str, Any]] = (),
         resources: Mapping[str, Sequence[str]],
         approval_role_name: str,
         account: str,
@@ -386,14 +449,18 @@ class RegionSwitchPlan(Construct):
         # The workflows as rendered (CloudFormation's own property names), not via the L1's
         # typed structs: one source of truth, and the simulator reads exactly this.
         self.plan.add_property_override("Workflows", list(workflows))
+        for trigger in triggers:
+            for condition in trigger["Conditions"]:
+                alarm = alarms.get(condition["AssociatedAlarmName"], {})
+                if alarm.get("AlarmType") != "trigger":
+                    raise ValueError(
+                        f"RegionSwitchPlan: trigger condition {condition['AssociatedAlarmName']} "
+                        "is not an associated alarm of type trigger"
+                    )
         if alarms:
-            self.plan.add_property_override(
-                "AssociatedAlarms",
-                {
-                    alarm: {"AlarmType": "applicationHealth", "ResourceIdentifier": arn}
-                    for alarm, arn in alarms.items()
-                },
-            )
+            self.plan.add_property_override("AssociatedAlarms", dict(alarms))
+        if triggers:
+            self.plan.add_property_override("Triggers", list(triggers))
         # Region switch evaluates the plan's permissions when it is created.
         self.plan.node.add_dependency(self.execution_role.node.find_child("DefaultPolicy"))
 

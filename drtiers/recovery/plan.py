@@ -234,6 +234,61 @@ def workflows(
     return result
 
 
+def associated_alarms(world: World, failover: list[s.Step]) -> dict[str, dict[str, str]]:
+    """P's and R's alarms, for the plan's evaluation (application health); the alarm the
+    trigger follows, as a trigger."""
+    trigger = next((x.target for x in failover if x.kind == "trigger"), None)
+    return {
+        alarm.name: {
+            "AlarmType": "trigger" if alarm.name == trigger else "applicationHealth",
+            "ResourceIdentifier": _arn(world, "cloudwatch", alarm.region, f"alarm:{alarm.name}"),
+        }
+        for alarm in world.alarms.values()
+        if alarm.region in _both(world) and alarm.signal != "declared"
+    }
+
+
+def triggers(world: World, failover: list[s.Step]) -> list[dict[str, Any]]:
+    """The plan's trigger, where the step list starts failover by itself: activate R once the
+    alarm R's probe feeds is red, at most once an hour."""
+    return [
+        {
+            "Action": ACTIVATE,
+            "TargetRegion": world.recovery,
+            "MinDelayMinutesBetweenExecutions": 60,
+            "Description": f"Fail over to {world.recovery} when {x.target} is red",
+            "Conditions": [{"AssociatedAlarmName": x.target, "Condition": "red"}],
+        }
+        for x in failover
+        if x.kind == "trigger"
+    ]
+
+
+def _triggered(plan: Mapping[str, Any], region: str) -> bool:
+    """Whether the plan starts itself to activate ``region``: a trigger whose conditions name
+    trigger alarms that live there."""
+    alarms = plan.get("AssociatedAlarms", {})
+    for trigger in plan.get("Triggers", []):
+        if (trigger.get("Action"), trigger.get("TargetRegion")) != (ACTIVATE, region):
+            continue
+        named = [
+            alarms.get(c.get("AssociatedAlarmName"), {}) for c in trigger.get("Conditions", [])
+        ]
+        if named and all(
+            rules.trigger_starts_plan(
+                _arn_region(a.get("ResourceIdentifier", "")), region, a.get("AlarmType", "")
+            )
+            for a in named
+        ):
+            return True
+    return False
+
+
+def _arn_region(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 else ""
+
+
 # --- reading a synthesized plan back ---------------------------------------------------------
 
 
@@ -424,9 +479,11 @@ def executed(world: World, listed: list[s.Step], event: str) -> list[s.Step]:
                 names.append(block["Name"])
             previous = tuple(names)
     # Listed steps a plan could run but this one does not hold do not happen; the others run
-    # around the plan, as listed.
+    # around the plan, as listed. A trigger happens only if the plan has one that fires.
     plannable = set(s.plan_names(listed))
     around = {x.name for x in listed if x.name not in held and x.name not in plannable}
+    if event == "region-loss" and not _triggered(plan, r):
+        around -= {x.name for x in listed if x.kind == "trigger"}
     running = {x.name for x in plan_steps} | around
     ordered = [
         replace(x, after=tuple(a for a in x.after if a in running))

@@ -75,6 +75,7 @@ RS_AURORA = Source(
     "https://docs.aws.amazon.com/arc-region-switch/latest/api/API_GlobalAuroraConfiguration.html"
 )
 RS_ECS = Source("https://docs.aws.amazon.com/r53recovery/latest/dg/ecs-service-scaling-block.html")
+RS_TRIGGERS = Source("https://docs.aws.amazon.com/r53recovery/latest/dg/region-switch.html")
 RS_LAMBDA = Source(
     "https://docs.aws.amazon.com/r53recovery/latest/dg/custom-action-lambda-block.html"
 )
@@ -174,6 +175,15 @@ def ecs_block_capacity(source_desired: int, target_percent: float) -> int:
     plan, so the lost Region is not read). AWS does not say that it raises the scaling minimum,
     so the model leaves the minimum as it was: a later step must set it. (RS_ECS)"""
     return -(-source_desired * int(target_percent) // 100)
+
+
+def trigger_starts_plan(alarm_region: str, activating_region: str, alarm_type: str) -> bool:
+    """A plan's trigger starts an execution by itself when its conditions' associated alarms
+    (of type trigger) are red; the model requires the alarm to live in the region the trigger
+    activates, since the other may be the lost one. Region switch offers "automatic failover or
+    switchover, by triggering plan execution based on Amazon CloudWatch alarms" (RS_TRIGGERS).
+    A triggered execution is modelled as graceful (the API's mode is optional): an inference."""
+    return alarm_type == "trigger" and alarm_region == activating_region
 
 
 def lambda_block_runs(graceful: bool) -> bool:

@@ -14,7 +14,8 @@ after each step and at the end the invariants are checked:
   write to the one writer, and at no step do two writers take writes;
 - I6 the simulated recovery time equals the estimate's RTO;
 - I7 a person approves before anything moves the writer or traffic back (every failback), and
-  before a failover promotes R's database (it accepts the replication lag as data loss).
+  before a failover promotes R's database (it accepts the replication lag as data loss),
+  unless the plan's trigger starts it (a tier that promises automatic failover).
 
 Where the tier has an ARC Region switch plan, its steps are the plan's as synthesized
 (drtiers.recovery.plan.executed), not the step list's.
@@ -534,7 +535,7 @@ def simulate_region_loss(
     steps = plan.executed(world, listed, "region-loss")
     result = Simulation(world.tier, "region-loss", world.primary, world.recovery, steps=steps)
     result.estimate_rto = s.recovery_seconds(listed)
-    if s.has_plan(world):  # no tier promotes R without a person's decision
+    if s.has_plan(world):  # a person, or the trigger of a tier that promises it, decides
         _approved_before(result, steps, {s.PROMOTE})
     settle(world)  # the health checks as deployed
     w = _region_lost(world)
@@ -636,7 +637,7 @@ def _approved_before(result: Simulation, steps: list[s.Step], moving: set[str]) 
 
     def approved(step: s.Step, seen: frozenset[str] = frozenset()) -> bool:
         return any(
-            by_name[a].kind == "approval" or approved(by_name[a], seen | {a})
+            by_name[a].kind in ("approval", "trigger") or approved(by_name[a], seen | {a})
             for a in step.after
             if a in by_name and a not in seen
         )

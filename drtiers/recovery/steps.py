@@ -186,6 +186,22 @@ def _call(
     )
 
 
+def _scaled(
+    world: World, name: str, title: str, kind: str, *, region: str, count: int, **options: Any
+) -> Step:
+    """A step that sets a service's scaling minimum and count (by API: the plan's function)."""
+    return _call(
+        name,
+        title,
+        kind,
+        region=region,
+        command=_scale(world, region, count),
+        effect=SCALE,
+        target=f"{region}={count}",
+        **options,
+    )
+
+
 class _Builder:
     def __init__(self, world: World, figures: Mapping[str, Figure]) -> None:
         self.w = world
@@ -276,9 +292,24 @@ def failover_steps(
     database = world.database_in(r)
     planned = has_plan(world)
     decided = detect  # what promoting the database waits for
-    if planned and database is not None:
-        # Promoting R accepts the replication lag as data loss: a person decides. No tier
-        # triggers it (docs/decisions.md, 20): traffic fails over by health checks by itself.
+    trigger = next((a for a in world.alarms.values() if a.signal == "primary-probe"), None)
+    if planned and database is not None and trigger is not None and trigger.region == r:
+        # The tier promises automatic failover: the plan starts itself (docs/decisions.md, 20).
+        decided = b.add(
+            Step(
+                "trigger",
+                f"The plan's trigger starts the failover: {trigger.name} in {r} turns red once "
+                "its probe has seen no healthy target behind P's load balancer (automatic).",
+                "trigger",
+                trigger.seconds,
+                "alarm period x evaluation periods, from the template",
+                (rules.RS_TRIGGERS.url,),
+                automatic=True,
+                target=trigger.name,
+            )
+        )
+    elif planned and database is not None:
+        # Promoting R accepts the replication lag as data loss: a person decides.
         decided = b.add(
             b.timed(
                 "failover_approval_seconds",
@@ -367,16 +398,15 @@ def failover_steps(
                 )
             )
             b.add(
-                _call(
+                _scaled(
+                    world,
                     "hold-capacity",
                     f"Hold the recovery region at full capacity: its scaling minimum to "
                     f"{service_p.desired} tasks, so that target tracking cannot scale it back in.",
                     "compute",
                     after=("scale-out",),
                     region=r,
-                    command=_scale(world, r, service_p.desired),
-                    effect=SCALE,
-                    target=f"{r}={service_p.desired}",
+                    count=service_p.desired,
                     sources=(rules.SCALING_MIN.url,),
                 )
             )
@@ -676,15 +706,14 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
         # The old primary instance came back writable; its tasks are fenced off by the
         # writer-region item, and stopped here so that nothing keeps trying.
         b.add(
-            _call(
+            _scaled(
+                world,
                 "fence-primary",
                 "Stop the primary region's tasks: its old database instance came back "
                 "writable and is no longer the source of truth.",
                 "fence",
                 region=p,
-                command=_scale(world, p, 0),
-                effect=SCALE,
-                target=f"{p}=0",
+                count=0,
                 sources=(rules.REPLICA_PROMOTE.url,),
             )
         )
@@ -729,15 +758,14 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
         )
     if fenced:
         last = b.add(
-            _call(
+            _scaled(
+                world,
                 "unfence-primary",
                 "Start the primary region's tasks again.",
                 "compute",
                 after=(declared,),
                 region=p,
-                command=_scale(world, p, world.full),
-                effect=SCALE,
-                target=f"{p}={world.full}",
+                count=world.full,
             )
         )
     if p in world.groups:
@@ -789,7 +817,8 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
         if fenced:
             last = _reprotect(b, world, last)
         b.add(
-            _call(
+            _scaled(
+                world,
                 "standby",
                 f"Scale the recovery region's service back to standby: {service_r.desired} "
                 f"tasks, scaling minimum {service_r.minimum} (what its stack says, which the "
@@ -797,9 +826,7 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
                 "compute",
                 after=(last,),
                 region=r,
-                command=_scale(world, r, service_r.desired),
-                effect=SCALE,
-                target=f"{r}={service_r.desired}",
+                count=service_r.desired,
             )
         )
     elif recovery_stack:
@@ -917,16 +944,15 @@ def _promote_back(b: _Builder, world: World, after: World, approve: str) -> str:
     identifier."""
     p, r = world.primary, world.recovery
     quiesce = b.add(
-        _call(
+        _scaled(
+            after,
             "quiesce-recovery",
             "Stop writes in the recovery region: scale its service to 0 (the maintenance "
             "window begins).",
             "fence",
             after=(approve,),
             region=r,
-            command=_scale(after, r, 0),
-            effect=SCALE,
-            target=f"{r}=0",
+            count=0,
         )
     )
     promote = b.add(

@@ -13,7 +13,7 @@ from typing import Any
 
 from drtiers.assess.assembly import Resource, TierAssembly
 from drtiers.recovery import rules
-from drtiers.tiers import DECLARED_NAMESPACE
+from drtiers.tiers import DECLARED_NAMESPACE, PRIMARY_HEALTHY_TARGETS
 
 
 def refs(value: Any) -> set[str]:
@@ -168,7 +168,7 @@ class Service:
 class Alarm:
     name: str
     region: str
-    signal: str  # declared | writer-role | replica-lag | other
+    signal: str  # declared | writer-role | replica-lag | primary-probe | other
     database: str | None
     seconds: int  # period x evaluation periods
     threshold: float
@@ -488,6 +488,8 @@ def _alarms(tier: TierAssembly) -> dict[str, Alarm]:
             database = key_of(
                 alarm.region, alarm.stack, next(iter(refs(dimensions["DBInstanceIdentifier"])), "")
             )
+        elif metric == PRIMARY_HEALTHY_TARGETS:
+            signal = "primary-probe"  # put by the recovery region's probe of P
         elif alarm.prop("Namespace") == DECLARED_NAMESPACE:
             signal = "declared"  # put by the failover and failback steps, never by AWS
         elif dimensions.get("Role") == "WRITER" and "DBClusterIdentifier" in dimensions:

@@ -62,11 +62,8 @@ class PlanStack(TierStack):
             recovery_region=world.recovery,
             workflows=rendering.workflows(world, failover, failback, names),
             rto_seconds=rto_seconds,
-            alarms={
-                alarm.name: f"arn:aws:cloudwatch:{alarm.region}:{account}:alarm:{alarm.name}"
-                for alarm in world.alarms.values()
-                if alarm.region in regions and alarm.signal != "declared"
-            },
+            alarms=rendering.associated_alarms(world, failover),
+            triggers=rendering.triggers(world, failover),
             resources={
                 "rds": rds,
                 "ecs": [

@@ -15,7 +15,7 @@ from constructs import Construct
 
 from drtiers.config import DrConfig
 from drtiers.constructs.accelerator import AcceleratorEndpointGroup
-from drtiers.constructs.alarms import Alarms
+from drtiers.constructs.alarms import PROBE_SECONDS, Alarms
 from drtiers.constructs.app import AppService
 from drtiers.constructs.backup import BackupVault, CrossRegionBackupPlan
 from drtiers.constructs.dns_failover import AlarmRef
@@ -203,6 +203,7 @@ class _RegionalStack(TierStack):
     def _plan_actions(self) -> None:
         """The function the tier's Region switch plan invokes here (same name in P and R)."""
         regions = (self.config.primary_region, self.config.recovery_region)
+        probing = self.role == "recovery" and self.tier.automatic_failover
         PlanActions(
             self,
             "PlanActions",
@@ -219,7 +220,18 @@ class _RegionalStack(TierStack):
             accelerator=self.tier.entry_point is EntryPoint.ACCELERATOR,
             log_key=self.data_key,
             removal_policy=self.retain_policy,
+            probe=(
+                regions[0],
+                self.resource_name("primary"),
+                self.resource_name(APP_SERVICE),
+            )
+            if probing
+            else None,
+            probe_seconds=PROBE_SECONDS,
+            tier=self.tier.name,
         )
+        if probing:  # what the plan's trigger follows
+            self.alarms.primary_down(self.tier.name)
 
     def _queue(self) -> WorkQueue:
         queue = WorkQueue(
