@@ -621,6 +621,7 @@ def test_backups_are_copied_to_the_recovery_region(synthesized: Synthesized, tie
                 "ApproximateNumberOfMessagesVisible",
                 "HTTPCode_ELB_5XX_Count",
                 "AuroraGlobalDBReplicationLag",
+                "PrimaryHealthyTargets",  # what the plan's trigger follows
             },
         ),
     ],
