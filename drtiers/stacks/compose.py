@@ -71,13 +71,28 @@ def compose(scope: Construct, config: DrConfig) -> list[TierStacks]:
 
 class DrApp(cdk.App):
     """An app that synthesizes in two phases: the tiers' stacks, then, from what they
-    synthesized to, the stacks that need the tier's step list (its Region switch plan), and
-    everything again. The second phase costs ~0.15 s; the step list is read from templates,
-    so a plan can never describe a tier other than the one synthesized."""
+    synthesized to, the stacks that need the tier's step list (its Region switch plan; with
+    resilience_hub, its targets), and everything again (~0.2 s more). The step list is read
+    from templates, so a plan can never describe a tier other than the one synthesized.
+    Policy plugins given to ``validate_with`` run on the final synthesis only (Guard takes
+    ~20 s a pass)."""
+
+    def validate_with(
+        self, plugins: Sequence[cdk.IPolicyValidationPlugin | cdk.IPolicyValidationPluginBeta1]
+    ) -> None:
+        self._plugins = tuple(plugins)
 
     def synth(self, **options: Any) -> cx_api.CloudAssembly:
         first = super().synth(**options)
-        if _second_phase(self, Path(first.directory)):
+        added = _second_phase(self, Path(first.directory))
+        plugins = getattr(self, "_plugins", ())
+        if plugins:
+            self._plugins = ()
+            # Validations accepts Beta1 plugins (cdk-validator-cfnguard) at run time too.
+            cdk.Validations.of(self).add_plugins(
+                *cast(Sequence[cdk.IPolicyValidationPlugin], plugins)
+            )
+        if added or plugins:
             return super().synth(**{**options, "force": True})
         return first
 
@@ -86,10 +101,11 @@ def _second_phase(app: cdk.App, directory: Path) -> bool:
     """A plan stack for every synthesized tier that recovers by a plan, and (resilience_hub)
     a Resilience Hub stack with each tier's estimate; whether any stack was added."""
     from drtiers.assess import assess_assembly
+    from drtiers.stacks.plan import PlanStack
     from drtiers.stacks.resilience import ResilienceStack, add_resilience
 
-    if any(isinstance(c, ResilienceStack) for c in app.node.children):
-        return False
+    if any(isinstance(c, (PlanStack, ResilienceStack)) for c in app.node.children):
+        return False  # synthesized before
     added = _add_plans(app, directory)
     config = from_context(app.node.try_get_context)
     if config.resilience_hub and not config.restore_from:
@@ -108,8 +124,6 @@ def _add_plans(app: cdk.App, directory: Path) -> bool:
     from drtiers.recovery.world import World, read_world
     from drtiers.stacks.plan import PlanStack
 
-    if any(isinstance(c, PlanStack) for c in app.node.children):
-        return False
     config = from_context(app.node.try_get_context)
     figures, workload = with_overrides(config.assumptions)
     assemblies = read_assembly(directory)
@@ -150,8 +164,6 @@ def build_app(
     app = DrApp(
         outdir=str(outdir), post_cli_context=dict(context), builtin_cloud_formation_validation=False
     )
-    if plugins:
-        # Validations accepts Beta1 plugins (cdk-validator-cfnguard) at run time too.
-        cdk.Validations.of(app).add_plugins(*cast(Sequence[cdk.IPolicyValidationPlugin], plugins))
+    app.validate_with(plugins)
     compose(app, from_context(app.node.try_get_context))
     return app
