@@ -369,7 +369,7 @@ def _simulation_json(sim: Simulation) -> dict[str, Any]:
 
 def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
     """Lose the primary region, run the failover steps (and with --failback bring it back and
-    run the failback steps), checking invariants I1-I6 after each step."""
+    run the failback steps), checking invariants I1-I7 after each step."""
     import tempfile
 
     from drtiers.recovery import simulate_assembly

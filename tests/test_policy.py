@@ -102,6 +102,38 @@ def test_a_cfn_lint_finding_is_filed_under_its_stack(
     assert {_stacks(directory).get(_tier_of(line)) for line in findings} == {"pilot-light"}
 
 
+def test_early_lint_checks_what_the_second_phase_added_or_changed(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    """make check lints the first phase's templates while Guard runs; a template the second
+    phase changed or added is linted as it ended up."""
+    import json
+    import shutil
+
+    from drtiers.checks.gates import _EarlyLint
+
+    directory = tmp_path / "asm"
+    directory.mkdir()
+    for template in Path(synthesized.assembly.directory).glob("drtiers-pilot-light-*.json"):
+        shutil.copy(template, directory)
+    (tmp_path / "early").mkdir()
+    linting = _EarlyLint(tmp_path / "early")
+    linting.start(directory)
+    bogus = {"Type": "AWS::SQS::Queue", "Properties": {"NoSuch": 1}}
+    edge = directory / "drtiers-pilot-light-edge.template.json"
+    body = json.loads(edge.read_text())
+    body["Resources"]["Bogus"] = bogus
+    edge.write_text(json.dumps(body))
+    (directory / "drtiers-pilot-light-extra.template.json").write_text(
+        json.dumps({"Resources": {"Bogus": bogus}})
+    )
+    findings = linting.finish(directory)
+    assert {line.split(":")[0] for line in findings} == {
+        "drtiers-pilot-light-edge",
+        "drtiers-pilot-light-extra",
+    }
+
+
 def test_a_missing_resource_finding_is_filed_under_its_tier(
     synthesized: Synthesized, tmp_path: Path
 ) -> None:

@@ -530,7 +530,7 @@ def _region_lost(standby: World) -> World:
 def simulate_region_loss(
     world: World, figures: Mapping[str, Figure], workload: Mapping[str, float], deploy: Deploy
 ) -> tuple[Simulation, World]:
-    """Lose P, run the failover steps, check I1-I6. Returns the world as failover left it."""
+    """Lose P, run the failover steps, check I1-I7. Returns the world as failover left it."""
     listed = s.failover_steps(world, figures, workload)
     steps = plan.executed(world, listed, "region-loss")
     result = Simulation(world.tier, "region-loss", world.primary, world.recovery, steps=steps)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -78,13 +78,22 @@ class DrApp(cdk.App):
     ~20 s a pass)."""
 
     def validate_with(
-        self, plugins: Sequence[cdk.IPolicyValidationPlugin | cdk.IPolicyValidationPluginBeta1]
+        self,
+        plugins: Sequence[cdk.IPolicyValidationPlugin | cdk.IPolicyValidationPluginBeta1],
+        first_pass: Callable[[Path], None] | None = None,
     ) -> None:
+        """``plugins`` check the final synthesis; ``first_pass`` is given the first one's
+        directory (to start slow work on its templates while the plugins run)."""
         self._plugins = tuple(plugins)
+        self._first_pass = first_pass
 
     def synth(self, **options: Any) -> cx_api.CloudAssembly:
         first = super().synth(**options)
         added = _second_phase(self, Path(first.directory))
+        first_pass = getattr(self, "_first_pass", None)
+        if first_pass is not None:
+            self._first_pass = None
+            first_pass(Path(first.directory))
         plugins = getattr(self, "_plugins", ())
         if plugins:
             self._plugins = ()
@@ -157,6 +166,7 @@ def build_app(
     outdir: Path,
     context: Mapping[str, Any],
     plugins: Sequence[cdk.IPolicyValidationPlugin | cdk.IPolicyValidationPluginBeta1] = (),
+    first_pass: Callable[[Path], None] | None = None,
 ) -> cdk.App:
     """An app with the tiers ``context`` selects, ready to synthesize into ``outdir`` in-process
     (for the estimate, the gates and the reports). ``context`` wins over a CDK_CONTEXT_JSON
@@ -164,6 +174,6 @@ def build_app(
     app = DrApp(
         outdir=str(outdir), post_cli_context=dict(context), builtin_cloud_formation_validation=False
     )
-    app.validate_with(plugins)
+    app.validate_with(plugins, first_pass)
     compose(app, from_context(app.node.try_get_context))
     return app
