@@ -272,26 +272,45 @@ def test_a_function_step_with_the_wrong_region_to_run_does_nothing(rendered: Any
     assert not back.passed
 
 
-def test_only_the_tier_that_promises_automatic_failover_has_a_trigger(assembly: Path) -> None:
-    for tier in ("pilot-light", "warm-standby"):
-        assert "Triggers" not in plan_of(assembly, tier)
-    plan = plan_of(assembly, "multi-site")
-    ((condition,),) = [t["Conditions"] for t in plan["Triggers"]]
-    (trigger,) = plan["Triggers"]
-    assert (trigger["Action"], trigger["TargetRegion"]) == ("activate", "us-west-2")
-    alarm = plan["AssociatedAlarms"][condition["AssociatedAlarmName"]]
-    assert alarm["AlarmType"] == "trigger" and condition["Condition"] == "red"
-    assert alarm["ResourceIdentifier"].startswith("arn:aws:cloudwatch:us-west-2:")  # in R
-    # The alarm follows the recovery region's probe of the primary, every 10 s.
-    recovery = json.loads((assembly / "drtiers-multi-site-recovery.template.json").read_text())
-    (probe,) = [r for r in recovery["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
-    target = json.loads(probe["Properties"]["Targets"][0]["Input"])
-    assert (target["action"], target["region"], target["every"]) == ("probe", "us-east-1", 10)
-
-
-def test_a_plan_without_its_trigger_fails_automatic_failover(
-    rendered: Any, monkeypatch: Any
+def test_only_the_tier_that_promises_automatic_failover_starts_the_plan_by_itself(
+    assembly: Path,
 ) -> None:
-    monkeypatch.setattr(rendering, "triggers", lambda *a: [])
-    loss, _ = rendered("multi-site", lambda kind, config: (kind, config))
-    assert ("I7", "promote-database") in {(v.invariant, v.step) for v in loss.violations}
+    for tier in ("pilot-light", "warm-standby", "multi-site"):
+        assert "Triggers" not in plan_of(assembly, tier)  # a trigger's mode is not ours to set
+    for tier in ("pilot-light", "warm-standby"):
+        template = json.loads((assembly / f"drtiers-{tier}-recovery.template.json").read_text())
+        types = {r["Type"] for r in template["Resources"].values()}
+        assert "AWS::Events::Rule" not in types  # no probe, nothing starts the plan
+    recovery = json.loads((assembly / "drtiers-multi-site-recovery.template.json").read_text())
+    rules = [
+        r["Properties"] for r in recovery["Resources"].values() if r["Type"] == "AWS::Events::Rule"
+    ]
+    (start,) = [r for r in rules if "EventPattern" in r]
+    assert start["EventPattern"]["detail"] == {
+        "alarmName": ["drtiers-multi-site-recovery-PrimaryDown"],
+        "state": {"value": ["ALARM"]},
+    }
+    assert json.loads(start["Targets"][0]["Input"])["action"] == "start-plan"
+    (probe,) = [r for r in rules if "ScheduleExpression" in r]
+    target = json.loads(probe["Targets"][0]["Input"])
+    assert (target["action"], target["region"], target["every"]) == ("probe", "us-east-1", 10)
+    (alarm,) = [
+        r["Properties"]
+        for r in recovery["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+        and r["Properties"].get("MetricName") == "PrimaryHealthyTargets"
+    ]
+    assert (alarm["Period"], alarm["DatapointsToAlarm"], alarm["EvaluationPeriods"]) == (10, 3, 4)
+    assert alarm["TreatMissingData"] == "missing"  # no probe, no evidence: no failover
+
+
+def test_without_its_starter_multi_site_waits_for_a_person(tmp_path: Path) -> None:
+    app = build_app(tmp_path, context(tier="multi-site"))
+    (start,) = [c for c in app.node.find_all() if c.node.id == "StartPlan"]
+    assert start.node.scope is not None
+    start.node.scope.node.try_remove_child("StartPlan")
+    app.synth()
+    ((loss, _),) = simulate_assembly(tmp_path, context(), tier="multi-site")
+    assert loss.passed  # still recovers, later: a person approves the promotion
+    assert "approve-failover" in [x.name for x in loss.steps]
+    assert loss.recovered_at == 30 + 300 + 60

@@ -51,6 +51,8 @@ class Alarms(Construct):
         comparison: cloudwatch.ComparisonOperator = (
             cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
         ),
+        datapoints_to_alarm: int | None = None,
+        missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
     ) -> cloudwatch.Alarm:
         alarm = cloudwatch.Alarm(
             self,
@@ -60,8 +62,9 @@ class Alarms(Construct):
             metric=metric,
             threshold=threshold,
             evaluation_periods=evaluation_periods,
+            datapoints_to_alarm=datapoints_to_alarm,
             comparison_operator=comparison,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            treat_missing_data=missing,
         )
         alarm.add_alarm_action(actions.SnsAction(self.topic))
         alarm.add_ok_action(actions.SnsAction(self.topic))
@@ -143,14 +146,16 @@ class Alarms(Construct):
             comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         )
 
-    def primary_down(self, tier: str, evaluations: int = 3) -> cloudwatch.Alarm:
+    def primary_down(self, tier: str, probes: int = 3) -> cloudwatch.Alarm:
         """In ALARM once the probe in this (the recovery) region has seen no healthy target
-        behind the primary's load balancer for ``evaluations`` probes in a row, including when
-        it cannot reach the primary region's APIs at all (it puts 0 then). Missing data (the
-        probe itself not running) does not breach: it is no evidence against the primary.
-        The Region switch plan's trigger follows it. High-resolution metrics and 10 s alarm
-        periods: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/
-        publishingMetrics.html#high-resolution-metrics (read 2026-11-28)."""
+        behind the primary's load balancer in ``probes`` of ``probes + 1`` periods, including
+        when it cannot reach the primary region's APIs at all (it puts 0 then). A period with no
+        data point (a probe late) is skipped rather than counted as healthy; with no data at
+        all (the probe itself not running) the alarm has no evidence and does not fire. What
+        starts the tier's Region switch plan. High-resolution metrics and 10 s periods:
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/publishingMetrics.html
+        and missing data with M of N: https://docs.aws.amazon.com/AmazonCloudWatch/latest/
+        monitoring/AlarmThatSendsEmail.html (read 2026-11-28)."""
         return self._add(
             PRIMARY_DOWN,
             "The primary region's load balancer has no healthy target, seen from here",
@@ -162,8 +167,10 @@ class Alarms(Construct):
                 statistic="Maximum",
             ),
             1,
-            evaluation_periods=evaluations,
+            evaluation_periods=probes + 1,
+            datapoints_to_alarm=probes,
             comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            missing=cloudwatch.TreatMissingData.MISSING,
         )
 
     def global_database_lag(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy
@@ -25,106 +26,28 @@ from constructs import Construct
 from drtiers.constructs.lint import acknowledge
 from drtiers.tiers import PRIMARY_HEALTHY_TARGETS
 
-# The plan-actions function: one handler, three actions, each the data-plane or API call that
-# no Region switch block makes (see drtiers.recovery.plan). Inline, so synth needs no bundling.
-_HANDLER = """
-import boto3
-
-
-def handler(event, context):
-    # Region switch merges the step's JSON payload into the event (beside InvokedBy, PlanArn,
-    # ExecutionId and StepName).
-    action = event["action"]
-    if action == "declare":
-        boto3.client("dynamodb", region_name=event["region"]).put_item(
-            TableName=event["table"],
-            Item={
-                "pk": {"S": "drtiers"},
-                "sk": {"S": "writer-region"},
-                "region": {"S": event["region"]},
-            },
-        )
-        metric = event.get("metric")
-        if metric:
-            boto3.client("cloudwatch", region_name=metric["region"]).put_metric_data(
-                Namespace=metric["namespace"],
-                MetricData=[
-                    {
-                        "MetricName": metric["name"],
-                        "Dimensions": [
-                            {"Name": k, "Value": v} for k, v in metric["dimensions"].items()
-                        ],
-                        "Value": float(metric["value"]),
-                    }
-                ],
-            )
-    elif action == "scale":
-        resource = "service/%s/%s" % (event["cluster"], event["service"])
-        scaling = boto3.client("application-autoscaling", region_name=event["region"])
-        found = scaling.describe_scalable_targets(
-            ServiceNamespace="ecs", ResourceIds=[resource]
-        )["ScalableTargets"]
-        if found:  # the minimum first, or target tracking would undo the new count
-            scaling.register_scalable_target(
-                ServiceNamespace="ecs",
-                ResourceId=resource,
-                ScalableDimension="ecs:service:DesiredCount",
-                MinCapacity=event["count"],
-                MaxCapacity=max(found[0]["MaxCapacity"], event["count"]),
-            )
-        boto3.client("ecs", region_name=event["region"]).update_service(
-            cluster=event["cluster"], service=event["service"], desiredCount=event["count"]
-        )
-    elif action == "probe":  # every minute, from a schedule in the recovery region
-        cloudwatch = boto3.client("cloudwatch")
-        for probe in range(event["probes"]):
-            cloudwatch.put_metric_data(
-                Namespace=event["namespace"],
-                MetricData=[
-                    {
-                        "MetricName": event["metric"],
-                        "Dimensions": [{"Name": "Tier", "Value": event["tier"]}],
-                        "Value": float(healthy_targets(event)),
-                        "StorageResolution": 1,
-                    }
-                ],
-            )
-            if probe + 1 < event["probes"]:
-                time.sleep(event["every"])
-    elif action == "dial":
-        ga = boto3.client("globalaccelerator", region_name=event["api_region"])
-        for accelerator in ga.list_accelerators()["Accelerators"]:
-            if accelerator["Name"] != event["accelerator"]:
-                continue
-            for listener in ga.list_listeners(AcceleratorArn=accelerator["AcceleratorArn"])[
-                "Listeners"
-            ]:
-                for group in ga.list_endpoint_groups(ListenerArn=listener["ListenerArn"])[
-                    "EndpointGroups"
-                ]:
-                    if group["EndpointGroupRegion"] == event["region"]:
-                        ga.update_endpoint_group(
-                            EndpointGroupArn=group["EndpointGroupArn"],
-                            TrafficDialPercentage=float(event["percent"]),
-                        )
-    else:
-        raise ValueError("unknown action %r" % action)
-    return {"done": action}
-"""
+# The plan-actions function's code (drtiers/lambdas/plan_actions.py, linted and tested as a
+# module), deployed inline so that synth needs no bundling.
+# It imports boto3, which only the Lambda runtime has: read, never imported, here.
+_CODE = (Path(__file__).resolve().parents[1] / "lambdas" / "plan_actions.py").read_text()
 
 
 class PlanActions(Construct):
-    """The function a Region switch plan's custom-action steps invoke in this region.
+    """The function a Region switch plan's custom-action steps invoke in this region and, in
+    the recovery region of a tier that fails over by itself, a probe of the primary and what
+    starts the plan when the probe's alarm turns red.
 
     :param function_name: fixed, so the plan (in another stack) names it by ARN.
     :param table_arns: the tier's table in each region (declaring the writer's region).
     :param services: ``(region, cluster name, service name)`` it may scale.
     :param declared_namespace: the CloudWatch namespace it may put the declaration into.
     :param accelerator: whether it may change the tier's accelerator dials.
-    :param log_key: encrypts its log group.
+    :param log_key: encrypts its log groups.
     :param probe: ``(region, cluster name, service name)`` of the primary's service: probe its
-        healthy targets every ``probe_seconds`` and put them into ``declared_namespace`` here
-        (the plan's trigger alarm follows them). Default: no probe.
+        healthy targets every ``probe_seconds`` into ``declared_namespace`` here, from a
+        function of its own (``<function_name>-probe``). Default: no probe.
+    :param plan_start: ``(plan name, primary region, recovery region, alarm name)``: start the
+        plan's failover, gracefully, when that alarm turns red. Default: never.
     """
 
     def __init__(
@@ -143,40 +66,29 @@ class PlanActions(Construct):
         probe: tuple[str, str, str] | None = None,
         probe_seconds: int = 10,
         tier: str = "",
+        plan_start: tuple[str, str, str, str] | None = None,
     ) -> None:
         super().__init__(scope, id_)
-        if probe is not None and not (1 <= probe_seconds <= 20 and tier):
-            raise ValueError(
-                f"PlanActions: probe_seconds {probe_seconds} must be 1..20 and a tier given"
-            )
+        if probe is not None and not (1 <= probe_seconds <= 30 and 60 % probe_seconds == 0):
+            raise ValueError(f"PlanActions: probe_seconds {probe_seconds} must divide 60, up to 30")
+        if probe is not None and not tier:
+            raise ValueError("PlanActions: a probe needs the tier it reports for")
         if not table_arns or not services:
             raise ValueError("PlanActions: give the tier's tables and services")
-        log_group = logs.LogGroup(
-            self,
-            "Logs",
-            log_group_name=f"/aws/lambda/{function_name}",
-            encryption_key=log_key,
-            retention=logs.RetentionDays.ONE_YEAR,
-            removal_policy=removal_policy,
-        )
+        self._log_key, self._removal = log_key, removal_policy
         role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Region switch plan actions: declare the writer, scale, dial",
         )
-        log_group.grant_write(role)
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=list(table_arns))
-        )
-        role.add_to_principal_policy(
+        statements = [
+            iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=list(table_arns)),
             iam.PolicyStatement(
                 actions=["cloudwatch:PutMetricData"],
                 resources=["*"],
                 conditions={"StringEquals": {"cloudwatch:namespace": declared_namespace}},
-            )
-        )
-        role.add_to_principal_policy(
+            ),
             iam.PolicyStatement(
                 # Application Auto Scaling describes the service when its target is registered.
                 actions=["ecs:UpdateService", "ecs:DescribeServices"],
@@ -184,19 +96,17 @@ class PlanActions(Construct):
                     f"arn:aws:ecs:{region}:{account}:service/{cluster}/{service}"
                     for region, cluster, service in services
                 ],
-            )
-        )
-        role.add_to_principal_policy(
+            ),
             iam.PolicyStatement(
                 actions=[
                     "application-autoscaling:DescribeScalableTargets",
                     "application-autoscaling:RegisterScalableTarget",
                 ],
                 resources=["*"],
-            )
-        )
+            ),
+        ]
         if accelerator:
-            role.add_to_principal_policy(
+            statements.append(
                 iam.PolicyStatement(
                     actions=[
                         "globalaccelerator:ListAccelerators",
@@ -207,33 +117,100 @@ class PlanActions(Construct):
                     resources=["*"],
                 )
             )
-        self.function = lambda_.Function(
-            self,
-            "Function",
-            function_name=function_name,
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            handler="index.handler",
-            code=lambda_.Code.from_inline(_HANDLER),
-            role=role,
-            timeout=Duration.seconds(90),  # a probe runs for about a minute
-            log_group=log_group,
-            reserved_concurrent_executions=4,
-        )
-        if probe is not None:
-            region, cluster, service = probe
-            role.add_to_principal_policy(
+        if plan_start is not None:
+            plan, primary_region, recovery_region, alarm = plan_start
+            statements += [
+                iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=list(table_arns)),
                 iam.PolicyStatement(
-                    actions=["elasticloadbalancing:DescribeTargetHealth"], resources=["*"]
+                    actions=["arc-region-switch:ListPlansInRegion"], resources=["*"]
+                ),
+                iam.PolicyStatement(
+                    actions=["arc-region-switch:StartPlanExecution"],
+                    resources=[f"arn:aws:arc-region-switch::{account}:plan/{plan}:*"],
+                ),
+            ]
+        for statement in statements:
+            role.add_to_principal_policy(statement)
+        wildcards = list(_WILDCARDS)
+        if plan_start is not None:
+            wildcards.append(
+                (
+                    f"Resource::arn:aws:arc-region-switch::{account}:plan/{plan_start[0]}:*",
+                    "The plan's ARN ends in an id Region switch assigns; the name fixes the plan.",
                 )
             )
+        self.function = self._function(
+            "Function", function_name, role, concurrency=2, wildcards=wildcards
+        )
+        if plan_start is not None:
+            table = next(a for a in table_arns if f":{recovery_region}:" in a).split("/")[-1]
+            # EventBridge sends the alarm's state changes in this region (a data-plane path).
             events.Rule(
                 self,
-                "Probe",
-                description="Probe the primary's healthy targets (the plan's trigger)",
-                schedule=events.Schedule.rate(Duration.minutes(1)),
+                "StartPlan",
+                description=f"Fail over by the plan {plan} when {alarm} turns red",
+                event_pattern=events.EventPattern(
+                    source=["aws.cloudwatch"],
+                    detail_type=["CloudWatch Alarm State Change"],
+                    detail={"alarmName": [alarm], "state": {"value": ["ALARM"]}},
+                ),
                 targets=[
                     targets.LambdaFunction(
                         self.function,
+                        event=events.RuleTargetInput.from_object(
+                            {
+                                "action": "start-plan",
+                                "plan": plan,
+                                "primary_region": primary_region,
+                                "recovery_region": recovery_region,
+                                "table": table,
+                            }
+                        ),
+                        retry_attempts=2,
+                    )
+                ],
+            )
+        if probe is not None:
+            region, cluster, service = probe
+            probe_role = iam.Role(
+                self,
+                "ProbeRole",
+                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                description="Probe the primary's healthy targets from the recovery region",
+            )
+            for statement in (
+                iam.PolicyStatement(
+                    actions=["ecs:DescribeServices"],
+                    resources=[f"arn:aws:ecs:{region}:{account}:service/{cluster}/{service}"],
+                ),
+                iam.PolicyStatement(
+                    actions=["elasticloadbalancing:DescribeTargetHealth"], resources=["*"]
+                ),
+                iam.PolicyStatement(
+                    actions=["cloudwatch:PutMetricData"],
+                    resources=["*"],
+                    conditions={"StringEquals": {"cloudwatch:namespace": declared_namespace}},
+                ),
+            ):
+                probe_role.add_to_principal_policy(statement)
+            # Its own function and concurrency: a probe of a lost region must never keep the
+            # plan's steps waiting. Asynchronous, and never retried: the next probe follows.
+            prober = self._function(
+                "Probe",
+                f"{function_name}-probe",
+                probe_role,
+                concurrency=2,
+                wildcards=_PROBE_WILDCARDS,
+            )
+            prober.configure_async_invoke(retry_attempts=0, max_event_age=Duration.seconds(60))
+            events.Rule(
+                self,
+                "ProbeSchedule",
+                description="Probe the primary's healthy targets (what starts the plan)",
+                schedule=events.Schedule.rate(Duration.minutes(1)),
+                targets=[
+                    targets.LambdaFunction(
+                        prober,
                         event=events.RuleTargetInput.from_object(
                             {
                                 "action": "probe",
@@ -243,18 +220,50 @@ class PlanActions(Construct):
                                 "namespace": declared_namespace,
                                 "metric": PRIMARY_HEALTHY_TARGETS,
                                 "tier": tier,
-                                "probes": 60 // probe_seconds,
                                 "every": probe_seconds,
                             }
                         ),
-                        retry_attempts=0,  # the next minute's probe follows anyway
+                        retry_attempts=0,
                     )
                 ],
             )
+
+    def _function(
+        self,
+        id_: str,
+        name: str,
+        role: iam.Role,
+        *,
+        concurrency: int,
+        wildcards: Sequence[tuple[str, str]],
+    ) -> lambda_.Function:
+        """A function of this code, with its own encrypted log group, under ``role`` (whose
+        wildcard resources ``wildcards`` acknowledge, each with its reason)."""
+        log_group = logs.LogGroup(
+            self,
+            f"{id_}Logs",
+            log_group_name=f"/aws/lambda/{name}",
+            encryption_key=self._log_key,
+            retention=logs.RetentionDays.ONE_YEAR,
+            removal_policy=self._removal,
+        )
+        log_group.grant_write(role)
+        function = lambda_.Function(
+            self,
+            id_,
+            function_name=name,
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            handler="index.handler",
+            code=lambda_.Code.from_inline(_CODE),
+            role=role,
+            timeout=Duration.seconds(90),  # a probe runs for about a minute
+            log_group=log_group,
+            reserved_concurrent_executions=concurrency,
+        )
         policy = role.node.find_child("DefaultPolicy").node.default_child
-        for finding, reason in _WILDCARDS:
+        for finding, reason in wildcards:
             acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason, checker="cdk-nag")
-        cfn = self.function.node.default_child
+        cfn = function.node.default_child
         for rule, reason in _FUNCTION_FINDINGS:
             acknowledge(cfn, rule, reason, checker="guard")
         acknowledge(
@@ -262,19 +271,29 @@ class PlanActions(Construct):
             "W3005",
             "The L2 function depends on its role (and the role's policy) explicitly; harmless.",
         )
+        return function
 
 
 _WILDCARDS = (
     (
         "Resource::*",
         "PutMetricData takes no resource (narrowed to the declared namespace by a condition); "
-        "Application Auto Scaling's describe and register calls and Global Accelerator's "
-        "list and update calls are made on targets looked up at run time.",
+        "Application Auto Scaling's describe and register calls, Global Accelerator's list and "
+        "update calls and Region switch's plan listing are made on what is looked up at run "
+        "time.",
     ),
     (
         "Action::logs:*",
         "Written by LogGroup.grant_write on the function's own log group only.",
     ),
+)
+_PROBE_WILDCARDS = (
+    (
+        "Resource::*",
+        "DescribeTargetHealth takes target groups looked up at run time; PutMetricData takes no "
+        "resource (narrowed to the declared namespace by a condition).",
+    ),
+    ("Action::logs:*", "Written by LogGroup.grant_write on the function's own log group only."),
 )
 _FUNCTION_FINDINGS = (
     (
@@ -293,7 +312,6 @@ class RegionSwitchPlan(Construct):
     :param rto_seconds: the tier's estimated RTO; the plan's objective is it in minutes,
         rounded up.
     :param alarms: CloudFormation ``AssociatedAlarms`` (name -> AlarmType, ResourceIdentifier).
-    :param triggers: CloudFormation ``Triggers``: each names trigger alarms of ``alarms``.
     :param resources: what the execution role may act on, by block: ``rds`` (cluster, global
         cluster and instance ARNs), ``ecs`` (service ARNs), ``lambda`` (function ARNs).
     """
@@ -309,7 +327,6 @@ class RegionSwitchPlan(Construct):
         workflows: Sequence[Mapping[str, Any]],
         rto_seconds: float,
         alarms: Mapping[str, Mapping[str, str]],
-        triggers: Sequence[Mapping[str, Any]] = (),
         resources: Mapping[str, Sequence[str]],
         approval_role_name: str,
         account: str,
@@ -349,7 +366,11 @@ class RegionSwitchPlan(Construct):
         )
         statements = [
             iam.PolicyStatement(
-                actions=["cloudwatch:DescribeAlarms", "cloudwatch:GetMetricStatistics"],
+                actions=[
+                    "cloudwatch:DescribeAlarms",
+                    "cloudwatch:DescribeAlarmHistory",
+                    "cloudwatch:GetMetricStatistics",
+                ],
                 resources=["*"],
             ),
             iam.PolicyStatement(
@@ -411,6 +432,8 @@ class RegionSwitchPlan(Construct):
                         "ecs:ListServices",
                         "application-autoscaling:DescribeScalableTargets",
                         "application-autoscaling:RegisterScalableTarget",
+                        # WaitELBTargetGroupHealthy reads the target group's health.
+                        "elasticloadbalancing:DescribeTargetHealth",
                     ],
                     resources=["*"],
                 ),
@@ -449,18 +472,8 @@ class RegionSwitchPlan(Construct):
         # The workflows as rendered (CloudFormation's own property names), not via the L1's
         # typed structs: one source of truth, and the simulator reads exactly this.
         self.plan.add_property_override("Workflows", list(workflows))
-        for trigger in triggers:
-            for condition in trigger["Conditions"]:
-                alarm = alarms.get(condition["AssociatedAlarmName"], {})
-                if alarm.get("AlarmType") != "trigger":
-                    raise ValueError(
-                        f"RegionSwitchPlan: trigger condition {condition['AssociatedAlarmName']} "
-                        "is not an associated alarm of type trigger"
-                    )
         if alarms:
             self.plan.add_property_override("AssociatedAlarms", dict(alarms))
-        if triggers:
-            self.plan.add_property_override("Triggers", list(triggers))
         # Region switch evaluates the plan's permissions when it is created.
         self.plan.node.add_dependency(self.execution_role.node.find_child("DefaultPolicy"))
 

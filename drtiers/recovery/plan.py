@@ -234,13 +234,11 @@ def workflows(
     return result
 
 
-def associated_alarms(world: World, failover: list[s.Step]) -> dict[str, dict[str, str]]:
-    """P's and R's alarms, for the plan's evaluation (application health); the alarm the
-    trigger follows, as a trigger."""
-    trigger = next((x.target for x in failover if x.kind == "trigger"), None)
+def associated_alarms(world: World) -> dict[str, dict[str, str]]:
+    """P's and R's alarms, for the plan's evaluation (application health)."""
     return {
         alarm.name: {
-            "AlarmType": "trigger" if alarm.name == trigger else "applicationHealth",
+            "AlarmType": "applicationHealth",
             "ResourceIdentifier": _arn(world, "cloudwatch", alarm.region, f"alarm:{alarm.name}"),
         }
         for alarm in world.alarms.values()
@@ -248,45 +246,15 @@ def associated_alarms(world: World, failover: list[s.Step]) -> dict[str, dict[st
     }
 
 
-def triggers(world: World, failover: list[s.Step]) -> list[dict[str, Any]]:
-    """The plan's trigger, where the step list starts failover by itself: activate R once the
-    alarm R's probe feeds is red, at most once an hour."""
-    return [
-        {
-            "Action": ACTIVATE,
-            "TargetRegion": world.recovery,
-            "MinDelayMinutesBetweenExecutions": 60,
-            "Description": f"Fail over to {world.recovery} when {x.target} is red",
-            "Conditions": [{"AssociatedAlarmName": x.target, "Condition": "red"}],
-        }
-        for x in failover
-        if x.kind == "trigger"
-    ]
-
-
-def _triggered(plan: Mapping[str, Any], region: str) -> bool:
-    """Whether the plan starts itself to activate ``region``: a trigger whose conditions name
-    trigger alarms that live there."""
-    alarms = plan.get("AssociatedAlarms", {})
-    for trigger in plan.get("Triggers", []):
-        if (trigger.get("Action"), trigger.get("TargetRegion")) != (ACTIVATE, region):
-            continue
-        named = [
-            alarms.get(c.get("AssociatedAlarmName"), {}) for c in trigger.get("Conditions", [])
-        ]
-        if named and all(
-            rules.trigger_starts_plan(
-                _arn_region(a.get("ResourceIdentifier", "")), region, a.get("AlarmType", "")
-            )
-            for a in named
-        ):
-            return True
-    return False
-
-
-def _arn_region(arn: str) -> str:
-    parts = arn.split(":")
-    return parts[3] if len(parts) > 3 else ""
+def _started(world: World, region: str) -> bool:
+    """Whether the plan starts itself to activate ``region``: an alarm there, fed by the probe
+    of P, whose turning red a rule there turns into the plan's start."""
+    return any(
+        alarm.signal == "primary-probe"
+        and rules.alarm_starts_plan(alarm.region, world.plan_starters[name], region)
+        for name, alarm in world.alarms.items()
+        if name in world.plan_starters
+    )
 
 
 # --- reading a synthesized plan back ---------------------------------------------------------
@@ -482,7 +450,7 @@ def executed(world: World, listed: list[s.Step], event: str) -> list[s.Step]:
     # around the plan, as listed. A trigger happens only if the plan has one that fires.
     plannable = set(s.plan_names(listed))
     around = {x.name for x in listed if x.name not in held and x.name not in plannable}
-    if event == "region-loss" and not _triggered(plan, r):
+    if event == "region-loss" and not _started(world, r):
         around -= {x.name for x in listed if x.kind == "trigger"}
     running = {x.name for x in plan_steps} | around
     ordered = [

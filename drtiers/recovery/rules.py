@@ -75,7 +75,9 @@ RS_AURORA = Source(
     "https://docs.aws.amazon.com/arc-region-switch/latest/api/API_GlobalAuroraConfiguration.html"
 )
 RS_ECS = Source("https://docs.aws.amazon.com/r53recovery/latest/dg/ecs-service-scaling-block.html")
-RS_TRIGGERS = Source("https://docs.aws.amazon.com/r53recovery/latest/dg/region-switch.html")
+CW_EVENTS = Source(
+    "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html"
+)
 RS_LAMBDA = Source(
     "https://docs.aws.amazon.com/r53recovery/latest/dg/custom-action-lambda-block.html"
 )
@@ -177,13 +179,11 @@ def ecs_block_capacity(source_desired: int, target_percent: float) -> int:
     return -(-source_desired * int(target_percent) // 100)
 
 
-def trigger_starts_plan(alarm_region: str, activating_region: str, alarm_type: str) -> bool:
-    """A plan's trigger starts an execution by itself when its conditions' associated alarms
-    (of type trigger) are red; the model requires the alarm to live in the region the trigger
-    activates, since the other may be the lost one. Region switch offers "automatic failover or
-    switchover, by triggering plan execution based on Amazon CloudWatch alarms" (RS_TRIGGERS).
-    A triggered execution is modelled as graceful (the API's mode is optional): an inference."""
-    return alarm_type == "trigger" and alarm_region == activating_region
+def alarm_starts_plan(alarm_region: str, rule_region: str, activating_region: str) -> bool:
+    """CloudWatch sends an alarm's state changes to EventBridge in the alarm's region, where a
+    rule can invoke a function (here: one that starts the plan, gracefully, on R's data plane).
+    Both must be in the region the plan activates: the other may be the lost one. (CW_EVENTS)"""
+    return alarm_region == rule_region == activating_region
 
 
 def lambda_block_runs(graceful: bool) -> bool:

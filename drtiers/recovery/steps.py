@@ -292,18 +292,26 @@ def failover_steps(
     database = world.database_in(r)
     planned = has_plan(world)
     decided = detect  # what promoting the database waits for
-    trigger = next((a for a in world.alarms.values() if a.signal == "primary-probe"), None)
-    if planned and database is not None and trigger is not None and trigger.region == r:
+    trigger = next(
+        (
+            a
+            for name, a in world.alarms.items()
+            if a.signal == "primary-probe" and world.plan_starters.get(name) == r == a.region
+        ),
+        None,
+    )
+    if planned and database is not None and trigger is not None:
         # The tier promises automatic failover: the plan starts itself (docs/decisions.md, 20).
         decided = b.add(
             Step(
-                "trigger",
-                f"The plan's trigger starts the failover: {trigger.name} in {r} turns red once "
-                "its probe has seen no healthy target behind P's load balancer (automatic).",
+                "start-plan",
+                f"{trigger.name} in {r} turns red (its probe has seen no healthy target behind "
+                "P's load balancer, or no answer from P) and starts the plan, gracefully "
+                "(automatic).",
                 "trigger",
                 trigger.seconds,
-                "alarm period x evaluation periods, from the template",
-                (rules.RS_TRIGGERS.url,),
+                "alarm period x datapoints to alarm, from the template",
+                (rules.CW_EVENTS.url,),
                 automatic=True,
                 target=trigger.name,
             )

@@ -247,6 +247,8 @@ class World:
     # functions ("region:name") its custom actions may call.
     plan: dict[str, Any] | None = None
     functions: set[str] = field(default_factory=set)
+    # alarm name -> region of the EventBridge rule that starts the plan when it turns red
+    plan_starters: dict[str, str] = field(default_factory=dict)
     promoted_secrets: set[str] = field(default_factory=set)
     added_reader: bool = False
     stale_http: set[str] = field(default_factory=set)  # health not yet seen down
@@ -502,8 +504,9 @@ def _alarms(tier: TierAssembly) -> dict[str, Alarm]:
             region=alarm.region,
             signal=signal,
             database=database,
+            # Breaching from the start, it fires after M periods of an M-of-N alarm.
             seconds=int(alarm.prop("Period", default=60))
-            * int(alarm.prop("EvaluationPeriods", default=1)),
+            * int(alarm.prop("DatapointsToAlarm") or alarm.prop("EvaluationPeriods", default=1)),
             threshold=float(alarm.prop("Threshold", default=0)),
             operator=alarm.prop("ComparisonOperator", default="GreaterThanThreshold"),
         )
@@ -660,4 +663,24 @@ def read_world(tier: TierAssembly) -> World:
             for f in tier.of_type("AWS::Lambda::Function")
             if isinstance(f.prop("FunctionName"), str)
         },
+        plan_starters=_plan_starters(tier),
     )
+
+
+def _plan_starters(tier: TierAssembly) -> dict[str, str]:
+    """Alarms whose turning red starts the plan: an EventBridge rule on the alarm's state
+    change whose target's input is the plan-actions function's ``start-plan``."""
+    starters = {}
+    for rule in tier.of_type("AWS::Events::Rule"):
+        pattern = rule.prop("EventPattern") or {}
+        if pattern.get("source") != ["aws.cloudwatch"]:
+            continue
+        detail = pattern.get("detail", {})
+        if detail.get("state", {}).get("value") != ["ALARM"]:
+            continue
+        for target in rule.prop("Targets", default=[]):
+            text = target.get("Input")
+            if isinstance(text, str) and json.loads(text).get("action") == "start-plan":
+                for alarm in detail.get("alarmName", []):
+                    starters[alarm] = rule.region
+    return starters

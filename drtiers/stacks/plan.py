@@ -62,8 +62,7 @@ class PlanStack(TierStack):
             recovery_region=world.recovery,
             workflows=rendering.workflows(world, failover, failback, names),
             rto_seconds=rto_seconds,
-            alarms=rendering.associated_alarms(world, failover),
-            triggers=rendering.triggers(world, failover),
+            alarms=rendering.associated_alarms(world),
             resources={
                 "rds": rds,
                 "ecs": [

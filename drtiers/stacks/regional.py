@@ -15,7 +15,7 @@ from constructs import Construct
 
 from drtiers.config import DrConfig
 from drtiers.constructs.accelerator import AcceleratorEndpointGroup
-from drtiers.constructs.alarms import PROBE_SECONDS, Alarms
+from drtiers.constructs.alarms import PRIMARY_DOWN, PROBE_SECONDS, Alarms, alarm_name
 from drtiers.constructs.app import AppService
 from drtiers.constructs.backup import BackupVault, CrossRegionBackupPlan
 from drtiers.constructs.dns_failover import AlarmRef
@@ -201,9 +201,12 @@ class _RegionalStack(TierStack):
         return app
 
     def _plan_actions(self) -> None:
-        """The function the tier's Region switch plan invokes here (same name in P and R)."""
+        """The function the tier's Region switch plan invokes here (same name in P and R); in R
+        of a tier that fails over by itself, the probe of P and the alarm that starts the plan."""
         regions = (self.config.primary_region, self.config.recovery_region)
-        probing = self.role == "recovery" and self.tier.automatic_failover
+        automatic = self.role == "recovery" and self.tier.automatic_failover
+        if automatic:
+            self.alarms.primary_down(self.tier.name)
         PlanActions(
             self,
             "PlanActions",
@@ -220,18 +223,19 @@ class _RegionalStack(TierStack):
             accelerator=self.tier.entry_point is EntryPoint.ACCELERATOR,
             log_key=self.data_key,
             removal_policy=self.retain_policy,
-            probe=(
-                regions[0],
-                self.resource_name("primary"),
-                self.resource_name(APP_SERVICE),
-            )
-            if probing
+            probe=(regions[0], self.resource_name("primary"), self.resource_name(APP_SERVICE))
+            if automatic
             else None,
             probe_seconds=PROBE_SECONDS,
             tier=self.tier.name,
+            plan_start=(
+                self.names,
+                *regions,
+                alarm_name(self.resource_name(self.role), PRIMARY_DOWN),
+            )
+            if automatic
+            else None,
         )
-        if probing:  # what the plan's trigger follows
-            self.alarms.primary_down(self.tier.name)
 
     def _queue(self) -> WorkQueue:
         queue = WorkQueue(
