@@ -425,6 +425,8 @@ def _apply(
                 w.fresh.add(name)
         return f"{target} is declared the writer's region"
     if effect == s.PROMOTE:
+        if target not in w.databases:  # a plan block naming no database of the tier
+            return "promoted nothing: it names no database of the tier"
         w.databases[target].role = "writer"
         if w.databases[target].cluster:
             w.databases[target].readers = max(w.databases[target].readers - 1, 0)
@@ -505,7 +507,7 @@ def _apply(
     if effect == s.CLIENTS_FOLLOW:
         w.clients_follow = True
         return "clients follow the new answer"
-    return ""
+    return target  # nothing changes; a plan step that does nothing says why
 
 
 def _recovered(w: World) -> bool:
