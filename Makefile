@@ -62,7 +62,7 @@ typecheck: setup
 	mypy
 
 pytest: setup
-	pytest
+	pytest -n auto  # one worker per core (pytest-xdist); a single file runs as usual with pytest
 
 test: lint typecheck pytest check
 
