@@ -56,10 +56,14 @@ def _estimates(args: argparse.Namespace) -> list[Estimate]:
 
 def _cdk_json_context(args: argparse.Namespace) -> dict[str, Any]:
     """cdk.json's context with --context overrides, for all four tiers."""
-    cdk_json = Path("cdk.json")
+    here = Path.cwd().resolve()
+    cdk_json = next(
+        (f / "cdk.json" for f in (here, *here.parents) if (f / "cdk.json").is_file()),
+        Path("cdk.json"),
+    )  # the nearest, as the CDK CLI's app is found from inside the repository
     if not cdk_json.is_file():
         raise UsageError(
-            "no cdk.json here: run drtiers from the repository root, or give --assembly DIR"
+            "no cdk.json here: run drtiers inside the repository, or give --assembly DIR"
         )
     context: dict[str, Any] = json.loads(cdk_json.read_text()).get("context", {})
     context.update(_pairs(args.context, "--context"))
