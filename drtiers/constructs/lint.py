@@ -6,6 +6,8 @@ so that reviewers and ``make check`` can list them.
 
 - ``cfn-lint``: the rule goes into ``Metadata.cfn-lint.config.ignore_checks`` (read by the pinned
   cfn-lint) and is acknowledged for CDK's built-in CloudFormation validation too.
+- ``cdk-builtin``: CDK's built-in CloudFormation validation only (its copy of cfn-lint and its
+  schemas can lag the pinned cfn-lint's), never the pinned cfn-lint.
 - ``cdk-nag``, ``guard``: acknowledged through ``Validations.of(resource).acknowledge``, which
   cdk-nag 3 and the policy-validation framework honour.
 """
@@ -17,9 +19,10 @@ from typing import Literal
 from aws_cdk import Acknowledgment, CfnResource, Validations
 from constructs import IConstruct
 
-Checker = Literal["cfn-lint", "cdk-nag", "guard"]
+Checker = Literal["cfn-lint", "cdk-builtin", "cdk-nag", "guard"]
 _VALIDATION_PREFIX = {
     "cfn-lint": "CloudFormation-Validate::",
+    "cdk-builtin": "CloudFormation-Validate::",  # the CDK's own copy of cfn-lint only
     "cdk-nag": "",
     "guard": "cdk-validator-cfnguard::",
 }
