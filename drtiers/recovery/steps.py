@@ -107,11 +107,10 @@ def _scale(world: World, region: str, count: int) -> str:
     if service is None:
         return ""
     cluster, name = physical(service.cluster), physical(service.key)
-    floor = count
     return (
         f"aws application-autoscaling register-scalable-target --region {region} "
         "--service-namespace ecs --scalable-dimension ecs:service:DesiredCount --resource-id "
-        f"service/{cluster}/$(basename {name}) --min-capacity {floor} && "
+        f"service/{cluster}/$(basename {name}) --min-capacity {count} && "
         f"aws ecs update-service --region {region} --cluster {cluster} --service {name} "
         f"--desired-count {count}"
     )
