@@ -312,8 +312,9 @@ class RegionSwitchPlan(Construct):
     :param rto_seconds: the tier's estimated RTO; the plan's objective is it in minutes,
         rounded up.
     :param alarms: CloudFormation ``AssociatedAlarms`` (name -> AlarmType, ResourceIdentifier).
-    :param resources: what the execution role may act on, by block: ``rds`` (cluster, global
-        cluster and instance ARNs), ``ecs`` (service ARNs), ``lambda`` (function ARNs).
+    :param resources: what the execution role may act on, by block: ``aurora`` (global cluster
+        and cluster ARNs), ``rds`` (instance ARNs), ``ecs`` (service ARNs), ``lambda`` (function
+        ARNs): drtiers.recovery.plan.acted_on.
     """
 
     def __init__(
@@ -387,7 +388,14 @@ class RegionSwitchPlan(Construct):
                 resources=[f"arn:aws:iam::{account}:role/{execution_role_name}"],
             ),
         ]
-        if resources.get("rds"):
+        if resources.get("aurora"):
+            statements.append(
+                iam.PolicyStatement(
+                    actions=["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"],
+                    resources=list(resources["aurora"]),
+                )
+            )
+        if resources.get("rds") or resources.get("aurora"):
             statements += [
                 iam.PolicyStatement(
                     # As AWS's sample policy for the RDS blocks: creating a replica also
@@ -403,10 +411,6 @@ class RegionSwitchPlan(Construct):
                         "rds:AddTagsToResource",
                     ],
                     resources=["*"],
-                ),
-                iam.PolicyStatement(
-                    actions=["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"],
-                    resources=list(resources["rds"]),
                 ),
                 iam.PolicyStatement(  # the encrypted replica: RDS uses the region's data key
                     actions=["kms:CreateGrant", "kms:DescribeKey"],

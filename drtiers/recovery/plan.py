@@ -234,6 +234,30 @@ def workflows(
     return result
 
 
+def acted_on(world: World, rendered: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """What the rendered workflows' blocks name, by kind: the execution role's resources."""
+    found: dict[str, set[str]] = {"aurora": set(), "rds": set(), "ecs": set(), "lambda": set()}
+
+    def walk(steps: list[dict[str, Any]]) -> None:
+        for step in steps:
+            config = step["ExecutionBlockConfiguration"]
+            walk(config.get("ParallelConfig", {}).get("Steps", []))
+            if aurora := config.get("GlobalAuroraConfig"):
+                identifier = aurora["GlobalClusterIdentifier"]
+                found["aurora"] |= {_arn(world, "rds", "", f"global-cluster:{identifier}")}
+                found["aurora"] |= set(aurora["DatabaseClusterArns"])
+            for key in ("RdsPromoteReadReplicaConfig", "RdsCreateCrossRegionReadReplicaConfig"):
+                found["rds"] |= set(config.get(key, {}).get("DbInstanceArnMap", {}).values())
+            if ecs := config.get("EcsCapacityIncreaseConfig"):
+                found["ecs"] |= {x["ServiceArn"] for x in ecs["Services"]}
+            if action := config.get("CustomActionLambdaConfig"):
+                found["lambda"] |= {x["Arn"] for x in action["Lambdas"]}
+
+    for workflow in rendered:
+        walk(workflow["Steps"])
+    return {kind: sorted(arns) for kind, arns in found.items()}
+
+
 def associated_alarms(world: World) -> dict[str, dict[str, str]]:
     """P's and R's alarms, for the plan's evaluation (application health)."""
     return {

@@ -46,34 +46,17 @@ class PlanStack(TierStack):
             actions_function=self.resource_name(PLAN_ACTIONS),
             approval_role_arn=f"arn:aws:iam::{account}:role/{approver}",
         )
-        regions = (world.primary, world.recovery)
-        rds = [f"arn:aws:rds::{account}:global-cluster:{world.global_cluster}"] * bool(
-            world.global_cluster
-        )
-        for database in world.databases.values():
-            if database.identifier:
-                kind = "cluster" if database.cluster else "db"
-                rds.append(f"arn:aws:rds:{database.region}:{account}:{kind}:{database.identifier}")
+        workflows = rendering.workflows(world, failover, failback, names)
         RegionSwitchPlan(
             self,
             "RegionSwitch",
             name=self.names,
             primary_region=world.primary,
             recovery_region=world.recovery,
-            workflows=rendering.workflows(world, failover, failback, names),
+            workflows=workflows,
             rto_seconds=rto_seconds,
             alarms=rendering.associated_alarms(world),
-            resources={
-                "rds": rds,
-                "ecs": [
-                    f"arn:aws:ecs:{x.region}:{account}:service/{x.cluster_name}/{x.name}"
-                    for x in world.services.values()
-                ],
-                "lambda": [
-                    f"arn:aws:lambda:{r}:{account}:function:{names.actions_function}"
-                    for r in regions
-                ],
-            },
+            resources=rendering.acted_on(world, workflows),
             approval_role_name=approver,
             account=account,
         )
