@@ -270,17 +270,6 @@ def associated_alarms(world: World) -> dict[str, dict[str, str]]:
     }
 
 
-def _started(world: World, region: str) -> bool:
-    """Whether the plan starts itself to activate ``region``: an alarm there, fed by the probe
-    of P, whose turning red a rule there turns into the plan's start."""
-    return any(
-        alarm.signal == "primary-probe"
-        and rules.alarm_starts_plan(alarm.region, world.plan_starters[name], region)
-        for name, alarm in world.alarms.items()
-        if name in world.plan_starters
-    )
-
-
 # --- reading a synthesized plan back ---------------------------------------------------------
 
 
@@ -474,7 +463,7 @@ def executed(world: World, listed: list[s.Step], event: str) -> list[s.Step]:
     # around the plan, as listed. A trigger happens only if the plan has one that fires.
     plannable = set(s.plan_names(listed))
     around = {x.name for x in listed if x.name not in held and x.name not in plannable}
-    if event == "region-loss" and not _started(world, r):
+    if event == "region-loss" and s.starting_alarm(world) is None:
         around -= {x.name for x in listed if x.kind == "trigger"}
     running = {x.name for x in plan_steps} | around
     ordered = [

@@ -291,14 +291,7 @@ def failover_steps(
     database = world.database_in(r)
     planned = has_plan(world)
     decided = detect  # what promoting the database waits for
-    trigger = next(
-        (
-            a
-            for name, a in world.alarms.items()
-            if a.signal == "primary-probe" and world.plan_starters.get(name) == r == a.region
-        ),
-        None,
-    )
+    trigger = starting_alarm(world)
     if planned and database is not None and trigger is not None:
         # The tier promises automatic failover: the plan starts itself (docs/decisions.md, 20).
         decided = b.add(
@@ -1011,6 +1004,21 @@ PLAN_EFFECTS = {
     PROMOTE_BACK,
     REPROTECT,
 }
+
+
+def starting_alarm(world: World) -> Alarm | None:
+    """The alarm that starts the plan's failover by itself, if any: fed by R's probe of P,
+    turned into the plan's start by a rule in R (rules.alarm_starts_plan)."""
+    return next(
+        (
+            alarm
+            for name, alarm in world.alarms.items()
+            if alarm.signal == "primary-probe"
+            and name in world.plan_starters
+            and rules.alarm_starts_plan(alarm.region, world.plan_starters[name], world.recovery)
+        ),
+        None,
+    )
 
 
 def has_plan(world: World) -> bool:
