@@ -135,13 +135,7 @@ class Alarms(Construct):
         return self._add(
             DATABASE_WRITABLE,
             "This region's database has been declared the writer (failed over)",
-            cloudwatch.Metric(
-                namespace=DECLARED_NAMESPACE,
-                metric_name=RECOVERY_WRITABLE,
-                dimensions_map={"Tier": tier},
-                period=ONE_MINUTE,
-                statistic="Maximum",
-            ),
+            _ours(RECOVERY_WRITABLE, tier, ONE_MINUTE),
             1,
             comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         )
@@ -159,13 +153,7 @@ class Alarms(Construct):
         return self._add(
             PRIMARY_DOWN,
             "The primary region's load balancer has no healthy target, seen from here",
-            cloudwatch.Metric(
-                namespace=DECLARED_NAMESPACE,
-                metric_name=PRIMARY_HEALTHY_TARGETS,
-                dimensions_map={"Tier": tier},
-                period=Duration.seconds(PROBE_SECONDS),
-                statistic="Maximum",
-            ),
+            _ours(PRIMARY_HEALTHY_TARGETS, tier, Duration.seconds(PROBE_SECONDS)),
             1,
             evaluation_periods=probes + 1,
             datapoints_to_alarm=probes,
@@ -222,3 +210,14 @@ class Alarms(Construct):
             1,
             comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         )
+
+
+def _ours(metric_name: str, tier: str, period: Duration) -> cloudwatch.Metric:
+    """A metric drtiers itself puts (the declaration, the probe), per tier."""
+    return cloudwatch.Metric(
+        namespace=DECLARED_NAMESPACE,
+        metric_name=metric_name,
+        dimensions_map={"Tier": tier},
+        period=period,
+        statistic="Maximum",
+    )
