@@ -20,12 +20,13 @@ from rich.table import Table
 from drtiers.assess import assess_assembly, cheapest_meeting, synthesize_and_assess
 from drtiers.assess.assembly import AssemblyError
 from drtiers.assess.durations import format_duration, parse_duration
-from drtiers.assess.facts import ParameterError
+from drtiers.assess.facts import ParameterError, default_workload
 from drtiers.assess.model import Estimate
 from drtiers.config import ConfigError
 from drtiers.recovery.results import DrillResult, PlanResult, Results, duration_seconds
 from drtiers.recovery.simulate import FIXES, Simulation
 from drtiers.tiers import TIER_NAMES
+from drtiers.workload import DEFAULT_FILE, json_schema, starter_file
 
 ESTIMATE_NOTE = (
     "Estimates, not quotes: prices are us-east-1 on-demand applied to every region, several are "
@@ -67,6 +68,9 @@ def _cdk_json_context(args: argparse.Namespace) -> dict[str, Any]:
         )
     context: dict[str, Any] = json.loads(cdk_json.read_text()).get("context", {})
     context.update(_pairs(args.context, "--context"))
+    workload = cdk_json.parent / DEFAULT_FILE  # as cdk synth, run beside cdk.json, reads it
+    if "workload" not in context and workload.is_file():
+        context["workload"] = str(workload)
     context["tier"] = ""  # always all four: the commands compare tiers
     return context
 
@@ -614,7 +618,32 @@ def parser() -> argparse.ArgumentParser:
         "measured against estimated",
     )
     report.set_defaults(run=cmd_report)
+    init = sub.add_parser("init", help=f"write a commented starter {DEFAULT_FILE}")
+    init.add_argument("--out", default=DEFAULT_FILE, help=f"where (default {DEFAULT_FILE})")
+    init.set_defaults(run=cmd_init)
+    sub.add_parser("schema", help="print the workload file's JSON Schema").set_defaults(
+        run=cmd_schema
+    )
     return root
+
+
+def cmd_init(args: argparse.Namespace, console: Console) -> int:
+    """Write the starter workload file; never over an existing file."""
+    path = Path(args.out)
+    if path.exists():
+        raise UsageError(f"{path} exists; drtiers init never overwrites: give --out NEW_PATH")
+    path.write_text(starter_file(default_workload()), encoding="utf-8")
+    console.print(
+        f"wrote {path}: drtiers' reference workload with every key explained. Edit it, then "
+        f"cdk synth{'' if path.name == DEFAULT_FILE else f' --context workload={path}'}"
+    )
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace, console: Console) -> int:
+    """The workload file's JSON Schema, as the repository publishes it (SCHEMA_PATH)."""
+    sys.stdout.write(json_schema())
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

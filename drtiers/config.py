@@ -12,11 +12,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any
+from pathlib import Path
+from typing import Any, get_args
+
+import yaml
+from pydantic import BaseModel, ValidationError
 
 from drtiers.assess.durations import parse_duration
 from drtiers.assess.facts import ParameterError, with_overrides
 from drtiers.tiers import TIER_NAMES, TIERS, EntryPoint, TierSpec
+from drtiers.workload import DEFAULT_FILE, REFERENCE, Dax, Service, Workload
 
 # Route 53's control plane and its health-check metrics live in us-east-1, so the edge stack (hosted
 # zone, health checks and their alarms, the accelerator) is deployed there whatever P and R are.
@@ -33,9 +38,6 @@ _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z
 # https://www.rfc-editor.org/rfc/rfc2606 and https://www.rfc-editor.org/rfc/rfc6761 (the names)
 _RESERVED_TLDS = frozenset({"test", "example", "invalid", "localhost"})
 _RESERVED_DOMAINS = frozenset({"example.com", "example.net", "example.org"})
-_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
-_USER = re.compile(r"^(?!0$|root$)[a-z_][a-z0-9_-]{0,31}$|^(?!0$)[0-9]{1,10}$")
-_PATH = re.compile(r"^/[A-Za-z0-9._~/-]{0,254}$")
 
 
 _SNAPSHOT_ARN = re.compile(
@@ -72,37 +74,14 @@ def region_facts() -> RegionFacts:
     )
 
 
-@dataclass(frozen=True)
-class Sizes:
-    """Instance sizes. Aurora global databases need memory-optimized (db.r*) classes."""
-
-    rds_instance: str  # EC2-style name for the L2 (m7g.large = db.m7g.large)
-    rds_replica: str
-    aurora_primary: str
-    aurora_secondary_small: str
-    dax_node: str
-    dax_recovery_node: str  # smaller node type for a warm standby's cache
-    dax_nodes: int
-
-
-PRODUCTION_SIZES = Sizes(
-    rds_instance="m7g.large",
-    rds_replica="db.m7g.large",
-    aurora_primary="r7g.xlarge",
-    aurora_secondary_small="db.r7g.large",
-    dax_node="dax.r5.large",
-    dax_recovery_node="dax.t3.medium",
-    dax_nodes=3,  # one per zone: Control Tower CT.DAX.PR.2
-)
-SANDBOX_SIZES = Sizes(
-    rds_instance="t4g.medium",
-    rds_replica="db.t4g.medium",
-    aurora_primary="r7g.large",
-    aurora_secondary_small="db.r7g.large",
-    dax_node="dax.t3.small",
-    dax_recovery_node="dax.t3.small",
-    dax_nodes=1,
-)
+# sandbox=true: the smallest sizes each block accepts, whatever the workload file says.
+SANDBOX_DATABASE = {
+    "instance_class": "db.t4g.medium",
+    "replica_class": "db.t4g.medium",
+    "aurora_class": "db.r7g.large",
+    "aurora_secondary_class": "db.r7g.large",
+}
+SANDBOX_DAX = Dax(node_type="dax.t3.small", recovery_node_type="dax.t3.small", nodes=1)
 
 
 @dataclass(frozen=True)
@@ -127,12 +106,8 @@ class DrConfig:
     domain_name: str  # given, or default_domain(app_name, account)
     hosted_zone_id: str | None
     availability_zones: Mapping[str, tuple[str, ...]]
-    container_image: str
-    container_port: int
-    container_user: str
-    health_check_path: str
-    full_task_count: int
-    reduced_task_count: int
+    # The workload file's (or the reference's), with sandbox sizes in sandbox mode.
+    workload: Workload
     sandbox: bool
     drills: bool = False
     # A Resilience Hub policy and application per tier, in R (billed per application-month).
@@ -145,8 +120,8 @@ class DrConfig:
     assumptions: Mapping[str, float] = field(default_factory=dict)
 
     @property
-    def sizes(self) -> Sizes:
-        return SANDBOX_SIZES if self.sandbox else PRODUCTION_SIZES
+    def service(self) -> Service:
+        return self.workload.service
 
 
 def _fail(key: str, value: object, allowed: str) -> ConfigError:
@@ -172,24 +147,6 @@ def _boolean(get: Callable[[str], Any], key: str) -> bool:
     raise _fail(key, value, "true or false")
 
 
-def _count(get: Callable[[str], Any], key: str, minimum: int) -> int:
-    value = get(key)
-    if isinstance(value, str) and re.fullmatch(r"\d+", value.strip()):
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= minimum <= value <= 100:
-        raise _fail(key, value, f"a whole number from {minimum} to 100")
-    return value
-
-
-def _port(get: Callable[[str], Any], key: str) -> int:
-    value = get(key)
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-        raise _fail(key, value, "a port number from 1 to 65535")
-    return value
-
-
 def _region(get: Callable[[str], Any], key: str) -> str:
     value = get(key)
     commercial = region_facts().commercial
@@ -205,30 +162,25 @@ def default_domain(app_name: str, account: str) -> str:
     return f"{app_name}-{account}.com"
 
 
-def _domain(get: Callable[[str], Any], app_name: str, account: str, zone_id: str | None) -> str:
-    value = get("domain_name")
+def _domain(label: str, value: str | None, app_name: str, account: str, zone_id: str | None) -> str:
     if value in (None, ""):
         if zone_id is not None:
             # Records are named inside the given zone; finding its name would need a look-up.
-            raise _fail(
-                "domain_name",
-                "",
-                f"the name of hosted zone {zone_id} (records are named <app>-<tier>.<domain_name>)",
+            raise ConfigError(
+                f"{label}: missing; allowed: the name of hosted zone {zone_id} (records are "
+                "named <app>-<tier>.<domain_name>)"
             )
         return default_domain(app_name, account)
     if (
-        not isinstance(value, str)
-        or not _DOMAIN.match(value)
+        not _DOMAIN.match(value)
         or value.rsplit(".", 1)[-1] in _RESERVED_TLDS
         or ".".join(value.split(".")[-2:]) in _RESERVED_DOMAINS
     ):
-        raise _fail(
-            "domain_name",
-            value,
-            "a lowercase DNS name of two or more labels that Route 53 hosts, such as "
-            "dr.your-company.com; not example.com, .net, .org or a name under .test, .example, "
-            ".invalid, .localhost (reserved by RFC 2606 and RFC 6761); or none, for a new zone "
-            f"named {default_domain(app_name, account)}",
+        raise ConfigError(
+            f"{label}: '{value}' is not valid; allowed: a lowercase DNS name of two or more "
+            "labels that Route 53 hosts, such as dr.your-company.com; not example.com, .net, "
+            ".org or a name under .test, .example, .invalid, .localhost (reserved by RFC 2606 "
+            f"and RFC 6761); or none, for a new zone named {default_domain(app_name, account)}"
         )
     return value
 
@@ -287,28 +239,6 @@ def _target(get: Callable[[str], Any], key: str) -> float | None:
         raise ConfigError(str(error)) from None
 
 
-def _assumptions(get: Callable[[str], Any]) -> dict[str, float]:
-    raw = get("assumptions")
-    if raw in (None, ""):
-        return {}
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError:
-            raw = None
-    if not isinstance(raw, dict):
-        raise _fail(
-            "assumptions",
-            get("assumptions"),
-            'a JSON object of assumption name to number, such as {"database_size_gb": 500}',
-        )
-    try:
-        with_overrides(raw)
-    except ParameterError as error:
-        raise ConfigError(f"context key 'assumptions': {error}") from None
-    return {name: float(value) for name, value in raw.items()}
-
-
 def _restore_from(
     get: Callable[[str], Any], tiers: tuple[TierSpec, ...], region: str, account: str
 ) -> RestoreFrom | None:
@@ -349,6 +279,169 @@ def _restore_from(
     return RestoreFrom(str(raw["database_snapshot"]), str(raw["listener_arn"]))
 
 
+# Context keys that override one field of the workload file, for a quick change on the
+# command line (--context reduced_task_count=2); an error then names the context key.
+WORKLOAD_KEYS: dict[str, tuple[str, ...]] = {
+    "container_image": ("service", "image"),
+    "container_port": ("service", "port"),
+    "container_user": ("service", "user"),
+    "health_check_path": ("service", "health_check_path"),
+    "full_task_count": ("service", "tasks", "full"),
+    "reduced_task_count": ("service", "tasks", "reduced"),
+    "domain_name": ("entry_point", "domain_name"),
+    "hosted_zone_id": ("entry_point", "hosted_zone_id"),
+}
+REFERENCE_WORKLOAD = "reference"  # context workload=reference: ignore any drtiers.yaml
+
+
+def workload_path(get: Callable[[str], Any]) -> Path | None:
+    """The workload file to read: context ``workload``, else ./drtiers.yaml if present."""
+    value = get("workload")
+    if value == REFERENCE_WORKLOAD:
+        return None
+    if value in (None, ""):
+        default = Path(DEFAULT_FILE)
+        return default if default.is_file() else None
+    if not isinstance(value, str) or not Path(value).is_file():
+        raise _fail(
+            "workload",
+            value,
+            f"the path of a workload file (drtiers init writes one), or {REFERENCE_WORKLOAD}",
+        )
+    return Path(value)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(f"workload file {path}: not valid YAML{where}: {problem}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"workload file {path}: {json.dumps(raw)} is not valid; allowed: a mapping with "
+            "service and, as the workload has them, database, tables, queues, entry_point, "
+            "backups, figures"
+        )
+    return raw
+
+
+def _dotted(loc: tuple[str | int, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+
+
+def _describe(loc: tuple[str | int, ...]) -> tuple[str, tuple[str, ...]]:
+    """The schema's description of the field at ``loc`` and the keys its section allows."""
+    model: type[BaseModel] | None = Workload
+    description, keys = "", tuple(Workload.model_fields)
+    for part in loc:
+        if isinstance(part, int) or model is None or part not in model.model_fields:
+            continue
+        keys = tuple(model.model_fields)
+        info = model.model_fields[part]
+        description = info.description or description
+        model = next(
+            (
+                t
+                for t in (info.annotation, *get_args(info.annotation))
+                for t in (t, *get_args(t))
+                if isinstance(t, type) and issubclass(t, BaseModel)
+            ),
+            None,
+        )
+        if model is not None:
+            keys = tuple(model.model_fields)
+    return description, keys
+
+
+def _workload_error(
+    error: ValidationError, source: str, overridden: dict[tuple[str, ...], str]
+) -> ConfigError:
+    """One line for the first problem: the field's path (or the context key that set it), the
+    value and what the schema allows there."""
+    first = error.errors()[0]
+    loc = tuple(first["loc"])
+    label = f"{source}: {_dotted(loc) or '(top level)'}"
+    for path, key in overridden.items():
+        if loc[: len(path)] == path or (first["type"] == "value_error" and path[: len(loc)] == loc):
+            label = f"context key '{key}'"
+    description = _describe(loc)[0]
+    value = first.get("input")
+    shown = f"'{value}'" if isinstance(value, str) else json.dumps(value, default=str)
+    if first["type"] == "extra_forbidden":
+        parent_keys = _describe(loc[:-1])[1]
+        return ConfigError(f"{label}: unknown key; allowed: {', '.join(parent_keys)}")
+    if first["type"] == "missing":
+        return ConfigError(f"{label}: missing; allowed: {description}")
+    if first["type"] == "value_error":
+        return ConfigError(f"{label}: {first['msg'].removeprefix('Value error, ')}")
+    return ConfigError(f"{label}: {shown} is not valid; allowed: {description or first['msg']}")
+
+
+def _workload(get: Callable[[str], Any]) -> tuple[Workload, str]:
+    """The workload (file, else the reference) with the context's overrides, validated by the
+    schema; and where it came from, for messages."""
+    path = workload_path(get)
+    if path is None:
+        raw: dict[str, Any] = REFERENCE.model_dump(mode="json")
+        source = "reference workload"
+    else:
+        raw, source = _read_yaml(path), f"workload file {path}"
+    overridden: dict[tuple[str, ...], str] = {}
+    for key, field_path in WORKLOAD_KEYS.items():
+        value = get(key)
+        if value in (None, ""):
+            continue
+        section = raw
+        for part in field_path[:-1]:
+            if not isinstance(section.get(part), dict):
+                section[part] = {}
+            section = section[part]
+        section[field_path[-1]] = value
+        overridden[field_path] = key
+    assumptions = get("assumptions")
+    if assumptions not in (None, ""):
+        if isinstance(assumptions, str):
+            try:
+                assumptions = json.loads(assumptions)
+            except json.JSONDecodeError:
+                assumptions = None
+        if not isinstance(assumptions, dict):
+            raise _fail(
+                "assumptions",
+                get("assumptions"),
+                'a JSON object of assumption name to number, such as {"database_size_gb": 500}',
+            )
+        raw["figures"] = {**(raw.get("figures") or {}), **assumptions}
+        overridden[("figures",)] = "assumptions"
+    try:
+        workload = Workload.model_validate(raw)
+    except ValidationError as error:
+        raise _workload_error(error, source, overridden) from None
+    try:
+        with_overrides(workload.figures)
+    except ParameterError as error:
+        where = "context key 'assumptions'" if ("figures",) in overridden else f"{source}: figures"
+        raise ConfigError(f"{where}: {error}") from None
+    return workload, source
+
+
+def _sandboxed(workload: Workload) -> Workload:
+    """The smallest sizes each block accepts (sandbox=true), whatever the file says."""
+    return workload.model_copy(
+        update={
+            "database": workload.database.model_copy(update=SANDBOX_DATABASE)
+            if workload.database
+            else None,
+            "tables": tuple(
+                t.model_copy(update={"dax": SANDBOX_DAX}) if t.dax else t for t in workload.tables
+            ),
+        }
+    )
+
+
 def from_context(get: Callable[[str], Any]) -> DrConfig:
     """Build the configuration from a context getter (``app.node.try_get_context``)."""
     tiers = _tiers(get)
@@ -369,14 +462,17 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
             "failover holds the lost region off through the Global Accelerator API, served "
             f"from {ACCELERATOR_API_REGION} only",
         )
+    sandbox = _boolean(get, "sandbox")
+    workload, source = _workload(get)
+    uses_dax = any(table.dax for table in workload.tables)
     dax = region_facts().dax
-    if primary not in dax:
+    if uses_dax and primary not in dax:
         raise _fail(
             "primary_region",
             primary,
             "a region with DynamoDB Accelerator (DAX): " + ", ".join(sorted(dax)),
         )
-    if any(t.dax_in_recovery for t in tiers) and recovery not in dax:
+    if uses_dax and any(t.dax_in_recovery for t in tiers) and recovery not in dax:
         raise _fail(
             "recovery_region",
             recovery,
@@ -390,21 +486,6 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
             "a region with AWS Resilience Hub for resilience_hub=true (its stack lives in the "
             "recovery region): " + ", ".join(sorted(region_facts().resilience_hub)),
         )
-    full = _count(get, "full_task_count", 1)
-    reduced = _count(get, "reduced_task_count", 1)
-    if reduced >= full:
-        raise ConfigError(
-            f"context key 'reduced_task_count': {reduced} is not below full_task_count {full}; "
-            f"allowed: a whole number from 1 to {full - 1}"
-        )
-    zone_id = get("hosted_zone_id")
-    if zone_id in (None, ""):
-        zone_id = None
-    elif not isinstance(zone_id, str) or not _ZONE_ID.match(zone_id):
-        raise _fail("hosted_zone_id", zone_id, "a Route 53 hosted zone id such as Z0123456789ABC")
-    image = get("container_image")
-    if not isinstance(image, str) or not image or any(c.isspace() for c in image):
-        raise _fail("container_image", image, "a container image reference without spaces")
     account = _string(get, "account", _ACCOUNT, "a 12-digit AWS account id")
     app_name = _string(
         get,
@@ -412,31 +493,29 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
         _APP_NAME,
         "3-16 lowercase letters, digits or hyphens, starting with a letter",
     )
+    entry = workload.entry_point
+    domain_label = (
+        "context key 'domain_name'"
+        if get("domain_name") not in (None, "") or get("hosted_zone_id") not in (None, "")
+        else f"{source}: entry_point.domain_name"
+    )
+    domain = _domain(domain_label, entry.domain_name, app_name, account, entry.hosted_zone_id)
     return DrConfig(
         tiers=tiers,
         primary_region=primary,
         recovery_region=recovery,
         account=account,
         app_name=app_name,
-        domain_name=_domain(get, app_name, account, zone_id),
-        hosted_zone_id=zone_id,
+        domain_name=domain,
+        hosted_zone_id=entry.hosted_zone_id,
         availability_zones=_availability_zones(get, (primary, recovery)),
-        container_image=image,
-        container_port=_port(get, "container_port"),
-        container_user=_string(
-            get, "container_user", _USER, "a non-root user name or uid, such as 101 or app"
-        ),
-        health_check_path=_string(
-            get, "health_check_path", _PATH, "an absolute URL path such as /health"
-        ),
-        full_task_count=full,
-        reduced_task_count=reduced,
-        sandbox=_boolean(get, "sandbox"),
+        workload=_sandboxed(workload) if sandbox else workload,
+        sandbox=sandbox,
         drills=_boolean(get, "drills"),
         resilience_hub=resilience_hub,
         failed_over=_boolean(get, "failed_over"),
         restore_from=_restore_from(get, tiers, primary, account),
         rto_target_seconds=_target(get, "rto_target"),
         rpo_target_seconds=_target(get, "rpo_target"),
-        assumptions=_assumptions(get),
+        assumptions=dict(workload.figures),
     )

@@ -19,6 +19,9 @@ FAILED_OVER_TAG = "drtiers:failed-over"
 # writer; the DNS tiers' health checks follow it (stacks and the recovery model share it).
 DECLARED_NAMESPACE = "drtiers"
 RECOVERY_WRITABLE = "RecoveryWritable"
+# The table drtiers adds to every tier for the writer-region item (<app>-<tier>-control): the
+# app reads it to fence its writes, the plan's declare step writes it. Not the workload's.
+CONTROL_TABLE = "control"
 # What the recovery region's probe sees of the primary: its load balancer's healthy targets.
 PRIMARY_HEALTHY_TARGETS = "PrimaryHealthyTargets"
 

@@ -34,9 +34,13 @@ def run_cdk_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 DEFAULT_CONTEXT: dict[str, Any] = {
-    key: value
-    for key, value in json.loads((ROOT / "cdk.json").read_text())["context"].items()
-    if not key.startswith("@")
+    **{
+        key: value
+        for key, value in json.loads((ROOT / "cdk.json").read_text())["context"].items()
+        if not key.startswith("@")
+    },
+    # drtiers' own workload, whatever drtiers.yaml a user keeps beside cdk.json
+    "workload": "reference",
 }
 
 

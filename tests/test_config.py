@@ -72,11 +72,11 @@ def restore(snapshot: str, listener: str) -> str:
         (
             {"reduced_task_count": 0},
             "context key 'reduced_task_count': 0 is not valid; allowed: a whole number from 1 to "
-            "100",
+            "below full",
         ),
         (
             {"reduced_task_count": 2, "full_task_count": 2},
-            "context key 'reduced_task_count': 2 is not below full_task_count 2; allowed: a whole "
+            "context key 'reduced_task_count': reduced 2 is not below full 2; allowed: a whole "
             "number from 1 to 1",
         ),
         ({"sandbox": "yes"}, "context key 'sandbox': 'yes' is not valid; allowed: true or false"),
@@ -209,7 +209,8 @@ def test_command_line_strings_are_parsed(make_config: Callable[..., DrConfig]) -
         hosted_zone_id="Z0123456789ABC",
     )
     assert [t.name for t in config.tiers] == ["pilot-light"]
-    assert (config.sandbox, config.full_task_count, config.reduced_task_count) == (True, 6, 3)
+    tasks = config.service.tasks
+    assert (config.sandbox, tasks.full, tasks.reduced) == (True, 6, 3)
     assert (config.domain_name, config.hosted_zone_id) == ("dr.your-company.io", "Z0123456789ABC")
 
 
@@ -259,7 +260,7 @@ def test_a_zone_id_needs_the_zones_name(make_config: Callable[..., DrConfig]) ->
     with pytest.raises(ConfigError) as raised:
         make_config(hosted_zone_id="Z0123456789ABC")
     assert str(raised.value) == (
-        "context key 'domain_name': '' is not valid; allowed: the name of hosted zone "
+        "context key 'domain_name': missing; allowed: the name of hosted zone "
         "Z0123456789ABC (records are named <app>-<tier>.<domain_name>)"
     )
 
@@ -288,7 +289,7 @@ def test_edge_region_is_route53_home() -> None:
         ),
         (
             {"assumptions": '{"restore_rate_gb_per_hour": -1}'},
-            "context key 'assumptions': assumption 'restore_rate_gb_per_hour': -1 is negative; "
+            "context key 'assumptions': assumption 'restore_rate_gb_per_hour': -1.0 is negative; "
             "allowed: a number >= 0",
         ),
         (

@@ -430,13 +430,15 @@ def test_each_experiment_leaves_the_system_as_it_found_it(drilled: Synthesized, 
     assert action["Parameters"] == {"duration": "PT10M"}
     (target,) = experiments["PausePrimaryTableReplication"]["Targets"].values()
     assert target["ResourceType"] == "aws:dynamodb:global-table"
-    (table,) = [r for r in primary.values() if r["Type"] == "AWS::DynamoDB::GlobalTable"]
-    replicas = table["Properties"]["Replicas"]
-    assert {r["Region"] for r in replicas} == {"us-east-1", "us-west-2"}
-    assert not any("ResourcePolicy" in r for r in replicas)
-    for replica in replicas:
-        tags = {t["Key"]: t["Value"] for t in replica["Tags"]}
-        assert tags["drtiers:tier"] == tier and tags["drtiers:role"] == "primary"
+    tables = [r for r in primary.values() if r["Type"] == "AWS::DynamoDB::GlobalTable"]
+    assert len(tables) == 2  # the workload's and drtiers' control table: both paused
+    for table in tables:
+        replicas = table["Properties"]["Replicas"]
+        assert {r["Region"] for r in replicas} == {"us-east-1", "us-west-2"}
+        assert not any("ResourcePolicy" in r for r in replicas)
+        for replica in replicas:
+            tags = {t["Key"]: t["Value"] for t in replica["Tags"]}
+            assert tags["drtiers:tier"] == tier and tags["drtiers:role"] == "primary"
     (dynamo,) = [s for s in statements if "dynamodb:DeleteResourcePolicy" in s["Action"]]
     assert dynamo["Condition"] == {"StringEquals": {"aws:ResourceTag/drtiers:tier": tier}}
 

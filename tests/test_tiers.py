@@ -314,14 +314,22 @@ def test_multi_site_secondary_is_full_size_with_write_forwarding(
 
 @pytest.mark.parametrize("tier", TIERS)
 def test_global_table_replicas_keep_their_data(synthesized: Synthesized, tier: str) -> None:
-    table = one(synthesized, name(tier, "primary"), "AWS::DynamoDB::GlobalTable")
-    regions = sorted(r["Region"] for r in table["Replicas"])
-    assert regions == ([P] if tier == "backup-restore" else [P, R])
-    for replica in table["Replicas"]:
-        assert replica["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
-        assert replica["DeletionProtectionEnabled"] is True
-        assert "KMSMasterKeyId" in replica["SSESpecification"]
-    assert table["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS"}
+    """The workload's table and drtiers' control table (the writer-region item) alike."""
+    tables = synthesized.template(name(tier, "primary")).find_resources(
+        "AWS::DynamoDB::GlobalTable"
+    )
+    assert sorted(t["Properties"]["TableName"] for t in tables.values()) == [
+        f"{APP}-{tier}-control",
+        f"{APP}-{tier}-table",
+    ]
+    for table in (t["Properties"] for t in tables.values()):
+        regions = sorted(r["Region"] for r in table["Replicas"])
+        assert regions == ([P] if tier == "backup-restore" else [P, R])
+        for replica in table["Replicas"]:
+            assert replica["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]
+            assert replica["DeletionProtectionEnabled"] is True
+            assert "KMSMasterKeyId" in replica["SSESpecification"]
+        assert table["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS"}
     synthesized.template(name(tier, "primary")).has_resource(
         "AWS::DynamoDB::GlobalTable", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
     )
@@ -405,6 +413,7 @@ def test_the_app_is_told_where_its_data_lives(synthesized: Synthesized) -> None:
     primary = container_environment(synthesized, name("warm-standby", "primary"))
     assert set(primary) == {
         "TABLE_NAME",
+        "CONTROL_TABLE_NAME",
         "DATABASE_ENDPOINT",
         "DATABASE_USER",
         "DATABASE_PORT",
@@ -419,6 +428,7 @@ def test_the_app_is_told_where_its_data_lives(synthesized: Synthesized) -> None:
     assert pilot["DATABASE_PORT"] == "5438"  # not the engine default
     # A fixed name: the recovery stack reads nothing from P, so it deploys while P is lost.
     assert pilot["TABLE_NAME"] == f"{APP}-pilot-light-table"
+    assert pilot["CONTROL_TABLE_NAME"] == f"{APP}-pilot-light-control"
 
 
 def test_backup_restore_runs_no_compute_in_recovery(synthesized: Synthesized) -> None:
@@ -580,7 +590,7 @@ def test_backups_are_copied_to_the_recovery_region(synthesized: Synthesized, tie
     assert vault["BackupVaultName"] == f"{APP}-{tier}-copies"
     assert "EncryptionKeyArn" in vault
     selection = one(synthesized, name(tier, "primary"), "AWS::Backup::BackupSelection")
-    assert len(selection["BackupSelection"]["Resources"]) == 2  # database and table
+    assert len(selection["BackupSelection"]["Resources"]) == 3  # database, table, control
 
 
 # --- alarms -----------------------------------------------------------------------------------
@@ -687,6 +697,7 @@ def test_stateful_logical_ids_stay_fixed(synthesized: Synthesized) -> None:
     primary = regional | {
         "DatabaseSecret3B817195",
         "Table710B521B",
+        "ControlTable70B6FEE0",
         "Vault645BC77C",
         "VaultKey15E6834C",
     }

@@ -15,9 +15,12 @@ __all__ = ["Estimate", "assess_assembly", "cheapest_meeting", "synthesize_and_as
 
 
 def assess_assembly(directory: Path, overrides: Mapping[str, Any] | None = None) -> list[Estimate]:
-    """Estimates for every tier in a cloud assembly, cheapest first."""
-    figures, workload = with_overrides(overrides or {})
-    estimates = [estimate(t, figures, workload) for t in read_assembly(directory).values()]
+    """Estimates for every tier in a cloud assembly, cheapest first: with the workload figures
+    it was synthesized with, and ``overrides`` (NAME=VALUE) on top."""
+    estimates = [
+        estimate(t, *with_overrides({**t.figures, **(overrides or {})}))
+        for t in read_assembly(directory).values()
+    ]
     return sorted(estimates, key=lambda e: e.monthly_cost_usd)
 
 

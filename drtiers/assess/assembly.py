@@ -14,6 +14,8 @@ from typing import Any
 
 from drtiers.tiers import FAILED_OVER_TAG, ROLE_TAG, TIER_TAG
 
+FIGURES_METADATA = "drtiers:figures"
+
 
 class AssemblyError(ValueError):
     """The directory is not a drtiers cloud assembly."""
@@ -51,6 +53,9 @@ class TierAssembly:
     termination_protected: bool = True
     failed_over: bool = False  # the recovery stack was synthesized for an event in progress
     account: str = ""
+    # The workload file's figures the tier was synthesized with (manifest metadata, not the
+    # templates): what the estimate and the simulator assume unless told otherwise.
+    figures: dict[str, float] = field(default_factory=dict)
 
     @property
     def sandbox(self) -> bool:
@@ -119,6 +124,9 @@ def read_assembly(directory: Path) -> dict[str, TierAssembly]:
         ]
         tier.termination_protected &= bool(props.get("terminationProtection", False))
         tier.failed_over |= tags.get(FAILED_OVER_TAG) == "true"
+        for entry in artifact.get("metadata", {}).get(f"/{name}", []):
+            if entry.get("type") == FIGURES_METADATA:
+                tier.figures = {k: float(v) for k, v in entry["data"].items()}
         template = json.loads((directory / props["templateFile"]).read_text())
         for logical_id, resource in template.get("Resources", {}).items():
             tier.resources.append(

@@ -16,6 +16,7 @@ from drtiers.assess.assembly import AssemblyError, Resource, TierAssembly
 from drtiers.assess.facts import Figure, Price, price, price_data
 from drtiers.recovery.steps import failover_steps, schedule
 from drtiers.recovery.world import read_world
+from drtiers.tiers import CONTROL_TABLE
 
 DAY = 86400
 AddLine = Callable[[str, str, float, Price], None]
@@ -98,6 +99,15 @@ def _db_instances(tier: TierAssembly, region: str) -> list[Resource]:
     return [r for r in tier.of_type("AWS::RDS::DBInstance") if r.region == region]
 
 
+def _workload_tables(tier: TierAssembly) -> list[Resource]:
+    """The workload's tables: not drtiers' control table, which holds one item."""
+    return [
+        t
+        for t in tier.of_type("AWS::DynamoDB::GlobalTable") + tier.of_type("AWS::DynamoDB::Table")
+        if not str(t.prop("TableName")).endswith(f"-{CONTROL_TABLE}")
+    ]
+
+
 class _Model:
     def __init__(
         self, tier: TierAssembly, figures: Mapping[str, Figure], workload: Mapping[str, float]
@@ -123,10 +133,15 @@ class _Model:
     def read_replica(self) -> bool:
         return any(i.prop("SourceDBInstanceIdentifier") for i in _db_instances(self.tier, self.r))
 
+    def has_database(self) -> bool:
+        return bool(
+            self.tier.of_type("AWS::RDS::DBInstance") or self.tier.of_type("AWS::RDS::DBCluster")
+        )
+
     def table_replicated(self) -> bool:
         return any(
             replica.get("Region") == self.r
-            for table in self.tier.of_type("AWS::DynamoDB::GlobalTable")
+            for table in _workload_tables(self.tier)
             for replica in table.prop("Replicas", default=[])
         )
 
@@ -178,14 +193,14 @@ class _Model:
             stores.append(
                 StoreRpo("relational database", seconds, "cross-region read replica lag", (source,))
             )
-        elif backup:
+        elif backup and self.has_database():
             stores.append(StoreRpo("relational database", *backup))
         if self.table_replicated():
             seconds, source = self.figure("dynamodb_replication_seconds")
             stores.append(
                 StoreRpo("DynamoDB table", seconds, "global table replication", (source,))
             )
-        elif backup:
+        elif backup and _workload_tables(self.tier):
             stores.append(StoreRpo("DynamoDB table", *backup))
         if self.tier.of_type("AWS::SQS::Queue"):
             stores.append(
@@ -203,6 +218,10 @@ class _Model:
                         "sqs-basic-architecture.html",
                     ),
                 )
+            )
+        if not self.has_database() and not _workload_tables(self.tier):
+            stores.append(
+                StoreRpo("workload data", 0.0, "the workload keeps no database and no table", ())
             )
         if not any(s.seconds is not None for s in stores):
             raise AssemblyError(
@@ -296,34 +315,37 @@ class _Model:
                 hours * dax.prop("ReplicationFactor"),
                 price("dax_node_hour", node),
             )
-        for table in self.tier.of_type("AWS::DynamoDB::GlobalTable"):
+        # The workload figures are totals, shared evenly by the workload's tables and queues.
+        tables = [t for t in _workload_tables(self.tier) if t.type == "AWS::DynamoDB::GlobalTable"]
+        for table in tables:
             replicas = len(table.prop("Replicas", default=[]))
             add(
                 "DynamoDB writes incl. replicated (million)",
                 table.region,
-                self.w["table_writes_million_per_month"] * replicas,
+                self.w["table_writes_million_per_month"] * replicas / len(tables),
                 price("dynamodb_write_million"),
             )
             add(
                 "DynamoDB reads (million)",
                 table.region,
-                self.w["table_reads_million_per_month"],
+                self.w["table_reads_million_per_month"] / len(tables),
                 price("dynamodb_read_million"),
             )
             add(
                 "DynamoDB storage, all replicas (GB-month)",
                 table.region,
-                self.w["table_size_gb"] * replicas,
+                self.w["table_size_gb"] * replicas / len(tables),
                 price("dynamodb_storage_gb_month"),
             )
-        for queue in self.tier.of_type("AWS::SQS::Queue"):
-            if queue.prop("RedrivePolicy"):
-                add(
-                    "SQS requests (million)",
-                    queue.region,
-                    self.w["queue_requests_million_per_month"],
-                    price("sqs_million"),
-                )
+        queues = [q for q in self.tier.of_type("AWS::SQS::Queue") if q.prop("RedrivePolicy")]
+        per_region = {q.region: len([x for x in queues if x.region == q.region]) for q in queues}
+        for queue in queues:
+            add(
+                "SQS requests (million)",
+                queue.region,
+                self.w["queue_requests_million_per_month"] / per_region[queue.region],
+                price("sqs_million"),
+            )
         for region in sorted({r.region for r in self.tier.resources}):
             nats = [n for n in self.tier.of_type("AWS::EC2::NatGateway") if n.region == region]
             add("NAT gateway hours", region, hours * len(nats), price("nat_hour"))
@@ -375,7 +397,9 @@ class _Model:
             )
 
     def _backups(self, add: AddLine) -> None:
-        data = self.w["database_size_gb"] + self.w["table_size_gb"]
+        data = (self.w["database_size_gb"] if self.has_database() else 0.0) + (
+            self.w["table_size_gb"] if _workload_tables(self.tier) else 0.0
+        )
         change = self.w["daily_change_fraction"]
         for plan in self.tier.of_type("AWS::Backup::BackupPlan"):
             for rule in plan.prop("BackupPlan", "BackupPlanRule", default=[]):

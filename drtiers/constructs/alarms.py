@@ -15,6 +15,7 @@ from drtiers.tiers import DECLARED_NAMESPACE, PRIMARY_HEALTHY_TARGETS, RECOVERY_
 
 ONE_MINUTE = Duration.minutes(1)
 DEAD_LETTERS = "DeadLetters"
+LB_5XX = "LoadBalancer5xx"
 DATABASE_CPU = "DatabaseCpu"
 
 
@@ -71,9 +72,10 @@ class Alarms(Construct):
         self.alarms.append(alarm)
         return alarm
 
-    def dead_letters(self, dlq: sqs.IQueue) -> cloudwatch.Alarm:
+    def dead_letters(self, dlq: sqs.IQueue, suffix: str = "") -> cloudwatch.Alarm:
+        """``suffix`` tells one queue's alarm from another's."""
         return self._add(
-            DEAD_LETTERS,
+            DEAD_LETTERS + suffix,
             "Messages are landing in the dead-letter queue",
             dlq.metric_approximate_number_of_messages_visible(
                 period=ONE_MINUTE, statistic="Maximum"
@@ -83,7 +85,7 @@ class Alarms(Construct):
 
     def load_balancer_5xx(self, load_balancer: elbv2.ApplicationLoadBalancer) -> cloudwatch.Alarm:
         return self._add(
-            "LoadBalancer5xx",
+            LB_5XX,
             "The load balancer is returning 5xx errors",
             load_balancer.metrics.http_code_elb(
                 elbv2.HttpCodeElb.ELB_5XX_COUNT, period=ONE_MINUTE, statistic="Sum"
@@ -179,10 +181,11 @@ class Alarms(Construct):
         )
 
     def table_replication_latency(
-        self, table_name: str, receiving_region: str, milliseconds: int = 60000
+        self, table_name: str, receiving_region: str, suffix: str = "", milliseconds: int = 60000
     ) -> cloudwatch.Alarm:
+        """``suffix`` tells one table's alarm from another's."""
         return self._add(
-            "TableReplicationLatency",
+            "TableReplicationLatency" + suffix,
             f"Global table replication to {receiving_region} above {milliseconds} ms",
             cloudwatch.Metric(
                 namespace="AWS/DynamoDB",

@@ -32,8 +32,11 @@ TABLE_DATA_ACTIONS = (
 
 
 class GlobalTable(Construct):
-    """An on-demand DynamoDB global table keyed ``pk``/``sk``, with point-in-time recovery and
-    deletion protection on every replica and a customer-managed key in every region.
+    """A DynamoDB global table with point-in-time recovery and deletion protection on every
+    replica and a customer-managed key in every region.
+
+    :param partition_key: / :param sort_key: the key schema. Default ``pk``/``sk``, strings.
+    :param billing: default on-demand. A provisioned global table must auto scale its writes.
 
     :param table_name: a fixed name, so that the other region's stack can name the table without
         reading this stack's outputs (it must deploy while this region is lost). Default: generated.
@@ -50,6 +53,9 @@ class GlobalTable(Construct):
         *,
         key: kms.IKey,
         table_name: str | None = None,
+        partition_key: dynamodb.Attribute | None = None,
+        sort_key: dynamodb.Attribute | None = None,
+        billing: dynamodb.Billing | None = None,
         replica_keys: Mapping[str, str] | None = None,
         pitr_days: int = 35,
         deletion_protection: bool = True,
@@ -66,9 +72,12 @@ class GlobalTable(Construct):
             self,
             "Table",
             table_name=table_name,
-            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
-            billing=dynamodb.Billing.on_demand(),
+            partition_key=partition_key
+            or dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            sort_key=sort_key
+            if partition_key
+            else dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+            billing=billing or dynamodb.Billing.on_demand(),
             encryption=dynamodb.TableEncryptionV2.customer_managed_key(
                 key, replica_key_arns=replica_keys or None
             ),

@@ -32,11 +32,15 @@ class RebuildRoles(Construct):
     """Task, execution, proxy, DAX, monitoring and flow-log roles for a rebuilt primary stack.
 
     :param names: ``<app>-<tier>``; each role is ``<names>-rebuild-<what>``.
-    :param table_name: / :param queue_name: / :param app_log_group: / :param flow_log_group:
-        the fixed names the rebuilt stack gives those resources.
+    :param table_names: / :param queue_names: / :param app_log_group: / :param flow_log_group:
+        the fixed names the rebuilt stack gives those resources (the workload's tables and
+        queues, zero or more).
+    :param control_table: the table holding the writer-region item, which the app reads.
+    :param dax_table_names: the tables DAX caches.
     :param table_key_alias: alias (``alias/...``) of the key the restored table is encrypted
         with.
-    :param database_user: the database user the app and the proxy log in as.
+    :param database_user: the database user the app and the proxy log in as; None: the
+        workload has no database.
     """
 
     def __init__(
@@ -45,12 +49,14 @@ class RebuildRoles(Construct):
         id_: str,
         *,
         names: str,
-        table_name: str,
-        queue_name: str,
+        table_names: Sequence[str],
+        control_table: str,
+        dax_table_names: Sequence[str],
+        queue_names: Sequence[str],
         app_log_group: str,
         flow_log_group: str,
         table_key_alias: str,
-        database_user: str,
+        database_user: str | None,
     ) -> None:
         super().__init__(scope, id_)
         self.names = names
@@ -58,31 +64,40 @@ class RebuildRoles(Construct):
         def arn(service: str, resource: str) -> str:
             return f"arn:{Aws.PARTITION}:{service}:*:{Aws.ACCOUNT_ID}:{resource}"
 
-        table = [
-            arn("dynamodb", f"table/{table_name}"),
-            arn("dynamodb", f"table/{table_name}/index/*"),
+        def tables(names: Sequence[str]) -> list[str]:
+            return [arn("dynamodb", f"table/{name}") for name in names]
+
+        task = [
+            iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=tables([control_table])),
+            iam.PolicyStatement(
+                actions=list(ENVELOPE),
+                resources=["*"],
+                conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": table_key_alias}},
+            ),
         ]
-        self._role(
-            "task",
-            "ecs-tasks.amazonaws.com",
-            [
-                iam.PolicyStatement(actions=list(TABLE_DATA_ACTIONS), resources=table),
+        if table_names:
+            indexes = [f"{table}/index/*" for table in tables(table_names)]
+            task.insert(
+                0,
                 iam.PolicyStatement(
-                    actions=list(ENVELOPE),
-                    resources=["*"],
-                    conditions={
-                        "ForAnyValue:StringEquals": {"kms:ResourceAliases": table_key_alias}
-                    },
+                    actions=list(TABLE_DATA_ACTIONS), resources=tables(table_names) + indexes
                 ),
+            )
+        if queue_names:
+            task.append(
                 iam.PolicyStatement(
-                    actions=list(QUEUE_WORKER_ACTIONS), resources=[arn("sqs", queue_name)]
-                ),
+                    actions=list(QUEUE_WORKER_ACTIONS),
+                    resources=[arn("sqs", name) for name in queue_names],
+                )
+            )
+        if database_user is not None:
+            task.append(
                 iam.PolicyStatement(
                     actions=["rds-db:connect"],
                     resources=[arn("rds-db", f"dbuser:prx-*/{database_user}")],
-                ),
-            ],
-        )
+                )
+            )
+        self._role("task", "ecs-tasks.amazonaws.com", task)
         self._role(
             "execution",
             "ecs-tasks.amazonaws.com",
@@ -93,26 +108,28 @@ class RebuildRoles(Construct):
                 )
             ],
         )
-        self._role(
-            "proxy",
-            "rds.amazonaws.com",
-            [
-                iam.PolicyStatement(
-                    actions=["rds-db:connect"],
-                    resources=[arn("rds-db", f"dbuser:db-*/{database_user}")],
-                )
-            ],
-        )
-        self._role(
-            "dax",
-            "dax.amazonaws.com",
-            [
-                iam.PolicyStatement(
-                    actions=["dynamodb:DescribeTable", "dynamodb:Scan", *TABLE_DATA_ACTIONS],
-                    resources=table[:1],
-                )
-            ],
-        )
+        if database_user is not None:
+            self._role(
+                "proxy",
+                "rds.amazonaws.com",
+                [
+                    iam.PolicyStatement(
+                        actions=["rds-db:connect"],
+                        resources=[arn("rds-db", f"dbuser:db-*/{database_user}")],
+                    )
+                ],
+            )
+        if dax_table_names:
+            self._role(
+                "dax",
+                "dax.amazonaws.com",
+                [
+                    iam.PolicyStatement(
+                        actions=["dynamodb:DescribeTable", "dynamodb:Scan", *TABLE_DATA_ACTIONS],
+                        resources=tables(dax_table_names),
+                    )
+                ],
+            )
         self._role(
             "flow-logs",
             "vpc-flow-logs.amazonaws.com",
@@ -127,6 +144,8 @@ class RebuildRoles(Construct):
                 )
             ],
         )
+        if database_user is None:
+            return
         monitoring = self._role("monitoring", "monitoring.rds.amazonaws.com", [])
         monitoring.add_managed_policy(
             iam.ManagedPolicy.from_aws_managed_policy_name(ENHANCED_MONITORING_POLICY)

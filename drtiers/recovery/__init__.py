@@ -44,10 +44,10 @@ def simulate_assembly(
     """Region loss and failback for every tier in a cloud assembly (or one), in tier order.
     ``context`` is what the assembly was synthesized with (steps that deploy a stack
     synthesize it again with their own overrides on top)."""
-    figures, workload = with_overrides(overrides or {})
     results = []
     for name, assembly in read_assembly(directory).items():
         if tier is None or name == tier:
+            figures, workload = with_overrides({**assembly.figures, **(overrides or {})})
             # A step's stacks are synthesized in the assembly's own regions.
             own = {
                 **context,

@@ -131,7 +131,7 @@ def _payload(world: World, step: s.Step) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "action": DECLARE,
             "region": step.target,
-            "table": world.table_name,
+            "table": world.control_table,
         }
         if any(a.signal == "declared" for a in world.alarms.values()):
             payload["metric"] = {

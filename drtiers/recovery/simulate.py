@@ -222,10 +222,12 @@ def problems(w: World, service: Service) -> list[str]:
             found.append(f"no table replica in {service.region}")
         elif service.region not in service.table_regions:
             found.append(f"the task role grants no access to the table in {service.region}")
-    if w.queues and service.queue is None:
+    if w.control_table and service.region not in service.control_regions:
+        found.append(f"the task role cannot read the writer-region item in {service.region}")
+    if any(region == service.region for region in w.queues.values()) and not service.queues:
         found.append("no queue in its settings")
-    elif service.queue is not None and not service.queue_granted:
-        found.append("the task role grants no access to its queue")
+    elif not service.queues_granted:
+        found.append("the task role grants no access to its queues")
     return found
 
 
@@ -459,8 +461,9 @@ def _apply(
             f"{service.minimum}"
         )
     if effect == s.RESTORE_TABLE:
-        w.table_regions.add(target)
-        return f"the table is restored in {target}"
+        if len(w.table_names) > 1:  # the workload has tables, not only drtiers' control table
+            w.table_regions.add(target)
+        return f"a table is restored in {target}"
     if effect == s.RETIRE:
         retire(w, target)
         return f"{target} deleted"

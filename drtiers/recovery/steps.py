@@ -15,7 +15,7 @@ from typing import Any
 from drtiers.assess.facts import Figure
 from drtiers.recovery import rules
 from drtiers.recovery.world import Alarm, World
-from drtiers.tiers import DECLARED_NAMESPACE, RECOVERY_WRITABLE
+from drtiers.tiers import CONTROL_TABLE, DECLARED_NAMESPACE, RECOVERY_WRITABLE
 
 # What a step changes in the world (interpreted by drtiers.recovery.simulate).
 OBSERVE_LOSS = "observe-loss"  # health checks see the lost region down
@@ -146,12 +146,21 @@ def _group_lookup(world: World, region: str) -> str:
     )
 
 
-def _latest_copy(region: str, vault: str, resource_type: str) -> str:
+def _latest_copy(region: str, vault: str, resource_type: str, table: str | None = None) -> str:
+    """The newest recovery point in ``vault`` of that type (of that table, when given)."""
+    points = (
+        f"RecoveryPoints[?ends_with(ResourceArn, 'table/{table}')]" if table else ("RecoveryPoints")
+    )
     return (
         f"$(aws backup list-recovery-points-by-backup-vault --region {region} "
         f"--backup-vault-name {vault} --by-resource-type {resource_type} --query "
-        "'reverse(sort_by(RecoveryPoints,&CreationDate))[0].RecoveryPointArn' --output text)"
+        f"'reverse(sort_by({points},&CreationDate))[0].RecoveryPointArn' --output text)"
     )
+
+
+def _short(world: World, table: str) -> str:
+    """A table's own name, without the ``<app>-<tier>-`` every fixed name starts with."""
+    return table.removeprefix(world.control_table.removesuffix(CONTROL_TABLE))
 
 
 def _call(
@@ -292,7 +301,7 @@ def failover_steps(
     planned = has_plan(world)
     decided = detect  # what promoting the database waits for
     trigger = starting_alarm(world)
-    if planned and database is not None and trigger is not None:
+    if planned and trigger is not None:
         # The tier promises automatic failover: the plan starts itself (docs/decisions.md, 20).
         decided = b.add(
             Step(
@@ -308,15 +317,20 @@ def failover_steps(
                 target=trigger.name,
             )
         )
-    elif planned and database is not None:
+    elif planned:
         # Promoting R accepts the replication lag as data loss: a person decides.
         decided = b.add(
             b.timed(
                 "failover_approval_seconds",
                 "approve-failover",
                 "The on-call engineer approves the unplanned failover (the plan's approval "
-                "step): the recovery region's database will take writes, and what had not "
-                "replicated yet is lost.",
+                "step): "
+                + (
+                    "the recovery region's database will take writes, and what had not "
+                    "replicated yet is lost."
+                    if database is not None
+                    else "the recovery region becomes the writer's region."
+                ),
                 "approval",
                 after=(detect,),
             )
@@ -433,6 +447,8 @@ def failover_steps(
         promote, declared = _rebuild(b, world, workload, detect)
     elif promote:
         declared = b.add(_declare(world, r, after=promote, counts=writable_alarm is not None))
+    elif planned:  # no database to promote: the decision makes R the writer's region
+        declared = b.add(_declare(world, r, after=decided, counts=writable_alarm is not None))
     if database is not None and not database.cluster and promote:
         b.add(
             _call(
@@ -547,24 +563,32 @@ def _rebuild(
     rate, _, rate_sources = b.figure("restore_rate_gb_per_hour")
     table_gb, database_gb = workload["table_size_gb"], workload["database_size_gb"]
     vault = world.backup_copies[r]
-    table = b.add(
-        Step(
-            "restore-table",
-            f"Restore the table from its latest recovery point in the vault {vault} in {r}, "
-            f"under the tier's table name {world.table_name}.",
-            "restore",
-            3600 * table_gb / rate,
-            f"{table_gb:g} GB at {rate:g} GB/h (assumptions: AWS publishes no restore times)",
-            ("workload assumption table_size_gb", *rate_sources),
-            after=(decide,),
-            api_region=r,
-            command=f"aws backup start-restore-job --region {r} --recovery-point-arn "
-            f"{_latest_copy(r, vault, 'DynamoDB')} --iam-role-arn arn:aws:iam::{world.account}"
-            f":role/{world.backup_role} --metadata TargetTableName={world.table_name}",
-            effect=RESTORE_TABLE,
-            target=r,
+    # Every table from its copy, in parallel; the workload's share table_size_gb evenly and
+    # drtiers' control table holds one item.
+    workload_tables = world.table_names[:-1]
+    restores = {
+        name: b.add(
+            Step(
+                f"restore-{_short(world, name)}",
+                f"Restore the table {name} from its latest recovery point in the vault "
+                f"{vault} in {r}, under its own name.",
+                "restore",
+                3600 * share / rate,
+                f"{share:g} GB at {rate:g} GB/h (assumptions: AWS publishes no restore times)",
+                ("workload assumption table_size_gb", *rate_sources),
+                after=(decide,),
+                api_region=r,
+                command=f"aws backup start-restore-job --region {r} --recovery-point-arn "
+                f"{_latest_copy(r, vault, 'DynamoDB', name)} --iam-role-arn arn:aws:iam::"
+                f"{world.account}:role/{world.backup_role} --metadata TargetTableName={name}",
+                effect=RESTORE_TABLE,
+                target=r,
+            )
         )
-    )
+        for name in world.table_names
+        for share in [table_gb / len(workload_tables) if name in workload_tables else 0.0]
+    }
+    table = restores[world.control_table]
     declared = b.add(_declare(world, r, after=table, counts=True))
     redeploy, _, redeploy_sources = b.figure("redeploy_seconds")
     primary_stack = _stack(world, "primary")
@@ -590,7 +614,7 @@ def _rebuild(
             f"{b.f['redeploy_seconds'].what}; the database restores from its snapshot "
             f"({database_gb:g} GB at {rate:g} GB/h) as the stack creates it",
             (*redeploy_sources, "workload assumption database_size_gb", *rate_sources),
-            after=(declared,),
+            after=(declared, *restores.values()),
             api_region=r,
             also_needs=(rules.ACCELERATOR_API_REGION,) if world.groups else (),
             stack_update=(f"{r}:{name}",),
@@ -603,24 +627,25 @@ def _rebuild(
             effect=DEPLOY,
         )
     )
-    b.add(
-        Step(
-            "protect-table",
-            "Turn point-in-time recovery and deletion protection on for the restored table "
-            "(a restore does not carry them over).",
-            "protect",
-            0,
-            "API calls",
-            ("https://docs.aws.amazon.com/aws-backup/latest/devguide/restoring-dynamodb.html",),
-            after=(table,),
-            api_region=r,
-            command=f"aws dynamodb update-continuous-backups --region {r} --table-name "
-            f"{world.table_name} --point-in-time-recovery-specification "
-            f"PointInTimeRecoveryEnabled=true && aws dynamodb update-table --region {r} "
-            f"--table-name {world.table_name} --deletion-protection-enabled",
-            in_rto=False,
+    for name, restored in restores.items():
+        b.add(
+            Step(
+                f"protect-{_short(world, name)}",
+                f"Turn point-in-time recovery and deletion protection on for the restored table "
+                f"{name} (a restore does not carry them over).",
+                "protect",
+                0,
+                "API calls",
+                ("https://docs.aws.amazon.com/aws-backup/latest/devguide/restoring-dynamodb.html",),
+                after=(restored,),
+                api_region=r,
+                command=f"aws dynamodb update-continuous-backups --region {r} --table-name "
+                f"{name} --point-in-time-recovery-specification "
+                f"PointInTimeRecoveryEnabled=true && aws dynamodb update-table --region {r} "
+                f"--table-name {name} --deletion-protection-enabled",
+                in_rto=False,
+            )
         )
-    )
     return rebuild, declared
 
 
@@ -633,7 +658,8 @@ def _declare(world: World, region: str, *, after: str, counts: bool) -> Step:
         '{"pk": {"S": "drtiers"}, "sk": {"S": "writer-region"}, "region": {"S": "' + region + '"}}'
     )
     command = (
-        f"aws dynamodb put-item --region {region} --table-name {world.table_name} --item '{item}'"
+        f"aws dynamodb put-item --region {region} --table-name {world.control_table} "
+        f"--item '{item}'"
     )
     gate = _writable_alarm(world)
     if gate is not None:
@@ -924,16 +950,16 @@ def _replicate_back(b: _Builder, world: World, after: World, ready: tuple[str, .
             b.timed(
                 "backup_copy_seconds",
                 "table-back",
-                f"Back up the recovery region's table, copy the backup to {p}, delete the "
-                "stale table there (after an on-demand backup of it) and restore the copy under "
-                "the tier's table name.",
+                f"Back up the recovery region's tables, copy the backups to {p}, delete the "
+                "stale tables there (after an on-demand backup of each) and restore each copy "
+                "under its table's name.",
                 "database",
                 after=(back,),
                 api_region=p,
                 command=f"aws backup start-restore-job --region {p} --recovery-point-arn "
                 "<the recovery region's table backup, copied to this region> --iam-role-arn "
                 f"arn:aws:iam::{world.account}:role/{world.backup_role} "
-                f"--metadata TargetTableName={world.table_name}",
+                f"--metadata TargetTableName=<each of {', '.join(world.table_names)}>",
             )
         )
     return back

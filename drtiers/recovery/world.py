@@ -13,7 +13,7 @@ from typing import Any
 
 from drtiers.assess.assembly import Resource, TierAssembly
 from drtiers.recovery import rules
-from drtiers.tiers import DECLARED_NAMESPACE, PRIMARY_HEALTHY_TARGETS
+from drtiers.tiers import CONTROL_TABLE, DECLARED_NAMESPACE, PRIMARY_HEALTHY_TARGETS
 
 
 def refs(value: Any) -> set[str]:
@@ -156,8 +156,9 @@ class Service:
     user: str | None
     connect: set[str]  # keys of proxies or databases the task role may connect to as user
     table_regions: set[str]
-    queue: str | None
-    queue_granted: bool
+    control_regions: set[str]  # regions whose writer-region item the task role may read
+    queues: list[str]  # keys of the queues its settings name (QUEUE_URL*)
+    queues_granted: bool  # the task role may use every one of them
     health_interval_seconds: int = 30
     unhealthy_threshold: int = 3
     name: str = ""  # fixed ServiceName and ClusterName, if any
@@ -235,7 +236,7 @@ class World:
     stacks: dict[str, Stack]
     secret_replicas: set[str]  # regions holding a read-only replica of the admin secret
     backup_copies: dict[str, str]  # region -> name of the vault backups are copied to there
-    table_name: str
+    table_names: list[str]  # every table, drtiers' control table last
     account: str
     accelerator_name: str
     global_cluster: str
@@ -263,6 +264,11 @@ class World:
     clients_follow: bool = False  # resolvers have dropped the answer cached before the change
 
     # --- queries --------------------------------------------------------------------------
+    @property
+    def control_table(self) -> str:
+        """The table holding the writer-region item (drtiers' own, listed last)."""
+        return self.table_names[-1] if self.table_names else ""
+
     def service_in(self, region: str) -> Service | None:
         return next((s for s in self.services.values() if s.region == region), None)
 
@@ -416,22 +422,39 @@ def _services(tier: TierAssembly) -> dict[str, Service]:
             if granted in (user, "*")
         }
         table_regions = set()
-        queue_granted = False
-        queue = next(iter(refs(environment.get("QUEUE_URL"))), None)
-        queue_resource = tier.by_id(stack, queue) if queue else None
-        queue_name = queue_resource.prop("QueueName") if queue_resource else None
+        queues = [
+            (target, resource.prop("QueueName"))
+            for name, value in environment.items()
+            if name.startswith("QUEUE_URL")
+            for target in refs(value)
+            for resource in [tier.by_id(stack, target)]
+            if resource is not None
+        ]
+        granted: set[str] = set()
+        control_regions = set()
         for statement in statements:
             actions = _actions(statement)
             text = json.dumps(statement.get("Resource"))
-            if {"dynamodb:GetItem", "dynamodb:PutItem"} <= actions:
+            if "dynamodb:GetItem" in actions and f"-{CONTROL_TABLE}" in text:
+                found = set(re.findall(r":dynamodb:([a-z0-9-]+|\*):", text))
+                control_regions |= {service.region if r == "*" else r for r in found}
+                if refs(statement.get("Resource")):
+                    control_regions.add(service.region)
+            if {
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+            } <= actions and f"-{CONTROL_TABLE}" not in text:
                 regions = set(re.findall(r":dynamodb:([a-z0-9-]+|\*):", text))
                 table_regions |= {service.region if r == "*" else r for r in regions}
                 if refs(statement.get("Resource")):
                     table_regions.add(service.region)
-            if queue and {"sqs:SendMessage", "sqs:ReceiveMessage"} <= actions:
-                queue_granted |= queue in refs(statement.get("Resource")) or bool(
-                    queue_name and f'{queue_name}"' in text
-                )
+            if {"sqs:SendMessage", "sqs:ReceiveMessage"} <= actions:
+                granted |= {
+                    queue
+                    for queue, queue_name in queues
+                    if queue in refs(statement.get("Resource"))
+                    or (queue_name and f'{queue_name}"' in text)
+                }
         scaling = next(
             (
                 t
@@ -455,8 +478,9 @@ def _services(tier: TierAssembly) -> dict[str, Service]:
             user=str(user) if user is not None else None,
             connect=connect,
             table_regions=table_regions,
-            queue=key_of(service.region, stack, queue) if queue else None,
-            queue_granted=queue_granted,
+            control_regions=control_regions,
+            queues=[key_of(service.region, stack, queue) for queue, _ in queues],
+            queues_granted=all(queue in granted for queue, _ in queues),
             health_interval_seconds=int(group.prop("HealthCheckIntervalSeconds", default=30))
             if group
             else 30,
@@ -597,9 +621,10 @@ def read_world(tier: TierAssembly) -> World:
         databases=_databases(tier),
         proxies=_proxies(tier, _secret_users(tier)),
         services=_services(tier),
-        table_regions={
+        table_regions={  # where the workload's tables have a replica (not drtiers' own)
             replica["Region"]
             for table in tier.of_type("AWS::DynamoDB::GlobalTable")
+            if not str(table.prop("TableName")).endswith(f"-{CONTROL_TABLE}")
             for replica in table.prop("Replicas", default=[])
         },
         queues={_key(q): q.region for q in tier.of_type("AWS::SQS::Queue")},
@@ -617,8 +642,14 @@ def read_world(tier: TierAssembly) -> World:
                 json.dumps(plan.properties),
             )
         },
-        table_name=next(
-            (str(t.prop("TableName")) for t in tier.of_type("AWS::DynamoDB::GlobalTable")), ""
+        table_names=sorted(
+            (
+                str(t.prop("TableName"))
+                for t in tier.of_type("AWS::DynamoDB::GlobalTable")
+                + tier.of_type("AWS::DynamoDB::Table")
+                if isinstance(t.prop("TableName"), str)
+            ),
+            key=lambda name: (name.endswith(f"-{CONTROL_TABLE}"), name),
         ),
         account=tier.account,
         accelerator_name=next(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from constructs import Construct
 
 from drtiers.config import DrConfig
-from drtiers.constructs.alarms import DATABASE_CPU, DEAD_LETTERS, alarm_name
+from drtiers.constructs.alarms import DATABASE_CPU, DEAD_LETTERS, LB_5XX, alarm_name
 from drtiers.constructs.drills import (
     DISRUPT_CONNECTIVITY,
     PAUSE_TABLE_REPLICATION,
@@ -15,13 +15,15 @@ from drtiers.constructs.drills import (
 )
 from drtiers.constructs.network import APP
 from drtiers.stacks.base import TierStack
-from drtiers.stacks.regional import APP_NETWORK_ACL, PrimaryStack
+from drtiers.stacks.regional import APP_NETWORK_ACL, QUEUE, PrimaryStack
 from drtiers.tiers import ROLE_TAG, TIER_TAG, EntryPoint, Relational, TierSpec
+from drtiers.workload import REFERENCE, Workload, suffix
 
 
-def tier_drills(spec: TierSpec) -> list[Drill]:
+def tier_drills(spec: TierSpec, workload: Workload = REFERENCE) -> list[Drill]:
     """The tier's experiments, each claiming only the failover steps its fault alone brings
-    about (drtiers-dr's DR-DrillsRehearse checks each claim against the synthesized tier)."""
+    about (drtiers-dr's DR-DrillsRehearse checks each claim against the synthesized tier).
+    A block the workload lacks (database, tables) has no drill."""
     primary = {TIER_TAG: spec.name, ROLE_TAG: "primary"}
     aurora = spec.relational is Relational.AURORA_GLOBAL
     # What follows detection by itself: the accelerator moves new connections to the healthy
@@ -55,22 +57,27 @@ def tier_drills(spec: TierSpec) -> list[Drill]:
             restores="FIS re-associates each subnet with its original network ACL and deletes "
             "the ACL it made",
         ),
-        Drill(
-            name="FailOverPrimaryDatabase",
-            description="Fail the primary database over to its standby in another zone (RDS "
-            "Proxy keeps client connections). Rehearses no failover step: cross-region "
-            "promotion has no FIS action",
-            action_id="aws:rds:failover-db-cluster" if aurora else "aws:rds:reboot-db-instances",
-            resource_type="aws:rds:cluster" if aurora else "aws:rds:db",
-            target_key="Clusters" if aurora else "DBInstances",
-            target_tags=primary,
-            parameters={} if aurora else {"forceFailover": "true"},
-            exercises=(),
-            restores="the writer stays in the other zone, still Multi-AZ; the proxy follows it "
-            "and nothing needs it back (a second run moves it again)",
-        ),
     ]
-    if spec.table_replica_in_recovery:
+    if workload.database is not None:
+        drills.append(
+            Drill(
+                name="FailOverPrimaryDatabase",
+                description="Fail the primary database over to its standby in another zone (RDS "
+                "Proxy keeps client connections). Rehearses no failover step: cross-region "
+                "promotion has no FIS action",
+                action_id="aws:rds:failover-db-cluster"
+                if aurora
+                else "aws:rds:reboot-db-instances",
+                resource_type="aws:rds:cluster" if aurora else "aws:rds:db",
+                target_key="Clusters" if aurora else "DBInstances",
+                target_tags=primary,
+                parameters={} if aurora else {"forceFailover": "true"},
+                exercises=(),
+                restores="the writer stays in the other zone, still Multi-AZ; the proxy follows it "
+                "and nothing needs it back (a second run moves it again)",
+            )
+        )
+    if spec.table_replica_in_recovery and workload.tables:
         drills.append(
             Drill(
                 name="PausePrimaryTableReplication",
@@ -109,11 +116,16 @@ class DrillStack(TierStack):
         Drills(
             self,
             "Drills",
-            drills=tier_drills(tier),
+            drills=tier_drills(tier, config.workload),
             tier_tag=(TIER_TAG, tier.name),
             original_network_acl_ids=[self.read(primary, APP_NETWORK_ACL)],
             stop_alarm_arns=[
                 self.arn("cloudwatch", self.region, f"alarm:{alarm_name(prefix, what)}")
-                for what in (DEAD_LETTERS, DATABASE_CPU)
+                for what in (
+                    *(DEAD_LETTERS + suffix(q.name, QUEUE) for q in config.workload.queues),
+                    *([DATABASE_CPU] if config.workload.database else []),
+                    # without either, the 5xx alarm still stops an experiment gone wrong
+                    *([] if config.workload.queues or config.workload.database else [LB_5XX]),
+                )
             ],
         )

@@ -59,7 +59,7 @@ class EdgeStack(TierStack):
             record_name=self.record_name,
             primary=self._target(primary),
             secondary=self._target(recovery),
-            health_check_path=self.config.health_check_path,
+            health_check_path=self.config.service.health_check_path,
             recovery_writable=recovery_writable,
         )
         alarms = Alarms(
@@ -85,6 +85,6 @@ class EdgeStack(TierStack):
                 listener_arn=accelerator.listener.listener_arn,
                 load_balancer_arn=self.read(stack, LB_ARN),
                 endpoint_group_region=stack.region,
-                health_check_path=self.config.health_check_path,
+                health_check_path=self.config.service.health_check_path,
             )
         return accelerator

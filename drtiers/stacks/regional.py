@@ -6,6 +6,8 @@ name. Deploy order: recovery-base -> primary -> recovery (the edge stack is plac
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Fn
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
@@ -13,6 +15,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from drtiers.assess.assembly import FIGURES_METADATA
 from drtiers.config import DrConfig
 from drtiers.constructs.accelerator import AcceleratorEndpointGroup
 from drtiers.constructs.alarms import PRIMARY_DOWN, PROBE_SECONDS, Alarms, alarm_name
@@ -37,7 +40,17 @@ from drtiers.constructs.relational import (
     PostgresCrossRegionReplica,
 )
 from drtiers.stacks.base import TierStack
-from drtiers.tiers import DECLARED_NAMESPACE, EntryPoint, RecoveryCompute, Relational, TierSpec
+from drtiers.tiers import (
+    CONTROL_TABLE,
+    DECLARED_NAMESPACE,
+    EntryPoint,
+    RecoveryCompute,
+    Relational,
+    TierSpec,
+)
+from drtiers.workload import Key as KeySpec
+from drtiers.workload import Table as TableSpec
+from drtiers.workload import env_suffix, suffix
 
 # Output names other stacks read with Fn::GetStackOutput.
 LB_DNS = "LoadBalancerDnsName"
@@ -45,8 +58,16 @@ LB_ZONE = "LoadBalancerZoneId"
 LB_ARN = "LoadBalancerArn"
 APP_NETWORK_ACL = "AppNetworkAclId"
 APP_DB_USER = "app"  # created by the application's schema migration, granted rds_iam
+# The reference workload's table and queue: blocks of these names keep the reference's construct
+# ids and environment variables (others add their name: TableOrders, TABLE_NAME_ORDERS).
+TABLE, QUEUE = "table", "work"
 # Suffixes of the fixed names a rebuilt primary gives what its roles (made beforehand) name.
-TABLE, QUEUE, APP_LOGS, FLOW_LOGS = "table", "work", "app", "flow-logs"
+APP_LOGS, FLOW_LOGS = "app", "flow-logs"
+# drtiers' own table, keyed pk/sk: the writer-region item (see CONTROL_TABLE).
+CONTROL_TABLE_SPEC = TableSpec(
+    name=CONTROL_TABLE, partition_key=KeySpec(name="pk"), sort_key=KeySpec(name="sk")
+)
+CONTROL_TABLE_VARIABLE = "CONTROL_TABLE_NAME"
 APP_SERVICE = "service"
 PLAN_ACTIONS = "plan-actions"
 # IAM names an RDS instance's database users by its resource id, which an instance created to
@@ -100,12 +121,16 @@ class RecoveryBaseStack(TierStack):
                 self,
                 "RebuildRoles",
                 names=self.names,
-                table_name=self.resource_name(TABLE),
-                queue_name=self.resource_name(QUEUE),
+                table_names=[self.resource_name(t.name) for t in config.workload.tables],
+                control_table=self.resource_name(CONTROL_TABLE),
+                dax_table_names=[
+                    self.resource_name(t.name) for t in config.workload.tables if t.dax
+                ],
+                queue_names=[self.resource_name(q.name) for q in config.workload.queues],
                 app_log_group=self.resource_name(APP_LOGS),
                 flow_log_group=self.resource_name(FLOW_LOGS),
                 table_key_alias=f"alias/{self.replica_key_alias}",
-                database_user=APP_DB_USER,
+                database_user=APP_DB_USER if config.workload.database else None,
             )
         self.vault_name = self.resource_name("copies")
         BackupVault(
@@ -171,13 +196,15 @@ class _RegionalStack(TierStack):
             vpc=self.network.vpc,
             app_subnets=self.network.app_subnets,
             public_subnets=self.network.public_subnets,
-            container_image=self.config.container_image,
-            container_port=self.config.container_port,
-            container_user=self.config.container_user,
+            container_image=self.config.service.image,
+            container_port=self.config.service.port,
+            container_user=self.config.service.user,
+            cpu=self.config.service.cpu,
+            memory_mib=self.config.service.memory,
             desired_count=desired_count,
             max_count=max_count,
             log_key=self.data_key,
-            health_check_path=self.config.health_check_path,
+            health_check_path=self.config.service.health_check_path,
             deletion_protection=self.deletion_protection,
             removal_policy=self.retain_policy,
             task_role=self._rebuild_role("task"),
@@ -213,7 +240,8 @@ class _RegionalStack(TierStack):
             function_name=self.resource_name(PLAN_ACTIONS),
             account=self.config.account,
             table_arns=[
-                self.arn("dynamodb", r, f"table/{self.resource_name(TABLE)}") for r in regions
+                self.arn("dynamodb", r, f"table/{self.resource_name(CONTROL_TABLE)}")
+                for r in regions
             ],
             services=[
                 (r, self.resource_name(role), self.resource_name(APP_SERVICE))
@@ -237,35 +265,52 @@ class _RegionalStack(TierStack):
             else None,
         )
 
-    def _queue(self) -> WorkQueue:
-        queue = WorkQueue(
-            self,
-            "Work",
-            key=self.data_key,
-            queue_name=self._fixed(QUEUE),
-            removal_policy=self.retain_policy,
-        )
-        self.alarms.dead_letters(queue.dead_letter_queue)
-        return queue
+    def _queues(self) -> list[tuple[str, WorkQueue]]:
+        """The workload's queues, each with its dead-letter alarm: (environment suffix, queue)."""
+        queues = []
+        for spec in self.config.workload.queues:
+            queue = WorkQueue(
+                self,
+                "Work" + suffix(spec.name, QUEUE),
+                key=self.data_key,
+                retention_days=spec.retention_days,
+                dlq_retention_days=spec.dead_letter_retention_days,
+                max_receive_count=spec.max_receive_count,
+                visibility_timeout_seconds=spec.visibility_timeout_seconds,
+                queue_name=self._fixed(spec.name),
+                removal_policy=self.retain_policy,
+            )
+            self.alarms.dead_letters(queue.dead_letter_queue, suffix(spec.name, QUEUE))
+            queues.append((env_suffix(spec.name, QUEUE), queue))
+        return queues
 
     def _connect(
         self,
         app: AppService,
-        queue: WorkQueue | None,
-        table_name: str,
-        table_arn: str,
+        *,
+        tables: Sequence[tuple[str, str, str]],
+        control: tuple[str, str],
         table_key: kms.IKey | str,
-        database: tuple[str, int],
-        dax: DaxCluster | None,
+        queues: Sequence[tuple[str, WorkQueue]],
+        database: tuple[str, int] | None,
+        daxes: Sequence[tuple[str, DaxCluster]],
         database_reader: str | None = None,
     ) -> None:
-        """Let the app use its table and queue, with exactly the actions it needs, and tell it
-        where they are. ``table_key`` is a key, or the alias name of a key in another stack.
-        The app writes through DATABASE_ENDPOINT (read/write: the writer, wherever it is after a
-        promotion) and may read through DATABASE_READER_ENDPOINT where there is one."""
+        """Let the app use its tables and queues, with exactly the actions it needs, and tell it
+        where they are. ``tables`` are (environment suffix, name, ARN); ``control`` is the
+        writer-region table's (name, ARN), which the app only reads. ``table_key`` is a key, or
+        the alias name of a key in another stack. The app writes through DATABASE_ENDPOINT
+        (read/write: the writer, wherever it is after a promotion) and may read through
+        DATABASE_READER_ENDPOINT where there is one."""
         role = app.task_role
+        if tables:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=list(TABLE_DATA_ACTIONS), resources=[arn for _, _, arn in tables]
+                )
+            )
         role.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(TABLE_DATA_ACTIONS), resources=[table_arn])
+            iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=[control[1]])
         )
         envelope = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
         if isinstance(table_key, str):
@@ -286,27 +331,31 @@ class _RegionalStack(TierStack):
                 "key lives in the recovery-base stack and IAM cannot match it by alias ARN.",
                 checker="cdk-nag",
             )
-        variables = {
-            "TABLE_NAME": table_name,
-            "DATABASE_ENDPOINT": database[0],
-            "DATABASE_PORT": str(database[1]),
-            "DATABASE_USER": APP_DB_USER,
-        }
+        variables = {f"TABLE_NAME{env}": name for env, name, _ in tables}
+        variables[CONTROL_TABLE_VARIABLE] = control[0]
+        if database is not None:
+            variables |= {
+                "DATABASE_ENDPOINT": database[0],
+                "DATABASE_PORT": str(database[1]),
+                "DATABASE_USER": APP_DB_USER,
+            }
         if database_reader is not None:
             variables["DATABASE_READER_ENDPOINT"] = database_reader
-        if queue is not None:
+        if queues:
             role.add_to_principal_policy(
                 iam.PolicyStatement(
-                    actions=list(QUEUE_WORKER_ACTIONS), resources=[queue.queue.queue_arn]
+                    actions=list(QUEUE_WORKER_ACTIONS),
+                    resources=[queue.queue.queue_arn for _, queue in queues],
                 )
             )
-            variables["QUEUE_URL"] = queue.queue.queue_url
+        for env, queue in queues:
+            variables[f"QUEUE_URL{env}"] = queue.queue.queue_url
         key_arns = [self.data_key.key_arn]
         if not isinstance(table_key, str) and table_key is not self.data_key:
             key_arns.append(table_key.key_arn)
         role.add_to_principal_policy(iam.PolicyStatement(actions=envelope, resources=key_arns))
-        if dax is not None:
-            variables["DAX_ENDPOINT"] = dax.cluster.attr_cluster_discovery_endpoint_url
+        for env, dax in daxes:
+            variables[f"DAX_ENDPOINT{env}"] = dax.cluster.attr_cluster_discovery_endpoint_url
         app.set_environment(variables)
 
     def _join_accelerator(self, listener_arn: str, app: AppService) -> None:
@@ -318,7 +367,7 @@ class _RegionalStack(TierStack):
             listener_arn=listener_arn,
             load_balancer_arn=app.load_balancer.load_balancer_arn,
             endpoint_group_region=self.region,
-            health_check_path=self.config.health_check_path,
+            health_check_path=self.config.service.health_check_path,
         )
 
     def _allow_app(self, app: AppService, proxy: DatabaseProxy) -> None:
@@ -355,6 +404,8 @@ class PrimaryStack(_RegionalStack):
             description="primary region at full capacity",
         )
         self.add_stack_dependency(base, "table replica key and backup copy vault live there")
+        if config.assumptions:  # in the manifest, for whoever reads the assembly (estimate)
+            self.node.add_metadata(FIGURES_METADATA, dict(config.assumptions))
         self._foundation()
         # The app subnets keep their VPC's default ACL: what the network drill must restore.
         self.publish(
@@ -362,15 +413,18 @@ class PrimaryStack(_RegionalStack):
             self.network.vpc.vpc_default_network_acl,
             "Network ACL of the app subnets (the VPC's default)",
         )
-        sizes = config.sizes
+        workload = config.workload
         recovery = config.recovery_region
         replicated = tier.has_recovery_stack
         secret_replicas = {recovery: base.replica_key_arn} if replicated else None
-        self.table_name = self.resource_name(TABLE)
         data = self.network.data_subnets
         vpc = self.network.vpc
 
-        if tier.relational is Relational.RDS_INSTANCE:
+        self.database_arn: str | None = None
+        self.db_identifier: str | None = None
+        self.global_cluster_identifier: str | None = None
+        proxy = None
+        if workload.database is not None and tier.relational is Relational.RDS_INSTANCE:
             self.db_identifier = self.resource_name("db")
             database = MultiAzPostgres(
                 self,
@@ -380,7 +434,11 @@ class PrimaryStack(_RegionalStack):
                 key=self.data_key,
                 instance_identifier=self.db_identifier,
                 rotation_subnets=self.network.app_subnets,
-                instance_type=ec2.InstanceType(sizes.rds_instance),
+                instance_type=ec2.InstanceType(
+                    workload.database.instance_class.removeprefix("db.")
+                ),
+                allocated_storage_gib=workload.database.storage_gb,
+                backup_retention_days=workload.database.backup_retention_days,
                 snapshot_identifier=config.restore_from.database_snapshot
                 if config.restore_from
                 else None,
@@ -395,7 +453,7 @@ class PrimaryStack(_RegionalStack):
             self.database_arn = database.instance.instance_arn
             instances, clusters = [database.instance.instance_identifier], []
             self.alarms.database_cpu("DBInstanceIdentifier", database.instance.instance_identifier)
-        else:
+        elif workload.database is not None:
             self.global_cluster_identifier = self.resource_name("global")
             aurora = AuroraGlobalPrimary(
                 self,
@@ -406,7 +464,8 @@ class PrimaryStack(_RegionalStack):
                 global_cluster_identifier=self.global_cluster_identifier,
                 cluster_identifier=self.resource_name(self.role),
                 rotation_subnets=self.network.app_subnets,
-                instance_type=ec2.InstanceType(sizes.aurora_primary),
+                instance_type=ec2.InstanceType(workload.database.aurora_class.removeprefix("db.")),
+                backup_retention_days=workload.database.backup_retention_days,
                 secret_replicas=secret_replicas,
                 deletion_protection=self.deletion_protection,
                 removal_policy=self.snapshot_policy,
@@ -419,63 +478,64 @@ class PrimaryStack(_RegionalStack):
             instances, clusters = [], [aurora.cluster.cluster_identifier]
             self.alarms.database_cpu("DBClusterIdentifier", aurora.cluster.cluster_identifier)
 
-        proxy = DatabaseProxy(
-            self,
-            "Proxy",
-            proxy_name=self.resource_name("proxy"),
-            vpc=vpc,
-            subnets=data,
-            database_resource_id=resource_id,
-            database_user=APP_DB_USER,
-            wildcard_reason=INSTANCE_GRANT_REASON,
-            role=self._rebuild_role("proxy"),
-            database_security_group=db_group,
-            instance_identifiers=instances,
-            cluster_identifiers=clusters,
-            max_connections_percent=proxy_share(tier),
-        )
-
-        table: dynamodb.ITableV2
-        if config.restore_from:  # restored from its backup copy before this stack deploys
-            table = dynamodb.TableV2.from_table_name(self, "Table", self.table_name)
-        else:
-            table = GlobalTable(
+        if workload.database is not None:
+            proxy = DatabaseProxy(
                 self,
-                "Table",
-                key=self.data_key,
-                table_name=self.table_name,
-                replica_keys={recovery: base.replica_key_arn}
-                if tier.table_replica_in_recovery
-                else None,
-                deletion_protection=self.deletion_protection,
-                removal_policy=self.retain_policy,
-            ).table
-        if tier.table_replica_in_recovery:
-            self.alarms.table_replication_latency(table.table_name, recovery)
+                "Proxy",
+                proxy_name=self.resource_name("proxy"),
+                vpc=vpc,
+                subnets=data,
+                database_resource_id=resource_id,
+                database_user=APP_DB_USER,
+                wildcard_reason=INSTANCE_GRANT_REASON,
+                role=self._rebuild_role("proxy"),
+                database_security_group=db_group,
+                instance_identifiers=instances,
+                cluster_identifiers=clusters,
+                max_connections_percent=proxy_share(tier),
+            )
 
-        queue = self._queue()
-        app = self._app(config.full_task_count, 2 * config.full_task_count)
-        self._allow_app(app, proxy)
-        dax = DaxCluster(
-            self,
-            "Dax",
-            vpc=vpc,
-            subnets=data,
-            table_arn=table.table_arn,
-            node_type=sizes.dax_node,
-            replication_factor=sizes.dax_nodes,
-            availability_zones=self.availability_zones,
-            client_security_groups=[app.security_group],
-            role=self._rebuild_role("dax"),
-        )
+        replica_keys = {recovery: base.replica_key_arn} if tier.table_replica_in_recovery else None
+        self.tables: list[tuple[TableSpec, dynamodb.ITableV2]] = []
+        for spec in (*workload.tables, CONTROL_TABLE_SPEC):
+            self.tables.append((spec, self._table(spec, replica_keys)))
+        tables = [t for t in self.tables if t[0] is not CONTROL_TABLE_SPEC]
+        control = self.tables[-1][1]
+
+        queues = self._queues()
+        app = self._app(workload.service.tasks.full, 2 * workload.service.tasks.full)
+        if proxy is not None:
+            self._allow_app(app, proxy)
+        daxes = [
+            (
+                env_suffix(spec.name, TABLE),
+                DaxCluster(
+                    self,
+                    "Dax" + suffix(spec.name, TABLE),
+                    vpc=vpc,
+                    subnets=data,
+                    table_arn=table.table_arn,
+                    node_type=spec.dax.node_type,
+                    replication_factor=spec.dax.nodes,
+                    availability_zones=self.availability_zones,
+                    client_security_groups=[app.security_group],
+                    role=self._rebuild_role("dax"),
+                ),
+            )
+            for spec, table in tables
+            if spec.dax is not None
+        ]
         self._connect(
             app,
-            queue,
-            table.table_name,
-            table.table_arn,
-            self.data_key,
-            (proxy.endpoint, PROXY_PORT),
-            dax,
+            tables=[
+                (env_suffix(spec.name, TABLE), table.table_name, table.table_arn)
+                for spec, table in tables
+            ],
+            control=(control.table_name, control.table_arn),
+            table_key=self.data_key,
+            queues=queues,
+            database=(proxy.endpoint, PROXY_PORT) if proxy is not None else None,
+            daxes=daxes,
         )
 
         vault_key = DataKey(
@@ -501,12 +561,65 @@ class PrimaryStack(_RegionalStack):
             )
             if self.rebuilding
             else base.vault_arn,
-            resource_arns=[self.database_arn, table.table_arn],
+            resource_arns=[
+                *([self.database_arn] if self.database_arn else []),
+                *(table.table_arn for _, table in self.tables),
+            ],
             role_name=self.resource_name("backup"),
             existing_role=config.restore_from is not None,
+            retention_days=workload.backups.retention_days,
         )
         if config.restore_from is not None:
             self._join_accelerator(config.restore_from.listener_arn, app)
+
+    def _table(self, spec: TableSpec, replica_keys: dict[str, str] | None) -> dynamodb.ITableV2:
+        """A table of the workload (or the control table) under its fixed name
+        ``<app>-<tier>-<name>``, with its replication-latency alarm where it replicates."""
+        name = self.resource_name(spec.name)
+        own_id = "Control" if spec is CONTROL_TABLE_SPEC else "Table" + suffix(spec.name, TABLE)
+        table: dynamodb.ITableV2
+        if self.config.restore_from:  # restored from its backup copy before this stack deploys
+            table = dynamodb.TableV2.from_table_name(self, own_id, name)
+        else:
+            table = GlobalTable(
+                self,
+                own_id,
+                key=self.data_key,
+                table_name=name,
+                partition_key=_attribute(spec.partition_key),
+                sort_key=_attribute(spec.sort_key) if spec.sort_key else None,
+                billing=_billing(spec),
+                replica_keys=replica_keys,
+                deletion_protection=self.deletion_protection,
+                removal_policy=self.retain_policy,
+            ).table
+        if replica_keys and spec is not CONTROL_TABLE_SPEC:
+            self.alarms.table_replication_latency(
+                table.table_name, self.config.recovery_region, suffix(spec.name, TABLE)
+            )
+        return table
+
+
+_ATTRIBUTE_TYPES = {
+    "S": dynamodb.AttributeType.STRING,
+    "N": dynamodb.AttributeType.NUMBER,
+    "B": dynamodb.AttributeType.BINARY,
+}
+
+
+def _attribute(key: KeySpec) -> dynamodb.Attribute:
+    return dynamodb.Attribute(name=key.name, type=_ATTRIBUTE_TYPES[key.type])
+
+
+def _billing(spec: TableSpec) -> dynamodb.Billing:
+    if spec.capacity is None:
+        return dynamodb.Billing.on_demand()
+    return dynamodb.Billing.provisioned(
+        read_capacity=dynamodb.Capacity.fixed(spec.capacity.read),
+        write_capacity=dynamodb.Capacity.autoscaled(
+            min_capacity=spec.capacity.write_min, max_capacity=spec.capacity.write_max
+        ),
+    )
 
 
 class RecoveryStack(_RegionalStack):
@@ -530,12 +643,13 @@ class RecoveryStack(_RegionalStack):
             description="recovery region: " + tier.summary,
         )
         self._foundation()
-        sizes = config.sizes
+        workload = config.workload
         data = self.network.data_subnets
         vpc = self.network.vpc
         self.add_stack_dependency(primary, "replicates the primary's data")
         proxy = None
-        if tier.relational is Relational.RDS_INSTANCE:
+        database = database_group = reader = None
+        if workload.database is not None and primary.db_identifier is not None:
             replica = PostgresCrossRegionReplica(
                 self,
                 "Database",
@@ -545,7 +659,7 @@ class RecoveryStack(_RegionalStack):
                 source_instance_arn=self.arn("rds", primary.region, f"db:{primary.db_identifier}"),
                 source_region=primary.region,
                 instance_identifier=primary.db_identifier,
-                instance_class=sizes.rds_replica,
+                instance_class=workload.database.replica_class,
                 deletion_protection=self.deletion_protection,
                 removal_policy=self.retain_policy,
             )
@@ -553,8 +667,7 @@ class RecoveryStack(_RegionalStack):
             # Read-only until promoted; the same endpoint takes writes afterwards.
             database = (replica.instance.attr_endpoint_address, DATABASE_PORT)
             database_group = replica.security_group
-            reader = None
-        else:
+        elif workload.database is not None and primary.global_cluster_identifier is not None:
             secondary = AuroraGlobalSecondary(
                 self,
                 "Database",
@@ -565,11 +678,12 @@ class RecoveryStack(_RegionalStack):
                 cluster_identifier=self.resource_name(self.role),
                 reader_count=2 if tier.recovery_full_size else 1,
                 instance_class=(
-                    "db." + sizes.aurora_primary
+                    workload.database.aurora_class
                     if tier.recovery_full_size
-                    else sizes.aurora_secondary_small
+                    else workload.database.aurora_secondary_class
                 ),
                 write_forwarding=tier.aurora_write_forwarding,
+                backup_retention_days=workload.database.backup_retention_days,
                 deletion_protection=self.deletion_protection,
                 removal_policy=self.snapshot_policy,
             )
@@ -598,13 +712,17 @@ class RecoveryStack(_RegionalStack):
             alarm = self.alarms.recovery_writable(tier.name)
             self.writable_alarm = AlarmRef(self.region, alarm.alarm_name)
 
-        table_name = primary.table_name
-        table_arn = self.arn("dynamodb", self.region, f"table/{table_name}")
-        queue = self._queue() if tier.queues_in_recovery else None
-        full = config.full_task_count
+        # The primary's tables replicate here under the same names.
+        tables = [
+            (spec, name, self.arn("dynamodb", self.region, f"table/{name}"))
+            for spec, table in primary.tables
+            for name in [self.resource_name(spec.name)]
+        ]
+        queues = self._queues() if tier.queues_in_recovery else []
+        full = workload.service.tasks.full
         desired = {
             RecoveryCompute.ZERO: 0,
-            RecoveryCompute.REDUCED: config.reduced_task_count,
+            RecoveryCompute.REDUCED: workload.service.tasks.reduced,
             RecoveryCompute.FULL: full,
         }[tier.recovery_compute]
         if config.failed_over:  # deployed during an event: full capacity, minimum included
@@ -614,7 +732,8 @@ class RecoveryStack(_RegionalStack):
         app = self._app(desired, 2 * full)
         if proxy is not None:
             self._allow_app(app, proxy)
-        else:  # pilot light: no proxy; the app reaches the replica (then the writer) directly
+        elif database_group is not None:
+            # pilot light: no proxy; the app reaches the replica (then the writer) directly
             database_group.add_ingress_rule(
                 app.security_group, ec2.Port.tcp(DATABASE_PORT), "From the application tier"
             )
@@ -633,19 +752,34 @@ class RecoveryStack(_RegionalStack):
                 INSTANCE_GRANT_REASON,
                 checker="cdk-nag",
             )
-        dax = None
-        if tier.dax_in_recovery:
-            dax = DaxCluster(
-                self,
-                "Dax",
-                vpc=vpc,
-                subnets=data,
-                table_arn=table_arn,
-                node_type=sizes.dax_node if tier.recovery_full_size else sizes.dax_recovery_node,
-                replication_factor=sizes.dax_nodes,
-                availability_zones=self.availability_zones,
-                client_security_groups=[app.security_group],
+        daxes = [
+            (
+                env_suffix(spec.name, TABLE),
+                DaxCluster(
+                    self,
+                    "Dax" + suffix(spec.name, TABLE),
+                    vpc=vpc,
+                    subnets=data,
+                    table_arn=table_arn,
+                    node_type=spec.dax.node_type
+                    if tier.recovery_full_size
+                    else spec.dax.recovery_node_type,
+                    replication_factor=spec.dax.nodes,
+                    availability_zones=self.availability_zones,
+                    client_security_groups=[app.security_group],
+                ),
             )
+            for spec, _, table_arn in tables
+            if spec.dax is not None and tier.dax_in_recovery
+        ]
+        control = tables.pop()  # the primary lists the control table last
         self._connect(
-            app, queue, table_name, table_arn, base.replica_key_alias, database, dax, reader
+            app,
+            tables=[(env_suffix(spec.name, TABLE), name, arn) for spec, name, arn in tables],
+            control=control[1:],
+            table_key=base.replica_key_alias,
+            queues=queues,
+            database=database,
+            daxes=daxes,
+            database_reader=reader,
         )

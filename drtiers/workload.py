@@ -1,0 +1,400 @@
+"""The workload file (``drtiers.yaml``): the user's service, database, tables, queues, entry point,
+backups and workload figures, as one schema.
+
+The schema is these pydantic models: they validate the file (unknown keys are errors), and
+``json_schema()`` publishes the same rules as JSON Schema (``schema/workload.schema.json``) for
+editors. Each field's description says what is allowed; an error message quotes it. Without a
+file, ``REFERENCE`` is the workload every tier deploys: drtiers' own reference service.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+SCHEMA_PATH = "schema/workload.schema.json"
+DEFAULT_FILE = "drtiers.yaml"
+
+# Names become part of physical names (<app>-<tier>-<name>) and of environment variables.
+Name = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$"),
+    Field(description="2-24 lowercase letters, digits or hyphens, starting with a letter"),
+]
+EnvName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"),
+    Field(description="an environment variable name such as LOG_LEVEL"),
+]
+Region = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$"),
+    Field(description="an AWS region such as us-east-1"),
+]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tasks(_Section):
+    full: int = Field(
+        2, ge=1, le=100, description="a whole number from 1 to 100: tasks at full capacity"
+    )
+    reduced: int = Field(
+        1,
+        ge=1,
+        le=99,
+        description="a whole number from 1 to below full: tasks a warm standby runs in the "
+        "recovery region",
+    )
+
+    @model_validator(mode="after")
+    def _reduced_below_full(self) -> Tasks:
+        if self.reduced >= self.full:
+            raise ValueError(
+                f"reduced {self.reduced} is not below full {self.full}; "
+                f"allowed: a whole number from 1 to {self.full - 1}"
+            )
+        return self
+
+
+# Fargate's CPU and memory combinations (MiB), read 2026-11-29:
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
+FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4097, 1024)),
+    1024: tuple(range(2048, 8193, 1024)),
+    2048: tuple(range(4096, 16385, 1024)),
+    4096: tuple(range(8192, 30721, 1024)),
+    8192: tuple(range(16384, 61441, 4096)),
+    16384: tuple(range(32768, 122881, 8192)),
+}
+
+
+class Service(_Section):
+    image: str = Field(
+        pattern=r"^\S+$",
+        min_length=1,
+        description="a container image reference without spaces, such as "
+        "public.ecr.aws/nginx/nginx-unprivileged:alpine",
+    )
+    port: int = Field(
+        8080, ge=1, le=65535, description="a port number from 1 to 65535, the container's"
+    )
+    cpu: Literal[256, 512, 1024, 2048, 4096, 8192, 16384] = Field(
+        512, description="Fargate CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384"
+    )
+    memory: int = Field(
+        1024, description="MiB, a Fargate combination with cpu (512: 1024 to 4096 in 1024 steps)"
+    )
+    user: str = Field(
+        "101",
+        pattern=r"^[a-z_][a-z0-9_-]{0,31}$|^[0-9]{1,10}$",
+        json_schema_extra={"not": {"enum": ["0", "root"]}},
+        description="a non-root user name or uid, such as 101 or app",
+    )
+    health_check_path: str = Field(
+        "/",
+        pattern=r"^/[A-Za-z0-9._~/-]{0,254}$",
+        description="an absolute URL path such as /health",
+    )
+    tasks: Tasks = Field(default_factory=Tasks, description="task counts")
+    environment: dict[EnvName, str] = Field(
+        default_factory=dict,
+        description="environment variables for the container, name to value",
+    )
+
+    @field_validator("user")
+    @classmethod
+    def _not_root(cls, user: str) -> str:
+        if user in ("0", "root"):
+            raise ValueError(f"user '{user}' is root; allowed: a non-root user name or uid")
+        return user
+
+    @model_validator(mode="after")
+    def _fargate_size(self) -> Service:
+        sizes = FARGATE_MEMORY[self.cpu]
+        if self.memory not in sizes:
+            raise ValueError(
+                f"memory {self.memory} does not go with cpu {self.cpu}; allowed: "
+                f"{sizes[0]} to {sizes[-1]} MiB in steps of {sizes[1] - sizes[0]}"
+            )
+        return self
+
+
+InstanceClass = Annotated[
+    str,
+    StringConstraints(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$"),
+    Field(description="an RDS instance class such as db.m7g.large"),
+]
+
+
+class Database(_Section):
+    engine: Literal["postgresql", "mysql"] = Field(
+        "postgresql", description="postgresql or mysql (RDS and Aurora both offer them)"
+    )
+    version: str = Field(
+        "17", description="the engine's major version: postgresql 16 or 17, mysql 8.0 or 8.4"
+    )
+    instance_class: InstanceClass = Field(
+        "db.m7g.large",
+        description="backup-restore's and pilot-light's Multi-AZ instance, such as db.m7g.large",
+    )
+    replica_class: InstanceClass = Field(
+        "db.m7g.large", description="pilot-light's cross-region read replica class"
+    )
+    aurora_class: InstanceClass = Field(
+        "db.r7g.xlarge",
+        description="the Aurora writer's class (warm-standby, multi-site; multi-site's "
+        "secondary too): a memory-optimized db.r* class, which Aurora global databases need",
+    )
+    aurora_secondary_class: InstanceClass = Field(
+        "db.r7g.large",
+        description="warm-standby's smaller Aurora reader in the recovery region (db.r*)",
+    )
+    storage_gb: int = Field(
+        100, ge=20, le=65536, description="allocated storage of an RDS instance, 20 to 65536 GiB"
+    )
+    backup_retention_days: int = Field(
+        14, ge=1, le=35, description="automated backups and point-in-time recovery, 1 to 35 days"
+    )
+
+    @model_validator(mode="after")
+    def _known_version(self) -> Database:
+        allowed = ENGINE_VERSIONS[self.engine]
+        if self.version not in allowed:
+            raise ValueError(
+                f"version '{self.version}' is not offered for {self.engine}; "
+                f"allowed: {', '.join(allowed)}"
+            )
+        for field in ("aurora_class", "aurora_secondary_class"):
+            value = getattr(self, field)
+            if not value.startswith("db.r"):
+                raise ValueError(
+                    f"{field} '{value}' is not memory-optimized; allowed: a db.r* class such "
+                    "as db.r7g.large (Aurora global databases need one)"
+                )
+        return self
+
+
+class Key(_Section):
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9_.-]{1,255}$", description="an attribute name such as pk"
+    )
+    type: Literal["S", "N", "B"] = Field("S", description="S (string), N (number) or B (binary)")
+
+
+class Dax(_Section):
+    node_type: str = Field(
+        "dax.r5.large", pattern=r"^dax\.[a-z0-9]+\.[a-z0-9]+$", description="a DAX node type"
+    )
+    recovery_node_type: str = Field(
+        "dax.t3.medium",
+        pattern=r"^dax\.[a-z0-9]+\.[a-z0-9]+$",
+        description="a warm standby's smaller DAX node type in the recovery region",
+    )
+    nodes: int = Field(3, ge=1, le=10, description="nodes per cluster, 1 to 10 (3: one per zone)")
+
+
+class Capacity(_Section):
+    read: int = Field(ge=1, le=40000, description="read capacity units, 1 to 40000")
+    write_min: int = Field(
+        ge=1, le=40000, description="write capacity units, auto scaled from this minimum"
+    )
+    write_max: int = Field(ge=1, le=40000, description="to this maximum, at least write_min")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Capacity:
+        if self.write_max < self.write_min:
+            raise ValueError(
+                f"write_max {self.write_max} is below write_min {self.write_min}; "
+                f"allowed: {self.write_min} to 40000"
+            )
+        return self
+
+
+class Table(_Section):
+    name: Name
+    partition_key: Key = Field(description="the partition key")
+    sort_key: Key | None = Field(None, description="the sort key, or none")
+    billing: Literal["on-demand", "provisioned"] = Field(
+        "on-demand", description="on-demand or provisioned (then give capacity)"
+    )
+    capacity: Capacity | None = Field(None, description="provisioned capacity")
+    dax: Dax | None = Field(None, description="a DAX cluster in front of the table, or none")
+
+    @model_validator(mode="after")
+    def _capacity_with_provisioned(self) -> Table:
+        if (self.billing == "provisioned") != (self.capacity is not None):
+            raise ValueError(
+                f"billing '{self.billing}' with{'out' if self.capacity is None else ''} "
+                "capacity; allowed: capacity exactly when billing is provisioned"
+            )
+        return self
+
+
+class Queue(_Section):
+    name: Name
+    retention_days: int = Field(
+        4, ge=1, le=13, description="message retention, 1 to 13 days (below the DLQ's)"
+    )
+    dead_letter_retention_days: int = Field(
+        14, ge=2, le=14, description="the dead-letter queue's retention, above the queue's, to 14"
+    )
+    max_receive_count: int = Field(
+        5, ge=1, le=1000, description="receives before a message moves to the DLQ, 1 to 1000"
+    )
+    visibility_timeout_seconds: int = Field(
+        60, ge=0, le=43200, description="visibility timeout, 0 to 43200 seconds"
+    )
+
+    @model_validator(mode="after")
+    def _dlq_keeps_longer(self) -> Queue:
+        if self.dead_letter_retention_days <= self.retention_days:
+            raise ValueError(
+                f"dead_letter_retention_days {self.dead_letter_retention_days} is not above "
+                f"retention_days {self.retention_days}; allowed: {self.retention_days + 1} to 14 "
+                "(SQS counts a dead letter's age from its first enqueue)"
+            )
+        return self
+
+
+class EntryPoint(_Section):
+    domain_name: str | None = Field(
+        None,
+        description="a DNS name Route 53 hosts, such as dr.your-company.com; none for a new "
+        "zone named <app>-<account>.com",
+    )
+    hosted_zone_id: str | None = Field(
+        None,
+        pattern=r"^Z[A-Z0-9]{1,31}$",
+        description="a Route 53 hosted zone id such as Z0123456789ABC: domain_name's zone",
+    )
+
+
+class Backups(_Section):
+    retention_days: int = Field(
+        35, ge=1, le=36500, description="how long AWS Backup keeps recovery points and copies"
+    )
+
+
+class Workload(_Section):
+    """A drtiers workload file."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        title="drtiers workload",
+    )
+    service: Service = Field(description="the container service every tier runs")
+    database: Database | None = Field(None, description="the relational database, or none")
+    tables: tuple[Table, ...] = Field((), description="DynamoDB tables, zero or more")
+    queues: tuple[Queue, ...] = Field((), description="SQS queues, zero or more")
+    entry_point: EntryPoint = Field(
+        default_factory=EntryPoint, description="the domain clients use"
+    )
+    backups: Backups = Field(default_factory=Backups, description="AWS Backup")
+    figures: dict[str, float] = Field(
+        default_factory=dict,
+        description="workload figures and assumptions the estimate uses, name to number, "
+        "such as database_size_gb: 500 (drtiers explain lists them)",
+    )
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Workload:
+        for kind, items in (("tables", self.tables), ("queues", self.queues)):
+            names = [item.name for item in items]
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                raise ValueError(
+                    f"{kind}: name '{repeated[0]}' is used twice; allowed: distinct names"
+                )
+        if "control" in (t.name for t in self.tables):
+            raise ValueError(
+                "tables: name 'control' is drtiers' own (the writer-region table); "
+                "allowed: any other name"
+            )
+        return self
+
+
+ENGINE_VERSIONS: dict[str, tuple[str, ...]] = {"postgresql": ("16", "17"), "mysql": ("8.0", "8.4")}
+
+# drtiers' reference workload: what every tier deploys without a workload file.
+REFERENCE = Workload(
+    service=Service(image="public.ecr.aws/nginx/nginx-unprivileged:alpine"),
+    database=Database(),
+    tables=(
+        Table(
+            name="table",
+            partition_key=Key(name="pk"),
+            sort_key=Key(name="sk"),
+            dax=Dax(),
+        ),
+    ),
+    queues=(Queue(name="work"),),
+)
+
+
+def json_schema() -> str:
+    """The published JSON Schema, as the file in the repository holds it."""
+    schema = Workload.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+def suffix(name: str, own: str) -> str:
+    """What a block's name adds to its construct id and environment variables: nothing for the
+    reference's own names (``table``, ``work``), so the reference keeps its logical ids."""
+    return "" if name == own else "".join(part.title() for part in re.split(r"[-_]", name))
+
+
+def env_suffix(name: str, own: str) -> str:
+    """What a block's name adds to its environment variables (TABLE_NAME_ORDERS for a table
+    named orders); nothing for the reference's own names."""
+    return "" if name == own else "_" + name.upper().replace("-", "_")
+
+
+def starter_file(figures: dict[str, float]) -> str:
+    """``drtiers init``'s file: the reference workload, every key with its description, and the
+    workload figures the estimate assumes (``figures``), so a user edits rather than writes."""
+    lines = [
+        f"# yaml-language-server: $schema={SCHEMA_PATH}",
+        "# drtiers workload file: the service every tier deploys, its data and its entry point.",
+        "# This is drtiers' reference workload; change what differs in yours. Leave a block out",
+        "# (database, tables, queues) and no tier builds it. Checked against the schema above.",
+    ]
+    _emit(REFERENCE.model_copy(update={"figures": figures}), 0, lines)
+    return "\n".join(lines) + "\n"
+
+
+def _emit(model: BaseModel, indent: int, lines: list[str], first: str = "") -> None:
+    pad = " " * indent
+    for index, (name, info) in enumerate(type(model).model_fields.items()):
+        value = getattr(model, name)
+        lead = first if index == 0 and first else pad
+        if info.description:
+            lines.append(f"{pad}# {info.description}")
+        if isinstance(value, BaseModel):
+            lines.append(f"{lead}{name}:")
+            _emit(value, indent + 2, lines)
+        elif isinstance(value, tuple) and value:
+            lines.append(f"{lead}{name}:")
+            for item in value:
+                _emit(item, indent + 4, lines, first=f"{pad}  - ")
+        elif isinstance(value, dict) and value:
+            lines.append(f"{lead}{name}:")
+            lines.extend(f"{pad}  {k}: {json.dumps(v)}" for k, v in value.items())
+        else:
+            shown = "[]" if value == () else "{}" if value == {} else json.dumps(value)
+            lines.append(f"{lead}{name}: {shown}")

@@ -1,0 +1,252 @@
+"""The workload file: its schema, `drtiers init`, invalid files, and every tier built around
+workloads other than drtiers' reference one, held to every gate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from drtiers.assess import assess_assembly
+from drtiers.assess.facts import default_workload
+from drtiers.checks.gates import run_gates
+from drtiers.cli import main as drtiers
+from drtiers.workload import REFERENCE, SCHEMA_PATH, Workload, json_schema
+from tests.conftest import DEFAULT_CONTEXT, ROOT, Synthesized
+from tests.test_app import run_app
+
+WORKLOADS = ROOT / "tests" / "fixtures" / "workloads"
+MYSQL = WORKLOADS / "mysql-two-tables.yaml"
+NO_DATABASE = WORKLOADS / "no-database.yaml"
+TIERS = ("backup-restore", "pilot-light", "warm-standby", "multi-site")
+
+
+def test_the_published_schema_is_the_one_that_validates() -> None:
+    assert (ROOT / SCHEMA_PATH).read_text() == json_schema(), (
+        f"regenerate it: .venv/bin/drtiers schema > {SCHEMA_PATH}"
+    )
+
+
+def test_drtiers_schema_prints_it(capsys: pytest.CaptureFixture[str]) -> None:
+    assert drtiers(["schema"]) == 0
+    assert json.loads(capsys.readouterr().out)["title"] == "drtiers workload"
+
+
+def test_init_writes_the_reference_workload_and_never_overwrites(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "drtiers.yaml"
+    assert drtiers(["init", "--out", str(path)]) == 0
+    written = Workload.model_validate(yaml.safe_load(path.read_text()))
+    assert written.model_copy(update={"figures": {}}) == REFERENCE
+    assert written.figures == default_workload()
+    assert "# a container image reference" in path.read_text()  # every key explained
+    path.write_text("service: {image: mine}\n")
+    assert drtiers(["init", "--out", str(path)]) == 2
+    assert "never overwrites" in capsys.readouterr().err
+    assert path.read_text() == "service: {image: mine}\n"
+
+
+def test_the_init_file_synthesizes_the_default_templates(tmp_path: Path) -> None:
+    """The starter file is the reference: the same templates as no file at all, which the
+    policy tests and make check hold to every gate."""
+    path = tmp_path / "drtiers.yaml"
+    assert drtiers(["init", "--out", str(path)]) == 0
+    with_file = Synthesized(tier="warm-standby", workload=str(path))
+    default = Synthesized(tier="warm-standby")
+    for stack in ("primary", "recovery", "recovery-base", "edge"):
+        name = f"drtiers-warm-standby-{stack}"
+        assert with_file.json(name) == default.json(name), name
+
+
+# Each case: the file's text, and the error after "workload file <path>: ".
+INVALID: list[tuple[str, str, str]] = [
+    (
+        "wrong type",
+        "service: {image: web, port: eighty}",
+        "service.port: 'eighty' is not valid; allowed: a port number from 1 to 65535",
+    ),
+    (
+        "unknown key",
+        "service: {image: web, imagee: web2}",
+        "service.imagee: unknown key; allowed: image, port, cpu, memory, user, "
+        "health_check_path, tasks, environment",
+    ),
+    ("missing image", "service: {port: 8080}", "service.image: missing; allowed: a container"),
+    (
+        "unsupported engine",
+        "service: {image: web}\ndatabase: {engine: oracle}",
+        "database.engine: 'oracle' is not valid; allowed: postgresql or mysql",
+    ),
+    (
+        "engine version",
+        "service: {image: web}\ndatabase: {engine: mysql, version: '5.7'}",
+        "database: version '5.7' is not offered for mysql; allowed: 8.0, 8.4",
+    ),
+    (
+        "a class Aurora global databases refuse (warm-standby, multi-site)",
+        "service: {image: web}\ndatabase: {aurora_class: db.t4g.medium}",
+        "database: aurora_class 'db.t4g.medium' is not memory-optimized; allowed: a db.r* class",
+    ),
+    (
+        "reduced count above full",
+        "service: {image: web, tasks: {full: 2, reduced: 3}}",
+        "service.tasks: reduced 3 is not below full 2; allowed: a whole number from 1 to 1",
+    ),
+    (
+        "bad domain",
+        "service: {image: web}\nentry_point: {domain_name: shop.example.com}",
+        "entry_point.domain_name: 'shop.example.com' is not valid; allowed: a lowercase DNS name",
+    ),
+    (
+        "CPU and memory Fargate does not offer together",
+        "service: {image: web, cpu: 256, memory: 4096}",
+        "service: memory 4096 does not go with cpu 256; allowed: 512 to 2048 MiB",
+    ),
+    (
+        "two tables of one name",
+        "service: {image: web}\ntables: [{name: orders, partition_key: {name: id}}, "
+        "{name: orders, partition_key: {name: id}}]",
+        "(top level): tables: name 'orders' is used twice; allowed: distinct names",
+    ),
+    (
+        "provisioned table without capacity",
+        "service: {image: web}\ntables: [{name: orders, partition_key: {name: id}, "
+        "billing: provisioned}]",
+        "tables[0]: billing 'provisioned' without capacity; allowed: capacity exactly when",
+    ),
+    (
+        "dead letters kept no longer than the queue",
+        "service: {image: web}\nqueues: [{name: jobs, retention_days: 10, "
+        "dead_letter_retention_days: 7}]",
+        "queues[0]: dead_letter_retention_days 7 is not above retention_days 10; allowed: 11 to 14",
+    ),
+    (
+        "unknown figure",
+        "service: {image: web}\nfigures: {requests_per_day: 5}",
+        "figures: assumption 'requests_per_day' is not known; allowed: ",
+    ),
+    ("not YAML", "service: [image", "not valid YAML at line 2: expected ',' or ']'"),
+    ("not a mapping", "- web\n- db", '["web", "db"] is not valid; allowed: a mapping with service'),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), [c[1:] for c in INVALID], ids=[c[0] for c in INVALID])
+def test_an_invalid_workload_file_is_one_line_exit_2_and_writes_nothing(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "drtiers.yaml"
+    path.write_text(text + "\n")
+    result = run_app(tmp_path, workload=str(path))
+    lines = [line for line in result.stderr.splitlines() if line.strip() and "!!" not in line]
+    assert result.returncode == 2
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"drtiers: error: workload file {path}: {message}"), lines[0]
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_missing_workload_file_names_the_context_key(tmp_path: Path) -> None:
+    result = run_app(tmp_path, workload=str(tmp_path / "nowhere.yaml"))
+    assert result.returncode == 2
+    assert "drtiers: error: context key 'workload': " in result.stderr
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.fixture(scope="module", params=[MYSQL, NO_DATABASE], ids=lambda p: p.stem)
+def gated(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Workload, Path, Any]:
+    """Every tier (drill stacks included) around the workload, through every gate."""
+    out = tmp_path_factory.mktemp(request.param.stem)
+    results, _ = run_gates(out, {**DEFAULT_CONTEXT, "workload": str(request.param)})
+    workload = Workload.model_validate(yaml.safe_load(request.param.read_text()))
+    return workload, out, results
+
+
+def test_every_tier_passes_every_gate_around_another_workload(
+    gated: tuple[Workload, Path, Any],
+) -> None:
+    _, _, results = gated
+    assert sorted(results) == sorted(TIERS)
+    findings = {
+        f"{tier}/{checker}": lines
+        for tier, row in results.items()
+        for checker, lines in row.items()
+        if lines
+    }
+    assert findings == {}
+
+
+def _templates(out: Path, tier: str) -> list[dict[str, Any]]:
+    return [json.loads(f.read_text()) for f in sorted(out.glob(f"drtiers-{tier}-*.template.json"))]
+
+
+def _of(templates: list[dict[str, Any]], type_: str) -> list[dict[str, Any]]:
+    return [
+        r.get("Properties", {})
+        for t in templates
+        for r in t["Resources"].values()
+        if r["Type"] == type_
+    ]
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_each_tier_holds_exactly_the_workloads_blocks(
+    gated: tuple[Workload, Path, Any], tier: str
+) -> None:
+    workload, out, _ = gated
+    templates = _templates(out, tier)
+    databases = _of(templates, "AWS::RDS::DBInstance") + _of(templates, "AWS::RDS::DBCluster")
+    assert bool(databases) == (workload.database is not None)
+    assert bool(_of(templates, "AWS::RDS::DBProxy")) == (workload.database is not None)
+    tables = {
+        t["TableName"]
+        for t in _of(templates, "AWS::DynamoDB::GlobalTable")
+        + _of(templates, "AWS::DynamoDB::Table")
+    }
+    own = {f"drtiers-{tier}-{t.name}" for t in workload.tables}
+    assert tables == own | {f"drtiers-{tier}-control"}  # and drtiers' writer-region table
+    dax = _of(templates, "AWS::DAX::Cluster")
+    assert bool(dax) == any(t.dax for t in workload.tables)
+    queues = [q for q in _of(templates, "AWS::SQS::Queue") if q.get("RedrivePolicy")]
+    assert bool(queues) == bool(workload.queues)
+    for task in _of(templates, "AWS::ECS::TaskDefinition"):
+        assert (task["Cpu"], task["Memory"]) == (
+            str(workload.service.cpu),
+            str(workload.service.memory),
+        )
+        variables = {
+            v["Name"] for c in task["ContainerDefinitions"] for v in c.get("Environment", [])
+        }
+        assert ("DATABASE_ENDPOINT" in variables) == (workload.database is not None)
+        assert "CONTROL_TABLE_NAME" in variables
+        for table in workload.tables:
+            suffix = "_" + table.name.upper()
+            assert "TABLE_NAME" + suffix in variables
+    services = _of(templates, "AWS::ECS::Service")
+    assert max(s["DesiredCount"] for s in services) == workload.service.tasks.full
+
+
+def test_the_estimate_takes_sizes_from_the_templates_and_figures_from_the_file(
+    gated: tuple[Workload, Path, Any], synthesized: Synthesized
+) -> None:
+    workload, out, _ = gated
+    mine = {e.tier: e for e in assess_assembly(out, workload.figures)}
+    reference = {e.tier: e for e in assess_assembly(Path(synthesized.assembly.directory))}
+    hours = 730
+    for tier in TIERS:
+        fargate = next(
+            line
+            for line in mine[tier].cost
+            if line.item == "Fargate vCPU-hours" and line.region == "us-east-1"
+        )
+        assert fargate.quantity == workload.service.tasks.full * workload.service.cpu / 1024 * hours
+        assert mine[tier].monthly_cost_usd != reference[tier].monthly_cost_usd
+        storage = [line for line in mine[tier].cost if line.item == "RDS gp3 storage (GB-month)"]
+        if workload.database is not None and storage:
+            assert storage[0].quantity == workload.database.storage_gb * 2  # Multi-AZ
+        if workload.database is None:
+            assert not any("RDS" in line.item or "Aurora" in line.item for line in mine[tier].cost)
