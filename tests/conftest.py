@@ -94,3 +94,13 @@ def synthesized() -> Synthesized:
 @pytest.fixture(scope="session")
 def sandbox() -> Synthesized:
     return Synthesized(sandbox="true")
+
+
+@pytest.fixture(scope="session")
+def reports(synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The review reports of every tier (drtiers report), written once per session."""
+    from drtiers.report.build import write_reports
+
+    out = tmp_path_factory.mktemp("reports")
+    write_reports(Path(synthesized.assembly.directory), out, context())
+    return out

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import warnings
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -106,19 +111,81 @@ def test_sandbox_makes_everything_destroyable_and_small(sandbox: Synthesized) ->
     assert db["Properties"]["DBInstanceClass"] == "db.t4g.medium"
 
 
-def test_no_tracked_file_cites_a_path_outside_the_repository() -> None:
-    """The repository stands on its own: users do not have the team's folder beside it."""
-    files = subprocess.run(
-        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.split()
-    citing = [
-        name
-        for name in files
-        if (ROOT / name).is_file()
-        and "../shared" in (ROOT / name).read_text(errors="ignore")
-        and name != "tests/test_app.py"
+# What a user of the repository does not have: the team's folder beside it and the notes kept
+# there (matched case-sensitively: docs/design.md is the repository's own), and the absolute
+# paths of one machine.
+OUTSIDE = re.compile(
+    r"\.\./shared\b"
+    r"|\b(?:DESIGN|FACTS|STYLE)\.md\b"
+    r"|(?<![\w.~-])/(?:work|root|home|Users)/"
+)
+# A known mention being removed on another branch (issue 10): allowed only as it stands, in its
+# file and in the reports that quote that file, so that these tests pass before and after that
+# merge. Delete the entry once the test warns that it no longer occurs.
+KNOWN = {"drtiers/assess/prices.json": "(FACTS.md has db.r6g.large at $0.26, secondary)"}
+
+
+def outside_citations(name: str, text: str, allowed: Iterable[str] = ()) -> list[str]:
+    """Where ``text`` (of file ``name``) cites a path outside the repository, but for the
+    ``allowed`` mentions."""
+    for mention in allowed:
+        text = text.replace(mention, "")
+    return [
+        f"{name}:{text.count(chr(10), 0, m.start()) + 1}: {m.group()}"
+        for m in OUTSIDE.finditer(text)
     ]
-    assert citing == []
+
+
+def test_no_tracked_file_cites_a_path_outside_the_repository() -> None:
+    """The repository stands on its own: users do not have the team's folder beside it, nor
+    this machine's paths."""
+    files = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
+    citing = []
+    for name in files:
+        if not name or name == "tests/test_app.py" or not (ROOT / name).is_file():
+            continue
+        text = (ROOT / name).read_text(errors="ignore")
+        known = [KNOWN[name]] if name in KNOWN else []
+        citing += outside_citations(name, text, known)
+        for mention in known:
+            if mention not in text:
+                warnings.warn(
+                    f"{name} no longer says {mention!r}: delete it from KNOWN", stacklevel=1
+                )
+    assert not citing, "\n".join(citing)
+
+
+def test_no_generated_report_cites_a_path_outside_the_repository(
+    reports: Path, synthesized: Synthesized
+) -> None:
+    """drtiers report's output cites nothing outside the repository and embeds no path of the
+    machine that wrote it: not in its text, nor inside the pictures it inlines."""
+    machine = {
+        str(ROOT),
+        str(Path.home()),
+        sys.prefix,
+        str(Path(synthesized.assembly.directory).resolve()),
+        str(reports.resolve()),
+        str(Path(tempfile.gettempdir()).resolve()) + os.sep,
+    } - {"", os.sep}
+    inlined = re.compile(r"data:[\w/+.-]+;base64,([A-Za-z0-9+/=]+)")
+    written = sorted(reports.iterdir())
+    assert written
+    citing = []
+    for path in written:
+        text = path.read_text()
+        for name, content in [
+            (path.name, inlined.sub("data:", text)),
+            *(
+                (f"{path.name} (picture)", base64.b64decode(data).decode("latin-1"))
+                for data in inlined.findall(text)
+            ),
+        ]:
+            citing += outside_citations(name, content, KNOWN.values())  # reports quote data files
+            citing += [f"{name}: {where}" for where in sorted(machine) if where in content]
+    assert not citing, "\n".join(citing)
 
 
 def test_drtiers_runs_on_the_pinned_node_from_inside_the_repository() -> None:

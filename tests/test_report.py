@@ -15,13 +15,6 @@ from tests.conftest import ROOT, Synthesized, context
 TIERS = ("backup-restore", "pilot-light", "warm-standby", "multi-site")
 
 
-@pytest.fixture(scope="session")
-def reports(synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("reports")
-    write_reports(Path(synthesized.assembly.directory), out, context())
-    return out
-
-
 def test_five_html_and_four_markdown_files(reports: Path) -> None:
     assert sorted(p.name for p in reports.iterdir()) == sorted(
         [f"{t}.{s}" for t in TIERS for s in ("md", "html")] + ["index.html"]

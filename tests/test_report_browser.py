@@ -6,8 +6,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
-
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # As this machine's notes advise: no sandbox as root, and no background calls home.
 ARGS = [
@@ -45,13 +43,3 @@ def test_index_and_a_tier_report_render_offline(reports: Path) -> None:
             browser.close()
     assert requested, "the pages were not loaded at all"
     assert all(url.startswith(("file:", "data:")) for url in requested), requested
-
-
-@pytest.fixture(scope="module")
-def reports(synthesized: object, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from drtiers.report.build import write_reports
-    from tests.conftest import context
-
-    out = tmp_path_factory.mktemp("browser-reports")
-    write_reports(Path(synthesized.assembly.directory), out, context())  # type: ignore[attr-defined]
-    return out

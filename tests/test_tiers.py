@@ -1,4 +1,4 @@
-"""The tier matrix of DESIGN.md, asserted on the synthesized templates."""
+"""The tier matrix of docs/design.md, asserted on the synthesized templates."""
 
 from __future__ import annotations
 
