@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,9 @@ from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 
+from drtiers.assess.assembly import read_assembly
+from drtiers.assess.facts import default_figures, default_workload
+from drtiers.checks.dr import check_tier
 from drtiers.checks.gates import cfn_lint
 from drtiers.constructs.engines import (
     DEFAULT_ENGINE,
@@ -34,6 +38,10 @@ from drtiers.constructs.relational import (
     CrossRegionReplica,
     MultiAzDatabase,
 )
+from drtiers.recovery.steps import failover_steps
+from drtiers.recovery.world import read_world
+from drtiers.report.content import topology
+from tests.conftest import Synthesized
 
 ENGINES = pinned()
 IDS = [f"{e.family}-{e.major}" for e in ENGINES]
@@ -384,3 +392,101 @@ def test_aurora_constructs_refuse_an_engine_without_global_databases() -> None:
             write_forwarding=True,
             engine=no_forwarding,
         )
+
+
+# --- reading the engine back from a synthesized tier --------------------------------------
+
+
+def _as_mysql(source: Path, target: Path, secondary_version: str | None = None) -> Path:
+    """A copy of a synthesized assembly whose databases run MySQL 8.4, as the templates would
+    say once a tier is built with engine=MySQL 8.4 (the engines only: the rest is unchanged).
+    ``secondary_version``: give the Aurora secondaries in the recovery region another version."""
+    mysql = engine("mysql", "8.4")
+    shutil.copytree(source, target)
+    for path in target.glob("*.template.json"):
+        template = json.loads(path.read_text())
+        for resource in template.get("Resources", {}).values():
+            props = resource.get("Properties", {})
+            if props.get("Engine") == "postgres":
+                props["Engine"], props["EngineVersion"] = mysql.rds_engine, mysql.rds_version
+            elif props.get("Engine") == "aurora-postgresql":
+                props["Engine"] = mysql.aurora_engine
+                if "EngineVersion" in props:
+                    recovery = (
+                        "recovery." in path.name and resource["Type"] == "AWS::RDS::DBCluster"
+                    )
+                    props["EngineVersion"] = (
+                        secondary_version
+                        if recovery and secondary_version
+                        else mysql.aurora_version
+                    )
+        path.write_text(json.dumps(template))
+    return target
+
+
+@pytest.fixture(scope="module")
+def mysql_tiers(synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _as_mysql(Path(synthesized.assembly.directory), tmp_path_factory.mktemp("mysql") / "out")
+
+
+def test_the_world_reads_each_databases_engine_from_the_template(
+    synthesized: Synthesized, mysql_tiers: Path
+) -> None:
+    for directory, rds_engine, aurora_engine in (
+        (Path(synthesized.assembly.directory), "postgres", "aurora-postgresql"),
+        (mysql_tiers, "mysql", "aurora-mysql"),
+    ):
+        tiers = read_assembly(directory)
+        pilot = read_world(tiers["pilot-light"]).databases.values()
+        # the replica names no Engine: it is its source's
+        assert {(d.role, d.engine) for d in pilot} == {
+            ("writer", rds_engine),
+            ("replica", rds_engine),
+        }
+        warm = read_world(tiers["warm-standby"]).databases.values()
+        assert {(d.role, d.engine) for d in warm} == {
+            ("writer", aurora_engine),
+            ("secondary", aurora_engine),
+        }
+
+
+def test_the_add_reader_command_names_the_clusters_engine(
+    synthesized: Synthesized, mysql_tiers: Path
+) -> None:
+    figures, workload = default_figures(), default_workload()
+    for directory, aurora_engine in (
+        (Path(synthesized.assembly.directory), "aurora-postgresql"),
+        (mysql_tiers, "aurora-mysql"),
+    ):
+        world = read_world(read_assembly(directory)["warm-standby"])
+        add_reader = next(
+            x for x in failover_steps(world, figures, workload) if x.name == "add-reader"
+        )
+        assert f"--engine {aurora_engine} " in add_reader.command
+
+
+def test_the_report_names_the_instances_engine(synthesized: Synthesized, mysql_tiers: Path) -> None:
+    before = topology(read_assembly(Path(synthesized.assembly.directory))["pilot-light"])
+    after = topology(read_assembly(mysql_tiers)["pilot-light"])
+    assert (before.primary_database, after.primary_database) == (
+        "Multi-AZ RDS PostgreSQL",
+        "Multi-AZ RDS MySQL",
+    )
+
+
+def test_dr_check_flags_an_aurora_secondary_on_another_engine_version(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    same = read_assembly(_as_mysql(Path(synthesized.assembly.directory), tmp_path / "same"))
+    assert [f for f in check_tier(same["multi-site"]) if f.rule.id == "DR-AuroraSecondary"] == []
+    other = read_assembly(
+        _as_mysql(
+            Path(synthesized.assembly.directory),
+            tmp_path / "other",
+            secondary_version=engine("mysql", "8.0").aurora_version,
+        )
+    )
+    findings = [f for f in check_tier(other["multi-site"]) if f.rule.id == "DR-AuroraSecondary"]
+    assert [f.detail for f in findings] == [
+        "runs aurora-mysql 8.0.mysql_aurora.3.12.0, the primary aurora-mysql 8.4.mysql_aurora.8.4.8"
+    ]
