@@ -29,8 +29,8 @@ PRIMARY_HEALTHY_TARGETS = "PrimaryHealthyTargets"
 class Relational(Enum):
     """Which relational layout a tier uses."""
 
-    RDS_INSTANCE = "rds-instance"  # Multi-AZ RDS for PostgreSQL + RDS Proxy in P
-    AURORA_GLOBAL = "aurora-global"  # Aurora PostgreSQL global database
+    RDS_INSTANCE = "rds-instance"  # Multi-AZ RDS (PostgreSQL or MySQL) + RDS Proxy in P
+    AURORA_GLOBAL = "aurora-global"  # Aurora (PostgreSQL or MySQL) global database
 
 
 class RecoveryDatabase(Enum):

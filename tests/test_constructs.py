@@ -15,7 +15,7 @@ from drtiers.constructs.dns_failover import AliasTarget, FailoverRecords
 from drtiers.constructs.dynamo import DaxCluster, GlobalTable
 from drtiers.constructs.network import Network
 from drtiers.constructs.queues import WorkQueue
-from drtiers.constructs.relational import AuroraGlobalSecondary, PostgresCrossRegionReplica
+from drtiers.constructs.relational import AuroraGlobalSecondary, CrossRegionReplica
 
 REPLICA_KEY = "arn:aws:kms:us-west-2:123456789012:alias/replicas"
 
@@ -136,7 +136,7 @@ def test_replica_must_come_from_another_region() -> None:
     s = stack()
     net = Network(s, "Net", availability_zones=["us-east-1a", "us-east-1b"], log_key=key(s))
     with pytest.raises(ValueError, match="source_region us-east-1 is this stack's region"):
-        PostgresCrossRegionReplica(
+        CrossRegionReplica(
             s,
             "Replica",
             vpc=net.vpc,

@@ -202,6 +202,9 @@ def test_each_tier_holds_exactly_the_workloads_blocks(
     databases = _of(templates, "AWS::RDS::DBInstance") + _of(templates, "AWS::RDS::DBCluster")
     assert bool(databases) == (workload.database is not None)
     assert bool(_of(templates, "AWS::RDS::DBProxy")) == (workload.database is not None)
+    if workload.database is not None:  # a cross-region replica takes its source's engine
+        engines = {d["Engine"].removeprefix("aurora-") for d in databases if "Engine" in d}
+        assert engines == {"postgres" if workload.database.engine == "postgresql" else "mysql"}
     tables = {
         t["TableName"]
         for t in _of(templates, "AWS::DynamoDB::GlobalTable")

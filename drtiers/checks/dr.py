@@ -244,16 +244,31 @@ def queues_have_dead_letters(tier: TierAssembly, spec: TierSpec) -> list[Violati
 def aurora_secondary_joined(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
     if spec.recovery_database is not RecoveryDatabase.AURORA_SECONDARY:
         return None
+    if not _in(tier, "AWS::RDS::DBCluster", tier.primary_region):
+        return None  # the workload has no relational database
     global_ids = {
         g.prop("GlobalClusterIdentifier") for g in tier.of_type("AWS::RDS::GlobalCluster")
     }
     secondaries = _in(tier, "AWS::RDS::DBCluster", tier.recovery_region)
     if not secondaries:
         return [Violation(None, f"no Aurora cluster in {tier.recovery_region}")]
+    primaries = _in(tier, "AWS::RDS::DBCluster", tier.primary_region)
     found = []
     for cluster in secondaries:
         if cluster.prop("GlobalClusterIdentifier") not in global_ids:
             found.append(Violation(cluster, "not joined to the primary's global cluster"))
+        # A secondary runs the primary's engine and version (Aurora PostgreSQL or Aurora MySQL),
+        # as the templates say; another would fail to join.
+        ours = (cluster.prop("Engine"), cluster.prop("EngineVersion"))
+        theirs = {(c.prop("Engine"), c.prop("EngineVersion")) for c in primaries}
+        if theirs and ours not in theirs:
+            found.append(
+                Violation(
+                    cluster,
+                    f"runs {' '.join(map(str, ours))}, the primary "
+                    f"{', '.join(' '.join(map(str, t)) for t in sorted(theirs, key=str))}",
+                )
+            )
         own = [
             p
             for p in ("MasterUsername", "MasterUserPassword", "ManageMasterUserPassword")

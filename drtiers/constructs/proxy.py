@@ -1,4 +1,4 @@
-"""Proxy: RDS Proxy in front of a PostgreSQL instance or an Aurora cluster.
+"""Proxy: RDS Proxy in front of a PostgreSQL or MySQL instance, or an Aurora cluster.
 
 RDS Proxy pools connections so that bursts from containers and functions (and the reconnect storm
 after a failover) do not exhaust the database's connections, and it shortens failover for clients.
@@ -15,8 +15,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_rds as rds
 from constructs import Construct
 
+from drtiers.constructs.engines import DEFAULT_ENGINE, Engine
 from drtiers.constructs.lint import acknowledge
-from drtiers.constructs.relational import DATABASE_PORT
 
 _PROXY_NAME = re.compile(r"[a-zA-Z](-?[a-zA-Z0-9]){0,55}")
 
@@ -42,6 +42,9 @@ class DatabaseProxy(Construct):
     :param max_connections_percent: of the database's max_connections the proxy may use,
         1..100. Default 100; lower it by the write-forwarding quota where that is on.
     :param read_only_endpoint: add a READ_ONLY endpoint (for an Aurora cluster with readers).
+    :param engine: the target's engine (drtiers.constructs.engines): the proxy's engine family,
+        and the database's port it reaches the target on. Default PostgreSQL 17. Clients
+        connect on ``port``, the family's RDS Proxy port (5432 or 3306).
     """
 
     def __init__(
@@ -61,8 +64,11 @@ class DatabaseProxy(Construct):
         cluster_identifiers: Sequence[str] = (),
         read_only_endpoint: bool = False,
         max_connections_percent: int = 100,
+        engine: Engine = DEFAULT_ENGINE,
     ) -> None:
         super().__init__(scope, id_)
+        self.engine = engine
+        self.port = engine.proxy_port
         if not _PROXY_NAME.fullmatch(proxy_name):
             raise ValueError(
                 f"DatabaseProxy: proxy_name '{proxy_name}' must be 1-56 letters, digits and "
@@ -81,14 +87,14 @@ class DatabaseProxy(Construct):
             self,
             "SecurityGroup",
             vpc=vpc,
-            description="RDS Proxy: PostgreSQL from the application tier",
+            description=f"RDS Proxy: {engine.label} from the application tier",
             allow_all_outbound=False,
         )
         self.security_group.add_egress_rule(
-            database_security_group, ec2.Port.tcp(DATABASE_PORT), "Proxy to database"
+            database_security_group, ec2.Port.tcp(engine.port), "Proxy to database"
         )
         database_security_group.add_ingress_rule(
-            self.security_group, ec2.Port.tcp(DATABASE_PORT), "From the RDS Proxy"
+            self.security_group, ec2.Port.tcp(engine.port), "From the RDS Proxy"
         )
         stack = Stack.of(self)
         user_arn = (
@@ -129,7 +135,7 @@ class DatabaseProxy(Construct):
             self,
             "Proxy",
             db_proxy_name=proxy_name,
-            engine_family="POSTGRESQL",
+            engine_family=engine.proxy_engine_family,
             role_arn=self.role.role_arn,
             vpc_subnet_ids=subnet_ids,
             vpc_security_group_ids=[self.security_group.security_group_id],

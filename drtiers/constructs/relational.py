@@ -1,9 +1,12 @@
-"""Relational: Multi-AZ RDS for PostgreSQL, its cross-region read replica, and an Aurora
-PostgreSQL global database (writer cluster in P, secondary cluster in R).
+"""Relational: a Multi-AZ RDS instance, its cross-region read replica, and an Aurora global
+database (writer cluster in P, secondary cluster in R), for PostgreSQL or MySQL.
 
-Engine versions are ones cfn-lint does not flag as deprecated (W3691/W3690). Every database is
-encrypted with a customer-managed key, never publicly accessible, TLS-only (``rds.force_ssl``),
-deletion-protected and kept (snapshot or retain) on delete unless the caller opts out.
+Each construct takes ``engine`` (drtiers.constructs.engines; default PostgreSQL 17, what every
+template was built with before MySQL): the versions pinned in drtiers/data/engines.json, which
+cfn-lint does not flag as deprecated (W3691/W3690). Every database is encrypted with a
+customer-managed key, never publicly accessible, TLS-only (``rds.force_ssl`` for PostgreSQL,
+``require_secure_transport`` for MySQL), deletion-protected and kept (snapshot or retain) on
+delete unless the caller opts out.
 """
 
 from __future__ import annotations
@@ -18,35 +21,77 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from drtiers.constructs.engines import DEFAULT_ENGINE, Engine
 from drtiers.constructs.lint import acknowledge
 from drtiers.constructs.retention import kept
 
-POSTGRES_VERSION = rds.PostgresEngineVersion.VER_17_9
-POSTGRES_FAMILY = "postgres17"
-AURORA_VERSION = rds.AuroraPostgresEngineVersion.VER_17_9
-AURORA_ENGINE = "aurora-postgresql"
-AURORA_FAMILY = "aurora-postgresql17"
-# Not the engine default (Control Tower CT.RDS.PR.20, cdk-nag RDS11). RDS Proxy itself always
-# listens on 5432 for PostgreSQL and connects to its targets on this port.
-DATABASE_PORT = 5438
-PROXY_PORT = 5432
-POSTGRES_LOGS = ("postgresql", "upgrade")  # every log RDS for PostgreSQL exports
+# PostgreSQL's ports (the default engine's): not the engine default (Control Tower CT.RDS.PR.20,
+# cdk-nag RDS11). RDS Proxy itself always listens on 5432 for PostgreSQL and connects to its
+# targets on this port. A MySQL database's are its engine's port and proxy_port (3312, 3306).
+DATABASE_PORT = DEFAULT_ENGINE.port
+PROXY_PORT = DEFAULT_ENGINE.proxy_port
 MONITORING_INTERVAL_SECONDS = 60
 ENHANCED_MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
 ADMIN_USER = "dbadmin"
-TLS_ONLY = {"rds.force_ssl": "1"}
 # Share of the writer's connections Aurora reserves for forwarded writes (the default of
 # aurora_fwd_writer_max_connections_pct); RDS Proxy must leave it free. Source:
-# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-proxy-gdb.html (2026-11-27)
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-proxy-gdb.html (2026-11-27).
+# Aurora MySQL 3 has a parameter of the same name; that its default is also 10 is unverified.
 WRITE_FORWARDING_RESERVED_PERCENT = 10
+# Backtracking, which cdk-nag (AwsSolutions-RDS14) and Control Tower (CT.RDS.PR.6) ask of every
+# Aurora MySQL cluster, is not available to a cluster in a global database. Source:
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.html
+# (Limitations of Amazon Aurora Global Database; the stored copy's list was not readable on
+# 2026-11-29, unverified).
+NO_BACKTRACK = (
+    "Aurora global databases do not support backtracking; the cluster's automated backups "
+    "(point-in-time restore) and the cross-region copies stand in for it."
+)
 
 
-def _database_security_group(scope: Construct, vpc: ec2.IVpc, what: str) -> ec2.SecurityGroup:
+def instance_engine(engine: Engine) -> rds.IInstanceEngine:
+    """The L2 engine of an RDS instance, at the pinned version: the CDK's named version where
+    it has one, else ``.of`` (the same template either way)."""
+    if engine.is_postgresql:
+        pg = getattr(rds.PostgresEngineVersion, _enum_name(engine.rds_version), None)
+        if pg is None or pg.postgres_full_version != engine.rds_version:
+            pg = rds.PostgresEngineVersion.of(engine.rds_version, engine.major)
+        return rds.DatabaseInstanceEngine.postgres(version=pg)
+    my = getattr(rds.MysqlEngineVersion, _enum_name(engine.rds_version), None)
+    if my is None or my.mysql_full_version != engine.rds_version:
+        my = rds.MysqlEngineVersion.of(engine.rds_version, engine.major)
+    return rds.DatabaseInstanceEngine.mysql(version=my)
+
+
+def cluster_engine(engine: Engine) -> rds.IClusterEngine:
+    """The L2 engine of an Aurora cluster, at the pinned version (named or ``.of``)."""
+    version = engine.aurora_version
+    if engine.is_postgresql:
+        apg = getattr(rds.AuroraPostgresEngineVersion, _enum_name(version), None)
+        if apg is None or apg.aurora_postgres_full_version != version:
+            apg = rds.AuroraPostgresEngineVersion.of(version, engine.major)
+        return rds.DatabaseClusterEngine.aurora_postgres(version=apg)
+    # 8.0.mysql_aurora.3.12.0 is VER_3_12_0; 8.4.mysql_aurora.8.4.8 has no name in the pinned CDK
+    ams = getattr(
+        rds.AuroraMysqlEngineVersion, _enum_name(version.split(".mysql_aurora.")[-1]), None
+    )
+    if ams is None or ams.aurora_mysql_full_version != version:
+        ams = rds.AuroraMysqlEngineVersion.of(version, engine.major)
+    return rds.DatabaseClusterEngine.aurora_mysql(version=ams)
+
+
+def _enum_name(version: str) -> str:
+    return "VER_" + version.replace(".", "_").replace("-", "_").upper()
+
+
+def _database_security_group(
+    scope: Construct, vpc: ec2.IVpc, what: str, engine: Engine
+) -> ec2.SecurityGroup:
     return ec2.SecurityGroup(
         scope,
         "SecurityGroup",
         vpc=vpc,
-        description=f"{what}: PostgreSQL from its clients only",
+        description=f"{what}: {engine.label} from its clients only",
         allow_all_outbound=False,
     )
 
@@ -101,9 +146,11 @@ def _rotate(
     vpc: ec2.IVpc,
     subnets: ec2.SubnetSelection,
     database_group: ec2.SecurityGroup,
+    engine: Engine,
 ) -> None:
-    """Rotate the admin password every 30 days with Secrets Manager's hosted rotation, from
-    subnets that reach the Secrets Manager endpoint, once the database is in the secret.
+    """Rotate the admin password every 30 days with Secrets Manager's hosted rotation (the
+    engine's single-user rotation function), from subnets that reach the Secrets Manager
+    endpoint, once the database is in the secret.
 
     ``attachment`` is the database's attached secret (``instance.secret``, ``cluster.secret``):
     the SecretTargetAttachment that writes engine, host and port into the secret, without which
@@ -122,7 +169,12 @@ def _rotate(
         vpc=vpc,
         description="Secret rotation: to the database and Secrets Manager",
     )
-    database_group.add_ingress_rule(group, ec2.Port.tcp(DATABASE_PORT), "From secret rotation")
+    database_group.add_ingress_rule(group, ec2.Port.tcp(engine.port), "From secret rotation")
+    single_user = (
+        secretsmanager.HostedRotation.postgre_sql_single_user
+        if engine.is_postgresql
+        else secretsmanager.HostedRotation.mysql_single_user
+    )
     # Scheduled on the secret itself, not on the attachment, so that the schedule keeps its
     # logical id (a new id would replace the schedule of a deployed secret).
     schedule = secret.add_rotation_schedule(
@@ -135,9 +187,7 @@ def _rotate(
         # fails at deploy: https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotateSecret.html
         # (RotateImmediately, read 2026-11-28).
         rotate_immediately_on_update=False,
-        hosted_rotation=secretsmanager.HostedRotation.postgre_sql_single_user(
-            vpc=vpc, vpc_subnets=subnets, security_groups=[group]
-        ),
+        hosted_rotation=single_user(vpc=vpc, vpc_subnets=subnets, security_groups=[group]),
     )
     schedule.node.add_dependency(attachment)
 
@@ -147,9 +197,30 @@ def _check_retention(owner: str, days: int) -> None:
         raise ValueError(f"{owner}: backup_retention_days {days} is outside 1..35 (RDS limits)")
 
 
-class MultiAzPostgres(Construct):
-    """A Multi-AZ RDS for PostgreSQL instance with its credentials in Secrets Manager.
+def _check_global(owner: str, engine: Engine) -> None:
+    if not engine.aurora_global_database:
+        raise ValueError(
+            f"{owner}: Aurora {engine.name} ({engine.aurora_version}) does not support global "
+            "databases (drtiers/data/engines.json)"
+        )
 
+
+def _no_backtrack(cluster: object, engine: Engine) -> None:
+    """Acknowledge, on an Aurora MySQL cluster of a global database, the checks that ask for
+    backtracking (Aurora PostgreSQL has none, and no check asks it)."""
+    if engine.is_postgresql:
+        return
+    if not isinstance(cluster, rds.CfnDBCluster):
+        raise TypeError(f"acknowledge backtracking: {cluster!r} is not a CfnDBCluster")
+    acknowledge(cluster, "AwsSolutions-RDS14", NO_BACKTRACK, checker="cdk-nag")
+    acknowledge(cluster, "aurora_cluster_backtracking_enabled_check", NO_BACKTRACK, checker="guard")
+
+
+class MultiAzDatabase(Construct):
+    """A Multi-AZ RDS for PostgreSQL or MySQL instance with its credentials in Secrets Manager.
+
+    :param engine: the engine and major version (drtiers.constructs.engines.engine). Default
+        PostgreSQL 17.
     :param instance_identifier: fixed name, so the recovery region can address the instance by
         ARN without a deploy-time reference (see docs/decisions.md). Changing it replaces the DB.
     :param rotation_subnets: subnets with a route to Secrets Manager, for password rotation.
@@ -185,14 +256,19 @@ class MultiAzPostgres(Construct):
         rotate: bool = True,
         deletion_protection: bool = True,
         removal_policy: RemovalPolicy = RemovalPolicy.SNAPSHOT,
+        engine: Engine = DEFAULT_ENGINE,
     ) -> None:
         super().__init__(scope, id_)
-        _check_retention("MultiAzPostgres", backup_retention_days)
-        self.security_group = _database_security_group(self, vpc, "Multi-AZ PostgreSQL")
+        _check_retention("MultiAzDatabase", backup_retention_days)
+        self.engine = engine
+        self.port = engine.port
+        self.security_group = _database_security_group(
+            self, vpc, f"Multi-AZ {engine.label}", engine
+        )
         self.secret = _admin_secret(self, key, secret_replicas, removal_policy)
-        engine = rds.DatabaseInstanceEngine.postgres(version=POSTGRES_VERSION)
+        l2_engine = instance_engine(engine)
         common = dict(
-            engine=engine,
+            engine=l2_engine,
             instance_identifier=instance_identifier,
             instance_type=instance_type
             or ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE),
@@ -203,7 +279,7 @@ class MultiAzPostgres(Construct):
             storage_type=rds.StorageType.GP3,
             allocated_storage=allocated_storage_gib,
             parameter_group=rds.ParameterGroup(
-                self, "Parameters", engine=engine, parameters=TLS_ONLY
+                self, "Parameters", engine=l2_engine, parameters=dict(engine.rds_tls)
             ),
             backup_retention=Duration.days(backup_retention_days),
             deletion_protection=deletion_protection,
@@ -212,8 +288,8 @@ class MultiAzPostgres(Construct):
             iam_authentication=True,
             auto_minor_version_upgrade=True,
             copy_tags_to_snapshot=True,
-            cloudwatch_logs_exports=list(POSTGRES_LOGS),
-            port=DATABASE_PORT,
+            cloudwatch_logs_exports=list(engine.rds_logs),
+            port=engine.port,
             monitoring_interval=Duration.seconds(MONITORING_INTERVAL_SECONDS),
             monitoring_role=monitoring_role or _monitoring_role(self),
         )
@@ -248,13 +324,17 @@ class MultiAzPostgres(Construct):
                 vpc=vpc,
                 subnets=rotation_subnets,
                 database_group=self.security_group,
+                engine=engine,
             )
 
 
-class PostgresCrossRegionReplica(Construct):
-    """A cross-region read replica of a PostgreSQL instance, encrypted with a key in its own
-    region. Data stays live; it is promoted (a reboot, "several minutes or longer") on failover.
+class CrossRegionReplica(Construct):
+    """A cross-region read replica of a PostgreSQL or MySQL instance, encrypted with a key in
+    its own region. Data stays live; it is promoted (a reboot, "several minutes or longer") on
+    failover.
 
+    :param engine: the source's engine and major version (the replica takes both from its
+        source; this names its parameter group family, log types and port). Default PostgreSQL 17.
     :param source_instance_arn: ARN of the source instance in the other region.
     :param instance_identifier: a fixed name (a recovery plan promotes it by ARN). Default:
         generated.
@@ -276,14 +356,19 @@ class PostgresCrossRegionReplica(Construct):
         instance_class: str = "db.m7g.large",
         deletion_protection: bool = True,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        engine: Engine = DEFAULT_ENGINE,
     ) -> None:
         super().__init__(scope, id_)
         if source_region == Stack.of(self).region:
             raise ValueError(
-                f"PostgresCrossRegionReplica: source_region {source_region} is this stack's "
+                f"CrossRegionReplica: source_region {source_region} is this stack's "
                 "region; a cross-region replica needs the other region"
             )
-        self.security_group = _database_security_group(self, vpc, "PostgreSQL read replica")
+        self.engine = engine
+        self.port = engine.port
+        self.security_group = _database_security_group(
+            self, vpc, f"{engine.label} read replica", engine
+        )
         subnet_group = rds.SubnetGroup(
             self,
             "Subnets",
@@ -294,9 +379,9 @@ class PostgresCrossRegionReplica(Construct):
         parameters = rds.CfnDBParameterGroup(
             self,
             "Parameters",
-            family=POSTGRES_FAMILY,
-            description="TLS-only PostgreSQL",
-            parameters=TLS_ONLY,
+            family=engine.rds_parameter_family,
+            description=f"TLS-only {engine.label}",
+            parameters=dict(engine.rds_tls),
         )
         self.instance = rds.CfnDBInstance(
             self,
@@ -314,8 +399,8 @@ class PostgresCrossRegionReplica(Construct):
             auto_minor_version_upgrade=True,
             copy_tags_to_snapshot=True,
             enable_iam_database_authentication=True,
-            enable_cloudwatch_logs_exports=list(POSTGRES_LOGS),
-            port=str(DATABASE_PORT),  # the source's port, said explicitly
+            enable_cloudwatch_logs_exports=list(engine.rds_logs),
+            port=str(engine.port),  # the source's port, said explicitly
             monitoring_interval=MONITORING_INTERVAL_SECONDS,
             monitoring_role_arn=_monitoring_role(self).role_arn,
         )
@@ -330,7 +415,7 @@ class PostgresCrossRegionReplica(Construct):
         acknowledge(
             self.instance,
             "AwsSolutions-RDS11",
-            f"The port is {DATABASE_PORT}, not the default; the rule also wants Engine, which a "
+            f"The port is {engine.port}, not the default; the rule also wants Engine, which a "
             "replica takes from its source.",
             checker="cdk-nag",
         )
@@ -344,9 +429,11 @@ class PostgresCrossRegionReplica(Construct):
 
 
 class AuroraGlobalPrimary(Construct):
-    """The primary cluster of an Aurora PostgreSQL global database: a writer and a reader in
-    different zones, and the global cluster built from it.
+    """The primary cluster of an Aurora PostgreSQL or Aurora MySQL global database: a writer and
+    a reader in different zones, and the global cluster built from it.
 
+    :param engine: the engine and major version (its Aurora version must support global
+        databases). Default PostgreSQL 17.
     :param global_cluster_identifier: fixed name the secondary region joins by.
     :param cluster_identifier: a fixed name (a recovery plan names it by ARN). Default: generated.
     :param instance_type: default db.r7g.large (global databases need memory-optimized classes).
@@ -371,17 +458,21 @@ class AuroraGlobalPrimary(Construct):
         secret_replicas: Mapping[str, str] | None = None,
         deletion_protection: bool = True,
         removal_policy: RemovalPolicy = RemovalPolicy.SNAPSHOT,
+        engine: Engine = DEFAULT_ENGINE,
     ) -> None:
         super().__init__(scope, id_)
         _check_retention("AuroraGlobalPrimary", backup_retention_days)
+        _check_global("AuroraGlobalPrimary", engine)
+        self.engine = engine
+        self.port = engine.port
         size = instance_type or ec2.InstanceType.of(ec2.InstanceClass.R7G, ec2.InstanceSize.LARGE)
-        self.security_group = _database_security_group(self, vpc, "Aurora primary cluster")
+        self.security_group = _database_security_group(self, vpc, "Aurora primary cluster", engine)
         self.secret = _admin_secret(self, key, secret_replicas, removal_policy)
-        engine = rds.DatabaseClusterEngine.aurora_postgres(version=AURORA_VERSION)
+        l2_engine = cluster_engine(engine)
         self.cluster = rds.DatabaseCluster(
             self,
             "Cluster",
-            engine=engine,
+            engine=l2_engine,
             cluster_identifier=cluster_identifier,
             credentials=rds.Credentials.from_secret(self.secret),
             writer=rds.ClusterInstance.provisioned(
@@ -398,18 +489,19 @@ class AuroraGlobalPrimary(Construct):
             storage_encrypted=True,
             storage_encryption_key=key,
             parameter_group=rds.ParameterGroup(
-                self, "Parameters", engine=engine, parameters=TLS_ONLY
+                self, "Parameters", engine=l2_engine, parameters=dict(engine.aurora_tls)
             ),
             backup=rds.BackupProps(retention=Duration.days(backup_retention_days)),
             deletion_protection=deletion_protection,
             removal_policy=removal_policy,
             iam_authentication=True,
             copy_tags_to_snapshot=True,
-            cloudwatch_logs_exports=["postgresql"],
-            port=DATABASE_PORT,
+            cloudwatch_logs_exports=list(engine.aurora_logs),
+            port=engine.port,
             monitoring_interval=Duration.seconds(MONITORING_INTERVAL_SECONDS),
             monitoring_role=_monitoring_role(self),
         )
+        _no_backtrack(self.cluster.node.default_child, engine)
         _rotate(
             self,
             secret=self.secret,
@@ -417,6 +509,7 @@ class AuroraGlobalPrimary(Construct):
             vpc=vpc,
             subnets=rotation_subnets,
             database_group=self.security_group,
+            engine=engine,
         )
         self.global_cluster = rds.CfnGlobalCluster(
             self,
@@ -429,9 +522,12 @@ class AuroraGlobalPrimary(Construct):
 
 
 class AuroraGlobalSecondary(Construct):
-    """A secondary cluster of an Aurora PostgreSQL global database, in the recovery region.
-    It has no credentials of its own: users and passwords replicate from the primary.
+    """A secondary cluster of an Aurora PostgreSQL or Aurora MySQL global database, in the
+    recovery region. It has no credentials of its own: users and passwords replicate from the
+    primary.
 
+    :param engine: the primary's engine and major version (a secondary runs the primary's
+        engine version). Default PostgreSQL 17.
     :param cluster_identifier: a fixed name (a recovery plan names it by ARN). Default: generated.
     :param reader_count: instances in the secondary (all readers until a failover).
     :param instance_class: default db.r7g.large.
@@ -454,12 +550,23 @@ class AuroraGlobalSecondary(Construct):
         backup_retention_days: int = 14,
         deletion_protection: bool = True,
         removal_policy: RemovalPolicy = RemovalPolicy.SNAPSHOT,
+        engine: Engine = DEFAULT_ENGINE,
     ) -> None:
         super().__init__(scope, id_)
         _check_retention("AuroraGlobalSecondary", backup_retention_days)
+        _check_global("AuroraGlobalSecondary", engine)
+        if write_forwarding and not engine.aurora_write_forwarding:
+            raise ValueError(
+                f"AuroraGlobalSecondary: Aurora {engine.name} ({engine.aurora_version}) does not "
+                "support global write forwarding (drtiers/data/engines.json)"
+            )
+        self.engine = engine
+        self.port = engine.port
         if not 1 <= reader_count <= 15:
             raise ValueError(f"AuroraGlobalSecondary: reader_count {reader_count} is outside 1..15")
-        self.security_group = _database_security_group(self, vpc, "Aurora secondary cluster")
+        self.security_group = _database_security_group(
+            self, vpc, "Aurora secondary cluster", engine
+        )
         subnet_group = rds.SubnetGroup(
             self,
             "Subnets",
@@ -470,16 +577,16 @@ class AuroraGlobalSecondary(Construct):
         parameters = rds.CfnDBClusterParameterGroup(
             self,
             "Parameters",
-            family=AURORA_FAMILY,
-            description="TLS-only Aurora PostgreSQL",
-            parameters=TLS_ONLY,
+            family=engine.aurora_parameter_family,
+            description=f"TLS-only Aurora {engine.label}",
+            parameters=dict(engine.aurora_tls),
         )
         self.cluster = rds.CfnDBCluster(
             self,
             "Cluster",
             db_cluster_identifier=cluster_identifier,
-            engine=AURORA_ENGINE,
-            engine_version=AURORA_VERSION.aurora_postgres_full_version,
+            engine=engine.aurora_engine,
+            engine_version=engine.aurora_version,
             global_cluster_identifier=global_cluster_identifier,
             kms_key_id=key.key_arn,
             storage_encrypted=True,
@@ -491,10 +598,11 @@ class AuroraGlobalSecondary(Construct):
             backup_retention_period=backup_retention_days,
             deletion_protection=deletion_protection,
             copy_tags_to_snapshot=True,
-            enable_cloudwatch_logs_exports=["postgresql"],
-            port=DATABASE_PORT,
+            enable_cloudwatch_logs_exports=list(engine.aurora_logs),
+            port=engine.port,
         )
         self.cluster.apply_removal_policy(removal_policy)
+        _no_backtrack(self.cluster, engine)
         monitoring = _monitoring_role(self)
         # Cluster members hold no data of their own (it is in the cluster volume): like the L2's
         # instances, they are deleted with the stack while the cluster is kept.
@@ -504,7 +612,7 @@ class AuroraGlobalSecondary(Construct):
                 self,
                 f"Reader{index + 1}",
                 db_cluster_identifier=self.cluster.ref,
-                engine=AURORA_ENGINE,
+                engine=engine.aurora_engine,
                 db_instance_class=instance_class,
                 publicly_accessible=False,
                 auto_minor_version_upgrade=True,

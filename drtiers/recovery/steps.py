@@ -475,7 +475,7 @@ def failover_steps(
                 region=r,
                 command=f"aws rds create-db-instance --region {r} --db-instance-identifier "
                 f"{world.tier}-failover-reader --db-cluster-identifier "
-                f"{physical(database.key)} --engine aurora-postgresql --db-instance-class "
+                f"{physical(database.key)} --engine {database.engine} --db-instance-class "
                 f"{database.instance_class}",
                 effect=ADD_READER,
                 target=database.key,

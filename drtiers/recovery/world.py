@@ -122,6 +122,9 @@ class Database:
     write_forwarding: bool = False
     generation: int = 0  # a new instance under the same identifier has a new resource id
     identifier: str = ""  # its fixed name (DBInstanceIdentifier / DBClusterIdentifier), if any
+    # Its Engine as synthesized (postgres, mysql, aurora-postgresql, aurora-mysql); a replica's
+    # is its source's, which CloudFormation gives it (its template names none).
+    engine: str = ""
     # How it is set up, for steps that create its like (keys of the resources it uses).
     instance_class: str = ""
     multi_az: bool = False
@@ -321,6 +324,7 @@ def _databases(tier: TierAssembly) -> dict[str, Database]:
             security_groups=keys(instance.prop("VPCSecurityGroups")),
             parameter_group=next(iter(keys(instance.prop("DBParameterGroupName"))), ""),
             identifier=_name(instance.prop("DBInstanceIdentifier")),
+            engine=_instance_engine(tier, instance),
         )
     for cluster in tier.of_type("AWS::RDS::DBCluster"):
         secondary = bool(cluster.prop("GlobalClusterIdentifier")) and not cluster.prop(
@@ -336,8 +340,24 @@ def _databases(tier: TierAssembly) -> dict[str, Database]:
             write_forwarding=cluster.prop("EnableGlobalWriteForwarding") is True,
             instance_class=classes.get(_key(cluster), ""),
             identifier=_name(cluster.prop("DBClusterIdentifier")),
+            engine=str(cluster.prop("Engine", default="")),
         )
     return databases
+
+
+def _instance_engine(tier: TierAssembly, instance: Resource) -> str:
+    """An instance's Engine; for a cross-region replica, which names none, its source's: the
+    instance whose identifier ends the source ARN (``...:db:<identifier>``)."""
+    engine = instance.prop("Engine")
+    if engine:
+        return str(engine)
+    source = re.search(
+        r":db:([A-Za-z0-9-]+)", json.dumps(instance.prop("SourceDBInstanceIdentifier"))
+    )
+    for other in tier.of_type("AWS::RDS::DBInstance"):
+        if source and other.prop("Engine") and other.prop("DBInstanceIdentifier") == source[1]:
+            return str(other.prop("Engine"))
+    return ""
 
 
 def _name(value: Any) -> str:

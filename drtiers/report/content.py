@@ -9,6 +9,7 @@ from typing import Any
 from drtiers.assess.assembly import Resource, TierAssembly
 from drtiers.assess.durations import format_duration
 from drtiers.checks.drills import EXERCISES_TAG
+from drtiers.constructs.engines import label_of
 from drtiers.recovery.plan import Workflow, read_workflows
 from drtiers.recovery.steps import Step, schedule
 
@@ -220,6 +221,8 @@ def topology(tier: TierAssembly) -> Topology:
     failover = bool(tier.of_type("AWS::Route53::HealthCheck"))
     aurora = bool(tier.of_type("AWS::RDS::GlobalCluster"))
     running = tier.region_of("recovery") is not None
+    writer = _one(tier, "AWS::RDS::DBInstance", p)
+    engine = label_of(str(writer.prop("Engine", default=""))) if writer else ""
     return Topology(
         primary_region=p,
         recovery_region=r,
@@ -233,7 +236,7 @@ def topology(tier: TierAssembly) -> Topology:
         accelerated=accelerated,
         primary_tasks=tasks(p) or "0",
         recovery_tasks=tasks(r) if running else None,
-        primary_database="Aurora writer cluster" if aurora else "Multi-AZ RDS PostgreSQL",
+        primary_database="Aurora writer cluster" if aurora else f"Multi-AZ RDS {engine}".strip(),
         recovery_database=("Aurora secondary" if aurora else "read replica") if running else None,
         dax_in_recovery=_one(tier, "AWS::DAX::Cluster", r) is not None,
     )

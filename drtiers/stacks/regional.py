@@ -23,6 +23,7 @@ from drtiers.constructs.app import AppService
 from drtiers.constructs.backup import BackupVault, CrossRegionBackupPlan
 from drtiers.constructs.dns_failover import AlarmRef
 from drtiers.constructs.dynamo import TABLE_DATA_ACTIONS, DaxCluster, GlobalTable
+from drtiers.constructs.engines import Engine, engine
 from drtiers.constructs.keys import DataKey
 from drtiers.constructs.lint import acknowledge
 from drtiers.constructs.network import Network
@@ -31,13 +32,11 @@ from drtiers.constructs.queues import QUEUE_WORKER_ACTIONS, WorkQueue
 from drtiers.constructs.rebuild_roles import RebuildRoles, imported
 from drtiers.constructs.region_switch import PlanActions
 from drtiers.constructs.relational import (
-    DATABASE_PORT,
-    PROXY_PORT,
     WRITE_FORWARDING_RESERVED_PERCENT,
     AuroraGlobalPrimary,
     AuroraGlobalSecondary,
-    MultiAzPostgres,
-    PostgresCrossRegionReplica,
+    CrossRegionReplica,
+    MultiAzDatabase,
 )
 from drtiers.stacks.base import TierStack
 from drtiers.tiers import (
@@ -48,6 +47,7 @@ from drtiers.tiers import (
     Relational,
     TierSpec,
 )
+from drtiers.workload import Database as DatabaseSpec
 from drtiers.workload import Key as KeySpec
 from drtiers.workload import Table as TableSpec
 from drtiers.workload import env_suffix, suffix
@@ -57,7 +57,9 @@ LB_DNS = "LoadBalancerDnsName"
 LB_ZONE = "LoadBalancerZoneId"
 LB_ARN = "LoadBalancerArn"
 APP_NETWORK_ACL = "AppNetworkAclId"
-APP_DB_USER = "app"  # created by the application's schema migration, granted rds_iam
+# Created by the application's schema migration for IAM authentication (PostgreSQL: granted
+# rds_iam; MySQL: IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS').
+APP_DB_USER = "app"
 # The reference workload's table and queue: blocks of these names keep the reference's construct
 # ids and environment variables (others add their name: TableOrders, TABLE_NAME_ORDERS).
 TABLE, QUEUE = "table", "work"
@@ -372,7 +374,7 @@ class _RegionalStack(TierStack):
 
     def _allow_app(self, app: AppService, proxy: DatabaseProxy) -> None:
         proxy.security_group.add_ingress_rule(
-            app.security_group, ec2.Port.tcp(PROXY_PORT), "From the application tier"
+            app.security_group, ec2.Port.tcp(proxy.port), "From the application tier"
         )
         # IAM database auth through this proxy only, as the application's database user.
         proxy_id = Fn.select(6, Fn.split(":", proxy.proxy.attr_db_proxy_arn))
@@ -426,9 +428,10 @@ class PrimaryStack(_RegionalStack):
         proxy = None
         if workload.database is not None and tier.relational is Relational.RDS_INSTANCE:
             self.db_identifier = self.resource_name("db")
-            database = MultiAzPostgres(
+            database = MultiAzDatabase(
                 self,
                 "Database",
+                engine=engine_of(workload.database),
                 vpc=vpc,
                 subnets=data,
                 key=self.data_key,
@@ -458,6 +461,7 @@ class PrimaryStack(_RegionalStack):
             aurora = AuroraGlobalPrimary(
                 self,
                 "Database",
+                engine=engine_of(workload.database),
                 vpc=vpc,
                 subnets=data,
                 key=self.data_key,
@@ -482,6 +486,7 @@ class PrimaryStack(_RegionalStack):
             proxy = DatabaseProxy(
                 self,
                 "Proxy",
+                engine=engine_of(workload.database),
                 proxy_name=self.resource_name("proxy"),
                 vpc=vpc,
                 subnets=data,
@@ -534,7 +539,7 @@ class PrimaryStack(_RegionalStack):
             control=(control.table_name, control.table_arn),
             table_key=self.data_key,
             queues=queues,
-            database=(proxy.endpoint, PROXY_PORT) if proxy is not None else None,
+            database=(proxy.endpoint, proxy.port) if proxy is not None else None,
             daxes=daxes,
         )
 
@@ -611,6 +616,10 @@ def _attribute(key: KeySpec) -> dynamodb.Attribute:
     return dynamodb.Attribute(name=key.name, type=_ATTRIBUTE_TYPES[key.type])
 
 
+def engine_of(database: DatabaseSpec) -> Engine:
+    return engine(database.engine, database.version)
+
+
 def _billing(spec: TableSpec) -> dynamodb.Billing:
     if spec.capacity is None:
         return dynamodb.Billing.on_demand()
@@ -650,9 +659,10 @@ class RecoveryStack(_RegionalStack):
         proxy = None
         database = database_group = reader = None
         if workload.database is not None and primary.db_identifier is not None:
-            replica = PostgresCrossRegionReplica(
+            replica = CrossRegionReplica(
                 self,
                 "Database",
+                engine=engine_of(workload.database),
                 vpc=vpc,
                 subnets=data,
                 key=self.data_key,
@@ -665,12 +675,13 @@ class RecoveryStack(_RegionalStack):
             )
             self.alarms.replica_lag(replica.instance.ref)
             # Read-only until promoted; the same endpoint takes writes afterwards.
-            database = (replica.instance.attr_endpoint_address, DATABASE_PORT)
+            database = (replica.instance.attr_endpoint_address, replica.port)
             database_group = replica.security_group
         elif workload.database is not None and primary.global_cluster_identifier is not None:
             secondary = AuroraGlobalSecondary(
                 self,
                 "Database",
+                engine=engine_of(workload.database),
                 vpc=vpc,
                 subnets=data,
                 key=self.data_key,
@@ -690,6 +701,7 @@ class RecoveryStack(_RegionalStack):
             proxy = DatabaseProxy(
                 self,
                 "Proxy",
+                engine=engine_of(workload.database),
                 proxy_name=self.resource_name("proxy"),
                 vpc=vpc,
                 subnets=data,
@@ -703,7 +715,7 @@ class RecoveryStack(_RegionalStack):
             self.alarms.global_database_lag(secondary.cluster_identifier)
             # Writes go to the read/write endpoint, which takes them once this cluster is
             # promoted; reads may use the read-only one while there are readers.
-            database = (proxy.endpoint, PROXY_PORT)
+            database = (proxy.endpoint, proxy.port)
             reader = proxy.read_only_endpoint
         # DNS failover follows it (traffic to R once it takes writes, and back only after it
         # stops); the accelerator tier holds a returning P off with its dial instead.
@@ -732,10 +744,10 @@ class RecoveryStack(_RegionalStack):
         app = self._app(desired, 2 * full)
         if proxy is not None:
             self._allow_app(app, proxy)
-        elif database_group is not None:
+        elif database_group is not None and database is not None:
             # pilot light: no proxy; the app reaches the replica (then the writer) directly
             database_group.add_ingress_rule(
-                app.security_group, ec2.Port.tcp(DATABASE_PORT), "From the application tier"
+                app.security_group, ec2.Port.tcp(database[1]), "From the application tier"
             )
             app.task_role.add_to_principal_policy(
                 iam.PolicyStatement(
