@@ -14,6 +14,7 @@ from drtiers.assess import assess_assembly
 from drtiers.assess.facts import default_workload
 from drtiers.checks.gates import run_gates
 from drtiers.cli import main as drtiers
+from drtiers.report.build import write_reports
 from drtiers.workload import REFERENCE, SCHEMA_PATH, Workload, json_schema
 from tests.conftest import DEFAULT_CONTEXT, ROOT, Synthesized
 from tests.test_app import run_app
@@ -253,3 +254,20 @@ def test_the_estimate_takes_sizes_from_the_templates_and_figures_from_the_file(
             assert storage[0].quantity == workload.database.storage_gb * 2  # Multi-AZ
         if workload.database is None:
             assert not any("RDS" in line.item or "Aurora" in line.item for line in mine[tier].cost)
+
+
+def test_the_review_report_follows_the_workload(
+    gated: tuple[Workload, Path, Any], tmp_path: Path
+) -> None:
+    """Inventory and runbooks are read from what was synthesized: a block the workload lacks
+    is in neither."""
+    workload, out, _ = gated
+    source = next(p for p in (MYSQL, NO_DATABASE) if out.name.startswith(p.stem))
+    context = {**DEFAULT_CONTEXT, "workload": str(source)}
+    write_reports(out, tmp_path, context, only="pilot-light")
+    text = (tmp_path / "pilot-light.md").read_text()
+    assert ("promote-database" in text) == (workload.database is not None)
+    assert ("AWS::RDS::DBInstance" in text) == (workload.database is not None)
+    assert ("AWS::DAX::Cluster" in text) == any(t.dax for t in workload.tables)
+    for table in workload.tables:
+        assert f"drtiers-pilot-light-{table.name}" in text
