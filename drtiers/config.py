@@ -321,9 +321,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"workload file {path}: not valid YAML{where}: {problem}") from None
     if not isinstance(raw, dict):
         raise ConfigError(
-            f"workload file {path}: {json.dumps(raw, default=str)} is not valid; allowed: a mapping with "
-            "service and, as the workload has them, database, tables, queues, entry_point, "
-            "backups, figures"
+            f"workload file {path}: {json.dumps(raw, default=str)} is not valid; allowed: a "
+            "mapping with service and, as the workload has them, database, tables, queues, "
+            "entry_point, backups, figures"
         )
     return raw
 

@@ -490,3 +490,18 @@ def test_dr_check_flags_an_aurora_secondary_on_another_engine_version(
     assert [f.detail for f in findings] == [
         "runs aurora-mysql 8.0.mysql_aurora.3.12.0, the primary aurora-mysql 8.4.mysql_aurora.8.4.8"
     ]
+
+
+def test_aurora_mysql_forwards_writes_only_with_a_read_consistency(built: Built) -> None:
+    """Without aurora_replica_read_consistency, Aurora MySQL forwards no writes; every cluster
+    sets it, so multi-site's secondary forwards, and still does after a switchover."""
+    e = built.engine
+    for stack in (built.primary, built.recovery):
+        groups = built.template(stack).find_resources("AWS::RDS::DBClusterParameterGroup")
+        assert groups
+        for group in groups.values():
+            parameters = group["Properties"]["Parameters"]
+            if e.family == "mysql":
+                assert parameters["aurora_replica_read_consistency"] == "SESSION"
+            else:
+                assert "aurora_replica_read_consistency" not in parameters

@@ -781,3 +781,24 @@ def test_backup_restore_makes_its_rebuild_roles_beforehand(synthesized: Synthesi
     }
     # Only backup-restore is rebuilt: the other tiers' recovery-base stacks make no role.
     assert props(synthesized, name("pilot-light", "recovery-base"), "AWS::IAM::Role") == []
+
+
+def test_the_replica_keeps_backups_once_promoted(synthesized: Synthesized) -> None:
+    """A promoted replica keeps its own retention (RDS gives a promoted replica 1 day
+    otherwise): pilot-light's only writer during an event keeps P's 14 days."""
+    replica = one(synthesized, name("pilot-light", "recovery"), "AWS::RDS::DBInstance")
+    assert replica["BackupRetentionPeriod"] == 14
+
+
+@pytest.mark.parametrize(
+    ("tier", "role"),
+    [(t, "primary") for t in TIERS] + [("warm-standby", "recovery"), ("multi-site", "recovery")],
+)
+def test_the_app_may_call_its_dax_cluster(synthesized: Synthesized, tier: str, role: str) -> None:
+    """DAX authorizes every call on the cluster's ARN against the caller's policy."""
+    template = synthesized.json(name(tier, role))["Resources"]
+    (cluster,) = [k for k, r in template.items() if r["Type"] == "AWS::DAX::Cluster"]
+    policy = template["AppTaskTaskRoleDefaultPolicy7B7ECC25"]["Properties"]["PolicyDocument"]
+    (statement,) = [s for s in policy["Statement"] if "dax:PutItem" in s["Action"]]
+    assert {"dax:GetItem", "dax:Query"} <= set(statement["Action"])
+    assert statement["Resource"] == {"Fn::GetAtt": [cluster, "Arn"]}

@@ -18,6 +18,19 @@ from constructs import Construct
 from drtiers.constructs.lint import acknowledge
 
 DAX_PORT_TLS = 9111
+# What an application does through DAX: IAM authorizes each call on the cluster's ARN
+# (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/iam-policy-example-read-write-dax-access.html).
+DAX_DATA_ACTIONS = (
+    "dax:GetItem",
+    "dax:BatchGetItem",
+    "dax:Query",
+    "dax:Scan",
+    "dax:PutItem",
+    "dax:UpdateItem",
+    "dax:DeleteItem",
+    "dax:BatchWriteItem",
+    "dax:ConditionCheckItem",
+)
 # What an application (or DAX on its behalf) does with items: no table management.
 TABLE_DATA_ACTIONS = (
     "dynamodb:GetItem",

@@ -44,6 +44,8 @@ class Engine:
     proxy_engine_family: str  # RDS Proxy EngineFamily: POSTGRESQL | MYSQL
     rds_tls: tuple[tuple[str, str], ...]
     aurora_tls: tuple[tuple[str, str], ...]
+    # Cluster parameters every Aurora cluster of the engine sets beyond TLS (write forwarding).
+    aurora_cluster_parameters: tuple[tuple[str, str], ...]
     rds_logs: tuple[str, ...]  # EnableCloudwatchLogsExports of an RDS instance
     aurora_logs: tuple[str, ...]  # ... of an Aurora cluster
 
@@ -92,6 +94,7 @@ def engine(family: str, major: str) -> Engine:
         proxy_engine_family=f["proxy_engine_family"],
         rds_tls=tuple(f["rds_tls"].items()),
         aurora_tls=tuple(f["aurora_tls"].items()),
+        aurora_cluster_parameters=tuple(f["aurora_cluster_parameters"].items()),
         rds_logs=tuple(f["rds_logs"]),
         aurora_logs=tuple(f["aurora_logs"]),
     )

@@ -15,7 +15,7 @@ from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from drtiers.constructs.dynamo import TABLE_DATA_ACTIONS
+from drtiers.constructs.dynamo import DAX_DATA_ACTIONS, TABLE_DATA_ACTIONS
 from drtiers.constructs.lint import acknowledge
 from drtiers.constructs.queues import QUEUE_WORKER_ACTIONS
 from drtiers.constructs.relational import ENHANCED_MONITORING_POLICY
@@ -82,6 +82,12 @@ class RebuildRoles(Construct):
                 iam.PolicyStatement(
                     actions=list(TABLE_DATA_ACTIONS), resources=tables(table_names) + indexes
                 ),
+            )
+        if dax_table_names:  # the rebuilt clusters' names are generated: any in the account
+            task.append(
+                iam.PolicyStatement(
+                    actions=list(DAX_DATA_ACTIONS), resources=[arn("dax", "cache/*")]
+                )
             )
         if queue_names:
             task.append(

@@ -339,6 +339,9 @@ class CrossRegionReplica(Construct):
     :param instance_identifier: a fixed name (a recovery plan promotes it by ARN). Default:
         generated.
     :param instance_class: default db.m7g.large.
+    :param backup_retention_days: automated backups of the replica, 1..35, default 14: once
+        promoted it is the only writer, and a promotion keeps the replica's retention (RDS's
+        default for a promoted replica is 1 day).
     :param removal_policy: default RETAIN (RDS cannot snapshot on delete a replica's way).
     """
 
@@ -354,11 +357,13 @@ class CrossRegionReplica(Construct):
         source_region: str,
         instance_identifier: str | None = None,
         instance_class: str = "db.m7g.large",
+        backup_retention_days: int = 14,
         deletion_protection: bool = True,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         engine: Engine = DEFAULT_ENGINE,
     ) -> None:
         super().__init__(scope, id_)
+        _check_retention("CrossRegionReplica", backup_retention_days)
         if source_region == Stack.of(self).region:
             raise ValueError(
                 f"CrossRegionReplica: source_region {source_region} is this stack's "
@@ -390,6 +395,7 @@ class CrossRegionReplica(Construct):
             source_region=source_region,
             db_instance_identifier=instance_identifier,
             db_instance_class=instance_class,
+            backup_retention_period=backup_retention_days,
             kms_key_id=key.key_arn,  # encrypted by this region's key (implies StorageEncrypted)
             db_subnet_group_name=subnet_group.subnet_group_name,
             vpc_security_groups=[self.security_group.security_group_id],
@@ -489,7 +495,10 @@ class AuroraGlobalPrimary(Construct):
             storage_encrypted=True,
             storage_encryption_key=key,
             parameter_group=rds.ParameterGroup(
-                self, "Parameters", engine=l2_engine, parameters=dict(engine.aurora_tls)
+                self,
+                "Parameters",
+                engine=l2_engine,
+                parameters={**dict(engine.aurora_tls), **dict(engine.aurora_cluster_parameters)},
             ),
             backup=rds.BackupProps(retention=Duration.days(backup_retention_days)),
             deletion_protection=deletion_protection,
@@ -579,7 +588,7 @@ class AuroraGlobalSecondary(Construct):
             "Parameters",
             family=engine.aurora_parameter_family,
             description=f"TLS-only Aurora {engine.label}",
-            parameters=dict(engine.aurora_tls),
+            parameters={**dict(engine.aurora_tls), **dict(engine.aurora_cluster_parameters)},
         )
         self.cluster = rds.CfnDBCluster(
             self,

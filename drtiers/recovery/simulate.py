@@ -222,6 +222,8 @@ def problems(w: World, service: Service) -> list[str]:
             found.append(f"no table replica in {service.region}")
         elif service.region not in service.table_regions:
             found.append(f"the task role grants no access to the table in {service.region}")
+    if not service.dax_granted:
+        found.append("the task role may not call its DAX cluster")
     if w.control_table and service.region not in service.control_regions:
         found.append(f"the task role cannot read the writer-region item in {service.region}")
     if any(region == service.region for region in w.queues.values()) and not service.queues:

@@ -561,7 +561,8 @@ def _rebuild(
         )
     )
     rate, _, rate_sources = b.figure("restore_rate_gb_per_hour")
-    table_gb, database_gb = workload["table_size_gb"], workload["database_size_gb"]
+    table_gb = workload["table_size_gb"]
+    database_gb = workload["database_size_gb"] if world.databases else 0.0
     vault = world.backup_copies[r]
     # Every table from its copy, in parallel; the workload's share table_size_gb evenly and
     # drtiers' control table holds one item.
@@ -727,6 +728,8 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
     b = _Builder(world, figures)
     p, r = world.primary, world.recovery
     database_r = after.database_in(r)
+    # backup-restore: the primary stack was rebuilt in R (it has no recovery stack)
+    rebuilt = not _stack(world, "recovery") and after.service_in(r) is not None
     fenced = database_r is not None and not database_r.cluster
     if fenced:
         # The old primary instance came back writable; its tasks are fenced off by the
@@ -750,6 +753,8 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
         ready = (_wait_replication(b, world),)
     elif database_r is not None:
         ready = (_replicate_back(b, world, after, ready),)
+    elif rebuilt and len(world.table_names) > 1:  # no database, but the workload's tables
+        ready = (_tables_back(b, world, after=ready),)
     last = b.add(
         Step(
             "approve-failback",
@@ -874,12 +879,14 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
                 effect=STANDBY,
             )
         )
-    elif database_r is not None:  # rebuilt in R: retire it; R holds backup copies again
+    elif rebuilt:  # retire it; R holds backup copies again
         name = world.stacks[_stack(world, "primary")].name
         b.add(
             _call(
                 "retire-rebuild",
-                f"Delete the stack rebuilt in {r} (its database snapshots on delete).",
+                f"Delete the stack rebuilt in {r} (its database, if any, snapshots on delete), "
+                f"then the tables restored there ({', '.join(world.table_names)}), after an "
+                "on-demand backup of each: the next rebuild restores under the same names.",
                 "protect",
                 after=(last,),
                 region=r,
@@ -946,23 +953,29 @@ def _replicate_back(b: _Builder, world: World, after: World, ready: tuple[str, .
         )
     )
     if world.table_regions <= {p}:  # the table has no replica in R: bring its data back too
-        back = b.add(
-            b.timed(
-                "backup_copy_seconds",
-                "table-back",
-                f"Back up the recovery region's tables, copy the backups to {p}, delete the "
-                "stale tables there (after an on-demand backup of each) and restore each copy "
-                "under its table's name.",
-                "database",
-                after=(back,),
-                api_region=p,
-                command=f"aws backup start-restore-job --region {p} --recovery-point-arn "
-                "<the recovery region's table backup, copied to this region> --iam-role-arn "
-                f"arn:aws:iam::{world.account}:role/{world.backup_role} "
-                f"--metadata TargetTableName=<each of {', '.join(world.table_names)}>",
-            )
-        )
+        back = _tables_back(b, world, after=(back,))
     return back
+
+
+def _tables_back(b: _Builder, world: World, *, after: tuple[str, ...]) -> str:
+    """Tables restored in R (no replica there): their data comes back to P by backup."""
+    p = world.primary
+    return b.add(
+        b.timed(
+            "backup_copy_seconds",
+            "table-back",
+            f"Back up the recovery region's tables, copy the backups to {p}, delete the "
+            "stale tables there (after an on-demand backup of each) and restore each copy "
+            "under its table's name.",
+            "database",
+            after=after,
+            api_region=p,
+            command=f"aws backup start-restore-job --region {p} --recovery-point-arn "
+            "<the recovery region's table backup, copied to this region> --iam-role-arn "
+            f"arn:aws:iam::{world.account}:role/{world.backup_role} "
+            f"--metadata TargetTableName=<each of {', '.join(world.table_names)}>",
+        )
+    )
 
 
 def _promote_back(b: _Builder, world: World, after: World, approve: str) -> str:

@@ -160,6 +160,7 @@ class Service:
     connect: set[str]  # keys of proxies or databases the task role may connect to as user
     table_regions: set[str]
     control_regions: set[str]  # regions whose writer-region item the task role may read
+    dax_granted: bool  # no DAX endpoint in its settings, or the task role may use DAX
     queues: list[str]  # keys of the queues its settings name (QUEUE_URL*)
     queues_granted: bool  # the task role may use every one of them
     health_interval_seconds: int = 30
@@ -452,6 +453,10 @@ def _services(tier: TierAssembly) -> dict[str, Service]:
         ]
         granted: set[str] = set()
         control_regions = set()
+        uses_dax = any(name.startswith("DAX_ENDPOINT") for name in environment)
+        dax_granted = not uses_dax or any(
+            {"dax:GetItem", "dax:PutItem"} <= _actions(statement) for statement in statements
+        )
         for statement in statements:
             actions = _actions(statement)
             text = json.dumps(statement.get("Resource"))
@@ -499,6 +504,7 @@ def _services(tier: TierAssembly) -> dict[str, Service]:
             connect=connect,
             table_regions=table_regions,
             control_regions=control_regions,
+            dax_granted=dax_granted,
             queues=[key_of(service.region, stack, queue) for queue, _ in queues],
             queues_granted=all(queue in granted for queue, _ in queues),
             health_interval_seconds=int(group.prop("HealthCheckIntervalSeconds", default=30))

@@ -22,7 +22,7 @@ from drtiers.constructs.alarms import PRIMARY_DOWN, PROBE_SECONDS, Alarms, alarm
 from drtiers.constructs.app import AppService
 from drtiers.constructs.backup import BackupVault, CrossRegionBackupPlan
 from drtiers.constructs.dns_failover import AlarmRef
-from drtiers.constructs.dynamo import TABLE_DATA_ACTIONS, DaxCluster, GlobalTable
+from drtiers.constructs.dynamo import DAX_DATA_ACTIONS, TABLE_DATA_ACTIONS, DaxCluster, GlobalTable
 from drtiers.constructs.engines import Engine, engine
 from drtiers.constructs.keys import DataKey
 from drtiers.constructs.lint import acknowledge
@@ -356,6 +356,13 @@ class _RegionalStack(TierStack):
         if not isinstance(table_key, str) and table_key is not self.data_key:
             key_arns.append(table_key.key_arn)
         role.add_to_principal_policy(iam.PolicyStatement(actions=envelope, resources=key_arns))
+        if daxes:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=list(DAX_DATA_ACTIONS),
+                    resources=[dax.cluster.attr_arn for _, dax in daxes],
+                )
+            )
         for env, dax in daxes:
             variables[f"DAX_ENDPOINT{env}"] = dax.cluster.attr_cluster_discovery_endpoint_url
         app.set_environment(variables)
@@ -670,6 +677,7 @@ class RecoveryStack(_RegionalStack):
                 source_region=primary.region,
                 instance_identifier=primary.db_identifier,
                 instance_class=workload.database.replica_class,
+                backup_retention_days=workload.database.backup_retention_days,
                 deletion_protection=self.deletion_protection,
                 removal_policy=self.retain_policy,
             )
