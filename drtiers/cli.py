@@ -156,6 +156,7 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
     estimates = _estimates(args)
     if args.json:
         print(json.dumps([_summary(e) for e in estimates], indent=2))
+        _print_price_notes(estimates)
         return 0
     table = Table(title="drtiers: estimated RPO, RTO and monthly cost per tier")
     for column in ("tier", "RPO", "RTO", "USD / month", "recovery region holds"):
@@ -184,6 +185,7 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
     e = _find(_estimates(args), _check_tier(args.tier))
     if args.json:
         print(json.dumps(_detail(e), indent=2))
+        _print_price_notes([e])
         return 0
     console.print(
         f"[bold]{e.tier}[/]: {e.primary_region} -> {e.recovery_region}; RPO "
@@ -594,8 +596,8 @@ def cmd_prices(args: argparse.Namespace, console: Console) -> int:
     from drtiers.assess.facts import check_prices, price_data, price_file_name
 
     data = price_data()
-    regions = args.region or sorted(
-        {r for entry in data["prices"].values() for r in entry["regions"]}
+    regions = args.region or list(
+        dict.fromkeys(r for entry in data["prices"].values() for r in entry["regions"])
     )
     client = pricelist.client()
     if client is None:
@@ -610,10 +612,10 @@ def cmd_prices(args: argparse.Namespace, console: Console) -> int:
     except (BotoCoreError, ClientError) as error:
         raise UsageError(f"prices update: the Price List API failed: {error}") from None
     for line in result.changed:
-        console.print(f"changed {line}")
+        print(f"changed {line}")
     for line in result.missing:
-        console.print(f"not found {line} (left as it was)")
-    console.print(
+        print(f"not found {line} (left as it was)")
+    print(
         f"{len(result.changed)} changed, {result.unchanged} unchanged, {len(result.missing)} "
         f"not found, {len(result.not_queried)} not in the Price List queries (left as they "
         f"were) in {', '.join(regions)}"
@@ -621,9 +623,9 @@ def cmd_prices(args: argparse.Namespace, console: Console) -> int:
     if args.out:
         check_prices(result.data, args.out)
         Path(args.out).write_text(json.dumps(result.data, indent=2) + "\n")
-        console.print(f"wrote {args.out}; use it with --prices {args.out}")
+        print(f"wrote {args.out}; use it with --prices {args.out}")
     else:
-        console.print(f"{price_file_name()} is unchanged; --out FILE writes the refreshed prices")
+        print(f"{price_file_name()} is unchanged; --out FILE writes the refreshed prices")
     return 0
 
 

@@ -144,6 +144,13 @@ def check_prices(data: object, name: str) -> None:
     for key in ("hours_per_month", "prices", "workload", "nearest_priced_region"):
         if key not in data:
             raise PriceFileError(f"{name}: no '{key}'")
+    for prefix, choices in data["nearest_priced_region"].items():
+        if not prefix.startswith("_") and not (
+            isinstance(choices, list) and all(isinstance(c, str) for c in choices)
+        ):
+            raise PriceFileError(
+                f"{name}: nearest_priced_region.{prefix}: expected a list of regions"
+            )
     if not _is_number(data["hours_per_month"]) or not data["hours_per_month"]:
         raise PriceFileError(f"{name}: hours_per_month: expected a number > 0")
     vcpus = data.get("instance_vcpus", {}).get("values")
@@ -171,14 +178,15 @@ def check_prices(data: object, name: str) -> None:
 
 
 def nearest_priced_region(region: str, priced: Iterable[str]) -> str | None:
-    """The region priced in its stead: the one ``nearest_priced_region`` names for the longest
-    prefix of ``region`` (prices.json says why), if that one is priced."""
+    """The region priced in ``region``'s stead: the first priced one of the list
+    ``nearest_priced_region`` gives for the longest prefix of ``region`` (prices.json says
+    why); None when none of them is priced."""
     table = price_data()["nearest_priced_region"]
     prefixes = [p for p in table if not p.startswith("_") and region.startswith(p)]
     if not prefixes:
         return None
-    choice = table[max(prefixes, key=len)]
-    return choice if choice in set(priced) else None
+    priced = set(priced)
+    return next((r for r in table[max(prefixes, key=len)] if r in priced), None)
 
 
 def price(name: str, region: str, *variant: str) -> Price:
@@ -186,6 +194,8 @@ def price(name: str, region: str, *variant: str) -> Price:
     says which). ``variant`` picks the engine and class, or the node type, where the price has
     several."""
     data = price_data()
+    if name not in data["prices"]:
+        raise ParameterError(f"{price_file_name()} has no price '{name}'")
     entry = data["prices"][name]
     regions = entry["regions"]
     priced_region = region if region in regions else nearest_priced_region(region, regions)
