@@ -20,7 +20,7 @@ from rich.table import Table
 from drtiers.assess import assess_assembly, cheapest_meeting, synthesize_and_assess
 from drtiers.assess.assembly import AssemblyError
 from drtiers.assess.durations import format_duration, parse_duration
-from drtiers.assess.facts import ParameterError, default_workload
+from drtiers.assess.facts import ParameterError, default_workload, use_price_file
 from drtiers.assess.model import Estimate
 from drtiers.config import ConfigError
 from drtiers.recovery.results import DrillResult, PlanResult, Results, duration_seconds
@@ -29,8 +29,9 @@ from drtiers.tiers import TIER_NAMES
 from drtiers.workload import DEFAULT_FILE, json_schema, starter_file
 
 ESTIMATE_NOTE = (
-    "Estimates, not quotes: prices are us-east-1 on-demand applied to every region, several are "
-    "unverified (marked *), and the workload figures are assumptions (--set NAME=VALUE)."
+    "Estimates, not quotes: on-demand list prices of each region from the price file, few of "
+    "them verified (unverified ones marked *, the file says what each rests on), and the "
+    "workload figures are assumptions (--set NAME=VALUE)."
 )
 
 
@@ -92,6 +93,9 @@ def _summary(e: Estimate) -> dict[str, Any]:
         "recovery_region_holds": e.recovery_holds,
         "primary_region": e.primary_region,
         "recovery_region": e.recovery_region,
+        "failed_over_usd_per_hour": e.failed_over_usd_per_hour,
+        "failed_over_usd_per_day": e.failed_over_usd_per_day,
+        "price_notes": e.price_notes,
         "estimate": True,
     }
 
@@ -129,13 +133,34 @@ def _detail(e: Estimate) -> dict[str, Any]:
             }
             for c in e.cost
         ],
+        "failed_over": {
+            "steady_usd_per_hour": e.steady_usd_per_hour,
+            "usd_per_hour": e.failed_over_usd_per_hour,
+            "usd_per_day": e.failed_over_usd_per_day,
+            "usd_once": e.event_once_usd,
+            "lines": [asdict(line) for line in e.event],
+        },
     }
+
+
+def _failed_over(e: Estimate) -> str:
+    return (
+        f"Failed over: about ${e.failed_over_usd_per_hour:,.2f} an hour "
+        f"(${e.failed_over_usd_per_day:,.0f} a day) against ${e.steady_usd_per_hour:,.2f} at "
+        f"steady state, plus ${e.event_once_usd:,.0f} once to fail back"
+    )
+
+
+def _print_price_notes(estimates: list[Estimate]) -> None:
+    for note in sorted({n for e in estimates for n in e.price_notes}):
+        print(f"drtiers: note: {note}", file=sys.stderr)
 
 
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
     estimates = _estimates(args)
     if args.json:
         print(json.dumps([_summary(e) for e in estimates], indent=2))
+        _print_price_notes(estimates)
         return 0
     table = Table(title="drtiers: estimated RPO, RTO and monthly cost per tier")
     for column in ("tier", "RPO", "RTO", "USD / month", "recovery region holds"):
@@ -150,6 +175,7 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
         )
     console.print(table)
     console.print(ESTIMATE_NOTE)
+    _print_price_notes(estimates)
     return 0
 
 
@@ -163,6 +189,7 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
     e = _find(_estimates(args), _check_tier(args.tier))
     if args.json:
         print(json.dumps(_detail(e), indent=2))
+        _print_price_notes([e])
         return 0
     console.print(
         f"[bold]{e.tier}[/]: {e.primary_region} -> {e.recovery_region}; RPO "
@@ -201,7 +228,23 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
             f"{c.unit_price.source} ({c.unit_price.as_of})",
         )
     console.print(cost)
+    event = Table(title="Running failed over: what an event adds to the steady state (USD)")
+    for column in ("item", "region", "per hour", "per day", "once", "how", "source"):
+        event.add_column(column)
+    for line in e.event:
+        event.add_row(
+            line.item,
+            line.region,
+            f"{line.usd_per_hour:,.2f}",
+            f"{line.usd_per_hour * 24:,.2f}",
+            f"{line.usd_once:,.2f}",
+            line.how,
+            "\n".join(line.sources),
+        )
+    console.print(event)
+    console.print(_failed_over(e))
     console.print(ESTIMATE_NOTE)
+    _print_price_notes([e])
     return 0
 
 
@@ -261,6 +304,9 @@ def cmd_diff(args: argparse.Namespace, console: Console) -> int:
         "rpo_seconds": new.rpo_seconds - old.rpo_seconds,
         "rto_seconds": new.rto_seconds - old.rto_seconds,
         "monthly_cost_usd": round(new.monthly_cost_usd - old.monthly_cost_usd, 2),
+        "failed_over_usd_per_day": round(
+            new.failed_over_usd_per_day - old.failed_over_usd_per_day, 2
+        ),
     }
     if args.json:
         print(
@@ -289,8 +335,11 @@ def cmd_diff(args: argparse.Namespace, console: Console) -> int:
         f"RPO {format_duration(old.rpo_seconds)} -> {format_duration(new.rpo_seconds)}"
         f", RTO {format_duration(old.rto_seconds)} -> "
         f"{format_duration(new.rto_seconds)}, cost ${old.monthly_cost_usd:,.0f} -> "
-        f"${new.monthly_cost_usd:,.0f} a month ({change['monthly_cost_usd']:+,.0f})"
+        f"${new.monthly_cost_usd:,.0f} a month ({change['monthly_cost_usd']:+,.0f}); failed over "
+        f"${old.failed_over_usd_per_day:,.0f} -> ${new.failed_over_usd_per_day:,.0f} a day of "
+        f"an event ({change['failed_over_usd_per_day']:+,.0f})"
     )
+    _print_price_notes([old, new])
     return 0
 
 
@@ -542,8 +591,56 @@ def cmd_results(args: argparse.Namespace, console: Console) -> int:
     return 1 if results.findings else 0
 
 
+def cmd_prices(args: argparse.Namespace, console: Console) -> int:
+    """Read the price file's prices again from the AWS Price List Query API; print what changed;
+    write the refreshed file only to --out."""
+    from datetime import UTC, datetime
+
+    from drtiers.assess import pricelist
+    from drtiers.assess.facts import check_prices, price_data, price_file_name
+
+    data = price_data()
+    regions = args.region or list(
+        dict.fromkeys(r for entry in data["prices"].values() for r in entry["regions"])
+    )
+    client = pricelist.client()
+    if client is None:
+        raise UsageError(
+            "prices update: no AWS credentials found (the Price List API needs any signed-in "
+            f"identity); {price_file_name()} is unchanged"
+        )
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        result = pricelist.update(client, data, regions, datetime.now(UTC).date())
+    except (BotoCoreError, ClientError) as error:
+        raise UsageError(f"prices update: the Price List API failed: {error}") from None
+    for line in result.changed:
+        print(f"changed {line}")
+    for line in result.missing:
+        print(f"not found {line} (left as it was)")
+    print(
+        f"{len(result.changed)} changed, {result.unchanged} unchanged, {len(result.missing)} "
+        f"not found, {len(result.not_queried)} not in the Price List queries (left as they "
+        f"were) in {', '.join(regions)}"
+    )
+    if args.out:
+        check_prices(result.data, args.out)
+        Path(args.out).write_text(json.dumps(result.data, indent=2) + "\n")
+        print(f"wrote {args.out}; use it with --prices {args.out}")
+    else:
+        print(f"{price_file_name()} is unchanged; --out FILE writes the refreshed prices")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
-    common = _Parser(add_help=False)
+    top = _Parser(add_help=False)
+    top.add_argument(
+        "--prices",
+        metavar="FILE",
+        help="price file to estimate with (default: the bundled drtiers/assess/prices.json)",
+    )
+    common = _Parser(add_help=False, parents=[top])
     common.add_argument("--json", action="store_true", help="machine-readable output")
     common.add_argument(
         "--assembly",
@@ -624,6 +721,23 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("schema", help="print the workload file's JSON Schema").set_defaults(
         run=cmd_schema
     )
+    prices = sub.add_parser("prices", help="the price file: refresh it from AWS")
+    actions = prices.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    update = actions.add_parser(
+        "update",
+        parents=[top],
+        help="read the prices again from the AWS Price List API (needs AWS credentials)",
+    )
+    update.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        help="a region to price (repeat; default: every region the file has); a new one is added",
+    )
+    update.add_argument(
+        "--out", metavar="FILE", help="write the refreshed price file here (default: write nothing)"
+    )
+    update.set_defaults(run=cmd_prices)
     return root
 
 
@@ -650,6 +764,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     console = Console()
     try:
+        use_price_file(getattr(args, "prices", None))  # init and schema price nothing
         return int(args.run(args, console))
     except (UsageError, ValueError, ConfigError, ParameterError, AssemblyError) as error:
         print(f"drtiers: error: {error}", file=sys.stderr)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
+from drtiers.assess.facts import ParameterError
 from drtiers.assess.targets import missed_targets
 from drtiers.checks.dr import dr_findings
 from drtiers.config import ConfigError, from_context
@@ -48,7 +49,12 @@ def main(customize: Callable[[cdk.App], None] | None = None) -> int:
         customize(app)
     directory = Path(app.synth().directory)
     problems = [str(finding) for finding in dr_findings(directory)]
-    missed = missed_targets(config, directory, app.node.get_all_context()) if not problems else None
+    try:
+        missed = (
+            missed_targets(config, directory, app.node.get_all_context()) if not problems else None
+        )
+    except ParameterError as error:  # an estimate needs a price the price file does not have
+        missed = str(error)
     if missed:
         problems.append(f"drtiers: error: {missed}")
     if problems:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import pytest
 
 from drtiers.assess import assess_assembly, cheapest_meeting
 from drtiers.assess.durations import parse_duration
-from drtiers.assess.facts import default_figures, price_data
+from drtiers.assess.facts import default_figures
 from drtiers.assess.model import Estimate
 from drtiers.cli import main as cli
 from tests.conftest import DEFAULT_CONTEXT, ROOT, Synthesized
@@ -153,13 +154,14 @@ def test_every_figure_carries_its_source(estimates: dict[str, Estimate]) -> None
                 assert step.sources and all(step.sources), step.name
         for line in e.cost:
             assert line.unit_price.source.startswith("https://")
-            assert line.unit_price.as_of == "2026-11-27"
-            assert line.unit_price.status in ("secondary", "unverified")
+            assert re.fullmatch(r"2026-11-\d\d", line.unit_price.as_of)
+            assert line.unit_price.status in ("verified", "secondary", "unverified")
+            if line.unit_price.status != "verified":  # why not, and what it rests on instead
+                assert len(line.unit_price.note) > 40, line.unit_price
     for figure in default_figures().values():
         assert (
             figure.source and figure.as_of and figure.kind in ("published", "derived", "assumption")
         )
-    assert price_data()["region"] == "us-east-1"
 
 
 def test_cli_list_json(assembly: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -28,6 +28,7 @@ def test_each_report_has_every_section(reports: Path, tier: str) -> None:
         "## Architecture",
         "## Estimated RPO and RTO",
         "## Monthly cost",
+        "## Running failed over",
         "## Inventory",
         "## Policy gates",
         "## Failover runbook",
@@ -171,3 +172,15 @@ def test_a_malformed_results_file_writes_no_report(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and str(bad) in err[0]
     assert not out.exists()
+
+
+def test_the_failed_over_cost_is_in_the_report(reports: Path, synthesized: Synthesized) -> None:
+    from drtiers.assess import assess_assembly
+
+    for e in assess_assembly(Path(synthesized.assembly.directory)):
+        for suffix in ("md", "html"):
+            text = (reports / f"{e.tier}.{suffix}").read_text()
+            assert f"${e.failed_over_usd_per_hour:,.2f}" in text, (e.tier, suffix)
+            assert f"${e.failed_over_usd_per_day:,.0f} a day" in text
+            for line in e.event:
+                assert line.how in text

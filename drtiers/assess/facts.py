@@ -4,10 +4,12 @@ module. Each carries its source and the date it was read."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 
@@ -36,10 +38,20 @@ class Price:
     name: str
     value: float
     unit: str
-    status: str  # secondary or unverified
+    status: str  # verified, secondary or unverified (prices.json "_about")
     source: str
-    as_of: str
-    region: str
+    as_of: str  # the date the source was read
+    region: str  # the region whose price this is
+    note: str = ""  # why it is not verified, and what it rests on
+    wanted_region: str = ""  # the region asked for, where it had no price (nearest used)
+
+
+STATUSES = ("verified", "secondary", "unverified")
+BUNDLED = "drtiers/assess/prices.json"
+
+
+class PriceFileError(ValueError):
+    """The price file is not one drtiers can read. One line, for the user."""
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -63,33 +75,170 @@ def default_figures() -> dict[str, Figure]:
     }
 
 
-@cache
+_price_file: dict[str, Any] = {}  # "name" and "data" of the file in use, once read
+
+
+def use_price_file(path: str | None) -> None:
+    """Price estimates from ``path`` (``--prices FILE``) instead of the bundled file; None: the
+    bundled file again. The file is checked at once: a bad one raises PriceFileError."""
+    _price_file.clear()
+    if path is None:
+        return
+    try:
+        data = json.loads(Path(path).read_text())
+    except OSError as error:
+        raise PriceFileError(f"{path}: cannot be read ({error.strerror})") from None
+    except json.JSONDecodeError as error:
+        raise PriceFileError(f"{path}: not JSON ({error.msg} at line {error.lineno})") from None
+    check_prices(data, path)
+    _price_file.update(name=path, data=data)
+
+
+def price_file_name() -> str:
+    return str(_price_file.get("name", BUNDLED))
+
+
 def price_data() -> dict[str, Any]:
-    return _load("prices.json")
+    if "data" not in _price_file:
+        data = _load("prices.json")
+        check_prices(data, BUNDLED)
+        _price_file.update(name=BUNDLED, data=data)
+    return _price_file["data"]  # type: ignore[no-any-return]
 
 
-def price(name: str, variant: str | None = None) -> Price:
-    """One price; ``variant`` picks an instance class or node type where the price has several."""
-    data = price_data()
-    entry = data["prices"][name]
-    if variant is None:
-        value, status = entry["value"], entry["status"]
-    else:
-        if variant not in entry["values"]:
-            raise ParameterError(
-                f"no price for {variant} in prices.json '{name}'; add it with its source"
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+
+
+def _check_leaf(leaf: object, where: str, defaults: Mapping[str, Any]) -> None:
+    if isinstance(leaf, dict):
+        if "value" in leaf:
+            _check_leaf(leaf["value"], f"{where}.value", defaults)
+            _check_source({**defaults, **leaf}, where)
+            return
+        if not leaf:
+            raise PriceFileError(f"{where}: empty")
+        for key, value in leaf.items():
+            _check_leaf(value, f"{where}.{key}", defaults)
+        return
+    if not _is_number(leaf):
+        raise PriceFileError(f"{where}: expected a number >= 0, got {json.dumps(leaf)}")
+
+
+def _check_source(entry: Mapping[str, Any], where: str) -> None:
+    if entry.get("status") not in STATUSES:
+        raise PriceFileError(
+            f"{where}.status: expected one of {', '.join(STATUSES)}, "
+            f"got {json.dumps(entry.get('status'))}"
+        )
+    if not str(entry.get("source", "")).startswith("https://"):
+        raise PriceFileError(f"{where}.source: expected an https:// address of the source")
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(entry.get("read", ""))):
+        raise PriceFileError(f"{where}.read: expected the date the source was read (YYYY-MM-DD)")
+
+
+def check_prices(data: object, name: str) -> None:
+    """Raise PriceFileError naming the first thing wrong in a price file, if any."""
+    if not isinstance(data, dict):
+        raise PriceFileError(f"{name}: expected a JSON object")
+    for key in ("hours_per_month", "prices", "workload", "nearest_priced_region"):
+        if key not in data:
+            raise PriceFileError(f"{name}: no '{key}'")
+    for prefix, choices in data["nearest_priced_region"].items():
+        if not prefix.startswith("_") and not (
+            isinstance(choices, list) and all(isinstance(c, str) for c in choices)
+        ):
+            raise PriceFileError(
+                f"{name}: nearest_priced_region.{prefix}: expected a list of regions"
             )
-        value = entry["values"][variant]
-        status = entry["status"] if isinstance(entry["status"], str) else entry["status"][variant]
+    if not _is_number(data["hours_per_month"]) or not data["hours_per_month"]:
+        raise PriceFileError(f"{name}: hours_per_month: expected a number > 0")
+    vcpus = data.get("instance_vcpus", {}).get("values")
+    if not isinstance(vcpus, dict) or not all(_is_number(v) for v in vcpus.values()):
+        raise PriceFileError(f"{name}: instance_vcpus.values: expected class -> vCPUs")
+    if not isinstance(data["prices"], dict) or not data["prices"]:
+        raise PriceFileError(f"{name}: prices: expected an object of price names")
+    for item, entry in data["prices"].items():
+        where = f"{name}: prices.{item}"
+        regions = entry.get("regions") if isinstance(entry, dict) else None
+        if not isinstance(regions, dict) or not regions or not isinstance(entry.get("unit"), str):
+            raise PriceFileError(f"{where}: expected 'unit' and 'regions' (region -> price)")
+        for region, priced in regions.items():
+            at = f"{where}.regions.{region}"
+            if not isinstance(priced, dict) or ("value" in priced) == ("values" in priced):
+                raise PriceFileError(f"{at}: expected either 'value' or 'values'")
+            _check_source(priced, at)
+            if "value" in priced:
+                _check_leaf(priced["value"], f"{at}.value", priced)
+            else:
+                _check_leaf(priced["values"], f"{at}.values", priced)
+    for key, value in data["workload"].items():
+        if not key.startswith("_") and not _is_number(value):
+            raise PriceFileError(f"{name}: workload.{key}: expected a number >= 0")
+
+
+def nearest_priced_region(region: str, priced: Iterable[str]) -> str | None:
+    """The region priced in ``region``'s stead: the first priced one of the list
+    ``nearest_priced_region`` gives for the longest prefix of ``region`` (prices.json says
+    why); None when none of them is priced."""
+    table = price_data()["nearest_priced_region"]
+    prefixes = [p for p in table if not p.startswith("_") and region.startswith(p)]
+    if not prefixes:
+        return None
+    priced = set(priced)
+    return next((r for r in table[max(prefixes, key=len)] if r in priced), None)
+
+
+def price(name: str, region: str, *variant: str) -> Price:
+    """One price in ``region`` (or, where it has none, the nearest priced region: the Price
+    says which). ``variant`` picks the engine and class, or the node type, where the price has
+    several."""
+    data = price_data()
+    if name not in data["prices"]:
+        raise ParameterError(f"{price_file_name()} has no price '{name}'")
+    entry = data["prices"][name]
+    regions = entry["regions"]
+    priced_region = region if region in regions else nearest_priced_region(region, regions)
+    if priced_region is None:
+        raise ParameterError(
+            f"no price for {name} in {region} or a region near it in {price_file_name()}; "
+            f"priced: {', '.join(sorted(regions))}"
+        )
+    priced = regions[priced_region]
+    leaf: Any = priced["value"] if "value" in priced else priced["values"]
+    for depth, key in enumerate(variant):
+        if not isinstance(leaf, dict) or "value" in leaf or key not in leaf:
+            known = sorted(k for k in leaf) if isinstance(leaf, dict) else []
+            what = ("engine", "instance class")[depth] if len(variant) == 2 else "node type"
+            of = f" ({variant[0]})" if depth == 1 else ""
+            raise ParameterError(
+                f"no {name} price for {what} '{key}'{of} in {priced_region} in "
+                f"{price_file_name()}; priced: {', '.join(known)}"
+            )
+        leaf = leaf[key]
+    details = {**priced, **leaf} if isinstance(leaf, dict) else priced
+    value = leaf["value"] if isinstance(leaf, dict) else leaf
     return Price(
-        name=f"{name}[{variant}]" if variant else name,
+        name=f"{name}[{' '.join(variant)}]" if variant else name,
         value=float(value),
         unit=entry["unit"],
-        status=status,
-        source=entry["source"],
-        as_of=data["as_of"],
-        region=data["region"],
+        status=details["status"],
+        source=details["source"],
+        as_of=details["read"],
+        region=priced_region,
+        note=details.get("note", ""),
+        wanted_region="" if priced_region == region else region,
     )
+
+
+def instance_vcpus(instance_class: str) -> float:
+    vcpus = price_data()["instance_vcpus"]["values"]
+    if instance_class not in vcpus:
+        raise ParameterError(
+            f"no vCPU count for instance class '{instance_class}' in {price_file_name()} "
+            f"(instance_vcpus); known: {', '.join(sorted(vcpus))}"
+        )
+    return float(vcpus[instance_class])
 
 
 def default_workload() -> dict[str, float]:

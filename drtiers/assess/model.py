@@ -10,16 +10,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from drtiers.assess.assembly import AssemblyError, Resource, TierAssembly
-from drtiers.assess.facts import Figure, Price, price, price_data
+from drtiers.assess.facts import (
+    Figure,
+    ParameterError,
+    Price,
+    instance_vcpus,
+    price,
+    price_data,
+    price_file_name,
+)
 from drtiers.recovery.steps import failover_steps, schedule
 from drtiers.recovery.world import read_world
 from drtiers.tiers import CONTROL_TABLE
 
 DAY = 86400
-AddLine = Callable[[str, str, float, Price], None]
+AddLine = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,19 @@ class CostLine:
     quantity: float
     unit_price: Price
     monthly_usd: float
+    capacity: str = ""  # what it is capacity of ("database", "tasks", ...); "" for usage
+
+
+@dataclass(frozen=True)
+class EventLine:
+    """What running failed over adds to the steady state: per hour of the event, or once."""
+
+    item: str
+    region: str
+    usd_per_hour: float  # 0 for a one-off line
+    usd_once: float
+    how: str
+    sources: tuple[str, ...]
 
 
 @dataclass
@@ -63,6 +84,9 @@ class Estimate:
     rto_steps: list[Step] = field(default_factory=list)
     cost: list[CostLine] = field(default_factory=list)
     resource_keys: frozenset[tuple[str, str, str]] = frozenset()  # (region, type, logical id)
+    event: list[EventLine] = field(default_factory=list)  # running failed over, over steady
+    hours_per_month: float = 730.0
+    price_file: str = ""
 
     @property
     def rpo_seconds(self) -> float:
@@ -79,6 +103,40 @@ class Estimate:
     @property
     def unverified_prices(self) -> bool:
         return any(line.unit_price.status == "unverified" for line in self.cost)
+
+    @property
+    def steady_usd_per_hour(self) -> float:
+        return round(self.monthly_cost_usd / self.hours_per_month, 2)
+
+    @property
+    def failed_over_usd_per_hour(self) -> float:
+        """Steady state plus what running failed over adds, per hour of an event."""
+        extra = sum(line.usd_per_hour for line in self.event)
+        return round(self.monthly_cost_usd / self.hours_per_month + extra, 2)
+
+    @property
+    def failed_over_usd_per_day(self) -> float:
+        return round(self.failed_over_usd_per_hour * 24, 2)
+
+    @property
+    def event_once_usd(self) -> float:
+        return round(sum(line.usd_once for line in self.event), 2)
+
+    @property
+    def price_notes(self) -> list[str]:
+        """One line per region priced as another (it has no prices of its own in the file)."""
+        moved = sorted(
+            {
+                (line.unit_price.wanted_region, line.unit_price.region)
+                for line in self.cost
+                if line.unit_price.wanted_region
+            }
+        )
+        return [
+            f"no prices for {wanted} in {self.price_file}: priced as {used}, the nearest priced "
+            "region (its nearest_priced_region table)"
+            for wanted, used in moved
+        ]
 
 
 def _schedule_seconds(expression: str) -> float:
@@ -239,22 +297,42 @@ class _Model:
         ]
 
     # --- cost -----------------------------------------------------------------------------------
+    def _engine(self, db: Resource) -> str:
+        """The template's Engine; a cross-region replica has none and takes its source's."""
+        engine = db.prop("Engine")
+        if engine:
+            return str(engine)
+        sources = [
+            i.prop("Engine")
+            for i in self.tier.of_type("AWS::RDS::DBInstance")
+            if i.prop("Engine") and not i.prop("DBClusterIdentifier")
+        ]
+        if not sources:
+            raise ParameterError(
+                f"{db.stack}/{db.logical_id}: no Engine, and no instance it replicates has one"
+            )
+        return str(sources[0])
+
     def cost(self) -> list[CostLine]:
         hours = float(price_data()["hours_per_month"])
         lines: list[CostLine] = []
 
-        def add(item: str, region: str, quantity: float, unit: Price) -> None:
+        def add(item: str, region: str, quantity: float, unit: Price, capacity: str = "") -> None:
             if quantity:
                 lines.append(
-                    CostLine(item, region, quantity, unit, round(quantity * unit.value, 2))
+                    CostLine(
+                        item, region, quantity, unit, round(quantity * unit.value, 2), capacity
+                    )
                 )
 
         vcpus: dict[tuple[str, str], float] = {}  # (stack, target logical id) -> vCPUs
         for db in self.tier.of_type("AWS::RDS::DBInstance"):
             cls = db.prop("DBInstanceClass")
+            engine = self._engine(db)
+            unit = price("db_instance_hour", db.region, engine, cls)
             cluster = db.prop("DBClusterIdentifier")
             if cluster:
-                add(f"Aurora instance {cls}", db.region, hours, price("aurora_instance_hour", cls))
+                add(f"Aurora instance {cls} ({engine})", db.region, hours, unit, "database")
                 key = (db.stack, cluster.get("Ref", "") if isinstance(cluster, dict) else cluster)
             else:
                 copies = 2 if db.prop("MultiAZ") else 1
@@ -265,36 +343,38 @@ class _Model:
                     if db.prop("SourceDBInstanceIdentifier")
                     else "single-AZ"
                 )
-                add(f"RDS {what} {cls}", db.region, hours * copies, price("rds_instance_hour", cls))
+                add(f"RDS {what} {cls} ({engine})", db.region, hours * copies, unit, "database")
                 storage = float(db.prop("AllocatedStorage", default=self.w["database_size_gb"]))
                 add(
                     "RDS gp3 storage (GB-month)",
                     db.region,
                     storage * copies,
-                    price("rds_gp3_gb_month"),
+                    price("rds_gp3_gb_month", db.region),
+                    "database",
                 )
                 key = (db.stack, db.logical_id)
-            vcpus[key] = vcpus.get(key, 0) + price("instance_vcpus", cls).value
+            vcpus[key] = vcpus.get(key, 0) + instance_vcpus(cls)
         for cluster in self.tier.of_type("AWS::RDS::DBCluster"):
             add(
                 "Aurora storage (GB-month)",
                 cluster.region,
                 self.w["database_size_gb"],
-                price("aurora_storage_gb_month"),
+                price("aurora_storage_gb_month", cluster.region),
+                "database",
             )
             if cluster.prop("GlobalClusterIdentifier"):
                 add(
                     "Aurora replicated write I/O (million)",
                     cluster.region,
                     self.w["aurora_write_io_million_per_month"],
-                    price("aurora_replicated_write_io_million"),
+                    price("aurora_replicated_write_io_million", cluster.region),
                 )
             else:
                 add(
                     "Aurora I/O (million)",
                     cluster.region,
                     self.w["aurora_io_million_per_month"],
-                    price("aurora_io_million"),
+                    price("aurora_io_million", cluster.region),
                 )
         for group in self.tier.of_type("AWS::RDS::DBProxyTargetGroup"):
             targets = group.prop("DBInstanceIdentifiers", default=[]) + group.prop(
@@ -305,7 +385,8 @@ class _Model:
                 "RDS Proxy (target vCPU-hours)",
                 group.region,
                 cpus * hours,
-                price("rds_proxy_vcpu_hour"),
+                price("rds_proxy_vcpu_hour", group.region),
+                "database proxy",
             )
         for dax in self.tier.of_type("AWS::DAX::Cluster"):
             node = dax.prop("NodeType")
@@ -313,29 +394,31 @@ class _Model:
                 f"DAX nodes {node}",
                 dax.region,
                 hours * dax.prop("ReplicationFactor"),
-                price("dax_node_hour", node),
+                price("dax_node_hour", dax.region, node),
+                "DAX",
             )
         # The workload figures are totals, shared evenly by the workload's tables and queues.
         tables = [t for t in _workload_tables(self.tier) if t.type == "AWS::DynamoDB::GlobalTable"]
         for table in tables:
-            replicas = len(table.prop("Replicas", default=[]))
-            add(
-                "DynamoDB writes incl. replicated (million)",
-                table.region,
-                self.w["table_writes_million_per_month"] * replicas / len(tables),
-                price("dynamodb_write_million"),
-            )
+            replicas = [r["Region"] for r in table.prop("Replicas", default=[])]
+            for region in replicas:  # each replica writes every write, at its region's price
+                add(
+                    "DynamoDB writes incl. replicated (million)",
+                    region,
+                    self.w["table_writes_million_per_month"] / len(tables),
+                    price("dynamodb_write_million", region),
+                )
+                add(
+                    "DynamoDB storage (GB-month)",
+                    region,
+                    self.w["table_size_gb"] / len(tables),
+                    price("dynamodb_storage_gb_month", region),
+                )
             add(
                 "DynamoDB reads (million)",
                 table.region,
                 self.w["table_reads_million_per_month"] / len(tables),
-                price("dynamodb_read_million"),
-            )
-            add(
-                "DynamoDB storage, all replicas (GB-month)",
-                table.region,
-                self.w["table_size_gb"] * replicas / len(tables),
-                price("dynamodb_storage_gb_month"),
+                price("dynamodb_read_million", table.region),
             )
         queues = [q for q in self.tier.of_type("AWS::SQS::Queue") if q.prop("RedrivePolicy")]
         per_region = {q.region: len([x for x in queues if x.region == q.region]) for q in queues}
@@ -344,20 +427,41 @@ class _Model:
                 "SQS requests (million)",
                 queue.region,
                 self.w["queue_requests_million_per_month"] / per_region[queue.region],
-                price("sqs_million"),
+                price("sqs_million", queue.region),
             )
         for region in sorted({r.region for r in self.tier.resources}):
             nats = [n for n in self.tier.of_type("AWS::EC2::NatGateway") if n.region == region]
-            add("NAT gateway hours", region, hours * len(nats), price("nat_hour"))
             if nats:
-                add("NAT data processed (GB)", region, self.w["nat_gb_per_month"], price("nat_gb"))
+                add(
+                    "NAT gateway hours",
+                    region,
+                    hours * len(nats),
+                    price("nat_hour", region),
+                    "NAT gateways",
+                )
+                add(
+                    "NAT data processed (GB)",
+                    region,
+                    self.w["nat_gb_per_month"],
+                    price("nat_gb", region),
+                )
         for lb in self.tier.of_type("AWS::ElasticLoadBalancingV2::LoadBalancer"):
-            add("ALB hours", lb.region, hours, price("alb_hour"))
-            add("ALB LCU-hours", lb.region, hours * self.w["alb_lcu"], price("alb_lcu_hour"))
+            add("ALB hours", lb.region, hours, price("alb_hour", lb.region), "load balancer")
+            add(
+                "ALB LCU-hours",
+                lb.region,
+                hours * self.w["alb_lcu"],
+                price("alb_lcu_hour", lb.region),
+            )
         self._fargate(add, hours)
         for accelerator in self.tier.of_type("AWS::GlobalAccelerator::Accelerator"):
-            add("Global Accelerator hours", accelerator.region, hours, price("accelerator_hour"))
-        for item, type_, unit in (
+            add(
+                "Global Accelerator hours",
+                accelerator.region,
+                hours,
+                price("accelerator_hour", accelerator.region),
+            )
+        for item, type_, price_name in (
             ("Route 53 health checks", "AWS::Route53::HealthCheck", "health_check_month"),
             ("Route 53 hosted zones", "AWS::Route53::HostedZone", "hosted_zone_month"),
             ("KMS keys", "AWS::KMS::Key", "kms_key_month"),
@@ -366,14 +470,12 @@ class _Model:
         ):
             for region in sorted({r.region for r in self.tier.of_type(type_)}):
                 count = len([r for r in self.tier.of_type(type_) if r.region == region])
-                add(item, region, count, price(unit))
+                add(item, region, count, price(price_name, region))
         for secret in self.tier.of_type("AWS::SecretsManager::Secret"):
-            add(
-                "Secrets, incl. replicas",
-                secret.region,
-                1 + len(secret.prop("ReplicaRegions", default=[])),
-                price("secret_month"),
-            )
+            add("Secrets", secret.region, 1, price("secret_month", secret.region))
+            for replica in secret.prop("ReplicaRegions", default=[]):
+                region = replica.get("Region", secret.region)
+                add("Secret replicas", region, 1, price("secret_month", region))
         self._backups(add)
         return lines
 
@@ -390,10 +492,15 @@ class _Model:
                 "Fargate vCPU-hours",
                 service.region,
                 tasks * cpu * hours,
-                price("fargate_vcpu_hour"),
+                price("fargate_vcpu_hour", service.region),
+                "tasks",
             )
             add(
-                "Fargate GB-hours", service.region, tasks * memory * hours, price("fargate_gb_hour")
+                "Fargate GB-hours",
+                service.region,
+                tasks * memory * hours,
+                price("fargate_gb_hour", service.region),
+                "tasks",
             )
 
     def _backups(self, add: AddLine) -> None:
@@ -409,7 +516,7 @@ class _Model:
                     "Backup storage, primary vault (GB-month)",
                     plan.region,
                     stored,
-                    price("backup_storage_gb_month"),
+                    price("backup_storage_gb_month", plan.region),
                 )
                 for copy in rule.get("CopyActions", []):
                     region = (
@@ -421,14 +528,78 @@ class _Model:
                         "Backup storage, copy vault (GB-month)",
                         region,
                         stored,
-                        price("backup_storage_gb_month"),
+                        price("backup_storage_gb_month", region),
                     )
                     add(
                         "Backup copy transfer (GB)",
                         plan.region,
                         data * change * 30,
-                        price("cross_region_gb"),
+                        price("cross_region_gb", plan.region),
                     )
+
+    def event(self, steady: list[CostLine]) -> list[EventLine]:
+        """What running failed over adds, from the templates: R's capacity brought to P's (P's
+        primary stack priced in R, capacity by capacity, less what R runs already), and the data
+        that crosses back to P. Usage (requests, GB processed) moves to R with the traffic and
+        costs the same; P's resources are assumed to bill on through the event."""
+        hours = float(price_data()["hours_per_month"])
+        primary = [r for r in self.tier.resources if r.role == "primary"]
+        moved = TierAssembly(
+            tier=self.tier.tier,
+            stacks=self.tier.stacks,
+            resources=[replace(r, region=self.r) for r in primary],
+        )
+        full = _Model(moved, self.f, self.w).cost()
+        lines = []
+        for capacity in sorted({line.capacity for line in full if line.capacity}):
+            want = [x for x in full if x.capacity == capacity]
+            have = [x for x in steady if x.capacity == capacity and x.region == self.r]
+            extra = (sum(x.monthly_usd for x in want) - sum(x.monthly_usd for x in have)) / hours
+            if extra <= 0.005:
+                continue
+            lines.append(
+                EventLine(
+                    f"{capacity} in R at P's size",
+                    self.r,
+                    round(extra, 2),
+                    0.0,
+                    f"{_items(want, hours)} in place of {_items(have, hours) or 'nothing'}",
+                    tuple(sorted({f"{x.unit_price.source} ({x.unit_price.as_of})" for x in want})),
+                )
+            )
+        transfer = price("cross_region_gb", self.r)
+        source = (f"{transfer.source} ({transfer.as_of})", "workload: daily_change_fraction")
+        change = self.w["daily_change_fraction"]
+        if self.table_replicated():
+            gb = self.w["table_size_gb"] * change / 24
+            lines.append(
+                EventLine(
+                    "table writes replicated back to P",
+                    self.r,
+                    round(gb * transfer.value, 4),
+                    0.0,
+                    f"{gb:.3f} GB an hour (table_size_gb x daily_change_fraction / 24) x "
+                    f"${transfer.value:g}/GB",
+                    source,
+                )
+            )
+        stores = [("the database", self.w["database_size_gb"])] if self.has_database() else []
+        if _workload_tables(self.tier) and not self.table_replicated():
+            stores.append(("the tables", self.w["table_size_gb"]))
+        once = sum(gb for _, gb in stores)
+        if stores:
+            lines.append(
+                EventLine(
+                    "data copied back to P to fail back",
+                    self.r,
+                    0.0,
+                    round(once * transfer.value, 2),
+                    f"{once:g} GB ({' and '.join(what for what, _ in stores)}) x "
+                    f"${transfer.value:g}/GB, once",
+                    source[:1],
+                )
+            )
+        return lines
 
     def recovery_holds(self) -> str:
         parts = []
@@ -448,10 +619,19 @@ class _Model:
         return ", ".join(parts)
 
 
+def _items(lines: list[CostLine], hours: float) -> str:
+    """Capacity lines per hour (storage per month), e.g. "DAX nodes dax.r5.large x 3"."""
+    return ", ".join(
+        f"{line.item} x {line.quantity if 'month' in line.item else line.quantity / hours:,.3g}"
+        for line in lines
+    )
+
+
 def estimate(
     tier: TierAssembly, figures: Mapping[str, Figure], workload: Mapping[str, float]
 ) -> Estimate:
     model = _Model(tier, figures, workload)
+    cost = model.cost()
     return Estimate(
         tier=tier.tier,
         primary_region=model.p,
@@ -459,6 +639,9 @@ def estimate(
         recovery_holds=model.recovery_holds(),
         rpo=model.rpo(),
         rto_steps=model.rto(),
-        cost=model.cost(),
+        cost=cost,
         resource_keys=frozenset(tier.resource_keys()),
+        event=model.event(cost),
+        hours_per_month=float(price_data()["hours_per_month"]),
+        price_file=price_file_name(),
     )
