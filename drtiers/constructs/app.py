@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Mapping
+from typing import cast
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
@@ -22,6 +25,14 @@ _LOG_BUCKET_LOGGING = (
     "need another bucket, and so on."
 )
 SCRATCH_VOLUME = "scratch"
+
+
+def _logical_id(path: list[Construct | str]) -> str:
+    """The logical id CDK gives the resource at ``path`` below its stack (makeUniqueId, for
+    paths without ``Default`` or repeated names): readable part, then an md5 of the path."""
+    names = [p if isinstance(p, str) else p.node.id for p in path]
+    readable = "".join(re.sub("[^A-Za-z0-9]", "", n) for n in names if n != "Resource")
+    return readable + hashlib.md5("/".join(names).encode()).hexdigest()[:8].upper()
 
 
 class AppService(Construct):
@@ -171,6 +182,32 @@ class AppService(Construct):
             drop_invalid_header_fields=True,
         )
         self.load_balancer.log_access_logs(self.access_logs)
+        # The tasks' group states its egress (allow_egress, and the stores' constructs add
+        # theirs). It keeps the logical id and description CDK gave the group the service used
+        # to make itself, so a deployed group is updated in place, not replaced.
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "ServiceSecurityGroup",
+            vpc=vpc,
+            description=f"{self.node.path}/Service/SecurityGroup",
+            allow_all_outbound=False,
+        )
+        cast(ec2.CfnSecurityGroup, self.security_group.node.default_child).override_logical_id(
+            _logical_id(
+                [
+                    *self.node.scopes[self.node.scopes.index(Stack.of(self)) + 1 :],
+                    "Service",
+                    "SecurityGroup",
+                    "Resource",
+                ]
+            )
+        )
+        self.security_group.add_egress_rule(
+            ec2.Peer.any_ipv4(),
+            ec2.Port.tcp(443),
+            "AWS APIs (ECR, CloudWatch Logs, SQS, KMS, STS) and the image registry over HTTPS, "
+            "through the NAT gateway: the VPC has no interface endpoints",
+        )
         self.service = ecs.FargateService(
             self,
             "Service",
@@ -180,6 +217,7 @@ class AppService(Construct):
             desired_count=desired_count,
             vpc_subnets=app_subnets,
             assign_public_ip=False,
+            security_groups=[self.security_group],
             min_healthy_percent=100,
             circuit_breaker=ecs.DeploymentCircuitBreaker(rollback=True),
             # Tasks carry the service's tags, so fault-injection drills can find them by tag.
@@ -220,7 +258,6 @@ class AppService(Construct):
             min_capacity=desired_count, max_capacity=max_count
         )
         scaling.scale_on_cpu_utilization("Cpu", target_utilization_percent=60)
-        self.security_group = self.service.connections.security_groups[0]
         acknowledge(
             self.service.node.default_child,
             "W3005",

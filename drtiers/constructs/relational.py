@@ -121,8 +121,18 @@ def _rotate(
         "RotationSecurityGroup",
         vpc=vpc,
         description="Secret rotation: to the database and Secrets Manager",
+        allow_all_outbound=False,
     )
     database_group.add_ingress_rule(group, ec2.Port.tcp(DATABASE_PORT), "From secret rotation")
+    group.add_egress_rule(
+        database_group, ec2.Port.tcp(DATABASE_PORT), "To the database whose password it rotates"
+    )
+    group.add_egress_rule(
+        ec2.Peer.any_ipv4(),
+        ec2.Port.tcp(443),
+        "Secrets Manager's API over HTTPS, through the NAT gateway: the VPC has no interface "
+        "endpoints",
+    )
     # Scheduled on the secret itself, not on the attachment, so that the schedule keeps its
     # logical id (a new id would replace the schedule of a deployed secret).
     schedule = secret.add_rotation_schedule(

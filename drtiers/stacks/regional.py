@@ -325,6 +325,11 @@ class _RegionalStack(TierStack):
         proxy.security_group.add_ingress_rule(
             app.security_group, ec2.Port.tcp(PROXY_PORT), "From the application tier"
         )
+        app.security_group.add_egress_rule(
+            proxy.security_group,
+            ec2.Port.tcp(PROXY_PORT),
+            "To RDS Proxy: the database's read/write and read-only endpoints",
+        )
         # IAM database auth through this proxy only, as the application's database user.
         proxy_id = Fn.select(6, Fn.split(":", proxy.proxy.attr_db_proxy_arn))
         app.task_definition.task_role.add_to_principal_policy(
@@ -617,6 +622,11 @@ class RecoveryStack(_RegionalStack):
         else:  # pilot light: no proxy; the app reaches the replica (then the writer) directly
             database_group.add_ingress_rule(
                 app.security_group, ec2.Port.tcp(DATABASE_PORT), "From the application tier"
+            )
+            app.security_group.add_egress_rule(
+                database_group,
+                ec2.Port.tcp(DATABASE_PORT),
+                "To the database directly: the replica, the writer once promoted (no proxy)",
             )
             app.task_role.add_to_principal_policy(
                 iam.PolicyStatement(
