@@ -41,6 +41,9 @@ _PATH = re.compile(r"^/[A-Za-z0-9._~/-]{0,254}$")
 _SNAPSHOT_ARN = re.compile(
     r"^arn:aws[a-z-]*:rds:([a-z0-9-]+):(\d{12}):snapshot:[A-Za-z0-9:_-]{1,255}$"
 )
+_CERTIFICATE_ARN = re.compile(
+    r"^arn:aws[a-z-]*:acm:([a-z0-9-]+):(\d{12}):certificate/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$"
+)
 _LISTENER_ARN = re.compile(
     r"^arn:aws[a-z-]*:globalaccelerator::\d{12}:accelerator/[a-z0-9-]+/listener/[a-z0-9]+$"
 )
@@ -143,10 +146,19 @@ class DrConfig:
     rto_target_seconds: float | None = None
     rpo_target_seconds: float | None = None
     assumptions: Mapping[str, float] = field(default_factory=dict)
+    # Region -> ACM certificate ARN for the load balancers there (instead of a certificate
+    # validated in hosted_zone_id).
+    certificate_arns: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def sizes(self) -> Sizes:
         return SANDBOX_SIZES if self.sandbox else PRODUCTION_SIZES
+
+    @property
+    def https(self) -> bool:
+        """The load balancers listen on HTTPS: with certificates given, or with a zone the user
+        owns to validate new ones in (a zone created here is not delegated yet, so it cannot)."""
+        return bool(self.certificate_arns) or self.hosted_zone_id is not None
 
 
 def _fail(key: str, value: object, allowed: str) -> ConfigError:
@@ -349,6 +361,53 @@ def _restore_from(
     return RestoreFrom(str(raw["database_snapshot"]), str(raw["listener_arn"]))
 
 
+def _certificate_arns(
+    get: Callable[[str], Any],
+    tiers: tuple[TierSpec, ...],
+    primary: str,
+    recovery: str,
+    account: str,
+) -> dict[str, str]:
+    raw = get("certificate_arns")
+    if raw in (None, "", {}):
+        return {}
+    needed = [primary, recovery] if any(t.has_recovery_stack for t in tiers) else [primary]
+    allowed = (
+        "a JSON object of region to ACM certificate ARN of account "
+        f"{account} in that region, for {' and '.join(needed)}, such as "
+        f'{{"{primary}": "arn:aws:acm:{primary}:{account}:certificate/<uuid>"}}'
+    )
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            raise _fail("certificate_arns", raw, allowed) from None
+    if not isinstance(raw, dict):
+        raise _fail("certificate_arns", get("certificate_arns"), allowed)
+    for region in needed:
+        if region not in raw:
+            raise ConfigError(
+                f"context key 'certificate_arns': no entry for region '{region}'; "
+                f"allowed: {allowed}"
+            )
+    for region, arn in raw.items():
+        if region not in (primary, recovery):
+            raise _fail(
+                "certificate_arns",
+                region,
+                f"the regions of the load balancers, {' and '.join(needed)}, as keys",
+            )
+        match = _CERTIFICATE_ARN.match(arn) if isinstance(arn, str) else None
+        if not match or match[1] != region or match[2] != account:
+            raise _fail(
+                f"certificate_arns.{region}",
+                arn,
+                f"an ACM certificate ARN in {region} of account {account}, "
+                f"arn:aws:acm:{region}:{account}:certificate/<uuid>",
+            )
+    return {region: str(arn) for region, arn in raw.items()}
+
+
 def from_context(get: Callable[[str], Any]) -> DrConfig:
     """Build the configuration from a context getter (``app.node.try_get_context``)."""
     tiers = _tiers(get)
@@ -439,4 +498,5 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
         rto_target_seconds=_target(get, "rto_target"),
         rpo_target_seconds=_target(get, "rpo_target"),
         assumptions=_assumptions(get),
+        certificate_arns=_certificate_arns(get, tiers, primary, recovery, account),
     )

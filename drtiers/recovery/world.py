@@ -183,11 +183,15 @@ class Alarm:
         }.get(self.operator, False)
 
 
+# Health checks that probe an endpoint (a load balancer), whatever the protocol.
+ENDPOINT_KINDS = frozenset({"HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP"})
+
+
 @dataclass
 class HealthCheck:
     key: str
-    kind: str  # HTTP | CLOUDWATCH_METRIC | CALCULATED
-    region: str | None = None  # HTTP: the region of the load balancer it probes
+    kind: str  # HTTP | HTTPS | CLOUDWATCH_METRIC | CALCULATED
+    region: str | None = None  # HTTP(S): the region of the load balancer it probes
     alarm: str | None = None
     children: list[str] = field(default_factory=list)
     threshold: int = 1
@@ -196,6 +200,11 @@ class HealthCheck:
     insufficient: str = (
         "Healthy"  # CLOUDWATCH_METRIC without data: Healthy | Unhealthy | LastKnownStatus
     )
+
+    @property
+    def probes_endpoint(self) -> bool:
+        """It follows a load balancer (HTTP, HTTPS, ...), not an alarm or other checks."""
+        return self.kind in ENDPOINT_KINDS
 
 
 @dataclass

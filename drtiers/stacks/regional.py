@@ -7,10 +7,12 @@ name. Deploy order: recovery-base -> primary -> recovery (the edge stack is plac
 from __future__ import annotations
 
 from aws_cdk import Fn
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_route53 as route53
 from constructs import Construct
 
 from drtiers.config import DrConfig
@@ -185,6 +187,7 @@ class _RegionalStack(TierStack):
             log_group_name=self._fixed(APP_LOGS),
             cluster_name=self.resource_name(self.role),
             service_name=self.resource_name(APP_SERVICE),
+            certificate=self._certificate(),
         )
         if self.rebuilding:  # the queue's key trusts the role made beforehand
             self.data_key.grant_encrypt_decrypt(app.task_role)
@@ -199,6 +202,29 @@ class _RegionalStack(TierStack):
         if self.tier.has_recovery_stack:
             self._plan_actions()
         return app
+
+    def _certificate(self) -> acm.ICertificate | None:
+        """The load balancer's certificate for the tier's entry name: the one given for this
+        region, or a new one validated by DNS in the user's zone (Route 53 is global, so ACM
+        in this region writes the validation record there; the zone is named, not looked up).
+        None without either: a created zone is not delegated yet and cannot validate one."""
+        arn = self.config.certificate_arns.get(self.region)
+        if arn is not None:
+            return acm.Certificate.from_certificate_arn(self, "Certificate", arn)
+        if self.config.hosted_zone_id is None:
+            return None
+        zone = route53.HostedZone.from_hosted_zone_attributes(
+            self,
+            "Zone",
+            hosted_zone_id=self.config.hosted_zone_id,
+            zone_name=self.config.domain_name,
+        )
+        return acm.Certificate(
+            self,
+            "Certificate",
+            domain_name=self.entry_name,
+            validation=acm.CertificateValidation.from_dns(zone),
+        )
 
     def _plan_actions(self) -> None:
         """The function the tier's Region switch plan invokes here (same name in P and R); in R
@@ -319,6 +345,7 @@ class _RegionalStack(TierStack):
             load_balancer_arn=app.load_balancer.load_balancer_arn,
             endpoint_group_region=self.region,
             health_check_path=self.config.health_check_path,
+            https=app.https,
         )
 
     def _allow_app(self, app: AppService, proxy: DatabaseProxy) -> None:
