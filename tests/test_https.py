@@ -12,6 +12,7 @@ import pytest
 from drtiers.assess import assess_assembly
 from drtiers.assess.assembly import read_assembly
 from drtiers.checks.dr import dr_findings
+from drtiers.checks.gates import synthesize
 from drtiers.entry import PLAIN_HTTP_NOTICE
 from drtiers.recovery import simulate_assembly
 from drtiers.recovery.steps import _http_seconds
@@ -19,6 +20,7 @@ from drtiers.recovery.world import read_world
 from tests.conftest import Synthesized, context
 from tests.test_app import run_app
 from tests.test_config import EAST, WEST
+from tests.test_policy import nag_findings
 
 DOMAIN, ZONE = "dr.acme-corp.io", "Z0123456789ABC"
 CERTIFICATES = {"us-east-1": EAST, "us-west-2": WEST}
@@ -224,3 +226,19 @@ def test_bad_certificate_arns_exit_2_with_one_line_and_write_nothing(
     assert len(lines) == 1, lines
     assert lines[0].startswith("drtiers: error: " + message), lines[0]
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_cdk_nag_passes_with_https(zoned: Synthesized) -> None:
+    findings = nag_findings(zoned.app)
+    assert sum(findings.values()) == 0, findings
+
+
+def test_guard_passes_with_given_certificates(tmp_path: Path) -> None:
+    """Control Tower's rules: the listener's certificate is from ACM (CT.ELASTICLOADBALANCING.
+    PR.2), and HTTP redirects to HTTPS with no acknowledgment left to say otherwise."""
+    _, guard = synthesize(
+        tmp_path, context(tier="multi-site", certificate_arns=json.dumps(CERTIFICATES))
+    )
+    assert guard == []
+    primary = json.loads((tmp_path / "drtiers-multi-site-primary.template.json").read_text())
+    assert "alb_http_to_https_redirection_check" not in json.dumps(primary)
