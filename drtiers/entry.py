@@ -16,7 +16,6 @@ from drtiers.checks.dr import dr_findings
 from drtiers.config import ConfigError, from_context
 from drtiers.stacks.compose import DrApp, compose
 
-
 PLAIN_HTTP_NOTICE = (
     "drtiers: notice: plain HTTP entry point: give domain_name with hosted_zone_id, or "
     "certificate_arns, for HTTPS"

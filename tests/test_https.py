@@ -242,3 +242,48 @@ def test_guard_passes_with_given_certificates(tmp_path: Path) -> None:
     assert guard == []
     primary = json.loads((tmp_path / "drtiers-multi-site-primary.template.json").read_text())
     assert "alb_http_to_https_redirection_check" not in json.dumps(primary)
+
+
+def test_backup_restore_validates_its_rebuild_certificate_beforehand(zoned: Synthesized) -> None:
+    """The rebuild happens while P may be us-east-1, home of Route 53's control plane: the
+    certificate it needs in R is made (and validated) before the event, by the recovery-base
+    stack, and the rebuild reads its ARN in R."""
+    base = "drtiers-backup-restore-recovery-base"
+    (certificate,) = _of(zoned, base, "AWS::CertificateManager::Certificate").values()
+    assert certificate["Properties"]["DomainName"] == f"drtiers-backup-restore.{DOMAIN}"
+    assert "RebuildCertificateArn" in zoned.json(base)["Outputs"]
+    for tier in ("pilot-light", "warm-standby", "multi-site"):  # they keep R's balancer running
+        assert not _of(
+            zoned, f"drtiers-{tier}-recovery-base", "AWS::CertificateManager::Certificate"
+        )
+    rebuilt = Synthesized(
+        tier="backup-restore",
+        primary_region="us-west-2",
+        recovery_region="us-east-1",
+        domain_name=DOMAIN,
+        hosted_zone_id=ZONE,
+        restore_from=json.dumps(
+            {
+                "database_snapshot": "arn:aws:rds:us-west-2:123456789012:snapshot:copy-1",
+                "listener_arn": "arn:aws:globalaccelerator::123456789012:accelerator/a/listener/b",
+            }
+        ),
+    )
+    primary = "drtiers-backup-restore-primary"
+    assert not _of(rebuilt, primary, "AWS::CertificateManager::Certificate")
+    https = _listeners(rebuilt, primary)[443]
+    assert https["Certificates"] == [
+        {
+            "CertificateArn": {
+                "Fn::GetStackOutput": {
+                    "StackName": base,
+                    "OutputName": "RebuildCertificateArn",
+                }
+            }
+        }
+    ]  # no Region: the recovery-base stack in the rebuild's own region
+    (group,) = _of(rebuilt, primary, "AWS::GlobalAccelerator::EndpointGroup").values()
+    assert (group["Properties"]["HealthCheckProtocol"], group["Properties"]["HealthCheckPort"]) == (
+        "HTTPS",
+        443,
+    )

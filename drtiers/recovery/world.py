@@ -568,10 +568,10 @@ def _stacks(tier: TierAssembly) -> dict[str, Stack]:
     stacks = {}
     for name, (role, region) in tier.stacks.items():
         resources = [r.properties for r in tier.resources if r.stack == name]
-        producers = {
-            tier.stacks.get(stack, ("", producer_region))[1]
-            for stack, producer_region in output_reads(resources, region)
-        }
+        # CloudFormation reads an output in the Region the reference names, else in the
+        # reader's own region, whatever region a stack of that name has in this assembly (a
+        # rebuilt primary reads R's recovery-base stack, which this assembly puts in P).
+        producers = {producer_region for _, producer_region in output_reads(resources, region)}
         key = f"{region}:{name}"
         stacks[key] = Stack(
             key,

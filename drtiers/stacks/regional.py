@@ -46,6 +46,8 @@ LB_DNS = "LoadBalancerDnsName"
 LB_ZONE = "LoadBalancerZoneId"
 LB_ARN = "LoadBalancerArn"
 APP_NETWORK_ACL = "AppNetworkAclId"
+# The certificate a rebuilt primary's load balancer uses, made in R by the recovery-base stack.
+REBUILD_CERTIFICATE = "RebuildCertificateArn"
 APP_DB_USER = "app"  # created by the application's schema migration, granted rds_iam
 # Suffixes of the fixed names a rebuilt primary gives what its roles (made beforehand) name.
 TABLE, QUEUE, APP_LOGS, FLOW_LOGS = "table", "work", "app", "flow-logs"
@@ -60,6 +62,24 @@ INSTANCE_GRANT_REASON = (
     "re-created during failback gets a new resource id, so a grant naming the old one would "
     "lock the application out."
 )
+
+
+def validated_certificate(stack: TierStack) -> acm.Certificate:
+    """A certificate for the tier's entry name in ``stack``'s region, validated by DNS in the
+    user's zone: Route 53 is global, so ACM in any region writes its validation record there.
+    The zone is named by id and name, never looked up."""
+    zone_id = stack.config.hosted_zone_id
+    if zone_id is None:
+        raise ValueError(f"{stack.stack_name}: a validated certificate needs hosted_zone_id")
+    zone = route53.HostedZone.from_hosted_zone_attributes(
+        stack, "Zone", hosted_zone_id=zone_id, zone_name=stack.config.domain_name
+    )
+    return acm.Certificate(
+        stack,
+        "Certificate",
+        domain_name=stack.entry_name,
+        validation=acm.CertificateValidation.from_dns(zone),
+    )
 
 
 def proxy_share(tier: TierSpec) -> int:
@@ -109,6 +129,14 @@ class RecoveryBaseStack(TierStack):
                 table_key_alias=f"alias/{self.replica_key_alias}",
                 database_user=APP_DB_USER,
             )
+            if config.hosted_zone_id is not None and not config.certificate_arns:
+                # Validated now, while Route 53's control plane (us-east-1) answers: a rebuild
+                # during the event must not need it to write a validation record.
+                self.publish(
+                    REBUILD_CERTIFICATE,
+                    validated_certificate(self).certificate_arn,
+                    "Certificate for the load balancer of a primary rebuilt in this region",
+                )
         self.vault_name = self.resource_name("copies")
         BackupVault(
             self,
@@ -205,26 +233,17 @@ class _RegionalStack(TierStack):
 
     def _certificate(self) -> acm.ICertificate | None:
         """The load balancer's certificate for the tier's entry name: the one given for this
-        region, or a new one validated by DNS in the user's zone (Route 53 is global, so ACM
-        in this region writes the validation record there; the zone is named, not looked up).
-        None without either: a created zone is not delegated yet and cannot validate one."""
+        region, or one validated by DNS in the user's zone (a rebuild uses the one its
+        recovery-base stack made beforehand, in this same region). None without either: a
+        zone created here is not delegated yet and cannot validate one."""
         arn = self.config.certificate_arns.get(self.region)
+        if arn is None and self.rebuilding and self.config.hosted_zone_id is not None:
+            arn = Fn.get_stack_output(f"{self.names}-recovery-base", REBUILD_CERTIFICATE)
         if arn is not None:
             return acm.Certificate.from_certificate_arn(self, "Certificate", arn)
         if self.config.hosted_zone_id is None:
             return None
-        zone = route53.HostedZone.from_hosted_zone_attributes(
-            self,
-            "Zone",
-            hosted_zone_id=self.config.hosted_zone_id,
-            zone_name=self.config.domain_name,
-        )
-        return acm.Certificate(
-            self,
-            "Certificate",
-            domain_name=self.entry_name,
-            validation=acm.CertificateValidation.from_dns(zone),
-        )
+        return validated_certificate(self)
 
     def _plan_actions(self) -> None:
         """The function the tier's Region switch plan invokes here (same name in P and R); in R
