@@ -144,6 +144,11 @@ def test_https_changes_no_rto_and_no_rpo(zoned: Synthesized, synthesized: Synthe
     for tier, estimate in plain.items():
         assert with_https[tier].rto_seconds == estimate.rto_seconds, tier
         assert with_https[tier].rpo_seconds == estimate.rpo_seconds, tier
+        assert not [line for line in estimate.cost if "HTTPS" in line.item]
+    # Route 53 bills HTTPS as an optional feature of a health check, on top of the check.
+    for tier in ("pilot-light", "warm-standby"):
+        (line,) = [line for line in with_https[tier].cost if "HTTPS" in line.item]
+        assert (line.region, line.quantity, line.monthly_usd) == ("us-east-1", 1, 1.0)
 
 
 def test_https_tiers_pass_the_dr_rules_and_the_simulation(zoned: Synthesized) -> None:

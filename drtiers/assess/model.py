@@ -352,6 +352,20 @@ class _Model:
                 1 + len(secret.prop("ReplicaRegions", default=[])),
                 price("secret_month"),
             )
+        for region in sorted({r.region for r in self.tier.of_type("AWS::Route53::HealthCheck")}):
+            https = [
+                c
+                for c in self.tier.of_type("AWS::Route53::HealthCheck")
+                if c.region == region
+                and c.prop("HealthCheckConfig", default={}).get("Type", "").startswith("HTTPS")
+            ]
+            if https:
+                add(
+                    "Route 53 health checks: HTTPS",
+                    region,
+                    len(https),
+                    price("health_check_https_month"),
+                )
         self._backups(add)
         return lines
 

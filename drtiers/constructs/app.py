@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import cast
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -16,7 +16,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from drtiers.constructs.lint import Checker, acknowledge
 
@@ -33,7 +33,7 @@ _LOG_BUCKET_LOGGING = (
 SCRATCH_VOLUME = "scratch"
 
 
-def _logical_id(path: list[Construct | str]) -> str:
+def _logical_id(path: Sequence[IConstruct | str]) -> str:
     """The logical id CDK gives the resource at ``path`` below its stack (makeUniqueId, for
     paths without ``Default`` or repeated names): readable part, then an md5 of the path."""
     names = [p if isinstance(p, str) else p.node.id for p in path]
