@@ -43,6 +43,9 @@ _RESERVED_DOMAINS = frozenset({"example.com", "example.net", "example.org"})
 _SNAPSHOT_ARN = re.compile(
     r"^arn:aws[a-z-]*:rds:([a-z0-9-]+):(\d{12}):snapshot:[A-Za-z0-9:_-]{1,255}$"
 )
+_CERTIFICATE_ARN = re.compile(
+    r"^arn:aws[a-z-]*:acm:([a-z0-9-]+):(\d{12}):certificate/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$"
+)
 _LISTENER_ARN = re.compile(
     r"^arn:aws[a-z-]*:globalaccelerator::\d{12}:accelerator/[a-z0-9-]+/listener/[a-z0-9]+$"
 )
@@ -118,15 +121,28 @@ class DrConfig:
     rto_target_seconds: float | None = None
     rpo_target_seconds: float | None = None
     assumptions: Mapping[str, float] = field(default_factory=dict)
+    # Region -> ACM certificate ARN for the load balancers there (instead of a certificate
+    # validated in hosted_zone_id).
+    certificate_arns: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def service(self) -> Service:
         return self.workload.service
 
+    @property
+    def https(self) -> bool:
+        """The load balancers listen on HTTPS: with certificates given, or with a zone the user
+        owns to validate new ones in (a zone created here is not delegated yet, so it cannot)."""
+        return bool(self.certificate_arns) or self.hosted_zone_id is not None
+
 
 def _fail(key: str, value: object, allowed: str) -> ConfigError:
+    return _invalid(f"context key '{key}'", value, allowed)
+
+
+def _invalid(label: str, value: object, allowed: str) -> ConfigError:
     shown = json.dumps(value) if not isinstance(value, str) else f"'{value}'"
-    return ConfigError(f"context key '{key}': {shown} is not valid; allowed: {allowed}")
+    return ConfigError(f"{label}: {shown} is not valid; allowed: {allowed}")
 
 
 def _string(get: Callable[[str], Any], key: str, pattern: re.Pattern[str], allowed: str) -> str:
@@ -442,6 +458,51 @@ def _sandboxed(workload: Workload) -> Workload:
     )
 
 
+def _certificate_arns(
+    raw: Any,
+    label: str,
+    tiers: tuple[TierSpec, ...],
+    primary: str,
+    recovery: str,
+    account: str,
+) -> dict[str, str]:
+    """``raw`` from the context key (a JSON string) or the workload file's entry point;
+    ``label`` names where it came from."""
+    if raw in (None, "", {}):
+        return {}
+    given = raw
+    needed = [primary, recovery] if any(t.has_recovery_stack for t in tiers) else [primary]
+    allowed = (
+        "a JSON object of region to ACM certificate ARN of account "
+        f"{account} in that region, for {' and '.join(needed)}, such as "
+        f'{{"{primary}": "arn:aws:acm:{primary}:{account}:certificate/<uuid>"}}'
+    )
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            raise _invalid(label, raw, allowed) from None
+    if not isinstance(raw, dict):
+        raise _invalid(label, given, allowed)
+    for region in needed:
+        if region not in raw:
+            raise ConfigError(f"{label}: no entry for region '{region}'; allowed: {allowed}")
+    for region, arn in raw.items():
+        if region not in (primary, recovery):
+            raise _invalid(
+                label, region, f"the regions of the load balancers, {' and '.join(needed)}, as keys"
+            )
+        match = _CERTIFICATE_ARN.match(arn) if isinstance(arn, str) else None
+        if not match or match[1] != region or match[2] != account:
+            raise _invalid(
+                f"{label[:-1]}.{region}'" if label.endswith("'") else f"{label}.{region}",
+                arn,
+                f"an ACM certificate ARN in {region} of account {account}, "
+                f"arn:aws:acm:{region}:{account}:certificate/<uuid>",
+            )
+    return {region: str(arn) for region, arn in raw.items()}
+
+
 def from_context(get: Callable[[str], Any]) -> DrConfig:
     """Build the configuration from a context getter (``app.node.try_get_context``)."""
     tiers = _tiers(get)
@@ -500,6 +561,10 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
         else f"{source}: entry_point.domain_name"
     )
     domain = _domain(domain_label, entry.domain_name, app_name, account, entry.hosted_zone_id)
+    certificates, label = get("certificate_arns"), "context key 'certificate_arns'"
+    if certificates in (None, ""):
+        certificates = dict(entry.certificate_arns)
+        label = f"{source}: entry_point.certificate_arns"
     return DrConfig(
         tiers=tiers,
         primary_region=primary,
@@ -518,4 +583,5 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
         rto_target_seconds=_target(get, "rto_target"),
         rpo_target_seconds=_target(get, "rpo_target"),
         assumptions=dict(workload.figures),
+        certificate_arns=_certificate_arns(certificates, label, tiers, primary, recovery, account),
     )

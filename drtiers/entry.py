@@ -17,6 +17,11 @@ from drtiers.checks.dr import dr_findings
 from drtiers.config import ConfigError, from_context
 from drtiers.stacks.compose import DrApp, compose
 
+PLAIN_HTTP_NOTICE = (
+    "drtiers: notice: plain HTTP entry point: give domain_name with hosted_zone_id, or "
+    "certificate_arns, for HTTPS"
+)
+
 
 def _empty(directory: Path) -> None:
     """Leave nothing behind that looks like a usable synth of a rejected tier."""
@@ -44,6 +49,8 @@ def main(customize: Callable[[cdk.App], None] | None = None) -> int:
             "protection is off and sizes are minimal. Never use it for real data.",
             file=sys.stderr,
         )
+    if not config.https:
+        print(PLAIN_HTTP_NOTICE, file=sys.stderr)
     compose(app, config)
     if customize is not None:
         customize(app)

@@ -281,6 +281,11 @@ class EntryPoint(_Section):
         pattern=r"^Z[A-Z0-9]{1,31}$",
         description="a Route 53 hosted zone id such as Z0123456789ABC: domain_name's zone",
     )
+    certificate_arns: dict[Region, str] = Field(
+        default_factory=dict,
+        description="region to ACM certificate ARN, for P and R, instead of certificates "
+        "validated by DNS in hosted_zone_id",
+    )
 
 
 class Backups(_Section):

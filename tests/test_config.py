@@ -326,3 +326,62 @@ def test_a_rebuild_restores_from_the_copied_snapshot(make_config: Callable[..., 
     assert config.restore_from.listener_arn.endswith("/listener/b2")
     assert make_config(failed_over="true").failed_over is True
     assert make_config().failed_over is False and make_config().restore_from is None
+
+
+EAST = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666"
+WEST = "arn:aws:acm:us-west-2:123456789012:certificate/9f8e7d6c-aaaa-bbbb-cccc-ddddeeeeffff"
+
+
+def test_https_needs_a_zone_or_certificates(make_config: Callable[..., DrConfig]) -> None:
+    assert make_config().https is False  # the created zone cannot validate a certificate yet
+    assert make_config(domain_name="dr.acme-corp.io").https is False
+    zoned = make_config(domain_name="dr.acme-corp.io", hosted_zone_id="Z0123456789ABC")
+    assert zoned.https is True and zoned.certificate_arns == {}
+    given = make_config(certificate_arns=json.dumps({"us-east-1": EAST, "us-west-2": WEST}))
+    assert given.https is True
+    assert given.certificate_arns == {"us-east-1": EAST, "us-west-2": WEST}
+    # backup-restore has load balancers in P only (until a rebuild moves P).
+    assert make_config(tier="backup-restore", certificate_arns={"us-east-1": EAST}).https
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("[1]", "context key 'certificate_arns': '[1]' is not valid; allowed: a JSON object"),
+        (
+            {"us-east-1": EAST},
+            "context key 'certificate_arns': no entry for region 'us-west-2'; allowed: ",
+        ),
+        (
+            {"us-east-1": EAST, "us-west-2": WEST, "eu-west-1": EAST},
+            "context key 'certificate_arns': 'eu-west-1' is not valid; allowed: the regions of "
+            "the load balancers, us-east-1 and us-west-2, as keys",
+        ),
+        (
+            {"us-east-1": WEST, "us-west-2": WEST},
+            f"context key 'certificate_arns.us-east-1': '{WEST}' is not valid; allowed: an ACM "
+            "certificate ARN in us-east-1 of account 123456789012",
+        ),
+        (
+            {"us-east-1": EAST.replace("123456789012", "210987654321"), "us-west-2": WEST},
+            "context key 'certificate_arns.us-east-1': 'arn:aws:acm:us-east-1:210987654321:",
+        ),
+        (
+            {"us-east-1": "arn:aws:acm:us-east-1:123456789012:certificate/x", "us-west-2": WEST},
+            "context key 'certificate_arns.us-east-1': 'arn:aws:acm:us-east-1:123456789012:"
+            "certificate/x' is not valid",
+        ),
+        (
+            {"us-east-1": 7, "us-west-2": WEST},
+            "context key 'certificate_arns.us-east-1': 7 is not valid; allowed: ",
+        ),
+    ],
+)
+def test_bad_certificate_arns_are_one_line(
+    make_config: Callable[..., DrConfig], value: object, message: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        make_config(certificate_arns=value if isinstance(value, str) else json.dumps(value))
+    text = str(raised.value)
+    assert text.startswith(message), text
+    assert "\n" not in text

@@ -130,6 +130,14 @@ INVALID: list[tuple[str, str, str]] = [
         "service: {image: web}\nfigures: {requests_per_day: 5}",
         "figures: assumption 'requests_per_day' is not known; allowed: ",
     ),
+    (
+        "a certificate of another region",
+        "service: {image: web}\nentry_point: {certificate_arns: {us-east-1: "
+        "'arn:aws:acm:us-west-2:123456789012:certificate/abc', us-west-2: "
+        "'arn:aws:acm:us-west-2:123456789012:certificate/abc'}}",
+        "entry_point.certificate_arns.us-east-1: 'arn:aws:acm:us-west-2:123456789012:certificate"
+        "/abc' is not valid; allowed: an ACM certificate ARN in us-east-1",
+    ),
     ("not YAML", "service: [image", "not valid YAML at line 2: expected ',' or ']'"),
     ("not a mapping", "- web\n- db", '["web", "db"] is not valid; allowed: a mapping with service'),
 ]

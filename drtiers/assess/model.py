@@ -476,6 +476,20 @@ class _Model:
             for replica in secret.prop("ReplicaRegions", default=[]):
                 region = replica.get("Region", secret.region)
                 add("Secret replicas", region, 1, price("secret_month", region))
+        for region in sorted({r.region for r in self.tier.of_type("AWS::Route53::HealthCheck")}):
+            https = [
+                c
+                for c in self.tier.of_type("AWS::Route53::HealthCheck")
+                if c.region == region
+                and c.prop("HealthCheckConfig", default={}).get("Type", "").startswith("HTTPS")
+            ]
+            if https:
+                add(
+                    "Route 53 health checks: HTTPS",
+                    region,
+                    len(https),
+                    price("health_check_https_month", region),
+                )
         self._backups(add)
         return lines
 

@@ -8,6 +8,8 @@ call: failover relies on the endpoint groups' health checks instead, with the di
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import aws_globalaccelerator as ga
 from aws_cdk import aws_route53 as route53
 from constructs import Construct
@@ -18,16 +20,21 @@ GLOBAL_ACCELERATOR_ZONE_ID = "Z2BJ6XQ5FK7U4H"  # Route 53 alias zone for all acc
 class Accelerator(Construct):
     """An accelerator with one TCP listener.
 
-    :param port: the listener (and endpoint) port. Default 80.
+    :param ports: the listener's (and endpoints') ports, each passed through as it is.
+        Default 80 only.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, name: str, port: int = 80) -> None:
+    def __init__(
+        self, scope: Construct, id_: str, *, name: str, ports: Sequence[int] = (80,)
+    ) -> None:
         super().__init__(scope, id_)
-        self.port = port
+        if not ports or not all(1 <= p <= 65535 for p in ports):
+            raise ValueError(f"Accelerator: ports {list(ports)} must be 1..65535, at least one")
+        self.ports = tuple(ports)
         self.accelerator = ga.Accelerator(self, "Accelerator", accelerator_name=name)
         self.listener = self.accelerator.add_listener(
             "Listener",
-            port_ranges=[ga.PortRange(from_port=port, to_port=port)],
+            port_ranges=[ga.PortRange(from_port=p, to_port=p) for p in ports],
             protocol=ga.ConnectionProtocol.TCP,
             client_affinity=ga.ClientAffinity.NONE,
         )
@@ -62,6 +69,8 @@ class AcceleratorEndpointGroup(Construct):
 
     :param traffic_dial_percentage: 0..100. Default 100: every region serves, and an unhealthy
         one is drained by health checks, not by a dial change.
+    :param https: health checks over HTTPS on 443 (the load balancer's HTTPS listener)
+        instead of HTTP on ``port``. Default False.
     :param health_check_interval_seconds: 10 or 30. Default 10.
     :param threshold_count: consecutive checks to change state, 1..10. Default 3.
     """
@@ -76,6 +85,7 @@ class AcceleratorEndpointGroup(Construct):
         endpoint_group_region: str,
         port: int = 80,
         health_check_path: str = "/",
+        https: bool = False,
         traffic_dial_percentage: int = 100,
         health_check_interval_seconds: int = 10,
         threshold_count: int = 3,
@@ -107,8 +117,8 @@ class AcceleratorEndpointGroup(Construct):
                     client_ip_preservation_enabled=True,
                 )
             ],
-            health_check_protocol="HTTP",
-            health_check_port=port,
+            health_check_protocol="HTTPS" if https else "HTTP",
+            health_check_port=443 if https else port,
             health_check_path=health_check_path,
             health_check_interval_seconds=health_check_interval_seconds,
             threshold_count=threshold_count,

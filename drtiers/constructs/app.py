@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from typing import cast
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
@@ -12,16 +16,29 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from drtiers.constructs.lint import Checker, acknowledge
 
 LISTENER_PORT = 80
+HTTPS_PORT = 443
+# TLS 1.3 and 1.2 (Route 53's HTTPS health checks speak TLS 1.0-1.2 only), with post-quantum
+# hybrid key exchange: what CDK picks under @aws-cdk/aws-elasticloadbalancingv2:
+# usePostQuantumTlsPolicy (cdk.json), said here so the listener does not depend on the flag.
+TLS_POLICY = elbv2.SslPolicy.TLS13_12_PQ
 _LOG_BUCKET_LOGGING = (
     "This bucket holds the load balancer's access logs; logging access to it in turn would "
     "need another bucket, and so on."
 )
 SCRATCH_VOLUME = "scratch"
+
+
+def _logical_id(path: Sequence[IConstruct | str]) -> str:
+    """The logical id CDK gives the resource at ``path`` below its stack (makeUniqueId, for
+    paths without ``Default`` or repeated names): readable part, then an md5 of the path."""
+    names = [p if isinstance(p, str) else p.node.id for p in path]
+    readable = "".join(re.sub("[^A-Za-z0-9]", "", n) for n in names if n != "Resource")
+    return readable + hashlib.md5("/".join(names).encode()).hexdigest()[:8].upper()
 
 
 class AppService(Construct):
@@ -42,6 +59,11 @@ class AppService(Construct):
         need IAM's control plane); their policies must already cover what the app uses, and
         ``log_group_name`` must then fix the name the execution role may write to. Default:
         created here.
+    :param certificate: an ACM certificate in this region: the load balancer listens on HTTPS
+        (443, ``ssl_policy``) and redirects HTTP (80) there permanently. Default: none, plain
+        HTTP on 80.
+    :param ssl_policy: the HTTPS listener's security policy. Default: TLS 1.3 and 1.2, with
+        post-quantum key exchange.
     :param cluster_name: / :param service_name: fixed names, so that a recovery plan can name
         the service by ARN without a deploy-time reference. Default: generated.
     """
@@ -70,6 +92,8 @@ class AppService(Construct):
         log_group_name: str | None = None,
         cluster_name: str | None = None,
         service_name: str | None = None,
+        certificate: acm.ICertificate | None = None,
+        ssl_policy: elbv2.SslPolicy = TLS_POLICY,
     ) -> None:
         super().__init__(scope, id_)
         if desired_count < 0 or max_count < max(desired_count, 1):
@@ -171,6 +195,32 @@ class AppService(Construct):
             drop_invalid_header_fields=True,
         )
         self.load_balancer.log_access_logs(self.access_logs)
+        # The tasks' group states its egress (allow_egress, and the stores' constructs add
+        # theirs). It keeps the logical id and description CDK gave the group the service used
+        # to make itself, so a deployed group is updated in place, not replaced.
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "ServiceSecurityGroup",
+            vpc=vpc,
+            description=f"{self.node.path}/Service/SecurityGroup",
+            allow_all_outbound=False,
+        )
+        cast(ec2.CfnSecurityGroup, self.security_group.node.default_child).override_logical_id(
+            _logical_id(
+                [
+                    *self.node.scopes[self.node.scopes.index(Stack.of(self)) + 1 :],
+                    "Service",
+                    "SecurityGroup",
+                    "Resource",
+                ]
+            )
+        )
+        self.security_group.add_egress_rule(
+            ec2.Peer.any_ipv4(),
+            ec2.Port.tcp(443),
+            "AWS APIs (ECR, CloudWatch Logs, SQS, KMS, STS) and the image registry over HTTPS, "
+            "through the NAT gateway: the VPC has no interface endpoints",
+        )
         self.service = ecs.FargateService(
             self,
             "Service",
@@ -180,13 +230,31 @@ class AppService(Construct):
             desired_count=desired_count,
             vpc_subnets=app_subnets,
             assign_public_ip=False,
+            security_groups=[self.security_group],
             min_healthy_percent=100,
             circuit_breaker=ecs.DeploymentCircuitBreaker(rollback=True),
             # Tasks carry the service's tags, so fault-injection drills can find them by tag.
             propagate_tags=ecs.PropagatedTagSource.SERVICE,
             enable_ecs_managed_tags=True,
         )
-        listener = self.load_balancer.add_listener("Http", port=LISTENER_PORT, open=True)
+        self.https = certificate is not None
+        if certificate is None:
+            listener = self.load_balancer.add_listener("Http", port=LISTENER_PORT, open=True)
+        else:
+            listener = self.load_balancer.add_listener(
+                "Https",
+                port=HTTPS_PORT,
+                protocol=elbv2.ApplicationProtocol.HTTPS,
+                certificates=[elbv2.ListenerCertificate.from_certificate_manager(certificate)],
+                ssl_policy=ssl_policy,
+                open=True,
+            )
+            self.load_balancer.add_redirect(
+                source_port=LISTENER_PORT,
+                source_protocol=elbv2.ApplicationProtocol.HTTP,
+                target_port=HTTPS_PORT,
+                target_protocol=elbv2.ApplicationProtocol.HTTPS,
+            )
         listener.add_targets(
             "Web",
             port=container_port,
@@ -202,13 +270,14 @@ class AppService(Construct):
             ),
             deregistration_delay=Duration.seconds(30),
         )
-        acknowledge(
-            listener.node.default_child,
-            "alb_http_to_https_redirection_check",
-            "HTTP until a certificate is given: DNS validation needs a zone the user owns "
-            "(docs/decisions.md, known gaps).",
-            checker="guard",
-        )
+        if certificate is None:
+            acknowledge(
+                listener.node.default_child,
+                "alb_http_to_https_redirection_check",
+                "HTTP until a certificate is given: DNS validation needs a zone the user owns "
+                "(docs/decisions.md, known gaps).",
+                checker="guard",
+            )
         acknowledge(
             self.load_balancer.connections.security_groups[0].node.default_child,
             "AwsSolutions-EC23",
@@ -220,7 +289,6 @@ class AppService(Construct):
             min_capacity=desired_count, max_capacity=max_count
         )
         scaling.scale_on_cpu_utilization("Cpu", target_utilization_percent=60)
-        self.security_group = self.service.connections.security_groups[0]
         acknowledge(
             self.service.node.default_child,
             "W3005",

@@ -53,6 +53,9 @@ class FailoverRecords(Construct):
     :param request_interval_seconds: 10 or 30. Default 30 (10 costs extra).
     :param failure_threshold: 1..10. Default 3.
     :param health_check_path: path probed on the primary load balancer. Default ``/``.
+    :param https: probe the primary over HTTPS on 443 (SNI on) instead of HTTP on 80. The
+        name probed is the load balancer's own, which no certificate can carry: Route 53 then
+        retries the handshake without SNI and the listener answers with its certificate.
     """
 
     def __init__(
@@ -67,6 +70,7 @@ class FailoverRecords(Construct):
         health_check_path: str = "/",
         request_interval_seconds: int = 30,
         failure_threshold: int = 3,
+        https: bool = False,
         recovery_writable: AlarmRef | None = None,
     ) -> None:
         super().__init__(scope, id_)
@@ -85,9 +89,10 @@ class FailoverRecords(Construct):
             self,
             "PrimaryHealth",
             health_check_config=route53.CfnHealthCheck.HealthCheckConfigProperty(
-                type="HTTP",
+                type="HTTPS" if https else "HTTP",
                 fully_qualified_domain_name=primary.dns_name,
-                port=80,
+                port=443 if https else 80,
+                enable_sni=True if https else None,
                 resource_path=health_check_path,
                 request_interval=request_interval_seconds,
                 failure_threshold=failure_threshold,

@@ -170,6 +170,11 @@ class DaxCluster(Construct):
         )
         for client in client_security_groups:
             self.security_group.add_ingress_rule(client, ec2.Port.tcp(DAX_PORT_TLS), "DAX TLS")
+            client.add_egress_rule(
+                self.security_group,
+                ec2.Port.tcp(DAX_PORT_TLS),
+                "To DAX over TLS: the table's read-through cache",
+            )
         subnet_group = dax.CfnSubnetGroup(
             self,
             "Subnets",

@@ -168,8 +168,18 @@ def _rotate(
         "RotationSecurityGroup",
         vpc=vpc,
         description="Secret rotation: to the database and Secrets Manager",
+        allow_all_outbound=False,
     )
     database_group.add_ingress_rule(group, ec2.Port.tcp(engine.port), "From secret rotation")
+    group.add_egress_rule(
+        database_group, ec2.Port.tcp(engine.port), "To the database whose password it rotates"
+    )
+    group.add_egress_rule(
+        ec2.Peer.any_ipv4(),
+        ec2.Port.tcp(443),
+        "Secrets Manager's API over HTTPS, through the NAT gateway: the VPC has no interface "
+        "endpoints",
+    )
     single_user = (
         secretsmanager.HostedRotation.postgre_sql_single_user
         if engine.is_postgresql

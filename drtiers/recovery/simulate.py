@@ -165,7 +165,7 @@ def targets_healthy(w: World, region: str | None) -> bool:
 
 def check_healthy(w: World, key: str) -> bool:
     check = w.health_checks[key]
-    if check.kind == "HTTP":
+    if check.probes_endpoint:
         healthy = targets_healthy(w, check.region)
     elif check.kind == "CLOUDWATCH_METRIC":
         healthy = w.check_status.get(key, True)

@@ -708,9 +708,9 @@ def _dial_step(world: World, name: str, title: str, percent: int, *, after: str)
 
 
 def _http_seconds(world: World, check_key: str) -> float:
-    """Detection time of a record's health check: the HTTP check inside it."""
+    """Detection time of a record's health check: the HTTP(S) check inside it."""
     check = world.health_checks[check_key]
-    if check.kind == "HTTP":
+    if check.probes_endpoint:
         return check.seconds
     return max((_http_seconds(world, c) for c in check.children), default=0.0)
 

@@ -188,11 +188,15 @@ class Alarm:
         }.get(self.operator, False)
 
 
+# Health checks that probe an endpoint (a load balancer), whatever the protocol.
+ENDPOINT_KINDS = frozenset({"HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP"})
+
+
 @dataclass
 class HealthCheck:
     key: str
-    kind: str  # HTTP | CLOUDWATCH_METRIC | CALCULATED
-    region: str | None = None  # HTTP: the region of the load balancer it probes
+    kind: str  # HTTP | HTTPS | CLOUDWATCH_METRIC | CALCULATED
+    region: str | None = None  # HTTP(S): the region of the load balancer it probes
     alarm: str | None = None
     children: list[str] = field(default_factory=list)
     threshold: int = 1
@@ -201,6 +205,11 @@ class HealthCheck:
     insufficient: str = (
         "Healthy"  # CLOUDWATCH_METRIC without data: Healthy | Unhealthy | LastKnownStatus
     )
+
+    @property
+    def probes_endpoint(self) -> bool:
+        """It follows a load balancer (HTTP, HTTPS, ...), not an alarm or other checks."""
+        return self.kind in ENDPOINT_KINDS
 
 
 @dataclass
@@ -609,10 +618,10 @@ def _stacks(tier: TierAssembly) -> dict[str, Stack]:
     stacks = {}
     for name, (role, region) in tier.stacks.items():
         resources = [r.properties for r in tier.resources if r.stack == name]
-        producers = {
-            tier.stacks.get(stack, ("", producer_region))[1]
-            for stack, producer_region in output_reads(resources, region)
-        }
+        # CloudFormation reads an output in the Region the reference names, else in the
+        # reader's own region, whatever region a stack of that name has in this assembly (a
+        # rebuilt primary reads R's recovery-base stack, which this assembly puts in P).
+        producers = {producer_region for _, producer_region in output_reads(resources, region)}
         key = f"{region}:{name}"
         stacks[key] = Stack(
             key,

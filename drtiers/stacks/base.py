@@ -79,6 +79,12 @@ class TierStack(Stack):
         """``<app>-<tier>``: the prefix of every fixed name."""
         return f"{self.config.app_name}-{self.tier.name}"
 
+    @property
+    def entry_name(self) -> str:
+        """``<app>-<tier>.<domain>``: the name clients use, in the edge stack's records and in
+        the load balancers' certificates."""
+        return f"{self.names}.{self.config.domain_name}"
+
     def resource_name(self, suffix: str) -> str:
         """A fixed physical name, for the few resources another region must name."""
         return f"{self.names}-{suffix}"

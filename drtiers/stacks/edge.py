@@ -13,6 +13,7 @@ from constructs import Construct
 from drtiers.config import EDGE_REGION, DrConfig
 from drtiers.constructs.accelerator import Accelerator, AcceleratorEndpointGroup
 from drtiers.constructs.alarms import Alarms
+from drtiers.constructs.app import HTTPS_PORT, LISTENER_PORT
 from drtiers.constructs.dns_failover import AlarmRef, AliasTarget, FailoverRecords
 from drtiers.constructs.keys import DataKey
 from drtiers.stacks.base import TierStack
@@ -40,7 +41,7 @@ class EdgeStack(TierStack):
             zone = route53.PublicHostedZone(self, "Zone", zone_name=config.domain_name)
             zone.apply_removal_policy(self.retain_policy)
             self.zone = zone
-        self.record_name = f"{config.app_name}-{tier.name}.{config.domain_name}"
+        self.record_name = self.entry_name
 
     def _target(self, stack: TierStack) -> AliasTarget:
         return AliasTarget(
@@ -60,6 +61,7 @@ class EdgeStack(TierStack):
             primary=self._target(primary),
             secondary=self._target(recovery),
             health_check_path=self.config.service.health_check_path,
+            https=self.config.https,
             recovery_writable=recovery_writable,
         )
         alarms = Alarms(
@@ -76,7 +78,13 @@ class EdgeStack(TierStack):
     def accelerate(self, *serving: TierStack) -> Accelerator:
         """backup-restore, multi-site: the accelerator, its listener and one endpoint group per
         serving stack's load balancer, each dial at 100 % (failover follows health checks)."""
-        accelerator = Accelerator(self, "Entry", name=self.resource_name("entry"))
+        # With HTTPS, 80 stays open too: the load balancers redirect it to 443.
+        accelerator = Accelerator(
+            self,
+            "Entry",
+            name=self.resource_name("entry"),
+            ports=(HTTPS_PORT, LISTENER_PORT) if self.config.https else (LISTENER_PORT,),
+        )
         accelerator.alias_record(self.zone, self.record_name)
         for stack in serving:
             AcceleratorEndpointGroup(
@@ -86,5 +94,6 @@ class EdgeStack(TierStack):
                 load_balancer_arn=self.read(stack, LB_ARN),
                 endpoint_group_region=stack.region,
                 health_check_path=self.config.service.health_check_path,
+                https=self.config.https,
             )
         return accelerator

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aws_cdk import Fn
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_route53 as route53
 from constructs import Construct
 
 from drtiers.assess.assembly import FIGURES_METADATA
@@ -57,6 +59,8 @@ LB_DNS = "LoadBalancerDnsName"
 LB_ZONE = "LoadBalancerZoneId"
 LB_ARN = "LoadBalancerArn"
 APP_NETWORK_ACL = "AppNetworkAclId"
+# The certificate a rebuilt primary's load balancer uses, made in R by the recovery-base stack.
+REBUILD_CERTIFICATE = "RebuildCertificateArn"
 # Created by the application's schema migration for IAM authentication (PostgreSQL: granted
 # rds_iam; MySQL: IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS').
 APP_DB_USER = "app"
@@ -81,6 +85,24 @@ INSTANCE_GRANT_REASON = (
     "re-created during failback gets a new resource id, so a grant naming the old one would "
     "lock the application out."
 )
+
+
+def validated_certificate(stack: TierStack) -> acm.Certificate:
+    """A certificate for the tier's entry name in ``stack``'s region, validated by DNS in the
+    user's zone: Route 53 is global, so ACM in any region writes its validation record there.
+    The zone is named by id and name, never looked up."""
+    zone_id = stack.config.hosted_zone_id
+    if zone_id is None:
+        raise ValueError(f"{stack.stack_name}: a validated certificate needs hosted_zone_id")
+    zone = route53.HostedZone.from_hosted_zone_attributes(
+        stack, "Zone", hosted_zone_id=zone_id, zone_name=stack.config.domain_name
+    )
+    return acm.Certificate(
+        stack,
+        "Certificate",
+        domain_name=stack.entry_name,
+        validation=acm.CertificateValidation.from_dns(zone),
+    )
 
 
 def proxy_share(tier: TierSpec) -> int:
@@ -134,6 +156,14 @@ class RecoveryBaseStack(TierStack):
                 table_key_alias=f"alias/{self.replica_key_alias}",
                 database_user=APP_DB_USER if config.workload.database else None,
             )
+            if config.hosted_zone_id is not None and not config.certificate_arns:
+                # Validated now, while Route 53's control plane (us-east-1) answers: a rebuild
+                # during the event must not need it to write a validation record.
+                self.publish(
+                    REBUILD_CERTIFICATE,
+                    validated_certificate(self).certificate_arn,
+                    "Certificate for the load balancer of a primary rebuilt in this region",
+                )
         self.vault_name = self.resource_name("copies")
         BackupVault(
             self,
@@ -214,6 +244,7 @@ class _RegionalStack(TierStack):
             log_group_name=self._fixed(APP_LOGS),
             cluster_name=self.resource_name(self.role),
             service_name=self.resource_name(APP_SERVICE),
+            certificate=self._certificate(),
         )
         if self.rebuilding:  # the queue's key trusts the role made beforehand
             self.data_key.grant_encrypt_decrypt(app.task_role)
@@ -228,6 +259,20 @@ class _RegionalStack(TierStack):
         if self.tier.has_recovery_stack:
             self._plan_actions()
         return app
+
+    def _certificate(self) -> acm.ICertificate | None:
+        """The load balancer's certificate for the tier's entry name: the one given for this
+        region, or one validated by DNS in the user's zone (a rebuild uses the one its
+        recovery-base stack made beforehand, in this same region). None without either: a
+        zone created here is not delegated yet and cannot validate one."""
+        arn = self.config.certificate_arns.get(self.region)
+        if arn is None and self.rebuilding and self.config.hosted_zone_id is not None:
+            arn = Fn.get_stack_output(f"{self.names}-recovery-base", REBUILD_CERTIFICATE)
+        if arn is not None:
+            return acm.Certificate.from_certificate_arn(self, "Certificate", arn)
+        if self.config.hosted_zone_id is None:
+            return None
+        return validated_certificate(self)
 
     def _plan_actions(self) -> None:
         """The function the tier's Region switch plan invokes here (same name in P and R); in R
@@ -377,11 +422,17 @@ class _RegionalStack(TierStack):
             load_balancer_arn=app.load_balancer.load_balancer_arn,
             endpoint_group_region=self.region,
             health_check_path=self.config.service.health_check_path,
+            https=app.https,
         )
 
     def _allow_app(self, app: AppService, proxy: DatabaseProxy) -> None:
         proxy.security_group.add_ingress_rule(
             app.security_group, ec2.Port.tcp(proxy.port), "From the application tier"
+        )
+        app.security_group.add_egress_rule(
+            proxy.security_group,
+            ec2.Port.tcp(proxy.port),
+            "To RDS Proxy: the database's read/write and read-only endpoints",
         )
         # IAM database auth through this proxy only, as the application's database user.
         proxy_id = Fn.select(6, Fn.split(":", proxy.proxy.attr_db_proxy_arn))
@@ -756,6 +807,11 @@ class RecoveryStack(_RegionalStack):
             # pilot light: no proxy; the app reaches the replica (then the writer) directly
             database_group.add_ingress_rule(
                 app.security_group, ec2.Port.tcp(database[1]), "From the application tier"
+            )
+            app.security_group.add_egress_rule(
+                database_group,
+                ec2.Port.tcp(database[1]),
+                "To the database directly: the replica, the writer once promoted (no proxy)",
             )
             app.task_role.add_to_principal_policy(
                 iam.PolicyStatement(

@@ -1,0 +1,294 @@
+"""HTTPS at the entry point: with the user's zone (a certificate validated there), with
+certificate ARNs per region, and without either (plain HTTP, said once per synth)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drtiers.assess import assess_assembly
+from drtiers.assess.assembly import read_assembly
+from drtiers.checks.dr import dr_findings
+from drtiers.checks.gates import synthesize
+from drtiers.entry import PLAIN_HTTP_NOTICE
+from drtiers.recovery import simulate_assembly
+from drtiers.recovery.steps import _http_seconds
+from drtiers.recovery.world import read_world
+from tests.conftest import Synthesized, context
+from tests.test_app import run_app
+from tests.test_config import EAST, WEST
+from tests.test_policy import nag_findings
+
+DOMAIN, ZONE = "dr.acme-corp.io", "Z0123456789ABC"
+CERTIFICATES = {"us-east-1": EAST, "us-west-2": WEST}
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09"  # TLS 1.3 and 1.2, post-quantum key exchange
+REGIONAL = ("primary", "recovery")
+
+
+@pytest.fixture(scope="module")
+def zoned() -> Synthesized:
+    """All four tiers with a domain and the user's zone."""
+    return Synthesized(domain_name=DOMAIN, hosted_zone_id=ZONE)
+
+
+@pytest.fixture(scope="module")
+def given() -> Synthesized:
+    return Synthesized(tier="pilot-light", certificate_arns=json.dumps(CERTIFICATES))
+
+
+def _of(assembly: Synthesized, stack: str, type_: str) -> dict[str, dict[str, Any]]:
+    resources = assembly.json(stack)["Resources"]
+    return {k: r for k, r in resources.items() if r["Type"] == type_}
+
+
+def _regional(assembly: Synthesized) -> list[str]:
+    return [
+        s.stack_name for stacks in assembly.tiers.values() for s in stacks.all if s.role in REGIONAL
+    ]
+
+
+def _listeners(assembly: Synthesized, stack: str) -> dict[int, dict[str, Any]]:
+    listeners = _of(assembly, stack, "AWS::ElasticLoadBalancingV2::Listener").values()
+    return {int(r["Properties"]["Port"]): r["Properties"] for r in listeners}
+
+
+def test_with_a_zone_each_load_balancer_listens_on_https(zoned: Synthesized) -> None:
+    stacks = _regional(zoned)
+    assert len(stacks) == 7  # backup-restore has no recovery stack
+    for stack in stacks:
+        listeners = _listeners(zoned, stack)
+        assert sorted(listeners) == [80, 443], stack
+        https = listeners[443]
+        assert https["Protocol"] == "HTTPS"
+        assert https["SslPolicy"] == TLS_POLICY
+        (certificate,) = https["Certificates"]
+        (logical_id,) = _of(zoned, stack, "AWS::CertificateManager::Certificate")
+        assert certificate == {"CertificateArn": {"Ref": logical_id}}
+        assert https["DefaultActions"][0]["Type"] == "forward"
+        assert listeners[80]["Protocol"] == "HTTP"
+        assert listeners[80]["DefaultActions"] == [
+            {
+                "Type": "redirect",
+                "RedirectConfig": {"Port": "443", "Protocol": "HTTPS", "StatusCode": "HTTP_301"},
+            }
+        ]
+
+
+@pytest.mark.parametrize("tier", ["backup-restore", "pilot-light", "warm-standby", "multi-site"])
+def test_the_certificate_names_the_entry_and_is_validated_in_the_zone(
+    zoned: Synthesized, tier: str
+) -> None:
+    name = f"drtiers-{tier}.{DOMAIN}"
+    records = _of(zoned, f"drtiers-{tier}-edge", "AWS::Route53::RecordSet").values()
+    assert {r["Properties"]["Name"] for r in records} == {name}
+    assert not _of(zoned, f"drtiers-{tier}-edge", "AWS::Route53::HostedZone")  # given, not made
+    for stack in _regional(zoned):
+        if stack.startswith(f"drtiers-{tier}-"):
+            (certificate,) = _of(zoned, stack, "AWS::CertificateManager::Certificate").values()
+            assert certificate["Properties"]["DomainName"] == name
+            assert certificate["Properties"]["ValidationMethod"] == "DNS"
+            assert certificate["Properties"]["DomainValidationOptions"] == [
+                {"DomainName": name, "HostedZoneId": ZONE}
+            ]
+
+
+@pytest.mark.parametrize("tier", ["pilot-light", "warm-standby"])
+def test_route53_probes_the_primary_over_https(zoned: Synthesized, tier: str) -> None:
+    checks = _of(zoned, f"drtiers-{tier}-edge", "AWS::Route53::HealthCheck").values()
+    probes = [c["Properties"]["HealthCheckConfig"] for c in checks]
+    (probe,) = [c for c in probes if c["Type"] not in ("CALCULATED", "CLOUDWATCH_METRIC")]
+    assert probe["Type"] == "HTTPS"
+    assert probe["Port"] == 443
+    assert probe["EnableSNI"] is True
+    assert probe["FullyQualifiedDomainName"] == {
+        "Fn::GetStackOutput": {
+            "StackName": f"drtiers-{tier}-primary",
+            "OutputName": "LoadBalancerDnsName",
+        }
+    }
+
+
+@pytest.mark.parametrize("tier", ["backup-restore", "multi-site"])
+def test_the_accelerator_checks_https_and_passes_both_ports(zoned: Synthesized, tier: str) -> None:
+    edge = f"drtiers-{tier}-edge"
+    (listener,) = _of(zoned, edge, "AWS::GlobalAccelerator::Listener").values()
+    assert listener["Properties"]["PortRanges"] == [
+        {"FromPort": 443, "ToPort": 443},
+        {"FromPort": 80, "ToPort": 80},
+    ]
+    groups = _of(zoned, edge, "AWS::GlobalAccelerator::EndpointGroup").values()
+    assert groups
+    for group in groups:
+        assert group["Properties"]["HealthCheckProtocol"] == "HTTPS"
+        assert group["Properties"]["HealthCheckPort"] == 443
+
+
+def test_the_model_reads_an_https_probe_as_the_primary_load_balancer(zoned: Synthesized) -> None:
+    """The simulator and the estimate follow P's load balancer through an HTTPS check as
+    through an HTTP one: same region, same detection (30 s x 3)."""
+    world = read_world(read_assembly(Path(zoned.assembly.directory))["pilot-light"])
+    (probe,) = [c for c in world.health_checks.values() if c.kind == "HTTPS"]
+    assert probe.probes_endpoint and probe.region == "us-east-1" and probe.seconds == 90
+    primary = next(r for r in world.records if r.failover == "PRIMARY")
+    assert primary.health_check is not None
+    assert _http_seconds(world, primary.health_check) == 90
+
+
+def test_https_changes_no_rto_and_no_rpo(zoned: Synthesized, synthesized: Synthesized) -> None:
+    """Detection is read from the HTTPS probe as from the HTTP one; only the cost may differ."""
+    with_https = {e.tier: e for e in assess_assembly(Path(zoned.assembly.directory))}
+    plain = {e.tier: e for e in assess_assembly(Path(synthesized.assembly.directory))}
+    for tier, estimate in plain.items():
+        assert with_https[tier].rto_seconds == estimate.rto_seconds, tier
+        assert with_https[tier].rpo_seconds == estimate.rpo_seconds, tier
+        assert not [line for line in estimate.cost if "HTTPS" in line.item]
+    # Route 53 bills HTTPS as an optional feature of a health check, on top of the check.
+    for tier in ("pilot-light", "warm-standby"):
+        (line,) = [line for line in with_https[tier].cost if "HTTPS" in line.item]
+        assert (line.region, line.quantity, line.monthly_usd) == ("us-east-1", 1, 1.0)
+
+
+def test_https_tiers_pass_the_dr_rules_and_the_simulation(zoned: Synthesized) -> None:
+    directory = Path(zoned.assembly.directory)
+    assert [str(f) for f in dr_findings(directory)] == []
+    results = simulate_assembly(directory, context(domain_name=DOMAIN, hosted_zone_id=ZONE))
+    assert len(results) == 4
+    for loss, back in results:
+        assert loss.passed, [str(v) for v in loss.violations]
+        assert back.passed, [str(v) for v in back.violations]
+
+
+def test_given_certificates_are_used_as_they_are(given: Synthesized) -> None:
+    for role, region in (("primary", "us-east-1"), ("recovery", "us-west-2")):
+        stack = f"drtiers-pilot-light-{role}"
+        assert not _of(given, stack, "AWS::CertificateManager::Certificate")
+        https = _listeners(given, stack)[443]
+        assert https["Certificates"] == [{"CertificateArn": CERTIFICATES[region]}]
+        assert https["SslPolicy"] == TLS_POLICY
+    # Without a zone id the zone is still created here (it only holds the records).
+    assert _of(given, "drtiers-pilot-light-edge", "AWS::Route53::HostedZone")
+
+
+def test_without_a_domain_that_validates_the_entry_stays_http(synthesized: Synthesized) -> None:
+    for stack in _regional(synthesized):
+        assert not _of(synthesized, stack, "AWS::CertificateManager::Certificate")
+        listeners = _listeners(synthesized, stack)
+        assert list(listeners) == [80]
+        assert listeners[80]["Protocol"] == "HTTP"
+        assert listeners[80]["DefaultActions"][0]["Type"] == "forward"
+    checks = _of(synthesized, "drtiers-pilot-light-edge", "AWS::Route53::HealthCheck").values()
+    types = {c["Properties"]["HealthCheckConfig"]["Type"] for c in checks}
+    assert "HTTP" in types and "HTTPS" not in types
+
+
+def _notices(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "plain HTTP" in line]
+
+
+def test_a_plain_http_synth_says_so_once(tmp_path: Path) -> None:
+    result = run_app(tmp_path, tier="backup-restore")
+    assert result.returncode == 0, result.stderr
+    assert _notices(result.stderr) == [PLAIN_HTTP_NOTICE]
+    assert PLAIN_HTTP_NOTICE.startswith("drtiers: notice: plain HTTP entry point: ")
+
+
+def test_an_https_synth_says_nothing_about_http(tmp_path: Path) -> None:
+    result = run_app(tmp_path, tier="backup-restore", domain_name=DOMAIN, hosted_zone_id=ZONE)
+    assert result.returncode == 0, result.stderr
+    assert _notices(result.stderr) == []
+    template = json.loads(
+        (tmp_path / "out" / "drtiers-backup-restore-primary.template.json").read_text()
+    )
+    types = [r["Type"] for r in template["Resources"].values()]
+    assert types.count("AWS::CertificateManager::Certificate") == 1
+
+
+BAD_CERTIFICATES = [
+    ("not json", "context key 'certificate_arns': 'not json' is not valid; allowed: "),
+    (
+        json.dumps({"us-east-1": CERTIFICATES["us-east-1"]}),
+        "context key 'certificate_arns': no entry for region 'us-west-2'; allowed: ",
+    ),
+    (
+        json.dumps({**CERTIFICATES, "us-west-2": CERTIFICATES["us-east-1"]}),
+        "context key 'certificate_arns.us-west-2': '"
+        + CERTIFICATES["us-east-1"]
+        + "' is not valid; allowed: an ACM certificate ARN in us-west-2 of account 123456789012",
+    ),
+]
+
+
+@pytest.mark.parametrize(("value", "message"), BAD_CERTIFICATES)
+def test_bad_certificate_arns_exit_2_with_one_line_and_write_nothing(
+    tmp_path: Path, value: str, message: str
+) -> None:
+    result = run_app(tmp_path, tier="pilot-light", certificate_arns=value)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip() and "!!" not in line]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("drtiers: error: " + message), lines[0]
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_cdk_nag_passes_with_https(zoned: Synthesized) -> None:
+    findings = nag_findings(zoned.app)
+    assert sum(findings.values()) == 0, findings
+
+
+def test_guard_passes_with_given_certificates(tmp_path: Path) -> None:
+    """Control Tower's rules: the listener's certificate is from ACM (CT.ELASTICLOADBALANCING.
+    PR.2), and HTTP redirects to HTTPS with no acknowledgment left to say otherwise."""
+    _, guard = synthesize(
+        tmp_path, context(tier="multi-site", certificate_arns=json.dumps(CERTIFICATES))
+    )
+    assert guard == []
+    primary = json.loads((tmp_path / "drtiers-multi-site-primary.template.json").read_text())
+    assert "alb_http_to_https_redirection_check" not in json.dumps(primary)
+
+
+def test_backup_restore_validates_its_rebuild_certificate_beforehand(zoned: Synthesized) -> None:
+    """The rebuild happens while P may be us-east-1, home of Route 53's control plane: the
+    certificate it needs in R is made (and validated) before the event, by the recovery-base
+    stack, and the rebuild reads its ARN in R."""
+    base = "drtiers-backup-restore-recovery-base"
+    (certificate,) = _of(zoned, base, "AWS::CertificateManager::Certificate").values()
+    assert certificate["Properties"]["DomainName"] == f"drtiers-backup-restore.{DOMAIN}"
+    assert "RebuildCertificateArn" in zoned.json(base)["Outputs"]
+    for tier in ("pilot-light", "warm-standby", "multi-site"):  # they keep R's balancer running
+        assert not _of(
+            zoned, f"drtiers-{tier}-recovery-base", "AWS::CertificateManager::Certificate"
+        )
+    rebuilt = Synthesized(
+        tier="backup-restore",
+        primary_region="us-west-2",
+        recovery_region="us-east-1",
+        domain_name=DOMAIN,
+        hosted_zone_id=ZONE,
+        restore_from=json.dumps(
+            {
+                "database_snapshot": "arn:aws:rds:us-west-2:123456789012:snapshot:copy-1",
+                "listener_arn": "arn:aws:globalaccelerator::123456789012:accelerator/a/listener/b",
+            }
+        ),
+    )
+    primary = "drtiers-backup-restore-primary"
+    assert not _of(rebuilt, primary, "AWS::CertificateManager::Certificate")
+    https = _listeners(rebuilt, primary)[443]
+    assert https["Certificates"] == [
+        {
+            "CertificateArn": {
+                "Fn::GetStackOutput": {
+                    "StackName": base,
+                    "OutputName": "RebuildCertificateArn",
+                }
+            }
+        }
+    ]  # no Region: the recovery-base stack in the rebuild's own region
+    (group,) = _of(rebuilt, primary, "AWS::GlobalAccelerator::EndpointGroup").values()
+    assert (group["Properties"]["HealthCheckProtocol"], group["Properties"]["HealthCheckPort"]) == (
+        "HTTPS",
+        443,
+    )
