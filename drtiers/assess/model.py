@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from drtiers.assess.assembly import AssemblyError, Resource, TierAssembly
-from drtiers.assess.facts import Figure, Price, price, price_data
+from drtiers.assess.durations import format_range
+from drtiers.assess.facts import Figure, Price, at_end, price, price_data
 from drtiers.recovery.steps import failover_steps, schedule
 from drtiers.recovery.world import read_world
 
@@ -29,6 +30,7 @@ class Step:
     sources: tuple[str, ...]
     start: float = 0.0
     counts: bool = True  # the RTO waits for it (housekeeping steps do not count)
+    after: tuple[str, ...] = ()  # the steps it waits for
 
     @property
     def end(self) -> float:
@@ -62,14 +64,59 @@ class Estimate:
     rto_steps: list[Step] = field(default_factory=list)
     cost: list[CostLine] = field(default_factory=list)
     resource_keys: frozenset[tuple[str, str, str]] = frozenset()  # (region, type, logical id)
+    # The same steps and stores scheduled with every figure at the low and at the high end of
+    # its range (figures.json); rto_seconds and rpo_seconds are the typical values.
+    rto_range: tuple[float, float] = (0.0, 0.0)
+    rpo_range: tuple[float, float] = (0.0, 0.0)
 
     @property
     def rpo_seconds(self) -> float:
-        return max(s.seconds for s in self.rpo if s.seconds is not None)
+        return _rpo_seconds(self.rpo)
 
     @property
     def rto_seconds(self) -> float:
-        return max((step.end for step in self.rto_steps if step.counts), default=0.0)
+        return _rto_seconds(self.rto_steps)
+
+    @property
+    def rto_high_seconds(self) -> float:
+        """What a target is held to: the RTO with every figure at its slow end."""
+        return self.rto_range[1]
+
+    @property
+    def rpo_high_seconds(self) -> float:
+        return self.rpo_range[1]
+
+    @property
+    def rto_text(self) -> str:
+        """Typical with its range, as every output shows it: ``9.5 min (7.0-14.0 min)``."""
+        return format_range(self.rto_seconds, *self.rto_range)
+
+    @property
+    def rpo_text(self) -> str:
+        return format_range(self.rpo_seconds, *self.rpo_range)
+
+    def critical_path(self) -> list[Step]:
+        """The counted steps the RTO waits for, first to last: from the step that ends last,
+        back through the step each one started after (the longest, where several end then)."""
+        counted = [s for s in self.rto_steps if s.counts]
+        if not counted:
+            return []
+        by_name = {s.name: s for s in self.rto_steps}
+        step = max(counted, key=lambda s: (s.end, s.seconds))
+        path = [step]
+        while True:
+            before = [
+                by_name[a] for a in step.after if a in by_name and by_name[a].end == step.start
+            ]
+            if not before:
+                return path[::-1]
+            step = max(before, key=lambda s: s.seconds)
+            path.append(step)
+
+    def dominant_step(self) -> Step | None:
+        """The longest step on the critical path: what to shorten first."""
+        path = [s for s in self.critical_path() if s.seconds > 0]
+        return max(path, key=lambda s: s.seconds) if path else None
 
     @property
     def monthly_cost_usd(self) -> float:
@@ -78,6 +125,14 @@ class Estimate:
     @property
     def unverified_prices(self) -> bool:
         return any(line.unit_price.status == "unverified" for line in self.cost)
+
+
+def _rpo_seconds(stores: list[StoreRpo]) -> float:
+    return max(s.seconds for s in stores if s.seconds is not None)
+
+
+def _rto_seconds(steps: list[Step]) -> float:
+    return max((step.end for step in steps if step.counts), default=0.0)
 
 
 def _schedule_seconds(expression: str) -> float:
@@ -91,6 +146,9 @@ def _schedule_seconds(expression: str) -> float:
             return DAY
         if cron[2] == "*":
             return 3600
+        every = re.fullmatch(r"0/(\d+)", cron[2])
+        if every and 24 % int(every[1]) == 0:  # an even interval only if it divides the day
+            return int(every[1]) * 3600
     raise AssemblyError(f"backup schedule '{expression}' is not one drtiers can time")
 
 
@@ -215,7 +273,15 @@ class _Model:
     def rto(self) -> list[Step]:
         steps = failover_steps(read_world(self.tier), self.f, self.w)
         return [
-            Step(t.step.name, t.step.seconds, t.step.how, t.step.sources, t.start, t.step.in_rto)
+            Step(
+                t.step.name,
+                t.step.seconds,
+                t.step.how,
+                t.step.sources,
+                t.start,
+                t.step.in_rto,
+                t.step.after,
+            )
             for t in schedule(steps)
         ]
 
@@ -428,6 +494,7 @@ def estimate(
     tier: TierAssembly, figures: Mapping[str, Figure], workload: Mapping[str, float]
 ) -> Estimate:
     model = _Model(tier, figures, workload)
+    low, high = (_Model(tier, at_end(figures, end), workload) for end in ("low", "high"))
     return Estimate(
         tier=tier.tier,
         primary_region=model.p,
@@ -437,4 +504,6 @@ def estimate(
         rto_steps=model.rto(),
         cost=model.cost(),
         resource_keys=frozenset(tier.resource_keys()),
+        rto_range=(_rto_seconds(low.rto()), _rto_seconds(high.rto())),
+        rpo_range=(_rpo_seconds(low.rpo()), _rpo_seconds(high.rpo())),
     )
