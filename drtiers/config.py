@@ -14,7 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from drtiers.assess.durations import parse_duration
+from drtiers.assess.durations import format_duration, parse_duration
 from drtiers.assess.facts import ParameterError, with_overrides
 from drtiers.tiers import TIER_NAMES, TIERS, EntryPoint, TierSpec
 
@@ -143,10 +143,16 @@ class DrConfig:
     rto_target_seconds: float | None = None
     rpo_target_seconds: float | None = None
     assumptions: Mapping[str, float] = field(default_factory=dict)
+    # Hours between backups for every tier synthesized (context backup_frequency, or chosen
+    # from rpo_target for backup-restore alone); None: each tier's own default.
+    backup_interval_hours: int | None = None
 
     @property
     def sizes(self) -> Sizes:
         return SANDBOX_SIZES if self.sandbox else PRODUCTION_SIZES
+
+    def backup_interval(self, tier: TierSpec) -> int:
+        return self.backup_interval_hours or tier.backup_interval_hours
 
 
 def _fail(key: str, value: object, allowed: str) -> ConfigError:
@@ -287,6 +293,50 @@ def _target(get: Callable[[str], Any], key: str) -> float | None:
         raise ConfigError(str(error)) from None
 
 
+# AWS Backup schedules snapshot backups as often as hourly (read 2026-11-29:
+# https://docs.aws.amazon.com/aws-backup/latest/devguide/plan-options-and-configuration.html);
+# an interval that divides the day keeps them evenly spaced in a cron schedule.
+BACKUP_INTERVALS_HOURS = (1, 2, 3, 4, 6, 8, 12, 24)
+
+
+def _backup_interval(
+    get: Callable[[str], Any],
+    tiers: tuple[TierSpec, ...],
+    rpo_target: float | None,
+    assumptions: Mapping[str, float],
+) -> int | None:
+    """Hours between backups: context key ``backup_frequency``; else, when the one tier
+    synthesized recovers from its backups and ``rpo_target`` is given, the least frequent
+    schedule whose RPO (interval + the copy's slow end) meets the target."""
+    allowed = (
+        "1h, 2h, 3h, 4h, 6h, 8h, 12h or 24h (AWS Backup schedules as often as hourly; "
+        "an interval that divides the day keeps backups evenly spaced)"
+    )
+    raw = get("backup_frequency")
+    if raw not in (None, ""):
+        try:
+            hours = parse_duration(raw, "backup_frequency") / 3600
+        except ValueError:
+            raise _fail("backup_frequency", raw, allowed) from None
+        if hours not in BACKUP_INTERVALS_HOURS:
+            raise _fail("backup_frequency", raw, allowed)
+        return int(hours)
+    if rpo_target is None or len(tiers) != 1 or tiers[0].has_recovery_stack:
+        return None
+    figures, _ = with_overrides(assumptions)
+    copy = figures["backup_copy_seconds"].at("high").value
+    fits = [h for h in BACKUP_INTERVALS_HOURS if h * 3600 + copy <= rpo_target]
+    if not fits:
+        least = format_duration(BACKUP_INTERVALS_HOURS[0] * 3600 + copy)
+        raise ConfigError(
+            f"context key 'rpo_target': '{get('rpo_target')}' cannot be met by "
+            f"{tiers[0].name}: hourly backups (AWS Backup's most frequent) plus up to "
+            f"{format_duration(copy)} to copy them to the recovery region; allowed: {least} or "
+            "more, or a tier that replicates (pilot-light, warm-standby, multi-site)"
+        )
+    return max(fits)
+
+
 def _assumptions(get: Callable[[str], Any]) -> dict[str, float]:
     raw = get("assumptions")
     if raw in (None, ""):
@@ -406,6 +456,7 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
     if not isinstance(image, str) or not image or any(c.isspace() for c in image):
         raise _fail("container_image", image, "a container image reference without spaces")
     account = _string(get, "account", _ACCOUNT, "a 12-digit AWS account id")
+    rpo_target, assumptions = _target(get, "rpo_target"), _assumptions(get)
     app_name = _string(
         get,
         "app_name",
@@ -437,6 +488,7 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
         failed_over=_boolean(get, "failed_over"),
         restore_from=_restore_from(get, tiers, primary, account),
         rto_target_seconds=_target(get, "rto_target"),
-        rpo_target_seconds=_target(get, "rpo_target"),
-        assumptions=_assumptions(get),
+        rpo_target_seconds=rpo_target,
+        assumptions=assumptions,
+        backup_interval_hours=_backup_interval(get, tiers, rpo_target, assumptions),
     )

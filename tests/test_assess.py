@@ -48,7 +48,7 @@ def edit_template(directory: Path, stack: str, edit: object) -> None:
     ("tier", "rpo_band", "rto_band"),
     [
         # REL13-BP02: RPO hours / RTO 24 h or less
-        ("backup-restore", (1 * HOUR, 48 * HOUR), (1 * HOUR, 24 * HOUR)),
+        ("backup-restore", (1 * HOUR, 23 * HOUR), (1 * HOUR, 24 * HOUR)),
         # RPO minutes or less / RTO tens of minutes
         ("pilot-light", (1, 15 * MINUTE), (10 * MINUTE, 60 * MINUTE)),
         # RPO seconds / RTO minutes
@@ -66,6 +66,8 @@ def test_default_estimates_fall_in_aws_bands(
     e = estimates[tier]
     assert rpo_band[0] <= e.rpo_seconds <= rpo_band[1]
     assert rto_band[0] <= e.rto_seconds <= rto_band[1]
+    if tier == "backup-restore":  # "hours" at its slow end too: a backup every 4 h, then copied
+        assert e.rpo_range == (4 * HOUR + 15 * MINUTE, 7 * HOUR)
 
 
 def test_cost_rises_strictly_from_backup_restore_to_multi_site(
@@ -131,6 +133,7 @@ def test_assumptions_move_the_estimate(assembly: Path) -> None:
         ("6m", "5s", "multi-site"),
         ("30m", "5s", "warm-standby"),
         ("1d", "2d", "backup-restore"),
+        ("1d", "8h", "backup-restore"),  # every 4 h + up to 3 h to copy
         ("5m", None, None),  # multi-site's typical 90 s, but up to 5.5 min
         ("1d", "1h", "pilot-light"),
     ],
@@ -277,9 +280,9 @@ def test_the_rto_range_schedules_the_steps_with_every_figure_at_each_end(
     assert pilot.rto_range == (7.5 * MINUTE, 52.5 * MINUTE)
     # Fixing an assumption (here the replica's promotion at its typical 10 min) collapses its
     # range: the high end loses the 20 min its slow end added, the low end the 7 min saved.
-    fixed = {
-        e.tier: e for e in assess_assembly(assembly, {"rds_replica_promotion_seconds": 600})
-    }["pilot-light"]
+    fixed = {e.tier: e for e in assess_assembly(assembly, {"rds_replica_promotion_seconds": 600})}[
+        "pilot-light"
+    ]
     assert fixed.rto_seconds == pilot.rto_seconds
     assert fixed.rto_range == (pilot.rto_range[0] + 7 * MINUTE, pilot.rto_range[1] - 20 * MINUTE)
 
@@ -304,3 +307,27 @@ def test_list_and_explain_show_the_rto_with_its_range_and_the_dominant_step(
     assert detail["dominant_step"]["step"] == "promote-database"
     assert detail["dominant_step"]["share_of_rto"] == round(600 / 1110, 3)
     assert (detail["rto_low_seconds"], detail["rto_high_seconds"]) == (450, 3150)
+
+
+def test_rpo_target_sets_backup_restores_schedule_and_synth_meets_it(tmp_path: Path) -> None:
+    """rpo_target 6h on backup-restore: backups every 3 h (3 h + up to 3 h to copy), in the
+    template the estimate reads; the synth passes because the high end meets the target."""
+    out = tmp_path / "out"
+    out.mkdir()
+    env = {
+        **os.environ,
+        "CDK_OUTDIR": str(out),
+        "CDK_CONTEXT_JSON": json.dumps(
+            {**DEFAULT_CONTEXT, "tier": "backup-restore", "rpo_target": "6h"}
+        ),
+    }
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    template = json.loads((out / "drtiers-backup-restore-primary.template.json").read_text())
+    (plan,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Backup::BackupPlan"]
+    (rule,) = plan["Properties"]["BackupPlan"]["BackupPlanRule"]
+    assert rule["ScheduleExpression"] == "cron(0 0/3 * * ? *)"
+    (estimate,) = assess_assembly(out)
+    assert (estimate.rpo_seconds, estimate.rpo_range) == (4 * HOUR, (3.25 * HOUR, 6 * HOUR))

@@ -504,6 +504,7 @@ class PrimaryStack(_RegionalStack):
             resource_arns=[self.database_arn, table.table_arn],
             role_name=self.resource_name("backup"),
             existing_role=config.restore_from is not None,
+            frequency_hours=config.backup_interval(tier),
         )
         if config.restore_from is not None:
             self._join_accelerator(config.restore_from.listener_arn, app)
