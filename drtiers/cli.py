@@ -19,7 +19,7 @@ from rich.table import Table
 
 from drtiers.assess import assess_assembly, cheapest_meeting, synthesize_and_assess
 from drtiers.assess.assembly import AssemblyError
-from drtiers.assess.durations import format_duration, parse_duration
+from drtiers.assess.durations import format_duration, format_range, parse_duration
 from drtiers.assess.facts import ParameterError
 from drtiers.assess.model import Estimate
 from drtiers.config import ConfigError
@@ -126,7 +126,14 @@ def _detail(e: Estimate) -> dict[str, Any]:
         **_summary(e),
         "dominant_step": _dominant(e),
         "rpo": [
-            {"store": s.store, "seconds": s.seconds, "how": s.how, "sources": s.sources}
+            {
+                "store": s.store,
+                "seconds": s.seconds,
+                "low_seconds": s.low,
+                "high_seconds": s.high,
+                "how": s.how,
+                "sources": s.sources,
+            }
             for s in e.rpo
         ],
         "rto_steps": [
@@ -206,7 +213,9 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
     for store in e.rpo:
         rpo.add_row(
             store.store,
-            "delayed" if store.seconds is None else format_duration(store.seconds),
+            "delayed"
+            if store.seconds is None
+            else format_range(store.seconds, store.low or 0, store.high or 0),
             store.how,
             "\n".join(store.sources),
         )

@@ -327,12 +327,13 @@ def _backup_interval(
     copy = figures["backup_copy_seconds"].at("high").value
     fits = [h for h in BACKUP_INTERVALS_HOURS if h * 3600 + copy <= rpo_target]
     if not fits:
+        replicating = [name for name, spec in TIERS.items() if spec.has_recovery_stack]
         least = format_duration(BACKUP_INTERVALS_HOURS[0] * 3600 + copy)
         raise ConfigError(
             f"context key 'rpo_target': '{get('rpo_target')}' cannot be met by "
             f"{tiers[0].name}: hourly backups (AWS Backup's most frequent) plus up to "
             f"{format_duration(copy)} to copy them to the recovery region; allowed: {least} or "
-            "more, or a tier that replicates (pilot-light, warm-standby, multi-site)"
+            f"more, or a tier that replicates ({', '.join(replicating)})"
         )
     return max(fits)
 

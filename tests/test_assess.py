@@ -331,3 +331,17 @@ def test_rpo_target_sets_backup_restores_schedule_and_synth_meets_it(tmp_path: P
     assert rule["ScheduleExpression"] == "cron(0 0/3 * * ? *)"
     (estimate,) = assess_assembly(out)
     assert (estimate.rpo_seconds, estimate.rpo_range) == (4 * HOUR, (3.25 * HOUR, 6 * HOUR))
+
+
+def test_explain_gives_each_data_stores_rpo_with_its_range(
+    assembly: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(["explain", "--tier", "backup-restore", "--json", "--assembly", str(assembly)]) == 0
+    stores = {s["store"]: s for s in json.loads(capsys.readouterr().out)["rpo"]}
+    table = stores["DynamoDB table"]  # 4 h between backups + 15 min, 1 h or 3 h to copy
+    assert (table["low_seconds"], table["seconds"], table["high_seconds"]) == (
+        4.25 * HOUR,
+        5 * HOUR,
+        7 * HOUR,
+    )
+    assert stores["SQS messages in flight in P"]["seconds"] is None

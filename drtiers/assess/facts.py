@@ -47,9 +47,6 @@ class Figure:
         return replace(self, value=fast if end == "low" else slow)
 
 
-ENDS = ("low", "typical", "high")
-
-
 def at_end(figures: Mapping[str, Figure], end: str) -> dict[str, Figure]:
     """Every figure at one end of its range (``low``: everything goes as fast as published or
     assumed, ``high``: as slow)."""

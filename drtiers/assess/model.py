@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from drtiers.assess.assembly import AssemblyError, Resource, TierAssembly
 from drtiers.assess.durations import format_range
@@ -43,6 +43,8 @@ class StoreRpo:
     seconds: float | None  # None: not lost, only delayed
     how: str
     sources: tuple[str, ...]
+    low: float | None = None  # with every figure at its low and at its high end
+    high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -495,15 +497,22 @@ def estimate(
 ) -> Estimate:
     model = _Model(tier, figures, workload)
     low, high = (_Model(tier, at_end(figures, end), workload) for end in ("low", "high"))
+    rpo = [
+        replace(store, low=fast.seconds, high=slow.seconds)
+        for store, fast, slow in zip(model.rpo(), low.rpo(), high.rpo(), strict=True)
+    ]
     return Estimate(
         tier=tier.tier,
         primary_region=model.p,
         recovery_region=model.r,
         recovery_holds=model.recovery_holds(),
-        rpo=model.rpo(),
+        rpo=rpo,
         rto_steps=model.rto(),
         cost=model.cost(),
         resource_keys=frozenset(tier.resource_keys()),
         rto_range=(_rto_seconds(low.rto()), _rto_seconds(high.rto())),
-        rpo_range=(_rpo_seconds(low.rpo()), _rpo_seconds(high.rpo())),
+        rpo_range=(
+            max(s.low for s in rpo if s.low is not None),
+            max(s.high for s in rpo if s.high is not None),
+        ),
     )
