@@ -19,7 +19,7 @@ from rich.table import Table
 
 from drtiers.assess import assess_assembly, cheapest_meeting, synthesize_and_assess
 from drtiers.assess.assembly import AssemblyError
-from drtiers.assess.durations import format_duration, parse_duration
+from drtiers.assess.durations import format_duration, format_range, parse_duration
 from drtiers.assess.facts import ParameterError, default_workload, use_price_file
 from drtiers.assess.model import Estimate
 from drtiers.config import ConfigError
@@ -88,7 +88,11 @@ def _summary(e: Estimate) -> dict[str, Any]:
     return {
         "tier": e.tier,
         "rpo_seconds": e.rpo_seconds,
+        "rpo_low_seconds": e.rpo_range[0],
+        "rpo_high_seconds": e.rpo_range[1],
         "rto_seconds": e.rto_seconds,
+        "rto_low_seconds": e.rto_range[0],
+        "rto_high_seconds": e.rto_range[1],
         "monthly_cost_usd": e.monthly_cost_usd,
         "recovery_region_holds": e.recovery_holds,
         "primary_region": e.primary_region,
@@ -100,11 +104,44 @@ def _summary(e: Estimate) -> dict[str, Any]:
     }
 
 
+def _dominant(e: Estimate) -> dict[str, Any] | None:
+    step = e.dominant_step()
+    if step is None:
+        return None
+    return {
+        "step": step.name,
+        "seconds": step.seconds,
+        "share_of_rto": round(step.seconds / e.rto_seconds, 3) if e.rto_seconds else None,
+        "critical_path": [s.name for s in e.critical_path()],
+    }
+
+
+def _dominant_line(e: Estimate) -> str:
+    """Which step dominates the RTO: the longest on the critical path, and its share."""
+    step = e.dominant_step()
+    if step is None or not e.rto_seconds:
+        return "RTO: no step takes time."
+    path = " -> ".join(s.name for s in e.critical_path())
+    return (
+        f"Dominant step: {step.name}, {format_duration(step.seconds)} of the typical RTO "
+        f"{format_duration(e.rto_seconds)} ({step.seconds / e.rto_seconds:.0%}); critical "
+        f"path: {path}"
+    )
+
+
 def _detail(e: Estimate) -> dict[str, Any]:
     return {
         **_summary(e),
+        "dominant_step": _dominant(e),
         "rpo": [
-            {"store": s.store, "seconds": s.seconds, "how": s.how, "sources": s.sources}
+            {
+                "store": s.store,
+                "seconds": s.seconds,
+                "low_seconds": s.low,
+                "high_seconds": s.high,
+                "how": s.how,
+                "sources": s.sources,
+            }
             for s in e.rpo
         ],
         "rto_steps": [
@@ -112,6 +149,7 @@ def _detail(e: Estimate) -> dict[str, Any]:
                 "step": s.name,
                 "start": s.start,
                 "end": s.end,
+                "after": list(s.after),
                 "counts": s.counts,
                 "how": s.how,
                 "sources": s.sources,
@@ -162,14 +200,17 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
         print(json.dumps([_summary(e) for e in estimates], indent=2))
         _print_price_notes(estimates)
         return 0
-    table = Table(title="drtiers: estimated RPO, RTO and monthly cost per tier")
+    table = Table(
+        title="drtiers: estimated RPO, RTO (typical, with the range from every figure at its "
+        "low and high end) and monthly cost per tier"
+    )
     for column in ("tier", "RPO", "RTO", "USD / month", "recovery region holds"):
         table.add_column(column)
     for e in estimates:
         table.add_row(
             e.tier,
-            format_duration(e.rpo_seconds),
-            format_duration(e.rto_seconds),
+            e.rpo_text,
+            e.rto_text,
             f"{e.monthly_cost_usd:,.0f}",
             e.recovery_holds,
         )
@@ -193,21 +234,27 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
         return 0
     console.print(
         f"[bold]{e.tier}[/]: {e.primary_region} -> {e.recovery_region}; RPO "
-        f"{format_duration(e.rpo_seconds)}, RTO {format_duration(e.rto_seconds)}, "
-        f"about ${e.monthly_cost_usd:,.0f} a month"
+        f"{e.rpo_text}, RTO {e.rto_text}, about ${e.monthly_cost_usd:,.0f} a month "
+        "(typical, with the range from every figure at its low and high end)"
     )
+    console.print(_dominant_line(e), soft_wrap=True)
     rpo = Table(title="RPO per data store (the tier's RPO is the worst)")
     for column in ("data store", "RPO", "how", "source"):
         rpo.add_column(column)
     for store in e.rpo:
         rpo.add_row(
             store.store,
-            "delayed" if store.seconds is None else format_duration(store.seconds),
+            "delayed"
+            if store.seconds is None
+            else format_range(store.seconds, store.low or 0, store.high or 0),
             store.how,
             "\n".join(store.sources),
         )
     console.print(rpo)
-    rto = Table(title="RTO: the failover steps; each starts when the steps it waits for end")
+    rto = Table(
+        title="RTO: the failover steps (typical figures); each starts when the steps it waits "
+        "for end"
+    )
     for column in ("start s", "end s", "step", "how", "source"):
         rto.add_column(column)
     for s in e.rto_steps:
@@ -268,26 +315,25 @@ def cmd_recommend(args: argparse.Namespace, console: Console) -> int:
         return 0
     if best is not None:
         console.print(
-            f"[bold]{best.tier}[/] is the cheapest tier that meets both: RPO "
-            f"{format_duration(best.rpo_seconds)}, RTO "
-            f"{format_duration(best.rto_seconds)}, about "
+            f"[bold]{best.tier}[/] is the cheapest tier that meets both at the high end of its "
+            f"range: RPO {best.rpo_text}, RTO {best.rto_text}, about "
             f"${best.monthly_cost_usd:,.0f} a month."
         )
         return 0
     closest = _closest(estimates, rto, rpo)
     console.print(
-        f"No tier meets RTO {args.rto or '-'} and RPO {args.rpo or '-'}. Closest: "
-        f"[bold]{closest.tier}[/] (RPO {format_duration(closest.rpo_seconds)}, RTO "
-        f"{format_duration(closest.rto_seconds)})."
+        f"No tier meets RTO {args.rto or '-'} and RPO {args.rpo or '-'} at the high end of its "
+        f"range. Closest: [bold]{closest.tier}[/] (RPO {closest.rpo_text}, RTO "
+        f"{closest.rto_text})."
     )
     return 1
 
 
 def _closest(estimates: list[Estimate], rto: float | None, rpo: float | None) -> Estimate:
-    """The tier that misses the targets by the smallest factor."""
+    """The tier that misses the targets by the smallest factor (at the high end)."""
 
     def miss(e: Estimate) -> float:
-        return max(e.rto_seconds / rto if rto else 0, e.rpo_seconds / rpo if rpo else 0)
+        return max(e.rto_high_seconds / rto if rto else 0, e.rpo_high_seconds / rpo if rpo else 0)
 
     return min(estimates, key=miss)
 
@@ -332,9 +378,8 @@ def cmd_diff(args: argparse.Namespace, console: Console) -> int:
         table.add_row(region, type_, f"+{plus}" if plus else "", f"-{minus}" if minus else "")
     console.print(table)
     console.print(
-        f"RPO {format_duration(old.rpo_seconds)} -> {format_duration(new.rpo_seconds)}"
-        f", RTO {format_duration(old.rto_seconds)} -> "
-        f"{format_duration(new.rto_seconds)}, cost ${old.monthly_cost_usd:,.0f} -> "
+        f"RPO {old.rpo_text} -> {new.rpo_text}, RTO {old.rto_text} -> {new.rto_text}, "
+        f"cost ${old.monthly_cost_usd:,.0f} -> "
         f"${new.monthly_cost_usd:,.0f} a month ({change['monthly_cost_usd']:+,.0f}); failed over "
         f"${old.failed_over_usd_per_day:,.0f} -> ${new.failed_over_usd_per_day:,.0f} a day of "
         f"an event ({change['failed_over_usd_per_day']:+,.0f})"

@@ -18,7 +18,7 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from drtiers.assess.durations import parse_duration
+from drtiers.assess.durations import format_duration, parse_duration
 from drtiers.assess.facts import ParameterError, with_overrides
 from drtiers.tiers import TIER_NAMES, TIERS, EntryPoint, TierSpec
 from drtiers.workload import DEFAULT_FILE, REFERENCE, Dax, Service, Workload
@@ -124,6 +124,9 @@ class DrConfig:
     # Region -> ACM certificate ARN for the load balancers there (instead of a certificate
     # validated in hosted_zone_id).
     certificate_arns: Mapping[str, str] = field(default_factory=dict)
+    # Hours between backups for every tier synthesized (context backup_frequency, or chosen
+    # from rpo_target for backup-restore alone); None: each tier's own default.
+    backup_interval_hours: int | None = None
 
     @property
     def service(self) -> Service:
@@ -134,6 +137,9 @@ class DrConfig:
         """The load balancers listen on HTTPS: with certificates given, or with a zone the user
         owns to validate new ones in (a zone created here is not delegated yet, so it cannot)."""
         return bool(self.certificate_arns) or self.hosted_zone_id is not None
+
+    def backup_interval(self, tier: TierSpec) -> int:
+        return self.backup_interval_hours or tier.backup_interval_hours
 
 
 def _fail(key: str, value: object, allowed: str) -> ConfigError:
@@ -253,6 +259,53 @@ def _target(get: Callable[[str], Any], key: str) -> float | None:
         return parse_duration(value, f"context key '{key}'")
     except ValueError as error:
         raise ConfigError(str(error)) from None
+
+
+# AWS Backup schedules snapshot backups as often as hourly (read 2026-11-29:
+# https://docs.aws.amazon.com/aws-backup/latest/devguide/plan-options-and-configuration.html);
+# an interval that divides the day keeps them evenly spaced in a cron schedule.
+BACKUP_INTERVALS_HOURS = (1, 2, 3, 4, 6, 8, 12, 24)
+
+
+def _backup_interval(
+    get: Callable[[str], Any],
+    tiers: tuple[TierSpec, ...],
+    rpo_target: float | None,
+    assumptions: Mapping[str, float],
+    workload_frequency: str | None = None,
+) -> int | None:
+    """Hours between backups: context key ``backup_frequency``, else the workload file's
+    ``backups.frequency`` (which the schema checked); else, when the one tier
+    synthesized recovers from its backups and ``rpo_target`` is given, the least frequent
+    schedule whose RPO (interval + the copy's slow end) meets the target."""
+    allowed = (
+        "1h, 2h, 3h, 4h, 6h, 8h, 12h or 24h (AWS Backup schedules as often as hourly; "
+        "an interval that divides the day keeps backups evenly spaced)"
+    )
+    raw = get("backup_frequency") or workload_frequency
+    if raw not in (None, ""):
+        try:
+            hours = parse_duration(raw, "backup_frequency") / 3600
+        except ValueError:
+            raise _fail("backup_frequency", raw, allowed) from None
+        if hours not in BACKUP_INTERVALS_HOURS:
+            raise _fail("backup_frequency", raw, allowed)
+        return int(hours)
+    if rpo_target is None or len(tiers) != 1 or tiers[0].has_recovery_stack:
+        return None
+    figures, _ = with_overrides(assumptions)
+    copy = figures["backup_copy_seconds"].at("high").value
+    fits = [h for h in BACKUP_INTERVALS_HOURS if h * 3600 + copy <= rpo_target]
+    if not fits:
+        replicating = [name for name, spec in TIERS.items() if spec.has_recovery_stack]
+        least = format_duration(BACKUP_INTERVALS_HOURS[0] * 3600 + copy)
+        raise ConfigError(
+            f"context key 'rpo_target': '{get('rpo_target')}' cannot be met by "
+            f"{tiers[0].name}: hourly backups (AWS Backup's most frequent) plus up to "
+            f"{format_duration(copy)} to copy them to the recovery region; allowed: {least} or "
+            f"more, or a tier that replicates ({', '.join(replicating)})"
+        )
+    return max(fits)
 
 
 def _restore_from(
@@ -548,6 +601,7 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
             "recovery region): " + ", ".join(sorted(region_facts().resilience_hub)),
         )
     account = _string(get, "account", _ACCOUNT, "a 12-digit AWS account id")
+    rpo_target, assumptions = _target(get, "rpo_target"), dict(workload.figures)
     app_name = _string(
         get,
         "app_name",
@@ -581,7 +635,10 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
         failed_over=_boolean(get, "failed_over"),
         restore_from=_restore_from(get, tiers, primary, account),
         rto_target_seconds=_target(get, "rto_target"),
-        rpo_target_seconds=_target(get, "rpo_target"),
-        assumptions=dict(workload.figures),
+        rpo_target_seconds=rpo_target,
+        assumptions=assumptions,
+        backup_interval_hours=_backup_interval(
+            get, tiers, rpo_target, assumptions, workload.backups.frequency
+        ),
         certificate_arns=_certificate_arns(certificates, label, tiers, primary, recovery, account),
     )

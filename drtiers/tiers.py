@@ -78,6 +78,10 @@ class TierSpec:
     aurora_write_forwarding: bool = False
     # Fail over without a person (the Region switch plan's trigger): near-zero RTO promises it.
     automatic_failover: bool = False
+    # Hours between backups unless context says otherwise (backup_frequency, or rpo_target on
+    # a tier that recovers from its backups): where the copies are the only data in R, their
+    # age is the RPO, so often enough to keep it in hours (docs/decisions.md, 24).
+    backup_interval_hours: int = 24
 
     @property
     def has_recovery_stack(self) -> bool:
@@ -99,6 +103,7 @@ TIERS: dict[str, TierSpec] = {
             table_replica_in_recovery=False,
             dax_in_recovery=False,
             queues_in_recovery=False,
+            backup_interval_hours=4,
         ),
         TierSpec(
             name="pilot-light",

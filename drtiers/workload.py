@@ -289,6 +289,11 @@ class EntryPoint(_Section):
 
 
 class Backups(_Section):
+    frequency: Literal["1h", "2h", "3h", "4h", "6h", "8h", "12h", "24h"] | None = Field(
+        None,
+        description="hours between backups, for every tier: 1h, 2h, 3h, 4h, 6h, 8h, 12h or "
+        "24h; none: each tier's own (backup-restore every 4 h, the others daily)",
+    )
     retention_days: int = Field(
         35, ge=1, le=36500, description="how long AWS Backup keeps recovery points and copies"
     )

@@ -293,6 +293,23 @@ def test_edge_region_is_route53_home() -> None:
             "allowed: a number >= 0",
         ),
         (
+            {"backup_frequency": "5h"},
+            "context key 'backup_frequency': '5h' is not valid; allowed: 1h, 2h, 3h, 4h, 6h, 8h, "
+            "12h or 24h (AWS Backup schedules as often as hourly; an interval that divides the "
+            "day keeps backups evenly spaced)",
+        ),
+        (
+            {"backup_frequency": "daily"},
+            "context key 'backup_frequency': 'daily' is not valid; allowed: 1h, 2h, 3h, 4h, 6h, ",
+        ),
+        (
+            {"tier": "backup-restore", "rpo_target": "2h"},
+            "context key 'rpo_target': '2h' cannot be met by backup-restore: hourly backups (AWS "
+            "Backup's most frequent) plus up to 3.0 h to copy them to the recovery region; "
+            "allowed: 4.0 h or more, or a tier that replicates (pilot-light, warm-standby, "
+            "multi-site)",
+        ),
+        (
             {"assumptions": "[1]"},
             "context key 'assumptions': '[1]' is not valid; allowed: a JSON object of assumption "
             "name to number",
@@ -385,3 +402,21 @@ def test_bad_certificate_arns_are_one_line(
     text = str(raised.value)
     assert text.startswith(message), text
     assert "\n" not in text
+
+
+def test_rpo_target_picks_backup_restores_backup_interval(
+    make_config: Callable[..., DrConfig],
+) -> None:
+    """The least frequent schedule whose RPO at its high end (interval + 3 h to copy) meets
+    the target; backup_frequency given wins; other tiers keep their own default."""
+    for target, hours in (("4h", 1), ("6h", 3), ("7h", 4), ("1d", 12), ("2d", 24)):
+        assert make_config(tier="backup-restore", rpo_target=target).backup_interval_hours == hours
+    given = make_config(tier="backup-restore", rpo_target="20h", backup_frequency="1h")
+    assert given.backup_interval_hours == 1
+    assert make_config(rpo_target="6h").backup_interval_hours is None  # all four: no choice
+    assert make_config(backup_frequency="12h").backup_interval_hours == 12
+    # A slower copy (an assumption the user sets) needs more frequent backups.
+    slow = make_config(
+        tier="backup-restore", rpo_target="6h", assumptions='{"backup_copy_seconds": 14400}'
+    )
+    assert slow.backup_interval_hours == 2

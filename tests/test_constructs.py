@@ -11,6 +11,7 @@ from aws_cdk.assertions import Match, Template
 
 from drtiers.constructs.accelerator import AcceleratorEndpointGroup
 from drtiers.constructs.app import AppService
+from drtiers.constructs.backup import BackupVault, CrossRegionBackupPlan
 from drtiers.constructs.dns_failover import AliasTarget, FailoverRecords
 from drtiers.constructs.dynamo import DaxCluster, GlobalTable
 from drtiers.constructs.network import Network
@@ -214,3 +215,50 @@ def test_global_table_and_dax_defaults() -> None:
     )
     with pytest.raises(ValueError, match=re.escape("pitr_days 40 is outside 1..35")):
         GlobalTable(s, "Bad", key=key(s), pitr_days=40)
+
+
+@pytest.mark.parametrize(
+    ("hours", "expression", "rule"),
+    [
+        (24, "cron(0 5 * * ? *)", "DailyWithCrossRegionCopy"),
+        (4, "cron(0 0/4 * * ? *)", "Every4hWithCrossRegionCopy"),
+        (1, "cron(0 * * * ? *)", "Every1hWithCrossRegionCopy"),
+    ],
+)
+def test_backup_plan_runs_at_its_frequency(hours: int, expression: str, rule: str) -> None:
+    scope = stack()
+    vault = BackupVault(scope, "V", vault_name="vault", key=key(scope))
+    CrossRegionBackupPlan(
+        scope,
+        "B",
+        vault=vault.vault,
+        copy_vault_arn="arn:aws:backup:us-west-2:123456789012:backup-vault:copies",
+        resource_arns=["arn:aws:dynamodb:us-east-1:123456789012:table/t"],
+        role_name="backup",
+        frequency_hours=hours,
+    )
+    Template.from_stack(scope).has_resource_properties(
+        "AWS::Backup::BackupPlan",
+        {
+            "BackupPlan": {
+                "BackupPlanRule": [
+                    Match.object_like({"ScheduleExpression": expression, "RuleName": rule})
+                ]
+            }
+        },
+    )
+
+
+def test_backup_plan_rejects_a_frequency_that_does_not_divide_a_day() -> None:
+    scope = stack()
+    vault = BackupVault(scope, "V", vault_name="vault", key=key(scope))
+    with pytest.raises(ValueError, match="frequency_hours 5 is not a divisor of 24"):
+        CrossRegionBackupPlan(
+            scope,
+            "B",
+            vault=vault.vault,
+            copy_vault_arn="arn:aws:backup:us-west-2:123456789012:backup-vault:copies",
+            resource_arns=["arn:aws:dynamodb:us-east-1:123456789012:table/t"],
+            role_name="backup",
+            frequency_hours=5,
+        )

@@ -114,7 +114,7 @@ def test_rules_that_do_not_apply_say_so(synthesized: Synthesized) -> None:
                 "BackupPlan.BackupPlanRule.0.CopyActions"
             ),
             "drtiers-dr: DR-BackupCopiedOut on drtiers-backup-restore-primary/BackupPlan14914BEB: "
-            "rule DailyWithCrossRegionCopy keeps its recovery points in us-east-1 only.",
+            "rule Every4hWithCrossRegionCopy keeps its recovery points in us-east-1 only.",
         ),
         (
             "DR-StatefulRetained",

@@ -38,10 +38,12 @@ def synthesize_and_assess(
 def cheapest_meeting(
     estimates: list[Estimate], rto_seconds: float | None, rpo_seconds: float | None
 ) -> Estimate | None:
-    """The cheapest estimate within both targets (None where a target is not given)."""
+    """The cheapest estimate within both targets (None where a target is not given), judged by
+    the high end of each range: a tier meets a target only if it does when every figure is at
+    its slow end."""
     for candidate in sorted(estimates, key=lambda e: e.monthly_cost_usd):
-        if (rto_seconds is None or candidate.rto_seconds <= rto_seconds) and (
-            rpo_seconds is None or candidate.rpo_seconds <= rpo_seconds
+        if (rto_seconds is None or candidate.rto_high_seconds <= rto_seconds) and (
+            rpo_seconds is None or candidate.rpo_high_seconds <= rpo_seconds
         ):
             return candidate
     return None

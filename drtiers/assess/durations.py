@@ -27,3 +27,19 @@ def format_duration(seconds: float) -> str:
     if seconds < 2 * 86400:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86400:.1f} d"
+
+
+def format_range(typical: float, low: float, high: float) -> str:
+    """The typical duration with its range: ``9.5 min (7.0-14.0 min)``; only the typical one
+    where the range is a point."""
+    if low == typical == high:
+        return format_duration(typical)
+    low_text, high_text = format_duration(low), format_duration(high)
+    low_number, _, low_unit = low_text.partition(" ")
+    high_number, _, high_unit = high_text.partition(" ")
+    span = (
+        f"{low_number}-{high_number} {high_unit}"
+        if low_unit == high_unit
+        else f"{low_text}-{high_text}"
+    )
+    return f"{format_duration(typical)} ({span})"

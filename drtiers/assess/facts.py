@@ -25,12 +25,34 @@ class Figure:
     what: str
     source: str
     as_of: str
-    unverified: bool = False
+    low: float | None = None  # the range: None where none is given (then low = high = value)
+    high: float | None = None
+    higher_is_faster: bool = False  # a rate: the slow end (more time) is the low value
+    status: str = "unverified"  # verified, not-published or unverified (figures.json _about)
+    reason: str = ""
+    range_note: str = ""
 
     @property
     def label(self) -> str:
-        flags = [self.kind] + (["unverified"] if self.unverified else [])
+        flags = [self.kind, self.status]
         return f"{self.source} (read {self.as_of}; {', '.join(flags)})"
+
+    def at(self, end: str) -> Figure:
+        """This figure at one end of its range: ``low`` or ``high`` means the end that makes a
+        step take less or more time (for a rate, the high rate or the low one); ``typical``
+        is the figure itself."""
+        if end == "typical":
+            return self
+        low = self.value if self.low is None else self.low
+        high = self.value if self.high is None else self.high
+        fast, slow = (high, low) if self.higher_is_faster else (low, high)
+        return replace(self, value=fast if end == "low" else slow)
+
+
+def at_end(figures: Mapping[str, Figure], end: str) -> dict[str, Figure]:
+    """Every figure at one end of its range (``low``: everything goes as fast as published or
+    assumed, ``high``: as slow)."""
+    return {name: figure.at(end) for name, figure in figures.items()}
 
 
 @dataclass(frozen=True)
@@ -68,8 +90,13 @@ def default_figures() -> dict[str, Figure]:
             kind=f["kind"],
             what=f["what"],
             source=f["source"],
-            as_of=data["as_of"],
-            unverified=bool(f.get("unverified", False)),
+            as_of=f.get("read", data["as_of"]),
+            low=float(f.get("low", f["value"])),
+            high=float(f.get("high", f["value"])),
+            higher_is_faster=bool(f.get("higher_is_faster", False)),
+            status=f.get("status", "unverified"),
+            reason=f.get("reason", ""),
+            range_note=f.get("range", ""),
         )
         for name, f in data["figures"].items()
     }
@@ -266,7 +293,14 @@ def with_overrides(
         if name in workload:
             workload[name] = value
         elif name in figures and figures[name].kind == "assumption":
-            figures[name] = replace(figures[name], value=value, source="set by the user")
+            figures[name] = replace(
+                figures[name],
+                value=value,
+                low=value,
+                high=value,
+                source="set by the user",
+                range_note="set by the user: low = typical = high",
+            )
         else:
             raise ParameterError(f"assumption '{name}' is not known; allowed: {allowed}")
     return figures, workload

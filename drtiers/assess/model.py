@@ -13,10 +13,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from drtiers.assess.assembly import AssemblyError, Resource, TierAssembly
+from drtiers.assess.durations import format_range
 from drtiers.assess.facts import (
     Figure,
     ParameterError,
     Price,
+    at_end,
     instance_vcpus,
     price,
     price_data,
@@ -38,6 +40,7 @@ class Step:
     sources: tuple[str, ...]
     start: float = 0.0
     counts: bool = True  # the RTO waits for it (housekeeping steps do not count)
+    after: tuple[str, ...] = ()  # the steps it waits for
 
     @property
     def end(self) -> float:
@@ -50,6 +53,8 @@ class StoreRpo:
     seconds: float | None  # None: not lost, only delayed
     how: str
     sources: tuple[str, ...]
+    low: float | None = None  # with every figure at its low and at its high end
+    high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -87,14 +92,59 @@ class Estimate:
     event: list[EventLine] = field(default_factory=list)  # running failed over, over steady
     hours_per_month: float = 730.0
     price_file: str = ""
+    # The same steps and stores scheduled with every figure at the low and at the high end of
+    # its range (figures.json); rto_seconds and rpo_seconds are the typical values.
+    rto_range: tuple[float, float] = (0.0, 0.0)
+    rpo_range: tuple[float, float] = (0.0, 0.0)
 
     @property
     def rpo_seconds(self) -> float:
-        return max(s.seconds for s in self.rpo if s.seconds is not None)
+        return _rpo_seconds(self.rpo)
 
     @property
     def rto_seconds(self) -> float:
-        return max((step.end for step in self.rto_steps if step.counts), default=0.0)
+        return _rto_seconds(self.rto_steps)
+
+    @property
+    def rto_high_seconds(self) -> float:
+        """What a target is held to: the RTO with every figure at its slow end."""
+        return self.rto_range[1]
+
+    @property
+    def rpo_high_seconds(self) -> float:
+        return self.rpo_range[1]
+
+    @property
+    def rto_text(self) -> str:
+        """Typical with its range, as every output shows it: ``9.5 min (7.0-14.0 min)``."""
+        return format_range(self.rto_seconds, *self.rto_range)
+
+    @property
+    def rpo_text(self) -> str:
+        return format_range(self.rpo_seconds, *self.rpo_range)
+
+    def critical_path(self) -> list[Step]:
+        """The counted steps the RTO waits for, first to last: from the step that ends last,
+        back through the step each one started after (the longest, where several end then)."""
+        counted = [s for s in self.rto_steps if s.counts]
+        if not counted:
+            return []
+        by_name = {s.name: s for s in self.rto_steps}
+        step = max(counted, key=lambda s: (s.end, s.seconds))
+        path = [step]
+        while True:
+            before = [
+                by_name[a] for a in step.after if a in by_name and by_name[a].end == step.start
+            ]
+            if not before:
+                return path[::-1]
+            step = max(before, key=lambda s: s.seconds)
+            path.append(step)
+
+    def dominant_step(self) -> Step | None:
+        """The longest step on the critical path: what to shorten first."""
+        path = [s for s in self.critical_path() if s.seconds > 0]
+        return max(path, key=lambda s: s.seconds) if path else None
 
     @property
     def monthly_cost_usd(self) -> float:
@@ -139,6 +189,14 @@ class Estimate:
         ]
 
 
+def _rpo_seconds(stores: list[StoreRpo]) -> float:
+    return max(s.seconds for s in stores if s.seconds is not None)
+
+
+def _rto_seconds(steps: list[Step]) -> float:
+    return max((step.end for step in steps if step.counts), default=0.0)
+
+
 def _schedule_seconds(expression: str) -> float:
     """Interval of an AWS Backup schedule: ``rate(N unit)`` or a daily/hourly ``cron(...)``."""
     rate = re.fullmatch(r"rate\((\d+) (minute|hour|day)s?\)", expression)
@@ -150,6 +208,9 @@ def _schedule_seconds(expression: str) -> float:
             return DAY
         if cron[2] == "*":
             return 3600
+        every = re.fullmatch(r"0/(\d+)", cron[2])
+        if every and 24 % int(every[1]) == 0:  # an even interval only if it divides the day
+            return int(every[1]) * 3600
     raise AssemblyError(f"backup schedule '{expression}' is not one drtiers can time")
 
 
@@ -292,7 +353,15 @@ class _Model:
     def rto(self) -> list[Step]:
         steps = failover_steps(read_world(self.tier), self.f, self.w)
         return [
-            Step(t.step.name, t.step.seconds, t.step.how, t.step.sources, t.start, t.step.in_rto)
+            Step(
+                t.step.name,
+                t.step.seconds,
+                t.step.how,
+                t.step.sources,
+                t.start,
+                t.step.in_rto,
+                t.step.after,
+            )
             for t in schedule(steps)
         ]
 
@@ -646,16 +715,26 @@ def estimate(
 ) -> Estimate:
     model = _Model(tier, figures, workload)
     cost = model.cost()
+    low, high = (_Model(tier, at_end(figures, end), workload) for end in ("low", "high"))
+    rpo = [
+        replace(store, low=fast.seconds, high=slow.seconds)
+        for store, fast, slow in zip(model.rpo(), low.rpo(), high.rpo(), strict=True)
+    ]
     return Estimate(
         tier=tier.tier,
         primary_region=model.p,
         recovery_region=model.r,
         recovery_holds=model.recovery_holds(),
-        rpo=model.rpo(),
+        rpo=rpo,
         rto_steps=model.rto(),
         cost=cost,
         resource_keys=frozenset(tier.resource_keys()),
         event=model.event(cost),
         hours_per_month=float(price_data()["hours_per_month"]),
         price_file=price_file_name(),
+        rto_range=(_rto_seconds(low.rto()), _rto_seconds(high.rto())),
+        rpo_range=(
+            max(s.low for s in rpo if s.low is not None),
+            max(s.high for s in rpo if s.high is not None),
+        ),
     )

@@ -13,7 +13,8 @@ from drtiers.config import DrConfig
 
 def missed_targets(config: DrConfig, outdir: Path, context: Mapping[str, Any]) -> str | None:
     """One line naming each synthesized tier that misses a target, its estimate and the
-    cheapest tier that meets both; None when every tier meets them."""
+    cheapest tier that meets both; None when every tier meets them. A target is met only if
+    the high end of the estimate's range meets it, and the line says so."""
     rto, rpo = config.rto_target_seconds, config.rpo_target_seconds
     if rto is None and rpo is None:
         return None
@@ -21,7 +22,8 @@ def missed_targets(config: DrConfig, outdir: Path, context: Mapping[str, Any]) -
     missing = [
         e
         for e in estimates
-        if (rto is not None and e.rto_seconds > rto) or (rpo is not None and e.rpo_seconds > rpo)
+        if (rto is not None and e.rto_high_seconds > rto)
+        or (rpo is not None and e.rpo_high_seconds > rpo)
     ]
     if not missing:
         return None
@@ -34,9 +36,10 @@ def missed_targets(config: DrConfig, outdir: Path, context: Mapping[str, Any]) -
         if value is not None
     )
     misses = "; ".join(
-        f"{e.tier} is estimated at RTO {format_duration(e.rto_seconds)}, RPO "
-        f"{format_duration(e.rpo_seconds)}"
-        for e in missing
+        f"{e.tier} is estimated at RTO {e.rto_text}, RPO {e.rpo_text}" for e in missing
     )
     advice = f"the cheapest tier that meets them is {best.tier}" if best else "no tier meets them"
-    return f"targets {targets} not met: {misses}; {advice} (drtiers explain --tier T shows why)"
+    return (
+        f"targets {targets} not met at the high end of the estimate's range: {misses}; "
+        f"{advice} (drtiers explain --tier T shows why)"
+    )

@@ -631,6 +631,7 @@ class PrimaryStack(_RegionalStack):
             role_name=self.resource_name("backup"),
             existing_role=config.restore_from is not None,
             retention_days=workload.backups.retention_days,
+            frequency_hours=config.backup_interval(tier),
         )
         if config.restore_from is not None:
             self._join_accelerator(config.restore_from.listener_arn, app)
