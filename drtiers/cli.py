@@ -17,11 +17,12 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from drtiers.assess import assess_assembly, cheapest_meeting, synthesize_and_assess
+from drtiers.assess import assess_assembly, synthesize_and_assess
 from drtiers.assess.assembly import AssemblyError
 from drtiers.assess.durations import format_duration, format_range, parse_duration
 from drtiers.assess.facts import ParameterError, default_workload, use_price_file
 from drtiers.assess.model import Estimate
+from drtiers.assess.recommend import Candidate, next_setting, per_minute_saved, recommend
 from drtiers.config import ConfigError
 from drtiers.recovery.results import DrillResult, PlanResult, Results, duration_seconds
 from drtiers.recovery.simulate import FIXES, Simulation
@@ -238,6 +239,8 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
         "(typical, with the range from every figure at its low and high end)"
     )
     console.print(_dominant_line(e), soft_wrap=True)
+    if not args.assembly:  # a setting is tried by synthesizing with it
+        console.print(_next_setting_line(args, e), soft_wrap=True)
     rpo = Table(title="RPO per data store (the tier's RPO is the worst)")
     for column in ("data store", "RPO", "how", "source"):
         rpo.add_column(column)
@@ -295,47 +298,98 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _next_setting_line(args: argparse.Namespace, e: Estimate) -> str:
+    after = next_setting(_cdk_json_context(args), e)
+    if after is None:
+        return (
+            "Next setting: none of this tier's settings moves its RTO or RPO further; "
+            "`drtiers recommend` compares the tiers."
+        )
+    n = after.estimate
+    return (
+        f"Next setting: {', '.join(f'{s.workload_path}: {s.value}' for s in after.settings)} "
+        f"would give RTO {n.rto_text} (now {e.rto_text}), RPO {n.rpo_text} (now {e.rpo_text}), "
+        f"{n.monthly_cost_usd - e.monthly_cost_usd:+,.0f} USD a month: {_how_to_apply(after)}"
+    )
+
+
+def _candidate(c: Candidate) -> dict[str, Any]:
+    return {
+        **_summary(c.estimate),
+        "settings": {"context": c.context(), "workload_file": _workload_fields(c)},
+    }
+
+
+def _workload_fields(c: Candidate) -> dict[str, str]:
+    return {s.workload_path: s.value for s in c.settings}
+
+
+def _how_to_apply(c: Candidate) -> str:
+    options = " ".join(f"--context {k}={v}" for k, v in c.context().items())
+    fields = ", ".join(f"{k}: {v}" for k, v in _workload_fields(c).items())
+    return f"cdk synth {options}" + (f"  (or in drtiers.yaml: {fields})" if fields else "")
+
+
 def cmd_recommend(args: argparse.Namespace, console: Console) -> int:
     rto = parse_duration(args.rto, "--rto") if args.rto is not None else None
     rpo = parse_duration(args.rpo, "--rpo") if args.rpo is not None else None
     if rto is None and rpo is None:
         raise UsageError("recommend: give --rto, --rpo or both, such as --rto 15m --rpo 1m")
-    estimates = _estimates(args)
-    best = cheapest_meeting(estimates, rto, rpo)
+    if args.budget is not None and args.budget <= 0:
+        raise UsageError(f"recommend: --budget {args.budget:g} is not valid; allowed: USD > 0")
+    if args.set:
+        raise UsageError("recommend: --set is not allowed; put figures in the workload file")
+    result = recommend(_cdk_json_context(args), rto, rpo, args.budget)
     if args.json:
         print(
             json.dumps(
                 {
-                    "meets": _summary(best) if best else None,
-                    "closest": None if best else _summary(_closest(estimates, rto, rpo)),
+                    "meets": _candidate(result.best) if result.best else None,
+                    "alternatives": [
+                        {**_candidate(a), "usd_per_minute_saved": per_minute_saved(result.best, a)}
+                        for a in result.alternatives
+                        if result.best
+                    ],
+                    "closest": None if result.best else _candidate(result.closest),
+                    "over_budget": _candidate(result.over_budget) if result.over_budget else None,
                 },
                 indent=2,
             )
         )
-        return 0
-    if best is not None:
+        return 0 if result.best else 1
+    wanted = f"RTO {args.rto or '-'} and RPO {args.rpo or '-'}"
+    best = result.best
+    if best is None:
+        if result.over_budget is not None:
+            over = result.over_budget
+            console.print(
+                f"Nothing meets {wanted} within ${args.budget:,.0f} a month. The cheapest that "
+                f"meets them: [bold]{over.tier}[/], about ${over.cost:,.0f} a month: "
+                f"{_how_to_apply(over)}"
+            )
+            return 1
+        closest = result.closest.estimate
         console.print(
-            f"[bold]{best.tier}[/] is the cheapest tier that meets both at the high end of its "
-            f"range: RPO {best.rpo_text}, RTO {best.rto_text}, about "
-            f"${best.monthly_cost_usd:,.0f} a month."
+            f"Nothing meets {wanted} at the high end of its range. Closest: "
+            f"[bold]{closest.tier}[/] (RPO {closest.rpo_text}, RTO {closest.rto_text})."
         )
-        return 0
-    closest = _closest(estimates, rto, rpo)
+        return 1
+    e = best.estimate
     console.print(
-        f"No tier meets RTO {args.rto or '-'} and RPO {args.rpo or '-'} at the high end of its "
-        f"range. Closest: [bold]{closest.tier}[/] (RPO {closest.rpo_text}, RTO "
-        f"{closest.rto_text})."
+        f"[bold]{best.tier}[/] is the cheapest configuration that meets {wanted} at the high end "
+        f"of its range: RPO {e.rpo_text}, RTO {e.rto_text}, about ${best.cost:,.0f} a month "
+        f"(failed over: ${e.failed_over_usd_per_day:,.0f} a day)."
     )
-    return 1
-
-
-def _closest(estimates: list[Estimate], rto: float | None, rpo: float | None) -> Estimate:
-    """The tier that misses the targets by the smallest factor (at the high end)."""
-
-    def miss(e: Estimate) -> float:
-        return max(e.rto_high_seconds / rto if rto else 0, e.rpo_high_seconds / rpo if rpo else 0)
-
-    return min(estimates, key=miss)
+    console.print(f"Apply: {_how_to_apply(best)}")
+    for other in result.alternatives[:3]:
+        rate = per_minute_saved(best, other)
+        console.print(
+            f"  or {other.tier}: ${other.cost:,.0f} a month (+${other.cost - best.cost:,.0f}), "
+            f"RTO {other.estimate.rto_text}"
+            + (f", ${rate:,.0f} a month per minute of RTO saved" if rate else ", no faster")
+            + (f": {_how_to_apply(other)}" if other.settings else "")
+        )
+    return 0
 
 
 def cmd_diff(args: argparse.Namespace, console: Console) -> int:
@@ -713,10 +767,15 @@ def parser() -> argparse.ArgumentParser:
     explain.add_argument("--tier", required=True, help=", ".join(TIER_NAMES))
     explain.set_defaults(run=cmd_explain)
     recommend = sub.add_parser(
-        "recommend", parents=[common], help="the cheapest tier meeting an RTO and RPO"
+        "recommend",
+        parents=[common],
+        help="the cheapest configuration (tier and settings) meeting an RTO and RPO",
     )
     recommend.add_argument("--rto", help="such as 15m")
     recommend.add_argument("--rpo", help="such as 1m")
+    recommend.add_argument(
+        "--budget", type=float, help="USD a month at most (steady state), such as 2000"
+    )
     recommend.set_defaults(run=cmd_recommend)
     diff = sub.add_parser("diff", parents=[common], help="what changes between two tiers")
     diff.add_argument("old", help="a tier")

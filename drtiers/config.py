@@ -359,6 +359,8 @@ WORKLOAD_KEYS: dict[str, tuple[str, ...]] = {
     "reduced_task_count": ("service", "tasks", "reduced"),
     "domain_name": ("entry_point", "domain_name"),
     "hosted_zone_id": ("entry_point", "hosted_zone_id"),
+    "health_check_interval": ("entry_point", "health_check", "interval_seconds"),
+    "health_check_failure_threshold": ("entry_point", "health_check", "failure_threshold"),
 }
 REFERENCE_WORKLOAD = "reference"  # context workload=reference: ignore any drtiers.yaml
 

@@ -44,7 +44,8 @@ Region = Annotated[
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # A uid or a version written as a YAML number is still the string it means.
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
 
 class Tasks(_Section):
@@ -270,6 +271,24 @@ class Queue(_Section):
         return self
 
 
+class HealthCheck(_Section):
+    interval_seconds: Literal[10, 30] = Field(
+        30, description="10 or 30: seconds between Route 53's checks (10 is billed extra)"
+    )
+    failure_threshold: int = Field(
+        3,
+        ge=1,
+        le=10,
+        description="a whole number from 1 to 10: failed checks before Route 53 calls the "
+        "primary region unhealthy",
+    )
+
+    @field_validator("interval_seconds", mode="before")
+    @classmethod
+    def _number(cls, value: object) -> object:  # "10" from the command line
+        return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
 class EntryPoint(_Section):
     domain_name: str | None = Field(
         None,
@@ -280,6 +299,11 @@ class EntryPoint(_Section):
         None,
         pattern=r"^Z[A-Z0-9]{1,31}$",
         description="a Route 53 hosted zone id such as Z0123456789ABC: domain_name's zone",
+    )
+    health_check: HealthCheck = Field(
+        default_factory=HealthCheck,
+        description="Route 53's checks of the primary region (pilot-light, warm-standby): "
+        "detection takes interval_seconds x failure_threshold",
     )
     certificate_arns: dict[Region, str] = Field(
         default_factory=dict,
@@ -305,6 +329,7 @@ class Workload(_Section):
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
+        coerce_numbers_to_str=True,
         title="drtiers workload",
     )
     service: Service = Field(description="the container service every tier runs")

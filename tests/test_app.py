@@ -10,8 +10,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import warnings
-from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -119,17 +117,10 @@ OUTSIDE = re.compile(
     r"|\b(?:DESIGN|FACTS|STYLE)\.md\b"
     r"|(?<![\w.~-])/(?:work|root|home|Users)/"
 )
-# A known mention being removed on another branch (issue 10): allowed only as it stands, in its
-# file and in the reports that quote that file, so that these tests pass before and after that
-# merge. Delete the entry once the test warns that it no longer occurs.
-KNOWN = {"drtiers/assess/prices.json": "(FACTS.md has db.r6g.large at $0.26, secondary)"}
 
 
-def outside_citations(name: str, text: str, allowed: Iterable[str] = ()) -> list[str]:
-    """Where ``text`` (of file ``name``) cites a path outside the repository, but for the
-    ``allowed`` mentions."""
-    for mention in allowed:
-        text = text.replace(mention, "")
+def outside_citations(name: str, text: str) -> list[str]:
+    """Where ``text`` (of file ``name``) cites a path outside the repository."""
     return [
         f"{name}:{text.count(chr(10), 0, m.start()) + 1}: {m.group()}"
         for m in OUTSIDE.finditer(text)
@@ -146,14 +137,7 @@ def test_no_tracked_file_cites_a_path_outside_the_repository() -> None:
     for name in files:
         if not name or name == "tests/test_app.py" or not (ROOT / name).is_file():
             continue
-        text = (ROOT / name).read_text(errors="ignore")
-        known = [KNOWN[name]] if name in KNOWN else []
-        citing += outside_citations(name, text, known)
-        for mention in known:
-            if mention not in text:
-                warnings.warn(
-                    f"{name} no longer says {mention!r}: delete it from KNOWN", stacklevel=1
-                )
+        citing += outside_citations(name, (ROOT / name).read_text(errors="ignore"))
     assert not citing, "\n".join(citing)
 
 
@@ -183,7 +167,7 @@ def test_no_generated_report_cites_a_path_outside_the_repository(
                 for data in inlined.findall(text)
             ),
         ]:
-            citing += outside_citations(name, content, KNOWN.values())  # reports quote data files
+            citing += outside_citations(name, content)
             citing += [f"{name}: {where}" for where in sorted(machine) if where in content]
     assert not citing, "\n".join(citing)
 

@@ -559,6 +559,19 @@ class _Model:
                     len(https),
                     price("health_check_https_month", region),
                 )
+            fast = [
+                c
+                for c in self.tier.of_type("AWS::Route53::HealthCheck")
+                if c.region == region
+                and c.prop("HealthCheckConfig", default={}).get("RequestInterval") == 10
+            ]
+            if fast:
+                add(
+                    "Route 53 health checks: fast interval",
+                    region,
+                    len(fast),
+                    price("health_check_fast_interval_month", region),
+                )
         self._backups(add)
         return lines
 

@@ -62,6 +62,8 @@ class EdgeStack(TierStack):
             secondary=self._target(recovery),
             health_check_path=self.config.service.health_check_path,
             https=self.config.https,
+            request_interval_seconds=self.config.workload.entry_point.health_check.interval_seconds,
+            failure_threshold=self.config.workload.entry_point.health_check.failure_threshold,
             recovery_writable=recovery_writable,
         )
         alarms = Alarms(
