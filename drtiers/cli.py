@@ -338,8 +338,13 @@ def cmd_recommend(args: argparse.Namespace, console: Console) -> int:
     if args.budget is not None and args.budget <= 0:
         raise UsageError(f"recommend: --budget {args.budget:g} is not valid; allowed: USD > 0")
     if args.set:
-        raise UsageError("recommend: --set is not allowed; put figures in the workload file")
-    result = recommend(_cdk_json_context(args), rto, rpo, args.budget)
+        raise UsageError(
+            "recommend: --set is not used (every candidate is synthesized with the context); "
+            "allowed: figures in the workload file, or --context assumptions=JSON"
+        )
+    # The tiers' defaults from --assembly when given (synthesized with cdk.json's context).
+    defaults = assess_assembly(Path(args.assembly)) if args.assembly else None
+    result = recommend(_cdk_json_context(args), rto, rpo, args.budget, defaults)
     if args.json:
         print(
             json.dumps(
