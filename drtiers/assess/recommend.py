@@ -23,8 +23,9 @@ from drtiers.assess.model import Estimate
 from drtiers.config import BACKUP_INTERVALS_HOURS, WORKLOAD_KEYS, ConfigError, from_context
 from drtiers.tiers import TIERS, EntryPoint
 
-# Faster detection for the DNS tiers, cheapest first; the workload's own comes before them.
-# (interval s, failure threshold): 3 failures at 10 s keep the default's tolerance of a blip.
+# Faster detection for the DNS tiers, tried after the workload's own, in this order: each costs
+# the same (the 10 s interval), so the most tolerant of a passing blip first.
+# (interval s, failure threshold)
 FASTER_HEALTH_CHECKS = ((10, 3), (10, 2), (10, 1))
 
 
