@@ -314,3 +314,21 @@ def test_without_its_starter_multi_site_waits_for_a_person(tmp_path: Path) -> No
     assert loss.passed  # still recovers, later: a person approves the promotion
     assert "approve-failover" in [x.name for x in loss.steps]
     assert loss.recovered_at == 30 + 300 + 60
+
+
+@pytest.mark.parametrize("tier", PLANNED)
+def test_only_the_replica_tier_may_promote_or_create_instances(assembly: Path, tier: str) -> None:
+    """The execution role carries the RDS replica actions only where an RDS block uses them."""
+    template = json.loads((assembly / f"drtiers-{tier}-plan.template.json").read_text())
+    actions = {
+        action
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy"
+        for statement in r["Properties"]["PolicyDocument"]["Statement"]
+        for action in (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+    }
+    replica = {"rds:PromoteReadReplica", "rds:CreateDBInstanceReadReplica", "rds:ModifyDBInstance"}
+    assert (replica <= actions) == (tier == "pilot-light")
+    assert actions & replica in (set(), replica)

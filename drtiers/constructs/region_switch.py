@@ -400,15 +400,22 @@ class RegionSwitchPlan(Construct):
                 iam.PolicyStatement(
                     # As AWS's sample policy for the RDS blocks: creating a replica also
                     # authorizes against the subnet, parameter and option groups it copies, and
-                    # the renamed instance gets an ARN of its own.
+                    # the renamed instance gets an ARN of its own. The Aurora blocks only
+                    # describe; the replica actions are for the RDS instance blocks alone.
                     actions=[
                         "rds:DescribeGlobalClusters",
                         "rds:DescribeDBClusters",
                         "rds:DescribeDBInstances",
-                        "rds:PromoteReadReplica",
-                        "rds:CreateDBInstanceReadReplica",
-                        "rds:ModifyDBInstance",
-                        "rds:AddTagsToResource",
+                        *(
+                            [
+                                "rds:PromoteReadReplica",
+                                "rds:CreateDBInstanceReadReplica",
+                                "rds:ModifyDBInstance",
+                                "rds:AddTagsToResource",
+                            ]
+                            if resources.get("rds")
+                            else []
+                        ),
                     ],
                     resources=["*"],
                 ),
