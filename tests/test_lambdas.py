@@ -218,3 +218,40 @@ def test_the_deployed_code_is_this_module() -> None:
     source = Path(region_switch.__file__).resolve().parents[1] / "lambdas" / "plan_actions.py"
     assert source.read_text() == region_switch._CODE
     assert "def handler(" in region_switch._CODE
+
+
+def test_drain_fails_while_the_stacks_queues_hold_messages(
+    lambda_module: tuple[Any, Calls, dict[str, Any]],
+) -> None:
+    """The plan runs a failing step again every minute: draining is failing until empty."""
+    module, calls, answers = lambda_module
+    prefix = "drtiers-pilot-light-recovery"
+    url = f"https://sqs.us-west-2.amazonaws.com/123456789012/{prefix}-WorkQueue-abc"
+    answers["sqs.list_queues"] = {"QueueUrls": [url]}
+    answers["sqs.get_queue_attributes"] = {
+        "Attributes": {
+            "ApproximateNumberOfMessages": "3",
+            "ApproximateNumberOfMessagesNotVisible": "1",
+        }
+    }
+    event = {"action": "drain", "region": "us-west-2", "prefix": prefix}
+    with pytest.raises(RuntimeError, match="4 messages left in 1 queues"):
+        module.handler(event, None)
+    assert calls[0] == ("sqs", "us-west-2", "list_queues", {"QueueNamePrefix": prefix})
+    assert calls[1][2:] == (
+        "get_queue_attributes",
+        {
+            "QueueUrl": url,
+            "AttributeNames": [
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+            ],
+        },
+    )
+    answers["sqs.get_queue_attributes"] = {
+        "Attributes": {
+            "ApproximateNumberOfMessages": "0",
+            "ApproximateNumberOfMessagesNotVisible": "0",
+        }
+    }
+    assert module.handler(event, None) == {"done": "drain"}

@@ -332,3 +332,22 @@ def test_only_the_replica_tier_may_promote_or_create_instances(assembly: Path, t
     replica = {"rds:PromoteReadReplica", "rds:CreateDBInstanceReadReplica", "rds:ModifyDBInstance"}
     assert (replica <= actions) == (tier == "pilot-light")
     assert actions & replica in (set(), replica)
+
+
+def test_failback_empties_the_recovery_queues_before_their_consumers_stop(
+    assembly: Path,
+) -> None:
+    """pilot-light's standby stops R's tasks: the plan waits for R's queues to empty first, and
+    the function may list and read exactly that stack's queues."""
+    steps = steps_of(plan_of(assembly, "pilot-light"), "postRecovery", "us-east-1")
+    names = [x["Name"] for x in steps]
+    assert names.index("drain-queues") < names.index("standby")
+    drain = steps[names.index("drain-queues")]["ExecutionBlockConfiguration"]
+    payloads = [json.loads(x["Payload"]) for x in drain["CustomActionLambdaConfig"]["Lambdas"]]
+    assert {p["prefix"] for p in payloads} == {"drtiers-pilot-light-recovery"}
+    assert drain["CustomActionLambdaConfig"]["TimeoutMinutes"] > 10
+    for tier in ("warm-standby", "multi-site"):  # their standby keeps consumers running
+        for action, region in (("postRecovery", "us-east-1"), ("activate", "us-east-1")):
+            assert "drain-queues" not in [
+                x["Name"] for x in steps_of(plan_of(assembly, tier), action, region)
+            ]

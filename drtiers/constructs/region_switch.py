@@ -48,6 +48,8 @@ class PlanActions(Construct):
         function of its own (``<function_name>-probe``). Default: no probe.
     :param plan_start: ``(plan name, primary region, recovery region, alarm name)``: start the
         plan's failover, gracefully, when that alarm turns red. Default: never.
+    :param queues: ``(region, stack name)`` whose queues it may wait on before a step scales
+        their consumers away (failback). Default: none.
     """
 
     def __init__(
@@ -67,6 +69,7 @@ class PlanActions(Construct):
         probe_seconds: int = 10,
         tier: str = "",
         plan_start: tuple[str, str, str, str] | None = None,
+        queues: tuple[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id_)
         if probe is not None and not (1 <= probe_seconds <= 30 and 60 % probe_seconds == 0):
@@ -129,9 +132,25 @@ class PlanActions(Construct):
                     resources=[f"arn:aws:arc-region-switch::{account}:plan/{plan}:*"],
                 ),
             ]
+        if queues is not None:
+            region, stack = queues
+            statements += [
+                iam.PolicyStatement(actions=["sqs:ListQueues"], resources=["*"]),
+                iam.PolicyStatement(
+                    actions=["sqs:GetQueueAttributes"],
+                    resources=[f"arn:aws:sqs:{region}:{account}:{stack}-*"],
+                ),
+            ]
         for statement in statements:
             role.add_to_principal_policy(statement)
         wildcards = list(_WILDCARDS)
+        if queues is not None:
+            wildcards.append(
+                (
+                    f"Resource::arn:aws:sqs:{queues[0]}:{account}:{queues[1]}-*",
+                    "The queues CloudFormation names after their stack: only that stack's.",
+                )
+            )
         if plan_start is not None:
             wildcards.append(
                 (
@@ -279,8 +298,8 @@ _WILDCARDS = (
         "Resource::*",
         "PutMetricData takes no resource (narrowed to the declared namespace by a condition); "
         "Application Auto Scaling's describe and register calls, Global Accelerator's list and "
-        "update calls and Region switch's plan listing are made on what is looked up at run "
-        "time.",
+        "update calls, Region switch's plan listing and SQS's queue listing are made on what "
+        "is looked up at run time.",
     ),
     (
         "Action::logs:*",

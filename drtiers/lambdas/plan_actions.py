@@ -4,6 +4,8 @@ the data-plane writes and API calls of the recovery path that no Region switch b
 - ``declare``: the writer-region item (and the declared metric Route 53 follows);
 - ``scale``: a service's scaling minimum, then its count;
 - ``dial``: an accelerator endpoint group's traffic dial (through us-west-2);
+- ``drain``: fail (the plan retries the step every minute) while a region's queues of a stack
+  still hold messages, so that its consumers are not scaled away from them;
 - ``probe`` (a schedule in R): P's healthy targets, every few seconds, as a metric in R;
 - ``start-plan`` (R's PrimaryDown alarm turning red): start the plan's failover, gracefully.
 
@@ -142,7 +144,21 @@ def start_plan(event: dict[str, Any]) -> str:
     return "started"
 
 
-ACTIONS = {"declare": declare, "scale": scale, "dial": dial, "probe": probe}
+def drain(event: dict[str, Any]) -> None:
+    sqs = boto3.client("sqs", region_name=event["region"])
+    urls = sqs.list_queues(QueueNamePrefix=event["prefix"]).get("QueueUrls", [])
+    left = 0
+    for url in urls:
+        counts = sqs.get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        left += sum(int(n) for n in counts.values())
+    if left:
+        raise RuntimeError(f"{left} messages left in {len(urls)} queues of {event['prefix']}")
+
+
+ACTIONS = {"declare": declare, "scale": scale, "dial": dial, "probe": probe, "drain": drain}
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, str]:

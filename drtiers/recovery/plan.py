@@ -35,7 +35,8 @@ LAMBDA = "CustomActionLambda"
 PARALLEL = "Parallel"
 ACTIVATE, POST_RECOVERY = "activate", "postRecovery"
 # What the plan-actions function does for a payload's "action" (drtiers.constructs.region_switch).
-DECLARE, SCALE, DIAL = "declare", "scale", "dial"
+DECLARE, SCALE, DIAL, DRAIN = "declare", "scale", "dial", "drain"
+DRAIN_TIMEOUT_MINUTES = 120  # then the plan stops at the step, and a person decides
 
 
 @dataclass(frozen=True)
@@ -120,8 +121,10 @@ def _block(world: World, step: s.Step, names: Names, action: str) -> tuple[str, 
             ],
             # Post-recovery workflows name the region with the traffic (API reference).
             "RegionToRun": "activeRegion" if action == POST_RECOVERY else "activatingRegion",
+            # A failing function is run again each interval until the timeout: draining waits
+            # so, for as long as the consumers may take.
             "RetryIntervalMinutes": 1,
-            "TimeoutMinutes": 10,
+            "TimeoutMinutes": DRAIN_TIMEOUT_MINUTES if step.effect == s.DRAIN else 10,
         }
     }
 
@@ -153,6 +156,8 @@ def _payload(world: World, step: s.Step) -> dict[str, Any]:
             "service": service.name,
             "count": int(value),
         }
+    if step.effect == s.DRAIN:
+        return {"action": DRAIN, "region": region, "prefix": value}
     if step.effect == s.DIAL:
         return {
             "action": DIAL,
@@ -383,6 +388,8 @@ def _decoded(
             return "compute", s.SCALE, f"{region}={payload['count']}", (region,)
         if payload["action"] == DIAL:
             return "traffic", s.DIAL, f"{region}={payload['percent']}", (payload["api_region"],)
+        if payload["action"] == DRAIN:
+            return "compute", s.DRAIN, f"{region}={payload['prefix']}", (region,)
     raise ValueError(f"plan step {block.get('Name')}: a {kind} block drtiers cannot read")
 
 

@@ -469,6 +469,9 @@ def _apply(
     if effect == s.RETIRE:
         retire(w, target)
         return f"{target} deleted"
+    if effect == s.DRAIN:
+        region, stack = target.split("=")
+        return f"the queues of {stack} in {region} are empty"
     if effect == s.SCALE:
         region, count = target.split("=")
         service = w.service_in(region)

@@ -38,6 +38,7 @@ ADD_READER = "add-reader"  # one more reader in the target cluster
 REMOVE_READER = "remove-reader"
 RESTORE_SECRET_REPLICA = "restore-secret-replica"
 CLIENTS_FOLLOW = "clients-follow"  # resolvers drop the cached answer
+DRAIN = "drain"  # the target region's queues of a stack are empty (nothing changes)
 NONE = "none"
 
 
@@ -207,6 +208,33 @@ def _scaled(
         effect=SCALE,
         target=f"{region}={count}",
         **options,
+    )
+
+
+def _drain(world: World, stack: str, *, after: tuple[str, ...]) -> Step:
+    """Wait until the recovery region's queues of ``stack`` are empty: what arrived there
+    during the event, before the consumers that would process it are scaled away."""
+    r = world.recovery
+    return _call(
+        "drain-queues",
+        f"Wait until the queues of {stack} in {r} are empty (visible and in-flight messages), "
+        "so that no message stays behind when their consumers stop.",
+        "compute",
+        region=r,
+        command=f"for url in $(aws sqs list-queues --region {r} --queue-name-prefix {stack} "
+        "--query 'QueueUrls[]' --output text); do until [ \"$(aws sqs get-queue-attributes "
+        f"--region {r} --queue-url $url --attribute-names ApproximateNumberOfMessages "
+        "ApproximateNumberOfMessagesNotVisible --query 'sum(map(&to_number(@), "
+        "values(Attributes)))' --output text)\" = 0 ]; do sleep 60; done; done",
+        after=after,
+        how="as long as the consumers take to empty the queues (workload-dependent)",
+        sources=(
+            "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/"
+            "API_GetQueueAttributes.html",
+        ),
+        effect=DRAIN,
+        target=f"{r}={stack}",
+        in_rto=False,
     )
 
 
@@ -844,9 +872,12 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
     last = last if last != declared else traffic_back
     recovery_stack = _stack(world, "recovery")
     service_r = world.service_in(r)
+    queues_r = any(region == r for region in after.queues.values())
     if recovery_stack and has_plan(world) and service_r is not None:
         if fenced:
             last = _reprotect(b, world, last)
+        if queues_r and service_r.desired == 0:  # its consumers stop: empty the queues first
+            last = b.add(_drain(world, world.stacks[recovery_stack].name, after=(last,)))
         b.add(
             _scaled(
                 world,
@@ -881,6 +912,8 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
         )
     elif rebuilt:  # retire it; R holds backup copies again
         name = world.stacks[_stack(world, "primary")].name
+        if queues_r:
+            last = b.add(_drain(world, name, after=(last,)))
         b.add(
             _call(
                 "retire-rebuild",
@@ -1038,6 +1071,7 @@ PLAN_EFFECTS = {
     DECLARE,
     SCALE,
     DIAL,
+    DRAIN,
     SWITCHOVER,
     REPLICATE_BACK,
     PROMOTE_BACK,

@@ -310,6 +310,10 @@ class _RegionalStack(TierStack):
             )
             if automatic
             else None,
+            # Failback waits for R's queues to empty before it scales their consumers away.
+            queues=(regions[1], self.resource_name("recovery"))
+            if self.tier.queues_in_recovery and self.config.workload.queues
+            else None,
         )
 
     def _queues(self) -> list[tuple[str, WorkQueue]]:
