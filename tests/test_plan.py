@@ -351,3 +351,34 @@ def test_failback_empties_the_recovery_queues_before_their_consumers_stop(
             assert "drain-queues" not in [
                 x["Name"] for x in steps_of(plan_of(assembly, tier), action, region)
             ]
+
+
+@pytest.mark.parametrize("tier", PLANNED)
+def test_the_plan_function_may_use_the_control_tables_key(assembly: Path, tier: str) -> None:
+    """DynamoDB encrypts the control table with a customer key: declaring the writer's region
+    needs that key in each region (P: the stack's data key; R: the replicas' key, by alias)."""
+    for role in ("primary", "recovery"):
+        template = json.loads((assembly / f"drtiers-{tier}-{role}.template.json").read_text())
+        resources = template["Resources"]
+        statements = resources["PlanActionsRoleDefaultPolicy5544B6F2"]["Properties"][
+            "PolicyDocument"
+        ]["Statement"]
+        (kms,) = [x for x in statements if "kms:GenerateDataKey" in x["Action"]]
+        assert {"kms:Decrypt", "kms:Encrypt"} <= set(kms["Action"])
+        (table,) = [
+            r["Properties"]
+            for r in resources.values()
+            if r["Type"] == "AWS::DynamoDB::GlobalTable"
+            and r["Properties"]["TableName"].endswith("-control")
+        ] or [None]
+        if role == "primary":
+            assert table is not None
+            (replica,) = [x for x in table["Replicas"] if x["Region"] == "us-east-1"]
+            key = replica["SSESpecification"]["KMSMasterKeyId"]
+            assert kms["Resource"] == key  # the key the table in P is encrypted with
+        else:
+            assert kms["Condition"] == {
+                "ForAnyValue:StringEquals": {
+                    "kms:ResourceAliases": f"alias/drtiers-{tier}-replicas"
+                }
+            }

@@ -39,6 +39,8 @@ class PlanActions(Construct):
 
     :param function_name: fixed, so the plan (in another stack) names it by ARN.
     :param table_arns: the tier's table in each region (declaring the writer's region).
+    :param table_key: the key that table is encrypted with in this region, or the name of the
+        alias of a key in another stack (DynamoDB uses it on the caller's behalf).
     :param services: ``(region, cluster name, service name)`` it may scale.
     :param declared_namespace: the CloudWatch namespace it may put the declaration into.
     :param accelerator: whether it may change the tier's accelerator dials.
@@ -60,6 +62,7 @@ class PlanActions(Construct):
         function_name: str,
         account: str,
         table_arns: Sequence[str],
+        table_key: kms.IKey | str,
         services: Sequence[tuple[str, str, str]],
         declared_namespace: str,
         accelerator: bool,
@@ -85,8 +88,18 @@ class PlanActions(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Region switch plan actions: declare the writer, scale, dial",
         )
+        envelope = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
         statements = [
             iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=list(table_arns)),
+            iam.PolicyStatement(actions=envelope, resources=[table_key.key_arn])
+            if not isinstance(table_key, str)
+            else iam.PolicyStatement(  # IAM matches a key's ARN, never its alias
+                actions=envelope,
+                resources=["*"],
+                conditions={
+                    "ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{table_key}"}
+                },
+            ),
             iam.PolicyStatement(
                 actions=["cloudwatch:PutMetricData"],
                 resources=["*"],
@@ -299,7 +312,8 @@ _WILDCARDS = (
         "PutMetricData takes no resource (narrowed to the declared namespace by a condition); "
         "Application Auto Scaling's describe and register calls, Global Accelerator's list and "
         "update calls, Region switch's plan listing and SQS's queue listing are made on what "
-        "is looked up at run time.",
+        "is looked up at run time; the table replicas' key (another stack's) is named by its "
+        "alias in a condition, as IAM cannot match a key by alias ARN.",
     ),
     (
         "Action::logs:*",

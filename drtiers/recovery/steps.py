@@ -636,8 +636,10 @@ def _rebuild(
         Step(
             "rebuild",
             f"Deploy the primary stack in {r} from the database's latest recovery point in "
-            f"{vault} (a snapshot) and the restored table; its endpoint group joins the "
-            "accelerator's listener (look both up in the recovery region and us-west-2).",
+            f"{vault} (a snapshot) and the restored tables; its endpoint group joins the "
+            "accelerator's listener (look both up in the recovery region and us-west-2). Run it "
+            "beside the cdk.json and drtiers.yaml the tier was deployed with: settings given "
+            "only as --context (domain, certificates, workload) must be given again.",
             "rebuild",
             redeploy + 3600 * database_gb / rate,
             f"{b.f['redeploy_seconds'].what}; the database restores from its snapshot "

@@ -205,6 +205,9 @@ class _RegionalStack(TierStack):
             description=f"{self.role} data at rest",
             removal_policy=self.retain_policy,
         ).key
+        # What the control table is encrypted with in this stack's region (the recovery
+        # stack's replica uses the replicas' key: it says so by alias).
+        self.control_key: kms.IKey | str = self.data_key
         self.network = Network(
             self,
             "Network",
@@ -296,6 +299,9 @@ class _RegionalStack(TierStack):
             ],
             declared_namespace=DECLARED_NAMESPACE,
             accelerator=self.tier.entry_point is EntryPoint.ACCELERATOR,
+            # The control table here is encrypted with this stack's key (P) or the replicas'
+            # key (R, by its alias): the function reads and writes it through that key.
+            table_key=self.control_key,
             log_key=self.data_key,
             removal_policy=self.retain_policy,
             probe=(regions[0], self.resource_name("primary"), self.resource_name(APP_SERVICE))
@@ -805,6 +811,7 @@ class RecoveryStack(_RegionalStack):
             desired = full
         # The same ceiling as P's: failed over, R takes P's load, peaks included (the plan's
         # ECS block matches the most tasks P ran in the last 24 hours).
+        self.control_key = base.replica_key_alias  # the table replicas' key here
         app = self._app(desired, 2 * full)
         if proxy is not None:
             self._allow_app(app, proxy)
