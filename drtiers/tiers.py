@@ -22,6 +22,13 @@ RECOVERY_WRITABLE = "RecoveryWritable"
 # The table drtiers adds to every tier for the writer-region item (<app>-<tier>-control): the
 # app reads it to fence its writes, the plan's declare step writes it. Not the workload's.
 CONTROL_TABLE = "control"
+
+
+def is_control_table(table_name: object) -> bool:
+    """Whether a synthesized table name (``<app>-<tier>-control``) is drtiers' control table."""
+    return isinstance(table_name, str) and table_name.endswith(f"-{CONTROL_TABLE}")
+
+
 # What the recovery region's probe sees of the primary: its load balancer's healthy targets.
 PRIMARY_HEALTHY_TARGETS = "PrimaryHealthyTargets"
 

@@ -457,3 +457,16 @@ def test_a_gate_on_a_stopping_metric_fails_over_when_no_data_reads_unhealthy(
 
     loss, _ = broken("pilot-light", on_replica_lag)
     assert loss.passed, [str(v) for v in loss.violations]
+
+
+@pytest.mark.parametrize("tier", ["pilot-light", "warm-standby", "multi-site"])
+def test_tasks_in_both_regions_may_read_the_writer_region_item(
+    synthesized: Synthesized, tier: str
+) -> None:
+    """The model reads the control-table grant whether it names the table by reference (P's
+    own) or by its fixed name (R's replica)."""
+    world = read_world(read_assembly(Path(synthesized.assembly.directory))[tier])
+    assert {x.region: x.control_regions for x in world.services.values()} == {
+        "us-east-1": {"us-east-1"},
+        "us-west-2": {"us-west-2"},
+    }

@@ -26,7 +26,7 @@ from drtiers.assess.facts import (
 )
 from drtiers.recovery.steps import failover_steps, schedule
 from drtiers.recovery.world import read_world
-from drtiers.tiers import CONTROL_TABLE
+from drtiers.tiers import is_control_table
 
 DAY = 86400
 AddLine = Callable[..., None]
@@ -223,7 +223,7 @@ def _workload_tables(tier: TierAssembly) -> list[Resource]:
     return [
         t
         for t in tier.of_type("AWS::DynamoDB::GlobalTable") + tier.of_type("AWS::DynamoDB::Table")
-        if not str(t.prop("TableName")).endswith(f"-{CONTROL_TABLE}")
+        if not is_control_table(t.prop("TableName"))
     ]
 
 

@@ -13,7 +13,12 @@ from typing import Any
 
 from drtiers.assess.assembly import Resource, TierAssembly
 from drtiers.recovery import rules
-from drtiers.tiers import CONTROL_TABLE, DECLARED_NAMESPACE, PRIMARY_HEALTHY_TARGETS
+from drtiers.tiers import (
+    CONTROL_TABLE,
+    DECLARED_NAMESPACE,
+    PRIMARY_HEALTHY_TARGETS,
+    is_control_table,
+)
 
 
 def refs(value: Any) -> set[str]:
@@ -466,22 +471,22 @@ def _services(tier: TierAssembly) -> dict[str, Service]:
         dax_granted = not uses_dax or any(
             {"dax:GetItem", "dax:PutItem"} <= _actions(statement) for statement in statements
         )
+        control_ids = {
+            t.logical_id
+            for t in tier.of_type("AWS::DynamoDB::GlobalTable")
+            if t.stack == stack and is_control_table(t.prop("TableName"))
+        }
         for statement in statements:
             actions = _actions(statement)
             text = json.dumps(statement.get("Resource"))
-            if "dynamodb:GetItem" in actions and f"-{CONTROL_TABLE}" in text:
-                found = set(re.findall(r":dynamodb:([a-z0-9-]+|\*):", text))
-                control_regions |= {service.region if r == "*" else r for r in found}
-                if refs(statement.get("Resource")):
-                    control_regions.add(service.region)
-            if {
-                "dynamodb:GetItem",
-                "dynamodb:PutItem",
-            } <= actions and f"-{CONTROL_TABLE}" not in text:
-                regions = set(re.findall(r":dynamodb:([a-z0-9-]+|\*):", text))
-                table_regions |= {service.region if r == "*" else r for r in regions}
-                if refs(statement.get("Resource")):
-                    table_regions.add(service.region)
+            # Named by its fixed name (another stack's replica) or by reference (this stack's).
+            control = f"-{CONTROL_TABLE}" in text or bool(
+                refs(statement.get("Resource")) & control_ids
+            )
+            if "dynamodb:GetItem" in actions and control:
+                control_regions |= _table_regions(statement, text, service.region)
+            if {"dynamodb:GetItem", "dynamodb:PutItem"} <= actions and not control:
+                table_regions |= _table_regions(statement, text, service.region)
             if {"sqs:SendMessage", "sqs:ReceiveMessage"} <= actions:
                 granted |= {
                     queue
@@ -526,6 +531,15 @@ def _services(tier: TierAssembly) -> dict[str, Service]:
             cluster_name=_name(cluster.prop("ClusterName")) if cluster else "",
         )
     return services
+
+
+def _table_regions(statement: dict[str, Any], text: str, own_region: str) -> set[str]:
+    """The regions of the tables a statement names: by ARN (``*``: any, so its own) or by
+    reference (a table of its own stack)."""
+    regions = {
+        own_region if r == "*" else r for r in re.findall(r":dynamodb:([a-z0-9-]+|\*):", text)
+    }
+    return regions | ({own_region} if refs(statement.get("Resource")) else set())
 
 
 def _target_group(tier: TierAssembly, service: Resource) -> Resource | None:
@@ -659,7 +673,7 @@ def read_world(tier: TierAssembly) -> World:
         table_regions={  # where the workload's tables have a replica (not drtiers' own)
             replica["Region"]
             for table in tier.of_type("AWS::DynamoDB::GlobalTable")
-            if not str(table.prop("TableName")).endswith(f"-{CONTROL_TABLE}")
+            if not is_control_table(table.prop("TableName"))
             for replica in table.prop("Replicas", default=[])
         },
         queues={_key(q): q.region for q in tier.of_type("AWS::SQS::Queue")},
@@ -684,7 +698,7 @@ def read_world(tier: TierAssembly) -> World:
                 + tier.of_type("AWS::DynamoDB::Table")
                 if isinstance(t.prop("TableName"), str)
             ),
-            key=lambda name: (name.endswith(f"-{CONTROL_TABLE}"), name),
+            key=lambda name: (is_control_table(name), name),
         ),
         account=tier.account,
         accelerator_name=next(
