@@ -79,20 +79,25 @@ def _one(context: Mapping[str, Any], tier: str, settings: tuple[Setting, ...]) -
     return Candidate(estimate, settings)
 
 
+def _faster_health_checks(context: Mapping[str, Any], tier: str) -> list[tuple[Setting, ...]]:
+    """The health-check settings that detect sooner than the workload's own, in order."""
+    own = from_context({**context, "tier": tier}.get).workload.entry_point.health_check
+    return [
+        (
+            Setting("health_check_interval", str(interval)),
+            Setting("health_check_failure_threshold", str(threshold)),
+        )
+        for interval, threshold in FASTER_HEALTH_CHECKS
+        if interval * threshold < own.interval_seconds * own.failure_threshold
+    ]
+
+
 def _health_check_variants(
     context: Mapping[str, Any], candidate: Candidate, rto: float | None
 ) -> list[Candidate]:
     """Faster detection for a DNS tier whose defaults miss the RTO, until one meets it."""
-    config = from_context({**context, "tier": candidate.tier}.get)
-    own = config.workload.entry_point.health_check
     found = []
-    for interval, threshold in FASTER_HEALTH_CHECKS:
-        if interval * threshold >= own.interval_seconds * own.failure_threshold:
-            continue  # no faster than the workload's own
-        settings = (
-            Setting("health_check_interval", str(interval)),
-            Setting("health_check_failure_threshold", str(threshold)),
-        )
+    for settings in _faster_health_checks(context, candidate.tier):
         variant = _one(context, candidate.tier, settings)
         found.append(variant)
         if rto is None or variant.estimate.rto_high_seconds <= rto:
@@ -183,24 +188,14 @@ def next_setting(context: Mapping[str, Any], estimate: Estimate) -> Candidate | 
     """The tier with the next setting that moves its RTO or RPO (a faster health check; more
     frequent backups), synthesized: what it would buy, for the sensitivity view. None: the tier
     has no such setting left."""
-    config = from_context({**context, "tier": estimate.tier}.get)
-    spec = TIERS[estimate.tier]
     if _dns_tier(estimate):
-        own = config.workload.entry_point.health_check
-        for interval, threshold in FASTER_HEALTH_CHECKS:
-            if interval * threshold < own.interval_seconds * own.failure_threshold:
-                return _one(
-                    context,
-                    estimate.tier,
-                    (
-                        Setting("health_check_interval", str(interval)),
-                        Setting("health_check_failure_threshold", str(threshold)),
-                    ),
-                )
-        return None
+        faster = _faster_health_checks(context, estimate.tier)
+        return _one(context, estimate.tier, faster[0]) if faster else None
     if _backed_up_only(estimate):
-        hours = config.backup_interval(spec)
-        faster = [h for h in BACKUP_INTERVALS_HOURS if h < hours]
-        if faster:
-            return _one(context, estimate.tier, (Setting("backup_frequency", f"{faster[-1]}h"),))
+        config = from_context({**context, "tier": estimate.tier}.get)
+        hours = config.backup_interval(TIERS[estimate.tier])
+        more_often = [h for h in BACKUP_INTERVALS_HOURS if h < hours]
+        if more_often:
+            setting = Setting("backup_frequency", f"{more_often[-1]}h")
+            return _one(context, estimate.tier, (setting,))
     return None
