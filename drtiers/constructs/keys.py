@@ -116,3 +116,17 @@ class DataKey(Construct):
                 },
             )
         )
+
+
+# What a service's caller needs of a table's or a queue's customer key: envelope encryption.
+ENVELOPE = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
+
+
+def use_key_by_alias(alias: str) -> iam.PolicyStatement:
+    """Envelope use of the key another stack made, named by its alias (``alias/...``): IAM
+    matches a key's ARN, never its alias, so the alias goes in a condition."""
+    return iam.PolicyStatement(
+        actions=list(ENVELOPE),
+        resources=["*"],
+        conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": alias}},
+    )

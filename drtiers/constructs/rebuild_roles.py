@@ -16,11 +16,11 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from drtiers.constructs.dynamo import DAX_DATA_ACTIONS, TABLE_DATA_ACTIONS
+from drtiers.constructs.keys import use_key_by_alias
 from drtiers.constructs.lint import acknowledge
 from drtiers.constructs.queues import QUEUE_WORKER_ACTIONS
 from drtiers.constructs.relational import ENHANCED_MONITORING_POLICY
 
-ENVELOPE = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
 WHY_ANY_REGION = (
     "Made before the event for a rebuild in whichever region survives: the resources it names "
     "do not exist yet, so it names them by their fixed names (the account and the tier's own "
@@ -69,11 +69,7 @@ class RebuildRoles(Construct):
 
         task = [
             iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=tables([control_table])),
-            iam.PolicyStatement(
-                actions=list(ENVELOPE),
-                resources=["*"],
-                conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": table_key_alias}},
-            ),
+            use_key_by_alias(table_key_alias),
         ]
         if table_names:
             indexes = [f"{table}/index/*" for table in tables(table_names)]

@@ -23,6 +23,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from drtiers.constructs.keys import ENVELOPE, use_key_by_alias
 from drtiers.constructs.lint import acknowledge
 from drtiers.tiers import PRIMARY_HEALTHY_TARGETS
 
@@ -88,18 +89,11 @@ class PlanActions(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Region switch plan actions: declare the writer, scale, dial",
         )
-        envelope = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
         statements = [
             iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=list(table_arns)),
-            iam.PolicyStatement(actions=envelope, resources=[table_key.key_arn])
+            iam.PolicyStatement(actions=list(ENVELOPE), resources=[table_key.key_arn])
             if not isinstance(table_key, str)
-            else iam.PolicyStatement(  # IAM matches a key's ARN, never its alias
-                actions=envelope,
-                resources=["*"],
-                conditions={
-                    "ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{table_key}"}
-                },
-            ),
+            else use_key_by_alias(f"alias/{table_key}"),
             iam.PolicyStatement(
                 actions=["cloudwatch:PutMetricData"],
                 resources=["*"],

@@ -26,7 +26,7 @@ from drtiers.constructs.backup import BackupVault, CrossRegionBackupPlan
 from drtiers.constructs.dns_failover import AlarmRef
 from drtiers.constructs.dynamo import DAX_DATA_ACTIONS, TABLE_DATA_ACTIONS, DaxCluster, GlobalTable
 from drtiers.constructs.engines import Engine, engine
-from drtiers.constructs.keys import DataKey
+from drtiers.constructs.keys import ENVELOPE, DataKey, use_key_by_alias
 from drtiers.constructs.lint import acknowledge
 from drtiers.constructs.network import Network
 from drtiers.constructs.proxy import DatabaseProxy
@@ -369,18 +369,8 @@ class _RegionalStack(TierStack):
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=[control[1]])
         )
-        envelope = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
         if isinstance(table_key, str):
-            # IAM matches a key's ARN, never its alias: name the alias in a condition.
-            role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=envelope,
-                    resources=["*"],
-                    conditions={
-                        "ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{table_key}"}
-                    },
-                )
-            )
+            role.add_to_principal_policy(use_key_by_alias(f"alias/{table_key}"))
             acknowledge(
                 role.node.find_child("DefaultPolicy").node.default_child,
                 "AwsSolutions-IAM5[Resource::*]",
@@ -410,7 +400,9 @@ class _RegionalStack(TierStack):
         key_arns = [self.data_key.key_arn]
         if not isinstance(table_key, str) and table_key is not self.data_key:
             key_arns.append(table_key.key_arn)
-        role.add_to_principal_policy(iam.PolicyStatement(actions=envelope, resources=key_arns))
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=list(ENVELOPE), resources=key_arns)
+        )
         if daxes:
             role.add_to_principal_policy(
                 iam.PolicyStatement(
