@@ -12,22 +12,33 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
-from drtiers.assess import assess_assembly, synthesize_and_assess
-from drtiers.assess.assembly import AssemblyError
-from drtiers.assess.durations import format_duration, format_range, parse_duration
-from drtiers.assess.facts import ParameterError, default_workload, use_price_file
+from drtiers.assembly.reader import AssemblyError
+from drtiers.assess import assess_assembly
 from drtiers.assess.model import Estimate
-from drtiers.assess.recommend import Candidate, next_setting, per_minute_saved, recommend
-from drtiers.config import ConfigError
-from drtiers.recovery.results import DrillResult, PlanResult, Results, duration_seconds
+from drtiers.config.context import ConfigError
+from drtiers.config.workload import DEFAULT_FILE, json_schema, starter_file
+from drtiers.core.durations import (
+    format_duration,
+    format_range,
+    iso_duration_seconds,
+    parse_duration,
+)
+from drtiers.core.facts import ParameterError, default_workload, use_price_file
+from drtiers.core.tiers import TIER_NAMES
+from drtiers.recovery import simulate_assembly
+from drtiers.recovery.results import DrillResult, PlanResult, Results
 from drtiers.recovery.simulate import FIXES, Simulation
-from drtiers.tiers import TIER_NAMES
-from drtiers.workload import DEFAULT_FILE, json_schema, starter_file
+
+# drtiers.build (and drtiers.advice, the gates and the reports above it) import aws_cdk, which
+# starts a Node.js process: only the commands that synthesize import them, so that --help,
+# schema, init and prices answer at once.
+if TYPE_CHECKING:
+    from drtiers.advice.recommend import Candidate
 
 ESTIMATE_NOTE = (
     "Estimates, not quotes: on-demand list prices of each region from the price file, few of "
@@ -54,6 +65,8 @@ def _estimates(args: argparse.Namespace) -> list[Estimate]:
     overrides = _pairs(args.set, "--set")
     if args.assembly:
         return assess_assembly(Path(args.assembly), overrides)
+    from drtiers.build import synthesize_and_assess
+
     return synthesize_and_assess(_cdk_json_context(args), overrides)
 
 
@@ -299,6 +312,8 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
 
 
 def _next_setting_line(args: argparse.Namespace, e: Estimate) -> str:
+    from drtiers.advice.recommend import next_setting
+
     after = next_setting(_cdk_json_context(args), e)
     if after is None:
         return (
@@ -343,6 +358,8 @@ def cmd_recommend(args: argparse.Namespace, console: Console) -> int:
             "allowed: figures in the workload file, or --context assumptions=JSON"
         )
     # The tiers' defaults from --assembly when given (synthesized with cdk.json's context).
+    from drtiers.advice.recommend import per_minute_saved, recommend
+
     defaults = assess_assembly(Path(args.assembly)) if args.assembly else None
     result = recommend(_cdk_json_context(args), rto, rpo, args.budget, defaults)
     if args.json:
@@ -458,6 +475,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     rule pack only), then write the review reports."""
     import tempfile
 
+    from drtiers.build import synthesize
     from drtiers.recovery.results import read_file, read_results
     from drtiers.report.build import write_reports
 
@@ -471,7 +489,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     def measured(directory: Path) -> Results | None:
         if not args.results:
             return None
-        return read_results(args.results, context, assembly=directory)
+        return read_results(args.results, context, synthesize, assembly=directory)
 
     if args.assembly:
         assembly = Path(args.assembly)
@@ -533,19 +551,17 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
     run the failback steps), checking invariants I1-I7 after each step."""
     import tempfile
 
-    from drtiers.recovery import simulate_assembly
+    from drtiers.build import synthesize
 
     if args.tier:
         _check_tier(args.tier)
     context = _cdk_json_context(args)
     if args.assembly:
-        results = simulate_assembly(Path(args.assembly), context, tier=args.tier)
+        results = simulate_assembly(Path(args.assembly), context, synthesize, tier=args.tier)
     else:
-        from drtiers.stacks.compose import build_app
-
         with tempfile.TemporaryDirectory(prefix="drtiers-simulate-") as directory:
-            build_app(Path(directory), {**context, "tier": args.tier or ""}).synth()
-            results = simulate_assembly(Path(directory), context, tier=args.tier)
+            synthesize({**context, "tier": args.tier or ""}, Path(directory))
+            results = simulate_assembly(Path(directory), context, synthesize, tier=args.tier)
     if not results:
         raise UsageError(f"tier '{args.tier}' is not in this assembly; synthesize it first")
     simulations = [
@@ -633,7 +649,7 @@ def _print_plan(plan: PlanResult, console: Console) -> None:
         if plan.rto_with_measured_seconds is not None
         else "unknown (a step recovery waits for did not finish)"
     )
-    reported = duration_seconds(plan.actual_recovery_time or "")
+    reported = iso_duration_seconds(plan.actual_recovery_time or "")
     console.print(
         f"RTO: estimated {_seconds(plan.estimated_rto_seconds)}, of which "
         f"{_seconds(plan.before_plan_seconds)} of detection before the plan starts (not "
@@ -667,6 +683,7 @@ def cmd_results(args: argparse.Namespace, console: Console) -> int:
     step by step, and report saved fault-injection experiments against the steps they
     rehearse. Exit 1 when a step or the plan was slower than estimated, failed or is missing,
     a step is not in the step list, or a drill stopped before its duration."""
+    from drtiers.build import synthesize
     from drtiers.recovery.results import read_results  # botocore: only here
 
     if args.tier:
@@ -674,6 +691,7 @@ def cmd_results(args: argparse.Namespace, console: Console) -> int:
     results = read_results(
         args.files,
         _cdk_json_context(args),
+        synthesize,
         tier=args.tier,
         overrides=_pairs(args.set, "--set"),
         assembly=Path(args.assembly) if args.assembly else None,
@@ -701,7 +719,7 @@ def cmd_prices(args: argparse.Namespace, console: Console) -> int:
     from datetime import UTC, datetime
 
     from drtiers.assess import pricelist
-    from drtiers.assess.facts import check_prices, price_data, price_file_name
+    from drtiers.core.facts import check_prices, price_data, price_file_name
 
     data = price_data()
     regions = args.region or list(
@@ -742,7 +760,7 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument(
         "--prices",
         metavar="FILE",
-        help="price file to estimate with (default: the bundled drtiers/assess/prices.json)",
+        help="price file to estimate with (default: the bundled drtiers/core/prices.json)",
     )
     common = _Parser(add_help=False, parents=[top])
     common.add_argument("--json", action="store_true", help="machine-readable output")

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
-from drtiers.assess.facts import ParameterError
-from drtiers.assess.targets import missed_targets
+from drtiers.advice.targets import missed_targets
+from drtiers.build import DrApp, compose
 from drtiers.checks.dr import dr_findings
-from drtiers.config import ConfigError, from_context
-from drtiers.stacks.compose import DrApp, compose
+from drtiers.config.context import ConfigError, from_context
+from drtiers.core.facts import ParameterError
 
 PLAIN_HTTP_NOTICE = (
     "drtiers: notice: plain HTTP entry point: give domain_name with hosted_zone_id, or "

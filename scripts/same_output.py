@@ -103,16 +103,25 @@ def main() -> int:
     base_tree = work / "checkout"
     shutil.rmtree(work / "base", ignore_errors=True)
     shutil.rmtree(work / "work", ignore_errors=True)
-    subprocess.run(["git", "worktree", "remove", "--force", str(base_tree)], cwd=ROOT, check=False,
-                   capture_output=True)
-    subprocess.run(["git", "worktree", "add", "--detach", str(base_tree), args.base], cwd=ROOT,
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["git", "worktree", "remove", "--force", str(base_tree)],
+        cwd=ROOT,
+        check=False,
+        capture_output=True,
+    )
+    subprocess.run(
+        ["git", "worktree", "add", "--detach", str(base_tree), args.base],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     try:
         dump_tree(base_tree, work / "base")
         dump_tree(ROOT, work / "work")
     finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(base_tree)], cwd=ROOT,
-                       check=False)
+        subprocess.run(
+            ["git", "worktree", "remove", "--force", str(base_tree)], cwd=ROOT, check=False
+        )
     found = _differences(work / "base", work / "work")
     counted = sum(1 for p in (work / "work").rglob("*") if p.is_file())
     if not args.keep:

@@ -19,8 +19,8 @@ if _NODE.exists():
 
 from aws_cdk.assertions import Template  # noqa: E402
 
-from drtiers.config import DrConfig, from_context  # noqa: E402
-from drtiers.stacks.compose import DrApp, TierStacks, compose  # noqa: E402
+from drtiers.build import DrApp, TierStacks, compose  # noqa: E402
+from drtiers.config.context import DrConfig, from_context  # noqa: E402
 
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 

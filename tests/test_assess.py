@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from drtiers.assess import assess_assembly, cheapest_meeting
-from drtiers.assess.durations import parse_duration
-from drtiers.assess.facts import default_figures
 from drtiers.assess.model import Estimate
 from drtiers.cli import main as cli
+from drtiers.core.durations import parse_duration
+from drtiers.core.facts import default_figures
 from tests.conftest import DEFAULT_CONTEXT, ROOT, Synthesized
 
 MINUTE, HOUR = 60, 3600

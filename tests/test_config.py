@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from drtiers.config import EDGE_REGION, ConfigError, DrConfig
+from drtiers.config.context import EDGE_REGION, ConfigError, DrConfig
 
 SNAPSHOT = "arn:aws:rds:us-west-2:123456789012:snapshot:awsbackup:copyjob-1"
 LISTENER = "arn:aws:globalaccelerator::123456789012:accelerator/a1/listener/b2"

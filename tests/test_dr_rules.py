@@ -12,10 +12,10 @@ import pytest
 from aws_cdk import CfnResource, RemovalPolicy
 from constructs import IConstruct
 
-from drtiers.assess.assembly import read_assembly
+from drtiers.assembly.reader import read_assembly
+from drtiers.build import TierStacks, compose
 from drtiers.checks.dr import RULES, Rule, check_tier
-from drtiers.config import from_context
-from drtiers.stacks.compose import TierStacks, compose
+from drtiers.config.context import from_context
 from tests.conftest import CDK, ROOT, Synthesized, context, run_cdk_cli
 
 RULE = {rule.id: rule for rule in RULES}
@@ -61,7 +61,7 @@ def test_sandbox_tiers_pass_too(sandbox: Synthesized) -> None:
 
 def test_rules_that_do_not_apply_say_so(synthesized: Synthesized) -> None:
     tiers = read_assembly(Path(synthesized.assembly.directory))
-    from drtiers.tiers import TIERS
+    from drtiers.core.tiers import TIERS
 
     backup = tiers["backup-restore"]
     spec = TIERS["backup-restore"]

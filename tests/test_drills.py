@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from aws_cdk import App, Stack
 
-from drtiers.assess.assembly import read_assembly
+from drtiers.assembly.reader import read_assembly
 from drtiers.checks.dr import check_tier
 from drtiers.checks.drills import Claim, claim_problems, claims, tier_steps
 from drtiers.constructs.drills import Drills
+from drtiers.core.tiers import TIER_TAG, TIERS
 from drtiers.recovery.steps import Step, schedule
 from drtiers.stacks.drills import tier_drills
-from drtiers.tiers import TIER_TAG, TIERS
 from tests.conftest import Synthesized, context
 
 TIERS_WITH_DRILLS = ("pilot-light", "warm-standby", "multi-site")

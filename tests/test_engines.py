@@ -17,8 +17,8 @@ from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 
-from drtiers.assess.assembly import read_assembly
-from drtiers.assess.facts import default_figures, default_workload
+from drtiers.assembly.reader import read_assembly
+from drtiers.assembly.world import read_world
 from drtiers.checks.dr import check_tier
 from drtiers.checks.gates import cfn_lint
 from drtiers.constructs.engines import (
@@ -38,8 +38,8 @@ from drtiers.constructs.relational import (
     CrossRegionReplica,
     MultiAzDatabase,
 )
+from drtiers.core.facts import default_figures, default_workload
 from drtiers.recovery.steps import failover_steps
-from drtiers.recovery.world import read_world
 from drtiers.report.content import topology
 from tests.conftest import Synthesized
 

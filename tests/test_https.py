@@ -9,14 +9,15 @@ from typing import Any
 
 import pytest
 
+from drtiers.assembly.reader import read_assembly
+from drtiers.assembly.world import read_world
 from drtiers.assess import assess_assembly
-from drtiers.assess.assembly import read_assembly
+from drtiers.build import synthesize
 from drtiers.checks.dr import dr_findings
-from drtiers.checks.gates import synthesize
+from drtiers.checks.gates import synthesize_with_guard
 from drtiers.entry import PLAIN_HTTP_NOTICE
 from drtiers.recovery import simulate_assembly
 from drtiers.recovery.steps import _http_seconds
-from drtiers.recovery.world import read_world
 from tests.conftest import Synthesized, context
 from tests.test_app import run_app
 from tests.test_config import EAST, WEST
@@ -154,7 +155,9 @@ def test_https_changes_no_rto_and_no_rpo(zoned: Synthesized, synthesized: Synthe
 def test_https_tiers_pass_the_dr_rules_and_the_simulation(zoned: Synthesized) -> None:
     directory = Path(zoned.assembly.directory)
     assert [str(f) for f in dr_findings(directory)] == []
-    results = simulate_assembly(directory, context(domain_name=DOMAIN, hosted_zone_id=ZONE))
+    results = simulate_assembly(
+        directory, context(domain_name=DOMAIN, hosted_zone_id=ZONE), synthesize
+    )
     assert len(results) == 4
     for loss, back in results:
         assert loss.passed, [str(v) for v in loss.violations]
@@ -241,7 +244,7 @@ def test_cdk_nag_passes_with_https(zoned: Synthesized) -> None:
 def test_guard_passes_with_given_certificates(tmp_path: Path) -> None:
     """Control Tower's rules: the listener's certificate is from ACM (CT.ELASTICLOADBALANCING.
     PR.2), and HTTP redirects to HTTPS with no acknowledgment left to say otherwise."""
-    _, guard = synthesize(
+    _, guard = synthesize_with_guard(
         tmp_path, context(tier="multi-site", certificate_arns=json.dumps(CERTIFICATES))
     )
     assert guard == []

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from drtiers.assess import assess_assembly
+from drtiers.build import build_app, synthesize
 from drtiers.recovery import Simulation, simulate_assembly
 from drtiers.recovery import plan as rendering
 from drtiers.recovery import steps as s
-from drtiers.stacks.compose import build_app
 from tests.conftest import context
 
 PLANNED = ("pilot-light", "warm-standby", "multi-site")
@@ -134,7 +134,7 @@ def test_failover_activates_the_recovery_region(
 
 @pytest.mark.parametrize("tier", PLANNED)
 def test_every_plan_step_is_a_step_of_the_list(assembly: Path, tier: str) -> None:
-    ((loss, back),) = simulate_assembly(assembly, context(), tier=tier)
+    ((loss, back),) = simulate_assembly(assembly, context(), synthesize, tier=tier)
     listed = {x.name for x in loss.steps} | {x.name for x in back.steps}
     plan = plan_of(assembly, tier)
     named = {
@@ -148,7 +148,7 @@ def test_every_plan_step_is_a_step_of_the_list(assembly: Path, tier: str) -> Non
 
 @pytest.mark.parametrize("tier", PLANNED)
 def test_the_simulator_executes_the_plan_and_it_recovers(assembly: Path, tier: str) -> None:
-    ((loss, back),) = simulate_assembly(assembly, context(), tier=tier)
+    ((loss, back),) = simulate_assembly(assembly, context(), synthesize, tier=tier)
     assert loss.passed, [str(v) for v in loss.violations]
     assert back.passed, [str(v) for v in back.violations]
     assert loss.recovered_at == loss.estimate_rto
@@ -185,7 +185,7 @@ def changed(
         original = s.failback_steps
         monkeypatch.setattr(s, "failback_steps", lambda *a: change(original(*a)))
         build_app(tmp_path, context(tier=tier)).synth()
-        ((_, back),) = simulate_assembly(tmp_path, context(), tier=tier)
+        ((_, back),) = simulate_assembly(tmp_path, context(), synthesize, tier=tier)
         return plan_of(tmp_path, tier), back
 
     return run
@@ -246,7 +246,7 @@ def rendered(
         original = rendering._block
         monkeypatch.setattr(rendering, "_block", lambda *a: change(*original(*a)))
         build_app(tmp_path, context(tier=tier)).synth()
-        ((loss, back),) = simulate_assembly(tmp_path, context(), tier=tier)
+        ((loss, back),) = simulate_assembly(tmp_path, context(), synthesize, tier=tier)
         return loss, back
 
     return run
@@ -310,7 +310,7 @@ def test_without_its_starter_multi_site_waits_for_a_person(tmp_path: Path) -> No
     assert start.node.scope is not None
     start.node.scope.node.try_remove_child("StartPlan")
     app.synth()
-    ((loss, _),) = simulate_assembly(tmp_path, context(), tier="multi-site")
+    ((loss, _),) = simulate_assembly(tmp_path, context(), synthesize, tier="multi-site")
     assert loss.passed  # still recovers, later: a person approves the promotion
     assert "approve-failover" in [x.name for x in loss.steps]
     assert loss.recovered_at == 30 + 300 + 60

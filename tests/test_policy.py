@@ -13,7 +13,7 @@ from aws_cdk import aws_sqs as sqs
 from cdk_nag import AwsSolutionsChecks
 from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 
-from drtiers.checks.gates import acknowledgments, synthesize
+from drtiers.checks.gates import acknowledgments, synthesize_with_guard
 from tests.conftest import DEFAULT_CONTEXT, Synthesized
 
 TIERS = ("backup-restore", "pilot-light", "warm-standby", "multi-site")
@@ -44,7 +44,7 @@ def test_cdk_nag_is_not_vacuous() -> None:
 @pytest.fixture(scope="session")
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     out = tmp_path_factory.mktemp("guarded")
-    _, guard = synthesize(out, {**DEFAULT_CONTEXT, "tier": "", "drills": True})
+    _, guard = synthesize_with_guard(out, {**DEFAULT_CONTEXT, "tier": "", "drills": True})
     return out, guard
 
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from drtiers.assess import assess_assembly, pricelist
-from drtiers.assess.facts import BUNDLED, nearest_priced_region, price, price_data, use_price_file
 from drtiers.assess.model import Estimate
 from drtiers.cli import main as cli
+from drtiers.core.facts import BUNDLED, nearest_priced_region, price, price_data, use_price_file
 from tests.conftest import Synthesized
 
 TIERS = ("backup-restore", "pilot-light", "warm-standby", "multi-site")
@@ -93,7 +93,7 @@ def test_a_region_without_prices_is_priced_as_the_nearest_and_says_so(
     moved = [c for c in detail["cost"] if c["region"] == "ap-southeast-2"]
     assert moved and {c["price_region"] for c in moved} == {"us-west-2"}
     note = (
-        "no prices for ap-southeast-2 in drtiers/assess/prices.json: priced as us-west-2, the "
+        "no prices for ap-southeast-2 in drtiers/core/prices.json: priced as us-west-2, the "
         "nearest priced region (its nearest_priced_region table)"
     )
     assert detail["price_notes"] == [note]
@@ -139,7 +139,7 @@ def test_mysql_is_priced_by_its_engine(
             "DBInstanceClass",
             "db.x2g.large",
             "drtiers: error: no db_instance_hour price for instance class 'db.x2g.large' "
-            "(postgres) in us-east-1 in drtiers/assess/prices.json; priced: db.m7g.2xlarge, "
+            "(postgres) in us-east-1 in drtiers/core/prices.json; priced: db.m7g.2xlarge, "
             "db.m7g.large, db.m7g.xlarge, db.r6g.2xlarge, db.r6g.large, db.r6g.xlarge, "
             "db.r7g.2xlarge, db.r7g.4xlarge, db.r7g.large, db.r7g.xlarge, db.t4g.large, "
             "db.t4g.medium",
@@ -148,7 +148,7 @@ def test_mysql_is_priced_by_its_engine(
             "Engine",
             "mariadb",
             "drtiers: error: no db_instance_hour price for engine 'mariadb' in us-east-1 in "
-            "drtiers/assess/prices.json; priced: aurora-mysql, aurora-postgresql, mysql, postgres",
+            "drtiers/core/prices.json; priced: aurora-mysql, aurora-postgresql, mysql, postgres",
         ),
     ],
 )
@@ -288,7 +288,7 @@ def test_a_malformed_price_file_is_one_line_and_exit_2(
 def test_a_malformed_bundled_price_file_is_one_line_and_exit_2(
     assembly: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from drtiers.assess import facts
+    from drtiers.core import facts
 
     load = facts._load
 
@@ -491,7 +491,7 @@ def test_prices_update_without_credentials_is_one_line_and_exit_2(
     assert cli(["prices", "update"]) == 2
     assert capsys.readouterr().err.strip() == (
         "drtiers: error: prices update: no AWS credentials found (the Price List API needs any "
-        "signed-in identity); drtiers/assess/prices.json is unchanged"
+        "signed-in identity); drtiers/core/prices.json is unchanged"
     )
 
 

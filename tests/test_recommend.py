@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from drtiers.advice.recommend import recommend
 from drtiers.assess import assess_assembly
 from drtiers.assess.model import Estimate
-from drtiers.assess.recommend import recommend
+from drtiers.build import build_app, synthesize
 from drtiers.cli import main as drtiers
 from drtiers.recovery import simulate_assembly
-from drtiers.stacks.compose import build_app
 from tests.conftest import DEFAULT_CONTEXT, Synthesized
 
 M, H = 60, 3600
@@ -66,7 +66,7 @@ def test_recommend_answers_and_its_settings_deliver(
     with tempfile.TemporaryDirectory() as out:
         build_app(Path(out), context).synth()
         (estimate,) = assess_assembly(Path(out))
-        ((loss, back),) = simulate_assembly(Path(out), context)
+        ((loss, back),) = simulate_assembly(Path(out), context, synthesize)
     assert estimate.monthly_cost_usd == answer.cost
     assert (estimate.rto_range, estimate.rpo_range) == (
         answer.estimate.rto_range,

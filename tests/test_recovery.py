@@ -12,18 +12,18 @@ from typing import Any
 import pytest
 from aws_cdk import CfnResource, Fn
 
+from drtiers import build as composition
+from drtiers.assembly.reader import read_assembly
+from drtiers.assembly.world import read_world
 from drtiers.assess import assess_assembly
-from drtiers.assess.assembly import read_assembly
-from drtiers.assess.facts import with_overrides
+from drtiers.build import TierStacks, compose, synthesize
 from drtiers.cli import main as cli
-from drtiers.config import from_context
+from drtiers.config.context import from_context
+from drtiers.core.facts import with_overrides
 from drtiers.recovery import Simulation, simulate_assembly
 from drtiers.recovery import simulate as simulation
 from drtiers.recovery import steps as s
 from drtiers.recovery.simulate import _needs, _region_lost
-from drtiers.recovery.world import read_world
-from drtiers.stacks import compose as composition
-from drtiers.stacks.compose import TierStacks, compose
 from tests.conftest import Synthesized, context
 from tests.test_dr_rules import child
 
@@ -53,7 +53,7 @@ def broken(
         )
         composition.compose(app, from_context(app.node.try_get_context))
         app.synth()
-        ((loss, back),) = simulate_assembly(tmp_path, context())
+        ((loss, back),) = simulate_assembly(tmp_path, context(), synthesize)
         return loss, back
 
     return run
@@ -65,7 +65,7 @@ def invariants(*simulations: Simulation) -> set[str]:
 
 @pytest.fixture(scope="module")
 def simulations(synthesized: Synthesized) -> dict[str, tuple[Simulation, Simulation]]:
-    results = simulate_assembly(Path(synthesized.assembly.directory), context())
+    results = simulate_assembly(Path(synthesized.assembly.directory), context(), synthesize)
     return {loss.tier: (loss, back) for loss, back in results}
 
 
@@ -99,7 +99,7 @@ def test_the_eu_region_pair_recovers_too(tmp_path: Path) -> None:
     app = composition.DrApp(outdir=str(tmp_path), context=context(**pair))
     compose(app, from_context(app.node.try_get_context))
     app.synth()
-    results = simulate_assembly(tmp_path, context(**pair))
+    results = simulate_assembly(tmp_path, context(**pair), synthesize)
     assert len(results) == 4
     for loss, back in results:
         assert loss.primary == "eu-west-1" and loss.recovery == "eu-central-1"

@@ -6,7 +6,7 @@ import inspect
 
 import pytest
 
-from drtiers.recovery import rules
+from drtiers.core import rules
 
 
 def test_a_proxy_read_write_endpoint_needs_a_writer() -> None:

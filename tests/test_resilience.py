@@ -17,11 +17,12 @@ from aws_cdk.assertions import Template
 
 from drtiers.assess import Estimate, assess_assembly
 from drtiers.assess.model import Step, StoreRpo
-from drtiers.config import from_context
+from drtiers.assess.resilience import resilience_targets
+from drtiers.build import add_resilience, build_app
+from drtiers.config.context import from_context
 from drtiers.constructs.resilience import ResilienceTargets, SourceStack
-from drtiers.stacks.compose import build_app
-from drtiers.stacks.resilience import ResilienceStack, add_resilience, resilience_targets
-from drtiers.tiers import ROLE_TAG, TIERS
+from drtiers.core.tiers import ROLE_TAG, TIERS
+from drtiers.stacks.resilience import ResilienceStack
 from tests.conftest import ROOT, context
 
 CFN_LINT = ROOT / ".venv" / "bin" / "cfn-lint"

@@ -16,23 +16,23 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
+from drtiers.build import compose, synthesize
 from drtiers.cli import main as cli
-from drtiers.config import from_context
+from drtiers.config.context import from_context
+from drtiers.core.durations import iso_duration_seconds
+from drtiers.core.tiers import TIERS
 from drtiers.recovery import simulate_assembly
 from drtiers.recovery import steps as s
 from drtiers.recovery.results import (
     EXPERIMENT,
     OPERATIONS,
     PLAN_EXECUTION,
-    duration_seconds,
     output_shape,
     read_file,
     shape_error,
     slower,
 )
-from drtiers.stacks.compose import compose
 from drtiers.stacks.drills import tier_drills
-from drtiers.tiers import TIERS
 from tests.conftest import ROOT, context
 
 FIXTURES = ROOT / "tests" / "fixtures" / "results"
@@ -64,7 +64,7 @@ def step_lists(assembly: Path) -> dict[str, dict[str, list[s.Step]]]:
     runs them."""
     lists = {}
     for tier in ("pilot-light", "warm-standby"):
-        ((loss, back),) = simulate_assembly(assembly, context(), tier=tier)
+        ((loss, back),) = simulate_assembly(assembly, context(), synthesize, tier=tier)
         lists[tier] = {"failover": loss.steps, "failback": back.steps}
     return lists
 
@@ -511,9 +511,9 @@ def test_an_execution_in_another_region_is_one_line(
 
 
 def test_durations_and_the_grace() -> None:
-    assert duration_seconds("PT5M") == 300
-    assert duration_seconds("PT6M36S") == 396
-    assert duration_seconds("P1DT1H") == 90000
-    assert duration_seconds("PT") is None and duration_seconds("5 minutes") is None
+    assert iso_duration_seconds("PT5M") == 300
+    assert iso_duration_seconds("PT6M36S") == 396
+    assert iso_duration_seconds("P1DT1H") == 90000
+    assert iso_duration_seconds("PT") is None and iso_duration_seconds("5 minutes") is None
     assert not slower(4, 0) and slower(6, 0)  # an API call: 5 s of grace
     assert not slower(660, 600) and slower(661, 600)  # a long step: 10 %

@@ -11,11 +11,11 @@ import pytest
 import yaml
 
 from drtiers.assess import assess_assembly
-from drtiers.assess.facts import default_workload
 from drtiers.checks.gates import run_gates
 from drtiers.cli import main as drtiers
+from drtiers.config.workload import REFERENCE, SCHEMA_PATH, Workload, json_schema
+from drtiers.core.facts import default_workload
 from drtiers.report.build import write_reports
-from drtiers.workload import REFERENCE, SCHEMA_PATH, Workload, json_schema
 from tests.conftest import DEFAULT_CONTEXT, ROOT, Synthesized
 from tests.test_app import run_app
 

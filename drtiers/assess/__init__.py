@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from drtiers.assess.assembly import read_assembly
-from drtiers.assess.facts import with_overrides
+from drtiers.assembly.reader import read_assembly
 from drtiers.assess.model import Estimate, estimate
+from drtiers.core.facts import with_overrides
 
-__all__ = ["Estimate", "assess_assembly", "cheapest_meeting", "synthesize_and_assess"]
+__all__ = ["Estimate", "assess_assembly", "cheapest_meeting"]
 
 
 def assess_assembly(directory: Path, overrides: Mapping[str, Any] | None = None) -> list[Estimate]:
@@ -22,17 +21,6 @@ def assess_assembly(directory: Path, overrides: Mapping[str, Any] | None = None)
         for t in read_assembly(directory).values()
     ]
     return sorted(estimates, key=lambda e: e.monthly_cost_usd)
-
-
-def synthesize_and_assess(
-    context: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
-) -> list[Estimate]:
-    """Synthesize the tiers ``context`` selects into a temporary directory and assess them."""
-    from drtiers.stacks.compose import build_app  # aws_cdk: only when synthesizing
-
-    with tempfile.TemporaryDirectory(prefix="drtiers-") as outdir:
-        build_app(Path(outdir), context).synth()
-        return assess_assembly(Path(outdir), overrides)
 
 
 def cheapest_meeting(

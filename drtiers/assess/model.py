@@ -12,9 +12,10 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
-from drtiers.assess.assembly import AssemblyError, Resource, TierAssembly
-from drtiers.assess.durations import format_range
-from drtiers.assess.facts import (
+from drtiers.assembly.reader import AssemblyError, Resource, TierAssembly
+from drtiers.assembly.world import read_world
+from drtiers.core.durations import format_range
+from drtiers.core.facts import (
     Figure,
     ParameterError,
     Price,
@@ -24,9 +25,8 @@ from drtiers.assess.facts import (
     price_data,
     price_file_name,
 )
+from drtiers.core.tiers import is_control_table
 from drtiers.recovery.steps import failover_steps, schedule
-from drtiers.recovery.world import read_world
-from drtiers.tiers import is_control_table
 
 DAY = 86400
 AddLine = Callable[..., None]

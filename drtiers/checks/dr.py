@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from drtiers.assess.assembly import Resource, TierAssembly, read_assembly
+from drtiers.assembly.reader import Resource, TierAssembly, read_assembly
 from drtiers.constructs.accelerator import GLOBAL_ACCELERATOR_ZONE_ID
-from drtiers.tiers import TIERS, EntryPoint, RecoveryCompute, RecoveryDatabase, TierSpec
+from drtiers.core.tiers import TIERS, EntryPoint, RecoveryCompute, RecoveryDatabase, TierSpec
 
 PACK = "drtiers-dr"
 KEEPING = ("Retain", "Snapshot")

@@ -14,16 +14,14 @@ shows in ``make check``; ``claim_problems`` is the pure function underneath, for
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from drtiers.assess.assembly import Resource, TierAssembly
+from drtiers.assembly.reader import Resource, TierAssembly
+from drtiers.core.durations import fault_seconds
+from drtiers.core.tiers import EXERCISES_TAG
 from drtiers.recovery.steps import Step, schedule
 
-# The tag on each experiment template naming the failover steps it rehearses, space-separated
-# (a comma is not a character every AWS tag value accepts); absent when it claims none.
-EXERCISES_TAG = "drtiers:exercises"
 # Twice the time its steps take: a Route 53 health check is judged by checkers around the world,
 # each on its own 30 s schedule, so the record turns unhealthy up to an interval after the
 # window the template gives; a fault behind the load balancer reaches the entry point's check
@@ -31,19 +29,6 @@ EXERCISES_TAG = "drtiers:exercises"
 # must then hold long enough for someone to see the step happen. Doubling covers all three
 # for every tier here (90 s -> 180 s, 30 s -> 60 s) without a fault longer than it needs to be.
 MARGIN = 2.0
-_DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$")
-
-
-def duration_seconds(value: str | None) -> float | None:
-    """An FIS ``duration`` parameter (ISO 8601: ``PT5M``, ``PT1H30M``) in seconds; None for an
-    action without one (it acts once). ValueError for anything else."""
-    if value is None:
-        return None
-    match = _DURATION.match(value)
-    if match is None or not any(match.groups()):
-        raise ValueError(f"not an ISO 8601 duration such as PT5M: {value!r}")
-    hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    return float(3600 * hours + 60 * minutes + seconds)
 
 
 @dataclass(frozen=True)
@@ -61,7 +46,7 @@ def claims(tier: TierAssembly) -> list[tuple[Resource, Claim]]:
     for template in tier.of_type("AWS::FIS::ExperimentTemplate"):
         tags = template.prop("Tags", default={})
         durations = [
-            duration_seconds(action.get("Parameters", {}).get("duration"))
+            fault_seconds(action.get("Parameters", {}).get("duration"))
             for action in template.prop("Actions", default={}).values()
         ]
         held = [d for d in durations if d is not None]
@@ -119,9 +104,9 @@ def claim_problems(claim: Claim, steps: Sequence[Step], margin: float = MARGIN) 
 def tier_steps(tier: TierAssembly) -> list[Step]:
     """The tier's failover steps, derived from the synthesized tier with the default figures
     (detection comes from the template, not from a figure, wherever a health check does it)."""
-    from drtiers.assess.facts import with_overrides
+    from drtiers.assembly.world import read_world
+    from drtiers.core.facts import with_overrides
     from drtiers.recovery.steps import failover_steps
-    from drtiers.recovery.world import read_world
 
     figures, workload = with_overrides({})
     return failover_steps(read_world(tier), figures, workload)

@@ -20,7 +20,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from drtiers.tiers import TIER_TAG
+from drtiers.build import build_app, synthesize
+from drtiers.core.tiers import TIER_TAG
+from drtiers.recovery import simulate_assembly
 
 if TYPE_CHECKING:
     from drtiers.recovery import Simulation
@@ -43,14 +45,12 @@ def _stacks(directory: Path) -> dict[str, str]:
     }
 
 
-def synthesize(
+def synthesize_with_guard(
     outdir: Path, context: dict[str, Any], first_pass: Callable[[Path], None] | None = None
 ) -> tuple[Any, list[str]]:
     """All tiers with Guard plugged in; returns the app and Guard's findings. ``first_pass``
     gets the first synthesis phase's directory, before Guard runs on the final one."""
     from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
-
-    from drtiers.stacks.compose import build_app
 
     app = build_app(outdir, context, [CfnGuardValidator()], first_pass)
     try:
@@ -183,14 +183,12 @@ def run_gates(directory: Path, context: dict[str, Any]) -> tuple[GateResults, Si
     """Synthesize every tier (drill stacks included) into ``directory`` and run all checkers;
     returns the findings and the recovery simulations (for the report to show, not rerun).
     Findings outside any drtiers stack are filed under the tier "?"."""
-    from drtiers.recovery import simulate_assembly
-
     context = {**context, "tier": "", "drills": True}  # drill stacks must pass the gates too
     with tempfile.TemporaryDirectory(prefix="drtiers-lint-") as early:
         linting = _EarlyLint(Path(early))
-        app, guard = synthesize(directory, context, linting.start)
+        app, guard = synthesize_with_guard(directory, context, linting.start)
         lint = linting.finish(directory)
-    simulations = simulate_assembly(directory, context)
+    simulations = simulate_assembly(directory, context, synthesize)
     findings = {
         "cfn-lint": lint,
         "cdk-nag": cdk_nag(app),

@@ -11,7 +11,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from drtiers.tiers import DECLARED_NAMESPACE, PRIMARY_HEALTHY_TARGETS, RECOVERY_WRITABLE
+from drtiers.core.tiers import DECLARED_NAMESPACE, PRIMARY_HEALTHY_TARGETS, RECOVERY_WRITABLE
 
 ONE_MINUTE = Duration.minutes(1)
 DEAD_LETTERS = "DeadLetters"

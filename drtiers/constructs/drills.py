@@ -17,8 +17,9 @@ from aws_cdk import aws_fis as fis
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from drtiers.checks.drills import EXERCISES_TAG, duration_seconds
 from drtiers.constructs.lint import acknowledge
+from drtiers.core.durations import fault_seconds
+from drtiers.core.tiers import EXERCISES_TAG
 
 FIS_MANAGED_TAG = "managedByFIS"
 DISRUPT_CONNECTIVITY = "aws:network:disrupt-connectivity"
@@ -65,7 +66,7 @@ def _validate(drill: Drill) -> None:
     if len(set(drill.exercises)) != len(drill.exercises):
         raise ValueError(f"Drills: {drill.name} names a step twice")
     try:
-        duration_seconds(drill.parameters.get("duration"))
+        fault_seconds(drill.parameters.get("duration"))
     except ValueError as error:
         raise ValueError(f"Drills: {drill.name}: {error}") from None
     if drill.action_id == PAUSE_TABLE_REPLICATION and "duration" not in drill.parameters:

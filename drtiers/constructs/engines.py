@@ -27,7 +27,7 @@ class Engine:
     RDS DB parameter group and the Aurora DB cluster parameter group.
     """
 
-    family: str  # postgresql | mysql (drtiers.workload Database.engine)
+    family: str  # postgresql | mysql (drtiers.config.workload Database.engine)
     major: str  # "17", "8.4"
     rds_version: str
     aurora_version: str

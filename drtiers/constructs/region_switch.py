@@ -25,7 +25,7 @@ from constructs import Construct
 
 from drtiers.constructs.keys import ENVELOPE, use_key_by_alias
 from drtiers.constructs.lint import acknowledge
-from drtiers.tiers import PRIMARY_HEALTHY_TARGETS
+from drtiers.core.tiers import PRIMARY_HEALTHY_TARGETS
 
 # The plan-actions function's code (drtiers/lambdas/plan_actions.py, linted and tested as a
 # module), deployed inline so that synth needs no bundling.

@@ -8,16 +8,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from drtiers.assess.assembly import read_assembly
-from drtiers.assess.facts import with_overrides
+from drtiers.assembly.reader import read_assembly
+from drtiers.assembly.world import World, read_world
+from drtiers.core.facts import with_overrides
 from drtiers.recovery import simulate as _simulation
-from drtiers.recovery.simulate import Deploy, Simulation
-from drtiers.recovery.world import World, read_world
+from drtiers.recovery.simulate import Deploy, Simulation, Synthesize
 
-__all__ = ["Simulation", "simulate_assembly"]
+__all__ = ["Simulation", "Synthesize", "simulate_assembly"]
 
 
-def _deployer(context: Mapping[str, Any], tier: str) -> Deploy:
+def _deployer(context: Mapping[str, Any], tier: str, synthesize: Synthesize) -> Deploy:
     """Synthesize ``tier`` with a step's context overrides, once per distinct context: what the
     stack a step deploys would run."""
     cache: dict[tuple[tuple[str, str], ...], World] = {}
@@ -25,10 +25,8 @@ def _deployer(context: Mapping[str, Any], tier: str) -> Deploy:
     def deploy(overrides: Mapping[str, str]) -> World:
         key = tuple(sorted(overrides.items()))
         if key not in cache:
-            from drtiers.stacks.compose import build_app  # aws_cdk: only when deploying
-
             with tempfile.TemporaryDirectory(prefix="drtiers-step-") as outdir:
-                build_app(Path(outdir), {**context, "tier": tier, **overrides}).synth()
+                synthesize({**context, "tier": tier, **overrides}, Path(outdir))
                 cache[key] = read_world(read_assembly(Path(outdir))[tier])
         return cache[key]
 
@@ -38,12 +36,13 @@ def _deployer(context: Mapping[str, Any], tier: str) -> Deploy:
 def simulate_assembly(
     directory: Path,
     context: Mapping[str, Any],
+    synthesize: Synthesize,
     overrides: Mapping[str, Any] | None = None,
     tier: str | None = None,
 ) -> list[tuple[Simulation, Simulation]]:
     """Region loss and failback for every tier in a cloud assembly (or one), in tier order.
     ``context`` is what the assembly was synthesized with (steps that deploy a stack
-    synthesize it again with their own overrides on top)."""
+    synthesize it again with their own overrides on top, by ``synthesize``)."""
     results = []
     for name, assembly in read_assembly(directory).items():
         if tier is None or name == tier:
@@ -54,5 +53,7 @@ def simulate_assembly(
                 "primary_region": assembly.primary_region,
                 "recovery_region": assembly.recovery_region,
             }
-            results.append(_simulation.simulate(assembly, figures, workload, _deployer(own, name)))
+            results.append(
+                _simulation.simulate(assembly, figures, workload, _deployer(own, name, synthesize))
+            )
     return results

@@ -21,10 +21,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from drtiers.recovery import rules
+from drtiers.assembly.world import World
+from drtiers.core import rules
+from drtiers.core.tiers import DECLARED_NAMESPACE, RECOVERY_WRITABLE
 from drtiers.recovery import steps as s
-from drtiers.recovery.world import World
-from drtiers.tiers import DECLARED_NAMESPACE, RECOVERY_WRITABLE
 
 APPROVAL = "ManualApproval"
 AURORA = "AuroraGlobalDatabase"

@@ -24,13 +24,14 @@ import botocore
 from botocore.loaders import Loader
 from botocore.model import Shape
 
-from drtiers.assess.assembly import read_assembly
+from drtiers.assembly.reader import read_assembly
+from drtiers.core.durations import iso_duration_seconds
+from drtiers.core.tiers import EXERCISES_TAG, TIER_NAMES, TIER_TAG
+from drtiers.recovery import simulate_assembly
 from drtiers.recovery import steps as s
 from drtiers.recovery.plan import split_failback
-from drtiers.recovery.simulate import Simulation
-from drtiers.tiers import TIER_NAMES, TIER_TAG
+from drtiers.recovery.simulate import Simulation, Synthesize
 
-EXERCISES_TAG = "drtiers:exercises"
 FIS_TEMPLATE = "AWS::FIS::ExperimentTemplate"
 # A step is slower than its figure when it took more than this much longer: an API call
 # estimated at 0 s that took 2 s is not a finding.
@@ -318,20 +319,6 @@ def _verdict(measured: float, estimated: float) -> str:
     return "ok"
 
 
-_DURATION = re.compile(
-    r"P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?"
-)
-
-
-def duration_seconds(text: str) -> float | None:
-    """An ISO 8601 duration of days, hours, minutes and seconds (PT5M), in seconds."""
-    match = _DURATION.fullmatch(text)
-    if match is None or text in ("P", "PT"):
-        return None
-    d, h, m, sec = (float(match.group(g) or 0) for g in "dhms")
-    return d * 86400 + h * 3600 + m * 60 + sec
-
-
 def plan_name(data: Mapping[str, Any]) -> str:
     plan = data.get("plan") or {}
     if plan.get("name"):
@@ -604,7 +591,7 @@ def compare_drill(
         duration = (action.get("parameters") or {}).get("duration") or (
             template.duration if template else None
         )
-        required = duration_seconds(duration) if duration else None
+        required = iso_duration_seconds(duration) if duration else None
         results.append(
             DrillResult(
                 file=file.path,
@@ -668,14 +655,14 @@ def _tiers(files: Sequence[ResultsFile], tier: str | None) -> dict[str, str]:
 def read_results(
     paths: Sequence[str],
     context: Mapping[str, Any],
+    synthesize: Synthesize,
     *,
     tier: str | None = None,
     overrides: Mapping[str, Any] | None = None,
     assembly: Path | None = None,
 ) -> Results:
     """Read every file (all are checked before anything is synthesized), synthesize each tier
-    they name in-process (or read ``assembly``) and compare."""
-    from drtiers.recovery import simulate_assembly
+    they name in-process with ``synthesize`` (or read ``assembly``) and compare."""
 
     files = [read_file(path) for path in paths]
     tiers = _tiers(files, tier)
@@ -683,7 +670,7 @@ def read_results(
     simulated: dict[str, tuple[Simulation, Simulation, dict[str, DrillTemplate]]] = {}
 
     def load(directory: Path, name: str) -> None:
-        found = simulate_assembly(directory, context, overrides, tier=name)
+        found = simulate_assembly(directory, context, synthesize, overrides, tier=name)
         if not found:
             raise ResultsError(f"tier '{name}' is not in this assembly; synthesize it first")
         ((loss, back),) = found
@@ -693,13 +680,11 @@ def read_results(
         if assembly is not None:
             load(assembly, name)
             continue
-        from drtiers.stacks.compose import build_app  # aws_cdk: only when synthesizing
-
         own = {**context, "tier": name}
         if drills:
             own["drills"] = "true"  # the drill stack holds what each drill exercises
         with tempfile.TemporaryDirectory(prefix="drtiers-results-") as directory:
-            build_app(Path(directory), own).synth()
+            synthesize(own, Path(directory))
             load(Path(directory), name)
 
     results = Results()

@@ -26,12 +26,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-from drtiers.assess.assembly import TierAssembly
-from drtiers.assess.facts import Figure
-from drtiers.recovery import plan, rules
-from drtiers.recovery import steps as s
-from drtiers.recovery.world import (
+from drtiers.assembly.reader import TierAssembly
+from drtiers.assembly.world import (
     ANY_INSTANCE,
     ANY_PROXY,
     Database,
@@ -40,6 +39,10 @@ from drtiers.recovery.world import (
     read_world,
     stack_of,
 )
+from drtiers.core import rules
+from drtiers.core.facts import Figure
+from drtiers.recovery import plan
+from drtiers.recovery import steps as s
 
 INVARIANTS = {
     "I1": "every task in R can read and write every data store",
@@ -364,6 +367,9 @@ def _needs(w: World, step: s.Step, deploy: Deploy, standby: World) -> set[str]:
 
 
 Deploy = Callable[[Mapping[str, str]], World]
+# Synthesize the tiers a context selects into a folder (drtiers.build.synthesize): given to what
+# must synthesize again, so that this layer needs nothing of the stacks above it.
+Synthesize = Callable[[Mapping[str, Any], Path], None]
 
 
 def merge(w: World, source: World, stacks: set[str]) -> None:

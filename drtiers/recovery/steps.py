@@ -3,7 +3,7 @@ acts on, where its API lives, what it waits for, what it changes and how long it
 the source of that figure). The estimate's RTO, the runbooks and the simulator all read these
 lists; nothing about recovery is written twice.
 
-Steps are derived from the synthesized tier (drtiers.recovery.world), never from its name.
+Steps are derived from the synthesized tier (drtiers.assembly.world), never from its name.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from drtiers.assess.facts import Figure
-from drtiers.recovery import rules
-from drtiers.recovery.world import Alarm, World
-from drtiers.tiers import CONTROL_TABLE, DECLARED_NAMESPACE, RECOVERY_WRITABLE
+from drtiers.assembly.world import Alarm, World
+from drtiers.core import rules
+from drtiers.core.facts import Figure
+from drtiers.core.tiers import CONTROL_TABLE, DECLARED_NAMESPACE, RECOVERY_WRITABLE
 
 # What a step changes in the world (interpreted by drtiers.recovery.simulate).
 OBSERVE_LOSS = "observe-loss"  # health checks see the lost region down

@@ -15,12 +15,14 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from drtiers.assembly.reader import read_assembly
 from drtiers.assess import assess_assembly
-from drtiers.assess.assembly import read_assembly
-from drtiers.assess.durations import format_duration
 from drtiers.assess.model import Estimate
+from drtiers.build import synthesize
 from drtiers.checks.dr import RULES, check_tier
 from drtiers.checks.gates import GateResults, Simulations, acknowledgments
+from drtiers.core.durations import format_duration
+from drtiers.core.tiers import TIERS
 from drtiers.recovery import Simulation, simulate_assembly
 from drtiers.recovery.plan import Workflow
 from drtiers.recovery.results import DrillResult, PlanResult, Results
@@ -34,7 +36,6 @@ from drtiers.report.content import (
     topology,
 )
 from drtiers.report.diagram import render_png
-from drtiers.tiers import TIERS
 
 ORDER = list(TIERS)
 
@@ -83,7 +84,7 @@ def tier_reports(
     estimates = {e.tier: e for e in assess_assembly(directory)}
     simulations = {
         loss.tier: (loss, back)
-        for loss, back in (simulated or simulate_assembly(directory, context))
+        for loss, back in (simulated or simulate_assembly(directory, context, synthesize))
     }
     acked = list(acknowledgments(directory))
     reports = []

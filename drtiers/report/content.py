@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from drtiers.assess.assembly import Resource, TierAssembly
-from drtiers.assess.durations import format_duration
-from drtiers.checks.drills import EXERCISES_TAG
+from drtiers.assembly.reader import Resource, TierAssembly
 from drtiers.constructs.engines import label_of
+from drtiers.core.durations import format_duration
+from drtiers.core.tiers import EXERCISES_TAG
 from drtiers.recovery.plan import Workflow, read_workflows
 from drtiers.recovery.steps import Step, schedule
 

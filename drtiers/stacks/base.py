@@ -14,8 +14,8 @@ from __future__ import annotations
 from aws_cdk import Aws, CfnOutput, Fn, RemovalPolicy, Stack, Tags
 from constructs import Construct
 
-from drtiers.config import DrConfig
-from drtiers.tiers import FAILED_OVER_TAG, ROLE_TAG, TIER_TAG, TierSpec
+from drtiers.config.context import DrConfig
+from drtiers.core.tiers import FAILED_OVER_TAG, ROLE_TAG, TIER_TAG, TierSpec
 
 # CDK marks these taggable, but their CloudFormation schema has no Tags (cfn-lint F3002).
 UNTAGGABLE = ["AWS::RDS::DBProxyTargetGroup"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from drtiers.config import DrConfig
+from drtiers.config.context import DrConfig
+from drtiers.config.workload import REFERENCE, Workload, suffix
 from drtiers.constructs.alarms import DATABASE_CPU, DEAD_LETTERS, LB_5XX, alarm_name
 from drtiers.constructs.drills import (
     DISRUPT_CONNECTIVITY,
@@ -14,10 +15,9 @@ from drtiers.constructs.drills import (
     Drills,
 )
 from drtiers.constructs.network import APP
+from drtiers.core.tiers import ROLE_TAG, TIER_TAG, EntryPoint, Relational, TierSpec
 from drtiers.stacks.base import TierStack
 from drtiers.stacks.regional import APP_NETWORK_ACL, QUEUE, PrimaryStack
-from drtiers.tiers import ROLE_TAG, TIER_TAG, EntryPoint, Relational, TierSpec
-from drtiers.workload import REFERENCE, Workload, suffix
 
 
 def tier_drills(spec: TierSpec, workload: Workload = REFERENCE) -> list[Drill]:

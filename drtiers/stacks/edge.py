@@ -10,15 +10,15 @@ from __future__ import annotations
 from aws_cdk import aws_route53 as route53
 from constructs import Construct
 
-from drtiers.config import EDGE_REGION, DrConfig
+from drtiers.config.context import EDGE_REGION, DrConfig
 from drtiers.constructs.accelerator import Accelerator, AcceleratorEndpointGroup
 from drtiers.constructs.alarms import Alarms
 from drtiers.constructs.app import HTTPS_PORT, LISTENER_PORT
 from drtiers.constructs.dns_failover import AlarmRef, AliasTarget, FailoverRecords
 from drtiers.constructs.keys import DataKey
+from drtiers.core.tiers import TierSpec
 from drtiers.stacks.base import TierStack
 from drtiers.stacks.regional import LB_ARN, LB_DNS, LB_ZONE
-from drtiers.tiers import TierSpec
 
 
 class EdgeStack(TierStack):

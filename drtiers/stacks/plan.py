@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from drtiers.config import DrConfig
+from drtiers.assembly.world import World
+from drtiers.config.context import DrConfig
 from drtiers.constructs.region_switch import RegionSwitchPlan
+from drtiers.core.tiers import TierSpec
 from drtiers.recovery import plan as rendering
 from drtiers.recovery.steps import Step
-from drtiers.recovery.world import World
 from drtiers.stacks.base import TierStack
 from drtiers.stacks.regional import PLAN_ACTIONS
-from drtiers.tiers import TierSpec
 
 
 class PlanStack(TierStack):

@@ -17,8 +17,11 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_route53 as route53
 from constructs import Construct
 
-from drtiers.assess.assembly import FIGURES_METADATA
-from drtiers.config import DrConfig
+from drtiers.config.context import DrConfig
+from drtiers.config.workload import Database as DatabaseSpec
+from drtiers.config.workload import Key as KeySpec
+from drtiers.config.workload import Table as TableSpec
+from drtiers.config.workload import env_suffix, suffix
 from drtiers.constructs.accelerator import AcceleratorEndpointGroup
 from drtiers.constructs.alarms import PRIMARY_DOWN, PROBE_SECONDS, Alarms, alarm_name
 from drtiers.constructs.app import AppService
@@ -40,19 +43,16 @@ from drtiers.constructs.relational import (
     CrossRegionReplica,
     MultiAzDatabase,
 )
-from drtiers.stacks.base import TierStack
-from drtiers.tiers import (
+from drtiers.core.tiers import (
     CONTROL_TABLE,
     DECLARED_NAMESPACE,
+    FIGURES_METADATA,
     EntryPoint,
     RecoveryCompute,
     Relational,
     TierSpec,
 )
-from drtiers.workload import Database as DatabaseSpec
-from drtiers.workload import Key as KeySpec
-from drtiers.workload import Table as TableSpec
-from drtiers.workload import env_suffix, suffix
+from drtiers.stacks.base import TierStack
 
 # Output names other stacks read with Fn::GetStackOutput.
 LB_DNS = "LoadBalancerDnsName"

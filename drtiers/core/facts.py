@@ -69,7 +69,7 @@ class Price:
 
 
 STATUSES = ("verified", "secondary", "unverified")
-BUNDLED = "drtiers/assess/prices.json"
+BUNDLED = "drtiers/core/prices.json"
 
 
 class PriceFileError(ValueError):
@@ -77,7 +77,7 @@ class PriceFileError(ValueError):
 
 
 def _load(name: str) -> dict[str, Any]:
-    return json.loads(resources.files("drtiers.assess").joinpath(name).read_text())  # type: ignore[no-any-return]
+    return json.loads(resources.files("drtiers.core").joinpath(name).read_text())  # type: ignore[no-any-return]
 
 
 @cache

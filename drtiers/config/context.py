@@ -18,10 +18,10 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from drtiers.assess.durations import format_duration, parse_duration
-from drtiers.assess.facts import ParameterError, with_overrides
-from drtiers.tiers import TIER_NAMES, TIERS, EntryPoint, TierSpec
-from drtiers.workload import DEFAULT_FILE, REFERENCE, Dax, Service, Workload
+from drtiers.config.workload import DEFAULT_FILE, REFERENCE, Dax, Service, Workload
+from drtiers.core.durations import format_duration, parse_duration
+from drtiers.core.facts import ParameterError, with_overrides
+from drtiers.core.tiers import TIER_NAMES, TIERS, EntryPoint, TierSpec
 
 # Route 53's control plane and its health-check metrics live in us-east-1, so the edge stack (hosted
 # zone, health checks and their alarms, the accelerator) is deployed there whatever P and R are.

@@ -15,6 +15,12 @@ TIER_TAG = "drtiers:tier"
 ROLE_TAG = "drtiers:role"
 # On the recovery stack while it is deployed failed over (context failed_over=true).
 FAILED_OVER_TAG = "drtiers:failed-over"
+# The tag on each experiment template naming the failover steps it rehearses, space-separated
+# (a comma is not a character every AWS tag value accepts); absent when it claims none.
+EXERCISES_TAG = "drtiers:exercises"
+# Manifest metadata on the primary stack: the workload file's figures the tier was synthesized
+# with, so that an estimate read from the assembly alone uses them too.
+FIGURES_METADATA = "drtiers:figures"
 # The metric the failover and failback steps put to declare which region's database is the
 # writer; the DNS tiers' health checks follow it (stacks and the recovery model share it).
 DECLARED_NAMESPACE = "drtiers"

@@ -1,7 +1,12 @@
-"""One composition per tier: which stacks exist, in which order, with which entry point."""
+"""Building the app: one composition per tier (which stacks exist, in which order, with which
+entry point), synthesized in two phases (the tiers' stacks, then the stacks that need their
+step list or estimate). app.py, the command line, the gates and the tests all build through
+here; what must synthesize again (a rebuild's deploy, another tier's estimate) is given
+``synthesize``."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,12 +16,21 @@ import aws_cdk as cdk
 from aws_cdk import cx_api
 from constructs import Construct
 
-from drtiers.config import DrConfig, from_context
+from drtiers.assembly.reader import read_assembly
+from drtiers.assembly.world import World, read_world
+from drtiers.assess import Estimate, assess_assembly
+from drtiers.assess.resilience import resilience_targets
+from drtiers.config.context import DrConfig, from_context
+from drtiers.core.facts import with_overrides
+from drtiers.core.tiers import EntryPoint, TierSpec
+from drtiers.recovery import steps
+from drtiers.recovery.simulate import simulate_region_loss
 from drtiers.stacks.base import TierStack
 from drtiers.stacks.drills import DrillStack
 from drtiers.stacks.edge import EdgeStack
+from drtiers.stacks.plan import PlanStack
 from drtiers.stacks.regional import PrimaryStack, RecoveryBaseStack, RecoveryStack
-from drtiers.tiers import EntryPoint, TierSpec
+from drtiers.stacks.resilience import ResilienceStack
 
 
 @dataclass(frozen=True)
@@ -109,10 +123,6 @@ class DrApp(cdk.App):
 def _second_phase(app: cdk.App, directory: Path) -> bool:
     """A plan stack for every synthesized tier that recovers by a plan, and (resilience_hub)
     a Resilience Hub stack with each tier's estimate; whether any stack was added."""
-    from drtiers.assess import assess_assembly
-    from drtiers.stacks.plan import PlanStack
-    from drtiers.stacks.resilience import ResilienceStack, add_resilience
-
     if any(isinstance(c, (PlanStack, ResilienceStack)) for c in app.node.children):
         return False  # synthesized before
     added = _add_plans(app, directory)
@@ -126,13 +136,6 @@ def _second_phase(app: cdk.App, directory: Path) -> bool:
 
 def _add_plans(app: cdk.App, directory: Path) -> bool:
     """A plan stack for every synthesized tier that recovers by a plan; whether any was added."""
-    from drtiers.assess.assembly import read_assembly
-    from drtiers.assess.facts import with_overrides
-    from drtiers.recovery import steps
-    from drtiers.recovery.simulate import simulate_region_loss
-    from drtiers.recovery.world import World, read_world
-    from drtiers.stacks.plan import PlanStack
-
     config = from_context(app.node.try_get_context)
     figures, workload = with_overrides(config.assumptions)
     assemblies = read_assembly(directory)
@@ -162,6 +165,30 @@ def _add_plans(app: cdk.App, directory: Path) -> bool:
     return added
 
 
+def add_resilience(
+    scope: Construct, config: DrConfig, tier: TierSpec, estimate: Estimate
+) -> ResilienceStack | None:
+    """The tier's Resilience Hub stack from its estimate (second synthesis), or None when
+    ``resilience_hub`` is off."""
+    if not config.resilience_hub:
+        return None
+    if estimate.tier != tier.name or (estimate.primary_region, estimate.recovery_region) != (
+        config.primary_region,
+        config.recovery_region,
+    ):
+        raise ValueError(
+            f"add_resilience: the estimate is of {estimate.tier} in {estimate.primary_region}/"
+            f"{estimate.recovery_region}; allowed: an estimate of {tier.name} in "
+            f"{config.primary_region}/{config.recovery_region}"
+        )
+    return ResilienceStack(
+        scope,
+        config=config,
+        tier=tier,
+        targets=resilience_targets(estimate, config.assumptions),
+    )
+
+
 def build_app(
     outdir: Path,
     context: Mapping[str, Any],
@@ -177,3 +204,17 @@ def build_app(
     app.validate_with(plugins, first_pass)
     compose(app, from_context(app.node.try_get_context))
     return app
+
+
+def synthesize(context: Mapping[str, Any], outdir: Path) -> None:
+    """Synthesize the tiers ``context`` selects into ``outdir``, in-process."""
+    build_app(outdir, context).synth()
+
+
+def synthesize_and_assess(
+    context: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
+) -> list[Estimate]:
+    """Synthesize the tiers ``context`` selects into a temporary directory and assess them."""
+    with tempfile.TemporaryDirectory(prefix="drtiers-") as outdir:
+        synthesize(context, Path(outdir))
+        return assess_assembly(Path(outdir), overrides)

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from drtiers.assess.assembly import Resource, TierAssembly
-from drtiers.recovery import rules
-from drtiers.tiers import (
+from drtiers.assembly.reader import Resource, TierAssembly
+from drtiers.core import rules
+from drtiers.core.tiers import (
     CONTROL_TABLE,
     DECLARED_NAMESPACE,
     PRIMARY_HEALTHY_TARGETS,

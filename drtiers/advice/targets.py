@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from drtiers.assess import assess_assembly, cheapest_meeting, synthesize_and_assess
-from drtiers.assess.durations import format_duration
-from drtiers.config import DrConfig
+from drtiers.assess import assess_assembly, cheapest_meeting
+from drtiers.build import synthesize_and_assess
+from drtiers.config.context import DrConfig
+from drtiers.core.durations import format_duration
 
 
 def missed_targets(config: DrConfig, outdir: Path, context: Mapping[str, Any]) -> str | None:

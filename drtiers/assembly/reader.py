@@ -12,9 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from drtiers.tiers import FAILED_OVER_TAG, ROLE_TAG, TIER_TAG
-
-FIGURES_METADATA = "drtiers:figures"
+from drtiers.core.tiers import FAILED_OVER_TAG, FIGURES_METADATA, ROLE_TAG, TIER_TAG
 
 
 class AssemblyError(ValueError):

@@ -18,10 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from drtiers.assess import synthesize_and_assess
 from drtiers.assess.model import Estimate
-from drtiers.config import BACKUP_INTERVALS_HOURS, WORKLOAD_KEYS, ConfigError, from_context
-from drtiers.tiers import TIERS, EntryPoint
+from drtiers.build import synthesize_and_assess
+from drtiers.config.context import BACKUP_INTERVALS_HOURS, WORKLOAD_KEYS, ConfigError, from_context
+from drtiers.core.tiers import TIERS, EntryPoint
 
 # Faster detection for the DNS tiers, tried after the workload's own, in this order: each costs
 # the same (the 10 s interval), so the most tolerant of a passing blip first.

@@ -1,4 +1,5 @@
-"""Durations as people write them: ``90s``, ``15m``, ``4h``, ``1d``."""
+"""Durations as people write them (``90s``, ``15m``, ``4h``, ``1d``) and as AWS writes them
+(ISO 8601: ``PT5M``)."""
 
 from __future__ import annotations
 
@@ -43,3 +44,29 @@ def format_range(typical: float, low: float, high: float) -> str:
         else f"{low_text}-{high_text}"
     )
     return f"{format_duration(typical)} ({span})"
+
+
+_ISO_8601 = re.compile(
+    r"P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?"
+)
+
+
+def iso_duration_seconds(text: str) -> float | None:
+    """An ISO 8601 duration of days, hours, minutes and seconds (PT5M, P1DT1H) in seconds;
+    None when ``text`` is not one."""
+    match = _ISO_8601.fullmatch(text)
+    if match is None or text in ("P", "PT"):
+        return None
+    d, h, m, sec = (float(match.group(g) or 0) for g in "dhms")
+    return d * 86400 + h * 3600 + m * 60 + sec
+
+
+def fault_seconds(value: str | None) -> float | None:
+    """An FIS action's ``duration`` parameter in seconds; None for an action without one (it
+    acts once). ValueError for anything that is not an ISO 8601 duration."""
+    if value is None:
+        return None
+    seconds = iso_duration_seconds(value)
+    if seconds is None:
+        raise ValueError(f"not an ISO 8601 duration such as PT5M: {value!r}")
+    return seconds

@@ -1,0 +1,1 @@
+"""Context and the workload file, read once into one typed DrConfig."""
