@@ -84,12 +84,33 @@ def compose(scope: Construct, config: DrConfig) -> list[TierStacks]:
 
 
 class DrApp(cdk.App):
-    """An app that synthesizes in two phases: the tiers' stacks, then, from what they
-    synthesized to, the stacks that need the tier's step list (its Region switch plan; with
-    resilience_hub, its targets), and everything again (~0.2 s more). The step list is read
-    from templates, so a plan can never describe a tier other than the one synthesized.
-    Policy plugins given to ``validate_with`` run on the final synthesis only (Guard takes
-    ~20 s a pass)."""
+    """The tiers its context selects, composed as it is made: the one place context is read
+    (``config``; a bad value raises ConfigError). It synthesizes in two phases: the tiers'
+    stacks, then, from what they synthesized to, the stacks that need the tier's step list
+    (its Region switch plan; with resilience_hub, its targets), and everything again (~0.2 s
+    more). The step list is read from templates, so a plan can never describe a tier other
+    than the one synthesized. Policy plugins given to ``validate_with`` run on the final
+    synthesis only (Guard takes ~20 s a pass).
+
+    ``context`` wins over a CDK_CONTEXT_JSON inherited from the CLI; without ``outdir`` the
+    app writes where the CLI says (CDK_OUTDIR)."""
+
+    def __init__(
+        self,
+        *,
+        outdir: Path | None = None,
+        context: Mapping[str, Any] | None = None,
+        builtin_validation: bool = False,
+    ) -> None:
+        # The pinned cfn-lint (make lint, CI) checks every template; the CDK's built-in WASM
+        # copy of it would add ~1.5 s to every synth, so it is off but in the tests.
+        super().__init__(
+            outdir=str(outdir) if outdir is not None else None,
+            post_cli_context=dict(context) if context is not None else None,
+            builtin_cloud_formation_validation=builtin_validation,
+        )
+        self.config = from_context(self.node.try_get_context)
+        self.tiers = compose(self, self.config)
 
     def validate_with(
         self,
@@ -103,7 +124,7 @@ class DrApp(cdk.App):
 
     def synth(self, **options: Any) -> cx_api.CloudAssembly:
         first = super().synth(**options)
-        added = _second_phase(self, Path(first.directory))
+        added = _second_phase(self, self.config, Path(first.directory))
         first_pass = getattr(self, "_first_pass", None)
         if first_pass is not None:
             self._first_pass = None
@@ -120,13 +141,12 @@ class DrApp(cdk.App):
         return first
 
 
-def _second_phase(app: cdk.App, directory: Path) -> bool:
+def _second_phase(app: cdk.App, config: DrConfig, directory: Path) -> bool:
     """A plan stack for every synthesized tier that recovers by a plan, and (resilience_hub)
     a Resilience Hub stack with each tier's estimate; whether any stack was added."""
     if any(isinstance(c, (PlanStack, ResilienceStack)) for c in app.node.children):
         return False  # synthesized before
-    added = _add_plans(app, directory)
-    config = from_context(app.node.try_get_context)
+    added = _add_plans(app, config, directory)
     if config.resilience_hub and not config.restore_from:
         tiers = {t.name: t for t in config.tiers}
         for estimate in assess_assembly(directory, config.assumptions):
@@ -134,9 +154,8 @@ def _second_phase(app: cdk.App, directory: Path) -> bool:
     return added
 
 
-def _add_plans(app: cdk.App, directory: Path) -> bool:
+def _add_plans(app: cdk.App, config: DrConfig, directory: Path) -> bool:
     """A plan stack for every synthesized tier that recovers by a plan; whether any was added."""
-    config = from_context(app.node.try_get_context)
     figures, workload = with_overrides(config.assumptions)
     assemblies = read_assembly(directory)
 
@@ -194,15 +213,12 @@ def build_app(
     context: Mapping[str, Any],
     plugins: Sequence[cdk.IPolicyValidationPlugin | cdk.IPolicyValidationPluginBeta1] = (),
     first_pass: Callable[[Path], None] | None = None,
-) -> cdk.App:
+) -> DrApp:
     """An app with the tiers ``context`` selects, ready to synthesize into ``outdir`` in-process
-    (for the estimate, the gates and the reports). ``context`` wins over a CDK_CONTEXT_JSON
-    inherited from the CLI. A plugin's findings fail ``synth()``; its report is in ``outdir``."""
-    app = DrApp(
-        outdir=str(outdir), post_cli_context=dict(context), builtin_cloud_formation_validation=False
-    )
+    (for the estimate, the gates and the reports). A plugin's findings fail ``synth()``; its
+    report is in ``outdir``."""
+    app = DrApp(outdir=outdir, context=context)
     app.validate_with(plugins, first_pass)
-    compose(app, from_context(app.node.try_get_context))
     return app
 
 

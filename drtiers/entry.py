@@ -12,9 +12,9 @@ from pathlib import Path
 import aws_cdk as cdk
 
 from drtiers.advice.targets import missed_targets
-from drtiers.build import DrApp, compose
+from drtiers.build import DrApp
 from drtiers.checks.dr import dr_findings
-from drtiers.config.context import ConfigError, from_context
+from drtiers.config.context import ConfigError
 from drtiers.core.facts import ParameterError
 
 PLAIN_HTTP_NOTICE = (
@@ -35,14 +35,12 @@ def _empty(directory: Path) -> None:
 def main(customize: Callable[[cdk.App], None] | None = None) -> int:
     """``customize`` runs on the composed app before synthesis: for tests that break a tier
     on purpose, and for adopters who extend one."""
-    # The pinned cfn-lint (make lint, CI) checks every template; the CDK's built-in WASM copy of
-    # it would add ~1.5 s to every synth, so it is off here and on in the tests.
-    app = DrApp(builtin_cloud_formation_validation=False)
     try:
-        config = from_context(app.node.try_get_context)
+        app = DrApp()
     except ConfigError as error:
         print(f"drtiers: error: {error}", file=sys.stderr)
         return 2
+    config = app.config
     if config.sandbox:
         print(
             "drtiers: WARNING: sandbox=true: data is destroyed with the stacks, deletion "
@@ -51,7 +49,6 @@ def main(customize: Callable[[cdk.App], None] | None = None) -> int:
         )
     if not config.https:
         print(PLAIN_HTTP_NOTICE, file=sys.stderr)
-    compose(app, config)
     if customize is not None:
         customize(app)
     directory = Path(app.synth().directory)

@@ -19,7 +19,7 @@ if _NODE.exists():
 
 from aws_cdk.assertions import Template  # noqa: E402
 
-from drtiers.build import DrApp, TierStacks, compose  # noqa: E402
+from drtiers.build import DrApp, TierStacks  # noqa: E402
 from drtiers.config.context import DrConfig, from_context  # noqa: E402
 
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
@@ -62,11 +62,9 @@ class Synthesized:
     """An app with its tiers composed and synthesized, and templates by stack name."""
 
     def __init__(self, **overrides: Any) -> None:
-        self.app = DrApp(context=context(**overrides))
-        self.config = from_context(self.app.node.try_get_context)
-        self.tiers: dict[str, TierStacks] = {
-            stacks.primary.tier.name: stacks for stacks in compose(self.app, self.config)
-        }
+        self.app = DrApp(context=context(**overrides), builtin_validation=True)
+        self.config = self.app.config
+        self.tiers: dict[str, TierStacks] = {s.primary.tier.name: s for s in self.app.tiers}
         self.assembly = self.app.synth()
         self._templates: dict[str, Template] = {}
 

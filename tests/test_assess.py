@@ -261,7 +261,7 @@ def test_synth_fails_when_the_tier_misses_its_targets(tmp_path: Path) -> None:
 def test_every_figure_is_verified_or_says_why() -> None:
     """Each timing names its source and the date read, and is verified or says why it cannot
     be and what it rests on instead; its range is ordered."""
-    data = json.loads((ROOT / "drtiers" / "assess" / "figures.json").read_text())
+    data = json.loads((ROOT / "drtiers" / "core" / "figures.json").read_text())
     for name, figure in data["figures"].items():
         assert figure["status"] in ("verified", "not-published", "unverified"), name
         assert figure["read"] == "2026-11-29" and figure["reason"] and figure["range"], name

@@ -16,9 +16,8 @@ from drtiers import build as composition
 from drtiers.assembly.reader import read_assembly
 from drtiers.assembly.world import read_world
 from drtiers.assess import assess_assembly
-from drtiers.build import TierStacks, compose, synthesize
+from drtiers.build import TierStacks, synthesize
 from drtiers.cli import main as cli
-from drtiers.config.context import from_context
 from drtiers.core.facts import with_overrides
 from drtiers.recovery import Simulation, simulate_assembly
 from drtiers.recovery import simulate as simulation
@@ -46,13 +45,7 @@ def broken(
             return stacks
 
         monkeypatch.setattr(composition, "compose_tier", compose_broken)
-        app = composition.DrApp(
-            outdir=str(tmp_path),
-            context=context(tier=tier),
-            builtin_cloud_formation_validation=False,
-        )
-        composition.compose(app, from_context(app.node.try_get_context))
-        app.synth()
+        composition.DrApp(outdir=tmp_path, context=context(tier=tier)).synth()
         ((loss, back),) = simulate_assembly(tmp_path, context(), synthesize)
         return loss, back
 
@@ -96,9 +89,7 @@ def test_the_estimate_is_the_simulated_recovery(
 
 def test_the_eu_region_pair_recovers_too(tmp_path: Path) -> None:
     pair = {"primary_region": "eu-west-1", "recovery_region": "eu-central-1"}
-    app = composition.DrApp(outdir=str(tmp_path), context=context(**pair))
-    compose(app, from_context(app.node.try_get_context))
-    app.synth()
+    composition.DrApp(outdir=tmp_path, context=context(**pair)).synth()
     results = simulate_assembly(tmp_path, context(**pair), synthesize)
     assert len(results) == 4
     for loss, back in results:
