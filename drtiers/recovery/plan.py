@@ -25,6 +25,7 @@ from drtiers.assembly.world import World
 from drtiers.core import rules
 from drtiers.core.tiers import DECLARED_NAMESPACE, RECOVERY_WRITABLE
 from drtiers.recovery import steps as s
+from drtiers.recovery.steps import Effect
 
 APPROVAL = "ManualApproval"
 AURORA = "AuroraGlobalDatabase"
@@ -65,9 +66,15 @@ def _block(world: World, step: s.Step, names: Names, action: str) -> tuple[str, 
                 "TimeoutMinutes": 60,
             }
         }
-    if step.effect in (s.PROMOTE, s.SWITCHOVER, s.PROMOTE_BACK, s.REPLICATE_BACK, s.REPROTECT):
+    if step.effect in (
+        Effect.PROMOTE,
+        Effect.SWITCHOVER,
+        Effect.PROMOTE_BACK,
+        Effect.REPLICATE_BACK,
+        Effect.REPROTECT,
+    ):
         return _database_block(world, step)
-    if step.effect == s.MATCH:
+    if step.effect == Effect.MATCH:
         return _ecs_block(world)
     return _lambda_block(world, step, names, action)
 
@@ -79,7 +86,7 @@ def _database_block(world: World, step: s.Step) -> tuple[str, dict[str, Any]]:
     if all(d is not None and d.cluster for d in databases.values()):
         # Failover runs gracefully (so that the function steps run, which an ungraceful
         # execution skips) and fails over, accepting the lag; failback switches over.
-        behavior = "failover" if step.effect == s.PROMOTE else "switchoverOnly"
+        behavior = "failover" if step.effect == Effect.PROMOTE else "switchoverOnly"
         return AURORA, {
             "GlobalAuroraConfig": {
                 "Behavior": behavior,
@@ -96,7 +103,7 @@ def _database_block(world: World, step: s.Step) -> tuple[str, dict[str, Any]]:
         for r, d in databases.items()
         if d is not None
     }
-    if step.effect in (s.REPLICATE_BACK, s.REPROTECT):
+    if step.effect in (Effect.REPLICATE_BACK, Effect.REPROTECT):
         return RDS_REPLICA, {"RdsCreateCrossRegionReadReplicaConfig": {"DbInstanceArnMap": arns}}
     return RDS_PROMOTE, {"RdsPromoteReadReplicaConfig": {"DbInstanceArnMap": arns}}
 
@@ -142,13 +149,13 @@ def _lambda_block(
             # A failing function is run again each interval until the timeout: draining waits
             # so, for as long as the consumers may take.
             "RetryIntervalMinutes": 1,
-            "TimeoutMinutes": DRAIN_TIMEOUT_MINUTES if step.effect == s.DRAIN else 10,
+            "TimeoutMinutes": DRAIN_TIMEOUT_MINUTES if step.effect == Effect.DRAIN else 10,
         }
     }
 
 
 def _payload(world: World, step: s.Step) -> dict[str, Any]:
-    if step.effect == s.DECLARE:
+    if step.effect == Effect.DECLARE:
         payload: dict[str, Any] = {
             "action": DECLARE,
             "region": step.target,
@@ -164,7 +171,7 @@ def _payload(world: World, step: s.Step) -> dict[str, Any]:
             }
         return payload
     region, value = step.target.split("=")
-    if step.effect == s.SCALE:
+    if step.effect == Effect.SCALE:
         service = world.service_in(region)
         assert service is not None, f"{step.name}: no service in {region}"
         return {
@@ -174,9 +181,9 @@ def _payload(world: World, step: s.Step) -> dict[str, Any]:
             "service": service.name,
             "count": int(value),
         }
-    if step.effect == s.DRAIN:
+    if step.effect == Effect.DRAIN:
         return {"action": DRAIN, "region": region, "prefix": value}
-    if step.effect == s.DIAL:
+    if step.effect == Effect.DIAL:
         return {
             "action": DIAL,
             "accelerator": world.accelerator_name,
@@ -223,7 +230,7 @@ def split_failback(failback: list[s.Step]) -> tuple[list[str], list[str], list[s
     by_name = {x.name: x for x in failback}
     start = next((i for i, n in enumerate(names) if by_name[n].kind == "approval"), 0)
     end = next(
-        (i for i, n in enumerate(names) if i > start and by_name[n].effect == s.REPROTECT),
+        (i for i, n in enumerate(names) if i > start and by_name[n].effect == Effect.REPROTECT),
         len(names),
     )
     return names[:start], names[start:end], names[end:]
@@ -344,7 +351,7 @@ def _workflow(plan: Mapping[str, Any], action: str, region: str) -> list[list[di
 
 
 # (kind, effect, target, also needed regions) of one block as Region switch runs it.
-_Decoded = tuple[str, str, str, tuple[str, ...]]
+_Decoded = tuple[str, Effect, str, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -377,7 +384,7 @@ def _decoded(
 
 
 def _approval_decoded(run: _Run, config: Mapping[str, Any]) -> _Decoded:
-    return "approval", s.NONE, "", ()
+    return "approval", Effect.NONE, "", ()
 
 
 def _aurora_decoded(run: _Run, config: Mapping[str, Any]) -> _Decoded:
@@ -389,24 +396,29 @@ def _aurora_decoded(run: _Run, config: Mapping[str, Any]) -> _Decoded:
     )
     world, activating = run.world, run.activating
     if how == "switchover":  # both regions' clusters take part: the other must be up
-        effect = s.SWITCHOVER if activating == world.primary else s.NONE
+        effect = Effect.SWITCHOVER if activating == world.primary else Effect.NONE
         return "database", effect, "", (run.other,)
-    return "database", s.PROMOTE, _database(world, aurora["DatabaseClusterArns"], activating), ()
+    return (
+        "database",
+        Effect.PROMOTE,
+        _database(world, aurora["DatabaseClusterArns"], activating),
+        (),
+    )
 
 
 def _rds_promote_decoded(run: _Run, config: Mapping[str, Any]) -> _Decoded:
     world, activating = run.world, run.activating
     arns = config["RdsPromoteReadReplicaConfig"]["DbInstanceArnMap"]
     database = _database(world, [arns.get(activating, "")], activating)
-    effect = s.PROMOTE if activating == world.recovery else s.PROMOTE_BACK
+    effect = Effect.PROMOTE if activating == world.recovery else Effect.PROMOTE_BACK
     return "database", effect, database, ()
 
 
 def _rds_replica_decoded(run: _Run, config: Mapping[str, Any]) -> _Decoded:
     """A replica of the active region's instance in the other region: a post-recovery block."""
     if not rules.rds_replica_block_runs(run.workflow):
-        return "protect", s.NONE, "only runs in a post-recovery workflow", ()
-    effect = s.REPLICATE_BACK if run.activating == run.world.recovery else s.REPROTECT
+        return "protect", Effect.NONE, "only runs in a post-recovery workflow", ()
+    effect = Effect.REPLICATE_BACK if run.activating == run.world.recovery else Effect.REPROTECT
     return "protect", effect, "", (run.other,)
 
 
@@ -419,7 +431,7 @@ def _ecs_decoded(run: _Run, config: Mapping[str, Any]) -> _Decoded:
     )
     sampled = source.desired if source is not None else 0
     count = rules.ecs_block_capacity(sampled, ecs.get("TargetPercent", 100))
-    return "compute", s.MATCH, f"{run.activating}={count}", ()
+    return "compute", Effect.MATCH, f"{run.activating}={count}", ()
 
 
 def _lambda_decoded(run: _Run, config: Mapping[str, Any]) -> _Decoded | None:
@@ -428,26 +440,26 @@ def _lambda_decoded(run: _Run, config: Mapping[str, Any]) -> _Decoded | None:
     action = config["CustomActionLambdaConfig"]
     activating = run.activating
     if not rules.lambda_block_runs(run.graceful):
-        return "action", s.NONE, "skipped: an ungraceful execution skips function steps", ()
+        return "action", Effect.NONE, "skipped: an ungraceful execution skips function steps", ()
     expected = "activeRegion" if run.workflow == POST_RECOVERY else "activatingRegion"
     if action.get("RegionToRun") != expected:
-        return "action", s.NONE, f"RegionToRun must be {expected} in this workflow", ()
+        return "action", Effect.NONE, f"RegionToRun must be {expected} in this workflow", ()
     chosen = next((x for x in action["Lambdas"] if f":lambda:{activating}:" in x["Arn"]), None)
     if (
         chosen is None
         or f"{activating}:{chosen['Arn'].rsplit(':', 1)[1]}" not in run.world.functions
     ):
-        return "action", s.NONE, f"no plan-actions function in {activating}", ()
+        return "action", Effect.NONE, f"no plan-actions function in {activating}", ()
     payload = json.loads(chosen["Payload"])
     region = payload["region"]
     if payload["action"] == DECLARE:
-        return "declaration", s.DECLARE, region, (region,)
+        return "declaration", Effect.DECLARE, region, (region,)
     if payload["action"] == SCALE:
-        return "compute", s.SCALE, f"{region}={payload['count']}", (region,)
+        return "compute", Effect.SCALE, f"{region}={payload['count']}", (region,)
     if payload["action"] == DIAL:
-        return "traffic", s.DIAL, f"{region}={payload['percent']}", (payload["api_region"],)
+        return "traffic", Effect.DIAL, f"{region}={payload['percent']}", (payload["api_region"],)
     if payload["action"] == DRAIN:
-        return "compute", s.DRAIN, f"{region}={payload['prefix']}", (region,)
+        return "compute", Effect.DRAIN, f"{region}={payload['prefix']}", (region,)
     return None
 
 

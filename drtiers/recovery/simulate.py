@@ -43,6 +43,7 @@ from drtiers.core import rules
 from drtiers.core.facts import Figure
 from drtiers.recovery import plan
 from drtiers.recovery import steps as s
+from drtiers.recovery.steps import Effect
 
 INVARIANTS = {
     "I1": "every task in R can read and write every data store",
@@ -426,7 +427,7 @@ def retire(w: World, stack: str) -> None:
 def _synthesized(step: s.Step, deploy: Deploy, standby: World) -> World:
     """What the step's stacks hold as it deploys them: synthesized with its context, or (going
     back to standby) as synthesized for normal operation."""
-    return deploy(dict(step.context)) if step.effect == s.DEPLOY else standby
+    return deploy(dict(step.context)) if step.effect == Effect.DEPLOY else standby
 
 
 def _apply(
@@ -436,7 +437,7 @@ def _apply(
     deploy: Deploy,
 ) -> str:
     """Change the world as the step does; returns what changed, in words."""
-    if step.effect in (s.DEPLOY, s.STANDBY):
+    if step.effect in (Effect.DEPLOY, Effect.STANDBY):
         return _deployed(w, _synthesized(step, deploy, standby), step.stack_update)
     handler = _EFFECTS.get(step.effect)
     if handler is None:
@@ -582,26 +583,26 @@ def _clients_follow(w: World, _: str) -> str:
 
 
 # What each effect does to the world (given the step's target); returns what changed, in words.
-_EFFECTS: dict[str, Callable[[World, str], str]] = {
-    s.OBSERVE_LOSS: _observe_loss,
-    s.SETTLE_ALARMS: _settle_alarms,
-    s.DECLARE: _declare,
-    s.PROMOTE: _promote,
-    s.ADD_READER: _add_reader,
-    s.REMOVE_READER: _remove_reader,
-    s.RESTORE_SECRET_REPLICA: _restore_secret_replica,
-    s.PROMOTE_SECRET: _promote_secret,
-    s.RESTORE_TABLE: _restore_table,
-    s.RETIRE: _retire,
-    s.DRAIN: _drain,
-    s.SCALE: _scale,
-    s.MATCH: _match,
-    s.DIAL: _dial,
-    s.SWITCHOVER: _switchover,
-    s.REPLICATE_BACK: _replicate_back,
-    s.PROMOTE_BACK: _promote_back,
-    s.REPROTECT: _reprotect,
-    s.CLIENTS_FOLLOW: _clients_follow,
+_EFFECTS: dict[Effect, Callable[[World, str], str]] = {
+    Effect.OBSERVE_LOSS: _observe_loss,
+    Effect.SETTLE_ALARMS: _settle_alarms,
+    Effect.DECLARE: _declare,
+    Effect.PROMOTE: _promote,
+    Effect.ADD_READER: _add_reader,
+    Effect.REMOVE_READER: _remove_reader,
+    Effect.RESTORE_SECRET_REPLICA: _restore_secret_replica,
+    Effect.PROMOTE_SECRET: _promote_secret,
+    Effect.RESTORE_TABLE: _restore_table,
+    Effect.RETIRE: _retire,
+    Effect.DRAIN: _drain,
+    Effect.SCALE: _scale,
+    Effect.MATCH: _match,
+    Effect.DIAL: _dial,
+    Effect.SWITCHOVER: _switchover,
+    Effect.REPLICATE_BACK: _replicate_back,
+    Effect.PROMOTE_BACK: _promote_back,
+    Effect.REPROTECT: _reprotect,
+    Effect.CLIENTS_FOLLOW: _clients_follow,
 }
 
 
@@ -634,7 +635,7 @@ def simulate_region_loss(
     result = Simulation(world.tier, "region-loss", world.primary, world.recovery, steps=steps)
     result.estimate_rto = s.recovery_seconds(listed)
     if s.has_plan(world):  # a person, or the trigger of a tier that promises it, decides
-        _approved_before(result, steps, {s.PROMOTE})
+        _approved_before(result, steps, {Effect.PROMOTE})
     settle(world)  # the health checks as deployed
     w = _region_lost(world)
     _fail_over(result, w, world, deploy)
@@ -749,10 +750,17 @@ def _at_full_capacity(result: Simulation, w: World, last: str) -> None:
 
 
 # What moves the writer or traffic (a fence, scaling P to 0, or a replica only prepares).
-MOVES_BACK = {s.SWITCHOVER, s.PROMOTE_BACK, s.DECLARE, s.DIAL, s.MATCH, s.PROMOTE}
+MOVES_BACK = {
+    Effect.SWITCHOVER,
+    Effect.PROMOTE_BACK,
+    Effect.DECLARE,
+    Effect.DIAL,
+    Effect.MATCH,
+    Effect.PROMOTE,
+}
 
 
-def _approved_before(result: Simulation, steps: list[s.Step], moving: set[str]) -> None:
+def _approved_before(result: Simulation, steps: list[s.Step], moving: set[Effect]) -> None:
     """I7: every step that moves the writer or traffic waits, directly or not, for a person's
     approval."""
     by_name = {x.name: x for x in steps}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Any
 
 from drtiers.assembly.world import Alarm, World
@@ -17,29 +18,38 @@ from drtiers.core import rules
 from drtiers.core.facts import Figure
 from drtiers.core.tiers import CONTROL_TABLE, DECLARED_NAMESPACE, RECOVERY_WRITABLE
 
-# What a step changes in the world (interpreted by drtiers.recovery.simulate).
-OBSERVE_LOSS = "observe-loss"  # health checks see the lost region down
-SETTLE_ALARMS = "settle-alarms"  # alarms reach the state their metrics now give
-PROMOTE = "promote"  # the recovery region's database becomes the writer
-PROMOTE_SECRET = "promote-secret"
-DEPLOY = "deploy"  # the step's stacks, as synthesized with its context, replace what ran
-STANDBY = "standby"  # the step's stacks go back to what was synthesized for normal operation
-RESTORE_TABLE = "restore-table"  # the table restored from its backup copy in the target region
-RETIRE = "retire"  # the step's stacks are deleted (their data kept: snapshots, retained tables)
-DIAL = "dial"  # an accelerator endpoint group's traffic dial
-SCALE = "scale"  # a service's desired count (and minimum), by API
-MATCH = "match"  # a service scaled to the capacity of the region it replaces (the plan's ECS block)
-SWITCHOVER = "switchover"  # planned: the primary region's database is the writer again
-REPLICATE_BACK = "replicate-back"  # a replica of the recovery region's writer in P
-PROMOTE_BACK = "promote-back"  # promote that replica; the stale instance is retired
-REPROTECT = "reprotect"  # a fresh replica of P's writer in R
-DECLARE = "declare"  # the writer-region item and the declared metric name the target region
-ADD_READER = "add-reader"  # one more reader in the target cluster
-REMOVE_READER = "remove-reader"
-RESTORE_SECRET_REPLICA = "restore-secret-replica"
-CLIENTS_FOLLOW = "clients-follow"  # resolvers drop the cached answer
-DRAIN = "drain"  # the target region's queues of a stack are empty (nothing changes)
-NONE = "none"
+
+class Effect(StrEnum):
+    """What a step changes in the world (interpreted by drtiers.recovery.simulate)."""
+
+    OBSERVE_LOSS = "observe-loss"  # health checks see the lost region down
+    SETTLE_ALARMS = "settle-alarms"  # alarms reach the state their metrics now give
+    PROMOTE = "promote"  # the recovery region's database becomes the writer
+    PROMOTE_SECRET = "promote-secret"
+    # the step's stacks, as synthesized with its context, replace what ran
+    DEPLOY = "deploy"
+    # the step's stacks go back to what was synthesized for normal operation
+    STANDBY = "standby"
+    # the table restored from its backup copy in the target region
+    RESTORE_TABLE = "restore-table"
+    # the step's stacks are deleted (their data kept: snapshots, retained tables)
+    RETIRE = "retire"
+    DIAL = "dial"  # an accelerator endpoint group's traffic dial
+    SCALE = "scale"  # a service's desired count (and minimum), by API
+    # a service scaled to the capacity of the region it replaces (the plan's ECS block)
+    MATCH = "match"
+    SWITCHOVER = "switchover"  # planned: the primary region's database is the writer again
+    REPLICATE_BACK = "replicate-back"  # a replica of the recovery region's writer in P
+    PROMOTE_BACK = "promote-back"  # promote that replica; the stale instance is retired
+    REPROTECT = "reprotect"  # a fresh replica of P's writer in R
+    # the writer-region item and the declared metric name the target region
+    DECLARE = "declare"
+    ADD_READER = "add-reader"  # one more reader in the target cluster
+    REMOVE_READER = "remove-reader"
+    RESTORE_SECRET_REPLICA = "restore-secret-replica"
+    CLIENTS_FOLLOW = "clients-follow"  # resolvers drop the cached answer
+    DRAIN = "drain"  # the target region's queues of a stack are empty (nothing changes)
+    NONE = "none"
 
 
 @dataclass(frozen=True)
@@ -58,7 +68,7 @@ class Step:
     context: tuple[tuple[str, str], ...] = ()  # the context those stacks are synthesized with
     also_needs: tuple[str, ...] = ()  # regions of other APIs it calls (a global service's)
     command: str = ""
-    effect: str = NONE
+    effect: Effect = Effect.NONE
     target: str = ""  # the region or resource the effect applies to
     in_rto: bool = True  # recovery waits for it (housekeeping steps do not count)
 
@@ -174,7 +184,7 @@ def _call(
     after: tuple[str, ...] = (),
     sources: tuple[str, ...] = (),
     how: str = "an API call",
-    effect: str = "none",
+    effect: Effect = Effect.NONE,
     target: str = "",
     in_rto: bool = True,
 ) -> Step:
@@ -205,7 +215,7 @@ def _scaled(
         kind,
         region=region,
         command=_scale(world, region, count),
-        effect=SCALE,
+        effect=Effect.SCALE,
         target=f"{region}={count}",
         **options,
     )
@@ -232,7 +242,7 @@ def _drain(world: World, stack: str, *, after: tuple[str, ...]) -> Step:
             "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/"
             "API_GetQueueAttributes.html",
         ),
-        effect=DRAIN,
+        effect=Effect.DRAIN,
         target=f"{r}={stack}",
         in_rto=False,
     )
@@ -287,9 +297,9 @@ def failover_steps(
     decision = _decision(world, f, detect=detect.name)
     decided = _last(decision, detect.name)  # what promoting the database waits for
     database = _promotion(world, f, decided=decided)
-    promote = _last(database[:1], "")
+    promote = database[0].name if database else ""  # the promote-database step
     writer = _writer(world, f, workload, detect=detect.name, decided=decided, promote=promote)
-    declared = next((x.name for x in writer if x.effect == DECLARE), "")
+    declared = next((x.name for x in writer if x.effect == Effect.DECLARE), "")
     steps = [
         detect,
         *decision,
@@ -321,7 +331,7 @@ def _detection(world: World, f: _Figures) -> Step:
                 "dns-failover-determining-health-of-endpoints.html",
             ),
             automatic=True,
-            effect=OBSERVE_LOSS,
+            effect=Effect.OBSERVE_LOSS,
             target=p,
         )
     if world.groups and service_p is not None:
@@ -334,7 +344,7 @@ def _detection(world: World, f: _Figures) -> Step:
             "target-group health check: interval x unhealthy threshold, from the template",
             (rules.GA_ENDPOINT_GROUPS.url,),
             automatic=True,
-            effect=OBSERVE_LOSS,
+            effect=Effect.OBSERVE_LOSS,
             target=p,
         )
     return f.timed(
@@ -342,7 +352,7 @@ def _detection(world: World, f: _Figures) -> Step:
         "detect",
         "People confirm the primary region is lost and invoke the DR plan.",
         "detection",
-        effect=OBSERVE_LOSS,
+        effect=Effect.OBSERVE_LOSS,
         target=p,
     )
 
@@ -408,7 +418,7 @@ def _promotion(world: World, f: _Figures, *, decided: str) -> list[Step]:
             f"--global-cluster-identifier {world.global_cluster} "
             f"--target-db-cluster-identifier arn:aws:rds:{r}:{world.account}:cluster:"
             f"{physical(database.key)} --allow-data-loss",
-            effect=PROMOTE,
+            effect=Effect.PROMOTE,
             target=database.key,
         )
     elif database is not None and database.role == "replica":
@@ -421,7 +431,7 @@ def _promotion(world: World, f: _Figures, *, decided: str) -> list[Step]:
             api_region=r,
             command=f"aws rds promote-read-replica --region {r} --db-instance-identifier "
             f"{physical(database.key)}",
-            effect=PROMOTE,
+            effect=Effect.PROMOTE,
             target=database.key,
         )
     else:
@@ -446,7 +456,7 @@ def _promote_secret(world: World, f: _Figures, *, after: str) -> Step:
         "--secret-id $(aws secretsmanager list-secrets --region "
         f"{r} --filters Key=tag-key,Values=drtiers:tier Key=tag-value,Values="
         f"{world.tier} --query 'SecretList[0].ARN' --output text)",
-        effect=PROMOTE_SECRET,
+        effect=Effect.PROMOTE_SECRET,
         target=r,
         in_rto=False,
     )
@@ -479,7 +489,7 @@ def _capacity(world: World, f: _Figures, *, detect: str) -> list[Step]:
                 stack_update=(recovery_stack,),
                 context=context,
                 command=_deploy(world, recovery_stack, context),
-                effect=DEPLOY,
+                effect=Effect.DEPLOY,
             )
         ]
     scale_out = f.timed(
@@ -491,7 +501,7 @@ def _capacity(world: World, f: _Figures, *, detect: str) -> list[Step]:
         after=(detect,),
         api_region=r,
         command=_scale(world, r, full),
-        effect=MATCH,
+        effect=Effect.MATCH,
         target=f"{r}={full}",
     )
     hold = _scaled(
@@ -567,7 +577,7 @@ def _protection(world: World, *, promote: str) -> list[Step]:
             f"{world.tier}-failover-reader --db-cluster-identifier "
             f"{physical(database.key)} --engine {database.engine} --db-instance-class "
             f"{database.instance_class}",
-            effect=ADD_READER,
+            effect=Effect.ADD_READER,
             target=database.key,
             in_rto=False,
             how="an API call; the instance takes minutes to become available, recovery "
@@ -597,7 +607,7 @@ def _dns_failover(world: World, f: _Figures, *, detect: str, declared: str) -> l
                 (rules.ROUTE53_METRIC_CHECKS.url,),
                 after=(declared,),
                 automatic=True,
-                effect=SETTLE_ALARMS,
+                effect=Effect.SETTLE_ALARMS,
             )
         )
     ttl = f.timed(
@@ -607,7 +617,7 @@ def _dns_failover(world: World, f: _Figures, *, detect: str, declared: str) -> l
         "traffic",
         after=(detect, *(x.name for x in steps)),
         automatic=True,
-        effect=CLIENTS_FOLLOW,
+        effect=Effect.CLIENTS_FOLLOW,
     )
     return [*steps, ttl]
 
@@ -697,7 +707,7 @@ def _restore_table(world: World, f: _Figures, name: str, share: float, *, after:
         command=f"aws backup start-restore-job --region {r} --recovery-point-arn "
         f"{_latest_copy(r, vault, 'DynamoDB', name)} --iam-role-arn arn:aws:iam::"
         f"{world.account}:role/{world.backup_role} --metadata TargetTableName={name}",
-        effect=RESTORE_TABLE,
+        effect=Effect.RESTORE_TABLE,
         target=r,
     )
 
@@ -739,7 +749,7 @@ def _redeploy(
         + _deploy(world, primary_stack, context[:2])
         + ' --context restore_from="{\\"database_snapshot\\": \\"$SNAPSHOT\\", '
         '\\"listener_arn\\": \\"$LISTENER\\"}"',
-        effect=DEPLOY,
+        effect=Effect.DEPLOY,
     )
 
 
@@ -796,7 +806,7 @@ def _declare(world: World, region: str, *, after: str, counts: bool) -> Step:
         api_region=region,
         data_plane=True,
         command=command,
-        effect=DECLARE,
+        effect=Effect.DECLARE,
         target=region,
         in_rto=counts,
     )
@@ -815,7 +825,7 @@ def _dial_step(world: World, name: str, title: str, percent: int, *, after: str)
         after=(after,),
         api_region=rules.ACCELERATOR_API_REGION,
         command=_dial(world, world.primary, percent),
-        effect=DIAL,
+        effect=Effect.DIAL,
         target=f"{world.primary}={percent}",
         in_rto=percent != 0,
     )
@@ -948,7 +958,7 @@ def _route53_back(world: World, *, declared: str) -> list[Step]:
             (rules.ROUTE53_METRIC_CHECKS.url,),
             after=(declared,),
             automatic=True,
-            effect=SETTLE_ALARMS,
+            effect=Effect.SETTLE_ALARMS,
         )
     ]
 
@@ -1001,7 +1011,7 @@ def _protect_after_failback(world: World, after: World, *, declared: str, last: 
                 command=f"aws secretsmanager replicate-secret-to-regions --region {p} "
                 f"--secret-id {physical(world.admin_secret)} --add-replica-regions "
                 f"Region={r},KmsKeyId={world.replica_key_alias} --force-overwrite-replica-secret",
-                effect=RESTORE_SECRET_REPLICA,
+                effect=Effect.RESTORE_SECRET_REPLICA,
                 target=r,
                 sources=(rules.SECRET_REPLICATION.url,),
             )
@@ -1016,7 +1026,7 @@ def _protect_after_failback(world: World, after: World, *, declared: str, last: 
                 region=r,
                 command=f"aws rds delete-db-instance --region {r} --db-instance-identifier "
                 f"{world.tier}-failover-reader",
-                effect=REMOVE_READER,
+                effect=Effect.REMOVE_READER,
                 target=database_r.key,
             )
         )
@@ -1067,7 +1077,7 @@ def _standby_deploy(world: World, recovery_stack: str, *, after: str) -> Step:
         stack_update=(recovery_stack,),
         context=(("failed_over", "false"),),
         command=_deploy(world, recovery_stack, (("failed_over", "false"),)),
-        effect=STANDBY,
+        effect=Effect.STANDBY,
     )
 
 
@@ -1088,7 +1098,7 @@ def _retire_rebuild(world: World, after: World, *, last: str) -> list[Step]:
         after=(_last(steps, last),),
         region=r,
         command=f"aws cloudformation delete-stack --region {r} --stack-name {name}",
-        effect=RETIRE,
+        effect=Effect.RETIRE,
         target=f"{r}:{name}",
         how="a stack deletion",
     )
@@ -1122,7 +1132,7 @@ def _switch_back(world: World, f: _Figures, *, approve: str) -> Step:
         command=f"aws rds switchover-global-cluster --region {p} --global-cluster-identifier "
         f"{world.global_cluster} --target-db-cluster-identifier arn:aws:rds:{p}:"
         f"{world.account}:cluster:{physical(_database_key(world, p))}",
-        effect=SWITCHOVER,
+        effect=Effect.SWITCHOVER,
     )
 
 
@@ -1142,7 +1152,7 @@ def _replicate_back(
         after=ready,
         api_region=p,
         command=_replica_command(world, p, after, world.recovery),
-        effect=REPLICATE_BACK,
+        effect=Effect.REPLICATE_BACK,
     )
     if world.table_regions <= {p}:  # the table has no replica in R: bring its data back too
         return [back, _tables_back(world, f, after=(back.name,))]
@@ -1191,7 +1201,7 @@ def _promote_back(world: World, after: World, f: _Figures, *, approve: str) -> l
         api_region=p,
         command=f"aws rds promote-read-replica --region {p} --db-instance-identifier "
         f"{physical(_database_key(world, p))}",
-        effect=PROMOTE_BACK,
+        effect=Effect.PROMOTE_BACK,
     )
     return [quiesce, promote]
 
@@ -1208,7 +1218,7 @@ def _reprotect(world: World, f: _Figures, *, after: str) -> Step:
         after=(after,),
         api_region=r,
         command=_replica_command(world, r, world, world.primary),
-        effect=REPROTECT,
+        effect=Effect.REPROTECT,
     )
 
 
@@ -1217,16 +1227,16 @@ def _reprotect(world: World, f: _Figures, *, after: str) -> Step:
 # Effects a plan's execution blocks carry out (drtiers.recovery.plan renders them); a step with
 # another effect stays in the runbook around the plan.
 PLAN_EFFECTS = {
-    PROMOTE,
-    MATCH,
-    DECLARE,
-    SCALE,
-    DIAL,
-    DRAIN,
-    SWITCHOVER,
-    REPLICATE_BACK,
-    PROMOTE_BACK,
-    REPROTECT,
+    Effect.PROMOTE,
+    Effect.MATCH,
+    Effect.DECLARE,
+    Effect.SCALE,
+    Effect.DIAL,
+    Effect.DRAIN,
+    Effect.SWITCHOVER,
+    Effect.REPLICATE_BACK,
+    Effect.PROMOTE_BACK,
+    Effect.REPROTECT,
 }
 
 
