@@ -17,7 +17,7 @@ calls no block makes: declaring the writer's region, a service's count, an accel
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -25,6 +25,7 @@ from drtiers.assembly.world import World
 from drtiers.core import rules
 from drtiers.core.tiers import DECLARED_NAMESPACE, RECOVERY_WRITABLE
 from drtiers.recovery import steps as s
+from drtiers.recovery.steps import Effect
 
 APPROVAL = "ManualApproval"
 AURORA = "AuroraGlobalDatabase"
@@ -56,7 +57,8 @@ def _both(world: World) -> tuple[str, str]:
 
 
 def _block(world: World, step: s.Step, names: Names, action: str) -> tuple[str, dict[str, Any]]:
-    """The execution block that does what ``step`` does, in a workflow of ``action``."""
+    """The execution block that does what ``step`` does, in a workflow of ``action``: its
+    type and configuration."""
     if step.kind == "approval":
         return APPROVAL, {
             "ExecutionApprovalConfig": {
@@ -64,52 +66,75 @@ def _block(world: World, step: s.Step, names: Names, action: str) -> tuple[str, 
                 "TimeoutMinutes": 60,
             }
         }
-    if step.effect in (s.PROMOTE, s.SWITCHOVER, s.PROMOTE_BACK, s.REPLICATE_BACK, s.REPROTECT):
-        databases = {r: world.database_in(r) for r in _both(world)}
-        if all(d is not None and d.cluster for d in databases.values()):
-            # Failover runs gracefully (so that the function steps run, which an ungraceful
-            # execution skips) and fails over, accepting the lag; failback switches over.
-            behavior = "failover" if step.effect == s.PROMOTE else "switchoverOnly"
-            return AURORA, {
-                "GlobalAuroraConfig": {
-                    "Behavior": behavior,
-                    "GlobalClusterIdentifier": world.global_cluster,
-                    "DatabaseClusterArns": [
-                        _arn(world, "rds", r, f"cluster:{d.identifier}")
-                        for r, d in databases.items()
-                        if d is not None
-                    ],
-                }
-            }
-        arns = {
-            r: _arn(world, "rds", r, f"db:{d.identifier}")
-            for r, d in databases.items()
-            if d is not None
-        }
-        if step.effect in (s.REPLICATE_BACK, s.REPROTECT):
-            return RDS_REPLICA, {
-                "RdsCreateCrossRegionReadReplicaConfig": {"DbInstanceArnMap": arns}
-            }
-        return RDS_PROMOTE, {"RdsPromoteReadReplicaConfig": {"DbInstanceArnMap": arns}}
-    if step.effect == s.MATCH:
-        services = [world.service_in(r) for r in _both(world)]
-        return ECS, {
-            "EcsCapacityIncreaseConfig": {
-                "Services": [
-                    {
-                        "ClusterArn": _arn(world, "ecs", x.region, f"cluster/{x.cluster_name}"),
-                        "ServiceArn": _arn(
-                            world, "ecs", x.region, f"service/{x.cluster_name}/{x.name}"
-                        ),
-                    }
-                    for x in services
-                    if x is not None
+    if step.effect in (
+        Effect.PROMOTE,
+        Effect.SWITCHOVER,
+        Effect.PROMOTE_BACK,
+        Effect.REPLICATE_BACK,
+        Effect.REPROTECT,
+    ):
+        return _database_block(world, step)
+    if step.effect == Effect.MATCH:
+        return _ecs_block(world)
+    return _lambda_block(world, step, names, action)
+
+
+def _database_block(world: World, step: s.Step) -> tuple[str, dict[str, Any]]:
+    """An Aurora global database block where both regions hold a cluster, else an RDS block
+    that creates a cross-region replica or promotes one."""
+    databases = {r: world.database_in(r) for r in _both(world)}
+    if all(d is not None and d.cluster for d in databases.values()):
+        # Failover runs gracefully (so that the function steps run, which an ungraceful
+        # execution skips) and fails over, accepting the lag; failback switches over.
+        behavior = "failover" if step.effect == Effect.PROMOTE else "switchoverOnly"
+        return AURORA, {
+            "GlobalAuroraConfig": {
+                "Behavior": behavior,
+                "GlobalClusterIdentifier": world.global_cluster,
+                "DatabaseClusterArns": [
+                    _arn(world, "rds", r, f"cluster:{d.identifier}")
+                    for r, d in databases.items()
+                    if d is not None
                 ],
-                "TargetPercent": 100,
-                "CapacityMonitoringApproach": "sampledMaxInLast24Hours",
-                "WaitELBTargetGroupHealthy": "enabled",
             }
         }
+    arns = {
+        r: _arn(world, "rds", r, f"db:{d.identifier}")
+        for r, d in databases.items()
+        if d is not None
+    }
+    if step.effect in (Effect.REPLICATE_BACK, Effect.REPROTECT):
+        return RDS_REPLICA, {"RdsCreateCrossRegionReadReplicaConfig": {"DbInstanceArnMap": arns}}
+    return RDS_PROMOTE, {"RdsPromoteReadReplicaConfig": {"DbInstanceArnMap": arns}}
+
+
+def _ecs_block(world: World) -> tuple[str, dict[str, Any]]:
+    """The ECS block that scales the activating region's service to the other's capacity."""
+    services = [world.service_in(r) for r in _both(world)]
+    return ECS, {
+        "EcsCapacityIncreaseConfig": {
+            "Services": [
+                {
+                    "ClusterArn": _arn(world, "ecs", x.region, f"cluster/{x.cluster_name}"),
+                    "ServiceArn": _arn(
+                        world, "ecs", x.region, f"service/{x.cluster_name}/{x.name}"
+                    ),
+                }
+                for x in services
+                if x is not None
+            ],
+            "TargetPercent": 100,
+            "CapacityMonitoringApproach": "sampledMaxInLast24Hours",
+            "WaitELBTargetGroupHealthy": "enabled",
+        }
+    }
+
+
+def _lambda_block(
+    world: World, step: s.Step, names: Names, action: str
+) -> tuple[str, dict[str, Any]]:
+    """The plan-actions function's block, for what no other block does (declaring, scaling,
+    a dial, draining)."""
     return LAMBDA, {
         "CustomActionLambdaConfig": {
             "Lambdas": [
@@ -124,13 +149,13 @@ def _block(world: World, step: s.Step, names: Names, action: str) -> tuple[str, 
             # A failing function is run again each interval until the timeout: draining waits
             # so, for as long as the consumers may take.
             "RetryIntervalMinutes": 1,
-            "TimeoutMinutes": DRAIN_TIMEOUT_MINUTES if step.effect == s.DRAIN else 10,
+            "TimeoutMinutes": DRAIN_TIMEOUT_MINUTES if step.effect == Effect.DRAIN else 10,
         }
     }
 
 
 def _payload(world: World, step: s.Step) -> dict[str, Any]:
-    if step.effect == s.DECLARE:
+    if step.effect == Effect.DECLARE:
         payload: dict[str, Any] = {
             "action": DECLARE,
             "region": step.target,
@@ -146,7 +171,7 @@ def _payload(world: World, step: s.Step) -> dict[str, Any]:
             }
         return payload
     region, value = step.target.split("=")
-    if step.effect == s.SCALE:
+    if step.effect == Effect.SCALE:
         service = world.service_in(region)
         assert service is not None, f"{step.name}: no service in {region}"
         return {
@@ -156,9 +181,9 @@ def _payload(world: World, step: s.Step) -> dict[str, Any]:
             "service": service.name,
             "count": int(value),
         }
-    if step.effect == s.DRAIN:
+    if step.effect == Effect.DRAIN:
         return {"action": DRAIN, "region": region, "prefix": value}
-    if step.effect == s.DIAL:
+    if step.effect == Effect.DIAL:
         return {
             "action": DIAL,
             "accelerator": world.accelerator_name,
@@ -205,7 +230,7 @@ def split_failback(failback: list[s.Step]) -> tuple[list[str], list[str], list[s
     by_name = {x.name: x for x in failback}
     start = next((i for i, n in enumerate(names) if by_name[n].kind == "approval"), 0)
     end = next(
-        (i for i, n in enumerate(names) if i > start and by_name[n].effect == s.REPROTECT),
+        (i for i, n in enumerate(names) if i > start and by_name[n].effect == Effect.REPROTECT),
         len(names),
     )
     return names[:start], names[start:end], names[end:]
@@ -325,72 +350,127 @@ def _workflow(plan: Mapping[str, Any], action: str, region: str) -> list[list[di
     return []
 
 
+# (kind, effect, target, also needed regions) of one block as Region switch runs it.
+_Decoded = tuple[str, Effect, str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class _Run:
+    """How a workflow runs its blocks: the region it activates, whether gracefully, and which
+    workflow it is (activate or postRecovery)."""
+
+    world: World
+    activating: str
+    graceful: bool
+    workflow: str
+
+    @property
+    def other(self) -> str:
+        """The region the workflow does not activate."""
+        world = self.world
+        return world.primary if self.activating == world.recovery else world.recovery
+
+
 def _decoded(
     world: World, block: Mapping[str, Any], activating: str, graceful: bool, workflow: str
-) -> tuple[str, str, str, tuple[str, ...]]:
+) -> _Decoded:
     """(kind, effect, target, also needed regions) of one block as Region switch runs it."""
     kind, config = block["ExecutionBlockType"], block["ExecutionBlockConfiguration"]
-    if kind == APPROVAL:
-        return "approval", s.NONE, "", ()
-    other = world.primary if activating == world.recovery else world.recovery
-    if kind == AURORA:
-        aurora = config["GlobalAuroraConfig"]
-        how = rules.aurora_block_promotes(
-            graceful, aurora.get("Behavior", ""), aurora.get("Ungraceful", {}).get("Ungraceful")
-        )
-        if how == "switchover":  # both regions' clusters take part: the other must be up
-            effect = s.SWITCHOVER if activating == world.primary else s.NONE
-            return "database", effect, "", (other,)
-        return (
-            "database",
-            s.PROMOTE,
-            _database(world, aurora["DatabaseClusterArns"], activating),
-            (),
-        )
-    if kind == RDS_PROMOTE:
-        arns = config["RdsPromoteReadReplicaConfig"]["DbInstanceArnMap"]
-        database = _database(world, [arns.get(activating, "")], activating)
-        effect = s.PROMOTE if activating == world.recovery else s.PROMOTE_BACK
-        return "database", effect, database, ()
-    if kind == RDS_REPLICA:
-        # A replica of the active region's instance in the other region: a post-recovery block.
-        if not rules.rds_replica_block_runs(workflow):
-            return "protect", s.NONE, "only runs in a post-recovery workflow", ()
-        effect = s.REPLICATE_BACK if activating == world.recovery else s.REPROTECT
-        return "protect", effect, "", (other,)
-    if kind == ECS:
-        ecs = config["EcsCapacityIncreaseConfig"]
-        leaving = world.primary if activating == world.recovery else world.recovery
-        source = next(
-            (x for x in world.services.values() if x.region == leaving and _named(x, ecs)), None
-        )
-        sampled = source.desired if source is not None else 0
-        count = rules.ecs_block_capacity(sampled, ecs.get("TargetPercent", 100))
-        return "compute", s.MATCH, f"{activating}={count}", ()
-    if kind == LAMBDA:
-        action = config["CustomActionLambdaConfig"]
-        if not rules.lambda_block_runs(graceful):
-            return "action", s.NONE, "skipped: an ungraceful execution skips function steps", ()
-        expected = "activeRegion" if workflow == POST_RECOVERY else "activatingRegion"
-        if action.get("RegionToRun") != expected:
-            return "action", s.NONE, f"RegionToRun must be {expected} in this workflow", ()
-        chosen = next((x for x in action["Lambdas"] if f":lambda:{activating}:" in x["Arn"]), None)
-        if (
-            chosen is None
-            or f"{activating}:{chosen['Arn'].rsplit(':', 1)[1]}" not in world.functions
-        ):
-            return "action", s.NONE, f"no plan-actions function in {activating}", ()
-        payload = json.loads(chosen["Payload"])
-        region = payload["region"]
-        if payload["action"] == DECLARE:
-            return "declaration", s.DECLARE, region, (region,)
-        if payload["action"] == SCALE:
-            return "compute", s.SCALE, f"{region}={payload['count']}", (region,)
-        if payload["action"] == DIAL:
-            return "traffic", s.DIAL, f"{region}={payload['percent']}", (payload["api_region"],)
-        if payload["action"] == DRAIN:
-            return "compute", s.DRAIN, f"{region}={payload['prefix']}", (region,)
-    raise ValueError(f"plan step {block.get('Name')}: a {kind} block drtiers cannot read")
+    decode = _DECODERS.get(kind)
+    decoded = decode(_Run(world, activating, graceful, workflow), config) if decode else None
+    if decoded is None:
+        raise ValueError(f"plan step {block.get('Name')}: a {kind} block drtiers cannot read")
+    return decoded
+
+
+def _approval_decoded(run: _Run, config: Mapping[str, Any]) -> _Decoded:
+    return "approval", Effect.NONE, "", ()
+
+
+def _aurora_decoded(run: _Run, config: Mapping[str, Any]) -> _Decoded:
+    """A failover promotes the activating region's cluster; a switchover moves the writer
+    only into the primary region, and needs the other region up."""
+    aurora = config["GlobalAuroraConfig"]
+    how = rules.aurora_block_promotes(
+        run.graceful, aurora.get("Behavior", ""), aurora.get("Ungraceful", {}).get("Ungraceful")
+    )
+    world, activating = run.world, run.activating
+    if how == "switchover":  # both regions' clusters take part: the other must be up
+        effect = Effect.SWITCHOVER if activating == world.primary else Effect.NONE
+        return "database", effect, "", (run.other,)
+    return (
+        "database",
+        Effect.PROMOTE,
+        _database(world, aurora["DatabaseClusterArns"], activating),
+        (),
+    )
+
+
+def _rds_promote_decoded(run: _Run, config: Mapping[str, Any]) -> _Decoded:
+    world, activating = run.world, run.activating
+    arns = config["RdsPromoteReadReplicaConfig"]["DbInstanceArnMap"]
+    database = _database(world, [arns.get(activating, "")], activating)
+    effect = Effect.PROMOTE if activating == world.recovery else Effect.PROMOTE_BACK
+    return "database", effect, database, ()
+
+
+def _rds_replica_decoded(run: _Run, config: Mapping[str, Any]) -> _Decoded:
+    """A replica of the active region's instance in the other region: a post-recovery block."""
+    if not rules.rds_replica_block_runs(run.workflow):
+        return "protect", Effect.NONE, "only runs in a post-recovery workflow", ()
+    effect = Effect.REPLICATE_BACK if run.activating == run.world.recovery else Effect.REPROTECT
+    return "protect", effect, "", (run.other,)
+
+
+def _ecs_decoded(run: _Run, config: Mapping[str, Any]) -> _Decoded:
+    """The activating region's service scaled to what the other region's ran (as sampled)."""
+    ecs = config["EcsCapacityIncreaseConfig"]
+    source = next(
+        (x for x in run.world.services.values() if x.region == run.other and _named(x, ecs)),
+        None,
+    )
+    sampled = source.desired if source is not None else 0
+    count = rules.ecs_block_capacity(sampled, ecs.get("TargetPercent", 100))
+    return "compute", Effect.MATCH, f"{run.activating}={count}", ()
+
+
+def _lambda_decoded(run: _Run, config: Mapping[str, Any]) -> _Decoded | None:
+    """What the plan-actions function does with its payload, if the block runs it at all.
+    Returns None for an action drtiers does not know."""
+    action = config["CustomActionLambdaConfig"]
+    activating = run.activating
+    if not rules.lambda_block_runs(run.graceful):
+        return "action", Effect.NONE, "skipped: an ungraceful execution skips function steps", ()
+    expected = "activeRegion" if run.workflow == POST_RECOVERY else "activatingRegion"
+    if action.get("RegionToRun") != expected:
+        return "action", Effect.NONE, f"RegionToRun must be {expected} in this workflow", ()
+    chosen = next((x for x in action["Lambdas"] if f":lambda:{activating}:" in x["Arn"]), None)
+    if (
+        chosen is None
+        or f"{activating}:{chosen['Arn'].rsplit(':', 1)[1]}" not in run.world.functions
+    ):
+        return "action", Effect.NONE, f"no plan-actions function in {activating}", ()
+    payload = json.loads(chosen["Payload"])
+    region = payload["region"]
+    if payload["action"] == DECLARE:
+        return "declaration", Effect.DECLARE, region, (region,)
+    if payload["action"] == SCALE:
+        return "compute", Effect.SCALE, f"{region}={payload['count']}", (region,)
+    if payload["action"] == DIAL:
+        return "traffic", Effect.DIAL, f"{region}={payload['percent']}", (payload["api_region"],)
+    if payload["action"] == DRAIN:
+        return "compute", Effect.DRAIN, f"{region}={payload['prefix']}", (region,)
+    return None
+
+
+_DECODERS: dict[str, Callable[[_Run, Mapping[str, Any]], _Decoded | None]] = {
+    APPROVAL: _approval_decoded,
+    AURORA: _aurora_decoded,
+    RDS_PROMOTE: _rds_promote_decoded,
+    RDS_REPLICA: _rds_replica_decoded,
+    ECS: _ecs_decoded,
+    LAMBDA: _lambda_decoded,
+}
 
 
 def _named(service: Any, ecs: Mapping[str, Any]) -> bool:
@@ -416,6 +496,11 @@ def _database(world: World, arns: list[str], region: str) -> str:
     return ""
 
 
+# A workflow as the simulator runs it: its stages, the region it activates, whether it runs
+# gracefully, and its action.
+_Running = tuple[list[list[dict[str, Any]]], str, bool, str]
+
+
 def executed(world: World, listed: list[s.Step], event: str) -> list[s.Step]:
     """The step list as the plan runs it: every step the synthesized plan holds replaces the
     listed step of that name (or joins the list), doing what its block does, in the plan's
@@ -423,16 +508,7 @@ def executed(world: World, listed: list[s.Step], event: str) -> list[s.Step]:
     plan = world.plan
     if plan is None:
         return listed
-    p, r = world.primary, world.recovery
-    # Failover runs gracefully (README): an ungraceful execution would skip the function steps.
-    if event == "region-loss":
-        workflows = [(_workflow(plan, ACTIVATE, r), r, True, ACTIVATE)]
-    else:
-        workflows = [
-            (_workflow(plan, POST_RECOVERY, r), r, True, POST_RECOVERY),
-            (_workflow(plan, ACTIVATE, p), p, True, ACTIVATE),
-            (_workflow(plan, POST_RECOVERY, p), p, True, POST_RECOVERY),
-        ]
+    workflows = _running(world, plan, event)
     by_name = {x.name: x for x in listed}
     held = {b["Name"] for stages, *_ in workflows for stage in stages for b in stage}
     # The plan starts when what its listed steps waited for outside the plan has happened.
@@ -441,11 +517,49 @@ def executed(world: World, listed: list[s.Step], event: str) -> list[s.Step]:
             a for x in listed if x.name in held for a in x.after if a not in held and a in by_name
         )
     )
+    plan_steps = _plan_steps(world, workflows, by_name, start=start)
+    # Listed steps a plan could run but this one does not hold do not happen; the others run
+    # around the plan, as listed. A trigger happens only if the plan has one that fires.
+    plannable = set(s.plan_names(listed))
+    around = {x.name for x in listed if x.name not in held and x.name not in plannable}
+    if event == "region-loss" and s.starting_alarm(world) is None:
+        around -= {x.name for x in listed if x.kind == "trigger"}
+    running = {x.name for x in plan_steps} | around
+    ordered = [
+        replace(x, after=tuple(a for a in x.after if a in running))
+        for x in [*plan_steps, *(x for x in listed if x.name in around)]
+    ]
+    return s.in_order(ordered)
+
+
+def _running(world: World, plan: Mapping[str, Any], event: str) -> list[_Running]:
+    """The workflows an event runs, in order: activating R at failover; preparing P, activating
+    it and re-protecting R at failback."""
+    p, r = world.primary, world.recovery
+    # Failover runs gracefully (README): an ungraceful execution would skip the function steps.
+    if event == "region-loss":
+        return [(_workflow(plan, ACTIVATE, r), r, True, ACTIVATE)]
+    return [
+        (_workflow(plan, POST_RECOVERY, r), r, True, POST_RECOVERY),
+        (_workflow(plan, ACTIVATE, p), p, True, ACTIVATE),
+        (_workflow(plan, POST_RECOVERY, p), p, True, POST_RECOVERY),
+    ]
+
+
+def _plan_steps(
+    world: World,
+    workflows: list[_Running],
+    by_name: Mapping[str, s.Step],
+    *,
+    start: tuple[str, ...],
+) -> list[s.Step]:
+    """The steps the plan's blocks make, stage after stage (each waiting for the whole previous
+    stage; the first for ``start``): a listed step of a block's name does what the block does,
+    from where the plan executes it."""
     plan_steps: list[s.Step] = []
     previous = start
     for stages, region, graceful, action in workflows:
         for stage in stages:
-            names = []
             for block in stage:
                 kind, effect, target, needs = _decoded(world, block, region, graceful, action)
                 base = by_name.get(block["Name"]) or s.Step(
@@ -464,17 +578,5 @@ def executed(world: World, listed: list[s.Step], event: str) -> list[s.Step]:
                         context=(),
                     )
                 )
-                names.append(block["Name"])
-            previous = tuple(names)
-    # Listed steps a plan could run but this one does not hold do not happen; the others run
-    # around the plan, as listed. A trigger happens only if the plan has one that fires.
-    plannable = set(s.plan_names(listed))
-    around = {x.name for x in listed if x.name not in held and x.name not in plannable}
-    if event == "region-loss" and s.starting_alarm(world) is None:
-        around -= {x.name for x in listed if x.kind == "trigger"}
-    running = {x.name for x in plan_steps} | around
-    ordered = [
-        replace(x, after=tuple(a for a in x.after if a in running))
-        for x in [*plan_steps, *(x for x in listed if x.name in around)]
-    ]
-    return s.in_order(ordered)
+            previous = tuple(block["Name"] for block in stage)
+    return plan_steps

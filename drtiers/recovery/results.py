@@ -401,6 +401,11 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
+# A step as the execution ran it: its status, and its start and end (seconds after the
+# execution's start; None where it gives none).
+_Measured = tuple[str, float | None, float | None]
+
+
 def compare_plan(
     file: ResultsFile,
     tier: str,
@@ -416,73 +421,14 @@ def compare_plan(
     assert start is not None  # validated
     end = timestamp(data.get("endTime"))
     timed = s.schedule(steps)
-    planned = {t.step.name: t for t in timed}
     in_plan = [t for t in timed if t.step.name in plan_steps]
     plan_start = min((t.start for t in in_plan), default=0.0)
     estimated_span = max((t.end for t in in_plan), default=plan_start) - plan_start
-
-    measured: dict[str, tuple[str, float | None, float | None]] = {}
-    order: list[str] = []
-    for state in data.get("stepStates", []):
-        name = state.get("name", "(unnamed)")
-        began, ended = timestamp(state.get("startTime")), timestamp(state.get("endTime"))
-        if name not in measured:
-            order.append(name)
-        measured[name] = (
-            state.get("status", ""),
-            (began - start).total_seconds() if began else None,
-            (ended - start).total_seconds() if ended else None,
-        )
-
-    rows = []
-    for t in timed:
-        name = t.step.name
-        p_start, p_end = t.start - plan_start, t.end - plan_start
-        if name not in measured:
-            if name in plan_steps:
-                verdict = "missing"
-            elif t.step.automatic:
-                verdict = "automatic"
-            elif name in elsewhere:
-                verdict = "other workflow"
-            else:
-                verdict = "runbook"
-            rows.append(
-                StepResult(name, verdict, "", t.step.seconds, None, p_start, p_end, None, None)
-            )
-            continue
-        status, m_start, m_end = measured[name]
-        took = m_end - m_start if m_start is not None and m_end is not None else None
-        if status == "failed":
-            verdict = "failed"
-        elif took is not None:
-            verdict = _verdict(took, t.step.seconds)
-        elif status in NOT_RUN:
-            verdict = f"not run ({status})"
-        else:
-            verdict = f"unfinished ({status or 'no end time'})"
-        rows.append(
-            StepResult(name, verdict, status, t.step.seconds, took, p_start, p_end, m_start, m_end)
-        )
-    blocks = _parallel_blocks(data)
-    for name in order:
-        if name in planned:
-            continue
-        status, m_start, m_end = measured[name]
-        took = m_end - m_start if m_start is not None and m_end is not None else None
-        parallel = name in blocks or (not blocks and re.fullmatch(r"stage-\d+", name))
-        verdict = "parallel block" if parallel else "not in the step list"
-        rows.append(StepResult(name, verdict, status, None, took, None, None, m_start, m_end))
-
+    measured, order = _measured(data, start)
+    rows = [_step_row(t, measured, plan_steps, elsewhere, plan_start) for t in timed]
+    rows += _unlisted_rows(data, order, measured, planned={t.step.name for t in timed})
     measured_span = (end - start).total_seconds() if end is not None else None
-    if data["executionState"] not in COMPLETED:
-        verdict = f"not completed ({data['executionState']})"
-    elif measured_span is None:
-        verdict = "no end time"
-    else:
-        verdict = _verdict(measured_span, estimated_span)
     rto = s.recovery_seconds(steps) if direction == FAILOVER else None
-    recovery = data.get("actualRecoveryTime")
     return PlanResult(
         file=file.path,
         tier=tier,
@@ -496,15 +442,105 @@ def compare_plan(
         end=_iso(end),
         estimated_seconds=estimated_span,
         measured_seconds=measured_span,
-        verdict=verdict,
+        verdict=_execution_verdict(data["executionState"], measured_span, estimated_span),
         before_plan_seconds=plan_start,
         estimated_rto_seconds=rto,
         rto_with_measured_seconds=(
             _rto_as_run(steps, plan_steps, measured, plan_start) if rto else None
         ),
-        actual_recovery_time=recovery,
+        actual_recovery_time=data.get("actualRecoveryTime"),
         steps=rows,
     )
+
+
+def _measured(data: Mapping[str, Any], start: datetime) -> tuple[dict[str, _Measured], list[str]]:
+    """Each step the execution reports, by name (its last report), and the names in the order
+    they first appear."""
+    measured: dict[str, _Measured] = {}
+    order: list[str] = []
+    for state in data.get("stepStates", []):
+        name = state.get("name", "(unnamed)")
+        began, ended = timestamp(state.get("startTime")), timestamp(state.get("endTime"))
+        if name not in measured:
+            order.append(name)
+        measured[name] = (
+            state.get("status", ""),
+            (began - start).total_seconds() if began else None,
+            (ended - start).total_seconds() if ended else None,
+        )
+    return measured, order
+
+
+def _took(m_start: float | None, m_end: float | None) -> float | None:
+    return m_end - m_start if m_start is not None and m_end is not None else None
+
+
+def _step_row(
+    t: s.Timed,
+    measured: Mapping[str, _Measured],
+    plan_steps: Sequence[str],
+    elsewhere: Sequence[str],
+    plan_start: float,
+) -> StepResult:
+    """One listed step: as estimated (from the plan's start) and, where the execution ran it,
+    as measured, with the verdict on it."""
+    name = t.step.name
+    p_start, p_end = t.start - plan_start, t.end - plan_start
+    if name not in measured:
+        if name in plan_steps:
+            verdict = "missing"
+        elif t.step.automatic:
+            verdict = "automatic"
+        elif name in elsewhere:
+            verdict = "other workflow"
+        else:
+            verdict = "runbook"
+        return StepResult(name, verdict, "", t.step.seconds, None, p_start, p_end, None, None)
+    status, m_start, m_end = measured[name]
+    took = _took(m_start, m_end)
+    if status == "failed":
+        verdict = "failed"
+    elif took is not None:
+        verdict = _verdict(took, t.step.seconds)
+    elif status in NOT_RUN:
+        verdict = f"not run ({status})"
+    else:
+        verdict = f"unfinished ({status or 'no end time'})"
+    return StepResult(name, verdict, status, t.step.seconds, took, p_start, p_end, m_start, m_end)
+
+
+def _unlisted_rows(
+    data: Mapping[str, Any],
+    order: list[str],
+    measured: Mapping[str, _Measured],
+    *,
+    planned: set[str],
+) -> list[StepResult]:
+    """What the execution ran that the step list does not hold: a Parallel block (which holds
+    steps), or a step the list does not know."""
+    blocks = _parallel_blocks(data)
+    rows = []
+    for name in order:
+        if name in planned:
+            continue
+        status, m_start, m_end = measured[name]
+        parallel = name in blocks or (not blocks and re.fullmatch(r"stage-\d+", name))
+        verdict = "parallel block" if parallel else "not in the step list"
+        rows.append(
+            StepResult(
+                name, verdict, status, None, _took(m_start, m_end), None, None, m_start, m_end
+            )
+        )
+    return rows
+
+
+def _execution_verdict(state: str, measured_span: float | None, estimated_span: float) -> str:
+    """The verdict on the whole execution: its span against the plan steps' estimated one."""
+    if state not in COMPLETED:
+        return f"not completed ({state})"
+    if measured_span is None:
+        return "no end time"
+    return _verdict(measured_span, estimated_span)
 
 
 def _rto_as_run(

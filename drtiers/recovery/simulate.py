@@ -43,6 +43,7 @@ from drtiers.core import rules
 from drtiers.core.facts import Figure
 from drtiers.recovery import plan
 from drtiers.recovery import steps as s
+from drtiers.recovery.steps import Effect
 
 INVARIANTS = {
     "I1": "every task in R can read and write every data store",
@@ -236,78 +237,88 @@ def problems(w: World, service: Service) -> list[str]:
     return found
 
 
-def _relational(w: World, service: Service) -> tuple[bool, set[str], list[str]]:
+# What the tasks get through one endpoint, or all of them: whether they can read, the regions of
+# the writers their writes land in, and why not where they cannot.
+_Access = tuple[bool, set[str], list[str]]
+
+
+def _relational(w: World, service: Service) -> _Access:
     """Whether the tasks can read, the regions of the writers their writes land in, and why
-    not where they cannot."""
-    read = False
-    write: set[str] = set()
-    why = []
+    not where they cannot (through every database endpoint in their settings)."""
     if not service.endpoints:
         return False, set(), ["no database endpoint in its settings"]
+    read = False
+    write: set[str] = set()
+    why: list[str] = []
     for kind, key in service.endpoints:
-        if kind == "instance":
-            database = w.databases[key]
-            if not granted(service.connect, database):
-                why.append(f"no rds-db:connect to {key} as {service.user}")
-                continue
-            if database.region not in w.up or database.role == "retired":
-                why.append(f"{key} is gone")
-                continue
-            read = True
-            if database.role == "writer":
-                write.add(database.region)
-            else:
-                why.append(f"{key} is a read replica")
-            continue
-        proxy = w.proxies[key]
-        behind = w.databases.get(proxy.target)
-        role_users = {
-            user
-            for covered, user in proxy.role_grants
-            if behind is not None and granted({covered}, behind)
-        }
-        # Credentials and roles are judged separately, so every reason is reported.
-        may_connect = bool({f"{key}#0", f"{proxy.region}:{ANY_PROXY}"} & service.connect)
-        authorised = may_connect and rules.proxy_authenticates(
-            proxy.end_to_end_iam, service.user or "", role_users, proxy.secret_users
+        reads, writes, why_not = (
+            _via_instance(w, service, key)
+            if kind == "instance"
+            else _via_proxy(w, service, kind, key)
         )
-        if not may_connect:
-            why.append(f"no rds-db:connect to proxy {key} as {service.user}")
-        elif not authorised:
-            why.append(f"proxy {key} has no credentials for user {service.user}")
-        target = w.databases.get(proxy.target)
-        if target is None or target.region not in w.up or target.role == "retired":
-            why.append(f"the database behind {key} is gone")
-            continue
-        database = target
-        if kind == "proxy-rw":
-            serves = rules.proxy_read_write_serves(database.role == "writer")
-            if not serves:
-                why.append(f"{key}'s read/write endpoint: its cluster has no writer")
-            read = read or (serves and authorised)
-            if serves and authorised:
-                write.add(database.region)
-            continue
-        if not rules.proxy_read_only_serves(database.readers, database.cluster):
-            why.append(f"{key}'s read-only endpoint: its database has no reader")
-            continue
-        read = read or authorised
-        writers = {
-            d.region
-            for d in w.databases.values()
-            if d.cluster and d.role == "writer" and d.region in w.up
-        }
-        if rules.forwards_writes(
-            database.role == "secondary",
-            database.write_forwarding,
-            database.readers,
-            bool(writers),
-        ):
-            if authorised:
-                write |= writers
-        else:
-            why.append(f"{key}'s read-only endpoint does not take writes")
+        read = read or reads
+        write |= writes
+        why += why_not
     return read, write, why
+
+
+def _via_instance(w: World, service: Service, key: str) -> _Access:
+    """What the tasks get connecting to a database instance directly."""
+    database = w.databases[key]
+    if not granted(service.connect, database):
+        return False, set(), [f"no rds-db:connect to {key} as {service.user}"]
+    if database.region not in w.up or database.role == "retired":
+        return False, set(), [f"{key} is gone"]
+    if database.role == "writer":
+        return True, {database.region}, []
+    return True, set(), [f"{key} is a read replica"]
+
+
+def _via_proxy(w: World, service: Service, kind: str, key: str) -> _Access:
+    """What the tasks get through a proxy endpoint: its read/write one, or its read-only one."""
+    proxy = w.proxies[key]
+    authorised, why = _proxy_login(w, service, key)
+    database = w.databases.get(proxy.target)
+    if database is None or database.region not in w.up or database.role == "retired":
+        return False, set(), [*why, f"the database behind {key} is gone"]
+    if kind == "proxy-rw":
+        serves = rules.proxy_read_write_serves(database.role == "writer")
+        if not serves:
+            why.append(f"{key}'s read/write endpoint: its cluster has no writer")
+        return serves and authorised, {database.region} if serves and authorised else set(), why
+    if not rules.proxy_read_only_serves(database.readers, database.cluster):
+        return False, set(), [*why, f"{key}'s read-only endpoint: its database has no reader"]
+    writers = {
+        d.region
+        for d in w.databases.values()
+        if d.cluster and d.role == "writer" and d.region in w.up
+    }
+    if not rules.forwards_writes(
+        database.role == "secondary", database.write_forwarding, database.readers, bool(writers)
+    ):
+        return authorised, set(), [*why, f"{key}'s read-only endpoint does not take writes"]
+    return authorised, writers if authorised else set(), why
+
+
+def _proxy_login(w: World, service: Service, key: str) -> tuple[bool, list[str]]:
+    """Whether the tasks may connect to a proxy and it logs them in, and why not. Credentials
+    and roles are judged separately, so every reason is reported."""
+    proxy = w.proxies[key]
+    behind = w.databases.get(proxy.target)
+    role_users = {
+        user
+        for covered, user in proxy.role_grants
+        if behind is not None and granted({covered}, behind)
+    }
+    may_connect = bool({f"{key}#0", f"{proxy.region}:{ANY_PROXY}"} & service.connect)
+    authorised = may_connect and rules.proxy_authenticates(
+        proxy.end_to_end_iam, service.user or "", role_users, proxy.secret_users
+    )
+    if not may_connect:
+        return authorised, [f"no rds-db:connect to proxy {key} as {service.user}"]
+    if not authorised:
+        return authorised, [f"proxy {key} has no credentials for user {service.user}"]
+    return authorised, []
 
 
 def granted(grants: set[str], database: Database) -> bool:
@@ -347,7 +358,7 @@ def writers_in_use(w: World) -> list[str]:
 def _needs(w: World, step: s.Step, deploy: Deploy, standby: World) -> set[str]:
     needed = ({step.api_region} if step.api_region else set()) | set(step.also_needs)
     if step.stack_update:
-        source = deploy(dict(step.context)) if step.effect == s.DEPLOY else standby
+        source = _synthesized(step, deploy, standby)
         for name in step.stack_update:
             now, then = w.stacks.get(name), source.stacks.get(name)
             if then is not None and then.iam != (now.iam if now is not None else {}):
@@ -413,6 +424,12 @@ def retire(w: World, stack: str) -> None:
         w.groups.pop(removed.region, None)
 
 
+def _synthesized(step: s.Step, deploy: Deploy, standby: World) -> World:
+    """What the step's stacks hold as it deploys them: synthesized with its context, or (going
+    back to standby) as synthesized for normal operation."""
+    return deploy(dict(step.context)) if step.effect == Effect.DEPLOY else standby
+
+
 def _apply(
     w: World,
     standby: World,
@@ -420,108 +437,173 @@ def _apply(
     deploy: Deploy,
 ) -> str:
     """Change the world as the step does; returns what changed, in words."""
-    effect, target = step.effect, step.target
-    if effect == s.OBSERVE_LOSS:
-        w.stale_http.discard(target)
-        return f"health checks see {target} down"
-    if effect == s.SETTLE_ALARMS:
-        unhealthy = settle(w)
-        return "unhealthy metric health checks: " + (", ".join(unhealthy) or "none")
-    if effect == s.DECLARE:
-        w.writer_region = target
-        for name, alarm in w.alarms.items():
-            if alarm.signal == "declared":
-                w.declared[name] = 1.0 if alarm.region == target else 0.0
-                w.fresh.add(name)
-        return f"{target} is declared the writer's region"
-    if effect == s.PROMOTE:
-        if target not in w.databases:  # a plan block naming no database of the tier
-            return "promoted nothing: it names no database of the tier"
-        w.databases[target].role = "writer"
-        if w.databases[target].cluster:
-            w.databases[target].readers = max(w.databases[target].readers - 1, 0)
-        return f"{target} is the writer"
-    if effect == s.ADD_READER:
-        w.databases[target].readers += 1
-        w.added_reader = True
-        return f"{target} has {w.databases[target].readers} reader(s)"
-    if effect == s.REMOVE_READER:
-        w.databases[target].readers = max(w.databases[target].readers - 1, 0)
-        w.added_reader = False
-        return f"{target} has {w.databases[target].readers} reader(s)"
-    if effect == s.RESTORE_SECRET_REPLICA:
-        w.promoted_secrets.discard(target)
-        return f"the admin secret replicates to {target} again"
-    if effect == s.PROMOTE_SECRET:
-        w.promoted_secrets.add(target)
-        return f"the admin secret is writable in {target}"
-    if effect in (s.DEPLOY, s.STANDBY):
-        source = deploy(dict(step.context)) if effect == s.DEPLOY else standby
-        merge(w, source, set(step.stack_update))
-        service = next(
-            (x for x in w.services.values() if stack_of(x.key) in step.stack_update), None
-        )
-        deployed = ", ".join(name.split(":", 1)[1] for name in step.stack_update)
-        if service is None:
-            return f"deployed {deployed}"
-        return (
-            f"deployed {deployed}: {service.region} runs {service.desired} tasks, minimum "
-            f"{service.minimum}"
-        )
-    if effect == s.RESTORE_TABLE:
-        if len(w.table_names) > 1:  # the workload has tables, not only drtiers' control table
-            w.table_regions.add(target)
-        return f"a table is restored in {target}"
-    if effect == s.RETIRE:
-        retire(w, target)
-        return f"{target} deleted"
-    if effect == s.DRAIN:
-        region, stack = target.split("=")
-        return f"the queues of {stack} in {region} are empty"
-    if effect == s.SCALE:
-        region, count = target.split("=")
-        service = w.service_in(region)
-        if service is not None:  # the minimum first, then the count (drtiers.recovery.steps)
-            service.desired = service.minimum = int(count)
-        return f"{region}: {count} tasks, scaling minimum as many"
-    if effect == s.MATCH:
-        region, count = target.split("=")
-        service = w.service_in(region)
-        if service is not None:  # the count only (rules.ecs_block_capacity)
-            service.desired = int(count)
-        return f"{region}: {count} tasks"
-    if effect == s.DIAL:
-        region, dial = target.split("=")
-        w.groups[region] = int(dial)
-        return f"{region} endpoint group dial {dial} %"
-    if effect == s.SWITCHOVER:
-        for database in w.databases.values():
-            if database.cluster:
-                to_writer = database.region == w.primary
-                if to_writer and database.role != "writer":
-                    database.role, database.readers = "writer", max(database.readers - 1, 0)
-                elif not to_writer and database.role == "writer":
-                    database.role, database.readers = "secondary", database.readers + 1
-        return f"the writer is in {w.primary} again"
-    if effect == s.REPLICATE_BACK:
-        stale = w.database_in(w.primary)
-        if stale is not None:  # renamed away; its identifier now names a new replica
-            stale.role, stale.generation = "replica", stale.generation + 1
-        return f"{w.primary} holds a replica of the recovery region's writer"
-    if effect == s.PROMOTE_BACK:
-        back = w.database_in(w.primary)
-        if back is not None:
-            back.role = "writer"
-        return f"{w.primary}'s replica is promoted: the writer is in {w.primary} again"
-    if effect == s.REPROTECT:
-        fresh = w.database_in(w.recovery)
-        if fresh is not None:
-            fresh.role, fresh.generation = "replica", fresh.generation + 1
-        return f"{w.recovery} holds a fresh replica of {w.primary}"
-    if effect == s.CLIENTS_FOLLOW:
-        w.clients_follow = True
-        return "clients follow the new answer"
-    return target  # nothing changes; a plan step that does nothing says why
+    if step.effect in (Effect.DEPLOY, Effect.STANDBY):
+        return _deployed(w, _synthesized(step, deploy, standby), step.stack_update)
+    handler = _EFFECTS.get(step.effect)
+    if handler is None:
+        return step.target  # nothing changes; a plan step that does nothing says why
+    return handler(w, step.target)
+
+
+def _deployed(w: World, source: World, stacks: tuple[str, ...]) -> str:
+    merge(w, source, set(stacks))
+    service = next((x for x in w.services.values() if stack_of(x.key) in stacks), None)
+    deployed = ", ".join(name.split(":", 1)[1] for name in stacks)
+    if service is None:
+        return f"deployed {deployed}"
+    return (
+        f"deployed {deployed}: {service.region} runs {service.desired} tasks, minimum "
+        f"{service.minimum}"
+    )
+
+
+def _observe_loss(w: World, region: str) -> str:
+    w.stale_http.discard(region)
+    return f"health checks see {region} down"
+
+
+def _settle_alarms(w: World, _: str) -> str:
+    unhealthy = settle(w)
+    return "unhealthy metric health checks: " + (", ".join(unhealthy) or "none")
+
+
+def _declare(w: World, region: str) -> str:
+    w.writer_region = region
+    for name, alarm in w.alarms.items():
+        if alarm.signal == "declared":
+            w.declared[name] = 1.0 if alarm.region == region else 0.0
+            w.fresh.add(name)
+    return f"{region} is declared the writer's region"
+
+
+def _promote(w: World, key: str) -> str:
+    if key not in w.databases:  # a plan block naming no database of the tier
+        return "promoted nothing: it names no database of the tier"
+    w.databases[key].role = "writer"
+    if w.databases[key].cluster:
+        w.databases[key].readers = max(w.databases[key].readers - 1, 0)
+    return f"{key} is the writer"
+
+
+def _add_reader(w: World, key: str) -> str:
+    w.databases[key].readers += 1
+    w.added_reader = True
+    return f"{key} has {w.databases[key].readers} reader(s)"
+
+
+def _remove_reader(w: World, key: str) -> str:
+    w.databases[key].readers = max(w.databases[key].readers - 1, 0)
+    w.added_reader = False
+    return f"{key} has {w.databases[key].readers} reader(s)"
+
+
+def _restore_secret_replica(w: World, region: str) -> str:
+    w.promoted_secrets.discard(region)
+    return f"the admin secret replicates to {region} again"
+
+
+def _promote_secret(w: World, region: str) -> str:
+    w.promoted_secrets.add(region)
+    return f"the admin secret is writable in {region}"
+
+
+def _restore_table(w: World, region: str) -> str:
+    if len(w.table_names) > 1:  # the workload has tables, not only drtiers' control table
+        w.table_regions.add(region)
+    return f"a table is restored in {region}"
+
+
+def _retire(w: World, stack: str) -> str:
+    retire(w, stack)
+    return f"{stack} deleted"
+
+
+def _drain(_: World, target: str) -> str:
+    region, stack = target.split("=")
+    return f"the queues of {stack} in {region} are empty"
+
+
+def _scale(w: World, target: str) -> str:
+    region, count = target.split("=")
+    service = w.service_in(region)
+    if service is not None:  # the minimum first, then the count (drtiers.recovery.steps)
+        service.desired = service.minimum = int(count)
+    return f"{region}: {count} tasks, scaling minimum as many"
+
+
+def _match(w: World, target: str) -> str:
+    region, count = target.split("=")
+    service = w.service_in(region)
+    if service is not None:  # the count only (rules.ecs_block_capacity)
+        service.desired = int(count)
+    return f"{region}: {count} tasks"
+
+
+def _dial(w: World, target: str) -> str:
+    region, dial = target.split("=")
+    w.groups[region] = int(dial)
+    return f"{region} endpoint group dial {dial} %"
+
+
+def _switchover(w: World, _: str) -> str:
+    for database in w.databases.values():
+        if database.cluster:
+            to_writer = database.region == w.primary
+            if to_writer and database.role != "writer":
+                database.role, database.readers = "writer", max(database.readers - 1, 0)
+            elif not to_writer and database.role == "writer":
+                database.role, database.readers = "secondary", database.readers + 1
+    return f"the writer is in {w.primary} again"
+
+
+def _replicate_back(w: World, _: str) -> str:
+    stale = w.database_in(w.primary)
+    if stale is not None:  # renamed away; its identifier now names a new replica
+        stale.role, stale.generation = "replica", stale.generation + 1
+    return f"{w.primary} holds a replica of the recovery region's writer"
+
+
+def _promote_back(w: World, _: str) -> str:
+    back = w.database_in(w.primary)
+    if back is not None:
+        back.role = "writer"
+    return f"{w.primary}'s replica is promoted: the writer is in {w.primary} again"
+
+
+def _reprotect(w: World, _: str) -> str:
+    fresh = w.database_in(w.recovery)
+    if fresh is not None:
+        fresh.role, fresh.generation = "replica", fresh.generation + 1
+    return f"{w.recovery} holds a fresh replica of {w.primary}"
+
+
+def _clients_follow(w: World, _: str) -> str:
+    w.clients_follow = True
+    return "clients follow the new answer"
+
+
+# What each effect does to the world (given the step's target); returns what changed, in words.
+_EFFECTS: dict[Effect, Callable[[World, str], str]] = {
+    Effect.OBSERVE_LOSS: _observe_loss,
+    Effect.SETTLE_ALARMS: _settle_alarms,
+    Effect.DECLARE: _declare,
+    Effect.PROMOTE: _promote,
+    Effect.ADD_READER: _add_reader,
+    Effect.REMOVE_READER: _remove_reader,
+    Effect.RESTORE_SECRET_REPLICA: _restore_secret_replica,
+    Effect.PROMOTE_SECRET: _promote_secret,
+    Effect.RESTORE_TABLE: _restore_table,
+    Effect.RETIRE: _retire,
+    Effect.DRAIN: _drain,
+    Effect.SCALE: _scale,
+    Effect.MATCH: _match,
+    Effect.DIAL: _dial,
+    Effect.SWITCHOVER: _switchover,
+    Effect.REPLICATE_BACK: _replicate_back,
+    Effect.PROMOTE_BACK: _promote_back,
+    Effect.REPROTECT: _reprotect,
+    Effect.CLIENTS_FOLLOW: _clients_follow,
+}
 
 
 def _recovered(w: World) -> bool:
@@ -546,89 +628,20 @@ def _region_lost(standby: World) -> World:
 def simulate_region_loss(
     world: World, figures: Mapping[str, Figure], workload: Mapping[str, float], deploy: Deploy
 ) -> tuple[Simulation, World]:
-    """Lose P, run the failover steps, check I1-I7. Returns the world as failover left it."""
+    """Lose P, run the failover steps, check I1-I7. Returns the simulation and the world as
+    failover left it."""
     listed = s.failover_steps(world, figures, workload)
     steps = plan.executed(world, listed, "region-loss")
     result = Simulation(world.tier, "region-loss", world.primary, world.recovery, steps=steps)
     result.estimate_rto = s.recovery_seconds(listed)
     if s.has_plan(world):  # a person, or the trigger of a tier that promises it, decides
-        _approved_before(result, steps, {s.PROMOTE})
+        _approved_before(result, steps, {Effect.PROMOTE})
     settle(world)  # the health checks as deployed
     w = _region_lost(world)
-    # I4 is about traffic that moves: in active/active R serves before the event, and its
-    # wait for the promoted writer is the RTO itself.
-    broken_i4 = world.recovery in traffic(world)
-    for timed in s.schedule(steps):
-        step = timed.step
-        lost = _needs(w, step, deploy, world) - w.up
-        if lost:
-            result.violations.append(
-                Violation(
-                    "I2",
-                    step.name,
-                    ", ".join(step.stack_update) or step.command.split(" --")[0],
-                    f"needs {', '.join(sorted(lost))}, which is lost",
-                )
-            )
-            changed = "could not run"
-        else:
-            changed = _apply(w, world, step, deploy)
-        routed = traffic(w)
-        result.timeline.append(
-            Event(step.name, timed.start, timed.end, changed, tuple(sorted(routed)))
-        )
-        service = w.service_in(w.recovery)
-        if w.recovery in routed and service is not None and not broken_i4:
-            why = problems(w, service)
-            if why:
-                broken_i4 = True
-                result.violations.append(
-                    Violation(
-                        "I4", step.name, service.key, "traffic reaches R while " + "; ".join(why)
-                    )
-                )
-        if result.recovered_at is None and _recovered(w):
-            result.recovered_at = timed.end
+    _fail_over(result, w, world, deploy)
     last = result.timeline[-1].step if result.timeline else "-"
-    # Whatever the steps were, R must stay deployable for the whole event (a fix, a scale
-    # change): no stack there may need the lost region to update.
-    for stack in w.stacks.values():
-        if stack.region == w.recovery:
-            lost = (
-                rules.stack_update_needs(
-                    stack.region,
-                    stack.output_regions,
-                    exclusively=True,
-                    dependency_regions=(),
-                )
-                - w.up
-            )
-            if lost:
-                result.violations.append(
-                    Violation(
-                        "I2",
-                        "R stays deployable",
-                        stack.name,
-                        f"an update resolves outputs of stacks in {', '.join(sorted(lost))}, "
-                        "which is lost",
-                    )
-                )
-    service = w.service_in(w.recovery)
-    if service is None:
-        result.violations.append(Violation("I1", last, w.recovery, "no task runs in R"))
-    else:
-        for problem in problems(w, service):
-            result.violations.append(Violation("I1", last, service.key, problem))
-        if service.desired < w.full or rules.scaling_floor(service.minimum) < w.full:
-            result.violations.append(
-                Violation(
-                    "I3",
-                    last,
-                    service.key,
-                    f"{service.desired} tasks, scaling minimum {service.minimum}; full capacity "
-                    f"is {w.full}",
-                )
-            )
+    _stays_deployable(result, w)
+    _at_full_capacity(result, w, last)
     if result.recovered_at != result.estimate_rto:
         recovered = "never" if result.recovered_at is None else f"{result.recovered_at:g} s"
         result.violations.append(
@@ -642,11 +655,112 @@ def simulate_region_loss(
     return result, w
 
 
+def _run(w: World, standby: World, step: s.Step, deploy: Deploy) -> tuple[str, set[str]]:
+    """Run one step, unless it needs the lost region. Returns what changed, in words, and the
+    lost regions it needs."""
+    lost = _needs(w, step, deploy, standby) - w.up
+    return ("could not run" if lost else _apply(w, standby, step, deploy)), lost
+
+
+def _fail_over(result: Simulation, w: World, standby: World, deploy: Deploy) -> None:
+    """Run the failover steps in the order of their timeline, checking I2 and I4 after each
+    and noting when R has recovered."""
+    # I4 is about traffic that moves: in active/active R serves before the event, and its
+    # wait for the promoted writer is the RTO itself.
+    broken_i4 = standby.recovery in traffic(standby)
+    for timed in s.schedule(result.steps):
+        step = timed.step
+        changed, lost = _run(w, standby, step, deploy)
+        if lost:
+            result.violations.append(
+                Violation(
+                    "I2",
+                    step.name,
+                    ", ".join(step.stack_update) or step.command.split(" --")[0],
+                    f"needs {', '.join(sorted(lost))}, which is lost",
+                )
+            )
+        routed = traffic(w)
+        result.timeline.append(
+            Event(step.name, timed.start, timed.end, changed, tuple(sorted(routed)))
+        )
+        if not broken_i4:
+            broken_i4 = _served_too_soon(result, w, step.name, routed)
+        if result.recovered_at is None and _recovered(w):
+            result.recovered_at = timed.end
+
+
+def _served_too_soon(result: Simulation, w: World, step: str, routed: set[str]) -> bool:
+    """I4: whether traffic reaches R while its tasks cannot yet read and write everything
+    (noted as a violation)."""
+    service = w.service_in(w.recovery)
+    if w.recovery not in routed or service is None:
+        return False
+    why = problems(w, service)
+    if why:
+        result.violations.append(
+            Violation("I4", step, service.key, "traffic reaches R while " + "; ".join(why))
+        )
+    return bool(why)
+
+
+def _stays_deployable(result: Simulation, w: World) -> None:
+    """I2: whatever the steps were, R must stay deployable for the whole event (a fix, a scale
+    change): no stack there may need the lost region to update."""
+    for stack in w.stacks.values():
+        if stack.region != w.recovery:
+            continue
+        lost = (
+            rules.stack_update_needs(
+                stack.region, stack.output_regions, exclusively=True, dependency_regions=()
+            )
+            - w.up
+        )
+        if lost:
+            result.violations.append(
+                Violation(
+                    "I2",
+                    "R stays deployable",
+                    stack.name,
+                    f"an update resolves outputs of stacks in {', '.join(sorted(lost))}, "
+                    "which is lost",
+                )
+            )
+
+
+def _at_full_capacity(result: Simulation, w: World, last: str) -> None:
+    """I1 and I3 once the steps have run: R's tasks read and write every store, at full
+    capacity that nothing can scale below."""
+    service = w.service_in(w.recovery)
+    if service is None:
+        result.violations.append(Violation("I1", last, w.recovery, "no task runs in R"))
+        return
+    for problem in problems(w, service):
+        result.violations.append(Violation("I1", last, service.key, problem))
+    if service.desired < w.full or rules.scaling_floor(service.minimum) < w.full:
+        result.violations.append(
+            Violation(
+                "I3",
+                last,
+                service.key,
+                f"{service.desired} tasks, scaling minimum {service.minimum}; full capacity "
+                f"is {w.full}",
+            )
+        )
+
+
 # What moves the writer or traffic (a fence, scaling P to 0, or a replica only prepares).
-MOVES_BACK = {s.SWITCHOVER, s.PROMOTE_BACK, s.DECLARE, s.DIAL, s.MATCH, s.PROMOTE}
+MOVES_BACK = {
+    Effect.SWITCHOVER,
+    Effect.PROMOTE_BACK,
+    Effect.DECLARE,
+    Effect.DIAL,
+    Effect.MATCH,
+    Effect.PROMOTE,
+}
 
 
-def _approved_before(result: Simulation, steps: list[s.Step], moving: set[str]) -> None:
+def _approved_before(result: Simulation, steps: list[s.Step], moving: set[Effect]) -> None:
     """I7: every step that moves the writer or traffic waits, directly or not, for a person's
     approval."""
     by_name = {x.name: x for x in steps}
@@ -708,8 +822,7 @@ def simulate_failback(
         )
     for timed in s.schedule(steps):
         step = timed.step
-        lost = _needs(w, step, deploy, world) - w.up
-        changed = "could not run" if lost else _apply(w, world, step, deploy)
+        changed, lost = _run(w, world, step, deploy)
         if lost:
             result.violations.append(
                 Violation("I2", step.name, step.command, f"needs {', '.join(sorted(lost))}")

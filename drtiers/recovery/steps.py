@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Any
 
 from drtiers.assembly.world import Alarm, World
@@ -17,29 +18,38 @@ from drtiers.core import rules
 from drtiers.core.facts import Figure
 from drtiers.core.tiers import CONTROL_TABLE, DECLARED_NAMESPACE, RECOVERY_WRITABLE
 
-# What a step changes in the world (interpreted by drtiers.recovery.simulate).
-OBSERVE_LOSS = "observe-loss"  # health checks see the lost region down
-SETTLE_ALARMS = "settle-alarms"  # alarms reach the state their metrics now give
-PROMOTE = "promote"  # the recovery region's database becomes the writer
-PROMOTE_SECRET = "promote-secret"
-DEPLOY = "deploy"  # the step's stacks, as synthesized with its context, replace what ran
-STANDBY = "standby"  # the step's stacks go back to what was synthesized for normal operation
-RESTORE_TABLE = "restore-table"  # the table restored from its backup copy in the target region
-RETIRE = "retire"  # the step's stacks are deleted (their data kept: snapshots, retained tables)
-DIAL = "dial"  # an accelerator endpoint group's traffic dial
-SCALE = "scale"  # a service's desired count (and minimum), by API
-MATCH = "match"  # a service scaled to the capacity of the region it replaces (the plan's ECS block)
-SWITCHOVER = "switchover"  # planned: the primary region's database is the writer again
-REPLICATE_BACK = "replicate-back"  # a replica of the recovery region's writer in P
-PROMOTE_BACK = "promote-back"  # promote that replica; the stale instance is retired
-REPROTECT = "reprotect"  # a fresh replica of P's writer in R
-DECLARE = "declare"  # the writer-region item and the declared metric name the target region
-ADD_READER = "add-reader"  # one more reader in the target cluster
-REMOVE_READER = "remove-reader"
-RESTORE_SECRET_REPLICA = "restore-secret-replica"
-CLIENTS_FOLLOW = "clients-follow"  # resolvers drop the cached answer
-DRAIN = "drain"  # the target region's queues of a stack are empty (nothing changes)
-NONE = "none"
+
+class Effect(StrEnum):
+    """What a step changes in the world (interpreted by drtiers.recovery.simulate)."""
+
+    OBSERVE_LOSS = "observe-loss"  # health checks see the lost region down
+    SETTLE_ALARMS = "settle-alarms"  # alarms reach the state their metrics now give
+    PROMOTE = "promote"  # the recovery region's database becomes the writer
+    PROMOTE_SECRET = "promote-secret"
+    # the step's stacks, as synthesized with its context, replace what ran
+    DEPLOY = "deploy"
+    # the step's stacks go back to what was synthesized for normal operation
+    STANDBY = "standby"
+    # the table restored from its backup copy in the target region
+    RESTORE_TABLE = "restore-table"
+    # the step's stacks are deleted (their data kept: snapshots, retained tables)
+    RETIRE = "retire"
+    DIAL = "dial"  # an accelerator endpoint group's traffic dial
+    SCALE = "scale"  # a service's desired count (and minimum), by API
+    # a service scaled to the capacity of the region it replaces (the plan's ECS block)
+    MATCH = "match"
+    SWITCHOVER = "switchover"  # planned: the primary region's database is the writer again
+    REPLICATE_BACK = "replicate-back"  # a replica of the recovery region's writer in P
+    PROMOTE_BACK = "promote-back"  # promote that replica; the stale instance is retired
+    REPROTECT = "reprotect"  # a fresh replica of P's writer in R
+    # the writer-region item and the declared metric name the target region
+    DECLARE = "declare"
+    ADD_READER = "add-reader"  # one more reader in the target cluster
+    REMOVE_READER = "remove-reader"
+    RESTORE_SECRET_REPLICA = "restore-secret-replica"
+    CLIENTS_FOLLOW = "clients-follow"  # resolvers drop the cached answer
+    DRAIN = "drain"  # the target region's queues of a stack are empty (nothing changes)
+    NONE = "none"
 
 
 @dataclass(frozen=True)
@@ -58,7 +68,7 @@ class Step:
     context: tuple[tuple[str, str], ...] = ()  # the context those stacks are synthesized with
     also_needs: tuple[str, ...] = ()  # regions of other APIs it calls (a global service's)
     command: str = ""
-    effect: str = NONE
+    effect: Effect = Effect.NONE
     target: str = ""  # the region or resource the effect applies to
     in_rto: bool = True  # recovery waits for it (housekeeping steps do not count)
 
@@ -174,7 +184,7 @@ def _call(
     after: tuple[str, ...] = (),
     sources: tuple[str, ...] = (),
     how: str = "an API call",
-    effect: str = "none",
+    effect: Effect = Effect.NONE,
     target: str = "",
     in_rto: bool = True,
 ) -> Step:
@@ -205,7 +215,7 @@ def _scaled(
         kind,
         region=region,
         command=_scale(world, region, count),
-        effect=SCALE,
+        effect=Effect.SCALE,
         target=f"{region}={count}",
         **options,
     )
@@ -232,30 +242,32 @@ def _drain(world: World, stack: str, *, after: tuple[str, ...]) -> Step:
             "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/"
             "API_GetQueueAttributes.html",
         ),
-        effect=DRAIN,
+        effect=Effect.DRAIN,
         target=f"{r}={stack}",
         in_rto=False,
     )
 
 
-class _Builder:
-    def __init__(self, world: World, figures: Mapping[str, Figure]) -> None:
-        self.w = world
+class _Figures:
+    """The figures that steps take their durations from."""
+
+    def __init__(self, figures: Mapping[str, Figure]) -> None:
         self.f = figures
-        self.steps: list[Step] = []
 
     def figure(self, name: str) -> tuple[float, str, tuple[str, ...]]:
+        """A figure's value, what it is and its source."""
         figure = self.f[name]
         return figure.value, figure.what, (figure.label,)
-
-    def add(self, step: Step) -> str:
-        self.steps.append(step)
-        return step.name
 
     def timed(self, figure: str, name: str, title: str, kind: str, **options: Any) -> Step:
         """A step that takes as long as a figure says (its value, what and source)."""
         seconds, how, sources = self.figure(figure)
         return Step(name, title, kind, seconds, how, sources, **options)
+
+
+def _last(steps: list[Step], default: str) -> str:
+    """The name of the last of ``steps``, or ``default`` when there are none."""
+    return steps[-1].name if steps else default
 
 
 def _stack(world: World, role: str) -> str:
@@ -271,67 +283,91 @@ def _deploy(world: World, stack: str, context: tuple[tuple[str, str], ...]) -> s
     )
 
 
+# --- failover: detect, decide, promote, compute, writer, protect, traffic ----------------------
+
+
 def failover_steps(
     world: World, figures: Mapping[str, Figure], workload: Mapping[str, float]
 ) -> list[Step]:
     """Region P lost: detect, promote R's database, bring R to full capacity, move traffic;
-    or, where R holds backup copies only, restore them and rebuild the tier in R."""
-    b = _Builder(world, figures)
-    p, r = world.primary, world.recovery
+    or, where R holds backup copies only, restore them and rebuild the tier in R. Returns the
+    steps in order, laid out in the plan's stages where the tier has a plan."""
+    f = _Figures(figures)
+    detect = _detection(world, f)
+    decision = _decision(world, f, detect=detect.name)
+    decided = _last(decision, detect.name)  # what promoting the database waits for
+    database = _promotion(world, f, decided=decided)
+    promote = database[0].name if database else ""  # the promote-database step
+    writer = _writer(world, f, workload, detect=detect.name, decided=decided, promote=promote)
+    declared = next((x.name for x in writer if x.effect == Effect.DECLARE), "")
+    steps = [
+        detect,
+        *decision,
+        *database,
+        *_capacity(world, f, detect=detect.name),
+        *writer,
+        *_protection(world, promote=promote),
+        *_dns_failover(world, f, detect=detect.name, declared=declared),
+        *_accelerator_failover(world, f, detect=detect.name, declared=declared),
+    ]
+    return stage(steps) if has_plan(world) else steps
+
+
+def _detection(world: World, f: _Figures) -> Step:
+    """How P's loss is seen: by the primary record's Route 53 health check, by the
+    accelerator's target-group health checks, or else by people."""
+    p = world.primary
     primary_record = next((x for x in world.records if x.failover == "PRIMARY"), None)
-    service_p, service_r = world.service_in(p), world.service_in(r)
+    service_p = world.service_in(p)
     if primary_record is not None and primary_record.health_check is not None:
-        seconds = _http_seconds(world, primary_record.health_check)
-        detect = b.add(
-            Step(
-                "detect",
-                "Route 53 health checks see the primary region fail (automatic).",
-                "detection",
-                seconds,
-                "Route 53 health check: interval x failure threshold, from the template",
-                (
-                    "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/"
-                    "dns-failover-determining-health-of-endpoints.html",
-                ),
-                automatic=True,
-                effect=OBSERVE_LOSS,
-                target=p,
-            )
+        return Step(
+            "detect",
+            "Route 53 health checks see the primary region fail (automatic).",
+            "detection",
+            _http_seconds(world, primary_record.health_check),
+            "Route 53 health check: interval x failure threshold, from the template",
+            (
+                "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/"
+                "dns-failover-determining-health-of-endpoints.html",
+            ),
+            automatic=True,
+            effect=Effect.OBSERVE_LOSS,
+            target=p,
         )
-    elif world.groups and service_p is not None:
-        seconds = service_p.health_interval_seconds * service_p.unhealthy_threshold
-        detect = b.add(
-            Step(
-                "detect",
-                "The accelerator sees the primary endpoint group unhealthy through its load "
-                "balancer's target-group health checks (automatic).",
-                "detection",
-                seconds,
-                "target-group health check: interval x unhealthy threshold, from the template",
-                (rules.GA_ENDPOINT_GROUPS.url,),
-                automatic=True,
-                effect=OBSERVE_LOSS,
-                target=p,
-            )
+    if world.groups and service_p is not None:
+        return Step(
+            "detect",
+            "The accelerator sees the primary endpoint group unhealthy through its load "
+            "balancer's target-group health checks (automatic).",
+            "detection",
+            service_p.health_interval_seconds * service_p.unhealthy_threshold,
+            "target-group health check: interval x unhealthy threshold, from the template",
+            (rules.GA_ENDPOINT_GROUPS.url,),
+            automatic=True,
+            effect=Effect.OBSERVE_LOSS,
+            target=p,
         )
-    else:
-        detect = b.add(
-            b.timed(
-                "outage_decision_seconds",
-                "detect",
-                "People confirm the primary region is lost and invoke the DR plan.",
-                "detection",
-                effect=OBSERVE_LOSS,
-                target=p,
-            )
-        )
-    database = world.database_in(r)
-    planned = has_plan(world)
-    decided = detect  # what promoting the database waits for
+    return f.timed(
+        "outage_decision_seconds",
+        "detect",
+        "People confirm the primary region is lost and invoke the DR plan.",
+        "detection",
+        effect=Effect.OBSERVE_LOSS,
+        target=p,
+    )
+
+
+def _decision(world: World, f: _Figures, *, detect: str) -> list[Step]:
+    """What starts a plan's failover: its trigger alarm where the tier promises automatic
+    failover, else a person's approval. Returns no step without a plan (the detection is the
+    decision)."""
+    if not has_plan(world):
+        return []
+    r = world.recovery
     trigger = starting_alarm(world)
-    if planned and trigger is not None:
+    if trigger is not None:
         # The tier promises automatic failover: the plan starts itself (docs/decisions.md, 20).
-        decided = b.add(
+        return [
             Step(
                 "start-plan",
                 f"{trigger.name} in {r} turns red (its probe has seen no healthy target behind "
@@ -344,141 +380,176 @@ def failover_steps(
                 automatic=True,
                 target=trigger.name,
             )
+        ]
+    # Promoting R accepts the replication lag as data loss: a person decides.
+    return [
+        f.timed(
+            "failover_approval_seconds",
+            "approve-failover",
+            "The on-call engineer approves the unplanned failover (the plan's approval step): "
+            + (
+                "the recovery region's database will take writes, and what had not "
+                "replicated yet is lost."
+                if world.database_in(r) is not None
+                else "the recovery region becomes the writer's region."
+            ),
+            "approval",
+            after=(detect,),
         )
-    elif planned:
-        # Promoting R accepts the replication lag as data loss: a person decides.
-        decided = b.add(
-            b.timed(
-                "failover_approval_seconds",
-                "approve-failover",
-                "The on-call engineer approves the unplanned failover (the plan's approval "
-                "step): "
-                + (
-                    "the recovery region's database will take writes, and what had not "
-                    "replicated yet is lost."
-                    if database is not None
-                    else "the recovery region becomes the writer's region."
-                ),
-                "approval",
-                after=(detect,),
-            )
-        )
-    promote = ""
+    ]
+
+
+def _promotion(world: World, f: _Figures, *, decided: str) -> list[Step]:
+    """R's database becomes the writer (an Aurora global failover, or a replica's promotion),
+    then the admin secret's replica there a standalone secret. Returns no step when R has no
+    database to promote."""
+    r = world.recovery
+    database = world.database_in(r)
     if database is not None and database.role == "secondary":
-        promote = b.add(
-            b.timed(
-                "aurora_global_promotion_seconds",
-                "promote-database",
-                "Fail the Aurora global database over to the recovery region (unplanned; "
-                "accepts the replication lag as data loss).",
-                "database",
-                after=(decided,),
-                api_region=r,
-                command=f"aws rds failover-global-cluster --region {r} "
-                f"--global-cluster-identifier {world.global_cluster} "
-                f"--target-db-cluster-identifier arn:aws:rds:{r}:{world.account}:cluster:"
-                f"{physical(database.key)} --allow-data-loss",
-                effect=PROMOTE,
-                target=database.key,
-            )
+        promote = f.timed(
+            "aurora_global_promotion_seconds",
+            "promote-database",
+            "Fail the Aurora global database over to the recovery region (unplanned; "
+            "accepts the replication lag as data loss).",
+            "database",
+            after=(decided,),
+            api_region=r,
+            command=f"aws rds failover-global-cluster --region {r} "
+            f"--global-cluster-identifier {world.global_cluster} "
+            f"--target-db-cluster-identifier arn:aws:rds:{r}:{world.account}:cluster:"
+            f"{physical(database.key)} --allow-data-loss",
+            effect=Effect.PROMOTE,
+            target=database.key,
         )
     elif database is not None and database.role == "replica":
-        promote = b.add(
-            b.timed(
-                "rds_replica_promotion_seconds",
-                "promote-database",
-                "Promote the cross-region read replica to a standalone writable instance.",
-                "database",
-                after=(decided,),
-                api_region=r,
-                command=f"aws rds promote-read-replica --region {r} --db-instance-identifier "
-                f"{physical(database.key)}",
-                effect=PROMOTE,
-                target=database.key,
-            )
+        promote = f.timed(
+            "rds_replica_promotion_seconds",
+            "promote-database",
+            "Promote the cross-region read replica to a standalone writable instance.",
+            "database",
+            after=(decided,),
+            api_region=r,
+            command=f"aws rds promote-read-replica --region {r} --db-instance-identifier "
+            f"{physical(database.key)}",
+            effect=Effect.PROMOTE,
+            target=database.key,
         )
-    if promote and r in world.secret_replicas:
-        b.add(
-            b.timed(
-                "secret_promotion_seconds",
-                "promote-secret",
-                "Promote the admin secret's replica in the recovery region to a standalone "
-                "secret, so it can be rotated against the new writer.",
-                "secrets",
-                after=(promote,),
+    else:
+        return []
+    if r not in world.secret_replicas:
+        return [promote]
+    return [promote, _promote_secret(world, f, after=promote.name)]
+
+
+def _promote_secret(world: World, f: _Figures, *, after: str) -> Step:
+    """The admin secret's replica in R made standalone, to be rotated against the new writer."""
+    r = world.recovery
+    return f.timed(
+        "secret_promotion_seconds",
+        "promote-secret",
+        "Promote the admin secret's replica in the recovery region to a standalone "
+        "secret, so it can be rotated against the new writer.",
+        "secrets",
+        after=(after,),
+        api_region=r,
+        command=f"aws secretsmanager stop-replication-to-replica --region {r} "
+        "--secret-id $(aws secretsmanager list-secrets --region "
+        f"{r} --filters Key=tag-key,Values=drtiers:tier Key=tag-value,Values="
+        f"{world.tier} --query 'SecretList[0].ARN' --output text)",
+        effect=Effect.PROMOTE_SECRET,
+        target=r,
+        in_rto=False,
+    )
+
+
+def _capacity(world: World, f: _Figures, *, detect: str) -> list[Step]:
+    """R brought to P's capacity where it runs less: by the plan's ECS block with its scaling
+    minimum held there, or (without a plan) by deploying the recovery stack failed over.
+    Returns no step when R already runs as much as P."""
+    p, r = world.primary, world.recovery
+    service_p, service_r = world.service_in(p), world.service_in(r)
+    if service_r is None or service_p is None:
+        return []
+    full = service_p.desired
+    if service_r.desired >= full and service_r.minimum >= full:
+        return []
+    figure = "task_start_seconds" if service_r.desired == 0 else "scale_out_seconds"
+    if not has_plan(world):
+        recovery_stack = _stack(world, "recovery")
+        context = (("failed_over", "true"),)
+        return [
+            f.timed(
+                figure,
+                "scale-out",
+                f"Deploy the recovery stack failed over: {full} tasks, and a "
+                "scaling minimum of as many, so nothing scales it back in.",
+                "compute",
+                after=(detect,),
                 api_region=r,
-                command=f"aws secretsmanager stop-replication-to-replica --region {r} "
-                "--secret-id $(aws secretsmanager list-secrets --region "
-                f"{r} --filters Key=tag-key,Values=drtiers:tier Key=tag-value,Values="
-                f"{world.tier} --query 'SecretList[0].ARN' --output text)",
-                effect=PROMOTE_SECRET,
-                target=r,
-                in_rto=False,
+                stack_update=(recovery_stack,),
+                context=context,
+                command=_deploy(world, recovery_stack, context),
+                effect=Effect.DEPLOY,
             )
-        )
-    recovery_stack = _stack(world, "recovery")
-    if (
-        service_r is not None
-        and service_p is not None
-        and (service_r.desired < service_p.desired or service_r.minimum < service_p.desired)
-    ):
-        figure = "task_start_seconds" if service_r.desired == 0 else "scale_out_seconds"
-        if planned:
-            b.add(
-                b.timed(
-                    figure,
-                    "scale-out",
-                    f"Scale the recovery region's service to the primary's {service_p.desired} "
-                    "tasks (the plan's ECS block; it waits until the load balancer finds them "
-                    "healthy).",
-                    "compute",
-                    after=(detect,),
-                    api_region=r,
-                    command=_scale(world, r, service_p.desired),
-                    effect=MATCH,
-                    target=f"{r}={service_p.desired}",
-                )
-            )
-            b.add(
-                _scaled(
-                    world,
-                    "hold-capacity",
-                    f"Hold the recovery region at full capacity: its scaling minimum to "
-                    f"{service_p.desired} tasks, so that target tracking cannot scale it back in.",
-                    "compute",
-                    after=("scale-out",),
-                    region=r,
-                    count=service_p.desired,
-                    sources=(rules.SCALING_MIN.url,),
-                )
-            )
-        else:
-            context = (("failed_over", "true"),)
-            b.add(
-                b.timed(
-                    figure,
-                    "scale-out",
-                    f"Deploy the recovery stack failed over: {service_p.desired} tasks, and a "
-                    "scaling minimum of as many, so nothing scales it back in.",
-                    "compute",
-                    after=(detect,),
-                    api_region=r,
-                    stack_update=(recovery_stack,),
-                    context=context,
-                    command=_deploy(world, recovery_stack, context),
-                    effect=DEPLOY,
-                )
-            )
-    writable_alarm = _writable_alarm(world)
-    declared = ""
-    if database is None and service_r is None and r in world.backup_copies:
-        promote, declared = _rebuild(b, world, workload, detect)
-    elif promote:
-        declared = b.add(_declare(world, r, after=promote, counts=writable_alarm is not None))
-    elif planned:  # no database to promote: the decision makes R the writer's region
-        declared = b.add(_declare(world, r, after=decided, counts=writable_alarm is not None))
-    if database is not None and not database.cluster and promote:
-        b.add(
+        ]
+    scale_out = f.timed(
+        figure,
+        "scale-out",
+        f"Scale the recovery region's service to the primary's {full} tasks (the plan's ECS "
+        "block; it waits until the load balancer finds them healthy).",
+        "compute",
+        after=(detect,),
+        api_region=r,
+        command=_scale(world, r, full),
+        effect=Effect.MATCH,
+        target=f"{r}={full}",
+    )
+    hold = _scaled(
+        world,
+        "hold-capacity",
+        f"Hold the recovery region at full capacity: its scaling minimum to {full} tasks, so "
+        "that target tracking cannot scale it back in.",
+        "compute",
+        after=(scale_out.name,),
+        region=r,
+        count=full,
+        sources=(rules.SCALING_MIN.url,),
+    )
+    return [scale_out, hold]
+
+
+def _writer(
+    world: World,
+    f: _Figures,
+    workload: Mapping[str, float],
+    *,
+    detect: str,
+    decided: str,
+    promote: str,
+) -> list[Step]:
+    """R becomes the writer's region: rebuilt from its backup copies (backup-restore), or
+    declared once its database is promoted or, with no database, once the plan is decided.
+    Returns no step for a tier with neither."""
+    r = world.recovery
+    counts = _writable_alarm(world) is not None
+    if world.database_in(r) is None and world.service_in(r) is None and r in world.backup_copies:
+        return _rebuild(world, f, workload, detect=detect)
+    if promote:
+        return [_declare(world, r, after=promote, counts=counts)]
+    if has_plan(world):  # no database to promote: the decision makes R the writer's region
+        return [_declare(world, r, after=decided, counts=counts)]
+    return []
+
+
+def _protection(world: World, *, promote: str) -> list[Step]:
+    """The promoted database protected again, which recovery does not wait for: a promoted
+    instance made Multi-AZ, a promoted cluster given a reader besides its writer."""
+    r = world.recovery
+    database = world.database_in(r)
+    if database is None or not promote:
+        return []
+    if not database.cluster:
+        return [
             _call(
                 "multi-az",
                 "Make the promoted instance Multi-AZ: it is the only copy of the data now.",
@@ -491,32 +562,41 @@ def failover_steps(
                 how="an API call; the standby is built in the background, recovery does not wait",
                 sources=(rules.REPLICA_PROMOTE.url,),
             )
+        ]
+    if database.readers > 1:
+        return []
+    return [
+        _call(
+            "add-reader",
+            "Add a reader to the promoted cluster: its only instance is now the writer, so "
+            "the proxy's read-only endpoint and an in-region failover need another.",
+            "protect",
+            after=(promote,),
+            region=r,
+            command=f"aws rds create-db-instance --region {r} --db-instance-identifier "
+            f"{world.tier}-failover-reader --db-cluster-identifier "
+            f"{physical(database.key)} --engine {database.engine} --db-instance-class "
+            f"{database.instance_class}",
+            effect=Effect.ADD_READER,
+            target=database.key,
+            in_rto=False,
+            how="an API call; the instance takes minutes to become available, recovery "
+            "does not wait for it",
+            sources=(rules.PROXY_ENDPOINTS.url,),
         )
-    if database is not None and database.cluster and database.readers <= 1 and promote:
-        b.add(
-            _call(
-                "add-reader",
-                "Add a reader to the promoted cluster: its only instance is now the writer, so "
-                "the proxy's read-only endpoint and an in-region failover need another.",
-                "protect",
-                after=(promote,),
-                region=r,
-                command=f"aws rds create-db-instance --region {r} --db-instance-identifier "
-                f"{world.tier}-failover-reader --db-cluster-identifier "
-                f"{physical(database.key)} --engine {database.engine} --db-instance-class "
-                f"{database.instance_class}",
-                effect=ADD_READER,
-                target=database.key,
-                in_rto=False,
-                how="an API call; the instance takes minutes to become available, recovery "
-                "does not wait for it",
-                sources=(rules.PROXY_ENDPOINTS.url,),
-            )
-        )
-    traffic_after = [detect]
-    dns_failover = any(x.failover != "SIMPLE" for x in world.records)
-    if writable_alarm is not None and declared and dns_failover:
-        b.add(
+    ]
+
+
+def _dns_failover(world: World, f: _Figures, *, detect: str, declared: str) -> list[Step]:
+    """Route 53 moves traffic to R (once the declaration reaches its metric health check, where
+    it follows one) and clients follow once their cached answer expires. Returns no step
+    without failover records."""
+    if not any(x.failover != "SIMPLE" for x in world.records):
+        return []
+    steps = []
+    writable_alarm = _writable_alarm(world)
+    if writable_alarm is not None and declared:
+        steps.append(
             Step(
                 "writable-alarm",
                 f"Route 53 reads the declaration ({writable_alarm.name}): the SECONDARY record "
@@ -527,157 +607,171 @@ def failover_steps(
                 (rules.ROUTE53_METRIC_CHECKS.url,),
                 after=(declared,),
                 automatic=True,
-                effect=SETTLE_ALARMS,
+                effect=Effect.SETTLE_ALARMS,
             )
         )
-        traffic_after.append("writable-alarm")
-    if dns_failover:
-        b.add(
-            b.timed(
-                "dns_alias_ttl_seconds",
-                "dns-ttl",
-                "Clients follow Route 53's new answer once their cached one expires (automatic).",
-                "traffic",
-                after=tuple(traffic_after),
-                automatic=True,
-                effect=CLIENTS_FOLLOW,
-            )
-        )
-    if world.groups:
-        b.add(
-            b.timed(
-                "accelerator_shift_seconds",
-                "accelerator-shift",
-                "New connections go to the healthy endpoint group (automatic; both dials stay "
-                "as they are).",
-                "traffic",
-                after=(detect,),
-                automatic=True,
-            )
-        )
-        if p in world.groups:
-            b.add(
-                _dial_step(
-                    world,
-                    "hold-primary",
-                    "Set the primary endpoint group's traffic dial to 0 % so that the primary "
-                    "region takes no traffic when it returns, until failback.",
-                    0,
-                    # A control-plane call (us-west-2): after the declaration, so that its
-                    # failure cannot hold up recovery.
-                    after=declared if planned and declared else detect,
-                )
-            )
-    return stage(b.steps) if planned else b.steps
+    ttl = f.timed(
+        "dns_alias_ttl_seconds",
+        "dns-ttl",
+        "Clients follow Route 53's new answer once their cached one expires (automatic).",
+        "traffic",
+        after=(detect, *(x.name for x in steps)),
+        automatic=True,
+        effect=Effect.CLIENTS_FOLLOW,
+    )
+    return [*steps, ttl]
+
+
+def _accelerator_failover(world: World, f: _Figures, *, detect: str, declared: str) -> list[Step]:
+    """The accelerator sends new connections to the healthy group, and P's dial is set to 0
+    until failback. Returns no step without an accelerator."""
+    if not world.groups:
+        return []
+    shift = f.timed(
+        "accelerator_shift_seconds",
+        "accelerator-shift",
+        "New connections go to the healthy endpoint group (automatic; both dials stay "
+        "as they are).",
+        "traffic",
+        after=(detect,),
+        automatic=True,
+    )
+    if world.primary not in world.groups:
+        return [shift]
+    hold = _dial_step(
+        world,
+        "hold-primary",
+        "Set the primary endpoint group's traffic dial to 0 % so that the primary "
+        "region takes no traffic when it returns, until failback.",
+        0,
+        # A control-plane call (us-west-2): after the declaration, so that its failure cannot
+        # hold up recovery.
+        after=declared if has_plan(world) and declared else detect,
+    )
+    return [shift, hold]
 
 
 def _rebuild(
-    b: _Builder, world: World, workload: Mapping[str, float], detect: str
-) -> tuple[str, str]:
-    """backup-restore: people decide, restore the table from its copy in R, declare R the
+    world: World, f: _Figures, workload: Mapping[str, float], *, detect: str
+) -> list[Step]:
+    """backup-restore: people decide, restore the tables from their copies in R, declare R the
     writer (before any task there starts), then deploy the primary stack in R from the
-    database's copy; the accelerator then serves R. Returns the rebuild and declare steps."""
-    p, r = world.primary, world.recovery
-    decide = b.add(
-        b.timed(
-            "outage_decision_seconds",
-            "decide",
-            "People confirm the primary region is lost and decide to rebuild in the recovery "
-            "region.",
-            "approval",
-            after=(detect,),
-        )
+    database's copy; the accelerator then serves R. Returns those steps, then the restored
+    tables' protection."""
+    decide = f.timed(
+        "outage_decision_seconds",
+        "decide",
+        "People confirm the primary region is lost and decide to rebuild in the recovery region.",
+        "approval",
+        after=(detect,),
     )
-    rate, _, rate_sources = b.figure("restore_rate_gb_per_hour")
-    table_gb = workload["table_size_gb"]
-    database_gb = workload["database_size_gb"] if world.databases else 0.0
-    vault = world.backup_copies[r]
-    # Every table from its copy, in parallel; the workload's share table_size_gb evenly and
-    # drtiers' control table holds one item.
-    workload_tables = world.table_names[:-1]
     restores = {
-        name: b.add(
-            Step(
-                f"restore-{_short(world, name)}",
-                f"Restore the table {name} from its latest recovery point in the vault "
-                f"{vault} in {r}, under its own name.",
-                "restore",
-                3600 * share / rate,
-                f"{share:g} GB at {rate:g} GB/h (assumptions: AWS publishes no restore times)",
-                ("workload assumption table_size_gb", *rate_sources),
-                after=(decide,),
-                api_region=r,
-                command=f"aws backup start-restore-job --region {r} --recovery-point-arn "
-                f"{_latest_copy(r, vault, 'DynamoDB', name)} --iam-role-arn arn:aws:iam::"
-                f"{world.account}:role/{world.backup_role} --metadata TargetTableName={name}",
-                effect=RESTORE_TABLE,
-                target=r,
-            )
-        )
-        for name in world.table_names
-        for share in [table_gb / len(workload_tables) if name in workload_tables else 0.0]
+        name: _restore_table(world, f, name, gb, after=decide.name)
+        for name, gb in _table_shares(world, workload).items()
     }
-    table = restores[world.control_table]
-    declared = b.add(_declare(world, r, after=table, counts=True))
-    redeploy, _, redeploy_sources = b.figure("redeploy_seconds")
+    declared = _declare(
+        world, world.recovery, after=restores[world.control_table].name, counts=True
+    )
+    restored = tuple(x.name for x in restores.values())
+    rebuild = _redeploy(world, f, workload, after=(declared.name, *restored))
+    protect = [_protect_restored(world, name, after=x.name) for name, x in restores.items()]
+    return [decide, *restores.values(), declared, rebuild, *protect]
+
+
+def _table_shares(world: World, workload: Mapping[str, float]) -> dict[str, float]:
+    """The GB each table restores: the workload's tables share table_size_gb evenly, and
+    drtiers' control table (the last) holds one item."""
+    workload_tables = world.table_names[:-1]
+    table_gb = workload["table_size_gb"]
+    return {
+        name: table_gb / len(workload_tables) if name in workload_tables else 0.0
+        for name in world.table_names
+    }
+
+
+def _restore_table(world: World, f: _Figures, name: str, share: float, *, after: str) -> Step:
+    """One table restored under its own name from its latest recovery point in R's vault."""
+    r = world.recovery
+    vault = world.backup_copies[r]
+    rate, _, rate_sources = f.figure("restore_rate_gb_per_hour")
+    return Step(
+        f"restore-{_short(world, name)}",
+        f"Restore the table {name} from its latest recovery point in the vault "
+        f"{vault} in {r}, under its own name.",
+        "restore",
+        3600 * share / rate,
+        f"{share:g} GB at {rate:g} GB/h (assumptions: AWS publishes no restore times)",
+        ("workload assumption table_size_gb", *rate_sources),
+        after=(after,),
+        api_region=r,
+        command=f"aws backup start-restore-job --region {r} --recovery-point-arn "
+        f"{_latest_copy(r, vault, 'DynamoDB', name)} --iam-role-arn arn:aws:iam::"
+        f"{world.account}:role/{world.backup_role} --metadata TargetTableName={name}",
+        effect=Effect.RESTORE_TABLE,
+        target=r,
+    )
+
+
+def _redeploy(
+    world: World, f: _Figures, workload: Mapping[str, float], *, after: tuple[str, ...]
+) -> Step:
+    """The primary stack deployed in R from the database's latest copy, its endpoint group
+    joining the accelerator's listener; it takes the deployment plus the database's restore."""
+    p, r = world.primary, world.recovery
+    vault = world.backup_copies[r]
+    rate, _, rate_sources = f.figure("restore_rate_gb_per_hour")
+    redeploy, redeploy_what, redeploy_sources = f.figure("redeploy_seconds")
+    database_gb = workload["database_size_gb"] if world.databases else 0.0
     primary_stack = _stack(world, "primary")
-    name = world.stacks[primary_stack].name
     snapshot = f"arn:aws:rds:{r}:{world.account}:snapshot:awsbackup:latest-copy"
     listener = f"arn:aws:globalaccelerator::{world.account}:accelerator/entry/listener/entry"
-    context = (
-        ("primary_region", r),
-        ("recovery_region", p),
-        (
-            "restore_from",
-            f'{{"database_snapshot": "{snapshot}", "listener_arn": "{listener}"}}',
-        ),
+    restore_from = f'{{"database_snapshot": "{snapshot}", "listener_arn": "{listener}"}}'
+    context = (("primary_region", r), ("recovery_region", p), ("restore_from", restore_from))
+    return Step(
+        "rebuild",
+        f"Deploy the primary stack in {r} from the database's latest recovery point in "
+        f"{vault} (a snapshot) and the restored tables; its endpoint group joins the "
+        "accelerator's listener (look both up in the recovery region and us-west-2). Run it "
+        "beside the cdk.json and drtiers.yaml the tier was deployed with: settings given "
+        "only as --context (domain, certificates, workload) must be given again.",
+        "rebuild",
+        redeploy + 3600 * database_gb / rate,
+        f"{redeploy_what}; the database restores from its snapshot "
+        f"({database_gb:g} GB at {rate:g} GB/h) as the stack creates it",
+        (*redeploy_sources, "workload assumption database_size_gb", *rate_sources),
+        after=after,
+        api_region=r,
+        also_needs=(rules.ACCELERATOR_API_REGION,) if world.groups else (),
+        stack_update=(f"{r}:{world.stacks[primary_stack].name}",),
+        context=context,
+        command=f"SNAPSHOT={_latest_copy(r, vault, 'RDS')} && "
+        f"LISTENER={_listener_lookup(world)} && "
+        + _deploy(world, primary_stack, context[:2])
+        + ' --context restore_from="{\\"database_snapshot\\": \\"$SNAPSHOT\\", '
+        '\\"listener_arn\\": \\"$LISTENER\\"}"',
+        effect=Effect.DEPLOY,
     )
-    rebuild = b.add(
-        Step(
-            "rebuild",
-            f"Deploy the primary stack in {r} from the database's latest recovery point in "
-            f"{vault} (a snapshot) and the restored tables; its endpoint group joins the "
-            "accelerator's listener (look both up in the recovery region and us-west-2). Run it "
-            "beside the cdk.json and drtiers.yaml the tier was deployed with: settings given "
-            "only as --context (domain, certificates, workload) must be given again.",
-            "rebuild",
-            redeploy + 3600 * database_gb / rate,
-            f"{b.f['redeploy_seconds'].what}; the database restores from its snapshot "
-            f"({database_gb:g} GB at {rate:g} GB/h) as the stack creates it",
-            (*redeploy_sources, "workload assumption database_size_gb", *rate_sources),
-            after=(declared, *restores.values()),
-            api_region=r,
-            also_needs=(rules.ACCELERATOR_API_REGION,) if world.groups else (),
-            stack_update=(f"{r}:{name}",),
-            context=context,
-            command=f"SNAPSHOT={_latest_copy(r, vault, 'RDS')} && "
-            f"LISTENER={_listener_lookup(world)} && "
-            + _deploy(world, primary_stack, context[:2])
-            + ' --context restore_from="{\\"database_snapshot\\": \\"$SNAPSHOT\\", '
-            '\\"listener_arn\\": \\"$LISTENER\\"}"',
-            effect=DEPLOY,
-        )
+
+
+def _protect_restored(world: World, name: str, *, after: str) -> Step:
+    """A restored table's point-in-time recovery and deletion protection turned on again."""
+    r = world.recovery
+    return Step(
+        f"protect-{_short(world, name)}",
+        f"Turn point-in-time recovery and deletion protection on for the restored table "
+        f"{name} (a restore does not carry them over).",
+        "protect",
+        0,
+        "API calls",
+        ("https://docs.aws.amazon.com/aws-backup/latest/devguide/restoring-dynamodb.html",),
+        after=(after,),
+        api_region=r,
+        command=f"aws dynamodb update-continuous-backups --region {r} --table-name "
+        f"{name} --point-in-time-recovery-specification "
+        f"PointInTimeRecoveryEnabled=true && aws dynamodb update-table --region {r} "
+        f"--table-name {name} --deletion-protection-enabled",
+        in_rto=False,
     )
-    for name, restored in restores.items():
-        b.add(
-            Step(
-                f"protect-{_short(world, name)}",
-                f"Turn point-in-time recovery and deletion protection on for the restored table "
-                f"{name} (a restore does not carry them over).",
-                "protect",
-                0,
-                "API calls",
-                ("https://docs.aws.amazon.com/aws-backup/latest/devguide/restoring-dynamodb.html",),
-                after=(restored,),
-                api_region=r,
-                command=f"aws dynamodb update-continuous-backups --region {r} --table-name "
-                f"{name} --point-in-time-recovery-specification "
-                f"PointInTimeRecoveryEnabled=true && aws dynamodb update-table --region {r} "
-                f"--table-name {name} --deletion-protection-enabled",
-                in_rto=False,
-            )
-        )
-    return rebuild, declared
 
 
 def _declare(world: World, region: str, *, after: str, counts: bool) -> Step:
@@ -712,7 +806,7 @@ def _declare(world: World, region: str, *, after: str, counts: bool) -> Step:
         api_region=region,
         data_plane=True,
         command=command,
-        effect=DECLARE,
+        effect=Effect.DECLARE,
         target=region,
         in_rto=counts,
     )
@@ -731,7 +825,7 @@ def _dial_step(world: World, name: str, title: str, percent: int, *, after: str)
         after=(after,),
         api_region=rules.ACCELERATOR_API_REGION,
         command=_dial(world, world.primary, percent),
-        effect=DIAL,
+        effect=Effect.DIAL,
         target=f"{world.primary}={percent}",
         in_rto=percent != 0,
     )
@@ -751,74 +845,131 @@ def _writable_alarm(world: World) -> Alarm | None:
     return next((a for a in world.alarms.values() if a.name in named), None)
 
 
+# --- failback: fence, prepare, approve, database, declare, traffic, protect, stand down --------
+
+
 def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) -> list[Step]:
     """P is back (``world`` as synthesized, ``after`` as failover left it). Failback is
     deliberate: a person approves it, the database returns first, P is declared the writer's
-    region again, then traffic returns and the recovery region goes back to what it was."""
-    b = _Builder(world, figures)
-    p, r = world.primary, world.recovery
-    database_r = after.database_in(r)
-    # backup-restore: the primary stack was rebuilt in R (it has no recovery stack)
-    rebuilt = not _stack(world, "recovery") and after.service_in(r) is not None
+    region again, then traffic returns and the recovery region goes back to what it was.
+    Returns the steps in order, laid out in the plan's stages where the tier has a plan."""
+    f = _Figures(figures)
+    database_r = after.database_in(world.recovery)
     fenced = database_r is not None and not database_r.cluster
-    if fenced:
-        # The old primary instance came back writable; its tasks are fenced off by the
-        # writer-region item, and stopped here so that nothing keeps trying.
-        b.add(
-            _scaled(
-                world,
-                "fence-primary",
-                "Stop the primary region's tasks: its old database instance came back "
-                "writable and is no longer the source of truth.",
-                "fence",
-                region=p,
-                count=0,
-                sources=(rules.REPLICA_PROMOTE.url,),
-            )
-        )
+    fence = [_fence(world)] if fenced else []
     # Before the decision: what only prepares P (catching up, a fresh replica) and changes
     # neither the writer nor where traffic goes.
-    ready = ("fence-primary",) if fenced else ()
-    if database_r is not None and database_r.cluster:
-        ready = (_wait_replication(b, world),)
-    elif database_r is not None:
-        ready = (_replicate_back(b, world, after, ready),)
-    elif rebuilt and len(world.table_names) > 1:  # no database, but the workload's tables
-        ready = (_tables_back(b, world, after=ready),)
-    last = b.add(
-        Step(
-            "approve-failback",
-            "A person decides to fail back, in a maintenance window.",
-            "approval",
-            0,
-            "a decision; failback is never automatic",
-            (),
-            after=ready,
-        )
+    prepare = _prepare(world, after, f, fence=tuple(x.name for x in fence))
+    approve = _approve_failback(
+        after=(prepare[-1].name,) if prepare else tuple(x.name for x in fence)
     )
+    database = _database_back(world, after, f, approve=approve.name)
+    declared = _declare(world, world.primary, after=_last(database, approve.name), counts=True)
+    route53 = _route53_back(world, declared=declared.name)
+    returns = _primary_serves(world, fenced=fenced, declared=declared.name)
+    last = _last(returns, declared.name)
+    steps = [
+        *fence,
+        *prepare,
+        approve,
+        *database,
+        declared,
+        *route53,
+        *returns,
+        *_protect_after_failback(world, after, declared=declared.name, last=last),
+        # R steps down only once traffic has left it.
+        *_stand_down(world, after, f, fenced=fenced, last=_last(returns or route53, last)),
+    ]
+    return stage(steps) if has_plan(world) else steps
+
+
+def _rebuilt(world: World, after: World) -> bool:
+    """backup-restore: the primary stack was rebuilt in R (it has no recovery stack)."""
+    return not _stack(world, "recovery") and after.service_in(world.recovery) is not None
+
+
+def _fence(world: World) -> Step:
+    """The old primary instance came back writable; its tasks are fenced off by the
+    writer-region item, and stopped here so that nothing keeps trying."""
+    return _scaled(
+        world,
+        "fence-primary",
+        "Stop the primary region's tasks: its old database instance came back "
+        "writable and is no longer the source of truth.",
+        "fence",
+        region=world.primary,
+        count=0,
+        sources=(rules.REPLICA_PROMOTE.url,),
+    )
+
+
+def _prepare(world: World, after: World, f: _Figures, *, fence: tuple[str, ...]) -> list[Step]:
+    """What P needs before the decision: an Aurora cluster catching up, a replica of R's
+    writer (an RDS instance), or the tables restored in R brought back. Returns no step
+    when P needs none of these."""
+    database_r = after.database_in(world.recovery)
     if database_r is not None and database_r.cluster:
-        last = _switch_back(b, world, last)
-    elif database_r is not None:
-        last = _promote_back(b, world, after, last)
-    declared = last = b.add(_declare(world, p, after=last, counts=True))
-    traffic_back = declared
-    if _writable_alarm(world) is not None:
-        traffic_back = b.add(
-            Step(
-                "writable-alarm-clears",
-                "Route 53 reads the declaration: the PRIMARY record is healthy again and the "
-                "SECONDARY is not (automatic).",
-                "traffic",
-                _writable_alarm(world).seconds,  # type: ignore[union-attr]
-                "alarm period x evaluation periods, from the template",
-                (rules.ROUTE53_METRIC_CHECKS.url,),
-                after=(declared,),
-                automatic=True,
-                effect=SETTLE_ALARMS,
-            )
+        return [_wait_replication(world, f)]
+    if database_r is not None:
+        return _replicate_back(world, after, f, ready=fence)
+    if _rebuilt(world, after) and len(world.table_names) > 1:  # the workload's tables
+        return [_tables_back(world, f, after=fence)]
+    return []
+
+
+def _approve_failback(*, after: tuple[str, ...]) -> Step:
+    """A person's decision to fail back, which is never automatic."""
+    return Step(
+        "approve-failback",
+        "A person decides to fail back, in a maintenance window.",
+        "approval",
+        0,
+        "a decision; failback is never automatic",
+        (),
+        after=after,
+    )
+
+
+def _database_back(world: World, after: World, f: _Figures, *, approve: str) -> list[Step]:
+    """The writer back in P: an Aurora switchover, or R quiesced and P's replica promoted.
+    Returns no step without a database in R."""
+    database_r = after.database_in(world.recovery)
+    if database_r is None:
+        return []
+    if database_r.cluster:
+        return [_switch_back(world, f, approve=approve)]
+    return _promote_back(world, after, f, approve=approve)
+
+
+def _route53_back(world: World, *, declared: str) -> list[Step]:
+    """Route 53 follows the declaration back to P, where its health checks follow the
+    declared metric. Returns no step where they do not."""
+    writable_alarm = _writable_alarm(world)
+    if writable_alarm is None:
+        return []
+    return [
+        Step(
+            "writable-alarm-clears",
+            "Route 53 reads the declaration: the PRIMARY record is healthy again and the "
+            "SECONDARY is not (automatic).",
+            "traffic",
+            writable_alarm.seconds,
+            "alarm period x evaluation periods, from the template",
+            (rules.ROUTE53_METRIC_CHECKS.url,),
+            after=(declared,),
+            automatic=True,
+            effect=Effect.SETTLE_ALARMS,
         )
+    ]
+
+
+def _primary_serves(world: World, *, fenced: bool, declared: str) -> list[Step]:
+    """P serves again: its fenced tasks start, then its endpoint group's dial goes back to
+    100 %. Returns no step where P has neither."""
+    p = world.primary
+    steps = []
     if fenced:
-        last = b.add(
+        steps.append(
             _scaled(
                 world,
                 "unfence-primary",
@@ -830,17 +981,26 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
             )
         )
     if p in world.groups:
-        last = b.add(
+        steps.append(
             _dial_step(
                 world,
                 "release-primary",
                 "Set the primary endpoint group's traffic dial back to 100 %.",
                 100,
-                after=last,
+                after=_last(steps, declared),
             )
         )
+    return steps
+
+
+def _protect_after_failback(world: World, after: World, *, declared: str, last: str) -> list[Step]:
+    """What failover changed to protect R is undone: the admin secret replicates to R again,
+    and the reader added to R's cluster goes."""
+    p, r = world.primary, world.recovery
+    database_r = after.database_in(r)
+    steps = []
     if r in after.promoted_secrets:
-        b.add(
+        steps.append(
             _call(
                 "replicate-secret",
                 "Replicate the admin secret to the recovery region again (its copy there was "
@@ -851,13 +1011,13 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
                 command=f"aws secretsmanager replicate-secret-to-regions --region {p} "
                 f"--secret-id {physical(world.admin_secret)} --add-replica-regions "
                 f"Region={r},KmsKeyId={world.replica_key_alias} --force-overwrite-replica-secret",
-                effect=RESTORE_SECRET_REPLICA,
+                effect=Effect.RESTORE_SECRET_REPLICA,
                 target=r,
                 sources=(rules.SECRET_REPLICATION.url,),
             )
         )
     if database_r is not None and after.added_reader:
-        b.add(
+        steps.append(
             _call(
                 "remove-reader",
                 "Remove the reader added at failover: the cluster is a secondary again.",
@@ -866,200 +1026,199 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
                 region=r,
                 command=f"aws rds delete-db-instance --region {r} --db-instance-identifier "
                 f"{world.tier}-failover-reader",
-                effect=REMOVE_READER,
+                effect=Effect.REMOVE_READER,
                 target=database_r.key,
             )
         )
-    # R steps down only once traffic has left it.
-    last = last if last != declared else traffic_back
+    return steps
+
+
+def _stand_down(world: World, after: World, f: _Figures, *, fenced: bool, last: str) -> list[Step]:
+    """R goes back to what it was once traffic has left it (``last``): re-protecting P where
+    its replica was promoted, then standby capacity; or a rebuilt stack retired. Queues whose
+    consumers stop are emptied first."""
+    r = world.recovery
     recovery_stack = _stack(world, "recovery")
+    if not recovery_stack:
+        return _retire_rebuild(world, after, last=last) if _rebuilt(world, after) else []
+    steps = [_reprotect(world, f, after=last)] if fenced else []
+    last = _last(steps, last)
     service_r = world.service_in(r)
+    if not has_plan(world) or service_r is None:
+        return [*steps, _standby_deploy(world, recovery_stack, after=last)]
     queues_r = any(region == r for region in after.queues.values())
-    if recovery_stack and has_plan(world) and service_r is not None:
-        if fenced:
-            last = _reprotect(b, world, last)
-        if queues_r and service_r.desired == 0:  # its consumers stop: empty the queues first
-            last = b.add(_drain(world, world.stacks[recovery_stack].name, after=(last,)))
-        b.add(
-            _scaled(
-                world,
-                "standby",
-                f"Scale the recovery region's service back to standby: {service_r.desired} "
-                f"tasks, scaling minimum {service_r.minimum} (what its stack says, which the "
-                "plan's scaling left behind).",
-                "compute",
-                after=(last,),
-                region=r,
-                count=service_r.desired,
-            )
-        )
-    elif recovery_stack:
-        if fenced:
-            last = _reprotect(b, world, last)
-        b.add(
-            Step(
-                "standby",
-                "Deploy the recovery stack back to standby capacity.",
-                "compute",
-                0,
-                "a stack update",
-                (),
-                after=(last,),
-                api_region=r,
-                stack_update=(recovery_stack,),
-                context=(("failed_over", "false"),),
-                command=_deploy(world, recovery_stack, (("failed_over", "false"),)),
-                effect=STANDBY,
-            )
-        )
-    elif rebuilt:  # retire it; R holds backup copies again
-        name = world.stacks[_stack(world, "primary")].name
-        if queues_r:
-            last = b.add(_drain(world, name, after=(last,)))
-        b.add(
-            _call(
-                "retire-rebuild",
-                f"Delete the stack rebuilt in {r} (its database, if any, snapshots on delete), "
-                f"then the tables restored there ({', '.join(world.table_names)}), after an "
-                "on-demand backup of each: the next rebuild restores under the same names.",
-                "protect",
-                after=(last,),
-                region=r,
-                command=f"aws cloudformation delete-stack --region {r} --stack-name {name}",
-                effect=RETIRE,
-                target=f"{r}:{name}",
-                how="a stack deletion",
-            )
-        )
-    return stage(b.steps) if has_plan(world) else b.steps
+    if queues_r and service_r.desired == 0:  # its consumers stop: empty the queues first
+        steps.append(_drain(world, world.stacks[recovery_stack].name, after=(last,)))
+    standby = _scaled(
+        world,
+        "standby",
+        f"Scale the recovery region's service back to standby: {service_r.desired} "
+        f"tasks, scaling minimum {service_r.minimum} (what its stack says, which the "
+        "plan's scaling left behind).",
+        "compute",
+        after=(_last(steps, last),),
+        region=r,
+        count=service_r.desired,
+    )
+    return [*steps, standby]
 
 
-def _wait_replication(b: _Builder, world: World) -> str:
+def _standby_deploy(world: World, recovery_stack: str, *, after: str) -> Step:
+    """Without a plan: the recovery stack deployed back to standby capacity."""
+    return Step(
+        "standby",
+        "Deploy the recovery stack back to standby capacity.",
+        "compute",
+        0,
+        "a stack update",
+        (),
+        after=(after,),
+        api_region=world.recovery,
+        stack_update=(recovery_stack,),
+        context=(("failed_over", "false"),),
+        command=_deploy(world, recovery_stack, (("failed_over", "false"),)),
+        effect=Effect.STANDBY,
+    )
+
+
+def _retire_rebuild(world: World, after: World, *, last: str) -> list[Step]:
+    """backup-restore: the stack rebuilt in R is deleted (its queues emptied first), and R
+    holds backup copies again."""
+    r = world.recovery
+    name = world.stacks[_stack(world, "primary")].name
+    steps = []
+    if any(region == r for region in after.queues.values()):
+        steps.append(_drain(world, name, after=(last,)))
+    retire = _call(
+        "retire-rebuild",
+        f"Delete the stack rebuilt in {r} (its database, if any, snapshots on delete), "
+        f"then the tables restored there ({', '.join(world.table_names)}), after an "
+        "on-demand backup of each: the next rebuild restores under the same names.",
+        "protect",
+        after=(_last(steps, last),),
+        region=r,
+        command=f"aws cloudformation delete-stack --region {r} --stack-name {name}",
+        effect=Effect.RETIRE,
+        target=f"{r}:{name}",
+        how="a stack deletion",
+    )
+    return [*steps, retire]
+
+
+def _wait_replication(world: World, f: _Figures) -> Step:
     """Aurora: the old primary cluster rejoined as a secondary; it must catch up first."""
     p = world.primary
-    return b.add(
-        b.timed(
-            "aurora_resync_seconds",
-            "wait-replication",
-            "The old primary cluster has rejoined as a secondary: wait until its replication "
-            "lag is under a second.",
-            "database",
-            api_region=p,
-            command=f"aws rds describe-global-clusters --region {p}",
-        )
+    return f.timed(
+        "aurora_resync_seconds",
+        "wait-replication",
+        "The old primary cluster has rejoined as a secondary: wait until its replication "
+        "lag is under a second.",
+        "database",
+        api_region=p,
+        command=f"aws rds describe-global-clusters --region {p}",
     )
 
 
-def _switch_back(b: _Builder, world: World, approve: str) -> str:
+def _switch_back(world: World, f: _Figures, *, approve: str) -> Step:
     """Aurora: switch the writer back to the primary region."""
     p = world.primary
-    return b.add(
-        b.timed(
-            "aurora_global_promotion_seconds",
-            "switchover",
-            "Switch the writer back to the primary region with no data loss (planned switchover).",
-            "database",
-            after=(approve,),
-            api_region=p,
-            command=f"aws rds switchover-global-cluster --region {p} --global-cluster-identifier "
-            f"{world.global_cluster} --target-db-cluster-identifier arn:aws:rds:{p}:"
-            f"{world.account}:cluster:{physical(_database_key(world, p))}",
-            effect=SWITCHOVER,
-        )
+    return f.timed(
+        "aurora_global_promotion_seconds",
+        "switchover",
+        "Switch the writer back to the primary region with no data loss (planned switchover).",
+        "database",
+        after=(approve,),
+        api_region=p,
+        command=f"aws rds switchover-global-cluster --region {p} --global-cluster-identifier "
+        f"{world.global_cluster} --target-db-cluster-identifier arn:aws:rds:{p}:"
+        f"{world.account}:cluster:{physical(_database_key(world, p))}",
+        effect=Effect.SWITCHOVER,
     )
 
 
-def _replicate_back(b: _Builder, world: World, after: World, ready: tuple[str, ...]) -> str:
+def _replicate_back(
+    world: World, after: World, f: _Figures, *, ready: tuple[str, ...]
+) -> list[Step]:
     """An RDS instance: replicate the recovery region's writer back into P (its stale instance
     renamed out of the way), and the table where R has no replica of it."""
     p = world.primary
-    back = b.add(
-        b.timed(
-            "rds_replica_rebuild_seconds",
-            "replicate-back",
-            "Rename the stale primary instance out of the way (keep it for what it alone "
-            "holds) and create a cross-region read replica of the recovery region's writer in "
-            "the primary region, under the primary's fixed identifier.",
-            "database",
-            after=ready,
-            api_region=p,
-            command=_replica_command(world, p, after, world.recovery),
-            effect=REPLICATE_BACK,
-        )
+    back = f.timed(
+        "rds_replica_rebuild_seconds",
+        "replicate-back",
+        "Rename the stale primary instance out of the way (keep it for what it alone "
+        "holds) and create a cross-region read replica of the recovery region's writer in "
+        "the primary region, under the primary's fixed identifier.",
+        "database",
+        after=ready,
+        api_region=p,
+        command=_replica_command(world, p, after, world.recovery),
+        effect=Effect.REPLICATE_BACK,
     )
     if world.table_regions <= {p}:  # the table has no replica in R: bring its data back too
-        back = _tables_back(b, world, after=(back,))
-    return back
+        return [back, _tables_back(world, f, after=(back.name,))]
+    return [back]
 
 
-def _tables_back(b: _Builder, world: World, *, after: tuple[str, ...]) -> str:
+def _tables_back(world: World, f: _Figures, *, after: tuple[str, ...]) -> Step:
     """Tables restored in R (no replica there): their data comes back to P by backup."""
     p = world.primary
-    return b.add(
-        b.timed(
-            "backup_copy_seconds",
-            "table-back",
-            f"Back up the recovery region's tables, copy the backups to {p}, delete the "
-            "stale tables there (after an on-demand backup of each) and restore each copy "
-            "under its table's name.",
-            "database",
-            after=after,
-            api_region=p,
-            command=f"aws backup start-restore-job --region {p} --recovery-point-arn "
-            "<the recovery region's table backup, copied to this region> --iam-role-arn "
-            f"arn:aws:iam::{world.account}:role/{world.backup_role} "
-            f"--metadata TargetTableName=<each of {', '.join(world.table_names)}>",
-        )
+    return f.timed(
+        "backup_copy_seconds",
+        "table-back",
+        f"Back up the recovery region's tables, copy the backups to {p}, delete the "
+        "stale tables there (after an on-demand backup of each) and restore each copy "
+        "under its table's name.",
+        "database",
+        after=after,
+        api_region=p,
+        command=f"aws backup start-restore-job --region {p} --recovery-point-arn "
+        "<the recovery region's table backup, copied to this region> --iam-role-arn "
+        f"arn:aws:iam::{world.account}:role/{world.backup_role} "
+        f"--metadata TargetTableName=<each of {', '.join(world.table_names)}>",
     )
 
 
-def _promote_back(b: _Builder, world: World, after: World, approve: str) -> str:
+def _promote_back(world: World, after: World, f: _Figures, *, approve: str) -> list[Step]:
     """An RDS instance: stop writes in R, promote P's replica under the primary's fixed
     identifier."""
     p, r = world.primary, world.recovery
-    quiesce = b.add(
-        _scaled(
-            after,
-            "quiesce-recovery",
-            "Stop writes in the recovery region: scale its service to 0 (the maintenance "
-            "window begins).",
-            "fence",
-            after=(approve,),
-            region=r,
-            count=0,
-        )
+    quiesce = _scaled(
+        after,
+        "quiesce-recovery",
+        "Stop writes in the recovery region: scale its service to 0 (the maintenance "
+        "window begins).",
+        "fence",
+        after=(approve,),
+        region=r,
+        count=0,
     )
-    promote = b.add(
-        b.timed(
-            "rds_replica_promotion_seconds",
-            "promote-back",
-            "Promote the primary region's new replica: it is the writer again.",
-            "database",
-            after=(quiesce,),
-            api_region=p,
-            command=f"aws rds promote-read-replica --region {p} --db-instance-identifier "
-            f"{physical(_database_key(world, p))}",
-            effect=PROMOTE_BACK,
-        )
+    promote = f.timed(
+        "rds_replica_promotion_seconds",
+        "promote-back",
+        "Promote the primary region's new replica: it is the writer again.",
+        "database",
+        after=(quiesce.name,),
+        api_region=p,
+        command=f"aws rds promote-read-replica --region {p} --db-instance-identifier "
+        f"{physical(_database_key(world, p))}",
+        effect=Effect.PROMOTE_BACK,
     )
-    return promote
+    return [quiesce, promote]
 
 
-def _reprotect(b: _Builder, world: World, last: str) -> str:
+def _reprotect(world: World, f: _Figures, *, after: str) -> Step:
     """R protects P again with a fresh cross-region replica under its old identifier."""
     r = world.recovery
-    return b.add(
-        b.timed(
-            "rds_replica_rebuild_seconds",
-            "reprotect",
-            "Re-protect: rename the promoted recovery instance out of the way and create a new "
-            "cross-region read replica of the primary under its identifier.",
-            "protect",
-            after=(last,),
-            api_region=r,
-            command=_replica_command(world, r, world, world.primary),
-            effect=REPROTECT,
-        )
+    return f.timed(
+        "rds_replica_rebuild_seconds",
+        "reprotect",
+        "Re-protect: rename the promoted recovery instance out of the way and create a new "
+        "cross-region read replica of the primary under its identifier.",
+        "protect",
+        after=(after,),
+        api_region=r,
+        command=_replica_command(world, r, world, world.primary),
+        effect=Effect.REPROTECT,
     )
 
 
@@ -1068,16 +1227,16 @@ def _reprotect(b: _Builder, world: World, last: str) -> str:
 # Effects a plan's execution blocks carry out (drtiers.recovery.plan renders them); a step with
 # another effect stays in the runbook around the plan.
 PLAN_EFFECTS = {
-    PROMOTE,
-    MATCH,
-    DECLARE,
-    SCALE,
-    DIAL,
-    DRAIN,
-    SWITCHOVER,
-    REPLICATE_BACK,
-    PROMOTE_BACK,
-    REPROTECT,
+    Effect.PROMOTE,
+    Effect.MATCH,
+    Effect.DECLARE,
+    Effect.SCALE,
+    Effect.DIAL,
+    Effect.DRAIN,
+    Effect.SWITCHOVER,
+    Effect.REPLICATE_BACK,
+    Effect.PROMOTE_BACK,
+    Effect.REPROTECT,
 }
 
 
