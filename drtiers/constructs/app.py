@@ -33,6 +33,42 @@ _LOG_BUCKET_LOGGING = (
 SCRATCH_VOLUME = "scratch"
 
 
+_LOG_BUCKET_FINDINGS: tuple[tuple[Checker, str, str], ...] = (
+    ("cdk-nag", "AwsSolutions-S1", _LOG_BUCKET_LOGGING),
+    ("guard", "s3_bucket_logging_enabled_check", _LOG_BUCKET_LOGGING),
+    (
+        "guard",
+        "s3_bucket_default_encryption_kms_check",
+        "Load balancer access logs can only be written to SSE-S3 buckets, not SSE-KMS.",
+    ),
+    (
+        "guard",
+        "s3_bucket_object_lock_enabled_check",
+        "Diagnostic logs, versioned and expired after a year; write-once retention is a "
+        "compliance choice for the adopting team, and would keep sandbox stacks from being "
+        "destroyed.",
+    ),
+    (
+        "guard",
+        "s3_event_notifications_enabled_check",
+        "Nothing consumes events of new log objects; operators query the logs.",
+    ),
+)
+
+
+def _check_props(*, desired_count: int, max_count: int, user: str) -> None:
+    """Refuse a task count range that cannot scale, or a container that would run as root."""
+    if desired_count < 0 or max_count < max(desired_count, 1):
+        raise ValueError(
+            f"AppService: desired_count {desired_count} / max_count {max_count}: need "
+            "0 <= desired_count <= max_count and max_count >= 1"
+        )
+    if user.strip() in ("", "0", "root"):
+        raise ValueError(
+            f"AppService: container_user '{user}' is root; give a non-root user name or uid"
+        )
+
+
 def _logical_id(path: Sequence[IConstruct | str]) -> str:
     """The logical id CDK gives the resource at ``path`` below its stack (makeUniqueId, for
     paths without ``Default`` or repeated names): readable part, then an md5 of the path."""
@@ -96,25 +132,54 @@ class AppService(Construct):
         ssl_policy: elbv2.SslPolicy = TLS_POLICY,
     ) -> None:
         super().__init__(scope, id_)
-        if desired_count < 0 or max_count < max(desired_count, 1):
-            raise ValueError(
-                f"AppService: desired_count {desired_count} / max_count {max_count}: need "
-                "0 <= desired_count <= max_count and max_count >= 1"
-            )
-        if container_user.strip() in ("", "0", "root"):
-            raise ValueError(
-                f"AppService: container_user '{container_user}' is root; give a "
-                "non-root user name or uid"
-            )
+        _check_props(desired_count=desired_count, max_count=max_count, user=container_user)
         self.desired_count = desired_count
-        self.cluster = ecs.Cluster(
+        self.cluster = self._cluster(vpc=vpc, cluster_name=cluster_name)
+        self.task_definition = self._task_definition(
+            cpu=cpu, memory_mib=memory_mib, task_role=task_role, execution_role=execution_role
+        )
+        log_group = self._log_group(name=log_group_name, key=log_key, removal_policy=removal_policy)
+        self.container = self._container(
+            image=container_image,
+            port=container_port,
+            user=container_user,
+            memory_mib=memory_mib,
+            log_group=log_group,
+        )
+        self.access_logs = self._access_logs(removal_policy=removal_policy)
+        self.load_balancer = self._load_balancer(
+            vpc=vpc, subnets=public_subnets, deletion_protection=deletion_protection
+        )
+        self.security_group = self._security_group(vpc=vpc)
+        self.service = self._service(
+            service_name=service_name, desired_count=desired_count, subnets=app_subnets
+        )
+        self.https = certificate is not None
+        listener = self._listener(certificate=certificate, ssl_policy=ssl_policy)
+        self._targets(listener, port=container_port, health_check_path=health_check_path)
+        self._auto_scaling(min_capacity=desired_count, max_capacity=max_count)
+        self._acknowledge(plain_http=listener if certificate is None else None)
+
+    def _cluster(self, *, vpc: ec2.IVpc, cluster_name: str | None) -> ecs.Cluster:
+        """The ECS cluster, with Container Insights."""
+        return ecs.Cluster(
             self,
             "Cluster",
             vpc=vpc,
             cluster_name=cluster_name,
             container_insights_v2=ecs.ContainerInsights.ENABLED,
         )
-        self.task_definition = ecs.FargateTaskDefinition(
+
+    def _task_definition(
+        self,
+        *,
+        cpu: int,
+        memory_mib: int,
+        task_role: iam.IRole | None,
+        execution_role: iam.IRole | None,
+    ) -> ecs.FargateTaskDefinition:
+        """The Fargate task definition, with the scratch volume mounted on ``/tmp``."""
+        task_definition = ecs.FargateTaskDefinition(
             self,
             "Task",
             cpu=cpu,
@@ -122,28 +187,44 @@ class AppService(Construct):
             task_role=task_role,
             execution_role=execution_role,
         )
-        self.task_definition.add_volume(name=SCRATCH_VOLUME)
-        log_group = logs.LogGroup(
+        task_definition.add_volume(name=SCRATCH_VOLUME)
+        return task_definition
+
+    def _log_group(
+        self, *, name: str | None, key: kms.IKey, removal_policy: RemovalPolicy
+    ) -> logs.LogGroup:
+        """The container's encrypted log group, kept a year."""
+        return logs.LogGroup(
             self,
             "Logs",
-            log_group_name=log_group_name,
-            encryption_key=log_key,
+            log_group_name=name,
+            encryption_key=key,
             retention=logs.RetentionDays.ONE_YEAR,
             removal_policy=removal_policy,
         )
-        self.container = self.task_definition.add_container(
+
+    def _container(
+        self, *, image: str, port: int, user: str, memory_mib: int, log_group: logs.ILogGroup
+    ) -> ecs.ContainerDefinition:
+        """The web container: a non-root user on a read-only root file system, whose only
+        writable path is ``/tmp`` (the scratch volume)."""
+        container = self.task_definition.add_container(
             "Web",
-            image=ecs.ContainerImage.from_registry(container_image),
-            port_mappings=[ecs.PortMapping(container_port=container_port)],
+            image=ecs.ContainerImage.from_registry(image),
+            port_mappings=[ecs.PortMapping(container_port=port)],
             logging=ecs.LogDrivers.aws_logs(stream_prefix="web", log_group=log_group),
             readonly_root_filesystem=True,
-            user=container_user,
+            user=user,
             memory_limit_mib=memory_mib,
         )
-        self.container.add_mount_points(
+        container.add_mount_points(
             ecs.MountPoint(container_path="/tmp", source_volume=SCRATCH_VOLUME, read_only=False)
         )
-        self.access_logs = s3.Bucket(
+        return container
+
+    def _access_logs(self, *, removal_policy: RemovalPolicy) -> s3.Bucket:
+        """The load balancer's access-log bucket: TLS-only, private, versioned, expiring."""
+        bucket = s3.Bucket(
             self,
             "AccessLogs",
             # Load balancer access logs support SSE-S3 only, not KMS keys.
@@ -161,74 +242,61 @@ class AppService(Construct):
             # Sandbox mode (DESTROY): empty the bucket on delete, or CloudFormation cannot.
             auto_delete_objects=removal_policy == RemovalPolicy.DESTROY,
         )
-        bucket = self.access_logs.node.default_child
-        findings: tuple[tuple[Checker, str, str], ...] = (
-            ("cdk-nag", "AwsSolutions-S1", _LOG_BUCKET_LOGGING),
-            ("guard", "s3_bucket_logging_enabled_check", _LOG_BUCKET_LOGGING),
-            (
-                "guard",
-                "s3_bucket_default_encryption_kms_check",
-                "Load balancer access logs can only be written to SSE-S3 buckets, not SSE-KMS.",
-            ),
-            (
-                "guard",
-                "s3_bucket_object_lock_enabled_check",
-                "Diagnostic logs, versioned and expired after a year; write-once retention is a "
-                "compliance choice for the adopting team, and would keep sandbox stacks from being "
-                "destroyed.",
-            ),
-            (
-                "guard",
-                "s3_event_notifications_enabled_check",
-                "Nothing consumes events of new log objects; operators query the logs.",
-            ),
-        )
-        for checker, rule, reason in findings:
-            acknowledge(bucket, rule, reason, checker=checker)
-        self.load_balancer = elbv2.ApplicationLoadBalancer(
+        for checker, rule, reason in _LOG_BUCKET_FINDINGS:
+            acknowledge(bucket.node.default_child, rule, reason, checker=checker)
+        return bucket
+
+    def _load_balancer(
+        self, *, vpc: ec2.IVpc, subnets: ec2.SubnetSelection, deletion_protection: bool
+    ) -> elbv2.ApplicationLoadBalancer:
+        """The internet-facing load balancer, logging every request to the access-log bucket."""
+        load_balancer = elbv2.ApplicationLoadBalancer(
             self,
             "LoadBalancer",
             vpc=vpc,
-            vpc_subnets=public_subnets,
+            vpc_subnets=subnets,
             internet_facing=True,
             deletion_protection=deletion_protection,
             drop_invalid_header_fields=True,
         )
-        self.load_balancer.log_access_logs(self.access_logs)
-        # The tasks' group states its egress (allow_egress, and the stores' constructs add
-        # theirs). It keeps the logical id and description CDK gave the group the service used
-        # to make itself, so a deployed group is updated in place, not replaced.
-        self.security_group = ec2.SecurityGroup(
+        load_balancer.log_access_logs(self.access_logs)
+        return load_balancer
+
+    def _security_group(self, *, vpc: ec2.IVpc) -> ec2.SecurityGroup:
+        """The tasks' group, which states its egress (allow_egress, and the stores' constructs
+        add theirs). It keeps the logical id and description CDK gave the group the service
+        used to make itself, so a deployed group is updated in place, not replaced."""
+        group = ec2.SecurityGroup(
             self,
             "ServiceSecurityGroup",
             vpc=vpc,
             description=f"{self.node.path}/Service/SecurityGroup",
             allow_all_outbound=False,
         )
-        cast(ec2.CfnSecurityGroup, self.security_group.node.default_child).override_logical_id(
-            _logical_id(
-                [
-                    *self.node.scopes[self.node.scopes.index(Stack.of(self)) + 1 :],
-                    "Service",
-                    "SecurityGroup",
-                    "Resource",
-                ]
-            )
+        below_stack = self.node.scopes[self.node.scopes.index(Stack.of(self)) + 1 :]
+        cast(ec2.CfnSecurityGroup, group.node.default_child).override_logical_id(
+            _logical_id([*below_stack, "Service", "SecurityGroup", "Resource"])
         )
-        self.security_group.add_egress_rule(
+        group.add_egress_rule(
             ec2.Peer.any_ipv4(),
             ec2.Port.tcp(443),
             "AWS APIs (ECR, CloudWatch Logs, SQS, KMS, STS) and the image registry over HTTPS, "
             "through the NAT gateway: the VPC has no interface endpoints",
         )
-        self.service = ecs.FargateService(
+        return group
+
+    def _service(
+        self, *, service_name: str | None, desired_count: int, subnets: ec2.SubnetSelection
+    ) -> ecs.FargateService:
+        """The Fargate service running the task definition in the app subnets."""
+        return ecs.FargateService(
             self,
             "Service",
             cluster=self.cluster,
             service_name=service_name,
             task_definition=self.task_definition,
             desired_count=desired_count,
-            vpc_subnets=app_subnets,
+            vpc_subnets=subnets,
             assign_public_ip=False,
             security_groups=[self.security_group],
             min_healthy_percent=100,
@@ -237,27 +305,38 @@ class AppService(Construct):
             propagate_tags=ecs.PropagatedTagSource.SERVICE,
             enable_ecs_managed_tags=True,
         )
-        self.https = certificate is not None
+
+    def _listener(
+        self, *, certificate: acm.ICertificate | None, ssl_policy: elbv2.SslPolicy
+    ) -> elbv2.ApplicationListener:
+        """The listener clients reach: HTTP on 80 without a certificate, else HTTPS on 443
+        with HTTP redirected there permanently."""
         if certificate is None:
-            listener = self.load_balancer.add_listener("Http", port=LISTENER_PORT, open=True)
-        else:
-            listener = self.load_balancer.add_listener(
-                "Https",
-                port=HTTPS_PORT,
-                protocol=elbv2.ApplicationProtocol.HTTPS,
-                certificates=[elbv2.ListenerCertificate.from_certificate_manager(certificate)],
-                ssl_policy=ssl_policy,
-                open=True,
-            )
-            self.load_balancer.add_redirect(
-                source_port=LISTENER_PORT,
-                source_protocol=elbv2.ApplicationProtocol.HTTP,
-                target_port=HTTPS_PORT,
-                target_protocol=elbv2.ApplicationProtocol.HTTPS,
-            )
+            return self.load_balancer.add_listener("Http", port=LISTENER_PORT, open=True)
+        listener = self.load_balancer.add_listener(
+            "Https",
+            port=HTTPS_PORT,
+            protocol=elbv2.ApplicationProtocol.HTTPS,
+            certificates=[elbv2.ListenerCertificate.from_certificate_manager(certificate)],
+            ssl_policy=ssl_policy,
+            open=True,
+        )
+        self.load_balancer.add_redirect(
+            source_port=LISTENER_PORT,
+            source_protocol=elbv2.ApplicationProtocol.HTTP,
+            target_port=HTTPS_PORT,
+            target_protocol=elbv2.ApplicationProtocol.HTTPS,
+        )
+        return listener
+
+    def _targets(
+        self, listener: elbv2.ApplicationListener, *, port: int, health_check_path: str
+    ) -> None:
+        """Register the service behind ``listener``, with the health check that also sets how
+        fast Global Accelerator notices a lost region."""
         listener.add_targets(
             "Web",
-            port=container_port,
+            port=port,
             protocol=elbv2.ApplicationProtocol.HTTP,
             targets=[self.service],
             # Global Accelerator judges a load balancer by this target-group check, so it sets
@@ -270,9 +349,20 @@ class AppService(Construct):
             ),
             deregistration_delay=Duration.seconds(30),
         )
-        if certificate is None:
+
+    def _auto_scaling(self, *, min_capacity: int, max_capacity: int) -> None:
+        """Scale the service's task count on CPU between the two capacities."""
+        scaling = self.service.auto_scale_task_count(
+            min_capacity=min_capacity, max_capacity=max_capacity
+        )
+        scaling.scale_on_cpu_utilization("Cpu", target_utilization_percent=60)
+
+    def _acknowledge(self, *, plain_http: elbv2.ApplicationListener | None) -> None:
+        """Acknowledge the plain HTTP listener (if any), the public load balancer's group and
+        the service's CDK-generated dependency."""
+        if plain_http is not None:
             acknowledge(
-                listener.node.default_child,
+                plain_http.node.default_child,
                 "alb_http_to_https_redirection_check",
                 "HTTP until a certificate is given: DNS validation needs a zone the user owns "
                 "(docs/decisions.md, known gaps).",
@@ -285,10 +375,6 @@ class AppService(Construct):
             "accept traffic from this group only.",
             checker="cdk-nag",
         )
-        scaling = self.service.auto_scale_task_count(
-            min_capacity=desired_count, max_capacity=max_count
-        )
-        scaling.scale_on_cpu_utilization("Cpu", target_utilization_percent=60)
         acknowledge(
             self.service.node.default_child,
             "W3005",

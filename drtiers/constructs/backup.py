@@ -48,6 +48,45 @@ def _hours(frequency_hours: int) -> str:
     return {24: "5", 1: "*"}.get(frequency_hours, f"0/{frequency_hours}")
 
 
+_ROLE_POLICIES = (
+    "AWSBackupServiceRolePolicyForBackup",
+    "AWSBackupServiceRolePolicyForRestores",
+)
+
+
+def _check_props(
+    *, frequency_hours: int, resource_arns: Sequence[str], retention_days: int
+) -> None:
+    """Refuse a frequency that does not divide a day, nothing to back up, or no retention."""
+    if frequency_hours < 1 or 24 % frequency_hours:
+        raise ValueError(
+            f"CrossRegionBackupPlan: frequency_hours {frequency_hours} is not a divisor of 24"
+        )
+    if not resource_arns:
+        raise ValueError("CrossRegionBackupPlan: resource_arns is empty; nothing to back up")
+    if retention_days < 1:
+        raise ValueError(f"CrossRegionBackupPlan: retention_days {retention_days} is below 1")
+
+
+def _rule(
+    *, copy_vault: backup.IBackupVault, frequency_hours: int, days: int
+) -> backup.BackupPlanRule:
+    """Back up every ``frequency_hours`` and copy each recovery point to ``copy_vault``, both
+    kept ``days``."""
+    return backup.BackupPlanRule(
+        rule_name="DailyWithCrossRegionCopy"
+        if frequency_hours == 24
+        else f"Every{frequency_hours}hWithCrossRegionCopy",
+        schedule_expression=events.Schedule.cron(hour=_hours(frequency_hours), minute="0"),
+        delete_after=Duration.days(days),
+        copy_actions=[
+            backup.BackupPlanCopyActionProps(
+                destination_backup_vault=copy_vault, delete_after=Duration.days(days)
+            )
+        ],
+    )
+
+
 class CrossRegionBackupPlan(Construct):
     """A backup of the given resources every ``frequency_hours`` into a local vault, each
     recovery point copied to a vault in the recovery region.
@@ -76,54 +115,25 @@ class CrossRegionBackupPlan(Construct):
         frequency_hours: int = 24,
     ) -> None:
         super().__init__(scope, id_)
-        if frequency_hours < 1 or 24 % frequency_hours:
-            raise ValueError(
-                f"CrossRegionBackupPlan: frequency_hours {frequency_hours} is not a divisor of 24"
-            )
-        if not resource_arns:
-            raise ValueError("CrossRegionBackupPlan: resource_arns is empty; nothing to back up")
-        if retention_days < 1:
-            raise ValueError(f"CrossRegionBackupPlan: retention_days {retention_days} is below 1")
+        _check_props(
+            frequency_hours=frequency_hours,
+            resource_arns=resource_arns,
+            retention_days=retention_days,
+        )
         self.copy_vault = backup.BackupVault.from_backup_vault_arn(
             self, "CopyVault", copy_vault_arn
         )
         self.plan = backup.BackupPlan(self, "Plan", backup_vault=vault)
         self.plan.add_rule(
-            backup.BackupPlanRule(
-                rule_name="DailyWithCrossRegionCopy"
-                if frequency_hours == 24
-                else f"Every{frequency_hours}hWithCrossRegionCopy",
-                schedule_expression=events.Schedule.cron(hour=_hours(frequency_hours), minute="0"),
-                delete_after=Duration.days(retention_days),
-                copy_actions=[
-                    backup.BackupPlanCopyActionProps(
-                        destination_backup_vault=self.copy_vault,
-                        delete_after=Duration.days(retention_days),
-                    )
-                ],
-            )
+            _rule(copy_vault=self.copy_vault, frequency_hours=frequency_hours, days=retention_days)
         )
         # IAM roles are global: a rebuild in another region uses the role that exists, and a
         # fixed name lets a restore step name it without the lost region's stack.
-        self.role: iam.IRole
-        if existing_role:
-            self.role = iam.Role.from_role_name(self, "Role", role_name)
-        else:
-            policies = (
-                "AWSBackupServiceRolePolicyForBackup",
-                "AWSBackupServiceRolePolicyForRestores",
-            )
-            self.role = iam.Role(
-                self,
-                "Role",
-                role_name=role_name,
-                assumed_by=iam.ServicePrincipal("backup.amazonaws.com"),
-                managed_policies=[
-                    iam.ManagedPolicy.from_aws_managed_policy_name(f"service-role/{policy}")
-                    for policy in policies
-                ],
-            )
-            self._acknowledge(policies)
+        self.role: iam.IRole = (
+            iam.Role.from_role_name(self, "Role", role_name)
+            if existing_role
+            else self._role(role_name)
+        )
         self.plan.add_selection(
             "Data",
             resources=[backup.BackupResource.from_arn(arn) for arn in resource_arns],
@@ -131,11 +141,27 @@ class CrossRegionBackupPlan(Construct):
             disable_default_backup_policy=True,  # the role carries both policies itself
         )
 
-    def _acknowledge(self, policies: Sequence[str]) -> None:
-        role = self.role.node.default_child
+    def _role(self, role_name: str) -> iam.Role:
+        """The role AWS Backup backs up and restores with, under its two service-role
+        policies."""
+        role = iam.Role(
+            self,
+            "Role",
+            role_name=role_name,
+            assumed_by=iam.ServicePrincipal("backup.amazonaws.com"),
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name(f"service-role/{policy}")
+                for policy in _ROLE_POLICIES
+            ],
+        )
+        self._acknowledge(role, _ROLE_POLICIES)
+        return role
+
+    def _acknowledge(self, role: iam.Role, policies: Sequence[str]) -> None:
+        """Acknowledge AWS Backup's own policies on ``role``."""
         for policy in policies:
             acknowledge(
-                role,
+                role.node.default_child,
                 "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
                 f"service-role/{policy}]",
                 "AWS Backup's own service-role policy, the documented way to let it back up and "

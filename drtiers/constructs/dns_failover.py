@@ -74,18 +74,29 @@ class FailoverRecords(Construct):
         recovery_writable: AlarmRef | None = None,
     ) -> None:
         super().__init__(scope, id_)
-        if request_interval_seconds not in (10, 30):
-            raise ValueError(
-                f"FailoverRecords: request_interval_seconds {request_interval_seconds} is not "
-                "10 or 30 (the values Route 53 accepts)"
-            )
-        if not 1 <= failure_threshold <= 10:
-            raise ValueError(
-                f"FailoverRecords: failure_threshold {failure_threshold} is outside 1..10"
-            )
+        _check_props(request_interval_seconds, failure_threshold)
         self.request_interval_seconds = request_interval_seconds
         self.failure_threshold = failure_threshold
-        self.health_check = route53.CfnHealthCheck(
+        self.health_check = self._primary_health(primary, path=health_check_path, https=https)
+        primary_check, secondary_check = self.health_check.attr_health_check_id, None
+        if recovery_writable is not None:
+            primary_check, secondary_check = self._follow_the_database(recovery_writable)
+        self.primary_record = self._record(
+            "Primary", zone=zone, name=record_name, target=primary, health_check_id=primary_check
+        )
+        self.secondary_record = self._record(
+            "Secondary",
+            zone=zone,
+            name=record_name,
+            target=secondary,
+            health_check_id=secondary_check,
+        )
+
+    def _primary_health(
+        self, primary: AliasTarget, *, path: str, https: bool
+    ) -> route53.CfnHealthCheck:
+        """The health check that probes the primary load balancer at ``path``."""
+        return route53.CfnHealthCheck(
             self,
             "PrimaryHealth",
             health_check_config=route53.CfnHealthCheck.HealthCheckConfigProperty(
@@ -93,67 +104,82 @@ class FailoverRecords(Construct):
                 fully_qualified_domain_name=primary.dns_name,
                 port=443 if https else 80,
                 enable_sni=True if https else None,
-                resource_path=health_check_path,
-                request_interval=request_interval_seconds,
-                failure_threshold=failure_threshold,
+                resource_path=path,
+                request_interval=self.request_interval_seconds,
+                failure_threshold=self.failure_threshold,
             ),
         )
-        primary_check, secondary_check = self.health_check.attr_health_check_id, None
-        if recovery_writable is not None:
-            # Healthy while the declared metric is below 1. Between declarations there is no
-            # data, and the check keeps its last known status (healthy before the first).
-            not_promoted = route53.CfnHealthCheck(
-                self,
-                "RecoveryNotWritable",
-                health_check_config=route53.CfnHealthCheck.HealthCheckConfigProperty(
-                    type="CLOUDWATCH_METRIC",
-                    alarm_identifier=route53.CfnHealthCheck.AlarmIdentifierProperty(
-                        region=recovery_writable.region, name=recovery_writable.name
-                    ),
-                    insufficient_data_health_status="LastKnownStatus",
-                ),
-            )
-            primary_check = route53.CfnHealthCheck(
-                self,
-                "PrimaryServes",
-                health_check_config=route53.CfnHealthCheck.HealthCheckConfigProperty(
-                    type="CALCULATED",
-                    child_health_checks=[
-                        self.health_check.attr_health_check_id,
-                        not_promoted.attr_health_check_id,
-                    ],
-                    health_threshold=2,
-                ),
-            ).attr_health_check_id
-            secondary_check = route53.CfnHealthCheck(
-                self,
-                "RecoveryWritable",
-                health_check_config=route53.CfnHealthCheck.HealthCheckConfigProperty(
-                    type="CALCULATED",
-                    child_health_checks=[not_promoted.attr_health_check_id],
-                    health_threshold=1,
-                    inverted=True,
-                ),
-            ).attr_health_check_id
-        self.primary_record = route53.CfnRecordSet(
+
+    def _follow_the_database(self, recovery_writable: AlarmRef) -> tuple[str, str]:
+        """The ids of the PRIMARY's check (its endpoint answers and the recovery region is not
+        declared the writer) and the SECONDARY's (the recovery region is declared)."""
+        # Healthy while the declared metric is below 1. Between declarations there is no
+        # data, and the check keeps its last known status (healthy before the first).
+        not_promoted = route53.CfnHealthCheck(
             self,
-            "Primary",
-            hosted_zone_id=zone.hosted_zone_id,
-            name=record_name,
-            type="A",
-            set_identifier="primary",
-            failover="PRIMARY",
-            health_check_id=primary_check,
-            alias_target=_alias(primary),
+            "RecoveryNotWritable",
+            health_check_config=route53.CfnHealthCheck.HealthCheckConfigProperty(
+                type="CLOUDWATCH_METRIC",
+                alarm_identifier=route53.CfnHealthCheck.AlarmIdentifierProperty(
+                    region=recovery_writable.region, name=recovery_writable.name
+                ),
+                insufficient_data_health_status="LastKnownStatus",
+            ),
         )
-        self.secondary_record = route53.CfnRecordSet(
+        primary_serves = route53.CfnHealthCheck(
             self,
-            "Secondary",
-            hosted_zone_id=zone.hosted_zone_id,
-            name=record_name,
-            type="A",
-            set_identifier="secondary",
-            failover="SECONDARY",
-            health_check_id=secondary_check,
-            alias_target=_alias(secondary),
+            "PrimaryServes",
+            health_check_config=route53.CfnHealthCheck.HealthCheckConfigProperty(
+                type="CALCULATED",
+                child_health_checks=[
+                    self.health_check.attr_health_check_id,
+                    not_promoted.attr_health_check_id,
+                ],
+                health_threshold=2,
+            ),
         )
+        recovery_writes = route53.CfnHealthCheck(
+            self,
+            "RecoveryWritable",
+            health_check_config=route53.CfnHealthCheck.HealthCheckConfigProperty(
+                type="CALCULATED",
+                child_health_checks=[not_promoted.attr_health_check_id],
+                health_threshold=1,
+                inverted=True,
+            ),
+        )
+        return primary_serves.attr_health_check_id, recovery_writes.attr_health_check_id
+
+    def _record(
+        self,
+        id_: str,
+        *,
+        zone: route53.IHostedZone,
+        name: str,
+        target: AliasTarget,
+        health_check_id: str | None,
+    ) -> route53.CfnRecordSet:
+        """The failover alias record ``id_`` to ``target``: ``Primary`` or ``Secondary``, which
+        in lower case is its set identifier and in upper case its failover role."""
+        return route53.CfnRecordSet(
+            self,
+            id_,
+            hosted_zone_id=zone.hosted_zone_id,
+            name=name,
+            type="A",
+            set_identifier=id_.lower(),
+            failover=id_.upper(),
+            health_check_id=health_check_id,
+            alias_target=_alias(target),
+        )
+
+
+def _check_props(request_interval_seconds: int, failure_threshold: int) -> None:
+    """Refuse an interval or a threshold Route 53 does not accept."""
+    if request_interval_seconds not in (10, 30):
+        raise ValueError(
+            f"FailoverRecords: request_interval_seconds {request_interval_seconds} is not "
+            "10 or 30 (the values Route 53 accepts)"
+        )
+    if not 1 <= failure_threshold <= 10:
+        raise ValueError(f"FailoverRecords: failure_threshold {failure_threshold} is outside 1..10")

@@ -99,23 +99,27 @@ class Drills(Construct):
         original_network_acl_ids: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id_)
-        if not drills:
-            raise ValueError("Drills: no drills given")
-        if not stop_alarm_arns:
-            raise ValueError("Drills: an experiment without a stop condition cannot be stopped")
-        for drill in drills:
-            _validate(drill)
-        names = [d.name for d in drills]
-        if len(set(names)) != len(names):
-            raise ValueError(f"Drills: two drills share a name in {names}")
-        cutting = [d.name for d in drills if d.action_id == DISRUPT_CONNECTIVITY]
-        if cutting and not original_network_acl_ids:
-            raise ValueError(
-                f"Drills: {', '.join(cutting)} cut subnets off; without original_network_acl_ids "
-                "FIS could not give them their network ACL back and they would stay cut off"
-            )
-        tagged = {"StringEquals": {f"aws:ResourceTag/{tier_tag[0]}": tier_tag[1]}}
-        self.role = iam.Role(
+        _check_props(drills, stop_alarm_arns=stop_alarm_arns, acl_ids=original_network_acl_ids)
+        pauses = any(d.action_id == PAUSE_TABLE_REPLICATION for d in drills)
+        self.role = self._role(
+            tagged={"StringEquals": {f"aws:ResourceTag/{tier_tag[0]}": tier_tag[1]}},
+            pauses_replication=pauses,
+            original_network_acl_ids=original_network_acl_ids,
+        )
+        self.templates: dict[str, fis.CfnExperimentTemplate] = {
+            drill.name: self._template(drill, stop_alarm_arns=stop_alarm_arns) for drill in drills
+        }
+
+    def _role(
+        self,
+        *,
+        tagged: Mapping[str, Mapping[str, str]],
+        pauses_replication: bool,
+        original_network_acl_ids: Sequence[str],
+    ) -> iam.Role:
+        """The role every experiment runs as, allowed only what the drills need, on resources
+        carrying the tier's tag (``tagged``, a condition), with its wildcards acknowledged."""
+        role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal(
@@ -124,146 +128,188 @@ class Drills(Construct):
             ),
             description="Fault Injection Service: act only on this tier's tagged resources",
         )
-        statements = [
-            # FIS resolves tag-based targets through the tagging API and describes them.
-            iam.PolicyStatement(
-                actions=[
-                    "tag:GetResources",
-                    "rds:DescribeDBClusters",
-                    "rds:DescribeDBInstances",
-                    "ecs:DescribeTasks",
-                    "ecs:ListTasks",
-                    "ec2:DescribeSubnets",
-                    "ec2:DescribeNetworkAcls",
-                    "ec2:DescribeVpcs",
-                    "ec2:DescribeManagedPrefixLists",
-                    "ec2:GetManagedPrefixListEntries",
-                ],
-                resources=["*"],
-            ),
-            iam.PolicyStatement(
-                actions=["rds:FailoverDBCluster", "rds:RebootDBInstance"],
-                resources=[
-                    _arn("rds", "cluster:*"),
-                    _arn("rds", "db:*"),
-                ],
-                conditions=tagged,
-            ),
-            iam.PolicyStatement(
-                actions=["ecs:StopTask"],
-                resources=[_arn("ecs", "task/*")],
-                conditions=tagged,
-            ),
-            iam.PolicyStatement(
-                actions=["ec2:ReplaceNetworkAclAssociation"],
-                resources=[_arn("ec2", "subnet/*")],
-                conditions=tagged,
-            ),
-            # The ACLs FIS creates to cut the subnets off, and only those: the tag that unlocks
-            # the statement below can be set only while creating one, as AWS's managed policy
-            # does. Read 2026-11-28:
-            # https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSFaultInjectionSimulatorNetworkAccess.html
-            iam.PolicyStatement(
-                actions=["ec2:CreateNetworkAcl"],
-                resources=[_arn("ec2", "network-acl/*")],
-                conditions={"StringEquals": {f"aws:RequestTag/{FIS_MANAGED_TAG}": "true"}},
-            ),
-            iam.PolicyStatement(
-                actions=["ec2:CreateTags"],
-                resources=[_arn("ec2", "network-acl/*")],
-                conditions={
-                    "StringEquals": {
-                        "ec2:CreateAction": "CreateNetworkAcl",
-                        f"aws:RequestTag/{FIS_MANAGED_TAG}": "true",
-                    }
-                },
-            ),
-            iam.PolicyStatement(
-                actions=[
-                    "ec2:CreateNetworkAclEntry",
-                    "ec2:DeleteNetworkAcl",
-                    "ec2:ReplaceNetworkAclAssociation",
-                ],
-                resources=[_arn("ec2", "network-acl/*")],
-                conditions={"StringEquals": {f"aws:ResourceTag/{FIS_MANAGED_TAG}": "true"}},
-            ),
-            iam.PolicyStatement(
-                actions=["ec2:CreateNetworkAcl"],
-                resources=[_arn("ec2", "vpc/*")],
-                conditions=tagged,
-            ),
-        ]
-        if any(d.action_id == PAUSE_TABLE_REPLICATION for d in drills):
-            # The pause is a resource-policy statement on the tier's own replica (tagged), put
-            # at the start and deleted at the end. Read 2026-11-28:
-            # https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#dynamodb-actions-reference
-            statements.append(
-                iam.PolicyStatement(
-                    actions=[
-                        "dynamodb:DescribeTable",
-                        "dynamodb:GetResourcePolicy",
-                        "dynamodb:PutResourcePolicy",
-                        "dynamodb:DeleteResourcePolicy",
-                    ],
-                    resources=[_arn("dynamodb", "table/*")],
-                    conditions=tagged,
-                )
-            )
+        statements = [*_target_statements(tagged), *_network_acl_statements(tagged)]
+        if pauses_replication:
+            statements.append(_pause_replication_statement(tagged))
         if original_network_acl_ids:
-            # disrupt-connectivity ends by re-associating each subnet with its original ACL
-            # (ReplaceNetworkAclAssociation on the subnet and that ACL). That ACL carries neither
-            # tag above, so it is named: these ACLs and no other. Read 2026-11-28:
-            # https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#disrupt-connectivity
-            # https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSFaultInjectionSimulatorNetworkAccess.html
-            statements.append(
-                iam.PolicyStatement(
-                    actions=["ec2:ReplaceNetworkAclAssociation"],
-                    resources=[
-                        _arn("ec2", f"network-acl/{acl}") for acl in original_network_acl_ids
-                    ],
-                )
-            )
+            statements.append(_original_acls_statement(original_network_acl_ids))
         for statement in statements:
-            self.role.add_to_principal_policy(statement)
-        policy = self.role.node.find_child("DefaultPolicy").node.default_child
+            role.add_to_principal_policy(statement)
+        policy = role.node.find_child("DefaultPolicy").node.default_child
         wildcards = list(_WILDCARDS)
-        if any(d.action_id == PAUSE_TABLE_REPLICATION for d in drills):
+        if pauses_replication:
             wildcards.append(
                 (f"Resource::{_ARN_TEXT}:dynamodb:{_REGION_ACCOUNT}:table/*", _TAG_REASON)
             )
         for finding, reason in wildcards:
             acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason, checker="cdk-nag")
-        self.templates: dict[str, fis.CfnExperimentTemplate] = {}
-        for drill in drills:
-            self.templates[drill.name] = fis.CfnExperimentTemplate(
-                self,
-                drill.name,
-                description=drill.description,
-                role_arn=self.role.role_arn,
-                stop_conditions=[
-                    fis.CfnExperimentTemplate.ExperimentTemplateStopConditionProperty(
-                        source="aws:cloudwatch:alarm", value=alarm
-                    )
-                    for alarm in stop_alarm_arns
-                ],
-                targets={
-                    drill.target_key: fis.CfnExperimentTemplate.ExperimentTemplateTargetProperty(
-                        resource_type=drill.resource_type,
-                        selection_mode="ALL",
-                        resource_tags=dict(drill.target_tags),
-                    )
-                },
-                actions={
-                    drill.name: fis.CfnExperimentTemplate.ExperimentTemplateActionProperty(
-                        action_id=drill.action_id,
-                        description=drill.description,
-                        parameters=dict(drill.parameters) or None,
-                        targets={drill.target_key: drill.target_key},
-                    )
-                },
-                tags={"Name": drill.name}
-                | ({EXERCISES_TAG: " ".join(drill.exercises)} if drill.exercises else {}),
-            )
+        return role
+
+    def _template(
+        self, drill: Drill, *, stop_alarm_arns: Sequence[str]
+    ) -> fis.CfnExperimentTemplate:
+        """The experiment template of ``drill``, stopped by any of the alarms, tagged with the
+        steps it exercises."""
+        return fis.CfnExperimentTemplate(
+            self,
+            drill.name,
+            description=drill.description,
+            role_arn=self.role.role_arn,
+            stop_conditions=[
+                fis.CfnExperimentTemplate.ExperimentTemplateStopConditionProperty(
+                    source="aws:cloudwatch:alarm", value=alarm
+                )
+                for alarm in stop_alarm_arns
+            ],
+            targets={
+                drill.target_key: fis.CfnExperimentTemplate.ExperimentTemplateTargetProperty(
+                    resource_type=drill.resource_type,
+                    selection_mode="ALL",
+                    resource_tags=dict(drill.target_tags),
+                )
+            },
+            actions={
+                drill.name: fis.CfnExperimentTemplate.ExperimentTemplateActionProperty(
+                    action_id=drill.action_id,
+                    description=drill.description,
+                    parameters=dict(drill.parameters) or None,
+                    targets={drill.target_key: drill.target_key},
+                )
+            },
+            tags={"Name": drill.name}
+            | ({EXERCISES_TAG: " ".join(drill.exercises)} if drill.exercises else {}),
+        )
+
+
+def _check_props(
+    drills: Sequence[Drill], *, stop_alarm_arns: Sequence[str], acl_ids: Sequence[str]
+) -> None:
+    """Refuse drills that could not be stopped, share a name, or could not give subnets their
+    network ACL back."""
+    if not drills:
+        raise ValueError("Drills: no drills given")
+    if not stop_alarm_arns:
+        raise ValueError("Drills: an experiment without a stop condition cannot be stopped")
+    for drill in drills:
+        _validate(drill)
+    names = [d.name for d in drills]
+    if len(set(names)) != len(names):
+        raise ValueError(f"Drills: two drills share a name in {names}")
+    cutting = [d.name for d in drills if d.action_id == DISRUPT_CONNECTIVITY]
+    if cutting and not acl_ids:
+        raise ValueError(
+            f"Drills: {', '.join(cutting)} cut subnets off; without original_network_acl_ids "
+            "FIS could not give them their network ACL back and they would stay cut off"
+        )
+
+
+def _target_statements(tagged: Mapping[str, Mapping[str, str]]) -> list[iam.PolicyStatement]:
+    """Resolve tag-based targets, and fail over, reboot, stop and cut off the tagged ones."""
+    return [
+        # FIS resolves tag-based targets through the tagging API and describes them.
+        iam.PolicyStatement(
+            actions=[
+                "tag:GetResources",
+                "rds:DescribeDBClusters",
+                "rds:DescribeDBInstances",
+                "ecs:DescribeTasks",
+                "ecs:ListTasks",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeNetworkAcls",
+                "ec2:DescribeVpcs",
+                "ec2:DescribeManagedPrefixLists",
+                "ec2:GetManagedPrefixListEntries",
+            ],
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            actions=["rds:FailoverDBCluster", "rds:RebootDBInstance"],
+            resources=[
+                _arn("rds", "cluster:*"),
+                _arn("rds", "db:*"),
+            ],
+            conditions=tagged,
+        ),
+        iam.PolicyStatement(
+            actions=["ecs:StopTask"],
+            resources=[_arn("ecs", "task/*")],
+            conditions=tagged,
+        ),
+        iam.PolicyStatement(
+            actions=["ec2:ReplaceNetworkAclAssociation"],
+            resources=[_arn("ec2", "subnet/*")],
+            conditions=tagged,
+        ),
+    ]
+
+
+def _network_acl_statements(tagged: Mapping[str, Mapping[str, str]]) -> list[iam.PolicyStatement]:
+    """Create, fill and delete the network ACLs that cut the tier's subnets off."""
+    return [
+        # The ACLs FIS creates to cut the subnets off, and only those: the tag that unlocks
+        # the statement below can be set only while creating one, as AWS's managed policy
+        # does. Read 2026-11-28:
+        # https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSFaultInjectionSimulatorNetworkAccess.html
+        iam.PolicyStatement(
+            actions=["ec2:CreateNetworkAcl"],
+            resources=[_arn("ec2", "network-acl/*")],
+            conditions={"StringEquals": {f"aws:RequestTag/{FIS_MANAGED_TAG}": "true"}},
+        ),
+        iam.PolicyStatement(
+            actions=["ec2:CreateTags"],
+            resources=[_arn("ec2", "network-acl/*")],
+            conditions={
+                "StringEquals": {
+                    "ec2:CreateAction": "CreateNetworkAcl",
+                    f"aws:RequestTag/{FIS_MANAGED_TAG}": "true",
+                }
+            },
+        ),
+        iam.PolicyStatement(
+            actions=[
+                "ec2:CreateNetworkAclEntry",
+                "ec2:DeleteNetworkAcl",
+                "ec2:ReplaceNetworkAclAssociation",
+            ],
+            resources=[_arn("ec2", "network-acl/*")],
+            conditions={"StringEquals": {f"aws:ResourceTag/{FIS_MANAGED_TAG}": "true"}},
+        ),
+        iam.PolicyStatement(
+            actions=["ec2:CreateNetworkAcl"],
+            resources=[_arn("ec2", "vpc/*")],
+            conditions=tagged,
+        ),
+    ]
+
+
+def _pause_replication_statement(tagged: Mapping[str, Mapping[str, str]]) -> iam.PolicyStatement:
+    """The pause is a resource-policy statement on the tier's own replica (tagged), put at the
+    start and deleted at the end. Read 2026-11-28:
+    https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#dynamodb-actions-reference
+    """
+    return iam.PolicyStatement(
+        actions=[
+            "dynamodb:DescribeTable",
+            "dynamodb:GetResourcePolicy",
+            "dynamodb:PutResourcePolicy",
+            "dynamodb:DeleteResourcePolicy",
+        ],
+        resources=[_arn("dynamodb", "table/*")],
+        conditions=tagged,
+    )
+
+
+def _original_acls_statement(acl_ids: Sequence[str]) -> iam.PolicyStatement:
+    """disrupt-connectivity ends by re-associating each subnet with its original ACL
+    (ReplaceNetworkAclAssociation on the subnet and that ACL). That ACL carries neither tag
+    the other statements match, so it is named: these ACLs and no other. Read 2026-11-28:
+    https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#disrupt-connectivity
+    https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSFaultInjectionSimulatorNetworkAccess.html
+    """
+    return iam.PolicyStatement(
+        actions=["ec2:ReplaceNetworkAclAssociation"],
+        resources=[_arn("ec2", f"network-acl/{acl}") for acl in acl_ids],
+    )
 
 
 _ARN_TEXT = "arn:<AWS::Partition>"

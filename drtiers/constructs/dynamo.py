@@ -78,10 +78,37 @@ class GlobalTable(Construct):
         if not 1 <= pitr_days <= 35:
             raise ValueError(f"GlobalTable: pitr_days {pitr_days} is outside 1..35")
         replica_keys = dict(replica_keys or {})
-        pitr = dynamodb.PointInTimeRecoverySpecification(
-            point_in_time_recovery_enabled=True, recovery_period_in_days=pitr_days
+        self.table = self._table(
+            key=key,
+            table_name=table_name,
+            partition_key=partition_key,
+            sort_key=sort_key,
+            billing=billing,
+            replica_keys=replica_keys,
+            pitr=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True, recovery_period_in_days=pitr_days
+            ),
+            deletion_protection=deletion_protection,
+            removal_policy=removal_policy,
         )
-        self.table = dynamodb.TableV2(
+        self.replica_regions: tuple[str, ...] = tuple(sorted(replica_keys))
+
+    def _table(
+        self,
+        *,
+        key: kms.IKey,
+        table_name: str | None,
+        partition_key: dynamodb.Attribute | None,
+        sort_key: dynamodb.Attribute | None,
+        billing: dynamodb.Billing | None,
+        replica_keys: Mapping[str, str],
+        pitr: dynamodb.PointInTimeRecoverySpecification,
+        deletion_protection: bool,
+        removal_policy: RemovalPolicy,
+    ) -> dynamodb.TableV2:
+        """The table, with a replica (and a stream) in each region of ``replica_keys``, every
+        copy with ``pitr`` and ``deletion_protection``."""
+        return dynamodb.TableV2(
             self,
             "Table",
             table_name=table_name,
@@ -92,7 +119,7 @@ class GlobalTable(Construct):
             else dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
             billing=billing or dynamodb.Billing.on_demand(),
             encryption=dynamodb.TableEncryptionV2.customer_managed_key(
-                key, replica_key_arns=replica_keys or None
+                key, replica_key_arns=dict(replica_keys) or None
             ),
             point_in_time_recovery_specification=pitr,
             deletion_protection=deletion_protection,
@@ -107,7 +134,6 @@ class GlobalTable(Construct):
             ],
             removal_policy=removal_policy,
         )
-        self.replica_regions: tuple[str, ...] = tuple(sorted(replica_keys))
 
 
 class DaxCluster(Construct):
@@ -141,40 +167,8 @@ class DaxCluster(Construct):
             raise ValueError(
                 f"DaxCluster: replication_factor {replication_factor} is outside 1..10"
             )
-        self.role = role or iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("dax.amazonaws.com"),
-            description="DAX: read and write the one table it caches",
-            inline_policies={
-                "Table": iam.PolicyDocument(
-                    statements=[
-                        iam.PolicyStatement(
-                            actions=[
-                                "dynamodb:DescribeTable",
-                                "dynamodb:Scan",
-                                *TABLE_DATA_ACTIONS,
-                            ],
-                            resources=[table_arn],  # the table has no indexes
-                        )
-                    ]
-                )
-            },
-        )
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=vpc,
-            description="DAX: TLS clients from the application tier",
-            allow_all_outbound=False,
-        )
-        for client in client_security_groups:
-            self.security_group.add_ingress_rule(client, ec2.Port.tcp(DAX_PORT_TLS), "DAX TLS")
-            client.add_egress_rule(
-                self.security_group,
-                ec2.Port.tcp(DAX_PORT_TLS),
-                "To DAX over TLS: the table's read-through cache",
-            )
+        self.role = role or self._role(table_arn)
+        self.security_group = self._security_group(vpc=vpc, clients=client_security_groups)
         subnet_group = dax.CfnSubnetGroup(
             self,
             "Subnets",
@@ -201,3 +195,46 @@ class DaxCluster(Construct):
                 "Zones come from configuration (no account lookup at synth), and naming three "
                 "is how DAX spreads its nodes (Control Tower CT.DAX.PR.2).",
             )
+
+    def _role(self, table_arn: str) -> iam.Role:
+        """The role DAX reads and writes the one table it caches with."""
+        return iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("dax.amazonaws.com"),
+            description="DAX: read and write the one table it caches",
+            inline_policies={
+                "Table": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(
+                            actions=[
+                                "dynamodb:DescribeTable",
+                                "dynamodb:Scan",
+                                *TABLE_DATA_ACTIONS,
+                            ],
+                            resources=[table_arn],  # the table has no indexes
+                        )
+                    ]
+                )
+            },
+        )
+
+    def _security_group(
+        self, *, vpc: ec2.IVpc, clients: Sequence[ec2.ISecurityGroup]
+    ) -> ec2.SecurityGroup:
+        """The cluster's group: TLS from each client group (which may reach it), and no more."""
+        group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description="DAX: TLS clients from the application tier",
+            allow_all_outbound=False,
+        )
+        for client in clients:
+            group.add_ingress_rule(client, ec2.Port.tcp(DAX_PORT_TLS), "DAX TLS")
+            client.add_egress_rule(
+                group,
+                ec2.Port.tcp(DAX_PORT_TLS),
+                "To DAX over TLS: the table's read-through cache",
+            )
+        return group

@@ -8,6 +8,53 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 
+def _logs_in_this_region(region: str) -> iam.PolicyStatement:
+    """CloudWatch Logs of this region, for log groups of this account and region."""
+    log_groups = f"arn:{Aws.PARTITION}:logs:{region}:{Aws.ACCOUNT_ID}:*"
+    return iam.PolicyStatement(
+        sid="CloudWatchLogsInThisAccountAndRegion",
+        principals=[iam.ServicePrincipal(f"logs.{region}.amazonaws.com")],
+        actions=[
+            "kms:Encrypt*",
+            "kms:Decrypt*",
+            "kms:ReEncrypt*",
+            "kms:GenerateDataKey*",
+            "kms:Describe*",
+        ],
+        resources=["*"],
+        conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+    )
+
+
+def _grants_only_for_aws_services() -> iam.PolicyStatement:
+    """Grants only for AWS services acting for a resource (RDS, DynamoDB, Secrets Manager): no
+    principal can hand the key on by itself (Control Tower CT.KMS.PR.3)."""
+    return iam.PolicyStatement(
+        sid="GrantsOnlyForAwsServices",
+        effect=iam.Effect.DENY,
+        principals=[iam.AnyPrincipal()],
+        actions=["kms:CreateGrant"],
+        resources=["*"],
+        conditions={
+            "BoolIfExists": {
+                "kms:GrantIsForAWSResource": "false",
+                "aws:PrincipalIsAWSService": "false",
+            }
+        },
+    )
+
+
+def _alarms_to_encrypted_topics() -> iam.PolicyStatement:
+    """CloudWatch alarms of this account, publishing to a topic encrypted with the key."""
+    return iam.PolicyStatement(
+        sid="CloudWatchAlarmsToEncryptedTopics",
+        principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+        resources=["*"],
+        conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+    )
+
+
 class DataKey(Construct):
     """A rotating, retained KMS key for one region's data, usable by CloudWatch Logs (flow logs,
     container logs) and by CloudWatch alarms publishing to an encrypted SNS topic.
@@ -31,8 +78,6 @@ class DataKey(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, id_)
-        region = Stack.of(self).region
-        log_groups = f"arn:{Aws.PARTITION}:logs:{region}:{Aws.ACCOUNT_ID}:*"
         self.key = kms.Key(
             self,
             "Key",
@@ -42,47 +87,12 @@ class DataKey(Construct):
         )
         if alias is not None:
             self.key.add_alias(f"alias/{alias}")
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudWatchLogsInThisAccountAndRegion",
-                principals=[iam.ServicePrincipal(f"logs.{region}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                resources=["*"],
-                conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
-            )
-        )
-        # Grants only for AWS services acting for a resource (RDS, DynamoDB, Secrets Manager):
-        # no principal can hand this key on by itself (Control Tower CT.KMS.PR.3).
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="GrantsOnlyForAwsServices",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=["kms:CreateGrant"],
-                resources=["*"],
-                conditions={
-                    "BoolIfExists": {
-                        "kms:GrantIsForAWSResource": "false",
-                        "aws:PrincipalIsAWSService": "false",
-                    }
-                },
-            )
-        )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudWatchAlarmsToEncryptedTopics",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],
-                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
-            )
-        )
+        for statement in (
+            _logs_in_this_region(Stack.of(self).region),
+            _grants_only_for_aws_services(),
+            _alarms_to_encrypted_topics(),
+        ):
+            self.key.add_to_resource_policy(statement)
         if secret_replicas:
             self._allow_secret_replica_versions()
 

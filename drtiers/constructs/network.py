@@ -46,16 +46,7 @@ class Network(Construct):
         restrict_default_security_group: bool = True,
     ) -> None:
         super().__init__(scope, id_)
-        if len(availability_zones) < 2:
-            raise ValueError(
-                f"Network: availability_zones {list(availability_zones)} has fewer than 2 zones; "
-                "Multi-AZ databases need at least 2"
-            )
-        nat_count = len(availability_zones) if nat_gateways is None else nat_gateways
-        if not 1 <= nat_count <= len(availability_zones):
-            raise ValueError(
-                f"Network: nat_gateways {nat_count} is outside 1..{len(availability_zones)}"
-            )
+        nat_count = _nat_count(availability_zones, nat_gateways)
         self.flow_log_group = logs.LogGroup(
             self,
             "FlowLogs",
@@ -64,29 +55,37 @@ class Network(Construct):
             retention=log_retention,
             removal_policy=log_removal_policy,
         )
-        self.vpc = ec2.Vpc(
+        self.vpc = self._vpc(
+            cidr=cidr,
+            availability_zones=availability_zones,
+            nat_gateways=nat_count,
+            flow_log_role=flow_log_role,
+            restrict_default_security_group=restrict_default_security_group,
+        )
+        self._acknowledge_configured_zones()
+        _acknowledge_default_group_handler(Stack.of(self))
+        self.app_subnets = ec2.SubnetSelection(subnet_group_name=APP)
+        self.data_subnets = ec2.SubnetSelection(subnet_group_name=DATA)
+        self.public_subnets = ec2.SubnetSelection(subnet_group_name=PUBLIC)
+
+    def _vpc(
+        self,
+        *,
+        cidr: str,
+        availability_zones: Sequence[str],
+        nat_gateways: int,
+        flow_log_role: iam.IRole | None,
+        restrict_default_security_group: bool,
+    ) -> ec2.Vpc:
+        """The VPC: three subnet tiers, every flow logged, S3 and DynamoDB gateway endpoints."""
+        return ec2.Vpc(
             self,
             "Vpc",
             ip_addresses=ec2.IpAddresses.cidr(cidr),
             restrict_default_security_group=restrict_default_security_group,
             availability_zones=list(availability_zones),
-            nat_gateways=nat_count,
-            subnet_configuration=[
-                # Only the load balancer and NAT gateways live here; neither needs
-                # instances to get public addresses (Control Tower CT.EC2.PR.11).
-                ec2.SubnetConfiguration(
-                    name=PUBLIC,
-                    subnet_type=ec2.SubnetType.PUBLIC,
-                    cidr_mask=24,
-                    map_public_ip_on_launch=False,
-                ),
-                ec2.SubnetConfiguration(
-                    name=APP, subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=22
-                ),
-                ec2.SubnetConfiguration(
-                    name=DATA, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24
-                ),
-            ],
+            nat_gateways=nat_gateways,
+            subnet_configuration=_subnet_configuration(),
             flow_logs={
                 "All": ec2.FlowLogOptions(
                     destination=ec2.FlowLogDestination.to_cloud_watch_logs(
@@ -103,6 +102,9 @@ class Network(Construct):
                 ),
             },
         )
+
+    def _acknowledge_configured_zones(self) -> None:
+        """Every subnet names its zone from configuration, which cfn-lint flags (W3010)."""
         for subnet in [
             *self.vpc.public_subnets,
             *self.vpc.private_subnets,
@@ -114,23 +116,59 @@ class Network(Construct):
                 "Zones come from configuration so that synthesis needs no account lookup; "
                 "each is checked against its region when the configuration is read.",
             )
-        provider = Stack.of(self).node.try_find_child(
-            "Custom::VpcRestrictDefaultSGCustomResourceProvider"
+
+
+def _nat_count(availability_zones: Sequence[str], nat_gateways: int | None) -> int:
+    """The NAT gateways to make (default: one per zone), once the zones and it are checked."""
+    if len(availability_zones) < 2:
+        raise ValueError(
+            f"Network: availability_zones {list(availability_zones)} has fewer than 2 zones; "
+            "Multi-AZ databases need at least 2"
         )
-        if provider is not None:  # CDK's handler that empties the default security group
-            handler = provider.node.try_find_child("Handler")
-            acknowledge(
-                handler,
-                "W3005",
-                "CDK-generated: the handler's DependsOn on its role repeats the Ref; harmless.",
-            )
-            acknowledge(
-                handler,
-                "lambda_inside_vpc_check",
-                "CDK-generated: runs once at deploy to empty the default security group; it "
-                "calls the EC2 API only and touches no data.",
-                checker="guard",
-            )
-        self.app_subnets = ec2.SubnetSelection(subnet_group_name=APP)
-        self.data_subnets = ec2.SubnetSelection(subnet_group_name=DATA)
-        self.public_subnets = ec2.SubnetSelection(subnet_group_name=PUBLIC)
+    nat_count = len(availability_zones) if nat_gateways is None else nat_gateways
+    if not 1 <= nat_count <= len(availability_zones):
+        raise ValueError(
+            f"Network: nat_gateways {nat_count} is outside 1..{len(availability_zones)}"
+        )
+    return nat_count
+
+
+def _subnet_configuration() -> list[ec2.SubnetConfiguration]:
+    """Public (load balancer, NAT), app (private with egress) and data (isolated) subnets."""
+    return [
+        # Only the load balancer and NAT gateways live here; neither needs
+        # instances to get public addresses (Control Tower CT.EC2.PR.11).
+        ec2.SubnetConfiguration(
+            name=PUBLIC,
+            subnet_type=ec2.SubnetType.PUBLIC,
+            cidr_mask=24,
+            map_public_ip_on_launch=False,
+        ),
+        ec2.SubnetConfiguration(
+            name=APP, subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=22
+        ),
+        ec2.SubnetConfiguration(
+            name=DATA, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24
+        ),
+    ]
+
+
+def _acknowledge_default_group_handler(stack: Stack) -> None:
+    """Acknowledge, on CDK's handler that empties the default security group (if the stack
+    has one), what it does by design."""
+    provider = stack.node.try_find_child("Custom::VpcRestrictDefaultSGCustomResourceProvider")
+    if provider is None:
+        return
+    handler = provider.node.try_find_child("Handler")
+    acknowledge(
+        handler,
+        "W3005",
+        "CDK-generated: the handler's DependsOn on its role repeats the Ref; harmless.",
+    )
+    acknowledge(
+        handler,
+        "lambda_inside_vpc_check",
+        "CDK-generated: runs once at deploy to empty the default security group; it "
+        "calls the EC2 API only and touches no data.",
+        checker="guard",
+    )

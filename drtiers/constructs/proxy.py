@@ -67,41 +67,68 @@ class DatabaseProxy(Construct):
         engine: Engine = DEFAULT_ENGINE,
     ) -> None:
         super().__init__(scope, id_)
+        _check_props(
+            proxy_name=proxy_name,
+            max_connections_percent=max_connections_percent,
+            instance_identifiers=instance_identifiers,
+            cluster_identifiers=cluster_identifiers,
+            database_resource_id=database_resource_id,
+            wildcard_reason=wildcard_reason,
+            role_given=role is not None,
+        )
         self.engine = engine
         self.port = engine.proxy_port
-        if not _PROXY_NAME.fullmatch(proxy_name):
-            raise ValueError(
-                f"DatabaseProxy: proxy_name '{proxy_name}' must be 1-56 letters, digits and "
-                "single hyphens, starting with a letter"
-            )
-        if not 1 <= max_connections_percent <= 100:
-            raise ValueError(
-                f"DatabaseProxy: max_connections_percent {max_connections_percent} is outside "
-                "1..100"
-            )
-        if bool(instance_identifiers) == bool(cluster_identifiers):
-            raise ValueError(
-                "DatabaseProxy: give exactly one of instance_identifiers or cluster_identifiers"
-            )
-        self.security_group = ec2.SecurityGroup(
+        self.security_group = self._security_group(vpc=vpc, database=database_security_group)
+        self.role: iam.IRole = role or self._role(
+            database_resource_id=database_resource_id,
+            database_user=database_user,
+            wildcard_reason=wildcard_reason,
+        )
+        subnet_ids = vpc.select_subnets(subnet_group_name=subnets.subnet_group_name).subnet_ids
+        self.proxy = self._proxy(proxy_name=proxy_name, subnet_ids=subnet_ids)
+        self.target_group = rds.CfnDBProxyTargetGroup(
+            self,
+            "Targets",
+            db_proxy_name=self.proxy.ref,
+            target_group_name="default",
+            db_instance_identifiers=list(instance_identifiers) or None,
+            db_cluster_identifiers=list(cluster_identifiers) or None,
+            connection_pool_configuration_info=rds.CfnDBProxyTargetGroup.ConnectionPoolConfigurationInfoFormatProperty(
+                max_connections_percent=max_connections_percent
+            ),
+        )
+        # The default endpoint is read/write: it sends everything to the writer, and on a
+        # secondary cluster it fails until that cluster is promoted.
+        self.endpoint = self.proxy.attr_endpoint
+        self.read_only_endpoint: str | None = (
+            self._read_only_endpoint(proxy_name=proxy_name, subnet_ids=subnet_ids)
+            if read_only_endpoint
+            else None
+        )
+
+    def _security_group(self, *, vpc: ec2.IVpc, database: ec2.ISecurityGroup) -> ec2.SecurityGroup:
+        """The proxy's group, allowed to reach the database (which lets it in) on its port."""
+        group = ec2.SecurityGroup(
             self,
             "SecurityGroup",
             vpc=vpc,
-            description=f"RDS Proxy: {engine.label} from the application tier",
+            description=f"RDS Proxy: {self.engine.label} from the application tier",
             allow_all_outbound=False,
         )
-        self.security_group.add_egress_rule(
-            database_security_group, ec2.Port.tcp(engine.port), "Proxy to database"
-        )
-        database_security_group.add_ingress_rule(
-            self.security_group, ec2.Port.tcp(engine.port), "From the RDS Proxy"
-        )
+        group.add_egress_rule(database, ec2.Port.tcp(self.engine.port), "Proxy to database")
+        database.add_ingress_rule(group, ec2.Port.tcp(self.engine.port), "From the RDS Proxy")
+        return group
+
+    def _role(
+        self, *, database_resource_id: str, database_user: str, wildcard_reason: str | None
+    ) -> iam.Role:
+        """The role the proxy logs in to the database with, as ``database_user`` only."""
         stack = Stack.of(self)
         user_arn = (
             f"arn:{Aws.PARTITION}:rds-db:{stack.region}:{stack.account}:"
             f"dbuser:{database_resource_id}/{database_user}"
         )
-        self.role: iam.IRole = role or iam.Role(
+        role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("rds.amazonaws.com"),
@@ -117,54 +144,71 @@ class DatabaseProxy(Construct):
                 )
             },
         )
-        if role is None and "*" in database_resource_id:
-            if not wildcard_reason:
-                raise ValueError(
-                    f"DatabaseProxy: database_resource_id '{database_resource_id}' is a "
-                    "wildcard; give wildcard_reason"
-                )
+        if wildcard_reason and "*" in database_resource_id:
             acknowledge(
-                self.role.node.default_child,
+                role.node.default_child,
                 f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds-db:{stack.region}:"
                 f"{stack.account}:dbuser:{database_resource_id}/{database_user}]",
                 wildcard_reason,
                 checker="cdk-nag",
             )
-        subnet_ids = vpc.select_subnets(subnet_group_name=subnets.subnet_group_name).subnet_ids
-        self.proxy = rds.CfnDBProxy(
+        return role
+
+    def _proxy(self, *, proxy_name: str, subnet_ids: Sequence[str]) -> rds.CfnDBProxy:
+        """The proxy: TLS required, IAM authentication end to end."""
+        return rds.CfnDBProxy(
             self,
             "Proxy",
             db_proxy_name=proxy_name,
-            engine_family=engine.proxy_engine_family,
+            engine_family=self.engine.proxy_engine_family,
             role_arn=self.role.role_arn,
-            vpc_subnet_ids=subnet_ids,
+            vpc_subnet_ids=list(subnet_ids),
             vpc_security_group_ids=[self.security_group.security_group_id],
             require_tls=True,
             default_auth_scheme="IAM_AUTH",
         )
-        self.target_group = rds.CfnDBProxyTargetGroup(
+
+    def _read_only_endpoint(self, *, proxy_name: str, subnet_ids: Sequence[str]) -> str:
+        """A READ_ONLY endpoint (``<proxy_name>-ro``), for a cluster's readers; its address."""
+        read_only = rds.CfnDBProxyEndpoint(
             self,
-            "Targets",
+            "ReadOnly",
+            db_proxy_endpoint_name=f"{proxy_name}-ro",
             db_proxy_name=self.proxy.ref,
-            target_group_name="default",
-            db_instance_identifiers=list(instance_identifiers) or None,
-            db_cluster_identifiers=list(cluster_identifiers) or None,
-            connection_pool_configuration_info=rds.CfnDBProxyTargetGroup.ConnectionPoolConfigurationInfoFormatProperty(
-                max_connections_percent=max_connections_percent
-            ),
+            vpc_subnet_ids=list(subnet_ids),
+            vpc_security_group_ids=[self.security_group.security_group_id],
+            target_role="READ_ONLY",
         )
-        # The default endpoint is read/write: it sends everything to the writer, and on a
-        # secondary cluster it fails until that cluster is promoted.
-        self.endpoint = self.proxy.attr_endpoint
-        self.read_only_endpoint: str | None = None
-        if read_only_endpoint:
-            read_only = rds.CfnDBProxyEndpoint(
-                self,
-                "ReadOnly",
-                db_proxy_endpoint_name=f"{proxy_name}-ro",
-                db_proxy_name=self.proxy.ref,
-                vpc_subnet_ids=subnet_ids,
-                vpc_security_group_ids=[self.security_group.security_group_id],
-                target_role="READ_ONLY",
-            )
-            self.read_only_endpoint = read_only.attr_endpoint
+        return read_only.attr_endpoint
+
+
+def _check_props(
+    *,
+    proxy_name: str,
+    max_connections_percent: int,
+    instance_identifiers: Sequence[str],
+    cluster_identifiers: Sequence[str],
+    database_resource_id: str,
+    wildcard_reason: str | None,
+    role_given: bool,
+) -> None:
+    """Refuse a name RDS Proxy rejects, a share of connections outside 1..100, other than one
+    kind of target, and a wildcard login (on a role made here) without its reason."""
+    if not _PROXY_NAME.fullmatch(proxy_name):
+        raise ValueError(
+            f"DatabaseProxy: proxy_name '{proxy_name}' must be 1-56 letters, digits and "
+            "single hyphens, starting with a letter"
+        )
+    if not 1 <= max_connections_percent <= 100:
+        raise ValueError(
+            f"DatabaseProxy: max_connections_percent {max_connections_percent} is outside 1..100"
+        )
+    if bool(instance_identifiers) == bool(cluster_identifiers):
+        raise ValueError(
+            "DatabaseProxy: give exactly one of instance_identifiers or cluster_identifiers"
+        )
+    if not role_given and "*" in database_resource_id and not wildcard_reason:
+        raise ValueError(
+            f"DatabaseProxy: database_resource_id '{database_resource_id}' is a "
+            "wildcard; give wildcard_reason"
+        )

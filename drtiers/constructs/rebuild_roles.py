@@ -28,6 +28,70 @@ WHY_ANY_REGION = (
 )
 
 
+def _arn(service: str, resource: str) -> str:
+    """``resource`` of ``service`` in this account, in any region."""
+    return f"arn:{Aws.PARTITION}:{service}:*:{Aws.ACCOUNT_ID}:{resource}"
+
+
+def _tables(names: Sequence[str]) -> list[str]:
+    """The ARNs of the tables named ``names``, in any region."""
+    return [_arn("dynamodb", f"table/{name}") for name in names]
+
+
+def _write_logs(log_group: str, *actions: str) -> iam.PolicyStatement:
+    """``actions`` on the log group named ``log_group``, in any region."""
+    return iam.PolicyStatement(
+        actions=list(actions), resources=[_arn("logs", f"log-group:{log_group}:*")]
+    )
+
+
+def _connect(database_user: str, *, via: str) -> iam.PolicyStatement:
+    """Log in as ``database_user`` to the databases (``db-*``) or proxies (``prx-*``) whose
+    resource ids match ``via``."""
+    return iam.PolicyStatement(
+        actions=["rds-db:connect"], resources=[_arn("rds-db", f"dbuser:{via}/{database_user}")]
+    )
+
+
+def _task_statements(
+    *,
+    table_names: Sequence[str],
+    control_table: str,
+    dax_table_names: Sequence[str],
+    queue_names: Sequence[str],
+    table_key_alias: str,
+    database_user: str | None,
+) -> list[iam.PolicyStatement]:
+    """What the rebuilt app's tasks use: the tables (and their indexes), the writer-region
+    item, the table key, DAX, the queues and the database, as the workload has them."""
+    task = [
+        iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=_tables([control_table])),
+        use_key_by_alias(table_key_alias),
+    ]
+    if table_names:
+        indexes = [f"{table}/index/*" for table in _tables(table_names)]
+        task.insert(
+            0,
+            iam.PolicyStatement(
+                actions=list(TABLE_DATA_ACTIONS), resources=_tables(table_names) + indexes
+            ),
+        )
+    if dax_table_names:  # the rebuilt clusters' names are generated: any in the account
+        task.append(
+            iam.PolicyStatement(actions=list(DAX_DATA_ACTIONS), resources=[_arn("dax", "cache/*")])
+        )
+    if queue_names:
+        task.append(
+            iam.PolicyStatement(
+                actions=list(QUEUE_WORKER_ACTIONS),
+                resources=[_arn("sqs", name) for name in queue_names],
+            )
+        )
+    if database_user is not None:  # through any proxy of the region
+        task.append(_connect(database_user, via="prx-*"))
+    return task
+
+
 class RebuildRoles(Construct):
     """Task, execution, proxy, DAX, monitoring and flow-log roles for a rebuilt primary stack.
 
@@ -60,67 +124,22 @@ class RebuildRoles(Construct):
     ) -> None:
         super().__init__(scope, id_)
         self.names = names
-
-        def arn(service: str, resource: str) -> str:
-            return f"arn:{Aws.PARTITION}:{service}:*:{Aws.ACCOUNT_ID}:{resource}"
-
-        def tables(names: Sequence[str]) -> list[str]:
-            return [arn("dynamodb", f"table/{name}") for name in names]
-
-        task = [
-            iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=tables([control_table])),
-            use_key_by_alias(table_key_alias),
-        ]
-        if table_names:
-            indexes = [f"{table}/index/*" for table in tables(table_names)]
-            task.insert(
-                0,
-                iam.PolicyStatement(
-                    actions=list(TABLE_DATA_ACTIONS), resources=tables(table_names) + indexes
-                ),
-            )
-        if dax_table_names:  # the rebuilt clusters' names are generated: any in the account
-            task.append(
-                iam.PolicyStatement(
-                    actions=list(DAX_DATA_ACTIONS), resources=[arn("dax", "cache/*")]
-                )
-            )
-        if queue_names:
-            task.append(
-                iam.PolicyStatement(
-                    actions=list(QUEUE_WORKER_ACTIONS),
-                    resources=[arn("sqs", name) for name in queue_names],
-                )
-            )
-        if database_user is not None:
-            task.append(
-                iam.PolicyStatement(
-                    actions=["rds-db:connect"],
-                    resources=[arn("rds-db", f"dbuser:prx-*/{database_user}")],
-                )
-            )
+        task = _task_statements(
+            table_names=table_names,
+            control_table=control_table,
+            dax_table_names=dax_table_names,
+            queue_names=queue_names,
+            table_key_alias=table_key_alias,
+            database_user=database_user,
+        )
         self._role("task", "ecs-tasks.amazonaws.com", task)
         self._role(
             "execution",
             "ecs-tasks.amazonaws.com",
-            [
-                iam.PolicyStatement(
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=[arn("logs", f"log-group:{app_log_group}:*")],
-                )
-            ],
+            [_write_logs(app_log_group, "logs:CreateLogStream", "logs:PutLogEvents")],
         )
-        if database_user is not None:
-            self._role(
-                "proxy",
-                "rds.amazonaws.com",
-                [
-                    iam.PolicyStatement(
-                        actions=["rds-db:connect"],
-                        resources=[arn("rds-db", f"dbuser:db-*/{database_user}")],
-                    )
-                ],
-            )
+        if database_user is not None:  # the proxy logs in to any database of the region
+            self._role("proxy", "rds.amazonaws.com", [_connect(database_user, via="db-*")])
         if dax_table_names:
             self._role(
                 "dax",
@@ -128,7 +147,7 @@ class RebuildRoles(Construct):
                 [
                     iam.PolicyStatement(
                         actions=["dynamodb:DescribeTable", "dynamodb:Scan", *TABLE_DATA_ACTIONS],
-                        resources=tables(dax_table_names),
+                        resources=_tables(dax_table_names),
                     )
                 ],
             )
@@ -136,18 +155,19 @@ class RebuildRoles(Construct):
             "flow-logs",
             "vpc-flow-logs.amazonaws.com",
             [
-                iam.PolicyStatement(
-                    actions=[
-                        "logs:CreateLogStream",
-                        "logs:PutLogEvents",
-                        "logs:DescribeLogStreams",
-                    ],
-                    resources=[arn("logs", f"log-group:{flow_log_group}:*")],
+                _write_logs(
+                    flow_log_group,
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
                 )
             ],
         )
-        if database_user is None:
-            return
+        if database_user is not None:
+            self._monitoring_role()
+
+    def _monitoring_role(self) -> iam.Role:
+        """The enhanced-monitoring role of the rebuilt database, with AWS's own policy."""
         monitoring = self._role("monitoring", "monitoring.rds.amazonaws.com", [])
         monitoring.add_managed_policy(
             iam.ManagedPolicy.from_aws_managed_policy_name(ENHANCED_MONITORING_POLICY)
@@ -160,6 +180,7 @@ class RebuildRoles(Construct):
             "RDSOSMetrics log group, and AWS keeps it current.",
             checker="cdk-nag",
         )
+        return monitoring
 
     def role_name(self, what: str) -> str:
         return f"{self.names}-rebuild-{what}"

@@ -33,6 +33,41 @@ from drtiers.core.tiers import PRIMARY_HEALTHY_TARGETS
 _CODE = (Path(__file__).resolve().parents[1] / "lambdas" / "plan_actions.py").read_text()
 
 
+def _check_plan_actions(
+    *,
+    table_arns: Sequence[str],
+    services: Sequence[tuple[str, str, str]],
+    probe: tuple[str, str, str] | None,
+    probe_seconds: int,
+    tier: str,
+) -> None:
+    """Refuse a probe that cannot report, and a function with nothing to act on."""
+    if probe is not None and not (1 <= probe_seconds <= 30 and 60 % probe_seconds == 0):
+        raise ValueError(f"PlanActions: probe_seconds {probe_seconds} must divide 60, up to 30")
+    if probe is not None and not tier:
+        raise ValueError("PlanActions: a probe needs the tier it reports for")
+    if not table_arns or not services:
+        raise ValueError("PlanActions: give the tier's tables and services")
+
+
+def _plan_arn(account: str, name: str) -> str:
+    """Any Region switch plan named ``name`` (its ARN ends in an id Region switch assigns)."""
+    return f"arn:aws:arc-region-switch::{account}:plan/{name}:*"
+
+
+def _dial_accelerator() -> iam.PolicyStatement:
+    """Find the tier's accelerator and turn its endpoint groups' dials."""
+    return iam.PolicyStatement(
+        actions=[
+            "globalaccelerator:ListAccelerators",
+            "globalaccelerator:ListListeners",
+            "globalaccelerator:ListEndpointGroups",
+            "globalaccelerator:UpdateEndpointGroup",
+        ],
+        resources=["*"],
+    )
+
+
 class PlanActions(Construct):
     """The function a Region switch plan's custom-action steps invoke in this region and, in
     the recovery region of a tier that fails over by itself, a probe of the primary and what
@@ -76,12 +111,14 @@ class PlanActions(Construct):
         queues: tuple[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id_)
-        if probe is not None and not (1 <= probe_seconds <= 30 and 60 % probe_seconds == 0):
-            raise ValueError(f"PlanActions: probe_seconds {probe_seconds} must divide 60, up to 30")
-        if probe is not None and not tier:
-            raise ValueError("PlanActions: a probe needs the tier it reports for")
-        if not table_arns or not services:
-            raise ValueError("PlanActions: give the tier's tables and services")
+        _check_plan_actions(
+            table_arns=table_arns,
+            services=services,
+            probe=probe,
+            probe_seconds=probe_seconds,
+            tier=tier,
+        )
+        self._account, self._namespace = account, declared_namespace
         self._log_key, self._removal = log_key, removal_policy
         role = iam.Role(
             self,
@@ -89,23 +126,46 @@ class PlanActions(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Region switch plan actions: declare the writer, scale, dial",
         )
+        for statement in self._statements(
+            table_arns=table_arns,
+            table_key=table_key,
+            services=services,
+            accelerator=accelerator,
+            plan_start=plan_start,
+            queues=queues,
+        ):
+            role.add_to_principal_policy(statement)
+        wildcards = self._wildcards(plan_start=plan_start, queues=queues)
+        self.function = self._function(
+            "Function", function_name, role, concurrency=2, wildcards=wildcards
+        )
+        if plan_start is not None:
+            self._start_plan_rule(plan_start, table_arns=table_arns)
+        if probe is not None:
+            self._probe(probe, function_name=function_name, tier=tier, every=probe_seconds)
+
+    def _statements(
+        self,
+        *,
+        table_arns: Sequence[str],
+        table_key: kms.IKey | str,
+        services: Sequence[tuple[str, str, str]],
+        accelerator: bool,
+        plan_start: tuple[str, str, str, str] | None,
+        queues: tuple[str, str] | None,
+    ) -> list[iam.PolicyStatement]:
+        """What the function's role may do: declare the writer, scale the services and, as
+        asked, dial the accelerator, start the plan and read the queues."""
         statements = [
             iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=list(table_arns)),
             iam.PolicyStatement(actions=list(ENVELOPE), resources=[table_key.key_arn])
             if not isinstance(table_key, str)
             else use_key_by_alias(f"alias/{table_key}"),
-            iam.PolicyStatement(
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={"StringEquals": {"cloudwatch:namespace": declared_namespace}},
-            ),
+            self._put_declared_metric(),
             iam.PolicyStatement(
                 # Application Auto Scaling describes the service when its target is registered.
                 actions=["ecs:UpdateService", "ecs:DescribeServices"],
-                resources=[
-                    f"arn:aws:ecs:{region}:{account}:service/{cluster}/{service}"
-                    for region, cluster, service in services
-                ],
+                resources=[self._service_arn(service) for service in services],
             ),
             iam.PolicyStatement(
                 actions=[
@@ -116,19 +176,8 @@ class PlanActions(Construct):
             ),
         ]
         if accelerator:
-            statements.append(
-                iam.PolicyStatement(
-                    actions=[
-                        "globalaccelerator:ListAccelerators",
-                        "globalaccelerator:ListListeners",
-                        "globalaccelerator:ListEndpointGroups",
-                        "globalaccelerator:UpdateEndpointGroup",
-                    ],
-                    resources=["*"],
-                )
-            )
+            statements.append(_dial_accelerator())
         if plan_start is not None:
-            plan, primary_region, recovery_region, alarm = plan_start
             statements += [
                 iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=list(table_arns)),
                 iam.PolicyStatement(
@@ -136,123 +185,148 @@ class PlanActions(Construct):
                 ),
                 iam.PolicyStatement(
                     actions=["arc-region-switch:StartPlanExecution"],
-                    resources=[f"arn:aws:arc-region-switch::{account}:plan/{plan}:*"],
+                    resources=[_plan_arn(self._account, plan_start[0])],
                 ),
             ]
         if queues is not None:
-            region, stack = queues
             statements += [
                 iam.PolicyStatement(actions=["sqs:ListQueues"], resources=["*"]),
                 iam.PolicyStatement(
-                    actions=["sqs:GetQueueAttributes"],
-                    resources=[f"arn:aws:sqs:{region}:{account}:{stack}-*"],
+                    actions=["sqs:GetQueueAttributes"], resources=[self._queues_arn(queues)]
                 ),
             ]
-        for statement in statements:
-            role.add_to_principal_policy(statement)
+        return statements
+
+    def _put_declared_metric(self) -> iam.PolicyStatement:
+        """PutMetricData, into the declared namespace only."""
+        return iam.PolicyStatement(
+            actions=["cloudwatch:PutMetricData"],
+            resources=["*"],
+            conditions={"StringEquals": {"cloudwatch:namespace": self._namespace}},
+        )
+
+    def _service_arn(self, service: tuple[str, str, str]) -> str:
+        """The ARN of ``(region, cluster name, service name)``."""
+        region, cluster, name = service
+        return f"arn:aws:ecs:{region}:{self._account}:service/{cluster}/{name}"
+
+    def _queues_arn(self, queues: tuple[str, str]) -> str:
+        """The queues CloudFormation names after the stack of ``(region, stack name)``."""
+        region, stack = queues
+        return f"arn:aws:sqs:{region}:{self._account}:{stack}-*"
+
+    def _wildcards(
+        self, *, plan_start: tuple[str, str, str, str] | None, queues: tuple[str, str] | None
+    ) -> list[tuple[str, str]]:
+        """The function's wildcard resources, each with its reason."""
         wildcards = list(_WILDCARDS)
         if queues is not None:
             wildcards.append(
                 (
-                    f"Resource::arn:aws:sqs:{queues[0]}:{account}:{queues[1]}-*",
+                    f"Resource::{self._queues_arn(queues)}",
                     "The queues CloudFormation names after their stack: only that stack's.",
                 )
             )
         if plan_start is not None:
             wildcards.append(
-                (
-                    f"Resource::arn:aws:arc-region-switch::{account}:plan/{plan_start[0]}:*",
-                    "The plan's ARN ends in an id Region switch assigns; the name fixes the plan.",
+                (f"Resource::{_plan_arn(self._account, plan_start[0])}", _PLAN_ID_REASON)
+            )
+        return wildcards
+
+    def _start_plan_rule(
+        self, plan_start: tuple[str, str, str, str], *, table_arns: Sequence[str]
+    ) -> events.Rule:
+        """The rule that starts the plan's failover when the probe's alarm turns red."""
+        plan, primary_region, recovery_region, alarm = plan_start
+        table = next(a for a in table_arns if f":{recovery_region}:" in a).split("/")[-1]
+        # EventBridge sends the alarm's state changes in this region (a data-plane path).
+        return events.Rule(
+            self,
+            "StartPlan",
+            description=f"Fail over by the plan {plan} when {alarm} turns red",
+            event_pattern=events.EventPattern(
+                source=["aws.cloudwatch"],
+                detail_type=["CloudWatch Alarm State Change"],
+                detail={"alarmName": [alarm], "state": {"value": ["ALARM"]}},
+            ),
+            targets=[
+                targets.LambdaFunction(
+                    self.function,
+                    event=events.RuleTargetInput.from_object(
+                        {
+                            "action": "start-plan",
+                            "plan": plan,
+                            "primary_region": primary_region,
+                            "recovery_region": recovery_region,
+                            "table": table,
+                        }
+                    ),
+                    retry_attempts=2,
                 )
-            )
-        self.function = self._function(
-            "Function", function_name, role, concurrency=2, wildcards=wildcards
+            ],
         )
-        if plan_start is not None:
-            table = next(a for a in table_arns if f":{recovery_region}:" in a).split("/")[-1]
-            # EventBridge sends the alarm's state changes in this region (a data-plane path).
-            events.Rule(
-                self,
-                "StartPlan",
-                description=f"Fail over by the plan {plan} when {alarm} turns red",
-                event_pattern=events.EventPattern(
-                    source=["aws.cloudwatch"],
-                    detail_type=["CloudWatch Alarm State Change"],
-                    detail={"alarmName": [alarm], "state": {"value": ["ALARM"]}},
-                ),
-                targets=[
-                    targets.LambdaFunction(
-                        self.function,
-                        event=events.RuleTargetInput.from_object(
-                            {
-                                "action": "start-plan",
-                                "plan": plan,
-                                "primary_region": primary_region,
-                                "recovery_region": recovery_region,
-                                "table": table,
-                            }
-                        ),
-                        retry_attempts=2,
-                    )
-                ],
-            )
-        if probe is not None:
-            region, cluster, service = probe
-            probe_role = iam.Role(
-                self,
-                "ProbeRole",
-                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                description="Probe the primary's healthy targets from the recovery region",
-            )
-            for statement in (
-                iam.PolicyStatement(
-                    actions=["ecs:DescribeServices"],
-                    resources=[f"arn:aws:ecs:{region}:{account}:service/{cluster}/{service}"],
-                ),
-                iam.PolicyStatement(
-                    actions=["elasticloadbalancing:DescribeTargetHealth"], resources=["*"]
-                ),
-                iam.PolicyStatement(
-                    actions=["cloudwatch:PutMetricData"],
-                    resources=["*"],
-                    conditions={"StringEquals": {"cloudwatch:namespace": declared_namespace}},
-                ),
-            ):
-                probe_role.add_to_principal_policy(statement)
-            # Its own function and concurrency: a probe of a lost region must never keep the
-            # plan's steps waiting. Asynchronous, and never retried: the next probe follows.
-            prober = self._function(
-                "Probe",
-                f"{function_name}-probe",
-                probe_role,
-                concurrency=2,
-                wildcards=_PROBE_WILDCARDS,
-            )
-            prober.configure_async_invoke(retry_attempts=0, max_event_age=Duration.seconds(60))
-            events.Rule(
-                self,
-                "ProbeSchedule",
-                description="Probe the primary's healthy targets (what starts the plan)",
-                schedule=events.Schedule.rate(Duration.minutes(1)),
-                targets=[
-                    targets.LambdaFunction(
-                        prober,
-                        event=events.RuleTargetInput.from_object(
-                            {
-                                "action": "probe",
-                                "region": region,
-                                "cluster": cluster,
-                                "service": service,
-                                "namespace": declared_namespace,
-                                "metric": PRIMARY_HEALTHY_TARGETS,
-                                "tier": tier,
-                                "every": probe_seconds,
-                            }
-                        ),
-                        retry_attempts=0,
-                    )
-                ],
-            )
+
+    def _probe(
+        self, probe: tuple[str, str, str], *, function_name: str, tier: str, every: int
+    ) -> None:
+        """The probe of the primary's service: its own role, function and schedule."""
+        probe_role = iam.Role(
+            self,
+            "ProbeRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Probe the primary's healthy targets from the recovery region",
+        )
+        for statement in (
+            iam.PolicyStatement(
+                actions=["ecs:DescribeServices"], resources=[self._service_arn(probe)]
+            ),
+            iam.PolicyStatement(
+                actions=["elasticloadbalancing:DescribeTargetHealth"], resources=["*"]
+            ),
+            self._put_declared_metric(),
+        ):
+            probe_role.add_to_principal_policy(statement)
+        # Its own function and concurrency: a probe of a lost region must never keep the
+        # plan's steps waiting. Asynchronous, and never retried: the next probe follows.
+        prober = self._function(
+            "Probe",
+            f"{function_name}-probe",
+            probe_role,
+            concurrency=2,
+            wildcards=_PROBE_WILDCARDS,
+        )
+        prober.configure_async_invoke(retry_attempts=0, max_event_age=Duration.seconds(60))
+        self._probe_schedule(prober, probe, tier=tier, every=every)
+
+    def _probe_schedule(
+        self, prober: lambda_.Function, probe: tuple[str, str, str], *, tier: str, every: int
+    ) -> events.Rule:
+        """The rule that runs the probe every minute (it probes every ``every`` seconds)."""
+        region, cluster, service = probe
+        return events.Rule(
+            self,
+            "ProbeSchedule",
+            description="Probe the primary's healthy targets (what starts the plan)",
+            schedule=events.Schedule.rate(Duration.minutes(1)),
+            targets=[
+                targets.LambdaFunction(
+                    prober,
+                    event=events.RuleTargetInput.from_object(
+                        {
+                            "action": "probe",
+                            "region": region,
+                            "cluster": cluster,
+                            "service": service,
+                            "namespace": self._namespace,
+                            "metric": PRIMARY_HEALTHY_TARGETS,
+                            "tier": tier,
+                            "every": every,
+                        }
+                    ),
+                    retry_attempts=0,
+                )
+            ],
+        )
 
     def _function(
         self,
@@ -300,6 +374,7 @@ class PlanActions(Construct):
         return function
 
 
+_PLAN_ID_REASON = "The plan's ARN ends in an id Region switch assigns; the name fixes the plan."
 _WILDCARDS = (
     (
         "Resource::*",
@@ -365,24 +440,42 @@ class RegionSwitchPlan(Construct):
         if rto_seconds <= 0:
             raise ValueError(f"RegionSwitchPlan: rto_seconds {rto_seconds} must be positive")
         self.rto_minutes = math.ceil(rto_seconds / 60)
-        principal = iam.ServicePrincipal("arc-region-switch.amazonaws.com")
         execution_role_name = f"{name}-plan-execution"
         self.execution_role = iam.Role(
             self,
             "ExecutionRole",
             role_name=execution_role_name,
-            assumed_by=principal,
+            assumed_by=iam.ServicePrincipal("arc-region-switch.amazonaws.com"),
             description=f"Executes the Region switch plan {name}",
         )
-        plan_arn = f"arn:aws:arc-region-switch::{account}:plan/{name}:*"
-        self.approval_role = iam.Role(
+        plan_arn = _plan_arn(account, name)
+        self.approval_role = self._approval_role(approval_role_name, plan=name, plan_arn=plan_arn)
+        for statement in (
+            *_evaluation_statements(
+                plan_arn=plan_arn, role_arn=f"arn:aws:iam::{account}:role/{execution_role_name}"
+            ),
+            *_execution_statements(resources, regions=(primary_region, recovery_region)),
+        ):
+            self.execution_role.add_to_principal_policy(statement)
+        self._acknowledge_wildcards(plan_arn)
+        self.plan = self._plan(
+            name=name,
+            primary_region=primary_region,
+            recovery_region=recovery_region,
+            workflows=workflows,
+            alarms=alarms,
+        )
+
+    def _approval_role(self, role_name: str, *, plan: str, plan_arn: str) -> iam.Role:
+        """The role an operator assumes to approve or decline the plan's manual steps."""
+        role = iam.Role(
             self,
             "ApprovalRole",
-            role_name=approval_role_name,
+            role_name=role_name,
             assumed_by=iam.AccountRootPrincipal(),
-            description=f"Approves or declines the manual steps of the Region switch plan {name}",
+            description=f"Approves or declines the manual steps of the Region switch plan {plan}",
         )
-        self.approval_role.add_to_principal_policy(
+        role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=[
                     "arc-region-switch:ApprovePlanExecutionStep",
@@ -392,103 +485,11 @@ class RegionSwitchPlan(Construct):
                 resources=[plan_arn],
             )
         )
-        statements = [
-            iam.PolicyStatement(
-                actions=[
-                    "cloudwatch:DescribeAlarms",
-                    "cloudwatch:DescribeAlarmHistory",
-                    "cloudwatch:GetMetricStatistics",
-                ],
-                resources=["*"],
-            ),
-            iam.PolicyStatement(
-                actions=[
-                    "arc-region-switch:GetPlan*",
-                    "arc-region-switch:GetPlanExecution",
-                    "arc-region-switch:ListPlanExecutions",
-                ],
-                resources=[plan_arn],
-            ),
-            # Plan evaluation checks the role's own permissions (the complete sample policy).
-            iam.PolicyStatement(
-                actions=["iam:SimulatePrincipalPolicy"],
-                resources=[f"arn:aws:iam::{account}:role/{execution_role_name}"],
-            ),
-        ]
-        if resources.get("aurora"):
-            statements.append(
-                iam.PolicyStatement(
-                    actions=["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"],
-                    resources=list(resources["aurora"]),
-                )
-            )
-        if resources.get("rds") or resources.get("aurora"):
-            statements += [
-                iam.PolicyStatement(
-                    # As AWS's sample policy for the RDS blocks: creating a replica also
-                    # authorizes against the subnet, parameter and option groups it copies, and
-                    # the renamed instance gets an ARN of its own. The Aurora blocks only
-                    # describe; the replica actions are for the RDS instance blocks alone.
-                    actions=[
-                        "rds:DescribeGlobalClusters",
-                        "rds:DescribeDBClusters",
-                        "rds:DescribeDBInstances",
-                        *(
-                            [
-                                "rds:PromoteReadReplica",
-                                "rds:CreateDBInstanceReadReplica",
-                                "rds:ModifyDBInstance",
-                                "rds:AddTagsToResource",
-                            ]
-                            if resources.get("rds")
-                            else []
-                        ),
-                    ],
-                    resources=["*"],
-                ),
-                iam.PolicyStatement(  # the encrypted replica: RDS uses the region's data key
-                    actions=["kms:CreateGrant", "kms:DescribeKey"],
-                    resources=["*"],
-                    conditions={
-                        "StringEquals": {
-                            "kms:ViaService": [
-                                f"rds.{r}.amazonaws.com" for r in (primary_region, recovery_region)
-                            ]
-                        }
-                    },
-                ),
-            ]
-        if resources.get("ecs"):
-            statements += [
-                iam.PolicyStatement(
-                    actions=["ecs:DescribeServices", "ecs:UpdateService"],
-                    resources=list(resources["ecs"]),
-                ),
-                iam.PolicyStatement(
-                    actions=[
-                        "ecs:DescribeClusters",
-                        "ecs:ListServices",
-                        "application-autoscaling:DescribeScalableTargets",
-                        "application-autoscaling:RegisterScalableTarget",
-                        # WaitELBTargetGroupHealthy reads the target group's health.
-                        "elasticloadbalancing:DescribeTargetHealth",
-                    ],
-                    resources=["*"],
-                ),
-            ]
-        if resources.get("lambda"):
-            statements.append(
-                iam.PolicyStatement(
-                    actions=["lambda:GetFunction", "lambda:InvokeFunction"],
-                    resources=list(resources["lambda"]),
-                )
-            )
-        for statement in statements:
-            self.execution_role.add_to_principal_policy(statement)
-        plan_finding = (
-            f"Resource::{plan_arn}",
-            "The plan's ARN ends in an id Region switch assigns; the name fixes the plan.",
-        )
+        return role
+
+    def _acknowledge_wildcards(self, plan_arn: str) -> None:
+        """Acknowledge both roles' wildcard resources, each with its reason."""
+        plan_finding = (f"Resource::{plan_arn}", _PLAN_ID_REASON)
         for role, reasons in (
             (self.execution_role, (*_EXECUTION_WILDCARDS, plan_finding)),
             (self.approval_role, (plan_finding,)),
@@ -496,7 +497,18 @@ class RegionSwitchPlan(Construct):
             policy = role.node.find_child("DefaultPolicy").node.default_child
             for finding, reason in reasons:
                 acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason, checker="cdk-nag")
-        self.plan = arc.CfnPlan(
+
+    def _plan(
+        self,
+        *,
+        name: str,
+        primary_region: str,
+        recovery_region: str,
+        workflows: Sequence[Mapping[str, Any]],
+        alarms: Mapping[str, Mapping[str, str]],
+    ) -> arc.CfnPlan:
+        """The plan, created once its execution role's policy exists."""
+        plan = arc.CfnPlan(
             self,
             "Plan",
             name=name,
@@ -509,11 +521,11 @@ class RegionSwitchPlan(Construct):
         )
         # The workflows as rendered (CloudFormation's own property names), not via the L1's
         # typed structs: one source of truth, and the simulator reads exactly this.
-        self.plan.add_property_override("Workflows", list(workflows))
+        plan.add_property_override("Workflows", list(workflows))
         if alarms:
-            self.plan.add_property_override("AssociatedAlarms", dict(alarms))
+            plan.add_property_override("AssociatedAlarms", dict(alarms))
         acknowledge(
-            self.plan,
+            plan,
             "F3018",
             "The CDK's built-in validator carries an older AWS::ARCRegionSwitch::Plan schema (18 "
             "execution blocks, no Lambdas.Payload); the pinned cfn-lint 1.58 (make lint) and "
@@ -521,7 +533,113 @@ class RegionSwitchPlan(Construct):
             checker="cdk-builtin",
         )
         # Region switch evaluates the plan's permissions when it is created.
-        self.plan.node.add_dependency(self.execution_role.node.find_child("DefaultPolicy"))
+        plan.node.add_dependency(self.execution_role.node.find_child("DefaultPolicy"))
+        return plan
+
+
+def _evaluation_statements(*, plan_arn: str, role_arn: str) -> list[iam.PolicyStatement]:
+    """What Region switch needs to evaluate the plan: read alarms, the plan and its executions,
+    and simulate the execution role's own permissions (the complete sample policy)."""
+    return [
+        iam.PolicyStatement(
+            actions=[
+                "cloudwatch:DescribeAlarms",
+                "cloudwatch:DescribeAlarmHistory",
+                "cloudwatch:GetMetricStatistics",
+            ],
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            actions=[
+                "arc-region-switch:GetPlan*",
+                "arc-region-switch:GetPlanExecution",
+                "arc-region-switch:ListPlanExecutions",
+            ],
+            resources=[plan_arn],
+        ),
+        iam.PolicyStatement(actions=["iam:SimulatePrincipalPolicy"], resources=[role_arn]),
+    ]
+
+
+def _execution_statements(
+    resources: Mapping[str, Sequence[str]], *, regions: tuple[str, str]
+) -> list[iam.PolicyStatement]:
+    """What the plan's blocks act on, by block (drtiers.recovery.plan.acted_on)."""
+    statements: list[iam.PolicyStatement] = []
+    if resources.get("aurora"):
+        statements.append(
+            iam.PolicyStatement(
+                actions=["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"],
+                resources=list(resources["aurora"]),
+            )
+        )
+    if resources.get("rds") or resources.get("aurora"):
+        statements += _database_statements(replicas=bool(resources.get("rds")), regions=regions)
+    if resources.get("ecs"):
+        statements += _service_statements(resources["ecs"])
+    if resources.get("lambda"):
+        statements.append(
+            iam.PolicyStatement(
+                actions=["lambda:GetFunction", "lambda:InvokeFunction"],
+                resources=list(resources["lambda"]),
+            )
+        )
+    return statements
+
+
+def _database_statements(*, replicas: bool, regions: tuple[str, str]) -> list[iam.PolicyStatement]:
+    """Describe the databases and, for the RDS instance blocks (``replicas``), promote and
+    create read replicas, with the data key of either region."""
+    return [
+        iam.PolicyStatement(
+            # As AWS's sample policy for the RDS blocks: creating a replica also authorizes
+            # against the subnet, parameter and option groups it copies, and the renamed
+            # instance gets an ARN of its own. The Aurora blocks only describe; the replica
+            # actions are for the RDS instance blocks alone.
+            actions=[
+                "rds:DescribeGlobalClusters",
+                "rds:DescribeDBClusters",
+                "rds:DescribeDBInstances",
+                *(_REPLICA_ACTIONS if replicas else ()),
+            ],
+            resources=["*"],
+        ),
+        iam.PolicyStatement(  # the encrypted replica: RDS uses the region's data key
+            actions=["kms:CreateGrant", "kms:DescribeKey"],
+            resources=["*"],
+            conditions={
+                "StringEquals": {"kms:ViaService": [f"rds.{r}.amazonaws.com" for r in regions]}
+            },
+        ),
+    ]
+
+
+_REPLICA_ACTIONS = (
+    "rds:PromoteReadReplica",
+    "rds:CreateDBInstanceReadReplica",
+    "rds:ModifyDBInstance",
+    "rds:AddTagsToResource",
+)
+
+
+def _service_statements(services: Sequence[str]) -> list[iam.PolicyStatement]:
+    """Scale the tier's services (by ARN) and read what scaling them needs."""
+    return [
+        iam.PolicyStatement(
+            actions=["ecs:DescribeServices", "ecs:UpdateService"], resources=list(services)
+        ),
+        iam.PolicyStatement(
+            actions=[
+                "ecs:DescribeClusters",
+                "ecs:ListServices",
+                "application-autoscaling:DescribeScalableTargets",
+                "application-autoscaling:RegisterScalableTarget",
+                # WaitELBTargetGroupHealthy reads the target group's health.
+                "elasticloadbalancing:DescribeTargetHealth",
+            ],
+            resources=["*"],
+        ),
+    ]
 
 
 _EXECUTION_WILDCARDS = (

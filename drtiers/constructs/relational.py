@@ -12,6 +12,7 @@ delete unless the caller opts out.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
@@ -163,23 +164,7 @@ def _rotate(
             f"{scope.node.path}: rotation needs the database's SecretTargetAttachment, "
             f"got {attachment!r}"
         )
-    group = ec2.SecurityGroup(
-        scope,
-        "RotationSecurityGroup",
-        vpc=vpc,
-        description="Secret rotation: to the database and Secrets Manager",
-        allow_all_outbound=False,
-    )
-    database_group.add_ingress_rule(group, ec2.Port.tcp(engine.port), "From secret rotation")
-    group.add_egress_rule(
-        database_group, ec2.Port.tcp(engine.port), "To the database whose password it rotates"
-    )
-    group.add_egress_rule(
-        ec2.Peer.any_ipv4(),
-        ec2.Port.tcp(443),
-        "Secrets Manager's API over HTTPS, through the NAT gateway: the VPC has no interface "
-        "endpoints",
-    )
+    group = _rotation_security_group(scope, vpc=vpc, database_group=database_group, engine=engine)
     single_user = (
         secretsmanager.HostedRotation.postgre_sql_single_user
         if engine.is_postgresql
@@ -200,6 +185,45 @@ def _rotate(
         hosted_rotation=single_user(vpc=vpc, vpc_subnets=subnets, security_groups=[group]),
     )
     schedule.node.add_dependency(attachment)
+
+
+def _rotation_security_group(
+    scope: Construct, *, vpc: ec2.IVpc, database_group: ec2.SecurityGroup, engine: Engine
+) -> ec2.SecurityGroup:
+    """The rotation function's group: to the database (which lets it in) and, over HTTPS, to
+    Secrets Manager."""
+    group = ec2.SecurityGroup(
+        scope,
+        "RotationSecurityGroup",
+        vpc=vpc,
+        description="Secret rotation: to the database and Secrets Manager",
+        allow_all_outbound=False,
+    )
+    database_group.add_ingress_rule(group, ec2.Port.tcp(engine.port), "From secret rotation")
+    group.add_egress_rule(
+        database_group, ec2.Port.tcp(engine.port), "To the database whose password it rotates"
+    )
+    group.add_egress_rule(
+        ec2.Peer.any_ipv4(),
+        ec2.Port.tcp(443),
+        "Secrets Manager's API over HTTPS, through the NAT gateway: the VPC has no interface "
+        "endpoints",
+    )
+    return group
+
+
+def _subnet_group(
+    scope: Construct, *, vpc: ec2.IVpc, subnets: ec2.SubnetSelection, what: str
+) -> rds.SubnetGroup:
+    """The subnet group (``Subnets``) of the database ``what`` describes."""
+    return rds.SubnetGroup(
+        scope, "Subnets", vpc=vpc, vpc_subnets=subnets, description=f"Isolated subnets for {what}"
+    )
+
+
+def _aurora_parameters(engine: Engine) -> dict[str, str]:
+    """An Aurora cluster's parameters: TLS only, and the engine's own."""
+    return {**dict(engine.aurora_tls), **dict(engine.aurora_cluster_parameters)}
 
 
 def _check_retention(owner: str, days: int) -> None:
@@ -276,8 +300,50 @@ class MultiAzDatabase(Construct):
             self, vpc, f"Multi-AZ {engine.label}", engine
         )
         self.secret = _admin_secret(self, key, secret_replicas, removal_policy)
-        l2_engine = instance_engine(engine)
-        common = dict(
+        props = self._instance_props(
+            vpc=vpc,
+            subnets=subnets,
+            instance_identifier=instance_identifier,
+            instance_type=instance_type,
+            allocated_storage_gib=allocated_storage_gib,
+            backup_retention_days=backup_retention_days,
+            deletion_protection=deletion_protection,
+            removal_policy=removal_policy,
+            monitoring_role=monitoring_role,
+        )
+        self.instance: rds.DatabaseInstanceBase = (
+            self._new_instance(props, key=key)
+            if snapshot_identifier is None
+            else self._restored_instance(props, snapshot_identifier=snapshot_identifier)
+        )
+        if rotate:
+            _rotate(
+                self,
+                secret=self.secret,
+                attachment=self.instance.secret,
+                vpc=vpc,
+                subnets=rotation_subnets,
+                database_group=self.security_group,
+                engine=engine,
+            )
+
+    def _instance_props(
+        self,
+        *,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        instance_identifier: str,
+        instance_type: ec2.InstanceType | None,
+        allocated_storage_gib: int,
+        backup_retention_days: int,
+        deletion_protection: bool,
+        removal_policy: RemovalPolicy,
+        monitoring_role: iam.IRole | None,
+    ) -> dict[str, Any]:
+        """What a new and a restored instance share: everything but data and credentials
+        (this makes the parameter group and, unless given, the monitoring role)."""
+        l2_engine = instance_engine(self.engine)
+        return dict(
             engine=l2_engine,
             instance_identifier=instance_identifier,
             instance_type=instance_type
@@ -289,7 +355,7 @@ class MultiAzDatabase(Construct):
             storage_type=rds.StorageType.GP3,
             allocated_storage=allocated_storage_gib,
             parameter_group=rds.ParameterGroup(
-                self, "Parameters", engine=l2_engine, parameters=dict(engine.rds_tls)
+                self, "Parameters", engine=l2_engine, parameters=dict(self.engine.rds_tls)
             ),
             backup_retention=Duration.days(backup_retention_days),
             deletion_protection=deletion_protection,
@@ -298,44 +364,41 @@ class MultiAzDatabase(Construct):
             iam_authentication=True,
             auto_minor_version_upgrade=True,
             copy_tags_to_snapshot=True,
-            cloudwatch_logs_exports=list(engine.rds_logs),
-            port=engine.port,
+            cloudwatch_logs_exports=list(self.engine.rds_logs),
+            port=self.engine.port,
             monitoring_interval=Duration.seconds(MONITORING_INTERVAL_SECONDS),
             monitoring_role=monitoring_role or _monitoring_role(self),
         )
-        self.instance: rds.DatabaseInstanceBase
-        if snapshot_identifier is None:
-            self.instance = rds.DatabaseInstance(
-                self,
-                "Instance",
-                credentials=rds.Credentials.from_secret(self.secret),
-                storage_encrypted=True,
-                storage_encryption_key=key,
-                **common,  # type: ignore[arg-type]
-            )
-        else:
-            self.instance = rds.DatabaseInstanceFromSnapshot(
-                self,
-                "Instance",
-                snapshot_identifier=snapshot_identifier,
-                credentials=rds.SnapshotCredentials.from_secret(self.secret),
-                **common,  # type: ignore[arg-type]
-            )
-            # Restore at the snapshot's own version: the source may have taken automatic minor
-            # upgrades since, and RDS does not restore a snapshot to an older version.
-            cfn = self.instance.node.default_child
-            assert isinstance(cfn, rds.CfnDBInstance)
-            cfn.add_property_deletion_override("EngineVersion")
-        if rotate:
-            _rotate(
-                self,
-                secret=self.secret,
-                attachment=self.instance.secret,
-                vpc=vpc,
-                subnets=rotation_subnets,
-                database_group=self.security_group,
-                engine=engine,
-            )
+
+    def _new_instance(self, props: Mapping[str, Any], *, key: kms.IKey) -> rds.DatabaseInstance:
+        """An empty instance, encrypted with ``key``, its admin password from the secret."""
+        return rds.DatabaseInstance(
+            self,
+            "Instance",
+            credentials=rds.Credentials.from_secret(self.secret),
+            storage_encrypted=True,
+            storage_encryption_key=key,
+            **props,
+        )
+
+    def _restored_instance(
+        self, props: Mapping[str, Any], *, snapshot_identifier: str
+    ) -> rds.DatabaseInstanceFromSnapshot:
+        """An instance restored from the snapshot, with its key and data; the admin password
+        is set from the new secret."""
+        instance = rds.DatabaseInstanceFromSnapshot(
+            self,
+            "Instance",
+            snapshot_identifier=snapshot_identifier,
+            credentials=rds.SnapshotCredentials.from_secret(self.secret),
+            **props,
+        )
+        # Restore at the snapshot's own version: the source may have taken automatic minor
+        # upgrades since, and RDS does not restore a snapshot to an older version.
+        cfn = instance.node.default_child
+        assert isinstance(cfn, rds.CfnDBInstance)
+        cfn.add_property_deletion_override("EngineVersion")
+        return instance
 
 
 class CrossRegionReplica(Construct):
@@ -374,30 +437,16 @@ class CrossRegionReplica(Construct):
     ) -> None:
         super().__init__(scope, id_)
         _check_retention("CrossRegionReplica", backup_retention_days)
-        if source_region == Stack.of(self).region:
-            raise ValueError(
-                f"CrossRegionReplica: source_region {source_region} is this stack's "
-                "region; a cross-region replica needs the other region"
-            )
+        self._check_source_region(source_region)
         self.engine = engine
         self.port = engine.port
         self.security_group = _database_security_group(
             self, vpc, f"{engine.label} read replica", engine
         )
-        subnet_group = rds.SubnetGroup(
-            self,
-            "Subnets",
-            vpc=vpc,
-            vpc_subnets=subnets,
-            description="Isolated subnets for the cross-region read replica",
+        subnet_group = _subnet_group(
+            self, vpc=vpc, subnets=subnets, what="the cross-region read replica"
         )
-        parameters = rds.CfnDBParameterGroup(
-            self,
-            "Parameters",
-            family=engine.rds_parameter_family,
-            description=f"TLS-only {engine.label}",
-            parameters=dict(engine.rds_tls),
-        )
+        parameters = self._parameters()
         self.instance = rds.CfnDBInstance(
             self,
             "Instance",
@@ -421,6 +470,28 @@ class CrossRegionReplica(Construct):
             monitoring_role_arn=_monitoring_role(self).role_arn,
         )
         self.instance.apply_removal_policy(removal_policy)
+        self._acknowledge()
+
+    def _check_source_region(self, source_region: str) -> None:
+        """Refuse a source in this stack's own region."""
+        if source_region == Stack.of(self).region:
+            raise ValueError(
+                f"CrossRegionReplica: source_region {source_region} is this stack's "
+                "region; a cross-region replica needs the other region"
+            )
+
+    def _parameters(self) -> rds.CfnDBParameterGroup:
+        """The TLS-only parameter group of the engine's family."""
+        return rds.CfnDBParameterGroup(
+            self,
+            "Parameters",
+            family=self.engine.rds_parameter_family,
+            description=f"TLS-only {self.engine.label}",
+            parameters=dict(self.engine.rds_tls),
+        )
+
+    def _acknowledge(self) -> None:
+        """Acknowledge what a replica cannot say (encryption, engine) or is not (Multi-AZ)."""
         acknowledge(
             self.instance,
             "AwsSolutions-RDS2",
@@ -431,8 +502,8 @@ class CrossRegionReplica(Construct):
         acknowledge(
             self.instance,
             "AwsSolutions-RDS11",
-            f"The port is {engine.port}, not the default; the rule also wants Engine, which a "
-            "replica takes from its source.",
+            f"The port is {self.engine.port}, not the default; the rule also wants Engine, "
+            "which a replica takes from its source.",
             checker="cdk-nag",
         )
         acknowledge(
@@ -481,44 +552,18 @@ class AuroraGlobalPrimary(Construct):
         _check_global("AuroraGlobalPrimary", engine)
         self.engine = engine
         self.port = engine.port
-        size = instance_type or ec2.InstanceType.of(ec2.InstanceClass.R7G, ec2.InstanceSize.LARGE)
         self.security_group = _database_security_group(self, vpc, "Aurora primary cluster", engine)
         self.secret = _admin_secret(self, key, secret_replicas, removal_policy)
-        l2_engine = cluster_engine(engine)
-        self.cluster = rds.DatabaseCluster(
-            self,
-            "Cluster",
-            engine=l2_engine,
-            cluster_identifier=cluster_identifier,
-            credentials=rds.Credentials.from_secret(self.secret),
-            writer=rds.ClusterInstance.provisioned(
-                "Writer", instance_type=size, publicly_accessible=False
-            ),
-            readers=[
-                rds.ClusterInstance.provisioned(
-                    "Reader", instance_type=size, publicly_accessible=False
-                )
-            ],
+        self.cluster = self._cluster(
             vpc=vpc,
-            vpc_subnets=subnets,
-            security_groups=[self.security_group],
-            storage_encrypted=True,
-            storage_encryption_key=key,
-            parameter_group=rds.ParameterGroup(
-                self,
-                "Parameters",
-                engine=l2_engine,
-                parameters={**dict(engine.aurora_tls), **dict(engine.aurora_cluster_parameters)},
-            ),
-            backup=rds.BackupProps(retention=Duration.days(backup_retention_days)),
+            subnets=subnets,
+            key=key,
+            cluster_identifier=cluster_identifier,
+            instance_type=instance_type
+            or ec2.InstanceType.of(ec2.InstanceClass.R7G, ec2.InstanceSize.LARGE),
+            backup_retention_days=backup_retention_days,
             deletion_protection=deletion_protection,
             removal_policy=removal_policy,
-            iam_authentication=True,
-            copy_tags_to_snapshot=True,
-            cloudwatch_logs_exports=list(engine.aurora_logs),
-            port=engine.port,
-            monitoring_interval=Duration.seconds(MONITORING_INTERVAL_SECONDS),
-            monitoring_role=_monitoring_role(self),
         )
         _no_backtrack(self.cluster.node.default_child, engine)
         _rotate(
@@ -538,6 +583,54 @@ class AuroraGlobalPrimary(Construct):
             deletion_protection=deletion_protection,
         )
         self.global_cluster.apply_removal_policy(kept(removal_policy))
+
+    def _cluster(
+        self,
+        *,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        key: kms.IKey,
+        cluster_identifier: str | None,
+        instance_type: ec2.InstanceType,
+        backup_retention_days: int,
+        deletion_protection: bool,
+        removal_policy: RemovalPolicy,
+    ) -> rds.DatabaseCluster:
+        """The cluster: a writer and a reader of ``instance_type``, encrypted with ``key``, the
+        admin password from the secret."""
+        l2_engine = cluster_engine(self.engine)
+        return rds.DatabaseCluster(
+            self,
+            "Cluster",
+            engine=l2_engine,
+            cluster_identifier=cluster_identifier,
+            credentials=rds.Credentials.from_secret(self.secret),
+            writer=rds.ClusterInstance.provisioned(
+                "Writer", instance_type=instance_type, publicly_accessible=False
+            ),
+            readers=[
+                rds.ClusterInstance.provisioned(
+                    "Reader", instance_type=instance_type, publicly_accessible=False
+                )
+            ],
+            vpc=vpc,
+            vpc_subnets=subnets,
+            security_groups=[self.security_group],
+            storage_encrypted=True,
+            storage_encryption_key=key,
+            parameter_group=rds.ParameterGroup(
+                self, "Parameters", engine=l2_engine, parameters=_aurora_parameters(self.engine)
+            ),
+            backup=rds.BackupProps(retention=Duration.days(backup_retention_days)),
+            deletion_protection=deletion_protection,
+            removal_policy=removal_policy,
+            iam_authentication=True,
+            copy_tags_to_snapshot=True,
+            cloudwatch_logs_exports=list(self.engine.aurora_logs),
+            port=self.engine.port,
+            monitoring_interval=Duration.seconds(MONITORING_INTERVAL_SECONDS),
+            monitoring_role=_monitoring_role(self),
+        )
 
 
 class AuroraGlobalSecondary(Construct):
@@ -572,40 +665,60 @@ class AuroraGlobalSecondary(Construct):
         engine: Engine = DEFAULT_ENGINE,
     ) -> None:
         super().__init__(scope, id_)
-        _check_retention("AuroraGlobalSecondary", backup_retention_days)
-        _check_global("AuroraGlobalSecondary", engine)
-        if write_forwarding and not engine.aurora_write_forwarding:
-            raise ValueError(
-                f"AuroraGlobalSecondary: Aurora {engine.name} ({engine.aurora_version}) does not "
-                "support global write forwarding (drtiers/data/engines.json)"
-            )
+        _check_secondary(
+            engine,
+            backup_retention_days=backup_retention_days,
+            write_forwarding=write_forwarding,
+            reader_count=reader_count,
+        )
         self.engine = engine
         self.port = engine.port
-        if not 1 <= reader_count <= 15:
-            raise ValueError(f"AuroraGlobalSecondary: reader_count {reader_count} is outside 1..15")
         self.security_group = _database_security_group(
             self, vpc, "Aurora secondary cluster", engine
         )
-        subnet_group = rds.SubnetGroup(
-            self,
-            "Subnets",
-            vpc=vpc,
-            vpc_subnets=subnets,
-            description="Isolated subnets for the Aurora secondary cluster",
+        subnet_group = _subnet_group(
+            self, vpc=vpc, subnets=subnets, what="the Aurora secondary cluster"
         )
+        self.cluster = self._cluster(
+            cluster_identifier=cluster_identifier,
+            global_cluster_identifier=global_cluster_identifier,
+            key=key,
+            subnet_group=subnet_group,
+            write_forwarding=write_forwarding,
+            backup_retention_days=backup_retention_days,
+            deletion_protection=deletion_protection,
+        )
+        self.cluster.apply_removal_policy(removal_policy)
+        _no_backtrack(self.cluster, engine)
+        self.instances = self._readers(reader_count, instance_class=instance_class)
+        self.cluster_identifier = self.cluster.ref
+
+    def _cluster(
+        self,
+        *,
+        cluster_identifier: str | None,
+        global_cluster_identifier: str,
+        key: kms.IKey,
+        subnet_group: rds.SubnetGroup,
+        write_forwarding: bool,
+        backup_retention_days: int,
+        deletion_protection: bool,
+    ) -> rds.CfnDBCluster:
+        """The cluster, joined to the global cluster, encrypted with this region's ``key``,
+        with a TLS-only parameter group of its own."""
         parameters = rds.CfnDBClusterParameterGroup(
             self,
             "Parameters",
-            family=engine.aurora_parameter_family,
-            description=f"TLS-only Aurora {engine.label}",
-            parameters={**dict(engine.aurora_tls), **dict(engine.aurora_cluster_parameters)},
+            family=self.engine.aurora_parameter_family,
+            description=f"TLS-only Aurora {self.engine.label}",
+            parameters=_aurora_parameters(self.engine),
         )
-        self.cluster = rds.CfnDBCluster(
+        return rds.CfnDBCluster(
             self,
             "Cluster",
             db_cluster_identifier=cluster_identifier,
-            engine=engine.aurora_engine,
-            engine_version=engine.aurora_version,
+            engine=self.engine.aurora_engine,
+            engine_version=self.engine.aurora_version,
             global_cluster_identifier=global_cluster_identifier,
             kms_key_id=key.key_arn,
             storage_encrypted=True,
@@ -617,26 +730,42 @@ class AuroraGlobalSecondary(Construct):
             backup_retention_period=backup_retention_days,
             deletion_protection=deletion_protection,
             copy_tags_to_snapshot=True,
-            enable_cloudwatch_logs_exports=list(engine.aurora_logs),
-            port=engine.port,
+            enable_cloudwatch_logs_exports=list(self.engine.aurora_logs),
+            port=self.engine.port,
         )
-        self.cluster.apply_removal_policy(removal_policy)
-        _no_backtrack(self.cluster, engine)
+
+    def _readers(self, count: int, *, instance_class: str) -> list[rds.CfnDBInstance]:
+        """The cluster's ``count`` instances (``Reader1``...), all readers until a failover."""
         monitoring = _monitoring_role(self)
         # Cluster members hold no data of their own (it is in the cluster volume): like the L2's
         # instances, they are deleted with the stack while the cluster is kept.
-        self.instances = []
-        for index in range(reader_count):
-            instance = rds.CfnDBInstance(
+        return [
+            rds.CfnDBInstance(
                 self,
                 f"Reader{index + 1}",
                 db_cluster_identifier=self.cluster.ref,
-                engine=engine.aurora_engine,
+                engine=self.engine.aurora_engine,
                 db_instance_class=instance_class,
                 publicly_accessible=False,
                 auto_minor_version_upgrade=True,
                 monitoring_interval=MONITORING_INTERVAL_SECONDS,
                 monitoring_role_arn=monitoring.role_arn,
             )
-            self.instances.append(instance)
-        self.cluster_identifier = self.cluster.ref
+            for index in range(count)
+        ]
+
+
+def _check_secondary(
+    engine: Engine, *, backup_retention_days: int, write_forwarding: bool, reader_count: int
+) -> None:
+    """Refuse a secondary its engine cannot have (no global database, no write forwarding),
+    or a retention or reader count outside RDS's limits."""
+    _check_retention("AuroraGlobalSecondary", backup_retention_days)
+    _check_global("AuroraGlobalSecondary", engine)
+    if write_forwarding and not engine.aurora_write_forwarding:
+        raise ValueError(
+            f"AuroraGlobalSecondary: Aurora {engine.name} ({engine.aurora_version}) does not "
+            "support global write forwarding (drtiers/data/engines.json)"
+        )
+    if not 1 <= reader_count <= 15:
+        raise ValueError(f"AuroraGlobalSecondary: reader_count {reader_count} is outside 1..15")

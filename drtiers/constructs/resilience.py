@@ -79,6 +79,26 @@ def _check_stacks(stacks: Sequence[SourceStack]) -> None:
             )
 
 
+def _check_policy_tier(policy_tier: str) -> None:
+    if policy_tier not in POLICY_TIERS:
+        raise ValueError(
+            f"ResilienceTargets: policy_tier {policy_tier!r} is not valid; allowed: "
+            + ", ".join(POLICY_TIERS)
+        )
+
+
+def _app_description(tier_name: str, stacks: Sequence[SourceStack]) -> str:
+    """The application's description, naming the stacks it covers (at most 500 characters)."""
+    covered = ", ".join(f"{s.name} ({s.region})" for s in stacks)
+    description = f"drtiers {tier_name}: assesses the stacks {covered}"
+    if len(description) > 500:
+        raise ValueError(
+            f"ResilienceTargets: the description naming {len(stacks)} stacks is "
+            f"{len(description)} characters; allowed: 500 (the App's limit)"
+        )
+    return description
+
+
 class ResilienceTargets(Construct):
     """A resiliency policy (RTO/RPO per disruption type, in seconds) and a Resilience Hub
     application that uses it, described as covering ``stacks``.
@@ -108,11 +128,8 @@ class ResilienceTargets(Construct):
         _check_name("app_name", app_name)
         _check_targets(targets)
         _check_stacks(stacks)
-        if policy_tier not in POLICY_TIERS:
-            raise ValueError(
-                f"ResilienceTargets: policy_tier {policy_tier!r} is not valid; allowed: "
-                + ", ".join(POLICY_TIERS)
-            )
+        _check_policy_tier(policy_tier)
+        description = _app_description(tier_name, stacks)
         super().__init__(scope, id_)
         self.targets = dict(targets)
         self.stacks = tuple(stacks)
@@ -132,17 +149,15 @@ class ResilienceTargets(Construct):
                 for disruption, (rto, rpo) in targets.items()
             },
         )
-        covered = ", ".join(f"{s.name} ({s.region})" for s in stacks)
-        description = f"drtiers {tier_name}: assesses the stacks {covered}"
-        if len(description) > 500:
-            raise ValueError(
-                f"ResilienceTargets: the description naming {len(stacks)} stacks is "
-                f"{len(description)} characters; allowed: 500 (the App's limit)"
-            )
-        self.app = resiliencehub.CfnApp(
+        self.app = self._app(app_name, description=description)
+
+    def _app(self, name: str, *, description: str) -> resiliencehub.CfnApp:
+        """The application, assessed against the policy, with no resources until the stacks
+        are imported."""
+        return resiliencehub.CfnApp(
             self,
             "App",
-            name=app_name,
+            name=name,
             description=description,
             resiliency_policy_arn=self.policy.attr_policy_arn,
             app_template_body=EMPTY_APP_TEMPLATE,
