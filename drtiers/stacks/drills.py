@@ -25,76 +25,87 @@ def tier_drills(spec: TierSpec, workload: Workload = REFERENCE) -> list[Drill]:
     about (drtiers-dr's DR-DrillsRehearse checks each claim against the synthesized tier).
     A block the workload lacks (database, tables) has no drill."""
     primary = {TIER_TAG: spec.name, ROLE_TAG: "primary"}
-    aurora = spec.relational is Relational.AURORA_GLOBAL
-    # What follows detection by itself: the accelerator moves new connections to the healthy
-    # group; Route 53 moves traffic only once R is declared the writer (a step people take).
-    after_detection = ("accelerator-shift",) if spec.entry_point is EntryPoint.ACCELERATOR else ()
-    drills = [
-        Drill(
-            name="StopPrimaryTasks",
-            description="Stop every application task in the primary region once: the service "
-            "replaces them in the region. Rehearses no failover step: a single stop keeps the "
-            "tasks down for less than the detection window",
-            action_id="aws:ecs:stop-task",
-            resource_type="aws:ecs:task",
-            target_key="Tasks",
-            target_tags=primary,
-            parameters={},
-            exercises=(),
-            restores="the ECS service starts new tasks at its desired count (the role cannot "
-            "change the count)",
-        ),
-        Drill(
-            name="DisruptPrimarySubnets",
-            description="Cut the primary region's application subnets off for 5 minutes: the "
-            "entry point's health checks must see the primary fail",
-            action_id=DISRUPT_CONNECTIVITY,
-            resource_type="aws:ec2:subnet",
-            target_key="Subnets",
-            target_tags={**primary, "aws-cdk:subnet-name": APP},
-            parameters={"duration": "PT5M", "scope": "all"},
-            exercises=("detect", *after_detection),
-            restores="FIS re-associates each subnet with its original network ACL and deletes "
-            "the ACL it made",
-        ),
-    ]
+    drills = [_stop_tasks(primary), _disrupt_subnets(primary, spec)]
     if workload.database is not None:
-        drills.append(
-            Drill(
-                name="FailOverPrimaryDatabase",
-                description="Fail the primary database over to its standby in another zone (RDS "
-                "Proxy keeps client connections). Rehearses no failover step: cross-region "
-                "promotion has no FIS action",
-                action_id="aws:rds:failover-db-cluster"
-                if aurora
-                else "aws:rds:reboot-db-instances",
-                resource_type="aws:rds:cluster" if aurora else "aws:rds:db",
-                target_key="Clusters" if aurora else "DBInstances",
-                target_tags=primary,
-                parameters={} if aurora else {"forceFailover": "true"},
-                exercises=(),
-                restores="the writer stays in the other zone, still Multi-AZ; the proxy follows it "
-                "and nothing needs it back (a second run moves it again)",
-            )
-        )
+        drills.append(_fail_over_database(primary, spec))
     if spec.table_replica_in_recovery and workload.tables:
-        drills.append(
-            Drill(
-                name="PausePrimaryTableReplication",
-                description="Pause the global table's replication from the primary region for "
-                "10 minutes: what R reads then is what a region loss leaves it (the table's "
-                "RPO). Rehearses no failover step",
-                action_id=PAUSE_TABLE_REPLICATION,
-                resource_type="aws:dynamodb:global-table",
-                target_key="Tables",
-                target_tags=primary,
-                parameters={"duration": "PT10M"},
-                exercises=(),
-                restores="FIS deletes its resource-policy statement at the end; replication "
-                "resumes and R catches up on the writes it missed",
-            )
-        )
+        drills.append(_pause_table_replication(primary))
     return drills
+
+
+def _stop_tasks(primary: dict[str, str]) -> Drill:
+    """Stop the primary's application tasks once: rehearses nothing, the service recovers."""
+    return Drill(
+        name="StopPrimaryTasks",
+        description="Stop every application task in the primary region once: the service "
+        "replaces them in the region. Rehearses no failover step: a single stop keeps the "
+        "tasks down for less than the detection window",
+        action_id="aws:ecs:stop-task",
+        resource_type="aws:ecs:task",
+        target_key="Tasks",
+        target_tags=primary,
+        parameters={},
+        exercises=(),
+        restores="the ECS service starts new tasks at its desired count (the role cannot "
+        "change the count)",
+    )
+
+
+def _disrupt_subnets(primary: dict[str, str], spec: TierSpec) -> Drill:
+    """Cut the primary's application subnets off: detection, and what follows it by itself."""
+    # The accelerator moves new connections to the healthy group after detection; Route 53
+    # moves traffic only once R is declared the writer (a step people take).
+    after_detection = ("accelerator-shift",) if spec.entry_point is EntryPoint.ACCELERATOR else ()
+    return Drill(
+        name="DisruptPrimarySubnets",
+        description="Cut the primary region's application subnets off for 5 minutes: the "
+        "entry point's health checks must see the primary fail",
+        action_id=DISRUPT_CONNECTIVITY,
+        resource_type="aws:ec2:subnet",
+        target_key="Subnets",
+        target_tags={**primary, "aws-cdk:subnet-name": APP},
+        parameters={"duration": "PT5M", "scope": "all"},
+        exercises=("detect", *after_detection),
+        restores="FIS re-associates each subnet with its original network ACL and deletes "
+        "the ACL it made",
+    )
+
+
+def _fail_over_database(primary: dict[str, str], spec: TierSpec) -> Drill:
+    """Fail the primary database over within its region (a cluster or a Multi-AZ instance)."""
+    aurora = spec.relational is Relational.AURORA_GLOBAL
+    return Drill(
+        name="FailOverPrimaryDatabase",
+        description="Fail the primary database over to its standby in another zone (RDS "
+        "Proxy keeps client connections). Rehearses no failover step: cross-region "
+        "promotion has no FIS action",
+        action_id="aws:rds:failover-db-cluster" if aurora else "aws:rds:reboot-db-instances",
+        resource_type="aws:rds:cluster" if aurora else "aws:rds:db",
+        target_key="Clusters" if aurora else "DBInstances",
+        target_tags=primary,
+        parameters={} if aurora else {"forceFailover": "true"},
+        exercises=(),
+        restores="the writer stays in the other zone, still Multi-AZ; the proxy follows it "
+        "and nothing needs it back (a second run moves it again)",
+    )
+
+
+def _pause_table_replication(primary: dict[str, str]) -> Drill:
+    """Pause the global tables' replication from P: what R reads then is the tables' RPO."""
+    return Drill(
+        name="PausePrimaryTableReplication",
+        description="Pause the global table's replication from the primary region for "
+        "10 minutes: what R reads then is what a region loss leaves it (the table's "
+        "RPO). Rehearses no failover step",
+        action_id=PAUSE_TABLE_REPLICATION,
+        resource_type="aws:dynamodb:global-table",
+        target_key="Tables",
+        target_tags=primary,
+        parameters={"duration": "PT10M"},
+        exercises=(),
+        restores="FIS deletes its resource-policy statement at the end; replication "
+        "resumes and R catches up on the writes it missed",
+    )
 
 
 class DrillStack(TierStack):

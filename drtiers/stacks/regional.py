@@ -7,6 +7,7 @@ name. Deploy order: recovery-base -> primary -> recovery (the edge stack is plac
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypedDict
 
 from aws_cdk import Fn
 from aws_cdk import aws_certificatemanager as acm
@@ -27,13 +28,12 @@ from drtiers.constructs.alarms import PRIMARY_DOWN, PROBE_SECONDS, Alarms, alarm
 from drtiers.constructs.app import AppService
 from drtiers.constructs.backup import BackupVault, CrossRegionBackupPlan
 from drtiers.constructs.dns_failover import AlarmRef
-from drtiers.constructs.dynamo import DAX_DATA_ACTIONS, TABLE_DATA_ACTIONS, DaxCluster, GlobalTable
+from drtiers.constructs.dynamo import DaxCluster, GlobalTable
 from drtiers.constructs.engines import Engine, engine
-from drtiers.constructs.keys import ENVELOPE, DataKey, use_key_by_alias
-from drtiers.constructs.lint import acknowledge
+from drtiers.constructs.keys import DataKey
 from drtiers.constructs.network import Network
 from drtiers.constructs.proxy import DatabaseProxy
-from drtiers.constructs.queues import QUEUE_WORKER_ACTIONS, WorkQueue
+from drtiers.constructs.queues import WorkQueue
 from drtiers.constructs.rebuild_roles import RebuildRoles, imported
 from drtiers.constructs.region_switch import PlanActions
 from drtiers.constructs.relational import (
@@ -53,6 +53,15 @@ from drtiers.core.tiers import (
     TierSpec,
 )
 from drtiers.stacks.base import TierStack
+from drtiers.stacks.wiring import (
+    ANY_INSTANCE,
+    APP_DB_USER,
+    INSTANCE_GRANT_REASON,
+    AppTable,
+    DatabaseWiring,
+    connect_database,
+    grant_app,
+)
 
 # Output names other stacks read with Fn::GetStackOutput.
 LB_DNS = "LoadBalancerDnsName"
@@ -61,9 +70,6 @@ LB_ARN = "LoadBalancerArn"
 APP_NETWORK_ACL = "AppNetworkAclId"
 # The certificate a rebuilt primary's load balancer uses, made in R by the recovery-base stack.
 REBUILD_CERTIFICATE = "RebuildCertificateArn"
-# Created by the application's schema migration for IAM authentication (PostgreSQL: granted
-# rds_iam; MySQL: IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS').
-APP_DB_USER = "app"
 # The reference workload's table and queue: blocks of these names keep the reference's construct
 # ids and environment variables (others add their name: TableOrders, TABLE_NAME_ORDERS).
 TABLE, QUEUE = "table", "work"
@@ -76,15 +82,6 @@ CONTROL_TABLE_SPEC = TableSpec(
 CONTROL_TABLE_VARIABLE = "CONTROL_TABLE_NAME"
 APP_SERVICE = "service"
 PLAN_ACTIONS = "plan-actions"
-# IAM names an RDS instance's database users by its resource id, which an instance created to
-# replace it during failback (under the same identifier) does not keep: grant the one user on
-# any instance of the region instead. Clusters keep their resource id across a switchover.
-ANY_INSTANCE = "db-*"
-INSTANCE_GRANT_REASON = (
-    "Only the application's own database user, in this region and account: an instance "
-    "re-created during failback gets a new resource id, so a grant naming the old one would "
-    "lock the application out."
-)
 
 
 def validated_certificate(stack: TierStack) -> acm.Certificate:
@@ -180,6 +177,17 @@ class RecoveryBaseStack(TierStack):
     @property
     def vault_arn(self) -> str:
         return self.arn("backup", self.region, f"backup-vault:{self.vault_name}")
+
+
+class _Placement(TypedDict):
+    """The arguments every database construct of a regional stack takes alike."""
+
+    engine: Engine
+    vpc: ec2.IVpc
+    subnets: ec2.SubnetSelection
+    key: kms.IKey
+    backup_retention_days: int
+    deletion_protection: bool
 
 
 class _RegionalStack(TierStack):
@@ -341,78 +349,82 @@ class _RegionalStack(TierStack):
             queues.append((env_suffix(spec.name, QUEUE), queue))
         return queues
 
-    def _connect(
+    def _placement(self, spec: DatabaseSpec) -> _Placement:
+        """What every database of this stack is given: engine, network, key and keeping."""
+        return _Placement(
+            engine=engine_of(spec),
+            vpc=self.network.vpc,
+            subnets=self.network.data_subnets,
+            key=self.data_key,
+            backup_retention_days=spec.backup_retention_days,
+            deletion_protection=self.deletion_protection,
+        )
+
+    def _proxy(
         self,
-        app: AppService,
+        spec: DatabaseSpec,
         *,
-        tables: Sequence[tuple[str, str, str]],
-        control: tuple[str, str],
-        table_key: kms.IKey | str,
-        queues: Sequence[tuple[str, WorkQueue]],
-        database: tuple[str, int] | None,
-        daxes: Sequence[tuple[str, DaxCluster]],
-        database_reader: str | None = None,
-    ) -> None:
-        """Let the app use its tables and queues, with exactly the actions it needs, and tell it
-        where they are. ``tables`` are (environment suffix, name, ARN); ``control`` is the
-        writer-region table's (name, ARN), which the app only reads. ``table_key`` is a key, or
-        the alias name of a key in another stack. The app writes through DATABASE_ENDPOINT
-        (read/write: the writer, wherever it is after a promotion) and may read through
-        DATABASE_READER_ENDPOINT where there is one."""
-        role = app.task_role
-        if tables:
-            role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=list(TABLE_DATA_ACTIONS), resources=[arn for _, _, arn in tables]
-                )
-            )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=[control[1]])
+        database_group: ec2.ISecurityGroup,
+        resource_id: str,
+        instances: Sequence[str] = (),
+        clusters: Sequence[str] = (),
+        read_only: bool = False,
+    ) -> DatabaseWiring:
+        """RDS Proxy in front of the database (``resource_id`` names its users in IAM), with
+        IAM authentication as the application's user; returns how the app connects through
+        it. A rebuild's proxy uses the role made beforehand."""
+        proxy = DatabaseProxy(
+            self,
+            "Proxy",
+            engine=engine_of(spec),
+            proxy_name=self.resource_name("proxy"),
+            vpc=self.network.vpc,
+            subnets=self.network.data_subnets,
+            database_resource_id=resource_id,
+            database_user=APP_DB_USER,
+            wildcard_reason=INSTANCE_GRANT_REASON,
+            role=self._rebuild_role("proxy"),
+            database_security_group=database_group,
+            instance_identifiers=instances,
+            cluster_identifiers=clusters,
+            read_only_endpoint=read_only,
+            max_connections_percent=proxy_share(self.tier),
         )
-        if isinstance(table_key, str):
-            role.add_to_principal_policy(use_key_by_alias(f"alias/{table_key}"))
-            acknowledge(
-                role.node.find_child("DefaultPolicy").node.default_child,
-                "AwsSolutions-IAM5[Resource::*]",
-                "Limited to the one key whose alias the condition names: the table replica's "
-                "key lives in the recovery-base stack and IAM cannot match it by alias ARN.",
-                checker="cdk-nag",
-            )
-        variables = {f"TABLE_NAME{env}": name for env, name, _ in tables}
-        variables[CONTROL_TABLE_VARIABLE] = control[0]
-        if database is not None:
-            variables |= {
-                "DATABASE_ENDPOINT": database[0],
-                "DATABASE_PORT": str(database[1]),
-                "DATABASE_USER": APP_DB_USER,
-            }
-        if database_reader is not None:
-            variables["DATABASE_READER_ENDPOINT"] = database_reader
-        if queues:
-            role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=list(QUEUE_WORKER_ACTIONS),
-                    resources=[queue.queue.queue_arn for _, queue in queues],
-                )
-            )
-        for env, queue in queues:
-            variables[f"QUEUE_URL{env}"] = queue.queue.queue_url
-        key_arns = [self.data_key.key_arn]
-        if not isinstance(table_key, str) and table_key is not self.data_key:
-            key_arns.append(table_key.key_arn)
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(ENVELOPE), resources=key_arns)
+        return DatabaseWiring(
+            endpoint=proxy.endpoint,
+            port=proxy.port,
+            security_group=proxy.security_group,
+            reaches="To RDS Proxy: the database's read/write and read-only endpoints",
+            # IAM database auth through this proxy only, as the application's database user.
+            user_id=Fn.select(6, Fn.split(":", proxy.proxy.attr_db_proxy_arn)),
+            reader=proxy.read_only_endpoint,
         )
-        if daxes:
-            role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=list(DAX_DATA_ACTIONS),
-                    resources=[dax.cluster.attr_arn for _, dax in daxes],
-                )
+
+    def _dax(
+        self, app: AppService, tables: Sequence[tuple[TableSpec, str]], *, full_size: bool
+    ) -> list[tuple[str, DaxCluster]]:
+        """A DAX cluster for each of ``tables`` (spec, ARN in this region) that asks for one,
+        open to the app, with the table's node type or (not ``full_size``) its recovery one:
+        (environment suffix, cluster)."""
+        return [
+            (
+                env_suffix(spec.name, TABLE),
+                DaxCluster(
+                    self,
+                    "Dax" + suffix(spec.name, TABLE),
+                    vpc=self.network.vpc,
+                    subnets=self.network.data_subnets,
+                    table_arn=table_arn,
+                    node_type=spec.dax.node_type if full_size else spec.dax.recovery_node_type,
+                    replication_factor=spec.dax.nodes,
+                    availability_zones=self.availability_zones,
+                    client_security_groups=[app.security_group],
+                    role=self._rebuild_role("dax"),
+                ),
             )
-        for env, dax in daxes:
-            variables[f"DAX_ENDPOINT{env}"] = dax.cluster.attr_cluster_discovery_endpoint_url
-        app.set_environment(variables)
+            for spec, table_arn in tables
+            if spec.dax is not None
+        ]
 
     def _join_accelerator(self, listener_arn: str, app: AppService) -> None:
         """A rebuilt primary joins the accelerator's listener it is given (the edge stack may be
@@ -427,23 +439,13 @@ class _RegionalStack(TierStack):
             https=app.https,
         )
 
-    def _allow_app(self, app: AppService, proxy: DatabaseProxy) -> None:
-        proxy.security_group.add_ingress_rule(
-            app.security_group, ec2.Port.tcp(proxy.port), "From the application tier"
-        )
-        app.security_group.add_egress_rule(
-            proxy.security_group,
-            ec2.Port.tcp(proxy.port),
-            "To RDS Proxy: the database's read/write and read-only endpoints",
-        )
-        # IAM database auth through this proxy only, as the application's database user.
-        proxy_id = Fn.select(6, Fn.split(":", proxy.proxy.attr_db_proxy_arn))
-        app.task_definition.task_role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["rds-db:connect"],
-                resources=[self.arn("rds-db", self.region, f"dbuser:{proxy_id}/{APP_DB_USER}")],
-            )
-        )
+
+def _app_table(spec: TableSpec, name: str, arn: str) -> AppTable:
+    """A table as the app is told of it: TABLE_NAME<suffix>, or CONTROL_TABLE_NAME for the
+    control table."""
+    if spec is CONTROL_TABLE_SPEC:
+        return AppTable(variable=CONTROL_TABLE_VARIABLE, name=name, arn=arn)
+    return AppTable(variable="TABLE_NAME" + env_suffix(spec.name, TABLE), name=name, arn=arn)
 
 
 class PrimaryStack(_RegionalStack):
@@ -475,168 +477,116 @@ class PrimaryStack(_RegionalStack):
             self.network.vpc.vpc_default_network_acl,
             "Network ACL of the app subnets (the VPC's default)",
         )
-        workload = config.workload
-        recovery = config.recovery_region
-        replicated = tier.has_recovery_stack
-        secret_replicas = {recovery: base.replica_key_arn} if replicated else None
-        data = self.network.data_subnets
-        vpc = self.network.vpc
+        database = self._database(base)
+        self._tables(base)
+        queues = self._queues()
+        full = config.workload.service.tasks.full
+        app = self._app(full, 2 * full)
+        if database is not None:
+            connect_database(self, app, database)
+        dax = self._dax(app, [(s, t.table_arn) for s, t in self.tables], full_size=True)
+        grant_app(
+            app,
+            tables=[_app_table(s, t.table_name, t.table_arn) for s, t in self.tables],
+            control=_app_table(
+                CONTROL_TABLE_SPEC, self.control_table.table_name, self.control_table.table_arn
+            ),
+            queues=queues,
+            dax=dax,
+            keys=[self.data_key],
+            database=database,
+        )
+        self._backups(base)
+        if config.restore_from is not None:
+            self._join_accelerator(config.restore_from.listener_arn, app)
 
+    def _database(self, base: RecoveryBaseStack) -> DatabaseWiring | None:
+        """The workload's database as the tier lays it out (a Multi-AZ instance, or an Aurora
+        global cluster), behind RDS Proxy; None without one. Records the identities R and the
+        backup plan name it by."""
         self.database_arn: str | None = None
         self.db_identifier: str | None = None
         self.global_cluster_identifier: str | None = None
-        proxy = None
-        if workload.database is not None and tier.relational is Relational.RDS_INSTANCE:
-            self.db_identifier = self.resource_name("db")
-            database = MultiAzDatabase(
-                self,
-                "Database",
-                engine=engine_of(workload.database),
-                vpc=vpc,
-                subnets=data,
-                key=self.data_key,
-                instance_identifier=self.db_identifier,
-                rotation_subnets=self.network.app_subnets,
-                instance_type=ec2.InstanceType(
-                    workload.database.instance_class.removeprefix("db.")
-                ),
-                allocated_storage_gib=workload.database.storage_gb,
-                backup_retention_days=workload.database.backup_retention_days,
-                snapshot_identifier=config.restore_from.database_snapshot
-                if config.restore_from
-                else None,
-                monitoring_role=self._rebuild_role("monitoring"),
-                rotate=not self.rebuilding,
-                secret_replicas=secret_replicas,
-                deletion_protection=self.deletion_protection,
-                removal_policy=self.snapshot_policy,
-            )
-            db_group = database.security_group
-            resource_id = ANY_INSTANCE
-            self.database_arn = database.instance.instance_arn
-            instances, clusters = [database.instance.instance_identifier], []
-            self.alarms.database_cpu("DBInstanceIdentifier", database.instance.instance_identifier)
-        elif workload.database is not None:
-            self.global_cluster_identifier = self.resource_name("global")
-            aurora = AuroraGlobalPrimary(
-                self,
-                "Database",
-                engine=engine_of(workload.database),
-                vpc=vpc,
-                subnets=data,
-                key=self.data_key,
-                global_cluster_identifier=self.global_cluster_identifier,
-                cluster_identifier=self.resource_name(self.role),
-                rotation_subnets=self.network.app_subnets,
-                instance_type=ec2.InstanceType(workload.database.aurora_class.removeprefix("db.")),
-                backup_retention_days=workload.database.backup_retention_days,
-                secret_replicas=secret_replicas,
-                deletion_protection=self.deletion_protection,
-                removal_policy=self.snapshot_policy,
-            )
-            db_group, resource_id = (
-                aurora.security_group,
-                aurora.cluster.cluster_resource_identifier,
-            )
-            self.database_arn = aurora.cluster.cluster_arn
-            instances, clusters = [], [aurora.cluster.cluster_identifier]
-            self.alarms.database_cpu("DBClusterIdentifier", aurora.cluster.cluster_identifier)
+        spec = self.config.workload.database
+        if spec is None:
+            return None
+        # The admin secret replicates to R exactly when the tier has a recovery stack.
+        secret_replicas = (
+            {self.config.recovery_region: base.replica_key_arn}
+            if self.tier.has_recovery_stack
+            else None
+        )
+        if self.tier.relational is Relational.RDS_INSTANCE:
+            return self._multi_az_database(spec, secret_replicas)
+        return self._aurora_primary(spec, secret_replicas)
 
-        if workload.database is not None:
-            proxy = DatabaseProxy(
-                self,
-                "Proxy",
-                engine=engine_of(workload.database),
-                proxy_name=self.resource_name("proxy"),
-                vpc=vpc,
-                subnets=data,
-                database_resource_id=resource_id,
-                database_user=APP_DB_USER,
-                wildcard_reason=INSTANCE_GRANT_REASON,
-                role=self._rebuild_role("proxy"),
-                database_security_group=db_group,
-                instance_identifiers=instances,
-                cluster_identifiers=clusters,
-                max_connections_percent=proxy_share(tier),
-            )
+    def _multi_az_database(
+        self, spec: DatabaseSpec, secret_replicas: dict[str, str] | None
+    ) -> DatabaseWiring:
+        """A Multi-AZ instance (restored from its snapshot in a rebuild) and its proxy, which
+        reaches any instance of the region (failback re-creates it under a new resource id)."""
+        self.db_identifier = self.resource_name("db")
+        restore_from = self.config.restore_from
+        database = MultiAzDatabase(
+            self,
+            "Database",
+            **self._placement(spec),
+            instance_identifier=self.db_identifier,
+            rotation_subnets=self.network.app_subnets,
+            instance_type=ec2.InstanceType(spec.instance_class.removeprefix("db.")),
+            allocated_storage_gib=spec.storage_gb,
+            snapshot_identifier=restore_from.database_snapshot if restore_from else None,
+            monitoring_role=self._rebuild_role("monitoring"),
+            rotate=not self.rebuilding,
+            secret_replicas=secret_replicas,
+            removal_policy=self.snapshot_policy,
+        )
+        self.database_arn = database.instance.instance_arn
+        self.alarms.database_cpu("DBInstanceIdentifier", database.instance.instance_identifier)
+        return self._proxy(
+            spec,
+            database_group=database.security_group,
+            resource_id=ANY_INSTANCE,
+            instances=[database.instance.instance_identifier],
+        )
 
-        replica_keys = {recovery: base.replica_key_arn} if tier.table_replica_in_recovery else None
-        self.tables: list[tuple[TableSpec, dynamodb.ITableV2]] = []
-        for spec in (*workload.tables, CONTROL_TABLE_SPEC):
-            self.tables.append((spec, self._table(spec, replica_keys)))
-        tables = [t for t in self.tables if t[0] is not CONTROL_TABLE_SPEC]
-        control = self.tables[-1][1]
+    def _aurora_primary(
+        self, spec: DatabaseSpec, secret_replicas: dict[str, str] | None
+    ) -> DatabaseWiring:
+        """The primary cluster of an Aurora global database and its proxy."""
+        self.global_cluster_identifier = self.resource_name("global")
+        aurora = AuroraGlobalPrimary(
+            self,
+            "Database",
+            **self._placement(spec),
+            global_cluster_identifier=self.global_cluster_identifier,
+            cluster_identifier=self.resource_name(self.role),
+            rotation_subnets=self.network.app_subnets,
+            instance_type=ec2.InstanceType(spec.aurora_class.removeprefix("db.")),
+            secret_replicas=secret_replicas,
+            removal_policy=self.snapshot_policy,
+        )
+        self.database_arn = aurora.cluster.cluster_arn
+        self.alarms.database_cpu("DBClusterIdentifier", aurora.cluster.cluster_identifier)
+        return self._proxy(
+            spec,
+            database_group=aurora.security_group,
+            resource_id=aurora.cluster.cluster_resource_identifier,
+            clusters=[aurora.cluster.cluster_identifier],
+        )
 
-        queues = self._queues()
-        app = self._app(workload.service.tasks.full, 2 * workload.service.tasks.full)
-        if proxy is not None:
-            self._allow_app(app, proxy)
-        daxes = [
-            (
-                env_suffix(spec.name, TABLE),
-                DaxCluster(
-                    self,
-                    "Dax" + suffix(spec.name, TABLE),
-                    vpc=vpc,
-                    subnets=data,
-                    table_arn=table.table_arn,
-                    node_type=spec.dax.node_type,
-                    replication_factor=spec.dax.nodes,
-                    availability_zones=self.availability_zones,
-                    client_security_groups=[app.security_group],
-                    role=self._rebuild_role("dax"),
-                ),
-            )
-            for spec, table in tables
-            if spec.dax is not None
+    def _tables(self, base: RecoveryBaseStack) -> None:
+        """The workload's tables, then the control table, replicated to R where the tier keeps
+        a replica there."""
+        replica_keys = (
+            {self.config.recovery_region: base.replica_key_arn}
+            if self.tier.table_replica_in_recovery
+            else None
+        )
+        self.tables: list[tuple[TableSpec, dynamodb.ITableV2]] = [
+            (spec, self._table(spec, replica_keys)) for spec in self.config.workload.tables
         ]
-        self._connect(
-            app,
-            tables=[
-                (env_suffix(spec.name, TABLE), table.table_name, table.table_arn)
-                for spec, table in tables
-            ],
-            control=(control.table_name, control.table_arn),
-            table_key=self.data_key,
-            queues=queues,
-            database=(proxy.endpoint, proxy.port) if proxy is not None else None,
-            daxes=daxes,
-        )
-
-        vault_key = DataKey(
-            self,
-            "VaultKey",
-            description="Backups in the primary region",
-            removal_policy=self.retain_policy,
-        )
-        vault = BackupVault(
-            self,
-            "Vault",
-            vault_name=self.resource_name("backups"),
-            key=vault_key.key,
-            removal_policy=self.retain_policy,
-        )
-        CrossRegionBackupPlan(
-            self,
-            "Backup",
-            vault=vault.vault,
-            # A rebuild copies to the old primary's vault, which exists (once that region is back).
-            copy_vault_arn=self.arn(
-                "backup", recovery, f"backup-vault:{self.resource_name('backups')}"
-            )
-            if self.rebuilding
-            else base.vault_arn,
-            resource_arns=[
-                *([self.database_arn] if self.database_arn else []),
-                *(table.table_arn for _, table in self.tables),
-            ],
-            role_name=self.resource_name("backup"),
-            existing_role=config.restore_from is not None,
-            retention_days=workload.backups.retention_days,
-            frequency_hours=config.backup_interval(tier),
-        )
-        if config.restore_from is not None:
-            self._join_accelerator(config.restore_from.listener_arn, app)
+        self.control_table = self._table(CONTROL_TABLE_SPEC, replica_keys)
 
     def _table(self, spec: TableSpec, replica_keys: dict[str, str] | None) -> dynamodb.ITableV2:
         """A table of the workload (or the control table) under its fixed name
@@ -664,6 +614,42 @@ class PrimaryStack(_RegionalStack):
                 table.table_name, self.config.recovery_region, suffix(spec.name, TABLE)
             )
         return table
+
+    def _backups(self, base: RecoveryBaseStack) -> None:
+        """The vault here and the plan that backs up the database and tables, copying to R's
+        vault (a rebuild copies to the old primary's vault, which exists once that region is
+        back)."""
+        vault_key = DataKey(
+            self,
+            "VaultKey",
+            description="Backups in the primary region",
+            removal_policy=self.retain_policy,
+        )
+        vault = BackupVault(
+            self,
+            "Vault",
+            vault_name=self.resource_name("backups"),
+            key=vault_key.key,
+            removal_policy=self.retain_policy,
+        )
+        old_primary_vault = self.arn(
+            "backup", self.config.recovery_region, f"backup-vault:{self.resource_name('backups')}"
+        )
+        CrossRegionBackupPlan(
+            self,
+            "Backup",
+            vault=vault.vault,
+            copy_vault_arn=old_primary_vault if self.rebuilding else base.vault_arn,
+            resource_arns=[
+                *([self.database_arn] if self.database_arn else []),
+                *(table.table_arn for _, table in self.tables),
+                self.control_table.table_arn,
+            ],
+            role_name=self.resource_name("backup"),
+            existing_role=self.config.restore_from is not None,
+            retention_days=self.config.workload.backups.retention_days,
+            frequency_hours=self.config.backup_interval(self.tier),
+        )
 
 
 _ATTRIBUTE_TYPES = {
@@ -713,153 +699,117 @@ class RecoveryStack(_RegionalStack):
             description="recovery region: " + tier.summary,
         )
         self._foundation()
-        workload = config.workload
-        data = self.network.data_subnets
-        vpc = self.network.vpc
         self.add_stack_dependency(primary, "replicates the primary's data")
-        proxy = None
-        database = database_group = reader = None
-        if workload.database is not None and primary.db_identifier is not None:
-            replica = CrossRegionReplica(
-                self,
-                "Database",
-                engine=engine_of(workload.database),
-                vpc=vpc,
-                subnets=data,
-                key=self.data_key,
-                source_instance_arn=self.arn("rds", primary.region, f"db:{primary.db_identifier}"),
-                source_region=primary.region,
-                instance_identifier=primary.db_identifier,
-                instance_class=workload.database.replica_class,
-                backup_retention_days=workload.database.backup_retention_days,
-                deletion_protection=self.deletion_protection,
-                removal_policy=self.retain_policy,
-            )
-            self.alarms.replica_lag(replica.instance.ref)
-            # Read-only until promoted; the same endpoint takes writes afterwards.
-            database = (replica.instance.attr_endpoint_address, replica.port)
-            database_group = replica.security_group
-        elif workload.database is not None and primary.global_cluster_identifier is not None:
-            secondary = AuroraGlobalSecondary(
-                self,
-                "Database",
-                engine=engine_of(workload.database),
-                vpc=vpc,
-                subnets=data,
-                key=self.data_key,
-                global_cluster_identifier=primary.global_cluster_identifier,
-                cluster_identifier=self.resource_name(self.role),
-                reader_count=2 if tier.recovery_full_size else 1,
-                instance_class=(
-                    workload.database.aurora_class
-                    if tier.recovery_full_size
-                    else workload.database.aurora_secondary_class
-                ),
-                write_forwarding=tier.aurora_write_forwarding,
-                backup_retention_days=workload.database.backup_retention_days,
-                deletion_protection=self.deletion_protection,
-                removal_policy=self.snapshot_policy,
-            )
-            proxy = DatabaseProxy(
-                self,
-                "Proxy",
-                engine=engine_of(workload.database),
-                proxy_name=self.resource_name("proxy"),
-                vpc=vpc,
-                subnets=data,
-                database_resource_id=secondary.cluster.attr_db_cluster_resource_id,
-                database_user=APP_DB_USER,
-                database_security_group=secondary.security_group,
-                cluster_identifiers=[secondary.cluster_identifier],
-                read_only_endpoint=True,
-                max_connections_percent=proxy_share(tier),
-            )
-            self.alarms.global_database_lag(secondary.cluster_identifier)
-            # Writes go to the read/write endpoint, which takes them once this cluster is
-            # promoted; reads may use the read-only one while there are readers.
-            database = (proxy.endpoint, proxy.port)
-            reader = proxy.read_only_endpoint
-        # DNS failover follows it (traffic to R once it takes writes, and back only after it
-        # stops); the accelerator tier holds a returning P off with its dial instead.
-        self.writable_alarm = None
-        if tier.entry_point is EntryPoint.DNS_FAILOVER:
-            alarm = self.alarms.recovery_writable(tier.name)
-            self.writable_alarm = AlarmRef(self.region, alarm.alarm_name)
-
-        # The primary's tables replicate here under the same names.
-        tables = [
-            (spec, name, self.arn("dynamodb", self.region, f"table/{name}"))
-            for spec, table in primary.tables
-            for name in [self.resource_name(spec.name)]
-        ]
+        database = self._database(primary)
+        self.writable_alarm = self._writable_alarm()
         queues = self._queues() if tier.queues_in_recovery else []
-        full = workload.service.tasks.full
-        desired = {
-            RecoveryCompute.ZERO: 0,
-            RecoveryCompute.REDUCED: workload.service.tasks.reduced,
-            RecoveryCompute.FULL: full,
-        }[tier.recovery_compute]
-        if config.failed_over:  # deployed during an event: full capacity, minimum included
-            desired = full
+        self.control_key = base.replica_key_alias  # the table replicas' key here
         # The same ceiling as P's: failed over, R takes P's load, peaks included (the plan's
         # ECS block matches the most tasks P ran in the last 24 hours).
-        self.control_key = base.replica_key_alias  # the table replicas' key here
-        app = self._app(desired, 2 * full)
-        if proxy is not None:
-            self._allow_app(app, proxy)
-        elif database_group is not None and database is not None:
-            # pilot light: no proxy; the app reaches the replica (then the writer) directly
-            database_group.add_ingress_rule(
-                app.security_group, ec2.Port.tcp(database[1]), "From the application tier"
-            )
-            app.security_group.add_egress_rule(
-                database_group,
-                ec2.Port.tcp(database[1]),
-                "To the database directly: the replica, the writer once promoted (no proxy)",
-            )
-            app.task_role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["rds-db:connect"],
-                    resources=[
-                        self.arn("rds-db", self.region, f"dbuser:{ANY_INSTANCE}/{APP_DB_USER}")
-                    ],
-                )
-            )
-            acknowledge(
-                app.task_role.node.find_child("DefaultPolicy").node.default_child,
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:rds-db:{self.region}:"
-                f"{self.config.account}:dbuser:{ANY_INSTANCE}/{APP_DB_USER}]",
-                INSTANCE_GRANT_REASON,
-                checker="cdk-nag",
-            )
-        daxes = [
-            (
-                env_suffix(spec.name, TABLE),
-                DaxCluster(
-                    self,
-                    "Dax" + suffix(spec.name, TABLE),
-                    vpc=vpc,
-                    subnets=data,
-                    table_arn=table_arn,
-                    node_type=spec.dax.node_type
-                    if tier.recovery_full_size
-                    else spec.dax.recovery_node_type,
-                    replication_factor=spec.dax.nodes,
-                    availability_zones=self.availability_zones,
-                    client_security_groups=[app.security_group],
-                ),
-            )
-            for spec, _, table_arn in tables
-            if spec.dax is not None and tier.dax_in_recovery
-        ]
-        control = tables.pop()  # the primary lists the control table last
-        self._connect(
+        app = self._app(self._desired_tasks(), 2 * config.workload.service.tasks.full)
+        if database is not None:
+            connect_database(self, app, database)
+        # The primary's tables replicate here under the same names.
+        tables = [(spec, self._replica(spec)) for spec in config.workload.tables]
+        dax = self._dax(
             app,
-            tables=[(env_suffix(spec.name, TABLE), name, arn) for spec, name, arn in tables],
-            control=control[1:],
-            table_key=base.replica_key_alias,
-            queues=queues,
-            database=database,
-            daxes=daxes,
-            database_reader=reader,
+            [(spec, table.arn) for spec, table in tables] if tier.dax_in_recovery else [],
+            full_size=tier.recovery_full_size,
         )
+        grant_app(
+            app,
+            tables=[table for _, table in tables],
+            control=self._replica(CONTROL_TABLE_SPEC),
+            queues=queues,
+            dax=dax,
+            keys=[self.data_key],
+            key_aliases=[base.replica_key_alias],
+            database=database,
+        )
+
+    def _database(self, primary: PrimaryStack) -> DatabaseWiring | None:
+        """What the primary's database keeps here: a cross-region replica of its instance, or
+        the secondary cluster of its global database; None without a database."""
+        spec = self.config.workload.database
+        if spec is not None and primary.db_identifier is not None:
+            return self._replica_database(spec, primary.region, primary.db_identifier)
+        if spec is not None and primary.global_cluster_identifier is not None:
+            return self._aurora_secondary(spec, primary.global_cluster_identifier)
+        return None
+
+    def _replica_database(
+        self, spec: DatabaseSpec, source_region: str, identifier: str
+    ) -> DatabaseWiring:
+        """A read replica of the primary's instance, under its identifier. Pilot light has no
+        proxy here: the app reaches the replica (then the writer) directly, on any instance of
+        the region (failback re-creates it under a new resource id)."""
+        replica = CrossRegionReplica(
+            self,
+            "Database",
+            **self._placement(spec),
+            source_instance_arn=self.arn("rds", source_region, f"db:{identifier}"),
+            source_region=source_region,
+            instance_identifier=identifier,
+            instance_class=spec.replica_class,
+            removal_policy=self.retain_policy,
+        )
+        self.alarms.replica_lag(replica.instance.ref)
+        # Read-only until promoted; the same endpoint takes writes afterwards.
+        return DatabaseWiring(
+            endpoint=replica.instance.attr_endpoint_address,
+            port=replica.port,
+            security_group=replica.security_group,
+            reaches="To the database directly: the replica, the writer once promoted (no proxy)",
+            user_id=ANY_INSTANCE,
+        )
+
+    def _aurora_secondary(self, spec: DatabaseSpec, global_cluster: str) -> DatabaseWiring:
+        """The secondary cluster of the global database, at full size or smaller as the tier
+        says, and its proxy. Writes go to the read/write endpoint, which takes them once this
+        cluster is promoted; reads may use the read-only one while there are readers."""
+        full_size = self.tier.recovery_full_size
+        secondary = AuroraGlobalSecondary(
+            self,
+            "Database",
+            **self._placement(spec),
+            global_cluster_identifier=global_cluster,
+            cluster_identifier=self.resource_name(self.role),
+            reader_count=2 if full_size else 1,
+            instance_class=spec.aurora_class if full_size else spec.aurora_secondary_class,
+            write_forwarding=self.tier.aurora_write_forwarding,
+            removal_policy=self.snapshot_policy,
+        )
+        database = self._proxy(
+            spec,
+            database_group=secondary.security_group,
+            resource_id=secondary.cluster.attr_db_cluster_resource_id,
+            clusters=[secondary.cluster_identifier],
+            read_only=True,
+        )
+        self.alarms.global_database_lag(secondary.cluster_identifier)
+        return database
+
+    def _writable_alarm(self) -> AlarmRef | None:
+        """The alarm DNS failover follows (traffic to R once it takes writes, and back only
+        after it stops); the accelerator tier holds a returning P off with its dial instead."""
+        if self.tier.entry_point is not EntryPoint.DNS_FAILOVER:
+            return None
+        alarm = self.alarms.recovery_writable(self.tier.name)
+        return AlarmRef(self.region, alarm.alarm_name)
+
+    def _desired_tasks(self) -> int:
+        """The app's tasks here: as the tier's recovery compute says, or full capacity when
+        deployed during an event (minimum included)."""
+        tasks = self.config.workload.service.tasks
+        if self.config.failed_over:
+            return tasks.full
+        return {
+            RecoveryCompute.ZERO: 0,
+            RecoveryCompute.REDUCED: tasks.reduced,
+            RecoveryCompute.FULL: tasks.full,
+        }[self.tier.recovery_compute]
+
+    def _replica(self, spec: TableSpec) -> AppTable:
+        """The primary's table as it replicates here, under the same name."""
+        name = self.resource_name(spec.name)
+        return _app_table(spec, name, self.arn("dynamodb", self.region, f"table/{name}"))
