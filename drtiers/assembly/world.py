@@ -701,7 +701,7 @@ def read_world(tier: TierAssembly) -> World:
     checks, records, groups = _entry(tier)
     regions = {region for _, region in tier.stacks.values()}
     return World(
-        tier=tier.tier,
+        tier=tier.name,
         primary=tier.primary_region,
         recovery=tier.recovery_region,
         up=regions | {rules.ACCELERATOR_API_REGION, rules.ROUTE53_CONTROL_REGION},

@@ -275,7 +275,7 @@ class _Model:
             )
         if not any(s.seconds is not None for s in stores):
             raise AssemblyError(
-                f"tier {self.tier.tier}: no data store is protected in "
+                f"tier {self.tier.name}: no data store is protected in "
                 f"{self.r}; nothing to estimate an RPO from"
             )
         return stores
@@ -619,7 +619,7 @@ class _Model:
         hours = float(price_data()["hours_per_month"])
         primary = [r for r in self.tier.resources if r.role == "primary"]
         moved = TierAssembly(
-            tier=self.tier.tier,
+            name=self.tier.name,
             stacks=self.tier.stacks,
             resources=[replace(r, region=self.r) for r in primary],
         )
@@ -724,7 +724,7 @@ def estimate(
         for store, fast, slow in zip(model.rpo(), low.rpo(), high.rpo(), strict=True)
     ]
     return Estimate(
-        tier=tier.tier,
+        tier=tier.name,
         primary_region=model.p,
         recovery_region=model.r,
         recovery_holds=model.recovery_holds(),

@@ -378,18 +378,18 @@ RULES: tuple[Rule, ...] = (
 
 def check_tier(tier: TierAssembly, rules: tuple[Rule, ...] = RULES) -> list[Finding]:
     """Every violation of ``rules`` in one synthesized tier."""
-    spec = TIERS.get(tier.tier)
+    spec = TIERS.get(tier.name)
     if spec is None:
-        return [Finding(RULES[0], tier.tier, tier.tier, "not a tier drtiers knows")]
+        return [Finding(RULES[0], tier.name, tier.name, "not a tier drtiers knows")]
     findings = []
     for rule in rules:
         for violation in rule.check(tier, spec) or []:
             where = (
                 f"{violation.resource.stack}/{violation.resource.logical_id}"
                 if violation.resource
-                else f"tier {tier.tier}"
+                else f"tier {tier.name}"
             )
-            findings.append(Finding(rule, tier.tier, where, violation.detail))
+            findings.append(Finding(rule, tier.name, where, violation.detail))
     return findings
 
 
