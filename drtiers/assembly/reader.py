@@ -43,7 +43,7 @@ class Resource:
 class TierAssembly:
     """All stacks of one tier, as synthesized."""
 
-    tier: str
+    name: str
     stacks: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (role, region)
     dependencies: dict[str, list[str]] = field(default_factory=dict)  # stack -> stacks first
     resources: list[Resource] = field(default_factory=list)
@@ -66,7 +66,7 @@ class TierAssembly:
     def primary_region(self) -> str:
         region = self.region_of("primary")
         if region is None:
-            raise AssemblyError(f"tier {self.tier}: no primary stack in the assembly")
+            raise AssemblyError(f"tier {self.name}: no primary stack in the assembly")
         return region
 
     @property
@@ -74,7 +74,7 @@ class TierAssembly:
         """The other region of the tier: where its recovery-base stack lives."""
         region = self.region_of("recovery-base") or self.region_of("recovery")
         if region is None:
-            raise AssemblyError(f"tier {self.tier}: no recovery-region stack in the assembly")
+            raise AssemblyError(f"tier {self.name}: no recovery-region stack in the assembly")
         return region
 
     def of_type(self, type_: str, role: str | None = None) -> list[Resource]:
@@ -111,7 +111,7 @@ def read_assembly(directory: Path) -> dict[str, TierAssembly]:
         region = artifact["environment"].rsplit("/", 1)[-1]
         account = artifact["environment"].split("/")[-2]
         role = tags.get(ROLE_TAG, "")
-        tier = tiers.setdefault(tags[TIER_TAG], TierAssembly(tier=tags[TIER_TAG]))
+        tier = tiers.setdefault(tags[TIER_TAG], TierAssembly(name=tags[TIER_TAG]))
         tier.stacks[name] = (role, region)
         tier.account = account
         tier.dependencies[name] = [

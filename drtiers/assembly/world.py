@@ -11,6 +11,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from drtiers.assembly.queries import (
+    global_cluster_ids,
+    instance_engine,
+    switch_plan,
+    table_replica_regions,
+)
 from drtiers.assembly.reader import Resource, TierAssembly
 from drtiers.core import rules
 from drtiers.core.tiers import (
@@ -339,7 +345,7 @@ def _databases(tier: TierAssembly) -> dict[str, Database]:
             security_groups=keys(instance.prop("VPCSecurityGroups")),
             parameter_group=next(iter(keys(instance.prop("DBParameterGroupName"))), ""),
             identifier=_name(instance.prop("DBInstanceIdentifier")),
-            engine=_instance_engine(tier, instance),
+            engine=instance_engine(tier, instance),
         )
     for cluster in tier.of_type("AWS::RDS::DBCluster"):
         secondary = bool(cluster.prop("GlobalClusterIdentifier")) and not cluster.prop(
@@ -358,21 +364,6 @@ def _databases(tier: TierAssembly) -> dict[str, Database]:
             engine=str(cluster.prop("Engine", default="")),
         )
     return databases
-
-
-def _instance_engine(tier: TierAssembly, instance: Resource) -> str:
-    """An instance's Engine; for a cross-region replica, which names none, its source's: the
-    instance whose identifier ends the source ARN (``...:db:<identifier>``)."""
-    engine = instance.prop("Engine")
-    if engine:
-        return str(engine)
-    source = re.search(
-        r":db:([A-Za-z0-9-]+)", json.dumps(instance.prop("SourceDBInstanceIdentifier"))
-    )
-    for other in tier.of_type("AWS::RDS::DBInstance"):
-        if source and other.prop("Engine") and other.prop("DBInstanceIdentifier") == source[1]:
-            return str(other.prop("Engine"))
-    return ""
 
 
 def _name(value: Any) -> str:
@@ -425,112 +416,164 @@ def _proxies(tier: TierAssembly, admin_users: set[str]) -> dict[str, Proxy]:
 
 
 def _services(tier: TierAssembly) -> dict[str, Service]:
-    services = {}
-    for service in tier.of_type("AWS::ECS::Service"):
-        stack = service.stack
-        task = tier.by_id(stack, next(iter(refs(service.prop("TaskDefinition")))))
-        assert task is not None
-        environment = {
-            v["Name"]: v["Value"]
-            for c in task.prop("ContainerDefinitions", default=[])
-            for v in c.get("Environment", [])
-        }
-        endpoints = []
-        for name in ("DATABASE_ENDPOINT", "DATABASE_READER_ENDPOINT"):
-            for target in refs(environment.get(name)):
-                resource = tier.by_id(stack, target)
-                if resource is None:
-                    continue
-                if resource.type == "AWS::RDS::DBProxy":
-                    endpoints.append(("proxy-rw", _key(resource)))
-                elif resource.type == "AWS::RDS::DBProxyEndpoint":
-                    proxy = next(iter(refs(resource.prop("DBProxyName"))))
-                    kind = "proxy-ro" if resource.prop("TargetRole") == "READ_ONLY" else "proxy-rw"
-                    endpoints.append((kind, key_of(service.region, stack, proxy)))
-                elif resource.type == "AWS::RDS::DBInstance":
-                    endpoints.append(("instance", _key(resource)))
-        statements = _role_statements(tier, stack, task.prop("TaskRoleArn"))
-        user = environment.get("DATABASE_USER")
-        connect = {
+    """Every ECS service, by key."""
+    return {_key(s): _service(tier, s) for s in tier.of_type("AWS::ECS::Service")}
+
+
+def _service(tier: TierAssembly, service: Resource) -> Service:
+    """One ECS service: what its tasks reach (from their settings) and may reach (from their
+    role), how many run and may run, and how its load balancer judges them."""
+    stack = service.stack
+    task = tier.by_id(stack, next(iter(refs(service.prop("TaskDefinition")))))
+    assert task is not None
+    environment = _environment(task)
+    statements = _role_statements(tier, stack, task.prop("TaskRoleArn"))
+    user = environment.get("DATABASE_USER")
+    queues = _named_queues(tier, stack, environment)
+    access = _access(tier, service, statements, queues)
+    desired = int(service.prop("DesiredCount", default=1))
+    minimum, maximum = _capacity(tier, service, desired)
+    interval, threshold = _target_health(tier, service)
+    cluster_id = next(iter(refs(service.prop("Cluster"))), "")
+    cluster = tier.by_id(stack, cluster_id)
+    return Service(
+        key=_key(service),
+        stack=stack,
+        region=service.region,
+        cluster=key_of(service.region, stack, cluster_id),
+        desired=desired,
+        minimum=minimum,
+        maximum=maximum,
+        endpoints=_endpoints(tier, service, environment),
+        user=str(user) if user is not None else None,
+        connect={
             _generation_key(grant_key(service.region, stack, target))
             for target, granted in _connect_grants(statements)
             if granted in (user, "*")
-        }
-        table_regions = set()
-        queues = [
-            (target, resource.prop("QueueName"))
-            for name, value in environment.items()
-            if name.startswith("QUEUE_URL")
-            for target in refs(value)
-            for resource in [tier.by_id(stack, target)]
-            if resource is not None
-        ]
-        granted: set[str] = set()
-        control_regions = set()
-        uses_dax = any(name.startswith("DAX_ENDPOINT") for name in environment)
-        dax_granted = not uses_dax or any(
-            {"dax:GetItem", "dax:PutItem"} <= _actions(statement) for statement in statements
-        )
-        control_ids = {
-            t.logical_id
-            for t in tier.of_type("AWS::DynamoDB::GlobalTable")
-            if t.stack == stack and is_control_table(t.prop("TableName"))
-        }
-        for statement in statements:
-            actions = _actions(statement)
-            text = json.dumps(statement.get("Resource"))
-            # Named by its fixed name (another stack's replica) or by reference (this stack's).
-            control = f"-{CONTROL_TABLE}" in text or bool(
-                refs(statement.get("Resource")) & control_ids
+        },
+        table_regions=access.table_regions,
+        control_regions=access.control_regions,
+        dax_granted=not any(name.startswith("DAX_ENDPOINT") for name in environment)
+        or any({"dax:GetItem", "dax:PutItem"} <= _actions(s) for s in statements),
+        queues=[key_of(service.region, stack, queue) for queue, _ in queues],
+        queues_granted=all(queue in access.queues for queue, _ in queues),
+        health_interval_seconds=interval,
+        unhealthy_threshold=threshold,
+        name=_name(service.prop("ServiceName")),
+        cluster_name=_name(cluster.prop("ClusterName")) if cluster else "",
+    )
+
+
+def _environment(task: Resource) -> dict[str, Any]:
+    """The environment variables of a task definition's containers."""
+    return {
+        v["Name"]: v["Value"]
+        for c in task.prop("ContainerDefinitions", default=[])
+        for v in c.get("Environment", [])
+    }
+
+
+def _endpoints(
+    tier: TierAssembly, service: Resource, environment: dict[str, Any]
+) -> list[tuple[str, str]]:
+    """(proxy-rw | proxy-ro | instance, key) of the database endpoints a service's settings
+    name."""
+    endpoints = []
+    for name in ("DATABASE_ENDPOINT", "DATABASE_READER_ENDPOINT"):
+        for target in refs(environment.get(name)):
+            resource = tier.by_id(service.stack, target)
+            if resource is None:
+                continue
+            if resource.type == "AWS::RDS::DBProxy":
+                endpoints.append(("proxy-rw", _key(resource)))
+            elif resource.type == "AWS::RDS::DBProxyEndpoint":
+                proxy = next(iter(refs(resource.prop("DBProxyName"))))
+                kind = "proxy-ro" if resource.prop("TargetRole") == "READ_ONLY" else "proxy-rw"
+                endpoints.append((kind, key_of(service.region, service.stack, proxy)))
+            elif resource.type == "AWS::RDS::DBInstance":
+                endpoints.append(("instance", _key(resource)))
+    return endpoints
+
+
+_NamedQueue = tuple[str, Any]  # a queue's logical id, and its fixed QueueName (None: generated)
+
+
+def _named_queues(tier: TierAssembly, stack: str, environment: dict[str, Any]) -> list[_NamedQueue]:
+    """(logical id, fixed QueueName or None) of the queues a service's settings name."""
+    return [
+        (target, resource.prop("QueueName"))
+        for name, value in environment.items()
+        if name.startswith("QUEUE_URL")
+        for target in refs(value)
+        for resource in [tier.by_id(stack, target)]
+        if resource is not None
+    ]
+
+
+@dataclass
+class _Access:
+    """What a task role may reach of the tables and queues."""
+
+    table_regions: set[str]  # regions of the workload tables it may read and write
+    control_regions: set[str]  # regions whose writer-region item it may read
+    queues: set[str]  # logical ids of the named queues it may send to and receive from
+
+
+def _access(
+    tier: TierAssembly,
+    service: Resource,
+    statements: list[dict[str, Any]],
+    queues: list[_NamedQueue],
+) -> _Access:
+    control_ids = {
+        t.logical_id
+        for t in tier.of_type("AWS::DynamoDB::GlobalTable")
+        if t.stack == service.stack and is_control_table(t.prop("TableName"))
+    }
+    access = _Access(set(), set(), set())
+    for statement in statements:
+        actions = _actions(statement)
+        text = json.dumps(statement.get("Resource"))
+        # Named by its fixed name (another stack's replica) or by reference (this stack's).
+        control = f"-{CONTROL_TABLE}" in text or bool(refs(statement.get("Resource")) & control_ids)
+        if "dynamodb:GetItem" in actions and control:
+            access.control_regions.update(_table_regions(statement, text, service.region))
+        if {"dynamodb:GetItem", "dynamodb:PutItem"} <= actions and not control:
+            access.table_regions.update(_table_regions(statement, text, service.region))
+        if {"sqs:SendMessage", "sqs:ReceiveMessage"} <= actions:
+            access.queues.update(
+                queue
+                for queue, queue_name in queues
+                if queue in refs(statement.get("Resource"))
+                or (queue_name and f'{queue_name}"' in text)
             )
-            if "dynamodb:GetItem" in actions and control:
-                control_regions |= _table_regions(statement, text, service.region)
-            if {"dynamodb:GetItem", "dynamodb:PutItem"} <= actions and not control:
-                table_regions |= _table_regions(statement, text, service.region)
-            if {"sqs:SendMessage", "sqs:ReceiveMessage"} <= actions:
-                granted |= {
-                    queue
-                    for queue, queue_name in queues
-                    if queue in refs(statement.get("Resource"))
-                    or (queue_name and f'{queue_name}"' in text)
-                }
-        scaling = next(
-            (
-                t
-                for t in tier.of_type("AWS::ApplicationAutoScaling::ScalableTarget")
-                if t.stack == stack and service.logical_id in refs(t.prop("ResourceId"))
-            ),
-            None,
-        )
-        desired = int(service.prop("DesiredCount", default=1))
-        group = _target_group(tier, service)
-        cluster = tier.by_id(stack, next(iter(refs(service.prop("Cluster"))), ""))
-        services[_key(service)] = Service(
-            key=_key(service),
-            stack=stack,
-            region=service.region,
-            cluster=key_of(service.region, stack, next(iter(refs(service.prop("Cluster"))), "")),
-            desired=desired,
-            minimum=int(scaling.prop("MinCapacity")) if scaling else desired,
-            maximum=int(scaling.prop("MaxCapacity")) if scaling else desired,
-            endpoints=endpoints,
-            user=str(user) if user is not None else None,
-            connect=connect,
-            table_regions=table_regions,
-            control_regions=control_regions,
-            dax_granted=dax_granted,
-            queues=[key_of(service.region, stack, queue) for queue, _ in queues],
-            queues_granted=all(queue in granted for queue, _ in queues),
-            health_interval_seconds=int(group.prop("HealthCheckIntervalSeconds", default=30))
-            if group
-            else 30,
-            unhealthy_threshold=int(group.prop("UnhealthyThresholdCount", default=2))
-            if group
-            else 2,
-            name=_name(service.prop("ServiceName")),
-            cluster_name=_name(cluster.prop("ClusterName")) if cluster else "",
-        )
-    return services
+    return access
+
+
+def _capacity(tier: TierAssembly, service: Resource, desired: int) -> tuple[int, int]:
+    """(minimum, maximum) tasks its scalable target allows; the desired count without one."""
+    scaling = next(
+        (
+            t
+            for t in tier.of_type("AWS::ApplicationAutoScaling::ScalableTarget")
+            if t.stack == service.stack and service.logical_id in refs(t.prop("ResourceId"))
+        ),
+        None,
+    )
+    if scaling is None:
+        return desired, desired
+    return int(scaling.prop("MinCapacity")), int(scaling.prop("MaxCapacity"))
+
+
+def _target_health(tier: TierAssembly, service: Resource) -> tuple[int, int]:
+    """(interval in seconds, unhealthy threshold) of its target group's health check."""
+    group = _target_group(tier, service)
+    if group is None:
+        return 30, 2
+    return (
+        int(group.prop("HealthCheckIntervalSeconds", default=30)),
+        int(group.prop("UnhealthyThresholdCount", default=2)),
+    )
 
 
 def _table_regions(statement: dict[str, Any], text: str, own_region: str) -> set[str]:
@@ -656,94 +699,105 @@ def _stacks(tier: TierAssembly) -> dict[str, Stack]:
 def read_world(tier: TierAssembly) -> World:
     """The deployed tier, everything up and as synthesized."""
     checks, records, groups = _entry(tier)
-    secret_replicas = {
-        replica["Region"]
-        for secret in tier.of_type("AWS::SecretsManager::Secret")
-        for replica in secret.prop("ReplicaRegions", default=[])
-    }
     regions = {region for _, region in tier.stacks.values()}
     return World(
-        tier=tier.tier,
+        tier=tier.name,
         primary=tier.primary_region,
         recovery=tier.recovery_region,
         up=regions | {rules.ACCELERATOR_API_REGION, rules.ROUTE53_CONTROL_REGION},
         databases=_databases(tier),
         proxies=_proxies(tier, _secret_users(tier)),
         services=_services(tier),
-        table_regions={  # where the workload's tables have a replica (not drtiers' own)
-            replica["Region"]
-            for table in tier.of_type("AWS::DynamoDB::GlobalTable")
-            if not is_control_table(table.prop("TableName"))
-            for replica in table.prop("Replicas", default=[])
-        },
+        table_regions=table_replica_regions(tier),
         queues={_key(q): q.region for q in tier.of_type("AWS::SQS::Queue")},
         alarms=_alarms(tier),
         health_checks=checks,
         records=records,
         groups=groups,
         stacks=_stacks(tier),
-        secret_replicas=secret_replicas,
-        backup_copies={
-            m[1]: m[2]
-            for plan in tier.of_type("AWS::Backup::BackupPlan")
-            for m in re.finditer(
-                r":backup:([a-z0-9-]+):\d{12}:backup-vault:([A-Za-z0-9_.-]+)",
-                json.dumps(plan.properties),
-            )
+        secret_replicas={
+            replica["Region"]
+            for secret in tier.of_type("AWS::SecretsManager::Secret")
+            for replica in secret.prop("ReplicaRegions", default=[])
         },
-        table_names=sorted(
-            (
-                str(t.prop("TableName"))
-                for t in tier.of_type("AWS::DynamoDB::GlobalTable")
-                + tier.of_type("AWS::DynamoDB::Table")
-                if isinstance(t.prop("TableName"), str)
-            ),
-            key=lambda name: (is_control_table(name), name),
-        ),
+        backup_copies=_backup_copies(tier),
+        table_names=_table_names(tier),
         account=tier.account,
-        accelerator_name=next(
-            (str(a.prop("Name")) for a in tier.of_type("AWS::GlobalAccelerator::Accelerator")), ""
-        ),
+        accelerator_name=_first(tier, "AWS::GlobalAccelerator::Accelerator", "Name"),
         data_keys={
             k.region: _key(k)
             for k in tier.of_type("AWS::KMS::Key")
             if k.logical_id.startswith("DataKey") and k.role in ("primary", "recovery")
         },
-        backup_role=next(
-            (
-                str(r.prop("RoleName"))
-                for r in tier.of_type("AWS::IAM::Role")
-                if "backup.amazonaws.com" in json.dumps(r.prop("AssumeRolePolicyDocument"))
-                and r.prop("RoleName")
-            ),
-            "",
-        ),
+        backup_role=_backup_role(tier),
         admin_secret=next(
             (_key(x) for x in tier.of_type("AWS::SecretsManager::Secret") if x.role == "primary"),
             "",
         ),
-        replica_key_alias=next(
-            (
-                str(a.prop("AliasName"))
-                for a in tier.of_type("AWS::KMS::Alias")
-                if a.role == "recovery-base" and "replicas" in str(a.prop("AliasName"))
-            ),
-            "",
-        ),
-        global_cluster=next(
-            (
-                str(g.prop("GlobalClusterIdentifier"))
-                for g in tier.of_type("AWS::RDS::GlobalCluster")
-            ),
-            "",
-        ),
-        plan=next((p.properties for p in tier.of_type("AWS::ARCRegionSwitch::Plan")), None),
+        replica_key_alias=_replica_key_alias(tier),
+        global_cluster=next(iter(global_cluster_ids(tier)), ""),
+        plan=switch_plan(tier),
         functions={
             f"{f.region}:{f.prop('FunctionName')}"
             for f in tier.of_type("AWS::Lambda::Function")
             if isinstance(f.prop("FunctionName"), str)
         },
         plan_starters=_plan_starters(tier),
+    )
+
+
+def _first(tier: TierAssembly, type_: str, name: str) -> str:
+    """Property ``name`` of the first resource of a type, as text; "" without one."""
+    return next((str(r.prop(name)) for r in tier.of_type(type_)), "")
+
+
+def _backup_copies(tier: TierAssembly) -> dict[str, str]:
+    """Region -> name of the vault the backup plans copy to there."""
+    return {
+        m[1]: m[2]
+        for plan in tier.of_type("AWS::Backup::BackupPlan")
+        for m in re.finditer(
+            r":backup:([a-z0-9-]+):\d{12}:backup-vault:([A-Za-z0-9_.-]+)",
+            json.dumps(plan.properties),
+        )
+    }
+
+
+def _table_names(tier: TierAssembly) -> list[str]:
+    """Every table's fixed name, drtiers' control table last."""
+    return sorted(
+        (
+            str(t.prop("TableName"))
+            for t in tier.of_type("AWS::DynamoDB::GlobalTable")
+            + tier.of_type("AWS::DynamoDB::Table")
+            if isinstance(t.prop("TableName"), str)
+        ),
+        key=lambda name: (is_control_table(name), name),
+    )
+
+
+def _backup_role(tier: TierAssembly) -> str:
+    """The name of the role AWS Backup assumes (the first named one that trusts it)."""
+    return next(
+        (
+            str(r.prop("RoleName"))
+            for r in tier.of_type("AWS::IAM::Role")
+            if "backup.amazonaws.com" in json.dumps(r.prop("AssumeRolePolicyDocument"))
+            and r.prop("RoleName")
+        ),
+        "",
+    )
+
+
+def _replica_key_alias(tier: TierAssembly) -> str:
+    """The alias of the key the recovery-base stack keeps for replicas in R."""
+    return next(
+        (
+            str(a.prop("AliasName"))
+            for a in tier.of_type("AWS::KMS::Alias")
+            if a.role == "recovery-base" and "replicas" in str(a.prop("AliasName"))
+        ),
+        "",
     )
 
 

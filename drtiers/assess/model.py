@@ -12,7 +12,25 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
-from drtiers.assembly.reader import AssemblyError, Resource, TierAssembly
+from drtiers.assembly.queries import (
+    BackupRule,
+    aurora_clusters,
+    backup_rules,
+    dax_clusters,
+    db_instances,
+    has_database,
+    health_checks,
+    proxy_targets,
+    queues,
+    recovery_database,
+    replica_regions,
+    secret_replica_regions,
+    services,
+    table_replica_regions,
+    tasks,
+    workload_tables,
+)
+from drtiers.assembly.reader import AssemblyError, TierAssembly
 from drtiers.assembly.world import read_world
 from drtiers.core.durations import format_range
 from drtiers.core.facts import (
@@ -25,11 +43,12 @@ from drtiers.core.facts import (
     price_data,
     price_file_name,
 )
-from drtiers.core.tiers import is_control_table
+from drtiers.core.tiers import RecoveryDatabase
 from drtiers.recovery.steps import failover_steps, schedule
 
 DAY = 86400
 AddLine = Callable[..., None]
+_Copied = tuple[float, str, tuple[str, ...]]  # seconds, how, sources of a backup copy's RPO
 
 
 @dataclass(frozen=True)
@@ -214,19 +233,6 @@ def _schedule_seconds(expression: str) -> float:
     raise AssemblyError(f"backup schedule '{expression}' is not one drtiers can time")
 
 
-def _db_instances(tier: TierAssembly, region: str) -> list[Resource]:
-    return [r for r in tier.of_type("AWS::RDS::DBInstance") if r.region == region]
-
-
-def _workload_tables(tier: TierAssembly) -> list[Resource]:
-    """The workload's tables: not drtiers' control table, which holds one item."""
-    return [
-        t
-        for t in tier.of_type("AWS::DynamoDB::GlobalTable") + tier.of_type("AWS::DynamoDB::Table")
-        if not is_control_table(t.prop("TableName"))
-    ]
-
-
 class _Model:
     def __init__(
         self, tier: TierAssembly, figures: Mapping[str, Figure], workload: Mapping[str, float]
@@ -242,112 +248,77 @@ class _Model:
         return figure.value, figure.label
 
     # --- what the recovery region holds -----------------------------------------------------
-    def aurora_secondary(self) -> bool:
-        return any(
-            c.prop("GlobalClusterIdentifier")
-            for c in self.tier.of_type("AWS::RDS::DBCluster")
-            if c.region == self.r
-        )
-
-    def read_replica(self) -> bool:
-        return any(i.prop("SourceDBInstanceIdentifier") for i in _db_instances(self.tier, self.r))
-
-    def has_database(self) -> bool:
-        return bool(
-            self.tier.of_type("AWS::RDS::DBInstance") or self.tier.of_type("AWS::RDS::DBCluster")
-        )
-
     def table_replicated(self) -> bool:
-        return any(
-            replica.get("Region") == self.r
-            for table in _workload_tables(self.tier)
-            for replica in table.prop("Replicas", default=[])
-        )
+        return self.r in table_replica_regions(self.tier)
 
-    def backup_copy_seconds(self) -> tuple[float, str, tuple[str, ...]] | None:
+    def backup_copy_seconds(self) -> _Copied | None:
         """Backup interval + copy time, how, and sources, if a plan copies to a vault in the
         recovery region."""
-        for plan in self.tier.of_type("AWS::Backup::BackupPlan"):
-            for rule in plan.prop("BackupPlan", "BackupPlanRule", default=[]):
-                if any(
-                    f":backup:{self.r}:" in str(c.get("DestinationBackupVaultArn"))
-                    for c in rule.get("CopyActions", [])
-                ):
-                    copy, copy_source = self.figure("backup_copy_seconds")
-                    interval = _schedule_seconds(rule["ScheduleExpression"])
-                    return (
-                        interval + copy,
-                        "last backup copied to the recovery region",
-                        (
-                            f"backup schedule {rule['ScheduleExpression']} in the template",
-                            copy_source,
-                        ),
-                    )
+        for rule in _backup_rules(self.tier):
+            if rule.copies_to(self.r):
+                copy, copy_source = self.figure("backup_copy_seconds")
+                return (
+                    _schedule_seconds(rule.schedule) + copy,
+                    "last backup copied to the recovery region",
+                    (f"backup schedule {rule.schedule} in the template", copy_source),
+                )
         return None
-
-    def service_counts(self) -> tuple[int, int | None]:
-        """Desired tasks in P and in R (None: no service in R)."""
-        counts = {
-            s.region: int(s.prop("DesiredCount", default=1))
-            for s in self.tier.of_type("AWS::ECS::Service")
-        }
-        return counts.get(self.p, 0), counts.get(self.r)
 
     # --- RPO ------------------------------------------------------------------------------------
     def rpo(self) -> list[StoreRpo]:
-        stores = []
+        """Per data store, what the loss of the primary region loses (or delays)."""
         backup = self.backup_copy_seconds()
-        if self.aurora_secondary():
-            seconds, source = self.figure("aurora_global_replication_lag_seconds")
-            stores.append(
-                StoreRpo(
-                    "relational database",
-                    seconds,
-                    "Aurora global database replication lag",
-                    (source,),
-                )
-            )
-        elif self.read_replica():
-            seconds, source = self.figure("rds_replica_lag_seconds")
-            stores.append(
-                StoreRpo("relational database", seconds, "cross-region read replica lag", (source,))
-            )
-        elif backup and self.has_database():
-            stores.append(StoreRpo("relational database", *backup))
-        if self.table_replicated():
-            seconds, source = self.figure("dynamodb_replication_seconds")
-            stores.append(
-                StoreRpo("DynamoDB table", seconds, "global table replication", (source,))
-            )
-        elif backup and _workload_tables(self.tier):
-            stores.append(StoreRpo("DynamoDB table", *backup))
-        if self.tier.of_type("AWS::SQS::Queue"):
-            stores.append(
-                StoreRpo(
-                    "SQS messages in flight in P",
-                    None,
-                    "delayed, not lost: SQS keeps them in P (it does not replicate) until P returns"
-                    + (
-                        "; new messages go to R's queue"
-                        if any(q.region == self.r for q in self.tier.of_type("AWS::SQS::Queue"))
-                        else ""
-                    ),
-                    (
-                        "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/"
-                        "sqs-basic-architecture.html",
-                    ),
-                )
-            )
-        if not self.has_database() and not _workload_tables(self.tier):
+        stores = [*self._database_rpo(backup), *self._table_rpo(backup), *self._queue_rpo()]
+        if not has_database(self.tier) and not workload_tables(self.tier):
             stores.append(
                 StoreRpo("workload data", 0.0, "the workload keeps no database and no table", ())
             )
         if not any(s.seconds is not None for s in stores):
             raise AssemblyError(
-                f"tier {self.tier.tier}: no data store is protected in "
+                f"tier {self.tier.name}: no data store is protected in "
                 f"{self.r}; nothing to estimate an RPO from"
             )
         return stores
+
+    def _database_rpo(self, backup: _Copied | None) -> list[StoreRpo]:
+        held = recovery_database(self.tier)
+        if held is RecoveryDatabase.AURORA_SECONDARY:
+            seconds, source = self.figure("aurora_global_replication_lag_seconds")
+            how = "Aurora global database replication lag"
+            return [StoreRpo("relational database", seconds, how, (source,))]
+        if held is RecoveryDatabase.READ_REPLICA:
+            seconds, source = self.figure("rds_replica_lag_seconds")
+            how = "cross-region read replica lag"
+            return [StoreRpo("relational database", seconds, how, (source,))]
+        if backup and held is RecoveryDatabase.SNAPSHOT_COPIES:
+            return [StoreRpo("relational database", *backup)]
+        return []
+
+    def _table_rpo(self, backup: _Copied | None) -> list[StoreRpo]:
+        if self.table_replicated():
+            seconds, source = self.figure("dynamodb_replication_seconds")
+            return [StoreRpo("DynamoDB table", seconds, "global table replication", (source,))]
+        if backup and workload_tables(self.tier):
+            return [StoreRpo("DynamoDB table", *backup)]
+        return []
+
+    def _queue_rpo(self) -> list[StoreRpo]:
+        queues = self.tier.of_type("AWS::SQS::Queue")
+        if not queues:
+            return []
+        onward = "; new messages go to R's queue" if any(q.region == self.r for q in queues) else ""
+        return [
+            StoreRpo(
+                "SQS messages in flight in P",
+                None,
+                "delayed, not lost: SQS keeps them in P (it does not replicate) until P returns"
+                + onward,
+                (
+                    "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/"
+                    "sqs-basic-architecture.html",
+                ),
+            )
+        ]
 
     # --- RTO ------------------------------------------------------------------------------------
     def rto(self) -> list[Step]:
@@ -366,23 +337,9 @@ class _Model:
         ]
 
     # --- cost -----------------------------------------------------------------------------------
-    def _engine(self, db: Resource) -> str:
-        """The template's Engine; a cross-region replica has none and takes its source's."""
-        engine = db.prop("Engine")
-        if engine:
-            return str(engine)
-        sources = [
-            i.prop("Engine")
-            for i in self.tier.of_type("AWS::RDS::DBInstance")
-            if i.prop("Engine") and not i.prop("DBClusterIdentifier")
-        ]
-        if not sources:
-            raise ParameterError(
-                f"{db.stack}/{db.logical_id}: no Engine, and no instance it replicates has one"
-            )
-        return str(sources[0])
-
     def cost(self) -> list[CostLine]:
+        """Every monthly cost line of the tier: its capacity, then its usage, service by
+        service, in the order the estimate lists them."""
         hours = float(price_data()["hours_per_month"])
         lines: list[CostLine] = []
 
@@ -394,26 +351,41 @@ class _Model:
                     )
                 )
 
-        vcpus: dict[tuple[str, str], float] = {}  # (stack, target logical id) -> vCPUs
-        for db in self.tier.of_type("AWS::RDS::DBInstance"):
-            cls = db.prop("DBInstanceClass")
-            engine = self._engine(db)
-            unit = price("db_instance_hour", db.region, engine, cls)
-            cluster = db.prop("DBClusterIdentifier")
-            if cluster:
-                add(f"Aurora instance {cls} ({engine})", db.region, hours, unit, "database")
-                key = (db.stack, cluster.get("Ref", "") if isinstance(cluster, dict) else cluster)
-            else:
-                copies = 2 if db.prop("MultiAZ") else 1
-                what = (
-                    "Multi-AZ"
-                    if copies == 2
-                    else "replica"
-                    if db.prop("SourceDBInstanceIdentifier")
-                    else "single-AZ"
+        vcpus = self._instances(add, hours)
+        self._clusters(add)
+        self._proxies(add, hours, vcpus)
+        self._dax(add, hours)
+        self._tables(add)
+        self._queues(add)
+        self._network(add, hours)
+        self._fargate(add, hours)
+        self._counted(add, hours)
+        self._secrets(add)
+        self._health_check_options(add)
+        self._backups(add)
+        return lines
+
+    def _instances(self, add: AddLine, hours: float) -> dict[tuple[str, str], float]:
+        """Adds every database instance and its storage; returns the vCPUs behind each proxy
+        target: (stack, logical id of the instance or of the cluster it belongs to)."""
+        vcpus: dict[tuple[str, str], float] = {}
+        for db in db_instances(self.tier):
+            where = db.resource
+            if not db.engine:
+                raise ParameterError(
+                    f"{where.stack}/{where.logical_id}: no Engine, and no instance it "
+                    "replicates has one"
                 )
+            cls, engine = db.instance_class, db.engine
+            unit = price("db_instance_hour", db.region, engine, cls)
+            if db.cluster:
+                add(f"Aurora instance {cls} ({engine})", db.region, hours, unit, "database")
+                key = (where.stack, db.cluster)
+            else:
+                copies = 2 if db.multi_az else 1
+                what = "Multi-AZ" if copies == 2 else "replica" if db.replica else "single-AZ"
                 add(f"RDS {what} {cls} ({engine})", db.region, hours * copies, unit, "database")
-                storage = float(db.prop("AllocatedStorage", default=self.w["database_size_gb"]))
+                storage = self.w["database_size_gb"] if db.storage_gb is None else db.storage_gb
                 add(
                     "RDS gp3 storage (GB-month)",
                     db.region,
@@ -421,35 +393,40 @@ class _Model:
                     price("rds_gp3_gb_month", db.region),
                     "database",
                 )
-                key = (db.stack, db.logical_id)
+                key = (where.stack, where.logical_id)
             vcpus[key] = vcpus.get(key, 0) + instance_vcpus(cls)
-        for cluster in self.tier.of_type("AWS::RDS::DBCluster"):
+        return vcpus
+
+    def _clusters(self, add: AddLine) -> None:
+        for cluster in aurora_clusters(self.tier):
+            region = cluster.region
             add(
                 "Aurora storage (GB-month)",
-                cluster.region,
+                region,
                 self.w["database_size_gb"],
-                price("aurora_storage_gb_month", cluster.region),
+                price("aurora_storage_gb_month", region),
                 "database",
             )
-            if cluster.prop("GlobalClusterIdentifier"):
+            if cluster.global_cluster:
                 add(
                     "Aurora replicated write I/O (million)",
-                    cluster.region,
+                    region,
                     self.w["aurora_write_io_million_per_month"],
-                    price("aurora_replicated_write_io_million", cluster.region),
+                    price("aurora_replicated_write_io_million", region),
                 )
             else:
                 add(
                     "Aurora I/O (million)",
-                    cluster.region,
+                    region,
                     self.w["aurora_io_million_per_month"],
-                    price("aurora_io_million", cluster.region),
+                    price("aurora_io_million", region),
                 )
-        for group in self.tier.of_type("AWS::RDS::DBProxyTargetGroup"):
-            targets = group.prop("DBInstanceIdentifiers", default=[]) + group.prop(
-                "DBClusterIdentifiers", default=[]
-            )
-            cpus = sum(vcpus.get((group.stack, t.get("Ref", "")), 0) for t in targets)
+
+    def _proxies(self, add: AddLine, hours: float, vcpus: dict[tuple[str, str], float]) -> None:
+        """RDS Proxy bills by the vCPUs of the databases it targets."""
+        for proxy in proxy_targets(self.tier):
+            group = proxy.group
+            cpus = sum(vcpus.get((group.stack, t), 0) for t in proxy.targets)
             add(
                 "RDS Proxy (target vCPU-hours)",
                 group.region,
@@ -457,20 +434,22 @@ class _Model:
                 price("rds_proxy_vcpu_hour", group.region),
                 "database proxy",
             )
-        for dax in self.tier.of_type("AWS::DAX::Cluster"):
-            node = dax.prop("NodeType")
+
+    def _dax(self, add: AddLine, hours: float) -> None:
+        for dax in dax_clusters(self.tier):
             add(
-                f"DAX nodes {node}",
+                f"DAX nodes {dax.node_type}",
                 dax.region,
-                hours * dax.prop("ReplicationFactor"),
-                price("dax_node_hour", dax.region, node),
+                hours * dax.nodes,
+                price("dax_node_hour", dax.region, dax.node_type),
                 "DAX",
             )
+
+    def _tables(self, add: AddLine) -> None:
         # The workload figures are totals, shared evenly by the workload's tables and queues.
-        tables = [t for t in _workload_tables(self.tier) if t.type == "AWS::DynamoDB::GlobalTable"]
+        tables = [t for t in workload_tables(self.tier) if t.type == "AWS::DynamoDB::GlobalTable"]
         for table in tables:
-            replicas = [r["Region"] for r in table.prop("Replicas", default=[])]
-            for region in replicas:  # each replica writes every write, at its region's price
+            for region in replica_regions(table):  # each replica writes every write, at its price
                 add(
                     "DynamoDB writes incl. replicated (million)",
                     region,
@@ -489,15 +468,21 @@ class _Model:
                 self.w["table_reads_million_per_month"] / len(tables),
                 price("dynamodb_read_million", table.region),
             )
-        queues = [q for q in self.tier.of_type("AWS::SQS::Queue") if q.prop("RedrivePolicy")]
-        per_region = {q.region: len([x for x in queues if x.region == q.region]) for q in queues}
-        for queue in queues:
+
+    def _queues(self, add: AddLine) -> None:
+        """The workload's queues (those with a dead-letter queue) share its requests."""
+        served = [q for q in queues(self.tier) if q.redrive]
+        per_region = {q.region: len([x for x in served if x.region == q.region]) for q in served}
+        for queue in served:
             add(
                 "SQS requests (million)",
                 queue.region,
                 self.w["queue_requests_million_per_month"] / per_region[queue.region],
                 price("sqs_million", queue.region),
             )
+
+    def _network(self, add: AddLine, hours: float) -> None:
+        """NAT gateways per region, then load balancers."""
         for region in sorted({r.region for r in self.tier.resources}):
             nats = [n for n in self.tier.of_type("AWS::EC2::NatGateway") if n.region == region]
             if nats:
@@ -522,7 +507,29 @@ class _Model:
                 hours * self.w["alb_lcu"],
                 price("alb_lcu_hour", lb.region),
             )
-        self._fargate(add, hours)
+
+    def _fargate(self, add: AddLine, hours: float) -> None:
+        for service in services(self.tier):
+            if service.cpu is None or service.memory_gb is None:
+                continue
+            add(
+                "Fargate vCPU-hours",
+                service.region,
+                service.desired * service.cpu * hours,
+                price("fargate_vcpu_hour", service.region),
+                "tasks",
+            )
+            add(
+                "Fargate GB-hours",
+                service.region,
+                service.desired * service.memory_gb * hours,
+                price("fargate_gb_hour", service.region),
+                "tasks",
+            )
+
+    def _counted(self, add: AddLine, hours: float) -> None:
+        """What bills by the hour or the month whatever its settings: accelerators, then health
+        checks, zones, keys, alarms and Resilience Hub applications per region."""
         for accelerator in self.tier.of_type("AWS::GlobalAccelerator::Accelerator"):
             add(
                 "Global Accelerator hours",
@@ -540,18 +547,19 @@ class _Model:
             for region in sorted({r.region for r in self.tier.of_type(type_)}):
                 count = len([r for r in self.tier.of_type(type_) if r.region == region])
                 add(item, region, count, price(price_name, region))
+
+    def _secrets(self, add: AddLine) -> None:
         for secret in self.tier.of_type("AWS::SecretsManager::Secret"):
             add("Secrets", secret.region, 1, price("secret_month", secret.region))
-            for replica in secret.prop("ReplicaRegions", default=[]):
-                region = replica.get("Region", secret.region)
+            for region in secret_replica_regions(secret):
                 add("Secret replicas", region, 1, price("secret_month", region))
-        for region in sorted({r.region for r in self.tier.of_type("AWS::Route53::HealthCheck")}):
-            https = [
-                c
-                for c in self.tier.of_type("AWS::Route53::HealthCheck")
-                if c.region == region
-                and c.prop("HealthCheckConfig", default={}).get("Type", "").startswith("HTTPS")
-            ]
+
+    def _health_check_options(self, add: AddLine) -> None:
+        """What HTTPS and the fast interval add to a health check, per region."""
+        checks = health_checks(self.tier)
+        for region in sorted({c.resource.region for c in checks}):
+            here = [c for c in checks if c.resource.region == region]
+            https = [c for c in here if (c.kind or "").startswith("HTTPS")]
             if https:
                 add(
                     "Route 53 health checks: HTTPS",
@@ -559,12 +567,7 @@ class _Model:
                     len(https),
                     price("health_check_https_month", region),
                 )
-            fast = [
-                c
-                for c in self.tier.of_type("AWS::Route53::HealthCheck")
-                if c.region == region
-                and c.prop("HealthCheckConfig", default={}).get("RequestInterval") == 10
-            ]
+            fast = [c for c in here if c.interval == 10]
             if fast:
                 add(
                     "Route 53 health checks: fast interval",
@@ -572,76 +575,51 @@ class _Model:
                     len(fast),
                     price("health_check_fast_interval_month", region),
                 )
-        self._backups(add)
-        return lines
-
-    def _fargate(self, add: AddLine, hours: float) -> None:
-        for service in self.tier.of_type("AWS::ECS::Service"):
-            ref = service.prop("TaskDefinition", default={}).get("Ref")
-            task = self.tier.by_id(service.stack, ref) if ref else None
-            if task is None:
-                continue
-            tasks = int(service.prop("DesiredCount", default=1))
-            cpu = int(task.prop("Cpu", default="256")) / 1024
-            memory = int(task.prop("Memory", default="512")) / 1024
-            add(
-                "Fargate vCPU-hours",
-                service.region,
-                tasks * cpu * hours,
-                price("fargate_vcpu_hour", service.region),
-                "tasks",
-            )
-            add(
-                "Fargate GB-hours",
-                service.region,
-                tasks * memory * hours,
-                price("fargate_gb_hour", service.region),
-                "tasks",
-            )
 
     def _backups(self, add: AddLine) -> None:
-        data = (self.w["database_size_gb"] if self.has_database() else 0.0) + (
-            self.w["table_size_gb"] if _workload_tables(self.tier) else 0.0
+        data = (self.w["database_size_gb"] if has_database(self.tier) else 0.0) + (
+            self.w["table_size_gb"] if workload_tables(self.tier) else 0.0
         )
         change = self.w["daily_change_fraction"]
-        for plan in self.tier.of_type("AWS::Backup::BackupPlan"):
-            for rule in plan.prop("BackupPlan", "BackupPlanRule", default=[]):
-                days = rule.get("Lifecycle", {}).get("DeleteAfterDays", 35)
-                stored = data * (1 + change * (days - 1))  # a full copy, then daily changes
+        for rule in _backup_rules(self.tier):
+            plan = rule.plan
+            days = 35 if rule.keep_days is None else rule.keep_days
+            stored = data * (1 + change * (days - 1))  # a full copy, then daily changes
+            add(
+                "Backup storage, primary vault (GB-month)",
+                plan.region,
+                stored,
+                price("backup_storage_gb_month", plan.region),
+            )
+            for vault in rule.copies:
+                region = self.r if f":backup:{self.r}:" in vault else plan.region
                 add(
-                    "Backup storage, primary vault (GB-month)",
-                    plan.region,
+                    "Backup storage, copy vault (GB-month)",
+                    region,
                     stored,
-                    price("backup_storage_gb_month", plan.region),
+                    price("backup_storage_gb_month", region),
                 )
-                for copy in rule.get("CopyActions", []):
-                    region = (
-                        self.r
-                        if f":backup:{self.r}:" in str(copy.get("DestinationBackupVaultArn"))
-                        else plan.region
-                    )
-                    add(
-                        "Backup storage, copy vault (GB-month)",
-                        region,
-                        stored,
-                        price("backup_storage_gb_month", region),
-                    )
-                    add(
-                        "Backup copy transfer (GB)",
-                        plan.region,
-                        data * change * 30,
-                        price("cross_region_gb", plan.region),
-                    )
+                add(
+                    "Backup copy transfer (GB)",
+                    plan.region,
+                    data * change * 30,
+                    price("cross_region_gb", plan.region),
+                )
 
+    # --- running failed over --------------------------------------------------------------------
     def event(self, steady: list[CostLine]) -> list[EventLine]:
         """What running failed over adds, from the templates: R's capacity brought to P's (P's
         primary stack priced in R, capacity by capacity, less what R runs already), and the data
         that crosses back to P. Usage (requests, GB processed) moves to R with the traffic and
         costs the same; P's resources are assumed to bill on through the event."""
+        return self._capacity_in_r(steady) + self._transfers_back()
+
+    def _capacity_in_r(self, steady: list[CostLine]) -> list[EventLine]:
+        """Per capacity, what R's brought to P's size adds an hour over what R runs already."""
         hours = float(price_data()["hours_per_month"])
         primary = [r for r in self.tier.resources if r.role == "primary"]
         moved = TierAssembly(
-            tier=self.tier.tier,
+            name=self.tier.name,
             stacks=self.tier.stacks,
             resources=[replace(r, region=self.r) for r in primary],
         )
@@ -663,11 +641,16 @@ class _Model:
                     tuple(sorted({f"{x.unit_price.source} ({x.unit_price.as_of})" for x in want})),
                 )
             )
+        return lines
+
+    def _transfers_back(self) -> list[EventLine]:
+        """Table writes replicated back to P through the event, and the data copied back once
+        to fail back."""
         transfer = price("cross_region_gb", self.r)
         source = (f"{transfer.source} ({transfer.as_of})", "workload: daily_change_fraction")
-        change = self.w["daily_change_fraction"]
+        lines = []
         if self.table_replicated():
-            gb = self.w["table_size_gb"] * change / 24
+            gb = self.w["table_size_gb"] * self.w["daily_change_fraction"] / 24
             lines.append(
                 EventLine(
                     "table writes replicated back to P",
@@ -679,8 +662,8 @@ class _Model:
                     source,
                 )
             )
-        stores = [("the database", self.w["database_size_gb"])] if self.has_database() else []
-        if _workload_tables(self.tier) and not self.table_replicated():
+        stores = [("the database", self.w["database_size_gb"])] if has_database(self.tier) else []
+        if workload_tables(self.tier) and not self.table_replicated():
             stores.append(("the tables", self.w["table_size_gb"]))
         once = sum(gb for _, gb in stores)
         if stores:
@@ -698,14 +681,16 @@ class _Model:
         return lines
 
     def recovery_holds(self) -> str:
+        """What R holds, as the estimate lists it: "Aurora secondary, table replica, 2 tasks"."""
         parts = []
-        if self.aurora_secondary():
+        held = recovery_database(self.tier)
+        if held is RecoveryDatabase.AURORA_SECONDARY:
             parts.append("Aurora secondary")
-        elif self.read_replica():
+        elif held is RecoveryDatabase.READ_REPLICA:
             parts.append("read replica")
         if self.table_replicated():
             parts.append("table replica")
-        _, standby = self.service_counts()
+        standby = tasks(self.tier, self.r)
         if standby is not None:
             parts.append(f"{standby} task{'s' if standby != 1 else ''}")
         if any(d.region == self.r for d in self.tier.of_type("AWS::DAX::Cluster")):
@@ -713,6 +698,11 @@ class _Model:
         if any(v.region == self.r for v in self.tier.of_type("AWS::Backup::BackupVault")):
             parts.append("backup copies")
         return ", ".join(parts)
+
+
+def _backup_rules(tier: TierAssembly) -> list[BackupRule]:
+    """Every backup rule of the tier, plan by plan."""
+    return [rule for plan in tier.of_type("AWS::Backup::BackupPlan") for rule in backup_rules(plan)]
 
 
 def _items(lines: list[CostLine], hours: float) -> str:
@@ -734,7 +724,7 @@ def estimate(
         for store, fast, slow in zip(model.rpo(), low.rpo(), high.rpo(), strict=True)
     ]
     return Estimate(
-        tier=tier.tier,
+        tier=tier.name,
         primary_region=model.p,
         recovery_region=model.r,
         recovery_holds=model.recovery_holds(),

@@ -12,6 +12,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from drtiers.assembly.queries import (
+    aurora_clusters,
+    backup_rules,
+    dns_records,
+    endpoint_groups,
+    global_cluster_ids,
+    names_a_cluster,
+    queues,
+    replica_regions,
+    services_by_region,
+    table_replicas,
+)
 from drtiers.assembly.reader import Resource, TierAssembly, read_assembly
 from drtiers.constructs.accelerator import GLOBAL_ACCELERATOR_ZONE_ID
 from drtiers.core.tiers import TIERS, EntryPoint, RecoveryCompute, RecoveryDatabase, TierSpec
@@ -62,14 +74,6 @@ class Finding:
         return f"{PACK}: {self.rule.id} on {self.where}: {self.detail}. Fix: {self.rule.fix}"
 
 
-def _in(tier: TierAssembly, type_: str, region: str) -> list[Resource]:
-    return [r for r in tier.of_type(type_) if r.region == region]
-
-
-def _enabled(value: object) -> bool:
-    return value is True or value == "true"
-
-
 # --- the rules ------------------------------------------------------------------------------
 
 
@@ -78,17 +82,12 @@ def table_replicas_keep_data(tier: TierAssembly, spec: TierSpec) -> list[Violati
     if not tables:
         return None
     found = []
-    for table in tables:
-        replicas = table.prop("Replicas", default=[table.properties])
-        for replica in replicas:
-            where = replica.get("Region", table.region)
-            pitr = replica.get("PointInTimeRecoverySpecification", {})
-            if not _enabled(pitr.get("PointInTimeRecoveryEnabled")):
-                found.append(
-                    Violation(table, f"the replica in {where} has no point-in-time recovery")
-                )
-            if not tier.sandbox and not _enabled(replica.get("DeletionProtectionEnabled")):
-                found.append(Violation(table, f"the replica in {where} has no deletion protection"))
+    for replica in (replica for table in tables for replica in table_replicas(table)):
+        table, where = replica.table, replica.region
+        if not replica.pitr:
+            found.append(Violation(table, f"the replica in {where} has no point-in-time recovery"))
+        if not tier.sandbox and not replica.deletion_protection:
+            found.append(Violation(table, f"the replica in {where} has no deletion protection"))
     return found
 
 
@@ -97,8 +96,7 @@ def table_replicated_to_recovery(tier: TierAssembly, spec: TierSpec) -> list[Vio
         return None
     found = []
     for table in tier.of_type("AWS::DynamoDB::GlobalTable"):
-        regions = {r.get("Region") for r in table.prop("Replicas", default=[])}
-        if tier.recovery_region not in regions:
+        if tier.recovery_region not in replica_regions(table):
             found.append(Violation(table, f"no replica in {tier.recovery_region}"))
     found += [
         Violation(t, "a single-region table cannot replicate")
@@ -113,24 +111,12 @@ def backups_copied_out(tier: TierAssembly, spec: TierSpec) -> list[Violation] | 
     plans = tier.of_type("AWS::Backup::BackupPlan")
     if not plans:
         return [Violation(None, "no AWS Backup plan")]
-    marker = f":backup:{tier.recovery_region}:"
-    found = []
-    for plan in plans:
-        for rule in plan.prop("BackupPlan", "BackupPlanRule", default=[]):
-            copies = [
-                c
-                for c in rule.get("CopyActions", [])
-                if marker in str(c.get("DestinationBackupVaultArn"))
-            ]
-            if not copies:
-                found.append(
-                    Violation(
-                        plan,
-                        f"rule {rule.get('RuleName')} keeps its recovery "
-                        f"points in {plan.region} only",
-                    )
-                )
-    return found
+    return [
+        Violation(plan, f"rule {rule.name} keeps its recovery points in {plan.region} only")
+        for plan in plans
+        for rule in backup_rules(plan)
+        if not rule.copies_to(tier.recovery_region)
+    ]
 
 
 def stateful_resources_retained(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
@@ -144,7 +130,7 @@ def stateful_resources_retained(tier: TierAssembly, spec: TierSpec) -> list[Viol
         )
         for r in tier.resources
         if r.type in STATEFUL
-        and not r.prop("DBClusterIdentifier")  # Aurora members: the cluster holds the data
+        and not names_a_cluster(r)  # Aurora members: the cluster holds the data
         and (r.deletion_policy not in KEEPING or r.update_replace_policy not in KEEPING)
     ]
 
@@ -152,13 +138,13 @@ def stateful_resources_retained(tier: TierAssembly, spec: TierSpec) -> list[Viol
 def failover_records(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
     if spec.entry_point is not EntryPoint.DNS_FAILOVER:
         return None
-    records = tier.of_type("AWS::Route53::RecordSet")
-    primary = [r for r in records if r.prop("Failover") == "PRIMARY"]
-    secondary = [r for r in records if r.prop("Failover") == "SECONDARY"]
+    records = dns_records(tier)
+    primary = [r for r in records if r.failover == "PRIMARY"]
+    secondary = [r for r in records if r.failover == "SECONDARY"]
     found = [
-        Violation(r, "the PRIMARY record has no health check")
+        Violation(r.resource, "the PRIMARY record has no health check")
         for r in primary
-        if not r.prop("HealthCheckId")
+        if not r.health_checked
     ]
     if not primary:
         found.append(Violation(None, "no PRIMARY failover record"))
@@ -170,8 +156,8 @@ def failover_records(tier: TierAssembly, spec: TierSpec) -> list[Violation] | No
 def accelerator_serves_both(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
     if spec.entry_point is not EntryPoint.ACCELERATOR:
         return None
-    groups = tier.of_type("AWS::GlobalAccelerator::EndpointGroup")
-    regions = {g.prop("EndpointGroupRegion") for g in groups}
+    groups = endpoint_groups(tier)
+    regions = {g.region for g in groups}
     # A rebuilt tier (backup-restore) adds the recovery region's group when it is rebuilt.
     serving = (
         (tier.primary_region, tier.recovery_region)
@@ -184,24 +170,27 @@ def accelerator_serves_both(tier: TierAssembly, spec: TierSpec) -> list[Violatio
         if region not in regions
     ]
     found += [
-        Violation(g, f"traffic dial {g.prop('TrafficDialPercentage')} % takes no traffic")
+        Violation(g.resource, f"traffic dial {g.dial} % takes no traffic")
         for g in groups
-        if g.prop("TrafficDialPercentage", default=100) == 0
+        if g.dial == 0
     ]
     return found
 
 
 def recovery_capacity(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
-    services = {s.region: s for s in tier.of_type("AWS::ECS::Service")}
+    services = services_by_region(tier)
     primary, recovery = services.get(tier.primary_region), services.get(tier.recovery_region)
     if spec.recovery_compute is RecoveryCompute.ABSENT:
-        return [Violation(recovery, "a service runs in the recovery region")] if recovery else []
+        return (
+            [Violation(recovery.service, "a service runs in the recovery region")]
+            if recovery
+            else []
+        )
     if primary is None or recovery is None:
         return [Violation(None, "no service in the primary or the recovery region")]
-    full = int(primary.prop("DesiredCount", default=1))
-    count = int(recovery.prop("DesiredCount", default=1))
+    full, count = primary.desired, recovery.desired
     if tier.failed_over:  # deployed during an event: full capacity whatever the tier
-        return [] if count == full else [Violation(recovery, f"{count} tasks failed over")]
+        return [] if count == full else [Violation(recovery.service, f"{count} tasks failed over")]
     expected = {
         RecoveryCompute.ZERO: (count == 0, "0"),
         RecoveryCompute.REDUCED: (0 < count < full, f"above 0 and below the primary's {full}"),
@@ -209,34 +198,30 @@ def recovery_capacity(tier: TierAssembly, spec: TierSpec) -> list[Violation] | N
     }[spec.recovery_compute]
     if expected[0]:
         return []
-    return [Violation(recovery, f"{count} tasks where the tier promises {expected[1]}")]
+    return [Violation(recovery.service, f"{count} tasks where the tier promises {expected[1]}")]
 
 
 def queues_have_dead_letters(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
-    queues = tier.of_type("AWS::SQS::Queue")
-    if not queues:
+    found_queues = queues(tier)
+    if not found_queues:
         return None
+    by_id = {(q.resource.stack, q.resource.logical_id): q for q in found_queues}
     dead_letter_ids = set()
     found = []
-    for queue in queues:
-        redrive = queue.prop("RedrivePolicy")
-        if not redrive:
-            continue
-        target = redrive.get("deadLetterTargetArn", {})
-        dlq_id = target.get("Fn::GetAtt", [None])[0] if isinstance(target, dict) else None
-        dead_letter_ids.add((queue.stack, dlq_id))
-        dlq = tier.by_id(queue.stack, dlq_id) if dlq_id else None
-        source_days = queue.prop("MessageRetentionPeriod", default=345600)
-        if dlq is None or dlq.prop("MessageRetentionPeriod", default=345600) <= source_days:
+    for q in (q for q in found_queues if q.redrive):
+        dead_letter_ids.add((q.resource.stack, q.dead_letter))
+        dlq = by_id.get((q.resource.stack, q.dead_letter)) if q.dead_letter else None
+        if dlq is None or dlq.retention_seconds <= q.retention_seconds:
             found.append(
                 Violation(
-                    queue, "its dead-letter queue does not keep messages longer than the queue does"
+                    q.resource,
+                    "its dead-letter queue does not keep messages longer than the queue does",
                 )
             )
     found += [
-        Violation(q, "no dead-letter queue")
-        for q in queues
-        if not q.prop("RedrivePolicy") and (q.stack, q.logical_id) not in dead_letter_ids
+        Violation(q.resource, "no dead-letter queue")
+        for q in found_queues
+        if not q.redrive and (q.resource.stack, q.resource.logical_id) not in dead_letter_ids
     ]
     return found
 
@@ -244,38 +229,32 @@ def queues_have_dead_letters(tier: TierAssembly, spec: TierSpec) -> list[Violati
 def aurora_secondary_joined(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
     if spec.recovery_database is not RecoveryDatabase.AURORA_SECONDARY:
         return None
-    if not _in(tier, "AWS::RDS::DBCluster", tier.primary_region):
+    primaries = aurora_clusters(tier, tier.primary_region)
+    if not primaries:
         return None  # the workload has no relational database
-    global_ids = {
-        g.prop("GlobalClusterIdentifier") for g in tier.of_type("AWS::RDS::GlobalCluster")
-    }
-    secondaries = _in(tier, "AWS::RDS::DBCluster", tier.recovery_region)
+    global_ids = set(global_cluster_ids(tier))
+    secondaries = aurora_clusters(tier, tier.recovery_region)
     if not secondaries:
         return [Violation(None, f"no Aurora cluster in {tier.recovery_region}")]
-    primaries = _in(tier, "AWS::RDS::DBCluster", tier.primary_region)
     found = []
     for cluster in secondaries:
-        if cluster.prop("GlobalClusterIdentifier") not in global_ids:
-            found.append(Violation(cluster, "not joined to the primary's global cluster"))
+        if cluster.global_cluster not in global_ids:
+            found.append(Violation(cluster.resource, "not joined to the primary's global cluster"))
         # A secondary runs the primary's engine and version (Aurora PostgreSQL or Aurora MySQL),
         # as the templates say; another would fail to join.
-        ours = (cluster.prop("Engine"), cluster.prop("EngineVersion"))
-        theirs = {(c.prop("Engine"), c.prop("EngineVersion")) for c in primaries}
+        ours = (cluster.engine, cluster.engine_version)
+        theirs = {(c.engine, c.engine_version) for c in primaries}
         if theirs and ours not in theirs:
             found.append(
                 Violation(
-                    cluster,
-                    f"runs {' '.join(map(str, ours))}, the primary "
-                    f"{', '.join(' '.join(map(str, t)) for t in sorted(theirs, key=str))}",
+                    cluster.resource,
+                    f"runs {' '.join(ours)}, the primary "
+                    f"{', '.join(' '.join(t) for t in sorted(theirs, key=str))}",
                 )
             )
-        own = [
-            p
-            for p in ("MasterUsername", "MasterUserPassword", "ManageMasterUserPassword")
-            if cluster.prop(p) is not None
-        ]
-        if own:
-            found.append(Violation(cluster, f"has credentials of its own ({', '.join(own)})"))
+        if cluster.own_credentials:
+            own = ", ".join(cluster.own_credentials)
+            found.append(Violation(cluster.resource, f"has credentials of its own ({own})"))
     return found
 
 
@@ -284,25 +263,26 @@ def failover_is_data_plane(tier: TierAssembly, spec: TierSpec) -> list[Violation
         return None  # backup-restore: redeploying is the plan
     found = [
         Violation(
-            g,
-            f"traffic dial at {g.prop('TrafficDialPercentage')} %: failing over would "
+            g.resource,
+            f"traffic dial at {g.dial} %: failing over would "
             "need a dial change, a control-plane call served only from us-west-2",
         )
-        for g in tier.of_type("AWS::GlobalAccelerator::EndpointGroup")
-        if g.prop("TrafficDialPercentage", default=100) != 100
+        for g in endpoint_groups(tier)
+        if g.dial != 100
     ]
+    records = dns_records(tier)
     found += [
         Violation(
-            r,
+            r.resource,
             "a plain record: failing over would need a Route 53 record change, a "
             "control-plane call",
         )
-        for r in tier.of_type("AWS::Route53::RecordSet")
-        if not r.prop("Failover")
+        for r in records
+        if not r.failover
         # an alias to the accelerator is fine: the accelerator fails over by itself
-        and r.prop("AliasTarget", "HostedZoneId") != GLOBAL_ACCELERATOR_ZONE_ID
+        and r.alias_zone != GLOBAL_ACCELERATOR_ZONE_ID
     ]
-    health_checked = any(r.prop("HealthCheckId") for r in tier.of_type("AWS::Route53::RecordSet"))
+    health_checked = any(r.health_checked for r in records)
     routing_controls = tier.of_type("AWS::Route53RecoveryControl::RoutingControl")
     accelerated = tier.of_type("AWS::GlobalAccelerator::EndpointGroup")
     if not (health_checked or routing_controls or accelerated):
@@ -398,18 +378,18 @@ RULES: tuple[Rule, ...] = (
 
 def check_tier(tier: TierAssembly, rules: tuple[Rule, ...] = RULES) -> list[Finding]:
     """Every violation of ``rules`` in one synthesized tier."""
-    spec = TIERS.get(tier.tier)
+    spec = TIERS.get(tier.name)
     if spec is None:
-        return [Finding(RULES[0], tier.tier, tier.tier, "not a tier drtiers knows")]
+        return [Finding(RULES[0], tier.name, tier.name, "not a tier drtiers knows")]
     findings = []
     for rule in rules:
         for violation in rule.check(tier, spec) or []:
             where = (
                 f"{violation.resource.stack}/{violation.resource.logical_id}"
                 if violation.resource
-                else f"tier {tier.tier}"
+                else f"tier {tier.name}"
             )
-            findings.append(Finding(rule, tier.tier, where, violation.detail))
+            findings.append(Finding(rule, tier.name, where, violation.detail))
     return findings
 
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from drtiers.assembly.queries import experiments
 from drtiers.assembly.reader import Resource, TierAssembly
 from drtiers.core.durations import fault_seconds
-from drtiers.core.tiers import EXERCISES_TAG
 from drtiers.recovery.steps import Step, schedule
 
 # Twice the time its steps take: a Route 53 health check is judged by checkers around the world,
@@ -43,19 +43,15 @@ class Claim:
 def claims(tier: TierAssembly) -> list[tuple[Resource, Claim]]:
     """Every experiment template of a synthesized tier with its claim."""
     found = []
-    for template in tier.of_type("AWS::FIS::ExperimentTemplate"):
-        tags = template.prop("Tags", default={})
-        durations = [
-            fault_seconds(action.get("Parameters", {}).get("duration"))
-            for action in template.prop("Actions", default={}).values()
-        ]
-        held = [d for d in durations if d is not None]
+    for experiment in experiments(tier):
+        seconds = [fault_seconds(d) for d in experiment.durations]
+        held = [s for s in seconds if s is not None]
         claim = Claim(
-            drill=str(tags.get("Name", template.logical_id)),
-            exercises=tuple(str(tags.get(EXERCISES_TAG, "")).split()),
+            drill=experiment.name,
+            exercises=experiment.exercises,
             seconds=max(held) if held else None,
         )
-        found.append((template, claim))
+        found.append((experiment.template, claim))
     return found
 
 

@@ -3,13 +3,33 @@ and the failover and failback runbooks with the AWS CLI command for each step.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
+from drtiers.assembly.queries import (
+    aurora_cluster,
+    backup_rules,
+    dax_cluster,
+    db_instance,
+    db_instances,
+    dns_record,
+    endpoint_group,
+    experiments,
+    global_cluster_id,
+    health_check_settings,
+    proxy_settings,
+    queue,
+    recovery_database,
+    service_tasks,
+    switch_plan,
+    table_replicas,
+    tasks,
+    vault_name,
+)
 from drtiers.assembly.reader import Resource, TierAssembly
 from drtiers.constructs.engines import label_of
 from drtiers.core.durations import format_duration
-from drtiers.core.tiers import EXERCISES_TAG
+from drtiers.core.tiers import RecoveryDatabase
 from drtiers.recovery.plan import Workflow, read_workflows
 from drtiers.recovery.steps import Step, schedule
 
@@ -46,112 +66,118 @@ def drills_by_step(tier: TierAssembly) -> dict[str, list[str]]:
     report names only experiments that exist; nothing when the drills were not synthesized
     (the report then says how to add them)."""
     exercised: dict[str, list[str]] = {}
-    for template in tier.of_type("AWS::FIS::ExperimentTemplate"):
-        tags = template.prop("Tags", default={})
-        for step in str(tags.get(EXERCISES_TAG, "")).split():
-            exercised.setdefault(step, []).append(str(tags.get("Name", template.logical_id)))
-    if tier.of_type("AWS::FIS::ExperimentTemplate"):
+    found = experiments(tier)
+    for experiment in found:
+        for step in experiment.exercises:
+            exercised.setdefault(step, []).append(experiment.name)
+    if found:
         exercised.setdefault("promote-database", [NO_PROMOTION_DRILL])
     return {step: sorted(names) for step, names in exercised.items()}
 
 
-def _yes(value: object) -> str:
-    return "yes" if value is True or value == "true" else "no"
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"
 
 
-def _pitr(replica: dict[str, Any]) -> object:
-    return replica.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled")
+def _db_instance(tier: TierAssembly, r: Resource) -> str:
+    db = db_instance(tier, r)
+    if db.cluster:
+        return f"Aurora member {db.instance_class}"
+    source = " (cross-region replica)" if db.replica else ""
+    return (
+        f"{db.instance_class}{source}, Multi-AZ {_yes(db.multi_az)}, encrypted "
+        f"{_yes(db.encrypted)}, deletion protection {_yes(db.deletion_protection)}, "
+        f"backups {db.backup_days} d"
+    )
 
 
-def _settings(r: Resource) -> str | None:
-    """The DR-relevant settings of the resources a reviewer asks about; None for the rest."""
-    p = r.prop
-    if r.type == "AWS::RDS::DBInstance":
-        if p("DBClusterIdentifier"):
-            return f"Aurora member {p('DBInstanceClass')}"
-        source = " (cross-region replica)" if p("SourceDBInstanceIdentifier") else ""
-        return (
-            f"{p('DBInstanceClass')}{source}, Multi-AZ {_yes(p('MultiAZ'))}, encrypted "
-            f"{_yes(p('StorageEncrypted') or bool(p('KmsKeyId')))}, deletion protection "
-            f"{_yes(p('DeletionProtection'))}, backups {p('BackupRetentionPeriod', default='-')} d"
-        )
-    if r.type == "AWS::RDS::DBCluster":
-        joined = (
-            f", global cluster {p('GlobalClusterIdentifier')}"
-            if p("GlobalClusterIdentifier")
-            else ""
-        )
-        return (
-            f"Aurora {p('Engine', default='')}{joined}, encrypted "
-            f"{_yes(p('StorageEncrypted'))}, deletion protection {_yes(p('DeletionProtection'))}"
-            f", write forwarding {_yes(p('EnableGlobalWriteForwarding'))}"
-        )
-    if r.type == "AWS::RDS::GlobalCluster":
-        return f"global cluster {p('GlobalClusterIdentifier')}"
-    if r.type == "AWS::DynamoDB::GlobalTable":
-        replicas = ", ".join(
-            f"{x['Region']} (PITR {_yes(_pitr(x))}, deletion protection "
-            f"{_yes(x.get('DeletionProtectionEnabled'))})"
-            for x in p("Replicas", default=[])
-        )
-        return f"replicas: {replicas}"
-    if r.type == "AWS::DAX::Cluster":
-        return (
-            f"{p('ReplicationFactor')} x {p('NodeType')}, encrypted "
-            f"{_yes(p('SSESpecification', 'SSEEnabled'))}, endpoint "
-            f"{p('ClusterEndpointEncryptionType', default='NONE')}"
-        )
-    if r.type == "AWS::SQS::Queue":
-        days = int(p("MessageRetentionPeriod", default=345600)) // 86400
-        role = "with dead-letter queue" if p("RedrivePolicy") else "queue"
-        return f"{role}, retention {days} d, KMS {_yes(bool(p('KmsMasterKeyId')))}"
-    if r.type == "AWS::ECS::Service":
-        return f"desired tasks {p('DesiredCount', default=1)}"
-    if r.type == "AWS::Backup::BackupPlan":
-        rules = p("BackupPlan", "BackupPlanRule", default=[])
-        return "; ".join(
-            f"{x.get('ScheduleExpression')}, keep {x.get('Lifecycle', {}).get('DeleteAfterDays')} d"
-            f", copies {len(x.get('CopyActions', []))}"
-            for x in rules
-        )
-    if r.type == "AWS::Backup::BackupVault":
-        return f"vault {p('BackupVaultName')}"
-    if r.type in (
-        "AWS::Route53::HealthCheck",
-        "AWS::Route53::RecordSet",
-        "AWS::GlobalAccelerator::EndpointGroup",
-        "AWS::GlobalAccelerator::Accelerator",
-        "AWS::ElasticLoadBalancingV2::LoadBalancer",
-        "AWS::RDS::DBProxy",
-    ):
-        if r.type == "AWS::Route53::RecordSet":
-            return f"{p('Failover', default='simple')} {p('Type')} record {p('Name')}"
-        if r.type == "AWS::GlobalAccelerator::EndpointGroup":
-            return (
-                f"{p('EndpointGroupRegion')}, dial {p('TrafficDialPercentage', default=100)} %"
-                f", health check every {p('HealthCheckIntervalSeconds')} s"
-            )
-        if r.type == "AWS::Route53::HealthCheck":
-            c = p("HealthCheckConfig", default={})
-            return (
-                f"{c.get('Type')} {c.get('ResourcePath')} every {c.get('RequestInterval')} s x "
-                f"{c.get('FailureThreshold')}"
-            )
-        if r.type == "AWS::RDS::DBProxy":
-            return (
-                f"TLS required {_yes(p('RequireTLS'))}, authentication "
-                f"{p('DefaultAuthScheme', default='secrets')} (end to end)"
-            )
-        return ""
-    return None
+def _aurora_cluster(tier: TierAssembly, r: Resource) -> str:
+    c = aurora_cluster(r)
+    joined = f", global cluster {c.global_cluster}" if c.global_cluster else ""
+    return (
+        f"Aurora {c.engine}{joined}, encrypted {_yes(c.encrypted)}, deletion protection "
+        f"{_yes(c.deletion_protection)}, write forwarding {_yes(c.write_forwarding)}"
+    )
+
+
+def _global_table(tier: TierAssembly, r: Resource) -> str:
+    replicas = ", ".join(
+        f"{x.region} (PITR {_yes(x.pitr)}, deletion protection {_yes(x.deletion_protection)})"
+        for x in table_replicas(r)
+    )
+    return f"replicas: {replicas}"
+
+
+def _dax(tier: TierAssembly, r: Resource) -> str:
+    d = dax_cluster(r)
+    return (
+        f"{d.nodes} x {d.node_type}, encrypted {_yes(d.encrypted)}, endpoint "
+        f"{d.endpoint_encryption}"
+    )
+
+
+def _queue(tier: TierAssembly, r: Resource) -> str:
+    q = queue(r)
+    role = "with dead-letter queue" if q.redrive else "queue"
+    return f"{role}, retention {int(q.retention_seconds) // 86400} d, KMS {_yes(q.kms)}"
+
+
+def _backup_plan(tier: TierAssembly, r: Resource) -> str:
+    return "; ".join(
+        f"{x.schedule}, keep {x.keep_days} d, copies {len(x.copies)}" for x in backup_rules(r)
+    )
+
+
+def _record(tier: TierAssembly, r: Resource) -> str:
+    record = dns_record(r)
+    failover = "simple" if record.failover is None else record.failover
+    return f"{failover} {record.type} record {record.name}"
+
+
+def _endpoint_group(tier: TierAssembly, r: Resource) -> str:
+    g = endpoint_group(r)
+    return f"{g.region}, dial {g.dial} %, health check every {g.interval} s"
+
+
+def _health_check(tier: TierAssembly, r: Resource) -> str:
+    c = health_check_settings(r)
+    return f"{c.kind} {c.path} every {c.interval} s x {c.failure_threshold}"
+
+
+def _proxy(tier: TierAssembly, r: Resource) -> str:
+    proxy = proxy_settings(r)
+    return (
+        f"TLS required {_yes(proxy.require_tls)}, authentication {proxy.auth_scheme} (end to end)"
+    )
+
+
+# The DR-relevant settings of the resources a reviewer asks about, by type ("": listed with
+# none); the inventory leaves out every other type.
+_SETTINGS: dict[str, Callable[[TierAssembly, Resource], str]] = {
+    "AWS::RDS::DBInstance": _db_instance,
+    "AWS::RDS::DBCluster": _aurora_cluster,
+    "AWS::RDS::GlobalCluster": lambda _, r: f"global cluster {global_cluster_id(r)}",
+    "AWS::DynamoDB::GlobalTable": _global_table,
+    "AWS::DAX::Cluster": _dax,
+    "AWS::SQS::Queue": _queue,
+    "AWS::ECS::Service": lambda tier, r: f"desired tasks {service_tasks(tier, r).desired}",
+    "AWS::Backup::BackupPlan": _backup_plan,
+    "AWS::Backup::BackupVault": lambda _, r: f"vault {vault_name(r)}",
+    "AWS::Route53::HealthCheck": _health_check,
+    "AWS::Route53::RecordSet": _record,
+    "AWS::GlobalAccelerator::EndpointGroup": _endpoint_group,
+    "AWS::GlobalAccelerator::Accelerator": lambda _, r: "",
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": lambda _, r: "",
+    "AWS::RDS::DBProxy": _proxy,
+}
 
 
 def inventory(tier: TierAssembly) -> list[InventoryRow]:
     rows = []
     for r in tier.resources:
-        settings = _settings(r)
+        settings = _SETTINGS.get(r.type)
         if settings is not None:
-            rows.append(InventoryRow(r.region, r.stack, r.logical_id, r.type, settings))
+            rows.append(InventoryRow(r.region, r.stack, r.logical_id, r.type, settings(tier, r)))
     return sorted(rows, key=lambda x: (x.region, x.stack, x.type, x.logical_id))
 
 
@@ -191,7 +217,7 @@ def runbook(tier: TierAssembly, steps: list[Step]) -> list[RunbookStep]:
 
 def region_switch_plan(tier: TierAssembly) -> list[Workflow]:
     """The tier's Region switch plan as synthesized (none for backup-restore)."""
-    plan = next((r.properties for r in tier.of_type("AWS::ARCRegionSwitch::Plan")), None)
+    plan = switch_plan(tier)
     return read_workflows(plan) if plan is not None else []
 
 
@@ -213,16 +239,16 @@ class Topology:
 def topology(tier: TierAssembly) -> Topology:
     p, r = tier.primary_region, tier.recovery_region
 
-    def tasks(region: str) -> str | None:
-        service = _one(tier, "AWS::ECS::Service", region)
-        return None if service is None else str(service.prop("DesiredCount", default=1))
+    def count(region: str) -> str | None:
+        running = tasks(tier, region)
+        return None if running is None else str(running)
 
     accelerated = bool(tier.of_type("AWS::GlobalAccelerator::EndpointGroup"))
     failover = bool(tier.of_type("AWS::Route53::HealthCheck"))
-    aurora = bool(tier.of_type("AWS::RDS::GlobalCluster"))
+    aurora = recovery_database(tier) is RecoveryDatabase.AURORA_SECONDARY
     running = tier.region_of("recovery") is not None
-    writer = _one(tier, "AWS::RDS::DBInstance", p)
-    engine = label_of(str(writer.prop("Engine", default=""))) if writer else ""
+    writer = next(iter(db_instances(tier, p)), None)
+    engine = label_of(writer.engine) if writer else ""
     return Topology(
         primary_region=p,
         recovery_region=r,
@@ -234,8 +260,8 @@ def topology(tier: TierAssembly) -> Topology:
             else "Route 53 record to P"
         ),
         accelerated=accelerated,
-        primary_tasks=tasks(p) or "0",
-        recovery_tasks=tasks(r) if running else None,
+        primary_tasks=count(p) or "0",
+        recovery_tasks=count(r) if running else None,
         primary_database="Aurora writer cluster" if aurora else f"Multi-AZ RDS {engine}".strip(),
         recovery_database=("Aurora secondary" if aurora else "read replica") if running else None,
         dax_in_recovery=_one(tier, "AWS::DAX::Cluster", r) is not None,
