@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from rich.console import Console
 from rich.table import Table
@@ -20,7 +20,7 @@ from rich.table import Table
 from drtiers.assembly.reader import AssemblyError
 from drtiers.assess import assess_assembly
 from drtiers.assess.model import Estimate
-from drtiers.config.context import ConfigError
+from drtiers.config.context import ConfigError, cdk_json_context, cdk_json_file
 from drtiers.config.workload import DEFAULT_FILE, json_schema, starter_file
 from drtiers.core.durations import (
     format_duration,
@@ -38,7 +38,7 @@ from drtiers.recovery.simulate import FIXES, Simulation
 # starts a Node.js process: only the commands that synthesize import them, so that --help,
 # schema, init and prices answer at once.
 if TYPE_CHECKING:
-    from drtiers.advice.recommend import Candidate
+    from drtiers.advice.recommend import Candidate, Recommendation
 
 ESTIMATE_NOTE = (
     "Estimates, not quotes: on-demand list prices of each region from the price file, few of "
@@ -72,16 +72,12 @@ def _estimates(args: argparse.Namespace) -> list[Estimate]:
 
 def _cdk_json_context(args: argparse.Namespace) -> dict[str, Any]:
     """cdk.json's context with --context overrides, for all four tiers."""
-    here = Path.cwd().resolve()
-    cdk_json = next(
-        (f / "cdk.json" for f in (here, *here.parents) if (f / "cdk.json").is_file()),
-        Path("cdk.json"),
-    )  # the nearest, as the CDK CLI's app is found from inside the repository
-    if not cdk_json.is_file():
+    cdk_json = cdk_json_file()  # the nearest, as the CDK CLI finds its app
+    if cdk_json is None:
         raise UsageError(
             "no cdk.json here: run drtiers inside the repository, or give --assembly DIR"
         )
-    context: dict[str, Any] = json.loads(cdk_json.read_text()).get("context", {})
+    context = cdk_json_context(cdk_json.parent)
     context.update(_pairs(args.context, "--context"))
     workload = cdk_json.parent / DEFAULT_FILE  # as cdk synth, run beside cdk.json, reads it
     if "workload" not in context and workload.is_file():
@@ -214,12 +210,11 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
         print(json.dumps([_summary(e) for e in estimates], indent=2))
         _print_price_notes(estimates)
         return 0
-    table = Table(
-        title="drtiers: estimated RPO, RTO (typical, with the range from every figure at its "
-        "low and high end) and monthly cost per tier"
+    table = _table(
+        "drtiers: estimated RPO, RTO (typical, with the range from every figure at its "
+        "low and high end) and monthly cost per tier",
+        ("tier", "RPO", "RTO", "USD / month", "recovery region holds"),
     )
-    for column in ("tier", "RPO", "RTO", "USD / month", "recovery region holds"):
-        table.add_column(column)
     for e in estimates:
         table.add_row(
             e.tier,
@@ -240,6 +235,14 @@ def _check_tier(tier: str) -> str:
     return tier
 
 
+def _table(title: str, columns: Sequence[str]) -> Table:
+    """An empty table with these column headings."""
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    return table
+
+
 def cmd_explain(args: argparse.Namespace, console: Console) -> int:
     e = _find(_estimates(args), _check_tier(args.tier))
     if args.json:
@@ -254,9 +257,19 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
     console.print(_dominant_line(e), soft_wrap=True)
     if not args.assembly:  # a setting is tried by synthesizing with it
         console.print(_next_setting_line(args, e), soft_wrap=True)
-    rpo = Table(title="RPO per data store (the tier's RPO is the worst)")
-    for column in ("data store", "RPO", "how", "source"):
-        rpo.add_column(column)
+    for table in (_rpo_table(e), _rto_table(e), _cost_table(e), _event_table(e)):
+        console.print(table)
+    console.print(_failed_over(e))
+    console.print(ESTIMATE_NOTE)
+    _print_price_notes([e])
+    return 0
+
+
+def _rpo_table(e: Estimate) -> Table:
+    """The RPO of each data store, how it is reached and its sources."""
+    rpo = _table(
+        "RPO per data store (the tier's RPO is the worst)", ("data store", "RPO", "how", "source")
+    )
     for store in e.rpo:
         rpo.add_row(
             store.store,
@@ -266,20 +279,26 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
             store.how,
             "\n".join(store.sources),
         )
-    console.print(rpo)
-    rto = Table(
-        title="RTO: the failover steps (typical figures); each starts when the steps it waits "
-        "for end"
+    return rpo
+
+
+def _rto_table(e: Estimate) -> Table:
+    """The failover steps with their start and end (typical figures)."""
+    rto = _table(
+        "RTO: the failover steps (typical figures); each starts when the steps it waits for end",
+        ("start s", "end s", "step", "how", "source"),
     )
-    for column in ("start s", "end s", "step", "how", "source"):
-        rto.add_column(column)
     for s in e.rto_steps:
         name = s.name if s.counts else f"{s.name} (not counted)"
         rto.add_row(f"{s.start:g}", f"{s.end:g}", name, s.how, "\n".join(s.sources))
-    console.print(rto)
-    cost = Table(title="Monthly cost (USD)")
-    for column in ("item", "region", "quantity", "unit price", "USD", "source"):
-        cost.add_column(column)
+    return rto
+
+
+def _cost_table(e: Estimate) -> Table:
+    """The monthly cost lines, dearest first; unverified prices marked *."""
+    cost = _table(
+        "Monthly cost (USD)", ("item", "region", "quantity", "unit price", "USD", "source")
+    )
     for c in sorted(e.cost, key=lambda c: -c.monthly_usd):
         mark = "*" if c.unit_price.status == "unverified" else ""
         cost.add_row(
@@ -290,10 +309,15 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
             f"{c.monthly_usd:,.2f}",
             f"{c.unit_price.source} ({c.unit_price.as_of})",
         )
-    console.print(cost)
-    event = Table(title="Running failed over: what an event adds to the steady state (USD)")
-    for column in ("item", "region", "per hour", "per day", "once", "how", "source"):
-        event.add_column(column)
+    return cost
+
+
+def _event_table(e: Estimate) -> Table:
+    """What running failed over adds to the steady state, per hour, per day and once."""
+    event = _table(
+        "Running failed over: what an event adds to the steady state (USD)",
+        ("item", "region", "per hour", "per day", "once", "how", "source"),
+    )
     for line in e.event:
         event.add_row(
             line.item,
@@ -304,11 +328,7 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
             line.how,
             "\n".join(line.sources),
         )
-    console.print(event)
-    console.print(_failed_over(e))
-    console.print(ESTIMATE_NOTE)
-    _print_price_notes([e])
-    return 0
+    return event
 
 
 def _next_setting_line(args: argparse.Namespace, e: Estimate) -> str:
@@ -345,7 +365,8 @@ def _how_to_apply(c: Candidate) -> str:
     return f"cdk synth {options}" + (f"  (or in drtiers.yaml: {fields})" if fields else "")
 
 
-def cmd_recommend(args: argparse.Namespace, console: Console) -> int:
+def _recommend_targets(args: argparse.Namespace) -> tuple[float | None, float | None]:
+    """The RTO and RPO asked for, in seconds (at least one); the arguments checked first."""
     rto = parse_duration(args.rto, "--rto") if args.rto is not None else None
     rpo = parse_duration(args.rpo, "--rpo") if args.rpo is not None else None
     if rto is None and rpo is None:
@@ -357,45 +378,70 @@ def cmd_recommend(args: argparse.Namespace, console: Console) -> int:
             "recommend: --set is not used (every candidate is synthesized with the context); "
             "allowed: figures in the workload file, or --context assumptions=JSON"
         )
+    return rto, rpo
+
+
+def cmd_recommend(args: argparse.Namespace, console: Console) -> int:
+    rto, rpo = _recommend_targets(args)
     # The tiers' defaults from --assembly when given (synthesized with cdk.json's context).
-    from drtiers.advice.recommend import per_minute_saved, recommend
+    from drtiers.advice.recommend import recommend
 
     defaults = assess_assembly(Path(args.assembly)) if args.assembly else None
     result = recommend(_cdk_json_context(args), rto, rpo, args.budget, defaults)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "meets": _candidate(result.best) if result.best else None,
-                    "alternatives": [
-                        {**_candidate(a), "usd_per_minute_saved": per_minute_saved(result.best, a)}
-                        for a in result.alternatives
-                        if result.best
-                    ],
-                    "closest": None if result.best else _candidate(result.closest),
-                    "over_budget": _candidate(result.over_budget) if result.over_budget else None,
-                },
-                indent=2,
-            )
-        )
+        print(json.dumps(_recommendation_json(result), indent=2))
         return 0 if result.best else 1
     wanted = f"RTO {args.rto or '-'} and RPO {args.rpo or '-'}"
-    best = result.best
-    if best is None:
-        if result.over_budget is not None:
-            over = result.over_budget
-            console.print(
-                f"Nothing meets {wanted} within ${args.budget:,.0f} a month. The cheapest that "
-                f"meets them: [bold]{over.tier}[/], about ${over.cost:,.0f} a month: "
-                f"{_how_to_apply(over)}"
-            )
-            return 1
-        closest = result.closest.estimate
-        console.print(
-            f"Nothing meets {wanted} at the high end of its range. Closest: "
-            f"[bold]{closest.tier}[/] (RPO {closest.rpo_text}, RTO {closest.rto_text})."
-        )
+    if result.best is None:
+        _print_no_match(result, wanted, args.budget, console)
         return 1
+    _print_best(result.best, result.alternatives, wanted, console)
+    return 0
+
+
+def _recommendation_json(result: Recommendation) -> dict[str, Any]:
+    """What meets the targets, the dearer alternatives with what a minute saved costs, or the
+    closest miss; and the cheapest that meets them over the budget."""
+    from drtiers.advice.recommend import per_minute_saved
+
+    return {
+        "meets": _candidate(result.best) if result.best else None,
+        "alternatives": [
+            {**_candidate(a), "usd_per_minute_saved": per_minute_saved(result.best, a)}
+            for a in result.alternatives
+            if result.best
+        ],
+        "closest": None if result.best else _candidate(result.closest),
+        "over_budget": _candidate(result.over_budget) if result.over_budget else None,
+    }
+
+
+def _print_no_match(
+    result: Recommendation, wanted: str, budget: float | None, console: Console
+) -> None:
+    """Nothing meets the targets: the cheapest that would, over the budget, or the closest."""
+    if result.over_budget is not None:
+        over = result.over_budget
+        console.print(
+            f"Nothing meets {wanted} within ${budget:,.0f} a month. The cheapest that "
+            f"meets them: [bold]{over.tier}[/], about ${over.cost:,.0f} a month: "
+            f"{_how_to_apply(over)}"
+        )
+        return
+    closest = result.closest.estimate
+    console.print(
+        f"Nothing meets {wanted} at the high end of its range. Closest: "
+        f"[bold]{closest.tier}[/] (RPO {closest.rpo_text}, RTO {closest.rto_text})."
+    )
+
+
+def _print_best(
+    best: Candidate, alternatives: Sequence[Candidate], wanted: str, console: Console
+) -> None:
+    """The cheapest configuration that meets the targets, how to apply it, and up to three
+    dearer alternatives with what each minute of RTO they save costs."""
+    from drtiers.advice.recommend import per_minute_saved
+
     e = best.estimate
     console.print(
         f"[bold]{best.tier}[/] is the cheapest configuration that meets {wanted} at the high end "
@@ -403,7 +449,7 @@ def cmd_recommend(args: argparse.Namespace, console: Console) -> int:
         f"(failed over: ${e.failed_over_usd_per_day:,.0f} a day)."
     )
     console.print(f"Apply: {_how_to_apply(best)}")
-    for other in result.alternatives[:3]:
+    for other in alternatives[:3]:
         rate = per_minute_saved(best, other)
         console.print(
             f"  or {other.tier}: ${other.cost:,.0f} a month (+${other.cost - best.cost:,.0f}), "
@@ -411,7 +457,6 @@ def cmd_recommend(args: argparse.Namespace, console: Console) -> int:
             + (f", ${rate:,.0f} a month per minute of RTO saved" if rate else ", no faster")
             + (f": {_how_to_apply(other)}" if other.settings else "")
         )
-    return 0
 
 
 def cmd_diff(args: argparse.Namespace, console: Console) -> int:
@@ -442,9 +487,10 @@ def cmd_diff(args: argparse.Namespace, console: Console) -> int:
             )
         )
         return 0
-    table = Table(title=f"{args.old} -> {args.new}: resources by region and type")
-    for column in ("region", "type", "added", "removed"):
-        table.add_column(column)
+    table = _table(
+        f"{args.old} -> {args.new}: resources by region and type",
+        ("region", "type", "added", "removed"),
+    )
     counts: dict[tuple[str, str], list[int]] = {}
     for key in added:
         counts.setdefault(key[:2], [0, 0])[0] += 1
@@ -571,11 +617,10 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
         print(json.dumps([_simulation_json(sim) for sim in simulations], indent=2))
     else:
         for sim in simulations:
-            table = Table(
-                title=f"{sim.tier}: {sim.event} ({sim.primary} lost, recovering in {sim.recovery})"
+            table = _table(
+                f"{sim.tier}: {sim.event} ({sim.primary} lost, recovering in {sim.recovery})",
+                ("start s", "end s", "step", "what changed", "traffic goes to"),
             )
-            for column in ("start s", "end s", "step", "what changed", "traffic goes to"):
-                table.add_column(column)
             for e in sim.timeline:
                 table.add_row(
                     f"{e.start:g}",
@@ -755,7 +800,23 @@ def cmd_prices(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+Commands: TypeAlias = "argparse._SubParsersAction[_Parser]"  # the subcommands being added
+
+
 def parser() -> argparse.ArgumentParser:
+    """drtiers' arguments: one subcommand each, in the order --help lists them."""
+    top, common = _shared_options()
+    root = _Parser(prog="drtiers", description=__doc__.splitlines()[0])
+    sub = root.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_estimate_commands(sub, common)
+    _add_recovery_commands(sub, common)
+    _add_file_commands(sub, top)
+    return root
+
+
+def _shared_options() -> tuple[_Parser, _Parser]:
+    """The parents: --prices (every command that prices), and with it the options of every
+    command that reads the tiers (--json, --assembly, --context, --set)."""
     top = _Parser(add_help=False)
     top.add_argument(
         "--prices",
@@ -783,8 +844,11 @@ def parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="override an assumption (restore_rate_gb_per_hour, database_size_gb, ...)",
     )
-    root = _Parser(prog="drtiers", description=__doc__.splitlines()[0])
-    sub = root.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    return top, common
+
+
+def _add_estimate_commands(sub: Commands, common: _Parser) -> None:
+    """list, explain, recommend and diff: the estimates of the tiers."""
     sub.add_parser("list", parents=[common], help="one row per tier").set_defaults(run=cmd_list)
     explain = sub.add_parser("explain", parents=[common], help="steps, sources and costs")
     explain.add_argument("--tier", required=True, help=", ".join(TIER_NAMES))
@@ -804,6 +868,10 @@ def parser() -> argparse.ArgumentParser:
     diff.add_argument("old", help="a tier")
     diff.add_argument("new", help="another tier")
     diff.set_defaults(run=cmd_diff)
+
+
+def _add_recovery_commands(sub: Commands, common: _Parser) -> None:
+    """simulate, results and report: the recovery run, measured and written up."""
     simulate = sub.add_parser(
         "simulate", parents=[common], help="lose the primary region and run the recovery steps"
     )
@@ -842,6 +910,10 @@ def parser() -> argparse.ArgumentParser:
         "measured against estimated",
     )
     report.set_defaults(run=cmd_report)
+
+
+def _add_file_commands(sub: Commands, top: _Parser) -> None:
+    """init, schema and prices: the workload and price files; none of them synthesizes."""
     init = sub.add_parser("init", help=f"write a commented starter {DEFAULT_FILE}")
     init.add_argument("--out", default=DEFAULT_FILE, help=f"where (default {DEFAULT_FILE})")
     init.set_defaults(run=cmd_init)
@@ -865,7 +937,6 @@ def parser() -> argparse.ArgumentParser:
         "--out", metavar="FILE", help="write the refreshed price file here (default: write nothing)"
     )
     update.set_defaults(run=cmd_prices)
-    return root
 
 
 def cmd_init(args: argparse.Namespace, console: Console) -> int:

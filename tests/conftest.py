@@ -20,7 +20,7 @@ if _NODE.exists():
 from aws_cdk.assertions import Template  # noqa: E402
 
 from drtiers.build import DrApp, TierStacks  # noqa: E402
-from drtiers.config.context import DrConfig, from_context  # noqa: E402
+from drtiers.config.context import DrConfig, cdk_json_context, from_context  # noqa: E402
 
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 
@@ -34,11 +34,7 @@ def run_cdk_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 DEFAULT_CONTEXT: dict[str, Any] = {
-    **{
-        key: value
-        for key, value in json.loads((ROOT / "cdk.json").read_text())["context"].items()
-        if not key.startswith("@")
-    },
+    **{key: value for key, value in cdk_json_context(ROOT).items() if not key.startswith("@")},
     # drtiers' own workload, whatever drtiers.yaml a user keeps beside cdk.json
     "workload": "reference",
 }

@@ -13,9 +13,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from aws_cdk.assertions import Capture, Template
 
 from tests.conftest import CDK, DEFAULT_CONTEXT, ROOT, Synthesized, run_cdk_cli
 from tests.test_config import RESERVED_DOMAINS
+from tests.test_tiers import every_resource
 
 
 def run_app(tmp_path: Path, **context: object) -> subprocess.CompletedProcess[str]:
@@ -76,9 +78,13 @@ def test_cdk_cli_synthesizes_one_tier_and_rejects_a_bad_one(tmp_path: Path) -> N
         "drtiers-pilot-light-recovery.template.json",
     ]
     assert "Node 20 is end-of-life" not in good.stderr + good.stdout
-    edge = json.loads((out / "drtiers-pilot-light-edge.template.json").read_text())
-    (zone,) = [r for r in edge["Resources"].values() if r["Type"] == "AWS::Route53::HostedZone"]
-    assert zone["Properties"]["Name"] == "drtiers-123456789012.com."  # the default: deployable
+    edge = Template.from_json(
+        json.loads((out / "drtiers-pilot-light-edge.template.json").read_text())
+    )
+    edge.resource_count_is("AWS::Route53::HostedZone", 1)
+    edge.has_resource_properties(  # the default: deployable
+        "AWS::Route53::HostedZone", {"Name": "drtiers-123456789012.com."}
+    )
     shutil.rmtree(out)
     bad = run_cdk_cli("synth", "--context", "recovery_region=us-east-1", "--output", str(out))
     assert bad.returncode != 0
@@ -98,15 +104,15 @@ def test_sandbox_makes_everything_destroyable_and_small(sandbox: Synthesized) ->
     for stacks in sandbox.tiers.values():
         for stack in stacks.all:
             assert stack.termination_protection is False
-            for logical_id, resource in sandbox.json(stack.stack_name)["Resources"].items():
+            for logical_id, resource in every_resource(sandbox.template(stack.stack_name)).items():
                 assert resource.get("DeletionPolicy", "Delete") == "Delete", logical_id
                 assert resource.get("Properties", {}).get("DeletionProtection") in (None, False)
-    primary = sandbox.json("drtiers-pilot-light-primary")["Resources"]
-    assert [r["Type"] for r in primary.values()].count("AWS::EC2::NatGateway") == 1
-    table = next(r for r in primary.values() if r["Type"] == "AWS::DynamoDB::GlobalTable")
-    assert all(r["DeletionProtectionEnabled"] is False for r in table["Properties"]["Replicas"])
-    db = next(r for r in primary.values() if r["Type"] == "AWS::RDS::DBInstance")
-    assert db["Properties"]["DBInstanceClass"] == "db.t4g.medium"
+    primary = sandbox.template("drtiers-pilot-light-primary")
+    primary.resource_count_is("AWS::EC2::NatGateway", 1)
+    replicas = Capture()
+    primary.has_resource_properties("AWS::DynamoDB::GlobalTable", {"Replicas": replicas})
+    assert all(r["DeletionProtectionEnabled"] is False for r in replicas.as_array())
+    primary.all_resources_properties("AWS::RDS::DBInstance", {"DBInstanceClass": "db.t4g.medium"})
 
 
 # What a user of the repository does not have: the team's folder beside it and the notes kept

@@ -265,9 +265,10 @@ def test_rds_instance_and_its_proxy(built: Built) -> None:
     assert built.instance_proxy.port == e.proxy_port
     rotations = t.find_resources("AWS::SecretsManager::RotationSchedule")
     assert len(rotations) == 2  # the instance's and the Aurora primary's
-    for rotation in rotations.values():
-        lambda_ = rotation["Properties"]["HostedRotationLambda"]
-        assert lambda_["RotationType"] == ROTATION[e.family]
+    t.all_resources_properties(
+        "AWS::SecretsManager::RotationSchedule",
+        {"HostedRotationLambda": {"RotationType": ROTATION[e.family]}},
+    )
 
 
 def test_aurora_primary(built: Built) -> None:
@@ -497,11 +498,10 @@ def test_aurora_mysql_forwards_writes_only_with_a_read_consistency(built: Built)
     sets it, so multi-site's secondary forwards, and still does after a switchover."""
     e = built.engine
     for stack in (built.primary, built.recovery):
-        groups = built.template(stack).find_resources("AWS::RDS::DBClusterParameterGroup")
-        assert groups
-        for group in groups.values():
-            parameters = group["Properties"]["Parameters"]
-            if e.family == "mysql":
-                assert parameters["aurora_replica_read_consistency"] == "SESSION"
-            else:
-                assert "aurora_replica_read_consistency" not in parameters
+        template = built.template(stack)
+        assert template.find_resources("AWS::RDS::DBClusterParameterGroup")
+        consistency = "SESSION" if e.family == "mysql" else Match.absent()
+        template.all_resources_properties(
+            "AWS::RDS::DBClusterParameterGroup",
+            {"Parameters": {"aurora_replica_read_consistency": consistency}},
+        )

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk.assertions import Capture, Match, Template
 
 from drtiers.assembly.reader import read_assembly
 from drtiers.assembly.world import read_world
@@ -27,6 +28,8 @@ DOMAIN, ZONE = "dr.acme-corp.io", "Z0123456789ABC"
 CERTIFICATES = {"us-east-1": EAST, "us-west-2": WEST}
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09"  # TLS 1.3 and 1.2, post-quantum key exchange
 REGIONAL = ("primary", "recovery")
+LISTENER = "AWS::ElasticLoadBalancingV2::Listener"
+HEALTH_CHECK = "AWS::Route53::HealthCheck"
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +44,7 @@ def given() -> Synthesized:
 
 
 def _of(assembly: Synthesized, stack: str, type_: str) -> dict[str, dict[str, Any]]:
-    resources = assembly.json(stack)["Resources"]
-    return {k: r for k, r in resources.items() if r["Type"] == type_}
+    return dict(assembly.template(stack).find_resources(type_))
 
 
 def _regional(assembly: Synthesized) -> list[str]:
@@ -51,31 +53,39 @@ def _regional(assembly: Synthesized) -> list[str]:
     ]
 
 
-def _listeners(assembly: Synthesized, stack: str) -> dict[int, dict[str, Any]]:
-    listeners = _of(assembly, stack, "AWS::ElasticLoadBalancingV2::Listener").values()
-    return {int(r["Properties"]["Port"]): r["Properties"] for r in listeners}
+def _first_action(template: Template, port: int, protocol: str) -> str:
+    """The type of the first default action of the load balancer's listener on ``port``, which
+    must listen with ``protocol``."""
+    actions = Capture()
+    template.has_resource_properties(
+        LISTENER, {"Port": port, "Protocol": protocol, "DefaultActions": actions}
+    )
+    return str(actions.as_array()[0]["Type"])
 
 
 def test_with_a_zone_each_load_balancer_listens_on_https(zoned: Synthesized) -> None:
     stacks = _regional(zoned)
     assert len(stacks) == 7  # backup-restore has no recovery stack
     for stack in stacks:
-        listeners = _listeners(zoned, stack)
-        assert sorted(listeners) == [80, 443], stack
-        https = listeners[443]
-        assert https["Protocol"] == "HTTPS"
-        assert https["SslPolicy"] == TLS_POLICY
-        (certificate,) = https["Certificates"]
+        template = zoned.template(stack)
+        template.resource_count_is(LISTENER, 2)  # on 80 and on 443
         (logical_id,) = _of(zoned, stack, "AWS::CertificateManager::Certificate")
-        assert certificate == {"CertificateArn": {"Ref": logical_id}}
-        assert https["DefaultActions"][0]["Type"] == "forward"
-        assert listeners[80]["Protocol"] == "HTTP"
-        assert listeners[80]["DefaultActions"] == [
+        template.has_resource_properties(
+            LISTENER,
             {
-                "Type": "redirect",
-                "RedirectConfig": {"Port": "443", "Protocol": "HTTPS", "StatusCode": "HTTP_301"},
-            }
-        ]
+                "Port": 443,
+                "SslPolicy": TLS_POLICY,
+                "Certificates": Match.exact([{"CertificateArn": {"Ref": logical_id}}]),
+            },
+        )
+        assert _first_action(template, 443, "HTTPS") == "forward"
+        redirect = {
+            "Type": "redirect",
+            "RedirectConfig": {"Port": "443", "Protocol": "HTTPS", "StatusCode": "HTTP_301"},
+        }
+        template.has_resource_properties(
+            LISTENER, {"Port": 80, "Protocol": "HTTP", "DefaultActions": Match.exact([redirect])}
+        )
 
 
 @pytest.mark.parametrize("tier", ["backup-restore", "pilot-light", "warm-standby", "multi-site"])
@@ -83,48 +93,72 @@ def test_the_certificate_names_the_entry_and_is_validated_in_the_zone(
     zoned: Synthesized, tier: str
 ) -> None:
     name = f"drtiers-{tier}.{DOMAIN}"
-    records = _of(zoned, f"drtiers-{tier}-edge", "AWS::Route53::RecordSet").values()
-    assert {r["Properties"]["Name"] for r in records} == {name}
-    assert not _of(zoned, f"drtiers-{tier}-edge", "AWS::Route53::HostedZone")  # given, not made
+    edge = zoned.template(f"drtiers-{tier}-edge")
+    assert edge.find_resources("AWS::Route53::RecordSet")
+    edge.all_resources_properties("AWS::Route53::RecordSet", {"Name": name})
+    edge.resource_count_is("AWS::Route53::HostedZone", 0)  # given, not made
     for stack in _regional(zoned):
         if stack.startswith(f"drtiers-{tier}-"):
-            (certificate,) = _of(zoned, stack, "AWS::CertificateManager::Certificate").values()
-            assert certificate["Properties"]["DomainName"] == name
-            assert certificate["Properties"]["ValidationMethod"] == "DNS"
-            assert certificate["Properties"]["DomainValidationOptions"] == [
-                {"DomainName": name, "HostedZoneId": ZONE}
-            ]
+            template = zoned.template(stack)
+            template.resource_count_is("AWS::CertificateManager::Certificate", 1)
+            template.has_resource_properties(
+                "AWS::CertificateManager::Certificate",
+                {
+                    "DomainName": name,
+                    "ValidationMethod": "DNS",
+                    "DomainValidationOptions": Match.exact(
+                        [{"DomainName": name, "HostedZoneId": ZONE}]
+                    ),
+                },
+            )
 
 
 @pytest.mark.parametrize("tier", ["pilot-light", "warm-standby"])
 def test_route53_probes_the_primary_over_https(zoned: Synthesized, tier: str) -> None:
-    checks = _of(zoned, f"drtiers-{tier}-edge", "AWS::Route53::HealthCheck").values()
-    probes = [c["Properties"]["HealthCheckConfig"] for c in checks]
-    (probe,) = [c for c in probes if c["Type"] not in ("CALCULATED", "CLOUDWATCH_METRIC")]
-    assert probe["Type"] == "HTTPS"
-    assert probe["Port"] == 443
-    assert probe["EnableSNI"] is True
-    assert probe["FullyQualifiedDomainName"] == {
+    edge = zoned.template(f"drtiers-{tier}-edge")
+    probes = len(edge.find_resources(HEALTH_CHECK)) - sum(
+        len(_checks_of(edge, kind)) for kind in ("CALCULATED", "CLOUDWATCH_METRIC")
+    )
+    assert probes == 1
+    primary_dns = {
         "Fn::GetStackOutput": {
             "StackName": f"drtiers-{tier}-primary",
             "OutputName": "LoadBalancerDnsName",
         }
     }
+    edge.has_resource_properties(
+        HEALTH_CHECK,
+        {
+            "HealthCheckConfig": {
+                "Type": "HTTPS",
+                "Port": 443,
+                "EnableSNI": True,
+                "FullyQualifiedDomainName": Match.object_equals(primary_dns),
+            }
+        },
+    )
+
+
+def _checks_of(template: Template, kind: str) -> dict[str, Any]:
+    """The Route 53 health checks of this type (HTTP, HTTPS, CALCULATED, ...)."""
+    config = {"Properties": {"HealthCheckConfig": {"Type": kind}}}
+    return dict(template.find_resources(HEALTH_CHECK, config))
 
 
 @pytest.mark.parametrize("tier", ["backup-restore", "multi-site"])
 def test_the_accelerator_checks_https_and_passes_both_ports(zoned: Synthesized, tier: str) -> None:
     edge = f"drtiers-{tier}-edge"
-    (listener,) = _of(zoned, edge, "AWS::GlobalAccelerator::Listener").values()
-    assert listener["Properties"]["PortRanges"] == [
-        {"FromPort": 443, "ToPort": 443},
-        {"FromPort": 80, "ToPort": 80},
-    ]
-    groups = _of(zoned, edge, "AWS::GlobalAccelerator::EndpointGroup").values()
-    assert groups
-    for group in groups:
-        assert group["Properties"]["HealthCheckProtocol"] == "HTTPS"
-        assert group["Properties"]["HealthCheckPort"] == 443
+    template = zoned.template(edge)
+    template.resource_count_is("AWS::GlobalAccelerator::Listener", 1)
+    ports = [{"FromPort": 443, "ToPort": 443}, {"FromPort": 80, "ToPort": 80}]
+    template.has_resource_properties(
+        "AWS::GlobalAccelerator::Listener", {"PortRanges": Match.exact(ports)}
+    )
+    assert _of(zoned, edge, "AWS::GlobalAccelerator::EndpointGroup")
+    template.all_resources_properties(
+        "AWS::GlobalAccelerator::EndpointGroup",
+        {"HealthCheckProtocol": "HTTPS", "HealthCheckPort": 443},
+    )
 
 
 def test_the_model_reads_an_https_probe_as_the_primary_load_balancer(zoned: Synthesized) -> None:
@@ -168,9 +202,14 @@ def test_given_certificates_are_used_as_they_are(given: Synthesized) -> None:
     for role, region in (("primary", "us-east-1"), ("recovery", "us-west-2")):
         stack = f"drtiers-pilot-light-{role}"
         assert not _of(given, stack, "AWS::CertificateManager::Certificate")
-        https = _listeners(given, stack)[443]
-        assert https["Certificates"] == [{"CertificateArn": CERTIFICATES[region]}]
-        assert https["SslPolicy"] == TLS_POLICY
+        given.template(stack).has_resource_properties(
+            LISTENER,
+            {
+                "Port": 443,
+                "Certificates": Match.exact([{"CertificateArn": CERTIFICATES[region]}]),
+                "SslPolicy": TLS_POLICY,
+            },
+        )
     # Without a zone id the zone is still created here (it only holds the records).
     assert _of(given, "drtiers-pilot-light-edge", "AWS::Route53::HostedZone")
 
@@ -178,13 +217,11 @@ def test_given_certificates_are_used_as_they_are(given: Synthesized) -> None:
 def test_without_a_domain_that_validates_the_entry_stays_http(synthesized: Synthesized) -> None:
     for stack in _regional(synthesized):
         assert not _of(synthesized, stack, "AWS::CertificateManager::Certificate")
-        listeners = _listeners(synthesized, stack)
-        assert list(listeners) == [80]
-        assert listeners[80]["Protocol"] == "HTTP"
-        assert listeners[80]["DefaultActions"][0]["Type"] == "forward"
-    checks = _of(synthesized, "drtiers-pilot-light-edge", "AWS::Route53::HealthCheck").values()
-    types = {c["Properties"]["HealthCheckConfig"]["Type"] for c in checks}
-    assert "HTTP" in types and "HTTPS" not in types
+        template = synthesized.template(stack)
+        template.resource_count_is(LISTENER, 1)
+        assert _first_action(template, 80, "HTTP") == "forward"
+    edge = synthesized.template("drtiers-pilot-light-edge")
+    assert _checks_of(edge, "HTTP") and not _checks_of(edge, "HTTPS")
 
 
 def _notices(stderr: str) -> list[str]:
@@ -205,8 +242,7 @@ def test_an_https_synth_says_nothing_about_http(tmp_path: Path) -> None:
     template = json.loads(
         (tmp_path / "out" / "drtiers-backup-restore-primary.template.json").read_text()
     )
-    types = [r["Type"] for r in template["Resources"].values()]
-    assert types.count("AWS::CertificateManager::Certificate") == 1
+    Template.from_json(template).resource_count_is("AWS::CertificateManager::Certificate", 1)
 
 
 BAD_CERTIFICATES = [
@@ -257,9 +293,11 @@ def test_backup_restore_validates_its_rebuild_certificate_beforehand(zoned: Synt
     certificate it needs in R is made (and validated) before the event, by the recovery-base
     stack, and the rebuild reads its ARN in R."""
     base = "drtiers-backup-restore-recovery-base"
-    (certificate,) = _of(zoned, base, "AWS::CertificateManager::Certificate").values()
-    assert certificate["Properties"]["DomainName"] == f"drtiers-backup-restore.{DOMAIN}"
-    assert "RebuildCertificateArn" in zoned.json(base)["Outputs"]
+    zoned.template(base).resource_count_is("AWS::CertificateManager::Certificate", 1)
+    zoned.template(base).has_resource_properties(
+        "AWS::CertificateManager::Certificate", {"DomainName": f"drtiers-backup-restore.{DOMAIN}"}
+    )
+    zoned.template(base).has_output("RebuildCertificateArn", Match.any_value())
     for tier in ("pilot-light", "warm-standby", "multi-site"):  # they keep R's balancer running
         assert not _of(
             zoned, f"drtiers-{tier}-recovery-base", "AWS::CertificateManager::Certificate"
@@ -279,19 +317,20 @@ def test_backup_restore_validates_its_rebuild_certificate_beforehand(zoned: Synt
     )
     primary = "drtiers-backup-restore-primary"
     assert not _of(rebuilt, primary, "AWS::CertificateManager::Certificate")
-    https = _listeners(rebuilt, primary)[443]
-    assert https["Certificates"] == [
-        {
-            "CertificateArn": {
-                "Fn::GetStackOutput": {
-                    "StackName": base,
-                    "OutputName": "RebuildCertificateArn",
-                }
+    certificate = {
+        "CertificateArn": {
+            "Fn::GetStackOutput": {
+                "StackName": base,
+                "OutputName": "RebuildCertificateArn",
             }
         }
-    ]  # no Region: the recovery-base stack in the rebuild's own region
-    (group,) = _of(rebuilt, primary, "AWS::GlobalAccelerator::EndpointGroup").values()
-    assert (group["Properties"]["HealthCheckProtocol"], group["Properties"]["HealthCheckPort"]) == (
-        "HTTPS",
-        443,
+    }  # no Region: the recovery-base stack in the rebuild's own region
+    template = rebuilt.template(primary)
+    template.has_resource_properties(
+        LISTENER, {"Port": 443, "Certificates": Match.exact([certificate])}
+    )
+    template.resource_count_is("AWS::GlobalAccelerator::EndpointGroup", 1)
+    template.has_resource_properties(
+        "AWS::GlobalAccelerator::EndpointGroup",
+        {"HealthCheckProtocol": "HTTPS", "HealthCheckPort": 443},
     )

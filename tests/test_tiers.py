@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Match
+from aws_cdk.assertions import Capture, Match, Template
 
 from tests.conftest import Synthesized
 
@@ -20,7 +20,13 @@ def name(tier: str, role: str) -> str:
 
 
 def resources(s: Synthesized, stack: str, type_: str) -> dict[str, dict[str, Any]]:
-    return {k: v for k, v in s.json(stack)["Resources"].items() if v["Type"] == type_}
+    return dict(s.template(stack).find_resources(type_))
+
+
+def every_resource(template: Template) -> dict[str, dict[str, Any]]:
+    """All the template's resources by logical id, whatever their type: find_resources wants
+    a type, and template_matches keeps no capture."""
+    return dict(template.to_json().get("Resources", {}))
 
 
 def props(s: Synthesized, stack: str, type_: str) -> list[dict[str, Any]]:
@@ -162,8 +168,8 @@ def test_backup_restore_has_no_relational_copy_running_in_recovery(
 ) -> None:
     stacks = synthesized.tiers["backup-restore"]
     assert stacks.recovery is None
-    base = synthesized.json(name("backup-restore", "recovery-base"))
-    assert {r["Type"] for r in base["Resources"].values()} == {
+    base = synthesized.template(name("backup-restore", "recovery-base"))
+    assert {r["Type"] for r in every_resource(base).values()} == {
         "AWS::KMS::Key",
         "AWS::KMS::Alias",
         "AWS::Backup::BackupVault",
@@ -235,26 +241,24 @@ def test_password_rotation_waits_for_the_database_in_the_secret(
     """A rotation that starts before the SecretTargetAttachment has written the engine and host
     into the secret fails: every schedule must depend on its secret's attachment."""
     for stack in synthesized.tiers[tier].all:
-        attachments = resources(
-            synthesized, stack.stack_name, "AWS::SecretsManager::SecretTargetAttachment"
+        template = synthesized.template(stack.stack_name)
+        schedule = "AWS::SecretsManager::RotationSchedule"
+        template.resource_count_is(schedule, 1 if stack.role == "primary" else 0)
+        if stack.role != "primary":
+            continue
+        secret = Capture()
+        # Tested at deploy (testSecret), rotated on the schedule only: see relational._rotate.
+        template.has_resource_properties(
+            schedule, {"SecretId": secret, "RotateImmediatelyOnUpdate": False}
         )
-        by_secret = {
-            str(a["Properties"]["SecretId"]): attachment_id
-            for attachment_id, a in attachments.items()
-        }
-        schedules = resources(
-            synthesized, stack.stack_name, "AWS::SecretsManager::RotationSchedule"
+        attachments = template.find_resources("AWS::SecretsManager::SecretTargetAttachment")
+        if secret.as_object().get("Ref") in attachments:
+            continue  # the schedule names the attachment itself, so it follows it
+        (attachment,) = template.find_resources(
+            "AWS::SecretsManager::SecretTargetAttachment",
+            {"Properties": {"SecretId": Match.object_equals(secret.as_object())}},
         )
-        assert len(schedules) == (1 if stack.role == "primary" else 0), stack.stack_name
-        for schedule_id, schedule in schedules.items():
-            secret = schedule["Properties"]["SecretId"]
-            attachment = (
-                secret["Ref"] if secret.get("Ref") in attachments else by_secret[str(secret)]
-            )
-            depends_on = schedule.get("DependsOn", [])
-            assert secret == {"Ref": attachment} or attachment in depends_on, schedule_id
-            # Tested at deploy (testSecret), rotated on the schedule only: see relational._rotate.
-            assert schedule["Properties"]["RotateImmediatelyOnUpdate"] is False, schedule_id
+        template.has_resource(schedule, {"DependsOn": Match.array_with([attachment])})
 
 
 @pytest.mark.parametrize("tier", TIERS)
@@ -264,10 +268,18 @@ def test_rotated_passwords_can_be_replicated_under_the_recovery_key(
     """Secrets Manager encrypts each new version of a replica under the replica's key on behalf
     of whoever wrote the version: after a rotation that is the hosted rotation function, whose
     role the key policy must therefore admit, through Secrets Manager in R only."""
-    key = resources(synthesized, name(tier, "recovery-base"), "AWS::KMS::Key")["ReplicaKey2E487A43"]
+    statements = Capture()
+    replica_key = {
+        "Description": "Table and secret replicas in the recovery region",
+        "KeyPolicy": {"Statement": statements},
+    }
+    found = synthesized.template(name(tier, "recovery-base")).find_resources(
+        "AWS::KMS::Key", {"Properties": replica_key}
+    )
+    assert list(found) == ["ReplicaKey2E487A43"]
     via_secrets_manager = [
         s
-        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        for s in statements.as_array()
         if "kms:ViaService" in s.get("Condition", {}).get("StringEquals", {})
     ]
     if not synthesized.tiers[tier].primary.tier.has_recovery_stack:
@@ -315,22 +327,36 @@ def test_multi_site_secondary_is_full_size_with_write_forwarding(
 @pytest.mark.parametrize("tier", TIERS)
 def test_global_table_replicas_keep_their_data(synthesized: Synthesized, tier: str) -> None:
     """The workload's table and drtiers' control table (the writer-region item) alike."""
-    tables = synthesized.template(name(tier, "primary")).find_resources(
-        "AWS::DynamoDB::GlobalTable"
-    )
-    assert sorted(t["Properties"]["TableName"] for t in tables.values()) == [
-        f"{APP}-{tier}-control",
-        f"{APP}-{tier}-table",
-    ]
-    for table in (t["Properties"] for t in tables.values()):
-        regions = sorted(r["Region"] for r in table["Replicas"])
-        assert regions == ([P] if tier == "backup-restore" else [P, R])
-        for replica in table["Replicas"]:
-            assert replica["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]
-            assert replica["DeletionProtectionEnabled"] is True
-            assert "KMSMasterKeyId" in replica["SSESpecification"]
-        assert table["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS"}
-    synthesized.template(name(tier, "primary")).has_resource(
+    template = synthesized.template(name(tier, "primary"))
+    template.resource_count_is("AWS::DynamoDB::GlobalTable", 2)
+    replica = {
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "DeletionProtectionEnabled": True,
+        "SSESpecification": {"KMSMasterKeyId": Match.any_value()},
+    }
+    regions = [P] if tier == "backup-restore" else [P, R]
+    for table_name in (f"{APP}-{tier}-control", f"{APP}-{tier}-table"):
+        replicas = Capture()
+        template.has_resource_properties(
+            "AWS::DynamoDB::GlobalTable",
+            {
+                "TableName": table_name,
+                "Replicas": replicas,
+                "SSESpecification": Match.object_equals({"SSEEnabled": True, "SSEType": "KMS"}),
+            },
+        )
+        assert len(replicas.as_array()) == len(regions)  # one replica in each region, any order
+        for region in regions:
+            template.has_resource_properties(
+                "AWS::DynamoDB::GlobalTable",
+                {
+                    "TableName": table_name,
+                    "Replicas": Match.array_with(
+                        [Match.object_like({**replica, "Region": region})]
+                    ),
+                },
+            )
+    template.has_resource(
         "AWS::DynamoDB::GlobalTable", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
     )
 
@@ -373,17 +399,28 @@ def test_queues_have_longer_lived_encrypted_dead_letter_queues(
         [] if tier == "backup-restore" else [name(tier, "recovery")]
     )
     for stack in stacks:
-        queues = resources(synthesized, stack, "AWS::SQS::Queue")
-        assert len(queues) == 2
-        sources = [q["Properties"] for q in queues.values() if "RedrivePolicy" in q["Properties"]]
-        assert len(sources) == 1
-        source = sources[0]
-        dlq_id = source["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
-        dlq = queues[dlq_id]["Properties"]
-        assert dlq["MessageRetentionPeriod"] > source["MessageRetentionPeriod"]
-        for queue in queues.values():
-            assert "KmsMasterKeyId" in queue["Properties"]
-            assert queue["DeletionPolicy"] == "Retain"
+        template = synthesized.template(stack)
+        template.resource_count_is("AWS::SQS::Queue", 2)
+        redriven = {"Properties": {"RedrivePolicy": Match.any_value()}}
+        assert len(template.find_resources("AWS::SQS::Queue", redriven)) == 1
+        dlq_id, kept, dlq_kept = Capture(), Capture(), Capture()
+        template.has_resource_properties(
+            "AWS::SQS::Queue",
+            {
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, Match.any_value()]}
+                },
+                "MessageRetentionPeriod": kept,
+            },
+        )
+        dlq = {"RedrivePolicy": Match.absent(), "MessageRetentionPeriod": dlq_kept}
+        found = template.find_resources("AWS::SQS::Queue", {"Properties": dlq})
+        assert list(found) == [dlq_id.as_string()]
+        assert dlq_kept.as_number() > kept.as_number()
+        template.all_resources(
+            "AWS::SQS::Queue",
+            {"DeletionPolicy": "Retain", "Properties": {"KmsMasterKeyId": Match.any_value()}},
+        )
 
 
 # --- application tier -------------------------------------------------------------------------
@@ -476,24 +513,37 @@ def test_dns_tiers_fail_over_on_a_health_check(synthesized: Synthesized, tier: s
     edge = name(tier, "edge")
     records = {r["Failover"]: r for r in props(synthesized, edge, "AWS::Route53::RecordSet")}
     assert set(records) == {"PRIMARY", "SECONDARY"}
-    checks = resources(synthesized, edge, "AWS::Route53::HealthCheck")
-    by_type: dict[str, list[str]] = {}
-    for check_id, check in checks.items():
-        by_type.setdefault(check["Properties"]["HealthCheckConfig"]["Type"], []).append(check_id)
-    assert {t: len(ids) for t, ids in by_type.items()} == {
-        "HTTP": 1,
-        "CLOUDWATCH_METRIC": 1,
-        "CALCULATED": 2,
-    }
-    http, (gate,) = by_type["HTTP"][0], by_type["CLOUDWATCH_METRIC"]
-    # The gate follows R's "database takes writes" alarm, by its fixed name.
-    gate_config = checks[gate]["Properties"]["HealthCheckConfig"]
-    assert gate_config["AlarmIdentifier"] == {
-        "Region": R,
-        "Name": f"{APP}-{tier}-recovery-DatabaseWritable",
-    }
-    # One declared data point holds until the next: Route 53 keeps the last known status.
-    assert gate_config["InsufficientDataHealthStatus"] == "LastKnownStatus"
+    template = synthesized.template(edge)
+    template.resource_count_is("AWS::Route53::HealthCheck", 4)
+
+    def checks_of(kind: str) -> list[str]:
+        return list(
+            template.find_resources(
+                "AWS::Route53::HealthCheck", {"Properties": {"HealthCheckConfig": {"Type": kind}}}
+            )
+        )
+
+    (http,), (gate,) = checks_of("HTTP"), checks_of("CLOUDWATCH_METRIC")
+    assert len(checks_of("CALCULATED")) == 2
+    template.template_matches(
+        {
+            "Resources": {
+                gate: {
+                    "Properties": {
+                        "HealthCheckConfig": {
+                            # The gate follows R's "database takes writes" alarm, by its name.
+                            "AlarmIdentifier": Match.object_equals(
+                                {"Region": R, "Name": f"{APP}-{tier}-recovery-DatabaseWritable"}
+                            ),
+                            # One declared data point holds until the next: Route 53 keeps the
+                            # last known status.
+                            "InsufficientDataHealthStatus": "LastKnownStatus",
+                        }
+                    }
+                }
+            }
+        }
+    )
     alarm = next(
         a
         for a in props(synthesized, name(tier, "recovery"), "AWS::CloudWatch::Alarm")
@@ -504,18 +554,31 @@ def test_dns_tiers_fail_over_on_a_health_check(synthesized: Synthesized, tier: s
         "RecoveryWritable",
         [{"Name": "Tier", "Value": tier}],
     )
-    config_of = {c: checks[c]["Properties"]["HealthCheckConfig"] for c in by_type["CALCULATED"]}
     primary_check = records["PRIMARY"]["HealthCheckId"]["Fn::GetAtt"][0]
     secondary_check = records["SECONDARY"]["HealthCheckId"]["Fn::GetAtt"][0]
+
+    def calculated(children: list[str], **config: Any) -> dict[str, Any]:
+        child_checks = [{"Fn::GetAtt": [c, Match.any_value()]} for c in children]
+        return {
+            "Type": "AWS::Route53::HealthCheck",
+            "Properties": {
+                "HealthCheckConfig": {
+                    "Type": "CALCULATED",
+                    "ChildHealthChecks": child_checks,
+                    **config,
+                }
+            },
+        }
+
     # PRIMARY: P answers AND R does not take writes; SECONDARY: R takes writes.
-    assert config_of[primary_check]["HealthThreshold"] == 2
-    assert [c["Fn::GetAtt"][0] for c in config_of[primary_check]["ChildHealthChecks"]] == [
-        http,
-        gate,
-    ]
-    assert config_of[secondary_check]["Inverted"] is True
-    assert [c["Fn::GetAtt"][0] for c in config_of[secondary_check]["ChildHealthChecks"]] == [gate]
-    health_checks = {http: checks[http]}
+    template.template_matches(
+        {
+            "Resources": {
+                primary_check: calculated([http, gate], HealthThreshold=2),
+                secondary_check: calculated([gate], Inverted=True),
+            }
+        }
+    )
     assert records["SECONDARY"]["AliasTarget"]["DNSName"] == {
         "Fn::GetStackOutput": {
             "StackName": name(tier, "recovery"),
@@ -523,8 +586,17 @@ def test_dns_tiers_fail_over_on_a_health_check(synthesized: Synthesized, tier: s
             "OutputName": "LoadBalancerDnsName",
         }
     }
-    config = next(iter(health_checks.values()))["Properties"]["HealthCheckConfig"]
-    assert (config["RequestInterval"], config["FailureThreshold"]) == (30, 3)
+    template.template_matches(
+        {
+            "Resources": {
+                http: {
+                    "Properties": {
+                        "HealthCheckConfig": {"RequestInterval": 30, "FailureThreshold": 3}
+                    }
+                }
+            }
+        }
+    )
     alarm = one(synthesized, edge, "AWS::CloudWatch::Alarm")
     assert alarm["MetricName"] == "HealthCheckStatus"
 
@@ -589,8 +661,12 @@ def test_backups_are_copied_to_the_recovery_region(synthesized: Synthesized, tie
     vault = one(synthesized, name(tier, "recovery-base"), "AWS::Backup::BackupVault")
     assert vault["BackupVaultName"] == f"{APP}-{tier}-copies"
     assert "EncryptionKeyArn" in vault
-    selection = one(synthesized, name(tier, "primary"), "AWS::Backup::BackupSelection")
-    assert len(selection["BackupSelection"]["Resources"]) == 3  # database, table, control
+    one(synthesized, name(tier, "primary"), "AWS::Backup::BackupSelection")
+    selected = Capture()
+    synthesized.template(name(tier, "primary")).has_resource_properties(
+        "AWS::Backup::BackupSelection", {"BackupSelection": {"Resources": selected}}
+    )
+    assert len(selected.as_array()) == 3  # database, table, control
 
 
 # --- alarms -----------------------------------------------------------------------------------
@@ -674,8 +750,10 @@ def is_cluster_member(resource: dict[str, Any]) -> bool:
 @pytest.mark.parametrize("tier", TIERS)
 def test_stateful_resources_keep_their_data(synthesized: Synthesized, tier: str) -> None:
     for stack in synthesized.tiers[tier].all:
-        for logical_id, resource in synthesized.json(stack.stack_name)["Resources"].items():
-            if resource["Type"] in STATEFUL and not is_cluster_member(resource):
+        template = synthesized.template(stack.stack_name)
+        stateful = {k: r for t in STATEFUL for k, r in template.find_resources(t).items()}
+        for logical_id, resource in stateful.items():
+            if not is_cluster_member(resource):
                 assert resource.get("DeletionPolicy") in ("Retain", "Snapshot"), logical_id
                 assert resource.get("UpdateReplacePolicy") in ("Retain", "Snapshot"), logical_id
 
@@ -685,12 +763,12 @@ def test_stateful_logical_ids_stay_fixed(synthesized: Synthesized) -> None:
     are part of the contract. Change this list only with a migration note."""
 
     def ids(tier: str, role: str) -> set[str]:
+        template = synthesized.template(name(tier, role))
         return {
             k
-            for k, v in synthesized.json(name(tier, role))["Resources"].items()
-            if v["Type"] in STATEFUL
-            and not is_cluster_member(v)
-            and v["Type"] != "AWS::Logs::LogGroup"
+            for t in STATEFUL - {"AWS::Logs::LogGroup"}
+            for k, v in template.find_resources(t).items()
+            if not is_cluster_member(v)
         }
 
     regional = {"DataKey2A0DE9E6", "WorkDeadLetters7D6F983C", "WorkQueue1CAC4D2F"}
@@ -766,7 +844,8 @@ def test_a_rebuild_restores_into_the_recovery_region_reading_nothing_from_the_lo
     assert group["ListenerArn"] == listener and group["EndpointGroupRegion"] == R
     # IAM's control plane is in us-east-1: the rebuild makes no IAM entity, it uses the roles
     # the recovery-base stack made beforehand, by name.
-    assert not [r for r in template["Resources"].values() if r["Type"].startswith("AWS::IAM::")]
+    every = every_resource(rebuilt.template(primary))
+    assert not [r for r in every.values() if r["Type"].startswith("AWS::IAM::")]
     assert "Transform" not in template  # no hosted rotation (it makes a function and a role)
     task = one(rebuilt, primary, "AWS::ECS::TaskDefinition")
     assert f":role/{APP}-backup-restore-rebuild-task" in json.dumps(task["TaskRoleArn"])
@@ -796,9 +875,14 @@ def test_the_replica_keeps_backups_once_promoted(synthesized: Synthesized) -> No
 )
 def test_the_app_may_call_its_dax_cluster(synthesized: Synthesized, tier: str, role: str) -> None:
     """DAX authorizes every call on the cluster's ARN against the caller's policy."""
-    template = synthesized.json(name(tier, role))["Resources"]
-    (cluster,) = [k for k, r in template.items() if r["Type"] == "AWS::DAX::Cluster"]
-    policy = template["AppTaskTaskRoleDefaultPolicy7B7ECC25"]["Properties"]["PolicyDocument"]
-    (statement,) = [s for s in policy["Statement"] if "dax:PutItem" in s["Action"]]
+    template = synthesized.template(name(tier, role))
+    (cluster,) = template.find_resources("AWS::DAX::Cluster")
+    statements, policy = Capture(), "AppTaskTaskRoleDefaultPolicy7B7ECC25"
+    found = template.find_resources(
+        "AWS::IAM::Policy",
+        {"Properties": {"PolicyName": policy, "PolicyDocument": {"Statement": statements}}},
+    )
+    assert list(found) == [policy]
+    (statement,) = [s for s in statements.as_array() if "dax:PutItem" in s["Action"]]
     assert {"dax:GetItem", "dax:Query"} <= set(statement["Action"])
     assert statement["Resource"] == {"Fn::GetAtt": [cluster, "Arn"]}

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from aws_cdk.assertions import Template
 
 from drtiers.assess import assess_assembly
 from drtiers.checks.gates import run_gates
@@ -189,17 +190,13 @@ def test_every_tier_passes_every_gate_around_another_workload(
     assert findings == {}
 
 
-def _templates(out: Path, tier: str) -> list[dict[str, Any]]:
-    return [json.loads(f.read_text()) for f in sorted(out.glob(f"drtiers-{tier}-*.template.json"))]
+def _templates(out: Path, tier: str) -> list[Template]:
+    files = sorted(out.glob(f"drtiers-{tier}-*.template.json"))
+    return [Template.from_json(json.loads(f.read_text())) for f in files]
 
 
-def _of(templates: list[dict[str, Any]], type_: str) -> list[dict[str, Any]]:
-    return [
-        r.get("Properties", {})
-        for t in templates
-        for r in t["Resources"].values()
-        if r["Type"] == type_
-    ]
+def _of(templates: list[Template], type_: str) -> list[dict[str, Any]]:
+    return [r.get("Properties", {}) for t in templates for r in t.find_resources(type_).values()]
 
 
 @pytest.mark.parametrize("tier", TIERS)

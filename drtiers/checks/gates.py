@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from drtiers.build import build_app, synthesize
+from drtiers.config.context import cdk_json_context
 from drtiers.core.tiers import TIER_TAG
 from drtiers.recovery import simulate_assembly
 
@@ -214,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         help="list every acknowledgment with its reason, then check",
     )
     args = parser.parse_args(argv)
-    context = json.loads(Path("cdk.json").read_text())["context"]
+    context = cdk_json_context()
     with tempfile.TemporaryDirectory(prefix="drtiers-check-") as out:
         results, _ = run_gates(Path(out), context)
         acked = list(acknowledgments(Path(out)))

@@ -382,6 +382,26 @@ def workload_path(get: Callable[[str], Any]) -> Path | None:
     return Path(value)
 
 
+CDK_JSON = "cdk.json"
+
+
+def cdk_json_file(start: Path | None = None) -> Path | None:
+    """The nearest cdk.json in ``start`` (default: the working directory) or a folder above it,
+    as the CDK CLI finds its app from inside the repository; None when there is none."""
+    here = (start or Path.cwd()).resolve()
+    return next((f / CDK_JSON for f in (here, *here.parents) if (f / CDK_JSON).is_file()), None)
+
+
+def cdk_json_context(start: Path | None = None) -> dict[str, Any]:
+    """The context of the nearest cdk.json (as :func:`cdk_json_file` finds it), a fresh dict
+    the caller may change: the only reader of cdk.json. Raises ConfigError when there is none."""
+    found = cdk_json_file(start)
+    if found is None:
+        raise ConfigError(f"no {CDK_JSON} in {start or Path.cwd()} or any folder above it")
+    context: dict[str, Any] = json.loads(found.read_text()).get("context", {})
+    return context
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -558,9 +578,9 @@ def _certificate_arns(
     return {region: str(arn) for region, arn in raw.items()}
 
 
-def from_context(get: Callable[[str], Any]) -> DrConfig:
-    """Build the configuration from a context getter (``app.node.try_get_context``)."""
-    tiers = _tiers(get)
+def _region_pair(get: Callable[[str], Any], tiers: tuple[TierSpec, ...]) -> tuple[str, str]:
+    """The primary and recovery regions: two different commercial regions, the primary not the
+    Global Accelerator API's own for a tier that fails over through it."""
     primary = _region(get, "primary_region")
     recovery = _region(get, "recovery_region")
     if primary == recovery:
@@ -578,22 +598,26 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
             "failover holds the lost region off through the Global Accelerator API, served "
             f"from {ACCELERATOR_API_REGION} only",
         )
-    sandbox = _boolean(get, "sandbox")
-    workload, source = _workload(get)
-    uses_dax = any(table.dax for table in workload.tables)
+    return primary, recovery
+
+
+def _check_dax_regions(
+    workload: Workload, tiers: tuple[TierSpec, ...], primary: str, recovery: str
+) -> None:
+    """A workload with DAX needs it in the primary region, and in the recovery region for the
+    tiers that run DAX there."""
+    if not any(table.dax for table in workload.tables):
+        return
     dax = region_facts().dax
-    if uses_dax and primary not in dax:
-        raise _fail(
-            "primary_region",
-            primary,
-            "a region with DynamoDB Accelerator (DAX): " + ", ".join(sorted(dax)),
-        )
-    if uses_dax and any(t.dax_in_recovery for t in tiers) and recovery not in dax:
-        raise _fail(
-            "recovery_region",
-            recovery,
-            "a region with DynamoDB Accelerator (DAX): " + ", ".join(sorted(dax)),
-        )
+    allowed = "a region with DynamoDB Accelerator (DAX): " + ", ".join(sorted(dax))
+    if primary not in dax:
+        raise _fail("primary_region", primary, allowed)
+    if any(t.dax_in_recovery for t in tiers) and recovery not in dax:
+        raise _fail("recovery_region", recovery, allowed)
+
+
+def _resilience_hub(get: Callable[[str], Any], recovery: str) -> bool:
+    """Context ``resilience_hub``; its stack lives in the recovery region, which must have it."""
     resilience_hub = _boolean(get, "resilience_hub")
     if resilience_hub and recovery not in region_facts().resilience_hub:
         raise _fail(
@@ -602,6 +626,44 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
             "a region with AWS Resilience Hub for resilience_hub=true (its stack lives in the "
             "recovery region): " + ", ".join(sorted(region_facts().resilience_hub)),
         )
+    return resilience_hub
+
+
+def _entry_domain(
+    get: Callable[[str], Any], workload: Workload, source: str, app_name: str, account: str
+) -> str:
+    """The entry point's domain; an error names the context key when the context set it."""
+    entry = workload.entry_point
+    label = (
+        "context key 'domain_name'"
+        if get("domain_name") not in (None, "") or get("hosted_zone_id") not in (None, "")
+        else f"{source}: entry_point.domain_name"
+    )
+    return _domain(label, entry.domain_name, app_name, account, entry.hosted_zone_id)
+
+
+def _certificates_given(
+    get: Callable[[str], Any], workload: Workload, source: str
+) -> tuple[Any, str]:
+    """The certificate ARNs as given (context key ``certificate_arns``, else the workload
+    file's entry point) and the label that names where they came from."""
+    certificates = get("certificate_arns")
+    if certificates in (None, ""):
+        return dict(
+            workload.entry_point.certificate_arns
+        ), f"{source}: entry_point.certificate_arns"
+    return certificates, "context key 'certificate_arns'"
+
+
+def from_context(get: Callable[[str], Any]) -> DrConfig:
+    """Build the configuration from a context getter (``app.node.try_get_context``). Keys are
+    checked in a fixed order, so the first bad one is the one reported."""
+    tiers = _tiers(get)
+    primary, recovery = _region_pair(get, tiers)
+    sandbox = _boolean(get, "sandbox")
+    workload, source = _workload(get)
+    _check_dax_regions(workload, tiers, primary, recovery)
+    resilience_hub = _resilience_hub(get, recovery)
     account = _string(get, "account", _ACCOUNT, "a 12-digit AWS account id")
     rpo_target, assumptions = _target(get, "rpo_target"), dict(workload.figures)
     app_name = _string(
@@ -610,17 +672,8 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
         _APP_NAME,
         "3-16 lowercase letters, digits or hyphens, starting with a letter",
     )
-    entry = workload.entry_point
-    domain_label = (
-        "context key 'domain_name'"
-        if get("domain_name") not in (None, "") or get("hosted_zone_id") not in (None, "")
-        else f"{source}: entry_point.domain_name"
-    )
-    domain = _domain(domain_label, entry.domain_name, app_name, account, entry.hosted_zone_id)
-    certificates, label = get("certificate_arns"), "context key 'certificate_arns'"
-    if certificates in (None, ""):
-        certificates = dict(entry.certificate_arns)
-        label = f"{source}: entry_point.certificate_arns"
+    domain = _entry_domain(get, workload, source, app_name, account)
+    certificates, label = _certificates_given(get, workload, source)
     return DrConfig(
         tiers=tiers,
         primary_region=primary,
@@ -628,7 +681,7 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
         account=account,
         app_name=app_name,
         domain_name=domain,
-        hosted_zone_id=entry.hosted_zone_id,
+        hosted_zone_id=workload.entry_point.hosted_zone_id,
         availability_zones=_availability_zones(get, (primary, recovery)),
         workload=_sandboxed(workload) if sandbox else workload,
         sandbox=sandbox,
