@@ -138,29 +138,7 @@ class RecoveryBaseStack(TierStack):
             removal_policy=self.retain_policy,
         )
         if not tier.has_recovery_stack:  # a tier rebuilt here after the event
-            RebuildRoles(
-                self,
-                "RebuildRoles",
-                names=self.names,
-                table_names=[self.resource_name(t.name) for t in config.workload.tables],
-                control_table=self.resource_name(CONTROL_TABLE),
-                dax_table_names=[
-                    self.resource_name(t.name) for t in config.workload.tables if t.dax
-                ],
-                queue_names=[self.resource_name(q.name) for q in config.workload.queues],
-                app_log_group=self.resource_name(APP_LOGS),
-                flow_log_group=self.resource_name(FLOW_LOGS),
-                table_key_alias=f"alias/{self.replica_key_alias}",
-                database_user=APP_DB_USER if config.workload.database else None,
-            )
-            if config.hosted_zone_id is not None and not config.certificate_arns:
-                # Validated now, while Route 53's control plane (us-east-1) answers: a rebuild
-                # during the event must not need it to write a validation record.
-                self.publish(
-                    REBUILD_CERTIFICATE,
-                    validated_certificate(self).certificate_arn,
-                    "Certificate for the load balancer of a primary rebuilt in this region",
-                )
+            self._rebuild_prerequisites()
         self.vault_name = self.resource_name("copies")
         BackupVault(
             self,
@@ -169,6 +147,34 @@ class RecoveryBaseStack(TierStack):
             key=vault_key.key,
             removal_policy=self.retain_policy,
         )
+
+    def _rebuild_prerequisites(self) -> None:
+        """What a primary rebuilt here needs and cannot make during the event: its roles
+        (IAM's control plane may be in the lost region), under fixed names, and its load
+        balancer's certificate."""
+        RebuildRoles(
+            self,
+            "RebuildRoles",
+            names=self.names,
+            table_names=[self.resource_name(t.name) for t in self.config.workload.tables],
+            control_table=self.resource_name(CONTROL_TABLE),
+            dax_table_names=[
+                self.resource_name(t.name) for t in self.config.workload.tables if t.dax
+            ],
+            queue_names=[self.resource_name(q.name) for q in self.config.workload.queues],
+            app_log_group=self.resource_name(APP_LOGS),
+            flow_log_group=self.resource_name(FLOW_LOGS),
+            table_key_alias=f"alias/{self.replica_key_alias}",
+            database_user=APP_DB_USER if self.config.workload.database else None,
+        )
+        if self.config.hosted_zone_id is not None and not self.config.certificate_arns:
+            # Validated now, while Route 53's control plane (us-east-1) answers: a rebuild
+            # during the event must not need it to write a validation record.
+            self.publish(
+                REBUILD_CERTIFICATE,
+                validated_certificate(self).certificate_arn,
+                "Certificate for the load balancer of a primary rebuilt in this region",
+            )
 
     @property
     def replica_key_arn(self) -> str:
