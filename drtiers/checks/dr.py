@@ -25,6 +25,7 @@ from drtiers.assembly.queries import (
     table_replicas,
 )
 from drtiers.assembly.reader import Resource, TierAssembly, read_assembly
+from drtiers.checks.drills import drill_findings
 from drtiers.constructs.accelerator import GLOBAL_ACCELERATOR_ZONE_ID
 from drtiers.core.tiers import TIERS, EntryPoint, RecoveryCompute, RecoveryDatabase, TierSpec
 
@@ -297,8 +298,6 @@ def failover_is_data_plane(tier: TierAssembly, spec: TierSpec) -> list[Violation
 
 
 def drills_rehearse_what_they_claim(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
-    from drtiers.checks.drills import drill_findings
-
     if not tier.of_type("AWS::FIS::ExperimentTemplate"):
         return None
     return [Violation(template, problem) for template, problem in drill_findings(tier)]

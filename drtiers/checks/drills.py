@@ -19,8 +19,10 @@ from dataclasses import dataclass
 
 from drtiers.assembly.queries import experiments
 from drtiers.assembly.reader import Resource, TierAssembly
+from drtiers.assembly.world import read_world
 from drtiers.core.durations import fault_seconds
-from drtiers.recovery.steps import Step, schedule
+from drtiers.core.facts import with_overrides
+from drtiers.recovery.steps import Step, failover_steps, schedule
 
 # Twice the time its steps take: a Route 53 health check is judged by checkers around the world,
 # each on its own 30 s schedule, so the record turns unhealthy up to an interval after the
@@ -100,10 +102,6 @@ def claim_problems(claim: Claim, steps: Sequence[Step], margin: float = MARGIN) 
 def tier_steps(tier: TierAssembly) -> list[Step]:
     """The tier's failover steps, derived from the synthesized tier with the default figures
     (detection comes from the template, not from a figure, wherever a health check does it)."""
-    from drtiers.assembly.world import read_world
-    from drtiers.core.facts import with_overrides
-    from drtiers.recovery.steps import failover_steps
-
     figures, workload = with_overrides({})
     return failover_steps(read_world(tier), figures, workload)
 
