@@ -27,6 +27,7 @@ from drtiers.recovery.results import (
     EXPERIMENT,
     OPERATIONS,
     PLAN_EXECUTION,
+    drill_templates,
     output_shape,
     read_file,
     shape_error,
@@ -517,3 +518,11 @@ def test_durations_and_the_grace() -> None:
     assert iso_duration_seconds("PT") is None and iso_duration_seconds("5 minutes") is None
     assert not slower(4, 0) and slower(6, 0)  # an API call: 5 s of grace
     assert not slower(660, 600) and slower(661, 600)  # a long step: 10 %
+
+
+def test_drill_templates_name_each_step_their_tag_names(assembly: Path) -> None:
+    """The exercises tag is space-separated (AWS tag values allow no comma), as the drill stack
+    writes it: multi-site's subnet drill rehearses detection and the accelerator's shift."""
+    templates = drill_templates(assembly, "multi-site")
+    assert templates["DisruptPrimarySubnets"].exercises == ("detect", "accelerator-shift")
+    assert templates["StopPrimaryTasks"].exercises == ("detect",)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from drtiers.build import build_app, synthesize
+from drtiers.checks.dr import dr_findings
 from drtiers.config.context import cdk_json_context
 from drtiers.core.tiers import TIER_TAG
 from drtiers.recovery import simulate_assembly
@@ -144,8 +145,6 @@ class _EarlyLint:
 
 
 def drtiers_dr(directory: Path) -> list[str]:
-    from drtiers.checks.dr import dr_findings
-
     return [f"{f.tier}: {f}" for f in dr_findings(directory)]  # str(f) names the resource
 
 
