@@ -482,7 +482,12 @@ class Experiment:
     template: Resource
     name: str  # its Name tag (else its logical id)
     exercises: tuple[str, ...]  # the failover steps its exercises tag names
-    durations: tuple[str | None, ...]  # each action's duration parameter (None: it acts once)
+    # Each action's duration parameter by the action's key (None: it acts once).
+    actions: dict[str, str | None]
+
+    @property
+    def durations(self) -> tuple[str | None, ...]:
+        return tuple(self.actions.values())
 
 
 def experiments(tier: TierAssembly) -> list[Experiment]:
@@ -494,10 +499,10 @@ def experiments(tier: TierAssembly) -> list[Experiment]:
                 template=template,
                 name=str(tags.get("Name", template.logical_id)),
                 exercises=tuple(str(tags.get(EXERCISES_TAG, "")).split()),
-                durations=tuple(
-                    action.get("Parameters", {}).get("duration")
-                    for action in template.prop("Actions", default={}).values()
-                ),
+                actions={
+                    key: action.get("Parameters", {}).get("duration")
+                    for key, action in template.prop("Actions", default={}).items()
+                },
             )
         )
     return found

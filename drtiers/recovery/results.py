@@ -24,6 +24,7 @@ import botocore
 from botocore.loaders import Loader
 from botocore.model import Shape
 
+from drtiers.assembly.queries import experiments
 from drtiers.assembly.reader import read_assembly
 from drtiers.core.durations import iso_duration_seconds
 from drtiers.core.tiers import EXERCISES_TAG, TIER_NAMES, TIER_TAG
@@ -32,7 +33,6 @@ from drtiers.recovery import steps as s
 from drtiers.recovery.plan import split_failback
 from drtiers.recovery.simulate import Simulation, Synthesize
 
-FIS_TEMPLATE = "AWS::FIS::ExperimentTemplate"
 # A step is slower than its figure when it took more than this much longer: an API call
 # estimated at 0 s that took 2 s is not a finding.
 GRACE_SECONDS = 5.0
@@ -586,15 +586,11 @@ class DrillTemplate:
 def drill_templates(directory: Path, tier: str) -> dict[str, DrillTemplate]:
     """The tier's experiment templates as synthesized, by their action's key (the drill)."""
     assembly = read_assembly(directory).get(tier)
-    found: dict[str, DrillTemplate] = {}
-    for resource in assembly.of_type(FIS_TEMPLATE) if assembly else []:
-        tag = resource.prop("Tags", EXERCISES_TAG, default="")
-        for key, action in resource.prop("Actions", default={}).items():
-            duration = (action.get("Parameters") or {}).get("duration")
-            found[key] = DrillTemplate(
-                tuple(n for n in str(tag).split(",") if n), duration if duration else None
-            )
-    return found
+    return {
+        key: DrillTemplate(experiment.exercises, duration or None)
+        for experiment in (experiments(assembly) if assembly else [])
+        for key, duration in experiment.actions.items()
+    }
 
 
 def compare_drill(
@@ -616,7 +612,7 @@ def compare_drill(
     for key, action in experiment["actions"].items():
         template = templates.get(key)
         if tag is not None:
-            names, source = tuple(n for n in tag.split(",") if n), "experiment tag"
+            names, source = tuple(tag.split()), "experiment tag"
         elif template is not None:
             names, source = template.exercises, "drill template"
         else:
