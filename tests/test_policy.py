@@ -13,7 +13,8 @@ from aws_cdk import aws_sqs as sqs
 from cdk_nag import AwsSolutionsChecks
 from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 
-from drtiers.checks.gates import acknowledgments, synthesize_with_guard
+from drtiers.assembly.reader import acknowledgments
+from drtiers.checks.gates import synthesize_with_guard
 from tests.conftest import DEFAULT_CONTEXT, Synthesized
 
 TIERS = ("backup-restore", "pilot-light", "warm-standby", "multi-site")
@@ -87,7 +88,8 @@ def test_a_cfn_lint_finding_is_filed_under_its_stack(
     import json
     import shutil
 
-    from drtiers.checks.gates import _stacks, _tier_of, cfn_lint
+    from drtiers.assembly.reader import stack_tiers
+    from drtiers.checks.gates import _tier_of, cfn_lint
 
     directory = tmp_path / "asm"
     shutil.copytree(
@@ -99,7 +101,7 @@ def test_a_cfn_lint_finding_is_filed_under_its_stack(
     template.write_text(json.dumps(body))
     findings = cfn_lint(directory)
     assert findings
-    assert {_stacks(directory).get(_tier_of(line)) for line in findings} == {"pilot-light"}
+    assert {stack_tiers(directory).get(_tier_of(line)) for line in findings} == {"pilot-light"}
 
 
 def test_early_lint_checks_what_the_second_phase_added_or_changed(
@@ -141,7 +143,8 @@ def test_a_missing_resource_finding_is_filed_under_its_tier(
     import json
     import shutil
 
-    from drtiers.checks.gates import _stacks, _tier_of, drtiers_dr
+    from drtiers.assembly.reader import stack_tiers
+    from drtiers.checks.gates import _tier_of, drtiers_dr
 
     directory = tmp_path / "asm"
     shutil.copytree(
@@ -159,4 +162,4 @@ def test_a_missing_resource_finding_is_filed_under_its_tier(
         "AWS Backup plan. Fix: add a copy action to the recovery region's vault "
         "to every backup plan rule"
     ]
-    assert _tier_of(findings[0]) in _stacks(directory).values()
+    assert _tier_of(findings[0]) in stack_tiers(directory).values()

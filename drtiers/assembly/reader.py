@@ -142,3 +142,30 @@ def read_assembly(directory: Path) -> dict[str, TierAssembly]:
     if not tiers:
         raise AssemblyError(f"{directory}: no drtiers stacks (none tagged {TIER_TAG})")
     return tiers
+
+
+def stack_tiers(directory: Path) -> dict[str, str]:
+    """Stack name -> tier label, from the manifest's stack tags."""
+    manifest = json.loads((directory / "manifest.json").read_text())
+    return {
+        name: artifact["properties"]["tags"][TIER_TAG]
+        for name, artifact in manifest["artifacts"].items()
+        if artifact.get("type") == "aws:cloudformation:stack"
+    }
+
+
+def acknowledgments(directory: Path) -> Iterator[tuple[str, str, str, str, str]]:
+    """(stack, logical id, checker, rule, reason) of every acknowledgment in the templates."""
+    for template in sorted(directory.glob("*.template.json")):
+        resources = json.loads(template.read_text()).get("Resources", {})
+        for logical_id, resource in resources.items():
+            recorded = resource.get("Metadata", {}).get("drtiers:acknowledged", {})
+            for checker, rules in recorded.items():
+                for rule, reason in rules.items():
+                    yield (
+                        template.name.removesuffix(".template.json"),
+                        logical_id,
+                        checker,
+                        rule,
+                        reason,
+                    )

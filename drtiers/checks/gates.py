@@ -16,14 +16,14 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from drtiers.assembly.reader import acknowledgments, stack_tiers
 from drtiers.build import build_app, synthesize
 from drtiers.checks.dr import dr_findings
 from drtiers.config.context import cdk_json_context
-from drtiers.core.tiers import TIER_TAG
 from drtiers.recovery import simulate_assembly
 
 if TYPE_CHECKING:
@@ -35,16 +35,6 @@ CHECKERS = ("cfn-lint", "cdk-nag", "guard", "drtiers-dr", "simulate")
 def _tier_of(finding: str) -> str:
     """The stack a finding names first: ``drtiers-warm-standby-primary/...`` or ``...: ...``."""
     return finding.split("/")[0].split(":")[0]
-
-
-def _stacks(directory: Path) -> dict[str, str]:
-    """Stack name -> tier label, from the manifest's stack tags."""
-    manifest = json.loads((directory / "manifest.json").read_text())
-    return {
-        name: artifact["properties"]["tags"][TIER_TAG]
-        for name, artifact in manifest["artifacts"].items()
-        if artifact.get("type") == "aws:cloudformation:stack"
-    }
 
 
 def synthesize_with_guard(
@@ -158,23 +148,6 @@ def simulate(simulations: Simulations) -> list[str]:
     ]
 
 
-def acknowledgments(directory: Path) -> Iterator[tuple[str, str, str, str, str]]:
-    """(stack, logical id, checker, rule, reason) of every acknowledgment in the templates."""
-    for template in sorted(directory.glob("*.template.json")):
-        resources = json.loads(template.read_text()).get("Resources", {})
-        for logical_id, resource in resources.items():
-            recorded = resource.get("Metadata", {}).get("drtiers:acknowledged", {})
-            for checker, rules in recorded.items():
-                for rule, reason in rules.items():
-                    yield (
-                        template.name.removesuffix(".template.json"),
-                        logical_id,
-                        checker,
-                        rule,
-                        reason,
-                    )
-
-
 GateResults = dict[str, dict[str, list[str]]]  # tier -> checker -> findings
 Simulations = list[tuple["Simulation", "Simulation"]]  # region loss, failback per tier
 
@@ -196,7 +169,7 @@ def run_gates(directory: Path, context: dict[str, Any]) -> tuple[GateResults, Si
         "drtiers-dr": drtiers_dr(directory),
         "simulate": simulate(simulations),
     }
-    tiers = _stacks(directory)
+    tiers = stack_tiers(directory)
     results: GateResults = {tier: {c: [] for c in CHECKERS} for tier in set(tiers.values())}
     for checker, lines in findings.items():
         for line in lines:

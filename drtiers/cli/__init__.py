@@ -1,7 +1,7 @@
 """The ``drtiers`` command: what each tier gets you and what it costs, before you deploy it.
 
 Every figure comes from the tiers as synthesized (a fresh in-process synth of this checkout, or
-``--assembly cdk.out``) and the data files in drtiers/assess, each with its source.
+``--assembly cdk.out``) and the data files in drtiers/core, each with its source.
 
 drtiers.build (and drtiers.advice, the gates and the reports above it) import aws_cdk, which
 starts a Node.js process: only the commands that synthesize import them, inside the command, so

@@ -15,12 +15,12 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from drtiers.assembly.reader import read_assembly
+from drtiers.assembly.reader import acknowledgments, read_assembly
 from drtiers.assess import assess_assembly
 from drtiers.assess.model import Estimate
 from drtiers.build import synthesize
 from drtiers.checks.dr import RULES, check_tier
-from drtiers.checks.gates import GateResults, Simulations, acknowledgments
+from drtiers.checks.gates import GateResults, Simulations
 from drtiers.core.durations import format_duration
 from drtiers.core.tiers import TIERS
 from drtiers.recovery import Simulation, simulate_assembly
