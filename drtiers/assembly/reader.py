@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from drtiers.core.tiers import FAILED_OVER_TAG, FIGURES_METADATA, ROLE_TAG, TIER_TAG
+from drtiers.core.tiers import FAILED_OVER_TAG, FIGURES_METADATA, ROLE_TAG, TIER_TAG, StackRole
 
 
 class AssemblyError(ValueError):
@@ -59,12 +59,12 @@ class TierAssembly:
     def sandbox(self) -> bool:
         return not self.termination_protected
 
-    def region_of(self, role: str) -> str | None:
+    def region_of(self, role: StackRole) -> str | None:
         return next((region for r, region in self.stacks.values() if r == role), None)
 
     @property
     def primary_region(self) -> str:
-        region = self.region_of("primary")
+        region = self.region_of(StackRole.PRIMARY)
         if region is None:
             raise AssemblyError(f"tier {self.name}: no primary stack in the assembly")
         return region
@@ -72,7 +72,7 @@ class TierAssembly:
     @property
     def recovery_region(self) -> str:
         """The other region of the tier: where its recovery-base stack lives."""
-        region = self.region_of("recovery-base") or self.region_of("recovery")
+        region = self.region_of(StackRole.RECOVERY_BASE) or self.region_of(StackRole.RECOVERY)
         if region is None:
             raise AssemblyError(f"tier {self.name}: no recovery-region stack in the assembly")
         return region

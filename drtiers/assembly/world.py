@@ -23,6 +23,7 @@ from drtiers.core.tiers import (
     CONTROL_TABLE,
     DECLARED_NAMESPACE,
     PRIMARY_HEALTHY_TARGETS,
+    StackRole,
     is_control_table,
 )
 
@@ -290,8 +291,8 @@ class World:
     # --- queries --------------------------------------------------------------------------
     @property
     def control_table(self) -> str:
-        """The table holding the writer-region item (drtiers' own, listed last)."""
-        return self.table_names[-1] if self.table_names else ""
+        """The table holding the writer-region item (drtiers' own), by its name."""
+        return next((name for name in self.table_names if is_control_table(name)), "")
 
     def service_in(self, region: str) -> Service | None:
         return next((s for s in self.services.values() if s.region == region), None)
@@ -727,11 +728,16 @@ def read_world(tier: TierAssembly) -> World:
         data_keys={
             k.region: _key(k)
             for k in tier.of_type("AWS::KMS::Key")
-            if k.logical_id.startswith("DataKey") and k.role in ("primary", "recovery")
+            if k.logical_id.startswith("DataKey")
+            and k.role in (StackRole.PRIMARY, StackRole.RECOVERY)
         },
         backup_role=_backup_role(tier),
         admin_secret=next(
-            (_key(x) for x in tier.of_type("AWS::SecretsManager::Secret") if x.role == "primary"),
+            (
+                _key(x)
+                for x in tier.of_type("AWS::SecretsManager::Secret")
+                if x.role == StackRole.PRIMARY
+            ),
             "",
         ),
         replica_key_alias=_replica_key_alias(tier),
@@ -795,7 +801,7 @@ def _replica_key_alias(tier: TierAssembly) -> str:
         (
             str(a.prop("AliasName"))
             for a in tier.of_type("AWS::KMS::Alias")
-            if a.role == "recovery-base" and "replicas" in str(a.prop("AliasName"))
+            if a.role == StackRole.RECOVERY_BASE and "replicas" in str(a.prop("AliasName"))
         ),
         "",
     )

@@ -43,7 +43,7 @@ from drtiers.core.facts import (
     price_data,
     price_file_name,
 )
-from drtiers.core.tiers import RecoveryDatabase
+from drtiers.core.tiers import RecoveryDatabase, StackRole
 from drtiers.recovery.steps import failover_steps, schedule
 
 DAY = 86400
@@ -617,7 +617,7 @@ class _Model:
     def _capacity_in_r(self, steady: list[CostLine]) -> list[EventLine]:
         """Per capacity, what R's brought to P's size adds an hour over what R runs already."""
         hours = float(price_data()["hours_per_month"])
-        primary = [r for r in self.tier.resources if r.role == "primary"]
+        primary = [r for r in self.tier.resources if r.role == StackRole.PRIMARY]
         moved = TierAssembly(
             name=self.tier.name,
             stacks=self.tier.stacks,

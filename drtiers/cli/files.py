@@ -6,13 +6,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 
+from drtiers.assess import pricelist
 from drtiers.cli.common import UsageError
 from drtiers.config.workload import DEFAULT_FILE, json_schema, starter_file
-from drtiers.core.facts import default_workload
+from drtiers.core.facts import check_prices, default_workload, price_data, price_file_name
 
 
 def cmd_init(args: argparse.Namespace, console: Console) -> int:
@@ -37,11 +39,6 @@ def cmd_schema(args: argparse.Namespace, console: Console) -> int:
 def cmd_prices(args: argparse.Namespace, console: Console) -> int:
     """Read the price file's prices again from the AWS Price List Query API; print what changed;
     write the refreshed file only to --out."""
-    from datetime import UTC, datetime
-
-    from drtiers.assess import pricelist
-    from drtiers.core.facts import check_prices, price_data, price_file_name
-
     data = price_data()
     regions = args.region or list(
         dict.fromkeys(r for entry in data["prices"].values() for r in entry["regions"])

@@ -7,7 +7,7 @@ capacity is a change here only. The README's tier table describes the same matri
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 
 # Every stack carries these tags; the manifest records them, which is how a synthesized
 # assembly is read back tier by tier (drtiers.assess) and how drills select their targets.
@@ -37,6 +37,19 @@ def is_control_table(table_name: object) -> bool:
 
 # What the recovery region's probe sees of the primary: its load balancer's healthy targets.
 PRIMARY_HEALTHY_TARGETS = "PrimaryHealthyTargets"
+
+
+class StackRole(StrEnum):
+    """What a stack of a tier holds; the last part of its name (``<app>-<tier>-<role>``) and
+    the value of its ROLE_TAG."""
+
+    RECOVERY_BASE = "recovery-base"
+    PRIMARY = "primary"
+    RECOVERY = "recovery"
+    EDGE = "edge"
+    PLAN = "plan"
+    DRILLS = "drills"
+    RESILIENCE = "resilience"
 
 
 class Relational(Enum):

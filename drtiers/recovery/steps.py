@@ -16,7 +16,7 @@ from typing import Any
 from drtiers.assembly.world import Alarm, World
 from drtiers.core import rules
 from drtiers.core.facts import Figure
-from drtiers.core.tiers import CONTROL_TABLE, DECLARED_NAMESPACE, RECOVERY_WRITABLE
+from drtiers.core.tiers import CONTROL_TABLE, DECLARED_NAMESPACE, RECOVERY_WRITABLE, StackRole
 
 
 class Effect(StrEnum):
@@ -252,11 +252,11 @@ class _Figures:
     """The figures that steps take their durations from."""
 
     def __init__(self, figures: Mapping[str, Figure]) -> None:
-        self.f = figures
+        self.figures = figures
 
     def figure(self, name: str) -> tuple[float, str, tuple[str, ...]]:
         """A figure's value, what it is and its source."""
-        figure = self.f[name]
+        figure = self.figures[name]
         return figure.value, figure.what, (figure.label,)
 
     def timed(self, figure: str, name: str, title: str, kind: str, **options: Any) -> Step:
@@ -270,7 +270,7 @@ def _last(steps: list[Step], default: str) -> str:
     return steps[-1].name if steps else default
 
 
-def _stack(world: World, role: str) -> str:
+def _stack(world: World, role: StackRole) -> str:
     return next((s.key for s in world.stacks.values() if s.role == role), "")
 
 
@@ -475,7 +475,7 @@ def _capacity(world: World, f: _Figures, *, detect: str) -> list[Step]:
         return []
     figure = "task_start_seconds" if service_r.desired == 0 else "scale_out_seconds"
     if not has_plan(world):
-        recovery_stack = _stack(world, "recovery")
+        recovery_stack = _stack(world, StackRole.RECOVERY)
         context = (("failed_over", "true"),)
         return [
             f.timed(
@@ -680,8 +680,8 @@ def _rebuild(
 
 def _table_shares(world: World, workload: Mapping[str, float]) -> dict[str, float]:
     """The GB each table restores: the workload's tables share table_size_gb evenly, and
-    drtiers' control table (the last) holds one item."""
-    workload_tables = world.table_names[:-1]
+    drtiers' control table holds one item."""
+    workload_tables = [name for name in world.table_names if name != world.control_table]
     table_gb = workload["table_size_gb"]
     return {
         name: table_gb / len(workload_tables) if name in workload_tables else 0.0
@@ -722,7 +722,7 @@ def _redeploy(
     rate, _, rate_sources = f.figure("restore_rate_gb_per_hour")
     redeploy, redeploy_what, redeploy_sources = f.figure("redeploy_seconds")
     database_gb = workload["database_size_gb"] if world.databases else 0.0
-    primary_stack = _stack(world, "primary")
+    primary_stack = _stack(world, StackRole.PRIMARY)
     snapshot = f"arn:aws:rds:{r}:{world.account}:snapshot:awsbackup:latest-copy"
     listener = f"arn:aws:globalaccelerator::{world.account}:accelerator/entry/listener/entry"
     restore_from = f'{{"database_snapshot": "{snapshot}", "listener_arn": "{listener}"}}'
@@ -885,7 +885,7 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
 
 def _rebuilt(world: World, after: World) -> bool:
     """backup-restore: the primary stack was rebuilt in R (it has no recovery stack)."""
-    return not _stack(world, "recovery") and after.service_in(world.recovery) is not None
+    return not _stack(world, StackRole.RECOVERY) and after.service_in(world.recovery) is not None
 
 
 def _fence(world: World) -> Step:
@@ -1038,7 +1038,7 @@ def _stand_down(world: World, after: World, f: _Figures, *, fenced: bool, last: 
     its replica was promoted, then standby capacity; or a rebuilt stack retired. Queues whose
     consumers stop are emptied first."""
     r = world.recovery
-    recovery_stack = _stack(world, "recovery")
+    recovery_stack = _stack(world, StackRole.RECOVERY)
     if not recovery_stack:
         return _retire_rebuild(world, after, last=last) if _rebuilt(world, after) else []
     steps = [_reprotect(world, f, after=last)] if fenced else []
@@ -1085,7 +1085,7 @@ def _retire_rebuild(world: World, after: World, *, last: str) -> list[Step]:
     """backup-restore: the stack rebuilt in R is deleted (its queues emptied first), and R
     holds backup copies again."""
     r = world.recovery
-    name = world.stacks[_stack(world, "primary")].name
+    name = world.stacks[_stack(world, StackRole.PRIMARY)].name
     steps = []
     if any(region == r for region in after.queues.values()):
         steps.append(_drain(world, name, after=(last,)))

@@ -29,7 +29,7 @@ from drtiers.assembly.queries import (
 from drtiers.assembly.reader import Resource, TierAssembly
 from drtiers.constructs.engines import label_of
 from drtiers.core.durations import format_duration
-from drtiers.core.tiers import RecoveryDatabase
+from drtiers.core.tiers import RecoveryDatabase, StackRole
 from drtiers.recovery.plan import Workflow, read_workflows
 from drtiers.recovery.steps import Step, schedule
 
@@ -246,7 +246,7 @@ def topology(tier: TierAssembly) -> Topology:
     accelerated = bool(tier.of_type("AWS::GlobalAccelerator::EndpointGroup"))
     failover = bool(tier.of_type("AWS::Route53::HealthCheck"))
     aurora = recovery_database(tier) is RecoveryDatabase.AURORA_SECONDARY
-    running = tier.region_of("recovery") is not None
+    running = tier.region_of(StackRole.RECOVERY) is not None
     writer = next(iter(db_instances(tier, p)), None)
     engine = label_of(writer.engine) if writer else ""
     return Topology(

@@ -15,7 +15,7 @@ from aws_cdk import Aws, CfnOutput, Fn, RemovalPolicy, Stack, Tags
 from constructs import Construct
 
 from drtiers.config.context import DrConfig
-from drtiers.core.tiers import FAILED_OVER_TAG, ROLE_TAG, TIER_TAG, TierSpec
+from drtiers.core.tiers import FAILED_OVER_TAG, ROLE_TAG, TIER_TAG, StackRole, TierSpec
 
 # CDK marks these taggable, but their CloudFormation schema has no Tags (cfn-lint F3002).
 UNTAGGABLE = ["AWS::RDS::DBProxyTargetGroup"]
@@ -31,7 +31,7 @@ class TierStack(Stack):
         *,
         config: DrConfig,
         tier: TierSpec,
-        role: str,
+        role: StackRole,
         region: str,
         description: str,
     ) -> None:
@@ -46,14 +46,18 @@ class TierStack(Stack):
             analytics_reporting=False,
             # Stack tags: CloudFormation puts them on the stack, and the cloud assembly's
             # manifest records them, which is how drtiers.assess groups a tier's stacks.
-            tags={TIER_TAG: tier.name, ROLE_TAG: role}
-            | ({FAILED_OVER_TAG: "true"} if config.failed_over and role == "recovery" else {}),
+            tags={TIER_TAG: tier.name, ROLE_TAG: role.value}
+            | (
+                {FAILED_OVER_TAG: "true"}
+                if config.failed_over and role is StackRole.RECOVERY
+                else {}
+            ),
         )
         self.config = config
         self.tier = tier
         self.role = role
         self._zones = list(config.availability_zones.get(region, ()))
-        for key, value in ((TIER_TAG, tier.name), (ROLE_TAG, role)):
+        for key, value in ((TIER_TAG, tier.name), (ROLE_TAG, role.value)):
             Tags.of(self).add(key, value, exclude_resource_types=UNTAGGABLE)
 
     @property

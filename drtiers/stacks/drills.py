@@ -15,7 +15,7 @@ from drtiers.constructs.drills import (
     Drills,
 )
 from drtiers.constructs.network import APP
-from drtiers.core.tiers import ROLE_TAG, TIER_TAG, EntryPoint, Relational, TierSpec
+from drtiers.core.tiers import ROLE_TAG, TIER_TAG, EntryPoint, Relational, StackRole, TierSpec
 from drtiers.stacks.base import TierStack
 from drtiers.stacks.regional import APP_NETWORK_ACL, QUEUE, PrimaryStack
 
@@ -118,7 +118,7 @@ class DrillStack(TierStack):
             scope,
             config=config,
             tier=tier,
-            role="drills",
+            role=StackRole.DRILLS,
             region=config.primary_region,
             description="fault-injection drills (opt-in)",
         )

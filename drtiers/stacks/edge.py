@@ -16,7 +16,7 @@ from drtiers.constructs.alarms import Alarms
 from drtiers.constructs.app import HTTPS_PORT, LISTENER_PORT
 from drtiers.constructs.dns_failover import AlarmRef, AliasTarget, FailoverRecords
 from drtiers.constructs.keys import DataKey
-from drtiers.core.tiers import TierSpec
+from drtiers.core.tiers import StackRole, TierSpec
 from drtiers.stacks.base import TierStack
 from drtiers.stacks.regional import LB_ARN, LB_DNS, LB_ZONE
 
@@ -29,7 +29,7 @@ class EdgeStack(TierStack):
             scope,
             config=config,
             tier=tier,
-            role="edge",
+            role=StackRole.EDGE,
             region=EDGE_REGION,
             description="entry point: " + tier.entry_point.value,
         )

@@ -13,7 +13,7 @@ from constructs import Construct
 from drtiers.assembly.world import World
 from drtiers.config.context import DrConfig
 from drtiers.constructs.region_switch import RegionSwitchPlan
-from drtiers.core.tiers import TierSpec
+from drtiers.core.tiers import StackRole, TierSpec
 from drtiers.recovery import plan as rendering
 from drtiers.recovery.steps import Step
 from drtiers.stacks.base import TierStack
@@ -36,7 +36,7 @@ class PlanStack(TierStack):
             scope,
             config=config,
             tier=tier,
-            role="plan",
+            role=StackRole.PLAN,
             region=config.recovery_region,
             description="ARC Region switch plan: failover and failback, from the step list",
         )

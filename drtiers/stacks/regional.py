@@ -50,6 +50,7 @@ from drtiers.core.tiers import (
     EntryPoint,
     RecoveryCompute,
     Relational,
+    StackRole,
     TierSpec,
 )
 from drtiers.stacks.base import TierStack
@@ -117,7 +118,7 @@ class RecoveryBaseStack(TierStack):
             scope,
             config=config,
             tier=tier,
-            role="recovery-base",
+            role=StackRole.RECOVERY_BASE,
             region=config.recovery_region,
             description="recovery-region keys and backup copy vault",
         )
@@ -204,7 +205,7 @@ class _RegionalStack(TierStack):
         """A primary stack rebuilt in another region during an event (restore_from): it makes
         no IAM entity (IAM's control plane may be in the lost region) and uses the roles the
         recovery-base stack made beforehand, under fixed names."""
-        return self.config.restore_from is not None and self.role == "primary"
+        return self.config.restore_from is not None and self.role is StackRole.PRIMARY
 
     def _rebuild_role(self, what: str) -> iam.IRole | None:
         return imported(self, self.names, what) if self.rebuilding else None
@@ -295,7 +296,7 @@ class _RegionalStack(TierStack):
         """The function the tier's Region switch plan invokes here (same name in P and R); in R
         of a tier that fails over by itself, the probe of P and the alarm that starts the plan."""
         regions = (self.config.primary_region, self.config.recovery_region)
-        automatic = self.role == "recovery" and self.tier.automatic_failover
+        automatic = self.role is StackRole.RECOVERY and self.tier.automatic_failover
         if automatic:
             self.alarms.primary_down(self.tier.name)
         PlanActions(
@@ -469,7 +470,7 @@ class PrimaryStack(_RegionalStack):
             scope,
             config=config,
             tier=tier,
-            role="primary",
+            role=StackRole.PRIMARY,
             region=config.primary_region,
             description="primary region at full capacity",
         )
@@ -700,7 +701,7 @@ class RecoveryStack(_RegionalStack):
             scope,
             config=config,
             tier=tier,
-            role="recovery",
+            role=StackRole.RECOVERY,
             region=config.recovery_region,
             description="recovery region: " + tier.summary,
         )

@@ -14,10 +14,9 @@ from constructs import Construct
 
 from drtiers.config.context import DrConfig
 from drtiers.constructs.resilience import ResilienceTargets, SourceStack
-from drtiers.core.tiers import TierSpec
+from drtiers.core.tiers import StackRole, TierSpec
 from drtiers.stacks.base import TierStack
 
-ROLE = "resilience"
 # Resilience Hub's criticality label, by the Region RTO the tier reaches (a label only: the
 # assessment compares the numbers, not the label).
 _POLICY_TIERS = (
@@ -62,7 +61,7 @@ class ResilienceStack(TierStack):
             scope,
             config=config,
             tier=tier,
-            role=ROLE,
+            role=StackRole.RESILIENCE,
             region=config.recovery_region,
             description="Resilience Hub policy and application (opt-in)",
         )
