@@ -147,11 +147,7 @@ def read_assembly(directory: Path) -> dict[str, TierAssembly]:
 def stack_tiers(directory: Path) -> dict[str, str]:
     """Stack name -> tier label, from the manifest's stack tags."""
     manifest = json.loads((directory / "manifest.json").read_text())
-    return {
-        name: artifact["properties"]["tags"][TIER_TAG]
-        for name, artifact in manifest["artifacts"].items()
-        if artifact.get("type") == "aws:cloudformation:stack"
-    }
+    return {name: artifact["properties"]["tags"][TIER_TAG] for name, artifact in _stacks(manifest)}
 
 
 def acknowledgments(directory: Path) -> Iterator[tuple[str, str, str, str, str]]:
