@@ -681,7 +681,8 @@ def _rebuild(
 def _table_shares(world: World, workload: Mapping[str, float]) -> dict[str, float]:
     """The GB each table restores: the workload's tables share table_size_gb evenly, and
     drtiers' control table holds one item."""
-    workload_tables = [name for name in world.table_names if name != world.control_table]
+    control = world.control_table  # a scan of the names: once, not once per table
+    workload_tables = [name for name in world.table_names if name != control]
     table_gb = workload["table_size_gb"]
     return {
         name: table_gb / len(workload_tables) if name in workload_tables else 0.0
