@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from collections.abc import Callable
@@ -19,6 +18,7 @@ if _NODE.exists():
 
 from aws_cdk.assertions import Template  # noqa: E402
 
+from drtiers.assembly.reader import TierAssembly, read_assembly  # noqa: E402
 from drtiers.build import DrApp, TierStacks  # noqa: E402
 from drtiers.config.context import DrConfig, cdk_json_context, from_context  # noqa: E402
 
@@ -63,6 +63,7 @@ class Synthesized:
         self.tiers: dict[str, TierStacks] = {s.primary.tier.name: s for s in self.app.tiers}
         self.assembly = self.app.synth()
         self._templates: dict[str, Template] = {}
+        self._read: dict[str, TierAssembly] | None = None
 
     def template(self, stack_name: str) -> Template:
         if stack_name not in self._templates:
@@ -75,8 +76,15 @@ class Synthesized:
     def json(self, stack_name: str) -> dict[str, Any]:
         return self.template(stack_name).to_json()  # type: ignore[no-any-return]
 
-    def manifest(self) -> dict[str, Any]:
-        return json.loads(Path(self.assembly.directory, "manifest.json").read_text())  # type: ignore[no-any-return]
+    @property
+    def directory(self) -> Path:
+        return Path(self.assembly.directory)
+
+    def read(self, tier: str) -> TierAssembly:
+        """One tier as the assembly reader sees it (what every consumer in drtiers reads)."""
+        if self._read is None:
+            self._read = read_assembly(self.directory)
+        return self._read[tier]
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Capture, Match, Template
 
+from drtiers.assembly.reader import missing_lookups
 from tests.conftest import Synthesized
 
 APP = "drtiers"
@@ -74,27 +75,25 @@ def test_every_taggable_resource_carries_the_tier_tag(synthesized: Synthesized, 
 
 
 def test_no_context_lookup_is_missing(synthesized: Synthesized) -> None:
-    assert "missing" not in synthesized.manifest()
+    assert missing_lookups(synthesized.directory) == []
 
 
 def test_deploy_order_follows_the_data(synthesized: Synthesized) -> None:
-    artifacts = synthesized.manifest()["artifacts"]
-
-    def deps(stack: str) -> set[str]:
-        return {d for d in artifacts[stack].get("dependencies", []) if not d.endswith(".assets")}
+    def deps(tier: str, role: str) -> set[str]:
+        return set(synthesized.read(tier).dependencies[name(tier, role)])
 
     # DNS tiers: base -> primary -> recovery -> edge (the edge reads both load balancers).
-    assert deps(name("warm-standby", "primary")) == {name("warm-standby", "recovery-base")}
-    assert name("warm-standby", "primary") in deps(name("warm-standby", "recovery"))
+    assert deps("warm-standby", "primary") == {name("warm-standby", "recovery-base")}
+    assert name("warm-standby", "primary") in deps("warm-standby", "recovery")
     assert {name("warm-standby", "primary"), name("warm-standby", "recovery")} <= deps(
-        name("warm-standby", "edge")
+        "warm-standby", "edge"
     )
     # Accelerator tiers too: the edge holds the listener and the endpoint groups, and reads the
     # load balancers; no regional stack reads the edge (it may be in the lost region).
     for tier in ("multi-site", "backup-restore"):
-        assert name(tier, "primary") in deps(name(tier, "edge"))
-        assert name(tier, "edge") not in deps(name(tier, "primary"))
-    assert name("multi-site", "recovery") in deps(name("multi-site", "edge"))
+        assert name(tier, "primary") in deps(tier, "edge")
+        assert name(tier, "edge") not in deps(tier, "primary")
+    assert name("multi-site", "recovery") in deps("multi-site", "edge")
 
 
 def test_cross_region_values_use_no_exports(synthesized: Synthesized) -> None:
@@ -811,8 +810,7 @@ def test_failed_over_recovery_runs_at_full_capacity_and_stays_there() -> None:
     assert one(failed_over, recovery, "AWS::ECS::Service")["DesiredCount"] == 2
     scaling = one(failed_over, recovery, "AWS::ApplicationAutoScaling::ScalableTarget")
     assert (scaling["MinCapacity"], scaling["MaxCapacity"]) == (2, 4)
-    tags = failed_over.manifest()["artifacts"][recovery]["properties"]["tags"]
-    assert tags["drtiers:failed-over"] == "true"
+    assert failed_over.read("warm-standby").failed_over
 
 
 def test_a_rebuild_restores_into_the_recovery_region_reading_nothing_from_the_lost_one() -> None:
@@ -827,7 +825,7 @@ def test_a_rebuild_restores_into_the_recovery_region_reading_nothing_from_the_lo
     primary = name("backup-restore", "primary")
     template = rebuilt.json(primary)
     assert "Fn::GetStackOutput" not in json.dumps(template)
-    assert rebuilt.manifest()["artifacts"][primary]["environment"].endswith(f"/{R}")
+    assert rebuilt.read("backup-restore").stacks[primary] == ("primary", R)
     db = one(rebuilt, primary, "AWS::RDS::DBInstance")
     assert db["DBSnapshotIdentifier"] == snapshot
     assert "EngineVersion" not in db  # the snapshot's own version: P may have upgraded since

@@ -7,7 +7,8 @@ labels the result; no decision is taken on its value.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -150,9 +151,38 @@ def stack_tiers(directory: Path) -> dict[str, str]:
     return {name: artifact["properties"]["tags"][TIER_TAG] for name, artifact in _stacks(manifest)}
 
 
+def missing_lookups(directory: Path) -> list[dict[str, Any]]:
+    """Context lookups the synthesis could not answer (they would need an AWS account)."""
+    return list(json.loads((directory / "manifest.json").read_text()).get("missing", []))
+
+
+def template_files(directory: Path) -> list[Path]:
+    """Every template of the assembly, in name order: what cfn-lint and Guard are handed."""
+    return sorted(directory.glob("*.template.json"))
+
+
+def copy_assembly(source: Path, target: Path) -> Path:
+    """A copy of an assembly without its assets, to edit without touching the original."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("asset.*"))
+    return target
+
+
+def edit_template(
+    directory: Path, stack: str, edit: Callable[[dict[str, dict[str, Any]]], None]
+) -> None:
+    """Rewrite one stack's template in place: ``edit`` changes its Resources (by logical id).
+    How tests and the mutation harness plant a defect in a synthesized tier."""
+    path = directory / f"{stack}.template.json"
+    if not path.is_file():
+        raise AssemblyError(f"{directory}: no template for stack {stack}")
+    template = json.loads(path.read_text())
+    edit(template["Resources"])
+    path.write_text(json.dumps(template))
+
+
 def acknowledgments(directory: Path) -> Iterator[tuple[str, str, str, str, str]]:
     """(stack, logical id, checker, rule, reason) of every acknowledgment in the templates."""
-    for template in sorted(directory.glob("*.template.json")):
+    for template in template_files(directory):
         resources = json.loads(template.read_text()).get("Resources", {})
         for logical_id, resource in resources.items():
             recorded = resource.get("Metadata", {}).get("drtiers:acknowledged", {})

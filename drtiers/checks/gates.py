@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from drtiers.assembly.reader import acknowledgments, stack_tiers
+from drtiers.assembly.reader import acknowledgments, stack_tiers, template_files
 from drtiers.build import build_app, synthesize
 from drtiers.checks.dr import dr_findings
 from drtiers.config.context import cdk_json_context
@@ -73,7 +73,7 @@ def cdk_nag(app: Any) -> list[str]:
 
 def cfn_lint(directory: Path) -> list[str]:
     """cfn-lint's findings, each as ``<stack>: <finding>`` so the table can file it by tier."""
-    templates = sorted(directory.glob("*.template.json"))
+    templates = template_files(directory)
     result = subprocess.run(
         [
             str(Path(sys.executable).with_name("cfn-lint")),
@@ -107,7 +107,7 @@ class _EarlyLint:
         self.thread: threading.Thread | None = None
 
     def start(self, directory: Path) -> None:
-        for template in directory.glob("*.template.json"):
+        for template in template_files(directory):
             shutil.copy(template, self.copy / template.name)
 
         def run() -> None:
@@ -127,7 +127,7 @@ class _EarlyLint:
             raise self.error
         later = self.copy / "later"
         later.mkdir()
-        for template in directory.glob("*.template.json"):
+        for template in template_files(directory):
             early = self.copy / template.name
             if not early.exists() or early.read_bytes() != template.read_bytes():
                 shutil.copy(template, later / template.name)
