@@ -24,6 +24,7 @@ from drtiers.config.context import DrConfig, from_context
 from drtiers.core.facts import with_overrides
 from drtiers.core.tiers import EntryPoint, TierSpec
 from drtiers.recovery import steps
+from drtiers.recovery.live import deployed
 from drtiers.recovery.simulate import simulate_region_loss
 from drtiers.stacks.base import TierStack
 from drtiers.stacks.drills import DrillStack
@@ -170,7 +171,7 @@ def _add_plans(app: cdk.App, config: DrConfig, directory: Path) -> bool:
         if not steps.has_plan(world):
             continue
         failover = steps.failover_steps(world, figures, workload)
-        _, after = simulate_region_loss(world, figures, workload, no_deploy)
+        _, after = simulate_region_loss(deployed(world), figures, workload, no_deploy)
         PlanStack(
             app,
             config=config,

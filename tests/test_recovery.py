@@ -3,6 +3,7 @@ pairs; each invariant fails when a tier is broken on purpose; the CLI prints the
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -14,7 +15,7 @@ from aws_cdk import CfnResource, Fn
 
 from drtiers import build as composition
 from drtiers.assembly.reader import read_assembly
-from drtiers.assembly.world import read_world
+from drtiers.assembly.world import World, read_world
 from drtiers.assess import assess_assembly
 from drtiers.build import TierStacks, synthesize
 from drtiers.cli import main as cli
@@ -22,6 +23,7 @@ from drtiers.core.facts import with_overrides
 from drtiers.recovery import Simulation, simulate_assembly
 from drtiers.recovery import simulate as simulation
 from drtiers.recovery import steps as s
+from drtiers.recovery.live import Live, deployed
 from drtiers.recovery.simulate import _needs, _region_lost
 from tests.conftest import Synthesized, context
 from tests.test_dr_rules import child
@@ -73,6 +75,26 @@ def test_every_tier_recovers_and_fails_back(
     # R ends up serving every client; after failback, P does again.
     assert loss.timeline[-1].traffic == (loss.recovery,)
     assert loss.primary in back.timeline[-1].traffic
+
+
+@pytest.mark.parametrize("tier", ["backup-restore", "pilot-light"])
+def test_the_simulator_changes_a_copy_never_the_world_it_read(
+    synthesized: Synthesized, tier: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the reader returned stays as synthesized: region loss and failback (promotions,
+    scaling, deployed and retired stacks) happen to the simulator's own copy."""
+    read: list[tuple[World, World]] = []
+
+    def remembered(assembly: Any) -> World:
+        world = read_world(assembly)
+        read.append((world, copy.deepcopy(world)))
+        return world
+
+    monkeypatch.setattr(simulation, "read_world", remembered)
+    ((loss, back),) = simulate_assembly(synthesized.directory, context(), synthesize, tier=tier)
+    assert loss.timeline and back.timeline  # something happened
+    ((world, before),) = read
+    assert world == before
 
 
 def test_the_estimate_is_the_simulated_recovery(
@@ -159,7 +181,7 @@ def test_i2_the_old_backup_restore_redeploy_needs_the_lost_region(
     """The runbook before the simulator: `cdk deploy --all` with the regions swapped deploys
     recovery-base into the lost region and the edge stack in us-east-1, and repoints DNS
     through Route 53's control plane there."""
-    world = read_world(read_assembly(Path(synthesized.assembly.directory))["backup-restore"])
+    world = deployed(read_world(read_assembly(synthesized.directory)["backup-restore"]))
     lost = _region_lost(world)
     old = s.Step(
         "redeploy",
@@ -226,12 +248,12 @@ def test_i5_two_writers_when_the_app_ignores_the_writer_region_item(
     """Pilot light: the old primary instance comes back writable and ECS restarts P's tasks
     before anyone can stop them; only the writer-region item keeps them off it."""
 
-    def unfenced(tier: Any) -> Any:
-        world = read_world(tier)
-        world.fenced = False
-        return world
+    def unfenced(world: World) -> Live:
+        live = deployed(world)
+        live.fenced = False
+        return live
 
-    monkeypatch.setattr(simulation, "read_world", unfenced)
+    monkeypatch.setattr(simulation, "deployed", unfenced)
     _, back = broken("pilot-light", lambda stacks: None)
     (first, *_) = [v for v in back.violations if v.invariant == "I5"]
     assert first.step == "primary-returns" and first.detail == "two writers take writes"

@@ -245,10 +245,13 @@ class Stack:
 
 @dataclass
 class World:
+    """What a tier holds, as synthesized. Nothing changes it once read: the simulator runs a
+    copy, with the event's state beside it."""
+
     tier: str
     primary: str
     recovery: str
-    up: set[str]
+    regions: set[str]  # the regions of the tier's stacks
     databases: dict[str, Database]
     proxies: dict[str, Proxy]
     services: dict[str, Service]
@@ -261,7 +264,7 @@ class World:
     stacks: dict[str, Stack]
     secret_replicas: set[str]  # regions holding a read-only replica of the admin secret
     backup_copies: dict[str, str]  # region -> name of the vault backups are copied to there
-    table_names: list[str]  # every table, drtiers' control table last
+    table_names: list[str]  # every table, drtiers' control table among them
     account: str
     accelerator_name: str
     global_cluster: str
@@ -275,18 +278,6 @@ class World:
     functions: set[str] = field(default_factory=set)
     # alarm name -> region of the EventBridge rule that starts the plan when it turns red
     plan_starters: dict[str, str] = field(default_factory=dict)
-    promoted_secrets: set[str] = field(default_factory=set)
-    added_reader: bool = False
-    stale_http: set[str] = field(default_factory=set)  # health not yet seen down
-    declared: dict[str, float] = field(default_factory=dict)  # alarm -> last value put
-    fresh: set[str] = field(default_factory=set)  # alarms with a data point not yet evaluated
-    check_status: dict[str, bool] = field(default_factory=dict)  # CLOUDWATCH_METRIC checks
-    # The region whose database the app may write to (the writer-region item in the table);
-    # None: never declared, the primary's.
-    writer_region: str | None = None
-    # The application honours that item (README, "What the application must do").
-    fenced: bool = True
-    clients_follow: bool = False  # resolvers have dropped the answer cached before the change
 
     # --- queries --------------------------------------------------------------------------
     @property
@@ -705,7 +696,7 @@ def read_world(tier: TierAssembly) -> World:
         tier=tier.name,
         primary=tier.primary_region,
         recovery=tier.recovery_region,
-        up=regions | {rules.ACCELERATOR_API_REGION, rules.ROUTE53_CONTROL_REGION},
+        regions=regions,
         databases=_databases(tier),
         proxies=_proxies(tier, _secret_users(tier)),
         services=_services(tier),

@@ -43,6 +43,7 @@ from drtiers.core import rules
 from drtiers.core.facts import Figure
 from drtiers.recovery import plan
 from drtiers.recovery import steps as s
+from drtiers.recovery.live import Live, deployed
 from drtiers.recovery.steps import Effect
 
 INVARIANTS = {
@@ -115,7 +116,7 @@ class Simulation:
 # --- what the world gives -----------------------------------------------------------------------
 
 
-def metric_data_breaches(w: World, name: str) -> bool | None:
+def metric_data_breaches(w: Live, name: str) -> bool | None:
     """What Route 53 reads for a CLOUDWATCH_METRIC health check: whether the alarm's metric
     data breaches its threshold now, or None without data (its region down, no such alarm, a
     signal AWS does not emit in this state, or a declared metric with no fresh data point)."""
@@ -135,7 +136,7 @@ def metric_data_breaches(w: World, name: str) -> bool | None:
     return None
 
 
-def settle(w: World) -> list[str]:
+def settle(w: Live) -> list[str]:
     """Route 53 evaluates every CloudWatch health check on the data there is now (a declared
     data point is then used up); returns the checks that are unhealthy."""
     for key, check in w.health_checks.items():
@@ -155,19 +156,19 @@ def settle(w: World) -> list[str]:
     return sorted(k for k, healthy in w.check_status.items() if not healthy)
 
 
-def _tasks(w: World, region: str | None) -> int:
+def _tasks(w: Live, region: str | None) -> int:
     service = w.service_in(region) if region else None
     return service.desired if service is not None and region in w.up else 0
 
 
-def targets_healthy(w: World, region: str | None) -> bool:
+def targets_healthy(w: Live, region: str | None) -> bool:
     """A load balancer with healthy targets (seen as before while its loss is not detected)."""
     if region in w.stale_http:
         return True
     return _tasks(w, region) > 0
 
 
-def check_healthy(w: World, key: str) -> bool:
+def check_healthy(w: Live, key: str) -> bool:
     check = w.health_checks[key]
     if check.probes_endpoint:
         healthy = targets_healthy(w, check.region)
@@ -178,7 +179,7 @@ def check_healthy(w: World, key: str) -> bool:
     return healthy != check.inverted
 
 
-def traffic(w: World) -> set[str]:
+def traffic(w: Live) -> set[str]:
     """The regions that Route 53 or the accelerator sends clients to now."""
     if w.groups:
         return rules.accelerator_routes(
@@ -204,7 +205,7 @@ def traffic(w: World) -> set[str]:
     return {r.region for r in w.records if r.region}
 
 
-def problems(w: World, service: Service) -> list[str]:
+def problems(w: Live, service: Service) -> list[str]:
     """Why the tasks of ``service`` cannot read and write every store (empty: they can)."""
     found = []
     if service.region not in w.up:
@@ -242,7 +243,7 @@ def problems(w: World, service: Service) -> list[str]:
 _Access = tuple[bool, set[str], list[str]]
 
 
-def _relational(w: World, service: Service) -> _Access:
+def _relational(w: Live, service: Service) -> _Access:
     """Whether the tasks can read, the regions of the writers their writes land in, and why
     not where they cannot (through every database endpoint in their settings)."""
     if not service.endpoints:
@@ -262,7 +263,7 @@ def _relational(w: World, service: Service) -> _Access:
     return read, write, why
 
 
-def _via_instance(w: World, service: Service, key: str) -> _Access:
+def _via_instance(w: Live, service: Service, key: str) -> _Access:
     """What the tasks get connecting to a database instance directly."""
     database = w.databases[key]
     if not granted(service.connect, database):
@@ -274,7 +275,7 @@ def _via_instance(w: World, service: Service, key: str) -> _Access:
     return True, set(), [f"{key} is a read replica"]
 
 
-def _via_proxy(w: World, service: Service, kind: str, key: str) -> _Access:
+def _via_proxy(w: Live, service: Service, kind: str, key: str) -> _Access:
     """What the tasks get through a proxy endpoint: its read/write one, or its read-only one."""
     proxy = w.proxies[key]
     authorised, why = _proxy_login(w, service, key)
@@ -300,7 +301,7 @@ def _via_proxy(w: World, service: Service, kind: str, key: str) -> _Access:
     return authorised, writers if authorised else set(), why
 
 
-def _proxy_login(w: World, service: Service, key: str) -> tuple[bool, list[str]]:
+def _proxy_login(w: Live, service: Service, key: str) -> tuple[bool, list[str]]:
     """Whether the tasks may connect to a proxy and it logs them in, and why not. Credentials
     and roles are judged separately, so every reason is reported."""
     proxy = w.proxies[key]
@@ -330,7 +331,7 @@ def granted(grants: set[str], database: Database) -> bool:
     )
 
 
-def writers_in_use(w: World) -> list[str]:
+def writers_in_use(w: Live) -> list[str]:
     """Databases that take writes from running tasks. Tasks write only to a database in the
     declared writer's region (the writer-region item; the app's side of the fence)."""
     allowed = w.writer_region or w.primary
@@ -355,7 +356,7 @@ def writers_in_use(w: World) -> list[str]:
 # --- executing steps ----------------------------------------------------------------------------
 
 
-def _needs(w: World, step: s.Step, deploy: Deploy, standby: World) -> set[str]:
+def _needs(w: Live, step: s.Step, deploy: Deploy, standby: Live) -> set[str]:
     needed = ({step.api_region} if step.api_region else set()) | set(step.also_needs)
     if step.stack_update:
         source = _synthesized(step, deploy, standby)
@@ -383,7 +384,7 @@ Deploy = Callable[[Mapping[str, str]], World]
 Synthesize = Callable[[Mapping[str, Any], Path], None]
 
 
-def merge(w: World, source: World, stacks: set[str]) -> None:
+def merge(w: Live, source: World, stacks: set[str]) -> None:
     """What ``stacks`` hold in ``source`` (as synthesized) now runs in ``w``. A database that
     already runs keeps its role: deploying a stack does not undo a promotion."""
 
@@ -412,7 +413,7 @@ def merge(w: World, source: World, stacks: set[str]) -> None:
                 w.groups[stack.region] = source.groups[stack.region]
 
 
-def retire(w: World, stack: str) -> None:
+def retire(w: Live, stack: str) -> None:
     """Delete a stack: its tasks, proxies and endpoint group go; its database is retired."""
     for key in [k for k in w.services if stack_of(k) == stack]:
         del w.services[key]
@@ -424,15 +425,15 @@ def retire(w: World, stack: str) -> None:
         w.groups.pop(removed.region, None)
 
 
-def _synthesized(step: s.Step, deploy: Deploy, standby: World) -> World:
+def _synthesized(step: s.Step, deploy: Deploy, standby: Live) -> World:
     """What the step's stacks hold as it deploys them: synthesized with its context, or (going
     back to standby) as synthesized for normal operation."""
     return deploy(dict(step.context)) if step.effect == Effect.DEPLOY else standby
 
 
 def _apply(
-    w: World,
-    standby: World,
+    w: Live,
+    standby: Live,
     step: s.Step,
     deploy: Deploy,
 ) -> str:
@@ -445,7 +446,7 @@ def _apply(
     return handler(w, step.target)
 
 
-def _deployed(w: World, source: World, stacks: tuple[str, ...]) -> str:
+def _deployed(w: Live, source: World, stacks: tuple[str, ...]) -> str:
     merge(w, source, set(stacks))
     service = next((x for x in w.services.values() if stack_of(x.key) in stacks), None)
     deployed = ", ".join(name.split(":", 1)[1] for name in stacks)
@@ -457,17 +458,17 @@ def _deployed(w: World, source: World, stacks: tuple[str, ...]) -> str:
     )
 
 
-def _observe_loss(w: World, region: str) -> str:
+def _observe_loss(w: Live, region: str) -> str:
     w.stale_http.discard(region)
     return f"health checks see {region} down"
 
 
-def _settle_alarms(w: World, _: str) -> str:
+def _settle_alarms(w: Live, _: str) -> str:
     unhealthy = settle(w)
     return "unhealthy metric health checks: " + (", ".join(unhealthy) or "none")
 
 
-def _declare(w: World, region: str) -> str:
+def _declare(w: Live, region: str) -> str:
     w.writer_region = region
     for name, alarm in w.alarms.items():
         if alarm.signal == "declared":
@@ -476,7 +477,7 @@ def _declare(w: World, region: str) -> str:
     return f"{region} is declared the writer's region"
 
 
-def _promote(w: World, key: str) -> str:
+def _promote(w: Live, key: str) -> str:
     if key not in w.databases:  # a plan block naming no database of the tier
         return "promoted nothing: it names no database of the tier"
     w.databases[key].role = "writer"
@@ -485,45 +486,45 @@ def _promote(w: World, key: str) -> str:
     return f"{key} is the writer"
 
 
-def _add_reader(w: World, key: str) -> str:
+def _add_reader(w: Live, key: str) -> str:
     w.databases[key].readers += 1
     w.added_reader = True
     return f"{key} has {w.databases[key].readers} reader(s)"
 
 
-def _remove_reader(w: World, key: str) -> str:
+def _remove_reader(w: Live, key: str) -> str:
     w.databases[key].readers = max(w.databases[key].readers - 1, 0)
     w.added_reader = False
     return f"{key} has {w.databases[key].readers} reader(s)"
 
 
-def _restore_secret_replica(w: World, region: str) -> str:
+def _restore_secret_replica(w: Live, region: str) -> str:
     w.promoted_secrets.discard(region)
     return f"the admin secret replicates to {region} again"
 
 
-def _promote_secret(w: World, region: str) -> str:
+def _promote_secret(w: Live, region: str) -> str:
     w.promoted_secrets.add(region)
     return f"the admin secret is writable in {region}"
 
 
-def _restore_table(w: World, region: str) -> str:
+def _restore_table(w: Live, region: str) -> str:
     if len(w.table_names) > 1:  # the workload has tables, not only drtiers' control table
         w.table_regions.add(region)
     return f"a table is restored in {region}"
 
 
-def _retire(w: World, stack: str) -> str:
+def _retire(w: Live, stack: str) -> str:
     retire(w, stack)
     return f"{stack} deleted"
 
 
-def _drain(_: World, target: str) -> str:
+def _drain(_: Live, target: str) -> str:
     region, stack = target.split("=")
     return f"the queues of {stack} in {region} are empty"
 
 
-def _scale(w: World, target: str) -> str:
+def _scale(w: Live, target: str) -> str:
     region, count = target.split("=")
     service = w.service_in(region)
     if service is not None:  # the minimum first, then the count (drtiers.recovery.steps)
@@ -531,7 +532,7 @@ def _scale(w: World, target: str) -> str:
     return f"{region}: {count} tasks, scaling minimum as many"
 
 
-def _match(w: World, target: str) -> str:
+def _match(w: Live, target: str) -> str:
     region, count = target.split("=")
     service = w.service_in(region)
     if service is not None:  # the count only (rules.ecs_block_capacity)
@@ -539,13 +540,13 @@ def _match(w: World, target: str) -> str:
     return f"{region}: {count} tasks"
 
 
-def _dial(w: World, target: str) -> str:
+def _dial(w: Live, target: str) -> str:
     region, dial = target.split("=")
     w.groups[region] = int(dial)
     return f"{region} endpoint group dial {dial} %"
 
 
-def _switchover(w: World, _: str) -> str:
+def _switchover(w: Live, _: str) -> str:
     for database in w.databases.values():
         if database.cluster:
             to_writer = database.region == w.primary
@@ -556,34 +557,34 @@ def _switchover(w: World, _: str) -> str:
     return f"the writer is in {w.primary} again"
 
 
-def _replicate_back(w: World, _: str) -> str:
+def _replicate_back(w: Live, _: str) -> str:
     stale = w.database_in(w.primary)
     if stale is not None:  # renamed away; its identifier now names a new replica
         stale.role, stale.generation = "replica", stale.generation + 1
     return f"{w.primary} holds a replica of the recovery region's writer"
 
 
-def _promote_back(w: World, _: str) -> str:
+def _promote_back(w: Live, _: str) -> str:
     back = w.database_in(w.primary)
     if back is not None:
         back.role = "writer"
     return f"{w.primary}'s replica is promoted: the writer is in {w.primary} again"
 
 
-def _reprotect(w: World, _: str) -> str:
+def _reprotect(w: Live, _: str) -> str:
     fresh = w.database_in(w.recovery)
     if fresh is not None:
         fresh.role, fresh.generation = "replica", fresh.generation + 1
     return f"{w.recovery} holds a fresh replica of {w.primary}"
 
 
-def _clients_follow(w: World, _: str) -> str:
+def _clients_follow(w: Live, _: str) -> str:
     w.clients_follow = True
     return "clients follow the new answer"
 
 
 # What each effect does to the world (given the step's target); returns what changed, in words.
-_EFFECTS: dict[Effect, Callable[[World, str], str]] = {
+_EFFECTS: dict[Effect, Callable[[Live, str], str]] = {
     Effect.OBSERVE_LOSS: _observe_loss,
     Effect.SETTLE_ALARMS: _settle_alarms,
     Effect.DECLARE: _declare,
@@ -606,7 +607,7 @@ _EFFECTS: dict[Effect, Callable[[World, str], str]] = {
 }
 
 
-def _recovered(w: World) -> bool:
+def _recovered(w: Live) -> bool:
     service = w.service_in(w.recovery)
     return (
         service is not None
@@ -618,7 +619,7 @@ def _recovered(w: World) -> bool:
     )
 
 
-def _region_lost(standby: World) -> World:
+def _region_lost(standby: Live) -> Live:
     w = copy.deepcopy(standby)
     w.up.discard(standby.primary)
     w.stale_http = {standby.primary}
@@ -626,8 +627,8 @@ def _region_lost(standby: World) -> World:
 
 
 def simulate_region_loss(
-    world: World, figures: Mapping[str, Figure], workload: Mapping[str, float], deploy: Deploy
-) -> tuple[Simulation, World]:
+    world: Live, figures: Mapping[str, Figure], workload: Mapping[str, float], deploy: Deploy
+) -> tuple[Simulation, Live]:
     """Lose P, run the failover steps, check I1-I7. Returns the simulation and the world as
     failover left it."""
     listed = s.failover_steps(world, figures, workload)
@@ -655,14 +656,14 @@ def simulate_region_loss(
     return result, w
 
 
-def _run(w: World, standby: World, step: s.Step, deploy: Deploy) -> tuple[str, set[str]]:
+def _run(w: Live, standby: Live, step: s.Step, deploy: Deploy) -> tuple[str, set[str]]:
     """Run one step, unless it needs the lost region. Returns what changed, in words, and the
     lost regions it needs."""
     lost = _needs(w, step, deploy, standby) - w.up
     return ("could not run" if lost else _apply(w, standby, step, deploy)), lost
 
 
-def _fail_over(result: Simulation, w: World, standby: World, deploy: Deploy) -> None:
+def _fail_over(result: Simulation, w: Live, standby: Live, deploy: Deploy) -> None:
     """Run the failover steps in the order of their timeline, checking I2 and I4 after each
     and noting when R has recovered."""
     # I4 is about traffic that moves: in active/active R serves before the event, and its
@@ -690,7 +691,7 @@ def _fail_over(result: Simulation, w: World, standby: World, deploy: Deploy) -> 
             result.recovered_at = timed.end
 
 
-def _served_too_soon(result: Simulation, w: World, step: str, routed: set[str]) -> bool:
+def _served_too_soon(result: Simulation, w: Live, step: str, routed: set[str]) -> bool:
     """I4: whether traffic reaches R while its tasks cannot yet read and write everything
     (noted as a violation)."""
     service = w.service_in(w.recovery)
@@ -704,7 +705,7 @@ def _served_too_soon(result: Simulation, w: World, step: str, routed: set[str]) 
     return bool(why)
 
 
-def _stays_deployable(result: Simulation, w: World) -> None:
+def _stays_deployable(result: Simulation, w: Live) -> None:
     """I2: whatever the steps were, R must stay deployable for the whole event (a fix, a scale
     change): no stack there may need the lost region to update."""
     for stack in w.stacks.values():
@@ -728,7 +729,7 @@ def _stays_deployable(result: Simulation, w: World) -> None:
             )
 
 
-def _at_full_capacity(result: Simulation, w: World, last: str) -> None:
+def _at_full_capacity(result: Simulation, w: Live, last: str) -> None:
     """I1 and I3 once the steps have run: R's tasks read and write every store, at full
     capacity that nothing can scale below."""
     service = w.service_in(w.recovery)
@@ -779,7 +780,7 @@ def _approved_before(result: Simulation, steps: list[s.Step], moving: set[Effect
             )
 
 
-def _primary_returns(w: World, standby: World) -> None:
+def _primary_returns(w: Live, standby: Live) -> None:
     """P is back as it was left: its tasks restart, its old database returns (an Aurora primary
     rejoins as a secondary; an RDS instance comes back writable)."""
     w.up.add(w.primary)
@@ -794,9 +795,9 @@ def _primary_returns(w: World, standby: World) -> None:
 
 
 def simulate_failback(
-    world: World,
+    world: Live,
     figures: Mapping[str, Figure],
-    after: World,
+    after: Live,
     deploy: Deploy,
 ) -> Simulation:
     """P returns after a failover; run the failback steps and check I2 and I5."""
@@ -858,6 +859,6 @@ def simulate(
 ) -> tuple[Simulation, Simulation]:
     """Region loss, then failback, for one synthesized tier. ``deploy`` synthesizes the tier
     with a step's context (a stack deployed during the event) and returns what it would run."""
-    world = read_world(tier)
+    world = deployed(read_world(tier))
     loss, after = simulate_region_loss(world, figures, workload, deploy)
     return loss, simulate_failback(world, figures, after, deploy)

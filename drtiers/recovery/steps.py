@@ -17,6 +17,7 @@ from drtiers.assembly.world import Alarm, World
 from drtiers.core import rules
 from drtiers.core.facts import Figure
 from drtiers.core.tiers import CONTROL_TABLE, DECLARED_NAMESPACE, RECOVERY_WRITABLE, StackRole
+from drtiers.recovery.live import Live
 
 
 class Effect(StrEnum):
@@ -849,7 +850,7 @@ def _writable_alarm(world: World) -> Alarm | None:
 # --- failback: fence, prepare, approve, database, declare, traffic, protect, stand down --------
 
 
-def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) -> list[Step]:
+def failback_steps(world: World, after: Live, figures: Mapping[str, Figure]) -> list[Step]:
     """P is back (``world`` as synthesized, ``after`` as failover left it). Failback is
     deliberate: a person approves it, the database returns first, P is declared the writer's
     region again, then traffic returns and the recovery region goes back to what it was.
@@ -884,7 +885,7 @@ def failback_steps(world: World, after: World, figures: Mapping[str, Figure]) ->
     return stage(steps) if has_plan(world) else steps
 
 
-def _rebuilt(world: World, after: World) -> bool:
+def _rebuilt(world: World, after: Live) -> bool:
     """backup-restore: the primary stack was rebuilt in R (it has no recovery stack)."""
     return not _stack(world, StackRole.RECOVERY) and after.service_in(world.recovery) is not None
 
@@ -904,7 +905,7 @@ def _fence(world: World) -> Step:
     )
 
 
-def _prepare(world: World, after: World, f: _Figures, *, fence: tuple[str, ...]) -> list[Step]:
+def _prepare(world: World, after: Live, f: _Figures, *, fence: tuple[str, ...]) -> list[Step]:
     """What P needs before the decision: an Aurora cluster catching up, a replica of R's
     writer (an RDS instance), or the tables restored in R brought back. Returns no step
     when P needs none of these."""
@@ -931,7 +932,7 @@ def _approve_failback(*, after: tuple[str, ...]) -> Step:
     )
 
 
-def _database_back(world: World, after: World, f: _Figures, *, approve: str) -> list[Step]:
+def _database_back(world: World, after: Live, f: _Figures, *, approve: str) -> list[Step]:
     """The writer back in P: an Aurora switchover, or R quiesced and P's replica promoted.
     Returns no step without a database in R."""
     database_r = after.database_in(world.recovery)
@@ -994,7 +995,7 @@ def _primary_serves(world: World, *, fenced: bool, declared: str) -> list[Step]:
     return steps
 
 
-def _protect_after_failback(world: World, after: World, *, declared: str, last: str) -> list[Step]:
+def _protect_after_failback(world: World, after: Live, *, declared: str, last: str) -> list[Step]:
     """What failover changed to protect R is undone: the admin secret replicates to R again,
     and the reader added to R's cluster goes."""
     p, r = world.primary, world.recovery
@@ -1034,7 +1035,7 @@ def _protect_after_failback(world: World, after: World, *, declared: str, last: 
     return steps
 
 
-def _stand_down(world: World, after: World, f: _Figures, *, fenced: bool, last: str) -> list[Step]:
+def _stand_down(world: World, after: Live, f: _Figures, *, fenced: bool, last: str) -> list[Step]:
     """R goes back to what it was once traffic has left it (``last``): re-protecting P where
     its replica was promoted, then standby capacity; or a rebuilt stack retired. Queues whose
     consumers stop are emptied first."""
@@ -1082,7 +1083,7 @@ def _standby_deploy(world: World, recovery_stack: str, *, after: str) -> Step:
     )
 
 
-def _retire_rebuild(world: World, after: World, *, last: str) -> list[Step]:
+def _retire_rebuild(world: World, after: Live, *, last: str) -> list[Step]:
     """backup-restore: the stack rebuilt in R is deleted (its queues emptied first), and R
     holds backup copies again."""
     r = world.recovery
@@ -1138,7 +1139,7 @@ def _switch_back(world: World, f: _Figures, *, approve: str) -> Step:
 
 
 def _replicate_back(
-    world: World, after: World, f: _Figures, *, ready: tuple[str, ...]
+    world: World, after: Live, f: _Figures, *, ready: tuple[str, ...]
 ) -> list[Step]:
     """An RDS instance: replicate the recovery region's writer back into P (its stale instance
     renamed out of the way), and the table where R has no replica of it."""
@@ -1179,7 +1180,7 @@ def _tables_back(world: World, f: _Figures, *, after: tuple[str, ...]) -> Step:
     )
 
 
-def _promote_back(world: World, after: World, f: _Figures, *, approve: str) -> list[Step]:
+def _promote_back(world: World, after: Live, f: _Figures, *, approve: str) -> list[Step]:
     """An RDS instance: stop writes in R, promote P's replica under the primary's fixed
     identifier."""
     p, r = world.primary, world.recovery

@@ -1,0 +1,37 @@
+"""The tier as the simulator runs it: the World read from the assembly (never changed), and
+what has happened to it since, which only the simulator writes."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field, fields
+
+from drtiers.assembly.world import World
+from drtiers.core import rules
+
+
+@dataclass
+class Live(World):
+    """A copy of the deployed tier's World that steps change (roles, counts, stacks), with the
+    event's own state beside it."""
+
+    up: set[str] = field(default_factory=set)  # regions (and control planes) that answer
+    promoted_secrets: set[str] = field(default_factory=set)
+    added_reader: bool = False
+    stale_http: set[str] = field(default_factory=set)  # health not yet seen down
+    declared: dict[str, float] = field(default_factory=dict)  # alarm -> last value put
+    fresh: set[str] = field(default_factory=set)  # alarms with a data point not yet evaluated
+    check_status: dict[str, bool] = field(default_factory=dict)  # CLOUDWATCH_METRIC checks
+    # The region whose database the app may write to (the writer-region item in the table);
+    # None: never declared, the primary's.
+    writer_region: str | None = None
+    # The application honours that item (README, "What the application must do").
+    fenced: bool = True
+    clients_follow: bool = False  # resolvers have dropped the answer cached before the change
+
+
+def deployed(world: World) -> Live:
+    """The tier as deployed, before anything happens: everything up, as synthesized."""
+    facts = copy.deepcopy({f.name: getattr(world, f.name) for f in fields(World)})
+    up = set(world.regions) | {rules.ACCELERATOR_API_REGION, rules.ROUTE53_CONTROL_REGION}
+    return Live(**facts, up=up)
