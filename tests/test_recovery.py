@@ -71,7 +71,7 @@ def test_every_tier_recovers_and_fails_back(
     loss, back = simulations[tier]
     assert loss.passed, [str(v) for v in loss.violations]
     assert back.passed, [str(v) for v in back.violations]
-    assert set(loss.verdicts().values()) == {"pass"} and len(loss.verdicts()) == 7
+    assert set(loss.verdicts().values()) == {"pass"} and len(loss.verdicts()) == 8
     # R ends up serving every client; after failback, P does again.
     assert loss.timeline[-1].traffic == (loss.recovery,)
     assert loss.primary in back.timeline[-1].traffic

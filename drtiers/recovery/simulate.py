@@ -15,7 +15,9 @@ after each step and at the end the invariants are checked:
 - I6 the simulated recovery time equals the estimate's RTO;
 - I7 a person approves before anything moves the writer or traffic back (every failback), and
   before a failover promotes R's database (it accepts the replication lag as data loss),
-  unless the plan's trigger starts it (a tier that promises automatic failover).
+  unless the plan's trigger starts it (a tier that promises automatic failover);
+- I8 every AWS API call a step's command makes is one AWS's service models define (where
+  each is served, from botocore's endpoint rules, feeds I2).
 
 Where the tier has an ARC Region switch plan, its steps are the plan's as synthesized
 (drtiers.recovery.plan.executed), not the step list's.
@@ -40,6 +42,8 @@ from drtiers.assembly.world import (
     stack_of,
 )
 from drtiers.core import rules
+from drtiers.core.commands import aws_calls
+from drtiers.core.endpoints import UnknownCall
 from drtiers.core.facts import Figure
 from drtiers.recovery import plan
 from drtiers.recovery import steps as s
@@ -54,6 +58,7 @@ INVARIANTS = {
     "I5": "failback is deliberate: P takes traffic only as the one writer's region",
     "I6": "the simulated recovery time equals the estimate's RTO",
     "I7": "a person approves before the writer or traffic moves where the tier says one must",
+    "I8": "every AWS API call a step makes is one AWS's service models define",
 }
 FIXES = {
     "I1": "give R's tasks an endpoint that takes writes after promotion, credentials the proxy "
@@ -65,6 +70,7 @@ FIXES = {
     "I5": "gate P's record (or dial) on the recovery database no longer being the writer",
     "I6": "derive the estimate from the same step list, and let every step it counts matter",
     "I7": "put an approval step before the step that moves the writer or traffic",
+    "I8": "name the operation as the AWS CLI does (botocore's service model lists them)",
 }
 
 
@@ -108,7 +114,9 @@ class Simulation:
         return not self.violations
 
     def verdicts(self) -> dict[str, str]:
-        checked = INVARIANTS if self.event == "region-loss" else {"I2": "", "I5": "", "I7": ""}
+        checked = (
+            INVARIANTS if self.event == "region-loss" else {"I2": "", "I5": "", "I7": "", "I8": ""}
+        )
         broken = {v.invariant for v in self.violations}
         return {i: ("fail" if i in broken else "pass") for i in checked}
 
@@ -358,6 +366,9 @@ def writers_in_use(w: Live) -> list[str]:
 
 def _needs(w: Live, step: s.Step, deploy: Deploy, standby: Live) -> set[str]:
     needed = ({step.api_region} if step.api_region else set()) | set(step.also_needs)
+    # Where AWS serves each call of its command (botocore's endpoint rules): a control plane
+    # in one region is needed whatever region the command names.
+    needed |= {r for call in aws_calls(step.command) if (r := call.served_from()) is not None}
     if step.stack_update:
         source = _synthesized(step, deploy, standby)
         for name in step.stack_update:
@@ -629,7 +640,7 @@ def _region_lost(standby: Live) -> Live:
 def simulate_region_loss(
     world: Live, figures: Mapping[str, Figure], workload: Mapping[str, float], deploy: Deploy
 ) -> tuple[Simulation, Live]:
-    """Lose P, run the failover steps, check I1-I7. Returns the simulation and the world as
+    """Lose P, run the failover steps, check I1-I8. Returns the simulation and the world as
     failover left it."""
     listed = s.failover_steps(world, figures, workload)
     steps = plan.executed(world, listed, "region-loss")
@@ -656,11 +667,25 @@ def simulate_region_loss(
     return result, w
 
 
-def _run(w: Live, standby: Live, step: s.Step, deploy: Deploy) -> tuple[str, set[str]]:
-    """Run one step, unless it needs the lost region. Returns what changed, in words, and the
-    lost regions it needs."""
-    lost = _needs(w, step, deploy, standby) - w.up
-    return ("could not run" if lost else _apply(w, standby, step, deploy)), lost
+def _run(result: Simulation, w: Live, standby: Live, step: s.Step, deploy: Deploy) -> str:
+    """Run one step, unless it needs the lost region (I2) or calls what AWS does not define
+    (I8), each noted as a violation. Returns what changed, in words."""
+    try:
+        lost = _needs(w, step, deploy, standby) - w.up
+    except UnknownCall as error:
+        result.violations.append(Violation("I8", step.name, step.command, str(error)))
+        return "could not run"
+    if lost:
+        result.violations.append(
+            Violation(
+                "I2",
+                step.name,
+                ", ".join(step.stack_update) or step.command.split(" --")[0],
+                f"needs {', '.join(sorted(lost))}, which is lost",
+            )
+        )
+        return "could not run"
+    return _apply(w, standby, step, deploy)
 
 
 def _fail_over(result: Simulation, w: Live, standby: Live, deploy: Deploy) -> None:
@@ -671,16 +696,7 @@ def _fail_over(result: Simulation, w: Live, standby: Live, deploy: Deploy) -> No
     broken_i4 = standby.recovery in traffic(standby)
     for timed in s.schedule(result.steps):
         step = timed.step
-        changed, lost = _run(w, standby, step, deploy)
-        if lost:
-            result.violations.append(
-                Violation(
-                    "I2",
-                    step.name,
-                    ", ".join(step.stack_update) or step.command.split(" --")[0],
-                    f"needs {', '.join(sorted(lost))}, which is lost",
-                )
-            )
+        changed = _run(result, w, standby, step, deploy)
         routed = traffic(w)
         result.timeline.append(
             Event(step.name, timed.start, timed.end, changed, tuple(sorted(routed)))
@@ -823,11 +839,7 @@ def simulate_failback(
         )
     for timed in s.schedule(steps):
         step = timed.step
-        changed, lost = _run(w, world, step, deploy)
-        if lost:
-            result.violations.append(
-                Violation("I2", step.name, step.command, f"needs {', '.join(sorted(lost))}")
-            )
+        changed = _run(result, w, world, step, deploy)
         routed = traffic(w)
         result.timeline.append(
             Event(step.name, timed.start, timed.end, changed, tuple(sorted(routed)))

@@ -1,0 +1,106 @@
+"""The AWS API calls in a runbook step's shell command: each ``aws <service> <operation>``, with
+the region it names, wherever it stands (after ``&&``, inside ``$(...)``, in an assignment)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from drtiers.core.endpoints import UnknownCall, operation_names, served_from
+
+_SEPARATORS = ("&&", "||", "|", ";", "\n")
+
+
+@dataclass(frozen=True)
+class Call:
+    service: str  # botocore's service name (the CLI's, but for s3api)
+    operation: str  # the API's operation name (ListPlans)
+    region: str | None  # what --region names; None: the caller's default
+
+    def served_from(self) -> str | None:
+        """The region whose endpoint serves the call (None: no region named)."""
+        if self.region is None:
+            return None
+        return served_from(self.service, self.operation, self.region)
+
+
+class _Reader:
+    """Splits a command into simple commands (words), descending into ``$(...)``; quotes keep
+    what they hold as one word, as the shell does."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.at = text, 0
+        self.commands: list[list[str]] = []
+
+    def read(self, nested: bool = False) -> None:
+        words: list[str] = []
+        word = ""
+        while self.at < len(self.text):
+            char = self.text[self.at]
+            separator = next((s for s in _SEPARATORS if self.text.startswith(s, self.at)), None)
+            if char in "'\"":
+                word += self._quoted(char)
+                continue
+            if self.text.startswith("$(", self.at):
+                self.at += 2
+                self.read(nested=True)
+                word += "$(...)"
+                continue
+            if (char == ")" and nested) or separator or char.isspace():
+                if word:
+                    words.append(word)
+                word = ""
+                if char == ")" and nested:
+                    self.at += 1
+                    break
+                if separator:
+                    self._close(words)
+                    words = []
+                self.at += len(separator) if separator else 1
+                continue
+            word += char
+            self.at += 1
+        if word:
+            words.append(word)
+        self._close(words)
+
+    def _quoted(self, quote: str) -> str:
+        """A quoted string (its commands substituted inside double quotes are read too)."""
+        self.at += 1
+        held = ""
+        while self.at < len(self.text) and self.text[self.at] != quote:
+            if quote == '"' and self.text.startswith("$(", self.at):
+                self.at += 2
+                self.read(nested=True)
+                held += "$(...)"
+                continue
+            if quote == '"' and self.text[self.at] == "\\":
+                self.at += 1
+            held += self.text[self.at]
+            self.at += 1
+        self.at += 1
+        return held
+
+    def _close(self, words: list[str]) -> None:
+        if words:
+            self.commands.append(words)
+
+
+def aws_calls(command: str) -> list[Call]:
+    """Every AWS CLI call in a shell command, in the order the shell starts them (a command
+    substituted into another runs first). Raises UnknownCall for an operation botocore's
+    model does not have: a typo that would fail at the worst moment."""
+    reader = _Reader(command)
+    reader.read()
+    calls = []
+    for words in reader.commands:
+        while words and "=" in words[0] and not words[0].startswith("-"):
+            words = words[1:]  # VAR=value before the command
+        if len(words) < 3 or words[0] != "aws":
+            continue
+        service, cli_operation = words[1], words[2]
+        operation = operation_names(service).get(cli_operation)
+        if operation is None:
+            raise UnknownCall(f"aws {service} {cli_operation}: no such operation in botocore")
+        region = next((words[i + 1] for i, w in enumerate(words[:-1]) if w == "--region"), None)
+        calls.append(Call(service, operation, region))
+    return calls
