@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from drtiers.assembly.policies import policy_statements, statement_actions
 from drtiers.assembly.queries import (
     aurora_clusters,
     backup_rules,
@@ -27,6 +28,7 @@ from drtiers.assembly.queries import (
 from drtiers.assembly.reader import Resource, TierAssembly, read_assembly
 from drtiers.checks.drills import drill_findings
 from drtiers.constructs.accelerator import GLOBAL_ACCELERATOR_ZONE_ID
+from drtiers.core.permissions import catalogue_version, known_action
 from drtiers.core.tiers import TIERS, EntryPoint, RecoveryCompute, RecoveryDatabase, TierSpec
 
 PACK = "drtiers-dr"
@@ -297,6 +299,21 @@ def failover_is_data_plane(tier: TierAssembly, spec: TierSpec) -> list[Violation
     return found
 
 
+def iam_actions_exist(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
+    """A mistyped action grants nothing and fails only when the call is made: in the event."""
+    found = []
+    for resource, statement in policy_statements(tier):
+        for action in statement_actions(statement):
+            if not known_action(action):
+                found.append(
+                    Violation(
+                        resource,
+                        f"{action} is no IAM action (IAM catalogue {catalogue_version()})",
+                    )
+                )
+    return found
+
+
 def drills_rehearse_what_they_claim(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
     if not tier.of_type("AWS::FIS::ExperimentTemplate"):
         return None
@@ -364,6 +381,12 @@ RULES: tuple[Rule, ...] = (
         "fail over with Route 53 health checks, ARC routing controls or accelerator endpoint "
         "health, with every traffic dial at 100 %",
         failover_is_data_plane,
+    ),
+    Rule(
+        "DR-IamActionsExist",
+        "every action a policy names is one IAM knows",
+        "spell the action as the Service Authorization Reference lists it",
+        iam_actions_exist,
     ),
     Rule(
         "DR-DrillsRehearse",
