@@ -1,0 +1,98 @@
+"""The mutation harness (drtiers.checks.mutants): every mutant plants a real change, and a fast
+subset, one per category where today's checks catch one, is killed by what should catch it.
+`make mutate` runs them all and prints the kill rate (a measurement, not a gate)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from drtiers.assembly.reader import copy_assembly
+from drtiers.build import synthesize
+from drtiers.checks.mutants import (
+    CATEGORIES,
+    MUTANTS,
+    Mutant,
+    MutantError,
+    plant,
+    prefix,
+    run,
+    set_path,
+)
+from tests.conftest import Synthesized, context
+
+# mutant id -> what must be among the invariants and rules that catch it
+FAST = {
+    "env-no-queue-ms": {"I1"},
+    "iam-no-connect-ws": {"I1", "I4"},
+    "proxy-role-no-connect-ws": {"I1"},
+    "scale-floor-zero-ms": {"I3"},
+    "check-threshold-ws": {"I5"},
+    "plan-no-approval-pl": {"I7"},
+    "repl-not-joined-ws": {"DR-AuroraSecondary"},
+    "backup-no-copy-ws": {"DR-BackupCopiedOut"},
+    "xr-task-reads-p-ws": {"I2"},
+}
+
+
+def test_enough_mutants_across_categories_and_tiers() -> None:
+    ids = [m.id for m in MUTANTS]
+    assert len(ids) == len(set(ids)), "mutant ids are unique"
+    assert len(MUTANTS) >= 40
+    categories = Counter(m.category for m in MUTANTS)
+    assert set(categories) <= set(CATEGORIES)
+    assert len(categories) >= 10
+    tiers = Counter(m.tier for m in MUTANTS)
+    assert set(tiers) == {"backup-restore", "pilot-light", "warm-standby", "multi-site"}
+    assert all(m.description and m.why for m in MUTANTS)
+
+
+def test_every_mutant_changes_its_template(synthesized: Synthesized, tmp_path: Path) -> None:
+    """Each edit finds what it changes (by type and a stable name, never a hash) and changes it:
+    no mutant is a silent no-op."""
+    for mutant in MUTANTS:
+        directory = copy_assembly(synthesized.directory, tmp_path / mutant.id)
+        stack = plant(mutant, directory)
+        assert stack.endswith(f"-{mutant.tier}-{mutant.stack}"), mutant.id
+
+
+def test_an_edit_that_matches_nothing_or_changes_nothing_raises(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    directory = copy_assembly(synthesized.directory, tmp_path / "assembly")
+    missing = Mutant(
+        "missing",
+        "scaling",
+        "pilot-light",
+        "recovery",
+        "a resource that is not there",
+        "-",
+        set_path("AWS::ECS::Service", prefix("NoSuchService"), ("DesiredCount",), 9),
+    )
+    with pytest.raises(MutantError, match="0 resources"):
+        plant(missing, directory)
+    unchanged = Mutant(
+        "unchanged",
+        "scaling",
+        "pilot-light",
+        "recovery",
+        "R's count set to what it is",
+        "-",
+        set_path("AWS::ECS::Service", prefix("AppService"), ("DesiredCount",), 0),
+    )
+    with pytest.raises(MutantError, match="changed nothing"):
+        plant(unchanged, directory)
+
+
+def test_fast_subset_is_killed_by_what_should_catch_it(synthesized: Synthesized) -> None:
+    chosen = [m for m in MUTANTS if m.id in FAST]
+    assert len(chosen) == len(FAST)
+    results = run(chosen, synthesized.directory, context(), synthesize)
+    for result in results:
+        expected = FAST[result.mutant.id]
+        assert result.killed, f"{result.mutant.id} survived"
+        assert not result.error, result.error
+        assert expected <= set(result.caught_by), (result.mutant.id, result.caught_by)
+    assert len({r.mutant.category for r in results}) == len(results)  # one per category
