@@ -24,7 +24,7 @@ if _NODE.exists():
     os.environ.setdefault("JSII_NODE", str(_NODE))
 
 from drtiers.build import synthesize  # noqa: E402
-from drtiers.checks.mutants import MUTANTS, Mutant, Result, kill_rate, run  # noqa: E402
+from drtiers.checks.mutants import GAPS, MUTANTS, Mutant, Result, kill_rate, run  # noqa: E402
 from drtiers.config.context import cdk_json_context  # noqa: E402
 
 
@@ -74,12 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nkill rate: {killed}/{len(results)} = {rate:.1f} %")
     survivors = [r for r in results if not r.killed]
     if survivors:
-        print(f"\nsurvivors ({len(survivors)}), each with why it breaks recovery:")
+        print(f"\nsurvivors ({len(survivors)}): the defect, why it breaks recovery, and why it")
+        print("survives (what the simulator or the rule pack does not model):")
         for result in survivors:
             m = result.mutant
             print(f"  {m.id} [{m.tier}, {m.category}]: {m.description}; {m.why}")
-            if m.note:
-                print(f"    note: {m.note}")
+            print(f"    survives: {GAPS.get(m.id, 'NEW SURVIVOR: no gap recorded yet')}")
+    since = [r.mutant.id for r in results if r.killed and r.mutant.id in GAPS]
+    if since:
+        print(f"\nkilled since their gap was recorded (remove it from GAPS): {', '.join(since)}")
     if args.min_rate is not None and rate < args.min_rate:
         print(f"\nbelow the minimum rate of {args.min_rate:g} %")
         return 1

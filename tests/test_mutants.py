@@ -13,6 +13,7 @@ from drtiers.assembly.reader import copy_assembly
 from drtiers.build import synthesize
 from drtiers.checks.mutants import (
     CATEGORIES,
+    GAPS,
     MUTANTS,
     Mutant,
     MutantError,
@@ -47,6 +48,8 @@ def test_enough_mutants_across_categories_and_tiers() -> None:
     tiers = Counter(m.tier for m in MUTANTS)
     assert set(tiers) == {"backup-restore", "pilot-light", "warm-standby", "multi-site"}
     assert all(m.description and m.why for m in MUTANTS)
+    assert set(GAPS) <= set(ids), "every recorded gap is a mutant's"
+    assert not set(GAPS) & set(FAST), "the fast subset is killed"
 
 
 def test_every_mutant_changes_its_template(synthesized: Synthesized, tmp_path: Path) -> None:

@@ -10,7 +10,9 @@ much of a realistic defect space the checks see (decision 31).
 
 Edits find their resource by type and by a stable property, tag or logical-id prefix (the part
 CDK derives from the construct path), never by the hash suffix, and raise when nothing matches:
-a mutant can never be a silent no-op.
+a mutant can never be a silent no-op. Names, regions and the account in the edits are those
+of the repository's cdk.json context (us-east-1 to us-west-2), which `make mutate` synthesizes
+with; under another context an edit that finds nothing raises rather than measuring nothing.
 """
 
 from __future__ import annotations
@@ -335,8 +337,8 @@ SCALING = "AWS::ApplicationAutoScaling::ScalableTarget"
 INGRESS = "AWS::EC2::SecurityGroupIngress"
 EGRESS = "AWS::EC2::SecurityGroupEgress"
 RESYNTHESIZED = (
-    "backup-restore's rebuild synthesizes this stack again from code during the simulation, so "
-    "the planted defect is replaced before it could matter; only the rule pack sees it"
+    "backup-restore's rebuild synthesizes this stack again from code during the simulation: the "
+    "planted defect is replaced before it could matter, and only the rule pack reads it"
 )
 
 
@@ -1231,6 +1233,81 @@ MUTANTS: tuple[Mutant, ...] = (
         _rebuild_role_reads_primary,
     ),
 )
+
+
+# Why each mutant that survived the measurement of 2026-12-04 survives: what the simulator or
+# the rule pack does not model today (decision 31). `make mutate` prints the line with the
+# survivor, and says when one is killed since (its line should then go).
+_READER = "the reader does not model "
+_KEYS = "key policies are not modelled: the reader grants by IAM policy alone"
+_NETWORK = "security groups are not modelled: the reader has no network paths, only endpoints"
+_ACTIONS_ROLE = (
+    "a CustomActionLambda block is taken to do what its payload says; the plan-actions "
+    "function's own role is not evaluated against the calls the action makes"
+)
+_PLAN_ROLE = (
+    "the plan's execution role is not evaluated against the per-block needs core.permissions "
+    "holds; DR-IamActionsExist checks only that the actions exist"
+)
+_REBUILT = (
+    "the rebuild is judged on a fresh synthesis of every stack, recovery-base included, not "
+    "on the recovery-base stack as deployed, whose roles the rebuilt tasks assume by name"
+)
+_VAULT = (
+    "the copy destination is read from the backup plan's ARN text; no check asks that a vault "
+    "of that name exists in R"
+)
+GAPS: dict[str, str] = {
+    "env-wrong-port-pl": _READER + "DATABASE_PORT against the database's Port",
+    "env-control-table-ws": _READER + "CONTROL_TABLE_NAME: access to the item is judged by grants",
+    "env-table-name-ms": _READER + "TABLE_NAME: table access is judged by the role's grants",
+    "iam-connect-wrong-region-pl": "a dbuser:db-* grant counts for every instance of the "
+    "task's region, whatever region its ARN names",
+    "iam-no-replica-key-ws": "KMS permissions of task roles are not modelled: no store is "
+    "encrypted in the reader's model",
+    "iam-actions-no-declare-ws": _ACTIONS_ROLE,
+    "iam-actions-no-scale-ms": _ACTIONS_ROLE,
+    "iam-actions-no-metric-pl": _ACTIONS_ROLE,
+    "iam-rebuild-task-no-connect-br": _REBUILT,
+    "iam-rebuild-task-no-table-br": _REBUILT,
+    "key-secret-replica-ws": _KEYS,
+    "key-replica-deny-pl": _KEYS,
+    "key-data-no-account-ms": _KEYS,
+    "key-vault-deny-br": _KEYS,
+    "sg-db-from-app-pl": _NETWORK,
+    "sg-app-to-proxy-ws": _NETWORK,
+    "sg-proxy-to-db-ms": _NETWORK,
+    "sg-proxy-port-ws": _NETWORK,
+    "sg-lb-to-app-ms": _NETWORK,
+    "proxy-role-wrong-cluster-ws": "a grant is keyed by the resource it references; the "
+    "region of the ARN around the reference is not read",
+    "db-no-iam-auth-pl": _READER + "EnableIAMDatabaseAuthentication: an IAM grant is taken to "
+    "log in",
+    "scale-max-below-full-pl": "the scaling maximum is read but not used: a scale step sets "
+    "the minimum above it, which Application Auto Scaling refuses",
+    "scale-floor-zero-ws": "the plan raises the floor during the event; DR-RecoveryCapacity "
+    "checks the standby's desired count, not the floor that lets target tracking drain it",
+    "scale-floor-zero-br": RESYNTHESIZED + "; no rule checks a primary's scaling floor",
+    "alarm-metric-typo-pl": "a declared alarm is recognised by its namespace; its metric name is "
+    "not compared with what the plan-actions function puts",
+    "alarm-lag-dimension-pl": "nothing in recovery reads the ReplicaLag alarm, and no rule "
+    "checks an alarm's metric and dimensions against what AWS emits",
+    "check-path-ws": "an HTTP health check is healthy when tasks run; its path is not read",
+    "plan-role-no-promote-pl": _PLAN_ROLE,
+    "plan-role-no-failover-ws": _PLAN_ROLE,
+    "plan-role-no-invoke-ms": _PLAN_ROLE,
+    "plan-approver-typo-ws": "the approval block's role is not read: an approval is taken to "
+    "be given",
+    "plan-global-id-ms": "the Aurora block is decoded from its cluster ARNs; its "
+    "GlobalClusterIdentifier is not compared with the tier's global cluster",
+    "repl-not-replica-pl": "a standalone instance in R is read as a writer that needs no "
+    "promotion; no rule asks that an RDS recovery instance replicates P's (DR-AuroraSecondary "
+    "is for Aurora)",
+    "repl-secret-no-r-ws": "without a secret replica the step list drops promote-secret; no "
+    "invariant needs the admin secret in R (the tasks log in with IAM) and no rule asks for it",
+    "backup-copy-vault-removed-pl": _VAULT,
+    "backup-vault-renamed-br": _VAULT,
+}
 
 
 # --- planting and running -----------------------------------------------------------------------
