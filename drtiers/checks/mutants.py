@@ -1372,10 +1372,10 @@ def run(
             baselines[mutant.tier] = _signals(directory, context, mutant.tier, synthesize)
         baseline = baselines[mutant.tier]
         with tempfile.TemporaryDirectory(prefix="drtiers-mutant-") as scratch:
-            copy = copy_assembly(directory, Path(scratch) / "assembly")
-            plant(mutant, copy)
+            planted = copy_assembly(directory, Path(scratch) / "assembly")
+            plant(mutant, planted)
             try:
-                found = _signals(copy, context, mutant.tier, synthesize)
+                found = _signals(planted, context, mutant.tier, synthesize)
             except Exception as error:  # a check that breaks does not pass the defect
                 result = Result(mutant, (), (), f"{type(error).__name__}: {error}")
             else:
