@@ -17,7 +17,7 @@ from aws_cdk.assertions import Capture, Match, Template
 
 from drtiers.assembly.reader import template_files
 from drtiers.assess import Estimate, assess_assembly
-from drtiers.assess.model import Step, StoreRpo
+from drtiers.assess.model import RtoStep, StoreRpo
 from drtiers.assess.resilience import resilience_targets
 from drtiers.build import add_resilience, build_app
 from drtiers.config.context import from_context
@@ -94,7 +94,7 @@ def test_a_primary_without_in_region_failover_recovers_as_from_a_region() -> Non
         recovery_region="us-west-2",
         recovery_holds="",
         rpo=[StoreRpo("relational database", 59.5, "lag", ("a source",))],
-        rto_steps=[Step("promote", 600.2, "api", ("a source",))],
+        rto_steps=[RtoStep("promote", 600.2, "api", ("a source",))],
         resource_keys=frozenset({("us-east-1", "AWS::RDS::DBInstance", "Db")}),
     )
     targets = resilience_targets(single)
