@@ -13,11 +13,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from aws_cdk.assertions import Capture, Template
+from aws_cdk.assertions import Capture
 
+from drtiers.assembly.reader import read_assembly, template_files
 from tests.conftest import CDK, DEFAULT_CONTEXT, ROOT, Synthesized, run_cdk_cli
 from tests.test_config import RESERVED_DOMAINS
-from tests.test_tiers import every_resource
+from tests.test_tiers import stack_resources
 
 
 def run_app(tmp_path: Path, **context: object) -> subprocess.CompletedProcess[str]:
@@ -70,7 +71,7 @@ def test_cdk_cli_synthesizes_one_tier_and_rejects_a_bad_one(tmp_path: Path) -> N
     out = tmp_path / "cdk.out"
     good = run_cdk_cli("synth", "--quiet", "--context", "tier=pilot-light", "--output", str(out))
     assert good.returncode == 0, good.stderr
-    assert sorted(p.name for p in out.glob("*.template.json")) == [
+    assert [p.name for p in template_files(out)] == [
         "drtiers-pilot-light-edge.template.json",
         "drtiers-pilot-light-plan.template.json",
         "drtiers-pilot-light-primary.template.json",
@@ -78,13 +79,9 @@ def test_cdk_cli_synthesizes_one_tier_and_rejects_a_bad_one(tmp_path: Path) -> N
         "drtiers-pilot-light-recovery.template.json",
     ]
     assert "Node 20 is end-of-life" not in good.stderr + good.stdout
-    edge = Template.from_json(
-        json.loads((out / "drtiers-pilot-light-edge.template.json").read_text())
-    )
-    edge.resource_count_is("AWS::Route53::HostedZone", 1)
-    edge.has_resource_properties(  # the default: deployable
-        "AWS::Route53::HostedZone", {"Name": "drtiers-123456789012.com."}
-    )
+    zones = read_assembly(out)["pilot-light"].of_type("AWS::Route53::HostedZone")
+    edge_zones = [z.prop("Name") for z in zones if z.stack == "drtiers-pilot-light-edge"]
+    assert edge_zones == ["drtiers-123456789012.com."]  # the default: deployable
     shutil.rmtree(out)
     bad = run_cdk_cli("synth", "--context", "recovery_region=us-east-1", "--output", str(out))
     assert bad.returncode != 0
@@ -104,9 +101,9 @@ def test_sandbox_makes_everything_destroyable_and_small(sandbox: Synthesized) ->
     for stacks in sandbox.tiers.values():
         for stack in stacks.all:
             assert stack.termination_protection is False
-            for logical_id, resource in every_resource(sandbox.template(stack.stack_name)).items():
-                assert resource.get("DeletionPolicy", "Delete") == "Delete", logical_id
-                assert resource.get("Properties", {}).get("DeletionProtection") in (None, False)
+            for resource in stack_resources(sandbox, stack.stack_name):
+                assert resource.deletion_policy in (None, "Delete"), resource.logical_id
+                assert resource.prop("DeletionProtection") in (None, False)
     primary = sandbox.template("drtiers-pilot-light-primary")
     primary.resource_count_is("AWS::EC2::NatGateway", 1)
     replicas = Capture()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from drtiers.assembly.reader import copy_assembly, edit_template, read_assembly
 from drtiers.assess import assess_assembly, cheapest_meeting
 from drtiers.assess.model import Estimate
 from drtiers.cli import main as cli
@@ -30,19 +31,6 @@ def assembly(synthesized: Synthesized) -> Path:
 @pytest.fixture(scope="session")
 def estimates(assembly: Path) -> dict[str, Estimate]:
     return {e.tier: e for e in assess_assembly(assembly)}
-
-
-def copy_assembly(source: Path, target: Path) -> Path:
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("asset.*"))
-    return target
-
-
-def edit_template(directory: Path, stack: str, edit: object) -> None:
-    path = directory / f"{stack}.template.json"
-    template = json.loads(path.read_text())
-    assert callable(edit)
-    edit(template["Resources"])
-    path.write_text(json.dumps(template))
 
 
 @pytest.mark.parametrize(
@@ -85,7 +73,7 @@ def test_cost_rises_strictly_from_backup_restore_to_multi_site(
 def test_raising_the_failure_threshold_lengthens_the_rto(assembly: Path, tmp_path: Path) -> None:
     directory = copy_assembly(assembly, tmp_path / "asm")
 
-    def slower(resources: dict) -> None:  # type: ignore[type-arg]
+    def slower(resources: dict[str, dict[str, Any]]) -> None:
         for resource in resources.values():
             if resource["Type"] == "AWS::Route53::HealthCheck":
                 resource["Properties"]["HealthCheckConfig"]["FailureThreshold"] = 6
@@ -99,7 +87,7 @@ def test_raising_the_failure_threshold_lengthens_the_rto(assembly: Path, tmp_pat
 def test_removing_the_table_replica_raises_the_rpo(assembly: Path, tmp_path: Path) -> None:
     directory = copy_assembly(assembly, tmp_path / "asm")
 
-    def unreplicated(resources: dict) -> None:  # type: ignore[type-arg]
+    def unreplicated(resources: dict[str, dict[str, Any]]) -> None:
         for resource in resources.values():
             if resource["Type"] == "AWS::DynamoDB::GlobalTable":
                 replicas = resource["Properties"]["Replicas"]
@@ -327,9 +315,9 @@ def test_rpo_target_sets_backup_restores_schedule_and_synth_meets_it(tmp_path: P
         [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
-    template = json.loads((out / "drtiers-backup-restore-primary.template.json").read_text())
-    (plan,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Backup::BackupPlan"]
-    (rule,) = plan["Properties"]["BackupPlan"]["BackupPlanRule"]
+    plans = read_assembly(out)["backup-restore"].of_type("AWS::Backup::BackupPlan")
+    (plan,) = [p for p in plans if p.stack == "drtiers-backup-restore-primary"]
+    (rule,) = plan.prop("BackupPlan", "BackupPlanRule")
     assert rule["ScheduleExpression"] == "cron(0 0/3 * * ? *)"
     (estimate,) = assess_assembly(out)
     assert (estimate.rpo_seconds, estimate.rpo_range) == (4 * HOUR, (3.25 * HOUR, 6 * HOUR))

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 from aws_cdk import App, Stack
+from aws_cdk.assertions import Match
 
-from drtiers.assembly.reader import read_assembly
+from drtiers.assembly.reader import Resource, read_assembly, template_files
 from drtiers.checks.dr import check_tier
 from drtiers.checks.drills import Claim, claim_problems, claims, tier_steps
 from drtiers.constructs.drills import Drills
@@ -28,13 +29,26 @@ def drilled() -> Synthesized:
     return Synthesized(drills="true")
 
 
-def templates(s: Synthesized, tier: str) -> dict[str, dict[str, Any]]:
-    resources = s.json(f"drtiers-{tier}-drills")["Resources"]
+def in_stack(s: Synthesized, tier: str, role: str, type_: str) -> list[Resource]:
+    """The resources of one type in the tier's stack of ``role``, as the assembly reader sees
+    them (in template order)."""
+    stack = f"drtiers-{tier}-{role}"
+    return [r for r in s.read(tier).of_type(type_) if r.stack == stack]
+
+
+def templates(s: Synthesized, tier: str) -> dict[str, Resource]:
+    """The tier's experiment templates by their Name tag."""
     return {
-        r["Properties"]["Tags"]["Name"]: r["Properties"]
-        for r in resources.values()
-        if r["Type"] == "AWS::FIS::ExperimentTemplate"
+        r.prop("Tags", "Name"): r
+        for r in in_stack(s, tier, "drills", "AWS::FIS::ExperimentTemplate")
     }
+
+
+def drill_statements(s: Synthesized, tier: str) -> list[dict[str, Any]]:
+    """The statements of the drill role's one policy."""
+    (policy,) = in_stack(s, tier, "drills", "AWS::IAM::Policy")
+    statements: list[dict[str, Any]] = policy.prop("PolicyDocument", "Statement")
+    return statements
 
 
 def test_drills_are_absent_by_default(synthesized: Synthesized) -> None:
@@ -60,32 +74,28 @@ def test_experiments_target_the_tier_by_tag_and_stop_on_its_alarms(
     drilled: Synthesized, tier: str
 ) -> None:
     alarm_names = {
-        r["Properties"]["AlarmName"]
-        for r in drilled.json(f"drtiers-{tier}-primary")["Resources"].values()
-        if r["Type"] == "AWS::CloudWatch::Alarm"
+        r.prop("AlarmName") for r in in_stack(drilled, tier, "primary", "AWS::CloudWatch::Alarm")
     }
     for name, experiment in templates(drilled, tier).items():
-        (target,) = experiment["Targets"].values()
+        (target,) = experiment.prop("Targets").values()
         assert target["SelectionMode"] == "ALL"
         assert target["ResourceTags"]["drtiers:tier"] == tier
         assert target["ResourceTags"]["drtiers:role"] == "primary"
-        stops = experiment["StopConditions"]
+        stops = experiment.prop("StopConditions")
         assert {s["Source"] for s in stops} == {"aws:cloudwatch:alarm"}
         for stop in stops:
             arn = "".join(p if isinstance(p, str) else "" for p in stop["Value"]["Fn::Join"][1])
             assert arn.split(":alarm:")[1] in alarm_names, (name, arn)
     aurora = tier != "pilot-light"
     database = templates(drilled, tier)["FailOverPrimaryDatabase"]
-    (action,) = database["Actions"].values()
+    (action,) = database.prop("Actions").values()
     assert action["ActionId"] == (
         "aws:rds:failover-db-cluster" if aurora else "aws:rds:reboot-db-instances"
     )
 
 
 def test_the_drill_role_acts_only_on_the_tiers_resources(drilled: Synthesized) -> None:
-    resources = drilled.json("drtiers-warm-standby-drills")["Resources"]
-    (policy,) = [r for r in resources.values() if r["Type"] == "AWS::IAM::Policy"]
-    for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+    for statement in drill_statements(drilled, "warm-standby"):
         actions = (
             statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         )
@@ -95,8 +105,8 @@ def test_the_drill_role_acts_only_on_the_tiers_resources(drilled: Synthesized) -
         named = "*" not in json.dumps(statement["Resource"])
         if mutating:
             assert "Condition" in statement or named, statement  # tag-scoped or named
-    (role,) = [r for r in resources.values() if r["Type"] == "AWS::IAM::Role"]
-    trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+    (role,) = in_stack(drilled, "warm-standby", "drills", "AWS::IAM::Role")
+    trust = role.prop("AssumeRolePolicyDocument", "Statement")[0]
     assert trust["Principal"] == {"Service": "fis.amazonaws.com"}
     assert "aws:SourceAccount" in trust["Condition"]["StringEquals"]
 
@@ -142,25 +152,19 @@ def test_the_network_drill_can_give_the_subnets_their_network_acl_back(
     drilled: Synthesized, tier: str
 ) -> None:
     primary = f"drtiers-{tier}-primary"
-    template = drilled.json(primary)
-    types = {r["Type"] for r in template["Resources"].values()}
+    types = {r.type for r in drilled.read(tier).resources if r.stack == primary}
     # No ACL of our own: the app subnets start on their VPC's default ACL, which is not a
     # CloudFormation resource and so carries no tag (neither the tier's nor managedByFIS).
     assert not types & {"AWS::EC2::NetworkAcl", "AWS::EC2::SubnetNetworkAclAssociation"}
-    (vpc,) = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::EC2::VPC"]
-    (output,) = [
-        name
-        for name, o in template.get("Outputs", {}).items()
-        if o["Value"] == {"Fn::GetAtt": [vpc, "DefaultNetworkAcl"]}
-    ]
+    (vpc,) = [r.logical_id for r in in_stack(drilled, tier, "primary", "AWS::EC2::VPC")]
+    default_acl = Match.object_equals({"Fn::GetAtt": [vpc, "DefaultNetworkAcl"]})
+    (output,) = drilled.template(primary).find_outputs("*", {"Value": default_acl})
     arn = "arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:"
     subnet = (f"{arn}subnet/subnet-0app", {"drtiers:tier": tier, "drtiers:role": "primary"})
     cut_off = (f"{arn}network-acl/acl-0fis", {"managedByFIS": "true"})
     original = (f"{arn}network-acl/<{primary}.{output}>", {})
     other_acl = (f"{arn}network-acl/acl-0another", {})
-    resources = drilled.json(f"drtiers-{tier}-drills")["Resources"]
-    (policy,) = [r for r in resources.values() if r["Type"] == "AWS::IAM::Policy"]
-    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    statements = drill_statements(drilled, tier)
     replace = "ec2:ReplaceNetworkAclAssociation"
     # Start: subnet -> the ACL FIS creates. End: subnet -> its original ACL, else P stays cut off.
     for resource in (subnet, cut_off, original):
@@ -174,11 +178,9 @@ def test_the_drill_role_tags_network_acls_only_as_it_creates_them(
     drilled: Synthesized, tier: str
 ) -> None:
     # Else it could mark any ACL (the default one, another VPC's) managedByFIS and then delete it.
-    resources = drilled.json(f"drtiers-{tier}-drills")["Resources"]
-    (policy,) = [r for r in resources.values() if r["Type"] == "AWS::IAM::Policy"]
     tagging = [
         s
-        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        for s in drill_statements(drilled, tier)
         if "ec2:CreateTags" in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
     ]
     assert tagging
@@ -201,9 +203,9 @@ def test_a_network_drill_needs_the_acls_to_restore() -> None:
 
 
 def test_tasks_carry_the_tags_the_drills_select_by(synthesized: Synthesized) -> None:
-    resources = synthesized.json("drtiers-pilot-light-primary")["Resources"]
-    (service,) = [r for r in resources.values() if r["Type"] == "AWS::ECS::Service"]
-    assert service["Properties"]["PropagateTags"] == "SERVICE"
+    primary = synthesized.template("drtiers-pilot-light-primary")
+    primary.resource_count_is("AWS::ECS::Service", 1)
+    primary.has_resource_properties("AWS::ECS::Service", {"PropagateTags": "SERVICE"})
 
 
 def test_the_runbook_names_the_drills_that_rehearse_each_step(
@@ -279,18 +281,15 @@ def test_detection_is_read_from_the_template(
     (detect,) = [s for s in _steps(drilled, tier) if s.name == "detect"]
     assert detect.seconds == detect_seconds
     if tier == "multi-site":
-        group = drilled.template(f"drtiers-{tier}-primary").find_resources(
-            "AWS::ElasticLoadBalancingV2::TargetGroup"
-        )
-        (props,) = [g["Properties"] for g in group.values()]
-        assert props["HealthCheckIntervalSeconds"] * props["UnhealthyThresholdCount"] == 30
+        (group,) = in_stack(drilled, tier, "primary", "AWS::ElasticLoadBalancingV2::TargetGroup")
+        interval = group.prop("HealthCheckIntervalSeconds")
+        assert interval * group.prop("UnhealthyThresholdCount") == 30
     else:
-        checks = drilled.template(f"drtiers-{tier}-edge").find_resources(
-            "AWS::Route53::HealthCheck", {"Properties": {"HealthCheckConfig": {"Type": "HTTPS"}}}
-        ) or drilled.template(f"drtiers-{tier}-edge").find_resources(
-            "AWS::Route53::HealthCheck", {"Properties": {"HealthCheckConfig": {"Type": "HTTP"}}}
-        )
-        (config,) = [c["Properties"]["HealthCheckConfig"] for c in checks.values()]
+        checks = in_stack(drilled, tier, "edge", "AWS::Route53::HealthCheck")
+        configs = [c.prop("HealthCheckConfig") for c in checks]
+        (config,) = [c for c in configs if c["Type"] == "HTTPS"] or [
+            c for c in configs if c["Type"] == "HTTP"
+        ]
         assert config["RequestInterval"] * config["FailureThreshold"] == 90
 
 
@@ -360,7 +359,7 @@ def test_a_broken_drill_fails_the_synth(
     assert "DR-DrillsRehearse on drtiers-pilot-light-drills/DrillsStopPrimaryTasks" in text
     assert "names the step 'detection'" in text
     assert "lasts 60 s" in text and "must last at least 180 s" in text
-    assert not list(tmp_path.glob("*.template.json"))  # a rejected tier leaves nothing behind
+    assert not template_files(tmp_path)  # a rejected tier leaves nothing behind
 
 
 @pytest.mark.parametrize(
@@ -388,52 +387,41 @@ def test_bad_drills_are_refused_at_construction(
 @pytest.mark.parametrize("tier", TIERS_WITH_DRILLS)
 def test_each_experiment_leaves_the_system_as_it_found_it(drilled: Synthesized, tier: str) -> None:
     experiments = templates(drilled, tier)
-    primary = drilled.json(f"drtiers-{tier}-primary")["Resources"]
-    resources = drilled.json(f"drtiers-{tier}-drills")["Resources"]
-    (policy,) = [r for r in resources.values() if r["Type"] == "AWS::IAM::Policy"]
-    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    statements = drill_statements(drilled, tier)
     granted = {
         a
         for s in statements
         for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
     }
     # Stopped tasks: the service replaces them at its desired count, which the role cannot touch.
-    (service,) = [r for r in primary.values() if r["Type"] == "AWS::ECS::Service"]
-    assert service["Properties"]["DesiredCount"] >= 1
+    (service,) = in_stack(drilled, tier, "primary", "AWS::ECS::Service")
+    assert service.prop("DesiredCount") >= 1
     assert not {
         a for a in granted if a.startswith(("ecs:Update", "ecs:Delete", "application-autoscaling:"))
     }
     # Cut-off subnets: a duration, and the ACL FIS made is deletable (the way back is tested above).
-    (action,) = experiments["DisruptPrimarySubnets"]["Actions"].values()
+    (action,) = experiments["DisruptPrimarySubnets"].prop("Actions").values()
     assert action["Parameters"]["duration"] == "PT5M"
     assert "ec2:DeleteNetworkAcl" in granted
     # Failed-over database: still Multi-AZ afterwards (Aurora: another instance to fail to).
+    instances = in_stack(drilled, tier, "primary", "AWS::RDS::DBInstance")
     if tier == "pilot-light":
-        (instance,) = [
-            r
-            for r in primary.values()
-            if r["Type"] == "AWS::RDS::DBInstance"
-            and not r["Properties"].get("DBClusterIdentifier")
-        ]
-        assert instance["Properties"]["MultiAZ"] is True
+        (instance,) = [r for r in instances if not r.prop("DBClusterIdentifier")]
+        assert instance.prop("MultiAZ") is True
     else:
-        members = [
-            r
-            for r in primary.values()
-            if r["Type"] == "AWS::RDS::DBInstance" and r["Properties"].get("DBClusterIdentifier")
-        ]
+        members = [r for r in instances if r.prop("DBClusterIdentifier")]
         assert len(members) >= 2
     # Paused replication: FIS deletes its statement at the end; the table has no policy of ours
     # that the pause could overwrite, and the role can only touch this tier's tagged replicas.
-    (action,) = experiments["PausePrimaryTableReplication"]["Actions"].values()
+    (action,) = experiments["PausePrimaryTableReplication"].prop("Actions").values()
     assert action["ActionId"] == "aws:dynamodb:global-table-pause-replication"
     assert action["Parameters"] == {"duration": "PT10M"}
-    (target,) = experiments["PausePrimaryTableReplication"]["Targets"].values()
+    (target,) = experiments["PausePrimaryTableReplication"].prop("Targets").values()
     assert target["ResourceType"] == "aws:dynamodb:global-table"
-    tables = [r for r in primary.values() if r["Type"] == "AWS::DynamoDB::GlobalTable"]
+    tables = in_stack(drilled, tier, "primary", "AWS::DynamoDB::GlobalTable")
     assert len(tables) == 2  # the workload's and drtiers' control table: both paused
     for table in tables:
-        replicas = table["Properties"]["Replicas"]
+        replicas = table.prop("Replicas")
         assert {r["Region"] for r in replicas} == {"us-east-1", "us-west-2"}
         assert not any("ResourcePolicy" in r for r in replicas)
         for replica in replicas:
@@ -447,7 +435,7 @@ def test_stop_conditions_are_alarms_in_the_experiments_region(drilled: Synthesiz
     for tier in TIERS_WITH_DRILLS:
         region = drilled.tiers[tier].drills.region  # type: ignore[union-attr]
         for experiment in templates(drilled, tier).values():
-            for stop in experiment["StopConditions"]:
+            for stop in experiment.prop("StopConditions"):
                 parts = stop["Value"]["Fn::Join"][1]
                 text = "".join(p if isinstance(p, str) else "" for p in parts)
                 assert f":cloudwatch:{region}:" in text

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 
+from drtiers.assembly.reader import Resource
 from tests.conftest import Synthesized
 
 ANYWHERE = ("0.0.0.0/0", "::/0")
@@ -21,26 +22,29 @@ NOTHING_OUT = {
 }
 
 
-def _of_type(assembly: Synthesized, type_: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(stack, logical id, properties) of every resource of ``type_``, stack by stack."""
-    for stacks in assembly.tiers.values():
+def _of_type(assembly: Synthesized, type_: str) -> Iterator[tuple[str, Resource]]:
+    """(stack, resource) of every resource of ``type_``, stack by stack, as the assembly reader
+    sees them."""
+    for tier, stacks in assembly.tiers.items():
+        found = assembly.read(tier).of_type(type_)
         for stack in stacks.all:
-            found = assembly.template(stack.stack_name).find_resources(type_)
-            for logical_id, resource in found.items():
-                yield stack.stack_name, logical_id, resource.get("Properties", {})
+            for resource in found:
+                if resource.stack == stack.stack_name:
+                    yield stack.stack_name, resource
 
 
 def _egress(assembly: Synthesized) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
     """(stack, security group logical id, rule source, rule) for every egress rule."""
-    for stack, logical_id, properties in _groups(assembly):
-        for rule in properties.get("SecurityGroupEgress", []):
-            yield stack, logical_id, "inline", rule
-    for stack, logical_id, properties in _of_type(assembly, "AWS::EC2::SecurityGroupEgress"):
-        group = properties["GroupId"]["Fn::GetAtt"][0]
-        yield stack, group, logical_id, properties
+    for stack, group in _groups(assembly):
+        for rule in group.prop("SecurityGroupEgress", default=[]):
+            yield stack, group.logical_id, "inline", rule
+    for stack, egress in _of_type(assembly, "AWS::EC2::SecurityGroupEgress"):
+        owner = egress.prop("GroupId", "Fn::GetAtt")[0]
+        # A rule of its own: the resource's properties are the rule (and its group).
+        yield stack, owner, egress.logical_id, egress.properties
 
 
-def _groups(assembly: Synthesized) -> Iterator[tuple[str, str, dict[str, Any]]]:
+def _groups(assembly: Synthesized) -> Iterator[tuple[str, Resource]]:
     return _of_type(assembly, "AWS::EC2::SecurityGroup")
 
 
@@ -72,10 +76,11 @@ def test_every_group_states_its_egress(synthesized: Synthesized) -> None:
     """allow_all_outbound=False everywhere: a group has explicit rules, or CDK's rule that
     matches nothing (255.255.255.255/32, an ICMP type that does not exist)."""
     with_rules = {(stack, group) for stack, group, _, _ in _egress(synthesized)}
-    for stack, group, properties in _groups(synthesized):
-        assert (stack, group) in with_rules, (stack, group, "no egress rule at all")
-        for rule in properties.get("SecurityGroupEgress", []):
-            assert rule.get("Description"), (stack, group, rule)
+    for stack, group in _groups(synthesized):
+        key = (stack, group.logical_id)
+        assert key in with_rules, (*key, "no egress rule at all")
+        for rule in group.prop("SecurityGroupEgress", default=[]):
+            assert rule.get("Description"), (stack, group.logical_id, rule)
 
 
 @pytest.mark.parametrize("tier", ["pilot-light", "warm-standby"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 
-from drtiers.assembly.reader import read_assembly
+from drtiers.assembly.reader import copy_assembly, edit_template, read_assembly, template_files
 from drtiers.assembly.world import read_world
 from drtiers.checks.dr import check_tier
 from drtiers.checks.gates import cfn_lint
@@ -398,30 +398,42 @@ def test_aurora_constructs_refuse_an_engine_without_global_databases() -> None:
 # --- reading the engine back from a synthesized tier --------------------------------------
 
 
-def _as_mysql(source: Path, target: Path, secondary_version: str | None = None) -> Path:
-    """A copy of a synthesized assembly whose databases run MySQL 8.4, as the templates would
-    say once a tier is built with engine=MySQL 8.4 (the engines only: the rest is unchanged).
-    ``secondary_version``: give the Aurora secondaries in the recovery region another version."""
+def _to_mysql(
+    *, in_recovery: bool, secondary_version: str | None
+) -> Callable[[dict[str, dict[str, Any]]], None]:
+    """The template edit that turns its PostgreSQL databases into MySQL 8.4 ones; in the
+    recovery stack (``in_recovery``) the Aurora clusters take ``secondary_version`` if given."""
     mysql = engine("mysql", "8.4")
-    shutil.copytree(source, target)
-    for path in target.glob("*.template.json"):
-        template = json.loads(path.read_text())
-        for resource in template.get("Resources", {}).values():
+
+    def edit(resources: dict[str, dict[str, Any]]) -> None:
+        for resource in resources.values():
             props = resource.get("Properties", {})
             if props.get("Engine") == "postgres":
                 props["Engine"], props["EngineVersion"] = mysql.rds_engine, mysql.rds_version
             elif props.get("Engine") == "aurora-postgresql":
                 props["Engine"] = mysql.aurora_engine
                 if "EngineVersion" in props:
-                    recovery = (
-                        "recovery." in path.name and resource["Type"] == "AWS::RDS::DBCluster"
-                    )
+                    secondary = in_recovery and resource["Type"] == "AWS::RDS::DBCluster"
                     props["EngineVersion"] = (
                         secondary_version
-                        if recovery and secondary_version
+                        if secondary and secondary_version
                         else mysql.aurora_version
                     )
-        path.write_text(json.dumps(template))
+
+    return edit
+
+
+def _as_mysql(source: Path, target: Path, secondary_version: str | None = None) -> Path:
+    """A copy of a synthesized assembly whose databases run MySQL 8.4, as the templates would
+    say once a tier is built with engine=MySQL 8.4 (the engines only: the rest is unchanged).
+    ``secondary_version``: give the Aurora secondaries in the recovery region another version."""
+    copy_assembly(source, target)
+    for path in template_files(target):
+        stack = path.name.removesuffix(".template.json")
+        edit = _to_mysql(
+            in_recovery=stack.endswith("-recovery"), secondary_version=secondary_version
+        )
+        edit_template(target, stack, edit)
     return target
 
 

@@ -12,91 +12,111 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk.assertions import Match, Template
 
+from drtiers.assembly.reader import (
+    Resource,
+    TierAssembly,
+    copy_assembly,
+    edit_template,
+    read_assembly,
+)
+from drtiers.assembly.switch_plan import (
+    AURORA,
+    LAMBDA,
+    PLAN_TYPE,
+    AuroraGlobal,
+    Block,
+    LambdaAction,
+    SwitchPlan,
+    switch_plan,
+)
 from drtiers.assess import assess_assembly
 from drtiers.build import build_app, synthesize
 from drtiers.recovery import Simulation, simulate_assembly
-from drtiers.recovery import plan as rendering
 from drtiers.recovery import steps as s
-from tests.conftest import context
+from drtiers.stacks.plan import PlanStack
+from tests.conftest import Synthesized, context
 
 PLANNED = ("pilot-light", "warm-standby", "multi-site")
-Plan = dict[str, Any]
 
 
-@pytest.fixture(scope="module")
-def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("plans")
-    build_app(out, context(tier="")).synth()
-    return out
-
-
-def plan_of(directory: Path, tier: str) -> Plan:
-    template = json.loads((directory / f"drtiers-{tier}-plan.template.json").read_text())
-    (plan,) = [
-        r["Properties"]
-        for r in template["Resources"].values()
-        if r["Type"] == "AWS::ARCRegionSwitch::Plan"
-    ]
+def plan_of(tier: TierAssembly) -> SwitchPlan:
+    """The tier's one Region switch plan, as the simulator reads it."""
+    assert len(tier.of_type(PLAN_TYPE)) == 1
+    plan = switch_plan(tier)
+    assert plan is not None
     return plan
 
 
-def steps_of(plan: Plan, action: str, region: str) -> list[dict[str, Any]]:
-    """A workflow's steps, parallel ones flattened, in order."""
-    for workflow in plan["Workflows"]:
-        if (workflow["WorkflowTargetAction"], workflow["WorkflowTargetRegion"]) == (action, region):
-            flat = []
-            for step in workflow["Steps"]:
-                if step["ExecutionBlockType"] == "Parallel":
-                    flat += step["ExecutionBlockConfiguration"]["ParallelConfig"]["Steps"]
-                else:
-                    flat.append(step)
-            return flat
-    return []
+def blocks_of(plan: SwitchPlan, action: str, region: str) -> list[Block]:
+    """A workflow's blocks, parallel ones flattened, in order."""
+    workflow = plan.workflow(action, region)
+    stages = workflow.stages if workflow is not None else ()
+    return [block for stage in stages for block in stage]
 
 
-def test_backup_restore_has_no_plan(assembly: Path) -> None:
-    assert not (assembly / "drtiers-backup-restore-plan.template.json").exists()
+def lambda_config(block: Block) -> LambdaAction:
+    """A CustomActionLambda block's configuration."""
+    assert isinstance(block.config, LambdaAction), block
+    return block.config
+
+
+def plan_template(synthesized: Synthesized, tier: str) -> Template:
+    """The tier's plan stack as synthesized (added to the app after the tier's other stacks)."""
+    (stack,) = [
+        x
+        for x in synthesized.app.node.children
+        if isinstance(x, PlanStack) and x.stack_name == f"drtiers-{tier}-plan"
+    ]
+    return Template.from_stack(stack)
+
+
+def resources_in(tier: TierAssembly, stack: str, type_: str) -> list[Resource]:
+    """The resources of one type in one stack of the tier."""
+    return [r for r in tier.of_type(type_) if r.stack == stack]
+
+
+def test_backup_restore_has_no_plan(synthesized: Synthesized) -> None:
+    assert not (synthesized.directory / "drtiers-backup-restore-plan.template.json").exists()
 
 
 @pytest.mark.parametrize("tier", PLANNED)
 def test_the_plan_lives_in_the_recovery_region_and_reads_nothing_of_another(
-    assembly: Path, tier: str
+    synthesized: Synthesized, tier: str
 ) -> None:
-    manifest = json.loads((assembly / "manifest.json").read_text())
-    environment = manifest["artifacts"][f"drtiers-{tier}-plan"]["environment"]
-    assert environment.endswith("/us-west-2")
-    text = (assembly / f"drtiers-{tier}-plan.template.json").read_text()
+    assembly = synthesized.read(tier)
+    assert assembly.stacks[f"drtiers-{tier}-plan"][1] == "us-west-2"
+    text = json.dumps(plan_template(synthesized, tier).to_json())
     assert "Fn::GetStackOutput" not in text and "Fn::ImportValue" not in text
-    plan = plan_of(assembly, tier)
-    assert plan["Regions"] == ["us-east-1", "us-west-2"]
-    assert plan["PrimaryRegion"] == "us-east-1"
+    plan = plan_of(assembly)
+    assert plan.resource.prop("Regions") == ["us-east-1", "us-west-2"]
+    assert plan.resource.prop("PrimaryRegion") == "us-east-1"
 
 
 @pytest.mark.parametrize("tier", PLANNED)
-def test_the_plans_objective_is_the_estimated_rto(assembly: Path, tier: str) -> None:
-    (estimate,) = [e for e in assess_assembly(assembly) if e.tier == tier]
-    assert plan_of(assembly, tier)["RecoveryTimeObjectiveMinutes"] == math.ceil(
-        estimate.rto_seconds / 60
-    )
+def test_the_plans_objective_is_the_estimated_rto(synthesized: Synthesized, tier: str) -> None:
+    (estimate,) = [e for e in assess_assembly(synthesized.directory) if e.tier == tier]
+    assert plan_of(synthesized.read(tier)).resource.prop(
+        "RecoveryTimeObjectiveMinutes"
+    ) == math.ceil(estimate.rto_seconds / 60)
 
 
 @pytest.mark.parametrize("tier", PLANNED)
-def test_failback_activates_the_primary_after_a_persons_approval(assembly: Path, tier: str) -> None:
-    back = steps_of(plan_of(assembly, tier), "activate", "us-east-1")
-    assert back[0]["ExecutionBlockType"] == "ManualApproval"
-    kinds = [x["ExecutionBlockType"] for x in back]
+def test_failback_activates_the_primary_after_a_persons_approval(
+    synthesized: Synthesized, tier: str
+) -> None:
+    back = blocks_of(plan_of(synthesized.read(tier)), "activate", "us-east-1")
+    assert back[0].kind == "ManualApproval"
+    kinds = [x.kind for x in back]
     database = kinds.index(
         "AuroraGlobalDatabase" if tier != "pilot-light" else "RdsPromoteReadReplica"
     )
     declare = next(
         i
         for i, x in enumerate(back)
-        if x["ExecutionBlockType"] == "CustomActionLambda"
-        and json.loads(
-            x["ExecutionBlockConfiguration"]["CustomActionLambdaConfig"]["Lambdas"][0]["Payload"]
-        )["action"]
-        == "declare"
+        if x.kind == "CustomActionLambda"
+        and lambda_config(x).lambdas[0].payload["action"] == "declare"
     )  # traffic follows the declaration: only once the database is back
     assert database < declare
 
@@ -110,65 +130,65 @@ def test_failback_activates_the_primary_after_a_persons_approval(assembly: Path,
     ],
 )
 def test_failover_activates_the_recovery_region(
-    assembly: Path, tier: str, database: str, approval: bool
+    synthesized: Synthesized, tier: str, database: str, approval: bool
 ) -> None:
-    over = steps_of(plan_of(assembly, tier), "activate", "us-west-2")
-    kinds = [x["ExecutionBlockType"] for x in over]
+    plan = plan_of(synthesized.read(tier))
+    over = blocks_of(plan, "activate", "us-west-2")
+    kinds = [x.kind for x in over]
     assert database in kinds
     assert ("ManualApproval" in kinds) is approval
     if approval:
         assert kinds.index("ManualApproval") < kinds.index(database)
     if tier != "multi-site":
         assert "ECSServiceScaling" in kinds
-    aurora = next(x for x in over if x["ExecutionBlockType"] == database)
+    aurora = next(x for x in over if x.kind == database)
     if database == "AuroraGlobalDatabase":
         # Run gracefully (function steps are skipped otherwise), so the block fails over itself.
-        config = aurora["ExecutionBlockConfiguration"]["GlobalAuroraConfig"]
-        assert config["Behavior"] == "failover" and "Ungraceful" not in config
-        back = steps_of(plan_of(assembly, tier), "activate", "us-east-1")
-        switch = next(x for x in back if x["ExecutionBlockType"] == database)
-        assert switch["ExecutionBlockConfiguration"]["GlobalAuroraConfig"]["Behavior"] == (
-            "switchoverOnly"
-        )
+        assert isinstance(aurora.config, AuroraGlobal)
+        assert aurora.config.behavior == "failover" and aurora.config.ungraceful is None
+        back = blocks_of(plan, "activate", "us-east-1")
+        switch = next(x for x in back if x.kind == database)
+        assert isinstance(switch.config, AuroraGlobal)
+        assert switch.config.behavior == "switchoverOnly"
 
 
 @pytest.mark.parametrize("tier", PLANNED)
-def test_every_plan_step_is_a_step_of_the_list(assembly: Path, tier: str) -> None:
-    ((loss, back),) = simulate_assembly(assembly, context(), synthesize, tier=tier)
+def test_every_plan_step_is_a_step_of_the_list(synthesized: Synthesized, tier: str) -> None:
+    ((loss, back),) = simulate_assembly(synthesized.directory, context(), synthesize, tier=tier)
     listed = {x.name for x in loss.steps} | {x.name for x in back.steps}
-    plan = plan_of(assembly, tier)
-    named = {
-        x["Name"]
-        for w in plan["Workflows"]
-        for a in [w]
-        for x in steps_of(plan, a["WorkflowTargetAction"], a["WorkflowTargetRegion"])
-    }
+    plan = plan_of(synthesized.read(tier))
+    named = {x.name for w in plan.workflows for x in blocks_of(plan, w.action, w.region)}
     assert named and named <= listed
 
 
 @pytest.mark.parametrize("tier", PLANNED)
-def test_the_simulator_executes_the_plan_and_it_recovers(assembly: Path, tier: str) -> None:
-    ((loss, back),) = simulate_assembly(assembly, context(), synthesize, tier=tier)
+def test_the_simulator_executes_the_plan_and_it_recovers(
+    synthesized: Synthesized, tier: str
+) -> None:
+    ((loss, back),) = simulate_assembly(synthesized.directory, context(), synthesize, tier=tier)
     assert loss.passed, [str(v) for v in loss.violations]
     assert back.passed, [str(v) for v in back.violations]
     assert loss.recovered_at == loss.estimate_rto
 
 
-def test_a_plan_step_names_a_function_that_exists_in_each_region(assembly: Path) -> None:
-    plan = plan_of(assembly, "warm-standby")
+def test_a_plan_step_names_a_function_that_exists_in_each_region(
+    synthesized: Synthesized,
+) -> None:
+    plan = plan_of(synthesized.read("warm-standby"))
     arns = {
-        lam["Arn"]
-        for w in plan["Workflows"]
-        for x in steps_of(plan, w["WorkflowTargetAction"], w["WorkflowTargetRegion"])
-        if x["ExecutionBlockType"] == "CustomActionLambda"
-        for lam in x["ExecutionBlockConfiguration"]["CustomActionLambdaConfig"]["Lambdas"]
+        lam.arn
+        for w in plan.workflows
+        for x in blocks_of(plan, w.action, w.region)
+        if x.kind == "CustomActionLambda"
+        for lam in lambda_config(x).lambdas
     }
     for region in ("us-east-1", "us-west-2"):
         arn = f"arn:aws:lambda:{region}:123456789012:function:drtiers-warm-standby-plan-actions"
         assert arn in arns
     for role in ("primary", "recovery"):
-        text = (assembly / f"drtiers-warm-standby-{role}.template.json").read_text()
-        assert '"FunctionName": "drtiers-warm-standby-plan-actions"' in text
+        synthesized.template(f"drtiers-warm-standby-{role}").has_resource_properties(
+            "AWS::Lambda::Function", {"FunctionName": "drtiers-warm-standby-plan-actions"}
+        )
 
 
 # --- a changed step list changes the plan and the simulation ------------------------------------
@@ -177,16 +197,18 @@ def test_a_plan_step_names_a_function_that_exists_in_each_region(assembly: Path)
 @pytest.fixture
 def changed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Callable[[str, Callable[[list[s.Step]], list[s.Step]]], tuple[Plan, Simulation]]:
+) -> Callable[[str, Callable[[list[s.Step]], list[s.Step]]], tuple[SwitchPlan, Simulation]]:
     """Synthesize ``tier`` with its failback step list changed by ``change``; returns the
     synthesized plan and the failback simulation."""
 
-    def run(tier: str, change: Callable[[list[s.Step]], list[s.Step]]) -> tuple[Plan, Simulation]:
+    def run(
+        tier: str, change: Callable[[list[s.Step]], list[s.Step]]
+    ) -> tuple[SwitchPlan, Simulation]:
         original = s.failback_steps
         monkeypatch.setattr(s, "failback_steps", lambda *a: change(original(*a)))
         build_app(tmp_path, context(tier=tier)).synth()
         ((_, back),) = simulate_assembly(tmp_path, context(), synthesize, tier=tier)
-        return plan_of(tmp_path, tier), back
+        return plan_of(read_assembly(tmp_path)[tier]), back
 
     return run
 
@@ -200,7 +222,7 @@ def test_without_the_approval_the_plan_has_none_and_failback_fails(changed: Any)
         ]
 
     plan, back = changed("warm-standby", no_approval)
-    kinds = [x["ExecutionBlockType"] for x in steps_of(plan, "activate", "us-east-1")]
+    kinds = [x.kind for x in blocks_of(plan, "activate", "us-east-1")]
     assert "ManualApproval" not in kinds
     assert not back.passed
     assert {v.invariant for v in back.violations} == {"I7"}
@@ -219,89 +241,110 @@ def test_traffic_before_the_database_is_in_the_plan_and_fails_failback(changed: 
         return s.stage(s.in_order(moved))
 
     plan, back = changed("warm-standby", traffic_first)
-    names = [x["Name"] for x in steps_of(plan, "activate", "us-east-1")]
+    names = [x.name for x in blocks_of(plan, "activate", "us-east-1")]
     assert names.index("declare-primary") < names.index("switchover")
     assert not back.passed
     assert "I5" in {v.invariant for v in back.violations}
 
 
-def test_pilot_light_prepares_and_reprotects_in_post_recovery_workflows(assembly: Path) -> None:
-    plan = plan_of(assembly, "pilot-light")
-    prepare = steps_of(plan, "postRecovery", "us-west-2")
-    assert [x["Name"] for x in prepare] == ["fence-primary", "replicate-back"]
-    assert prepare[1]["ExecutionBlockType"] == "RdsCreateCrossRegionReplica"
-    fence = prepare[0]["ExecutionBlockConfiguration"]["CustomActionLambdaConfig"]
-    assert fence["RegionToRun"] == "activeRegion"  # the API's value for post-recovery
-    reprotect = steps_of(plan, "postRecovery", "us-east-1")
-    assert reprotect[0]["ExecutionBlockType"] == "RdsCreateCrossRegionReplica"
+def test_pilot_light_prepares_and_reprotects_in_post_recovery_workflows(
+    synthesized: Synthesized,
+) -> None:
+    plan = plan_of(synthesized.read("pilot-light"))
+    prepare = blocks_of(plan, "postRecovery", "us-west-2")
+    assert [x.name for x in prepare] == ["fence-primary", "replicate-back"]
+    assert prepare[1].kind == "RdsCreateCrossRegionReplica"
+    fence = lambda_config(prepare[0])
+    assert fence.region_to_run == "activeRegion"  # the API's value for post-recovery
+    reprotect = blocks_of(plan, "postRecovery", "us-east-1")
+    assert reprotect[0].kind == "RdsCreateCrossRegionReplica"
+
+
+# --- a defect planted in a synthesized plan shows in the simulation ------------------------------
 
 
 @pytest.fixture
-def rendered(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Callable[[str, Callable[..., Any]], tuple[Simulation, Simulation]]:
-    """Synthesize ``tier`` with each rendered block passed through ``change``; simulate it."""
+def planted(
+    synthesized: Synthesized, tmp_path: Path
+) -> Callable[[str, str, Callable[[dict[str, Any]], None]], tuple[Simulation, Simulation]]:
+    """Simulate ``tier`` from a copy of the synthesized assembly in which ``change`` has edited
+    the configuration of each of its plan's blocks of one type."""
 
-    def run(tier: str, change: Callable[..., Any]) -> tuple[Simulation, Simulation]:
-        original = rendering._block
-        monkeypatch.setattr(rendering, "_block", lambda *a: change(*original(*a)))
-        build_app(tmp_path, context(tier=tier)).synth()
-        ((loss, back),) = simulate_assembly(tmp_path, context(), synthesize, tier=tier)
+    def run(
+        tier: str, kind: str, change: Callable[[dict[str, Any]], None]
+    ) -> tuple[Simulation, Simulation]:
+        directory = copy_assembly(synthesized.directory, tmp_path / "assembly")
+
+        def edit(resources: dict[str, dict[str, Any]]) -> None:
+            (plan,) = [r for r in resources.values() if r["Type"] == PLAN_TYPE]
+            pending = [x for w in plan["Properties"]["Workflows"] for x in w["Steps"]]
+            changed = 0
+            while pending:  # every block, those of a parallel block's steps included
+                step = pending.pop(0)
+                config = step["ExecutionBlockConfiguration"]
+                pending += config.get("ParallelConfig", {}).get("Steps", [])
+                if step["ExecutionBlockType"] == kind:
+                    change(config)
+                    changed += 1
+            assert changed
+
+        edit_template(directory, f"drtiers-{tier}-plan", edit)
+        ((loss, back),) = simulate_assembly(directory, context(), synthesize, tier=tier)
         return loss, back
 
     return run
 
 
-def test_a_failover_that_only_switches_over_needs_the_lost_region(rendered: Any) -> None:
-    def switchover_only(kind: str, config: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        if kind == rendering.AURORA:
-            config["GlobalAuroraConfig"]["Behavior"] = "switchoverOnly"
-        return kind, config
+def test_a_failover_that_only_switches_over_needs_the_lost_region(planted: Any) -> None:
+    def switchover_only(config: dict[str, Any]) -> None:
+        config["GlobalAuroraConfig"]["Behavior"] = "switchoverOnly"
 
-    loss, _ = rendered("warm-standby", switchover_only)
+    loss, _ = planted("warm-standby", AURORA, switchover_only)
     assert ("I2", "promote-database") in {(v.invariant, v.step) for v in loss.violations}
 
 
-def test_a_function_step_with_the_wrong_region_to_run_does_nothing(rendered: Any) -> None:
-    def activating(kind: str, config: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        if kind == rendering.LAMBDA:
-            config["CustomActionLambdaConfig"]["RegionToRun"] = "activatingRegion"
-        return kind, config
+def test_a_function_step_with_the_wrong_region_to_run_does_nothing(planted: Any) -> None:
+    def activating(config: dict[str, Any]) -> None:
+        config["CustomActionLambdaConfig"]["RegionToRun"] = "activatingRegion"
 
-    _, back = rendered("pilot-light", activating)  # fence-primary is a post-recovery step
+    _, back = planted("pilot-light", LAMBDA, activating)  # fence-primary is a post-recovery step
     assert not back.passed
 
 
 def test_only_the_tier_that_promises_automatic_failover_starts_the_plan_by_itself(
-    assembly: Path,
+    synthesized: Synthesized,
 ) -> None:
     for tier in ("pilot-light", "warm-standby", "multi-site"):
-        assert "Triggers" not in plan_of(assembly, tier)  # a trigger's mode is not ours to set
+        plan = plan_template(synthesized, tier)
+        plan.resource_count_is(PLAN_TYPE, 1)
+        # a trigger's mode is not ours to set
+        plan.has_resource_properties(PLAN_TYPE, {"Triggers": Match.absent()})
     for tier in ("pilot-light", "warm-standby"):
-        template = json.loads((assembly / f"drtiers-{tier}-recovery.template.json").read_text())
-        types = {r["Type"] for r in template["Resources"].values()}
-        assert "AWS::Events::Rule" not in types  # no probe, nothing starts the plan
-    recovery = json.loads((assembly / "drtiers-multi-site-recovery.template.json").read_text())
-    rules = [
-        r["Properties"] for r in recovery["Resources"].values() if r["Type"] == "AWS::Events::Rule"
-    ]
-    (start,) = [r for r in rules if "EventPattern" in r]
-    assert start["EventPattern"]["detail"] == {
+        # no probe, nothing starts the plan
+        synthesized.template(f"drtiers-{tier}-recovery").resource_count_is("AWS::Events::Rule", 0)
+    recovery = synthesized.read("multi-site")
+    stack = "drtiers-multi-site-recovery"
+    rules = resources_in(recovery, stack, "AWS::Events::Rule")
+    (start,) = [r for r in rules if r.prop("EventPattern") is not None]
+    assert start.prop("EventPattern", "detail") == {
         "alarmName": ["drtiers-multi-site-recovery-PrimaryDown"],
         "state": {"value": ["ALARM"]},
     }
-    assert json.loads(start["Targets"][0]["Input"])["action"] == "start-plan"
-    (probe,) = [r for r in rules if "ScheduleExpression" in r]
-    target = json.loads(probe["Targets"][0]["Input"])
+    assert json.loads(start.prop("Targets")[0]["Input"])["action"] == "start-plan"
+    (probe,) = [r for r in rules if r.prop("ScheduleExpression") is not None]
+    target = json.loads(probe.prop("Targets")[0]["Input"])
     assert (target["action"], target["region"], target["every"]) == ("probe", "us-east-1", 10)
     (alarm,) = [
-        r["Properties"]
-        for r in recovery["Resources"].values()
-        if r["Type"] == "AWS::CloudWatch::Alarm"
-        and r["Properties"].get("MetricName") == "PrimaryHealthyTargets"
+        r
+        for r in resources_in(recovery, stack, "AWS::CloudWatch::Alarm")
+        if r.prop("MetricName") == "PrimaryHealthyTargets"
     ]
-    assert (alarm["Period"], alarm["DatapointsToAlarm"], alarm["EvaluationPeriods"]) == (10, 3, 4)
-    assert alarm["TreatMissingData"] == "missing"  # no probe, no evidence: no failover
+    assert (
+        alarm.prop("Period"),
+        alarm.prop("DatapointsToAlarm"),
+        alarm.prop("EvaluationPeriods"),
+    ) == (10, 3, 4)
+    assert alarm.prop("TreatMissingData") == "missing"  # no probe, no evidence: no failover
 
 
 def test_without_its_starter_multi_site_waits_for_a_person(tmp_path: Path) -> None:
@@ -317,14 +360,15 @@ def test_without_its_starter_multi_site_waits_for_a_person(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("tier", PLANNED)
-def test_only_the_replica_tier_may_promote_or_create_instances(assembly: Path, tier: str) -> None:
+def test_only_the_replica_tier_may_promote_or_create_instances(
+    synthesized: Synthesized, tier: str
+) -> None:
     """The execution role carries the RDS replica actions only where an RDS block uses them."""
-    template = json.loads((assembly / f"drtiers-{tier}-plan.template.json").read_text())
+    policies = resources_in(synthesized.read(tier), f"drtiers-{tier}-plan", "AWS::IAM::Policy")
     actions = {
         action
-        for r in template["Resources"].values()
-        if r["Type"] == "AWS::IAM::Policy"
-        for statement in r["Properties"]["PolicyDocument"]["Statement"]
+        for policy in policies
+        for statement in policy.prop("PolicyDocument", "Statement")
         for action in (
             statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         )
@@ -335,45 +379,46 @@ def test_only_the_replica_tier_may_promote_or_create_instances(assembly: Path, t
 
 
 def test_failback_empties_the_recovery_queues_before_their_consumers_stop(
-    assembly: Path,
+    synthesized: Synthesized,
 ) -> None:
     """pilot-light's standby stops R's tasks: the plan waits for R's queues to empty first, and
     the function may list and read exactly that stack's queues."""
-    steps = steps_of(plan_of(assembly, "pilot-light"), "postRecovery", "us-east-1")
-    names = [x["Name"] for x in steps]
+    steps = blocks_of(plan_of(synthesized.read("pilot-light")), "postRecovery", "us-east-1")
+    names = [x.name for x in steps]
     assert names.index("drain-queues") < names.index("standby")
-    drain = steps[names.index("drain-queues")]["ExecutionBlockConfiguration"]
-    payloads = [json.loads(x["Payload"]) for x in drain["CustomActionLambdaConfig"]["Lambdas"]]
+    drain = lambda_config(steps[names.index("drain-queues")])
+    payloads = [x.payload for x in drain.lambdas]
     assert {p["prefix"] for p in payloads} == {"drtiers-pilot-light-recovery"}
-    assert drain["CustomActionLambdaConfig"]["TimeoutMinutes"] > 10
+    assert drain.timeout_minutes is not None and drain.timeout_minutes > 10
     for tier in ("warm-standby", "multi-site"):  # their standby keeps consumers running
+        plan = plan_of(synthesized.read(tier))
         for action, region in (("postRecovery", "us-east-1"), ("activate", "us-east-1")):
-            assert "drain-queues" not in [
-                x["Name"] for x in steps_of(plan_of(assembly, tier), action, region)
-            ]
+            assert "drain-queues" not in [x.name for x in blocks_of(plan, action, region)]
 
 
 @pytest.mark.parametrize("tier", PLANNED)
-def test_the_plan_function_may_use_the_control_tables_key(assembly: Path, tier: str) -> None:
+def test_the_plan_function_may_use_the_control_tables_key(
+    synthesized: Synthesized, tier: str
+) -> None:
     """DynamoDB encrypts the control table with a customer key: declaring the writer's region
     needs that key in each region (P: the stack's data key; R: the replicas' key, by alias)."""
+    assembly = synthesized.read(tier)
     for role in ("primary", "recovery"):
-        template = json.loads((assembly / f"drtiers-{tier}-{role}.template.json").read_text())
-        resources = template["Resources"]
-        statements = resources["PlanActionsRoleDefaultPolicy5544B6F2"]["Properties"][
-            "PolicyDocument"
-        ]["Statement"]
+        stack = f"drtiers-{tier}-{role}"
+        policy = assembly.by_id(stack, "PlanActionsRoleDefaultPolicy5544B6F2")
+        assert policy is not None
+        statements = policy.prop("PolicyDocument", "Statement")
         (kms,) = [x for x in statements if "kms:GenerateDataKey" in x["Action"]]
         assert {"kms:Decrypt", "kms:Encrypt"} <= set(kms["Action"])
-        (table,) = [
-            r["Properties"]
-            for r in resources.values()
-            if r["Type"] == "AWS::DynamoDB::GlobalTable"
-            and r["Properties"]["TableName"].endswith("-control")
-        ] or [None]
+        tables: list[Resource | None] = [
+            r
+            for r in resources_in(assembly, stack, "AWS::DynamoDB::GlobalTable")
+            if r.prop("TableName").endswith("-control")
+        ]
+        (table,) = tables or [None]
         if role == "primary":
             assert table is not None
-            (replica,) = [x for x in table["Replicas"] if x["Region"] == "us-east-1"]
+            (replica,) = [x for x in table.prop("Replicas") if x["Region"] == "us-east-1"]
             key = replica["SSESpecification"]["KMSMasterKeyId"]
             assert kms["Resource"] == key  # the key the table in P is encrypted with
         else:

@@ -3,8 +3,10 @@ report nothing unacknowledged for any tier, and do report a resource that breaks
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 import pytest
@@ -13,11 +15,22 @@ from aws_cdk import aws_sqs as sqs
 from cdk_nag import AwsSolutionsChecks
 from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 
-from drtiers.assembly.reader import acknowledgments
-from drtiers.checks.gates import synthesize_with_guard
+from drtiers.assembly.reader import (
+    acknowledgments,
+    copy_assembly,
+    edit_template,
+    stack_tiers,
+    template_files,
+)
+from drtiers.checks.gates import _EarlyLint, _tier_of, cfn_lint, drtiers_dr, synthesize_with_guard
 from tests.conftest import DEFAULT_CONTEXT, Synthesized
 
 TIERS = ("backup-restore", "pilot-light", "warm-standby", "multi-site")
+
+
+def plant_bogus_queue(resources: dict[str, dict[str, Any]]) -> None:
+    """Adds a queue with a property no queue has: a defect cfn-lint reports."""
+    resources["Bogus"] = {"Type": "AWS::SQS::Queue", "Properties": {"NoSuch": 1}}
 
 
 def nag_findings(scope: cdk.App) -> Counter[str]:
@@ -52,7 +65,7 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
 def test_guard_control_tower_rules_pass_every_tier(guarded: tuple[Path, list[str]]) -> None:
     out, guard = guarded
     assert guard == []
-    stacks = {p.name.removesuffix(".template.json") for p in out.glob("*.template.json")}
+    stacks = {p.name.removesuffix(".template.json") for p in template_files(out)}
     assert len(stacks) == 21  # all four tiers, their three drill stacks and three plans
     report = (out / "validation-report.json").read_text()
     assert '"pluginName": "cdk-validator-cfnguard"' in report  # Guard really ran
@@ -85,20 +98,8 @@ def test_a_cfn_lint_finding_is_filed_under_its_stack(
     synthesized: Synthesized, tmp_path: Path
 ) -> None:
     """cfn-lint names the template by its absolute path; the table must still find the tier."""
-    import json
-    import shutil
-
-    from drtiers.assembly.reader import stack_tiers
-    from drtiers.checks.gates import _tier_of, cfn_lint
-
-    directory = tmp_path / "asm"
-    shutil.copytree(
-        synthesized.assembly.directory, directory, ignore=shutil.ignore_patterns("asset.*")
-    )
-    template = directory / "drtiers-pilot-light-edge.template.json"
-    body = json.loads(template.read_text())
-    body["Resources"]["Bogus"] = {"Type": "AWS::SQS::Queue", "Properties": {"NoSuch": 1}}
-    template.write_text(json.dumps(body))
+    directory = copy_assembly(synthesized.directory, tmp_path / "asm")
+    edit_template(directory, "drtiers-pilot-light-edge", plant_bogus_queue)
     findings = cfn_lint(directory)
     assert findings
     assert {stack_tiers(directory).get(_tier_of(line)) for line in findings} == {"pilot-light"}
@@ -109,26 +110,17 @@ def test_early_lint_checks_what_the_second_phase_added_or_changed(
 ) -> None:
     """make check lints the first phase's templates while Guard runs; a template the second
     phase changed or added is linted as it ended up."""
-    import json
-    import shutil
-
-    from drtiers.checks.gates import _EarlyLint
-
     directory = tmp_path / "asm"
     directory.mkdir()
-    for template in Path(synthesized.assembly.directory).glob("drtiers-pilot-light-*.json"):
-        shutil.copy(template, directory)
+    for template in template_files(synthesized.directory):
+        if template.name.startswith("drtiers-pilot-light-"):
+            shutil.copy(template, directory)
     (tmp_path / "early").mkdir()
     linting = _EarlyLint(tmp_path / "early")
     linting.start(directory)
-    bogus = {"Type": "AWS::SQS::Queue", "Properties": {"NoSuch": 1}}
+    edit_template(directory, "drtiers-pilot-light-edge", plant_bogus_queue)  # changed
     edge = directory / "drtiers-pilot-light-edge.template.json"
-    body = json.loads(edge.read_text())
-    body["Resources"]["Bogus"] = bogus
-    edge.write_text(json.dumps(body))
-    (directory / "drtiers-pilot-light-extra.template.json").write_text(
-        json.dumps({"Resources": {"Bogus": bogus}})
-    )
+    shutil.copy(edge, directory / "drtiers-pilot-light-extra.template.json")  # added
     findings = linting.finish(directory)
     assert {line.split(":")[0] for line in findings} == {
         "drtiers-pilot-light-edge",
@@ -140,22 +132,14 @@ def test_a_missing_resource_finding_is_filed_under_its_tier(
     synthesized: Synthesized, tmp_path: Path
 ) -> None:
     """drtiers-dr findings about something absent name no stack, only the tier."""
-    import json
-    import shutil
 
-    from drtiers.assembly.reader import stack_tiers
-    from drtiers.checks.gates import _tier_of, drtiers_dr
+    def without_backup_plans(resources: dict[str, dict[str, Any]]) -> None:
+        for logical_id, resource in list(resources.items()):
+            if resource["Type"] == "AWS::Backup::BackupPlan":
+                del resources[logical_id]
 
-    directory = tmp_path / "asm"
-    shutil.copytree(
-        synthesized.assembly.directory, directory, ignore=shutil.ignore_patterns("asset.*")
-    )
-    template = directory / "drtiers-warm-standby-primary.template.json"
-    body = json.loads(template.read_text())
-    body["Resources"] = {
-        k: v for k, v in body["Resources"].items() if v["Type"] != "AWS::Backup::BackupPlan"
-    }
-    template.write_text(json.dumps(body))
+    directory = copy_assembly(synthesized.directory, tmp_path / "asm")
+    edit_template(directory, "drtiers-warm-standby-primary", without_backup_plans)
     findings = drtiers_dr(directory)
     assert findings == [
         "warm-standby: drtiers-dr: DR-BackupCopiedOut on tier warm-standby: no "

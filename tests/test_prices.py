@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from drtiers.assembly.reader import copy_assembly, edit_template
 from drtiers.assess import assess_assembly, pricelist
 from drtiers.assess.model import Estimate
 from drtiers.cli import main as cli
@@ -47,19 +47,6 @@ def eu_estimates() -> dict[str, Estimate]:
     return {e.tier: e for e in assess_assembly(Path(eu.assembly.directory))}
 
 
-def copy_assembly(source: Path, target: Path) -> Path:
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("asset.*"))
-    return target
-
-
-def edit_resources(directory: Path, stack: str, edit: Callable[[dict[str, Any]], None]) -> None:
-    path = directory / f"{stack}.template.json"
-    template = json.loads(path.read_text())
-    for resource in template["Resources"].values():
-        edit(resource)
-    path.write_text(json.dumps(template))
-
-
 # --- regions ---
 def test_eu_estimates_use_eu_prices(
     eu_estimates: dict[str, Estimate], estimates: dict[str, Estimate]
@@ -81,11 +68,10 @@ def test_eu_estimates_use_eu_prices(
 
 
 def test_a_region_without_prices_is_priced_as_the_nearest_and_says_so(
-    assembly: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    directory = copy_assembly(assembly, tmp_path / "asm")
-    for path in directory.glob("*.json"):  # the same tiers, recovering in Sydney
-        path.write_text(path.read_text().replace("us-west-2", "ap-southeast-2"))
+    sydney = Synthesized(tier="pilot-light", recovery_region="ap-southeast-2")
+    directory = sydney.directory  # the same tier, recovering in Sydney
     assert cli(["explain", "--tier", "pilot-light", "--json", "--assembly", str(directory)]) == 0
     out, err = capsys.readouterr()
     detail = json.loads(out)
@@ -109,15 +95,16 @@ def test_mysql_is_priced_by_its_engine(
 ) -> None:
     directory = copy_assembly(assembly, tmp_path / "asm")
 
-    def mysql(resource: dict[str, Any]) -> None:
-        if resource["Type"] in ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster"):
-            props = resource["Properties"]
-            if "Engine" in props:
-                props["Engine"] = "aurora-mysql" if "aurora" in props["Engine"] else "mysql"
+    def mysql(resources: dict[str, dict[str, Any]]) -> None:
+        for resource in resources.values():
+            if resource["Type"] in ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster"):
+                props = resource["Properties"]
+                if "Engine" in props:
+                    props["Engine"] = "aurora-mysql" if "aurora" in props["Engine"] else "mysql"
 
     for stack in ("drtiers-pilot-light-primary", "drtiers-warm-standby-primary"):
-        edit_resources(directory, stack, mysql)
-    edit_resources(directory, "drtiers-warm-standby-recovery", mysql)
+        edit_template(directory, stack, mysql)
+    edit_template(directory, "drtiers-warm-standby-recovery", mysql)
     after = {e.tier: e for e in assess_assembly(directory)}
     for tier, engine in (("pilot-light", "mysql"), ("warm-standby", "aurora-mysql")):
         lines = [c for c in after[tier].cost if c.unit_price.name.startswith("db_instance_hour")]
@@ -162,11 +149,12 @@ def test_an_unpriced_class_or_engine_is_one_line_and_exit_2(
 ) -> None:
     directory = copy_assembly(assembly, tmp_path / "asm")
 
-    def change(resource: dict[str, Any]) -> None:
-        if resource["Type"] == "AWS::RDS::DBInstance":
-            resource["Properties"][field] = value
+    def change(resources: dict[str, dict[str, Any]]) -> None:
+        for resource in resources.values():
+            if resource["Type"] == "AWS::RDS::DBInstance":
+                resource["Properties"][field] = value
 
-    edit_resources(directory, "drtiers-pilot-light-primary", change)
+    edit_template(directory, "drtiers-pilot-light-primary", change)
     assert cli(["list", "--assembly", str(directory)]) == 2
     assert capsys.readouterr().err.strip() == message
 

@@ -13,10 +13,11 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Capture, Match, Template
 
+from drtiers.assembly.reader import template_files
 from drtiers.assess import Estimate, assess_assembly
-from drtiers.assess.model import Step, StoreRpo
+from drtiers.assess.model import RtoStep, StoreRpo
 from drtiers.assess.resilience import resilience_targets
 from drtiers.build import add_resilience, build_app
 from drtiers.config.context import from_context
@@ -26,6 +27,14 @@ from drtiers.stacks.resilience import ResilienceStack
 from tests.conftest import ROOT, context
 
 CFN_LINT = ROOT / ".venv" / "bin" / "cfn-lint"
+
+
+def property_of_the_one(template: Template, type_: str, key: str) -> Capture:
+    """``key`` of the template's one resource of ``type_``, captured (the count is asserted)."""
+    template.resource_count_is(type_, 1)
+    value = Capture()
+    template.has_resource_properties(type_, {key: value})
+    return value
 
 
 class Phase:
@@ -46,10 +55,6 @@ class Phase:
             self.stacks[tier.name] = stack
         self.templates = {name: Template.from_stack(s) for name, s in self.stacks.items()}
 
-    def resource(self, tier: str, type_: str) -> dict[str, Any]:
-        (found,) = self.templates[tier].find_resources(type_).values()
-        return found  # type: ignore[no-any-return]
-
 
 @pytest.fixture(scope="module")
 def phase() -> Phase:
@@ -59,7 +64,9 @@ def phase() -> Phase:
 @pytest.mark.parametrize("tier", list(TIERS))
 def test_the_policy_repeats_the_estimate_in_whole_seconds(phase: Phase, tier: str) -> None:
     estimate = phase.estimates[tier]
-    policy = phase.resource(tier, "AWS::ResilienceHub::ResiliencyPolicy")["Properties"]["Policy"]
+    template = phase.templates[tier]
+    captured = property_of_the_one(template, "AWS::ResilienceHub::ResiliencyPolicy", "Policy")
+    policy = captured.as_object()
     region = policy["Region"]
     assert region == {
         "RtoInSecs": math.ceil(estimate.rto_seconds),
@@ -87,7 +94,7 @@ def test_a_primary_without_in_region_failover_recovers_as_from_a_region() -> Non
         recovery_region="us-west-2",
         recovery_holds="",
         rpo=[StoreRpo("relational database", 59.5, "lag", ("a source",))],
-        rto_steps=[Step("promote", 600.2, "api", ("a source",))],
+        rto_steps=[RtoStep("promote", 600.2, "api", ("a source",))],
         resource_keys=frozenset({("us-east-1", "AWS::RDS::DBInstance", "Db")}),
     )
     targets = resilience_targets(single)
@@ -103,14 +110,20 @@ def test_one_policy_and_one_application_per_tier_in_the_recovery_region(phase: P
         template = phase.templates[tier]
         template.resource_count_is("AWS::ResilienceHub::ResiliencyPolicy", 1)
         template.resource_count_is("AWS::ResilienceHub::App", 1)
-        assert len(template.to_json()["Resources"]) == 2
+        policy_id = next(iter(template.find_resources("AWS::ResilienceHub::ResiliencyPolicy")))
+        app_id = next(iter(template.find_resources("AWS::ResilienceHub::App")))
+        only_these = {policy_id: Match.any_value(), app_id: Match.any_value()}
+        template.template_matches({"Resources": Match.object_equals(only_these)})
         assert stack.stack_name == f"drtiers-{tier}-resilience"
         assert stack.region == "us-west-2"
         assert stack.tags.tag_values()[ROLE_TAG] == "resilience"
-        app = phase.resource(tier, "AWS::ResilienceHub::App")["Properties"]
-        policy_id = next(iter(template.find_resources("AWS::ResilienceHub::ResiliencyPolicy")))
-        assert app["ResiliencyPolicyArn"] == {"Fn::GetAtt": [policy_id, "PolicyArn"]}
-        assert app["Name"] == f"drtiers-{tier}"
+        template.has_resource_properties(
+            "AWS::ResilienceHub::App",
+            {
+                "ResiliencyPolicyArn": Match.exact({"Fn::GetAtt": [policy_id, "PolicyArn"]}),
+                "Name": f"drtiers-{tier}",
+            },
+        )
 
 
 @pytest.mark.parametrize("tier", list(TIERS))
@@ -121,9 +134,13 @@ def test_the_application_names_the_tiers_regional_stacks(phase: Phase, tier: str
     }
     if TIERS[tier].has_recovery_stack:
         expected[f"drtiers-{tier}-recovery"] = "us-west-2"
-    outputs = phase.templates[tier].to_json()["Outputs"]
-    assert json.loads(outputs["SourceStacks"]["Value"]) == expected
-    description = phase.resource(tier, "AWS::ResilienceHub::App")["Properties"]["Description"]
+    template = phase.templates[tier]
+    sources = Capture()
+    template.has_output("SourceStacks", {"Value": sources})
+    assert json.loads(sources.as_string()) == expected
+    description = property_of_the_one(
+        template, "AWS::ResilienceHub::App", "Description"
+    ).as_string()
     for name, region in expected.items():
         assert f"{name} ({region})" in description
 
@@ -188,14 +205,13 @@ def test_bad_input_is_refused_at_construction(change: dict[str, Any], message: s
     assert not stack.node.children  # nothing was made
 
 
-def test_cfn_lint_finds_nothing(phase: Phase, tmp_path: Path) -> None:
-    paths = []
-    for tier, template in phase.templates.items():
-        path = tmp_path / f"{tier}.template.json"
-        path.write_text(json.dumps(template.to_json()))
-        paths.append(str(path))
+def test_cfn_lint_finds_nothing(phase: Phase) -> None:
+    paths = template_files(Path(phase.app.synth().directory))
+    assert [p.name for p in paths] == [
+        f"drtiers-{t}-resilience.template.json" for t in sorted(phase.stacks)
+    ]
     lint = subprocess.run(
-        [str(CFN_LINT), "--regions", "us-west-2", "--format", "parseable", "--", *paths],
+        [str(CFN_LINT), "--regions", "us-west-2", "--format", "parseable", "--", *map(str, paths)],
         capture_output=True,
         text=True,
         check=False,
@@ -210,9 +226,8 @@ def test_the_second_synthesis_adds_the_stacks_keeping_the_estimate_adding_the_pr
     RTO and RPO stay, the application's price is added."""
     without = {e.tier: e for e in assess_assembly(_synth(tmp_path / "off", context()))}
     on = _synth(tmp_path / "on", context(resilience_hub="true"))
-    assert sorted(p.name for p in on.glob("*-resilience.template.json")) == [
-        f"drtiers-{t}-resilience.template.json" for t in sorted(TIERS)
-    ]
+    added = [p.name for p in template_files(on) if p.name.endswith("-resilience.template.json")]
+    assert added == [f"drtiers-{t}-resilience.template.json" for t in sorted(TIERS)]
     for again in assess_assembly(on):
         first = without[again.tier]
         assert (again.rto_seconds, again.rpo_seconds) == (first.rto_seconds, first.rpo_seconds)

@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Capture, Match, Template
+from aws_cdk.assertions import Capture, Match
 
-from drtiers.assembly.reader import missing_lookups
+from drtiers.assembly.reader import Resource, missing_lookups
 from tests.conftest import Synthesized
 
 APP = "drtiers"
@@ -20,24 +20,47 @@ def name(tier: str, role: str) -> str:
     return f"{APP}-{tier}-{role}"
 
 
-def resources(s: Synthesized, stack: str, type_: str) -> dict[str, dict[str, Any]]:
-    return dict(s.template(stack).find_resources(type_))
+def logical_ids(s: Synthesized, stack: str, type_: str) -> list[str]:
+    """The logical ids of the stack's resources of one type, in template order."""
+    return list(s.template(stack).find_resources(type_))
 
 
-def every_resource(template: Template) -> dict[str, dict[str, Any]]:
-    """All the template's resources by logical id, whatever their type: find_resources wants
-    a type, and template_matches keeps no capture."""
-    return dict(template.to_json().get("Resources", {}))
+def stack_resources(s: Synthesized, stack: str) -> list[Resource]:
+    """Every resource of one stack, whatever its type, as the assembly reader sees it."""
+    tier = next(t for t in s.tiers if stack in s.read(t).stacks)
+    return [r for r in s.read(tier).resources if r.stack == stack]
 
 
-def props(s: Synthesized, stack: str, type_: str) -> list[dict[str, Any]]:
-    return [r.get("Properties", {}) for r in resources(s, stack, type_).values()]
+def of_type(s: Synthesized, stack: str, type_: str) -> list[Resource]:
+    """The stack's resources of one type, in template order."""
+    return [r for r in stack_resources(s, stack) if r.type == type_]
 
 
-def one(s: Synthesized, stack: str, type_: str) -> dict[str, Any]:
-    found = props(s, stack, type_)
+def one(s: Synthesized, stack: str, type_: str) -> Resource:
+    """The stack's one resource of this type (the test fails if there are more or none)."""
+    found = of_type(s, stack, type_)
     assert len(found) == 1, f"{stack}: {len(found)} {type_}, expected 1"
     return found[0]
+
+
+_ABSENT = object()
+
+
+def has(resource: Resource, *path: str) -> bool:
+    """Whether the resource's properties hold ``path``, whatever its value."""
+    return resource.prop(*path, default=_ABSENT) is not _ABSENT
+
+
+def proxy_role_statement(s: Synthesized, stack: str) -> dict[str, Any]:
+    """The one statement of the policy of the role the stack's RDS Proxy assumes."""
+    role = next(
+        r
+        for r in of_type(s, stack, "AWS::IAM::Role")
+        if r.prop("AssumeRolePolicyDocument", "Statement")[0]["Principal"]
+        == {"Service": "rds.amazonaws.com"}
+    )
+    (statement,) = role.prop("Policies")[0]["PolicyDocument"]["Statement"]
+    return dict(statement)
 
 
 # --- stacks, regions, names, tags -------------------------------------------------------------
@@ -68,10 +91,10 @@ def test_stacks_are_named_by_tier_and_role_with_concrete_regions(
 @pytest.mark.parametrize("tier", TIERS)
 def test_every_taggable_resource_carries_the_tier_tag(synthesized: Synthesized, tier: str) -> None:
     for stack in synthesized.tiers[tier].all:
-        for vpc in props(synthesized, stack.stack_name, "AWS::EC2::VPC"):
-            assert {"Key": "drtiers:tier", "Value": tier} in vpc["Tags"]
-        for key in props(synthesized, stack.stack_name, "AWS::KMS::Key"):
-            assert {"Key": "drtiers:tier", "Value": tier} in key["Tags"]
+        for vpc in of_type(synthesized, stack.stack_name, "AWS::EC2::VPC"):
+            assert {"Key": "drtiers:tier", "Value": tier} in vpc.prop("Tags")
+        for key in of_type(synthesized, stack.stack_name, "AWS::KMS::Key"):
+            assert {"Key": "drtiers:tier", "Value": tier} in key.prop("Tags")
 
 
 def test_no_context_lookup_is_missing(synthesized: Synthesized) -> None:
@@ -102,7 +125,7 @@ def test_cross_region_values_use_no_exports(synthesized: Synthesized) -> None:
         for stack in stacks.all:
             text = str(synthesized.json(stack.stack_name))
             assert "Fn::ImportValue" not in text
-            assert "Export" not in str(synthesized.json(stack.stack_name).get("Outputs", {}))
+            assert "Export" not in str(synthesized.template(stack.stack_name).find_outputs("*"))
             assert "Custom::CrossRegion" not in text
 
 
@@ -115,32 +138,25 @@ def test_rds_tiers_run_multi_az_postgres_behind_a_tls_proxy(
 ) -> None:
     primary = name(tier, "primary")
     db = one(synthesized, primary, "AWS::RDS::DBInstance")
-    assert db["MultiAZ"] is True
-    assert db["Engine"] == "postgres"
-    assert db["StorageEncrypted"] is True
-    assert "KmsKeyId" in db
-    assert db["DeletionProtection"] is True
-    assert db["PubliclyAccessible"] is False
-    assert db["BackupRetentionPeriod"] == 14
-    assert db["DBInstanceIdentifier"] == f"{APP}-{tier}-db"
+    assert db.prop("MultiAZ") is True
+    assert db.prop("Engine") == "postgres"
+    assert db.prop("StorageEncrypted") is True
+    assert has(db, "KmsKeyId")
+    assert db.prop("DeletionProtection") is True
+    assert db.prop("PubliclyAccessible") is False
+    assert db.prop("BackupRetentionPeriod") == 14
+    assert db.prop("DBInstanceIdentifier") == f"{APP}-{tier}-db"
     proxy = one(synthesized, primary, "AWS::RDS::DBProxy")
-    assert proxy["RequireTLS"] is True
+    assert proxy.prop("RequireTLS") is True
     # End-to-end IAM: the proxy logs in as the app's user with its role, no secret.
-    assert proxy["DefaultAuthScheme"] == "IAM_AUTH" and "Auth" not in proxy
+    assert proxy.prop("DefaultAuthScheme") == "IAM_AUTH" and not has(proxy, "Auth")
     # The app's user on any instance of the region: failback re-creates the instance under its
     # identifier with a new resource id, which a grant naming the old one would lock out.
-    role = next(
-        r
-        for r in props(synthesized, primary, "AWS::IAM::Role")
-        if r["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
-        == {"Service": "rds.amazonaws.com"}
-    )
-    (statement,) = role["Policies"][0]["PolicyDocument"]["Statement"]
-    parts = statement["Resource"]["Fn::Join"][1]
+    parts = proxy_role_statement(synthesized, primary)["Resource"]["Fn::Join"][1]
     assert "".join(p if isinstance(p, str) else "<partition>" for p in parts) == (
         "arn:<partition>:rds-db:us-east-1:123456789012:dbuser:db-*/app"
     )
-    assert one(synthesized, primary, "AWS::RDS::DBParameterGroup")["Parameters"] == {
+    assert one(synthesized, primary, "AWS::RDS::DBParameterGroup").prop("Parameters") == {
         "rds.force_ssl": "1"
     }
     synthesized.template(primary).has_resource(
@@ -150,13 +166,7 @@ def test_rds_tiers_run_multi_az_postgres_behind_a_tls_proxy(
 
 def proxy_connects_as(synthesized: Synthesized, stack: str) -> tuple[Any, str]:
     """(resource id, "/user") the stack's RDS Proxy role may rds-db:connect as."""
-    role = next(
-        r
-        for r in props(synthesized, stack, "AWS::IAM::Role")
-        if r["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
-        == {"Service": "rds.amazonaws.com"}
-    )
-    (statement,) = role["Policies"][0]["PolicyDocument"]["Statement"]
+    statement = proxy_role_statement(synthesized, stack)
     assert statement["Action"] == "rds-db:connect"
     parts = statement["Resource"]["Fn::Join"][1]
     return parts[-2], parts[-1]
@@ -167,8 +177,8 @@ def test_backup_restore_has_no_relational_copy_running_in_recovery(
 ) -> None:
     stacks = synthesized.tiers["backup-restore"]
     assert stacks.recovery is None
-    base = synthesized.template(name("backup-restore", "recovery-base"))
-    assert {r["Type"] for r in every_resource(base).values()} == {
+    base = stack_resources(synthesized, name("backup-restore", "recovery-base"))
+    assert {r.type for r in base} == {
         "AWS::KMS::Key",
         "AWS::KMS::Alias",
         "AWS::Backup::BackupVault",
@@ -178,7 +188,7 @@ def test_backup_restore_has_no_relational_copy_running_in_recovery(
 
 def test_pilot_light_replicates_the_instance_across_regions(synthesized: Synthesized) -> None:
     replica = one(synthesized, name("pilot-light", "recovery"), "AWS::RDS::DBInstance")
-    assert replica["SourceDBInstanceIdentifier"] == {
+    assert replica.prop("SourceDBInstanceIdentifier") == {
         "Fn::Join": [
             "",
             [
@@ -188,37 +198,38 @@ def test_pilot_light_replicates_the_instance_across_regions(synthesized: Synthes
             ],
         ]
     }
-    assert replica["SourceRegion"] == P
-    assert "KmsKeyId" in replica  # encrypted with a key of the recovery region
-    assert replica["PubliclyAccessible"] is False
+    assert replica.prop("SourceRegion") == P
+    assert has(replica, "KmsKeyId")  # encrypted with a key of the recovery region
+    assert replica.prop("PubliclyAccessible") is False
     # No proxy in R until the replica is promoted.
-    assert props(synthesized, name("pilot-light", "recovery"), "AWS::RDS::DBProxy") == []
+    assert of_type(synthesized, name("pilot-light", "recovery"), "AWS::RDS::DBProxy") == []
 
 
 @pytest.mark.parametrize("tier", ["warm-standby", "multi-site"])
 def test_aurora_tiers_run_a_global_database(synthesized: Synthesized, tier: str) -> None:
     primary, recovery = name(tier, "primary"), name(tier, "recovery")
     cluster = one(synthesized, primary, "AWS::RDS::DBCluster")
-    assert cluster["Engine"] == "aurora-postgresql"
-    assert cluster["StorageEncrypted"] is True
-    assert cluster["DeletionProtection"] is True
-    assert len(props(synthesized, primary, "AWS::RDS::DBInstance")) == 2  # writer + reader
+    assert cluster.prop("Engine") == "aurora-postgresql"
+    assert cluster.prop("StorageEncrypted") is True
+    assert cluster.prop("DeletionProtection") is True
+    assert len(of_type(synthesized, primary, "AWS::RDS::DBInstance")) == 2  # writer + reader
     global_cluster = one(synthesized, primary, "AWS::RDS::GlobalCluster")
-    assert global_cluster["GlobalClusterIdentifier"] == f"{APP}-{tier}-global"
+    assert global_cluster.prop("GlobalClusterIdentifier") == f"{APP}-{tier}-global"
     secondary = one(synthesized, recovery, "AWS::RDS::DBCluster")
-    assert secondary["GlobalClusterIdentifier"] == f"{APP}-{tier}-global"
-    assert "MasterUsername" not in secondary and "MasterUserPassword" not in secondary
-    assert secondary["StorageEncrypted"] is True and "KmsKeyId" in secondary
+    assert secondary.prop("GlobalClusterIdentifier") == f"{APP}-{tier}-global"
+    assert not has(secondary, "MasterUsername") and not has(secondary, "MasterUserPassword")
+    assert secondary.prop("StorageEncrypted") is True and has(secondary, "KmsKeyId")
     proxy_endpoint = one(synthesized, recovery, "AWS::RDS::DBProxyEndpoint")
-    assert proxy_endpoint["TargetRole"] == "READ_ONLY"
-    assert one(synthesized, recovery, "AWS::RDS::DBProxy")["RequireTLS"] is True
+    assert proxy_endpoint.prop("TargetRole") == "READ_ONLY"
+    assert one(synthesized, recovery, "AWS::RDS::DBProxy").prop("RequireTLS") is True
     share = 90 if tier == "multi-site" else 100  # write forwarding keeps 10 % of connections
     for stack in (primary, recovery):
         targets = one(synthesized, stack, "AWS::RDS::DBProxyTargetGroup")
-        assert targets["ConnectionPoolConfigurationInfo"]["MaxConnectionsPercent"] == share
+        pool = targets.prop("ConnectionPoolConfigurationInfo", "MaxConnectionsPercent")
+        assert pool == share
     # Both proxies log in as the app's user with IAM: R's needs nothing from P.
     for stack in (primary, recovery):
-        cluster_id = next(iter(resources(synthesized, stack, "AWS::RDS::DBCluster")))
+        cluster_id = logical_ids(synthesized, stack, "AWS::RDS::DBCluster")[0]
         assert proxy_connects_as(synthesized, stack) == (
             {"Fn::GetAtt": [cluster_id, "DBClusterResourceId"]},
             "/app",
@@ -227,8 +238,8 @@ def test_aurora_tiers_run_a_global_database(synthesized: Synthesized, tier: str)
     # R's tasks write through the read/write endpoint (the writer once promoted) and may read
     # through the read-only one.
     environment = container_environment(synthesized, recovery)
-    proxy_id = next(iter(resources(synthesized, recovery, "AWS::RDS::DBProxy")))
-    endpoint_id = next(iter(resources(synthesized, recovery, "AWS::RDS::DBProxyEndpoint")))
+    proxy_id = logical_ids(synthesized, recovery, "AWS::RDS::DBProxy")[0]
+    endpoint_id = logical_ids(synthesized, recovery, "AWS::RDS::DBProxyEndpoint")[0]
     assert environment["DATABASE_ENDPOINT"] == {"Fn::GetAtt": [proxy_id, "Endpoint"]}
     assert environment["DATABASE_READER_ENDPOINT"] == {"Fn::GetAtt": [endpoint_id, "Endpoint"]}
 
@@ -302,22 +313,22 @@ def test_rotated_passwords_can_be_replicated_under_the_recovery_key(
 
 
 def test_warm_standby_secondary_is_one_smaller_reader(synthesized: Synthesized) -> None:
-    readers = props(synthesized, name("warm-standby", "recovery"), "AWS::RDS::DBInstance")
-    writers = props(synthesized, name("warm-standby", "primary"), "AWS::RDS::DBInstance")
+    readers = of_type(synthesized, name("warm-standby", "recovery"), "AWS::RDS::DBInstance")
+    writers = of_type(synthesized, name("warm-standby", "primary"), "AWS::RDS::DBInstance")
     assert len(readers) == 1
-    assert readers[0]["DBInstanceClass"] == "db.r7g.large"
-    assert writers[0]["DBInstanceClass"] == "db.r7g.xlarge"
+    assert readers[0].prop("DBInstanceClass") == "db.r7g.large"
+    assert writers[0].prop("DBInstanceClass") == "db.r7g.xlarge"
     secondary = one(synthesized, name("warm-standby", "recovery"), "AWS::RDS::DBCluster")
-    assert "EnableGlobalWriteForwarding" not in secondary
+    assert not has(secondary, "EnableGlobalWriteForwarding")
 
 
 def test_multi_site_secondary_is_full_size_with_write_forwarding(
     synthesized: Synthesized,
 ) -> None:
     recovery = name("multi-site", "recovery")
-    readers = props(synthesized, recovery, "AWS::RDS::DBInstance")
-    assert [r["DBInstanceClass"] for r in readers] == ["db.r7g.xlarge"] * 2
-    assert one(synthesized, recovery, "AWS::RDS::DBCluster")["EnableGlobalWriteForwarding"]
+    readers = of_type(synthesized, recovery, "AWS::RDS::DBInstance")
+    assert [r.prop("DBInstanceClass") for r in readers] == ["db.r7g.xlarge"] * 2
+    assert one(synthesized, recovery, "AWS::RDS::DBCluster").prop("EnableGlobalWriteForwarding")
 
 
 # --- DynamoDB and DAX -------------------------------------------------------------------------
@@ -373,18 +384,19 @@ def test_dax_runs_where_the_tier_says(
     synthesized: Synthesized, tier: str, dax_in_recovery: bool | None
 ) -> None:
     dax = one(synthesized, name(tier, "primary"), "AWS::DAX::Cluster")
-    assert dax["ReplicationFactor"] == 3
-    assert dax["SSESpecification"] == {"SSEEnabled": True}
-    assert dax["ClusterEndpointEncryptionType"] == "TLS"
+    assert dax.prop("ReplicationFactor") == 3
+    assert dax.prop("SSESpecification") == {"SSEEnabled": True}
+    assert dax.prop("ClusterEndpointEncryptionType") == "TLS"
     if dax_in_recovery is not None:
-        in_r = props(synthesized, name(tier, "recovery"), "AWS::DAX::Cluster")
+        in_r = of_type(synthesized, name(tier, "recovery"), "AWS::DAX::Cluster")
         assert len(in_r) == int(dax_in_recovery)
         if in_r:
-            assert in_r[0]["ReplicationFactor"] == 3  # one node per zone
-            assert in_r[0]["AvailabilityZones"] == ["us-west-2a", "us-west-2b", "us-west-2c"]
+            assert in_r[0].prop("ReplicationFactor") == 3  # one node per zone
+            zones = ["us-west-2a", "us-west-2b", "us-west-2c"]
+            assert in_r[0].prop("AvailabilityZones") == zones
             # warm standby: smaller nodes in R; multi-site: the same as P
             expected = "dax.r5.large" if tier == "multi-site" else "dax.t3.medium"
-            assert in_r[0]["NodeType"] == expected
+            assert in_r[0].prop("NodeType") == expected
 
 
 # --- queues -----------------------------------------------------------------------------------
@@ -433,15 +445,16 @@ def test_queues_have_longer_lived_encrypted_dead_letter_queues(
 def test_recovery_capacity_matches_the_tier(
     synthesized: Synthesized, tier: str, recovery_tasks: int, recovery_max: int
 ) -> None:
-    assert one(synthesized, name(tier, "primary"), "AWS::ECS::Service")["DesiredCount"] == 2
+    assert one(synthesized, name(tier, "primary"), "AWS::ECS::Service").prop("DesiredCount") == 2
     service = one(synthesized, name(tier, "recovery"), "AWS::ECS::Service")
-    assert service["DesiredCount"] == recovery_tasks
+    assert service.prop("DesiredCount") == recovery_tasks
     target = one(synthesized, name(tier, "recovery"), "AWS::ApplicationAutoScaling::ScalableTarget")
-    assert (target["MinCapacity"], target["MaxCapacity"]) == (recovery_tasks, recovery_max)
+    capacity = (target.prop("MinCapacity"), target.prop("MaxCapacity"))
+    assert capacity == (recovery_tasks, recovery_max)
 
 
 def container_environment(s: Synthesized, stack: str) -> dict[str, Any]:
-    (container,) = one(s, stack, "AWS::ECS::TaskDefinition")["ContainerDefinitions"]
+    (container,) = one(s, stack, "AWS::ECS::TaskDefinition").prop("ContainerDefinitions")
     return {v["Name"]: v["Value"] for v in container["Environment"]}
 
 
@@ -469,10 +482,8 @@ def test_the_app_is_told_where_its_data_lives(synthesized: Synthesized) -> None:
 
 def test_backup_restore_runs_no_compute_in_recovery(synthesized: Synthesized) -> None:
     assert synthesized.tiers["backup-restore"].recovery is None
-    assert (
-        one(synthesized, name("backup-restore", "primary"), "AWS::ECS::Service")["DesiredCount"]
-        == 2
-    )
+    service = one(synthesized, name("backup-restore", "primary"), "AWS::ECS::Service")
+    assert service.prop("DesiredCount") == 2
 
 
 # --- entry point ------------------------------------------------------------------------------
@@ -486,7 +497,7 @@ RESERVED_DOMAINS = ("example.com", "example.net", "example.org")
 @pytest.mark.parametrize("tier", TIERS)
 def test_the_default_zone_can_be_created(synthesized: Synthesized, tier: str) -> None:
     zone = one(synthesized, name(tier, "edge"), "AWS::Route53::HostedZone")
-    zone_name = zone["Name"].rstrip(".")
+    zone_name = zone.prop("Name").rstrip(".")
     labels = zone_name.split(".")
     assert len(labels) >= 2, zone_name  # Route 53 hosts no top-level domain
     assert labels[-1] not in RESERVED_TLDS, zone_name
@@ -502,15 +513,15 @@ def test_backup_restore_enters_through_the_accelerator_with_one_group(
     edge = name("backup-restore", "edge")
     one(synthesized, edge, "AWS::GlobalAccelerator::Listener")
     record = one(synthesized, edge, "AWS::Route53::RecordSet")
-    assert record["AliasTarget"]["HostedZoneId"] == "Z2BJ6XQ5FK7U4H"
-    (group,) = props(synthesized, edge, "AWS::GlobalAccelerator::EndpointGroup")
-    assert group["EndpointGroupRegion"] == P and group["TrafficDialPercentage"] == 100
+    assert record.prop("AliasTarget", "HostedZoneId") == "Z2BJ6XQ5FK7U4H"
+    (group,) = of_type(synthesized, edge, "AWS::GlobalAccelerator::EndpointGroup")
+    assert group.prop("EndpointGroupRegion") == P and group.prop("TrafficDialPercentage") == 100
 
 
 @pytest.mark.parametrize("tier", ["pilot-light", "warm-standby"])
 def test_dns_tiers_fail_over_on_a_health_check(synthesized: Synthesized, tier: str) -> None:
     edge = name(tier, "edge")
-    records = {r["Failover"]: r for r in props(synthesized, edge, "AWS::Route53::RecordSet")}
+    records = {r.prop("Failover"): r for r in of_type(synthesized, edge, "AWS::Route53::RecordSet")}
     assert set(records) == {"PRIMARY", "SECONDARY"}
     template = synthesized.template(edge)
     template.resource_count_is("AWS::Route53::HealthCheck", 4)
@@ -545,16 +556,16 @@ def test_dns_tiers_fail_over_on_a_health_check(synthesized: Synthesized, tier: s
     )
     alarm = next(
         a
-        for a in props(synthesized, name(tier, "recovery"), "AWS::CloudWatch::Alarm")
-        if a["AlarmName"] == f"{APP}-{tier}-recovery-DatabaseWritable"
+        for a in of_type(synthesized, name(tier, "recovery"), "AWS::CloudWatch::Alarm")
+        if a.prop("AlarmName") == f"{APP}-{tier}-recovery-DatabaseWritable"
     )
-    assert (alarm["Namespace"], alarm["MetricName"], alarm["Dimensions"]) == (
+    assert (alarm.prop("Namespace"), alarm.prop("MetricName"), alarm.prop("Dimensions")) == (
         "drtiers",
         "RecoveryWritable",
         [{"Name": "Tier", "Value": tier}],
     )
-    primary_check = records["PRIMARY"]["HealthCheckId"]["Fn::GetAtt"][0]
-    secondary_check = records["SECONDARY"]["HealthCheckId"]["Fn::GetAtt"][0]
+    primary_check = records["PRIMARY"].prop("HealthCheckId", "Fn::GetAtt")[0]
+    secondary_check = records["SECONDARY"].prop("HealthCheckId", "Fn::GetAtt")[0]
 
     def calculated(children: list[str], **config: Any) -> dict[str, Any]:
         child_checks = [{"Fn::GetAtt": [c, Match.any_value()]} for c in children]
@@ -578,7 +589,7 @@ def test_dns_tiers_fail_over_on_a_health_check(synthesized: Synthesized, tier: s
             }
         }
     )
-    assert records["SECONDARY"]["AliasTarget"]["DNSName"] == {
+    assert records["SECONDARY"].prop("AliasTarget", "DNSName") == {
         "Fn::GetStackOutput": {
             "StackName": name(tier, "recovery"),
             "Region": R,
@@ -597,7 +608,7 @@ def test_dns_tiers_fail_over_on_a_health_check(synthesized: Synthesized, tier: s
         }
     )
     alarm = one(synthesized, edge, "AWS::CloudWatch::Alarm")
-    assert alarm["MetricName"] == "HealthCheckStatus"
+    assert alarm.prop("MetricName") == "HealthCheckStatus"
 
 
 def test_multi_site_serves_from_both_regions_through_the_accelerator(
@@ -607,19 +618,19 @@ def test_multi_site_serves_from_both_regions_through_the_accelerator(
     one(synthesized, edge, "AWS::GlobalAccelerator::Accelerator")
     one(synthesized, edge, "AWS::GlobalAccelerator::Listener")
     record = one(synthesized, edge, "AWS::Route53::RecordSet")
-    assert record["AliasTarget"]["HostedZoneId"] == "Z2BJ6XQ5FK7U4H"
-    assert props(synthesized, edge, "AWS::Route53::HealthCheck") == []
+    assert record.prop("AliasTarget", "HostedZoneId") == "Z2BJ6XQ5FK7U4H"
+    assert of_type(synthesized, edge, "AWS::Route53::HealthCheck") == []
     groups = {
-        g["EndpointGroupRegion"]: g
-        for g in props(synthesized, edge, "AWS::GlobalAccelerator::EndpointGroup")
+        g.prop("EndpointGroupRegion"): g
+        for g in of_type(synthesized, edge, "AWS::GlobalAccelerator::EndpointGroup")
     }
     assert set(groups) == {P, R}
-    listener = next(iter(resources(synthesized, edge, "AWS::GlobalAccelerator::Listener")))
+    listener = logical_ids(synthesized, edge, "AWS::GlobalAccelerator::Listener")[0]
     for role, region in (("primary", P), ("recovery", R)):
         group = groups[region]
-        assert group["TrafficDialPercentage"] == 100
-        assert group["ListenerArn"] == {"Fn::GetAtt": [listener, "ListenerArn"]}
-        (endpoint,) = group["EndpointConfigurations"]
+        assert group.prop("TrafficDialPercentage") == 100
+        assert group.prop("ListenerArn") == {"Fn::GetAtt": [listener, "ListenerArn"]}
+        (endpoint,) = group.prop("EndpointConfigurations")
         assert endpoint["EndpointId"] == {
             "Fn::GetStackOutput": {
                 "StackName": name("multi-site", role),
@@ -632,8 +643,8 @@ def test_multi_site_serves_from_both_regions_through_the_accelerator(
             synthesized, name("multi-site", role), "AWS::ElasticLoadBalancingV2::TargetGroup"
         )
         assert (
-            target_group["HealthCheckIntervalSeconds"],
-            target_group["UnhealthyThresholdCount"],
+            target_group.prop("HealthCheckIntervalSeconds"),
+            target_group.prop("UnhealthyThresholdCount"),
         ) == (10, 3)
 
 
@@ -643,7 +654,7 @@ def test_multi_site_serves_from_both_regions_through_the_accelerator(
 @pytest.mark.parametrize("tier", TIERS)
 def test_backups_are_copied_to_the_recovery_region(synthesized: Synthesized, tier: str) -> None:
     plan = one(synthesized, name(tier, "primary"), "AWS::Backup::BackupPlan")
-    rules = plan["BackupPlan"]["BackupPlanRule"]
+    rules = plan.prop("BackupPlan", "BackupPlanRule")
     assert rules, "a plan with no rules backs nothing up"
     for rule in rules:
         (copy,) = rule["CopyActions"]
@@ -658,8 +669,8 @@ def test_backups_are_copied_to_the_recovery_region(synthesized: Synthesized, tie
             ]
         }
     vault = one(synthesized, name(tier, "recovery-base"), "AWS::Backup::BackupVault")
-    assert vault["BackupVaultName"] == f"{APP}-{tier}-copies"
-    assert "EncryptionKeyArn" in vault
+    assert vault.prop("BackupVaultName") == f"{APP}-{tier}-copies"
+    assert has(vault, "EncryptionKeyArn")
     one(synthesized, name(tier, "primary"), "AWS::Backup::BackupSelection")
     selected = Capture()
     synthesized.template(name(tier, "primary")).has_resource_properties(
@@ -715,12 +726,12 @@ def test_alarms_notify_an_encrypted_topic(
     synthesized: Synthesized, tier: str, role: str, metrics: set[str]
 ) -> None:
     stack = name(tier, role)
-    alarms = props(synthesized, stack, "AWS::CloudWatch::Alarm")
-    assert {a["MetricName"] for a in alarms} == metrics
-    topic_id = next(iter(resources(synthesized, stack, "AWS::SNS::Topic")))
+    alarms = of_type(synthesized, stack, "AWS::CloudWatch::Alarm")
+    assert {a.prop("MetricName") for a in alarms} == metrics
+    topic_id = logical_ids(synthesized, stack, "AWS::SNS::Topic")[0]
     for alarm in alarms:
-        assert alarm["AlarmActions"] == [{"Ref": topic_id}]
-    assert "KmsMasterKeyId" in one(synthesized, stack, "AWS::SNS::Topic")
+        assert alarm.prop("AlarmActions") == [{"Ref": topic_id}]
+    assert has(one(synthesized, stack, "AWS::SNS::Topic"), "KmsMasterKeyId")
 
 
 # --- data is kept -----------------------------------------------------------------------------
@@ -739,22 +750,20 @@ STATEFUL = {
 }
 
 
-def is_cluster_member(resource: dict[str, Any]) -> bool:
+def is_cluster_member(resource: Resource) -> bool:
     """Aurora instances hold no data of their own; the cluster they belong to does."""
-    return resource["Type"] == "AWS::RDS::DBInstance" and "DBClusterIdentifier" in resource.get(
-        "Properties", {}
-    )
+    return resource.type == "AWS::RDS::DBInstance" and has(resource, "DBClusterIdentifier")
 
 
 @pytest.mark.parametrize("tier", TIERS)
 def test_stateful_resources_keep_their_data(synthesized: Synthesized, tier: str) -> None:
     for stack in synthesized.tiers[tier].all:
-        template = synthesized.template(stack.stack_name)
-        stateful = {k: r for t in STATEFUL for k, r in template.find_resources(t).items()}
-        for logical_id, resource in stateful.items():
+        stateful = [r for r in stack_resources(synthesized, stack.stack_name) if r.type in STATEFUL]
+        for resource in stateful:
             if not is_cluster_member(resource):
-                assert resource.get("DeletionPolicy") in ("Retain", "Snapshot"), logical_id
-                assert resource.get("UpdateReplacePolicy") in ("Retain", "Snapshot"), logical_id
+                kept = ("Retain", "Snapshot")
+                assert resource.deletion_policy in kept, resource.logical_id
+                assert resource.update_replace_policy in kept, resource.logical_id
 
 
 def test_stateful_logical_ids_stay_fixed(synthesized: Synthesized) -> None:
@@ -762,12 +771,10 @@ def test_stateful_logical_ids_stay_fixed(synthesized: Synthesized) -> None:
     are part of the contract. Change this list only with a migration note."""
 
     def ids(tier: str, role: str) -> set[str]:
-        template = synthesized.template(name(tier, role))
         return {
-            k
-            for t in STATEFUL - {"AWS::Logs::LogGroup"}
-            for k, v in template.find_resources(t).items()
-            if not is_cluster_member(v)
+            r.logical_id
+            for r in stack_resources(synthesized, name(tier, role))
+            if r.type in STATEFUL - {"AWS::Logs::LogGroup"} and not is_cluster_member(r)
         }
 
     regional = {"DataKey2A0DE9E6", "WorkDeadLetters7D6F983C", "WorkQueue1CAC4D2F"}
@@ -807,9 +814,9 @@ def test_failed_over_recovery_runs_at_full_capacity_and_stays_there() -> None:
     scaling minimum of as many, so target tracking cannot scale it back in."""
     failed_over = Synthesized(tier="warm-standby", failed_over="true")
     recovery = name("warm-standby", "recovery")
-    assert one(failed_over, recovery, "AWS::ECS::Service")["DesiredCount"] == 2
+    assert one(failed_over, recovery, "AWS::ECS::Service").prop("DesiredCount") == 2
     scaling = one(failed_over, recovery, "AWS::ApplicationAutoScaling::ScalableTarget")
-    assert (scaling["MinCapacity"], scaling["MaxCapacity"]) == (2, 4)
+    assert (scaling.prop("MinCapacity"), scaling.prop("MaxCapacity")) == (2, 4)
     assert failed_over.read("warm-standby").failed_over
 
 
@@ -827,44 +834,44 @@ def test_a_rebuild_restores_into_the_recovery_region_reading_nothing_from_the_lo
     assert "Fn::GetStackOutput" not in json.dumps(template)
     assert rebuilt.read("backup-restore").stacks[primary] == ("primary", R)
     db = one(rebuilt, primary, "AWS::RDS::DBInstance")
-    assert db["DBSnapshotIdentifier"] == snapshot
-    assert "EngineVersion" not in db  # the snapshot's own version: P may have upgraded since
+    assert db.prop("DBSnapshotIdentifier") == snapshot
+    assert not has(db, "EngineVersion")  # the snapshot's own version: P may have upgraded since
     plan = one(rebuilt, primary, "AWS::Backup::BackupPlan")
-    (copy,) = plan["BackupPlan"]["BackupPlanRule"][0]["CopyActions"]
+    (copy,) = plan.prop("BackupPlan", "BackupPlanRule")[0]["CopyActions"]
     assert f":backup:{P}:123456789012:backup-vault:{APP}-backup-restore-backups" in json.dumps(
         copy["DestinationBackupVaultArn"]
     )
-    assert db["DBInstanceIdentifier"] == f"{APP}-backup-restore-db"
+    assert db.prop("DBInstanceIdentifier") == f"{APP}-backup-restore-db"
     # The table was restored under the tier's fixed name: the stack uses it, does not create it.
-    assert props(rebuilt, primary, "AWS::DynamoDB::GlobalTable") == []
+    assert of_type(rebuilt, primary, "AWS::DynamoDB::GlobalTable") == []
     assert container_environment(rebuilt, primary)["TABLE_NAME"] == f"{APP}-backup-restore-table"
     group = one(rebuilt, primary, "AWS::GlobalAccelerator::EndpointGroup")
-    assert group["ListenerArn"] == listener and group["EndpointGroupRegion"] == R
+    assert group.prop("ListenerArn") == listener and group.prop("EndpointGroupRegion") == R
     # IAM's control plane is in us-east-1: the rebuild makes no IAM entity, it uses the roles
     # the recovery-base stack made beforehand, by name.
-    every = every_resource(rebuilt.template(primary))
-    assert not [r for r in every.values() if r["Type"].startswith("AWS::IAM::")]
+    every = stack_resources(rebuilt, primary)
+    assert not [r for r in every if r.type.startswith("AWS::IAM::")]
     assert "Transform" not in template  # no hosted rotation (it makes a function and a role)
     task = one(rebuilt, primary, "AWS::ECS::TaskDefinition")
-    assert f":role/{APP}-backup-restore-rebuild-task" in json.dumps(task["TaskRoleArn"])
+    assert f":role/{APP}-backup-restore-rebuild-task" in json.dumps(task.prop("TaskRoleArn"))
 
 
 def test_backup_restore_makes_its_rebuild_roles_beforehand(synthesized: Synthesized) -> None:
     base = name("backup-restore", "recovery-base")
-    names = {r["RoleName"] for r in props(synthesized, base, "AWS::IAM::Role")}
+    names = {r.prop("RoleName") for r in of_type(synthesized, base, "AWS::IAM::Role")}
     assert names == {
         f"{APP}-backup-restore-rebuild-{what}"
         for what in ("task", "execution", "proxy", "dax", "flow-logs", "monitoring")
     }
     # Only backup-restore is rebuilt: the other tiers' recovery-base stacks make no role.
-    assert props(synthesized, name("pilot-light", "recovery-base"), "AWS::IAM::Role") == []
+    assert of_type(synthesized, name("pilot-light", "recovery-base"), "AWS::IAM::Role") == []
 
 
 def test_the_replica_keeps_backups_once_promoted(synthesized: Synthesized) -> None:
     """A promoted replica keeps its own retention (RDS gives a promoted replica 1 day
     otherwise): pilot-light's only writer during an event keeps P's 14 days."""
     replica = one(synthesized, name("pilot-light", "recovery"), "AWS::RDS::DBInstance")
-    assert replica["BackupRetentionPeriod"] == 14
+    assert replica.prop("BackupRetentionPeriod") == 14
 
 
 @pytest.mark.parametrize(

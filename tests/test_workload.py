@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
-from aws_cdk.assertions import Template
 
+from drtiers.assembly.reader import read_assembly
 from drtiers.assess import assess_assembly
 from drtiers.checks.gates import run_gates
 from drtiers.cli import main as drtiers
@@ -190,53 +190,46 @@ def test_every_tier_passes_every_gate_around_another_workload(
     assert findings == {}
 
 
-def _templates(out: Path, tier: str) -> list[Template]:
-    files = sorted(out.glob(f"drtiers-{tier}-*.template.json"))
-    return [Template.from_json(json.loads(f.read_text())) for f in files]
-
-
-def _of(templates: list[Template], type_: str) -> list[dict[str, Any]]:
-    return [r.get("Properties", {}) for t in templates for r in t.find_resources(type_).values()]
-
-
 @pytest.mark.parametrize("tier", TIERS)
 def test_each_tier_holds_exactly_the_workloads_blocks(
     gated: tuple[Workload, Path, Any], tier: str
 ) -> None:
     workload, out, _ = gated
-    templates = _templates(out, tier)
-    databases = _of(templates, "AWS::RDS::DBInstance") + _of(templates, "AWS::RDS::DBCluster")
+    of = read_assembly(out)[tier].of_type  # every stack of the tier, its drill stacks too
+    databases = of("AWS::RDS::DBInstance") + of("AWS::RDS::DBCluster")
     assert bool(databases) == (workload.database is not None)
-    assert bool(_of(templates, "AWS::RDS::DBProxy")) == (workload.database is not None)
+    assert bool(of("AWS::RDS::DBProxy")) == (workload.database is not None)
     if workload.database is not None:  # a cross-region replica takes its source's engine
-        engines = {d["Engine"].removeprefix("aurora-") for d in databases if "Engine" in d}
+        engines = {
+            d.prop("Engine").removeprefix("aurora-")
+            for d in databases
+            if d.prop("Engine") is not None
+        }
         assert engines == {"postgres" if workload.database.engine == "postgresql" else "mysql"}
     tables = {
-        t["TableName"]
-        for t in _of(templates, "AWS::DynamoDB::GlobalTable")
-        + _of(templates, "AWS::DynamoDB::Table")
+        t.prop("TableName") for t in of("AWS::DynamoDB::GlobalTable") + of("AWS::DynamoDB::Table")
     }
     own = {f"drtiers-{tier}-{t.name}" for t in workload.tables}
     assert tables == own | {f"drtiers-{tier}-control"}  # and drtiers' writer-region table
-    dax = _of(templates, "AWS::DAX::Cluster")
+    dax = of("AWS::DAX::Cluster")
     assert bool(dax) == any(t.dax for t in workload.tables)
-    queues = [q for q in _of(templates, "AWS::SQS::Queue") if q.get("RedrivePolicy")]
+    queues = [q for q in of("AWS::SQS::Queue") if q.prop("RedrivePolicy")]
     assert bool(queues) == bool(workload.queues)
-    for task in _of(templates, "AWS::ECS::TaskDefinition"):
-        assert (task["Cpu"], task["Memory"]) == (
+    for task in of("AWS::ECS::TaskDefinition"):
+        assert (task.prop("Cpu"), task.prop("Memory")) == (
             str(workload.service.cpu),
             str(workload.service.memory),
         )
         variables = {
-            v["Name"] for c in task["ContainerDefinitions"] for v in c.get("Environment", [])
+            v["Name"] for c in task.prop("ContainerDefinitions") for v in c.get("Environment", [])
         }
         assert ("DATABASE_ENDPOINT" in variables) == (workload.database is not None)
         assert "CONTROL_TABLE_NAME" in variables
         for table in workload.tables:
             suffix = "_" + table.name.upper()
             assert "TABLE_NAME" + suffix in variables
-    services = _of(templates, "AWS::ECS::Service")
-    assert max(s["DesiredCount"] for s in services) == workload.service.tasks.full
+    services = of("AWS::ECS::Service")
+    assert max(s.prop("DesiredCount") for s in services) == workload.service.tasks.full
 
 
 def test_the_estimate_takes_sizes_from_the_templates_and_figures_from_the_file(

@@ -467,11 +467,6 @@ def health_checks(tier: TierAssembly) -> list[HealthCheckSettings]:
     return [health_check_settings(c) for c in tier.of_type("AWS::Route53::HealthCheck")]
 
 
-def switch_plan(tier: TierAssembly) -> dict[str, Any] | None:
-    """The Region switch plan as synthesized (its properties); None without one."""
-    return next((p.properties for p in tier.of_type("AWS::ARCRegionSwitch::Plan")), None)
-
-
 # --- drills ---------------------------------------------------------------------------------
 
 

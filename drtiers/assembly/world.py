@@ -14,10 +14,10 @@ from typing import Any
 from drtiers.assembly.queries import (
     global_cluster_ids,
     instance_engine,
-    switch_plan,
     table_replica_regions,
 )
 from drtiers.assembly.reader import Resource, TierAssembly
+from drtiers.assembly.switch_plan import SwitchPlan, switch_plan
 from drtiers.core import rules
 from drtiers.core.tiers import (
     CONTROL_TABLE,
@@ -272,9 +272,9 @@ class World:
     admin_secret: str  # key of the primary's admin secret
     backup_role: str  # name of the role AWS Backup backs up and restores with
     replica_key_alias: str  # alias/... of the key replicas use in the recovery region
-    # The Region switch plan as synthesized (its CloudFormation properties), and the Lambda
-    # functions ("region:name") its custom actions may call.
-    plan: dict[str, Any] | None = None
+    # The Region switch plan as synthesized, and the Lambda functions ("region:name") its
+    # custom actions may call.
+    plan: SwitchPlan | None = None
     functions: set[str] = field(default_factory=set)
     # alarm name -> region of the EventBridge rule that starts the plan when it turns red
     plan_starters: dict[str, str] = field(default_factory=dict)

@@ -52,7 +52,9 @@ _Copied = tuple[float, str, tuple[str, ...]]  # seconds, how, sources of a backu
 
 
 @dataclass(frozen=True)
-class Step:
+class RtoStep:
+    """A step of the recovery timeline as the estimate counts it (the step list's Step, timed)."""
+
     name: str
     seconds: float
     how: str
@@ -105,7 +107,7 @@ class Estimate:
     recovery_region: str
     recovery_holds: str
     rpo: list[StoreRpo] = field(default_factory=list)
-    rto_steps: list[Step] = field(default_factory=list)
+    rto_steps: list[RtoStep] = field(default_factory=list)
     cost: list[CostLine] = field(default_factory=list)
     resource_keys: frozenset[tuple[str, str, str]] = frozenset()  # (region, type, logical id)
     event: list[EventLine] = field(default_factory=list)  # running failed over, over steady
@@ -142,7 +144,7 @@ class Estimate:
     def rpo_text(self) -> str:
         return format_range(self.rpo_seconds, *self.rpo_range)
 
-    def critical_path(self) -> list[Step]:
+    def critical_path(self) -> list[RtoStep]:
         """The counted steps the RTO waits for, first to last: from the step that ends last,
         back through the step each one started after (the longest, where several end then)."""
         counted = [s for s in self.rto_steps if s.counts]
@@ -160,7 +162,7 @@ class Estimate:
             step = max(before, key=lambda s: s.seconds)
             path.append(step)
 
-    def dominant_step(self) -> Step | None:
+    def dominant_step(self) -> RtoStep | None:
         """The longest step on the critical path: what to shorten first."""
         path = [s for s in self.critical_path() if s.seconds > 0]
         return max(path, key=lambda s: s.seconds) if path else None
@@ -212,7 +214,7 @@ def _rpo_seconds(stores: list[StoreRpo]) -> float:
     return max(s.seconds for s in stores if s.seconds is not None)
 
 
-def _rto_seconds(steps: list[Step]) -> float:
+def _rto_seconds(steps: list[RtoStep]) -> float:
     return max((step.end for step in steps if step.counts), default=0.0)
 
 
@@ -321,10 +323,10 @@ class _Model:
         ]
 
     # --- RTO ------------------------------------------------------------------------------------
-    def rto(self) -> list[Step]:
+    def rto(self) -> list[RtoStep]:
         steps = failover_steps(read_world(self.tier), self.f, self.w)
         return [
-            Step(
+            RtoStep(
                 t.step.name,
                 t.step.seconds,
                 t.step.how,

@@ -1,6 +1,6 @@
-"""An ARC Region switch plan rendered from a tier's step list, and read back from the
-synthesized template for the simulator to execute (so a plan that breaks an invariant fails
-`make check`, whatever the step list says).
+"""An ARC Region switch plan rendered from a tier's step list (CloudFormation properties), and
+the plan as synthesized (read back by drtiers.assembly.switch_plan) executed by the simulator,
+so a plan that breaks an invariant fails `make check`, whatever the step list says.
 
 Workflows (all steps named as in the step list):
 - ``activate`` the recovery region: the failover steps a plan can run;
@@ -17,23 +17,34 @@ calls no block makes: declaring the writer's region, a service's count, an accel
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from drtiers.assembly.world import World
+from drtiers.assembly.switch_plan import (
+    APPROVAL,
+    AURORA,
+    ECS,
+    LAMBDA,
+    PARALLEL,
+    RDS_PROMOTE,
+    RDS_REPLICA,
+    Approval,
+    AuroraGlobal,
+    Block,
+    BlockConfig,
+    EcsScaling,
+    LambdaAction,
+    RdsPromotion,
+    RdsReplication,
+    SwitchPlan,
+)
+from drtiers.assembly.world import Service, World
 from drtiers.core import rules
 from drtiers.core.tiers import DECLARED_NAMESPACE, RECOVERY_WRITABLE
 from drtiers.recovery import steps as s
 from drtiers.recovery.steps import Effect
 
-APPROVAL = "ManualApproval"
-AURORA = "AuroraGlobalDatabase"
-RDS_PROMOTE = "RdsPromoteReadReplica"
-RDS_REPLICA = "RdsCreateCrossRegionReplica"
-ECS = "ECSServiceScaling"
-LAMBDA = "CustomActionLambda"
-PARALLEL = "Parallel"
 ACTIVATE, POST_RECOVERY = "activate", "postRecovery"
 # What the plan-actions function does for a payload's "action" (drtiers.constructs.region_switch).
 DECLARE, SCALE, DIAL, DRAIN = "declare", "scale", "dial", "drain"
@@ -313,41 +324,31 @@ class Workflow:
     steps: tuple[tuple[int, str, str], ...]
 
 
-def read_workflows(plan: Mapping[str, Any]) -> list[Workflow]:
+def read_workflows(plan: SwitchPlan) -> list[Workflow]:
     """The plan's workflows as a reader sees them (the review report)."""
     return [
         Workflow(
-            w["WorkflowTargetAction"],
-            w.get("WorkflowTargetRegion", ""),
-            w.get("WorkflowDescription", ""),
+            w.action,
+            w.region,
+            w.description,
             tuple(
-                (index + 1, block["Name"], block["ExecutionBlockType"])
-                for index, stage in enumerate(
-                    _workflow(plan, w["WorkflowTargetAction"], w.get("WorkflowTargetRegion", ""))
-                )
+                (index + 1, block.name, block.kind)
+                for index, stage in enumerate(w.stages)
                 for block in stage
             ),
         )
-        for w in plan.get("Workflows", [])
+        for w in plan.workflows
     ]
 
 
-def _workflow(plan: Mapping[str, Any], action: str, region: str) -> list[list[dict[str, Any]]]:
-    """A workflow's stages: each a list of blocks that run together."""
-    for workflow in plan.get("Workflows", []):
-        if workflow.get("WorkflowTargetAction") == action and (
-            workflow.get("WorkflowTargetRegion") == region
-        ):
-            stages = []
-            for step in workflow.get("Steps", []):
-                if step["ExecutionBlockType"] == PARALLEL:
-                    stages.append(
-                        list(step["ExecutionBlockConfiguration"]["ParallelConfig"]["Steps"])
-                    )
-                else:
-                    stages.append([step])
-            return stages
-    return []
+# A workflow's stages, each the blocks that run together.
+_Stages = tuple[tuple[Block, ...], ...]
+
+
+def _stages(plan: SwitchPlan, action: str, region: str) -> _Stages:
+    """The stages of the workflow of ``action`` in ``region``; none without that workflow."""
+    workflow = plan.workflow(action, region)
+    return workflow.stages if workflow is not None else ()
 
 
 # (kind, effect, target, also needed regions) of one block as Region switch runs it.
@@ -372,49 +373,52 @@ class _Run:
 
 
 def _decoded(
-    world: World, block: Mapping[str, Any], activating: str, graceful: bool, workflow: str
+    world: World, block: Block, activating: str, graceful: bool, workflow: str
 ) -> _Decoded:
     """(kind, effect, target, also needed regions) of one block as Region switch runs it."""
-    kind, config = block["ExecutionBlockType"], block["ExecutionBlockConfiguration"]
-    decode = _DECODERS.get(kind)
-    decoded = decode(_Run(world, activating, graceful, workflow), config) if decode else None
+    decoded = _decode(_Run(world, activating, graceful, workflow), block.config)
     if decoded is None:
-        raise ValueError(f"plan step {block.get('Name')}: a {kind} block drtiers cannot read")
+        raise ValueError(f"plan step {block.name}: a {block.kind} block drtiers cannot read")
     return decoded
 
 
-def _approval_decoded(run: _Run, config: Mapping[str, Any]) -> _Decoded:
-    return "approval", Effect.NONE, "", ()
+def _decode(run: _Run, config: BlockConfig | None) -> _Decoded | None:
+    """What a block of this configuration does in ``run``; None for one drtiers cannot read."""
+    match config:
+        case Approval():
+            return "approval", Effect.NONE, "", ()
+        case AuroraGlobal():
+            return _aurora_decoded(run, config)
+        case RdsPromotion():
+            return _rds_promote_decoded(run, config)
+        case RdsReplication():
+            return _rds_replica_decoded(run)
+        case EcsScaling():
+            return _ecs_decoded(run, config)
+        case LambdaAction():
+            return _lambda_decoded(run, config)
+    return None
 
 
-def _aurora_decoded(run: _Run, config: Mapping[str, Any]) -> _Decoded:
+def _aurora_decoded(run: _Run, aurora: AuroraGlobal) -> _Decoded:
     """A failover promotes the activating region's cluster; a switchover moves the writer
     only into the primary region, and needs the other region up."""
-    aurora = config["GlobalAuroraConfig"]
-    how = rules.aurora_block_promotes(
-        run.graceful, aurora.get("Behavior", ""), aurora.get("Ungraceful", {}).get("Ungraceful")
-    )
+    how = rules.aurora_block_promotes(run.graceful, aurora.behavior, aurora.ungraceful)
     world, activating = run.world, run.activating
     if how == "switchover":  # both regions' clusters take part: the other must be up
         effect = Effect.SWITCHOVER if activating == world.primary else Effect.NONE
         return "database", effect, "", (run.other,)
-    return (
-        "database",
-        Effect.PROMOTE,
-        _database(world, aurora["DatabaseClusterArns"], activating),
-        (),
-    )
+    return "database", Effect.PROMOTE, _database(world, aurora.cluster_arns, activating), ()
 
 
-def _rds_promote_decoded(run: _Run, config: Mapping[str, Any]) -> _Decoded:
+def _rds_promote_decoded(run: _Run, promotion: RdsPromotion) -> _Decoded:
     world, activating = run.world, run.activating
-    arns = config["RdsPromoteReadReplicaConfig"]["DbInstanceArnMap"]
-    database = _database(world, [arns.get(activating, "")], activating)
+    database = _database(world, [promotion.instance_arns.get(activating, "")], activating)
     effect = Effect.PROMOTE if activating == world.recovery else Effect.PROMOTE_BACK
     return "database", effect, database, ()
 
 
-def _rds_replica_decoded(run: _Run, config: Mapping[str, Any]) -> _Decoded:
+def _rds_replica_decoded(run: _Run) -> _Decoded:
     """A replica of the active region's instance in the other region: a post-recovery block."""
     if not rules.rds_replica_block_runs(run.workflow):
         return "protect", Effect.NONE, "only runs in a post-recovery workflow", ()
@@ -422,35 +426,30 @@ def _rds_replica_decoded(run: _Run, config: Mapping[str, Any]) -> _Decoded:
     return "protect", effect, "", (run.other,)
 
 
-def _ecs_decoded(run: _Run, config: Mapping[str, Any]) -> _Decoded:
+def _ecs_decoded(run: _Run, ecs: EcsScaling) -> _Decoded:
     """The activating region's service scaled to what the other region's ran (as sampled)."""
-    ecs = config["EcsCapacityIncreaseConfig"]
     source = next(
         (x for x in run.world.services.values() if x.region == run.other and _named(x, ecs)),
         None,
     )
     sampled = source.desired if source is not None else 0
-    count = rules.ecs_block_capacity(sampled, ecs.get("TargetPercent", 100))
+    count = rules.ecs_block_capacity(sampled, ecs.target_percent)
     return "compute", Effect.MATCH, f"{run.activating}={count}", ()
 
 
-def _lambda_decoded(run: _Run, config: Mapping[str, Any]) -> _Decoded | None:
+def _lambda_decoded(run: _Run, action: LambdaAction) -> _Decoded | None:
     """What the plan-actions function does with its payload, if the block runs it at all.
     Returns None for an action drtiers does not know."""
-    action = config["CustomActionLambdaConfig"]
     activating = run.activating
     if not rules.lambda_block_runs(run.graceful):
         return "action", Effect.NONE, "skipped: an ungraceful execution skips function steps", ()
     expected = "activeRegion" if run.workflow == POST_RECOVERY else "activatingRegion"
-    if action.get("RegionToRun") != expected:
+    if action.region_to_run != expected:
         return "action", Effect.NONE, f"RegionToRun must be {expected} in this workflow", ()
-    chosen = next((x for x in action["Lambdas"] if f":lambda:{activating}:" in x["Arn"]), None)
-    if (
-        chosen is None
-        or f"{activating}:{chosen['Arn'].rsplit(':', 1)[1]}" not in run.world.functions
-    ):
+    chosen = next((x for x in action.lambdas if f":lambda:{activating}:" in x.arn), None)
+    if chosen is None or f"{activating}:{chosen.arn.rsplit(':', 1)[1]}" not in run.world.functions:
         return "action", Effect.NONE, f"no plan-actions function in {activating}", ()
-    payload = json.loads(chosen["Payload"])
+    payload = chosen.payload
     region = payload["region"]
     if payload["action"] == DECLARE:
         return "declaration", Effect.DECLARE, region, (region,)
@@ -463,24 +462,11 @@ def _lambda_decoded(run: _Run, config: Mapping[str, Any]) -> _Decoded | None:
     return None
 
 
-_DECODERS: dict[str, Callable[[_Run, Mapping[str, Any]], _Decoded | None]] = {
-    APPROVAL: _approval_decoded,
-    AURORA: _aurora_decoded,
-    RDS_PROMOTE: _rds_promote_decoded,
-    RDS_REPLICA: _rds_replica_decoded,
-    ECS: _ecs_decoded,
-    LAMBDA: _lambda_decoded,
-}
+def _named(service: Service, ecs: EcsScaling) -> bool:
+    return any(arn.endswith(f"/{service.cluster_name}/{service.name}") for arn in ecs.service_arns)
 
 
-def _named(service: Any, ecs: Mapping[str, Any]) -> bool:
-    return any(
-        x.get("ServiceArn", "").endswith(f"/{service.cluster_name}/{service.name}")
-        for x in ecs.get("Services", [])
-    )
-
-
-def _database(world: World, arns: list[str], region: str) -> str:
+def _database(world: World, arns: Iterable[str], region: str) -> str:
     """The key of the database in ``region`` that one of ``arns`` names."""
     for database in world.databases.values():
         if (
@@ -498,7 +484,7 @@ def _database(world: World, arns: list[str], region: str) -> str:
 
 # A workflow as the simulator runs it: its stages, the region it activates, whether it runs
 # gracefully, and its action.
-_Running = tuple[list[list[dict[str, Any]]], str, bool, str]
+_Running = tuple[_Stages, str, bool, str]
 
 
 def executed(world: World, listed: list[s.Step], event: str) -> list[s.Step]:
@@ -510,7 +496,7 @@ def executed(world: World, listed: list[s.Step], event: str) -> list[s.Step]:
         return listed
     workflows = _running(world, plan, event)
     by_name = {x.name: x for x in listed}
-    held = {b["Name"] for stages, *_ in workflows for stage in stages for b in stage}
+    held = {b.name for stages, *_ in workflows for stage in stages for b in stage}
     # The plan starts when what its listed steps waited for outside the plan has happened.
     start = tuple(
         dict.fromkeys(
@@ -532,17 +518,17 @@ def executed(world: World, listed: list[s.Step], event: str) -> list[s.Step]:
     return s.in_order(ordered)
 
 
-def _running(world: World, plan: Mapping[str, Any], event: str) -> list[_Running]:
+def _running(world: World, plan: SwitchPlan, event: str) -> list[_Running]:
     """The workflows an event runs, in order: activating R at failover; preparing P, activating
     it and re-protecting R at failback."""
     p, r = world.primary, world.recovery
     # Failover runs gracefully (README): an ungraceful execution would skip the function steps.
     if event == "region-loss":
-        return [(_workflow(plan, ACTIVATE, r), r, True, ACTIVATE)]
+        return [(_stages(plan, ACTIVATE, r), r, True, ACTIVATE)]
     return [
-        (_workflow(plan, POST_RECOVERY, r), r, True, POST_RECOVERY),
-        (_workflow(plan, ACTIVATE, p), p, True, ACTIVATE),
-        (_workflow(plan, POST_RECOVERY, p), p, True, POST_RECOVERY),
+        (_stages(plan, POST_RECOVERY, r), r, True, POST_RECOVERY),
+        (_stages(plan, ACTIVATE, p), p, True, ACTIVATE),
+        (_stages(plan, POST_RECOVERY, p), p, True, POST_RECOVERY),
     ]
 
 
@@ -562,8 +548,8 @@ def _plan_steps(
         for stage in stages:
             for block in stage:
                 kind, effect, target, needs = _decoded(world, block, region, graceful, action)
-                base = by_name.get(block["Name"]) or s.Step(
-                    block["Name"], block.get("Description", ""), kind, 0, "a plan step", ()
+                base = by_name.get(block.name) or s.Step(
+                    block.name, block.description, kind, 0, "a plan step", ()
                 )
                 plan_steps.append(
                     replace(
@@ -578,5 +564,5 @@ def _plan_steps(
                         context=(),
                     )
                 )
-            previous = tuple(block["Name"] for block in stage)
+            previous = tuple(block.name for block in stage)
     return plan_steps

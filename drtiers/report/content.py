@@ -21,12 +21,12 @@ from drtiers.assembly.queries import (
     queue,
     recovery_database,
     service_tasks,
-    switch_plan,
     table_replicas,
     tasks,
     vault_name,
 )
 from drtiers.assembly.reader import Resource, TierAssembly
+from drtiers.assembly.switch_plan import switch_plan
 from drtiers.constructs.engines import label_of
 from drtiers.core.durations import format_duration
 from drtiers.core.tiers import RecoveryDatabase, StackRole
