@@ -250,14 +250,47 @@ def test_traffic_before_the_database_is_in_the_plan_and_fails_failback(changed: 
 def test_pilot_light_prepares_and_reprotects_in_post_recovery_workflows(
     synthesized: Synthesized,
 ) -> None:
+    """A post-recovery execution runs the workflow of the region opposite the recovery
+    execution it follows (AWS, StartPlanExecution's recoveryExecutionId): after failover to R,
+    P's post-recovery workflow prepares P (the inactive region, where the replica is made);
+    after failback to P, R's re-protects R."""
     plan = plan_of(synthesized.read("pilot-light"))
-    prepare = blocks_of(plan, "postRecovery", "us-west-2")
+    prepare = blocks_of(plan, "postRecovery", "us-east-1")
     assert [x.name for x in prepare] == ["fence-primary", "replicate-back"]
     assert prepare[1].kind == "RdsCreateCrossRegionReplica"
     fence = lambda_config(prepare[0])
     assert fence.region_to_run == "activeRegion"  # the API's value for post-recovery
-    reprotect = blocks_of(plan, "postRecovery", "us-east-1")
+    reprotect = blocks_of(plan, "postRecovery", "us-west-2")
     assert reprotect[0].kind == "RdsCreateCrossRegionReplica"
+    assert reprotect[0].name == "reprotect"
+
+
+def test_post_recovery_workflows_in_the_wrong_regions_fail_failback(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    """The review's finding: with each post-recovery workflow attached to the region it acts
+    for, AWS runs the re-protection workflow once P is back (it scales R's live service to 0)
+    and the fencing of P never runs."""
+    directory = copy_assembly(synthesized.directory, tmp_path / "assembly")
+
+    def swap(resources: dict[str, dict[str, Any]]) -> None:
+        (plan,) = [r for r in resources.values() if r["Type"] == PLAN_TYPE]
+        post = [
+            w
+            for w in plan["Properties"]["Workflows"]
+            if w["WorkflowTargetAction"] == "postRecovery"
+        ]
+        assert len(post) == 2
+        post[0]["WorkflowTargetRegion"], post[1]["WorkflowTargetRegion"] = (
+            post[1]["WorkflowTargetRegion"],
+            post[0]["WorkflowTargetRegion"],
+        )
+
+    edit_template(directory, "drtiers-pilot-light-plan", swap)
+    ((loss, back),) = simulate_assembly(directory, context(), synthesize, tier="pilot-light")
+    assert loss.passed  # failover does not use them
+    assert not back.passed, "failback passed with the post-recovery workflows swapped"
+    assert {v.invariant for v in back.violations} & {"I2", "I5"}, [str(v) for v in back.violations]
 
 
 # --- a defect planted in a synthesized plan shows in the simulation ------------------------------
@@ -383,7 +416,8 @@ def test_failback_empties_the_recovery_queues_before_their_consumers_stop(
 ) -> None:
     """pilot-light's standby stops R's tasks: the plan waits for R's queues to empty first, and
     the function may list and read exactly that stack's queues."""
-    steps = blocks_of(plan_of(synthesized.read("pilot-light")), "postRecovery", "us-east-1")
+    # Re-protection after failback: R's post-recovery workflow.
+    steps = blocks_of(plan_of(synthesized.read("pilot-light")), "postRecovery", "us-west-2")
     names = [x.name for x in steps]
     assert names.index("drain-queues") < names.index("standby")
     drain = lambda_config(steps[names.index("drain-queues")])
@@ -392,7 +426,7 @@ def test_failback_empties_the_recovery_queues_before_their_consumers_stop(
     assert drain.timeout_minutes is not None and drain.timeout_minutes > 10
     for tier in ("warm-standby", "multi-site"):  # their standby keeps consumers running
         plan = plan_of(synthesized.read(tier))
-        for action, region in (("postRecovery", "us-east-1"), ("activate", "us-east-1")):
+        for action, region in (("postRecovery", "us-west-2"), ("activate", "us-east-1")):
             assert "drain-queues" not in [x.name for x in blocks_of(plan, action, region)]
 
 

@@ -367,7 +367,7 @@ def test_cli_simulate_json(capsys: pytest.CaptureFixture[str]) -> None:
         ("pilot-light", "region-loss", True),
         ("pilot-light", "failback", True),
     ]
-    assert out[0]["verdicts"] == {f"I{n}": "pass" for n in range(1, 8)}
+    assert out[0]["verdicts"] == {f"I{n}": "pass" for n in range(1, 9)}
     assert out[0]["timeline"][0]["step"] == "detect"
     assert out[0]["recovered_at_seconds"] == out[0]["estimated_rto_seconds"]
 

@@ -244,10 +244,14 @@ def test_the_failback_preparation_workflow(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """pilot-light prepares its failback in the postRecovery workflow (the plan steps before
-    the approval); the approval and what follows are the primary's activate workflow."""
+    the approval); the approval and what follows are the primary's activate workflow. AWS runs
+    the post-recovery of the region opposite the recovery execution's: after R was activated,
+    the primary's."""
 
     def prepare(data: Any) -> None:
-        data.update(executionAction="postRecovery", executionState="completed")
+        data.update(
+            executionAction="postRecovery", executionRegion="us-east-1", executionState="completed"
+        )
         data["endTime"] = "2026-11-29T12:53:21+00:00"
         data["stepStates"] = [
             {

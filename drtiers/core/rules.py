@@ -71,6 +71,9 @@ RS_REGIONAL = Source(
     "switch-a-multi-region-application-recovery-service/"
 )
 RS_API = Source("https://docs.aws.amazon.com/r53recovery/latest/dg/actions.region-switch.html")
+RS_POST_RECOVERY = Source(
+    "https://docs.aws.amazon.com/arc-region-switch/latest/api/API_StartPlanExecution.html"
+)
 RS_AURORA = Source(
     "https://docs.aws.amazon.com/arc-region-switch/latest/api/API_GlobalAuroraConfiguration.html"
 )
@@ -159,6 +162,15 @@ def plan_executes_in(activating_region: str) -> str:
     being left is needed (RS_REGIONAL). Creating or changing a plan is a control-plane call,
     not one to make during an event (RS_API)."""
     return activating_region
+
+
+def post_recovery_region(activated: str, regions: tuple[str, str]) -> str:
+    """The region whose post-recovery workflow follows a recovery execution that activated
+    ``activated``: the opposite one. StartPlanExecution's recoveryExecutionId is "the execution
+    identifier of the recovery execution that ran in the opposite region post-recovery is ran
+    in"; AWS's RDS post-recovery tutorial: "Select the inactive Region ... This is the Region
+    where a read replica will be created". (RS_POST_RECOVERY)"""
+    return next(region for region in regions if region != activated)
 
 
 def aurora_block_promotes(graceful: bool, behavior: str, ungraceful: str | None) -> str:

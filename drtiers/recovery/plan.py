@@ -4,9 +4,12 @@ so a plan that breaks an invariant fails `make check`, whatever the step list sa
 
 Workflows (all steps named as in the step list):
 - ``activate`` the recovery region: the failover steps a plan can run;
-- ``postRecovery`` of the recovery region: what only prepares the primary region's return
-  (failback steps before the person's approval: fencing P, a fresh replica of R's writer in P);
-- ``activate`` the primary region: failback from the approval on.
+- ``postRecovery`` of the primary region, which AWS runs after the execution that activated the
+  recovery region (a post-recovery workflow belongs to the region opposite its recovery): what
+  only prepares the primary region's return (failback steps before the person's approval:
+  fencing P, a fresh replica of R's writer in P);
+- ``activate`` the primary region: failback from the approval on;
+- ``postRecovery`` of the recovery region, after failback: re-protecting R.
 
 Blocks: ManualApproval, AuroraGlobalDatabase (switchover when graceful, failover when
 ungraceful), RdsPromoteReadReplica, RdsCreateCrossRegionReplica, ECSServiceScaling, and the
@@ -253,11 +256,14 @@ def workflows(
     """The plan's workflows, as CloudFormation properties."""
     p, r = world.primary, world.recovery
     prepare, back, reprotect = split_failback(failback)
+    # Each post-recovery workflow belongs to the region opposite the one its recovery activated.
+    after_failover = rules.post_recovery_region(r, (p, r))
+    after_failback = rules.post_recovery_region(p, (p, r))
     parts = [
         (ACTIVATE, r, f"Fail over to {r}", failover, None),
-        (POST_RECOVERY, r, f"Once {p} is back: prepare it for failback", failback, prepare),
+        (POST_RECOVERY, after_failover, f"Once {p} is back: prepare it", failback, prepare),
         (ACTIVATE, p, f"Fail back to {p}, after approval", failback, back),
-        (POST_RECOVERY, p, f"Re-protect: replicate {p} to {r} again", failback, reprotect),
+        (POST_RECOVERY, after_failback, f"Re-protect: replicate {p} to {r}", failback, reprotect),
     ]
     result = []
     for action, region, description, listed, chosen in parts:
@@ -357,8 +363,9 @@ _Decoded = tuple[str, Effect, str, tuple[str, ...]]
 
 @dataclass(frozen=True)
 class _Run:
-    """How a workflow runs its blocks: the region it activates, whether gracefully, and which
-    workflow it is (activate or postRecovery)."""
+    """How a workflow runs its blocks: the region it activates (of a post-recovery workflow: the
+    active region its blocks act for), whether gracefully, and which workflow it is (activate
+    or postRecovery)."""
 
     world: World
     activating: str
@@ -525,10 +532,14 @@ def _running(world: World, plan: SwitchPlan, event: str) -> list[_Running]:
     # Failover runs gracefully (README): an ungraceful execution would skip the function steps.
     if event == "region-loss":
         return [(_stages(plan, ACTIVATE, r), r, True, ACTIVATE)]
+    # A post-recovery execution runs the workflow of the region opposite the one the recovery
+    # execution activated; its blocks act for the active region.
+    after_failover = rules.post_recovery_region(r, (p, r))
+    after_failback = rules.post_recovery_region(p, (p, r))
     return [
-        (_stages(plan, POST_RECOVERY, r), r, True, POST_RECOVERY),
+        (_stages(plan, POST_RECOVERY, after_failover), r, True, POST_RECOVERY),
         (_stages(plan, ACTIVATE, p), p, True, ACTIVATE),
-        (_stages(plan, POST_RECOVERY, p), p, True, POST_RECOVERY),
+        (_stages(plan, POST_RECOVERY, after_failback), p, True, POST_RECOVERY),
     ]
 
 

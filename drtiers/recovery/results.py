@@ -26,6 +26,7 @@ from botocore.model import Shape
 
 from drtiers.assembly.queries import experiments
 from drtiers.assembly.reader import read_assembly
+from drtiers.core import rules
 from drtiers.core.durations import iso_duration_seconds
 from drtiers.core.tiers import EXERCISES_TAG, TIER_NAMES, TIER_TAG
 from drtiers.recovery import simulate_assembly
@@ -342,8 +343,9 @@ FAILOVER, PREPARE, FAILBACK, REPROTECT = (
 
 def direction_of(file: ResultsFile, primary: str, recovery: str) -> str:
     """Which workflow of the tier's plan ran: ``activate`` of the recovery region (failover),
-    ``postRecovery`` of it (preparing the primary's return) or ``activate`` of the primary
-    (failback, from the approval on)."""
+    ``postRecovery`` of the primary (preparing its return: AWS runs the post-recovery of the
+    region opposite the recovery execution's), ``activate`` of the primary (failback, from the
+    approval on) or ``postRecovery`` of the recovery region (re-protection)."""
     data = file.data
     action, region = data["executionAction"], data["executionRegion"]
     plan_primary = (data.get("plan") or {}).get("primaryRegion")
@@ -361,11 +363,15 @@ def direction_of(file: ResultsFile, primary: str, recovery: str) -> str:
     if action == "activate":
         return FAILOVER if region == recovery else FAILBACK
     if action == "postRecovery":
-        return PREPARE if region == recovery else REPROTECT
+        return (
+            PREPARE
+            if region == rules.post_recovery_region(recovery, (primary, recovery))
+            else REPROTECT
+        )
     raise ResultsError(
         f"{file.path}: executionAction {action} of {region} is no workflow of drtiers' plans "
-        f"(activate {recovery} to fail over, postRecovery of {recovery} to prepare the "
-        f"failback, activate {primary} to fail back, postRecovery of {primary} to re-protect)"
+        f"(activate {recovery} to fail over, postRecovery of {primary} to prepare the "
+        f"failback, activate {primary} to fail back, postRecovery of {recovery} to re-protect)"
     )
 
 
