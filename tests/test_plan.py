@@ -31,10 +31,12 @@ from drtiers.assembly.switch_plan import (
     SwitchPlan,
     switch_plan,
 )
+from drtiers.assembly.world import read_world
 from drtiers.assess import assess_assembly
 from drtiers.build import build_app, synthesize
 from drtiers.recovery import Simulation, simulate_assembly
 from drtiers.recovery import steps as s
+from drtiers.recovery.plan import denials
 from drtiers.stacks.plan import PlanStack
 from tests.conftest import Synthesized, context
 
@@ -461,3 +463,45 @@ def test_the_plan_function_may_use_the_control_tables_key(
                     "kms:ResourceAliases": f"alias/drtiers-{tier}-replicas"
                 }
             }
+
+
+# --- the plan's execution role allows what each block needs (I8) --------------------------------
+
+
+@pytest.mark.parametrize("tier", PLANNED)
+def test_the_plan_role_allows_what_aws_lists_for_each_block(
+    synthesized: Synthesized, tier: str
+) -> None:
+    world = read_world(synthesized.read(tier))
+    found = [str(d) for event in ("region-loss", "failback") for d in denials(world, event)]
+    assert found == []
+
+
+def test_an_ecs_block_that_waits_for_healthy_targets_needs_to_list_tasks(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    """The review's finding: WaitELBTargetGroupHealthy is enabled, and AWS says of its
+    permissions "If waitELBTargetGroupHealthy option is disabled, you can omit these
+    permissions": without ecs:ListTasks the block fails and traffic never moves."""
+    directory = copy_assembly(synthesized.directory, tmp_path / "assembly")
+
+    def without_list_tasks(resources: dict[str, dict[str, Any]]) -> None:
+        (policy,) = [
+            r
+            for r in resources.values()
+            if r["Type"] == "AWS::IAM::Policy" and "ExecutionRole" in json.dumps(r["Properties"])
+        ]
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        for statement in statements:
+            actions = statement["Action"]
+            if isinstance(actions, list) and "ecs:ListTasks" in actions:
+                actions.remove("ecs:ListTasks")
+                return
+        raise AssertionError("no statement grants ecs:ListTasks")
+
+    edit_template(directory, "drtiers-warm-standby-plan", without_list_tasks)
+    ((loss, _),) = simulate_assembly(directory, context(), synthesize, tier="warm-standby")
+    (i8,) = [v for v in loss.violations if v.invariant == "I8"]
+    assert i8.step == "scale-out"
+    assert "lacks ecs:ListTasks, which AWS's sample policy for the ECSServiceScaling" in i8.detail
+    assert "you can omit these permissions" in i8.detail

@@ -29,8 +29,9 @@ PARALLEL = "Parallel"
 
 @dataclass(frozen=True)
 class Approval:
-    """A ManualApproval block (ExecutionApprovalConfig): a person approves the execution;
-    nothing of its configuration is read."""
+    """A ManualApproval block (ExecutionApprovalConfig): a person approves the execution."""
+
+    role: str = ""  # ApprovalRole: the role a person assumes to approve (as written)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class EcsScaling:
 
     service_arns: tuple[str, ...]  # Services[].ServiceArn ("" for a service without one)
     target_percent: int  # TargetPercent: of the capacity sampled in the other region (100)
+    # WaitELBTargetGroupHealthy: "enabled" makes the block wait for healthy targets
+    wait_for_healthy_targets: bool = False
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,7 @@ def _ecs(config: Mapping[str, Any]) -> EcsScaling:
     return EcsScaling(
         service_arns=tuple(x.get("ServiceArn", "") for x in ecs.get("Services", [])),
         target_percent=ecs.get("TargetPercent", 100),
+        wait_for_healthy_targets=ecs.get("WaitELBTargetGroupHealthy") == "enabled",
     )
 
 
@@ -197,7 +201,9 @@ def _lambda(config: Mapping[str, Any]) -> LambdaAction:
 
 # How each block type's ExecutionBlockConfiguration is read.
 _CONFIGS: dict[str, Callable[[Mapping[str, Any]], BlockConfig]] = {
-    APPROVAL: lambda _: Approval(),
+    APPROVAL: lambda config: Approval(
+        role=str(config.get("ExecutionApprovalConfig", {}).get("ApprovalRole", ""))
+    ),
     AURORA: _aurora,
     RDS_PROMOTE: _rds_promotion,
     RDS_REPLICA: lambda _: RdsReplication(),

@@ -275,6 +275,8 @@ class World:
     # The Region switch plan as synthesized, and the Lambda functions ("region:name") its
     # custom actions may call.
     plan: SwitchPlan | None = None
+    # The statements of the plan's execution role: what its blocks may do.
+    plan_role: list[dict[str, Any]] = field(default_factory=list)
     functions: set[str] = field(default_factory=set)
     # alarm name -> region of the EventBridge rule that starts the plan when it turns red
     plan_starters: dict[str, str] = field(default_factory=dict)
@@ -734,6 +736,7 @@ def read_world(tier: TierAssembly) -> World:
         replica_key_alias=_replica_key_alias(tier),
         global_cluster=next(iter(global_cluster_ids(tier)), ""),
         plan=switch_plan(tier),
+        plan_role=_plan_role(tier),
         functions={
             f"{f.region}:{f.prop('FunctionName')}"
             for f in tier.of_type("AWS::Lambda::Function")
@@ -741,6 +744,14 @@ def read_world(tier: TierAssembly) -> World:
         },
         plan_starters=_plan_starters(tier),
     )
+
+
+def _plan_role(tier: TierAssembly) -> list[dict[str, Any]]:
+    """Every statement of the Region switch plan's execution role; none without a plan."""
+    plan = next(iter(tier.of_type("AWS::ARCRegionSwitch::Plan")), None)
+    if plan is None:
+        return []
+    return _role_statements(tier, plan.stack, plan.prop("ExecutionRole"))
 
 
 def _first(tier: TierAssembly, type_: str, name: str) -> str:

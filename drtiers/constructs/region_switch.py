@@ -634,7 +634,11 @@ def _service_statements(services: Sequence[str]) -> list[iam.PolicyStatement]:
                 "ecs:ListServices",
                 "application-autoscaling:DescribeScalableTargets",
                 "application-autoscaling:RegisterScalableTarget",
-                # WaitELBTargetGroupHealthy reads the target group's health.
+                # WaitELBTargetGroupHealthy lists the service's tasks and reads the target
+                # group's health (AWS: "If waitELBTargetGroupHealthy option is disabled, you can
+                # omit these permissions"; core/block_permissions.json).
+                "ecs:ListTasks",
+                "ecs:DescribeTasks",
                 "elasticloadbalancing:DescribeTargetHealth",
             ],
             resources=["*"],

@@ -44,6 +44,7 @@ from drtiers.assembly.switch_plan import (
 )
 from drtiers.assembly.world import Service, World
 from drtiers.core import rules
+from drtiers.core.permissions import BlockNeeds, allowed, block_needs
 from drtiers.core.tiers import DECLARED_NAMESPACE, RECOVERY_WRITABLE
 from drtiers.recovery import steps as s
 from drtiers.recovery.steps import Effect
@@ -577,3 +578,65 @@ def _plan_steps(
                 )
             previous = tuple(block.name for block in stage)
     return plan_steps
+
+
+# --- what the plan's role must allow ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Denial:
+    """A block whose execution role lacks what AWS's sample policy for its type lists."""
+
+    block: Block
+    missing: tuple[str, ...]
+    needs: BlockNeeds
+
+    def __str__(self) -> str:
+        why = "".join(f'; AWS: "{quote}"' for quote in self.needs.quotes)
+        return (
+            f"the plan's execution role lacks {', '.join(self.missing)}, which AWS's sample "
+            f"policy for the {self.block.kind} block lists ({self.needs.url}{why})"
+        )
+
+
+def _named_arns(block: Block) -> tuple[str, ...]:
+    """The ARNs a block acts on (its own resources), where its configuration names them."""
+    match block.config:
+        case EcsScaling():
+            return tuple(arn for arn in block.config.service_arns if arn)
+        case LambdaAction():
+            return tuple(x.arn for x in block.config.lambdas)
+        case AuroraGlobal():
+            return block.config.cluster_arns
+    return ()
+
+
+def denial(world: World, block: Block) -> Denial | None:
+    """What the plan's execution role does not allow of what ``block`` needs, as IAM evaluates
+    the role's statements; None when it allows everything (or AWS lists nothing for it)."""
+    config = block.config
+    waits = isinstance(config, EcsScaling) and config.wait_for_healthy_targets
+    needs = block_needs(block.kind, {"WaitELBTargetGroupHealthy"} if waits else set())
+    if needs is None:
+        return None
+    own = _named_arns(block)
+    missing = tuple(
+        action
+        for action in needs.actions
+        if not all(
+            allowed(world.plan_role, action, arn)
+            for arn in (own if action in needs.on_resources and own else ("*",))
+        )
+    )
+    return Denial(block, missing, needs) if missing else None
+
+
+def denials(world: World, event: str) -> list[Denial]:
+    """Every block the event's workflows run whose execution role falls short (I8)."""
+    if world.plan is None:
+        return []
+    found = []
+    for stages, *_ in _running(world, world.plan, event):
+        for stage in stages:
+            found += [d for block in stage if (d := denial(world, block)) is not None]
+    return found

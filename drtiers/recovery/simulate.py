@@ -58,7 +58,7 @@ INVARIANTS = {
     "I5": "failback is deliberate: P takes traffic only as the one writer's region",
     "I6": "the simulated recovery time equals the estimate's RTO",
     "I7": "a person approves before the writer or traffic moves where the tier says one must",
-    "I8": "every AWS API call a step makes is one AWS's service models define",
+    "I8": "every AWS API call a step or plan block makes is one AWS defines, and is allowed",
 }
 FIXES = {
     "I1": "give R's tasks an endpoint that takes writes after promotion, credentials the proxy "
@@ -70,7 +70,8 @@ FIXES = {
     "I5": "gate P's record (or dial) on the recovery database no longer being the writer",
     "I6": "derive the estimate from the same step list, and let every step it counts matter",
     "I7": "put an approval step before the step that moves the writer or traffic",
-    "I8": "name the operation as the AWS CLI does (botocore's service model lists them)",
+    "I8": "name the operation as the AWS CLI does (botocore's service model lists them), and "
+    "grant the plan's execution role what AWS's sample policy for each block lists",
 }
 
 
@@ -648,6 +649,7 @@ def simulate_region_loss(
     result.estimate_rto = s.recovery_seconds(listed)
     if s.has_plan(world):  # a person, or the trigger of a tier that promises it, decides
         _approved_before(result, steps, {Effect.PROMOTE})
+    _plan_role_allows(result, world, "region-loss")
     settle(world)  # the health checks as deployed
     w = _region_lost(world)
     _fail_over(result, w, world, deploy)
@@ -796,6 +798,14 @@ def _approved_before(result: Simulation, steps: list[s.Step], moving: set[Effect
             )
 
 
+def _plan_role_allows(result: Simulation, world: Live, event: str) -> None:
+    """I8: the plan's execution role allows what AWS says each block it runs needs."""
+    for found in plan.denials(world, event):
+        result.violations.append(
+            Violation("I8", found.block.name, "the plan's execution role", str(found))
+        )
+
+
 def _primary_returns(w: Live, standby: Live) -> None:
     """P is back as it was left: its tasks restart, its old database returns (an Aurora primary
     rejoins as a secondary; an RDS instance comes back writable)."""
@@ -820,6 +830,7 @@ def simulate_failback(
     steps = plan.executed(world, s.failback_steps(world, after, figures), "failback")
     result = Simulation(world.tier, "failback", world.primary, world.recovery, steps=steps)
     _approved_before(result, steps, MOVES_BACK)
+    _plan_role_allows(result, world, "failback")
     w = copy.deepcopy(after)
     _primary_returns(w, world)
     settle(w)
