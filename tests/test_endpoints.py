@@ -81,6 +81,19 @@ def test_every_call_of_a_command_in_the_order_the_shell_starts_them() -> None:
     ]
 
 
+def test_comments_and_continued_lines_read_as_the_shell_reads_them() -> None:
+    command = (
+        "# the failover's first call (a comment, its quote included)\n"
+        "aws arc-region-switch start-plan-execution --region us-west-2 \\\n"
+        "  --plan-arn x --target-region us-west-2 --action activate  # to R\n"
+        "aws rds describe-db-instances \\\n  --region eu-west-1"
+    )
+    assert aws_calls(command) == [
+        Call("arc-region-switch", "StartPlanExecution", "us-west-2"),
+        Call("rds", "DescribeDBInstances", "eu-west-1"),
+    ]
+
+
 def test_the_readmes_failover_commands_are_served_in_the_recovery_region() -> None:
     """Finding: `list-plans` (the control plane, in us-east-1) left $PLAN empty with P lost.
     Every call the README gives for failover, up to the failback, is served in us-west-2."""

@@ -37,6 +37,13 @@ class _Reader:
         while self.at < len(self.text):
             char = self.text[self.at]
             separator = next((s for s in _SEPARATORS if self.text.startswith(s, self.at)), None)
+            if self.text.startswith("\\\n", self.at):  # a line continued on the next
+                self.at += 2
+                continue
+            if char == "#" and not word:  # a comment, to the end of the line
+                end = self.text.find("\n", self.at)
+                self.at = len(self.text) if end < 0 else end
+                continue
             if char in "'\"":
                 word += self._quoted(char)
                 continue
