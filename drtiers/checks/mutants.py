@@ -397,6 +397,15 @@ def _delete_policy(resources: Resources, type_: str, match: Match) -> None:
     resource["DeletionPolicy"] = resource["UpdateReplacePolicy"] = "Delete"
 
 
+# A key policy statement that shuts every principal out of decrypting with the key.
+DENY_DECRYPT = {
+    "Sid": "Mutant",
+    "Effect": "Deny",
+    "Principal": {"AWS": "*"},
+    "Action": "kms:Decrypt",
+    "Resource": "*",
+}
+
 MUTANTS: tuple[Mutant, ...] = (
     # --- endpoints and environment --------------------------------------------------------------
     Mutant(
@@ -618,13 +627,7 @@ MUTANTS: tuple[Mutant, ...] = (
         add_statement(
             KEY,
             prefix("ReplicaKey"),
-            {
-                "Sid": "Mutant",
-                "Effect": "Deny",
-                "Principal": {"AWS": "*"},
-                "Action": "kms:Decrypt",
-                "Resource": "*",
-            },
+            DENY_DECRYPT,
         ),
     ),
     Mutant(
@@ -646,13 +649,7 @@ MUTANTS: tuple[Mutant, ...] = (
         add_statement(
             KEY,
             prefix("VaultKey"),
-            {
-                "Sid": "Mutant",
-                "Effect": "Deny",
-                "Principal": {"AWS": "*"},
-                "Action": "kms:Decrypt",
-                "Resource": "*",
-            },
+            DENY_DECRYPT,
         ),
     ),
     # --- security groups ------------------------------------------------------------------------

@@ -598,17 +598,12 @@ def _dns_failover(world: World, f: _Figures, *, detect: str, declared: str) -> l
     writable_alarm = _writable_alarm(world)
     if writable_alarm is not None and declared:
         steps.append(
-            Step(
+            _route53_reads(
+                writable_alarm,
                 "writable-alarm",
                 f"Route 53 reads the declaration ({writable_alarm.name}): the SECONDARY record "
                 "becomes healthy and the PRIMARY stays unhealthy (automatic).",
-                "traffic",
-                writable_alarm.seconds,
-                "alarm period x evaluation periods, from the template",
-                (rules.ROUTE53_METRIC_CHECKS.url,),
-                after=(declared,),
-                automatic=True,
-                effect=Effect.SETTLE_ALARMS,
+                declared=declared,
             )
         )
     ttl = f.timed(
@@ -950,19 +945,30 @@ def _route53_back(world: World, *, declared: str) -> list[Step]:
     if writable_alarm is None:
         return []
     return [
-        Step(
+        _route53_reads(
+            writable_alarm,
             "writable-alarm-clears",
             "Route 53 reads the declaration: the PRIMARY record is healthy again and the "
             "SECONDARY is not (automatic).",
-            "traffic",
-            writable_alarm.seconds,
-            "alarm period x evaluation periods, from the template",
-            (rules.ROUTE53_METRIC_CHECKS.url,),
-            after=(declared,),
-            automatic=True,
-            effect=Effect.SETTLE_ALARMS,
+            declared=declared,
         )
     ]
+
+
+def _route53_reads(alarm: Alarm, name: str, title: str, *, declared: str) -> Step:
+    """Route 53's metric health checks follow the declared alarm, once it has evaluated the
+    declaration (automatic)."""
+    return Step(
+        name,
+        title,
+        "traffic",
+        alarm.seconds,
+        "alarm period x evaluation periods, from the template",
+        (rules.ROUTE53_METRIC_CHECKS.url,),
+        after=(declared,),
+        automatic=True,
+        effect=Effect.SETTLE_ALARMS,
+    )
 
 
 def _primary_serves(world: World, *, fenced: bool, declared: str) -> list[Step]:
