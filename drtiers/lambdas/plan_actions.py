@@ -13,6 +13,7 @@ Region switch merges a step's JSON payload into the event beside InvokedBy, Plan
 ExecutionId and StepName; EventBridge passes its rule's input.
 """
 
+import json
 import time
 from typing import Any
 
@@ -145,17 +146,35 @@ def start_plan(event: dict[str, Any]) -> str:
 
 
 def drain(event: dict[str, Any]) -> None:
+    """Fail while the stack's queues hold messages, visible or in flight; its dead-letter
+    queues do not count. AWS: "Amazon SQS supports dead-letter queues (DLQs), which source
+    queues can target for messages that are not processed successfully. DLQs are useful for
+    debugging your application because you can isolate unconsumed messages"
+    (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html):
+    no consumer takes them, so waiting on them would hold the step until its timeout."""
     sqs = boto3.client("sqs", region_name=event["region"])
     urls = sqs.list_queues(QueueNamePrefix=event["prefix"]).get("QueueUrls", [])
-    left = 0
+    counts: dict[str, int] = {}
+    dead_letter_queues = set()
     for url in urls:
-        counts = sqs.get_queue_attributes(
+        attributes = sqs.get_queue_attributes(
             QueueUrl=url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            AttributeNames=[
+                "QueueArn",
+                "RedrivePolicy",
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+            ],
         )["Attributes"]
-        left += sum(int(n) for n in counts.values())
+        if "RedrivePolicy" in attributes:
+            dead_letter_queues.add(json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"])
+        counts[attributes["QueueArn"]] = int(attributes["ApproximateNumberOfMessages"]) + int(
+            attributes["ApproximateNumberOfMessagesNotVisible"]
+        )
+    queues = {arn: n for arn, n in counts.items() if arn not in dead_letter_queues}
+    left = sum(queues.values())
     if left:
-        raise RuntimeError(f"{left} messages left in {len(urls)} queues of {event['prefix']}")
+        raise RuntimeError(f"{left} messages left in {len(queues)} queues of {event['prefix']}")
 
 
 ACTIONS = {"declare": declare, "scale": scale, "dial": dial, "probe": probe, "drain": drain}
