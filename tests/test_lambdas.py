@@ -499,3 +499,73 @@ def test_drain_waits_on_the_stacks_queues_only() -> None:
     assert plan_actions.handler({"action": "drain", "region": R, "prefix": QUEUES}, None) == {
         "done": "drain"
     }
+
+
+SCALE = {"action": "scale", "region": P, "cluster": "c", "service": "s", "count": 2}
+DIAL = {"action": "dial", "accelerator": "e", "region": P, "percent": 0, "api_region": R}
+TABLE = "drtiers-warm-standby-table"
+WHAT_IS_WRONG = [
+    ({"region": R, "table": TABLE}, '"action" is missing; allowed: declare, scale, dial, drain'),
+    ({"action": "reboot"}, "unknown action 'reboot'; allowed: declare, scale, dial, drain"),
+    ({"action": "declare", "table": TABLE}, 'declare: "region" is missing; allowed: a region'),
+    ({"action": "declare", "region": R}, 'declare: "table" is missing; allowed: a name'),
+    (
+        {**declare_event(TABLE), "metric": {**declare_event(TABLE)["metric"], "value": "one"}},
+        "declare: \"metric.value\" is 'one'; allowed: a number",
+    ),
+    (
+        {**declare_event(TABLE), "metric": {"region": R, "namespace": DECLARED_NAMESPACE}},
+        'declare: "metric.name" is missing; allowed: a name',
+    ),
+    ({**declare_event(TABLE), "region": ""}, "declare: \"region\" is ''; allowed: a region"),
+    ({k: v for k, v in SCALE.items() if k != "region"}, 'scale: "region" is missing'),
+    ({k: v for k, v in SCALE.items() if k != "count"}, 'scale: "count" is missing'),
+    ({**SCALE, "count": "2"}, "scale: \"count\" is '2'; allowed: an integer, 0 or more"),
+    ({**SCALE, "count": 2.5}, 'scale: "count" is 2.5; allowed: an integer, 0 or more'),
+    ({**SCALE, "count": True}, 'scale: "count" is True; allowed: an integer, 0 or more'),
+    ({**SCALE, "count": -1}, 'scale: "count" is -1; allowed: an integer, 0 or more'),
+    ({**DIAL, "percent": 150}, 'dial: "percent" is 150; allowed: a number from 0 to 100'),
+    ({**DIAL, "percent": -1}, 'dial: "percent" is -1; allowed: a number from 0 to 100'),
+    ({**DIAL, "percent": None}, 'dial: "percent" is None; allowed: a number from 0 to 100'),
+    ({"action": "drain", "region": R}, 'drain: "prefix" is missing; allowed: a name'),
+    (
+        {"action": "start-plan", "plan": "p", "primary_region": P, "recovery_region": R},
+        'start-plan: "table" is missing; allowed: a name',
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("event", "message"), WHAT_IS_WRONG, ids=[m.split(";")[0] for _, m in WHAT_IS_WRONG]
+)
+def test_a_malformed_payload_fails_before_any_write_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, event: dict[str, Any], message: str
+) -> None:
+    """Everything the payload could act on exists (Global Accelerator and Region switch with
+    no answer, so that any call to them fails the test); nothing of it changes."""
+    dynamodb = make_table(R, TABLE)
+    make_table(P, TABLE)
+    make_service(P, "c", "s", count=1)
+    register_target(P, "c", "s", low=1, high=4)
+    sqs, queue, _ = work_queue()
+    sqs.send_message(QueueUrl=queue, MessageBody="order")
+    ga = stubbed(monkeypatch, "globalaccelerator", R)
+    with ga, pytest.raises(ValueError) as refused:
+        plan_actions.handler(event, None)
+    error = str(refused.value)
+    assert error.startswith("plan-actions payload: ") and "\n" not in error
+    assert message in error
+    assert dynamodb.scan(TableName=TABLE)["Items"] == []
+    assert desired_count(P, "c", "s") == 1
+    assert capacity(P, "c", "s") == (1, 4)
+    assert boto3.client("cloudwatch", region_name=R).list_metrics()["Metrics"] == []
+
+
+def test_a_payload_that_declares_is_checked_whole_before_the_item_is_written() -> None:
+    """Without the check, the item was written and only the metric's missing value failed."""
+    dynamodb = make_table(R, TABLE)
+    event = declare_event(TABLE)
+    del event["metric"]["value"]
+    with pytest.raises(ValueError, match=r'"metric\.value" is missing'):
+        plan_actions.handler(event, None)
+    assert dynamodb.scan(TableName=TABLE)["Items"] == []

@@ -10,14 +10,15 @@ the data-plane writes and API calls of the recovery path that no Region switch b
 - ``start-plan`` (R's PrimaryDown alarm turning red): start the plan's failover, gracefully.
 
 Region switch merges a step's JSON payload into the event beside InvokedBy, PlanArn,
-ExecutionId and StepName; EventBridge passes its rule's input.
+ExecutionId and StepName; EventBridge passes its rule's input. A malformed payload fails
+before any call, with one line naming the field and what it allows (``check``).
 """
 
 import json
 import time
 from typing import Any
 
-import boto3  # the Lambda runtime's SDK (not a dependency of drtiers: tests stub it)
+import boto3  # the Lambda runtime's SDK (the tests run this code against an emulator)
 from botocore.config import Config
 
 # A probe of the primary's region answers quickly or counts as no answer.
@@ -177,14 +178,105 @@ def drain(event: dict[str, Any]) -> None:
         raise RuntimeError(f"{left} messages left in {len(queues)} queues of {event['prefix']}")
 
 
-ACTIONS = {"declare": declare, "scale": scale, "dial": dial, "probe": probe, "drain": drain}
+ACTIONS = {"declare": declare, "scale": scale, "dial": dial, "drain": drain, "probe": probe}
+
+
+def _name(value: object) -> bool:
+    return isinstance(value, str) and value != ""
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# What each kind of field allows: its test and the words the refusal uses.
+KINDS = {
+    "name": (_name, "a name"),
+    "region": (_name, "a region"),
+    "count": (lambda v: _number(v) and isinstance(v, int) and v >= 0, "an integer, 0 or more"),
+    "percent": (lambda v: _number(v) and 0 <= v <= 100, "a number from 0 to 100"),
+    "every": (
+        lambda v: isinstance(v, int) and 1 <= v <= 30 and 60 % v == 0,
+        "a divisor of 60, up to 30",
+    ),
+    "number": (_number, "a number"),
+    "dimensions": (
+        lambda v: isinstance(v, dict) and all(_name(k) and _name(x) for k, x in v.items()),
+        "an object of names",
+    ),
+}
+# The fields of each action's payload (Region switch and EventBridge add others: ignored).
+FIELDS = {
+    "declare": {"region": "region", "table": "name"},
+    "scale": {"region": "region", "cluster": "name", "service": "name", "count": "count"},
+    "dial": {
+        "accelerator": "name",
+        "region": "region",
+        "percent": "percent",
+        "api_region": "region",
+    },
+    "drain": {"region": "region", "prefix": "name"},
+    "probe": {
+        "region": "region",
+        "cluster": "name",
+        "service": "name",
+        "namespace": "name",
+        "metric": "name",
+        "tier": "name",
+        "every": "every",
+    },
+    "start-plan": {
+        "plan": "name",
+        "primary_region": "region",
+        "recovery_region": "region",
+        "table": "name",
+    },
+}
+# declare's optional metric.
+METRIC = {
+    "region": "region",
+    "namespace": "name",
+    "name": "name",
+    "dimensions": "dimensions",
+    "value": "number",
+}
+
+
+def _refuse(what: str) -> ValueError:
+    return ValueError(f"plan-actions payload: {what}")
+
+
+def _check_fields(
+    action: str, payload: dict[str, Any], fields: dict[str, str], prefix: str = ""
+) -> None:
+    for field, kind in fields.items():
+        valid, allowed = KINDS[kind]
+        if field not in payload:
+            raise _refuse(f'{action}: "{prefix}{field}" is missing; allowed: {allowed}')
+        if not valid(payload[field]):
+            raise _refuse(f'{action}: "{prefix}{field}" is {payload[field]!r}; allowed: {allowed}')
+
+
+def check(event: object) -> str:
+    """The payload's action, once every field it needs is there and allowed: a malformed payload
+    fails before any call, with one line naming the field and what it allows."""
+    actions = ", ".join(FIELDS)
+    if not isinstance(event, dict) or "action" not in event:
+        raise _refuse(f'"action" is missing; allowed: {actions}')
+    action = event["action"]
+    if action not in FIELDS:
+        raise _refuse(f"unknown action {action!r}; allowed: {actions}")
+    _check_fields(action, event, FIELDS[action])
+    if action == "declare" and "metric" in event:
+        if not isinstance(event["metric"], dict):
+            raise _refuse(f'declare: "metric" is {event["metric"]!r}; allowed: an object')
+        _check_fields(action, event["metric"], METRIC, "metric.")
+    return str(action)
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, str]:
-    action = event["action"]
+    action = check(event)
     if action == "start-plan":  # EventBridge: R's PrimaryDown alarm turned red
         return {"done": start_plan(event)}
-    if action not in ACTIONS:
-        raise ValueError(f"unknown action {action!r}")
     ACTIONS[action](event)
     return {"done": action}
