@@ -569,3 +569,80 @@ def test_a_payload_that_declares_is_checked_whole_before_the_item_is_written() -
     with pytest.raises(ValueError, match=r'"metric\.value" is missing'):
         plan_actions.handler(event, None)
     assert dynamodb.scan(TableName=TABLE)["Items"] == []
+
+
+def test_dial_reads_every_page_and_fails_when_no_group_is_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Global Accelerator lists 10 objects a call by default: the tier's accelerator may be on a
+    later page. A dial that finds nothing to turn must fail (the plan retries, then stops for a
+    person), not report done with the traffic where it was."""
+    ga = stubbed(monkeypatch, "globalaccelerator", ACCELERATOR_API_REGION)
+    others = [{"Name": f"other{n}", "AcceleratorArn": f"{GA}o{n}"} for n in range(10)]
+    ga.add_response("list_accelerators", {"Accelerators": others, "NextToken": "2"}, {})
+    ga.add_response(
+        "list_accelerators",
+        {"Accelerators": [{"Name": "e", "AcceleratorArn": f"{GA}a1"}]},
+        {"NextToken": "2"},
+    )
+    listener = f"{GA}a1/listener/l1"
+    ga.add_response(
+        "list_listeners", {"Listeners": [{"ListenerArn": listener}]}, {"AcceleratorArn": f"{GA}a1"}
+    )
+    group = {"EndpointGroupRegion": P, "EndpointGroupArn": f"{listener}/endpoint-group/p"}
+    ga.add_response("list_endpoint_groups", {"EndpointGroups": [group]}, {"ListenerArn": listener})
+    ga.add_response(
+        "update_endpoint_group",
+        {},
+        {"EndpointGroupArn": group["EndpointGroupArn"], "TrafficDialPercentage": 100.0},
+    )
+    event = {**DIAL, "percent": 100, "api_region": ACCELERATOR_API_REGION}
+    with ga:
+        assert plan_actions.handler(event, None) == {"done": "dial"}
+    ga.assert_no_pending_responses()
+    ga.add_response("list_accelerators", {"Accelerators": others}, {})
+    with ga, pytest.raises(RuntimeError, match=f"no endpoint group in {R} of accelerator 'e'"):
+        plan_actions.handler({**event, "region": R}, None)
+    ga.assert_no_pending_responses()
+
+
+def test_the_alarm_finds_the_plan_on_a_later_page_and_names_a_missing_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_table(R, "drtiers-multi-site-table")
+    switch = stubbed(monkeypatch, "arc-region-switch", R)
+    switch.add_response(
+        "list_plans_in_region",
+        {"plans": [plan_summary("other", f"{PLAN}-other")], "nextToken": "2"},
+        {},
+    )
+    switch.add_response(
+        "list_plans_in_region",
+        {"plans": [plan_summary("drtiers-multi-site", PLAN)]},
+        {"nextToken": "2"},
+    )
+    switch.add_response(
+        "start_plan_execution",
+        {"executionId": "e-1"},
+        {
+            "planArn": PLAN,
+            "targetRegion": R,
+            "action": "activate",
+            "mode": "graceful",
+            "comment": "started by the PrimaryDown alarm",
+        },
+    )
+    event = {
+        "action": "start-plan",
+        "plan": "drtiers-multi-site",
+        "primary_region": P,
+        "recovery_region": R,
+        "table": "drtiers-multi-site-table",
+    }
+    with switch:
+        assert plan_actions.handler(event, None) == {"done": "started"}
+    switch.assert_no_pending_responses()
+    switch.add_response("list_plans_in_region", {"plans": []}, {})
+    with switch, pytest.raises(RuntimeError, match=f"no Region switch plan 'nope' in {R}"):
+        plan_actions.handler({**event, "plan": "nope"}, None)
+    switch.assert_no_pending_responses()

@@ -84,20 +84,34 @@ def scale(event: dict[str, Any]) -> None:
     )
 
 
+def _all(client: Any, operation: str, key: str, **arguments: Any) -> list[dict[str, Any]]:
+    """Every page's ``key`` (Global Accelerator's lists give 10 a call by default)."""
+    pages = client.get_paginator(operation).paginate(**arguments)
+    return [item for page in pages for item in page[key]]
+
+
 def dial(event: dict[str, Any]) -> None:
     ga = boto3.client("globalaccelerator", region_name=event["api_region"])
-    for accelerator in ga.list_accelerators()["Accelerators"]:
+    turned = 0
+    for accelerator in _all(ga, "list_accelerators", "Accelerators"):
         if accelerator["Name"] != event["accelerator"]:
             continue
-        listeners = ga.list_listeners(AcceleratorArn=accelerator["AcceleratorArn"])
-        for listener in listeners["Listeners"]:
-            groups = ga.list_endpoint_groups(ListenerArn=listener["ListenerArn"])
-            for group in groups["EndpointGroups"]:
+        arn = accelerator["AcceleratorArn"]
+        for listener in _all(ga, "list_listeners", "Listeners", AcceleratorArn=arn):
+            groups = _all(
+                ga, "list_endpoint_groups", "EndpointGroups", ListenerArn=listener["ListenerArn"]
+            )
+            for group in groups:
                 if group["EndpointGroupRegion"] == event["region"]:
                     ga.update_endpoint_group(
                         EndpointGroupArn=group["EndpointGroupArn"],
                         TrafficDialPercentage=float(event["percent"]),
                     )
+                    turned += 1
+    if not turned:  # done would say the traffic moved
+        raise RuntimeError(
+            f"no endpoint group in {event['region']} of accelerator {event['accelerator']!r}"
+        )
 
 
 def probe(event: dict[str, Any], clock: Any = time) -> None:
@@ -134,8 +148,10 @@ def start_plan(event: dict[str, Any]) -> str:
     if writer != event["primary_region"]:
         return f"not started: the writer's region is {writer}"
     switch = boto3.client("arc-region-switch", region_name=region)
-    plans = switch.list_plans_in_region()["plans"]
-    arn = next(p["arn"] for p in plans if p["name"] == event["plan"])
+    plans = _all(switch, "list_plans_in_region", "plans")
+    arn = next((p["arn"] for p in plans if p["name"] == event["plan"]), None)
+    if arn is None:
+        raise RuntimeError(f"no Region switch plan {event['plan']!r} in {region}")
     switch.start_plan_execution(
         planArn=arn,
         targetRegion=region,
