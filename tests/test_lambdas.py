@@ -195,18 +195,15 @@ def test_declare_writes_the_writer_region_item_and_the_declared_metric() -> None
 def test_scale_sets_the_minimum_before_the_count() -> None:
     make_service(P, "c", "s", count=1)
     register_target(P, "c", "s", low=1, high=4)
-    writes: list[str] = []  # the order of the two writes (the state keeps only the last)
+    when_counted: list[tuple[int, int]] = []  # the emulator's capacities as the count is set
     on_session(
-        "after-call.*",
-        lambda model, **_: (
-            writes.append(model.name) if model.name.startswith(("Reg", "Upd")) else 0
-        ),
+        "before-call.ecs.UpdateService", lambda **_: when_counted.append(capacity(P, "c", "s"))
     )
     event = {"action": "scale", "region": P, "cluster": "c", "service": "s", "count": 2}
     assert plan_actions.handler(event, None) == {"done": "scale"}
     assert capacity(P, "c", "s") == (2, 4)
     assert desired_count(P, "c", "s") == 2
-    assert writes == ["RegisterScalableTarget", "UpdateService"]
+    assert when_counted == [(2, 4)]  # the minimum first: target tracking keeps the count
     plan_actions.handler({**event, "count": 6}, None)  # above the maximum: the maximum follows
     assert capacity(P, "c", "s") == (6, 6)
     assert desired_count(P, "c", "s") == 6
