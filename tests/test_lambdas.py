@@ -1,126 +1,270 @@
-"""The plan-actions function's code, run here against a recording stand-in for boto3: what it
-calls, with what, for each action the plan, the probe schedule and the alarm's rule send."""
+"""The plan-actions function's code, run against an emulator of the AWS APIs it calls (moto:
+DynamoDB, ECS, Application Auto Scaling, SQS, CloudWatch, ELBv2), for each action the plan, the
+probe schedule and the alarm's rule send: the tests read the state those APIs keep afterwards.
+Global Accelerator and Region switch, which the emulator lacks, answer through botocore's
+Stubber, which checks each request and each answer against the service's model."""
 
 from __future__ import annotations
 
-import importlib
-import sys
-import types
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
+from botocore.exceptions import EndpointConnectionError
+from botocore.stub import Stubber
+from moto import mock_aws
 
-Calls = list[tuple[str, str, str, dict[str, Any]]]  # (service, region, operation, arguments)
+from drtiers.core.rules import ACCELERATOR_API_REGION
+from drtiers.core.tiers import DECLARED_NAMESPACE, PRIMARY_HEALTHY_TARGETS, RECOVERY_WRITABLE
+from drtiers.lambdas import plan_actions
 
-
-class FakeClient:
-    def __init__(self, service: str, region: str, calls: Calls, answers: dict[str, Any]) -> None:
-        self.service, self.region, self.calls, self.answers = service, region, calls, answers
-
-    def __getattr__(self, operation: str) -> Any:
-        def call(**arguments: Any) -> Any:
-            self.calls.append((self.service, self.region, operation, arguments))
-            answer = self.answers.get(f"{self.service}.{operation}", {})
-            if isinstance(answer, Exception):
-                raise answer
-            return answer
-
-        return call
+P, R = "us-east-1", "us-west-2"  # the primary region and the recovery region
+WRITER = {"pk": {"S": "drtiers"}, "sk": {"S": "writer-region"}}
+QUEUES = "drtiers-pilot-light-recovery"  # the stack whose queues a failback drains
 
 
-@pytest.fixture
-def lambda_module(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Calls, dict[str, Any]]]:
-    """The module with boto3 replaced (the Lambda runtime provides the real one)."""
-    calls: Calls = []
-    answers: dict[str, Any] = {}
-    boto3 = types.ModuleType("boto3")
-    boto3.client = lambda service, region_name="here", config=None: FakeClient(  # type: ignore[attr-defined]
-        service, region_name, calls, answers
+@pytest.fixture(autouse=True)
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The emulator, with fake credentials and the function's own region (R) as the default;
+    no request leaves the process."""
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", R)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    with mock_aws():
+        boto3.setup_default_session()
+        yield
+
+
+def on_session(event: str, handler: Callable[..., Any]) -> None:
+    """Register ``handler`` on the session the function's clients come from."""
+    boto3.DEFAULT_SESSION.events.register(event, handler)
+
+
+def stubbed(monkeypatch: pytest.MonkeyPatch, service: str, region: str) -> Stubber:
+    """A real client of ``service`` in ``region`` behind a Stubber: the function gets it (and
+    must ask for it in ``region``); other services stay the emulator's."""
+    client = boto3.client(service, region_name=region)
+    stubber = Stubber(client)
+    real = boto3.client
+
+    def make(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name != service:
+            return real(name, *args, **kwargs)
+        assert kwargs.get("region_name") == region, f"{service} asked for in the wrong region"
+        return client
+
+    monkeypatch.setattr(boto3, "client", make)
+    return stubber
+
+
+def make_table(region: str, name: str) -> Any:
+    """A control table with the project's key schema."""
+    dynamodb = boto3.client("dynamodb", region_name=region)
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
     )
-    monkeypatch.setitem(sys.modules, "boto3", boto3)
-    monkeypatch.delitem(sys.modules, "drtiers.lambdas.plan_actions", raising=False)
-    module = importlib.import_module("drtiers.lambdas.plan_actions")
-    yield module, calls, answers
-    sys.modules.pop("drtiers.lambdas.plan_actions", None)
+    return dynamodb
 
 
-def test_declare_writes_the_writer_region_item_and_the_declared_metric(
-    lambda_module: tuple[Any, Calls, dict[str, Any]],
-) -> None:
-    module, calls, _ = lambda_module
-    event = {
+def make_service(
+    region: str, cluster: str, name: str, *, count: int, target_group: str | None = None
+) -> Any:
+    """An ECS service of ``count`` tasks, behind ``target_group`` if given."""
+    ecs = boto3.client("ecs", region_name=region)
+    ecs.create_cluster(clusterName=cluster)
+    ecs.register_task_definition(
+        family=name,
+        containerDefinitions=[{"name": "app", "image": "app:1", "memory": 512}],
+    )
+    balancers = (
+        [{"targetGroupArn": target_group, "containerName": "app", "containerPort": 80}]
+        if target_group
+        else []
+    )
+    ecs.create_service(
+        cluster=cluster,
+        serviceName=name,
+        taskDefinition=name,
+        desiredCount=count,
+        loadBalancers=balancers,
+    )
+    return ecs
+
+
+def desired_count(region: str, cluster: str, name: str) -> int:
+    ecs = boto3.client("ecs", region_name=region)
+    count: int = ecs.describe_services(cluster=cluster, services=[name])["services"][0][
+        "desiredCount"
+    ]
+    return count
+
+
+def register_target(region: str, cluster: str, name: str, *, low: int, high: int) -> Any:
+    scaling = boto3.client("application-autoscaling", region_name=region)
+    scaling.register_scalable_target(
+        ServiceNamespace="ecs",
+        ResourceId=f"service/{cluster}/{name}",
+        ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=low,
+        MaxCapacity=high,
+    )
+    return scaling
+
+
+def capacity(region: str, cluster: str, name: str) -> tuple[int, int]:
+    scaling = boto3.client("application-autoscaling", region_name=region)
+    (target,) = scaling.describe_scalable_targets(
+        ServiceNamespace="ecs", ResourceIds=[f"service/{cluster}/{name}"]
+    )["ScalableTargets"]
+    return target["MinCapacity"], target["MaxCapacity"]
+
+
+def statistics(region: str, namespace: str, name: str, tier: str) -> dict[str, float]:
+    """SampleCount, Sum, Minimum and Maximum of the metric's points of the last hour."""
+    now = datetime.now(UTC)
+    points = boto3.client("cloudwatch", region_name=region).get_metric_statistics(
+        Namespace=namespace,
+        MetricName=name,
+        Dimensions=[{"Name": "Tier", "Value": tier}],
+        StartTime=now - timedelta(hours=1),
+        EndTime=now + timedelta(minutes=5),
+        Period=3900,
+        Statistics=["SampleCount", "Sum", "Minimum", "Maximum"],
+    )["Datapoints"]
+    if not points:
+        return {}
+    (point,) = points
+    return {k: point[k] for k in ("SampleCount", "Sum", "Minimum", "Maximum")}
+
+
+def declare_event(table: str, *, region: str = R, value: int = 1) -> dict[str, Any]:
+    """What the plan's declare step sends (drtiers.recovery.plan), with what Region switch
+    merges beside it."""
+    return {
         "action": "declare",
-        "region": "us-west-2",
-        "table": "drtiers-warm-standby-table",
+        "region": region,
+        "table": table,
         "metric": {
-            "region": "us-west-2",
-            "namespace": "drtiers",
-            "name": "RecoveryWritable",
+            "region": R,
+            "namespace": DECLARED_NAMESPACE,
+            "name": RECOVERY_WRITABLE,
             "dimensions": {"Tier": "warm-standby"},
-            "value": 1,
+            "value": value,
         },
-        "InvokedBy": "arc-region-switch",  # Region switch merges these beside the payload
+        "InvokedBy": "arc-region-switch",
+        "PlanArn": "arn:aws:arc-region-switch::123456789012:plan/drtiers-warm-standby:abc",
+        "ExecutionId": "e-1",
         "StepName": "declare-writer",
     }
-    assert module.handler(event, None) == {"done": "declare"}
-    (put, metric) = calls
-    assert put[:3] == ("dynamodb", "us-west-2", "put_item")
-    assert put[3]["Item"]["region"] == {"S": "us-west-2"}
-    assert put[3]["Item"]["sk"] == {"S": "writer-region"}
-    assert metric[:3] == ("cloudwatch", "us-west-2", "put_metric_data")
-    assert metric[3]["MetricData"][0]["Value"] == 1.0
 
 
-def test_scale_sets_the_minimum_before_the_count(
-    lambda_module: tuple[Any, Calls, dict[str, Any]],
-) -> None:
-    module, calls, answers = lambda_module
-    answers["application-autoscaling.describe_scalable_targets"] = {
-        "ScalableTargets": [{"MinCapacity": 1, "MaxCapacity": 4}]
+def test_declare_writes_the_writer_region_item_and_the_declared_metric() -> None:
+    table = "drtiers-warm-standby-table"
+    dynamodb = make_table(R, table)
+    assert plan_actions.handler(declare_event(table), None) == {"done": "declare"}
+    item = dynamodb.get_item(TableName=table, Key=WRITER, ConsistentRead=True)["Item"]
+    assert item == {**WRITER, "region": {"S": R}}
+    (metric,) = boto3.client("cloudwatch", region_name=R).list_metrics(
+        Namespace=DECLARED_NAMESPACE
+    )["Metrics"]
+    assert metric["MetricName"] == RECOVERY_WRITABLE
+    assert metric["Dimensions"] == [{"Name": "Tier", "Value": "warm-standby"}]
+    assert statistics(R, DECLARED_NAMESPACE, RECOVERY_WRITABLE, "warm-standby") == {
+        "SampleCount": 1.0,
+        "Sum": 1.0,
+        "Minimum": 1.0,
+        "Maximum": 1.0,
     }
-    event = {"action": "scale", "region": "us-east-1", "cluster": "c", "service": "s", "count": 2}
-    module.handler(event, None)
-    operations = [c[2] for c in calls]
-    assert operations == ["describe_scalable_targets", "register_scalable_target", "update_service"]
-    assert (calls[1][3]["MinCapacity"], calls[1][3]["MaxCapacity"]) == (2, 4)
-    assert calls[2][3]["desiredCount"] == 2
+
+
+def test_scale_sets_the_minimum_before_the_count() -> None:
+    make_service(P, "c", "s", count=1)
+    register_target(P, "c", "s", low=1, high=4)
+    when_counted: list[tuple[int, int]] = []  # the emulator's capacities as the count is set
+    on_session(
+        "before-call.ecs.UpdateService", lambda **_: when_counted.append(capacity(P, "c", "s"))
+    )
+    event = {"action": "scale", "region": P, "cluster": "c", "service": "s", "count": 2}
+    assert plan_actions.handler(event, None) == {"done": "scale"}
+    assert capacity(P, "c", "s") == (2, 4)
+    assert desired_count(P, "c", "s") == 2
+    assert when_counted == [(2, 4)]  # the minimum first: target tracking keeps the count
+    plan_actions.handler({**event, "count": 6}, None)  # above the maximum: the maximum follows
+    assert capacity(P, "c", "s") == (6, 6)
+    assert desired_count(P, "c", "s") == 6
+
+
+def test_scale_sets_only_the_count_of_a_service_without_a_scalable_target() -> None:
+    make_service(R, "c", "s", count=0)
+    plan_actions.handler(
+        {"action": "scale", "region": R, "cluster": "c", "service": "s", "count": 3}, None
+    )
+    assert desired_count(R, "c", "s") == 3
+    scaling = boto3.client("application-autoscaling", region_name=R)
+    assert scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"] == []
+
+
+GA = "arn:aws:globalaccelerator::123456789012:accelerator/"
 
 
 def test_dial_changes_only_the_named_regions_group_through_us_west_2(
-    lambda_module: tuple[Any, Calls, dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    module, calls, answers = lambda_module
-    answers["globalaccelerator.list_accelerators"] = {
-        "Accelerators": [
-            {"Name": "other", "AcceleratorArn": "a0"},
-            {"Name": "e", "AcceleratorArn": "a1"},
-        ]
-    }
-    answers["globalaccelerator.list_listeners"] = {"Listeners": [{"ListenerArn": "l1"}]}
-    answers["globalaccelerator.list_endpoint_groups"] = {
-        "EndpointGroups": [
-            {"EndpointGroupRegion": "us-east-1", "EndpointGroupArn": "g-p"},
-            {"EndpointGroupRegion": "us-west-2", "EndpointGroupArn": "g-r"},
-        ]
-    }
+    ga = stubbed(monkeypatch, "globalaccelerator", ACCELERATOR_API_REGION)
+    ga.add_response(
+        "list_accelerators",
+        {
+            "Accelerators": [
+                {"Name": "other", "AcceleratorArn": f"{GA}a0"},
+                {"Name": "e", "AcceleratorArn": f"{GA}a1"},
+            ]
+        },
+        {},
+    )
+    listener = f"{GA}a1/listener/l1"
+    ga.add_response(
+        "list_listeners", {"Listeners": [{"ListenerArn": listener}]}, {"AcceleratorArn": f"{GA}a1"}
+    )
+    ga.add_response(
+        "list_endpoint_groups",
+        {
+            "EndpointGroups": [
+                {"EndpointGroupRegion": P, "EndpointGroupArn": f"{listener}/endpoint-group/p"},
+                {"EndpointGroupRegion": R, "EndpointGroupArn": f"{listener}/endpoint-group/r"},
+            ]
+        },
+        {"ListenerArn": listener},
+    )
+    ga.add_response(
+        "update_endpoint_group",
+        {},
+        {"EndpointGroupArn": f"{listener}/endpoint-group/p", "TrafficDialPercentage": 0.0},
+    )
     event = {
         "action": "dial",
         "accelerator": "e",
-        "region": "us-east-1",
+        "region": P,
         "percent": 0,
-        "api_region": "us-west-2",
+        "api_region": ACCELERATOR_API_REGION,
     }
-    module.handler(event, None)
-    updates = [c for c in calls if c[2] == "update_endpoint_group"]
-    assert updates == [
-        (
-            "globalaccelerator",
-            "us-west-2",
-            "update_endpoint_group",
-            {"EndpointGroupArn": "g-p", "TrafficDialPercentage": 0.0},
-        )
-    ]
+    with ga:
+        assert plan_actions.handler(event, None) == {"done": "dial"}
+    ga.assert_no_pending_responses()
 
 
 class Clock:
@@ -134,79 +278,147 @@ class Clock:
         self.now += seconds
 
 
-def test_the_probe_puts_one_point_per_period_on_its_boundary_and_0_when_p_does_not_answer(
-    lambda_module: tuple[Any, Calls, dict[str, Any]],
-) -> None:
-    module, calls, answers = lambda_module
-    answers["ecs.describe_services"] = {"services": [{"loadBalancers": [{"targetGroupArn": "tg"}]}]}
-    answers["elbv2.describe_target_health"] = {
-        "TargetHealthDescriptions": [
-            {"TargetHealth": {"State": "healthy"}},
-            {"TargetHealth": {"State": "unhealthy"}},
-            {"TargetHealth": {"State": "healthy"}},
-        ]
-    }
-    event = {
-        "region": "us-east-1",
+def primary_behind_targets() -> str:
+    """P's service behind a target group of three instances, one of them stopped."""
+    ec2 = boto3.client("ec2", region_name=P)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    elb = boto3.client("elbv2", region_name=P)
+    group: str = elb.create_target_group(
+        Name="app", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="instance"
+    )["TargetGroups"][0]["TargetGroupArn"]
+    instances = [
+        i["InstanceId"]
+        for i in ec2.run_instances(ImageId="ami-12c6146b", MinCount=3, MaxCount=3)["Instances"]
+    ]
+    elb.register_targets(TargetGroupArn=group, Targets=[{"Id": i} for i in instances])
+    ec2.stop_instances(InstanceIds=instances[:1])
+    make_service(P, "c", "s", count=3, target_group=group)
+    states = [
+        t["TargetHealth"]["State"]
+        for t in elb.describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]
+    ]
+    assert sorted(states) == ["healthy", "healthy", "unused"]
+    return group
+
+
+def test_the_probe_puts_one_point_per_period_on_its_boundary_and_0_when_p_does_not_answer() -> None:
+    primary_behind_targets()
+    resolutions: list[int] = []  # the emulator keeps no storage resolution: read the request
+    on_session(
+        "provide-client-params.cloudwatch.PutMetricData",
+        lambda params, **_: resolutions.extend(
+            d["StorageResolution"] for d in params["MetricData"]
+        ),
+    )
+    event = {  # what the probe schedule sends (drtiers.constructs.region_switch)
+        "action": "probe",
+        "region": P,
         "cluster": "c",
         "service": "s",
-        "namespace": "drtiers",
-        "metric": "PrimaryHealthyTargets",
+        "namespace": DECLARED_NAMESPACE,
+        "metric": PRIMARY_HEALTHY_TARGETS,
         "tier": "multi-site",
         "every": 10,
     }
     clock = Clock()
-    module.probe(event, clock)
-    points = [c[3]["MetricData"][0] for c in calls if c[2] == "put_metric_data"]
-    assert [p["Value"] for p in points] == [2.0] * 6
-    assert all(p["StorageResolution"] == 1 for p in points)
+    plan_actions.probe(event, clock)
     assert clock.now == 1060  # six probes, each on a 10 s boundary
-    calls.clear()
-    answers["ecs.describe_services"] = ConnectionError("us-east-1 does not answer")
-    module.probe(event, Clock())
-    assert [c[3]["MetricData"][0]["Value"] for c in calls if c[2] == "put_metric_data"] == [0.0] * 6
-
-
-@pytest.mark.parametrize(
-    ("writer", "started"), [(None, True), ("us-east-1", True), ("us-west-2", False)]
-)
-def test_the_alarm_starts_the_failover_gracefully_unless_already_failed_over(
-    lambda_module: tuple[Any, Calls, dict[str, Any]], writer: str | None, started: bool
-) -> None:
-    module, calls, answers = lambda_module
-    answers["dynamodb.get_item"] = {"Item": {"region": {"S": writer}}} if writer else {}
-    answers["arc-region-switch.list_plans_in_region"] = {
-        "plans": [
-            {"name": "other", "arn": "arn:other"},
-            {"name": "drtiers-multi-site", "arn": "arn:aws:arc-region-switch::1:plan/x:abc"},
-        ]
+    assert statistics(R, DECLARED_NAMESPACE, PRIMARY_HEALTHY_TARGETS, "multi-site") == {
+        "SampleCount": 6.0,
+        "Sum": 12.0,
+        "Minimum": 2.0,
+        "Maximum": 2.0,
     }
-    event = {
+    assert resolutions == [1] * 6
+
+    def unreachable(request: Any, **_: Any) -> None:
+        if f".{P}." in request.url:
+            raise EndpointConnectionError(endpoint_url=request.url)
+
+    on_session("before-send.ecs", unreachable)
+    plan_actions.probe(event, Clock())
+    assert statistics(R, DECLARED_NAMESPACE, PRIMARY_HEALTHY_TARGETS, "multi-site") == {
+        "SampleCount": 12.0,
+        "Sum": 12.0,  # six more points, each 0
+        "Minimum": 0.0,
+        "Maximum": 2.0,
+    }
+
+
+PLAN = "arn:aws:arc-region-switch::123456789012:plan/drtiers-multi-site:abc"
+
+
+def plan_summary(name: str, arn: str) -> dict[str, Any]:
+    return {
+        "arn": arn,
+        "owner": "123456789012",
+        "name": name,
+        "regions": [P, R],
+        "recoveryApproach": "activePassive",
+    }
+
+
+@pytest.mark.parametrize(("writer", "started"), [(None, True), (P, True), (R, False)])
+def test_the_alarm_starts_the_failover_gracefully_unless_already_failed_over(
+    monkeypatch: pytest.MonkeyPatch, writer: str | None, started: bool
+) -> None:
+    table = "drtiers-multi-site-table"
+    dynamodb = make_table(R, table)
+    if writer:
+        dynamodb.put_item(TableName=table, Item={**WRITER, "region": {"S": writer}})
+    switch = stubbed(monkeypatch, "arc-region-switch", R)
+    if started:
+        switch.add_response(
+            "list_plans_in_region",
+            {
+                "plans": [
+                    plan_summary("other", "arn:aws:arc-region-switch::123456789012:plan/other:x"),
+                    plan_summary("drtiers-multi-site", PLAN),
+                ]
+            },
+            {},
+        )
+        switch.add_response(
+            "start_plan_execution",
+            {"executionId": "e-1"},
+            {
+                "planArn": PLAN,
+                "targetRegion": R,
+                "action": "activate",
+                "mode": "graceful",  # an ungraceful execution would skip the function steps
+                "comment": "started by the PrimaryDown alarm",
+            },
+        )
+    event = {  # what the alarm's rule sends (drtiers.constructs.region_switch)
         "action": "start-plan",
         "plan": "drtiers-multi-site",
-        "primary_region": "us-east-1",
-        "recovery_region": "us-west-2",
-        "table": "drtiers-multi-site-table",
+        "primary_region": P,
+        "recovery_region": R,
+        "table": table,
     }
-    module.handler(event, None)
-    starts = [c for c in calls if c[2] == "start_plan_execution"]
-    if not started:
-        assert starts == []
-        return
-    ((service, region, _, arguments),) = starts
-    assert (service, region) == ("arc-region-switch", "us-west-2")
-    assert arguments["planArn"] == "arn:aws:arc-region-switch::1:plan/x:abc"
-    assert (arguments["action"], arguments["mode"], arguments["targetRegion"]) == (
-        "activate",
-        "graceful",  # an ungraceful execution would skip the function steps
-        "us-west-2",
-    )
+    with switch:  # with no answer added, any call to Region switch fails the test
+        done = plan_actions.handler(event, None)
+    switch.assert_no_pending_responses()
+    assert done == {"done": "started" if started else f"not started: the writer's region is {R}"}
 
 
-def test_an_unknown_action_is_refused(lambda_module: tuple[Any, Calls, dict[str, Any]]) -> None:
-    module, _, _ = lambda_module
+def test_start_plan_uses_regional_data_plane_operations() -> None:
+    """Region switch's control plane lives in one region; the data plane answers in each (its
+    endpoint rules route the operations marked UseControlPlaneEndpoint to the former)."""
+    model = boto3.client("arc-region-switch", region_name=R).meta.service_model
+
+    def control_plane(operation: str) -> bool:
+        parameters = model.operation_model(operation).static_context_parameters
+        return any(p.name == "UseControlPlaneEndpoint" and p.value for p in parameters)
+
+    assert control_plane("CreatePlan")  # the mark is there to be read
+    assert not control_plane("ListPlansInRegion")
+    assert not control_plane("StartPlanExecution")
+
+
+def test_an_unknown_action_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown action 'reboot'"):
-        module.handler({"action": "reboot"}, None)
+        plan_actions.handler({"action": "reboot"}, None)
 
 
 def test_the_deployed_code_is_this_module() -> None:
@@ -220,38 +432,214 @@ def test_the_deployed_code_is_this_module() -> None:
     assert "def handler(" in region_switch._CODE
 
 
-def test_drain_fails_while_the_stacks_queues_hold_messages(
-    lambda_module: tuple[Any, Calls, dict[str, Any]],
-) -> None:
+def make_queue(sqs: Any, name: str, *, dead_letters: str | None = None) -> str:
+    """A queue, sending to ``dead_letters`` (a queue URL) after five receives if given."""
+    attributes = {}
+    if dead_letters:
+        arn = sqs.get_queue_attributes(QueueUrl=dead_letters, AttributeNames=["QueueArn"])
+        target = arn["Attributes"]["QueueArn"]
+        attributes["RedrivePolicy"] = json.dumps(
+            {"deadLetterTargetArn": target, "maxReceiveCount": 5}
+        )
+    url: str = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    return url
+
+
+def work_queue(region: str = R) -> tuple[Any, str, str]:
+    """A stack's work queue and its dead-letter queue, as CloudFormation names them."""
+    sqs = boto3.client("sqs", region_name=region)
+    dlq = make_queue(sqs, f"{QUEUES}-OrdersDeadLetters1A2B3C-XYZ")
+    return sqs, make_queue(sqs, f"{QUEUES}-OrdersQueue4D5E6F-ABC", dead_letters=dlq), dlq
+
+
+def empty(sqs: Any, url: str) -> None:
+    while messages := sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0
+    ).get("Messages"):
+        for message in messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def test_drain_fails_while_the_stacks_queues_hold_messages() -> None:
     """The plan runs a failing step again every minute: draining is failing until empty."""
-    module, calls, answers = lambda_module
-    prefix = "drtiers-pilot-light-recovery"
-    url = f"https://sqs.us-west-2.amazonaws.com/123456789012/{prefix}-WorkQueue-abc"
-    answers["sqs.list_queues"] = {"QueueUrls": [url]}
-    answers["sqs.get_queue_attributes"] = {
-        "Attributes": {
-            "ApproximateNumberOfMessages": "3",
-            "ApproximateNumberOfMessagesNotVisible": "1",
-        }
+    sqs, queue, _ = work_queue()
+    for n in range(4):
+        sqs.send_message(QueueUrl=queue, MessageBody=f"order {n}")
+    sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=1, VisibilityTimeout=300)
+    event = {"action": "drain", "region": R, "prefix": QUEUES}
+    with pytest.raises(RuntimeError, match=f"4 messages left in 1 queues of {QUEUES}"):
+        plan_actions.handler(event, None)  # three visible, one in flight
+    empty(sqs, queue)  # only the visible ones: the one in flight stays
+    with pytest.raises(RuntimeError, match="1 messages left"):
+        plan_actions.handler(event, None)
+    sqs.purge_queue(QueueUrl=queue)
+    assert plan_actions.handler(event, None) == {"done": "drain"}
+
+
+def test_drain_does_not_wait_on_dead_letters() -> None:
+    """A dead-letter queue holds what the consumers failed on: they will never take it, and it
+    is kept for people to look at; waiting on it would hold failback for the step's timeout."""
+    sqs, _, dead_letters = work_queue()
+    sqs.send_message(QueueUrl=dead_letters, MessageBody="an order no consumer could take")
+    event = {"action": "drain", "region": R, "prefix": QUEUES}
+    assert plan_actions.handler(event, None) == {"done": "drain"}
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=dead_letters, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "1"  # left where it was
+
+
+def test_drain_waits_on_the_stacks_queues_only() -> None:
+    sqs, _, _ = work_queue()
+    other = make_queue(sqs, "drtiers-pilot-light-primary-OrdersQueue4D5E6F-DEF")
+    sqs.send_message(QueueUrl=other, MessageBody="another stack's")
+    assert plan_actions.handler({"action": "drain", "region": R, "prefix": QUEUES}, None) == {
+        "done": "drain"
     }
-    event = {"action": "drain", "region": "us-west-2", "prefix": prefix}
-    with pytest.raises(RuntimeError, match="4 messages left in 1 queues"):
-        module.handler(event, None)
-    assert calls[0] == ("sqs", "us-west-2", "list_queues", {"QueueNamePrefix": prefix})
-    assert calls[1][2:] == (
-        "get_queue_attributes",
+
+
+SCALE = {"action": "scale", "region": P, "cluster": "c", "service": "s", "count": 2}
+DIAL = {"action": "dial", "accelerator": "e", "region": P, "percent": 0, "api_region": R}
+TABLE = "drtiers-warm-standby-table"
+WHAT_IS_WRONG = [
+    ({"region": R, "table": TABLE}, '"action" is missing; allowed: declare, scale, dial, drain'),
+    ({"action": "reboot"}, "unknown action 'reboot'; allowed: declare, scale, dial, drain"),
+    ({"action": "declare", "table": TABLE}, 'declare: "region" is missing; allowed: a region'),
+    ({"action": "declare", "region": R}, 'declare: "table" is missing; allowed: a name'),
+    (
+        {**declare_event(TABLE), "metric": {**declare_event(TABLE)["metric"], "value": "one"}},
+        "declare: \"metric.value\" is 'one'; allowed: a number",
+    ),
+    (
+        {**declare_event(TABLE), "metric": {"region": R, "namespace": DECLARED_NAMESPACE}},
+        'declare: "metric.name" is missing; allowed: a name',
+    ),
+    ({**declare_event(TABLE), "region": ""}, "declare: \"region\" is ''; allowed: a region"),
+    ({k: v for k, v in SCALE.items() if k != "region"}, 'scale: "region" is missing'),
+    ({k: v for k, v in SCALE.items() if k != "count"}, 'scale: "count" is missing'),
+    ({**SCALE, "count": "2"}, "scale: \"count\" is '2'; allowed: an integer, 0 or more"),
+    ({**SCALE, "count": 2.5}, 'scale: "count" is 2.5; allowed: an integer, 0 or more'),
+    ({**SCALE, "count": True}, 'scale: "count" is True; allowed: an integer, 0 or more'),
+    ({**SCALE, "count": -1}, 'scale: "count" is -1; allowed: an integer, 0 or more'),
+    ({**DIAL, "percent": 150}, 'dial: "percent" is 150; allowed: a number from 0 to 100'),
+    ({**DIAL, "percent": -1}, 'dial: "percent" is -1; allowed: a number from 0 to 100'),
+    ({**DIAL, "percent": None}, 'dial: "percent" is None; allowed: a number from 0 to 100'),
+    ({"action": "drain", "region": R}, 'drain: "prefix" is missing; allowed: a name'),
+    (
+        {"action": "start-plan", "plan": "p", "primary_region": P, "recovery_region": R},
+        'start-plan: "table" is missing; allowed: a name',
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("event", "message"), WHAT_IS_WRONG, ids=[m.split(";")[0] for _, m in WHAT_IS_WRONG]
+)
+def test_a_malformed_payload_fails_before_any_write_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, event: dict[str, Any], message: str
+) -> None:
+    """Everything the payload could act on exists (Global Accelerator and Region switch with
+    no answer, so that any call to them fails the test); nothing of it changes."""
+    dynamodb = make_table(R, TABLE)
+    make_table(P, TABLE)
+    make_service(P, "c", "s", count=1)
+    register_target(P, "c", "s", low=1, high=4)
+    sqs, queue, _ = work_queue()
+    sqs.send_message(QueueUrl=queue, MessageBody="order")
+    ga = stubbed(monkeypatch, "globalaccelerator", R)
+    with ga, pytest.raises(ValueError) as refused:
+        plan_actions.handler(event, None)
+    error = str(refused.value)
+    assert error.startswith("plan-actions payload: ") and "\n" not in error
+    assert message in error
+    assert dynamodb.scan(TableName=TABLE)["Items"] == []
+    assert desired_count(P, "c", "s") == 1
+    assert capacity(P, "c", "s") == (1, 4)
+    assert boto3.client("cloudwatch", region_name=R).list_metrics()["Metrics"] == []
+
+
+def test_a_payload_that_declares_is_checked_whole_before_the_item_is_written() -> None:
+    """Without the check, the item was written and only the metric's missing value failed."""
+    dynamodb = make_table(R, TABLE)
+    event = declare_event(TABLE)
+    del event["metric"]["value"]
+    with pytest.raises(ValueError, match=r'"metric\.value" is missing'):
+        plan_actions.handler(event, None)
+    assert dynamodb.scan(TableName=TABLE)["Items"] == []
+
+
+def test_dial_reads_every_page_and_fails_when_no_group_is_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Global Accelerator lists 10 objects a call by default: the tier's accelerator may be on a
+    later page. A dial that finds nothing to turn must fail (the plan retries, then stops for a
+    person), not report done with the traffic where it was."""
+    ga = stubbed(monkeypatch, "globalaccelerator", ACCELERATOR_API_REGION)
+    others = [{"Name": f"other{n}", "AcceleratorArn": f"{GA}o{n}"} for n in range(10)]
+    ga.add_response("list_accelerators", {"Accelerators": others, "NextToken": "2"}, {})
+    ga.add_response(
+        "list_accelerators",
+        {"Accelerators": [{"Name": "e", "AcceleratorArn": f"{GA}a1"}]},
+        {"NextToken": "2"},
+    )
+    listener = f"{GA}a1/listener/l1"
+    ga.add_response(
+        "list_listeners", {"Listeners": [{"ListenerArn": listener}]}, {"AcceleratorArn": f"{GA}a1"}
+    )
+    group = {"EndpointGroupRegion": P, "EndpointGroupArn": f"{listener}/endpoint-group/p"}
+    ga.add_response("list_endpoint_groups", {"EndpointGroups": [group]}, {"ListenerArn": listener})
+    ga.add_response(
+        "update_endpoint_group",
+        {},
+        {"EndpointGroupArn": group["EndpointGroupArn"], "TrafficDialPercentage": 100.0},
+    )
+    event = {**DIAL, "percent": 100, "api_region": ACCELERATOR_API_REGION}
+    with ga:
+        assert plan_actions.handler(event, None) == {"done": "dial"}
+    ga.assert_no_pending_responses()
+    ga.add_response("list_accelerators", {"Accelerators": others}, {})
+    with ga, pytest.raises(RuntimeError, match=f"no endpoint group in {R} of accelerator 'e'"):
+        plan_actions.handler({**event, "region": R}, None)
+    ga.assert_no_pending_responses()
+
+
+def test_the_alarm_finds_the_plan_on_a_later_page_and_names_a_missing_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_table(R, "drtiers-multi-site-table")
+    switch = stubbed(monkeypatch, "arc-region-switch", R)
+    switch.add_response(
+        "list_plans_in_region",
+        {"plans": [plan_summary("other", f"{PLAN}-other")], "nextToken": "2"},
+        {},
+    )
+    switch.add_response(
+        "list_plans_in_region",
+        {"plans": [plan_summary("drtiers-multi-site", PLAN)]},
+        {"nextToken": "2"},
+    )
+    switch.add_response(
+        "start_plan_execution",
+        {"executionId": "e-1"},
         {
-            "QueueUrl": url,
-            "AttributeNames": [
-                "ApproximateNumberOfMessages",
-                "ApproximateNumberOfMessagesNotVisible",
-            ],
+            "planArn": PLAN,
+            "targetRegion": R,
+            "action": "activate",
+            "mode": "graceful",
+            "comment": "started by the PrimaryDown alarm",
         },
     )
-    answers["sqs.get_queue_attributes"] = {
-        "Attributes": {
-            "ApproximateNumberOfMessages": "0",
-            "ApproximateNumberOfMessagesNotVisible": "0",
-        }
+    event = {
+        "action": "start-plan",
+        "plan": "drtiers-multi-site",
+        "primary_region": P,
+        "recovery_region": R,
+        "table": "drtiers-multi-site-table",
     }
-    assert module.handler(event, None) == {"done": "drain"}
+    with switch:
+        assert plan_actions.handler(event, None) == {"done": "started"}
+    switch.assert_no_pending_responses()
+    switch.add_response("list_plans_in_region", {"plans": []}, {})
+    with switch, pytest.raises(RuntimeError, match=f"no Region switch plan 'nope' in {R}"):
+        plan_actions.handler({**event, "plan": "nope"}, None)
+    switch.assert_no_pending_responses()

@@ -10,13 +10,15 @@ the data-plane writes and API calls of the recovery path that no Region switch b
 - ``start-plan`` (R's PrimaryDown alarm turning red): start the plan's failover, gracefully.
 
 Region switch merges a step's JSON payload into the event beside InvokedBy, PlanArn,
-ExecutionId and StepName; EventBridge passes its rule's input.
+ExecutionId and StepName; EventBridge passes its rule's input. A malformed payload fails
+before any call, with one line naming the field and what it allows (``check``).
 """
 
+import json
 import time
 from typing import Any
 
-import boto3  # the Lambda runtime's SDK (not a dependency of drtiers: tests stub it)
+import boto3  # the Lambda runtime's SDK (the tests run this code against an emulator)
 from botocore.config import Config
 
 # A probe of the primary's region answers quickly or counts as no answer.
@@ -82,20 +84,34 @@ def scale(event: dict[str, Any]) -> None:
     )
 
 
+def _all(client: Any, operation: str, key: str, **arguments: Any) -> list[dict[str, Any]]:
+    """Every page's ``key`` (Global Accelerator's lists give 10 a call by default)."""
+    pages = client.get_paginator(operation).paginate(**arguments)
+    return [item for page in pages for item in page[key]]
+
+
 def dial(event: dict[str, Any]) -> None:
     ga = boto3.client("globalaccelerator", region_name=event["api_region"])
-    for accelerator in ga.list_accelerators()["Accelerators"]:
+    turned = 0
+    for accelerator in _all(ga, "list_accelerators", "Accelerators"):
         if accelerator["Name"] != event["accelerator"]:
             continue
-        listeners = ga.list_listeners(AcceleratorArn=accelerator["AcceleratorArn"])
-        for listener in listeners["Listeners"]:
-            groups = ga.list_endpoint_groups(ListenerArn=listener["ListenerArn"])
-            for group in groups["EndpointGroups"]:
+        arn = accelerator["AcceleratorArn"]
+        for listener in _all(ga, "list_listeners", "Listeners", AcceleratorArn=arn):
+            groups = _all(
+                ga, "list_endpoint_groups", "EndpointGroups", ListenerArn=listener["ListenerArn"]
+            )
+            for group in groups:
                 if group["EndpointGroupRegion"] == event["region"]:
                     ga.update_endpoint_group(
                         EndpointGroupArn=group["EndpointGroupArn"],
                         TrafficDialPercentage=float(event["percent"]),
                     )
+                    turned += 1
+    if not turned:  # done would say the traffic moved
+        raise RuntimeError(
+            f"no endpoint group in {event['region']} of accelerator {event['accelerator']!r}"
+        )
 
 
 def probe(event: dict[str, Any], clock: Any = time) -> None:
@@ -132,8 +148,10 @@ def start_plan(event: dict[str, Any]) -> str:
     if writer != event["primary_region"]:
         return f"not started: the writer's region is {writer}"
     switch = boto3.client("arc-region-switch", region_name=region)
-    plans = switch.list_plans_in_region()["plans"]
-    arn = next(p["arn"] for p in plans if p["name"] == event["plan"])
+    plans = _all(switch, "list_plans_in_region", "plans")
+    arn = next((p["arn"] for p in plans if p["name"] == event["plan"]), None)
+    if arn is None:
+        raise RuntimeError(f"no Region switch plan {event['plan']!r} in {region}")
     switch.start_plan_execution(
         planArn=arn,
         targetRegion=region,
@@ -145,27 +163,136 @@ def start_plan(event: dict[str, Any]) -> str:
 
 
 def drain(event: dict[str, Any]) -> None:
+    """Fail while the stack's queues hold messages, visible or in flight; its dead-letter
+    queues do not count. AWS: "Amazon SQS supports dead-letter queues (DLQs), which source
+    queues can target for messages that are not processed successfully. DLQs are useful for
+    debugging your application because you can isolate unconsumed messages"
+    (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html):
+    no consumer takes them, so waiting on them would hold the step until its timeout."""
     sqs = boto3.client("sqs", region_name=event["region"])
     urls = sqs.list_queues(QueueNamePrefix=event["prefix"]).get("QueueUrls", [])
-    left = 0
+    counts: dict[str, int] = {}
+    dead_letter_queues = set()
     for url in urls:
-        counts = sqs.get_queue_attributes(
+        attributes = sqs.get_queue_attributes(
             QueueUrl=url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            AttributeNames=[
+                "QueueArn",
+                "RedrivePolicy",
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+            ],
         )["Attributes"]
-        left += sum(int(n) for n in counts.values())
+        if "RedrivePolicy" in attributes:
+            dead_letter_queues.add(json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"])
+        counts[attributes["QueueArn"]] = int(attributes["ApproximateNumberOfMessages"]) + int(
+            attributes["ApproximateNumberOfMessagesNotVisible"]
+        )
+    queues = {arn: n for arn, n in counts.items() if arn not in dead_letter_queues}
+    left = sum(queues.values())
     if left:
-        raise RuntimeError(f"{left} messages left in {len(urls)} queues of {event['prefix']}")
+        raise RuntimeError(f"{left} messages left in {len(queues)} queues of {event['prefix']}")
 
 
-ACTIONS = {"declare": declare, "scale": scale, "dial": dial, "probe": probe, "drain": drain}
+ACTIONS = {"declare": declare, "scale": scale, "dial": dial, "drain": drain, "probe": probe}
+
+
+def _name(value: object) -> bool:
+    return isinstance(value, str) and value != ""
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# What each kind of field allows: its test and the words the refusal uses.
+KINDS = {
+    "name": (_name, "a name"),
+    "region": (_name, "a region"),
+    "count": (lambda v: _number(v) and isinstance(v, int) and v >= 0, "an integer, 0 or more"),
+    "percent": (lambda v: _number(v) and 0 <= v <= 100, "a number from 0 to 100"),
+    "every": (
+        lambda v: isinstance(v, int) and 1 <= v <= 30 and 60 % v == 0,
+        "a divisor of 60, up to 30",
+    ),
+    "number": (_number, "a number"),
+    "dimensions": (
+        lambda v: isinstance(v, dict) and all(_name(k) and _name(x) for k, x in v.items()),
+        "an object of names",
+    ),
+}
+# The fields of each action's payload (Region switch and EventBridge add others: ignored).
+FIELDS = {
+    "declare": {"region": "region", "table": "name"},
+    "scale": {"region": "region", "cluster": "name", "service": "name", "count": "count"},
+    "dial": {
+        "accelerator": "name",
+        "region": "region",
+        "percent": "percent",
+        "api_region": "region",
+    },
+    "drain": {"region": "region", "prefix": "name"},
+    "probe": {
+        "region": "region",
+        "cluster": "name",
+        "service": "name",
+        "namespace": "name",
+        "metric": "name",
+        "tier": "name",
+        "every": "every",
+    },
+    "start-plan": {
+        "plan": "name",
+        "primary_region": "region",
+        "recovery_region": "region",
+        "table": "name",
+    },
+}
+# declare's optional metric.
+METRIC = {
+    "region": "region",
+    "namespace": "name",
+    "name": "name",
+    "dimensions": "dimensions",
+    "value": "number",
+}
+
+
+def _refuse(what: str) -> ValueError:
+    return ValueError(f"plan-actions payload: {what}")
+
+
+def _check_fields(
+    action: str, payload: dict[str, Any], fields: dict[str, str], prefix: str = ""
+) -> None:
+    for field, kind in fields.items():
+        valid, allowed = KINDS[kind]
+        if field not in payload:
+            raise _refuse(f'{action}: "{prefix}{field}" is missing; allowed: {allowed}')
+        if not valid(payload[field]):
+            raise _refuse(f'{action}: "{prefix}{field}" is {payload[field]!r}; allowed: {allowed}')
+
+
+def check(event: object) -> str:
+    """The payload's action, once every field it needs is there and allowed: a malformed payload
+    fails before any call, with one line naming the field and what it allows."""
+    actions = ", ".join(FIELDS)
+    if not isinstance(event, dict) or "action" not in event:
+        raise _refuse(f'"action" is missing; allowed: {actions}')
+    action = event["action"]
+    if action not in FIELDS:
+        raise _refuse(f"unknown action {action!r}; allowed: {actions}")
+    _check_fields(action, event, FIELDS[action])
+    if action == "declare" and "metric" in event:
+        if not isinstance(event["metric"], dict):
+            raise _refuse(f'declare: "metric" is {event["metric"]!r}; allowed: an object')
+        _check_fields(action, event["metric"], METRIC, "metric.")
+    return str(action)
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, str]:
-    action = event["action"]
+    action = check(event)
     if action == "start-plan":  # EventBridge: R's PrimaryDown alarm turned red
         return {"done": start_plan(event)}
-    if action not in ACTIONS:
-        raise ValueError(f"unknown action {action!r}")
     ACTIONS[action](event)
     return {"done": action}
