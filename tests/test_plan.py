@@ -505,3 +505,55 @@ def test_an_ecs_block_that_waits_for_healthy_targets_needs_to_list_tasks(
     assert i8.step == "scale-out"
     assert "lacks ecs:ListTasks, which AWS's sample policy for the ECSServiceScaling" in i8.detail
     assert "you can omit these permissions" in i8.detail
+
+
+# --- the runbook without the plan: replicas under an identifier still held ----------------------
+
+
+def _without_plan(synthesized: Synthesized, directory: Path) -> Path:
+    """A copy of the assembly whose plan stack holds no plan: the tier recovers by its runbook."""
+    copy = copy_assembly(synthesized.directory, directory)
+
+    def drop_plan(resources: dict[str, dict[str, Any]]) -> None:
+        (logical_id,) = [k for k, r in resources.items() if r["Type"] == PLAN_TYPE]
+        del resources[logical_id]
+
+    edit_template(copy, "drtiers-pilot-light-plan", drop_plan)
+    return copy
+
+
+def test_the_runbook_renames_the_stale_instance_before_it_replicates(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    """The RDS block renames the instance it replaces itself; the runbook's commands must too,
+    or create-db-instance-read-replica fails with DBInstanceAlreadyExists."""
+    directory = _without_plan(synthesized, tmp_path / "assembly")
+    ((loss, back),) = simulate_assembly(directory, context(), synthesize, tier="pilot-light")
+    assert loss.passed, [str(v) for v in loss.violations]
+    assert [str(v) for v in back.violations if v.invariant == "I8"] == []
+    replicate = next(x for x in back.steps if x.name == "replicate-back")
+    assert "--new-db-instance-identifier" in replicate.command
+
+
+def test_a_runbook_replica_under_a_held_identifier_fails(
+    synthesized: Synthesized, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The review's finding: the failback's replica took the identifier the stale primary
+    instance still held."""
+    directory = _without_plan(synthesized, tmp_path / "assembly")
+    original = s.failback_steps
+    create = "aws rds create-db-instance-read-replica"
+
+    def unrenamed(*args: Any) -> list[s.Step]:
+        return [
+            replace(x, command=create + x.command.split(create)[1])
+            if x.name == "replicate-back"
+            else x
+            for x in original(*args)
+        ]
+
+    monkeypatch.setattr(s, "failback_steps", unrenamed)
+    ((_, back),) = simulate_assembly(directory, context(), synthesize, tier="pilot-light")
+    (i8,) = [v for v in back.violations if v.invariant == "I8"]
+    assert i8.step == "replicate-back"
+    assert "DBInstanceAlreadyExists: drtiers-pilot-light-db in us-east-1" in i8.detail

@@ -3,9 +3,9 @@ the region it names, wherever it stands (after ``&&``, inside ``$(...)``, in an 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from drtiers.core.endpoints import UnknownCall, operation_names, served_from
+from drtiers.core.endpoints import UnknownCall, operation_names, served_from, waiter_operations
 
 _SEPARATORS = ("&&", "||", "|", ";", "\n")
 
@@ -15,6 +15,7 @@ class Call:
     service: str  # botocore's service name (the CLI's, but for s3api)
     operation: str  # the API's operation name (ListPlans)
     region: str | None  # what --region names; None: the caller's default
+    options: tuple[str, ...] = field(default=(), compare=False)  # the --flags it is given
 
     def served_from(self) -> str | None:
         """The region whose endpoint serves the call (None: no region named)."""
@@ -105,9 +106,14 @@ def aws_calls(command: str) -> list[Call]:
         if len(words) < 3 or words[0] != "aws":
             continue
         service, cli_operation = words[1], words[2]
-        operation = operation_names(service).get(cli_operation)
+        if cli_operation == "wait" and len(words) > 3:  # a waiter polls one operation
+            operation = waiter_operations(service).get(words[3])
+            cli_operation = f"wait {words[3]}"
+        else:
+            operation = operation_names(service).get(cli_operation)
         if operation is None:
             raise UnknownCall(f"aws {service} {cli_operation}: no such operation in botocore")
         region = next((words[i + 1] for i, w in enumerate(words[:-1]) if w == "--region"), None)
-        calls.append(Call(service, operation, region))
+        options = tuple(w for w in words if w.startswith("--"))
+        calls.append(Call(service, operation, region, options))
     return calls

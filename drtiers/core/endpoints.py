@@ -56,6 +56,17 @@ def operation_names(service: str) -> dict[str, str]:
     return {_cli_name(name): name for name in model.operation_names}
 
 
+@cache
+def waiter_operations(service: str) -> dict[str, str]:
+    """The service's waiters by their AWS CLI name (``db-instance-available``) -> the operation
+    each polls (``DescribeDBInstances``), from botocore's waiter models."""
+    try:
+        model = _session().get_waiter_model(service)
+    except Exception:  # a service without waiters
+        return {}
+    return {_cli_name(name): model.get_waiter(name).operation for name in model.waiter_names}
+
+
 def _cli_name(operation: str) -> str:
     return str(xform_name(operation, "-"))
 

@@ -204,6 +204,14 @@ def lambda_block_runs(graceful: bool) -> bool:
     return graceful
 
 
+def rds_replica_block_renames() -> bool:
+    """The RDS create cross-Region replica block renames the old instance itself (tagged
+    renamedByRegionSwitch) before it creates the replica under its identifier; a command that
+    creates one under an identifier an instance still holds fails with DBInstanceAlreadyExists
+    (CreateDBInstanceReadReplica's errors). (RS_RDS_REPLICA)"""
+    return True
+
+
 def rds_replica_block_runs(workflow: str) -> bool:
     """The RDS create cross-Region replica block belongs to post-recovery: it renames the old
     instance of the other Region (tagged renamedByRegionSwitch, still running) and creates a

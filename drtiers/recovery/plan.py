@@ -52,6 +52,8 @@ from drtiers.recovery.steps import Effect
 ACTIVATE, POST_RECOVERY = "activate", "postRecovery"
 # What the plan-actions function does for a payload's "action" (drtiers.constructs.region_switch).
 DECLARE, SCALE, DIAL, DRAIN = "declare", "scale", "dial", "drain"
+# The target of a replica step the RDS block runs: it renames the stale instance itself.
+RENAMED_BY_BLOCK = "the block renames the stale instance"
 DRAIN_TIMEOUT_MINUTES = 120  # then the plan stops at the step, and a person decides
 
 
@@ -431,7 +433,8 @@ def _rds_replica_decoded(run: _Run) -> _Decoded:
     if not rules.rds_replica_block_runs(run.workflow):
         return "protect", Effect.NONE, "only runs in a post-recovery workflow", ()
     effect = Effect.REPLICATE_BACK if run.activating == run.world.recovery else Effect.REPROTECT
-    return "protect", effect, "", (run.other,)
+    target = RENAMED_BY_BLOCK if rules.rds_replica_block_renames() else ""
+    return "protect", effect, target, (run.other,)
 
 
 def _ecs_decoded(run: _Run, ecs: EcsScaling) -> _Decoded:

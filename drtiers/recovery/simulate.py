@@ -669,13 +669,41 @@ def simulate_region_loss(
     return result, w
 
 
+def _identifier_taken(w: Live, step: s.Step) -> str | None:
+    """Why a step that creates a replica under the identifier of the instance it replaces
+    would fail (DBInstanceAlreadyExists: that instance still holds it), unless it renames that
+    instance first, as the RDS block does itself; None when it can create it."""
+    if step.effect not in (Effect.REPLICATE_BACK, Effect.REPROTECT):
+        return None
+    if step.target == plan.RENAMED_BY_BLOCK:
+        return None
+    region = w.primary if step.effect == Effect.REPLICATE_BACK else w.recovery
+    holder = w.database_in(region)
+    if holder is None or not holder.identifier:
+        return None
+    renames = any(
+        c.operation == "ModifyDBInstance" and "--new-db-instance-identifier" in c.options
+        for c in aws_calls(step.command)
+    )
+    if renames:
+        return None
+    return (
+        f"DBInstanceAlreadyExists: {holder.identifier} in {region} is still held by the "
+        f"instance it replaces ({holder.key}); rename that one first"
+    )
+
+
 def _run(result: Simulation, w: Live, standby: Live, step: s.Step, deploy: Deploy) -> str:
     """Run one step, unless it needs the lost region (I2) or calls what AWS does not define
     (I8), each noted as a violation. Returns what changed, in words."""
     try:
         lost = _needs(w, step, deploy, standby) - w.up
+        taken = _identifier_taken(w, step)
     except UnknownCall as error:
         result.violations.append(Violation("I8", step.name, step.command, str(error)))
+        return "could not run"
+    if taken:
+        result.violations.append(Violation("I8", step.name, step.command, taken))
         return "could not run"
     if lost:
         result.violations.append(

@@ -94,15 +94,21 @@ def _database_key(world: World, region: str) -> str:
 def _replica_command(world: World, region: str, source_world: World, source: str) -> str:
     """A cross-region read replica of ``source``'s writer, in ``region``, set up as the stack
     set up the instance it replaces there (network, parameters, IAM authentication, deletion
-    protection, Multi-AZ), under that instance's identifier."""
+    protection, Multi-AZ), under that instance's identifier, once that one is renamed."""
     target = world.database_in(region)
     writer = source_world.database_in(source)
     if target is None or writer is None:
         return ""
     groups = " ".join(physical(group) for group in target.security_groups)
+    # The instance it replaces still holds the identifier: rename it first (as the RDS block
+    # does), and keep it for what it alone holds.
     return (
+        f"STALE={physical(target.key)} && aws rds modify-db-instance --region {region} "
+        "--db-instance-identifier $STALE --new-db-instance-identifier $STALE-stale "
+        f"--apply-immediately && aws rds wait db-instance-available --region {region} "
+        "--db-instance-identifier $STALE-stale && "
         f"aws rds create-db-instance-read-replica --region {region} --source-region {source} "
-        f"--db-instance-identifier {physical(target.key)} --source-db-instance-identifier "
+        f"--db-instance-identifier $STALE --source-db-instance-identifier "
         f"arn:aws:rds:{source}:{world.account}:db:{physical(writer.key)} --db-instance-class "
         f"{target.instance_class} --kms-key-id {physical(world.data_keys.get(region, ''))} "
         f"--db-subnet-group-name {physical(target.subnet_group)} --vpc-security-group-ids "
