@@ -34,6 +34,7 @@ from drtiers.assembly.switch_plan import (
 from drtiers.assembly.world import read_world
 from drtiers.assess import assess_assembly
 from drtiers.build import build_app, synthesize
+from drtiers.core.commands import aws_calls
 from drtiers.recovery import Simulation, simulate_assembly
 from drtiers.recovery import steps as s
 from drtiers.recovery.plan import denials
@@ -557,3 +558,14 @@ def test_a_runbook_replica_under_a_held_identifier_fails(
     (i8,) = [v for v in back.violations if v.invariant == "I8"]
     assert i8.step == "replicate-back"
     assert "DBInstanceAlreadyExists: drtiers-pilot-light-db in us-east-1" in i8.detail
+
+
+def test_the_runbooks_drain_skips_dead_letter_queues(synthesized: Synthesized) -> None:
+    """As the plan's function does: a dead-letter queue waits for a person, not for the
+    consumers, so waiting for it to empty would hold failback until the step times out."""
+    ((_, back),) = simulate_assembly(
+        synthesized.directory, context(), synthesize, tier="pilot-light"
+    )
+    step = next(x for x in back.steps if x.name == "drain-queues")
+    operations = [c.operation for c in aws_calls(step.command)]
+    assert operations.index("ListDeadLetterSourceQueues") < operations.index("GetQueueAttributes")

@@ -230,7 +230,8 @@ def _scaled(
 
 def _drain(world: World, stack: str, *, after: tuple[str, ...]) -> Step:
     """Wait until the recovery region's queues of ``stack`` are empty: what arrived there
-    during the event, before the consumers that would process it are scaled away."""
+    during the event, before the consumers that would process it are scaled away. Its
+    dead-letter queues do not count, as in the plan's function."""
     r = world.recovery
     return _call(
         "drain-queues",
@@ -238,8 +239,12 @@ def _drain(world: World, stack: str, *, after: tuple[str, ...]) -> Step:
         "so that no message stays behind when their consumers stop.",
         "compute",
         region=r,
+        # A dead-letter queue (one that other queues send to) keeps what failed: it does not
+        # empty, and its messages wait for a person, not for the consumers.
         command=f"for url in $(aws sqs list-queues --region {r} --queue-name-prefix {stack} "
-        "--query 'QueueUrls[]' --output text); do until [ \"$(aws sqs get-queue-attributes "
+        "--query 'QueueUrls[]' --output text); do [ -n \"$(aws sqs "
+        f"list-dead-letter-source-queues --region {r} --queue-url $url --query 'queueUrls[]' "
+        "--output text)\" ] && continue; until [ \"$(aws sqs get-queue-attributes "
         f"--region {r} --queue-url $url --attribute-names ApproximateNumberOfMessages "
         "ApproximateNumberOfMessagesNotVisible --query 'sum(map(&to_number(@), "
         "values(Attributes)))' --output text)\" = 0 ]; do sleep 60; done; done",
