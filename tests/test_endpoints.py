@@ -96,9 +96,9 @@ def test_comments_and_continued_lines_read_as_the_shell_reads_them() -> None:
 
 def test_the_readmes_failover_commands_are_served_in_the_recovery_region() -> None:
     """Finding: `list-plans` (the control plane, in us-east-1) left $PLAN empty with P lost.
-    Every call the README gives for failover, up to the failback, is served in us-west-2."""
+    Every call the README gives for failover, until P is back, is served in us-west-2."""
     readme = (ROOT / "README.md").read_text()
-    block = readme[readme.index("PLAN=$(") : readme.index("# Failback, in a maintenance window")]
+    block = readme[readme.index("PLAN=$(") : readme.index("# pilot-light, once P is back")]
     calls = aws_calls(block)
     assert {c.served_from() for c in calls} == {"us-west-2"}
     assert {c.operation for c in calls} >= {"ListPlansInRegion", "StartPlanExecution"}
