@@ -25,6 +25,7 @@ from drtiers.assembly.switch_plan import (
     AURORA,
     LAMBDA,
     PLAN_TYPE,
+    RDS_REPLICA,
     AuroraGlobal,
     Block,
     LambdaAction,
@@ -569,3 +570,40 @@ def test_the_runbooks_drain_skips_dead_letter_queues(synthesized: Synthesized) -
     step = next(x for x in back.steps if x.name == "drain-queues")
     operations = [c.operation for c in aws_calls(step.command)]
     assert operations.index("ListDeadLetterSourceQueues") < operations.index("GetQueueAttributes")
+
+
+def test_the_replica_blocks_wait_as_long_as_a_replica_takes(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    """The review's finding: a block without TimeoutMinutes fails after AWS's default 60
+    minutes, while a cross-region replica takes hours (the figure: 4 h). The synthesized blocks
+    allow twice the step's duration; without it, failback stops at replicate-back."""
+    tier = synthesized.read("pilot-light")
+    ((_, back),) = simulate_assembly(
+        synthesized.directory, context(), synthesize, tier="pilot-light"
+    )
+    seconds = {x.name: x.seconds for x in back.steps}
+    plan = plan_of(tier)
+    replicas = [b for w in plan.workflows for st in w.stages for b in st if b.kind == RDS_REPLICA]
+    assert {b.name for b in replicas} == {"replicate-back", "reprotect"}
+    for block in replicas:
+        assert block.timeout_minutes is not None
+        assert block.timeout_minutes * 60 >= 2 * seconds[block.name] > 3600
+    assert back.passed
+
+    directory = copy_assembly(synthesized.directory, tmp_path / "assembly")
+
+    def default_timeouts(resources: dict[str, dict[str, Any]]) -> None:
+        (plan_resource,) = [r for r in resources.values() if r["Type"] == PLAN_TYPE]
+        for workflow in plan_resource["Properties"]["Workflows"]:
+            for step in workflow["Steps"]:
+                if step["ExecutionBlockType"] == RDS_REPLICA:
+                    del step["ExecutionBlockConfiguration"][
+                        "RdsCreateCrossRegionReadReplicaConfig"
+                    ]["TimeoutMinutes"]
+
+    edit_template(directory, "drtiers-pilot-light-plan", default_timeouts)
+    ((_, broken),) = simulate_assembly(directory, context(), synthesize, tier="pilot-light")
+    assert not broken.passed
+    timed_out = next(e for e in broken.timeline if e.step == "replicate-back")
+    assert timed_out.changed.startswith("times out after 60 min")

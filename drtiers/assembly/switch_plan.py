@@ -95,6 +95,8 @@ class Block:
     kind: str  # ExecutionBlockType
     # ExecutionBlockConfiguration as read; None for a block type drtiers does not read.
     config: BlockConfig | None
+    # TimeoutMinutes of its configuration; None: not set (the service's default applies).
+    timeout_minutes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -156,11 +158,15 @@ def _stage(step: Mapping[str, Any]) -> tuple[Block, ...]:
 def _block(step: Mapping[str, Any]) -> Block:
     kind = step.get("ExecutionBlockType", "")
     read = _CONFIGS.get(kind)
+    config = step.get("ExecutionBlockConfiguration", {})
+    # Each configuration is one object (GlobalAuroraConfig, ...) that may set TimeoutMinutes.
+    inner = next((v for v in config.values() if isinstance(v, dict)), {})
     return Block(
         name=step.get("Name", ""),
         description=step.get("Description", ""),
         kind=kind,
-        config=read(step.get("ExecutionBlockConfiguration", {})) if read else None,
+        config=read(config) if read else None,
+        timeout_minutes=inner.get("TimeoutMinutes"),
     )
 
 

@@ -204,6 +204,18 @@ def lambda_block_runs(graceful: bool) -> bool:
     return graceful
 
 
+RS_BLOCK_TIMEOUT = Source(
+    "https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_arcregionswitch.CfnPlan."
+    "RdsCreateCrossRegionReplicaConfigurationProperty.html"
+)
+
+
+def block_timeout_seconds(timeout_minutes: int | None) -> float:
+    """How long a Region switch block may run before its step fails: its TimeoutMinutes, or
+    60 minutes where none is set ("timeoutMinutes ... default: 60"). (RS_BLOCK_TIMEOUT)"""
+    return 60.0 * (timeout_minutes if timeout_minutes is not None else 60)
+
+
 def rds_replica_block_renames() -> bool:
     """The RDS create cross-Region replica block renames the old instance itself (tagged
     renamedByRegionSwitch) before it creates the replica under its identifier; a command that

@@ -28,6 +28,9 @@ class Live(World):
     # The application honours that item (README, "What the application must do").
     fenced: bool = True
     clients_follow: bool = False  # resolvers have dropped the answer cached before the change
+    # Regions whose database missed writes made elsewhere during the event (a standalone
+    # instance left behind by a promotion): no one may write to it again.
+    missed_writes: set[str] = field(default_factory=set)
 
 
 def deployed(world: World) -> Live:

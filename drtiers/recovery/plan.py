@@ -20,6 +20,7 @@ calls no block makes: declaring the writer's region, a service's count, an accel
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -120,9 +121,13 @@ def _database_block(world: World, step: s.Step) -> tuple[str, dict[str, Any]]:
         for r, d in databases.items()
         if d is not None
     }
+    # Long enough for what the step takes, twice over (the figure is an assumption), and never
+    # below the service's default.
+    timeout = max(60, math.ceil(2 * step.seconds / 60))
+    config = {"DbInstanceArnMap": arns, "TimeoutMinutes": timeout}
     if step.effect in (Effect.REPLICATE_BACK, Effect.REPROTECT):
-        return RDS_REPLICA, {"RdsCreateCrossRegionReadReplicaConfig": {"DbInstanceArnMap": arns}}
-    return RDS_PROMOTE, {"RdsPromoteReadReplicaConfig": {"DbInstanceArnMap": arns}}
+        return RDS_REPLICA, {"RdsCreateCrossRegionReadReplicaConfig": config}
+    return RDS_PROMOTE, {"RdsPromoteReadReplicaConfig": config}
 
 
 def _ecs_block(world: World) -> tuple[str, dict[str, Any]]:
@@ -566,6 +571,13 @@ def _plan_steps(
                 base = by_name.get(block.name) or s.Step(
                     block.name, block.description, kind, 0, "a plan step", ()
                 )
+                allowed_seconds = rules.block_timeout_seconds(block.timeout_minutes)
+                if base.seconds > allowed_seconds:  # the step fails: the plan stops there
+                    effect = Effect.NONE
+                    target = (
+                        f"times out after {allowed_seconds / 60:g} min; it takes "
+                        f"{base.seconds / 60:g} min"
+                    )
                 plan_steps.append(
                     replace(
                         base,

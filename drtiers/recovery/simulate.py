@@ -573,6 +573,7 @@ def _replicate_back(w: Live, _: str) -> str:
     stale = w.database_in(w.primary)
     if stale is not None:  # renamed away; its identifier now names a new replica
         stale.role, stale.generation = "replica", stale.generation + 1
+        w.missed_writes.discard(w.primary)
     return f"{w.primary} holds a replica of the recovery region's writer"
 
 
@@ -653,6 +654,11 @@ def simulate_region_loss(
     settle(world)  # the health checks as deployed
     w = _region_lost(world)
     _fail_over(result, w, world, deploy)
+    writer_r = w.database_in(w.recovery)
+    if writer_r is not None and writer_r.role == "writer" and not writer_r.cluster:
+        # R took writes P's instance never gets: standalone when P returns (an Aurora
+        # cluster rejoins as a secondary and catches up instead).
+        w.missed_writes.add(w.primary)
     last = result.timeline[-1].step if result.timeline else "-"
     _stays_deployable(result, w)
     _at_full_capacity(result, w, last)
@@ -883,23 +889,41 @@ def simulate_failback(
         result.timeline.append(
             Event(step.name, timed.start, timed.end, changed, tuple(sorted(routed)))
         )
-        writers = writers_in_use(w)
-        if len(writers) > 1:
-            result.violations.append(
-                Violation("I5", step.name, ", ".join(writers), "two writers take writes")
-            )
-        service = w.service_in(w.primary)
-        if service is not None and w.primary in routed and service.desired > 0:
-            _, writes_land_in, why = _relational(w, service)
-            if w.databases and not writes_land_in:
-                result.violations.append(
-                    Violation("I5", step.name, service.key, "P takes traffic but " + "; ".join(why))
-                )
+        _one_current_writer(result, w, step.name, routed)
     if traffic(w) != {w.primary} and not w.groups:
         result.violations.append(
             Violation("I5", "end", w.tier, f"traffic ends at {sorted(traffic(w))}, not P")
         )
     return result
+
+
+def _one_current_writer(result: Simulation, w: Live, step: str, routed: set[str]) -> None:
+    """I5 after a failback step: one writer takes writes, and P takes traffic only on a writer
+    that holds what was written in R during the event."""
+    writers = writers_in_use(w)
+    if len(writers) > 1:
+        result.violations.append(
+            Violation("I5", step, ", ".join(writers), "two writers take writes")
+        )
+    service = w.service_in(w.primary)
+    if service is None or w.primary not in routed or service.desired == 0:
+        return
+    _, writes_land_in, why = _relational(w, service)
+    if w.databases and not writes_land_in:
+        result.violations.append(
+            Violation("I5", step, service.key, "P takes traffic but " + "; ".join(why))
+        )
+    elif writes_land_in & w.missed_writes:
+        stale = ", ".join(sorted(writes_land_in & w.missed_writes))
+        result.violations.append(
+            Violation(
+                "I5",
+                step,
+                service.key,
+                f"P takes traffic on the database in {stale}, which missed the writes made in "
+                f"{w.recovery} during the event (no replica of {w.recovery}'s writer replaced it)",
+            )
+        )
 
 
 def simulate(

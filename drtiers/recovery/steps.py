@@ -244,7 +244,7 @@ def _drain(world: World, stack: str, *, after: tuple[str, ...]) -> Step:
         command=f"for url in $(aws sqs list-queues --region {r} --queue-name-prefix {stack} "
         "--query 'QueueUrls[]' --output text); do [ -n \"$(aws sqs "
         f"list-dead-letter-source-queues --region {r} --queue-url $url --query 'queueUrls[]' "
-        "--output text)\" ] && continue; until [ \"$(aws sqs get-queue-attributes "
+        '--output text)" ] && continue; until [ "$(aws sqs get-queue-attributes '
         f"--region {r} --queue-url $url --attribute-names ApproximateNumberOfMessages "
         "ApproximateNumberOfMessagesNotVisible --query 'sum(map(&to_number(@), "
         "values(Attributes)))' --output text)\" = 0 ]; do sleep 60; done; done",
