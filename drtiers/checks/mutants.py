@@ -1242,10 +1242,6 @@ _ACTIONS_ROLE = (
     "a CustomActionLambda block is taken to do what its payload says; the plan-actions "
     "function's own role is not evaluated against the calls the action makes"
 )
-_PLAN_ROLE = (
-    "the plan's execution role is not evaluated against the per-block needs core.permissions "
-    "holds; DR-IamActionsExist checks only that the actions exist"
-)
 _REBUILT = (
     "the rebuild is judged on a fresh synthesis of every stack, recovery-base included, not "
     "on the recovery-base stack as deployed, whose roles the rebuilt tasks assume by name"
@@ -1290,9 +1286,6 @@ GAPS: dict[str, str] = {
     "alarm-lag-dimension-pl": "nothing in recovery reads the ReplicaLag alarm, and no rule "
     "checks an alarm's metric and dimensions against what AWS emits",
     "check-path-ws": "an HTTP health check is healthy when tasks run; its path is not read",
-    "plan-role-no-promote-pl": _PLAN_ROLE,
-    "plan-role-no-failover-ws": _PLAN_ROLE,
-    "plan-role-no-invoke-ms": _PLAN_ROLE,
     "plan-approver-typo-ws": "the approval block's role is not read: an approval is taken to "
     "be given",
     "plan-global-id-ms": "the Aurora block is decoded from its cluster ARNs; its "
