@@ -37,6 +37,17 @@ FAST = {
     "xr-task-reads-p-ws": {"I2"},
 }
 
+# Defects the checks were taught to see after the first measurement, each by AWS's model of it:
+# the scaling maximum, the declared metric's name, the Aurora block's global cluster, and a
+# copy job's vault.
+GROUNDED = {
+    "scale-max-below-full-pl": {"I3"},
+    "alarm-metric-typo-pl": {"I6"},
+    "plan-global-id-ms": {"I1"},
+    "backup-copy-vault-removed-pl": {"DR-BackupCopiedOut"},
+    "backup-vault-renamed-br": {"DR-BackupCopiedOut"},
+}
+
 
 def test_enough_mutants_across_categories_and_tiers() -> None:
     ids = [m.id for m in MUTANTS]
@@ -99,3 +110,15 @@ def test_fast_subset_is_killed_by_what_should_catch_it(synthesized: Synthesized)
         assert not result.error, result.error
         assert expected <= set(result.caught_by), (result.mutant.id, result.caught_by)
     assert len({r.mutant.category for r in results}) == len(results)  # one per category
+
+
+def test_the_defects_modelled_since_are_killed(synthesized: Synthesized) -> None:
+    chosen = [m for m in MUTANTS if m.id in GROUNDED]
+    assert len(chosen) == len(GROUNDED)
+    assert not set(GAPS) & set(GROUNDED)
+    for result in run(chosen, synthesized.directory, context(), synthesize):
+        assert result.killed and not result.error, result.mutant.id
+        assert GROUNDED[result.mutant.id] <= set(result.caught_by), (
+            result.mutant.id,
+            result.caught_by,
+        )

@@ -355,6 +355,10 @@ def services_by_region(tier: TierAssembly) -> dict[str, Tasks]:
 # --- backups, secrets -----------------------------------------------------------------------
 
 
+# A backup vault's ARN: arn:aws:backup:<region>:<account>:backup-vault:<name>
+_VAULT_ARN = re.compile(r":backup:([a-z0-9-]+):\d{12}:backup-vault:([A-Za-z0-9_.-]+)")
+
+
 @dataclass(frozen=True)
 class BackupRule:
     plan: Resource
@@ -366,6 +370,11 @@ class BackupRule:
     def copies_to(self, region: str) -> bool:
         """A copy action copies to a vault in ``region``."""
         return any(f":backup:{region}:" in vault for vault in self.copies)
+
+    def destinations(self) -> list[tuple[str, str]]:
+        """(region, vault name) of each copy action whose vault ARN names both."""
+        found = (_VAULT_ARN.search(vault) for vault in self.copies)
+        return [(m[1], m[2]) for m in found if m]
 
 
 def backup_rules(plan: Resource) -> list[BackupRule]:

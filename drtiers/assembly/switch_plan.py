@@ -41,6 +41,7 @@ class AuroraGlobal:
     behavior: str  # Behavior: switchoverOnly or failover ("" if none)
     ungraceful: str | None  # Ungraceful.Ungraceful: what an ungraceful execution does
     cluster_arns: tuple[str, ...]  # DatabaseClusterArns: the global database's clusters
+    global_cluster: str = ""  # GlobalClusterIdentifier: the global database it acts on
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,7 @@ def _aurora(config: Mapping[str, Any]) -> AuroraGlobal:
         behavior=aurora.get("Behavior", ""),
         ungraceful=aurora.get("Ungraceful", {}).get("Ungraceful"),
         cluster_arns=tuple(aurora.get("DatabaseClusterArns", [])),
+        global_cluster=str(aurora.get("GlobalClusterIdentifier", "")),
     )
 
 

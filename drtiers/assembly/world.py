@@ -23,6 +23,7 @@ from drtiers.core.tiers import (
     CONTROL_TABLE,
     DECLARED_NAMESPACE,
     PRIMARY_HEALTHY_TARGETS,
+    RECOVERY_WRITABLE,
     StackRole,
     is_control_table,
 )
@@ -602,7 +603,7 @@ def _alarms(tier: TierAssembly) -> dict[str, Alarm]:
             )
         elif metric == PRIMARY_HEALTHY_TARGETS:
             signal = "primary-probe"  # put by the recovery region's probe of P
-        elif alarm.prop("Namespace") == DECLARED_NAMESPACE:
+        elif alarm.prop("Namespace") == DECLARED_NAMESPACE and metric == RECOVERY_WRITABLE:
             signal = "declared"  # put by the failover and failback steps, never by AWS
         elif dimensions.get("Role") == "WRITER" and "DBClusterIdentifier" in dimensions:
             signal = "writer-role"

@@ -1246,10 +1246,6 @@ _REBUILT = (
     "the rebuild is judged on a fresh synthesis of every stack, recovery-base included, not "
     "on the recovery-base stack as deployed, whose roles the rebuilt tasks assume by name"
 )
-_VAULT = (
-    "the copy destination is read from the backup plan's ARN text; no check asks that a vault "
-    "of that name exists in R"
-)
 GAPS: dict[str, str] = {
     "env-wrong-port-pl": _READER + "DATABASE_PORT against the database's Port",
     "env-control-table-ws": _READER + "CONTROL_TABLE_NAME: access to the item is judged by grants",
@@ -1276,27 +1272,19 @@ GAPS: dict[str, str] = {
     "region of the ARN around the reference is not read",
     "db-no-iam-auth-pl": _READER + "EnableIAMDatabaseAuthentication: an IAM grant is taken to "
     "log in",
-    "scale-max-below-full-pl": "the scaling maximum is read but not used: a scale step sets "
-    "the minimum above it, which Application Auto Scaling refuses",
     "scale-floor-zero-ws": "the plan raises the floor during the event; DR-RecoveryCapacity "
     "checks the standby's desired count, not the floor that lets target tracking drain it",
     "scale-floor-zero-br": RESYNTHESIZED + "; no rule checks a primary's scaling floor",
-    "alarm-metric-typo-pl": "a declared alarm is recognised by its namespace; its metric name is "
-    "not compared with what the plan-actions function puts",
     "alarm-lag-dimension-pl": "nothing in recovery reads the ReplicaLag alarm, and no rule "
     "checks an alarm's metric and dimensions against what AWS emits",
     "check-path-ws": "an HTTP health check is healthy when tasks run; its path is not read",
     "plan-approver-typo-ws": "the approval block's role is not read: an approval is taken to "
     "be given",
-    "plan-global-id-ms": "the Aurora block is decoded from its cluster ARNs; its "
-    "GlobalClusterIdentifier is not compared with the tier's global cluster",
     "repl-not-replica-pl": "a standalone instance in R is read as a writer that needs no "
     "promotion; no rule asks that an RDS recovery instance replicates P's (DR-AuroraSecondary "
     "is for Aurora)",
     "repl-secret-no-r-ws": "without a secret replica the step list drops promote-secret; no "
     "invariant needs the admin secret in R (the tasks log in with IAM) and no rule asks for it",
-    "backup-copy-vault-removed-pl": _VAULT,
-    "backup-vault-renamed-br": _VAULT,
 }
 
 

@@ -293,6 +293,19 @@ def stack_update_needs(
     return needed
 
 
+SCALING_MAX = Source(
+    "https://docs.aws.amazon.com/autoscaling/application/APIReference/"
+    "API_RegisterScalableTarget.html"
+)
+
+
+def scaling_ceiling(max_capacity: int) -> int:
+    """The most tasks the scalable target lets the service run: "The maximum value that you plan
+    to scale out to. When a scaling policy is in effect, Application Auto Scaling can scale out
+    (expand) as needed to the maximum capacity limit". (SCALING_MAX)"""
+    return max_capacity
+
+
 def scaling_floor(min_capacity: int) -> int:
     """Target tracking scales in as far as the scalable target's minimum, never below it: a
     desired count above the minimum does not stay. (SCALING_MIN)"""

@@ -418,8 +418,10 @@ def _decode(run: _Run, config: BlockConfig | None) -> _Decoded | None:
 def _aurora_decoded(run: _Run, aurora: AuroraGlobal) -> _Decoded:
     """A failover promotes the activating region's cluster; a switchover moves the writer
     only into the primary region, and needs the other region up."""
-    how = rules.aurora_block_promotes(run.graceful, aurora.behavior, aurora.ungraceful)
     world, activating = run.world, run.activating
+    if aurora.global_cluster != world.global_cluster:  # the call fails: no such global cluster
+        return "database", Effect.NONE, f"names global cluster {aurora.global_cluster}", ()
+    how = rules.aurora_block_promotes(run.graceful, aurora.behavior, aurora.ungraceful)
     if how == "switchover":  # both regions' clusters take part: the other must be up
         effect = Effect.SWITCHOVER if activating == world.primary else Effect.NONE
         return "database", effect, "", (run.other,)

@@ -790,6 +790,16 @@ def _at_full_capacity(result: Simulation, w: Live, last: str) -> None:
         return
     for problem in problems(w, service):
         result.violations.append(Violation("I1", last, service.key, problem))
+    if rules.scaling_ceiling(service.maximum) < w.full:
+        result.violations.append(
+            Violation(
+                "I3",
+                last,
+                service.key,
+                f"scaling maximum {service.maximum}, below full capacity {w.full}: R cannot "
+                "run as many tasks as P did",
+            )
+        )
     if service.desired < w.full or rules.scaling_floor(service.minimum) < w.full:
         result.violations.append(
             Violation(
