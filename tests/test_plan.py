@@ -535,6 +535,36 @@ def test_the_runbook_renames_the_stale_instance_before_it_replicates(
     assert [str(v) for v in back.violations if v.invariant == "I8"] == []
     replicate = next(x for x in back.steps if x.name == "replicate-back")
     assert "--new-db-instance-identifier" in replicate.command
+    # The rename is asynchronous and the waiter fails on an instance not found: poll for the
+    # new name first. PostgreSQL takes no parameter group at replica creation: set it after.
+    command = replicate.command
+    poll = command.index("until aws rds describe-db-instances")
+    assert poll < command.index("aws rds wait db-instance-available")
+    create = command.index("aws rds create-db-instance-read-replica")
+    assert "--db-parameter-group-name" not in command[create : command.index(" && ", create)]
+    assert command.index("--db-parameter-group-name") > create
+
+
+def test_a_replica_created_with_a_postgresql_parameter_group_fails(
+    synthesized: Synthesized, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AWS: "Specifying a parameter group for this operation is only supported for MySQL DB
+    instances for cross-Region read replicas" (CreateDBInstanceReadReplica)."""
+    directory = _without_plan(synthesized, tmp_path / "assembly")
+    original = s.failback_steps
+
+    def with_group(*args: Any) -> list[s.Step]:
+        return [
+            replace(x, command=x.command.replace("--port", "--db-parameter-group-name g --port", 1))
+            if x.name == "replicate-back"
+            else x
+            for x in original(*args)
+        ]
+
+    monkeypatch.setattr(s, "failback_steps", with_group)
+    ((_, back),) = simulate_assembly(directory, context(), synthesize, tier="pilot-light")
+    (i8,) = [v for v in back.violations if v.invariant == "I8"]
+    assert i8.step == "replicate-back" and "parameter group" in i8.detail
 
 
 def test_a_runbook_replica_under_a_held_identifier_fails(

@@ -216,6 +216,19 @@ def block_timeout_seconds(timeout_minutes: int | None) -> float:
     return 60.0 * (timeout_minutes if timeout_minutes is not None else 60)
 
 
+RDS_REPLICA_API = Source(
+    "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstanceReadReplica.html"
+)
+
+
+def replica_takes_parameter_group(engine: str) -> bool:
+    """Whether a cross-Region read replica may be created with a DB parameter group: "Specifying
+    a parameter group for this operation is only supported for MySQL DB instances for
+    cross-Region read replicas, for Multi-AZ DB cluster read replica instances, for Db2 DB
+    instances, and for Oracle DB instances." (RDS_REPLICA_API)"""
+    return engine.startswith(("mysql", "db2", "oracle"))
+
+
 def rds_replica_block_renames() -> bool:
     """The RDS create cross-Region replica block renames the old instance itself (tagged
     renamedByRegionSwitch) before it creates the replica under its identifier; a command that

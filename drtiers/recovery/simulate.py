@@ -675,10 +675,11 @@ def simulate_region_loss(
     return result, w
 
 
-def _identifier_taken(w: Live, step: s.Step) -> str | None:
-    """Why a step that creates a replica under the identifier of the instance it replaces
-    would fail (DBInstanceAlreadyExists: that instance still holds it), unless it renames that
-    instance first, as the RDS block does itself; None when it can create it."""
+def _replica_refused(w: Live, step: s.Step) -> str | None:
+    """Why RDS would refuse a step's replica: created under the identifier the instance it
+    replaces still holds (DBInstanceAlreadyExists, unless the step renames that one first, as
+    the RDS block does itself), or with a parameter group its engine takes only afterwards;
+    None when it can create it."""
     if step.effect not in (Effect.REPLICATE_BACK, Effect.REPROTECT):
         return None
     if step.target == plan.RENAMED_BY_BLOCK:
@@ -687,9 +688,15 @@ def _identifier_taken(w: Live, step: s.Step) -> str | None:
     holder = w.database_in(region)
     if holder is None or not holder.identifier:
         return None
+    calls = aws_calls(step.command)
+    creates = [c for c in calls if c.operation == "CreateDBInstanceReadReplica"]
+    if any("--db-parameter-group-name" in c.options for c in creates) and not (
+        rules.replica_takes_parameter_group(holder.engine)
+    ):
+        return f"a {holder.engine} replica cannot be created with a parameter group (set it after)"
     renames = any(
         c.operation == "ModifyDBInstance" and "--new-db-instance-identifier" in c.options
-        for c in aws_calls(step.command)
+        for c in calls
     )
     if renames:
         return None
@@ -704,12 +711,12 @@ def _run(result: Simulation, w: Live, standby: Live, step: s.Step, deploy: Deplo
     (I8), each noted as a violation. Returns what changed, in words."""
     try:
         lost = _needs(w, step, deploy, standby) - w.up
-        taken = _identifier_taken(w, step)
+        refused = _replica_refused(w, step)
     except UnknownCall as error:
         result.violations.append(Violation("I8", step.name, step.command, str(error)))
         return "could not run"
-    if taken:
-        result.violations.append(Violation("I8", step.name, step.command, taken))
+    if refused:
+        result.violations.append(Violation("I8", step.name, step.command, refused))
         return "could not run"
     if lost:
         result.violations.append(

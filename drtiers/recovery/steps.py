@@ -100,21 +100,46 @@ def _replica_command(world: World, region: str, source_world: World, source: str
     if target is None or writer is None:
         return ""
     groups = " ".join(physical(group) for group in target.security_groups)
-    # The instance it replaces still holds the identifier: rename it first (as the RDS block
-    # does), and keep it for what it alone holds.
-    return (
-        f"STALE={physical(target.key)} && aws rds modify-db-instance --region {region} "
-        "--db-instance-identifier $STALE --new-db-instance-identifier $STALE-stale "
-        f"--apply-immediately && aws rds wait db-instance-available --region {region} "
-        "--db-instance-identifier $STALE-stale && "
+    parameters = physical(target.parameter_group)
+    at_creation = rules.replica_takes_parameter_group(target.engine)
+    create = (
         f"aws rds create-db-instance-read-replica --region {region} --source-region {source} "
         f"--db-instance-identifier $STALE --source-db-instance-identifier "
         f"arn:aws:rds:{source}:{world.account}:db:{physical(writer.key)} --db-instance-class "
         f"{target.instance_class} --kms-key-id {physical(world.data_keys.get(region, ''))} "
         f"--db-subnet-group-name {physical(target.subnet_group)} --vpc-security-group-ids "
-        f"{groups} --db-parameter-group-name {physical(target.parameter_group)} --port "
-        f"{target.port} --enable-iam-database-authentication --deletion-protection"
+        f"{groups}"
+        + (f" --db-parameter-group-name {parameters}" if at_creation else "")
+        + f" --port {target.port} --enable-iam-database-authentication --deletion-protection"
         + (" --multi-az" if target.multi_az else "")
+    )
+    then = "" if at_creation else _parameters_after(region, parameters)
+    return f"STALE={physical(target.key)} && {_rename_stale(region)} && {create}{then}"
+
+
+def _rename_stale(region: str) -> str:
+    """Rename the instance that holds ``$STALE`` out of the way (as the RDS block does), keeping
+    it for what it alone holds, and wait until the new name answers (AWS: "The renamed DB
+    instance is not available until the new name becomes effective"; the waiter fails on an
+    instance not found)."""
+    return (
+        f"aws rds modify-db-instance --region {region} --db-instance-identifier $STALE "
+        "--new-db-instance-identifier $STALE-stale --apply-immediately && until aws rds "
+        f"describe-db-instances --region {region} --db-instance-identifier $STALE-stale "
+        f">/dev/null 2>&1; do sleep 15; done && aws rds wait db-instance-available --region "
+        f"{region} --db-instance-identifier $STALE-stale"
+    )
+
+
+def _parameters_after(region: str, parameters: str) -> str:
+    """The parameter group a replica could not be created with, set once it is available
+    (its static parameters apply at the reboot)."""
+    return (
+        f" && aws rds wait db-instance-available --region {region} --db-instance-identifier "
+        f"$STALE && aws rds modify-db-instance --region {region} --db-instance-identifier "
+        f"$STALE --db-parameter-group-name {parameters} --apply-immediately && aws rds "
+        f"wait db-instance-available --region {region} --db-instance-identifier $STALE && "
+        f"aws rds reboot-db-instance --region {region} --db-instance-identifier $STALE"
     )
 
 
