@@ -695,6 +695,7 @@ def read_world(tier: TierAssembly) -> World:
     """The deployed tier, everything up and as synthesized."""
     checks, records, groups = _entry(tier)
     regions = {region for _, region in tier.stacks.values()}
+    plan = switch_plan(tier)
     return World(
         tier=tier.name,
         primary=tier.primary_region,
@@ -736,8 +737,8 @@ def read_world(tier: TierAssembly) -> World:
         ),
         replica_key_alias=_replica_key_alias(tier),
         global_cluster=next(iter(global_cluster_ids(tier)), ""),
-        plan=switch_plan(tier),
-        plan_role=_plan_role(tier),
+        plan=plan,
+        plan_role=_plan_role(tier, plan),
         functions={
             f"{f.region}:{f.prop('FunctionName')}"
             for f in tier.of_type("AWS::Lambda::Function")
@@ -747,12 +748,11 @@ def read_world(tier: TierAssembly) -> World:
     )
 
 
-def _plan_role(tier: TierAssembly) -> list[dict[str, Any]]:
+def _plan_role(tier: TierAssembly, plan: SwitchPlan | None) -> list[dict[str, Any]]:
     """Every statement of the Region switch plan's execution role; none without a plan."""
-    plan = next(iter(tier.of_type("AWS::ARCRegionSwitch::Plan")), None)
     if plan is None:
         return []
-    return _role_statements(tier, plan.stack, plan.prop("ExecutionRole"))
+    return _role_statements(tier, plan.resource.stack, plan.resource.prop("ExecutionRole"))
 
 
 def _first(tier: TierAssembly, type_: str, name: str) -> str:

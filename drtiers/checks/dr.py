@@ -115,25 +115,23 @@ def backups_copied_out(tier: TierAssembly, spec: TierSpec) -> list[Violation] | 
     plans = tier.of_type("AWS::Backup::BackupPlan")
     if not plans:
         return [Violation(None, "no AWS Backup plan")]
-    found = [
-        Violation(plan, f"rule {rule.name} keeps its recovery points in {plan.region} only")
-        for plan in plans
-        for rule in backup_rules(plan)
-        if not rule.copies_to(tier.recovery_region)
-    ]
     # A copy job to a vault that does not exist fails: the copy lands nowhere.
     vaults = {(v.region, vault_name(v)) for v in tier.of_type("AWS::Backup::BackupVault")}
+    found = []
     for plan in plans:
         for rule in backup_rules(plan):
-            for region, name in rule.destinations():
-                if (region, name) not in vaults:
-                    found.append(
-                        Violation(
-                            plan,
-                            f"rule {rule.name} copies to vault {name} in {region}, which the "
-                            "tier does not declare",
-                        )
-                    )
+            if not rule.copies_to(tier.recovery_region):
+                where = f"keeps its recovery points in {plan.region} only"
+                found.append(Violation(plan, f"rule {rule.name} {where}"))
+            found += [
+                Violation(
+                    plan,
+                    f"rule {rule.name} copies to vault {name} in {region}, which the tier "
+                    "does not declare",
+                )
+                for region, name in rule.destinations()
+                if (region, name) not in vaults
+            ]
     return found
 
 

@@ -4,6 +4,7 @@ the region it names, wherever it stands (after ``&&``, inside ``$(...)``, in an 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from drtiers.core.endpoints import UnknownCall, operation_names, served_from, waiter_operations
 
@@ -97,6 +98,12 @@ def aws_calls(command: str) -> list[Call]:
     """Every AWS CLI call in a shell command, in the order the shell starts them (a command
     substituted into another runs first). Raises UnknownCall for an operation botocore's
     model does not have: a typo that would fail at the worst moment."""
+    return list(_calls(command))
+
+
+@cache
+def _calls(command: str) -> tuple[Call, ...]:
+    """The calls of one command, read once (the simulator asks for each step's several times)."""
     reader = _Reader(command)
     reader.read()
     calls = []
@@ -116,4 +123,4 @@ def aws_calls(command: str) -> list[Call]:
         region = next((words[i + 1] for i, w in enumerate(words[:-1]) if w == "--region"), None)
         options = tuple(w for w in words if w.startswith("--"))
         calls.append(Call(service, operation, region, options))
-    return calls
+    return tuple(calls)

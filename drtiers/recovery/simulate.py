@@ -16,8 +16,9 @@ after each step and at the end the invariants are checked:
 - I7 a person approves before anything moves the writer or traffic back (every failback), and
   before a failover promotes R's database (it accepts the replication lag as data loss),
   unless the plan's trigger starts it (a tier that promises automatic failover);
-- I8 every AWS API call a step's command makes is one AWS's service models define (where
-  each is served, from botocore's endpoint rules, feeds I2).
+- I8 every AWS API call a step's command makes is one AWS's service models define and RDS
+  would accept (where each is served, from botocore's endpoint rules, feeds I2), and the plan's
+  execution role allows what AWS's sample policy for each block it runs lists.
 
 Where the tier has an ARC Region switch plan, its steps are the plan's as synthesized
 (drtiers.recovery.plan.executed), not the step list's.
