@@ -52,7 +52,10 @@ def _client(service: str, region: str) -> Any:
 @cache
 def operation_names(service: str) -> dict[str, str]:
     """The service's operations by their AWS CLI name (``list-plans`` -> ``ListPlans``)."""
-    model = _client(service, "us-east-1").meta.service_model
+    try:
+        model = _session().get_service_model(service)  # the model alone: no client to build
+    except UnknownServiceError as error:
+        raise UnknownCall(f"{service}: not an AWS service botocore knows") from error
     return {_cli_name(name): name for name in model.operation_names}
 
 
