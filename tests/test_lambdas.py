@@ -643,3 +643,65 @@ def test_the_alarm_finds_the_plan_on_a_later_page_and_names_a_missing_one(
     with switch, pytest.raises(RuntimeError, match=f"no Region switch plan 'nope' in {R}"):
         plan_actions.handler({**event, "plan": "nope"}, None)
     switch.assert_no_pending_responses()
+
+
+def make_instance(region: str, identifier: str) -> Any:
+    """A PostgreSQL instance as the replica block leaves it: no IAM logins, no protection."""
+    rds = boto3.client("rds", region_name=region)
+    rds.create_db_instance(
+        DBInstanceIdentifier=identifier,
+        DBInstanceClass="db.t4g.medium",
+        Engine="postgres",
+        MasterUsername="admin_user",
+        MasterUserPassword="not-a-real-password",
+        AllocatedStorage=20,
+    )
+    return rds
+
+
+def test_adopt_turns_on_iam_logins_and_deletion_protection() -> None:
+    rds = make_instance(P, "drtiers-pilot-light-db")
+    plan_actions.handler(
+        {"action": "adopt", "region": P, "instance": "drtiers-pilot-light-db"}, None
+    )
+    (instance,) = rds.describe_db_instances(DBInstanceIdentifier="drtiers-pilot-light-db")[
+        "DBInstances"
+    ]
+    assert instance["IAMDatabaseAuthenticationEnabled"] is True
+    assert instance["DeletionProtection"] is True
+
+
+def test_register_points_the_proxy_at_the_instance_now_under_the_identifier() -> None:
+    rds = make_instance(P, "drtiers-pilot-light-db-stale")
+    make_instance(P, "drtiers-pilot-light-db")
+    subnets = boto3.client("ec2", region_name=P).describe_subnets()["Subnets"]
+    rds.create_db_proxy(
+        DBProxyName="drtiers-pilot-light-proxy",
+        EngineFamily="POSTGRESQL",
+        Auth=[
+            {
+                "AuthScheme": "SECRETS",
+                "IAMAuth": "REQUIRED",
+                "SecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:x",
+            }
+        ],
+        RoleArn="arn:aws:iam::123456789012:role/proxy",
+        VpcSubnetIds=[s["SubnetId"] for s in subnets[:2]],
+    )
+    rds.register_db_proxy_targets(
+        DBProxyName="drtiers-pilot-light-proxy",
+        DBInstanceIdentifiers=["drtiers-pilot-light-db-stale"],
+    )
+    plan_actions.handler(
+        {
+            "action": "register",
+            "region": P,
+            "instance": "drtiers-pilot-light-db",
+            "proxy": "drtiers-pilot-light-proxy",
+        },
+        None,
+    )
+    targets = rds.describe_db_proxy_targets(DBProxyName="drtiers-pilot-light-proxy")["Targets"]
+    assert [t["RdsResourceId"] for t in targets if t["Type"] == "RDS_INSTANCE"] == [
+        "drtiers-pilot-light-db"
+    ]

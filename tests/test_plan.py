@@ -260,8 +260,9 @@ def test_pilot_light_prepares_and_reprotects_in_post_recovery_workflows(
     after failback to P, R's re-protects R."""
     plan = plan_of(synthesized.read("pilot-light"))
     prepare = blocks_of(plan, "postRecovery", "us-east-1")
-    assert [x.name for x in prepare] == ["fence-primary", "replicate-back"]
+    assert [x.name for x in prepare] == ["fence-primary", "replicate-back", "adopt-replica-primary"]
     assert prepare[1].kind == "RdsCreateCrossRegionReplica"
+    assert lambda_config(prepare[2]).region_to_run == "activeRegion"
     fence = lambda_config(prepare[0])
     assert fence.region_to_run == "activeRegion"  # the API's value for post-recovery
     reprotect = blocks_of(plan, "postRecovery", "us-west-2")
@@ -637,3 +638,81 @@ def test_the_replica_blocks_wait_as_long_as_a_replica_takes(
     assert not broken.passed
     timed_out = next(e for e in broken.timeline if e.step == "replicate-back")
     assert timed_out.changed.startswith("times out after 60 min")
+
+
+def _drop_block(directory: Path, name: str) -> None:
+    """The plan without the block ``name`` (in any workflow, inside a stage or not)."""
+
+    def drop(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        kept = []
+        for step in steps:
+            parallel = step["ExecutionBlockConfiguration"].get("ParallelConfig")
+            if parallel is not None:
+                parallel["Steps"] = drop(parallel["Steps"])
+            if step["Name"] != name:
+                kept.append(step)
+        return kept
+
+    def edit(resources: dict[str, dict[str, Any]]) -> None:
+        (plan_resource,) = [r for r in resources.values() if r["Type"] == PLAN_TYPE]
+        for workflow in plan_resource["Properties"]["Workflows"]:
+            workflow["Steps"] = drop(workflow["Steps"])
+
+    edit_template(directory, "drtiers-pilot-light-plan", edit)
+
+
+@pytest.mark.parametrize(
+    ("block", "invariant", "said"),
+    [
+        # P's replica, promoted, refuses the IAM logins of P's proxy: P serves nothing.
+        ("adopt-replica-primary", "I5", "refuses IAM logins"),
+        # R's fresh replica refuses the IAM logins R's tasks make at the next failover.
+        ("adopt-replica-recovery", "I1", "at the next failover its tasks cannot log in"),
+        # P's proxy still holds the instance renamed away.
+        ("register-proxy-target", "I5", "target group does not hold the instance"),
+    ],
+)
+def test_failback_breaks_without_what_the_replica_block_leaves_out(
+    synthesized: Synthesized, tmp_path: Path, block: str, invariant: str, said: str
+) -> None:
+    """The review's findings: the RDS replica block copies neither IAM database
+    authentication nor deletion protection, and P's proxy registered the instance that was
+    renamed away; the plan's function sets both right, and without its step failback breaks."""
+    ((_, back),) = simulate_assembly(
+        synthesized.directory, context(), synthesize, tier="pilot-light"
+    )
+    assert back.passed and block in {x.name for x in back.steps}
+    directory = copy_assembly(synthesized.directory, tmp_path / "assembly")
+    _drop_block(directory, block)
+    ((_, broken),) = simulate_assembly(directory, context(), synthesize, tier="pilot-light")
+    assert any(v.invariant == invariant and said in v.detail for v in broken.violations), [
+        str(v) for v in broken.violations
+    ]
+
+
+def test_the_runbook_registers_the_promoted_instance_with_the_proxy(
+    synthesized: Synthesized, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """backup-restore has no plan: its runbook moves P's proxy to the promoted instance, and
+    without that step P takes traffic through a proxy that reaches nothing."""
+    ((_, back),) = simulate_assembly(
+        synthesized.directory, context(), synthesize, tier="backup-restore"
+    )
+    step = next(x for x in back.steps if x.name == "register-proxy-target")
+    operations = [c.operation for c in aws_calls(step.command)]
+    assert operations[-1] == "RegisterDBProxyTargets" and "DeregisterDBProxyTargets" in operations
+    original = s.failback_steps
+
+    def unregistered(*args: Any) -> list[s.Step]:
+        steps = original(*args)
+        return [
+            replace(x, after=tuple(a for a in x.after if a != step.name))
+            for x in steps
+            if x.name != step.name
+        ]
+
+    monkeypatch.setattr(s, "failback_steps", unregistered)
+    ((_, broken),) = simulate_assembly(
+        synthesized.directory, context(), synthesize, tier="backup-restore"
+    )
+    assert any("target group does not hold" in v.detail for v in broken.violations)

@@ -145,6 +145,8 @@ class Database:
     subnet_group: str = ""
     security_groups: tuple[str, ...] = ()
     parameter_group: str = ""
+    # EnableIAMDatabaseAuthentication: whether it accepts IAM tokens (its own, a replica's too).
+    iam_auth: bool = False
 
 
 @dataclass
@@ -157,6 +159,10 @@ class Proxy:
     # (what the grant covers, user) of its role's rds-db:connect: a database key with the
     # generation it named ("<key>#0"), or "<region>:*db"
     role_grants: set[tuple[str, str]]
+    # The generation of its target its target group registered: a new instance under the same
+    # identifier is not a target until registered (rules.proxy_target_follows_rename).
+    registered: int = 0
+    name: str = ""  # its fixed DBProxyName, if any
 
 
 @dataclass
@@ -341,6 +347,7 @@ def _databases(tier: TierAssembly) -> dict[str, Database]:
             parameter_group=next(iter(keys(instance.prop("DBParameterGroupName"))), ""),
             identifier=_name(instance.prop("DBInstanceIdentifier")),
             engine=instance_engine(tier, instance),
+            iam_auth=instance.prop("EnableIAMDatabaseAuthentication") is True,
         )
     for cluster in tier.of_type("AWS::RDS::DBCluster"):
         secondary = bool(cluster.prop("GlobalClusterIdentifier")) and not cluster.prop(
@@ -357,6 +364,7 @@ def _databases(tier: TierAssembly) -> dict[str, Database]:
             instance_class=classes.get(_key(cluster), ""),
             identifier=_name(cluster.prop("DBClusterIdentifier")),
             engine=str(cluster.prop("Engine", default="")),
+            iam_auth=cluster.prop("EnableIAMDatabaseAuthentication") is True,
         )
     return databases
 
@@ -406,6 +414,7 @@ def _proxies(tier: TierAssembly, admin_users: set[str]) -> dict[str, Proxy]:
             end_to_end_iam=proxy.prop("DefaultAuthScheme") == "IAM_AUTH",
             secret_users=admin_users if any(a.get("SecretArn") for a in auth) else set(),
             role_grants=grants,
+            name=_name(proxy.prop("DBProxyName")),
         )
     return proxies
 

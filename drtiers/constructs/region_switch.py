@@ -88,6 +88,10 @@ class PlanActions(Construct):
         plan's failover, gracefully, when that alarm turns red. Default: never.
     :param queues: ``(region, stack name)`` whose queues it may wait on before a step scales
         their consumers away (failback). Default: none.
+    :param instances: ``(region, identifier)`` of the RDS instances a replica block makes
+        again: it turns on what that block does not copy. Default: none.
+    :param proxy: ``(region, identifier)`` of the instance whose proxy it points at the
+        instance now under that identifier. Default: none.
     """
 
     def __init__(
@@ -109,6 +113,8 @@ class PlanActions(Construct):
         tier: str = "",
         plan_start: tuple[str, str, str, str] | None = None,
         queues: tuple[str, str] | None = None,
+        instances: Sequence[tuple[str, str]] = (),
+        proxy: tuple[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id_)
         _check_plan_actions(
@@ -135,7 +141,11 @@ class PlanActions(Construct):
             queues=queues,
         ):
             role.add_to_principal_policy(statement)
+        for statement in self._rds_statements(instances=instances, proxy=proxy):
+            role.add_to_principal_policy(statement)
         wildcards = self._wildcards(plan_start=plan_start, queues=queues)
+        if proxy is not None:
+            wildcards += self._proxy_wildcards(proxy)
         self.function = self._function(
             "Function", function_name, role, concurrency=2, wildcards=wildcards
         )
@@ -196,6 +206,46 @@ class PlanActions(Construct):
                 ),
             ]
         return statements
+
+    def _rds_statements(
+        self, *, instances: Sequence[tuple[str, str]], proxy: tuple[str, str] | None
+    ) -> list[iam.PolicyStatement]:
+        """Modify the instances a replica block makes; move the proxy's target to the instance
+        under its identifier (its renamed predecessor, ``<identifier>-stale``, deregistered)."""
+        statements = []
+        if instances:
+            statements.append(
+                iam.PolicyStatement(
+                    actions=["rds:ModifyDBInstance"],
+                    resources=[self._rds_arn(r, f"db:{name}") for r, name in instances],
+                )
+            )
+        if proxy is not None:
+            region, name = proxy
+            groups = [self._rds_arn(region, "db-proxy:*"), self._rds_arn(region, "target-group:*")]
+            statements += [
+                iam.PolicyStatement(actions=["rds:DescribeDBProxyTargets"], resources=groups),
+                iam.PolicyStatement(
+                    actions=["rds:DeregisterDBProxyTargets", "rds:RegisterDBProxyTargets"],
+                    resources=[*groups, self._rds_arn(region, f"db:{name}*")],
+                ),
+            ]
+        return statements
+
+    def _rds_arn(self, region: str, resource: str) -> str:
+        return f"arn:aws:rds:{region}:{self._account}:{resource}"
+
+    def _proxy_wildcards(self, proxy: tuple[str, str]) -> list[tuple[str, str]]:
+        region, name = proxy
+        why = "A proxy and its target group are named by ids RDS assigns; only this region's."
+        return [
+            (f"Resource::{self._rds_arn(region, 'db-proxy:*')}", why),
+            (f"Resource::{self._rds_arn(region, 'target-group:*')}", why),
+            (
+                f"Resource::{self._rds_arn(region, f'db:{name}*')}",
+                "The instance and its renamed predecessor (<identifier>-stale) only.",
+            ),
+        ]
 
     def _put_declared_metric(self) -> iam.PolicyStatement:
         """PutMetricData, into the declared namespace only."""

@@ -87,6 +87,19 @@ RS_LAMBDA = Source(
 RS_RDS_REPLICA = Source(
     "https://docs.aws.amazon.com/r53recovery/latest/dg/rds-create-cross-region-replica-block.html"
 )
+RDS_READ_REPLICA_API = Source(
+    "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstanceReadReplica.html"
+)
+RDS_IAM_AUTH = Source(
+    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.Enabling.html"
+)
+RDS_PROXY_TARGETS = Source(
+    "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RegisterDBProxyTargets.html"
+)
+RDS_PROXY_RENAMED = Source(
+    "https://repost.aws/articles/AR_Nibb0wmTLSVvW2FpuxHYQ/managing-rds-proxy-connections-when-"
+    "using-blue-green-deployments-with-rds-or-aurora"
+)
 
 # The Global Accelerator API (create, update, dial changes) is served from us-west-2 only.
 ACCELERATOR_API_REGION = "us-west-2"
@@ -243,6 +256,42 @@ def rds_replica_block_runs(workflow: str) -> bool:
     read replica of the active Region's instance under the old identifier, with its parameter
     group, subnet group, key and security groups. (RS_RDS_REPLICA)"""
     return workflow == "postRecovery"
+
+
+# What the RDS replica block copies from the instance it replaces; IAM database authentication,
+# deletion protection and monitoring are not among them (RS_RDS_REPLICA).
+RDS_REPLICA_BLOCK_COPIES = (
+    "Instance identifier, DB parameter groups, DB subnet groups, KMS key, VPC security groups, "
+    "Option groups, Domain authentication secret ARN"
+)
+
+
+def rds_replica_block_enables_iam_auth() -> bool:
+    """A replica the RDS create cross-Region replica block makes copies "Instance identifier,
+    DB parameter groups, DB subnet groups, KMS key, VPC security groups, Option groups, Domain
+    authentication secret ARN" (RS_RDS_REPLICA), not IAM database authentication, which
+    CreateDBInstanceReadReplica leaves off unless asked ("By default, mapping isn't enabled",
+    EnableIAMDatabaseAuthentication, RDS_READ_REPLICA_API): it refuses IAM logins until the
+    instance is modified."""
+    return False
+
+
+def iam_login_accepted(iam_auth: bool) -> bool:
+    """An RDS instance or Aurora cluster accepts IAM authentication tokens only with IAM
+    database authentication enabled ("By default, IAM database authentication is disabled on
+    DB instances"); the proxy's end-to-end IAM login to it needs the same. (RDS_IAM_AUTH)"""
+    return iam_auth
+
+
+def proxy_target_follows_rename() -> bool:
+    """An RDS Proxy target group registers DB instances by identifier (RegisterDBProxyTargets:
+    "DBInstanceIdentifiers ... One or more DB instance identifiers"); a target is the instance
+    registered, which a rename does not move to the instance created under its old identifier.
+    So after the stale instance is renamed and a new one made, the proxy reaches the new one
+    only once it is registered: DeregisterDBProxyTargets, then RegisterDBProxyTargets, as AWS's
+    workaround for RDS Proxy with renamed Blue/Green instances does. (RDS_PROXY_TARGETS)
+    (RDS_PROXY_RENAMED)"""
+    return False
 
 
 def replica_lag_emitted(is_replica: bool) -> bool:

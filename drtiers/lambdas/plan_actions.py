@@ -6,6 +6,10 @@ the data-plane writes and API calls of the recovery path that no Region switch b
 - ``dial``: an accelerator endpoint group's traffic dial (through us-west-2);
 - ``drain``: fail (the plan retries the step every minute) while a region's queues of a stack
   still hold messages, so that its consumers are not scaled away from them;
+- ``adopt``: a replica the plan's RDS block made gets IAM database authentication and deletion
+  protection, which that block does not copy;
+- ``register``: a proxy's target group holds the instance now under the identifier (the one it
+  registered was renamed away);
 - ``probe`` (a schedule in R): P's healthy targets, every few seconds, as a metric in R;
 - ``start-plan`` (R's PrimaryDown alarm turning red): start the plan's failover, gracefully.
 
@@ -194,7 +198,39 @@ def drain(event: dict[str, Any]) -> None:
         raise RuntimeError(f"{left} messages left in {len(queues)} queues of {event['prefix']}")
 
 
-ACTIONS = {"declare": declare, "scale": scale, "dial": dial, "drain": drain, "probe": probe}
+def adopt(event: dict[str, Any]) -> None:
+    """Turn on what the replica block does not copy: IAM logins and deletion protection."""
+    rds = boto3.client("rds", region_name=event["region"])
+    rds.modify_db_instance(
+        DBInstanceIdentifier=event["instance"],
+        EnableIAMDatabaseAuthentication=True,
+        DeletionProtection=True,
+        ApplyImmediately=True,
+    )
+
+
+def register(event: dict[str, Any]) -> None:
+    """Deregister every instance the proxy's default target group holds, then register the
+    instance now under the identifier."""
+    rds = boto3.client("rds", region_name=event["region"])
+    targets = rds.describe_db_proxy_targets(DBProxyName=event["proxy"])["Targets"]
+    held = [t["RdsResourceId"] for t in targets if t.get("Type") == "RDS_INSTANCE"]
+    if held:
+        rds.deregister_db_proxy_targets(DBProxyName=event["proxy"], DBInstanceIdentifiers=held)
+    rds.register_db_proxy_targets(
+        DBProxyName=event["proxy"], DBInstanceIdentifiers=[event["instance"]]
+    )
+
+
+ACTIONS = {
+    "declare": declare,
+    "scale": scale,
+    "dial": dial,
+    "drain": drain,
+    "adopt": adopt,
+    "register": register,
+    "probe": probe,
+}
 
 
 def _name(value: object) -> bool:
@@ -232,6 +268,8 @@ FIELDS = {
         "api_region": "region",
     },
     "drain": {"region": "region", "prefix": "name"},
+    "adopt": {"region": "region", "instance": "name"},
+    "register": {"region": "region", "instance": "name", "proxy": "name"},
     "probe": {
         "region": "region",
         "cluster": "name",

@@ -53,6 +53,7 @@ from drtiers.recovery.steps import Effect
 ACTIVATE, POST_RECOVERY = "activate", "postRecovery"
 # What the plan-actions function does for a payload's "action" (drtiers.constructs.region_switch).
 DECLARE, SCALE, DIAL, DRAIN = "declare", "scale", "dial", "drain"
+ADOPT, REGISTER = "adopt", "register"
 # The target of a replica step the RDS block runs: it renames the stale instance itself.
 RENAMED_BY_BLOCK = "the block renames the stale instance"
 DRAIN_TIMEOUT_MINUTES = 120  # then the plan stops at the step, and a person decides
@@ -192,6 +193,8 @@ def _payload(world: World, step: s.Step) -> dict[str, Any]:
                 "value": 1 if step.target == world.recovery else 0,
             }
         return payload
+    if step.effect in (Effect.ADOPT, Effect.REGISTER):
+        return _rds_payload(world, step)
     region, value = step.target.split("=")
     if step.effect == Effect.SCALE:
         service = world.service_in(region)
@@ -214,6 +217,17 @@ def _payload(world: World, step: s.Step) -> dict[str, Any]:
             "api_region": rules.ACCELERATOR_API_REGION,
         }
     raise ValueError(f"step {step.name}: no execution block does '{step.effect}'")
+
+
+def _rds_payload(world: World, step: s.Step) -> dict[str, Any]:
+    """The instance of the step's region to set up (adopt), or its proxy to point at it."""
+    database = world.database_in(step.target)
+    assert database is not None, f"{step.name}: no database in {step.target}"
+    payload = {"action": ADOPT, "region": step.target, "instance": database.identifier}
+    if step.effect == Effect.REGISTER:
+        proxy = next(x for x in world.proxies.values() if x.target == database.key)
+        payload.update(action=REGISTER, proxy=proxy.name)
+    return payload
 
 
 def _steps(world: World, steps: list[s.Step], names: Names, action: str) -> list[dict[str, Any]]:
@@ -477,6 +491,10 @@ def _lambda_decoded(run: _Run, action: LambdaAction) -> _Decoded | None:
         return "traffic", Effect.DIAL, f"{region}={payload['percent']}", (payload["api_region"],)
     if payload["action"] == DRAIN:
         return "compute", Effect.DRAIN, f"{region}={payload['prefix']}", (region,)
+    if payload["action"] == ADOPT:
+        return "protect", Effect.ADOPT, region, (region,)
+    if payload["action"] == REGISTER:
+        return "database", Effect.REGISTER, region, (region,)
     return None
 
 

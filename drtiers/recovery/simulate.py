@@ -5,7 +5,8 @@ that live there), the tier's failover steps run one by one in the order of their
 after each step and at the end the invariants are checked:
 
 - I1 every task in R can read and write every data store through what its task definition and
-  role give it;
+  role give it (failback: every database made again takes the logins its template gives, or
+  the next failover's tasks cannot log in);
 - I2 no step needs anything in the lost region (resource, API, control plane, a stack update that
   reads a P output or deploys a stack that depends on P);
 - I3 R reaches full capacity and nothing can scale it below that during the event;
@@ -117,7 +118,9 @@ class Simulation:
 
     def verdicts(self) -> dict[str, str]:
         checked = (
-            INVARIANTS if self.event == "region-loss" else {"I2": "", "I5": "", "I7": "", "I8": ""}
+            INVARIANTS
+            if self.event == "region-loss"
+            else {"I1": "", "I2": "", "I5": "", "I7": "", "I8": ""}
         )
         broken = {v.invariant for v in self.violations}
         return {i: ("fail" if i in broken else "pass") for i in checked}
@@ -280,6 +283,8 @@ def _via_instance(w: Live, service: Service, key: str) -> _Access:
         return False, set(), [f"no rds-db:connect to {key} as {service.user}"]
     if database.region not in w.up or database.role == "retired":
         return False, set(), [f"{key} is gone"]
+    if not rules.iam_login_accepted(database.iam_auth):
+        return False, set(), [_no_iam_auth(key)]
     if database.role == "writer":
         return True, {database.region}, []
     return True, set(), [f"{key} is a read replica"]
@@ -292,6 +297,10 @@ def _via_proxy(w: Live, service: Service, kind: str, key: str) -> _Access:
     database = w.databases.get(proxy.target)
     if database is None or database.region not in w.up or database.role == "retired":
         return False, set(), [*why, f"the database behind {key} is gone"]
+    if not database.cluster and proxy.registered != database.generation:
+        return False, set(), [*why, _unregistered(key, database)]
+    if proxy.end_to_end_iam and not rules.iam_login_accepted(database.iam_auth):
+        return False, set(), [*why, _no_iam_auth(database.key) + f" ({key} logs in with IAM)"]
     if kind == "proxy-rw":
         serves = rules.proxy_read_write_serves(database.role == "writer")
         if not serves:
@@ -309,6 +318,21 @@ def _via_proxy(w: Live, service: Service, kind: str, key: str) -> _Access:
     ):
         return authorised, set(), [*why, f"{key}'s read-only endpoint does not take writes"]
     return authorised, writers if authorised else set(), why
+
+
+def _no_iam_auth(key: str) -> str:
+    return (
+        f"{key} refuses IAM logins: IAM database authentication is off (enable it: "
+        "modify-db-instance --enable-iam-database-authentication)"
+    )
+
+
+def _unregistered(key: str, database: Database) -> str:
+    return (
+        f"{key}'s target group does not hold the instance now named {database.identifier} "
+        "(a new instance under a renamed one's identifier): register it "
+        "(deregister-db-proxy-targets, then register-db-proxy-targets)"
+    )
 
 
 def _proxy_login(w: Live, service: Service, key: str) -> tuple[bool, list[str]]:
@@ -456,7 +480,27 @@ def _apply(
     handler = _EFFECTS.get(step.effect)
     if handler is None:
         return step.target  # nothing changes; a plan step that does nothing says why
-    return handler(w, step.target)
+    changed = handler(w, step.target)
+    if step.effect in (Effect.REPLICATE_BACK, Effect.REPROTECT):
+        _replica_made(w, step)
+    return changed
+
+
+def _replica_made(w: Live, step: s.Step) -> None:
+    """The new replica accepts IAM logins only if what made it asked: the RDS block does not
+    (rules.rds_replica_block_enables_iam_auth), a command does with its flag."""
+    region = w.primary if step.effect == Effect.REPLICATE_BACK else w.recovery
+    replica = w.database_in(region)
+    if replica is None:
+        return
+    if step.target == plan.RENAMED_BY_BLOCK:
+        replica.iam_auth = rules.rds_replica_block_enables_iam_auth()
+        return
+    replica.iam_auth = any(
+        c.operation == "CreateDBInstanceReadReplica"
+        and "--enable-iam-database-authentication" in c.options
+        for c in aws_calls(step.command)
+    )
 
 
 def _deployed(w: Live, source: World, stacks: tuple[str, ...]) -> str:
@@ -592,6 +636,22 @@ def _reprotect(w: Live, _: str) -> str:
     return f"{w.recovery} holds a fresh replica of {w.primary}"
 
 
+def _adopt(w: Live, region: str) -> str:
+    replica = w.database_in(region)
+    if replica is None:
+        return ""
+    replica.iam_auth = True
+    return f"{replica.key} accepts IAM logins"
+
+
+def _register(w: Live, region: str) -> str:
+    database = w.database_in(region)
+    proxies = [x for x in w.proxies.values() if database is not None and x.target == database.key]
+    for proxy in proxies:
+        proxy.registered = database.generation if database is not None else 0
+    return ", ".join(f"{x.key} targets {database.identifier}" for x in proxies if database)
+
+
 def _clients_follow(w: Live, _: str) -> str:
     w.clients_follow = True
     return "clients follow the new answer"
@@ -618,6 +678,8 @@ _EFFECTS: dict[Effect, Callable[[Live, str], str]] = {
     Effect.PROMOTE_BACK: _promote_back,
     Effect.REPROTECT: _reprotect,
     Effect.CLIENTS_FOLLOW: _clients_follow,
+    Effect.ADOPT: _adopt,
+    Effect.REGISTER: _register,
 }
 
 
@@ -912,7 +974,27 @@ def simulate_failback(
         result.violations.append(
             Violation("I5", "end", w.tier, f"traffic ends at {sorted(traffic(w))}, not P")
         )
+    _protected_again(result, w, world)
     return result
+
+
+def _protected_again(result: Simulation, w: Live, world: Live) -> None:
+    """I1 for the next failover: after failback every database takes the logins its template
+    gives it (a replica made again must accept the IAM logins R's tasks and proxy will use)."""
+    for key, database in w.databases.items():
+        synthesized = world.databases.get(key)
+        if database.role == "retired" or synthesized is None:
+            continue
+        if synthesized.iam_auth and not database.iam_auth:
+            result.violations.append(
+                Violation(
+                    "I1",
+                    "end",
+                    key,
+                    _no_iam_auth(key) + ", unlike its template: at the next failover its tasks "
+                    "cannot log in",
+                )
+            )
 
 
 def _one_current_writer(result: Simulation, w: Live, step: str, routed: set[str]) -> None:

@@ -50,6 +50,9 @@ class Effect(StrEnum):
     RESTORE_SECRET_REPLICA = "restore-secret-replica"
     CLIENTS_FOLLOW = "clients-follow"  # resolvers drop the cached answer
     DRAIN = "drain"  # the target region's queues of a stack are empty (nothing changes)
+    # the target region's new replica is set up as its template says (IAM logins, protection)
+    ADOPT = "adopt"
+    REGISTER = "register"  # the target region's proxy targets its instance as it is now
     NONE = "none"
 
 
@@ -141,6 +144,61 @@ def _parameters_after(region: str, parameters: str) -> str:
         f"wait db-instance-available --region {region} --db-instance-identifier $STALE && "
         f"aws rds reboot-db-instance --region {region} --db-instance-identifier $STALE"
     )
+
+
+def _adopt(world: World, region: str, *, after: str) -> Step:
+    """The replica the RDS block made in ``region`` gets what the block does not copy and its
+    template gives: IAM database authentication (R's tasks and P's proxy log in with IAM) and
+    deletion protection (rules.rds_replica_block_enables_iam_auth)."""
+    database = world.database_in(region)
+    identifier = database.identifier if database is not None else ""
+    return _call(
+        f"adopt-replica-{'primary' if region == world.primary else 'recovery'}",
+        f"Set up the replica the plan made in {region} as its stack's instance was: IAM "
+        "database authentication and deletion protection (the replica block copies neither).",
+        "protect",
+        after=(after,),
+        region=region,
+        command=f"aws rds wait db-instance-available --region {region} --db-instance-identifier "
+        f"{identifier} && aws rds modify-db-instance --region {region} --db-instance-identifier "
+        f"{identifier} --enable-iam-database-authentication --deletion-protection "
+        "--apply-immediately",
+        effect=Effect.ADOPT,
+        target=region,
+        sources=(rules.RS_RDS_REPLICA.url, rules.RDS_IAM_AUTH.url),
+    )
+
+
+def _register(world: World, *, after: str) -> list[Step]:
+    """P's proxy targets the instance now under P's identifier (the one it registered was
+    renamed away: rules.proxy_target_follows_rename). Returns no step without such a proxy."""
+    p = world.primary
+    database = world.database_in(p)
+    proxy = next(
+        (x for x in world.proxies.values() if database is not None and x.target == database.key),
+        None,
+    )
+    if proxy is None or database is None:
+        return []
+    name = proxy.name or physical(proxy.key)
+    return [
+        _call(
+            "register-proxy-target",
+            f"Point the primary region's proxy at the promoted instance: deregister the "
+            f"instance it registered (renamed away) and register {database.identifier}.",
+            "database",
+            after=(after,),
+            region=p,
+            command=f"aws rds deregister-db-proxy-targets --region {p} --db-proxy-name {name} "
+            f"--db-instance-identifiers $(aws rds describe-db-proxy-targets --region {p} "
+            f"--db-proxy-name {name} --query \"Targets[?Type=='RDS_INSTANCE'].RdsResourceId\" "
+            f"--output text); aws rds register-db-proxy-targets --region {p} --db-proxy-name "
+            f"{name} --db-instance-identifiers {database.identifier}",
+            effect=Effect.REGISTER,
+            target=p,
+            sources=(rules.RDS_PROXY_TARGETS.url, rules.RDS_PROXY_RENAMED.url),
+        )
+    ]
 
 
 def _scale(world: World, region: str, count: int) -> str:
@@ -1086,6 +1144,8 @@ def _stand_down(world: World, after: Live, f: _Figures, *, fenced: bool, last: s
     if not recovery_stack:
         return _retire_rebuild(world, after, last=last) if _rebuilt(world, after) else []
     steps = [_reprotect(world, f, after=last)] if fenced else []
+    if steps and has_plan(world):  # the plan's replica block made it
+        steps.append(_adopt(world, r, after=steps[0].name))
     last = _last(steps, last)
     service_r = world.service_in(r)
     if not has_plan(world) or service_r is None:
@@ -1198,9 +1258,10 @@ def _replicate_back(
         command=_replica_command(world, p, after, world.recovery),
         effect=Effect.REPLICATE_BACK,
     )
+    made = [back, _adopt(world, p, after=back.name)] if has_plan(world) else [back]
     if world.table_regions <= {p}:  # the table has no replica in R: bring its data back too
-        return [back, _tables_back(world, f, after=(back.name,))]
-    return [back]
+        return [*made, _tables_back(world, f, after=(back.name,))]
+    return made
 
 
 def _tables_back(world: World, f: _Figures, *, after: tuple[str, ...]) -> Step:
@@ -1247,7 +1308,7 @@ def _promote_back(world: World, after: Live, f: _Figures, *, approve: str) -> li
         f"{physical(_database_key(world, p))}",
         effect=Effect.PROMOTE_BACK,
     )
-    return [quiesce, promote]
+    return [quiesce, promote, *_register(world, after=promote.name)]
 
 
 def _reprotect(world: World, f: _Figures, *, after: str) -> Step:
@@ -1271,6 +1332,8 @@ def _reprotect(world: World, f: _Figures, *, after: str) -> Step:
 # Effects a plan's execution blocks carry out (drtiers.recovery.plan renders them); a step with
 # another effect stays in the runbook around the plan.
 PLAN_EFFECTS = {
+    Effect.ADOPT,
+    Effect.REGISTER,
     Effect.PROMOTE,
     Effect.MATCH,
     Effect.DECLARE,

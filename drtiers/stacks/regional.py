@@ -7,7 +7,7 @@ name. Deploy order: recovery-base -> primary -> recovery (the edge stack is plac
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from aws_cdk import Fn
 from aws_cdk import aws_certificatemanager as acm
@@ -49,6 +49,7 @@ from drtiers.core.tiers import (
     FIGURES_METADATA,
     EntryPoint,
     RecoveryCompute,
+    RecoveryDatabase,
     Relational,
     StackRole,
     TierSpec,
@@ -335,7 +336,20 @@ class _RegionalStack(TierStack):
             queues=(regions[1], self.resource_name("recovery"))
             if self.tier.queues_in_recovery and self.config.workload.queues
             else None,
+            **self._replica_actions(regions),
         )
+
+    def _replica_actions(self, regions: tuple[str, str]) -> dict[str, Any]:
+        """A tier whose plan makes RDS replicas again (its replica block): the function sets
+        each up as its stack did and points P's proxy at the one under P's identifier."""
+        replicas = self.tier.recovery_database is RecoveryDatabase.READ_REPLICA
+        if not replicas or self.config.workload.database is None:
+            return {}
+        identifier = self.resource_name("db")
+        return {
+            "instances": [(region, identifier) for region in regions],
+            "proxy": (regions[0], identifier),
+        }
 
     def _queues(self) -> list[tuple[str, WorkQueue]]:
         """The workload's queues, each with its dead-letter alarm: (environment suffix, queue)."""
