@@ -705,3 +705,34 @@ def test_register_points_the_proxy_at_the_instance_now_under_the_identifier() ->
     assert [t["RdsResourceId"] for t in targets if t["Type"] == "RDS_INSTANCE"] == [
         "drtiers-pilot-light-db"
     ]
+
+
+def test_the_probe_puts_no_point_when_p_answers_with_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The review's risk: a throttled or impaired API in P is no evidence that P is down; a 0
+    for it would start multi-site's data-losing failover. The probe leaves the period empty,
+    which the alarm skips (TreatMissingData missing)."""
+    primary_behind_targets()
+    stubber = stubbed(monkeypatch, "ecs", P)
+    for _ in range(6):
+        stubber.add_client_error(
+            "describe_services", service_error_code="ThrottlingException", http_status_code=400
+        )
+    event = {
+        "action": "probe",
+        "region": P,
+        "cluster": "c",
+        "service": "s",
+        "namespace": DECLARED_NAMESPACE,
+        "metric": PRIMARY_HEALTHY_TARGETS,
+        "tier": "multi-site",
+        "every": 10,
+    }
+    with stubber:
+        plan_actions.probe(event, Clock())
+    stubber.assert_no_pending_responses()
+    points = boto3.client("cloudwatch", region_name=R).list_metrics(
+        Namespace=DECLARED_NAMESPACE, MetricName=PRIMARY_HEALTHY_TARGETS
+    )["Metrics"]
+    assert points == []

@@ -24,13 +24,17 @@ from typing import Any
 
 import boto3  # the Lambda runtime's SDK (the tests run this code against an emulator)
 from botocore.config import Config
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as NoConnection
 
 # A probe of the primary's region answers quickly or counts as no answer.
 QUICK = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 1})
 
 
-def healthy_targets(event: dict[str, Any]) -> int:
-    """Healthy targets behind the primary's service; 0 when its region does not answer."""
+def healthy_targets(event: dict[str, Any]) -> int | None:
+    """Healthy targets behind the primary's service; 0 when its region does not answer; None
+    when it answers with an error (throttled, denied, an impaired API): that is no evidence
+    that P is down, and a failover that starts on it loses the replication lag for nothing."""
     try:
         ecs = boto3.client("ecs", region_name=event["region"], config=QUICK)
         elb = boto3.client("elbv2", region_name=event["region"], config=QUICK)
@@ -42,7 +46,9 @@ def healthy_targets(event: dict[str, Any]) -> int:
                 t["TargetHealth"]["State"] == "healthy" for t in targets["TargetHealthDescriptions"]
             )
         return healthy
-    except Exception:  # the region's APIs do not answer: no evidence that it serves
+    except ClientError:
+        return None
+    except (NoConnection, HTTPClientError):  # no answer (connection, timeout): nothing serves
         return 0
 
 
@@ -125,13 +131,16 @@ def probe(event: dict[str, Any], clock: Any = time) -> None:
     every = event["every"]
     for _ in range(60 // every):
         clock.sleep(every - clock.time() % every)
+        healthy = healthy_targets(event)
+        if healthy is None:  # a missing point: the alarm skips it (TreatMissingData missing)
+            continue
         cloudwatch.put_metric_data(
             Namespace=event["namespace"],
             MetricData=[
                 {
                     "MetricName": event["metric"],
                     "Dimensions": [{"Name": "Tier", "Value": event["tier"]}],
-                    "Value": float(healthy_targets(event)),
+                    "Value": float(healthy),
                     "StorageResolution": 1,
                 }
             ],
