@@ -269,6 +269,10 @@ def test_password_rotation_waits_for_the_database_in_the_secret(
             {"Properties": {"SecretId": Match.object_equals(secret.as_object())}},
         )
         template.has_resource(schedule, {"DependsOn": Match.array_with([attachment])})
+        # A cluster's endpoint answers testSecret only once its writer instance exists.
+        writers = [x for x in template.find_resources("AWS::RDS::DBInstance") if "Writer" in x]
+        if writers:
+            template.has_resource(schedule, {"DependsOn": Match.array_with(writers)})
 
 
 @pytest.mark.parametrize("tier", TIERS)

@@ -20,7 +20,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from drtiers.constructs.engines import DEFAULT_ENGINE, Engine
 from drtiers.constructs.lint import acknowledge
@@ -148,6 +148,7 @@ def _rotate(
     subnets: ec2.SubnetSelection,
     database_group: ec2.SecurityGroup,
     engine: Engine,
+    writer: IConstruct | None = None,
 ) -> None:
     """Rotate the admin password every 30 days with Secrets Manager's hosted rotation (the
     engine's single-user rotation function), from subnets that reach the Secrets Manager
@@ -157,7 +158,9 @@ def _rotate(
     the SecretTargetAttachment that writes engine, host and port into the secret, without which
     the rotation function cannot find the database. CloudFormation asks for a DependsOn on it:
     https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-secretsmanager-rotationschedule.html
-    (read 2026-11-28).
+    (read 2026-11-28). ``writer`` is a cluster's writer instance: the attachment follows the
+    cluster, but the deploy's testSecret logs in through the cluster's endpoint, which answers
+    only once its writer instance exists.
     """
     if not isinstance(attachment, secretsmanager.SecretTargetAttachment):
         raise TypeError(
@@ -184,7 +187,7 @@ def _rotate(
         rotate_immediately_on_update=False,
         hosted_rotation=single_user(vpc=vpc, vpc_subnets=subnets, security_groups=[group]),
     )
-    schedule.node.add_dependency(attachment)
+    schedule.node.add_dependency(attachment, *([writer] if writer is not None else []))
 
 
 def _rotation_security_group(
@@ -574,6 +577,7 @@ class AuroraGlobalPrimary(Construct):
             subnets=rotation_subnets,
             database_group=self.security_group,
             engine=engine,
+            writer=self.cluster.node.find_child("Writer"),
         )
         self.global_cluster = rds.CfnGlobalCluster(
             self,
