@@ -48,6 +48,7 @@ GROUNDED = {
     "backup-vault-renamed-br": {"DR-BackupCopiedOut"},
     # security groups and ports, read as AWS evaluates them (drtiers.assembly.network)
     "sg-proxy-port-ws": {"I1"},
+    "sg-lb-to-app-ms": {"I1"},
 }
 
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from drtiers.assembly.network import Group, Network, Rule
+from drtiers.assembly.network import Group, Network, Rule, read_network
 from drtiers.assembly.reader import copy_assembly, read_assembly
 from drtiers.assembly.world import World, read_world
 from drtiers.checks.mutants import MUTANTS, plant
 from drtiers.core import security_groups as sg
 from drtiers.recovery.live import deployed
-from drtiers.recovery.simulate import problems
+from drtiers.recovery.simulate import problems, targets_healthy
 from tests.conftest import Synthesized
 
 TIERS = ("backup-restore", "pilot-light", "warm-standby", "multi-site")
@@ -94,6 +94,16 @@ def test_reaches_by_range_by_default_egress_and_unknown_groups() -> None:
 # --- the synthesized tiers ----------------------------------------------------------------------
 
 
+def test_every_group_is_created_with_its_egress_rules(synthesized: Synthesized) -> None:
+    """No group gets AWS's allow-all outbound rules: each is created with rules of its own
+    (the proxy's and the load balancer's, whose rules all name other groups, with CDK's rule
+    that matches nothing)."""
+    for tier in TIERS:
+        network = read_network(synthesized.read(tier))
+        assert network.groups
+        assert [g.key for g in network.groups.values() if g.all_egress] == [], tier
+
+
 @pytest.mark.parametrize("tier", TIERS)
 def test_every_path_of_the_synthesized_tiers_is_open(synthesized: Synthesized, tier: str) -> None:
     world = read_world(synthesized.read(tier))
@@ -117,6 +127,8 @@ CUT = {
     "out to ProxySecurityGroup31CCABE3",
     "sg-proxy-port-ws": "no inbound rule of ProxySecurityGroup31CCABE3 admits "
     "AppServiceSecurityGroupA4191BE9 on TCP 5432",
+    "sg-proxy-to-db-ms": "proxy ProxyA6897D5D cannot reach database DatabaseClusterC6094C50: no "
+    "outbound rule of ProxySecurityGroup31CCABE3 lets TCP 5438 out",
     "env-wrong-port-pl": "DATABASE_PORT says 5432 but database DatabaseInstance02E622FB listens "
     "on 5438",
 }
@@ -132,3 +144,15 @@ def test_a_cut_path_is_why_rs_tasks_cannot_use_the_database(
     found = "; ".join(problems(world, service))
     assert "cannot read the database" in found, found
     assert CUT[mutant_id] in found, found
+
+
+def test_a_load_balancer_that_cannot_reach_its_tasks_serves_nothing(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    world = deployed(_planted(synthesized, tmp_path, "sg-lb-to-app-ms"))
+    service = world.service_in(world.recovery)
+    assert service is not None and service.desired > 0
+    assert not targets_healthy(world, world.recovery)
+    assert targets_healthy(world, world.primary)
+    found = "; ".join(problems(world, service))
+    assert "load balancer AppLoadBalancer" in found and "TCP 8080" in found, found

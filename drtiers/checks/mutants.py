@@ -1245,9 +1245,6 @@ _REBUILT = (
     "the rebuild is judged on a fresh synthesis of every stack, recovery-base included, not "
     "on the recovery-base stack as deployed, whose roles the rebuilt tasks assume by name"
 )
-# Groups whose rules all name other groups are created without outbound rules: AWS then adds
-# its own allow-all outbound rules (AWS::EC2::SecurityGroup), and no rule removed is missed.
-_ALL_OUT = "the group is created without outbound rules, so AWS's allow-all rules let it out"
 GAPS: dict[str, str] = {
     "env-control-table-ws": _READER + "CONTROL_TABLE_NAME: access to the item is judged by grants",
     "env-table-name-ms": _READER + "TABLE_NAME: table access is judged by the role's grants",
@@ -1264,8 +1261,6 @@ GAPS: dict[str, str] = {
     "key-replica-deny-pl": _KEYS,
     "key-data-no-account-ms": _KEYS,
     "key-vault-deny-br": _KEYS,
-    "sg-proxy-to-db-ms": _ALL_OUT,
-    "sg-lb-to-app-ms": _ALL_OUT,
     "proxy-role-wrong-cluster-ws": "a grant is keyed by the resource it references; the "
     "region of the ARN around the reference is not read",
     "db-no-iam-auth-pl": _READER + "EnableIAMDatabaseAuthentication: an IAM grant is taken to "
