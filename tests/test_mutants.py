@@ -46,6 +46,9 @@ GROUNDED = {
     "plan-global-id-ms": {"I1"},
     "backup-copy-vault-removed-pl": {"DR-BackupCopiedOut"},
     "backup-vault-renamed-br": {"DR-BackupCopiedOut"},
+    # security groups and ports, read as AWS evaluates them (drtiers.assembly.network)
+    "sg-proxy-port-ws": {"I1"},
+    "sg-lb-to-app-ms": {"I1"},
 }
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from drtiers.assembly.network import Network, read_network, service_paths
 from drtiers.assembly.queries import (
     global_cluster_ids,
     instance_engine,
@@ -186,6 +187,11 @@ class Service:
     unhealthy_threshold: int = 3
     name: str = ""  # fixed ServiceName and ClusterName, if any
     cluster_name: str = ""
+    # What its security groups and ports do not let through (drtiers.assembly.network): key of
+    # a proxy or database in its settings -> why its tasks cannot reach it; why its load
+    # balancer cannot reach the tasks ("" when it can).
+    unreachable: dict[str, str] = field(default_factory=dict)
+    unserved: str = ""
 
 
 @dataclass
@@ -421,10 +427,11 @@ def _proxies(tier: TierAssembly, admin_users: set[str]) -> dict[str, Proxy]:
 
 def _services(tier: TierAssembly) -> dict[str, Service]:
     """Every ECS service, by key."""
-    return {_key(s): _service(tier, s) for s in tier.of_type("AWS::ECS::Service")}
+    network = read_network(tier)
+    return {_key(s): _service(tier, s, network) for s in tier.of_type("AWS::ECS::Service")}
 
 
-def _service(tier: TierAssembly, service: Resource) -> Service:
+def _service(tier: TierAssembly, service: Resource, network: Network) -> Service:
     """One ECS service: what its tasks reach (from their settings) and may reach (from their
     role), how many run and may run, and how its load balancer judges them."""
     stack = service.stack
@@ -440,6 +447,7 @@ def _service(tier: TierAssembly, service: Resource) -> Service:
     interval, threshold = _target_health(tier, service)
     cluster_id = next(iter(refs(service.prop("Cluster"))), "")
     cluster = tier.by_id(stack, cluster_id)
+    paths = service_paths(tier, network, service, environment)
     return Service(
         key=_key(service),
         stack=stack,
@@ -465,6 +473,8 @@ def _service(tier: TierAssembly, service: Resource) -> Service:
         unhealthy_threshold=threshold,
         name=_name(service.prop("ServiceName")),
         cluster_name=_name(cluster.prop("ClusterName")) if cluster else "",
+        unreachable=paths.unreachable,
+        unserved=paths.unserved,
     )
 
 

@@ -1237,7 +1237,6 @@ MUTANTS: tuple[Mutant, ...] = (
 # survivor, and says when one is killed since (its line should then go).
 _READER = "the reader does not model "
 _KEYS = "key policies are not modelled: the reader grants by IAM policy alone"
-_NETWORK = "security groups are not modelled: the reader has no network paths, only endpoints"
 _ACTIONS_ROLE = (
     "a CustomActionLambda block is taken to do what its payload says; the plan-actions "
     "function's own role is not evaluated against the calls the action makes"
@@ -1247,7 +1246,6 @@ _REBUILT = (
     "on the recovery-base stack as deployed, whose roles the rebuilt tasks assume by name"
 )
 GAPS: dict[str, str] = {
-    "env-wrong-port-pl": _READER + "DATABASE_PORT against the database's Port",
     "env-control-table-ws": _READER + "CONTROL_TABLE_NAME: access to the item is judged by grants",
     "env-table-name-ms": _READER + "TABLE_NAME: table access is judged by the role's grants",
     "iam-connect-wrong-region-pl": "a dbuser:db-* grant counts for every instance of the "
@@ -1263,11 +1261,6 @@ GAPS: dict[str, str] = {
     "key-replica-deny-pl": _KEYS,
     "key-data-no-account-ms": _KEYS,
     "key-vault-deny-br": _KEYS,
-    "sg-db-from-app-pl": _NETWORK,
-    "sg-app-to-proxy-ws": _NETWORK,
-    "sg-proxy-to-db-ms": _NETWORK,
-    "sg-proxy-port-ws": _NETWORK,
-    "sg-lb-to-app-ms": _NETWORK,
     "proxy-role-wrong-cluster-ws": "a grant is keyed by the resource it references; the "
     "region of the ARN around the reference is not read",
     "db-no-iam-auth-pl": _READER + "EnableIAMDatabaseAuthentication: an IAM grant is taken to "

@@ -19,6 +19,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
 from drtiers.constructs.lint import Checker, acknowledge
+from drtiers.constructs.network import egress_stated_at_create
 
 LISTENER_PORT = 80
 HTTPS_PORT = 443
@@ -260,6 +261,10 @@ class AppService(Construct):
             drop_invalid_header_fields=True,
         )
         load_balancer.log_access_logs(self.access_logs)
+        # CDK's group for it: its rules to the targets are resources of their own.
+        (group,) = load_balancer.connections.security_groups
+        assert isinstance(group, ec2.SecurityGroup)
+        egress_stated_at_create(group)
         return load_balancer
 
     def _security_group(self, *, vpc: ec2.IVpc) -> ec2.SecurityGroup:

@@ -172,3 +172,26 @@ def _acknowledge_default_group_handler(stack: Stack) -> None:
         "calls the EC2 API only and touches no data.",
         checker="guard",
     )
+
+
+# CDK's rule for a group that lets nothing out: no address is 255.255.255.255/32, and ICMP has no
+# type 252 with code 86.
+NOTHING_OUT = {
+    "CidrIp": "255.255.255.255/32",
+    "Description": "Disallow all traffic",
+    "FromPort": 252,
+    "IpProtocol": "icmp",
+    "ToPort": 86,
+}
+
+
+def egress_stated_at_create(group: ec2.SecurityGroup) -> None:
+    """Create a group whose outbound rules all name other groups (so CDK writes each as its own
+    AWS::EC2::SecurityGroupEgress) with CDK's rule that matches nothing, instead of none:
+    "When you create a security group, if you do not add egress rules, we add egress rules that
+    allow all outbound IPv4 and IPv6 traffic" (AWS::EC2::SecurityGroup, read 2026-12-04), and
+    AWS does not say that rules added afterwards remove them. Its own rules then say all it
+    may reach. Only for groups with no inline egress: this replaces the inline list."""
+    cfn = group.node.default_child
+    assert isinstance(cfn, ec2.CfnSecurityGroup)
+    cfn.add_property_override("SecurityGroupEgress", [NOTHING_OUT])

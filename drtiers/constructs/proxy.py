@@ -17,6 +17,7 @@ from constructs import Construct
 
 from drtiers.constructs.engines import DEFAULT_ENGINE, Engine
 from drtiers.constructs.lint import acknowledge
+from drtiers.constructs.network import egress_stated_at_create
 
 _PROXY_NAME = re.compile(r"[a-zA-Z](-?[a-zA-Z0-9]){0,55}")
 
@@ -117,6 +118,7 @@ class DatabaseProxy(Construct):
         )
         group.add_egress_rule(database, ec2.Port.tcp(self.engine.port), "Proxy to database")
         database.add_ingress_rule(group, ec2.Port.tcp(self.engine.port), "From the RDS Proxy")
+        egress_stated_at_create(group)  # its one rule is its own resource
         return group
 
     def _role(

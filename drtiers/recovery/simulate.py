@@ -175,10 +175,12 @@ def _tasks(w: Live, region: str | None) -> int:
 
 
 def targets_healthy(w: Live, region: str | None) -> bool:
-    """A load balancer with healthy targets (seen as before while its loss is not detected)."""
+    """A load balancer with healthy targets (seen as before while its loss is not detected):
+    tasks run, and its security groups let requests and health checks reach them."""
     if region in w.stale_http:
         return True
-    return _tasks(w, region) > 0
+    service = w.service_in(region) if region else None
+    return _tasks(w, region) > 0 and not (service is not None and service.unserved)
 
 
 def check_healthy(w: Live, key: str) -> bool:
@@ -225,6 +227,8 @@ def problems(w: Live, service: Service) -> list[str]:
         return [f"{service.region} is down"]
     if service.desired == 0:
         found.append("no task runs")
+    if service.unserved:  # its targets are unhealthy: the region serves nothing
+        found.append(service.unserved)
     if w.databases:
         can_read, writes_land_in, why = _relational(w, service)
         declared = w.writer_region or w.primary
@@ -265,6 +269,10 @@ def _relational(w: Live, service: Service) -> _Access:
     write: set[str] = set()
     why: list[str] = []
     for kind, key in service.endpoints:
+        blocked = service.unreachable.get(key)  # security groups or ports: no connection
+        if blocked:
+            why.append(blocked)
+            continue
         reads, writes, why_not = (
             _via_instance(w, service, key)
             if kind == "instance"
@@ -375,6 +383,8 @@ def writers_in_use(w: Live) -> list[str]:
         if service.region not in w.up or service.desired == 0:
             continue
         for kind, key in service.endpoints:
+            if key in service.unreachable:  # no connection, so no writes
+                continue
             target = w.proxies[key].target if kind != "instance" else key
             database = w.databases.get(target)
             if (
