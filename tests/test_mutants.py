@@ -46,6 +46,9 @@ GROUNDED = {
     "plan-global-id-ms": {"I1"},
     "backup-copy-vault-removed-pl": {"DR-BackupCopiedOut"},
     "backup-vault-renamed-br": {"DR-BackupCopiedOut"},
+    # A store's KMS key, judged as KMS does: the key policy, then the caller's IAM policies.
+    "key-replica-deny-pl": {"I1"},
+    "iam-no-replica-key-ws": {"I1"},
 }
 
 
