@@ -83,6 +83,16 @@ def test_conditions_are_judged_where_known_and_err_towards_allowed_elsewhere() -
     assert decide([{**ENABLE_IAM, "Condition": unknown}], [IAM_ON_KEY])
 
 
+def test_what_the_model_cannot_read_counts_towards_allowed() -> None:
+    unresolved = {"Fn::ImportValue": "key-arn"}
+    assert decide([ENABLE_IAM], [{**IAM_ON_KEY, "Resource": unresolved}])
+    deny = {**IAM_ON_KEY, "Effect": "Deny", "Resource": unresolved}
+    assert decide([ENABLE_IAM], [IAM_ON_KEY, deny])
+    named = {**ENABLE_IAM, "Principal": {"AWS": {"Fn::GetAtt": ["Role", "Arn"]}}}
+    assert decide([named], [])
+    assert decide([ENABLE_IAM, {**named, "Effect": "Deny"}], [IAM_ON_KEY])
+
+
 def test_every_store_in_r_names_a_key_its_users_may_use(synthesized: Synthesized) -> None:
     for name in ("pilot-light", "warm-standby", "multi-site", "backup-restore"):
         world = read_world(synthesized.read(name))

@@ -188,13 +188,30 @@ def _counts(statement: Mapping[str, Any], context: Context) -> bool:
 
 def _principal(statement: Mapping[str, Any], caller: Caller) -> str | None:
     """How a key policy statement names the caller: "direct" (its ARN, or anyone), "account"
-    (its account, which hands the decision to IAM), or None."""
+    (its account, which hands the decision to IAM), "unknown" (a principal the model cannot
+    read, an intrinsic function), or None."""
     principal = statement.get("Principal")
     named = ["*"] if principal == "*" else _listed((principal or {}).get("AWS", []))
     if "*" in named or caller.arn in named:
         return "direct"
     root = f"arn:aws:iam::{caller.account}:root"
-    return "account" if caller.account in named or root in named else None
+    if caller.account in named or root in named:
+        return "account"
+    return "unknown" if any(not isinstance(n, str) for n in named) else None
+
+
+def _may_apply(statement: Mapping[str, Any], action: str, key_arn: str) -> bool:
+    """Whether a statement acts on the key: it does, or it is an Allow for the action on a
+    resource the model cannot read (an intrinsic function), which may be the key. Only an Allow
+    is given the benefit of the doubt: the model errs towards allowed."""
+    if _applies(statement, action, key_arn):
+        return True
+    unread = any(not isinstance(r, str) for r in _listed(statement.get("Resource", [])))
+    return (
+        unread
+        and statement.get("Effect") == "Allow"
+        and _applies({**statement, "Resource": "*"}, action, key_arn)
+    )
 
 
 def key_allows(
@@ -216,16 +233,16 @@ def key_allows(
     KMS key must give the account permission to use IAM policies",
     https://docs.aws.amazon.com/kms/latest/developerguide/iam-policies.html, read 2026-12-04).
     """
-    on_key = [s for s in key_policy if _applies(s, action, key_arn)]
+    on_key = [s for s in key_policy if _may_apply(s, action, key_arn)]
     named = [(s, _principal(s, caller)) for s in on_key]
     named = [(s, how) for s, how in named if how is not None and _counts(s, context)]
-    mine = [s for s in caller.identity if _applies(s, action, key_arn) and _counts(s, context)]
-    if any(s.get("Effect") == "Deny" for s, _ in named):
+    mine = [s for s in caller.identity if _may_apply(s, action, key_arn) and _counts(s, context)]
+    if any(s.get("Effect") == "Deny" and how != "unknown" for s, how in named):
         return False, "the key policy denies it (narrow or remove that Deny)"
     if any(s.get("Effect") == "Deny" for s in mine):
         return False, "its IAM policies deny it (narrow or remove that Deny)"
     allows = {how for s, how in named if s.get("Effect") == "Allow"}
-    if "direct" in allows:
+    if allows & {"direct", "unknown"}:
         return True, ""
     if "account" not in allows:
         return False, (
