@@ -49,6 +49,9 @@ GROUNDED = {
     # security groups and ports, read as AWS evaluates them (drtiers.assembly.network)
     "sg-proxy-port-ws": {"I1"},
     "sg-lb-to-app-ms": {"I1"},
+    # A store's KMS key, judged as KMS does: the key policy, then the caller's IAM policies.
+    "key-replica-deny-pl": {"I1"},
+    "iam-no-replica-key-ws": {"I1"},
 }
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from drtiers.assembly.keys import KeyUse, key_uses
 from drtiers.assembly.network import Network, read_network, service_paths
 from drtiers.assembly.queries import (
     global_cluster_ids,
@@ -293,6 +294,8 @@ class World:
     functions: set[str] = field(default_factory=set)
     # alarm name -> region of the EventBridge rule that starts the plan when it turns red
     plan_starters: dict[str, str] = field(default_factory=dict)
+    # Every store's KMS key with whoever uses it at recovery, and whether KMS lets them.
+    key_uses: list[KeyUse] = field(default_factory=list)
 
     # --- queries --------------------------------------------------------------------------
     @property
@@ -764,6 +767,7 @@ def read_world(tier: TierAssembly) -> World:
             if isinstance(f.prop("FunctionName"), str)
         },
         plan_starters=_plan_starters(tier),
+        key_uses=key_uses(tier, _role_statements),
     )
 
 

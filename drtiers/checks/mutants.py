@@ -1236,7 +1236,6 @@ MUTANTS: tuple[Mutant, ...] = (
 # the rule pack does not model today (decision 31). `make mutate` prints the line with the
 # survivor, and says when one is killed since (its line should then go).
 _READER = "the reader does not model "
-_KEYS = "key policies are not modelled: the reader grants by IAM policy alone"
 _ACTIONS_ROLE = (
     "a CustomActionLambda block is taken to do what its payload says; the plan-actions "
     "function's own role is not evaluated against the calls the action makes"
@@ -1250,17 +1249,11 @@ GAPS: dict[str, str] = {
     "env-table-name-ms": _READER + "TABLE_NAME: table access is judged by the role's grants",
     "iam-connect-wrong-region-pl": "a dbuser:db-* grant counts for every instance of the "
     "task's region, whatever region its ARN names",
-    "iam-no-replica-key-ws": "KMS permissions of task roles are not modelled: no store is "
-    "encrypted in the reader's model",
     "iam-actions-no-declare-ws": _ACTIONS_ROLE,
     "iam-actions-no-scale-ms": _ACTIONS_ROLE,
     "iam-actions-no-metric-pl": _ACTIONS_ROLE,
     "iam-rebuild-task-no-connect-br": _REBUILT,
     "iam-rebuild-task-no-table-br": _REBUILT,
-    "key-secret-replica-ws": _KEYS,
-    "key-replica-deny-pl": _KEYS,
-    "key-data-no-account-ms": _KEYS,
-    "key-vault-deny-br": _KEYS,
     "proxy-role-wrong-cluster-ws": "a grant is keyed by the resource it references; the "
     "region of the ARN around the reference is not read",
     "db-no-iam-auth-pl": _READER + "EnableIAMDatabaseAuthentication: an IAM grant is taken to "

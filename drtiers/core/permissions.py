@@ -117,3 +117,141 @@ def catalogue_version() -> str:
     """The IAM catalogue's version and date: what a finding about an action is checked against."""
     data = _catalogue()
     return f"{data.data_version()} ({data.data_updated_at():%Y-%m-%d})"
+
+
+# --- a KMS key's policy with the caller's IAM policies --------------------------------------------
+
+# Condition keys whose values the model knows for a call (kms:ViaService, kms:CallerAccount,
+# kms:ResourceAliases, ...); a condition on any other key cannot be known.
+Context = Mapping[str, Sequence[str]]
+
+_STRING_OPERATORS = {
+    "StringEquals": False,
+    "StringLike": True,
+    "ArnEquals": True,
+    "ArnLike": True,
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who calls KMS: a role (its ARN and account) and the identity statements the model reads.
+    ``unread``: it also has policies the model cannot read (AWS managed ones), taken to allow."""
+
+    arn: str
+    account: str
+    identity: tuple[Mapping[str, Any], ...]
+    unread: bool = False
+
+
+def _test_holds(operator: str, key: str, wanted: Any, context: Context) -> bool | None:
+    """One condition test: True or False where the model knows the key's values and the
+    operator, None where it cannot know."""
+    quantifier, _, name = operator.rpartition(":")
+    if_exists = name.endswith("IfExists")
+    name = name.removesuffix("IfExists")
+    patterns = _listed(wanted)
+    if name not in _STRING_OPERATORS or not all(isinstance(p, str) for p in patterns):
+        return None
+    if key not in context:
+        return True if if_exists else None
+    glob = _STRING_OPERATORS[name]
+
+    def matches(value: str) -> bool:
+        return any(fnmatchcase(value, p) if glob else value == p for p in patterns)
+
+    values = list(context[key])
+    if quantifier == "ForAllValues":
+        return all(matches(v) for v in values)
+    return any(matches(v) for v in values)
+
+
+def condition_holds(condition: Mapping[str, Any], context: Context) -> bool | None:
+    """Whether a statement's Condition holds for a call: False when a test the model can
+    judge fails, None when one it cannot judge remains, else True."""
+    results = [
+        _test_holds(operator, key, wanted, context)
+        for operator, tests in condition.items()
+        for key, wanted in (tests.items() if isinstance(tests, Mapping) else [])
+    ]
+    if False in results:
+        return False
+    return None if None in results else True
+
+
+def _counts(statement: Mapping[str, Any], context: Context) -> bool:
+    """Whether a matching statement takes effect: an Allow unless its condition is known to
+    fail, a Deny only when its condition is known to hold (the model errs towards allowed)."""
+    holds = condition_holds(statement.get("Condition", {}), context)
+    return holds is True if statement.get("Effect") == "Deny" else holds is not False
+
+
+def _principal(statement: Mapping[str, Any], caller: Caller) -> str | None:
+    """How a key policy statement names the caller: "direct" (its ARN, or anyone), "account"
+    (its account, which hands the decision to IAM), "unknown" (a principal the model cannot
+    read, an intrinsic function), or None."""
+    principal = statement.get("Principal")
+    named = ["*"] if principal == "*" else _listed((principal or {}).get("AWS", []))
+    if "*" in named or caller.arn in named:
+        return "direct"
+    root = f"arn:aws:iam::{caller.account}:root"
+    if caller.account in named or root in named:
+        return "account"
+    return "unknown" if any(not isinstance(n, str) for n in named) else None
+
+
+def _may_apply(statement: Mapping[str, Any], action: str, key_arn: str) -> bool:
+    """Whether a statement acts on the key: it does, or it is an Allow for the action on a
+    resource the model cannot read (an intrinsic function), which may be the key. Only an Allow
+    is given the benefit of the doubt: the model errs towards allowed."""
+    if _applies(statement, action, key_arn):
+        return True
+    unread = any(not isinstance(r, str) for r in _listed(statement.get("Resource", [])))
+    return (
+        unread
+        and statement.get("Effect") == "Allow"
+        and _applies({**statement, "Resource": "*"}, action, key_arn)
+    )
+
+
+def key_allows(
+    key_policy: Sequence[Mapping[str, Any]],
+    caller: Caller,
+    action: str,
+    key_arn: str,
+    context: Context,
+) -> tuple[bool, str]:
+    """Whether ``caller`` may call ``action`` on a KMS key, as KMS decides, and why not.
+
+    "Key policies are the primary way to control access to KMS keys. ... Unless the key policy
+    explicitly allows it, you cannot use IAM policies to allow access to a KMS key. Without
+    permission from the key policy, IAM policies that allow permissions have no effect. (You
+    can use an IAM policy to deny a permission to a KMS key without permission from a key
+    policy.)" (https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html, read
+    2026-12-04). A key policy statement naming the account hands the decision to the caller's
+    IAM policies ("To use an IAM policy to control access to a KMS key, the key policy for the
+    KMS key must give the account permission to use IAM policies",
+    https://docs.aws.amazon.com/kms/latest/developerguide/iam-policies.html, read 2026-12-04).
+    """
+    on_key = [s for s in key_policy if _may_apply(s, action, key_arn)]
+    named = [(s, _principal(s, caller)) for s in on_key]
+    named = [(s, how) for s, how in named if how is not None and _counts(s, context)]
+    mine = [s for s in caller.identity if _may_apply(s, action, key_arn) and _counts(s, context)]
+    if any(s.get("Effect") == "Deny" and how != "unknown" for s, how in named):
+        return False, "the key policy denies it (narrow or remove that Deny)"
+    if any(s.get("Effect") == "Deny" for s in mine):
+        return False, "its IAM policies deny it (narrow or remove that Deny)"
+    allows = {how for s, how in named if s.get("Effect") == "Allow"}
+    if allows & {"direct", "unknown"}:
+        return True, ""
+    if "account" not in allows:
+        return False, (
+            "the key policy neither names it nor lets the account's IAM policies allow it (keep "
+            "the statement that allows the account root kms:*, or name the caller)"
+        )
+    if caller.unread or any(s.get("Effect") == "Allow" for s in mine):
+        return True, ""
+    return False, (
+        "the key policy leaves it to IAM, and its IAM policies do not allow it on the key (grant "
+        "it on the key's ARN, or on its alias with kms:ResourceAliases)"
+    )

@@ -384,3 +384,63 @@ def changes_iam(resource_type: str, properties: Mapping[str, object]) -> bool:
     return resource_type == "AWS::SecretsManager::RotationSchedule" and (
         "HostedRotationLambda" in properties
     )
+
+
+KEYS_READ = "2026-12-04"
+SQS_KEYS = Source(
+    "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/"
+    "sqs-key-management.html",
+    KEYS_READ,
+)
+SECRET_REPLICA_KEYS = Source(
+    "https://docs.aws.amazon.com/secretsmanager/latest/userguide/"
+    "replicate-secrets_troubleshoot.html",
+    KEYS_READ,
+)
+ROTATION_ROLE_KEYS = Source(
+    "https://docs.aws.amazon.com/secretsmanager/latest/userguide/"
+    "rotating-secrets-required-permissions-function.html",
+    KEYS_READ,
+)
+BACKUP_KEYS = Source(
+    "https://docs.aws.amazon.com/aws-backup/latest/devguide/encryption.html", KEYS_READ
+)
+
+
+def store_key_actions() -> tuple[str, ...]:
+    """What a task reading and writing a table or queue encrypted with a customer managed key
+    needs of that key, through the service: "For a customer managed KMS key, you must configure
+    the key policy to add permissions for each queue producer and consumer. ... Alternatively,
+    you can specify the required permissions in an IAM policy assigned to the principals that
+    produce and consume encrypted messages." Writing makes a data key, reading decrypts one
+    (the envelope encryption DynamoDB and SQS share). (SQS_KEYS)"""
+    return ("kms:Decrypt", "kms:GenerateDataKey")
+
+
+def secret_replica_key_actions() -> tuple[str, ...]:
+    """What the writer of a secret's new version needs of its replica's key, through Secrets
+    Manager in the replica's region: "To encrypt the replicated secret with a KMS key other than
+    aws/secretsmanager, you need kms:GenerateDataKey and kms:Encrypt to the key."
+    (SECRET_REPLICA_KEYS)"""
+    return ("kms:Encrypt", "kms:GenerateDataKey")
+
+
+def rotation_role_key_statement(key_arn: str) -> dict[str, object]:
+    """The KMS statement of a hosted rotation function's role, for the one key its template is
+    given (HostedRotationLambda KmsKeyArn): "If the secret is encrypted with a KMS key other than
+    the AWS managed key aws/secretsmanager, then you need to grant the Lambda execution role
+    permission to use the key", with AWS's example statement on "KMSKeyARN". (ROTATION_ROLE_KEYS)
+    The function writes every rotated version, so it is the caller each replica's key sees."""
+    return {
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+        "Resource": key_arn,
+    }
+
+
+def backup_restore_key_actions() -> tuple[str, ...]:
+    """What the role a restore job runs with needs of the key of the vault it restores from:
+    "Your IAM role must have access to the KMS key being used to back up and restore the object.
+    Otherwise the job is successful but the objects are not backed up or restored. The
+    permissions in IAM policy and KMS key policy must be consistent." (BACKUP_KEYS)"""
+    return ("kms:Decrypt",)

@@ -864,6 +864,9 @@ def _stays_deployable(result: Simulation, w: Live) -> None:
 def _at_full_capacity(result: Simulation, w: Live, last: str) -> None:
     """I1 and I3 once the steps have run: R's tasks read and write every store, at full
     capacity that nothing can scale below."""
+    for use in w.key_uses:  # a store in R whose key its user may not use
+        if use.region == w.recovery and use.problem:
+            result.violations.append(Violation("I1", last, use.store, use.problem))
     service = w.service_in(w.recovery)
     if service is None:
         result.violations.append(Violation("I1", last, w.recovery, "no task runs in R"))

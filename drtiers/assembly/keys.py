@@ -1,0 +1,256 @@
+"""KMS keys as the assembly declares them: each key's policy and aliases, which key encrypts each
+store in each region (table replicas, queues, secret replicas, backup vaults), and whether whoever
+uses the store at recovery may use its key, as KMS decides (drtiers.core.permissions.key_allows):
+the key policy first, then the caller's IAM policies where the key policy hands over to them."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from drtiers.assembly.reader import Resource, TierAssembly
+from drtiers.core import rules
+from drtiers.core.permissions import Caller, key_allows
+
+# The statements of the role a resource names (a reference or an ARN), as the world reads them.
+RoleStatements = Callable[[TierAssembly, str, Any], list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Key:
+    arn: str  # a stand-in ARN: arn:aws:kms:<region>:<account>:key/<stack>.<logical id>
+    region: str
+    aliases: tuple[str, ...]  # alias/... names pointing at it
+    policy: tuple[dict[str, Any], ...]  # its key policy's statements, references resolved
+
+
+@dataclass(frozen=True)
+class KeyUse:
+    """One store's key, used by one caller through one service, and the verdict: ``problem`` is
+    empty where KMS allows every action, else names the key, the caller, the action and why."""
+
+    store: str
+    region: str
+    key: str  # the key's stand-in ARN
+    who: str
+    problem: str
+
+
+def key_uses(tier: TierAssembly, role_statements: RoleStatements) -> list[KeyUse]:
+    """Every store's key with whoever uses it at recovery: the tasks (their task role) for the
+    tables and queues of their region, the hosted rotation function (the writer of every new
+    version) for the secret's replicas, AWS Backup's role for the vaults it restores from."""
+    resolver = _Resolver(tier)
+    keys = resolver.keys()
+    uses = [
+        *_task_uses(tier, resolver, role_statements),
+        *_secret_replica_uses(tier, resolver),
+        *_vault_uses(tier, resolver, role_statements),
+    ]
+    return [_judge(keys, *use) for use in uses if use[2] in keys]
+
+
+# (store, region, key ARN, who, caller, service that calls KMS for the caller, actions)
+_Use = tuple[str, str, str, str, Caller, str, tuple[str, ...]]
+
+
+def _judge(
+    keys: dict[str, Key],
+    store: str,
+    region: str,
+    key_arn: str,
+    who: str,
+    caller: Caller,
+    service: str,
+    actions: tuple[str, ...],
+) -> KeyUse:
+    key = keys[key_arn]
+    context = {
+        "kms:ViaService": (f"{service}.{region}.amazonaws.com",),
+        "kms:CallerAccount": (caller.account,),
+        "kms:ResourceAliases": key.aliases,
+    }
+    for action in actions:
+        allowed, why = key_allows(key.policy, caller, action, key.arn, context)
+        if not allowed:
+            name = f"{key.arn} ({', '.join(key.aliases)})" if key.aliases else key.arn
+            problem = f"{who} may not call {action} with KMS key {name} ({store}): {why}"
+            return KeyUse(store, region, key.arn, who, problem)
+    return KeyUse(store, region, key.arn, who, "")
+
+
+class _Resolver:
+    """Literal values of the references a policy or a store's key makes: pseudo parameters, and
+    the keys' and roles' ARNs (stand-ins, stable within the tier)."""
+
+    def __init__(self, tier: TierAssembly) -> None:
+        self.tier = tier
+        self.arns: dict[tuple[str, str], str] = {}
+        for resource in tier.resources:
+            if resource.type == "AWS::KMS::Key":
+                self.arns[(resource.stack, resource.logical_id)] = (
+                    f"arn:aws:kms:{resource.region}:{tier.account}:key/"
+                    f"{resource.stack}.{resource.logical_id}"
+                )
+            elif resource.type == "AWS::IAM::Role":
+                name = resource.prop("RoleName")
+                if not isinstance(name, str):
+                    name = f"{resource.stack}.{resource.logical_id}"
+                self.arns[(resource.stack, resource.logical_id)] = (
+                    f"arn:aws:iam::{tier.account}:role/{name}"
+                )
+
+    def value(self, value: Any, at: Resource) -> Any:
+        if isinstance(value, list):
+            return [self.value(v, at) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if "Ref" in value:
+            pseudo = {"AWS::Partition": "aws", "AWS::AccountId": self.tier.account}
+            pseudo["AWS::Region"] = at.region
+            name = str(value["Ref"])
+            return pseudo.get(name, self.arns.get((at.stack, name), value))
+        if "Fn::GetAtt" in value and isinstance(value["Fn::GetAtt"], list):
+            return self.arns.get((at.stack, str(value["Fn::GetAtt"][0])), value)
+        if "Fn::Join" in value:
+            separator, parts = value["Fn::Join"]
+            joined = [self.value(p, at) for p in parts]
+            return separator.join(joined) if all(isinstance(p, str) for p in joined) else value
+        return {k: self.value(v, at) for k, v in value.items()}
+
+    def keys(self) -> dict[str, Key]:
+        aliases: dict[str, list[str]] = {}
+        for alias in self.tier.of_type("AWS::KMS::Alias"):
+            target = self.value(alias.prop("TargetKeyId"), alias)
+            if isinstance(target, str):
+                aliases.setdefault(target, []).append(str(alias.prop("AliasName")))
+        keys = {}
+        for key in self.tier.of_type("AWS::KMS::Key"):
+            arn = self.arns[(key.stack, key.logical_id)]
+            policy = self.value(key.prop("KeyPolicy", "Statement", default=[]), key)
+            keys[arn] = Key(arn, key.region, tuple(sorted(aliases.get(arn, []))), tuple(policy))
+        return keys
+
+    def key_of(self, value: Any, at: Resource, region: str) -> str:
+        """The stand-in ARN of the key a store names (its ARN, or an alias's ARN or name in the
+        store's region); "" for an AWS owned or managed key, or one the tier does not make."""
+        named = self.value(value, at)
+        if not isinstance(named, str):
+            return ""
+        if named.startswith("arn:aws:kms:") and ":key/" in named:
+            return named
+        alias = re.search(r"(?:^|:)(alias/[A-Za-z0-9/_-]+)$", named)
+        if alias is None or alias[1].startswith("alias/aws/"):
+            return ""
+        for resource in self.tier.of_type("AWS::KMS::Alias"):
+            if resource.prop("AliasName") == alias[1] and resource.region == region:
+                target = self.value(resource.prop("TargetKeyId"), resource)
+                return target if isinstance(target, str) else ""
+        return ""
+
+    def caller(self, role: Any, at: Resource, statements: list[dict[str, Any]]) -> Caller:
+        arn = self.value(role, at)
+        identity = tuple(self.value(statements, at))
+        return Caller(arn if isinstance(arn, str) else "", self.tier.account, identity)
+
+
+def _task_uses(
+    tier: TierAssembly, resolver: _Resolver, role_statements: RoleStatements
+) -> Iterator[_Use]:
+    """The tables with a replica in a service's region and the queues its settings name, each
+    used by its tasks' role to read and write."""
+    for service in tier.of_type("AWS::ECS::Service"):
+        task = _task_definition(tier, service)
+        if task is None:
+            continue
+        role = task.prop("TaskRoleArn")
+        caller = resolver.caller(role, task, role_statements(tier, task.stack, role))
+        who = f"the task role of {service.stack}/{service.logical_id}"
+        actions = rules.store_key_actions()
+        for table, name, key in _table_replica_keys(tier, service.region):
+            arn = resolver.key_of(key, table, service.region)
+            store = f"the replica of table {name} in {service.region}"
+            yield store, service.region, arn, who, caller, "dynamodb", actions
+        environment = {
+            v["Name"]: v["Value"]
+            for c in task.prop("ContainerDefinitions", default=[])
+            for v in c.get("Environment", [])
+        }
+        for name, value in environment.items():
+            queue = _referenced(tier, service.stack, value)
+            if name.startswith("QUEUE_URL") and queue and queue.type == "AWS::SQS::Queue":
+                arn = resolver.key_of(queue.prop("KmsMasterKeyId"), queue, queue.region)
+                store = f"queue {queue.stack}/{queue.logical_id}"
+                yield store, queue.region, arn, who, caller, "sqs", actions
+
+
+def _task_definition(tier: TierAssembly, service: Resource) -> Resource | None:
+    return _referenced(tier, service.stack, service.prop("TaskDefinition"))
+
+
+def _referenced(tier: TierAssembly, stack: str, value: Any) -> Resource | None:
+    """The resource of ``stack`` a value refers to (Ref or Fn::GetAtt), if one."""
+    text = json.dumps(value)
+    found = re.search(r'"(?:Ref|Fn::GetAtt)": \[?"([A-Za-z0-9]+)"', text)
+    return tier.by_id(stack, found[1]) if found else None
+
+
+def _table_replica_keys(tier: TierAssembly, region: str) -> Iterator[tuple[Resource, str, Any]]:
+    """(table, its name, the key its replica in ``region`` names) of every global table with a
+    replica there encrypted with a customer managed key."""
+    for table in tier.of_type("AWS::DynamoDB::GlobalTable"):
+        for replica in table.prop("Replicas", default=[]):
+            key = (replica.get("SSESpecification") or {}).get("KMSMasterKeyId")
+            if replica.get("Region") == region and key is not None:
+                yield table, str(table.prop("TableName", default=table.logical_id)), key
+
+
+def _secret_replica_uses(tier: TierAssembly, resolver: _Resolver) -> Iterator[_Use]:
+    """Each replica of a secret rotated by a hosted function: the function writes every new
+    version, and Secrets Manager in the replica's region encrypts it for that caller."""
+    for rotation in tier.of_type("AWS::SecretsManager::RotationSchedule"):
+        hosted = rotation.prop("HostedRotationLambda")
+        secret = _referenced(tier, rotation.stack, rotation.prop("SecretId"))
+        if not isinstance(hosted, dict) or secret is None:
+            continue
+        own_key = resolver.value(hosted.get("KmsKeyArn"), rotation)
+        identity = (rules.rotation_role_key_statement(own_key),) if own_key else ()
+        caller = Caller("", tier.account, identity)  # a role named at deploy
+        who = f"the hosted rotation function of {secret.stack}/{secret.logical_id}"
+        for replica in secret.prop("ReplicaRegions", default=[]):
+            region = str(replica.get("Region"))
+            arn = resolver.key_of(replica.get("KmsKeyId"), secret, region)
+            store = f"the replica of secret {secret.stack}/{secret.logical_id} in {region}"
+            actions = rules.secret_replica_key_actions()
+            yield store, region, arn, who, caller, "secretsmanager", actions
+
+
+def _vault_uses(
+    tier: TierAssembly, resolver: _Resolver, role_statements: RoleStatements
+) -> Iterator[_Use]:
+    """Each backup vault's key, used by the role AWS Backup restores with (the one that trusts
+    backup.amazonaws.com). AWS managed policies attached to it are not read: they are taken to
+    allow, so only the key policy can refuse."""
+    role = next(
+        (
+            r
+            for r in tier.of_type("AWS::IAM::Role")
+            if "backup.amazonaws.com" in json.dumps(r.prop("AssumeRolePolicyDocument"))
+        ),
+        None,
+    )
+    if role is None:
+        return
+    reference = {"Fn::GetAtt": [role.logical_id, "Arn"]}
+    caller = resolver.caller(reference, role, role_statements(tier, role.stack, reference))
+    if role.prop("ManagedPolicyArns"):
+        caller = Caller(caller.arn, caller.account, caller.identity, unread=True)
+    who = f"AWS Backup's role {caller.arn.rsplit('/', 1)[-1]}"
+    for vault in tier.of_type("AWS::Backup::BackupVault"):
+        arn = resolver.key_of(vault.prop("EncryptionKeyArn"), vault, vault.region)
+        store = f"the recovery points in vault {vault.stack}/{vault.logical_id}"
+        actions = rules.backup_restore_key_actions()
+        yield store, vault.region, arn, who, caller, "backup", actions
