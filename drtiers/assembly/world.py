@@ -180,6 +180,7 @@ class Service:
     unhealthy_threshold: int = 3
     name: str = ""  # fixed ServiceName and ClusterName, if any
     cluster_name: str = ""
+    scaling_policy: bool = False  # a scaling policy acts on its scalable target
 
 
 @dataclass
@@ -281,6 +282,7 @@ class World:
     functions: set[str] = field(default_factory=set)
     # alarm name -> region of the EventBridge rule that starts the plan when it turns red
     plan_starters: dict[str, str] = field(default_factory=dict)
+    role_names: set[str] = field(default_factory=set)  # the fixed names of the tier's IAM roles
 
     # --- queries --------------------------------------------------------------------------
     @property
@@ -456,6 +458,7 @@ def _service(tier: TierAssembly, service: Resource) -> Service:
         unhealthy_threshold=threshold,
         name=_name(service.prop("ServiceName")),
         cluster_name=_name(cluster.prop("ClusterName")) if cluster else "",
+        scaling_policy=_scaling_policy(tier, service),
     )
 
 
@@ -545,9 +548,8 @@ def _access(
     return access
 
 
-def _capacity(tier: TierAssembly, service: Resource, desired: int) -> tuple[int, int]:
-    """(minimum, maximum) tasks its scalable target allows; the desired count without one."""
-    scaling = next(
+def _scalable_target(tier: TierAssembly, service: Resource) -> Resource | None:
+    return next(
         (
             t
             for t in tier.of_type("AWS::ApplicationAutoScaling::ScalableTarget")
@@ -555,9 +557,23 @@ def _capacity(tier: TierAssembly, service: Resource, desired: int) -> tuple[int,
         ),
         None,
     )
+
+
+def _capacity(tier: TierAssembly, service: Resource, desired: int) -> tuple[int, int]:
+    """(minimum, maximum) tasks its scalable target allows; the desired count without one."""
+    scaling = _scalable_target(tier, service)
     if scaling is None:
         return desired, desired
     return int(scaling.prop("MinCapacity")), int(scaling.prop("MaxCapacity"))
+
+
+def _scaling_policy(tier: TierAssembly, service: Resource) -> bool:
+    """Whether a scaling policy acts on the service's scalable target."""
+    scaling = _scalable_target(tier, service)
+    return scaling is not None and any(
+        p.stack == scaling.stack and scaling.logical_id in refs(p.prop("ScalingTargetId"))
+        for p in tier.of_type("AWS::ApplicationAutoScaling::ScalingPolicy")
+    )
 
 
 def _target_health(tier: TierAssembly, service: Resource) -> tuple[int, int]:
@@ -745,6 +761,11 @@ def read_world(tier: TierAssembly) -> World:
             if isinstance(f.prop("FunctionName"), str)
         },
         plan_starters=_plan_starters(tier),
+        role_names={
+            str(r.prop("RoleName"))
+            for r in tier.of_type("AWS::IAM::Role")
+            if isinstance(r.prop("RoleName"), str)
+        },
     )
 
 

@@ -807,7 +807,6 @@ MUTANTS: tuple[Mutant, ...] = (
         "P's scaling minimum is 0",
         "target tracking may scale the (rebuilt) service to nothing",
         set_path(SCALING, prefix("AppServiceTaskCountTarget"), ("MinCapacity",), 0),
-        note=RESYNTHESIZED,
     ),
     # --- health checks and alarms ---------------------------------------------------------------
     Mutant(
@@ -1242,10 +1241,6 @@ _ACTIONS_ROLE = (
     "a CustomActionLambda block is taken to do what its payload says; the plan-actions "
     "function's own role is not evaluated against the calls the action makes"
 )
-_REBUILT = (
-    "the rebuild is judged on a fresh synthesis of every stack, recovery-base included, not "
-    "on the recovery-base stack as deployed, whose roles the rebuilt tasks assume by name"
-)
 GAPS: dict[str, str] = {
     "env-wrong-port-pl": _READER + "DATABASE_PORT against the database's Port",
     "env-control-table-ws": _READER + "CONTROL_TABLE_NAME: access to the item is judged by grants",
@@ -1257,8 +1252,6 @@ GAPS: dict[str, str] = {
     "iam-actions-no-declare-ws": _ACTIONS_ROLE,
     "iam-actions-no-scale-ms": _ACTIONS_ROLE,
     "iam-actions-no-metric-pl": _ACTIONS_ROLE,
-    "iam-rebuild-task-no-connect-br": _REBUILT,
-    "iam-rebuild-task-no-table-br": _REBUILT,
     "key-secret-replica-ws": _KEYS,
     "key-replica-deny-pl": _KEYS,
     "key-data-no-account-ms": _KEYS,
@@ -1272,14 +1265,9 @@ GAPS: dict[str, str] = {
     "region of the ARN around the reference is not read",
     "db-no-iam-auth-pl": _READER + "EnableIAMDatabaseAuthentication: an IAM grant is taken to "
     "log in",
-    "scale-floor-zero-ws": "the plan raises the floor during the event; DR-RecoveryCapacity "
-    "checks the standby's desired count, not the floor that lets target tracking drain it",
-    "scale-floor-zero-br": RESYNTHESIZED + "; no rule checks a primary's scaling floor",
     "alarm-lag-dimension-pl": "nothing in recovery reads the ReplicaLag alarm, and no rule "
     "checks an alarm's metric and dimensions against what AWS emits",
     "check-path-ws": "an HTTP health check is healthy when tasks run; its path is not read",
-    "plan-approver-typo-ws": "the approval block's role is not read: an approval is taken to "
-    "be given",
     "repl-not-replica-pl": "a standalone instance in R is read as a writer that needs no "
     "promotion; no rule asks that an RDS recovery instance replicates P's (DR-AuroraSecondary "
     "is for Aurora)",
