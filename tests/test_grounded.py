@@ -1,6 +1,7 @@
 """Defects the recovery checks see by AWS's own behaviour (issue 17): scaling floors, what the
-rebuild runs on and the approval role. Each test plants one mutant (drtiers.checks.mutants) in a
-copy of the session's assembly and asserts the invariant that sees it, on the model alone."""
+rebuild runs on, alarms' metrics, health-check paths, the approval role and replication
+membership. Each test plants one mutant (drtiers.checks.mutants) in a copy of the session's
+assembly and asserts the invariant or rule that sees it, on the model alone."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from drtiers.assembly.deployment import after_deploying
 from drtiers.assembly.reader import TierAssembly, copy_assembly, read_assembly
 from drtiers.assembly.world import World
 from drtiers.build import synthesize
+from drtiers.checks.dr import check_tier
 from drtiers.checks.mutants import MUTANTS, plant
 from drtiers.core import rules
 from drtiers.core.facts import with_overrides
+from drtiers.core.metrics import emits
 from drtiers.recovery import simulate_assembly
 from drtiers.recovery.simulate import Simulation, simulate
 from tests.conftest import Synthesized, context
@@ -38,6 +41,10 @@ def region_loss(tier: TierAssembly) -> Simulation:
     return loss
 
 
+def rule_ids(tier: TierAssembly) -> set[str]:
+    return {finding.rule.id for finding in check_tier(tier)}
+
+
 # --- scaling floors -----------------------------------------------------------------------------
 
 
@@ -54,6 +61,14 @@ def test_i3_a_warm_standby_whose_floor_lets_target_tracking_drain_it(
     assert standby.invariant == "I3"
     assert "R's warm standby" in standby.detail and "scales it in to 0" in standby.detail
     assert not [v for v in region_loss(synthesized.read("warm-standby")).violations]
+
+
+def test_dr_scaling_floor_sees_the_primary_a_rebuild_deploys_from_code(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    assert "DR-ScalingFloor" in rule_ids(planted(synthesized, tmp_path, "scale-floor-zero-br"))
+    for tier in ("backup-restore", "pilot-light", "warm-standby", "multi-site"):
+        assert "DR-ScalingFloor" not in rule_ids(synthesized.read(tier)), tier
 
 
 # --- the rebuild, on the stacks as deployed -----------------------------------------------------
@@ -106,3 +121,26 @@ def test_i7_an_approval_nobody_can_assume_approves_nothing(
     assert i7 and all("nobody can approve" in v.detail for v in i7)
     assert "-plan-aprover" in i7[0].detail
     assert rules.approval_can_be_given(role_is_the_tiers=True)
+
+
+# --- replication membership, alarms and health checks, by rule -----------------------------------
+
+
+def test_dr_rules_see_what_recovery_loses(synthesized: Synthesized, tmp_path: Path) -> None:
+    """Each defect is seen by its rule, and the rule finds nothing on the tiers as built."""
+    seen_by = {
+        "repl-not-replica-pl": "DR-RdsReplicaOfPrimary",
+        "repl-secret-no-r-ws": "DR-AdminSecretInRecovery",
+        "check-path-ws": "DR-HealthCheckPath",
+        "alarm-lag-dimension-pl": "DR-AlarmMetricDimensions",
+    }
+    for mutant_id, rule in seen_by.items():
+        assert rule in rule_ids(planted(synthesized, tmp_path, mutant_id)), mutant_id
+    for tier in ("backup-restore", "pilot-light", "warm-standby", "multi-site"):
+        assert not rule_ids(synthesized.read(tier)) & set(seen_by.values()), tier
+
+
+def test_a_replica_alarm_on_the_cluster_dimension_watches_no_metric() -> None:
+    assert emits("AWS/RDS", "ReplicaLag", frozenset({"DBInstanceIdentifier"}))
+    assert not emits("AWS/RDS", "ReplicaLag", frozenset({"DBClusterIdentifier"}))
+    assert emits("drtiers", "RecoveryWritable", frozenset({"Tier"}))  # not AWS's: not judged

@@ -1265,14 +1265,6 @@ GAPS: dict[str, str] = {
     "region of the ARN around the reference is not read",
     "db-no-iam-auth-pl": _READER + "EnableIAMDatabaseAuthentication: an IAM grant is taken to "
     "log in",
-    "alarm-lag-dimension-pl": "nothing in recovery reads the ReplicaLag alarm, and no rule "
-    "checks an alarm's metric and dimensions against what AWS emits",
-    "check-path-ws": "an HTTP health check is healthy when tasks run; its path is not read",
-    "repl-not-replica-pl": "a standalone instance in R is read as a writer that needs no "
-    "promotion; no rule asks that an RDS recovery instance replicates P's (DR-AuroraSecondary "
-    "is for Aurora)",
-    "repl-secret-no-r-ws": "without a secret replica the step list drops promote-secret; no "
-    "invariant needs the admin secret in R (the tasks log in with IAM) and no rule asks for it",
 }
 
 
