@@ -160,7 +160,7 @@ def _add_plans(app: cdk.App, config: DrConfig, directory: Path) -> bool:
     figures, workload = with_overrides(config.assumptions)
     assemblies = read_assembly(directory)
 
-    def no_deploy(_: Mapping[str, str]) -> World:
+    def no_deploy(_: Mapping[str, str], __: tuple[str, ...]) -> World:
         raise AssertionError("a tier with a plan deploys no stack to fail over")
 
     added = False

@@ -38,9 +38,11 @@ FAST = {
 }
 
 # Defects the checks were taught to see after the first measurement, each by AWS's model of it:
-# the scaling maximum, the declared metric's name, the Aurora block's global cluster, and a
-# copy job's vault.
+# the scaling maximum, the declared metric's name, the Aurora block's global cluster, a copy
+# job's vault, the scaling floor as the idle steady state, and the approval role.
 GROUNDED = {
+    "scale-floor-zero-ws": {"I3"},
+    "plan-approver-typo-ws": {"I7"},
     "scale-max-below-full-pl": {"I3"},
     "alarm-metric-typo-pl": {"I6"},
     "plan-global-id-ms": {"I1"},

@@ -193,7 +193,7 @@ def test_i2_the_old_backup_restore_redeploy_needs_the_lost_region(
         api_region=world.recovery,
         stack_update=tuple(world.stacks),
     )
-    assert _needs(lost, old, lambda context: world, world) - lost.up == {"us-east-1"}
+    assert _needs(lost, old, lambda context, stacks: world, world) - lost.up == {"us-east-1"}
 
 
 def test_i3_a_plan_that_never_holds_r_at_full_capacity(

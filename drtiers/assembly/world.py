@@ -193,6 +193,7 @@ class Service:
     # balancer cannot reach the tasks ("" when it can).
     unreachable: dict[str, str] = field(default_factory=dict)
     unserved: str = ""
+    scaling_policy: bool = False  # a scaling policy acts on its scalable target
 
 
 @dataclass
@@ -296,6 +297,7 @@ class World:
     plan_starters: dict[str, str] = field(default_factory=dict)
     # Every store's KMS key with whoever uses it at recovery, and whether KMS lets them.
     key_uses: list[KeyUse] = field(default_factory=list)
+    role_names: set[str] = field(default_factory=set)  # the fixed names of the tier's IAM roles
 
     # --- queries --------------------------------------------------------------------------
     @property
@@ -478,6 +480,7 @@ def _service(tier: TierAssembly, service: Resource, network: Network) -> Service
         cluster_name=_name(cluster.prop("ClusterName")) if cluster else "",
         unreachable=paths.unreachable,
         unserved=paths.unserved,
+        scaling_policy=_scaling_policy(tier, service),
     )
 
 
@@ -567,9 +570,8 @@ def _access(
     return access
 
 
-def _capacity(tier: TierAssembly, service: Resource, desired: int) -> tuple[int, int]:
-    """(minimum, maximum) tasks its scalable target allows; the desired count without one."""
-    scaling = next(
+def _scalable_target(tier: TierAssembly, service: Resource) -> Resource | None:
+    return next(
         (
             t
             for t in tier.of_type("AWS::ApplicationAutoScaling::ScalableTarget")
@@ -577,9 +579,23 @@ def _capacity(tier: TierAssembly, service: Resource, desired: int) -> tuple[int,
         ),
         None,
     )
+
+
+def _capacity(tier: TierAssembly, service: Resource, desired: int) -> tuple[int, int]:
+    """(minimum, maximum) tasks its scalable target allows; the desired count without one."""
+    scaling = _scalable_target(tier, service)
     if scaling is None:
         return desired, desired
     return int(scaling.prop("MinCapacity")), int(scaling.prop("MaxCapacity"))
+
+
+def _scaling_policy(tier: TierAssembly, service: Resource) -> bool:
+    """Whether a scaling policy acts on the service's scalable target."""
+    scaling = _scalable_target(tier, service)
+    return scaling is not None and any(
+        p.stack == scaling.stack and scaling.logical_id in refs(p.prop("ScalingTargetId"))
+        for p in tier.of_type("AWS::ApplicationAutoScaling::ScalingPolicy")
+    )
 
 
 def _target_health(tier: TierAssembly, service: Resource) -> tuple[int, int]:
@@ -768,7 +784,17 @@ def read_world(tier: TierAssembly) -> World:
         },
         plan_starters=_plan_starters(tier),
         key_uses=key_uses(tier, _role_statements),
+        role_names=_role_names(tier),
     )
+
+
+def _role_names(tier: TierAssembly) -> set[str]:
+    """The fixed names of the tier's IAM roles (a role named by ARN elsewhere has one)."""
+    return {
+        str(r.prop("RoleName"))
+        for r in tier.of_type("AWS::IAM::Role")
+        if isinstance(r.prop("RoleName"), str)
+    }
 
 
 def _plan_role(tier: TierAssembly, plan: SwitchPlan | None) -> list[dict[str, Any]]:

@@ -8,6 +8,8 @@ None when it does not apply, else the list of violations (empty: compliant).
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,21 +18,34 @@ from drtiers.assembly.policies import policy_statements, statement_actions
 from drtiers.assembly.queries import (
     aurora_clusters,
     backup_rules,
+    db_instances,
     dns_records,
     endpoint_groups,
     global_cluster_ids,
+    health_checks,
     names_a_cluster,
     queues,
     replica_regions,
+    secret_replica_regions,
     services_by_region,
     table_replicas,
     vault_name,
 )
 from drtiers.assembly.reader import Resource, TierAssembly, read_assembly
+from drtiers.assembly.world import key_of, output_reads, read_world
 from drtiers.checks.drills import drill_findings
 from drtiers.constructs.accelerator import GLOBAL_ACCELERATOR_ZONE_ID
+from drtiers.core.metrics import emits, published_with
 from drtiers.core.permissions import catalogue_version, known_action
-from drtiers.core.tiers import TIERS, EntryPoint, RecoveryCompute, RecoveryDatabase, TierSpec
+from drtiers.core.rules import idle_task_count
+from drtiers.core.tiers import (
+    TIERS,
+    EntryPoint,
+    RecoveryCompute,
+    RecoveryDatabase,
+    StackRole,
+    TierSpec,
+)
 
 PACK = "drtiers-dr"
 KEEPING = ("Retain", "Snapshot")
@@ -217,6 +232,30 @@ def recovery_capacity(tier: TierAssembly, spec: TierSpec) -> list[Violation] | N
     return [Violation(recovery.service, f"{count} tasks where the tier promises {expected[1]}")]
 
 
+def scaling_floor_holds(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
+    """A service's idle steady state is its scaling floor: "When a scaling policy is in effect,
+    Application Auto Scaling can scale in (contract) as needed to the minimum capacity limit in
+    response to changing demand" (https://docs.aws.amazon.com/autoscaling/application/
+    APIReference/API_RegisterScalableTarget.html, MinCapacity, read 2026-12-04). A minimum below
+    the desired count lets target tracking drain what the tier promises: P's full capacity, R's
+    warm standby. The simulator sees it too (I3), except in a stack it synthesizes again (the
+    primary stack backup-restore rebuilds from code)."""
+    services = read_world(tier).services
+    found = []
+    for resource in tier.of_type("AWS::ECS::Service"):
+        service = services[key_of(resource.region, resource.stack, resource.logical_id)]
+        idle = idle_task_count(service.desired, service.minimum, service.scaling_policy)
+        if idle < service.desired:
+            found.append(
+                Violation(
+                    resource,
+                    f"{service.desired} tasks, scaling minimum {service.minimum}: target tracking "
+                    f"scales it in to {idle} while demand is low",
+                )
+            )
+    return found
+
+
 def queues_have_dead_letters(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
     found_queues = queues(tier)
     if not found_queues:
@@ -271,6 +310,109 @@ def aurora_secondary_joined(tier: TierAssembly, spec: TierSpec) -> list[Violatio
         if cluster.own_credentials:
             own = ", ".join(cluster.own_credentials)
             found.append(Violation(cluster.resource, f"has credentials of its own ({own})"))
+    return found
+
+
+def rds_replica_of_primary(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
+    """An RDS recovery instance replicates P's: a cross-Region read replica names its source
+    by ARN, "If the source DB instance is in a different Amazon Web Services Region from the
+    read replica, specify a valid DB instance ARN" (CreateDBInstanceReadReplica,
+    SourceDBInstanceIdentifier, in botocore's RDS model; https://docs.aws.amazon.com/AmazonRDS/
+    latest/APIReference/API_CreateDBInstanceReadReplica.html, read 2026-12-04). An instance in R
+    without one is a standalone database that holds none of P's data."""
+    if spec.recovery_database is not RecoveryDatabase.READ_REPLICA:
+        return None
+    sources = [i for i in db_instances(tier, tier.primary_region) if not i.cluster]
+    if not sources:
+        return None  # the workload has no RDS instance
+    names = {str(i.resource.prop("DBInstanceIdentifier", default="")) for i in sources}
+    # A generated identifier cannot be matched: any instance of P's region then counts.
+    name = "|".join(map(re.escape, names)) if all(names) else r"[^\"]+"
+    arn = re.compile(rf":rds:{re.escape(tier.primary_region)}:(\d{{12}}|\*):db:({name})\"")
+    found = []
+    for replica in db_instances(tier, tier.recovery_region):
+        source = replica.resource.prop("SourceDBInstanceIdentifier")
+        if replica.cluster:
+            continue
+        if not source:
+            found.append(Violation(replica.resource, "a standalone instance, no replica of P's"))
+        elif not arn.search(json.dumps(source)):
+            found.append(
+                Violation(replica.resource, f"its source is not P's instance by ARN: {source}")
+            )
+    return found
+
+
+def admin_secret_in_recovery(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
+    """The database's admin secret keeps a replica in R where R holds a database: with P lost
+    the replica is what is left of the credentials, "You might want to promote a replica secret
+    to a standalone secret as a disaster recovery solution if the primary secret becomes
+    unavailable" (https://docs.aws.amazon.com/secretsmanager/latest/userguide/
+    standalone-secret.html, read 2026-12-04)."""
+    if spec.recovery_database is RecoveryDatabase.SNAPSHOT_COPIES:
+        return None  # restored from a copy: the rebuild makes its secret again
+    secrets = [
+        s
+        for s in tier.of_type("AWS::SecretsManager::Secret", role=StackRole.PRIMARY)
+        if "username" in str(s.prop("GenerateSecretString", "SecretStringTemplate") or "")
+    ]
+    return [
+        Violation(s, f"no replica in {tier.recovery_region}: its credentials are lost with P")
+        for s in secrets
+        if tier.recovery_region not in secret_replica_regions(s)
+    ]
+
+
+def health_checks_probe_the_health_path(
+    tier: TierAssembly, spec: TierSpec
+) -> list[Violation] | None:
+    """A Route 53 HTTP(S) health check requests a path the app answers: "HTTP: Route 53 tries to
+    establish a TCP connection. If successful, Route 53 submits an HTTP request and waits for an
+    HTTP status code of 200 or greater and less than 400" (HealthCheckConfig Type, in botocore's
+    Route 53 model; https://docs.aws.amazon.com/Route53/latest/APIReference/
+    API_HealthCheckConfig.html, read 2026-12-04). The path the app is known to answer is its
+    health path, which the probed load balancer's target groups check; another path may answer
+    404, and P's endpoint is then unhealthy whatever its tasks do. A check whose endpoint is not
+    one of the tier's load balancers is not judged."""
+    found = []
+    for check in health_checks(tier):
+        if check.kind not in ("HTTP", "HTTPS") or check.path is None:
+            continue
+        fqdn = check.resource.prop("HealthCheckConfig", "FullyQualifiedDomainName")
+        probed = {stack for stack, _ in output_reads(fqdn, check.resource.region)}
+        paths = {
+            str(group.prop("HealthCheckPath", default="/"))
+            for group in tier.of_type("AWS::ElasticLoadBalancingV2::TargetGroup")
+            if group.stack in probed
+        }
+        if paths and check.path not in paths:
+            served = ", ".join(sorted(paths))
+            found.append(
+                Violation(check.resource, f"probes {check.path}; the app's health path is {served}")
+            )
+    return found
+
+
+def alarms_watch_emitted_metrics(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
+    """An alarm on an AWS metric names the dimensions AWS publishes it with: any other set is
+    another metric, one that never gets a data point (drtiers/core/metrics.py)."""
+    found = []
+    for alarm in tier.of_type("AWS::CloudWatch::Alarm"):
+        namespace, metric = alarm.prop("Namespace"), alarm.prop("MetricName")
+        if not isinstance(namespace, str) or not isinstance(metric, str):
+            continue
+        dimensions = frozenset(d["Name"] for d in alarm.prop("Dimensions", default=[]))
+        if not emits(namespace, metric, dimensions):
+            known = published_with(namespace, metric)
+            assert known is not None
+            published = " or ".join("{" + ", ".join(sorted(s)) + "}" for s in known.dimension_sets)
+            found.append(
+                Violation(
+                    alarm,
+                    f"{namespace} {metric} with {{{', '.join(sorted(dimensions))}}}: AWS "
+                    f"publishes it with {published} ({known.source})",
+                )
+            )
     return found
 
 
@@ -377,6 +519,13 @@ RULES: tuple[Rule, ...] = (
         recovery_capacity,
     ),
     Rule(
+        "DR-ScalingFloor",
+        "every service's scaling minimum holds its desired count",
+        "set the scalable target's MinCapacity to the service's DesiredCount (raise it for an "
+        "event with the plan's scale step, not by lowering the floor)",
+        scaling_floor_holds,
+    ),
+    Rule(
         "DR-DeadLetterQueues",
         "every queue has a longer-lived dead-letter queue",
         "give the queue a dead-letter queue whose retention is longer than its own",
@@ -387,6 +536,32 @@ RULES: tuple[Rule, ...] = (
         "the Aurora secondary joins the global cluster, no credentials",
         "set GlobalClusterIdentifier to the primary's global cluster and remove credentials",
         aurora_secondary_joined,
+    ),
+    Rule(
+        "DR-RdsReplicaOfPrimary",
+        "the RDS recovery instance is a read replica of the primary's",
+        "set SourceDBInstanceIdentifier to the primary instance's ARN in the primary region",
+        rds_replica_of_primary,
+    ),
+    Rule(
+        "DR-AdminSecretInRecovery",
+        "the database's admin secret replicates to the recovery region",
+        "add the recovery region to the admin secret's ReplicaRegions",
+        admin_secret_in_recovery,
+    ),
+    Rule(
+        "DR-HealthCheckPath",
+        "Route 53 probes the path the app answers",
+        "set the health check's ResourcePath to the app's health path (the target group's "
+        "HealthCheckPath)",
+        health_checks_probe_the_health_path,
+    ),
+    Rule(
+        "DR-AlarmMetricDimensions",
+        "every alarm on an AWS metric names the dimensions AWS publishes it with",
+        "use the dimensions the service's CloudWatch page lists for the metric "
+        "(drtiers/core/metrics.py)",
+        alarms_watch_emitted_metrics,
     ),
     Rule(
         "DR-DataPlaneFailover",

@@ -807,7 +807,6 @@ MUTANTS: tuple[Mutant, ...] = (
         "P's scaling minimum is 0",
         "target tracking may scale the (rebuilt) service to nothing",
         set_path(SCALING, prefix("AppServiceTaskCountTarget"), ("MinCapacity",), 0),
-        note=RESYNTHESIZED,
     ),
     # --- health checks and alarms ---------------------------------------------------------------
     Mutant(
@@ -1240,10 +1239,6 @@ _ACTIONS_ROLE = (
     "a CustomActionLambda block is taken to do what its payload says; the plan-actions "
     "function's own role is not evaluated against the calls the action makes"
 )
-_REBUILT = (
-    "the rebuild is judged on a fresh synthesis of every stack, recovery-base included, not "
-    "on the recovery-base stack as deployed, whose roles the rebuilt tasks assume by name"
-)
 GAPS: dict[str, str] = {
     "env-control-table-ws": _READER + "CONTROL_TABLE_NAME: access to the item is judged by grants",
     "env-table-name-ms": _READER + "TABLE_NAME: table access is judged by the role's grants",
@@ -1252,25 +1247,10 @@ GAPS: dict[str, str] = {
     "iam-actions-no-declare-ws": _ACTIONS_ROLE,
     "iam-actions-no-scale-ms": _ACTIONS_ROLE,
     "iam-actions-no-metric-pl": _ACTIONS_ROLE,
-    "iam-rebuild-task-no-connect-br": _REBUILT,
-    "iam-rebuild-task-no-table-br": _REBUILT,
     "proxy-role-wrong-cluster-ws": "a grant is keyed by the resource it references; the "
     "region of the ARN around the reference is not read",
     "db-no-iam-auth-pl": _READER + "EnableIAMDatabaseAuthentication: an IAM grant is taken to "
     "log in",
-    "scale-floor-zero-ws": "the plan raises the floor during the event; DR-RecoveryCapacity "
-    "checks the standby's desired count, not the floor that lets target tracking drain it",
-    "scale-floor-zero-br": RESYNTHESIZED + "; no rule checks a primary's scaling floor",
-    "alarm-lag-dimension-pl": "nothing in recovery reads the ReplicaLag alarm, and no rule "
-    "checks an alarm's metric and dimensions against what AWS emits",
-    "check-path-ws": "an HTTP health check is healthy when tasks run; its path is not read",
-    "plan-approver-typo-ws": "the approval block's role is not read: an approval is taken to "
-    "be given",
-    "repl-not-replica-pl": "a standalone instance in R is read as a writer that needs no "
-    "promotion; no rule asks that an RDS recovery instance replicates P's (DR-AuroraSecondary "
-    "is for Aurora)",
-    "repl-secret-no-r-ws": "without a secret replica the step list drops promote-secret; no "
-    "invariant needs the admin secret in R (the tasks log in with IAM) and no rule asks for it",
 }
 
 

@@ -444,3 +444,31 @@ def backup_restore_key_actions() -> tuple[str, ...]:
     Otherwise the job is successful but the objects are not backed up or restored. The
     permissions in IAM policy and KMS key policy must be consistent." (BACKUP_KEYS)"""
     return ("kms:Decrypt",)
+
+
+# --- read 2026-12-04 --------------------------------------------------------------------------
+
+
+def idle_task_count(desired: int, min_capacity: int, scaling_policy: bool) -> int:
+    """What a service runs while demand is low: with a scaling policy on its scalable target,
+    the minimum, whatever its desired count says: "The minimum value that you plan to scale in
+    to. When a scaling policy is in effect, Application Auto Scaling can scale in (contract) as
+    needed to the minimum capacity limit in response to changing demand" (RegisterScalableTarget,
+    MinCapacity, read 2026-12-04). Without a policy nothing scales it: its desired count stays.
+    (SCALING_MAX)"""
+    return min_capacity if scaling_policy else desired
+
+
+RS_APPROVAL = Source(
+    "https://docs.aws.amazon.com/arc-region-switch/latest/api/API_ExecutionApprovalConfiguration.html",
+    "2026-12-04",
+)
+
+
+def approval_can_be_given(role_is_the_tiers: bool) -> bool:
+    """A ManualApproval block waits for a person: "Approval steps require manual intervention
+    before the execution can proceed"; its approvalRole is "The IAM approval role for the
+    configuration" (read 2026-12-04), the role the person assumes to call
+    ApprovePlanExecutionStep. A role that does not exist (mistyped, another account) cannot be
+    assumed: nobody approves, and the block waits until it times out. (RS_APPROVAL)"""
+    return role_is_the_tiers

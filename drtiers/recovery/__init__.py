@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from drtiers.assembly.reader import read_assembly
+from drtiers.assembly.deployment import after_deploying
+from drtiers.assembly.reader import TierAssembly, read_assembly
 from drtiers.assembly.world import World, read_world
 from drtiers.core.facts import with_overrides
 from drtiers.recovery import simulate as _simulation
@@ -17,17 +18,18 @@ from drtiers.recovery.simulate import Deploy, Simulation, Synthesize
 __all__ = ["Simulation", "Synthesize", "simulate_assembly"]
 
 
-def _deployer(context: Mapping[str, Any], tier: str, synthesize: Synthesize) -> Deploy:
-    """Synthesize ``tier`` with a step's context overrides, once per distinct context: what the
-    stack a step deploys would run."""
-    cache: dict[tuple[tuple[str, str], ...], World] = {}
+def _deployer(context: Mapping[str, Any], tier: TierAssembly, synthesize: Synthesize) -> Deploy:
+    """Synthesize ``tier`` with a step's context overrides, once per distinct context and set
+    of stacks: what the stacks a step deploys would run, beside the stacks deployed before."""
+    cache: dict[tuple[tuple[tuple[str, str], ...], tuple[str, ...]], World] = {}
 
-    def deploy(overrides: Mapping[str, str]) -> World:
-        key = tuple(sorted(overrides.items()))
+    def deploy(overrides: Mapping[str, str], stacks: tuple[str, ...]) -> World:
+        key = (tuple(sorted(overrides.items())), tuple(sorted(stacks)))
         if key not in cache:
             with tempfile.TemporaryDirectory(prefix="drtiers-step-") as outdir:
-                synthesize({**context, "tier": tier, **overrides}, Path(outdir))
-                cache[key] = read_world(read_assembly(Path(outdir))[tier])
+                synthesize({**context, "tier": tier.name, **overrides}, Path(outdir))
+                fresh = read_assembly(Path(outdir))[tier.name]
+            cache[key] = read_world(after_deploying(tier, fresh, stacks))
         return cache[key]
 
     return deploy
@@ -53,7 +55,6 @@ def simulate_assembly(
                 "primary_region": assembly.primary_region,
                 "recovery_region": assembly.recovery_region,
             }
-            results.append(
-                _simulation.simulate(assembly, figures, workload, _deployer(own, name, synthesize))
-            )
+            deploy = _deployer(own, assembly, synthesize)
+            results.append(_simulation.simulate(assembly, figures, workload, deploy))
     return results

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -56,6 +57,8 @@ DECLARE, SCALE, DIAL, DRAIN = "declare", "scale", "dial", "drain"
 ADOPT, REGISTER = "adopt", "register"
 # The target of a replica step the RDS block runs: it renames the stale instance itself.
 RENAMED_BY_BLOCK = "the block renames the stale instance"
+# The kind of a ManualApproval block whose role nobody can assume: no approval (I7).
+UNAPPROVABLE = "unapprovable"
 DRAIN_TIMEOUT_MINUTES = 120  # then the plan stops at the step, and a person decides
 
 
@@ -415,7 +418,7 @@ def _decode(run: _Run, config: BlockConfig | None) -> _Decoded | None:
     """What a block of this configuration does in ``run``; None for one drtiers cannot read."""
     match config:
         case Approval():
-            return "approval", Effect.NONE, "", ()
+            return _approval_decoded(run, config)
         case AuroraGlobal():
             return _aurora_decoded(run, config)
         case RdsPromotion():
@@ -427,6 +430,25 @@ def _decode(run: _Run, config: BlockConfig | None) -> _Decoded | None:
         case LambdaAction():
             return _lambda_decoded(run, config)
     return None
+
+
+# An IAM role's ARN: its account and its name (after any path).
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):role/(?:[^\s\"]*/)?([\w+=,.@-]+)")
+
+
+def _approval_decoded(run: _Run, approval: Approval) -> _Decoded:
+    """A person approves by assuming the block's ApprovalRole; one the tier does not create in
+    its account cannot be assumed, and nothing after the block is approved. A role written as a
+    reference drtiers cannot read is taken as given."""
+    arn = _ROLE_ARN.fullmatch(approval.role)
+    ours = arn is None or (arn[1] == run.world.account and arn[2] in run.world.role_names)
+    if rules.approval_can_be_given(ours):
+        return "approval", Effect.NONE, "", ()
+    why = (
+        f"nobody can approve: ApprovalRole {approval.role} names no role the tier creates in "
+        f"account {run.world.account}, so the block waits until it times out"
+    )
+    return UNAPPROVABLE, Effect.NONE, why, ()
 
 
 def _aurora_decoded(run: _Run, aurora: AuroraGlobal) -> _Decoded:

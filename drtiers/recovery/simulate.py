@@ -425,7 +425,8 @@ def _needs(w: Live, step: s.Step, deploy: Deploy, standby: Live) -> set[str]:
     return needed
 
 
-Deploy = Callable[[Mapping[str, str]], World]
+# Deploy stacks ("region:name") synthesized with a step's context: the tier as it then runs.
+Deploy = Callable[[Mapping[str, str], tuple[str, ...]], World]
 # Synthesize the tiers a context selects into a folder (drtiers.build.synthesize): given to what
 # must synthesize again, so that this layer needs nothing of the stacks above it.
 Synthesize = Callable[[Mapping[str, Any], Path], None]
@@ -475,7 +476,9 @@ def retire(w: Live, stack: str) -> None:
 def _synthesized(step: s.Step, deploy: Deploy, standby: Live) -> World:
     """What the step's stacks hold as it deploys them: synthesized with its context, or (going
     back to standby) as synthesized for normal operation."""
-    return deploy(dict(step.context)) if step.effect == Effect.DEPLOY else standby
+    if step.effect == Effect.DEPLOY:
+        return deploy(dict(step.context), step.stack_update)
+    return standby
 
 
 def _apply(
@@ -724,6 +727,7 @@ def simulate_region_loss(
     if s.has_plan(world):  # a person, or the trigger of a tier that promises it, decides
         _approved_before(result, steps, {Effect.PROMOTE})
     _plan_role_allows(result, world, "region-loss")
+    _holds_when_idle(result, world)
     settle(world)  # the health checks as deployed
     w = _region_lost(world)
     _fail_over(result, w, world, deploy)
@@ -861,6 +865,28 @@ def _stays_deployable(result: Simulation, w: Live) -> None:
             )
 
 
+def _holds_when_idle(result: Simulation, w: Live) -> None:
+    """I3 before the event: the idle steady state of a service is its scaling floor, not its
+    desired count. P's service must hold full capacity, and R's the standby the tier keeps
+    warm (its desired count as deployed); target tracking scales either in to its minimum."""
+    for service in w.services.values():
+        idle = rules.idle_task_count(service.desired, service.minimum, service.scaling_policy)
+        if idle >= service.desired:
+            continue
+        which = "P's full capacity" if service.region == w.primary else "R's warm standby"
+        result.violations.append(
+            Violation(
+                "I3",
+                "standby",
+                service.key,
+                f"deployed with {service.desired} tasks ({which}) but a scaling minimum of "
+                f"{service.minimum}: while demand is low target tracking scales it in to "
+                f"{idle}, so the event finds {idle} tasks running; set the minimum to "
+                f"{service.desired}",
+            )
+        )
+
+
 def _at_full_capacity(result: Simulation, w: Live, last: str) -> None:
     """I1 and I3 once the steps have run: R's tasks read and write every store, at full
     capacity that nothing can scale below."""
@@ -918,11 +944,12 @@ def _approved_before(result: Simulation, steps: list[s.Step], moving: set[Effect
             if a in by_name and a not in seen
         )
 
+    # An approval block nobody can give says why (plan.UNAPPROVABLE).
+    blocked = [f"{x.name}: {x.target}" for x in steps if x.kind == plan.UNAPPROVABLE]
     for step in steps:
         if step.effect in moving and not approved(step):
-            result.violations.append(
-                Violation("I7", step.name, step.target or step.name, "no approval comes first")
-            )
+            detail = "; ".join(["no approval comes first", *blocked])
+            result.violations.append(Violation("I7", step.name, step.target or step.name, detail))
 
 
 def _plan_role_allows(result: Simulation, world: Live, event: str) -> None:
