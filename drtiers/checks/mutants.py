@@ -1248,10 +1248,6 @@ _REBUILT = (
 )
 GAPS: dict[str, str] = {
     "env-wrong-port-pl": _READER + "DATABASE_PORT against the database's Port",
-    "env-control-table-ws": _READER + "CONTROL_TABLE_NAME: access to the item is judged by grants",
-    "env-table-name-ms": _READER + "TABLE_NAME: table access is judged by the role's grants",
-    "iam-connect-wrong-region-pl": "a dbuser:db-* grant counts for every instance of the "
-    "task's region, whatever region its ARN names",
     "iam-no-replica-key-ws": "KMS permissions of task roles are not modelled: no store is "
     "encrypted in the reader's model",
     "iam-actions-no-declare-ws": _ACTIONS_ROLE,
@@ -1268,10 +1264,6 @@ GAPS: dict[str, str] = {
     "sg-proxy-to-db-ms": _NETWORK,
     "sg-proxy-port-ws": _NETWORK,
     "sg-lb-to-app-ms": _NETWORK,
-    "proxy-role-wrong-cluster-ws": "a grant is keyed by the resource it references; the "
-    "region of the ARN around the reference is not read",
-    "db-no-iam-auth-pl": _READER + "EnableIAMDatabaseAuthentication: an IAM grant is taken to "
-    "log in",
     "scale-floor-zero-ws": "the plan raises the floor during the event; DR-RecoveryCapacity "
     "checks the standby's desired count, not the floor that lets target tracking drain it",
     "scale-floor-zero-br": RESYNTHESIZED + "; no rule checks a primary's scaling floor",

@@ -133,6 +133,23 @@ def proxy_authenticates(
     return user in set(secret_users)
 
 
+IAM_DB_AUTH = Source(
+    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.Enabling.html"
+    " and https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html"
+    " (EnableIAMDatabaseAuthentication)",
+    read="2026-12-04",
+)
+
+
+def iam_login_accepted(enabled: bool) -> bool:
+    """Whether a database accepts an IAM authentication token: only with IAM database
+    authentication enabled on it. "By default, IAM database authentication is disabled on DB
+    instances"; for Aurora, "Mapping Amazon Web Services IAM accounts to database accounts is
+    managed by the DB cluster" (its own EnableIAMDatabaseAuthentication). An rds-db:connect
+    grant without it logs nobody in. (IAM_DB_AUTH)"""
+    return enabled
+
+
 def promoted_replica_is_standalone() -> bool:
     """Promoting a cross-region read replica makes it a standalone writable instance; its old
     source, if it comes back, is a second, diverged writer. Nothing joins them again.
