@@ -14,7 +14,9 @@ from drtiers.assembly.reader import copy_assembly, read_assembly
 from drtiers.assembly.world import World, read_world
 from drtiers.checks.mutants import MUTANTS, plant
 from drtiers.core import rules
-from drtiers.core.permissions import allowed, iam_action, known_action
+from drtiers.core.code_calls import action_calls
+from drtiers.core.permissions import allowed, iam_action, known_action, resource_arn
+from drtiers.recovery import function_roles
 from drtiers.recovery.live import deployed
 from drtiers.recovery.simulate import problems
 from tests.conftest import Synthesized
@@ -196,3 +198,64 @@ def test_the_tasks_settings_name_the_tiers_tables(synthesized: Synthesized, tier
         assert service.table_name in world.table_names
         assert service.control_table_name == world.control_table
         assert service.region in service.table_regions
+
+
+# --- the plan-actions function's role against the calls its code makes -------------------------
+
+PLAN_ACTIONS = Path(__file__).resolve().parents[1] / "drtiers" / "lambdas" / "plan_actions.py"
+
+
+def test_the_calls_of_each_action_are_read_from_the_code() -> None:
+    calls = action_calls(PLAN_ACTIONS.read_text())
+    declare = {(c.service, c.operation): c for c in calls["declare"]}
+    assert declare["dynamodb", "PutItem"].arguments == (("TableName", "table"),)
+    assert declare["dynamodb", "PutItem"].region == "region"
+    assert declare["cloudwatch", "PutMetricData"].region == "metric.region"
+    assert {(c.service, c.operation) for c in calls["scale"]} == {
+        ("application-autoscaling", "DescribeScalableTargets"),
+        ("application-autoscaling", "RegisterScalableTarget"),
+        ("ecs", "UpdateService"),
+    }
+    # through the paginator helper, and from the function it hands its payload to
+    assert ("globalaccelerator", "ListAccelerators") in {
+        (c.service, c.operation) for c in calls["dial"]
+    }
+    assert ("elbv2", "DescribeTargetHealth") in {(c.service, c.operation) for c in calls["probe"]}
+    assert {c.region for c in calls["start-plan"]} == {"recovery_region"}
+
+
+@pytest.mark.parametrize("tier", ["pilot-light", "warm-standby", "multi-site"])
+def test_every_function_step_is_allowed_as_synthesized(synthesized: Synthesized, tier: str) -> None:
+    world = read_world(synthesized.read(tier))
+    assert world.function_calls and world.function_roles
+    for event in ("region-loss", "failback"):
+        assert function_roles.denials(world, event) == []
+
+
+@pytest.mark.parametrize(
+    ("mutant", "action", "resource"),
+    [
+        (
+            "iam-actions-no-declare-ws",
+            "dynamodb:PutItem",
+            f"arn:aws:dynamodb:us-west-2:{ACCOUNT}:table/drtiers-warm-standby-control",
+        ),
+        ("iam-actions-no-metric-pl", "cloudwatch:PutMetricData", "*"),
+    ],
+)
+def test_a_call_the_functions_role_denies_fails_its_step(
+    synthesized: Synthesized, tmp_path: Path, mutant: str, action: str, resource: str
+) -> None:
+    world = _planted(synthesized, tmp_path, mutant)
+    (denied,) = function_roles.denials(world, "region-loss")
+    assert (denied.step, denied.action, denied.resource) == ("declare-writer", action, resource)
+    assert denied.function == f"us-west-2:drtiers-{world.tier}-plan-actions"
+    assert f"Grant the function's role {action} on {resource}" in str(denied)
+
+
+def test_a_call_to_an_unnamed_resource_errs_towards_allowed() -> None:
+    assert resource_arn("globalaccelerator:UpdateEndpointGroup", "us-west-2", ACCOUNT, {}) is None
+    assert resource_arn(
+        "ecs:UpdateService", "us-west-2", ACCOUNT, {"cluster": "c", "service": "s"}
+    ) == (f"arn:aws:ecs:us-west-2:{ACCOUNT}:service/c/s")
+    assert resource_arn("sqs:ListQueues", "us-west-2", ACCOUNT, {}) == "*"

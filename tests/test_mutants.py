@@ -46,6 +46,9 @@ GROUNDED = {
     "plan-global-id-ms": {"I1"},
     "backup-copy-vault-removed-pl": {"DR-BackupCopiedOut"},
     "backup-vault-renamed-br": {"DR-BackupCopiedOut"},
+    # IAM evaluated on the ARNs the templates render, and the calls the function's code makes
+    "iam-connect-wrong-region-pl": {"I1"},
+    "iam-actions-no-declare-ws": {"I8"},
 }
 
 

@@ -27,6 +27,7 @@ from drtiers.assembly.queries import (
 from drtiers.assembly.reader import Resource, TierAssembly
 from drtiers.assembly.switch_plan import SwitchPlan, switch_plan
 from drtiers.core import rules
+from drtiers.core.code_calls import SdkCall, action_calls
 from drtiers.core.permissions import allowed
 from drtiers.core.tiers import (
     DECLARED_NAMESPACE,
@@ -291,6 +292,10 @@ class World:
     functions: set[str] = field(default_factory=set)
     # alarm name -> region of the EventBridge rule that starts the plan when it turns red
     plan_starters: dict[str, str] = field(default_factory=dict)
+    # The functions whose code their template holds ("region:name"): their role's statements,
+    # and the AWS calls each payload action makes (read from the code, core.code_calls).
+    function_roles: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    function_calls: dict[str, dict[str, tuple[SdkCall, ...]]] = field(default_factory=dict)
 
     # --- queries --------------------------------------------------------------------------
     @property
@@ -728,6 +733,7 @@ def read_world(tier: TierAssembly) -> World:
     checks, records, groups = _entry(tier)
     regions = {region for _, region in tier.stacks.values()}
     plan = switch_plan(tier)
+    inline = _inline_functions(tier)
     return World(
         tier=tier.name,
         primary=tier.primary_region,
@@ -777,7 +783,24 @@ def read_world(tier: TierAssembly) -> World:
             if isinstance(f.prop("FunctionName"), str)
         },
         plan_starters=_plan_starters(tier),
+        function_roles={key: roles for key, (roles, _) in inline.items()},
+        function_calls={key: calls for key, (_, calls) in inline.items()},
     )
+
+
+def _inline_functions(
+    tier: TierAssembly,
+) -> dict[str, tuple[list[dict[str, Any]], dict[str, tuple[SdkCall, ...]]]]:
+    """ "region:name" -> (its role's statements, the calls per payload action) of every named
+    Lambda function whose code is inline in its template (Code.ZipFile): what is deployed."""
+    return {
+        f"{f.region}:{f.prop('FunctionName')}": (
+            _role_statements(tier, f.stack, f.prop("Role")),
+            action_calls(str(f.prop("Code", "ZipFile"))),
+        )
+        for f in tier.of_type("AWS::Lambda::Function")
+        if isinstance(f.prop("FunctionName"), str) and isinstance(f.prop("Code", "ZipFile"), str)
+    }
 
 
 def _plan_role(tier: TierAssembly, plan: SwitchPlan | None) -> list[dict[str, Any]]:

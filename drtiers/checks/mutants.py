@@ -1238,10 +1238,6 @@ MUTANTS: tuple[Mutant, ...] = (
 _READER = "the reader does not model "
 _KEYS = "key policies are not modelled: the reader grants by IAM policy alone"
 _NETWORK = "security groups are not modelled: the reader has no network paths, only endpoints"
-_ACTIONS_ROLE = (
-    "a CustomActionLambda block is taken to do what its payload says; the plan-actions "
-    "function's own role is not evaluated against the calls the action makes"
-)
 _REBUILT = (
     "the rebuild is judged on a fresh synthesis of every stack, recovery-base included, not "
     "on the recovery-base stack as deployed, whose roles the rebuilt tasks assume by name"
@@ -1250,9 +1246,10 @@ GAPS: dict[str, str] = {
     "env-wrong-port-pl": _READER + "DATABASE_PORT against the database's Port",
     "iam-no-replica-key-ws": "KMS permissions of task roles are not modelled: no store is "
     "encrypted in the reader's model",
-    "iam-actions-no-declare-ws": _ACTIONS_ROLE,
-    "iam-actions-no-scale-ms": _ACTIONS_ROLE,
-    "iam-actions-no-metric-pl": _ACTIONS_ROLE,
+    "iam-actions-no-scale-ms": "the function's role is evaluated against the calls of each "
+    "step that invokes it, and no step invokes R's function to scale: multi-site's only scale "
+    "step (standby, after failback) runs in R's post-recovery workflow, whose function is the "
+    "active region's (RegionToRun activeRegion), P's; a failover does not scale",
     "iam-rebuild-task-no-connect-br": _REBUILT,
     "iam-rebuild-task-no-table-br": _REBUILT,
     "key-secret-replica-ws": _KEYS,

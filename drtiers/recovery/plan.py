@@ -39,6 +39,7 @@ from drtiers.assembly.switch_plan import (
     BlockConfig,
     EcsScaling,
     LambdaAction,
+    PlanLambda,
     RdsPromotion,
     RdsReplication,
     SwitchPlan,
@@ -656,4 +657,19 @@ def denials(world: World, event: str) -> list[Denial]:
     for stages, *_ in _running(world, world.plan, event):
         for stage in stages:
             found += [d for block in stage if (d := denial(world, block)) is not None]
+    return found
+
+
+def invoked_functions(world: World, event: str) -> list[tuple[Block, PlanLambda]]:
+    """The function each custom-action block of the event's workflows invokes (the one of the
+    region the workflow activates), with its payload; none where the block does not run."""
+    if world.plan is None:
+        return []
+    found = []
+    for stages, region, graceful, _ in _running(world, world.plan, event):
+        for block in (b for stage in stages for b in stage):
+            if isinstance(block.config, LambdaAction) and rules.lambda_block_runs(graceful):
+                found += [
+                    (block, x) for x in block.config.lambdas if f":lambda:{region}:" in x.arn
+                ][:1]
     return found

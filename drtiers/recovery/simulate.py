@@ -44,7 +44,7 @@ from drtiers.core import rules
 from drtiers.core.commands import aws_calls
 from drtiers.core.endpoints import UnknownCall
 from drtiers.core.facts import Figure
-from drtiers.recovery import plan
+from drtiers.recovery import function_roles, plan
 from drtiers.recovery import steps as s
 from drtiers.recovery.live import Live, deployed
 from drtiers.recovery.steps import Effect
@@ -870,11 +870,14 @@ def _approved_before(result: Simulation, steps: list[s.Step], moving: set[Effect
 
 
 def _plan_role_allows(result: Simulation, world: Live, event: str) -> None:
-    """I8: the plan's execution role allows what AWS says each block it runs needs."""
+    """I8: the plan's execution role allows what AWS says each block it runs needs, and the
+    role of each function a custom-action step invokes allows the calls it makes."""
     for found in plan.denials(world, event):
         result.violations.append(
             Violation("I8", found.block.name, "the plan's execution role", str(found))
         )
+    for denied in function_roles.denials(world, event):
+        result.violations.append(Violation("I8", denied.step, denied.function, str(denied)))
 
 
 def _primary_returns(w: Live, standby: Live) -> None:
