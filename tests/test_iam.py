@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from drtiers.assembly.arns import FRESH, SYNTHESIZED, render, resolved_statements, resource_id
-from drtiers.assembly.reader import copy_assembly, read_assembly
+from drtiers.assembly.reader import copy_assembly, edit_template, read_assembly
 from drtiers.assembly.world import World, read_world
-from drtiers.checks.mutants import MUTANTS, plant
+from drtiers.checks.mutants import MUTANTS, action, drop_statement, plant, prefix
 from drtiers.core import rules
 from drtiers.core.code_calls import action_calls
 from drtiers.core.permissions import allowed, iam_action, known_action, resource_arn
@@ -259,3 +259,29 @@ def test_a_call_to_an_unnamed_resource_errs_towards_allowed() -> None:
         "ecs:UpdateService", "us-west-2", ACCOUNT, {"cluster": "c", "service": "s"}
     ) == (f"arn:aws:ecs:us-west-2:{ACCOUNT}:service/c/s")
     assert resource_arn("sqs:ListQueues", "us-west-2", ACCOUNT, {}) == "*"
+
+
+def test_the_recovery_regions_rules_invoke_functions_their_roles_allow(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    """R's PrimaryDown rule starts the plan through the function: its role must allow the
+    start's calls when P is lost."""
+    directory = copy_assembly(synthesized.directory, tmp_path / "assembly")
+    stack = next(
+        n for n, (role, _) in synthesized.read("multi-site").stacks.items() if role == "recovery"
+    )
+    edit_template(
+        directory,
+        stack,
+        drop_statement(
+            "AWS::IAM::Policy",
+            prefix("PlanActionsRoleDefaultPolicy"),
+            action("arc-region-switch:StartPlanExecution"),
+        ),
+    )
+    world = read_world(read_assembly(directory)["multi-site"])
+    (denied,) = function_roles.denials(world, "region-loss")
+    assert denied.payload_action == "start-plan"
+    assert denied.action == "arc-region-switch:StartPlanExecution"
+    assert denied.resource == "any"  # the plan's ARN comes from a list call, not the payload
+    assert function_roles.denials(world, "failback") == []

@@ -296,6 +296,8 @@ class World:
     # and the AWS calls each payload action makes (read from the code, core.code_calls).
     function_roles: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     function_calls: dict[str, dict[str, tuple[SdkCall, ...]]] = field(default_factory=dict)
+    # (rule, function, payload) of every EventBridge rule target that invokes one of them
+    rule_invocations: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
 
     # --- queries --------------------------------------------------------------------------
     @property
@@ -785,6 +787,7 @@ def read_world(tier: TierAssembly) -> World:
         plan_starters=_plan_starters(tier),
         function_roles={key: roles for key, (roles, _) in inline.items()},
         function_calls={key: calls for key, (_, calls) in inline.items()},
+        rule_invocations=_rule_invocations(tier),
     )
 
 
@@ -801,6 +804,21 @@ def _inline_functions(
         for f in tier.of_type("AWS::Lambda::Function")
         if isinstance(f.prop("FunctionName"), str) and isinstance(f.prop("Code", "ZipFile"), str)
     }
+
+
+def _rule_invocations(tier: TierAssembly) -> list[tuple[str, str, dict[str, Any]]]:
+    """(rule key, "region:name" of the function, its Input) of every EventBridge rule target
+    that invokes a named function of its stack with a constant input."""
+    found = []
+    for rule in tier.of_type("AWS::Events::Rule"):
+        for target in rule.prop("Targets", default=[]):
+            text = target.get("Input")
+            for function_id in refs(target.get("Arn")):
+                function = tier.by_id(rule.stack, function_id)
+                name = function.prop("FunctionName") if function is not None else None
+                if isinstance(name, str) and isinstance(text, str):
+                    found.append((_key(rule), f"{rule.region}:{name}", json.loads(text)))
+    return found
 
 
 def _plan_role(tier: TierAssembly, plan: SwitchPlan | None) -> list[dict[str, Any]]:

@@ -78,8 +78,14 @@ def _function_denials(
 
 
 def denials(world: World, event: str) -> list[CallDenied]:
-    """Every call of the event's custom-action steps that the invoked function's role denies."""
+    """Every call of the event's custom-action steps that the invoked function's role denies,
+    and, at a region loss, of what the recovery region's rules invoke (the probe of P, the
+    plan's start)."""
     found: list[CallDenied] = []
+    for rule, function, payload in world.rule_invocations:
+        in_recovery = function.startswith(f"{world.recovery}:")
+        if event == "region-loss" and in_recovery and function in world.function_roles:
+            found += _function_denials(world, rule, function, payload)
     for block, invoked in plan.invoked_functions(world, event):
         parts = invoked.arn.split(":")
         function = f"{parts[3]}:{parts[-1]}" if len(parts) > 6 else ""
