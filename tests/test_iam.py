@@ -285,3 +285,27 @@ def test_the_recovery_regions_rules_invoke_functions_their_roles_allow(
     assert denied.action == "arc-region-switch:StartPlanExecution"
     assert denied.resource == "any"  # the plan's ARN comes from a list call, not the payload
     assert function_roles.denials(world, "failback") == []
+
+
+def test_a_dax_grant_is_evaluated_on_the_clusters_arn(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    """A DAX grant that names clusters of P's region does not cover R's cluster."""
+    directory = copy_assembly(synthesized.directory, tmp_path / "assembly")
+    stack = next(
+        n for n, (role, _) in synthesized.read("multi-site").stacks.items() if role == "recovery"
+    )
+
+    def other_region(resources: dict[str, Any]) -> None:
+        (policy,) = [
+            r for i, r in resources.items() if i.startswith("AppTaskTaskRoleDefaultPolicy")
+        ]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if "dax:GetItem" in statement["Action"]:
+                statement["Resource"] = f"arn:aws:dax:us-east-1:{ACCOUNT}:cache/*"
+
+    assert all(s.dax_granted for s in read_world(synthesized.read("multi-site")).services.values())
+    edit_template(directory, stack, other_region)
+    world = read_world(read_assembly(directory)["multi-site"])
+    service = world.service_in(world.recovery)
+    assert service is not None and not service.dax_granted

@@ -40,6 +40,13 @@ def dbuser_arn(region: str, account: str, resource_id_: str, user: str) -> str:
     return f"arn:aws:rds-db:{region}:{account}:dbuser:{resource_id_}/{user}"
 
 
+def _named(resource: Resource, name: str) -> str:
+    """Its fixed name, or a stand-in for the one CloudFormation generates from the stack's name
+    and the logical id: a name of that form names this resource alone."""
+    value = resource.prop(name)
+    return value if isinstance(value, str) else f"{resource.stack}-{resource.logical_id}"
+
+
 class _Unknown(Exception):
     """A value the reader cannot render."""
 
@@ -99,11 +106,9 @@ class _Resolver:
         if attribute == "Arn" and resource.type.startswith("AWS::DynamoDB::"):
             return arn.format("dynamodb", f"table/{self._fixed(resource, 'TableName')}")
         if attribute == "Arn" and resource.type == "AWS::SQS::Queue":
-            # Without a QueueName CloudFormation generates one from the stack's name and the
-            # logical id: a stand-in of that form names this queue alone.
-            name = resource.prop("QueueName")
-            generated = f"{resource.stack}-{resource.logical_id}"
-            return arn.format("sqs", name if isinstance(name, str) else generated)
+            return arn.format("sqs", _named(resource, "QueueName"))
+        if attribute == "Arn" and resource.type == "AWS::DAX::Cluster":
+            return arn.format("dax", f"cache/{_named(resource, 'ClusterName')}")
         raise _Unknown
 
     def sub(self, argument: Any) -> str:

@@ -94,11 +94,6 @@ def _statements(tier: TierAssembly, stack: str, role_id: str) -> list[dict[str, 
     return resolved_statements(tier, stack, statements)
 
 
-def _actions(statement: dict[str, Any]) -> set[str]:
-    actions = statement.get("Action", [])
-    return {actions} if isinstance(actions, str) else set(actions)
-
-
 def _login_targets(tier: TierAssembly) -> list[Resource]:
     """What a role may log in to with rds-db:connect: proxies, clusters and instances (a
     cluster's members are logged in to through their cluster's resource id)."""
@@ -474,8 +469,7 @@ def _service(tier: TierAssembly, service: Resource) -> Service:
         connect=connect_keys(tier, statements, str(user)) if user is not None else set(),
         table_regions=access.table_regions,
         control_regions=access.control_regions,
-        dax_granted=not any(name.startswith("DAX_ENDPOINT") for name in environment)
-        or any({"dax:GetItem", "dax:PutItem"} <= _actions(s) for s in statements),
+        dax_granted=_dax_granted(tier, stack, statements, environment),
         queues=[key_of(service.region, stack, queue) for queue, _ in queues],
         queues_granted=all(queue in access.queues for queue, _ in queues),
         health_interval_seconds=interval,
@@ -546,6 +540,22 @@ class _Access:
 
 _TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
 _QUEUE_ACTIONS = ("sqs:SendMessage", "sqs:ReceiveMessage")
+
+
+_DAX_ACTIONS = ("dax:GetItem", "dax:PutItem")
+
+
+def _dax_granted(
+    tier: TierAssembly, stack: str, statements: list[dict[str, Any]], environment: dict[str, Any]
+) -> bool:
+    """Whether the role may read and write through every DAX cluster its settings name
+    (DAX_ENDPOINT*), evaluated on each cluster's ARN."""
+    return all(
+        _allows_all(statements, _DAX_ACTIONS, arn)
+        for name, value in environment.items()
+        if name.startswith("DAX_ENDPOINT")
+        for arn in [render(tier, stack, {"Fn::GetAtt": [c, "Arn"]}) for c in refs(value)] or [None]
+    )
 
 
 def _allows_all(statements: list[dict[str, Any]], actions: tuple[str, ...], arn: Any) -> bool:
