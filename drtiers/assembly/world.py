@@ -186,6 +186,7 @@ class Service:
     # The tables its settings name (TABLE_NAME, CONTROL_TABLE_NAME); None: none, or not known
     table_name: str | None = None
     control_table_name: str | None = None
+    port: int | None = None  # DATABASE_PORT (None: not set, or not known)
 
 
 @dataclass
@@ -478,7 +479,12 @@ def _service(tier: TierAssembly, service: Resource) -> Service:
         cluster_name=_name(cluster.prop("ClusterName")) if cluster else "",
         table_name=access.table_name,
         control_table_name=access.control_table_name,
+        port=_port(render(tier, stack, environment.get("DATABASE_PORT"))),
     )
+
+
+def _port(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() else None
 
 
 def _environment(task: Resource) -> dict[str, Any]:

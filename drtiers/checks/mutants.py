@@ -1243,7 +1243,6 @@ _REBUILT = (
     "on the recovery-base stack as deployed, whose roles the rebuilt tasks assume by name"
 )
 GAPS: dict[str, str] = {
-    "env-wrong-port-pl": _READER + "DATABASE_PORT against the database's Port",
     "iam-no-replica-key-ws": "KMS permissions of task roles are not modelled: no store is "
     "encrypted in the reader's model",
     "iam-actions-no-scale-ms": "the function's role is evaluated against the calls of each "
