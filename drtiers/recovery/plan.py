@@ -662,14 +662,17 @@ def denials(world: World, event: str) -> list[Denial]:
 
 def invoked_functions(world: World, event: str) -> list[tuple[Block, PlanLambda]]:
     """The function each custom-action block of the event's workflows invokes (the one of the
-    region the workflow activates), with its payload; none where the block does not run."""
+    region the workflow activates), with its payload; none where the block does not run (as
+    ``_lambda_decoded`` reads it)."""
     if world.plan is None:
         return []
     found = []
-    for stages, region, graceful, _ in _running(world, world.plan, event):
+    for stages, region, graceful, workflow in _running(world, world.plan, event):
+        expected = "activeRegion" if workflow == POST_RECOVERY else "activatingRegion"
         for block in (b for stage in stages for b in stage):
-            if isinstance(block.config, LambdaAction) and rules.lambda_block_runs(graceful):
-                found += [
-                    (block, x) for x in block.config.lambdas if f":lambda:{region}:" in x.arn
-                ][:1]
+            config = block.config
+            if not isinstance(config, LambdaAction) or not rules.lambda_block_runs(graceful):
+                continue
+            if config.region_to_run == expected:
+                found += [(block, x) for x in config.lambdas if f":lambda:{region}:" in x.arn][:1]
     return found
