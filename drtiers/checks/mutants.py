@@ -1248,7 +1248,8 @@ GAPS: dict[str, str] = {
     "iam-actions-no-scale-ms": "the function's role is evaluated against the calls of each "
     "step that invokes it, and no step invokes R's function to scale: multi-site's only scale "
     "step (standby, after failback) runs in R's post-recovery workflow, whose function is the "
-    "active region's (RegionToRun activeRegion), P's; a failover does not scale",
+    "active region's (RegionToRun activeRegion, \"the Region with customer traffic\"), P's; a "
+    "failover does not scale: the defect breaks no step the plan runs",
     "iam-rebuild-task-no-connect-br": _REBUILT,
     "iam-rebuild-task-no-table-br": _REBUILT,
     "key-secret-replica-ws": _KEYS,
