@@ -54,6 +54,9 @@ GROUNDED = {
     # A store's KMS key, judged as KMS does: the key policy, then the caller's IAM policies.
     "key-replica-deny-pl": {"I1"},
     "iam-no-replica-key-ws": {"I1"},
+    # IAM evaluated on the ARNs the templates render, and the calls the function's code makes
+    "iam-connect-wrong-region-pl": {"I1"},
+    "iam-actions-no-declare-ws": {"I8"},
 }
 
 

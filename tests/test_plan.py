@@ -665,7 +665,7 @@ def _drop_block(directory: Path, name: str) -> None:
     ("block", "invariant", "said"),
     [
         # P's replica, promoted, refuses the IAM logins of P's proxy: P serves nothing.
-        ("adopt-replica-primary", "I5", "refuses IAM logins"),
+        ("adopt-replica-primary", "I5", "has IAM database authentication off"),
         # R's fresh replica refuses the IAM logins R's tasks make at the next failover.
         ("adopt-replica-recovery", "I1", "at the next failover its tasks cannot log in"),
         # P's proxy still holds the instance renamed away.

@@ -11,6 +11,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from drtiers.assembly.arns import (
+    FRESH,
+    SYNTHESIZED,
+    dbuser_arn,
+    render,
+    resolved_statements,
+    resource_id,
+)
 from drtiers.assembly.keys import KeyUse, key_uses
 from drtiers.assembly.network import Network, read_network, service_paths
 from drtiers.assembly.queries import (
@@ -21,8 +29,9 @@ from drtiers.assembly.queries import (
 from drtiers.assembly.reader import Resource, TierAssembly
 from drtiers.assembly.switch_plan import SwitchPlan, switch_plan
 from drtiers.core import rules
+from drtiers.core.code_calls import SdkCall, action_calls
+from drtiers.core.permissions import allowed
 from drtiers.core.tiers import (
-    CONTROL_TABLE,
     DECLARED_NAMESPACE,
     PRIMARY_HEALTHY_TARGETS,
     RECOVERY_WRITABLE,
@@ -74,7 +83,8 @@ def _role_statements(tier: TierAssembly, stack: str, role_arn: Any) -> list[dict
 
 
 def _statements(tier: TierAssembly, stack: str, role_id: str) -> list[dict[str, Any]]:
-    """Every statement of the inline and attached policies of one role."""
+    """Every statement of the inline and attached policies of one role, with the ARNs they
+    name rendered for the role's stack (drtiers.assembly.arns)."""
     statements: list[dict[str, Any]] = []
     role = tier.by_id(stack, role_id)
     if role is not None:
@@ -83,48 +93,34 @@ def _statements(tier: TierAssembly, stack: str, role_id: str) -> list[dict[str, 
     for policy in tier.of_type("AWS::IAM::Policy"):
         if policy.stack == stack and any(role_id in refs(r) for r in policy.prop("Roles") or []):
             statements += policy.prop("PolicyDocument", "Statement", default=[])
-    return statements
+    return resolved_statements(tier, stack, statements)
 
 
-def _actions(statement: dict[str, Any]) -> set[str]:
-    actions = statement.get("Action", [])
-    return {actions} if isinstance(actions, str) else set(actions)
+def _login_targets(tier: TierAssembly) -> list[Resource]:
+    """What a role may log in to with rds-db:connect: proxies, clusters and instances (a
+    cluster's members are logged in to through their cluster's resource id)."""
+    return [
+        r
+        for type_ in ("AWS::RDS::DBProxy", "AWS::RDS::DBCluster", "AWS::RDS::DBInstance")
+        for r in tier.of_type(type_)
+        if r.type != "AWS::RDS::DBInstance" or not r.prop("DBClusterIdentifier")
+    ]
 
 
-ANY_INSTANCE = "*db"  # a grant on dbuser:db-*/<user>: every RDS instance of the region
-ANY_PROXY = "*prx"  # a grant on dbuser:prx-*/<user>: every RDS Proxy of the region
-
-
-def _connect_grants(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
-    """(logical id of the proxy or database, or ANY_INSTANCE; database user) of every
-    rds-db:connect grant."""
-    grants = set()
-    for statement in statements:
-        if "rds-db:connect" not in _actions(statement):
-            continue
-        resources = statement.get("Resource", [])
-        for resource in resources if isinstance(resources, list) else [resources]:
-            text = json.dumps(resource)
-            user = re.search(r'/([A-Za-z0-9_]+)"\]\]|/([A-Za-z0-9_]+)"$', text)
-            name = (user[1] or user[2]) if user else "*"
-            wildcards = {ANY_INSTANCE: "dbuser:db-*", ANY_PROXY: "dbuser:prx-*"}
-            targets = refs(resource) or {w for w, marker in wildcards.items() if marker in text}
-            for target in targets:
-                grants.add((target, name))
-    return grants
-
-
-def _generation_key(key: str) -> str:
-    """A grant on a database names the generation synthesized (its resource id then)."""
-    return key if key.endswith((ANY_INSTANCE, ANY_PROXY)) else f"{key}#0"
-
-
-def grant_key(region: str, stack: str, target: str) -> str:
-    """How a grant names what it covers: a proxy, one generation of a database (a database's
-    resource id changes when it is replaced), or any instance of the region."""
-    if target in (ANY_INSTANCE, ANY_PROXY):
-        return f"{region}:{target}"
-    return key_of(region, stack, target)
+def connect_keys(tier: TierAssembly, statements: list[dict[str, Any]], user: str) -> set[str]:
+    """What the statements let log in as ``user``, as IAM evaluates rds-db:connect on each
+    proxy's and database's ``dbuser`` ARN (its region, account and resource id):
+    ``<key>#0`` for the resource id synthesized, ``<key>#new`` for one a replacement gets."""
+    return {
+        f"{_key(target)}#{generation}"
+        for target in _login_targets(tier)
+        for generation in (SYNTHESIZED, FRESH)
+        if allowed(
+            statements,
+            "rds-db:connect",
+            dbuser_arn(target.region, tier.account, resource_id(target, generation), user),
+        )
+    }
 
 
 @dataclass
@@ -147,8 +143,14 @@ class Database:
     subnet_group: str = ""
     security_groups: tuple[str, ...] = ()
     parameter_group: str = ""
-    # EnableIAMDatabaseAuthentication: whether it accepts IAM tokens (its own, a replica's too).
-    iam_auth: bool = False
+    # EnableIAMDatabaseAuthentication as its own template sets it (a cluster's for its members)
+    iam_auth: bool = True
+
+    @property
+    def connect_key(self) -> str:
+        """What an rds-db:connect grant must cover to log in to it as it is now: the resource id
+        synthesized, or one created since (a replacement under the same identifier)."""
+        return f"{self.key}#{SYNTHESIZED if self.generation == 0 else FRESH}"
 
 
 @dataclass
@@ -158,8 +160,7 @@ class Proxy:
     target: str  # database key
     end_to_end_iam: bool
     secret_users: set[str]
-    # (what the grant covers, user) of its role's rds-db:connect: a database key with the
-    # generation it named ("<key>#0"), or "<region>:*db"
+    # (what the grant covers, user) of its role's rds-db:connect (connect_keys)
     role_grants: set[tuple[str, str]]
     # The generation of its target its target group registered: a new instance under the same
     # identifier is not a target until registered (rules.proxy_target_follows_rename).
@@ -178,7 +179,7 @@ class Service:
     maximum: int
     endpoints: list[tuple[str, str]]  # (proxy-rw | proxy-ro | instance, proxy or database key)
     user: str | None
-    connect: set[str]  # keys of proxies or databases the task role may connect to as user
+    connect: set[str]  # what the task role may log in to as user (connect_keys)
     table_regions: set[str]
     control_regions: set[str]  # regions whose writer-region item the task role may read
     dax_granted: bool  # no DAX endpoint in its settings, or the task role may use DAX
@@ -194,6 +195,10 @@ class Service:
     unreachable: dict[str, str] = field(default_factory=dict)
     unserved: str = ""
     scaling_policy: bool = False  # a scaling policy acts on its scalable target
+    # The tables its settings name (TABLE_NAME, CONTROL_TABLE_NAME); None: none, or not known
+    table_name: str | None = None
+    control_table_name: str | None = None
+    port: int | None = None  # DATABASE_PORT (None: not set, or not known)
 
 
 @dataclass
@@ -298,6 +303,12 @@ class World:
     # Every store's KMS key with whoever uses it at recovery, and whether KMS lets them.
     key_uses: list[KeyUse] = field(default_factory=list)
     role_names: set[str] = field(default_factory=set)  # the fixed names of the tier's IAM roles
+    # The functions whose code their template holds ("region:name"): their role's statements,
+    # and the AWS calls each payload action makes (read from the code, core.code_calls).
+    function_roles: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    function_calls: dict[str, dict[str, tuple[SdkCall, ...]]] = field(default_factory=dict)
+    # (rule, function, payload) of every EventBridge rule target that invokes one of them
+    rule_invocations: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
 
     # --- queries --------------------------------------------------------------------------
     @property
@@ -414,8 +425,9 @@ def _proxies(tier: TierAssembly, admin_users: set[str]) -> dict[str, Proxy]:
         targets = refs(group.properties) - {proxy.logical_id} if group else set()
         statements = _role_statements(tier, proxy.stack, proxy.prop("RoleArn"))
         grants = {
-            (_generation_key(grant_key(proxy.region, proxy.stack, target)), user)
-            for target, user in _connect_grants(statements)
+            (covered, user)
+            for user in admin_users | _task_users(tier)
+            for covered in connect_keys(tier, statements, user)
         }
         auth = proxy.prop("Auth", default=[])
         proxies[_key(proxy)] = Proxy(
@@ -428,6 +440,16 @@ def _proxies(tier: TierAssembly, admin_users: set[str]) -> dict[str, Proxy]:
             name=_name(proxy.prop("DBProxyName")),
         )
     return proxies
+
+
+def _task_users(tier: TierAssembly) -> set[str]:
+    """The database users the tasks' settings name (DATABASE_USER)."""
+    return {
+        str(value)
+        for task in tier.of_type("AWS::ECS::TaskDefinition")
+        for name, value in _environment(task).items()
+        if name == "DATABASE_USER" and isinstance(value, str)
+    }
 
 
 def _services(tier: TierAssembly) -> dict[str, Service]:
@@ -446,7 +468,7 @@ def _service(tier: TierAssembly, service: Resource, network: Network) -> Service
     statements = _role_statements(tier, stack, task.prop("TaskRoleArn"))
     user = environment.get("DATABASE_USER")
     queues = _named_queues(tier, stack, environment)
-    access = _access(tier, service, statements, queues)
+    access = _access(tier, service, statements, queues, environment)
     desired = int(service.prop("DesiredCount", default=1))
     minimum, maximum = _capacity(tier, service, desired)
     interval, threshold = _target_health(tier, service)
@@ -463,15 +485,10 @@ def _service(tier: TierAssembly, service: Resource, network: Network) -> Service
         maximum=maximum,
         endpoints=_endpoints(tier, service, environment),
         user=str(user) if user is not None else None,
-        connect={
-            _generation_key(grant_key(service.region, stack, target))
-            for target, granted in _connect_grants(statements)
-            if granted in (user, "*")
-        },
+        connect=connect_keys(tier, statements, str(user)) if user is not None else set(),
         table_regions=access.table_regions,
         control_regions=access.control_regions,
-        dax_granted=not any(name.startswith("DAX_ENDPOINT") for name in environment)
-        or any({"dax:GetItem", "dax:PutItem"} <= _actions(s) for s in statements),
+        dax_granted=_dax_granted(tier, stack, statements, environment),
         queues=[key_of(service.region, stack, queue) for queue, _ in queues],
         queues_granted=all(queue in access.queues for queue, _ in queues),
         health_interval_seconds=interval,
@@ -481,7 +498,14 @@ def _service(tier: TierAssembly, service: Resource, network: Network) -> Service
         unreachable=paths.unreachable,
         unserved=paths.unserved,
         scaling_policy=_scaling_policy(tier, service),
+        table_name=access.table_name,
+        control_table_name=access.control_table_name,
+        port=_port(render(tier, stack, environment.get("DATABASE_PORT"))),
     )
+
+
+def _port(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() else None
 
 
 def _environment(task: Resource) -> dict[str, Any]:
@@ -532,11 +556,38 @@ def _named_queues(tier: TierAssembly, stack: str, environment: dict[str, Any]) -
 
 @dataclass
 class _Access:
-    """What a task role may reach of the tables and queues."""
+    """What a task role may reach of the tables and queues its settings name."""
 
-    table_regions: set[str]  # regions of the workload tables it may read and write
+    table_regions: set[str]  # regions where it may read and write its table (TABLE_NAME)
     control_regions: set[str]  # regions whose writer-region item it may read
     queues: set[str]  # logical ids of the named queues it may send to and receive from
+    table_name: str | None  # TABLE_NAME as rendered (None: not set, or not known)
+    control_table_name: str | None  # CONTROL_TABLE_NAME as rendered
+
+
+_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
+_QUEUE_ACTIONS = ("sqs:SendMessage", "sqs:ReceiveMessage")
+
+
+_DAX_ACTIONS = ("dax:GetItem", "dax:PutItem")
+
+
+def _dax_granted(
+    tier: TierAssembly, stack: str, statements: list[dict[str, Any]], environment: dict[str, Any]
+) -> bool:
+    """Whether the role may read and write through every DAX cluster its settings name
+    (DAX_ENDPOINT*), evaluated on each cluster's ARN."""
+    return all(
+        _allows_all(statements, _DAX_ACTIONS, arn)
+        for name, value in environment.items()
+        if name.startswith("DAX_ENDPOINT")
+        for arn in [render(tier, stack, {"Fn::GetAtt": [c, "Arn"]}) for c in refs(value)] or [None]
+    )
+
+
+def _allows_all(statements: list[dict[str, Any]], actions: tuple[str, ...], arn: Any) -> bool:
+    """Whether every action is allowed on ``arn`` (None: an ARN the reader cannot render)."""
+    return all(allowed(statements, action, arn) for action in actions)
 
 
 def _access(
@@ -544,30 +595,39 @@ def _access(
     service: Resource,
     statements: list[dict[str, Any]],
     queues: list[_NamedQueue],
+    environment: dict[str, Any],
 ) -> _Access:
-    control_ids = {
-        t.logical_id
-        for t in tier.of_type("AWS::DynamoDB::GlobalTable")
-        if t.stack == service.stack and is_control_table(t.prop("TableName"))
-    }
-    access = _Access(set(), set(), set())
-    for statement in statements:
-        actions = _actions(statement)
-        text = json.dumps(statement.get("Resource"))
-        # Named by its fixed name (another stack's replica) or by reference (this stack's).
-        control = f"-{CONTROL_TABLE}" in text or bool(refs(statement.get("Resource")) & control_ids)
-        if "dynamodb:GetItem" in actions and control:
-            access.control_regions.update(_table_regions(statement, text, service.region))
-        if {"dynamodb:GetItem", "dynamodb:PutItem"} <= actions and not control:
-            access.table_regions.update(_table_regions(statement, text, service.region))
-        if {"sqs:SendMessage", "sqs:ReceiveMessage"} <= actions:
-            access.queues.update(
-                queue
-                for queue, queue_name in queues
-                if queue in refs(statement.get("Resource"))
-                or (queue_name and f'{queue_name}"' in text)
+    """Evaluated as IAM does, on the ARNs of the tables and queues the settings name, in each
+    region of the tier."""
+    table = render(tier, service.stack, environment.get("TABLE_NAME"))
+    control = render(tier, service.stack, environment.get("CONTROL_TABLE_NAME"))
+    control_name = control or next((n for n in _table_names(tier) if is_control_table(n)), None)
+
+    def arn(region: str, name: str | None) -> str | None:
+        return None if name is None else f"arn:aws:dynamodb:{region}:{tier.account}:table/{name}"
+
+    regions = {region for _, region in tier.stacks.values()}
+    return _Access(
+        table_regions={
+            r for r in regions if _allows_all(statements, _TABLE_ACTIONS, arn(r, table))
+        },
+        control_regions={
+            r
+            for r in regions
+            if _allows_all(statements, ("dynamodb:GetItem",), arn(r, control_name))
+        },
+        queues={
+            queue
+            for queue, _ in queues
+            if _allows_all(
+                statements,
+                _QUEUE_ACTIONS,
+                render(tier, service.stack, {"Fn::GetAtt": [queue, "Arn"]}),
             )
-    return access
+        },
+        table_name=table if "TABLE_NAME" in environment else None,
+        control_table_name=control if "CONTROL_TABLE_NAME" in environment else None,
+    )
 
 
 def _scalable_target(tier: TierAssembly, service: Resource) -> Resource | None:
@@ -607,15 +667,6 @@ def _target_health(tier: TierAssembly, service: Resource) -> tuple[int, int]:
         int(group.prop("HealthCheckIntervalSeconds", default=30)),
         int(group.prop("UnhealthyThresholdCount", default=2)),
     )
-
-
-def _table_regions(statement: dict[str, Any], text: str, own_region: str) -> set[str]:
-    """The regions of the tables a statement names: by ARN (``*``: any, so its own) or by
-    reference (a table of its own stack)."""
-    regions = {
-        own_region if r == "*" else r for r in re.findall(r":dynamodb:([a-z0-9-]+|\*):", text)
-    }
-    return regions | ({own_region} if refs(statement.get("Resource")) else set())
 
 
 def _target_group(tier: TierAssembly, service: Resource) -> Resource | None:
@@ -734,6 +785,7 @@ def read_world(tier: TierAssembly) -> World:
     checks, records, groups = _entry(tier)
     regions = {region for _, region in tier.stacks.values()}
     plan = switch_plan(tier)
+    inline = _inline_functions(tier)
     return World(
         tier=tier.name,
         primary=tier.primary_region,
@@ -749,30 +801,14 @@ def read_world(tier: TierAssembly) -> World:
         records=records,
         groups=groups,
         stacks=_stacks(tier),
-        secret_replicas={
-            replica["Region"]
-            for secret in tier.of_type("AWS::SecretsManager::Secret")
-            for replica in secret.prop("ReplicaRegions", default=[])
-        },
+        secret_replicas=_secret_replicas(tier),
         backup_copies=_backup_copies(tier),
         table_names=_table_names(tier),
         account=tier.account,
         accelerator_name=_first(tier, "AWS::GlobalAccelerator::Accelerator", "Name"),
-        data_keys={
-            k.region: _key(k)
-            for k in tier.of_type("AWS::KMS::Key")
-            if k.logical_id.startswith("DataKey")
-            and k.role in (StackRole.PRIMARY, StackRole.RECOVERY)
-        },
+        data_keys=_data_keys(tier),
         backup_role=_backup_role(tier),
-        admin_secret=next(
-            (
-                _key(x)
-                for x in tier.of_type("AWS::SecretsManager::Secret")
-                if x.role == StackRole.PRIMARY
-            ),
-            "",
-        ),
+        admin_secret=_admin_secret(tier),
         replica_key_alias=_replica_key_alias(tier),
         global_cluster=next(iter(global_cluster_ids(tier)), ""),
         plan=plan,
@@ -785,6 +821,9 @@ def read_world(tier: TierAssembly) -> World:
         plan_starters=_plan_starters(tier),
         key_uses=key_uses(tier, _role_statements),
         role_names=_role_names(tier),
+        function_roles={key: roles for key, (roles, _) in inline.items()},
+        function_calls={key: calls for key, (_, calls) in inline.items()},
+        rule_invocations=_rule_invocations(tier),
     )
 
 
@@ -795,6 +834,66 @@ def _role_names(tier: TierAssembly) -> set[str]:
         for r in tier.of_type("AWS::IAM::Role")
         if isinstance(r.prop("RoleName"), str)
     }
+
+
+def _secret_replicas(tier: TierAssembly) -> set[str]:
+    """The regions holding a replica of a secret of the tier."""
+    return {
+        replica["Region"]
+        for secret in tier.of_type("AWS::SecretsManager::Secret")
+        for replica in secret.prop("ReplicaRegions", default=[])
+    }
+
+
+def _data_keys(tier: TierAssembly) -> dict[str, str]:
+    """Region -> key of the regional stack's data key."""
+    return {
+        k.region: _key(k)
+        for k in tier.of_type("AWS::KMS::Key")
+        if k.logical_id.startswith("DataKey") and k.role in (StackRole.PRIMARY, StackRole.RECOVERY)
+    }
+
+
+def _admin_secret(tier: TierAssembly) -> str:
+    """The key of the primary's admin secret, if any."""
+    return next(
+        (
+            _key(x)
+            for x in tier.of_type("AWS::SecretsManager::Secret")
+            if x.role == StackRole.PRIMARY
+        ),
+        "",
+    )
+
+
+def _inline_functions(
+    tier: TierAssembly,
+) -> dict[str, tuple[list[dict[str, Any]], dict[str, tuple[SdkCall, ...]]]]:
+    """ "region:name" -> (its role's statements, the calls per payload action) of every named
+    Lambda function whose code is inline in its template (Code.ZipFile): what is deployed."""
+    return {
+        f"{f.region}:{f.prop('FunctionName')}": (
+            _role_statements(tier, f.stack, f.prop("Role")),
+            action_calls(str(f.prop("Code", "ZipFile"))),
+        )
+        for f in tier.of_type("AWS::Lambda::Function")
+        if isinstance(f.prop("FunctionName"), str) and isinstance(f.prop("Code", "ZipFile"), str)
+    }
+
+
+def _rule_invocations(tier: TierAssembly) -> list[tuple[str, str, dict[str, Any]]]:
+    """(rule key, "region:name" of the function, its Input) of every EventBridge rule target
+    that invokes a named function of its stack with a constant input."""
+    found = []
+    for rule in tier.of_type("AWS::Events::Rule"):
+        for target in rule.prop("Targets", default=[]):
+            text = target.get("Input")
+            for function_id in refs(target.get("Arn")):
+                function = tier.by_id(rule.stack, function_id)
+                name = function.prop("FunctionName") if function is not None else None
+                if isinstance(name, str) and isinstance(text, str):
+                    found.append((_key(rule), f"{rule.region}:{name}", json.loads(text)))
+    return found
 
 
 def _plan_role(tier: TierAssembly, plan: SwitchPlan | None) -> list[dict[str, Any]]:

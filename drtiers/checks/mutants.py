@@ -336,10 +336,6 @@ CHECK = "AWS::Route53::HealthCheck"
 SCALING = "AWS::ApplicationAutoScaling::ScalableTarget"
 INGRESS = "AWS::EC2::SecurityGroupIngress"
 EGRESS = "AWS::EC2::SecurityGroupEgress"
-RESYNTHESIZED = (
-    "backup-restore's rebuild synthesizes this stack again from code during the simulation: the "
-    "planted defect is replaced before it could matter, and only the rule pack reads it"
-)
 
 
 def _alarm(suffix: str) -> Match:
@@ -1234,23 +1230,12 @@ MUTANTS: tuple[Mutant, ...] = (
 # Why each mutant that survived the measurement of 2026-12-04 survives: what the simulator or
 # the rule pack does not model today (decision 31). `make mutate` prints the line with the
 # survivor, and says when one is killed since (its line should then go).
-_READER = "the reader does not model "
-_ACTIONS_ROLE = (
-    "a CustomActionLambda block is taken to do what its payload says; the plan-actions "
-    "function's own role is not evaluated against the calls the action makes"
-)
 GAPS: dict[str, str] = {
-    "env-control-table-ws": _READER + "CONTROL_TABLE_NAME: access to the item is judged by grants",
-    "env-table-name-ms": _READER + "TABLE_NAME: table access is judged by the role's grants",
-    "iam-connect-wrong-region-pl": "a dbuser:db-* grant counts for every instance of the "
-    "task's region, whatever region its ARN names",
-    "iam-actions-no-declare-ws": _ACTIONS_ROLE,
-    "iam-actions-no-scale-ms": _ACTIONS_ROLE,
-    "iam-actions-no-metric-pl": _ACTIONS_ROLE,
-    "proxy-role-wrong-cluster-ws": "a grant is keyed by the resource it references; the "
-    "region of the ARN around the reference is not read",
-    "db-no-iam-auth-pl": _READER + "EnableIAMDatabaseAuthentication: an IAM grant is taken to "
-    "log in",
+    "iam-actions-no-scale-ms": "the function's role is evaluated against the calls of each "
+    "step that invokes it, and no step invokes R's function to scale: multi-site's only scale "
+    "step (standby, after failback) runs in R's post-recovery workflow, whose function is the "
+    "active region's (RegionToRun activeRegion, \"the Region with customer traffic\"), P's; a "
+    "failover does not scale: the defect breaks no step the plan runs",
 }
 
 

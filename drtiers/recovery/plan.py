@@ -40,6 +40,7 @@ from drtiers.assembly.switch_plan import (
     BlockConfig,
     EcsScaling,
     LambdaAction,
+    PlanLambda,
     RdsPromotion,
     RdsReplication,
     SwitchPlan,
@@ -696,4 +697,22 @@ def denials(world: World, event: str) -> list[Denial]:
     for stages, *_ in _running(world, world.plan, event):
         for stage in stages:
             found += [d for block in stage if (d := denial(world, block)) is not None]
+    return found
+
+
+def invoked_functions(world: World, event: str) -> list[tuple[Block, PlanLambda]]:
+    """The function each custom-action block of the event's workflows invokes (the one of the
+    region the workflow activates), with its payload; none where the block does not run (as
+    ``_lambda_decoded`` reads it)."""
+    if world.plan is None:
+        return []
+    found = []
+    for stages, region, graceful, workflow in _running(world, world.plan, event):
+        expected = "activeRegion" if workflow == POST_RECOVERY else "activatingRegion"
+        for block in (b for stage in stages for b in stage):
+            config = block.config
+            if not isinstance(config, LambdaAction) or not rules.lambda_block_runs(graceful):
+                continue
+            if config.region_to_run == expected:
+                found += [(block, x) for x in config.lambdas if f":lambda:{region}:" in x.arn][:1]
     return found

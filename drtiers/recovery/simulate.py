@@ -35,8 +35,6 @@ from typing import Any
 
 from drtiers.assembly.reader import TierAssembly
 from drtiers.assembly.world import (
-    ANY_INSTANCE,
-    ANY_PROXY,
     Database,
     Service,
     World,
@@ -47,7 +45,7 @@ from drtiers.core import rules
 from drtiers.core.commands import aws_calls
 from drtiers.core.endpoints import UnknownCall
 from drtiers.core.facts import Figure
-from drtiers.recovery import plan
+from drtiers.recovery import function_roles, plan
 from drtiers.recovery import steps as s
 from drtiers.recovery.live import Live, deployed
 from drtiers.recovery.steps import Effect
@@ -239,6 +237,7 @@ def problems(w: Live, service: Service) -> list[str]:
         elif w.fenced and declared not in writes_land_in:
             # The app's fence: it writes only to the writer of the declared region.
             found.append(f"the writer-region item names {declared}, so its tasks do not write")
+    found += _unknown_tables(w, service)
     if w.table_regions:
         if service.region not in w.table_regions:
             found.append(f"no table replica in {service.region}")
@@ -252,6 +251,24 @@ def problems(w: Live, service: Service) -> list[str]:
         found.append("no queue in its settings")
     elif not service.queues_granted:
         found.append("the task role grants no access to its queues")
+    return found
+
+
+def _unknown_tables(w: Live, service: Service) -> list[str]:
+    """The settings that name a table the tier does not hold: the tasks' calls on it fail
+    (DynamoDB answers ResourceNotFoundException), whatever the role grants."""
+    workload = [n for n in w.table_names if n != w.control_table]
+    found = []
+    if service.table_name is not None and service.table_name not in workload:
+        found.append(
+            f"TABLE_NAME names {service.table_name}, no table of the tier; set it to "
+            + " or ".join(workload)
+        )
+    if service.control_table_name not in (None, w.control_table):
+        found.append(
+            f"CONTROL_TABLE_NAME names {service.control_table_name}, not the tier's control "
+            f"table; set it to {w.control_table}"
+        )
     return found
 
 
@@ -289,10 +306,13 @@ def _via_instance(w: Live, service: Service, key: str) -> _Access:
     database = w.databases[key]
     if not granted(service.connect, database):
         return False, set(), [f"no rds-db:connect to {key} as {service.user}"]
+    if not rules.iam_login_accepted(database.iam_auth):  # the tasks log in with IAM tokens
+        return False, set(), [f"{key} has IAM database authentication off: it refuses tokens"]
+    if service.port and database.port and not rules.instance_accepts(service.port, database.port):
+        why = f"DATABASE_PORT is {service.port}, but {key} listens on {database.port}: set it so"
+        return False, set(), [why]
     if database.region not in w.up or database.role == "retired":
         return False, set(), [f"{key} is gone"]
-    if not rules.iam_login_accepted(database.iam_auth):
-        return False, set(), [_no_iam_auth(key)]
     if database.role == "writer":
         return True, {database.region}, []
     return True, set(), [f"{key} is a read replica"]
@@ -307,8 +327,6 @@ def _via_proxy(w: Live, service: Service, kind: str, key: str) -> _Access:
         return False, set(), [*why, f"the database behind {key} is gone"]
     if not database.cluster and proxy.registered != database.generation:
         return False, set(), [*why, _unregistered(key, database)]
-    if proxy.end_to_end_iam and not rules.iam_login_accepted(database.iam_auth):
-        return False, set(), [*why, _no_iam_auth(database.key) + f" ({key} logs in with IAM)"]
     if kind == "proxy-rw":
         serves = rules.proxy_read_write_serves(database.role == "writer")
         if not serves:
@@ -348,29 +366,29 @@ def _proxy_login(w: Live, service: Service, key: str) -> tuple[bool, list[str]]:
     and roles are judged separately, so every reason is reported."""
     proxy = w.proxies[key]
     behind = w.databases.get(proxy.target)
+    tokens_accepted = behind is not None and rules.iam_login_accepted(behind.iam_auth)
     role_users = {
         user
         for covered, user in proxy.role_grants
-        if behind is not None and granted({covered}, behind)
+        if behind is not None and granted({covered}, behind) and tokens_accepted
     }
-    may_connect = bool({f"{key}#0", f"{proxy.region}:{ANY_PROXY}"} & service.connect)
+    may_connect = f"{key}#0" in service.connect
     authorised = may_connect and rules.proxy_authenticates(
         proxy.end_to_end_iam, service.user or "", role_users, proxy.secret_users
     )
     if not may_connect:
         return authorised, [f"no rds-db:connect to proxy {key} as {service.user}"]
+    if not authorised and proxy.end_to_end_iam and not tokens_accepted:
+        return authorised, [f"{proxy.target} behind {key} has IAM database authentication off"]
     if not authorised:
         return authorised, [f"proxy {key} has no credentials for user {service.user}"]
     return authorised, []
 
 
 def granted(grants: set[str], database: Database) -> bool:
-    """Whether rds-db:connect grants cover this database as it is now: its own generation
-    (a grant names a resource id, which a replacement instance does not keep), or any
-    instance of its region."""
-    return f"{database.key}#{database.generation}" in grants or (
-        not database.cluster and f"{database.region}:{ANY_INSTANCE}" in grants
-    )
+    """Whether rds-db:connect grants cover this database as it is now (a grant names a
+    resource id, which a replacement instance does not keep)."""
+    return database.connect_key in grants
 
 
 def writers_in_use(w: Live) -> list[str]:
@@ -953,11 +971,14 @@ def _approved_before(result: Simulation, steps: list[s.Step], moving: set[Effect
 
 
 def _plan_role_allows(result: Simulation, world: Live, event: str) -> None:
-    """I8: the plan's execution role allows what AWS says each block it runs needs."""
+    """I8: the plan's execution role allows what AWS says each block it runs needs, and the
+    role of each function a custom-action step invokes allows the calls it makes."""
     for found in plan.denials(world, event):
         result.violations.append(
             Violation("I8", found.block.name, "the plan's execution role", str(found))
         )
+    for denied in function_roles.denials(world, event):
+        result.violations.append(Violation("I8", denied.step, denied.function, str(denied)))
 
 
 def _primary_returns(w: Live, standby: Live) -> None:
