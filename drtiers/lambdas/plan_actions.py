@@ -6,6 +6,8 @@ the data-plane writes and API calls of the recovery path that no Region switch b
 - ``dial``: an accelerator endpoint group's traffic dial (through us-west-2);
 - ``drain``: fail (the plan retries the step every minute) while a region's queues of a stack
   still hold messages, so that its consumers are not scaled away from them;
+- ``forward``: move what a region's work queues hold to the same queues of another region's
+  stack, whose consumers will process it (failing, to be run again, while some are in flight);
 - ``probe`` (a schedule in R): P's healthy targets, every few seconds, as a metric in R;
 - ``start-plan`` (R's PrimaryDown alarm turning red): start the plan's failover, gracefully.
 
@@ -194,7 +196,97 @@ def drain(event: dict[str, Any]) -> None:
         raise RuntimeError(f"{left} messages left in {len(queues)} queues of {event['prefix']}")
 
 
-ACTIONS = {"declare": declare, "scale": scale, "dial": dial, "drain": drain, "probe": probe}
+# Receives of up to 10 messages per queue and run: the plan runs a failing step again each
+# minute, so a larger backlog moves over several runs, well within the function's timeout.
+FORWARD_RECEIVES = 100
+# Long enough for a receive, a send and a delete; a message that is not deleted in that time
+# becomes visible again and is moved by the next run.
+FORWARD_VISIBILITY_SECONDS = 120
+# What a FIFO queue's messages carry that its sends need again.
+FIFO_IDS = ("MessageGroupId", "MessageDeduplicationId")
+
+
+def _queue_url(region: str, stack: str, logical_id: str) -> str:
+    """The URL of a stack's queue (its physical id), looked up where it lives: CloudFormation
+    generates the queues' names, so the plan names them by stack and logical id."""
+    cloudformation = boto3.client("cloudformation", region_name=region)
+    found = cloudformation.describe_stack_resource(StackName=stack, LogicalResourceId=logical_id)
+    return str(found["StackResourceDetail"]["PhysicalResourceId"])
+
+
+def _sent_again(message: dict[str, Any]) -> dict[str, Any]:
+    """A received message as a batch entry for another queue: its body, its message attributes
+    and, from a FIFO queue, its group and deduplication ids."""
+    entry = {"Id": message["MessageId"], "MessageBody": message["Body"]}
+    if message.get("MessageAttributes"):
+        entry["MessageAttributes"] = message["MessageAttributes"]
+    attributes = message.get("Attributes", {})
+    entry.update({name: attributes[name] for name in FIFO_IDS if name in attributes})
+    return entry
+
+
+def _move(source: Any, leaving: str, target: Any, taking: str) -> int:
+    """Move one queue's visible messages, 10 a receive; delete only what the send took.
+    Returns how many moved; raises when a send fails or the run's receives are used up."""
+    moved = 0
+    for _ in range(FORWARD_RECEIVES):
+        messages = source.receive_message(
+            QueueUrl=leaving,
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=FORWARD_VISIBILITY_SECONDS,
+            WaitTimeSeconds=1,  # long polling: every server is asked, no false empty answer
+            MessageAttributeNames=["All"],
+            MessageSystemAttributeNames=list(FIFO_IDS),
+        ).get("Messages", [])
+        if not messages:
+            return moved
+        sent = target.send_message_batch(
+            QueueUrl=taking, Entries=[_sent_again(m) for m in messages]
+        )
+        took = {entry["Id"] for entry in sent.get("Successful", [])}
+        done = [
+            {"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]}
+            for m in messages
+            if m["MessageId"] in took
+        ]
+        if done:
+            source.delete_message_batch(QueueUrl=leaving, Entries=done)
+        moved += len(done)
+        if sent.get("Failed"):
+            failed = sent["Failed"][0]
+            raise RuntimeError(f"{taking} refused {len(sent['Failed'])}: {failed.get('Code')}")
+    raise RuntimeError(f"{moved} moved from {leaving}, more left: the next run moves them")
+
+
+def forward(event: dict[str, Any]) -> None:
+    """Move what the stack's work queues in ``region`` hold to the same queues (by logical id)
+    of ``to_stack`` in ``to_region``. AWS deletes what no consumer takes: "Amazon SQS
+    automatically deletes messages left in a queue longer than the retention period configured
+    for the queue" (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html).
+    Fails, to be run again, while messages are in flight (received and not yet deleted)."""
+    source = boto3.client("sqs", region_name=event["region"])
+    target = boto3.client("sqs", region_name=event["to_region"])
+    in_flight = 0
+    for logical_id in event["queues"]:
+        leaving = _queue_url(event["region"], event["stack"], logical_id)
+        taking = _queue_url(event["to_region"], event["to_stack"], logical_id)
+        _move(source, leaving, target, taking)
+        attributes = source.get_queue_attributes(
+            QueueUrl=leaving, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]
+        in_flight += int(attributes["ApproximateNumberOfMessagesNotVisible"])
+    if in_flight:
+        raise RuntimeError(f"{in_flight} messages in flight in {event['stack']}: run again")
+
+
+ACTIONS = {
+    "declare": declare,
+    "scale": scale,
+    "dial": dial,
+    "drain": drain,
+    "probe": probe,
+    "forward": forward,
+}
 
 
 def _name(value: object) -> bool:
@@ -219,6 +311,10 @@ KINDS = {
     "dimensions": (
         lambda v: isinstance(v, dict) and all(_name(k) and _name(x) for k, x in v.items()),
         "an object of names",
+    ),
+    "names": (
+        lambda v: isinstance(v, list) and bool(v) and all(_name(x) for x in v),
+        "a list of names, at least one",
     ),
 }
 # The fields of each action's payload (Region switch and EventBridge add others: ignored).
@@ -246,6 +342,13 @@ FIELDS = {
         "primary_region": "region",
         "recovery_region": "region",
         "table": "name",
+    },
+    "forward": {
+        "region": "region",
+        "stack": "name",
+        "to_region": "region",
+        "to_stack": "name",
+        "queues": "names",
     },
 }
 # declare's optional metric.
