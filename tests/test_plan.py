@@ -618,6 +618,7 @@ def test_the_runbooks_forward_moves_rs_work_queue_to_ps(
     assert calls == [
         ("DescribeStackResource", "us-west-2"),
         ("DescribeStackResource", "us-east-1"),
+        ("GetQueueAttributes", "us-west-2"),
         ("ReceiveMessage", "us-west-2"),
         ("SendMessageBatch", "us-east-1"),
         ("DeleteMessageBatch", "us-west-2"),

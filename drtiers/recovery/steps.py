@@ -284,7 +284,7 @@ def forwarded(source_world: World, source: str, target_world: World, target: str
 def _forward_command(forward: Forward) -> str:
     """The runbook's forward: for each queue, receive up to 10 messages with their attributes
     (and a FIFO queue's group and deduplication ids), send them to the paired queue, and
-    delete only those the send took, until a receive finds none."""
+    delete only those the send took, until the queue holds none, visible or in flight."""
     source, target = forward.source.split(":", 1)[0], forward.target.split(":", 1)[0]
     keep = (
         "map({Id: .MessageId, MessageBody: .Body} + (if .MessageAttributes then "
@@ -301,14 +301,20 @@ def _forward_command(forward: Forward) -> str:
         loops.append(
             f"SRC={physical(f'{forward.source}/{queue}')} && "
             f"DST={physical(f'{forward.target}/{queue}')} && "
+            # Until the queue holds none, visible or in flight (what a stopped consumer had
+            # received comes back after its visibility timeout).
+            f'until [ "$(aws sqs get-queue-attributes --region {source} --queue-url $SRC '
+            "--attribute-names ApproximateNumberOfMessages ApproximateNumberOfMessagesNotVisible "
+            "--query 'sum(map(&to_number(@), values(Attributes)))' --output text)\" = 0 ]; do "
             f"while M=$(aws sqs receive-message --region {source} --queue-url $SRC "
             "--max-number-of-messages 10 --visibility-timeout 120 --wait-time-seconds 5 "
             "--message-attribute-names All --message-system-attribute-names MessageGroupId "
-            'MessageDeduplicationId --query Messages --output json) && [ "$M" != null ]; do '
+            "MessageDeduplicationId --query Messages --output json) && "
+            '[ -n "$M" ] && [ "$M" != null ]; do '
             f"OK=$(aws sqs send-message-batch --region {target} --queue-url $DST --entries "
             f"\"$(printf %s \"$M\" | jq -c '{keep}')\" --query 'Successful[].Id' --output json) "
             f"&& aws sqs delete-message-batch --region {source} --queue-url $SRC --entries "
-            f'"$(printf %s "$M" | jq -c --argjson ok "$OK" \'{sent}\')"; done'
+            f'"$(printf %s "$M" | jq -c --argjson ok "$OK" \'{sent}\')"; done; sleep 30; done'
         )
     return " && ".join(loops)
 
