@@ -131,3 +131,21 @@ def test_the_plan_function_may_forward_exactly_rs_queues_to_ps(
     for tier in ("warm-standby", "multi-site"):
         others = _function_statements(synthesized, tier, role)
         assert not any(a.startswith("sqs:") for s in others for a in _actions(s)), tier
+
+
+def test_i9_a_forward_empties_r_only_once_rs_tasks_stop_sending(
+    synthesized: Synthesized,
+) -> None:
+    """The forward's model: what R holds moves to P's queues; while R's tasks still take
+    traffic, what they send later stays behind in R."""
+    w = deployed(read_world(synthesized.read("pilot-light")))
+    p, r = w.primary, w.recovery
+    w.messages = {r}
+    service = w.service_in(r)
+    assert service is not None
+    service.desired = 2
+    assert messages.forward(w, r, p, {r}).endswith("its tasks still send more")
+    assert w.messages == {p, r}
+    service.desired = 0
+    assert messages.forward(w, r, p, set()) == f"{r}'s messages moved to {p}'s queues"
+    assert w.messages == {p}
