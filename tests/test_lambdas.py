@@ -792,3 +792,23 @@ def test_the_alarm_finds_the_plan_on_a_later_page_and_names_a_missing_one(
     with switch, pytest.raises(RuntimeError, match=f"no Region switch plan 'nope' in {R}"):
         plan_actions.handler({**event, "plan": "nope"}, None)
     switch.assert_no_pending_responses()
+
+
+def test_forward_splits_what_one_receive_gets_into_batches_within_sqss_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SendMessageBatch takes at most 1 MiB in all: six messages of 200 kB go in two."""
+    r_sqs, r_work, _ = queue_stack(R, RECOVERY_STACK)
+    p_sqs, p_work, _ = queue_stack(P, PRIMARY_STACK)
+    stacks_name(monkeypatch, {R: (RECOVERY_STACK, r_work), P: (PRIMARY_STACK, p_work)})
+    for n in range(6):
+        r_sqs.send_message(QueueUrl=r_work, MessageBody=str(n) * 200_000)
+    batches: list[int] = []
+
+    def measured(params: dict[str, Any], **_: Any) -> None:
+        batches.append(sum(len(e["MessageBody"]) for e in params["Entries"]))
+
+    on_session("provide-client-params.sqs.SendMessageBatch", measured)
+    plan_actions.handler(FORWARD, None)
+    assert len(batches) >= 2 and max(batches) <= plan_actions.BATCH_BYTES
+    assert sorted(m["Body"][0] for m in received(p_sqs, p_work)) == list("012345")

@@ -204,6 +204,10 @@ FORWARD_RECEIVES = 100
 FORWARD_VISIBILITY_SECONDS = 120
 # What a FIFO queue's messages carry that its sends need again.
 FIFO_IDS = ("MessageGroupId", "MessageDeduplicationId")
+# SendMessageBatch: "The maximum allowed individual message size and the maximum total payload
+# size (the sum of the individual lengths of all of the batched messages) are both 1 MiB"
+# (botocore's SQS model), so ten received messages may need more than one batch.
+BATCH_BYTES = 1_048_576
 
 
 def _queue_url(region: str, stack: str, logical_id: str) -> str:
@@ -225,6 +229,34 @@ def _sent_again(message: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
+def _size(entry: dict[str, Any]) -> int:
+    """An entry's length, counted high: its body's bytes and its attributes as JSON."""
+    return len(entry["MessageBody"].encode()) + len(json.dumps(entry.get("MessageAttributes", {})))
+
+
+def _batches(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The entries in order, in batches whose total length stays within BATCH_BYTES."""
+    batches: list[list[dict[str, Any]]] = [[]]
+    for entry in entries:
+        if batches[-1] and sum(map(_size, batches[-1])) + _size(entry) > BATCH_BYTES:
+            batches.append([])
+        batches[-1].append(entry)
+    return batches
+
+
+def _send(
+    target: Any, taking: str, messages: list[dict[str, Any]]
+) -> tuple[set[str], list[dict[str, Any]]]:
+    """Send received messages to ``taking``: the ids it took, and the entries it refused."""
+    took: set[str] = set()
+    refused: list[dict[str, Any]] = []
+    for batch in _batches([_sent_again(m) for m in messages]):
+        sent = target.send_message_batch(QueueUrl=taking, Entries=batch)
+        took |= {entry["Id"] for entry in sent.get("Successful", [])}
+        refused += sent.get("Failed", [])
+    return took, refused
+
+
 def _move(source: Any, leaving: str, target: Any, taking: str) -> int:
     """Move one queue's visible messages, 10 a receive; delete only what the send took.
     Returns how many moved; raises when a send fails or the run's receives are used up."""
@@ -240,10 +272,7 @@ def _move(source: Any, leaving: str, target: Any, taking: str) -> int:
         ).get("Messages", [])
         if not messages:
             return moved
-        sent = target.send_message_batch(
-            QueueUrl=taking, Entries=[_sent_again(m) for m in messages]
-        )
-        took = {entry["Id"] for entry in sent.get("Successful", [])}
+        took, refused = _send(target, taking, messages)
         done = [
             {"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]}
             for m in messages
@@ -252,9 +281,8 @@ def _move(source: Any, leaving: str, target: Any, taking: str) -> int:
         if done:
             source.delete_message_batch(QueueUrl=leaving, Entries=done)
         moved += len(done)
-        if sent.get("Failed"):
-            failed = sent["Failed"][0]
-            raise RuntimeError(f"{taking} refused {len(sent['Failed'])}: {failed.get('Code')}")
+        if refused:  # what was refused stays in the source, for the next run
+            raise RuntimeError(f"{taking} refused {len(refused)}: {refused[0].get('Code')}")
     raise RuntimeError(f"{moved} moved from {leaving}, more left: the next run moves them")
 
 
