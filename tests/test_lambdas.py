@@ -498,6 +498,150 @@ def test_drain_waits_on_the_stacks_queues_only() -> None:
     }
 
 
+# --- forward: what R's work queues hold, to P's --------------------------------------------------
+
+WORK, DEAD = "WorkQueue1CAC4D2F", "WorkDeadLetters7D6F983C"  # logical ids, the same in P and R
+
+
+def queue_stack(region: str, stack: str, *, fifo: bool = False) -> tuple[Any, str, str]:
+    """A stack's work queue and its dead-letter queue, named as CloudFormation names them;
+    returns the client and the two URLs."""
+    sqs = boto3.client("sqs", region_name=region)
+    end = ".fifo" if fifo else ""
+    fifo_attributes = {"FifoQueue": "true"} if fifo else {}
+    dead: str = sqs.create_queue(
+        QueueName=f"{stack}-{DEAD}-1A2B3C{end}", Attributes=fifo_attributes
+    )["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])
+    redrive = {"deadLetterTargetArn": arn["Attributes"]["QueueArn"], "maxReceiveCount": 5}
+    work: str = sqs.create_queue(
+        QueueName=f"{stack}-{WORK}-4D5E6F{end}",
+        Attributes={**fifo_attributes, "RedrivePolicy": json.dumps(redrive)},
+    )["QueueUrl"]
+    return sqs, work, dead
+
+
+def stacks_name(monkeypatch: pytest.MonkeyPatch, work: dict[str, tuple[str, str]]) -> list[Stubber]:
+    """CloudFormation in each region (``region -> (stack, work queue URL)``) behind a Stubber
+    that answers DescribeStackResource for the work queue once, checked against CloudFormation's
+    model (moto's CloudFormation needs dependencies this project does not install)."""
+    clients, stubbers = {}, []
+    for region, (stack, url) in work.items():
+        client = boto3.client("cloudformation", region_name=region)
+        stubber = Stubber(client)
+        detail = {
+            "StackName": stack,
+            "LogicalResourceId": WORK,
+            "PhysicalResourceId": url,
+            "ResourceType": "AWS::SQS::Queue",
+            "LastUpdatedTimestamp": datetime(2026, 12, 4, tzinfo=UTC),
+            "ResourceStatus": "CREATE_COMPLETE",
+        }
+        stubber.add_response(
+            "describe_stack_resource",
+            {"StackResourceDetail": detail},
+            {"StackName": stack, "LogicalResourceId": WORK},
+        )
+        stubber.activate()
+        clients[region], stubbers = client, [*stubbers, stubber]
+    real = boto3.client
+
+    def make(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name != "cloudformation":
+            return real(name, *args, **kwargs)
+        return clients[kwargs["region_name"]]
+
+    monkeypatch.setattr(boto3, "client", make)
+    return stubbers
+
+
+PRIMARY_STACK, RECOVERY_STACK = "drtiers-pilot-light-primary", "drtiers-pilot-light-recovery"
+FORWARD = {
+    "action": "forward",
+    "region": R,
+    "stack": RECOVERY_STACK,
+    "to_region": P,
+    "to_stack": PRIMARY_STACK,
+    "queues": [WORK],
+}
+
+
+def received(sqs: Any, url: str) -> list[dict[str, Any]]:
+    """Every message a queue holds, with its attributes (received, not deleted)."""
+    found: list[dict[str, Any]] = []
+    while messages := sqs.receive_message(
+        QueueUrl=url,
+        MaxNumberOfMessages=10,
+        VisibilityTimeout=300,
+        MessageAttributeNames=["All"],
+        MessageSystemAttributeNames=["MessageGroupId", "MessageDeduplicationId"],
+    ).get("Messages"):
+        found += messages
+    return found
+
+
+def test_forward_moves_rs_work_messages_to_ps_queue_with_their_attributes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """More than a receive's 10, each with its message attributes; the dead letter stays."""
+    r_sqs, r_work, r_dead = queue_stack(R, RECOVERY_STACK)
+    p_sqs, p_work, p_dead = queue_stack(P, PRIMARY_STACK)
+    stubbers = stacks_name(monkeypatch, {R: (RECOVERY_STACK, r_work), P: (PRIMARY_STACK, p_work)})
+    kind = {"kind": {"DataType": "String", "StringValue": "order"}}
+    for n in range(25):
+        r_sqs.send_message(QueueUrl=r_work, MessageBody=f"order {n}", MessageAttributes=kind)
+    r_sqs.send_message(QueueUrl=r_dead, MessageBody="failed order")
+    assert plan_actions.handler(FORWARD, None) == {"done": "forward"}
+    moved = received(p_sqs, p_work)
+    assert sorted(m["Body"] for m in moved) == sorted(f"order {n}" for n in range(25))
+    assert all(m["MessageAttributes"]["kind"]["StringValue"] == "order" for m in moved)
+    assert received(r_sqs, r_work) == []
+    assert [m["Body"] for m in received(r_sqs, r_dead)] == ["failed order"]
+    assert received(p_sqs, p_dead) == []
+    for stubber in stubbers:
+        stubber.assert_no_pending_responses()
+
+
+def test_forward_keeps_a_fifo_messages_group_and_deduplication_ids(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    r_sqs, r_work, _ = queue_stack(R, RECOVERY_STACK, fifo=True)
+    p_sqs, p_work, _ = queue_stack(P, PRIMARY_STACK, fifo=True)
+    stacks_name(monkeypatch, {R: (RECOVERY_STACK, r_work), P: (PRIMARY_STACK, p_work)})
+    for n in range(3):
+        r_sqs.send_message(
+            QueueUrl=r_work,
+            MessageBody=f"order {n}",
+            MessageGroupId="customer-7",
+            MessageDeduplicationId=f"order-{n}",
+        )
+    plan_actions.handler(FORWARD, None)
+    moved = received(p_sqs, p_work)
+    assert [m["Body"] for m in moved] == ["order 0", "order 1", "order 2"]  # the group's order
+    assert {m["Attributes"]["MessageGroupId"] for m in moved} == {"customer-7"}
+    assert [m["Attributes"]["MessageDeduplicationId"] for m in moved] == [
+        "order-0",
+        "order-1",
+        "order-2",
+    ]
+
+
+def test_forward_fails_to_be_run_again_while_a_message_is_in_flight(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A message a stopped consumer received comes back after its visibility timeout: the plan
+    runs the step again each minute until it has moved."""
+    r_sqs, r_work, _ = queue_stack(R, RECOVERY_STACK)
+    p_sqs, p_work, _ = queue_stack(P, PRIMARY_STACK)
+    stacks_name(monkeypatch, {R: (RECOVERY_STACK, r_work), P: (PRIMARY_STACK, p_work)})
+    for n in range(3):
+        r_sqs.send_message(QueueUrl=r_work, MessageBody=f"order {n}")
+    r_sqs.receive_message(QueueUrl=r_work, MaxNumberOfMessages=1, VisibilityTimeout=300)
+    with pytest.raises(RuntimeError, match=f"1 messages in flight in {RECOVERY_STACK}"):
+        plan_actions.handler(FORWARD, None)
+    assert len(received(p_sqs, p_work)) == 2
+
+
 SCALE = {"action": "scale", "region": P, "cluster": "c", "service": "s", "count": 2}
 DIAL = {"action": "dial", "accelerator": "e", "region": P, "percent": 0, "api_region": R}
 TABLE = "drtiers-warm-standby-table"
@@ -525,6 +669,11 @@ WHAT_IS_WRONG = [
     ({**DIAL, "percent": -1}, 'dial: "percent" is -1; allowed: a number from 0 to 100'),
     ({**DIAL, "percent": None}, 'dial: "percent" is None; allowed: a number from 0 to 100'),
     ({"action": "drain", "region": R}, 'drain: "prefix" is missing; allowed: a name'),
+    (
+        {k: v for k, v in FORWARD.items() if k != "to_stack"},
+        'forward: "to_stack" is missing; allowed: a name',
+    ),
+    ({**FORWARD, "queues": []}, 'forward: "queues" is []; allowed: a list of names'),
     (
         {"action": "start-plan", "plan": "p", "primary_region": P, "recovery_region": R},
         'start-plan: "table" is missing; allowed: a name',
@@ -736,3 +885,23 @@ def test_the_probe_puts_no_point_when_p_answers_with_an_error(
         Namespace=DECLARED_NAMESPACE, MetricName=PRIMARY_HEALTHY_TARGETS
     )["Metrics"]
     assert points == []
+
+
+def test_forward_splits_what_one_receive_gets_into_batches_within_sqss_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SendMessageBatch takes at most 1 MiB in all: six messages of 200 kB go in two."""
+    r_sqs, r_work, _ = queue_stack(R, RECOVERY_STACK)
+    p_sqs, p_work, _ = queue_stack(P, PRIMARY_STACK)
+    stacks_name(monkeypatch, {R: (RECOVERY_STACK, r_work), P: (PRIMARY_STACK, p_work)})
+    for n in range(6):
+        r_sqs.send_message(QueueUrl=r_work, MessageBody=str(n) * 200_000)
+    batches: list[int] = []
+
+    def measured(params: dict[str, Any], **_: Any) -> None:
+        batches.append(sum(len(e["MessageBody"]) for e in params["Entries"]))
+
+    on_session("provide-client-params.sqs.SendMessageBatch", measured)
+    plan_actions.handler(FORWARD, None)
+    assert len(batches) >= 2 and max(batches) <= plan_actions.BATCH_BYTES
+    assert sorted(m["Body"][0] for m in received(p_sqs, p_work)) == list("012345")

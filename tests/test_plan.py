@@ -416,23 +416,31 @@ def test_only_the_replica_tier_may_promote_or_create_instances(
     assert actions & replica in (set(), replica)
 
 
-def test_failback_empties_the_recovery_queues_before_their_consumers_stop(
+def test_failback_forwards_rs_messages_to_p_once_ps_consumers_run(
     synthesized: Synthesized,
 ) -> None:
-    """pilot-light's standby stops R's tasks: the plan waits for R's queues to empty first, and
-    the function may list and read exactly that stack's queues."""
-    # Re-protection after failback: R's post-recovery workflow.
-    steps = blocks_of(plan_of(synthesized.read("pilot-light")), "postRecovery", "us-west-2")
+    """pilot-light's failback stops R's tasks, its only consumers: once P's run again, the plan
+    moves what R's work queues hold (not their dead-letter queues) to P's, naming each queue
+    by stack and logical id, and waits while messages are in flight."""
+    steps = blocks_of(plan_of(synthesized.read("pilot-light")), "activate", "us-east-1")
     names = [x.name for x in steps]
-    assert names.index("drain-queues") < names.index("standby")
-    drain = lambda_config(steps[names.index("drain-queues")])
-    payloads = [x.payload for x in drain.lambdas]
-    assert {p["prefix"] for p in payloads} == {"drtiers-pilot-light-recovery"}
-    assert drain.timeout_minutes is not None and drain.timeout_minutes > 10
-    for tier in ("warm-standby", "multi-site"):  # their standby keeps consumers running
+    assert names.index("unfence-primary") < names.index("forward-messages")
+    forward = lambda_config(steps[names.index("forward-messages")])
+    (payload,) = {json.dumps(x.payload, sort_keys=True) for x in forward.lambdas}
+    assert json.loads(payload) == {
+        "action": "forward",
+        "region": "us-west-2",
+        "stack": "drtiers-pilot-light-recovery",
+        "to_region": "us-east-1",
+        "to_stack": "drtiers-pilot-light-primary",
+        "queues": ["WorkQueue1CAC4D2F"],
+    }
+    assert forward.timeout_minutes is not None and forward.timeout_minutes > 10
+    # multi-site's R keeps consuming; warm standby's forward is a runbook step.
+    for tier in ("warm-standby", "multi-site"):
         plan = plan_of(synthesized.read(tier))
         for action, region in (("postRecovery", "us-west-2"), ("activate", "us-east-1")):
-            assert "drain-queues" not in [x.name for x in blocks_of(plan, action, region)]
+            assert "forward-messages" not in [x.name for x in blocks_of(plan, action, region)]
 
 
 @pytest.mark.parametrize("tier", PLANNED)
@@ -447,7 +455,13 @@ def test_the_plan_function_may_use_the_control_tables_key(
         policy = assembly.by_id(stack, "PlanActionsRoleDefaultPolicy5544B6F2")
         assert policy is not None
         statements = policy.prop("PolicyDocument", "Statement")
-        (kms,) = [x for x in statements if "kms:GenerateDataKey" in x["Action"]]
+        # (the forward's use of the queues' keys, through SQS only, is another statement)
+        (kms,) = [
+            x
+            for x in statements
+            if "kms:GenerateDataKey" in x["Action"]
+            and "kms:ViaService" not in x.get("Condition", {}).get("StringEquals", {})
+        ]
         assert {"kms:Decrypt", "kms:Encrypt"} <= set(kms["Action"])
         tables: list[Resource | None] = [
             r
@@ -592,15 +606,28 @@ def test_a_runbook_replica_under_a_held_identifier_fails(
     assert "DBInstanceAlreadyExists: drtiers-pilot-light-db in us-east-1" in i8.detail
 
 
-def test_the_runbooks_drain_skips_dead_letter_queues(synthesized: Synthesized) -> None:
-    """As the plan's function does: a dead-letter queue waits for a person, not for the
-    consumers, so waiting for it to empty would hold failback until the step times out."""
-    ((_, back),) = simulate_assembly(
-        synthesized.directory, context(), synthesize, tier="pilot-light"
-    )
-    step = next(x for x in back.steps if x.name == "drain-queues")
-    operations = [c.operation for c in aws_calls(step.command)]
-    assert operations.index("ListDeadLetterSourceQueues") < operations.index("GetQueueAttributes")
+@pytest.mark.parametrize("tier", ["backup-restore", "warm-standby"])
+def test_the_runbooks_forward_moves_rs_work_queue_to_ps(
+    synthesized: Synthesized, tier: str
+) -> None:
+    """As the plan's function does: each work queue (never a dead-letter queue, whose messages
+    wait for a person) looked up in each region, received from in R, sent to P, and deleted
+    in R only once sent."""
+    ((_, back),) = simulate_assembly(synthesized.directory, context(), synthesize, tier=tier)
+    step = next(x for x in back.steps if x.name == "forward-messages")
+    calls = [(c.operation, c.region) for c in aws_calls(step.command)]
+    assert calls == [
+        ("DescribeStackResource", "us-west-2"),
+        ("DescribeStackResource", "us-east-1"),
+        ("GetQueueAttributes", "us-west-2"),
+        ("ReceiveMessage", "us-west-2"),
+        ("SendMessageBatch", "us-east-1"),
+        ("DeleteMessageBatch", "us-west-2"),
+    ]
+    assert "WorkQueue" in step.command and "DeadLetters" not in step.command
+    names = [x.name for x in back.steps]
+    if tier == "backup-restore":  # before the stack that holds R's queues is deleted
+        assert names.index("forward-messages") < names.index("retire-rebuild")
 
 
 def test_the_replica_blocks_wait_as_long_as_a_replica_takes(

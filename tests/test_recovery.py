@@ -71,7 +71,7 @@ def test_every_tier_recovers_and_fails_back(
     loss, back = simulations[tier]
     assert loss.passed, [str(v) for v in loss.violations]
     assert back.passed, [str(v) for v in back.violations]
-    assert set(loss.verdicts().values()) == {"pass"} and len(loss.verdicts()) == 8
+    assert set(loss.verdicts().values()) == {"pass"} and len(loss.verdicts()) == 9
     # R ends up serving every client; after failback, P does again.
     assert loss.timeline[-1].traffic == (loss.recovery,)
     assert loss.primary in back.timeline[-1].traffic
@@ -367,7 +367,7 @@ def test_cli_simulate_json(capsys: pytest.CaptureFixture[str]) -> None:
         ("pilot-light", "region-loss", True),
         ("pilot-light", "failback", True),
     ]
-    assert out[0]["verdicts"] == {f"I{n}": "pass" for n in range(1, 9)}
+    assert out[0]["verdicts"] == {f"I{n}": "pass" for n in range(1, 10)}
     assert out[0]["timeline"][0]["step"] == "detect"
     assert out[0]["recovered_at_seconds"] == out[0]["estimated_rto_seconds"]
 

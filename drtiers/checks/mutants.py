@@ -4,7 +4,7 @@ Each mutant changes one thing in one stack's template (a grant in the wrong regi
 security-group path, a scaling floor of zero, a mistyped alarm metric, a plan block out of
 order, ...), as a person editing a construct or a template by hand could. The harness copies the
 assembly, plants the defect and runs what should catch it: the simulator for the tier (region
-loss and failback, invariants I1-I8) and the drtiers-dr rule pack. A mutant is killed when a
+loss and failback, invariants I1-I9) and the drtiers-dr rule pack. A mutant is killed when a
 violation or finding appears that the unmutated tier does not have; the kill rate measures how
 much of a realistic defect space the checks see (decision 31).
 
@@ -68,7 +68,7 @@ class Mutant:
 @dataclass(frozen=True)
 class Result:
     mutant: Mutant
-    caught_by: tuple[str, ...]  # invariants (I1..I8) and rule ids (DR-...) new to the mutant
+    caught_by: tuple[str, ...]  # invariants (I1..I9) and rule ids (DR-...) new to the mutant
     details: tuple[str, ...]  # what each new violation or finding says
     error: str = ""  # the checks raised on the mutated tier (the defect does not pass them)
 
@@ -1280,7 +1280,7 @@ def _signals(
 
 
 def _order(caught: Iterable[str]) -> tuple[str, ...]:
-    """Invariants first (I1..I8), then rules, each sorted."""
+    """Invariants first (I1..I9), then rules, each sorted."""
     return tuple(sorted(set(caught), key=lambda c: (not c.startswith("I"), c)))
 
 

@@ -22,7 +22,7 @@ from drtiers.recovery.simulate import FIXES, Simulation
 
 def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
     """Lose the primary region, run the failover steps (and with --failback bring it back and
-    run the failback steps), checking invariants I1-I8 after each step."""
+    run the failback steps), checking invariants I1-I9 after each step."""
     import tempfile
 
     from drtiers.build import synthesize

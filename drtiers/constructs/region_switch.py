@@ -86,8 +86,9 @@ class PlanActions(Construct):
         function of its own (``<function_name>-probe``). Default: no probe.
     :param plan_start: ``(plan name, primary region, recovery region, alarm name)``: start the
         plan's failover, gracefully, when that alarm turns red. Default: never.
-    :param queues: ``(region, stack name)`` whose queues it may wait on before a step scales
-        their consumers away (failback). Default: none.
+    :param forward: ``((region, stack name), (region, stack name))``: move what the first
+        stack's work queues hold to the second's queues of the same logical ids (failback,
+        R's messages to P). Default: never.
     :param instances: ``(region, identifier)`` of the RDS instances a replica block makes
         again: it turns on what that block does not copy. Default: none.
     :param proxy: ``(region, identifier)`` of the instance whose proxy it points at the
@@ -112,7 +113,7 @@ class PlanActions(Construct):
         probe_seconds: int = 10,
         tier: str = "",
         plan_start: tuple[str, str, str, str] | None = None,
-        queues: tuple[str, str] | None = None,
+        forward: tuple[tuple[str, str], tuple[str, str]] | None = None,
         instances: Sequence[tuple[str, str]] = (),
         proxy: tuple[str, str] | None = None,
     ) -> None:
@@ -138,12 +139,12 @@ class PlanActions(Construct):
             services=services,
             accelerator=accelerator,
             plan_start=plan_start,
-            queues=queues,
+            forward=forward,
         ):
             role.add_to_principal_policy(statement)
         for statement in self._rds_statements(instances=instances, proxy=proxy):
             role.add_to_principal_policy(statement)
-        wildcards = self._wildcards(plan_start=plan_start, queues=queues)
+        wildcards = self._wildcards(plan_start=plan_start, forward=forward)
         if proxy is not None:
             wildcards += self._proxy_wildcards(proxy)
         self.function = self._function(
@@ -162,10 +163,10 @@ class PlanActions(Construct):
         services: Sequence[tuple[str, str, str]],
         accelerator: bool,
         plan_start: tuple[str, str, str, str] | None,
-        queues: tuple[str, str] | None,
+        forward: tuple[tuple[str, str], tuple[str, str]] | None,
     ) -> list[iam.PolicyStatement]:
         """What the function's role may do: declare the writer, scale the services and, as
-        asked, dial the accelerator, start the plan and read the queues."""
+        asked, dial the accelerator, start the plan and forward messages."""
         statements = [
             iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=list(table_arns)),
             iam.PolicyStatement(actions=list(ENVELOPE), resources=[table_key.key_arn])
@@ -198,13 +199,8 @@ class PlanActions(Construct):
                     resources=[_plan_arn(self._account, plan_start[0])],
                 ),
             ]
-        if queues is not None:
-            statements += [
-                iam.PolicyStatement(actions=["sqs:ListQueues"], resources=["*"]),
-                iam.PolicyStatement(
-                    actions=["sqs:GetQueueAttributes"], resources=[self._queues_arn(queues)]
-                ),
-            ]
+        if forward is not None:
+            statements += self._forward_statements(*forward)
         return statements
 
     def _rds_statements(
@@ -247,6 +243,42 @@ class PlanActions(Construct):
             ),
         ]
 
+    def _forward_statements(
+        self, source: tuple[str, str], target: tuple[str, str]
+    ) -> list[iam.PolicyStatement]:
+        """Exactly what the forward calls: each stack's queue URLs from CloudFormation; receive,
+        delete and count in the source's queues, send to the target's; and their keys as SQS
+        uses them (SQS's key management: producers and consumers of an encrypted queue need
+        the key's permissions, https://docs.aws.amazon.com/AWSSimpleQueueService/latest/
+        SQSDeveloperGuide/sqs-key-management.html, read 2026-12-04)."""
+        return [
+            iam.PolicyStatement(
+                actions=["cloudformation:DescribeStackResource"],
+                resources=[self._stack_arn(source), self._stack_arn(target)],
+            ),
+            iam.PolicyStatement(
+                actions=["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                resources=[self._queues_arn(source)],
+            ),
+            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[self._queues_arn(target)]),
+            self._key_through_sqs(source[0], ["kms:Decrypt"]),
+            self._key_through_sqs(target[0], ["kms:Decrypt", "kms:GenerateDataKey"]),
+        ]
+
+    def _key_through_sqs(self, region: str, actions: list[str]) -> iam.PolicyStatement:
+        """The queues' key in ``region`` (another stack's, whose ARN this one may not read), used
+        only as SQS uses it there on the function's behalf."""
+        return iam.PolicyStatement(
+            actions=actions,
+            resources=[f"arn:aws:kms:{region}:{self._account}:key/*"],
+            conditions={"StringEquals": {"kms:ViaService": f"sqs.{region}.amazonaws.com"}},
+        )
+
+    def _stack_arn(self, stack: tuple[str, str]) -> str:
+        """Any stack of that name in that region (its ARN ends in an id CloudFormation assigns)."""
+        region, name = stack
+        return f"arn:aws:cloudformation:{region}:{self._account}:stack/{name}/*"
+
     def _put_declared_metric(self) -> iam.PolicyStatement:
         """PutMetricData, into the declared namespace only."""
         return iam.PolicyStatement(
@@ -266,17 +298,29 @@ class PlanActions(Construct):
         return f"arn:aws:sqs:{region}:{self._account}:{stack}-*"
 
     def _wildcards(
-        self, *, plan_start: tuple[str, str, str, str] | None, queues: tuple[str, str] | None
+        self,
+        *,
+        plan_start: tuple[str, str, str, str] | None,
+        forward: tuple[tuple[str, str], tuple[str, str]] | None,
     ) -> list[tuple[str, str]]:
         """The function's wildcard resources, each with its reason."""
         wildcards = list(_WILDCARDS)
-        if queues is not None:
-            wildcards.append(
+        for stack in forward or ():
+            wildcards += [
                 (
-                    f"Resource::{self._queues_arn(queues)}",
+                    f"Resource::{self._queues_arn(stack)}",
                     "The queues CloudFormation names after their stack: only that stack's.",
-                )
-            )
+                ),
+                (
+                    f"Resource::{self._stack_arn(stack)}",
+                    "The stack's ARN ends in an id CloudFormation assigns: that stack's only.",
+                ),
+                (
+                    f"Resource::arn:aws:kms:{stack[0]}:{self._account}:key/*",
+                    "The queues' key is another stack's, in another region: usable only "
+                    "through SQS there (kms:ViaService).",
+                ),
+            ]
         if plan_start is not None:
             wildcards.append(
                 (f"Resource::{_plan_arn(self._account, plan_start[0])}", _PLAN_ID_REASON)
@@ -430,8 +474,8 @@ _WILDCARDS = (
         "Resource::*",
         "PutMetricData takes no resource (narrowed to the declared namespace by a condition); "
         "Application Auto Scaling's describe and register calls, Global Accelerator's list and "
-        "update calls, Region switch's plan listing and SQS's queue listing are made on what "
-        "is looked up at run time; the table replicas' key (another stack's) is named by its "
+        "update calls and Region switch's plan listing are made on what is looked up at "
+        "run time; the table replicas' key (another stack's) is named by its "
         "alias in a condition, as IAM cannot match a key by alias ARN.",
     ),
     (

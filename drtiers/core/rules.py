@@ -319,6 +319,20 @@ def proxy_target_follows_rename() -> bool:
     return False
 
 
+SQS_RETENTION = Source(
+    "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html",
+    read="2026-12-04",
+)
+
+
+def unprocessed_messages_expire() -> bool:
+    """A message no consumer deletes does not wait for one: "Amazon SQS automatically deletes
+    messages left in a queue longer than the retention period configured for the queue."
+    (SQS_RETENTION). Botocore's SQS model says it too. So a region whose consumers stop while
+    its queues hold messages loses them, unless they are moved to a queue that is consumed."""
+    return True
+
+
 def replica_lag_emitted(is_replica: bool) -> bool:
     """RDS emits ReplicaLag for read replicas only; a promoted instance stops emitting it.
     (RDS_METRICS)"""

@@ -10,6 +10,8 @@ the data-plane writes and API calls of the recovery path that no Region switch b
   protection, which that block does not copy;
 - ``register``: a proxy's target group holds the instance now under the identifier (the one it
   registered was renamed away);
+- ``forward``: move what a region's work queues hold to the same queues of another region's
+  stack, whose consumers will process it (failing, to be run again, while some are in flight);
 - ``probe`` (a schedule in R): P's healthy targets, every few seconds, as a metric in R;
 - ``start-plan`` (R's PrimaryDown alarm turning red): start the plan's failover, gracefully.
 
@@ -231,6 +233,117 @@ def register(event: dict[str, Any]) -> None:
     )
 
 
+# Receives of up to 10 messages per queue and run: the plan runs a failing step again each
+# minute, so a larger backlog moves over several runs, well within the function's timeout.
+FORWARD_RECEIVES = 100
+# Long enough for a receive, a send and a delete; a message that is not deleted in that time
+# becomes visible again and is moved by the next run.
+FORWARD_VISIBILITY_SECONDS = 120
+# What a FIFO queue's messages carry that its sends need again.
+FIFO_IDS = ("MessageGroupId", "MessageDeduplicationId")
+# SendMessageBatch: "The maximum allowed individual message size and the maximum total payload
+# size (the sum of the individual lengths of all of the batched messages) are both 1 MiB"
+# (botocore's SQS model), so ten received messages may need more than one batch.
+BATCH_BYTES = 1_048_576
+
+
+def _queue_url(region: str, stack: str, logical_id: str) -> str:
+    """The URL of a stack's queue (its physical id), looked up where it lives: CloudFormation
+    generates the queues' names, so the plan names them by stack and logical id."""
+    cloudformation = boto3.client("cloudformation", region_name=region)
+    found = cloudformation.describe_stack_resource(StackName=stack, LogicalResourceId=logical_id)
+    return str(found["StackResourceDetail"]["PhysicalResourceId"])
+
+
+def _sent_again(message: dict[str, Any]) -> dict[str, Any]:
+    """A received message as a batch entry for another queue: its body, its message attributes
+    and, from a FIFO queue, its group and deduplication ids."""
+    entry = {"Id": message["MessageId"], "MessageBody": message["Body"]}
+    if message.get("MessageAttributes"):
+        entry["MessageAttributes"] = message["MessageAttributes"]
+    attributes = message.get("Attributes", {})
+    entry.update({name: attributes[name] for name in FIFO_IDS if name in attributes})
+    return entry
+
+
+def _size(entry: dict[str, Any]) -> int:
+    """An entry's length, counted high: its body's bytes and its attributes as JSON."""
+    return len(entry["MessageBody"].encode()) + len(json.dumps(entry.get("MessageAttributes", {})))
+
+
+def _batches(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The entries in order, in batches whose total length stays within BATCH_BYTES."""
+    batches: list[list[dict[str, Any]]] = [[]]
+    for entry in entries:
+        if batches[-1] and sum(map(_size, batches[-1])) + _size(entry) > BATCH_BYTES:
+            batches.append([])
+        batches[-1].append(entry)
+    return batches
+
+
+def _send(
+    target: Any, taking: str, messages: list[dict[str, Any]]
+) -> tuple[set[str], list[dict[str, Any]]]:
+    """Send received messages to ``taking``: the ids it took, and the entries it refused."""
+    took: set[str] = set()
+    refused: list[dict[str, Any]] = []
+    for batch in _batches([_sent_again(m) for m in messages]):
+        sent = target.send_message_batch(QueueUrl=taking, Entries=batch)
+        took |= {entry["Id"] for entry in sent.get("Successful", [])}
+        refused += sent.get("Failed", [])
+    return took, refused
+
+
+def _move(source: Any, leaving: str, target: Any, taking: str) -> int:
+    """Move one queue's visible messages, 10 a receive; delete only what the send took.
+    Returns how many moved; raises when a send fails or the run's receives are used up."""
+    moved = 0
+    for _ in range(FORWARD_RECEIVES):
+        messages = source.receive_message(
+            QueueUrl=leaving,
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=FORWARD_VISIBILITY_SECONDS,
+            WaitTimeSeconds=1,  # long polling: every server is asked, no false empty answer
+            MessageAttributeNames=["All"],
+            MessageSystemAttributeNames=list(FIFO_IDS),
+        ).get("Messages", [])
+        if not messages:
+            return moved
+        took, refused = _send(target, taking, messages)
+        done = [
+            {"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]}
+            for m in messages
+            if m["MessageId"] in took
+        ]
+        if done:
+            source.delete_message_batch(QueueUrl=leaving, Entries=done)
+        moved += len(done)
+        if refused:  # what was refused stays in the source, for the next run
+            raise RuntimeError(f"{taking} refused {len(refused)}: {refused[0].get('Code')}")
+    raise RuntimeError(f"{moved} moved from {leaving}, more left: the next run moves them")
+
+
+def forward(event: dict[str, Any]) -> None:
+    """Move what the stack's work queues in ``region`` hold to the same queues (by logical id)
+    of ``to_stack`` in ``to_region``. AWS deletes what no consumer takes: "Amazon SQS
+    automatically deletes messages left in a queue longer than the retention period configured
+    for the queue" (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html).
+    Fails, to be run again, while messages are in flight (received and not yet deleted)."""
+    source = boto3.client("sqs", region_name=event["region"])
+    target = boto3.client("sqs", region_name=event["to_region"])
+    in_flight = 0
+    for logical_id in event["queues"]:
+        leaving = _queue_url(event["region"], event["stack"], logical_id)
+        taking = _queue_url(event["to_region"], event["to_stack"], logical_id)
+        _move(source, leaving, target, taking)
+        attributes = source.get_queue_attributes(
+            QueueUrl=leaving, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]
+        in_flight += int(attributes["ApproximateNumberOfMessagesNotVisible"])
+    if in_flight:
+        raise RuntimeError(f"{in_flight} messages in flight in {event['stack']}: run again")
+
+
 ACTIONS = {
     "declare": declare,
     "scale": scale,
@@ -238,6 +351,7 @@ ACTIONS = {
     "drain": drain,
     "adopt": adopt,
     "register": register,
+    "forward": forward,
     "probe": probe,
 }
 
@@ -264,6 +378,10 @@ KINDS = {
     "dimensions": (
         lambda v: isinstance(v, dict) and all(_name(k) and _name(x) for k, x in v.items()),
         "an object of names",
+    ),
+    "names": (
+        lambda v: isinstance(v, list) and bool(v) and all(_name(x) for x in v),
+        "a list of names, at least one",
     ),
 }
 # The fields of each action's payload (Region switch and EventBridge add others: ignored).
@@ -293,6 +411,13 @@ FIELDS = {
         "primary_region": "region",
         "recovery_region": "region",
         "table": "name",
+    },
+    "forward": {
+        "region": "region",
+        "stack": "name",
+        "to_region": "region",
+        "to_stack": "name",
+        "queues": "names",
     },
 }
 # declare's optional metric.

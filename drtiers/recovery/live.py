@@ -31,6 +31,8 @@ class Live(World):
     # Regions whose database missed writes made elsewhere during the event (a standalone
     # instance left behind by a promotion): no one may write to it again.
     missed_writes: set[str] = field(default_factory=set)
+    # Regions whose work queues hold messages sent during the event (drtiers.recovery.messages).
+    messages: set[str] = field(default_factory=set)
 
 
 def deployed(world: World) -> Live:

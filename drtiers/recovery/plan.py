@@ -54,7 +54,7 @@ from drtiers.recovery.steps import Effect
 
 ACTIVATE, POST_RECOVERY = "activate", "postRecovery"
 # What the plan-actions function does for a payload's "action" (drtiers.constructs.region_switch).
-DECLARE, SCALE, DIAL, DRAIN = "declare", "scale", "dial", "drain"
+DECLARE, SCALE, DIAL, DRAIN, FORWARD = "declare", "scale", "dial", "drain", "forward"
 ADOPT, REGISTER = "adopt", "register"
 # The target of a replica step the RDS block runs: it renames the stale instance itself.
 RENAMED_BY_BLOCK = "the block renames the stale instance"
@@ -176,7 +176,9 @@ def _lambda_block(
             # A failing function is run again each interval until the timeout: draining waits
             # so, for as long as the consumers may take.
             "RetryIntervalMinutes": 1,
-            "TimeoutMinutes": DRAIN_TIMEOUT_MINUTES if step.effect == Effect.DRAIN else 10,
+            "TimeoutMinutes": DRAIN_TIMEOUT_MINUTES
+            if step.effect in (Effect.DRAIN, Effect.FORWARD)
+            else 10,
         }
     }
 
@@ -212,6 +214,8 @@ def _payload(world: World, step: s.Step) -> dict[str, Any]:
         }
     if step.effect == Effect.DRAIN:
         return {"action": DRAIN, "region": region, "prefix": value}
+    if step.effect == Effect.FORWARD:
+        return _forward_payload(world, region, value)
     if step.effect == Effect.DIAL:
         return {
             "action": DIAL,
@@ -232,6 +236,21 @@ def _rds_payload(world: World, step: s.Step) -> dict[str, Any]:
         proxy = next(x for x in world.proxies.values() if x.target == database.key)
         payload.update(action=REGISTER, proxy=proxy.name)
     return payload
+
+
+def _forward_payload(world: World, source: str, target: str) -> dict[str, Any]:
+    """The forward's payload: each queue named by its stack and logical id in each region
+    (the function resolves them with CloudFormation there: their names are generated)."""
+    forward = s.forwarded(world, source, world, target)
+    assert forward is not None, f"nothing to forward from {source} to {target}"
+    return {
+        "action": FORWARD,
+        "region": source,
+        "stack": forward.source.split(":", 1)[1],
+        "to_region": target,
+        "to_stack": forward.target.split(":", 1)[1],
+        "queues": list(forward.queues),
+    }
 
 
 def _steps(world: World, steps: list[s.Step], names: Names, action: str) -> list[dict[str, Any]]:
@@ -518,6 +537,9 @@ def _lambda_decoded(run: _Run, action: LambdaAction) -> _Decoded | None:
         return "protect", Effect.ADOPT, region, (region,)
     if payload["action"] == REGISTER:
         return "database", Effect.REGISTER, region, (region,)
+    if payload["action"] == FORWARD:
+        to = payload["to_region"]
+        return "compute", Effect.FORWARD, f"{region}={to}", (region, to)
     return None
 
 

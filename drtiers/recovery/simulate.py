@@ -19,7 +19,10 @@ after each step and at the end the invariants are checked:
   unless the plan's trigger starts it (a tier that promises automatic failover);
 - I8 every AWS API call a step's command makes is one AWS's service models define and RDS
   would accept (where each is served, from botocore's endpoint rules, feeds I2), and the plan's
-  execution role allows what AWS's sample policy for each block it runs lists.
+  execution role allows what AWS's sample policy for each block it runs lists;
+- I9 every message sent during the event is processed: no step stops the consumers of queues
+  that still hold such messages without moving them where consumers will run, and no step
+  waits on queues nobody consumes (drtiers.recovery.messages).
 
 Where the tier has an ARC Region switch plan, its steps are the plan's as synthesized
 (drtiers.recovery.plan.executed), not the step list's.
@@ -45,7 +48,7 @@ from drtiers.core import rules
 from drtiers.core.commands import aws_calls
 from drtiers.core.endpoints import UnknownCall
 from drtiers.core.facts import Figure
-from drtiers.recovery import function_roles, plan
+from drtiers.recovery import function_roles, messages, plan
 from drtiers.recovery import steps as s
 from drtiers.recovery.live import Live, deployed
 from drtiers.recovery.steps import Effect
@@ -59,6 +62,7 @@ INVARIANTS = {
     "I6": "the simulated recovery time equals the estimate's RTO",
     "I7": "a person approves before the writer or traffic moves where the tier says one must",
     "I8": "every AWS API call a step or plan block makes is one AWS defines, and is allowed",
+    "I9": "every message sent during the event is processed",
 }
 FIXES = {
     "I1": "give R's tasks an endpoint that takes writes after promotion, credentials the proxy "
@@ -72,6 +76,9 @@ FIXES = {
     "I7": "put an approval step before the step that moves the writer or traffic",
     "I8": "name the operation as the AWS CLI does (botocore's service model lists them), and "
     "grant the plan's execution role what AWS's sample policy for each block lists",
+    "I9": "move what is left in a region's work queues to the same workload's queues where "
+    "consumers will run before its consumers stop (or empty them while its consumers still run "
+    "and nothing new arrives); never wait on queues nobody consumes",
 }
 
 
@@ -118,7 +125,7 @@ class Simulation:
         checked = (
             INVARIANTS
             if self.event == "region-loss"
-            else {"I1": "", "I2": "", "I5": "", "I7": "", "I8": ""}
+            else {"I1": "", "I2": "", "I5": "", "I7": "", "I8": "", "I9": ""}
         )
         broken = {v.invariant for v in self.violations}
         return {i: ("fail" if i in broken else "pass") for i in checked}
@@ -607,9 +614,21 @@ def _retire(w: Live, stack: str) -> str:
     return f"{stack} deleted"
 
 
-def _drain(_: Live, target: str) -> str:
-    region, stack = target.split("=")
-    return f"the queues of {stack} in {region} are empty"
+def consumers_process(w: Live, region: str) -> bool:
+    """Whether ``region``'s consumers (its service's tasks) run and can read and write every
+    store, so that they can process what its queues hold."""
+    service = w.service_in(region)
+    return service is not None and service.desired > 0 and not problems(w, service)
+
+
+def _drain(w: Live, target: str) -> str:
+    region, _ = target.split("=")
+    return messages.drain(w, region, traffic(w), consumers_process)
+
+
+def _forward(w: Live, target: str) -> str:
+    source, destination = target.split("=")
+    return messages.forward(w, source, destination, traffic(w))
 
 
 def _scale(w: Live, target: str) -> str:
@@ -701,6 +720,7 @@ _EFFECTS: dict[Effect, Callable[[Live, str], str]] = {
     Effect.RESTORE_TABLE: _restore_table,
     Effect.RETIRE: _retire,
     Effect.DRAIN: _drain,
+    Effect.FORWARD: _forward,
     Effect.SCALE: _scale,
     Effect.MATCH: _match,
     Effect.DIAL: _dial,
@@ -839,6 +859,7 @@ def _fail_over(result: Simulation, w: Live, standby: Live, deploy: Deploy) -> No
         result.timeline.append(
             Event(step.name, timed.start, timed.end, changed, tuple(sorted(routed)))
         )
+        messages.arrive(w, routed)  # R's queues fill while R's tasks serve
         if not broken_i4:
             broken_i4 = _served_too_soon(result, w, step.name, routed)
         if result.recovered_at is None and _recovered(w):
@@ -1023,14 +1044,21 @@ def simulate_failback(
                 "I5", "primary-returns", ", ".join(writers_in_use(w)), "two writers take writes"
             )
         )
+    stopped: dict[str, tuple[str, str]] = {}  # region -> the step that stopped its consumers
     for timed in s.schedule(steps):
         step = timed.step
+        held = messages.holding(w, consumers_process)
         changed = _run(result, w, world, step, deploy)
         routed = traffic(w)
         result.timeline.append(
             Event(step.name, timed.start, timed.end, changed, tuple(sorted(routed)))
         )
         _one_current_writer(result, w, step.name, routed)
+        for region in messages.left_behind(w, held, consumers_process):
+            service = w.service_in(region)
+            stopped.setdefault(region, (step.name, service.key if service else region))
+        _messages_kept(result, w, step, held, routed)
+    _messages_processed(result, w, stopped)
     if traffic(w) != {w.primary} and not w.groups:
         result.violations.append(
             Violation("I5", "end", w.tier, f"traffic ends at {sorted(traffic(w))}, not P")
@@ -1056,6 +1084,62 @@ def _protected_again(result: Simulation, w: Live, world: Live) -> None:
                     "cannot log in",
                 )
             )
+
+
+def _messages_kept(
+    result: Simulation, w: Live, step: s.Step, held: dict[str, bool], routed: set[str]
+) -> None:
+    """I9 after a step: it deleted no queue that still holds messages sent during the event,
+    and a drain it ran ended; then the messages sent now are noted."""
+    region = step.target.split("=")[0].split(":")[0]
+    if step.effect == Effect.RETIRE and region in held:
+        result.violations.append(
+            Violation(
+                "I9",
+                step.name,
+                step.target,
+                f"it deletes the stack whose work queues still hold messages sent in {region} "
+                "during the event, and those messages with it",
+            )
+        )
+    if step.effect == Effect.DRAIN and region in w.messages:
+        why = (
+            "new messages still arrive there"
+            if messages.producing(w, region, routed)
+            else "no consumer there runs and can write the stores"
+        )
+        result.violations.append(
+            Violation(
+                "I9",
+                step.name,
+                step.target,
+                f"it waits for {region}'s work queues to empty, but {why}: it never ends "
+                "(the plan stops at the step's timeout)",
+            )
+        )
+    messages.arrive(w, routed)
+
+
+def _messages_processed(
+    result: Simulation, w: Live, stopped: Mapping[str, tuple[str, str]]
+) -> None:
+    """I9 at the end of failback: every region whose queues still hold messages sent during
+    the event has consumers that process them."""
+    for region in sorted(w.messages):
+        if consumers_process(w, region):
+            continue
+        step, resource = stopped.get(region, ("end", region))
+        result.violations.append(
+            Violation(
+                "I9",
+                step,
+                resource,
+                f"{region}'s consumers stop processing here while its work queues still hold "
+                "messages sent during the event, and no step moves them to consumers that "
+                "run: nothing processes them (SQS deletes them after the queue's retention "
+                "period, or moves them to the dead-letter queue after failed receives)",
+            )
+        )
 
 
 def _one_current_writer(result: Simulation, w: Live, step: str, routed: set[str]) -> None:

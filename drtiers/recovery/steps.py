@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from drtiers.assembly.world import Alarm, World
+from drtiers.assembly.world import Alarm, World, stack_of
 from drtiers.core import rules
 from drtiers.core.facts import Figure
 from drtiers.core.tiers import CONTROL_TABLE, DECLARED_NAMESPACE, RECOVERY_WRITABLE, StackRole
@@ -49,7 +49,9 @@ class Effect(StrEnum):
     REMOVE_READER = "remove-reader"
     RESTORE_SECRET_REPLICA = "restore-secret-replica"
     CLIENTS_FOLLOW = "clients-follow"  # resolvers drop the cached answer
-    DRAIN = "drain"  # the target region's queues of a stack are empty (nothing changes)
+    DRAIN = "drain"  # wait until the target region's work queues of a stack are empty
+    # what the source region's work queues hold moves to the same queues in the target's
+    FORWARD = "forward"
     # the target region's new replica is set up as its template says (IAM logins, protection)
     ADOPT = "adopt"
     REGISTER = "register"  # the target region's proxy targets its instance as it is now
@@ -311,34 +313,93 @@ def _scaled(
     )
 
 
-def _drain(world: World, stack: str, *, after: tuple[str, ...]) -> Step:
-    """Wait until the recovery region's queues of ``stack`` are empty: what arrived there
-    during the event, before the consumers that would process it are scaled away. Its
-    dead-letter queues do not count, as in the plan's function."""
-    r = world.recovery
+@dataclass(frozen=True)
+class Forward:
+    """What a forward moves: the work queues of one stack's service to the queues of the same
+    workload in another region's stack."""
+
+    source: str  # region:stack the messages leave
+    target: str  # region:stack whose queues take them
+    queues: tuple[str, ...]  # logical ids, the same in both stacks
+
+
+def forwarded(source_world: World, source: str, target_world: World, target: str) -> Forward | None:
+    """The work queues ``source``'s service reads that ``target``'s service reads too, paired
+    by logical id: both stacks build them from one construct path, so pairing needs no
+    lookup at synth (CloudFormation generates the queues' names). Dead-letter queues are not
+    among them: no service reads one, and their messages wait for a person. None when there
+    is nothing to forward."""
+    leaving, taking = source_world.service_in(source), target_world.service_in(target)
+    if leaving is None or taking is None or not leaving.queues or not taking.queues:
+        return None
+    theirs = {key.split("/", 1)[1] for key in taking.queues}
+    ours = tuple(k.split("/", 1)[1] for k in leaving.queues if k.split("/", 1)[1] in theirs)
+    if not ours:
+        return None
+    return Forward(stack_of(leaving.queues[0]), stack_of(taking.queues[0]), ours)
+
+
+def _forward_command(forward: Forward) -> str:
+    """The runbook's forward: for each queue, receive up to 10 messages with their attributes
+    (and a FIFO queue's group and deduplication ids), send them to the paired queue, and
+    delete only those the send took, until the queue holds none, visible or in flight."""
+    source, target = forward.source.split(":", 1)[0], forward.target.split(":", 1)[0]
+    keep = (
+        "map({Id: .MessageId, MessageBody: .Body} + (if .MessageAttributes then "
+        "{MessageAttributes: .MessageAttributes} else {} end) + (if "
+        ".Attributes.MessageGroupId then {MessageGroupId: .Attributes.MessageGroupId, "
+        "MessageDeduplicationId: .Attributes.MessageDeduplicationId} else {} end))"
+    )
+    sent = (
+        "map(select(.MessageId as $i | $ok | index($i))) | map({Id: .MessageId, "
+        "ReceiptHandle: .ReceiptHandle})"
+    )
+    loops = []
+    for queue in forward.queues:
+        loops.append(
+            f"SRC={physical(f'{forward.source}/{queue}')} && "
+            f"DST={physical(f'{forward.target}/{queue}')} && "
+            # Until the queue holds none, visible or in flight (what a stopped consumer had
+            # received comes back after its visibility timeout).
+            f'until [ "$(aws sqs get-queue-attributes --region {source} --queue-url $SRC '
+            "--attribute-names ApproximateNumberOfMessages ApproximateNumberOfMessagesNotVisible "
+            "--query 'sum(map(&to_number(@), values(Attributes)))' --output text)\" = 0 ]; do "
+            f"while M=$(aws sqs receive-message --region {source} --queue-url $SRC "
+            "--max-number-of-messages 10 --visibility-timeout 120 --wait-time-seconds 5 "
+            "--message-attribute-names All --message-system-attribute-names MessageGroupId "
+            "MessageDeduplicationId --query Messages --output json) && "
+            '[ -n "$M" ] && [ "$M" != null ]; do '
+            f"OK=$(aws sqs send-message-batch --region {target} --queue-url $DST --entries "
+            f"\"$(printf %s \"$M\" | jq -c '{keep}')\" --query 'Successful[].Id' --output json) "
+            f"&& aws sqs delete-message-batch --region {source} --queue-url $SRC --entries "
+            f'"$(printf %s "$M" | jq -c --argjson ok "$OK" \'{sent}\')"; done; sleep 30; done'
+        )
+    return " && ".join(loops)
+
+
+def _forward(world: World, forward: Forward, *, after: tuple[str, ...]) -> Step:
+    """Move what is left in R's work queues to P's queues of the same workload, once R's tasks
+    no longer send to them: P's consumers process them (AWS deletes what no one consumes,
+    rules.unprocessed_messages_expire)."""
+    source, target = forward.source.split(":", 1)[0], forward.target.split(":", 1)[0]
     return _call(
-        "drain-queues",
-        f"Wait until the queues of {stack} in {r} are empty (visible and in-flight messages), "
-        "so that no message stays behind when their consumers stop.",
+        "forward-messages",
+        f"Move what is left in the work queues of {forward.source} to the same queues of "
+        f"{forward.target} (attributes kept; dead-letter queues stay, for a person), so "
+        f"that {target}'s consumers process the messages sent in {source} during the event.",
         "compute",
-        region=r,
-        # A dead-letter queue (one that other queues send to) keeps what failed: it does not
-        # empty, and its messages wait for a person, not for the consumers.
-        command=f"for url in $(aws sqs list-queues --region {r} --queue-name-prefix {stack} "
-        "--query 'QueueUrls[]' --output text); do [ -n \"$(aws sqs "
-        f"list-dead-letter-source-queues --region {r} --queue-url $url --query 'queueUrls[]' "
-        '--output text)" ] && continue; until [ "$(aws sqs get-queue-attributes '
-        f"--region {r} --queue-url $url --attribute-names ApproximateNumberOfMessages "
-        "ApproximateNumberOfMessagesNotVisible --query 'sum(map(&to_number(@), "
-        "values(Attributes)))' --output text)\" = 0 ]; do sleep 60; done; done",
+        region=target,
+        command=_forward_command(forward),
         after=after,
-        how="as long as the consumers take to empty the queues (workload-dependent)",
+        how="as long as the queues take to move, 10 messages a call (workload-dependent)",
         sources=(
             "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/"
-            "API_GetQueueAttributes.html",
+            "API_ReceiveMessage.html",
+            "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/"
+            "API_SendMessageBatch.html",
         ),
-        effect=Effect.DRAIN,
-        target=f"{r}={stack}",
+        effect=Effect.FORWARD,
+        target=f"{source}={target}",
         in_rto=False,
     )
 
@@ -1135,24 +1196,36 @@ def _protect_after_failback(world: World, after: Live, *, declared: str, last: s
     return steps
 
 
+def _forward_back(world: World, after: Live, *, last: str) -> list[Step]:
+    """Once traffic has left R (``last``), what R's work queues still hold goes to P's, unless
+    R's consumers keep serving in standby (active/active). Without it, R's consumers stop
+    (pilot light's quiesce, a rebuilt stack deleted) or are fenced off the writer (a
+    secondary again) with messages sent during the event left in their queues."""
+    r = world.recovery
+    service_r = world.service_in(r)
+    if service_r is not None and service_r.desired > 0 and world.groups.get(r, 0) > 0:
+        return []
+    forward = forwarded(after, r, world, world.primary)
+    return [_forward(world, forward, after=(last,))] if forward is not None else []
+
+
 def _stand_down(world: World, after: Live, f: _Figures, *, fenced: bool, last: str) -> list[Step]:
-    """R goes back to what it was once traffic has left it (``last``): re-protecting P where
-    its replica was promoted, then standby capacity; or a rebuilt stack retired. Queues whose
-    consumers stop are emptied first."""
+    """R goes back to what it was once traffic has left it (``last``): its messages forwarded
+    to P, re-protecting P where its replica was promoted, then standby capacity; or a rebuilt
+    stack retired."""
     r = world.recovery
     recovery_stack = _stack(world, StackRole.RECOVERY)
     if not recovery_stack:
         return _retire_rebuild(world, after, last=last) if _rebuilt(world, after) else []
+    forward = _forward_back(world, after, last=last)
     steps = [_reprotect(world, f, after=last)] if fenced else []
     if steps and has_plan(world):  # the plan's replica block made it
         steps.append(_adopt(world, r, after=steps[0].name))
     last = _last(steps, last)
     service_r = world.service_in(r)
     if not has_plan(world) or service_r is None:
-        return [*steps, _standby_deploy(world, recovery_stack, after=last)]
-    queues_r = any(region == r for region in after.queues.values())
-    if queues_r and service_r.desired == 0:  # its consumers stop: empty the queues first
-        steps.append(_drain(world, world.stacks[recovery_stack].name, after=(last,)))
+        return [*forward, *steps, _standby_deploy(world, recovery_stack, after=last)]
+    steps = [*forward, *steps]
     standby = _scaled(
         world,
         "standby",
@@ -1160,7 +1233,7 @@ def _stand_down(world: World, after: Live, f: _Figures, *, fenced: bool, last: s
         f"tasks, scaling minimum {service_r.minimum} (what its stack says, which the "
         "plan's scaling left behind).",
         "compute",
-        after=(_last(steps, last),),
+        after=(last, *(x.name for x in forward)),
         region=r,
         count=service_r.desired,
     )
@@ -1186,13 +1259,11 @@ def _standby_deploy(world: World, recovery_stack: str, *, after: str) -> Step:
 
 
 def _retire_rebuild(world: World, after: Live, *, last: str) -> list[Step]:
-    """backup-restore: the stack rebuilt in R is deleted (its queues emptied first), and R
-    holds backup copies again."""
+    """backup-restore: the stack rebuilt in R is deleted (what its work queues hold forwarded
+    to P's first), and R holds backup copies again."""
     r = world.recovery
     name = world.stacks[_stack(world, StackRole.PRIMARY)].name
-    steps = []
-    if any(region == r for region in after.queues.values()):
-        steps.append(_drain(world, name, after=(last,)))
+    steps = _forward_back(world, after, last=last)
     retire = _call(
         "retire-rebuild",
         f"Delete the stack rebuilt in {r} (its database, if any, snapshots on delete), "
@@ -1340,6 +1411,7 @@ PLAN_EFFECTS = {
     Effect.SCALE,
     Effect.DIAL,
     Effect.DRAIN,
+    Effect.FORWARD,
     Effect.SWITCHOVER,
     Effect.REPLICATE_BACK,
     Effect.PROMOTE_BACK,

@@ -332,9 +332,16 @@ class _RegionalStack(TierStack):
             )
             if automatic
             else None,
-            # Failback waits for R's queues to empty before it scales their consumers away.
-            queues=(regions[1], self.resource_name("recovery"))
-            if self.tier.queues_in_recovery and self.config.workload.queues
+            # Failback moves what R's work queues still hold to P's. The plan does it where
+            # R's tasks stop (pilot light, once P's run again); warm standby's runbook does it
+            # once Route 53 has moved traffic, and multi-site's R keeps consuming.
+            forward=(
+                (regions[1], self.resource_name("recovery")),
+                (regions[0], self.resource_name("primary")),
+            )
+            if self.tier.queues_in_recovery
+            and self.config.workload.queues
+            and self.tier.recovery_compute is RecoveryCompute.ZERO
             else None,
             **self._replica_actions(regions),
         )
