@@ -294,6 +294,8 @@ def test_i6_a_declaration_route53_forgets(broken: Callable[..., Any]) -> None:
     loss, _ = broken("pilot-light", forgetful)
     (i6,) = [v for v in loss.violations if v.invariant == "I6"]
     assert "recovered at never" in i6.detail
+    # Never only "never": the cause comes with it.
+    assert "traffic goes to ['us-east-1'], not us-west-2" in i6.detail
 
 
 def test_i5_a_grant_that_names_the_replaced_instance(broken: Callable[..., Any]) -> None:

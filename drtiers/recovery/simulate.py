@@ -735,15 +735,26 @@ _EFFECTS: dict[Effect, Callable[[Live, str], str]] = {
 
 
 def _recovered(w: Live) -> bool:
+    return not _not_recovered(w)
+
+
+def _not_recovered(w: Live) -> list[str]:
+    """Why R does not serve as P did (empty: it does): where traffic goes, what its tasks
+    cannot do, and its capacity."""
     service = w.service_in(w.recovery)
-    return (
-        service is not None
-        and traffic(w) == {w.recovery}
-        and (w.clients_follow or not any(r.failover != "SIMPLE" for r in w.records))
-        and not problems(w, service)
-        and service.desired >= w.full
-        and rules.scaling_floor(service.minimum) >= w.full
-    )
+    if service is None:
+        return [f"no service runs in {w.recovery}"]
+    why = []
+    if traffic(w) != {w.recovery}:
+        why.append(f"traffic goes to {sorted(traffic(w)) or 'nowhere'}, not {w.recovery}")
+    elif not w.clients_follow and any(r.failover != "SIMPLE" for r in w.records):
+        why.append("clients still hold the cached DNS answer")
+    why += [f"{service.key}: {problem}" for problem in problems(w, service)]
+    if service.desired < w.full or rules.scaling_floor(service.minimum) < w.full:
+        why.append(
+            f"{service.key} runs {service.desired} tasks (minimum {service.minimum}) of {w.full}"
+        )
+    return why
 
 
 def _region_lost(standby: Live) -> Live:
@@ -779,12 +790,15 @@ def simulate_region_loss(
     _at_full_capacity(result, w, last)
     if result.recovered_at != result.estimate_rto:
         recovered = "never" if result.recovered_at is None else f"{result.recovered_at:g} s"
+        # A tier that cannot recover says why, not only that it did not.
+        why = "; ".join(_not_recovered(w)) if result.recovered_at is None else ""
         result.violations.append(
             Violation(
                 "I6",
                 last,
                 w.tier,
-                f"recovered at {recovered} in the simulation, estimated {result.estimate_rto:g} s",
+                f"recovered at {recovered} in the simulation, estimated {result.estimate_rto:g} s"
+                + (f": {why}" if why else ""),
             )
         )
     return result, w
