@@ -56,6 +56,21 @@ def test_unknown_operations_are_named() -> None:
         aws_calls("aws not-a-service describe-things --region us-west-2")
 
 
+def test_an_option_the_operation_does_not_take_is_named() -> None:
+    """Parameters are checked against the operation's input in botocore's model (and the CLI's
+    own options): the CLI refuses a call with an option it does not know."""
+    ok = "aws rds modify-db-instance --region us-east-1 --db-instance-identifier x "
+    assert aws_calls(ok + "--enable-iam-database-authentication --no-deletion-protection")
+    with pytest.raises(UnknownCall, match="--enable-iam-auth is not a parameter of Modify"):
+        aws_calls(ok + "--enable-iam-auth")
+    # A waiter takes the options of the operation it polls.
+    assert aws_calls("aws rds wait db-instance-available --db-instance-identifier x")
+    with pytest.raises(UnknownCall, match="--instance-id is not a parameter of Describe"):
+        aws_calls("aws rds wait db-instance-available --instance-id x")
+    # The CLI's own additions to one operation (its reference lists them).
+    assert aws_calls("aws cloudwatch put-metric-data --namespace n --metric-name m --value 1")
+
+
 def test_every_call_of_a_command_in_the_order_the_shell_starts_them() -> None:
     command = (
         "SNAPSHOT=$(aws backup list-recovery-points-by-backup-vault --region us-west-2 "

@@ -6,7 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 
-from drtiers.core.endpoints import UnknownCall, operation_names, served_from, waiter_operations
+from drtiers.core.endpoints import (
+    UnknownCall,
+    operation_names,
+    operation_options,
+    served_from,
+    waiter_operations,
+)
 
 _SEPARATORS = ("&&", "||", "|", ";", "\n")
 
@@ -122,5 +128,11 @@ def _calls(command: str) -> tuple[Call, ...]:
             raise UnknownCall(f"aws {service} {cli_operation}: no such operation in botocore")
         region = next((words[i + 1] for i, w in enumerate(words[:-1]) if w == "--region"), None)
         options = tuple(w for w in words if w.startswith("--"))
+        unknown = sorted(set(options) - operation_options(service, operation))
+        if unknown:  # the CLI refuses the whole call: "Unknown options"
+            raise UnknownCall(
+                f"aws {service} {cli_operation}: {', '.join(unknown)} is not a parameter of "
+                f"{operation} in botocore's model"
+            )
         calls.append(Call(service, operation, region, options))
     return tuple(calls)

@@ -70,6 +70,47 @@ def waiter_operations(service: str) -> dict[str, str]:
     return {_cli_name(name): model.get_waiter(name).operation for name in model.waiter_names}
 
 
+# Options the AWS CLI takes on every command (its global and pagination options), not members
+# of an operation's input: https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-options.html
+_CLI_OPTIONS = frozenset(
+    [
+        *("--region", "--output", "--query", "--profile", "--endpoint-url", "--debug"),
+        *("--no-paginate", "--color", "--no-verify-ssl", "--no-sign-request", "--ca-bundle"),
+        *("--cli-read-timeout", "--cli-connect-timeout", "--cli-binary-format", "--no-cli-pager"),
+        *("--cli-auto-prompt", "--no-cli-auto-prompt", "--cli-input-json", "--cli-input-yaml"),
+        *("--generate-cli-skeleton", "--page-size", "--max-items", "--starting-token"),
+    ]
+)
+# Options the AWS CLI adds to one operation beyond its input shape (its customizations), as its
+# reference lists them: "put-metric-data ... [--metric-name <value>] [--timestamp <value>]
+# [--unit <value>] [--value <value>] [--dimensions <value>] [--statistic-values <value>]
+# [--storage-resolution <value>]"
+# (https://docs.aws.amazon.com/cli/latest/reference/cloudwatch/put-metric-data.html, read
+# 2026-12-04).
+_CLI_CUSTOMIZATIONS = {
+    ("cloudwatch", "PutMetricData"): frozenset(
+        [
+            *("--metric-name", "--timestamp", "--unit", "--value", "--dimensions"),
+            *("--statistic-values", "--storage-resolution"),
+        ]
+    ),
+}
+
+
+@cache
+def operation_options(service: str, operation: str) -> frozenset[str]:
+    """The AWS CLI options ``operation`` takes: each member of its input shape in the CLI's
+    spelling (``DBInstanceIdentifier`` -> ``--db-instance-identifier``; a boolean also as
+    ``--no-...``), and the CLI's global options."""
+    shape = _session().get_service_model(service).operation_model(operation).input_shape
+    options = set(_CLI_OPTIONS) | _CLI_CUSTOMIZATIONS.get((service, operation), frozenset())
+    for name, member in shape.members.items() if shape is not None else []:
+        options.add(f"--{_cli_name(name)}")
+        if member.type_name == "boolean":
+            options.add(f"--no-{_cli_name(name)}")
+    return frozenset(options)
+
+
 def _cli_name(operation: str) -> str:
     return str(xform_name(operation, "-"))
 
