@@ -266,6 +266,12 @@ def test_the_failback_preparation_workflow(
                 "startTime": "2026-11-29T09:00:05Z",
                 "endTime": "2026-11-29T12:53:20Z",
             },
+            {
+                "name": "adopt-replica-primary",
+                "status": "completed",
+                "startTime": "2026-11-29T12:53:20Z",
+                "endTime": "2026-11-29T12:53:20Z",
+            },
         ]
 
     file = _write(tmp_path, "prepare.json", _edited(UNKNOWN_STEP, prepare))

@@ -198,7 +198,6 @@ class Service:
     # The tables its settings name (TABLE_NAME, CONTROL_TABLE_NAME); None: none, or not known
     table_name: str | None = None
     control_table_name: str | None = None
-    port: int | None = None  # DATABASE_PORT (None: not set, or not known)
 
 
 @dataclass
@@ -500,12 +499,7 @@ def _service(tier: TierAssembly, service: Resource, network: Network) -> Service
         scaling_policy=_scaling_policy(tier, service),
         table_name=access.table_name,
         control_table_name=access.control_table_name,
-        port=_port(render(tier, stack, environment.get("DATABASE_PORT"))),
     )
-
-
-def _port(value: str | None) -> int | None:
-    return int(value) if value is not None and value.isdigit() else None
 
 
 def _environment(task: Resource) -> dict[str, Any]:

@@ -163,21 +163,6 @@ def iam_login_accepted(enabled: bool) -> bool:
     return enabled
 
 
-RDS_PORT = Source(
-    "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html (Port)"
-    " and https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/"
-    "API_CreateDBInstanceReadReplica.html (Port)",
-    read="2026-12-04",
-)
-
-
-def instance_accepts(client_port: int, instance_port: int) -> bool:
-    """Whether a client connecting directly to a DB instance on ``client_port`` reaches the
-    database: Port is "The port number on which the database accepts connections" (a read
-    replica's "Default: Inherits from the source DB instance"). (RDS_PORT)"""
-    return client_port == instance_port
-
-
 def promoted_replica_is_standalone() -> bool:
     """Promoting a cross-region read replica makes it a standalone writable instance; its old
     source, if it comes back, is a second, diverged writer. Nothing joins them again.

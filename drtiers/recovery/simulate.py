@@ -315,9 +315,6 @@ def _via_instance(w: Live, service: Service, key: str) -> _Access:
         return False, set(), [f"no rds-db:connect to {key} as {service.user}"]
     if not rules.iam_login_accepted(database.iam_auth):  # the tasks log in with IAM tokens
         return False, set(), [f"{key} has IAM database authentication off: it refuses tokens"]
-    if service.port and database.port and not rules.instance_accepts(service.port, database.port):
-        why = f"DATABASE_PORT is {service.port}, but {key} listens on {database.port}: set it so"
-        return False, set(), [why]
     if database.region not in w.up or database.role == "retired":
         return False, set(), [f"{key} is gone"]
     if database.role == "writer":

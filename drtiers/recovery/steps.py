@@ -1263,7 +1263,25 @@ def _retire_rebuild(world: World, after: Live, *, last: str) -> list[Step]:
     to P's first), and R holds backup copies again."""
     r = world.recovery
     name = world.stacks[_stack(world, StackRole.PRIMARY)].name
-    steps = _forward_back(world, after, last=last)
+    steps = []
+    if after.database_in(r) is None and after.groups.get(r, 0) > 0:
+        # Nothing quiesced R (no database to hand back): its tasks take traffic, and send
+        # messages, until its endpoint group's dial is 0.
+        steps.append(
+            _call(
+                "release-recovery",
+                f"Dial {r}'s endpoint group to 0 %: new connections go to {world.primary} only, "
+                "and the rebuilt tasks stop taking requests (and sending messages).",
+                "traffic",
+                after=(last,),
+                region=rules.ACCELERATOR_API_REGION,
+                command=_dial(world, r, 0),
+                effect=Effect.DIAL,
+                target=f"{r}=0",
+                sources=(rules.GA_API_REGION.url,),
+            )
+        )
+    steps += _forward_back(world, after, last=_last(steps, last))
     retire = _call(
         "retire-rebuild",
         f"Delete the stack rebuilt in {r} (its database, if any, snapshots on delete), "
