@@ -71,6 +71,19 @@ def test_an_option_the_operation_does_not_take_is_named() -> None:
     assert aws_calls("aws cloudwatch put-metric-data --namespace n --metric-name m --value 1")
 
 
+def test_a_query_the_cli_cannot_compile_is_named() -> None:
+    """The review's finding: single quotes inside a single-quoted --query end the shell word,
+    so the CLI gets `ends_with(ResourceArn, table/x)`, which JMESPath refuses."""
+    broken = (
+        "aws backup list-recovery-points-by-backup-vault --region us-west-2 "
+        "--backup-vault-name v --query 'RecoveryPoints[?ends_with(ResourceArn, 'table/x')]'"
+    )
+    with pytest.raises(UnknownCall, match="is not a JMESPath expression"):
+        aws_calls(broken)
+    fixed = broken.replace("'table/x'", '`"table/x"`')
+    assert aws_calls(fixed)
+
+
 def test_every_call_of_a_command_in_the_order_the_shell_starts_them() -> None:
     command = (
         "SNAPSHOT=$(aws backup list-recovery-points-by-backup-vault --region us-west-2 "

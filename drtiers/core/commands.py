@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import pairwise
+
+import jmespath
+from jmespath.exceptions import JMESPathError
 
 from drtiers.core.endpoints import (
     UnknownCall,
@@ -100,6 +104,20 @@ class _Reader:
             self.commands.append(words)
 
 
+def _check_queries(service: str, operation: str, words: list[str]) -> None:
+    """Each ``--query`` as the CLI receives it (the shell's quotes removed) is a JMESPath
+    expression, which the CLI compiles before it calls anything."""
+    for option, value in pairwise(words):
+        if option != "--query":
+            continue
+        try:
+            jmespath.compile(value)
+        except JMESPathError as error:
+            raise UnknownCall(
+                f"aws {service} {operation}: --query {value} is not a JMESPath expression ({error})"
+            ) from error
+
+
 def aws_calls(command: str) -> list[Call]:
     """Every AWS CLI call in a shell command, in the order the shell starts them (a command
     substituted into another runs first). Raises UnknownCall for an operation botocore's
@@ -128,6 +146,7 @@ def _calls(command: str) -> tuple[Call, ...]:
             raise UnknownCall(f"aws {service} {cli_operation}: no such operation in botocore")
         region = next((words[i + 1] for i, w in enumerate(words[:-1]) if w == "--region"), None)
         options = tuple(w for w in words if w.startswith("--"))
+        _check_queries(service, cli_operation, words)
         unknown = sorted(set(options) - operation_options(service, operation))
         if unknown:  # the CLI refuses the whole call: "Unknown options"
             raise UnknownCall(

@@ -250,9 +250,14 @@ def _group_lookup(world: World, region: str) -> str:
 
 
 def _latest_copy(region: str, vault: str, resource_type: str, table: str | None = None) -> str:
-    """The newest recovery point in ``vault`` of that type (of that table, when given)."""
+    """The newest completed recovery point in ``vault`` of that type (of that table, when
+    given). The JMESPath literals are JSON in backticks: the whole query is one single-quoted
+    shell word, which a quote inside would end."""
+    completed = 'Status==`"COMPLETED"`'
     points = (
-        f"RecoveryPoints[?ends_with(ResourceArn, 'table/{table}')]" if table else ("RecoveryPoints")
+        f'RecoveryPoints[?{completed} && ends_with(ResourceArn, `"table/{table}"`)]'
+        if table
+        else f"RecoveryPoints[?{completed}]"
     )
     return (
         f"$(aws backup list-recovery-points-by-backup-vault --region {region} "
@@ -856,11 +861,27 @@ def _restore_table(world: World, f: _Figures, name: str, share: float, *, after:
         ("workload assumption table_size_gb", *rate_sources),
         after=(after,),
         api_region=r,
-        command=f"aws backup start-restore-job --region {r} --recovery-point-arn "
+        command=f"JOB=$(aws backup start-restore-job --region {r} --recovery-point-arn "
         f"{_latest_copy(r, vault, 'DynamoDB', name)} --iam-role-arn arn:aws:iam::"
-        f"{world.account}:role/{world.backup_role} --metadata TargetTableName={name}",
+        f"{world.account}:role/{world.backup_role} --metadata TargetTableName={name} "
+        f"--query RestoreJobId --output text) && {_restored(r)}",
         effect=Effect.RESTORE_TABLE,
         target=r,
+    )
+
+
+def _restored(region: str) -> str:
+    """Wait for the restore job ``$JOB`` to end; fail unless it completed. StartRestoreJob only
+    starts it ("Recovers the saved resource identified by an Amazon Resource Name (ARN)",
+    returning its RestoreJobId), and what follows (the declaration, the table's protection)
+    needs the table (DynamoDB: "The operation tried to access a nonexistent table")."""
+    status = (
+        f"$(aws backup describe-restore-job --region {region} --restore-job-id $JOB "
+        "--query Status --output text)"
+    )
+    return (
+        f'until S={status}; [ "$S" = COMPLETED ] || [ "$S" = FAILED ] || [ "$S" = ABORTED ]; '
+        'do sleep 60; done; [ "$S" = COMPLETED ]'
     )
 
 
