@@ -743,3 +743,29 @@ def test_the_runbook_registers_the_promoted_instance_with_the_proxy(
         synthesized.directory, context(), synthesize, tier="backup-restore"
     )
     assert any("target group does not hold" in v.detail for v in broken.violations)
+
+
+def test_retiring_the_rebuild_turns_off_what_keeps_it_from_being_deleted(
+    synthesized: Synthesized, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The review's finding: the rebuilt stack has termination protection and its database
+    deletion protection, so a bare delete-stack fails and the stack stays."""
+    ((_, back),) = simulate_assembly(
+        synthesized.directory, context(), synthesize, tier="backup-restore"
+    )
+    step = next(x for x in back.steps if x.name == "retire-rebuild")
+    operations = [c.operation for c in aws_calls(step.command)]
+    assert operations.index("UpdateTerminationProtection") < operations.index("DeleteStack")
+    assert operations.index("ModifyDBInstance") < operations.index("DeleteStack")
+    original = s.failback_steps
+    bare = step.command[step.command.index("aws cloudformation delete-stack") :]
+
+    def unprotected(*args: Any) -> list[s.Step]:
+        return [replace(x, command=bare) if x.name == step.name else x for x in original(*args)]
+
+    monkeypatch.setattr(s, "failback_steps", unprotected)
+    ((_, broken),) = simulate_assembly(
+        synthesized.directory, context(), synthesize, tier="backup-restore"
+    )
+    (i8,) = [v for v in broken.violations if v.invariant == "I8"]
+    assert i8.step == "retire-rebuild" and "termination protection" in i8.detail

@@ -145,6 +145,7 @@ class Database:
     parameter_group: str = ""
     # EnableIAMDatabaseAuthentication as its own template sets it (a cluster's for its members)
     iam_auth: bool = True
+    deletion_protection: bool = False  # DeletionProtection as its template sets it
 
     @property
     def connect_key(self) -> str:
@@ -299,6 +300,8 @@ class World:
     functions: set[str] = field(default_factory=set)
     # alarm name -> region of the EventBridge rule that starts the plan when it turns red
     plan_starters: dict[str, str] = field(default_factory=dict)
+    # Its stacks are created with termination protection (outside sandbox mode).
+    termination_protected: bool = False
     # Every store's KMS key with whoever uses it at recovery, and whether KMS lets them.
     key_uses: list[KeyUse] = field(default_factory=list)
     role_names: set[str] = field(default_factory=set)  # the fixed names of the tier's IAM roles
@@ -369,6 +372,7 @@ def _databases(tier: TierAssembly) -> dict[str, Database]:
             identifier=_name(instance.prop("DBInstanceIdentifier")),
             engine=instance_engine(tier, instance),
             iam_auth=instance.prop("EnableIAMDatabaseAuthentication") is True,
+            deletion_protection=instance.prop("DeletionProtection") is True,
         )
     for cluster in tier.of_type("AWS::RDS::DBCluster"):
         secondary = bool(cluster.prop("GlobalClusterIdentifier")) and not cluster.prop(
@@ -386,6 +390,7 @@ def _databases(tier: TierAssembly) -> dict[str, Database]:
             identifier=_name(cluster.prop("DBClusterIdentifier")),
             engine=str(cluster.prop("Engine", default="")),
             iam_auth=cluster.prop("EnableIAMDatabaseAuthentication") is True,
+            deletion_protection=cluster.prop("DeletionProtection") is True,
         )
     return databases
 
@@ -813,6 +818,7 @@ def read_world(tier: TierAssembly) -> World:
             if isinstance(f.prop("FunctionName"), str)
         },
         plan_starters=_plan_starters(tier),
+        termination_protected=tier.termination_protected,
         key_uses=key_uses(tier, _role_statements),
         role_names=_role_names(tier),
         function_roles={key: roles for key, (roles, _) in inline.items()},

@@ -496,3 +496,25 @@ def approval_can_be_given(role_is_the_tiers: bool) -> bool:
     ApprovePlanExecutionStep. A role that does not exist (mistyped, another account) cannot be
     assumed: nobody approves, and the block waits until it times out. (RS_APPROVAL)"""
     return role_is_the_tiers
+
+
+STACK_PROTECTION = Source(
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-protect-stacks.html"
+)
+RDS_DELETION_PROTECTION = Source(
+    "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html"
+)
+
+
+def protected_stack_deletes() -> bool:
+    """A stack with termination protection cannot be deleted: "If a user attempts to delete a
+    stack with termination protection enabled, the deletion fails and the stack, including its
+    status, remains unchanged" (STACK_PROTECTION); UpdateTerminationProtection turns it off."""
+    return False
+
+
+def protected_database_deletes() -> bool:
+    """A DB instance or cluster with deletion protection is not deleted, by its stack either:
+    "The database can't be deleted when deletion protection is enabled"
+    (RDS_DELETION_PROTECTION); ModifyDBInstance with DeletionProtection false turns it off."""
+    return False

@@ -801,6 +801,35 @@ def simulate_region_loss(
     return result, w
 
 
+def _retire_refused(w: Live, step: s.Step) -> str | None:
+    """Why CloudFormation would not delete the stack a retire step deletes: its termination
+    protection, or a database in it with deletion protection, left on by the command; None
+    when it can delete it."""
+    if step.effect != Effect.RETIRE:
+        return None
+    calls = aws_calls(step.command)
+    unprotects = any(
+        c.operation == "UpdateTerminationProtection"
+        and "--no-enable-termination-protection" in c.options
+        for c in calls
+    )
+    if w.termination_protected and not unprotects and not rules.protected_stack_deletes():
+        return f"{step.target} has termination protection: turn it off before delete-stack"
+    held = [
+        d.key
+        for d in w.databases.values()
+        if stack_of(d.key) == step.target and d.deletion_protection and d.role != "retired"
+    ]
+    unlocks = any(
+        c.operation in ("ModifyDBInstance", "ModifyDBCluster")
+        and "--no-deletion-protection" in c.options
+        for c in calls
+    )
+    if held and not unlocks and not rules.protected_database_deletes():
+        return f"{held[0]} has deletion protection: the stack's deletion fails (turn it off first)"
+    return None
+
+
 def _replica_refused(w: Live, step: s.Step) -> str | None:
     """Why RDS would refuse a step's replica: created under the identifier the instance it
     replaces still holds (DBInstanceAlreadyExists, unless the step renames that one first, as
@@ -841,6 +870,7 @@ def _run(result: Simulation, w: Live, standby: Live, step: s.Step, deploy: Deplo
     except UnknownCall as error:
         result.violations.append(Violation("I8", step.name, step.command, str(error)))
         return "could not run"
+    refused = refused or _retire_refused(w, step)
     if refused:
         result.violations.append(Violation("I8", step.name, step.command, refused))
         return "could not run"

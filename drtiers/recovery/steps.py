@@ -1311,12 +1311,36 @@ def _retire_rebuild(world: World, after: Live, *, last: str) -> list[Step]:
         "protect",
         after=(_last(steps, last),),
         region=r,
-        command=f"aws cloudformation delete-stack --region {r} --stack-name {name}",
+        command=_unprotect(world, after, name)
+        + f"aws cloudformation delete-stack --region {r} --stack-name {name} && aws "
+        f"cloudformation wait stack-delete-complete --region {r} --stack-name {name}",
         effect=Effect.RETIRE,
         target=f"{r}:{name}",
         how="a stack deletion",
     )
     return [*steps, retire]
+
+
+def _unprotect(world: World, after: Live, name: str) -> str:
+    """What keeps CloudFormation from deleting the rebuilt stack, turned off: its termination
+    protection and its database's deletion protection (rules.protected_stack_deletes,
+    rules.protected_database_deletes); its data stays in the snapshot it takes on delete."""
+    r = world.recovery
+    command = ""
+    if after.termination_protected:
+        command += (
+            f"aws cloudformation update-termination-protection --region {r} --stack-name "
+            f"{name} --no-enable-termination-protection && "
+        )
+    database = after.database_in(r)
+    if database is not None and database.deletion_protection and database.identifier:
+        verb = "modify-db-cluster" if database.cluster else "modify-db-instance"
+        what = "cluster" if database.cluster else "instance"
+        command += (
+            f"aws rds {verb} --region {r} --db-{what}-identifier {database.identifier} "
+            "--no-deletion-protection --apply-immediately && "
+        )
+    return command
 
 
 def _wait_replication(world: World, f: _Figures) -> Step:
