@@ -207,7 +207,8 @@ class PlanActions(Construct):
         self, *, instances: Sequence[tuple[str, str]], proxy: tuple[str, str] | None
     ) -> list[iam.PolicyStatement]:
         """Modify the instances a replica block makes; move the proxy's target to the instance
-        under its identifier (its renamed predecessor, ``<identifier>-stale``, deregistered)."""
+        under its identifier (its renamed predecessor, whose name starts with the identifier,
+        deregistered)."""
         statements = []
         if instances:
             statements.append(
@@ -239,7 +240,7 @@ class PlanActions(Construct):
             (f"Resource::{self._rds_arn(region, 'target-group:*')}", why),
             (
                 f"Resource::{self._rds_arn(region, f'db:{name}*')}",
-                "The instance and its renamed predecessor (<identifier>-stale) only.",
+                "The instance and its renamed predecessors only (their names start with it).",
             ),
         ]
 

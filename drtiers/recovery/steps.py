@@ -126,13 +126,15 @@ def _rename_stale(region: str) -> str:
     """Rename the instance that holds ``$STALE`` out of the way (as the RDS block does), keeping
     it for what it alone holds, and wait until the new name answers (AWS: "The renamed DB
     instance is not available until the new name becomes effective"; the waiter fails on an
-    instance not found)."""
+    instance not found). The new name carries the time, so the next event's stale instance
+    does not meet this one's name (DBInstanceAlreadyExists)."""
     return (
+        "OLD=$STALE-old-$(date -u +%y%m%d%H%M) && "
         f"aws rds modify-db-instance --region {region} --db-instance-identifier $STALE "
-        "--new-db-instance-identifier $STALE-stale --apply-immediately && until aws rds "
-        f"describe-db-instances --region {region} --db-instance-identifier $STALE-stale "
+        "--new-db-instance-identifier $OLD --apply-immediately && until aws rds "
+        f"describe-db-instances --region {region} --db-instance-identifier $OLD "
         f">/dev/null 2>&1; do sleep 15; done && aws rds wait db-instance-available --region "
-        f"{region} --db-instance-identifier $STALE-stale"
+        f"{region} --db-instance-identifier $OLD"
     )
 
 
