@@ -23,6 +23,7 @@ RoleStatements = Callable[[TierAssembly, str, Any], list[dict[str, Any]]]
 class Key:
     arn: str  # a stand-in ARN: arn:aws:kms:<region>:<account>:key/<stack>.<logical id>
     region: str
+    stack: str  # "region:name" of the stack that makes it
     aliases: tuple[str, ...]  # alias/... names pointing at it
     policy: tuple[dict[str, Any], ...]  # its key policy's statements, references resolved
 
@@ -37,6 +38,9 @@ class KeyUse:
     key: str  # the key's stand-in ARN
     who: str
     problem: str
+    # "region:name" of the stacks the verdict reads (the store's, the key's, the user's): a
+    # deployment of any of them makes a new verdict.
+    stacks: frozenset[str] = frozenset()
 
 
 def key_uses(tier: TierAssembly, role_statements: RoleStatements) -> list[KeyUse]:
@@ -53,8 +57,9 @@ def key_uses(tier: TierAssembly, role_statements: RoleStatements) -> list[KeyUse
     return [_judge(keys, *use) for use in uses if use[2] in keys]
 
 
-# (store, region, key ARN, who, caller, service that calls KMS for the caller, actions)
-_Use = tuple[str, str, str, str, Caller, str, tuple[str, ...]]
+# (store, region, key ARN, who, caller, service that calls KMS for the caller, actions, the
+# stacks of the store and of its user)
+_Use = tuple[str, str, str, str, Caller, str, tuple[str, ...], frozenset[str]]
 
 
 def _judge(
@@ -66,8 +71,10 @@ def _judge(
     caller: Caller,
     service: str,
     actions: tuple[str, ...],
+    stacks: frozenset[str],
 ) -> KeyUse:
     key = keys[key_arn]
+    stacks |= {key.stack}
     context = {
         "kms:ViaService": (f"{service}.{region}.amazonaws.com",),
         "kms:CallerAccount": (caller.account,),
@@ -78,8 +85,8 @@ def _judge(
         if not allowed:
             name = f"{key.arn} ({', '.join(key.aliases)})" if key.aliases else key.arn
             problem = f"{who} may not call {action} with KMS key {name} ({store}): {why}"
-            return KeyUse(store, region, key.arn, who, problem)
-    return KeyUse(store, region, key.arn, who, "")
+            return KeyUse(store, region, key.arn, who, problem, stacks)
+    return KeyUse(store, region, key.arn, who, "", stacks)
 
 
 class _Resolver:
@@ -89,6 +96,7 @@ class _Resolver:
     def __init__(self, tier: TierAssembly) -> None:
         self.tier = tier
         self.arns: dict[tuple[str, str], str] = {}
+        self.made_in: dict[str, str] = {}  # a key's or role's ARN -> "region:name" of its stack
         for resource in tier.resources:
             if resource.type == "AWS::KMS::Key":
                 self.arns[(resource.stack, resource.logical_id)] = (
@@ -102,6 +110,9 @@ class _Resolver:
                 self.arns[(resource.stack, resource.logical_id)] = (
                     f"arn:aws:iam::{tier.account}:role/{name}"
                 )
+            arn = self.arns.get((resource.stack, resource.logical_id))
+            if arn is not None:
+                self.made_in[arn] = f"{resource.region}:{resource.stack}"
 
     def value(self, value: Any, at: Resource) -> Any:
         if isinstance(value, list):
@@ -131,7 +142,10 @@ class _Resolver:
         for key in self.tier.of_type("AWS::KMS::Key"):
             arn = self.arns[(key.stack, key.logical_id)]
             policy = self.value(key.prop("KeyPolicy", "Statement", default=[]), key)
-            keys[arn] = Key(arn, key.region, tuple(sorted(aliases.get(arn, []))), tuple(policy))
+            stack = f"{key.region}:{key.stack}"
+            keys[arn] = Key(
+                arn, key.region, stack, tuple(sorted(aliases.get(arn, []))), tuple(policy)
+            )
         return keys
 
     def key_of(self, value: Any, at: Resource, region: str) -> str:
@@ -156,6 +170,12 @@ class _Resolver:
         identity = tuple(self.value(statements, at))
         return Caller(arn if isinstance(arn, str) else "", self.tier.account, identity)
 
+    def stacks(self, *resources: Resource, caller: Caller) -> frozenset[str]:
+        """The stacks of ``resources`` and of the caller's role, where the tier makes it."""
+        made = {f"{r.region}:{r.stack}" for r in resources}
+        role = self.made_in.get(caller.arn)
+        return frozenset(made | ({role} if role else set()))
+
 
 def _task_uses(
     tier: TierAssembly, resolver: _Resolver, role_statements: RoleStatements
@@ -173,7 +193,8 @@ def _task_uses(
         for table, name, key in _table_replica_keys(tier, service.region):
             arn = resolver.key_of(key, table, service.region)
             store = f"the replica of table {name} in {service.region}"
-            yield store, service.region, arn, who, caller, "dynamodb", actions
+            stacks = resolver.stacks(task, table, caller=caller)
+            yield store, service.region, arn, who, caller, "dynamodb", actions, stacks
         environment = {
             v["Name"]: v["Value"]
             for c in task.prop("ContainerDefinitions", default=[])
@@ -184,7 +205,8 @@ def _task_uses(
             if name.startswith("QUEUE_URL") and queue and queue.type == "AWS::SQS::Queue":
                 arn = resolver.key_of(queue.prop("KmsMasterKeyId"), queue, queue.region)
                 store = f"queue {queue.stack}/{queue.logical_id}"
-                yield store, queue.region, arn, who, caller, "sqs", actions
+                stacks = resolver.stacks(task, queue, caller=caller)
+                yield store, queue.region, arn, who, caller, "sqs", actions, stacks
 
 
 def _task_definition(tier: TierAssembly, service: Resource) -> Resource | None:
@@ -225,7 +247,8 @@ def _secret_replica_uses(tier: TierAssembly, resolver: _Resolver) -> Iterator[_U
             arn = resolver.key_of(replica.get("KmsKeyId"), secret, region)
             store = f"the replica of secret {secret.stack}/{secret.logical_id} in {region}"
             actions = rules.secret_replica_key_actions()
-            yield store, region, arn, who, caller, "secretsmanager", actions
+            stacks = resolver.stacks(rotation, secret, caller=caller)
+            yield store, region, arn, who, caller, "secretsmanager", actions, stacks
 
 
 def _vault_uses(
@@ -253,4 +276,5 @@ def _vault_uses(
         arn = resolver.key_of(vault.prop("EncryptionKeyArn"), vault, vault.region)
         store = f"the recovery points in vault {vault.stack}/{vault.logical_id}"
         actions = rules.backup_restore_key_actions()
-        yield store, vault.region, arn, who, caller, "backup", actions
+        stacks = resolver.stacks(role, vault, caller=caller)
+        yield store, vault.region, arn, who, caller, "backup", actions, stacks

@@ -7,6 +7,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from drtiers.core import rules
+
 
 def _logs_in_this_region(region: str) -> iam.PolicyStatement:
     """CloudWatch Logs of this region, for log groups of this account and region."""
@@ -126,6 +128,35 @@ class DataKey(Construct):
                 },
             )
         )
+
+
+def let_imported_role_use_queues(key: kms.IKey, role: iam.IRole) -> None:
+    """Let ``role`` send and receive the messages of queues ``key`` encrypts, in the key policy.
+
+    A role imported by name (made beforehand by another stack, immutable here) takes no
+    statement of this stack: CDK's grant on it is dropped, "If this is false or not specified,
+    grant permissions added to this role are ignored. It is your own responsibility to make sure
+    the role has the required permissions."
+    (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_iam.FromRoleNameOptions.html,
+    addGrantsToResources, read 2026-12-04). So the key policy names the role: "For a customer
+    managed KMS key, you must configure the key policy to add permissions for each queue
+    producer and consumer." (rules.store_key_actions). Only the two actions SQS needs, only
+    through SQS in the key's region. KMS checks that the role exists when the policy is set
+    ("The principals in the key policy must exist and be visible to KMS.", botocore's KMS
+    model, CreateKey's Policy;
+    https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html, read 2026-12-04):
+    it does, made before any event."""
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="QueueMessagesForImportedRole",
+            principals=[iam.ArnPrincipal(role.role_arn)],
+            actions=list(rules.store_key_actions()),
+            resources=["*"],
+            conditions={
+                "StringEquals": {"kms:ViaService": f"sqs.{Stack.of(key).region}.amazonaws.com"}
+            },
+        )
+    )
 
 
 # What a service's caller needs of a table's or a queue's customer key: envelope encryption.

@@ -475,6 +475,11 @@ def merge(w: Live, source: World, stacks: set[str]) -> None:
             w.queues[key] = region
     for name, alarm in source.alarms.items():
         w.alarms.setdefault(name, alarm)
+    # Whether each store's user may use its key is judged anew wherever a deployed stack holds
+    # the store, the key or the user's role.
+    w.key_uses = [u for u in w.key_uses if not u.stacks & stacks] + [
+        u for u in source.key_uses if u.stacks & stacks
+    ]
     for key in stacks:
         stack = source.stacks.get(key)
         if stack is not None:
@@ -490,6 +495,7 @@ def retire(w: Live, stack: str) -> None:
     for key, database in w.databases.items():
         if stack_of(key) == stack:
             database.role = "retired"
+    w.key_uses = [u for u in w.key_uses if stack not in u.stacks]
     removed = w.stacks.pop(stack, None)
     if removed is not None:
         w.groups.pop(removed.region, None)

@@ -30,7 +30,7 @@ from drtiers.constructs.backup import BackupVault, CrossRegionBackupPlan
 from drtiers.constructs.dns_failover import AlarmRef
 from drtiers.constructs.dynamo import DaxCluster, GlobalTable
 from drtiers.constructs.engines import Engine, engine
-from drtiers.constructs.keys import DataKey
+from drtiers.constructs.keys import DataKey, let_imported_role_use_queues
 from drtiers.constructs.network import Network
 from drtiers.constructs.proxy import DatabaseProxy
 from drtiers.constructs.queues import WorkQueue
@@ -265,8 +265,9 @@ class _RegionalStack(TierStack):
             service_name=self.resource_name(APP_SERVICE),
             certificate=self._certificate(),
         )
-        if self.rebuilding:  # the queue's key trusts the role made beforehand
-            self.data_key.grant_encrypt_decrypt(app.task_role)
+        if self.rebuilding and self.config.workload.queues:
+            # The queues' key trusts the role made beforehand: a grant on it would be dropped.
+            let_imported_role_use_queues(self.data_key, app.task_role)
         self.alarms.load_balancer_5xx(app.load_balancer)
         self.publish(LB_DNS, app.load_balancer.load_balancer_dns_name, "Load balancer DNS name")
         self.publish(
