@@ -496,3 +496,25 @@ def approval_can_be_given(role_is_the_tiers: bool) -> bool:
     ApprovePlanExecutionStep. A role that does not exist (mistyped, another account) cannot be
     assumed: nobody approves, and the block waits until it times out. (RS_APPROVAL)"""
     return role_is_the_tiers
+
+
+DYNAMODB_RESTORE = Source(
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/"
+    "pointintimerecovery_restores.html",
+    "2026-12-04",
+)
+GLOBAL_TABLE_REPLICAS = Source(
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/"
+    "globaltables-CoreConcepts.html",
+    "2026-12-04",
+)
+
+
+def restored_table_replicates() -> bool:
+    """A table restored from a backup is a table of its own: "The recovery process restores to
+    a new DynamoDB table" (DYNAMODB_RESTORE, read 2026-12-04). Only a replica's writes travel:
+    "When an application writes data to a replica in one Region, DynamoDB automatically
+    replicates the write to all other replicas in the global table" (GLOBAL_TABLE_REPLICAS,
+    read 2026-12-04). A restored table is no replica: what is written to it stays in its
+    region until a copy of it is taken."""
+    return False

@@ -48,7 +48,7 @@ from drtiers.core import rules
 from drtiers.core.commands import aws_calls
 from drtiers.core.endpoints import UnknownCall
 from drtiers.core.facts import Figure
-from drtiers.recovery import function_roles, messages, plan
+from drtiers.recovery import function_roles, messages, plan, tables
 from drtiers.recovery import steps as s
 from drtiers.recovery.live import Live, deployed
 from drtiers.recovery.steps import Effect
@@ -603,6 +603,8 @@ def _promote_secret(w: Live, region: str) -> str:
 def _restore_table(w: Live, region: str) -> str:
     if len(w.table_names) > 1:  # the workload has tables, not only drtiers' control table
         w.table_regions.add(region)
+        if not rules.restored_table_replicates():
+            w.restored_tables.add(region)
     return f"a table is restored in {region}"
 
 
@@ -715,6 +717,7 @@ _EFFECTS: dict[Effect, Callable[[Live, str], str]] = {
     Effect.RESTORE_SECRET_REPLICA: _restore_secret_replica,
     Effect.PROMOTE_SECRET: _promote_secret,
     Effect.RESTORE_TABLE: _restore_table,
+    Effect.TABLES_BACK: tables.copy_back,
     Effect.RETIRE: _retire,
     Effect.DRAIN: _drain,
     Effect.FORWARD: _forward,
@@ -871,6 +874,7 @@ def _fail_over(result: Simulation, w: Live, standby: Live, deploy: Deploy) -> No
             Event(step.name, timed.start, timed.end, changed, tuple(sorted(routed)))
         )
         messages.arrive(w, routed)  # R's queues fill while R's tasks serve
+        tables.note_writes(w, routed)
         if not broken_i4:
             broken_i4 = _served_too_soon(result, w, step.name, routed)
         if result.recovered_at is None and _recovered(w):
@@ -1064,6 +1068,7 @@ def simulate_failback(
         result.timeline.append(
             Event(step.name, timed.start, timed.end, changed, tuple(sorted(routed)))
         )
+        tables.note_writes(w, routed)
         _one_current_writer(result, w, step.name, routed)
         for region in messages.left_behind(w, held, consumers_process):
             service = w.service_in(region)
@@ -1164,6 +1169,9 @@ def _one_current_writer(result: Simulation, w: Live, step: str, routed: set[str]
     service = w.service_in(w.primary)
     if service is None or w.primary not in routed or service.desired == 0:
         return
+    stale_tables = tables.stale_served(w, routed)
+    if stale_tables:
+        result.violations.append(Violation("I5", step, service.key, stale_tables))
     _, writes_land_in, why = _relational(w, service)
     if w.databases and not writes_land_in:
         result.violations.append(
