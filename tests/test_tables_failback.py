@@ -16,7 +16,11 @@ from drtiers.recovery import Simulation, simulate_assembly, tables
 from drtiers.recovery import simulate as simulation
 from drtiers.recovery import steps as s
 from drtiers.recovery.live import deployed
-from tests.conftest import Synthesized, context
+from tests.conftest import ROOT, Synthesized, context
+
+# A workload with a table and a queue but no relational database: nothing quiesces R for a
+# database, so the failback stops R's tasks itself before the copy.
+TABLES_ONLY = ROOT / "tests" / "fixtures" / "workloads" / "tables-no-database.yaml"
 
 
 def _failback(synthesized: Synthesized) -> Simulation:
@@ -54,6 +58,30 @@ def test_i5_the_tables_come_back_after_r_stops_writing(synthesized: Synthesized)
     assert order.index("quiesce-recovery") < order.index("table-back")
     assert order.index("table-back") < order.index("declare-primary")
     assert back.verdicts()["I5"] == "pass", back.violations
+
+
+def test_without_a_database_r_stops_taking_work_before_the_copy() -> None:
+    """No database, so no quiesce for it: R's endpoint group is dialled to 0 and its tasks
+    stopped (they still process what R's queues hold), then the tables are copied, then P is
+    declared the writer and takes traffic; what R's queues hold is forwarded to P."""
+    overrides = {"workload": str(TABLES_ONLY), "tier": "backup-restore"}
+    tables_only = Synthesized(**overrides)
+    ((_, back),) = simulate_assembly(
+        tables_only.directory, context(**overrides), synthesize, tier="backup-restore"
+    )
+    order = [event.step for event in back.timeline]
+    stages = [
+        "approve-failback",
+        "release-recovery",
+        "quiesce-recovery",
+        "table-back",
+        "declare-primary",
+        "release-primary",
+        "forward-messages",
+    ]
+    assert [order.index(x) for x in stages] == sorted(order.index(x) for x in stages)
+    assert order.count("release-recovery") == 1
+    assert back.passed, back.violations
 
 
 def test_i5_a_copy_taken_while_r_writes_misses_those_writes(
