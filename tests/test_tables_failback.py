@@ -95,7 +95,8 @@ def test_i5_a_copy_taken_while_r_writes_misses_those_writes(
     assert found, back.violations
     assert found[0].step == "release-primary"
     assert "drtiers-backup-restore-table" in found[0].detail
-    assert "after quiesce-recovery" in found[0].detail or "stopped" in found[0].detail
+    assert "after the last copy" in found[0].detail
+    assert "only once R's tasks have stopped writing" in str(found[0])
 
 
 def test_r_writes_its_restored_tables_only_while_its_tasks_take_work(

@@ -71,7 +71,9 @@ FIXES = {
     "stack, `cdk deploy --exclusively`, APIs served from R",
     "I3": "raise R's desired count and its scaling minimum to full capacity",
     "I4": "make R's entry record healthy only once R's database takes writes",
-    "I5": "gate P's record (or dial) on the recovery database no longer being the writer",
+    "I5": "gate P's record (or dial) on the recovery database no longer being the writer, and "
+    "copy tables restored in R back to P only once R's tasks have stopped writing (after "
+    "quiesce-recovery, in the maintenance window), before P is declared the writer",
     "I6": "derive the estimate from the same step list, and let every step it counts matter",
     "I7": "put an approval step before the step that moves the writer or traffic",
     "I8": "name the operation as the AWS CLI does (botocore's service model lists them), and "

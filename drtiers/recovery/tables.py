@@ -52,8 +52,7 @@ def stale_served(w: Live, routed: Iterable[str]) -> str | None:
         return None
     names = ", ".join(x for x in w.table_names if x != w.control_table)
     return (
-        f"P takes traffic on its tables ({names}), which missed writes made in {w.recovery} "
-        f"after they were last copied there: R's tasks still wrote to its restored tables. "
-        f"Copy the tables back only once R's tasks have stopped (after quiesce-recovery, in "
-        "the maintenance window), and before P is declared the writer"
+        f"P takes traffic on its tables ({names}), which missed writes made in {w.recovery}: "
+        f"{w.recovery}'s tasks wrote to its restored tables (no replicas) after the last copy "
+        "of them to P was taken, or no copy was"
     )
