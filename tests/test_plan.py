@@ -769,3 +769,26 @@ def test_retiring_the_rebuild_turns_off_what_keeps_it_from_being_deleted(
     )
     (i8,) = [v for v in broken.violations if v.invariant == "I8"]
     assert i8.step == "retire-rebuild" and "termination protection" in i8.detail
+
+
+def test_a_restore_that_does_not_wait_for_its_job_fails(
+    synthesized: Synthesized, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The review's finding: start-restore-job only starts a job, and the declaration after it
+    needs the table; a restore step that does not poll its job is refused (I8)."""
+    original = s.failover_steps
+
+    def unawaited(*args: Any) -> list[s.Step]:
+        return [
+            replace(x, command=x.command.split(" && until")[0].removeprefix("JOB=$(")[:-1])
+            if x.name == "restore-control"
+            else x
+            for x in original(*args)
+        ]
+
+    monkeypatch.setattr(s, "failover_steps", unawaited)
+    ((loss, _),) = simulate_assembly(
+        synthesized.directory, context(), synthesize, tier="backup-restore"
+    )
+    (i8,) = [v for v in loss.violations if v.invariant == "I8"]
+    assert i8.step == "restore-control" and "StartRestoreJob only starts a job" in i8.detail

@@ -311,6 +311,8 @@ class World:
     function_calls: dict[str, dict[str, tuple[SdkCall, ...]]] = field(default_factory=dict)
     # (rule, function, payload) of every EventBridge rule target that invokes one of them
     rule_invocations: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    # region -> name of the vault its backup plan backs up into
+    backup_vaults: dict[str, str] = field(default_factory=dict)
 
     # --- queries --------------------------------------------------------------------------
     @property
@@ -802,6 +804,7 @@ def read_world(tier: TierAssembly) -> World:
         stacks=_stacks(tier),
         secret_replicas=_secret_replicas(tier),
         backup_copies=_backup_copies(tier),
+        backup_vaults=_backup_vaults(tier),
         table_names=_table_names(tier),
         account=tier.account,
         accelerator_name=_first(tier, "AWS::GlobalAccelerator::Accelerator", "Name"),
@@ -918,6 +921,21 @@ def _backup_copies(tier: TierAssembly) -> dict[str, str]:
             json.dumps(plan.properties),
         )
     }
+
+
+def _backup_vaults(tier: TierAssembly) -> dict[str, str]:
+    """Region -> name of the vault its backup plan backs up into (a rule's target vault)."""
+    vaults = {}
+    for plan in tier.of_type("AWS::Backup::BackupPlan"):
+        for rule in plan.prop("BackupPlan", "BackupPlanRule", default=[]):
+            target = rule.get("TargetBackupVault")
+            if not isinstance(target, dict):
+                continue
+            ref = target.get("Ref") or target.get("Fn::GetAtt", [None])[0]
+            vault = tier.by_id(plan.stack, ref) if isinstance(ref, str) else None
+            if vault is not None and isinstance(vault.prop("BackupVaultName"), str):
+                vaults[plan.region] = str(vault.prop("BackupVaultName"))
+    return vaults
 
 
 def _table_names(tier: TierAssembly) -> list[str]:

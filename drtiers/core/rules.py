@@ -518,3 +518,43 @@ def protected_database_deletes() -> bool:
     "The database can't be deleted when deletion protection is enabled"
     (RDS_DELETION_PROTECTION); ModifyDBInstance with DeletionProtection false turns it off."""
     return False
+
+
+DYNAMODB_RESTORE = Source(
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/"
+    "pointintimerecovery_restores.html",
+    "2026-12-04",
+)
+GLOBAL_TABLE_REPLICAS = Source(
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/"
+    "globaltables-CoreConcepts.html",
+    "2026-12-04",
+)
+
+
+def restored_table_replicates() -> bool:
+    """A table restored from a backup is a table of its own: "The recovery process restores to
+    a new DynamoDB table" (DYNAMODB_RESTORE, read 2026-12-04). Only a replica's writes travel:
+    "When an application writes data to a replica in one Region, DynamoDB automatically
+    replicates the write to all other replicas in the global table" (GLOBAL_TABLE_REPLICAS,
+    read 2026-12-04). A restored table is no replica: what is written to it stays in its
+    region until a copy of it is taken."""
+    return False
+
+
+BACKUP_JOBS = Source(
+    "https://docs.aws.amazon.com/aws-backup/latest/devguide/API_StartRestoreJob.html"
+)
+
+
+def job_polled_by(operation: str) -> str | None:
+    """AWS Backup's Start*Job calls start a job and return its id (StartRestoreJob:
+    "Recovers the saved resource identified by an Amazon Resource Name (ARN)", returning
+    RestoreJobId); the job runs on, so a runbook step that needs its result polls the matching
+    Describe*Job until it ends. Returns that Describe operation, or None for any other call.
+    (BACKUP_JOBS)"""
+    return {
+        "StartRestoreJob": "DescribeRestoreJob",
+        "StartBackupJob": "DescribeBackupJob",
+        "StartCopyJob": "DescribeCopyJob",
+    }.get(operation)

@@ -33,6 +33,10 @@ class Live(World):
     missed_writes: set[str] = field(default_factory=set)
     # Regions whose work queues hold messages sent during the event (drtiers.recovery.messages).
     messages: set[str] = field(default_factory=set)
+    # Regions whose tables were restored from backup (standalone, no replicas), and regions
+    # whose tables missed writes made in one of those (drtiers.recovery.tables).
+    restored_tables: set[str] = field(default_factory=set)
+    stale_tables: set[str] = field(default_factory=set)
 
 
 def deployed(world: World) -> Live:

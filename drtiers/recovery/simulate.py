@@ -48,7 +48,7 @@ from drtiers.core import rules
 from drtiers.core.commands import aws_calls
 from drtiers.core.endpoints import UnknownCall
 from drtiers.core.facts import Figure
-from drtiers.recovery import function_roles, messages, plan
+from drtiers.recovery import function_roles, messages, plan, tables
 from drtiers.recovery import steps as s
 from drtiers.recovery.live import Live, deployed
 from drtiers.recovery.steps import Effect
@@ -71,7 +71,9 @@ FIXES = {
     "stack, `cdk deploy --exclusively`, APIs served from R",
     "I3": "raise R's desired count and its scaling minimum to full capacity",
     "I4": "make R's entry record healthy only once R's database takes writes",
-    "I5": "gate P's record (or dial) on the recovery database no longer being the writer",
+    "I5": "gate P's record (or dial) on the recovery database no longer being the writer, and "
+    "copy tables restored in R back to P only once R's tasks have stopped writing (after "
+    "quiesce-recovery, in the maintenance window), before P is declared the writer",
     "I6": "derive the estimate from the same step list, and let every step it counts matter",
     "I7": "put an approval step before the step that moves the writer or traffic",
     "I8": "name the operation as the AWS CLI does (botocore's service model lists them), and "
@@ -609,6 +611,8 @@ def _promote_secret(w: Live, region: str) -> str:
 def _restore_table(w: Live, region: str) -> str:
     if len(w.table_names) > 1:  # the workload has tables, not only drtiers' control table
         w.table_regions.add(region)
+        if not rules.restored_table_replicates():
+            w.restored_tables.add(region)
     return f"a table is restored in {region}"
 
 
@@ -721,6 +725,7 @@ _EFFECTS: dict[Effect, Callable[[Live, str], str]] = {
     Effect.RESTORE_SECRET_REPLICA: _restore_secret_replica,
     Effect.PROMOTE_SECRET: _promote_secret,
     Effect.RESTORE_TABLE: _restore_table,
+    Effect.TABLES_BACK: tables.copy_back,
     Effect.RETIRE: _retire,
     Effect.DRAIN: _drain,
     Effect.FORWARD: _forward,
@@ -836,6 +841,17 @@ def _retire_refused(w: Live, step: s.Step) -> str | None:
     return None
 
 
+def _not_awaited(step: s.Step) -> str | None:
+    """Why a step's command ends before the job it starts (an AWS Backup job it does not poll
+    until it ends: rules.job_polled_by); None when it waits for each."""
+    operations = [c.operation for c in aws_calls(step.command)]
+    for operation in operations:
+        poll = rules.job_polled_by(operation)
+        if poll is not None and poll not in operations:
+            return f"{operation} only starts a job: poll {poll} until it ends before what needs it"
+    return None
+
+
 def _replica_refused(w: Live, step: s.Step) -> str | None:
     """Why RDS would refuse a step's replica: created under the identifier the instance it
     replaces still holds (DBInstanceAlreadyExists, unless the step renames that one first, as
@@ -876,7 +892,7 @@ def _run(result: Simulation, w: Live, standby: Live, step: s.Step, deploy: Deplo
     except UnknownCall as error:
         result.violations.append(Violation("I8", step.name, step.command, str(error)))
         return "could not run"
-    refused = refused or _retire_refused(w, step)
+    refused = refused or _not_awaited(step) or _retire_refused(w, step)
     if refused:
         result.violations.append(Violation("I8", step.name, step.command, refused))
         return "could not run"
@@ -907,6 +923,7 @@ def _fail_over(result: Simulation, w: Live, standby: Live, deploy: Deploy) -> No
             Event(step.name, timed.start, timed.end, changed, tuple(sorted(routed)))
         )
         messages.arrive(w, routed)  # R's queues fill while R's tasks serve
+        tables.note_writes(w, routed)
         if not broken_i4:
             broken_i4 = _served_too_soon(result, w, step.name, routed)
         if result.recovered_at is None and _recovered(w):
@@ -1100,6 +1117,7 @@ def simulate_failback(
         result.timeline.append(
             Event(step.name, timed.start, timed.end, changed, tuple(sorted(routed)))
         )
+        tables.note_writes(w, routed)
         _one_current_writer(result, w, step.name, routed)
         for region in messages.left_behind(w, held, consumers_process):
             service = w.service_in(region)
@@ -1200,6 +1218,9 @@ def _one_current_writer(result: Simulation, w: Live, step: str, routed: set[str]
     service = w.service_in(w.primary)
     if service is None or w.primary not in routed or service.desired == 0:
         return
+    stale_tables = tables.stale_served(w, routed)
+    if stale_tables:
+        result.violations.append(Violation("I5", step, service.key, stale_tables))
     _, writes_land_in, why = _relational(w, service)
     if w.databases and not writes_land_in:
         result.violations.append(

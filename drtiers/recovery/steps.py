@@ -33,6 +33,8 @@ class Effect(StrEnum):
     STANDBY = "standby"
     # the table restored from its backup copy in the target region
     RESTORE_TABLE = "restore-table"
+    # the source region's restored tables, as they are now, replace the target's ("R=P")
+    TABLES_BACK = "tables-back"
     # the step's stacks are deleted (their data kept: snapshots, retained tables)
     RETIRE = "retire"
     DIAL = "dial"  # an accelerator endpoint group's traffic dial
@@ -949,7 +951,9 @@ def _protect_restored(world: World, name: str, *, after: str) -> Step:
     )
 
 
-def _declare(world: World, region: str, *, after: str, counts: bool) -> Step:
+def _declare(
+    world: World, region: str, *, after: str, counts: bool, also: tuple[str, ...] = ()
+) -> Step:
     """Name ``region`` the writer's region: the writer-region item in the global table (the
     application writes only to a database in that region, so a returning old primary is fenced
     off) and, where Route 53 follows it, the declared metric in the recovery region. Both are
@@ -977,7 +981,7 @@ def _declare(world: World, region: str, *, after: str, counts: bool) -> Step:
         0,
         "data-plane calls (DynamoDB, CloudWatch) in regions that are up",
         (rules.ROUTE53_METRIC_CHECKS.url,),
-        after=(after,),
+        after=(after, *also),
         api_region=region,
         data_plane=True,
         command=command,
@@ -1039,7 +1043,14 @@ def failback_steps(world: World, after: Live, figures: Mapping[str, Figure]) -> 
         after=(prepare[-1].name,) if prepare else tuple(x.name for x in fence)
     )
     database = _database_back(world, after, f, approve=approve.name)
-    declared = _declare(world, world.primary, after=_last(database, approve.name), counts=True)
+    window = _tables_window(world, after, f, database=database, approve=approve.name)
+    declared = _declare(
+        world,
+        world.primary,
+        after=_last(database, approve.name),
+        also=tuple(x.name for x in window if x.effect == Effect.TABLES_BACK),
+        counts=True,
+    )
     route53 = _route53_back(world, declared=declared.name)
     returns = _primary_serves(world, fenced=fenced, declared=declared.name)
     last = _last(returns, declared.name)
@@ -1048,6 +1059,7 @@ def failback_steps(world: World, after: Live, figures: Mapping[str, Figure]) -> 
         *prepare,
         approve,
         *database,
+        *window,
         declared,
         *route53,
         *returns,
@@ -1079,16 +1091,14 @@ def _fence(world: World) -> Step:
 
 
 def _prepare(world: World, after: Live, f: _Figures, *, fence: tuple[str, ...]) -> list[Step]:
-    """What P needs before the decision: an Aurora cluster catching up, a replica of R's
-    writer (an RDS instance), or the tables restored in R brought back. Returns no step
-    when P needs none of these."""
+    """What P needs before the decision: an Aurora cluster catching up, or a replica of R's
+    writer (an RDS instance). Returns no step when P needs neither (tables restored in R come
+    back only once R has stopped writing: _tables_window)."""
     database_r = after.database_in(world.recovery)
     if database_r is not None and database_r.cluster:
         return [_wait_replication(world, f)]
     if database_r is not None:
         return _replicate_back(world, after, f, ready=fence)
-    if _rebuilt(world, after) and len(world.table_names) > 1:  # the workload's tables
-        return [_tables_back(world, f, after=fence)]
     return []
 
 
@@ -1287,23 +1297,11 @@ def _retire_rebuild(world: World, after: Live, *, last: str) -> list[Step]:
     r = world.recovery
     name = world.stacks[_stack(world, StackRole.PRIMARY)].name
     steps = []
-    if after.database_in(r) is None and after.groups.get(r, 0) > 0:
+    released = _tables_come_back(world, after)  # dialled to 0 before the tables' copy
+    if after.database_in(r) is None and after.groups.get(r, 0) > 0 and not released:
         # Nothing quiesced R (no database to hand back): its tasks take traffic, and send
         # messages, until its endpoint group's dial is 0.
-        steps.append(
-            _call(
-                "release-recovery",
-                f"Dial {r}'s endpoint group to 0 %: new connections go to {world.primary} only, "
-                "and the rebuilt tasks stop taking requests (and sending messages).",
-                "traffic",
-                after=(last,),
-                region=rules.ACCELERATOR_API_REGION,
-                command=_dial(world, r, 0),
-                effect=Effect.DIAL,
-                target=f"{r}=0",
-                sources=(rules.GA_API_REGION.url,),
-            )
-        )
+        steps.append(_release_recovery(world, after=last))
     steps += _forward_back(world, after, last=_last(steps, last))
     retire = _call(
         "retire-rebuild",
@@ -1345,6 +1343,24 @@ def _unprotect(world: World, after: Live, name: str) -> str:
     return command
 
 
+def _release_recovery(world: World, *, after: str) -> Step:
+    """R's endpoint group dialled to 0: its tasks stop taking requests (and sending
+    messages)."""
+    r = world.recovery
+    return _call(
+        "release-recovery",
+        f"Dial {r}'s endpoint group to 0 %: new connections go to {world.primary} only, "
+        "and the rebuilt tasks stop taking requests (and sending messages).",
+        "traffic",
+        after=(after,),
+        region=rules.ACCELERATOR_API_REGION,
+        command=_dial(world, r, 0),
+        effect=Effect.DIAL,
+        target=f"{r}=0",
+        sources=(rules.GA_API_REGION.url,),
+    )
+
+
 def _wait_replication(world: World, f: _Figures) -> Step:
     """Aurora: the old primary cluster rejoined as a secondary; it must catch up first."""
     p = world.primary
@@ -1380,7 +1396,7 @@ def _replicate_back(
     world: World, after: Live, f: _Figures, *, ready: tuple[str, ...]
 ) -> list[Step]:
     """An RDS instance: replicate the recovery region's writer back into P (its stale instance
-    renamed out of the way), and the table where R has no replica of it."""
+    renamed out of the way)."""
     p = world.primary
     back = f.timed(
         "rds_replica_rebuild_seconds",
@@ -1394,45 +1410,119 @@ def _replicate_back(
         command=_replica_command(world, p, after, world.recovery),
         effect=Effect.REPLICATE_BACK,
     )
-    made = [back, _adopt(world, p, after=back.name)] if has_plan(world) else [back]
-    if world.table_regions <= {p}:  # the table has no replica in R: bring its data back too
-        return [*made, _tables_back(world, f, after=(back.name,))]
-    return made
+    return [back, _adopt(world, p, after=back.name)] if has_plan(world) else [back]
+
+
+def _tables_come_back(world: World, after: Live) -> bool:
+    """backup-restore with the workload's tables: R's restored tables are no replicas, so
+    their data comes back to P by backup."""
+    return _rebuilt(world, after) and len(world.table_names) > 1
+
+
+def _tables_window(
+    world: World, after: Live, f: _Figures, *, database: list[Step], approve: str
+) -> list[Step]:
+    """The tables copied back in the maintenance window: once R's tasks have stopped writing
+    (quiesce-recovery; without a database, R's endpoint group dialled to 0 first so that no
+    request waits on stopped tasks), before P is declared the writer. Returns no step where
+    the tables need no copy."""
+    if not _tables_come_back(world, after):
+        return []
+    r = world.recovery
+    stop = [x for x in database if x.name == "quiesce-recovery"]
+    if not stop:
+        if after.groups.get(r, 0) > 0:
+            stop.append(_release_recovery(world, after=approve))
+        stop.append(_quiesce(after, after_step=_last(stop, approve)))
+        return [*stop, _tables_back(world, f, after=(stop[-1].name,))]
+    return [_tables_back(world, f, after=(stop[-1].name,))]
 
 
 def _tables_back(world: World, f: _Figures, *, after: tuple[str, ...]) -> Step:
-    """Tables restored in R (no replica there): their data comes back to P by backup."""
+    """R's restored tables, as R's stopped tasks left them, back in P under their names."""
     p = world.primary
+    tables = [x for x in world.table_names if x != world.control_table]
     return f.timed(
         "backup_copy_seconds",
         "table-back",
-        f"Back up the recovery region's tables, copy the backups to {p}, delete the "
-        "stale tables there (after an on-demand backup of each) and restore each copy "
-        "under its table's name.",
+        f"Back up the recovery region's tables ({', '.join(tables)}) now that its tasks have "
+        f"stopped, copy the backups to {p}'s vault, back up and delete each stale table there "
+        "(deletion protection off first) and restore each copy under its table's name; the "
+        "control table's item is declared again instead.",
         "database",
         after=after,
         api_region=p,
-        command=f"aws backup start-restore-job --region {p} --recovery-point-arn "
-        "<the recovery region's table backup, copied to this region> --iam-role-arn "
-        f"arn:aws:iam::{world.account}:role/{world.backup_role} "
-        f"--metadata TargetTableName=<each of {', '.join(world.table_names)}>",
+        also_needs=(world.recovery,),
+        command=" && ".join(_table_back_command(world, name) for name in tables),
+        effect=Effect.TABLES_BACK,
+        target=f"{world.recovery}={p}",
+    )
+
+
+def _job_done(region: str, describe: str, job: str, state: str, done: str) -> str:
+    """A poll loop until an AWS Backup (or DynamoDB) job reaches ``done``: AWS Backup has no
+    waiters in botocore's model."""
+    return (
+        f'until [ "$(aws {describe} --region {region} {job} --query {state} --output text)" '
+        f"= {done} ]; do sleep 30; done"
+    )
+
+
+def _table_back_command(world: World, name: str) -> str:
+    """One table: backed up in R, copied to P's vault, P's stale table backed up and deleted,
+    the copy restored under its name and protected again."""
+    p, r, account = world.primary, world.recovery, world.account
+    role = f"--iam-role-arn arn:aws:iam::{account}:role/{world.backup_role}"
+    vault_r, vault_p = world.backup_copies[r], world.backup_vaults[p]
+    table = f"--region {p} --table-name {name}"
+    return " && ".join(
+        [
+            f"JOB=$(aws backup start-backup-job --region {r} --backup-vault-name {vault_r} "
+            f"--resource-arn arn:aws:dynamodb:{r}:{account}:table/{name} {role} "
+            "--query BackupJobId --output text)",
+            _job_done(
+                r, "backup describe-backup-job", "--backup-job-id $JOB", "State", "COMPLETED"
+            ),
+            f"COPY=$(aws backup start-copy-job --region {r} --recovery-point-arn $(aws backup "
+            f"describe-backup-job --region {r} --backup-job-id $JOB --query RecoveryPointArn "
+            f"--output text) --source-backup-vault-name {vault_r} --destination-backup-vault-arn "
+            f"arn:aws:backup:{p}:{account}:backup-vault:{vault_p} {role} --query CopyJobId "
+            "--output text)",
+            _job_done(
+                r, "backup describe-copy-job", "--copy-job-id $COPY", "CopyJob.State", "COMPLETED"
+            ),
+            f"STALE=$(aws dynamodb create-backup {table} --backup-name {name}-stale "
+            "--query BackupDetails.BackupArn --output text)",
+            _job_done(
+                p,
+                "dynamodb describe-backup",
+                "--backup-arn $STALE",
+                "BackupDescription.BackupDetails.BackupStatus",
+                "AVAILABLE",
+            ),
+            f"aws dynamodb update-table {table} --no-deletion-protection-enabled",
+            f"aws dynamodb delete-table {table}",
+            f"aws dynamodb wait table-not-exists {table}",
+            f"RESTORE=$(aws backup start-restore-job --region {p} --recovery-point-arn $(aws "
+            f"backup describe-copy-job --region {r} --copy-job-id $COPY --query "
+            f"CopyJob.DestinationRecoveryPointArn --output text) {role} --metadata "
+            f"TargetTableName={name} --query RestoreJobId --output text)",
+            _job_done(
+                p, "backup describe-restore-job", "--restore-job-id $RESTORE", "Status", "COMPLETED"
+            ),
+            f"aws dynamodb wait table-exists {table}",
+            f"aws dynamodb update-continuous-backups {table} --point-in-time-recovery-"
+            "specification PointInTimeRecoveryEnabled=true",
+            f"aws dynamodb update-table {table} --deletion-protection-enabled",
+        ]
     )
 
 
 def _promote_back(world: World, after: Live, f: _Figures, *, approve: str) -> list[Step]:
     """An RDS instance: stop writes in R, promote P's replica under the primary's fixed
     identifier."""
-    p, r = world.primary, world.recovery
-    quiesce = _scaled(
-        after,
-        "quiesce-recovery",
-        "Stop writes in the recovery region: scale its service to 0 (the maintenance "
-        "window begins).",
-        "fence",
-        after=(approve,),
-        region=r,
-        count=0,
-    )
+    p = world.primary
+    quiesce = _quiesce(after, after_step=approve)
     promote = f.timed(
         "rds_replica_promotion_seconds",
         "promote-back",
@@ -1445,6 +1535,20 @@ def _promote_back(world: World, after: Live, f: _Figures, *, approve: str) -> li
         effect=Effect.PROMOTE_BACK,
     )
     return [quiesce, promote, *_register(world, after=promote.name)]
+
+
+def _quiesce(after: Live, *, after_step: str) -> Step:
+    """R's tasks stop, and with them every write in R (the maintenance window begins)."""
+    return _scaled(
+        after,
+        "quiesce-recovery",
+        "Stop writes in the recovery region: scale its service to 0 (the maintenance "
+        "window begins).",
+        "fence",
+        after=(after_step,),
+        region=after.recovery,
+        count=0,
+    )
 
 
 def _reprotect(world: World, f: _Figures, *, after: str) -> Step:
