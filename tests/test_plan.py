@@ -767,8 +767,10 @@ def test_retiring_the_rebuild_turns_off_what_keeps_it_from_being_deleted(
     ((_, broken),) = simulate_assembly(
         synthesized.directory, context(), synthesize, tier="backup-restore"
     )
-    (i8,) = [v for v in broken.violations if v.invariant == "I8"]
-    assert i8.step == "retire-rebuild" and "termination protection" in i8.detail
+    assert any(
+        v.invariant == "I8" and v.step == "retire-rebuild" and "termination protection" in v.detail
+        for v in broken.violations
+    )
 
 
 def test_a_restore_that_does_not_wait_for_its_job_fails(
@@ -792,3 +794,30 @@ def test_a_restore_that_does_not_wait_for_its_job_fails(
     )
     (i8,) = [v for v in loss.violations if v.invariant == "I8"]
     assert i8.step == "restore-control" and "StartRestoreJob only starts a job" in i8.detail
+
+
+def test_retiring_the_rebuild_deletes_the_tables_restored_in_r(
+    synthesized: Synthesized, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second review's finding: the rebuilt stack imports the restored tables and leaves
+    them when it is deleted, so the next failover's restore under their names is refused."""
+    original = s.failback_steps
+
+    def tables_kept(*args: Any) -> list[s.Step]:
+        return [
+            replace(x, command=x.command.split(" && aws dynamodb update-table")[0])
+            if x.name == "retire-rebuild"
+            else x
+            for x in original(*args)
+        ]
+
+    ((_, back),) = simulate_assembly(
+        synthesized.directory, context(), synthesize, tier="backup-restore"
+    )
+    assert back.passed
+    monkeypatch.setattr(s, "failback_steps", tables_kept)
+    ((_, broken),) = simulate_assembly(
+        synthesized.directory, context(), synthesize, tier="backup-restore"
+    )
+    (i8,) = [v for v in broken.violations if v.invariant == "I8"]
+    assert i8.step == "end" and "TableAlreadyExistsException" in i8.detail

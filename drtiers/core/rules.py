@@ -534,7 +534,7 @@ GLOBAL_TABLE_REPLICAS = Source(
 
 def restored_table_replicates() -> bool:
     """A table restored from a backup is a table of its own: "The recovery process restores to
-    a new DynamoDB table" (DYNAMODB_RESTORE, read 2026-12-04). Only a replica's writes travel:
+    a new DynamoDB table" (DYNAMODB_RESTORE). Only a replica's writes travel:
     "When an application writes data to a replica in one Region, DynamoDB automatically
     replicates the write to all other replicas in the global table" (GLOBAL_TABLE_REPLICAS,
     read 2026-12-04). A restored table is no replica: what is written to it stays in its

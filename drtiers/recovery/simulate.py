@@ -526,7 +526,19 @@ def _apply(
     changed = handler(w, step.target)
     if step.effect in (Effect.REPLICATE_BACK, Effect.REPROTECT):
         _replica_made(w, step)
+    if step.effect == Effect.RETIRE:
+        _tables_retired(w, step)
     return changed
+
+
+def _tables_retired(w: Live, step: s.Step) -> None:
+    """A rebuild's stack imports the tables restored in its region and leaves them when it is
+    deleted; they go only if the step deletes each of them (one DeleteTable a table)."""
+    region = step.target.split(":", 1)[0]
+    calls = aws_calls(step.command)
+    deletes = sum(1 for c in calls if c.operation == "DeleteTable" and c.region == region)
+    if deletes >= len(w.table_names):
+        w.restored_tables.discard(region)
 
 
 def _replica_made(w: Live, step: s.Step) -> None:
@@ -1129,7 +1141,24 @@ def simulate_failback(
             Violation("I5", "end", w.tier, f"traffic ends at {sorted(traffic(w))}, not P")
         )
     _protected_again(result, w, world)
+    _tables_left(result, w)
     return result
+
+
+def _tables_left(result: Simulation, w: Live) -> None:
+    """I8 for the next failover: the tables restored in R are gone after failback, since the
+    next restore creates them again under their names."""
+    if w.recovery in w.restored_tables:
+        result.violations.append(
+            Violation(
+                "I8",
+                "end",
+                w.recovery,
+                f"the tables restored in {w.recovery} stay after failback: the next failover's "
+                'restore under their names is refused (RestoreTableFromBackup "Creates a new '
+                'table"; TableAlreadyExistsException): back them up and delete them',
+            )
+        )
 
 
 def _protected_again(result: Simulation, w: Live, world: Live) -> None:

@@ -879,13 +879,8 @@ def _restored(region: str) -> str:
     starts it ("Recovers the saved resource identified by an Amazon Resource Name (ARN)",
     returning its RestoreJobId), and what follows (the declaration, the table's protection)
     needs the table (DynamoDB: "The operation tried to access a nonexistent table")."""
-    status = (
-        f"$(aws backup describe-restore-job --region {region} --restore-job-id $JOB "
-        "--query Status --output text)"
-    )
-    return (
-        f'until S={status}; [ "$S" = COMPLETED ] || [ "$S" = FAILED ] || [ "$S" = ABORTED ]; '
-        'do sleep 60; done; [ "$S" = COMPLETED ]'
+    return _job_done(
+        region, "backup describe-restore-job", "--restore-job-id $JOB", "Status", "COMPLETED"
     )
 
 
@@ -1313,12 +1308,36 @@ def _retire_rebuild(world: World, after: Live, *, last: str) -> list[Step]:
         region=r,
         command=_unprotect(world, after, name)
         + f"aws cloudformation delete-stack --region {r} --stack-name {name} && aws "
-        f"cloudformation wait stack-delete-complete --region {r} --stack-name {name}",
+        f"cloudformation wait stack-delete-complete --region {r} --stack-name {name}"
+        + "".join(f" && {_retire_table(world, table)}" for table in world.table_names),
         effect=Effect.RETIRE,
         target=f"{r}:{name}",
         how="a stack deletion",
     )
     return [*steps, retire]
+
+
+def _retire_table(world: World, name: str) -> str:
+    """A table restored in R at failover, backed up into R's vault and deleted: the stack
+    imported it and does not delete it, and the next failover restores under its name
+    (RestoreTableFromBackup "Creates a new table"; a table of that name refuses it)."""
+    r, account = world.recovery, world.account
+    table = f"--region {r} --table-name {name}"
+    return " && ".join(
+        [
+            f"aws dynamodb update-table {table} --no-deletion-protection-enabled",
+            f"aws dynamodb wait table-exists {table}",
+            f"JOB=$(aws backup start-backup-job --region {r} --backup-vault-name "
+            f"{world.backup_copies[r]} --resource-arn arn:aws:dynamodb:{r}:{account}:table/"
+            f"{name} --iam-role-arn arn:aws:iam::{account}:role/{world.backup_role} --query "
+            "BackupJobId --output text)",
+            _job_done(
+                r, "backup describe-backup-job", "--backup-job-id $JOB", "State", "COMPLETED"
+            ),
+            f"aws dynamodb delete-table {table}",
+            f"aws dynamodb wait table-not-exists {table}",
+        ]
+    )
 
 
 def _unprotect(world: World, after: Live, name: str) -> str:
@@ -1459,12 +1478,18 @@ def _tables_back(world: World, f: _Figures, *, after: tuple[str, ...]) -> Step:
     )
 
 
+# The states an AWS Backup job (or a DynamoDB backup) ends in without succeeding.
+_JOB_FAILED = ("FAILED", "ABORTED", "EXPIRED", "DELETED")
+
+
 def _job_done(region: str, describe: str, job: str, state: str, done: str) -> str:
-    """A poll loop until an AWS Backup (or DynamoDB) job reaches ``done``: AWS Backup has no
-    waiters in botocore's model."""
+    """A poll loop until an AWS Backup (or DynamoDB) job ends, failing unless it reached
+    ``done``: AWS Backup has no waiters in botocore's model, and a loop that waits only for
+    success never ends on a failed job."""
+    ended = " || ".join(f'[ "$S" = {x} ]' for x in (done, *_JOB_FAILED))
     return (
-        f'until [ "$(aws {describe} --region {region} {job} --query {state} --output text)" '
-        f"= {done} ]; do sleep 30; done"
+        f"until S=$(aws {describe} --region {region} {job} --query {state} --output text); "
+        f'{ended}; do sleep 30; done; [ "$S" = {done} ]'
     )
 
 
@@ -1501,6 +1526,7 @@ def _table_back_command(world: World, name: str) -> str:
                 "AVAILABLE",
             ),
             f"aws dynamodb update-table {table} --no-deletion-protection-enabled",
+            f"aws dynamodb wait table-exists {table}",
             f"aws dynamodb delete-table {table}",
             f"aws dynamodb wait table-not-exists {table}",
             f"RESTORE=$(aws backup start-restore-job --region {p} --recovery-point-arn $(aws "
