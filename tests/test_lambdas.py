@@ -905,3 +905,37 @@ def test_forward_splits_what_one_receive_gets_into_batches_within_sqss_limit(
     plan_actions.handler(FORWARD, None)
     assert len(batches) >= 2 and max(batches) <= plan_actions.BATCH_BYTES
     assert sorted(m["Body"][0] for m in received(p_sqs, p_work)) == list("012345")
+
+
+def test_register_goes_on_when_a_held_target_is_already_gone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A held target the proxy no longer finds (renamed or removed by the replica block) is no
+    reason to stop: the plan would retry the step until it times out, with R quiesced."""
+    stubber = stubbed(monkeypatch, "rds", P)
+    proxy = {"DBProxyName": "drtiers-pilot-light-proxy"}
+    stubber.add_response(
+        "describe_db_proxy_targets",
+        {"Targets": [{"RdsResourceId": "renamed-by-the-block", "Type": "RDS_INSTANCE"}]},
+        proxy,
+    )
+    stubber.add_client_error(
+        "deregister_db_proxy_targets",
+        service_error_code="DBProxyTargetNotFoundFault",
+        http_status_code=404,
+        expected_params={**proxy, "DBInstanceIdentifiers": ["renamed-by-the-block"]},
+    )
+    stubber.add_response(
+        "register_db_proxy_targets",
+        {"DBProxyTargets": []},
+        {**proxy, "DBInstanceIdentifiers": ["drtiers-pilot-light-db"]},
+    )
+    event = {
+        "action": "register",
+        "region": P,
+        "instance": "drtiers-pilot-light-db",
+        "proxy": "drtiers-pilot-light-proxy",
+    }
+    with stubber:
+        assert plan_actions.handler(event, None) == {"done": "register"}
+    stubber.assert_no_pending_responses()

@@ -207,8 +207,10 @@ class PlanActions(Construct):
         self, *, instances: Sequence[tuple[str, str]], proxy: tuple[str, str] | None
     ) -> list[iam.PolicyStatement]:
         """Modify the instances a replica block makes; move the proxy's target to the instance
-        under its identifier (its renamed predecessor, whose name starts with the identifier,
-        deregistered)."""
+        under its identifier. Its predecessor is deregistered under whatever name the RDS
+        replica block renamed it to (AWS documents only that it is "renamed and tagged with
+        renamedByRegionSwitch"), so deregistering takes any instance of the region; registering
+        takes only the identifier."""
         statements = []
         if instances:
             statements.append(
@@ -223,8 +225,12 @@ class PlanActions(Construct):
             statements += [
                 iam.PolicyStatement(actions=["rds:DescribeDBProxyTargets"], resources=groups),
                 iam.PolicyStatement(
-                    actions=["rds:DeregisterDBProxyTargets", "rds:RegisterDBProxyTargets"],
-                    resources=[*groups, self._rds_arn(region, f"db:{name}*")],
+                    actions=["rds:DeregisterDBProxyTargets"],
+                    resources=[*groups, self._rds_arn(region, "db:*")],
+                ),
+                iam.PolicyStatement(
+                    actions=["rds:RegisterDBProxyTargets"],
+                    resources=[*groups, self._rds_arn(region, f"db:{name}")],
                 ),
             ]
         return statements
@@ -233,14 +239,15 @@ class PlanActions(Construct):
         return f"arn:aws:rds:{region}:{self._account}:{resource}"
 
     def _proxy_wildcards(self, proxy: tuple[str, str]) -> list[tuple[str, str]]:
-        region, name = proxy
+        region, _ = proxy
         why = "A proxy and its target group are named by ids RDS assigns; only this region's."
         return [
             (f"Resource::{self._rds_arn(region, 'db-proxy:*')}", why),
             (f"Resource::{self._rds_arn(region, 'target-group:*')}", why),
             (
-                f"Resource::{self._rds_arn(region, f'db:{name}*')}",
-                "The instance and its renamed predecessors only (their names start with it).",
+                f"Resource::{self._rds_arn(region, 'db:*')}",
+                "Deregistering from the proxy only: the instance it held was renamed by the RDS "
+                "replica block, by a scheme AWS does not document.",
             ),
         ]
 

@@ -221,13 +221,19 @@ def adopt(event: dict[str, Any]) -> None:
 
 
 def register(event: dict[str, Any]) -> None:
-    """Deregister every instance the proxy's default target group holds, then register the
+    """Deregister each instance the proxy's default target group holds (one already gone is
+    no reason to stop: the plan would retry the step until its timeout), then register the
     instance now under the identifier."""
     rds = boto3.client("rds", region_name=event["region"])
     targets = rds.describe_db_proxy_targets(DBProxyName=event["proxy"])["Targets"]
-    held = [t["RdsResourceId"] for t in targets if t.get("Type") == "RDS_INSTANCE"]
-    if held:
-        rds.deregister_db_proxy_targets(DBProxyName=event["proxy"], DBInstanceIdentifiers=held)
+    for held in [t["RdsResourceId"] for t in targets if t.get("Type") == "RDS_INSTANCE"]:
+        try:
+            rds.deregister_db_proxy_targets(
+                DBProxyName=event["proxy"], DBInstanceIdentifiers=[held]
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "DBProxyTargetNotFoundFault":
+                raise
     rds.register_db_proxy_targets(
         DBProxyName=event["proxy"], DBInstanceIdentifiers=[event["instance"]]
     )
