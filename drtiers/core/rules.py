@@ -87,12 +87,6 @@ RS_LAMBDA = Source(
 RS_RDS_REPLICA = Source(
     "https://docs.aws.amazon.com/r53recovery/latest/dg/rds-create-cross-region-replica-block.html"
 )
-RDS_READ_REPLICA_API = Source(
-    "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstanceReadReplica.html"
-)
-RDS_IAM_AUTH = Source(
-    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.Enabling.html"
-)
 RDS_PROXY_TARGETS = Source(
     "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RegisterDBProxyTargets.html"
 )
@@ -147,9 +141,7 @@ def proxy_authenticates(
 
 
 IAM_DB_AUTH = Source(
-    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.Enabling.html"
-    " and https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html"
-    " (EnableIAMDatabaseAuthentication)",
+    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.Enabling.html",
     read="2026-12-04",
 )
 
@@ -158,8 +150,9 @@ def iam_login_accepted(enabled: bool) -> bool:
     """Whether a database accepts an IAM authentication token: only with IAM database
     authentication enabled on it. "By default, IAM database authentication is disabled on DB
     instances"; for Aurora, "Mapping Amazon Web Services IAM accounts to database accounts is
-    managed by the DB cluster" (its own EnableIAMDatabaseAuthentication). An rds-db:connect
-    grant without it logs nobody in. (IAM_DB_AUTH)"""
+    managed by the DB cluster" (CreateDBInstance's EnableIAMDatabaseAuthentication,
+    https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html). An
+    rds-db:connect grant without it logs nobody in. (IAM_DB_AUTH)"""
     return enabled
 
 
@@ -275,20 +268,12 @@ def rds_replica_block_runs(workflow: str) -> bool:
     return workflow == "postRecovery"
 
 
-# What the RDS replica block copies from the instance it replaces; IAM database authentication,
-# deletion protection and monitoring are not among them (RS_RDS_REPLICA).
-RDS_REPLICA_BLOCK_COPIES = (
-    "Instance identifier, DB parameter groups, DB subnet groups, KMS key, VPC security groups, "
-    "Option groups, Domain authentication secret ARN"
-)
-
-
 def rds_replica_block_enables_iam_auth() -> bool:
     """A replica the RDS create cross-Region replica block makes copies "Instance identifier,
     DB parameter groups, DB subnet groups, KMS key, VPC security groups, Option groups, Domain
     authentication secret ARN" (RS_RDS_REPLICA), not IAM database authentication, which
     CreateDBInstanceReadReplica leaves off unless asked ("By default, mapping isn't enabled",
-    EnableIAMDatabaseAuthentication, RDS_READ_REPLICA_API): it refuses IAM logins until the
+    EnableIAMDatabaseAuthentication, RDS_REPLICA_API): it refuses IAM logins until the
     instance is modified."""
     return False
 

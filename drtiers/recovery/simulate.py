@@ -331,7 +331,8 @@ def _via_proxy(w: Live, service: Service, kind: str, key: str) -> _Access:
     database = w.databases.get(proxy.target)
     if database is None or database.region not in w.up or database.role == "retired":
         return False, set(), [*why, f"the database behind {key} is gone"]
-    if not database.cluster and proxy.registered != database.generation:
+    moved = database.cluster or rules.proxy_target_follows_rename()
+    if not moved and proxy.registered != database.generation:
         return False, set(), [*why, _unregistered(key, database)]
     if kind == "proxy-rw":
         serves = rules.proxy_read_write_serves(database.role == "writer")

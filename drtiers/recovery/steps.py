@@ -171,7 +171,7 @@ def _adopt(world: World, region: str, *, after: str) -> Step:
         "--apply-immediately",
         effect=Effect.ADOPT,
         target=region,
-        sources=(rules.RS_RDS_REPLICA.url, rules.RDS_IAM_AUTH.url),
+        sources=(rules.RS_RDS_REPLICA.url, rules.IAM_DB_AUTH.url),
     )
 
 
