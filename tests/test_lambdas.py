@@ -301,6 +301,18 @@ def primary_behind_targets() -> str:
     return group
 
 
+PROBE = {
+    "action": "probe",
+    "region": P,
+    "cluster": "c",
+    "service": "s",
+    "namespace": DECLARED_NAMESPACE,
+    "metric": PRIMARY_HEALTHY_TARGETS,
+    "tier": "multi-site",
+    "every": 10,
+}
+
+
 def test_the_probe_puts_one_point_per_period_on_its_boundary_and_0_when_p_does_not_answer() -> None:
     primary_behind_targets()
     resolutions: list[int] = []  # the emulator keeps no storage resolution: read the request
@@ -310,16 +322,7 @@ def test_the_probe_puts_one_point_per_period_on_its_boundary_and_0_when_p_does_n
             d["StorageResolution"] for d in params["MetricData"]
         ),
     )
-    event = {  # what the probe schedule sends (drtiers.constructs.region_switch)
-        "action": "probe",
-        "region": P,
-        "cluster": "c",
-        "service": "s",
-        "namespace": DECLARED_NAMESPACE,
-        "metric": PRIMARY_HEALTHY_TARGETS,
-        "tier": "multi-site",
-        "every": 10,
-    }
+    event = PROBE  # what the probe schedule sends (drtiers.constructs.region_switch)
     clock = Clock()
     plan_actions.probe(event, clock)
     assert clock.now == 1060  # six probes, each on a 10 s boundary
@@ -868,16 +871,7 @@ def test_the_probe_puts_no_point_when_p_answers_with_an_error(
         stubber.add_client_error(
             "describe_services", service_error_code="ThrottlingException", http_status_code=400
         )
-    event = {
-        "action": "probe",
-        "region": P,
-        "cluster": "c",
-        "service": "s",
-        "namespace": DECLARED_NAMESPACE,
-        "metric": PRIMARY_HEALTHY_TARGETS,
-        "tier": "multi-site",
-        "every": 10,
-    }
+    event = PROBE
     with stubber:
         plan_actions.probe(event, Clock())
     stubber.assert_no_pending_responses()
