@@ -7,6 +7,7 @@ Stubber, which checks each request and each answer against the service's model."
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -176,8 +177,11 @@ def declare_event(table: str, *, region: str = R, value: int = 1) -> dict[str, A
 def test_declare_writes_the_writer_region_item_and_the_declared_metric() -> None:
     table = "drtiers-warm-standby-table"
     dynamodb = make_table(R, table)
+    before = int(time.time())
     assert plan_actions.handler(declare_event(table), None) == {"done": "declare"}
     item = dynamodb.get_item(TableName=table, Key=WRITER, ConsistentRead=True)["Item"]
+    at = int(item.pop("at")["N"])  # when, so that the newest declaration of any region wins
+    assert before <= at <= int(time.time())
     assert item == {**WRITER, "region": {"S": R}}
     (metric,) = boto3.client("cloudwatch", region_name=R).list_metrics(
         Namespace=DECLARED_NAMESPACE

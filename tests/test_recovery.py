@@ -479,9 +479,15 @@ def test_tasks_in_both_regions_may_read_the_writer_region_item(
     synthesized: Synthesized, tier: str
 ) -> None:
     """The model reads the control-table grant whether it names the table by reference (P's
-    own) or by its fixed name (R's replica)."""
+    own) or by its fixed name (R's replica, and the other region's table): the tasks of each
+    region read the item in both, their own first."""
     world = read_world(read_assembly(Path(synthesized.assembly.directory))[tier])
+    both = {"us-east-1", "us-west-2"}
     assert {x.region: x.control_regions for x in world.services.values()} == {
-        "us-east-1": {"us-east-1"},
-        "us-west-2": {"us-west-2"},
+        "us-east-1": both,
+        "us-west-2": both,
+    }
+    assert {x.region: x.control_reads for x in world.services.values()} == {
+        "us-east-1": ("us-east-1", "us-west-2"),
+        "us-west-2": ("us-west-2", "us-east-1"),
     }

@@ -467,6 +467,7 @@ def test_the_app_is_told_where_its_data_lives(synthesized: Synthesized) -> None:
     assert set(primary) == {
         "TABLE_NAME",
         "CONTROL_TABLE_NAME",
+        "CONTROL_TABLE_REGIONS",
         "DATABASE_ENDPOINT",
         "DATABASE_USER",
         "DATABASE_PORT",
@@ -482,6 +483,11 @@ def test_the_app_is_told_where_its_data_lives(synthesized: Synthesized) -> None:
     # A fixed name: the recovery stack reads nothing from P, so it deploys while P is lost.
     assert pilot["TABLE_NAME"] == f"{APP}-pilot-light-table"
     assert pilot["CONTROL_TABLE_NAME"] == f"{APP}-pilot-light-control"
+    # Both regions' copies of the writer-region item, the task's own first.
+    assert (primary["CONTROL_TABLE_REGIONS"], pilot["CONTROL_TABLE_REGIONS"]) == (
+        "us-east-1,us-west-2",
+        "us-west-2,us-east-1",
+    )
 
 
 def test_backup_restore_runs_no_compute_in_recovery(synthesized: Synthesized) -> None:

@@ -25,6 +25,7 @@ from drtiers.assembly.queries import (
     global_cluster_ids,
     instance_engine,
     table_replica_regions,
+    table_replicas,
 )
 from drtiers.assembly.reader import Resource, TierAssembly
 from drtiers.assembly.switch_plan import SwitchPlan, switch_plan
@@ -32,6 +33,7 @@ from drtiers.core import rules
 from drtiers.core.code_calls import SdkCall, action_calls
 from drtiers.core.permissions import allowed
 from drtiers.core.tiers import (
+    CONTROL_REGIONS_VARIABLE,
     DECLARED_NAMESPACE,
     PRIMARY_HEALTHY_TARGETS,
     RECOVERY_WRITABLE,
@@ -183,6 +185,9 @@ class Service:
     connect: set[str]  # what the task role may log in to as user (connect_keys)
     table_regions: set[str]
     control_regions: set[str]  # regions whose writer-region item the task role may read
+    # The regions whose writer-region item its settings tell it to read (CONTROL_TABLE_REGIONS;
+    # without it, its own).
+    control_reads: tuple[str, ...]
     dax_granted: bool  # no DAX endpoint in its settings, or the task role may use DAX
     queues: list[str]  # keys of the queues its settings name (QUEUE_URL*)
     queues_granted: bool  # the task role may use every one of them
@@ -313,6 +318,8 @@ class World:
     rule_invocations: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     # region -> name of the vault its backup plan backs up into
     backup_vaults: dict[str, str] = field(default_factory=dict)
+    # the regions holding a replica of the control table (its one region, without replicas)
+    control_replicas: set[str] = field(default_factory=set)
 
     # --- queries --------------------------------------------------------------------------
     @property
@@ -494,6 +501,7 @@ def _service(tier: TierAssembly, service: Resource, network: Network) -> Service
         connect=connect_keys(tier, statements, str(user)) if user is not None else set(),
         table_regions=access.table_regions,
         control_regions=access.control_regions,
+        control_reads=_control_reads(tier, service, environment),
         dax_granted=_dax_granted(tier, stack, statements, environment),
         queues=[key_of(service.region, stack, queue) for queue, _ in queues],
         queues_granted=all(queue in access.queues for queue, _ in queues),
@@ -507,6 +515,16 @@ def _service(tier: TierAssembly, service: Resource, network: Network) -> Service
         table_name=access.table_name,
         control_table_name=access.control_table_name,
     )
+
+
+def _control_reads(
+    tier: TierAssembly, service: Resource, environment: dict[str, Any]
+) -> tuple[str, ...]:
+    """The regions its CONTROL_TABLE_REGIONS names (comma-separated), or its own."""
+    regions = render(tier, service.stack, environment.get(CONTROL_REGIONS_VARIABLE))
+    if not isinstance(regions, str) or not regions:
+        return (service.region,)
+    return tuple(r.strip() for r in regions.split(",") if r.strip())
 
 
 def _environment(task: Resource) -> dict[str, Any]:
@@ -805,6 +823,7 @@ def read_world(tier: TierAssembly) -> World:
         secret_replicas=_secret_replicas(tier),
         backup_copies=_backup_copies(tier),
         backup_vaults=_backup_vaults(tier),
+        control_replicas=_control_replicas(tier),
         table_names=_table_names(tier),
         account=tier.account,
         accelerator_name=_first(tier, "AWS::GlobalAccelerator::Accelerator", "Name"),
@@ -936,6 +955,16 @@ def _backup_vaults(tier: TierAssembly) -> dict[str, str]:
             if vault is not None and isinstance(vault.prop("BackupVaultName"), str):
                 vaults[plan.region] = str(vault.prop("BackupVaultName"))
     return vaults
+
+
+def _control_replicas(tier: TierAssembly) -> set[str]:
+    """The regions of the control table's replicas."""
+    return {
+        replica.region
+        for t in tier.of_type("AWS::DynamoDB::GlobalTable") + tier.of_type("AWS::DynamoDB::Table")
+        if isinstance(t.prop("TableName"), str) and is_control_table(str(t.prop("TableName")))
+        for replica in table_replicas(t)
+    }
 
 
 def _table_names(tier: TierAssembly) -> list[str]:

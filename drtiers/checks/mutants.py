@@ -27,6 +27,7 @@ from typing import Any
 from drtiers import build
 from drtiers.assembly.reader import copy_assembly, edit_template, read_assembly
 from drtiers.checks.dr import check_tier
+from drtiers.core.tiers import CONTROL_REGIONS_VARIABLE
 from drtiers.recovery import simulate_assembly
 from drtiers.recovery.simulate import Synthesize
 
@@ -379,6 +380,14 @@ def _rebuild_role_reads_primary(resources: Resources) -> None:
     }
 
 
+def _own_control_only(resources: Resources) -> None:
+    """The task role's GetItem on the control table keeps its own region's table only."""
+    _, policy = find(resources, *TASK_POLICY)
+    for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+        if statement.get("Action") == "dynamodb:GetItem":
+            statement["Resource"] = statement["Resource"][:1]
+
+
 def _drop_replica(resources: Resources, table: str, region: str) -> None:
     _, resource = find(resources, "AWS::DynamoDB::GlobalTable", prop("TableName", table))
     replicas = resource["Properties"]["Replicas"]
@@ -430,6 +439,15 @@ MUTANTS: tuple[Mutant, ...] = (
         "R's task definition loses QUEUE_URL",
         "R's tasks cannot reach the work queue",
         set_env("QUEUE_URL", DELETE),
+    ),
+    Mutant(
+        "env-own-item-only-ws",
+        "endpoints",
+        "warm-standby",
+        "primary",
+        "P's task definition loses CONTROL_TABLE_REGIONS (it reads its own replica only)",
+        "P's tasks, restarted when P returns, follow their replica's old item and write",
+        set_env(CONTROL_REGIONS_VARIABLE, DELETE),
     ),
     Mutant(
         "env-wrong-port-pl",
@@ -511,6 +529,15 @@ MUTANTS: tuple[Mutant, ...] = (
             *TASK_POLICY,
             lambda s: s.get("Action") == "dynamodb:GetItem" and "-control" in json.dumps(s),
         ),
+    ),
+    Mutant(
+        "iam-own-control-only-br",
+        "iam",
+        "backup-restore",
+        "primary",
+        "P's task role reads the control table in P only, not the copy restored in R",
+        "P's tasks, restarted when P returns, miss R's declaration and write beside it",
+        _own_control_only,
     ),
     Mutant(
         "iam-no-queue-ws",

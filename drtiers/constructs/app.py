@@ -285,8 +285,9 @@ class AppService(Construct):
         group.add_egress_rule(
             ec2.Peer.any_ipv4(),
             ec2.Port.tcp(443),
-            "AWS APIs (ECR, CloudWatch Logs, SQS, KMS, STS) and the image registry over HTTPS, "
-            "through the NAT gateway: the VPC has no interface endpoints",
+            "AWS APIs (ECR, CloudWatch Logs, SQS, KMS, STS, DynamoDB in the other region) and "
+            "the image registry over HTTPS, through the NAT gateway: the VPC has no interface "
+            "endpoints",
         )
         return group
 

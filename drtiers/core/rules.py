@@ -543,3 +543,30 @@ def job_polled_by(operation: str) -> str | None:
         "StartBackupJob": "DescribeBackupJob",
         "StartCopyJob": "DescribeCopyJob",
     }.get(operation)
+
+
+ECS_SERVICES = Source(
+    "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_services.html", "2026-12-04"
+)
+GLOBAL_TABLE_EVACUATION = Source(
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/"
+    "bp-global-table-design.prescriptive-guidance.evacuation.html",
+    "2026-12-04",
+)
+
+
+def returning_tasks_restart() -> bool:
+    """A region's service tasks start again as soon as the region does, with nobody asking:
+    "If one of your tasks fails or stops, the Amazon ECS service scheduler launches another
+    instance of your task definition to replace it" (ECS_SERVICES). Nothing run during the
+    event can stop them first: the region's ECS API was down."""
+    return True
+
+
+def returning_replica_current() -> bool:
+    """Whether a global table's replica in a region that comes back already holds what was
+    written elsewhere while it was down, when its tasks restart: AWS does not say so. Writes
+    held while a region is offline have "their propagation ... indefinitely delayed", and
+    "There is no metric to indicate with absolute certainty that Region A has fully replicated
+    its data to Region B" (GLOBAL_TABLE_EVACUATION). The model takes it as behind."""
+    return False

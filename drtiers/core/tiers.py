@@ -28,6 +28,8 @@ RECOVERY_WRITABLE = "RecoveryWritable"
 # The table drtiers adds to every tier for the writer-region item (<app>-<tier>-control): the
 # app reads it to fence its writes, the plan's declare step writes it. Not the workload's.
 CONTROL_TABLE = "control"
+# The setting that lists the regions whose control table the app reads (its own first).
+CONTROL_REGIONS_VARIABLE = "CONTROL_TABLE_REGIONS"
 
 
 def is_control_table(table_name: object) -> bool:

@@ -61,6 +61,8 @@ def declare(event: dict[str, Any]) -> None:
             "pk": {"S": "drtiers"},
             "sk": {"S": "writer-region"},
             "region": {"S": event["region"]},
+            # Orders the declarations: tasks follow the newest item of every region they read.
+            "at": {"N": str(int(time.time()))},
         },
     )
     metric = event.get("metric")

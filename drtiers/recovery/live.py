@@ -22,9 +22,10 @@ class Live(World):
     declared: dict[str, float] = field(default_factory=dict)  # alarm -> last value put
     fresh: set[str] = field(default_factory=set)  # alarms with a data point not yet evaluated
     check_status: dict[str, bool] = field(default_factory=dict)  # CLOUDWATCH_METRIC checks
-    # The region whose database the app may write to (the writer-region item in the table);
-    # None: never declared, the primary's.
-    writer_region: str | None = None
+    # The writer-region item in each region's control table: (the region it names, its "at",
+    # the order of the declaration). A region's tasks write only where the newest item they
+    # read names (none: the primary's).
+    writer_items: dict[str, tuple[str, int]] = field(default_factory=dict)
     # The application honours that item (README, "What the application must do").
     fenced: bool = True
     clients_follow: bool = False  # resolvers have dropped the answer cached before the change

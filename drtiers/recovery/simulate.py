@@ -48,7 +48,7 @@ from drtiers.core import rules
 from drtiers.core.commands import aws_calls
 from drtiers.core.endpoints import UnknownCall
 from drtiers.core.facts import Figure
-from drtiers.recovery import function_roles, messages, plan, tables
+from drtiers.recovery import fence, function_roles, messages, plan, tables
 from drtiers.recovery import steps as s
 from drtiers.recovery.live import Live, deployed
 from drtiers.recovery.steps import Effect
@@ -238,7 +238,7 @@ def problems(w: Live, service: Service) -> list[str]:
         found.append(service.unserved)
     if w.databases:
         can_read, writes_land_in, why = _relational(w, service)
-        declared = w.writer_region or w.primary
+        declared = fence.declared_for(w, service)
         if not can_read:
             found.append("cannot read the database: " + "; ".join(why))
         elif not writes_land_in:
@@ -400,13 +400,13 @@ def granted(grants: set[str], database: Database) -> bool:
 
 def writers_in_use(w: Live) -> list[str]:
     """Databases that take writes from running tasks. Tasks write only to a database in the
-    declared writer's region (the writer-region item; the app's side of the fence)."""
-    allowed = w.writer_region or w.primary
+    declared writer's region (the writer-region item they read; the app's side of the
+    fence)."""
     used = set()
-    fence = w.fenced
     for service in w.services.values():
         if service.region not in w.up or service.desired == 0:
             continue
+        allowed = fence.declared_for(w, service)
         for kind, key in service.endpoints:
             if key in service.unreachable:  # no connection, so no writes
                 continue
@@ -416,7 +416,7 @@ def writers_in_use(w: Live) -> list[str]:
                 database
                 and database.role == "writer"
                 and database.region in w.up
-                and (database.region == allowed or not fence)
+                and (database.region == allowed or not w.fenced)
             ):
                 used.add(target)
     return sorted(used)
@@ -540,6 +540,7 @@ def _tables_retired(w: Live, step: s.Step) -> None:
     deletes = sum(1 for c in calls if c.operation == "DeleteTable" and c.region == region)
     if deletes >= len(w.table_names):
         w.restored_tables.discard(region)
+        fence.deleted(w, region)
 
 
 def _replica_made(w: Live, step: s.Step) -> None:
@@ -582,7 +583,7 @@ def _settle_alarms(w: Live, _: str) -> str:
 
 
 def _declare(w: Live, region: str) -> str:
-    w.writer_region = region
+    fence.declare(w, region)
     for name, alarm in w.alarms.items():
         if alarm.signal == "declared":
             w.declared[name] = 1.0 if alarm.region == region else 0.0
@@ -622,11 +623,18 @@ def _promote_secret(w: Live, region: str) -> str:
 
 
 def _restore_table(w: Live, region: str) -> str:
+    fence.restored(w, region)
     if len(w.table_names) > 1:  # the workload has tables, not only drtiers' control table
         w.table_regions.add(region)
         if not rules.restored_table_replicates():
             w.restored_tables.add(region)
     return f"a table is restored in {region}"
+
+
+def _copy_back(w: Live, target: str) -> str:
+    source, destination = target.split("=")
+    fence.copied(w, source, destination)
+    return tables.copy_back(w, target)
 
 
 def _retire(w: Live, stack: str) -> str:
@@ -738,7 +746,7 @@ _EFFECTS: dict[Effect, Callable[[Live, str], str]] = {
     Effect.RESTORE_SECRET_REPLICA: _restore_secret_replica,
     Effect.PROMOTE_SECRET: _promote_secret,
     Effect.RESTORE_TABLE: _restore_table,
-    Effect.TABLES_BACK: tables.copy_back,
+    Effect.TABLES_BACK: _copy_back,
     Effect.RETIRE: _retire,
     Effect.DRAIN: _drain,
     Effect.FORWARD: _forward,
@@ -1084,6 +1092,11 @@ def _primary_returns(w: Live, standby: Live) -> None:
     rejoins as a secondary; an RDS instance comes back writable)."""
     w.up.add(w.primary)
     w.stale_http.clear()
+    fence.returns(w, w.primary)
+    if not rules.returning_tasks_restart():
+        for service in w.services.values():
+            if service.region == w.primary:
+                service.desired = 0
     for key, database in w.databases.items():
         if database.region == w.primary:
             if database.cluster and rules.old_aurora_primary_rejoins_as_secondary():
@@ -1121,6 +1134,8 @@ def simulate_failback(
                 "I5", "primary-returns", ", ".join(writers_in_use(w)), "two writers take writes"
             )
         )
+    for key, why in fence.unfenced(w):
+        result.violations.append(Violation("I5", "primary-returns", key, why))
     stopped: dict[str, tuple[str, str]] = {}  # region -> the step that stopped its consumers
     for timed in s.schedule(steps):
         step = timed.step
@@ -1245,6 +1260,8 @@ def _one_current_writer(result: Simulation, w: Live, step: str, routed: set[str]
         result.violations.append(
             Violation("I5", step, ", ".join(writers), "two writers take writes")
         )
+    for key, unfenced in fence.unfenced(w):
+        result.violations.append(Violation("I5", step, key, unfenced))
     service = w.service_in(w.primary)
     if service is None or w.primary not in routed or service.desired == 0:
         return

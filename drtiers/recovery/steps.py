@@ -953,8 +953,11 @@ def _declare(
     application writes only to a database in that region, so a returning old primary is fenced
     off) and, where Route 53 follows it, the declared metric in the recovery region. Both are
     data-plane calls in regions that are up."""
+    # "at" orders the declarations: tasks follow the newest item of every region they read.
     item = (
-        '{"pk": {"S": "drtiers"}, "sk": {"S": "writer-region"}, "region": {"S": "' + region + '"}}'
+        '{"pk": {"S": "drtiers"}, "sk": {"S": "writer-region"}, "region": {"S": "'
+        + region
+        + '"}, "at": {"N": "\'"$(date +%s)"\'"}}'
     )
     command = (
         f"aws dynamodb put-item --region {region} --table-name {world.control_table} "

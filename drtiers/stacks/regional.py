@@ -214,6 +214,14 @@ class _RegionalStack(TierStack):
     def _fixed(self, suffix: str) -> str | None:
         return self.resource_name(suffix) if self.rebuilding else None
 
+    def _control_elsewhere(self) -> list[tuple[str, str]]:
+        """The control table in the tier's other region, whose writer-region item the app
+        reads too (a region that returns from an event may hold an old one)."""
+        regions = (self.config.primary_region, self.config.recovery_region)
+        other = regions[1] if self.region == regions[0] else regions[0]
+        name = self.resource_name(CONTROL_TABLE)
+        return [(other, self.arn("dynamodb", other, f"table/{name}"))]
+
     def _foundation(self) -> None:
         self.data_key = DataKey(
             self,
@@ -520,6 +528,7 @@ class PrimaryStack(_RegionalStack):
             control=_app_table(
                 CONTROL_TABLE_SPEC, self.control_table.table_name, self.control_table.table_arn
             ),
+            control_elsewhere=self._control_elsewhere(),
             queues=queues,
             dax=dax,
             keys=[self.data_key],
@@ -749,6 +758,7 @@ class RecoveryStack(_RegionalStack):
             app,
             tables=[table for _, table in tables],
             control=self._replica(CONTROL_TABLE_SPEC),
+            control_elsewhere=self._control_elsewhere(),
             queues=queues,
             dax=dax,
             keys=[self.data_key],

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from aws_cdk import Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -19,6 +20,7 @@ from drtiers.constructs.dynamo import DAX_DATA_ACTIONS, TABLE_DATA_ACTIONS, DaxC
 from drtiers.constructs.keys import ENVELOPE, use_key_by_alias
 from drtiers.constructs.lint import acknowledge
 from drtiers.constructs.queues import QUEUE_WORKER_ACTIONS, WorkQueue
+from drtiers.core.tiers import CONTROL_REGIONS_VARIABLE
 from drtiers.stacks.base import TierStack
 
 # Created by the application's schema migration for IAM authentication (PostgreSQL: granted
@@ -102,6 +104,7 @@ def grant_app(
     *,
     tables: Sequence[AppTable],
     control: AppTable,
+    control_elsewhere: Sequence[tuple[str, str]],
     queues: Sequence[tuple[str, WorkQueue]],
     dax: Sequence[tuple[str, DaxCluster]],
     keys: Sequence[kms.IKey],
@@ -110,18 +113,24 @@ def grant_app(
 ) -> None:
     """Let the application use its tables, queues, DAX clusters and keys, with exactly the
     actions it needs, and tell it where they and its database are. ``control`` is the
-    writer-region table, which it only reads; ``queues`` and ``dax`` are (environment suffix,
-    queue or cluster); ``key_aliases`` name keys of another stack (IAM cannot match them by
-    alias ARN). The application connects to ``database`` by ``connect_database``."""
+    writer-region table, which it only reads, here and in each (region, ARN) of
+    ``control_elsewhere`` (CONTROL_TABLE_REGIONS, its own region first); ``queues`` and
+    ``dax`` are (environment suffix, queue or cluster); ``key_aliases`` name keys of another
+    stack (IAM cannot match them by alias ARN). The application connects to ``database`` by
+    ``connect_database``."""
     role = app.task_role
     _allow(role, TABLE_DATA_ACTIONS, [table.arn for table in tables])
-    _allow(role, ["dynamodb:GetItem"], [control.arn])
+    _allow(role, ["dynamodb:GetItem"], [control.arn, *(arn for _, arn in control_elsewhere)])
     for alias in key_aliases:
         _allow_key_by_alias(role, alias)
     _allow(role, QUEUE_WORKER_ACTIONS, [queue.queue.queue_arn for _, queue in queues])
     _allow(role, ENVELOPE, [key.key_arn for key in keys])
     _allow(role, DAX_DATA_ACTIONS, [cluster.cluster.attr_arn for _, cluster in dax])
     variables = {table.variable: table.name for table in (*tables, control)}
+    # A region that returns may still hold an old item in its own replica (or none, where the
+    # control table was restored elsewhere): the newest item of every region decides.
+    regions = [Stack.of(app).region, *(region for region, _ in control_elsewhere)]
+    variables[CONTROL_REGIONS_VARIABLE] = ",".join(regions)
     if database is not None:
         variables |= database.environment
     variables |= {f"QUEUE_URL{env}": queue.queue.queue_url for env, queue in queues}
