@@ -7,8 +7,11 @@ they read, so they stay off the writer until the failback declares their region 
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
-from drtiers.assembly.world import read_world
+from drtiers.assembly.reader import copy_assembly, read_assembly
+from drtiers.assembly.world import World, read_world
+from drtiers.checks.mutants import MUTANTS, plant
 from drtiers.core import rules
 from drtiers.recovery import fence
 from drtiers.recovery.live import Live, deployed
@@ -19,9 +22,13 @@ P, R = "us-east-1", "us-west-2"
 
 def _event(synthesized: Synthesized, tier: str) -> Live:
     """The tier after R was declared the writer while P was lost, and P is back."""
-    w = deployed(read_world(synthesized.read(tier)))
+    return _event_in(read_world(synthesized.read(tier)))
+
+
+def _event_in(world: World) -> Live:
+    w = deployed(world)
     w.up.discard(P)
-    if tier == "backup-restore":
+    if world.tier == "backup-restore":
         fence.restored(w, R)  # the control table restored from P's backup copy
     fence.declare(w, R)
     w.up.add(P)
@@ -87,3 +94,29 @@ def test_backup_restore_reads_the_table_r_restores(synthesized: Synthesized) -> 
     (service,) = world.services.values()
     assert service.control_reads == (P, R)
     assert service.control_regions == {P, R}
+
+
+def test_the_control_table_needs_no_key_grant_across_regions(synthesized: Synthesized) -> None:
+    """AWS's managed key (aws/dynamodb) lets any caller DynamoDB serves in the account decrypt
+    the item, so no task is kept from the other region's copy by a key."""
+    for tier in ("pilot-light", "warm-standby", "multi-site"):
+        world = read_world(synthesized.read(tier))
+        assert [s.control_denied for s in world.services.values()] == [{}, {}], tier
+
+
+def test_a_customer_managed_key_on_r_s_copy_shuts_p_s_tasks_out(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    """The review's finding: with the tables' customer managed keys on the control table, P's
+    task role may not decrypt R's copy (DynamoDB decrypts for the caller), so R's declaration
+    never reaches P's tasks."""
+    (mutant,) = [m for m in MUTANTS if m.id == "key-control-cmk-ws"]
+    directory = copy_assembly(synthesized.directory, tmp_path / "assembly")
+    plant(mutant, directory)
+    world = read_world(read_assembly(directory)["warm-standby"])
+    p = world.service_in(P)
+    assert p is not None and list(p.control_denied) == [R]
+    assert "may not call kms:Decrypt" in p.control_denied[R]
+    w = _event_in(world)
+    ((key, why),) = fence.unfenced(w)
+    assert key == p.key and "kms:Decrypt" in why

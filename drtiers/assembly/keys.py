@@ -14,6 +14,7 @@ from typing import Any
 from drtiers.assembly.reader import Resource, TierAssembly
 from drtiers.core import rules
 from drtiers.core.permissions import Caller, key_allows
+from drtiers.core.tiers import CONTROL_REGIONS_VARIABLE, is_control_table
 
 # The statements of the role a resource names (a reference or an ARN), as the world reads them.
 RoleStatements = Callable[[TierAssembly, str, Any], list[dict[str, Any]]]
@@ -195,18 +196,56 @@ def _task_uses(
             store = f"the replica of table {name} in {service.region}"
             stacks = resolver.stacks(task, table, caller=caller)
             yield store, service.region, arn, who, caller, "dynamodb", actions, stacks
-        environment = {
-            v["Name"]: v["Value"]
-            for c in task.prop("ContainerDefinitions", default=[])
-            for v in c.get("Environment", [])
-        }
-        for name, value in environment.items():
+        for name, value in _environment(task).items():
             queue = _referenced(tier, service.stack, value)
             if name.startswith("QUEUE_URL") and queue and queue.type == "AWS::SQS::Queue":
                 arn = resolver.key_of(queue.prop("KmsMasterKeyId"), queue, queue.region)
                 store = f"queue {queue.stack}/{queue.logical_id}"
                 stacks = resolver.stacks(task, queue, caller=caller)
                 yield store, queue.region, arn, who, caller, "sqs", actions, stacks
+
+
+def control_key_denials(
+    tier: TierAssembly, role_statements: RoleStatements
+) -> dict[tuple[str, str], dict[str, str]]:
+    """(stack, logical id) of each ECS service -> {region: why} for every other region its
+    settings name in CONTROL_TABLE_REGIONS whose control-table replica is encrypted with a key
+    its task role may not decrypt with: DynamoDB decrypts the item for the caller, so that
+    region's writer-region item never reaches it."""
+    resolver = _Resolver(tier)
+    keys = resolver.keys()
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    for service in tier.of_type("AWS::ECS::Service"):
+        task = _task_definition(tier, service)
+        if task is None:
+            continue
+        role = task.prop("TaskRoleArn")
+        caller = resolver.caller(role, task, role_statements(tier, task.stack, role))
+        who = f"the task role of {service.stack}/{service.logical_id}"
+        regions = _environment(task).get(CONTROL_REGIONS_VARIABLE)
+        for region in regions.split(",") if isinstance(regions, str) else []:
+            for table, name, key in _table_replica_keys(tier, region):
+                arn = resolver.key_of(key, table, region)
+                if region == service.region or not is_control_table(name) or arn not in keys:
+                    continue
+                store = f"the replica of table {name} in {region}"
+                stacks = resolver.stacks(task, table, caller=caller)
+                use = _judge(keys, store, region, arn, who, caller, "dynamodb", _READ, stacks)
+                if use.problem:
+                    found.setdefault((service.stack, service.logical_id), {})[region] = use.problem
+    return found
+
+
+# Reading decrypts a data key; only writing makes one (rules.store_key_actions).
+_READ = ("kms:Decrypt",)
+
+
+def _environment(task: Resource) -> dict[str, Any]:
+    return {
+        v["Name"]: v["Value"]
+        for c in task.prop("ContainerDefinitions", default=[])
+        for v in c.get("Environment", [])
+    }
 
 
 def _task_definition(tier: TierAssembly, service: Resource) -> Resource | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from drtiers.assembly.arns import (
@@ -19,7 +19,7 @@ from drtiers.assembly.arns import (
     resolved_statements,
     resource_id,
 )
-from drtiers.assembly.keys import KeyUse, key_uses
+from drtiers.assembly.keys import KeyUse, control_key_denials, key_uses
 from drtiers.assembly.network import Network, read_network, service_paths
 from drtiers.assembly.queries import (
     global_cluster_ids,
@@ -201,6 +201,8 @@ class Service:
     unreachable: dict[str, str] = field(default_factory=dict)
     unserved: str = ""
     scaling_policy: bool = False  # a scaling policy acts on its scalable target
+    # region -> why KMS keeps the task role from reading the control table's replica there
+    control_denied: dict[str, str] = field(default_factory=dict)
     # The tables its settings name (TABLE_NAME, CONTROL_TABLE_NAME); None: none, or not known
     table_name: str | None = None
     control_table_name: str | None = None
@@ -468,7 +470,13 @@ def _task_users(tier: TierAssembly) -> set[str]:
 def _services(tier: TierAssembly) -> dict[str, Service]:
     """Every ECS service, by key."""
     network = read_network(tier)
-    return {_key(s): _service(tier, s, network) for s in tier.of_type("AWS::ECS::Service")}
+    denied = control_key_denials(tier, _role_statements)
+    return {
+        _key(s): replace(
+            _service(tier, s, network), control_denied=denied.get((s.stack, s.logical_id), {})
+        )
+        for s in tier.of_type("AWS::ECS::Service")
+    }
 
 
 def _service(tier: TierAssembly, service: Resource, network: Network) -> Service:

@@ -388,6 +388,16 @@ def _own_control_only(resources: Resources) -> None:
             statement["Resource"] = statement["Resource"][:1]
 
 
+def _control_on_table_keys(resources: Resources) -> None:
+    """The control table encrypted like the workload's table: a customer managed key in each
+    region, which the other region's tasks may not use."""
+    _, control = find(resources, "AWS::DynamoDB::GlobalTable", has("-control"))
+    _, table = find(resources, "AWS::DynamoDB::GlobalTable", has("-table"))
+    keys = {r["Region"]: r["SSESpecification"] for r in table["Properties"]["Replicas"]}
+    for replica in control["Properties"]["Replicas"]:
+        replica["SSESpecification"] = keys[replica["Region"]]
+
+
 def _drop_replica(resources: Resources, table: str, region: str) -> None:
     _, resource = find(resources, "AWS::DynamoDB::GlobalTable", prop("TableName", table))
     replicas = resource["Properties"]["Replicas"]
@@ -538,6 +548,15 @@ MUTANTS: tuple[Mutant, ...] = (
         "P's task role reads the control table in P only, not the copy restored in R",
         "P's tasks, restarted when P returns, miss R's declaration and write beside it",
         _own_control_only,
+    ),
+    Mutant(
+        "key-control-cmk-ws",
+        "cross-region",
+        "warm-standby",
+        "primary",
+        "The control table is encrypted with the tables' customer managed keys",
+        "P's returning tasks may not decrypt R's copy of the writer-region item, and write",
+        _control_on_table_keys,
     ),
     Mutant(
         "iam-no-queue-ws",

@@ -46,15 +46,18 @@ TABLE_DATA_ACTIONS = (
 
 class GlobalTable(Construct):
     """A DynamoDB global table with point-in-time recovery and deletion protection on every
-    replica and a customer-managed key in every region.
+    replica and a customer managed key in every region (or AWS's managed key,
+    ``aws/dynamodb``, in each).
 
     :param partition_key: / :param sort_key: the key schema. Default ``pk``/``sk``, strings.
     :param billing: default on-demand. A provisioned global table must auto scale its writes.
 
     :param table_name: a fixed name, so that the other region's stack can name the table without
         reading this stack's outputs (it must deploy while this region is lost). Default: generated.
+    :param key: the customer managed key here; None: AWS's managed key in every region.
     :param replica_keys: recovery region -> KMS key ARN (or alias ARN) in that region, one per
-        replica beyond this stack's region. Default: none (a single-region table).
+        replica beyond this stack's region (with ``key`` None only the regions count). Default:
+        none (a single-region table).
     :param pitr_days: point-in-time recovery window, 1..35. Default 35.
     :param removal_policy: default RETAIN.
     """
@@ -64,7 +67,7 @@ class GlobalTable(Construct):
         scope: Construct,
         id_: str,
         *,
-        key: kms.IKey,
+        key: kms.IKey | None,
         table_name: str | None = None,
         partition_key: dynamodb.Attribute | None = None,
         sort_key: dynamodb.Attribute | None = None,
@@ -96,7 +99,7 @@ class GlobalTable(Construct):
     def _table(
         self,
         *,
-        key: kms.IKey,
+        key: kms.IKey | None,
         table_name: str | None,
         partition_key: dynamodb.Attribute | None,
         sort_key: dynamodb.Attribute | None,
@@ -120,7 +123,9 @@ class GlobalTable(Construct):
             billing=billing or dynamodb.Billing.on_demand(),
             encryption=dynamodb.TableEncryptionV2.customer_managed_key(
                 key, replica_key_arns=dict(replica_keys) or None
-            ),
+            )
+            if key is not None
+            else dynamodb.TableEncryptionV2.aws_managed_key(),
             point_in_time_recovery_specification=pitr,
             deletion_protection=deletion_protection,
             dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES if replica_keys else None,

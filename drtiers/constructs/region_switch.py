@@ -23,7 +23,6 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from drtiers.constructs.keys import ENVELOPE, use_key_by_alias
 from drtiers.constructs.lint import acknowledge
 from drtiers.core.tiers import PRIMARY_HEALTHY_TARGETS
 
@@ -75,8 +74,6 @@ class PlanActions(Construct):
 
     :param function_name: fixed, so the plan (in another stack) names it by ARN.
     :param table_arns: the tier's table in each region (declaring the writer's region).
-    :param table_key: the key that table is encrypted with in this region, or the name of the
-        alias of a key in another stack (DynamoDB uses it on the caller's behalf).
     :param services: ``(region, cluster name, service name)`` it may scale.
     :param declared_namespace: the CloudWatch namespace it may put the declaration into.
     :param accelerator: whether it may change the tier's accelerator dials.
@@ -103,7 +100,6 @@ class PlanActions(Construct):
         function_name: str,
         account: str,
         table_arns: Sequence[str],
-        table_key: kms.IKey | str,
         services: Sequence[tuple[str, str, str]],
         declared_namespace: str,
         accelerator: bool,
@@ -135,7 +131,6 @@ class PlanActions(Construct):
         )
         for statement in self._statements(
             table_arns=table_arns,
-            table_key=table_key,
             services=services,
             accelerator=accelerator,
             plan_start=plan_start,
@@ -159,7 +154,6 @@ class PlanActions(Construct):
         self,
         *,
         table_arns: Sequence[str],
-        table_key: kms.IKey | str,
         services: Sequence[tuple[str, str, str]],
         accelerator: bool,
         plan_start: tuple[str, str, str, str] | None,
@@ -168,10 +162,9 @@ class PlanActions(Construct):
         """What the function's role may do: declare the writer, scale the services and, as
         asked, dial the accelerator, start the plan and forward messages."""
         statements = [
+            # The control table's AWS managed key lets any caller DynamoDB serves in the account
+            # use it: no key statement.
             iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=list(table_arns)),
-            iam.PolicyStatement(actions=list(ENVELOPE), resources=[table_key.key_arn])
-            if not isinstance(table_key, str)
-            else use_key_by_alias(f"alias/{table_key}"),
             self._put_declared_metric(),
             iam.PolicyStatement(
                 # Application Auto Scaling describes the service when its target is registered.

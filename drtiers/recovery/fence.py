@@ -68,8 +68,12 @@ def newest(w: Live) -> str:
 
 def _answering(w: Live, service: Service) -> list[str]:
     """The regions whose item ``service``'s tasks read and get: named in their settings, up,
-    and allowed by their role (a denied read is no answer)."""
-    return [r for r in service.control_reads if r in w.up and r in service.control_regions]
+    and allowed by their role and the table's key there (a denied read is no answer)."""
+    return [
+        r
+        for r in service.control_reads
+        if r in w.up and r in service.control_regions and r not in service.control_denied
+    ]
 
 
 def declared_for(w: Live, service: Service) -> str:
@@ -97,7 +101,8 @@ def unfenced(w: Live) -> list[tuple[str, str]]:
                     f"still names {service.region}, while {declared} was declared: they write "
                     f"(and receive from their queues) beside {declared}'s. Name every region of "
                     "the control table in CONTROL_TABLE_REGIONS, let the task role read each, "
-                    "and follow the newest item",
+                    "and follow the newest item"
+                    + "".join(f"; {why}" for why in service.control_denied.values()),
                 )
             )
     return found

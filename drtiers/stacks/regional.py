@@ -229,9 +229,6 @@ class _RegionalStack(TierStack):
             description=f"{self.role} data at rest",
             removal_policy=self.retain_policy,
         ).key
-        # What the control table is encrypted with in this stack's region (the recovery
-        # stack's replica uses the replicas' key: it says so by alias).
-        self.control_key: kms.IKey | str = self.data_key
         self.network = Network(
             self,
             "Network",
@@ -324,9 +321,6 @@ class _RegionalStack(TierStack):
             ],
             declared_namespace=DECLARED_NAMESPACE,
             accelerator=self.tier.entry_point is EntryPoint.ACCELERATOR,
-            # The control table here is encrypted with this stack's key (P) or the replicas'
-            # key (R, by its alias): the function reads and writes it through that key.
-            table_key=self.control_key,
             log_key=self.data_key,
             removal_policy=self.retain_policy,
             probe=(regions[0], self.resource_name("primary"), self.resource_name(APP_SERVICE))
@@ -638,7 +632,10 @@ class PrimaryStack(_RegionalStack):
             table = GlobalTable(
                 self,
                 own_id,
-                key=self.data_key,
+                # The control table's one item is read across regions by every task (the
+                # fence): the AWS managed key lets any caller DynamoDB serves in the account
+                # decrypt it, so no cross-region key grant can shut a region's tasks out.
+                key=None if spec is CONTROL_TABLE_SPEC else self.data_key,
                 table_name=name,
                 partition_key=_attribute(spec.partition_key),
                 sort_key=_attribute(spec.sort_key) if spec.sort_key else None,
@@ -741,7 +738,6 @@ class RecoveryStack(_RegionalStack):
         database = self._database(primary)
         self.writable_alarm = self._writable_alarm()
         queues = self._queues() if tier.queues_in_recovery else []
-        self.control_key = base.replica_key_alias  # the table replicas' key here
         # The same ceiling as P's: failed over, R takes P's load, peaks included (the plan's
         # ECS block matches the most tasks P ran in the last 24 hours).
         app = self._app(self._desired_tasks(), 2 * config.workload.service.tasks.full)
