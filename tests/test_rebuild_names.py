@@ -1,0 +1,106 @@
+"""backup-restore's second event (decision 33, A5): the rebuilt primary stack keeps its logs,
+queues and vault when failback deletes it (DeletionPolicy Retain), so the next event's rebuild
+in the same region must not create them under the same names; it names them for its event."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import botocore.session
+import pytest
+
+from drtiers.assembly.arns import resolved_statements
+from drtiers.config.context import per_event
+from drtiers.core.permissions import allowed
+from tests.conftest import Synthesized
+
+P, R = "us-east-1", "us-west-2"
+TIER = "backup-restore"
+PRIMARY = f"drtiers-{TIER}-primary"
+EVENT = "2612042310"
+NAMES = {
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::Backup::BackupVault": "BackupVaultName",
+}
+
+
+@pytest.fixture(scope="module")
+def rebuilt() -> Synthesized:
+    return Synthesized(
+        tier=TIER,
+        primary_region=R,
+        recovery_region=P,
+        restore_from=json.dumps(
+            {
+                "database_snapshot": f"arn:aws:rds:{R}:123456789012:snapshot:awsbackup:copy-1",
+                "listener_arn": "arn:aws:globalaccelerator::123456789012:accelerator/a/listener/b",
+                "event": EVENT,
+            }
+        ),
+    )
+
+
+def _retained_names(template: dict[str, Any]) -> dict[str, str]:
+    return {
+        resource["Properties"][NAMES[resource["Type"]]]: resource["Type"]
+        for resource in template["Resources"].values()
+        if resource.get("DeletionPolicy") == "Retain" and resource["Type"] in NAMES
+    }
+
+
+def test_a_rebuild_names_what_it_retains_for_its_event(rebuilt: Synthesized) -> None:
+    assert _retained_names(rebuilt.json(PRIMARY)) == {
+        f"drtiers-backup-restore-app-{EVENT}": "AWS::Logs::LogGroup",
+        f"drtiers-backup-restore-flow-logs-{EVENT}": "AWS::Logs::LogGroup",
+        f"drtiers-backup-restore-work-{EVENT}": "AWS::SQS::Queue",
+        f"drtiers-backup-restore-work-{EVENT}-dlq": "AWS::SQS::Queue",
+        f"drtiers-backup-restore-backups-{EVENT}": "AWS::Backup::BackupVault",
+    }
+    # The backups still copy to the old primary's vault, under its own name.
+    assert 'backup-vault:drtiers-backup-restore-backups"' in json.dumps(rebuilt.json(PRIMARY))
+
+
+def _role(synthesized: Synthesized, what: str) -> list[dict[str, Any]]:
+    """The statements of the rebuild role ``what``, as IAM reads them (ARNs rendered)."""
+    tier = synthesized.read(TIER)
+    (role,) = [
+        r for r in tier.of_type("AWS::IAM::Role") if r.prop("RoleName") == f"drtiers-{TIER}-{what}"
+    ]
+    statements = [s for p in role.prop("Policies") for s in p["PolicyDocument"]["Statement"]]
+    return resolved_statements(tier, role.stack, statements)
+
+
+def test_the_rebuild_roles_grant_any_event_of_the_tiers_own_names_only(
+    synthesized: Synthesized,
+) -> None:
+    queue = f"arn:aws:sqs:{R}:123456789012:drtiers-backup-restore-work"
+    task = _role(synthesized, "rebuild-task")
+    assert allowed(task, "sqs:SendMessage", f"{queue}-{EVENT}")
+    for other in (queue, f"{queue}-{EVENT}-dlq", f"{queue}-x-{EVENT}", f"{queue}-{EVENT}9"):
+        assert not allowed(task, "sqs:SendMessage", other), other
+    for what, group in (("execution", "app"), ("flow-logs", "flow-logs")):
+        statements = _role(synthesized, f"rebuild-{what}")
+        arn = f"arn:aws:logs:{R}:123456789012:log-group:drtiers-backup-restore-{group}"
+        assert allowed(statements, "logs:PutLogEvents", f"{arn}-{EVENT}:log-stream:s")
+        assert not allowed(statements, "logs:PutLogEvents", f"{arn}:log-stream:s")
+        assert not allowed(
+            statements,
+            "logs:PutLogEvents",
+            f"arn:aws:logs:{R}:123456789012:log-group:drtiers-pilot-light-{group}-{EVENT}:"
+            "log-stream:s",
+        )
+
+
+def test_the_longest_names_still_fit() -> None:
+    """The longest app name (16) and queue name (24): a queue name takes up to 80 characters
+    (CreateQueue), a vault's name what AWS Backup's model allows; a FIFO queue's name still
+    ends .fifo."""
+    app, queue = "a" * 16, "q" * 24
+    assert len(per_event(f"{app}-{TIER}-{queue}", EVENT) + "-dlq") <= 80
+    backup = botocore.session.get_session().get_service_model("backup")
+    pattern = backup.shape_for("BackupVaultName").metadata["pattern"]
+    assert re.match(pattern, per_event(f"{app}-{TIER}-backups", EVENT))
+    assert per_event("orders.fifo", EVENT) == f"orders-{EVENT}.fifo"
