@@ -6,15 +6,22 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import botocore.session
 import pytest
 
 from drtiers.assembly.arns import resolved_statements
+from drtiers.assembly.reader import edit_template
+from drtiers.build import synthesize
 from drtiers.config.context import per_event
 from drtiers.core.permissions import allowed
-from tests.conftest import Synthesized
+from drtiers.recovery import simulate_assembly
+from drtiers.recovery.simulate import Simulation
+from drtiers.recovery.steps import SAMPLE_EVENT
+from tests.conftest import Synthesized, context
 
 P, R = "us-east-1", "us-west-2"
 TIER = "backup-restore"
@@ -25,6 +32,47 @@ NAMES = {
     "AWS::SQS::Queue": "QueueName",
     "AWS::Backup::BackupVault": "BackupVaultName",
 }
+# What the rebuild left in R before its names carried the event.
+FIXED = {
+    "AWS::Logs::LogGroup drtiers-backup-restore-app",
+    "AWS::Logs::LogGroup drtiers-backup-restore-flow-logs",
+    "AWS::SQS::Queue drtiers-backup-restore-work",
+    "AWS::SQS::Queue drtiers-backup-restore-work-dlq",
+    "AWS::Backup::BackupVault drtiers-backup-restore-backups",
+}
+
+
+def _unstamped(resources: dict[str, dict[str, Any]]) -> None:
+    """The rebuilt primary as it was before: its retained names without the event's stamp."""
+    for resource in resources.values():
+        prop = NAMES.get(resource["Type"])
+        properties = resource.get("Properties", {})
+        if prop and isinstance(properties.get(prop), str):
+            properties[prop] = properties[prop].replace(f"-{SAMPLE_EVENT}", "")
+
+
+def _failback(planting: bool, synthesized: Synthesized) -> Simulation:
+    def rebuild(overrides: Mapping[str, Any], outdir: Path) -> None:
+        synthesize(overrides, outdir)
+        if planting and overrides.get("restore_from"):
+            edit_template(outdir, PRIMARY, _unstamped)
+
+    ((_, back),) = simulate_assembly(synthesized.directory, context(), rebuild, tier=TIER)
+    return back
+
+
+def test_i8_sees_what_the_last_rebuild_left_under_the_names_the_next_creates(
+    synthesized: Synthesized,
+) -> None:
+    back = _failback(True, synthesized)
+    i8 = [v for v in back.violations if v.invariant == "I8"]
+    assert {v.resource for v in i8} == FIXED
+    assert all(v.step == "end" for v in i8)
+    (app,) = [v for v in i8 if v.resource.endswith("-app")]
+    assert app.detail.startswith(f"AppLogs2EC8A6C6 stays in {R} when retire-rebuild deletes")
+    assert "DeletionPolicy Retain" in app.detail and "AlreadyExists" in app.detail
+    assert "<name>-<restore_from event>" in app.detail  # the fix
+    assert _failback(False, synthesized).passed  # named for the event: nothing to meet
 
 
 @pytest.fixture(scope="module")
