@@ -14,8 +14,11 @@ SNAPSHOT = "arn:aws:rds:us-west-2:123456789012:snapshot:awsbackup:copyjob-1"
 LISTENER = "arn:aws:globalaccelerator::123456789012:accelerator/a1/listener/b2"
 
 
-def restore(snapshot: str, listener: str) -> str:
-    return json.dumps({"database_snapshot": snapshot, "listener_arn": listener})
+EVENT = "2612042310"  # 2026-12-04 23:10 UTC
+
+
+def restore(snapshot: str, listener: str, event: object = EVENT) -> str:
+    return json.dumps({"database_snapshot": snapshot, "listener_arn": listener, "event": event})
 
 
 @pytest.mark.parametrize(
@@ -172,6 +175,34 @@ def restore(snapshot: str, listener: str) -> str:
                 "restore_from": json.dumps({"database_snapshot": SNAPSHOT}),
             },
             "context key 'restore_from': ",
+        ),
+        (
+            {
+                "tier": "backup-restore",
+                "primary_region": "us-west-2",
+                "recovery_region": "us-east-1",
+                "restore_from": restore(SNAPSHOT, LISTENER, "2612043"),
+            },
+            "context key 'restore_from.event': '2612043' is not valid; allowed: the event's UTC "
+            "time as yymmddHHMM, 10 digits (date -u +%y%m%d%H%M)",
+        ),
+        (
+            {
+                "tier": "backup-restore",
+                "primary_region": "us-west-2",
+                "recovery_region": "us-east-1",
+                "restore_from": restore(SNAPSHOT, LISTENER, "2613042310"),  # month 13
+            },
+            "context key 'restore_from.event': '2613042310' is not valid; allowed: ",
+        ),
+        (
+            {
+                "tier": "backup-restore",
+                "primary_region": "us-west-2",
+                "recovery_region": "us-east-1",
+                "restore_from": restore(SNAPSHOT, LISTENER, 2612042310),
+            },
+            "context key 'restore_from.event': 2612042310 is not valid; allowed: ",
         ),
     ],
 )
@@ -341,6 +372,11 @@ def test_a_rebuild_restores_from_the_copied_snapshot(make_config: Callable[..., 
     assert config.restore_from is not None
     assert config.restore_from.database_snapshot.endswith(":snapshot:awsbackup:copyjob-1")
     assert config.restore_from.listener_arn.endswith("/listener/b2")
+    assert config.restore_from.event == EVENT
+    assert config.restore_from.named("drtiers-backup-restore-work") == (
+        f"drtiers-backup-restore-work-{EVENT}"
+    )
+    assert config.restore_from.named("orders.fifo") == f"orders-{EVENT}.fifo"
     assert make_config(failed_over="true").failed_over is True
     assert make_config().failed_over is False and make_config().restore_from is None
 

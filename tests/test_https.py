@@ -314,6 +314,7 @@ def test_backup_restore_validates_its_rebuild_certificate_beforehand(zoned: Synt
             {
                 "database_snapshot": "arn:aws:rds:us-west-2:123456789012:snapshot:copy-1",
                 "listener_arn": "arn:aws:globalaccelerator::123456789012:accelerator/a/listener/b",
+                "event": "2612042310",
             }
         ),
     )

@@ -82,6 +82,7 @@ def test_the_rebuilt_data_key_names_the_task_role_made_beforehand() -> None:
             {
                 "database_snapshot": f"arn:aws:rds:{R}:123456789012:snapshot:awsbackup:copy-1",
                 "listener_arn": "arn:aws:globalaccelerator::123456789012:accelerator/a/listener/b",
+                "event": "2612042310",
             }
         ),
     )

@@ -841,7 +841,9 @@ def test_a_rebuild_restores_into_the_recovery_region_reading_nothing_from_the_lo
         tier="backup-restore",
         primary_region=R,
         recovery_region=P,
-        restore_from=json.dumps({"database_snapshot": snapshot, "listener_arn": listener}),
+        restore_from=json.dumps(
+            {"database_snapshot": snapshot, "listener_arn": listener, "event": "2612042310"}
+        ),
     )
     primary = name("backup-restore", "primary")
     template = rebuilt.json(primary)

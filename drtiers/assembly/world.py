@@ -32,6 +32,7 @@ from drtiers.assembly.switch_plan import SwitchPlan, switch_plan
 from drtiers.core import rules
 from drtiers.core.code_calls import SdkCall, action_calls
 from drtiers.core.permissions import allowed
+from drtiers.core.schemas import name_property
 from drtiers.core.tiers import (
     CONTROL_REGIONS_VARIABLE,
     DECLARED_NAMESPACE,
@@ -268,6 +269,9 @@ class Stack:
     output_regions: set[str]  # regions of the stacks whose outputs it reads
     dependencies: list[str]
     iam: dict[str, str]  # logical id -> properties of what creates or changes IAM entities
+    # logical id -> (type, name) of what stays in the region under its own name when the stack
+    # is deleted (DeletionPolicy Retain; the name property read from the type's schema)
+    retained: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -803,8 +807,23 @@ def _stacks(tier: TierAssembly) -> dict[str, Stack]:
                 for r in tier.resources
                 if r.stack == name and rules.changes_iam(r.type, r.properties)
             },
+            _retained(tier, name),
         )
     return stacks
+
+
+def _retained(tier: TierAssembly, stack: str) -> dict[str, tuple[str, str]]:
+    """What the stack leaves in its region when it is deleted, under a name it gave: logical id
+    -> (type, name). A name CloudFormation generates meets nothing again."""
+    kept = {}
+    for resource in tier.resources:
+        if resource.stack != stack or not rules.retained_on_delete(resource.deletion_policy):
+            continue
+        prop = name_property(resource.region, resource.type)
+        name = resource.prop(prop) if prop else None
+        if isinstance(name, str):
+            kept[resource.logical_id] = (resource.type, name)
+    return kept
 
 
 def read_world(tier: TierAssembly) -> World:

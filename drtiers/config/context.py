@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -46,6 +47,8 @@ _SNAPSHOT_ARN = re.compile(
 _CERTIFICATE_ARN = re.compile(
     r"^arn:aws[a-z-]*:acm:([a-z0-9-]+):(\d{12}):certificate/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$"
 )
+EVENT_DIGITS = 10  # yymmddHHMM, UTC
+_EVENT = re.compile(f"[0-9]{{{EVENT_DIGITS}}}")  # fullmatch
 _LISTENER_ARN = re.compile(
     r"^arn:aws[a-z-]*:globalaccelerator::\d{12}:accelerator/[a-z0-9-]+/listener/[a-z0-9]+$"
 )
@@ -91,10 +94,23 @@ SANDBOX_DAX = Dax(node_type="dax.t3.small", recovery_node_type="dax.t3.small", n
 class RestoreFrom:
     """What a rebuild of the primary stack in another region starts from (backup-restore's
     failover): the database snapshot copied there, and the accelerator listener to join. The
-    table is restored beforehand under the tier's fixed table name."""
+    table is restored beforehand under the tier's fixed table name. ``event`` is the event's
+    UTC time (yymmddHHMM): what the rebuilt stack retains on deletion is named for it, so the
+    next event's rebuild creates other names."""
 
     database_snapshot: str
     listener_arn: str
+    event: str
+
+    def named(self, name: str) -> str:
+        return per_event(name, self.event)
+
+
+def per_event(name: str, event: str) -> str:
+    """``name`` for an event: ``<name>-<event>``, before a FIFO queue's ``.fifo`` (its name
+    must end so)."""
+    stem, fifo = (name[: -len(".fifo")], ".fifo") if name.endswith(".fifo") else (name, "")
+    return f"{stem}-{event}{fifo}"
 
 
 @dataclass(frozen=True)
@@ -316,14 +332,14 @@ def _restore_from(
         return None
     allowed = (
         'a JSON object {"database_snapshot": "<RDS snapshot ARN in primary_region>", '
-        '"listener_arn": "<Global Accelerator listener ARN>"}'
+        '"listener_arn": "<Global Accelerator listener ARN>", "event": "<yymmddHHMM>"}'
     )
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
         except json.JSONDecodeError:
             raise _fail("restore_from", raw, allowed) from None
-    if not isinstance(raw, dict) or set(raw) != {"database_snapshot", "listener_arn"}:
+    if not isinstance(raw, dict) or set(raw) != {"database_snapshot", "listener_arn", "event"}:
         raise _fail("restore_from", raw, allowed)
     rebuilds = [t.name for t in tiers if not t.has_recovery_stack]
     if len(tiers) != 1 or not rebuilds:
@@ -345,7 +361,21 @@ def _restore_from(
             raw["listener_arn"],
             "arn:aws:globalaccelerator::<account>:accelerator/<id>/listener/<id>",
         )
-    return RestoreFrom(str(raw["database_snapshot"]), str(raw["listener_arn"]))
+    return RestoreFrom(
+        str(raw["database_snapshot"]), str(raw["listener_arn"]), _event(raw["event"])
+    )
+
+
+def _event(value: object) -> str:
+    """The event's UTC time as the rebuild step stamps it (date -u +%y%m%d%H%M)."""
+    allowed = "the event's UTC time as yymmddHHMM, 10 digits (date -u +%y%m%d%H%M)"
+    if not isinstance(value, str) or not _EVENT.fullmatch(value):
+        raise _fail("restore_from.event", value, allowed)
+    try:
+        datetime.strptime(value, "%y%m%d%H%M")
+    except ValueError:
+        raise _fail("restore_from.event", value, allowed) from None
+    return value
 
 
 # Context keys that override one field of the workload file, for a quick change on the

@@ -4,7 +4,12 @@ Creating or changing an IAM role needs IAM's control plane, which is served from
 (https://docs.aws.amazon.com/IAM/latest/UserGuide/disaster-recovery-resiliency.html, read
 2026-11-28); using a role does not. A tier rebuilt after losing its primary region (which may be
 us-east-1) must therefore create none: these roles exist beforehand, under fixed names, and name
-the rebuilt resources by their fixed names in any region.
+the rebuilt resources by their fixed names in any region. What the rebuilt stack keeps when it
+is deleted (log groups, queues) carries the event's stamp, ``<name>-<yymmddHHMM>``, so the roles
+name each of those by its fixed stem and one ``?`` a digit of the stamp: "You can use wildcard
+characters (* and ?) within the individual segments of an ARN", ``?`` for "Any single
+character" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html,
+read 2026-12-04).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from drtiers.config.context import EVENT_DIGITS, per_event
 from drtiers.constructs.dynamo import DAX_DATA_ACTIONS, TABLE_DATA_ACTIONS
 from drtiers.constructs.keys import use_key_by_alias
 from drtiers.constructs.lint import acknowledge
@@ -24,8 +30,14 @@ from drtiers.constructs.relational import ENHANCED_MONITORING_POLICY
 WHY_ANY_REGION = (
     "Made before the event for a rebuild in whichever region survives: the resources it names "
     "do not exist yet, so it names them by their fixed names (the account and the tier's own "
-    "table, queue, log groups, database user), in any region."
+    "table, queue, log groups, database user; a queue or log group followed by the event's "
+    "10-digit stamp), in any region."
 )
+
+
+def any_event(name: str) -> str:
+    """``name`` as a rebuild names it for any event: one ``?`` a digit of the stamp."""
+    return per_event(name, "?" * EVENT_DIGITS)
 
 
 def _arn(service: str, resource: str) -> str:
@@ -39,9 +51,10 @@ def _tables(names: Sequence[str]) -> list[str]:
 
 
 def _write_logs(log_group: str, *actions: str) -> iam.PolicyStatement:
-    """``actions`` on the log group named ``log_group``, in any region."""
+    """``actions`` on the log group named ``log_group`` for any event, in any region."""
     return iam.PolicyStatement(
-        actions=list(actions), resources=[_arn("logs", f"log-group:{log_group}:*")]
+        actions=list(actions),
+        resources=[_arn("logs", f"log-group:{any_event(log_group)}:*")],
     )
 
 
@@ -84,7 +97,7 @@ def _task_statements(
         task.append(
             iam.PolicyStatement(
                 actions=list(QUEUE_WORKER_ACTIONS),
-                resources=[_arn("sqs", name) for name in queue_names],
+                resources=[_arn("sqs", any_event(name)) for name in queue_names],
             )
         )
     if database_user is not None:  # through any proxy of the region
@@ -98,7 +111,7 @@ class RebuildRoles(Construct):
     :param names: ``<app>-<tier>``; each role is ``<names>-rebuild-<what>``.
     :param table_names: / :param queue_names: / :param app_log_group: / :param flow_log_group:
         the fixed names the rebuilt stack gives those resources (the workload's tables and
-        queues, zero or more).
+        queues, zero or more); queues and log groups without the event's stamp it adds.
     :param control_table: the table holding the writer-region item, which the app reads.
     :param dax_table_names: the tables DAX caches.
     :param table_key_alias: alias (``alias/...``) of the key the restored table is encrypted

@@ -570,3 +570,40 @@ def returning_replica_current() -> bool:
     "There is no metric to indicate with absolute certainty that Region A has fully replicated
     its data to Region B" (GLOBAL_TABLE_EVACUATION). The model takes it as behind."""
     return False
+
+
+HANDLER_ERRORS = Source(
+    "https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/"
+    "resource-type-test-contract-errors.html",
+    "2026-12-04",
+)
+CONTRACT_TESTS = Source(
+    "https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/contract-tests.html",
+    "2026-12-04",
+)
+DELETION_POLICY = Source(
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/"
+    "aws-attribute-deletionpolicy.html",
+    "2026-12-04",
+)
+
+
+def retained_on_delete(deletion_policy: str | None) -> bool:
+    """Whether a resource stays when its stack is deleted: "To keep a resource when its stack
+    is deleted, specify Retain for that resource"; "RetainExceptOnCreate behaves like Retain
+    for stack operations, except for the stack operation that initially created the resource"
+    (DELETION_POLICY). A stack deletion is not the operation that created it."""
+    return deletion_policy in ("Retain", "RetainExceptOnCreate")
+
+
+def create_meets_existing_name() -> bool:
+    """A stack's create of a resource under a name that a resource already holds (one its
+    last stack retained) fails: the create handler's error "AlreadyExists: The specified
+    resource already existed before the execution of this handler. This error is applicable
+    to create handlers only." (HANDLER_ERRORS), and the contract test contract_create_create
+    "creates the resource again with the expectation that the second create operation will
+    fail with the AlreadyExists error code" (CONTRACT_TESTS). The services say so too, in
+    botocore's models: CreateLogGroup's ResourceAlreadyExistsException "The specified resource
+    already exists.", CreateBackupVault's AlreadyExistsException "The required resource
+    already exists.". Returns whether the create succeeds: it does not."""
+    return False

@@ -38,6 +38,10 @@ class Live(World):
     # whose tables missed writes made in one of those (drtiers.recovery.tables).
     restored_tables: set[str] = field(default_factory=set)
     stale_tables: set[str] = field(default_factory=set)
+    # Stacks a rebuild deployed -> the event stamp it was given (restore_from's event); what
+    # deleted stacks left behind under their own names: resource key -> (type, name).
+    rebuilt: dict[str, str] = field(default_factory=dict)
+    left_behind: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def deployed(world: World) -> Live:

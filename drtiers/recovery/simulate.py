@@ -48,7 +48,7 @@ from drtiers.core import rules
 from drtiers.core.commands import aws_calls
 from drtiers.core.endpoints import UnknownCall
 from drtiers.core.facts import Figure
-from drtiers.recovery import fence, function_roles, messages, plan, tables
+from drtiers.recovery import fence, function_roles, messages, names, plan, tables
 from drtiers.recovery import steps as s
 from drtiers.recovery.live import Live, deployed
 from drtiers.recovery.steps import Effect
@@ -492,7 +492,8 @@ def merge(w: Live, source: World, stacks: set[str]) -> None:
 
 
 def retire(w: Live, stack: str) -> None:
-    """Delete a stack: its tasks, proxies and endpoint group go; its database is retired."""
+    """Delete a stack: its tasks, proxies and endpoint group go; its database is retired; what
+    it retains under names of its own stays in the region (drtiers.recovery.names)."""
     for key in [k for k in w.services if stack_of(k) == stack]:
         del w.services[key]
     for key, database in w.databases.items():
@@ -502,6 +503,8 @@ def retire(w: Live, stack: str) -> None:
     removed = w.stacks.pop(stack, None)
     if removed is not None:
         w.groups.pop(removed.region, None)
+        for logical_id, kept in removed.retained.items():
+            w.left_behind[f"{stack}/{logical_id}"] = kept
 
 
 def _synthesized(step: s.Step, deploy: Deploy, standby: Live) -> World:
@@ -520,6 +523,7 @@ def _apply(
 ) -> str:
     """Change the world as the step does; returns what changed, in words."""
     if step.effect in (Effect.DEPLOY, Effect.STANDBY):
+        names.note_rebuild(w, step.context, step.stack_update)
         return _deployed(w, _synthesized(step, deploy, standby), step.stack_update)
     handler = _EFFECTS.get(step.effect)
     if handler is None:
@@ -1158,6 +1162,8 @@ def simulate_failback(
         )
     _protected_again(result, w, world)
     _tables_left(result, w)
+    for resource, why in names.collisions(w):  # I8 for the next failover's rebuild
+        result.violations.append(Violation("I8", "end", resource, why))
     return result
 
 

@@ -884,6 +884,11 @@ def _restored(region: str) -> str:
     )
 
 
+# The event stamp (restore_from's event, yymmddHHMM in UTC) the rebuild step's context gives
+# what synthesizes it here; its command stamps the time it runs instead.
+SAMPLE_EVENT = "2612040000"
+
+
 def _redeploy(
     world: World, f: _Figures, workload: Mapping[str, float], *, after: tuple[str, ...]
 ) -> Step:
@@ -897,7 +902,10 @@ def _redeploy(
     primary_stack = _stack(world, StackRole.PRIMARY)
     snapshot = f"arn:aws:rds:{r}:{world.account}:snapshot:awsbackup:latest-copy"
     listener = f"arn:aws:globalaccelerator::{world.account}:accelerator/entry/listener/entry"
-    restore_from = f'{{"database_snapshot": "{snapshot}", "listener_arn": "{listener}"}}'
+    restore_from = (
+        f'{{"database_snapshot": "{snapshot}", "listener_arn": "{listener}", '
+        f'"event": "{SAMPLE_EVENT}"}}'
+    )
     context = (("primary_region", r), ("recovery_region", p), ("restore_from", restore_from))
     return Step(
         "rebuild",
@@ -917,10 +925,10 @@ def _redeploy(
         stack_update=(f"{r}:{world.stacks[primary_stack].name}",),
         context=context,
         command=f"SNAPSHOT={_latest_copy(r, vault, 'RDS')} && "
-        f"LISTENER={_listener_lookup(world)} && "
+        f"LISTENER={_listener_lookup(world)} && EVENT=$(date -u +%y%m%d%H%M) && "
         + _deploy(world, primary_stack, context[:2])
         + ' --context restore_from="{\\"database_snapshot\\": \\"$SNAPSHOT\\", '
-        '\\"listener_arn\\": \\"$LISTENER\\"}"',
+        '\\"listener_arn\\": \\"$LISTENER\\", \\"event\\": \\"$EVENT\\"}"',
         effect=Effect.DEPLOY,
     )
 

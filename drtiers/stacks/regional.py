@@ -212,7 +212,12 @@ class _RegionalStack(TierStack):
         return imported(self, self.names, what) if self.rebuilding else None
 
     def _fixed(self, suffix: str) -> str | None:
-        return self.resource_name(suffix) if self.rebuilding else None
+        """A rebuild's name for what it keeps on deletion: ``<app>-<tier>-<suffix>-<event>``,
+        so that the next event's rebuild does not meet what this one left in the region."""
+        restore_from = self.config.restore_from
+        if not self.rebuilding or restore_from is None:
+            return None
+        return restore_from.named(self.resource_name(suffix))
 
     def _control_elsewhere(self) -> list[tuple[str, str]]:
         """The control table in the tier's other region, whose writer-region item the app
@@ -663,7 +668,7 @@ class PrimaryStack(_RegionalStack):
         vault = BackupVault(
             self,
             "Vault",
-            vault_name=self.resource_name("backups"),
+            vault_name=self._fixed("backups") or self.resource_name("backups"),
             key=vault_key.key,
             removal_policy=self.retain_policy,
         )

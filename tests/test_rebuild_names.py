@@ -1,0 +1,154 @@
+"""backup-restore's second event (decision 33, A5): the rebuilt primary stack keeps its logs,
+queues and vault when failback deletes it (DeletionPolicy Retain), so the next event's rebuild
+in the same region must not create them under the same names; it names them for its event."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+import pytest
+
+from drtiers.assembly.arns import resolved_statements
+from drtiers.assembly.reader import edit_template
+from drtiers.build import synthesize
+from drtiers.config.context import per_event
+from drtiers.core.permissions import allowed
+from drtiers.recovery import simulate_assembly
+from drtiers.recovery.simulate import Simulation
+from drtiers.recovery.steps import SAMPLE_EVENT
+from tests.conftest import Synthesized, context
+
+P, R = "us-east-1", "us-west-2"
+TIER = "backup-restore"
+PRIMARY = f"drtiers-{TIER}-primary"
+EVENT = "2612042310"
+NAMES = {
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::Backup::BackupVault": "BackupVaultName",
+}
+# What the rebuild left in R before its names carried the event.
+FIXED = {
+    "AWS::Logs::LogGroup drtiers-backup-restore-app",
+    "AWS::Logs::LogGroup drtiers-backup-restore-flow-logs",
+    "AWS::SQS::Queue drtiers-backup-restore-work",
+    "AWS::SQS::Queue drtiers-backup-restore-work-dlq",
+    "AWS::Backup::BackupVault drtiers-backup-restore-backups",
+}
+
+
+def _unstamped(resources: dict[str, dict[str, Any]]) -> None:
+    """The rebuilt primary as it was before: its retained names without the event's stamp."""
+    for resource in resources.values():
+        prop = NAMES.get(resource["Type"])
+        properties = resource.get("Properties", {})
+        if prop and isinstance(properties.get(prop), str):
+            properties[prop] = properties[prop].replace(f"-{SAMPLE_EVENT}", "")
+
+
+def _failback(planting: bool, synthesized: Synthesized) -> Simulation:
+    def rebuild(overrides: Mapping[str, Any], outdir: Path) -> None:
+        synthesize(overrides, outdir)
+        if planting and overrides.get("restore_from"):
+            edit_template(outdir, PRIMARY, _unstamped)
+
+    ((_, back),) = simulate_assembly(synthesized.directory, context(), rebuild, tier=TIER)
+    return back
+
+
+def test_i8_sees_what_the_last_rebuild_left_under_the_names_the_next_creates(
+    synthesized: Synthesized,
+) -> None:
+    back = _failback(True, synthesized)
+    i8 = [v for v in back.violations if v.invariant == "I8"]
+    assert {v.resource for v in i8} == FIXED
+    assert all(v.step == "end" for v in i8)
+    (app,) = [v for v in i8 if v.resource.endswith("-app")]
+    assert app.detail.startswith(f"AppLogs2EC8A6C6 stays in {R} when retire-rebuild deletes")
+    assert "DeletionPolicy Retain" in app.detail and "AlreadyExists" in app.detail
+    assert "<name>-<restore_from event>" in app.detail  # the fix
+    assert _failback(False, synthesized).passed  # named for the event: nothing to meet
+
+
+@pytest.fixture(scope="module")
+def rebuilt() -> Synthesized:
+    return Synthesized(
+        tier=TIER,
+        primary_region=R,
+        recovery_region=P,
+        restore_from=json.dumps(
+            {
+                "database_snapshot": f"arn:aws:rds:{R}:123456789012:snapshot:awsbackup:copy-1",
+                "listener_arn": "arn:aws:globalaccelerator::123456789012:accelerator/a/listener/b",
+                "event": EVENT,
+            }
+        ),
+    )
+
+
+def _retained_names(template: dict[str, Any]) -> dict[str, str]:
+    return {
+        resource["Properties"][NAMES[resource["Type"]]]: resource["Type"]
+        for resource in template["Resources"].values()
+        if resource.get("DeletionPolicy") == "Retain" and resource["Type"] in NAMES
+    }
+
+
+def test_a_rebuild_names_what_it_retains_for_its_event(rebuilt: Synthesized) -> None:
+    assert _retained_names(rebuilt.json(PRIMARY)) == {
+        f"drtiers-backup-restore-app-{EVENT}": "AWS::Logs::LogGroup",
+        f"drtiers-backup-restore-flow-logs-{EVENT}": "AWS::Logs::LogGroup",
+        f"drtiers-backup-restore-work-{EVENT}": "AWS::SQS::Queue",
+        f"drtiers-backup-restore-work-{EVENT}-dlq": "AWS::SQS::Queue",
+        f"drtiers-backup-restore-backups-{EVENT}": "AWS::Backup::BackupVault",
+    }
+    # The backups still copy to the old primary's vault, under its own name.
+    assert 'backup-vault:drtiers-backup-restore-backups"' in json.dumps(rebuilt.json(PRIMARY))
+
+
+def _role(synthesized: Synthesized, what: str) -> list[dict[str, Any]]:
+    """The statements of the rebuild role ``what``, as IAM reads them (ARNs rendered)."""
+    tier = synthesized.read(TIER)
+    (role,) = [
+        r for r in tier.of_type("AWS::IAM::Role") if r.prop("RoleName") == f"drtiers-{TIER}-{what}"
+    ]
+    statements = [s for p in role.prop("Policies") for s in p["PolicyDocument"]["Statement"]]
+    return resolved_statements(tier, role.stack, statements)
+
+
+def test_the_rebuild_roles_grant_any_event_of_the_tiers_own_names_only(
+    synthesized: Synthesized,
+) -> None:
+    queue = f"arn:aws:sqs:{R}:123456789012:drtiers-backup-restore-work"
+    task = _role(synthesized, "rebuild-task")
+    assert allowed(task, "sqs:SendMessage", f"{queue}-{EVENT}")
+    for other in (queue, f"{queue}-{EVENT}-dlq", f"{queue}-x-{EVENT}", f"{queue}-{EVENT}9"):
+        assert not allowed(task, "sqs:SendMessage", other), other
+    for what, group in (("execution", "app"), ("flow-logs", "flow-logs")):
+        statements = _role(synthesized, f"rebuild-{what}")
+        arn = f"arn:aws:logs:{R}:123456789012:log-group:drtiers-backup-restore-{group}"
+        assert allowed(statements, "logs:PutLogEvents", f"{arn}-{EVENT}:log-stream:s")
+        assert not allowed(statements, "logs:PutLogEvents", f"{arn}:log-stream:s")
+        assert not allowed(
+            statements,
+            "logs:PutLogEvents",
+            f"arn:aws:logs:{R}:123456789012:log-group:drtiers-pilot-light-{group}-{EVENT}:"
+            "log-stream:s",
+        )
+
+
+def test_the_longest_names_still_fit() -> None:
+    """The longest app name (16) and queue name (24): a queue name takes up to 80 characters
+    (CreateQueue), a vault's name what AWS Backup's model allows; a FIFO queue's name still
+    ends .fifo."""
+    app, queue = "a" * 16, "q" * 24
+    assert len(per_event(f"{app}-{TIER}-{queue}", EVENT) + "-dlq") <= 80
+    backup = botocore.session.get_session().get_service_model("backup")
+    pattern = backup.shape_for("BackupVaultName").metadata["pattern"]
+    assert re.match(pattern, per_event(f"{app}-{TIER}-backups", EVENT))
+    assert per_event("orders.fifo", EVENT) == f"orders-{EVENT}.fifo"
