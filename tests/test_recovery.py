@@ -491,3 +491,22 @@ def test_tasks_in_both_regions_may_read_the_writer_region_item(
         "us-east-1": ("us-east-1", "us-west-2"),
         "us-west-2": ("us-west-2", "us-east-1"),
     }
+
+
+def test_a_primary_in_us_west_2_synthesizes_and_recovers() -> None:
+    """The other pair (P us-west-2, R us-east-1): the edge stack shares R's region, so it must
+    name R's writable alarm by its fixed name (a reference became an import the world could
+    not read, and the synth's plan phase crashed), and it is not R's to keep deployable."""
+    overrides = {
+        "tier": "pilot-light",
+        "primary_region": "us-west-2",
+        "recovery_region": "us-east-1",
+    }
+    swapped = Synthesized(**overrides)
+    world = read_world(swapped.read("pilot-light"))
+    alarms = {c.alarm for c in world.health_checks.values() if c.kind == "CLOUDWATCH_METRIC"}
+    assert alarms == {"drtiers-pilot-light-recovery-DatabaseWritable"}
+    ((loss, back),) = simulate_assembly(
+        swapped.directory, context(**overrides), synthesize, tier="pilot-light"
+    )
+    assert loss.passed and back.passed, [str(v) for v in loss.violations + back.violations]

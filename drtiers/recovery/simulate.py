@@ -48,6 +48,7 @@ from drtiers.core import rules
 from drtiers.core.commands import aws_calls
 from drtiers.core.endpoints import UnknownCall
 from drtiers.core.facts import Figure
+from drtiers.core.tiers import StackRole
 from drtiers.recovery import fence, function_roles, messages, names, plan, tables
 from drtiers.recovery import steps as s
 from drtiers.recovery.live import Live, deployed
@@ -971,9 +972,11 @@ def _served_too_soon(result: Simulation, w: Live, step: str, routed: set[str]) -
 
 def _stays_deployable(result: Simulation, w: Live) -> None:
     """I2: whatever the steps were, R must stay deployable for the whole event (a fix, a scale
-    change): no stack there may need the lost region to update."""
+    change): no stack there may need the lost region to update. The edge stack is not R's: it
+    names both regions' load balancers, no step deploys it during an event (README, known
+    gaps), and where it shares R's region (P in us-west-2) it still reads P's."""
     for stack in w.stacks.values():
-        if stack.region != w.recovery:
+        if stack.region != w.recovery or stack.role == StackRole.EDGE:
             continue
         lost = (
             rules.stack_update_needs(

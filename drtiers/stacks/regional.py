@@ -24,7 +24,13 @@ from drtiers.config.workload import Key as KeySpec
 from drtiers.config.workload import Table as TableSpec
 from drtiers.config.workload import env_suffix, suffix
 from drtiers.constructs.accelerator import AcceleratorEndpointGroup
-from drtiers.constructs.alarms import PRIMARY_DOWN, PROBE_SECONDS, Alarms, alarm_name
+from drtiers.constructs.alarms import (
+    DATABASE_WRITABLE,
+    PRIMARY_DOWN,
+    PROBE_SECONDS,
+    Alarms,
+    alarm_name,
+)
 from drtiers.constructs.app import AppService
 from drtiers.constructs.backup import BackupVault, CrossRegionBackupPlan
 from drtiers.constructs.dns_failover import AlarmRef
@@ -834,8 +840,10 @@ class RecoveryStack(_RegionalStack):
         after it stops); the accelerator tier holds a returning P off with its dial instead."""
         if self.tier.entry_point is not EntryPoint.DNS_FAILOVER:
             return None
-        alarm = self.alarms.recovery_writable(self.tier.name)
-        return AlarmRef(self.region, alarm.alarm_name)
+        self.alarms.recovery_writable(self.tier.name)
+        # By its fixed name, not a reference: the edge stack may share this region (P in
+        # us-west-2), where a reference becomes an import that ties the two stacks together.
+        return AlarmRef(self.region, alarm_name(self.resource_name(self.role), DATABASE_WRITABLE))
 
     def _desired_tasks(self) -> int:
         """The app's tasks here: as the tier's recovery compute says, or full capacity when
