@@ -92,6 +92,8 @@ class AppService(Construct):
     :param health_check_path: path the load balancer (and Route 53 / the accelerator) probe.
     :param deletion_protection: load balancer deletion protection. Default True.
     :param removal_policy: for the logs (container logs, access-log bucket). Default RETAIN.
+    :param logs_removal_policy: for the access-log bucket alone. Default: ``removal_policy``
+        (DESTROY empties it on delete with a function and a role of its own).
     :param task_role: / :param execution_role: roles made beforehand (a rebuild, which must not
         need IAM's control plane); their policies must already cover what the app uses, and
         ``log_group_name`` must then fix the name the execution role may write to. Default:
@@ -124,6 +126,7 @@ class AppService(Construct):
         memory_mib: int = 1024,
         deletion_protection: bool = True,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        logs_removal_policy: RemovalPolicy | None = None,
         task_role: iam.IRole | None = None,
         execution_role: iam.IRole | None = None,
         log_group_name: str | None = None,
@@ -147,7 +150,7 @@ class AppService(Construct):
             memory_mib=memory_mib,
             log_group=log_group,
         )
-        self.access_logs = self._access_logs(removal_policy=removal_policy)
+        self.access_logs = self._access_logs(removal_policy=logs_removal_policy or removal_policy)
         self.load_balancer = self._load_balancer(
             vpc=vpc, subnets=public_subnets, deletion_protection=deletion_protection
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypedDict
 
-from aws_cdk import Fn
+from aws_cdk import Fn, RemovalPolicy
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
@@ -274,6 +274,8 @@ class _RegionalStack(TierStack):
             health_check_path=self.config.service.health_check_path,
             deletion_protection=self.deletion_protection,
             removal_policy=self.retain_policy,
+            # Emptying the bucket on delete needs a role: a rebuild makes none, and keeps it.
+            logs_removal_policy=RemovalPolicy.RETAIN if self.rebuilding else None,
             task_role=self._rebuild_role("task"),
             execution_role=self._rebuild_role("execution"),
             log_group_name=self._fixed(APP_LOGS),
