@@ -98,10 +98,13 @@ def test_the_rebuilt_data_key_names_the_task_role_made_beforehand() -> None:
     assert f":role/{TASK_ROLE}" in json.dumps(named[0]["Principal"])
 
 
-def test_a_sandbox_rebuild_makes_no_iam_entity(sandbox: Synthesized) -> None:
+def test_a_sandbox_rebuild_makes_no_iam_entity_and_keeps_its_vault(
+    sandbox: Synthesized,
+) -> None:
     """Sandbox mode empties the access-log bucket on delete with a function and a role of its
-    own; the rebuild (IAM's control plane may be the lost region's) keeps that bucket instead,
-    so the sandbox tier recovers too."""
+    own; the rebuild (IAM's control plane may be the lost region's) keeps that bucket instead.
+    Its vault holds the event's backups when retire-rebuild deletes the stack, and a vault is
+    deleted only empty: kept too. So the sandbox tier recovers and fails back."""
     ((loss, back),) = simulate_assembly(
         sandbox.directory, context(sandbox="true"), synthesize, tier=TIER
     )

@@ -272,6 +272,8 @@ class Stack:
     # logical id -> (type, name) of what stays in the region under its own name when the stack
     # is deleted (DeletionPolicy Retain; the name property read from the type's schema)
     retained: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # the vaults its own backup plan fills and its deletion deletes (not retained)
+    filled_vaults: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -808,6 +810,11 @@ def _stacks(tier: TierAssembly) -> dict[str, Stack]:
                 if r.stack == name and rules.changes_iam(r.type, r.properties)
             },
             _retained(tier, name),
+            [
+                str(vault.prop("BackupVaultName"))
+                for plan, vault in _plan_vaults(tier)
+                if plan.stack == name and not rules.retained_on_delete(vault.deletion_policy)
+            ],
         )
     return stacks
 
@@ -971,7 +978,11 @@ def _backup_copies(tier: TierAssembly) -> dict[str, str]:
 
 def _backup_vaults(tier: TierAssembly) -> dict[str, str]:
     """Region -> name of the vault its backup plan backs up into (a rule's target vault)."""
-    vaults = {}
+    return {plan.region: str(vault.prop("BackupVaultName")) for plan, vault in _plan_vaults(tier)}
+
+
+def _plan_vaults(tier: TierAssembly) -> Iterator[tuple[Resource, Resource]]:
+    """(backup plan, a vault of its own stack, named, that one of its rules backs up into)."""
     for plan in tier.of_type("AWS::Backup::BackupPlan"):
         for rule in plan.prop("BackupPlan", "BackupPlanRule", default=[]):
             target = rule.get("TargetBackupVault")
@@ -980,8 +991,7 @@ def _backup_vaults(tier: TierAssembly) -> dict[str, str]:
             ref = target.get("Ref") or target.get("Fn::GetAtt", [None])[0]
             vault = tier.by_id(plan.stack, ref) if isinstance(ref, str) else None
             if vault is not None and isinstance(vault.prop("BackupVaultName"), str):
-                vaults[plan.region] = str(vault.prop("BackupVaultName"))
-    return vaults
+                yield plan, vault
 
 
 def _control_replicas(tier: TierAssembly) -> set[str]:

@@ -607,3 +607,16 @@ def create_meets_existing_name() -> bool:
     already exists.", CreateBackupVault's AlreadyExistsException "The required resource
     already exists.". Returns whether the create succeeds: it does not."""
     return False
+
+
+DELETE_VAULT = Source(
+    "https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DeleteBackupVault.html",
+    "2026-12-04",
+)
+
+
+def vault_deletes_only_empty() -> bool:
+    """Whether a backup vault that holds recovery points can be deleted: "A vault can be
+    deleted only if it is empty." (DELETE_VAULT). A stack whose plan filled its vault fails to
+    delete unless what deletes it first deletes the recovery points."""
+    return True

@@ -867,6 +867,22 @@ def _retire_refused(w: Live, step: s.Step) -> str | None:
     return None
 
 
+def _vault_kept(w: Live, step: s.Step) -> str | None:
+    """Why a retire's stack deletion fails on a vault its own backup plan filled (the stack
+    outlives a backup window) and its deletion deletes; None when no such vault, or the
+    command deletes the recovery points first."""
+    stack = w.stacks.get(step.target) if step.effect == Effect.RETIRE else None
+    if stack is None or not stack.filled_vaults or not rules.vault_deletes_only_empty():
+        return None
+    if any(c.operation == "DeleteRecoveryPoint" for c in aws_calls(step.command)):
+        return None
+    return (
+        f"{step.target}'s vault {stack.filled_vaults[0]} holds the recovery points its plan "
+        'made, and "A vault can be deleted only if it is empty" (DeleteBackupVault): the '
+        "stack's deletion fails; retain the vault (or delete its recovery points first)"
+    )
+
+
 def _not_awaited(step: s.Step) -> str | None:
     """Why a step's command ends before the job it starts (an AWS Backup job it does not poll
     until it ends: rules.job_polled_by); None when it waits for each."""
@@ -918,7 +934,7 @@ def _run(result: Simulation, w: Live, standby: Live, step: s.Step, deploy: Deplo
     except UnknownCall as error:
         result.violations.append(Violation("I8", step.name, step.command, str(error)))
         return "could not run"
-    refused = refused or _not_awaited(step) or _retire_refused(w, step)
+    refused = refused or _not_awaited(step) or _retire_refused(w, step) or _vault_kept(w, step)
     if refused:
         result.violations.append(Violation("I8", step.name, step.command, refused))
         return "could not run"

@@ -667,18 +667,23 @@ class PrimaryStack(_RegionalStack):
         """The vault here and the plan that backs up the database and tables, copying to R's
         vault (a rebuild copies to the old primary's vault, which exists once that region is
         back)."""
+        # A rebuild keeps its vault (below), and the key its recovery points are encrypted with.
+        kept = RemovalPolicy.RETAIN if self.rebuilding else self.retain_policy
         vault_key = DataKey(
             self,
             "VaultKey",
             description="Backups in the primary region",
-            removal_policy=self.retain_policy,
+            removal_policy=kept,
         )
         vault = BackupVault(
             self,
             "Vault",
             vault_name=self._fixed("backups") or self.resource_name("backups"),
             key=vault_key.key,
-            removal_policy=self.retain_policy,
+            # A rebuild's vault holds the event's backups when retire-rebuild deletes the
+            # stack, and a vault is deleted only empty: kept, sandbox too (its name is the
+            # event's).
+            removal_policy=kept,
         )
         old_primary_vault = self.arn(
             "backup", self.config.recovery_region, f"backup-vault:{self.resource_name('backups')}"
