@@ -147,3 +147,18 @@ def test_the_table_copy_is_real_aws_calls(synthesized: Synthesized) -> None:
     assert where.index(("UpdateTable", p)) < where.index(("DeleteTable", p))
     assert where.index(("CreateBackup", p)) < where.index(("DeleteTable", p))
     assert "<" not in step.command
+
+
+def test_retire_backs_up_the_rebuilt_database_before_its_stack_goes(
+    synthesized: Synthesized,
+) -> None:
+    """The next failover restores the newest RDS recovery point in R's copies vault; without
+    a backup of the rebuilt database there, that is from before this event until P's next
+    backup is copied to R (fifth review, B1)."""
+    (retire,) = [x for x in _failback(synthesized).steps if x.name == "retire-rebuild"]
+    calls = aws_calls(retire.command)
+    operations = [c.operation for c in calls]
+    first = operations.index("StartBackupJob")
+    assert first < operations.index("DescribeBackupJob") < operations.index("DeleteStack")
+    assert ":db:drtiers-backup-restore-db --iam-role-arn" in retire.command
+    assert "--backup-vault-name drtiers-backup-restore-copies" in retire.command

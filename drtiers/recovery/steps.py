@@ -1311,13 +1311,16 @@ def _retire_rebuild(world: World, after: Live, *, last: str) -> list[Step]:
     steps += _forward_back(world, after, last=_last(steps, last))
     retire = _call(
         "retire-rebuild",
-        f"Delete the stack rebuilt in {r} (its database, if any, snapshots on delete), "
+        f"Back up the database rebuilt in {r} into {world.backup_copies.get(r, 'its vault')} "
+        "(the next failover restores the newest recovery point there), delete the stack "
+        f"rebuilt in {r} (its database, if any, snapshots on delete outside sandbox mode), "
         f"then the tables restored there ({', '.join(world.table_names)}), after an "
         "on-demand backup of each: the next rebuild restores under the same names.",
         "protect",
         after=(_last(steps, last),),
         region=r,
-        command=_unprotect(world, after, name)
+        command=_database_backed_up(world, after)
+        + _unprotect(world, after, name)
         + f"aws cloudformation delete-stack --region {r} --stack-name {name} && aws "
         f"cloudformation wait stack-delete-complete --region {r} --stack-name {name}"
         + "".join(f" && {_retire_table(world, table)}" for table in world.table_names),
@@ -1338,17 +1341,34 @@ def _retire_table(world: World, name: str) -> str:
         [
             f"aws dynamodb update-table {table} --no-deletion-protection-enabled",
             f"aws dynamodb wait table-exists {table}",
-            f"JOB=$(aws backup start-backup-job --region {r} --backup-vault-name "
-            f"{world.backup_copies[r]} --resource-arn arn:aws:dynamodb:{r}:{account}:table/"
-            f"{name} --iam-role-arn arn:aws:iam::{account}:role/{world.backup_role} --query "
-            "BackupJobId --output text)",
-            _job_done(
-                r, "backup describe-backup-job", "--backup-job-id $JOB", "State", "COMPLETED"
-            ),
+            _backed_up(world, f"arn:aws:dynamodb:{r}:{account}:table/{name}"),
             f"aws dynamodb delete-table {table}",
             f"aws dynamodb wait table-not-exists {table}",
         ]
     )
+
+
+def _backed_up(world: World, arn: str) -> str:
+    """An on-demand backup of ``arn`` into R's copies vault, waited for until it completes."""
+    r, account = world.recovery, world.account
+    return (
+        f"JOB=$(aws backup start-backup-job --region {r} --backup-vault-name "
+        f"{world.backup_copies[r]} --resource-arn {arn} --iam-role-arn arn:aws:iam::{account}:"
+        f"role/{world.backup_role} --query BackupJobId --output text) && "
+        + _job_done(r, "backup describe-backup-job", "--backup-job-id $JOB", "State", "COMPLETED")
+    )
+
+
+def _database_backed_up(world: World, after: Live) -> str:
+    """The rebuilt database, quiesced and as P's promoted copy of it, backed up into R's copies
+    vault before its stack goes: the next failover restores the newest recovery point there,
+    which would otherwise be from before this event until P's next backup is copied to R."""
+    database = after.database_in(world.recovery)
+    if database is None or not database.identifier:
+        return ""
+    kind = "cluster" if database.cluster else "db"
+    arn = f"arn:aws:rds:{world.recovery}:{world.account}:{kind}:{database.identifier}"
+    return _backed_up(world, arn) + " && "
 
 
 def _unprotect(world: World, after: Live, name: str) -> str:
