@@ -913,7 +913,9 @@ def _redeploy(
         f"{vault} (a snapshot) and the restored tables; its endpoint group joins the "
         "accelerator's listener (look both up in the recovery region and us-west-2). Run it "
         "beside the cdk.json and drtiers.yaml the tier was deployed with: settings given "
-        "only as --context (domain, certificates, workload) must be given again.",
+        "only as --context (domain, certificates, workload) must be given again. To run it "
+        "again (it failed, or the session expired), keep EVENT as the first run set it: a "
+        "new stamp renames what the stack keeps, and the messages in its queues stay behind.",
         "rebuild",
         redeploy + 3600 * database_gb / rate,
         f"{redeploy_what}; the database restores from its snapshot "
@@ -925,7 +927,7 @@ def _redeploy(
         stack_update=(f"{r}:{world.stacks[primary_stack].name}",),
         context=context,
         command=f"SNAPSHOT={_latest_copy(r, vault, 'RDS')} && "
-        f"LISTENER={_listener_lookup(world)} && EVENT=$(date -u +%y%m%d%H%M) && "
+        f"LISTENER={_listener_lookup(world)} && EVENT=${{EVENT:-$(date -u +%y%m%d%H%M)}} && "
         + _deploy(world, primary_stack, context[:2])
         + ' --context restore_from="{\\"database_snapshot\\": \\"$SNAPSHOT\\", '
         '\\"listener_arn\\": \\"$LISTENER\\", \\"event\\": \\"$EVENT\\"}"',
