@@ -220,9 +220,13 @@ def test_each_tier_holds_exactly_the_workloads_blocks(
             str(workload.service.cpu),
             str(workload.service.memory),
         )
-        variables = {
-            v["Name"] for c in task.prop("ContainerDefinitions") for v in c.get("Environment", [])
+        given = {
+            v["Name"]: v["Value"]
+            for c in task.prop("ContainerDefinitions")
+            for v in c.get("Environment", [])
         }
+        assert workload.service.environment.items() <= given.items()  # the file's own variables
+        variables = set(given)
         assert ("DATABASE_ENDPOINT" in variables) == (workload.database is not None)
         assert "CONTROL_TABLE_NAME" in variables
         for table in workload.tables:

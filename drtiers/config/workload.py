@@ -36,6 +36,13 @@ EnvName = Annotated[
     StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"),
     Field(description="an environment variable name such as LOG_LEVEL"),
 ]
+# What drtiers itself tells the app (stacks/wiring.py grant_app): TABLE_NAME_ORDERS, QUEUE_URL,
+# DAX_ENDPOINT_ORDERS, DATABASE_ENDPOINT, ... A workload's environment may not set these.
+RESERVED_ENV_PREFIXES = ("TABLE_NAME", "QUEUE_URL", "DAX_ENDPOINT", "DATABASE_")
+RESERVED_ENV_NAMES = ("CONTROL_TABLE_NAME", "CONTROL_TABLE_REGIONS")
+RESERVED_ENV_PATTERN = (
+    "^(" + "|".join((*RESERVED_ENV_PREFIXES, *(f"{n}$" for n in RESERVED_ENV_NAMES))) + ")"
+)
 Region = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$"),
@@ -113,7 +120,12 @@ class Service(_Section):
     tasks: Tasks = Field(default_factory=Tasks, description="task counts")
     environment: dict[EnvName, str] = Field(
         default_factory=dict,
-        description="environment variables for the container, name to value",
+        json_schema_extra={"propertyNames": {"not": {"pattern": RESERVED_ENV_PATTERN}}},
+        description="environment variables for the container, name to value, no secrets (they "
+        "are plain text in the task definition); not drtiers' own: "
+        + ", ".join(f"{p}*" for p in RESERVED_ENV_PREFIXES)
+        + ", "
+        + ", ".join(RESERVED_ENV_NAMES),
     )
 
     @field_validator("user")
@@ -122,6 +134,19 @@ class Service(_Section):
         if user in ("0", "root"):
             raise ValueError(f"user '{user}' is root; allowed: a non-root user name or uid")
         return user
+
+    @field_validator("environment")
+    @classmethod
+    def _not_drtiers_own(cls, environment: dict[str, str]) -> dict[str, str]:
+        # drtiers' variables tell the app where its data lives; a user's must not replace them.
+        for name in sorted(environment):
+            if re.match(RESERVED_ENV_PATTERN, name):
+                raise ValueError(
+                    f"'{name}' is drtiers' own variable; allowed: any other name (not "
+                    f"{', '.join(f'{p}*' for p in RESERVED_ENV_PREFIXES)}, "
+                    f"{', '.join(RESERVED_ENV_NAMES)})"
+                )
+        return environment
 
     @model_validator(mode="after")
     def _fargate_size(self) -> Service:
