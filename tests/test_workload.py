@@ -12,10 +12,11 @@ import yaml
 
 from drtiers.assembly.reader import read_assembly
 from drtiers.assess import assess_assembly
+from drtiers.assess.model import estimate
 from drtiers.checks.gates import run_gates
 from drtiers.cli import main as drtiers
 from drtiers.config.workload import REFERENCE, SCHEMA_PATH, Workload, json_schema
-from drtiers.core.facts import default_workload
+from drtiers.core.facts import default_workload, with_overrides
 from drtiers.report.build import write_reports
 from tests.conftest import DEFAULT_CONTEXT, ROOT, Synthesized
 from tests.test_app import run_app
@@ -256,6 +257,24 @@ def test_the_estimate_takes_sizes_from_the_templates_and_figures_from_the_file(
             assert storage[0].quantity == workload.database.storage_gb * 2  # Multi-AZ
         if workload.database is None:
             assert not any("RDS" in line.item or "Aurora" in line.item for line in mine[tier].cost)
+
+
+def test_explain_simulate_and_the_synths_targets_read_the_same_figures(
+    gated: tuple[Workload, Path, Any],
+) -> None:
+    """The file's figures travel in the assembly (the primary stack's metadata, which
+    aws-cdk-lib writes to <stack>.metadata.json): what explain and simulate read back is what
+    cdk synth judged its targets with, and it is not the defaults."""
+    workload, out, _ = gated
+    tiers = read_assembly(out)
+    read_back = {e.tier: e for e in assess_assembly(out)}  # explain, list, diff, report
+    at_synth = {e.tier: e for e in assess_assembly(out, workload.figures)}  # rto_target's
+    for tier in TIERS:
+        assert tiers[tier].figures == workload.figures  # simulate's figures too
+        assert read_back[tier] == at_synth[tier]
+    if workload.figures:  # a 400 GB database restores for longer than the default one
+        defaults = estimate(tiers["backup-restore"], *with_overrides({}))
+        assert read_back["backup-restore"].rto_seconds > defaults.rto_seconds
 
 
 def test_the_review_report_follows_the_workload(
