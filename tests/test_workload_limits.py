@@ -32,6 +32,47 @@ REFUSED: list[tuple[str, str, str]] = [
         "service: {image: web, environment: {DATABASE_PASSWORD: x}}",
         "service.environment: 'DATABASE_PASSWORD' is drtiers' own variable; allowed:",
     ),
+    (
+        "a credential Control Tower's CT.ECS.PR.12 refuses in a task definition (make check)",
+        "service: {image: web, environment: {AWS_SECRET_ACCESS_KEY: x}}",
+        "service.environment: 'AWS_SECRET_ACCESS_KEY' is a credential, which Control Tower's "
+        "CT.ECS.PR.12 refuses in a task definition; allowed: any other name",
+    ),
+    (
+        "an image ECS refuses: a character it does not allow",
+        "service: {image: 'web@latest'}",
+        "service.image: 'web@latest' is not valid; allowed: a container image reference without "
+        "spaces, such as public.ecr.aws/nginx/nginx-unprivileged:alpine: up to 255 letters, "
+        "digits, - _ . : / or #, then @sha256:<64 hex digits> for a digest (what ECS accepts)",
+    ),
+    (
+        "an image ECS refuses: over 255 characters",
+        "service: {image: registry.example/" + "a" * 240 + "}",
+        "service.image: 'registry.example/aaa",
+    ),
+    (
+        "an image ECS refuses: a digest that is not 64 hex digits",
+        "service: {image: 'web@sha256:abc'}",
+        "service.image: 'web@sha256:abc' is not valid; allowed:",
+    ),
+    (
+        "a uid that is root written another way",
+        "service: {image: web, user: '00'}",
+        "service.user: '00' is not valid; allowed: a non-root user name or uid",
+    ),
+    (
+        "a backup retention Control Tower's CT.RDS.PR.8 refuses (make check's Guard rules)",
+        "service: {image: web}\ndatabase: {backup_retention_days: 6}",
+        "database.backup_retention_days: 6 is not valid; allowed: automated backups and "
+        "point-in-time recovery, 7 to 35 days (Control Tower's CT.RDS.PR.8 wants at least 7)",
+    ),
+    (
+        "fewer DAX nodes than Control Tower's CT.DAX.PR.2 wants (make check's Guard rules)",
+        "service: {image: web}\ntables: [{name: orders, partition_key: {name: id}, "
+        "dax: {nodes: 2}}]",
+        "tables[0].dax.nodes: 2 is not valid; allowed: nodes per cluster, 3 to 10 (one per "
+        "zone; Control Tower's CT.DAX.PR.2 wants at least 3)",
+    ),
 ]
 
 
@@ -62,6 +103,28 @@ def test_a_variable_of_another_name_is_accepted(tmp_path: Path) -> None:
         "LOG_LEVEL": "info",
         "DATABASE": "x",
     }
+
+
+def test_what_aws_and_the_gates_accept_still_passes(tmp_path: Path) -> None:
+    """The edges of each tightened range, and an image named by digest."""
+    digest = "sha256:" + "0123456789abcdef" * 4
+    path = tmp_path / "drtiers.yaml"
+    path.write_text(
+        f"service: {{image: 'public.ecr.aws/x/web@{digest}', user: '1000'}}\n"
+        "database: {backup_retention_days: 7}\n"
+        "tables: [{name: orders, partition_key: {name: id}, dax: {nodes: 3}}]\n"
+    )
+    workload = config(workload=str(path)).workload
+    assert workload.service.image.endswith(digest)
+    assert workload.database is not None and workload.database.backup_retention_days == 7
+    dax = workload.tables[0].dax
+    assert dax is not None and dax.nodes == 3
+
+
+def test_sandbox_keeps_its_one_dax_node(tmp_path: Path) -> None:
+    """Sandbox's own size, below what a file may ask: drtiers' choice, not the user's."""
+    dax = config(sandbox="true").workload.tables[0].dax
+    assert dax is not None and dax.nodes == 1
 
 
 def test_every_variable_drtiers_sets_is_one_the_schema_reserves(synthesized: Synthesized) -> None:
