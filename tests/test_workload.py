@@ -277,6 +277,39 @@ def test_explain_simulate_and_the_synths_targets_read_the_same_figures(
         assert read_back["backup-restore"].rto_seconds > defaults.rto_seconds
 
 
+def test_a_provisioned_table_is_billed_by_the_capacity_hour(
+    gated: tuple[Workload, Path, Any],
+) -> None:
+    """AWS bills provisioned capacity per hour, whatever the requests: a provisioned table's
+    replicas cost their read capacity and the write capacity auto scaling keeps, and only the
+    on-demand tables are billed per request."""
+    workload, out, _ = gated
+    provisioned = [t for t in workload.tables if t.billing == "provisioned"]
+    on_demand = len(workload.tables) - len(provisioned)
+    hours = 730
+    for tier in TIERS:
+        lines = next(e for e in assess_assembly(out, workload.figures) if e.tier == tier).cost
+        table = read_assembly(out)[tier].of_type("AWS::DynamoDB::GlobalTable")
+        regions = sorted(
+            r["Region"]
+            for t in table
+            if t.prop("BillingMode") == "PROVISIONED"
+            for r in t.prop("Replicas")
+        )
+        reads = [line for line in lines if line.item == "DynamoDB read capacity (RCU-hours)"]
+        writes = [line for line in lines if line.item.startswith("DynamoDB write capacity")]
+        assert sorted(line.region for line in reads) == regions
+        assert sorted(line.region for line in writes) == regions
+        for table_spec in provisioned:
+            capacity = table_spec.capacity
+            assert capacity is not None
+            assert {line.quantity for line in reads} <= {capacity.read * hours}
+            # 10 million writes a month is a few a second: auto scaling stays at its minimum
+            assert {line.quantity for line in writes} <= {capacity.write_min * hours}
+        per_request = [line for line in lines if line.item == "DynamoDB reads (million)"]
+        assert len(per_request) == on_demand
+
+
 def test_the_review_report_follows_the_workload(
     gated: tuple[Workload, Path, Any], tmp_path: Path
 ) -> None:
