@@ -67,6 +67,13 @@ REFUSED: list[tuple[str, str, str]] = [
         "point-in-time recovery, 7 to 35 days (Control Tower's CT.RDS.PR.8 wants at least 7)",
     ),
     (
+        "a sort key of the partition key's name (DynamoDB wants two attributes)",
+        "service: {image: web}\ntables: [{name: orders, partition_key: {name: id}, "
+        "sort_key: {name: id, type: N}}]",
+        "tables[0]: sort_key name 'id' is partition_key's too; allowed: another attribute name "
+        "(a composite primary key is two attributes)",
+    ),
+    (
         "fewer DAX nodes than Control Tower's CT.DAX.PR.2 wants (make check's Guard rules)",
         "service: {image: web}\ntables: [{name: orders, partition_key: {name: id}, "
         "dax: {nodes: 2}}]",

@@ -307,6 +307,19 @@ class Table(_Section):
     capacity: Capacity | None = Field(None, description="provisioned capacity")
     dax: Dax | None = Field(None, description="a DAX cluster in front of the table, or none")
 
+    # CloudFormation's KeySchema: "A composite primary key would require one KeySchemaElement
+    # for the partition key, and another KeySchemaElement for the sort key"
+    # (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-keyschema.html,
+    # read 2026-12-04): two attributes, so two names.
+    @model_validator(mode="after")
+    def _two_key_attributes(self) -> Table:
+        if self.sort_key is not None and self.sort_key.name == self.partition_key.name:
+            raise ValueError(
+                f"sort_key name '{self.sort_key.name}' is partition_key's too; allowed: another "
+                "attribute name (a composite primary key is two attributes)"
+            )
+        return self
+
     @model_validator(mode="after")
     def _capacity_with_provisioned(self) -> Table:
         if (self.billing == "provisioned") != (self.capacity is not None):
