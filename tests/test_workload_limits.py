@@ -74,6 +74,12 @@ REFUSED: list[tuple[str, str, str]] = [
         "(a composite primary key is two attributes)",
     ),
     (
+        "a queue named as another queue's dead-letter queue (SQS: QueueNameExists)",
+        "service: {image: web}\nqueues: [{name: jobs}, {name: jobs-dlq}]",
+        "(top level): queues: name 'jobs-dlq' is the dead-letter queue of queue 'jobs'; "
+        "allowed: a name not ending -dlq",
+    ),
+    (
         "fewer DAX nodes than Control Tower's CT.DAX.PR.2 wants (make check's Guard rules)",
         "service: {image: web}\ntables: [{name: orders, partition_key: {name: id}, "
         "dax: {nodes: 2}}]",

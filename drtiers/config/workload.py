@@ -440,6 +440,17 @@ class Workload(_Section):
                 raise ValueError(
                     f"{kind}: name '{repeated[0]}' is used twice; allowed: distinct names"
                 )
+        # Each queue's dead-letter queue is named <name>-dlq; SQS refuses a second queue of a
+        # name "if the request includes attributes whose values differ" (QueueNameExists,
+        # https://docs.aws.amazon.com/botocore/latest/reference/services/sqs/client/exceptions/QueueNameExists.html,
+        # read 2026-12-04).
+        queue_names = {q.name for q in self.queues}
+        for name in sorted(queue_names):
+            if name.endswith("-dlq") and name.removesuffix("-dlq") in queue_names:
+                raise ValueError(
+                    f"queues: name '{name}' is the dead-letter queue of queue "
+                    f"'{name.removesuffix('-dlq')}'; allowed: a name not ending -dlq"
+                )
         if "control" in (t.name for t in self.tables):
             raise ValueError(
                 "tables: name 'control' is drtiers' own (the writer-region table); "
