@@ -12,10 +12,11 @@ import yaml
 
 from drtiers.assembly.reader import read_assembly
 from drtiers.assess import assess_assembly
+from drtiers.assess.model import estimate
 from drtiers.checks.gates import run_gates
 from drtiers.cli import main as drtiers
 from drtiers.config.workload import REFERENCE, SCHEMA_PATH, Workload, json_schema
-from drtiers.core.facts import default_workload
+from drtiers.core.facts import default_workload, with_overrides
 from drtiers.report.build import write_reports
 from tests.conftest import DEFAULT_CONTEXT, ROOT, Synthesized
 from tests.test_app import run_app
@@ -220,9 +221,13 @@ def test_each_tier_holds_exactly_the_workloads_blocks(
             str(workload.service.cpu),
             str(workload.service.memory),
         )
-        variables = {
-            v["Name"] for c in task.prop("ContainerDefinitions") for v in c.get("Environment", [])
+        given = {
+            v["Name"]: v["Value"]
+            for c in task.prop("ContainerDefinitions")
+            for v in c.get("Environment", [])
         }
+        assert workload.service.environment.items() <= given.items()  # the file's own variables
+        variables = set(given)
         assert ("DATABASE_ENDPOINT" in variables) == (workload.database is not None)
         assert "CONTROL_TABLE_NAME" in variables
         for table in workload.tables:
@@ -252,6 +257,57 @@ def test_the_estimate_takes_sizes_from_the_templates_and_figures_from_the_file(
             assert storage[0].quantity == workload.database.storage_gb * 2  # Multi-AZ
         if workload.database is None:
             assert not any("RDS" in line.item or "Aurora" in line.item for line in mine[tier].cost)
+
+
+def test_explain_simulate_and_the_synths_targets_read_the_same_figures(
+    gated: tuple[Workload, Path, Any],
+) -> None:
+    """The file's figures travel in the assembly (the primary stack's metadata, which
+    aws-cdk-lib writes to <stack>.metadata.json): what explain and simulate read back is what
+    cdk synth judged its targets with, and it is not the defaults."""
+    workload, out, _ = gated
+    tiers = read_assembly(out)
+    read_back = {e.tier: e for e in assess_assembly(out)}  # explain, list, diff, report
+    at_synth = {e.tier: e for e in assess_assembly(out, workload.figures)}  # rto_target's
+    for tier in TIERS:
+        assert tiers[tier].figures == workload.figures  # simulate's figures too
+        assert read_back[tier] == at_synth[tier]
+    if workload.figures:  # a 400 GB database restores for longer than the default one
+        defaults = estimate(tiers["backup-restore"], *with_overrides({}))
+        assert read_back["backup-restore"].rto_seconds > defaults.rto_seconds
+
+
+def test_a_provisioned_table_is_billed_by_the_capacity_hour(
+    gated: tuple[Workload, Path, Any],
+) -> None:
+    """AWS bills provisioned capacity per hour, whatever the requests: a provisioned table's
+    replicas cost their read capacity and the write capacity auto scaling keeps, and only the
+    on-demand tables are billed per request."""
+    workload, out, _ = gated
+    provisioned = [t for t in workload.tables if t.billing == "provisioned"]
+    on_demand = len(workload.tables) - len(provisioned)
+    hours = 730
+    for tier in TIERS:
+        lines = next(e for e in assess_assembly(out, workload.figures) if e.tier == tier).cost
+        table = read_assembly(out)[tier].of_type("AWS::DynamoDB::GlobalTable")
+        regions = sorted(
+            r["Region"]
+            for t in table
+            if t.prop("BillingMode") == "PROVISIONED"
+            for r in t.prop("Replicas")
+        )
+        reads = [line for line in lines if line.item == "DynamoDB read capacity (RCU-hours)"]
+        writes = [line for line in lines if line.item.startswith("DynamoDB write capacity")]
+        assert sorted(line.region for line in reads) == regions
+        assert sorted(line.region for line in writes) == regions
+        for table_spec in provisioned:
+            capacity = table_spec.capacity
+            assert capacity is not None
+            assert {line.quantity for line in reads} <= {capacity.read * hours}
+            # 10 million writes a month is a few a second: auto scaling stays at its minimum
+            assert {line.quantity for line in writes} <= {capacity.write_min * hours}
+        per_request = [line for line in lines if line.item == "DynamoDB reads (million)"]
+        assert len(per_request) == on_demand
 
 
 def test_the_review_report_follows_the_workload(

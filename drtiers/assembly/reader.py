@@ -97,6 +97,16 @@ def _stacks(manifest: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
             yield name, artifact
 
 
+def _stack_metadata(directory: Path, name: str, artifact: dict[str, Any]) -> list[Any]:
+    """The stack's own metadata entries: in the manifest, or (as aws-cdk-lib now writes them)
+    in the file ``additionalMetadataFile`` names beside it (``<stack>.metadata.json``)."""
+    entries = list(artifact.get("metadata", {}).get(f"/{name}", []))
+    extra = artifact.get("additionalMetadataFile")
+    if extra:
+        entries += json.loads((directory / extra).read_text()).get(f"/{name}", [])
+    return entries
+
+
 def read_assembly(directory: Path) -> dict[str, TierAssembly]:
     """Every drtiers tier in a cloud assembly directory (``cdk.out``), by tier label."""
     manifest_file = directory / "manifest.json"
@@ -123,7 +133,7 @@ def read_assembly(directory: Path) -> dict[str, TierAssembly]:
         ]
         tier.termination_protected &= bool(props.get("terminationProtection", False))
         tier.failed_over |= tags.get(FAILED_OVER_TAG) == "true"
-        for entry in artifact.get("metadata", {}).get(f"/{name}", []):
+        for entry in _stack_metadata(directory, name, artifact):
             if entry.get("type") == FIGURES_METADATA:
                 tier.figures = {k: float(v) for k, v in entry["data"].items()}
         template = json.loads((directory / props["templateFile"]).read_text())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from drtiers.assembly.queries import (
     BackupRule,
@@ -23,14 +24,13 @@ from drtiers.assembly.queries import (
     proxy_targets,
     queues,
     recovery_database,
-    replica_regions,
     secret_replica_regions,
     services,
     table_replica_regions,
     tasks,
     workload_tables,
 )
-from drtiers.assembly.reader import AssemblyError, TierAssembly
+from drtiers.assembly.reader import AssemblyError, Resource, TierAssembly
 from drtiers.assembly.world import read_world
 from drtiers.core.durations import format_range
 from drtiers.core.facts import (
@@ -357,7 +357,7 @@ class _Model:
         self._clusters(add)
         self._proxies(add, hours, vcpus)
         self._dax(add, hours)
-        self._tables(add)
+        self._tables(add, hours)
         self._queues(add)
         self._network(add, hours)
         self._fargate(add, hours)
@@ -447,29 +447,67 @@ class _Model:
                 "DAX",
             )
 
-    def _tables(self, add: AddLine) -> None:
+    def _tables(self, add: AddLine, hours: float) -> None:
         # The workload figures are totals, shared evenly by the workload's tables and queues.
         tables = [t for t in workload_tables(self.tier) if t.type == "AWS::DynamoDB::GlobalTable"]
         for table in tables:
-            for region in replica_regions(table):  # each replica writes every write, at its price
-                add(
-                    "DynamoDB writes incl. replicated (million)",
-                    region,
-                    self.w["table_writes_million_per_month"] / len(tables),
-                    price("dynamodb_write_million", region),
-                )
+            provisioned = table.prop("BillingMode") == "PROVISIONED"
+            for replica in table.prop("Replicas", default=[]):
+                region = str(replica.get("Region"))
+                if provisioned:  # billed by the hour for what is provisioned, used or not
+                    self._provisioned(add, table, replica, hours, len(tables))
+                else:  # each replica writes every write, at its price
+                    add(
+                        "DynamoDB writes incl. replicated (million)",
+                        region,
+                        self.w["table_writes_million_per_month"] / len(tables),
+                        price("dynamodb_write_million", region),
+                    )
                 add(
                     "DynamoDB storage (GB-month)",
                     region,
                     self.w["table_size_gb"] / len(tables),
                     price("dynamodb_storage_gb_month", region),
                 )
-            add(
-                "DynamoDB reads (million)",
-                table.region,
-                self.w["table_reads_million_per_month"] / len(tables),
-                price("dynamodb_read_million", table.region),
-            )
+            if not provisioned:
+                add(
+                    "DynamoDB reads (million)",
+                    table.region,
+                    self.w["table_reads_million_per_month"] / len(tables),
+                    price("dynamodb_read_million", table.region),
+                )
+
+    def _provisioned(
+        self, add: AddLine, table: Resource, replica: Mapping[str, Any], hours: float, shared: int
+    ) -> None:
+        """A provisioned replica: its read capacity as the template sets it, and the write
+        capacity its auto scaling keeps (the month's average writes per second at the target
+        utilization, within the minimum and maximum), each unit billed per hour. AWS: "With
+        provisioned capacity mode, you specify the number of data reads and writes per second
+        that you require"; "auto scaling ... adjust your table's capacity based on the specified
+        utilization rate" (https://aws.amazon.com/dynamodb/pricing/provisioned/, read
+        2026-12-04)."""
+        region = str(replica.get("Region"))
+        reads = replica.get("ReadProvisionedThroughputSettings", {}).get("ReadCapacityUnits", 0)
+        add(
+            "DynamoDB read capacity (RCU-hours)",
+            region,
+            reads * hours,
+            price("dynamodb_rcu_hour", region),
+        )
+        scaling = table.prop("WriteProvisionedThroughputSettings", default={}).get(
+            "WriteCapacityAutoScalingSettings", {}
+        )
+        target = scaling.get("TargetTrackingScalingPolicyConfiguration", {}).get("TargetValue", 100)
+        per_second = self.w["table_writes_million_per_month"] * 1e6 / shared / (hours * 3600)
+        low, high = scaling.get("MinCapacity", 0), scaling.get("MaxCapacity", 0)
+        writes = min(max(per_second * 100 / target, low), high)
+        add(
+            "DynamoDB write capacity incl. replicated (WCU-hours)",
+            region,
+            writes * hours,
+            price("dynamodb_wcu_hour", region),
+        )
 
     def _queues(self, add: AddLine) -> None:
         """The workload's queues (those with a dead-letter queue) share its requests."""

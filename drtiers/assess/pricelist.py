@@ -76,6 +76,9 @@ def _queries(name: str, variant: tuple[str, ...]) -> Query | None:
         "dynamodb_write_million": Query("AmazonDynamoDB", "WriteRequestUnits", scale=1e6),
         "dynamodb_read_million": Query("AmazonDynamoDB", "ReadRequestUnits", scale=1e6),
         "dynamodb_storage_gb_month": Query("AmazonDynamoDB", "TimedStorage-ByteHrs"),
+        "dynamodb_rcu_hour": Query("AmazonDynamoDB", "ReadCapacityUnit-Hrs"),
+        # A global table's replicas bill replicated write capacity (rWCU).
+        "dynamodb_wcu_hour": Query("AmazonDynamoDB", "ReplWriteCapacityUnit-Hrs"),
         "sqs_million": Query("AWSQueueService", "Requests-Tier1", scale=1e6),
         "kms_key_month": Query("awskms", "KMS-Keys"),
         "secret_month": Query("AWSSecretsManager", "AWSSecretsManager-Secrets"),

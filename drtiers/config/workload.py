@@ -36,6 +36,18 @@ EnvName = Annotated[
     StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"),
     Field(description="an environment variable name such as LOG_LEVEL"),
 ]
+# What drtiers itself tells the app (stacks/wiring.py grant_app): TABLE_NAME_ORDERS, QUEUE_URL,
+# DAX_ENDPOINT_ORDERS, DATABASE_ENDPOINT, ... A workload's environment may not set these.
+RESERVED_ENV_PREFIXES = ("TABLE_NAME", "QUEUE_URL", "DAX_ENDPOINT", "DATABASE_")
+RESERVED_ENV_NAMES = ("CONTROL_TABLE_NAME", "CONTROL_TABLE_REGIONS")
+RESERVED_ENV_PATTERN = (
+    "^(" + "|".join((*RESERVED_ENV_PREFIXES, *(f"{n}$" for n in RESERVED_ENV_NAMES))) + ")"
+)
+# Make check's Guard rule CT.ECS.PR.12: "Omit environment variables with 'Name' set to
+# 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY' or 'ECS_ENGINE_AUTH_DATA' from container
+# definitions." (cdk-validator-cfnguard 0.0.62; https://docs.aws.amazon.com/controltower/latest/
+# controlreference/ecs-rules.html, read 2026-12-04). The task role gives the app its access.
+CREDENTIAL_ENV_NAMES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "ECS_ENGINE_AUTH_DATA")
 Region = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$"),
@@ -84,11 +96,17 @@ FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
 
 
 class Service(_Section):
+    # ECS's ContainerDefinition image, read 2026-12-04: "up to 255 characters total are
+    # allowed, including letters (uppercase and lowercase), numbers, hyphens, underscores,
+    # colons, periods, forward slashes, and number signs (#)"; with a digest "the 255 character
+    # limit applies only to ... everything before the @ sign" and "the hash value after
+    # sha256: must be exactly 64 characters" (https://docs.aws.amazon.com/sdk-for-kotlin/api/
+    # latest/ecs/aws.sdk.kotlin.services.ecs.model/-container-definition/image.html).
     image: str = Field(
-        pattern=r"^\S+$",
-        min_length=1,
+        pattern=r"^[A-Za-z0-9_.:/#-]{1,255}(@sha256:[0-9A-Fa-f]{64})?$",
         description="a container image reference without spaces, such as "
-        "public.ecr.aws/nginx/nginx-unprivileged:alpine",
+        "public.ecr.aws/nginx/nginx-unprivileged:alpine: up to 255 letters, digits, - _ . : / "
+        "or #, then @sha256:<64 hex digits> for a digest (what ECS accepts)",
     )
     port: int = Field(
         8080, ge=1, le=65535, description="a port number from 1 to 65535, the container's"
@@ -101,7 +119,8 @@ class Service(_Section):
     )
     user: str = Field(
         "101",
-        pattern=r"^[a-z_][a-z0-9_-]{0,31}$|^[0-9]{1,10}$",
+        # No leading zeros: the container runtime reads a uid of 00 as the number 0, root.
+        pattern=r"^[a-z_][a-z0-9_-]{0,31}$|^(0|[1-9][0-9]{0,9})$",
         json_schema_extra={"not": {"enum": ["0", "root"]}},
         description="a non-root user name or uid, such as 101 or app",
     )
@@ -113,7 +132,24 @@ class Service(_Section):
     tasks: Tasks = Field(default_factory=Tasks, description="task counts")
     environment: dict[EnvName, str] = Field(
         default_factory=dict,
-        description="environment variables for the container, name to value",
+        json_schema_extra={
+            "propertyNames": {
+                "not": {
+                    "anyOf": [
+                        {"pattern": RESERVED_ENV_PATTERN},
+                        {"enum": list(CREDENTIAL_ENV_NAMES)},
+                    ]
+                }
+            }
+        },
+        description="environment variables for the container, name to value, no secrets (they "
+        "are plain text in the task definition); not drtiers' own: "
+        + ", ".join(f"{p}*" for p in RESERVED_ENV_PREFIXES)
+        + ", "
+        + ", ".join(RESERVED_ENV_NAMES)
+        + "; no credentials ("
+        + ", ".join(CREDENTIAL_ENV_NAMES)
+        + ": the task role grants AWS access)",
     )
 
     @field_validator("user")
@@ -122,6 +158,24 @@ class Service(_Section):
         if user in ("0", "root"):
             raise ValueError(f"user '{user}' is root; allowed: a non-root user name or uid")
         return user
+
+    @field_validator("environment")
+    @classmethod
+    def _not_drtiers_own(cls, environment: dict[str, str]) -> dict[str, str]:
+        # drtiers' variables tell the app where its data lives; a user's must not replace them.
+        for name in sorted(environment):
+            if name in CREDENTIAL_ENV_NAMES:
+                raise ValueError(
+                    f"'{name}' is a credential, which Control Tower's CT.ECS.PR.12 refuses in a "
+                    "task definition; allowed: any other name (the task role grants AWS access)"
+                )
+            if re.match(RESERVED_ENV_PATTERN, name):
+                raise ValueError(
+                    f"'{name}' is drtiers' own variable; allowed: any other name (not "
+                    f"{', '.join(f'{p}*' for p in RESERVED_ENV_PREFIXES)}, "
+                    f"{', '.join(RESERVED_ENV_NAMES)})"
+                )
+        return environment
 
     @model_validator(mode="after")
     def _fargate_size(self) -> Service:
@@ -167,8 +221,16 @@ class Database(_Section):
     storage_gb: int = Field(
         100, ge=20, le=65536, description="allocated storage of an RDS instance, 20 to 65536 GiB"
     )
+    # RDS allows 1 to 35 days; make check's Guard rule CT.RDS.PR.8 "Set 'BackupRetentionPeriod'
+    # to an integer value between 7 and 35 days (inclusive)" (cdk-validator-cfnguard 0.0.62;
+    # https://docs.aws.amazon.com/controltower/latest/controlreference/rds-rules.html, read
+    # 2026-12-04).
     backup_retention_days: int = Field(
-        14, ge=1, le=35, description="automated backups and point-in-time recovery, 1 to 35 days"
+        14,
+        ge=7,
+        le=35,
+        description="automated backups and point-in-time recovery, 7 to 35 days (Control "
+        "Tower's CT.RDS.PR.8 wants at least 7)",
     )
 
     @model_validator(mode="after")
@@ -205,7 +267,17 @@ class Dax(_Section):
         pattern=r"^dax\.[a-z0-9]+\.[a-z0-9]+$",
         description="a warm standby's smaller DAX node type in the recovery region",
     )
-    nodes: int = Field(3, ge=1, le=10, description="nodes per cluster, 1 to 10 (3: one per zone)")
+    # DAX allows up to 11 nodes; make check's Guard rule CT.DAX.PR.2: "Set the
+    # 'ReplicationFactor' parameter to an integer value greater than or equal to three (>= 3)"
+    # (cdk-validator-cfnguard 0.0.62; https://docs.aws.amazon.com/controltower/latest/
+    # controlreference/dynamodb-rules.html, read 2026-12-04).
+    nodes: int = Field(
+        3,
+        ge=3,
+        le=10,
+        description="nodes per cluster, 3 to 10 (one per zone; Control Tower's CT.DAX.PR.2 "
+        "wants at least 3)",
+    )
 
 
 class Capacity(_Section):
@@ -234,6 +306,19 @@ class Table(_Section):
     )
     capacity: Capacity | None = Field(None, description="provisioned capacity")
     dax: Dax | None = Field(None, description="a DAX cluster in front of the table, or none")
+
+    # CloudFormation's KeySchema: "A composite primary key would require one KeySchemaElement
+    # for the partition key, and another KeySchemaElement for the sort key"
+    # (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-keyschema.html,
+    # read 2026-12-04): two attributes, so two names.
+    @model_validator(mode="after")
+    def _two_key_attributes(self) -> Table:
+        if self.sort_key is not None and self.sort_key.name == self.partition_key.name:
+            raise ValueError(
+                f"sort_key name '{self.sort_key.name}' is partition_key's too; allowed: another "
+                "attribute name (a composite primary key is two attributes)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _capacity_with_provisioned(self) -> Table:
@@ -354,6 +439,17 @@ class Workload(_Section):
             if repeated:
                 raise ValueError(
                     f"{kind}: name '{repeated[0]}' is used twice; allowed: distinct names"
+                )
+        # Each queue's dead-letter queue is named <name>-dlq; SQS refuses a second queue of a
+        # name "if the request includes attributes whose values differ" (QueueNameExists,
+        # https://docs.aws.amazon.com/botocore/latest/reference/services/sqs/client/exceptions/QueueNameExists.html,
+        # read 2026-12-04).
+        queue_names = {q.name for q in self.queues}
+        for name in sorted(queue_names):
+            if name.endswith("-dlq") and name.removesuffix("-dlq") in queue_names:
+                raise ValueError(
+                    f"queues: name '{name}' is the dead-letter queue of queue "
+                    f"'{name.removesuffix('-dlq')}'; allowed: a name not ending -dlq"
                 )
         if "control" in (t.name for t in self.tables):
             raise ValueError(

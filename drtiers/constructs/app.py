@@ -105,6 +105,8 @@ class AppService(Construct):
         post-quantum key exchange.
     :param cluster_name: / :param service_name: fixed names, so that a recovery plan can name
         the service by ARN without a deploy-time reference. Default: generated.
+    :param environment: the container's own variables (never secrets); ``set_environment`` adds
+        where its data lives. Default: none.
     """
 
     def __init__(
@@ -134,6 +136,7 @@ class AppService(Construct):
         service_name: str | None = None,
         certificate: acm.ICertificate | None = None,
         ssl_policy: elbv2.SslPolicy = TLS_POLICY,
+        environment: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id_)
         _check_props(desired_count=desired_count, max_count=max_count, user=container_user)
@@ -149,6 +152,7 @@ class AppService(Construct):
             user=container_user,
             memory_mib=memory_mib,
             log_group=log_group,
+            environment=environment or {},
         )
         self.access_logs = self._access_logs(removal_policy=logs_removal_policy or removal_policy)
         self.load_balancer = self._load_balancer(
@@ -208,7 +212,14 @@ class AppService(Construct):
         )
 
     def _container(
-        self, *, image: str, port: int, user: str, memory_mib: int, log_group: logs.ILogGroup
+        self,
+        *,
+        image: str,
+        port: int,
+        user: str,
+        memory_mib: int,
+        log_group: logs.ILogGroup,
+        environment: Mapping[str, str],
     ) -> ecs.ContainerDefinition:
         """The web container: a non-root user on a read-only root file system, whose only
         writable path is ``/tmp`` (the scratch volume)."""
@@ -220,6 +231,7 @@ class AppService(Construct):
             readonly_root_filesystem=True,
             user=user,
             memory_limit_mib=memory_mib,
+            environment=dict(environment) or None,
         )
         container.add_mount_points(
             ecs.MountPoint(container_path="/tmp", source_volume=SCRATCH_VOLUME, read_only=False)
@@ -402,7 +414,8 @@ class AppService(Construct):
         acknowledge(
             self.task_definition.node.default_child,
             "AwsSolutions-ECS2",
-            "The environment holds endpoints and names only (table, queue, proxy, DAX), no "
-            "secrets: the database is reached with IAM authentication.",
+            "The environment holds endpoints and names only (table, queue, proxy, DAX) and the "
+            "workload's own settings, which its schema says are no secrets: the database is "
+            "reached with IAM authentication.",
             checker="cdk-nag",
         )

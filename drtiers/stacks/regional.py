@@ -282,6 +282,7 @@ class _RegionalStack(TierStack):
             cluster_name=self.resource_name(self.role),
             service_name=self.resource_name(APP_SERVICE),
             certificate=self._certificate(),
+            environment=self.config.service.environment,  # the workload's own variables
         )
         if self.rebuilding and self.config.workload.queues:
             # The queues' key trusts the role made beforehand: a grant on it would be dropped.
