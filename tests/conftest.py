@@ -106,3 +106,22 @@ def reports(synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory) 
     out = tmp_path_factory.mktemp("reports")
     write_reports(Path(synthesized.assembly.directory), out, context())
     return out
+
+
+def simulate_rebuild(
+    synthesized: Synthesized, tier: str, stack: str, edit: Callable[[dict[str, Any]], None] | None
+) -> tuple[Any, Any]:
+    """Region loss and failback of ``tier``, with ``edit`` applied to ``stack``'s resources
+    each time a step synthesizes it for a rebuild (restore_from): a defect planted in what the
+    rebuild deploys, not in the tier as first deployed."""
+    from drtiers.assembly.reader import edit_template
+    from drtiers.build import synthesize
+    from drtiers.recovery import simulate_assembly
+
+    def rebuild(overrides: Any, outdir: Path) -> None:
+        synthesize(overrides, outdir)
+        if edit is not None and overrides.get("restore_from"):
+            edit_template(outdir, stack, edit)
+
+    ((loss, back),) = simulate_assembly(synthesized.directory, context(), rebuild, tier=tier)
+    return loss, back

@@ -5,19 +5,16 @@ the simulator judges the keys of whatever a step deploys, not only the tier as f
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from drtiers.assembly.keys import KeyUse
-from drtiers.assembly.reader import edit_template
 from drtiers.assembly.world import read_world
 from drtiers.build import synthesize
 from drtiers.recovery import simulate_assembly
 from drtiers.recovery.live import deployed
 from drtiers.recovery.simulate import Simulation, merge, retire
-from tests.conftest import Synthesized, context
+from tests.conftest import Synthesized, context, simulate_rebuild
 
 P, R = "us-east-1", "us-west-2"
 TIER = "backup-restore"
@@ -51,13 +48,9 @@ def _without_task_role_on_keys(resources: dict[str, dict[str, Any]]) -> None:
 
 
 def _simulate(planting: bool, synthesized: Synthesized) -> Simulation:
-    def rebuild(overrides: Mapping[str, Any], outdir: Path) -> None:
-        synthesize(overrides, outdir)
-        if planting and overrides.get("restore_from"):
-            edit_template(outdir, PRIMARY, _without_task_role_on_keys)
-
-    ((loss, _),) = simulate_assembly(synthesized.directory, context(), rebuild, tier=TIER)
-    return loss
+    edit = _without_task_role_on_keys if planting else None
+    simulation: Simulation = simulate_rebuild(synthesized, TIER, PRIMARY, edit)[0]
+    return simulation
 
 
 def test_i1_sees_a_rebuilt_queue_whose_key_the_imported_task_role_may_not_use(

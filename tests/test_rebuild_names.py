@@ -6,22 +6,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import botocore.session
 import pytest
 
 from drtiers.assembly.arns import resolved_statements
-from drtiers.assembly.reader import edit_template
-from drtiers.build import synthesize
 from drtiers.config.context import per_event
 from drtiers.core.permissions import allowed
-from drtiers.recovery import simulate_assembly
 from drtiers.recovery.simulate import Simulation
 from drtiers.recovery.steps import SAMPLE_EVENT
-from tests.conftest import Synthesized, context
+from tests.conftest import Synthesized, simulate_rebuild
 
 P, R = "us-east-1", "us-west-2"
 TIER = "backup-restore"
@@ -52,13 +47,9 @@ def _unstamped(resources: dict[str, dict[str, Any]]) -> None:
 
 
 def _failback(planting: bool, synthesized: Synthesized) -> Simulation:
-    def rebuild(overrides: Mapping[str, Any], outdir: Path) -> None:
-        synthesize(overrides, outdir)
-        if planting and overrides.get("restore_from"):
-            edit_template(outdir, PRIMARY, _unstamped)
-
-    ((_, back),) = simulate_assembly(synthesized.directory, context(), rebuild, tier=TIER)
-    return back
+    edit = _unstamped if planting else None
+    simulation: Simulation = simulate_rebuild(synthesized, TIER, PRIMARY, edit)[1]
+    return simulation
 
 
 def test_i8_sees_what_the_last_rebuild_left_under_the_names_the_next_creates(

@@ -178,18 +178,25 @@ class _Resolver:
         return frozenset(made | ({role} if role else set()))
 
 
-def _task_uses(
+def _task_callers(
     tier: TierAssembly, resolver: _Resolver, role_statements: RoleStatements
-) -> Iterator[_Use]:
-    """The tables with a replica in a service's region and the queues its settings name, each
-    used by its tasks' role to read and write."""
+) -> Iterator[tuple[Resource, Resource, Caller, str]]:
+    """(service, its task definition, its task role as KMS sees the caller, who that is)."""
     for service in tier.of_type("AWS::ECS::Service"):
         task = _task_definition(tier, service)
         if task is None:
             continue
         role = task.prop("TaskRoleArn")
         caller = resolver.caller(role, task, role_statements(tier, task.stack, role))
-        who = f"the task role of {service.stack}/{service.logical_id}"
+        yield service, task, caller, f"the task role of {service.stack}/{service.logical_id}"
+
+
+def _task_uses(
+    tier: TierAssembly, resolver: _Resolver, role_statements: RoleStatements
+) -> Iterator[_Use]:
+    """The tables with a replica in a service's region and the queues its settings name, each
+    used by its tasks' role to read and write."""
+    for service, task, caller, who in _task_callers(tier, resolver, role_statements):
         actions = rules.store_key_actions()
         for table, name, key in _table_replica_keys(tier, service.region):
             arn = resolver.key_of(key, table, service.region)
@@ -215,13 +222,7 @@ def control_key_denials(
     resolver = _Resolver(tier)
     keys = resolver.keys()
     found: dict[tuple[str, str], dict[str, str]] = {}
-    for service in tier.of_type("AWS::ECS::Service"):
-        task = _task_definition(tier, service)
-        if task is None:
-            continue
-        role = task.prop("TaskRoleArn")
-        caller = resolver.caller(role, task, role_statements(tier, task.stack, role))
-        who = f"the task role of {service.stack}/{service.logical_id}"
+    for service, task, caller, who in _task_callers(tier, resolver, role_statements):
         regions = _environment(task).get(CONTROL_REGIONS_VARIABLE)
         for region in regions.split(",") if isinstance(regions, str) else []:
             for table, name, key in _table_replica_keys(tier, region):
