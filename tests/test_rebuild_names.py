@@ -143,3 +143,21 @@ def test_the_longest_names_still_fit() -> None:
     pattern = backup.shape_for("BackupVaultName").metadata["pattern"]
     assert re.match(pattern, per_event(f"{app}-{TIER}-backups", EVENT))
     assert per_event("orders.fifo", EVENT) == f"orders-{EVENT}.fifo"
+
+
+def _retained_on_rollback(resources: dict[str, dict[str, Any]]) -> None:
+    """The rebuilt stack as the sixth review found it: plain Retain on what it names."""
+    for resource in resources.values():
+        if resource.get("DeletionPolicy") == "RetainExceptOnCreate":
+            resource["DeletionPolicy"] = "Retain"
+
+
+def test_i8_sees_a_rebuild_retry_blocked_by_its_own_rolled_back_create(
+    synthesized: Synthesized,
+) -> None:
+    """The step says to run the rebuild again with the same EVENT when it fails; a failed
+    create keeps what has DeletionPolicy Retain, and the retry creates the same names."""
+    loss, _ = simulate_rebuild(synthesized, TIER, PRIMARY, _retained_on_rollback)
+    (i8,) = [v for v in loss.violations if v.invariant == "I8"]
+    assert i8.step == "rebuild" and "RetainExceptOnCreate" in i8.detail
+    assert f"AWS::SQS::Queue drtiers-{TIER}-work-{SAMPLE_EVENT}" in i8.detail

@@ -39,6 +39,13 @@ REFUSED: list[tuple[str, str, str]] = [
         "CT.ECS.PR.12 refuses in a task definition; allowed: any other name",
     ),
     (
+        "an AWS setting the task gets from its region (sixth review, B1)",
+        "service: {image: web, environment: {AWS_REGION: us-east-1}}",
+        "service.environment: 'AWS_REGION' is an AWS setting, which each task gets from the "
+        "region it runs in (one file configures both regions); allowed: any name not starting "
+        "AWS_ or ECS_",
+    ),
+    (
         "an image ECS refuses: a character it does not allow",
         "service: {image: 'web@latest'}",
         "service.image: 'web@latest' is not valid; allowed: a container image reference without "

@@ -274,6 +274,8 @@ class Stack:
     retained: dict[str, tuple[str, str]] = field(default_factory=dict)
     # the vaults its own backup plan fills and its deletion deletes (not retained)
     filled_vaults: list[str] = field(default_factory=list)
+    # (type, name) of what a failed create of it leaves under its own name (plain Retain)
+    kept_on_rollback: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -810,13 +812,23 @@ def _stacks(tier: TierAssembly) -> dict[str, Stack]:
                 if r.stack == name and rules.changes_iam(r.type, r.properties)
             },
             _retained(tier, name),
-            [
+            filled_vaults=[
                 str(vault.prop("BackupVaultName"))
                 for plan, vault in _plan_vaults(tier)
                 if plan.stack == name and not rules.retained_on_delete(vault.deletion_policy)
             ],
+            kept_on_rollback=[
+                kept
+                for logical_id, kept in _retained(tier, name).items()
+                if rules.kept_on_failed_create(_policy(tier, name, logical_id))
+            ],
         )
     return stacks
+
+
+def _policy(tier: TierAssembly, stack: str, logical_id: str) -> str | None:
+    resource = tier.by_id(stack, logical_id)
+    return resource.deletion_policy if resource else None
 
 
 def _retained(tier: TierAssembly, stack: str) -> dict[str, tuple[str, str]]:

@@ -48,6 +48,10 @@ RESERVED_ENV_PATTERN = (
 # definitions." (cdk-validator-cfnguard 0.0.62; https://docs.aws.amazon.com/controltower/latest/
 # controlreference/ecs-rules.html, read 2026-12-04). The task role gives the app its access.
 CREDENTIAL_ENV_NAMES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "ECS_ENGINE_AUTH_DATA")
+# The SDKs' and the ECS agent's own settings (AWS_REGION, AWS_ENDPOINT_URL_*, the container's
+# credentials URI, ...): the task gets them from the region it runs in, and one file configures
+# P, R and a rebuild alike, so a value here would point R's tasks at the lost region.
+AWS_ENV_PATTERN = "^(AWS_|ECS_)"
 Region = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$"),
@@ -137,7 +141,7 @@ class Service(_Section):
                 "not": {
                     "anyOf": [
                         {"pattern": RESERVED_ENV_PATTERN},
-                        {"enum": list(CREDENTIAL_ENV_NAMES)},
+                        {"pattern": AWS_ENV_PATTERN},
                     ]
                 }
             }
@@ -149,7 +153,8 @@ class Service(_Section):
         + ", ".join(RESERVED_ENV_NAMES)
         + "; no credentials ("
         + ", ".join(CREDENTIAL_ENV_NAMES)
-        + ": the task role grants AWS access)",
+        + ": the task role grants AWS access) and nothing else starting AWS_ or ECS_ (the "
+        "task's region sets those)",
     )
 
     @field_validator("user")
@@ -168,6 +173,12 @@ class Service(_Section):
                 raise ValueError(
                     f"'{name}' is a credential, which Control Tower's CT.ECS.PR.12 refuses in a "
                     "task definition; allowed: any other name (the task role grants AWS access)"
+                )
+            if re.match(AWS_ENV_PATTERN, name):
+                raise ValueError(
+                    f"'{name}' is an AWS setting, which each task gets from the region it runs "
+                    "in (one file configures both regions); allowed: any name not starting "
+                    "AWS_ or ECS_"
                 )
             if re.match(RESERVED_ENV_PATTERN, name):
                 raise ValueError(

@@ -620,3 +620,19 @@ def vault_deletes_only_empty() -> bool:
     deleted only if it is empty." (DELETE_VAULT). A stack whose plan filled its vault fails to
     delete unless what deletes it first deletes the recovery points."""
     return True
+
+
+ROLLBACK_RETAIN = Source(
+    "https://aws.amazon.com/about-aws/whats-new/2023/07/"
+    "aws-cloudformation-deletion-policies-dev-test-cycle/",
+    "2026-12-04",
+)
+
+
+def kept_on_failed_create(deletion_policy: str | None) -> bool:
+    """Whether a resource a failed stack creation made stays after the rollback: Retain keeps
+    it ("If resources are retained during rollback, they interfere with retries of the stack
+    operation", ROLLBACK_RETAIN), RetainExceptOnCreate does not ("behaves like Retain for stack
+    operations, except for the stack operation that initially created the resource",
+    DELETION_POLICY)."""
+    return deletion_policy == "Retain"

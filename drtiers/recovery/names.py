@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from drtiers.assembly.world import stack_of
 from drtiers.core import rules
+from drtiers.recovery import steps as s
 from drtiers.recovery.live import Live
 
 
@@ -52,3 +53,24 @@ def collisions(w: Live) -> list[tuple[str, str]]:
             )
         )
     return found
+
+
+def retry_blocked(w: Live, step: s.Step) -> list[str]:
+    """Why a retry of a rebuild whose create failed fails too: what the rolled-back create
+    kept under its own names (rules.kept_on_failed_create), which the retry, told to keep the
+    event's stamp, creates again."""
+    if "restore_from" not in dict(step.context):
+        return []
+    kept = [
+        f"{kind} {name}"
+        for key in step.stack_update
+        if key in w.stacks
+        for kind, name in w.stacks[key].kept_on_rollback
+    ]
+    if not kept or rules.create_meets_existing_name():
+        return []
+    return [
+        f"if this create fails, its rollback keeps {', '.join(kept)} (DeletionPolicy Retain), "
+        "and the retry (same event, same names) fails on them (AlreadyExists): give them "
+        "RetainExceptOnCreate, kept on delete but not on a failed create"
+    ]

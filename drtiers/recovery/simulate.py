@@ -948,7 +948,10 @@ def _run(result: Simulation, w: Live, standby: Live, step: s.Step, deploy: Deplo
             )
         )
         return "could not run"
-    return _apply(w, standby, step, deploy)
+    changed = _apply(w, standby, step, deploy)
+    for why in names.retry_blocked(w, step):
+        result.violations.append(Violation("I8", step.name, ", ".join(step.stack_update), why))
+    return changed
 
 
 def _fail_over(result: Simulation, w: Live, standby: Live, deploy: Deploy) -> None:

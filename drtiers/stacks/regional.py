@@ -214,6 +214,19 @@ class _RegionalStack(TierStack):
         recovery-base stack made beforehand, under fixed names."""
         return self.config.restore_from is not None and self.role is StackRole.PRIMARY
 
+    @property
+    def retain_policy(self) -> RemovalPolicy:
+        """A rebuild keeps what it made when its stack is deleted, but not when its create
+        rolls back: "If resources are retained during rollback, they interfere with retries of
+        the stack operation" (https://aws.amazon.com/about-aws/whats-new/2023/07/
+        aws-cloudformation-deletion-policies-dev-test-cycle/, read 2026-12-04; a retry creates
+        the same event's names again). RetainExceptOnCreate "behaves like Retain for stack
+        operations, except for the stack operation that initially created the resource"
+        (rules.retained_on_delete)."""
+        if self.rebuilding and not self.config.sandbox:
+            return RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
+        return super().retain_policy
+
     def _rebuild_role(self, what: str) -> iam.IRole | None:
         return imported(self, self.names, what) if self.rebuilding else None
 
@@ -275,7 +288,7 @@ class _RegionalStack(TierStack):
             deletion_protection=self.deletion_protection,
             removal_policy=self.retain_policy,
             # Emptying the bucket on delete needs a role: a rebuild makes none, and keeps it.
-            logs_removal_policy=RemovalPolicy.RETAIN if self.rebuilding else None,
+            logs_removal_policy=self.retain_policy if self.rebuilding else None,
             task_role=self._rebuild_role("task"),
             execution_role=self._rebuild_role("execution"),
             log_group_name=self._fixed(APP_LOGS),
@@ -669,7 +682,7 @@ class PrimaryStack(_RegionalStack):
         vault (a rebuild copies to the old primary's vault, which exists once that region is
         back)."""
         # A rebuild keeps its vault (below), and the key its recovery points are encrypted with.
-        kept = RemovalPolicy.RETAIN if self.rebuilding else self.retain_policy
+        kept = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE if self.rebuilding else self.retain_policy
         vault_key = DataKey(
             self,
             "VaultKey",
