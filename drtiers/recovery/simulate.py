@@ -12,7 +12,8 @@ after each step and at the end the invariants are checked:
 - I3 R reaches full capacity and nothing can scale it below that during the event;
 - I4 traffic moves to R only once R can serve it;
 - I5 failback: traffic does not return to P by itself; P's tasks take traffic only while they can
-  write to the one writer, and at no step do two writers take writes;
+  write to the one writer, and at no step do two writers take writes, nor do running tasks take
+  their own region for the writer's while another was declared (drtiers.recovery.fence);
 - I6 the simulated recovery time equals the estimate's RTO;
 - I7 a person approves before anything moves the writer or traffic back (every failback), and
   before a failover promotes R's database (it accepts the replication lag as data loss),
