@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 import botocore.session
@@ -14,6 +15,8 @@ import pytest
 from drtiers.assembly.arns import resolved_statements
 from drtiers.config.context import per_event
 from drtiers.core.permissions import allowed
+from drtiers.recovery import simulate as simulation
+from drtiers.recovery import steps as s
 from drtiers.recovery.simulate import Simulation
 from drtiers.recovery.steps import SAMPLE_EVENT
 from tests.conftest import Synthesized, simulate_rebuild
@@ -86,7 +89,8 @@ def _retained_names(template: dict[str, Any]) -> dict[str, str]:
     return {
         resource["Properties"][NAMES[resource["Type"]]]: resource["Type"]
         for resource in template["Resources"].values()
-        if resource.get("DeletionPolicy") == "Retain" and resource["Type"] in NAMES
+        # kept when the stack is deleted, not when its create rolls back (a retry)
+        if resource.get("DeletionPolicy") == "RetainExceptOnCreate" and resource["Type"] in NAMES
     }
 
 
@@ -145,19 +149,39 @@ def test_the_longest_names_still_fit() -> None:
     assert per_event("orders.fifo", EVENT) == f"orders-{EVENT}.fifo"
 
 
-def _retained_on_rollback(resources: dict[str, dict[str, Any]]) -> None:
-    """The rebuilt stack as the sixth review found it: plain Retain on what it names."""
-    for resource in resources.values():
-        if resource.get("DeletionPolicy") == "RetainExceptOnCreate":
-            resource["DeletionPolicy"] = "Retain"
+def _edited(monkeypatch: pytest.MonkeyPatch, name: str, old: str, new: str) -> None:
+    """The steps as planned, with ``old`` replaced by ``new`` in the command of step ``name``."""
+    executed = simulation.plan.executed
+
+    def edited(world: Any, steps: list[s.Step], event: str) -> list[s.Step]:
+        ran = executed(world, steps, event)
+        return [
+            replace(x, command=x.command.replace(old, new)) if x.name == name else x for x in ran
+        ]
+
+    monkeypatch.setattr(simulation.plan, "executed", edited)
 
 
-def test_i8_sees_a_rebuild_retry_blocked_by_its_own_rolled_back_create(
-    synthesized: Synthesized,
+def test_i8_sees_a_rebuild_that_cannot_be_run_again_after_a_failed_create(
+    synthesized: Synthesized, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The step says to run the rebuild again with the same EVENT when it fails; a failed
-    create keeps what has DeletionPolicy Retain, and the retry creates the same names."""
-    loss, _ = simulate_rebuild(synthesized, TIER, PRIMARY, _retained_on_rollback)
+    """The step says to run the rebuild again when it fails. Without --no-rollback the create
+    rolls back, and the CLI deletes the rolled-back stack before creating it again, which
+    termination protection refuses (seventh review)."""
+    _edited(monkeypatch, "rebuild", " --no-rollback", "")
+    loss, _ = simulate_rebuild(synthesized, TIER, PRIMARY, None)
     (i8,) = [v for v in loss.violations if v.invariant == "I8"]
-    assert i8.step == "rebuild" and "RetainExceptOnCreate" in i8.detail
-    assert f"AWS::SQS::Queue drtiers-{TIER}-work-{SAMPLE_EVENT}" in i8.detail
+    assert i8.step == "rebuild" and "termination protection refuses" in i8.detail
+    assert "--no-rollback" in i8.detail
+
+
+def test_i8_sees_a_retire_that_leaves_the_load_balancer_protected(
+    synthesized: Synthesized, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """retire-rebuild's delete-stack fails on a load balancer with deletion protection on
+    (seventh review): the command turns it off first."""
+    _edited(monkeypatch, "retire-rebuild", "deletion_protection.enabled,Value=false", "x")
+    back = _failback(False, synthesized)
+    (i8,) = [v for v in back.violations if v.step == "retire-rebuild"]
+    assert i8.invariant == "I8" and "AppLoadBalancer" in i8.detail
+    assert "deletion protection" in i8.detail

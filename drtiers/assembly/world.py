@@ -276,6 +276,8 @@ class Stack:
     filled_vaults: list[str] = field(default_factory=list)
     # (type, name) of what a failed create of it leaves under its own name (plain Retain)
     kept_on_rollback: list[tuple[str, str]] = field(default_factory=list)
+    # logical ids of its load balancers with deletion protection on
+    protected_load_balancers: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -822,8 +824,18 @@ def _stacks(tier: TierAssembly) -> dict[str, Stack]:
                 for logical_id, kept in _retained(tier, name).items()
                 if rules.kept_on_failed_create(_policy(tier, name, logical_id))
             ],
+            protected_load_balancers=[
+                b.logical_id
+                for b in tier.of_type("AWS::ElasticLoadBalancingV2::LoadBalancer")
+                if b.stack == name and _deletion_protected(b)
+            ],
         )
     return stacks
+
+
+def _deletion_protected(balancer: Resource) -> bool:
+    attributes = balancer.prop("LoadBalancerAttributes", default=[])
+    return {"Key": "deletion_protection.enabled", "Value": "true"} in attributes
 
 
 def _policy(tier: TierAssembly, stack: str, logical_id: str) -> str | None:

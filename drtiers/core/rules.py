@@ -631,8 +631,34 @@ ROLLBACK_RETAIN = Source(
 
 def kept_on_failed_create(deletion_policy: str | None) -> bool:
     """Whether a resource a failed stack creation made stays after the rollback: Retain keeps
-    it ("If resources are retained during rollback, they interfere with retries of the stack
-    operation", ROLLBACK_RETAIN), RetainExceptOnCreate does not ("behaves like Retain for stack
-    operations, except for the stack operation that initially created the resource",
-    DELETION_POLICY)."""
+    it: "If resources are retained during rollback, they interfere with retries of the stack
+    operation" (ROLLBACK_RETAIN); RetainExceptOnCreate does not: it "behaves like Retain for
+    stack operations, except for the stack operation that initially created the resource"
+    (DELETION_POLICY)."""
     return deletion_policy == "Retain"
+
+
+ALB_DELETION_PROTECTION = Source(
+    "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/"
+    "application-load-balancers.html",
+    "2026-12-04",
+)
+
+
+def protected_load_balancer_deletes() -> bool:
+    """Whether deleting a stack deletes a load balancer with deletion protection on: "If you
+    enable deletion protection for your load balancer, you must disable delete protection
+    before you can delete the load balancer" (ALB_DELETION_PROTECTION). It does not."""
+    return False
+
+
+def failed_create_retried() -> bool:
+    """Whether running `cdk deploy` again after the stack's creation failed and rolled back
+    creates it again: the pinned CDK CLI deletes it first ("Found existing stack ... that had
+    previously failed creation. Deleting it before attempting to re-create it"), and "If a
+    user attempts to delete a stack with termination protection enabled, the deletion fails"
+    (STACK_PROTECTION), while a rollback must delete what has deletion protection on. With
+    `--no-rollback` the stack stays CREATE_FAILED and the same command continues it (the CLI:
+    "The possible actions here are retrying a new `--no-rollback` deployment, or initiating
+    a rollback"). Returns whether a rolled-back create can be retried: not once protected."""
+    return False

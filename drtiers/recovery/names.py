@@ -56,10 +56,13 @@ def collisions(w: Live) -> list[tuple[str, str]]:
 
 
 def retry_blocked(w: Live, step: s.Step) -> list[str]:
-    """Why a retry of a rebuild whose create failed fails too: what the rolled-back create
-    kept under its own names (rules.kept_on_failed_create), which the retry, told to keep the
-    event's stamp, creates again."""
-    if "restore_from" not in dict(step.context):
+    """Why running a rebuild again after its create failed fails too: a create that may roll
+    back cannot be retried once protected (rules.failed_create_retried: the CLI deletes the
+    rolled-back stack first, which termination protection refuses, and the rollback must delete
+    what has deletion protection on), and what a rolled-back create keeps under its own names
+    (rules.kept_on_failed_create) meets the retry's create. None with `--no-rollback`: the
+    stack stays CREATE_FAILED and the same command continues it."""
+    if "restore_from" not in dict(step.context) or "--no-rollback" in step.command:
         return []
     kept = [
         f"{kind} {name}"
@@ -67,10 +70,16 @@ def retry_blocked(w: Live, step: s.Step) -> list[str]:
         if key in w.stacks
         for kind, name in w.stacks[key].kept_on_rollback
     ]
-    if not kept or rules.create_meets_existing_name():
+    why = []
+    if w.termination_protected and not rules.failed_create_retried():
+        why.append("termination protection refuses the CLI's delete of the rolled-back stack")
+    if kept and not rules.create_meets_existing_name():
+        why.append(f"the rollback keeps {', '.join(kept)} (DeletionPolicy Retain)")
+    if not why:
         return []
     return [
-        f"if this create fails, its rollback keeps {', '.join(kept)} (DeletionPolicy Retain), "
-        "and the retry (same event, same names) fails on them (AlreadyExists): give them "
-        "RetainExceptOnCreate, kept on delete but not on a failed create"
+        "if this create fails, running it again (as the step says) fails too: "
+        + "; ".join(why)
+        + ". Deploy with --no-rollback: the stack stays CREATE_FAILED and the same command "
+        "continues it"
     ]

@@ -868,6 +868,23 @@ def _retire_refused(w: Live, step: s.Step) -> str | None:
     return None
 
 
+def _balancer_kept(w: Live, step: s.Step) -> str | None:
+    """Why a retire's stack deletion fails on a load balancer with deletion protection on that
+    the command leaves on; None when there is none, or the command turns it off."""
+    stack = w.stacks.get(step.target) if step.effect == Effect.RETIRE else None
+    if stack is None or not stack.protected_load_balancers:
+        return None
+    if rules.protected_load_balancer_deletes() or (
+        "deletion_protection.enabled,Value=false" in step.command
+    ):
+        return None
+    return (
+        f"{step.target}'s load balancer {stack.protected_load_balancers[0]} has deletion "
+        "protection: the stack's deletion fails (turn it off first: "
+        "modify-load-balancer-attributes Key=deletion_protection.enabled,Value=false)"
+    )
+
+
 def _vault_kept(w: Live, step: s.Step) -> str | None:
     """Why a retire's stack deletion fails on a vault its own backup plan filled (the stack
     outlives a backup window) and its deletion deletes; None when no such vault, or the
@@ -935,7 +952,13 @@ def _run(result: Simulation, w: Live, standby: Live, step: s.Step, deploy: Deplo
     except UnknownCall as error:
         result.violations.append(Violation("I8", step.name, step.command, str(error)))
         return "could not run"
-    refused = refused or _not_awaited(step) or _retire_refused(w, step) or _vault_kept(w, step)
+    refused = (
+        refused
+        or _not_awaited(step)
+        or _retire_refused(w, step)
+        or _vault_kept(w, step)
+        or _balancer_kept(w, step)
+    )
     if refused:
         result.violations.append(Violation("I8", step.name, step.command, refused))
         return "could not run"

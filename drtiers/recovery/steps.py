@@ -913,9 +913,10 @@ def _redeploy(
         f"{vault} (a snapshot) and the restored tables; its endpoint group joins the "
         "accelerator's listener (look both up in the recovery region and us-west-2). Run it "
         "beside the cdk.json and drtiers.yaml the tier was deployed with: settings given "
-        "only as --context (domain, certificates, workload) must be given again. To run it "
-        "again (it failed, or the session expired), keep EVENT as the first run set it: a "
-        "new stamp renames what the stack keeps, and the messages in its queues stay behind.",
+        "only as --context (domain, certificates, workload) must be given again. It deploys "
+        "with --no-rollback: if it fails, fix the cause and run it again with EVENT as the "
+        "first run set it (it continues the stack; a new stamp would rename what the stack "
+        "keeps, and the messages in its queues would stay behind).",
         "rebuild",
         redeploy + 3600 * database_gb / rate,
         f"{redeploy_what}; the database restores from its snapshot "
@@ -929,6 +930,9 @@ def _redeploy(
         command=f"SNAPSHOT={_latest_copy(r, vault, 'RDS')} && "
         f"LISTENER={_listener_lookup(world)} && EVENT=${{EVENT:-$(date -u +%y%m%d%H%M)}} && "
         + _deploy(world, primary_stack, context[:2])
+        # A failed create stays CREATE_FAILED, and the same command continues it
+        # (rules.failed_create_retried): a rollback would delete the restored database.
+        + " --no-rollback"
         + ' --context restore_from="{\\"database_snapshot\\": \\"$SNAPSHOT\\", '
         '\\"listener_arn\\": \\"$LISTENER\\", \\"event\\": \\"$EVENT\\"}"',
         effect=Effect.DEPLOY,
@@ -1375,7 +1379,8 @@ def _database_backed_up(world: World, after: Live) -> str:
 
 def _unprotect(world: World, after: Live, name: str) -> str:
     """What keeps CloudFormation from deleting the rebuilt stack, turned off: its termination
-    protection and its database's deletion protection (rules.protected_stack_deletes,
+    protection, its load balancer's and its database's deletion protection
+    (rules.protected_stack_deletes, rules.protected_load_balancer_deletes,
     rules.protected_database_deletes); its data stays in the snapshot it takes on delete."""
     r = world.recovery
     command = ""
@@ -1383,6 +1388,13 @@ def _unprotect(world: World, after: Live, name: str) -> str:
         command += (
             f"aws cloudformation update-termination-protection --region {r} --stack-name "
             f"{name} --no-enable-termination-protection && "
+        )
+    stack = after.stacks.get(f"{r}:{name}")
+    for balancer in stack.protected_load_balancers if stack else []:
+        command += (
+            f"aws elbv2 modify-load-balancer-attributes --region {r} --load-balancer-arn "
+            f"{physical(f'{r}:{name}/{balancer}')} --attributes "
+            "Key=deletion_protection.enabled,Value=false && "
         )
     database = after.database_in(r)
     if database is not None and database.deletion_protection and database.identifier:

@@ -287,8 +287,10 @@ class _RegionalStack(TierStack):
             health_check_path=self.config.service.health_check_path,
             deletion_protection=self.deletion_protection,
             removal_policy=self.retain_policy,
-            # Emptying the bucket on delete needs a role: a rebuild makes none, and keeps it.
-            logs_removal_policy=self.retain_policy if self.rebuilding else None,
+            # Emptying the bucket on delete needs a role: a rebuild makes none, and keeps it,
+            # even through a rolled-back create (the load balancer's logs may be in it already;
+            # its name is generated: a retry makes another).
+            logs_removal_policy=RemovalPolicy.RETAIN if self.rebuilding else None,
             task_role=self._rebuild_role("task"),
             execution_role=self._rebuild_role("execution"),
             log_group_name=self._fixed(APP_LOGS),
