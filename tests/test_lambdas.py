@@ -825,6 +825,21 @@ def test_adopt_turns_on_iam_logins_and_deletion_protection() -> None:
     ]
     assert instance["IAMDatabaseAuthenticationEnabled"] is True
     assert instance["DeletionProtection"] is True
+    assert instance["MultiAZ"] is False  # the payload did not ask
+
+
+def test_adopt_makes_the_instance_multi_az_as_its_template_has_it() -> None:
+    """The replica block copies no Multi-AZ setting: after a pilot-light failback P's writer
+    would stay Single-AZ, and no later deploy changes what CloudFormation thinks it set."""
+    rds = make_instance(P, "drtiers-pilot-light-db")
+    plan_actions.handler(
+        {"action": "adopt", "region": P, "instance": "drtiers-pilot-light-db", "multi_az": True},
+        None,
+    )
+    (instance,) = rds.describe_db_instances(DBInstanceIdentifier="drtiers-pilot-light-db")[
+        "DBInstances"
+    ]
+    assert instance["MultiAZ"] is True
 
 
 def test_register_points_the_proxy_at_the_instance_now_under_the_identifier() -> None:

@@ -263,6 +263,9 @@ def test_pilot_light_prepares_and_reprotects_in_post_recovery_workflows(
     assert [x.name for x in prepare] == ["fence-primary", "replicate-back", "adopt-replica-primary"]
     assert prepare[1].kind == "RdsCreateCrossRegionReplica"
     assert lambda_config(prepare[2]).region_to_run == "activeRegion"
+    # P's instance is Multi-AZ in its template; the block's replica is not (eighth review, B2)
+    (adopt,) = {json.dumps(x.payload, sort_keys=True) for x in lambda_config(prepare[2]).lambdas}
+    assert json.loads(adopt)["multi_az"] is True
     fence = lambda_config(prepare[0])
     assert fence.region_to_run == "activeRegion"  # the API's value for post-recovery
     reprotect = blocks_of(plan, "postRecovery", "us-west-2")

@@ -212,12 +212,14 @@ def drain(event: dict[str, Any]) -> None:
 
 
 def adopt(event: dict[str, Any]) -> None:
-    """Turn on what the replica block does not copy: IAM logins and deletion protection."""
+    """Turn on what the replica block does not copy: IAM logins, deletion protection and, where
+    the template has it, a standby in another zone (Multi-AZ)."""
     rds = boto3.client("rds", region_name=event["region"])
     rds.modify_db_instance(
         DBInstanceIdentifier=event["instance"],
         EnableIAMDatabaseAuthentication=True,
         DeletionProtection=True,
+        **({"MultiAZ": True} if event.get("multi_az") else {}),
         ApplyImmediately=True,
     )
 

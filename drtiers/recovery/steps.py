@@ -161,14 +161,16 @@ def _adopt(world: World, region: str, *, after: str) -> Step:
     return _call(
         f"adopt-replica-{'primary' if region == world.primary else 'recovery'}",
         f"Set up the replica the plan made in {region} as its stack's instance was: IAM "
-        "database authentication and deletion protection (the replica block copies neither).",
+        "database authentication, deletion protection and Multi-AZ where the template has it "
+        "(the replica block copies none of them).",
         "protect",
         after=(after,),
         region=region,
         command=f"aws rds wait db-instance-available --region {region} --db-instance-identifier "
         f"{identifier} && aws rds modify-db-instance --region {region} --db-instance-identifier "
         f"{identifier} --enable-iam-database-authentication --deletion-protection "
-        "--apply-immediately",
+        + ("--multi-az " if database is not None and database.multi_az else "")
+        + "--apply-immediately",
         effect=Effect.ADOPT,
         target=region,
         sources=(rules.RS_RDS_REPLICA.url, rules.IAM_DB_AUTH.url),
@@ -914,9 +916,11 @@ def _redeploy(
         "accelerator's listener (look both up in the recovery region and us-west-2). Run it "
         "beside the cdk.json and drtiers.yaml the tier was deployed with: settings given "
         "only as --context (domain, certificates, workload) must be given again. It deploys "
-        "with --no-rollback: if it fails, fix the cause and run it again with EVENT as the "
-        "first run set it (it continues the stack; a new stamp would rename what the stack "
-        "keeps, and the messages in its queues would stay behind).",
+        "with --no-rollback: if it fails, fix the cause and run it again with EVENT and "
+        "SNAPSHOT as the first run set them (it continues the stack; a new stamp would rename "
+        "what the stack keeps, and the messages in its queues would stay behind; the stamped "
+        "queue and log-group names show it). A fix that replaces a resource cannot continue: "
+        "turn termination and deletion protection off, delete the stack and start again.",
         "rebuild",
         redeploy + 3600 * database_gb / rate,
         f"{redeploy_what}; the database restores from its snapshot "
@@ -927,7 +931,7 @@ def _redeploy(
         also_needs=(rules.ACCELERATOR_API_REGION,) if world.groups else (),
         stack_update=(f"{r}:{world.stacks[primary_stack].name}",),
         context=context,
-        command=f"SNAPSHOT={_latest_copy(r, vault, 'RDS')} && "
+        command=f"SNAPSHOT=${{SNAPSHOT:-{_latest_copy(r, vault, 'RDS')}}} && "
         f"LISTENER={_listener_lookup(world)} && EVENT=${{EVENT:-$(date -u +%y%m%d%H%M)}} && "
         + _deploy(world, primary_stack, context[:2])
         # A failed create stays CREATE_FAILED, and the same command continues it
