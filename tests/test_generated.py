@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT
+from drtiers.build import synthesize
+from drtiers.recovery import simulate_assembly
+from tests.conftest import ROOT, Synthesized, context
 from tests.generated import PAIRS, gate_findings
 
 KEPT = sorted((ROOT / "tests" / "fixtures" / "workloads").glob("generated-*.yaml"))
@@ -23,3 +25,25 @@ def test_a_kept_generated_workload_meets_the_bar(path: Path, tmp_path: Path) -> 
     """Each failure the generated workloads found, in the region pair that found it (the
     first: every tier in one synthesis)."""
     assert gate_findings(yaml.safe_load(path.read_text()), tmp_path, PAIRS[:1]) == []
+
+
+def test_a_dns_failover_tier_recovering_into_the_edge_region_synthesizes_and_recovers() -> None:
+    """Found by the generated workloads in the reversed pair, whatever the file: with R in
+    us-east-1, the edge stack's region, the health check named R's DatabaseWritable alarm by a
+    same-region stack reference (Fn::ImportValue) instead of its fixed name, and the synth
+    crashed reading the name back for the Region switch plan. The simulator then counted the
+    edge stack, in R here, against "R stays deployable" for reading P's load balancer, which
+    it does by design in every pair (with P in us-east-1 it is lost with P)."""
+    regions = {"tier": "pilot-light", "primary_region": "us-west-2", "recovery_region": "us-east-1"}
+    recovering = Synthesized(**regions)
+    edge = recovering.json("drtiers-pilot-light-edge")["Resources"]
+    followed = [
+        r["Properties"]["HealthCheckConfig"]["AlarmIdentifier"]
+        for r in edge.values()
+        if "AlarmIdentifier" in r["Properties"].get("HealthCheckConfig", {})
+    ]
+    assert followed == [
+        {"Name": "drtiers-pilot-light-recovery-DatabaseWritable", "Region": "us-east-1"}
+    ]
+    ((loss, back),) = simulate_assembly(recovering.directory, context(**regions), synthesize)
+    assert (loss.violations, back.violations) == ([], [])
