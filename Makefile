@@ -78,4 +78,4 @@ fuzz: setup
 	$(PY) scripts/fuzz.py $(ARGS)
 
 clean:
-	rm -rf cdk.out $(LINT_OUT) reports .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out $(LINT_OUT) reports fuzz-out .pytest_cache .mypy_cache .ruff_cache

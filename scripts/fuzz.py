@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""The long profile of the generated workloads (issue 18): draws workload files the schema
-accepts and holds each to the bar of tests/test_generated.py (every tier in both region pairs,
-through every gate and the simulator's region loss and failback). Prints each file's outcome,
+"""Generated workloads, long profile: workload files through every gate, in both region pairs.
+
+Draws files the schema accepts (issue 18) and holds each to the bar of tests/test_generated.py
+(every tier in both region pairs, through every gate and the simulator's region loss and
+failback, backup-restore's rebuild included). Prints each file's outcome,
 then how many it tried and what failed; each failing file is written to --out with its findings,
 and (--shrink) shrunk to the smallest file that still fails the same way.
 
