@@ -14,7 +14,7 @@ TIER_CONTEXT := $(if $(TIER),--context tier=$(TIER))
 LINT_PAIRS := us-east-1:us-west-2 eu-west-1:eu-central-1
 LINT_OUT := cdk.out.lint
 
-.PHONY: help setup synth test lint check report typecheck pytest bench mutate clean
+.PHONY: help setup synth test lint check report typecheck pytest bench mutate fuzz clean
 
 help:
 	@echo "make synth [TIER=warm-standby]  synthesize one tier (or all four) into cdk.out/"
@@ -24,6 +24,7 @@ help:
 	@echo "make report [TIER=pilot-light]  write the review reports into reports/"
 	@echo "make bench                      time cdk synth against an empty CDK app"
 	@echo "make mutate [ARGS=--min-rate 90] plant single defects; print the checks' kill rate"
+	@echo "make fuzz [ARGS=--examples 300]  generated workloads through every gate (slow)"
 	@echo "make setup                      .venv and node_modules from the pinned versions"
 
 setup: $(VENV)/.installed node_modules/.installed
@@ -73,5 +74,8 @@ bench: setup
 mutate: setup
 	$(PY) scripts/mutate.py $(ARGS)
 
+fuzz: setup
+	$(PY) scripts/fuzz.py $(ARGS)
+
 clean:
-	rm -rf cdk.out $(LINT_OUT) reports .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out $(LINT_OUT) reports fuzz-out .pytest_cache .mypy_cache .ruff_cache

@@ -324,6 +324,11 @@ def test_edge_region_is_route53_home() -> None:
             "allowed: a number >= 0",
         ),
         (
+            {"assumptions": '{"restore_rate_gb_per_hour": 0}'},
+            "context key 'assumptions': assumption 'restore_rate_gb_per_hour': 0.0 is zero, and "
+            "the estimate divides by it; allowed: a number above 0",
+        ),
+        (
             {"backup_frequency": "5h"},
             "context key 'backup_frequency': '5h' is not valid; allowed: 1h, 2h, 3h, 4h, 6h, 8h, "
             "12h or 24h (AWS Backup schedules as often as hourly; an interval that divides the "

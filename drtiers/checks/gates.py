@@ -152,11 +152,13 @@ GateResults = dict[str, dict[str, list[str]]]  # tier -> checker -> findings
 Simulations = list[tuple["Simulation", "Simulation"]]  # region loss, failback per tier
 
 
-def run_gates(directory: Path, context: dict[str, Any]) -> tuple[GateResults, Simulations]:
-    """Synthesize every tier (drill stacks included) into ``directory`` and run all checkers;
-    returns the findings and the recovery simulations (for the report to show, not rerun).
-    Findings outside any drtiers stack are filed under the tier "?"."""
-    context = {**context, "tier": "", "drills": True}  # drill stacks must pass the gates too
+def run_gates(
+    directory: Path, context: dict[str, Any], tier: str = ""
+) -> tuple[GateResults, Simulations]:
+    """Synthesize every tier (or ``tier`` alone; drill stacks included) into ``directory`` and
+    run all checkers; returns the findings and the recovery simulations (for the report to
+    show, not rerun). Findings outside any drtiers stack are filed under the tier "?"."""
+    context = {**context, "tier": tier, "drills": True}  # drill stacks must pass the gates too
     with tempfile.TemporaryDirectory(prefix="drtiers-lint-") as early:
         linting = _EarlyLint(Path(early))
         app, guard = synthesize_with_guard(directory, context, linting.start)

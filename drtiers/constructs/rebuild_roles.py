@@ -15,6 +15,7 @@ read 2026-12-04).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
@@ -232,10 +233,10 @@ class RebuildRoles(Construct):
 
 
 def imported(scope: Construct, names: str, what: str) -> iam.IRole:
-    """A rebuild role by its fixed name (no IAM call at deploy time)."""
-    return iam.Role.from_role_name(
-        scope,
-        f"Rebuild{what.title().replace('-', '')}Role",
-        f"{names}-rebuild-{what}",
-        mutable=False,
-    )
+    """A rebuild role by its fixed name (no IAM call at deploy time), imported once per
+    ``scope``: every DAX cluster of a workload with several uses the one DAX role."""
+    construct_id = f"Rebuild{what.title().replace('-', '')}Role"
+    existing = scope.node.try_find_child(construct_id)
+    if existing is not None:
+        return cast(iam.IRole, existing)
+    return iam.Role.from_role_name(scope, construct_id, f"{names}-rebuild-{what}", mutable=False)

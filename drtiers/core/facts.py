@@ -272,6 +272,10 @@ def default_workload() -> dict[str, float]:
     return {k: float(v) for k, v in price_data()["workload"].items() if not k.startswith("_")}
 
 
+# Assumptions the estimate divides by (a restore's hours are size / rate): zero is refused.
+DIVISORS = ("restore_rate_gb_per_hour",)
+
+
 def with_overrides(
     overrides: Mapping[str, Any],
 ) -> tuple[dict[str, Figure], dict[str, float]]:
@@ -290,6 +294,11 @@ def with_overrides(
             ) from None
         if value < 0:
             raise ParameterError(f"assumption '{name}': {raw} is negative; allowed: a number >= 0")
+        if value == 0 and name in DIVISORS:
+            raise ParameterError(
+                f"assumption '{name}': {raw} is zero, and the estimate divides by it; "
+                "allowed: a number above 0"
+            )
         if name in workload:
             workload[name] = value
         elif name in figures and figures[name].kind == "assumption":

@@ -3,6 +3,8 @@ region for every tier that has something running in the recovery region."""
 
 from __future__ import annotations
 
+import math
+
 from constructs import Construct
 
 from drtiers.config.context import DrConfig
@@ -25,7 +27,7 @@ def tier_drills(spec: TierSpec, workload: Workload = REFERENCE) -> list[Drill]:
     about (drtiers-dr's DR-DrillsRehearse checks each claim against the synthesized tier).
     A block the workload lacks (database, tables) has no drill."""
     primary = {TIER_TAG: spec.name, ROLE_TAG: "primary"}
-    drills = [_stop_tasks(primary), _disrupt_subnets(primary, spec)]
+    drills = [_stop_tasks(primary), _disrupt_subnets(primary, spec, workload)]
     if workload.database is not None:
         drills.append(_fail_over_database(primary, spec))
     if spec.table_replica_in_recovery and workload.tables:
@@ -51,20 +53,26 @@ def _stop_tasks(primary: dict[str, str]) -> Drill:
     )
 
 
-def _disrupt_subnets(primary: dict[str, str], spec: TierSpec) -> Drill:
-    """Cut the primary's application subnets off: detection, and what follows it by itself."""
+def _disrupt_subnets(primary: dict[str, str], spec: TierSpec, workload: Workload) -> Drill:
+    """Cut the primary's application subnets off: detection, and what follows it by itself.
+    The fault holds 5 minutes, or twice Route 53's detection (interval x failure threshold)
+    where that is longer: DR-DrillsRehearse's margin, so the drill sees detection through."""
     # The accelerator moves new connections to the healthy group after detection; Route 53
     # moves traffic only once R is declared the writer (a step people take).
-    after_detection = ("accelerator-shift",) if spec.entry_point is EntryPoint.ACCELERATOR else ()
+    accelerated = spec.entry_point is EntryPoint.ACCELERATOR
+    after_detection = ("accelerator-shift",) if accelerated else ()
+    check = workload.entry_point.health_check
+    detection = 0 if accelerated else check.interval_seconds * check.failure_threshold
+    minutes = max(5, math.ceil(2 * detection / 60))
     return Drill(
         name="DisruptPrimarySubnets",
-        description="Cut the primary region's application subnets off for 5 minutes: the "
-        "entry point's health checks must see the primary fail",
+        description=f"Cut the primary region's application subnets off for {minutes} minutes: "
+        "the entry point's health checks must see the primary fail",
         action_id=DISRUPT_CONNECTIVITY,
         resource_type="aws:ec2:subnet",
         target_key="Subnets",
         target_tags={**primary, "aws-cdk:subnet-name": APP},
-        parameters={"duration": "PT5M", "scope": "all"},
+        parameters={"duration": f"PT{minutes}M", "scope": "all"},
         exercises=("detect", *after_detection),
         restores="FIS re-associates each subnet with its original network ACL and deletes "
         "the ACL it made",
