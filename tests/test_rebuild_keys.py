@@ -13,7 +13,7 @@ from drtiers.assembly.world import read_world
 from drtiers.build import synthesize
 from drtiers.recovery import simulate_assembly
 from drtiers.recovery.live import deployed
-from drtiers.recovery.simulate import Simulation, merge, retire
+from drtiers.recovery.simulate import merge, retire
 from tests.conftest import Synthesized, context, simulate_rebuild
 
 P, R = "us-east-1", "us-west-2"
@@ -47,21 +47,16 @@ def _without_task_role_on_keys(resources: dict[str, dict[str, Any]]) -> None:
             statements[:] = [s for s in statements if TASK_ROLE not in json.dumps(s)]
 
 
-def _simulate(planting: bool, synthesized: Synthesized) -> Simulation:
-    edit = _without_task_role_on_keys if planting else None
-    simulation: Simulation = simulate_rebuild(synthesized, TIER, PRIMARY, edit)[0]
-    return simulation
-
-
 def test_i1_sees_a_rebuilt_queue_whose_key_the_imported_task_role_may_not_use(
     synthesized: Synthesized,
 ) -> None:
-    loss = _simulate(True, synthesized)
+    loss, _ = simulate_rebuild(synthesized, TIER, PRIMARY, _without_task_role_on_keys)
     (i1,) = [v for v in loss.violations if v.invariant == "I1"]
     assert i1.step == "rebuild" and i1.resource == f"queue {PRIMARY}/WorkQueue1CAC4D2F"
     assert "may not call kms:Decrypt with KMS key" in i1.detail
     assert f"{PRIMARY}.DataKey" in i1.detail
-    assert _simulate(False, synthesized).passed  # the key policy names the role
+    # the key policy names the role
+    assert simulate_rebuild(synthesized, TIER, PRIMARY, None)[0].passed
 
 
 def test_the_rebuilt_data_key_names_the_task_role_made_beforehand() -> None:

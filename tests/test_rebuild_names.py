@@ -17,7 +17,6 @@ from drtiers.config.context import per_event
 from drtiers.core.permissions import allowed
 from drtiers.recovery import simulate as simulation
 from drtiers.recovery import steps as s
-from drtiers.recovery.simulate import Simulation
 from drtiers.recovery.steps import SAMPLE_EVENT
 from tests.conftest import Synthesized, simulate_rebuild
 
@@ -49,16 +48,10 @@ def _unstamped(resources: dict[str, dict[str, Any]]) -> None:
             properties[prop] = properties[prop].replace(f"-{SAMPLE_EVENT}", "")
 
 
-def _failback(planting: bool, synthesized: Synthesized) -> Simulation:
-    edit = _unstamped if planting else None
-    simulation: Simulation = simulate_rebuild(synthesized, TIER, PRIMARY, edit)[1]
-    return simulation
-
-
 def test_i8_sees_what_the_last_rebuild_left_under_the_names_the_next_creates(
     synthesized: Synthesized,
 ) -> None:
-    back = _failback(True, synthesized)
+    _, back = simulate_rebuild(synthesized, TIER, PRIMARY, _unstamped)
     i8 = [v for v in back.violations if v.invariant == "I8"]
     assert {v.resource for v in i8} == FIXED
     assert all(v.step == "end" for v in i8)
@@ -66,7 +59,8 @@ def test_i8_sees_what_the_last_rebuild_left_under_the_names_the_next_creates(
     assert app.detail.startswith(f"AppLogs2EC8A6C6 stays in {R} when retire-rebuild deletes")
     assert "DeletionPolicy Retain" in app.detail and "AlreadyExists" in app.detail
     assert "<name>-<restore_from event>" in app.detail  # the fix
-    assert _failback(False, synthesized).passed  # named for the event: nothing to meet
+    # named for the event: nothing to meet
+    assert simulate_rebuild(synthesized, TIER, PRIMARY, None)[1].passed
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +175,7 @@ def test_i8_sees_a_retire_that_leaves_the_load_balancer_protected(
     """retire-rebuild's delete-stack fails on a load balancer with deletion protection on
     (seventh review): the command turns it off first."""
     _edited(monkeypatch, "retire-rebuild", "deletion_protection.enabled,Value=false", "x")
-    back = _failback(False, synthesized)
+    _, back = simulate_rebuild(synthesized, TIER, PRIMARY, None)
     (i8,) = [v for v in back.violations if v.step == "retire-rebuild"]
     assert i8.invariant == "I8" and "AppLoadBalancer" in i8.detail
     assert "deletion protection" in i8.detail

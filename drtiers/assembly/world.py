@@ -793,41 +793,41 @@ def _entry(tier: TierAssembly) -> tuple[dict[str, HealthCheck], list[Record], di
 
 
 def _stacks(tier: TierAssembly) -> dict[str, Stack]:
+    vaults = list(_plan_vaults(tier))
     stacks = {}
     for name, (role, region) in tier.stacks.items():
-        resources = [r.properties for r in tier.resources if r.stack == name]
+        own = [r for r in tier.resources if r.stack == name]
         # CloudFormation reads an output in the Region the reference names, else in the
         # reader's own region, whatever region a stack of that name has in this assembly (a
         # rebuilt primary reads R's recovery-base stack, which this assembly puts in P).
-        producers = {producer_region for _, producer_region in output_reads(resources, region)}
+        reads = output_reads([r.properties for r in own], region)
+        named = _named_on_delete(own)
         key = f"{region}:{name}"
         stacks[key] = Stack(
             key,
             name,
             region,
             role,
-            producers,
+            {producer_region for _, producer_region in reads},
             [f"{tier.stacks[d][1]}:{d}" for d in tier.dependencies.get(name, [])],
             {
                 r.logical_id: json.dumps(r.properties, sort_keys=True)
-                for r in tier.resources
-                if r.stack == name and rules.changes_iam(r.type, r.properties)
+                for r in own
+                if rules.changes_iam(r.type, r.properties)
             },
-            _retained(tier, name),
+            {r.logical_id: kept for r, kept in named},
             filled_vaults=[
                 str(vault.prop("BackupVaultName"))
-                for plan, vault in _plan_vaults(tier)
+                for plan, vault in vaults
                 if plan.stack == name and not rules.retained_on_delete(vault.deletion_policy)
             ],
             kept_on_rollback=[
-                kept
-                for logical_id, kept in _retained(tier, name).items()
-                if rules.kept_on_failed_create(_policy(tier, name, logical_id))
+                kept for r, kept in named if rules.kept_on_failed_create(r.deletion_policy)
             ],
             protected_load_balancers=[
-                b.logical_id
-                for b in tier.of_type("AWS::ElasticLoadBalancingV2::LoadBalancer")
-                if b.stack == name and _deletion_protected(b)
+                r.logical_id
+                for r in own
+                if r.type == "AWS::ElasticLoadBalancingV2::LoadBalancer" and _deletion_protected(r)
             ],
         )
     return stacks
@@ -838,22 +838,17 @@ def _deletion_protected(balancer: Resource) -> bool:
     return {"Key": "deletion_protection.enabled", "Value": "true"} in attributes
 
 
-def _policy(tier: TierAssembly, stack: str, logical_id: str) -> str | None:
-    resource = tier.by_id(stack, logical_id)
-    return resource.deletion_policy if resource else None
-
-
-def _retained(tier: TierAssembly, stack: str) -> dict[str, tuple[str, str]]:
-    """What the stack leaves in its region when it is deleted, under a name it gave: logical id
-    -> (type, name). A name CloudFormation generates meets nothing again."""
-    kept = {}
-    for resource in tier.resources:
-        if resource.stack != stack or not rules.retained_on_delete(resource.deletion_policy):
+def _named_on_delete(resources: list[Resource]) -> list[tuple[Resource, tuple[str, str]]]:
+    """What a stack of ``resources`` leaves in its region when it is deleted, under a name it
+    gave: (resource, (type, name)). A name CloudFormation generates meets nothing again."""
+    kept = []
+    for resource in resources:
+        if not rules.retained_on_delete(resource.deletion_policy):
             continue
         prop = name_property(resource.region, resource.type)
         name = resource.prop(prop) if prop else None
         if isinstance(name, str):
-            kept[resource.logical_id] = (resource.type, name)
+            kept.append((resource, (resource.type, name)))
     return kept
 
 

@@ -35,7 +35,7 @@ def returns(w: Live, region: str) -> None:
     """``region`` is back: its replica holds the newest item only if AWS says it would by
     now (it does not)."""
     if rules.returning_replica_current() and region in w.control_replicas and w.writer_items:
-        w.writer_items[region] = max(w.writer_items.values(), key=lambda item: item[1])
+        w.writer_items[region] = _newest(list(w.writer_items.values()))
 
 
 def restored(w: Live, region: str) -> None:
@@ -60,10 +60,14 @@ def deleted(w: Live, region: str) -> None:
     w.writer_items.pop(region, None)
 
 
+def _newest(items: list[tuple[str, int]]) -> tuple[str, int]:
+    return max(items, key=lambda item: item[1])
+
+
 def newest(w: Live) -> str:
     """The region the newest declaration names (the primary before any)."""
     items = list(w.writer_items.values())
-    return max(items, key=lambda item: item[1])[0] if items else w.primary
+    return _newest(items)[0] if items else w.primary
 
 
 def _answering(w: Live, service: Service) -> list[str]:
@@ -80,7 +84,7 @@ def declared_for(w: Live, service: Service) -> str:
     """The region ``service``'s tasks take for the writer's: the newest item among the tables
     they read that answer."""
     items = [w.writer_items[r] for r in _answering(w, service) if r in w.writer_items]
-    return max(items, key=lambda item: item[1])[0] if items else w.primary
+    return _newest(items)[0] if items else w.primary
 
 
 def unfenced(w: Live) -> list[tuple[str, str]]:

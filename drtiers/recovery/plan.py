@@ -231,18 +231,13 @@ def _rds_payload(world: World, step: s.Step) -> dict[str, Any]:
     """The instance of the step's region to set up (adopt), or its proxy to point at it."""
     database = world.database_in(step.target)
     assert database is not None, f"{step.name}: no database in {step.target}"
-    payload: dict[str, Any] = {
-        "action": ADOPT,
-        "region": step.target,
-        "instance": database.identifier,
-    }
-    if database.multi_az:  # as its template has it: the replica block does not copy it
-        payload["multi_az"] = True
+    payload: dict[str, Any] = {"region": step.target, "instance": database.identifier}
     if step.effect == Effect.REGISTER:
         proxy = next(x for x in world.proxies.values() if x.target == database.key)
-        payload = {**payload, "action": REGISTER, "proxy": proxy.name}
-        payload.pop("multi_az", None)
-    return payload
+        return {"action": REGISTER, **payload, "proxy": proxy.name}
+    if database.multi_az:  # as its template has it: the replica block does not copy it
+        payload["multi_az"] = True
+    return {"action": ADOPT, **payload}
 
 
 def _forward_payload(world: World, source: str, target: str) -> dict[str, Any]:

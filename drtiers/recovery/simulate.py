@@ -874,9 +874,10 @@ def _balancer_kept(w: Live, step: s.Step) -> str | None:
     stack = w.stacks.get(step.target) if step.effect == Effect.RETIRE else None
     if stack is None or not stack.protected_load_balancers:
         return None
-    if rules.protected_load_balancer_deletes() or (
-        "deletion_protection.enabled,Value=false" in step.command
-    ):
+    unlocks = "deletion_protection.enabled,Value=false" in step.command and any(
+        c.operation == "ModifyLoadBalancerAttributes" for c in aws_calls(step.command)
+    )
+    if rules.protected_load_balancer_deletes() or unlocks:
         return None
     return (
         f"{step.target}'s load balancer {stack.protected_load_balancers[0]} has deletion "

@@ -243,8 +243,11 @@ class _RegionalStack(TierStack):
         reads too (a region that returns from an event may hold an old one)."""
         regions = (self.config.primary_region, self.config.recovery_region)
         other = regions[1] if self.region == regions[0] else regions[0]
-        name = self.resource_name(CONTROL_TABLE)
-        return [(other, self.arn("dynamodb", other, f"table/{name}"))]
+        return [(other, self._control_arn(other))]
+
+    def _control_arn(self, region: str) -> str:
+        """The control table's ARN in ``region``, by its fixed name."""
+        return self.arn("dynamodb", region, f"table/{self.resource_name(CONTROL_TABLE)}")
 
     def _foundation(self) -> None:
         self.data_key = DataKey(
@@ -340,10 +343,7 @@ class _RegionalStack(TierStack):
             "PlanActions",
             function_name=self.resource_name(PLAN_ACTIONS),
             account=self.config.account,
-            table_arns=[
-                self.arn("dynamodb", r, f"table/{self.resource_name(CONTROL_TABLE)}")
-                for r in regions
-            ],
+            table_arns=[self._control_arn(r) for r in regions],
             services=[
                 (r, self.resource_name(role), self.resource_name(APP_SERVICE))
                 for r, role in zip(regions, ("primary", "recovery"), strict=True)
