@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Callable
@@ -96,6 +97,29 @@ def synthesized() -> Synthesized:
 @pytest.fixture(scope="session")
 def sandbox() -> Synthesized:
     return Synthesized(sandbox="true")
+
+
+# What backup-restore's rebuild is given (restore_from): P us-east-1 lost, rebuilt in us-west-2.
+REBUILD_SNAPSHOT = "arn:aws:rds:us-west-2:123456789012:snapshot:awsbackup:copyjob-1"
+REBUILD_LISTENER = "arn:aws:globalaccelerator::123456789012:accelerator/a1/listener/b2"
+REBUILD_EVENT = "2612042310"
+
+
+@pytest.fixture(scope="session")
+def rebuilt() -> Synthesized:
+    """backup-restore's primary stack rebuilt in us-west-2 during an event, synthesized once."""
+    return Synthesized(
+        tier="backup-restore",
+        primary_region="us-west-2",
+        recovery_region="us-east-1",
+        restore_from=json.dumps(
+            {
+                "database_snapshot": REBUILD_SNAPSHOT,
+                "listener_arn": REBUILD_LISTENER,
+                "event": REBUILD_EVENT,
+            }
+        ),
+    )
 
 
 @pytest.fixture(scope="session")

@@ -59,21 +59,9 @@ def test_i1_sees_a_rebuilt_queue_whose_key_the_imported_task_role_may_not_use(
     assert simulate_rebuild(synthesized, TIER, PRIMARY, None)[0].passed
 
 
-def test_the_rebuilt_data_key_names_the_task_role_made_beforehand() -> None:
+def test_the_rebuilt_data_key_names_the_task_role_made_beforehand(rebuilt: Synthesized) -> None:
     """A role imported by name keeps no statement of this stack, so the key policy grants it,
     only what SQS needs of the queues' key, only through SQS in the key's region."""
-    rebuilt = Synthesized(
-        tier=TIER,
-        primary_region=R,
-        recovery_region=P,
-        restore_from=json.dumps(
-            {
-                "database_snapshot": f"arn:aws:rds:{R}:123456789012:snapshot:awsbackup:copy-1",
-                "listener_arn": "arn:aws:globalaccelerator::123456789012:accelerator/a/listener/b",
-                "event": "2612042310",
-            }
-        ),
-    )
     keys = rebuilt.template(PRIMARY).find_resources("AWS::KMS::Key")
     (key,) = [k for logical_id, k in keys.items() if logical_id.startswith("DataKey")]
     named = [s for s in key["Properties"]["KeyPolicy"]["Statement"] if TASK_ROLE in json.dumps(s)]

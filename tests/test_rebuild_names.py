@@ -18,12 +18,12 @@ from drtiers.core.permissions import allowed
 from drtiers.recovery import simulate as simulation
 from drtiers.recovery import steps as s
 from drtiers.recovery.steps import SAMPLE_EVENT
-from tests.conftest import Synthesized, simulate_rebuild
+from tests.conftest import REBUILD_EVENT, Synthesized, simulate_rebuild
 
 P, R = "us-east-1", "us-west-2"
 TIER = "backup-restore"
 PRIMARY = f"drtiers-{TIER}-primary"
-EVENT = "2612042310"
+EVENT = REBUILD_EVENT
 NAMES = {
     "AWS::Logs::LogGroup": "LogGroupName",
     "AWS::SQS::Queue": "QueueName",
@@ -61,22 +61,6 @@ def test_i8_sees_what_the_last_rebuild_left_under_the_names_the_next_creates(
     assert "<name>-<restore_from event>" in app.detail  # the fix
     # named for the event: nothing to meet
     assert simulate_rebuild(synthesized, TIER, PRIMARY, None)[1].passed
-
-
-@pytest.fixture(scope="module")
-def rebuilt() -> Synthesized:
-    return Synthesized(
-        tier=TIER,
-        primary_region=R,
-        recovery_region=P,
-        restore_from=json.dumps(
-            {
-                "database_snapshot": f"arn:aws:rds:{R}:123456789012:snapshot:awsbackup:copy-1",
-                "listener_arn": "arn:aws:globalaccelerator::123456789012:accelerator/a/listener/b",
-                "event": EVENT,
-            }
-        ),
-    )
 
 
 def _retained_names(template: dict[str, Any]) -> dict[str, str]:

@@ -9,7 +9,7 @@ import pytest
 from aws_cdk.assertions import Capture, Match
 
 from drtiers.assembly.reader import Resource, missing_lookups
-from tests.conftest import Synthesized
+from tests.conftest import REBUILD_LISTENER, REBUILD_SNAPSHOT, Synthesized
 
 APP = "drtiers"
 P, R, EDGE = "us-east-1", "us-west-2", "us-east-1"
@@ -834,17 +834,10 @@ def test_failed_over_recovery_runs_at_full_capacity_and_stays_there() -> None:
     assert failed_over.read("warm-standby").failed_over
 
 
-def test_a_rebuild_restores_into_the_recovery_region_reading_nothing_from_the_lost_one() -> None:
-    snapshot = "arn:aws:rds:us-west-2:123456789012:snapshot:awsbackup:copyjob-1"
-    listener = "arn:aws:globalaccelerator::123456789012:accelerator/a1/listener/b2"
-    rebuilt = Synthesized(
-        tier="backup-restore",
-        primary_region=R,
-        recovery_region=P,
-        restore_from=json.dumps(
-            {"database_snapshot": snapshot, "listener_arn": listener, "event": "2612042310"}
-        ),
-    )
+def test_a_rebuild_restores_into_the_recovery_region_reading_nothing_from_the_lost_one(
+    rebuilt: Synthesized,
+) -> None:
+    snapshot, listener = REBUILD_SNAPSHOT, REBUILD_LISTENER
     primary = name("backup-restore", "primary")
     template = rebuilt.json(primary)
     assert "Fn::GetStackOutput" not in json.dumps(template)
