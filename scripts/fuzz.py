@@ -8,7 +8,9 @@ then how many it tried and what failed; each failing file is written to --out wi
 and (--shrink) shrunk to the smallest file that still fails the same way.
 
 Usage: .venv/bin/python scripts/fuzz.py [--examples 300] [--seed 0] [--out fuzz-out] [--shrink]
-Slow: a few minutes per file on a small machine (every tier is synthesized three times).
+                                         [--minutes M]
+Slow: about a minute per file on a small machine (every tier is synthesized three times);
+--minutes ends the run after M minutes with the same summary.
 """
 
 from __future__ import annotations
@@ -83,11 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=ROOT / "fuzz-out", help="failing files go here")
     parser.add_argument("--shrink", action="store_true", help="shrink each failing file")
+    parser.add_argument(
+        "--minutes", type=float, default=0, help="try no new file after this long (0: no limit)"
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     tried: list[int] = []
     shapes: set[str] = set()
     failed: dict[str, list[int]] = {}
+    ends = time.monotonic() + args.minutes * 60 if args.minutes else float("inf")
 
     @seed(args.seed)
     @settings(
@@ -99,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     @given(workloads())
     def one(raw: Raw) -> None:
+        if time.monotonic() > ends:  # hypothesis draws the rest, each returns at once
+            return
         # Hypothesis draws small files first (a tenth of the examples, up to 50), mostly the
         # same stateless service: a shape already held to the bar is not worth minutes again.
         if _shape(raw) in shapes:
