@@ -46,7 +46,13 @@ from tests.conftest import DEFAULT_CONTEXT, config
 
 Raw = dict[str, Any]
 
+# Private ECR images of the deployment's account: in each region of the pairs (the tier
+# replicates one in P to R) and in a third region (it survives P as it is).
+_ECR = f"{DEFAULT_CONTEXT['account']}.dkr.ecr"
 IMAGES = (
+    f"{_ECR}.us-east-1.amazonaws.com/shop/api:1.4.2",
+    f"{_ECR}.us-west-2.amazonaws.com/shop/web@sha256:" + "cd" * 32,
+    f"{_ECR}.eu-west-1.amazonaws.com/base/api:2",
     "public.ecr.aws/nginx/nginx-unprivileged:alpine",
     "public.ecr.aws/docker/library/httpd:2.4",
     "ghcr.io/acme/shop:1.4.2",

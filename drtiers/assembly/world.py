@@ -19,6 +19,7 @@ from drtiers.assembly.arns import (
     resolved_statements,
     resource_id,
 )
+from drtiers.assembly.images import image_copies, image_of, may_pull
 from drtiers.assembly.keys import KeyUse, control_key_denials, key_uses
 from drtiers.assembly.network import Network, read_network, service_paths
 from drtiers.assembly.queries import (
@@ -204,6 +205,8 @@ class Service:
     scaling_policy: bool = False  # a scaling policy acts on its scalable target
     # region -> why KMS keeps the task role from reading the control table's replica there
     control_denied: dict[str, str] = field(default_factory=dict)
+    image: str = ""  # what its tasks pull (drtiers.assembly.images)
+    image_pulled: bool = True  # its execution role may pull it
     # The tables its settings name (TABLE_NAME, CONTROL_TABLE_NAME); None: none, or not known
     table_name: str | None = None
     control_table_name: str | None = None
@@ -332,6 +335,9 @@ class World:
     backup_vaults: dict[str, str] = field(default_factory=dict)
     # the regions holding a replica of the control table (its one region, without replicas)
     control_replicas: set[str] = field(default_factory=set)
+    # The container images that exist in a registry: pushed where the primary's tasks pull
+    # them, and copied by the tier's replication rules (drtiers.assembly.images)
+    images: set[str] = field(default_factory=set)
 
     # --- queries --------------------------------------------------------------------------
     @property
@@ -532,6 +538,10 @@ def _service(tier: TierAssembly, service: Resource, network: Network) -> Service
         scaling_policy=_scaling_policy(tier, service),
         table_name=access.table_name,
         control_table_name=access.control_table_name,
+        image=image_of(task),
+        image_pulled=may_pull(
+            _role_statements(tier, stack, task.prop("ExecutionRoleArn")), image_of(task)
+        ),
     )
 
 
@@ -858,6 +868,7 @@ def read_world(tier: TierAssembly) -> World:
     regions = {region for _, region in tier.stacks.values()}
     plan = switch_plan(tier)
     inline = _inline_functions(tier)
+    services = _services(tier)
     return World(
         tier=tier.name,
         primary=tier.primary_region,
@@ -865,7 +876,10 @@ def read_world(tier: TierAssembly) -> World:
         regions=regions,
         databases=_databases(tier),
         proxies=_proxies(tier, _secret_users(tier)),
-        services=_services(tier),
+        services=services,
+        images=image_copies(
+            tier, (x.image for x in services.values() if x.region == tier.primary_region)
+        ),
         table_regions=table_replica_regions(tier),
         queues={_key(q): q.region for q in tier.of_type("AWS::SQS::Queue")},
         alarms=_alarms(tier),

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from drtiers.config.workload import DEFAULT_FILE, REFERENCE, Dax, Service, Workload
 from drtiers.core.durations import format_duration, parse_duration
 from drtiers.core.facts import ParameterError, with_overrides
+from drtiers.core.images import PrivateImage, private_image, pulled_in, replicated
 from drtiers.core.tiers import TIER_NAMES, TIERS, EntryPoint, TierSpec
 
 # Route 53's control plane and its health-check metrics live in us-east-1, so the edge stack (hosted
@@ -159,6 +160,22 @@ class DrConfig:
 
     def backup_interval(self, tier: TierSpec) -> int:
         return self.backup_interval_hours or tier.backup_interval_hours
+
+    @property
+    def home_region(self) -> str:
+        """The region the tier runs in day to day: the primary, except in a rebuild's synth
+        (restore_from), which swaps the pair to rebuild the primary in the recovery region."""
+        return self.recovery_region if self.restore_from is not None else self.primary_region
+
+    def image_in(self, region: str) -> str:
+        """The image tasks in ``region`` pull: the replica in their own region of one the
+        tier replicates out of its home region's registry (drtiers.core.images)."""
+        return pulled_in(self.service.image, region, self.home_region, self.account)
+
+    @property
+    def replicated_image(self) -> PrivateImage | None:
+        """The image the home region's stack replicates to the other region, if any."""
+        return replicated(self.service.image, self.home_region, self.account)
 
 
 def _fail(key: str, value: object, allowed: str) -> ConfigError:
@@ -649,6 +666,25 @@ def _check_dax_regions(
         raise _fail("recovery_region", recovery, allowed)
 
 
+def _check_image(
+    get: Callable[[str], Any], workload: Workload, source: str, primary: str, account: str
+) -> None:
+    """An image in another account's private registry in the primary region is lost with it:
+    the tier can replicate its own account's registry only (a replication rule is set in the
+    source registry, and another account must also allow it in its registry policy)."""
+    image = private_image(workload.service.image)
+    if image is None or image.region != primary or image.account == account:
+        return
+    overridden = get("container_image") not in (None, "")
+    raise _invalid(
+        "context key 'container_image'" if overridden else f"{source}: service.image",
+        workload.service.image,
+        f"an image outside {primary}'s registries of other accounts (it would be lost with "
+        f"{primary}): an image in account {account}'s private registry (the tier replicates "
+        f"it to the recovery region), or one in a registry outside {primary}",
+    )
+
+
 def _resilience_hub(get: Callable[[str], Any], recovery: str) -> bool:
     """Context ``resilience_hub``; its stack lives in the recovery region, which must have it."""
     resilience_hub = _boolean(get, "resilience_hub")
@@ -698,6 +734,7 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
     _check_dax_regions(workload, tiers, primary, recovery)
     resilience_hub = _resilience_hub(get, recovery)
     account = _string(get, "account", _ACCOUNT, "a 12-digit AWS account id")
+    _check_image(get, workload, source, primary, account)
     rpo_target, assumptions = _target(get, "rpo_target"), dict(workload.figures)
     app_name = _string(
         get,

@@ -110,7 +110,10 @@ class Service(_Section):
         pattern=r"^[A-Za-z0-9_.:/#-]{1,255}(@sha256:[0-9A-Fa-f]{64})?$",
         description="a container image reference without spaces, such as "
         "public.ecr.aws/nginx/nginx-unprivileged:alpine: up to 255 letters, digits, - _ . : / "
-        "or #, then @sha256:<64 hex digits> for a digest (what ECS accepts)",
+        "or #, then @sha256:<64 hex digits> for a digest (what ECS accepts); one in the "
+        "account's private ECR registry in the primary region is replicated to the recovery "
+        "region, whose tasks pull the replica; one of another account's registry in the "
+        "primary region is refused",
     )
     port: int = Field(
         8080, ge=1, le=65535, description="a port number from 1 to 65535, the container's"

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import cast
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
@@ -20,6 +20,7 @@ from constructs import Construct, IConstruct
 
 from drtiers.constructs.lint import Checker, acknowledge
 from drtiers.constructs.network import egress_stated_at_create
+from drtiers.core.images import PULL_ACTIONS, TOKEN_ACTION
 
 LISTENER_PORT = 80
 HTTPS_PORT = 443
@@ -107,6 +108,8 @@ class AppService(Construct):
         the service by ARN without a deploy-time reference. Default: generated.
     :param environment: the container's own variables (never secrets); ``set_environment`` adds
         where its data lives. Default: none.
+    :param image_repository_arn: the private ECR repository ``container_image`` is in: the
+        execution role may pull from it. Default: none, an image pulled without credentials.
     """
 
     def __init__(
@@ -137,6 +140,7 @@ class AppService(Construct):
         certificate: acm.ICertificate | None = None,
         ssl_policy: elbv2.SslPolicy = TLS_POLICY,
         environment: Mapping[str, str] | None = None,
+        image_repository_arn: str | None = None,
     ) -> None:
         super().__init__(scope, id_)
         _check_props(desired_count=desired_count, max_count=max_count, user=container_user)
@@ -154,6 +158,7 @@ class AppService(Construct):
             log_group=log_group,
             environment=environment or {},
         )
+        self._pull_from(image_repository_arn)
         self.access_logs = self._access_logs(removal_policy=logs_removal_policy or removal_policy)
         self.load_balancer = self._load_balancer(
             vpc=vpc, subnets=public_subnets, deletion_protection=deletion_protection
@@ -237,6 +242,33 @@ class AppService(Construct):
             ecs.MountPoint(container_path="/tmp", source_volume=SCRATCH_VOLUME, read_only=False)
         )
         return container
+
+    def _pull_from(self, repository_arn: str | None) -> None:
+        """Let the execution role pull the image from its private repository, if it is in one
+        (an imported role, made beforehand, is left as it is: it was granted when made)."""
+        if repository_arn is None:
+            return
+        self.task_definition.add_to_execution_role_policy(
+            iam.PolicyStatement(actions=list(PULL_ACTIONS), resources=[repository_arn])
+        )
+        self.task_definition.add_to_execution_role_policy(
+            iam.PolicyStatement(actions=[TOKEN_ACTION], resources=["*"])
+        )
+        # CDK warns of an ECR image named by URI, whose pull it does not grant: granted above.
+        Annotations.of(self.container).acknowledge_warning(
+            "@aws-cdk/aws-ecs:ecrImageRequiresPolicy",
+            "the execution role is granted the pull on the image's repository",
+        )
+        role = self.task_definition.execution_role
+        policy = role.node.try_find_child("DefaultPolicy") if role is not None else None
+        if policy is not None:
+            acknowledge(
+                policy.node.default_child,
+                "AwsSolutions-IAM5[Resource::*]",
+                f"{TOKEN_ACTION} takes no resource: ECR's authorization token is the "
+                "registry's, not a repository's; the pull actions name the repository.",
+                checker="cdk-nag",
+            )
 
     def _access_logs(self, *, removal_policy: RemovalPolicy) -> s3.Bucket:
         """The load balancer's access-log bucket: TLS-only, private, versioned, expiring."""

@@ -27,6 +27,7 @@ from drtiers.constructs.keys import use_key_by_alias
 from drtiers.constructs.lint import acknowledge
 from drtiers.constructs.queues import QUEUE_WORKER_ACTIONS
 from drtiers.constructs.relational import ENHANCED_MONITORING_POLICY
+from drtiers.core.images import PULL_ACTIONS, TOKEN_ACTION
 
 WHY_ANY_REGION = (
     "Made before the event for a rebuild in whichever region survives: the resources it names "
@@ -119,6 +120,8 @@ class RebuildRoles(Construct):
         with.
     :param database_user: the database user the app and the proxy log in as; None: the
         workload has no database.
+    :param image_repository_arn: the private ECR repository the rebuilt tasks pull their image
+        from; None: an image pulled without credentials.
     """
 
     def __init__(
@@ -135,6 +138,7 @@ class RebuildRoles(Construct):
         flow_log_group: str,
         table_key_alias: str,
         database_user: str | None,
+        image_repository_arn: str | None = None,
     ) -> None:
         super().__init__(scope, id_)
         self.names = names
@@ -147,11 +151,7 @@ class RebuildRoles(Construct):
             database_user=database_user,
         )
         self._role("task", "ecs-tasks.amazonaws.com", task)
-        self._role(
-            "execution",
-            "ecs-tasks.amazonaws.com",
-            [_write_logs(app_log_group, "logs:CreateLogStream", "logs:PutLogEvents")],
-        )
+        self._execution_role(app_log_group, image_repository_arn)
         if database_user is not None:  # the proxy logs in to any database of the region
             self._role("proxy", "rds.amazonaws.com", [_connect(database_user, via="db-*")])
         if dax_table_names:
@@ -179,6 +179,25 @@ class RebuildRoles(Construct):
         )
         if database_user is not None:
             self._monitoring_role()
+
+    def _execution_role(self, app_log_group: str, repository_arn: str | None) -> iam.Role:
+        """The rebuilt tasks' execution role: it writes their logs, and pulls a private image."""
+        statements = [_write_logs(app_log_group, "logs:CreateLogStream", "logs:PutLogEvents")]
+        if repository_arn is not None:
+            statements += [
+                iam.PolicyStatement(actions=list(PULL_ACTIONS), resources=[repository_arn]),
+                iam.PolicyStatement(actions=[TOKEN_ACTION], resources=["*"]),
+            ]
+        role = self._role("execution", "ecs-tasks.amazonaws.com", statements)
+        if repository_arn is not None:
+            acknowledge(
+                role.node.default_child,
+                "AwsSolutions-IAM5[Resource::*]",
+                f"{TOKEN_ACTION} takes no resource: ECR's authorization token is the "
+                "registry's, not a repository's; the pull actions name the repository.",
+                checker="cdk-nag",
+            )
+        return role
 
     def _monitoring_role(self) -> iam.Role:
         """The enhanced-monitoring role of the rebuilt database, with AWS's own policy."""

@@ -49,6 +49,7 @@ from drtiers.core import rules
 from drtiers.core.commands import aws_calls
 from drtiers.core.endpoints import UnknownCall
 from drtiers.core.facts import Figure
+from drtiers.core.images import private_image
 from drtiers.core.tiers import StackRole
 from drtiers.recovery import fence, function_roles, messages, names, plan, tables
 from drtiers.recovery import steps as s
@@ -254,6 +255,7 @@ def problems(w: Live, service: Service) -> list[str]:
             found.append(f"no table replica in {service.region}")
         elif service.region not in service.table_regions:
             found.append(f"the task role grants no access to the table in {service.region}")
+    found += _image_problems(w, service)
     if not service.dax_granted:
         found.append("the task role may not call its DAX cluster")
     if w.control_table and service.region not in service.control_regions:
@@ -263,6 +265,21 @@ def problems(w: Live, service: Service) -> list[str]:
     elif not service.queues_granted:
         found.append("the task role grants no access to its queues")
     return found
+
+
+def _image_problems(w: Live, service: Service) -> list[str]:
+    """Why its tasks cannot pull their image from a private ECR registry (a task that starts
+    pulls it; one the event restarts, or a new one, cannot start without it)."""
+    image = private_image(service.image)
+    if image is None:  # another registry: pulled without credentials, not modelled
+        return []
+    if image.region in w.regions and image.region not in w.up:
+        return [f"its image {service.image} is in {image.region}'s registry, which is down"]
+    if service.image not in w.images:
+        return [f"its image {service.image} is in no registry: nothing pushes or replicates it"]
+    if not service.image_pulled:
+        return [f"its execution role may not pull {image.repository_arn()}"]
+    return []
 
 
 def _unknown_tables(w: Live, service: Service) -> list[str]:

@@ -13,6 +13,7 @@ from aws_cdk import Fn, RemovalPolicy
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_route53 as route53
@@ -49,6 +50,7 @@ from drtiers.constructs.relational import (
     CrossRegionReplica,
     MultiAzDatabase,
 )
+from drtiers.core.images import private_image
 from drtiers.core.tiers import (
     CONTROL_TABLE,
     DECLARED_NAMESPACE,
@@ -160,6 +162,7 @@ class RecoveryBaseStack(TierStack):
         """What a primary rebuilt here needs and cannot make during the event: its roles
         (IAM's control plane may be in the lost region), under fixed names, and its load
         balancer's certificate."""
+        image = private_image(self.config.image_in(self.region))
         RebuildRoles(
             self,
             "RebuildRoles",
@@ -174,6 +177,7 @@ class RecoveryBaseStack(TierStack):
             flow_log_group=self.resource_name(FLOW_LOGS),
             table_key_alias=f"alias/{self.replica_key_alias}",
             database_user=APP_DB_USER if self.config.workload.database else None,
+            image_repository_arn=image.repository_arn() if image is not None else None,
         )
         if self.config.hosted_zone_id is not None and not self.config.certificate_arns:
             # Validated now, while Route 53's control plane (us-east-1) answers: a rebuild
@@ -279,7 +283,7 @@ class _RegionalStack(TierStack):
             vpc=self.network.vpc,
             app_subnets=self.network.app_subnets,
             public_subnets=self.network.public_subnets,
-            container_image=self.config.service.image,
+            container_image=self.config.image_in(self.region),
             container_port=self.config.service.port,
             container_user=self.config.service.user,
             cpu=self.config.service.cpu,
@@ -301,6 +305,7 @@ class _RegionalStack(TierStack):
             service_name=self.resource_name(APP_SERVICE),
             certificate=self._certificate(),
             environment=self.config.service.environment,  # the workload's own variables
+            image_repository_arn=self._image_repository(),
         )
         if self.rebuilding and self.config.workload.queues:
             # The queues' key trusts the role made beforehand: a grant on it would be dropped.
@@ -316,6 +321,11 @@ class _RegionalStack(TierStack):
         if self.tier.has_recovery_stack:
             self._plan_actions()
         return app
+
+    def _image_repository(self) -> str | None:
+        """The private ECR repository this region's tasks pull their image from, if any."""
+        image = private_image(self.config.image_in(self.region))
+        return image.repository_arn() if image is not None else None
 
     def _certificate(self) -> acm.ICertificate | None:
         """The load balancer's certificate for the tier's entry name: the one given for this
@@ -560,6 +570,34 @@ class PrimaryStack(_RegionalStack):
         self._backups(base)
         if config.restore_from is not None:
             self._join_accelerator(config.restore_from.listener_arn, app)
+        elif config.replicated_image is not None:
+            self._replicate_image(config.replicated_image.repository)
+
+    def _replicate_image(self, repository: str) -> None:
+        """ECR copies the image to the recovery region's registry of this account as it is
+        pushed, so R's tasks pull it there when P is lost. A registry has one replication
+        configuration: this one replaces any the registry had (README, "Your workload")."""
+        ecr.CfnReplicationConfiguration(
+            self,
+            "ImageReplication",
+            replication_configuration=ecr.CfnReplicationConfiguration.ReplicationConfigurationProperty(
+                rules=[
+                    ecr.CfnReplicationConfiguration.ReplicationRuleProperty(
+                        destinations=[
+                            ecr.CfnReplicationConfiguration.ReplicationDestinationProperty(
+                                region=self.config.recovery_region,
+                                registry_id=self.config.account,
+                            )
+                        ],
+                        repository_filters=[
+                            ecr.CfnReplicationConfiguration.RepositoryFilterProperty(
+                                filter=repository, filter_type="PREFIX_MATCH"
+                            )
+                        ],
+                    )
+                ]
+            ),
+        )
 
     def _database(self, base: RecoveryBaseStack) -> DatabaseWiring | None:
         """The workload's database as the tier lays it out (a Multi-AZ instance, or an Aurora
