@@ -17,7 +17,7 @@ from drtiers.assess import assess_assembly, cheapest_meeting
 from drtiers.assess.model import Estimate
 from drtiers.cli import main as cli
 from drtiers.core.durations import parse_duration
-from drtiers.core.facts import default_figures
+from drtiers.core.facts import default_figures, default_workload
 from tests.conftest import DEFAULT_CONTEXT, ROOT, Synthesized
 
 MINUTE, HOUR = 60, 3600
@@ -335,3 +335,25 @@ def test_explain_gives_each_data_stores_rpo_with_its_range(
         7 * HOUR,
     )
     assert stores["SQS messages in flight in P"]["seconds"] is None
+
+
+@pytest.mark.parametrize(
+    ("tier", "shares"),
+    [
+        ("backup-restore", {"us-east-1": 1.0}),
+        ("pilot-light", {"us-east-1": 1.0}),  # R's queue waits for the event, unused
+        ("warm-standby", {"us-east-1": 1.0}),  # R's tasks run, but DNS sends them nothing
+        ("multi-site", {"us-east-1": 0.5, "us-west-2": 0.5}),  # both endpoint groups dial 100
+    ],
+)
+def test_queue_requests_are_billed_where_traffic_lands(
+    estimates: dict[str, Estimate], tier: str, shares: dict[str, float]
+) -> None:
+    """The workload's queue requests are one total (its figures), sent where the requests it
+    serves land in standby: not once more in a recovery region that takes none."""
+    total = default_workload()["queue_requests_million_per_month"]
+    lines = [line for line in estimates[tier].cost if line.item == "SQS requests (million)"]
+    billed: dict[str, float] = {}
+    for line in lines:
+        billed[line.region] = billed.get(line.region, 0) + line.quantity
+    assert billed == {region: share * total for region, share in shares.items()}

@@ -510,16 +510,31 @@ class _Model:
         )
 
     def _queues(self, add: AddLine) -> None:
-        """The workload's queues (those with a dead-letter queue) share its requests."""
-        served = [q for q in queues(self.tier) if q.redrive]
+        """The workload's queue requests (one total) are sent where the requests it serves
+        land in standby, shared evenly by those regions and, in each, by its queues (those
+        with a dead-letter queue); a recovery region that takes no traffic sends none."""
+        landing = self._traffic_regions()
+        served = [q for q in queues(self.tier) if q.redrive and q.region in landing]
         per_region = {q.region: len([x for x in served if x.region == q.region]) for q in served}
         for queue in served:
             add(
                 "SQS requests (million)",
                 queue.region,
-                self.w["queue_requests_million_per_month"] / per_region[queue.region],
+                self.w["queue_requests_million_per_month"]
+                / len(per_region)
+                / per_region[queue.region],
                 price("sqs_million", queue.region),
             )
+
+    def _traffic_regions(self) -> set[str]:
+        """Where requests land in standby: the regions of the accelerator's endpoint groups
+        that dial traffic in, else (Route 53 failover) the primary's."""
+        dialled = {
+            str(group.prop("EndpointGroupRegion"))
+            for group in self.tier.of_type("AWS::GlobalAccelerator::EndpointGroup")
+            if group.prop("TrafficDialPercentage", default=100)
+        }
+        return dialled or {self.p}
 
     def _network(self, add: AddLine, hours: float) -> None:
         """NAT gateways per region, then load balancers."""
