@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
 
 from drtiers.assembly.reader import edit_template
 from drtiers.build import synthesize
 from drtiers.config.context import ConfigError
-from drtiers.core.images import private_image, pulled_in
+from drtiers.core.images import RULE_TYPE, private_image, pulled_in
+from drtiers.lambdas import ecr_replication
 from drtiers.recovery import simulate_assembly
 from tests.conftest import ROOT, Synthesized, config, context
 
@@ -78,6 +83,18 @@ def test_tasks_pull_the_replica_in_their_own_region_of_an_image_in_the_home_regi
     assert pulled_in(elsewhere, R, P, ACCOUNT) == elsewhere  # outside P: survives it as is
 
 
+def test_a_private_repository_name_ecr_would_refuse_is_refused_at_the_file() -> None:
+    image = f"{ACCOUNT}.dkr.ecr.{R}.amazonaws.com/Shop/API:1"
+    with pytest.raises(ConfigError, match="lowercase letters and digits"):
+        config(container_image=image)
+
+
+def test_a_dual_stack_registry_is_private_ecr_too() -> None:
+    image = private_image(f"{ACCOUNT}.dkr-ecr.{P}.on.aws/shop/api:1")
+    assert image is not None
+    assert image.reference_in(R) == f"{ACCOUNT}.dkr-ecr.{R}.on.aws/shop/api:1"
+
+
 def test_an_image_of_another_accounts_registry_in_the_primary_region_is_refused() -> None:
     image = f"210987654321.dkr.ecr.{P}.amazonaws.com/shop/api:1"
     with pytest.raises(ConfigError) as error:
@@ -97,15 +114,13 @@ def test_the_primary_replicates_the_repository_and_r_pulls_the_replica(
     pilot_light: Synthesized,
 ) -> None:
     primary = pilot_light.json("drtiers-pilot-light-primary")["Resources"]
-    (replication,) = [
-        r for r in primary.values() if r["Type"] == "AWS::ECR::ReplicationConfiguration"
-    ]
-    assert replication["Properties"]["ReplicationConfiguration"]["Rules"] == [
-        {
-            "Destinations": [{"Region": R, "RegistryId": ACCOUNT}],
-            "RepositoryFilters": [{"Filter": "shop/api", "FilterType": "PREFIX_MATCH"}],
-        }
-    ]
+    (rule,) = [r for r in primary.values() if r["Type"] == RULE_TYPE]
+    assert {k: v for k, v in rule["Properties"].items() if k != "ServiceToken"} == {
+        "Repository": "shop/api",
+        "Region": R,
+        "RegistryId": ACCOUNT,
+    }
+    assert rule["DeletionPolicy"] == "Retain"  # other tiers may pull what it copies
     for stack, image in (("primary", IMAGE), ("recovery", REPLICA)):
         resources = pilot_light.json(f"drtiers-pilot-light-{stack}")["Resources"]
         (task,) = [r for r in resources.values() if r["Type"] == "AWS::ECS::TaskDefinition"]
@@ -135,7 +150,7 @@ def _simulated(source: Synthesized, tier: str, tmp: Path, edits: dict[str, Any])
 
 
 def _no_replication(resources: Resources) -> None:
-    for logical_id in [i for i, r in resources.items() if "ECR::Replication" in r["Type"]]:
+    for logical_id in [i for i, r in resources.items() if r["Type"] == RULE_TYPE]:
         del resources[logical_id]
 
 
@@ -197,3 +212,104 @@ def test_the_rebuilt_tasks_pull_with_the_role_made_beforehand(tmp_path: Path) ->
     assert found == [
         f"its execution role may not pull arn:aws:ecr:{R}:{ACCOUNT}:repository/shop/api"
     ]
+
+
+# --- the rule's custom resource, against the emulator --------------------------------------------
+
+OURS = {
+    "destinations": [{"region": R, "registryId": ACCOUNT}],
+    "repositoryFilters": [{"filter": "shop/api", "filterType": "PREFIX_MATCH"}],
+}
+THEIRS = {
+    "destinations": [{"region": "eu-west-1", "registryId": ACCOUNT}],
+    "repositoryFilters": [{"filter": "team", "filterType": "PREFIX_MATCH"}],
+}
+
+
+@pytest.fixture
+def registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", P)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    with mock_aws():
+        yield boto3.client("ecr", region_name=P)
+
+
+def _rules(ecr: Any) -> list[dict[str, Any]]:
+    return ecr.describe_registry()["replicationConfiguration"]["rules"]  # type: ignore[no-any-return]
+
+
+def test_the_rule_is_added_beside_the_registrys_own_and_only_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """AWS::ECR::ReplicationConfiguration would fail on a registry with rules, and empty it on
+    delete: the custom resource keeps what is there and adds its rule once. (The emulator
+    refuses a second rule, which ECR allows: botocore's Stubber checks the calls against
+    ECR's service model instead.)"""
+    ecr = boto3.client("ecr", region_name=P)
+    stubber = Stubber(ecr)
+    monkeypatch.setattr(ecr_replication.boto3, "client", lambda *_, **__: ecr)
+    registry = {"registryId": ACCOUNT}
+    stubber.add_response(
+        "describe_registry", {**registry, "replicationConfiguration": {"rules": [THEIRS]}}
+    )
+    stubber.add_response(
+        "put_replication_configuration",
+        {"replicationConfiguration": {"rules": [THEIRS, OURS]}},
+        {"replicationConfiguration": {"rules": [THEIRS, OURS]}},
+    )
+    stubber.add_response(  # a second tier of the app finds it there
+        "describe_registry", {**registry, "replicationConfiguration": {"rules": [THEIRS, OURS]}}
+    )
+    with stubber:
+        assert ecr_replication.add_rule("shop/api", R, ACCOUNT) is True
+        assert ecr_replication.add_rule("shop/api", R, ACCOUNT) is False
+    stubber.assert_no_pending_responses()
+
+
+def test_a_rule_that_copies_the_repository_already_is_enough(registry: Any) -> None:
+    everything = {"destinations": [{"region": R, "registryId": ACCOUNT}]}
+    registry.put_replication_configuration(replicationConfiguration={"rules": [everything]})
+    assert ecr_replication.add_rule("shop/api", R, ACCOUNT) is False
+    assert len(_rules(registry)) == 1
+
+
+@pytest.mark.parametrize(
+    ("request_type", "status", "rules"),
+    [("Create", "SUCCESS", [OURS]), ("Delete", "SUCCESS", []), ("Update", "SUCCESS", [OURS])],
+)
+def test_the_handler_answers_cloudformation_and_keeps_the_rule_on_delete(
+    registry: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    request_type: str,
+    status: str,
+    rules: list[dict[str, Any]],
+) -> None:
+    answered: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        ecr_replication, "respond", lambda _, status, reason, __: answered.append((status, reason))
+    )
+    event = {
+        "RequestType": request_type,
+        "ResourceProperties": {"Repository": "shop/api", "Region": R, "RegistryId": ACCOUNT},
+    }
+    ecr_replication.handler(event, None)
+    assert [s for s, _ in answered] == [status]
+    assert _rules(registry) == rules
+
+
+def test_a_failing_call_fails_the_resource_with_its_message(
+    registry: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answered: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        ecr_replication, "respond", lambda _, status, reason, __: answered.append((status, reason))
+    )
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "not-a-region-1")
+    event = {
+        "RequestType": "Create",
+        "ResourceProperties": {"Repository": "shop/api", "Region": R, "RegistryId": ACCOUNT},
+    }
+    ecr_replication.handler(event, None)
+    ((status, reason),) = answered
+    assert status == "FAILED" and reason

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from drtiers.assembly.reader import Resource, TierAssembly
-from drtiers.core.images import PULL_ACTIONS, TOKEN_ACTION, private_image
+from drtiers.core.images import PULL_ACTIONS, RULE_TYPE, TOKEN_ACTION, private_image
 from drtiers.core.permissions import allowed
 
 
@@ -39,19 +39,13 @@ def image_copies(tier: TierAssembly, pushed: Iterable[str]) -> set[str]:
     found = set(pushed)
     for reference in list(found):
         image = private_image(reference)
-        if image is None:
+        if image is None or tier.account != image.account:
             continue
-        for config in tier.of_type("AWS::ECR::ReplicationConfiguration"):
-            if config.region != image.region or tier.account != image.account:
-                continue
-            rules = config.prop("ReplicationConfiguration", "Rules", default=[])
-            for rule in rules:
-                filters = rule.get("RepositoryFilters") or [{"Filter": ""}]
-                if not any(image.repository.startswith(f.get("Filter", "")) for f in filters):
-                    continue
-                found |= {
-                    image.reference_in(d["Region"])
-                    for d in rule.get("Destinations", [])
-                    if d.get("RegistryId") == image.account and isinstance(d.get("Region"), str)
-                }
+        found |= {
+            image.reference_in(str(rule.prop("Region")))
+            for rule in tier.of_type(RULE_TYPE)
+            if rule.region == image.region
+            and rule.prop("RegistryId") == image.account
+            and image.repository.startswith(str(rule.prop("Repository")))
+        }
     return found

@@ -22,7 +22,13 @@ from pydantic import BaseModel, ValidationError
 from drtiers.config.workload import DEFAULT_FILE, REFERENCE, Dax, Service, Workload
 from drtiers.core.durations import format_duration, parse_duration
 from drtiers.core.facts import ParameterError, with_overrides
-from drtiers.core.images import PrivateImage, private_image, pulled_in, replicated
+from drtiers.core.images import (
+    REPOSITORY_NAME,
+    PrivateImage,
+    private_image,
+    pulled_in,
+    replicated,
+)
 from drtiers.core.tiers import TIER_NAMES, TIERS, EntryPoint, TierSpec
 
 # Route 53's control plane and its health-check metrics live in us-east-1, so the edge stack (hosted
@@ -673,16 +679,25 @@ def _check_image(
     the tier can replicate its own account's registry only (a replication rule is set in the
     source registry, and another account must also allow it in its registry policy)."""
     image = private_image(workload.service.image)
-    if image is None or image.region != primary or image.account == account:
+    if image is None:
         return
     overridden = get("container_image") not in (None, "")
-    raise _invalid(
-        "context key 'container_image'" if overridden else f"{source}: service.image",
-        workload.service.image,
-        f"an image outside {primary}'s registries of other accounts (it would be lost with "
-        f"{primary}): an image in account {account}'s private registry (the tier replicates "
-        f"it to the recovery region), or one in a registry outside {primary}",
-    )
+    label = "context key 'container_image'" if overridden else f"{source}: service.image"
+    if not REPOSITORY_NAME.match(image.repository):
+        raise _invalid(
+            label,
+            workload.service.image,
+            "a private ECR repository name of lowercase letters and digits, parts joined "
+            "by . _ - or / (ECR's repository names)",
+        )
+    if image.region == primary and image.account != account:
+        raise _invalid(
+            label,
+            workload.service.image,
+            f"an image outside {primary}'s registries of other accounts (it would be lost "
+            f"with {primary}): an image in account {account}'s private registry (the tier "
+            f"replicates it to the recovery region), or one in a registry outside {primary}",
+        )
 
 
 def _resilience_hub(get: Callable[[str], Any], recovery: str) -> bool:

@@ -14,12 +14,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# A private ECR registry's host: <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]
-# (https://docs.aws.amazon.com/AmazonECR/latest/userguide/Registries.html, read 2026-12-05).
+# A private ECR registry's host: <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn], or its
+# dual-stack name <account>.dkr-ecr[-fips].<region>.on.aws
+# (https://docs.aws.amazon.com/AmazonECR/latest/userguide/Registries.html and
+# .../ecr-requests.html, read 2026-12-05).
 _PRIVATE_ECR = re.compile(
-    r"^(?P<account>[0-9]{12})\.dkr\.ecr(?P<fips>-fips)?\.(?P<region>[a-z0-9-]+)"
-    r"\.amazonaws\.com(?P<china>\.cn)?/(?P<path>.+)$"
+    r"^(?P<account>[0-9]{12})\.(?P<service>dkr\.ecr|dkr-ecr)(?P<fips>-fips)?\."
+    r"(?P<region>[a-z0-9-]+)\.(?P<domain>amazonaws\.com|amazonaws\.com\.cn|on\.aws)"
+    r"/(?P<path>.+)$"
 )
+# A repository name as ECR takes it (CreateRepository's repositoryName pattern, read
+# 2026-12-05: https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html).
+REPOSITORY_NAME = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 # What the execution role needs to pull from a private repository: AWS's managed policy for
 # it (AmazonECSTaskExecutionRolePolicy) grants these; GetAuthorizationToken takes no resource
 # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html,
@@ -30,6 +36,9 @@ PULL_ACTIONS = (
     "ecr:BatchGetImage",
 )
 TOKEN_ACTION = "ecr:GetAuthorizationToken"
+# The custom resource that adds a tier's replication rule to the registry's configuration
+# (drtiers.constructs.images): properties Repository, Region (destination), RegistryId.
+RULE_TYPE = "Custom::EcrReplicationRule"
 
 
 @dataclass(frozen=True)
@@ -40,18 +49,14 @@ class PrivateImage:
     region: str
     repository: str
     suffix: str  # ":<tag>", "@sha256:<digest>" or "" (latest)
-    host_tail: str  # what follows the region in the host: ".amazonaws.com[.cn]"
-    fips: str
+    host: str  # the registry's host, with "{region}" for its region
 
     def reference_in(self, region: str) -> str:
         """The same image in ``region``'s registry of the same account (a replica)."""
-        return (
-            f"{self.account}.dkr.ecr{self.fips}.{region}{self.host_tail}/"
-            f"{self.repository}{self.suffix}"
-        )
+        return f"{self.host.format(region=region)}/{self.repository}{self.suffix}"
 
     def repository_arn(self, region: str | None = None) -> str:
-        partition = "aws-cn" if self.host_tail.endswith(".cn") else "aws"
+        partition = "aws-cn" if self.host.endswith(".cn") else "aws"
         return (
             f"arn:{partition}:ecr:{region or self.region}:{self.account}:"
             f"repository/{self.repository}"
@@ -70,8 +75,8 @@ def private_image(reference: str) -> PrivateImage | None:
         region=match["region"],
         repository=name,
         suffix=(f":{tag}" if colon else "") + (f"@{digest}" if at else ""),
-        host_tail=".amazonaws.com" + (match["china"] or ""),
-        fips=match["fips"] or "",
+        host=f"{match['account']}.{match['service']}{match['fips'] or ''}.{{region}}."
+        f"{match['domain']}",
     )
 
 

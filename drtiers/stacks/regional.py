@@ -13,7 +13,6 @@ from aws_cdk import Fn, RemovalPolicy
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_route53 as route53
@@ -37,6 +36,7 @@ from drtiers.constructs.backup import BackupVault, CrossRegionBackupPlan
 from drtiers.constructs.dns_failover import AlarmRef
 from drtiers.constructs.dynamo import DaxCluster, GlobalTable
 from drtiers.constructs.engines import Engine, engine
+from drtiers.constructs.images import ImageReplication
 from drtiers.constructs.keys import DataKey, let_imported_role_use_queues
 from drtiers.constructs.network import Network
 from drtiers.constructs.proxy import DatabaseProxy
@@ -575,28 +575,14 @@ class PrimaryStack(_RegionalStack):
 
     def _replicate_image(self, repository: str) -> None:
         """ECR copies the image to the recovery region's registry of this account as it is
-        pushed, so R's tasks pull it there when P is lost. A registry has one replication
-        configuration: this one replaces any the registry had (README, "Your workload")."""
-        ecr.CfnReplicationConfiguration(
+        pushed, so R's tasks pull it there when P is lost (README, "Your workload")."""
+        ImageReplication(
             self,
             "ImageReplication",
-            replication_configuration=ecr.CfnReplicationConfiguration.ReplicationConfigurationProperty(
-                rules=[
-                    ecr.CfnReplicationConfiguration.ReplicationRuleProperty(
-                        destinations=[
-                            ecr.CfnReplicationConfiguration.ReplicationDestinationProperty(
-                                region=self.config.recovery_region,
-                                registry_id=self.config.account,
-                            )
-                        ],
-                        repository_filters=[
-                            ecr.CfnReplicationConfiguration.RepositoryFilterProperty(
-                                filter=repository, filter_type="PREFIX_MATCH"
-                            )
-                        ],
-                    )
-                ]
-            ),
+            repository=repository,
+            destination=self.config.recovery_region,
+            account=self.config.account,
+            log_key=self.data_key,
         )
 
     def _database(self, base: RecoveryBaseStack) -> DatabaseWiring | None:
