@@ -415,3 +415,23 @@ def test_the_files_figures_reach_the_estimate(changed: dict[str, Synthesized]) -
     (read_back,) = assess_assembly(changed["pilot-light"].directory)
     assert read_back == estimate(assembly, *with_overrides(CHANGED.figures))
     assert read_back != estimate(assembly, *with_overrides({}))
+
+
+def test_a_dax_cluster_names_one_zone_per_node(changed: dict[str, Synthesized]) -> None:
+    """DAX's CreateCluster: "If the AvailabilityZones parameter is provided, its length must
+    equal the ReplicationFactor" (https://docs.aws.amazon.com/amazondynamodb/latest/
+    APIReference/API_dax_CreateCluster.html, read 2026-12-04). The changed file asks for 4
+    nodes in regions of 3 zones: each node gets a zone, the zones in turn, and the first three
+    stay distinct (Control Tower's CT.DAX.PR.2)."""
+    clusters = [
+        cluster
+        for synthesized in changed.values()
+        for tier in synthesized.tiers.values()
+        for stack in tier.all
+        for cluster in _values(synthesized.json(stack.stack_name), DAX, ())
+    ]
+    assert clusters
+    for cluster in clusters:
+        zones = cluster["AvailabilityZones"]
+        assert len(zones) == cluster["ReplicationFactor"] == 4, zones
+        assert len(set(zones[:3])) == 3, zones
