@@ -289,8 +289,8 @@ class Dax(_Section):
         3,
         ge=3,
         le=10,
-        description="nodes per cluster, 3 to 10 (one per zone; Control Tower's CT.DAX.PR.2 "
-        "wants at least 3)",
+        description="nodes per cluster, 3 to 10, one per zone in turn (Control Tower's "
+        "CT.DAX.PR.2 wants at least 3)",
     )
 
 

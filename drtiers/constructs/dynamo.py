@@ -141,6 +141,14 @@ class GlobalTable(Construct):
         )
 
 
+def _zone_per_node(zones: Sequence[str], nodes: int) -> list[str] | None:
+    """DAX's CreateCluster: "If the AvailabilityZones parameter is provided, its length must
+    equal the ReplicationFactor" (https://docs.aws.amazon.com/amazondynamodb/latest/
+    APIReference/API_dax_CreateCluster.html, read 2026-12-04): more nodes than zones go round
+    the zones again."""
+    return [zones[node % len(zones)] for node in range(nodes)] if zones else None
+
+
 class DaxCluster(Construct):
     """A DAX cluster for one table in this region: encrypted at rest, TLS endpoint, nodes spread
     over the data subnets, and a role that can use that table (and its indexes) only.
@@ -149,8 +157,8 @@ class DaxCluster(Construct):
     :param node_type: default dax.r5.large.
     :param replication_factor: nodes, 1..10. Default 3 (one per zone, as AWS recommends for
         production).
-    :param availability_zones: zones to spread the nodes over, in order; the first
-        ``replication_factor`` are used (Control Tower CT.DAX.PR.2 wants three).
+    :param availability_zones: zones to spread the nodes over: one per node, the zones in
+        turn, so the first three differ (Control Tower CT.DAX.PR.2 wants three).
     """
 
     def __init__(
@@ -188,7 +196,7 @@ class DaxCluster(Construct):
             replication_factor=replication_factor,
             subnet_group_name=subnet_group.ref,
             security_group_ids=[self.security_group.security_group_id],
-            availability_zones=list(availability_zones)[:replication_factor] or None,
+            availability_zones=_zone_per_node(availability_zones, replication_factor),
             sse_specification=dax.CfnCluster.SSESpecificationProperty(sse_enabled=True),
             cluster_endpoint_encryption_type="TLS",
             description="DAX read-through cache for the global table",
