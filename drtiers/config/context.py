@@ -675,9 +675,9 @@ def _check_dax_regions(
 def _check_image(
     get: Callable[[str], Any], workload: Workload, source: str, primary: str, account: str
 ) -> None:
-    """An image in another account's private registry in the primary region is lost with it:
-    the tier can replicate its own account's registry only (a replication rule is set in the
-    source registry, and another account must also allow it in its registry policy)."""
+    """A private ECR image whose repository name ECR refuses, or one in another account's
+    registry in the primary region: lost with it, and the tier can add a replication rule to
+    its own account's registry only."""
     image = private_image(workload.service.image)
     if image is None:
         return
