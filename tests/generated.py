@@ -42,6 +42,7 @@ from drtiers.config.workload import (
     Workload,
 )
 from drtiers.core.facts import default_figures, default_workload
+from tests.agreement import disagreements
 from tests.conftest import DEFAULT_CONTEXT, config
 
 Raw = dict[str, Any]
@@ -59,8 +60,9 @@ IMAGES = (
     "docker.io/library/python:3.12-slim",
     "quay.io/acme/api@sha256:" + "ab" * 32,
 )
-INSTANCE_CLASSES = ("db.m7g.large", "db.m6i.xlarge", "db.r7g.large", "db.t4g.medium")
-AURORA_CLASSES = ("db.r7g.large", "db.r7g.xlarge", "db.r6g.2xlarge", "db.r8g.large")
+# Classes the price file prices: the bar includes the estimate, which refuses an unpriced one.
+INSTANCE_CLASSES = ("db.m7g.large", "db.m7g.xlarge", "db.r7g.large", "db.t4g.medium")
+AURORA_CLASSES = ("db.r7g.large", "db.r7g.xlarge", "db.r6g.2xlarge", "db.r6g.large")
 DAX_NODES = ("dax.r5.large", "dax.r5.xlarge", "dax.t3.medium", "dax.t3.small")
 NAMES = st.from_regex(r"[a-z][a-z0-9-]{0,10}[a-z0-9]", fullmatch=True)
 ATTRIBUTE = st.from_regex(r"[A-Za-z0-9_.-]{1,20}", fullmatch=True)
@@ -248,7 +250,8 @@ def gate_findings(
 ) -> list[str]:
     """Every finding for one workload file: each tier in ``pairs`` through cfn-lint,
     cdk-nag, Guard, drtiers-dr and the simulator's region loss and failback (a crash counts,
-    as its last line). Empty when the file meets the bar."""
+    as its last line), and every route's RTO, RPO and cost against the estimate's (agree).
+    Empty when the file meets the bar."""
     path = workdir / "drtiers.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     findings = []
@@ -263,7 +266,11 @@ def gate_findings(
             where = f"{primary}/{recovery} {tier or 'all tiers'}"
             with tempfile.TemporaryDirectory(prefix="drtiers-gen-", dir=workdir) as out:
                 try:
-                    results, _ = run_gates(Path(out), context, tier=tier)
+                    results, simulations = run_gates(Path(out), context, tier=tier)
+                    findings += [
+                        f"{where}: agree: {line}"
+                        for line in disagreements(Path(out), {**context, "tier": tier}, simulations)
+                    ]
                 except Exception as error:  # a crash is a finding, named by its last frame
                     frame = traceback.extract_tb(error.__traceback__)[-1]
                     findings.append(

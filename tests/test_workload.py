@@ -18,6 +18,7 @@ from drtiers.cli import main as drtiers
 from drtiers.config.workload import REFERENCE, SCHEMA_PATH, Workload, json_schema
 from drtiers.core.facts import default_workload, with_overrides
 from drtiers.report.build import write_reports
+from tests.agreement import disagreements
 from tests.conftest import DEFAULT_CONTEXT, ROOT, Synthesized
 from tests.test_app import run_app
 
@@ -170,17 +171,19 @@ def test_a_missing_workload_file_names_the_context_key(tmp_path: Path) -> None:
 def gated(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Workload, Path, Any]:
-    """Every tier (drill stacks included) around the workload, through every gate."""
+    """Every tier (drill stacks included) around the workload, through every gate: the
+    workload, the assembly, and the gates' findings with the simulations and the context."""
     out = tmp_path_factory.mktemp(request.param.stem)
-    results, _ = run_gates(out, {**DEFAULT_CONTEXT, "workload": str(request.param)})
+    context = {**DEFAULT_CONTEXT, "workload": str(request.param)}
+    results, simulations = run_gates(out, context)
     workload = Workload.model_validate(yaml.safe_load(request.param.read_text()))
-    return workload, out, results
+    return workload, out, (results, simulations, context)
 
 
 def test_every_tier_passes_every_gate_around_another_workload(
     gated: tuple[Workload, Path, Any],
 ) -> None:
-    _, _, results = gated
+    _, _, (results, _, _) = gated
     assert sorted(results) == sorted(TIERS)
     findings = {
         f"{tier}/{checker}": lines
@@ -275,6 +278,8 @@ def test_explain_simulate_and_the_synths_targets_read_the_same_figures(
     if workload.figures:  # a 400 GB database restores for longer than the default one
         defaults = estimate(tiers["backup-restore"], *with_overrides({}))
         assert read_back["backup-restore"].rto_seconds > defaults.rto_seconds
+    _, _, (_, simulations, context) = gated  # list, explain, the report, simulate, the plan
+    assert disagreements(out, context, simulations) == []
 
 
 def test_a_provisioned_table_is_billed_by_the_capacity_hour(

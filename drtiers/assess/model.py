@@ -32,6 +32,7 @@ from drtiers.assembly.queries import (
 )
 from drtiers.assembly.reader import AssemblyError, Resource, TierAssembly
 from drtiers.assembly.world import read_world
+from drtiers.assess.support import billed_band, standard_support
 from drtiers.core.durations import format_range
 from drtiers.core.facts import (
     Figure,
@@ -42,6 +43,7 @@ from drtiers.core.facts import (
     price,
     price_data,
     price_file_name,
+    priced_on,
 )
 from drtiers.core.tiers import RecoveryDatabase, StackRole
 from drtiers.recovery.steps import failover_steps, schedule
@@ -354,6 +356,7 @@ class _Model:
                 )
 
         vcpus = self._instances(add, hours)
+        self._extended_support(add, hours)
         self._clusters(add)
         self._proxies(add, hours, vcpus)
         self._dax(add, hours)
@@ -398,6 +401,43 @@ class _Model:
                 key = (where.stack, where.logical_id)
             vcpus[key] = vcpus.get(key, 0) + instance_vcpus(cls)
         return vcpus
+
+    def _extended_support(self, add: AddLine, hours: float) -> None:
+        """RDS Extended Support for every instance whose major version is past its end of
+        standard support on the price file's day, by its vCPUs (drtiers.assess.support)."""
+        on = priced_on()
+        for db in db_instances(self.tier):
+            version = self._engine_version(db.resource, db.engine)
+            support = standard_support(db.engine, version)
+            band = billed_band(support, on) if support else None
+            if support is None or band is None:
+                continue
+            copies = 2 if db.multi_az else 1  # the Multi-AZ standby is billed too
+            add(
+                f"RDS Extended Support {db.engine} {support.major}, {band} (vCPU-hours)",
+                db.region,
+                instance_vcpus(db.instance_class) * hours * copies,
+                price("extended_support_vcpu_hour", db.region, band),
+                "database",
+            )
+
+    def _engine_version(self, instance: Resource, engine: str) -> str:
+        """An instance's EngineVersion; where it names none (an Aurora member, a replica, a
+        restored instance), that of the tier's cluster or instance with its engine that does:
+        a tier runs one version of its database."""
+        own = instance.prop("EngineVersion")
+        if own:
+            return str(own)
+        for other in [
+            *self.tier.of_type("AWS::RDS::DBCluster"),
+            *self.tier.of_type("AWS::RDS::DBInstance"),
+        ]:
+            if other.prop("Engine") == engine and other.prop("EngineVersion"):
+                return str(other.prop("EngineVersion"))
+        raise ParameterError(
+            f"{instance.stack}/{instance.logical_id}: no EngineVersion, and no cluster or "
+            f"instance of its engine {engine} names one"
+        )
 
     def _clusters(self, add: AddLine) -> None:
         for cluster in aurora_clusters(self.tier):

@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -202,6 +203,23 @@ def check_prices(data: object, name: str) -> None:
     for key, value in data["workload"].items():
         if not key.startswith("_") and not _is_number(value):
             raise PriceFileError(f"{name}: workload.{key}: expected a number >= 0")
+    if "priced_on" in data and not _is_date(data["priced_on"]):
+        raise PriceFileError(f"{name}: priced_on: expected the day the prices are for (YYYY-MM-DD)")
+
+
+def _is_date(value: object) -> bool:
+    try:
+        date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value)))
+
+
+def priced_on() -> date:
+    """The day the estimate prices (which engine versions are past standard support): the
+    price file's ``priced_on``, or the bundled file's where it names none."""
+    data = price_data()
+    return date.fromisoformat(str(data.get("priced_on") or _load("prices.json")["priced_on"]))
 
 
 def nearest_priced_region(region: str, priced: Iterable[str]) -> str | None:
