@@ -19,7 +19,7 @@ from moto import mock_aws
 from drtiers.assembly.reader import edit_template
 from drtiers.build import synthesize
 from drtiers.config.context import ConfigError
-from drtiers.core.images import RULE_TYPE, private_image, pulled_in
+from drtiers.core.images import COPY_TYPE, RULE_TYPE, private_image, pulled_in
 from drtiers.lambdas import ecr_replication
 from drtiers.recovery import simulate_assembly
 from tests.conftest import ROOT, Synthesized, config, context
@@ -313,3 +313,74 @@ def test_a_failing_call_fails_the_resource_with_its_message(
     ecr_replication.handler(event, None)
     ((status, reason),) = answered
     assert status == "FAILED" and reason
+
+
+def test_rs_service_waits_for_the_images_copy(pilot_light: Synthesized) -> None:
+    """ECR copies only what is pushed after the rule exists: R's service starts only once the
+    copy is there, and a pilot-light R learns at deploy, not during the event, that it is not."""
+    recovery = pilot_light.json("drtiers-pilot-light-recovery")["Resources"]
+    ((copy_id, copy),) = [(i, r) for i, r in recovery.items() if r["Type"] == COPY_TYPE]
+    assert {k: v for k, v in copy["Properties"].items() if k != "ServiceToken"} == {
+        "Repository": "shop/api",
+        "Reference": ":1.4.2",
+    }
+    (service,) = [r for r in recovery.values() if r["Type"] == "AWS::ECS::Service"]
+    assert copy_id in service["DependsOn"]
+    assert ecr_replication.COPY_TYPE == COPY_TYPE  # the function's code cannot import it
+
+
+def _handled(monkeypatch: pytest.MonkeyPatch, event: dict[str, Any]) -> tuple[str, str]:
+    answered: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        ecr_replication, "respond", lambda _, status, reason, __: answered.append((status, reason))
+    )
+    monkeypatch.setattr(ecr_replication.time, "sleep", lambda _: None)
+
+    class Context:
+        @staticmethod
+        def get_remaining_time_in_millis() -> int:
+            return 31_000  # a second to wait beyond the margin: one more look
+
+    ecr_replication.handler(event, Context())
+    ((status, reason),) = answered
+    return status, reason
+
+
+@pytest.mark.parametrize("pushed", [True, False])
+def test_the_copy_check_passes_once_the_image_is_here_and_says_what_to_do_if_not(
+    monkeypatch: pytest.MonkeyPatch, pushed: bool
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", R)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "layers": [],
+        }
+    )
+    with mock_aws():
+        ecr = boto3.client("ecr", region_name=R)
+        ecr.create_repository(repositoryName="shop/api")
+        if pushed:
+            ecr.put_image(repositoryName="shop/api", imageManifest=manifest, imageTag="1.4.2")
+        event = {
+            "RequestType": "Create",
+            "ResourceType": COPY_TYPE,
+            "ResourceProperties": {"Repository": "shop/api", "Reference": ":1.4.2"},
+        }
+        status, reason = _handled(monkeypatch, event)
+    if pushed:
+        assert (status, reason) == ("SUCCESS", "copied")
+    else:
+        assert status == "FAILED"
+        assert reason.startswith("shop/api:1.4.2 is not in this region's registry")
+        assert "push it again (a new tag)" in reason
+
+
+def test_the_copy_check_looks_a_digest_up_by_its_digest() -> None:
+    image = private_image(f"{ACCOUNT}.dkr.ecr.{P}.amazonaws.com/a:v1@sha256:{'cd' * 32}")
+    assert image is not None and image.pinned_by == "@sha256:" + "cd" * 32
+    untagged = private_image(f"{ACCOUNT}.dkr.ecr.{P}.amazonaws.com/a")
+    assert untagged is not None and untagged.pinned_by == ":latest"

@@ -1,6 +1,7 @@
 """The image's copy in the recovery region: one ECR replication rule, added to the registry's
 configuration by a custom resource (drtiers/lambdas/ecr_replication.py says why not
-AWS::ECR::ReplicationConfiguration), and kept when the stack goes."""
+AWS::ECR::ReplicationConfiguration) and kept when the stack goes; and, in R, a custom resource
+its service waits on until the copy is there."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from drtiers.constructs.lint import acknowledge
-from drtiers.core.images import RULE_TYPE
+from drtiers.core.images import COPY_TYPE, RULE_TYPE
 
 # It imports boto3, which only the Lambda runtime has: read, never imported, here.
 _CODE = (Path(__file__).resolve().parents[1] / "lambdas" / "ecr_replication.py").read_text()
@@ -23,6 +24,51 @@ _CODE = (Path(__file__).resolve().parents[1] / "lambdas" / "ecr_replication.py")
 # using-service-linked-roles-replication.html, read 2026-12-05).
 _REGISTRY_ACTIONS = ("ecr:DescribeRegistry", "ecr:PutReplicationConfiguration")
 _REPLICATION_SERVICE = "replication.ecr.amazonaws.com"
+
+
+def _function(
+    scope: Construct, *, log_key: kms.IKey, timeout: Duration, statements: list[iam.PolicyStatement]
+) -> lambda_.Function:
+    """The custom resources' function (its code in drtiers/lambdas/ecr_replication.py), with an
+    encrypted log group and a role that may do ``statements``."""
+    role = iam.Role(
+        scope,
+        "Role",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description="drtiers: the image's replication rule, and its copy in the recovery region",
+    )
+    for statement in statements:
+        role.add_to_principal_policy(statement)
+    log_group = logs.LogGroup(
+        scope,
+        "Logs",
+        encryption_key=log_key,
+        retention=logs.RetentionDays.ONE_YEAR,
+        removal_policy=RemovalPolicy.DESTROY,
+    )
+    log_group.grant_write(role)
+    function = lambda_.Function(
+        scope,
+        "Function",
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        handler="index.handler",
+        code=lambda_.Code.from_inline(_CODE),
+        role=role,
+        timeout=timeout,
+        log_group=log_group,
+    )
+    acknowledge(
+        function.node.default_child,
+        "lambda_inside_vpc_check",
+        "It calls only ECR's API, once per deploy; in a VPC it would need an endpoint.",
+        checker="guard",
+    )
+    acknowledge(
+        function.node.default_child,
+        "W3005",
+        "The L2 function depends on its role (and the role's policy) explicitly; harmless.",
+    )
+    return function
 
 
 class ImageReplication(Construct):
@@ -42,39 +88,18 @@ class ImageReplication(Construct):
         log_key: kms.IKey,
     ) -> None:
         super().__init__(scope, id_)
-        role = iam.Role(
+        function = _function(
             self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="drtiers: adds the image's replication rule to the registry",
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(_REGISTRY_ACTIONS), resources=["*"])
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["iam:CreateServiceLinkedRole"],
-                resources=["*"],
-                conditions={"StringEquals": {"iam:AWSServiceName": _REPLICATION_SERVICE}},
-            )
-        )
-        log_group = logs.LogGroup(
-            self,
-            "Logs",
-            encryption_key=log_key,
-            retention=logs.RetentionDays.ONE_YEAR,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        log_group.grant_write(role)
-        function = lambda_.Function(
-            self,
-            "Function",
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            handler="index.handler",
-            code=lambda_.Code.from_inline(_CODE),
-            role=role,
+            log_key=log_key,
             timeout=Duration.seconds(60),
-            log_group=log_group,
+            statements=[
+                iam.PolicyStatement(actions=list(_REGISTRY_ACTIONS), resources=["*"]),
+                iam.PolicyStatement(
+                    actions=["iam:CreateServiceLinkedRole"],
+                    resources=["*"],
+                    conditions={"StringEquals": {"iam:AWSServiceName": _REPLICATION_SERVICE}},
+                ),
+            ],
         )
         self.rule = CustomResource(
             self,
@@ -85,11 +110,7 @@ class ImageReplication(Construct):
             # Other tiers of the app may pull what it copies: the rule stays (README).
             removal_policy=RemovalPolicy.RETAIN,
         )
-        self._acknowledge(role, function)
-
-    @staticmethod
-    def _acknowledge(role: iam.Role, function: lambda_.Function) -> None:
-        policy = role.node.find_child("DefaultPolicy").node.default_child
+        policy = function.role.node.find_child("DefaultPolicy").node.default_child  # type: ignore[union-attr]
         acknowledge(
             policy,
             "AwsSolutions-IAM5[Resource::*]",
@@ -98,14 +119,40 @@ class ImageReplication(Construct):
             "its condition.",
             checker="cdk-nag",
         )
-        acknowledge(
-            function.node.default_child,
-            "lambda_inside_vpc_check",
-            "It calls only ECR's API, once per deploy; in a VPC it would need an endpoint.",
-            checker="guard",
+
+
+class ImageCopyCheck(Construct):
+    """Waits, as the stack deploys, until ``repository`` holds ``reference`` (":<tag>" or
+    "@sha256:<digest>") in this region's registry, and fails with one line if it does not come
+    in the function's 15 minutes; what needs the image depends on :attr:`resource`.
+
+    :param repository_arn: the repository here, which the function may describe.
+    :param log_key: the key its function's log group is encrypted with.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        repository: str,
+        reference: str,
+        repository_arn: str,
+        log_key: kms.IKey,
+    ) -> None:
+        super().__init__(scope, id_)
+        function = _function(
+            self,
+            log_key=log_key,
+            timeout=Duration.minutes(15),  # Lambda's longest: ECR's copy may take minutes
+            statements=[
+                iam.PolicyStatement(actions=["ecr:DescribeImages"], resources=[repository_arn])
+            ],
         )
-        acknowledge(
-            function.node.default_child,
-            "W3005",
-            "The L2 function depends on its role (and the role's policy) explicitly; harmless.",
+        self.resource = CustomResource(
+            self,
+            "Copy",
+            service_token=function.function_arn,
+            resource_type=COPY_TYPE,
+            properties={"Repository": repository, "Reference": reference},
         )

@@ -39,6 +39,9 @@ TOKEN_ACTION = "ecr:GetAuthorizationToken"
 # The custom resource that adds a tier's replication rule to the registry's configuration
 # (drtiers.constructs.images): properties Repository, Region (destination), RegistryId.
 RULE_TYPE = "Custom::EcrReplicationRule"
+# The custom resource R's service waits on until the image's copy is there: Repository and
+# Reference (":<tag>" or "@sha256:<digest>").
+COPY_TYPE = "Custom::EcrImageCopy"
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,14 @@ class PrivateImage:
     def reference_in(self, region: str) -> str:
         """The same image in ``region``'s registry of the same account (a replica)."""
         return f"{self.host.format(region=region)}/{self.repository}{self.suffix}"
+
+    @property
+    def pinned_by(self) -> str:
+        """What names the image in its repository: "@sha256:<digest>" if the reference has
+        one, else ":<tag>" (":latest" without either)."""
+        if "@" in self.suffix:
+            return "@" + self.suffix.split("@", 1)[1]
+        return self.suffix or ":latest"
 
     def repository_arn(self, region: str | None = None) -> str:
         partition = "aws-cn" if self.host.endswith(".cn") else "aws"

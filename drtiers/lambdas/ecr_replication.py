@@ -1,6 +1,13 @@
-"""The image replication rule (deployed inline by drtiers.constructs.images.ImageReplication): a
-CloudFormation custom resource that adds one rule to the registry's replication configuration,
-copying the image's repository to the recovery region, and keeps the registry's other rules.
+"""The image's copy in the recovery region (deployed inline by drtiers.constructs.images), as two
+CloudFormation custom resources:
+
+- ``Custom::EcrReplicationRule`` (P): adds one rule to the registry's replication configuration,
+  copying the image's repository to the recovery region, and keeps the registry's other rules;
+- ``Custom::EcrImageCopy`` (R, before the service): waits until the image is in this region's
+  registry, and fails with one line saying to push it if it does not come. ECR copies only
+  what is pushed after the rule exists, so the first deploy, and each new version, must wait
+  for the copy: a service started before it would fail to pull (its circuit breaker then rolls
+  the stack back), and a pilot-light R would first find it missing during the event.
 
 AWS::ECR::ReplicationConfiguration owns the whole configuration: its create fails when the
 registry has rules already, and its delete empties it, so two tiers (or a platform team's
@@ -10,6 +17,7 @@ tiers of the app may pull what it copies (README, "Your workload").
 """
 
 import json
+import time
 import urllib.request
 from typing import Any
 
@@ -40,6 +48,30 @@ def add_rule(repository: str, region: str, registry: str) -> bool:
     return True
 
 
+COPY_TYPE = "Custom::EcrImageCopy"
+
+
+def image_copied(repository: str, reference: str, wait_seconds: float, every: float = 15) -> bool:
+    """Whether this region's registry holds ``reference`` (":<tag>" or "@sha256:<digest>") of
+    ``repository``, asking every ``every`` seconds for up to ``wait_seconds``."""
+    ecr = boto3.client("ecr")
+    image_id = (
+        {"imageDigest": reference[1:]} if reference.startswith("@") else {"imageTag": reference[1:]}
+    )
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            ecr.describe_images(repositoryName=repository, imageIds=[image_id])
+            return True
+        except (
+            ecr.exceptions.ImageNotFoundException,
+            ecr.exceptions.RepositoryNotFoundException,
+        ):
+            if time.monotonic() + every > deadline:
+                return False
+            time.sleep(every)
+
+
 def respond(event: dict[str, Any], status: str, reason: str, physical_id: str) -> None:
     """Tell CloudFormation how the request went, on the presigned URL it gave."""
     body = json.dumps(
@@ -59,17 +91,38 @@ def respond(event: dict[str, Any], status: str, reason: str, physical_id: str) -
         pass
 
 
-def handler(event: dict[str, Any], _: Any) -> None:
+def handler(event: dict[str, Any], context: Any) -> None:
     props = event["ResourceProperties"]
-    repository, region, registry = props["Repository"], props["Region"], props["RegistryId"]
-    physical_id = f"{registry}/{repository}->{region}"
+    copy = event.get("ResourceType") == COPY_TYPE
+    repository = props["Repository"]
+    physical_id = (
+        f"{repository}{props['Reference']}"
+        if copy
+        else f"{props['RegistryId']}/{repository}->{props['Region']}"
+    )
     try:
-        if event["RequestType"] in ("Create", "Update"):
-            added = add_rule(repository, region, registry)
+        if event["RequestType"] == "Delete":  # a rule stays: other tiers may pull its copies
+            reason = "nothing to undo"
+        elif copy:
+            reason = _wait_for_copy(repository, props["Reference"], context)
+        else:
+            added = add_rule(repository, props["Region"], props["RegistryId"])
             reason = "rule added" if added else "a rule copies it already"
-        else:  # Delete: kept, other tiers may pull what it copies
-            reason = "rule kept"
     except Exception as error:  # any failure fails the resource, with its message
         respond(event, "FAILED", f"{type(error).__name__}: {error}", physical_id)
         return
-    respond(event, "SUCCESS", reason, physical_id)
+    respond(event, "SUCCESS" if reason else "FAILED", reason or _not_copied(props), physical_id)
+
+
+def _wait_for_copy(repository: str, reference: str, context: Any) -> str:
+    """ "copied" once the image is here; "" if it did not come while the function may run."""
+    left = context.get_remaining_time_in_millis() / 1000 - 30 if context else 0
+    return "copied" if image_copied(repository, reference, max(left, 0)) else ""
+
+
+def _not_copied(props: dict[str, Any]) -> str:
+    return (
+        f"{props['Repository']}{props['Reference']} is not in this region's registry: ECR "
+        "copies only what is pushed after the primary stack's replication rule exists; push "
+        "it again (a new tag), then deploy this stack"
+    )

@@ -36,7 +36,7 @@ from drtiers.constructs.backup import BackupVault, CrossRegionBackupPlan
 from drtiers.constructs.dns_failover import AlarmRef
 from drtiers.constructs.dynamo import DaxCluster, GlobalTable
 from drtiers.constructs.engines import Engine, engine
-from drtiers.constructs.images import ImageReplication
+from drtiers.constructs.images import ImageCopyCheck, ImageReplication
 from drtiers.constructs.keys import DataKey, let_imported_role_use_queues
 from drtiers.constructs.network import Network
 from drtiers.constructs.proxy import DatabaseProxy
@@ -799,6 +799,7 @@ class RecoveryStack(_RegionalStack):
         # The same ceiling as P's: failed over, R takes P's load, peaks included (the plan's
         # ECS block matches the most tasks P ran in the last 24 hours).
         app = self._app(self._desired_tasks(), 2 * config.workload.service.tasks.full)
+        self._wait_for_image(app)
         if database is not None:
             connect_database(self, app, database)
         # The primary's tables replicate here under the same names.
@@ -819,6 +820,21 @@ class RecoveryStack(_RegionalStack):
             key_aliases=[base.replica_key_alias],
             database=database,
         )
+
+    def _wait_for_image(self, app: AppService) -> None:
+        """The service starts only once the image's copy is here (README, "Your workload")."""
+        image = self.config.replicated_image
+        if image is None:
+            return
+        check = ImageCopyCheck(
+            self,
+            "ImageCopy",
+            repository=image.repository,
+            reference=image.pinned_by,
+            repository_arn=image.repository_arn(self.region),
+            log_key=self.data_key,
+        )
+        app.service.node.add_dependency(check.resource)
 
     def _database(self, primary: PrimaryStack) -> DatabaseWiring | None:
         """What the primary's database keeps here: a cross-region replica of its instance, or
