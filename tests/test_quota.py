@@ -1,4 +1,5 @@
-"""New-account defaults (issue 19): no reserved concurrency unless asked for."""
+"""The sandbox life cycle (issue 19): no reserved concurrency unless asked for, the quotas a
+deploy uses against a new account's defaults, and plan stacks deployed after what they name."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk.assertions import Template
+from rich.console import Console
 
+from drtiers.assembly.reader import Resource, TierAssembly
+from drtiers.assess.model import Estimate
+from drtiers.assess.quotas import quota_use
 from drtiers.build import DrApp
+from drtiers.cli.estimates import _quota_table
+from drtiers.core.quotas import default_quotas
 from tests.conftest import Synthesized, context
 
 
@@ -111,3 +118,75 @@ def test_cdk_deploy_all_puts_each_plan_after_every_stack_it_names(
         assert late == [], f"{plan} deploys before {late}, whose {named} it names"
         # Declared, not only an accident of the manifest's order.
         assert set(named) <= set(manifest["artifacts"][plan]["dependencies"])
+
+
+def _uses(tier: TierAssembly) -> dict[tuple[str, str], float]:
+    return {(u.quota.key, u.where): u.uses for u in quota_use(tier)}
+
+
+def test_quota_use_is_counted_from_the_reference_tiers_templates(
+    synthesized: Synthesized,
+) -> None:
+    both = ("us-east-1", "us-west-2")
+    network = {
+        **{("vpcs", r): 1 for r in both},
+        **{("elastic_ips", r): 3 for r in both},  # a NAT gateway in each of 3 zones
+        **{("nat_gateways", f"{r}{z}"): 1 for r in both for z in "abc"},
+        **{("application_load_balancers", r): 1 for r in both},
+    }
+    assert _uses(synthesized.read("multi-site")) == {
+        **network,
+        ("accelerators", "account"): 1,
+        **{("db_instances", r): 2 for r in both},  # Aurora writer and reader in each region
+        **{("db_clusters", r): 1 for r in both},
+        **{("fargate_vcpus", r): 1 for r in both},  # 2 tasks of 0.5 vCPU at full size
+    }
+    pilot = _uses(synthesized.read("pilot-light"))
+    assert {k: v for k, v in pilot.items() if k[0] != "fargate_vcpus"} == {
+        **network,
+        **{("db_instances", r): 1 for r in both},  # the instance and its replica
+    }
+    assert pilot[("fargate_vcpus", "us-east-1")] == 1
+    # A default deploy needs no quota increase, and reserves no concurrency.
+    for tier in ("backup-restore", "pilot-light", "warm-standby", "multi-site"):
+        uses = quota_use(synthesized.read(tier))
+        assert [u for u in uses if u.above_default] == []
+        assert [u for u in uses if u.quota.key == "concurrent_executions"] == []
+
+
+def _resources(type_: str, count: int, **properties: Any) -> list[Resource]:
+    return [
+        Resource("s", "us-east-1", "primary", f"R{i}", type_, dict(properties))
+        for i in range(count)
+    ]
+
+
+def test_a_count_above_the_default_is_flagged_in_explain() -> None:
+    tier = TierAssembly(
+        name="pilot-light",
+        resources=[
+            *_resources("AWS::EC2::EIP", 6),
+            *_resources("AWS::EC2::VPC", 5),
+            # Lambda keeps 100 of the 1,000 unreserved: 901 is too many, 900 is not.
+            *_resources("AWS::Lambda::Function", 1, ReservedConcurrentExecutions=901),
+        ],
+    )
+    flagged = {u.quota.key: u.above_default for u in quota_use(tier)}
+    assert flagged == {"elastic_ips": True, "vpcs": False, "concurrent_executions": True}
+    tier.resources[-1].properties["ReservedConcurrentExecutions"] = 900
+    assert [u.quota.key for u in quota_use(tier) if u.above_default] == ["elastic_ips"]
+    estimate = Estimate("pilot-light", "us-east-1", "us-west-2", "", quotas=quota_use(tier))
+    console = Console(record=True, width=300)
+    console.print(_quota_table(estimate))
+    lines = console.export_text().splitlines()
+    eips = next(line for line in lines if "Elastic IP addresses per Region" in line)
+    assert "6 ABOVE DEFAULT" in eips
+    assert not any("ABOVE DEFAULT" in line for line in lines if "VPCs per Region" in line)
+
+
+def test_every_quota_names_its_aws_source_and_when_it_was_read() -> None:
+    for quota in default_quotas().values():
+        assert quota.source.startswith("https://docs.aws.amazon.com/"), quota.key
+        assert quota.read == "2026-12-04", quota.key
+        assert (quota.status == "verified") == (quota.default is not None), quota.key
+        assert quota.scope in ("region", "availability-zone", "account"), quota.key
