@@ -187,8 +187,8 @@ def _add_plans(
             rto_seconds=steps.recovery_seconds(failover),
         )
         # It names the regional stacks' functions, alarms, services and databases and the edge
-        # stack's health check alarm by fixed names, never by reference, so nothing else tells
-        # `cdk deploy --all` to create them first.
+        # stack's health check alarm or accelerator by fixed names, never by reference, so
+        # nothing else tells `cdk deploy --all` to create them first.
         stacks = tiers[tier.name]
         for named in (stacks.primary, stacks.recovery, stacks.edge):
             if named is not None:
