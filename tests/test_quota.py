@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aws_cdk.assertions import Template
 from rich.console import Console
 
@@ -16,6 +18,7 @@ from drtiers.assess.model import Estimate
 from drtiers.assess.quotas import quota_use
 from drtiers.build import DrApp
 from drtiers.cli.estimates import _quota_table
+from drtiers.config.context import ConfigError, DrConfig
 from drtiers.core.quotas import default_quotas
 from tests.conftest import Synthesized, context
 
@@ -194,3 +197,10 @@ def test_every_quota_names_its_aws_source_and_when_it_was_read() -> None:
         assert quota.read == "2026-12-04", quota.key
         assert (quota.status == "verified") == (quota.default is not None), quota.key
         assert quota.scope in ("region", "availability-zone", "account"), quota.key
+
+
+def test_reserve_concurrency_is_a_boolean(make_config: Callable[..., DrConfig]) -> None:
+    assert make_config().reserve_concurrency is False
+    assert make_config(reserve_concurrency="true").reserve_concurrency is True
+    with pytest.raises(ConfigError, match=r"reserve_concurrency.*'maybe'.*true or false"):
+        make_config(reserve_concurrency="maybe")
