@@ -125,7 +125,7 @@ class DrApp(cdk.App):
 
     def synth(self, **options: Any) -> cx_api.CloudAssembly:
         first = super().synth(**options)
-        added = _second_phase(self, self.config, Path(first.directory))
+        added = _second_phase(self, self.config, Path(first.directory), self.tiers)
         first_pass = getattr(self, "_first_pass", None)
         if first_pass is not None:
             self._first_pass = None
@@ -142,12 +142,14 @@ class DrApp(cdk.App):
         return first
 
 
-def _second_phase(app: cdk.App, config: DrConfig, directory: Path) -> bool:
+def _second_phase(
+    app: cdk.App, config: DrConfig, directory: Path, composed: Sequence[TierStacks]
+) -> bool:
     """A plan stack for every synthesized tier that recovers by a plan, and (resilience_hub)
     a Resilience Hub stack with each tier's estimate; whether any stack was added."""
     if any(isinstance(c, (PlanStack, ResilienceStack)) for c in app.node.children):
         return False  # synthesized before
-    added = _add_plans(app, config, directory)
+    added = _add_plans(app, config, directory, {t.primary.tier.name: t for t in composed})
     if config.resilience_hub and not config.restore_from:
         tiers = {t.name: t for t in config.tiers}
         for estimate in assess_assembly(directory, config.assumptions):
@@ -155,8 +157,11 @@ def _second_phase(app: cdk.App, config: DrConfig, directory: Path) -> bool:
     return added
 
 
-def _add_plans(app: cdk.App, config: DrConfig, directory: Path) -> bool:
-    """A plan stack for every synthesized tier that recovers by a plan; whether any was added."""
+def _add_plans(
+    app: cdk.App, config: DrConfig, directory: Path, tiers: Mapping[str, TierStacks]
+) -> bool:
+    """A plan stack for every synthesized tier that recovers by a plan, deployed after the
+    stacks it names; whether any was added."""
     figures, workload = with_overrides(config.assumptions)
     assemblies = read_assembly(directory)
 
@@ -172,7 +177,7 @@ def _add_plans(app: cdk.App, config: DrConfig, directory: Path) -> bool:
             continue
         failover = steps.failover_steps(world, figures, workload)
         _, after = simulate_region_loss(deployed(world), figures, workload, no_deploy)
-        PlanStack(
+        plan = PlanStack(
             app,
             config=config,
             tier=tier,
@@ -181,6 +186,13 @@ def _add_plans(app: cdk.App, config: DrConfig, directory: Path) -> bool:
             failback=steps.failback_steps(world, after, figures),
             rto_seconds=steps.recovery_seconds(failover),
         )
+        # It names the regional stacks' functions, alarms, services and databases and the edge
+        # stack's health check alarm or accelerator by fixed names, never by reference, so
+        # nothing else tells `cdk deploy --all` to create them first.
+        stacks = tiers[tier.name]
+        for named in (stacks.primary, stacks.recovery, stacks.edge):
+            if named is not None:
+                plan.add_stack_dependency(named, "the plan names its resources")
         added = True
     return added
 

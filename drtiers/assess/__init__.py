@@ -8,6 +8,7 @@ from typing import Any
 
 from drtiers.assembly.reader import read_assembly
 from drtiers.assess.model import Estimate, estimate
+from drtiers.assess.quotas import quota_use
 from drtiers.core.facts import with_overrides
 
 __all__ = ["Estimate", "assess_assembly", "cheapest_meeting"]
@@ -16,10 +17,11 @@ __all__ = ["Estimate", "assess_assembly", "cheapest_meeting"]
 def assess_assembly(directory: Path, overrides: Mapping[str, Any] | None = None) -> list[Estimate]:
     """Estimates for every tier in a cloud assembly, cheapest first: with the workload figures
     it was synthesized with, and ``overrides`` (NAME=VALUE) on top."""
-    estimates = [
-        estimate(t, *with_overrides({**t.figures, **(overrides or {})}))
-        for t in read_assembly(directory).values()
-    ]
+    estimates = []
+    for tier in read_assembly(directory).values():
+        estimated = estimate(tier, *with_overrides({**tier.figures, **(overrides or {})}))
+        estimated.quotas = quota_use(tier)
+        estimates.append(estimated)
     return sorted(estimates, key=lambda e: e.monthly_cost_usd)
 
 

@@ -32,6 +32,7 @@ from drtiers.assembly.queries import (
 )
 from drtiers.assembly.reader import AssemblyError, Resource, TierAssembly
 from drtiers.assembly.world import read_world
+from drtiers.assess.quotas import QuotaUse
 from drtiers.assess.support import billed_band, standard_support
 from drtiers.core.durations import format_range
 from drtiers.core.facts import (
@@ -119,6 +120,8 @@ class Estimate:
     # its range (figures.json); rto_seconds and rpo_seconds are the typical values.
     rto_range: tuple[float, float] = (0.0, 0.0)
     rpo_range: tuple[float, float] = (0.0, 0.0)
+    # The Service Quotas a deploy of the tier uses (drtiers.assess.quotas).
+    quotas: list[QuotaUse] = field(default_factory=list)
 
     @property
     def rpo_seconds(self) -> float:

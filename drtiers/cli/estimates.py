@@ -67,6 +67,7 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
         console.print(_next_setting_line(args, e), soft_wrap=True)
     for table in (_rpo_table(e), _rto_table(e), _cost_table(e), _event_table(e)):
         console.print(table)
+    console.print(_quota_table(e))
     console.print(_failed_over(e))
     console.print(ESTIMATE_NOTE)
     print_price_notes([e])
@@ -118,6 +119,30 @@ def _cost_table(e: Estimate) -> Table:
             f"{c.unit_price.source} ({c.unit_price.as_of})",
         )
     return cost
+
+
+def _quota_table(e: Estimate) -> Table:
+    """The Service Quotas a deploy of the tier uses, against a new account's defaults."""
+    table = new_table(
+        "Service Quotas a deploy uses (default: a new account's, before any increase; each tier "
+        "or app deployed beside it in the account adds its own)",
+        ("quota", "service", "where", "uses", "default", "source"),
+    )
+    for use in e.quotas:
+        quota = use.quota
+        default = "not published" if quota.default is None else f"{quota.default:,}"
+        if quota.headroom:
+            default += f" (keep {quota.headroom} free)"
+        flag = " ABOVE DEFAULT: request an increase first" if use.above_default else ""
+        table.add_row(
+            quota.name,
+            quota.service,
+            use.where,
+            f"{use.uses:g}{flag}",
+            default,
+            f"{quota.source} ({quota.read})",
+        )
+    return table
 
 
 def _event_table(e: Estimate) -> Table:
@@ -206,6 +231,7 @@ def _detail(e: Estimate) -> dict[str, Any]:
             }
             for c in e.cost
         ],
+        "quotas": _quota_detail(e),
         "failed_over": {
             "steady_usd_per_hour": e.steady_usd_per_hour,
             "usd_per_hour": e.failed_over_usd_per_hour,
@@ -214,6 +240,22 @@ def _detail(e: Estimate) -> dict[str, Any]:
             "lines": [asdict(line) for line in e.event],
         },
     }
+
+
+def _quota_detail(e: Estimate) -> list[dict[str, Any]]:
+    return [
+        {
+            "quota": u.quota.name,
+            "service": u.quota.service,
+            "where": u.where,
+            "uses": u.uses,
+            "default": u.quota.default,
+            "above_default": u.above_default,
+            "source": u.quota.source,
+            "read": u.quota.read,
+        }
+        for u in e.quotas
+    ]
 
 
 def _failed_over(e: Estimate) -> str:

@@ -139,6 +139,9 @@ class DrConfig:
     workload: Workload
     sandbox: bool
     drills: bool = False
+    # Reserve concurrency for the plan's functions (context reserve_concurrency): off, as a new
+    # account's Lambda quota may leave none to reserve.
+    reserve_concurrency: bool = False
     # A Resilience Hub policy and application per tier, in R (billed per application-month).
     resilience_hub: bool = False
     # Set while an event lasts: the recovery stack deploys at full capacity (failover step).
@@ -771,6 +774,7 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
         workload=_sandboxed(workload) if sandbox else workload,
         sandbox=sandbox,
         drills=_boolean(get, "drills"),
+        reserve_concurrency=_boolean(get, "reserve_concurrency"),
         resilience_hub=resilience_hub,
         failed_over=_boolean(get, "failed_over"),
         restore_from=_restore_from(get, tiers, primary, account),

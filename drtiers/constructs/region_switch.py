@@ -90,6 +90,8 @@ class PlanActions(Construct):
         again: it turns on what that block does not copy. Default: none.
     :param proxy: ``(region, identifier)`` of the instance whose proxy it points at the
         instance now under that identifier. Default: none.
+    :param reserved_concurrency: reserve this many concurrent executions for each function.
+        Default: none, as a new account's quota may have none to spare (docs/decisions.md).
     """
 
     def __init__(
@@ -112,6 +114,7 @@ class PlanActions(Construct):
         forward: tuple[tuple[str, str], tuple[str, str]] | None = None,
         instances: Sequence[tuple[str, str]] = (),
         proxy: tuple[str, str] | None = None,
+        reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, id_)
         _check_plan_actions(
@@ -123,6 +126,7 @@ class PlanActions(Construct):
         )
         self._account, self._namespace = account, declared_namespace
         self._log_key, self._removal = log_key, removal_policy
+        self._concurrency = reserved_concurrency
         role = iam.Role(
             self,
             "Role",
@@ -142,9 +146,7 @@ class PlanActions(Construct):
         wildcards = self._wildcards(plan_start=plan_start, forward=forward)
         if proxy is not None:
             wildcards += self._proxy_wildcards(proxy)
-        self.function = self._function(
-            "Function", function_name, role, concurrency=2, wildcards=wildcards
-        )
+        self.function = self._function("Function", function_name, role, wildcards=wildcards)
         if plan_start is not None:
             self._start_plan_rule(plan_start, table_arns=table_arns)
         if probe is not None:
@@ -381,14 +383,11 @@ class PlanActions(Construct):
             self._put_declared_metric(),
         ):
             probe_role.add_to_principal_policy(statement)
-        # Its own function and concurrency: a probe of a lost region must never keep the
-        # plan's steps waiting. Asynchronous, and never retried: the next probe follows.
+        # Its own function: a probe of a lost region must never keep the plan's steps waiting
+        # (nor, with reserved_concurrency, draw on their reservation). Asynchronous, once a
+        # minute, never retried and timed out at 90 s: it never runs more than two at once.
         prober = self._function(
-            "Probe",
-            f"{function_name}-probe",
-            probe_role,
-            concurrency=2,
-            wildcards=_PROBE_WILDCARDS,
+            "Probe", f"{function_name}-probe", probe_role, wildcards=_PROBE_WILDCARDS
         )
         prober.configure_async_invoke(retry_attempts=0, max_event_age=Duration.seconds(60))
         self._probe_schedule(prober, probe, tier=tier, every=every)
@@ -429,7 +428,6 @@ class PlanActions(Construct):
         name: str,
         role: iam.Role,
         *,
-        concurrency: int,
         wildcards: Sequence[tuple[str, str]],
     ) -> lambda_.Function:
         """A function of this code, with its own encrypted log group, under ``role`` (whose
@@ -453,7 +451,7 @@ class PlanActions(Construct):
             role=role,
             timeout=Duration.seconds(90),  # a probe runs for about a minute
             log_group=log_group,
-            reserved_concurrent_executions=concurrency,
+            reserved_concurrent_executions=self._concurrency,
         )
         policy = role.node.find_child("DefaultPolicy").node.default_child
         for finding, reason in wildcards:

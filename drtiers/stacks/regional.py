@@ -92,6 +92,9 @@ CONTROL_TABLE_SPEC = TableSpec(
 CONTROL_TABLE_VARIABLE = "CONTROL_TABLE_NAME"
 APP_SERVICE = "service"
 PLAN_ACTIONS = "plan-actions"
+# Concurrent executions each plan function reserves with reserve_concurrency=true: a step and
+# an overlapping retry, or two probes a minute apart.
+PLAN_CONCURRENCY = 2
 
 
 def validated_certificate(stack: TierStack) -> acm.Certificate:
@@ -366,6 +369,7 @@ class _RegionalStack(TierStack):
             if automatic
             else None,
             probe_seconds=PROBE_SECONDS,
+            reserved_concurrency=PLAN_CONCURRENCY if self.config.reserve_concurrency else None,
             tier=self.tier.name,
             plan_start=(
                 self.names,
