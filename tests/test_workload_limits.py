@@ -90,8 +90,8 @@ REFUSED: list[tuple[str, str, str]] = [
         "fewer DAX nodes than Control Tower's CT.DAX.PR.2 wants (make check's Guard rules)",
         "service: {image: web}\ntables: [{name: orders, partition_key: {name: id}, "
         "dax: {nodes: 2}}]",
-        "tables[0].dax.nodes: 2 is not valid; allowed: nodes per cluster, 3 to 10 (one per "
-        "zone; Control Tower's CT.DAX.PR.2 wants at least 3)",
+        "tables[0].dax.nodes: 2 is not valid; allowed: nodes per cluster, 3 to 10, one per "
+        "zone in turn (Control Tower's CT.DAX.PR.2 wants at least 3)",
     ),
 ]
 

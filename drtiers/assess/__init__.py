@@ -8,7 +8,6 @@ from typing import Any
 
 from drtiers.assembly.reader import read_assembly
 from drtiers.assess.model import Estimate, estimate
-from drtiers.assess.quotas import quota_use
 from drtiers.core.facts import with_overrides
 
 __all__ = ["Estimate", "assess_assembly", "cheapest_meeting"]
@@ -19,9 +18,7 @@ def assess_assembly(directory: Path, overrides: Mapping[str, Any] | None = None)
     it was synthesized with, and ``overrides`` (NAME=VALUE) on top."""
     estimates = []
     for tier in read_assembly(directory).values():
-        estimated = estimate(tier, *with_overrides({**tier.figures, **(overrides or {})}))
-        estimated.quotas = quota_use(tier)
-        estimates.append(estimated)
+        estimates.append(estimate(tier, *with_overrides({**tier.figures, **(overrides or {})})))
     return sorted(estimates, key=lambda e: e.monthly_cost_usd)
 
 

@@ -32,7 +32,7 @@ from drtiers.assembly.queries import (
 )
 from drtiers.assembly.reader import AssemblyError, Resource, TierAssembly
 from drtiers.assembly.world import read_world
-from drtiers.assess.quotas import QuotaUse
+from drtiers.assess.quotas import QuotaUse, quota_use
 from drtiers.assess.support import billed_band, standard_support
 from drtiers.core.durations import format_range
 from drtiers.core.facts import (
@@ -838,4 +838,5 @@ def estimate(
             max(s.low for s in rpo if s.low is not None),
             max(s.high for s in rpo if s.high is not None),
         ),
+        quotas=quota_use(tier),
     )
