@@ -17,6 +17,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from drtiers.assembly.reader import edit_template
+from drtiers.assembly.world import read_world
 from drtiers.build import synthesize
 from drtiers.config.context import ConfigError
 from drtiers.core.images import COPY_TYPE, RULE_TYPE, private_image, pulled_in
@@ -119,6 +120,7 @@ def test_the_primary_replicates_the_repository_and_r_pulls_the_replica(
         "Repository": "shop/api",
         "Region": R,
         "RegistryId": ACCOUNT,
+        "ServiceTimeout": "120",  # not CloudFormation's hour, if the function never answers
     }
     assert rule["DeletionPolicy"] == "Retain"  # other tiers may pull what it copies
     for stack, image in (("primary", IMAGE), ("recovery", REPLICA)):
@@ -248,7 +250,7 @@ def test_the_rule_is_added_beside_the_registrys_own_and_only_once(
     ECR's service model instead.)"""
     ecr = boto3.client("ecr", region_name=P)
     stubber = Stubber(ecr)
-    monkeypatch.setattr(ecr_replication.boto3, "client", lambda *_, **__: ecr)
+    monkeypatch.setattr(ecr_replication, "_client", lambda: ecr)
     registry = {"registryId": ACCOUNT}
     stubber.add_response(
         "describe_registry", {**registry, "replicationConfiguration": {"rules": [THEIRS]}}
@@ -257,6 +259,9 @@ def test_the_rule_is_added_beside_the_registrys_own_and_only_once(
         "put_replication_configuration",
         {"replicationConfiguration": {"rules": [THEIRS, OURS]}},
         {"replicationConfiguration": {"rules": [THEIRS, OURS]}},
+    )
+    stubber.add_response(  # read again: another writer in between would have dropped it
+        "describe_registry", {**registry, "replicationConfiguration": {"rules": [THEIRS, OURS]}}
     )
     stubber.add_response(  # a second tier of the app finds it there
         "describe_registry", {**registry, "replicationConfiguration": {"rules": [THEIRS, OURS]}}
@@ -323,6 +328,7 @@ def test_rs_service_waits_for_the_images_copy(pilot_light: Synthesized) -> None:
     assert {k: v for k, v in copy["Properties"].items() if k != "ServiceToken"} == {
         "Repository": "shop/api",
         "Reference": ":1.4.2",
+        "ServiceTimeout": "960",  # the function's 15 minutes, and a margin
     }
     (service,) = [r for r in recovery.values() if r["Type"] == "AWS::ECS::Service"]
     assert copy_id in service["DependsOn"]
@@ -376,7 +382,7 @@ def test_the_copy_check_passes_once_the_image_is_here_and_says_what_to_do_if_not
     else:
         assert status == "FAILED"
         assert reason.startswith("shop/api:1.4.2 is not in this region's registry")
-        assert "push it again (a new tag)" in reason
+        assert "Push it under a new tag" in reason and len(reason) <= 256  # Reason's limit
 
 
 def test_the_copy_check_looks_a_digest_up_by_its_digest() -> None:
@@ -384,3 +390,45 @@ def test_the_copy_check_looks_a_digest_up_by_its_digest() -> None:
     assert image is not None and image.pinned_by == "@sha256:" + "cd" * 32
     untagged = private_image(f"{ACCOUNT}.dkr.ecr.{P}.amazonaws.com/a")
     assert untagged is not None and untagged.pinned_by == ":latest"
+
+
+def test_the_filter_joins_a_rule_to_the_same_destination_to_spare_ecrs_ten_rules() -> None:
+    """ECR allows 10 rules, each with up to 100 filters: a rule to R alone takes the filter."""
+    to_r = {
+        "destinations": [{"region": R, "registryId": ACCOUNT}],
+        "repositoryFilters": [{"filter": "team", "filterType": "PREFIX_MATCH"}],
+    }
+    merged = ecr_replication._with_rule([THEIRS, to_r], "shop/api", R, ACCOUNT)
+    assert merged == [
+        THEIRS,
+        {**to_r, "repositoryFilters": [*to_r["repositoryFilters"], OURS["repositoryFilters"][0]]},
+    ]
+    assert ecr_replication._with_rule([THEIRS], "shop/api", R, ACCOUNT) == [THEIRS, OURS]
+
+
+def test_a_rule_dropped_by_another_writer_fails_the_resource(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ecr = boto3.client("ecr", region_name=P)
+    stubber = Stubber(ecr)
+    monkeypatch.setattr(ecr_replication, "_client", lambda: ecr)
+    registry = {"registryId": ACCOUNT, "replicationConfiguration": {"rules": [THEIRS]}}
+    stubber.add_response("describe_registry", registry)
+    stubber.add_response(
+        "put_replication_configuration",
+        {"replicationConfiguration": {"rules": [THEIRS, OURS]}},
+        {"replicationConfiguration": {"rules": [THEIRS, OURS]}},
+    )
+    stubber.add_response("describe_registry", registry)  # another writer put its own back
+    with stubber, pytest.raises(RuntimeError, match="changed while it was set"):
+        ecr_replication.add_rule("shop/api", R, ACCOUNT)
+
+
+def test_a_recovery_stack_whose_first_create_rolls_back_leaves_no_fixed_name_behind(
+    pilot_light: Synthesized,
+) -> None:
+    """The image's copy check may fail a recovery stack's first create (10th review A1): what
+    the rollback keeps under a fixed name would meet the retry's create."""
+    world = read_world(pilot_light.read("pilot-light"))
+    (recovery,) = [s for key, s in world.stacks.items() if key.endswith("-recovery")]
+    assert recovery.kept_on_rollback == []

@@ -27,7 +27,12 @@ _REPLICATION_SERVICE = "replication.ecr.amazonaws.com"
 
 
 def _function(
-    scope: Construct, *, log_key: kms.IKey, timeout: Duration, statements: list[iam.PolicyStatement]
+    scope: Construct,
+    *,
+    purpose: str,
+    log_key: kms.IKey,
+    timeout: Duration,
+    statements: list[iam.PolicyStatement],
 ) -> lambda_.Function:
     """The custom resources' function (its code in drtiers/lambdas/ecr_replication.py), with an
     encrypted log group and a role that may do ``statements``."""
@@ -35,7 +40,7 @@ def _function(
         scope,
         "Role",
         assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-        description="drtiers: the image's replication rule, and its copy in the recovery region",
+        description=f"drtiers: {purpose}",
     )
     for statement in statements:
         role.add_to_principal_policy(statement)
@@ -90,6 +95,7 @@ class ImageReplication(Construct):
         super().__init__(scope, id_)
         function = _function(
             self,
+            purpose="adds the image's replication rule to the registry",
             log_key=log_key,
             timeout=Duration.seconds(60),
             statements=[
@@ -109,6 +115,8 @@ class ImageReplication(Construct):
             properties={"Repository": repository, "Region": destination, "RegistryId": account},
             # Other tiers of the app may pull what it copies: the rule stays (README).
             removal_policy=RemovalPolicy.RETAIN,
+            # A function that never answers holds the stack an hour by default.
+            service_timeout=Duration.seconds(120),
         )
         policy = function.role.node.find_child("DefaultPolicy").node.default_child  # type: ignore[union-attr]
         acknowledge(
@@ -143,6 +151,7 @@ class ImageCopyCheck(Construct):
         super().__init__(scope, id_)
         function = _function(
             self,
+            purpose="waits for the image's copy in this region",
             log_key=log_key,
             timeout=Duration.minutes(15),  # Lambda's longest: ECR's copy may take minutes
             statements=[
@@ -155,4 +164,5 @@ class ImageCopyCheck(Construct):
             service_token=function.function_arn,
             resource_type=COPY_TYPE,
             properties={"Repository": repository, "Reference": reference},
+            service_timeout=Duration.seconds(960),  # the function's 15 minutes, and a margin
         )

@@ -22,6 +22,8 @@ import urllib.request
 from typing import Any
 
 import boto3  # the Lambda runtime's SDK (the tests run this code against an emulator)
+from botocore.config import Config
+from botocore.exceptions import ClientError
 
 
 def covers(rule: dict[str, Any], repository: str, region: str, registry: str) -> bool:
@@ -34,17 +36,43 @@ def covers(rule: dict[str, Any], repository: str, region: str, registry: str) ->
     return to_region and any(repository.startswith(f.get("filter", "")) for f in filters)
 
 
+def _client() -> Any:
+    """ECR, with short timeouts and few retries: the resource must answer CloudFormation well
+    within the function's time, or CloudFormation waits out its own timeout."""
+    return boto3.client(
+        "ecr",
+        config=Config(connect_timeout=5, read_timeout=20, retries={"max_attempts": 3}),
+    )
+
+
+def _with_rule(
+    rules: list[dict[str, Any]], repository: str, region: str, registry: str
+) -> list[dict[str, Any]]:
+    """``rules`` with the repository's filter: added to a rule that copies to that destination
+    alone (ECR allows 10 rules, each with up to 100 filters), else as a rule of its own."""
+    wanted = [{"region": region, "registryId": registry}]
+    ours = {"filter": repository, "filterType": "PREFIX_MATCH"}
+    for rule in rules:
+        filters = rule.get("repositoryFilters")
+        if rule.get("destinations") == wanted and filters and len(filters) < 100:
+            others = [r for r in rules if r is not rule]
+            return [*others, {**rule, "repositoryFilters": [*filters, ours]}]
+    return [*rules, {"destinations": wanted, "repositoryFilters": [ours]}]
+
+
 def add_rule(repository: str, region: str, registry: str) -> bool:
-    """Add the rule unless one covers it; whether it was added."""
-    ecr = boto3.client("ecr")
+    """Copy the repository to ``region`` unless a rule does already; whether a rule changed.
+    The configuration is read, changed and written whole (PutReplicationConfiguration has no
+    other form), then read again: another writer in between would drop the rule silently."""
+    ecr = _client()
     current = ecr.describe_registry().get("replicationConfiguration", {}).get("rules", [])
     if any(covers(rule, repository, region, registry) for rule in current):
         return False
-    rule = {
-        "destinations": [{"region": region, "registryId": registry}],
-        "repositoryFilters": [{"filter": repository, "filterType": "PREFIX_MATCH"}],
-    }
-    ecr.put_replication_configuration(replicationConfiguration={"rules": [*current, rule]})
+    rules = _with_rule(current, repository, region, registry)
+    ecr.put_replication_configuration(replicationConfiguration={"rules": rules})
+    after = ecr.describe_registry().get("replicationConfiguration", {}).get("rules", [])
+    if not any(covers(rule, repository, region, registry) for rule in after):
+        raise RuntimeError("the registry's replication configuration changed while it was set")
     return True
 
 
@@ -53,23 +81,26 @@ COPY_TYPE = "Custom::EcrImageCopy"
 
 def image_copied(repository: str, reference: str, wait_seconds: float, every: float = 15) -> bool:
     """Whether this region's registry holds ``reference`` (":<tag>" or "@sha256:<digest>") of
-    ``repository``, asking every ``every`` seconds for up to ``wait_seconds``."""
-    ecr = boto3.client("ecr")
+    ``repository``, asking every ``every`` seconds for up to ``wait_seconds``. Access denied
+    counts as not yet for the first minute: a new role's policy takes a while to apply."""
+    ecr = _client()
     image_id = (
         {"imageDigest": reference[1:]} if reference.startswith("@") else {"imageTag": reference[1:]}
     )
-    deadline = time.monotonic() + wait_seconds
+    start = time.monotonic()
     while True:
         try:
             ecr.describe_images(repositoryName=repository, imageIds=[image_id])
             return True
-        except (
-            ecr.exceptions.ImageNotFoundException,
-            ecr.exceptions.RepositoryNotFoundException,
-        ):
-            if time.monotonic() + every > deadline:
-                return False
-            time.sleep(every)
+        except (ecr.exceptions.ImageNotFoundException, ecr.exceptions.RepositoryNotFoundException):
+            pass
+        except ClientError as error:
+            denied = error.response.get("Error", {}).get("Code") == "AccessDeniedException"
+            if not denied or time.monotonic() - start > 60:
+                raise
+        if time.monotonic() + every > start + wait_seconds:
+            return False
+        time.sleep(every)
 
 
 def respond(event: dict[str, Any], status: str, reason: str, physical_id: str) -> None:
@@ -92,15 +123,16 @@ def respond(event: dict[str, Any], status: str, reason: str, physical_id: str) -
 
 
 def handler(event: dict[str, Any], context: Any) -> None:
-    props = event["ResourceProperties"]
-    copy = event.get("ResourceType") == COPY_TYPE
-    repository = props["Repository"]
-    physical_id = (
-        f"{repository}{props['Reference']}"
-        if copy
-        else f"{props['RegistryId']}/{repository}->{props['Region']}"
-    )
+    physical_id = event.get("PhysicalResourceId", event.get("LogicalResourceId", "image"))
     try:
+        props = event["ResourceProperties"]
+        copy = event.get("ResourceType") == COPY_TYPE
+        repository = props["Repository"]
+        physical_id = (
+            f"{repository}{props['Reference']}"
+            if copy
+            else f"{props['RegistryId']}/{repository}->{props['Region']}"
+        )
         if event["RequestType"] == "Delete":  # a rule stays: other tiers may pull its copies
             reason = "nothing to undo"
         elif copy:
@@ -123,6 +155,6 @@ def _wait_for_copy(repository: str, reference: str, context: Any) -> str:
 def _not_copied(props: dict[str, Any]) -> str:
     return (
         f"{props['Repository']}{props['Reference']} is not in this region's registry: ECR "
-        "copies only what is pushed after the primary stack's replication rule exists; push "
-        "it again (a new tag), then deploy this stack"
+        "copies only pushes made after the replication rule exists. Push it under a new tag, "
+        "name that tag, deploy again (--no-rollback lets the failed stack continue)"
     )

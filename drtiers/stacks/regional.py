@@ -364,7 +364,11 @@ class _RegionalStack(TierStack):
             declared_namespace=DECLARED_NAMESPACE,
             accelerator=self.tier.entry_point is EntryPoint.ACCELERATOR,
             log_key=self.data_key,
-            removal_policy=self.retain_policy,
+            # Its log groups have fixed names: kept when the stack goes, but not when its first
+            # create rolls back, or the retry meets them (rules.kept_on_failed_create).
+            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
+            if self.retain_policy == RemovalPolicy.RETAIN
+            else self.retain_policy,
             probe=(regions[0], self.resource_name("primary"), self.resource_name(APP_SERVICE))
             if automatic
             else None,
