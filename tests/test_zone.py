@@ -46,6 +46,13 @@ def test_the_zone_is_kept_and_each_tier_reads_the_zone_stack(synthesized: Synthe
         assert synthesized.read(tier).stacks[ZONE_STACK] == ("zone", "us-east-1")
 
 
+def test_in_sandbox_mode_the_zone_goes_with_its_stack(sandbox: Synthesized) -> None:
+    """As the edge stacks' zone did: destroyable, once no tier's records are left in it."""
+    (zone,) = sandbox.template(ZONE_STACK).find_resources("AWS::Route53::HostedZone").values()
+    assert (zone["DeletionPolicy"], zone["UpdateReplacePolicy"]) == ("Delete", "Delete")
+    assert sandbox.read("pilot-light").sandbox  # no termination protection on any stack
+
+
 def test_one_tier_alone_synthesizes_the_same_zone_stack(
     synthesized: Synthesized, rebuilt: Synthesized
 ) -> None:
