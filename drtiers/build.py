@@ -32,6 +32,7 @@ from drtiers.stacks.edge import EdgeStack
 from drtiers.stacks.plan import PlanStack
 from drtiers.stacks.regional import PrimaryStack, RecoveryBaseStack, RecoveryStack
 from drtiers.stacks.resilience import ResilienceStack
+from drtiers.stacks.zone import ZoneStack
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,13 @@ class TierStacks:
         return tuple(stacks)
 
 
-def compose_tier(scope: Construct, config: DrConfig, tier: TierSpec) -> TierStacks:
+def compose_tier(
+    scope: Construct, config: DrConfig, tier: TierSpec, zone: ZoneStack | None
+) -> TierStacks:
     """Build a tier's stacks. The entry point (records or the accelerator's endpoint groups)
-    is made last, in the edge stack, so that it reads P and R and neither reads it."""
-    edge = EdgeStack(scope, config=config, tier=tier)
+    is made last, in the edge stack, so that it reads P and R and neither reads it; its records
+    go in ``zone``'s hosted zone (None: the ``hosted_zone_id`` given)."""
+    edge = EdgeStack(scope, config=config, tier=tier, zone=zone)
     base = RecoveryBaseStack(scope, config=config, tier=tier)
     primary = PrimaryStack(scope, config=config, tier=tier, base=base)
     recovery = None
@@ -81,7 +85,9 @@ def compose_tier(scope: Construct, config: DrConfig, tier: TierSpec) -> TierStac
 
 
 def compose(scope: Construct, config: DrConfig) -> list[TierStacks]:
-    return [compose_tier(scope, config, tier) for tier in config.tiers]
+    """The tiers' stacks, and without a ``hosted_zone_id`` the one zone stack they share."""
+    zone = None if config.hosted_zone_id is not None else ZoneStack(scope, config=config)
+    return [compose_tier(scope, config, tier, zone) for tier in config.tiers]
 
 
 class DrApp(cdk.App):

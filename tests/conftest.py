@@ -17,6 +17,7 @@ _NODE = ROOT / "node_modules" / ".bin" / "node"
 if _NODE.exists():
     os.environ.setdefault("JSII_NODE", str(_NODE))
 
+from aws_cdk import Stack  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
 
 from drtiers.assembly.reader import TierAssembly, read_assembly  # noqa: E402
@@ -68,8 +69,11 @@ class Synthesized:
 
     def template(self, stack_name: str) -> Template:
         if stack_name not in self._templates:
+            # Any stack of the app: the tiers', the plans' and the app's zone stack.
             stack = next(
-                s for t in self.tiers.values() for s in t.all if s.stack_name == stack_name
+                s
+                for s in self.app.node.children
+                if isinstance(s, Stack) and s.stack_name == stack_name
             )
             self._templates[stack_name] = Template.from_stack(stack)
         return self._templates[stack_name]

@@ -77,11 +77,12 @@ def test_cdk_cli_synthesizes_one_tier_and_rejects_a_bad_one(tmp_path: Path) -> N
         "drtiers-pilot-light-primary.template.json",
         "drtiers-pilot-light-recovery-base.template.json",
         "drtiers-pilot-light-recovery.template.json",
+        "drtiers-zone.template.json",
     ]
     assert "Node 20 is end-of-life" not in good.stderr + good.stdout
     zones = read_assembly(out)["pilot-light"].of_type("AWS::Route53::HostedZone")
-    edge_zones = [z.prop("Name") for z in zones if z.stack == "drtiers-pilot-light-edge"]
-    assert edge_zones == ["drtiers-123456789012.com."]  # the default: deployable
+    app_zones = [z.prop("Name") for z in zones if z.stack == "drtiers-zone"]
+    assert app_zones == ["drtiers-123456789012.com."]  # the default: deployable
     shutil.rmtree(out)
     bad = run_cdk_cli("synth", "--context", "recovery_region=us-east-1", "--output", str(out))
     assert bad.returncode == 1  # the CLI's own status, whatever the app's (README says so)

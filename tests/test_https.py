@@ -97,6 +97,7 @@ def test_the_certificate_names_the_entry_and_is_validated_in_the_zone(
     assert edge.find_resources("AWS::Route53::RecordSet")
     edge.all_resources_properties("AWS::Route53::RecordSet", {"Name": name})
     edge.resource_count_is("AWS::Route53::HostedZone", 0)  # given, not made
+    assert zoned.app.node.try_find_child("drtiers-zone") is None  # nor a zone stack
     for stack in _regional(zoned):
         if stack.startswith(f"drtiers-{tier}-"):
             template = zoned.template(stack)
@@ -211,8 +212,8 @@ def test_given_certificates_are_used_as_they_are(given: Synthesized) -> None:
                 "SslPolicy": TLS_POLICY,
             },
         )
-    # Without a zone id the zone is still created here (it only holds the records).
-    assert _of(given, "drtiers-pilot-light-edge", "AWS::Route53::HostedZone")
+    # Without a zone id the app's zone stack still creates it (it only holds the records).
+    assert _of(given, "drtiers-zone", "AWS::Route53::HostedZone")
 
 
 def test_without_a_domain_that_validates_the_entry_stays_http(synthesized: Synthesized) -> None:

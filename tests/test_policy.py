@@ -66,7 +66,7 @@ def test_guard_control_tower_rules_pass_every_tier(guarded: tuple[Path, list[str
     out, guard = guarded
     assert guard == []
     stacks = {p.name.removesuffix(".template.json") for p in template_files(out)}
-    assert len(stacks) == 21  # all four tiers, their three drill stacks and three plans
+    assert len(stacks) == 22  # all four tiers, their three drill stacks, three plans, the zone
     report = (out / "validation-report.json").read_text()
     assert '"pluginName": "cdk-validator-cfnguard"' in report  # Guard really ran
 

@@ -108,57 +108,73 @@ def _stack_metadata(directory: Path, name: str, artifact: dict[str, Any]) -> lis
 
 
 def read_assembly(directory: Path) -> dict[str, TierAssembly]:
-    """Every drtiers tier in a cloud assembly directory (``cdk.out``), by tier label."""
+    """Every drtiers tier in a cloud assembly directory (``cdk.out``), by tier label. The app's
+    zone stack (role ``zone``, no tier) is in every tier: each tier's edge stack needs it."""
     manifest_file = directory / "manifest.json"
     if not manifest_file.is_file():
         raise AssemblyError(f"{directory}: no manifest.json; run `cdk synth` first")
     manifest = json.loads(manifest_file.read_text())
     tiers: dict[str, TierAssembly] = {}
+    shared = []
     for name, artifact in _stacks(manifest):
-        props = artifact.get("properties", {})
-        tags = props.get("tags", {})
-        if TIER_TAG not in tags:
-            continue
-        region = artifact["environment"].rsplit("/", 1)[-1]
-        account = artifact["environment"].split("/")[-2]
-        role = tags.get(ROLE_TAG, "")
-        tier = tiers.setdefault(tags[TIER_TAG], TierAssembly(name=tags[TIER_TAG]))
-        tier.stacks[name] = (role, region)
-        tier.account = account
-        tier.dependencies[name] = [
-            d
-            for d in artifact.get("dependencies", [])
-            if d in manifest["artifacts"]
-            and manifest["artifacts"][d].get("type") == "aws:cloudformation:stack"
-        ]
-        tier.termination_protected &= bool(props.get("terminationProtection", False))
-        tier.failed_over |= tags.get(FAILED_OVER_TAG) == "true"
-        for entry in _stack_metadata(directory, name, artifact):
-            if entry.get("type") == FIGURES_METADATA:
-                tier.figures = {k: float(v) for k, v in entry["data"].items()}
-        template = json.loads((directory / props["templateFile"]).read_text())
-        for logical_id, resource in template.get("Resources", {}).items():
-            tier.resources.append(
-                Resource(
-                    stack=name,
-                    region=region,
-                    role=role,
-                    logical_id=logical_id,
-                    type=resource["Type"],
-                    properties=resource.get("Properties", {}),
-                    deletion_policy=resource.get("DeletionPolicy"),
-                    update_replace_policy=resource.get("UpdateReplacePolicy"),
-                )
-            )
+        tags = artifact.get("properties", {}).get("tags", {})
+        if TIER_TAG in tags:
+            tier = tiers.setdefault(tags[TIER_TAG], TierAssembly(name=tags[TIER_TAG]))
+            _add_stack(directory, manifest, tier, name, artifact)
+        elif tags.get(ROLE_TAG) == StackRole.ZONE:
+            shared.append((name, artifact))
     if not tiers:
         raise AssemblyError(f"{directory}: no drtiers stacks (none tagged {TIER_TAG})")
+    for tier in tiers.values():
+        for name, artifact in shared:
+            _add_stack(directory, manifest, tier, name, artifact)
     return tiers
 
 
+def _add_stack(
+    directory: Path, manifest: dict[str, Any], tier: TierAssembly, name: str, artifact: Any
+) -> None:
+    props = artifact.get("properties", {})
+    tags = props.get("tags", {})
+    region = artifact["environment"].rsplit("/", 1)[-1]
+    role = tags.get(ROLE_TAG, "")
+    tier.stacks[name] = (role, region)
+    tier.account = artifact["environment"].split("/")[-2]
+    tier.dependencies[name] = [
+        d
+        for d in artifact.get("dependencies", [])
+        if d in manifest["artifacts"]
+        and manifest["artifacts"][d].get("type") == "aws:cloudformation:stack"
+    ]
+    tier.termination_protected &= bool(props.get("terminationProtection", False))
+    tier.failed_over |= tags.get(FAILED_OVER_TAG) == "true"
+    for entry in _stack_metadata(directory, name, artifact):
+        if entry.get("type") == FIGURES_METADATA:
+            tier.figures = {k: float(v) for k, v in entry["data"].items()}
+    template = json.loads((directory / props["templateFile"]).read_text())
+    for logical_id, resource in template.get("Resources", {}).items():
+        tier.resources.append(
+            Resource(
+                stack=name,
+                region=region,
+                role=role,
+                logical_id=logical_id,
+                type=resource["Type"],
+                properties=resource.get("Properties", {}),
+                deletion_policy=resource.get("DeletionPolicy"),
+                update_replace_policy=resource.get("UpdateReplacePolicy"),
+            )
+        )
+
+
 def stack_tiers(directory: Path) -> dict[str, str]:
-    """Stack name -> tier label, from the manifest's stack tags."""
+    """Stack name -> tier label, from the manifest's stack tags (not the app's zone stack)."""
     manifest = json.loads((directory / "manifest.json").read_text())
-    return {name: artifact["properties"]["tags"][TIER_TAG] for name, artifact in _stacks(manifest)}
+    return {
+        name: artifact["properties"]["tags"][TIER_TAG]
+        for name, artifact in _stacks(manifest)
+        if TIER_TAG in artifact["properties"]["tags"]
+    }
 
 
 def missing_lookups(directory: Path) -> list[dict[str, Any]]:

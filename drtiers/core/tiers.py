@@ -52,6 +52,7 @@ class StackRole(StrEnum):
     PLAN = "plan"
     DRILLS = "drills"
     RESILIENCE = "resilience"
+    ZONE = "zone"  # the app's, not a tier's: ``<app>-zone``
 
 
 class Relational(Enum):

@@ -163,6 +163,9 @@ _SETTINGS: dict[str, Callable[[TierAssembly, Resource], str]] = {
     "AWS::ECS::Service": lambda tier, r: f"desired tasks {service_tasks(tier, r).desired}",
     "AWS::Backup::BackupPlan": _backup_plan,
     "AWS::Backup::BackupVault": lambda _, r: f"vault {vault_name(r)}",
+    "AWS::Route53::HostedZone": lambda _, r: (
+        f"public zone {r.prop('Name')}, shared by the app's tiers"
+    ),
     "AWS::Route53::HealthCheck": _health_check,
     "AWS::Route53::RecordSet": _record,
     "AWS::GlobalAccelerator::EndpointGroup": _endpoint_group,

@@ -98,7 +98,7 @@ class TierStack(Stack):
         output = CfnOutput(self, name, value=value, description=description)
         output.override_logical_id(name)
 
-    def read(self, producer: TierStack, name: str) -> str:
+    def read(self, producer: Stack, name: str) -> str:
         """Read ``producer``'s output ``name`` at deploy time and deploy after it."""
         self.add_stack_dependency(producer, f"reads its output {name}")
         region = None if producer.region == self.region else producer.region

@@ -19,12 +19,15 @@ from drtiers.constructs.keys import DataKey
 from drtiers.core.tiers import StackRole, TierSpec
 from drtiers.stacks.base import TierStack
 from drtiers.stacks.regional import LB_ARN, LB_DNS, LB_ZONE
+from drtiers.stacks.zone import ZONE_ID, ZoneStack
 
 
 class EdgeStack(TierStack):
-    """Hosted zone (given or created), then the entry point the tier record names."""
+    """The entry point the tier record names, in the hosted zone given or the app's zone stack's."""
 
-    def __init__(self, scope: Construct, *, config: DrConfig, tier: TierSpec) -> None:
+    def __init__(
+        self, scope: Construct, *, config: DrConfig, tier: TierSpec, zone: ZoneStack | None
+    ) -> None:
         super().__init__(
             scope,
             config=config,
@@ -33,14 +36,15 @@ class EdgeStack(TierStack):
             region=EDGE_REGION,
             description="entry point: " + tier.entry_point.value,
         )
-        if config.hosted_zone_id is not None:
-            self.zone: route53.IHostedZone = route53.HostedZone.from_hosted_zone_attributes(
-                self, "Zone", hosted_zone_id=config.hosted_zone_id, zone_name=config.domain_name
-            )
+        # The zone given, or the app's zone stack's (one zone per app, whatever the tiers).
+        if zone is None:
+            assert config.hosted_zone_id is not None, "no zone stack and no hosted_zone_id"
+            zone_id = config.hosted_zone_id
         else:
-            zone = route53.PublicHostedZone(self, "Zone", zone_name=config.domain_name)
-            zone.apply_removal_policy(self.retain_policy)
-            self.zone = zone
+            zone_id = self.read(zone, ZONE_ID)
+        self.zone = route53.HostedZone.from_hosted_zone_attributes(
+            self, "Zone", hosted_zone_id=zone_id, zone_name=config.domain_name
+        )
         self.record_name = self.entry_name
 
     def _target(self, stack: TierStack) -> AliasTarget:
