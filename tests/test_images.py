@@ -123,6 +123,12 @@ def test_the_primary_replicates_the_repository_and_r_pulls_the_replica(
         "ServiceTimeout": "120",  # not CloudFormation's hour, if the function never answers
     }
     assert rule["DeletionPolicy"] == "Retain"  # other tiers may pull what it copies
+    for stack in ("primary", "recovery"):  # its function's logs are kept, like the stack's own
+        resources = pilot_light.json(f"drtiers-pilot-light-{stack}")["Resources"]
+        logs = [
+            r for i, r in resources.items() if i.startswith("Image") and "LogGroup" in r["Type"]
+        ]
+        assert [r["DeletionPolicy"] for r in logs] == ["Retain"], stack
     for stack, image in (("primary", IMAGE), ("recovery", REPLICA)):
         resources = pilot_light.json(f"drtiers-pilot-light-{stack}")["Resources"]
         (task,) = [r for r in resources.values() if r["Type"] == "AWS::ECS::TaskDefinition"]

@@ -31,6 +31,7 @@ def _function(
     *,
     purpose: str,
     log_key: kms.IKey,
+    removal_policy: RemovalPolicy,
     timeout: Duration,
     statements: list[iam.PolicyStatement],
 ) -> lambda_.Function:
@@ -49,7 +50,7 @@ def _function(
         "Logs",
         encryption_key=log_key,
         retention=logs.RetentionDays.ONE_YEAR,
-        removal_policy=RemovalPolicy.DESTROY,
+        removal_policy=removal_policy,
     )
     log_group.grant_write(role)
     function = lambda_.Function(
@@ -80,6 +81,7 @@ class ImageReplication(Construct):
     """Copies ``repository`` of this account's registry here to ``destination`` as pushed.
 
     :param log_key: the key its function's log group is encrypted with.
+    :param removal_policy: what becomes of that log group when the stack goes. Default: kept.
     """
 
     def __init__(
@@ -91,12 +93,14 @@ class ImageReplication(Construct):
         destination: str,
         account: str,
         log_key: kms.IKey,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, id_)
         function = _function(
             self,
             purpose="adds the image's replication rule to the registry",
             log_key=log_key,
+            removal_policy=removal_policy,
             timeout=Duration.seconds(60),
             statements=[
                 iam.PolicyStatement(actions=list(_REGISTRY_ACTIONS), resources=["*"]),
@@ -136,6 +140,7 @@ class ImageCopyCheck(Construct):
 
     :param repository_arn: the repository here, which the function may describe.
     :param log_key: the key its function's log group is encrypted with.
+    :param removal_policy: what becomes of that log group when the stack goes. Default: kept.
     """
 
     def __init__(
@@ -147,12 +152,14 @@ class ImageCopyCheck(Construct):
         reference: str,
         repository_arn: str,
         log_key: kms.IKey,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, id_)
         function = _function(
             self,
             purpose="waits for the image's copy in this region",
             log_key=log_key,
+            removal_policy=removal_policy,
             timeout=Duration.minutes(15),  # Lambda's longest: ECR's copy may take minutes
             statements=[
                 iam.PolicyStatement(actions=["ecr:DescribeImages"], resources=[repository_arn])

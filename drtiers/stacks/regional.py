@@ -591,6 +591,7 @@ class PrimaryStack(_RegionalStack):
             destination=self.config.recovery_region,
             account=self.config.account,
             log_key=self.data_key,
+            removal_policy=self.retain_policy,
         )
 
     def _database(self, base: RecoveryBaseStack) -> DatabaseWiring | None:
@@ -841,6 +842,7 @@ class RecoveryStack(_RegionalStack):
             reference=image.pinned_by,
             repository_arn=image.repository_arn(self.region),
             log_key=self.data_key,
+            removal_policy=self.retain_policy,
         )
         app.service.node.add_dependency(check.resource)
 
