@@ -18,9 +18,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
+from drtiers.constructs.images import TOKEN_REASON, pull_statements
 from drtiers.constructs.lint import Checker, acknowledge
 from drtiers.constructs.network import egress_stated_at_create
-from drtiers.core.images import PULL_ACTIONS, TOKEN_ACTION
 
 LISTENER_PORT = 80
 HTTPS_PORT = 443
@@ -248,12 +248,8 @@ class AppService(Construct):
         (an imported role, made beforehand, is left as it is: it was granted when made)."""
         if repository_arn is None:
             return
-        self.task_definition.add_to_execution_role_policy(
-            iam.PolicyStatement(actions=list(PULL_ACTIONS), resources=[repository_arn])
-        )
-        self.task_definition.add_to_execution_role_policy(
-            iam.PolicyStatement(actions=[TOKEN_ACTION], resources=["*"])
-        )
+        for statement in pull_statements(repository_arn):
+            self.task_definition.add_to_execution_role_policy(statement)
         # CDK warns of an ECR image named by URI, whose pull it does not grant: granted above.
         Annotations.of(self.container).acknowledge_warning(
             "@aws-cdk/aws-ecs:ecrImageRequiresPolicy",
@@ -265,8 +261,7 @@ class AppService(Construct):
             acknowledge(
                 policy.node.default_child,
                 "AwsSolutions-IAM5[Resource::*]",
-                f"{TOKEN_ACTION} takes no resource: ECR's authorization token is the "
-                "registry's, not a repository's; the pull actions name the repository.",
+                TOKEN_REASON,
                 checker="cdk-nag",
             )
 

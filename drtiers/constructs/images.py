@@ -15,7 +15,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from drtiers.constructs.lint import acknowledge
-from drtiers.core.images import COPY_TYPE, RULE_TYPE
+from drtiers.core.images import COPY_TYPE, PULL_ACTIONS, RULE_TYPE, TOKEN_ACTION
 
 # It imports boto3, which only the Lambda runtime has: read, never imported, here.
 _CODE = (Path(__file__).resolve().parents[1] / "lambdas" / "ecr_replication.py").read_text()
@@ -24,6 +24,19 @@ _CODE = (Path(__file__).resolve().parents[1] / "lambdas" / "ecr_replication.py")
 # using-service-linked-roles-replication.html, read 2026-12-05).
 _REGISTRY_ACTIONS = ("ecr:DescribeRegistry", "ecr:PutReplicationConfiguration")
 _REPLICATION_SERVICE = "replication.ecr.amazonaws.com"
+# Why the pull's token statement names no resource (cdk-nag's AwsSolutions-IAM5).
+TOKEN_REASON = (
+    f"{TOKEN_ACTION} takes no resource: ECR's authorization token is the registry's, not a "
+    "repository's; the pull actions name the repository."
+)
+
+
+def pull_statements(repository_arn: str) -> list[iam.PolicyStatement]:
+    """What an execution role needs to pull an image from a private ECR repository."""
+    return [
+        iam.PolicyStatement(actions=list(PULL_ACTIONS), resources=[repository_arn]),
+        iam.PolicyStatement(actions=[TOKEN_ACTION], resources=["*"]),
+    ]
 
 
 def _function(

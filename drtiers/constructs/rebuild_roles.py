@@ -23,11 +23,11 @@ from constructs import Construct
 
 from drtiers.config.context import EVENT_DIGITS, per_event
 from drtiers.constructs.dynamo import DAX_DATA_ACTIONS, TABLE_DATA_ACTIONS
+from drtiers.constructs.images import TOKEN_REASON, pull_statements
 from drtiers.constructs.keys import use_key_by_alias
 from drtiers.constructs.lint import acknowledge
 from drtiers.constructs.queues import QUEUE_WORKER_ACTIONS
 from drtiers.constructs.relational import ENHANCED_MONITORING_POLICY
-from drtiers.core.images import PULL_ACTIONS, TOKEN_ACTION
 
 WHY_ANY_REGION = (
     "Made before the event for a rebuild in whichever region survives: the resources it names "
@@ -184,17 +184,13 @@ class RebuildRoles(Construct):
         """The rebuilt tasks' execution role: it writes their logs, and pulls a private image."""
         statements = [_write_logs(app_log_group, "logs:CreateLogStream", "logs:PutLogEvents")]
         if repository_arn is not None:
-            statements += [
-                iam.PolicyStatement(actions=list(PULL_ACTIONS), resources=[repository_arn]),
-                iam.PolicyStatement(actions=[TOKEN_ACTION], resources=["*"]),
-            ]
+            statements += pull_statements(repository_arn)
         role = self._role("execution", "ecs-tasks.amazonaws.com", statements)
         if repository_arn is not None:
             acknowledge(
                 role.node.default_child,
                 "AwsSolutions-IAM5[Resource::*]",
-                f"{TOKEN_ACTION} takes no resource: ECR's authorization token is the "
-                "registry's, not a repository's; the pull actions name the repository.",
+                TOKEN_REASON,
                 checker="cdk-nag",
             )
         return role
