@@ -181,6 +181,11 @@ class DrConfig:
         tier replicates out of its home region's registry (drtiers.core.images)."""
         return pulled_in(self.service.image, region, self.home_region, self.account)
 
+    def image_repository_in(self, region: str) -> str | None:
+        """The private ECR repository tasks in ``region`` pull from (its ARN), if any."""
+        image = private_image(self.image_in(region))
+        return image.repository_arn() if image is not None else None
+
     @property
     def replicated_image(self) -> PrivateImage | None:
         """The image the home region's stack replicates to the other region, if any."""

@@ -50,7 +50,6 @@ from drtiers.constructs.relational import (
     CrossRegionReplica,
     MultiAzDatabase,
 )
-from drtiers.core.images import private_image
 from drtiers.core.tiers import (
     CONTROL_TABLE,
     DECLARED_NAMESPACE,
@@ -165,7 +164,6 @@ class RecoveryBaseStack(TierStack):
         """What a primary rebuilt here needs and cannot make during the event: its roles
         (IAM's control plane may be in the lost region), under fixed names, and its load
         balancer's certificate."""
-        image = private_image(self.config.image_in(self.region))
         RebuildRoles(
             self,
             "RebuildRoles",
@@ -180,7 +178,7 @@ class RecoveryBaseStack(TierStack):
             flow_log_group=self.resource_name(FLOW_LOGS),
             table_key_alias=f"alias/{self.replica_key_alias}",
             database_user=APP_DB_USER if self.config.workload.database else None,
-            image_repository_arn=image.repository_arn() if image is not None else None,
+            image_repository_arn=self.config.image_repository_in(self.region),
         )
         if self.config.hosted_zone_id is not None and not self.config.certificate_arns:
             # Validated now, while Route 53's control plane (us-east-1) answers: a rebuild
@@ -308,7 +306,7 @@ class _RegionalStack(TierStack):
             service_name=self.resource_name(APP_SERVICE),
             certificate=self._certificate(),
             environment=self.config.service.environment,  # the workload's own variables
-            image_repository_arn=self._image_repository(),
+            image_repository_arn=self.config.image_repository_in(self.region),
         )
         if self.rebuilding and self.config.workload.queues:
             # The queues' key trusts the role made beforehand: a grant on it would be dropped.
@@ -324,11 +322,6 @@ class _RegionalStack(TierStack):
         if self.tier.has_recovery_stack:
             self._plan_actions()
         return app
-
-    def _image_repository(self) -> str | None:
-        """The private ECR repository this region's tasks pull their image from, if any."""
-        image = private_image(self.config.image_in(self.region))
-        return image.repository_arn() if image is not None else None
 
     def _certificate(self) -> acm.ICertificate | None:
         """The load balancer's certificate for the tier's entry name: the one given for this
