@@ -275,7 +275,8 @@ class Stack:
     # logical id -> (type, name) of what stays in the region under its own name when the stack
     # is deleted (DeletionPolicy Retain; the name property read from the type's schema)
     retained: dict[str, tuple[str, str]] = field(default_factory=dict)
-    # the vaults its own backup plan fills and its deletion deletes (not retained)
+    # the vaults its deletion deletes (not retained) that hold recovery points: its own backup
+    # plan's, and those a plan copies into
     filled_vaults: list[str] = field(default_factory=list)
     # (type, name) of what a failed create of it leaves under its own name (plain Retain)
     kept_on_rollback: list[tuple[str, str]] = field(default_factory=list)
@@ -804,6 +805,7 @@ def _entry(tier: TierAssembly) -> tuple[dict[str, HealthCheck], list[Record], di
 
 def _stacks(tier: TierAssembly) -> dict[str, Stack]:
     vaults = list(_plan_vaults(tier))
+    copies = {(region, vault) for region, vault in _backup_copies(tier).items()}
     stacks = {}
     for name, (role, region) in tier.stacks.items():
         own = [r for r in tier.resources if r.stack == name]
@@ -828,8 +830,13 @@ def _stacks(tier: TierAssembly) -> dict[str, Stack]:
             {r.logical_id: kept for r, kept in named},
             filled_vaults=[
                 str(vault.prop("BackupVaultName"))
-                for plan, vault in vaults
-                if plan.stack == name and not rules.retained_on_delete(vault.deletion_policy)
+                for vault in own
+                if vault.type == "AWS::Backup::BackupVault"
+                and not rules.retained_on_delete(vault.deletion_policy)
+                and (
+                    any(p.stack == name and v is vault for p, v in vaults)
+                    or (region, vault.prop("BackupVaultName")) in copies
+                )
             ],
             kept_on_rollback=[
                 kept for r, kept in named if rules.kept_on_failed_create(r.deletion_policy)

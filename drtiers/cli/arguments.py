@@ -9,7 +9,7 @@ from typing import Any, TypeAlias
 from drtiers.cli.estimates import cmd_diff, cmd_explain, cmd_list
 from drtiers.cli.files import cmd_init, cmd_prices, cmd_schema
 from drtiers.cli.recommend import cmd_recommend
-from drtiers.cli.recovery import cmd_report, cmd_results, cmd_simulate
+from drtiers.cli.recovery import cmd_destroy, cmd_report, cmd_results, cmd_simulate
 from drtiers.config.workload import DEFAULT_FILE
 from drtiers.core.tiers import TIER_NAMES
 
@@ -92,6 +92,13 @@ def _add_recovery_commands(sub: Commands, common: Parser) -> None:
         "--failback", action="store_true", help="then bring the primary back and fail back"
     )
     simulate.set_defaults(run=cmd_simulate)
+    destroy = sub.add_parser(
+        "destroy",
+        parents=[common],
+        help="print how to destroy a tier: the order, what protects it, what stays (runs nothing)",
+    )
+    destroy.add_argument("--tier", required=True, help=", ".join(TIER_NAMES))
+    destroy.set_defaults(run=cmd_destroy)
     results = sub.add_parser(
         "results",
         parents=[common],

@@ -13,9 +13,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from drtiers.assembly.reader import TierAssembly
 from drtiers.cli.common import UsageError, check_tier, command_context, new_table, pairs
 from drtiers.core.durations import format_duration, iso_duration_seconds
 from drtiers.recovery import simulate_assembly
+from drtiers.recovery.lifecycle import destroy_plan, shared_stacks
 from drtiers.recovery.results import DrillResult, PlanResult, Results
 from drtiers.recovery.simulate import FIXES, Simulation
 
@@ -260,3 +262,49 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     for path in written:
         console.print(f"wrote {path}")
     return 0
+
+
+def cmd_destroy(args: argparse.Namespace, console: Console) -> int:
+    """How to destroy a tier (drtiers.recovery.lifecycle): the stacks in order, each with what
+    protects it turned off first, then what stays, what it bills and how to remove it. Prints
+    only: nothing is called."""
+    import tempfile
+
+    from drtiers.assembly.reader import read_assembly
+    from drtiers.build import synthesize
+
+    check_tier(args.tier)
+    context = command_context(args)
+    if args.assembly:
+        tiers = read_assembly(Path(args.assembly))
+    else:
+        with tempfile.TemporaryDirectory(prefix="drtiers-destroy-") as directory:
+            synthesize({**context, "tier": args.tier}, Path(directory))
+            tiers = read_assembly(Path(directory))
+    if args.tier not in tiers:
+        raise UsageError(f"tier '{args.tier}' is not in this assembly; synthesize it first")
+    _print_destroy(console, tiers[args.tier])
+    return 0
+
+
+def _print_destroy(console: Console, tier: TierAssembly) -> None:
+    """The tier's own stacks, then (once no other tier of the app is deployed) the app's."""
+    shared = shared_stacks(tier)
+    everything = {f"{region}:{name}" for name, (_, region) in tier.stacks.items()}
+    for title, plan in (
+        (f"{tier.name}: destroy, in this order", destroy_plan(tier, shared)),
+        (
+            "then, once no other tier of the app is deployed",
+            destroy_plan(tier, frozenset(everything - shared)),
+        ),
+    ):
+        console.print(f"[bold]{title}[/bold]")
+        for number, step in enumerate(plan.steps, 1):
+            console.print(f"{number}. {step.title}:")
+            print(f"   {step.command}")
+        if plan.stays:
+            console.print("[bold]what stays[/bold]")
+        for stays in plan.stays:
+            console.print(f"- {stays.what}: {stays.why}.", soft_wrap=True)
+            console.print(f"  billed while it stays: {stays.billed or 'not known'}", soft_wrap=True)
+            print(f"  remove it: {stays.remove or stays.note or '(drtiers knows no command)'}")

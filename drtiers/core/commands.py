@@ -19,6 +19,7 @@ from drtiers.core.endpoints import (
 )
 
 _SEPARATORS = ("&&", "||", "|", ";", "\n")
+_KEYWORDS = {"do", "then", "else"}  # a command that follows one is an ordinary command
 
 
 @dataclass(frozen=True)
@@ -132,8 +133,8 @@ def _calls(command: str) -> tuple[Call, ...]:
     reader.read()
     calls = []
     for words in reader.commands:
-        while words and "=" in words[0] and not words[0].startswith("-"):
-            words = words[1:]  # VAR=value before the command
+        while words and (words[0] in _KEYWORDS or ("=" in words[0] and words[0][0] != "-")):
+            words = words[1:]  # VAR=value, or a loop's or condition's keyword, before it
         if len(words) < 3 or words[0] != "aws":
             continue
         service, cli_operation = words[1], words[2]

@@ -662,3 +662,41 @@ def failed_create_retried() -> bool:
     "The possible actions here are retrying a new `--no-rollback` deployment, or initiating
     a rollback"). Returns whether a rolled-back create can be retried: not once protected."""
     return False
+
+
+GLOBAL_CLUSTER_API = Source(
+    "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_GlobalCluster.html",
+    "2026-12-05",
+)
+
+
+def global_cluster_name_is_account_wide() -> bool:
+    """Whether an Aurora global database's identifier is one per account, whichever region
+    creates it: "GlobalClusterIdentifier: Contains a user-supplied global database cluster
+    identifier. This identifier is the unique key that identifies a global database cluster"
+    (GLOBAL_CLUSTER_API), and its ARN names no region (``arn:aws:rds::<account>:global-cluster:
+    <id>``), while CreateGlobalCluster is served in each region (botocore's rule set)."""
+    return True
+
+
+HOSTED_ZONE_EXISTS = Source(
+    "https://docs.aws.amazon.com/botocore/latest/reference/services/route53/client/exceptions/"
+    "HostedZoneAlreadyExists.html",
+    "2026-12-05",
+)
+
+
+CREATE_HOSTED_ZONE = Source(
+    "https://docs.aws.amazon.com/Route53/latest/APIReference/API_CreateHostedZone.html",
+    "2026-12-04",
+)
+
+
+def zone_name_repeats() -> bool:
+    """Whether creating a public hosted zone under a name another zone has creates a second
+    zone: Route 53 refuses a create only for a repeated caller reference ("Amazon Route 53
+    returns this error when a hosted zone has already been created with the specified
+    CallerReference" (HOSTED_ZONE_EXISTS)), and "For public hosted zones, Route 53
+    automatically creates a default SOA record and four NS records for the zone"
+    (CREATE_HOSTED_ZONE): its own name servers, which the domain's delegation must name."""
+    return True

@@ -856,6 +856,11 @@ def simulate_region_loss(
     return result, w
 
 
+def retire_blocked(w: Live, step: s.Step) -> str | None:
+    """Why CloudFormation would not delete the stack a retire step deletes (None: it can)."""
+    return _retire_refused(w, step) or _vault_kept(w, step) or _balancer_kept(w, step)
+
+
 def _retire_refused(w: Live, step: s.Step) -> str | None:
     """Why CloudFormation would not delete the stack a retire step deletes: its termination
     protection, or a database in it with deletion protection, left on by the command; None
@@ -970,13 +975,7 @@ def _run(result: Simulation, w: Live, standby: Live, step: s.Step, deploy: Deplo
     except UnknownCall as error:
         result.violations.append(Violation("I8", step.name, step.command, str(error)))
         return "could not run"
-    refused = (
-        refused
-        or _not_awaited(step)
-        or _retire_refused(w, step)
-        or _vault_kept(w, step)
-        or _balancer_kept(w, step)
-    )
+    refused = refused or _not_awaited(step) or retire_blocked(w, step)
     if refused:
         result.violations.append(Violation("I8", step.name, step.command, refused))
         return "could not run"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from drtiers.assembly.world import Alarm, World, stack_of
+from drtiers.assembly.world import Alarm, Database, World, stack_of
 from drtiers.core import rules
 from drtiers.core.facts import Figure
 from drtiers.core.tiers import CONTROL_TABLE, DECLARED_NAMESPACE, RECOVERY_WRITABLE, StackRole
@@ -96,6 +96,12 @@ def physical(key: str) -> str:
 def _database_key(world: World, region: str) -> str:
     database = world.database_in(region)
     return database.key if database is not None else f"{region}:?/?"
+
+
+def failover_reader(cluster: Database) -> str:
+    """The reader failover adds to R's promoted cluster, named for the cluster (so for its app
+    and tier: two apps' readers in one region do not meet)."""
+    return f"{cluster.identifier or physical(cluster.key)}-failover-reader"
 
 
 def _replica_command(world: World, region: str, source_world: World, source: str) -> str:
@@ -741,7 +747,7 @@ def _protection(world: World, *, promote: str) -> list[Step]:
             after=(promote,),
             region=r,
             command=f"aws rds create-db-instance --region {r} --db-instance-identifier "
-            f"{world.tier}-failover-reader --db-cluster-identifier "
+            f"{failover_reader(database)} --db-cluster-identifier "
             f"{physical(database.key)} --engine {database.engine} --db-instance-class "
             f"{database.instance_class}",
             effect=Effect.ADD_READER,
@@ -1237,7 +1243,7 @@ def _protect_after_failback(world: World, after: Live, *, declared: str, last: s
                 after=(last,),
                 region=r,
                 command=f"aws rds delete-db-instance --region {r} --db-instance-identifier "
-                f"{world.tier}-failover-reader",
+                f"{failover_reader(database_r)}",
                 effect=Effect.REMOVE_READER,
                 target=database_r.key,
             )
@@ -1382,32 +1388,39 @@ def _database_backed_up(world: World, after: Live) -> str:
 
 
 def _unprotect(world: World, after: Live, name: str) -> str:
-    """What keeps CloudFormation from deleting the rebuilt stack, turned off: its termination
-    protection, its load balancer's and its database's deletion protection
-    (rules.protected_stack_deletes, rules.protected_load_balancer_deletes,
-    rules.protected_database_deletes); its data stays in the snapshot it takes on delete."""
-    r = world.recovery
+    """What keeps CloudFormation from deleting the rebuilt stack, turned off (unprotect); its
+    data stays in the snapshot it takes on delete."""
+    return unprotect(after, f"{world.recovery}:{name}")
+
+
+def unprotect(w: World, key: str) -> str:
+    """What keeps CloudFormation from deleting stack ``key`` (region:name) turned off, each
+    followed by ``&&``: its termination protection, its load balancers' and its databases'
+    deletion protection (rules.protected_stack_deletes, rules.protected_load_balancer_deletes,
+    rules.protected_database_deletes)."""
+    region, name = key.split(":", 1)
     command = ""
-    if after.termination_protected:
+    if w.termination_protected:
         command += (
-            f"aws cloudformation update-termination-protection --region {r} --stack-name "
+            f"aws cloudformation update-termination-protection --region {region} --stack-name "
             f"{name} --no-enable-termination-protection && "
         )
-    stack = after.stacks.get(f"{r}:{name}")
+    stack = w.stacks.get(key)
     for balancer in stack.protected_load_balancers if stack else []:
         command += (
-            f"aws elbv2 modify-load-balancer-attributes --region {r} --load-balancer-arn "
-            f"{physical(f'{r}:{name}/{balancer}')} --attributes "
+            f"aws elbv2 modify-load-balancer-attributes --region {region} --load-balancer-arn "
+            f"{physical(f'{key}/{balancer}')} --attributes "
             "Key=deletion_protection.enabled,Value=false && "
         )
-    database = after.database_in(r)
-    if database is not None and database.deletion_protection and database.identifier:
-        verb = "modify-db-cluster" if database.cluster else "modify-db-instance"
-        what = "cluster" if database.cluster else "instance"
-        command += (
-            f"aws rds {verb} --region {r} --db-{what}-identifier {database.identifier} "
-            "--no-deletion-protection --apply-immediately && "
-        )
+    for database in w.databases.values():
+        if database.key.startswith(f"{key}/") and database.deletion_protection:
+            verb = "modify-db-cluster" if database.cluster else "modify-db-instance"
+            what = "cluster" if database.cluster else "instance"
+            identifier = database.identifier or physical(database.key)
+            command += (
+                f"aws rds {verb} --region {region} --db-{what}-identifier {identifier} "
+                "--no-deletion-protection --apply-immediately && "
+            )
     return command
 
 

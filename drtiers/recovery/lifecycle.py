@@ -1,0 +1,472 @@
+"""The sandbox life cycle (issue 19): deployments of drtiers tiers in one account, deployed in
+the order `cdk deploy --all` takes, destroyed as `drtiers destroy` says, what stays removed as
+it says, and deployed again, twice over.
+
+Every resource a template names holds that name (its name or identifying property, read from
+CloudFormation's resource schemas: schemas.identifying_property) in a scope: the account, for
+a service whose API one region serves whatever region is asked (botocore's endpoint rule sets:
+IAM, ARC Region switch) and for an Aurora global database
+(rules.global_cluster_name_is_account_wide); each replica's region, for a global table; the
+hosted zone, for a record; else its region. A stack's name is held in its region. Creating a
+held name again fails (rules.create_meets_existing_name), except a hosted zone's, which makes
+a second zone (rules.zone_name_repeats).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from graphlib import TopologicalSorter
+
+import botocore.session
+
+from drtiers.assembly.reader import Resource, TierAssembly
+from drtiers.assembly.world import read_world
+from drtiers.core import rules
+from drtiers.core.endpoints import operation_names, served_from
+from drtiers.core.schemas import identifying_property
+from drtiers.core.tiers import StackRole
+from drtiers.recovery import simulate
+from drtiers.recovery import steps as s
+from drtiers.recovery.live import Live, deployed
+
+STACK = "AWS::CloudFormation::Stack"
+NAMES_OTHERS = {"AWS::ARCRegionSwitch::Plan"}  # resources that name other stacks' resources
+ACCOUNT = "account"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A name one resource of a stack holds while it exists."""
+
+    scope: str  # ACCOUNT, a region, or "zone <the zone's id>"
+    kind: str  # its resource type
+    name: str
+    stack: str  # region:name
+    logical_id: str
+    policy: str | None = None  # its DeletionPolicy
+
+    @property
+    def retained(self) -> bool:
+        """It stays when its stack is deleted."""
+        return rules.retained_on_delete(self.policy)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.scope, self.kind, self.name
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name} ({self.scope})"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One tier of one app in one region pair, as synthesized."""
+
+    label: str
+    tier: TierAssembly
+
+
+@dataclass
+class Account:
+    """What the deployments hold in one account: live names (-> the deployment and the claim),
+    names that deleted stacks left, and which deployments use each deployed stack."""
+
+    held: dict[tuple[str, str, str], tuple[str, Claim]] = field(default_factory=dict)
+    left: dict[tuple[str, str, str], tuple[str, Claim]] = field(default_factory=dict)
+    stacks: dict[str, set[str]] = field(default_factory=dict)
+
+
+@cache
+def _botocore_service(namespace: str) -> str | None:
+    """The botocore service of a CloudFormation namespace (``ARCRegionSwitch`` ->
+    ``arc-region-switch``), if botocore names it so."""
+    words = "".join(
+        f"-{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(namespace)
+    )
+    available = set(botocore.session.get_session().get_available_services())
+    return next((n for n in (namespace.lower(), words) if n in available), None)
+
+
+@cache
+def _account_wide(resource_type: str) -> bool:
+    """Whether a name of ``resource_type`` is one per account rather than one per region."""
+    if resource_type == "AWS::RDS::GlobalCluster":
+        return rules.global_cluster_name_is_account_wide()
+    service = _botocore_service(resource_type.split("::")[1])
+    if service is None:
+        return False
+    operation = sorted(operation_names(service).values())[0]
+    return served_from(service, operation, "eu-west-1") == served_from(
+        service, operation, "ap-southeast-2"
+    )
+
+
+def _names(resource: Resource) -> list[tuple[str, str]]:
+    """(scope, name) of each name ``resource`` holds."""
+    if resource.type == "AWS::Route53::RecordSet":
+        zone = resource.prop("HostedZoneId") or resource.prop("HostedZoneName")
+        parts = (str(resource.prop(p, default="")) for p in ("Name", "Type", "SetIdentifier"))
+        return [(f"zone {json.dumps(zone, sort_keys=True)}", " ".join(parts).strip())]
+    prop = identifying_property(resource.region, resource.type)
+    name = resource.prop(prop) if prop else None
+    if not isinstance(name, str):
+        return []  # CloudFormation makes the name: it meets nothing
+    if resource.type == "AWS::DynamoDB::GlobalTable":
+        replicas = resource.prop("Replicas", default=[])
+        return [(str(r["Region"]), name) for r in replicas if isinstance(r.get("Region"), str)]
+    return [(ACCOUNT if _account_wide(resource.type) else resource.region, name)]
+
+
+def claims(tier: TierAssembly) -> dict[str, list[Claim]]:
+    """Stack (region:name) -> the names it holds, its own name first."""
+    found = {
+        f"{region}:{name}": [Claim(region, STACK, name, f"{region}:{name}", name)]
+        for name, (_, region) in tier.stacks.items()
+    }
+    for r in tier.resources:
+        key = f"{r.region}:{r.stack}"
+        found[key] += [
+            Claim(sc, r.type, n, key, r.logical_id, r.deletion_policy) for sc, n in _names(r)
+        ]
+    return found
+
+
+def deploy_order(tier: TierAssembly) -> list[str]:
+    """The tier's stacks (region:name) in the order `cdk deploy --all` deploys them: each after
+    the stacks the manifest says it depends on."""
+    graph = TopologicalSorter(
+        {n: sorted(tier.dependencies.get(n, [])) for n in sorted(tier.stacks)}
+    )
+    return [f"{tier.stacks[n][1]}:{n}" for n in graph.static_order() if n in tier.stacks]
+
+
+def deploy(account: Account, d: Deployment) -> list[str]:
+    """Deploy ``d``'s stacks in order; what fails, each naming the resource and the fix."""
+    found = []
+    held = claims(d.tier)
+    for key in deploy_order(d.tier):
+        name = key.split(":", 1)[1]
+        for first in d.tier.dependencies.get(name, []):
+            if f"{d.tier.stacks[first][1]}:{first}" not in account.stacks:
+                found.append(f"{d.label}: {key} deploys before {first}, which it depends on")
+        found += _named_before(account, d, key, held)
+        users = account.stacks.setdefault(key, set())
+        if users and _same(account, key, held[key]):
+            users.add(d.label)  # a stack several deployments share (the app's zone)
+            continue
+        for claim in held[key]:
+            found += _meets(account, d.label, claim)
+            account.held[claim.key] = (d.label, claim)
+        users.add(d.label)
+    return found
+
+
+def _named_before(
+    account: Account, d: Deployment, key: str, held: dict[str, list[Claim]]
+) -> list[str]:
+    """The names of the deployment's other stacks that ``key``'s Region switch plan names
+    before those stacks have made them. Only the plan: it names the functions, alarms,
+    services and databases it acts on by name, where every other cross-stack name (an IAM
+    policy's, a function's environment) is read only when something runs."""
+    name = key.split(":", 1)[1]
+    text = json.dumps(
+        [r.properties for r in d.tier.resources if r.stack == name and r.type in NAMES_OTHERS]
+    )
+    return [
+        f"{d.label}: {key} deploys before {claim.stack}, whose {claim} it names: declare the "
+        f"dependency (add_dependency) so `cdk deploy --all` deploys {claim.stack} first"
+        for other, claims_ in held.items()
+        if other != key
+        for claim in claims_
+        if claim.kind != STACK
+        and claim.key not in account.held
+        and re.search(rf"(?<![\w-]){re.escape(claim.name)}(?![\w-])", text)
+    ]
+
+
+def _same(account: Account, key: str, claims_: list[Claim]) -> bool:
+    return all(account.held.get(c.key, ("", None))[1] == c for c in claims_)
+
+
+def _meets(account: Account, label: str, claim: Claim) -> list[str]:
+    """What creating ``claim`` meets: a name another deployment holds, or one a deleted stack
+    left."""
+    if claim.key in account.left:
+        owner, kept = account.left[claim.key]
+        return [
+            f"{label}: {claim} was left by {owner}'s {kept.stack} when it was destroyed "
+            f"(DeletionPolicy Retain), and {claim.stack} creates it again: "
+            + _outcome(claim)
+            + "; remove it as `drtiers destroy` says, or import it into the stack (cdk import)"
+        ]
+    if claim.key in account.held:
+        owner, other = account.held[claim.key]
+        return [
+            f"{label}: {claim} is held by {owner}'s {other.stack}, and {claim.stack} creates "
+            "it again: " + _outcome(claim) + "; give one of them a name of its own"
+            " (the app_name context key names every resource of a deployment)"
+        ]
+    return []
+
+
+def _outcome(claim: Claim) -> str:
+    if claim.kind == "AWS::Route53::HostedZone" and rules.zone_name_repeats():
+        return (
+            "Route 53 makes a second zone of that name, with other name servers than the "
+            "domain delegates to"
+        )
+    if rules.create_meets_existing_name():
+        return "the create takes it over"
+    return "CloudFormation's create fails (AlreadyExists)"
+
+
+@dataclass(frozen=True)
+class Stays:
+    """What a destroy leaves: why, what it bills while it stays, and how to remove it."""
+
+    what: str
+    why: str
+    billed: str
+    remove: str  # the commands that delete it ("": drtiers knows none)
+    claim: Claim | None = None  # the name it keeps holding, if it has one
+    note: str = ""  # how to find it, when CloudFormation named it
+
+
+@dataclass(frozen=True)
+class DestroyPlan:
+    steps: tuple[s.Step, ...]  # one stack deletion each, in order
+    stays: tuple[Stays, ...]
+
+
+# What each kind of resource a destroy leaves bills while it stays (the services' pricing pages,
+# read 2026-12-05).
+BILLED = {
+    "AWS::Backup::BackupVault": "its recovery points' storage, per GB-month "
+    "(https://aws.amazon.com/backup/pricing/)",
+    "AWS::DynamoDB::GlobalTable": "its storage per GB-month in each replica region, and its "
+    "capacity per hour if provisioned (https://aws.amazon.com/dynamodb/pricing/)",
+    "AWS::Logs::LogGroup": "its stored logs, per GB-month (https://aws.amazon.com/cloudwatch/pricing/)",
+    "AWS::RDS::DBInstance": "the instance per hour and its storage per GB-month, as it runs "
+    "(https://aws.amazon.com/rds/pricing/)",
+    "AWS::RDS::DBCluster": "its final snapshot's storage, per GB-month (https://aws.amazon.com/rds/pricing/)",
+    "AWS::RDS::GlobalCluster": "nothing while no cluster is a member (its clusters bill; "
+    "https://aws.amazon.com/rds/aurora/pricing/)",
+    "AWS::Route53::HostedZone": "the hosted zone per month (https://aws.amazon.com/route53/pricing/)",
+    "AWS::KMS::Key": "the key per month until its deletion completes (https://aws.amazon.com/kms/pricing/)",
+    "AWS::SecretsManager::Secret": "the secret per month (https://aws.amazon.com/secrets-manager/pricing/)",
+    "AWS::S3::Bucket": "its objects' storage, per GB-month (https://aws.amazon.com/s3/pricing/)",
+    "AWS::SQS::Queue": "nothing until it is used (https://aws.amazon.com/sqs/pricing/)",
+}
+
+
+def destroy_plan(tier: TierAssembly, keep: frozenset[str] = frozenset()) -> DestroyPlan:
+    """How to destroy ``tier`` (but the stacks in ``keep``, which other deployments still use):
+    each stack deleted after the stacks that depend on it, what protects it turned off first
+    and the recovery points in the vaults it deletes deleted; then what stays."""
+    w = deployed(read_world(tier))
+    order = [key for key in reversed(deploy_order(tier)) if key not in keep]
+    steps = tuple(_delete_stack(w, key) for key in order)
+    held = claims(tier)
+    stays = [
+        _stays(held[key], claim)
+        for key in order
+        for claim in held[key]
+        if claim.retained and claim.kind != STACK and claim.scope == _first_scope(held[key], claim)
+    ]
+    stays += [
+        Stays(
+            f"{r.type} {r.logical_id} of {r.stack} ({r.region})",
+            _why(r),
+            BILLED.get(r.type, ""),
+            "",
+            note="its name is CloudFormation's: note it before the destroy with "
+            f"aws cloudformation describe-stack-resource --region {r.region} --stack-name "
+            f"{r.stack} --logical-resource-id {r.logical_id}",
+        )
+        for r in tier.resources
+        if f"{r.region}:{r.stack}" in order and _unnamed_kept(r)
+    ]
+    return DestroyPlan(steps, tuple(stays))
+
+
+def _first_scope(stack_claims: list[Claim], claim: Claim) -> str:
+    """A global table holds its name in each replica region; it stays once."""
+    return next(
+        c.scope for c in stack_claims if c.logical_id == claim.logical_id and c.kind == claim.kind
+    )
+
+
+def _unnamed_kept(r: Resource) -> bool:
+    kept = rules.retained_on_delete(r.deletion_policy) or r.deletion_policy == "Snapshot"
+    return kept and not _names(r)
+
+
+def _why(r: Resource) -> str:
+    if r.deletion_policy == "Snapshot":
+        return "DeletionPolicy Snapshot: its final snapshot stays, under a name AWS makes"
+    return "DeletionPolicy Retain: its data outlives the stack, under a name CloudFormation made"
+
+
+def _delete_stack(w: Live, key: str) -> s.Step:
+    region, name = key.split(":", 1)
+    stack = w.stacks.get(key)
+    emptied = "".join(_emptied(region, vault) for vault in (stack.filled_vaults if stack else []))
+    return s.Step(
+        f"destroy {name}",
+        f"Delete {name} in {region}",
+        "protect",
+        0,
+        "a stack deletion",
+        (rules.STACK_PROTECTION.url,),
+        command=s.unprotect(w, key)
+        + emptied
+        + f"aws cloudformation delete-stack --region {region} --stack-name {name} && aws "
+        f"cloudformation wait stack-delete-complete --region {region} --stack-name {name}",
+        effect=s.Effect.RETIRE,
+        target=key,
+    )
+
+
+def _emptied(region: str, vault: str) -> str:
+    """Every recovery point in ``vault`` deleted: "A vault can be deleted only if it is empty"
+    (rules.vault_deletes_only_empty)."""
+    where = f"--region {region} --backup-vault-name {vault}"
+    return (
+        f"for ARN in $(aws backup list-recovery-points-by-backup-vault {where} --query "
+        "'RecoveryPoints[].RecoveryPointArn' --output text); do aws backup "
+        f"delete-recovery-point {where} --recovery-point-arn $ARN; done && "
+    )
+
+
+def _stays(stack_claims: list[Claim], claim: Claim) -> Stays:
+    regions = [
+        c.scope for c in stack_claims if c.logical_id == claim.logical_id and c.kind == claim.kind
+    ]
+    home = claim.stack.split(":", 1)[0]  # the stack's region first (a global table's)
+    regions = sorted({home if r == ACCOUNT else r for r in regions}, key=lambda r: r != home)
+    return Stays(
+        str(claim),
+        f"DeletionPolicy {claim.policy} on {claim.logical_id} of {claim.stack}: its data "
+        "outlives the "
+        "stack, and a deployment that creates the name again fails until it is removed or "
+        "imported",
+        BILLED.get(claim.kind, ""),
+        _removal(claim.kind, claim.name, regions),
+        claim,
+    )
+
+
+def _removal(kind: str, name: str, regions: list[str]) -> str:
+    """The AWS CLI commands that delete a resource a destroy left (its data with it)."""
+    r = regions[0]
+    if kind == "AWS::Backup::BackupVault":
+        return (
+            _emptied(r, name)
+            + f"aws backup delete-backup-vault --region {r} --backup-vault-name {name}"
+        )
+    if kind == "AWS::DynamoDB::GlobalTable":
+        return _table_removal(name, regions)
+    if kind == "AWS::Logs::LogGroup":
+        return f"aws logs delete-log-group --region {r} --log-group-name {name}"
+    if kind == "AWS::RDS::DBInstance":
+        where = f"--region {r} --db-instance-identifier {name}"
+        return (
+            f"aws rds modify-db-instance {where} --no-deletion-protection --apply-immediately && "
+            f"aws rds delete-db-instance {where} --skip-final-snapshot && aws rds wait "
+            f"db-instance-deleted {where}"
+        )
+    if kind == "AWS::RDS::GlobalCluster":
+        where = f"--region {r} --global-cluster-identifier {name}"
+        return (
+            f"aws rds modify-global-cluster {where} --no-deletion-protection && aws rds "
+            f"delete-global-cluster {where}"
+        )
+    if kind == "AWS::Route53::HostedZone":
+        return (
+            f"ZONE=$(aws route53 list-hosted-zones-by-name --dns-name {name} --max-items 1 "
+            "--query 'HostedZones[0].Id' --output text) && aws route53 delete-hosted-zone "
+            "--id $ZONE"
+        )
+    return ""
+
+
+def _table_removal(name: str, regions: list[str]) -> str:
+    """A global table's replicas deleted from its first region, then the table: deletion
+    protection is each replica's own, so it is turned off in each first."""
+    first = f"--region {regions[0]} --table-name {name}"
+    commands = [
+        f"aws dynamodb update-table --region {r} --table-name {name} "
+        f"--no-deletion-protection-enabled && aws dynamodb wait table-exists --region {r} "
+        f"--table-name {name}"
+        for r in regions
+    ]
+    commands += [
+        f"aws dynamodb update-table {first} --replica-updates "
+        f'\'[{{"Delete": {{"RegionName": "{r}"}}}}]\' && aws dynamodb wait table-exists {first}'
+        for r in regions[1:]
+    ]
+    commands.append(
+        f"aws dynamodb delete-table {first} && aws dynamodb wait table-not-exists {first}"
+    )
+    return " && ".join(commands)
+
+
+def destroy(account: Account, d: Deployment) -> list[str]:
+    """Destroy ``d`` as its plan says (the stacks other deployments use stay), then remove
+    what stays as the plan says; what fails, each naming the resource and the fix."""
+    shared = {key for key, users in account.stacks.items() if users - {d.label}}
+    plan = destroy_plan(d.tier, frozenset(shared))
+    w = deployed(read_world(d.tier))
+    held = claims(d.tier)
+    found = []
+    for step in plan.steps:
+        account.stacks.get(step.target, set()).discard(d.label)
+        refused = simulate.retire_blocked(w, step)
+        if refused:
+            found.append(f"{d.label}: destroying {step.target} fails: {refused}")
+            continue
+        simulate.retire(w, step.target)
+        account.stacks.pop(step.target, None)
+        for claim in held[step.target]:
+            account.held.pop(claim.key, None)
+            if claim.retained:
+                account.left[claim.key] = (d.label, claim)
+    for stays in plan.stays:
+        if stays.claim is None:
+            continue
+        if not stays.remove:
+            found.append(
+                f"{d.label}: {stays.what} stays after the destroy and drtiers knows no command "
+                "that removes it: the next deployment of its name fails; add its removal to "
+                "drtiers.recovery.lifecycle"
+            )
+            continue
+        for c in held[stays.claim.stack]:
+            if c.logical_id == stays.claim.logical_id:
+                account.left.pop(c.key, None)
+    return found
+
+
+def life_cycle(deployments: Sequence[Deployment], cycles: int = 2) -> list[str]:
+    """Deploy every deployment into one account, then destroy each (and remove what stays as
+    `drtiers destroy` says), ``cycles`` times over: what fails, each naming the resource and
+    the fix. Empty when the cycle holds."""
+    account = Account()
+    found: list[str] = []
+    for cycle in range(1, cycles + 1):
+        for d in deployments:
+            found += [f"cycle {cycle}: deploy {f}" for f in deploy(account, d)]
+        for d in reversed(deployments):
+            found += [f"cycle {cycle}: destroy {f}" for f in destroy(account, d)]
+    return found
+
+
+def shared_stacks(tier: TierAssembly) -> frozenset[str]:
+    """The stacks (region:name) every tier of the app shares: the app's zone stack."""
+    return frozenset(
+        f"{region}:{name}" for name, (role, region) in tier.stacks.items() if role == StackRole.ZONE
+    )

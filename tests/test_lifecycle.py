@@ -1,0 +1,196 @@
+"""The sandbox life cycle (issue 19, decision 36): deploy in order, destroy as `drtiers destroy`
+says, remove what stays, deploy again, twice; several deployments side by side in one account.
+Each collision the issue found, put back, makes the check fail naming the resource and the fix."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from drtiers.assembly.reader import TierAssembly
+from drtiers.assembly.world import read_world
+from drtiers.cli import main as cli
+from drtiers.core.commands import aws_calls
+from drtiers.core.facts import default_figures, default_workload
+from drtiers.core.tiers import TIER_NAMES
+from drtiers.recovery import lifecycle
+from drtiers.recovery import steps as s
+from drtiers.recovery.lifecycle import Deployment, destroy_plan, life_cycle
+from tests.conftest import Synthesized
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def deployment(synthesized: Synthesized, tier: str) -> Deployment:
+    config = synthesized.config
+    label = f"{config.app_name} {tier} {config.primary_region}/{config.recovery_region}"
+    return Deployment(label, synthesized.read(tier))
+
+
+# The second region pair of each tier: the reversed one, where the tier may have its primary
+# in us-west-2 (tests.generated.PAIRS); else another pair with a DAX region.
+SECOND_PAIR = {
+    "pilot-light": ("us-west-2", "us-east-1"),
+    "warm-standby": ("us-west-2", "us-east-1"),
+    "backup-restore": ("eu-west-1", "us-east-1"),
+    "multi-site": ("eu-west-1", "us-east-1"),
+}
+_second: dict[str, Synthesized] = {}
+
+
+def second_pair(tier: str) -> Synthesized:
+    if tier not in _second:
+        primary, recovery = SECOND_PAIR[tier]
+        _second[tier] = Synthesized(tier=tier, primary_region=primary, recovery_region=recovery)
+    return _second[tier]
+
+
+@pytest.fixture(scope="module")
+def other_app() -> Synthesized:
+    return Synthesized(tier="warm-standby", app_name="other")
+
+
+@pytest.mark.parametrize("tier", TIER_NAMES)
+def test_each_tier_deploys_destroys_and_deploys_again_twice(
+    synthesized: Synthesized, sandbox: Synthesized, tier: str
+) -> None:
+    for tiers in (synthesized, sandbox, second_pair(tier)):
+        assert life_cycle([deployment(tiers, tier)], cycles=2) == []
+
+
+def test_four_tiers_and_two_apps_side_by_side(
+    synthesized: Synthesized, other_app: Synthesized
+) -> None:
+    side_by_side = [deployment(synthesized, t) for t in TIER_NAMES]
+    side_by_side.append(deployment(other_app, "warm-standby"))
+    assert life_cycle(side_by_side, cycles=2) == []
+
+
+def test_the_same_app_and_tier_in_two_region_pairs_collides_and_says_so(
+    synthesized: Synthesized,
+) -> None:
+    """Names do not carry the region pair yet: the check says which names meet and that a
+    second app_name separates them."""
+    found = life_cycle(
+        [
+            deployment(synthesized, "warm-standby"),
+            deployment(second_pair("warm-standby"), "warm-standby"),
+        ]
+    )
+    roles = [f for f in found if "AWS::IAM::Role drtiers-warm-standby-plan-execution" in f]
+    assert roles and "app_name" in roles[0] and "AlreadyExists" in roles[0]
+
+
+def test_a_retained_name_without_a_removal_blocks_the_next_deploy(
+    synthesized: Synthesized, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    removal = lifecycle._removal
+    monkeypatch.setattr(
+        lifecycle,
+        "_removal",
+        lambda kind, name, regions: (
+            "" if kind == "AWS::Backup::BackupVault" else removal(kind, name, regions)
+        ),
+    )
+    found = life_cycle([deployment(synthesized, "warm-standby")])
+    kept = [f for f in found if "knows no command" in f]
+    met = [
+        f for f in found if f.startswith("cycle 2: deploy") and "drtiers-warm-standby-backups" in f
+    ]
+    assert kept and "AWS::Backup::BackupVault drtiers-warm-standby-backups" in kept[0]
+    assert met and "left by" in met[0] and "cdk import" in met[0]
+
+
+def test_a_plan_deployed_before_what_it_names_fails(synthesized: Synthesized) -> None:
+    tier = synthesized.read("pilot-light")
+    undeclared = TierAssembly(
+        **{**vars(tier), "dependencies": {**tier.dependencies, "drtiers-pilot-light-plan": []}}
+    )
+    found = life_cycle([Deployment("drtiers pilot-light", undeclared)], cycles=1)
+    assert any("drtiers-pilot-light-plan deploys before" in f for f in found), found
+
+
+def test_a_protected_stack_left_protected_cannot_be_destroyed(
+    synthesized: Synthesized, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(s, "unprotect", lambda w, key: "")
+    found = life_cycle([deployment(synthesized, "multi-site")], cycles=1)
+    assert any(
+        "destroying us-east-1:drtiers-multi-site-primary fails" in f
+        and "termination protection" in f
+        for f in found
+    ), found
+
+
+def test_a_sandbox_vault_left_full_cannot_be_destroyed(
+    sandbox: Synthesized, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sandbox mode deletes the vaults, which AWS allows only once they are empty: the copies
+    vault too, which the primary's plan fills."""
+    monkeypatch.setattr(lifecycle, "_emptied", lambda region, vault: "")
+    found = life_cycle([deployment(sandbox, "backup-restore")], cycles=1)
+    assert any("drtiers-backup-restore-copies holds the recovery points" in f for f in found)
+    assert any("drtiers-backup-restore-backups holds the recovery points" in f for f in found)
+
+
+def test_every_destroy_command_is_an_aws_cli_call_botocore_knows(
+    synthesized: Synthesized, sandbox: Synthesized
+) -> None:
+    for tiers in (synthesized, sandbox):
+        for tier in TIER_NAMES:
+            plan = destroy_plan(tiers.read(tier))
+            for command in [x.command for x in plan.steps] + [x.remove for x in plan.stays]:
+                assert not command or aws_calls(command), command
+
+
+def test_what_stays_after_a_default_destroy_is_in_the_readme(synthesized: Synthesized) -> None:
+    section = README.read_text().split("### Destroy", 1)[1].split("\n## ", 1)[0]
+    kinds = {
+        stays.what.split()[0]
+        for tier in TIER_NAMES
+        for stays in destroy_plan(synthesized.read(tier)).stays
+    }
+    assert kinds and all(kind in section for kind in kinds), kinds - set(
+        re.findall(r"AWS::\w+::\w+", section)
+    )
+
+
+def test_the_failover_reader_is_named_for_its_app(
+    synthesized: Synthesized, other_app: Synthesized
+) -> None:
+    """Two apps' warm-standby readers added at failover in one region must not meet."""
+    readers = []
+    for tiers in (synthesized, other_app):
+        world = read_world(tiers.read("warm-standby"))
+        step = next(
+            x
+            for x in s.failover_steps(world, default_figures(), default_workload())
+            if x.name == "add-reader"
+        )
+        readers.append(re.search(r"--db-instance-identifier (\S+)", step.command)[1])
+    assert readers == [
+        "drtiers-warm-standby-recovery-failover-reader",
+        "other-warm-standby-recovery-failover-reader",
+    ]
+
+
+def test_drtiers_destroy_prints_the_order_and_what_stays(
+    synthesized: Synthesized, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assembly = str(synthesized.directory)
+    assert cli(["destroy", "--tier", "warm-standby", "--assembly", assembly]) == 0
+    out = capsys.readouterr().out
+    order = [m for m in re.findall(r"Delete (drtiers-[a-z-]+) in", out)]
+    assert order == [
+        "drtiers-warm-standby-plan",
+        "drtiers-warm-standby-edge",
+        "drtiers-warm-standby-recovery",
+        "drtiers-warm-standby-primary",
+        "drtiers-warm-standby-recovery-base",
+        "drtiers-zone",
+    ]
+    assert "AWS::RDS::GlobalCluster drtiers-warm-standby-global" in out
+    assert "aws rds delete-global-cluster" in out
+    assert cli(["destroy", "--tier", "hot-standby", "--assembly", assembly]) == 2
