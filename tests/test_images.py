@@ -128,7 +128,7 @@ def test_the_primary_replicates_the_repository_and_r_pulls_the_replica(
         logs = [
             r for i, r in resources.items() if i.startswith("Image") and "LogGroup" in r["Type"]
         ]
-        assert [r["DeletionPolicy"] for r in logs] == ["Retain"], stack
+        assert [r["DeletionPolicy"] for r in logs] == ["RetainExceptOnCreate"], stack
     for stack, image in (("primary", IMAGE), ("recovery", REPLICA)):
         resources = pilot_light.json(f"drtiers-pilot-light-{stack}")["Resources"]
         (task,) = [r for r in resources.values() if r["Type"] == "AWS::ECS::TaskDefinition"]

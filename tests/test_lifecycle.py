@@ -5,6 +5,7 @@ Each collision the issue found, put back, makes the check fail naming the resour
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -129,7 +130,7 @@ def test_a_sandbox_vault_left_full_cannot_be_destroyed(
 ) -> None:
     """Sandbox mode deletes the vaults, which AWS allows only once they are empty: the copies
     vault too, which the primary's plan fills."""
-    monkeypatch.setattr(lifecycle, "_emptied", lambda region, vault: "")
+    monkeypatch.setattr(lifecycle, "_emptied", lambda region, vault, sources, account: "")
     found = life_cycle([deployment(sandbox, "backup-restore")], cycles=1)
     assert any("drtiers-backup-restore-copies holds the recovery points" in f for f in found)
     assert any("drtiers-backup-restore-backups holds the recovery points" in f for f in found)
@@ -191,6 +192,66 @@ def test_drtiers_destroy_prints_the_order_and_what_stays(
         "drtiers-warm-standby-recovery-base",
         "drtiers-zone",
     ]
-    assert "AWS::RDS::GlobalCluster drtiers-warm-standby-global" in out
-    assert "aws rds delete-global-cluster" in out
+    # The global database goes with the primary stack, its protection off first; the
+    # clusters' data stays in their final snapshots.
+    assert "modify-global-cluster --region us-east-1 --global-cluster-identifier " in out
+    assert "the final snapshot of AWS::RDS::DBCluster" in out
     assert cli(["destroy", "--tier", "hot-standby", "--assembly", assembly]) == 2
+
+
+def test_a_first_create_that_rolls_back_leaves_no_name_for_the_retry(
+    synthesized: Synthesized,
+) -> None:
+    """Retain keeps what a failed first create made; the retry meets it. RetainExceptOnCreate
+    (what drtiers gives what it keeps) does not."""
+    tier = synthesized.read("warm-standby")
+    assert lifecycle.failed_first_create(Deployment("drtiers warm-standby", tier)) == []
+    kept = [
+        replace(r, deletion_policy="Retain") if r.type == "AWS::Backup::BackupVault" else r
+        for r in tier.resources
+    ]
+    found = life_cycle([Deployment("drtiers warm-standby", replace(tier, resources=kept))])
+    assert any(
+        "first create of us-east-1:drtiers-warm-standby-primary that rolls back leaves "
+        "AWS::Backup::BackupVault drtiers-warm-standby-backups"
+        in f
+        and "RetainExceptOnCreate" in f
+        for f in found
+    ), found
+
+
+def test_a_kept_global_database_keeps_its_primary_cluster_from_being_deleted(
+    synthesized: Synthesized,
+) -> None:
+    """CloudFormation deletes the primary cluster without detaching it from a global database
+    that stays (its template names no GlobalClusterIdentifier): RDS refuses."""
+    tier = synthesized.read("warm-standby")
+    kept = [
+        replace(r, deletion_policy="Retain") if r.type == "AWS::RDS::GlobalCluster" else r
+        for r in tier.resources
+    ]
+    found = life_cycle([Deployment("drtiers warm-standby", replace(tier, resources=kept))], 1)
+    assert any(
+        "destroying us-east-1:drtiers-warm-standby-primary fails: its cluster is a member of "
+        "the global database drtiers-warm-standby-global" in f
+        for f in found
+    ), found
+
+
+def test_a_global_database_left_protected_cannot_be_deleted(
+    synthesized: Synthesized, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lifecycle, "_global_unprotected", lambda tier, key: "")
+    found = life_cycle([deployment(synthesized, "multi-site")], cycles=1)
+    assert any("drtiers-multi-site-global has deletion protection" in f for f in found), found
+
+
+def test_what_the_destroy_keeps_protected_stays_protected(synthesized: Synthesized) -> None:
+    """pilot-light's replica in R is kept (after a failover it is the writer): its deletion
+    protection stays on while its stack goes."""
+    step = next(
+        x
+        for x in destroy_plan(synthesized.read("pilot-light")).steps
+        if x.target == "us-west-2:drtiers-pilot-light-recovery"
+    )
+    assert "--db-instance-identifier drtiers-pilot-light-db" not in step.command

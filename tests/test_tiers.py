@@ -375,7 +375,8 @@ def test_global_table_replicas_keep_their_data(synthesized: Synthesized, tier: s
                 },
             )
     template.has_resource(
-        "AWS::DynamoDB::GlobalTable", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+        "AWS::DynamoDB::GlobalTable",
+        {"DeletionPolicy": "RetainExceptOnCreate", "UpdateReplacePolicy": "Retain"},
     )
 
 
@@ -438,7 +439,10 @@ def test_queues_have_longer_lived_encrypted_dead_letter_queues(
         assert dlq_kept.as_number() > kept.as_number()
         template.all_resources(
             "AWS::SQS::Queue",
-            {"DeletionPolicy": "Retain", "Properties": {"KmsMasterKeyId": Match.any_value()}},
+            {
+                "DeletionPolicy": "RetainExceptOnCreate",
+                "Properties": {"KmsMasterKeyId": Match.any_value()},
+            },
         )
 
 
@@ -749,10 +753,11 @@ def test_alarms_notify_an_encrypted_topic(
 
 # --- data is kept -----------------------------------------------------------------------------
 
+# Not AWS::RDS::GlobalCluster: it holds no data (its clusters do) and goes with its stack,
+# else RDS refuses to delete the primary cluster (decision 36).
 STATEFUL = {
     "AWS::RDS::DBInstance",
     "AWS::RDS::DBCluster",
-    "AWS::RDS::GlobalCluster",
     "AWS::DynamoDB::GlobalTable",
     "AWS::SQS::Queue",
     "AWS::KMS::Key",
@@ -789,7 +794,8 @@ def test_stateful_logical_ids_stay_fixed(synthesized: Synthesized) -> None:
         return {
             r.logical_id
             for r in stack_resources(synthesized, name(tier, role))
-            if r.type in STATEFUL - {"AWS::Logs::LogGroup"} and not is_cluster_member(r)
+            if r.type in STATEFUL - {"AWS::Logs::LogGroup"} | {"AWS::RDS::GlobalCluster"}
+            and not is_cluster_member(r)
         }
 
     regional = {"DataKey2A0DE9E6", "WorkDeadLetters7D6F983C", "WorkQueue1CAC4D2F"}

@@ -41,7 +41,10 @@ def test_four_tiers_create_one_zone_and_put_their_records_in_it(synthesized: Syn
 
 def test_the_zone_is_kept_and_each_tier_reads_the_zone_stack(synthesized: Synthesized) -> None:
     (zone,) = synthesized.template(ZONE_STACK).find_resources("AWS::Route53::HostedZone").values()
-    assert (zone["DeletionPolicy"], zone["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert (zone["DeletionPolicy"], zone["UpdateReplacePolicy"]) == (
+        "RetainExceptOnCreate",
+        "Retain",
+    )
     for tier in TIERS:  # a tier's model holds what its edge stack needs
         assert synthesized.read(tier).stacks[ZONE_STACK] == ("zone", "us-east-1")
 

@@ -150,6 +150,7 @@ class Database:
     # EnableIAMDatabaseAuthentication as its own template sets it (a cluster's for its members)
     iam_auth: bool = True
     deletion_protection: bool = False  # DeletionProtection as its template sets it
+    kept: bool = False  # its stack's deletion keeps it (DeletionPolicy Retain)
 
     @property
     def connect_key(self) -> str:
@@ -401,6 +402,7 @@ def _databases(tier: TierAssembly) -> dict[str, Database]:
             engine=instance_engine(tier, instance),
             iam_auth=instance.prop("EnableIAMDatabaseAuthentication") is True,
             deletion_protection=instance.prop("DeletionProtection") is True,
+            kept=rules.retained_on_delete(instance.deletion_policy),
         )
     for cluster in tier.of_type("AWS::RDS::DBCluster"):
         secondary = bool(cluster.prop("GlobalClusterIdentifier")) and not cluster.prop(
@@ -419,6 +421,7 @@ def _databases(tier: TierAssembly) -> dict[str, Database]:
             engine=str(cluster.prop("Engine", default="")),
             iam_auth=cluster.prop("EnableIAMDatabaseAuthentication") is True,
             deletion_protection=cluster.prop("DeletionProtection") is True,
+            kept=rules.retained_on_delete(cluster.deletion_policy),
         )
     return databases
 

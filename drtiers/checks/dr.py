@@ -48,12 +48,14 @@ from drtiers.core.tiers import (
 )
 
 PACK = "drtiers-dr"
-KEEPING = ("Retain", "Snapshot")
+# RetainExceptOnCreate keeps it as Retain does, but when the create that made it (holding
+# nothing yet) rolls back (rules.retained_on_delete).
+KEEPING = ("Retain", "RetainExceptOnCreate", "Snapshot")
+# Not AWS::RDS::GlobalCluster: it holds no data, its member clusters do (decision 36).
 STATEFUL = frozenset(
     {
         "AWS::RDS::DBInstance",
         "AWS::RDS::DBCluster",
-        "AWS::RDS::GlobalCluster",
         "AWS::DynamoDB::GlobalTable",
         "AWS::DynamoDB::Table",
         "AWS::SQS::Queue",
@@ -497,7 +499,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "DR-StatefulRetained",
         "stateful resources keep their data when deleted or replaced",
-        "set RemovalPolicy RETAIN or SNAPSHOT (both DeletionPolicy and UpdateReplacePolicy)",
+        "set RemovalPolicy RETAIN_ON_UPDATE_OR_DELETE, RETAIN or SNAPSHOT (both DeletionPolicy "
+        "and UpdateReplacePolicy)",
         stateful_resources_retained,
     ),
     Rule(

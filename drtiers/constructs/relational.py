@@ -586,7 +586,11 @@ class AuroraGlobalPrimary(Construct):
             source_db_cluster_identifier=self.cluster.cluster_arn,
             deletion_protection=deletion_protection,
         )
-        self.global_cluster.apply_removal_policy(kept(removal_policy))
+        # Deleted with its stack: it holds no data (its clusters do, and snapshot on delete),
+        # and kept it would keep the primary cluster a member, which CloudFormation's delete of
+        # the cluster does not detach (its template names no GlobalClusterIdentifier), so RDS
+        # refuses to delete it (rules.global_member_deletes; decision 36).
+        self.global_cluster.apply_removal_policy(RemovalPolicy.DESTROY)
 
     def _cluster(
         self,

@@ -700,3 +700,20 @@ def zone_name_repeats() -> bool:
     automatically creates a default SOA record and four NS records for the zone"
     (CREATE_HOSTED_ZONE): its own name servers, which the domain's delegation must name."""
     return True
+
+
+GLOBAL_DATABASE_DELETE = Source(
+    "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-deleting.html",
+    "2026-12-05",
+)
+
+
+def global_member_deletes() -> bool:
+    """Whether deleting a stack deletes a DB cluster that is still a member of a global
+    database its stack does not delete: "you can't delete the global database and its
+    associated clusters in a single step ... Remove the primary DB cluster from the Aurora
+    global database" (GLOBAL_DATABASE_DELETE); CloudFormation's DBCluster delete handler
+    detaches a cluster only when its template names a GlobalClusterIdentifier, which the
+    primary's (made a member through the global cluster's SourceDBClusterIdentifier) does not.
+    It does not: the stack's deletion fails on the cluster."""
+    return False

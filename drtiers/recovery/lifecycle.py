@@ -24,8 +24,9 @@ from graphlib import TopologicalSorter
 import botocore.session
 
 from drtiers.assembly.reader import Resource, TierAssembly
-from drtiers.assembly.world import read_world
+from drtiers.assembly.world import read_world, refs
 from drtiers.core import rules
+from drtiers.core.commands import aws_calls
 from drtiers.core.endpoints import operation_names, served_from
 from drtiers.core.schemas import identifying_property
 from drtiers.core.tiers import StackRole
@@ -34,6 +35,10 @@ from drtiers.recovery import steps as s
 from drtiers.recovery.live import Live, deployed
 
 STACK = "AWS::CloudFormation::Stack"
+# What a stack can adopt again with `cdk import` and keep using: its data is what the next
+# deployment wants, and nothing it is made from is create-only and gone (a global database's
+# source cluster, a replica's source instance are).
+IMPORTABLE = {"AWS::DynamoDB::GlobalTable", "AWS::Backup::BackupVault", "AWS::Logs::LogGroup"}
 NAMES_OTHERS = {"AWS::ARCRegionSwitch::Plan"}  # resources that name other stacks' resources
 ACCOUNT = "account"
 
@@ -201,7 +206,8 @@ def _meets(account: Account, label: str, claim: Claim) -> list[str]:
             f"{label}: {claim} was left by {owner}'s {kept.stack} when it was destroyed "
             f"(DeletionPolicy Retain), and {claim.stack} creates it again: "
             + _outcome(claim)
-            + "; remove it as `drtiers destroy` says, or import it into the stack (cdk import)"
+            + "; remove it as `drtiers destroy` says"
+            + (", or import it into the stack (cdk import)" if claim.kind in IMPORTABLE else "")
         ]
     if claim.key in account.held:
         owner, other = account.held[claim.key]
@@ -263,13 +269,16 @@ BILLED = {
 }
 
 
+SNAPSHOT_BILLED = "its storage, per GB-month (https://aws.amazon.com/rds/pricing/)"
+
+
 def destroy_plan(tier: TierAssembly, keep: frozenset[str] = frozenset()) -> DestroyPlan:
     """How to destroy ``tier`` (but the stacks in ``keep``, which other deployments still use):
     each stack deleted after the stacks that depend on it, what protects it turned off first
     and the recovery points in the vaults it deletes deleted; then what stays."""
     w = deployed(read_world(tier))
     order = [key for key in reversed(deploy_order(tier)) if key not in keep]
-    steps = tuple(_delete_stack(w, key) for key in order)
+    steps = tuple(_delete_stack(tier, w, key) for key in order)
     held = claims(tier)
     stays = [
         _stays(held[key], claim)
@@ -278,15 +287,7 @@ def destroy_plan(tier: TierAssembly, keep: frozenset[str] = frozenset()) -> Dest
         if claim.retained and claim.kind != STACK and claim.scope == _first_scope(held[key], claim)
     ]
     stays += [
-        Stays(
-            f"{r.type} {r.logical_id} of {r.stack} ({r.region})",
-            _why(r),
-            BILLED.get(r.type, ""),
-            "",
-            note="its name is CloudFormation's: note it before the destroy with "
-            f"aws cloudformation describe-stack-resource --region {r.region} --stack-name "
-            f"{r.stack} --logical-resource-id {r.logical_id}",
-        )
+        _kept_unnamed(r)
         for r in tier.resources
         if f"{r.region}:{r.stack}" in order and _unnamed_kept(r)
     ]
@@ -301,20 +302,51 @@ def _first_scope(stack_claims: list[Claim], claim: Claim) -> str:
 
 
 def _unnamed_kept(r: Resource) -> bool:
-    kept = rules.retained_on_delete(r.deletion_policy) or r.deletion_policy == "Snapshot"
-    return kept and not _names(r)
+    """What stays under a name AWS or CloudFormation makes: a final snapshot (whatever the
+    database's name), or a retained resource without a name of its own."""
+    return r.deletion_policy == "Snapshot" or (
+        rules.retained_on_delete(r.deletion_policy) and not _names(r)
+    )
 
 
-def _why(r: Resource) -> str:
+def _kept_unnamed(r: Resource) -> Stays:
+    where = f"--region {r.region}"
+    find = (
+        f"aws cloudformation describe-stack-resource {where} --stack-name {r.stack} "
+        f"--logical-resource-id {r.logical_id}"
+    )
     if r.deletion_policy == "Snapshot":
-        return "DeletionPolicy Snapshot: its final snapshot stays, under a name AWS makes"
-    return "DeletionPolicy Retain: its data outlives the stack, under a name CloudFormation made"
+        kind = "db-cluster" if r.type == "AWS::RDS::DBCluster" else "db"
+        return Stays(
+            f"the final snapshot of {r.type} {r.logical_id} of {r.stack} ({r.region})",
+            "DeletionPolicy Snapshot: the database's data, in a manual snapshot RDS names",
+            SNAPSHOT_BILLED,
+            "",
+            note=f"find it with aws rds describe-{kind}-snapshots {where} --snapshot-type "
+            f"manual; delete it with aws rds delete-{kind}-snapshot",
+        )
+    note = f"its name is CloudFormation's: note it before the destroy with {find}"
+    if r.type == "AWS::KMS::Key":
+        note += f"; then aws kms schedule-key-deletion {where} --key-id <it>"
+    return Stays(
+        f"{r.type} {r.logical_id} of {r.stack} ({r.region})",
+        f"DeletionPolicy {r.deletion_policy}: its data outlives the stack, under a name "
+        "CloudFormation made",
+        BILLED.get(r.type, ""),
+        "",
+        note=note,
+    )
 
 
-def _delete_stack(w: Live, key: str) -> s.Step:
+def _delete_stack(tier: TierAssembly, w: Live, key: str) -> s.Step:
+    """Delete a stack, what protects it turned off and the vaults it deletes emptied first."""
     region, name = key.split(":", 1)
     stack = w.stacks.get(key)
-    emptied = "".join(_emptied(region, vault) for vault in (stack.filled_vaults if stack else []))
+    copies = set(w.backup_copies.values())
+    emptied = "".join(
+        _emptied(region, vault, sorted(w.regions - {region}) if vault in copies else [], w.account)
+        for vault in (stack.filled_vaults if stack else [])
+    )
     return s.Step(
         f"destroy {name}",
         f"Delete {name} in {region}",
@@ -323,6 +355,7 @@ def _delete_stack(w: Live, key: str) -> s.Step:
         "a stack deletion",
         (rules.STACK_PROTECTION.url,),
         command=s.unprotect(w, key)
+        + _global_unprotected(tier, key)
         + emptied
         + f"aws cloudformation delete-stack --region {region} --stack-name {name} && aws "
         f"cloudformation wait stack-delete-complete --region {region} --stack-name {name}",
@@ -331,14 +364,50 @@ def _delete_stack(w: Live, key: str) -> s.Step:
     )
 
 
-def _emptied(region: str, vault: str) -> str:
+def _global_clusters(tier: TierAssembly, key: str) -> list[Resource]:
+    """The global databases a stack deletes with it."""
+    return [
+        r
+        for r in tier.of_type("AWS::RDS::GlobalCluster")
+        if f"{r.region}:{r.stack}" == key and not rules.retained_on_delete(r.deletion_policy)
+    ]
+
+
+def _global_unprotected(tier: TierAssembly, key: str) -> str:
+    """The deletion protection of the global databases the stack deletes, turned off
+    (rules.protected_database_deletes)."""
+    return "".join(
+        f"aws rds modify-global-cluster --region {r.region} --global-cluster-identifier "
+        f"{r.prop('GlobalClusterIdentifier')} --no-deletion-protection && "
+        for r in _global_clusters(tier, key)
+        if r.prop("DeletionProtection") is True
+    )
+
+
+def _emptied(region: str, vault: str, copied_from: list[str], account: str) -> str:
     """Every recovery point in ``vault`` deleted: "A vault can be deleted only if it is empty"
-    (rules.vault_deletes_only_empty)."""
+    (rules.vault_deletes_only_empty). Once the backup jobs into it (and the copy jobs from
+    ``copied_from``) have ended, and again until none is left: a deletion is submitted, not
+    done, and a job that ends late adds one."""
     where = f"--region {region} --backup-vault-name {vault}"
+    arn = f"arn:aws:backup:{region}:{account}:backup-vault:{vault}"
+    waits = [
+        f"aws backup list-backup-jobs --region {region} --by-backup-vault-name {vault} --query "
+        "\"length(BackupJobs[?State=='CREATED' || State=='PENDING' || State=='RUNNING'])\""
+    ] + [
+        f"aws backup list-copy-jobs --region {source} --by-destination-vault-arn {arn} --query "
+        "\"length(CopyJobs[?State=='CREATED' || State=='RUNNING'])\""
+        for source in copied_from
+    ]
+    points = (
+        f"aws backup list-recovery-points-by-backup-vault {where} --query "
+        "'RecoveryPoints[].RecoveryPointArn' --output text"
+    )
     return (
-        f"for ARN in $(aws backup list-recovery-points-by-backup-vault {where} --query "
-        "'RecoveryPoints[].RecoveryPointArn' --output text); do aws backup "
-        f"delete-recovery-point {where} --recovery-point-arn $ARN; done && "
+        "".join(f'until [ "$({w} --output text)" = 0 ]; do sleep 30; done && ' for w in waits)
+        + f'until [ -z "$({points})" ]; do for ARN in $({points}); do aws backup '
+        f"delete-recovery-point {where} --recovery-point-arn $ARN || true; done; sleep 30; "
+        "done && "
     )
 
 
@@ -351,9 +420,8 @@ def _stays(stack_claims: list[Claim], claim: Claim) -> Stays:
     return Stays(
         str(claim),
         f"DeletionPolicy {claim.policy} on {claim.logical_id} of {claim.stack}: its data "
-        "outlives the "
-        "stack, and a deployment that creates the name again fails until it is removed or "
-        "imported",
+        "outlives the stack, and a deployment that creates the name again meets it "
+        f"({_outcome(claim)})",
         BILLED.get(claim.kind, ""),
         _removal(claim.kind, claim.name, regions),
         claim,
@@ -365,7 +433,7 @@ def _removal(kind: str, name: str, regions: list[str]) -> str:
     r = regions[0]
     if kind == "AWS::Backup::BackupVault":
         return (
-            _emptied(r, name)
+            _emptied(r, name, [], "")
             + f"aws backup delete-backup-vault --region {r} --backup-vault-name {name}"
         )
     if kind == "AWS::DynamoDB::GlobalTable":
@@ -376,6 +444,7 @@ def _removal(kind: str, name: str, regions: list[str]) -> str:
         where = f"--region {r} --db-instance-identifier {name}"
         return (
             f"aws rds modify-db-instance {where} --no-deletion-protection --apply-immediately && "
+            f"aws rds wait db-instance-available {where} && "
             f"aws rds delete-db-instance {where} --skip-final-snapshot && aws rds wait "
             f"db-instance-deleted {where}"
         )
@@ -385,11 +454,11 @@ def _removal(kind: str, name: str, regions: list[str]) -> str:
             f"aws rds modify-global-cluster {where} --no-deletion-protection && aws rds "
             f"delete-global-cluster {where}"
         )
-    if kind == "AWS::Route53::HostedZone":
+    if kind == "AWS::Route53::HostedZone":  # every zone of exactly that name
         return (
-            f"ZONE=$(aws route53 list-hosted-zones-by-name --dns-name {name} --max-items 1 "
-            "--query 'HostedZones[0].Id' --output text) && aws route53 delete-hosted-zone "
-            "--id $ZONE"
+            f"for ZONE in $(aws route53 list-hosted-zones-by-name --dns-name {name} --query "
+            f"\"HostedZones[?Name=='{name}'].Id\" --output text); do aws route53 "
+            "delete-hosted-zone --id $ZONE; done"
         )
     return ""
 
@@ -404,11 +473,17 @@ def _table_removal(name: str, regions: list[str]) -> str:
         f"--table-name {name}"
         for r in regions
     ]
+    gone = (
+        f"until [ \"$(aws dynamodb describe-table {first} --query 'length(Table.Replicas || "
+        f"`[]`)' --output text)\" = 0 ]; do sleep 15; done"
+    )
     commands += [
         f"aws dynamodb update-table {first} --replica-updates "
         f'\'[{{"Delete": {{"RegionName": "{r}"}}}}]\' && aws dynamodb wait table-exists {first}'
         for r in regions[1:]
     ]
+    if regions[1:]:
+        commands.append(gone)  # a replica's removal ends after the call returns
     commands.append(
         f"aws dynamodb delete-table {first} && aws dynamodb wait table-not-exists {first}"
     )
@@ -425,7 +500,7 @@ def destroy(account: Account, d: Deployment) -> list[str]:
     found = []
     for step in plan.steps:
         account.stacks.get(step.target, set()).discard(d.label)
-        refused = simulate.retire_blocked(w, step)
+        refused = simulate.retire_blocked(w, step) or _global_refusal(d.tier, step)
         if refused:
             found.append(f"{d.label}: destroying {step.target} fails: {refused}")
             continue
@@ -451,12 +526,54 @@ def destroy(account: Account, d: Deployment) -> list[str]:
     return found
 
 
+def _global_refusal(tier: TierAssembly, step: s.Step) -> str | None:
+    """Why a stack's deletion fails on a global database: one the stack deletes with its
+    deletion protection left on (rules.protected_database_deletes), or a cluster of the stack
+    that stays a member of one that is kept (rules.global_member_deletes)."""
+    unlocked = any(
+        c.operation == "ModifyGlobalCluster" and "--no-deletion-protection" in c.options
+        for c in aws_calls(step.command)
+    )
+    in_stack = {r.logical_id for r in tier.resources if f"{r.region}:{r.stack}" == step.target}
+    for glob in tier.of_type("AWS::RDS::GlobalCluster"):
+        name = glob.prop("GlobalClusterIdentifier")
+        kept = rules.retained_on_delete(glob.deletion_policy)
+        deleted = f"{glob.region}:{glob.stack}" == step.target and not kept
+        protected = glob.prop("DeletionProtection") is True and not unlocked
+        if deleted and protected and not rules.protected_database_deletes():
+            return f"the global database {name} has deletion protection: turn it off first"
+        member = refs(glob.prop("SourceDBClusterIdentifier")) & in_stack
+        if member and kept and not rules.global_member_deletes():
+            return (
+                f"its cluster is a member of the global database {name}, which is kept "
+                f"(DeletionPolicy {glob.deletion_policy}), and CloudFormation deletes the "
+                "cluster without detaching it: RDS refuses. Delete the global database with "
+                "its stack (it holds no data), or remove the cluster from it first"
+            )
+    return None
+
+
+def failed_first_create(d: Deployment) -> list[str]:
+    """What a first create of each of ``d``'s stacks that rolls back leaves under its names,
+    which the retry creates again (rules.kept_on_failed_create)."""
+    return [
+        f"{d.label}: a first create of {key} that rolls back leaves {claim} (DeletionPolicy "
+        f"{claim.policy}), and the retry creates it again: CloudFormation's create fails "
+        "(AlreadyExists); give it DeletionPolicy RetainExceptOnCreate "
+        "(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)"
+        for key, claims_ in claims(d.tier).items()
+        for claim in claims_
+        if rules.kept_on_failed_create(claim.policy) and not rules.create_meets_existing_name()
+    ]
+
+
 def life_cycle(deployments: Sequence[Deployment], cycles: int = 2) -> list[str]:
-    """Deploy every deployment into one account, then destroy each (and remove what stays as
-    `drtiers destroy` says), ``cycles`` times over: what fails, each naming the resource and
-    the fix. Empty when the cycle holds."""
+    """Deploy every deployment into one account (a first create that rolls back retried
+    first), then destroy each (and remove what stays as `drtiers destroy` says), ``cycles``
+    times over: what fails, each naming the resource and the fix. Empty when the cycle
+    holds."""
     account = Account()
-    found: list[str] = []
+    found = [f"first deploy: {f}" for d in deployments for f in failed_first_create(d)]
     for cycle in range(1, cycles + 1):
         for d in deployments:
             found += [f"cycle {cycle}: deploy {f}" for f in deploy(account, d)]

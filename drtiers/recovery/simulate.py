@@ -878,7 +878,10 @@ def _retire_refused(w: Live, step: s.Step) -> str | None:
     held = [
         d.key
         for d in w.databases.values()
-        if stack_of(d.key) == step.target and d.deletion_protection and d.role != "retired"
+        if stack_of(d.key) == step.target
+        and d.deletion_protection
+        and not d.kept  # a deletion that keeps it does not delete it
+        and d.role != "retired"
     ]
     unlocks = any(
         c.operation in ("ModifyDBInstance", "ModifyDBCluster")

@@ -1414,12 +1414,14 @@ def unprotect(w: World, key: str) -> str:
         )
     for database in w.databases.values():
         if database.key.startswith(f"{key}/") and database.deletion_protection:
-            verb = "modify-db-cluster" if database.cluster else "modify-db-instance"
-            what = "cluster" if database.cluster else "instance"
+            if database.kept:
+                continue  # the stack's deletion keeps it, protected
+            verb = "db-cluster" if database.cluster else "db-instance"
             identifier = database.identifier or physical(database.key)
+            where = f"--region {region} --{verb}-identifier {identifier}"
             command += (
-                f"aws rds {verb} --region {region} --db-{what}-identifier {identifier} "
-                "--no-deletion-protection --apply-immediately && "
+                f"aws rds modify-{verb} {where} --no-deletion-protection --apply-immediately && "
+                f"aws rds wait {verb}-available {where} && "
             )
     return command
 

@@ -72,7 +72,17 @@ class TierStack(Stack):
 
     @property
     def retain_policy(self) -> RemovalPolicy:
-        return RemovalPolicy.DESTROY if self.config.sandbox else RemovalPolicy.RETAIN
+        """Kept on delete and replacement, but not when the create that made it rolls back
+        (DeletionPolicy RetainExceptOnCreate: it "behaves like Retain for stack operations,
+        except for the stack operation that initially created the resource",
+        rules.retained_on_delete). What a failed create made holds nothing yet; under Retain it
+        would stay under its name, and "If resources are retained during rollback, they
+        interfere with retries of the stack operation" (rules.kept_on_failed_create)."""
+        return (
+            RemovalPolicy.DESTROY
+            if self.config.sandbox
+            else RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
+        )
 
     @property
     def deletion_protection(self) -> bool:

@@ -219,19 +219,6 @@ class _RegionalStack(TierStack):
         recovery-base stack made beforehand, under fixed names."""
         return self.config.restore_from is not None and self.role is StackRole.PRIMARY
 
-    @property
-    def retain_policy(self) -> RemovalPolicy:
-        """A rebuild keeps what it made when its stack is deleted, but not when its create
-        rolls back: "If resources are retained during rollback, they interfere with retries of
-        the stack operation" (https://aws.amazon.com/about-aws/whats-new/2023/07/
-        aws-cloudformation-deletion-policies-dev-test-cycle/, read 2026-12-04; a retry creates
-        the same event's names again). RetainExceptOnCreate "behaves like Retain for stack
-        operations, except for the stack operation that initially created the resource"
-        (rules.retained_on_delete)."""
-        if self.rebuilding and not self.config.sandbox:
-            return RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
-        return super().retain_policy
-
     def _rebuild_role(self, what: str) -> iam.IRole | None:
         return imported(self, self.names, what) if self.rebuilding else None
 
@@ -359,9 +346,7 @@ class _RegionalStack(TierStack):
             log_key=self.data_key,
             # Its log groups have fixed names: kept when the stack goes, but not when its first
             # create rolls back, or the retry meets them (rules.kept_on_failed_create).
-            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
-            if self.retain_policy == RemovalPolicy.RETAIN
-            else self.retain_policy,
+            removal_policy=self.retain_policy,
             probe=(regions[0], self.resource_name("primary"), self.resource_name(APP_SERVICE))
             if automatic
             else None,

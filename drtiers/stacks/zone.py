@@ -41,7 +41,7 @@ class ZoneStack(Stack):
         Tags.of(self).add(ROLE_TAG, StackRole.ZONE.value)
         self.zone = route53.PublicHostedZone(self, "Zone", zone_name=config.domain_name)
         self.zone.apply_removal_policy(
-            RemovalPolicy.DESTROY if config.sandbox else RemovalPolicy.RETAIN
+            RemovalPolicy.DESTROY if config.sandbox else RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
         )
         # A plain output, read with Fn::GetStackOutput like every value between drtiers stacks.
         output = CfnOutput(
