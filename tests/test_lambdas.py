@@ -815,31 +815,87 @@ def make_instance(region: str, identifier: str) -> Any:
     return rds
 
 
-def test_adopt_turns_on_iam_logins_and_deletion_protection() -> None:
-    rds = make_instance(P, "drtiers-pilot-light-db")
-    plan_actions.handler(
-        {"action": "adopt", "region": P, "instance": "drtiers-pilot-light-db"}, None
+MONITORING_ROLE = "DatabaseMonitoringRole576991DA"
+SETTINGS = {
+    "EnableIAMDatabaseAuthentication": True,
+    "DeletionProtection": True,
+    "MultiAZ": True,
+    "DBInstanceClass": "db.m7g.large",
+    "BackupRetentionPeriod": 14,
+    "CopyTagsToSnapshot": True,
+    "AutoMinorVersionUpgrade": True,
+    "PubliclyAccessible": False,
+    "MonitoringInterval": 60,
+    "MonitoringRoleArn": {"stack": "drtiers-pilot-light-primary", "logical_id": MONITORING_ROLE},
+    "EnableCloudwatchLogsExports": ["postgresql", "upgrade"],
+    "Tags": [
+        {"Key": "drtiers:role", "Value": "primary"},
+        {"Key": "drtiers:tier", "Value": "pilot-light"},
+    ],
+}
+
+
+def role_lookup(monkeypatch: pytest.MonkeyPatch, name: str) -> Stubber:
+    """CloudFormation in P behind a Stubber (checked against its model) that names the
+    monitoring role once."""
+    client = boto3.client("cloudformation", region_name=P)
+    stubber = Stubber(client)
+    detail = {
+        "StackName": "drtiers-pilot-light-primary",
+        "LogicalResourceId": MONITORING_ROLE,
+        "PhysicalResourceId": name,
+        "ResourceType": "AWS::IAM::Role",
+        "LastUpdatedTimestamp": datetime(2026, 12, 5, tzinfo=UTC),
+        "ResourceStatus": "CREATE_COMPLETE",
+    }
+    stubber.add_response(
+        "describe_stack_resource",
+        {"StackResourceDetail": detail},
+        {"StackName": "drtiers-pilot-light-primary", "LogicalResourceId": MONITORING_ROLE},
     )
+    stubber.activate()
+    real = boto3.client
+    monkeypatch.setattr(
+        boto3, "client", lambda n, *a, **k: client if n == "cloudformation" else real(n, *a, **k)
+    )
+    return stubber
+
+
+def test_adopt_sets_what_the_template_sets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The replica block copies neither IAM logins, protection, Multi-AZ, class, backups,
+    monitoring, log exports nor tags (rules.replica_matches_template): the function sets each
+    as the template has it, the monitoring role looked up in its stack."""
+    rds = make_instance(P, "drtiers-pilot-light-db")
+    role = "drtiers-pilot-light-primary-DatabaseMonitoringRole-1A2B3C"
+    stubber = role_lookup(monkeypatch, role)
+    event = {
+        "action": "adopt",
+        "region": P,
+        "instance": "drtiers-pilot-light-db",
+        "account": "123456789012",
+        "settings": SETTINGS,
+    }
+    plan_actions.handler(event, None)
+    stubber.assert_no_pending_responses()
     (instance,) = rds.describe_db_instances(DBInstanceIdentifier="drtiers-pilot-light-db")[
         "DBInstances"
     ]
     assert instance["IAMDatabaseAuthenticationEnabled"] is True
     assert instance["DeletionProtection"] is True
-    assert instance["MultiAZ"] is False  # the payload did not ask
-
-
-def test_adopt_makes_the_instance_multi_az_as_its_template_has_it() -> None:
-    """The replica block copies no Multi-AZ setting: after a pilot-light failback P's writer
-    would stay Single-AZ, and no later deploy changes what CloudFormation thinks it set."""
-    rds = make_instance(P, "drtiers-pilot-light-db")
-    plan_actions.handler(
-        {"action": "adopt", "region": P, "instance": "drtiers-pilot-light-db", "multi_az": True},
-        None,
-    )
-    (instance,) = rds.describe_db_instances(DBInstanceIdentifier="drtiers-pilot-light-db")[
-        "DBInstances"
-    ]
     assert instance["MultiAZ"] is True
+    assert instance["DBInstanceClass"] == "db.m7g.large"
+    assert instance["BackupRetentionPeriod"] == 14
+    assert instance["MonitoringInterval"] == 60
+    assert instance["MonitoringRoleArn"] == f"arn:aws:iam::123456789012:role/{role}"
+    assert instance["EnabledCloudwatchLogsExports"] == ["postgresql", "upgrade"]
+    tags = rds.list_tags_for_resource(ResourceName=instance["DBInstanceArn"])["TagList"]
+    assert {"Key": "drtiers:role", "Value": "primary"} in tags
+
+
+def test_adopt_refuses_a_payload_without_its_settings() -> None:
+    event = {"action": "adopt", "region": P, "instance": "drtiers-pilot-light-db", "account": "1"}
+    with pytest.raises(ValueError, match='adopt: "settings" is missing'):
+        plan_actions.handler(event, None)
 
 
 def test_register_points_the_proxy_at_the_instance_now_under_the_identifier() -> None:

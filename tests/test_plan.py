@@ -263,9 +263,13 @@ def test_pilot_light_prepares_and_reprotects_in_post_recovery_workflows(
     assert [x.name for x in prepare] == ["fence-primary", "replicate-back", "adopt-replica-primary"]
     assert prepare[1].kind == "RdsCreateCrossRegionReplica"
     assert lambda_config(prepare[2]).region_to_run == "activeRegion"
-    # P's instance is Multi-AZ in its template; the block's replica is not (eighth review, B2)
+    # P's instance is Multi-AZ in its template; the block's replica is not (eighth review, B2),
+    # nor tagged, monitored, logging or backed up as its template says (issue 19)
     (adopt,) = {json.dumps(x.payload, sort_keys=True) for x in lambda_config(prepare[2]).lambdas}
-    assert json.loads(adopt)["multi_az"] is True
+    settings = json.loads(adopt)["settings"]
+    assert settings["MultiAZ"] is True and settings["BackupRetentionPeriod"] > 0
+    assert {"Key": "drtiers:role", "Value": "primary"} in settings["Tags"]
+    assert settings["MonitoringRoleArn"]["stack"] == "drtiers-pilot-light-primary"
     fence = lambda_config(prepare[0])
     assert fence.region_to_run == "activeRegion"  # the API's value for post-recovery
     reprotect = blocks_of(plan, "postRecovery", "us-west-2")
@@ -704,6 +708,44 @@ def test_failback_breaks_without_what_the_replica_block_leaves_out(
     assert any(v.invariant == invariant and said in v.detail for v in broken.violations), [
         str(v) for v in broken.violations
     ]
+
+
+@pytest.mark.parametrize("dropped", ["Tags", "BackupRetentionPeriod", "MonitoringInterval"])
+def test_failback_leaves_a_replica_unlike_its_template_without_its_settings(
+    synthesized: Synthesized, tmp_path: Path, dropped: str
+) -> None:
+    """I10: the replica block copies neither tags, monitoring, log exports nor backups; the
+    plan's function sets them from the template. Without one, failback ends with an instance
+    that is not what CloudFormation thinks it made."""
+    directory = copy_assembly(synthesized.directory, tmp_path / "assembly")
+
+    def without(resources: dict[str, dict[str, Any]]) -> None:
+        text = json.dumps(resources)
+        assert f'\\"{dropped}\\"' in text  # inside the steps' JSON payloads
+        for resource in resources.values():
+            if resource["Type"] == PLAN_TYPE:
+                _drop_setting(resource["Properties"], dropped)
+
+    edit_template(directory, "drtiers-pilot-light-plan", without)
+    ((_, broken),) = simulate_assembly(directory, context(), synthesize, tier="pilot-light")
+    assert any(v.invariant == "I10" and dropped in v.detail for v in broken.violations), [
+        str(v) for v in broken.violations
+    ]
+
+
+def _drop_setting(value: Any, name: str) -> None:
+    """Every adopt payload (a JSON string in a Lambda block's configuration) without ``name``."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Payload" and isinstance(inner, str) and '"adopt"' in inner:
+                payload = json.loads(inner)
+                payload["settings"].pop(name, None)
+                value[key] = json.dumps(payload)
+            else:
+                _drop_setting(inner, name)
+    elif isinstance(value, list):
+        for inner in value:
+            _drop_setting(inner, name)
 
 
 def test_the_runbook_registers_the_promoted_instance_with_the_proxy(

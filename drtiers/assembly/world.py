@@ -151,6 +151,10 @@ class Database:
     iam_auth: bool = True
     deletion_protection: bool = False  # DeletionProtection as its template sets it
     kept: bool = False  # its stack's deletion keeps it (DeletionPolicy Retain)
+    # An instance's template properties as a new instance under its identifier must get them
+    # (a role it names: {"stack", "logical_id"}); what a failback has set on one made anew.
+    settings: dict[str, Any] = field(default_factory=dict)
+    adopted: frozenset[str] = frozenset()
 
     @property
     def connect_key(self) -> str:
@@ -403,6 +407,7 @@ def _databases(tier: TierAssembly) -> dict[str, Database]:
             iam_auth=instance.prop("EnableIAMDatabaseAuthentication") is True,
             deletion_protection=instance.prop("DeletionProtection") is True,
             kept=rules.retained_on_delete(instance.deletion_policy),
+            settings=_settings(instance),
         )
     for cluster in tier.of_type("AWS::RDS::DBCluster"):
         secondary = bool(cluster.prop("GlobalClusterIdentifier")) and not cluster.prop(
@@ -424,6 +429,20 @@ def _databases(tier: TierAssembly) -> dict[str, Database]:
             kept=rules.retained_on_delete(cluster.deletion_policy),
         )
     return databases
+
+
+def _settings(instance: Resource) -> dict[str, Any]:
+    """The instance's template properties a failback must set on a replica made anew under its
+    identifier (rules.replica_matches_template), as literal values; the role a GetAtt names as
+    {"stack", "logical_id"}, for the plan's function to look up."""
+    settings: dict[str, Any] = {}
+    for prop in rules.replica_matches_template(set(instance.properties), set()):
+        value = instance.properties[prop]
+        attribute = value.get("Fn::GetAtt") if isinstance(value, dict) else None
+        if isinstance(attribute, list) and attribute[1:] == ["Arn"]:
+            value = {"stack": instance.stack, "logical_id": attribute[0]}
+        settings[prop] = value
+    return settings
 
 
 def _name(value: Any) -> str:

@@ -717,3 +717,50 @@ def global_member_deletes() -> bool:
     primary's (made a member through the global cluster's SourceDBClusterIdentifier) does not.
     It does not: the stack's deletion fails on the cluster."""
     return False
+
+
+RDS_REPLICA_CLI = Source(
+    "https://docs.aws.amazon.com/cli/latest/reference/rds/create-db-instance-read-replica.html",
+    "2026-12-05",
+)
+# What the RDS create cross-Region replica block copies to the replica it makes (its template's
+# properties; rules.rds_replica_block_enables_iam_auth quotes the list), and what a replica
+# takes from its source whatever anyone asks: its engine and version, credentials, storage and
+# encryption ("All other attributes ... are inherited from the source DB instance or cluster,
+# except as specified", RDS_REPLICA_CLI). Everything else its template sets, the replica gets
+# only if someone sets it: "RDS creates read replicas with backups disabled" (RDS_REPLICA_CLI).
+REPLICA_BLOCK_COPIES = frozenset(
+    {
+        "DBInstanceIdentifier",
+        "DBParameterGroupName",
+        "DBSubnetGroupName",
+        "KmsKeyId",
+        "VPCSecurityGroups",
+        "OptionGroupName",
+    }
+)
+REPLICA_FROM_SOURCE = frozenset(
+    {
+        "Engine",
+        "EngineVersion",
+        "MasterUsername",
+        "MasterUserPassword",
+        "StorageEncrypted",
+        "AllocatedStorage",
+        "StorageType",
+        "Port",
+        "DBName",
+        "SourceDBInstanceIdentifier",
+        "SourceRegion",
+    }
+)
+
+
+def replica_matches_template(template: set[str], adopted: set[str]) -> set[str]:
+    """What an instance the replica block made still lacks of what its template sets, once
+    ``adopted`` has been set on it: every property but what the block copies
+    (REPLICA_BLOCK_COPIES, from RS_RDS_REPLICA) and what a replica takes from its source
+    (REPLICA_FROM_SOURCE, from RDS_REPLICA_CLI). CloudFormation sees no drift in what it did
+    not set (the instance keeps the identifier it knows), so nothing but the failback sets it
+    again: tags (what drills and reports find it by), monitoring, log exports, backups."""
+    return template - REPLICA_BLOCK_COPIES - REPLICA_FROM_SOURCE - adopted

@@ -13,6 +13,7 @@ from enum import Enum, StrEnum
 # assembly is read back tier by tier (drtiers.assess) and how drills select their targets.
 TIER_TAG = "drtiers:tier"
 ROLE_TAG = "drtiers:role"
+STALE_ROLE = "stale"  # ROLE_TAG of an instance a failback renamed out of the way
 # On the recovery stack while it is deployed failed over (context failed_over=true).
 FAILED_OVER_TAG = "drtiers:failed-over"
 # The tag on each experiment template naming the failover steps it rehearses, space-separated

@@ -212,16 +212,24 @@ def drain(event: dict[str, Any]) -> None:
 
 
 def adopt(event: dict[str, Any]) -> None:
-    """Turn on what the replica block does not copy: IAM logins, deletion protection and, where
-    the template has it, a standby in another zone (Multi-AZ)."""
-    rds = boto3.client("rds", region_name=event["region"])
-    rds.modify_db_instance(
-        DBInstanceIdentifier=event["instance"],
-        EnableIAMDatabaseAuthentication=True,
-        DeletionProtection=True,
-        **({"MultiAZ": True} if event.get("multi_az") else {}),
-        ApplyImmediately=True,
-    )
+    """Set on the replica the plan's RDS block made what its template sets and the block does
+    not copy (``settings``: IAM logins, deletion protection, Multi-AZ, class, backups,
+    monitoring, log exports), then its tags (what drills and reports find it by)."""
+    region, instance = event["region"], event["instance"]
+    rds = boto3.client("rds", region_name=region)
+    settings = dict(event["settings"])
+    tags = settings.pop("Tags", [])
+    logs = settings.pop("EnableCloudwatchLogsExports", None)
+    if logs:
+        settings["CloudwatchLogsExportConfiguration"] = {"EnableLogTypes": logs}
+    role = settings.pop("MonitoringRoleArn", None)
+    if role:
+        name = _physical_id(region, role["stack"], role["logical_id"])
+        settings["MonitoringRoleArn"] = f"arn:aws:iam::{event['account']}:role/{name}"
+    rds.modify_db_instance(DBInstanceIdentifier=instance, **settings, ApplyImmediately=True)
+    if tags:
+        found = rds.describe_db_instances(DBInstanceIdentifier=instance)["DBInstances"]
+        rds.add_tags_to_resource(ResourceName=found[0]["DBInstanceArn"], Tags=tags)
 
 
 def register(event: dict[str, Any]) -> None:
@@ -257,9 +265,10 @@ FIFO_IDS = ("MessageGroupId", "MessageDeduplicationId")
 BATCH_BYTES = 1_048_576
 
 
-def _queue_url(region: str, stack: str, logical_id: str) -> str:
-    """The URL of a stack's queue (its physical id), looked up where it lives: CloudFormation
-    generates the queues' names, so the plan names them by stack and logical id."""
+def _physical_id(region: str, stack: str, logical_id: str) -> str:
+    """A stack's resource's physical id (a queue's URL, a role's name), looked up where it
+    lives: CloudFormation generates their names, so the plan names them by stack and logical
+    id."""
     cloudformation = boto3.client("cloudformation", region_name=region)
     found = cloudformation.describe_stack_resource(StackName=stack, LogicalResourceId=logical_id)
     return str(found["StackResourceDetail"]["PhysicalResourceId"])
@@ -343,8 +352,8 @@ def forward(event: dict[str, Any]) -> None:
     target = boto3.client("sqs", region_name=event["to_region"])
     in_flight = 0
     for logical_id in event["queues"]:
-        leaving = _queue_url(event["region"], event["stack"], logical_id)
-        taking = _queue_url(event["to_region"], event["to_stack"], logical_id)
+        leaving = _physical_id(event["region"], event["stack"], logical_id)
+        taking = _physical_id(event["to_region"], event["to_stack"], logical_id)
         _move(source, leaving, target, taking)
         attributes = source.get_queue_attributes(
             QueueUrl=leaving, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
@@ -385,6 +394,10 @@ KINDS = {
         "a divisor of 60, up to 30",
     ),
     "number": (_number, "a number"),
+    "settings": (
+        lambda v: isinstance(v, dict) and all(_name(k) for k in v),
+        "an object of ModifyDBInstance parameters",
+    ),
     "dimensions": (
         lambda v: isinstance(v, dict) and all(_name(k) and _name(x) for k, x in v.items()),
         "an object of names",
@@ -405,7 +418,7 @@ FIELDS = {
         "api_region": "region",
     },
     "drain": {"region": "region", "prefix": "name"},
-    "adopt": {"region": "region", "instance": "name"},
+    "adopt": {"region": "region", "instance": "name", "account": "name", "settings": "settings"},
     "register": {"region": "region", "instance": "name", "proxy": "name"},
     "probe": {
         "region": "region",

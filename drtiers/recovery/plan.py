@@ -235,9 +235,10 @@ def _rds_payload(world: World, step: s.Step) -> dict[str, Any]:
     if step.effect == Effect.REGISTER:
         proxy = next(x for x in world.proxies.values() if x.target == database.key)
         return {"action": REGISTER, **payload, "proxy": proxy.name}
-    if database.multi_az:  # as its template has it: the replica block does not copy it
-        payload["multi_az"] = True
-    return {"action": ADOPT, **payload}
+    # What its template sets that the replica block does not copy (rules.
+    # replica_matches_template): Multi-AZ, IAM logins, protection, class, tags, monitoring, logs
+    # and backups. A role is named by stack and logical id, its ARN looked up by the function.
+    return {"action": ADOPT, **payload, "account": world.account, "settings": database.settings}
 
 
 def _forward_payload(world: World, source: str, target: str) -> dict[str, Any]:
@@ -535,8 +536,13 @@ def _lambda_decoded(run: _Run, action: LambdaAction) -> _Decoded | None:
         return "traffic", Effect.DIAL, f"{region}={payload['percent']}", (payload["api_region"],)
     if payload["action"] == DRAIN:
         return "compute", Effect.DRAIN, f"{region}={payload['prefix']}", (region,)
-    if payload["action"] == ADOPT:
-        return "protect", Effect.ADOPT, region, (region,)
+    if payload["action"] == ADOPT:  # the target carries what it sets
+        return (
+            "protect",
+            Effect.ADOPT,
+            f"{region}={','.join(sorted(payload['settings']))}",
+            (region,),
+        )
     if payload["action"] == REGISTER:
         return "database", Effect.REGISTER, region, (region,)
     if payload["action"] == FORWARD:

@@ -24,6 +24,10 @@ after each step and at the end the invariants are checked:
 - I9 every message sent during the event is processed: no step stops the consumers of queues
   that still hold such messages without moving them where consumers will run, and no step
   waits on queues nobody consumes (drtiers.recovery.messages).
+- I10 after failback, what the steps made anew under a template's name is set up as the
+  template says (a replica the RDS block made: its class, tags, monitoring, log exports,
+  backups; rules.replica_matches_template), so the next deploy and drill act on it as
+  synthesized.
 
 Where the tier has an ARC Region switch plan, its steps are the plan's as synthesized
 (drtiers.recovery.plan.executed), not the step list's.
@@ -36,6 +40,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from botocore import xform_name
 
 from drtiers.assembly.reader import TierAssembly
 from drtiers.assembly.world import (
@@ -66,6 +72,7 @@ INVARIANTS = {
     "I7": "a person approves before the writer or traffic moves where the tier says one must",
     "I8": "every AWS API call a step or plan block makes is one AWS defines, and is allowed",
     "I9": "every message sent during the event is processed",
+    "I10": "after failback, what the steps made anew is set up as its template says",
 }
 FIXES = {
     "I1": "give R's tasks an endpoint that takes writes after promotion, credentials the proxy "
@@ -84,6 +91,8 @@ FIXES = {
     "I9": "move what is left in a region's work queues to the same workload's queues where "
     "consumers will run before its consumers stop (or empty them while its consumers still run "
     "and nothing new arrives); never wait on queues nobody consumes",
+    "I10": "set on what a step makes anew every property its template sets that the step does "
+    "not copy (the plan function's adopt action takes them from the template)",
 }
 
 
@@ -130,7 +139,7 @@ class Simulation:
         checked = (
             INVARIANTS
             if self.event == "region-loss"
-            else {"I1": "", "I2": "", "I5": "", "I7": "", "I8": "", "I9": ""}
+            else {"I1": "", "I2": "", "I5": "", "I7": "", "I8": "", "I9": "", "I10": ""}
         )
         broken = {v.invariant for v in self.violations}
         return {i: ("fail" if i in broken else "pass") for i in checked}
@@ -575,11 +584,20 @@ def _replica_made(w: Live, step: s.Step) -> None:
         return
     if step.target == plan.RENAMED_BY_BLOCK:
         replica.iam_auth = rules.rds_replica_block_enables_iam_auth()
+        replica.adopted = frozenset()
         return
+    calls = aws_calls(step.command)
     replica.iam_auth = any(
         c.operation == "CreateDBInstanceReadReplica"
         and "--enable-iam-database-authentication" in c.options
-        for c in aws_calls(step.command)
+        for c in calls
+    )
+    # What the command set on it, of what its template sets (I10).
+    given = {o for c in calls if c.region == region for o in c.options} if calls else set()
+    replica.adopted = frozenset(
+        prop
+        for prop in replica.settings
+        if {f"--{xform_name(prop, '-')}", f"--no-{xform_name(prop, '-')}"} & given
     )
 
 
@@ -737,12 +755,15 @@ def _reprotect(w: Live, _: str) -> str:
     return f"{w.recovery} holds a fresh replica of {w.primary}"
 
 
-def _adopt(w: Live, region: str) -> str:
+def _adopt(w: Live, target: str) -> str:
+    """The replica in the target's region gets what the step sets (``region=A,B,...``)."""
+    region, _, settings = target.partition("=")
     replica = w.database_in(region)
     if replica is None:
         return ""
+    replica.adopted = frozenset(x for x in settings.split(",") if x)
     replica.iam_auth = True
-    return f"{replica.key} accepts IAM logins"
+    return f"{replica.key} accepts IAM logins, set up as its template says"
 
 
 def _register(w: Live, region: str) -> str:
@@ -1227,10 +1248,32 @@ def simulate_failback(
             Violation("I5", "end", w.tier, f"traffic ends at {sorted(traffic(w))}, not P")
         )
     _protected_again(result, w, world)
+    _as_templated(result, w, world)
     _tables_left(result, w)
     for resource, why in names.collisions(w):  # I8 for the next failover's rebuild
         result.violations.append(Violation("I8", "end", resource, why))
     return result
+
+
+def _as_templated(result: Simulation, w: Live, world: Live) -> None:
+    """I10: every instance made anew under its template's identifier (a replica the RDS block
+    made at failback or re-protection) has had what its template sets set on it."""
+    for key, database in w.databases.items():
+        synthesized = world.databases.get(key)
+        if database.role == "retired" or synthesized is None or database.generation == 0:
+            continue
+        missing = rules.replica_matches_template(set(synthesized.settings), set(database.adopted))
+        if missing:
+            result.violations.append(
+                Violation(
+                    "I10",
+                    "end",
+                    key,
+                    f"the instance made anew under {database.identifier} lacks what its "
+                    f"template sets: {', '.join(sorted(missing))}; CloudFormation sees no "
+                    "drift there, so the next deploy does not set it either",
+                )
+            )
 
 
 def _tables_left(result: Simulation, w: Live) -> None:

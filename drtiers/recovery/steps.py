@@ -13,10 +13,20 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from botocore import xform_name
+
 from drtiers.assembly.world import Alarm, Database, World, stack_of
 from drtiers.core import rules
+from drtiers.core.endpoints import operation_options
 from drtiers.core.facts import Figure
-from drtiers.core.tiers import CONTROL_TABLE, DECLARED_NAMESPACE, RECOVERY_WRITABLE, StackRole
+from drtiers.core.tiers import (
+    CONTROL_TABLE,
+    DECLARED_NAMESPACE,
+    RECOVERY_WRITABLE,
+    ROLE_TAG,
+    STALE_ROLE,
+    StackRole,
+)
 from drtiers.recovery.live import Live
 
 
@@ -126,23 +136,66 @@ def _replica_command(world: World, region: str, source_world: World, source: str
         + f" --port {target.port} --enable-iam-database-authentication --deletion-protection"
         + (" --multi-az" if target.multi_az else "")
     )
+    create += _as_templated(world, target, create, "CreateDBInstanceReadReplica")
     then = "" if at_creation else _parameters_after(region, parameters)
-    return f"STALE={physical(target.key)} && {_rename_stale(region)} && {create}{then}"
+    after = _as_templated(world, target, create, "ModifyDBInstance")
+    if after:  # what a replica cannot be created with (backups: "created with backups disabled")
+        where = f"--region {region} --db-instance-identifier $STALE"
+        then += (
+            f" && aws rds wait db-instance-available {where} && aws rds modify-db-instance "
+            f"{where}{after} --apply-immediately"
+        )
+    renamed = _rename_stale(region, world.account)
+    return f"STALE={physical(target.key)} && {renamed} && {create}{then}"
 
 
-def _rename_stale(region: str) -> str:
+def _as_templated(world: World, target: Database, given: str, operation: str) -> str:
+    """The options that set on a replica made anew what its template sets (Database.settings)
+    and ``given`` does not: those ``operation`` takes, and for ModifyDBInstance only those
+    CreateDBInstanceReadReplica does not."""
+    takes = operation_options("rds", operation)
+    created = operation_options("rds", "CreateDBInstanceReadReplica")
+    options = ""
+    for prop, value in sorted(target.settings.items()):
+        option = f"--{xform_name(prop, '-')}"
+        if option not in takes or option in given or f"--no-{option[2:]}" in given:
+            continue
+        if operation != "CreateDBInstanceReadReplica" and option in created:
+            continue
+        options += f" {_option(world, target, option, value)}"
+    return options
+
+
+def _option(world: World, target: Database, option: str, value: Any) -> str:
+    """One CLI option with the template's value."""
+    if isinstance(value, bool):
+        return option if value else f"--no-{option[2:]}"
+    if option == "--tags":
+        return "--tags " + " ".join(f"Key={t['Key']},Value={t['Value']}" for t in value)
+    if isinstance(value, list):
+        return f"{option} {' '.join(str(v) for v in value)}"
+    if isinstance(value, dict):  # a role, named by its stack and logical id
+        role = physical(f"{target.region}:{value['stack']}/{value['logical_id']}")
+        return f"{option} arn:aws:iam::{world.account}:role/{role}"
+    return f"{option} {value}"
+
+
+def _rename_stale(region: str, account: str) -> str:
     """Rename the instance that holds ``$STALE`` out of the way (as the RDS block does), keeping
     it for what it alone holds, and wait until the new name answers (AWS: "The renamed DB
     instance is not available until the new name becomes effective"; the waiter fails on an
     instance not found). The new name carries the time, so the next event's stale instance
-    does not meet this one's name (DBInstanceAlreadyExists)."""
+    does not meet this one's name (DBInstanceAlreadyExists). Its role tag says it is stale:
+    drills and reports find a tier's instances by their tags."""
     return (
         "OLD=$STALE-old-$(date -u +%y%m%d%H%M) && "
         f"aws rds modify-db-instance --region {region} --db-instance-identifier $STALE "
         "--new-db-instance-identifier $OLD --apply-immediately && until aws rds "
         f"describe-db-instances --region {region} --db-instance-identifier $OLD "
         f">/dev/null 2>&1; do sleep 15; done && aws rds wait db-instance-available --region "
-        f"{region} --db-instance-identifier $OLD"
+        f"{region} --db-instance-identifier $OLD && aws rds add-tags-to-resource --region "
+        f"{region} --resource-name arn:aws:rds:{region}:{account}:db:$OLD --tags "
+        f"Key={ROLE_TAG},Value={STALE_ROLE}"
     )
 
 

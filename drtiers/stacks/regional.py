@@ -382,7 +382,10 @@ class _RegionalStack(TierStack):
             return {}
         identifier = self.resource_name("db")
         return {
-            "instances": [(region, identifier) for region in regions],
+            "instances": [
+                (region, identifier, self.resource_name(role))
+                for region, role in zip(regions, ("primary", "recovery"), strict=True)
+            ],
             "proxy": (regions[0], identifier),
         }
 
