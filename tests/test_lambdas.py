@@ -815,7 +815,7 @@ def make_instance(region: str, identifier: str) -> Any:
     return rds
 
 
-MONITORING_ROLE = "DatabaseMonitoringRole576991DA"
+ROLE_ARN = "arn:aws:iam::123456789012:role/drtiers-pilot-light-db-monitoring-us-east-1"
 SETTINGS = {
     "EnableIAMDatabaseAuthentication": True,
     "DeletionProtection": True,
@@ -826,57 +826,28 @@ SETTINGS = {
     "AutoMinorVersionUpgrade": True,
     "PubliclyAccessible": False,
     "MonitoringInterval": 60,
-    "MonitoringRoleArn": {"stack": "drtiers-pilot-light-primary", "logical_id": MONITORING_ROLE},
+    "MonitoringRoleArn": ROLE_ARN,
     "EnableCloudwatchLogsExports": ["postgresql", "upgrade"],
     "Tags": [
         {"Key": "drtiers:role", "Value": "primary"},
         {"Key": "drtiers:tier", "Value": "pilot-light"},
     ],
 }
+ADOPT = {
+    "action": "adopt",
+    "region": P,
+    "instance": "drtiers-pilot-light-db",
+    "account": "123456789012",
+    "settings": SETTINGS,
+}
 
 
-def role_lookup(monkeypatch: pytest.MonkeyPatch, name: str) -> Stubber:
-    """CloudFormation in P behind a Stubber (checked against its model) that names the
-    monitoring role once."""
-    client = boto3.client("cloudformation", region_name=P)
-    stubber = Stubber(client)
-    detail = {
-        "StackName": "drtiers-pilot-light-primary",
-        "LogicalResourceId": MONITORING_ROLE,
-        "PhysicalResourceId": name,
-        "ResourceType": "AWS::IAM::Role",
-        "LastUpdatedTimestamp": datetime(2026, 12, 5, tzinfo=UTC),
-        "ResourceStatus": "CREATE_COMPLETE",
-    }
-    stubber.add_response(
-        "describe_stack_resource",
-        {"StackResourceDetail": detail},
-        {"StackName": "drtiers-pilot-light-primary", "LogicalResourceId": MONITORING_ROLE},
-    )
-    stubber.activate()
-    real = boto3.client
-    monkeypatch.setattr(
-        boto3, "client", lambda n, *a, **k: client if n == "cloudformation" else real(n, *a, **k)
-    )
-    return stubber
-
-
-def test_adopt_sets_what_the_template_sets(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_adopt_sets_what_the_template_sets() -> None:
     """The replica block copies neither IAM logins, protection, Multi-AZ, class, backups,
     monitoring, log exports nor tags (rules.replica_matches_template): the function sets each
-    as the template has it, the monitoring role looked up in its stack."""
+    as the template has it."""
     rds = make_instance(P, "drtiers-pilot-light-db")
-    role = "drtiers-pilot-light-primary-DatabaseMonitoringRole-1A2B3C"
-    stubber = role_lookup(monkeypatch, role)
-    event = {
-        "action": "adopt",
-        "region": P,
-        "instance": "drtiers-pilot-light-db",
-        "account": "123456789012",
-        "settings": SETTINGS,
-    }
-    plan_actions.handler(event, None)
-    stubber.assert_no_pending_responses()
+    plan_actions.handler(ADOPT, None)
     (instance,) = rds.describe_db_instances(DBInstanceIdentifier="drtiers-pilot-light-db")[
         "DBInstances"
     ]
@@ -886,10 +857,28 @@ def test_adopt_sets_what_the_template_sets(monkeypatch: pytest.MonkeyPatch) -> N
     assert instance["DBInstanceClass"] == "db.m7g.large"
     assert instance["BackupRetentionPeriod"] == 14
     assert instance["MonitoringInterval"] == 60
-    assert instance["MonitoringRoleArn"] == f"arn:aws:iam::123456789012:role/{role}"
+    assert instance["MonitoringRoleArn"] == ROLE_ARN
     assert instance["EnabledCloudwatchLogsExports"] == ["postgresql", "upgrade"]
     tags = rds.list_tags_for_resource(ResourceName=instance["DBInstanceArn"])["TagList"]
     assert {"Key": "drtiers:role", "Value": "primary"} in tags
+
+
+def test_adopt_asks_only_for_what_differs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run again (the plan retries a failed step) on an instance already set up, it modifies
+    nothing: a modification in progress would refuse another."""
+    make_instance(P, "drtiers-pilot-light-db")
+    plan_actions.handler(ADOPT, None)
+    asked: list[dict[str, Any]] = []
+    on_session("before-call.rds.ModifyDBInstance", lambda params, **_: asked.append(params))
+    plan_actions.handler(ADOPT, None)
+    assert asked == []
+
+
+def test_adopt_waits_for_an_instance_not_yet_available() -> None:
+    rds = make_instance(P, "drtiers-pilot-light-db")
+    rds.stop_db_instance(DBInstanceIdentifier="drtiers-pilot-light-db")
+    with pytest.raises(RuntimeError, match="drtiers-pilot-light-db is stopped, not available"):
+        plan_actions.handler(ADOPT, None)
 
 
 def test_adopt_refuses_a_payload_without_its_settings() -> None:

@@ -269,7 +269,8 @@ def test_pilot_light_prepares_and_reprotects_in_post_recovery_workflows(
     settings = json.loads(adopt)["settings"]
     assert settings["MultiAZ"] is True and settings["BackupRetentionPeriod"] > 0
     assert {"Key": "drtiers:role", "Value": "primary"} in settings["Tags"]
-    assert settings["MonitoringRoleArn"]["stack"] == "drtiers-pilot-light-primary"
+    role = "arn:aws:iam::123456789012:role/drtiers-pilot-light-db-monitoring-us-east-1"
+    assert settings["MonitoringRoleArn"] == role
     fence = lambda_config(prepare[0])
     assert fence.region_to_run == "activeRegion"  # the API's value for post-recovery
     reprotect = blocks_of(plan, "postRecovery", "us-west-2")

@@ -407,7 +407,7 @@ def _databases(tier: TierAssembly) -> dict[str, Database]:
             iam_auth=instance.prop("EnableIAMDatabaseAuthentication") is True,
             deletion_protection=instance.prop("DeletionProtection") is True,
             kept=rules.retained_on_delete(instance.deletion_policy),
-            settings=_settings(instance),
+            settings=_settings(tier, instance),
         )
     for cluster in tier.of_type("AWS::RDS::DBCluster"):
         secondary = bool(cluster.prop("GlobalClusterIdentifier")) and not cluster.prop(
@@ -431,16 +431,17 @@ def _databases(tier: TierAssembly) -> dict[str, Database]:
     return databases
 
 
-def _settings(instance: Resource) -> dict[str, Any]:
+def _settings(tier: TierAssembly, instance: Resource) -> dict[str, Any]:
     """The instance's template properties a failback must set on a replica made anew under its
-    identifier (rules.replica_matches_template), as literal values; the role a GetAtt names as
-    {"stack", "logical_id"}, for the plan's function to look up."""
+    identifier (rules.replica_matches_template), as literal values: a role it names by GetAtt,
+    as the ARN of the role's fixed name."""
     settings: dict[str, Any] = {}
     for prop in rules.replica_matches_template(set(instance.properties), set()):
         value = instance.properties[prop]
         attribute = value.get("Fn::GetAtt") if isinstance(value, dict) else None
-        if isinstance(attribute, list) and attribute[1:] == ["Arn"]:
-            value = {"stack": instance.stack, "logical_id": attribute[0]}
+        role = tier.by_id(instance.stack, attribute[0]) if isinstance(attribute, list) else None
+        if role is not None and isinstance(role.prop("RoleName"), str):
+            value = f"arn:aws:iam::{tier.account}:role/{role.prop('RoleName')}"
         settings[prop] = value
     return settings
 

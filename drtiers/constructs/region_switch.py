@@ -24,6 +24,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from drtiers.constructs.lint import acknowledge
+from drtiers.constructs.relational import monitoring_role_name
 from drtiers.core.tiers import PRIMARY_HEALTHY_TARGETS
 
 # The plan-actions function's code (drtiers/lambdas/plan_actions.py, linted and tested as a
@@ -86,9 +87,9 @@ class PlanActions(Construct):
     :param forward: ``((region, stack name), (region, stack name))``: move what the first
         stack's work queues hold to the second's queues of the same logical ids (failback,
         R's messages to P). Default: never.
-    :param instances: ``(region, identifier, stack)`` of the RDS instances a replica block
-        makes again: it sets what their templates (in those stacks) set and that block does
-        not copy, their monitoring role among them. Default: none.
+    :param instances: ``(region, identifier)`` of the RDS instances a replica block makes
+        again: it sets what their templates set and that block does not copy, their
+        monitoring role (``<identifier>-monitoring-<region>``) among them. Default: none.
     :param proxy: ``(region, identifier)`` of the instance whose proxy it points at the
         instance now under that identifier. Default: none.
     :param reserved_concurrency: reserve this many concurrent executions for each function.
@@ -113,7 +114,7 @@ class PlanActions(Construct):
         tier: str = "",
         plan_start: tuple[str, str, str, str] | None = None,
         forward: tuple[tuple[str, str], tuple[str, str]] | None = None,
-        instances: Sequence[tuple[str, str, str]] = (),
+        instances: Sequence[tuple[str, str]] = (),
         proxy: tuple[str, str] | None = None,
         reserved_concurrency: int | None = None,
     ) -> None:
@@ -145,7 +146,6 @@ class PlanActions(Construct):
         for statement in self._rds_statements(instances=instances, proxy=proxy):
             role.add_to_principal_policy(statement)
         wildcards = self._wildcards(plan_start=plan_start, forward=forward)
-        wildcards += self._instance_wildcards(instances)
         if proxy is not None:
             wildcards += self._proxy_wildcards(proxy)
         self.function = self._function("Function", function_name, role, wildcards=wildcards)
@@ -201,7 +201,7 @@ class PlanActions(Construct):
         return statements
 
     def _rds_statements(
-        self, *, instances: Sequence[tuple[str, str, str]], proxy: tuple[str, str] | None
+        self, *, instances: Sequence[tuple[str, str]], proxy: tuple[str, str] | None
     ) -> list[iam.PolicyStatement]:
         """Modify the instances a replica block makes; move the proxy's target to the instance
         under its identifier. Its predecessor is deregistered under whatever name the RDS
@@ -217,17 +217,15 @@ class PlanActions(Construct):
                         "rds:DescribeDBInstances",
                         "rds:AddTagsToResource",
                     ],
-                    resources=[self._rds_arn(r, f"db:{name}") for r, name, _ in instances],
+                    resources=[self._rds_arn(r, f"db:{name}") for r, name in instances],
                 ),
-                # The monitoring role the template names, looked up in its stack (its name is
-                # CloudFormation's, after the stack's) and passed to RDS only.
-                iam.PolicyStatement(
-                    actions=["cloudformation:DescribeStackResource"],
-                    resources=[self._stack_arn((r, stack)) for r, _, stack in instances],
-                ),
+                # The monitoring role the template names, passed to RDS monitoring only.
                 iam.PolicyStatement(
                     actions=["iam:PassRole"],
-                    resources=[self._role_arn(stack) for _, _, stack in instances],
+                    resources=[
+                        f"arn:aws:iam::{self._account}:role/{monitoring_role_name(name, r)}"
+                        for r, name in instances
+                    ],
                     conditions={
                         "StringEquals": {"iam:PassedToService": "monitoring.rds.amazonaws.com"}
                     },
@@ -248,10 +246,6 @@ class PlanActions(Construct):
                 ),
             ]
         return statements
-
-    def _role_arn(self, stack: str) -> str:
-        """Any role CloudFormation names for ``stack`` (``<stack>-<logical id>-<suffix>``)."""
-        return f"arn:aws:iam::{self._account}:role/{stack}-*"
 
     def _rds_arn(self, region: str, resource: str) -> str:
         return f"arn:aws:rds:{region}:{self._account}:{resource}"
@@ -352,25 +346,6 @@ class PlanActions(Construct):
                 (f"Resource::{_plan_arn(self._account, plan_start[0])}", _PLAN_ID_REASON)
             )
         return wildcards
-
-    def _instance_wildcards(
-        self, instances: Sequence[tuple[str, str, str]]
-    ) -> list[tuple[str, str]]:
-        """The stacks and monitoring roles of the instances it sets up, by name prefix."""
-        found = []
-        for region, _, stack in instances:
-            found += [
-                (
-                    f"Resource::{self._stack_arn((region, stack))}",
-                    "The stack's ARN ends in an id CloudFormation assigns: that stack's only.",
-                ),
-                (
-                    f"Resource::{self._role_arn(stack)}",
-                    "The instance's monitoring role, named by CloudFormation after its stack: "
-                    "that stack's roles only, passed to RDS monitoring only.",
-                ),
-            ]
-        return found
 
     def _start_plan_rule(
         self, plan_start: tuple[str, str, str, str], *, table_arns: Sequence[str]

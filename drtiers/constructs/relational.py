@@ -118,11 +118,24 @@ def _admin_secret(
     return secret
 
 
-def _monitoring_role(scope: Construct) -> iam.Role:
-    """The role RDS enhanced monitoring publishes OS metrics with."""
+def monitoring_role_name(instance_identifier: str, region: str) -> str:
+    """The enhanced-monitoring role of the instance ``instance_identifier`` in ``region``."""
+    return f"{instance_identifier}-monitoring-{region}"
+
+
+def _monitoring_role(scope: Construct, instance_identifier: str | None = None) -> iam.Role:
+    """The role RDS enhanced monitoring publishes OS metrics with. An instance's is named for it
+    and its region (``<identifier>-monitoring-<region>``): the plan's function passes it to a
+    replica made anew under that identifier, and may pass only that role (iam:PassRole on its
+    ARN; a name CloudFormation makes is the stack's and logical id's, cut to fit, not a prefix
+    a policy can name)."""
+    region = Stack.of(scope).region
     role = iam.Role(
         scope,
         "MonitoringRole",
+        role_name=monitoring_role_name(instance_identifier, region)
+        if instance_identifier
+        else None,
         assumed_by=iam.ServicePrincipal("monitoring.rds.amazonaws.com"),
         managed_policies=[
             iam.ManagedPolicy.from_aws_managed_policy_name(ENHANCED_MONITORING_POLICY)
@@ -370,7 +383,7 @@ class MultiAzDatabase(Construct):
             cloudwatch_logs_exports=list(self.engine.rds_logs),
             port=self.engine.port,
             monitoring_interval=Duration.seconds(MONITORING_INTERVAL_SECONDS),
-            monitoring_role=monitoring_role or _monitoring_role(self),
+            monitoring_role=monitoring_role or _monitoring_role(self, instance_identifier),
         )
 
     def _new_instance(self, props: Mapping[str, Any], *, key: kms.IKey) -> rds.DatabaseInstance:
@@ -470,7 +483,7 @@ class CrossRegionReplica(Construct):
             enable_cloudwatch_logs_exports=list(engine.rds_logs),
             port=str(engine.port),  # the source's port, said explicitly
             monitoring_interval=MONITORING_INTERVAL_SECONDS,
-            monitoring_role_arn=_monitoring_role(self).role_arn,
+            monitoring_role_arn=_monitoring_role(self, instance_identifier).role_arn,
         )
         self.instance.apply_removal_policy(removal_policy)
         self._acknowledge()

@@ -759,8 +759,9 @@ REPLICA_FROM_SOURCE = frozenset(
 def replica_matches_template(template: set[str], adopted: set[str]) -> set[str]:
     """What an instance the replica block made still lacks of what its template sets, once
     ``adopted`` has been set on it: every property but what the block copies
-    (REPLICA_BLOCK_COPIES, from RS_RDS_REPLICA) and what a replica takes from its source
-    (REPLICA_FROM_SOURCE, from RDS_REPLICA_CLI). CloudFormation sees no drift in what it did
-    not set (the instance keeps the identifier it knows), so nothing but the failback sets it
-    again: tags (what drills and reports find it by), monitoring, log exports, backups."""
+    (REPLICA_BLOCK_COPIES, the block's own list (RS_RDS_REPLICA)) and what a replica takes
+    from its source (REPLICA_FROM_SOURCE, in AWS's words (RDS_REPLICA_CLI)). CloudFormation
+    sees no drift in what it did not set (the instance keeps the identifier it knows), so
+    nothing but the failback sets it again: tags (what drills and reports find it by),
+    monitoring, log exports, backups."""
     return template - REPLICA_BLOCK_COPIES - REPLICA_FROM_SOURCE - adopted

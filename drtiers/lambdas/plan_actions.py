@@ -211,25 +211,42 @@ def drain(event: dict[str, Any]) -> None:
         raise RuntimeError(f"{left} messages left in {len(queues)} queues of {event['prefix']}")
 
 
+# ModifyDBInstance's parameters as DescribeDBInstances names what they set.
+DESCRIBED = {
+    "EnableIAMDatabaseAuthentication": "IAMDatabaseAuthenticationEnabled",
+    "CloudwatchLogsExportConfiguration": "EnabledCloudwatchLogsExports",
+}
+
+
 def adopt(event: dict[str, Any]) -> None:
     """Set on the replica the plan's RDS block made what its template sets and the block does
     not copy (``settings``: IAM logins, deletion protection, Multi-AZ, class, backups,
-    monitoring, log exports), then its tags (what drills and reports find it by)."""
-    region, instance = event["region"], event["instance"]
+    monitoring, log exports), and its tags (what drills and reports find it by). Fails, to be
+    run again (the plan retries the step), while the instance is not available: the block may
+    end before it is, and a modification in progress refuses another."""
+    region, name = event["region"], event["instance"]
     rds = boto3.client("rds", region_name=region)
+    (instance,) = rds.describe_db_instances(DBInstanceIdentifier=name)["DBInstances"]
+    if instance["DBInstanceStatus"] != "available":
+        raise RuntimeError(f"{name} is {instance['DBInstanceStatus']}, not available yet")
     settings = dict(event["settings"])
     tags = settings.pop("Tags", [])
+    if tags:
+        rds.add_tags_to_resource(ResourceName=instance["DBInstanceArn"], Tags=tags)
     logs = settings.pop("EnableCloudwatchLogsExports", None)
     if logs:
         settings["CloudwatchLogsExportConfiguration"] = {"EnableLogTypes": logs}
-    role = settings.pop("MonitoringRoleArn", None)
-    if role:
-        name = _physical_id(region, role["stack"], role["logical_id"])
-        settings["MonitoringRoleArn"] = f"arn:aws:iam::{event['account']}:role/{name}"
-    rds.modify_db_instance(DBInstanceIdentifier=instance, **settings, ApplyImmediately=True)
-    if tags:
-        found = rds.describe_db_instances(DBInstanceIdentifier=instance)["DBInstances"]
-        rds.add_tags_to_resource(ResourceName=found[0]["DBInstanceArn"], Tags=tags)
+    changes = {k: v for k, v in settings.items() if not _already(instance, k, v)}
+    if changes:  # only what differs: one already made is not asked for again
+        rds.modify_db_instance(DBInstanceIdentifier=name, **changes, ApplyImmediately=True)
+
+
+def _already(instance: dict[str, Any], parameter: str, value: Any) -> bool:
+    """Whether the instance already has ``value`` for ``parameter``."""
+    current = instance.get(DESCRIBED.get(parameter, parameter))
+    if parameter == "CloudwatchLogsExportConfiguration":
+        return set(value["EnableLogTypes"]) <= set(current or [])
+    return bool(current == value)
 
 
 def register(event: dict[str, Any]) -> None:

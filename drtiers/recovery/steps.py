@@ -141,9 +141,9 @@ def _replica_command(world: World, region: str, source_world: World, source: str
     after = _as_templated(world, target, create, "ModifyDBInstance")
     if after:  # what a replica cannot be created with (backups: "created with backups disabled")
         where = f"--region {region} --db-instance-identifier $STALE"
-        then += (
+        then += (  # and waited for: a replica backing up cannot be promoted (PromoteReadReplica)
             f" && aws rds wait db-instance-available {where} && aws rds modify-db-instance "
-            f"{where}{after} --apply-immediately"
+            f"{where}{after} --apply-immediately && aws rds wait db-instance-available {where}"
         )
     renamed = _rename_stale(region, world.account)
     return f"STALE={physical(target.key)} && {renamed} && {create}{then}"

@@ -382,10 +382,7 @@ class _RegionalStack(TierStack):
             return {}
         identifier = self.resource_name("db")
         return {
-            "instances": [
-                (region, identifier, self.resource_name(role))
-                for region, role in zip(regions, ("primary", "recovery"), strict=True)
-            ],
+            "instances": [(region, identifier) for region in regions],
             "proxy": (regions[0], identifier),
         }
 
