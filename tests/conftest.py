@@ -59,8 +59,11 @@ def make_config() -> Callable[..., DrConfig]:
 class Synthesized:
     """An app with its tiers composed and synthesized, and templates by stack name."""
 
-    def __init__(self, **overrides: Any) -> None:
-        self.app = DrApp(context=context(**overrides), builtin_validation=True)
+    def __init__(self, *, builtin_validation: bool = False, **overrides: Any) -> None:
+        # The CDK's built-in CloudFormation validation costs ~1.3 s a synthesis; it runs once
+        # per configuration in test_app (and the pinned cfn-lint checks every template in
+        # `make check`), not at every synthesis the tests make.
+        self.app = DrApp(context=context(**overrides), builtin_validation=builtin_validation)
         self.config = self.app.config
         self.tiers: dict[str, TierStacks] = {s.primary.tier.name: s for s in self.app.tiers}
         self.assembly = self.app.synth()
@@ -109,21 +112,25 @@ REBUILD_LISTENER = "arn:aws:globalaccelerator::123456789012:accelerator/a1/liste
 REBUILD_EVENT = "2612042310"
 
 
+# backup-restore's primary stack rebuilt in us-west-2 during an event.
+REBUILD = {
+    "tier": "backup-restore",
+    "primary_region": "us-west-2",
+    "recovery_region": "us-east-1",
+    "restore_from": json.dumps(
+        {
+            "database_snapshot": REBUILD_SNAPSHOT,
+            "listener_arn": REBUILD_LISTENER,
+            "event": REBUILD_EVENT,
+        }
+    ),
+}
+
+
 @pytest.fixture(scope="session")
 def rebuilt() -> Synthesized:
     """backup-restore's primary stack rebuilt in us-west-2 during an event, synthesized once."""
-    return Synthesized(
-        tier="backup-restore",
-        primary_region="us-west-2",
-        recovery_region="us-east-1",
-        restore_from=json.dumps(
-            {
-                "database_snapshot": REBUILD_SNAPSHOT,
-                "listener_arn": REBUILD_LISTENER,
-                "event": REBUILD_EVENT,
-            }
-        ),
-    )
+    return Synthesized(**REBUILD)
 
 
 @pytest.fixture(scope="session")

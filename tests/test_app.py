@@ -16,7 +16,7 @@ import pytest
 from aws_cdk.assertions import Capture
 
 from drtiers.assembly.reader import read_assembly, template_files
-from tests.conftest import CDK, DEFAULT_CONTEXT, ROOT, Synthesized, run_cdk_cli
+from tests.conftest import CDK, DEFAULT_CONTEXT, REBUILD, ROOT, Synthesized, run_cdk_cli
 from tests.test_config import RESERVED_DOMAINS
 from tests.test_tiers import stack_resources
 
@@ -208,3 +208,35 @@ def test_drtiers_runs_on_the_pinned_node_from_inside_the_repository() -> None:
         "warm-standby",
         "multi-site",
     }
+
+
+@pytest.mark.parametrize(
+    "overrides", [{}, {"sandbox": "true"}, REBUILD], ids=["default", "sandbox", "rebuild"]
+)
+def test_every_configuration_passes_the_cdks_built_in_validation(
+    overrides: dict[str, str],
+) -> None:
+    """The CDK's built-in CloudFormation validation of every template: once per configuration
+    the tests synthesize (all four tiers, sandbox mode, backup-restore's rebuild), not at every
+    synthesis (~1.3 s each). It only warns (the synthesis succeeds whatever it finds), so its
+    report is read: no violation but those acknowledged."""
+    synthesized = Synthesized(builtin_validation=True, **overrides)
+    report = json.loads((synthesized.directory / "validation-report.json").read_text())
+    (validation,) = report["pluginReports"]
+    assert validation["pluginName"] == "CloudFormation Validate"
+    assert validation["violations"] == [], [v["description"] for v in validation["violations"]]
+    assert synthesized.assembly.stacks
+
+
+def test_the_built_in_validation_report_lists_what_it_finds(tmp_path: Path) -> None:
+    """What the test above reads: the report holds a finding even though the synthesis went
+    through (a queue with a property its schema does not have)."""
+    import aws_cdk as cdk
+
+    app = cdk.App(builtin_cloud_formation_validation=True, outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Bad")
+    cdk.CfnResource(stack, "Queue", type="AWS::SQS::Queue", properties={"NotAProperty": 1})
+    app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    (validation,) = report["pluginReports"]
+    assert [v["ruleName"] for v in validation["violations"]] == ["F3002"]
