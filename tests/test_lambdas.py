@@ -837,7 +837,6 @@ ADOPT = {
     "action": "adopt",
     "region": P,
     "instance": "drtiers-pilot-light-db",
-    "account": "123456789012",
     "settings": SETTINGS,
 }
 
@@ -882,7 +881,7 @@ def test_adopt_waits_for_an_instance_not_yet_available() -> None:
 
 
 def test_adopt_refuses_a_payload_without_its_settings() -> None:
-    event = {"action": "adopt", "region": P, "instance": "drtiers-pilot-light-db", "account": "1"}
+    event = {"action": "adopt", "region": P, "instance": "drtiers-pilot-light-db"}
     with pytest.raises(ValueError, match='adopt: "settings" is missing'):
         plan_actions.handler(event, None)
 

@@ -152,7 +152,7 @@ class Database:
     deletion_protection: bool = False  # DeletionProtection as its template sets it
     kept: bool = False  # its stack's deletion keeps it (DeletionPolicy Retain)
     # An instance's template properties as a new instance under its identifier must get them
-    # (a role it names: {"stack", "logical_id"}); what a failback has set on one made anew.
+    # (a role it names: its ARN); what a failback has set on one made anew.
     settings: dict[str, Any] = field(default_factory=dict)
     adopted: frozenset[str] = frozenset()
 

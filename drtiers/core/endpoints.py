@@ -115,6 +115,12 @@ def _cli_name(operation: str) -> str:
     return str(xform_name(operation, "-"))
 
 
+def cli_options(member: str) -> tuple[str, str]:
+    """The AWS CLI's option for an input member (``MultiAZ`` -> ``--multi-az``), and its
+    negation (``--no-multi-az``), which a boolean member also takes."""
+    return f"--{_cli_name(member)}", f"--no-{_cli_name(member)}"
+
+
 def served_from(
     service: str, operation: str, region: str, params: Mapping[str, Any] | None = None
 ) -> str:

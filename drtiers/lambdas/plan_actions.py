@@ -283,8 +283,8 @@ BATCH_BYTES = 1_048_576
 
 
 def _physical_id(region: str, stack: str, logical_id: str) -> str:
-    """A stack's resource's physical id (a queue's URL, a role's name), looked up where it
-    lives: CloudFormation generates their names, so the plan names them by stack and logical
+    """A stack's resource's physical id (a queue's URL), looked up where it lives:
+    CloudFormation generates the queues' names, so the plan names them by stack and logical
     id."""
     cloudformation = boto3.client("cloudformation", region_name=region)
     found = cloudformation.describe_stack_resource(StackName=stack, LogicalResourceId=logical_id)
@@ -435,7 +435,7 @@ FIELDS = {
         "api_region": "region",
     },
     "drain": {"region": "region", "prefix": "name"},
-    "adopt": {"region": "region", "instance": "name", "account": "name", "settings": "settings"},
+    "adopt": {"region": "region", "instance": "name", "settings": "settings"},
     "register": {"region": "region", "instance": "name", "proxy": "name"},
     "probe": {
         "region": "region",

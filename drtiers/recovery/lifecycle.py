@@ -276,7 +276,10 @@ def destroy_plan(tier: TierAssembly, keep: frozenset[str] = frozenset()) -> Dest
     """How to destroy ``tier`` (but the stacks in ``keep``, which other deployments still use):
     each stack deleted after the stacks that depend on it, what protects it turned off first
     and the recovery points in the vaults it deletes deleted; then what stays."""
-    w = deployed(read_world(tier))
+    return _destroy_plan(tier, deployed(read_world(tier)), keep)
+
+
+def _destroy_plan(tier: TierAssembly, w: Live, keep: frozenset[str]) -> DestroyPlan:
     order = [key for key in reversed(deploy_order(tier)) if key not in keep]
     steps = tuple(_delete_stack(tier, w, key) for key in order)
     held = claims(tier)
@@ -494,8 +497,8 @@ def destroy(account: Account, d: Deployment) -> list[str]:
     """Destroy ``d`` as its plan says (the stacks other deployments use stay), then remove
     what stays as the plan says; what fails, each naming the resource and the fix."""
     shared = {key for key, users in account.stacks.items() if users - {d.label}}
-    plan = destroy_plan(d.tier, frozenset(shared))
     w = deployed(read_world(d.tier))
+    plan = _destroy_plan(d.tier, w, frozenset(shared))
     held = claims(d.tier)
     found = []
     for step in plan.steps:

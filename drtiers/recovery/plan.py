@@ -237,8 +237,8 @@ def _rds_payload(world: World, step: s.Step) -> dict[str, Any]:
         return {"action": REGISTER, **payload, "proxy": proxy.name}
     # What its template sets that the replica block does not copy (rules.
     # replica_matches_template): Multi-AZ, IAM logins, protection, class, tags, monitoring, logs
-    # and backups. A role is named by stack and logical id, its ARN looked up by the function.
-    return {"action": ADOPT, **payload, "account": world.account, "settings": database.settings}
+    # and backups.
+    return {"action": ADOPT, **payload, "settings": database.settings}
 
 
 def _forward_payload(world: World, source: str, target: str) -> dict[str, Any]:

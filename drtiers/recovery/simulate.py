@@ -41,8 +41,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from botocore import xform_name
-
 from drtiers.assembly.reader import TierAssembly
 from drtiers.assembly.world import (
     Database,
@@ -53,7 +51,7 @@ from drtiers.assembly.world import (
 )
 from drtiers.core import rules
 from drtiers.core.commands import aws_calls
-from drtiers.core.endpoints import UnknownCall
+from drtiers.core.endpoints import UnknownCall, cli_options
 from drtiers.core.facts import Figure
 from drtiers.core.images import private_image
 from drtiers.core.tiers import StackRole
@@ -593,12 +591,8 @@ def _replica_made(w: Live, step: s.Step) -> None:
         for c in calls
     )
     # What the command set on it, of what its template sets (I10).
-    given = {o for c in calls if c.region == region for o in c.options} if calls else set()
-    replica.adopted = frozenset(
-        prop
-        for prop in replica.settings
-        if {f"--{xform_name(prop, '-')}", f"--no-{xform_name(prop, '-')}"} & given
-    )
+    given = {o for c in calls if c.region == region for o in c.options}
+    replica.adopted = frozenset(p for p in replica.settings if set(cli_options(p)) & given)
 
 
 def _deployed(w: Live, source: World, stacks: tuple[str, ...]) -> str:

@@ -13,11 +13,9 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from botocore import xform_name
-
 from drtiers.assembly.world import Alarm, Database, World, stack_of
 from drtiers.core import rules
-from drtiers.core.endpoints import operation_options
+from drtiers.core.endpoints import cli_options, operation_options
 from drtiers.core.facts import Figure
 from drtiers.core.tiers import (
     CONTROL_TABLE,
@@ -136,9 +134,9 @@ def _replica_command(world: World, region: str, source_world: World, source: str
         + f" --port {target.port} --enable-iam-database-authentication --deletion-protection"
         + (" --multi-az" if target.multi_az else "")
     )
-    create += _as_templated(world, target, create, "CreateDBInstanceReadReplica")
+    create += _template_options(world, target, create, "CreateDBInstanceReadReplica")
     then = "" if at_creation else _parameters_after(region, parameters)
-    after = _as_templated(world, target, create, "ModifyDBInstance")
+    after = _template_options(world, target, create, "ModifyDBInstance")
     if after:  # what a replica cannot be created with (backups: "created with backups disabled")
         where = f"--region {region} --db-instance-identifier $STALE"
         then += (  # and waited for: a replica backing up cannot be promoted (PromoteReadReplica)
@@ -149,7 +147,7 @@ def _replica_command(world: World, region: str, source_world: World, source: str
     return f"STALE={physical(target.key)} && {renamed} && {create}{then}"
 
 
-def _as_templated(world: World, target: Database, given: str, operation: str) -> str:
+def _template_options(world: World, target: Database, given: str, operation: str) -> str:
     """The options that set on a replica made anew what its template sets (Database.settings)
     and ``given`` does not: those ``operation`` takes, and for ModifyDBInstance only those
     CreateDBInstanceReadReplica does not."""
@@ -157,26 +155,23 @@ def _as_templated(world: World, target: Database, given: str, operation: str) ->
     created = operation_options("rds", "CreateDBInstanceReadReplica")
     options = ""
     for prop, value in sorted(target.settings.items()):
-        option = f"--{xform_name(prop, '-')}"
-        if option not in takes or option in given or f"--no-{option[2:]}" in given:
+        option, negated = cli_options(prop)
+        if option not in takes or option in given or negated in given:
             continue
         if operation != "CreateDBInstanceReadReplica" and option in created:
             continue
-        options += f" {_option(world, target, option, value)}"
+        options += f" {_option(option, negated, value)}"
     return options
 
 
-def _option(world: World, target: Database, option: str, value: Any) -> str:
+def _option(option: str, negated: str, value: Any) -> str:
     """One CLI option with the template's value."""
     if isinstance(value, bool):
-        return option if value else f"--no-{option[2:]}"
+        return option if value else negated
     if option == "--tags":
         return "--tags " + " ".join(f"Key={t['Key']},Value={t['Value']}" for t in value)
     if isinstance(value, list):
         return f"{option} {' '.join(str(v) for v in value)}"
-    if isinstance(value, dict):  # a role, named by its stack and logical id
-        role = physical(f"{target.region}:{value['stack']}/{value['logical_id']}")
-        return f"{option} arn:aws:iam::{world.account}:role/{role}"
     return f"{option} {value}"
 
 
