@@ -7,15 +7,16 @@ here; what must synthesize again (a rebuild's deploy, another tier's estimate) i
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import cx_api
 from constructs import Construct
 
+from drtiers.assembly import cache
 from drtiers.assembly.reader import read_assembly
 from drtiers.assembly.world import World, read_world
 from drtiers.assess import Estimate, assess_assembly
@@ -96,8 +97,7 @@ class DrApp(cdk.App):
     stacks, then, from what they synthesized to, the stacks that need the tier's step list
     (its Region switch plan; with resilience_hub, its targets), and everything again (~0.2 s
     more). The step list is read from templates, so a plan can never describe a tier other
-    than the one synthesized. Policy plugins given to ``validate_with`` run on the final
-    synthesis only (Guard takes ~20 s a pass).
+    than the one synthesized.
 
     ``context`` wins over a CDK_CONTEXT_JSON inherited from the CLI; without ``outdir`` the
     app writes where the CLI says (CDK_OUTDIR)."""
@@ -119,31 +119,9 @@ class DrApp(cdk.App):
         self.config = from_context(self.node.try_get_context)
         self.tiers = compose(self, self.config)
 
-    def validate_with(
-        self,
-        plugins: Sequence[cdk.IPolicyValidationPlugin | cdk.IPolicyValidationPluginBeta1],
-        first_pass: Callable[[Path], None] | None = None,
-    ) -> None:
-        """``plugins`` check the final synthesis; ``first_pass`` is given the first one's
-        directory (to start slow work on its templates while the plugins run)."""
-        self._plugins = tuple(plugins)
-        self._first_pass = first_pass
-
     def synth(self, **options: Any) -> cx_api.CloudAssembly:
         first = super().synth(**options)
-        added = _second_phase(self, self.config, Path(first.directory), self.tiers)
-        first_pass = getattr(self, "_first_pass", None)
-        if first_pass is not None:
-            self._first_pass = None
-            first_pass(Path(first.directory))
-        plugins = getattr(self, "_plugins", ())
-        if plugins:
-            self._plugins = ()
-            # Validations accepts Beta1 plugins (cdk-validator-cfnguard) at run time too.
-            cdk.Validations.of(self).add_plugins(
-                *cast(Sequence[cdk.IPolicyValidationPlugin], plugins)
-            )
-        if added or plugins:
+        if _second_phase(self, self.config, Path(first.directory), self.tiers):
             return super().synth(**{**options, "force": True})
         return first
 
@@ -227,23 +205,19 @@ def add_resilience(
     )
 
 
-def build_app(
-    outdir: Path,
-    context: Mapping[str, Any],
-    plugins: Sequence[cdk.IPolicyValidationPlugin | cdk.IPolicyValidationPluginBeta1] = (),
-    first_pass: Callable[[Path], None] | None = None,
-) -> DrApp:
+def build_app(outdir: Path, context: Mapping[str, Any]) -> DrApp:
     """An app with the tiers ``context`` selects, ready to synthesize into ``outdir`` in-process
-    (for the estimate, the gates and the reports). A plugin's findings fail ``synth()``; its
-    report is in ``outdir``."""
-    app = DrApp(outdir=outdir, context=context)
-    app.validate_with(plugins, first_pass)
-    return app
+    (for the estimate, the gates and the reports)."""
+    return DrApp(outdir=outdir, context=context)
 
 
 def synthesize(context: Mapping[str, Any], outdir: Path) -> None:
-    """Synthesize the tiers ``context`` selects into ``outdir``, in-process."""
-    build_app(outdir, context).synth()
+    """Synthesize the tiers ``context`` selects into ``outdir``, in-process, or copy the same
+    synthesis from the cache."""
+    name = cache.key(context)
+    if cache.restore(name, outdir) is None:
+        build_app(outdir, context).synth()
+        cache.store(name, outdir)
 
 
 def synthesize_and_assess(

@@ -16,6 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 _NODE = ROOT / "node_modules" / ".bin" / "node"
 if _NODE.exists():
     os.environ.setdefault("JSII_NODE", str(_NODE))
+# Tests break tiers in code (monkeypatch) and must see that synthesized, never a kept synthesis
+# of the unbroken code: no cache but in the cache's own tests, which give it a folder.
+os.environ["DRTIERS_CACHE"] = "off"
 
 from aws_cdk import Stack  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402

@@ -331,7 +331,7 @@ def test_a_broken_drill_fails_the_synth(
     two synthesized experiments on purpose (a stale step name, a fault shorter than detection)."""
     from aws_cdk import aws_fis as fis
 
-    from drtiers import entry
+    from drtiers import build, entry
 
     def customize(app: App) -> None:
         for node in app.node.find_all():
@@ -348,12 +348,12 @@ def test_a_broken_drill_fails_the_synth(
     # As `cdk synth --context drills=true --context tier=pilot-light` would give it (the CLI
     # passes context and the output directory through the environment of a new process).
     given = context(drills="true", tier="pilot-light")
-    app = entry.DrApp
+    app = build.DrApp
 
     def with_context(**options: Any) -> App:
         return app(context=given, outdir=str(tmp_path), **options)
 
-    monkeypatch.setattr(entry, "DrApp", with_context)
+    monkeypatch.setattr(build, "DrApp", with_context)
     assert entry.main(customize) == 2
     text = capsys.readouterr().err
     assert "DR-DrillsRehearse on drtiers-pilot-light-drills/DrillsStopPrimaryTasks" in text

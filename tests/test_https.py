@@ -14,7 +14,7 @@ from drtiers.assembly.world import read_world
 from drtiers.assess import assess_assembly
 from drtiers.build import synthesize
 from drtiers.checks.dr import dr_findings
-from drtiers.checks.gates import synthesize_with_guard
+from drtiers.checks.guard import guard
 from drtiers.entry import PLAIN_HTTP_NOTICE
 from drtiers.recovery import simulate_assembly
 from drtiers.recovery.steps import _http_seconds
@@ -282,10 +282,8 @@ def test_cdk_nag_passes_with_https(zoned: Synthesized) -> None:
 def test_guard_passes_with_given_certificates(tmp_path: Path) -> None:
     """Control Tower's rules: the listener's certificate is from ACM (CT.ELASTICLOADBALANCING.
     PR.2), and HTTP redirects to HTTPS with no acknowledgment left to say otherwise."""
-    _, guard = synthesize_with_guard(
-        tmp_path, context(tier="multi-site", certificate_arns=json.dumps(CERTIFICATES))
-    )
-    assert guard == []
+    synthesize(context(tier="multi-site", certificate_arns=json.dumps(CERTIFICATES)), tmp_path)
+    assert guard(tmp_path) == []
     # The only place a rule's name reaches a template is an acknowledgment's metadata.
     acknowledged = {(stack, rule) for stack, _, _, rule, _ in acknowledgments(tmp_path)}
     assert ("drtiers-multi-site-primary", "alb_http_to_https_redirection_check") not in acknowledged

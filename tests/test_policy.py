@@ -3,7 +3,7 @@ report nothing unacknowledged for any tier, and do report a resource that breaks
 
 from __future__ import annotations
 
-import shutil
+import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -11,9 +11,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sqs as sqs
 from cdk_nag import AwsSolutionsChecks
-from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 
 from drtiers.assembly.reader import (
     acknowledgments,
@@ -22,7 +20,9 @@ from drtiers.assembly.reader import (
     stack_tiers,
     template_files,
 )
-from drtiers.checks.gates import _EarlyLint, _tier_of, cfn_lint, drtiers_dr, synthesize_with_guard
+from drtiers.build import synthesize
+from drtiers.checks import guard as cfn_guard
+from drtiers.checks.gates import _tier_of, cfn_lint, drtiers_dr
 from tests.conftest import DEFAULT_CONTEXT, Synthesized
 
 TIERS = ("backup-restore", "pilot-light", "warm-standby", "multi-site")
@@ -56,32 +56,64 @@ def test_cdk_nag_is_not_vacuous() -> None:
 
 
 @pytest.fixture(scope="session")
-def guarded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+def guarded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[str, bool]]]:
+    """Every tier with its drill stacks, and each of Guard's findings with whether it is
+    acknowledged."""
     out = tmp_path_factory.mktemp("guarded")
-    _, guard = synthesize_with_guard(out, {**DEFAULT_CONTEXT, "tier": "", "drills": True})
-    return out, guard
+    synthesize({**DEFAULT_CONTEXT, "tier": "", "drills": True}, out)
+    return out, cfn_guard.checked(out)
 
 
-def test_guard_control_tower_rules_pass_every_tier(guarded: tuple[Path, list[str]]) -> None:
-    out, guard = guarded
-    assert guard == []
+def test_guard_control_tower_rules_pass_every_tier(
+    guarded: tuple[Path, list[tuple[str, bool]]],
+) -> None:
+    out, found = guarded
+    assert [line for line, acknowledged in found if not acknowledged] == []
     stacks = {p.name.removesuffix(".template.json") for p in template_files(out)}
     assert len(stacks) == 22  # all four tiers, their three drill stacks, three plans, the zone
-    report = (out / "validation-report.json").read_text()
-    assert '"pluginName": "cdk-validator-cfnguard"' in report  # Guard really ran
+
+
+def test_guard_finds_exactly_what_is_acknowledged(
+    guarded: tuple[Path, list[tuple[str, bool]]],
+) -> None:
+    """Guard really ran and its results are read right: every Guard acknowledgment in the
+    templates meets a finding on its resource, and every finding is acknowledged."""
+    out, found = guarded
+    acknowledged = {
+        (stack, logical_id, rule)
+        for stack, logical_id, checker, rule, _ in acknowledgments(out)
+        if checker == "guard"
+    }
+    reported = set()
+    for line, _ in found:
+        resource, rule, _ = line.split(": ", 2)
+        reported.add((*resource.split("/"), rule))
+    assert len(acknowledged) > 40
+    assert reported == acknowledged
+
+
+def _guarded_template(tmp_path: Path, resources: dict[str, Any]) -> Path:
+    (tmp_path / "Bad.template.json").write_text(json.dumps({"Resources": resources}))
+    return tmp_path
 
 
 def test_guard_is_not_vacuous(tmp_path: Path) -> None:
-    app = cdk.App(outdir=str(tmp_path))
-    cdk.Validations.of(app).add_plugins(CfnGuardValidator())
-    sqs.Queue(cdk.Stack(app, "Bad"), "NoDeadLetters")
-    with pytest.raises(Exception, match="ValidationFailed"):
-        app.synth()
-    assert "sqs_dlq_check" in (tmp_path / "validation-report.json").read_text()
+    """A queue without a dead-letter queue breaks CT.SQS.PR.3; acknowledged, it is not
+    reported; the rules for types the template lacks are not run."""
+    queue = {"Type": "AWS::SQS::Queue", "Properties": {}}
+    directory = _guarded_template(tmp_path, {"NoDeadLetters": queue})
+    findings = cfn_guard.guard(directory)
+    assert any(f.startswith("Bad/NoDeadLetters: sqs_dlq_check: [CT.SQS.PR.") for f in findings)
+    queue["Metadata"] = {"drtiers:acknowledged": {"guard": {"sqs_dlq_check": "test"}}}
+    _guarded_template(tmp_path, {"NoDeadLetters": queue})
+    assert not any("sqs_dlq_check" in f for f in cfn_guard.guard(directory))
+    rules = cfn_guard.rules_for({"AWS::SQS::Queue"})
+    assert rules and all("sqs" in rule.parent.name for rule in rules)
+    assert cfn_guard.rules_for({"AWS::Nothing::Here"}) == []
 
 
 def test_every_acknowledgment_is_per_resource_with_a_reason(
-    guarded: tuple[Path, list[str]],
+    guarded: tuple[Path, list[tuple[str, bool]]],
 ) -> None:
     out, _ = guarded
     found = list(acknowledgments(out))
@@ -103,29 +135,6 @@ def test_a_cfn_lint_finding_is_filed_under_its_stack(
     findings = cfn_lint(directory)
     assert findings
     assert {stack_tiers(directory).get(_tier_of(line)) for line in findings} == {"pilot-light"}
-
-
-def test_early_lint_checks_what_the_second_phase_added_or_changed(
-    synthesized: Synthesized, tmp_path: Path
-) -> None:
-    """make check lints the first phase's templates while Guard runs; a template the second
-    phase changed or added is linted as it ended up."""
-    directory = tmp_path / "asm"
-    directory.mkdir()
-    for template in template_files(synthesized.directory):
-        if template.name.startswith("drtiers-pilot-light-"):
-            shutil.copy(template, directory)
-    (tmp_path / "early").mkdir()
-    linting = _EarlyLint(tmp_path / "early")
-    linting.start(directory)
-    edit_template(directory, "drtiers-pilot-light-edge", plant_bogus_queue)  # changed
-    edge = directory / "drtiers-pilot-light-edge.template.json"
-    shutil.copy(edge, directory / "drtiers-pilot-light-extra.template.json")  # added
-    findings = linting.finish(directory)
-    assert {line.split(":")[0] for line in findings} == {
-        "drtiers-pilot-light-edge",
-        "drtiers-pilot-light-extra",
-    }
 
 
 def test_a_missing_resource_finding_is_filed_under_its_tier(

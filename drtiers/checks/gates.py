@@ -1,7 +1,7 @@
 """`make check`: every policy gate and the recovery simulation over every tier, in one table.
 
-Synthesizes the tiers once, drill stacks included (in-process, with the Control Tower rules
-of CloudFormation Guard plugged in), then runs cfn-lint, cdk-nag AwsSolutions, Guard,
+Synthesizes the tiers once, drill stacks included (in-process, or copied from the cache),
+then runs cfn-lint, cdk-nag AwsSolutions, CloudFormation Guard's Control Tower rules,
 drtiers-dr and the recovery simulation (region loss and failback), and prints tier x checker:
 pass, or the number of unacknowledged findings, followed by the findings. Exit status 1 on any
 finding. ``--acknowledgments`` lists every acknowledgment with its reason.
@@ -10,19 +10,18 @@ finding. ``--acknowledgments`` lists every acknowledgment with its reason.
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 import subprocess
 import sys
 import tempfile
-import threading
-from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from drtiers.assembly import cache
 from drtiers.assembly.reader import acknowledgments, stack_tiers, template_files
 from drtiers.build import build_app, synthesize
 from drtiers.checks.dr import dr_findings
+from drtiers.checks.guard import guard
 from drtiers.config.context import cdk_json_context
 from drtiers.recovery import simulate_assembly
 
@@ -30,34 +29,12 @@ if TYPE_CHECKING:
     from drtiers.recovery import Simulation
 
 CHECKERS = ("cfn-lint", "cdk-nag", "guard", "drtiers-dr", "simulate")
+_KEPT = "policy-checks"  # the cache's label for cfn-lint's, cdk-nag's and Guard's findings
 
 
 def _tier_of(finding: str) -> str:
     """The stack a finding names first: ``drtiers-warm-standby-primary/...`` or ``...: ...``."""
     return finding.split("/")[0].split(":")[0]
-
-
-def synthesize_with_guard(
-    outdir: Path, context: dict[str, Any], first_pass: Callable[[Path], None] | None = None
-) -> tuple[Any, list[str]]:
-    """All tiers with Guard plugged in; returns the app and Guard's findings. ``first_pass``
-    gets the first synthesis phase's directory, before Guard runs on the final one."""
-    from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
-
-    app = build_app(outdir, context, [CfnGuardValidator()], first_pass)
-    try:
-        app.synth()
-    except Exception as error:  # Guard fails the synth; its report says why
-        if "ValidationFailed" not in str(error):
-            raise
-    report = json.loads((outdir / "validation-report.json").read_text())
-    guard = [
-        f"{c['constructPath'] or '?'}: {v['ruleName']}: {v['description'].splitlines()[0]}"
-        for plugin in report["pluginReports"]
-        for v in plugin["violations"]
-        for c in v["violatingConstructs"]
-    ]
-    return app, guard
 
 
 def cdk_nag(app: Any) -> list[str]:
@@ -96,44 +73,6 @@ def cfn_lint(directory: Path) -> list[str]:
     return findings
 
 
-class _EarlyLint:
-    """cfn-lint over the first synthesis phase's templates, in a thread while Guard checks the
-    final ones (~14 s of ~50 s); then over the templates the second phase added or changed."""
-
-    def __init__(self, copy: Path) -> None:
-        self.copy = copy
-        self.findings: list[str] = []
-        self.error: BaseException | None = None
-        self.thread: threading.Thread | None = None
-
-    def start(self, directory: Path) -> None:
-        for template in template_files(directory):
-            shutil.copy(template, self.copy / template.name)
-
-        def run() -> None:
-            try:
-                self.findings = cfn_lint(self.copy)
-            except BaseException as error:  # re-raised by finish
-                self.error = error
-
-        self.thread = threading.Thread(target=run)
-        self.thread.start()
-
-    def finish(self, directory: Path) -> list[str]:
-        if self.thread is None:  # no first pass: lint everything now
-            return cfn_lint(directory)
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-        later = self.copy / "later"
-        later.mkdir()
-        for template in template_files(directory):
-            early = self.copy / template.name
-            if not early.exists() or early.read_bytes() != template.read_bytes():
-                shutil.copy(template, later / template.name)
-        return self.findings + (cfn_lint(later) if any(later.iterdir()) else [])
-
-
 def drtiers_dr(directory: Path) -> list[str]:
     return [f"{f.tier}: {f}" for f in dr_findings(directory)]  # str(f) names the resource
 
@@ -159,18 +98,9 @@ def run_gates(
     run all checkers; returns the findings and the recovery simulations (for the report to
     show, not rerun). Findings outside any drtiers stack are filed under the tier "?"."""
     context = {**context, "tier": tier, "drills": True}  # drill stacks must pass the gates too
-    with tempfile.TemporaryDirectory(prefix="drtiers-lint-") as early:
-        linting = _EarlyLint(Path(early))
-        app, guard = synthesize_with_guard(directory, context, linting.start)
-        lint = linting.finish(directory)
+    findings = _policy_checks(directory, context)
     simulations = simulate_assembly(directory, context, synthesize)
-    findings = {
-        "cfn-lint": lint,
-        "cdk-nag": cdk_nag(app),
-        "guard": guard,
-        "drtiers-dr": drtiers_dr(directory),
-        "simulate": simulate(simulations),
-    }
+    findings |= {"drtiers-dr": drtiers_dr(directory), "simulate": simulate(simulations)}
     tiers = stack_tiers(directory)
     results: GateResults = {tier: {c: [] for c in CHECKERS} for tier in set(tiers.values())}
     for checker, lines in findings.items():
@@ -179,6 +109,27 @@ def run_gates(
             tier = tiers.get(named) or (named if named in tiers.values() else "?")
             results.setdefault(tier, {c: [] for c in CHECKERS})[checker].append(line)
     return results, simulations
+
+
+def _policy_checks(directory: Path, context: dict[str, Any]) -> dict[str, list[str]]:
+    """cfn-lint, cdk-nag and Guard over one synthesis of ``context`` in ``directory``: their
+    findings are a function of it, so they are kept with it in the cache and read back while
+    nothing it depends on changes. Otherwise cfn-lint and Guard (subprocesses) run while
+    cdk-nag walks the app in-process."""
+    name = cache.key(context)
+    if cache.restore(name, directory) is not None:
+        kept = cache.extra(name, _KEPT)
+        if kept is not None:
+            return {checker: list(kept[checker]) for checker in ("cfn-lint", "cdk-nag", "guard")}
+    app = build_app(directory, context)  # cdk-nag needs the construct tree, not a copy
+    app.synth()
+    cache.store(name, directory)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        linting, guarding = pool.submit(cfn_lint, directory), pool.submit(guard, directory)
+        nag = cdk_nag(app)
+        found = {"cfn-lint": linting.result(), "cdk-nag": nag, "guard": guarding.result()}
+    cache.keep_extra(name, _KEPT, found)
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:

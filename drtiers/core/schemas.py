@@ -3,7 +3,44 @@ a resource type's properties mean to CloudFormation, read rather than listed."""
 
 from __future__ import annotations
 
+import json
 from functools import cache
+from importlib import util
+from pathlib import Path
+from typing import Any
+
+
+@cache
+def _schemas() -> Path:
+    """The pinned cfn-lint's bundled schemas (read as files: importing cfn-lint takes most of
+    a second, for its rule engine, which this does not need)."""
+    spec = util.find_spec("cfnlint")
+    assert spec is not None and spec.origin is not None, "cfn-lint is not installed"
+    return Path(spec.origin).parent / "data" / "schemas"
+
+
+@cache
+def _providers(region: str) -> dict[str, str]:
+    """Resource type -> schema file of ``region``; us-east-1's for a region cfn-lint lacks,
+    as cfn-lint's own schema manager does."""
+    file = _schemas() / "providers" / f"{region}.json"
+    if not file.is_file():
+        file = _schemas() / "providers" / "us-east-1.json"
+    types: dict[str, str] = json.loads(file.read_text())
+    return types
+
+
+@cache
+def _schema(region: str, resource_type: str) -> dict[str, Any] | None:
+    """The schema of ``resource_type`` in ``region`` (a custom resource's is CloudFormation's
+    CustomResource), None for a type the region has not."""
+    if resource_type.startswith("Custom::"):
+        resource_type = "AWS::CloudFormation::CustomResource"
+    found = _providers(region).get(resource_type)
+    if found is None:
+        return None
+    schema: dict[str, Any] = json.loads((_schemas() / "resources" / f"{found}.json").read_text())
+    return schema
 
 
 @cache
@@ -11,13 +48,8 @@ def name_property(region: str, resource_type: str) -> str | None:
     """The property that gives a resource of ``resource_type`` its name: the create-only
     ``<Type>Name`` (QueueName, LogGroupName, BackupVaultName) or ``Name`` its schema lists.
     None: the type has neither (CloudFormation generates its name, or it has none)."""
-    # cfn-lint's import takes most of a second: only a reader that meets a retained resource
-    # pays it, once.
-    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
-
-    try:
-        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type).schema
-    except ResourceNotFoundError:  # a custom resource, or a type the region has not
+    schema = _schema(region, resource_type)
+    if schema is None:
         return None
     create_only = set(schema.get("createOnlyProperties", ()))
     own = resource_type.rsplit("::", 1)[-1] + "Name"
@@ -30,14 +62,11 @@ def identifying_property(region: str, resource_type: str) -> str | None:
     its name property (:func:`name_property`), else its primary identifier when that is one
     property the template sets at creation (a table's ``TableName``, a database's
     ``DBInstanceIdentifier``). A second create of the same value meets the first."""
-    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
-
     named = name_property(region, resource_type)
     if named is not None:
         return named
-    try:
-        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type).schema
-    except ResourceNotFoundError:
+    schema = _schema(region, resource_type)
+    if schema is None:
         return None
     identifier = schema.get("primaryIdentifier", ())
     create_only = set(schema.get("createOnlyProperties", ()))

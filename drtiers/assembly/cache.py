@@ -1,0 +1,159 @@
+"""One synthesis per configuration: a cloud assembly kept under a key of everything that shapes
+it, so that `cdk synth`, the gates, the report and the simulator copy it when nothing changed
+instead of synthesizing it again (~2-9 s each time; a copy takes ~0.05 s).
+
+The key covers the context (and the CDK CLI's CDK_* variables), the workload file the context
+selects, every file of the drtiers package, and the installed Python distributions with their
+versions (aws-cdk-lib, constructs, jsii, cdk-nag, cfn-lint, ...), so a change to any of them is
+a miss. Only a synthesis that succeeded is kept, with the lines it printed to stderr and
+whatever a checker adds about it (``extra``: the gates' findings). Entries live in
+``cdk.out/.cache`` of the working directory; the oldest go when there are more than ``KEEP``.
+``DRTIERS_CACHE=off`` turns it off (`make bench` times both); ``DRTIERS_CACHE=<folder>`` moves it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from drtiers.config.context import ConfigError, workload_path
+
+KEEP = 32  # entries (~0.5-3 MB each); fuzzing many workloads must not fill the disk
+SETTING = "DRTIERS_CACHE"
+_PACKAGE = Path(__file__).resolve().parents[1]
+# Set by the CDK CLI per run: where it wants output (not an input of the synthesis), and the
+# context (an input, read as such below).
+_NOT_INPUTS = {"CDK_OUTDIR", "CDK_ERROR_FILE", "CDK_PERF_COUNTERS_FILE", "CDK_CONTEXT_JSON"}
+# Where the CLI writes a context too large for CDK_CONTEXT_JSON (aws-cdk-lib cx-api).
+_CONTEXT_FILE = "CONTEXT_OVERFLOW_LOCATION_ENV"
+_ASSEMBLY = "assembly"
+_STDERR = "stderr.txt"
+
+
+def root() -> Path | None:
+    """The cache folder, or None when DRTIERS_CACHE=off."""
+    setting = os.environ.get(SETTING, "")
+    if setting == "off":
+        return None
+    return Path(setting) if setting else Path.cwd() / "cdk.out" / ".cache"
+
+
+def _code() -> bytes:
+    digest = hashlib.sha256()
+    for path in sorted(_PACKAGE.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(_PACKAGE)).encode() + b"\0" + path.read_bytes())
+    return digest.digest()
+
+
+def _distributions() -> bytes:
+    """Installed distributions by name and version, from their metadata folders' names."""
+    names = []
+    for entry in sys.path:
+        if os.path.isdir(entry):
+            names += [n for n in os.listdir(entry) if n.endswith((".dist-info", ".egg-info"))]
+    return "\n".join(sorted(names)).encode()
+
+
+def _cli_context() -> dict[str, Any]:
+    """The context the CDK CLI hands the app (aws-cdk-lib reads the same two places)."""
+    overflow = os.environ.get(_CONTEXT_FILE)
+    text = Path(overflow).read_text() if overflow else os.environ.get("CDK_CONTEXT_JSON")
+    return dict(json.loads(text or "{}"))
+
+
+def key(context: Mapping[str, Any]) -> str | None:
+    """The key of a synthesis given ``context`` on top of what the CDK CLI hands the app; None
+    when it names a workload file that does not exist (the synthesis says so)."""
+    effective = {**_cli_context(), **context}  # the App's own order: the given context wins
+    try:
+        workload = workload_path(effective.get)
+    except ConfigError:
+        return None
+    environment = {
+        k: v for k, v in os.environ.items() if k.startswith("CDK_") and k not in _NOT_INPUTS
+    }
+    parts = [
+        json.dumps(effective, sort_keys=True, default=str).encode(),
+        json.dumps(environment, sort_keys=True).encode(),
+        workload.read_bytes() if workload is not None else b"reference",
+        _code(),
+        _distributions(),
+        sys.version.encode(),
+    ]
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()[:32]
+
+
+def _entry(name: str | None) -> Path | None:
+    folder = root()
+    if name is None or folder is None:
+        return None
+    entry = folder / name
+    return entry if (entry / _ASSEMBLY / "manifest.json").is_file() else None
+
+
+def restore(name: str | None, outdir: Path) -> str | None:
+    """Copy the kept assembly ``name`` into ``outdir``; the lines its synthesis printed to
+    stderr, or None on a miss (nothing copied that a synthesis would not overwrite)."""
+    entry = _entry(name)
+    if entry is None:
+        return None
+    try:
+        shutil.copytree(entry / _ASSEMBLY, outdir, dirs_exist_ok=True)
+        os.utime(entry)  # recently used: evicted last
+        return (entry / _STDERR).read_text()
+    except OSError:  # evicted by another process while copying: synthesize instead
+        return None
+
+
+def store(name: str | None, outdir: Path, stderr: str = "") -> None:
+    """Keep the assembly in ``outdir`` (a synthesis that succeeded) under ``name``."""
+    folder = root()
+    if name is None or folder is None:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".new-", dir=folder))
+    shutil.copytree(outdir, staging / _ASSEMBLY, ignore=shutil.ignore_patterns(".cache"))
+    (staging / _STDERR).write_text(stderr)
+    try:
+        staging.rename(folder / name)  # atomic: readers never see half an entry
+    except OSError:  # another process kept the same synthesis first
+        shutil.rmtree(staging, ignore_errors=True)
+    _evict(folder)
+
+
+def extra(name: str | None, label: str) -> Any:
+    """What a checker kept about the synthesis ``name`` under ``label`` (JSON), or None."""
+    entry = _entry(name)
+    try:
+        return json.loads((entry / f"{label}.json").read_text()) if entry else None
+    except (OSError, ValueError):
+        return None
+
+
+def keep_extra(name: str | None, label: str, value: Any) -> None:
+    """Keep ``value`` (JSON) beside the synthesis ``name``, if it is kept."""
+    entry = _entry(name)
+    if entry is not None:
+        staging = entry / f".{label}.{os.getpid()}"
+        staging.write_text(json.dumps(value))
+        staging.replace(entry / f"{label}.json")
+
+
+def _evict(folder: Path) -> None:
+    entries = sorted(
+        (e for e in folder.iterdir() if e.is_dir() and not e.name.startswith(".")),
+        key=lambda e: e.stat().st_mtime,
+    )
+    for stale in entries[:-KEEP]:
+        shutil.rmtree(stale, ignore_errors=True)

@@ -1,0 +1,147 @@
+"""CloudFormation Guard with the AWS Control Tower rules, run on the synthesized templates.
+
+The rules and the cfn-guard binary are the ones the pinned cdk-validator-cfnguard package ships
+(its CDK plugin runs the same binary with the same rules, on the same templates, but only
+inside a second synthesis: ~25 s for every tier). Here each template is given only the rules
+that query a resource type it has (every Control Tower rule selects its resources by
+``Type``; a rule without any of them in the template can only skip), and templates run two
+at a time: ~7 s. A finding acknowledged on its resource (``drtiers:acknowledged`` -> guard ->
+rule, as constructs/lint.py records it) is not reported as one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from importlib import metadata, util
+from pathlib import Path
+from typing import Any
+
+from drtiers.assembly.reader import template_files
+
+PACKAGE = "cdklabs.cdk_validator_cfnguard"
+_RULES = "rules/control-tower/cfn-guard"
+_TYPE = re.compile(r"AWS::[A-Za-z0-9]+::[A-Za-z0-9]+")
+# cfn-guard's exit statuses: 0 compliant, 19 not compliant (5: a rule file failed to parse)
+_ANSWERED = {0, 19}
+
+
+def _platform() -> str:
+    """The binary the plugin would pick (its getPlatform / getArchitecture)."""
+    systems = {"Linux": "ubuntu", "Darwin": "macos"}
+    machines = {"x86_64": "x86_64", "AMD64": "x86_64", "arm64": "aarch64", "aarch64": "aarch64"}
+    system, machine = platform.system(), platform.machine()
+    if system not in systems or machine not in machines:
+        raise RuntimeError(f"cfn-guard: no binary for {system}/{machine}; allowed: Linux, macOS")
+    return f"bin/{systems[system]}/{machines[machine]}/cfn-guard"
+
+
+@cache
+def installed() -> Path:
+    """The plugin package's folder (binary and rules), unpacked once per version."""
+    version = metadata.version("cdklabs.cdk-validator-cfnguard")
+    folder = Path(tempfile.gettempdir()) / f"drtiers-cfnguard-{version}-{os.getuid()}"
+    if (folder / _platform()).is_file():
+        return folder
+    spec = util.find_spec(PACKAGE)
+    assert spec is not None and spec.origin is not None, f"{PACKAGE} is not installed"
+    tgz = next((Path(spec.origin).parent / "_jsii").glob("*.jsii.tgz"))
+    wanted = ("package/" + _platform(), f"package/{_RULES}/")
+    staging = Path(tempfile.mkdtemp(prefix=f"{folder.name}-"))
+    with tarfile.open(tgz) as archive:
+        members = [m for m in archive.getmembers() if m.name.startswith(wanted)]
+        archive.extractall(staging, members=members, filter="data")
+    (staging / "package" / _platform()).chmod(0o755)
+    with contextlib.suppress(OSError):  # unpacked by another process meanwhile
+        (staging / "package").rename(folder)
+    shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+@cache
+def _rule_types() -> dict[Path, frozenset[str]]:
+    return {
+        rule: frozenset(_TYPE.findall(rule.read_text()))
+        for rule in sorted((installed() / _RULES).rglob("*.guard"))
+    }
+
+
+def rules_for(types: set[str]) -> list[Path]:
+    """The rule files that query one of ``types``; a rule naming no type applies to all."""
+    return [rule for rule, queried in _rule_types().items() if not queried or queried & types]
+
+
+def _paths(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for name, value in node.items():
+            if name == "path" and isinstance(value, str):
+                yield value
+            else:
+                yield from _paths(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _paths(value)
+
+
+def _message(node: Any) -> str:
+    """The first line of the first custom message (the rule's "[CT.X.PR.n]: ..." line)."""
+    if isinstance(node, dict):
+        text = (node.get("messages") or {}).get("custom_message") or ""
+        if text.strip():
+            return text.strip().splitlines()[0].strip()
+        node = list(node.values())
+    if isinstance(node, list):
+        return next((m for m in map(_message, node) if m), "")
+    return ""
+
+
+def _validate(template: Path) -> list[tuple[str, bool]]:
+    """``<stack>/<logical id>: <rule>: <message>`` for each finding, and whether it is
+    acknowledged on its resource."""
+    resources: dict[str, Any] = json.loads(template.read_text()).get("Resources", {})
+    rules = rules_for({r.get("Type", "") for r in resources.values()})
+    if not rules:
+        return []
+    command = [str(installed() / _platform()), "validate", "--data", str(template)]
+    for rule in rules:
+        command += ["--rules", str(rule)]
+    command += ["--output-format", "json", "--show-summary", "none", "--structured"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode not in _ANSWERED:
+        problem = done.stderr.strip()[:500]
+        raise RuntimeError(
+            f"cfn-guard failed on {template.name} (exit {done.returncode}): {problem}"
+        )
+    stack = template.name.removesuffix(".template.json")
+    findings = []
+    for result in json.loads(done.stdout):
+        for failed in result.get("not_compliant") or []:
+            rule = failed["Rule"]["name"]
+            ids = {p.split("/")[2] for p in _paths(failed) if p.startswith("/Resources/")}
+            for logical_id in sorted(ids) or ["?"]:
+                metadata = resources.get(logical_id, {}).get("Metadata", {})
+                acked = rule in metadata.get("drtiers:acknowledged", {}).get("guard", {})
+                findings.append((f"{stack}/{logical_id}: {rule}: {_message(failed)}", acked))
+    return findings
+
+
+def checked(directory: Path) -> list[tuple[str, bool]]:
+    """Every finding on the templates of the assembly in ``directory``, and whether it is
+    acknowledged."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        return [f for found in pool.map(_validate, template_files(directory)) for f in found]
+
+
+def guard(directory: Path) -> list[str]:
+    """Guard's unacknowledged findings on the assembly in ``directory``."""
+    return [line for line, acknowledged in checked(directory) if not acknowledged]

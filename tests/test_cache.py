@@ -1,0 +1,167 @@
+"""The synthesis cache: its key follows every input of a synthesis, what it keeps comes back
+byte for byte, and `cdk synth` and `make check` use it (drtiers/assembly/cache.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from drtiers import build, entry
+from drtiers.assembly import cache
+from drtiers.assembly.reader import template_files
+from drtiers.checks import gates
+from tests.conftest import CDK, DEFAULT_CONTEXT, run_cdk_cli
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cache folder of the test's own (the test session runs with the cache off)."""
+    monkeypatch.setenv(cache.SETTING, str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def _assembly(directory: Path, text: str) -> Path:
+    (directory / "asset.abc").mkdir(parents=True)
+    (directory / "asset.abc" / "index.py").write_text("def handler(e, c): pass\n")
+    (directory / "manifest.json").write_text(json.dumps({"version": "1"}))
+    (directory / "drtiers-x.template.json").write_text(text)
+    return directory
+
+
+def _files(directory: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(directory)): p.read_bytes()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file() and ".cache" not in p.parts
+    }
+
+
+def _drtiers_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("drtiers: ")]
+
+
+def test_the_key_follows_every_input(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workload = tmp_path / "drtiers.yaml"
+    workload.write_text("service: {name: shop}\n")
+    package = tmp_path / "package"
+    package.mkdir()
+    (package / "module.py").write_text("A = 1\n")
+    monkeypatch.setattr(cache, "_PACKAGE", package)
+    installed = tmp_path / "site"
+    (installed / "aws_cdk_lib-2.0.0.dist-info").mkdir(parents=True)
+    monkeypatch.syspath_prepend(str(installed))
+    given = {**DEFAULT_CONTEXT, "workload": str(workload)}
+    first = cache.key(given)
+    assert first is not None and cache.key(dict(given)) == first
+    changes = {
+        "context": lambda: cache.key({**given, "tier": "pilot-light"}),
+        "workload file": lambda: workload.write_text("service: {name: shop2}\n"),
+        "code": lambda: (package / "module.py").write_text("A = 2\n"),
+        "a package version": lambda: (installed / "aws_cdk_lib-2.0.0.dist-info").rename(
+            installed / "aws_cdk_lib-2.1.0.dist-info"
+        ),
+        "the CLI's environment": lambda: monkeypatch.setenv("CDK_DEFAULT_REGION", "eu-west-9"),
+        "the CLI's context": lambda: monkeypatch.setenv(
+            "CDK_CONTEXT_JSON", '{"@aws-cdk/x:flag": true}'
+        ),
+    }
+    seen = {first}
+    for name, change in changes.items():
+        changed = change() if name == "context" else (change(), cache.key(given))[1]
+        assert changed not in seen, f"the key ignores {name}"
+        seen.add(changed)
+    now = cache.key(given)
+    monkeypatch.setenv("CDK_OUTDIR", str(tmp_path / "elsewhere"))  # where, not what
+    assert cache.key(given) == now
+    assert cache.key({**given, "workload": str(tmp_path / "missing.yaml")}) is None
+
+
+def test_a_kept_synthesis_comes_back_byte_for_byte(folder: Path, tmp_path: Path) -> None:
+    source = _assembly(tmp_path / "first", '{"Resources": {}}')
+    cache.store("k1", source, "drtiers: notice: something\n")
+    target = tmp_path / "second"
+    assert cache.restore("k1", target) == "drtiers: notice: something\n"
+    assert _files(target) == _files(source)
+    assert cache.restore("k2", tmp_path / "third") is None
+    assert not (tmp_path / "third").exists()
+    assert cache.extra("k1", "checks") is None
+    cache.keep_extra("k1", "checks", {"guard": ["finding"]})
+    assert cache.extra("k1", "checks") == {"guard": ["finding"]}
+    cache.keep_extra("k2", "checks", {"guard": []})  # nothing kept under k2: nothing to add to
+    assert cache.extra("k2", "checks") is None
+
+
+def test_the_oldest_entries_go_and_off_means_off(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "KEEP", 2)
+    source = _assembly(tmp_path / "a", "{}")
+    for age, name in enumerate(("old", "mid", "new")):
+        cache.store(name, source)
+        os.utime(folder / name, (1_000_000 + age, 1_000_000 + age))
+    cache.store("newest", source)
+    assert sorted(p.name for p in folder.iterdir()) == ["new", "newest"]
+    monkeypatch.setenv(cache.SETTING, "off")
+    cache.store("unkept", source)
+    assert cache.restore("new", tmp_path / "b") is None
+    assert not (folder / "unkept").exists()
+
+
+@pytest.mark.skipif(not CDK.exists(), reason="run `make setup` for the pinned CDK CLI")
+def test_cdk_synth_copies_a_kept_synthesis(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second identical `cdk synth` copies the first (a mark planted in the kept copy
+    shows up) and prints what the first printed."""
+    args = ["synth", "--quiet", "--context", "tier=backup-restore", "--context", "sandbox=true"]
+    first = run_cdk_cli(*args, "--output", str(tmp_path / "one"))
+    assert first.returncode == 0, first.stderr
+    (kept,) = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    mark = kept / "assembly" / "drtiers-backup-restore-edge.template.json"
+    mark.write_text(mark.read_text().replace("{", '{"Marked": 1, ', 1))
+    second = run_cdk_cli(*args, "--output", str(tmp_path / "two"))
+    assert second.returncode == 0, second.stderr
+    assert "drtiers: WARNING: sandbox=true" in second.stderr
+    assert _drtiers_lines(second.stderr) == _drtiers_lines(first.stderr)
+    copied = (tmp_path / "two" / "drtiers-backup-restore-edge.template.json").read_text()
+    assert copied.startswith('{"Marked": 1, ')
+    assert len(template_files(tmp_path / "two")) == len(template_files(tmp_path / "one"))
+
+
+def test_a_rejected_synth_keeps_nothing(
+    folder: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """What `cdk synth` runs, as the CLI starts it (context and output folder in the
+    environment), with a problem found after synthesis: exit 2, an empty output folder, and
+    nothing kept."""
+    given = {**DEFAULT_CONTEXT, "tier": "backup-restore"}
+    monkeypatch.setenv("CDK_OUTDIR", str(tmp_path / "out"))
+    monkeypatch.setenv("CDK_CONTEXT_JSON", json.dumps(given))
+    app = build.DrApp  # jsii's Node.js process started before the variables were set
+    monkeypatch.setattr(build, "DrApp", lambda: app(context=given, outdir=tmp_path / "out"))
+    monkeypatch.setattr(entry, "_problems", lambda app, directory: ["drtiers: error: planted"])
+    assert entry.main() == 2
+    assert capsys.readouterr().err.endswith("drtiers: error: planted\n")
+    assert list((tmp_path / "out").iterdir()) == []
+    assert not folder.exists() or not any(folder.iterdir())
+
+
+def test_make_check_reads_the_findings_kept_with_a_synthesis(folder: Path, tmp_path: Path) -> None:
+    """cfn-lint's, cdk-nag's and Guard's findings are kept with the synthesis they judged and
+    read back (a finding planted in the kept copy comes back) while nothing changed."""
+    given = {**DEFAULT_CONTEXT, "tier": "backup-restore", "drills": True}
+    found = gates._policy_checks(tmp_path / "one", given)
+    assert found == {"cfn-lint": [], "cdk-nag": [], "guard": []}
+    name = cache.key(given)
+    cache.keep_extra(name, gates._KEPT, {**found, "guard": ["drtiers-backup-restore-edge/X"]})
+    again = gates._policy_checks(tmp_path / "two", given)
+    assert again["guard"] == ["drtiers-backup-restore-edge/X"]
+    assert _files(tmp_path / "two") == _files(tmp_path / "one")
