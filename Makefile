@@ -22,7 +22,7 @@ help:
 	@echo "make lint                       cfn-lint over every tier in $(LINT_PAIRS)"
 	@echo "make check                      cfn-lint, cdk-nag, Guard and drtiers-dr: one table"
 	@echo "make report [TIER=pilot-light]  write the review reports into reports/"
-	@echo "make bench                      time cdk synth against an empty CDK app"
+	@echo "make bench [ARGS=--test]        time synth, check, report and simulate (first, again)"
 	@echo "make mutate [ARGS=--min-rate 90] plant single defects; print the checks' kill rate"
 	@echo "make fuzz [ARGS=--examples 300]  generated workloads through every gate (slow)"
 	@echo "make setup                      .venv and node_modules from the pinned versions"
@@ -64,12 +64,12 @@ typecheck: setup
 	mypy
 
 pytest: setup
-	pytest -n auto  # one worker per core (pytest-xdist); a single file runs as usual with pytest
+	pytest -n auto --dist loadfile  # a worker per core; a file on one worker (its fixtures built once)
 
 test: lint typecheck pytest check
 
 bench: setup
-	$(PY) scripts/bench.py
+	$(PY) scripts/bench.py $(ARGS)
 
 mutate: setup
 	$(PY) scripts/mutate.py $(ARGS)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,22 @@ _NODE = ROOT / "node_modules" / ".bin" / "node"
 if _NODE.exists():
     os.environ.setdefault("JSII_NODE", str(_NODE))
 # Tests break tiers in code (monkeypatch) and must see that synthesized, never a kept synthesis
-# of the unbroken code: no cache but in the cache's own tests, which give it a folder.
+# of the unbroken code: no cache, but in the cache's own tests (a folder of their own) and in
+# `kept_syntheses`.
 os.environ["DRTIERS_CACHE"] = "off"
+
+
+@contextmanager
+def kept_syntheses() -> Iterator[None]:
+    """The working tree's synthesis cache (cdk.out/.cache, as `make check` and `cdk synth` use
+    it), for a session fixture that synthesizes what those commands do, with nothing patched
+    (session fixtures are set up before any test's monkeypatch)."""
+    os.environ["DRTIERS_CACHE"] = str(ROOT / "cdk.out" / ".cache")
+    try:
+        yield
+    finally:
+        os.environ["DRTIERS_CACHE"] = "off"
+
 
 from aws_cdk import Stack  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402

@@ -226,11 +226,17 @@ class Built:
         return Template.from_stack(stack)
 
 
+_BUILT: dict[str, Built] = {}
+
+
 @pytest.fixture(scope="module", params=ENGINES, ids=IDS)
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Built:
-    return Built(
-        request.param, tmp_path_factory.mktemp(f"{request.param.family}-{request.param.major}")
-    )
+    """Once per engine in a test session (pytest sets a parametrized module fixture up again
+    each time the parameter changes between tests)."""
+    name = f"{request.param.family}-{request.param.major}"
+    if name not in _BUILT:
+        _BUILT[name] = Built(request.param, tmp_path_factory.mktemp(name))
+    return _BUILT[name]
 
 
 def test_rds_instance_and_its_proxy(built: Built) -> None:

@@ -4,6 +4,7 @@ report nothing unacknowledged for any tier, and do report a resource that breaks
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,10 @@ from drtiers.assembly.reader import (
     stack_tiers,
     template_files,
 )
-from drtiers.build import synthesize
 from drtiers.checks import guard as cfn_guard
-from drtiers.checks.gates import _tier_of, cfn_lint, drtiers_dr
-from tests.conftest import DEFAULT_CONTEXT, Synthesized
+from drtiers.checks.gates import GateResults, _tier_of, cfn_lint, drtiers_dr, run_gates
+from drtiers.config.context import cdk_json_context
+from tests.conftest import ROOT, Synthesized, kept_syntheses
 
 TIERS = ("backup-restore", "pilot-light", "warm-standby", "multi-site")
 
@@ -56,11 +57,28 @@ def test_cdk_nag_is_not_vacuous() -> None:
 
 
 @pytest.fixture(scope="session")
-def guarded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[str, bool]]]:
+def checked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GateResults]:
+    """`make check` as it runs (cdk.json's context, every tier with its drill stacks), with
+    the working tree's synthesis cache on: what it finds is kept with the synthesis, so the
+    `make check` that `make test` runs after pytest reads it back instead of doing it again."""
+    out = tmp_path_factory.mktemp("checked")
+    with kept_syntheses():
+        results, _ = run_gates(out, cdk_json_context(ROOT))
+    return out, results
+
+
+def test_make_check_finds_nothing_in_any_tier(checked: tuple[Path, GateResults]) -> None:
+    _, results = checked
+    assert sorted(results) == sorted(TIERS)
+    found = {f"{t}/{c}": lines for t, row in results.items() for c, lines in row.items() if lines}
+    assert found == {}
+
+
+@pytest.fixture(scope="session")
+def guarded(checked: tuple[Path, GateResults]) -> tuple[Path, list[tuple[str, bool]]]:
     """Every tier with its drill stacks, and each of Guard's findings with whether it is
     acknowledged."""
-    out = tmp_path_factory.mktemp("guarded")
-    synthesize({**DEFAULT_CONTEXT, "tier": "", "drills": True}, out)
+    out, _ = checked
     return out, cfn_guard.checked(out)
 
 
@@ -132,7 +150,10 @@ def test_a_cfn_lint_finding_is_filed_under_its_stack(
     """cfn-lint names the template by its absolute path; the table must still find the tier."""
     directory = copy_assembly(synthesized.directory, tmp_path / "asm")
     edit_template(directory, "drtiers-pilot-light-edge", plant_bogus_queue)
-    findings = cfn_lint(directory)
+    linted = tmp_path / "linted"  # the edited template alone: cfn-lint takes ~1 s a template
+    linted.mkdir()
+    shutil.copy(directory / "drtiers-pilot-light-edge.template.json", linted)
+    findings = cfn_lint(linted)
     assert findings
     assert {stack_tiers(directory).get(_tier_of(line)) for line in findings} == {"pilot-light"}
 

@@ -167,17 +167,24 @@ def test_a_missing_workload_file_names_the_context_key(tmp_path: Path) -> None:
     assert list((tmp_path / "out").iterdir()) == []
 
 
+_GATED: dict[Path, tuple[Workload, Path, Any]] = {}
+
+
 @pytest.fixture(scope="module", params=[MYSQL, NO_DATABASE], ids=lambda p: p.stem)
 def gated(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Workload, Path, Any]:
     """Every tier (drill stacks included) around the workload, through every gate: the
-    workload, the assembly, and the gates' findings with the simulations and the context."""
-    out = tmp_path_factory.mktemp(request.param.stem)
-    context = {**DEFAULT_CONTEXT, "workload": str(request.param)}
-    results, simulations = run_gates(out, context)
-    workload = Workload.model_validate(yaml.safe_load(request.param.read_text()))
-    return workload, out, (results, simulations, context)
+    workload, the assembly, and the gates' findings with the simulations and the context.
+    Once per workload in a test session (pytest sets a parametrized module fixture up again
+    each time the parameter changes between tests)."""
+    if request.param not in _GATED:
+        out = tmp_path_factory.mktemp(request.param.stem)
+        context = {**DEFAULT_CONTEXT, "workload": str(request.param)}
+        results, simulations = run_gates(out, context)
+        workload = Workload.model_validate(yaml.safe_load(request.param.read_text()))
+        _GATED[request.param] = workload, out, (results, simulations, context)
+    return _GATED[request.param]
 
 
 def test_every_tier_passes_every_gate_around_another_workload(
