@@ -66,7 +66,11 @@ typecheck: setup
 pytest: setup
 	pytest -n auto --dist loadfile  # a worker per core; a file on one worker (its fixtures built once)
 
-test: lint typecheck pytest check
+# lint and typecheck take a core each, side by side; pytest then takes every core; check last,
+# reading what pytest's own run of it kept (decision 38).
+test: setup
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint typecheck
+	$(MAKE) --no-print-directory pytest check
 
 bench: setup
 	$(PY) scripts/bench.py $(ARGS)

@@ -28,11 +28,12 @@ def kept_syntheses() -> Iterator[None]:
     """The working tree's synthesis cache (cdk.out/.cache, as `make check` and `cdk synth` use
     it), for a session fixture that synthesizes what those commands do, with nothing patched
     (session fixtures are set up before any test's monkeypatch)."""
+    before = os.environ["DRTIERS_CACHE"]
     os.environ["DRTIERS_CACHE"] = str(ROOT / "cdk.out" / ".cache")
     try:
         yield
     finally:
-        os.environ["DRTIERS_CACHE"] = "off"
+        os.environ["DRTIERS_CACHE"] = before
 
 
 from aws_cdk import Stack  # noqa: E402

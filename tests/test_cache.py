@@ -24,10 +24,17 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _assembly(directory: Path, text: str) -> Path:
+    """A small assembly as the CDK writes one: a stack, its asset manifest and one asset."""
     (directory / "asset.abc").mkdir(parents=True)
     (directory / "asset.abc" / "index.py").write_text("def handler(e, c): pass\n")
-    (directory / "manifest.json").write_text(json.dumps({"version": "1"}))
-    (directory / "drtiers-x.template.json").write_text(text)
+    stack = {"type": "aws:cloudformation:stack", "properties": {"templateFile": "x.template.json"}}
+    assets = {"type": "cdk:asset-manifest", "properties": {"file": "x.assets.json"}}
+    artifacts = {"x": {**stack, "additionalMetadataFile": "x.metadata.json"}, "x.assets": assets}
+    (directory / "manifest.json").write_text(json.dumps({"version": "1", "artifacts": artifacts}))
+    (directory / "x.template.json").write_text(text)
+    (directory / "x.metadata.json").write_text("{}")
+    files = {"h": {"source": {"path": "asset.abc", "packaging": "zip"}}}
+    (directory / "x.assets.json").write_text(json.dumps({"files": files}))
     return directory
 
 
@@ -55,6 +62,7 @@ def test_the_key_follows_every_input(
     installed = tmp_path / "site"
     (installed / "aws_cdk_lib-2.0.0.dist-info").mkdir(parents=True)
     monkeypatch.syspath_prepend(str(installed))
+    overflow = tmp_path / "overflow.json"
     given = {**DEFAULT_CONTEXT, "workload": str(workload)}
     first = cache.key(given)
     assert first is not None and cache.key(dict(given)) == first
@@ -69,6 +77,13 @@ def test_the_key_follows_every_input(
         "the CLI's context": lambda: monkeypatch.setenv(
             "CDK_CONTEXT_JSON", '{"@aws-cdk/x:flag": true}'
         ),
+        "the CLI's overflow file": lambda: (
+            overflow.write_text('{"@aws-cdk/y:flag": true}'),
+            monkeypatch.setenv("CONTEXT_OVERFLOW_LOCATION_ENV", str(overflow)),
+        ),
+        "the CLI's context beside an overflow file": lambda: monkeypatch.setenv(
+            "CDK_CONTEXT_JSON", '{"@aws-cdk/x:flag": false}'
+        ),
     }
     seen = {first}
     for name, change in changes.items():
@@ -82,11 +97,16 @@ def test_the_key_follows_every_input(
 
 
 def test_a_kept_synthesis_comes_back_byte_for_byte(folder: Path, tmp_path: Path) -> None:
+    """What the manifest names comes back; what an earlier synthesis or the CDK CLI left in
+    the same folder (an old template, its lock file) is not kept."""
     source = _assembly(tmp_path / "first", '{"Resources": {}}')
+    expected = _files(source)
+    (source / "drtiers-old.template.json").write_text("{}")
+    (source / "synth.lock").write_text("1234")
     cache.store("k1", source, "drtiers: notice: something\n")
     target = tmp_path / "second"
     assert cache.restore("k1", target) == "drtiers: notice: something\n"
-    assert _files(target) == _files(source)
+    assert _files(target) == expected
     assert cache.restore("k2", tmp_path / "third") is None
     assert not (tmp_path / "third").exists()
     assert cache.extra("k1", "checks") is None
@@ -161,7 +181,20 @@ def test_make_check_reads_the_findings_kept_with_a_synthesis(folder: Path, tmp_p
     found = gates._policy_checks(tmp_path / "one", given)
     assert found == {"cfn-lint": [], "cdk-nag": [], "guard": []}
     name = cache.key(given)
-    cache.keep_extra(name, gates._KEPT, {**found, "guard": ["drtiers-backup-restore-edge/X"]})
+    cache.keep_extra(
+        name, gates._kept_label(), {**found, "guard": ["drtiers-backup-restore-edge/X"]}
+    )
     again = gates._policy_checks(tmp_path / "two", given)
     assert again["guard"] == ["drtiers-backup-restore-edge/X"]
     assert _files(tmp_path / "two") == _files(tmp_path / "one")
+
+
+def test_the_kept_findings_name_the_cfn_lint_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A .cfnlintrc beside cdk.json changes what cfn-lint finds: findings kept without it are
+    not read back with it."""
+    monkeypatch.chdir(tmp_path)
+    before = gates._kept_label()
+    (tmp_path / ".cfnlintrc").write_text("ignore_checks: [W3005]\n")
+    assert gates._kept_label() != before

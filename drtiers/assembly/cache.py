@@ -13,12 +13,14 @@ whatever a checker adds about it (``extra``: the gates' findings). Entries live 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -63,10 +65,11 @@ def _distributions() -> bytes:
 
 
 def _cli_context() -> dict[str, Any]:
-    """The context the CDK CLI hands the app (aws-cdk-lib reads the same two places)."""
+    """The context the CDK CLI hands the app: CDK_CONTEXT_JSON, and what did not fit there in
+    the overflow file (aws-cdk-lib's App.loadContext merges both, the file's last)."""
     overflow = os.environ.get(_CONTEXT_FILE)
-    text = Path(overflow).read_text() if overflow else os.environ.get("CDK_CONTEXT_JSON")
-    return dict(json.loads(text or "{}"))
+    context = dict(json.loads(os.environ.get("CDK_CONTEXT_JSON") or "{}"))
+    return {**context, **(json.loads(Path(overflow).read_text()) if overflow else {})}
 
 
 def key(context: Mapping[str, Any]) -> str | None:
@@ -109,11 +112,35 @@ def restore(name: str | None, outdir: Path) -> str | None:
     if entry is None:
         return None
     try:
-        shutil.copytree(entry / _ASSEMBLY, outdir, dirs_exist_ok=True)
         os.utime(entry)  # recently used: evicted last
-        return (entry / _STDERR).read_text()
+        printed = (entry / _STDERR).read_text()
+        outdir.mkdir(parents=True, exist_ok=True)
+        for part in (entry / _ASSEMBLY).iterdir():
+            if part.is_dir():
+                shutil.copytree(part, outdir / part.name, dirs_exist_ok=True)
+            else:
+                shutil.copyfile(part, outdir / part.name)
     except OSError:  # evicted by another process while copying: synthesize instead
         return None
+    # Eviction renames an entry before deleting it: still here, the copy was whole.
+    return printed if _entry(name) == entry else None
+
+
+def _assembly_files(outdir: Path) -> list[str]:
+    """What the assembly's manifest names (templates, metadata, asset manifests and assets,
+    the tree): not what earlier syntheses left in the same folder, nor the CLI's lock files."""
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    names = {"manifest.json", "cdk.out"}
+    for artifact in manifest.get("artifacts", {}).values():
+        properties = artifact.get("properties", {})
+        named = (properties.get(k) for k in ("templateFile", "file", "directoryName"))
+        names |= {n for n in (*named, artifact.get("additionalMetadataFile")) if n}
+        if artifact.get("type") == "cdk:asset-manifest":
+            assets = json.loads((outdir / properties["file"]).read_text())
+            names |= {a["source"]["path"] for a in assets.get("files", {}).values()}
+            images = assets.get("dockerImages", {}).values()
+            names |= {a["source"]["directory"] for a in images}
+    return sorted(n for n in names if (outdir / n).exists())
 
 
 def store(name: str | None, outdir: Path, stderr: str = "") -> None:
@@ -123,7 +150,12 @@ def store(name: str | None, outdir: Path, stderr: str = "") -> None:
         return
     folder.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".new-", dir=folder))
-    shutil.copytree(outdir, staging / _ASSEMBLY, ignore=shutil.ignore_patterns(".cache"))
+    (staging / _ASSEMBLY).mkdir()
+    for part in _assembly_files(outdir):
+        if (outdir / part).is_dir():
+            shutil.copytree(outdir / part, staging / _ASSEMBLY / part)
+        else:
+            shutil.copyfile(outdir / part, staging / _ASSEMBLY / part)
     (staging / _STDERR).write_text(stderr)
     try:
         staging.rename(folder / name)  # atomic: readers never see half an entry
@@ -146,14 +178,26 @@ def keep_extra(name: str | None, label: str, value: Any) -> None:
     entry = _entry(name)
     if entry is not None:
         staging = entry / f".{label}.{os.getpid()}"
-        staging.write_text(json.dumps(value))
-        staging.replace(entry / f"{label}.json")
+        with contextlib.suppress(OSError):  # evicted meanwhile: nothing to keep it beside
+            staging.write_text(json.dumps(value))
+            staging.replace(entry / f"{label}.json")
+
+
+_ABANDONED = 3600  # seconds: a staging folder this old belongs to a process that died
 
 
 def _evict(folder: Path) -> None:
+    """The oldest entries beyond KEEP go, renamed first so that a reader copying one sees it
+    gone; staging folders of processes that died go too."""
     entries = sorted(
         (e for e in folder.iterdir() if e.is_dir() and not e.name.startswith(".")),
         key=lambda e: e.stat().st_mtime,
     )
     for stale in entries[:-KEEP]:
-        shutil.rmtree(stale, ignore_errors=True)
+        with contextlib.suppress(OSError):  # another process evicted it first
+            stale.rename(folder / f".old-{stale.name}-{os.getpid()}")
+    now = time.time()
+    for leftover in folder.glob(".*"):
+        with contextlib.suppress(OSError):
+            if leftover.name.startswith(".old-") or now - leftover.stat().st_mtime > _ABANDONED:
+                shutil.rmtree(leftover, ignore_errors=True)

@@ -10,6 +10,7 @@ finding. ``--acknowledgments`` lists every acknowledgment with its reason.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import subprocess
 import sys
 import tempfile
@@ -29,7 +30,22 @@ if TYPE_CHECKING:
     from drtiers.recovery import Simulation
 
 CHECKERS = ("cfn-lint", "cdk-nag", "guard", "drtiers-dr", "simulate")
-_KEPT = "policy-checks"  # the cache's label for cfn-lint's, cdk-nag's and Guard's findings
+# Read by cfn-lint besides the templates (cfnlint/config.py; cfnlint.helpers.get_cache_dir,
+# where `cfn-lint --update-specs` puts newer schemas): a change to them is a change of findings.
+_CFN_LINT_SETTINGS = (
+    Path.home() / ".cfnlintrc",
+    *(Path(f".cfnlintrc{suffix}") for suffix in ("", ".yaml", ".yml")),
+    Path.home() / ".cache" / "aws" / "cfn-lint" / "schemas" / "version.json",
+)
+
+
+def _kept_label() -> str:
+    """The cache's label for cfn-lint's, cdk-nag's and Guard's findings on a synthesis: it
+    names the cfn-lint settings they were found with."""
+    digest = hashlib.sha256()
+    for path in _CFN_LINT_SETTINGS:
+        digest.update(path.read_bytes() if path.is_file() else b"-")
+    return f"policy-checks-{digest.hexdigest()[:12]}"
 
 
 def _tier_of(finding: str) -> str:
@@ -118,7 +134,7 @@ def _policy_checks(directory: Path, context: dict[str, Any]) -> dict[str, list[s
     cdk-nag walks the app in-process."""
     name = cache.key(context)
     if cache.restore(name, directory) is not None:
-        kept = cache.extra(name, _KEPT)
+        kept = cache.extra(name, _kept_label())
         if kept is not None:
             return {checker: list(kept[checker]) for checker in ("cfn-lint", "cdk-nag", "guard")}
     app = build_app(directory, context)  # cdk-nag needs the construct tree, not a copy
@@ -128,7 +144,7 @@ def _policy_checks(directory: Path, context: dict[str, Any]) -> dict[str, list[s
         linting, guarding = pool.submit(cfn_lint, directory), pool.submit(guard, directory)
         nag = cdk_nag(app)
         found = {"cfn-lint": linting.result(), "cdk-nag": nag, "guard": guarding.result()}
-    cache.keep_extra(name, _KEPT, found)
+    cache.keep_extra(name, _kept_label(), found)
     return found
 
 

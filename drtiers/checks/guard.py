@@ -34,6 +34,7 @@ _RULES = "rules/control-tower/cfn-guard"
 _TYPE = re.compile(r"AWS::[A-Za-z0-9]+::[A-Za-z0-9]+")
 # cfn-guard's exit statuses: 0 compliant, 19 not compliant (5: a rule file failed to parse)
 _ANSWERED = {0, 19}
+_COMPLETE = ".unpacked"
 
 
 def _platform() -> str:
@@ -51,7 +52,7 @@ def installed() -> Path:
     """The plugin package's folder (binary and rules), unpacked once per version."""
     version = metadata.version("cdklabs.cdk-validator-cfnguard")
     folder = Path(tempfile.gettempdir()) / f"drtiers-cfnguard-{version}-{os.getuid()}"
-    if (folder / _platform()).is_file():
+    if (folder / _COMPLETE).is_file():
         return folder
     spec = util.find_spec(PACKAGE)
     assert spec is not None and spec.origin is not None, f"{PACKAGE} is not installed"
@@ -62,6 +63,10 @@ def installed() -> Path:
         members = [m for m in archive.getmembers() if m.name.startswith(wanted)]
         archive.extractall(staging, members=members, filter="data")
     (staging / "package" / _platform()).chmod(0o755)
+    (
+        staging / "package" / _COMPLETE
+    ).touch()  # a folder cut short (e.g. by a /tmp cleaner) is redone
+    shutil.rmtree(folder, ignore_errors=True)  # one cut short
     with contextlib.suppress(OSError):  # unpacked by another process meanwhile
         (staging / "package").rename(folder)
     shutil.rmtree(staging, ignore_errors=True)
