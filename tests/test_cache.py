@@ -13,7 +13,8 @@ from drtiers import build, entry
 from drtiers.assembly import cache
 from drtiers.assembly.reader import template_files
 from drtiers.checks import gates
-from tests.conftest import CDK, DEFAULT_CONTEXT, run_cdk_cli
+from drtiers.core import facts
+from tests.conftest import CDK, DEFAULT_CONTEXT, ROOT, run_cdk_cli
 
 
 @pytest.fixture
@@ -62,7 +63,8 @@ def test_the_key_follows_every_input(
     installed = tmp_path / "site"
     (installed / "aws_cdk_lib-2.0.0.dist-info").mkdir(parents=True)
     monkeypatch.syspath_prepend(str(installed))
-    overflow = tmp_path / "overflow.json"
+    overflow, prices = tmp_path / "overflow.json", tmp_path / "prices.json"
+    monkeypatch.setattr(facts, "_price_file", {})  # the bundled file, and back after the test
     given = {**DEFAULT_CONTEXT, "workload": str(workload)}
     first = cache.key(given)
     assert first is not None and cache.key(dict(given)) == first
@@ -72,6 +74,10 @@ def test_the_key_follows_every_input(
         "code": lambda: (package / "module.py").write_text("A = 2\n"),
         "a package version": lambda: (installed / "aws_cdk_lib-2.0.0.dist-info").rename(
             installed / "aws_cdk_lib-2.1.0.dist-info"
+        ),
+        "the price file": lambda: (
+            prices.write_text((ROOT / "drtiers" / "core" / "prices.json").read_text()),
+            facts.use_price_file(str(prices)),
         ),
         "the CLI's environment": lambda: monkeypatch.setenv("CDK_DEFAULT_REGION", "eu-west-9"),
         "the CLI's context": lambda: monkeypatch.setenv(

@@ -3,9 +3,9 @@ it, so that `cdk synth`, the gates, the report and the simulator copy it when no
 instead of synthesizing it again (~2-9 s each time; a copy takes ~0.05 s).
 
 The key covers the context (and the CDK CLI's CDK_* variables), the workload file the context
-selects, every file of the drtiers package, and the installed Python distributions with their
-versions (aws-cdk-lib, constructs, jsii, cdk-nag, cfn-lint, ...), so a change to any of them is
-a miss. Only a synthesis that succeeded is kept, with the lines it printed to stderr and
+selects, the price file in use, every file of the drtiers package, and the installed Python
+distributions with their versions (aws-cdk-lib, constructs, jsii, cdk-nag, cfn-lint, ...), so a
+change to any of them is a miss. Only a synthesis that succeeded is kept, with the lines it printed to stderr and
 whatever a checker adds about it (``extra``: the gates' findings). Entries live in
 ``cdk.out/.cache`` of the working directory; the oldest go when there are more than ``KEEP``.
 ``DRTIERS_CACHE=off`` turns it off (`make bench` times both); ``DRTIERS_CACHE=<folder>`` moves it.
@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from drtiers.config.context import ConfigError, workload_path
+from drtiers.core.facts import BUNDLED, price_file_name
 
 KEEP = 32  # entries (~0.5-3 MB each); fuzzing many workloads must not fill the disk
 SETTING = "DRTIERS_CACHE"
@@ -64,6 +65,13 @@ def _distributions() -> bytes:
     return "\n".join(sorted(names)).encode()
 
 
+def _prices() -> bytes:
+    """The price file in use (``--prices FILE``): an estimate in a synthesized stack (the
+    Resilience Hub policy) or a synthesis's refusal (a missed target) reads it."""
+    name = price_file_name()
+    return Path(name).read_bytes() if name != BUNDLED and Path(name).is_file() else name.encode()
+
+
 def _cli_context() -> dict[str, Any]:
     """The context the CDK CLI hands the app: CDK_CONTEXT_JSON, and what did not fit there in
     the overflow file (aws-cdk-lib's App.loadContext merges both, the file's last)."""
@@ -87,6 +95,7 @@ def key(context: Mapping[str, Any]) -> str | None:
         json.dumps(effective, sort_keys=True, default=str).encode(),
         json.dumps(environment, sort_keys=True).encode(),
         workload.read_bytes() if workload is not None else b"reference",
+        _prices(),
         _code(),
         _distributions(),
         sys.version.encode(),
