@@ -18,22 +18,23 @@ _NODE = ROOT / "node_modules" / ".bin" / "node"
 if _NODE.exists():
     os.environ.setdefault("JSII_NODE", str(_NODE))
 # Tests break tiers in code (monkeypatch) and must see that synthesized, never a kept synthesis
-# of the unbroken code: no cache, but in the cache's own tests (a folder of their own) and in
-# `kept_syntheses`.
-os.environ["DRTIERS_CACHE"] = "off"
+# of the unbroken code: no kept syntheses, but in the cache's own tests (a folder of their own)
+# and in `kept_syntheses`. cfn-lint's and Guard's findings per template are kept (the working
+# tree's cache, as `make check` keeps them): they depend on a template's bytes alone.
+os.environ["DRTIERS_CACHE"] = str(ROOT / "cdk.out" / ".cache")
+os.environ["DRTIERS_CACHE_SYNTHESES"] = "off"
 
 
 @contextmanager
 def kept_syntheses() -> Iterator[None]:
-    """The working tree's synthesis cache (cdk.out/.cache, as `make check` and `cdk synth` use
-    it), for a session fixture that synthesizes what those commands do, with nothing patched
-    (session fixtures are set up before any test's monkeypatch)."""
-    before = os.environ["DRTIERS_CACHE"]
-    os.environ["DRTIERS_CACHE"] = str(ROOT / "cdk.out" / ".cache")
+    """The working tree's synthesis cache (as `make check` and `cdk synth` use it), for a
+    session fixture that synthesizes what those commands do, with nothing patched (session
+    fixtures are set up before any test's monkeypatch)."""
+    before = os.environ.pop("DRTIERS_CACHE_SYNTHESES")
     try:
         yield
     finally:
-        os.environ["DRTIERS_CACHE"] = before
+        os.environ["DRTIERS_CACHE_SYNTHESES"] = before
 
 
 from aws_cdk import Stack  # noqa: E402

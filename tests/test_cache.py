@@ -19,8 +19,9 @@ from tests.conftest import CDK, DEFAULT_CONTEXT, ROOT, run_cdk_cli
 
 @pytest.fixture
 def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A cache folder of the test's own (the test session runs with the cache off)."""
+    """A cache folder of the test's own, syntheses kept (the test session keeps none)."""
     monkeypatch.setenv(cache.SETTING, str(tmp_path / "cache"))
+    monkeypatch.delenv(cache.SYNTHESES_SETTING)
     return tmp_path / "cache"
 
 
@@ -204,3 +205,30 @@ def test_the_kept_findings_name_the_cfn_lint_settings(
     before = gates._kept_label()
     (tmp_path / ".cfnlintrc").write_text("ignore_checks: [W3005]\n")
     assert gates._kept_label() != before
+
+
+def test_cfn_lint_and_guard_check_a_template_once(folder: Path, tmp_path: Path) -> None:
+    """A template of the same bytes is not checked again: a finding planted in what was kept
+    for it comes back; changed by one byte, it is checked again."""
+    from drtiers.checks.guard import checked
+
+    queue = {"Q": {"Type": "AWS::SQS::Queue", "Properties": {}}}
+    template = tmp_path / "t" / "drtiers-x.template.json"
+    template.parent.mkdir()
+    template.write_text(json.dumps({"Resources": queue}))
+    assert gates.cfn_lint(template.parent) == []
+    assert any("sqs_dlq_check" in line for line, _ in checked(template.parent))
+    kept = sorted((folder / "findings").glob("*/*.json"))
+    assert len(kept) == 2
+    for path in kept:
+        planted = (
+            [["drtiers-x/Q: planted", False]]
+            if path.parent.name.startswith("guard-")
+            else ["1:1:planted"]
+        )
+        path.write_text(json.dumps(planted))
+    assert gates.cfn_lint(template.parent) == ["drtiers-x: 1:1:planted"]
+    assert checked(template.parent) == [("drtiers-x/Q: planted", False)]
+    template.write_text(json.dumps({"Resources": queue}, indent=1))
+    assert gates.cfn_lint(template.parent) == []
+    assert any("sqs_dlq_check" in line for line, _ in checked(template.parent))

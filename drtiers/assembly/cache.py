@@ -5,10 +5,12 @@ instead of synthesizing it again (~2-9 s each time; a copy takes ~0.05 s).
 The key covers the context (and the CDK CLI's CDK_* variables), the workload file the context
 selects, the price file in use, every file of the drtiers package, and the installed Python
 distributions with their versions (aws-cdk-lib, constructs, jsii, cdk-nag, cfn-lint, ...), so a
-change to any of them is a miss. Only a synthesis that succeeded is kept, with the lines it printed to stderr and
-whatever a checker adds about it (``extra``: the gates' findings). Entries live in
-``cdk.out/.cache`` of the working directory; the oldest go when there are more than ``KEEP``.
-``DRTIERS_CACHE=off`` turns it off (`make bench` times both); ``DRTIERS_CACHE=<folder>`` moves it.
+change to any of them is a miss. Only a synthesis that succeeded is kept, with the lines it
+printed to stderr and whatever a checker adds about it (``extra``: the gates' findings). They
+live in ``cdk.out/.cache`` of the working directory; the oldest go beyond ``KEEP`` of them.
+Beside them, cfn-lint's and Guard's findings per template, by the template's bytes (``findings``):
+a change that leaves a template as it was does not lint it again. ``DRTIERS_CACHE=off`` turns
+all of it off (`make bench` times both); ``DRTIERS_CACHE=<folder>`` moves it.
 """
 
 from __future__ import annotations
@@ -40,12 +42,22 @@ _ASSEMBLY = "assembly"
 _STDERR = "stderr.txt"
 
 
+# DRTIERS_CACHE_SYNTHESES=off keeps syntheses out and a checker's findings per template in:
+# a template's findings depend on its bytes and the checker alone (the tests' setting).
+SYNTHESES_SETTING = "DRTIERS_CACHE_SYNTHESES"
+_FINDINGS = "findings"
+
+
 def root() -> Path | None:
     """The cache folder, or None when DRTIERS_CACHE=off."""
     setting = os.environ.get(SETTING, "")
     if setting == "off":
         return None
     return Path(setting) if setting else Path.cwd() / "cdk.out" / ".cache"
+
+
+def _syntheses() -> Path | None:
+    return None if os.environ.get(SYNTHESES_SETTING) == "off" else root()
 
 
 def _code() -> bytes:
@@ -107,7 +119,7 @@ def key(context: Mapping[str, Any]) -> str | None:
 
 
 def _entry(name: str | None) -> Path | None:
-    folder = root()
+    folder = _syntheses()
     if name is None or folder is None:
         return None
     entry = folder / name
@@ -154,7 +166,7 @@ def _assembly_files(outdir: Path) -> list[str]:
 
 def store(name: str | None, outdir: Path, stderr: str = "") -> None:
     """Keep the assembly in ``outdir`` (a synthesis that succeeded) under ``name``."""
-    folder = root()
+    folder = _syntheses()
     if name is None or folder is None:
         return
     folder.mkdir(parents=True, exist_ok=True)
@@ -192,21 +204,48 @@ def keep_extra(name: str | None, label: str, value: Any) -> None:
             staging.replace(entry / f"{label}.json")
 
 
+def findings(checker: str, template: bytes) -> list[Any] | None:
+    """What ``checker`` (its name, version and settings) found in a template of these bytes,
+    kept by ``keep_findings``; None when it has not checked one."""
+    folder = root()
+    if folder is None:
+        return None
+    path = folder / _FINDINGS / checker / f"{hashlib.sha256(template).hexdigest()[:40]}.json"
+    try:
+        found: list[Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return found
+
+
+def keep_findings(checker: str, template: bytes, found: list[Any]) -> None:
+    folder = root()
+    if folder is None:
+        return
+    path = folder / _FINDINGS / checker / f"{hashlib.sha256(template).hexdigest()[:40]}.json"
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = path.with_name(f".{path.name}.{os.getpid()}")
+        staging.write_text(json.dumps(found))
+        staging.replace(path)
+
+
 _ABANDONED = 3600  # seconds: a staging folder this old belongs to a process that died
 
 
 def _evict(folder: Path) -> None:
-    """The oldest entries beyond KEEP go, renamed first so that a reader copying one sees it
-    gone; staging folders of processes that died go too."""
+    """The oldest syntheses beyond KEEP go, renamed first so that a reader copying one sees it
+    gone; staging folders of processes that died go too. (Findings per template are small and
+    stay.)"""
     entries = sorted(
-        (e for e in folder.iterdir() if e.is_dir() and not e.name.startswith(".")),
+        (e for e in folder.iterdir() if (e / _ASSEMBLY).is_dir() and not e.name.startswith(".")),
         key=lambda e: e.stat().st_mtime,
     )
     for stale in entries[:-KEEP]:
         with contextlib.suppress(OSError):  # another process evicted it first
             stale.rename(folder / f".old-{stale.name}-{os.getpid()}")
     now = time.time()
-    for leftover in folder.glob(".*"):
+    for leftover in (*folder.glob(".old-*"), *folder.glob(".new-*")):
         with contextlib.suppress(OSError):
             if leftover.name.startswith(".old-") or now - leftover.stat().st_mtime > _ABANDONED:
                 shutil.rmtree(leftover, ignore_errors=True)

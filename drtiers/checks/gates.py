@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,13 +40,17 @@ _CFN_LINT_SETTINGS = (
 )
 
 
-def _kept_label() -> str:
-    """The cache's label for cfn-lint's, cdk-nag's and Guard's findings on a synthesis: it
-    names the cfn-lint settings they were found with."""
+def _cfn_lint_settings() -> str:
     digest = hashlib.sha256()
     for path in _CFN_LINT_SETTINGS:
         digest.update(path.read_bytes() if path.is_file() else b"-")
-    return f"policy-checks-{digest.hexdigest()[:12]}"
+    return digest.hexdigest()[:12]
+
+
+def _kept_label() -> str:
+    """The cache's label for cfn-lint's, cdk-nag's and Guard's findings on a synthesis: it
+    names the cfn-lint settings they were found with."""
+    return f"policy-checks-{_cfn_lint_settings()}"
 
 
 def _tier_of(finding: str) -> str:
@@ -65,8 +70,28 @@ def cdk_nag(app: Any) -> list[str]:
 
 
 def cfn_lint(directory: Path) -> list[str]:
-    """cfn-lint's findings, each as ``<stack>: <finding>`` so the table can file it by tier."""
-    templates = template_files(directory)
+    """cfn-lint's findings, each as ``<stack>: <finding>`` so the table can file it by tier. A
+    template the same cfn-lint, with the same settings, linted before (same bytes) is not
+    linted again: its findings are read from the cache."""
+    checker = f"cfn-lint-{metadata.version('cfn-lint')}-{_cfn_lint_settings()}"
+    templates = {t: t.read_bytes() for t in template_files(directory)}
+    kept = {t: cache.findings(checker, text) for t, text in templates.items()}
+    fresh = _run_cfn_lint([t for t, found in kept.items() if found is None])
+    findings = []
+    for template, text in templates.items():
+        found = kept[template]
+        if found is None:
+            found = fresh.get(template.name, [])
+            cache.keep_findings(checker, text, found)
+        stack = template.name.removesuffix(".template.json")
+        findings += [f"{stack}: {rest}" for rest in found]
+    return findings
+
+
+def _run_cfn_lint(templates: list[Path]) -> dict[str, list[str]]:
+    """Template file name -> the rest of each line cfn-lint prints about it."""
+    if not templates:
+        return {}
     result = subprocess.run(
         [
             str(Path(sys.executable).with_name("cfn-lint")),
@@ -82,11 +107,11 @@ def cfn_lint(directory: Path) -> list[str]:
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     if result.returncode and not lines:  # cfn-lint itself failed: never report that as a pass
         raise RuntimeError(f"cfn-lint failed (exit {result.returncode}): {result.stderr.strip()}")
-    findings = []
+    found: dict[str, list[str]] = {}
     for line in lines:
         path, _, rest = line.partition(":")
-        findings.append(f"{Path(path).name.removesuffix('.template.json')}: {rest}")
-    return findings
+        found.setdefault(Path(path).name, []).append(rest)
+    return found
 
 
 def drtiers_dr(directory: Path) -> list[str]:

@@ -12,6 +12,7 @@ rule, as constructs/lint.py records it) is not reported as one.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -22,11 +23,11 @@ import tarfile
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 from importlib import metadata, util
 from pathlib import Path
 from typing import Any
 
+from drtiers.assembly import cache
 from drtiers.assembly.reader import template_files
 
 PACKAGE = "cdklabs.cdk_validator_cfnguard"
@@ -47,7 +48,7 @@ def _platform() -> str:
     return f"bin/{systems[system]}/{machines[machine]}/cfn-guard"
 
 
-@cache
+@functools.cache
 def installed() -> Path:
     """The plugin package's folder (binary and rules), unpacked once per version."""
     version = metadata.version("cdklabs.cdk-validator-cfnguard")
@@ -73,7 +74,7 @@ def installed() -> Path:
     return folder
 
 
-@cache
+@functools.cache
 def _rule_types() -> dict[Path, frozenset[str]]:
     return {
         rule: frozenset(_TYPE.findall(rule.read_text()))
@@ -112,7 +113,17 @@ def _message(node: Any) -> str:
 
 def _validate(template: Path) -> list[tuple[str, bool]]:
     """``<stack>/<logical id>: <rule>: <message>`` for each finding, and whether it is
-    acknowledged on its resource."""
+    acknowledged on its resource; read from the cache for a template of the same bytes."""
+    text = template.read_bytes()
+    checker = f"guard-{metadata.version('cdklabs.cdk-validator-cfnguard')}-{template.name}"
+    kept = cache.findings(checker, text)
+    if kept is None:
+        kept = _run(template)
+        cache.keep_findings(checker, text, kept)
+    return [(line, bool(acknowledged)) for line, acknowledged in kept]
+
+
+def _run(template: Path) -> list[tuple[str, bool]]:
     resources: dict[str, Any] = json.loads(template.read_text()).get("Resources", {})
     rules = rules_for({r.get("Type", "") for r in resources.values()})
     if not rules:
