@@ -204,13 +204,18 @@ def keep_extra(name: str | None, label: str, value: Any) -> None:
             staging.replace(entry / f"{label}.json")
 
 
+def _findings_file(checker: str, template: bytes) -> Path | None:
+    folder = root()
+    digest = hashlib.sha256(template).hexdigest()[:40]
+    return None if folder is None else folder / _FINDINGS / checker / f"{digest}.json"
+
+
 def findings(checker: str, template: bytes) -> list[Any] | None:
     """What ``checker`` (its name, version and settings) found in a template of these bytes,
     kept by ``keep_findings``; None when it has not checked one."""
-    folder = root()
-    if folder is None:
+    path = _findings_file(checker, template)
+    if path is None:
         return None
-    path = folder / _FINDINGS / checker / f"{hashlib.sha256(template).hexdigest()[:40]}.json"
     try:
         found: list[Any] = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -219,10 +224,9 @@ def findings(checker: str, template: bytes) -> list[Any] | None:
 
 
 def keep_findings(checker: str, template: bytes, found: list[Any]) -> None:
-    folder = root()
-    if folder is None:
+    path = _findings_file(checker, template)
+    if path is None:
         return
-    path = folder / _FINDINGS / checker / f"{hashlib.sha256(template).hexdigest()[:40]}.json"
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
         staging = path.with_name(f".{path.name}.{os.getpid()}")

@@ -145,8 +145,8 @@ def _run(template: Path) -> list[tuple[str, bool]]:
             rule = failed["Rule"]["name"]
             ids = {p.split("/")[2] for p in _paths(failed) if p.startswith("/Resources/")}
             for logical_id in sorted(ids) or ["?"]:
-                metadata = resources.get(logical_id, {}).get("Metadata", {})
-                acked = rule in metadata.get("drtiers:acknowledged", {}).get("guard", {})
+                recorded = resources.get(logical_id, {}).get("Metadata", {})
+                acked = rule in recorded.get("drtiers:acknowledged", {}).get("guard", {})
                 findings.append((f"{stack}/{logical_id}: {rule}: {_message(failed)}", acked))
     return findings
 
