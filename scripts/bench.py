@@ -45,6 +45,12 @@ app.synth()
 """
 
 
+def quietly(args: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> None:
+    """Run ``args``; only a failure is worth reading (check=True raises it)."""
+    devnull = subprocess.DEVNULL
+    subprocess.run(args, cwd=cwd, env=env, check=True, stdout=devnull, stderr=devnull)
+
+
 def timed(
     command: Sequence[str], cwd: Path, runs: int, cache: str, syntheses: bool = True
 ) -> float:
@@ -59,10 +65,7 @@ def timed(
         with tempfile.TemporaryDirectory() as out:
             args = [part.replace("{out}", out) for part in command]
             start = time.perf_counter()
-            subprocess.run(
-                args, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )  # fmt: skip
+            quietly(args, cwd, env)
             if index:
                 samples.append(time.perf_counter() - start)
     return statistics.median(samples)
@@ -93,10 +96,9 @@ def fresh_clone_test() -> float:
     with tempfile.TemporaryDirectory() as folder:
         clone = Path(folder) / "clone"
         subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
-        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "check": True}
-        subprocess.run(["make", "setup"], cwd=clone, **quiet)  # type: ignore[call-overload]
+        quietly(["make", "setup"], clone)
         start = time.perf_counter()
-        subprocess.run(["make", "test"], cwd=clone, **quiet)  # type: ignore[call-overload]
+        quietly(["make", "test"], clone)
         return time.perf_counter() - start
 
 

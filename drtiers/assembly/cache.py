@@ -38,13 +38,11 @@ _PACKAGE = Path(__file__).resolve().parents[1]
 _NOT_INPUTS = {"CDK_OUTDIR", "CDK_ERROR_FILE", "CDK_PERF_COUNTERS_FILE", "CDK_CONTEXT_JSON"}
 # Where the CLI writes a context too large for CDK_CONTEXT_JSON (aws-cdk-lib cx-api).
 _CONTEXT_FILE = "CONTEXT_OVERFLOW_LOCATION_ENV"
-_ASSEMBLY = "assembly"
-_STDERR = "stderr.txt"
-
-
 # DRTIERS_CACHE_SYNTHESES=off keeps syntheses out and a checker's findings per template in:
 # a template's findings depend on its bytes and the checker alone (the tests' setting).
 SYNTHESES_SETTING = "DRTIERS_CACHE_SYNTHESES"
+_ASSEMBLY = "assembly"
+_STDERR = "stderr.txt"
 _FINDINGS = "findings"
 
 
@@ -135,16 +133,21 @@ def restore(name: str | None, outdir: Path) -> str | None:
     try:
         os.utime(entry)  # recently used: evicted last
         printed = (entry / _STDERR).read_text()
-        outdir.mkdir(parents=True, exist_ok=True)
-        for part in (entry / _ASSEMBLY).iterdir():
-            if part.is_dir():
-                shutil.copytree(part, outdir / part.name, dirs_exist_ok=True)
-            else:
-                shutil.copyfile(part, outdir / part.name)
+        _copy(entry / _ASSEMBLY, [p.name for p in (entry / _ASSEMBLY).iterdir()], outdir)
     except OSError:  # evicted by another process while copying: synthesize instead
         return None
     # Eviction renames an entry before deleting it: still here, the copy was whole.
     return printed if _entry(name) == entry else None
+
+
+def _copy(source: Path, names: list[str], target: Path) -> None:
+    """The files and folders ``names`` of ``source`` into ``target``, over what is there."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        if (source / name).is_dir():
+            shutil.copytree(source / name, target / name, dirs_exist_ok=True)
+        else:
+            shutil.copyfile(source / name, target / name)
 
 
 def _assembly_files(outdir: Path) -> list[str]:
@@ -167,16 +170,11 @@ def _assembly_files(outdir: Path) -> list[str]:
 def store(name: str | None, outdir: Path, stderr: str = "") -> None:
     """Keep the assembly in ``outdir`` (a synthesis that succeeded) under ``name``."""
     folder = _syntheses()
-    if name is None or folder is None:
-        return
+    if name is None or folder is None or _entry(name) is not None:
+        return  # off, or kept already
     folder.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".new-", dir=folder))
-    (staging / _ASSEMBLY).mkdir()
-    for part in _assembly_files(outdir):
-        if (outdir / part).is_dir():
-            shutil.copytree(outdir / part, staging / _ASSEMBLY / part)
-        else:
-            shutil.copyfile(outdir / part, staging / _ASSEMBLY / part)
+    _copy(outdir, _assembly_files(outdir), staging / _ASSEMBLY)
     (staging / _STDERR).write_text(stderr)
     try:
         staging.rename(folder / name)  # atomic: readers never see half an entry
@@ -198,10 +196,7 @@ def keep_extra(name: str | None, label: str, value: Any) -> None:
     """Keep ``value`` (JSON) beside the synthesis ``name``, if it is kept."""
     entry = _entry(name)
     if entry is not None:
-        staging = entry / f".{label}.{os.getpid()}"
-        with contextlib.suppress(OSError):  # evicted meanwhile: nothing to keep it beside
-            staging.write_text(json.dumps(value))
-            staging.replace(entry / f"{label}.json")
+        _write_json(entry / f"{label}.json", value)  # evicted meanwhile: nothing is kept
 
 
 def _findings_file(checker: str, template: bytes) -> Path | None:
@@ -225,12 +220,18 @@ def findings(checker: str, template: bytes) -> list[Any] | None:
 
 def keep_findings(checker: str, template: bytes, found: list[Any]) -> None:
     path = _findings_file(checker, template)
-    if path is None:
-        return
+    if path is not None:
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+        _write_json(path, found)
+
+
+def _write_json(path: Path, value: Any) -> None:
+    """``value`` as ``path``, whole or not at all (a reader never sees half of it); nothing
+    when its folder is gone (e.g. evicted meanwhile) or cannot be written."""
     with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
         staging = path.with_name(f".{path.name}.{os.getpid()}")
-        staging.write_text(json.dumps(found))
+        staging.write_text(json.dumps(value))
         staging.replace(path)
 
 

@@ -157,11 +157,10 @@ def _policy_checks(directory: Path, context: dict[str, Any]) -> dict[str, list[s
     findings are a function of it, so they are kept with it in the cache and read back while
     nothing it depends on changes. Otherwise cfn-lint and Guard (subprocesses) run while
     cdk-nag walks the app in-process."""
-    name = cache.key(context)
-    if cache.restore(name, directory) is not None:
-        kept = cache.extra(name, _kept_label())
-        if kept is not None:
-            return {checker: list(kept[checker]) for checker in ("cfn-lint", "cdk-nag", "guard")}
+    name, label = cache.key(context), _kept_label()
+    kept = cache.extra(name, label)
+    if kept is not None and cache.restore(name, directory) is not None:
+        return {checker: list(kept[checker]) for checker in ("cfn-lint", "cdk-nag", "guard")}
     app = build_app(directory, context)  # cdk-nag needs the construct tree, not a copy
     app.synth()
     cache.store(name, directory)
@@ -169,7 +168,7 @@ def _policy_checks(directory: Path, context: dict[str, Any]) -> dict[str, list[s
         linting, guarding = pool.submit(cfn_lint, directory), pool.submit(guard, directory)
         nag = cdk_nag(app)
         found = {"cfn-lint": linting.result(), "cdk-nag": nag, "guard": guarding.result()}
-    cache.keep_extra(name, _kept_label(), found)
+    cache.keep_extra(name, label, found)
     return found
 
 

@@ -64,10 +64,9 @@ def installed() -> Path:
         members = [m for m in archive.getmembers() if m.name.startswith(wanted)]
         archive.extractall(staging, members=members, filter="data")
     (staging / "package" / _platform()).chmod(0o755)
-    (
-        staging / "package" / _COMPLETE
-    ).touch()  # a folder cut short (e.g. by a /tmp cleaner) is redone
-    shutil.rmtree(folder, ignore_errors=True)  # one cut short
+    # The mark last: a folder without it (e.g. cut short by a /tmp cleaner) is unpacked again.
+    (staging / "package" / _COMPLETE).touch()
+    shutil.rmtree(folder, ignore_errors=True)
     with contextlib.suppress(OSError):  # unpacked by another process meanwhile
         (staging / "package").rename(folder)
     shutil.rmtree(staging, ignore_errors=True)
