@@ -16,7 +16,7 @@ from drtiers.assembly.reader import Resource, read_assembly, template_files
 from drtiers.checks.dr import check_tier
 from drtiers.checks.drills import Claim, claim_problems, claims, tier_steps
 from drtiers.constructs.drills import Drills
-from drtiers.core.tiers import TIER_TAG, TIERS
+from drtiers.core.tiers import APP_TAG, TIER_TAG, TIERS
 from drtiers.recovery.steps import Step, schedule
 from drtiers.stacks.drills import tier_drills
 from tests.conftest import Synthesized, context
@@ -79,8 +79,8 @@ def test_experiments_target_the_tier_by_tag_and_stop_on_its_alarms(
     for name, experiment in templates(drilled, tier).items():
         (target,) = experiment.prop("Targets").values()
         assert target["SelectionMode"] == "ALL"
-        assert target["ResourceTags"]["drtiers:tier"] == tier
-        assert target["ResourceTags"]["drtiers:role"] == "primary"
+        primary = {"drtiers:app": "drtiers", "drtiers:tier": tier, "drtiers:role": "primary"}
+        assert primary.items() <= target["ResourceTags"].items()
         stops = experiment.prop("StopConditions")
         assert {s["Source"] for s in stops} == {"aws:cloudwatch:alarm"}
         for stop in stops:
@@ -160,7 +160,8 @@ def test_the_network_drill_can_give_the_subnets_their_network_acl_back(
     default_acl = Match.object_equals({"Fn::GetAtt": [vpc, "DefaultNetworkAcl"]})
     (output,) = drilled.template(primary).find_outputs("*", {"Value": default_acl})
     arn = "arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:"
-    subnet = (f"{arn}subnet/subnet-0app", {"drtiers:tier": tier, "drtiers:role": "primary"})
+    primary_tags = {"drtiers:app": "drtiers", "drtiers:tier": tier, "drtiers:role": "primary"}
+    subnet = (f"{arn}subnet/subnet-0app", primary_tags)
     cut_off = (f"{arn}network-acl/acl-0fis", {"managedByFIS": "true"})
     original = (f"{arn}network-acl/<{primary}.{output}>", {})
     other_acl = (f"{arn}network-acl/acl-0another", {})
@@ -171,6 +172,8 @@ def test_the_network_drill_can_give_the_subnets_their_network_acl_back(
         assert _allows(statements, replace, *resource), resource[0]
     assert not _allows(statements, replace, *other_acl)
     assert not _allows(statements, replace, f"{arn}subnet/subnet-0other", {})
+    other_app = {**primary_tags, "drtiers:app": "other"}  # the same tier of another app
+    assert not _allows(statements, replace, f"{arn}subnet/subnet-0otherapp", other_app)
 
 
 @pytest.mark.parametrize("tier", TIERS_WITH_DRILLS)
@@ -196,8 +199,8 @@ def test_a_network_drill_needs_the_acls_to_restore() -> None:
         Drills(
             Stack(App(), "Test"),
             "Drills",
-            drills=tier_drills(TIERS["pilot-light"]),
-            tier_tag=(TIER_TAG, "pilot-light"),
+            drills=tier_drills(TIERS["pilot-light"], app="drtiers"),
+            scope_tags={APP_TAG: "drtiers", TIER_TAG: "pilot-light"},
             stop_alarm_arns=["arn:aws:cloudwatch:us-east-1:123456789012:alarm:a"],
         )
 
@@ -373,13 +376,13 @@ def test_a_broken_drill_fails_the_synth(
 def test_bad_drills_are_refused_at_construction(
     exercises: tuple[str, ...], parameters: dict[str, str], message: str
 ) -> None:
-    (drill, *_) = tier_drills(TIERS["multi-site"])
+    (drill, *_) = tier_drills(TIERS["multi-site"], app="drtiers")
     with pytest.raises(ValueError, match=message):
         Drills(
             Stack(App(), "Test"),
             "Drills",
             drills=[replace(drill, exercises=exercises, parameters=parameters)],
-            tier_tag=(TIER_TAG, "multi-site"),
+            scope_tags={APP_TAG: "drtiers", TIER_TAG: "multi-site"},
             stop_alarm_arns=["arn:aws:cloudwatch:us-east-1:123456789012:alarm:a"],
         )
 
@@ -427,8 +430,14 @@ def test_each_experiment_leaves_the_system_as_it_found_it(drilled: Synthesized, 
         for replica in replicas:
             tags = {t["Key"]: t["Value"] for t in replica["Tags"]}
             assert tags["drtiers:tier"] == tier and tags["drtiers:role"] == "primary"
+            assert tags["drtiers:app"] == "drtiers"
     (dynamo,) = [s for s in statements if "dynamodb:DeleteResourcePolicy" in s["Action"]]
-    assert dynamo["Condition"] == {"StringEquals": {"aws:ResourceTag/drtiers:tier": tier}}
+    assert dynamo["Condition"] == {
+        "StringEquals": {
+            "aws:ResourceTag/drtiers:app": "drtiers",
+            "aws:ResourceTag/drtiers:tier": tier,
+        }
+    }
 
 
 def test_stop_conditions_are_alarms_in_the_experiments_region(drilled: Synthesized) -> None:

@@ -5,17 +5,18 @@ Each collision the issue found, put back, makes the check fail naming the resour
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from drtiers.assembly.reader import TierAssembly
+from drtiers.assembly.reader import Resource, TierAssembly
 from drtiers.assembly.world import read_world
 from drtiers.cli import main as cli
 from drtiers.core.commands import aws_calls
 from drtiers.core.facts import default_figures, default_workload
-from drtiers.core.tiers import TIER_NAMES
+from drtiers.core.tiers import APP_TAG, TIER_NAMES
 from drtiers.recovery import lifecycle
 from drtiers.recovery import steps as s
 from drtiers.recovery.lifecycle import Deployment, destroy_plan, life_cycle
@@ -50,7 +51,8 @@ def second_pair(tier: str) -> Synthesized:
 
 @pytest.fixture(scope="module")
 def other_app() -> Synthesized:
-    return Synthesized(tier="warm-standby", app_name="other")
+    """warm-standby of a second app, with its drills: they run beside the first app's tiers."""
+    return Synthesized(tier="warm-standby", app_name="other", drills="true")
 
 
 @pytest.mark.parametrize("tier", TIER_NAMES)
@@ -82,6 +84,45 @@ def test_the_same_app_and_tier_in_two_region_pairs_collides_and_says_so(
     )
     roles = [f for f in found if "AWS::IAM::Role drtiers-warm-standby-plan-execution" in f]
     assert roles and "app_name" in roles[0] and "AlreadyExists" in roles[0]
+
+
+def _targets_retagged(tier: TierAssembly, change: Callable[[dict[str, str]], dict[str, str]]):
+    """``tier`` with every experiment target's tags changed by ``change``."""
+
+    def retagged(r: Resource) -> Resource:
+        if r.type != "AWS::FIS::ExperimentTemplate":
+            return r
+        targets = {
+            name: {**target, "ResourceTags": change(target["ResourceTags"])}
+            for name, target in r.prop("Targets").items()
+        }
+        return replace(r, properties={**r.properties, "Targets": targets})
+
+    return replace(tier, resources=[retagged(r) for r in tier.resources])
+
+
+def test_a_drill_that_targets_the_tier_alone_reaches_the_other_apps_resources(
+    synthesized: Synthesized, other_app: Synthesized
+) -> None:
+    """Two apps deploy warm-standby side by side: drills that select by tier and role alone
+    stop the other app's tasks, cut its subnets off and fail its database over."""
+    tier = other_app.read("warm-standby")
+    untold = _targets_retagged(tier, lambda tags: {k: v for k, v in tags.items() if k != APP_TAG})
+    found = life_cycle(
+        [Deployment("other warm-standby", untold), deployment(synthesized, "warm-standby")], 1
+    )
+    reached = [f for f in found if f.startswith("cycle 1: drill other warm-standby:")]
+    first = "drtiers warm-standby us-east-1/us-west-2's"
+    assert reached and all(first in f and APP_TAG in f for f in reached), found
+    kinds = {"AWS::ECS::Service", "AWS::EC2::Subnet", "AWS::RDS::DBCluster"}
+    assert kinds <= {k for f in reached for k in kinds if f"{first} {k}" in f}
+
+
+def test_a_drill_that_selects_nothing_fails(other_app: Synthesized) -> None:
+    tier = other_app.read("warm-standby")
+    nothing = _targets_retagged(tier, lambda tags: {**tags, APP_TAG: "x"})
+    found = life_cycle([Deployment("other warm-standby", nothing)], cycles=1)
+    assert any("selects none of its AWS::ECS::Service" in f for f in found), found
 
 
 def test_a_retained_name_without_a_removal_blocks_the_next_deploy(

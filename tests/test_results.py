@@ -289,7 +289,7 @@ def test_the_failback_preparation_workflow(
 
 
 def _drill_tags(tier: str, drill: str) -> tuple[str, ...] | None:
-    found = [d for d in tier_drills(TIERS[tier]) if d.name == drill]
+    found = [d for d in tier_drills(TIERS[tier], app="drtiers") if d.name == drill]
     return found[0].exercises if found else None
 
 

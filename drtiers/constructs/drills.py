@@ -81,7 +81,8 @@ class Drills(Construct):
     """Experiment templates for ``drills``, with a least-privilege role and alarm stop
     conditions.
 
-    :param tier_tag: the ``drtiers:tier`` tag value every target must carry.
+    :param scope_tags: the tags every target must carry (the deployment's app and tier): the
+        role may act only on resources that carry them all.
     :param stop_alarm_arns: alarms (in this region) that stop an experiment when they fire.
     :param original_network_acl_ids: the network ACLs the subnets a disrupt-connectivity drill
         targets are associated with before it (required for such a drill). FIS re-associates
@@ -94,7 +95,7 @@ class Drills(Construct):
         id_: str,
         *,
         drills: Sequence[Drill],
-        tier_tag: tuple[str, str],
+        scope_tags: Mapping[str, str],
         stop_alarm_arns: Sequence[str],
         original_network_acl_ids: Sequence[str] = (),
     ) -> None:
@@ -102,7 +103,11 @@ class Drills(Construct):
         _check_props(drills, stop_alarm_arns=stop_alarm_arns, acl_ids=original_network_acl_ids)
         pauses = any(d.action_id == PAUSE_TABLE_REPLICATION for d in drills)
         self.role = self._role(
-            tagged={"StringEquals": {f"aws:ResourceTag/{tier_tag[0]}": tier_tag[1]}},
+            # Every key must match: "If your policy statement has multiple context keys
+            # attached to a single condition operator, the context keys are evaluated using a
+            # logical AND." (https://docs.aws.amazon.com/IAM/latest/UserGuide/
+            # reference_policies_multi-value-conditions.html, read 2026-12-05)
+            tagged={"StringEquals": {f"aws:ResourceTag/{k}": v for k, v in scope_tags.items()}},
             pauses_replication=pauses,
             original_network_acl_ids=original_network_acl_ids,
         )
@@ -315,7 +320,7 @@ def _original_acls_statement(acl_ids: Sequence[str]) -> iam.PolicyStatement:
 _ARN_TEXT = "arn:<AWS::Partition>"
 _REGION_ACCOUNT = "<AWS::Region>:<AWS::AccountId>"
 _TAG_REASON = (
-    "Narrowed by a condition to resources tagged with this tier (or, for network "
+    "Narrowed by a condition to resources tagged with this app and tier (or, for network "
     "ACLs, created by FIS for the drill); the resource ids are not known before the "
     "experiment runs."
 )

@@ -702,6 +702,19 @@ def zone_name_repeats() -> bool:
     return True
 
 
+FIS_TARGETS = Source("https://docs.aws.amazon.com/fis/latest/userguide/targets.html", "2026-12-05")
+
+
+def fis_selects_by_every_tag() -> bool:
+    """An experiment target given ``resourceTags`` ("The tags applied to specific resources")
+    and selection mode ALL selects the resources of its type in the experiment's region that
+    carry all of them; "If no targets are found, the experiment fails." (FIS_TARGETS). The page
+    does not say all rather than any; where only some tags would do, the experiment role's
+    tag conditions still hold it off the rest ("multiple context keys attached to a single
+    condition operator ... are evaluated using a logical AND", IAM's condition logic)."""
+    return True
+
+
 GLOBAL_DATABASE_DELETE = Source(
     "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-deleting.html",
     "2026-12-05",

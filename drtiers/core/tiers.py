@@ -12,6 +12,10 @@ from enum import Enum, StrEnum
 # Every stack carries these tags; the manifest records them, which is how a synthesized
 # assembly is read back tier by tier (drtiers.assess) and how drills select their targets.
 TIER_TAG = "drtiers:tier"
+# The app_name, on every stack and resource too: two apps deploy the same tier side by side in
+# one account, and what selects by tags (drills, the plan's stale-instance tag) must tell them
+# apart.
+APP_TAG = "drtiers:app"
 ROLE_TAG = "drtiers:role"
 STALE_ROLE = "stale"  # ROLE_TAG of an instance a failback renamed out of the way
 # On the recovery stack while it is deployed failed over (context failed_over=true).

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cache
 from graphlib import TopologicalSorter
@@ -29,7 +30,7 @@ from drtiers.core import rules
 from drtiers.core.commands import aws_calls
 from drtiers.core.endpoints import operation_names, served_from
 from drtiers.core.schemas import identifying_property
-from drtiers.core.tiers import StackRole
+from drtiers.core.tiers import APP_TAG, TIER_TAG, StackRole
 from drtiers.recovery import simulate
 from drtiers.recovery import steps as s
 from drtiers.recovery.live import Live, deployed
@@ -570,16 +571,79 @@ def failed_first_create(d: Deployment) -> list[str]:
     ]
 
 
+# The template resources whose tags select an experiment target of each FIS resource type (an
+# ECS service's tasks carry its tags when it propagates them: PropagateTags SERVICE).
+FIS_SELECTS = {
+    "aws:ecs:task": "AWS::ECS::Service",
+    "aws:ec2:subnet": "AWS::EC2::Subnet",
+    "aws:rds:db": "AWS::RDS::DBInstance",
+    "aws:rds:cluster": "AWS::RDS::DBCluster",
+    "aws:dynamodb:global-table": "AWS::DynamoDB::GlobalTable",
+}
+
+
+def _tagged(r: Resource) -> list[tuple[str, dict[str, str]]]:
+    """(region, tags) of each copy of ``r`` an experiment can select: a global table's replica
+    in each of its regions."""
+    if r.type == "AWS::DynamoDB::GlobalTable":
+        return [
+            (str(x.get("Region")), {t["Key"]: t["Value"] for t in x.get("Tags", [])})
+            for x in r.prop("Replicas", default=[])
+        ]
+    if r.type == "AWS::ECS::Service" and r.prop("PropagateTags") != "SERVICE":
+        return [(r.region, {})]  # its tasks carry no tag
+    return [(r.region, {t["Key"]: t["Value"] for t in r.prop("Tags", default=[])})]
+
+
+def _selects(wanted: AbstractSet[tuple[str, str]], tags: AbstractSet[tuple[str, str]]) -> bool:
+    return wanted <= tags if rules.fis_selects_by_every_tag() else bool(wanted & tags)
+
+
+def drill(deployments: Sequence[Deployment]) -> list[str]:
+    """Each deployment's experiments run with every deployment deployed. A target selects every
+    resource of its type in the experiment's region that carries all its tags (selection mode
+    ALL; rules.fis_selects_by_tags): it must select something ("If no targets are found, the
+    experiment fails") and nothing of another deployment's."""
+    found = []
+    for d in deployments:
+        for experiment in d.tier.of_type("AWS::FIS::ExperimentTemplate"):
+            for name, target in sorted(experiment.prop("Targets", default={}).items()):
+                kind = FIS_SELECTS.get(target.get("ResourceType"))
+                if kind is None:
+                    found.append(f"{d.label}: drtiers does not know what {target} selects")
+                    continue
+                wanted = target.get("ResourceTags", {}).items()
+                selected = [
+                    (other.label, r)
+                    for other in deployments
+                    for r in other.tier.of_type(kind)
+                    for region, tags in _tagged(r)
+                    if region == experiment.region and _selects(wanted, tags.items())
+                ]
+                where = f"{experiment.logical_id} ({name}, {experiment.region})"
+                if not any(label == d.label for label, _ in selected):
+                    found.append(f"{d.label}: the experiment {where} selects none of its {kind}")
+                found += [
+                    f"{d.label}: the experiment {where} selects {label}'s {kind} "
+                    f"{r.logical_id} of {r.stack}: target it by the tags of its own "
+                    f"deployment too ({APP_TAG}, {TIER_TAG})"
+                    for label, r in selected
+                    if label != d.label
+                ]
+    return found
+
+
 def life_cycle(deployments: Sequence[Deployment], cycles: int = 2) -> list[str]:
     """Deploy every deployment into one account (a first create that rolls back retried
-    first), then destroy each (and remove what stays as `drtiers destroy` says), ``cycles``
-    times over: what fails, each naming the resource and the fix. Empty when the cycle
-    holds."""
+    first), run each one's drills, then destroy each (and remove what stays as `drtiers
+    destroy` says), ``cycles`` times over: what fails, each naming the resource and the fix.
+    Empty when the cycle holds."""
     account = Account()
     found = [f"first deploy: {f}" for d in deployments for f in failed_first_create(d)]
     for cycle in range(1, cycles + 1):
         for d in deployments:
             found += [f"cycle {cycle}: deploy {f}" for f in deploy(account, d)]
+        found += [f"cycle {cycle}: drill {f}" for f in drill(deployments)]
         for d in reversed(deployments):
             found += [f"cycle {cycle}: destroy {f}" for f in destroy(account, d)]
     return found

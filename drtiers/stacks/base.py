@@ -15,7 +15,7 @@ from aws_cdk import Aws, CfnOutput, Fn, RemovalPolicy, Stack, Tags
 from constructs import Construct
 
 from drtiers.config.context import DrConfig
-from drtiers.core.tiers import FAILED_OVER_TAG, ROLE_TAG, TIER_TAG, StackRole, TierSpec
+from drtiers.core.tiers import APP_TAG, FAILED_OVER_TAG, ROLE_TAG, TIER_TAG, StackRole, TierSpec
 
 # CDK marks these taggable, but their CloudFormation schema has no Tags (cfn-lint F3002).
 UNTAGGABLE = ["AWS::RDS::DBProxyTargetGroup"]
@@ -36,6 +36,7 @@ class TierStack(Stack):
         description: str,
     ) -> None:
         name = f"{config.app_name}-{tier.name}-{role}"
+        tags = {APP_TAG: config.app_name, TIER_TAG: tier.name, ROLE_TAG: role.value}
         super().__init__(
             scope,
             name,
@@ -46,7 +47,7 @@ class TierStack(Stack):
             analytics_reporting=False,
             # Stack tags: CloudFormation puts them on the stack, and the cloud assembly's
             # manifest records them, which is how drtiers.assess groups a tier's stacks.
-            tags={TIER_TAG: tier.name, ROLE_TAG: role.value}
+            tags=tags
             | (
                 {FAILED_OVER_TAG: "true"}
                 if config.failed_over and role is StackRole.RECOVERY
@@ -57,7 +58,7 @@ class TierStack(Stack):
         self.tier = tier
         self.role = role
         self._zones = list(config.availability_zones.get(region, ()))
-        for key, value in ((TIER_TAG, tier.name), (ROLE_TAG, role.value)):
+        for key, value in tags.items():
             Tags.of(self).add(key, value, exclude_resource_types=UNTAGGABLE)
 
     @property

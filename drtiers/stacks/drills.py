@@ -17,22 +17,36 @@ from drtiers.constructs.drills import (
     Drills,
 )
 from drtiers.constructs.network import APP
-from drtiers.core.tiers import ROLE_TAG, TIER_TAG, EntryPoint, Relational, StackRole, TierSpec
+from drtiers.core.tiers import (
+    APP_TAG,
+    ROLE_TAG,
+    TIER_TAG,
+    EntryPoint,
+    Relational,
+    StackRole,
+    TierSpec,
+)
 from drtiers.stacks.base import TierStack
 from drtiers.stacks.regional import APP_NETWORK_ACL, QUEUE, PrimaryStack
 
 
-def tier_drills(spec: TierSpec, workload: Workload = REFERENCE) -> list[Drill]:
-    """The tier's experiments, each claiming only the failover steps its fault alone brings
-    about (drtiers-dr's DR-DrillsRehearse checks each claim against the synthesized tier).
-    A block the workload lacks (database, tables) has no drill."""
-    primary = {TIER_TAG: spec.name, ROLE_TAG: "primary"}
+def tier_drills(spec: TierSpec, workload: Workload = REFERENCE, *, app: str) -> list[Drill]:
+    """The tier's experiments on ``app``'s primary resources, each claiming only the failover
+    steps its fault alone brings about (drtiers-dr's DR-DrillsRehearse checks each claim
+    against the synthesized tier). A block the workload lacks (database, tables) has no drill."""
+    primary = {**scope_tags(app, spec), ROLE_TAG: "primary"}
     drills = [_stop_tasks(primary), _disrupt_subnets(primary, spec, workload)]
     if workload.database is not None:
         drills.append(_fail_over_database(primary, spec))
     if spec.table_replica_in_recovery and workload.tables:
         drills.append(_pause_table_replication(primary))
     return drills
+
+
+def scope_tags(app: str, spec: TierSpec) -> dict[str, str]:
+    """The tags that tell one deployment's resources from another's in the account (the same
+    tier of another app too)."""
+    return {APP_TAG: app, TIER_TAG: spec.name}
 
 
 def _stop_tasks(primary: dict[str, str]) -> Drill:
@@ -135,8 +149,8 @@ class DrillStack(TierStack):
         Drills(
             self,
             "Drills",
-            drills=tier_drills(tier, config.workload),
-            tier_tag=(TIER_TAG, tier.name),
+            drills=tier_drills(tier, config.workload, app=config.app_name),
+            scope_tags=scope_tags(config.app_name, tier),
             original_network_acl_ids=[self.read(primary, APP_NETWORK_ACL)],
             stop_alarm_arns=[
                 self.arn("cloudwatch", self.region, f"alarm:{alarm_name(prefix, what)}")

@@ -13,7 +13,7 @@ from aws_cdk import aws_route53 as route53
 from constructs import Construct
 
 from drtiers.config.context import EDGE_REGION, DrConfig
-from drtiers.core.tiers import ROLE_TAG, StackRole
+from drtiers.core.tiers import APP_TAG, ROLE_TAG, StackRole
 
 ZONE_ID = "HostedZoneId"
 
@@ -36,8 +36,9 @@ class ZoneStack(Stack):
             termination_protection=not config.sandbox,
             analytics_reporting=False,
             # A role and no tier: no tier owns it; the assembly reader adds it to every tier.
-            tags={ROLE_TAG: StackRole.ZONE.value},
+            tags={APP_TAG: config.app_name, ROLE_TAG: StackRole.ZONE.value},
         )
+        Tags.of(self).add(APP_TAG, config.app_name)
         Tags.of(self).add(ROLE_TAG, StackRole.ZONE.value)
         self.zone = route53.PublicHostedZone(self, "Zone", zone_name=config.domain_name)
         self.zone.apply_removal_policy(
