@@ -7,6 +7,7 @@ Stubber, which checks each request and each answer against the service's model."
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -801,7 +802,7 @@ def test_the_alarm_finds_the_plan_on_a_later_page_and_names_a_missing_one(
     switch.assert_no_pending_responses()
 
 
-def make_instance(region: str, identifier: str) -> Any:
+def make_instance(region: str, identifier: str, tags: list[dict[str, str]] | None = None) -> Any:
     """A PostgreSQL instance as the replica block leaves it: no IAM logins, no protection."""
     rds = boto3.client("rds", region_name=region)
     rds.create_db_instance(
@@ -811,6 +812,7 @@ def make_instance(region: str, identifier: str) -> Any:
         MasterUsername="admin_user",
         MasterUserPassword="not-a-real-password",
         AllocatedStorage=20,
+        Tags=tags or [],
     )
     return rds
 
@@ -829,6 +831,7 @@ SETTINGS = {
     "MonitoringRoleArn": ROLE_ARN,
     "EnableCloudwatchLogsExports": ["postgresql", "upgrade"],
     "Tags": [
+        {"Key": "drtiers:app", "Value": "drtiers"},
         {"Key": "drtiers:role", "Value": "primary"},
         {"Key": "drtiers:tier", "Value": "pilot-light"},
     ],
@@ -838,6 +841,7 @@ ADOPT = {
     "region": P,
     "instance": "drtiers-pilot-light-db",
     "settings": SETTINGS,
+    "stale": {"drtiers:role": "stale"},
 }
 
 
@@ -862,6 +866,29 @@ def test_adopt_sets_what_the_template_sets() -> None:
     assert {"Key": "drtiers:role", "Value": "primary"} in tags
 
 
+def test_adopt_tags_the_instance_the_block_renamed_stale_and_nothing_else() -> None:
+    """The RDS block renames P's old instance and adds only renamedByRegionSwitch: it still
+    carries the template's tags, so drills would select it as the tier's primary."""
+    rds = make_instance(P, "drtiers-pilot-light-db")
+    template_tags = SETTINGS["Tags"]
+    renamed = [*template_tags, {"Key": "renamedByRegionSwitch", "Value": "true"}]
+    other_app = [{**t, "Value": "other"} if t["Key"] == "drtiers:app" else t for t in template_tags]
+    make_instance(P, "drtiers-pilot-light-db-old", renamed)
+    make_instance(P, "other-db", other_app)
+    plan_actions.handler(ADOPT, None)
+    roles = {}
+    for instance in rds.describe_db_instances()["DBInstances"]:
+        tags = rds.list_tags_for_resource(ResourceName=instance["DBInstanceArn"])["TagList"]
+        roles[instance["DBInstanceIdentifier"]] = {t["Key"]: t["Value"] for t in tags}.get(
+            "drtiers:role"
+        )
+    assert roles == {
+        "drtiers-pilot-light-db": "primary",
+        "drtiers-pilot-light-db-old": "stale",
+        "other-db": "primary",
+    }
+
+
 def test_adopt_asks_only_for_what_differs(monkeypatch: pytest.MonkeyPatch) -> None:
     """Run again (the plan retries a failed step) on an instance already set up, it modifies
     nothing: a modification in progress would refuse another."""
@@ -884,6 +911,9 @@ def test_adopt_refuses_a_payload_without_its_settings() -> None:
     event = {"action": "adopt", "region": P, "instance": "drtiers-pilot-light-db"}
     with pytest.raises(ValueError, match='adopt: "settings" is missing'):
         plan_actions.handler(event, None)
+    refused = re.escape('adopt: "stale" is {}; allowed: an object of tag keys')
+    with pytest.raises(ValueError, match=refused):
+        plan_actions.handler({**ADOPT, "stale": {}}, None)
 
 
 def test_register_points_the_proxy_at_the_instance_now_under_the_identifier() -> None:

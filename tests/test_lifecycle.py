@@ -8,7 +8,9 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import jmespath
 import pytest
 
 from drtiers.assembly.reader import Resource, TierAssembly
@@ -185,6 +187,35 @@ def test_every_destroy_command_is_an_aws_cli_call_botocore_knows(
             plan = destroy_plan(tiers.read(tier))
             for command in [x.command for x in plan.steps] + [x.remove for x in plan.stays]:
                 assert not command or aws_calls(command), command
+
+
+def test_destroy_says_how_to_find_the_instances_a_failback_renamed(
+    synthesized: Synthesized,
+) -> None:
+    """They stay after a failback (kept for what they alone hold) and no stack holds them:
+    the query destroy prints finds this deployment's, tagged stale, and nothing else."""
+    (found,) = [
+        x.note
+        for x in destroy_plan(synthesized.read("pilot-light")).stays
+        if x.what.startswith("AWS::RDS::DBInstance renamed") and "(us-east-1)" in x.what
+    ]
+    query = re.search(r'--query "([^"]+)"', found)[1]  # type: ignore[index]
+
+    def instance(name: str, app: str, role: str) -> dict[str, Any]:
+        tags = {"drtiers:app": app, "drtiers:tier": "pilot-light", "drtiers:role": role}
+        return {
+            "DBInstanceIdentifier": name,
+            "TagList": [{"Key": k, "Value": v} for k, v in tags.items()],
+        }
+
+    described = {
+        "DBInstances": [
+            instance("drtiers-pilot-light-db", "drtiers", "primary"),
+            instance("drtiers-pilot-light-db-old-2612051200", "drtiers", "stale"),
+            instance("other-pilot-light-db-old", "other", "stale"),
+        ]
+    }
+    assert jmespath.search(query, described) == ["drtiers-pilot-light-db-old-2612051200"]
 
 
 def test_what_stays_after_a_default_destroy_is_in_the_readme(synthesized: Synthesized) -> None:

@@ -734,19 +734,70 @@ def test_failback_leaves_a_replica_unlike_its_template_without_its_settings(
     ]
 
 
+def test_failback_leaves_the_renamed_instance_tagged_primary_without_the_stale_tag(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    """The RDS block renames P's old instance and adds only renamedByRegionSwitch: without the
+    adopt payload's stale tag it still carries drtiers:role=primary, and the drills (which
+    select by tags) would fail it over as the tier's primary."""
+    ((_, back),) = simulate_assembly(
+        synthesized.directory, context(), synthesize, tier="pilot-light"
+    )
+    assert back.passed
+    directory = copy_assembly(synthesized.directory, tmp_path / "assembly")
+
+    def without(resources: dict[str, dict[str, Any]]) -> None:
+        for resource in resources.values():
+            if resource["Type"] == PLAN_TYPE:
+                _edit_adopt(resource["Properties"], lambda payload: payload.pop("stale"))
+
+    edit_template(directory, "drtiers-pilot-light-plan", without)
+    ((_, broken),) = simulate_assembly(directory, context(), synthesize, tier="pilot-light")
+    renamed = [v for v in broken.violations if v.invariant == "I10" and "renamed" in v.detail]
+    assert {v.resource for v in renamed} == {"us-east-1 #1", "us-west-2 #2"}, [
+        str(v) for v in broken.violations
+    ]
+    assert "drtiers:role=primary" in renamed[0].detail
+    assert "drtiers:role=recovery" in renamed[1].detail
+
+
 def _drop_setting(value: Any, name: str) -> None:
     """Every adopt payload (a JSON string in a Lambda block's configuration) without ``name``."""
+    _edit_adopt(value, lambda payload: payload["settings"].pop(name, None))
+
+
+def _edit_adopt(value: Any, change: Callable[[dict[str, Any]], object]) -> None:
+    """Every adopt payload (a JSON string in a Lambda block's configuration) changed."""
     if isinstance(value, dict):
         for key, inner in value.items():
             if key == "Payload" and isinstance(inner, str) and '"adopt"' in inner:
                 payload = json.loads(inner)
-                payload["settings"].pop(name, None)
+                change(payload)
                 value[key] = json.dumps(payload)
             else:
-                _drop_setting(inner, name)
+                _edit_adopt(inner, change)
     elif isinstance(value, list):
         for inner in value:
-            _drop_setting(inner, name)
+            _edit_adopt(inner, change)
+
+
+def test_the_runbook_tags_the_instance_it_renames_stale(
+    synthesized: Synthesized, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """backup-restore has no plan: its runbook renames P's old instance, and without the tag
+    it still carries drtiers:role=primary."""
+    renamed = s._rename_stale
+    monkeypatch.setattr(
+        s,
+        "_rename_stale",
+        lambda region, account: renamed(region, account).split(" && aws rds add-tags")[0],
+    )
+    ((_, back),) = simulate_assembly(
+        synthesized.directory, context(), synthesize, tier="backup-restore"
+    )
+    (violation,) = [v for v in back.violations if v.invariant == "I10"]
+    assert violation.resource == "us-east-1 #1"
+    assert "still carries drtiers:role=primary" in violation.detail
 
 
 def test_the_runbook_registers_the_promoted_instance_with_the_proxy(

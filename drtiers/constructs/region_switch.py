@@ -25,7 +25,7 @@ from constructs import Construct
 
 from drtiers.constructs.lint import acknowledge
 from drtiers.constructs.relational import monitoring_role_name
-from drtiers.core.tiers import PRIMARY_HEALTHY_TARGETS
+from drtiers.core.tiers import PRIMARY_HEALTHY_TARGETS, ROLE_TAG, STALE_ROLE
 
 # The plan-actions function's code (drtiers/lambdas/plan_actions.py, linted and tested as a
 # module), deployed inline so that synth needs no bundling.
@@ -92,6 +92,9 @@ class PlanActions(Construct):
         monitoring role (``<identifier>-monitoring-<region>``) among them. Default: none.
     :param proxy: ``(region, identifier)`` of the instance whose proxy it points at the
         instance now under that identifier. Default: none.
+    :param scope_tags: the tags of this deployment's resources (app and tier): with
+        ``instances``, it may tag ``drtiers:role=stale`` the instances of those regions that
+        carry them, which the replica block renamed out of the way. Default: none.
     :param reserved_concurrency: reserve this many concurrent executions for each function.
         Default: none, as a new account's quota may have none to spare (docs/decisions.md).
     """
@@ -116,6 +119,7 @@ class PlanActions(Construct):
         forward: tuple[tuple[str, str], tuple[str, str]] | None = None,
         instances: Sequence[tuple[str, str]] = (),
         proxy: tuple[str, str] | None = None,
+        scope_tags: Mapping[str, str] | None = None,
         reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, id_)
@@ -145,9 +149,10 @@ class PlanActions(Construct):
             role.add_to_principal_policy(statement)
         for statement in self._rds_statements(instances=instances, proxy=proxy):
             role.add_to_principal_policy(statement)
+        for statement in self._stale_statements(instances, scope_tags or {}):
+            role.add_to_principal_policy(statement)
         wildcards = self._wildcards(plan_start=plan_start, forward=forward)
-        if proxy is not None:
-            wildcards += self._proxy_wildcards(proxy)
+        wildcards += self._instance_wildcards(instances, proxy)
         self.function = self._function("Function", function_name, role, wildcards=wildcards)
         if plan_start is not None:
             self._start_plan_rule(plan_start, table_arns=table_arns)
@@ -250,18 +255,50 @@ class PlanActions(Construct):
     def _rds_arn(self, region: str, resource: str) -> str:
         return f"arn:aws:rds:{region}:{self._account}:{resource}"
 
-    def _proxy_wildcards(self, proxy: tuple[str, str]) -> list[tuple[str, str]]:
-        region, _ = proxy
-        why = "A proxy and its target group are named by ids RDS assigns; only this region's."
+    def _stale_statements(
+        self, instances: Sequence[tuple[str, str]], scope_tags: Mapping[str, str]
+    ) -> list[iam.PolicyStatement]:
+        """List the instances of each region (the renamed one's name is the block's), and tag
+        drtiers:role=stale only those carrying the deployment's tags, with nothing else."""
+        if not instances:
+            return []
+        if not scope_tags:
+            raise ValueError("PlanActions: instances need the scope_tags of the deployment")
+        regions = sorted({region for region, _ in instances})
+        every = [self._rds_arn(region, "db:*") for region in regions]
+        tagged = {f"aws:ResourceTag/{key}": value for key, value in scope_tags.items()}
         return [
-            (f"Resource::{self._rds_arn(region, 'db-proxy:*')}", why),
-            (f"Resource::{self._rds_arn(region, 'target-group:*')}", why),
-            (
-                f"Resource::{self._rds_arn(region, 'db:*')}",
-                "Deregistering from the proxy only: the instance it held was renamed by the RDS "
-                "replica block, by a scheme AWS does not document.",
+            iam.PolicyStatement(actions=["rds:DescribeDBInstances"], resources=every),
+            iam.PolicyStatement(
+                actions=["rds:AddTagsToResource"],
+                resources=every,
+                conditions={
+                    "StringEquals": {**tagged, f"aws:RequestTag/{ROLE_TAG}": STALE_ROLE},
+                    "ForAllValues:StringEquals": {"aws:TagKeys": [ROLE_TAG]},
+                },
             ),
         ]
+
+    def _instance_wildcards(
+        self, instances: Sequence[tuple[str, str]], proxy: tuple[str, str] | None
+    ) -> list[tuple[str, str]]:
+        """The instances the replica block renamed, by a scheme AWS does not document: listed,
+        and tagged stale or deregistered from the proxy."""
+        regions = {region for region, _ in instances} | ({proxy[0]} if proxy else set())
+        why = (
+            "The instance the RDS replica block renamed, by a scheme AWS does not document: "
+            "listed, tagged stale only if it carries this deployment's tags, and deregistered "
+            "from the proxy."
+        )
+        wildcards = [(f"Resource::{self._rds_arn(r, 'db:*')}", why) for r in sorted(regions)]
+        if proxy is not None:
+            region, _ = proxy
+            ids = "A proxy and its target group are named by ids RDS assigns; only this region's."
+            wildcards += [
+                (f"Resource::{self._rds_arn(region, 'db-proxy:*')}", ids),
+                (f"Resource::{self._rds_arn(region, 'target-group:*')}", ids),
+            ]
+        return wildcards
 
     def _forward_statements(
         self, source: tuple[str, str], target: tuple[str, str]

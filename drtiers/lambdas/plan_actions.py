@@ -233,12 +233,29 @@ def adopt(event: dict[str, Any]) -> None:
     tags = settings.pop("Tags", [])
     if tags:
         rds.add_tags_to_resource(ResourceName=instance["DBInstanceArn"], Tags=tags)
+        _tag_replaced(rds, name, tags, event["stale"])
     logs = settings.pop("EnableCloudwatchLogsExports", None)
     if logs:
         settings["CloudwatchLogsExportConfiguration"] = {"EnableLogTypes": logs}
     changes = {k: v for k, v in settings.items() if not _already(instance, k, v)}
     if changes:  # only what differs: one already made is not asked for again
         rds.modify_db_instance(DBInstanceIdentifier=name, **changes, ApplyImmediately=True)
+
+
+def _tag_replaced(rds: Any, name: str, tags: list[dict[str, str]], stale: dict[str, str]) -> None:
+    """Tag ``stale`` on every other instance of the region that carries all the template's
+    ``tags``: the one the RDS block renamed out of the way (it adds only
+    renamedByRegionSwitch) still does, and whatever selects by tags (drills, reports) would take
+    it for the tier's instance."""
+    wanted = {(t["Key"], t["Value"]) for t in tags}
+    for page in rds.get_paginator("describe_db_instances").paginate():
+        for other in page["DBInstances"]:
+            held = {(t["Key"], t["Value"]) for t in other.get("TagList", [])}
+            if other["DBInstanceIdentifier"] != name and wanted <= held:
+                rds.add_tags_to_resource(
+                    ResourceName=other["DBInstanceArn"],
+                    Tags=[{"Key": k, "Value": v} for k, v in stale.items()],
+                )
 
 
 def _already(instance: dict[str, Any], parameter: str, value: Any) -> bool:
@@ -396,6 +413,10 @@ def _name(value: object) -> bool:
     return isinstance(value, str) and value != ""
 
 
+def _names(value: object) -> bool:
+    return isinstance(value, dict) and all(_name(k) and _name(x) for k, x in value.items())
+
+
 def _number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -419,6 +440,12 @@ KINDS = {
         lambda v: isinstance(v, dict) and all(_name(k) and _name(x) for k, x in v.items()),
         "an object of names",
     ),
+    "tags": (
+        lambda v: (
+            isinstance(v, dict) and bool(v) and all(_name(k) and _name(x) for k, x in v.items())
+        ),
+        "an object of tag keys and values, at least one",
+    ),
     "names": (
         lambda v: isinstance(v, list) and bool(v) and all(_name(x) for x in v),
         "a list of names, at least one",
@@ -435,7 +462,7 @@ FIELDS = {
         "api_region": "region",
     },
     "drain": {"region": "region", "prefix": "name"},
-    "adopt": {"region": "region", "instance": "name", "settings": "settings"},
+    "adopt": {"region": "region", "instance": "name", "settings": "settings", "stale": "tags"},
     "register": {"region": "region", "instance": "name", "proxy": "name"},
     "probe": {
         "region": "region",

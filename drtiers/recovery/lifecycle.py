@@ -30,7 +30,7 @@ from drtiers.core import rules
 from drtiers.core.commands import aws_calls
 from drtiers.core.endpoints import operation_names, served_from
 from drtiers.core.schemas import identifying_property
-from drtiers.core.tiers import APP_TAG, TIER_TAG, StackRole
+from drtiers.core.tiers import APP_TAG, ROLE_TAG, STALE_ROLE, TIER_TAG, StackRole
 from drtiers.recovery import simulate
 from drtiers.recovery import steps as s
 from drtiers.recovery.live import Live, deployed
@@ -295,7 +295,34 @@ def _destroy_plan(tier: TierAssembly, w: Live, keep: frozenset[str]) -> DestroyP
         for r in tier.resources
         if f"{r.region}:{r.stack}" in order and _unnamed_kept(r)
     ]
+    stays += [
+        _renamed_by_failback(r)
+        for r in tier.of_type("AWS::RDS::DBInstance")
+        if f"{r.region}:{r.stack}" in order
+        and isinstance(r.prop("DBInstanceIdentifier"), str)
+        and not r.prop("DBClusterIdentifier")
+    ]
     return DestroyPlan(steps, tuple(stays))
+
+
+def _renamed_by_failback(r: Resource) -> Stays:
+    """The instances a failback renamed out of the way from ``r``'s identifier (the runbook
+    to <identifier>-old-<time>, the RDS block by its own scheme) and tagged stale: no stack
+    holds them."""
+    tags = {t["Key"]: t["Value"] for t in r.prop("Tags", default=[])}
+    ours = [(ROLE_TAG, STALE_ROLE), *((k, tags[k]) for k in (APP_TAG, TIER_TAG) if k in tags)]
+    query = " | ".join(f"[?TagList[?Key=='{k}' && Value=='{v}']]" for k, v in ours)
+    return Stays(
+        f"AWS::RDS::DBInstance renamed from {r.prop('DBInstanceIdentifier')} by a failback "
+        f"({r.region})",
+        "a failback renames the instance it replaces and keeps it, for what it alone holds "
+        "(writes made in its region that did not reach the other); no stack holds it",
+        BILLED["AWS::RDS::DBInstance"],
+        "",
+        note=f"where a failback ran, find them with aws rds describe-db-instances --region "
+        f'{r.region} --query "DBInstances{query}.DBInstanceIdentifier"; once reviewed, '
+        "delete each as a kept instance above (deletion protection off first)",
+    )
 
 
 def _first_scope(stack_claims: list[Claim], claim: Claim) -> str:

@@ -42,6 +42,9 @@ class Live(World):
     # deleted stacks left behind under their own names: resource key -> (type, name).
     rebuilt: dict[str, str] = field(default_factory=dict)
     left_behind: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # The instances a failback renamed out of the way (kept for what they alone hold):
+    # "<region> #<n>" -> the drtiers:role tag each carries now.
+    renamed: dict[str, str] = field(default_factory=dict)
 
 
 def deployed(world: World) -> Live:

@@ -48,7 +48,7 @@ from drtiers.assembly.switch_plan import (
 from drtiers.assembly.world import Service, World
 from drtiers.core import rules
 from drtiers.core.permissions import BlockNeeds, allowed, block_needs
-from drtiers.core.tiers import DECLARED_NAMESPACE, RECOVERY_WRITABLE
+from drtiers.core.tiers import DECLARED_NAMESPACE, RECOVERY_WRITABLE, ROLE_TAG, STALE_ROLE
 from drtiers.recovery import steps as s
 from drtiers.recovery.steps import Effect
 
@@ -237,8 +237,14 @@ def _rds_payload(world: World, step: s.Step) -> dict[str, Any]:
         return {"action": REGISTER, **payload, "proxy": proxy.name}
     # What its template sets that the replica block does not copy (rules.
     # replica_matches_template): Multi-AZ, IAM logins, protection, class, tags, monitoring, logs
-    # and backups.
-    return {"action": ADOPT, **payload, "settings": database.settings}
+    # and backups. And the tag for the instance the block renamed, which still carries the
+    # template's tags: drills and reports find the tier's instances by them.
+    return {
+        "action": ADOPT,
+        **payload,
+        "settings": database.settings,
+        "stale": {ROLE_TAG: STALE_ROLE},
+    }
 
 
 def _forward_payload(world: World, source: str, target: str) -> dict[str, Any]:
@@ -536,13 +542,10 @@ def _lambda_decoded(run: _Run, action: LambdaAction) -> _Decoded | None:
         return "traffic", Effect.DIAL, f"{region}={payload['percent']}", (payload["api_region"],)
     if payload["action"] == DRAIN:
         return "compute", Effect.DRAIN, f"{region}={payload['prefix']}", (region,)
-    if payload["action"] == ADOPT:  # the target carries what it sets
-        return (
-            "protect",
-            Effect.ADOPT,
-            f"{region}={','.join(sorted(payload['settings']))}",
-            (region,),
-        )
+    if payload["action"] == ADOPT:  # the target carries what it sets, and the stale tag
+        settings = ",".join(sorted(payload["settings"]))
+        stale = payload.get("stale", {}).get(ROLE_TAG, "")
+        return "protect", Effect.ADOPT, f"{region}={settings}={stale}", (region,)
     if payload["action"] == REGISTER:
         return "database", Effect.REGISTER, region, (region,)
     if payload["action"] == FORWARD:

@@ -50,11 +50,11 @@ from drtiers.assembly.world import (
     stack_of,
 )
 from drtiers.core import rules
-from drtiers.core.commands import aws_calls
+from drtiers.core.commands import Call, aws_calls
 from drtiers.core.endpoints import UnknownCall, cli_options
 from drtiers.core.facts import Figure
 from drtiers.core.images import private_image
-from drtiers.core.tiers import StackRole
+from drtiers.core.tiers import ROLE_TAG, STALE_ROLE, StackRole
 from drtiers.recovery import fence, function_roles, messages, names, plan, tables
 from drtiers.recovery import steps as s
 from drtiers.recovery.live import Live, deployed
@@ -580,11 +580,12 @@ def _replica_made(w: Live, step: s.Step) -> None:
     replica = w.database_in(region)
     if replica is None:
         return
+    calls = aws_calls(step.command)
+    _renamed(w, region, replica, step, calls)
     if step.target == plan.RENAMED_BY_BLOCK:
         replica.iam_auth = rules.rds_replica_block_enables_iam_auth()
         replica.adopted = frozenset()
         return
-    calls = aws_calls(step.command)
     replica.iam_auth = any(
         c.operation == "CreateDBInstanceReadReplica"
         and "--enable-iam-database-authentication" in c.options
@@ -593,6 +594,19 @@ def _replica_made(w: Live, step: s.Step) -> None:
     # What the command set on it, of what its template sets (I10).
     given = {o for c in calls if c.region == region for o in c.options}
     replica.adopted = frozenset(p for p in replica.settings if set(cli_options(p)) & given)
+
+
+def _renamed(w: Live, region: str, holder: Database, step: s.Step, calls: list[Call]) -> None:
+    """The instance that held the identifier is renamed out of the way, and keeps its tags
+    (the template's: the RDS block only adds renamedByRegionSwitch), unless the step's command
+    tags it stale."""
+    tags = {t["Key"]: t["Value"] for t in holder.settings.get("Tags", [])}
+    role = tags.get(ROLE_TAG, "")
+    tagged = any(c.operation == "AddTagsToResource" and c.region == region for c in calls)
+    by_command = step.target != plan.RENAMED_BY_BLOCK  # else the block runs, not the command
+    if by_command and tagged and f"Key={ROLE_TAG},Value={STALE_ROLE}" in step.command:
+        role = STALE_ROLE
+    w.renamed[f"{region} #{len(w.renamed) + 1}"] = role
 
 
 def _deployed(w: Live, source: World, stacks: tuple[str, ...]) -> str:
@@ -750,13 +764,19 @@ def _reprotect(w: Live, _: str) -> str:
 
 
 def _adopt(w: Live, target: str) -> str:
-    """The replica in the target's region gets what the step sets (``region=A,B,...``)."""
-    region, _, settings = target.partition("=")
+    """The replica in the target's region gets what the step sets (``region=A,B,...``), and the
+    instances renamed there that carry its template's tags the role tag the step gives them
+    (``region=A,B,...=stale``)."""
+    region, _, rest = target.partition("=")
+    settings, _, stale = rest.partition("=")
     replica = w.database_in(region)
     if replica is None:
         return ""
     replica.adopted = frozenset(x for x in settings.split(",") if x)
     replica.iam_auth = True
+    for key in w.renamed:
+        if stale and key.startswith(f"{region} #"):
+            w.renamed[key] = stale
     return f"{replica.key} accepts IAM logins, set up as its template says"
 
 
@@ -1243,6 +1263,7 @@ def simulate_failback(
         )
     _protected_again(result, w, world)
     _as_templated(result, w, world)
+    _renamed_stale(result, w)
     _tables_left(result, w)
     for resource, why in names.collisions(w):  # I8 for the next failover's rebuild
         result.violations.append(Violation("I8", "end", resource, why))
@@ -1266,6 +1287,24 @@ def _as_templated(result: Simulation, w: Live, world: Live) -> None:
                     f"the instance made anew under {database.identifier} lacks what its "
                     f"template sets: {', '.join(sorted(missing))}; CloudFormation sees no "
                     "drift there, so the next deploy does not set it either",
+                )
+            )
+
+
+def _renamed_stale(result: Simulation, w: Live) -> None:
+    """I10: every instance a failback renamed out of the way is tagged drtiers:role=stale; one
+    still tagged as the template's looks like the tier's own to what selects by tags."""
+    for key, role in sorted(w.renamed.items()):
+        if role != STALE_ROLE:
+            result.violations.append(
+                Violation(
+                    "I10",
+                    "end",
+                    key,
+                    f"the instance renamed out of the way in {key.split(' ')[0]} still carries "
+                    f"{ROLE_TAG}={role}, as the tier's own instance does: drills (FIS selects "
+                    "by tags) and reports take it for the tier's; tag it "
+                    f"{ROLE_TAG}={STALE_ROLE}",
                 )
             )
 

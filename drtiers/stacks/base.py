@@ -21,6 +21,12 @@ from drtiers.core.tiers import APP_TAG, FAILED_OVER_TAG, ROLE_TAG, TIER_TAG, Sta
 UNTAGGABLE = ["AWS::RDS::DBProxyTargetGroup"]
 
 
+def scope_tags(app: str, tier: TierSpec) -> dict[str, str]:
+    """The tags that tell one deployment's resources from another's in the account (the same
+    tier of another app too): what drills and the plan's tagging select by."""
+    return {APP_TAG: app, TIER_TAG: tier.name}
+
+
 class TierStack(Stack):
     """A stack of one tier in one role (``primary``, ``recovery``, ``recovery-base``, ``edge``)
     and one concrete region, named ``<app>-<tier>-<role>``."""
@@ -36,7 +42,7 @@ class TierStack(Stack):
         description: str,
     ) -> None:
         name = f"{config.app_name}-{tier.name}-{role}"
-        tags = {APP_TAG: config.app_name, TIER_TAG: tier.name, ROLE_TAG: role.value}
+        tags = {**scope_tags(config.app_name, tier), ROLE_TAG: role.value}
         super().__init__(
             scope,
             name,

@@ -18,15 +18,13 @@ from drtiers.constructs.drills import (
 )
 from drtiers.constructs.network import APP
 from drtiers.core.tiers import (
-    APP_TAG,
     ROLE_TAG,
-    TIER_TAG,
     EntryPoint,
     Relational,
     StackRole,
     TierSpec,
 )
-from drtiers.stacks.base import TierStack
+from drtiers.stacks.base import TierStack, scope_tags
 from drtiers.stacks.regional import APP_NETWORK_ACL, QUEUE, PrimaryStack
 
 
@@ -41,12 +39,6 @@ def tier_drills(spec: TierSpec, workload: Workload = REFERENCE, *, app: str) -> 
     if spec.table_replica_in_recovery and workload.tables:
         drills.append(_pause_table_replication(primary))
     return drills
-
-
-def scope_tags(app: str, spec: TierSpec) -> dict[str, str]:
-    """The tags that tell one deployment's resources from another's in the account (the same
-    tier of another app too)."""
-    return {APP_TAG: app, TIER_TAG: spec.name}
 
 
 def _stop_tasks(primary: dict[str, str]) -> Drill:

@@ -61,7 +61,7 @@ from drtiers.core.tiers import (
     StackRole,
     TierSpec,
 )
-from drtiers.stacks.base import TierStack
+from drtiers.stacks.base import TierStack, scope_tags
 from drtiers.stacks.wiring import (
     ANY_INSTANCE,
     APP_DB_USER,
@@ -384,6 +384,7 @@ class _RegionalStack(TierStack):
         return {
             "instances": [(region, identifier) for region in regions],
             "proxy": (regions[0], identifier),
+            "scope_tags": scope_tags(self.config.app_name, self.tier),
         }
 
     def _queues(self) -> list[tuple[str, WorkQueue]]:
