@@ -180,3 +180,19 @@ def simulate_rebuild(
 
     ((loss, back),) = simulate_assembly(synthesized.directory, context(), rebuild, tier=tier)
     return loss, back
+
+
+def edit_adopt_payloads(value: Any, change: Callable[[dict[str, Any]], object]) -> None:
+    """Every adopt payload in ``value`` (a JSON string in a plan's Lambda block configuration)
+    changed in place by ``change``: a defect planted in what the plan asks its function."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Payload" and isinstance(inner, str) and '"adopt"' in inner:
+                payload = json.loads(inner)
+                change(payload)
+                value[key] = json.dumps(payload)
+            else:
+                edit_adopt_payloads(inner, change)
+    elif isinstance(value, list):
+        for inner in value:
+            edit_adopt_payloads(inner, change)

@@ -4,6 +4,7 @@ Each collision the issue found, put back, makes the check fail naming the resour
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -15,14 +16,15 @@ import pytest
 
 from drtiers.assembly.reader import Resource, TierAssembly
 from drtiers.assembly.world import read_world
+from drtiers.build import synthesize
 from drtiers.cli import main as cli
 from drtiers.core.commands import aws_calls
 from drtiers.core.facts import default_figures, default_workload
 from drtiers.core.tiers import APP_TAG, TIER_NAMES
-from drtiers.recovery import lifecycle
+from drtiers.recovery import fail_over_and_back, lifecycle
 from drtiers.recovery import steps as s
 from drtiers.recovery.lifecycle import Deployment, destroy_plan, life_cycle
-from tests.conftest import Synthesized
+from tests.conftest import Synthesized, context, edit_adopt_payloads
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -71,6 +73,39 @@ def test_four_tiers_and_two_apps_side_by_side(
     side_by_side = [deployment(synthesized, t) for t in TIER_NAMES]
     side_by_side.append(deployment(other_app, "warm-standby"))
     assert life_cycle(side_by_side, cycles=2) == []
+
+
+def test_each_tier_fails_over_and_back_between_deploy_and_destroy(
+    synthesized: Synthesized,
+) -> None:
+    """The whole cycle, twice: deploy, drill, lose P and fail back (the simulator), destroy
+    what failback left, deploy again."""
+    side_by_side = [deployment(synthesized, t) for t in TIER_NAMES]
+    assert life_cycle(side_by_side, 2, fail_over_and_back(context(), synthesize)) == []
+
+
+def test_a_failback_that_leaves_the_renamed_instance_primary_breaks_the_cycle(
+    synthesized: Synthesized,
+) -> None:
+    """The plan's function does not tag the instance the RDS block renamed: the next drill
+    would fail it over as the tier's primary."""
+    tier = synthesized.read("pilot-light")
+
+    def unstaled(r: Resource) -> Resource:
+        if r.type != "AWS::ARCRegionSwitch::Plan":
+            return r
+        properties = copy.deepcopy(r.properties)
+        edit_adopt_payloads(properties, lambda payload: payload.pop("stale"))
+        return replace(r, properties=properties)
+
+    broken = replace(tier, resources=[unstaled(r) for r in tier.resources])
+    event = fail_over_and_back(context(), synthesize)
+    found = life_cycle([Deployment("drtiers pilot-light", broken)], 1, event)
+    assert any(
+        f.startswith("cycle 1: fail over and back drtiers pilot-light: I10")
+        and "still carries drtiers:role=primary" in f
+        for f in found
+    ), found
 
 
 def test_the_same_app_and_tier_in_two_region_pairs_collides_and_says_so(

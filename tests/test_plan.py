@@ -40,7 +40,7 @@ from drtiers.recovery import Simulation, simulate_assembly
 from drtiers.recovery import steps as s
 from drtiers.recovery.plan import denials
 from drtiers.stacks.plan import PlanStack
-from tests.conftest import Synthesized, context
+from tests.conftest import Synthesized, context, edit_adopt_payloads
 
 PLANNED = ("pilot-light", "warm-standby", "multi-site")
 
@@ -749,7 +749,7 @@ def test_failback_leaves_the_renamed_instance_tagged_primary_without_the_stale_t
     def without(resources: dict[str, dict[str, Any]]) -> None:
         for resource in resources.values():
             if resource["Type"] == PLAN_TYPE:
-                _edit_adopt(resource["Properties"], lambda payload: payload.pop("stale"))
+                edit_adopt_payloads(resource["Properties"], lambda payload: payload.pop("stale"))
 
     edit_template(directory, "drtiers-pilot-light-plan", without)
     ((_, broken),) = simulate_assembly(directory, context(), synthesize, tier="pilot-light")
@@ -763,22 +763,7 @@ def test_failback_leaves_the_renamed_instance_tagged_primary_without_the_stale_t
 
 def _drop_setting(value: Any, name: str) -> None:
     """Every adopt payload (a JSON string in a Lambda block's configuration) without ``name``."""
-    _edit_adopt(value, lambda payload: payload["settings"].pop(name, None))
-
-
-def _edit_adopt(value: Any, change: Callable[[dict[str, Any]], object]) -> None:
-    """Every adopt payload (a JSON string in a Lambda block's configuration) changed."""
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if key == "Payload" and isinstance(inner, str) and '"adopt"' in inner:
-                payload = json.loads(inner)
-                change(payload)
-                value[key] = json.dumps(payload)
-            else:
-                _edit_adopt(inner, change)
-    elif isinstance(value, list):
-        for inner in value:
-            _edit_adopt(inner, change)
+    edit_adopt_payloads(value, lambda payload: payload["settings"].pop(name, None))
 
 
 def test_the_runbook_tags_the_instance_it_renames_stale(

@@ -4,7 +4,7 @@ tier (simulate): region loss, then failback, checked against invariants I1-I9.""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +13,10 @@ from drtiers.assembly.reader import TierAssembly, read_assembly
 from drtiers.assembly.world import World, read_world
 from drtiers.core.facts import with_overrides
 from drtiers.recovery import simulate as _simulation
+from drtiers.recovery.live import Live
 from drtiers.recovery.simulate import Deploy, Simulation, Synthesize
 
-__all__ = ["Simulation", "Synthesize", "simulate_assembly"]
+__all__ = ["Simulation", "Synthesize", "fail_over_and_back", "simulate_assembly"]
 
 
 def _deployer(context: Mapping[str, Any], tier: TierAssembly, synthesize: Synthesize) -> Deploy:
@@ -48,13 +49,44 @@ def simulate_assembly(
     results = []
     for name, assembly in read_assembly(directory).items():
         if tier is None or name == tier:
-            figures, workload = with_overrides({**assembly.figures, **(overrides or {})})
-            # A step's stacks are synthesized in the assembly's own regions.
-            own = {
-                **context,
-                "primary_region": assembly.primary_region,
-                "recovery_region": assembly.recovery_region,
-            }
-            deploy = _deployer(own, assembly, synthesize)
-            results.append(_simulation.simulate(assembly, figures, workload, deploy))
+            deploy = _deployer_for(assembly, context, synthesize)
+            results.append(_simulated(assembly, deploy, overrides))
     return results
+
+
+def _simulated(
+    assembly: TierAssembly, deploy: Deploy, overrides: Mapping[str, Any] | None = None
+) -> tuple[Simulation, Simulation]:
+    """Region loss and failback of one tier, its figures as synthesized (or overridden)."""
+    figures, workload = with_overrides({**assembly.figures, **(overrides or {})})
+    return _simulation.simulate(assembly, figures, workload, deploy)
+
+
+def _deployer_for(
+    assembly: TierAssembly, context: Mapping[str, Any], synthesize: Synthesize
+) -> Deploy:
+    # A step's stacks are synthesized in the assembly's own regions.
+    own = {
+        **context,
+        "primary_region": assembly.primary_region,
+        "recovery_region": assembly.recovery_region,
+    }
+    return _deployer(own, assembly, synthesize)
+
+
+def fail_over_and_back(
+    context: Mapping[str, Any], synthesize: Synthesize
+) -> Callable[[TierAssembly], tuple[list[str], Live]]:
+    """Region loss and failback of a tier synthesized with ``context``, for the life cycle:
+    what broke, and the tier as failback leaves it."""
+    deployers: dict[tuple[str, str, str], Deploy] = {}  # a tier's rebuilds, synthesized once
+
+    def event(tier: TierAssembly) -> tuple[list[str], Live]:
+        key = (tier.name, tier.primary_region, tier.recovery_region)
+        if key not in deployers:
+            deployers[key] = _deployer_for(tier, context, synthesize)
+        loss, back = _simulated(tier, deployers[key])
+        assert back.end is not None, "a failback simulation keeps the world it ends with"
+        return [str(v) for v in loss.violations + back.violations], back.end
+
+    return event

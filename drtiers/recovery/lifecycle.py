@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cache
@@ -74,6 +74,11 @@ class Deployment:
 
     label: str
     tier: TierAssembly
+
+
+# A deployed tier's region loss and failback (drtiers.recovery.fail_over_and_back): what broke,
+# and the tier as failback leaves it, which the destroy then takes down.
+Event = Callable[[TierAssembly], tuple[list[str], Live]]
 
 
 @dataclass
@@ -521,11 +526,12 @@ def _table_removal(name: str, regions: list[str]) -> str:
     return " && ".join(commands)
 
 
-def destroy(account: Account, d: Deployment) -> list[str]:
-    """Destroy ``d`` as its plan says (the stacks other deployments use stay), then remove
-    what stays as the plan says; what fails, each naming the resource and the fix."""
+def destroy(account: Account, d: Deployment, after: Live | None = None) -> list[str]:
+    """Destroy ``d`` (as deployed, or as an event left it: ``after``) as its plan says (the
+    stacks other deployments use stay), then remove what stays as the plan says; what fails,
+    each naming the resource and the fix."""
     shared = {key for key, users in account.stacks.items() if users - {d.label}}
-    w = deployed(read_world(d.tier))
+    w = after if after is not None else deployed(read_world(d.tier))
     plan = _destroy_plan(d.tier, w, frozenset(shared))
     held = claims(d.tier)
     found = []
@@ -660,19 +666,29 @@ def drill(deployments: Sequence[Deployment]) -> list[str]:
     return found
 
 
-def life_cycle(deployments: Sequence[Deployment], cycles: int = 2) -> list[str]:
+def life_cycle(
+    deployments: Sequence[Deployment], cycles: int = 2, event: Event | None = None
+) -> list[str]:
     """Deploy every deployment into one account (a first create that rolls back retried
-    first), run each one's drills, then destroy each (and remove what stays as `drtiers
-    destroy` says), ``cycles`` times over: what fails, each naming the resource and the fix.
-    Empty when the cycle holds."""
+    first), run each one's drills, lose each one's primary region and fail back (``event``,
+    if given), then destroy each as it stands (and remove what stays as `drtiers destroy`
+    says), ``cycles`` times over: what fails, each naming the resource and the fix. Empty
+    when the cycle holds."""
     account = Account()
     found = [f"first deploy: {f}" for d in deployments for f in failed_first_create(d)]
     for cycle in range(1, cycles + 1):
         for d in deployments:
             found += [f"cycle {cycle}: deploy {f}" for f in deploy(account, d)]
         found += [f"cycle {cycle}: drill {f}" for f in drill(deployments)]
+        after: dict[str, Live] = {}
+        for d in deployments:
+            if event is not None:
+                broken, after[d.label] = event(d.tier)
+                found += [f"cycle {cycle}: fail over and back {d.label}: {b}" for b in broken]
         for d in reversed(deployments):
-            found += [f"cycle {cycle}: destroy {f}" for f in destroy(account, d)]
+            found += [
+                f"cycle {cycle}: destroy {f}" for f in destroy(account, d, after.get(d.label))
+            ]
     return found
 
 

@@ -128,6 +128,7 @@ class Simulation:
     recovered_at: float | None = None
     estimate_rto: float | None = None
     steps: list[s.Step] = field(default_factory=list)  # as executed: the runbook renders them
+    end: Live | None = field(default=None, repr=False, compare=False)  # the tier as it ends
 
     @property
     def passed(self) -> bool:
@@ -1267,6 +1268,7 @@ def simulate_failback(
     _tables_left(result, w)
     for resource, why in names.collisions(w):  # I8 for the next failover's rebuild
         result.violations.append(Violation("I8", "end", resource, why))
+    result.end = w
     return result
 
 
