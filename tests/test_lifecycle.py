@@ -236,21 +236,28 @@ def test_destroy_says_how_to_find_the_instances_a_failback_renamed(
     ]
     query = re.search(r'--query "([^"]+)"', found)[1]  # type: ignore[index]
 
-    def instance(name: str, app: str, role: str) -> dict[str, Any]:
+    def instance(name: str, app: str, role: str, *more: str) -> dict[str, Any]:
         tags = {"drtiers:app": app, "drtiers:tier": "pilot-light", "drtiers:role": role}
+        tags |= {key: "" for key in more}
         return {
             "DBInstanceIdentifier": name,
             "TagList": [{"Key": k, "Value": v} for k, v in tags.items()],
         }
 
+    block = "renamedByRegionSwitch"  # renamed by the RDS block, its adopt step never ended
     described = {
         "DBInstances": [
             instance("drtiers-pilot-light-db", "drtiers", "primary"),
             instance("drtiers-pilot-light-db-old-2612051200", "drtiers", "stale"),
+            instance("drtiers-pilot-light-db-renamed", "drtiers", "primary", block),
             instance("other-pilot-light-db-old", "other", "stale"),
+            instance("other-pilot-light-db-renamed", "other", "primary", block),
         ]
     }
-    assert jmespath.search(query, described) == ["drtiers-pilot-light-db-old-2612051200"]
+    assert jmespath.search(query, described) == [
+        "drtiers-pilot-light-db-old-2612051200",
+        "drtiers-pilot-light-db-renamed",
+    ]
 
 
 def test_what_stays_after_a_default_destroy_is_in_the_readme(synthesized: Synthesized) -> None:

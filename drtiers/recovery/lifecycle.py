@@ -310,13 +310,21 @@ def _destroy_plan(tier: TierAssembly, w: Live, keep: frozenset[str]) -> DestroyP
     return DestroyPlan(steps, tuple(stays))
 
 
+# The tag key the RDS replica block puts on the instance it renames ("renamed and tagged with
+# renamedByRegionSwitch", rules.RS_RDS_REPLICA): its value is not documented, so only the key.
+BLOCK_RENAMED = "TagList[?Key=='renamedByRegionSwitch']"
+
+
 def _renamed_by_failback(r: Resource) -> Stays:
     """The instances a failback renamed out of the way from ``r``'s identifier (the runbook
     to <identifier>-old-<time>, the RDS block by its own scheme) and tagged stale: no stack
     holds them."""
     tags = {t["Key"]: t["Value"] for t in r.prop("Tags", default=[])}
-    ours = [(ROLE_TAG, STALE_ROLE), *((k, tags[k]) for k in (APP_TAG, TIER_TAG) if k in tags)]
-    query = " | ".join(f"[?TagList[?Key=='{k}' && Value=='{v}']]" for k, v in ours)
+    # Tagged stale, or renamed by the RDS block (which adds that key) where the adopt action
+    # did not get to tag it.
+    renamed = f"[?TagList[?Key=='{ROLE_TAG}' && Value=='{STALE_ROLE}'] || {BLOCK_RENAMED}]"
+    ours = [(k, tags[k]) for k in (APP_TAG, TIER_TAG) if k in tags]
+    query = " | ".join([renamed, *(f"[?TagList[?Key=='{k}' && Value=='{v}']]" for k, v in ours)])
     return Stays(
         f"AWS::RDS::DBInstance renamed from {r.prop('DBInstanceIdentifier')} by a failback "
         f"({r.region})",
