@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from drtiers.assembly import cache
+from drtiers.config.context import ConfigError, cli_context, from_context
 
 if TYPE_CHECKING:
     import aws_cdk as cdk
@@ -52,18 +53,18 @@ def main(customize: Callable[[cdk.App], None] | None = None) -> int:
         if printed is not None:
             sys.stderr.write(printed)
             return 0
+    try:  # a bad value is refused before the CDK starts Node.js, as DrApp would refuse it
+        from_context(cli_context().get)
+    except ConfigError as error:
+        print(f"drtiers: error: {error}", file=sys.stderr)
+        return 2
     return _synthesize(customize, name)
 
 
 def _synthesize(customize: Callable[[cdk.App], None] | None, name: str | None) -> int:
     from drtiers.build import DrApp
-    from drtiers.config.context import ConfigError
 
-    try:
-        app = DrApp()
-    except ConfigError as error:
-        print(f"drtiers: error: {error}", file=sys.stderr)
-        return 2
+    app = DrApp()
     notices = [SANDBOX_WARNING] * app.config.sandbox + [PLAIN_HTTP_NOTICE] * (not app.config.https)
     printed = "".join(f"{line}\n" for line in notices)
     sys.stderr.write(printed)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,24 +16,20 @@ ROOT = Path(__file__).resolve().parent.parent
 _NODE = ROOT / "node_modules" / ".bin" / "node"
 if _NODE.exists():
     os.environ.setdefault("JSII_NODE", str(_NODE))
-# Tests break tiers in code (monkeypatch) and must see that synthesized, never a kept synthesis
-# of the unbroken code: no kept syntheses, but in the cache's own tests (a folder of their own)
-# and in `kept_syntheses`. cfn-lint's and Guard's findings per template are kept (the working
-# tree's cache, as `make check` keeps them): they depend on a template's bytes alone.
+# The working tree's cache (as `make check` and `cdk synth` use it): cfn-lint's and Guard's
+# findings per template (they depend on a template's bytes alone) and kept syntheses, but in a
+# test that patches drtiers (``_patched_sees_its_patch``).
 os.environ["DRTIERS_CACHE"] = str(ROOT / "cdk.out" / ".cache")
-os.environ["DRTIERS_CACHE_SYNTHESES"] = "off"
 
 
-@contextmanager
-def kept_syntheses() -> Iterator[None]:
-    """The working tree's synthesis cache (as `make check` and `cdk synth` use it), for a
-    session fixture that synthesizes what those commands do, with nothing patched (session
-    fixtures are set up before any test's monkeypatch)."""
-    before = os.environ.pop("DRTIERS_CACHE_SYNTHESES")
-    try:
-        yield
-    finally:
-        os.environ["DRTIERS_CACHE_SYNTHESES"] = before
+@pytest.fixture(autouse=True)
+def _patched_sees_its_patch(request: pytest.FixtureRequest) -> None:
+    """A test that breaks a tier in code (monkeypatch) must see its break synthesized, never a
+    synthesis kept from the unbroken code (no key can see a patch): kept syntheses are off for
+    it, and it keeps none."""
+    if "monkeypatch" in request.fixturenames:
+        patch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
+        patch.setenv("DRTIERS_CACHE_SYNTHESES", "off")
 
 
 from aws_cdk import Stack  # noqa: E402

@@ -45,6 +45,24 @@ def test_bad_input_exits_non_zero_with_one_line_and_writes_nothing(tmp_path: Pat
     assert list((tmp_path / "out").iterdir()) == []
 
 
+def test_bad_input_is_refused_before_the_cdk_starts_node(tmp_path: Path) -> None:
+    """Importing aws_cdk starts Node.js (seconds): a bad value is refused before it."""
+    env = {
+        **os.environ,
+        "CDK_CONTEXT_JSON": json.dumps({**DEFAULT_CONTEXT, "tier": "hot-standby"}),
+        "CDK_OUTDIR": str(tmp_path),
+    }
+    code = (
+        "import sys; from drtiers.entry import main; code = main(); "
+        "print('aws_cdk' in sys.modules); sys.exit(code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert (result.returncode, result.stdout) == (2, "False\n"), result.stderr
+    assert "context key 'tier': 'hot-standby' is not valid" in result.stderr
+
+
 @pytest.mark.parametrize("domain", RESERVED_DOMAINS)
 def test_a_reserved_domain_exits_2_with_one_line_and_writes_nothing(
     tmp_path: Path, domain: str

@@ -351,7 +351,8 @@ def test_a_broken_drill_fails_the_synth(
     # As `cdk synth --context drills=true --context tier=pilot-light` would give it (the CLI
     # passes context and the output directory through the environment of a new process).
     given = context(drills="true", tier="pilot-light")
-    app = build.DrApp
+    monkeypatch.setenv("CDK_CONTEXT_JSON", json.dumps(given))
+    app = build.DrApp  # jsii's Node.js process started before the variable was set
 
     def with_context(**options: Any) -> App:
         return app(context=given, outdir=str(tmp_path), **options)

@@ -24,7 +24,7 @@ from drtiers.assembly.reader import (
 from drtiers.checks import guard as cfn_guard
 from drtiers.checks.gates import GateResults, _tier_of, cfn_lint, drtiers_dr, run_gates
 from drtiers.config.context import cdk_json_context
-from tests.conftest import ROOT, Synthesized, kept_syntheses
+from tests.conftest import ROOT, Synthesized
 
 TIERS = ("backup-restore", "pilot-light", "warm-standby", "multi-site")
 
@@ -59,11 +59,10 @@ def test_cdk_nag_is_not_vacuous() -> None:
 @pytest.fixture(scope="session")
 def checked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GateResults]:
     """`make check` as it runs (cdk.json's context, every tier with its drill stacks), with
-    the working tree's synthesis cache on: what it finds is kept with the synthesis, so the
+    the working tree's synthesis cache: what it finds is kept with the synthesis, so the
     `make check` that `make test` runs after pytest reads it back instead of doing it again."""
     out = tmp_path_factory.mktemp("checked")
-    with kept_syntheses():
-        results, _ = run_gates(out, cdk_json_context(ROOT))
+    results, _ = run_gates(out, cdk_json_context(ROOT))
     return out, results
 
 

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from drtiers.config.context import ConfigError, workload_path
+from drtiers.config.context import ConfigError, cli_context, workload_path
 from drtiers.core.facts import BUNDLED, price_file_name
 
 KEEP = 32  # entries (~0.5-3 MB each); fuzzing many workloads must not fill the disk
@@ -36,8 +36,6 @@ _PACKAGE = Path(__file__).resolve().parents[1]
 # Set by the CDK CLI per run: where it wants output (not an input of the synthesis), and the
 # context (an input, read as such below).
 _NOT_INPUTS = {"CDK_OUTDIR", "CDK_ERROR_FILE", "CDK_PERF_COUNTERS_FILE", "CDK_CONTEXT_JSON"}
-# Where the CLI writes a context too large for CDK_CONTEXT_JSON (aws-cdk-lib cx-api).
-_CONTEXT_FILE = "CONTEXT_OVERFLOW_LOCATION_ENV"
 # DRTIERS_CACHE_SYNTHESES=off keeps syntheses out and a checker's findings per template in:
 # a template's findings depend on its bytes and the checker alone (the tests' setting).
 SYNTHESES_SETTING = "DRTIERS_CACHE_SYNTHESES"
@@ -82,18 +80,10 @@ def _prices() -> bytes:
     return Path(name).read_bytes() if name != BUNDLED and Path(name).is_file() else name.encode()
 
 
-def _cli_context() -> dict[str, Any]:
-    """The context the CDK CLI hands the app: CDK_CONTEXT_JSON, and what did not fit there in
-    the overflow file (aws-cdk-lib's App.loadContext merges both, the file's last)."""
-    overflow = os.environ.get(_CONTEXT_FILE)
-    context = dict(json.loads(os.environ.get("CDK_CONTEXT_JSON") or "{}"))
-    return {**context, **(json.loads(Path(overflow).read_text()) if overflow else {})}
-
-
 def key(context: Mapping[str, Any]) -> str | None:
     """The key of a synthesis given ``context`` on top of what the CDK CLI hands the app; None
     when it names a workload file that does not exist (the synthesis says so)."""
-    effective = {**_cli_context(), **context}  # the App's own order: the given context wins
+    effective = {**cli_context(), **context}  # the App's own order: the given context wins
     try:
         workload = workload_path(effective.get)
     except ConfigError:

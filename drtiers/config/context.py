@@ -7,6 +7,7 @@ line that names the key, the value received and what is allowed, and nothing is 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -454,6 +455,19 @@ def cdk_json_file(start: Path | None = None) -> Path | None:
     as the CDK CLI finds its app from inside the repository; None when there is none."""
     here = (start or Path.cwd()).resolve()
     return next((f / CDK_JSON for f in (here, *here.parents) if (f / CDK_JSON).is_file()), None)
+
+
+# Where the CDK CLI writes a context too large for CDK_CONTEXT_JSON (aws-cdk-lib cx-api).
+_CONTEXT_FILE = "CONTEXT_OVERFLOW_LOCATION_ENV"
+
+
+def cli_context() -> dict[str, Any]:
+    """The context the CDK CLI hands the app (cdk.json's, cdk.context.json's and --context,
+    merged by the CLI): CDK_CONTEXT_JSON, and what did not fit there in the overflow file
+    (aws-cdk-lib's App.loadContext merges both, the file's last)."""
+    overflow = os.environ.get(_CONTEXT_FILE)
+    context = dict(json.loads(os.environ.get("CDK_CONTEXT_JSON") or "{}"))
+    return {**context, **(json.loads(Path(overflow).read_text()) if overflow else {})}
 
 
 def cdk_json_context(start: Path | None = None) -> dict[str, Any]:
