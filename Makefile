@@ -36,7 +36,9 @@ setup: $(VENV)/.installed node_modules/.installed
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "drtiers needs Python 3.11+"'
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	# uv installs the same pinned set as pip would, in seconds rather than ~80 s (decision 40)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt uv
+	$(PY) -m uv pip install --quiet --python $(PY) -c constraints.txt -e '.[dev]'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
