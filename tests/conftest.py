@@ -22,6 +22,17 @@ if _NODE.exists():
 os.environ["DRTIERS_CACHE"] = str(ROOT / "cdk.out" / ".cache")
 
 
+# The files that take one worker longest (workloads through every gate, make check's own run,
+# CLI runs that start Node.js) go first: pytest-xdist hands out whole files in this order, and
+# one of them handed out last would keep a worker busy while the other waits.
+FIRST = ("test_workload.py", "test_generated.py", "test_app.py", "test_policy.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(FIRST)))
+
+
 @pytest.fixture(autouse=True)
 def _patched_sees_its_patch(request: pytest.FixtureRequest) -> None:
     """A test that breaks a tier in code (monkeypatch) must see its break synthesized, never a

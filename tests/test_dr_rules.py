@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-import textwrap
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from drtiers.assembly.reader import read_assembly
 from drtiers.build import TierStacks, compose
 from drtiers.checks.dr import RULES, Rule, check_tier
 from drtiers.config.context import from_context
-from tests.conftest import CDK, ROOT, Synthesized, context, run_cdk_cli
+from tests.conftest import Synthesized, context
 
 RULE = {rule.id: rule for rule in RULES}
 
@@ -213,23 +212,8 @@ def test_a_broken_tier_is_caught_with_the_rule_resource_and_fix(
     assert all(f.startswith(f"drtiers-dr: {rule_id} on ") and "Fix: " in f for f in findings)
 
 
-BREAK_APP = """\
-import sys
-sys.path.insert(0, {root!r})
-from drtiers.entry import main
-
-def breaker(app):
-    stack = app.node.find_child({stack!r})
-    for name in {path!r}:
-        stack = stack.node.find_child(name)
-    resource = stack.node.default_child or stack
-    {action}
-
-sys.exit(main(breaker))
-"""
-
-
-@pytest.mark.skipif(not CDK.exists(), reason="run `make setup` for the pinned CDK CLI")
+# The DR rule pack runs where `cdk synth` runs it (entry.main, after synthesis), on a tier
+# broken by entry.main's customize hook; the CDK CLI's own part is tests/test_app.py's.
 @pytest.mark.parametrize(
     ("tier", "stack", "path", "action", "message"),
     [
@@ -237,7 +221,7 @@ sys.exit(main(breaker))
             "pilot-light",
             "drtiers-pilot-light-recovery",
             ["App", "Service"],
-            "resource.add_property_override('DesiredCount', 1)",
+            lambda resource: resource.add_property_override("DesiredCount", 1),
             "drtiers-dr: DR-RecoveryCapacity on drtiers-pilot-light-recovery/AppService606B9134: "
             "1 tasks where the tier promises 0. Fix: set the recovery service's desired count to "
             "what the tier promises",
@@ -246,31 +230,38 @@ sys.exit(main(breaker))
             "warm-standby",
             "drtiers-warm-standby-primary",
             ["Table", "Table"],
-            "resource.add_property_override("
-            "'Replicas.0.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled', False)",
+            lambda resource: resource.add_property_override(
+                "Replicas.0.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled", False
+            ),
             "drtiers-dr: DR-TablePitrProtection on drtiers-warm-standby-primary/Table710B521B: the "
             "replica in us-west-2 has no point-in-time recovery.",
         ),
     ],
 )
 def test_cdk_synth_of_a_broken_tier_fails_with_the_rule(
-    tmp_path: Path, tier: str, stack: str, path: list[str], action: str, message: str
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tier: str,
+    stack: str,
+    path: list[str],
+    action: Callable[[CfnResource], None],
+    message: str,
 ) -> None:
-    app_file = tmp_path / "break_app.py"
-    app_file.write_text(
-        textwrap.dedent(BREAK_APP.format(root=str(ROOT), stack=stack, path=path, action=action))
-    )
-    out = tmp_path / "out"
-    result = run_cdk_cli(
-        "synth",
-        "--quiet",
-        "--app",
-        f"{sys.executable} {app_file}",
-        "--context",
-        f"tier={tier}",
-        "--output",
-        str(out),
-    )
-    assert result.returncode != 0
-    assert message in result.stderr
-    assert not list(out.glob("*.template.json"))
+    from drtiers import build, entry
+
+    def breaker(app: cdk.App) -> None:
+        found = app.node.find_child(stack)
+        for name in path:
+            found = found.node.find_child(name)
+        action(found.node.default_child or found)
+
+    # As the CLI starts the app: context in the environment (read before the CDK starts), and
+    # given to the App as well, since jsii's Node.js process started before it was set.
+    given = context(tier=tier)
+    monkeypatch.setenv("CDK_CONTEXT_JSON", json.dumps(given))
+    app = build.DrApp
+    monkeypatch.setattr(build, "DrApp", lambda: app(context=given, outdir=tmp_path))
+    assert entry.main(breaker) == 2
+    assert message in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.template.json"))
