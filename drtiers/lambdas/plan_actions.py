@@ -436,16 +436,8 @@ KINDS = {
         lambda v: isinstance(v, dict) and all(_name(k) for k in v),
         "an object of ModifyDBInstance parameters",
     ),
-    "dimensions": (
-        lambda v: isinstance(v, dict) and all(_name(k) and _name(x) for k, x in v.items()),
-        "an object of names",
-    ),
-    "tags": (
-        lambda v: (
-            isinstance(v, dict) and bool(v) and all(_name(k) and _name(x) for k, x in v.items())
-        ),
-        "an object of tag keys and values, at least one",
-    ),
+    "dimensions": (_names, "an object of names"),
+    "tags": (lambda v: _names(v) and bool(v), "an object of tag keys and values, at least one"),
     "names": (
         lambda v: isinstance(v, list) and bool(v) and all(_name(x) for x in v),
         "a list of names, at least one",

@@ -643,7 +643,7 @@ def _selects(wanted: AbstractSet[tuple[str, str]], tags: AbstractSet[tuple[str, 
 def drill(deployments: Sequence[Deployment]) -> list[str]:
     """Each deployment's experiments run with every deployment deployed. A target selects every
     resource of its type in the experiment's region that carries all its tags (selection mode
-    ALL; rules.fis_selects_by_tags): it must select something ("If no targets are found, the
+    ALL; rules.fis_selects_by_every_tag): it must select something ("If no targets are found, the
     experiment fails") and nothing of another deployment's."""
     found = []
     for d in deployments:
