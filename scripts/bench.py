@@ -46,9 +46,12 @@ app.synth()
 
 
 def quietly(args: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> None:
-    """Run ``args``; only a failure is worth reading (check=True raises it)."""
-    devnull = subprocess.DEVNULL
-    subprocess.run(args, cwd=cwd, env=env, check=True, stdout=devnull, stderr=devnull)
+    """Run ``args``; only a failure is worth reading: its last lines, then it is raised."""
+    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if done.returncode:
+        tail = (done.stdout + done.stderr).splitlines()[-60:]
+        print("\n".join(tail), file=sys.stderr)
+        done.check_returncode()
 
 
 def timed(
