@@ -1,5 +1,5 @@
 """The recovery path of each tier as data (steps), and its simulation on a model of the deployed
-tier (simulate): region loss, then failback, checked against invariants I1-I9."""
+tier (simulate): region loss, then failback, checked against invariants I1-I10."""
 
 from __future__ import annotations
 
