@@ -20,6 +20,11 @@ class AssemblyError(ValueError):
     """The directory is not a drtiers cloud assembly."""
 
 
+def tag_map(tags: Any) -> dict[str, str]:
+    """A CloudFormation ``Tags`` list (``[{"Key": .., "Value": ..}]``) as key -> value."""
+    return {t["Key"]: t["Value"] for t in tags or []}
+
+
 @dataclass(frozen=True)
 class Resource:
     stack: str

@@ -216,12 +216,9 @@ class PlanActions(Construct):
         statements = []
         if instances:
             statements += [
+                # Describing them is in _stale_statements, on every instance of their regions.
                 iam.PolicyStatement(
-                    actions=[
-                        "rds:ModifyDBInstance",
-                        "rds:DescribeDBInstances",
-                        "rds:AddTagsToResource",
-                    ],
+                    actions=["rds:ModifyDBInstance", "rds:AddTagsToResource"],
                     resources=[self._rds_arn(r, f"db:{name}") for r, name in instances],
                 ),
                 # The monitoring role the template names, passed to RDS monitoring only.

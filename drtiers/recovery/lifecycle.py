@@ -24,7 +24,7 @@ from graphlib import TopologicalSorter
 
 import botocore.session
 
-from drtiers.assembly.reader import Resource, TierAssembly
+from drtiers.assembly.reader import Resource, TierAssembly, tag_map
 from drtiers.assembly.world import read_world, refs
 from drtiers.core import rules
 from drtiers.core.commands import aws_calls
@@ -319,7 +319,7 @@ def _renamed_by_failback(r: Resource) -> Stays:
     """The instances a failback renamed out of the way from ``r``'s identifier (the runbook
     to <identifier>-old-<time>, the RDS block by its own scheme) and tagged stale: no stack
     holds them."""
-    tags = {t["Key"]: t["Value"] for t in r.prop("Tags", default=[])}
+    tags = tag_map(r.prop("Tags"))
     # Tagged stale, or renamed by the RDS block (which adds that key) where the adopt action
     # did not get to tag it.
     renamed = f"[?TagList[?Key=='{ROLE_TAG}' && Value=='{STALE_ROLE}'] || {BLOCK_RENAMED}]"
@@ -628,12 +628,11 @@ def _tagged(r: Resource) -> list[tuple[str, dict[str, str]]]:
     in each of its regions."""
     if r.type == "AWS::DynamoDB::GlobalTable":
         return [
-            (str(x.get("Region")), {t["Key"]: t["Value"] for t in x.get("Tags", [])})
-            for x in r.prop("Replicas", default=[])
+            (str(x.get("Region")), tag_map(x.get("Tags"))) for x in r.prop("Replicas", default=[])
         ]
     if r.type == "AWS::ECS::Service" and r.prop("PropagateTags") != "SERVICE":
         return [(r.region, {})]  # its tasks carry no tag
-    return [(r.region, {t["Key"]: t["Value"] for t in r.prop("Tags", default=[])})]
+    return [(r.region, tag_map(r.prop("Tags")))]
 
 
 def _selects(wanted: AbstractSet[tuple[str, str]], tags: AbstractSet[tuple[str, str]]) -> bool:

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from drtiers.assembly.reader import TierAssembly
+from drtiers.assembly.reader import TierAssembly, tag_map
 from drtiers.assembly.world import (
     Database,
     Service,
@@ -601,8 +601,7 @@ def _renamed(w: Live, region: str, holder: Database, step: s.Step, calls: list[C
     """The instance that held the identifier is renamed out of the way, and keeps its tags
     (the template's: the RDS block only adds renamedByRegionSwitch), unless the step's command
     tags it stale."""
-    tags = {t["Key"]: t["Value"] for t in holder.settings.get("Tags", [])}
-    role = tags.get(ROLE_TAG, "")
+    role = tag_map(holder.settings.get("Tags")).get(ROLE_TAG, "")
     tagged = any(c.operation == "AddTagsToResource" and c.region == region for c in calls)
     by_command = step.target != plan.RENAMED_BY_BLOCK  # else the block runs, not the command
     if by_command and tagged and f"Key={ROLE_TAG},Value={STALE_ROLE}" in step.command:
@@ -775,9 +774,10 @@ def _adopt(w: Live, target: str) -> str:
         return ""
     replica.adopted = frozenset(x for x in settings.split(",") if x)
     replica.iam_auth = True
-    for key in w.renamed:
-        if stale and key.startswith(f"{region} #"):
-            w.renamed[key] = stale
+    if stale:
+        for key in w.renamed:
+            if key.startswith(f"{region} #"):
+                w.renamed[key] = stale
     return f"{replica.key} accepts IAM logins, set up as its template says"
 
 

@@ -17,13 +17,7 @@ from drtiers.constructs.drills import (
     Drills,
 )
 from drtiers.constructs.network import APP
-from drtiers.core.tiers import (
-    ROLE_TAG,
-    EntryPoint,
-    Relational,
-    StackRole,
-    TierSpec,
-)
+from drtiers.core.tiers import ROLE_TAG, EntryPoint, Relational, StackRole, TierSpec
 from drtiers.stacks.base import TierStack, scope_tags
 from drtiers.stacks.regional import APP_NETWORK_ACL, QUEUE, PrimaryStack
 
