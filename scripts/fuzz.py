@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Generated workloads, long profile: workload files through every gate, in both region pairs.
 
-Draws files the schema accepts (issue 18) and holds each to the bar of tests/test_generated.py
-(every tier in both region pairs, through every gate and the simulator's region loss and
-failback, backup-restore's rebuild included). Prints each file's outcome,
+Holds the hand-written workload files of tests/fixtures/workloads first, then files drawn from
+what the schema accepts (issue 18), to the bar of tests/test_generated.py (every tier in both
+region pairs, through every gate and the simulator's region loss and failback, backup-restore's
+rebuild included): `make test` runs cfn-lint, cdk-nag and Guard over one drawn file and the
+reference only. Prints each file's outcome,
 then how many it tried and what failed; each failing file is written to --out with its findings,
 and (--shrink) shrunk to the smallest file that still fails the same way.
 
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "workloads"
 sys.path.insert(0, str(ROOT))
 # Run jsii on the project's pinned Node.js 22 (node_modules), as the CDK CLI does.
 if (ROOT / "node_modules" / ".bin" / "node").exists():
@@ -92,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     tried: list[int] = []
     shapes: set[str] = set()
-    failed: dict[str, list[int]] = {}
+    failed: dict[str, list[str | int]] = {}
     ends = time.monotonic() + args.minutes * 60 if args.minutes else float("inf")
 
     @seed(args.seed)
@@ -132,12 +135,32 @@ def main(argv: list[str] | None = None) -> int:
                 save(small, findings, args.out / f"failed-{number}.shrunk.yaml")
                 print(f"    shrunk: {args.out / f'failed-{number}.shrunk.yaml'}", flush=True)
 
+    written = _hand_written(failed)
     one()
     failing = len({n for ns in failed.values() for n in ns})
-    print(f"tried {len(tried)} workload files of distinct shapes; {failing} failed")
+    print(
+        f"tried {written} hand-written and {len(tried)} drawn workload files of distinct "
+        f"shapes; {failing} failed"
+    )
     for what, numbers in sorted(failed.items()):
-        print(f"  {what}: files {', '.join(map(str, sorted(set(numbers))))}")
+        print(f"  {what}: files {', '.join(dict.fromkeys(map(str, numbers)))}")
     return 1 if failed else 0
+
+
+def _hand_written(failed: dict[str, list[str | int]]) -> int:
+    """The fixture files a person wrote (the kept generated ones are test_generated's), each
+    through the whole bar; how many."""
+    files = [p for p in sorted(FIXTURES.glob("*.yaml")) if not p.name.startswith("generated-")]
+    for path in files:
+        start = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="drtiers-fuzz-") as workdir:
+            findings = gate_findings(yaml.safe_load(path.read_text()), Path(workdir))
+        took = f"{time.monotonic() - start:.0f} s"
+        print(f"[{path.stem}] {'FAIL' if findings else 'pass'} ({took})", flush=True)
+        for line in findings:
+            print(f"    {line}", flush=True)
+            failed.setdefault(kind(line), []).append(path.stem)
+    return len(files)
 
 
 def _shape(raw: dict[str, Any]) -> str:
