@@ -27,7 +27,7 @@ help:
 	@echo "make report [TIER=pilot-light]  write the review reports into reports/"
 	@echo "make bench [ARGS=--test]        time synth, check, report and simulate (first, again)"
 	@echo "make mutate [ARGS=--min-rate 90] plant single defects; print the checks' kill rate"
-	@echo "make fuzz [ARGS=--examples 300]  generated workloads through every gate (slow)"
+	@echo "make fuzz [ARGS=--examples 300]  hand-written, then generated workloads through every gate (slow)"
 	@echo "make setup                      .venv and node_modules from the pinned versions"
 
 setup: $(VENV)/.installed node_modules/.installed

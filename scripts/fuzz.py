@@ -4,8 +4,8 @@
 Holds the hand-written workload files of tests/fixtures/workloads first, then files drawn from
 what the schema accepts (issue 18), to the bar of tests/test_generated.py (every tier in both
 region pairs, through every gate and the simulator's region loss and failback, backup-restore's
-rebuild included): `make test` runs cfn-lint, cdk-nag and Guard over one drawn file and the
-reference only. Prints each file's outcome,
+rebuild included): `make test` runs cfn-lint, cdk-nag and Guard over the reference, one drawn
+file and the kept ones, not these. Prints each file's outcome,
 then how many it tried and what failed; each failing file is written to --out with its findings,
 and (--shrink) shrunk to the smallest file that still fails the same way.
 
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
                 save(small, findings, args.out / f"failed-{number}.shrunk.yaml")
                 print(f"    shrunk: {args.out / f'failed-{number}.shrunk.yaml'}", flush=True)
 
-    written = _hand_written(failed)
+    written = _hand_written(failed, args.out, ends)
     one()
     failing = len({n for ns in failed.values() for n in ns})
     print(
@@ -147,20 +147,27 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-def _hand_written(failed: dict[str, list[str | int]]) -> int:
+def _hand_written(failed: dict[str, list[str | int]], out: Path, ends: float) -> int:
     """The fixture files a person wrote (the kept generated ones are test_generated's), each
-    through the whole bar; how many."""
+    through the whole bar, a failing one written to ``out``; how many were tried by ``ends``."""
     files = [p for p in sorted(FIXTURES.glob("*.yaml")) if not p.name.startswith("generated-")]
+    tried = 0
     for path in files:
+        if time.monotonic() > ends:
+            break
+        tried += 1
         start = time.monotonic()
+        raw = yaml.safe_load(path.read_text())
         with tempfile.TemporaryDirectory(prefix="drtiers-fuzz-") as workdir:
-            findings = gate_findings(yaml.safe_load(path.read_text()), Path(workdir))
+            findings = gate_findings(raw, Path(workdir))
         took = f"{time.monotonic() - start:.0f} s"
         print(f"[{path.stem}] {'FAIL' if findings else 'pass'} ({took})", flush=True)
         for line in findings:
             print(f"    {line}", flush=True)
             failed.setdefault(kind(line), []).append(path.stem)
-    return len(files)
+        if findings:
+            save(raw, findings, out / f"failed-{path.stem}.yaml")
+    return tried
 
 
 def _shape(raw: dict[str, Any]) -> str:
