@@ -68,10 +68,12 @@ typecheck: setup
 	ruff format --check drtiers tests app.py scripts
 	mypy
 
+# A worker per core; a file on one worker (its fixtures built once), the files in the order
+# tests/conftest.py gives them (xdist would otherwise hand out those with most tests first).
 pytest: setup
-	pytest -n auto --dist loadfile  # a worker per core; a file on one worker (its fixtures built once)
+	pytest -n auto --dist loadfile --no-loadscope-reorder
 
-# lint, typecheck and pytest's workers side by side (mypy alone takes ~80 s of one core on a
+# lint, typecheck and pytest's workers side by side (mypy alone takes ~25 s of one core on a
 # fresh clone, lint ~30 s: run one after the other, a core would wait); check last, reading what
 # pytest's own run of it kept (decisions 38 and 40).
 test: setup

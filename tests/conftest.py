@@ -22,10 +22,11 @@ if _NODE.exists():
 os.environ["DRTIERS_CACHE"] = str(ROOT / "cdk.out" / ".cache")
 
 
-# The files that take one worker longest (workloads through every gate, make check's own run,
-# CLI runs that start Node.js) go first: pytest-xdist hands out whole files in this order, and
-# one of them handed out last would keep a worker busy while the other waits.
-FIRST = ("test_workload.py", "test_generated.py", "test_app.py", "test_policy.py")
+# The files that take one worker longest (a workload through every gate, CLI runs that start
+# Node.js, make check's own run) go first: pytest-xdist hands out whole files in this order
+# (`make pytest` keeps it: --no-loadscope-reorder), and one of them handed out last would keep
+# a worker busy while the other waits.
+FIRST = ("test_generated.py", "test_app.py", "test_policy.py", "test_workload.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
