@@ -22,7 +22,8 @@ def _cdk_modules_imported() -> set[str]:
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("aws_cdk"):
                 module = node.module or ""
                 found.add(module)
-                found |= {f"{module}.{a.name}" for a in node.names if (package / a.name).is_dir()}
+                folder = package.joinpath(*module.split(".")[1:])  # a submodule is a folder
+                found |= {f"{module}.{a.name}" for a in node.names if (folder / a.name).is_dir()}
             elif isinstance(node, ast.Import):
                 found |= {a.name for a in node.names if a.name.startswith("aws_cdk")}
     return found
