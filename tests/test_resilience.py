@@ -19,7 +19,7 @@ from drtiers.assembly.reader import template_files
 from drtiers.assess import Estimate, assess_assembly
 from drtiers.assess.model import RtoStep, StoreRpo
 from drtiers.assess.resilience import resilience_targets
-from drtiers.build import add_resilience, build_app
+from drtiers.build import add_resilience, synthesize
 from drtiers.config.context import from_context
 from drtiers.constructs.resilience import ResilienceTargets, SourceStack
 from drtiers.core.tiers import ROLE_TAG, TIERS
@@ -44,7 +44,7 @@ class Phase:
     def __init__(self, **overrides: Any) -> None:
         self.context = context(resilience_hub="true", **overrides)
         with tempfile.TemporaryDirectory(prefix="drtiers-") as outdir:
-            build_app(Path(outdir), self.context).synth()
+            synthesize(self.context, Path(outdir))
             self.estimates = {e.tier: e for e in assess_assembly(Path(outdir))}
         self.app = cdk.App(context=self.context)
         self.config = from_context(self.app.node.try_get_context)
@@ -237,5 +237,5 @@ def test_the_second_synthesis_adds_the_stacks_keeping_the_estimate_adding_the_pr
 
 
 def _synth(out: Path, given: dict[str, Any]) -> Path:
-    build_app(out, given).synth()
+    synthesize(given, out)  # as the commands do: one synthesis of a configuration, kept
     return out
