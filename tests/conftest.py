@@ -62,8 +62,11 @@ def run_cdk_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+# cdk.json's context as `cdk synth` hands it to the app, its feature flags included (without
+# them the tests' templates were not the ones users get: other key policies, ECS deployment
+# settings, ...).
 DEFAULT_CONTEXT: dict[str, Any] = {
-    **{key: value for key, value in cdk_json_context(ROOT).items() if not key.startswith("@")},
+    **cdk_json_context(ROOT),
     # drtiers' own workload, whatever drtiers.yaml a user keeps beside cdk.json
     "workload": "reference",
 }
