@@ -29,9 +29,9 @@ from drtiers.config.context import cdk_json_context  # noqa: E402
 
 
 def context() -> dict[str, Any]:
-    """cdk.json's context without CDK's own flags, with drtiers' own workload (as the tests)."""
-    own = {k: v for k, v in cdk_json_context(ROOT).items() if not k.startswith("@")}
-    return {**own, "workload": "reference"}
+    """cdk.json's context, its feature flags included (as `cdk synth` and the tests), with
+    drtiers' own workload."""
+    return {**cdk_json_context(ROOT), "workload": "reference"}
 
 
 def line(result: Result) -> str:

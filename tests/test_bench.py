@@ -25,6 +25,14 @@ def test_the_clones_make_test_never_sees_bench_arguments(monkeypatch: pytest.Mon
     monkeypatch.setenv("MAKEFLAGS", " -- ARGS=--test")
     monkeypatch.setenv("MAKELEVEL", "1")
     monkeypatch.setenv("ARGS", "--test")
-    env = _bench().user_environment()
+    bench = _bench()
+    env = bench.user_environment()
     assert {"MAKEFLAGS", "MAKELEVEL", "ARGS"}.isdisjoint(env)
     assert env["PATH"]  # the rest of the environment stays
+    # and the clone's set-up and make test are run with it
+    ran: list[tuple[list[str], dict[str, str] | None]] = []
+    monkeypatch.setattr(bench.subprocess, "run", lambda *args, **kwargs: None)  # git clone
+    monkeypatch.setattr(bench, "quietly", lambda args, cwd, env=None: ran.append((args, env)))
+    bench.fresh_clone_test()
+    assert [args for args, _ in ran] == [["make", "setup"], ["make", "test"]]
+    assert all(env is not None and "ARGS" not in env for _, env in ran)

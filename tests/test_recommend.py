@@ -11,7 +11,7 @@ import pytest
 from drtiers.advice.recommend import recommend
 from drtiers.assess import assess_assembly
 from drtiers.assess.model import Estimate
-from drtiers.build import synthesize
+from drtiers.build import build_app, synthesize
 from drtiers.cli import main as drtiers
 from drtiers.recovery import simulate_assembly
 from tests.conftest import DEFAULT_CONTEXT, Synthesized
@@ -61,11 +61,12 @@ def test_recommend_answers_and_its_settings_deliver(
     answer = recommend(DEFAULT_CONTEXT, rto, rpo, budget, defaults).best
     assert answer is not None
     assert answer.context() == {"tier": tier, **settings}
-    # Synthesized as a user applies it (`cdk synth` copies the synthesis recommend weighed, as
-    # here): the estimate it promised, and a recovery that meets it.
+    # Synthesized anew as a user applies it (not the synthesis recommend kept and weighed: the
+    # check must not read back recommend's own result): the estimate it promised, and a
+    # recovery that meets it.
     context = {**DEFAULT_CONTEXT, **answer.context()}
     with tempfile.TemporaryDirectory() as out:
-        synthesize(context, Path(out))
+        build_app(Path(out), context).synth()
         (estimate,) = assess_assembly(Path(out))
         ((loss, back),) = simulate_assembly(Path(out), context, synthesize)
     assert estimate.monthly_cost_usd == answer.cost
