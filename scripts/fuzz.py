@@ -118,19 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         shapes.add(_shape(raw))
         number = len(tried) + 1
         tried.append(number)
-        start = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="drtiers-fuzz-") as workdir:
-            findings = gate_findings(raw, Path(workdir))
-            took = f"{time.monotonic() - start:.0f} s"
-            if not findings:
-                print(f"[{number}] pass ({took}): {_shape(raw)}", flush=True)
-                return
-            print(f"[{number}] FAIL ({took}): {_shape(raw)}", flush=True)
-            for line in findings:
-                print(f"    {line}", flush=True)
-                failed.setdefault(kind(line), []).append(number)
-            save(raw, findings, args.out / f"failed-{number}.yaml")
-            if args.shrink:
+            findings = _held(number, raw, Path(workdir), args.out, failed, f": {_shape(raw)}")
+            if findings and args.shrink:
                 small = shrunk(raw, findings, Path(workdir))
                 save(small, findings, args.out / f"failed-{number}.shrunk.yaml")
                 print(f"    shrunk: {args.out / f'failed-{number}.shrunk.yaml'}", flush=True)
@@ -156,18 +146,31 @@ def _hand_written(failed: dict[str, list[str | int]], out: Path, ends: float) ->
         if time.monotonic() > ends:
             break
         tried += 1
-        start = time.monotonic()
-        raw = yaml.safe_load(path.read_text())
         with tempfile.TemporaryDirectory(prefix="drtiers-fuzz-") as workdir:
-            findings = gate_findings(raw, Path(workdir))
-        took = f"{time.monotonic() - start:.0f} s"
-        print(f"[{path.stem}] {'FAIL' if findings else 'pass'} ({took})", flush=True)
-        for line in findings:
-            print(f"    {line}", flush=True)
-            failed.setdefault(kind(line), []).append(path.stem)
-        if findings:
-            save(raw, findings, out / f"failed-{path.stem}.yaml")
+            _held(path.stem, yaml.safe_load(path.read_text()), Path(workdir), out, failed)
     return tried
+
+
+def _held(
+    name: str | int,
+    raw: Raw,
+    workdir: Path,
+    out: Path,
+    failed: dict[str, list[str | int]],
+    about: str = "",
+) -> list[str]:
+    """``raw`` through the whole bar: its outcome printed (``about`` after it), each finding
+    filed under its kind in ``failed``, and a failing file written to ``out``."""
+    start = time.monotonic()
+    findings = gate_findings(raw, workdir)
+    took = f"{time.monotonic() - start:.0f} s"
+    print(f"[{name}] {'FAIL' if findings else 'pass'} ({took}){about}", flush=True)
+    for line in findings:
+        print(f"    {line}", flush=True)
+        failed.setdefault(kind(line), []).append(name)
+    if findings:
+        save(raw, findings, out / f"failed-{name}.yaml")
+    return findings
 
 
 def _shape(raw: dict[str, Any]) -> str:
