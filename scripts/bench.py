@@ -108,9 +108,10 @@ def fresh_clone_test() -> float:
     with tempfile.TemporaryDirectory() as folder:
         clone = Path(folder) / "clone"
         subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
-        quietly(["make", "setup"], clone, user_environment())
+        env = user_environment()
+        quietly(["make", "setup"], clone, env)
         start = time.perf_counter()
-        quietly(["make", "test"], clone, user_environment())
+        quietly(["make", "test"], clone, env)
         return time.perf_counter() - start
 
 
