@@ -4,7 +4,10 @@ report nothing unacknowledged for any tier, and do report a resource that breaks
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -176,3 +179,20 @@ def test_a_missing_resource_finding_is_filed_under_its_tier(
         "to every backup plan rule"
     ]
     assert _tier_of(findings[0]) in stack_tiers(directory).values()
+
+
+def test_guard_unpacks_once_while_another_process_reads(tmp_path: Path) -> None:
+    """Two processes (the test workers, or make check beside a test) unpacking the rules into
+    a fresh temporary folder at once: neither may remove the folder the other already reads."""
+    script = (
+        "from drtiers.checks import guard\n"
+        "for _ in range(40):\n"
+        "    assert guard._rule_types(); guard._rule_types.cache_clear()\n"
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    runs = [
+        subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    errors = [run.communicate()[1].decode()[-300:] for run in runs if run.wait() != 0]
+    assert errors == []

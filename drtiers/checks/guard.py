@@ -11,7 +11,7 @@ rule, as constructs/lint.py records it) is not reported as one.
 
 from __future__ import annotations
 
-import contextlib
+import fcntl
 import functools
 import json
 import os
@@ -55,6 +55,16 @@ def installed() -> Path:
     folder = Path(tempfile.gettempdir()) / f"drtiers-cfnguard-{version}-{os.getuid()}"
     if (folder / _COMPLETE).is_file():
         return folder
+    # One process unpacks while the others wait (two test workers on a fresh /tmp): a folder
+    # with the mark is never removed, since another process may be reading it.
+    with open(f"{folder}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / _COMPLETE).is_file():
+            _unpack(folder)
+    return folder
+
+
+def _unpack(folder: Path) -> None:
     spec = util.find_spec(PACKAGE)
     assert spec is not None and spec.origin is not None, f"{PACKAGE} is not installed"
     tgz = next((Path(spec.origin).parent / "_jsii").glob("*.jsii.tgz"))
@@ -67,10 +77,8 @@ def installed() -> Path:
     # The mark last: a folder without it (e.g. cut short by a /tmp cleaner) is unpacked again.
     (staging / "package" / _COMPLETE).touch()
     shutil.rmtree(folder, ignore_errors=True)
-    with contextlib.suppress(OSError):  # unpacked by another process meanwhile
-        (staging / "package").rename(folder)
+    (staging / "package").rename(folder)
     shutil.rmtree(staging, ignore_errors=True)
-    return folder
 
 
 @functools.cache
