@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import re
+import shutil
+import sys
+import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -11,6 +16,7 @@ import pytest
 from drtiers.cli import main as cli
 from drtiers.report.build import write_reports
 from tests.conftest import ROOT, Synthesized, context
+from tests.test_app import outside_citations
 
 TIERS = ("backup-restore", "pilot-light", "warm-standby", "multi-site")
 
@@ -184,3 +190,75 @@ def test_the_failed_over_cost_is_in_the_report(reports: Path, synthesized: Synth
             assert f"${e.failed_over_usd_per_day:,.0f} a day" in text
             for line in e.event:
                 assert line.how in text
+
+
+def test_no_generated_report_cites_a_path_outside_the_repository(
+    reports: Path, synthesized: Synthesized
+) -> None:
+    """drtiers report's output cites nothing outside the repository and embeds no path of the
+    machine that wrote it: not in its text, nor inside the pictures it inlines."""
+    machine = {
+        str(ROOT),
+        str(Path.home()),
+        sys.prefix,
+        str(Path(synthesized.assembly.directory).resolve()),
+        str(reports.resolve()),
+        str(Path(tempfile.gettempdir()).resolve()) + os.sep,
+    } - {"", os.sep}
+    inlined = re.compile(r"data:[\w/+.-]+;base64,([A-Za-z0-9+/=]+)")
+    written = sorted(reports.iterdir())
+    assert written
+    citing = []
+    for path in written:
+        text = path.read_text()
+        for name, content in [
+            (path.name, inlined.sub("data:", text)),
+            *(
+                (f"{path.name} (picture)", base64.b64decode(data).decode("latin-1"))
+                for data in inlined.findall(text)
+            ),
+        ]:
+            citing += outside_citations(name, content)
+            citing += [f"{name}: {where}" for where in sorted(machine) if where in content]
+    assert not citing, "\n".join(citing)
+
+
+# The reports as a person sees them: opened in headless Chromium (Debian's package, installed
+# by `make setup`), with no network.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# As this machine's notes advise: no sandbox as root, and no background calls home.
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def test_index_and_a_tier_report_render_offline(reports: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    requested: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page()
+            page.on("request", lambda request: requested.append(request.url))
+            page.goto((reports / "index.html").as_uri())
+            assert page.locator("table tr").count() == 5  # header + four tiers
+            page.click("text=warm-standby")
+            assert page.url.endswith("warm-standby.html")
+            loaded = page.eval_on_selector(
+                "img.diagram", "img => img.complete && img.naturalWidth > 0"
+            )
+            assert loaded, "the architecture diagram did not load"
+            assert page.locator("table").count() >= 6
+            for section in ("estimate", "cost", "inventory", "gates", "failover", "failback"):
+                assert page.locator(f"#{section}").count() == 1
+        finally:
+            browser.close()
+    assert requested, "the pages were not loaded at all"
+    assert all(url.startswith(("file:", "data:")) for url in requested), requested
