@@ -75,13 +75,6 @@ def test_a_reserved_domain_exits_2_with_one_line_and_writes_nothing(
     assert list((tmp_path / "out").iterdir()) == []
 
 
-def test_sandbox_prints_a_warning(tmp_path: Path) -> None:
-    result = run_app(tmp_path, tier="backup-restore", sandbox="true")
-    assert result.returncode == 0, result.stderr
-    assert "drtiers: WARNING: sandbox=true" in result.stderr
-    assert (tmp_path / "out" / "drtiers-backup-restore-primary.template.json").exists()
-
-
 @pytest.mark.skipif(not CDK.exists(), reason="run `make setup` for the pinned CDK CLI")
 def test_cdk_cli_synthesizes_one_tier_and_rejects_a_bad_one(tmp_path: Path) -> None:
     out = tmp_path / "cdk.out"

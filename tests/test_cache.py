@@ -144,10 +144,11 @@ def test_cdk_synth_copies_a_kept_synthesis(
     folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The second identical `cdk synth` copies the first (a mark planted in the kept copy
-    shows up) and prints what the first printed."""
+    shows up) and prints what the first printed: sandbox mode's warning among it."""
     args = ["synth", "--quiet", "--context", "tier=backup-restore", "--context", "sandbox=true"]
     first = run_cdk_cli(*args, "--output", str(tmp_path / "one"))
     assert first.returncode == 0, first.stderr
+    assert "drtiers: WARNING: sandbox=true" in first.stderr
     (kept,) = [p for p in folder.iterdir() if not p.name.startswith(".")]
     mark = kept / "assembly" / "drtiers-backup-restore-edge.template.json"
     mark.write_text(mark.read_text().replace("{", '{"Marked": 1, ', 1))
