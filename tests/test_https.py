@@ -14,6 +14,7 @@ from drtiers.assembly.world import read_world
 from drtiers.assess import assess_assembly
 from drtiers.build import synthesize
 from drtiers.checks.dr import dr_findings
+from drtiers.checks.gates import cdk_nag
 from drtiers.checks.guard import guard
 from drtiers.entry import PLAIN_HTTP_NOTICE
 from drtiers.recovery import simulate_assembly
@@ -21,7 +22,6 @@ from drtiers.recovery.steps import _http_seconds
 from tests.conftest import Synthesized, context
 from tests.test_app import run_app
 from tests.test_config import EAST, WEST
-from tests.test_policy import nag_findings
 
 DOMAIN, ZONE = "dr.acme-corp.io", "Z0123456789ABC"
 CERTIFICATES = {"us-east-1": EAST, "us-west-2": WEST}
@@ -275,8 +275,7 @@ def test_bad_certificate_arns_exit_2_with_one_line_and_write_nothing(
 
 
 def test_cdk_nag_passes_with_https(zoned: Synthesized) -> None:
-    findings = nag_findings(zoned.app)
-    assert sum(findings.values()) == 0, findings
+    assert cdk_nag(zoned.app) == []
 
 
 def test_guard_passes_with_given_certificates(tmp_path: Path) -> None:
