@@ -70,10 +70,11 @@ typecheck: setup
 pytest: setup
 	pytest -n auto --dist loadfile --no-loadscope-reorder
 
-# typecheck and pytest's workers side by side (mypy alone takes ~20 s of one core on a fresh
+# typecheck and pytest's workers side by side (mypy alone takes ~15 s of one core on a fresh
 # clone: run one after the other, a core would wait); check last, reading what pytest's own run
-# of it kept (decisions 38 and 40). pytest lints the other region pair (tests/test_recovery.py)
-# from the synthesis its recovery test makes, instead of `make lint` synthesizing it again.
+# of it kept (decisions 38 and 40). pytest lints the other region pair and checks it with the
+# DR rules (tests/test_recovery.py) from the synthesis its recovery test makes, instead of
+# `make lint` synthesizing it again (decision 42).
 test: setup
 	$(MAKE) --no-print-directory -j2 --output-sync=target typecheck pytest
 	$(MAKE) --no-print-directory check

@@ -109,8 +109,9 @@ class DrApp(cdk.App):
         context: Mapping[str, Any] | None = None,
         builtin_validation: bool = False,
     ) -> None:
-        # The pinned cfn-lint (make lint, CI) checks every template; the CDK's built-in WASM
-        # copy of it would add ~1.5 s to every synth, so it is off but in the tests.
+        # The pinned cfn-lint (make check, make lint, make test) checks every template; the
+        # CDK's built-in WASM copy of it would add ~1.5 s to every synth, so it is off but in
+        # the tests, which run it where the pinned one does not look.
         super().__init__(
             outdir=str(outdir) if outdir is not None else None,
             post_cli_context=dict(context) if context is not None else None,

@@ -7,9 +7,14 @@ import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:  # imported where used: pytest-xdist's controller never starts jsii's Node.js
+    from aws_cdk.assertions import Template
+
+    from drtiers.build import TierStacks
 
 ROOT = Path(__file__).resolve().parent.parent
 # Run jsii on the project's pinned Node.js 22 (node_modules), as the CDK CLI does.
@@ -44,11 +49,7 @@ def _patched_sees_its_patch(request: pytest.FixtureRequest) -> None:
         patch.setenv("DRTIERS_CACHE_SYNTHESES", "off")
 
 
-from aws_cdk import Stack  # noqa: E402
-from aws_cdk.assertions import Template  # noqa: E402
-
 from drtiers.assembly.reader import TierAssembly, read_assembly  # noqa: E402
-from drtiers.build import DrApp, TierStacks  # noqa: E402
 from drtiers.config.context import DrConfig, cdk_json_context, from_context  # noqa: E402
 
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
@@ -90,9 +91,11 @@ class Synthesized:
     """An app with its tiers composed and synthesized, and templates by stack name."""
 
     def __init__(self, *, builtin_validation: bool = False, **overrides: Any) -> None:
-        # The CDK's built-in CloudFormation validation costs ~1.3 s a synthesis; it runs once
-        # per configuration in test_app (and the pinned cfn-lint checks every template in
-        # `make check`), not at every synthesis the tests make.
+        # The CDK's built-in CloudFormation validation costs ~1.3 s a synthesis; test_app runs
+        # it on the configurations the pinned cfn-lint does not check (sandbox, the rebuild),
+        # not at every synthesis the tests make.
+        from drtiers.build import DrApp
+
         self.app = DrApp(context=context(**overrides), builtin_validation=builtin_validation)
         self.config = self.app.config
         self.tiers: dict[str, TierStacks] = {s.primary.tier.name: s for s in self.app.tiers}
@@ -101,6 +104,9 @@ class Synthesized:
         self._read: dict[str, TierAssembly] | None = None
 
     def template(self, stack_name: str) -> Template:
+        from aws_cdk import Stack
+        from aws_cdk.assertions import Template
+
         if stack_name not in self._templates:
             # Any stack of the app: the tiers', the plans' and the app's zone stack.
             stack = next(

@@ -186,14 +186,16 @@ def test_make_check_reads_the_findings_kept_with_a_synthesis(folder: Path, tmp_p
     """cfn-lint's, cdk-nag's and Guard's findings are kept with the synthesis they judged and
     read back (a finding planted in the kept copy comes back) while nothing changed."""
     given = {**DEFAULT_CONTEXT, "tier": "backup-restore", "drills": True}
-    found = gates._policy_checks(tmp_path / "one", given)
+    found, simulated = gates._policy_checks(tmp_path / "one", given)
     assert found == {"cfn-lint": [], "cdk-nag": [], "guard": []}
+    assert [loss.tier for loss, _ in simulated] == ["backup-restore"]
     name = cache.key(given)
     cache.keep_extra(
         name, gates._kept_label(), {**found, "guard": ["drtiers-backup-restore-edge/X"]}
     )
-    again = gates._policy_checks(tmp_path / "two", given)
+    again, simulated_again = gates._policy_checks(tmp_path / "two", given)
     assert again["guard"] == ["drtiers-backup-restore-edge/X"]
+    assert [loss.tier for loss, _ in simulated_again] == ["backup-restore"]  # run again
     assert _files(tmp_path / "two") == _files(tmp_path / "one")
 
 

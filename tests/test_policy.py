@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -182,3 +183,7 @@ def test_guard_unpacks_once_while_another_process_reads(tmp_path: Path) -> None:
     ]
     errors = [run.communicate()[1].decode()[-300:] for run in runs if run.wait() != 0]
     assert errors == []
+    # Unpacked once: the folder and its lock, no staging folder left behind.
+    version = metadata.version("cdklabs.cdk-validator-cfnguard")
+    folder = f"drtiers-cfnguard-{version}-{os.getuid()}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder, f"{folder}.lock"]

@@ -18,6 +18,7 @@ from drtiers.assembly.reader import read_assembly, template_files
 from drtiers.assembly.world import World, read_world
 from drtiers.assess import assess_assembly
 from drtiers.build import TierStacks, synthesize
+from drtiers.checks.dr import dr_findings
 from drtiers.checks.gates import cfn_lint
 from drtiers.cli import main as cli
 from drtiers.core.facts import with_overrides
@@ -130,11 +131,13 @@ def test_the_eu_region_pair_recovers_too(eu: Path) -> None:
         assert loss.passed and back.passed, [str(v) for v in loss.violations + back.violations]
 
 
-def test_the_eu_region_pair_lints_clean(eu: Path) -> None:
+def test_the_eu_region_pair_lints_clean_and_meets_the_dr_rules(eu: Path) -> None:
     """The pinned cfn-lint over every template of the other pair (`make check` lints cdk.json's
-    pair): zero errors and zero warnings, region-specific rules included."""
+    pair): zero errors and zero warnings, region-specific rules included; and the DR rule pack,
+    as `cdk synth` runs it on every synthesis."""
     assert len(template_files(eu)) == 19  # four tiers: 3 + 5 + 5 + 5 stacks, and the zone
     assert cfn_lint(eu) == []
+    assert [str(f) for f in dr_findings(eu)] == []
 
 
 # --- each invariant, broken on purpose ---------------------------------------------------------

@@ -139,8 +139,7 @@ def run_gates(
     run all checkers; returns the findings and the recovery simulations (for the report to
     show, not rerun). Findings outside any drtiers stack are filed under the tier "?"."""
     context = {**context, "tier": tier, "drills": True}  # drill stacks must pass the gates too
-    findings = _policy_checks(directory, context)
-    simulations = simulate_assembly(directory, context, synthesize)
+    findings, simulations = _policy_checks(directory, context)
     findings |= {"drtiers-dr": drtiers_dr(directory), "simulate": simulate(simulations)}
     tiers = stack_tiers(directory)
     results: GateResults = {tier: {c: [] for c in CHECKERS} for tier in set(tiers.values())}
@@ -152,24 +151,29 @@ def run_gates(
     return results, simulations
 
 
-def _policy_checks(directory: Path, context: dict[str, Any]) -> dict[str, list[str]]:
-    """cfn-lint, cdk-nag and Guard over one synthesis of ``context`` in ``directory``: their
-    findings are a function of it, so they are kept with it in the cache and read back while
-    nothing it depends on changes. Otherwise cfn-lint and Guard (subprocesses) run while
-    cdk-nag walks the app in-process."""
+def _policy_checks(
+    directory: Path, context: dict[str, Any]
+) -> tuple[dict[str, list[str]], Simulations]:
+    """cfn-lint, cdk-nag and Guard over one synthesis of ``context`` in ``directory``, and the
+    recovery simulations: the checkers' findings are a function of the synthesis, so they are
+    kept with it in the cache and read back while nothing it depends on changes. Otherwise
+    cfn-lint and Guard (subprocesses) run while cdk-nag walks the app in-process and then the
+    simulator runs (in this thread: a rebuild synthesizes, and jsii serves one thread)."""
     name, label = cache.key(context), _kept_label()
     kept = cache.extra(name, label)
     if kept is not None and cache.restore(name, directory) is not None:
-        return {checker: list(kept[checker]) for checker in ("cfn-lint", "cdk-nag", "guard")}
+        found = {checker: list(kept[checker]) for checker in ("cfn-lint", "cdk-nag", "guard")}
+        return found, simulate_assembly(directory, context, synthesize)
     app = build_app(directory, context)  # cdk-nag needs the construct tree, not a copy
     app.synth()
     cache.store(name, directory)
     with ThreadPoolExecutor(max_workers=2) as pool:
         linting, guarding = pool.submit(cfn_lint, directory), pool.submit(guard, directory)
         nag = cdk_nag(app)
+        simulations = simulate_assembly(directory, context, synthesize)
         found = {"cfn-lint": linting.result(), "cdk-nag": nag, "guard": guarding.result()}
     cache.keep_extra(name, label, found)
-    return found
+    return found, simulations
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,6 @@ rule, as constructs/lint.py records it) is not reported as one.
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import json
 import os
@@ -55,6 +54,9 @@ def installed() -> Path:
     folder = Path(tempfile.gettempdir()) / f"drtiers-cfnguard-{version}-{os.getuid()}"
     if (folder / _COMPLETE).is_file():
         return folder
+    _platform()  # where cfn-guard has no binary (Windows), say so before a POSIX-only lock
+    import fcntl
+
     # One process unpacks while the others wait (two test workers on a fresh /tmp): a folder
     # with the mark is never removed, since another process may be reading it.
     with open(f"{folder}.lock", "w") as lock:
