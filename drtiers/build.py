@@ -109,9 +109,9 @@ class DrApp(cdk.App):
         context: Mapping[str, Any] | None = None,
         builtin_validation: bool = False,
     ) -> None:
-        # The pinned cfn-lint (make check, make lint, make test) checks every template; the
-        # CDK's built-in WASM copy of it would add ~1.5 s to every synth, so it is off but in
-        # the tests, which run it where the pinned one does not look.
+        # The pinned cfn-lint checks every template of both region pairs (make check, make
+        # lint, make test); the CDK's built-in WASM copy of it would add ~1.5 s to every synth,
+        # so it is off but in the tests, which run it on sandbox mode and the rebuild.
         super().__init__(
             outdir=str(outdir) if outdir is not None else None,
             post_cli_context=dict(context) if context is not None else None,

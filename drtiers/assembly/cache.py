@@ -30,7 +30,7 @@ from typing import Any
 from drtiers.config.context import ConfigError, cli_context, workload_path
 from drtiers.core.facts import BUNDLED, price_file_name
 
-# entries (~0.5-3 MB each, ~1 MB on average): a `make test` session keeps ~40, and the `make
+# entries (~0.5-3 MB each, ~1 MB on average): a `make test` session keeps ~50, and the `make
 # check` after it must still find the one its pytest kept; fuzzing must not fill the disk.
 KEEP = 128
 SETTING = "DRTIERS_CACHE"

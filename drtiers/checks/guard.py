@@ -50,12 +50,13 @@ def _platform() -> str:
 @functools.cache
 def installed() -> Path:
     """The plugin package's folder (binary and rules), unpacked once per version."""
+    _platform()  # where cfn-guard has no binary (Windows), say so before POSIX-only calls
+    import fcntl
+
     version = metadata.version("cdklabs.cdk-validator-cfnguard")
     folder = Path(tempfile.gettempdir()) / f"drtiers-cfnguard-{version}-{os.getuid()}"
     if (folder / _COMPLETE).is_file():
         return folder
-    _platform()  # where cfn-guard has no binary (Windows), say so before a POSIX-only lock
-    import fcntl
 
     # One process unpacks while the others wait (two test workers on a fresh /tmp): a folder
     # with the mark is never removed, since another process may be reading it.
