@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from drtiers import build, entry
 from drtiers.assembly.reader import copy_assembly, edit_template, read_assembly
 from drtiers.assess import assess_assembly, cheapest_meeting
 from drtiers.assess.model import Estimate
@@ -223,26 +221,35 @@ def test_recommend_exits_1_when_no_tier_fits(
     assert "at the high end of its range. Closest: multi-site (RPO 1 s (1-5 s), RTO 90 s" in out
 
 
-def test_synth_fails_when_the_tier_misses_its_targets(tmp_path: Path) -> None:
-    """20 min: pilot-light's typical 18.5 min would meet it, its high end does not."""
+def synth_as_the_cli(monkeypatch: pytest.MonkeyPatch, given: dict[str, Any], out: Path) -> None:
+    """entry.main (what app.py runs) in this process as `cdk synth` starts it: the context and
+    the output folder in the environment, and the app made from them."""
+    monkeypatch.setenv("CDK_OUTDIR", str(out))
+    monkeypatch.setenv("CDK_CONTEXT_JSON", json.dumps(given))
+    app = build.DrApp  # jsii's Node.js process started before the variables were set
+
+    def as_the_cli_starts_it(**given_here: Any) -> build.DrApp:
+        return app(**given_here) if given_here else app(context=given, outdir=out)
+
+    monkeypatch.setattr(build, "DrApp", as_the_cli_starts_it)
+
+
+def test_synth_fails_when_the_tier_misses_its_targets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """20 min: pilot-light's typical 18.5 min would meet it, its high end does not. What
+    `cdk synth` runs (app.py's entry.main, context and output folder in the environment), in
+    this process: app.py's own route is run by tests/test_app.py."""
     out = tmp_path / "out"
     out.mkdir()
-    env = {
-        **os.environ,
-        "CDK_OUTDIR": str(out),
-        "CDK_CONTEXT_JSON": json.dumps(
-            {**DEFAULT_CONTEXT, "tier": "pilot-light", "rto_target": "20m"}
-        ),
-    }
-    result = subprocess.run(
-        [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 2
+    given = {**DEFAULT_CONTEXT, "tier": "pilot-light", "rto_target": "20m"}
+    synth_as_the_cli(monkeypatch, given, out)
+    assert entry.main() == 2
     assert (
         "drtiers: error: targets rto_target 20.0 min not met at the high end of the "
         "estimate's range: pilot-light is estimated at RTO 18.5 min (7.5-52.5 min), RPO 60 s "
         "(1 s-5.0 min); the cheapest tier that meets them is multi-site"
-    ) in result.stderr
+    ) in capsys.readouterr().err
     assert list(out.iterdir()) == []
 
 
@@ -299,22 +306,16 @@ def test_list_and_explain_show_the_rto_with_its_range_and_the_dominant_step(
     assert (detail["rto_low_seconds"], detail["rto_high_seconds"]) == (450, 3150)
 
 
-def test_rpo_target_sets_backup_restores_schedule_and_synth_meets_it(tmp_path: Path) -> None:
+def test_rpo_target_sets_backup_restores_schedule_and_synth_meets_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """rpo_target 6h on backup-restore: backups every 3 h (3 h + up to 3 h to copy), in the
     template the estimate reads; the synth passes because the high end meets the target."""
     out = tmp_path / "out"
     out.mkdir()
-    env = {
-        **os.environ,
-        "CDK_OUTDIR": str(out),
-        "CDK_CONTEXT_JSON": json.dumps(
-            {**DEFAULT_CONTEXT, "tier": "backup-restore", "rpo_target": "6h"}
-        ),
-    }
-    result = subprocess.run(
-        [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
+    given = {**DEFAULT_CONTEXT, "tier": "backup-restore", "rpo_target": "6h"}
+    synth_as_the_cli(monkeypatch, given, out)
+    assert entry.main() == 0
     plans = read_assembly(out)["backup-restore"].of_type("AWS::Backup::BackupPlan")
     (plan,) = [p for p in plans if p.stack == "drtiers-backup-restore-primary"]
     (rule,) = plan.prop("BackupPlan", "BackupPlanRule")
