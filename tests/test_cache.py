@@ -139,6 +139,28 @@ def test_the_oldest_entries_go_and_off_means_off(
     assert not (folder / "unkept").exists()
 
 
+def test_eviction_skips_what_another_process_evicted_meanwhile(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes keeping syntheses at once (found by two fuzzing runs on one cache): an
+    entry the other process renames away between the listing and the look at its age is
+    skipped, not a crash of the synthesis that was being kept."""
+    monkeypatch.setattr(cache, "KEEP", 1)
+    source = _assembly(tmp_path / "a", "{}")
+    cache.store("old", source)
+    is_dir = Path.is_dir
+
+    def evicted_by_the_other(path: Path) -> bool:
+        listed = is_dir(path)
+        if listed and path == folder / "old" / "assembly":
+            (folder / "old").rename(folder / ".old-old-elsewhere")  # the other process's move
+        return listed
+
+    monkeypatch.setattr(Path, "is_dir", evicted_by_the_other)
+    cache.store("new", source)
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == ["new"]
+
+
 @pytest.mark.skipif(not CDK.exists(), reason="run `make setup` for the pinned CDK CLI")
 def test_cdk_synth_copies_a_kept_synthesis(
     folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

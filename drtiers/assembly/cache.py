@@ -234,10 +234,12 @@ def _evict(folder: Path) -> None:
     """The oldest syntheses beyond KEEP go, renamed first so that a reader copying one sees it
     gone; staging folders of processes that died go too. (Findings per template are small and
     stay.)"""
-    entries = sorted(
-        (e for e in folder.iterdir() if (e / _ASSEMBLY).is_dir() and not e.name.startswith(".")),
-        key=lambda e: e.stat().st_mtime,
-    )
+    aged = []
+    for entry in folder.iterdir():
+        if (entry / _ASSEMBLY).is_dir() and not entry.name.startswith("."):
+            with contextlib.suppress(OSError):  # another process evicted it since the listing
+                aged.append((entry.stat().st_mtime, entry))
+    entries = [entry for _, entry in sorted(aged)]
     for stale in entries[:-KEEP]:
         with contextlib.suppress(OSError):  # another process evicted it first
             stale.rename(folder / f".old-{stale.name}-{os.getpid()}")
