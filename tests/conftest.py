@@ -63,6 +63,28 @@ def run_cdk_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def main_as_the_cli(
+    monkeypatch: pytest.MonkeyPatch,
+    given: dict[str, Any],
+    outdir: Path,
+    customize: Callable[[Any], None] | None = None,
+) -> int:
+    """entry.main (what app.py runs) in this process, as `cdk synth` starts it: the context and
+    the output folder in the environment, and given to the app too (jsii's Node.js process
+    started before they were set). An app the run builds itself (build_app) is made as asked."""
+    from drtiers import build, entry
+
+    monkeypatch.setenv("CDK_OUTDIR", str(outdir))
+    monkeypatch.setenv("CDK_CONTEXT_JSON", json.dumps(given))
+    app = build.DrApp
+
+    def as_the_cli_starts_it(**asked: Any) -> Any:
+        return app(**asked) if asked else app(context=given, outdir=outdir)
+
+    monkeypatch.setattr(build, "DrApp", as_the_cli_starts_it)
+    return entry.main(customize)
+
+
 # cdk.json's context as `cdk synth` hands it to the app, its feature flags included (without
 # them the tests' templates were not the ones users get: other key policies, ECS deployment
 # settings, ...).

@@ -9,14 +9,13 @@ from typing import Any
 
 import pytest
 
-from drtiers import build, entry
 from drtiers.assembly.reader import copy_assembly, edit_template, read_assembly
 from drtiers.assess import assess_assembly, cheapest_meeting
 from drtiers.assess.model import Estimate
 from drtiers.cli import main as cli
 from drtiers.core.durations import parse_duration
 from drtiers.core.facts import default_figures, default_workload
-from tests.conftest import DEFAULT_CONTEXT, ROOT, Synthesized
+from tests.conftest import DEFAULT_CONTEXT, ROOT, Synthesized, main_as_the_cli
 
 MINUTE, HOUR = 60, 3600
 
@@ -221,19 +220,6 @@ def test_recommend_exits_1_when_no_tier_fits(
     assert "at the high end of its range. Closest: multi-site (RPO 1 s (1-5 s), RTO 90 s" in out
 
 
-def synth_as_the_cli(monkeypatch: pytest.MonkeyPatch, given: dict[str, Any], out: Path) -> None:
-    """entry.main (what app.py runs) in this process as `cdk synth` starts it: the context and
-    the output folder in the environment, and the app made from them."""
-    monkeypatch.setenv("CDK_OUTDIR", str(out))
-    monkeypatch.setenv("CDK_CONTEXT_JSON", json.dumps(given))
-    app = build.DrApp  # jsii's Node.js process started before the variables were set
-
-    def as_the_cli_starts_it(**given_here: Any) -> build.DrApp:
-        return app(**given_here) if given_here else app(context=given, outdir=out)
-
-    monkeypatch.setattr(build, "DrApp", as_the_cli_starts_it)
-
-
 def test_synth_fails_when_the_tier_misses_its_targets(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -243,8 +229,7 @@ def test_synth_fails_when_the_tier_misses_its_targets(
     out = tmp_path / "out"
     out.mkdir()
     given = {**DEFAULT_CONTEXT, "tier": "pilot-light", "rto_target": "20m"}
-    synth_as_the_cli(monkeypatch, given, out)
-    assert entry.main() == 2
+    assert main_as_the_cli(monkeypatch, given, out) == 2
     assert (
         "drtiers: error: targets rto_target 20.0 min not met at the high end of the "
         "estimate's range: pilot-light is estimated at RTO 18.5 min (7.5-52.5 min), RPO 60 s "
@@ -314,8 +299,7 @@ def test_rpo_target_sets_backup_restores_schedule_and_synth_meets_it(
     out = tmp_path / "out"
     out.mkdir()
     given = {**DEFAULT_CONTEXT, "tier": "backup-restore", "rpo_target": "6h"}
-    synth_as_the_cli(monkeypatch, given, out)
-    assert entry.main() == 0
+    assert main_as_the_cli(monkeypatch, given, out) == 0
     plans = read_assembly(out)["backup-restore"].of_type("AWS::Backup::BackupPlan")
     (plan,) = [p for p in plans if p.stack == "drtiers-backup-restore-primary"]
     (rule,) = plan.prop("BackupPlan", "BackupPlanRule")

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from drtiers import build, entry
+from drtiers import entry
 from drtiers.assembly import cache
 from drtiers.assembly.reader import template_files
 from drtiers.checks import gates
 from drtiers.core import facts
-from tests.conftest import CDK, DEFAULT_CONTEXT, ROOT, run_cdk_cli
+from tests.conftest import CDK, DEFAULT_CONTEXT, ROOT, main_as_the_cli, run_cdk_cli
 
 
 @pytest.fixture
@@ -193,12 +193,8 @@ def test_a_rejected_synth_keeps_nothing(
     environment), with a problem found after synthesis: exit 2, an empty output folder, and
     nothing kept."""
     given = {**DEFAULT_CONTEXT, "tier": "backup-restore"}
-    monkeypatch.setenv("CDK_OUTDIR", str(tmp_path / "out"))
-    monkeypatch.setenv("CDK_CONTEXT_JSON", json.dumps(given))
-    app = build.DrApp  # jsii's Node.js process started before the variables were set
-    monkeypatch.setattr(build, "DrApp", lambda: app(context=given, outdir=tmp_path / "out"))
     monkeypatch.setattr(entry, "_problems", lambda app, directory: ["drtiers: error: planted"])
-    assert entry.main() == 2
+    assert main_as_the_cli(monkeypatch, given, tmp_path / "out") == 2
     assert capsys.readouterr().err.endswith("drtiers: error: planted\n")
     assert list((tmp_path / "out").iterdir()) == []
     assert not folder.exists() or not any(folder.iterdir())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from drtiers.assembly.reader import read_assembly
 from drtiers.build import TierStacks, compose
 from drtiers.checks.dr import RULES, Rule, check_tier
 from drtiers.config.context import from_context
-from tests.conftest import Synthesized, context
+from tests.conftest import Synthesized, context, main_as_the_cli
 
 RULE = {rule.id: rule for rule in RULES}
 
@@ -248,20 +247,12 @@ def test_cdk_synth_of_a_broken_tier_fails_with_the_rule(
     action: Callable[[CfnResource], None],
     message: str,
 ) -> None:
-    from drtiers import build, entry
-
     def breaker(app: cdk.App) -> None:
         found = app.node.find_child(stack)
         for name in path:
             found = found.node.find_child(name)
         action(found.node.default_child or found)
 
-    # As the CLI starts the app: context in the environment (read before the CDK starts), and
-    # given to the App as well, since jsii's Node.js process started before it was set.
-    given = context(tier=tier)
-    monkeypatch.setenv("CDK_CONTEXT_JSON", json.dumps(given))
-    app = build.DrApp
-    monkeypatch.setattr(build, "DrApp", lambda: app(context=given, outdir=tmp_path))
-    assert entry.main(breaker) == 2
+    assert main_as_the_cli(monkeypatch, context(tier=tier), tmp_path, breaker) == 2
     assert message in capsys.readouterr().err
     assert not list(tmp_path.glob("*.template.json"))

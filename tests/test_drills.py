@@ -19,7 +19,7 @@ from drtiers.constructs.drills import Drills
 from drtiers.core.tiers import APP_TAG, TIER_TAG, TIERS
 from drtiers.recovery.steps import Step, schedule
 from drtiers.stacks.drills import tier_drills
-from tests.conftest import Synthesized, context
+from tests.conftest import Synthesized, context, main_as_the_cli
 
 TIERS_WITH_DRILLS = ("pilot-light", "warm-standby", "multi-site")
 
@@ -334,8 +334,6 @@ def test_a_broken_drill_fails_the_synth(
     two synthesized experiments on purpose (a stale step name, a fault shorter than detection)."""
     from aws_cdk import aws_fis as fis
 
-    from drtiers import build, entry
-
     def customize(app: App) -> None:
         for node in app.node.find_all():
             if isinstance(node, fis.CfnExperimentTemplate) and node.stack.stack_name.endswith(
@@ -351,14 +349,7 @@ def test_a_broken_drill_fails_the_synth(
     # As `cdk synth --context drills=true --context tier=pilot-light` would give it (the CLI
     # passes context and the output directory through the environment of a new process).
     given = context(drills="true", tier="pilot-light")
-    monkeypatch.setenv("CDK_CONTEXT_JSON", json.dumps(given))
-    app = build.DrApp  # jsii's Node.js process started before the variable was set
-
-    def with_context(**options: Any) -> App:
-        return app(context=given, outdir=str(tmp_path), **options)
-
-    monkeypatch.setattr(build, "DrApp", with_context)
-    assert entry.main(customize) == 2
+    assert main_as_the_cli(monkeypatch, given, tmp_path, customize) == 2
     text = capsys.readouterr().err
     assert "DR-DrillsRehearse on drtiers-pilot-light-drills/DrillsStopPrimaryTasks" in text
     assert "names the step 'detection'" in text
