@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +183,5 @@ def test_guard_unpacks_once_while_another_process_reads(tmp_path: Path) -> None:
     errors = [run.communicate()[1].decode()[-300:] for run in runs if run.wait() != 0]
     assert errors == []
     # Unpacked once: the folder and its lock, no staging folder left behind.
-    version = metadata.version("cdklabs.cdk-validator-cfnguard")
-    folder = f"drtiers-cfnguard-{version}-{os.getuid()}"
+    folder = cfn_guard.installed().name  # this process's, in its own temporary folder
     assert sorted(p.name for p in tmp_path.iterdir()) == [folder, f"{folder}.lock"]
