@@ -23,7 +23,15 @@ from drtiers.assembly.reader import (
     template_files,
 )
 from drtiers.checks import guard as cfn_guard
-from drtiers.checks.gates import GateResults, _tier_of, cdk_nag, cfn_lint, drtiers_dr, run_gates
+from drtiers.checks.gates import (
+    GateResults,
+    _shares,
+    _tier_of,
+    cdk_nag,
+    cfn_lint,
+    drtiers_dr,
+    run_gates,
+)
 from drtiers.config.context import cdk_json_context
 from tests.conftest import ROOT, Synthesized
 
@@ -144,6 +152,39 @@ def test_a_cfn_lint_finding_is_filed_under_its_stack(
     findings = cfn_lint(linted)
     assert findings
     assert {stack_tiers(directory).get(_tier_of(line)) for line in findings} == {"pilot-light"}
+
+
+def test_cfn_lint_runs_share_the_templates_and_find_what_one_run_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """make check and the report give cfn-lint a process per core: three runs over three
+    templates find what one run finds, each finding under its own template."""
+    monkeypatch.setenv("DRTIERS_CACHE", str(tmp_path / "cache"))  # lint; read nothing kept
+    resources = {
+        "drtiers-a": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"Bogus": 1}}},
+        "drtiers-b": {"T": {"Type": "AWS::SNS::Topic"}},
+        "drtiers-c": {"B": {"Type": "AWS::S3::Bucket", "Properties": {"Nope": True}}},
+    }
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    for stack, body in resources.items():
+        (folder / f"{stack}.template.json").write_text(json.dumps({"Resources": body}))
+    shared = cfn_lint(folder, processes=3)
+    monkeypatch.setenv("DRTIERS_CACHE", str(tmp_path / "again"))
+    assert shared == cfn_lint(folder, processes=1)
+    assert sorted({_tier_of(line) for line in shared}) == ["drtiers-a", "drtiers-c"]
+
+
+def test_the_cfn_lint_runs_get_about_equal_bytes() -> None:
+    sizes = {Path(f"t{n}.template.json"): size for n, size in enumerate([90, 10, 40, 50, 30])}
+    groups = _shares(sizes, 2)
+    assert sorted(t for group in groups for t in group) == sorted(sizes)
+    loads = {sum(sizes[t] for t in group): group for group in groups}
+    assert len(groups) == 2
+    # The heaviest run was the lightest when it took its last (smallest) template.
+    assert max(loads) - min(sizes[t] for t in loads[max(loads)]) <= min(loads)
+    assert len(_shares(sizes, 8)) == 5  # never a run without a template
+    assert _shares({}, 2) == []
 
 
 def test_a_missing_resource_finding_is_filed_under_its_tier(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -249,7 +250,8 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         from drtiers.checks.gates import run_gates
 
         with tempfile.TemporaryDirectory(prefix="drtiers-report-") as directory:
-            gates, simulated = run_gates(Path(directory), context)
+            cores = os.cpu_count() or 1
+            gates, simulated = run_gates(Path(directory), context, lint_processes=cores)
             written = write_reports(
                 Path(directory),
                 out,
