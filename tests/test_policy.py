@@ -154,25 +154,26 @@ def test_a_cfn_lint_finding_is_filed_under_its_stack(
     assert {stack_tiers(directory).get(_tier_of(line)) for line in findings} == {"pilot-light"}
 
 
-def test_cfn_lint_runs_share_the_templates_and_find_what_one_run_finds(
+def test_cfn_lint_runs_share_the_templates_and_file_each_finding_under_its_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """make check and the report give cfn-lint a process per core: three runs over three
-    templates find what one run finds, each finding under its own template."""
+    """make check and the report give cfn-lint a run per core: two runs over three templates
+    (the two bad ones are the largest, so each run gets one) find both, each under its own."""
     monkeypatch.setenv("DRTIERS_CACHE", str(tmp_path / "cache"))  # lint; read nothing kept
     resources = {
-        "drtiers-a": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"Bogus": 1}}},
+        "drtiers-a": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"BogusA": 1}}},
         "drtiers-b": {"T": {"Type": "AWS::SNS::Topic"}},
-        "drtiers-c": {"B": {"Type": "AWS::S3::Bucket", "Properties": {"Nope": True}}},
+        "drtiers-c": {"B": {"Type": "AWS::S3::Bucket", "Properties": {"BogusC": 1}}},
     }
     folder = tmp_path / "templates"
     folder.mkdir()
     for stack, body in resources.items():
         (folder / f"{stack}.template.json").write_text(json.dumps({"Resources": body}))
-    shared = cfn_lint(folder, processes=3)
-    monkeypatch.setenv("DRTIERS_CACHE", str(tmp_path / "again"))
-    assert shared == cfn_lint(folder, processes=1)
-    assert sorted({_tier_of(line) for line in shared}) == ["drtiers-a", "drtiers-c"]
+    shares = _shares({t: t.stat().st_size for t in folder.iterdir()}, 2)
+    assert sorted(len(share) for share in shares) == [1, 2]
+    found = cfn_lint(folder, processes=2)
+    assert [_tier_of(line) for line in found] == ["drtiers-a", "drtiers-c"]
+    assert "BogusA" in found[0] and "BogusC" in found[1]
 
 
 def test_the_cfn_lint_runs_get_about_equal_bytes() -> None:
