@@ -176,6 +176,23 @@ def test_cfn_lint_runs_share_the_templates_and_file_each_finding_under_its_own(
     assert "BogusA" in found[0] and "BogusC" in found[1]
 
 
+def test_a_cfn_lint_that_fails_is_never_read_as_no_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """cfn-lint that cannot read its settings prints why and exits 1: that is a failure of
+    the check, not a clean template, and nothing is kept as the template's findings."""
+    monkeypatch.setenv("DRTIERS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".cfnlintrc").write_text("ignore_checks: [W3005\nnot: valid: yaml:\n")
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    bogus = {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"Bogus": 1}}}
+    (folder / "drtiers-a.template.json").write_text(json.dumps({"Resources": bogus}))
+    with pytest.raises(RuntimeError, match=r"cfn-lint failed \(exit 1\): while parsing"):
+        cfn_lint(folder)
+    assert not list((tmp_path / "cache").glob("findings/*/*.json"))
+
+
 def test_the_cfn_lint_runs_get_about_equal_bytes() -> None:
     sizes = {Path(f"t{n}.template.json"): size for n, size in enumerate([90, 10, 40, 50, 30])}
     groups = _shares(sizes, 2)

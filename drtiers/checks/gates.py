@@ -127,8 +127,11 @@ def _run_cfn_lint(templates: list[Path]) -> dict[str, list[str]]:
         check=False,
     )
     lines = [line for line in result.stdout.splitlines() if line.strip()]
-    if result.returncode and not lines:  # cfn-lint itself failed: never report that as a pass
-        raise RuntimeError(f"cfn-lint failed (exit {result.returncode}): {result.stderr.strip()}")
+    # Findings set only the bits 2, 4 and 8 (cfnlint/runner/cli.py `_exit`); cfn-lint that
+    # failed (settings it cannot read, a crash) prints why and exits 1: never a pass.
+    if result.returncode & ~0b1110 or (result.returncode and not lines):
+        why = " ".join((result.stderr.strip() or result.stdout).split())[:300]
+        raise RuntimeError(f"cfn-lint failed (exit {result.returncode}): {why}")
     found: dict[str, list[str]] = {}
     for line in lines:
         path, _, rest = line.partition(":")
