@@ -154,12 +154,14 @@ def test_a_cfn_lint_finding_is_filed_under_its_stack(
     assert {stack_tiers(directory).get(_tier_of(line)) for line in findings} == {"pilot-light"}
 
 
-def test_cfn_lint_runs_share_the_templates_and_file_each_finding_under_its_own(
+def test_cfn_lint_runs_share_the_templates_and_find_what_one_run_finds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """make check and the report give cfn-lint a run per core: two runs over three templates
-    (the two bad ones are the largest, so each run gets one) find both, each under its own."""
-    monkeypatch.setenv("DRTIERS_CACHE", str(tmp_path / "cache"))  # lint; read nothing kept
+    """make check and the report give cfn-lint a run per core: two runs, each given one of
+    the two bad templates, find what one run over all three finds, in the same order."""
+    from drtiers.checks import gates
+
+    monkeypatch.setenv("DRTIERS_CACHE", str(tmp_path / "shared"))  # lint; read nothing kept
     resources = {
         "drtiers-a": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"BogusA": 1}}},
         "drtiers-b": {"T": {"Type": "AWS::SNS::Topic"}},
@@ -169,11 +171,19 @@ def test_cfn_lint_runs_share_the_templates_and_file_each_finding_under_its_own(
     folder.mkdir()
     for stack, body in resources.items():
         (folder / f"{stack}.template.json").write_text(json.dumps({"Resources": body}))
-    shares = _shares({t: t.stat().st_size for t in folder.iterdir()}, 2)
-    assert sorted(len(share) for share in shares) == [1, 2]
-    found = cfn_lint(folder, processes=2)
-    assert [_tier_of(line) for line in found] == ["drtiers-a", "drtiers-c"]
-    assert "BogusA" in found[0] and "BogusC" in found[1]
+    runs: list[list[str]] = []
+    run = gates._run_cfn_lint
+    monkeypatch.setattr(
+        gates,
+        "_run_cfn_lint",
+        lambda group: runs.append(sorted(t.stem for t in group)) or run(group),
+    )
+    shared = cfn_lint(folder, processes=2)
+    assert sorted(runs) == [["drtiers-a.template", "drtiers-b.template"], ["drtiers-c.template"]]
+    monkeypatch.setenv("DRTIERS_CACHE", str(tmp_path / "alone"))
+    assert cfn_lint(folder, processes=1) == shared
+    assert [_tier_of(line) for line in shared] == ["drtiers-a", "drtiers-c"]
+    assert "BogusA" in shared[0] and "BogusC" in shared[1]
 
 
 def test_a_cfn_lint_that_fails_is_never_read_as_no_findings(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from drtiers.assembly import cache
 from drtiers.assembly.reader import acknowledgments, stack_tiers, template_files
 from drtiers.build import build_app, synthesize
+from drtiers.checks import usable_cores
 from drtiers.checks.dr import dr_findings
 from drtiers.checks.guard import guard
 from drtiers.config.context import cdk_json_context
@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     context = cdk_json_context()
     with tempfile.TemporaryDirectory(prefix="drtiers-check-") as out:
-        results, _ = run_gates(Path(out), context, lint_processes=os.cpu_count() or 1)
+        results, _ = run_gates(Path(out), context, lint_processes=usable_cores())
         acked = list(acknowledgments(Path(out)))
     order = ["backup-restore", "pilot-light", "warm-standby", "multi-site", "?"]
     print(f"{'tier':<16}" + "".join(f"{c:>13}" for c in CHECKERS))

@@ -28,6 +28,7 @@ from typing import Any
 
 from drtiers.assembly import cache
 from drtiers.assembly.reader import template_files
+from drtiers.checks import usable_cores
 
 PACKAGE = "cdklabs.cdk_validator_cfnguard"
 _RULES = "rules/control-tower/cfn-guard"
@@ -164,7 +165,7 @@ def _run(template: Path) -> list[tuple[str, bool]]:
 def checked(directory: Path) -> list[tuple[str, bool]]:
     """Every finding on the templates of the assembly in ``directory``, and whether it is
     acknowledged."""
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+    with ThreadPoolExecutor(max_workers=usable_cores()) as pool:
         return [f for found in pool.map(_validate, template_files(directory)) for f in found]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -247,10 +246,11 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         assembly = Path(args.assembly)
         written = write_reports(assembly, out, context, args.tier, results=measured(assembly))
     else:
+        from drtiers.checks import usable_cores
         from drtiers.checks.gates import run_gates
 
         with tempfile.TemporaryDirectory(prefix="drtiers-report-") as directory:
-            cores = os.cpu_count() or 1
+            cores = usable_cores()
             gates, simulated = run_gates(Path(directory), context, lint_processes=cores)
             written = write_reports(
                 Path(directory),
