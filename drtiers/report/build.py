@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from drtiers.assembly.reader import acknowledgments, read_assembly
 from drtiers.assess import assess_assembly
 from drtiers.assess.model import Estimate
 from drtiers.build import synthesize
+from drtiers.checks import usable_cores
 from drtiers.checks.dr import RULES, check_tier
 from drtiers.checks.gates import GateResults, Simulations
 from drtiers.core.durations import format_duration
@@ -29,6 +31,7 @@ from drtiers.recovery.results import DrillResult, PlanResult, Results
 from drtiers.report.content import (
     InventoryRow,
     RunbookStep,
+    Topology,
     inventory,
     mermaid,
     region_switch_plan,
@@ -87,10 +90,15 @@ def tier_reports(
         for loss, back in (simulated or simulate_assembly(directory, context, synthesize))
     }
     acked = list(acknowledgments(directory))
+    tiers = read_assembly(directory)
+    shapes = {name: topology(tier) for name, tier in tiers.items()}
+    # Graphviz draws each picture in a process of its own: ~0.15 s a tier, side by side.
+    with ThreadPoolExecutor(max_workers=usable_cores()) as pool:
+        pictures = dict(zip(shapes, pool.map(_picture, shapes.items()), strict=True))
     reports = []
-    for name, tier in read_assembly(directory).items():
+    for name, tier in tiers.items():
         spec = TIERS[name]
-        shape = topology(tier)
+        shape = shapes[name]
         findings = check_tier(tier)
         reports.append(
             TierReport(
@@ -100,8 +108,7 @@ def tier_reports(
                 estimate=estimates[name],
                 inventory=inventory(tier),
                 diagram=mermaid(shape),
-                picture="data:image/png;base64,"
-                + base64.b64encode(render_png(shape, f"drtiers {name}")).decode(),
+                picture=pictures[name],
                 dr_rules=[
                     (
                         rule.id,
@@ -123,6 +130,13 @@ def tier_reports(
             )
         )
     return sorted(reports, key=lambda r: ORDER.index(r.tier))
+
+
+def _picture(named: tuple[str, Topology]) -> str:
+    """The tier's architecture as a PNG data URL."""
+    name, shape = named
+    png = render_png(shape, f"drtiers {name}")
+    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 def write_reports(
