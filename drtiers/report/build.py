@@ -94,7 +94,7 @@ def tier_reports(
     shapes = {name: topology(tier) for name, tier in tiers.items()}
     # Graphviz draws each picture in a process of its own: ~0.15 s a tier, side by side.
     with ThreadPoolExecutor(max_workers=usable_cores()) as pool:
-        pictures = dict(zip(shapes, pool.map(_picture, shapes.items()), strict=True))
+        pictures = dict(zip(shapes, pool.map(_picture, shapes, shapes.values()), strict=True))
     reports = []
     for name, tier in tiers.items():
         spec = TIERS[name]
@@ -132,9 +132,8 @@ def tier_reports(
     return sorted(reports, key=lambda r: ORDER.index(r.tier))
 
 
-def _picture(named: tuple[str, Topology]) -> str:
+def _picture(name: str, shape: Topology) -> str:
     """The tier's architecture as a PNG data URL."""
-    name, shape = named
     png = render_png(shape, f"drtiers {name}")
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
