@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from drtiers.assembly.notices import notices
 from drtiers.assembly.policies import policy_statements, statement_actions
 from drtiers.assembly.queries import (
     aurora_clusters,
@@ -149,6 +150,36 @@ def backups_copied_out(tier: TierAssembly, spec: TierSpec) -> list[Violation] | 
                 for region, name in rule.destinations()
                 if (region, name) not in vaults
             ]
+    return found
+
+
+def people_are_told(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
+    """What AWS says of the tier reaches a topic in each of its regions: AWS Health there, the
+    plan's executions (run from the region they activate: P's and R's), and every event of
+    each database cluster and instance, beside it."""
+    told = [n for n in notices(tier) if n.arrives]
+    regions = sorted({tier.primary_region, tier.recovery_region})
+
+    def heard(region: str, source: str) -> bool:
+        return any(n.rule.region == region and source in n.sources for n in told)
+
+    found = [
+        Violation(None, f"no AWS Health rule in {region} reaches a topic EventBridge may use")
+        for region in regions
+        if not heard(region, "aws.health")
+    ]
+    found += [
+        Violation(plan, f"its executions from {region} reach no topic there")
+        for plan in tier.of_type("AWS::ARCRegionSwitch::Plan")
+        for region in regions
+        if not heard(region, "aws.arc-region-switch")
+    ]
+    for db in tier.of_type("AWS::RDS::DBCluster") + tier.of_type("AWS::RDS::DBInstance"):
+        if not any(
+            n.rule.stack == db.stack and "aws.rds" in n.sources and n.names_ref(db.logical_id)
+            for n in told
+        ):
+            found.append(Violation(db, "what RDS says of it reaches no topic in its region"))
     return found
 
 
@@ -565,6 +596,14 @@ RULES: tuple[Rule, ...] = (
         "use the dimensions the service's CloudWatch page lists for the metric "
         "(drtiers/core/metrics.py)",
         alarms_watch_emitted_metrics,
+    ),
+    Rule(
+        "DR-PeopleAreTold",
+        "what AWS says of the tier reaches a topic in each of its regions",
+        "route AWS Health, the plan's executions and each database's RDS events to a topic of "
+        "the same stack whose policy and key let EventBridge publish "
+        "(drtiers/constructs/events.py)",
+        people_are_told,
     ),
     Rule(
         "DR-DataPlaneFailover",

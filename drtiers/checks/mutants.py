@@ -890,6 +890,35 @@ MUTANTS: tuple[Mutant, ...] = (
         set_path(ALARM, _alarm("PrimaryDown"), ("MetricName",), "PrimaryHealthyTarget"),
     ),
     Mutant(
+        "events-key-ws",
+        "health-alarm",
+        "warm-standby",
+        "recovery",
+        "R's data key no longer lets EventBridge use it",
+        "EventBridge cannot publish to R's encrypted topic: nobody hears of the plan's run",
+        drop_statement(KEY, prefix("DataKey"), sid("EventBridgeToEncryptedTopics")),
+    ),
+    Mutant(
+        "events-plan-rule-pl",
+        "health-alarm",
+        "pilot-light",
+        "recovery",
+        "R loses the rule that routes the plan's executions",
+        "a plan started by its alarm runs with nobody told",
+        remove_resource("AWS::Events::Rule", prefix("EventsPlanExecutions")),
+    ),
+    Mutant(
+        "events-db-rule-ms",
+        "health-alarm",
+        "multi-site",
+        "primary",
+        "P's database events rule names another cluster",
+        "P's writer fails over and nobody hears of it",
+        replace_text(
+            "AWS::Events::Rule", prefix("EventsDatabase"), "DatabaseCluster", "OtherCluster"
+        ),
+    ),
+    Mutant(
         "starter-alarm-name-ms",
         "health-alarm",
         "multi-site",

@@ -15,6 +15,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_rds as rds
 from aws_cdk import aws_route53 as route53
 from constructs import Construct
 
@@ -36,6 +37,7 @@ from drtiers.constructs.backup import BackupVault, CrossRegionBackupPlan
 from drtiers.constructs.dns_failover import AlarmRef
 from drtiers.constructs.dynamo import DaxCluster, GlobalTable
 from drtiers.constructs.engines import Engine, engine
+from drtiers.constructs.events import EventRoutes
 from drtiers.constructs.images import ImageCopyCheck, ImageReplication
 from drtiers.constructs.keys import DataKey, let_imported_role_use_queues
 from drtiers.constructs.network import Network
@@ -151,6 +153,7 @@ class RecoveryBaseStack(TierStack):
         )
         if not tier.has_recovery_stack:  # a tier rebuilt here after the event
             self._rebuild_prerequisites()
+            self._notices(vault_key.key)
         self.vault_name = self.resource_name("copies")
         BackupVault(
             self,
@@ -159,6 +162,12 @@ class RecoveryBaseStack(TierStack):
             key=vault_key.key,
             removal_policy=self.retain_policy,
         )
+
+    def _notices(self, key: kms.IKey) -> None:
+        """Before a rebuild no other stack here has a topic: this one tells the tier's people
+        what AWS Health says of the region they will rebuild in."""
+        topic = Alarms(self, "Alarms", key=key, name_prefix=self.resource_name(self.role)).topic
+        EventRoutes(self, "Events", topic=topic, key=key, label=f"{self.names} {self.region}")
 
     def _rebuild_prerequisites(self) -> None:
         """What a primary rebuilt here needs and cannot make during the event: its roles
@@ -196,6 +205,10 @@ class RecoveryBaseStack(TierStack):
     @property
     def vault_arn(self) -> str:
         return self.arn("backup", self.region, f"backup-vault:{self.vault_name}")
+
+
+# The RDS resources whose events name them, and their ARN's resource type.
+_RDS_ARN_KINDS = ((rds.CfnDBCluster, "cluster"), (rds.CfnDBInstance, "db"))
 
 
 class _Placement(TypedDict):
@@ -263,6 +276,27 @@ class _RegionalStack(TierStack):
         self.alarms = Alarms(
             self, "Alarms", key=self.data_key, name_prefix=self.resource_name(self.role)
         )
+        self.events = EventRoutes(
+            self,
+            "Events",
+            topic=self.alarms.topic,
+            key=self.data_key,
+            label=f"{self.names} {self.region}",
+        )
+
+    def _route_database_events(self) -> None:
+        """The database's events (its cluster's and each instance's), by the identifiers
+        CloudFormation gives them (their Ref), to the topic; nothing without a database."""
+        database = self.node.try_find_child("Database")
+        if database is None:
+            return
+        arns = [
+            self.arn("rds", self.region, f"{kind}:{resource.ref}")
+            for resource in database.node.find_all()
+            for cfn_type, kind in _RDS_ARN_KINDS
+            if isinstance(resource, cfn_type)
+        ]
+        self.events.database(arns)
 
     def _app(self, desired_count: int, max_count: int) -> AppService:
         app = AppService(
@@ -535,6 +569,9 @@ class PrimaryStack(_RegionalStack):
             "Network ACL of the app subnets (the VPC's default)",
         )
         database = self._database(base)
+        self._route_database_events()
+        if tier.has_recovery_stack:  # failback runs the plan from here
+            self.events.plan_executions()
         self._tables(base)
         queues = self._queues()
         full = config.workload.service.tasks.full
@@ -782,6 +819,8 @@ class RecoveryStack(_RegionalStack):
         self._foundation()
         self.add_stack_dependency(primary, "replicates the primary's data")
         database = self._database(primary)
+        self._route_database_events()
+        self.events.plan_executions()  # failover runs the plan from here
         self.writable_alarm = self._writable_alarm()
         queues = self._queues() if tier.queues_in_recovery else []
         # The same ceiling as P's: failed over, R takes P's load, peaks included (the plan's
