@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +144,7 @@ def test_every_figure_carries_its_source(estimates: dict[str, Estimate]) -> None
                 assert step.sources and all(step.sources), step.name
         for line in e.cost:
             assert line.unit_price.source.startswith("https://")
-            assert re.fullmatch(r"2026-11-\d\d", line.unit_price.as_of)
+            assert date.fromisoformat(line.unit_price.as_of) <= date.today()
             assert line.unit_price.status in ("verified", "secondary", "unverified")
             if line.unit_price.status != "verified":  # why not, and what it rests on instead
                 assert len(line.unit_price.note) > 40, line.unit_price

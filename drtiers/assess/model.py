@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from drtiers.assembly.notices import notices
 from drtiers.assembly.queries import (
     BackupRule,
     aurora_clusters,
@@ -368,6 +369,7 @@ class _Model:
         self._network(add, hours)
         self._fargate(add, hours)
         self._counted(add, hours)
+        self._notices(add)
         self._secrets(add)
         self._health_check_options(add)
         self._backups(add)
@@ -645,6 +647,20 @@ class _Model:
             for region in sorted({r.region for r in self.tier.of_type(type_)}):
                 count = len([r for r in self.tier.of_type(type_) if r.region == region])
                 add(item, region, count, price(price_name, region))
+
+    def _notices(self, add: AddLine) -> None:
+        """The rules that route AWS's events to the tier's topics, per region (AWS's own events
+        cost nothing to ingest and deliver in the account; the topic's deliveries are the
+        alarms' as much as theirs and go unpriced, as the alarms' do)."""
+        rules = {(n.rule.region, n.rule.stack, n.rule.logical_id) for n in notices(self.tier)}
+        for region in sorted({r for r, _, _ in rules}):
+            count = len([1 for r, _, _ in rules if r == region])
+            add(
+                "EventBridge rules on AWS events",
+                region,
+                count,
+                price("eventbridge_rule_month", region),
+            )
 
     def _secrets(self, add: AddLine) -> None:
         for secret in self.tier.of_type("AWS::SecretsManager::Secret"):
