@@ -79,6 +79,8 @@ def compose_tier(
     elif tier.entry_point is EntryPoint.DNS_FAILOVER:
         assert recovery is not None, f"{tier.name}: DNS failover needs a recovery stack"
         edge.fail_over(primary, recovery, recovery.writable_alarm)
+    # In R, so that it shows P's loss (a recovery stack, or before a rebuild its base).
+    (recovery or base).add_dashboard([base, primary, *([recovery] if recovery else []), edge])
     drills = None
     if config.drills and tier.has_recovery_stack:
         drills = DrillStack(scope, config=config, tier=tier, primary=primary)

@@ -183,10 +183,12 @@ def test_backup_restore_has_no_relational_copy_running_in_recovery(
         "AWS::KMS::Alias",
         "AWS::Backup::BackupVault",
         "AWS::IAM::Role",  # the rebuild's roles, made beforehand (they hold no data)
-        # R's topic and the rule that tells it of AWS Health there (decision 44)
+        # R's topic and the rule that tells it of AWS Health there (decision 44), and the
+        # tier's dashboard (decision 45)
         "AWS::SNS::Topic",
         "AWS::SNS::TopicPolicy",
         "AWS::Events::Rule",
+        "AWS::CloudWatch::Dashboard",
     }
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from drtiers.assembly.dashboards import dashboards
 from drtiers.assembly.notices import notices
 from drtiers.assembly.policies import policy_statements, statement_actions
 from drtiers.assembly.queries import (
@@ -180,6 +181,63 @@ def people_are_told(tier: TierAssembly, spec: TierSpec) -> list[Violation] | Non
             for n in told
         ):
             found.append(Violation(db, "what RDS says of it reaches no topic in its region"))
+    return found
+
+
+# A dimension whose value names a resource the tier declares: (type, its name property).
+_NAMED_BY = {
+    "ClusterName": ("AWS::ECS::Cluster", "ClusterName"),
+    "ServiceName": ("AWS::ECS::Service", "ServiceName"),
+}
+
+
+def _declares(tier: TierAssembly, region: str, dimension: str, value: str) -> bool:
+    if dimension not in _NAMED_BY:
+        return True  # not judged
+    type_, name = _NAMED_BY[dimension]
+    return any(r.region == region and r.prop(name) == value for r in tier.of_type(type_))
+
+
+def dashboard_sees_the_tier(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
+    """A dashboard in a stack in R (changed while P is lost) that AWS accepts, shows every
+    alarm of the tier, names none the tier lacks (by region, account and name), and graphs only
+    metrics AWS publishes, of services the tier runs."""
+    boards = dashboards(tier)
+    if not any(b.resource.region == tier.recovery_region for b in boards):
+        return [Violation(None, f"no dashboard in a stack in {tier.recovery_region}")]
+    found = [Violation(b.resource, f"AWS refuses {why}") for b in boards for why in b.refused]
+    alarms = {
+        (a.region, tier.account, a.prop("AlarmName")): a
+        for a in tier.of_type("AWS::CloudWatch::Alarm")
+    }
+    items = [item for b in boards for item in b.shown]
+    named = {i.alarm: i.dashboard for i in items if i.alarm is not None}
+    found += [
+        Violation(board, f"shows alarm {name} of {account} in {region}, which the tier lacks")
+        for (region, account, name), board in named.items()
+        if (region, account, name) not in alarms
+    ]
+    found += [
+        Violation(a, "not on the tier's dashboard") for k, a in alarms.items() if k not in named
+    ]
+    for item in items:
+        if item.metric is None:
+            continue
+        namespace, metric, dimensions = item.metric
+        if not emits(namespace, metric, frozenset(dimensions)):
+            found.append(
+                Violation(
+                    item.dashboard,
+                    f"graphs {namespace} {metric} with dimensions AWS does not publish",
+                )
+            )
+        found += [
+            Violation(
+                item.dashboard, f"graphs {metric} of {d} {v} in {item.region}, which the tier lacks"
+            )
+            for d, v in dimensions.items()
+            if not _declares(tier, item.region, d, v)
+        ]
     return found
 
 
@@ -604,6 +662,13 @@ RULES: tuple[Rule, ...] = (
         "the same stack whose policy and key let EventBridge publish "
         "(drtiers/constructs/events.py)",
         people_are_told,
+    ),
+    Rule(
+        "DR-DashboardSeesTier",
+        "a dashboard in R shows every alarm of the tier and only what the tier has",
+        "name each alarm and service on the dashboard by its fixed name and region "
+        "(drtiers/constructs/dashboard.py)",
+        dashboard_sees_the_tier,
     ),
     Rule(
         "DR-DataPlaneFailover",

@@ -919,6 +919,32 @@ MUTANTS: tuple[Mutant, ...] = (
         ),
     ),
     Mutant(
+        "dashboard-alarm-name-pl",
+        "health-alarm",
+        "pilot-light",
+        "recovery",
+        "the dashboard names R's DatabaseWritable alarm as DatabaseWriteable",
+        "the dashboard in R never shows whether R was declared the writer",
+        replace_text(
+            "AWS::CloudWatch::Dashboard",
+            prefix("Dashboard"),
+            "-DatabaseWritable",
+            "-DatabaseWriteable",
+            0,
+        ),
+    ),
+    Mutant(
+        "dashboard-service-ws",
+        "health-alarm",
+        "warm-standby",
+        "recovery",
+        "the dashboard graphs P's tasks under another service's name",
+        "the dashboard shows no data for P's tasks: their load goes unseen",
+        replace_text(
+            "AWS::CloudWatch::Dashboard", prefix("Dashboard"), "standby-service", "standby-svc"
+        ),
+    ),
+    Mutant(
         "starter-alarm-name-ms",
         "health-alarm",
         "multi-site",

@@ -41,6 +41,7 @@ class Alarms(Construct):
         self.name_prefix = name_prefix
         self.topic = sns.Topic(self, "Topic", master_key=key, enforce_ssl=True)
         self.alarms: list[cloudwatch.Alarm] = []
+        self.named: list[tuple[str, str]] = []  # (name, description) of each alarm
 
     def _add(
         self,
@@ -70,6 +71,7 @@ class Alarms(Construct):
         alarm.add_alarm_action(actions.SnsAction(self.topic))
         alarm.add_ok_action(actions.SnsAction(self.topic))
         self.alarms.append(alarm)
+        self.named.append((alarm_name(self.name_prefix, id_), description))
         return alarm
 
     def dead_letters(self, dlq: sqs.IQueue, suffix: str = "") -> cloudwatch.Alarm:

@@ -2,8 +2,9 @@
 dimension set AWS does not emit for its metric never gets a data point. No machine-readable
 catalogue of AWS's metrics exists (botocore models the CloudWatch API, not the metrics each
 service publishes; cfn-lint's schemas stop at the alarm's properties; aws-cdk-lib's canned
-metrics omit these), so this table holds exactly the metrics the tiers use, each from the
-service's CloudWatch page (read 2026-12-04). A metric not listed here is not judged."""
+metrics omit these), so this table holds exactly the metrics the tiers use (alarms and
+dashboards), each from the service's CloudWatch page (read 2026-12-04; ECS's 2026-12-05). A
+metric not listed here is not judged."""
 
 from __future__ import annotations
 
@@ -83,6 +84,20 @@ METRICS = (
         _sets(("LoadBalancer",), ("LoadBalancer", "AvailabilityZone")),
         "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/"
         "load-balancer-cloudwatch-metrics.html",
+    ),
+    # Service-level metrics (ClusterName and ServiceName) are the ones Fargate tasks have;
+    # "no metrics will be reported" for a service with no running task (available-metrics).
+    *(
+        MetricDimensions(
+            "AWS/ECS",
+            metric,
+            _sets(("ClusterName", "ServiceName"), ("ClusterName",)),
+            "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/available-metrics.html",
+            "Any Amazon ECS service hosted on Fargate has CloudWatch CPU and memory utilization "
+            "metrics automatically (https://docs.aws.amazon.com/AmazonECS/latest/userguide/"
+            "cloudwatch-metrics.html)",
+        )
+        for metric in ("CPUUtilization", "MemoryUtilization")
     ),
     MetricDimensions(
         "AWS/Route53",

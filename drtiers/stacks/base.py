@@ -11,10 +11,14 @@ Cross-region values (see docs/decisions.md):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Aws, CfnOutput, Fn, RemovalPolicy, Stack, Tags
 from constructs import Construct
 
 from drtiers.config.context import DrConfig
+from drtiers.constructs.alarms import Alarms
+from drtiers.constructs.dashboard import TierDashboard, WatchedAlarm, WatchedService
 from drtiers.core.tiers import APP_TAG, FAILED_OVER_TAG, ROLE_TAG, TIER_TAG, StackRole, TierSpec
 
 # CDK marks these taggable, but their CloudFormation schema has no Tags (cfn-lint F3002).
@@ -63,6 +67,11 @@ class TierStack(Stack):
         self.config = config
         self.tier = tier
         self.role = role
+        self.region_name = region
+        # What the tier's dashboard shows of this stack: its alarms, and its app's service
+        # (cluster name, service name) where it runs one.
+        self.alarms: Alarms | None = None
+        self.service_names: tuple[str, str] | None = None
         self._zones = list(config.availability_zones.get(region, ()))
         for key, value in tags.items():
             Tags.of(self).add(key, value, exclude_resource_types=UNTAGGABLE)
@@ -120,6 +129,28 @@ class TierStack(Stack):
         self.add_stack_dependency(producer, f"reads its output {name}")
         region = None if producer.region == self.region else producer.region
         return Fn.get_stack_output(producer.stack_name, name, region)
+
+    def add_dashboard(self, stacks: Sequence[TierStack]) -> None:
+        """The tier's dashboard, here: every alarm and service of ``stacks``, by fixed name."""
+        TierDashboard(
+            self,
+            "Dashboard",
+            name=self.names,
+            header=f"# {self.names}\n{self.tier.summary}. P is {self.config.primary_region}, "
+            f"R is {self.config.recovery_region}; P's widgets are blank once P is lost.",
+            account=self.config.account,
+            alarms=[
+                WatchedAlarm(stack.region_name, name, description)
+                for stack in stacks
+                if stack.alarms is not None
+                for name, description in stack.alarms.named
+            ],
+            services=[
+                WatchedService(stack.region_name, *stack.service_names)
+                for stack in stacks
+                if stack.service_names is not None
+            ],
+        )
 
     def arn(self, service: str, region: str, resource: str) -> str:
         return f"arn:{Aws.PARTITION}:{service}:{region}:{self.config.account}:{resource}"

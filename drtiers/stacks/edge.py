@@ -70,7 +70,7 @@ class EdgeStack(TierStack):
             failure_threshold=self.config.workload.entry_point.health_check.failure_threshold,
             recovery_writable=recovery_writable,
         )
-        alarms = Alarms(
+        self.alarms = alarms = Alarms(
             self,
             "Alarms",
             name_prefix=self.resource_name("edge"),

@@ -166,8 +166,10 @@ class RecoveryBaseStack(TierStack):
     def _notices(self, key: kms.IKey) -> None:
         """Before a rebuild no other stack here has a topic: this one tells the tier's people
         what AWS Health says of the region they will rebuild in."""
-        topic = Alarms(self, "Alarms", key=key, name_prefix=self.resource_name(self.role)).topic
-        EventRoutes(self, "Events", topic=topic, key=key, label=f"{self.names} {self.region}")
+        self.alarms = Alarms(self, "Alarms", key=key, name_prefix=self.resource_name(self.role))
+        EventRoutes(
+            self, "Events", topic=self.alarms.topic, key=key, label=f"{self.names} {self.region}"
+        )
 
     def _rebuild_prerequisites(self) -> None:
         """What a primary rebuilt here needs and cannot make during the event: its roles
@@ -224,6 +226,8 @@ class _Placement(TypedDict):
 
 class _RegionalStack(TierStack):
     """Shared shape of the primary and recovery stacks: key, network, queue, app, alarms."""
+
+    alarms: Alarms  # made first (_foundation): every regional stack has them
 
     @property
     def rebuilding(self) -> bool:
@@ -299,6 +303,8 @@ class _RegionalStack(TierStack):
         self.events.database(arns)
 
     def _app(self, desired_count: int, max_count: int) -> AppService:
+        cluster_name, service_name = self.resource_name(self.role), self.resource_name(APP_SERVICE)
+        self.service_names = (cluster_name, service_name)
         app = AppService(
             self,
             "App",
@@ -323,8 +329,8 @@ class _RegionalStack(TierStack):
             task_role=self._rebuild_role("task"),
             execution_role=self._rebuild_role("execution"),
             log_group_name=self._fixed(APP_LOGS),
-            cluster_name=self.resource_name(self.role),
-            service_name=self.resource_name(APP_SERVICE),
+            cluster_name=cluster_name,
+            service_name=service_name,
             certificate=self._certificate(),
             environment=self.config.service.environment,  # the workload's own variables
             image_repository_arn=self.config.image_repository_in(self.region),

@@ -1,0 +1,126 @@
+"""A tier's dashboard: its alarms in every region, each alarm's metric with its threshold, and
+the app's tasks in both regions, on one CloudWatch dashboard declared in a stack in R, which can
+be changed while P is lost. "All dashboards in your account are global, not region-specific"
+(PutDashboard, https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html,
+read 2026-12-05): its name, ``<app>-<tier>``, must be unique in the account.
+
+Widgets name alarms and services by their fixed names, never by a reference across regions.
+The body follows AWS's dashboard body structure (metric widgets, "annotations.alarms" for a
+graph of one alarm, alarm status widgets): https://docs.aws.amazon.com/AmazonCloudWatch/latest/
+APIReference/CloudWatch-Dashboard-Body-Structure.html (read 2026-12-05).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import Aws, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from constructs import Construct
+
+GRID = 24  # a dashboard's width, in grid units
+_SIZES = {"text": (GRID, 2), "alarm": (12, 4), "metric": (8, 6)}
+
+
+@dataclass(frozen=True)
+class WatchedAlarm:
+    region: str
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class WatchedService:
+    region: str
+    cluster: str
+    service: str
+
+
+def alarm_arn(region: str, account: str, name: str) -> str:
+    return f"arn:{Aws.PARTITION}:cloudwatch:{region}:{account}:alarm:{name}"
+
+
+class TierDashboard(Construct):
+    """The dashboard ``name`` (one per tier and region): a header, an alarm status widget per
+    region, a graph of each alarm, and the tasks' CPU and memory per region."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name: str,
+        header: str,
+        account: str,
+        alarms: Sequence[WatchedAlarm],
+        services: Sequence[WatchedService],
+    ) -> None:
+        super().__init__(scope, id_)
+        widgets: list[tuple[str, dict[str, Any]]] = [("text", {"markdown": header})]
+        for region in sorted({a.region for a in alarms}):
+            here = sorted(a.name for a in alarms if a.region == region)
+            widgets.append(
+                (
+                    "alarm",
+                    {
+                        "title": f"Alarms in {region}",
+                        "alarms": [alarm_arn(region, account, n) for n in here],
+                        "sortBy": "stateUpdatedTimestamp",
+                    },
+                )
+            )
+        widgets += [("metric", _alarm_graph(a, account)) for a in alarms]
+        widgets += [("metric", _tasks(s)) for s in services]
+        self.dashboard = cloudwatch.CfnDashboard(
+            self,
+            "Dashboard",
+            dashboard_name=name,
+            dashboard_body=Stack.of(self).to_json_string({"widgets": _laid_out(widgets)}),
+        )
+
+
+def _alarm_graph(alarm: WatchedAlarm, account: str) -> dict[str, Any]:
+    return {
+        "title": f"{alarm.description} ({alarm.region})",
+        "view": "timeSeries",
+        "region": alarm.region,
+        "annotations": {"alarms": [alarm_arn(alarm.region, account, alarm.name)]},
+    }
+
+
+def _tasks(service: WatchedService) -> dict[str, Any]:
+    dimensions = ["ClusterName", service.cluster, "ServiceName", service.service]
+    return {
+        "title": f"The app's tasks in {service.region}: CPU and memory (%)",
+        "view": "timeSeries",
+        "region": service.region,
+        "stat": "Average",
+        "period": 60,
+        "metrics": [
+            ["AWS/ECS", "CPUUtilization", *dimensions],
+            ["AWS/ECS", "MemoryUtilization", *dimensions],
+        ],
+    }
+
+
+def _laid_out(widgets: Sequence[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Left to right, a new row when a widget does not fit."""
+    laid, x, y, row = [], 0, 0, 0
+    for type_, properties in widgets:
+        width, height = _SIZES[type_]
+        if x + width > GRID:
+            x, y, row = 0, y + row, 0
+        laid.append(
+            {
+                "type": type_,
+                "x": x,
+                "y": y,
+                "width": width,
+                "height": height,
+                "properties": properties,
+            }
+        )
+        x, row = x + width, max(row, height)
+    return laid
