@@ -629,7 +629,7 @@ class _Model:
 
     def _counted(self, add: AddLine, hours: float) -> None:
         """What bills by the hour or the month whatever its settings: accelerators, then health
-        checks, zones, keys, alarms and Resilience Hub applications per region."""
+        checks, zones, keys, alarms, dashboards and Resilience Hub applications per region."""
         for accelerator in self.tier.of_type("AWS::GlobalAccelerator::Accelerator"):
             add(
                 "Global Accelerator hours",
@@ -642,6 +642,7 @@ class _Model:
             ("Route 53 hosted zones", "AWS::Route53::HostedZone", "hosted_zone_month"),
             ("KMS keys", "AWS::KMS::Key", "kms_key_month"),
             ("CloudWatch alarms", "AWS::CloudWatch::Alarm", "alarm_month"),
+            ("CloudWatch dashboards", "AWS::CloudWatch::Dashboard", "dashboard_month"),
             ("Resilience Hub applications", "AWS::ResilienceHub::App", "resilience_hub_app_month"),
         ):
             for region in sorted({r.region for r in self.tier.of_type(type_)}):
