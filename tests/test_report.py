@@ -167,6 +167,23 @@ def test_results_given_are_set_beside_the_estimate(
     assert "Drill **StopPrimaryTasks**" in measured
 
 
+def test_restores_given_are_set_beside_the_estimate(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    fixtures = ROOT / "tests" / "fixtures" / "results"
+    argv = ["report", "--tier", "backup-restore", "--assembly", synthesized.assembly.directory]
+    argv += ["--out", str(tmp_path), "--results", str(fixtures / "restore-table-test.json")]
+    assert cli(argv) == 0
+    report = (tmp_path / "backup-restore.md").read_text()
+    measured = report[report.index("## Measured against estimated") :]
+    assert (
+        "| DynamoDB `drtiers-backup-restore-table` | 50 GB | 30.0 min | 36.0 min | +360 s | "
+        "slower (+360 s; 83 GB/h against 100); validation SUCCESSFUL |"
+    ) in measured
+    html = (tmp_path / "backup-restore.html").read_text()
+    assert "<td>+360 s</td>" in html
+
+
 def test_a_malformed_results_file_writes_no_report(
     synthesized: Synthesized, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -102,13 +102,15 @@ def _add_recovery_commands(sub: Commands, common: Parser) -> None:
     results = sub.add_parser(
         "results",
         parents=[common],
-        help="compare a plan execution or drill, saved from the AWS CLI, with the estimate",
+        help="compare a plan execution, drill or restore job, saved from the AWS CLI, with the "
+        "estimate",
     )
     results.add_argument(
         "files",
         nargs="+",
         metavar="FILE",
-        help="saved `aws arc-region-switch get-plan-execution` or `aws fis get-experiment` JSON",
+        help="saved `aws arc-region-switch get-plan-execution`, `aws fis get-experiment`, "
+        "`aws backup describe-restore-job` or `aws backup list-restore-jobs` JSON",
     )
     results.add_argument("--tier", help="the tier, where a file does not name it")
     results.set_defaults(run=cmd_results)
@@ -122,8 +124,8 @@ def _add_recovery_commands(sub: Commands, common: Parser) -> None:
         nargs="+",
         default=[],
         metavar="FILE",
-        help="saved plan executions and FIS experiments (as for drtiers results) to show "
-        "measured against estimated",
+        help="saved plan executions, FIS experiments and restore jobs (as for drtiers results) "
+        "to show measured against estimated",
     )
     report.set_defaults(run=cmd_report)
 

@@ -18,6 +18,7 @@ from drtiers.cli.common import UsageError, check_tier, command_context, new_tabl
 from drtiers.core.durations import format_duration, iso_duration_seconds
 from drtiers.recovery import simulate_assembly
 from drtiers.recovery.lifecycle import destroy_plan, shared_stacks
+from drtiers.recovery.restores import RestoreResult
 from drtiers.recovery.results import DrillResult, PlanResult, Results
 from drtiers.recovery.simulate import FIXES, Simulation
 
@@ -110,9 +111,10 @@ def _simulation_json(sim: Simulation) -> dict[str, Any]:
 
 def cmd_results(args: argparse.Namespace, console: Console) -> int:
     """Compare saved Region switch plan executions (failover or failback) with the estimate,
-    step by step, and report saved fault-injection experiments against the steps they
-    rehearse. Exit 1 when a step or the plan was slower than estimated, failed or is missing,
-    a step is not in the step list, or a drill stopped before its duration."""
+    step by step, report saved fault-injection experiments against the steps they rehearse,
+    and restore jobs against the estimate's restore rate. Exit 1 when a step, the plan or a
+    restore was slower than estimated, failed or is missing, a step is not in the step list, a
+    drill stopped before its duration, or a restore test's validation failed."""
     from drtiers.build import synthesize
     from drtiers.recovery.results import read_results  # botocore: only here
 
@@ -130,6 +132,7 @@ def cmd_results(args: argparse.Namespace, console: Console) -> int:
         content = {
             "plans": [asdict(p) for p in results.plans],
             "drills": [asdict(d) for d in results.drills],
+            "restores": [asdict(r) for r in results.restores],
             "findings": results.findings,
         }
         print(json.dumps(content, indent=2))
@@ -138,6 +141,8 @@ def cmd_results(args: argparse.Namespace, console: Console) -> int:
         _print_plan(plan, console)
     if results.drills:
         _print_drills(results.drills, console)
+    if results.restores:
+        _print_restores(results.restores, console)
     for finding in results.findings:
         print(f"drtiers: results: {finding}", file=sys.stderr)
     return 1 if results.findings else 0
@@ -218,6 +223,24 @@ def _print_drills(drills: list[DrillResult], console: Console) -> None:
             ran += f" of {_seconds(d.required_seconds)}: {verdict}"
         state = d.status + (", by an alarm" if d.stopped_by_alarm else "")
         table.add_row(f"{d.drill}\n{d.experiment_id}\n{d.start or ''}", state, ran, rehearses)
+    console.print(table)
+
+
+def _print_restores(restores: list[RestoreResult], console: Console) -> None:
+    table = Table(title="Restores: measured against the estimate's restore rate")
+    table.add_column("store", no_wrap=True)
+    for column in ("size", "measured", "estimated", "verdict"):
+        table.add_column(column)
+    for r in restores:
+        size = "-" if r.size_gb is None else f"{r.size_gb:g} GB"
+        validated = f"\nvalidation {r.validation}" if r.validation else ""
+        table.add_row(
+            f"{r.resource_type} {r.store}\n{r.job_id}",
+            size,
+            _seconds(r.measured_seconds),
+            _seconds(r.estimated_seconds),
+            r.verdict + validated,
+        )
     console.print(table)
 
 

@@ -16,7 +16,7 @@ import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +28,21 @@ from drtiers.assembly.queries import experiments
 from drtiers.assembly.reader import read_assembly
 from drtiers.core import rules
 from drtiers.core.durations import iso_duration_seconds
+from drtiers.core.facts import Figure, with_overrides
 from drtiers.core.tiers import EXERCISES_TAG, TIER_NAMES, TIER_TAG
 from drtiers.recovery import simulate_assembly
 from drtiers.recovery import steps as s
+from drtiers.recovery.measured import slower, timestamp
 from drtiers.recovery.plan import split_failback
+from drtiers.recovery.restores import (
+    RATE,
+    RestoreResult,
+    compare_restore,
+    restore_jobs,
+    tier_of_resource,
+)
 from drtiers.recovery.simulate import Simulation, Synthesize
 
-# A step is slower than its figure when it took more than this much longer: an API call
-# estimated at 0 s that took 2 s is not a finding.
-GRACE_SECONDS = 5.0
-GRACE_SHARE = 0.1
 NOT_RUN = ("notStarted", "skipped", "canceled")
 # Execution states in which every step has run (the last still watches application health).
 COMPLETED = ("completed", "completedWithExceptions", "completedMonitoringApplicationHealth")
@@ -63,8 +68,11 @@ OPERATIONS = (
         "planArn",
     ),
     Operation("fis", "GetExperiment", "aws fis get-experiment", "experiment"),
+    Operation("backup", "DescribeRestoreJob", "aws backup describe-restore-job", "RestoreJobId"),
+    Operation("backup", "ListRestoreJobs", "aws backup list-restore-jobs", "RestoreJobs"),
 )
-PLAN_EXECUTION, EXPERIMENT = OPERATIONS
+PLAN_EXECUTION, EXPERIMENT, RESTORE_JOB, RESTORE_JOBS = OPERATIONS
+RESTORES = (RESTORE_JOB, RESTORE_JOBS)
 
 
 @functools.cache
@@ -97,21 +105,6 @@ def _kind(value: Any) -> str:
 
 def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
-
-
-def timestamp(value: Any) -> datetime | None:
-    """A timestamp as the AWS CLI prints it (ISO 8601) or as epoch seconds; None if neither."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return None
 
 
 _EXPECTED: dict[str, tuple[str, Callable[[Any], bool]]] = {
@@ -302,16 +295,15 @@ class DrillResult:
 class Results:
     plans: list[PlanResult] = field(default_factory=list)
     drills: list[DrillResult] = field(default_factory=list)
+    restores: list[RestoreResult] = field(default_factory=list)
 
     @property
     def findings(self) -> list[str]:
-        return [f for p in self.plans for f in p.findings] + [
-            f for d in self.drills for f in d.findings
+        return [
+            *(f for p in self.plans for f in p.findings),
+            *(f for d in self.drills for f in d.findings),
+            *(f for r in self.restores for f in r.findings),
         ]
-
-
-def slower(measured: float, estimated: float) -> bool:
-    return measured > estimated + max(GRACE_SECONDS, GRACE_SHARE * estimated)
 
 
 def _verdict(measured: float, estimated: float) -> str:
@@ -690,6 +682,31 @@ def _tiers(files: Sequence[ResultsFile], tier: str | None) -> dict[str, str]:
     return found
 
 
+@dataclass(frozen=True)
+class _Tier:
+    """What the results of one tier are held against: its simulations, drills and figures."""
+
+    loss: Simulation
+    back: Simulation
+    drills: dict[str, DrillTemplate]
+    restore_rate: Figure
+
+
+def _restore_jobs(
+    files: Sequence[ResultsFile], tier: str | None
+) -> list[tuple[str, Mapping[str, Any], str]]:
+    """(file, job, tier) of every restore job: the tier from the restored store's name."""
+    found = []
+    for file in (f for f in files if f.operation in RESTORES):
+        for job in restore_jobs(file.data):
+            source = str(job.get("SourceResourceArn", ""))
+            own = tier_of_resource(source) or tier
+            if own is None:
+                raise ResultsError(f"{file.path}: {source or 'a job'} names no tier; give --tier")
+            found.append((file.path, job, own))
+    return found
+
+
 def read_results(
     paths: Sequence[str],
     context: Mapping[str, Any],
@@ -701,20 +718,50 @@ def read_results(
 ) -> Results:
     """Read every file (all are checked before anything is synthesized), synthesize each tier
     they name in-process with ``synthesize`` (or read ``assembly``) and compare."""
-
     files = [read_file(path) for path in paths]
-    tiers = _tiers(files, tier)
+    tiers = _tiers([f for f in files if f.operation not in RESTORES], tier)
+    jobs = _restore_jobs(files, tier)
     drills = any(f.operation is EXPERIMENT for f in files)
-    simulated: dict[str, tuple[Simulation, Simulation, dict[str, DrillTemplate]]] = {}
+    names = sorted({*tiers.values(), *(t for _, _, t in jobs)})
+    loaded = _load(names, context, synthesize, overrides, assembly, drills)
+    results = Results()
+    for file in (f for f in files if f.operation not in RESTORES):
+        name = tiers[file.path]
+        own = loaded[name]
+        if file.operation is PLAN_EXECUTION:
+            direction = direction_of(file, own.loss.primary, own.loss.recovery)
+            steps, plan_steps, elsewhere = workflow_steps(direction, own.loss.steps, own.back.steps)
+            results.plans.append(compare_plan(file, name, direction, steps, plan_steps, elsewhere))
+        else:
+            step_names = [step.name for step in [*own.loss.steps, *own.back.steps]]
+            results.drills.extend(compare_drill(file, name, step_names, own.drills))
+    results.restores = [
+        compare_restore(path, name, job, loaded[name].restore_rate) for path, job, name in jobs
+    ]
+    return results
+
+
+def _load(
+    names: Sequence[str],
+    context: Mapping[str, Any],
+    synthesize: Synthesize,
+    overrides: Mapping[str, Any] | None,
+    assembly: Path | None,
+    drills: bool,
+) -> dict[str, _Tier]:
+    """Each tier named, synthesized (or read from ``assembly``) and simulated."""
+    loaded: dict[str, _Tier] = {}
 
     def load(directory: Path, name: str) -> None:
         found = simulate_assembly(directory, context, synthesize, overrides, tier=name)
         if not found:
             raise ResultsError(f"tier '{name}' is not in this assembly; synthesize it first")
         ((loss, back),) = found
-        simulated[name] = (loss, back, drill_templates(directory, name) if drills else {})
+        figures, _ = with_overrides({**read_assembly(directory)[name].figures, **(overrides or {})})
+        templates = drill_templates(directory, name) if drills else {}
+        loaded[name] = _Tier(loss, back, templates, figures[RATE])
 
-    for name in sorted(set(tiers.values())):
+    for name in names:
         if assembly is not None:
             load(assembly, name)
             continue
@@ -724,16 +771,4 @@ def read_results(
         with tempfile.TemporaryDirectory(prefix="drtiers-results-") as directory:
             synthesize(own, Path(directory))
             load(Path(directory), name)
-
-    results = Results()
-    for file in files:
-        name = tiers[file.path]
-        loss, back, templates = simulated[name]
-        if file.operation is PLAN_EXECUTION:
-            direction = direction_of(file, loss.primary, loss.recovery)
-            steps, plan_steps, elsewhere = workflow_steps(direction, loss.steps, back.steps)
-            results.plans.append(compare_plan(file, name, direction, steps, plan_steps, elsewhere))
-        else:
-            names = [step.name for step in [*loss.steps, *back.steps]]
-            results.drills.extend(compare_drill(file, name, names, templates))
-    return results
+    return loaded

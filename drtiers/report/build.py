@@ -27,6 +27,7 @@ from drtiers.core.durations import format_duration
 from drtiers.core.tiers import TIERS
 from drtiers.recovery import Simulation, simulate_assembly
 from drtiers.recovery.plan import Workflow
+from drtiers.recovery.restores import RestoreResult
 from drtiers.recovery.results import DrillResult, PlanResult, Results
 from drtiers.report.content import (
     InventoryRow,
@@ -62,6 +63,7 @@ class TierReport:
     plan: list[Workflow]  # the Region switch plan's workflows (none: backup-restore)
     measured: list[PlanResult] = field(default_factory=list)  # results given (drtiers results)
     drill_results: list[DrillResult] = field(default_factory=list)
+    restores: list[RestoreResult] = field(default_factory=list)  # restore jobs given
 
 
 def _environment() -> Environment:
@@ -127,6 +129,7 @@ def tier_reports(
                 plan=region_switch_plan(tier),
                 measured=[p for p in (results.plans if results else []) if p.tier == name],
                 drill_results=[d for d in (results.drills if results else []) if d.tier == name],
+                restores=[x for x in (results.restores if results else []) if x.tier == name],
             )
         )
     return sorted(reports, key=lambda r: ORDER.index(r.tier))
