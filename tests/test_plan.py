@@ -4,6 +4,7 @@ the step list shows in the plan and in the simulation."""
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from collections.abc import Callable
@@ -35,7 +36,9 @@ from drtiers.assembly.switch_plan import (
 from drtiers.assembly.world import read_world
 from drtiers.assess import assess_assembly
 from drtiers.build import build_app, synthesize
+from drtiers.checks.dr import plan_reports_land
 from drtiers.core.commands import aws_calls
+from drtiers.core.tiers import TIERS
 from drtiers.recovery import Simulation, simulate_assembly
 from drtiers.recovery import steps as s
 from drtiers.recovery.plan import denials
@@ -900,3 +903,26 @@ def test_retiring_the_rebuild_deletes_the_tables_restored_in_r(
     )
     (i8,) = [v for v in broken.violations if v.invariant == "I8"]
     assert i8.step == "end" and "TableAlreadyExistsException" in i8.detail
+
+
+@pytest.mark.parametrize("tier", ["pilot-light", "warm-standby", "multi-site"])
+def test_each_plan_writes_its_reports_to_a_kept_encrypted_bucket_of_its_own(
+    synthesized: Synthesized, tier: str
+) -> None:
+    read = synthesized.read(tier)
+    (plan,) = read.of_type(PLAN_TYPE)
+    s3 = plan.prop("ReportConfiguration", "ReportOutput")[0]["S3Configuration"]
+    assert s3["BucketOwner"] == read.account
+    (bucket,) = [b for b in read.of_type("AWS::S3::Bucket") if b.stack == plan.stack]
+    assert s3["BucketPath"] == {"Fn::Join": ["", [{"Ref": bucket.logical_id}, "/plan-executions"]]}
+    assert bucket.deletion_policy == "RetainExceptOnCreate"
+    rule = bucket.prop("BucketEncryption", "ServerSideEncryptionConfiguration")[0]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert plan_reports_land(read, TIERS[tier]) == []
+    broken = copy.deepcopy(read)
+    (moved,) = broken.of_type(PLAN_TYPE)
+    moved.properties["ReportConfiguration"]["ReportOutput"][0]["S3Configuration"]["BucketOwner"] = (
+        "111122223333"
+    )
+    (violation,) = plan_reports_land(broken, TIERS[tier]) or []
+    assert violation.detail == "reports go to no bucket of its stack and account"

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from drtiers.assembly.dashboards import dashboards
 from drtiers.assembly.notices import notices
@@ -238,6 +239,62 @@ def dashboard_sees_the_tier(tier: TierAssembly, spec: TierSpec) -> list[Violatio
             for d, v in dimensions.items()
             if not _declares(tier, item.region, d, v)
         ]
+    return found
+
+
+def _role_statements(tier: TierAssembly, stack: str, role: str) -> list[dict[str, Any]]:
+    """The statements of the policies attached to ``role`` (a logical id of ``stack``)."""
+    return [
+        statement
+        for policy, statement in policy_statements(tier)
+        if policy.type == "AWS::IAM::Policy"
+        and policy.stack == stack
+        and {"Ref": role} in policy.prop("Roles", default=[])
+    ]
+
+
+def _grants(statements: list[dict[str, Any]], actions: tuple[str, ...], resource: Any) -> bool:
+    return any(
+        s.get("Effect") == "Allow"
+        and all(a in statement_actions(s) for a in actions)
+        and resource
+        in (s["Resource"] if isinstance(s.get("Resource"), list) else [s.get("Resource")])
+        for s in statements
+    )
+
+
+def plan_reports_land(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
+    """Each plan writes its execution reports to a bucket of its own stack and account, under
+    a prefix its execution role may write, with the bucket's key ("your plan's execution IAM
+    role has the necessary permissions to write reports to your Amazon S3 bucket", with "kms:
+    GenerateDataKey and kms:Encrypt" for a customer managed key: https://docs.aws.amazon.com/
+    r53recovery/latest/dg/region-switch-plans.html, read 2026-12-05)."""
+    found = []
+    for plan in tier.of_type("AWS::ARCRegionSwitch::Plan"):
+        outputs = plan.prop("ReportConfiguration", "ReportOutput", default=[])
+        s3 = outputs[0].get("S3Configuration", {}) if outputs else {}
+        path = s3.get("BucketPath", {}).get("Fn::Join", ["", []])[1] if s3 else []
+        bucket = (
+            tier.by_id(plan.stack, path[0].get("Ref", ""))
+            if path and isinstance(path[0], dict)
+            else None
+        )
+        if bucket is None or s3.get("BucketOwner") != tier.account:
+            found.append(Violation(plan, "reports go to no bucket of its stack and account"))
+            continue
+        role = plan.prop("ExecutionRole", "Fn::GetAtt", default=[""])[0]
+        statements = _role_statements(tier, plan.stack, role)
+        objects = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket.logical_id, "Arn"]}, f"{path[1]}/*"]]}
+        key = bucket.prop("BucketEncryption", "ServerSideEncryptionConfiguration", default=[{}])[0]
+        key_arn = key.get("ServerSideEncryptionByDefault", {}).get("KMSMasterKeyID")
+        if not _grants(statements, ("s3:PutObject",), objects):
+            found.append(
+                Violation(plan, f"its execution role may not write {path[1].strip('/')}/*")
+            )
+        if key_arn is not None and not _grants(
+            statements, ("kms:GenerateDataKey", "kms:Encrypt"), key_arn
+        ):
+            found.append(Violation(plan, "its execution role may not use the report bucket's key"))
     return found
 
 
@@ -669,6 +726,13 @@ RULES: tuple[Rule, ...] = (
         "name each alarm and service on the dashboard by its fixed name and region "
         "(drtiers/constructs/dashboard.py)",
         dashboard_sees_the_tier,
+    ),
+    Rule(
+        "DR-PlanReportsLand",
+        "each Region switch plan's execution reports land in its bucket",
+        "name a bucket of the plan's stack and account, and let the execution role put objects "
+        "under the report prefix and use the bucket's key (drtiers/constructs/reports.py)",
+        plan_reports_land,
     ),
     Rule(
         "DR-DataPlaneFailover",

@@ -919,6 +919,32 @@ MUTANTS: tuple[Mutant, ...] = (
         ),
     ),
     Mutant(
+        "plan-report-write-ws",
+        "plan",
+        "warm-standby",
+        "plan",
+        "the plan's execution role loses s3:PutObject on the report prefix",
+        "no execution leaves its report: the evidence of a failover or a test is lost",
+        drop_statement(
+            "AWS::IAM::Policy",
+            prefix("RegionSwitchExecutionRoleDefaultPolicy"),
+            action("s3:PutObject"),
+        ),
+    ),
+    Mutant(
+        "plan-report-key-pl",
+        "key-policy",
+        "pilot-light",
+        "plan",
+        "the plan's execution role may no longer encrypt with the report bucket's key",
+        "the report cannot be written to the KMS-encrypted bucket",
+        drop_statement(
+            "AWS::IAM::Policy",
+            prefix("RegionSwitchExecutionRoleDefaultPolicy"),
+            action("kms:Encrypt"),
+        ),
+    ),
+    Mutant(
         "dashboard-alarm-name-pl",
         "health-alarm",
         "pilot-light",

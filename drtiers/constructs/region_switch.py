@@ -25,6 +25,7 @@ from constructs import Construct
 
 from drtiers.constructs.lint import acknowledge
 from drtiers.constructs.relational import monitoring_role_name
+from drtiers.constructs.reports import ReportBucket
 from drtiers.core.tiers import PRIMARY_HEALTHY_TARGETS, ROLE_TAG, STALE_ROLE
 
 # The plan-actions function's code (drtiers/lambdas/plan_actions.py, linted and tested as a
@@ -561,6 +562,7 @@ class RegionSwitchPlan(Construct):
     :param resources: what the execution role may act on, by block: ``aurora`` (global cluster
         and cluster ARNs), ``rds`` (instance ARNs), ``ecs`` (service ARNs), ``lambda`` (function
         ARNs): drtiers.recovery.plan.acted_on.
+    :param reports: where the execution role writes a report of each execution.
     """
 
     def __init__(
@@ -577,6 +579,7 @@ class RegionSwitchPlan(Construct):
         resources: Mapping[str, Sequence[str]],
         approval_role_name: str,
         account: str,
+        reports: ReportBucket,
     ) -> None:
         super().__init__(scope, id_)
         if not 1 <= len(name) <= 32:
@@ -599,9 +602,10 @@ class RegionSwitchPlan(Construct):
                 plan_arn=plan_arn, role_arn=f"arn:aws:iam::{account}:role/{execution_role_name}"
             ),
             *_execution_statements(resources, regions=(primary_region, recovery_region)),
+            *reports.writer_statements(),
         ):
             self.execution_role.add_to_principal_policy(statement)
-        self._acknowledge_wildcards(plan_arn)
+        self._acknowledge_wildcards(plan_arn, reports.wildcards())
         self.plan = self._plan(
             name=name,
             primary_region=primary_region,
@@ -609,6 +613,8 @@ class RegionSwitchPlan(Construct):
             workflows=workflows,
             alarms=alarms,
         )
+        # A PDF report of each execution, to the bucket in this region (decision 47).
+        self.plan.add_property_override("ReportConfiguration", reports.configuration)
 
     def _approval_role(self, role_name: str, *, plan: str, plan_arn: str) -> iam.Role:
         """The role an operator assumes to approve or decline the plan's manual steps."""
@@ -631,11 +637,11 @@ class RegionSwitchPlan(Construct):
         )
         return role
 
-    def _acknowledge_wildcards(self, plan_arn: str) -> None:
+    def _acknowledge_wildcards(self, plan_arn: str, reports: Sequence[tuple[str, str]]) -> None:
         """Acknowledge both roles' wildcard resources, each with its reason."""
         plan_finding = (f"Resource::{plan_arn}", _PLAN_ID_REASON)
         for role, reasons in (
-            (self.execution_role, (*_EXECUTION_WILDCARDS, plan_finding)),
+            (self.execution_role, (*_EXECUTION_WILDCARDS, *reports, plan_finding)),
             (self.approval_role, (plan_finding,)),
         ):
             policy = role.node.find_child("DefaultPolicy").node.default_child

@@ -13,6 +13,7 @@ from constructs import Construct
 from drtiers.assembly.world import World
 from drtiers.config.context import DrConfig
 from drtiers.constructs.region_switch import RegionSwitchPlan
+from drtiers.constructs.reports import ReportBucket
 from drtiers.core.tiers import StackRole, TierSpec
 from drtiers.recovery import plan as rendering
 from drtiers.recovery.steps import Step
@@ -59,4 +60,7 @@ class PlanStack(TierStack):
             resources=rendering.acted_on(world, workflows),
             approval_role_name=approver,
             account=account,
+            reports=ReportBucket(
+                self, "Reports", account=account, removal_policy=self.retain_policy
+            ),
         )
