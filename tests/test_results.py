@@ -32,6 +32,7 @@ from drtiers.recovery.results import (
     RESTORE_JOBS,
     Operation,
     drill_templates,
+    execution_report,
     output_shape,
     read_file,
     shape_error,
@@ -628,3 +629,17 @@ def test_a_restore_of_no_tier_needs_tier(
         f"drtiers: error: {path}: arn:aws:dynamodb:us-east-1:123456789012:table/orders names no "
         "tier; give --tier"
     )
+
+
+def test_the_execution_report_is_named_or_its_failure_is_a_finding(
+    capsys: pytest.CaptureFixture[str], assembly: Path
+) -> None:
+    _, out = results_json(capsys, assembly, FAILOVER)
+    (plan,) = out["plans"]
+    assert plan["report"].startswith("plan-executions/ExecutionReport-123456789012-")
+    assert not [f for f in out["findings"] if "report" in f]
+    failed = {"failedReportOutput": {"errorCode": "insufficientPermissions", "errorMessage": "x"}}
+    assert execution_report({"generatedReportDetails": [{"reportOutput": failed}]}) == (
+        "not written: insufficientPermissions: x"
+    )
+    assert execution_report({}) is None

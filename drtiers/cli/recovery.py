@@ -190,6 +190,8 @@ def _print_plan(plan: PlanResult, console: Console) -> None:
         plan.verdict,
     )
     console.print(table)
+    if plan.report is not None:
+        console.print(f"Execution report: {plan.report}")
     if plan.estimated_rto_seconds is None:
         return
     as_run = (

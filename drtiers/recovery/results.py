@@ -248,6 +248,7 @@ class PlanResult:
     estimated_rto_seconds: float | None  # failover: the estimate's RTO
     rto_with_measured_seconds: float | None  # the same schedule, the plan's steps as they ran
     actual_recovery_time: str | None  # Region switch's own figure, as it gives it
+    report: str | None  # the execution report's S3 object key, or why it was not written
     steps: list[StepResult] = field(default_factory=list)
 
     @property
@@ -255,6 +256,8 @@ class PlanResult:
         found = [f"{r.step}: {r.verdict}" for r in self.steps if r.verdict not in _FINE]
         if self.verdict != "ok":
             found.append(f"plan: {self.verdict}")
+        if self.report is not None and self.report.startswith("not written"):
+            found.append(f"plan: report {self.report}")
         return found
 
 
@@ -447,8 +450,22 @@ def compare_plan(
             _rto_as_run(steps, plan_steps, measured, plan_start) if rto else None
         ),
         actual_recovery_time=data.get("actualRecoveryTime"),
+        report=execution_report(data),
         steps=rows,
     )
+
+
+def execution_report(data: Mapping[str, Any]) -> str | None:
+    """Where Region switch put the execution's report (its S3 object key), or why it could not;
+    None before it has tried ("typically available within 30 minutes of execution completion",
+    https://docs.aws.amazon.com/r53recovery/latest/dg/region-switch-plans.html)."""
+    for detail in data.get("generatedReportDetails", []):
+        output = detail.get("reportOutput", {})
+        if "s3ReportOutput" in output:
+            return str(output["s3ReportOutput"].get("s3ObjectKey", ""))
+        failed = output.get("failedReportOutput", {})
+        return f"not written: {failed.get('errorCode', '')}: {failed.get('errorMessage', '')}"
+    return None
 
 
 def _measured(data: Mapping[str, Any], start: datetime) -> tuple[dict[str, _Measured], list[str]]:
