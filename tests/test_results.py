@@ -568,8 +568,9 @@ def test_drill_templates_name_each_step_their_tag_names(assembly: Path) -> None:
 def test_restore_jobs_against_the_estimates_restore_rate(
     capsys: pytest.CaptureFixture[str], assembly: Path
 ) -> None:
-    """50 GB in 36 min against 100 GB/h (30 min); 20 GB in 10 min (12 min estimated) whose
-    restore test failed validation; a job AWS Backup failed."""
+    """50 GB in 36 min against 100 GB/h (30 min); a database restored in 10 min, its size the
+    workload's 100 GB (AWS gives 0 for an RDS instance), whose restore test failed validation;
+    a job AWS Backup failed; and a composite job's parent, not counted."""
     code, out = results_json(capsys, assembly, RESTORE_TEST, RESTORES_LISTED)
     assert code == 1
     rows = {(r["tier"], r["resource_type"], r["status"]): r for r in out["restores"]}
@@ -578,6 +579,9 @@ def test_restore_jobs_against_the_estimates_restore_rate(
     assert table["verdict"] == "slower (+360 s; 83 GB/h against 100)"
     database = rows[("backup-restore", "RDS", "COMPLETED")]
     assert (database["verdict"], database["validation"]) == ("ok", "FAILED")
+    assert (database["size_gb"], database["size_assumed"]) == (100.0, True)
+    assert database["estimated_seconds"] == 3600.0
+    assert len(out["restores"]) == 3  # the parent job is not a restore of its own
     failed = rows[("pilot-light", "DynamoDB", "FAILED")]
     assert failed["verdict"] == "failed (FAILED: Access denied to KMS key)"
     assert failed["measured_seconds"] is None

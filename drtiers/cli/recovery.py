@@ -234,7 +234,7 @@ def _print_restores(restores: list[RestoreResult], console: Console) -> None:
     for column in ("size", "measured", "estimated", "verdict"):
         table.add_column(column)
     for r in restores:
-        size = "-" if r.size_gb is None else f"{r.size_gb:g} GB"
+        size = "-" if r.size_gb is None else f"{r.size_gb:g} GB" + " (assumed)" * r.size_assumed
         validated = f"\nvalidation {r.validation}" if r.validation else ""
         table.add_row(
             f"{r.resource_type} {r.store}\n{r.job_id}",

@@ -463,8 +463,9 @@ def execution_report(data: Mapping[str, Any]) -> str | None:
         output = detail.get("reportOutput", {})
         if "s3ReportOutput" in output:
             return str(output["s3ReportOutput"].get("s3ObjectKey", ""))
-        failed = output.get("failedReportOutput", {})
-        return f"not written: {failed.get('errorCode', '')}: {failed.get('errorMessage', '')}"
+        if "failedReportOutput" in output:
+            failed = output["failedReportOutput"]
+            return f"not written: {failed.get('errorCode', '')}: {failed.get('errorMessage', '')}"
     return None
 
 
@@ -707,6 +708,7 @@ class _Tier:
     back: Simulation
     drills: dict[str, DrillTemplate]
     restore_rate: Figure
+    database_gb: float  # the workload's database size: a database restore job gives none
 
 
 def _restore_jobs(
@@ -753,7 +755,8 @@ def read_results(
             step_names = [step.name for step in [*own.loss.steps, *own.back.steps]]
             results.drills.extend(compare_drill(file, name, step_names, own.drills))
     results.restores = [
-        compare_restore(path, name, job, loaded[name].restore_rate) for path, job, name in jobs
+        compare_restore(path, name, job, loaded[name].restore_rate, loaded[name].database_gb)
+        for path, job, name in jobs
     ]
     return results
 
@@ -774,9 +777,12 @@ def _load(
         if not found:
             raise ResultsError(f"tier '{name}' is not in this assembly; synthesize it first")
         ((loss, back),) = found
-        figures, _ = with_overrides({**read_assembly(directory)[name].figures, **(overrides or {})})
+        figures, workload = with_overrides(
+            {**read_assembly(directory)[name].figures, **(overrides or {})}
+        )
         templates = drill_templates(directory, name) if drills else {}
-        loaded[name] = _Tier(loss, back, templates, figures[RATE])
+        database_gb = workload["database_size_gb"]
+        loaded[name] = _Tier(loss, back, templates, figures[RATE], database_gb)
 
     for name in names:
         if assembly is not None:
