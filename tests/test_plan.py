@@ -926,3 +926,15 @@ def test_each_plan_writes_its_reports_to_a_kept_encrypted_bucket_of_its_own(
     )
     (violation,) = plan_reports_land(broken, TIERS[tier]) or []
     assert violation.detail == "reports go to no bucket of its stack and account"
+
+
+def test_a_report_key_iam_cannot_grant_is_found(synthesized: Synthesized) -> None:
+    """The role's statements on the key take effect only where the key's policy lets IAM grant
+    its use (the account root): without it the role cannot write a report."""
+    broken = copy.deepcopy(synthesized.read("warm-standby"))
+    (plan,) = broken.of_type(PLAN_TYPE)
+    for key in (k for k in broken.of_type("AWS::KMS::Key") if k.stack == plan.stack):
+        statements = key.properties["KeyPolicy"]["Statement"]
+        statements[:] = [s for s in statements if ":root" not in json.dumps(s.get("Principal"))]
+    (violation,) = plan_reports_land(broken, TIERS["warm-standby"]) or []
+    assert violation.detail == "its execution role may not use the report bucket's key"

@@ -291,11 +291,29 @@ def plan_reports_land(tier: TierAssembly, spec: TierSpec) -> list[Violation] | N
             found.append(
                 Violation(plan, f"its execution role may not write {path[1].strip('/')}/*")
             )
-        if key_arn is not None and not _grants(
-            statements, ("kms:GenerateDataKey", "kms:Encrypt"), key_arn
+        if key_arn is not None and not (
+            _grants(statements, ("kms:GenerateDataKey", "kms:Encrypt"), key_arn)
+            and _delegates_to_iam(tier, plan.stack, key_arn)
         ):
             found.append(Violation(plan, "its execution role may not use the report bucket's key"))
     return found
+
+
+def _delegates_to_iam(tier: TierAssembly, stack: str, key_arn: Any) -> bool:
+    """The key's policy lets the account's IAM policies grant its use (the account root may
+    use it), so that the role's own statements take effect."""
+    key = (
+        tier.by_id(stack, str(key_arn.get("Fn::GetAtt", [""])[0]))
+        if isinstance(key_arn, dict)
+        else None
+    )
+    statements = key.prop("KeyPolicy", "Statement", default=[]) if key is not None else []
+    return any(
+        s.get("Effect") == "Allow"
+        and f":iam::{tier.account}:root" in json.dumps(s.get("Principal"))
+        and "kms:*" in statement_actions(s)
+        for s in statements
+    )
 
 
 def stateful_resources_retained(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
