@@ -273,7 +273,8 @@ def plan_reports_land(tier: TierAssembly, spec: TierSpec) -> list[Violation] | N
     for plan in tier.of_type("AWS::ARCRegionSwitch::Plan"):
         outputs = plan.prop("ReportConfiguration", "ReportOutput", default=[])
         s3 = outputs[0].get("S3Configuration", {}) if outputs else {}
-        path = s3.get("BucketPath", {}).get("Fn::Join", ["", []])[1] if s3 else []
+        written = s3.get("BucketPath")  # drtiers writes <bucket Ref>/<prefix>
+        path = written["Fn::Join"][1] if isinstance(written, dict) and "Fn::Join" in written else []
         bucket = (
             tier.by_id(plan.stack, path[0].get("Ref", ""))
             if path and isinstance(path[0], dict)
