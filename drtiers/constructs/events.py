@@ -120,10 +120,11 @@ class EventRoutes(Construct):
 
     def plan_executions(self) -> None:
         """The account's Region switch plan executions seen in this region: a plan runs from
-        the region it activates ("Region switch plans are executed from the Region being
-        activated", https://docs.aws.amazon.com/r53recovery/latest/dg/plan-execution-rs.html,
-        read 2026-12-05), so failover is seen in R and failback in P. AWS documents none of the
-        event's own fields, so the rule takes every plan of the account and names none."""
+        the region it activates ("In the AWS Management Console, navigate to the AWS Region
+        that you want to activate", https://docs.aws.amazon.com/r53recovery/latest/dg/
+        plan-execution-rs.html, read 2026-12-05), so failover is seen in R and failback in P.
+        AWS documents none of the event's own fields, so the rule takes every plan of the
+        account and names none."""
         self._rule(
             "PlanExecutions",
             "Region switch plan executions run from this region",
