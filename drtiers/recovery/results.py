@@ -702,10 +702,10 @@ def _tiers(files: Sequence[ResultsFile], tier: str | None) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class _Tier:
-    """What the results of one tier are held against: its simulations, drills and figures."""
+    """What the results of one tier are held against: its simulations (region loss and
+    failback; None where only restore jobs name the tier), drills and figures."""
 
-    loss: Simulation
-    back: Simulation
+    simulations: tuple[Simulation, Simulation] | None
     drills: dict[str, DrillTemplate]
     restore_rate: Figure
     database_gb: float  # the workload's database size: a database restore job gives none
@@ -742,17 +742,19 @@ def read_results(
     jobs = _restore_jobs(files, tier)
     drills = any(f.operation is EXPERIMENT for f in files)
     names = sorted({*tiers.values(), *(t for _, _, t in jobs)})
-    loaded = _load(names, context, synthesize, overrides, assembly, drills)
+    loaded = _load(names, set(tiers.values()), context, synthesize, overrides, assembly, drills)
     results = Results()
     for file in (f for f in files if f.operation not in RESTORES):
         name = tiers[file.path]
         own = loaded[name]
+        assert own.simulations is not None, "a tier a plan or drill names is simulated"
+        loss, back = own.simulations
         if file.operation is PLAN_EXECUTION:
-            direction = direction_of(file, own.loss.primary, own.loss.recovery)
-            steps, plan_steps, elsewhere = workflow_steps(direction, own.loss.steps, own.back.steps)
+            direction = direction_of(file, loss.primary, loss.recovery)
+            steps, plan_steps, elsewhere = workflow_steps(direction, loss.steps, back.steps)
             results.plans.append(compare_plan(file, name, direction, steps, plan_steps, elsewhere))
         else:
-            step_names = [step.name for step in [*own.loss.steps, *own.back.steps]]
+            step_names = [step.name for step in [*loss.steps, *back.steps]]
             results.drills.extend(compare_drill(file, name, step_names, own.drills))
     results.restores = [
         compare_restore(path, name, job, loaded[name].restore_rate, loaded[name].database_gb)
@@ -763,26 +765,31 @@ def read_results(
 
 def _load(
     names: Sequence[str],
+    simulated: set[str],
     context: Mapping[str, Any],
     synthesize: Synthesize,
     overrides: Mapping[str, Any] | None,
     assembly: Path | None,
     drills: bool,
 ) -> dict[str, _Tier]:
-    """Each tier named, synthesized (or read from ``assembly``) and simulated."""
+    """Each tier named, synthesized (or read from ``assembly``), and those in ``simulated``
+    simulated (a restore job needs the tier's figures only)."""
     loaded: dict[str, _Tier] = {}
 
     def load(directory: Path, name: str) -> None:
-        found = simulate_assembly(directory, context, synthesize, overrides, tier=name)
-        if not found:
+        tier = read_assembly(directory).get(name)
+        if tier is None:
             raise ResultsError(f"tier '{name}' is not in this assembly; synthesize it first")
-        ((loss, back),) = found
-        figures, workload = with_overrides(
-            {**read_assembly(directory)[name].figures, **(overrides or {})}
-        )
+        simulations = None
+        if name in simulated:
+            ((loss, back),) = simulate_assembly(
+                directory, context, synthesize, overrides, tier=name
+            )
+            simulations = (loss, back)
+        figures, workload = with_overrides({**tier.figures, **(overrides or {})})
         templates = drill_templates(directory, name) if drills else {}
         database_gb = workload["database_size_gb"]
-        loaded[name] = _Tier(loss, back, templates, figures[RATE], database_gb)
+        loaded[name] = _Tier(simulations, templates, figures[RATE], database_gb)
 
     for name in names:
         if assembly is not None:
