@@ -18,6 +18,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
+from drtiers.constructs.buckets import private_bucket
 from drtiers.constructs.images import TOKEN_REASON, pull_statements
 from drtiers.constructs.lint import Checker, acknowledge
 from drtiers.constructs.network import egress_stated_at_create
@@ -267,24 +268,8 @@ class AppService(Construct):
 
     def _access_logs(self, *, removal_policy: RemovalPolicy) -> s3.Bucket:
         """The load balancer's access-log bucket: TLS-only, private, versioned, expiring."""
-        bucket = s3.Bucket(
-            self,
-            "AccessLogs",
-            # Load balancer access logs support SSE-S3 only, not KMS keys.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=True,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    expiration=Duration.days(365), noncurrent_version_expiration=Duration.days(30)
-                )
-            ],
-            removal_policy=removal_policy,
-            # Sandbox mode (DESTROY): empty the bucket on delete, or CloudFormation cannot.
-            auto_delete_objects=removal_policy == RemovalPolicy.DESTROY,
-        )
+        # Load balancer access logs support SSE-S3 only, not KMS keys: no key.
+        bucket = private_bucket(self, "AccessLogs", keep_days=365, removal_policy=removal_policy)
         for checker, rule, reason in _LOG_BUCKET_FINDINGS:
             acknowledge(bucket.node.default_child, rule, reason, checker=checker)
         return bucket

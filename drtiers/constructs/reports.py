@@ -11,11 +11,11 @@ security_iam_region_switch_reports.html, read 2026-12-05).
 
 from __future__ import annotations
 
-from aws_cdk import CfnElement, Duration, RemovalPolicy, Stack
+from aws_cdk import CfnElement, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from drtiers.constructs.buckets import private_bucket
 from drtiers.constructs.keys import DataKey
 from drtiers.constructs.lint import Checker, acknowledge
 
@@ -55,24 +55,8 @@ class ReportBucket(Construct):
             description="Region switch execution reports",
             removal_policy=removal_policy,
         ).key
-        self.bucket = s3.Bucket(
-            self,
-            "Bucket",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=self.key,
-            bucket_key_enabled=True,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=True,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    expiration=Duration.days(KEEP_DAYS),
-                    noncurrent_version_expiration=Duration.days(30),
-                )
-            ],
-            removal_policy=removal_policy,
-            auto_delete_objects=removal_policy == RemovalPolicy.DESTROY,
+        self.bucket = private_bucket(
+            self, "Bucket", keep_days=KEEP_DAYS, removal_policy=removal_policy, key=self.key
         )
         for checker, rule, reason in _FINDINGS:
             acknowledge(self.bucket.node.default_child, rule, reason, checker=checker)
