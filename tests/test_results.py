@@ -647,3 +647,16 @@ def test_the_execution_report_is_named_or_its_failure_is_a_finding(
         "not written: insufficientPermissions: x"
     )
     assert execution_report({}) is None
+
+
+def test_a_restore_without_a_size_is_shown_not_judged(
+    capsys: pytest.CaptureFixture[str], assembly: Path, tmp_path: Path
+) -> None:
+    """A table's job with no size cannot be held to a rate: shown, and no finding."""
+    job = json.loads(RESTORE_TEST.read_text())
+    del job["BackupSizeInBytes"]
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps(job))
+    code, out = results_json(capsys, assembly, path)
+    (row,) = out["restores"]
+    assert (code, row["verdict"], row["size_gb"]) == (0, "no size: not compared", None)
