@@ -48,7 +48,7 @@ class RestoreResult:
     @property
     def findings(self) -> list[str]:
         found = []
-        if self.verdict != "ok" and not self.verdict.startswith("faster"):
+        if self.verdict.startswith(("slower", "failed", "unfinished")):
             found.append(f"restore of {self.resource}: {self.verdict}")
         if self.validation in BAD_VALIDATION:
             found.append(f"restore of {self.resource}: validation {self.validation}")
