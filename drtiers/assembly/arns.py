@@ -94,6 +94,8 @@ class _Resolver:
         resource = self._resource(name)
         if resource.type in ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"):
             return self._fixed(resource, "TableName")
+        if resource.type == "AWS::S3::Bucket":
+            return _named(resource, "BucketName")
         raise _Unknown
 
     def attribute(self, name: str, attribute: str) -> str:
@@ -109,6 +111,8 @@ class _Resolver:
             return arn.format("sqs", _named(resource, "QueueName"))
         if attribute == "Arn" and resource.type == "AWS::DAX::Cluster":
             return arn.format("dax", f"cache/{_named(resource, 'ClusterName')}")
+        if attribute == "Arn" and resource.type == "AWS::S3::Bucket":
+            return f"arn:aws:s3:::{_named(resource, 'BucketName')}"
         if attribute == "Arn" and resource.type == "AWS::KMS::Key":
             # The stand-in drtiers.assembly.keys gives the key: its id is KMS's to choose.
             return arn.format("kms", f"key/{resource.stack}.{resource.logical_id}")

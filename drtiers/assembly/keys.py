@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from drtiers.assembly.reader import Resource, TierAssembly
+from drtiers.assembly.switch_plan import SwitchPlan
 from drtiers.core import rules
 from drtiers.core.permissions import Caller, key_allows
 from drtiers.core.tiers import CONTROL_REGIONS_VARIABLE, is_control_table
@@ -56,6 +57,32 @@ def key_uses(tier: TierAssembly, role_statements: RoleStatements) -> list[KeyUse
         *_vault_uses(tier, resolver, role_statements),
     ]
     return [_judge(keys, *use) for use in uses if use[2] in keys]
+
+
+def report_key_uses(
+    tier: TierAssembly, plan: SwitchPlan | None, statements: list[dict[str, Any]]
+) -> list[KeyUse]:
+    """The key of the bucket the plan writes its execution reports to, used through S3 by the
+    plan's execution role (``statements``): "kms:GenerateDataKey and kms:Encrypt" for a customer
+    managed key (https://docs.aws.amazon.com/r53recovery/latest/dg/
+    security_iam_region_switch_reports.html, read 2026-12-05). None without a report bucket or
+    with a key the tier does not make."""
+    if plan is None or plan.reports is None:
+        return []
+    resolver = _Resolver(tier)
+    keys = resolver.keys()
+    bucket = plan.reports.bucket
+    encryption = bucket.prop("BucketEncryption", "ServerSideEncryptionConfiguration", default=[])
+    named = encryption[0].get("ServerSideEncryptionByDefault", {}) if encryption else {}
+    arn = resolver.key_of(named.get("KMSMasterKeyID"), bucket, bucket.region)
+    if arn not in keys:
+        return []
+    caller = resolver.caller(plan.resource.prop("ExecutionRole"), plan.resource, statements)
+    store = f"the execution reports in bucket {bucket.stack}/{bucket.logical_id}"
+    who = f"Region switch's execution role {caller.arn.rsplit('/', 1)[-1]}"
+    stacks = resolver.stacks(bucket, caller=caller)
+    actions = ("kms:GenerateDataKey", "kms:Encrypt")
+    return [_judge(keys, store, bucket.region, arn, who, caller, "s3", actions, stacks)]
 
 
 # (store, region, key ARN, who, caller, service that calls KMS for the caller, actions, the

@@ -113,11 +113,21 @@ class Workflow:
 
 
 @dataclass(frozen=True)
+class ReportTarget:
+    """Where the plan writes its execution reports (ReportConfiguration's S3 output)."""
+
+    bucket: Resource  # the AWS::S3::Bucket of the plan's stack that BucketPath names
+    prefix: str  # the path under the bucket, without slashes around it
+    owner: str  # BucketOwner
+
+
+@dataclass(frozen=True)
 class SwitchPlan:
     """The tier's Region switch plan."""
 
     resource: Resource  # the AWS::ARCRegionSwitch::Plan (for a finding to point at)
     workflows: tuple[Workflow, ...]  # Workflows
+    reports: ReportTarget | None = None  # None: no report, or not to a bucket of its stack
 
     def workflow(self, action: str, region: str) -> Workflow | None:
         """The first workflow of ``action`` (WorkflowTargetAction) that targets ``region``;
@@ -136,7 +146,22 @@ def switch_plan(tier: TierAssembly) -> SwitchPlan | None:
     return SwitchPlan(
         resource=plan,
         workflows=tuple(_workflow(w) for w in plan.prop("Workflows", default=[])),
+        reports=_reports(tier, plan),
     )
+
+
+def _reports(tier: TierAssembly, plan: Resource) -> ReportTarget | None:
+    """The report output as drtiers writes it: ``{Ref: <bucket>}`` joined to ``/<prefix>``."""
+    outputs = plan.prop("ReportConfiguration", "ReportOutput", default=[])
+    s3 = outputs[0].get("S3Configuration", {}) if outputs else {}
+    path = s3.get("BucketPath")
+    parts = path["Fn::Join"][1] if isinstance(path, dict) and "Fn::Join" in path else []
+    if len(parts) != 2 or not isinstance(parts[0], dict) or not isinstance(parts[1], str):
+        return None
+    bucket = tier.by_id(plan.stack, str(parts[0].get("Ref", "")))
+    if bucket is None or bucket.type != "AWS::S3::Bucket":
+        return None
+    return ReportTarget(bucket, parts[1].strip("/"), str(s3.get("BucketOwner", "")))
 
 
 def _workflow(workflow: Mapping[str, Any]) -> Workflow:

@@ -930,7 +930,7 @@ def read_world(tier: TierAssembly) -> World:
         replica_key_alias=_replica_key_alias(tier),
         global_cluster=next(iter(global_cluster_ids(tier)), ""),
         plan=plan,
-        plan_role=_plan_role(tier, plan),
+        plan_role=plan_role_statements(tier, plan),
         functions={
             f"{f.region}:{f.prop('FunctionName')}"
             for f in tier.of_type("AWS::Lambda::Function")
@@ -1015,7 +1015,7 @@ def _rule_invocations(tier: TierAssembly) -> list[tuple[str, str, dict[str, Any]
     return found
 
 
-def _plan_role(tier: TierAssembly, plan: SwitchPlan | None) -> list[dict[str, Any]]:
+def plan_role_statements(tier: TierAssembly, plan: SwitchPlan | None) -> list[dict[str, Any]]:
     """Every statement of the Region switch plan's execution role; none without a plan."""
     if plan is None:
         return []

@@ -13,9 +13,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from drtiers.assembly.arns import render
 from drtiers.assembly.dashboards import dashboards
+from drtiers.assembly.keys import report_key_uses
 from drtiers.assembly.notices import notices
 from drtiers.assembly.policies import policy_statements, statement_actions
 from drtiers.assembly.queries import (
@@ -35,11 +36,12 @@ from drtiers.assembly.queries import (
     vault_name,
 )
 from drtiers.assembly.reader import Resource, TierAssembly, read_assembly
-from drtiers.assembly.world import key_of, output_reads, read_world
+from drtiers.assembly.switch_plan import switch_plan
+from drtiers.assembly.world import key_of, output_reads, plan_role_statements, read_world
 from drtiers.checks.drills import drill_findings
 from drtiers.constructs.accelerator import GLOBAL_ACCELERATOR_ZONE_ID
 from drtiers.core.metrics import emits, published_with
-from drtiers.core.permissions import catalogue_version, known_action
+from drtiers.core.permissions import allowed, catalogue_version, known_action
 from drtiers.core.rules import idle_task_count
 from drtiers.core.tiers import (
     TIERS,
@@ -242,79 +244,31 @@ def dashboard_sees_the_tier(tier: TierAssembly, spec: TierSpec) -> list[Violatio
     return found
 
 
-def _role_statements(tier: TierAssembly, stack: str, role: str) -> list[dict[str, Any]]:
-    """The statements of the policies attached to ``role`` (a logical id of ``stack``)."""
-    return [
-        statement
-        for policy, statement in policy_statements(tier)
-        if policy.type == "AWS::IAM::Policy"
-        and policy.stack == stack
-        and {"Ref": role} in policy.prop("Roles", default=[])
-    ]
-
-
-def _grants(statements: list[dict[str, Any]], actions: tuple[str, ...], resource: Any) -> bool:
-    return any(
-        s.get("Effect") == "Allow"
-        and all(a in statement_actions(s) for a in actions)
-        and resource
-        in (s["Resource"] if isinstance(s.get("Resource"), list) else [s.get("Resource")])
-        for s in statements
-    )
-
-
 def plan_reports_land(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
-    """Each plan writes its execution reports to a bucket of its own stack and account, under
+    """The plan writes its execution reports to a bucket of its own stack and account, under
     a prefix its execution role may write, with the bucket's key ("your plan's execution IAM
     role has the necessary permissions to write reports to your Amazon S3 bucket", with "kms:
     GenerateDataKey and kms:Encrypt" for a customer managed key: https://docs.aws.amazon.com/
-    r53recovery/latest/dg/region-switch-plans.html, read 2026-12-05)."""
+    r53recovery/latest/dg/region-switch-plans.html, read 2026-12-05). IAM and KMS decide as
+    the simulator's model does (drtiers.core.permissions)."""
+    plan = switch_plan(tier)
+    if plan is None:
+        return None
+    target = plan.reports
+    if target is None or target.owner != tier.account:
+        return [Violation(plan.resource, "reports go to no bucket of its stack and account")]
+    role = plan_role_statements(tier, plan)
+    bucket = render(tier, target.bucket.stack, {"Fn::GetAtt": [target.bucket.logical_id, "Arn"]})
     found = []
-    for plan in tier.of_type("AWS::ARCRegionSwitch::Plan"):
-        outputs = plan.prop("ReportConfiguration", "ReportOutput", default=[])
-        s3 = outputs[0].get("S3Configuration", {}) if outputs else {}
-        written = s3.get("BucketPath")  # drtiers writes <bucket Ref>/<prefix>
-        path = written["Fn::Join"][1] if isinstance(written, dict) and "Fn::Join" in written else []
-        bucket = (
-            tier.by_id(plan.stack, path[0].get("Ref", ""))
-            if path and isinstance(path[0], dict)
-            else None
+    if not allowed(role, "s3:PutObject", f"{bucket}/{target.prefix}/report.pdf"):
+        found.append(
+            Violation(plan.resource, f"its execution role may not write {target.prefix}/*")
         )
-        if bucket is None or s3.get("BucketOwner") != tier.account:
-            found.append(Violation(plan, "reports go to no bucket of its stack and account"))
-            continue
-        role = plan.prop("ExecutionRole", "Fn::GetAtt", default=[""])[0]
-        statements = _role_statements(tier, plan.stack, role)
-        objects = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket.logical_id, "Arn"]}, f"{path[1]}/*"]]}
-        key = bucket.prop("BucketEncryption", "ServerSideEncryptionConfiguration", default=[{}])[0]
-        key_arn = key.get("ServerSideEncryptionByDefault", {}).get("KMSMasterKeyID")
-        if not _grants(statements, ("s3:PutObject",), objects):
-            found.append(
-                Violation(plan, f"its execution role may not write {path[1].strip('/')}/*")
-            )
-        if key_arn is not None and not (
-            _grants(statements, ("kms:GenerateDataKey", "kms:Encrypt"), key_arn)
-            and _delegates_to_iam(tier, plan.stack, key_arn)
-        ):
-            found.append(Violation(plan, "its execution role may not use the report bucket's key"))
+    if any(use.problem for use in report_key_uses(tier, plan, role)):
+        found.append(
+            Violation(plan.resource, "its execution role may not use the report bucket's key")
+        )
     return found
-
-
-def _delegates_to_iam(tier: TierAssembly, stack: str, key_arn: Any) -> bool:
-    """The key's policy lets the account's IAM policies grant its use (the account root may
-    use it), so that the role's own statements take effect."""
-    key = (
-        tier.by_id(stack, str(key_arn.get("Fn::GetAtt", [""])[0]))
-        if isinstance(key_arn, dict)
-        else None
-    )
-    statements = key.prop("KeyPolicy", "Statement", default=[]) if key is not None else []
-    return any(
-        s.get("Effect") == "Allow"
-        and f":iam::{tier.account}:root" in json.dumps(s.get("Principal"))
-        and "kms:*" in statement_actions(s)
-        for s in statements
-    )
 
 
 def stateful_resources_retained(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
