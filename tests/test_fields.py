@@ -219,6 +219,12 @@ TEMPLATE_EFFECTS: dict[str, Prop] = {
         (*PLAN_RULES, "CopyActions", "*", "Lifecycle", "DeleteAfterDays"),
         47,
     ),
+    "backups.restore_tests": Prop(
+        "pilot-light-recovery",
+        "AWS::Backup::RestoreTestingPlan",
+        ("ScheduleExpression",),
+        "cron(0 12 1 * ? *)",
+    ),
 }
 
 # figures.<name>: (tier, what moves). "rto", "rpo", "cost": the tier's estimate (a bigger

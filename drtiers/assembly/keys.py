@@ -321,27 +321,20 @@ def _secret_replica_uses(tier: TierAssembly, resolver: _Resolver) -> Iterator[_U
 def _vault_uses(
     tier: TierAssembly, resolver: _Resolver, role_statements: RoleStatements
 ) -> Iterator[_Use]:
-    """Each backup vault's key, used by the role AWS Backup restores with (the one that trusts
-    backup.amazonaws.com). AWS managed policies attached to it are not read: they are taken to
-    allow, so only the key policy can refuse."""
-    role = next(
-        (
-            r
-            for r in tier.of_type("AWS::IAM::Role")
-            if "backup.amazonaws.com" in json.dumps(r.prop("AssumeRolePolicyDocument"))
-        ),
-        None,
-    )
-    if role is None:
-        return
-    reference = {"Fn::GetAtt": [role.logical_id, "Arn"]}
-    caller = resolver.caller(reference, role, role_statements(tier, role.stack, reference))
-    if role.prop("ManagedPolicyArns"):
-        caller = Caller(caller.arn, caller.account, caller.identity, unread=True)
-    who = f"AWS Backup's role {caller.arn.rsplit('/', 1)[-1]}"
-    for vault in tier.of_type("AWS::Backup::BackupVault"):
-        arn = resolver.key_of(vault.prop("EncryptionKeyArn"), vault, vault.region)
-        store = f"the recovery points in vault {vault.stack}/{vault.logical_id}"
-        actions = rules.backup_restore_key_actions()
-        stacks = resolver.stacks(role, vault, caller=caller)
-        yield store, vault.region, arn, who, caller, "backup", actions, stacks
+    """Each backup vault's key, used by every role AWS Backup restores with (those that trust
+    backup.amazonaws.com: the backup plan's, the restore tests'). AWS managed policies attached
+    to one are not read: they are taken to allow, so only the key policy can refuse."""
+    for role in tier.of_type("AWS::IAM::Role"):
+        if "backup.amazonaws.com" not in json.dumps(role.prop("AssumeRolePolicyDocument")):
+            continue
+        reference = {"Fn::GetAtt": [role.logical_id, "Arn"]}
+        caller = resolver.caller(reference, role, role_statements(tier, role.stack, reference))
+        if role.prop("ManagedPolicyArns"):
+            caller = Caller(caller.arn, caller.account, caller.identity, unread=True)
+        who = f"AWS Backup's role {caller.arn.rsplit('/', 1)[-1]}"
+        for vault in tier.of_type("AWS::Backup::BackupVault"):
+            arn = resolver.key_of(vault.prop("EncryptionKeyArn"), vault, vault.region)
+            store = f"the recovery points in vault {vault.stack}/{vault.logical_id}"
+            actions = rules.backup_restore_key_actions()
+            stacks = resolver.stacks(role, vault, caller=caller)
+            yield store, vault.region, arn, who, caller, "backup", actions, stacks

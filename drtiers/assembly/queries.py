@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -393,6 +394,76 @@ def backup_rules(plan: Resource) -> list[BackupRule]:
 
 def vault_name(vault: Resource) -> str:
     return str(vault.prop("BackupVaultName"))
+
+
+# A restore testing selection's ProtectedResourceType for each kind of store a backup selects.
+_PROTECTED_TYPES = {
+    "AWS::DynamoDB::GlobalTable": "DynamoDB",
+    "AWS::DynamoDB::Table": "DynamoDB",
+    "AWS::RDS::DBCluster": "Aurora",
+    "AWS::RDS::DBInstance": "RDS",
+}
+
+
+def backed_up_types(tier: TierAssembly) -> Counter[str]:
+    """How many stores of each restore testing type (DynamoDB, Aurora, RDS) the backup plans
+    select: by reference to a resource of the tier, or by an RDS ARN naming a cluster or an
+    instance."""
+    found: Counter[str] = Counter()
+    for selection in tier.of_type("AWS::Backup::BackupSelection"):
+        for value in selection.prop("BackupSelection", "Resources", default=[]):
+            text = json.dumps(value)
+            if ":rds:" in text:
+                found["Aurora" if ":cluster:" in text else "RDS"] += 1
+                continue
+            ref = re.search(r'"(?:Ref|Fn::GetAtt)": \[?"([A-Za-z0-9]+)"', text)
+            resource = tier.by_id(selection.stack, ref[1]) if ref else None
+            if resource is not None and resource.type in _PROTECTED_TYPES:
+                found[_PROTECTED_TYPES[resource.type]] += 1
+    return found
+
+
+@dataclass(frozen=True)
+class RestoreSelection:
+    resource: Resource
+    type: str  # ProtectedResourceType
+    overrides: dict[str, Any]  # RestoreMetadataOverrides, keys lower-cased (AWS ignores case)
+
+
+@dataclass(frozen=True)
+class RestoreTest:
+    plan: Resource
+    vaults: tuple[Any, ...]  # IncludeVaults as synthesized
+    recovery_point_types: tuple[str, ...]
+    selections: tuple[RestoreSelection, ...]
+
+
+def restore_tests(tier: TierAssembly) -> list[RestoreTest]:
+    """Each restore testing plan with the selections of its stack that name it."""
+    found = []
+    for plan in tier.of_type("AWS::Backup::RestoreTestingPlan"):
+        name = plan.prop("RestoreTestingPlanName")
+        selection = plan.prop("RecoveryPointSelection", default={})
+        found.append(
+            RestoreTest(
+                plan,
+                tuple(selection.get("IncludeVaults", [])),
+                tuple(selection.get("RecoveryPointTypes", [])),
+                tuple(
+                    RestoreSelection(
+                        s,
+                        str(s.prop("ProtectedResourceType")),
+                        {
+                            str(k).lower(): v
+                            for k, v in (s.prop("RestoreMetadataOverrides") or {}).items()
+                        },
+                    )
+                    for s in tier.of_type("AWS::Backup::RestoreTestingSelection")
+                    if s.stack == plan.stack and s.prop("RestoreTestingPlanName") == name
+                ),
+            )
+        )
+    return found
 
 
 def secret_replica_regions(secret: Resource) -> list[str]:

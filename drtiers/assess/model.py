@@ -17,6 +17,7 @@ from drtiers.assembly.notices import notices
 from drtiers.assembly.queries import (
     BackupRule,
     aurora_clusters,
+    backed_up_types,
     backup_rules,
     dax_clusters,
     db_instances,
@@ -25,6 +26,7 @@ from drtiers.assembly.queries import (
     proxy_targets,
     queues,
     recovery_database,
+    restore_tests,
     secret_replica_regions,
     services,
     table_replica_regions,
@@ -47,7 +49,12 @@ from drtiers.core.facts import (
     price_file_name,
     priced_on,
 )
-from drtiers.core.tiers import RecoveryDatabase, StackRole
+from drtiers.core.tiers import (
+    RESTORE_TEST_CADENCES,
+    RESTORE_TEST_VALIDATION_HOURS,
+    RecoveryDatabase,
+    StackRole,
+)
 from drtiers.recovery.steps import failover_steps, schedule
 
 DAY = 86400
@@ -373,6 +380,7 @@ class _Model:
         self._secrets(add)
         self._health_check_options(add)
         self._backups(add)
+        self._restore_tests(add)
         return lines
 
     def _instances(self, add: AddLine, hours: float) -> dict[tuple[str, str], float]:
@@ -721,6 +729,29 @@ class _Model:
                     price("cross_region_gb", plan.region),
                 )
 
+    def _restore_tests(self, add: AddLine) -> None:
+        """Each run of a restore testing plan: AWS's fee per restored store, and a restored RDS
+        instance running while it is restored and then validated. An Aurora restore by AWS
+        Backup makes a cluster without instances; its storage for those hours is not priced."""
+        for test in restore_tests(self.tier):
+            runs = _runs_per_month(test.plan.prop("ScheduleExpression"))
+            region, stores = test.plan.region, backed_up_types(self.tier)
+            chosen = [s.type for s in test.selections]
+            tested = sum(n for kind, n in stores.items() if kind in chosen)
+            add("AWS Backup restore tests", region, runs * tested, price("restore_test", region))
+            if "RDS" not in chosen:
+                continue
+            for db in db_instances(self.tier, self.p):
+                if db.replica or db.cluster or not db.engine:
+                    continue
+                hours = self.w["database_size_gb"] / self.f["restore_rate_gb_per_hour"].value
+                add(
+                    f"RDS single-AZ {db.instance_class} ({db.engine}), restored for a test",
+                    region,
+                    runs * (hours + RESTORE_TEST_VALIDATION_HOURS),
+                    price("db_instance_hour", region, db.engine, db.instance_class),
+                )
+
     # --- running failed over --------------------------------------------------------------------
     def event(self, steady: list[CostLine]) -> list[EventLine]:
         """What running failed over adds, from the templates: R's capacity brought to P's (P's
@@ -813,6 +844,15 @@ class _Model:
         if any(v.region == self.r for v in self.tier.of_type("AWS::Backup::BackupVault")):
             parts.append("backup copies")
         return ", ".join(parts)
+
+
+def _runs_per_month(schedule: object) -> float:
+    """Runs a month of a restore testing plan on one of drtiers' schedules."""
+    for cadence in RESTORE_TEST_CADENCES.values():
+        if cadence.schedule == schedule:
+            return cadence.runs_per_month
+    allowed = ", ".join(c.schedule for c in RESTORE_TEST_CADENCES.values())
+    raise ParameterError(f"restore testing schedule {schedule!r}; drtiers prices: {allowed}")
 
 
 def _backup_rules(tier: TierAssembly) -> list[BackupRule]:

@@ -20,7 +20,9 @@ from drtiers.assembly.keys import report_key_uses
 from drtiers.assembly.notices import notices
 from drtiers.assembly.policies import policy_statements, statement_actions
 from drtiers.assembly.queries import (
+    RestoreSelection,
     aurora_clusters,
+    backed_up_types,
     backup_rules,
     db_instances,
     dns_records,
@@ -30,6 +32,7 @@ from drtiers.assembly.queries import (
     names_a_cluster,
     queues,
     replica_regions,
+    restore_tests,
     secret_replica_regions,
     services_by_region,
     table_replicas,
@@ -269,6 +272,63 @@ def plan_reports_land(tier: TierAssembly, spec: TierSpec) -> list[Violation] | N
             Violation(plan.resource, "its execution role may not use the report bucket's key")
         )
     return found
+
+
+def restores_tested(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
+    """In R, a restore testing plan restores snapshot copies from the vault the backups copy
+    to there, of every kind of store they back up, a database into a subnet group and security
+    group of its own stack: "AWS Backup starts restore jobs based on your plan and monitors the
+    time taken to complete the restore", and without its network "if the default is not
+    present ... the restore will not be successful" (https://docs.aws.amazon.com/aws-backup/
+    latest/devguide/restore-testing.html and restore-testing-inferred-metadata.html, read
+    2026-12-05)."""
+    region = tier.recovery_region
+    copies = {
+        name
+        for plan in tier.of_type("AWS::Backup::BackupPlan")
+        for rule in backup_rules(plan)
+        for where, name in rule.destinations()
+        if where == region
+    }
+    if not copies:
+        return None  # nothing copied to R to test: DR-BackupCopiedOut says so
+    tests = [t for t in restore_tests(tier) if t.plan.region == region]
+    if not tests:
+        return [Violation(None, f"no restore testing plan in {region}")]
+    found = []
+    for test in tests:
+        vaults = [render(tier, test.plan.stack, v) or "" for v in test.vaults]
+        if not any(v == "*" or v.endswith(f":backup-vault:{n}") for v in vaults for n in copies):
+            found.append(Violation(test.plan, f"tests no vault the backups copy to in {region}"))
+        if "SNAPSHOT" not in test.recovery_point_types:
+            found.append(Violation(test.plan, "chooses no snapshots, and copies are snapshots"))
+        chosen = {s.type for s in test.selections}
+        found += [
+            Violation(test.plan, f"restores no {kind} copy")
+            for kind in sorted(set(backed_up_types(tier)) - chosen)
+        ]
+        found += [
+            Violation(s.resource, f"restores {s.type} outside a subnet group of its stack")
+            for s in test.selections
+            if s.type in ("RDS", "Aurora") and not _placed(tier, s)
+        ]
+    return found
+
+
+def _placed(tier: TierAssembly, selection: RestoreSelection) -> bool:
+    """The selection names a DB subnet group and a security group of its own stack."""
+    wanted = {
+        "dbsubnetgroupname": "AWS::RDS::DBSubnetGroup",
+        "vpcsecuritygroupids": "AWS::EC2::SecurityGroup",
+    }
+    for key, type_ in wanted.items():
+        ids = re.findall(
+            r'"(?:Ref|Fn::GetAtt)": \[?"([A-Za-z0-9]+)"', json.dumps(selection.overrides.get(key))
+        )
+        kinds = {getattr(tier.by_id(selection.resource.stack, i), "type", None) for i in ids}
+        if type_ not in kinds:
+            return False
+    return True
 
 
 def stateful_resources_retained(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
@@ -614,6 +674,13 @@ RULES: tuple[Rule, ...] = (
         "every backup rule copies to a vault in the recovery region",
         "add a copy action to the recovery region's vault to every backup plan rule",
         backups_copied_out,
+    ),
+    Rule(
+        "DR-RestoresTested",
+        "a restore testing plan in R restores every kind of store from the copy vault",
+        "add a restore testing plan in the recovery region over the copy vault, with a selection "
+        "per backed-up resource type and a database's subnet group and security group",
+        restores_tested,
     ),
     Rule(
         "DR-StatefulRetained",

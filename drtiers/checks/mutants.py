@@ -945,6 +945,40 @@ MUTANTS: tuple[Mutant, ...] = (
         ),
     ),
     Mutant(
+        "restore-test-vault-br",
+        "backup",
+        "backup-restore",
+        "recovery-base",
+        "the restore testing plan in R looks in a vault named -backups, not the copy vault",
+        "no restore test ever runs: the restore time the tier's RTO rests on is never measured",
+        replace_text(
+            "AWS::Backup::RestoreTestingPlan", prefix("RestoreTests"), "-copies", "-backups"
+        ),
+    ),
+    Mutant(
+        "restore-test-database-ws",
+        "backup",
+        "warm-standby",
+        "recovery",
+        "the restore testing plan loses its Aurora selection",
+        "the database, the slowest store to restore, is never restore-tested",
+        remove_resource("AWS::Backup::RestoreTestingSelection", prefix("RestoreTestsAurora")),
+    ),
+    Mutant(
+        "restore-test-subnets-pl",
+        "backup",
+        "pilot-light",
+        "recovery",
+        "the RDS restore test no longer names its DB subnet group",
+        "AWS restores into the default VPC, which R lacks: every database restore test fails",
+        set_path(
+            "AWS::Backup::RestoreTestingSelection",
+            prefix("RestoreTestsRDS"),
+            ("RestoreMetadataOverrides", "dbSubnetGroupName"),
+            "default",
+        ),
+    ),
+    Mutant(
         "dashboard-alarm-name-pl",
         "health-alarm",
         "pilot-light",

@@ -420,6 +420,11 @@ class Backups(_Section):
     retention_days: int = Field(
         35, ge=1, le=36500, description="how long AWS Backup keeps recovery points and copies"
     )
+    restore_tests: Literal["weekly", "monthly"] = Field(
+        "weekly",
+        description="how often AWS Backup restores the newest copy of each store in the "
+        "recovery region to time it, then deletes it: weekly or monthly",
+    )
 
 
 class Workload(_Section):

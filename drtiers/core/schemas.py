@@ -57,6 +57,21 @@ def name_property(region: str, resource_type: str) -> str | None:
 
 
 @cache
+def name_scope(region: str, resource_type: str) -> tuple[str, ...]:
+    """The properties that scope a name of ``resource_type``: the rest of its primary identifier
+    when the name is one part of it (a restore testing selection's name is unique within its
+    plan: RestoreTestingPlanName and RestoreTestingSelectionName). Empty: the name stands
+    alone in its region or account."""
+    named = identifying_property(region, resource_type)
+    schema = _schema(region, resource_type)
+    identifier = [
+        str(p).removeprefix("/properties/") for p in (schema or {}).get("primaryIdentifier", ())
+    ]
+    if named is None or named not in identifier or len(identifier) == 1:
+        return ()
+    return tuple(p for p in identifier if p != named)
+
+
 def identifying_property(region: str, resource_type: str) -> str | None:
     """The property whose value a resource of ``resource_type`` is known by in its account:
     its name property (:func:`name_property`), else its primary identifier when that is one

@@ -42,6 +42,25 @@ def is_control_table(table_name: object) -> bool:
     return isinstance(table_name, str) and table_name.endswith(f"-{CONTROL_TABLE}")
 
 
+@dataclass(frozen=True)
+class RestoreCadence:
+    """How often the tier's restore testing plan runs (the workload's backups.restore_tests):
+    its schedule, how old a copy may be to be chosen, and runs in an average month."""
+
+    schedule: str
+    window_days: int
+    runs_per_month: float
+
+
+# Copies of the 05:00 UTC backups land in R within hours; a test starts at 12:00 UTC.
+RESTORE_TEST_CADENCES = {
+    "weekly": RestoreCadence("cron(0 12 ? * SUN *)", 7, 52 / 12),
+    "monthly": RestoreCadence("cron(0 12 1 * ? *)", 31, 1.0),
+}
+# Hours a restored copy stays for a person or a script to look at before AWS deletes it.
+RESTORE_TEST_VALIDATION_HOURS = 1
+
+
 # What the recovery region's probe sees of the primary: its load balancer's healthy targets.
 PRIMARY_HEALTHY_TARGETS = "PrimaryHealthyTargets"
 

@@ -29,7 +29,7 @@ from drtiers.assembly.world import read_world, refs
 from drtiers.core import rules
 from drtiers.core.commands import aws_calls
 from drtiers.core.endpoints import operation_names, served_from
-from drtiers.core.schemas import identifying_property
+from drtiers.core.schemas import identifying_property, name_scope
 from drtiers.core.tiers import APP_TAG, ROLE_TAG, STALE_ROLE, TIER_TAG, StackRole
 from drtiers.recovery import simulate
 from drtiers.recovery import steps as s
@@ -126,6 +126,8 @@ def _names(resource: Resource) -> list[tuple[str, str]]:
     name = resource.prop(prop) if prop else None
     if not isinstance(name, str):
         return []  # CloudFormation makes the name: it meets nothing
+    scope = [resource.prop(p) for p in name_scope(resource.region, resource.type)]
+    name = "/".join([*(json.dumps(v) if not isinstance(v, str) else v for v in scope), name])
     if resource.type == "AWS::DynamoDB::GlobalTable":
         replicas = resource.prop("Replicas", default=[])
         return [(str(r["Region"]), name) for r in replicas if isinstance(r.get("Region"), str)]

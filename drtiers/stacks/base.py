@@ -19,7 +19,16 @@ from constructs import Construct
 from drtiers.config.context import DrConfig
 from drtiers.constructs.alarms import Alarms
 from drtiers.constructs.dashboard import TierDashboard, WatchedAlarm, WatchedService
-from drtiers.core.tiers import APP_TAG, FAILED_OVER_TAG, ROLE_TAG, TIER_TAG, StackRole, TierSpec
+from drtiers.constructs.restore_tests import Placement, RestoreTarget, RestoreTests, plan_name
+from drtiers.core.tiers import (
+    APP_TAG,
+    FAILED_OVER_TAG,
+    ROLE_TAG,
+    TIER_TAG,
+    Relational,
+    StackRole,
+    TierSpec,
+)
 
 # CDK marks these taggable, but their CloudFormation schema has no Tags (cfn-lint F3002).
 UNTAGGABLE = ["AWS::RDS::DBProxyTargetGroup"]
@@ -150,6 +159,31 @@ class TierStack(Stack):
                 for stack in stacks
                 if stack.service_names is not None
             ],
+        )
+
+    def add_restore_tests(self, vault_arn: str, network: Placement | None) -> RestoreTests:
+        """The tier's restore tests, here, of the copies in ``vault_arn``; a database is
+        restored into ``network``, which a tier with a database gives."""
+        database = None
+        if self.config.workload.database is not None:
+            assert network is not None, f"{self.names}: restore tests need a network here"
+            database = RestoreTarget(
+                self,
+                "RestoreTarget",
+                resource_type="Aurora"
+                if self.tier.relational is Relational.AURORA_GLOBAL
+                else "RDS",
+                placement=network,
+            ).database
+        backups = self.config.workload.backups
+        return RestoreTests(
+            self,
+            "RestoreTests",
+            name=plan_name(self.names),
+            vault_arn=vault_arn,
+            cadence=backups.restore_tests,
+            retention_days=backups.retention_days,
+            database=database,
         )
 
     def arn(self, service: str, region: str, resource: str) -> str:

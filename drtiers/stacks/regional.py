@@ -40,7 +40,7 @@ from drtiers.constructs.engines import Engine, engine
 from drtiers.constructs.events import EventRoutes
 from drtiers.constructs.images import ImageCopyCheck, ImageReplication
 from drtiers.constructs.keys import DataKey, let_imported_role_use_queues
-from drtiers.constructs.network import Network
+from drtiers.constructs.network import DATA, Network
 from drtiers.constructs.proxy import DatabaseProxy
 from drtiers.constructs.queues import WorkQueue
 from drtiers.constructs.rebuild_roles import RebuildRoles, imported
@@ -52,6 +52,7 @@ from drtiers.constructs.relational import (
     CrossRegionReplica,
     MultiAzDatabase,
 )
+from drtiers.constructs.restore_tests import Placement, isolated_vpc
 from drtiers.core.tiers import (
     CONTROL_TABLE,
     DECLARED_NAMESPACE,
@@ -155,13 +156,19 @@ class RecoveryBaseStack(TierStack):
             self._rebuild_prerequisites()
             self._notices(vault_key.key)
         self.vault_name = self.resource_name("copies")
-        BackupVault(
+        vault = BackupVault(
             self,
             "CopyVault",
             vault_name=self.vault_name,
             key=vault_key.key,
             removal_policy=self.retain_policy,
         )
+        if not tier.has_recovery_stack:  # else the recovery stack, in its network, tests
+            network = None
+            if config.workload.database is not None:
+                zones = config.availability_zones[self.region]
+                network = isolated_vpc(self, "RestoreTestVpc", zones=zones)
+            self.add_restore_tests(self.vault_arn, network).node.add_dependency(vault)
 
     def _notices(self, key: kms.IKey) -> None:
         """Before a rebuild no other stack here has a topic: this one tells the tier's people
@@ -825,6 +832,14 @@ class RecoveryStack(_RegionalStack):
         self._foundation()
         self.add_stack_dependency(primary, "replicates the primary's data")
         database = self._database(primary)
+        self.add_restore_tests(
+            base.vault_arn,
+            Placement(
+                self.network.vpc.vpc_id,
+                self.network.vpc.select_subnets(subnet_group_name=DATA).subnet_ids,
+                config.availability_zones[self.region],
+            ),
+        )
         self._route_database_events()
         self.events.plan_executions()  # failover runs the plan from here
         self.writable_alarm = self._writable_alarm()
