@@ -247,6 +247,15 @@ def replica_regions(table: Resource) -> list[str]:
     return [str(replica.get("Region")) for replica in table.prop("Replicas", default=[])]
 
 
+def strong_regions(table: Resource) -> frozenset[str] | None:
+    """The regions of a table of multi-Region strong consistency, its replicas' and its
+    witness's (a write needs two of them up); None for any other table."""
+    if table.prop("MultiRegionConsistency") != "STRONG":
+        return None
+    witnesses = [str(w.get("Region")) for w in table.prop("GlobalTableWitnesses", default=[])]
+    return frozenset([*replica_regions(table), *witnesses])
+
+
 def table_replica_regions(tier: TierAssembly) -> set[str]:
     """Where the workload's tables have a replica (drtiers' control table aside)."""
     return {region for table in workload_tables(tier) for region in replica_regions(table)}

@@ -25,6 +25,7 @@ from drtiers.assembly.network import Network, read_network, service_paths
 from drtiers.assembly.queries import (
     global_cluster_ids,
     instance_engine,
+    strong_regions,
     table_replica_regions,
     table_replicas,
 )
@@ -341,6 +342,9 @@ class World:
     backup_vaults: dict[str, str] = field(default_factory=dict)
     # the regions holding a replica of the control table (its one region, without replicas)
     control_replicas: set[str] = field(default_factory=set)
+    # table name -> the regions of its replicas and witness, for each table of multi-Region
+    # strong consistency: a region's writes need a second of them up
+    strong_tables: dict[str, frozenset[str]] = field(default_factory=dict)
     # The container images that exist in a registry: pushed where the primary's tasks pull
     # them, and copied by the tier's replication rules (drtiers.assembly.images)
     images: set[str] = field(default_factory=set)
@@ -943,6 +947,11 @@ def read_world(tier: TierAssembly) -> World:
         function_roles={key: roles for key, (roles, _) in inline.items()},
         function_calls={key: calls for key, (_, calls) in inline.items()},
         rule_invocations=_rule_invocations(tier),
+        strong_tables={
+            str(t.prop("TableName")): held
+            for t in tier.of_type("AWS::DynamoDB::GlobalTable")
+            if (held := strong_regions(t)) is not None
+        },
     )
 
 

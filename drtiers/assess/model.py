@@ -26,9 +26,11 @@ from drtiers.assembly.queries import (
     proxy_targets,
     queues,
     recovery_database,
+    replica_regions,
     restore_tests,
     secret_replica_regions,
     services,
+    strong_regions,
     table_replica_regions,
     tasks,
     workload_tables,
@@ -310,6 +312,9 @@ class _Model:
         return []
 
     def _table_rpo(self, backup: _Copied | None) -> list[StoreRpo]:
+        replicated = [t for t in workload_tables(self.tier) if self.r in replica_regions(t)]
+        if replicated and all(strong_regions(t) for t in replicated):
+            return [StoreRpo("DynamoDB table", 0.0, "multi-Region strong consistency", (MRSC,))]
         if self.table_replicated():
             seconds, source = self.figure("dynamodb_replication_seconds")
             return [StoreRpo("DynamoDB table", seconds, "global table replication", (source,))]
@@ -844,6 +849,14 @@ class _Model:
         if any(v.region == self.r for v in self.tier.of_type("AWS::Backup::BackupVault")):
             parts.append("backup copies")
         return ", ".join(parts)
+
+
+# "Item changes ... are synchronously replicated to at least one other Region before the write
+# operation returns a successful response"; "Using MRSC supports an RPO of zero."
+MRSC = (
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-global-table-design.html"
+    " (2026-12-05)"
+)
 
 
 def _runs_per_month(schedule: object) -> float:

@@ -20,7 +20,7 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from drtiers.config.workload import DEFAULT_FILE, REFERENCE, Dax, Service, Workload
+from drtiers.config.workload import DEFAULT_FILE, REFERENCE, Dax, Service, Table, Workload
 from drtiers.core.durations import format_duration, parse_duration
 from drtiers.core.facts import ParameterError, with_overrides
 from drtiers.core.images import (
@@ -75,6 +75,7 @@ class RegionFacts:
     commercial: frozenset[str]
     dax: frozenset[str]
     resilience_hub: frozenset[str]
+    mrsc_sets: tuple[tuple[str, ...], ...]  # multi-Region strong consistency's region sets
 
 
 @cache
@@ -85,6 +86,7 @@ def region_facts() -> RegionFacts:
         commercial=frozenset(data["commercial_regions"]["regions"]),
         dax=frozenset(data["dax_regions"]["regions"]),
         resilience_hub=frozenset(data["resilience_hub_regions"]["regions"]),
+        mrsc_sets=tuple(tuple(r) for r in data["mrsc_region_sets"]["sets"].values()),
     )
 
 
@@ -694,6 +696,56 @@ def _check_dax_regions(
         raise _fail("recovery_region", recovery, allowed)
 
 
+def witness_region(table: Table, primary: str, recovery: str) -> str:
+    """The witness of a table of multi-Region strong consistency: the one it names, else the
+    first region of P's region set that is neither P nor R ("" where the set has none)."""
+    if table.witness_region is not None:
+        return table.witness_region
+    same = next((s for s in region_facts().mrsc_sets if primary in s), ())
+    return next((r for r in same if r not in (primary, recovery)), "")
+
+
+def _check_strong_tables(
+    workload: Workload, source: str, tiers: tuple[TierSpec, ...], primary: str, recovery: str
+) -> None:
+    """A table of multi-Region strong consistency is multi-site's option, and its replicas (P,
+    R) and witness must be three regions of one region set."""
+    for i, table in enumerate(workload.tables):
+        if table.consistency != "strong":
+            continue
+        label = f"{source}: tables[{i}]"
+        other = [t.name for t in tiers if not t.strong_tables]
+        if other:
+            raise _invalid(
+                f"{label}.consistency",
+                "strong",
+                f"eventual for tier {other[0]} (multi-Region strong consistency is multi-site's "
+                "option: synthesize tier=multi-site)",
+            )
+        sets = region_facts().mrsc_sets
+        allowed = "; ".join(", ".join(s) for s in sets)
+        if not any(primary in s for s in sets):
+            raise _fail(
+                "primary_region",
+                primary,
+                f"a region of a set that offers strongly consistent tables ({label}): {allowed}",
+            )
+        same = next((s for s in sets if primary in s and recovery in s), None)
+        if same is None:
+            raise _fail(
+                "recovery_region",
+                recovery,
+                f"a region of primary_region {primary}'s region set for a strongly consistent "
+                f"table ({label}); the sets: {allowed}",
+            )
+        witness = witness_region(table, primary, recovery)
+        if witness not in same or witness in (primary, recovery):
+            others = ", ".join(r for r in same if r not in (primary, recovery))
+            raise _invalid(
+                f"{label}.witness_region", witness, f"a third region of the set: {others}"
+            )
+
+
 def _check_image(
     get: Callable[[str], Any], workload: Workload, source: str, primary: str, account: str
 ) -> None:
@@ -769,6 +821,7 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
     sandbox = _boolean(get, "sandbox")
     workload, source = _workload(get)
     _check_dax_regions(workload, tiers, primary, recovery)
+    _check_strong_tables(workload, source, tiers, primary, recovery)
     resilience_hub = _resilience_hub(get, recovery)
     account = _string(get, "account", _ACCOUNT, "a 12-digit AWS account id")
     _check_image(get, workload, source, primary, account)

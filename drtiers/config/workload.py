@@ -320,6 +320,18 @@ class Table(_Section):
     )
     capacity: Capacity | None = Field(None, description="provisioned capacity")
     dax: Dax | None = Field(None, description="a DAX cluster in front of the table, or none")
+    consistency: Literal["eventual", "strong"] = Field(
+        "eventual",
+        description="eventual, or strong (multi-site only): multi-Region strong consistency, "
+        "RPO zero, with a witness in a third region of P and R's region set; a table is "
+        "created so and never changes (a new table name), and has no TTL, local secondary "
+        "indexes or transactions",
+    )
+    witness_region: Region | None = Field(
+        None,
+        description="strong only: the witness's region, a third region of P and R's set; "
+        "none: the set's first other region",
+    )
 
     # CloudFormation's KeySchema: "A composite primary key would require one KeySchemaElement
     # for the partition key, and another KeySchemaElement for the sort key"
@@ -331,6 +343,15 @@ class Table(_Section):
             raise ValueError(
                 f"sort_key name '{self.sort_key.name}' is partition_key's too; allowed: another "
                 "attribute name (a composite primary key is two attributes)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _witness_with_strong(self) -> Table:
+        if self.witness_region is not None and self.consistency != "strong":
+            raise ValueError(
+                f"witness_region '{self.witness_region}' with consistency "
+                f"'{self.consistency}'; allowed: a witness only with consistency strong"
             )
         return self
 

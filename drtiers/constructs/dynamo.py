@@ -60,6 +60,14 @@ class GlobalTable(Construct):
         none (a single-region table).
     :param pitr_days: point-in-time recovery window, 1..35. Default 35.
     :param removal_policy: default RETAIN.
+    :param witness_region: a table of multi-Region strong consistency (MRSC) with its one
+        replica beyond this region and a witness there: "A MRSC global table must be deployed
+        in exactly three Regions. You can configure a MRSC global table with three replicas,
+        or with two replicas and one witness", and it "supports an RPO of zero"
+        (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-global-table-design.html,
+        read 2026-12-05). The mode is set at creation: "You cannot change a global table's
+        consistency mode after creation" (GlobalTables.html, same date). Default None:
+        eventual consistency.
     """
 
     def __init__(
@@ -76,11 +84,18 @@ class GlobalTable(Construct):
         pitr_days: int = 35,
         deletion_protection: bool = True,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        witness_region: str | None = None,
     ) -> None:
         super().__init__(scope, id_)
         if not 1 <= pitr_days <= 35:
             raise ValueError(f"GlobalTable: pitr_days {pitr_days} is outside 1..35")
         replica_keys = dict(replica_keys or {})
+        if witness_region is not None and len(replica_keys) != 1:
+            raise ValueError(
+                f"GlobalTable: witness_region {witness_region} with {len(replica_keys)} "
+                "replicas beyond this region; allowed: exactly one (two replicas and a witness)"
+            )
+        self.witness_region = witness_region
         self.table = self._table(
             key=key,
             table_name=table_name,
@@ -129,6 +144,10 @@ class GlobalTable(Construct):
             point_in_time_recovery_specification=pitr,
             deletion_protection=deletion_protection,
             dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES if replica_keys else None,
+            multi_region_consistency=dynamodb.MultiRegionConsistency.STRONG
+            if self.witness_region
+            else None,
+            witness_region=self.witness_region,
             replicas=[
                 dynamodb.ReplicaTableProps(
                     region=region,

@@ -715,6 +715,22 @@ def fis_selects_by_every_tag() -> bool:
     return True
 
 
+MRSC_DESIGN = Source(
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-global-table-design.html",
+    "2026-12-05",
+)
+
+
+def strong_table_quorum(region: str, regions: Iterable[str], up: Iterable[str]) -> bool:
+    """Whether ``region``'s replica of a table of multi-Region strong consistency (replicas and
+    witness in ``regions``) takes writes: "The local Region accepts all read and write
+    operations as long as there is a second Region that hosts a replica or witness to establish
+    quorum. If a second Region isn't available, the local Region can only service eventually
+    consistent reads" (MRSC_DESIGN)."""
+    alive = set(up)
+    return region in alive and len(alive & (set(regions) - {region})) >= 1
+
+
 GLOBAL_DATABASE_DELETE = Source(
     "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-deleting.html",
     "2026-12-05",

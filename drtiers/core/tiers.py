@@ -129,6 +129,9 @@ class TierSpec:
     # Recovery copies at full size (multi-site) or smaller (warm standby): Aurora secondary, DAX.
     recovery_full_size: bool = False
     aurora_write_forwarding: bool = False
+    # Tables may be of multi-Region strong consistency (a workload table's consistency:
+    # strong): the tier whose RPO is near zero offers RPO zero for its tables.
+    strong_tables: bool = False
     # Fail over without a person (the Region switch plan's trigger): near-zero RTO promises it.
     automatic_failover: bool = False
     # Hours between backups unless context says otherwise (backup_frequency, or rpo_target on
@@ -196,6 +199,7 @@ TIERS: dict[str, TierSpec] = {
             recovery_full_size=True,
             aurora_write_forwarding=True,
             automatic_failover=True,
+            strong_tables=True,
         ),
     )
 }

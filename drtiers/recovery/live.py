@@ -51,4 +51,5 @@ def deployed(world: World) -> Live:
     """The tier as deployed, before anything happens: everything up, as synthesized."""
     facts = copy.deepcopy({f.name: getattr(world, f.name) for f in fields(World)})
     up = set(world.regions) | {rules.ACCELERATOR_API_REGION, rules.ROUTE53_CONTROL_REGION}
+    up |= {region for regions in world.strong_tables.values() for region in regions}
     return Live(**facts, up=up)

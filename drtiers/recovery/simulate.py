@@ -258,6 +258,7 @@ def problems(w: Live, service: Service) -> list[str]:
             # The app's fence: it writes only to the writer of the declared region.
             found.append(f"the writer-region item names {declared}, so its tasks do not write")
     found += _unknown_tables(w, service)
+    found += _no_quorum(w, service.region)
     if w.table_regions:
         if service.region not in w.table_regions:
             found.append(f"no table replica in {service.region}")
@@ -273,6 +274,19 @@ def problems(w: Live, service: Service) -> list[str]:
     elif not service.queues_granted:
         found.append("the task role grants no access to its queues")
     return found
+
+
+def _no_quorum(w: Live, region: str) -> list[str]:
+    """The strongly consistent tables ``region``'s tasks cannot write: "The local Region
+    accepts all read and write operations as long as there is a second Region that hosts a
+    replica or witness to establish quorum. If a second Region isn't available, the local
+    Region can only service eventually consistent reads" (rules.strong_table_quorum)."""
+    return [
+        f"table {name} takes no writes in {region}: no second region of its replicas and "
+        f"witness ({', '.join(sorted(regions))}) is up"
+        for name, regions in sorted(w.strong_tables.items())
+        if region in regions and not rules.strong_table_quorum(region, regions, w.up)
+    ]
 
 
 def _image_problems(w: Live, service: Service) -> list[str]:

@@ -19,7 +19,7 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_route53 as route53
 from constructs import Construct
 
-from drtiers.config.context import DrConfig
+from drtiers.config.context import DrConfig, witness_region
 from drtiers.config.workload import Database as DatabaseSpec
 from drtiers.config.workload import Key as KeySpec
 from drtiers.config.workload import Table as TableSpec
@@ -734,12 +734,20 @@ class PrimaryStack(_RegionalStack):
                 replica_keys=replica_keys,
                 deletion_protection=self.deletion_protection,
                 removal_policy=self.retain_policy,
+                witness_region=self._witness(spec) if replica_keys else None,
             ).table
-        if replica_keys and spec is not CONTROL_TABLE_SPEC:
+        # A strongly consistent table's write returns once another region has it: no lag.
+        if replica_keys and spec is not CONTROL_TABLE_SPEC and spec.consistency != "strong":
             self.alarms.table_replication_latency(
                 table.table_name, self.config.recovery_region, suffix(spec.name, TABLE)
             )
         return table
+
+    def _witness(self, spec: TableSpec) -> str | None:
+        """The witness region of a table of multi-Region strong consistency, else None."""
+        if spec.consistency != "strong" or not self.tier.strong_tables:
+            return None
+        return witness_region(spec, self.config.primary_region, self.config.recovery_region)
 
     def _backups(self, base: RecoveryBaseStack) -> None:
         """The vault here and the plan that backs up the database and tables, copying to R's
