@@ -37,11 +37,39 @@ def test_each_widget_shows_what_the_tier_has(synthesized: Synthesized, name: str
     graphed = {
         (i.region, i.metric[2]["ServiceName"], i.metric[2]["ClusterName"])
         for i in items
-        if i.metric is not None
+        if i.metric is not None and i.metric[0] != "AWS/Events"
     }
     assert graphed == services  # the app's tasks in each region that runs them
+    task_metrics = {i.metric[:2] for i in items if i.metric and "ServiceName" in i.metric[2]}
+    assert task_metrics == {
+        ("AWS/ECS", "CPUUtilization"),
+        ("AWS/ECS", "MemoryUtilization"),
+        ("ECS/ContainerInsights", "RunningTaskCount"),
+        ("ECS/ContainerInsights", "DesiredTaskCount"),
+    }
+    rules = {
+        (r.region, r.prop("Name"))
+        for r in tier.of_type("AWS::Events::Rule")
+        if str(r.prop("Name", default="")).endswith("-plan-executions")
+    }
+    plan_runs = {
+        (i.region, i.metric[2]["RuleName"])
+        for i in items
+        if i.metric is not None and i.metric[0] == "AWS/Events"
+    }
+    assert plan_runs == rules  # how often each region heard of a plan execution
+    assert bool(rules) == (name != "backup-restore")  # the tiers with a plan, in P and R
     assert all(emits(m[0], m[1], frozenset(m[2])) for m in (i.metric for i in items) if m)
     assert dashboard_sees_the_tier(tier, TIERS[name]) == []
+
+
+def test_the_header_says_how_to_read_the_writer_item(synthesized: Synthesized) -> None:
+    tier = synthesized.read("multi-site")
+    (dashboard,) = tier.of_type("AWS::CloudWatch::Dashboard")
+    text = json.dumps(dashboard.prop("DashboardBody"))
+    control = "drtiers-multi-site-control"
+    assert control in {str(t.prop("TableName")) for t in tier.of_type("AWS::DynamoDB::GlobalTable")}
+    assert f"get-item --region {tier.recovery_region} --table-name {control}" in text
 
 
 def test_widgets_fit_the_grid_without_overlapping(synthesized: Synthesized) -> None:
@@ -85,6 +113,8 @@ def test_a_renamed_alarm_or_service_is_found(synthesized: Synthesized) -> None:
     assert {v.detail.split(" of ")[0] for v in found or []} == {
         "graphs CPUUtilization",
         "graphs MemoryUtilization",
+        "graphs RunningTaskCount",
+        "graphs DesiredTaskCount",
     }
 
 

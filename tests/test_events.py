@@ -64,7 +64,7 @@ def routed() -> dict[str, Any]:
     topic = sns.Topic(stack, "Topic", master_key=key)
     routes = EventRoutes(stack, "Events", topic=topic, key=key, label="app-tier us-east-1")
     routes.database([DB_ARN])
-    routes.plan_executions()
+    routes.plan_executions("app-tier-plan-executions")
     return cdk.assertions.Template.from_stack(stack).to_json()["Resources"]  # type: ignore[no-any-return]
 
 

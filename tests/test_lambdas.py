@@ -22,11 +22,16 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from drtiers.core.rules import ACCELERATOR_API_REGION
-from drtiers.core.tiers import DECLARED_NAMESPACE, PRIMARY_HEALTHY_TARGETS, RECOVERY_WRITABLE
+from drtiers.core.tiers import (
+    DECLARED_NAMESPACE,
+    PRIMARY_HEALTHY_TARGETS,
+    RECOVERY_WRITABLE,
+    WRITER_ITEM_KEY,
+)
 from drtiers.lambdas import plan_actions
 
 P, R = "us-east-1", "us-west-2"  # the primary region and the recovery region
-WRITER = {"pk": {"S": "drtiers"}, "sk": {"S": "writer-region"}}
+WRITER = json.loads(WRITER_ITEM_KEY)  # the key the runbook and the dashboard read
 QUEUES = "drtiers-pilot-light-recovery"  # the stack whose queues a failback drains
 # One reader of botocore's service models for every test's session: each model is parsed once
 # (parsing them again for each test took half of this file's time).

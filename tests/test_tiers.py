@@ -718,13 +718,19 @@ def test_backups_are_copied_to_the_recovery_region(synthesized: Synthesized, tie
         (
             "backup-restore",
             "primary",
-            {"ApproximateNumberOfMessagesVisible", "HTTPCode_ELB_5XX_Count", "CPUUtilization"},
+            {
+                "ApproximateNumberOfMessagesVisible",
+                "ApproximateAgeOfOldestMessage",
+                "HTTPCode_ELB_5XX_Count",
+                "CPUUtilization",
+            },
         ),
         (
             "pilot-light",
             "recovery",
             {
                 "ApproximateNumberOfMessagesVisible",
+                "ApproximateAgeOfOldestMessage",  # the work queue's backlog
                 "HTTPCode_ELB_5XX_Count",
                 "ReplicaLag",
                 "RecoveryWritable",  # the declared writer, which Route 53 follows
@@ -735,6 +741,7 @@ def test_backups_are_copied_to_the_recovery_region(synthesized: Synthesized, tie
             "primary",
             {
                 "ApproximateNumberOfMessagesVisible",
+                "ApproximateAgeOfOldestMessage",  # the work queue's backlog
                 "HTTPCode_ELB_5XX_Count",
                 "CPUUtilization",
                 "ReplicationLatency",
@@ -745,6 +752,7 @@ def test_backups_are_copied_to_the_recovery_region(synthesized: Synthesized, tie
             "recovery",
             {
                 "ApproximateNumberOfMessagesVisible",
+                "ApproximateAgeOfOldestMessage",  # the work queue's backlog
                 "HTTPCode_ELB_5XX_Count",
                 "AuroraGlobalDBReplicationLag",
                 "PrimaryHealthyTargets",  # what the plan's trigger follows

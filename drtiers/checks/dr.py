@@ -194,6 +194,7 @@ def people_are_told(tier: TierAssembly, spec: TierSpec) -> list[Violation] | Non
 _NAMED_BY = {
     "ClusterName": ("AWS::ECS::Cluster", "ClusterName"),
     "ServiceName": ("AWS::ECS::Service", "ServiceName"),
+    "RuleName": ("AWS::Events::Rule", "Name"),
 }
 
 

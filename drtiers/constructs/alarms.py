@@ -15,6 +15,8 @@ from drtiers.core.tiers import DECLARED_NAMESPACE, PRIMARY_HEALTHY_TARGETS, RECO
 
 ONE_MINUTE = Duration.minutes(1)
 DEAD_LETTERS = "DeadLetters"
+QUEUE_BACKLOG = "QueueBacklog"
+QUEUE_BACKLOG_SECONDS = 900
 LB_5XX = "LoadBalancer5xx"
 DATABASE_CPU = "DatabaseCpu"
 
@@ -83,6 +85,20 @@ class Alarms(Construct):
                 period=ONE_MINUTE, statistic="Maximum"
             ),
             0,
+        )
+
+    def queue_backlog(
+        self, queue: sqs.IQueue, suffix: str = "", seconds: int = QUEUE_BACKLOG_SECONDS
+    ) -> cloudwatch.Alarm:
+        """The oldest message has waited ``seconds`` for five minutes: the queue's consumers are
+        down or too few (before a failover's move of the work, or after it in R), long before
+        the queue's retention (a day at least) loses a message."""
+        return self._add(
+            QUEUE_BACKLOG + suffix,
+            f"A message has waited over {seconds // 60} minutes in the work queue",
+            queue.metric_approximate_age_of_oldest_message(period=ONE_MINUTE, statistic="Maximum"),
+            seconds,
+            evaluation_periods=5,
         )
 
     def load_balancer_5xx(self, load_balancer: elbv2.ApplicationLoadBalancer) -> cloudwatch.Alarm:

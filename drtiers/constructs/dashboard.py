@@ -43,8 +43,10 @@ def alarm_arn(region: str, account: str, name: str) -> str:
 
 
 class TierDashboard(Construct):
-    """The dashboard ``name`` (one per tier and region): a header, an alarm status widget per
-    region, a graph of each alarm, and the tasks' CPU and memory per region."""
+    """The dashboard ``name`` (one per tier and region): a header (with the command that reads
+    the writer-region item), an alarm status widget per region, a graph of each alarm, the
+    tasks' CPU and memory and their running and desired counts per region, and how often each
+    region heard of a Region switch plan execution."""
 
     def __init__(
         self,
@@ -56,9 +58,14 @@ class TierDashboard(Construct):
         account: str,
         alarms: Sequence[WatchedAlarm],
         services: Sequence[WatchedService],
+        plan_rules: Sequence[tuple[str, str]] = (),
+        writer_item: str = "",
     ) -> None:
         super().__init__(scope, id_)
-        widgets: list[tuple[str, dict[str, Any]]] = [("text", {"markdown": header})]
+        text = header
+        if writer_item:  # a dashboard reads metrics only, never a table's item
+            text += f"\n\nThe writer-region item, in this region: `{writer_item}`"
+        widgets: list[tuple[str, dict[str, Any]]] = [("text", {"markdown": text})]
         for region in sorted({a.region for a in alarms}):
             here = sorted(a.name for a in alarms if a.region == region)
             widgets.append(
@@ -73,6 +80,8 @@ class TierDashboard(Construct):
             )
         widgets += [("metric", _alarm_graph(a, account)) for a in alarms]
         widgets += [("metric", _tasks(s)) for s in services]
+        widgets += [("metric", _task_counts(s)) for s in services]
+        widgets += [("metric", _plan_runs(region, rule)) for region, rule in plan_rules]
         self.dashboard = cloudwatch.CfnDashboard(
             self,
             "Dashboard",
@@ -102,6 +111,39 @@ def _tasks(service: WatchedService) -> dict[str, Any]:
             ["AWS/ECS", "CPUUtilization", *dimensions],
             ["AWS/ECS", "MemoryUtilization", *dimensions],
         ],
+    }
+
+
+def _task_counts(service: WatchedService) -> dict[str, Any]:
+    """Running against desired tasks, from Container Insights (on in every tier's cluster):
+    "RunningTaskCount", "DesiredTaskCount", dimensions "ServiceName, ClusterName"
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-metrics-ECS.html,
+    read 2026-12-05 from AWS's documentation repository)."""
+    dimensions = ["ClusterName", service.cluster, "ServiceName", service.service]
+    return {
+        "title": f"The app's tasks in {service.region}: running and desired",
+        "view": "timeSeries",
+        "region": service.region,
+        "stat": "Average",
+        "period": 60,
+        "metrics": [
+            ["ECS/ContainerInsights", "RunningTaskCount", *dimensions],
+            ["ECS/ContainerInsights", "DesiredTaskCount", *dimensions],
+        ],
+    }
+
+
+def _plan_runs(region: str, rule: str) -> dict[str, Any]:
+    """How often the rule that hears of Region switch plan executions in ``region`` matched:
+    "TriggeredRules", dimension "RuleName" (the default bus's), https://docs.aws.amazon.com/
+    eventbridge/latest/userguide/eb-monitoring.html (read 2026-12-05)."""
+    return {
+        "title": f"Region switch plan execution events in {region}",
+        "view": "timeSeries",
+        "region": region,
+        "stat": "Sum",
+        "period": 300,
+        "metrics": [["AWS/Events", "TriggeredRules", "RuleName", rule]],
     }
 
 

@@ -118,25 +118,36 @@ class EventRoutes(Construct):
             "RDS <$.detail.SourceIdentifier>: <$.detail.Message> (<$.detail.EventID>)",
         )
 
-    def plan_executions(self) -> None:
+    def plan_executions(self, name: str) -> str:
         """The account's Region switch plan executions seen in this region: a plan runs from
         the region it activates ("In the AWS Management Console, navigate to the AWS Region
         that you want to activate", https://docs.aws.amazon.com/r53recovery/latest/dg/
         plan-execution-rs.html, read 2026-12-05), so failover is seen in R and failback in P.
         AWS documents none of the event's own fields, so the rule takes every plan of the
-        account and names none."""
+        account and names none. Named ``name`` (returned), so that the dashboard can graph how
+        often it matched (AWS/Events by RuleName) without a reference into this region."""
         self._rule(
             "PlanExecutions",
             "Region switch plan executions run from this region",
             {"source": ["aws.arc-region-switch"], "detail-type": [PLAN_EXECUTION]},
             "<$.detail-type> at <$.time>: open the plan's executions in the ARC console",
+            name=name,
         )
+        return name
 
-    def _rule(self, id_: str, description: str, pattern: dict[str, object], text: str) -> None:
+    def _rule(
+        self,
+        id_: str,
+        description: str,
+        pattern: dict[str, object],
+        text: str,
+        name: str | None = None,
+    ) -> None:
         transformer = one_line(f"{self._label}: {text}")
         events.CfnRule(
             self,
             id_,
+            name=name,
             description=description,
             event_pattern=pattern,
             state="ENABLED",

@@ -99,6 +99,32 @@ METRICS = (
         )
         for metric in ("CPUUtilization", "MemoryUtilization")
     ),
+    *(
+        MetricDimensions(
+            "ECS/ContainerInsights",
+            metric,
+            _sets(("ServiceName", "ClusterName")),
+            "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/"
+            "Container-Insights-metrics-ECS.html",
+            "These metrics are in the ECS/ContainerInsights namespace",
+        )
+        for metric in ("RunningTaskCount", "DesiredTaskCount")
+    ),
+    MetricDimensions(
+        "AWS/Events",
+        "TriggeredRules",
+        _sets(("RuleName",), ("EventBusName", "RuleName")),
+        "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html",
+        "Metrics that specify only the RuleName dimension refer to the default event bus",
+    ),
+    MetricDimensions(
+        "AWS/SQS",
+        "ApproximateAgeOfOldestMessage",
+        _sets(("QueueName",)),
+        "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/"
+        "sqs-available-cloudwatch-metrics.html",
+        "The only dimension that Amazon SQS sends to CloudWatch is QueueName",
+    ),
     MetricDimensions(
         "AWS/Route53",
         "HealthCheckStatus",

@@ -33,6 +33,9 @@ RECOVERY_WRITABLE = "RecoveryWritable"
 # The table drtiers adds to every tier for the writer-region item (<app>-<tier>-control): the
 # app reads it to fence its writes, the plan's declare step writes it. Not the workload's.
 CONTROL_TABLE = "control"
+# The key of the writer-region item in the control table (the plan's function writes it too,
+# from its own copy: drtiers/lambdas/plan_actions.py).
+WRITER_ITEM_KEY = '{"pk": {"S": "drtiers"}, "sk": {"S": "writer-region"}}'
 # The setting that lists the regions whose control table the app reads (its own first).
 CONTROL_REGIONS_VARIABLE = "CONTROL_TABLE_REGIONS"
 

@@ -23,6 +23,7 @@ from drtiers.core.tiers import (
     RECOVERY_WRITABLE,
     ROLE_TAG,
     STALE_ROLE,
+    WRITER_ITEM_KEY,
     StackRole,
 )
 from drtiers.recovery.live import Live
@@ -1027,7 +1028,8 @@ def _declare(
     data-plane calls in regions that are up."""
     # "at" orders the declarations: tasks follow the newest item of every region they read.
     item = (
-        '{"pk": {"S": "drtiers"}, "sk": {"S": "writer-region"}, "region": {"S": "'
+        WRITER_ITEM_KEY[:-1]
+        + ', "region": {"S": "'
         + region
         + '"}, "at": {"N": "\'"$(date +%s)"\'"}}'
     )

@@ -22,9 +22,11 @@ from drtiers.constructs.dashboard import TierDashboard, WatchedAlarm, WatchedSer
 from drtiers.constructs.restore_tests import Placement, RestoreTarget, RestoreTests, plan_name
 from drtiers.core.tiers import (
     APP_TAG,
+    CONTROL_TABLE,
     FAILED_OVER_TAG,
     ROLE_TAG,
     TIER_TAG,
+    WRITER_ITEM_KEY,
     Relational,
     StackRole,
     TierSpec,
@@ -81,6 +83,7 @@ class TierStack(Stack):
         # (cluster name, service name) where it runs one.
         self.alarms: Alarms | None = None
         self.service_names: tuple[str, str] | None = None
+        self.plan_rule: str | None = None  # the rule that hears of Region switch executions
         self._zones = list(config.availability_zones.get(region, ()))
         for key, value in tags.items():
             Tags.of(self).add(key, value, exclude_resource_types=UNTAGGABLE)
@@ -159,6 +162,11 @@ class TierStack(Stack):
                 for stack in stacks
                 if stack.service_names is not None
             ],
+            plan_rules=[
+                (stack.region_name, stack.plan_rule) for stack in stacks if stack.plan_rule
+            ],
+            writer_item=f"aws dynamodb get-item --region {self.region_name} --table-name "
+            f"{self.resource_name(CONTROL_TABLE)} --key '{WRITER_ITEM_KEY}' --consistent-read",
         )
 
     def add_restore_tests(self, vault_arn: str, network: Placement | None) -> RestoreTests:

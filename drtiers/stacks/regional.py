@@ -450,6 +450,7 @@ class _RegionalStack(TierStack):
                 removal_policy=self.retain_policy,
             )
             self.alarms.dead_letters(queue.dead_letter_queue, suffix(spec.name, QUEUE))
+            self.alarms.queue_backlog(queue.queue, suffix(spec.name, QUEUE))
             queues.append((env_suffix(spec.name, QUEUE), queue))
         return queues
 
@@ -584,7 +585,7 @@ class PrimaryStack(_RegionalStack):
         database = self._database(base)
         self._route_database_events()
         if tier.has_recovery_stack:  # failback runs the plan from here
-            self.events.plan_executions()
+            self.plan_rule = self.events.plan_executions(self.resource_name("plan-executions"))
         self._tables(base)
         queues = self._queues()
         full = config.workload.service.tasks.full
@@ -849,7 +850,8 @@ class RecoveryStack(_RegionalStack):
             ),
         )
         self._route_database_events()
-        self.events.plan_executions()  # failover runs the plan from here
+        # failover runs the plan from here
+        self.plan_rule = self.events.plan_executions(self.resource_name("plan-executions"))
         self.writable_alarm = self._writable_alarm()
         queues = self._queues() if tier.queues_in_recovery else []
         # The same ceiling as P's: failed over, R takes P's load, peaks included (the plan's
