@@ -321,6 +321,10 @@ ELSEWHERE = {
         "test_strong_tables.py",
         "test_a_named_witness_is_the_one_declared",
     ),
+    "backups.air_gapped": (
+        "test_air_gapped.py",
+        "test_every_recovery_point_is_copied_to_both_vaults_in_r",
+    ),
 }
 
 

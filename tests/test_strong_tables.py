@@ -69,7 +69,8 @@ def test_its_rpo_is_zero(strong: Synthesized) -> None:
 
 
 def test_region_loss_and_failback_hold(strong: Synthesized) -> None:
-    ((loss, back),) = simulate_assembly(strong.directory, context(), synthesize)
+    settings = context(tier="multi-site", workload=str(STRONG))
+    ((loss, back),) = simulate_assembly(strong.directory, settings, synthesize)
     assert loss.violations == [] and back.violations == []
 
 
@@ -83,7 +84,8 @@ def test_r_stops_writing_without_a_second_region(strong: Synthesized, tmp_path: 
 
     directory = copy_assembly(strong.directory, tmp_path / "asm")
     edit_template(directory, "drtiers-multi-site-primary", witness_in_p)
-    ((loss, _),) = simulate_assembly(directory, context(), synthesize)
+    settings = context(tier="multi-site", workload=str(STRONG))
+    ((loss, _),) = simulate_assembly(directory, settings, synthesize)
     details = [v.detail for v in loss.violations if v.invariant == "I1"]
     assert any(f"table {TABLE} takes no writes in us-west-2" in d for d in details), details
 

@@ -1037,7 +1037,12 @@ def _first(tier: TierAssembly, type_: str, name: str) -> str:
 
 
 def _backup_copies(tier: TierAssembly) -> dict[str, str]:
-    """Region -> name of the vault the backup plans copy to there."""
+    """Region -> name of the vault the backup plans copy to there, that a restore reads: not
+    a logically air-gapped vault, whose copies are the second line (decision 51)."""
+    air_gapped = {
+        str(v.prop("BackupVaultName"))
+        for v in tier.of_type("AWS::Backup::LogicallyAirGappedBackupVault")
+    }
     return {
         m[1]: m[2]
         for plan in tier.of_type("AWS::Backup::BackupPlan")
@@ -1045,6 +1050,7 @@ def _backup_copies(tier: TierAssembly) -> dict[str, str]:
             r":backup:([a-z0-9-]+):\d{12}:backup-vault:([A-Za-z0-9_.-]+)",
             json.dumps(plan.properties),
         )
+        if m[2] not in air_gapped
     }
 
 

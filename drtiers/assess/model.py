@@ -709,6 +709,10 @@ class _Model:
             self.w["table_size_gb"] if workload_tables(self.tier) else 0.0
         )
         change = self.w["daily_change_fraction"]
+        air_gapped = {
+            str(v.prop("BackupVaultName"))
+            for v in self.tier.of_type("AWS::Backup::LogicallyAirGappedBackupVault")
+        }
         for rule in _backup_rules(self.tier):
             plan = rule.plan
             days = 35 if rule.keep_days is None else rule.keep_days
@@ -721,8 +725,15 @@ class _Model:
             )
             for vault in rule.copies:
                 region = self.r if f":backup:{self.r}:" in vault else plan.region
+                # An air-gapped vault's storage is priced as warm storage: AWS's page lists it
+                # apart, and no stored copy shows its figure (decision 51).
+                lagged = any(
+                    re.search(rf"backup-vault:{re.escape(name)}(?![\w.-])", vault)
+                    for name in air_gapped
+                )
+                kind = "air-gapped" if lagged else "copy"
                 add(
-                    "Backup storage, copy vault (GB-month)",
+                    f"Backup storage, {kind} vault (GB-month)",
                     region,
                     stored,
                     price("backup_storage_gb_month", region),

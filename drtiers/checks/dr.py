@@ -141,7 +141,11 @@ def backups_copied_out(tier: TierAssembly, spec: TierSpec) -> list[Violation] | 
     if not plans:
         return [Violation(None, "no AWS Backup plan")]
     # A copy job to a vault that does not exist fails: the copy lands nowhere.
-    vaults = {(v.region, vault_name(v)) for v in tier.of_type("AWS::Backup::BackupVault")}
+    vaults = {
+        (v.region, vault_name(v))
+        for type_ in ("AWS::Backup::BackupVault", "AWS::Backup::LogicallyAirGappedBackupVault")
+        for v in tier.of_type(type_)
+    }
     found = []
     for plan in plans:
         for rule in backup_rules(plan):

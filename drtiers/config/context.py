@@ -30,7 +30,7 @@ from drtiers.core.images import (
     pulled_in,
     replicated,
 )
-from drtiers.core.tiers import TIER_NAMES, TIERS, EntryPoint, TierSpec
+from drtiers.core.tiers import TIER_NAMES, TIERS, EntryPoint, Relational, TierSpec
 
 # Route 53's control plane and its health-check metrics live in us-east-1, so the edge stack (hosted
 # zone, health checks and their alarms, the accelerator) is deployed there whatever P and R are.
@@ -746,6 +746,37 @@ def _check_strong_tables(
             )
 
 
+# "Cross-Region copy to or from a logically air-gapped vault is not currently available for
+# backups that contain Amazon Aurora, Amazon DocumentDB, and Amazon Neptune" (considerations,
+# https://docs.aws.amazon.com/aws-backup/latest/devguide/logicallyairgappedvault.html, read
+# 2026-12-05); "MinRetentionDays ... The minimum value accepted is 7 days" (botocore 1.44.8,
+# backup CreateLogicallyAirGappedBackupVault).
+AIR_GAPPED_MIN_DAYS = 7
+
+
+def _check_air_gapped(workload: Workload, source: str, tiers: tuple[TierSpec, ...]) -> None:
+    """An air-gapped copy needs a retention the vault accepts, and no Aurora in the backup."""
+    backups = workload.backups
+    if not backups.air_gapped:
+        return
+    label = f"{source}: backups"
+    aurora = [t.name for t in tiers if t.relational is Relational.AURORA_GLOBAL]
+    if aurora and workload.database is not None:
+        raise _invalid(
+            f"{label}.air_gapped",
+            True,
+            f"false for tier {aurora[0]}: AWS does not copy backups that contain Amazon Aurora "
+            "to a logically air-gapped vault in another region (tier backup-restore or "
+            "pilot-light, whose database is an RDS instance)",
+        )
+    if backups.retention_days < AIR_GAPPED_MIN_DAYS:
+        raise _invalid(
+            f"{label}.retention_days",
+            backups.retention_days,
+            f"{AIR_GAPPED_MIN_DAYS} to 36500 with air_gapped (the vault's minimum retention)",
+        )
+
+
 def _check_image(
     get: Callable[[str], Any], workload: Workload, source: str, primary: str, account: str
 ) -> None:
@@ -822,6 +853,7 @@ def from_context(get: Callable[[str], Any]) -> DrConfig:
     workload, source = _workload(get)
     _check_dax_regions(workload, tiers, primary, recovery)
     _check_strong_tables(workload, source, tiers, primary, recovery)
+    _check_air_gapped(workload, source, tiers)
     resilience_hub = _resilience_hub(get, recovery)
     account = _string(get, "account", _ACCOUNT, "a 12-digit AWS account id")
     _check_image(get, workload, source, primary, account)

@@ -441,6 +441,12 @@ class Backups(_Section):
     retention_days: int = Field(
         35, ge=1, le=36500, description="how long AWS Backup keeps recovery points and copies"
     )
+    air_gapped: bool = Field(
+        False,
+        description="also copy every recovery point to a logically air-gapped vault in the "
+        "recovery region (AWS Backup's vault lock in compliance mode): backup-restore and "
+        "pilot-light, whose database is an RDS instance; retention_days at least 7",
+    )
     restore_tests: Literal["weekly", "monthly"] = Field(
         "weekly",
         description="how often AWS Backup restores the newest copy of each store in the "

@@ -43,6 +43,35 @@ class BackupVault(Construct):
         )
 
 
+class AirGappedVault(Construct):
+    """A logically air-gapped backup vault: "each vault is equipped with AWS Backup Vault
+    Lock's compliance mode", encrypted with an AWS owned key by default
+    (https://docs.aws.amazon.com/aws-backup/latest/devguide/logicallyairgappedvault.html, read
+    2026-12-05), so no one in the account, its administrators included, can delete a recovery
+    point before its retention ends. Kept on delete: it is deleted only empty.
+
+    :param vault_name: fixed, so the plan in P can name it as a copy destination.
+    :param min_days: / :param max_days: the retention the vault accepts (at least 7).
+    """
+
+    def __init__(
+        self, scope: Construct, id_: str, *, vault_name: str, min_days: int, max_days: int
+    ) -> None:
+        super().__init__(scope, id_)
+        if not 7 <= min_days <= max_days:
+            raise ValueError(
+                f"AirGappedVault: retention {min_days}..{max_days} days; allowed: 7 <= min <= max"
+            )
+        self.vault = backup.CfnLogicallyAirGappedBackupVault(
+            self,
+            "Vault",
+            backup_vault_name=vault_name,
+            min_retention_days=min_days,
+            max_retention_days=max_days,
+        )
+        self.vault.apply_removal_policy(RemovalPolicy.RETAIN)
+
+
 def _hours(frequency_hours: int) -> str:
     """The cron hour field: 05 for a daily backup, every hour, or every N hours from 00."""
     return {24: "5", 1: "*"}.get(frequency_hours, f"0/{frequency_hours}")
@@ -69,10 +98,14 @@ def _check_props(
 
 
 def _rule(
-    *, copy_vault: backup.IBackupVault, frequency_hours: int, days: int
+    *,
+    copy_vault: backup.IBackupVault,
+    frequency_hours: int,
+    days: int,
+    also: Sequence[backup.IBackupVault] = (),
 ) -> backup.BackupPlanRule:
-    """Back up every ``frequency_hours`` and copy each recovery point to ``copy_vault``, both
-    kept ``days``."""
+    """Back up every ``frequency_hours`` and copy each recovery point to ``copy_vault`` (and to
+    each vault of ``also``), all kept ``days``."""
     return backup.BackupPlanRule(
         rule_name="DailyWithCrossRegionCopy"
         if frequency_hours == 24
@@ -81,8 +114,9 @@ def _rule(
         delete_after=Duration.days(days),
         copy_actions=[
             backup.BackupPlanCopyActionProps(
-                destination_backup_vault=copy_vault, delete_after=Duration.days(days)
+                destination_backup_vault=vault, delete_after=Duration.days(days)
             )
+            for vault in (copy_vault, *also)
         ],
     )
 
@@ -99,6 +133,8 @@ class CrossRegionBackupPlan(Construct):
     :param retention_days: how long local and copied recovery points are kept. Default 35.
     :param frequency_hours: hours between backups: 24 (every day at 05:00 UTC, the default)
         or a divisor of 24 (every N hours from midnight UTC; 1 is AWS Backup's most frequent).
+    :param air_gapped_vault_arn: a logically air-gapped vault every recovery point is copied to
+        as well. Default None.
     """
 
     def __init__(
@@ -113,6 +149,7 @@ class CrossRegionBackupPlan(Construct):
         existing_role: bool = False,
         retention_days: int = 35,
         frequency_hours: int = 24,
+        air_gapped_vault_arn: str | None = None,
     ) -> None:
         super().__init__(scope, id_)
         _check_props(
@@ -124,8 +161,18 @@ class CrossRegionBackupPlan(Construct):
             self, "CopyVault", copy_vault_arn
         )
         self.plan = backup.BackupPlan(self, "Plan", backup_vault=vault)
+        also = (
+            [backup.BackupVault.from_backup_vault_arn(self, "AirGapped", air_gapped_vault_arn)]
+            if air_gapped_vault_arn
+            else []
+        )
         self.plan.add_rule(
-            _rule(copy_vault=self.copy_vault, frequency_hours=frequency_hours, days=retention_days)
+            _rule(
+                copy_vault=self.copy_vault,
+                frequency_hours=frequency_hours,
+                days=retention_days,
+                also=also,
+            )
         )
         # IAM roles are global: a rebuild in another region uses the role that exists, and a
         # fixed name lets a restore step name it without the lost region's stack.

@@ -261,6 +261,9 @@ class DestroyPlan:
 BILLED = {
     "AWS::Backup::BackupVault": "its recovery points' storage, per GB-month "
     "(https://aws.amazon.com/backup/pricing/)",
+    "AWS::Backup::LogicallyAirGappedBackupVault": "its recovery points' storage, per GB-month, "
+    "until each one's retention ends: its vault lock, in compliance mode, lets no one delete "
+    "them sooner (https://aws.amazon.com/backup/pricing/)",
     "AWS::DynamoDB::GlobalTable": "its storage per GB-month in each replica region, and its "
     "capacity per hour if provisioned (https://aws.amazon.com/dynamodb/pricing/)",
     "AWS::Logs::LogGroup": "its stored logs, per GB-month (https://aws.amazon.com/cloudwatch/pricing/)",
@@ -481,6 +484,11 @@ def _removal(kind: str, name: str, regions: list[str]) -> str:
         return (
             _emptied(r, name, [], "")
             + f"aws backup delete-backup-vault --region {r} --backup-vault-name {name}"
+        )
+    if kind == "AWS::Backup::LogicallyAirGappedBackupVault":
+        return (
+            f"aws backup delete-backup-vault --region {r} --backup-vault-name {name}  "
+            "# only once its last recovery point has expired: compliance mode deletes none sooner"
         )
     if kind == "AWS::DynamoDB::GlobalTable":
         return _table_removal(name, regions)

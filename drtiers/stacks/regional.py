@@ -19,7 +19,7 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_route53 as route53
 from constructs import Construct
 
-from drtiers.config.context import DrConfig, witness_region
+from drtiers.config.context import AIR_GAPPED_MIN_DAYS, DrConfig, witness_region
 from drtiers.config.workload import Database as DatabaseSpec
 from drtiers.config.workload import Key as KeySpec
 from drtiers.config.workload import Table as TableSpec
@@ -33,7 +33,7 @@ from drtiers.constructs.alarms import (
     alarm_name,
 )
 from drtiers.constructs.app import AppService
-from drtiers.constructs.backup import BackupVault, CrossRegionBackupPlan
+from drtiers.constructs.backup import AirGappedVault, BackupVault, CrossRegionBackupPlan
 from drtiers.constructs.dns_failover import AlarmRef
 from drtiers.constructs.dynamo import DaxCluster, GlobalTable
 from drtiers.constructs.engines import Engine, engine
@@ -92,6 +92,7 @@ CONTROL_TABLE_SPEC = TableSpec(
     name=CONTROL_TABLE, partition_key=KeySpec(name="pk"), sort_key=KeySpec(name="sk")
 )
 CONTROL_TABLE_VARIABLE = "CONTROL_TABLE_NAME"
+AIR_GAPPED = "air-gapped"  # the recovery-base stack's air-gapped vault: <app>-<tier>-air-gapped
 APP_SERVICE = "service"
 PLAN_ACTIONS = "plan-actions"
 # Concurrent executions each plan function reserves with reserve_concurrency=true: a step and
@@ -163,6 +164,14 @@ class RecoveryBaseStack(TierStack):
             key=vault_key.key,
             removal_policy=self.retain_policy,
         )
+        if config.workload.backups.air_gapped:
+            AirGappedVault(
+                self,
+                "AirGappedVault",
+                vault_name=self.resource_name(AIR_GAPPED),
+                min_days=AIR_GAPPED_MIN_DAYS,
+                max_days=config.workload.backups.retention_days,
+            )
         if not tier.has_recovery_stack:  # else the recovery stack, in its network, tests
             network = None
             if config.workload.database is not None:
@@ -789,7 +798,16 @@ class PrimaryStack(_RegionalStack):
             existing_role=self.config.restore_from is not None,
             retention_days=self.config.workload.backups.retention_days,
             frequency_hours=self.config.backup_interval(self.tier),
+            air_gapped_vault_arn=self._air_gapped_vault(),
         )
+
+    def _air_gapped_vault(self) -> str | None:
+        """The recovery-base stack's air-gapped vault, where the workload asks for one (a
+        rebuild copies to the old primary's region, which has none)."""
+        if not self.config.workload.backups.air_gapped or self.rebuilding:
+            return None
+        name = self.resource_name(AIR_GAPPED)
+        return self.arn("backup", self.config.recovery_region, f"backup-vault:{name}")
 
 
 _ATTRIBUTE_TYPES = {
