@@ -22,7 +22,7 @@ from drtiers.recovery.lifecycle import destroy_plan
 from tests.conftest import ROOT, Synthesized, config, context
 
 LAGGED = ROOT / "tests" / "fixtures" / "workloads" / "air-gapped.yaml"
-VAULT = "drtiers-backup-restore-air-gapped"
+VAULT = "drtiers-backup-restore-air-gapped-30d"  # its retention in its name
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,12 @@ def lagged() -> Synthesized:
 def test_every_recovery_point_is_copied_to_both_vaults_in_r(lagged: Synthesized) -> None:
     tier = lagged.read("backup-restore")
     (vault,) = tier.of_type("AWS::Backup::LogicallyAirGappedBackupVault")
-    assert vault.region == tier.recovery_region and vault.deletion_policy == "Retain"
+    assert vault.region == tier.recovery_region
+    # kept, but not after the create that made it empty rolls back (its name stays free)
+    assert (vault.deletion_policy, vault.update_replace_policy) == (
+        "RetainExceptOnCreate",
+        "Retain",
+    )
     assert (vault.prop("BackupVaultName"), vault.prop("MinRetentionDays")) == (VAULT, 7)
     assert vault.prop("MaxRetentionDays") == 30  # the workload's retention
     (plan,) = tier.of_type("AWS::Backup::BackupPlan")
@@ -79,6 +84,17 @@ def test_it_is_priced_and_left_by_a_destroy(lagged: Synthesized) -> None:
     stays = [s for s in destroy_plan(lagged.read("backup-restore")).stays if VAULT in s.what]
     assert len(stays) == 1 and "compliance mode" in stays[0].billed
     assert f"delete-backup-vault --region us-west-2 --backup-vault-name {VAULT}" in stays[0].remove
+
+
+def test_a_new_retention_is_a_new_vault(tmp_path: Path) -> None:
+    """The vault's retention is create-only: a new one names a new vault, so the update
+    neither replaces a named resource nor meets the old vault, which keeps its copies."""
+    longer = Synthesized(
+        tier="backup-restore", workload=_workload(tmp_path, ", retention_days: 90")
+    )
+    (vault,) = longer.read("backup-restore").of_type("AWS::Backup::LogicallyAirGappedBackupVault")
+    assert vault.prop("BackupVaultName") == "drtiers-backup-restore-air-gapped-90d"
+    assert vault.prop("MaxRetentionDays") == 90
 
 
 def _workload(tmp_path: Path, extra: str, database: bool = True) -> str:

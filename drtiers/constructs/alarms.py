@@ -95,7 +95,8 @@ class Alarms(Construct):
         the queue's retention (a day at least) loses a message."""
         return self._add(
             QUEUE_BACKLOG + suffix,
-            f"A message has waited over {seconds // 60} minutes in the work queue",
+            f"A message has waited over {seconds // 60} minutes in the work queue (the alarm "
+            f"fires about {seconds // 60 + 5} minutes after it was sent)",
             queue.metric_approximate_age_of_oldest_message(period=ONE_MINUTE, statistic="Maximum"),
             seconds,
             evaluation_periods=5,

@@ -50,7 +50,9 @@ class AirGappedVault(Construct):
     2026-12-05), so no one in the account, its administrators included, can delete a recovery
     point before its retention ends. Kept on delete: it is deleted only empty.
 
-    :param vault_name: fixed, so the plan in P can name it as a copy destination.
+    :param vault_name: fixed, so the plan in P can name it as a copy destination. Its retention
+        is create-only (cfn-lint's schema), so the caller puts it in the name: a new retention
+        makes a new vault beside the old one, which keeps its copies until they expire.
     :param min_days: / :param max_days: the retention the vault accepts (at least 7).
     """
 
@@ -69,7 +71,9 @@ class AirGappedVault(Construct):
             min_retention_days=min_days,
             max_retention_days=max_days,
         )
-        self.vault.apply_removal_policy(RemovalPolicy.RETAIN)
+        # Kept on delete and replacement, but not when the create that made it (empty) rolls
+        # back, which would leave its name taken for the retry (rules.kept_on_failed_create).
+        self.vault.apply_removal_policy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
 
 
 def _hours(frequency_hours: int) -> str:

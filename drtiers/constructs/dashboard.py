@@ -22,6 +22,7 @@ from constructs import Construct
 
 GRID = 24  # a dashboard's width, in grid units
 _SIZES = {"text": (GRID, 2), "alarm": (12, 4), "metric": (8, 6)}
+ECS, INSIGHTS = "AWS/ECS", "ECS/ContainerInsights"
 
 
 @dataclass(frozen=True)
@@ -99,19 +100,29 @@ def _alarm_graph(alarm: WatchedAlarm, account: str) -> dict[str, Any]:
     }
 
 
+def _graph(
+    title: str, region: str, stat: str, period: int, rows: list[list[str]]
+) -> dict[str, Any]:
+    """A time-series widget of ``rows`` (namespace, metric, dimension pairs) in ``region``."""
+    return {
+        "title": title,
+        "view": "timeSeries",
+        "region": region,
+        "stat": stat,
+        "period": period,
+        "metrics": rows,
+    }
+
+
 def _tasks(service: WatchedService) -> dict[str, Any]:
     dimensions = ["ClusterName", service.cluster, "ServiceName", service.service]
-    return {
-        "title": f"The app's tasks in {service.region}: CPU and memory (%)",
-        "view": "timeSeries",
-        "region": service.region,
-        "stat": "Average",
-        "period": 60,
-        "metrics": [
-            ["AWS/ECS", "CPUUtilization", *dimensions],
-            ["AWS/ECS", "MemoryUtilization", *dimensions],
-        ],
-    }
+    return _graph(
+        f"The app's tasks in {service.region}: CPU and memory (%)",
+        service.region,
+        "Average",
+        60,
+        [[ECS, metric, *dimensions] for metric in ("CPUUtilization", "MemoryUtilization")],
+    )
 
 
 def _task_counts(service: WatchedService) -> dict[str, Any]:
@@ -120,31 +131,26 @@ def _task_counts(service: WatchedService) -> dict[str, Any]:
     (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-metrics-ECS.html,
     read 2026-12-05 from AWS's documentation repository)."""
     dimensions = ["ClusterName", service.cluster, "ServiceName", service.service]
-    return {
-        "title": f"The app's tasks in {service.region}: running and desired",
-        "view": "timeSeries",
-        "region": service.region,
-        "stat": "Average",
-        "period": 60,
-        "metrics": [
-            ["ECS/ContainerInsights", "RunningTaskCount", *dimensions],
-            ["ECS/ContainerInsights", "DesiredTaskCount", *dimensions],
-        ],
-    }
+    return _graph(
+        f"The app's tasks in {service.region}: running and desired (none shown while no task runs)",
+        service.region,
+        "Average",
+        60,
+        [[INSIGHTS, metric, *dimensions] for metric in ("RunningTaskCount", "DesiredTaskCount")],
+    )
 
 
 def _plan_runs(region: str, rule: str) -> dict[str, Any]:
     """How often the rule that hears of Region switch plan executions in ``region`` matched:
     "TriggeredRules", dimension "RuleName" (the default bus's), https://docs.aws.amazon.com/
     eventbridge/latest/userguide/eb-monitoring.html (read 2026-12-05)."""
-    return {
-        "title": f"Region switch plan execution events in {region}",
-        "view": "timeSeries",
-        "region": region,
-        "stat": "Sum",
-        "period": 300,
-        "metrics": [["AWS/Events", "TriggeredRules", "RuleName", rule]],
-    }
+    return _graph(
+        f"Region switch plan execution events in {region}",
+        region,
+        "Sum",
+        300,
+        [["AWS/Events", "TriggeredRules", "RuleName", rule]],
+    )
 
 
 def _laid_out(widgets: Sequence[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:

@@ -92,7 +92,7 @@ CONTROL_TABLE_SPEC = TableSpec(
     name=CONTROL_TABLE, partition_key=KeySpec(name="pk"), sort_key=KeySpec(name="sk")
 )
 CONTROL_TABLE_VARIABLE = "CONTROL_TABLE_NAME"
-AIR_GAPPED = "air-gapped"  # the recovery-base stack's air-gapped vault: <app>-<tier>-air-gapped
+
 APP_SERVICE = "service"
 PLAN_ACTIONS = "plan-actions"
 # Concurrent executions each plan function reserves with reserve_concurrency=true: a step and
@@ -122,6 +122,12 @@ def proxy_share(tier: TierSpec) -> int:
     """RDS Proxy's share of database connections: all of them, less the write-forwarding quota
     when the global database forwards writes."""
     return 100 - WRITE_FORWARDING_RESERVED_PERCENT if tier.aurora_write_forwarding else 100
+
+
+def air_gapped_name(names: str, days: int) -> str:
+    """The recovery-base stack's air-gapped vault, ``<app>-<tier>-air-gapped-<days>d``: its
+    retention is create-only, so a new retention is a new vault (decision 51)."""
+    return f"{names}-air-gapped-{days}d"
 
 
 class RecoveryBaseStack(TierStack):
@@ -168,7 +174,7 @@ class RecoveryBaseStack(TierStack):
             AirGappedVault(
                 self,
                 "AirGappedVault",
-                vault_name=self.resource_name(AIR_GAPPED),
+                vault_name=air_gapped_name(self.names, config.workload.backups.retention_days),
                 min_days=AIR_GAPPED_MIN_DAYS,
                 max_days=config.workload.backups.retention_days,
             )
@@ -806,7 +812,7 @@ class PrimaryStack(_RegionalStack):
         rebuild copies to the old primary's region, which has none)."""
         if not self.config.workload.backups.air_gapped or self.rebuilding:
             return None
-        name = self.resource_name(AIR_GAPPED)
+        name = air_gapped_name(self.names, self.config.workload.backups.retention_days)
         return self.arn("backup", self.config.recovery_region, f"backup-vault:{name}")
 
 
