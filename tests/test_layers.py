@@ -22,6 +22,7 @@ LAYERS = (
     "build",
     "checks",
     "advice",
+    "fleet",
     "report",
     "entry",
     "cli",

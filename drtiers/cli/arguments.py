@@ -8,8 +8,10 @@ from typing import Any, TypeAlias
 
 from drtiers.cli.estimates import cmd_diff, cmd_explain, cmd_list
 from drtiers.cli.files import cmd_init, cmd_prices, cmd_schema
+from drtiers.cli.fleet import cmd_fleet
 from drtiers.cli.recommend import cmd_recommend
 from drtiers.cli.recovery import cmd_destroy, cmd_report, cmd_results, cmd_simulate
+from drtiers.config.fleet import DEFAULT_FLEET
 from drtiers.config.workload import DEFAULT_FILE
 from drtiers.core.tiers import TIER_NAMES
 
@@ -157,9 +159,24 @@ def _add_file_commands(sub: Commands, top: Parser) -> None:
     update.set_defaults(run=cmd_prices)
 
 
+def _add_fleet_command(sub: Commands, common: Parser) -> None:
+    """fleet list|explain|simulate: many applications, each its own tier."""
+    fleet = sub.add_parser(
+        "fleet",
+        parents=[common],
+        help="a fleet file's applications, per account, and its failover groups' parent plans",
+    )
+    fleet.add_argument("action", choices=("list", "explain", "simulate"))
+    fleet.add_argument(
+        "--fleet", default=DEFAULT_FLEET, help=f"the fleet file (default {DEFAULT_FLEET})"
+    )
+    fleet.set_defaults(run=cmd_fleet)
+
+
 def add_commands(sub: Commands) -> None:
     """Every subcommand, in the order --help lists them."""
     top, common = _shared_options()
     _add_estimate_commands(sub, common)
     _add_recovery_commands(sub, common)
+    _add_fleet_command(sub, common)
     _add_file_commands(sub, top)

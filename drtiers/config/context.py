@@ -482,19 +482,23 @@ def cdk_json_context(start: Path | None = None) -> dict[str, Any]:
     return context
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(
+    path: Path,
+    kind: str = "workload file",
+    allowed: str = "a mapping with service and, as the workload has them, database, tables, "
+    "queues, entry_point, backups, figures",
+) -> dict[str, Any]:
+    """A YAML file's mapping; a file that is not YAML, or not a mapping, is one line."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise ConfigError(f"workload file {path}: not valid YAML{where}: {problem}") from None
+        raise ConfigError(f"{kind} {path}: not valid YAML{where}: {problem}") from None
     if not isinstance(raw, dict):
         raise ConfigError(
-            f"workload file {path}: {json.dumps(raw, default=str)} is not valid; allowed: a "
-            "mapping with service and, as the workload has them, database, tables, queues, "
-            "entry_point, backups, figures"
+            f"{kind} {path}: {json.dumps(raw, default=str)} is not valid; allowed: {allowed}"
         )
     return raw
 
@@ -503,10 +507,12 @@ def _dotted(loc: tuple[str | int, ...]) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
 
 
-def _describe(loc: tuple[str | int, ...]) -> tuple[str, tuple[str, ...]]:
+def _describe(
+    loc: tuple[str | int, ...], root: type[BaseModel] = Workload
+) -> tuple[str, tuple[str, ...]]:
     """The schema's description of the field at ``loc`` and the keys its section allows."""
-    model: type[BaseModel] | None = Workload
-    description, keys = "", tuple(Workload.model_fields)
+    model: type[BaseModel] | None = root
+    description, keys = "", tuple(root.model_fields)
     for part in loc:
         if isinstance(part, int) or model is None or part not in model.model_fields:
             continue
@@ -527,22 +533,26 @@ def _describe(loc: tuple[str | int, ...]) -> tuple[str, tuple[str, ...]]:
     return description, keys
 
 
-def _workload_error(
-    error: ValidationError, source: str, overridden: dict[tuple[str, ...], str]
+def schema_error(
+    error: ValidationError,
+    source: str,
+    overridden: dict[tuple[str, ...], str] | None = None,
+    root: type[BaseModel] = Workload,
 ) -> ConfigError:
-    """One line for the first problem: the field's path (or the context key that set it), the
-    value and what the schema allows there."""
+    """One line for the first problem of a file ``root`` validates: the field's path (or the
+    context key that set it), the value and what the schema allows there."""
+    overridden = overridden or {}
     first = error.errors()[0]
     loc = tuple(first["loc"])
     label = f"{source}: {_dotted(loc) or '(top level)'}"
     for path, key in overridden.items():
         if loc[: len(path)] == path or (first["type"] == "value_error" and path[: len(loc)] == loc):
             label = f"context key '{key}'"
-    description = _describe(loc)[0]
+    description = _describe(loc, root)[0]
     value = first.get("input")
     shown = f"'{value}'" if isinstance(value, str) else json.dumps(value, default=str)
     if first["type"] == "extra_forbidden":
-        parent_keys = _describe(loc[:-1])[1]
+        parent_keys = _describe(loc[:-1], root)[1]
         return ConfigError(f"{label}: unknown key; allowed: {', '.join(parent_keys)}")
     if first["type"] == "missing":
         return ConfigError(f"{label}: missing; allowed: {description}")
@@ -559,7 +569,7 @@ def _workload(get: Callable[[str], Any]) -> tuple[Workload, str]:
         raw: dict[str, Any] = REFERENCE.model_dump(mode="json")
         source = "reference workload"
     else:
-        raw, source = _read_yaml(path), f"workload file {path}"
+        raw, source = read_yaml(path), f"workload file {path}"
     overridden: dict[tuple[str, ...], str] = {}
     for key, field_path in WORKLOAD_KEYS.items():
         value = get(key)
@@ -590,7 +600,7 @@ def _workload(get: Callable[[str], Any]) -> tuple[Workload, str]:
     try:
         workload = Workload.model_validate(raw)
     except ValidationError as error:
-        raise _workload_error(error, source, overridden) from None
+        raise schema_error(error, source, overridden) from None
     try:
         with_overrides(workload.figures)
     except ParameterError as error:

@@ -1,0 +1,147 @@
+"""drtiers fleet list|explain|simulate: a fleet file's applications, each estimated and
+simulated as its own tier, per application and account, with the fleet's totals, and each
+failover group's parent plan run over them (drtiers.fleet)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from drtiers.cli.common import command_context, new_table
+from drtiers.config.fleet import Fleet, read_fleet
+from drtiers.core.durations import format_duration
+from drtiers.core.facts import default_figures
+from drtiers.fleet.parent import FLEET_INVARIANTS, ParentRun, run_parent
+from drtiers.fleet.runs import AppRun, run_fleet
+
+HOURS_PER_MONTH = 730.0
+
+
+def _runs(args: argparse.Namespace) -> tuple[Fleet, dict[str, AppRun]]:
+    path = Path(args.fleet)
+    fleet = read_fleet(path)
+    base = {k: v for k, v in command_context(args).items() if k not in ("tier", "workload")}
+    return fleet, run_fleet(fleet, base, path.parent)
+
+
+def _rows(fleet: Fleet, runs: dict[str, AppRun]) -> list[dict[str, Any]]:
+    """One row per application and account it deploys to."""
+    return [
+        {
+            "application": app.name,
+            "stage": stage,
+            "account": account,
+            "tier": app.tier,
+            "rto_seconds": runs[app.name].estimate.rto_seconds,
+            "rpo_seconds": runs[app.name].estimate.rpo_seconds,
+            "usd_per_month": runs[app.name].estimate.monthly_cost_usd,
+            "failed_over_usd_per_hour": runs[app.name].estimate.failed_over_usd_per_hour,
+        }
+        for app in fleet.applications
+        for stage, account in app.accounts.items()
+    ]
+
+
+def totals(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """The fleet's monthly cost in standby, and for a month spent failed over."""
+    standby = sum(r["usd_per_month"] for r in rows)
+    failed_over = sum(r["failed_over_usd_per_hour"] for r in rows) * HOURS_PER_MONTH
+    return {
+        "standby_usd_per_month": round(standby, 2),
+        "failed_over_usd_per_month": round(failed_over, 2),
+    }
+
+
+def cmd_fleet(args: argparse.Namespace, console: Console) -> int:
+    fleet, runs = _runs(args)
+    rows = _rows(fleet, runs)
+    if args.action == "simulate":
+        return _simulate(fleet, runs, args, console)
+    if args.json:
+        print(json.dumps({"applications": rows, "totals": totals(rows)}, indent=2))
+        return 0
+    table = new_table(
+        "drtiers fleet: each application in each account it deploys to (estimates, typical)",
+        ("application", "stage", "account", "tier", "RTO", "RPO", "USD / month"),
+    )
+    for r in rows:
+        table.add_row(
+            r["application"],
+            r["stage"],
+            r["account"],
+            r["tier"],
+            format_duration(r["rto_seconds"]),
+            format_duration(r["rpo_seconds"]),
+            f"{r['usd_per_month']:,.0f}",
+        )
+    console.print(table)
+    total = totals(rows)
+    console.print(
+        f"Fleet total: {total['standby_usd_per_month']:,.0f} USD a month in standby; "
+        f"{total['failed_over_usd_per_month']:,.0f} USD for a month failed over "
+        f"({len(fleet.applications)} applications in {len({r['account'] for r in rows})} "
+        "accounts)"
+    )
+    if args.action == "explain":
+        _explain_groups(fleet, runs, console)
+    return 0
+
+
+def _approval() -> float:
+    """The parent plan's one approval: the figure a tier's approval step takes."""
+    return float(default_figures()["failover_approval_seconds"].value)
+
+
+def _explain_groups(fleet: Fleet, runs: dict[str, AppRun], console: Console) -> None:
+    for group in fleet.failover_groups:
+        loss, _ = run_parent(fleet, group, runs, _approval())
+        order = " then ".join(" + ".join(step) for step in group.steps)
+        console.print(
+            f"Failover group {group.name}: one approval, then {order}; recovers in "
+            f"{format_duration(loss.recovered_at)} (simulated, each application's plan whole)"
+        )
+
+
+def _simulate(
+    fleet: Fleet, runs: dict[str, AppRun], args: argparse.Namespace, console: Console
+) -> int:
+    parents = [
+        run
+        for group in fleet.failover_groups
+        for run in run_parent(fleet, group, runs, _approval())
+    ]
+    if args.json:
+        print(json.dumps([_parent_json(p) for p in parents], indent=2))
+    else:
+        for p in parents:
+            verdict = "passed" if p.passed else "FAILED"
+            console.print(
+                f"{p.group} {p.event} to {p.target}: {verdict}, recovered at "
+                f"{format_duration(p.recovered_at)}"
+            )
+            for name, t in p.children.items():
+                console.print(
+                    f"  {name}: starts {t.start:.0f} s, writable "
+                    f"{'-' if t.writable is None else f'{t.writable:.0f} s'}, traffic "
+                    f"{'-' if t.traffic is None else f'{t.traffic:.0f} s'}, done {t.done:.0f} s"
+                )
+            for v in p.violations:
+                console.print(f"  {v}")
+    return 0 if all(p.passed for p in parents) else 1
+
+
+def _parent_json(p: ParentRun) -> dict[str, Any]:
+    return {
+        "group": p.group,
+        "event": p.event,
+        "target_region": p.target,
+        "passed": p.passed,
+        "recovered_at_seconds": p.recovered_at,
+        "children": {n: vars(t) for n, t in p.children.items()},
+        "violations": p.violations,
+        "invariants": FLEET_INVARIANTS,
+    }

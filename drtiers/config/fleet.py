@@ -1,0 +1,239 @@
+"""The fleet file (``drtiers-fleet.yaml``): many applications, each a workload file and a tier,
+deployed to one account per stage in one region pair, and the failover groups that move them
+together in order. Like the workload file, the schema is these pydantic models
+(``schema/fleet.schema.json`` publishes it), and a bad file is one line naming the field.
+
+An application's ``depends_on`` names the applications it needs writable before it takes
+traffic; a failover group's ``steps`` is the order its parent plan runs the applications' plans
+in (together within a step). The order is not refused here: the fleet's simulation runs it and
+fails where an application moves traffic before what it depends on is writable.
+"""
+
+from __future__ import annotations
+
+import json
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+from drtiers.config.context import ConfigError, read_yaml, schema_error
+from drtiers.config.workload import Name, Region
+from drtiers.core.tiers import TIERS
+
+DEFAULT_FLEET = "drtiers-fleet.yaml"
+FLEET_SCHEMA_PATH = "schema/fleet.schema.json"
+
+Account = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{12}$"),
+    Field(description="a 12-digit AWS account id"),
+]
+AppName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,14}[a-z0-9]$"),
+    Field(description="3-16 lowercase letters, digits or hyphens, starting with a letter"),
+]
+PLANNED_TIERS = tuple(name for name, spec in TIERS.items() if spec.has_recovery_stack)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Regions(_Section):
+    primary: Region = Field(description="P, where every application runs day to day")
+    recovery: Region = Field(description="R, where every application recovers")
+
+
+class Source(_Section):
+    repository: str = Field(
+        pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
+        description="the repository the pipeline builds, owner/name",
+    )
+    branch: str = Field("main", min_length=1, description="the branch it follows")
+    connection_arn: str = Field(
+        pattern=r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:"
+        r"connection/[A-Za-z0-9-]+$",
+        description="the CodeConnections connection to the repository, an ARN such as "
+        "arn:aws:codeconnections:us-east-1:111111111111:connection/abc",
+    )
+
+
+class Toolchain(_Section):
+    account: Account = Field(
+        description="the account the pipeline runs in, a 12-digit AWS account id"
+    )
+    source: Source = Field(description="where the pipeline's code comes from")
+
+
+class Stage(_Section):
+    name: Name
+    accounts: tuple[Account, ...] = Field(
+        min_length=1,
+        description="the stage's workload accounts, one or more 12-digit AWS account ids",
+    )
+    approval: bool = Field(False, description="a person approves before this stage deploys")
+
+
+class Application(_Section):
+    name: AppName
+    workload: str = Field(min_length=1, description="its workload file, relative to the fleet file")
+    tier: str = Field(description="its DR tier: " + ", ".join(TIERS))
+    accounts: dict[str, Account] = Field(
+        description="stage name to the account of that stage it deploys to (a 12-digit AWS "
+        "account id), for every stage"
+    )
+    depends_on: tuple[str, ...] = Field(
+        (), description="applications that must be writable in R before this one takes traffic"
+    )
+
+
+class FailoverGroup(_Section):
+    name: Name
+    steps: tuple[tuple[str, ...], ...] = Field(
+        min_length=1,
+        description="applications in the order its parent plan fails them over: a list of "
+        "steps, each a list of applications that move together",
+    )
+    rto_target: int | None = Field(
+        None, ge=60, description="seconds the group's failover may take at most, or none"
+    )
+
+
+class Fleet(_Section):
+    """A drtiers fleet file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="drtiers fleet")
+    regions: Regions = Field(description="the region pair every application uses")
+    toolchain: Toolchain = Field(description="the pipeline's account and source")
+    stages: tuple[Stage, ...] = Field(min_length=1, description="deployment stages, in order")
+    applications: tuple[Application, ...] = Field(min_length=1, description="the applications")
+    failover_groups: tuple[FailoverGroup, ...] = Field(
+        (), description="applications failed over together by one parent plan each"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Fleet:
+        _check_names(self)
+        for i, app in enumerate(self.applications):
+            _check_application(self, i, app)
+        _check_groups(self)
+        return self
+
+    def application(self, name: str) -> Application:
+        return next(a for a in self.applications if a.name == name)
+
+
+def _unique(kind: str, names: list[str]) -> None:
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"{kind}: name '{repeated[0]}' is used twice; allowed: distinct names")
+
+
+def _check_names(fleet: Fleet) -> None:
+    _unique("stages", [s.name for s in fleet.stages])
+    _unique("applications", [a.name for a in fleet.applications])
+    _unique("failover_groups", [g.name for g in fleet.failover_groups])
+    if fleet.regions.primary == fleet.regions.recovery:
+        raise ValueError(
+            f"regions.recovery '{fleet.regions.recovery}' is the primary; allowed: another region"
+        )
+
+
+def _check_application(fleet: Fleet, i: int, app: Application) -> None:
+    where = f"applications[{i}]"
+    if app.tier not in TIERS:
+        raise ValueError(f"{where}.tier '{app.tier}' is not a tier; allowed: {', '.join(TIERS)}")
+    stages = {s.name: s for s in fleet.stages}
+    missing = [s for s in stages if s not in app.accounts]
+    unknown = [s for s in app.accounts if s not in stages]
+    if missing or unknown:
+        raise ValueError(
+            f"{where}.accounts: stage '{(missing or unknown)[0]}' "
+            f"{'has no account' if missing else 'is not a stage'}; allowed: one account for "
+            f"each stage ({', '.join(stages)})"
+        )
+    for stage, account in app.accounts.items():
+        if account not in stages[stage].accounts:
+            raise ValueError(
+                f"{where}.accounts.{stage} '{account}' is not an account of stage {stage}; "
+                f"allowed: {', '.join(stages[stage].accounts)}"
+            )
+    names = [a.name for a in fleet.applications]
+    for other in app.depends_on:
+        if other not in names or other == app.name:
+            raise ValueError(
+                f"{where}.depends_on '{other}' is not another application; allowed: "
+                + ", ".join(n for n in names if n != app.name)
+            )
+
+
+def _check_groups(fleet: Fleet) -> None:
+    """Every member an application with a Region switch plan, in one group only; an
+    application's dependencies in its group; no dependency cycle."""
+    seen: dict[str, str] = {}
+    for i, group in enumerate(fleet.failover_groups):
+        where = f"failover_groups[{i}].steps"
+        for member in (m for step in group.steps for m in step):
+            if member not in {a.name for a in fleet.applications}:
+                raise ValueError(f"{where}: '{member}' is not an application of the fleet")
+            if member in seen:
+                raise ValueError(
+                    f"{where}: '{member}' is in group {seen[member]} too; allowed: one group"
+                )
+            seen[member] = group.name
+            tier = fleet.application(member).tier
+            if tier not in PLANNED_TIERS:
+                raise ValueError(
+                    f"{where}: '{member}' is {tier}, which has no Region switch plan to run; "
+                    f"allowed: an application of {', '.join(PLANNED_TIERS)}"
+                )
+    for app in fleet.applications:
+        for other in app.depends_on:
+            if app.name in seen and seen.get(other) != seen[app.name]:
+                raise ValueError(
+                    f"applications: '{app.name}' depends on '{other}', outside its failover "
+                    f"group {seen[app.name]}; allowed: an application of the same group"
+                )
+    graph = {a.name: set(a.depends_on) for a in fleet.applications}
+    try:
+        tuple(TopologicalSorter(graph).static_order())
+    except CycleError as error:
+        cycle = " -> ".join(error.args[1])
+        raise ValueError(
+            f"applications: depends_on makes a cycle ({cycle}); allowed: none"
+        ) from None
+
+
+def json_schema() -> str:
+    """The published JSON Schema of the fleet file."""
+    schema = Fleet.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+def read_fleet(path: Path) -> Fleet:
+    """The fleet file at ``path``, validated; a bad one raises ConfigError (one line)."""
+    if not path.is_file():
+        raise ConfigError(f"fleet file {path}: not found; allowed: a fleet file ({DEFAULT_FLEET})")
+    raw = read_yaml(path, "fleet file", "a mapping with regions, toolchain, stages, applications")
+    try:
+        fleet = Fleet.model_validate(raw)
+    except ValidationError as error:
+        raise schema_error(error, f"fleet file {path}", root=Fleet) from None
+    for i, app in enumerate(fleet.applications):
+        if not (path.parent / app.workload).is_file():
+            raise ConfigError(
+                f"fleet file {path}: applications[{i}].workload '{app.workload}' is not a "
+                "file; allowed: a workload file's path, relative to the fleet file"
+            )
+    return fleet

@@ -1,0 +1,58 @@
+"""Each application of a fleet as a tier of its own: synthesized with its workload, tier, name,
+first stage's account and the fleet's regions, estimated, and simulated (region loss, then
+failback), as `drtiers simulate` does one tier. The estimate and the simulation do not depend on
+the account, so one synthesis serves every account the application deploys to."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from drtiers.assess import assess_assembly
+from drtiers.assess.model import Estimate
+from drtiers.build import synthesize
+from drtiers.config.fleet import Application, Fleet
+from drtiers.recovery import simulate_assembly
+from drtiers.recovery.simulate import Simulation
+
+
+@dataclass(frozen=True)
+class AppRun:
+    app: Application
+    estimate: Estimate
+    loss: Simulation
+    back: Simulation
+
+
+def app_context(
+    fleet: Fleet, app: Application, base: Mapping[str, Any], fleet_dir: Path
+) -> dict[str, Any]:
+    """The CDK context that synthesizes ``app``'s tier (``base``: cdk.json's)."""
+    return {
+        **base,
+        "tier": app.tier,
+        "workload": str(fleet_dir / app.workload),
+        "app_name": app.name,
+        "account": app.accounts[fleet.stages[0].name],
+        "primary_region": fleet.regions.primary,
+        "recovery_region": fleet.regions.recovery,
+    }
+
+
+def run_application(context: Mapping[str, Any], app: Application) -> AppRun:
+    with tempfile.TemporaryDirectory(prefix="drtiers-fleet-") as outdir:
+        synthesize(context, Path(outdir))
+        (estimate,) = assess_assembly(Path(outdir))
+        ((loss, back),) = simulate_assembly(Path(outdir), context, synthesize, tier=app.tier)
+    return AppRun(app, estimate, loss, back)
+
+
+def run_fleet(fleet: Fleet, base: Mapping[str, Any], fleet_dir: Path) -> dict[str, AppRun]:
+    """Every application's run, by name, in the file's order."""
+    return {
+        app.name: run_application(app_context(fleet, app, base, fleet_dir), app)
+        for app in fleet.applications
+    }

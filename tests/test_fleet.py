@@ -1,0 +1,178 @@
+"""A fleet: three applications of different workloads and tiers across two accounts per stage,
+each estimated and simulated as its own tier; the failover group's parent plan runs them in
+order and fails where an application takes traffic before what it depends on is writable; a bad
+fleet file is one line naming the field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from drtiers.cli import main as cli
+from drtiers.config.context import ConfigError, cdk_json_context
+from drtiers.config.fleet import FLEET_SCHEMA_PATH, Fleet, json_schema, read_fleet
+from drtiers.fleet.parent import run_parent
+from drtiers.fleet.runs import AppRun, run_fleet
+from tests.conftest import ROOT
+
+FLEET = ROOT / "tests" / "fixtures" / "fleet" / "drtiers-fleet.yaml"
+APPROVAL = 300.0
+
+
+@pytest.fixture(scope="module")
+def fleet() -> Fleet:
+    return read_fleet(FLEET)
+
+
+@pytest.fixture(scope="module")
+def runs(fleet: Fleet) -> dict[str, AppRun]:
+    return run_fleet(fleet, cdk_json_context(ROOT), FLEET.parent)
+
+
+def test_the_published_schema_is_the_models() -> None:
+    assert (ROOT / FLEET_SCHEMA_PATH).read_text() == json_schema(), (
+        f"regenerate it: .venv/bin/python -c 'from drtiers.config.fleet import json_schema; "
+        f'print(json_schema(), end="")\' > {FLEET_SCHEMA_PATH}'
+    )
+
+
+def test_three_applications_in_two_accounts_per_stage(fleet: Fleet) -> None:
+    assert {a.tier for a in fleet.applications} == {"warm-standby", "pilot-light", "multi-site"}
+    assert all(len(stage.accounts) == 2 for stage in fleet.stages)
+    for stage in fleet.stages:
+        assert {a.accounts[stage.name] for a in fleet.applications} == set(stage.accounts)
+
+
+def test_each_application_recovers_as_its_tier(runs: dict[str, AppRun]) -> None:
+    for run in runs.values():
+        assert run.loss.passed and run.back.passed, run.app.name
+        assert run.estimate.tier == run.app.tier
+
+
+def test_the_parent_plan_passes_region_loss_and_failback(
+    fleet: Fleet, runs: dict[str, AppRun]
+) -> None:
+    loss, back = run_parent(fleet, fleet.failover_groups[0], runs, APPROVAL)
+    assert loss.passed and back.passed, loss.violations + back.violations
+    payments, orders = loss.children["payments"], loss.children["orders"]
+    assert payments.start == APPROVAL  # the one approval, then the first step
+    assert orders.start == payments.done  # the next step waits for the first
+    assert orders.traffic is not None and payments.writable is not None
+    assert orders.traffic >= payments.writable
+    assert loss.recovered_at == max(t.done for t in loss.children.values())
+
+
+def test_a_dependent_application_failing_over_first_fails(
+    fleet: Fleet, runs: dict[str, AppRun]
+) -> None:
+    group = fleet.failover_groups[0].model_copy(
+        update={"steps": (("orders", "catalog"), ("payments",))}
+    )
+    loss, back = run_parent(fleet, group, runs, APPROVAL)
+    (found,) = loss.violations
+    assert found.startswith("F1: orders takes traffic in us-west-2 at ")
+    assert "before payments, which it depends on, is writable there" in found
+    assert any(v.startswith("F1: orders takes traffic in us-east-1") for v in back.violations)
+
+
+def test_the_group_objective_holds_or_fails(fleet: Fleet, runs: dict[str, AppRun]) -> None:
+    loss, _ = run_parent(fleet, fleet.failover_groups[0], runs, APPROVAL)
+    tight = fleet.failover_groups[0].model_copy(update={"rto_target": int(loss.recovered_at) - 60})
+    (found,) = run_parent(fleet, tight, runs, APPROVAL)[0].violations
+    assert found.startswith(f"F2: the group recovers at {loss.recovered_at:.0f} s, after")
+    roomy = fleet.failover_groups[0].model_copy(update={"rto_target": int(loss.recovered_at)})
+    assert run_parent(fleet, roomy, runs, APPROVAL)[0].passed
+
+
+def test_fleet_explain_prints_the_totals(
+    runs: dict[str, AppRun], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(["fleet", "list", "--json", "--fleet", str(FLEET)]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert len(listed["applications"]) == 6  # three applications, two stages each
+    standby = sum(r["usd_per_month"] for r in listed["applications"])
+    assert listed["totals"]["standby_usd_per_month"] == pytest.approx(standby, abs=0.01)
+    assert listed["totals"]["failed_over_usd_per_month"] > standby
+    assert cli(["fleet", "explain", "--fleet", str(FLEET)]) == 0
+    out = capsys.readouterr().out
+    assert "Fleet total:" in out and "USD for a month failed over" in out
+    assert "Failover group checkout: one approval, then payments then orders + catalog" in out
+    assert cli(["fleet", "simulate", "--fleet", str(FLEET)]) == 0
+
+
+def _refused(tmp_path: Path, change: dict[str, object]) -> str:
+    raw = yaml.safe_load(FLEET.read_text())
+    for dotted, value in change.items():
+        section = raw
+        *parents, last = dotted.split(".")
+        for part in parents:
+            section = section[int(part)] if part.isdigit() else section[part]
+        section[int(last) if last.isdigit() else last] = value
+    for name in ("payments", "orders", "catalog"):
+        (tmp_path / f"{name}.yaml").write_text((FLEET.parent / f"{name}.yaml").read_text())
+    path = tmp_path / "drtiers-fleet.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError) as refused:
+        read_fleet(path)
+    message = str(refused.value)
+    assert "\n" not in message
+    return message
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"applications.0.tier": "gold"}, "applications[0].tier 'gold' is not a tier"),
+        (
+            {"applications.0.accounts": {"staging": "999999999999", "prod": "444444444444"}},
+            "applications[0].accounts.staging '999999999999' is not an account of stage staging",
+        ),
+        (
+            {"applications.1.accounts": {"staging": "333333333333"}},
+            "applications[1].accounts: stage 'prod' has no account",
+        ),
+        (
+            {"applications.1.depends_on": ["ledger"]},
+            "applications[1].depends_on 'ledger' is not another application",
+        ),
+        (
+            {"applications.0.tier": "backup-restore"},
+            "'payments' is backup-restore, which has no Region switch plan to run",
+        ),
+        (
+            {"failover_groups.0.steps": [["payments"], ["orders", "payments"]]},
+            "'payments' is in group checkout too",
+        ),
+        (
+            {"applications.0.depends_on": ["orders"]},
+            "depends_on makes a cycle",
+        ),
+        ({"applications.2.workload": "nowhere.yaml"}, "applications[2].workload 'nowhere.yaml'"),
+        (
+            {"toolchain.account": "12345"},
+            "toolchain.account: '12345' is not valid; allowed: the account the pipeline runs "
+            "in, a 12-digit AWS account id",
+        ),
+        ({"regions.recovery": "us-east-1"}, "regions.recovery 'us-east-1' is the primary"),
+    ],
+)
+def test_a_bad_fleet_file_is_one_line(
+    tmp_path: Path, change: dict[str, object], expected: str
+) -> None:
+    assert expected in _refused(tmp_path, change)
+
+
+def test_a_dependency_outside_its_group_is_refused(tmp_path: Path) -> None:
+    message = _refused(
+        tmp_path,
+        {
+            "failover_groups": [
+                {"name": "checkout", "steps": [["orders"]]},
+                {"name": "money", "steps": [["payments"]]},
+            ]
+        },
+    )
+    assert "'orders' depends on 'payments', outside its failover group checkout" in message
