@@ -136,7 +136,7 @@ def _second_phase(
     a Resilience Hub stack with each tier's estimate; whether any stack was added."""
     if any(isinstance(c, (PlanStack, ResilienceStack)) for c in app.node.children):
         return False  # synthesized before
-    added = _add_plans(app, config, directory, {t.primary.tier.name: t for t in composed})
+    added = add_plans(app, config, directory, {t.primary.tier.name: t for t in composed})
     if config.resilience_hub and not config.restore_from:
         tiers = {t.name: t for t in config.tiers}
         for estimate in assess_assembly(directory, config.assumptions):
@@ -144,11 +144,12 @@ def _second_phase(
     return added
 
 
-def _add_plans(
-    app: cdk.App, config: DrConfig, directory: Path, tiers: Mapping[str, TierStacks]
+def add_plans(
+    scope: Construct, config: DrConfig, directory: Path, tiers: Mapping[str, TierStacks]
 ) -> bool:
-    """A plan stack for every synthesized tier that recovers by a plan, deployed after the
-    stacks it names; whether any was added."""
+    """A plan stack in ``scope`` (the app, or a fleet's stage) for every tier synthesized in
+    ``directory`` that recovers by a plan, deployed after the stacks it names; whether any was
+    added."""
     figures, workload = with_overrides(config.assumptions)
     assemblies = read_assembly(directory)
 
@@ -165,7 +166,7 @@ def _add_plans(
         failover = steps.failover_steps(world, figures, workload)
         _, after = simulate_region_loss(deployed(world), figures, workload, no_deploy)
         plan = PlanStack(
-            app,
+            scope,
             config=config,
             tier=tier,
             world=world,

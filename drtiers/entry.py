@@ -53,12 +53,31 @@ def main(customize: Callable[[cdk.App], None] | None = None) -> int:
         if printed is not None:
             sys.stderr.write(printed)
             return 0
+    fleet = cli_context().get("fleet")
     try:  # a bad value is refused before the CDK starts Node.js, as DrApp would refuse it
+        if fleet:
+            return _synthesize_fleet(Path(str(fleet)))
         from_context(cli_context().get)
     except ConfigError as error:
         print(f"drtiers: error: {error}", file=sys.stderr)
         return 2
     return _synthesize(customize, name)
+
+
+def _synthesize_fleet(path: Path) -> int:
+    """`cdk synth --context fleet=FILE`: the fleet's pipeline app (drtiers.fleet.pipeline)."""
+    from drtiers.config.fleet import read_fleet
+
+    fleet = read_fleet(path)  # a bad file is one line, before Node.js starts
+    import aws_cdk as cdk
+
+    from drtiers.fleet.pipeline import build_fleet_app
+
+    app = cdk.App(builtin_cloud_formation_validation=False)  # the pinned cfn-lint checks
+    base = {k: v for k, v in cli_context().items() if k not in ("fleet", "tier", "workload")}
+    build_fleet_app(app, fleet, path, base)
+    app.synth()
+    return 0
 
 
 def _synthesize(customize: Callable[[cdk.App], None] | None, name: str | None) -> int:

@@ -164,9 +164,9 @@ def _add_fleet_command(sub: Commands, common: Parser) -> None:
     fleet = sub.add_parser(
         "fleet",
         parents=[common],
-        help="a fleet file's applications, per account, and its failover groups' parent plans",
+        help="a fleet file's applications per account, its groups' parent plans, its gates",
     )
-    fleet.add_argument("action", choices=("list", "explain", "simulate"))
+    fleet.add_argument("action", choices=("list", "explain", "simulate", "check"))
     fleet.add_argument(
         "--fleet", default=DEFAULT_FLEET, help=f"the fleet file (default {DEFAULT_FLEET})"
     )

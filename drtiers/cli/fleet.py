@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
+from drtiers.checks import usable_cores
+from drtiers.checks.gates import run_gates
 from drtiers.cli.common import command_context, new_table
 from drtiers.config.fleet import Fleet, read_fleet
 from drtiers.core.durations import format_duration
 from drtiers.core.facts import default_figures
 from drtiers.fleet.parent import FLEET_INVARIANTS, ParentRun, run_parent
-from drtiers.fleet.runs import AppRun, run_fleet
+from drtiers.fleet.runs import AppRun, app_context, run_fleet
 
 HOURS_PER_MONTH = 730.0
 
@@ -56,7 +59,36 @@ def totals(rows: list[dict[str, Any]]) -> dict[str, float]:
     }
 
 
+def _check(args: argparse.Namespace, console: Console) -> int:
+    """Every application's templates through make check's gates (cfn-lint, cdk-nag, Guard,
+    the DR rule pack, the simulation), as synthesized for its first stage's account: the
+    pipeline's stages deploy the same templates, account by account."""
+    path = Path(args.fleet)
+    fleet = read_fleet(path)
+    base = {k: v for k, v in command_context(args).items() if k not in ("tier", "workload")}
+    findings = 0
+    for app in fleet.applications:
+        context = app_context(fleet, app, base, path.parent)
+        with tempfile.TemporaryDirectory(prefix="drtiers-fleet-check-") as out:
+            results, _ = run_gates(Path(out), context, app.tier, usable_cores())
+        lines = [
+            f"  [{checker}] {line}"
+            for row in results.values()
+            for checker, found in row.items()
+            for line in found
+        ]
+        findings += len(lines)
+        console.print(
+            f"{app.name} ({app.tier}): {'pass' if not lines else f'{len(lines)} findings'}"
+        )
+        for line in lines:
+            console.print(line)
+    return 1 if findings else 0
+
+
 def cmd_fleet(args: argparse.Namespace, console: Console) -> int:
+    if args.action == "check":
+        return _check(args, console)
     fleet, runs = _runs(args)
     rows = _rows(fleet, runs)
     if args.action == "simulate":
