@@ -14,9 +14,9 @@ import pytest
 
 from drtiers.assembly.reader import read_assembly
 from drtiers.checks.dr import dr_findings
-from drtiers.config.context import cdk_json_context
+from drtiers.config.context import ConfigError, cdk_json_context
 from drtiers.config.fleet import Fleet, read_fleet
-from drtiers.fleet.pipeline import build_fleet_app
+from drtiers.fleet.pipeline import build_fleet_app, repository_path
 from tests.conftest import ROOT
 
 FLEET = ROOT / "tests" / "fixtures" / "fleet" / "drtiers-fleet.yaml"
@@ -89,3 +89,15 @@ def test_a_stage_per_account_holds_its_applications(fleet: Fleet, out: Path) -> 
                 assert tier.account == account
                 assert "plan" in {role for role, _ in tier.stacks.values()}
             assert dr_findings(out / f"assembly-{stage.name}-{account}") == []
+
+
+def test_the_synth_step_names_the_fleet_in_the_repository(out: Path, tmp_path: Path) -> None:
+    build = next(s for s in _pipeline(out)["Stages"] if s["Name"] == "Build")
+    assert build["Actions"][0]["Name"] == "Synth"
+    template = (out / "drtiers-fleet-pipeline.template.json").read_text()
+    assert "cdk synth --context fleet=tests/fixtures/fleet/drtiers-fleet.yaml" in template
+    assert str(ROOT) not in template  # one spelling, whoever synthesized it
+    pinned = json.loads((ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"]
+    assert f"aws-cdk@{pinned}" in template  # the pipeline's own steps use the pinned CLI
+    with pytest.raises(ConfigError, match=r"outside .*; allowed: a file in the repository"):
+        repository_path(tmp_path / "drtiers-fleet.yaml")

@@ -8,12 +8,15 @@ Each application's plan stack is made from its tier as synthesized alone with th
 (drtiers.build.synthesize, kept by the cache), read back as every plan is: the plan names what
 the tier's stacks hold, so it is derived from them, here as in a single tier's app.
 
-The pipeline is declared in R: the toolchain must outlive P to deploy a rebuild or a failback
-while P is lost. Nothing is looked up: the source is the file's connection ARN and repository.
+The pipeline is declared in R, so that it outlives P (its waves still deploy P's stacks: a
+deployment while P is lost needs a path of R's stacks only, not built yet). Nothing is looked
+up: the source is the file's connection ARN and repository, the CDK CLI the one package.json
+pins.
 """
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,7 +27,7 @@ from aws_cdk import pipelines
 from constructs import Construct
 
 from drtiers.build import add_plans, compose, synthesize
-from drtiers.config.context import from_context
+from drtiers.config.context import ConfigError, from_context
 from drtiers.config.fleet import Application, Fleet, Stage
 from drtiers.fleet.runs import app_context
 
@@ -33,6 +36,27 @@ SYNTH_COMMANDS = (
     ".venv/bin/pip install -e .",
     "npm ci",
 )
+
+
+def repository_path(fleet_file: Path) -> str:
+    """The fleet file as the pipeline's synth step names it: relative to the repository it
+    builds from (the working folder), one spelling, so self-mutation sees one template."""
+    try:
+        return fleet_file.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        raise ConfigError(
+            f"fleet file {fleet_file}: outside {Path.cwd()}; allowed: a file in the repository "
+            "the pipeline builds (its synth step reads it there)"
+        ) from None
+
+
+def pinned_cli() -> str | None:
+    """The CDK CLI version package.json pins, for the pipeline's own steps."""
+    package = Path.cwd() / "package.json"
+    if not package.is_file():
+        return None
+    version = json.loads(package.read_text()).get("devDependencies", {}).get("aws-cdk")
+    return str(version) if version else None
 
 
 def account_context(
@@ -80,6 +104,7 @@ class FleetPipeline(cdk.Stack):
             "Pipeline",
             pipeline_name=id_,
             cross_account_keys=True,  # it deploys into the stages' accounts
+            cli_version=pinned_cli(),
             synth=pipelines.ShellStep(
                 "Synth",
                 input=pipelines.CodePipelineSource.connection(
@@ -95,7 +120,9 @@ def build_fleet_app(
     app: cdk.App, fleet: Fleet, fleet_file: Path, base: Mapping[str, Any]
 ) -> FleetPipeline:
     """The pipeline and, wave by wave, a stage per account with its applications."""
-    pipeline = FleetPipeline(app, "drtiers-fleet-pipeline", fleet=fleet, fleet_file=str(fleet_file))
+    pipeline = FleetPipeline(
+        app, "drtiers-fleet-pipeline", fleet=fleet, fleet_file=repository_path(fleet_file)
+    )
     for stage in fleet.stages:
         pre = [pipelines.ManualApprovalStep(f"approve-{stage.name}")] if stage.approval else []
         wave = pipeline.pipeline.add_wave(stage.name, pre=pre)
