@@ -7,7 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
+from aws_cdk.assertions import Template
 
 from drtiers.assembly.queries import backup_rules
 from drtiers.assembly.reader import copy_assembly, edit_template
@@ -16,9 +18,11 @@ from drtiers.assess import assess_assembly
 from drtiers.build import synthesize
 from drtiers.checks.dr import backups_copied_out
 from drtiers.config.context import ConfigError
+from drtiers.constructs.backup import AirGappedVault
 from drtiers.core.tiers import TIERS
 from drtiers.recovery import simulate_assembly
 from drtiers.recovery.lifecycle import destroy_plan
+from drtiers.stacks.regional import air_gapped_name
 from tests.conftest import ROOT, Synthesized, config, context
 
 LAGGED = ROOT / "tests" / "fixtures" / "workloads" / "air-gapped.yaml"
@@ -89,12 +93,23 @@ def test_it_is_priced_and_left_by_a_destroy(lagged: Synthesized) -> None:
 def test_a_new_retention_is_a_new_vault(tmp_path: Path) -> None:
     """The vault's retention is create-only: a new one names a new vault, so the update
     neither replaces a named resource nor meets the old vault, which keeps its copies."""
-    longer = Synthesized(
-        tier="backup-restore", workload=_workload(tmp_path, ", retention_days: 90")
+    longer = config(tier="backup-restore", workload=_workload(tmp_path, ", retention_days: 90"))
+    assert longer.workload.backups.retention_days == 90
+    assert air_gapped_name("drtiers-backup-restore", 90) == "drtiers-backup-restore-air-gapped-90d"
+    assert air_gapped_name("drtiers-backup-restore", 30) == VAULT
+    stack = cdk.Stack(cdk.App(), "S", env={"account": "123456789012", "region": "us-west-2"})
+    AirGappedVault(stack, "V", vault_name="v", min_days=7, max_days=90)
+    (vault,) = (
+        Template.from_stack(stack)
+        .find_resources("AWS::Backup::LogicallyAirGappedBackupVault")
+        .values()
     )
-    (vault,) = longer.read("backup-restore").of_type("AWS::Backup::LogicallyAirGappedBackupVault")
-    assert vault.prop("BackupVaultName") == "drtiers-backup-restore-air-gapped-90d"
-    assert vault.prop("MaxRetentionDays") == 90
+    assert (vault["Properties"]["MinRetentionDays"], vault["Properties"]["MaxRetentionDays"]) == (
+        7,
+        90,
+    )
+    with pytest.raises(ValueError, match=r"retention 8\.\.7 days"):
+        AirGappedVault(stack, "W", vault_name="w", min_days=8, max_days=7)
 
 
 def _workload(tmp_path: Path, extra: str, database: bool = True) -> str:

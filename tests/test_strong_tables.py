@@ -8,12 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
+from aws_cdk.assertions import Template
 
 from drtiers.assembly.reader import copy_assembly, edit_template
 from drtiers.assess import assess_assembly
 from drtiers.build import synthesize
-from drtiers.config.context import ConfigError
+from drtiers.config.context import ConfigError, witness_region
+from drtiers.constructs.dynamo import GlobalTable
 from drtiers.core import rules
 from drtiers.recovery import simulate_assembly
 from tests.conftest import ROOT, Synthesized, config, context
@@ -47,18 +50,28 @@ def test_the_table_is_strong_with_a_witness_in_the_set(strong: Synthesized) -> N
 
 def test_a_named_witness_is_the_one_declared(tmp_path: Path) -> None:
     """In the EU set (four regions) the witness may be chosen: eu-west-3 by default."""
-    regions = {"primary_region": "eu-west-1", "recovery_region": "eu-west-2"}
+    pair = ("eu-west-1", "eu-west-2")
     for table, witness in (
         ("consistency: strong", "eu-west-3"),
         ("consistency: strong, witness_region: eu-central-1", "eu-central-1"),
     ):
-        eu = Synthesized(tier="multi-site", workload=_workload(tmp_path, table), **regions)
-        (orders,) = [
-            t
-            for t in eu.read("multi-site").of_type("AWS::DynamoDB::GlobalTable")
-            if t.prop("TableName") == TABLE
-        ]
-        assert orders.prop("GlobalTableWitnesses") == [{"Region": witness}]
+        settings = {"primary_region": pair[0], "recovery_region": pair[1]}
+        spec = config(tier="multi-site", workload=_workload(tmp_path, table), **settings)
+        assert witness_region(spec.workload.tables[0], *pair) == witness
+        stack = cdk.Stack(cdk.App(), "S", env={"account": "123456789012", "region": pair[0]})
+        declared = GlobalTable(
+            stack,
+            "T",
+            key=None,
+            table_name="t",
+            replica_keys={pair[1]: f"arn:aws:kms:{pair[1]}:123456789012:alias/k"},
+            witness_region=witness,
+        )
+        (resource,) = (
+            Template.from_stack(stack).find_resources("AWS::DynamoDB::GlobalTable").values()
+        )
+        assert resource["Properties"]["GlobalTableWitnesses"] == [{"Region": witness}]
+        assert declared.witness_region == witness
 
 
 def test_its_rpo_is_zero(strong: Synthesized) -> None:

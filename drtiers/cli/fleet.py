@@ -132,9 +132,11 @@ def _explain_groups(fleet: Fleet, runs: dict[str, AppRun], console: Console) -> 
     for group in fleet.failover_groups:
         loss, _ = run_parent(fleet, group, runs, _approval())
         order = " then ".join(" + ".join(step) for step in group.steps)
+        slow = format_duration(loss.slow_recovered_at or loss.recovered_at)
         console.print(
             f"Failover group {group.name}: one approval, then {order}; recovers in "
-            f"{format_duration(loss.recovered_at)} (simulated, each application's plan whole)"
+            f"{format_duration(loss.recovered_at)}, {slow} with every figure at its slow end "
+            "(simulated, each application's plan whole)"
         )
 
 
@@ -173,6 +175,7 @@ def _parent_json(p: ParentRun) -> dict[str, Any]:
         "target_region": p.target,
         "passed": p.passed,
         "recovered_at_seconds": p.recovered_at,
+        "slow_recovered_at_seconds": p.slow_recovered_at,
         "children": {n: vars(t) for n, t in p.children.items()},
         "violations": p.violations,
         "invariants": FLEET_INVARIANTS,

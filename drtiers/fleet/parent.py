@@ -18,7 +18,8 @@ end of its detection (the parent starts once a person knows of the event):
 
 What is checked, beside every application's own invariants: no application takes traffic in the
 target region before the applications it depends on are writable there (F1), and the group
-recovers within its ``rto_target`` (F2). Failback runs the same order back to P.
+recovers within its ``rto_target`` with every figure at its slow end (F2). Failback runs the
+same order back to P.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from drtiers.recovery.simulate import Simulation
 
 FLEET_INVARIANTS = {
     "F1": "no application takes traffic before the applications it depends on are writable",
-    "F2": "the group recovers within its rto_target",
+    "F2": "the group recovers within its rto_target, every figure at its slow end",
 }
 
 
@@ -53,6 +54,7 @@ class ParentRun:
     children: dict[str, ChildTimes] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
     recovered_at: float = 0.0
+    slow_recovered_at: float | None = None  # region loss, every figure at its slow end
 
     @property
     def passed(self) -> bool:
@@ -87,11 +89,18 @@ def child_times(sim: Simulation, target: str, start: float) -> ChildTimes:
 def run_parent(
     fleet: Fleet, group: FailoverGroup, runs: dict[str, AppRun], approval_seconds: float
 ) -> tuple[ParentRun, ParentRun]:
-    """The group's parent plan: region loss (to R), then failback (to P)."""
-    return (
-        _run(fleet, group, runs, approval_seconds, "region-loss", fleet.regions.recovery),
-        _run(fleet, group, runs, approval_seconds, "failback", fleet.regions.primary),
-    )
+    """The group's parent plan: region loss (to R), then failback (to P). The group's
+    ``rto_target`` is held to region loss with every figure at its slow end (F2), as a tier's
+    target is."""
+    loss = _run(fleet, group, runs, approval_seconds, "region-loss", fleet.regions.recovery)
+    slow = _run(fleet, group, runs, approval_seconds, "region-loss-slow", fleet.regions.recovery)
+    if group.rto_target is not None and slow.recovered_at > group.rto_target:
+        loss.violations.append(
+            f"F2: with every figure at its slow end the group recovers at "
+            f"{slow.recovered_at:.0f} s, after its rto_target {group.rto_target} s"
+        )
+    loss.slow_recovered_at = slow.recovered_at
+    return loss, _run(fleet, group, runs, approval_seconds, "failback", fleet.regions.primary)
 
 
 def _run(
@@ -106,16 +115,16 @@ def _run(
     start = approval_seconds  # the parent's one approval, first
     for step in group.steps:
         for name in step:
-            sim = runs[name].loss if event == "region-loss" else runs[name].back
+            sim = {
+                "region-loss": runs[name].loss,
+                "region-loss-slow": runs[name].slow_loss,
+                "failback": runs[name].back,
+            }[event]
             result.children[name] = child_times(sim, target, start)
             result.violations += [f"{name}: {v}" for v in sim.violations]
         start = max(result.children[name].done for name in step)
     result.recovered_at = start
     result.violations += _dependencies(fleet, result)
-    if group.rto_target is not None and event == "region-loss" and start > group.rto_target:
-        result.violations.append(
-            f"F2: the group recovers at {start:.0f} s, after its rto_target {group.rto_target} s"
-        )
     return result
 
 

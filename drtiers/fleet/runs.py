@@ -1,6 +1,7 @@
 """Each application of a fleet as a tier of its own: synthesized with its workload, tier, name,
 first stage's account and the fleet's regions, estimated, and simulated (region loss, then
-failback), as `drtiers simulate` does one tier. The estimate and the simulation do not depend on
+failback; and region loss with every figure at its slow end), as `drtiers simulate` does one
+tier. The estimate and the simulation do not depend on
 the account, so one synthesis serves every account the application deploys to."""
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class AppRun:
     estimate: Estimate
     loss: Simulation
     back: Simulation
+    slow_loss: Simulation  # region loss with every figure at its slow end (a target's judge)
 
 
 def app_context(
@@ -47,7 +49,10 @@ def run_application(context: Mapping[str, Any], app: Application) -> AppRun:
         synthesize(context, Path(outdir))
         (estimate,) = assess_assembly(Path(outdir))
         ((loss, back),) = simulate_assembly(Path(outdir), context, synthesize, tier=app.tier)
-    return AppRun(app, estimate, loss, back)
+        ((slow, _),) = simulate_assembly(
+            Path(outdir), context, synthesize, tier=app.tier, end="high"
+        )
+    return AppRun(app, estimate, loss, back, slow)
 
 
 def run_fleet(fleet: Fleet, base: Mapping[str, Any], fleet_dir: Path) -> dict[str, AppRun]:

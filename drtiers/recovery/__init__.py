@@ -11,7 +11,7 @@ from typing import Any
 from drtiers.assembly.deployment import after_deploying
 from drtiers.assembly.reader import TierAssembly, read_assembly
 from drtiers.assembly.world import World, read_world
-from drtiers.core.facts import with_overrides
+from drtiers.core.facts import at_end, with_overrides
 from drtiers.recovery import simulate as _simulation
 from drtiers.recovery.live import Live
 from drtiers.recovery.simulate import Deploy, Simulation, Synthesize
@@ -42,23 +42,30 @@ def simulate_assembly(
     synthesize: Synthesize,
     overrides: Mapping[str, Any] | None = None,
     tier: str | None = None,
+    end: str | None = None,
 ) -> list[tuple[Simulation, Simulation]]:
     """Region loss and failback for every tier in a cloud assembly (or one), in tier order.
     ``context`` is what the assembly was synthesized with (steps that deploy a stack
-    synthesize it again with their own overrides on top, by ``synthesize``)."""
+    synthesize it again with their own overrides on top, by ``synthesize``). ``end``: every
+    figure at that end of its range (``high``: as slow as published or assumed)."""
     results = []
     for name, assembly in read_assembly(directory).items():
         if tier is None or name == tier:
             deploy = _deployer_for(assembly, context, synthesize)
-            results.append(_simulated(assembly, deploy, overrides))
+            results.append(_simulated(assembly, deploy, overrides, end))
     return results
 
 
 def _simulated(
-    assembly: TierAssembly, deploy: Deploy, overrides: Mapping[str, Any] | None = None
+    assembly: TierAssembly,
+    deploy: Deploy,
+    overrides: Mapping[str, Any] | None = None,
+    end: str | None = None,
 ) -> tuple[Simulation, Simulation]:
     """Region loss and failback of one tier, its figures as synthesized (or overridden)."""
     figures, workload = with_overrides({**assembly.figures, **(overrides or {})})
+    if end is not None:
+        figures = at_end(figures, end)
     return _simulation.simulate(assembly, figures, workload, deploy)
 
 
