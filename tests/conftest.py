@@ -31,7 +31,14 @@ os.environ["DRTIERS_CACHE"] = str(ROOT / "cdk.out" / ".cache")
 # Node.js, make check's own run) go first: pytest-xdist hands out whole files in this order
 # (`make pytest` keeps it: --no-loadscope-reorder), and one of them handed out last would keep
 # a worker busy while the other waits.
-FIRST = ("test_generated.py", "test_app.py", "test_policy.py", "test_workload.py")
+FIRST = (
+    "test_generated.py",
+    "test_app.py",
+    "test_policy.py",
+    "test_workload.py",
+    "test_fleet_pipeline.py",  # six applications-in-accounts synthesized, then the pipeline
+    "test_fleet.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
