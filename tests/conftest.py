@@ -36,8 +36,7 @@ FIRST = (
     "test_app.py",
     "test_policy.py",
     "test_workload.py",
-    "test_fleet_pipeline.py",  # six applications-in-accounts synthesized, then the pipeline
-    "test_fleet.py",
+    "test_fleet.py",  # six applications-in-accounts synthesized, then the pipeline
 )
 
 
