@@ -9,6 +9,7 @@ that one worker synthesizes each application once and the pipeline reuses it."""
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,11 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 import yaml
+from rich.console import Console
 
 from drtiers.assembly.reader import read_assembly
 from drtiers.checks.dr import dr_findings
+from drtiers.cli import fleet as fleet_cli
 from drtiers.cli import main as cli
 from drtiers.config.context import ConfigError, cdk_json_context
 from drtiers.config.fleet import FLEET_SCHEMA_PATH, Fleet, json_schema, read_fleet
@@ -87,6 +90,26 @@ def test_a_dependent_application_failing_over_first_fails(
     assert any(v.startswith("F1: orders takes traffic in us-east-1") for v in back.violations)
 
 
+def test_fleet_simulate_exits_1_when_a_group_fails(
+    fleet: Fleet, runs: dict[str, AppRun], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The command's verdict and lines, on the runs already made (the same fleet)."""
+    args = argparse.Namespace(json=False)
+    assert fleet_cli._simulate(fleet, runs, args, Console(width=200)) == 0
+    broken = fleet.model_copy(
+        update={
+            "failover_groups": (
+                fleet.failover_groups[0].model_copy(
+                    update={"steps": (("orders", "catalog"), ("payments",))}
+                ),
+            )
+        }
+    )
+    assert fleet_cli._simulate(broken, runs, args, Console(width=200)) == 1
+    out = capsys.readouterr().out
+    assert "checkout region-loss to us-west-2: FAILED" in out and "F1: orders" in out
+
+
 def test_the_group_objective_holds_or_fails(fleet: Fleet, runs: dict[str, AppRun]) -> None:
     """Held to region loss with every figure at its slow end, as a tier's target is."""
     loss, _ = run_parent(fleet, fleet.failover_groups[0], runs, APPROVAL)
@@ -102,19 +125,22 @@ def test_the_group_objective_holds_or_fails(fleet: Fleet, runs: dict[str, AppRun
 
 
 def test_fleet_explain_prints_the_totals(
-    runs: dict[str, AppRun], capsys: pytest.CaptureFixture[str]
+    fleet: Fleet, runs: dict[str, AppRun], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The commands on the fixture; the group's lines on the runs already made (explain and
+    simulate would simulate every application again)."""
     assert cli(["fleet", "list", "--json", "--fleet", str(FLEET)]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert len(listed["applications"]) == 6  # three applications, two stages each
     standby = sum(r["usd_per_month"] for r in listed["applications"])
     assert listed["totals"]["standby_usd_per_month"] == pytest.approx(standby, abs=0.01)
     assert listed["totals"]["failed_over_usd_per_month"] > standby
-    assert cli(["fleet", "explain", "--fleet", str(FLEET)]) == 0
+    assert cli(["fleet", "list", "--fleet", str(FLEET)]) == 0
     out = capsys.readouterr().out
     assert "Fleet total:" in out and "USD for a month failed over" in out
+    fleet_cli._explain_groups(fleet, runs, Console(width=200))
+    out = capsys.readouterr().out
     assert "Failover group checkout: one approval, then payments then orders + catalog" in out
-    assert cli(["fleet", "simulate", "--fleet", str(FLEET)]) == 0
 
 
 def _refused(tmp_path: Path, change: dict[str, object]) -> str:

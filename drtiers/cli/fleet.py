@@ -12,6 +12,7 @@ from typing import Any
 
 from rich.console import Console
 
+from drtiers.assess.model import Estimate
 from drtiers.checks import usable_cores
 from drtiers.checks.gates import run_gates
 from drtiers.cli.common import command_context, new_table
@@ -19,19 +20,20 @@ from drtiers.config.fleet import Fleet, read_fleet
 from drtiers.core.durations import format_duration
 from drtiers.core.facts import default_figures
 from drtiers.fleet.parent import FLEET_INVARIANTS, ParentRun, run_parent
-from drtiers.fleet.runs import AppRun, app_context, run_fleet
+from drtiers.fleet.runs import AppRun, app_context, estimate_fleet, run_fleet
 
 HOURS_PER_MONTH = 730.0
 
 
-def _runs(args: argparse.Namespace) -> tuple[Fleet, dict[str, AppRun]]:
+def _fleet(args: argparse.Namespace) -> tuple[Fleet, dict[str, Any], Path]:
+    """The fleet file, the context its applications are synthesized in, and its folder."""
     path = Path(args.fleet)
     fleet = read_fleet(path)
     base = {k: v for k, v in command_context(args).items() if k not in ("tier", "workload")}
-    return fleet, run_fleet(fleet, base, path.parent)
+    return fleet, base, path.parent
 
 
-def _rows(fleet: Fleet, runs: dict[str, AppRun]) -> list[dict[str, Any]]:
+def _rows(fleet: Fleet, estimates: dict[str, Estimate]) -> list[dict[str, Any]]:
     """One row per application and account it deploys to."""
     return [
         {
@@ -39,10 +41,10 @@ def _rows(fleet: Fleet, runs: dict[str, AppRun]) -> list[dict[str, Any]]:
             "stage": stage,
             "account": account,
             "tier": app.tier,
-            "rto_seconds": runs[app.name].estimate.rto_seconds,
-            "rpo_seconds": runs[app.name].estimate.rpo_seconds,
-            "usd_per_month": runs[app.name].estimate.monthly_cost_usd,
-            "failed_over_usd_per_hour": runs[app.name].estimate.failed_over_usd_per_hour,
+            "rto_seconds": estimates[app.name].rto_seconds,
+            "rpo_seconds": estimates[app.name].rpo_seconds,
+            "usd_per_month": estimates[app.name].monthly_cost_usd,
+            "failed_over_usd_per_hour": estimates[app.name].failed_over_usd_per_hour,
         }
         for app in fleet.applications
         for stage, account in app.accounts.items()
@@ -89,8 +91,15 @@ def _check(args: argparse.Namespace, console: Console) -> int:
 def cmd_fleet(args: argparse.Namespace, console: Console) -> int:
     if args.action == "check":
         return _check(args, console)
-    fleet, runs = _runs(args)
-    rows = _rows(fleet, runs)
+    fleet, base, folder = _fleet(args)
+    # list needs the estimates only; explain and simulate run every application's recovery
+    runs = run_fleet(fleet, base, folder) if args.action != "list" else {}
+    estimates = (
+        {name: run.estimate for name, run in runs.items()}
+        if runs
+        else estimate_fleet(fleet, base, folder)
+    )
+    rows = _rows(fleet, estimates)
     if args.action == "simulate":
         return _simulate(fleet, runs, args, console)
     if args.json:

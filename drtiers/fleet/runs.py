@@ -55,6 +55,22 @@ def run_application(context: Mapping[str, Any], app: Application) -> AppRun:
     return AppRun(app, estimate, loss, back, slow)
 
 
+def estimate_application(context: Mapping[str, Any]) -> Estimate:
+    """The application's estimate alone (no simulation)."""
+    with tempfile.TemporaryDirectory(prefix="drtiers-fleet-") as outdir:
+        synthesize(context, Path(outdir))
+        (estimate,) = assess_assembly(Path(outdir))
+    return estimate
+
+
+def estimate_fleet(fleet: Fleet, base: Mapping[str, Any], fleet_dir: Path) -> dict[str, Estimate]:
+    """Every application's estimate, by name, in the file's order."""
+    return {
+        app.name: estimate_application(app_context(fleet, app, base, fleet_dir))
+        for app in fleet.applications
+    }
+
+
 def run_fleet(fleet: Fleet, base: Mapping[str, Any], fleet_dir: Path) -> dict[str, AppRun]:
     """Every application's run, by name, in the file's order."""
     return {
