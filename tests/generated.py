@@ -42,6 +42,7 @@ from drtiers.config.workload import (
     Workload,
 )
 from drtiers.core.facts import default_figures, default_workload
+from drtiers.core.tiers import TIER_NAMES
 from tests.agreement import disagreements
 from tests.conftest import DEFAULT_CONTEXT, config
 
@@ -162,6 +163,12 @@ def tables(draw: st.DrawFn, name: str) -> Raw:
             "recovery_node_type": draw(st.sampled_from(DAX_NODES)),
             "nodes": draw(_whole(Dax, "nodes")),
         }
+    # multi-site's option (decision 49): the other tiers refuse it in one line
+    if draw(st.integers(0, 4)) == 0:
+        table["consistency"] = "strong"
+        witness = draw(_optional(st.sampled_from(("us-east-2", "us-west-2", "eu-west-1"))))
+        if witness is not None:
+            table["witness_region"] = witness
     return table
 
 
@@ -235,6 +242,9 @@ def workloads(draw: st.DrawFn) -> Raw:
                 _optional(st.sampled_from(("1h", "2h", "3h", "4h", "6h", "8h", "12h", "24h")))
             ),
             "retention_days": draw(_whole(Backups, "retention_days")),
+            "restore_tests": draw(st.sampled_from(("weekly", "monthly"))),
+            # backup-restore's and pilot-light's option (decision 51): refused with Aurora
+            "air_gapped": draw(st.booleans()),
         }
     if draw(st.booleans()):
         raw["figures"] = draw(figures())
@@ -256,14 +266,18 @@ def gate_findings(
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     findings = []
     for primary, recovery, tiers in pairs:
-        for tier in tiers:
-            context = {
-                **DEFAULT_CONTEXT,
-                "workload": str(path),
-                "primary_region": primary,
-                "recovery_region": recovery,
-            }
+        context = {
+            **DEFAULT_CONTEXT,
+            "workload": str(path),
+            "primary_region": primary,
+            "recovery_region": recovery,
+        }
+        for tier in _accepting(context, tiers):
             where = f"{primary}/{recovery} {tier or 'all tiers'}"
+            refused = _refusal(context, tier)
+            if refused is not None:  # the file is refused for this tier: in one line, or not
+                findings += [f"{where}: refusal not in one line: {refused}"] * ("\n" in refused)
+                continue
             with tempfile.TemporaryDirectory(prefix="drtiers-gen-", dir=workdir) as out:
                 try:
                     results, simulations = run_gates(Path(out), context, tier=tier)
@@ -285,6 +299,23 @@ def gate_findings(
                 for line in lines
             )
     return findings
+
+
+def _accepting(context: dict[str, Any], tiers: tuple[str, ...]) -> tuple[str, ...]:
+    """The runs for ``tiers``: all four in one synthesis ("") where the file is taken for all
+    of them, else each tier alone (an option one tier offers is refused by the others)."""
+    if "" in tiers and _refusal(context, "") is not None:
+        return tuple(t for t in tiers if t) + tuple(t for t in TIER_NAMES if t not in tiers)
+    return tiers
+
+
+def _refusal(context: dict[str, Any], tier: str) -> str | None:
+    """drtiers' one-line refusal of the file for ``tier`` (all four when empty), or None."""
+    try:
+        config(**{k: v for k, v in context.items() if k != "tier"}, tier=tier)
+    except ConfigError as error:
+        return str(error)
+    return None
 
 
 def accepted(raw: Raw) -> str | None:
