@@ -1,6 +1,7 @@
-"""drtiers fleet list|explain|simulate: a fleet file's applications, each estimated and
-simulated as its own tier, per application and account, with the fleet's totals, and each
-failover group's parent plan run over them (drtiers.fleet)."""
+"""drtiers fleet list|explain|simulate|check: a fleet file's applications, each estimated and
+simulated as its own tier, per application and account, with the fleet's totals; each failover
+group's parent plan run over them (drtiers.fleet); and every application through make check's
+gates."""
 
 from __future__ import annotations
 
@@ -18,11 +19,9 @@ from drtiers.checks.gates import run_gates
 from drtiers.cli.common import command_context, new_table
 from drtiers.config.fleet import Fleet, read_fleet
 from drtiers.core.durations import format_duration
-from drtiers.core.facts import default_figures
+from drtiers.core.facts import default_figures, price_data
 from drtiers.fleet.parent import FLEET_INVARIANTS, ParentRun, run_parent
 from drtiers.fleet.runs import AppRun, app_context, estimate_fleet, run_fleet
-
-HOURS_PER_MONTH = 730.0
 
 
 def _fleet(args: argparse.Namespace) -> tuple[Fleet, dict[str, Any], Path]:
@@ -54,7 +53,8 @@ def _rows(fleet: Fleet, estimates: dict[str, Estimate]) -> list[dict[str, Any]]:
 def totals(rows: list[dict[str, Any]]) -> dict[str, float]:
     """The fleet's monthly cost in standby, and for a month spent failed over."""
     standby = sum(r["usd_per_month"] for r in rows)
-    failed_over = sum(r["failed_over_usd_per_hour"] for r in rows) * HOURS_PER_MONTH
+    hours = float(price_data()["hours_per_month"])
+    failed_over = sum(r["failed_over_usd_per_hour"] for r in rows) * hours
     return {
         "standby_usd_per_month": round(standby, 2),
         "failed_over_usd_per_month": round(failed_over, 2),
@@ -65,12 +65,10 @@ def _check(args: argparse.Namespace, console: Console) -> int:
     """Every application's templates through make check's gates (cfn-lint, cdk-nag, Guard,
     the DR rule pack, the simulation), as synthesized for its first stage's account: the
     pipeline's stages deploy the same templates, account by account."""
-    path = Path(args.fleet)
-    fleet = read_fleet(path)
-    base = {k: v for k, v in command_context(args).items() if k not in ("tier", "workload")}
+    fleet, base, folder = _fleet(args)
     findings = 0
     for app in fleet.applications:
-        context = app_context(fleet, app, base, path.parent)
+        context = app_context(fleet, app, base, folder)
         with tempfile.TemporaryDirectory(prefix="drtiers-fleet-check-") as out:
             results, _ = run_gates(Path(out), context, app.tier, usable_cores())
         lines = [

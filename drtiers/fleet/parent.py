@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from drtiers.config.fleet import FailoverGroup, Fleet
 from drtiers.fleet.runs import AppRun
-from drtiers.recovery.simulate import Simulation
+from drtiers.recovery.simulate import Simulation, declared
 
 FLEET_INVARIANTS = {
     "F1": "no application takes traffic before the applications it depends on are writable",
@@ -68,10 +68,7 @@ def child_times(sim: Simulation, target: str, start: float) -> ChildTimes:
     def at(t: float) -> float:
         return start + max(0.0, t - begin)
 
-    writable = next(
-        (e.end for e in sim.timeline if e.changed == f"{target} is declared the writer's region"),
-        None,
-    )
+    writable = next((e.end for e in sim.timeline if e.changed == declared(target)), None)
     traffic = next((e.end for e in sim.timeline if target in e.traffic), None)
     done = (
         sim.recovered_at

@@ -645,13 +645,19 @@ def _settle_alarms(w: Live, _: str) -> str:
     return "unhealthy metric health checks: " + (", ".join(unhealthy) or "none")
 
 
+def declared(region: str) -> str:
+    """What a timeline says when ``region`` is declared the writer's region (a fleet's parent
+    plan reads it back: drtiers.fleet.parent)."""
+    return f"{region} is declared the writer's region"
+
+
 def _declare(w: Live, region: str) -> str:
     fence.declare(w, region)
     for name, alarm in w.alarms.items():
         if alarm.signal == "declared":
             w.declared[name] = 1.0 if alarm.region == region else 0.0
             w.fresh.add(name)
-    return f"{region} is declared the writer's region"
+    return declared(region)
 
 
 def _promote(w: Live, key: str) -> str:
