@@ -36,8 +36,11 @@ from drtiers.core.tiers import TIER_NAMES, TIERS, EntryPoint, Relational, TierSp
 # zone, health checks and their alarms, the accelerator) is deployed there whatever P and R are.
 EDGE_REGION = "us-east-1"
 
-_ACCOUNT = re.compile(r"^\d{12}$")
-_APP_NAME = re.compile(r"^[a-z][a-z0-9-]{1,14}[a-z0-9]$")
+# An account id and an app name (every physical name's prefix): the fleet file's too.
+ACCOUNT_PATTERN = r"^\d{12}$"
+APP_NAME_PATTERN = r"^[a-z][a-z0-9-]{1,14}[a-z0-9]$"
+_ACCOUNT = re.compile(ACCOUNT_PATTERN)
+_APP_NAME = re.compile(APP_NAME_PATTERN)
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 # Route 53 refuses hosted zones for the names RFC 2606 and RFC 6761 reserve (CreateHostedZone:
 # InvalidDomainName), and for a bare TLD. Read 2026-11-28:

@@ -25,7 +25,13 @@ from pydantic import (
     model_validator,
 )
 
-from drtiers.config.context import ConfigError, read_yaml, schema_error
+from drtiers.config.context import (
+    ACCOUNT_PATTERN,
+    APP_NAME_PATTERN,
+    ConfigError,
+    read_yaml,
+    schema_error,
+)
 from drtiers.config.workload import Name, Region
 from drtiers.core.tiers import TIERS
 
@@ -34,12 +40,12 @@ FLEET_SCHEMA_PATH = "schema/fleet.schema.json"
 
 Account = Annotated[
     str,
-    StringConstraints(pattern=r"^\d{12}$"),
+    StringConstraints(pattern=ACCOUNT_PATTERN),
     Field(description="a 12-digit AWS account id"),
 ]
-AppName = Annotated[
+AppName = Annotated[  # the app_name context key's, as each application is one
     str,
-    StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,14}[a-z0-9]$"),
+    StringConstraints(pattern=APP_NAME_PATTERN),
     Field(description="3-16 lowercase letters, digits or hyphens, starting with a letter"),
 ]
 PLANNED_TIERS = tuple(name for name, spec in TIERS.items() if spec.has_recovery_stack)
