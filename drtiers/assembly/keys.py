@@ -231,7 +231,7 @@ def _task_uses(
             stacks = resolver.stacks(task, table, caller=caller)
             yield store, service.region, arn, who, caller, "dynamodb", actions, stacks
         for name, value in _environment(task).items():
-            queue = _referenced(tier, service.stack, value)
+            queue = tier.referenced(service.stack, value)
             if name.startswith("QUEUE_URL") and queue and queue.type == "AWS::SQS::Queue":
                 arn = resolver.key_of(queue.prop("KmsMasterKeyId"), queue, queue.region)
                 store = f"queue {queue.stack}/{queue.logical_id}"
@@ -277,14 +277,7 @@ def _environment(task: Resource) -> dict[str, Any]:
 
 
 def _task_definition(tier: TierAssembly, service: Resource) -> Resource | None:
-    return _referenced(tier, service.stack, service.prop("TaskDefinition"))
-
-
-def _referenced(tier: TierAssembly, stack: str, value: Any) -> Resource | None:
-    """The resource of ``stack`` a value refers to (Ref or Fn::GetAtt), if one."""
-    text = json.dumps(value)
-    found = re.search(r'"(?:Ref|Fn::GetAtt)": \[?"([A-Za-z0-9]+)"', text)
-    return tier.by_id(stack, found[1]) if found else None
+    return tier.referenced(service.stack, service.prop("TaskDefinition"))
 
 
 def _table_replica_keys(tier: TierAssembly, region: str) -> Iterator[tuple[Resource, str, Any]]:
@@ -302,7 +295,7 @@ def _secret_replica_uses(tier: TierAssembly, resolver: _Resolver) -> Iterator[_U
     version, and Secrets Manager in the replica's region encrypts it for that caller."""
     for rotation in tier.of_type("AWS::SecretsManager::RotationSchedule"):
         hosted = rotation.prop("HostedRotationLambda")
-        secret = _referenced(tier, rotation.stack, rotation.prop("SecretId"))
+        secret = tier.referenced(rotation.stack, rotation.prop("SecretId"))
         if not isinstance(hosted, dict) or secret is None:
             continue
         own_key = resolver.value(hosted.get("KmsKeyArn"), rotation)

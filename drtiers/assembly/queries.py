@@ -425,8 +425,7 @@ def backed_up_types(tier: TierAssembly) -> Counter[str]:
             if ":rds:" in text:
                 found["Aurora" if ":cluster:" in text else "RDS"] += 1
                 continue
-            ref = re.search(r'"(?:Ref|Fn::GetAtt)": \[?"([A-Za-z0-9]+)"', text)
-            resource = tier.by_id(selection.stack, ref[1]) if ref else None
+            resource = tier.referenced(selection.stack, value)
             if resource is not None and resource.type in _PROTECTED_TYPES:
                 found[_PROTECTED_TYPES[resource.type]] += 1
     return found
@@ -437,14 +436,29 @@ class RestoreSelection:
     resource: Resource
     type: str  # ProtectedResourceType
     overrides: dict[str, Any]  # RestoreMetadataOverrides, keys lower-cased (AWS ignores case)
+    # what the database overrides name of the selection's stack, where they name one
+    subnet_group: Resource | None
+    security_group: Resource | None
 
 
 @dataclass(frozen=True)
 class RestoreTest:
     plan: Resource
+    schedule: str  # ScheduleExpression as synthesized
     vaults: tuple[Any, ...]  # IncludeVaults as synthesized
     recovery_point_types: tuple[str, ...]
     selections: tuple[RestoreSelection, ...]
+
+
+def restore_selection(tier: TierAssembly, s: Resource) -> RestoreSelection:
+    overrides = {str(k).lower(): v for k, v in (s.prop("RestoreMetadataOverrides") or {}).items()}
+    return RestoreSelection(
+        s,
+        str(s.prop("ProtectedResourceType")),
+        overrides,
+        tier.referenced(s.stack, overrides.get("dbsubnetgroupname")),
+        tier.referenced(s.stack, overrides.get("vpcsecuritygroupids")),
+    )
 
 
 def restore_tests(tier: TierAssembly) -> list[RestoreTest]:
@@ -456,17 +470,11 @@ def restore_tests(tier: TierAssembly) -> list[RestoreTest]:
         found.append(
             RestoreTest(
                 plan,
+                str(plan.prop("ScheduleExpression")),
                 tuple(selection.get("IncludeVaults", [])),
                 tuple(selection.get("RecoveryPointTypes", [])),
                 tuple(
-                    RestoreSelection(
-                        s,
-                        str(s.prop("ProtectedResourceType")),
-                        {
-                            str(k).lower(): v
-                            for k, v in (s.prop("RestoreMetadataOverrides") or {}).items()
-                        },
-                    )
+                    restore_selection(tier, s)
                     for s in tier.of_type("AWS::Backup::RestoreTestingSelection")
                     if s.stack == plan.stack and s.prop("RestoreTestingPlanName") == name
                 ),

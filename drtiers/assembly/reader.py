@@ -7,6 +7,7 @@ labels the result; no decision is taken on its value.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -90,6 +91,11 @@ class TierAssembly:
         return next(
             (r for r in self.resources if r.stack == stack and r.logical_id == logical_id), None
         )
+
+    def referenced(self, stack: str, value: Any) -> Resource | None:
+        """The resource of ``stack`` a value refers to (its first Ref or Fn::GetAtt), if one."""
+        found = re.search(r'"(?:Ref|Fn::GetAtt)": \[?"([A-Za-z0-9]+)"', json.dumps(value))
+        return self.by_id(stack, found[1]) if found else None
 
     def resource_keys(self) -> set[tuple[str, str, str]]:
         """(region, type, logical id) of every resource: what ``diff`` compares."""

@@ -750,7 +750,7 @@ class _Model:
         instance running while it is restored and then validated. An Aurora restore by AWS
         Backup makes a cluster without instances; its storage for those hours is not priced."""
         for test in restore_tests(self.tier):
-            runs = _runs_per_month(test.plan.prop("ScheduleExpression"))
+            runs = _runs_per_month(test.schedule)
             region, stores = test.plan.region, backed_up_types(self.tier)
             chosen = [s.type for s in test.selections]
             tested = sum(n for kind, n in stores.items() if kind in chosen)

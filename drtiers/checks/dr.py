@@ -315,25 +315,17 @@ def restores_tested(tier: TierAssembly, spec: TierSpec) -> list[Violation] | Non
         found += [
             Violation(s.resource, f"restores {s.type} outside a subnet group of its stack")
             for s in test.selections
-            if s.type in ("RDS", "Aurora") and not _placed(tier, s)
+            if s.type in ("RDS", "Aurora") and not _placed(s)
         ]
     return found
 
 
-def _placed(tier: TierAssembly, selection: RestoreSelection) -> bool:
+def _placed(selection: RestoreSelection) -> bool:
     """The selection names a DB subnet group and a security group of its own stack."""
-    wanted = {
-        "dbsubnetgroupname": "AWS::RDS::DBSubnetGroup",
-        "vpcsecuritygroupids": "AWS::EC2::SecurityGroup",
-    }
-    for key, type_ in wanted.items():
-        ids = re.findall(
-            r'"(?:Ref|Fn::GetAtt)": \[?"([A-Za-z0-9]+)"', json.dumps(selection.overrides.get(key))
-        )
-        kinds = {getattr(tier.by_id(selection.resource.stack, i), "type", None) for i in ids}
-        if type_ not in kinds:
-            return False
-    return True
+    return (
+        getattr(selection.subnet_group, "type", None) == "AWS::RDS::DBSubnetGroup"
+        and getattr(selection.security_group, "type", None) == "AWS::EC2::SecurityGroup"
+    )
 
 
 def stateful_resources_retained(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
