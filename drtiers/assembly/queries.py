@@ -387,6 +387,12 @@ class BackupRule:
         return [(m[1], m[2]) for m in found if m]
 
 
+def copied_vault(copy: str) -> str | None:
+    """The vault name a copy action's ARN (as text) names, if it names one."""
+    found = _VAULT_ARN.search(copy)
+    return found[2] if found else None
+
+
 def backup_rules(plan: Resource) -> list[BackupRule]:
     """The rules of one AWS::Backup::BackupPlan, in order."""
     return [
@@ -403,6 +409,14 @@ def backup_rules(plan: Resource) -> list[BackupRule]:
 
 def vault_name(vault: Resource) -> str:
     return str(vault.prop("BackupVaultName"))
+
+
+AIR_GAPPED_VAULT = "AWS::Backup::LogicallyAirGappedBackupVault"
+
+
+def air_gapped_vaults(tier: TierAssembly) -> set[str]:
+    """The names of the tier's logically air-gapped vaults (decision 51)."""
+    return {vault_name(v) for v in tier.of_type(AIR_GAPPED_VAULT)}
 
 
 # A restore testing selection's ProtectedResourceType for each kind of store a backup selects.

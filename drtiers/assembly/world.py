@@ -23,6 +23,8 @@ from drtiers.assembly.images import image_copies, image_of, may_pull
 from drtiers.assembly.keys import KeyUse, control_key_denials, key_uses
 from drtiers.assembly.network import Network, read_network, service_paths
 from drtiers.assembly.queries import (
+    air_gapped_vaults,
+    backup_rules,
     global_cluster_ids,
     instance_engine,
     strong_regions,
@@ -1039,18 +1041,13 @@ def _first(tier: TierAssembly, type_: str, name: str) -> str:
 def _backup_copies(tier: TierAssembly) -> dict[str, str]:
     """Region -> name of the vault the backup plans copy to there, that a restore reads: not
     a logically air-gapped vault, whose copies are the second line (decision 51)."""
-    air_gapped = {
-        str(v.prop("BackupVaultName"))
-        for v in tier.of_type("AWS::Backup::LogicallyAirGappedBackupVault")
-    }
+    air_gapped = air_gapped_vaults(tier)
     return {
-        m[1]: m[2]
+        region: name
         for plan in tier.of_type("AWS::Backup::BackupPlan")
-        for m in re.finditer(
-            r":backup:([a-z0-9-]+):\d{12}:backup-vault:([A-Za-z0-9_.-]+)",
-            json.dumps(plan.properties),
-        )
-        if m[2] not in air_gapped
+        for rule in backup_rules(plan)
+        for region, name in rule.destinations()
+        if name not in air_gapped
     }
 
 

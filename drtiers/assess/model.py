@@ -16,9 +16,11 @@ from typing import Any
 from drtiers.assembly.notices import notices
 from drtiers.assembly.queries import (
     BackupRule,
+    air_gapped_vaults,
     aurora_clusters,
     backed_up_types,
     backup_rules,
+    copied_vault,
     dax_clusters,
     db_instances,
     has_database,
@@ -709,10 +711,7 @@ class _Model:
             self.w["table_size_gb"] if workload_tables(self.tier) else 0.0
         )
         change = self.w["daily_change_fraction"]
-        air_gapped = {
-            str(v.prop("BackupVaultName"))
-            for v in self.tier.of_type("AWS::Backup::LogicallyAirGappedBackupVault")
-        }
+        air_gapped = air_gapped_vaults(self.tier)
         for rule in _backup_rules(self.tier):
             plan = rule.plan
             days = 35 if rule.keep_days is None else rule.keep_days
@@ -727,11 +726,7 @@ class _Model:
                 region = self.r if f":backup:{self.r}:" in vault else plan.region
                 # An air-gapped vault's storage is priced as warm storage: AWS's page lists it
                 # apart, and no stored copy shows its figure (decision 51).
-                lagged = any(
-                    re.search(rf"backup-vault:{re.escape(name)}(?![\w.-])", vault)
-                    for name in air_gapped
-                )
-                kind = "air-gapped" if lagged else "copy"
+                kind = "air-gapped" if copied_vault(vault) in air_gapped else "copy"
                 add(
                     f"Backup storage, {kind} vault (GB-month)",
                     region,

@@ -20,6 +20,7 @@ from drtiers.assembly.keys import report_key_uses
 from drtiers.assembly.notices import notices
 from drtiers.assembly.policies import policy_statements, statement_actions
 from drtiers.assembly.queries import (
+    AIR_GAPPED_VAULT,
     RestoreSelection,
     aurora_clusters,
     backed_up_types,
@@ -143,7 +144,7 @@ def backups_copied_out(tier: TierAssembly, spec: TierSpec) -> list[Violation] | 
     # A copy job to a vault that does not exist fails: the copy lands nowhere.
     vaults = {
         (v.region, vault_name(v))
-        for type_ in ("AWS::Backup::BackupVault", "AWS::Backup::LogicallyAirGappedBackupVault")
+        for type_ in ("AWS::Backup::BackupVault", AIR_GAPPED_VAULT)
         for v in tier.of_type(type_)
     }
     found = []
