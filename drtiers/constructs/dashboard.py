@@ -115,13 +115,8 @@ def _graph(
 
 
 def _tasks(service: WatchedService) -> dict[str, Any]:
-    dimensions = ["ClusterName", service.cluster, "ServiceName", service.service]
-    return _graph(
-        f"The app's tasks in {service.region}: CPU and memory (%)",
-        service.region,
-        "Average",
-        60,
-        [[ECS, metric, *dimensions] for metric in ("CPUUtilization", "MemoryUtilization")],
+    return _service_graph(
+        service, "CPU and memory (%)", ECS, ("CPUUtilization", "MemoryUtilization")
     )
 
 
@@ -130,13 +125,26 @@ def _task_counts(service: WatchedService) -> dict[str, Any]:
     "RunningTaskCount", "DesiredTaskCount", dimensions "ServiceName, ClusterName"
     (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-metrics-ECS.html,
     read 2026-12-05 from AWS's documentation repository)."""
+    return _service_graph(
+        service,
+        "running and desired (none shown while no task runs)",
+        INSIGHTS,
+        ("RunningTaskCount", "DesiredTaskCount"),
+    )
+
+
+def _service_graph(
+    service: WatchedService, what: str, namespace: str, metrics: Sequence[str]
+) -> dict[str, Any]:
+    """The app's tasks in the service's region: ``metrics`` of ``namespace`` by cluster and
+    service, averaged each minute."""
     dimensions = ["ClusterName", service.cluster, "ServiceName", service.service]
     return _graph(
-        f"The app's tasks in {service.region}: running and desired (none shown while no task runs)",
+        f"The app's tasks in {service.region}: {what}",
         service.region,
         "Average",
         60,
-        [[INSIGHTS, metric, *dimensions] for metric in ("RunningTaskCount", "DesiredTaskCount")],
+        [[namespace, metric, *dimensions] for metric in metrics],
     )
 
 
