@@ -136,7 +136,7 @@ def _second_phase(
     a Resilience Hub stack with each tier's estimate; whether any stack was added."""
     if any(isinstance(c, (PlanStack, ResilienceStack)) for c in app.node.children):
         return False  # synthesized before
-    added = add_plans(app, config, directory, {t.primary.tier.name: t for t in composed})
+    added = bool(add_plans(app, config, directory, {t.primary.tier.name: t for t in composed}))
     if config.resilience_hub and not config.restore_from:
         tiers = {t.name: t for t in config.tiers}
         for estimate in assess_assembly(directory, config.assumptions):
@@ -146,17 +146,16 @@ def _second_phase(
 
 def add_plans(
     scope: Construct, config: DrConfig, directory: Path, tiers: Mapping[str, TierStacks]
-) -> bool:
+) -> dict[str, PlanStack]:
     """A plan stack in ``scope`` (the app, or a fleet's stage) for every tier synthesized in
-    ``directory`` that recovers by a plan, deployed after the stacks it names; whether any was
-    added."""
+    ``directory`` that recovers by a plan, deployed after the stacks it names; by tier."""
     figures, workload = with_overrides(config.assumptions)
     assemblies = read_assembly(directory)
 
     def no_deploy(_: Mapping[str, str], __: tuple[str, ...]) -> World:
         raise AssertionError("a tier with a plan deploys no stack to fail over")
 
-    added = False
+    added: dict[str, PlanStack] = {}
     for tier in config.tiers:
         if tier.name not in assemblies or config.restore_from:
             continue
@@ -173,6 +172,7 @@ def add_plans(
             failover=failover,
             failback=steps.failback_steps(world, after, figures),
             rto_seconds=steps.recovery_seconds(failover),
+            detected_at=steps.detected_at(failover),
         )
         # It names the regional stacks' functions, alarms, services and databases and the edge
         # stack's health check alarm or accelerator by fixed names, never by reference, so
@@ -181,7 +181,7 @@ def add_plans(
         for named in (stacks.primary, stacks.recovery, stacks.edge):
             if named is not None:
                 plan.add_stack_dependency(named, "the plan names its resources")
-        added = True
+        added[tier.name] = plan
     return added
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +22,28 @@ from rich.console import Console
 
 from drtiers.assembly.reader import read_assembly
 from drtiers.checks.dr import dr_findings
+from drtiers.checks.gates import cdk_nag, cfn_lint
+from drtiers.checks.guard import guard
 from drtiers.cli import fleet as fleet_cli
 from drtiers.cli import main as cli
 from drtiers.config.context import ConfigError, cdk_json_context
 from drtiers.config.fleet import FLEET_SCHEMA_PATH, Fleet, json_schema, read_fleet
-from drtiers.fleet.parent import run_parent
-from drtiers.fleet.pipeline import build_fleet_app, repository_path
+from drtiers.constructs.parent_plan import CHILD_PLAN_ACTIONS, RESOURCE_TYPE
+from drtiers.core.permissions import allowed
+from drtiers.fleet.parent import PLAN_BLOCK, approval_seconds, group_steps, run_parent
+from drtiers.fleet.pipeline import (
+    AccountStage,
+    GroupStage,
+    build_fleet_app,
+    parent_stacks,
+    repository_path,
+)
 from drtiers.fleet.runs import AppRun, run_fleet
 from tests.conftest import ROOT
 
 FLEET = ROOT / "tests" / "fixtures" / "fleet" / "drtiers-fleet.yaml"
 APPROVAL = 300.0
+APPROVAL_SECONDS = approval_seconds()
 
 
 @pytest.fixture(scope="module")
@@ -224,13 +236,18 @@ ORDER = ("recovery-base", "primary", "recovery", "edge", "plan")
 
 
 @pytest.fixture(scope="module")
-def out(fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def fleet_app(fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> cdk.App:
     directory = tmp_path_factory.mktemp("fleet-app")
     app = cdk.App(outdir=str(directory), builtin_cloud_formation_validation=False)
     base = {k: v for k, v in cdk_json_context(ROOT).items() if k not in ("tier", "workload")}
     build_fleet_app(app, fleet, FLEET, base)
     app.synth()
-    return directory
+    return app
+
+
+@pytest.fixture(scope="module")
+def out(fleet_app: cdk.App) -> Path:
+    return Path(fleet_app.outdir)
 
 
 def _pipeline(out: Path) -> dict[str, Any]:
@@ -296,3 +313,149 @@ def test_the_synth_step_names_the_fleet_in_the_repository(out: Path, tmp_path: P
     assert f"aws-cdk@{pinned}" in template  # the pipeline's own steps use the pinned CLI
     with pytest.raises(ConfigError, match=r"outside .*; allowed: a file in the repository"):
         repository_path(tmp_path / "drtiers-fleet.yaml")
+
+
+# --- each failover group's parent plan, per stage ----------------------------------------------
+
+
+def _template(directory: Path, stack: str = "") -> dict[str, Any]:
+    """The one template in ``directory`` whose file name holds ``stack``."""
+    (path,) = [p for p in directory.glob("*.template.json") if stack in p.name]
+    return dict(json.loads(path.read_text()))
+
+
+def _of_type(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [r for r in template["Resources"].values() if r["Type"] == kind]
+
+
+def _role(template: dict[str, Any], name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The role named ``name``: its trust, and its policies' statements."""
+    ids = [k for k, r in template["Resources"].items() if r["Properties"].get("RoleName") == name]
+    (role_id,) = ids
+    statements = [
+        s
+        for r in _of_type(template, "AWS::IAM::Policy")
+        if {"Ref": role_id} in r["Properties"]["Roles"]
+        for s in r["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    return template["Resources"][role_id]["Properties"]["AssumeRolePolicyDocument"], statements
+
+
+def test_a_parent_plan_wave_follows_each_stage(fleet: Fleet, out: Path) -> None:
+    names = [s["Name"] for s in _pipeline(out)["Stages"]]
+    for stage in fleet.stages:
+        # (CDK Pipelines names a wave of one stage after that stage)
+        assert names[names.index(stage.name) + 1] == f"{stage.name}-parent-checkout"
+        manifest = json.loads(
+            (out / f"assembly-{stage.name}-parent-checkout" / "manifest.json").read_text()
+        )
+        (env,) = {a["environment"] for a in manifest["artifacts"].values() if "environment" in a}
+        payments = fleet.application("payments").accounts[stage.name]  # the first step's
+        assert env == f"aws://{payments}/{fleet.regions.recovery}"
+
+
+@pytest.mark.parametrize("stage", ["staging", "prod"])
+def test_the_parent_plan_runs_its_children_in_the_files_order(
+    fleet: Fleet, fleet_app: cdk.App, out: Path, stage: str
+) -> None:
+    template = _template(out / f"assembly-{stage}-parent-checkout")
+    (plan,) = _of_type(template, "AWS::ARCRegionSwitch::Plan")
+    workflows = plan["Properties"]["Workflows"]
+    for target in (fleet.regions.recovery, fleet.regions.primary):
+        assert group_steps(workflows, target) == (1, [("payments",), ("orders", "catalog")])
+    (lookup,) = [k for k, r in template["Resources"].items() if r["Type"] == RESOURCE_TYPE]
+    parent = fleet.application("payments").accounts[stage]
+    blocks = _child_blocks(workflows[0]["Steps"])
+    for name in ("payments", "orders", "catalog"):
+        config = blocks[name]
+        assert config["Arn"] == {"Fn::GetAtt": [lookup, name]}  # found as it deploys
+        account = fleet.application(name).accounts[stage]
+        if account == parent:
+            assert set(config) == {"Arn"}
+        else:
+            assert config["CrossAccountRole"].startswith(f"arn:aws:iam::{account}:role/")
+            assert config["ExternalId"] == f"drtiers-checkout-{stage}"
+    facts = {
+        n: f
+        for s in fleet_app.node.children
+        if isinstance(s, AccountStage)
+        if s.node.id.startswith(stage)
+        for n, f in s.plans.items()
+    }
+    seconds = (
+        APPROVAL_SECONDS
+        + facts["payments"].recovery_seconds
+        + max(facts["orders"].recovery_seconds, facts["catalog"].recovery_seconds)
+    )
+    assert plan["Properties"]["RecoveryTimeObjectiveMinutes"] == math.ceil(seconds / 60)
+
+
+def _child_blocks(steps: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    found = {}
+    for block in steps:
+        inner = block["ExecutionBlockConfiguration"].get("ParallelConfig", {}).get("Steps")
+        for b in inner or [block]:
+            if b["ExecutionBlockType"] == PLAN_BLOCK:
+                found[b["Name"]] = b["ExecutionBlockConfiguration"]["RegionSwitchPlanConfig"]
+    return found
+
+
+def test_a_child_in_another_account_lets_only_the_parents_roles_run_it(out: Path) -> None:
+    """orders (333333333333 in staging) trusts the parent's account (222222222222) held to
+    its execution and lookup roles and the external id; payments, in the parent's account,
+    has no such role, and the parent's execution role runs it directly."""
+    child = _template(out / "assembly-staging-333333333333", "orderspilotlightplan")
+    trust, statements = _role(child, "orders-pilot-light-parent-access")
+    (statement,) = trust["Statement"]
+    assert statement["Principal"]["AWS"] == {
+        "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::222222222222:root"]]
+    }
+    assert statement["Condition"] == {
+        "StringEquals": {"sts:ExternalId": "drtiers-checkout-staging"},
+        "ArnEquals": {
+            "aws:PrincipalArn": [
+                "arn:aws:iam::222222222222:role/checkout-staging-plan-execution",
+                "arn:aws:iam::222222222222:role/checkout-staging-plan-lookup",
+            ]
+        },
+    }
+    own = "arn:aws:arc-region-switch::333333333333:plan/orders-pilot-light:a1b2c3"
+    assert all(allowed(statements, a, own) for a in CHILD_PLAN_ACTIONS)
+    assert not allowed(
+        statements, "arc-region-switch:StartPlanExecution", own.replace("orders", "x")
+    )
+    payments = _template(out / "assembly-staging-222222222222", "paymentswarmstandbyplan")
+    assert "parent-access" not in json.dumps(payments)
+    parent = _template(out / "assembly-staging-parent-checkout")
+    _, executes = _role(parent, "checkout-staging-plan-execution")
+    role = "arn:aws:iam::333333333333:role/orders-pilot-light-parent-access"
+    assert allowed(executes, "sts:AssumeRole", role)
+    assert [s["Condition"] for s in executes if s["Action"] == "sts:AssumeRole"] == [
+        {"StringEquals": {"sts:ExternalId": "drtiers-checkout-staging"}}
+    ]
+    mine = "arn:aws:arc-region-switch::222222222222:plan/payments-warm-standby:a1b2c3"
+    assert all(allowed(executes, a, mine) for a in CHILD_PLAN_ACTIONS)
+    assert not allowed(executes, "arc-region-switch:StartPlanExecution", own)
+
+
+def test_the_parent_plans_pass_cfn_lint_guard_and_cdk_nag(fleet_app: cdk.App, out: Path) -> None:
+    """The parent plans, and the plan stacks that now hold a parent-access role."""
+    for directory in out.glob("assembly-*-parent-checkout"):
+        assert cfn_lint(directory) == []
+        assert guard(directory) == []
+    for directory in out.glob("assembly-*-3*"):  # orders' account in staging
+        assert cfn_lint(directory) == [] and guard(directory) == []
+    stages = [s for s in fleet_app.node.children if isinstance(s, (GroupStage, AccountStage))]
+    assert len(stages) == 6
+    assert [f for s in stages for f in cdk_nag(s)] == []
+    # what `drtiers fleet check` checks of them: the 2 parent plans and the 3 plan stacks of a
+    # child in another account than its parent (orders in staging; orders, catalog in prod)
+    accounts = [s for s in stages if isinstance(s, AccountStage)]
+    groups = [s for s in stages if isinstance(s, GroupStage)]
+    assert sorted(s.stack_name for s in parent_stacks(accounts, groups)) == [
+        "catalog-multi-site-plan",
+        "checkout-prod-parent-plan",
+        "checkout-staging-parent-plan",
+        "orders-pilot-light-plan",
+        "orders-pilot-light-plan",
+    ]

@@ -28,7 +28,7 @@ from drtiers.core.tiers import (
     RECOVERY_WRITABLE,
     WRITER_ITEM_KEY,
 )
-from drtiers.lambdas import plan_actions
+from drtiers.lambdas import plan_actions, plan_lookup
 
 P, R = "us-east-1", "us-west-2"  # the primary region and the recovery region
 WRITER = json.loads(WRITER_ITEM_KEY)  # the key the runbook and the dashboard read
@@ -1040,3 +1040,122 @@ def test_register_goes_on_when_a_held_target_is_already_gone(
     with stubber:
         assert plan_actions.handler(event, None) == {"done": "register"}
     stubber.assert_no_pending_responses()
+
+
+# --- the parent plan's lookup of its child plans (drtiers/lambdas/plan_lookup.py) --------------
+
+
+def lookup_event(children: list[dict[str, str]], request: str = "Create") -> dict[str, Any]:
+    return {
+        "RequestType": request,
+        "ResourceType": plan_lookup.RESOURCE_TYPE,
+        "LogicalResourceId": "LookupChildPlans",
+        "StackId": "arn:aws:cloudformation:us-west-2:123456789012:stack/parent/1",
+        "RequestId": "r-1",
+        "ResponseURL": "https://cloudformation-custom-resource-response.example/r-1",
+        "ResourceProperties": {"Children": children},
+    }
+
+
+def answered(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, dict[str, str]]]:
+    """What the function tells CloudFormation, instead of the PUT to its URL."""
+    told: list[tuple[str, str, dict[str, str]]] = []
+    monkeypatch.setattr(
+        plan_lookup, "respond", lambda _, status, reason, data: told.append((status, reason, data))
+    )
+    return told
+
+
+CHILD_ACCOUNT = "333333333333"
+CHILD_ROLE = f"arn:aws:iam::{CHILD_ACCOUNT}:role/orders-pilot-light-parent-access"
+
+
+def test_the_lookup_finds_each_child_here_and_through_its_role(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A same-account child is listed as the function; another account's through its role,
+    assumed with the external id, whose credentials the listing then uses; a later page is
+    read. Only ListPlansInRegion, the regional operation, is answered (the Stubber refuses any
+    other call)."""
+    monkeypatch.setenv("AWS_REGION", R)
+    switch = stubbed(monkeypatch, "arc-region-switch", R)
+    made: list[dict[str, Any]] = []
+    real = boto3.client
+
+    def recording(name: str, *args: Any, **kwargs: Any) -> Any:
+        made.append({"name": name, **kwargs})
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(boto3, "client", recording)
+    asked: list[dict[str, Any]] = []
+    on_session("before-parameter-build.sts.AssumeRole", lambda params, **_: asked.append(params))
+    here = "arn:aws:arc-region-switch::123456789012:plan/payments-warm-standby:abc123"
+    there = f"arn:aws:arc-region-switch::{CHILD_ACCOUNT}:plan/orders-pilot-light:def456"
+    switch.add_response(
+        "list_plans_in_region", {"plans": [plan_summary("other", f"{here}x")], "nextToken": "2"}
+    )
+    switch.add_response(
+        "list_plans_in_region",
+        {"plans": [plan_summary("payments-warm-standby", here)]},
+        {"nextToken": "2"},
+    )
+    switch.add_response(
+        "list_plans_in_region",
+        {"plans": [{**plan_summary("orders-pilot-light", there), "owner": CHILD_ACCOUNT}]},
+    )
+    told = answered(monkeypatch)
+    children = [
+        {"Name": "payments", "Plan": "payments-warm-standby", "Account": "123456789012"},
+        {
+            "Name": "orders",
+            "Plan": "orders-pilot-light",
+            "Account": CHILD_ACCOUNT,
+            "Role": CHILD_ROLE,
+            "ExternalId": "drtiers-checkout-staging",
+        },
+    ]
+    with switch:
+        plan_lookup.handler(lookup_event(children), None)
+    switch.assert_no_pending_responses()
+    assert told == [("SUCCESS", "found 2 child plans", {"payments": here, "orders": there})]
+    (assumed,) = [m for m in made if m["name"] == "arc-region-switch" and "aws_session_token" in m]
+    assert assumed["region_name"] == R and assumed["aws_access_key_id"]  # moto's STS answered
+    assert [(a["RoleArn"], a["ExternalId"]) for a in asked] == [
+        (CHILD_ROLE, "drtiers-checkout-staging")
+    ]
+
+
+def test_the_lookup_fails_in_one_line_for_a_missing_or_foreign_plan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A plan of that name owned by another account is not the child's."""
+    monkeypatch.setenv("AWS_REGION", R)
+    switch = stubbed(monkeypatch, "arc-region-switch", R)
+    foreign = {**plan_summary("payments-warm-standby", PLAN), "owner": CHILD_ACCOUNT}
+    switch.add_response("list_plans_in_region", {"plans": [foreign]})
+    told = answered(monkeypatch)
+    child = {"Name": "payments", "Plan": "payments-warm-standby", "Account": "123456789012"}
+    with switch:
+        plan_lookup.handler(lookup_event([child]), None)
+    ((status, reason, data),) = told
+    assert (status, data) == ("FAILED", {})
+    assert reason == (
+        "LookupError: no Region switch plan payments-warm-standby in account 123456789012 "
+        f"({R}): deploy that application's plan stack first (its stage's wave)"
+    )
+
+
+def test_the_lookups_delete_calls_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    switch = stubbed(monkeypatch, "arc-region-switch", R)
+    told = answered(monkeypatch)
+    with switch:  # no answer added: any call fails
+        plan_lookup.handler(lookup_event([], request="Delete"), None)
+    assert told == [("SUCCESS", "nothing to undo", {})]
+
+
+def test_the_lookup_deployed_is_this_module() -> None:
+    from drtiers.constructs import parent_plan
+    from drtiers.constructs.functions import LAMBDAS
+
+    assert parent_plan.RESOURCE_TYPE == plan_lookup.RESOURCE_TYPE  # its code cannot import it
+    assert (LAMBDAS / "plan_lookup.py").read_text().count("def handler(") == 1

@@ -7,20 +7,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
+import aws_cdk as cdk
 from rich.console import Console
 
 from drtiers.assess.model import Estimate
 from drtiers.checks import usable_cores
-from drtiers.checks.gates import run_gates
+from drtiers.checks.gates import cdk_nag, cfn_lint, run_gates
+from drtiers.checks.guard import guard
 from drtiers.cli.common import command_context, new_table
 from drtiers.config.fleet import Fleet, read_fleet
 from drtiers.core.durations import format_duration
-from drtiers.core.facts import default_figures, price_data
-from drtiers.fleet.parent import FLEET_INVARIANTS, ParentRun, run_parent
+from drtiers.core.facts import price_data
+from drtiers.fleet.parent import FLEET_INVARIANTS, ParentRun, approval_seconds, run_parent
+from drtiers.fleet.pipeline import parent_stacks, stage_apps
 from drtiers.fleet.runs import AppRun, app_context, estimate_fleet, run_fleet
 
 
@@ -83,7 +87,39 @@ def _check(args: argparse.Namespace, console: Console) -> int:
         )
         for line in lines:
             console.print(line)
-    return 1 if findings else 0
+    parents = _check_parent_plans(fleet, base, folder)
+    console.print(
+        "parent plans and the roles they run children through: "
+        + ("pass" if not parents else f"{len(parents)} findings")
+    )
+    for line in parents:
+        console.print(f"  {line}")
+    return 1 if findings or parents else 0
+
+
+def _check_parent_plans(fleet: Fleet, base: dict[str, Any], folder: Path) -> list[str]:
+    """cfn-lint, Guard and cdk-nag over each stage's parent plans and the plan stacks that
+    hold a parent-access role, as the pipeline deploys them (every application's other
+    stacks are checked above)."""
+    findings = []
+    with tempfile.TemporaryDirectory(prefix="drtiers-fleet-check-") as out:
+        app = cdk.App(outdir=str(Path(out) / "app"), analytics_reporting=False)
+        stacks = [
+            s
+            for stage in fleet.stages
+            for s in parent_stacks(*stage_apps(app, fleet, stage, base, folder))
+        ]
+        app.synth()
+        checked = Path(out) / "checked"
+        checked.mkdir()
+        for stack in stacks:
+            stage = cdk.Stage.of(stack)
+            assert stage is not None, "a parent stack is in a stage"
+            shutil.copy(Path(stage.outdir) / stack.template_file, checked)
+            findings += [f"[cdk-nag] {f}" for f in cdk_nag(stack)]
+        findings += [f"[cfn-lint] {f}" for f in cfn_lint(checked, usable_cores())]
+        findings += [f"[guard] {f}" for f in guard(checked)]
+    return findings
 
 
 def cmd_fleet(args: argparse.Namespace, console: Console) -> int:
@@ -130,14 +166,9 @@ def cmd_fleet(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _approval() -> float:
-    """The parent plan's one approval: the figure a tier's approval step takes."""
-    return float(default_figures()["failover_approval_seconds"].value)
-
-
 def _explain_groups(fleet: Fleet, runs: dict[str, AppRun], console: Console) -> None:
     for group in fleet.failover_groups:
-        loss, _ = run_parent(fleet, group, runs, _approval())
+        loss, _ = run_parent(fleet, group, runs, approval_seconds())
         order = " then ".join(" + ".join(step) for step in group.steps)
         slow = format_duration(loss.slow_recovered_at or loss.recovered_at)
         console.print(
@@ -153,7 +184,7 @@ def _simulate(
     parents = [
         run
         for group in fleet.failover_groups
-        for run in run_parent(fleet, group, runs, _approval())
+        for run in run_parent(fleet, group, runs, approval_seconds())
     ]
     if args.json:
         print(json.dumps([_parent_json(p) for p in parents], indent=2))

@@ -5,20 +5,15 @@ its service waits on until the copy is there."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from aws_cdk import CustomResource, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from drtiers.constructs.functions import custom_resource_function
 from drtiers.constructs.lint import acknowledge
 from drtiers.core.images import COPY_TYPE, PULL_ACTIONS, RULE_TYPE, TOKEN_ACTION
 
-# It imports boto3, which only the Lambda runtime has: read, never imported, here.
-_CODE = (Path(__file__).resolve().parents[1] / "lambdas" / "ecr_replication.py").read_text()
 # ECR's registry-level actions take no resource; the first replication configuration makes
 # ECR's service-linked role (https://docs.aws.amazon.com/AmazonECR/latest/userguide/
 # using-service-linked-roles-replication.html, read 2026-12-05).
@@ -37,57 +32,6 @@ def pull_statements(repository_arn: str) -> list[iam.PolicyStatement]:
         iam.PolicyStatement(actions=list(PULL_ACTIONS), resources=[repository_arn]),
         iam.PolicyStatement(actions=[TOKEN_ACTION], resources=["*"]),
     ]
-
-
-def _function(
-    scope: Construct,
-    *,
-    purpose: str,
-    log_key: kms.IKey,
-    removal_policy: RemovalPolicy,
-    timeout: Duration,
-    statements: list[iam.PolicyStatement],
-) -> lambda_.Function:
-    """The custom resources' function (its code in drtiers/lambdas/ecr_replication.py), with an
-    encrypted log group and a role that may do ``statements``."""
-    role = iam.Role(
-        scope,
-        "Role",
-        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-        description=f"drtiers: {purpose}",
-    )
-    for statement in statements:
-        role.add_to_principal_policy(statement)
-    log_group = logs.LogGroup(
-        scope,
-        "Logs",
-        encryption_key=log_key,
-        retention=logs.RetentionDays.ONE_YEAR,
-        removal_policy=removal_policy,
-    )
-    log_group.grant_write(role)
-    function = lambda_.Function(
-        scope,
-        "Function",
-        runtime=lambda_.Runtime.PYTHON_3_14,
-        handler="index.handler",
-        code=lambda_.Code.from_inline(_CODE),
-        role=role,
-        timeout=timeout,
-        log_group=log_group,
-    )
-    acknowledge(
-        function.node.default_child,
-        "lambda_inside_vpc_check",
-        "It calls only ECR's API, once per deploy; in a VPC it would need an endpoint.",
-        checker="guard",
-    )
-    acknowledge(
-        function.node.default_child,
-        "W3005",
-        "The L2 function depends on its role (and the role's policy) explicitly; harmless.",
-    )
-    return function
 
 
 class ImageReplication(Construct):
@@ -109,8 +53,10 @@ class ImageReplication(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, id_)
-        function = _function(
+        function = custom_resource_function(
             self,
+            module="ecr_replication",
+            calls="ECR's API",
             purpose="adds the image's replication rule to the registry",
             log_key=log_key,
             removal_policy=removal_policy,
@@ -168,8 +114,10 @@ class ImageCopyCheck(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, id_)
-        function = _function(
+        function = custom_resource_function(
             self,
+            module="ecr_replication",
+            calls="ECR's API",
             purpose="waits for the image's copy in this region",
             log_key=log_key,
             removal_policy=removal_policy,

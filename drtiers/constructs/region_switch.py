@@ -51,9 +51,14 @@ def _check_plan_actions(
         raise ValueError("PlanActions: give the tier's tables and services")
 
 
-def _plan_arn(account: str, name: str) -> str:
+def plan_arn(account: str, name: str) -> str:
     """Any Region switch plan named ``name`` (its ARN ends in an id Region switch assigns)."""
     return f"arn:aws:arc-region-switch::{account}:plan/{name}:*"
+
+
+def execution_role(plan: str) -> str:
+    """The name of the plan ``plan``'s execution role (a parent's child trusts it by name)."""
+    return f"{plan}-plan-execution"
 
 
 def _dial_accelerator() -> iam.PolicyStatement:
@@ -199,7 +204,7 @@ class PlanActions(Construct):
                 ),
                 iam.PolicyStatement(
                     actions=["arc-region-switch:StartPlanExecution"],
-                    resources=[_plan_arn(self._account, plan_start[0])],
+                    resources=[plan_arn(self._account, plan_start[0])],
                 ),
             ]
         if forward is not None:
@@ -378,7 +383,7 @@ class PlanActions(Construct):
             ]
         if plan_start is not None:
             wildcards.append(
-                (f"Resource::{_plan_arn(self._account, plan_start[0])}", _PLAN_ID_REASON)
+                (f"Resource::{plan_arn(self._account, plan_start[0])}", PLAN_ID_REASON)
             )
         return wildcards
 
@@ -519,7 +524,7 @@ class PlanActions(Construct):
         return function
 
 
-_PLAN_ID_REASON = "The plan's ARN ends in an id Region switch assigns; the name fixes the plan."
+PLAN_ID_REASON = "The plan's ARN ends in an id Region switch assigns; the name fixes the plan."
 _WILDCARDS = (
     (
         "Resource::*",
@@ -587,7 +592,7 @@ class RegionSwitchPlan(Construct):
         if rto_seconds <= 0:
             raise ValueError(f"RegionSwitchPlan: rto_seconds {rto_seconds} must be positive")
         self.rto_minutes = math.ceil(rto_seconds / 60)
-        execution_role_name = f"{name}-plan-execution"
+        execution_role_name = execution_role(name)
         self.execution_role = iam.Role(
             self,
             "ExecutionRole",
@@ -595,17 +600,17 @@ class RegionSwitchPlan(Construct):
             assumed_by=iam.ServicePrincipal("arc-region-switch.amazonaws.com"),
             description=f"Executes the Region switch plan {name}",
         )
-        plan_arn = _plan_arn(account, name)
-        self.approval_role = self._approval_role(approval_role_name, plan=name, plan_arn=plan_arn)
+        arn = plan_arn(account, name)
+        self.approval_role = self._approval_role(approval_role_name, plan=name, plan_arn=arn)
         for statement in (
             *_evaluation_statements(
-                plan_arn=plan_arn, role_arn=f"arn:aws:iam::{account}:role/{execution_role_name}"
+                plan_arn=arn, role_arn=f"arn:aws:iam::{account}:role/{execution_role_name}"
             ),
             *_execution_statements(resources, regions=(primary_region, recovery_region)),
             *reports.writer_statements(),
         ):
             self.execution_role.add_to_principal_policy(statement)
-        self._acknowledge_wildcards(plan_arn, reports.wildcards())
+        self._acknowledge_wildcards(arn, reports.wildcards())
         self.plan = self._plan(
             name=name,
             primary_region=primary_region,
@@ -639,7 +644,7 @@ class RegionSwitchPlan(Construct):
 
     def _acknowledge_wildcards(self, plan_arn: str, reports: Sequence[tuple[str, str]]) -> None:
         """Acknowledge both roles' wildcard resources, each with its reason."""
-        plan_finding = (f"Resource::{plan_arn}", _PLAN_ID_REASON)
+        plan_finding = (f"Resource::{plan_arn}", PLAN_ID_REASON)
         for role, reasons in (
             (self.execution_role, (*_EXECUTION_WILDCARDS, *reports, plan_finding)),
             (self.approval_role, (plan_finding,)),

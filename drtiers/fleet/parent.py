@@ -24,16 +24,167 @@ same order back to P.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from drtiers.config.fleet import FailoverGroup, Fleet
+from drtiers.assembly.switch_plan import APPROVAL, PARALLEL
+from drtiers.config.fleet import Application, FailoverGroup, Fleet, Stage
+from drtiers.core import rules
+from drtiers.core.facts import default_figures
 from drtiers.fleet.runs import AppRun
+from drtiers.recovery.plan import ACTIVATE, POST_RECOVERY
 from drtiers.recovery.simulate import Simulation, declared
+
+PLAN_BLOCK = "ARCRegionSwitchPlan"  # a block that runs a child plan
+APPROVAL_MINUTES = 60  # as a tier's approval blocks wait
 
 FLEET_INVARIANTS = {
     "F1": "no application takes traffic before the applications it depends on are writable",
     "F2": "the group recovers within its rto_target, every figure at its slow end",
 }
+
+
+def approval_seconds() -> float:
+    """The parent plan's approval: the figure a tier's approval step takes."""
+    return float(default_figures()["failover_approval_seconds"].value)
+
+
+@dataclass(frozen=True)
+class ParentNames:
+    """The fixed names of a group's parent plan in one stage: it lives in R of the account of
+    the group's first application there (the one the others' order starts from)."""
+
+    plan: str
+    account: str
+    external_id: str  # what each child's role asks for (not a secret: its trust names roles)
+
+    @property
+    def approval_role(self) -> str:
+        return f"{self.plan}-plan-approver"
+
+    @property
+    def lookup_role(self) -> str:
+        return f"{self.plan}-plan-lookup"
+
+
+def parent_names(fleet: Fleet, group: FailoverGroup, stage: Stage) -> ParentNames:
+    plan = f"{group.name}-{stage.name}"
+    account = fleet.application(group.steps[0][0]).accounts[stage.name]
+    return ParentNames(plan, account, f"drtiers-{plan}")
+
+
+def child_plan(app: Application) -> str:
+    """The application's own plan's name (its tier's ``<app>-<tier>``)."""
+    return f"{app.name}-{app.tier}"
+
+
+def child_role(app: Application) -> str:
+    """The role, in the application's account, its parent plan runs its plan through."""
+    return f"{app.name}-{app.tier}-parent-access"
+
+
+def workflow_keys(fleet: Fleet) -> list[tuple[str, str]]:
+    """(action, region) of a tier's workflows, in a plan's order: fail over to R, prepare P
+    once it is back, fail back to P, re-protect (drtiers.recovery.plan)."""
+    p, r = fleet.regions.primary, fleet.regions.recovery
+    return [
+        (ACTIVATE, r),
+        (POST_RECOVERY, rules.post_recovery_region(r, (p, r))),
+        (ACTIVATE, p),
+        (POST_RECOVERY, rules.post_recovery_region(p, (p, r))),
+    ]
+
+
+def render_workflows(
+    fleet: Fleet,
+    group: FailoverGroup,
+    *,
+    approval_role_arn: str,
+    block_config: Callable[[str], dict[str, Any]],
+    has_workflow: Callable[[str, tuple[str, str]], bool] = lambda *_: True,
+) -> list[dict[str, Any]]:
+    """The parent plan's workflows, as CloudFormation properties: each runs the workflow of
+    the same action and region of every child that has one, step by step (a Parallel block
+    where a step holds more than one child); an activation starts with one approval.
+    ``block_config``: an application's ``RegionSwitchPlanConfig``."""
+    rendered = []
+    for key in workflow_keys(fleet):
+        action, region = key
+        steps: list[dict[str, Any]] = []
+        if action == ACTIVATE:
+            config = {"ApprovalRole": approval_role_arn, "TimeoutMinutes": APPROVAL_MINUTES}
+            steps.append(
+                {
+                    "Name": "approve",
+                    "Description": f"A person approves moving group {group.name} to {region}",
+                    "ExecutionBlockType": APPROVAL,
+                    "ExecutionBlockConfiguration": {"ExecutionApprovalConfig": config},
+                }
+            )
+        for index, step in enumerate(group.steps):
+            blocks = [_child_block(n, block_config(n)) for n in step if has_workflow(n, key)]
+            steps += blocks if len(blocks) <= 1 else [_parallel(index, blocks)]
+        if any(s["ExecutionBlockType"] != APPROVAL for s in steps):
+            rendered.append(
+                {
+                    "WorkflowTargetAction": action,
+                    "WorkflowTargetRegion": region,
+                    "WorkflowDescription": f"Group {group.name}: {action} {region}",
+                    "Steps": steps,
+                }
+            )
+    return rendered
+
+
+def _child_block(name: str, config: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Name": name,
+        "Description": f"Runs the plan of application {name}",
+        "ExecutionBlockType": PLAN_BLOCK,
+        "ExecutionBlockConfiguration": {"RegionSwitchPlanConfig": config},
+    }
+
+
+def _parallel(index: int, blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "Name": f"step-{index + 1}",
+        "Description": "in parallel: " + ", ".join(b["Name"] for b in blocks),
+        "ExecutionBlockType": PARALLEL,
+        "ExecutionBlockConfiguration": {"ParallelConfig": {"Steps": blocks}},
+    }
+
+
+def group_steps(workflows: list[dict[str, Any]], target: str) -> tuple[int, list[tuple[str, ...]]]:
+    """The activation of ``target``, as the simulator runs it: its approvals, and the child
+    plans it runs, step by step."""
+    (workflow,) = [
+        w
+        for w in workflows
+        if w["WorkflowTargetAction"] == ACTIVATE and w["WorkflowTargetRegion"] == target
+    ]
+    approvals, steps = 0, list[tuple[str, ...]]()
+    for block in workflow["Steps"]:
+        kind, config = block["ExecutionBlockType"], block["ExecutionBlockConfiguration"]
+        if kind == APPROVAL:
+            approvals += 1
+        elif kind == PLAN_BLOCK:
+            steps.append((block["Name"],))
+        elif kind == PARALLEL:
+            steps.append(tuple(b["Name"] for b in config["ParallelConfig"]["Steps"]))
+    return approvals, steps
+
+
+def recovery_seconds(
+    workflows: list[dict[str, Any]],
+    target: str,
+    approval_seconds: float,
+    child_seconds: Mapping[str, float],
+) -> float:
+    """The parent's RTO, derived as a tier's is from its step list: its approvals, then each
+    step as long as its slowest child's plan (from the end of detection)."""
+    approvals, steps = group_steps(workflows, target)
+    return approvals * approval_seconds + sum(max(child_seconds[n] for n in s) for s in steps)
 
 
 @dataclass(frozen=True)
@@ -109,8 +260,10 @@ def _run(
     target: str,
 ) -> ParentRun:
     result = ParentRun(group.name, event, target)
-    start = approval_seconds  # the parent's one approval, first
-    for step in group.steps:
+    workflows = render_workflows(fleet, group, approval_role_arn="", block_config=lambda _: {})
+    approvals, steps = group_steps(workflows, target)  # the order the template runs
+    start = approvals * approval_seconds
+    for step in steps:
         for name in step:
             sim = {
                 "region-loss": runs[name].loss,

@@ -28,7 +28,11 @@ from constructs import Construct
 
 from drtiers.build import add_plans, compose, synthesize
 from drtiers.config.context import ConfigError, from_context
-from drtiers.config.fleet import Application, Fleet, Stage
+from drtiers.config.fleet import Application, FailoverGroup, Fleet, Stage
+from drtiers.constructs.parent_plan import ParentAccess
+from drtiers.constructs.region_switch import execution_role
+from drtiers.fleet.parent import child_role, parent_names
+from drtiers.fleet.parent_stack import ChildFacts, ParentPlanStack, children_of
 from drtiers.fleet.runs import app_context
 
 SYNTH_COMMANDS = (
@@ -67,24 +71,75 @@ def account_context(
 
 
 class AccountStage(cdk.Stage):
-    """The applications of one account of one stage: each its tier's stacks and plan."""
+    """The applications of one account of one stage: each its tier's stacks and plan, and the
+    role a parent plan in another account runs that plan through. :attr:`plans`: what each
+    application's parent reads of its plan."""
 
     def __init__(
         self,
         scope: Construct,
-        id_: str,
         *,
-        contexts: list[dict[str, Any]],
+        fleet: Fleet,
+        stage: Stage,
         account: str,
-        region: str,
+        base: Mapping[str, Any],
+        fleet_dir: Path,
     ) -> None:
-        super().__init__(scope, id_, env=cdk.Environment(account=account, region=region))
-        for context in contexts:
+        super().__init__(
+            scope,
+            f"{stage.name}-{account}",
+            env=cdk.Environment(account=account, region=fleet.regions.primary),
+        )
+        self.plans: dict[str, ChildFacts] = {}
+        for app in (a for a in fleet.applications if a.accounts[stage.name] == account):
+            context = account_context(fleet, app, stage, base, fleet_dir)
             config = from_context(context.get)
             composed = compose(self, config)
             with tempfile.TemporaryDirectory(prefix="drtiers-fleet-") as alone:
                 synthesize(context, Path(alone))  # the tier alone, for its plan's step list
-                add_plans(self, config, Path(alone), {t.primary.tier.name: t for t in composed})
+                by_tier = {t.primary.tier.name: t for t in composed}
+                plans = add_plans(self, config, Path(alone), by_tier)
+            for plan in plans.values():
+                self.plans[app.name] = ChildFacts(plan.recovery_seconds, plan.workflows)
+                self._parent_access(fleet, stage, app.name, plan)
+
+    def _parent_access(self, fleet: Fleet, stage: Stage, app: str, plan: cdk.Stack) -> None:
+        """The role the app's parent plan runs its plan through, where that parent is in
+        another account."""
+        for group in fleet.failover_groups:
+            names = parent_names(fleet, group, stage)
+            for child in children_of(fleet, group, stage):
+                if child.name == app and child.role_arn:
+                    ParentAccess(
+                        plan,
+                        "ParentAccess",
+                        role_name=child_role(fleet.application(app)),
+                        child=child,
+                        parent_account=names.account,
+                        parent_roles=[execution_role(names.plan), names.lookup_role],
+                        external_id=names.external_id,
+                    )
+
+
+class GroupStage(cdk.Stage):
+    """A failover group's parent plan in one stage, in its account and R."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        fleet: Fleet,
+        group: FailoverGroup,
+        stage: Stage,
+        facts: Mapping[str, ChildFacts],
+    ) -> None:
+        names = parent_names(fleet, group, stage)
+        super().__init__(
+            scope,
+            f"{stage.name}-parent-{group.name}",
+            env=cdk.Environment(account=names.account, region=fleet.regions.recovery),
+        )
+        ParentPlanStack(self, fleet=fleet, group=group, stage=stage, facts=facts)
 
 
 class FleetPipeline(cdk.Stack):
@@ -116,30 +171,50 @@ class FleetPipeline(cdk.Stack):
         )
 
 
+def stage_apps(
+    app: cdk.App, fleet: Fleet, stage: Stage, base: Mapping[str, Any], fleet_dir: Path
+) -> tuple[list[AccountStage], list[GroupStage]]:
+    """``stage``'s AWS CDK stages in ``app``: one per account with applications, then one per
+    failover group with its parent plan (which reads the applications' plans)."""
+    accounts = [
+        AccountStage(app, fleet=fleet, stage=stage, account=a, base=base, fleet_dir=fleet_dir)
+        for a in stage.accounts
+        if any(x.accounts[stage.name] == a for x in fleet.applications)
+    ]
+    facts = {name: f for account in accounts for name, f in account.plans.items()}
+    groups = [
+        GroupStage(app, fleet=fleet, group=g, stage=stage, facts=facts)
+        for g in fleet.failover_groups
+    ]
+    return accounts, groups
+
+
+def parent_stacks(accounts: list[AccountStage], groups: list[GroupStage]) -> list[cdk.Stack]:
+    """What a parent plan adds to a stage: its own stacks, and the plan stacks that hold a
+    role it runs a child through."""
+    found = [s for g in groups for s in g.node.children if isinstance(s, cdk.Stack)]
+    found += [
+        cdk.Stack.of(c) for a in accounts for c in a.node.find_all() if isinstance(c, ParentAccess)
+    ]
+    return found
+
+
 def build_fleet_app(
     app: cdk.App, fleet: Fleet, fleet_file: Path, base: Mapping[str, Any]
 ) -> FleetPipeline:
-    """The pipeline and, wave by wave, a stage per account with its applications."""
+    """The pipeline and, wave by wave, a stage per account with its applications; then, in
+    a wave of its own, each failover group's parent plan, which runs the plans just deployed."""
     pipeline = FleetPipeline(
         app, "drtiers-fleet-pipeline", fleet=fleet, fleet_file=repository_path(fleet_file)
     )
     for stage in fleet.stages:
         pre = [pipelines.ManualApprovalStep(f"approve-{stage.name}")] if stage.approval else []
         wave = pipeline.pipeline.add_wave(stage.name, pre=pre)
-        for account in stage.accounts:
-            contexts = [
-                account_context(fleet, a, stage, base, fleet_file.parent)
-                for a in fleet.applications
-                if a.accounts[stage.name] == account
-            ]
-            if contexts:
-                wave.add_stage(
-                    AccountStage(
-                        app,
-                        f"{stage.name}-{account}",
-                        contexts=contexts,
-                        account=account,
-                        region=fleet.regions.primary,
-                    )
-                )
+        accounts, groups = stage_apps(app, fleet, stage, base, fleet_file.parent)
+        for account in accounts:
+            wave.add_stage(account)
+        if groups:
+            parents = pipeline.pipeline.add_wave(f"{stage.name}-parent-plans")
+            for group in groups:
+                parents.add_stage(group)
     return pipeline

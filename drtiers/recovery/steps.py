@@ -1855,3 +1855,8 @@ def schedule(steps: list[Step]) -> list[Timed]:
 def recovery_seconds(steps: list[Step]) -> float:
     """The estimate's RTO: when the last step recovery waits for ends."""
     return max((t.end for t in schedule(steps) if t.step.in_rto), default=0.0)
+
+
+def detected_at(steps: list[Step]) -> float:
+    """When detection ends: a parent plan runs a child's plan from there (drtiers.fleet)."""
+    return next((t.end for t in schedule(steps) if t.step.name == "detect"), 0.0)

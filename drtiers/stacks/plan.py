@@ -32,6 +32,7 @@ class PlanStack(TierStack):
         failover: list[Step],
         failback: list[Step],
         rto_seconds: float,
+        detected_at: float,
     ) -> None:
         super().__init__(
             scope,
@@ -48,6 +49,10 @@ class PlanStack(TierStack):
             approval_role_arn=f"arn:aws:iam::{account}:role/{approver}",
         )
         workflows = rendering.workflows(world, failover, failback, names)
+        # What a parent plan reads of its child: the plan's time once detection has ended, and
+        # (action, region) of each workflow (the parent runs the same ones of this plan).
+        self.recovery_seconds = rto_seconds - detected_at
+        self.workflows = [(w["WorkflowTargetAction"], w["WorkflowTargetRegion"]) for w in workflows]
         RegionSwitchPlan(
             self,
             "RegionSwitch",
