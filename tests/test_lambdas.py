@@ -287,14 +287,20 @@ def test_dial_changes_only_the_named_regions_group_through_us_west_2(
 
 
 class Clock:
+    """A function's clock: each sleep moves it on, nothing waits."""
+
     def __init__(self) -> None:
-        self.now = 1003.5
+        self.now, self.slept = 1003.5, 0
 
     def time(self) -> float:
         return self.now
 
+    def monotonic(self) -> float:
+        return self.now
+
     def sleep(self, seconds: float) -> None:
         self.now += seconds
+        self.slept += 1
 
 
 def primary_behind_targets() -> str:
@@ -1125,18 +1131,42 @@ def test_the_lookup_finds_each_child_here_and_through_its_role(
     ]
 
 
+def test_the_lookup_asks_again_while_the_plan_is_not_listed_or_its_role_denied(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The previous wave's plan and role may lag: denied, then not listed, then found."""
+    monkeypatch.setenv("AWS_REGION", R)
+    clock = Clock()
+    monkeypatch.setattr(plan_lookup, "time", clock)
+    switch = stubbed(monkeypatch, "arc-region-switch", R)
+    switch.add_client_error("list_plans_in_region", "AccessDeniedException", "not yet")
+    switch.add_response("list_plans_in_region", {"plans": []})
+    switch.add_response("list_plans_in_region", {"plans": [plan_summary("pay-ws", PLAN)]})
+    told = answered(monkeypatch)
+    child = {"Name": "payments", "Plan": "pay-ws", "Account": "123456789012"}
+    with switch:
+        plan_lookup.handler(lookup_event([child]), None)
+    switch.assert_no_pending_responses()
+    assert (told, clock.slept) == ([("SUCCESS", "found 1 child plans", {"payments": PLAN})], 2)
+
+
 def test_the_lookup_fails_in_one_line_for_a_missing_or_foreign_plan(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A plan of that name owned by another account is not the child's."""
+    """A plan of that name owned by another account is not the child's; after 45 s of asking,
+    the resource fails in one line."""
     monkeypatch.setenv("AWS_REGION", R)
+    clock = Clock()
+    monkeypatch.setattr(plan_lookup, "time", clock)
     switch = stubbed(monkeypatch, "arc-region-switch", R)
     foreign = {**plan_summary("payments-warm-standby", PLAN), "owner": CHILD_ACCOUNT}
-    switch.add_response("list_plans_in_region", {"plans": [foreign]})
+    for _ in range(11):  # at 0, 5, ... 50 s
+        switch.add_response("list_plans_in_region", {"plans": [foreign]})
     told = answered(monkeypatch)
     child = {"Name": "payments", "Plan": "payments-warm-standby", "Account": "123456789012"}
     with switch:
         plan_lookup.handler(lookup_event([child]), None)
+    switch.assert_no_pending_responses()
     ((status, reason, data),) = told
     assert (status, data) == ("FAILED", {})
     assert reason == (

@@ -38,6 +38,9 @@ CHILD_PLAN_ACTIONS = (
     "arc-region-switch:UpdatePlanExecution",
     "arc-region-switch:ListPlanExecutions",
 )
+# Not in that sample, but in AWS's managed plan execution policy: reading the child plan, which
+# the parent's evaluation may do (an independent review's advice: reads only).
+CHILD_PLAN_READS = ("arc-region-switch:GetPlan", "arc-region-switch:GetPlanInRegion")
 LIST_IN_REGION = "arc-region-switch:ListPlansInRegion"  # takes no resource (IAM catalogue)
 
 
@@ -65,6 +68,7 @@ class ChildPlanLookup(Construct):
         id_: str,
         *,
         children: Sequence[ChildPlan],
+        regions: Sequence[str],
         external_id: str,
         role_name: str,
         log_key: kms.IKey,
@@ -82,7 +86,7 @@ class ChildPlanLookup(Construct):
             calls="Region switch's and STS's APIs",
             log_key=log_key,
             removal_policy=removal_policy,
-            timeout=Duration.seconds(60),
+            timeout=Duration.seconds(120),  # 45 s of asking again, each call up to 20 s
             statements=statements,
             role_name=role_name,
         )
@@ -109,9 +113,11 @@ class ChildPlanLookup(Construct):
                         "ExternalId": external_id if c.role_arn else "",
                     }
                     for c in children
-                ]
+                ],
+                # A child plan replaced (other regions) has a new id: a change here looks again.
+                "Regions": list(regions),
             },
-            service_timeout=Duration.seconds(120),  # the function's minute, and a margin
+            service_timeout=Duration.seconds(180),  # the function's 2 minutes, and a margin
         )
 
     def arn(self, child: str) -> str:
@@ -135,7 +141,7 @@ def let_run_children(
     roles = sorted({c.role_arn for c in children if c.role_arn})
     if here:
         execution_role.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(CHILD_PLAN_ACTIONS), resources=here)
+            iam.PolicyStatement(actions=[*CHILD_PLAN_ACTIONS, *CHILD_PLAN_READS], resources=here)
         )
     if roles:
         execution_role.add_to_principal_policy(assume_statement(roles, external_id))
@@ -175,7 +181,9 @@ class ParentAccess(Construct):
             description=f"Runs the Region switch plan {child.plan} for its parent plan",
         )
         self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(CHILD_PLAN_ACTIONS), resources=[child.arn_pattern])
+            iam.PolicyStatement(
+                actions=[*CHILD_PLAN_ACTIONS, *CHILD_PLAN_READS], resources=[child.arn_pattern]
+            )
         )
         self.role.add_to_principal_policy(
             iam.PolicyStatement(actions=[LIST_IN_REGION], resources=["*"])

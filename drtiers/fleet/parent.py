@@ -1,4 +1,6 @@
-"""A failover group's parent Region switch plan, run over its applications' own simulations.
+"""A failover group's parent Region switch plan: its workflows (``render_workflows``, which the
+template in drtiers.fleet.parent_stack holds), and those workflows run over the applications'
+own simulations.
 
 The parent plan runs one approval, then the group's steps in order: every application of a step
 runs its own plan (a Parallel block of ARCRegionSwitchPlan blocks where a step holds more than

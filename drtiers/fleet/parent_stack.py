@@ -81,6 +81,7 @@ class ParentPlanStack(cdk.Stack):
             self,
             "Lookup",
             children=list(children.values()),
+            regions=[fleet.regions.primary, fleet.regions.recovery],
             external_id=names.external_id,
             role_name=names.lookup_role,
             log_key=reports.key,

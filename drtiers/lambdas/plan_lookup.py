@@ -8,16 +8,22 @@ attribute named after the application.
 It lists the plans of this region with ``ListPlansInRegion``, the regional (data-plane)
 operation: the control plane's ``ListPlans`` is served from one region only. A child in another
 account is listed through that account's parent-access role, assumed with the external id its
-trust asks for.
+trust asks for. Both may lag the previous wave's deployment (a new role's trust, a new plan in
+this region's listing), so a denial or a plan not found yet is asked again for up to 45 s.
+
+The resource's properties name the region pair: a child plan replaced (new regions) gets a new
+id, and the changed property has this function look again.
 """
 
 import json
 import os
+import time
 import urllib.request
 from typing import Any
 
 import boto3  # the Lambda runtime's SDK (the tests run this code against botocore's Stubber)
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 RESOURCE_TYPE = "Custom::RegionSwitchChildPlans"
 _CONFIG = Config(connect_timeout=5, read_timeout=20, retries={"max_attempts": 3})
@@ -40,8 +46,8 @@ def _switch(role: str, external_id: str, region: str) -> Any:
     )
 
 
-def plan_arn(child: dict[str, str], region: str) -> str:
-    """The ARN of the plan ``child["Plan"]`` that account ``child["Account"]`` owns."""
+def _listed(child: dict[str, str], region: str) -> str | None:
+    """The ARN of the plan ``child["Plan"]`` that account ``child["Account"]`` owns, if listed."""
     switch = _switch(child.get("Role", ""), child.get("ExternalId", ""), region)
     token: str | None = None
     while True:
@@ -51,11 +57,30 @@ def plan_arn(child: dict[str, str], region: str) -> str:
                 return str(plan["arn"])
         token = page.get("nextToken")
         if not token:
-            break
-    raise LookupError(
-        f"no Region switch plan {child['Plan']} in account {child['Account']} ({region}): "
-        "deploy that application's plan stack first (its stage's wave)"
-    )
+            return None
+
+
+def plan_arn(child: dict[str, str], region: str, wait_seconds: float = 45) -> str:
+    """The child's plan ARN, asked again every 5 s for up to ``wait_seconds`` while its role
+    is denied or the plan is not listed yet."""
+    start = time.monotonic()
+    while True:
+        try:
+            found = _listed(child, region)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            denied = code in ("AccessDenied", "AccessDeniedException")  # STS's, Region switch's
+            if not denied or time.monotonic() - start > wait_seconds:
+                raise
+            found = None
+        if found:
+            return found
+        if time.monotonic() - start > wait_seconds:
+            raise LookupError(
+                f"no Region switch plan {child['Plan']} in account {child['Account']} "
+                f"({region}): deploy that application's plan stack first (its stage's wave)"
+            )
+        time.sleep(5)
 
 
 def respond(event: dict[str, Any], status: str, reason: str, data: dict[str, str]) -> None:
@@ -83,9 +108,13 @@ def handler(event: dict[str, Any], context: Any) -> None:
         respond(event, "SUCCESS", "nothing to undo", {})
         return
     region = os.environ.get("AWS_REGION", "")
+    start = time.monotonic()  # 45 s of asking again, for all the children together
     try:
         children = event["ResourceProperties"]["Children"]
-        found = {child["Name"]: plan_arn(child, region) for child in children}
+        found = {
+            child["Name"]: plan_arn(child, region, 45 - (time.monotonic() - start))
+            for child in children
+        }
     except Exception as error:  # any failure fails the resource, with its message
         respond(event, "FAILED", f"{type(error).__name__}: {error}", {})
         return
