@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,23 +23,35 @@ from rich.console import Console
 
 from drtiers.assembly.reader import read_assembly
 from drtiers.checks.dr import dr_findings
-from drtiers.checks.gates import cdk_nag, cfn_lint
+from drtiers.checks.gates import cfn_lint
 from drtiers.checks.guard import guard
 from drtiers.cli import fleet as fleet_cli
 from drtiers.cli import main as cli
 from drtiers.config.context import ConfigError, cdk_json_context
-from drtiers.config.fleet import FLEET_SCHEMA_PATH, Fleet, json_schema, read_fleet
+from drtiers.config.fleet import FLEET_SCHEMA_PATH, Fleet, Stage, json_schema, read_fleet
 from drtiers.constructs.parent_plan import CHILD_PLAN_ACTIONS, RESOURCE_TYPE
 from drtiers.core.permissions import allowed
-from drtiers.fleet.parent import PLAN_BLOCK, approval_seconds, group_steps, run_parent
+from drtiers.core.tiers import APP_TAG
+from drtiers.fleet import pipeline as pipeline_module
+from drtiers.fleet.parent import (
+    ACCOUNT_PARENT_ROLE,
+    PLAN_BLOCK,
+    approval_seconds,
+    group_steps,
+    run_parent,
+)
+from drtiers.fleet.parent_stack import children_of
 from drtiers.fleet.pipeline import (
     AccountStage,
     GroupStage,
+    OrganizationStage,
     build_fleet_app,
+    parent_findings,
     parent_stacks,
     repository_path,
 )
 from drtiers.fleet.runs import AppRun, run_fleet
+from drtiers.fleet.stacksets import BOOTSTRAP_TEMPLATE
 from tests.conftest import ROOT
 
 FLEET = ROOT / "tests" / "fixtures" / "fleet" / "drtiers-fleet.yaml"
@@ -438,24 +451,197 @@ def test_a_child_in_another_account_lets_only_the_parents_roles_run_it(out: Path
     assert not allowed(executes, "arc-region-switch:StartPlanExecution", own)
 
 
-def test_the_parent_plans_pass_cfn_lint_guard_and_cdk_nag(fleet_app: cdk.App, out: Path) -> None:
-    """The parent plans, and the plan stacks that now hold a parent-access role."""
-    for directory in out.glob("assembly-*-parent-checkout"):
-        assert cfn_lint(directory) == []
-        assert guard(directory) == []
-    for directory in out.glob("assembly-*-3*"):  # orders' account in staging
-        assert cfn_lint(directory) == [] and guard(directory) == []
+def test_the_parent_plans_pass_cfn_lint_guard_and_cdk_nag(
+    fleet_app: cdk.App, tmp_path: Path
+) -> None:
+    """What `drtiers fleet check` checks of the parent plans: the 2 parent plans and the 3 plan
+    stacks of a child in another account than its parent (orders in staging; orders and
+    catalog in prod), which hold its parent-access role."""
     stages = [s for s in fleet_app.node.children if isinstance(s, (GroupStage, AccountStage))]
-    assert len(stages) == 6
-    assert [f for s in stages for f in cdk_nag(s)] == []
-    # what `drtiers fleet check` checks of them: the 2 parent plans and the 3 plan stacks of a
-    # child in another account than its parent (orders in staging; orders, catalog in prod)
     accounts = [s for s in stages if isinstance(s, AccountStage)]
     groups = [s for s in stages if isinstance(s, GroupStage)]
-    assert sorted(s.stack_name for s in parent_stacks(accounts, groups)) == [
+    stacks = parent_stacks(accounts, groups)
+    assert sorted(s.stack_name for s in stacks) == [
         "catalog-multi-site-plan",
         "checkout-prod-parent-plan",
         "checkout-staging-parent-plan",
         "orders-pilot-light-plan",
         "orders-pilot-light-plan",
     ]
+    assert parent_findings(stacks, tmp_path / "checked") == []
+
+
+# --- an organization's StackSets -----------------------------------------------------------------
+
+UNITS = {"staging": ("ou-ab12-11111111",), "prod": ("ou-ab12-22222222", "ou-ab12-33333333")}
+
+
+@pytest.fixture(scope="module")
+def organized(fleet: Fleet) -> Fleet:
+    return Fleet.model_validate(
+        {**fleet.model_dump(), "organization": {"organizational_units": UNITS}}
+    )
+
+
+@pytest.fixture(scope="module")
+def stack_sets(organized: Fleet, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    app = cdk.App(outdir=str(tmp_path_factory.mktemp("organization")))
+    stage = OrganizationStage(app, fleet=organized)
+    app.synth()
+    template = _template(Path(stage.outdir))
+    return {
+        r["Properties"]["StackSetName"]: r["Properties"] for r in template["Resources"].values()
+    }
+
+
+def test_each_stage_gets_its_bootstrap_and_role_by_stack_sets(
+    organized: Fleet, stack_sets: dict[str, Any]
+) -> None:
+    assert sorted(stack_sets) == [
+        "drtiers-prod-bootstrap",
+        "drtiers-prod-parent-access",
+        "drtiers-staging-bootstrap",
+        "drtiers-staging-parent-access",
+    ]
+    for name, props in stack_sets.items():
+        stage = name.split("-")[1]
+        assert props["PermissionModel"] == "SERVICE_MANAGED"
+        assert props["CallAs"] == "DELEGATED_ADMIN"
+        assert props["AutoDeployment"]["Enabled"] is True
+        (group,) = props["StackInstancesGroup"]
+        assert group["DeploymentTargets"]["OrganizationalUnitIds"] == list(UNITS[stage])
+    bootstrap = stack_sets["drtiers-prod-bootstrap"]
+    assert bootstrap["TemplateBody"] == (ROOT / BOOTSTRAP_TEMPLATE).read_text()  # the pinned CLI's
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in bootstrap["Parameters"]} == {
+        "TrustedAccounts": organized.toolchain.account,
+        "CloudFormationExecutionPolicies": "arn:aws:iam::aws:policy/AdministratorAccess",
+    }
+    assert bootstrap["StackInstancesGroup"][0]["Regions"] == ["us-east-1", "us-west-2"]
+    assert bootstrap["AutoDeployment"]["RetainStacksOnAccountRemoval"] is True
+    role = stack_sets["drtiers-prod-parent-access"]
+    assert role["StackInstancesGroup"][0]["Regions"] == [organized.regions.recovery]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in role["Parameters"]} == {
+        "ParentAccounts": "444444444444",
+        "ParentRoleArns": "arn:aws:iam::444444444444:role/checkout-prod-plan-execution,"
+        "arn:aws:iam::444444444444:role/checkout-prod-plan-lookup",
+        "ExternalIds": "drtiers-checkout-prod",
+        "AppNames": "payments,orders,catalog",
+    }
+
+
+def _resolve(node: Any, parameters: dict[str, Any]) -> Any:
+    """The template's value in account 555555555555 with ``parameters``: the few intrinsics
+    the parent-access template uses (Ref, Fn::Sub, Fn::Join, Fn::Split)."""
+    pseudo = {"AWS::Partition": "aws", "AWS::AccountId": "555555555555"}
+    if isinstance(node, list):
+        return [_resolve(n, parameters) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"Ref"}:
+        return {**pseudo, **parameters}[node["Ref"]]
+    if set(node) == {"Fn::Join"}:
+        separator, items = _resolve(node["Fn::Join"], parameters)
+        return separator.join(items)
+    if set(node) == {"Fn::Split"}:
+        separator, text = _resolve(node["Fn::Split"], parameters)
+        return text.split(separator)
+    if set(node) == {"Fn::Sub"}:
+        text, names = (node["Fn::Sub"], {}) if isinstance(node["Fn::Sub"], str) else node["Fn::Sub"]
+        values = {**pseudo, **{k: _resolve(v, parameters) for k, v in names.items()}}
+        return re.sub(r"\$\{([\w:]+)\}", lambda m: values[m.group(1)], text)
+    return {k: _resolve(v, parameters) for k, v in node.items()}
+
+
+def test_the_accounts_role_lets_only_the_stages_parents_run_its_plans(
+    stack_sets: dict[str, Any], tmp_path: Path
+) -> None:
+    props = stack_sets["drtiers-prod-parent-access"]
+    body = json.loads(props["TemplateBody"])
+    (tmp_path / "parent-access.template.json").write_text(props["TemplateBody"])
+    assert cfn_lint(tmp_path) == [] and guard(tmp_path) == []
+    parameters = {p["ParameterKey"]: p["ParameterValue"].split(",") for p in props["Parameters"]}
+    role = _resolve(body["Resources"]["ParentAccess"]["Properties"], parameters)
+    assert role["RoleName"] == ACCOUNT_PARENT_ROLE
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"AWS": ["444444444444"]}
+    assert trust["Condition"]["StringEquals"] == {"sts:ExternalId": ["drtiers-checkout-prod"]}
+    assert trust["Condition"]["ArnEquals"]["aws:PrincipalArn"] == parameters["ParentRoleArns"]
+    run, listing = role["Policies"][0]["PolicyDocument"]["Statement"]
+    plan = "arn:aws:arc-region-switch::{}:plan/orders-pilot-light:a1b2c3"
+    assert all(allowed([run], a, plan.format("555555555555")) for a in CHILD_PLAN_ACTIONS)
+    assert not allowed([run], "arc-region-switch:StartPlanExecution", plan.format("444444444444"))
+    # held to the applications' plans by the tag every tier's stacks carry
+    assert run["Condition"] == {
+        "StringEquals": {f"aws:ResourceTag/{APP_TAG}": ["payments", "orders", "catalog"]}
+    }
+    assert listing["Action"] == "arc-region-switch:ListPlansInRegion"
+
+
+def test_with_an_organization_the_children_go_through_the_accounts_role(
+    organized: Fleet, tmp_path: Path
+) -> None:
+    """No application's own parent-access role; the parent names the account's."""
+    (group,) = organized.failover_groups
+    staging = organized.stages[0]
+    roles = {c.name: c.role_arn for c in children_of(organized, group, staging)}
+    assert roles == {
+        "payments": None,
+        "orders": f"arn:aws:iam::333333333333:role/{ACCOUNT_PARENT_ROLE}",
+        "catalog": None,
+    }
+    app = cdk.App(outdir=str(tmp_path))
+    base = {k: v for k, v in cdk_json_context(ROOT).items() if k not in ("tier", "workload")}
+    accounts = AccountStage(
+        app,
+        fleet=organized,
+        stage=staging,
+        account="333333333333",
+        base=base,
+        fleet_dir=FLEET.parent,
+    )
+    assert parent_stacks([accounts], []) == []
+
+
+def test_with_an_organization_the_pipeline_deploys_the_stack_sets_first(
+    organized: Fleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def one_stack(app: cdk.App, fleet: Fleet, stage: Stage, *_: Any) -> tuple[list[Any], list[Any]]:
+        """A stage of one empty stack per stage: only the waves' order is looked at."""
+        staged = cdk.Stage(app, f"{stage.name}-only")
+        cdk.CfnWaitConditionHandle(cdk.Stack(staged, "nothing"), "Nothing")
+        return [staged], []
+
+    monkeypatch.setattr(pipeline_module, "stage_apps", one_stack)
+    app = cdk.App(outdir=str(tmp_path))
+    build_fleet_app(app, organized, FLEET, {})
+    app.synth()
+    names = [s["Name"] for s in _pipeline(tmp_path)["Stages"]]
+    after = names[names.index("UpdatePipeline") + 1 :]
+    assert after == ["organization", "staging-only", "prod-only"]
+
+
+@pytest.mark.parametrize(
+    ("organization", "message"),
+    [
+        (
+            {"organizational_units": {"staging": ["ou-ab12-11111111"]}},
+            "organization.organizational_units: stage 'prod' has no units; allowed: units for "
+            "each stage (staging, prod)",
+        ),
+        (
+            {"organizational_units": {**UNITS, "staging": ["r-ab12"]}},
+            "organization.organizational_units.staging[0]: 'r-ab12' is not valid; allowed: stage "
+            "name to the organizational units whose accounts it deploys to (ids such as "
+            "ou-ab12-cd34ef56), for every stage",
+        ),
+        (
+            {"organizational_units": UNITS, "execution_policies": ["AdministratorAccess"]},
+            "organization.execution_policies 'AdministratorAccess' is not a managed policy ARN; "
+            "allowed: arn:aws:iam::aws:policy/<name> or arn:aws:iam::<account>:policy/<name>",
+        ),
+    ],
+)
+def test_a_bad_organization_is_one_line(
+    tmp_path: Path, organization: dict[str, Any], message: str
+) -> None:
+    assert message in _refused(tmp_path, {"organization": organization})

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -17,14 +16,13 @@ from rich.console import Console
 
 from drtiers.assess.model import Estimate
 from drtiers.checks import usable_cores
-from drtiers.checks.gates import cdk_nag, cfn_lint, run_gates
-from drtiers.checks.guard import guard
+from drtiers.checks.gates import run_gates
 from drtiers.cli.common import command_context, new_table
 from drtiers.config.fleet import Fleet, read_fleet
 from drtiers.core.durations import format_duration
 from drtiers.core.facts import price_data
 from drtiers.fleet.parent import FLEET_INVARIANTS, ParentRun, approval_seconds, run_parent
-from drtiers.fleet.pipeline import parent_stacks, stage_apps
+from drtiers.fleet.pipeline import parent_findings, parent_stacks, stage_apps
 from drtiers.fleet.runs import AppRun, app_context, estimate_fleet, run_fleet
 
 
@@ -98,10 +96,7 @@ def _check(args: argparse.Namespace, console: Console) -> int:
 
 
 def _check_parent_plans(fleet: Fleet, base: dict[str, Any], folder: Path) -> list[str]:
-    """cfn-lint, Guard and cdk-nag over each stage's parent plans and the plan stacks that
-    hold a parent-access role, as the pipeline deploys them (every application's other
-    stacks are checked above)."""
-    findings = []
+    """The parent plans' pieces of every stage, as the pipeline deploys them."""
     with tempfile.TemporaryDirectory(prefix="drtiers-fleet-check-") as out:
         app = cdk.App(outdir=str(Path(out) / "app"), analytics_reporting=False)
         stacks = [
@@ -110,16 +105,7 @@ def _check_parent_plans(fleet: Fleet, base: dict[str, Any], folder: Path) -> lis
             for s in parent_stacks(*stage_apps(app, fleet, stage, base, folder))
         ]
         app.synth()
-        checked = Path(out) / "checked"
-        checked.mkdir()
-        for stack in stacks:
-            stage = cdk.Stage.of(stack)
-            assert stage is not None, "a parent stack is in a stage"
-            shutil.copy(Path(stage.outdir) / stack.template_file, checked)
-            findings += [f"[cdk-nag] {f}" for f in cdk_nag(stack)]
-        findings += [f"[cfn-lint] {f}" for f in cfn_lint(checked, usable_cores())]
-        findings += [f"[guard] {f}" for f in guard(checked)]
-    return findings
+        return parent_findings(stacks, Path(out) / "checked", usable_cores())
 
 
 def cmd_fleet(args: argparse.Namespace, console: Console) -> int:

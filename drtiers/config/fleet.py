@@ -12,9 +12,10 @@ fails where an application moves traffic before what it depends on is writable.
 from __future__ import annotations
 
 import json
+import re
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -115,6 +116,35 @@ class FailoverGroup(_Section):
     )
 
 
+OU_PATTERN = r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$"  # AWS Organizations' organizational unit id
+OrganizationalUnit = Annotated[
+    str,
+    StringConstraints(pattern=OU_PATTERN),
+    Field(description="an organizational unit id, such as ou-ab12-cd34ef56"),
+]
+
+
+class Organization(_Section):
+    """Every stage account's bootstrap and parent-access role, by service-managed StackSets
+    over the organization's units."""
+
+    administrator: Literal["delegated", "management"] = Field(
+        "delegated",
+        description="the toolchain account administers StackSets as a delegated administrator "
+        "(delegated) or is the organization's management account (management)",
+    )
+    organizational_units: dict[str, tuple[OrganizationalUnit, ...]] = Field(
+        description="stage name to the organizational units whose accounts it deploys to (ids "
+        "such as ou-ab12-cd34ef56), for every stage"
+    )
+    execution_policies: tuple[str, ...] = Field(
+        ("arn:aws:iam::aws:policy/AdministratorAccess",),
+        min_length=1,
+        description="the managed policies CloudFormation deploys with in each account (cdk "
+        "bootstrap's --cloudformation-execution-policies)",
+    )
+
+
 class Fleet(_Section):
     """A drtiers fleet file."""
 
@@ -126,6 +156,11 @@ class Fleet(_Section):
     failover_groups: tuple[FailoverGroup, ...] = Field(
         (), description="applications failed over together by one parent plan each"
     )
+    organization: Organization | None = Field(
+        None,
+        description="bootstrap and the parent-access role by service-managed StackSets over "
+        "organizational units, instead of by hand and by each application's plan stack",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Fleet:
@@ -133,6 +168,7 @@ class Fleet(_Section):
         for i, app in enumerate(self.applications):
             _check_application(self, i, app)
         _check_groups(self)
+        _check_organization(self)
         return self
 
     def application(self, name: str) -> Application:
@@ -218,6 +254,32 @@ def _check_groups(fleet: Fleet) -> None:
         raise ValueError(
             f"applications: depends_on makes a cycle ({cycle}); allowed: none"
         ) from None
+
+
+def _check_organization(fleet: Fleet) -> None:
+    if fleet.organization is None:
+        return
+    stages = [s.name for s in fleet.stages]
+    units = fleet.organization.organizational_units
+    wrong = [s for s in stages if s not in units] or [s for s in units if s not in stages]
+    if wrong:
+        raise ValueError(
+            f"organization.organizational_units: stage '{wrong[0]}' "
+            f"{'has no units' if wrong[0] in stages else 'is not a stage'}; allowed: units for "
+            f"each stage ({', '.join(stages)})"
+        )
+    empty = [s for s in stages if not units[s]]
+    if empty:
+        raise ValueError(
+            f"organization.organizational_units.{empty[0]}: no units; allowed: one or more "
+            "organizational unit ids"
+        )
+    for policy in fleet.organization.execution_policies:
+        if not re.fullmatch(r"arn:aws[a-z-]*:iam::(aws|\d{12}):policy/[\w+=,.@/-]+", policy):
+            raise ValueError(
+                f"organization.execution_policies '{policy}' is not a managed policy ARN; "
+                "allowed: arn:aws:iam::aws:policy/<name> or arn:aws:iam::<account>:policy/<name>"
+            )
 
 
 def json_schema() -> str:

@@ -81,9 +81,13 @@ def child_plan(app: Application) -> str:
     return f"{app.name}-{app.tier}"
 
 
-def child_role(app: Application) -> str:
-    """The role, in the application's account, its parent plan runs its plan through."""
-    return f"{app.name}-{app.tier}-parent-access"
+ACCOUNT_PARENT_ROLE = "drtiers-parent-access"  # the organization's StackSet's, one per account
+
+
+def child_role(fleet: Fleet, app: Application) -> str:
+    """The role, in the application's account, its parent plan runs its plan through: the
+    application's own, or the account's where an organization's StackSet deploys it."""
+    return ACCOUNT_PARENT_ROLE if fleet.organization else f"{app.name}-{app.tier}-parent-access"
 
 
 def workflow_keys(fleet: Fleet) -> list[tuple[str, str]]:

@@ -50,7 +50,9 @@ def children_of(fleet: Fleet, group: FailoverGroup, stage: Stage) -> list[ChildP
     for name in (n for step in group.steps for n in step):
         app = fleet.application(name)
         account = app.accounts[stage.name]
-        role = f"arn:aws:iam::{account}:role/{child_role(app)}" if account != parent else None
+        role = (
+            f"arn:aws:iam::{account}:role/{child_role(fleet, app)}" if account != parent else None
+        )
         found.append(ChildPlan(name, child_plan(app), account, role))
     return found
 

@@ -17,6 +17,7 @@ pins.
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,6 +28,8 @@ from aws_cdk import pipelines
 from constructs import Construct
 
 from drtiers.build import add_plans, compose, synthesize
+from drtiers.checks.gates import cdk_nag, cfn_lint
+from drtiers.checks.guard import guard
 from drtiers.config.context import ConfigError, from_context
 from drtiers.config.fleet import Application, FailoverGroup, Fleet, Stage
 from drtiers.constructs.parent_plan import ParentAccess
@@ -34,6 +37,7 @@ from drtiers.constructs.region_switch import execution_role
 from drtiers.fleet.parent import child_role, parent_names
 from drtiers.fleet.parent_stack import ChildFacts, ParentPlanStack, children_of
 from drtiers.fleet.runs import app_context
+from drtiers.fleet.stacksets import OrganizationStack
 
 SYNTH_COMMANDS = (
     "python3 -m venv .venv",
@@ -101,7 +105,8 @@ class AccountStage(cdk.Stage):
                 plans = add_plans(self, config, Path(alone), by_tier)
             for plan in plans.values():
                 self.plans[app.name] = ChildFacts(plan.recovery_seconds, plan.workflows)
-                self._parent_access(fleet, stage, app.name, plan)
+                if fleet.organization is None:  # else the account's, by StackSet
+                    self._parent_access(fleet, stage, app.name, plan)
 
     def _parent_access(self, fleet: Fleet, stage: Stage, app: str, plan: cdk.Stack) -> None:
         """The role the app's parent plan runs its plan through, where that parent is in
@@ -113,12 +118,24 @@ class AccountStage(cdk.Stage):
                     ParentAccess(
                         plan,
                         "ParentAccess",
-                        role_name=child_role(fleet.application(app)),
+                        role_name=child_role(fleet, fleet.application(app)),
                         child=child,
                         parent_account=names.account,
                         parent_roles=[execution_role(names.plan), names.lookup_role],
                         external_id=names.external_id,
                     )
+
+
+class OrganizationStage(cdk.Stage):
+    """The organization's StackSets (drtiers.fleet.stacksets), in the toolchain account and R."""
+
+    def __init__(self, scope: Construct, *, fleet: Fleet) -> None:
+        super().__init__(
+            scope,
+            "organization",
+            env=cdk.Environment(account=fleet.toolchain.account, region=fleet.regions.recovery),
+        )
+        OrganizationStack(self, "drtiers-fleet-organization", fleet=fleet)
 
 
 class GroupStage(cdk.Stage):
@@ -199,6 +216,20 @@ def parent_stacks(accounts: list[AccountStage], groups: list[GroupStage]) -> lis
     return found
 
 
+def parent_findings(stacks: list[cdk.Stack], folder: Path, processes: int = 1) -> list[str]:
+    """cfn-lint, Guard and cdk-nag over ``stacks`` (parent_stacks, synthesized), their templates
+    copied to ``folder`` (a new one) to be linted alone."""
+    folder.mkdir()
+    findings = []
+    for stack in stacks:
+        stage = cdk.Stage.of(stack)
+        assert stage is not None, "a parent stack is in a stage"
+        shutil.copy(Path(stage.outdir) / stack.template_file, folder)
+        findings += [f"[cdk-nag] {f}" for f in cdk_nag(stack)]
+    findings += [f"[cfn-lint] {f}" for f in cfn_lint(folder, processes)]
+    return findings + [f"[guard] {f}" for f in guard(folder)]
+
+
 def build_fleet_app(
     app: cdk.App, fleet: Fleet, fleet_file: Path, base: Mapping[str, Any]
 ) -> FleetPipeline:
@@ -207,6 +238,8 @@ def build_fleet_app(
     pipeline = FleetPipeline(
         app, "drtiers-fleet-pipeline", fleet=fleet, fleet_file=repository_path(fleet_file)
     )
+    if fleet.organization is not None:  # every stage account's bootstrap and role, first
+        pipeline.pipeline.add_stage(OrganizationStage(app, fleet=fleet))
     for stage in fleet.stages:
         pre = [pipelines.ManualApprovalStep(f"approve-{stage.name}")] if stage.approval else []
         wave = pipeline.pipeline.add_wave(stage.name, pre=pre)
