@@ -488,10 +488,8 @@ def stack_sets(organized: Fleet, tmp_path_factory: pytest.TempPathFactory) -> di
     app = cdk.App(outdir=str(tmp_path_factory.mktemp("organization")))
     stage = OrganizationStage(app, fleet=organized)
     app.synth()
-    template = _template(Path(stage.outdir))
-    return {
-        r["Properties"]["StackSetName"]: r["Properties"] for r in template["Resources"].values()
-    }
+    resources = _template(Path(stage.outdir))["Resources"].values()
+    return {r["Properties"]["StackSetName"]: r for r in resources}
 
 
 def test_each_stage_gets_its_bootstrap_and_role_by_stack_sets(
@@ -503,22 +501,30 @@ def test_each_stage_gets_its_bootstrap_and_role_by_stack_sets(
         "drtiers-staging-bootstrap",
         "drtiers-staging-parent-access",
     ]
-    for name, props in stack_sets.items():
-        stage = name.split("-")[1]
+    for name, resource in stack_sets.items():
+        props, stage = resource["Properties"], name.split("-")[1]
         assert props["PermissionModel"] == "SERVICE_MANAGED"
         assert props["CallAs"] == "DELEGATED_ADMIN"
         assert props["AutoDeployment"]["Enabled"] is True
         (group,) = props["StackInstancesGroup"]
-        assert group["DeploymentTargets"]["OrganizationalUnitIds"] == list(UNITS[stage])
-    bootstrap = stack_sets["drtiers-prod-bootstrap"]
+        assert group["DeploymentTargets"] == {
+            "OrganizationalUnitIds": list(UNITS[stage]),
+            "AccountFilterType": "DIFFERENCE",  # never the toolchain account
+            "Accounts": [organized.toolchain.account],
+        }
+        assert props["OperationPreferences"]["ConcurrencyMode"] == "SOFT_FAILURE_TOLERANCE"
+        kept = resource.get("DeletionPolicy") == "Retain"
+        assert kept == name.endswith("-bootstrap")  # deleting it would delete every bootstrap
+    bootstrap = stack_sets["drtiers-prod-bootstrap"]["Properties"]
     assert bootstrap["TemplateBody"] == (ROOT / BOOTSTRAP_TEMPLATE).read_text()  # the pinned CLI's
     assert {p["ParameterKey"]: p["ParameterValue"] for p in bootstrap["Parameters"]} == {
         "TrustedAccounts": organized.toolchain.account,
         "CloudFormationExecutionPolicies": "arn:aws:iam::aws:policy/AdministratorAccess",
+        "FileAssetsBucketKmsKeyId": "AWS_MANAGED_KEY",
     }
     assert bootstrap["StackInstancesGroup"][0]["Regions"] == ["us-east-1", "us-west-2"]
     assert bootstrap["AutoDeployment"]["RetainStacksOnAccountRemoval"] is True
-    role = stack_sets["drtiers-prod-parent-access"]
+    role = stack_sets["drtiers-prod-parent-access"]["Properties"]
     assert role["StackInstancesGroup"][0]["Regions"] == [organized.regions.recovery]
     assert {p["ParameterKey"]: p["ParameterValue"] for p in role["Parameters"]} == {
         "ParentAccounts": "444444444444",
@@ -555,7 +561,7 @@ def _resolve(node: Any, parameters: dict[str, Any]) -> Any:
 def test_the_accounts_role_lets_only_the_stages_parents_run_its_plans(
     stack_sets: dict[str, Any], tmp_path: Path
 ) -> None:
-    props = stack_sets["drtiers-prod-parent-access"]
+    props = stack_sets["drtiers-prod-parent-access"]["Properties"]
     body = json.loads(props["TemplateBody"])
     (tmp_path / "parent-access.template.json").write_text(props["TemplateBody"])
     assert cfn_lint(tmp_path) == [] and guard(tmp_path) == []
@@ -633,6 +639,16 @@ def test_with_an_organization_the_pipeline_deploys_the_stack_sets_first(
             "organization.organizational_units.staging[0]: 'r-ab12' is not valid; allowed: stage "
             "name to the organizational units whose accounts it deploys to (ids such as "
             "ou-ab12-cd34ef56), for every stage",
+        ),
+        (
+            {
+                "organizational_units": {
+                    "staging": ["ou-ab12-11111111"],
+                    "prod": ["ou-ab12-11111111"],
+                }
+            },
+            "organization.organizational_units.prod: 'ou-ab12-11111111' is staging's too; allowed: "
+            "units of one stage each (an account gets one stage's StackSets)",
         ),
         (
             {"organizational_units": UNITS, "execution_policies": ["AdministratorAccess"]},

@@ -274,6 +274,15 @@ def _check_organization(fleet: Fleet) -> None:
             f"organization.organizational_units.{empty[0]}: no units; allowed: one or more "
             "organizational unit ids"
         )
+    seen: dict[str, str] = {}
+    for stage in stages:
+        for unit in units[stage]:
+            if unit in seen:
+                raise ValueError(
+                    f"organization.organizational_units.{stage}: '{unit}' is {seen[unit]}'s too; "
+                    "allowed: units of one stage each (an account gets one stage's StackSets)"
+                )
+            seen[unit] = stage
     for policy in fleet.organization.execution_policies:
         if not re.fullmatch(r"arn:aws[a-z-]*:iam::(aws|\d{12}):policy/[\w+=,.@/-]+", policy):
             raise ValueError(

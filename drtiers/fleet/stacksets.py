@@ -139,21 +139,27 @@ class OrganizationStack(cdk.Stack):
         organization = fleet.organization
         assert organization is not None, "an organization's StackSets need its units"
         self.administrator = organization.administrator
+        self.toolchain = fleet.toolchain.account
         bootstrap = bootstrap_template()
         regions = sorted({fleet.regions.primary, fleet.regions.recovery, EDGE_REGION})
         for stage in fleet.stages:
             units = list(organization.organizational_units[stage.name])
-            self._stack_set(
+            booted = self._stack_set(
                 f"drtiers-{stage.name}-bootstrap",
                 bootstrap,
                 {
                     "TrustedAccounts": fleet.toolchain.account,
                     "CloudFormationExecutionPolicies": ",".join(organization.execution_policies),
+                    # as `cdk bootstrap` passes it: no customer managed key per account and region
+                    "FileAssetsBucketKmsKeyId": "AWS_MANAGED_KEY",
                 },
                 units=units,
                 regions=regions,
                 keep_on_removal=True,  # stacks deployed there depend on it
             )
+            # Deleting it (this stack gone, a stage renamed) would delete every account's
+            # bootstrap, under stacks that need it, and leave its buckets in the way of the next.
+            booted.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
             if fleet.failover_groups:
                 self._stack_set(
                     f"drtiers-{stage.name}-parent-access",
@@ -190,9 +196,12 @@ class OrganizationStack(cdk.Stack):
             ),
             capabilities=["CAPABILITY_NAMED_IAM"],
             managed_execution={"Active": True},
+            # No account may fail; all at once (the strict mode would go one by one at a tolerance
+            # of 0: "the lower of MaxConcurrentCount, or FailureToleranceCount +1").
             operation_preferences=cfn.CfnStackSet.OperationPreferencesProperty(
                 failure_tolerance_count=0,
                 max_concurrent_percentage=100,
+                concurrency_mode="SOFT_FAILURE_TOLERANCE",
                 region_concurrency_type="PARALLEL",
             ),
             parameters=[
@@ -201,8 +210,12 @@ class OrganizationStack(cdk.Stack):
             ],
             stack_instances_group=[
                 cfn.CfnStackSet.StackInstancesProperty(
+                    # The toolchain account is bootstrapped by hand (the pipeline's own) and keeps
+                    # no workload: never a target, should it sit in a unit.
                     deployment_targets=cfn.CfnStackSet.DeploymentTargetsProperty(
-                        organizational_unit_ids=units
+                        organizational_unit_ids=units,
+                        account_filter_type="DIFFERENCE",
+                        accounts=[self.toolchain],
                     ),
                     regions=regions,
                 )
