@@ -52,9 +52,10 @@ def every_block(raw: Raw) -> bool:
 
 
 # The fast profile: one file with every block, the same every run (derandomized), through the
-# whole bar: every tier in one synthesis in the first pair, pilot-light and warm-standby in the
-# reversed one, each synthesis through every gate and the simulator. The long profile draws
-# hundreds of files of every shape.
+# whole bar in the first pair: every tier in one synthesis, through every gate and the
+# simulator. The reversed pair is the long profile's (make fuzz, which draws hundreds of files
+# of every shape, in both pairs) and the kept files'; in make test it cost a third of this
+# test's ~100 s of cfn-lint, Guard and synthesis on a cold cache (decision 57).
 @settings(
     max_examples=1,
     derandomize=True,
@@ -70,7 +71,7 @@ def every_block(raw: Raw) -> bool:
 @given(raw=workloads().filter(every_block))
 def test_a_generated_workload_meets_the_bar(raw: Raw, tmp_path: Path) -> None:
     with tempfile.TemporaryDirectory(dir=tmp_path) as workdir:
-        assert gate_findings(raw, Path(workdir)) == []
+        assert gate_findings(raw, Path(workdir), PAIRS[:1]) == []
 
 
 def test_a_dns_failover_tier_recovering_into_the_edge_region_synthesizes_and_recovers() -> None:
