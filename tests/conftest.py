@@ -35,6 +35,7 @@ FIRST = (
     "test_generated.py",
     "test_app.py",
     "test_policy.py",
+    "test_recovery.py",  # the other region pair linted, and the invariants' planted defects
     "test_workload.py",
     "test_fleet.py",  # six applications-in-accounts synthesized, then the pipeline
 )

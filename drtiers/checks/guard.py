@@ -134,16 +134,32 @@ def _validate(template: Path) -> list[tuple[str, bool]]:
     return [(line, bool(acknowledged)) for line, acknowledged in kept]
 
 
+def _without_metadata(document: dict[str, Any], folder: Path) -> Path:
+    """The template without its resources' Metadata (the CDK's paths, the acknowledgments: a
+    third of the bytes), which no Control Tower rule reads (they read Properties; the four that
+    name "Metadata" mean the instance metadata service): Guard takes ~20 % less time on it."""
+    resources = {
+        name: {key: value for key, value in resource.items() if key != "Metadata"}
+        for name, resource in document.get("Resources", {}).items()
+    }
+    slim = folder / "template.json"
+    slim.write_text(json.dumps({**document, "Resources": resources}))
+    return slim
+
+
 def _run(template: Path) -> list[tuple[str, bool]]:
-    resources: dict[str, Any] = json.loads(template.read_text()).get("Resources", {})
+    document: dict[str, Any] = json.loads(template.read_text())
+    resources: dict[str, Any] = document.get("Resources", {})
     rules = rules_for({r.get("Type", "") for r in resources.values()})
     if not rules:
         return []
-    command = [str(installed() / _platform()), "validate", "--data", str(template)]
-    for rule in rules:
-        command += ["--rules", str(rule)]
-    command += ["--output-format", "json", "--show-summary", "none", "--structured"]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    with tempfile.TemporaryDirectory(prefix="drtiers-guard-") as folder:
+        data = _without_metadata(document, Path(folder))
+        command = [str(installed() / _platform()), "validate", "--data", str(data)]
+        for rule in rules:
+            command += ["--rules", str(rule)]
+        command += ["--output-format", "json", "--show-summary", "none", "--structured"]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode not in _ANSWERED:
         problem = done.stderr.strip()[:500]
         raise RuntimeError(
