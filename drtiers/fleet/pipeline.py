@@ -8,6 +8,11 @@ Each application's plan stack is made from its tier as synthesized alone with th
 (drtiers.build.synthesize, kept by the cache), read back as every plan is: the plan names what
 the tier's stacks hold, so it is derived from them, here as in a single tier's app.
 
+After each stage's wave, a wave of the stage's parent plans (drtiers.fleet.parent_stack), which
+run the plans just deployed; with an organization, a first wave of its StackSets
+(drtiers.fleet.stacksets), which bootstrap every stage account and give it the role the parent
+plans run their children through.
+
 The pipeline is declared in R, so that it outlives P (its waves still deploy P's stacks: a
 deployment while P is lost needs a path of R's stacks only, not built yet). Nothing is looked
 up: the source is the file's connection ARN and repository, the CDK CLI the one package.json
