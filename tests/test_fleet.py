@@ -38,6 +38,7 @@ from drtiers.fleet.parent import (
     PLAN_BLOCK,
     approval_seconds,
     group_steps,
+    parent_names,
     run_parent,
 )
 from drtiers.fleet.parent_stack import children_of
@@ -661,3 +662,29 @@ def test_a_bad_organization_is_one_line(
     tmp_path: Path, organization: dict[str, Any], message: str
 ) -> None:
     assert message in _refused(tmp_path, {"organization": organization})
+
+
+def test_a_group_may_name_its_parents_account(fleet: Fleet) -> None:
+    """In prod the parent moves to 555555555555: payments (444444444444) is then the child in
+    another account, orders and catalog are run directly."""
+    raw = fleet.model_dump()
+    raw["failover_groups"][0]["accounts"] = {"prod": "555555555555"}
+    named = Fleet.model_validate(raw)
+    (group,) = named.failover_groups
+    staging, prod = named.stages
+    assert parent_names(named, group, prod).account == "555555555555"
+    assert parent_names(named, group, staging).account == "222222222222"  # the default
+    roles = {c.name: c.role_arn for c in children_of(named, group, prod)}
+    assert roles == {
+        "payments": "arn:aws:iam::444444444444:role/payments-warm-standby-parent-access",
+        "orders": None,
+        "catalog": None,
+    }
+
+
+def test_a_parents_account_outside_its_stage_is_one_line(tmp_path: Path) -> None:
+    message = _refused(tmp_path, {"failover_groups.0.accounts": {"prod": "222222222222"}})
+    assert message.endswith(
+        "failover_groups[0].accounts.prod '222222222222' is not an account of stage prod; "
+        "allowed: 444444444444, 555555555555"
+    )

@@ -114,6 +114,11 @@ class FailoverGroup(_Section):
     rto_target: int | None = Field(
         None, ge=60, description="seconds the group's failover may take at most, or none"
     )
+    accounts: dict[str, Account] = Field(
+        {},
+        description="stage name to the account of that stage its parent plan lives in (a "
+        "central recovery account, say); by default the account of its first application",
+    )
 
 
 OU_PATTERN = r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$"  # AWS Organizations' organizational unit id
@@ -239,6 +244,8 @@ def _check_groups(fleet: Fleet) -> None:
                     f"{where}: '{member}' is {tier}, which has no Region switch plan to run; "
                     f"allowed: an application of {', '.join(PLANNED_TIERS)}"
                 )
+    for i, group in enumerate(fleet.failover_groups):
+        _check_group_accounts(fleet, i, group)
     for app in fleet.applications:
         for other in app.depends_on:
             if app.name in seen and seen.get(other) != seen[app.name]:
@@ -254,6 +261,19 @@ def _check_groups(fleet: Fleet) -> None:
         raise ValueError(
             f"applications: depends_on makes a cycle ({cycle}); allowed: none"
         ) from None
+
+
+def _check_group_accounts(fleet: Fleet, i: int, group: FailoverGroup) -> None:
+    stages = {s.name: s for s in fleet.stages}
+    for stage, account in group.accounts.items():
+        where = f"failover_groups[{i}].accounts.{stage}"
+        if stage not in stages:
+            raise ValueError(f"{where}: '{stage}' is not a stage; allowed: {', '.join(stages)}")
+        if account not in stages[stage].accounts:
+            raise ValueError(
+                f"{where} '{account}' is not an account of stage {stage}; allowed: "
+                f"{', '.join(stages[stage].accounts)}"
+            )
 
 
 def _check_organization(fleet: Fleet) -> None:

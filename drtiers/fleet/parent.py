@@ -54,8 +54,8 @@ def approval_seconds() -> float:
 
 @dataclass(frozen=True)
 class ParentNames:
-    """The fixed names of a group's parent plan in one stage: it lives in R of the account of
-    the group's first application there (the one the others' order starts from)."""
+    """The fixed names of a group's parent plan in one stage: it lives in R of the account the
+    group names for the stage, else of the group's first application there."""
 
     plan: str
     account: str
@@ -72,8 +72,8 @@ class ParentNames:
 
 def parent_names(fleet: Fleet, group: FailoverGroup, stage: Stage) -> ParentNames:
     plan = f"{group.name}-{stage.name}"
-    account = fleet.application(group.steps[0][0]).accounts[stage.name]
-    return ParentNames(plan, account, f"drtiers-{plan}")
+    first = fleet.application(group.steps[0][0]).accounts[stage.name]
+    return ParentNames(plan, group.accounts.get(stage.name, first), f"drtiers-{plan}")
 
 
 def child_plan(app: Application) -> str:
