@@ -162,7 +162,7 @@ def add_plans(
         world = read_world(assemblies[tier.name])
         if not steps.has_plan(world):
             continue
-        failover = steps.failover_steps(world, figures, workload)
+        failover = plan_failover(config, world)
         _, after = simulate_region_loss(deployed(world), figures, workload, no_deploy)
         plan = PlanStack(
             scope,
@@ -172,7 +172,7 @@ def add_plans(
             failover=failover,
             failback=steps.failback_steps(world, after, figures),
             rto_seconds=steps.recovery_seconds(failover),
-            detected_at=steps.detected_at(failover),
+            after_detection=steps.after_detection(failover),
         )
         # It names the regional stacks' functions, alarms, services and databases and the edge
         # stack's health check alarm or accelerator by fixed names, never by reference, so
@@ -183,6 +183,12 @@ def add_plans(
                 plan.add_stack_dependency(named, "the plan names its resources")
         added[tier.name] = plan
     return added
+
+
+def plan_failover(config: DrConfig, world: World) -> list[steps.Step]:
+    """The failover steps a tier's plan is rendered from (and its objective derived from)."""
+    figures, workload = with_overrides(config.assumptions)
+    return steps.failover_steps(world, figures, workload)
 
 
 def add_resilience(

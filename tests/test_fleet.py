@@ -58,6 +58,7 @@ from tests.conftest import ROOT
 FLEET = ROOT / "tests" / "fixtures" / "fleet" / "drtiers-fleet.yaml"
 APPROVAL = 300.0
 APPROVAL_SECONDS = approval_seconds()
+PLAN_TYPE = "AWS::ARCRegionSwitch::Plan"
 
 
 @pytest.fixture(scope="module")
@@ -164,9 +165,10 @@ def test_fleet_explain_prints_the_totals(
     assert cli(["fleet", "list", "--fleet", str(FLEET)]) == 0
     out = capsys.readouterr().out
     assert "Fleet total:" in out and "USD for a month failed over" in out
-    fleet_cli._explain_groups(fleet, runs, Console(width=200))
+    fleet_cli._explain_groups(fleet, runs, Console(width=400))
     out = capsys.readouterr().out
     assert "Failover group checkout: one approval, then payments then orders + catalog" in out
+    assert "its parent plan's objective: " in out
 
 
 def _refused(tmp_path: Path, change: dict[str, object]) -> str:
@@ -688,3 +690,20 @@ def test_a_parents_account_outside_its_stage_is_one_line(tmp_path: Path) -> None
         "failover_groups[0].accounts.prod '222222222222' is not an account of stage prod; "
         "allowed: 444444444444, 555555555555"
     )
+
+
+@pytest.mark.parametrize("stage", ["staging", "prod"])
+def test_explain_and_the_template_give_the_parent_plan_one_objective(
+    fleet: Fleet, runs: dict[str, AppRun], out: Path, stage: str
+) -> None:
+    """The objective `fleet explain` and `fleet simulate --json` print is the parent plan's
+    RecoveryTimeObjectiveMinutes, both from the applications' own step lists."""
+    (group,) = fleet.failover_groups
+    loss, _ = run_parent(fleet, group, runs, APPROVAL_SECONDS)
+    assert loss.objective_seconds is not None
+    (plan,) = _of_type(_template(out / f"assembly-{stage}-parent-checkout"), PLAN_TYPE)
+    minutes = plan["Properties"]["RecoveryTimeObjectiveMinutes"]
+    assert math.ceil(loss.objective_seconds / 60) == minutes
+    # the approval and each step's slowest child, not the simulated (whole-plan) times
+    slowest = max(runs["orders"].plan_seconds, runs["catalog"].plan_seconds)
+    assert loss.objective_seconds == APPROVAL_SECONDS + runs["payments"].plan_seconds + slowest

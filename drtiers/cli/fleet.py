@@ -157,10 +157,12 @@ def _explain_groups(fleet: Fleet, runs: dict[str, AppRun], console: Console) -> 
         loss, _ = run_parent(fleet, group, runs, approval_seconds())
         order = " then ".join(" + ".join(step) for step in group.steps)
         slow = format_duration(loss.slow_recovered_at or loss.recovered_at)
+        objective = format_duration(loss.objective_seconds or 0.0)
         console.print(
             f"Failover group {group.name}: one approval, then {order}; recovers in "
             f"{format_duration(loss.recovered_at)}, {slow} with every figure at its slow end "
-            "(simulated, each application's plan whole)"
+            f"(simulated, each application's plan whole); its parent plan's objective: "
+            f"{objective} (from its applications' step lists)"
         )
 
 
@@ -200,6 +202,7 @@ def _parent_json(p: ParentRun) -> dict[str, Any]:
         "passed": p.passed,
         "recovered_at_seconds": p.recovered_at,
         "slow_recovered_at_seconds": p.slow_recovered_at,
+        "objective_seconds": p.objective_seconds,
         "children": {n: vars(t) for n, t in p.children.items()},
         "violations": p.violations,
         "invariants": FLEET_INVARIANTS,

@@ -212,6 +212,7 @@ class ParentRun:
     violations: list[str] = field(default_factory=list)
     recovered_at: float = 0.0
     slow_recovered_at: float | None = None  # region loss, every figure at its slow end
+    objective_seconds: float | None = None  # region loss: the parent plan's own objective
 
     @property
     def passed(self) -> bool:
@@ -254,6 +255,12 @@ def run_parent(
             f"{slow.recovered_at:.0f} s, after its rto_target {group.rto_target} s"
         )
     loss.slow_recovered_at = slow.recovered_at
+    loss.objective_seconds = recovery_seconds(
+        _workflows(fleet, group),
+        fleet.regions.recovery,
+        approval_seconds,
+        {name: run.plan_seconds for name, run in runs.items()},
+    )
     return loss, _run(fleet, group, runs, approval_seconds, "failback", fleet.regions.primary)
 
 
@@ -266,8 +273,7 @@ def _run(
     target: str,
 ) -> ParentRun:
     result = ParentRun(group.name, event, target)
-    workflows = render_workflows(fleet, group, approval_role_arn="", block_config=lambda _: {})
-    approvals, steps = group_steps(workflows, target)  # the order the template runs
+    approvals, steps = group_steps(_workflows(fleet, group), target)  # the template's order
     start = approvals * approval_seconds
     for step in steps:
         for name in step:
@@ -282,6 +288,12 @@ def _run(
     result.recovered_at = start
     result.violations += _dependencies(fleet, result)
     return result
+
+
+def _workflows(fleet: Fleet, group: FailoverGroup) -> list[dict[str, Any]]:
+    """The parent's workflows as its template holds them, but for the names only a deployment
+    knows (the approval role, the children's ARNs)."""
+    return render_workflows(fleet, group, approval_role_arn="", block_config=lambda _: {})
 
 
 def _dependencies(fleet: Fleet, result: ParentRun) -> list[str]:

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from drtiers.assembly.reader import read_assembly
+from drtiers.assembly.world import read_world
 from drtiers.assess import assess_assembly
 from drtiers.assess.model import Estimate
-from drtiers.build import synthesize
+from drtiers.build import plan_failover, synthesize
+from drtiers.config.context import from_context
 from drtiers.config.fleet import Application, Fleet
-from drtiers.recovery import simulate_assembly
+from drtiers.recovery import simulate_assembly, steps
 from drtiers.recovery.simulate import Simulation
 
 
@@ -27,6 +30,7 @@ class AppRun:
     loss: Simulation
     back: Simulation
     slow_loss: Simulation  # region loss with every figure at its slow end (a target's judge)
+    plan_seconds: float  # its plan's objective from the end of detection, as a parent counts it
 
 
 def app_context(
@@ -48,11 +52,13 @@ def run_application(context: Mapping[str, Any], app: Application) -> AppRun:
     with tempfile.TemporaryDirectory(prefix="drtiers-fleet-") as outdir:
         synthesize(context, Path(outdir))
         (estimate,) = assess_assembly(Path(outdir))
+        world = read_world(read_assembly(Path(outdir))[app.tier])
+        failover = plan_failover(from_context(context.get), world)
         ((loss, back),) = simulate_assembly(Path(outdir), context, synthesize, tier=app.tier)
         ((slow, _),) = simulate_assembly(
             Path(outdir), context, synthesize, tier=app.tier, end="high"
         )
-    return AppRun(app, estimate, loss, back, slow)
+    return AppRun(app, estimate, loss, back, slow, steps.after_detection(failover))
 
 
 def estimate_application(context: Mapping[str, Any]) -> Estimate:

@@ -1857,6 +1857,8 @@ def recovery_seconds(steps: list[Step]) -> float:
     return max((t.end for t in schedule(steps) if t.step.in_rto), default=0.0)
 
 
-def detected_at(steps: list[Step]) -> float:
-    """When detection ends: a parent plan runs a child's plan from there (drtiers.fleet)."""
-    return next((t.end for t in schedule(steps) if t.step.name == "detect"), 0.0)
+def after_detection(steps: list[Step]) -> float:
+    """The estimate's RTO from the end of detection: what a parent plan counts a child's plan
+    as taking (drtiers.fleet), the event already known when it starts."""
+    detected = next((t.end for t in schedule(steps) if t.step.name == "detect"), 0.0)
+    return recovery_seconds(steps) - detected
