@@ -707,3 +707,13 @@ def test_explain_and_the_template_give_the_parent_plan_one_objective(
     # the approval and each step's slowest child, not the simulated (whole-plan) times
     slowest = max(runs["orders"].plan_seconds, runs["catalog"].plan_seconds)
     assert loss.objective_seconds == APPROVAL_SECONDS + runs["payments"].plan_seconds + slowest
+
+
+def test_an_application_named_like_a_parent_plans_own_step_is_one_line(tmp_path: Path) -> None:
+    """A parent plan's blocks are named after its applications beside its own approval and
+    Parallel blocks: the names must differ."""
+    message = _refused(tmp_path, {"applications.2.name": "step-2"})
+    assert message.endswith(
+        "applications[2].name 'step-2' names a parent plan's own step; allowed: any other name "
+        "(not approve, nor step-<n>)"
+    )

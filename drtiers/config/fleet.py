@@ -186,9 +186,20 @@ def _unique(kind: str, names: list[str]) -> None:
         raise ValueError(f"{kind}: name '{repeated[0]}' is used twice; allowed: distinct names")
 
 
+# Names of a parent plan's own blocks (drtiers.fleet.parent), beside its children's, which are
+# named after the applications: a block's name is unique in its workflow.
+RESERVED_BLOCK_NAMES = re.compile(r"approve|step-\d+")
+
+
 def _check_names(fleet: Fleet) -> None:
     _unique("stages", [s.name for s in fleet.stages])
     _unique("applications", [a.name for a in fleet.applications])
+    for i, app in enumerate(fleet.applications):
+        if RESERVED_BLOCK_NAMES.fullmatch(app.name):
+            raise ValueError(
+                f"applications[{i}].name '{app.name}' names a parent plan's own step; "
+                "allowed: any other name (not approve, nor step-<n>)"
+            )
     _unique("failover_groups", [g.name for g in fleet.failover_groups])
     if fleet.regions.primary == fleet.regions.recovery:
         raise ValueError(
