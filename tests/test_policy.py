@@ -254,3 +254,22 @@ def test_guard_unpacks_once_while_another_process_reads(tmp_path: Path) -> None:
     # Unpacked once: the folder and its lock, no staging folder left behind.
     folder = cfn_guard.installed().name  # this process's, in its own temporary folder
     assert sorted(p.name for p in tmp_path.iterdir()) == [folder, f"{folder}.lock"]
+
+
+def test_guard_reads_a_template_with_characters_outside_the_basic_plane(tmp_path: Path) -> None:
+    """Found by make fuzz: a workload's text with a character outside Unicode's basic plane
+    reaches a template (a tag, a description); written back as an escaped surrogate pair,
+    Guard's parser refused the whole template. It must be checked as written."""
+    template = {
+        "Resources": {
+            "Bucket": {
+                "Type": "AWS::S3::Bucket",
+                "Properties": {"Tags": [{"Key": "team", "Value": "paiements \U0001d49c"}]},
+                "Metadata": {"aws:cdk:path": "stack/Bucket/Resource"},
+            }
+        }
+    }
+    path = tmp_path / "stack.template.json"
+    path.write_text(json.dumps(template, ensure_ascii=False), encoding="utf-8")
+    found = [line for line, _ in cfn_guard._run(path)]
+    assert found and all(line.startswith("stack/Bucket: ") for line in found)

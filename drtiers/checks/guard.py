@@ -143,12 +143,16 @@ def _without_metadata(document: dict[str, Any], folder: Path) -> Path:
         for name, resource in document.get("Resources", {}).items()
     }
     slim = folder / "template.json"
-    slim.write_text(json.dumps({**document, "Resources": resources}))
+    # As the CDK writes it: characters as they are (Guard's parser refuses an escaped
+    # surrogate pair, which json.dumps writes for a character outside the basic plane).
+    slim.write_text(
+        json.dumps({**document, "Resources": resources}, ensure_ascii=False), encoding="utf-8"
+    )
     return slim
 
 
 def _run(template: Path) -> list[tuple[str, bool]]:
-    document: dict[str, Any] = json.loads(template.read_text())
+    document: dict[str, Any] = json.loads(template.read_text(encoding="utf-8"))
     resources: dict[str, Any] = document.get("Resources", {})
     rules = rules_for({r.get("Type", "") for r in resources.values()})
     if not rules:
