@@ -34,7 +34,6 @@ from drtiers.core.permissions import allowed
 from drtiers.core.tiers import APP_TAG
 from drtiers.fleet import pipeline as pipeline_module
 from drtiers.fleet.parent import (
-    ACCOUNT_PARENT_ROLE,
     PLAN_BLOCK,
     approval_seconds,
     group_steps,
@@ -500,9 +499,9 @@ def test_each_stage_gets_its_bootstrap_and_role_by_stack_sets(
 ) -> None:
     assert sorted(stack_sets) == [
         "drtiers-prod-bootstrap",
-        "drtiers-prod-parent-access",
+        "drtiers-prod-checkout-parent-access",
         "drtiers-staging-bootstrap",
-        "drtiers-staging-parent-access",
+        "drtiers-staging-checkout-parent-access",
     ]
     for name, resource in stack_sets.items():
         props, stage = resource["Properties"], name.split("-")[1]
@@ -527,9 +526,10 @@ def test_each_stage_gets_its_bootstrap_and_role_by_stack_sets(
     }
     assert bootstrap["StackInstancesGroup"][0]["Regions"] == ["us-east-1", "us-west-2"]
     assert bootstrap["AutoDeployment"]["RetainStacksOnAccountRemoval"] is True
-    role = stack_sets["drtiers-prod-parent-access"]["Properties"]
+    role = stack_sets["drtiers-prod-checkout-parent-access"]["Properties"]
     assert role["StackInstancesGroup"][0]["Regions"] == [organized.regions.recovery]
     assert {p["ParameterKey"]: p["ParameterValue"] for p in role["Parameters"]} == {
+        "RoleName": "drtiers-checkout-parent-access",  # one group's: its parent runs no other's
         "ParentAccounts": "444444444444",
         "ParentRoleArns": "arn:aws:iam::444444444444:role/checkout-prod-plan-execution,"
         "arn:aws:iam::444444444444:role/checkout-prod-plan-lookup",
@@ -561,16 +561,21 @@ def _resolve(node: Any, parameters: dict[str, Any]) -> Any:
     return {k: _resolve(v, parameters) for k, v in node.items()}
 
 
-def test_the_accounts_role_lets_only_the_stages_parents_run_its_plans(
+def test_the_accounts_role_lets_only_the_groups_parent_run_its_plans(
     stack_sets: dict[str, Any], tmp_path: Path
 ) -> None:
-    props = stack_sets["drtiers-prod-parent-access"]["Properties"]
+    props = stack_sets["drtiers-prod-checkout-parent-access"]["Properties"]
     body = json.loads(props["TemplateBody"])
     (tmp_path / "parent-access.template.json").write_text(props["TemplateBody"])
     assert cfn_lint(tmp_path) == [] and guard(tmp_path) == []
-    parameters = {p["ParameterKey"]: p["ParameterValue"].split(",") for p in props["Parameters"]}
+    parameters = {
+        p["ParameterKey"]: p["ParameterValue"].split(",")
+        if body["Parameters"][p["ParameterKey"]]["Type"] == "CommaDelimitedList"
+        else p["ParameterValue"]
+        for p in props["Parameters"]
+    }
     role = _resolve(body["Resources"]["ParentAccess"]["Properties"], parameters)
-    assert role["RoleName"] == ACCOUNT_PARENT_ROLE
+    assert role["RoleName"] == "drtiers-checkout-parent-access"
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"AWS": ["444444444444"]}
     assert trust["Condition"]["StringEquals"] == {"sts:ExternalId": ["drtiers-checkout-prod"]}
@@ -586,16 +591,17 @@ def test_the_accounts_role_lets_only_the_stages_parents_run_its_plans(
     assert listing["Action"] == "arc-region-switch:ListPlansInRegion"
 
 
-def test_with_an_organization_the_children_go_through_the_accounts_role(
+def test_with_an_organization_the_children_go_through_their_groups_role(
     organized: Fleet, tmp_path: Path
 ) -> None:
-    """No application's own parent-access role; the parent names the account's."""
+    """No application's own parent-access role; the parent names its group's, which the
+    organization's StackSet puts in every account of the stage."""
     (group,) = organized.failover_groups
     staging = organized.stages[0]
     roles = {c.name: c.role_arn for c in children_of(organized, group, staging)}
     assert roles == {
         "payments": None,
-        "orders": f"arn:aws:iam::333333333333:role/{ACCOUNT_PARENT_ROLE}",
+        "orders": "arn:aws:iam::333333333333:role/drtiers-checkout-parent-access",
         "catalog": None,
     }
     app = cdk.App(outdir=str(tmp_path))

@@ -81,13 +81,18 @@ def child_plan(app: Application) -> str:
     return f"{app.name}-{app.tier}"
 
 
-ACCOUNT_PARENT_ROLE = "drtiers-parent-access"  # the organization's StackSet's, one per account
+def group_role(group: FailoverGroup) -> str:
+    """The role an organization's StackSet puts in every account of a stage for ``group``'s
+    parent plan (drtiers.fleet.stacksets)."""
+    return f"drtiers-{group.name}-parent-access"
 
 
 def child_role(fleet: Fleet, app: Application) -> str:
     """The role, in the application's account, its parent plan runs its plan through: the
-    application's own, or the account's where an organization's StackSet deploys it."""
-    return ACCOUNT_PARENT_ROLE if fleet.organization else f"{app.name}-{app.tier}-parent-access"
+    application's own, or its group's where an organization's StackSet deploys it."""
+    if fleet.organization is None:
+        return f"{app.name}-{app.tier}-parent-access"
+    return group_role(next(g for g in fleet.failover_groups if any(app.name in s for s in g.steps)))
 
 
 def workflow_keys(fleet: Fleet) -> list[tuple[str, str]]:

@@ -5,8 +5,9 @@ CloudFormation StackSets over the stage's organizational units, where the fleet 
 - ``drtiers-<stage>-bootstrap``: the CDK bootstrap stack the pinned CDK CLI ships (its
   ``bootstrap-template.yaml``), trusting the toolchain account, in P, R and us-east-1 (where the
   edge and zone stacks go): what README's per-account ``cdk bootstrap`` loop does by hand;
-- ``drtiers-<stage>-parent-access``: the role ``drtiers-parent-access``, in every account, that
-  the stage's parent plans run their children through (in place of each application's own).
+- ``drtiers-<stage>-<group>-parent-access``: the role ``drtiers-<group>-parent-access``, in
+  every account, that the group's parent plan in that stage runs its children through (in place
+  of each application's own).
 
 Each is a template with parameters (the stage's values are given as the StackSet's
 parameters, not synthesized into the template), deployed by the pipeline's first wave from the
@@ -27,11 +28,11 @@ from aws_cdk import aws_cloudformation as cfn
 from constructs import Construct
 
 from drtiers.config.context import ConfigError
-from drtiers.config.fleet import Fleet, Stage
+from drtiers.config.fleet import FailoverGroup, Fleet, Stage
 from drtiers.constructs.parent_plan import CHILD_PLAN_ACTIONS, CHILD_PLAN_READS, LIST_IN_REGION
 from drtiers.constructs.region_switch import execution_role
 from drtiers.core.tiers import APP_TAG
-from drtiers.fleet.parent import ACCOUNT_PARENT_ROLE, parent_names
+from drtiers.fleet.parent import group_role, parent_names
 
 BOOTSTRAP_TEMPLATE = Path("node_modules/aws-cdk/lib/api/bootstrap/bootstrap-template.yaml")
 EDGE_REGION = "us-east-1"  # the edge and zone stacks' region, bootstrapped in every account
@@ -50,8 +51,8 @@ def bootstrap_template() -> str:
 
 
 def parent_access_template() -> dict[str, Any]:
-    """The account's parent-access role, its principals, external ids and applications given
-    as parameters (lists, the same for every account of the stage)."""
+    """A group's parent-access role, its name, principals, external id and applications given
+    as parameters (the same for every account of the stage)."""
     trust = {
         "Effect": "Allow",
         "Principal": {"AWS": {"Ref": "ParentAccounts"}},
@@ -80,20 +81,21 @@ def parent_access_template() -> dict[str, Any]:
 
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": "drtiers: the role a fleet's parent Region switch plans run this "
-        "account's plans through",
+        "Description": "drtiers: the role a fleet's parent Region switch plan runs this "
+        "account's plans of its group through",
         "Parameters": {
-            "ParentAccounts": listed("the accounts of the stage's parent plans"),
-            "ParentRoleArns": listed("the parent plans' execution and lookup roles"),
-            "ExternalIds": listed("the parent plans' external ids"),
-            "AppNames": listed("the applications whose plans a parent may run"),
+            "RoleName": {"Type": "String", "Description": "the role's name"},
+            "ParentAccounts": listed("the account of the group's parent plan"),
+            "ParentRoleArns": listed("the parent plan's execution and lookup roles"),
+            "ExternalIds": listed("the parent plan's external id"),
+            "AppNames": listed("the group's applications, whose plans the parent may run"),
         },
         "Resources": {
             "ParentAccess": {
                 "Type": "AWS::IAM::Role",
                 "Properties": {
-                    "RoleName": ACCOUNT_PARENT_ROLE,
-                    "Description": "Runs this account's drtiers plans for their parent plans",
+                    "RoleName": {"Ref": "RoleName"},
+                    "Description": "Runs this account's drtiers plans for their parent plan",
                     "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [trust]},
                     "Policies": [
                         {
@@ -107,20 +109,20 @@ def parent_access_template() -> dict[str, Any]:
     }
 
 
-def parent_access_parameters(fleet: Fleet, stage: Stage) -> dict[str, str]:
-    """The stage's parent plans' accounts, roles and external ids, and the applications whose
-    plans they run."""
-    names = [parent_names(fleet, g, stage) for g in fleet.failover_groups]
+def parent_access_parameters(fleet: Fleet, stage: Stage, group: FailoverGroup) -> dict[str, str]:
+    """The group's parent plan in ``stage``: its account, roles and external id, and the
+    applications whose plans it runs. One group's only: a parent may run no other group's."""
+    names = parent_names(fleet, group, stage)
     roles = [
-        f"arn:aws:iam::{n.account}:role/{role}"
-        for n in names
-        for role in (execution_role(n.plan), n.lookup_role)
+        f"arn:aws:iam::{names.account}:role/{r}"
+        for r in (execution_role(names.plan), names.lookup_role)
     ]
     return {
-        "ParentAccounts": ",".join(sorted({n.account for n in names})),
+        "RoleName": group_role(group),
+        "ParentAccounts": names.account,
         "ParentRoleArns": ",".join(roles),
-        "ExternalIds": ",".join(n.external_id for n in names),
-        "AppNames": ",".join(m for g in fleet.failover_groups for s in g.steps for m in s),
+        "ExternalIds": names.external_id,
+        "AppNames": ",".join(m for s in group.steps for m in s),
     }
 
 
@@ -160,11 +162,11 @@ class OrganizationStack(cdk.Stack):
             # Deleting it (this stack gone, a stage renamed) would delete every account's
             # bootstrap, under stacks that need it, and leave its buckets in the way of the next.
             booted.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
-            if fleet.failover_groups:
+            for group in fleet.failover_groups:
                 self._stack_set(
-                    f"drtiers-{stage.name}-parent-access",
+                    f"drtiers-{stage.name}-{group.name}-parent-access",
                     json.dumps(parent_access_template(), indent=1),
-                    parent_access_parameters(fleet, stage),
+                    parent_access_parameters(fleet, stage, group),
                     units=units,
                     regions=[fleet.regions.recovery],  # a role is global: one region
                     keep_on_removal=False,
