@@ -29,7 +29,9 @@ from drtiers.cli import fleet as fleet_cli
 from drtiers.cli import main as cli
 from drtiers.config.context import ConfigError, cdk_json_context
 from drtiers.config.fleet import FLEET_SCHEMA_PATH, Fleet, Stage, json_schema, read_fleet
+from drtiers.constructs.functions import LAMBDAS
 from drtiers.constructs.parent_plan import CHILD_PLAN_ACTIONS, RESOURCE_TYPE
+from drtiers.core.durations import format_duration
 from drtiers.core.permissions import allowed
 from drtiers.core.tiers import APP_TAG
 from drtiers.fleet import pipeline as pipeline_module
@@ -167,7 +169,8 @@ def test_fleet_explain_prints_the_totals(
     fleet_cli._explain_groups(fleet, runs, Console(width=400))
     out = capsys.readouterr().out
     assert "Failover group checkout: one approval, then payments then orders + catalog" in out
-    assert "its parent plan's objective: " in out
+    loss, _ = run_parent(fleet, fleet.failover_groups[0], runs, APPROVAL_SECONDS)
+    assert f"its parent plan's objective: {format_duration(loss.objective_seconds or 0)}" in out
 
 
 def _refused(tmp_path: Path, change: dict[str, object]) -> str:
@@ -379,6 +382,8 @@ def test_the_parent_plan_runs_its_children_in_the_files_order(
     for target in (fleet.regions.recovery, fleet.regions.primary):
         assert group_steps(workflows, target) == (1, [("payments",), ("orders", "catalog")])
     (lookup,) = [k for k, r in template["Resources"].items() if r["Type"] == RESOURCE_TYPE]
+    (function,) = _of_type(template, "AWS::Lambda::Function")  # the lookup's code, inline
+    assert function["Properties"]["Code"]["ZipFile"] == (LAMBDAS / "plan_lookup.py").read_text()
     parent = fleet.application("payments").accounts[stage]
     blocks = _child_blocks(workflows[0]["Steps"])
     for name in ("payments", "orders", "catalog"):
@@ -399,8 +404,8 @@ def test_the_parent_plan_runs_its_children_in_the_files_order(
     }
     seconds = (
         APPROVAL_SECONDS
-        + facts["payments"].recovery_seconds
-        + max(facts["orders"].recovery_seconds, facts["catalog"].recovery_seconds)
+        + facts["payments"].after_detection_seconds
+        + max(facts["orders"].after_detection_seconds, facts["catalog"].after_detection_seconds)
     )
     assert plan["Properties"]["RecoveryTimeObjectiveMinutes"] == math.ceil(seconds / 60)
 
@@ -434,6 +439,8 @@ def test_a_child_in_another_account_lets_only_the_parents_roles_run_it(out: Path
             ]
         },
     }
+    (plan,) = _of_type(child, PLAN_TYPE)  # the tag the organization's role is held to
+    assert plan["Properties"]["Tags"][APP_TAG] == "orders"
     own = "arn:aws:arc-region-switch::333333333333:plan/orders-pilot-light:a1b2c3"
     assert all(allowed(statements, a, own) for a in CHILD_PLAN_ACTIONS)
     assert not allowed(
@@ -723,3 +730,40 @@ def test_an_application_named_like_a_parent_plans_own_step_is_one_line(tmp_path:
         "applications[2].name 'step-2' names a parent plan's own step; allowed: any other name "
         "(not approve, nor step-<n>)"
     )
+
+
+ACCOUNTS = (  # the fixture's applications' accounts: staging, prod
+    ("222222222222", "444444444444"),
+    ("333333333333", "555555555555"),
+    ("222222222222", "555555555555"),
+)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {"failover_groups.0.steps": [[], ["payments"], ["orders", "catalog"]]},
+            "failover_groups[0].steps[0]: no applications; allowed: one or more",
+        ),
+        (
+            {"failover_groups.0.name": "checkout-and-settlements", "stages.1.name": "prod-east-1"}
+            | {
+                f"applications.{i}.accounts": {"staging": staging, "prod-east-1": prod}
+                for i, (staging, prod) in enumerate(ACCOUNTS)
+            },
+            "failover_groups[0].name 'checkout-and-settlements' with stage 'prod-east-1' names "
+            "its parent plan 'checkout-and-settlements-prod-east-1', 36 characters; allowed: up "
+            "to 32 together (Region switch's limit)",
+        ),
+        (
+            {"stages.0.name": "organization", "applications.0.accounts": {}},
+            "stages[0].name 'organization' names a wave of the pipeline's own; allowed: any "
+            "other name (not organization, nor <name>-parent-plans)",
+        ),
+    ],
+)
+def test_what_the_parent_plans_and_waves_cannot_take_is_one_line(
+    tmp_path: Path, change: dict[str, object], expected: str
+) -> None:
+    assert expected in _refused(tmp_path, change)

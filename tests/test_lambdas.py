@@ -1160,7 +1160,7 @@ def test_the_lookup_fails_in_one_line_for_a_missing_or_foreign_plan(
     monkeypatch.setattr(plan_lookup, "time", clock)
     switch = stubbed(monkeypatch, "arc-region-switch", R)
     foreign = {**plan_summary("payments-warm-standby", PLAN), "owner": CHILD_ACCOUNT}
-    for _ in range(11):  # at 0, 5, ... 50 s
+    for _ in range(10):  # at 0, 5, ... 45 s: the next would be past 45
         switch.add_response("list_plans_in_region", {"plans": [foreign]})
     told = answered(monkeypatch)
     child = {"Name": "payments", "Plan": "payments-warm-standby", "Account": "123456789012"}
@@ -1183,9 +1183,56 @@ def test_the_lookups_delete_calls_nothing(monkeypatch: pytest.MonkeyPatch) -> No
     assert told == [("SUCCESS", "nothing to undo", {})]
 
 
-def test_the_lookup_deployed_is_this_module() -> None:
+def test_the_lookup_and_its_construct_name_one_resource_type() -> None:
+    """The function's code cannot import the construct's constant (it is deployed alone); the
+    code deployed is this module (tests/test_fleet.py reads it from the parent's template)."""
     from drtiers.constructs import parent_plan
-    from drtiers.constructs.functions import LAMBDAS
 
-    assert parent_plan.RESOURCE_TYPE == plan_lookup.RESOURCE_TYPE  # its code cannot import it
-    assert (LAMBDAS / "plan_lookup.py").read_text().count("def handler(") == 1
+    assert parent_plan.RESOURCE_TYPE == plan_lookup.RESOURCE_TYPE
+
+
+class Remaining:
+    """A Lambda context with ``seconds`` left."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(self.seconds * 1000)
+
+
+def test_the_lookup_stops_asking_in_time_to_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With 40 s left it asks for 10 s only (keeping 30 s to answer), not its 45: at 0, 5 and
+    10 s (the next would be past 10), then fails in one line."""
+    monkeypatch.setenv("AWS_REGION", R)
+    clock = Clock()
+    monkeypatch.setattr(plan_lookup, "time", clock)
+    switch = stubbed(monkeypatch, "arc-region-switch", R)
+    for _ in range(3):
+        switch.add_response("list_plans_in_region", {"plans": []})
+    told = answered(monkeypatch)
+    child = {"Name": "payments", "Plan": "pay-ws", "Account": "123456789012"}
+    with switch:
+        plan_lookup.handler(lookup_event([child]), Remaining(40))
+    switch.assert_no_pending_responses()
+    ((status, reason, _),) = told
+    assert status == "FAILED" and reason.startswith("LookupError: no Region switch plan pay-ws")
+
+
+def test_an_answer_over_cloudformations_limit_fails_in_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    arn = "arn:aws:arc-region-switch::123456789012:plan/{}:abc123"
+    monkeypatch.setattr(plan_lookup, "plan_arn", lambda child, *_: arn.format(child["Plan"]))
+    told = answered(monkeypatch)
+    children = [
+        {"Name": f"app{i:02}", "Plan": f"application-{i:02}-warm-standby", "Account": "1" * 12}
+        for i in range(50)
+    ]
+    plan_lookup.handler(lookup_event(children), Remaining(120))
+    ((status, reason, data),) = told
+    assert (status, data) == ("FAILED", {})
+    assert reason.startswith("ValueError: 50 child plans' ARNs take ")
+    assert reason.endswith(
+        "bytes, over CloudFormation's 4096 for a custom resource's answer: split the group"
+    )

@@ -201,6 +201,12 @@ def _check_names(fleet: Fleet) -> None:
                 "allowed: any other name (not approve, nor step-<n>)"
             )
     _unique("failover_groups", [g.name for g in fleet.failover_groups])
+    for i, stage in enumerate(fleet.stages):  # the pipeline's own waves' names
+        if stage.name == "organization" or stage.name.endswith("-parent-plans"):
+            raise ValueError(
+                f"stages[{i}].name '{stage.name}' names a wave of the pipeline's own; allowed: "
+                "any other name (not organization, nor <name>-parent-plans)"
+            )
     if fleet.regions.primary == fleet.regions.recovery:
         raise ValueError(
             f"regions.recovery '{fleet.regions.recovery}' is the primary; allowed: another region"
@@ -241,6 +247,7 @@ def _check_groups(fleet: Fleet) -> None:
     seen: dict[str, str] = {}
     for i, group in enumerate(fleet.failover_groups):
         where = f"failover_groups[{i}].steps"
+        _check_group_shape(fleet, i, group)
         for member in (m for step in group.steps for m in step):
             if member not in {a.name for a in fleet.applications}:
                 raise ValueError(f"{where}: '{member}' is not an application of the fleet")
@@ -272,6 +279,25 @@ def _check_groups(fleet: Fleet) -> None:
         raise ValueError(
             f"applications: depends_on makes a cycle ({cycle}); allowed: none"
         ) from None
+
+
+PLAN_NAME_LIMIT = 32  # Region switch's: a parent plan is named <group>-<stage>
+
+
+def _check_group_shape(fleet: Fleet, i: int, group: FailoverGroup) -> None:
+    for j, step in enumerate(group.steps):
+        if not step:
+            raise ValueError(
+                f"failover_groups[{i}].steps[{j}]: no applications; allowed: one or more"
+            )
+    for stage in fleet.stages:
+        name = f"{group.name}-{stage.name}"
+        if len(name) > PLAN_NAME_LIMIT:
+            raise ValueError(
+                f"failover_groups[{i}].name '{group.name}' with stage '{stage.name}' names its "
+                f"parent plan '{name}', {len(name)} characters; allowed: up to "
+                f"{PLAN_NAME_LIMIT} together (Region switch's limit)"
+            )
 
 
 def _check_group_accounts(fleet: Fleet, i: int, group: FailoverGroup) -> None:

@@ -86,7 +86,7 @@ class ChildPlanLookup(Construct):
             calls="Region switch's and STS's APIs",
             log_key=log_key,
             removal_policy=removal_policy,
-            timeout=Duration.seconds(120),  # 45 s of asking again, each call up to 20 s
+            timeout=Duration.seconds(120),  # 45 s of asking again, then a call's 30 s margin
             statements=statements,
             role_name=role_name,
         )

@@ -35,11 +35,10 @@ from drtiers.config.fleet import Application, FailoverGroup, Fleet, Stage
 from drtiers.core import rules
 from drtiers.core.facts import default_figures
 from drtiers.fleet.runs import AppRun
-from drtiers.recovery.plan import ACTIVATE, POST_RECOVERY
+from drtiers.recovery.plan import ACTIVATE, POST_RECOVERY, approval_config
 from drtiers.recovery.simulate import Simulation, declared
 
 PLAN_BLOCK = "ARCRegionSwitchPlan"  # a block that runs a child plan
-APPROVAL_MINUTES = 60  # as a tier's approval blocks wait
 
 FLEET_INVARIANTS = {
     "F1": "no application takes traffic before the applications it depends on are writable",
@@ -92,7 +91,10 @@ def child_role(fleet: Fleet, app: Application) -> str:
     application's own, or its group's where an organization's StackSet deploys it."""
     if fleet.organization is None:
         return f"{app.name}-{app.tier}-parent-access"
-    return group_role(next(g for g in fleet.failover_groups if any(app.name in s for s in g.steps)))
+    groups = [g for g in fleet.failover_groups if any(app.name in s for s in g.steps)]
+    if not groups:
+        raise ValueError(f"application {app.name}: in no failover group, so run by no parent")
+    return group_role(groups[0])
 
 
 def workflow_keys(fleet: Fleet) -> list[tuple[str, str]]:
@@ -124,13 +126,12 @@ def render_workflows(
         action, region = key
         steps: list[dict[str, Any]] = []
         if action == ACTIVATE:
-            config = {"ApprovalRole": approval_role_arn, "TimeoutMinutes": APPROVAL_MINUTES}
             steps.append(
                 {
                     "Name": "approve",
                     "Description": f"A person approves moving group {group.name} to {region}",
                     "ExecutionBlockType": APPROVAL,
-                    "ExecutionBlockConfiguration": {"ExecutionApprovalConfig": config},
+                    "ExecutionBlockConfiguration": approval_config(approval_role_arn),
                 }
             )
         for index, step in enumerate(group.steps):
@@ -186,7 +187,7 @@ def group_steps(workflows: list[dict[str, Any]], target: str) -> tuple[int, list
     return approvals, steps
 
 
-def recovery_seconds(
+def derived_objective(
     workflows: list[dict[str, Any]],
     target: str,
     approval_seconds: float,
@@ -260,7 +261,7 @@ def run_parent(
             f"{slow.recovered_at:.0f} s, after its rto_target {group.rto_target} s"
         )
     loss.slow_recovered_at = slow.recovered_at
-    loss.objective_seconds = recovery_seconds(
+    loss.objective_seconds = derived_objective(
         _workflows(fleet, group),
         fleet.regions.recovery,
         approval_seconds,

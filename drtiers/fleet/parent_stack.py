@@ -27,8 +27,8 @@ from drtiers.fleet.parent import (
     approval_seconds,
     child_plan,
     child_role,
+    derived_objective,
     parent_names,
-    recovery_seconds,
     render_workflows,
 )
 
@@ -38,7 +38,7 @@ class ChildFacts:
     """What the parent reads of a child's plan (its PlanStack): its time from the end of
     detection, and (action, region) of its workflows."""
 
-    recovery_seconds: float
+    after_detection_seconds: float
     workflows: Sequence[tuple[str, str]]
 
 
@@ -91,7 +91,7 @@ class ParentPlanStack(cdk.Stack):
         )
 
         workflows = _workflows(fleet, group, stage, lookup, children, facts)
-        seconds = {n: f.recovery_seconds for n, f in facts.items()}
+        seconds = {n: f.after_detection_seconds for n, f in facts.items()}
         switch = RegionSwitchPlan(
             self,
             "RegionSwitch",
@@ -99,7 +99,7 @@ class ParentPlanStack(cdk.Stack):
             primary_region=fleet.regions.primary,
             recovery_region=fleet.regions.recovery,
             workflows=workflows,
-            rto_seconds=recovery_seconds(
+            rto_seconds=derived_objective(
                 workflows, fleet.regions.recovery, approval_seconds(), seconds
             ),
             alarms={},

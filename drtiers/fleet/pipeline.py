@@ -109,7 +109,7 @@ class AccountStage(cdk.Stage):
                 by_tier = {t.primary.tier.name: t for t in composed}
                 plans = add_plans(self, config, Path(alone), by_tier)
             for plan in plans.values():
-                self.plans[app.name] = ChildFacts(plan.recovery_seconds, plan.workflows)
+                self.plans[app.name] = ChildFacts(plan.after_detection_seconds, plan.workflows)
                 if fleet.organization is None:  # else the account's, by StackSet
                     self._parent_access(fleet, stage, app.name, plan)
 

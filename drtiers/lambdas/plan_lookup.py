@@ -26,7 +26,12 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 RESOURCE_TYPE = "Custom::RegionSwitchChildPlans"
-_CONFIG = Config(connect_timeout=5, read_timeout=20, retries={"max_attempts": 3})
+# Short calls, so that the function answers CloudFormation within its own time, whatever AWS
+# does: an answer never sent holds the stack until the resource's service timeout.
+_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 2})
+ASKING_SECONDS = 45  # asking again while a role is denied or a plan not listed, all children
+MARGIN_SECONDS = 30  # what one more call and the answer to CloudFormation may take
+DATA_LIMIT = 4096  # bytes: CloudFormation's limit on a custom resource's answer
 
 
 def _switch(role: str, external_id: str, region: str) -> Any:
@@ -60,27 +65,31 @@ def _listed(child: dict[str, str], region: str) -> str | None:
             return None
 
 
-def plan_arn(child: dict[str, str], region: str, wait_seconds: float = 45) -> str:
-    """The child's plan ARN, asked again every 5 s for up to ``wait_seconds`` while its role
-    is denied or the plan is not listed yet."""
+EVERY_SECONDS = 5
+
+
+def plan_arn(child: dict[str, str], region: str, wait_seconds: float = ASKING_SECONDS) -> str:
+    """The child's plan ARN, asked again every 5 s while its role is denied or the plan is not
+    listed yet, as long as the next ask is within ``wait_seconds``."""
     start = time.monotonic()
     while True:
+        last = time.monotonic() - start + EVERY_SECONDS > wait_seconds
         try:
             found = _listed(child, region)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code")
             denied = code in ("AccessDenied", "AccessDeniedException")  # STS's, Region switch's
-            if not denied or time.monotonic() - start > wait_seconds:
+            if not denied or last:
                 raise
             found = None
         if found:
             return found
-        if time.monotonic() - start > wait_seconds:
+        if last:
             raise LookupError(
                 f"no Region switch plan {child['Plan']} in account {child['Account']} "
                 f"({region}): deploy that application's plan stack first (its stage's wave)"
             )
-        time.sleep(5)
+        time.sleep(EVERY_SECONDS)
 
 
 def respond(event: dict[str, Any], status: str, reason: str, data: dict[str, str]) -> None:
@@ -108,14 +117,23 @@ def handler(event: dict[str, Any], context: Any) -> None:
         respond(event, "SUCCESS", "nothing to undo", {})
         return
     region = os.environ.get("AWS_REGION", "")
-    start = time.monotonic()  # 45 s of asking again, for all the children together
+    left = context.get_remaining_time_in_millis() / 1000 if context else ASKING_SECONDS * 2
+    deadline = time.monotonic() + min(ASKING_SECONDS, left - MARGIN_SECONDS)
     try:
         children = event["ResourceProperties"]["Children"]
         found = {
-            child["Name"]: plan_arn(child, region, 45 - (time.monotonic() - start))
+            child["Name"]: plan_arn(child, region, deadline - time.monotonic())
             for child in children
         }
+        size = len(json.dumps(found).encode())
+        if size > DATA_LIMIT:
+            raise ValueError(
+                f"{len(found)} child plans' ARNs take {size} bytes, over CloudFormation's "
+                f"{DATA_LIMIT} for a custom resource's answer: split the group"
+            )
     except Exception as error:  # any failure fails the resource, with its message
-        respond(event, "FAILED", f"{type(error).__name__}: {error}", {})
+        reason = f"{type(error).__name__}: {error}"
+        print(reason)  # the log keeps it beside CloudFormation's event
+        respond(event, "FAILED", reason, {})
         return
     respond(event, "SUCCESS", f"found {len(found)} child plans", found)

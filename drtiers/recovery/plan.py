@@ -71,6 +71,12 @@ class Names:
     approval_role_arn: str
 
 
+def approval_config(role_arn: str) -> dict[str, Any]:
+    """A ManualApproval block's configuration: the role a person approves with, and an hour
+    (then the plan stops at the step, and a person decides); a fleet's parent plans too."""
+    return {"ExecutionApprovalConfig": {"ApprovalRole": role_arn, "TimeoutMinutes": 60}}
+
+
 def _arn(world: World, service: str, region: str, resource: str) -> str:
     return f"arn:aws:{service}:{region}:{world.account}:{resource}"
 
@@ -83,12 +89,7 @@ def _block(world: World, step: s.Step, names: Names, action: str) -> tuple[str, 
     """The execution block that does what ``step`` does, in a workflow of ``action``: its
     type and configuration."""
     if step.kind == "approval":
-        return APPROVAL, {
-            "ExecutionApprovalConfig": {
-                "ApprovalRole": names.approval_role_arn,
-                "TimeoutMinutes": 60,
-            }
-        }
+        return APPROVAL, approval_config(names.approval_role_arn)
     if step.effect in (
         Effect.PROMOTE,
         Effect.SWITCHOVER,

@@ -51,7 +51,7 @@ class PlanStack(TierStack):
         workflows = rendering.workflows(world, failover, failback, names)
         # What a parent plan reads of its child: the plan's time once detection has ended, and
         # (action, region) of each workflow (the parent runs the same ones of this plan).
-        self.recovery_seconds = after_detection
+        self.after_detection_seconds = after_detection
         self.workflows = [(w["WorkflowTargetAction"], w["WorkflowTargetRegion"]) for w in workflows]
         RegionSwitchPlan(
             self,
