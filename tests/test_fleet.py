@@ -13,6 +13,7 @@ import argparse
 import json
 import math
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -767,3 +768,15 @@ def test_what_the_parent_plans_and_waves_cannot_take_is_one_line(
     tmp_path: Path, change: dict[str, object], expected: str
 ) -> None:
     assert expected in _refused(tmp_path, change)
+
+
+def test_the_pipeline_stack_passes_cfn_lint(out: Path, tmp_path: Path) -> None:
+    """The pipeline's own template, as CDK Pipelines writes it, with its two findings
+    acknowledged on the pipeline resource (each with its reason), and nothing else."""
+    shutil.copy(out / "drtiers-fleet-pipeline.template.json", tmp_path)
+    assert cfn_lint(tmp_path) == []
+    (pipeline,) = _of_type(_template(tmp_path), "AWS::CodePipeline::Pipeline")
+    assert sorted(pipeline["Metadata"]["cfn-lint"]["config"]["ignore_checks"]) == [
+        "E3703",
+        "W3005",
+    ]

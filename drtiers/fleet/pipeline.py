@@ -37,6 +37,7 @@ from drtiers.checks.gates import cdk_nag, cfn_lint
 from drtiers.checks.guard import guard
 from drtiers.config.context import ConfigError, from_context
 from drtiers.config.fleet import Application, FailoverGroup, Fleet, Stage
+from drtiers.constructs.lint import acknowledge
 from drtiers.constructs.parent_plan import ParentAccess
 from drtiers.constructs.region_switch import execution_role
 from drtiers.fleet.parent import child_role, parent_names
@@ -164,8 +165,22 @@ class GroupStage(cdk.Stage):
         ParentPlanStack(self, fleet=fleet, group=group, stage=stage, facts=facts)
 
 
+# cfn-lint's findings on what CDK Pipelines writes, each with the reason it is not a defect.
+_PIPELINE_FINDINGS = (
+    (
+        "E3703",
+        "CDK Pipelines names each CloudFormation action's roles with Fn::Join (account and "
+        "partition); CloudFormation resolves it as it does Fn::Sub: the rule prefers a style.",
+    ),
+    (
+        "W3005",
+        "CDK Pipelines makes the pipeline depend on its role explicitly as well; harmless.",
+    ),
+)
+
+
 class FleetPipeline(cdk.Stack):
-    """The pipeline, in the toolchain account and R."""
+    """The pipeline, in the toolchain account and R. :meth:`build` once every wave is added."""
 
     def __init__(self, scope: Construct, id_: str, *, fleet: Fleet, fleet_file: str) -> None:
         super().__init__(
@@ -191,6 +206,14 @@ class FleetPipeline(cdk.Stack):
                 commands=[f"npx cdk synth --context fleet={fleet_file}"],
             ),
         )
+
+    def build(self) -> None:
+        """Build the CodePipeline now (no wave can be added after), to acknowledge cfn-lint's
+        findings on what CDK Pipelines writes."""
+        self.pipeline.build_pipeline()
+        resource = self.pipeline.pipeline.node.default_child
+        for rule, reason in _PIPELINE_FINDINGS:
+            acknowledge(resource, rule, reason)
 
 
 def stage_apps(
@@ -255,4 +278,5 @@ def build_fleet_app(
             parents = pipeline.pipeline.add_wave(f"{stage.name}-parent-plans")
             for group in groups:
                 parents.add_stage(group)
+    pipeline.build()
     return pipeline
