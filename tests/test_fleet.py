@@ -396,7 +396,7 @@ def test_the_parent_plan_runs_its_children_in_the_files_order(
         else:
             assert config["CrossAccountRole"].startswith(f"arn:aws:iam::{account}:role/")
             assert config["ExternalId"] == f"drtiers-checkout-{stage}"
-    facts = {
+    plans = {
         n: f
         for s in fleet_app.node.children
         if isinstance(s, AccountStage)
@@ -405,8 +405,8 @@ def test_the_parent_plan_runs_its_children_in_the_files_order(
     }
     seconds = (
         APPROVAL_SECONDS
-        + facts["payments"].after_detection_seconds
-        + max(facts["orders"].after_detection_seconds, facts["catalog"].after_detection_seconds)
+        + plans["payments"].after_detection_seconds
+        + max(plans["orders"].after_detection_seconds, plans["catalog"].after_detection_seconds)
     )
     assert plan["Properties"]["RecoveryTimeObjectiveMinutes"] == math.ceil(seconds / 60)
 

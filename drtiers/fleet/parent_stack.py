@@ -11,8 +11,7 @@ account is run through its parent-access role (drtiers.constructs.parent_plan).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -31,15 +30,7 @@ from drtiers.fleet.parent import (
     parent_names,
     render_workflows,
 )
-
-
-@dataclass(frozen=True)
-class ChildFacts:
-    """What the parent reads of a child's plan (its PlanStack): its time from the end of
-    detection, and (action, region) of its workflows."""
-
-    after_detection_seconds: float
-    workflows: Sequence[tuple[str, str]]
+from drtiers.stacks.plan import PlanStack
 
 
 def children_of(fleet: Fleet, group: FailoverGroup, stage: Stage) -> list[ChildPlan]:
@@ -65,7 +56,7 @@ class ParentPlanStack(cdk.Stack):
         fleet: Fleet,
         group: FailoverGroup,
         stage: Stage,
-        facts: Mapping[str, ChildFacts],
+        plans: Mapping[str, PlanStack],
     ) -> None:
         names = parent_names(fleet, group, stage)
         super().__init__(
@@ -90,8 +81,8 @@ class ParentPlanStack(cdk.Stack):
             removal_policy=retain,
         )
 
-        workflows = _workflows(fleet, group, stage, lookup, children, facts)
-        seconds = {n: f.after_detection_seconds for n, f in facts.items()}
+        workflows = _workflows(fleet, group, stage, lookup, children, plans)
+        seconds = {n: plan.after_detection_seconds for n, plan in plans.items()}
         switch = RegionSwitchPlan(
             self,
             "RegionSwitch",
@@ -117,7 +108,7 @@ def _workflows(
     stage: Stage,
     lookup: ChildPlanLookup,
     children: Mapping[str, ChildPlan],
-    facts: Mapping[str, ChildFacts],
+    plans: Mapping[str, PlanStack],
 ) -> list[dict[str, Any]]:
     """The parent's workflows: each child by the ARN found as the stack deploys, through its
     role where it is in another account, in the workflows it has."""
@@ -133,5 +124,5 @@ def _workflows(
         group,
         approval_role_arn=f"arn:aws:iam::{names.account}:role/{names.approval_role}",
         block_config=block_config,
-        has_workflow=lambda name, key: key in facts[name].workflows,
+        has_workflow=lambda name, key: key in plans[name].workflows,
     )

@@ -41,9 +41,10 @@ from drtiers.constructs.lint import acknowledge
 from drtiers.constructs.parent_plan import ParentAccess
 from drtiers.constructs.region_switch import execution_role
 from drtiers.fleet.parent import child_role, parent_names
-from drtiers.fleet.parent_stack import ChildFacts, ParentPlanStack, children_of
+from drtiers.fleet.parent_stack import ParentPlanStack, children_of
 from drtiers.fleet.runs import app_context
 from drtiers.fleet.stacksets import OrganizationStack
+from drtiers.stacks.plan import PlanStack
 
 SYNTH_COMMANDS = (
     "python3 -m venv .venv",
@@ -82,8 +83,8 @@ def account_context(
 
 class AccountStage(cdk.Stage):
     """The applications of one account of one stage: each its tier's stacks and plan, and the
-    role a parent plan in another account runs that plan through. :attr:`plans`: what each
-    application's parent reads of its plan."""
+    role a parent plan in another account runs that plan through. :attr:`plans`: each
+    application's plan stack, which its parent plan reads."""
 
     def __init__(
         self,
@@ -100,7 +101,7 @@ class AccountStage(cdk.Stage):
             f"{stage.name}-{account}",
             env=cdk.Environment(account=account, region=fleet.regions.primary),
         )
-        self.plans: dict[str, ChildFacts] = {}
+        self.plans: dict[str, PlanStack] = {}
         for app in (a for a in fleet.applications if a.accounts[stage.name] == account):
             context = account_context(fleet, app, stage, base, fleet_dir)
             config = from_context(context.get)
@@ -110,7 +111,7 @@ class AccountStage(cdk.Stage):
                 by_tier = {t.primary.tier.name: t for t in composed}
                 plans = add_plans(self, config, Path(alone), by_tier)
             for plan in plans.values():
-                self.plans[app.name] = ChildFacts(plan.after_detection_seconds, plan.workflows)
+                self.plans[app.name] = plan
                 if fleet.organization is None:  # else the account's, by StackSet
                     self._parent_access(fleet, stage, app.name, plan)
 
@@ -154,7 +155,7 @@ class GroupStage(cdk.Stage):
         fleet: Fleet,
         group: FailoverGroup,
         stage: Stage,
-        facts: Mapping[str, ChildFacts],
+        plans: Mapping[str, PlanStack],
     ) -> None:
         names = parent_names(fleet, group, stage)
         super().__init__(
@@ -162,7 +163,7 @@ class GroupStage(cdk.Stage):
             f"{stage.name}-parent-{group.name}",
             env=cdk.Environment(account=names.account, region=fleet.regions.recovery),
         )
-        ParentPlanStack(self, fleet=fleet, group=group, stage=stage, facts=facts)
+        ParentPlanStack(self, fleet=fleet, group=group, stage=stage, plans=plans)
 
 
 # cfn-lint's findings on what CDK Pipelines writes, each with the reason it is not a defect.
@@ -226,9 +227,9 @@ def stage_apps(
         for a in stage.accounts
         if any(x.accounts[stage.name] == a for x in fleet.applications)
     ]
-    facts = {name: f for account in accounts for name, f in account.plans.items()}
+    plans = {name: plan for account in accounts for name, plan in account.plans.items()}
     groups = [
-        GroupStage(app, fleet=fleet, group=g, stage=stage, facts=facts)
+        GroupStage(app, fleet=fleet, group=g, stage=stage, plans=plans)
         for g in fleet.failover_groups
     ]
     return accounts, groups
