@@ -24,7 +24,7 @@ from rich.console import Console
 
 from drtiers.assembly.reader import read_assembly
 from drtiers.checks.dr import dr_findings
-from drtiers.checks.gates import cfn_lint
+from drtiers.checks.gates import cfn_lint, stack_findings
 from drtiers.checks.guard import guard
 from drtiers.cli import fleet as fleet_cli
 from drtiers.cli import main as cli
@@ -49,7 +49,6 @@ from drtiers.fleet.pipeline import (
     GroupStage,
     OrganizationStage,
     build_fleet_app,
-    parent_findings,
     parent_stacks,
     repository_path,
 )
@@ -478,7 +477,7 @@ def test_the_parent_plans_pass_cfn_lint_guard_and_cdk_nag(
         "orders-pilot-light-plan",
         "orders-pilot-light-plan",
     ]
-    assert parent_findings(stacks, tmp_path / "checked") == []
+    assert stack_findings(stacks, tmp_path / "checked") == []
 
 
 # --- an organization's StackSets -----------------------------------------------------------------

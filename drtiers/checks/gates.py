@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -68,6 +69,23 @@ def cdk_nag(app: Any) -> list[str]:
         for v in report.violations
         for r in v.violating_resources
     ]
+
+
+def stack_findings(stacks: list[Any], folder: Path, processes: int = 1) -> list[str]:
+    """cfn-lint, Guard and cdk-nag over some synthesized stacks of an app (a fleet's parent
+    plans), each finding marked with its checker; their templates are copied to ``folder`` (a
+    new one) to be linted alone."""
+    import aws_cdk as cdk
+
+    folder.mkdir()
+    findings = []
+    for stack in stacks:
+        stage = cdk.Stage.of(stack)
+        assert stage is not None, "a synthesized stack is in a stage or the app"
+        shutil.copy(Path(stage.outdir) / stack.template_file, folder)
+        findings += [f"[cdk-nag] {f}" for f in cdk_nag(stack)]
+    findings += [f"[cfn-lint] {f}" for f in cfn_lint(folder, processes)]
+    return findings + [f"[guard] {f}" for f in guard(folder)]
 
 
 def cfn_lint(directory: Path, processes: int = 1) -> list[str]:

@@ -16,13 +16,13 @@ from rich.console import Console
 
 from drtiers.assess.model import Estimate
 from drtiers.checks import usable_cores
-from drtiers.checks.gates import run_gates
+from drtiers.checks.gates import run_gates, stack_findings
 from drtiers.cli.common import command_context, new_table
 from drtiers.config.fleet import Fleet, read_fleet
 from drtiers.core.durations import format_duration
 from drtiers.core.facts import price_data
 from drtiers.fleet.parent import FLEET_INVARIANTS, ParentRun, approval_seconds, run_parent
-from drtiers.fleet.pipeline import parent_findings, parent_stacks, stage_apps
+from drtiers.fleet.pipeline import parent_stacks, stage_apps
 from drtiers.fleet.runs import AppRun, app_context, estimate_fleet, run_fleet
 
 
@@ -105,7 +105,7 @@ def _check_parent_plans(fleet: Fleet, base: dict[str, Any], folder: Path) -> lis
             for s in parent_stacks(*stage_apps(app, fleet, stage, base, folder))
         ]
         app.synth()
-        return parent_findings(stacks, Path(out) / "checked", usable_cores())
+        return stack_findings(stacks, Path(out) / "checked", usable_cores())
 
 
 def cmd_fleet(args: argparse.Namespace, console: Console) -> int:

@@ -22,7 +22,6 @@ pins.
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,8 +32,6 @@ from aws_cdk import pipelines
 from constructs import Construct
 
 from drtiers.build import add_plans, compose, synthesize
-from drtiers.checks.gates import cdk_nag, cfn_lint
-from drtiers.checks.guard import guard
 from drtiers.config.context import ConfigError, from_context
 from drtiers.config.fleet import Application, FailoverGroup, Fleet, Stage
 from drtiers.constructs.lint import acknowledge
@@ -243,20 +240,6 @@ def parent_stacks(accounts: list[AccountStage], groups: list[GroupStage]) -> lis
         cdk.Stack.of(c) for a in accounts for c in a.node.find_all() if isinstance(c, ParentAccess)
     ]
     return found
-
-
-def parent_findings(stacks: list[cdk.Stack], folder: Path, processes: int = 1) -> list[str]:
-    """cfn-lint, Guard and cdk-nag over ``stacks`` (parent_stacks, synthesized), their templates
-    copied to ``folder`` (a new one) to be linted alone."""
-    folder.mkdir()
-    findings = []
-    for stack in stacks:
-        stage = cdk.Stage.of(stack)
-        assert stage is not None, "a parent stack is in a stage"
-        shutil.copy(Path(stage.outdir) / stack.template_file, folder)
-        findings += [f"[cdk-nag] {f}" for f in cdk_nag(stack)]
-    findings += [f"[cfn-lint] {f}" for f in cfn_lint(folder, processes)]
-    return findings + [f"[guard] {f}" for f in guard(folder)]
 
 
 def build_fleet_app(
