@@ -187,22 +187,25 @@ def _unique(kind: str, names: list[str]) -> None:
 
 
 # Names of a parent plan's own blocks (drtiers.fleet.parent), beside its children's, which are
-# named after the applications: a block's name is unique in its workflow.
-RESERVED_BLOCK_NAMES = re.compile(r"approve|step-\d+")
+# named after the applications (a block's name is unique in its workflow), and of the
+# pipeline's own waves (drtiers.fleet.pipeline), beside the stages'.
+APPROVAL_BLOCK, STEP_BLOCK = "approve", "step-{}"  # STEP_BLOCK: the step's number, from 1
+ORGANIZATION_WAVE, PARENTS_WAVE = "organization", "{}-parent-plans"  # PARENTS_WAVE: the stage
+_RESERVED_BLOCKS = re.compile(APPROVAL_BLOCK + "|" + STEP_BLOCK.format(r"\d+"))
 
 
 def _check_names(fleet: Fleet) -> None:
     _unique("stages", [s.name for s in fleet.stages])
     _unique("applications", [a.name for a in fleet.applications])
     for i, app in enumerate(fleet.applications):
-        if RESERVED_BLOCK_NAMES.fullmatch(app.name):
+        if _RESERVED_BLOCKS.fullmatch(app.name):
             raise ValueError(
                 f"applications[{i}].name '{app.name}' names a parent plan's own step; "
                 "allowed: any other name (not approve, nor step-<n>)"
             )
     _unique("failover_groups", [g.name for g in fleet.failover_groups])
     for i, stage in enumerate(fleet.stages):  # the pipeline's own waves' names
-        if stage.name == "organization" or stage.name.endswith("-parent-plans"):
+        if stage.name == ORGANIZATION_WAVE or stage.name.endswith(PARENTS_WAVE.format("")):
             raise ValueError(
                 f"stages[{i}].name '{stage.name}' names a wave of the pipeline's own; allowed: "
                 "any other name (not organization, nor <name>-parent-plans)"

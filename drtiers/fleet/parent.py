@@ -31,7 +31,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drtiers.assembly.switch_plan import APPROVAL, PARALLEL
-from drtiers.config.fleet import Application, FailoverGroup, Fleet, Stage
+from drtiers.config.fleet import (
+    APPROVAL_BLOCK,
+    STEP_BLOCK,
+    Application,
+    FailoverGroup,
+    Fleet,
+    Stage,
+)
 from drtiers.core import rules
 from drtiers.core.facts import default_figures
 from drtiers.fleet.runs import AppRun
@@ -128,7 +135,7 @@ def render_workflows(
         if action == ACTIVATE:
             steps.append(
                 {
-                    "Name": "approve",
+                    "Name": APPROVAL_BLOCK,
                     "Description": f"A person approves moving group {group.name} to {region}",
                     "ExecutionBlockType": APPROVAL,
                     "ExecutionBlockConfiguration": approval_config(approval_role_arn),
@@ -160,7 +167,7 @@ def _child_block(name: str, config: dict[str, Any]) -> dict[str, Any]:
 
 def _parallel(index: int, blocks: list[dict[str, Any]]) -> dict[str, Any]:
     return {
-        "Name": f"step-{index + 1}",
+        "Name": STEP_BLOCK.format(index + 1),
         "Description": "in parallel: " + ", ".join(b["Name"] for b in blocks),
         "ExecutionBlockType": PARALLEL,
         "ExecutionBlockConfiguration": {"ParallelConfig": {"Steps": blocks}},

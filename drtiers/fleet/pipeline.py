@@ -33,7 +33,14 @@ from constructs import Construct
 
 from drtiers.build import add_plans, compose, synthesize
 from drtiers.config.context import ConfigError, from_context
-from drtiers.config.fleet import Application, FailoverGroup, Fleet, Stage
+from drtiers.config.fleet import (
+    ORGANIZATION_WAVE,
+    PARENTS_WAVE,
+    Application,
+    FailoverGroup,
+    Fleet,
+    Stage,
+)
 from drtiers.constructs.lint import acknowledge
 from drtiers.constructs.parent_plan import ParentAccess
 from drtiers.constructs.region_switch import execution_role
@@ -136,7 +143,7 @@ class OrganizationStage(cdk.Stage):
     def __init__(self, scope: Construct, *, fleet: Fleet) -> None:
         super().__init__(
             scope,
-            "organization",
+            ORGANIZATION_WAVE,
             env=cdk.Environment(account=fleet.toolchain.account, region=fleet.regions.recovery),
         )
         OrganizationStack(self, "drtiers-fleet-organization", fleet=fleet)
@@ -259,7 +266,7 @@ def build_fleet_app(
         for account in accounts:
             wave.add_stage(account)
         if groups:
-            parents = pipeline.pipeline.add_wave(f"{stage.name}-parent-plans")
+            parents = pipeline.pipeline.add_wave(PARENTS_WAVE.format(stage.name))
             for group in groups:
                 parents.add_stage(group)
     pipeline.build()
