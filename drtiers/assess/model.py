@@ -38,7 +38,7 @@ from drtiers.assembly.queries import (
     workload_tables,
 )
 from drtiers.assembly.reader import AssemblyError, Resource, TierAssembly
-from drtiers.assembly.world import read_world
+from drtiers.assembly.world import World, read_world
 from drtiers.assess.quotas import QuotaUse, quota_use
 from drtiers.assess.support import billed_band, standard_support
 from drtiers.core.durations import format_range
@@ -254,9 +254,16 @@ def _schedule_seconds(expression: str) -> float:
 
 class _Model:
     def __init__(
-        self, tier: TierAssembly, figures: Mapping[str, Figure], workload: Mapping[str, float]
+        self,
+        tier: TierAssembly,
+        figures: Mapping[str, Figure],
+        workload: Mapping[str, float],
+        world: World | None = None,
     ) -> None:
         self.tier = tier
+        # What the tier runs, read from its templates once for the estimate's three models
+        # (typical, low, high): reading it is most of an estimate's time.
+        self.world = world
         self.f = figures
         self.w = workload
         self.p = tier.primary_region
@@ -344,7 +351,8 @@ class _Model:
 
     # --- RTO ------------------------------------------------------------------------------------
     def rto(self) -> list[RtoStep]:
-        steps = failover_steps(read_world(self.tier), self.f, self.w)
+        world = self.world if self.world is not None else read_world(self.tier)
+        steps = failover_steps(world, self.f, self.w)
         return [
             RtoStep(
                 t.step.name,
@@ -890,9 +898,10 @@ def _items(lines: list[CostLine], hours: float) -> str:
 def estimate(
     tier: TierAssembly, figures: Mapping[str, Figure], workload: Mapping[str, float]
 ) -> Estimate:
-    model = _Model(tier, figures, workload)
+    world = read_world(tier)
+    model = _Model(tier, figures, workload, world)
     cost = model.cost()
-    low, high = (_Model(tier, at_end(figures, end), workload) for end in ("low", "high"))
+    low, high = (_Model(tier, at_end(figures, end), workload, world) for end in ("low", "high"))
     rpo = [
         replace(store, low=fast.seconds, high=slow.seconds)
         for store, fast, slow in zip(model.rpo(), low.rpo(), high.rpo(), strict=True)
