@@ -108,14 +108,18 @@ def _stacks(manifest: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
             yield name, artifact
 
 
-def _stack_metadata(directory: Path, name: str, artifact: dict[str, Any]) -> list[Any]:
-    """The stack's own metadata entries: in the manifest, or (as aws-cdk-lib now writes them)
-    in the file ``additionalMetadataFile`` names beside it (``<stack>.metadata.json``)."""
+def _stack_metadata(directory: Path, name: str, artifact: dict[str, Any], wanted: str) -> list[Any]:
+    """The stack's own metadata entries of type ``wanted``: in the manifest, or (as aws-cdk-lib
+    now writes them) in the file ``additionalMetadataFile`` names beside it
+    (``<stack>.metadata.json``). That file, mostly the CDK's construct traces, is parsed only
+    when it names the type: parsing every one was a fifth of reading an assembly."""
     entries = list(artifact.get("metadata", {}).get(f"/{name}", []))
     extra = artifact.get("additionalMetadataFile")
     if extra:
-        entries += json.loads((directory / extra).read_text()).get(f"/{name}", [])
-    return entries
+        text = (directory / extra).read_text()
+        if wanted in text:
+            entries += json.loads(text).get(f"/{name}", [])
+    return [entry for entry in entries if entry.get("type") == wanted]
 
 
 def read_assembly(directory: Path) -> dict[str, TierAssembly]:
@@ -159,9 +163,8 @@ def _add_stack(
     ]
     tier.termination_protected &= bool(props.get("terminationProtection", False))
     tier.failed_over |= tags.get(FAILED_OVER_TAG) == "true"
-    for entry in _stack_metadata(directory, name, artifact):
-        if entry.get("type") == FIGURES_METADATA:
-            tier.figures = {k: float(v) for k, v in entry["data"].items()}
+    for entry in _stack_metadata(directory, name, artifact, FIGURES_METADATA):
+        tier.figures = {k: float(v) for k, v in entry["data"].items()}
     template = json.loads((directory / props["templateFile"]).read_text())
     for logical_id, resource in template.get("Resources", {}).items():
         tier.resources.append(
