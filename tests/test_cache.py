@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -200,12 +201,32 @@ def test_a_rejected_synth_keeps_nothing(
     assert not folder.exists() or not any(folder.iterdir())
 
 
-def test_make_check_reads_the_findings_kept_with_a_synthesis(folder: Path, tmp_path: Path) -> None:
+def test_make_check_reads_the_findings_kept_with_a_synthesis(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """cfn-lint's, cdk-nag's and Guard's findings are kept with the synthesis they judged and
-    read back (a finding planted in the kept copy comes back) while nothing changed."""
+    read back (a finding planted in the kept copy comes back) while nothing changed: the
+    checkers run once. (What they find on a tier is tests/test_policy.py's: here each finds
+    one line of its own.)"""
+    runs: list[str] = []
+
+    def checker(name: str) -> Any:
+        def run(*_: Any) -> list[str]:
+            runs.append(name)
+            return [f"{name}: found"]
+
+        return run
+
+    for name in ("cfn_lint", "guard", "cdk_nag"):
+        monkeypatch.setattr(gates, name, checker(name))
     given = {**DEFAULT_CONTEXT, "tier": "backup-restore", "drills": True}
     found, simulated = gates._policy_checks(tmp_path / "one", given)
-    assert found == {"cfn-lint": [], "cdk-nag": [], "guard": []}
+    assert found == {
+        "cfn-lint": ["cfn_lint: found"],
+        "cdk-nag": ["cdk_nag: found"],
+        "guard": ["guard: found"],
+    }
+    assert sorted(runs) == ["cdk_nag", "cfn_lint", "guard"]
     assert [loss.tier for loss, _ in simulated] == ["backup-restore"]
     name = cache.key(given)
     cache.keep_extra(
@@ -213,6 +234,7 @@ def test_make_check_reads_the_findings_kept_with_a_synthesis(folder: Path, tmp_p
     )
     again, simulated_again = gates._policy_checks(tmp_path / "two", given)
     assert again["guard"] == ["drtiers-backup-restore-edge/X"]
+    assert len(runs) == 3  # read back, not run again
     assert [loss.tier for loss, _ in simulated_again] == ["backup-restore"]  # run again
     assert _files(tmp_path / "two") == _files(tmp_path / "one")
 

@@ -19,7 +19,7 @@ from drtiers.checks.guard import guard
 from drtiers.entry import PLAIN_HTTP_NOTICE
 from drtiers.recovery import simulate_assembly
 from drtiers.recovery.steps import _http_seconds
-from tests.conftest import Synthesized, context
+from tests.conftest import Synthesized, context, main_as_the_cli
 from tests.test_app import run_app
 from tests.test_config import EAST, WEST
 
@@ -230,17 +230,22 @@ def _notices(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if "plain HTTP" in line]
 
 
-def test_a_plain_http_synth_says_so_once(tmp_path: Path) -> None:
-    result = run_app(tmp_path, tier="backup-restore")
-    assert result.returncode == 0, result.stderr
-    assert _notices(result.stderr) == [PLAIN_HTTP_NOTICE]
+# What `cdk synth` runs (app.py's entry.main), in this process: app.py's own route is
+# tests/test_app.py's, and a process of its own would start Python, aws_cdk and Node.js again.
+def test_a_plain_http_synth_says_so_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main_as_the_cli(monkeypatch, context(tier="backup-restore"), tmp_path) == 0
+    assert _notices(capsys.readouterr().err) == [PLAIN_HTTP_NOTICE]
     assert PLAIN_HTTP_NOTICE.startswith("drtiers: notice: plain HTTP entry point: ")
 
 
-def test_an_https_synth_says_nothing_about_http(tmp_path: Path) -> None:
-    result = run_app(tmp_path, tier="backup-restore", domain_name=DOMAIN, hosted_zone_id=ZONE)
-    assert result.returncode == 0, result.stderr
-    assert _notices(result.stderr) == []
+def test_an_https_synth_says_nothing_about_http(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    given = context(tier="backup-restore", domain_name=DOMAIN, hosted_zone_id=ZONE)
+    assert main_as_the_cli(monkeypatch, given, tmp_path / "out") == 0
+    assert _notices(capsys.readouterr().err) == []
     certificates = read_assembly(tmp_path / "out")["backup-restore"].of_type(
         "AWS::CertificateManager::Certificate"
     )
