@@ -157,8 +157,9 @@ def test_a_cfn_lint_finding_is_filed_under_its_stack(
 def test_cfn_lint_runs_share_the_templates_and_find_what_one_run_finds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """make check and the report give cfn-lint a run per core: two runs, each given one of
-    the two bad templates, find what one run over all three finds, in the same order."""
+    """make check and the report give cfn-lint a command per core: two runs, each given one
+    of the two bad templates, find what one run over all three, in this process (as the
+    tests' single worker per core runs it), finds, in the same order."""
     from drtiers.checks import gates
 
     monkeypatch.setenv("DRTIERS_CACHE", str(tmp_path / "shared"))  # lint; read nothing kept
@@ -171,26 +172,37 @@ def test_cfn_lint_runs_share_the_templates_and_find_what_one_run_finds(
     folder.mkdir()
     for stack, body in resources.items():
         (folder / f"{stack}.template.json").write_text(json.dumps({"Resources": body}))
-    runs: list[list[str]] = []
-    run = gates._run_cfn_lint
-    monkeypatch.setattr(
-        gates,
-        "_run_cfn_lint",
-        lambda group: runs.append(sorted(t.stem for t in group)) or run(group),
-    )
+    runs: list[tuple[str, list[str]]] = []
+    for name in ("_lint_apart", "_lint_here"):
+        run = getattr(gates, name)
+        monkeypatch.setattr(
+            gates,
+            name,
+            lambda group, name=name, run=run: (
+                runs.append((name, sorted(t.stem for t in group))) or run(group)
+            ),
+        )
     shared = cfn_lint(folder, processes=2)
-    assert sorted(runs) == [["drtiers-a.template", "drtiers-b.template"], ["drtiers-c.template"]]
+    assert sorted(runs) == [
+        ("_lint_apart", ["drtiers-a.template", "drtiers-b.template"]),
+        ("_lint_apart", ["drtiers-c.template"]),
+    ]
     monkeypatch.setenv("DRTIERS_CACHE", str(tmp_path / "alone"))
     assert cfn_lint(folder, processes=1) == shared
+    assert runs[2:] == [
+        ("_lint_here", ["drtiers-a.template", "drtiers-b.template", "drtiers-c.template"])
+    ]
     assert [_tier_of(line) for line in shared] == ["drtiers-a", "drtiers-c"]
     assert "BogusA" in shared[0] and "BogusC" in shared[1]
 
 
+@pytest.mark.parametrize("processes", [1, 2], ids=["in-process", "command"])
 def test_a_cfn_lint_that_fails_is_never_read_as_no_findings(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: int
 ) -> None:
-    """cfn-lint that cannot read its settings prints why and exits 1: that is a failure of
-    the check, not a clean template, and nothing is kept as the template's findings."""
+    """cfn-lint that cannot read its settings says why (its command exits 1): that is a
+    failure of the check, not a clean template, and nothing is kept as the template's
+    findings."""
     monkeypatch.setenv("DRTIERS_CACHE", str(tmp_path / "cache"))
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".cfnlintrc").write_text("ignore_checks: [W3005\nnot: valid: yaml:\n")
@@ -198,8 +210,8 @@ def test_a_cfn_lint_that_fails_is_never_read_as_no_findings(
     folder.mkdir()
     bogus = {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"Bogus": 1}}}
     (folder / "drtiers-a.template.json").write_text(json.dumps({"Resources": bogus}))
-    with pytest.raises(RuntimeError, match=r"cfn-lint failed \(exit 1\): while parsing"):
-        cfn_lint(folder)
+    with pytest.raises(RuntimeError, match=r"cfn-lint failed.*: while parsing"):
+        cfn_lint(folder, processes)
     assert not list((tmp_path / "cache").glob("findings/*/*.json"))
 
 

@@ -92,18 +92,20 @@ def cfn_lint(directory: Path, processes: int = 1) -> list[str]:
     """cfn-lint's findings, each as ``<stack>: <finding>`` so the table can file it by tier. A
     template the same cfn-lint, with the same settings, linted before (same bytes) is not
     linted again: its findings are read from the cache. Up to ``processes`` cfn-lint runs
-    share the templates (each costs ~0.9 s to start: worth it where cores would wait)."""
+    share the templates (each costs ~0.9 s to start: worth it where cores would wait); with
+    one, it runs in this process."""
     checker = f"cfn-lint-{metadata.version('cfn-lint')}-{_cfn_lint_settings()}"
     templates = {t: t.read_bytes() for t in template_files(directory)}
     kept = {t: cache.findings(checker, text) for t, text in templates.items()}
     groups = _shares(
         {t: len(templates[t]) for t, found in kept.items() if found is None}, processes
     )
+    run = _lint_apart if processes > 1 else _lint_here
     with ThreadPoolExecutor(max_workers=max(1, len(groups))) as pool:
         fresh = {
             name: lines
-            for found in pool.map(_run_cfn_lint, groups)
-            for name, lines in found.items()
+            for output in pool.map(run, groups)
+            for name, lines in _by_template(output).items()
         }
     findings = []
     for template, text in templates.items():
@@ -128,32 +130,49 @@ def _shares(sizes: dict[Path, int], count: int) -> list[list[Path]]:
     return [group for group in groups if group]
 
 
-def _run_cfn_lint(templates: list[Path]) -> dict[str, list[str]]:
-    """Template file name -> the rest of each line cfn-lint prints about it."""
-    if not templates:
-        return {}
+_PARSEABLE = ["--format", "parseable", "--"]
+
+
+def _lint_apart(templates: list[Path]) -> str:
+    """What ``cfn-lint --format parseable`` prints about ``templates``, run as a command."""
     result = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("cfn-lint")),
-            "--format",
-            "parseable",
-            "--",
-            *map(str, templates),
-        ],
+        [str(Path(sys.executable).with_name("cfn-lint")), *_PARSEABLE, *map(str, templates)],
         capture_output=True,
         text=True,
         check=False,
     )
-    lines = [line for line in result.stdout.splitlines() if line.strip()]
     # Findings set only the bits 2, 4 and 8 (cfnlint/runner/cli.py `_exit`); cfn-lint that
     # failed (settings it cannot read, a crash) prints why and exits 1: never a pass.
-    if result.returncode & ~0b1110 or (result.returncode and not lines):
+    if result.returncode & ~0b1110 or (result.returncode and not result.stdout.strip()):
         why = " ".join((result.stderr.strip() or result.stdout).split())[:300]
         raise RuntimeError(f"cfn-lint failed (exit {result.returncode}): {why}")
+    return result.stdout
+
+
+def _lint_here(templates: list[Path]) -> str:
+    """The same, run in this process as cfn-lint's command runs it (its settings, the sort
+    and the format of ``cfnlint.runner.cli``): a process of its own takes ~0.6 s to import
+    cfn-lint and load its rules, the most of a small run, where cores are busy anyway."""
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner.cli import Runner, get_formatter
+
+    try:
+        config = ConfigMixIn([*_PARSEABLE, *map(str, templates)])
+        runner = Runner(config)
+        matches = sorted(runner.run(), key=lambda m: (m.filename, m.linenumber, m.rule.id))
+    except Exception as error:  # what its command would print before it exits 1
+        why = " ".join(str(error).split())[:300]
+        raise RuntimeError(f"cfn-lint failed: {type(error).__name__}: {why}") from error
+    return str(get_formatter(config).print_matches(matches, runner.rules, config=config) or "")
+
+
+def _by_template(output: str) -> dict[str, list[str]]:
+    """Template file name -> the rest of each line cfn-lint printed about it."""
     found: dict[str, list[str]] = {}
-    for line in lines:
-        path, _, rest = line.partition(":")
-        found.setdefault(Path(path).name, []).append(rest)
+    for line in output.splitlines():
+        if line.strip():
+            path, _, rest = line.partition(":")
+            found.setdefault(Path(path).name, []).append(rest)
     return found
 
 
