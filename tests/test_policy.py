@@ -285,3 +285,27 @@ def test_guard_reads_a_template_with_characters_outside_the_basic_plane(tmp_path
     path.write_text(json.dumps(template, ensure_ascii=False), encoding="utf-8")
     found = [line for line, _ in cfn_guard._run(path)]
     assert found and all(line.startswith("stack/Bucket: ") for line in found)
+
+
+def test_cfn_lint_checks_each_template_in_its_stacks_region(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """cfn-lint checks a template against one region's resource schemas (us-east-1 unless told):
+    R's stacks must be checked in R. An ECR Public repository (ECR Public is in us-east-1 only)
+    is reported in the stack that deploys to eu-central-1, and only there."""
+    monkeypatch.setenv("DRTIERS_CACHE", str(tmp_path / "cache"))
+    resource = {"Type": "AWS::ECR::PublicRepository", "Properties": {}}
+    artifacts = {}
+    for stack, region in (("drtiers-east", "us-east-1"), ("drtiers-frankfurt", "eu-central-1")):
+        template = {"Resources": {"Repository": resource}}
+        (tmp_path / f"{stack}.template.json").write_text(json.dumps(template))
+        artifacts[stack] = {
+            "type": "aws:cloudformation:stack",
+            "environment": f"aws://123456789012/{region}",
+            "properties": {"templateFile": f"{stack}.template.json"},
+        }
+    (tmp_path / "manifest.json").write_text(json.dumps({"version": "1", "artifacts": artifacts}))
+    for processes in (1, 2):
+        findings = cfn_lint(tmp_path, processes)
+        assert [line.split(":")[0] for line in findings] == ["drtiers-frankfurt"], findings
+        assert "E3006" in findings[0] and "eu-central-1" in findings[0]
