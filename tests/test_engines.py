@@ -17,7 +17,13 @@ import pytest
 from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 
-from drtiers.assembly.reader import copy_assembly, edit_template, read_assembly, template_files
+from drtiers.assembly.reader import (
+    copy_assembly,
+    edit_template,
+    read_assembly,
+    template_files,
+    template_regions,
+)
 from drtiers.assembly.world import read_world
 from drtiers.checks.dr import check_tier
 from drtiers.checks.gates import cfn_lint
@@ -239,11 +245,15 @@ def linted(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     """cfn-lint's findings over every engine's templates, in one run (cfn-lint takes ~1 s to
     start), each under ``<engine>-<stack>``."""
     folder = tmp_path_factory.mktemp("engines-linted")
+    regions = {}
     for e, name in zip(ENGINES, IDS, strict=True):
-        for template in template_files(_built(e, tmp_path_factory).outdir):
+        outdir = _built(e, tmp_path_factory).outdir
+        for template in template_files(outdir):
             shutil.copyfile(template, folder / f"{name}-{template.name}")
+            regions[f"{name}-{template.name}"] = template_regions(outdir)[template.name]
     assert len(template_files(folder)) == 2 * len(ENGINES)
-    return cfn_lint(folder)
+    assert sorted(set(regions.values())) == [PRIMARY, RECOVERY]
+    return cfn_lint(folder, regions=regions)
 
 
 def test_rds_instance_and_its_proxy(built: Built) -> None:

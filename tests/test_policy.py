@@ -178,8 +178,8 @@ def test_cfn_lint_runs_share_the_templates_and_find_what_one_run_finds(
         monkeypatch.setattr(
             gates,
             name,
-            lambda group, name=name, run=run: (
-                runs.append((name, sorted(t.stem for t in group))) or run(group)
+            lambda group, region, name=name, run=run: (
+                runs.append((name, sorted(t.stem for t in group))) or run(group, region)
             ),
         )
     shared = cfn_lint(folder, processes=2)

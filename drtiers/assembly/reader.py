@@ -191,6 +191,18 @@ def stack_tiers(directory: Path) -> dict[str, str]:
     }
 
 
+def template_regions(directory: Path) -> dict[str, str]:
+    """Template file name -> the region its stack deploys to (the manifest's environment);
+    empty for a folder of templates without a manifest."""
+    manifest_file = directory / "manifest.json"
+    if not manifest_file.is_file():
+        return {}
+    return {
+        artifact["properties"]["templateFile"]: artifact["environment"].rsplit("/", 1)[-1]
+        for _, artifact in _stacks(json.loads(manifest_file.read_text()))
+    }
+
+
 def missing_lookups(directory: Path) -> list[dict[str, Any]]:
     """Context lookups the synthesis could not answer (they would need an AWS account)."""
     return list(json.loads((directory / "manifest.json").read_text()).get("missing", []))

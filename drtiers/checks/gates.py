@@ -21,7 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from drtiers.assembly import cache
-from drtiers.assembly.reader import acknowledgments, stack_tiers, template_files
+from drtiers.assembly.reader import (
+    acknowledgments,
+    stack_tiers,
+    template_files,
+    template_regions,
+)
 from drtiers.build import build_app, synthesize
 from drtiers.checks import usable_cores
 from drtiers.checks.dr import dr_findings
@@ -79,32 +84,41 @@ def stack_findings(stacks: list[Any], folder: Path, processes: int = 1) -> list[
 
     folder.mkdir()
     findings = []
+    regions = {}
     for stack in stacks:
         stage = cdk.Stage.of(stack)
         assert stage is not None, "a synthesized stack is in a stage or the app"
         shutil.copy(Path(stage.outdir) / stack.template_file, folder)
+        regions[stack.template_file] = stack.region
         findings += [f"[cdk-nag] {f}" for f in cdk_nag(stack)]
-    findings += [f"[cfn-lint] {f}" for f in cfn_lint(folder, processes)]
+    findings += [f"[cfn-lint] {f}" for f in cfn_lint(folder, processes, regions)]
     return findings + [f"[guard] {f}" for f in guard(folder)]
 
 
-def cfn_lint(directory: Path, processes: int = 1) -> list[str]:
-    """cfn-lint's findings, each as ``<stack>: <finding>`` so the table can file it by tier. A
-    template the same cfn-lint, with the same settings, linted before (same bytes) is not
+def cfn_lint(
+    directory: Path, processes: int = 1, regions: dict[str, str] | None = None
+) -> list[str]:
+    """cfn-lint's findings, each as ``<stack>: <finding>`` so the table can file it by tier.
+    Each template is checked against the resource schemas of the region its stack deploys to
+    (``regions``, by template file name, or the folder's manifest; cfn-lint's own default,
+    us-east-1, for a template of neither). A template the same
+    cfn-lint, with the same settings, linted in the same region before (same bytes) is not
     linted again: its findings are read from the cache. Up to ``processes`` cfn-lint runs
     share the templates (each costs ~0.9 s to start: worth it where cores would wait); with
     one, it runs in this process."""
     checker = f"cfn-lint-{metadata.version('cfn-lint')}-{_cfn_lint_settings()}"
+    regions = template_regions(directory) if regions is None else regions
     templates = {t: t.read_bytes() for t in template_files(directory)}
-    kept = {t: cache.findings(checker, text) for t, text in templates.items()}
-    groups = _shares(
-        {t: len(templates[t]) for t, found in kept.items() if found is None}, processes
+    labels = {t: f"{checker}-{regions.get(t.name, 'default')}" for t in templates}
+    kept = {t: cache.findings(labels[t], text) for t, text in templates.items()}
+    runs = _runs(
+        {t: len(templates[t]) for t, found in kept.items() if found is None}, regions, processes
     )
-    run = _lint_apart if processes > 1 else _lint_here
-    with ThreadPoolExecutor(max_workers=max(1, len(groups))) as pool:
+    lint = _lint_apart if processes > 1 else _lint_here
+    with ThreadPoolExecutor(max_workers=max(1, len(runs))) as pool:
         fresh = {
             name: lines
-            for output in pool.map(run, groups)
+            for output in pool.map(lambda run: lint(*run), runs)
             for name, lines in _by_template(output).items()
         }
     findings = []
@@ -112,10 +126,26 @@ def cfn_lint(directory: Path, processes: int = 1) -> list[str]:
         found = kept[template]
         if found is None:
             found = fresh.get(template.name, [])
-            cache.keep_findings(checker, text, found)
+            cache.keep_findings(labels[template], text, found)
         stack = template.name.removesuffix(".template.json")
         findings += [f"{stack}: {rest}" for rest in found]
     return findings
+
+
+def _runs(
+    sizes: dict[Path, int], regions: dict[str, str], processes: int
+) -> list[tuple[list[Path], str]]:
+    """The cfn-lint runs for ``sizes``' templates: a region's templates in one run or more
+    (``processes`` shared among the regions), each with its region ("" for cfn-lint's own)."""
+    by_region: dict[str, dict[Path, int]] = {}
+    for template, size in sizes.items():
+        by_region.setdefault(regions.get(template.name, ""), {})[template] = size
+    each = max(1, processes // max(1, len(by_region)))
+    return [
+        (group, region)
+        for region, share in sorted(by_region.items())
+        for group in _shares(share, each)
+    ]
 
 
 def _shares(sizes: dict[Path, int], count: int) -> list[list[Path]]:
@@ -133,10 +163,15 @@ def _shares(sizes: dict[Path, int], count: int) -> list[list[Path]]:
 _PARSEABLE = ["--format", "parseable", "--"]
 
 
-def _lint_apart(templates: list[Path]) -> str:
-    """What ``cfn-lint --format parseable`` prints about ``templates``, run as a command."""
+def _arguments(templates: list[Path], region: str) -> list[str]:
+    return [*(["--regions", region] if region else []), *_PARSEABLE, *map(str, templates)]
+
+
+def _lint_apart(templates: list[Path], region: str = "") -> str:
+    """What ``cfn-lint --format parseable`` prints about ``templates`` checked in ``region``,
+    run as a command."""
     result = subprocess.run(
-        [str(Path(sys.executable).with_name("cfn-lint")), *_PARSEABLE, *map(str, templates)],
+        [str(Path(sys.executable).with_name("cfn-lint")), *_arguments(templates, region)],
         capture_output=True,
         text=True,
         check=False,
@@ -149,7 +184,7 @@ def _lint_apart(templates: list[Path]) -> str:
     return result.stdout
 
 
-def _lint_here(templates: list[Path]) -> str:
+def _lint_here(templates: list[Path], region: str = "") -> str:
     """The same, run in this process as cfn-lint's command runs it (its settings, the sort
     and the format of ``cfnlint.runner.cli``): a process of its own takes ~0.6 s to import
     cfn-lint and load its rules, the most of a small run, where cores are busy anyway."""
@@ -157,7 +192,7 @@ def _lint_here(templates: list[Path]) -> str:
     from cfnlint.runner.cli import Runner, get_formatter
 
     try:
-        config = ConfigMixIn([*_PARSEABLE, *map(str, templates)])
+        config = ConfigMixIn(_arguments(templates, region))
         runner = Runner(config)
         matches = sorted(runner.run(), key=lambda m: (m.filename, m.linenumber, m.rule.id))
     except Exception as error:  # what its command would print before it exits 1
