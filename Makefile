@@ -52,8 +52,9 @@ lint: setup
 	    --context primary_region=$${pair%%:*} --context recovery_region=$${pair##*:}; \
 	done
 	@# each template in its stack's region (drtiers.checks.gates.cfn_lint), not all in us-east-1
-	$(PY) -c 'import sys; from pathlib import Path; from drtiers.checks.gates import cfn_lint; \
-	  found = [f for d in sys.argv[1:] for f in cfn_lint(Path(d), 2)]; \
+	$(PY) -c 'import sys; from pathlib import Path; from drtiers.checks import usable_cores; \
+	  from drtiers.checks.gates import cfn_lint; \
+	  found = [f for d in sys.argv[1:] for f in cfn_lint(Path(d), usable_cores())]; \
 	  sys.stdout.write("".join(f + "\n" for f in found)); sys.exit(1 if found else 0)' $(LINT_OUT)/*
 	@echo "cfn-lint: no findings in $$(ls $(LINT_OUT)/*/*.template.json | wc -l) templates"
 

@@ -196,23 +196,49 @@ def test_cfn_lint_runs_share_the_templates_and_find_what_one_run_finds(
     assert "BogusA" in shared[0] and "BogusC" in shared[1]
 
 
-@pytest.mark.parametrize("processes", [1, 2], ids=["in-process", "command"])
 def test_a_cfn_lint_that_fails_is_never_read_as_no_findings(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """cfn-lint that cannot read its settings says why (its command exits 1): that is a
-    failure of the check, not a clean template, and nothing is kept as the template's
-    findings."""
+    """cfn-lint that cannot read its settings says why and exits 1: that is a failure of the
+    check, not a clean template, and nothing is kept as the template's findings. With settings
+    of the user's it runs as its command even where one process is asked for (they patch
+    cfn-lint's state for the rest of a process)."""
+    from drtiers.checks import gates
+
     monkeypatch.setenv("DRTIERS_CACHE", str(tmp_path / "cache"))
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(gates, "_lint_here", lambda *_: pytest.fail("run in this process"))
     (tmp_path / ".cfnlintrc").write_text("ignore_checks: [W3005\nnot: valid: yaml:\n")
     folder = tmp_path / "templates"
     folder.mkdir()
     bogus = {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"Bogus": 1}}}
     (folder / "drtiers-a.template.json").write_text(json.dumps({"Resources": bogus}))
-    with pytest.raises(RuntimeError, match=r"cfn-lint failed.*: while parsing"):
-        cfn_lint(folder, processes)
+    with pytest.raises(RuntimeError, match=r"cfn-lint failed \(exit 1\): while parsing"):
+        cfn_lint(folder, 1)
     assert not list((tmp_path / "cache").glob("findings/*/*.json"))
+
+
+@pytest.mark.parametrize("failure", ["unsupported region", "exit"])
+def test_a_cfn_lint_run_in_this_process_that_fails_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    """In this process, what would make cfn-lint's command exit non-zero (an exception, or
+    its own sys.exit) is a failure of the check too, never the end of the process."""
+    import cfnlint.runner.template
+
+    from drtiers.checks import gates
+
+    template = tmp_path / "drtiers-a.template.json"
+    template.write_text(json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}))
+    region = "us-east-1"
+    if failure == "exit":
+        monkeypatch.setattr(
+            cfnlint.runner.template, "run_template_by_file_paths", lambda *_: sys.exit(1)
+        )
+    else:
+        region = "xx-nowhere-1"
+    with pytest.raises(RuntimeError, match=r"^cfn-lint failed: "):
+        gates._lint_here([template], region)
 
 
 def test_the_cfn_lint_runs_get_about_equal_bytes() -> None:
@@ -293,7 +319,6 @@ def test_cfn_lint_checks_each_template_in_its_stacks_region(
     """cfn-lint checks a template against one region's resource schemas (us-east-1 unless told):
     R's stacks must be checked in R. An ECR Public repository (ECR Public is in us-east-1 only)
     is reported in the stack that deploys to eu-central-1, and only there."""
-    monkeypatch.setenv("DRTIERS_CACHE", str(tmp_path / "cache"))
     resource = {"Type": "AWS::ECR::PublicRepository", "Properties": {}}
     artifacts = {}
     for stack, region in (("drtiers-east", "us-east-1"), ("drtiers-frankfurt", "eu-central-1")):
@@ -305,7 +330,15 @@ def test_cfn_lint_checks_each_template_in_its_stacks_region(
             "properties": {"templateFile": f"{stack}.template.json"},
         }
     (tmp_path / "manifest.json").write_text(json.dumps({"version": "1", "artifacts": artifacts}))
-    for processes in (1, 2):
+    from drtiers.checks import gates
+
+    ways: list[str] = []
+    for way in ("_lint_here", "_lint_apart"):
+        run = getattr(gates, way)
+        monkeypatch.setattr(gates, way, lambda *a, way=way, run=run: ways.append(way) or run(*a))
+    for processes in (1, 2):  # in this process, then as commands; nothing read back
+        monkeypatch.setenv("DRTIERS_CACHE", str(tmp_path / f"cache-{processes}"))
         findings = cfn_lint(tmp_path, processes)
         assert [line.split(":")[0] for line in findings] == ["drtiers-frankfurt"], findings
         assert "E3006" in findings[0] and "eu-central-1" in findings[0]
+    assert ways == ["_lint_here", "_lint_here", "_lint_apart", "_lint_apart"]

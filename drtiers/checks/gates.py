@@ -10,7 +10,9 @@ finding. ``--acknowledgments`` lists every acknowledgment with its reason.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -84,12 +86,13 @@ def stack_findings(stacks: list[Any], folder: Path, processes: int = 1) -> list[
 
     folder.mkdir()
     findings = []
-    regions = {}
+    regions: dict[str, str] = {}
     for stack in stacks:
         stage = cdk.Stage.of(stack)
         assert stage is not None, "a synthesized stack is in a stage or the app"
         shutil.copy(Path(stage.outdir) / stack.template_file, folder)
-        regions[stack.template_file] = stack.region
+        if not cdk.Token.is_unresolved(stack.region):  # else cfn-lint's own default
+            regions[stack.template_file] = stack.region
         findings += [f"[cdk-nag] {f}" for f in cdk_nag(stack)]
     findings += [f"[cfn-lint] {f}" for f in cfn_lint(folder, processes, regions)]
     return findings + [f"[guard] {f}" for f in guard(folder)]
@@ -100,27 +103,23 @@ def cfn_lint(
 ) -> list[str]:
     """cfn-lint's findings, each as ``<stack>: <finding>`` so the table can file it by tier.
     Each template is checked against the resource schemas of the region its stack deploys to
-    (``regions``, by template file name, or the folder's manifest; cfn-lint's own default,
-    us-east-1, for a template of neither). A template the same
-    cfn-lint, with the same settings, linted in the same region before (same bytes) is not
-    linted again: its findings are read from the cache. Up to ``processes`` cfn-lint runs
-    share the templates (each costs ~0.9 s to start: worth it where cores would wait); with
-    one, it runs in this process."""
+    (``regions``, by template file name, or the folder's manifest; else cfn-lint's own
+    default region). A template the same cfn-lint, with the same settings, linted in the same
+    region before (same bytes) is not linted again: its findings are read from the cache.
+    Each region's templates get a run of their own; up to ``processes`` runs share them
+    (each costs ~0.9 s to start: worth it where cores would wait)."""
     checker = f"cfn-lint-{metadata.version('cfn-lint')}-{_cfn_lint_settings()}"
     regions = template_regions(directory) if regions is None else regions
     templates = {t: t.read_bytes() for t in template_files(directory)}
-    labels = {t: f"{checker}-{regions.get(t.name, 'default')}" for t in templates}
+    region_of = {t: regions.get(t.name) or _default_region() for t in templates}
+    labels = {t: f"{checker}-{region_of[t]}" for t in templates}
     kept = {t: cache.findings(labels[t], text) for t, text in templates.items()}
-    runs = _runs(
-        {t: len(templates[t]) for t, found in kept.items() if found is None}, regions, processes
-    )
-    lint = _lint_apart if processes > 1 else _lint_here
-    with ThreadPoolExecutor(max_workers=max(1, len(runs))) as pool:
-        fresh = {
-            name: lines
-            for output in pool.map(lambda run: lint(*run), runs)
-            for name, lines in _by_template(output).items()
-        }
+    todo = {t: len(templates[t]) for t, found in kept.items() if found is None}
+    fresh = {
+        name: lines
+        for output in _lint(_runs(todo, region_of, processes), processes)
+        for name, lines in _by_template(output).items()
+    }
     findings = []
     for template, text in templates.items():
         found = kept[template]
@@ -132,20 +131,36 @@ def cfn_lint(
     return findings
 
 
+def _default_region() -> str:
+    """The region cfn-lint checks in when given none (cfnlint/config.py, ``regions``)."""
+    return os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+
+
 def _runs(
-    sizes: dict[Path, int], regions: dict[str, str], processes: int
+    sizes: dict[Path, int], region_of: dict[Path, str], processes: int
 ) -> list[tuple[list[Path], str]]:
-    """The cfn-lint runs for ``sizes``' templates: a region's templates in one run or more
-    (``processes`` shared among the regions), each with its region ("" for cfn-lint's own)."""
+    """The cfn-lint runs for ``sizes``' templates, each with its region: a region's templates
+    in one run, or more where ``processes`` outnumber the regions."""
     by_region: dict[str, dict[Path, int]] = {}
     for template, size in sizes.items():
-        by_region.setdefault(regions.get(template.name, ""), {})[template] = size
+        by_region.setdefault(region_of[template], {})[template] = size
     each = max(1, processes // max(1, len(by_region)))
     return [
         (group, region)
         for region, share in sorted(by_region.items())
         for group in _shares(share, each)
     ]
+
+
+def _lint(runs: list[tuple[list[Path], str]], processes: int) -> list[str]:
+    """What cfn-lint prints for each run. Asked for one process, in this one, run after run
+    (cfn-lint's schema state is shared and not made for threads); but where cfn-lint has
+    settings of the user's (a .cfnlintrc, schemas updated since), which patch that state for
+    the rest of the process, and where more processes are asked for, as commands."""
+    if processes <= 1 and not any(path.is_file() for path in _CFN_LINT_SETTINGS):
+        return [_lint_here(templates, region) for templates, region in runs]
+    with ThreadPoolExecutor(max_workers=max(1, min(processes, len(runs)))) as pool:
+        return list(pool.map(lambda run: _lint_apart(*run), runs))
 
 
 def _shares(sizes: dict[Path, int], count: int) -> list[list[Path]]:
@@ -164,10 +179,10 @@ _PARSEABLE = ["--format", "parseable", "--"]
 
 
 def _arguments(templates: list[Path], region: str) -> list[str]:
-    return [*(["--regions", region] if region else []), *_PARSEABLE, *map(str, templates)]
+    return ["--regions", region, *_PARSEABLE, *map(str, templates)]
 
 
-def _lint_apart(templates: list[Path], region: str = "") -> str:
+def _lint_apart(templates: list[Path], region: str) -> str:
     """What ``cfn-lint --format parseable`` prints about ``templates`` checked in ``region``,
     run as a command."""
     result = subprocess.run(
@@ -184,21 +199,34 @@ def _lint_apart(templates: list[Path], region: str = "") -> str:
     return result.stdout
 
 
-def _lint_here(templates: list[Path], region: str = "") -> str:
-    """The same, run in this process as cfn-lint's command runs it (its settings, the sort
-    and the format of ``cfnlint.runner.cli``): a process of its own takes ~0.6 s to import
-    cfn-lint and load its rules, the most of a small run, where cores are busy anyway."""
+def _lint_here(templates: list[Path], region: str) -> str:
+    """The same, run in this process as cfn-lint's command runs it (its runner's rules,
+    sort and format, ``cfnlint.runner.cli``): a command of its own takes ~0.9 s more, to
+    start Python, import cfn-lint and load its rules, the most of a small run. Only without
+    settings of the user's (``_lint``), so the rules loaded once are the command's."""
     from cfnlint.config import ConfigMixIn
-    from cfnlint.runner.cli import Runner, get_formatter
+    from cfnlint.runner.cli import get_formatter
+    from cfnlint.runner.template import run_template_by_file_paths
 
     try:
         config = ConfigMixIn(_arguments(templates, region))
-        runner = Runner(config)
-        matches = sorted(runner.run(), key=lambda m: (m.filename, m.linenumber, m.rule.id))
-    except Exception as error:  # what its command would print before it exits 1
+        matches = sorted(
+            run_template_by_file_paths(config, _rules()),
+            key=lambda m: (m.filename, m.linenumber, m.rule.id),
+        )
+    except (Exception, SystemExit) as error:  # where its command would exit non-zero
         why = " ".join(str(error).split())[:300]
         raise RuntimeError(f"cfn-lint failed: {type(error).__name__}: {why}") from error
-    return str(get_formatter(config).print_matches(matches, runner.rules, config=config) or "")
+    return str(get_formatter(config).print_matches(matches, _rules(), config=config) or "")
+
+
+@functools.cache
+def _rules() -> Any:
+    """cfn-lint's rules as its command's runner loads them (~0.3 s), once in this process."""
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner.cli import Runner
+
+    return Runner(ConfigMixIn(_PARSEABLE)).rules
 
 
 def _by_template(output: str) -> dict[str, list[str]]:
