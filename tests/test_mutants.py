@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from drtiers.assembly.reader import copy_assembly
+from drtiers.assembly.reader import copy_assembly, template_files
 from drtiers.build import synthesize
 from drtiers.checks.mutants import (
     CATEGORIES,
@@ -77,10 +77,13 @@ def test_enough_mutants_across_categories_and_tiers() -> None:
 def test_every_mutant_changes_its_template(synthesized: Synthesized, tmp_path: Path) -> None:
     """Each edit finds what it changes (by type and a stable name, never a hash) and changes it:
     no mutant is a silent no-op."""
-    for mutant in MUTANTS:
-        directory = copy_assembly(synthesized.directory, tmp_path / mutant.id)
+    directory = copy_assembly(synthesized.directory, tmp_path / "assembly")
+    templates = {path: path.read_bytes() for path in template_files(directory)}
+    for mutant in MUTANTS:  # each on the templates as synthesized: the one edited is put back
         stack = plant(mutant, directory)
         assert stack.endswith(f"-{mutant.tier}-{mutant.stack}"), mutant.id
+        edited = directory / f"{stack}.template.json"
+        edited.write_bytes(templates[edited])
 
 
 def test_an_edit_that_matches_nothing_or_changes_nothing_raises(

@@ -183,11 +183,17 @@ def _add_stack(
 
 def stack_tiers(directory: Path) -> dict[str, str]:
     """Stack name -> tier label, from the manifest's stack tags (not the app's zone stack)."""
+    return {name: tier for name, (tier, _) in stack_roles(directory).items()}
+
+
+def stack_roles(directory: Path) -> dict[str, tuple[str, str]]:
+    """Stack name -> (tier label, role), from the manifest's stack tags (not the app's zone
+    stack): without reading a template."""
     manifest = json.loads((directory / "manifest.json").read_text())
     return {
-        name: artifact["properties"]["tags"][TIER_TAG]
+        name: (tags[TIER_TAG], tags.get(ROLE_TAG, ""))
         for name, artifact in _stacks(manifest)
-        if TIER_TAG in artifact["properties"]["tags"]
+        if TIER_TAG in (tags := artifact["properties"]["tags"])
     }
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from drtiers import build
-from drtiers.assembly.reader import copy_assembly, edit_template, read_assembly
+from drtiers.assembly.reader import copy_assembly, edit_template, read_assembly, stack_roles
 from drtiers.checks.dr import check_tier
 from drtiers.core.tiers import CONTROL_REGIONS_VARIABLE
 from drtiers.recovery import simulate_assembly
@@ -1429,10 +1429,10 @@ GAPS: dict[str, str] = {
 
 def stack_name(directory: Path, mutant: Mutant) -> str:
     """The name of the stack of the mutant's tier and role in an assembly."""
-    tier = read_assembly(directory).get(mutant.tier)
-    if tier is None:
+    roles = stack_roles(directory)
+    if mutant.tier not in {tier for tier, _ in roles.values()}:
         raise MutantError(f"{mutant.id}: no tier {mutant.tier} in {directory.name}")
-    names = [name for name, (role, _) in tier.stacks.items() if role == mutant.stack]
+    names = [name for name, role in roles.items() if role == (mutant.tier, mutant.stack)]
     if len(names) != 1:
         raise MutantError(f"{mutant.id}: {len(names)} {mutant.stack} stacks, not one")
     return names[0]
