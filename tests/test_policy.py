@@ -154,14 +154,30 @@ def test_a_cfn_lint_finding_is_filed_under_its_stack(
     assert {stack_tiers(directory).get(_tier_of(line)) for line in findings} == {"pilot-light"}
 
 
+def recorded_lint_runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str]]]:
+    """Each cfn-lint run from now on, as it still runs: which way (``_lint_here``, in this
+    process, or ``_lint_apart``, a command) and the templates it was given."""
+    from drtiers.checks import gates
+
+    runs: list[tuple[str, list[str]]] = []
+    for way in ("_lint_apart", "_lint_here"):
+        run = getattr(gates, way)
+        monkeypatch.setattr(
+            gates,
+            way,
+            lambda group, region, way=way, run=run: (
+                runs.append((way, sorted(t.stem for t in group))) or run(group, region)
+            ),
+        )
+    return runs
+
+
 def test_cfn_lint_runs_share_the_templates_and_find_what_one_run_finds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """make check and the report give cfn-lint a command per core: two runs, each given one
     of the two bad templates, find what one run over all three, in this process (as the
     tests' single worker per core runs it), finds, in the same order."""
-    from drtiers.checks import gates
-
     monkeypatch.setenv("DRTIERS_CACHE", str(tmp_path / "shared"))  # lint; read nothing kept
     resources = {
         "drtiers-a": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"BogusA": 1}}},
@@ -172,16 +188,7 @@ def test_cfn_lint_runs_share_the_templates_and_find_what_one_run_finds(
     folder.mkdir()
     for stack, body in resources.items():
         (folder / f"{stack}.template.json").write_text(json.dumps({"Resources": body}))
-    runs: list[tuple[str, list[str]]] = []
-    for name in ("_lint_apart", "_lint_here"):
-        run = getattr(gates, name)
-        monkeypatch.setattr(
-            gates,
-            name,
-            lambda group, region, name=name, run=run: (
-                runs.append((name, sorted(t.stem for t in group))) or run(group, region)
-            ),
-        )
+    runs = recorded_lint_runs(monkeypatch)
     shared = cfn_lint(folder, processes=2)
     assert sorted(runs) == [
         ("_lint_apart", ["drtiers-a.template", "drtiers-b.template"]),
@@ -330,15 +337,10 @@ def test_cfn_lint_checks_each_template_in_its_stacks_region(
             "properties": {"templateFile": f"{stack}.template.json"},
         }
     (tmp_path / "manifest.json").write_text(json.dumps({"version": "1", "artifacts": artifacts}))
-    from drtiers.checks import gates
-
-    ways: list[str] = []
-    for way in ("_lint_here", "_lint_apart"):
-        run = getattr(gates, way)
-        monkeypatch.setattr(gates, way, lambda *a, way=way, run=run: ways.append(way) or run(*a))
+    runs = recorded_lint_runs(monkeypatch)
     for processes in (1, 2):  # in this process, then as commands; nothing read back
         monkeypatch.setenv("DRTIERS_CACHE", str(tmp_path / f"cache-{processes}"))
         findings = cfn_lint(tmp_path, processes)
         assert [line.split(":")[0] for line in findings] == ["drtiers-frankfurt"], findings
         assert "E3006" in findings[0] and "eu-central-1" in findings[0]
-    assert ways == ["_lint_here", "_lint_here", "_lint_apart", "_lint_apart"]
+    assert [way for way, _ in runs] == ["_lint_here", "_lint_here", "_lint_apart", "_lint_apart"]

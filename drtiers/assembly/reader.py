@@ -102,6 +102,11 @@ class TierAssembly:
         return {(r.region, r.type, r.logical_id) for r in self.resources}
 
 
+def _region(artifact: dict[str, Any]) -> str:
+    """The region of a stack's environment (``aws://<account>/<region>``)."""
+    return str(artifact["environment"]).rsplit("/", 1)[-1]
+
+
 def _stacks(manifest: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     for name, artifact in manifest.get("artifacts", {}).items():
         if artifact.get("type") == "aws:cloudformation:stack":
@@ -151,7 +156,7 @@ def _add_stack(
 ) -> None:
     props = artifact.get("properties", {})
     tags = props.get("tags", {})
-    region = artifact["environment"].rsplit("/", 1)[-1]
+    region = _region(artifact)
     role = tags.get(ROLE_TAG, "")
     tier.stacks[name] = (role, region)
     tier.account = artifact["environment"].split("/")[-2]
@@ -204,7 +209,7 @@ def template_regions(directory: Path) -> dict[str, str]:
     if not manifest_file.is_file():
         return {}
     return {
-        artifact["properties"]["templateFile"]: artifact["environment"].rsplit("/", 1)[-1]
+        artifact["properties"]["templateFile"]: _region(artifact)
         for _, artifact in _stacks(json.loads(manifest_file.read_text()))
     }
 
