@@ -93,6 +93,10 @@ def compose(scope: Construct, config: DrConfig) -> list[TierStacks]:
     return [compose_tier(scope, config, tier, zone) for tier in config.tiers]
 
 
+# cx_api's DISABLE_CREATION_STACK_TRACES (aws-cdk-lib/cx-api/lib/app.ts), not exported to Python
+NO_CREATION_STACKS = "aws:cdk:disable-creation-stack-traces"
+
+
 class DrApp(cdk.App):
     """The tiers its context selects, composed as it is made: the one place context is read
     (``config``; a bad value raises ConfigError). It synthesizes in two phases: the tiers'
@@ -119,6 +123,9 @@ class DrApp(cdk.App):
             post_cli_context=dict(context) if context is not None else None,
             builtin_cloud_formation_validation=builtin_validation,
         )
+        # The JavaScript stack that created each construct: in a Python app, jsii's frames
+        # only (decision 60), at a cost to every synthesis. CDK_DEBUG keeps them.
+        self.node.set_context(NO_CREATION_STACKS, True)
         self.config = from_context(self.node.try_get_context)
         self.tiers = compose(self, self.config)
 
