@@ -94,7 +94,7 @@ def compose(scope: Construct, config: DrConfig) -> list[TierStacks]:
 
 
 # cx_api's DISABLE_CREATION_STACK_TRACES (aws-cdk-lib/cx-api/lib/app.ts), not exported to Python
-NO_CREATION_STACKS = "aws:cdk:disable-creation-stack-traces"
+_NO_CREATION_STACKS = "aws:cdk:disable-creation-stack-traces"
 
 
 class DrApp(cdk.App):
@@ -125,7 +125,7 @@ class DrApp(cdk.App):
         )
         # The JavaScript stack that created each construct: in a Python app, jsii's frames
         # only (decision 60), at a cost to every synthesis. CDK_DEBUG keeps them.
-        self.node.set_context(NO_CREATION_STACKS, True)
+        self.node.set_context(_NO_CREATION_STACKS, True)
         self.config = from_context(self.node.try_get_context)
         self.tiers = compose(self, self.config)
 

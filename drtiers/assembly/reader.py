@@ -116,8 +116,9 @@ def _stacks(manifest: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
 def _stack_metadata(directory: Path, name: str, artifact: dict[str, Any], wanted: str) -> list[Any]:
     """The stack's own metadata entries of type ``wanted``: in the manifest, or (as aws-cdk-lib
     now writes them) in the file ``additionalMetadataFile`` names beside it
-    (``<stack>.metadata.json``). That file, mostly the CDK's construct traces, is parsed only
-    when it names the type: parsing every one was a fifth of reading an assembly."""
+    (``<stack>.metadata.json``). That file, an entry or more for every construct (logical ids,
+    acknowledgments), is parsed only when it names the type: parsing every one was a fifth of
+    reading an assembly."""
     entries = list(artifact.get("metadata", {}).get(f"/{name}", []))
     extra = artifact.get("additionalMetadataFile")
     if extra:
