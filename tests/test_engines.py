@@ -248,9 +248,10 @@ def linted(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     regions = {}
     for e, name in zip(ENGINES, IDS, strict=True):
         outdir = _built(e, tmp_path_factory).outdir
+        region_of = template_regions(outdir)
         for template in template_files(outdir):
             shutil.copyfile(template, folder / f"{name}-{template.name}")
-            regions[f"{name}-{template.name}"] = template_regions(outdir)[template.name]
+            regions[f"{name}-{template.name}"] = region_of[template.name]
     assert len(template_files(folder)) == 2 * len(ENGINES)
     assert sorted(set(regions.values())) == [PRIMARY, RECOVERY]
     return cfn_lint(folder, regions=regions)
