@@ -20,6 +20,7 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 from moto import mock_aws
+from moto.sqs.models import SQSBackend
 
 from drtiers.core.rules import ACCELERATOR_API_REGION
 from drtiers.core.tiers import (
@@ -50,11 +51,30 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # ~0.3 s per test; the one AMI ID a test launches needs no catalogue (moto does not check)
     monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    monkeypatch.setattr(SQSBackend, "receive_message", _receive_without_waiting)
     with mock_aws():
         session = botocore.session.get_session()
         session.register_component("data_loader", _MODELS)
         boto3.setup_default_session(botocore_session=session)
         yield
+
+
+_RECEIVE = SQSBackend.receive_message
+
+
+def _receive_without_waiting(
+    backend: SQSBackend, queue: str, count: int, wait: int, *rest: Any
+) -> Any:
+    """The emulator's receive, answering at once: with one thread no message can arrive while it
+    long-polls an empty queue, so it would only wait out the wait time (1 s at the end of each
+    forward run) for the same empty answer. Every receive must still long-poll: "Long polling
+    helps reduce the cost of using Amazon SQS by eliminating the number of empty responses ...
+    and false empty responses (when messages are available but aren't included in a
+    response)" (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/
+    best-practices-setting-up-long-polling.html, read 2026-12-06): a forward that short-polls
+    can stop with messages left behind (the tests' own reads long-poll too)."""
+    assert wait >= 1, f"a receive from {queue} short-polls: it can miss messages"
+    return _RECEIVE(backend, queue, count, 0, *rest)
 
 
 def on_session(event: str, handler: Callable[..., Any]) -> None:
@@ -482,7 +502,7 @@ def work_queue(region: str = R) -> tuple[Any, str, str]:
 
 def empty(sqs: Any, url: str) -> None:
     while messages := sqs.receive_message(
-        QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0
+        QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=1
     ).get("Messages"):
         for message in messages:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
@@ -493,7 +513,9 @@ def test_drain_fails_while_the_stacks_queues_hold_messages() -> None:
     sqs, queue, _ = work_queue()
     for n in range(4):
         sqs.send_message(QueueUrl=queue, MessageBody=f"order {n}")
-    sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=1, VisibilityTimeout=300)
+    sqs.receive_message(
+        QueueUrl=queue, MaxNumberOfMessages=1, VisibilityTimeout=300, WaitTimeSeconds=1
+    )
     event = {"action": "drain", "region": R, "prefix": QUEUES}
     with pytest.raises(RuntimeError, match=f"4 messages left in 1 queues of {QUEUES}"):
         plan_actions.handler(event, None)  # three visible, one in flight
@@ -601,6 +623,7 @@ def received(sqs: Any, url: str) -> list[dict[str, Any]]:
         QueueUrl=url,
         MaxNumberOfMessages=10,
         VisibilityTimeout=300,
+        WaitTimeSeconds=1,
         MessageAttributeNames=["All"],
         MessageSystemAttributeNames=["MessageGroupId", "MessageDeduplicationId"],
     ).get("Messages"):
@@ -664,7 +687,9 @@ def test_forward_fails_to_be_run_again_while_a_message_is_in_flight(
     stacks_name(monkeypatch, {R: (RECOVERY_STACK, r_work), P: (PRIMARY_STACK, p_work)})
     for n in range(3):
         r_sqs.send_message(QueueUrl=r_work, MessageBody=f"order {n}")
-    r_sqs.receive_message(QueueUrl=r_work, MaxNumberOfMessages=1, VisibilityTimeout=300)
+    r_sqs.receive_message(
+        QueueUrl=r_work, MaxNumberOfMessages=1, VisibilityTimeout=300, WaitTimeSeconds=1
+    )
     with pytest.raises(RuntimeError, match=f"1 messages in flight in {RECOVERY_STACK}"):
         plan_actions.handler(FORWARD, None)
     assert len(received(p_sqs, p_work)) == 2
