@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from aws_cdk import CfnResource, Fn
+from constructs import IConstruct
 
 from drtiers import build as composition
 from drtiers.assembly.reader import read_assembly, template_files
@@ -28,9 +29,18 @@ from drtiers.recovery import steps as s
 from drtiers.recovery.live import Live, deployed
 from drtiers.recovery.simulate import _needs, _region_lost
 from tests.conftest import Synthesized, context
-from tests.test_dr_rules import child
 
 TIERS = ["backup-restore", "pilot-light", "warm-standby", "multi-site"]
+
+
+def child(scope: IConstruct, *path: str) -> CfnResource:
+    """The L1 resource at ``path`` below ``scope`` (an escape hatch to break a tier)."""
+    node = scope
+    for name in path:
+        node = node.node.find_child(name)
+    resource = node if isinstance(node, CfnResource) else node.node.default_child
+    assert isinstance(resource, CfnResource), path
+    return resource
 
 
 @pytest.fixture
