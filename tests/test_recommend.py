@@ -3,6 +3,7 @@ settings gives the estimate (high end) and a simulation that meet the targets, a
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from drtiers.assess import assess_assembly
 from drtiers.assess.model import Estimate
 from drtiers.build import build_app, synthesize
 from drtiers.cli import main as drtiers
-from drtiers.recovery import simulate_assembly
+from drtiers.recovery import Simulation, simulate_assembly
 from tests.conftest import DEFAULT_CONTEXT, Synthesized
 
 M, H = 60, 3600
@@ -49,6 +50,19 @@ def defaults(synthesized: Synthesized) -> list[Estimate]:
     return assess_assembly(Path(synthesized.assembly.directory))
 
 
+@functools.cache
+def as_applied(settings: tuple[tuple[str, str], ...]) -> tuple[Estimate, Simulation, Simulation]:
+    """An answer's settings synthesized anew as a user applies them (not the synthesis recommend
+    kept and weighed: the check must not read back recommend's own result): the estimate it
+    promised, and the recovery. Once for the cases that share an answer."""
+    context = {**DEFAULT_CONTEXT, **dict(settings)}
+    with tempfile.TemporaryDirectory() as out:
+        build_app(Path(out), context).synth()
+        (estimate,) = assess_assembly(Path(out))
+        ((loss, back),) = simulate_assembly(Path(out), context, synthesize)
+    return estimate, loss, back
+
+
 @pytest.mark.parametrize(("rto", "rpo", "budget", "tier", "settings"), CASES)
 def test_recommend_answers_and_its_settings_deliver(
     defaults: list[Estimate],
@@ -61,14 +75,7 @@ def test_recommend_answers_and_its_settings_deliver(
     answer = recommend(DEFAULT_CONTEXT, rto, rpo, budget, defaults).best
     assert answer is not None
     assert answer.context() == {"tier": tier, **settings}
-    # Synthesized anew as a user applies it (not the synthesis recommend kept and weighed: the
-    # check must not read back recommend's own result): the estimate it promised, and a
-    # recovery that meets it.
-    context = {**DEFAULT_CONTEXT, **answer.context()}
-    with tempfile.TemporaryDirectory() as out:
-        build_app(Path(out), context).synth()
-        (estimate,) = assess_assembly(Path(out))
-        ((loss, back),) = simulate_assembly(Path(out), context, synthesize)
+    estimate, loss, back = as_applied(tuple(sorted(answer.context().items())))
     assert estimate.monthly_cost_usd == answer.cost
     assert (estimate.rto_range, estimate.rpo_range) == (
         answer.estimate.rto_range,
