@@ -28,11 +28,11 @@ help:
 	@echo "make setup                      .venv and node_modules from the pinned versions"
 
 # drtiers' own bytecode, written whatever PYTHONDONTWRITEBYTECODE says (up to date: ~0.04 s):
-# with it set, as on CI machines, each of make test's ~35 Python processes that import drtiers
-# compiled it again (~0.14 s of a core each).
+# with it set, as on this project's machine, each of make test's ~35 Python processes that
+# import drtiers compiled it again (~0.14 s of a core each).
 setup: $(VENV)/.installed node_modules/.installed
 	@scripts/system-deps.sh
-	@$(PY) -m compileall -q drtiers app.py
+	@$(PY) -m compileall -q drtiers
 
 # uv installs the same pinned set as pip would, ~25 s where pip takes ~80 (decision 40)
 $(VENV)/.installed: pyproject.toml constraints.txt

@@ -31,7 +31,8 @@ def _parent(properties: Any, path: str) -> tuple[Any, str | int]:
 
 
 def override(path: str, value: object) -> Callable[[Resource], None]:
-    """What ``CfnResource.add_property_override(path, value)`` writes into the template."""
+    """What ``CfnResource.add_property_override(path, value)`` writes into the template (where
+    the CDK would create a missing parent, this raises: a case must name what is there)."""
 
     def apply(resource: Resource) -> None:
         node, key = _parent(resource["Properties"], path)
@@ -237,7 +238,7 @@ def test_a_broken_tier_is_caught_with_the_rule_resource_and_fix(
     rule_id: str,
     stack: str,
     logical_id: str,
-    mutate: Callable[[dict[str, Any]], None],
+    mutate: Callable[[Resource], None],
     message: str,
 ) -> None:
     findings = broken(synthesized, stack, logical_id, mutate, RULE[rule_id], tmp_path)

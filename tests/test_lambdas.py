@@ -72,7 +72,8 @@ def _receive_without_waiting(
     and false empty responses (when messages are available but aren't included in a
     response)" (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/
     best-practices-setting-up-long-polling.html, read 2026-12-06): a forward that short-polls
-    can stop with messages left behind (the tests' own reads long-poll too)."""
+    can stop with messages left behind (the tests' own reads long-poll too; so would a queue
+    feeding a function in the emulator, which polls it with the queue's wait, 0 by default)."""
     assert wait >= 1, f"a receive from {queue} short-polls: it can miss messages"
     return _RECEIVE(backend, queue, count, 0, *rest)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from drtiers.cli import main as cli
+from drtiers.report import diagram
 from drtiers.report.build import write_reports
-from drtiers.report.diagram import render_png
 from tests.conftest import ROOT, Synthesized, context
 from tests.test_app import outside_citations
 
@@ -112,7 +112,7 @@ def test_html_is_self_contained(reports: Path, name: str) -> None:
 def test_reports_are_reproducible_and_carry_no_local_paths(
     synthesized: Synthesized, reports: Path, tmp_path: Path
 ) -> None:
-    render_png.cache_clear()  # Graphviz draws every picture again, not this process's memory
+    diagram._drawn.cache_clear()  # Graphviz draws every picture again, not this process's memory
     write_reports(Path(synthesized.assembly.directory), tmp_path, context())
     for path in reports.iterdir():
         text = path.read_text()

@@ -25,12 +25,16 @@ def _tasks(count: str) -> str:
     return f"Fargate: {count} task{'' if count == '1' else 's'}"
 
 
+def render_png(t: Topology, title: str) -> bytes:
+    """PNG bytes of the tier's architecture. Needs Graphviz's `dot` on PATH."""
+    return _drawn(t, title)
+
+
 # The same topology and title give the same bytes (GRAPH is fixed; tests/test_report.py draws
 # them again and compares), and Graphviz takes ~0.2 s of a core a picture: a process that
 # reports the same tiers again (the test session writes them ~10 times) draws each once.
 @functools.lru_cache(maxsize=32)
-def render_png(t: Topology, title: str) -> bytes:
-    """PNG bytes of the tier's architecture. Needs Graphviz's `dot` on PATH."""
+def _drawn(t: Topology, title: str) -> bytes:
     with tempfile.TemporaryDirectory(prefix="drtiers-diagram-") as folder:
         target = Path(folder) / "diagram"
         with Diagram(
