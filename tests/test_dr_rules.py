@@ -2,80 +2,30 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk import CfnResource
 
-from drtiers.assembly.reader import read_assembly
+from drtiers.assembly.reader import copy_assembly, edit_template, read_assembly
 from drtiers.checks.dr import RULES, Rule, check_tier
+from drtiers.checks.mutants import DELETE, Edit, delete_policy, prefix, set_path
 from drtiers.core.tiers import TIERS
 from tests.conftest import Synthesized, context, main_as_the_cli
 
 RULE = {rule.id: rule for rule in RULES}
-Resource = dict[str, Any]
 
 
-def _parent(properties: Any, path: str) -> tuple[Any, str | int]:
-    """The object or list holding ``path``'s last part, and that part (an index in a list)."""
-    *parents, last = path.split(".")
-    node = properties
-    for key in parents:
-        node = node[int(key)] if isinstance(node, list) else node[key]
-    return node, int(last) if isinstance(node, list) else last
-
-
-def override(path: str, value: object) -> Callable[[Resource], None]:
-    """What ``CfnResource.add_property_override(path, value)`` writes into the template (where
-    the CDK would create a missing parent, this raises: a case must name what is there)."""
-
-    def apply(resource: Resource) -> None:
-        node, key = _parent(resource["Properties"], path)
-        node[key] = value
-
-    return apply
-
-
-def deleted(path: str) -> Callable[[Resource], None]:
-    """What ``CfnResource.add_property_deletion_override(path)`` writes into the template."""
-
-    def apply(resource: Resource) -> None:
-        node, key = _parent(resource["Properties"], path)
-        del node[key]
-
-    return apply
-
-
-def destroyed(resource: Resource) -> None:
-    """What ``apply_removal_policy(RemovalPolicy.DESTROY)`` writes into the template."""
-    resource["DeletionPolicy"] = resource["UpdateReplacePolicy"] = "Delete"
-
-
-def broken(
-    synthesized: Synthesized,
-    stack: str,
-    logical_id: str,
-    mutate: Callable[[Resource], None],
-    rule: Rule,
-    folder: Path,
-) -> list[str]:
-    """``rule``'s findings on a copy of the session's synthesis with one resource broken by
-    ``mutate``, as an escape hatch writes it (a synthesis of the broken tree took ~0.6 s; the
-    `cdk synth` cases below break the tree itself)."""
-    for source in Path(synthesized.assembly.directory).iterdir():
-        if source.is_file():
-            shutil.copy(source, folder)
-    template = folder / f"{stack}.template.json"
-    document = json.loads(template.read_text())
-    mutate(document["Resources"][logical_id])
-    template.write_text(json.dumps(document))
+def broken(synthesized: Synthesized, stack: str, edit: Edit, rule: Rule, folder: Path) -> list[str]:
+    """``rule``'s findings on a copy of the session's synthesis with one resource of ``stack``
+    broken by ``edit``, as an escape hatch writes it into the template (a synthesis of the
+    broken tree took ~0.6 s; the `cdk synth` cases below break the tree itself)."""
+    directory = copy_assembly(synthesized.directory, folder / "assembly")
+    edit_template(directory, stack, edit)
     tier = next(t for t in TIERS if stack.startswith(f"drtiers-{t}-"))
-    return [str(f) for f in check_tier(read_assembly(folder)[tier], (rule,))]
+    return [str(f) for f in check_tier(read_assembly(directory)[tier], (rule,))]
 
 
 def test_every_tier_passes_every_rule(synthesized: Synthesized) -> None:
@@ -107,14 +57,16 @@ def test_rules_that_do_not_apply_say_so(synthesized: Synthesized) -> None:
 
 
 @pytest.mark.parametrize(
-    ("rule_id", "stack", "logical_id", "mutate", "message"),
+    ("rule_id", "stack", "edit", "message"),
     [
         (
             "DR-TablePitrProtection",
             "drtiers-warm-standby-primary",
-            "Table710B521B",
-            override(
-                "Replicas.0.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled", False
+            set_path(
+                "AWS::DynamoDB::GlobalTable",
+                prefix("Table710B521B"),
+                ("Replicas", 0, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled"),
+                False,
             ),
             "drtiers-dr: DR-TablePitrProtection on drtiers-warm-standby-primary/Table710B521B: "
             "the replica in us-west-2 has no point-in-time recovery. Fix: turn on point-in-time "
@@ -123,24 +75,33 @@ def test_rules_that_do_not_apply_say_so(synthesized: Synthesized) -> None:
         (
             "DR-TablePitrProtection",
             "drtiers-pilot-light-primary",
-            "Table710B521B",
-            override("Replicas.1.DeletionProtectionEnabled", False),
+            set_path(
+                "AWS::DynamoDB::GlobalTable",
+                prefix("Table710B521B"),
+                ("Replicas", 1, "DeletionProtectionEnabled"),
+                False,
+            ),
             "drtiers-dr: DR-TablePitrProtection on drtiers-pilot-light-primary/Table710B521B: "
             "the replica in us-east-1 has no deletion protection.",
         ),
         (
             "DR-TableReplicaInRecovery",
             "drtiers-pilot-light-primary",
-            "Table710B521B",
-            deleted("Replicas.0"),
+            set_path(
+                "AWS::DynamoDB::GlobalTable", prefix("Table710B521B"), ("Replicas", 0), DELETE
+            ),
             "drtiers-dr: DR-TableReplicaInRecovery on "
             "drtiers-pilot-light-primary/Table710B521B: no replica in us-west-2.",
         ),
         (
             "DR-BackupCopiedOut",
             "drtiers-backup-restore-primary",
-            "BackupPlan14914BEB",
-            deleted("BackupPlan.BackupPlanRule.0.CopyActions"),
+            set_path(
+                "AWS::Backup::BackupPlan",
+                prefix("BackupPlan14914BEB"),
+                ("BackupPlan", "BackupPlanRule", 0, "CopyActions"),
+                DELETE,
+            ),
             "drtiers-dr: DR-BackupCopiedOut on "
             "drtiers-backup-restore-primary/BackupPlan14914BEB: rule Every4hWithCrossRegionCopy "
             "keeps its recovery points in us-east-1 only.",
@@ -148,32 +109,38 @@ def test_rules_that_do_not_apply_say_so(synthesized: Synthesized) -> None:
         (
             "DR-StatefulRetained",
             "drtiers-pilot-light-recovery",
-            "WorkQueue1CAC4D2F",
-            destroyed,
+            delete_policy("AWS::SQS::Queue", prefix("WorkQueue1CAC4D2F")),
             "drtiers-dr: DR-StatefulRetained on drtiers-pilot-light-recovery/WorkQueue1CAC4D2F: "
             "AWS::SQS::Queue has DeletionPolicy Delete and UpdateReplacePolicy Delete.",
         ),
         (
             "DR-FailoverRecords",
             "drtiers-warm-standby-edge",
-            "EntryPrimaryB706864C",
-            deleted("HealthCheckId"),
+            set_path(
+                "AWS::Route53::RecordSet",
+                prefix("EntryPrimaryB706864C"),
+                ("HealthCheckId",),
+                DELETE,
+            ),
             "drtiers-dr: DR-FailoverRecords on drtiers-warm-standby-edge/EntryPrimaryB706864C: "
             "the PRIMARY record has no health check.",
         ),
         (
             "DR-AcceleratorBothRegions",
             "drtiers-multi-site-edge",
-            "RecoveryGroupC106E8B0",
-            override("TrafficDialPercentage", 0),
+            set_path(
+                "AWS::GlobalAccelerator::EndpointGroup",
+                prefix("RecoveryGroupC106E8B0"),
+                ("TrafficDialPercentage",),
+                0,
+            ),
             "drtiers-dr: DR-AcceleratorBothRegions on "
             "drtiers-multi-site-edge/RecoveryGroupC106E8B0: traffic dial 0 % takes no traffic.",
         ),
         (
             "DR-RecoveryCapacity",
             "drtiers-pilot-light-recovery",
-            "AppService606B9134",
-            override("DesiredCount", 1),
+            set_path("AWS::ECS::Service", prefix("AppService606B9134"), ("DesiredCount",), 1),
             "drtiers-dr: DR-RecoveryCapacity on "
             "drtiers-pilot-light-recovery/AppService606B9134: 1 tasks where the tier promises "
             "0.",
@@ -181,8 +148,7 @@ def test_rules_that_do_not_apply_say_so(synthesized: Synthesized) -> None:
         (
             "DR-RecoveryCapacity",
             "drtiers-warm-standby-recovery",
-            "AppService606B9134",
-            override("DesiredCount", 2),
+            set_path("AWS::ECS::Service", prefix("AppService606B9134"), ("DesiredCount",), 2),
             "drtiers-dr: DR-RecoveryCapacity on "
             "drtiers-warm-standby-recovery/AppService606B9134: 2 tasks where the tier promises "
             "above 0 and below the primary's 2.",
@@ -190,24 +156,31 @@ def test_rules_that_do_not_apply_say_so(synthesized: Synthesized) -> None:
         (
             "DR-DeadLetterQueues",
             "drtiers-warm-standby-primary",
-            "WorkQueue1CAC4D2F",
-            deleted("RedrivePolicy"),
+            set_path("AWS::SQS::Queue", prefix("WorkQueue1CAC4D2F"), ("RedrivePolicy",), DELETE),
             "drtiers-dr: DR-DeadLetterQueues on drtiers-warm-standby-primary/WorkQueue1CAC4D2F: "
             "no dead-letter queue.",
         ),
         (
             "DR-DeadLetterQueues",
             "drtiers-pilot-light-primary",
-            "WorkDeadLetters7D6F983C",
-            override("MessageRetentionPeriod", 60),
+            set_path(
+                "AWS::SQS::Queue",
+                prefix("WorkDeadLetters7D6F983C"),
+                ("MessageRetentionPeriod",),
+                60,
+            ),
             "drtiers-dr: DR-DeadLetterQueues on drtiers-pilot-light-primary/WorkQueue1CAC4D2F: "
             "its dead-letter queue does not keep messages longer than the queue does.",
         ),
         (
             "DR-AuroraSecondary",
             "drtiers-multi-site-recovery",
-            "DatabaseClusterC6094C50",
-            override("MasterUsername", "admin"),
+            set_path(
+                "AWS::RDS::DBCluster",
+                prefix("DatabaseClusterC6094C50"),
+                ("MasterUsername",),
+                "admin",
+            ),
             "drtiers-dr: DR-AuroraSecondary on "
             "drtiers-multi-site-recovery/DatabaseClusterC6094C50: has credentials of its own "
             "(MasterUsername).",
@@ -215,8 +188,12 @@ def test_rules_that_do_not_apply_say_so(synthesized: Synthesized) -> None:
         (
             "DR-AuroraSecondary",
             "drtiers-warm-standby-recovery",
-            "DatabaseClusterC6094C50",
-            override("GlobalClusterIdentifier", "someone-else"),
+            set_path(
+                "AWS::RDS::DBCluster",
+                prefix("DatabaseClusterC6094C50"),
+                ("GlobalClusterIdentifier",),
+                "someone-else",
+            ),
             "drtiers-dr: DR-AuroraSecondary on "
             "drtiers-warm-standby-recovery/DatabaseClusterC6094C50: not joined to the primary's "
             "global cluster.",
@@ -224,8 +201,12 @@ def test_rules_that_do_not_apply_say_so(synthesized: Synthesized) -> None:
         (
             "DR-DataPlaneFailover",
             "drtiers-multi-site-edge",
-            "RecoveryGroupC106E8B0",
-            override("TrafficDialPercentage", 0),
+            set_path(
+                "AWS::GlobalAccelerator::EndpointGroup",
+                prefix("RecoveryGroupC106E8B0"),
+                ("TrafficDialPercentage",),
+                0,
+            ),
             "drtiers-dr: DR-DataPlaneFailover on drtiers-multi-site-edge/RecoveryGroupC106E8B0: "
             "traffic dial at 0 %: failing over would need a dial change, a control-plane call "
             "served only from us-west-2.",
@@ -237,11 +218,10 @@ def test_a_broken_tier_is_caught_with_the_rule_resource_and_fix(
     tmp_path: Path,
     rule_id: str,
     stack: str,
-    logical_id: str,
-    mutate: Callable[[Resource], None],
+    edit: Edit,
     message: str,
 ) -> None:
-    findings = broken(synthesized, stack, logical_id, mutate, RULE[rule_id], tmp_path)
+    findings = broken(synthesized, stack, edit, RULE[rule_id], tmp_path)
     assert [f for f in findings if f.startswith(message)], findings
     assert all(f.startswith(f"drtiers-dr: {rule_id} on ") and "Fix: " in f for f in findings)
 

@@ -146,6 +146,16 @@ def set_path(type_: str, match: Match, path: tuple[str | int, ...], value: Any) 
 DELETE: Any = object()
 
 
+def delete_policy(type_: str, match: Match) -> Edit:
+    """Delete one resource with its stack and on replacement (RemovalPolicy.DESTROY)."""
+
+    def edit(resources: Resources) -> None:
+        _, resource = find(resources, type_, match)
+        resource["DeletionPolicy"] = resource["UpdateReplacePolicy"] = "Delete"
+
+    return edit
+
+
 def remove_resource(type_: str, match: Match) -> Edit:
     """Delete one resource (nothing else in the template may refer to it)."""
 
@@ -405,11 +415,6 @@ def _drop_replica(resources: Resources, table: str, region: str) -> None:
     if len(kept) == len(replicas):
         raise MutantError(f"{table} has no replica in {region}")
     resource["Properties"]["Replicas"] = kept
-
-
-def _delete_policy(resources: Resources, type_: str, match: Match) -> None:
-    _, resource = find(resources, type_, match)
-    resource["DeletionPolicy"] = resource["UpdateReplacePolicy"] = "Delete"
 
 
 # A key policy statement that shuts every principal out of decrypting with the key.
@@ -1324,9 +1329,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "recovery-base",
         "the copy vault in R is deleted with its stack (DeletionPolicy Delete)",
         "deleting or replacing the stack deletes every copy",
-        lambda resources: _delete_policy(
-            resources, "AWS::Backup::BackupVault", prefix("CopyVault")
-        ),
+        delete_policy("AWS::Backup::BackupVault", prefix("CopyVault")),
     ),
     # --- cross-region reads ---------------------------------------------------------------------
     Mutant(
