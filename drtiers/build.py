@@ -97,6 +97,13 @@ def compose(scope: Construct, config: DrConfig) -> list[TierStacks]:
 _NO_CREATION_STACKS = "aws:cdk:disable-creation-stack-traces"
 
 
+def without_creation_stacks(scope: Construct) -> None:
+    """What ``scope`` will hold records no JavaScript stack that created it: in a Python app
+    that is jsii's frames only, at a cost to every synthesis (decision 60). Call it before
+    ``scope`` has children; CDK_DEBUG keeps them."""
+    scope.node.set_context(_NO_CREATION_STACKS, True)
+
+
 class DrApp(cdk.App):
     """The tiers its context selects, composed as it is made: the one place context is read
     (``config``; a bad value raises ConfigError). It synthesizes in two phases: the tiers'
@@ -123,9 +130,7 @@ class DrApp(cdk.App):
             post_cli_context=dict(context) if context is not None else None,
             builtin_cloud_formation_validation=builtin_validation,
         )
-        # The JavaScript stack that created each construct: in a Python app, jsii's frames
-        # only (decision 60), at a cost to every synthesis. CDK_DEBUG keeps them.
-        self.node.set_context(_NO_CREATION_STACKS, True)
+        without_creation_stacks(self)
         self.config = from_context(self.node.try_get_context)
         self.tiers = compose(self, self.config)
 

@@ -15,6 +15,7 @@ import aws_cdk as cdk
 from rich.console import Console
 
 from drtiers.assess.model import Estimate
+from drtiers.build import without_creation_stacks
 from drtiers.checks import usable_cores
 from drtiers.checks.gates import run_gates, stack_findings
 from drtiers.cli.common import command_context, new_table
@@ -99,6 +100,7 @@ def _check_parent_plans(fleet: Fleet, base: dict[str, Any], folder: Path) -> lis
     """The parent plans' pieces of every stage, as the pipeline deploys them."""
     with tempfile.TemporaryDirectory(prefix="drtiers-fleet-check-") as out:
         app = cdk.App(outdir=str(Path(out) / "app"), analytics_reporting=False)
+        without_creation_stacks(app)
         stacks = [
             s
             for stage in fleet.stages

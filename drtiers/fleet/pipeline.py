@@ -31,7 +31,7 @@ import aws_cdk as cdk
 from aws_cdk import pipelines
 from constructs import Construct
 
-from drtiers.build import add_plans, compose, synthesize
+from drtiers.build import add_plans, compose, synthesize, without_creation_stacks
 from drtiers.config.context import ConfigError, from_context
 from drtiers.config.fleet import (
     ORGANIZATION_WAVE,
@@ -253,7 +253,9 @@ def build_fleet_app(
     app: cdk.App, fleet: Fleet, fleet_file: Path, base: Mapping[str, Any]
 ) -> FleetPipeline:
     """The pipeline and, wave by wave, a stage per account with its applications; then, in
-    a wave of its own, each failover group's parent plan, which runs the plans just deployed."""
+    a wave of its own, each failover group's parent plan, which runs the plans just deployed.
+    ``app`` must be empty: it records no creation stacks, as a tier's own synthesis (DrApp)."""
+    without_creation_stacks(app)
     pipeline = FleetPipeline(
         app, "drtiers-fleet-pipeline", fleet=fleet, fleet_file=repository_path(fleet_file)
     )
