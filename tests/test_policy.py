@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -124,6 +125,42 @@ def test_guard_is_not_vacuous(tmp_path: Path) -> None:
     rules = cfn_guard.rules_for({"AWS::SQS::Queue"})
     assert rules and all("sqs" in rule.parent.name for rule in rules)
     assert cfn_guard.rules_for({"AWS::Nothing::Here"}) == []
+
+
+def test_a_rule_file_skips_a_template_without_the_types_it_selects() -> None:
+    """Why a template is given only the rule files that select one of its types: in every
+    file of the pinned package, each rule for a template runs only while one of the file's
+    selections is not empty, its other unparameterized rules are for a hook's input, and the
+    rest take parameters (they run only when called)."""
+    files = sorted((cfn_guard.installed() / cfn_guard._RULES).rglob("*.guard"))
+    assert len(files) > 200
+    for rule_file in files:
+        text = rule_file.read_text()
+        selections = cfn_guard.selections(text)
+        assert selections, rule_file.name
+        assert cfn_guard.selected_types(text) == frozenset().union(*selections.values())
+        unparameterized = re.findall(r"^rule\s+\w+\s+(?!\()(.*?)\{", text, re.M | re.S)
+        assert unparameterized, rule_file.name
+        for condition in unparameterized:
+            if condition.startswith("when is_cfn_hook("):
+                continue
+            assert condition.startswith("when is_cfn_template("), (rule_file.name, condition)
+            guards = re.findall(r"%(\w+)\s+not\s+empty", condition)
+            assert set(guards) & set(selections), (rule_file.name, condition)
+
+
+def test_a_rule_file_that_selects_otherwise_applies_by_every_type_it_names() -> None:
+    selecting = 'let Q = "AWS::SQS::Queue"\nlet queues = Resources.*[ Type == %Q ]\n'
+    looking_up = selecting + 'rule r when %queues not empty { check(%queues, "AWS::KMS::Key") }'
+    assert cfn_guard.selected_types(looking_up) == {"AWS::SQS::Queue"}
+    either = 'let x = Resources.*[ Type == "AWS::SNS::Topic" or Type == "AWS::SQS::Queue" ]'
+    assert cfn_guard.selected_types(either) == {"AWS::SNS::Topic", "AWS::SQS::Queue"}
+    by_property = 'let x = Resources.*[ Properties.KmsKeyId exists ]\n"AWS::KMS::Key"'
+    assert cfn_guard.selections(by_property) is None
+    assert cfn_guard.selected_types(by_property) == {"AWS::KMS::Key"}
+    unknown = looking_up.replace("%Q ]", "%R ]")
+    assert cfn_guard.selected_types(unknown) == {"AWS::SQS::Queue", "AWS::KMS::Key"}
+    assert cfn_guard.selected_types("rule r { Resources exists }") == frozenset()
 
 
 def test_every_acknowledgment_is_per_resource_with_a_reason(

@@ -3,10 +3,10 @@
 The rules and the cfn-guard binary are the ones the pinned cdk-validator-cfnguard package ships
 (its CDK plugin runs the same binary with the same rules, on the same templates, but only
 inside a second synthesis: ~25 s for every tier). Here each template is given only the rules
-that query a resource type it has (every Control Tower rule selects its resources by
-``Type``; a rule without any of them in the template can only skip), and templates run two
-at a time: ~7 s. A finding acknowledged on its resource (``drtiers:acknowledged`` -> guard ->
-rule, as constructs/lint.py records it) is not reported as one.
+that select a resource type it has (see :func:`selected_types`; a rule without any of them in
+the template can only skip), and templates run two at a time. A finding acknowledged on its
+resource (``drtiers:acknowledged`` -> guard -> rule, as constructs/lint.py records it) is not
+reported as one.
 """
 
 from __future__ import annotations
@@ -33,6 +33,11 @@ from drtiers.checks import usable_cores
 PACKAGE = "cdklabs.cdk_validator_cfnguard"
 _RULES = "rules/control-tower/cfn-guard"
 _TYPE = re.compile(r"AWS::[A-Za-z0-9]+::[A-Za-z0-9]+")
+# A rule file's selections: file-level `let x = Resources.*[ Type == %T ]` (or `Resources[...]`,
+# or `Type == "AWS::..."`, several joined by `or`), with `let T = "AWS::..."`.
+_CONSTANT = re.compile(r"""^let\s+(\w+)\s*=\s*["'](AWS::[A-Za-z0-9]+::[A-Za-z0-9]+)["']""", re.M)
+_SELECTION = re.compile(r"^let\s+(\w+)\s*=\s*Resources(?:\.\*)?\s*\[([^\]]*)\]", re.M)
+_TYPE_TEST = re.compile(r"""Type\s*==\s*(?:%(\w+)|["'](AWS::[A-Za-z0-9]+::[A-Za-z0-9]+)["'])""")
 # cfn-guard's exit statuses: 0 compliant, 19 not compliant (5: a rule file failed to parse)
 _ANSWERED = {0, 19}
 _COMPLETE = ".unpacked"
@@ -85,16 +90,44 @@ def _unpack(folder: Path) -> None:
     shutil.rmtree(staging, ignore_errors=True)
 
 
+def selections(text: str) -> dict[str, frozenset[str]] | None:
+    """A Control Tower rule file's selections: each variable it assigns ``Resources.*[ Type ==
+    T ]`` (several types joined by ``or``), with the types it takes; None where one selects
+    otherwise."""
+    constants = dict(_CONSTANT.findall(text))
+    found = {}
+    for selection in _SELECTION.finditer(text):
+        tests = _TYPE_TEST.findall(selection[2])
+        rest = re.sub(r"\bor\b", "", _TYPE_TEST.sub("", selection[2])).strip()
+        if not tests or rest or any(n and n not in constants for n, _ in tests):
+            return None
+        found[selection[1]] = frozenset(constants[n] if n else type_ for n, type_ in tests)
+    return found
+
+
+def selected_types(text: str) -> frozenset[str]:
+    """The resource types a rule file selects. Each of its rules for a template runs ``when
+    is_cfn_template(...) %x not empty``, ``x`` one of its selections (its others, for a hook's
+    input, skip on a template; tests/test_policy.py holds this for every file), so where none
+    of these types is in a template, the whole file skips. The other types a file names are
+    those it looks up from a selected resource (a queue's key, say). Where a file selects
+    otherwise, every type it names; where it names none, nothing (it then applies to all)."""
+    found = selections(text)
+    if not found:
+        return frozenset(_TYPE.findall(text))
+    return frozenset().union(*found.values())
+
+
 @functools.cache
 def _rule_types() -> dict[Path, frozenset[str]]:
     return {
-        rule: frozenset(_TYPE.findall(rule.read_text()))
+        rule: selected_types(rule.read_text())
         for rule in sorted((installed() / _RULES).rglob("*.guard"))
     }
 
 
 def rules_for(types: set[str]) -> list[Path]:
-    """The rule files that query one of ``types``; a rule naming no type applies to all."""
+    """The rule files that select one of ``types``; a rule naming no type applies to all."""
     return [rule for rule, queried in _rule_types().items() if not queried or queried & types]
 
 
