@@ -127,40 +127,112 @@ def test_guard_is_not_vacuous(tmp_path: Path) -> None:
     assert cfn_guard.rules_for({"AWS::Nothing::Here"}) == []
 
 
+def _top_level(text: str) -> list[str]:
+    """A Guard rule file's top-level items, each a ``let`` statement or a rule's header up to
+    its ``{`` (what is in braces, messages, strings, regular expressions and comments left
+    out); anything else at the top level stays in the item before it."""
+    text = re.sub(r"<<.*?>>", " ", text, flags=re.S)
+    text = re.sub(r'"(?:[^"\\]|\\.)*"|\'[^\'\n]*\'', '""', text)
+    text = re.sub(r"/(?:[^/\\\n]|\\.)*/", "//", text)
+    text = re.sub(r"#[^\n]*", "", text)
+    outside, depth = [], 0
+    for char in text:
+        outside += char if depth == 0 else ""
+        depth += (char == "{") - (char == "}")
+        assert depth >= 0
+    items = re.split(r"\n(?=\s*(?:let|rule)\b)", "".join(outside))
+    return [item.strip() for item in items if item.strip()]
+
+
+def _one_statement(item: str) -> bool:
+    """Whether a top-level item is one ``let`` (lines broken only inside brackets) or one
+    rule's header."""
+    if item.startswith("rule "):
+        return item.count("{") == 1 and item.endswith("{")
+    depth = 0
+    for char in item:
+        depth += (char in "[(") - (char in "])")
+        if (char == "\n" and depth == 0) or char == "{":
+            return False
+    return item.startswith("let ")
+
+
+# A rule's header, its whitespace made single spaces.
+_PARAMETERIZED = r"rule \w+ ?\([^)]*\) ?\{"
+_TEMPLATE = r"rule \w+ when is_cfn_template\((?:%INPUT_DOCUMENT|this)\) %(\w+) not empty ?\{"
+_HOOK = r"rule \w+ when is_cfn_hook\(%INPUT_DOCUMENT, ?%(\w+)\) ?\{"
+
+
+def _shape_broken(text: str) -> str | None:
+    """What in a Control Tower rule file could report on a template that has none of the
+    types the file selects, or None: the top level holds only assignments and rules; each
+    rule for a template runs only while one of the file's selections is not empty; each other
+    rule without parameters runs only on a hook's input (a resource type as a top-level key,
+    which a template does not have); the rest take parameters and run only when called."""
+    selections = cfn_guard.selections(text)
+    constants = dict(re.findall(r"^let\s+(\w+)\s*=\s*[\"'](AWS::[^\"']+)[\"']", text, re.M))
+    hook = r"rule is_cfn_hook\((\w+), (\w+)\) \{\s*%\1\.%\2\.resourceProperties exists\s*\}"
+    if not selections or not re.search(hook, text):
+        return "no selection, or another is_cfn_hook"
+    if not re.search(r"^let INPUT_DOCUMENT = this$", text, re.M):
+        return "another INPUT_DOCUMENT"
+    for item in _top_level(text):
+        header = " ".join(item.split())
+        if not _one_statement(item):
+            return f"not one statement: {header}"
+        for_template, for_hook = re.fullmatch(_TEMPLATE, header), re.fullmatch(_HOOK, header)
+        if item.startswith("let ") or re.fullmatch(_PARAMETERIZED, header):
+            continue
+        if not (for_template and for_template[1] in selections) and not (
+            for_hook and for_hook[1] in constants
+        ):
+            return f"runs otherwise: {header}"
+    return None
+
+
 def test_a_rule_file_skips_a_template_without_the_types_it_selects() -> None:
-    """Why a template is given only the rule files that select one of its types: in every
-    file of the pinned package, each rule for a template runs only while one of the file's
-    selections is not empty, its other unparameterized rules are for a hook's input, and the
-    rest take parameters (they run only when called)."""
+    """Why a template is given only the rule files that select one of its types."""
     files = sorted((cfn_guard.installed() / cfn_guard._RULES).rglob("*.guard"))
     assert len(files) > 200
-    for rule_file in files:
-        text = rule_file.read_text()
-        selections = cfn_guard.selections(text)
-        assert selections, rule_file.name
-        assert cfn_guard.selected_types(text) == frozenset().union(*selections.values())
-        unparameterized = re.findall(r"^rule\s+\w+\s+(?!\()(.*?)\{", text, re.M | re.S)
-        assert unparameterized, rule_file.name
-        for condition in unparameterized:
-            if condition.startswith("when is_cfn_hook("):
-                continue
-            assert condition.startswith("when is_cfn_template("), (rule_file.name, condition)
-            guards = re.findall(r"%(\w+)\s+not\s+empty", condition)
-            assert set(guards) & set(selections), (rule_file.name, condition)
+    assert {f.name: _shape_broken(f.read_text()) for f in files} == {f.name: None for f in files}
 
 
-def test_a_rule_file_that_selects_otherwise_applies_by_every_type_it_names() -> None:
+def test_the_shape_check_sees_a_rule_file_that_could_report_otherwise() -> None:
+    text = next((cfn_guard.installed() / cfn_guard._RULES).rglob("ct-sqs-pr-2.guard")).read_text()
+    guarded = "%sqs_queues not empty"
+    assert guarded in text and _shape_broken(text) is None
+    first_let = "let INPUT_DOCUMENT = this"
+    hook_check = "%doc.%RESOURCE_TYPE.resourceProperties exists"
+    assert first_let in text and hook_check in text
+    broken = [
+        text.replace(guarded, ""),
+        text.replace(guarded, f"{guarded} or %INPUT_DOCUMENT not empty"),
+        text.replace(guarded, "%INPUT_DOCUMENT not empty"),
+        text.replace(first_let, f"{first_let}\nResources exists"),
+        text.replace(hook_check, "this exists"),
+        text.replace("%SQS_QUEUE_TYPE) {", "%SQS_QUEUE_TYPE)\n    Resources exists {", 1),
+        text + "\nResources.*.Properties exists\n",
+        text + "\n  rule extra {\n    Resources exists\n  }\n",
+        text + "\nrule extra{\n    Resources exists\n}\n",
+    ]
+    assert [_shape_broken(b) is not None for b in broken] == [True] * len(broken)
+
+
+def test_a_rule_file_that_selects_otherwise_applies_to_every_template() -> None:
     selecting = 'let Q = "AWS::SQS::Queue"\nlet queues = Resources.*[ Type == %Q ]\n'
     looking_up = selecting + 'rule r when %queues not empty { check(%queues, "AWS::KMS::Key") }'
     assert cfn_guard.selected_types(looking_up) == {"AWS::SQS::Queue"}
     either = 'let x = Resources.*[ Type == "AWS::SNS::Topic" or Type == "AWS::SQS::Queue" ]'
     assert cfn_guard.selected_types(either) == {"AWS::SNS::Topic", "AWS::SQS::Queue"}
-    by_property = 'let x = Resources.*[ Properties.KmsKeyId exists ]\n"AWS::KMS::Key"'
-    assert cfn_guard.selections(by_property) is None
-    assert cfn_guard.selected_types(by_property) == {"AWS::KMS::Key"}
-    unknown = looking_up.replace("%Q ]", "%R ]")
-    assert cfn_guard.selected_types(unknown) == {"AWS::SQS::Queue", "AWS::KMS::Key"}
-    assert cfn_guard.selected_types("rule r { Resources exists }") == frozenset()
+    otherwise = [
+        'let x = Resources.*[ Properties.KmsKeyId exists ]\n"AWS::KMS::Key"',
+        selecting.replace("%Q ]", "%Q or Properties.KmsKeyId exists ]"),
+        selecting.replace("%Q ]", "%R ]"),
+        'rule r { Resources.*[ Type == "AWS::SQS::Queue" ] not empty }',
+    ]
+    for text in otherwise:
+        assert cfn_guard.selected_types(text) == frozenset(), text
+        assert cfn_guard.selections(text) in (None, {})
 
 
 def test_every_acknowledgment_is_per_resource_with_a_reason(

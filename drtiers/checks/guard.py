@@ -32,7 +32,6 @@ from drtiers.checks import usable_cores
 
 PACKAGE = "cdklabs.cdk_validator_cfnguard"
 _RULES = "rules/control-tower/cfn-guard"
-_TYPE = re.compile(r"AWS::[A-Za-z0-9]+::[A-Za-z0-9]+")
 # A rule file's selections: file-level `let x = Resources.*[ Type == %T ]` (or `Resources[...]`,
 # or `Type == "AWS::..."`, several joined by `or`), with `let T = "AWS::..."`.
 _CONSTANT = re.compile(r"""^let\s+(\w+)\s*=\s*["'](AWS::[A-Za-z0-9]+::[A-Za-z0-9]+)["']""", re.M)
@@ -107,15 +106,13 @@ def selections(text: str) -> dict[str, frozenset[str]] | None:
 
 def selected_types(text: str) -> frozenset[str]:
     """The resource types a rule file selects. Each of its rules for a template runs ``when
-    is_cfn_template(...) %x not empty``, ``x`` one of its selections (its others, for a hook's
-    input, skip on a template; tests/test_policy.py holds this for every file), so where none
-    of these types is in a template, the whole file skips. The other types a file names are
-    those it looks up from a selected resource (a queue's key, say). Where a file selects
-    otherwise, every type it names; where it names none, nothing (it then applies to all)."""
+    is_cfn_template(...) %x not empty``, ``x`` one of its selections; its other rules are for
+    a hook's input, which a template is not, or take parameters (tests/test_policy.py holds
+    this for every file). So where none of these types is in a template, the whole file
+    skips. The other types a file names are those it looks up from a selected resource (a
+    queue's key, say). Empty (the file applies to every template) where it selects otherwise."""
     found = selections(text)
-    if not found:
-        return frozenset(_TYPE.findall(text))
-    return frozenset().union(*found.values())
+    return frozenset().union(*found.values()) if found else frozenset()
 
 
 @functools.cache
@@ -127,7 +124,7 @@ def _rule_types() -> dict[Path, frozenset[str]]:
 
 
 def rules_for(types: set[str]) -> list[Path]:
-    """The rule files that select one of ``types``; a rule naming no type applies to all."""
+    """The rule files that select one of ``types``, and those that select otherwise."""
     return [rule for rule, queried in _rule_types().items() if not queried or queried & types]
 
 
