@@ -98,9 +98,9 @@ _NO_CREATION_STACKS = "aws:cdk:disable-creation-stack-traces"
 
 
 def without_creation_stacks(scope: Construct) -> None:
-    """What ``scope`` will hold records no JavaScript stack that created it: in a Python app
-    that is jsii's frames only, at a cost to every synthesis (decision 60). Call it before
-    ``scope`` has children; CDK_DEBUG keeps them."""
+    """The constructs ``scope`` will hold record no JavaScript stack of their creation: in a
+    Python app those are jsii's frames only, at a cost to every synthesis (decision 60). Call
+    it before ``scope`` has children; CDK_DEBUG keeps them."""
     scope.node.set_context(_NO_CREATION_STACKS, True)
 
 
