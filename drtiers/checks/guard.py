@@ -125,7 +125,7 @@ def _rule_types() -> dict[Path, frozenset[str]]:
 
 def rules_for(types: set[str]) -> list[Path]:
     """The rule files that select one of ``types``, and those that select otherwise."""
-    return [rule for rule, queried in _rule_types().items() if not queried or queried & types]
+    return [rule for rule, selected in _rule_types().items() if not selected or selected & types]
 
 
 def _paths(node: Any) -> Iterator[str]:
