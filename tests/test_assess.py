@@ -342,3 +342,35 @@ def test_queue_requests_are_billed_where_traffic_lands(
     for line in lines:
         billed[line.region] = billed.get(line.region, 0) + line.quantity
     assert billed == {region: share * total for region, share in shares.items()}
+
+
+def _column(text: str, heading: str) -> list[str]:
+    """Each row's cell under ``heading`` in a rich table, its folded lines joined."""
+    lines = text.splitlines()
+    head = next(i for i, line in enumerate(lines) if f" {heading} " in line and "┃" in line)
+    index = [part.strip() for part in lines[head].split("┃")].index(heading)
+    cells: list[str] = []
+    for line in lines[head + 2 :]:
+        if not line.startswith("│"):
+            break
+        parts = line.split("│")
+        if parts[1].strip() or not cells:  # a row's first line has its first column
+            cells.append("")
+        cells[-1] += parts[index].strip()
+    return cells
+
+
+def test_explain_in_80_columns_cuts_no_source_short(
+    assembly: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a log or a pipe (80 columns), each step's source URL is all there, folded."""
+    monkeypatch.setenv("COLUMNS", "80")
+    assert cli(["explain", "--tier", "warm-standby", "--json", "--assembly", str(assembly)]) == 0
+    steps = json.loads(capsys.readouterr().out)["rto_steps"]
+    assert cli(["explain", "--tier", "warm-standby", "--assembly", str(assembly)]) == 0
+    text = capsys.readouterr().out
+    assert "…" not in text
+    sources = _column(text.split("RTO: the failover steps", 1)[1], "source")
+    assert len(sources) == len(steps)
+    for cell, step in zip(sources, steps, strict=True):
+        assert step["sources"] and all(s.split(" ")[0] in cell for s in step["sources"]), cell

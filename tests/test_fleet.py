@@ -163,9 +163,11 @@ def test_fleet_explain_prints_the_totals(
     standby = sum(r["usd_per_month"] for r in listed["applications"])
     assert listed["totals"]["standby_usd_per_month"] == pytest.approx(standby, abs=0.01)
     assert listed["totals"]["failed_over_usd_per_month"] > standby
-    assert cli(["fleet", "list", "--fleet", str(FLEET)]) == 0
+    assert cli(["fleet", "list", "--fleet", str(FLEET)]) == 0  # 80 columns: a log's width
     out = capsys.readouterr().out
     assert "Fleet total:" in out and "USD for a month failed over" in out
+    assert "…" not in out  # nothing cut short: every account id is whole
+    assert {r["account"] for r in listed["applications"]} <= set(re.findall(r"\d{12}", out))
     fleet_cli._explain_groups(fleet, runs, Console(width=400))
     out = capsys.readouterr().out
     assert "Failover group checkout: one approval, then payments then orders + catalog" in out

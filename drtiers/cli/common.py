@@ -97,11 +97,13 @@ def summary(e: Estimate) -> dict[str, Any]:
     }
 
 
-def new_table(title: str, columns: Sequence[str]) -> Table:
-    """An empty table with these column headings."""
+def new_table(title: str, columns: Sequence[str], keys: int = 1) -> Table:
+    """An empty table with these column headings; its first ``keys`` columns name the row (a
+    tier, a step, an account id) and stay on one line while the width allows. A value too long
+    for its column (a source's URL in a log 80 columns wide) folds, never cut short."""
     table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
+    for index, column in enumerate(columns):
+        table.add_column(column, overflow="fold", no_wrap=index < keys)
     return table
 
 
