@@ -109,6 +109,41 @@ def test_html_is_self_contained(reports: Path, name: str) -> None:
         assert 'src="data:image/png;base64,' in (reports / name).read_text()
 
 
+class _Links(HTMLParser):
+    """The URLs a page's text shows, each as a link (its href, its text) or as bare text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str]] = []
+        self.bare: list[str] = []
+        self._href: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._href = dict(attrs).get("href") or ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a":
+            self._href = None
+
+    def handle_data(self, data: str) -> None:
+        if self._href is not None:
+            self.links.append((self._href, data))
+        elif self.lasttag not in ("pre", "code"):  # the Mermaid source and commands show text
+            self.bare += re.findall(r"https?://\S+", data)
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_every_source_in_the_html_is_a_link(reports: Path, tier: str) -> None:
+    """A reviewer opens a figure's source from the report: each URL is a link to itself."""
+    parser = _Links()
+    parser.feed((reports / f"{tier}.html").read_text())
+    assert parser.bare == []
+    sources = [(href, text) for href, text in parser.links if href.startswith("https://")]
+    assert len(sources) > 10
+    assert all(href == text for href, text in sources), sources
+
+
 def test_reports_are_reproducible_and_carry_no_local_paths(
     synthesized: Synthesized, reports: Path, tmp_path: Path
 ) -> None:
@@ -275,6 +310,9 @@ def test_index_and_a_tier_report_render_offline(reports: Path) -> None:
             )
             assert loaded, "the architecture diagram did not load"
             assert page.locator("table").count() >= 6
+            for tier in TIERS:  # no table wider than the window: a long rule id breaks in its cell
+                page.goto((reports / f"{tier}.html").as_uri())
+                assert page.evaluate("document.documentElement.scrollWidth <= innerWidth"), tier
             for section in ("estimate", "cost", "inventory", "gates", "failover", "failback"):
                 assert page.locator(f"#{section}").count() == 1
         finally:

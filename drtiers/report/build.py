@@ -8,6 +8,7 @@ two runs on the same commit write identical files.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from drtiers.assembly.reader import acknowledgments, read_assembly
 from drtiers.assess import assess_assembly
@@ -66,6 +68,19 @@ class TierReport:
     restores: list[RestoreResult] = field(default_factory=list)  # restore jobs given
 
 
+# A URL in running text ends before a space, a quote or a closing mark of the sentence.
+_URL = re.compile(r"https?://[^\s<>\"]+?(?=[.,;:)]*(?:\s|$))")
+
+
+def linked(text: str) -> Markup:
+    """``text`` for HTML, each URL in it a link to itself: a reviewer opens a figure's source."""
+    parts, end = [], 0
+    for url in _URL.finditer(text):
+        parts += [escape(text[end : url.start()]), Markup('<a href="{0}">{0}</a>').format(url[0])]
+        end = url.end()
+    return Markup("").join([*parts, escape(text[end:])])
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("drtiers", "templates"),
@@ -76,6 +91,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["duration"] = format_duration
+    env.filters["linked"] = linked
     return env
 
 
