@@ -363,10 +363,12 @@ def _column(text: str, heading: str) -> list[str]:
 def test_explain_in_80_columns_cuts_no_source_short(
     assembly: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """In a log or a pipe (80 columns), each step's source URL is all there, folded."""
+    """In a log or a pipe (80 columns), each step's source URL is all there, folded, and each
+    figure whole on one line."""
     monkeypatch.setenv("COLUMNS", "80")
     assert cli(["explain", "--tier", "warm-standby", "--json", "--assembly", str(assembly)]) == 0
-    steps = json.loads(capsys.readouterr().out)["rto_steps"]
+    detail = json.loads(capsys.readouterr().out)
+    steps = detail["rto_steps"]
     assert cli(["explain", "--tier", "warm-standby", "--assembly", str(assembly)]) == 0
     text = capsys.readouterr().out
     assert "…" not in text
@@ -374,3 +376,5 @@ def test_explain_in_80_columns_cuts_no_source_short(
     assert len(sources) == len(steps)
     for cell, step in zip(sources, steps, strict=True):
         assert step["sources"] and all(s.split(" ")[0] in cell for s in step["sources"]), cell
+    for line in detail["cost"]:
+        assert f"│ {line['region']} " in text and f"│ {line['monthly_usd']:,.2f} " in text, line

@@ -97,13 +97,16 @@ def summary(e: Estimate) -> dict[str, Any]:
     }
 
 
-def new_table(title: str, columns: Sequence[str], keys: int = 1) -> Table:
-    """An empty table with these column headings; its first ``keys`` columns name the row (a
-    tier, a step, an account id) and stay on one line while the width allows. A value too long
-    for its column (a source's URL in a log 80 columns wide) folds, never cut short."""
+def new_table(title: str, columns: Sequence[str], text: Sequence[str] = ()) -> Table:
+    """An empty table with these column headings. The columns named in ``text`` hold prose:
+    they wrap at spaces and fold a word too long for them (a source's URL in a log 80 columns
+    wide); the others hold one value a row (a figure, a region, an account id) and stay whole."""
+    unknown = set(text) - set(columns)
+    if unknown:
+        raise TypeError(f"text columns {sorted(unknown)} are not among {list(columns)}")
     table = Table(title=title)
-    for index, column in enumerate(columns):
-        table.add_column(column, overflow="fold", no_wrap=index < keys)
+    for column in columns:
+        table.add_column(column, overflow="fold", no_wrap=column not in text)
     return table
 
 

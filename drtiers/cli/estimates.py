@@ -36,6 +36,7 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
         "drtiers: estimated RPO, RTO (typical, with the range from every figure at its "
         "low and high end) and monthly cost per tier",
         ("tier", "RPO", "RTO", "USD / month", "recovery region holds"),
+        text=("RPO", "RTO", "USD / month", "recovery region holds"),
     )
     for e in estimates:
         table.add_row(
@@ -77,7 +78,9 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
 def _rpo_table(e: Estimate) -> Table:
     """The RPO of each data store, how it is reached and its sources."""
     rpo = new_table(
-        "RPO per data store (the tier's RPO is the worst)", ("data store", "RPO", "how", "source")
+        "RPO per data store (the tier's RPO is the worst)",
+        ("data store", "RPO", "how", "source"),
+        text=("data store", "RPO", "how", "source"),
     )
     for store in e.rpo:
         rpo.add_row(
@@ -96,6 +99,7 @@ def _rto_table(e: Estimate) -> Table:
     rto = new_table(
         "RTO: the failover steps (typical figures); each starts when the steps it waits for end",
         ("start s", "end s", "step", "how", "source"),
+        text=("how", "source"),
     )
     for s in e.rto_steps:
         name = s.name if s.counts else f"{s.name} (not counted)"
@@ -106,7 +110,9 @@ def _rto_table(e: Estimate) -> Table:
 def _cost_table(e: Estimate) -> Table:
     """The monthly cost lines, dearest first; unverified prices marked *."""
     cost = new_table(
-        "Monthly cost (USD)", ("item", "region", "quantity", "unit price", "USD", "source")
+        "Monthly cost (USD)",
+        ("item", "region", "quantity", "unit price", "USD", "source"),
+        text=("item", "unit price", "source"),
     )
     for c in sorted(e.cost, key=lambda c: -c.monthly_usd):
         mark = "*" if c.unit_price.status == "unverified" else ""
@@ -127,6 +133,7 @@ def _quota_table(e: Estimate) -> Table:
         "Service Quotas a deploy uses (default: a new account's, before any increase; each tier "
         "or app deployed beside it in the account adds its own)",
         ("quota", "service", "where", "uses", "default", "source"),
+        text=("quota", "where", "source"),
     )
     for use in e.quotas:
         quota = use.quota
@@ -150,6 +157,7 @@ def _event_table(e: Estimate) -> Table:
     event = new_table(
         "Running failed over: what an event adds to the steady state (USD)",
         ("item", "region", "per hour", "per day", "once", "how", "source"),
+        text=("item", "per hour", "per day", "how", "source"),
     )
     for line in e.event:
         event.add_row(

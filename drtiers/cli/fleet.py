@@ -130,7 +130,7 @@ def cmd_fleet(args: argparse.Namespace, console: Console) -> int:
     table = new_table(
         "drtiers fleet: each application in each account it deploys to (estimates, typical)",
         ("application", "stage", "account", "tier", "RTO", "RPO", "USD / month"),
-        keys=4,
+        text=("RTO", "RPO", "USD / month"),
     )
     for r in rows:
         table.add_row(

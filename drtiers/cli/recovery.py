@@ -51,6 +51,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
             table = new_table(
                 f"{sim.tier}: {sim.event} ({sim.primary} lost, recovering in {sim.recovery})",
                 ("start s", "end s", "step", "what changed", "traffic goes to"),
+                text=("what changed", "traffic goes to"),
             )
             for e in sim.timeline:
                 table.add_row(
