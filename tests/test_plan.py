@@ -7,13 +7,17 @@ from __future__ import annotations
 import copy
 import json
 import math
+import shlex
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import boto3
+import jmespath
 import pytest
 from aws_cdk.assertions import Match, Template
+from moto import mock_aws
 
 from drtiers.assembly.reader import (
     Resource,
@@ -38,7 +42,7 @@ from drtiers.assess import assess_assembly
 from drtiers.build import build_app, synthesize
 from drtiers.checks.dr import plan_reports_land
 from drtiers.core.commands import aws_calls
-from drtiers.core.tiers import TIERS
+from drtiers.core.tiers import TIERS, StackRole
 from drtiers.recovery import Simulation, simulate_assembly
 from drtiers.recovery import steps as s
 from drtiers.recovery.plan import denials
@@ -938,3 +942,42 @@ def test_a_report_key_iam_cannot_grant_is_found(synthesized: Synthesized) -> Non
         statements[:] = [s for s in statements if ":root" not in json.dumps(s.get("Principal"))]
     (violation,) = plan_reports_land(broken, TIERS["warm-standby"]) or []
     assert violation.detail == "its execution role may not use the report bucket's key"
+
+
+def _cli_filters(words: list[str]) -> list[dict[str, Any]]:
+    """``--filters Key=K,Values=V ...`` in the CLI's shorthand, as the API takes them."""
+    start = words.index("--filters") + 1
+    end = next((i for i in range(start, len(words)) if words[i].startswith("--")), len(words))
+    pairs = [dict(part.split("=", 1) for part in word.split(",")) for word in words[start:end]]
+    return [{"Key": pair["Key"], "Values": [pair["Values"]]} for pair in pairs]
+
+
+def test_the_failover_promotes_its_own_apps_secret_replica(synthesized: Synthesized) -> None:
+    """Another app of the same tier in the account replicates its admin secret to R too, and is
+    listed first: promote-secret must still find this app's replica. list-secrets matches tag
+    keys and tag values apart, each by prefix (API_Filter), so the query pairs them."""
+    ((loss, _),) = simulate_assembly(
+        synthesized.directory, context(), synthesize, tier="pilot-light"
+    )
+    step = next(x for x in loss.steps if x.name == "promote-secret")
+    words = shlex.split(step.command.split("$(", 1)[1].rsplit(")", 1)[0])
+    assert words[:3] == ["aws", "secretsmanager", "list-secrets"]
+    region, query = words[words.index("--region") + 1], words[words.index("--query") + 1]
+    tier = read_assembly(synthesized.directory)["pilot-light"]
+    secret = next(
+        x for x in tier.of_type("AWS::SecretsManager::Secret") if x.role == StackRole.PRIMARY
+    )
+    ours = list(secret.prop("Tags"))
+    theirs = [{**t, "Value": "other"} if t["Key"] == "drtiers:app" else t for t in ours]
+    with mock_aws():
+        primary = boto3.client("secretsmanager", region_name=tier.primary_region)
+        made = {}
+        for name, tags in (("theirs", theirs), ("ours", ours)):
+            made[name] = primary.create_secret(
+                Name=name, SecretString="{}", Tags=tags, AddReplicaRegions=[{"Region": region}]
+            )["ARN"].replace(f":{tier.primary_region}:", f":{region}:")
+        listed = boto3.client("secretsmanager", region_name=region).list_secrets(
+            Filters=_cli_filters(words)
+        )
+    assert listed["SecretList"][0]["ARN"] == made["theirs"]  # what [0] took
+    assert jmespath.search(query, listed) == made["ours"]

@@ -319,6 +319,8 @@ class World:
     global_cluster: str
     data_keys: dict[str, str]  # region -> key of the regional stack's data key
     admin_secret: str  # key of the primary's admin secret
+    # its tags, which its replicas carry too: how a runbook finds the replica in R while P is lost
+    admin_secret_tags: dict[str, str]
     backup_role: str  # name of the role AWS Backup backs up and restores with
     replica_key_alias: str  # alias/... of the key replicas use in the recovery region
     # The Region switch plan as synthesized, and the Lambda functions ("region:name") its
@@ -905,6 +907,7 @@ def read_world(tier: TierAssembly) -> World:
     plan = switch_plan(tier)
     inline = _inline_functions(tier)
     services = _services(tier)
+    secret = _admin_secret(tier)
     return World(
         tier=tier.name,
         primary=tier.primary_region,
@@ -932,7 +935,8 @@ def read_world(tier: TierAssembly) -> World:
         accelerator_name=_first(tier, "AWS::GlobalAccelerator::Accelerator", "Name"),
         data_keys=_data_keys(tier),
         backup_role=_backup_role(tier),
-        admin_secret=_admin_secret(tier),
+        admin_secret=_key(secret) if secret is not None else "",
+        admin_secret_tags=_tags(secret),
         replica_key_alias=_replica_key_alias(tier),
         global_cluster=next(iter(global_cluster_ids(tier)), ""),
         plan=plan,
@@ -984,15 +988,17 @@ def _data_keys(tier: TierAssembly) -> dict[str, str]:
     }
 
 
-def _admin_secret(tier: TierAssembly) -> str:
-    """The key of the primary's admin secret, if any."""
+def _tags(resource: Resource | None) -> dict[str, str]:
+    """A resource's tags as the template gives them (none for no resource)."""
+    tags = resource.prop("Tags", default=[]) if resource is not None else []
+    return {x["Key"]: x["Value"] for x in tags}
+
+
+def _admin_secret(tier: TierAssembly) -> Resource | None:
+    """The primary's admin secret, if any."""
     return next(
-        (
-            _key(x)
-            for x in tier.of_type("AWS::SecretsManager::Secret")
-            if x.role == StackRole.PRIMARY
-        ),
-        "",
+        (x for x in tier.of_type("AWS::SecretsManager::Secret") if x.role == StackRole.PRIMARY),
+        None,
     )
 
 

@@ -18,11 +18,13 @@ from drtiers.core import rules
 from drtiers.core.endpoints import cli_options, operation_options
 from drtiers.core.facts import Figure
 from drtiers.core.tiers import (
+    APP_TAG,
     CONTROL_TABLE,
     DECLARED_NAMESPACE,
     RECOVERY_WRITABLE,
     ROLE_TAG,
     STALE_ROLE,
+    TIER_TAG,
     WRITER_ITEM_KEY,
     StackRole,
 )
@@ -675,12 +677,25 @@ def _promote_secret(world: World, f: _Figures, *, after: str) -> Step:
         after=(after,),
         api_region=r,
         command=f"aws secretsmanager stop-replication-to-replica --region {r} "
-        "--secret-id $(aws secretsmanager list-secrets --region "
-        f"{r} --filters Key=tag-key,Values=drtiers:tier Key=tag-value,Values="
-        f"{world.tier} --query 'SecretList[0].ARN' --output text)",
+        f"--secret-id {_secret_replica(world, r)}",
         effect=Effect.PROMOTE_SECRET,
         target=r,
         in_rto=False,
+    )
+
+
+def _secret_replica(world: World, region: str) -> str:
+    """A shell expression for the ARN of the admin secret's replica in ``region``, found by its
+    primary's region and its app and tier tags while that region is lost. list-secrets matches
+    a tag's key and its value apart ("tag-key: Prefix match", "tag-value: Prefix match":
+    https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_Filter.html), so
+    another app's or tier's secret passes its filters; the query keeps the one with both tags."""
+    tags = world.admin_secret_tags
+    pairs = " && ".join(f"Tags[?Key=='{k}' && Value=='{tags[k]}']" for k in (APP_TAG, TIER_TAG))
+    return (
+        f"$(aws secretsmanager list-secrets --region {region} --filters "
+        f"Key=primary-region,Values={world.primary} Key=tag-key,Values={TIER_TAG} "
+        f'--query "SecretList[?{pairs}].ARN | [0]" --output text)'
     )
 
 
