@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from drtiers.assembly import cache
-from drtiers.config.context import ConfigError, cli_context, from_context
+from drtiers.config.context import ConfigError, check_context_keys, cli_context, from_context
 
 if TYPE_CHECKING:
     import aws_cdk as cdk
@@ -53,11 +53,13 @@ def main(customize: Callable[[cdk.App], None] | None = None) -> int:
         if printed is not None:
             sys.stderr.write(printed)
             return 0
-    fleet = cli_context().get("fleet")
+    context = cli_context()
+    fleet = context.get("fleet")
     try:  # a bad value is refused before the CDK starts Node.js, as DrApp would refuse it
+        check_context_keys(context)
         if fleet:
             return _synthesize_fleet(Path(str(fleet)))
-        from_context(cli_context().get)
+        from_context(context.get)
     except ConfigError as error:
         print(f"drtiers: error: {error}", file=sys.stderr)
         return 2

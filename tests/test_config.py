@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from drtiers.config.context import EDGE_REGION, ConfigError, DrConfig
+from drtiers.cli import main as cli
+from drtiers.config.context import (
+    CONTEXT_KEYS,
+    EDGE_REGION,
+    ConfigError,
+    DrConfig,
+    cdk_json_context,
+    check_context_keys,
+)
+from tests.conftest import ROOT
 
 SNAPSHOT = "arn:aws:rds:us-west-2:123456789012:snapshot:awsbackup:copyjob-1"
 LISTENER = "arn:aws:globalaccelerator::123456789012:accelerator/a1/listener/b2"
@@ -461,3 +471,31 @@ def test_rpo_target_picks_backup_restores_backup_interval(
         tier="backup-restore", rpo_target="6h", assumptions='{"backup_copy_seconds": 14400}'
     )
     assert slow.backup_interval_hours == 2
+
+
+def test_a_misspelt_context_key_is_one_line_naming_the_key_it_resembles() -> None:
+    """A key drtiers does not read would be ignored, and the app synthesized with the default
+    it was meant to change (teir=pilot-light gives all four tiers, primary-region=eu-west-1
+    deploys to us-east-1)."""
+    for key, near in (("teir", "tier"), ("primary-region", "primary_region")):
+        with pytest.raises(ConfigError) as refused:
+            check_context_keys({**cdk_json_context(), key: "x"})
+        message = str(refused.value)
+        assert message.startswith(f"context key '{key}' is not one drtiers reads (did you mean")
+        assert f"{near}?" in message and "allowed: " in message and "\n" not in message
+    check_context_keys(
+        {**cdk_json_context(), "@aws-cdk/core:newStyleStackSynthesis": True, "fleet": "f.yaml"}
+    )
+    check_context_keys({k: None for k in (*CONTEXT_KEYS, "cli-telemetry", "aws:cdk:x")})
+
+
+def test_the_cli_refuses_a_misspelt_context_key(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(["list", "--context", "teir=pilot-light"]) == 2
+    assert capsys.readouterr().err.startswith("drtiers: error: context key 'teir' is not one")
+
+
+def test_the_readme_lists_every_context_key_drtiers_reads() -> None:
+    section = (ROOT / "README.md").read_text().split("## Context keys", 1)[1].split("\n## ")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    listed = {key for row in rows for key in re.findall(r"`([a-z_]+)`", row.split(" | ")[0])}
+    assert listed == CONTEXT_KEYS

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from drtiers.assess import assess_assembly
 from drtiers.assess.model import Estimate
-from drtiers.config.context import cdk_json_context, cdk_json_file
+from drtiers.config.context import cdk_json_context, cdk_json_file, check_context_keys
 from drtiers.config.workload import DEFAULT_FILE
 from drtiers.core.tiers import TIER_NAMES
 
@@ -56,6 +56,7 @@ def command_context(args: argparse.Namespace) -> dict[str, Any]:
         )
     context = cdk_json_context(cdk_json.parent)
     context.update(pairs(args.context, "--context"))
+    check_context_keys(context)
     workload = cdk_json.parent / DEFAULT_FILE  # as cdk synth, run beside cdk.json, reads it
     if "workload" not in context and workload.is_file():
         context["workload"] = str(workload)

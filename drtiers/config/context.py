@@ -6,10 +6,11 @@ line that names the key, the value received and what is allowed, and nothing is 
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -433,6 +434,33 @@ WORKLOAD_KEYS: dict[str, tuple[str, ...]] = {
     "health_check_failure_threshold": ("entry_point", "health_check", "failure_threshold"),
 }
 REFERENCE_WORKLOAD = "reference"  # context workload=reference: ignore any drtiers.yaml
+# Every context key drtiers reads (README, "Context keys"; fleet: `cdk synth --context
+# fleet=FILE`, the fleet's pipeline app).
+CONTEXT_KEYS = frozenset(
+    {
+        "tier", "primary_region", "recovery_region", "account", "app_name", "workload",
+        "certificate_arns", "availability_zones", "sandbox", "drills", "reserve_concurrency",
+        "resilience_hub", "failed_over", "restore_from", "rto_target", "rpo_target",
+        "backup_frequency", "assumptions", "fleet", *WORKLOAD_KEYS,
+    }
+)  # fmt: skip
+# The CDK's own keys carry an "@" (feature flags) or a ":" (aws:cdk:..., cached look-ups), but
+# for these two, which cdk.json and `cdk acknowledge` write.
+_CDK_KEYS = frozenset({"cli-telemetry", "acknowledged-issue-numbers"})
+
+
+def check_context_keys(keys: Iterable[str]) -> None:
+    """Refuse a context key drtiers does not read: a misspelt one would be ignored, and the app
+    synthesized with the default it was meant to change (teir=pilot-light: all four tiers)."""
+    for key in sorted(keys):
+        if key in CONTEXT_KEYS or key in _CDK_KEYS or "@" in key or ":" in key:
+            continue
+        near = difflib.get_close_matches(key.replace("-", "_"), CONTEXT_KEYS, n=1)
+        hint = f" (did you mean {near[0]}?)" if near else ""
+        raise ConfigError(
+            f"context key '{key}' is not one drtiers reads{hint}; allowed: "
+            + ", ".join(sorted(CONTEXT_KEYS))
+        )
 
 
 def workload_path(get: Callable[[str], Any]) -> Path | None:
