@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -499,3 +500,21 @@ def test_the_readme_lists_every_context_key_drtiers_reads() -> None:
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     listed = {key for row in rows for key in re.findall(r"`([a-z_]+)`", row.split(" | ")[0])}
     assert listed == CONTEXT_KEYS
+
+
+@pytest.mark.parametrize(
+    ("argv", "path"),
+    [
+        (["init", "--out", "{tmp}/no-such-folder/drtiers.yaml"], "{tmp}/no-such-folder/"),
+        (["report", "--out", "{tmp}/a-file/reports", "--tier", "pilot-light"], "--out {tmp}/a"),
+    ],
+)
+def test_an_output_path_that_cannot_be_written_is_one_line(
+    argv: list[str], path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    assert cli([part.replace("{tmp}", str(tmp_path)) for part in argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"drtiers: error: {path.replace('{tmp}', str(tmp_path))}")
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]  # nothing half-written

@@ -39,3 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, ValueError, ConfigError, ParameterError, AssemblyError) as error:
         print(f"drtiers: error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # a path given that cannot be read or written: its name and why
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"drtiers: error: {where}{error.strerror or error}", file=sys.stderr)
+        return 2

@@ -64,6 +64,16 @@ def command_context(args: argparse.Namespace) -> dict[str, Any]:
     return context
 
 
+def check_folder(path: Path, option: str) -> Path:
+    """An output folder, refused before any work when a file stands where it would be made."""
+    existing = next(p for p in (path.absolute(), *path.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise UsageError(
+            f"{option} {path}: {existing} is a file; allowed: a folder, or a path to make one at"
+        )
+    return path
+
+
 def check_tier(tier: str) -> str:
     if tier not in TIER_NAMES:
         raise UsageError(f"tier '{tier}' is not known; allowed: {', '.join(TIER_NAMES)}")

@@ -14,7 +14,14 @@ from rich.console import Console
 from rich.table import Table
 
 from drtiers.assembly.reader import TierAssembly
-from drtiers.cli.common import UsageError, check_tier, command_context, new_table, pairs
+from drtiers.cli.common import (
+    UsageError,
+    check_folder,
+    check_tier,
+    command_context,
+    new_table,
+    pairs,
+)
 from drtiers.core.durations import format_duration, iso_duration_seconds
 from drtiers.recovery import simulate_assembly
 from drtiers.recovery.lifecycle import destroy_plan, shared_stacks
@@ -260,7 +267,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         check_tier(args.tier)
     for path in args.results:  # a bad file fails before anything is synthesized or written
         read_file(path)
-    out = Path(args.out)
+    out = check_folder(Path(args.out), "--out")
     context = command_context(args)
 
     def measured(directory: Path) -> Results | None:
