@@ -518,3 +518,21 @@ def test_an_output_path_that_cannot_be_written_is_one_line(
     assert err.startswith(f"drtiers: error: {path.replace('{tmp}', str(tmp_path))}")
     assert err.count("\n") == 1 and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]  # nothing half-written
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["destroy", "--tier", "pilot-light", "--json"],  # prints a procedure, not a result
+        ["report", "--json"],  # writes files
+        ["fleet", "list", "--assembly", "cdk.out"],  # each application is its own synthesis
+        ["fleet", "list", "--set", "database_size_gb=1"],
+    ],
+)
+def test_an_option_the_command_would_ignore_is_refused(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli(argv)
+    assert exited.value.code == 2
+    assert "unrecognized arguments" in capsys.readouterr().err

@@ -173,6 +173,10 @@ def test_fleet_explain_prints_the_totals(
     assert "Failover group checkout: one approval, then payments then orders + catalog" in out
     loss, _ = run_parent(fleet, fleet.failover_groups[0], runs, APPROVAL_SECONDS)
     assert f"its parent plan's objective: {format_duration(loss.objective_seconds or 0)}" in out
+    (group,) = fleet_cli.groups(fleet, runs)  # explain --json's "groups"
+    assert group["steps"] == [["payments"], ["orders", "catalog"]]
+    assert group["recovered_seconds"] == loss.recovered_at <= group["slow_recovered_seconds"]
+    assert group["objective_seconds"] == loss.objective_seconds
 
 
 def _refused(tmp_path: Path, change: dict[str, object]) -> str:

@@ -25,37 +25,44 @@ class Parser(argparse.ArgumentParser):
 Commands: TypeAlias = "argparse._SubParsersAction[Parser]"  # the subcommands being added
 
 
-def _shared_options() -> tuple[Parser, Parser]:
-    """The parents: --prices (every command that prices), and with it the options of every
-    command that reads the tiers (--json, --assembly, --context, --set)."""
+JSON_HELP = "machine-readable output"
+
+
+def _shared_options() -> tuple[Parser, Parser, Parser, Parser]:
+    """The parents, each with the one before: --prices (every command that prices); --context
+    (every command that synthesizes); --assembly and --set (every command that reads the
+    tiers); --json, for the commands whose output a program reads (report writes files,
+    destroy prints a procedure)."""
     top = Parser(add_help=False)
     top.add_argument(
         "--prices",
         metavar="FILE",
         help="price file to estimate with (default: the bundled drtiers/core/prices.json)",
     )
-    common = Parser(add_help=False, parents=[top])
-    common.add_argument("--json", action="store_true", help="machine-readable output")
-    common.add_argument(
-        "--assembly",
-        metavar="DIR",
-        help="read this cloud assembly instead of synthesizing all four tiers",
-    )
-    common.add_argument(
+    synth = Parser(add_help=False, parents=[top])
+    synth.add_argument(
         "--context",
         action="append",
         default=[],
         metavar="KEY=VALUE",
         help="CDK context override for the synth (regions, counts, ...)",
     )
-    common.add_argument(
+    tiers = Parser(add_help=False, parents=[synth])
+    tiers.add_argument(
+        "--assembly",
+        metavar="DIR",
+        help="read this cloud assembly instead of synthesizing all four tiers",
+    )
+    tiers.add_argument(
         "--set",
         action="append",
         default=[],
         metavar="NAME=VALUE",
         help="override an assumption (restore_rate_gb_per_hour, database_size_gb, ...)",
     )
-    return top, common
+    printed = Parser(add_help=False, parents=[tiers])
+    printed.add_argument("--json", action="store_true", help=JSON_HELP)
+    return top, synth, tiers, printed
 
 
 def _add_estimate_commands(sub: Commands, common: Parser) -> None:
@@ -81,7 +88,7 @@ def _add_estimate_commands(sub: Commands, common: Parser) -> None:
     diff.set_defaults(run=cmd_diff)
 
 
-def _add_recovery_commands(sub: Commands, common: Parser) -> None:
+def _add_recovery_commands(sub: Commands, tiers: Parser, common: Parser) -> None:
     """simulate, results and report: the recovery run, measured and written up."""
     simulate = sub.add_parser(
         "simulate", parents=[common], help="lose the primary region and run the recovery steps"
@@ -96,7 +103,7 @@ def _add_recovery_commands(sub: Commands, common: Parser) -> None:
     simulate.set_defaults(run=cmd_simulate)
     destroy = sub.add_parser(
         "destroy",
-        parents=[common],
+        parents=[tiers],
         help="print how to destroy a tier: the order, what protects it, what stays (runs nothing)",
     )
     destroy.add_argument("--tier", required=True, help=", ".join(TIER_NAMES))
@@ -117,7 +124,7 @@ def _add_recovery_commands(sub: Commands, common: Parser) -> None:
     results.add_argument("--tier", help="the tier, where a file does not name it")
     results.set_defaults(run=cmd_results)
     report = sub.add_parser(
-        "report", parents=[common], help="write reports/<tier>.md, .html and index.html"
+        "report", parents=[tiers], help="write reports/<tier>.md, .html and index.html"
     )
     report.add_argument("--tier", help="one tier only (index.html always covers all four)")
     report.add_argument("--out", default="reports", help="output folder (default reports)")
@@ -159,13 +166,15 @@ def _add_file_commands(sub: Commands, top: Parser) -> None:
     update.set_defaults(run=cmd_prices)
 
 
-def _add_fleet_command(sub: Commands, common: Parser) -> None:
-    """fleet list|explain|simulate: many applications, each its own tier."""
+def _add_fleet_command(sub: Commands, synth: Parser) -> None:
+    """fleet list|explain|simulate: many applications, each its own tier from its own file (so
+    neither --assembly nor --set)."""
     fleet = sub.add_parser(
         "fleet",
-        parents=[common],
+        parents=[synth],
         help="a fleet file's applications per account, its groups' parent plans, its gates",
     )
+    fleet.add_argument("--json", action="store_true", help=JSON_HELP)
     fleet.add_argument("action", choices=("list", "explain", "simulate", "check"))
     fleet.add_argument(
         "--fleet", default=DEFAULT_FLEET, help=f"the fleet file (default {DEFAULT_FLEET})"
@@ -175,8 +184,8 @@ def _add_fleet_command(sub: Commands, common: Parser) -> None:
 
 def add_commands(sub: Commands) -> None:
     """Every subcommand, in the order --help lists them."""
-    top, common = _shared_options()
-    _add_estimate_commands(sub, common)
-    _add_recovery_commands(sub, common)
-    _add_fleet_command(sub, common)
+    top, synth, tiers, printed = _shared_options()
+    _add_estimate_commands(sub, printed)
+    _add_recovery_commands(sub, tiers, printed)
+    _add_fleet_command(sub, synth)
     _add_file_commands(sub, top)

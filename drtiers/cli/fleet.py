@@ -125,7 +125,10 @@ def cmd_fleet(args: argparse.Namespace, console: Console) -> int:
     if args.action == "simulate":
         return _simulate(fleet, runs, args, console)
     if args.json:
-        print(json.dumps({"applications": rows, "totals": totals(rows)}, indent=2))
+        shown: dict[str, Any] = {"applications": rows, "totals": totals(rows)}
+        if args.action == "explain":
+            shown["groups"] = groups(fleet, runs)
+        print(json.dumps(shown, indent=2))
         return 0
     table = new_table(
         "drtiers fleet: each application in each account it deploys to (estimates, typical)",
@@ -155,17 +158,33 @@ def cmd_fleet(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _explain_groups(fleet: Fleet, runs: dict[str, AppRun], console: Console) -> None:
+def groups(fleet: Fleet, runs: dict[str, AppRun]) -> list[dict[str, Any]]:
+    """Each failover group's order and its parent plan's region loss: when it recovers
+    (typical, every figure at its slow end) and the objective its plan states."""
+    shown = []
     for group in fleet.failover_groups:
         loss, _ = run_parent(fleet, group, runs, approval_seconds())
-        order = " then ".join(" + ".join(step) for step in group.steps)
-        slow = format_duration(loss.slow_recovered_at or loss.recovered_at)
-        objective = format_duration(loss.objective_seconds or 0.0)
+        shown.append(
+            {
+                "group": group.name,
+                "steps": [list(step) for step in group.steps],
+                "recovered_seconds": loss.recovered_at,
+                "slow_recovered_seconds": loss.slow_recovered_at or loss.recovered_at,
+                "objective_seconds": loss.objective_seconds or 0.0,
+            }
+        )
+    return shown
+
+
+def _explain_groups(fleet: Fleet, runs: dict[str, AppRun], console: Console) -> None:
+    for g in groups(fleet, runs):
+        order = " then ".join(" + ".join(step) for step in g["steps"])
         console.print(
-            f"Failover group {group.name}: one approval, then {order}; recovers in "
-            f"{format_duration(loss.recovered_at)}, {slow} with every figure at its slow end "
+            f"Failover group {g['group']}: one approval, then {order}; recovers in "
+            f"{format_duration(g['recovered_seconds'])}, "
+            f"{format_duration(g['slow_recovered_seconds'])} with every figure at its slow end "
             f"(simulated, each application's plan whole); its parent plan's objective: "
-            f"{objective} (from its applications' step lists)"
+            f"{format_duration(g['objective_seconds'])} (from its applications' step lists)"
         )
 
 
