@@ -787,3 +787,19 @@ def test_the_pipeline_stack_passes_cfn_lint(out: Path, tmp_path: Path) -> None:
         "E3703",
         "W3005",
     ]
+
+
+def test_the_readmes_fleet_passes_its_own_simulation(
+    tmp_path: Path, runs: dict[str, AppRun]
+) -> None:
+    """The README's example fleet, with this folder's workloads of the same names, passes
+    `fleet simulate` as a reader who copies it would run it (its group's rto_target too)."""
+    readme = (ROOT / "README.md").read_text().split("## Many applications and accounts", 1)[1]
+    (tmp_path / "drtiers-fleet.yaml").write_text(readme.split("```\n", 2)[1])
+    for name in ("payments", "orders"):
+        shutil.copy(FLEET.parent / f"{name}.yaml", tmp_path)
+    example = read_fleet(tmp_path / "drtiers-fleet.yaml")
+    assert {a.name for a in example.applications} <= set(runs)
+    for group in example.failover_groups:
+        for event in run_parent(example, group, runs, APPROVAL_SECONDS):
+            assert event.passed, event.violations
