@@ -18,7 +18,7 @@ from drtiers.assess.model import Estimate
 from drtiers.build import synthesize_and_assess
 from drtiers.cli import main as cli
 from drtiers.core.facts import BUNDLED, nearest_priced_region, price, price_data, use_price_file
-from tests.conftest import Synthesized, context
+from tests.conftest import ROOT, Synthesized, context
 
 TIERS = ("backup-restore", "pilot-light", "warm-standby", "multi-site")
 EU = ("eu-west-1", "eu-central-1")
@@ -50,6 +50,25 @@ def eu_estimates() -> dict[str, Estimate]:
 
 
 # --- regions ---
+def test_the_readmes_cost_table_is_the_estimates(
+    estimates: dict[str, Estimate], eu_estimates: dict[str, Estimate]
+) -> None:
+    """README, "Cost in both modes": each figure as `drtiers explain` gives it, in both pairs."""
+    readme = (ROOT / "README.md").read_text().split("**Cost in both modes.**", 1)[1]
+    rows = [line for line in readme.split("\n\n", 2)[1].splitlines() if line.startswith("| ")]
+    shown = {row.split(" | ")[0][2:]: row.strip("| ").split(" | ")[1:] for row in rows[1:]}
+    assert set(shown) == set(estimates)
+    for tier, us in estimates.items():
+        eu = eu_estimates[tier]
+        assert shown[tier] == [
+            f"{us.monthly_cost_usd:,.0f}",
+            f"{us.failed_over_usd_per_hour:,.2f}",
+            f"{us.failed_over_usd_per_day:,.0f}",
+            f"{us.event_once_usd:,.0f}",
+            f"{eu.monthly_cost_usd:,.0f}, {eu.failed_over_usd_per_day:,.0f}",
+        ], tier
+
+
 def test_eu_estimates_use_eu_prices(
     eu_estimates: dict[str, Estimate], estimates: dict[str, Estimate]
 ) -> None:

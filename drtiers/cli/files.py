@@ -25,7 +25,7 @@ def cmd_init(args: argparse.Namespace, console: Console) -> int:
     path.write_text(starter_file(default_workload()), encoding="utf-8")
     console.print(
         f"wrote {path}: drtiers' reference workload with every key explained. Edit it, then "
-        f"cdk synth{'' if path.name == DEFAULT_FILE else f' --context workload={path}'}"
+        f"npx cdk synth{'' if path.name == DEFAULT_FILE else f' --context workload={path}'}"
     )
     return 0
 

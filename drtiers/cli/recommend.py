@@ -128,4 +128,4 @@ def _workload_fields(c: Candidate) -> dict[str, str]:
 def how_to_apply(c: Candidate) -> str:
     options = " ".join(f"--context {k}={v}" for k, v in c.context().items())
     fields = ", ".join(f"{k}: {v}" for k, v in _workload_fields(c).items())
-    return f"cdk synth {options}" + (f"  (or in drtiers.yaml: {fields})" if fields else "")
+    return f"npx cdk synth {options}" + (f"  (or in drtiers.yaml: {fields})" if fields else "")
