@@ -14,7 +14,7 @@ TIER_CONTEXT := $(if $(TIER),--context tier=$(TIER))
 LINT_PAIRS := us-east-1:us-west-2 eu-west-1:eu-central-1
 LINT_OUT := cdk.out.lint
 
-.PHONY: help setup synth test lint check report typecheck pytest bench mutate fuzz clean
+.PHONY: help setup system-deps synth test lint check report typecheck pytest bench mutate fuzz clean
 
 help:
 	@echo "make synth [TIER=warm-standby]  synthesize one tier (or all four) into cdk.out/"
@@ -31,8 +31,12 @@ help:
 # with it set, as on this project's machine, each of make test's ~35 Python processes that
 # import drtiers compiled it again (~0.14 s of a core each).
 setup: $(VENV)/.installed node_modules/.installed
-	@scripts/system-deps.sh
 	@$(PY) -m compileall -q drtiers
+
+# Graphviz and Chromium, for the targets that draw the reports or open them (synth and check
+# need neither: a machine without them, or without root, still synthesizes).
+system-deps:
+	@scripts/system-deps.sh
 
 # uv installs the same pinned set as pip would, ~25 s where pip takes ~80 (decision 40)
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -65,7 +69,7 @@ lint: setup
 check: setup
 	$(PY) -m drtiers.checks.gates $(ARGS)
 
-report: setup
+report: setup system-deps
 	$(VENV)/bin/drtiers report $(if $(TIER),--tier $(TIER))
 
 typecheck: setup
@@ -75,7 +79,7 @@ typecheck: setup
 
 # A worker per core; a file on one worker (its fixtures built once), the files in the order
 # tests/conftest.py gives them (xdist would otherwise hand out those with most tests first).
-pytest: setup
+pytest: setup system-deps
 	pytest -n auto --dist loadfile --no-loadscope-reorder
 
 # typecheck and pytest's workers side by side (mypy alone takes ~15 s of one core on a fresh
@@ -83,11 +87,11 @@ pytest: setup
 # of it kept (decisions 38 and 40). pytest lints the other region pair and checks it with the
 # DR rules (tests/test_recovery.py) from the synthesis its recovery test makes, instead of
 # `make lint` synthesizing it again (decision 42).
-test: setup
+test: setup system-deps
 	$(MAKE) --no-print-directory -j2 --output-sync=target typecheck pytest
 	$(MAKE) --no-print-directory check
 
-bench: setup
+bench: setup system-deps
 	$(PY) scripts/bench.py $(ARGS)
 
 mutate: setup
