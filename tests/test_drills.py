@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import replace
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -12,14 +13,14 @@ import pytest
 from aws_cdk import App, Stack
 from aws_cdk.assertions import Match
 
-from drtiers.assembly.reader import Resource, read_assembly, template_files
+from drtiers.assembly.reader import Resource, acknowledgments, read_assembly, template_files
 from drtiers.checks.dr import check_tier
 from drtiers.checks.drills import Claim, claim_problems, claims, tier_steps
 from drtiers.constructs.drills import Drills
 from drtiers.core.tiers import APP_TAG, TIER_TAG, TIERS
 from drtiers.recovery.steps import Step, schedule
 from drtiers.stacks.drills import tier_drills
-from tests.conftest import Synthesized, context, main_as_the_cli
+from tests.conftest import ROOT, Synthesized, context, main_as_the_cli
 
 TIERS_WITH_DRILLS = ("pilot-light", "warm-standby", "multi-site")
 
@@ -440,3 +441,22 @@ def test_stop_conditions_are_alarms_in_the_experiments_region(drilled: Synthesiz
                 parts = stop["Value"]["Fn::Join"][1]
                 text = "".join(p if isinstance(p, str) else "" for p in parts)
                 assert f":cloudwatch:{region}:" in text
+
+
+def _acknowledgment_rows(directory: Path) -> list[str]:
+    """README's table of acknowledgments: one row per checker, rule and reason, with how many
+    resources it is on, the most first."""
+    counted = Counter(
+        (checker, rule, reason) for _, _, checker, rule, reason in acknowledgments(directory)
+    )
+    ordered = sorted(counted.items(), key=lambda item: (-item[1], item[0]))
+    return [f"| {c} | `{rule}` | {n} | {reason} |" for (c, rule, reason), n in ordered]
+
+
+def test_the_readmes_acknowledgments_are_the_templates(drilled: Synthesized) -> None:
+    """Every acknowledgment `make check` counts (all four tiers, drill stacks too), in the README
+    as the templates record it: a row added, changed or gone there fails here."""
+    readme = ROOT.joinpath("README.md").read_text().split("Acknowledged, each on the one", 1)[1]
+    table = readme.split("\n\n", 2)[1].splitlines()[2:]  # past the heading and its rule
+    expected = _acknowledgment_rows(drilled.directory)
+    assert table == expected, "README should read:\n" + "\n".join(expected)
