@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -67,6 +68,32 @@ def test_the_readmes_cost_table_is_the_estimates(
             f"{us.event_once_usd:,.0f}",
             f"{eu.monthly_cost_usd:,.0f}, {eu.failed_over_usd_per_day:,.0f}",
         ], tier
+
+
+def _statuses(node: Any, status: str | None = None, priced: bool = False) -> Counter[str]:
+    """How many prices (numbers under a "value" or "values") have each status, a number taking
+    the status of the nearest entry above it that names one."""
+    found: Counter[str] = Counter()
+    if isinstance(node, dict):
+        status = node.get("status", status)
+        for key, value in node.items():
+            if key in ("value", "values") or isinstance(value, dict):
+                found += _statuses(value, status, priced or key in ("value", "values"))
+            elif priced and isinstance(value, int | float):
+                found[str(status)] += 1
+    elif priced and isinstance(node, int | float):
+        found[str(status)] += 1
+    return found
+
+
+def test_the_readme_counts_the_bundled_prices_by_status() -> None:
+    counted = sum((_statuses(e["regions"]) for e in price_data()["prices"].values()), Counter())
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert "verified" not in counted  # "none verified"
+    total, secondary = sum(counted.values()), counted["secondary"]
+    assert f"{secondary} of its {total} prices secondary, {counted['unverified']} unverified" in (
+        readme
+    )
 
 
 def test_eu_estimates_use_eu_prices(
