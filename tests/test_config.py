@@ -536,3 +536,11 @@ def test_an_option_the_command_would_ignore_is_refused(
         cli(argv)
     assert exited.value.code == 2
     assert "unrecognized arguments" in capsys.readouterr().err
+
+
+def test_a_missing_workload_file_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(["list", "--context", "workload=/nowhere/drtiers.yaml"]) == 2
+    assert capsys.readouterr().err == (
+        "drtiers: error: context key 'workload': '/nowhere/drtiers.yaml' is not a file; allowed: "
+        "the path of a workload file (drtiers init writes one), or reference\n"
+    )

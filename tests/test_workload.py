@@ -53,6 +53,11 @@ def test_init_writes_the_reference_workload_and_never_overwrites(
     assert written.model_copy(update={"figures": {}}) == REFERENCE
     assert written.figures == default_workload()
     assert "# a container image reference" in path.read_text()  # every key explained
+    # the editor's schema, wherever the file is written: a path from the file's own folder
+    first = path.read_text().splitlines()[0]
+    assert first.startswith("# yaml-language-server: $schema=")
+    schema = path.parent / first.split("$schema=", 1)[1]
+    assert schema.resolve() == (ROOT / "schema" / "workload.schema.json").resolve()
     path.write_text("service: {image: mine}\n")
     assert drtiers(["init", "--out", str(path)]) == 2
     assert "never overwrites" in capsys.readouterr().err

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +14,8 @@ from rich.console import Console
 
 from drtiers.assess import pricelist
 from drtiers.cli.common import UsageError
-from drtiers.config.workload import DEFAULT_FILE, json_schema, starter_file
+from drtiers.config.context import cdk_json_file
+from drtiers.config.workload import DEFAULT_FILE, SCHEMA_PATH, json_schema, starter_file
 from drtiers.core.facts import check_prices, default_workload, price_data, price_file_name
 
 
@@ -22,7 +24,13 @@ def cmd_init(args: argparse.Namespace, console: Console) -> int:
     path = Path(args.out)
     if path.exists():
         raise UsageError(f"{path} exists; drtiers init never overwrites: give --out NEW_PATH")
-    path.write_text(starter_file(default_workload()), encoding="utf-8")
+    cdk_json = cdk_json_file()  # the repository's root, which publishes the schema
+    schema = (
+        os.path.relpath(cdk_json.parent / SCHEMA_PATH, path.absolute().parent)
+        if cdk_json is not None
+        else SCHEMA_PATH
+    )
+    path.write_text(starter_file(default_workload(), schema), encoding="utf-8")
     console.print(
         f"wrote {path}: drtiers' reference workload with every key explained. Edit it, then "
         f"npx cdk synth{'' if path.name == DEFAULT_FILE else f' --context workload={path}'}"

@@ -471,12 +471,11 @@ def workload_path(get: Callable[[str], Any]) -> Path | None:
     if value in (None, ""):
         default = Path(DEFAULT_FILE)
         return default if default.is_file() else None
-    if not isinstance(value, str) or not Path(value).is_file():
-        raise _fail(
-            "workload",
-            value,
-            f"the path of a workload file (drtiers init writes one), or {REFERENCE_WORKLOAD}",
-        )
+    allowed = f"the path of a workload file (drtiers init writes one), or {REFERENCE_WORKLOAD}"
+    if not isinstance(value, str):
+        raise _fail("workload", value, allowed)
+    if not Path(value).is_file():
+        raise ConfigError(f"context key 'workload': '{value}' is not a file; allowed: {allowed}")
     return Path(value)
 
 

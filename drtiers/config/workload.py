@@ -542,11 +542,12 @@ def env_suffix(name: str, own: str) -> str:
     return "" if name == own else "_" + name.upper().replace("-", "_")
 
 
-def starter_file(figures: dict[str, float]) -> str:
+def starter_file(figures: dict[str, float], schema: str = SCHEMA_PATH) -> str:
     """``drtiers init``'s file: the reference workload, every key with its description, and the
-    workload figures the estimate assumes (``figures``), so a user edits rather than writes."""
+    workload figures the estimate assumes (``figures``), so a user edits rather than writes;
+    ``schema``, the JSON Schema's path from the file's folder, for the editor."""
     lines = [
-        f"# yaml-language-server: $schema={SCHEMA_PATH}",
+        f"# yaml-language-server: $schema={schema}",
         "# drtiers workload file: the service every tier deploys, its data and its entry point.",
         "# This is drtiers' reference workload; change what differs in yours. Leave a block out",
         "# (database, tables, queues) and no tier builds it. Checked against the schema above.",
