@@ -199,6 +199,35 @@ def test_rules_that_do_not_apply_say_so(synthesized: Synthesized) -> None:
             "global cluster.",
         ),
         (
+            "DR-OwnMetricsHeard",
+            "drtiers-warm-standby-recovery",
+            set_path(
+                "AWS::CloudWatch::Alarm",
+                prefix("AlarmsDatabaseWritable"),
+                ("Dimensions", 0),
+                DELETE,
+            ),
+            "drtiers-dr: DR-OwnMetricsHeard on "
+            "drtiers-warm-standby-recovery/AlarmsDatabaseWritable29621C2E: reads RecoveryWritable "
+            "with {'Tier': 'warm-standby'}, not the app's and tier's {'App': 'drtiers', 'Tier': "
+            "'warm-standby'}.",
+        ),
+        (
+            "DR-OwnMetricsHeard",
+            "drtiers-multi-site-recovery",
+            set_path(
+                "AWS::Events::Rule",
+                prefix("PlanActionsProbeSchedule"),
+                ("Targets", 0, "Input"),
+                '{"action":"probe","region":"us-east-1","cluster":"drtiers-multi-site-primary",'
+                '"service":"drtiers-multi-site-service","namespace":"drtiers","metric":'
+                '"PrimaryHealthyTargets","dimensions":{"Tier":"multi-site"},"every":10}',
+            ),
+            "drtiers-dr: DR-OwnMetricsHeard on "
+            "drtiers-multi-site-recovery/AlarmsPrimaryDown344E904A: no probe in us-west-2 puts "
+            "PrimaryHealthyTargets with {'App': 'drtiers', 'Tier': 'multi-site'}.",
+        ),
+        (
             "DR-DataPlaneFailover",
             "drtiers-multi-site-edge",
             set_path(

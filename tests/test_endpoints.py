@@ -12,7 +12,7 @@ import pytest
 from drtiers.build import synthesize
 from drtiers.core import rules
 from drtiers.core.commands import Call, aws_calls
-from drtiers.core.endpoints import UnknownCall, served_from
+from drtiers.core.endpoints import UnknownCall, paginated, served_from
 from drtiers.recovery import simulate_assembly
 from drtiers.recovery import steps as s
 from tests.conftest import ROOT, Synthesized, context
@@ -88,7 +88,8 @@ def test_every_call_of_a_command_in_the_order_the_shell_starts_them() -> None:
     command = (
         "SNAPSHOT=$(aws backup list-recovery-points-by-backup-vault --region us-west-2 "
         "--query 'reverse(sort_by(RecoveryPoints,&CreationDate))[0].RecoveryPointArn' "
-        "--output text) && PLAN=$(aws arc-region-switch list-plans --region us-west-2 --query "
+        "--output json | jq -r .) && PLAN=$(aws arc-region-switch list-plans --region us-west-2 "
+        "--query "
         "\"plans[?name=='x'].arn\" --output text) && aws rds restore-db-instance-from-db-"
         'snapshot --region us-west-2 --db-snapshot-identifier "$(aws rds describe-db-snapshots '
         '--region eu-west-1 --query "x")" | cat; npx cdk deploy --all; aws sts get-caller-identity'
@@ -173,3 +174,42 @@ def test_i8_a_step_that_calls_an_operation_aws_does_not_define(
     assert i8.step == "promote-secret"
     assert "aws secretsmanager stop-replication: no such operation" in i8.detail
     assert loss.verdicts()["I8"] == "fail"
+
+
+@pytest.mark.parametrize(
+    ("query", "output", "refused"),
+    [
+        ("'Listeners[0].ListenerArn'", "text", True),  # the first of each page
+        ("'reverse(sort_by(RecoveryPoints,&CreationDate))[0].RecoveryPointArn'", "text", True),
+        ("'max_by(RecoveryPoints,&CreationDate).RecoveryPointArn'", "text", True),
+        ("'Listeners[-1].ListenerArn'", "text", True),
+        ("'Listeners[0].ListenerArn'", "json", False),  # one structure, then the query
+        ("'Listeners[].ListenerArn'", "text", False),  # only filters: the same on each page
+        ("\"Listeners[?Port=='80'].ListenerArn\"", "text", False),
+    ],
+)
+def test_a_query_across_pages_with_text_output_is_refused(
+    query: str, output: str, refused: bool
+) -> None:
+    """The AWS CLI pages through list-listeners (botocore has its paginator): "If you specify
+    --output text, the output is paginated before the --query filter is applied, and the AWS
+    CLI runs the query once on each page of the output" (cli-usage-filter.html)."""
+    command = (
+        "aws globalaccelerator list-listeners --region us-west-2 --accelerator-arn a "
+        f"--query {query} --output {output}"
+    )
+    if not refused:
+        assert aws_calls(command)
+        return
+    with pytest.raises(UnknownCall, match="runs on each page apart"):
+        aws_calls(command)
+
+
+def test_an_operation_the_cli_does_not_page_may_pick_with_text_output() -> None:
+    """One response, one answer: DescribeSecret has no paginator in botocore."""
+    assert not paginated("secretsmanager", "DescribeSecret")
+    assert paginated("globalaccelerator", "ListListeners")
+    assert aws_calls(
+        "aws secretsmanager describe-secret --region us-west-2 --secret-id s "
+        "--query 'ReplicationStatus[0].Status' --output text"
+    )

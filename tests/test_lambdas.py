@@ -28,10 +28,12 @@ from drtiers.core.tiers import (
     PRIMARY_HEALTHY_TARGETS,
     RECOVERY_WRITABLE,
     WRITER_ITEM_KEY,
+    declared_dimensions,
 )
 from drtiers.lambdas import plan_actions, plan_lookup
 
 P, R = "us-east-1", "us-west-2"  # the primary region and the recovery region
+APP = "drtiers"  # the app_name the declared and probe metrics carry
 WRITER = json.loads(WRITER_ITEM_KEY)  # the key the runbook and the dashboard read
 QUEUES = "drtiers-pilot-light-recovery"  # the stack whose queues a failback drains
 # One reader of botocore's service models for every test's session: each model is parsed once
@@ -172,12 +174,13 @@ def capacity(region: str, cluster: str, name: str) -> tuple[int, int]:
 
 
 def statistics(region: str, namespace: str, name: str, tier: str) -> dict[str, float]:
-    """SampleCount, Sum, Minimum and Maximum of the metric's points of the last hour."""
+    """SampleCount, Sum, Minimum and Maximum of the metric's points of the last hour, as the
+    tier's alarm reads it (the app's and the tier's dimensions)."""
     now = datetime.now(UTC)
     points = boto3.client("cloudwatch", region_name=region).get_metric_statistics(
         Namespace=namespace,
         MetricName=name,
-        Dimensions=[{"Name": "Tier", "Value": tier}],
+        Dimensions=[{"Name": k, "Value": v} for k, v in declared_dimensions(APP, tier).items()],
         StartTime=now - timedelta(hours=1),
         EndTime=now + timedelta(minutes=5),
         Period=3900,
@@ -200,7 +203,7 @@ def declare_event(table: str, *, region: str = R, value: int = 1) -> dict[str, A
             "region": R,
             "namespace": DECLARED_NAMESPACE,
             "name": RECOVERY_WRITABLE,
-            "dimensions": {"Tier": "warm-standby"},
+            "dimensions": declared_dimensions(APP, "warm-standby"),
             "value": value,
         },
         "InvokedBy": "arc-region-switch",
@@ -223,7 +226,10 @@ def test_declare_writes_the_writer_region_item_and_the_declared_metric() -> None
         Namespace=DECLARED_NAMESPACE
     )["Metrics"]
     assert metric["MetricName"] == RECOVERY_WRITABLE
-    assert metric["Dimensions"] == [{"Name": "Tier", "Value": "warm-standby"}]
+    assert metric["Dimensions"] == [
+        {"Name": "App", "Value": APP},
+        {"Name": "Tier", "Value": "warm-standby"},
+    ]
     assert statistics(R, DECLARED_NAMESPACE, RECOVERY_WRITABLE, "warm-standby") == {
         "SampleCount": 1.0,
         "Sum": 1.0,
@@ -354,7 +360,7 @@ PROBE = {
     "service": "s",
     "namespace": DECLARED_NAMESPACE,
     "metric": PRIMARY_HEALTHY_TARGETS,
-    "tier": "multi-site",
+    "dimensions": declared_dimensions(APP, "multi-site"),
     "every": 10,
 }
 

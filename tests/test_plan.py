@@ -980,4 +980,37 @@ def test_the_failover_promotes_its_own_apps_secret_replica(synthesized: Synthesi
             Filters=_cli_filters(words)
         )
     assert listed["SecretList"][0]["ARN"] == made["theirs"]  # what [0] took
-    assert jmespath.search(query, listed) == made["ours"]
+    assert jmespath.search(query, listed) == [made["ours"]]  # one ARN, as text: one line
+
+
+def test_a_declaration_the_writable_alarm_does_not_hear_moves_no_traffic(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    """The plan's declare step puts RecoveryWritable with the app's and tier's dimensions; an
+    alarm reading another set reads another metric (this one the tier's alone, as every app of
+    the tier once shared), so Route 53 never moves traffic to R."""
+    directory = copy_assembly(synthesized.directory, tmp_path / "assembly")
+
+    def tier_only(resources: dict[str, dict[str, Any]]) -> None:
+        alarm = next(r for k, r in resources.items() if k.startswith("AlarmsDatabaseWritable"))
+        alarm["Properties"]["Dimensions"] = [{"Name": "Tier", "Value": "warm-standby"}]
+
+    edit_template(directory, "drtiers-warm-standby-recovery", tier_only)
+    ((loss, _),) = simulate_assembly(directory, context(), synthesize, tier="warm-standby")
+    assert not loss.passed, "failover passed with the declaration unheard"
+    assert any("us-west-2" in str(v) for v in loss.violations), [str(v) for v in loss.violations]
+
+
+def test_the_failback_waits_for_its_own_global_database(synthesized: Synthesized) -> None:
+    """wait-replication polls this tier's global database by its identifier (another app's may
+    be in the account) until no member is pending a resync."""
+    ((_, back),) = simulate_assembly(
+        synthesized.directory, context(), synthesize, tier="warm-standby"
+    )
+    step = next(x for x in back.steps if x.name == "wait-replication")
+    world = read_world(read_assembly(synthesized.directory)["warm-standby"])
+    assert world.global_cluster and f"--global-cluster-identifier {world.global_cluster} " in (
+        step.command
+    )
+    assert "SynchronizationStatus=='pending-resync'" in step.command
+    assert step.command.startswith("until ") and step.command.endswith("do sleep 30; done")

@@ -592,7 +592,7 @@ def test_dns_tiers_fail_over_on_a_health_check(synthesized: Synthesized, tier: s
     assert (alarm.prop("Namespace"), alarm.prop("MetricName"), alarm.prop("Dimensions")) == (
         "drtiers",
         "RecoveryWritable",
-        [{"Name": "Tier", "Value": tier}],
+        [{"Name": "App", "Value": APP}, {"Name": "Tier", "Value": tier}],  # each app its own
     )
     primary_check = records["PRIMARY"].prop("HealthCheckId", "Fn::GetAtt")[0]
     secondary_check = records["SECONDARY"].prop("HealthCheckId", "Fn::GetAtt")[0]

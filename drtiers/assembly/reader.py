@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from drtiers.core.tiers import FAILED_OVER_TAG, FIGURES_METADATA, ROLE_TAG, TIER_TAG, StackRole
+from drtiers.core.tiers import (
+    APP_TAG,
+    FAILED_OVER_TAG,
+    FIGURES_METADATA,
+    ROLE_TAG,
+    TIER_TAG,
+    StackRole,
+)
 
 
 class AssemblyError(ValueError):
@@ -58,6 +65,7 @@ class TierAssembly:
     termination_protected: bool = True
     failed_over: bool = False  # the recovery stack was synthesized for an event in progress
     account: str = ""
+    app: str = ""  # the app_name its stacks are tagged with (APP_TAG)
     # The workload file's figures the tier was synthesized with (manifest metadata, not the
     # templates): what the estimate and the simulator assume unless told otherwise.
     figures: dict[str, float] = field(default_factory=dict)
@@ -161,6 +169,8 @@ def _add_stack(
     role = tags.get(ROLE_TAG, "")
     tier.stacks[name] = (role, region)
     tier.account = artifact["environment"].split("/")[-2]
+    if role != StackRole.ZONE:  # the app's zone stack is every tier's
+        tier.app = tags.get(APP_TAG, tier.app)
     tier.dependencies[name] = [
         d
         for d in artifact.get("dependencies", [])

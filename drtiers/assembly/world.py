@@ -40,7 +40,6 @@ from drtiers.core.schemas import name_property
 from drtiers.core.tiers import (
     CONTROL_REGIONS_VARIABLE,
     DECLARED_NAMESPACE,
-    PRIMARY_HEALTHY_TARGETS,
     RECOVERY_WRITABLE,
     StackRole,
     is_control_table,
@@ -229,6 +228,9 @@ class Alarm:
     seconds: int  # period x evaluation periods
     threshold: float
     operator: str
+    # the metric's dimensions whose values the template gives as text (the declared and probe
+    # metrics' all are): what a step that puts the metric must name to reach this alarm
+    dimensions: dict[str, str] = field(default_factory=dict)
 
     def breaches(self, value: float) -> bool:
         return {
@@ -755,8 +757,24 @@ def _target_group(tier: TierAssembly, service: Resource) -> Resource | None:
     return None
 
 
+def _probed(tier: TierAssembly) -> set[tuple[str, str, str, str]]:
+    """(region, namespace, metric, dimensions as JSON) of what each probe schedule has its
+    function put: an alarm hears it only if it reads all four."""
+    return {
+        (
+            key.split(":", 1)[0],
+            put.get("namespace", ""),
+            put.get("metric", ""),
+            json.dumps(put.get("dimensions"), sort_keys=True),
+        )
+        for key, _, put in _rule_invocations(tier)
+        if put.get("action") == "probe"
+    }
+
+
 def _alarms(tier: TierAssembly) -> dict[str, Alarm]:
     alarms = {}
+    probed = _probed(tier)
     for alarm in tier.of_type("AWS::CloudWatch::Alarm"):
         name = alarm.prop("AlarmName")
         if not isinstance(name, str):
@@ -769,7 +787,12 @@ def _alarms(tier: TierAssembly) -> dict[str, Alarm]:
             database = key_of(
                 alarm.region, alarm.stack, next(iter(refs(dimensions["DBInstanceIdentifier"])), "")
             )
-        elif metric == PRIMARY_HEALTHY_TARGETS:
+        elif (
+            alarm.region,
+            alarm.prop("Namespace"),
+            metric,
+            json.dumps(dimensions, sort_keys=True),
+        ) in probed:
             signal = "primary-probe"  # put by the recovery region's probe of P
         elif alarm.prop("Namespace") == DECLARED_NAMESPACE and metric == RECOVERY_WRITABLE:
             signal = "declared"  # put by the failover and failback steps, never by AWS
@@ -788,6 +811,7 @@ def _alarms(tier: TierAssembly) -> dict[str, Alarm]:
             * int(alarm.prop("DatapointsToAlarm") or alarm.prop("EvaluationPeriods", default=1)),
             threshold=float(alarm.prop("Threshold", default=0)),
             operator=alarm.prop("ComparisonOperator", default="GreaterThanThreshold"),
+            dimensions={k: v for k, v in dimensions.items() if isinstance(v, str)},
         )
     return alarms
 

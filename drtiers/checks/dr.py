@@ -41,19 +41,27 @@ from drtiers.assembly.queries import (
 )
 from drtiers.assembly.reader import Resource, TierAssembly, read_assembly
 from drtiers.assembly.switch_plan import switch_plan
-from drtiers.assembly.world import key_of, output_reads, plan_role_statements, read_world
+from drtiers.assembly.world import (
+    key_of,
+    output_reads,
+    plan_role_statements,
+    read_world,
+)
 from drtiers.checks.drills import drill_findings
 from drtiers.constructs.accelerator import GLOBAL_ACCELERATOR_ZONE_ID
 from drtiers.core.metrics import emits, published_with
 from drtiers.core.permissions import allowed, catalogue_version, known_action
 from drtiers.core.rules import idle_task_count
 from drtiers.core.tiers import (
+    DECLARED_NAMESPACE,
+    PRIMARY_HEALTHY_TARGETS,
     TIERS,
     EntryPoint,
     RecoveryCompute,
     RecoveryDatabase,
     StackRole,
     TierSpec,
+    declared_dimensions,
 )
 
 PACK = "drtiers-dr"
@@ -595,6 +603,34 @@ def alarms_watch_emitted_metrics(tier: TierAssembly, spec: TierSpec) -> list[Vio
     return found
 
 
+def own_metrics_heard(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
+    """The metrics drtiers puts itself (the declaration, the probe) are the app's and the
+    tier's, and the probe's alarm reads what the probe puts: another set of dimensions is
+    another metric (core.tiers.declared_dimensions), shared with another app of the tier or
+    never written. Whether the plan's declaration is heard is the simulation's to see."""
+    ours = [
+        a
+        for a in tier.of_type("AWS::CloudWatch::Alarm")
+        if a.prop("Namespace") == DECLARED_NAMESPACE
+    ]
+    if not ours:
+        return None
+    expected = declared_dimensions(tier.app, tier.name)
+    alarms = read_world(tier).alarms
+    found = []
+    for alarm in ours:
+        read = {d["Name"]: d["Value"] for d in alarm.prop("Dimensions", default=[])}
+        metric, name = alarm.prop("MetricName"), alarm.prop("AlarmName")
+        if read != expected:
+            found.append(
+                Violation(alarm, f"reads {metric} with {read}, not the app's and tier's {expected}")
+            )
+        probe_unheard = name in alarms and alarms[name].signal != "primary-probe"
+        if metric == PRIMARY_HEALTHY_TARGETS and probe_unheard:
+            found.append(Violation(alarm, f"no probe in {alarm.region} puts {metric} with {read}"))
+    return found
+
+
 def failover_is_data_plane(tier: TierAssembly, spec: TierSpec) -> list[Violation] | None:
     if not spec.has_recovery_stack:
         return None  # backup-restore: redeploying is the plan
@@ -749,6 +785,13 @@ RULES: tuple[Rule, ...] = (
         "use the dimensions the service's CloudWatch page lists for the metric "
         "(drtiers/core/metrics.py)",
         alarms_watch_emitted_metrics,
+    ),
+    Rule(
+        "DR-OwnMetricsHeard",
+        "the metrics drtiers puts are the app's and tier's, and what the probe puts is read",
+        "name each alarm on the drtiers namespace with core.tiers.declared_dimensions, and give "
+        "the probe's schedule the dimensions its alarm reads (drtiers/constructs/alarms.py)",
+        own_metrics_heard,
     ),
     Rule(
         "DR-PeopleAreTold",

@@ -877,6 +877,32 @@ MUTANTS: tuple[Mutant, ...] = (
         ),
     ),
     Mutant(
+        "alarm-declared-tier-only-ws",
+        "health-alarm",
+        "warm-standby",
+        "recovery",
+        "R's DatabaseWritable alarm reads RecoveryWritable by the tier alone, not app and tier",
+        "another metric than the plan puts: its declaration goes unheard, and another app's of "
+        "the tier would move this one's traffic",
+        set_path(
+            ALARM,
+            _alarm("DatabaseWritable"),
+            ("Dimensions",),
+            [{"Name": "Tier", "Value": "warm-standby"}],
+        ),
+    ),
+    Mutant(
+        "probe-dimensions-ms",
+        "health-alarm",
+        "multi-site",
+        "recovery",
+        "R's probe puts PrimaryHealthyTargets by the tier alone, not app and tier",
+        "its alarm reads another metric and never fires: the plan never starts by itself",
+        replace_text(
+            "AWS::Events::Rule", prefix("PlanActionsProbeSchedule"), '\\"App\\":\\"drtiers\\",', ""
+        ),
+    ),
+    Mutant(
         "alarm-lag-dimension-pl",
         "health-alarm",
         "pilot-light",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
@@ -143,7 +145,7 @@ class Alarms(Construct):
             evaluation_periods=5,
         )
 
-    def recovery_writable(self, tier: str) -> cloudwatch.Alarm:
+    def recovery_writable(self, dimensions: Mapping[str, str]) -> cloudwatch.Alarm:
         """In ALARM once someone has declared this region's database the writer (the failover
         step `declare-writer` puts RecoveryWritable=1, the failback step puts 0). A declared,
         positive signal: Route 53 evaluates the metric's data itself (not the alarm's state or
@@ -156,12 +158,12 @@ class Alarms(Construct):
         return self._add(
             DATABASE_WRITABLE,
             "This region's database has been declared the writer (failed over)",
-            _ours(RECOVERY_WRITABLE, tier, ONE_MINUTE),
+            _ours(RECOVERY_WRITABLE, dimensions, ONE_MINUTE),
             1,
             comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         )
 
-    def primary_down(self, tier: str, probes: int = 3) -> cloudwatch.Alarm:
+    def primary_down(self, dimensions: Mapping[str, str], probes: int = 3) -> cloudwatch.Alarm:
         """In ALARM once the probe in this (the recovery) region has seen no healthy target
         behind the primary's load balancer in ``probes`` of ``probes + 1`` periods, including
         when it cannot reach the primary region's APIs at all (it puts 0 then). A period with no
@@ -174,7 +176,7 @@ class Alarms(Construct):
         return self._add(
             PRIMARY_DOWN,
             "The primary region's load balancer has no healthy target, seen from here",
-            _ours(PRIMARY_HEALTHY_TARGETS, tier, Duration.seconds(PROBE_SECONDS)),
+            _ours(PRIMARY_HEALTHY_TARGETS, dimensions, Duration.seconds(PROBE_SECONDS)),
             1,
             evaluation_periods=probes + 1,
             datapoints_to_alarm=probes,
@@ -234,12 +236,13 @@ class Alarms(Construct):
         )
 
 
-def _ours(metric_name: str, tier: str, period: Duration) -> cloudwatch.Metric:
-    """A metric drtiers itself puts (the declaration, the probe), per tier."""
+def _ours(metric_name: str, dimensions: Mapping[str, str], period: Duration) -> cloudwatch.Metric:
+    """A metric drtiers itself puts (the declaration, the probe), per app and tier
+    (core.tiers.declared_dimensions)."""
     return cloudwatch.Metric(
         namespace=DECLARED_NAMESPACE,
         metric_name=metric_name,
-        dimensions_map={"Tier": tier},
+        dimensions_map=dict(dimensions),
         period=period,
         statistic="Maximum",
     )

@@ -35,18 +35,17 @@ _CODE = (Path(__file__).resolve().parents[1] / "lambdas" / "plan_actions.py").re
 
 
 def _check_plan_actions(
-    *,
     table_arns: Sequence[str],
     services: Sequence[tuple[str, str, str]],
     probe: tuple[str, str, str] | None,
     probe_seconds: int,
-    tier: str,
+    probe_dimensions: Mapping[str, str],
 ) -> None:
     """Refuse a probe that cannot report, and a function with nothing to act on."""
     if probe is not None and not (1 <= probe_seconds <= 30 and 60 % probe_seconds == 0):
         raise ValueError(f"PlanActions: probe_seconds {probe_seconds} must divide 60, up to 30")
-    if probe is not None and not tier:
-        raise ValueError("PlanActions: a probe needs the tier it reports for")
+    if probe is not None and not probe_dimensions:
+        raise ValueError("PlanActions: a probe needs the dimensions its alarm reads")
     if not table_arns or not services:
         raise ValueError("PlanActions: give the tier's tables and services")
 
@@ -86,7 +85,8 @@ class PlanActions(Construct):
     :param accelerator: whether it may change the tier's accelerator dials.
     :param log_key: encrypts its log groups.
     :param probe: ``(region, cluster name, service name)`` of the primary's service: probe its
-        healthy targets every ``probe_seconds`` into ``declared_namespace`` here, from a
+        healthy targets every ``probe_seconds`` into ``declared_namespace`` here, with
+        ``probe_dimensions`` (those its alarm reads: core.tiers.declared_dimensions), from a
         function of its own (``<function_name>-probe``). Default: no probe.
     :param plan_start: ``(plan name, primary region, recovery region, alarm name)``: start the
         plan's failover, gracefully, when that alarm turns red. Default: never.
@@ -120,7 +120,7 @@ class PlanActions(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         probe: tuple[str, str, str] | None = None,
         probe_seconds: int = 10,
-        tier: str = "",
+        probe_dimensions: Mapping[str, str] | None = None,
         plan_start: tuple[str, str, str, str] | None = None,
         forward: tuple[tuple[str, str], tuple[str, str]] | None = None,
         instances: Sequence[tuple[str, str]] = (),
@@ -129,13 +129,7 @@ class PlanActions(Construct):
         reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, id_)
-        _check_plan_actions(
-            table_arns=table_arns,
-            services=services,
-            probe=probe,
-            probe_seconds=probe_seconds,
-            tier=tier,
-        )
+        _check_plan_actions(table_arns, services, probe, probe_seconds, probe_dimensions or {})
         self._account, self._namespace = account, declared_namespace
         self._log_key, self._removal = log_key, removal_policy
         self._concurrency = reserved_concurrency
@@ -163,7 +157,8 @@ class PlanActions(Construct):
         if plan_start is not None:
             self._start_plan_rule(plan_start, table_arns=table_arns)
         if probe is not None:
-            self._probe(probe, function_name=function_name, tier=tier, every=probe_seconds)
+            put = probe_dimensions or {}
+            self._probe(probe, function_name=function_name, dimensions=put, every=probe_seconds)
 
     def _statements(
         self,
@@ -421,7 +416,12 @@ class PlanActions(Construct):
         )
 
     def _probe(
-        self, probe: tuple[str, str, str], *, function_name: str, tier: str, every: int
+        self,
+        probe: tuple[str, str, str],
+        *,
+        function_name: str,
+        dimensions: Mapping[str, str],
+        every: int,
     ) -> None:
         """The probe of the primary's service: its own role, function and schedule."""
         probe_role = iam.Role(
@@ -447,10 +447,15 @@ class PlanActions(Construct):
             "Probe", f"{function_name}-probe", probe_role, wildcards=_PROBE_WILDCARDS
         )
         prober.configure_async_invoke(retry_attempts=0, max_event_age=Duration.seconds(60))
-        self._probe_schedule(prober, probe, tier=tier, every=every)
+        self._probe_schedule(prober, probe, dimensions=dimensions, every=every)
 
     def _probe_schedule(
-        self, prober: lambda_.Function, probe: tuple[str, str, str], *, tier: str, every: int
+        self,
+        prober: lambda_.Function,
+        probe: tuple[str, str, str],
+        *,
+        dimensions: Mapping[str, str],
+        every: int,
     ) -> events.Rule:
         """The rule that runs the probe every minute (it probes every ``every`` seconds)."""
         region, cluster, service = probe
@@ -470,7 +475,7 @@ class PlanActions(Construct):
                             "service": service,
                             "namespace": self._namespace,
                             "metric": PRIMARY_HEALTHY_TARGETS,
-                            "tier": tier,
+                            "dimensions": dict(dimensions),
                             "every": every,
                         }
                     ),

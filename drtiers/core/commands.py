@@ -3,6 +3,7 @@ the region it names, wherever it stands (after ``&&``, inside ``$(...)``, in an 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import pairwise
@@ -14,6 +15,7 @@ from drtiers.core.endpoints import (
     UnknownCall,
     operation_names,
     operation_options,
+    paginated,
     served_from,
     waiter_operations,
 )
@@ -105,9 +107,19 @@ class _Reader:
             self.commands.append(words)
 
 
-def _check_queries(service: str, operation: str, words: list[str]) -> None:
+# A query that picks or orders among all results: run on each page apart, it answers once per
+# page (an element of each, "None" for a page with no match, each page sorted apart).
+_ACROSS_RESULTS = re.compile(r"\[-?\d+\]|\b(sort_by|max_by|min_by|reverse|sort|max|min)\(")
+
+
+def _check_queries(service: str, operation: str, words: list[str], paged: bool) -> None:
     """Each ``--query`` as the CLI receives it (the shell's quotes removed) is a JMESPath
-    expression, which the CLI compiles before it calls anything."""
+    expression, which the CLI compiles before it calls anything. On an operation the CLI pages
+    through (``paged``), with text output, it picks or orders nothing across results: "If you
+    specify --output text, the output is paginated before the --query filter is applied, and
+    the AWS CLI runs the query once on each page of the output"
+    (https://docs.aws.amazon.com/cli/latest/userguide/cli-usage-filter.html)."""
+    text = any(o == "--output" and v == "text" for o, v in pairwise(words))
     for option, value in pairwise(words):
         if option != "--query":
             continue
@@ -117,6 +129,11 @@ def _check_queries(service: str, operation: str, words: list[str]) -> None:
             raise UnknownCall(
                 f"aws {service} {operation}: --query {value} is not a JMESPath expression ({error})"
             ) from error
+        if text and paged and _ACROSS_RESULTS.search(value):
+            raise UnknownCall(
+                f"aws {service} {operation}: --query {value} with --output text runs on each "
+                "page apart; allowed: --output json, or a query that only filters"
+            )
 
 
 def aws_calls(command: str) -> list[Call]:
@@ -147,7 +164,8 @@ def _calls(command: str) -> tuple[Call, ...]:
             raise UnknownCall(f"aws {service} {cli_operation}: no such operation in botocore")
         region = next((words[i + 1] for i, w in enumerate(words[:-1]) if w == "--region"), None)
         options = tuple(w for w in words if w.startswith("--"))
-        _check_queries(service, cli_operation, words)
+        paged = paginated(service, operation) and not cli_operation.startswith("wait ")
+        _check_queries(service, cli_operation, words, paged)
         unknown = sorted(set(options) - operation_options(service, operation))
         if unknown:  # the CLI refuses the whole call: "Unknown options"
             raise UnknownCall(

@@ -70,6 +70,16 @@ def waiter_operations(service: str) -> dict[str, str]:
     return {_cli_name(name): model.get_waiter(name).operation for name in model.waiter_names}
 
 
+@cache
+def paginated(service: str, operation: str) -> bool:
+    """Whether the AWS CLI pages through ``operation``'s results by itself: botocore has a
+    paginator for it (the CLI then calls it once per page)."""
+    try:
+        return bool(_session().get_paginator_model(service).get_paginator(operation))
+    except Exception:  # a service without paginators, or none for this operation
+        return False
+
+
 # Options the AWS CLI takes on every command (its global and pagination options), not members
 # of an operation's input: https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-options.html
 _CLI_OPTIONS = frozenset(

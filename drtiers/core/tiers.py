@@ -30,6 +30,18 @@ FIGURES_METADATA = "drtiers:figures"
 # writer; the DNS tiers' health checks follow it (stacks and the recovery model share it).
 DECLARED_NAMESPACE = "drtiers"
 RECOVERY_WRITABLE = "RecoveryWritable"
+
+
+def declared_dimensions(app: str, tier: str) -> dict[str, str]:
+    """The dimensions of the metrics drtiers puts itself (RecoveryWritable, the probe's
+    PrimaryHealthyTargets): the app's and the tier's. A metric is its namespace, name and
+    dimensions ("Because dimensions are part of the unique identifier for a metric",
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Dimension.html): with
+    the tier's alone, two apps of one tier in an account and region shared one, and one app's
+    declaration moved the other's traffic."""
+    return {"App": app, "Tier": tier}
+
+
 # The table drtiers adds to every tier for the writer-region item (<app>-<tier>-control): the
 # app reads it to fence its writes, the plan's declare step writes it. Not the workload's.
 CONTROL_TABLE = "control"

@@ -143,7 +143,7 @@ def probe(event: dict[str, Any], clock: Any = time) -> None:
             MetricData=[
                 {
                     "MetricName": event["metric"],
-                    "Dimensions": [{"Name": "Tier", "Value": event["tier"]}],
+                    "Dimensions": [{"Name": k, "Value": v} for k, v in event["dimensions"].items()],
                     "Value": float(healthy),
                     "StorageResolution": 1,
                 }
@@ -462,7 +462,7 @@ FIELDS = {
         "service": "name",
         "namespace": "name",
         "metric": "name",
-        "tier": "name",
+        "dimensions": "dimensions",
         "every": "every",
     },
     "start-plan": {

@@ -191,12 +191,13 @@ def _payload(world: World, step: s.Step) -> dict[str, Any]:
             "region": step.target,
             "table": world.control_table,
         }
-        if any(a.signal == "declared" for a in world.alarms.values()):
+        declared = next((a for a in world.alarms.values() if a.signal == "declared"), None)
+        if declared is not None:  # the metric as that alarm reads it
             payload["metric"] = {
-                "region": world.recovery,
+                "region": declared.region,
                 "namespace": DECLARED_NAMESPACE,
                 "name": RECOVERY_WRITABLE,
-                "dimensions": {"Tier": world.tier},
+                "dimensions": declared.dimensions,
                 "value": 1 if step.target == world.recovery else 0,
             }
         return payload
@@ -536,7 +537,7 @@ def _lambda_decoded(run: _Run, action: LambdaAction) -> _Decoded | None:
     payload = chosen.payload
     region = payload["region"]
     if payload["action"] == DECLARE:
-        return "declaration", Effect.DECLARE, region, (region,)
+        return "declaration", Effect.DECLARE, _declaration(run.world, payload), (region,)
     if payload["action"] == SCALE:
         return "compute", Effect.SCALE, f"{region}={payload['count']}", (region,)
     if payload["action"] == DIAL:
@@ -553,6 +554,23 @@ def _lambda_decoded(run: _Run, action: LambdaAction) -> _Decoded | None:
         to = payload["to_region"]
         return "compute", Effect.FORWARD, f"{region}={to}", (region, to)
     return None
+
+
+def _declaration(world: World, payload: dict[str, Any]) -> str:
+    """A declare payload's target: ``<region>=<alarms>``, the declared alarms that hear its
+    metric, those reading it in its region, namespace, name and dimensions exactly (another
+    set is another metric: "dimensions are part of the unique identifier for a metric",
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Dimension.html)."""
+    metric = payload.get("metric") or {}
+    put = (metric.get("region"), metric.get("namespace"), metric.get("name"))
+    heard = sorted(
+        a.name
+        for a in world.alarms.values()
+        if a.signal == "declared"
+        and put == (a.region, DECLARED_NAMESPACE, RECOVERY_WRITABLE)
+        and metric.get("dimensions") == a.dimensions
+    )
+    return f"{payload['region']}={','.join(heard)}"
 
 
 def _named(service: Service, ecs: EcsScaling) -> bool:

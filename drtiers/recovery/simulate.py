@@ -651,10 +651,13 @@ def declared(region: str) -> str:
     return f"{region} is declared the writer's region"
 
 
-def _declare(w: Live, region: str) -> str:
+def _declare(w: Live, target: str) -> str:
+    """``target``: the region, and after ``=`` the declared alarms that hear it (a plan's
+    payload names its metric; a runbook's command is written from the alarm, so all hear)."""
+    region, named, heard = target.partition("=")
     fence.declare(w, region)
     for name, alarm in w.alarms.items():
-        if alarm.signal == "declared":
+        if alarm.signal == "declared" and (not named or name in heard.split(",")):
             w.declared[name] = 1.0 if alarm.region == region else 0.0
             w.fresh.add(name)
     return declared(region)

@@ -298,9 +298,11 @@ def _listener_lookup(world: World) -> str:
         f"$(aws globalaccelerator list-accelerators --region {api} --query "
         f"\"Accelerators[?Name=='{world.accelerator_name}'].AcceleratorArn\" --output text)"
     )
+    # Every listener, not [0]: text output runs the query on each page (commands.py); the
+    # accelerator has one listener, and a second would fail the call loudly, not pick one.
     return (
         f"$(aws globalaccelerator list-listeners --region {api} --accelerator-arn {accelerator} "
-        "--query 'Listeners[0].ListenerArn' --output text)"
+        "--query 'Listeners[].ListenerArn' --output text)"
     )
 
 
@@ -315,7 +317,9 @@ def _group_lookup(world: World, region: str) -> str:
 def _latest_copy(region: str, vault: str, resource_type: str, table: str | None = None) -> str:
     """The newest completed recovery point in ``vault`` of that type (of that table, when
     given). The JMESPath literals are JSON in backticks: the whole query is one single-quoted
-    shell word, which a quote inside would end."""
+    shell word, which a quote inside would end. JSON output, so that the CLI sorts every page's
+    points together (text output would sort and answer each page apart: commands.py); jq
+    prints the ARN bare."""
     completed = 'Status==`"COMPLETED"`'
     points = (
         f'RecoveryPoints[?{completed} && ends_with(ResourceArn, `"table/{table}"`)]'
@@ -325,7 +329,8 @@ def _latest_copy(region: str, vault: str, resource_type: str, table: str | None 
     return (
         f"$(aws backup list-recovery-points-by-backup-vault --region {region} "
         f"--backup-vault-name {vault} --by-resource-type {resource_type} --query "
-        f"'reverse(sort_by({points},&CreationDate))[0].RecoveryPointArn' --output text)"
+        f"'reverse(sort_by({points},&CreationDate))[0].RecoveryPointArn' --output json "
+        "| jq -r .)"
     )
 
 
@@ -689,13 +694,17 @@ def _secret_replica(world: World, region: str) -> str:
     primary's region and its app and tier tags while that region is lost. list-secrets matches
     a tag's key and its value apart ("tag-key: Prefix match", "tag-value: Prefix match":
     https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_Filter.html), so
-    another app's or tier's secret passes its filters; the query keeps the one with both tags."""
+    another app's or tier's secret passes its filters; the query keeps the one with both tags.
+    With text output the CLI "runs the query once on each page" (https://docs.aws.amazon.com/
+    cli/latest/userguide/cli-usage-filter.html) and a page may match nothing, so the
+    query takes no [0] (it would print "None" for that page); a page with no match prints
+    nothing."""
     tags = world.admin_secret_tags
     pairs = " && ".join(f"Tags[?Key=='{k}' && Value=='{tags[k]}']" for k in (APP_TAG, TIER_TAG))
     return (
         f"$(aws secretsmanager list-secrets --region {region} --filters "
         f"Key=primary-region,Values={world.primary} Key=tag-key,Values={TIER_TAG} "
-        f'--query "SecretList[?{pairs}].ARN | [0]" --output text)'
+        f'--query "SecretList[?{pairs}].ARN" --output text)'
     )
 
 
@@ -1055,10 +1064,11 @@ def _declare(
     gate = _writable_alarm(world)
     if gate is not None:
         value = 1 if region == world.recovery else 0
+        dimensions = ",".join(f"{k}={v}" for k, v in gate.dimensions.items())
         command += (
-            f" && aws cloudwatch put-metric-data --region {world.recovery} --namespace "
+            f" && aws cloudwatch put-metric-data --region {gate.region} --namespace "
             f"{DECLARED_NAMESPACE} --metric-name {RECOVERY_WRITABLE} --dimensions "
-            f"Tier={world.tier} --value {value}"
+            f"{dimensions} --value {value}"
         )
     return Step(
         "declare-writer" if region == world.recovery else "declare-primary",
@@ -1510,16 +1520,23 @@ def _release_recovery(world: World, *, after: str) -> Step:
 
 
 def _wait_replication(world: World, f: _Figures) -> Step:
-    """Aurora: the old primary cluster rejoined as a secondary; it must catch up first."""
+    """Aurora: the old primary cluster rejoined as a secondary; it must catch up first. Polls
+    this tier's global database (by its identifier: another app's is in the same account) until
+    no member is pending a resync (GlobalClusterMember.SynchronizationStatus, connected or
+    pending-resync in botocore's RDS model; a writer may report none); a failed call keeps it
+    waiting."""
     p = world.primary
+    behind = "GlobalClusters[].GlobalClusterMembers[?SynchronizationStatus=='pending-resync'][]"
     return f.timed(
         "aurora_resync_seconds",
         "wait-replication",
-        "The old primary cluster has rejoined as a secondary: wait until its replication "
-        "lag is under a second.",
+        "The old primary cluster has rejoined as a secondary: wait until every member of the "
+        "global database is in sync again.",
         "database",
         api_region=p,
-        command=f"aws rds describe-global-clusters --region {p}",
+        command=f"until S=$(aws rds describe-global-clusters --region {p} "
+        f'--global-cluster-identifier {world.global_cluster} --query "{behind}.DBClusterArn" '
+        '--output text) && [ -z "$S" ]; do sleep 30; done',
     )
 
 

@@ -63,6 +63,7 @@ from drtiers.core.tiers import (
     Relational,
     StackRole,
     TierSpec,
+    declared_dimensions,
 )
 from drtiers.stacks.base import TierStack, scope_tags
 from drtiers.stacks.wiring import (
@@ -391,8 +392,9 @@ class _RegionalStack(TierStack):
         of a tier that fails over by itself, the probe of P and the alarm that starts the plan."""
         regions = (self.config.primary_region, self.config.recovery_region)
         automatic = self.role is StackRole.RECOVERY and self.tier.automatic_failover
+        dimensions = declared_dimensions(self.config.app_name, self.tier.name)
         if automatic:
-            self.alarms.primary_down(self.tier.name)
+            self.alarms.primary_down(dimensions)
         PlanActions(
             self,
             "PlanActions",
@@ -413,8 +415,8 @@ class _RegionalStack(TierStack):
             if automatic
             else None,
             probe_seconds=PROBE_SECONDS,
+            probe_dimensions=dimensions,
             reserved_concurrency=PLAN_CONCURRENCY if self.config.reserve_concurrency else None,
-            tier=self.tier.name,
             plan_start=(
                 self.names,
                 *regions,
@@ -986,7 +988,7 @@ class RecoveryStack(_RegionalStack):
         after it stops); the accelerator tier holds a returning P off with its dial instead."""
         if self.tier.entry_point is not EntryPoint.DNS_FAILOVER:
             return None
-        self.alarms.recovery_writable(self.tier.name)
+        self.alarms.recovery_writable(declared_dimensions(self.config.app_name, self.tier.name))
         # By its fixed name, not a reference: the edge stack may share this region (P in
         # us-west-2), where a reference becomes an import that ties the two stacks together.
         return AlarmRef(self.region, alarm_name(self.resource_name(self.role), DATABASE_WRITABLE))
