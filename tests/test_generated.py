@@ -8,6 +8,7 @@ as ``tests/fixtures/workloads/generated-*.yaml`` and checked again below."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -89,9 +90,10 @@ def test_a_dns_failover_tier_recovering_into_the_edge_region_synthesizes_and_rec
         for r in edge.values()
         if "AlarmIdentifier" in r["Properties"].get("HealthCheckConfig", {})
     ]
-    assert followed == [
-        {"Name": "drtiers-pilot-light-recovery-DatabaseWritable", "Region": "us-east-1"}
-    ]
+    ((name, region),) = [(f["Name"], f["Region"]) for f in followed]
+    assert region == "us-east-1" and re.fullmatch(
+        r"drtiers-pilot-light-recovery-DatabaseWritable-[0-9a-f]{8}", name
+    )
     ((loss, back),) = simulate_assembly(recovering.directory, context(**regions), synthesize)
     assert (loss.violations, back.violations) == ([], [])
 

@@ -1003,7 +1003,7 @@ def test_a_declaration_the_writable_alarm_does_not_hear_moves_no_traffic(
 
 def test_the_failback_waits_for_its_own_global_database(synthesized: Synthesized) -> None:
     """wait-replication polls this tier's global database by its identifier (another app's may
-    be in the account) until no member is pending a resync."""
+    be in the account) until P's cluster is a member again, in sync."""
     ((_, back),) = simulate_assembly(
         synthesized.directory, context(), synthesize, tier="warm-standby"
     )
@@ -1012,5 +1012,15 @@ def test_the_failback_waits_for_its_own_global_database(synthesized: Synthesized
     assert world.global_cluster and f"--global-cluster-identifier {world.global_cluster} " in (
         step.command
     )
-    assert "SynchronizationStatus=='pending-resync'" in step.command
+    query = step.command.split("--query ", 1)[1].split(" --output", 1)[0].strip("'")
+    members = [
+        {"DBClusterArn": "arn:aws:rds:us-west-2:1:cluster:r", "IsWriter": True},
+        {"DBClusterArn": "arn:aws:rds:us-east-1:1:cluster:p", "IsWriter": False},
+    ]
+    for status, waits in (("pending-resync", True), ("connected", False)):
+        members[1]["SynchronizationStatus"] = status
+        found = jmespath.search(query, {"GlobalClusters": [{"GlobalClusterMembers": members}]})
+        assert (found == []) is waits, (status, found)
+    # not a member yet: still waiting
+    assert jmespath.search(query, {"GlobalClusters": [{"GlobalClusterMembers": members[:1]}]}) == []
     assert step.command.startswith("until ") and step.command.endswith("do sleep 30; done")

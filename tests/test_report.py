@@ -319,3 +319,22 @@ def test_index_and_a_tier_report_render_offline(reports: Path) -> None:
             browser.close()
     assert requested, "the pages were not loaded at all"
     assert all(url.startswith(("file:", "data:")) for url in requested), requested
+
+
+def test_a_command_with_backticks_is_one_code_span_in_markdown(reports: Path) -> None:
+    """A JMESPath literal is JSON in backticks: the runbook's Markdown fences such a command
+    with a longer run of them, so the command renders whole (CommonMark code spans)."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt().parse((reports / "backup-restore.md").read_text())
+    spans = [
+        child.content
+        for token in tokens
+        if token.children
+        for child in token.children
+        if child.type == "code_inline"
+    ]
+    lookups = [s for s in spans if "list-recovery-points-by-backup-vault" in s]
+    assert lookups, "no recovery point lookup in the runbooks"
+    whole = "&CreationDate))[0].RecoveryPointArn' --output json | jq -r '. // empty')"
+    assert all('Status==`"COMPLETED"`' in s and whole in s for s in lookups), lookups

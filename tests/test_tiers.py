@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -573,7 +574,12 @@ def test_dns_tiers_fail_over_on_a_health_check(synthesized: Synthesized, tier: s
                         "HealthCheckConfig": {
                             # The gate follows R's "database takes writes" alarm, by its name.
                             "AlarmIdentifier": Match.object_equals(
-                                {"Region": R, "Name": f"{APP}-{tier}-recovery-DatabaseWritable"}
+                                {
+                                    "Region": R,
+                                    "Name": Match.string_like_regexp(
+                                        f"^{APP}-{tier}-recovery-DatabaseWritable-[0-9a-f]{{8}}$"
+                                    ),
+                                }
                             ),
                             # One declared data point holds until the next: Route 53 keeps the
                             # last known status.
@@ -587,7 +593,7 @@ def test_dns_tiers_fail_over_on_a_health_check(synthesized: Synthesized, tier: s
     alarm = next(
         a
         for a in of_type(synthesized, name(tier, "recovery"), "AWS::CloudWatch::Alarm")
-        if a.prop("AlarmName") == f"{APP}-{tier}-recovery-DatabaseWritable"
+        if str(a.prop("AlarmName")).startswith(f"{APP}-{tier}-recovery-DatabaseWritable-")
     )
     assert (alarm.prop("Namespace"), alarm.prop("MetricName"), alarm.prop("Dimensions")) == (
         "drtiers",
@@ -932,3 +938,22 @@ def test_the_app_may_call_its_dax_cluster(synthesized: Synthesized, tier: str, r
     (statement,) = [s for s in statements.as_array() if "dax:PutItem" in s["Action"]]
     assert {"dax:GetItem", "dax:Query"} <= set(statement["Action"])
     assert statement["Resource"] == {"Fn::GetAtt": [cluster, "Arn"]}
+
+
+def test_new_settings_of_the_alarm_route_53_follows_are_a_new_name(
+    synthesized: Synthesized,
+) -> None:
+    """Route 53 copies a followed alarm's settings once, and reads them again only when the
+    health check is updated: the name carries a digest of them, so new dimensions (another app
+    here) rename the alarm, and CloudFormation updates the health check that names it."""
+    other = Synthesized(tier="pilot-light", app_name="orders")
+    names = [
+        next(
+            str(a.prop("AlarmName"))
+            for a in of_type(s, f"{app}-pilot-light-recovery", "AWS::CloudWatch::Alarm")
+            if "-DatabaseWritable-" in str(a.prop("AlarmName"))
+        )
+        for s, app in ((synthesized, APP), (other, "orders"))
+    ]
+    digests = {name.rsplit("-", 1)[1] for name in names}
+    assert len(digests) == 2 and all(re.fullmatch("[0-9a-f]{8}", d) for d in digests), names

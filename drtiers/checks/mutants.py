@@ -18,6 +18,7 @@ with; under another context an edit that finds nothing raises rather than measur
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -350,8 +351,10 @@ EGRESS = "AWS::EC2::SecurityGroupEgress"
 
 
 def _alarm(suffix: str) -> Match:
-    """An alarm by its fixed name's last part (``<app>-<tier>-<role>-<suffix>``)."""
-    return lambda _, r: str(r.get("Properties", {}).get("AlarmName", "")).endswith(f"-{suffix}")
+    """An alarm by its fixed name's last part (``<app>-<tier>-<role>-<suffix>``, and for the
+    alarm a Route 53 health check follows, ``-<digest>`` after it: constructs/alarms.py)."""
+    named = re.compile(rf"-{suffix}(-[0-9a-f]{{8}})?$")
+    return lambda _, r: bool(named.search(str(r.get("Properties", {}).get("AlarmName", ""))))
 
 
 def _sg_rule(source: str, target: str) -> Match:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 
 from aws_cdk import Duration
@@ -59,11 +61,12 @@ class Alarms(Construct):
         ),
         datapoints_to_alarm: int | None = None,
         missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+        name: str | None = None,
     ) -> cloudwatch.Alarm:
         alarm = cloudwatch.Alarm(
             self,
             id_,
-            alarm_name=alarm_name(self.name_prefix, id_),
+            alarm_name=alarm_name(self.name_prefix, name or id_),
             alarm_description=description,
             metric=metric,
             threshold=threshold,
@@ -75,7 +78,7 @@ class Alarms(Construct):
         alarm.add_alarm_action(actions.SnsAction(self.topic))
         alarm.add_ok_action(actions.SnsAction(self.topic))
         self.alarms.append(alarm)
-        self.named.append((alarm_name(self.name_prefix, id_), description))
+        self.named.append((alarm_name(self.name_prefix, name or id_), description))
         return alarm
 
     def dead_letters(self, dlq: sqs.IQueue, suffix: str = "") -> cloudwatch.Alarm:
@@ -145,23 +148,48 @@ class Alarms(Construct):
             evaluation_periods=5,
         )
 
-    def recovery_writable(self, dimensions: Mapping[str, str]) -> cloudwatch.Alarm:
+    def recovery_writable(self, dimensions: Mapping[str, str]) -> str:
         """In ALARM once someone has declared this region's database the writer (the failover
         step `declare-writer` puts RecoveryWritable=1, the failback step puts 0). A declared,
         positive signal: Route 53 evaluates the metric's data itself (not the alarm's state or
         its missing-data setting), and a health check on it keeps its last known status between
-        data points, so one data point holds until the next declaration.
+        data points, so one data point holds until the next declaration; the alarm keeps its
+        state between them too (missing data ignored: no OK while R is still the writer).
         Sources: https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/
         dns-failover-determining-health-of-endpoints.html and https://docs.aws.amazon.com/
         Route53/latest/APIReference/API_HealthCheckConfig.html (read 2026-11-28).
-        """
-        return self._add(
+
+        Returns its name, ``<prefix>-DatabaseWritable-<digest>``: the digest is of the settings
+        Route 53 copies into a health check that follows the alarm, which it does not read
+        again by itself ("If you ... update the settings in the CloudWatch alarm, Route 53
+        doesn't automatically update the alarm settings in the health check",
+        https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/
+        health-checks-updating-cloudwatch-alarm-settings.html). New settings are a new name,
+        which CloudFormation gives the health check, and Route 53 reads the alarm again."""
+        metric = _ours(RECOVERY_WRITABLE, dimensions, ONE_MINUTE)
+        comparison = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+        copied = {  # CloudWatchAlarmConfiguration, as Route 53 keeps it
+            "Namespace": DECLARED_NAMESPACE,
+            "MetricName": RECOVERY_WRITABLE,
+            "Dimensions": dict(dimensions),
+            "Period": ONE_MINUTE.to_seconds(),
+            "Statistic": "Maximum",
+            "Threshold": 1,
+            "ComparisonOperator": comparison.value,
+            "EvaluationPeriods": 1,
+        }
+        digest = hashlib.sha256(json.dumps(copied, sort_keys=True).encode()).hexdigest()[:8]
+        name = f"{DATABASE_WRITABLE}-{digest}"
+        self._add(
             DATABASE_WRITABLE,
             "This region's database has been declared the writer (failed over)",
-            _ours(RECOVERY_WRITABLE, dimensions, ONE_MINUTE),
+            metric,
             1,
-            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            comparison=comparison,
+            missing=cloudwatch.TreatMissingData.IGNORE,
+            name=name,
         )
+        return alarm_name(self.name_prefix, name)
 
     def primary_down(self, dimensions: Mapping[str, str], probes: int = 3) -> cloudwatch.Alarm:
         """In ALARM once the probe in this (the recovery) region has seen no healthy target

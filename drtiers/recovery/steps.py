@@ -319,7 +319,7 @@ def _latest_copy(region: str, vault: str, resource_type: str, table: str | None 
     given). The JMESPath literals are JSON in backticks: the whole query is one single-quoted
     shell word, which a quote inside would end. JSON output, so that the CLI sorts every page's
     points together (text output would sort and answer each page apart: commands.py); jq
-    prints the ARN bare."""
+    prints the ARN bare, and nothing (not "null") when there is none."""
     completed = 'Status==`"COMPLETED"`'
     points = (
         f'RecoveryPoints[?{completed} && ends_with(ResourceArn, `"table/{table}"`)]'
@@ -330,7 +330,7 @@ def _latest_copy(region: str, vault: str, resource_type: str, table: str | None 
         f"$(aws backup list-recovery-points-by-backup-vault --region {region} "
         f"--backup-vault-name {vault} --by-resource-type {resource_type} --query "
         f"'reverse(sort_by({points},&CreationDate))[0].RecoveryPointArn' --output json "
-        "| jq -r .)"
+        "| jq -r '. // empty')"
     )
 
 
@@ -1522,21 +1522,27 @@ def _release_recovery(world: World, *, after: str) -> Step:
 def _wait_replication(world: World, f: _Figures) -> Step:
     """Aurora: the old primary cluster rejoined as a secondary; it must catch up first. Polls
     this tier's global database (by its identifier: another app's is in the same account) until
-    no member is pending a resync (GlobalClusterMember.SynchronizationStatus, connected or
-    pending-resync in botocore's RDS model; a writer may report none); a failed call keeps it
-    waiting."""
+    P's cluster is a member, not the writer, and in sync (GlobalClusterMember's
+    SynchronizationStatus: connected or pending-resync in botocore's RDS model); a failed call,
+    or P's cluster not a member yet, keeps it waiting."""
     p = world.primary
-    behind = "GlobalClusters[].GlobalClusterMembers[?SynchronizationStatus=='pending-resync'][]"
+    # JSON literals in backticks, the query one single-quoted word (a "!" in double quotes
+    # is history expansion in an interactive shell)
+    synced = (
+        f'contains(DBClusterArn, `":{p}:"`) && IsWriter==`false` '
+        '&& SynchronizationStatus==`"connected"`'
+    )
     return f.timed(
         "aurora_resync_seconds",
         "wait-replication",
-        "The old primary cluster has rejoined as a secondary: wait until every member of the "
-        "global database is in sync again.",
+        f"The old primary cluster has rejoined as a secondary: wait until {p}'s cluster is a "
+        "member of the global database again, in sync.",
         "database",
         api_region=p,
         command=f"until S=$(aws rds describe-global-clusters --region {p} "
-        f'--global-cluster-identifier {world.global_cluster} --query "{behind}.DBClusterArn" '
-        '--output text) && [ -z "$S" ]; do sleep 30; done',
+        f"--global-cluster-identifier {world.global_cluster} --query "
+        f"'GlobalClusters[].GlobalClusterMembers[?{synced}][].DBClusterArn' --output text) "
+        '&& [ -n "$S" ]; do sleep 30; done',
     )
 
 

@@ -81,6 +81,14 @@ def linked(text: str) -> Markup:
     return Markup("").join([*parts, escape(text[end:])])
 
 
+def code_span(text: str) -> str:
+    """``text`` as one Markdown code span: fenced by a run of backticks longer than any inside
+    it (a JMESPath literal is one), padded where it starts or ends with one (CommonMark)."""
+    fence = "`" * (1 + max((len(run) for run in re.findall(r"`+", text)), default=0))
+    pad = " " if text.startswith("`") or text.endswith("`") or fence != "`" else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("drtiers", "templates"),
@@ -92,6 +100,7 @@ def _environment() -> Environment:
     )
     env.filters["duration"] = format_duration
     env.filters["linked"] = linked
+    env.filters["code_span"] = code_span
     return env
 
 

@@ -26,7 +26,6 @@ from drtiers.config.workload import Table as TableSpec
 from drtiers.config.workload import env_suffix, suffix
 from drtiers.constructs.accelerator import AcceleratorEndpointGroup
 from drtiers.constructs.alarms import (
-    DATABASE_WRITABLE,
     PRIMARY_DOWN,
     PROBE_SECONDS,
     Alarms,
@@ -988,10 +987,12 @@ class RecoveryStack(_RegionalStack):
         after it stops); the accelerator tier holds a returning P off with its dial instead."""
         if self.tier.entry_point is not EntryPoint.DNS_FAILOVER:
             return None
-        self.alarms.recovery_writable(declared_dimensions(self.config.app_name, self.tier.name))
+        name = self.alarms.recovery_writable(
+            declared_dimensions(self.config.app_name, self.tier.name)
+        )
         # By its fixed name, not a reference: the edge stack may share this region (P in
         # us-west-2), where a reference becomes an import that ties the two stacks together.
-        return AlarmRef(self.region, alarm_name(self.resource_name(self.role), DATABASE_WRITABLE))
+        return AlarmRef(self.region, name)
 
     def _desired_tasks(self) -> int:
         """The app's tasks here: as the tier's recovery compute says, or full capacity when
