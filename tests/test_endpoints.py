@@ -213,3 +213,7 @@ def test_an_operation_the_cli_does_not_page_may_pick_with_text_output() -> None:
         "aws secretsmanager describe-secret --region us-west-2 --secret-id s "
         "--query 'ReplicationStatus[0].Status' --output text"
     )
+    assert aws_calls(  # one page asked for: one answer
+        "aws globalaccelerator list-listeners --region us-west-2 --accelerator-arn a "
+        "--no-paginate --query 'Listeners[0].ListenerArn' --output text"
+    )

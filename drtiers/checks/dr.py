@@ -41,12 +41,7 @@ from drtiers.assembly.queries import (
 )
 from drtiers.assembly.reader import Resource, TierAssembly, read_assembly
 from drtiers.assembly.switch_plan import switch_plan
-from drtiers.assembly.world import (
-    key_of,
-    output_reads,
-    plan_role_statements,
-    read_world,
-)
+from drtiers.assembly.world import key_of, output_reads, plan_role_statements, read_world
 from drtiers.checks.drills import drill_findings
 from drtiers.constructs.accelerator import GLOBAL_ACCELERATOR_ZONE_ID
 from drtiers.core.metrics import emits, published_with

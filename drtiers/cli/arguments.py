@@ -65,15 +65,15 @@ def _shared_options() -> tuple[Parser, Parser, Parser, Parser]:
     return top, synth, tiers, printed
 
 
-def _add_estimate_commands(sub: Commands, common: Parser) -> None:
+def _add_estimate_commands(sub: Commands, printed: Parser) -> None:
     """list, explain, recommend and diff: the estimates of the tiers."""
-    sub.add_parser("list", parents=[common], help="one row per tier").set_defaults(run=cmd_list)
-    explain = sub.add_parser("explain", parents=[common], help="steps, sources and costs")
+    sub.add_parser("list", parents=[printed], help="one row per tier").set_defaults(run=cmd_list)
+    explain = sub.add_parser("explain", parents=[printed], help="steps, sources and costs")
     explain.add_argument("--tier", required=True, help=", ".join(TIER_NAMES))
     explain.set_defaults(run=cmd_explain)
     recommend = sub.add_parser(
         "recommend",
-        parents=[common],
+        parents=[printed],
         help="the cheapest configuration (tier and settings) meeting an RTO and RPO",
     )
     recommend.add_argument("--rto", help="such as 15m")
@@ -82,16 +82,16 @@ def _add_estimate_commands(sub: Commands, common: Parser) -> None:
         "--budget", type=float, help="USD a month at most (steady state), such as 2000"
     )
     recommend.set_defaults(run=cmd_recommend)
-    diff = sub.add_parser("diff", parents=[common], help="what changes between two tiers")
+    diff = sub.add_parser("diff", parents=[printed], help="what changes between two tiers")
     diff.add_argument("old", help="a tier")
     diff.add_argument("new", help="another tier")
     diff.set_defaults(run=cmd_diff)
 
 
-def _add_recovery_commands(sub: Commands, tiers: Parser, common: Parser) -> None:
+def _add_recovery_commands(sub: Commands, tiers: Parser, printed: Parser) -> None:
     """simulate, results and report: the recovery run, measured and written up."""
     simulate = sub.add_parser(
-        "simulate", parents=[common], help="lose the primary region and run the recovery steps"
+        "simulate", parents=[printed], help="lose the primary region and run the recovery steps"
     )
     simulate.add_argument("--tier", help=", ".join(TIER_NAMES) + " (default: all four)")
     simulate.add_argument(
@@ -110,7 +110,7 @@ def _add_recovery_commands(sub: Commands, tiers: Parser, common: Parser) -> None
     destroy.set_defaults(run=cmd_destroy)
     results = sub.add_parser(
         "results",
-        parents=[common],
+        parents=[printed],
         help="compare a plan execution, drill or restore job, saved from the AWS CLI, with the "
         "estimate",
     )

@@ -164,7 +164,11 @@ def _calls(command: str) -> tuple[Call, ...]:
             raise UnknownCall(f"aws {service} {cli_operation}: no such operation in botocore")
         region = next((words[i + 1] for i, w in enumerate(words[:-1]) if w == "--region"), None)
         options = tuple(w for w in words if w.startswith("--"))
-        paged = paginated(service, operation) and not cli_operation.startswith("wait ")
+        paged = (  # a waiter polls, and --no-paginate reads the first page only
+            paginated(service, operation)
+            and not cli_operation.startswith("wait ")
+            and "--no-paginate" not in words
+        )
         _check_queries(service, cli_operation, words, paged)
         unknown = sorted(set(options) - operation_options(service, operation))
         if unknown:  # the CLI refuses the whole call: "Unknown options"
