@@ -56,6 +56,11 @@ def main(customize: Callable[[cdk.App], None] | None = None) -> int:
     context = cli_context()
     fleet = context.get("fleet")
     try:  # a bad value is refused before the CDK starts Node.js, as DrApp would refuse it
+        if not context:
+            raise ConfigError(
+                "no CDK context: run the app through the CDK CLI (npx cdk synth, which reads "
+                "cdk.json), not python app.py alone"
+            )
         check_context_keys(context)
         if fleet:
             return _synthesize_fleet(Path(str(fleet)))

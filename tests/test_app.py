@@ -232,3 +232,17 @@ def test_the_built_in_validation_report_lists_what_it_finds(tmp_path: Path) -> N
     report = json.loads((tmp_path / "validation-report.json").read_text())
     (validation,) = report["pluginReports"]
     assert [v["ruleName"] for v in validation["violations"]] == ["F3002"]
+
+
+def test_app_py_alone_says_to_run_it_through_the_cdk_cli(tmp_path: Path) -> None:
+    """Without the CLI there is no context (cdk.json is the CLI's to read): one line saying so,
+    not a complaint about the first key."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CDK_")}
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        "drtiers: error: no CDK context: run the app through the CDK CLI (npx cdk synth, which "
+        "reads cdk.json), not python app.py alone\n"
+    )
