@@ -361,6 +361,12 @@ class World:
         """The table holding the writer-region item (drtiers' own), by its name."""
         return next((name for name in self.table_names if is_control_table(name)), "")
 
+    def writable_alarm(self) -> Alarm | None:
+        """The alarm Route 53's health checks follow (the recovery database takes writes): the
+        one the declare steps put the metric for."""
+        named = {c.alarm for c in self.health_checks.values() if c.kind == "CLOUDWATCH_METRIC"}
+        return next((a for a in self.alarms.values() if a.name in named), None)
+
     def service_in(self, region: str) -> Service | None:
         return next((s for s in self.services.values() if s.region == region), None)
 

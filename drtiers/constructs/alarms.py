@@ -167,16 +167,17 @@ class Alarms(Construct):
         health-checks-updating-cloudwatch-alarm-settings.html). New settings are a new name,
         which CloudFormation gives the health check, and Route 53 reads the alarm again."""
         metric = _ours(RECOVERY_WRITABLE, dimensions, ONE_MINUTE)
+        threshold, periods = 1, 1
         comparison = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
         copied = {  # CloudWatchAlarmConfiguration, as Route 53 keeps it
-            "Namespace": DECLARED_NAMESPACE,
-            "MetricName": RECOVERY_WRITABLE,
+            "Namespace": metric.namespace,
+            "MetricName": metric.metric_name,
             "Dimensions": dict(dimensions),
-            "Period": ONE_MINUTE.to_seconds(),
-            "Statistic": "Maximum",
-            "Threshold": 1,
+            "Period": metric.period.to_seconds(),
+            "Statistic": metric.statistic,
+            "Threshold": threshold,
             "ComparisonOperator": comparison.value,
-            "EvaluationPeriods": 1,
+            "EvaluationPeriods": periods,
         }
         digest = hashlib.sha256(json.dumps(copied, sort_keys=True).encode()).hexdigest()[:8]
         name = f"{DATABASE_WRITABLE}-{digest}"
@@ -184,7 +185,8 @@ class Alarms(Construct):
             DATABASE_WRITABLE,
             "This region's database has been declared the writer (failed over)",
             metric,
-            1,
+            threshold,
+            evaluation_periods=periods,
             comparison=comparison,
             missing=cloudwatch.TreatMissingData.IGNORE,
             name=name,

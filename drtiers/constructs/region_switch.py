@@ -129,7 +129,8 @@ class PlanActions(Construct):
         reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, id_)
-        _check_plan_actions(table_arns, services, probe, probe_seconds, probe_dimensions or {})
+        put = dict(probe_dimensions or {})
+        _check_plan_actions(table_arns, services, probe, probe_seconds, put)
         self._account, self._namespace = account, declared_namespace
         self._log_key, self._removal = log_key, removal_policy
         self._concurrency = reserved_concurrency
@@ -157,7 +158,6 @@ class PlanActions(Construct):
         if plan_start is not None:
             self._start_plan_rule(plan_start, table_arns=table_arns)
         if probe is not None:
-            put = probe_dimensions or {}
             self._probe(probe, function_name=function_name, dimensions=put, every=probe_seconds)
 
     def _statements(

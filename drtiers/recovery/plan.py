@@ -191,7 +191,7 @@ def _payload(world: World, step: s.Step) -> dict[str, Any]:
             "region": step.target,
             "table": world.control_table,
         }
-        declared = next((a for a in world.alarms.values() if a.signal == "declared"), None)
+        declared = world.writable_alarm()
         if declared is not None:  # the metric as that alarm reads it
             payload["metric"] = {
                 "region": declared.region,

@@ -777,7 +777,7 @@ def _writer(
     declared once its database is promoted or, with no database, once the plan is decided.
     Returns no step for a tier with neither."""
     r = world.recovery
-    counts = _writable_alarm(world) is not None
+    counts = world.writable_alarm() is not None
     if world.database_in(r) is None and world.service_in(r) is None and r in world.backup_copies:
         return _rebuild(world, f, workload, detect=detect)
     if promote:
@@ -840,7 +840,7 @@ def _dns_failover(world: World, f: _Figures, *, detect: str, declared: str) -> l
     if not any(x.failover != "SIMPLE" for x in world.records):
         return []
     steps = []
-    writable_alarm = _writable_alarm(world)
+    writable_alarm = world.writable_alarm()
     if writable_alarm is not None and declared:
         steps.append(
             _route53_reads(
@@ -1061,7 +1061,7 @@ def _declare(
         f"aws dynamodb put-item --region {region} --table-name {world.control_table} "
         f"--item '{item}'"
     )
-    gate = _writable_alarm(world)
+    gate = world.writable_alarm()
     if gate is not None:
         value = 1 if region == world.recovery else 0
         dimensions = ",".join(f"{k}={v}" for k, v in gate.dimensions.items())
@@ -1113,12 +1113,6 @@ def _http_seconds(world: World, check_key: str) -> float:
     if check.probes_endpoint:
         return check.seconds
     return max((_http_seconds(world, c) for c in check.children), default=0.0)
-
-
-def _writable_alarm(world: World) -> Alarm | None:
-    """The alarm that Route 53's health checks follow (the recovery database takes writes)."""
-    named = {c.alarm for c in world.health_checks.values() if c.kind == "CLOUDWATCH_METRIC"}
-    return next((a for a in world.alarms.values() if a.name in named), None)
 
 
 # --- failback: fence, prepare, approve, database, declare, traffic, protect, stand down --------
@@ -1226,7 +1220,7 @@ def _database_back(world: World, after: Live, f: _Figures, *, approve: str) -> l
 def _route53_back(world: World, *, declared: str) -> list[Step]:
     """Route 53 follows the declaration back to P, where its health checks follow the
     declared metric. Returns no step where they do not."""
-    writable_alarm = _writable_alarm(world)
+    writable_alarm = world.writable_alarm()
     if writable_alarm is None:
         return []
     return [

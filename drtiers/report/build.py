@@ -130,7 +130,7 @@ def tier_reports(
         reports.append(
             TierReport(
                 tier=name,
-                summary=spec.summary,
+                summary=spec.summary[:1].upper() + spec.summary[1:],  # it starts a sentence
                 promise=spec.rpo_rto,
                 estimate=estimates[name],
                 inventory=inventory(tier),
